@@ -1,0 +1,607 @@
+/* Per-frame audio labels: loudness, voice probability and pitch (VAD.md section 1).
+ *
+ * Pipeline for each 10 ms frame (all state lives in the analyser, no globals):
+ *
+ *  1. Loudness on the raw int16 frame (all channels): dBFS = 10 log10(mean(x^2) / 32768^2),
+ *     -127 for digital silence and clamped to [-127, 0]; rms = round(dBFS + 127) in 0..127.
+ *     A full-scale square wave is 0 dBFS -> 127.
+ *  2. Downmix to mono and resample to an internal 8 kHz analysis rate (windowed-sinc
+ *     polyphase table, 3.6 kHz cutoff; 8 kHz input is used as is). Every input rate therefore
+ *     yields the same features, and one model serves 8..48 kHz.
+ *  3. A 256-point real FFT (own radix-2 code) of the last 32 ms, Hann windowed.
+ *  4. Per-bin noise floor by minimum statistics: the minimum of the smoothed periodogram
+ *     over 8 sub-windows of 24 frames (about 1.9 s). Stationary noises (white, pink, brown,
+ *     mains hum and its harmonics, steady tones) sink into the floor within that time.
+ *  5. Features: band SNRs against the floor, spectral flatness, harmonicity and pitch from
+ *     the normalised autocorrelation of the noise-subtracted spectrum (a second FFT of the
+ *     power spectrum; lag range 62.5..400 Hz, Boersma window correction, parabolic peak),
+ *     a pitch-steadiness penalty (a held musical note has a frozen pitch, speech glides),
+ *     spectral flux, 2..8 Hz modulation of the frame SNR (syllable rhythm), an impulsiveness
+ *     measure (peak/mean energy of 1.25 ms sub-blocks, for keyboard-like clicks) and short
+ *     context summaries of these.
+ *  6. A logistic model (weights fitted offline, see MODEL below) gives the per-frame speech
+ *     probability, followed by an attack/release smoother so short pauses inside an
+ *     utterance do not drop the probability at once. voice_prob = round(100 * p).
+ *
+ * pitch_hz is reported for frames whose harmonicity is high and whose SNR is above the
+ * floor, 0 otherwise. music_prob and far_field are left 0: no estimator exists here.
+ */
+#include "agora_rtc/audio_labels.h"
+#include "agora_rtc/errors.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AN_RATE 8000
+#define AN_HOP 80
+#define AN_WIN 256
+#define AN_NBIN 129
+#define AN_NBANDS 16
+#define AN_SUBWIN 24   /* frames per minimum-statistics sub-window */
+#define AN_NSUB 8      /* sub-windows in the minimum search */
+#define AN_RS_PHASES 64
+#define AN_TAU_MIN 20  /* 400 Hz */
+#define AN_TAU_MAX 128 /* 62.5 Hz */
+#define AN_CTX 32      /* frames of feature context */
+#define AN_NFEAT 16
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+/* band edges in FFT bins (31.25 Hz each), roughly mel spaced over 94..4000 Hz */
+static const int k_band_edges[AN_NBANDS + 1] = {3,  5,  7,  9,  12, 15, 19, 23, 28,
+                                                 34, 41, 49, 59, 71, 86, 104, 128};
+
+struct agora_label_analyzer {
+    int sample_rate;
+    int channels;
+    int in_len; /* samples per channel per frame */
+
+    /* resampler to 8 kHz (unused when sample_rate == 8000) */
+    int rs_taps;       /* taps per phase */
+    int rs_hist;       /* history samples kept before the frame */
+    double rs_step;    /* input samples per output sample */
+    float *rs_kernel;  /* (AN_RS_PHASES + 1) * rs_taps */
+    float *rs_buf;     /* rs_hist + in_len */
+
+    float x8[AN_WIN]; /* last 32 ms at 8 kHz, oldest first */
+    float hann[AN_WIN];
+    float cos_tw[64], sin_tw[64];   /* 128-point complex FFT twiddles */
+    float cos_sp[129], sin_sp[129]; /* real-split twiddles e^{-2 pi i k / 256} */
+    unsigned char bitrev[128];
+    float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
+
+    /* noise floor (per bin) */
+    float psmooth[AN_NBIN];
+    float sub_min[AN_NBIN];
+    float win_min[AN_NBIN];
+    float sub_ring[AN_NSUB][AN_NBIN];
+    float floor_[AN_NBIN];
+    int sub_count;
+    int sub_index;
+    int sub_filled;
+    long long frames;
+
+    /* context */
+    float band_db_prev[3][AN_NBANDS];
+    float snr_hist[AN_CTX];
+    float harm_hist[AN_CTX];
+    float imp_hist[AN_CTX];
+    int hist_pos;
+    float last_pitch;
+    float steady_acc;
+    float mod_fast, mod_slow, mod_env;
+    float prev_sub_e[8];
+    float p_smooth;
+    float feat[AN_NFEAT];
+};
+
+/* ------------------------------------------------------------------ small math */
+
+/* log2 approximation (max error ~0.005), x > 0: exponent plus a quadratic on the mantissa. */
+static inline float fast_log2(float x)
+{
+    union { float f; unsigned u; } v;
+    v.f = x;
+    float e = (float)(int)((v.u >> 23) & 255u) - 128.0f;
+    v.u = (v.u & 0x007FFFFFu) | 0x3F800000u;
+    float m = v.f;
+    return e + (-0.34484843f * m + 2.02466578f) * m - 0.67487759f;
+}
+
+static inline float db10(float power) /* 10 log10(power), power >= 0 */
+{
+    return 3.01029996f * fast_log2(power + 1e-12f);
+}
+
+static inline float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* ------------------------------------------------------------------ FFT */
+
+/* In-place 128-point complex radix-2 FFT (forward). */
+static void fft128(const agora_label_analyzer *a, float *re, float *im)
+{
+    for (int i = 0; i < 128; i++) {
+        int j = a->bitrev[i];
+        if (j > i) {
+            float t = re[i]; re[i] = re[j]; re[j] = t;
+            t = im[i]; im[i] = im[j]; im[j] = t;
+        }
+    }
+    for (int len = 2; len <= 128; len <<= 1) {
+        int half = len >> 1;
+        int step = 128 / len;
+        for (int i = 0; i < 128; i += len) {
+            for (int k = 0; k < half; k++) {
+                float wr = a->cos_tw[k * step], wi = -a->sin_tw[k * step];
+                int p = i + k, q = p + half;
+                float tr = re[q] * wr - im[q] * wi;
+                float ti = re[q] * wi + im[q] * wr;
+                re[q] = re[p] - tr; im[q] = im[p] - ti;
+                re[p] += tr; im[p] += ti;
+            }
+        }
+    }
+}
+
+/* Power spectrum |X[k]|^2, k = 0..128, of a 256-point real signal. */
+static void rfft256_power(const agora_label_analyzer *a, const float *x, float *pw)
+{
+    float re[128], im[128];
+    for (int n = 0; n < 128; n++) {
+        re[n] = x[2 * n];
+        im[n] = x[2 * n + 1];
+    }
+    fft128(a, re, im);
+    for (int k = 0; k <= 128; k++) {
+        int k1 = k & 127, k2 = (128 - k) & 127;
+        float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2]; /* b = conj(Z[128-k]) */
+        float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);         /* even part */
+        float or_ = 0.5f * (ai - bi), oi = -0.5f * (ar - br);       /* odd part = (a-b)/(2i) */
+        float c = a->cos_sp[k], s = -a->sin_sp[k];
+        float xr = er + (or_ * c - oi * s);
+        float xi = ei + (or_ * s + oi * c);
+        pw[k] = xr * xr + xi * xi;
+    }
+}
+
+/* Real part of the 256-point DFT of a real even sequence given by its first 129 values:
+ * out[t] = sum_k e[k] cos(2 pi k t / 256) over the full symmetric extension, t = 0..128. */
+static void rfft256_even(const agora_label_analyzer *a, const float *e, float *out)
+{
+    float re[128], im[128];
+    for (int n = 0; n < 128; n++) {
+        int i0 = 2 * n, i1 = 2 * n + 1;
+        re[n] = e[i0 <= 128 ? i0 : 256 - i0];
+        im[n] = e[i1 <= 128 ? i1 : 256 - i1];
+    }
+    fft128(a, re, im);
+    for (int k = 0; k <= 128; k++) {
+        int k1 = k & 127, k2 = (128 - k) & 127;
+        float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2];
+        float er = 0.5f * (ar + br);
+        float or_ = 0.5f * (ai - bi), oi = -0.5f * (ar - br);
+        float c = a->cos_sp[k], s = -a->sin_sp[k];
+        out[k] = er + (or_ * c - oi * s);
+    }
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static int setup_resampler(agora_label_analyzer *a)
+{
+    if (a->sample_rate == AN_RATE)
+        return 0;
+    double step = (double)a->sample_rate / AN_RATE;
+    int hw = (int)ceil(3.0 * step); /* half width in input samples */
+    a->rs_step = step;
+    a->rs_taps = 2 * hw + 2;
+    a->rs_hist = a->rs_taps + 2;
+    a->rs_kernel = calloc((size_t)(AN_RS_PHASES + 1) * (size_t)a->rs_taps, sizeof(float));
+    a->rs_buf = calloc((size_t)(a->rs_hist + a->in_len), sizeof(float));
+    if (!a->rs_kernel || !a->rs_buf)
+        return -1;
+    double fc = 3600.0 / a->sample_rate; /* cycles per input sample */
+    double half = hw + 1.0;
+    for (int q = 0; q <= AN_RS_PHASES; q++) {
+        double frac = (double)q / AN_RS_PHASES;
+        float *h = a->rs_kernel + (size_t)q * (size_t)a->rs_taps;
+        double sum = 0.0;
+        for (int j = 0; j < a->rs_taps; j++) {
+            double t = (double)(j - hw) - frac; /* tap position relative to the output point */
+            double u = t / half;
+            double w = fabs(u) >= 1.0 ? 0.0 : 0.42 + 0.5 * cos(M_PI * u) + 0.08 * cos(2 * M_PI * u);
+            double s = t == 0.0 ? 2.0 * fc : sin(2.0 * M_PI * fc * t) / (M_PI * t);
+            h[j] = (float)(s * w);
+            sum += s * w;
+        }
+        for (int j = 0; j < a->rs_taps; j++)
+            h[j] = (float)(h[j] / sum);
+    }
+    return 0;
+}
+
+agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
+{
+    if (sample_rate < 8000 || sample_rate > 48000 || sample_rate % 100 != 0)
+        return NULL;
+    if (channels != 1 && channels != 2)
+        return NULL;
+    agora_label_analyzer *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->sample_rate = sample_rate;
+    a->channels = channels;
+    a->in_len = sample_rate / 100;
+    if (setup_resampler(a) != 0) {
+        agora_label_analyzer_destroy(a);
+        return NULL;
+    }
+    for (int i = 0; i < AN_WIN; i++)
+        a->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
+    for (int k = 0; k < 64; k++) {
+        a->cos_tw[k] = (float)cos(2.0 * M_PI * k / 128);
+        a->sin_tw[k] = (float)sin(2.0 * M_PI * k / 128);
+    }
+    for (int k = 0; k <= 128; k++) {
+        a->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
+        a->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
+    }
+    for (int i = 0; i < 128; i++) {
+        int r = 0;
+        for (int b = 0; b < 7; b++)
+            if (i & (1 << b))
+                r |= 1 << (6 - b);
+        a->bitrev[i] = (unsigned char)r;
+    }
+    /* circular autocorrelation of the window, normalised (Boersma correction) */
+    double w0 = 0.0;
+    for (int i = 0; i < AN_WIN; i++)
+        w0 += (double)a->hann[i] * a->hann[i];
+    for (int t = 0; t <= AN_TAU_MAX + 1; t++) {
+        double s = 0.0;
+        for (int i = 0; i < AN_WIN; i++)
+            s += (double)a->hann[i] * a->hann[(i + t) % AN_WIN];
+        a->win_ac[t] = (float)(s / w0);
+    }
+    agora_label_analyzer_reset(a);
+    return a;
+}
+
+void agora_label_analyzer_destroy(agora_label_analyzer *a)
+{
+    if (!a)
+        return;
+    free(a->rs_kernel);
+    free(a->rs_buf);
+    free(a);
+}
+
+void agora_label_analyzer_reset(agora_label_analyzer *a)
+{
+    if (!a)
+        return;
+    if (a->rs_buf)
+        memset(a->rs_buf, 0, (size_t)(a->rs_hist + a->in_len) * sizeof(float));
+    memset(a->x8, 0, sizeof a->x8);
+    memset(a->psmooth, 0, sizeof a->psmooth);
+    memset(a->sub_ring, 0, sizeof a->sub_ring);
+    for (int k = 0; k < AN_NBIN; k++) {
+        a->sub_min[k] = 1e30f;
+        a->win_min[k] = 1e30f;
+        a->floor_[k] = 0.0f;
+    }
+    a->sub_count = 0;
+    a->sub_index = 0;
+    a->sub_filled = 0;
+    a->frames = 0;
+    memset(a->band_db_prev, 0, sizeof a->band_db_prev);
+    memset(a->snr_hist, 0, sizeof a->snr_hist);
+    memset(a->harm_hist, 0, sizeof a->harm_hist);
+    memset(a->imp_hist, 0, sizeof a->imp_hist);
+    a->hist_pos = 0;
+    a->last_pitch = 0.0f;
+    a->steady_acc = 0.0f;
+    a->mod_fast = a->mod_slow = a->mod_env = 0.0f;
+    memset(a->prev_sub_e, 0, sizeof a->prev_sub_e);
+    a->p_smooth = 0.0f;
+    memset(a->feat, 0, sizeof a->feat);
+}
+
+/* ------------------------------------------------------------------ stages */
+
+/* Downmix + resample the frame into 80 new samples at 8 kHz (appended to x8). */
+static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
+{
+    const int n = a->in_len;
+    if (a->sample_rate == AN_RATE) {
+        if (a->channels == 1)
+            for (int i = 0; i < n; i++)
+                out80[i] = (float)pcm[i];
+        else
+            for (int i = 0; i < n; i++)
+                out80[i] = 0.5f * ((float)pcm[2 * i] + (float)pcm[2 * i + 1]);
+        return;
+    }
+    float *buf = a->rs_buf;
+    const int H = a->rs_hist;
+    memmove(buf, buf + n, (size_t)H * sizeof(float));
+    float *cur = buf + H;
+    if (a->channels == 1)
+        for (int i = 0; i < n; i++)
+            cur[i] = (float)pcm[i];
+    else
+        for (int i = 0; i < n; i++)
+            cur[i] = 0.5f * ((float)pcm[2 * i] + (float)pcm[2 * i + 1]);
+    /* output j sits at input position j*step - (taps/2) relative to the frame start, so every
+     * tap lies inside [history, frame); the constant delay is irrelevant for labels. */
+    const int T = a->rs_taps;
+    const int hw = (T - 2) / 2;
+    for (int j = 0; j < AN_HOP; j++) {
+        double pos = j * a->rs_step - (double)(hw + 1);
+        double fl = floor(pos);
+        int q = (int)((pos - fl) * AN_RS_PHASES + 0.5);
+        int i0 = (int)fl;
+        const float *h = a->rs_kernel + (size_t)q * (size_t)T;
+        const float *x = cur + i0 - hw;
+        float acc0 = 0.0f, acc1 = 0.0f;
+        int t = 0;
+        for (; t + 1 < T; t += 2) {
+            acc0 += h[t] * x[t];
+            acc1 += h[t + 1] * x[t + 1];
+        }
+        for (; t < T; t++)
+            acc0 += h[t] * x[t];
+        out80[j] = acc0 + acc1;
+    }
+}
+
+static double frame_dbfs(const int16_t *pcm, int count)
+{
+    long long acc = 0;
+    for (int i = 0; i < count; i++)
+        acc += (long long)pcm[i] * pcm[i];
+    if (acc == 0)
+        return -127.0;
+    double ms = (double)acc / count;
+    double db = 10.0 * log10(ms / (32768.0 * 32768.0));
+    return db < -127.0 ? -127.0 : (db > 0.0 ? 0.0 : db);
+}
+
+/* ------------------------------------------------------------------ MODEL
+ * Logistic model over the feature vector below. Weights were fitted offline with numpy
+ * (L2-regularised logistic regression, Newton iterations) on frames of the dev set built by
+ * benchmarks/vad_devset.py (seeds 1..3 at 16 kHz and 8 kHz: espeak-ng voices in 18 languages
+ * and Asterisk prompts in fr/it/ru/es, mixed with white/pink/brown/hum/babble/click noise at
+ * 5..30 dB SNR, -45..-12 dBFS), target = clean-speech truth with gaps < 500 ms merged.
+ * Features are standardised with the constants in k_mean/k_scale before the dot product. */
+static const float k_mean[AN_NFEAT] = {10.3397f, 0.462543f, -3.69231f, 0.620304f, 0.872042f, 10.3159f, 2.44785f, 0.977336f, 0.973280f, 0.00000f, 9.27173f, 0.760366f, 0.649009f, -45.8636f, 7.33637f, 0.00000f};
+static const float k_scale[AN_NFEAT] = {9.98934f, 0.374549f, 2.54195f, 0.313023f, 0.228164f, 8.09434f, 1.94466f, 1.49587f, 0.583671f, 1.00000e-06f, 26.0370f, 0.234683f, 0.278717f, 24.0964f, 8.40074f, 1.00000f};
+static const float k_weight[AN_NFEAT] = {0.0132132f, -0.00487559f, 0.242845f, 0.0585160f, 0.576184f, 0.728034f, 1.56585f, -0.0146949f, 0.367303f, 0.00000f, -0.158914f, -0.108179f, 0.532493f, 0.644039f, 0.917589f, 0.00000f};
+static const float k_bias = 0.703751f;
+/* attack / release of the probability smoother (per frame) */
+#define AN_ATTACK 1.0f
+#define AN_RELEASE 0.1f
+
+int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
+                                 int samples_per_channel, agora_audio_labels *out)
+{
+    if (!a || !pcm || !out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (samples_per_channel != a->in_len)
+        return AGORA_ERR_INVALID_ARGUMENT;
+
+    /* 1. loudness */
+    double dbfs = frame_dbfs(pcm, samples_per_channel * a->channels);
+    int rms = (int)floor(dbfs + 127.0 + 0.5);
+    out->rms = rms < 0 ? 0 : (rms > 127 ? 127 : rms);
+    out->dbfs = (float)dbfs;
+    out->music_prob = 0;
+    out->far_field = 0;
+
+    /* 2. analysis-rate signal */
+    float cur[AN_HOP];
+    to_8k(a, pcm, cur);
+    memmove(a->x8, a->x8 + AN_HOP, (AN_WIN - AN_HOP) * sizeof(float));
+    memcpy(a->x8 + AN_WIN - AN_HOP, cur, AN_HOP * sizeof(float));
+    a->frames++;
+
+    /* impulsiveness: 1.25 ms sub-block energies of this frame vs the last 20 ms */
+    float sub_e[8], sub_max = 0.0f, sub_sum = 0.0f;
+    for (int b = 0; b < 8; b++) {
+        float e = 0.0f;
+        for (int i = 0; i < 10; i++)
+            e += cur[b * 10 + i] * cur[b * 10 + i];
+        sub_e[b] = e;
+        if (e > sub_max)
+            sub_max = e;
+        sub_sum += e + a->prev_sub_e[b];
+    }
+    float imp = fast_log2((sub_max * 16.0f + 1.0f) / (sub_sum + 1.0f)); /* 0 flat .. 4 one block */
+    memcpy(a->prev_sub_e, sub_e, sizeof sub_e);
+
+    /* 3. spectrum */
+    float xw[AN_WIN], pw[AN_NBIN];
+    for (int i = 0; i < AN_WIN; i++)
+        xw[i] = a->x8[i] * a->hann[i];
+    rfft256_power(a, xw, pw);
+
+    /* 4. noise floor by minimum statistics */
+    const float alpha = a->frames == 1 ? 0.0f : 0.7f;
+    for (int k = 0; k < AN_NBIN; k++) {
+        float ps = alpha * a->psmooth[k] + (1.0f - alpha) * pw[k];
+        a->psmooth[k] = ps;
+        if (ps < a->sub_min[k])
+            a->sub_min[k] = ps;
+        float f = a->sub_min[k] < a->win_min[k] ? a->sub_min[k] : a->win_min[k];
+        a->floor_[k] = f * 1.5f; /* minimum-of-smoothed bias compensation */
+    }
+    if (++a->sub_count == AN_SUBWIN || a->frames <= AN_SUBWIN / 2) {
+        /* sub-window finished (and early on: commit often so the first floor is sane) */
+        memcpy(a->sub_ring[a->sub_index], a->sub_min, sizeof a->sub_min);
+        a->sub_index = (a->sub_index + 1) % AN_NSUB;
+        if (a->sub_filled < AN_NSUB)
+            a->sub_filled++;
+        for (int k = 0; k < AN_NBIN; k++) {
+            float m = a->sub_ring[0][k];
+            for (int s = 1; s < a->sub_filled; s++)
+                if (a->sub_ring[s][k] < m)
+                    m = a->sub_ring[s][k];
+            a->win_min[k] = m;
+            a->sub_min[k] = a->psmooth[k];
+        }
+        a->sub_count = 0;
+    }
+
+    /* 5a. band SNRs, flatness, excess spectrum */
+    float exc[AN_NBIN];
+    float band_db[AN_NBANDS], snr_sum = 0.0f, n_snr6 = 0.0f;
+    float e_tot = 0.0f, e_speech = 0.0f;
+    for (int k = 0; k < AN_NBIN; k++) {
+        float d = pw[k] - 2.0f * a->floor_[k];
+        exc[k] = d > 0.0f ? d : 0.0f;
+    }
+    for (int b = 0; b < AN_NBANDS; b++) {
+        float e = 0.0f, nf = 0.0f, x = 0.0f;
+        for (int k = k_band_edges[b]; k < k_band_edges[b + 1]; k++) {
+            e += pw[k];
+            nf += a->floor_[k];
+            x += exc[k];
+        }
+        band_db[b] = db10(e);
+        float snr = clampf(band_db[b] - db10(nf), 0.0f, 40.0f);
+        snr_sum += snr;
+        n_snr6 += snr > 6.0f ? 1.0f : 0.0f;
+        e_tot += x;
+        if (b >= 2 && b < 14)
+            e_speech += x;
+    }
+    float snr_mean = snr_sum / AN_NBANDS;
+    float frac6 = n_snr6 / AN_NBANDS;
+    float speech_ratio = (e_speech + 1.0f) / (e_tot + 1.0f);
+    /* flatness of the raw spectrum over 250..3500 Hz (log2 units, <= 0) */
+    float lsum = 0.0f, asum = 0.0f;
+    for (int k = 8; k < 112; k++) {
+        lsum += fast_log2(pw[k] + 1e-3f);
+        asum += pw[k];
+    }
+    float flat = lsum / 104.0f - fast_log2(asum / 104.0f + 1e-3f);
+
+    /* 5b. harmonicity + pitch from the autocorrelation of the excess spectrum */
+    float ac[AN_NBIN];
+    rfft256_even(a, exc, ac);
+    float harm = 0.0f, tau_best = 0.0f;
+    if (ac[0] > 1e-3f) {
+        float inv0 = 1.0f / ac[0];
+        float nr[AN_TAU_MAX + 2];
+        for (int t = AN_TAU_MIN - 1; t <= AN_TAU_MAX && t <= 128; t++)
+            nr[t] = ac[t] * inv0 / a->win_ac[t];
+        float gmax = 0.0f;
+        for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t++)
+            if (nr[t] > gmax)
+                gmax = nr[t];
+        /* first local maximum within 85 % of the global one (avoids octave errors) */
+        for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t++) {
+            if (nr[t] >= 0.85f * gmax && nr[t] >= nr[t - 1] && nr[t] >= nr[t + 1]) {
+                float y0 = nr[t - 1], y1 = nr[t], y2 = nr[t + 1];
+                float den = y0 - 2.0f * y1 + y2;
+                float d = den < 0.0f ? 0.5f * (y0 - y2) / den : 0.0f;
+                harm = y1;
+                tau_best = (float)t + clampf(d, -0.5f, 0.5f);
+                break;
+            }
+        }
+        harm = clampf(harm, 0.0f, 1.0f);
+    }
+    float pitch = (harm > 0.45f && snr_mean > 2.0f && tau_best > 0.0f) ? AN_RATE / tau_best : 0.0f;
+
+    /* pitch steadiness: a held note keeps its pitch to < 0.3 % per frame */
+    if (pitch > 0.0f && a->last_pitch > 0.0f) {
+        float r = logf(pitch / a->last_pitch);
+        float steady = fabsf(r) < 0.003f ? 1.0f : 0.0f;
+        a->steady_acc = 0.9f * a->steady_acc + 0.1f * steady;
+    } else {
+        a->steady_acc *= 0.97f;
+    }
+    a->last_pitch = pitch;
+
+    /* spectral flux against 30 ms ago (band log energies) */
+    float flux = 0.0f;
+    for (int b = 0; b < AN_NBANDS; b++)
+        flux += fabsf(band_db[b] - a->band_db_prev[2][b]);
+    flux /= AN_NBANDS;
+    memmove(a->band_db_prev[1], a->band_db_prev[0], 2 * sizeof a->band_db_prev[0]);
+    memcpy(a->band_db_prev[0], band_db, sizeof band_db);
+
+    /* 2..8 Hz modulation of the frame SNR */
+    a->mod_fast += 0.40f * (snr_mean - a->mod_fast);
+    a->mod_slow += 0.12f * (snr_mean - a->mod_slow);
+    float m = a->mod_fast - a->mod_slow;
+    a->mod_env += 0.05f * (m * m - a->mod_env);
+
+    /* context */
+    a->snr_hist[a->hist_pos] = snr_mean;
+    a->harm_hist[a->hist_pos] = harm;
+    a->imp_hist[a->hist_pos] = imp;
+    a->hist_pos = (a->hist_pos + 1) % AN_CTX;
+    float snr_ctx = 0.0f, harm_max = 0.0f, voiced_ctx = 0.0f, imp_ctx = 0.0f;
+    for (int i = 0; i < AN_CTX; i++) {
+        snr_ctx += a->snr_hist[i];
+        voiced_ctx += a->harm_hist[i] > 0.5f ? 1.0f : 0.0f;
+        imp_ctx += a->imp_hist[i];
+    }
+    for (int i = 0; i < 15; i++) {
+        float h = a->harm_hist[(a->hist_pos + AN_CTX - 1 - i) % AN_CTX];
+        if (h > harm_max)
+            harm_max = h;
+    }
+    snr_ctx /= AN_CTX;
+    voiced_ctx /= AN_CTX;
+    imp_ctx /= AN_CTX;
+
+    float *f = a->feat;
+    f[0] = snr_mean;
+    f[1] = frac6;
+    f[2] = flat;
+    f[3] = harm;
+    f[4] = harm_max;
+    f[5] = snr_ctx;
+    f[6] = sqrtf(a->mod_env);
+    f[7] = imp;
+    f[8] = imp_ctx;
+    f[9] = a->steady_acc;
+    f[10] = flux;
+    f[11] = speech_ratio;
+    f[12] = voiced_ctx;
+    f[13] = (float)dbfs;
+    f[14] = harm * snr_mean;
+    f[15] = 0.0f;
+
+    float z = k_bias;
+    for (int i = 0; i < AN_NFEAT; i++)
+        z += k_weight[i] * (f[i] - k_mean[i]) / k_scale[i];
+    z = clampf(z, -30.0f, 30.0f);
+    float p = 1.0f / (1.0f + expf(-z));
+    if (dbfs <= -126.5) /* digital silence is never speech */
+        p = 0.0f;
+    a->p_smooth += (p > a->p_smooth ? AN_ATTACK : AN_RELEASE) * (p - a->p_smooth);
+    int vp = (int)(a->p_smooth * 100.0f + 0.5f);
+    out->voice_prob = vp < 0 ? 0 : (vp > 100 ? 100 : vp);
+    out->pitch_hz = (int)(pitch + 0.5f);
+    return AGORA_OK;
+}
+
+#ifdef AGORA_LABELS_EXPORT_FEATURES
+/* Offline tuning hook (never compiled into the engine): the last frame's features. */
+int agora_label_analyzer_features(const agora_label_analyzer *a, float *out, int n)
+{
+    int m = n < AN_NFEAT ? n : AN_NFEAT;
+    memcpy(out, a->feat, (size_t)m * sizeof(float));
+    return AN_NFEAT;
+}
+#endif

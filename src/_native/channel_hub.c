@@ -1,0 +1,473 @@
+/* The in-process `local` network: a hub of channels, run entirely on the
+ * service's I/O thread. Membership, subscriptions and receive paths are only
+ * touched here, so they need no locks; observer state is read under conn->mu. */
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+
+/* Agora reason and state values used in events. */
+enum {
+    REASON_JOIN_SUCCESS = 1,
+    REASON_LEAVE_CHANNEL = 5,
+    REASON_REJECTED_BY_SERVER = 10,
+    USER_OFFLINE_QUIT = 0,
+    REMOTE_AUDIO_STATE_STOPPED = 0,
+    REMOTE_AUDIO_STATE_DECODING = 2,
+    REMOTE_AUDIO_REASON_REMOTE_MUTED = 5,
+    REMOTE_AUDIO_REASON_REMOTE_UNMUTED = 6,
+    ROLE_AUDIENCE = 2,
+    DEFAULT_STREAM_ID = 1,
+};
+
+struct hub_channel {
+    hub_channel *next;
+    char name[AGORA_MAX_ID_LEN + 1];
+    agora_rtc_conn **members;
+    int count, cap;
+};
+
+io_item *agora_io_item_new(int kind, agora_rtc_conn *conn, size_t length)
+{
+    io_item *it = calloc(1, sizeof(*it) + length);
+    if (!it)
+        return NULL;
+    it->kind = kind;
+    it->conn = conn;
+    if (conn)
+        agora_conn_ref(conn);
+    it->length = length;
+    return it;
+}
+
+void agora_io_post(agora_service *svc, io_item *it, int wait)
+{
+    int done = 0;
+    if (wait)
+        it->done = &done;
+    agora_workq_push(&svc->io_q, &it->node);
+    if (!wait)
+        return;
+    pthread_mutex_lock(&svc->sync_mu);
+    while (!done)
+        pthread_cond_wait(&svc->sync_cv, &svc->sync_mu);
+    pthread_mutex_unlock(&svc->sync_mu);
+}
+
+/* ---- channels ---- */
+
+static hub_channel *find_channel(agora_service *svc, const char *name, int create)
+{
+    for (hub_channel *ch = svc->channels; ch; ch = ch->next)
+        if (strcmp(ch->name, name) == 0)
+            return ch;
+    if (!create)
+        return NULL;
+    hub_channel *ch = calloc(1, sizeof(*ch));
+    if (!ch)
+        return NULL;
+    agora_copy_id(ch->name, name);
+    ch->next = svc->channels;
+    svc->channels = ch;
+    return ch;
+}
+
+static int channel_add(hub_channel *ch, agora_rtc_conn *c)
+{
+    if (ch->count == ch->cap) {
+        int cap = ch->cap ? ch->cap * 2 : 8;
+        void *m = realloc(ch->members, sizeof(*ch->members) * (size_t)cap);
+        if (!m)
+            return AGORA_ERR_NO_MEMORY;
+        ch->members = m;
+        ch->cap = cap;
+    }
+    ch->members[ch->count++] = c;
+    return 0;
+}
+
+static void channel_free(hub_channel *ch)
+{
+    free(ch->members);
+    free(ch);
+}
+
+static void channel_remove(agora_service *svc, hub_channel *ch, agora_rtc_conn *c)
+{
+    for (int i = 0; i < ch->count; i++) {
+        if (ch->members[i] == c) {
+            ch->members[i] = ch->members[--ch->count];
+            break;
+        }
+    }
+    if (ch->count > 0)
+        return;
+    for (hub_channel **p = &svc->channels; *p; p = &(*p)->next) {
+        if (*p == ch) {
+            *p = ch->next;
+            channel_free(ch);
+            return;
+        }
+    }
+}
+
+/* ---- events ---- */
+
+static void post_event(agora_service *svc, agora_event *ev)
+{
+    agora_workq_push(&svc->delivery_q, &ev->node);
+}
+
+static void emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid, int a, int b, int c)
+{
+    agora_event *ev = agora_event_new(kind, to, 0);
+    if (!ev)
+        return;
+    if (uid)
+        agora_copy_id(ev->uid, uid);
+    ev->a = a;
+    ev->b = b;
+    ev->c = c;
+    post_event(svc, ev);
+}
+
+static void emit_conn_state(agora_service *svc, agora_rtc_conn *c, int kind, int state, int reason)
+{
+    agora_event *ev = agora_event_new(kind, c, 0);
+    if (!ev)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->state = state;
+    agora_conn_fill_info(c, &ev->info);
+    pthread_mutex_unlock(&c->mu);
+    ev->a = reason;
+    post_event(svc, ev);
+}
+
+/* ---- subscriptions and receive paths ---- */
+
+static int visible(const agora_rtc_conn *c)
+{
+    return c->cfg.client_role_type != ROLE_AUDIENCE;
+}
+
+static int subscribed(const agora_rtc_conn *r, const char *uid)
+{
+    return r->sub_all ? !uid_set_contains(&r->sub_except, uid) : uid_set_contains(&r->sub_only, uid);
+}
+
+static void rx_drop(agora_rtc_conn *r, const char *uid)
+{
+    for (agora_rx_path **p = &r->rx; *p; p = &(*p)->next) {
+        if (strcmp((*p)->uid, uid) == 0) {
+            agora_rx_path *dead = *p;
+            *p = dead->next;
+            agora_rx_free(dead);
+            return;
+        }
+    }
+}
+
+static void rx_drop_all(agora_rtc_conn *r)
+{
+    while (r->rx) {
+        agora_rx_path *n = r->rx->next;
+        agora_rx_free(r->rx);
+        r->rx = n;
+    }
+}
+
+static agora_rx_path *rx_get(agora_rtc_conn *r, const char *uid)
+{
+    for (agora_rx_path *rx = r->rx; rx; rx = rx->next)
+        if (strcmp(rx->uid, uid) == 0)
+            return rx;
+    agora_rx_path *rx = agora_rx_new(uid);
+    if (rx) {
+        rx->next = r->rx;
+        r->rx = rx;
+    }
+    return rx;
+}
+
+/* ---- handlers ---- */
+
+static void handle_connect(agora_service *svc, agora_rtc_conn *c)
+{
+    hub_channel *ch = find_channel(svc, c->channel_id, 1);
+    int duplicate = 0;
+    for (int i = 0; ch && i < ch->count; i++)
+        if (strcmp(ch->members[i]->user_id, c->user_id) == 0)
+            duplicate = 1;
+    if (!ch || duplicate || channel_add(ch, c) != 0) {
+        if (ch && ch->count == 0)
+            channel_remove(svc, ch, c);
+        emit_conn_state(svc, c, EV_CONNECTION_FAILURE, AGORA_CONN_FAILED, REASON_REJECTED_BY_SERVER);
+        return;
+    }
+    c->channel = ch;
+    emit_conn_state(svc, c, EV_CONNECTED, AGORA_CONN_CONNECTED, REASON_JOIN_SUCCESS);
+    atomic_store(&c->on_air, 1);
+    if (c->hub_publishing)
+        emit(svc, c, EV_PUBLISH_SUCCESS, NULL, 0, 0, 0);
+    for (int i = 0; i < ch->count; i++) {
+        agora_rtc_conn *m = ch->members[i];
+        if (m == c)
+            continue;
+        if (visible(m)) {
+            emit(svc, c, EV_USER_JOINED, m->user_id, 0, 0, 0);
+            if (m->hub_publishing && subscribed(c, m->user_id))
+                emit(svc, c, EV_TRACK_SUBSCRIBED, m->user_id, 0, 0, 0);
+        }
+        if (visible(c)) {
+            emit(svc, m, EV_USER_JOINED, c->user_id, 0, 0, 0);
+            if (c->hub_publishing && subscribed(m, c->user_id))
+                emit(svc, m, EV_TRACK_SUBSCRIBED, c->user_id, 0, 0, 0);
+        }
+    }
+}
+
+static void handle_disconnect(agora_service *svc, agora_rtc_conn *c)
+{
+    hub_channel *ch = c->channel;
+    atomic_store(&c->on_air, 0);
+    rx_drop_all(c);
+    if (!ch)
+        return;
+    for (int i = 0; i < ch->count; i++) {
+        agora_rtc_conn *m = ch->members[i];
+        if (m == c)
+            continue;
+        rx_drop(m, c->user_id);
+        if (visible(c))
+            emit(svc, m, EV_USER_LEFT, c->user_id, USER_OFFLINE_QUIT, 0, 0);
+    }
+    channel_remove(svc, ch, c);
+    c->channel = NULL;
+    emit_conn_state(svc, c, EV_DISCONNECTED, AGORA_CONN_DISCONNECTED, REASON_LEAVE_CHANNEL);
+}
+
+typedef struct audio_ctx {
+    agora_service *svc;
+    agora_rtc_conn *to;
+    const char *channel_id;
+    unsigned gen;
+} audio_ctx;
+
+static void emit_audio(void *arg, const agora_rx_path *rx, const agora_audio_frame *frame,
+                       const agora_vad_result *vad)
+{
+    audio_ctx *ctx = arg;
+    size_t pcm_bytes = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
+    size_t vad_bytes = vad ? vad->length : 0;
+    agora_event *ev = agora_event_new(EV_AUDIO_FRAME, ctx->to, pcm_bytes + vad_bytes);
+    if (!ev)
+        return;
+    agora_copy_id(ev->uid, rx->uid);
+    agora_copy_id(ev->channel_id, ctx->channel_id);
+    ev->b = (int)ctx->gen;
+    ev->frame = *frame;
+    memcpy(ev->data, frame->buffer, pcm_bytes);
+    ev->frame.buffer = (const int16_t *)ev->data;
+    if (vad) {
+        ev->has_vad = 1;
+        ev->vad.state = vad->state;
+        ev->vad.length = vad_bytes;
+        if (vad_bytes)
+            memcpy(ev->data + pcm_bytes, vad->bytes, vad_bytes);
+        ev->vad.bytes = ev->data + pcm_bytes;
+    }
+    post_event(ctx->svc, ev);
+}
+
+static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent_frame *f)
+{
+    hub_channel *ch = s->channel;
+    if (!ch || !s->hub_publishing)
+        return;
+    for (int i = 0; i < ch->count; i++) {
+        agora_rtc_conn *m = ch->members[i];
+        if (m == s || !subscribed(m, s->user_id))
+            continue;
+        agora_vad_config vad_cfg;
+        int has_obs, vad_on, rate, chans;
+        unsigned gen;
+        pthread_mutex_lock(&m->mu);
+        has_obs = m->obs_set[OBS_AUDIO];
+        vad_on = m->vad_enabled;
+        vad_cfg = m->vad_cfg;
+        gen = m->audio_obs_gen;
+        rate = m->pb_rate;
+        chans = m->pb_channels;
+        pthread_mutex_unlock(&m->mu);
+        agora_rx_path *rx = rx_get(m, s->user_id);
+        if (!rx)
+            continue;
+        if (!rx->first_frame_seen) {
+            rx->first_frame_seen = 1;
+            emit(svc, m, EV_FIRST_FRAME, s->user_id, 0, 0, 0);
+            emit(svc, m, EV_TRACK_STATE, s->user_id, REMOTE_AUDIO_STATE_DECODING,
+                 REMOTE_AUDIO_REASON_REMOTE_UNMUTED, 0);
+        }
+        if (!has_obs)
+            continue;
+        audio_ctx ctx = {svc, m, ch->name, gen};
+        agora_rx_feed(rx, f, rate, chans, vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
+    }
+}
+
+static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
+{
+    if (c->hub_publishing == publish)
+        return;
+    c->hub_publishing = publish;
+    if (!c->channel) {
+        if (!publish)
+            emit(svc, c, EV_UNPUBLISHED, NULL, 0, 0, 0);
+        return; /* publish success is reported on joining */
+    }
+    emit(svc, c, publish ? EV_PUBLISH_SUCCESS : EV_UNPUBLISHED, NULL, 0, 0, 0);
+    hub_channel *ch = c->channel;
+    for (int i = 0; i < ch->count; i++) {
+        agora_rtc_conn *m = ch->members[i];
+        if (m == c || !subscribed(m, c->user_id))
+            continue;
+        if (publish) {
+            emit(svc, m, EV_TRACK_SUBSCRIBED, c->user_id, 0, 0, 0);
+        } else {
+            rx_drop(m, c->user_id);
+            emit(svc, m, EV_TRACK_STATE, c->user_id, REMOTE_AUDIO_STATE_STOPPED,
+                 REMOTE_AUDIO_REASON_REMOTE_MUTED, 0);
+        }
+    }
+}
+
+static void handle_data(agora_service *svc, io_item *it)
+{
+    agora_rtc_conn *s = it->conn;
+    hub_channel *ch = s->channel;
+    if (!ch)
+        return;
+    int kind = it->kind == IO_MESSAGE ? EV_STREAM_MESSAGE : EV_METADATA;
+    for (int i = 0; i < ch->count; i++) {
+        agora_rtc_conn *m = ch->members[i];
+        if (m == s)
+            continue;
+        agora_event *ev = agora_event_new(kind, m, it->length);
+        if (!ev)
+            continue;
+        agora_copy_id(ev->uid, s->user_id);
+        ev->a = DEFAULT_STREAM_ID;
+        memcpy(ev->data, it->data, it->length);
+        post_event(svc, ev);
+    }
+}
+
+static int is_publishing_member(const agora_rtc_conn *c, const char *uid)
+{
+    if (!c->channel)
+        return 0;
+    for (int i = 0; i < c->channel->count; i++) {
+        const agora_rtc_conn *m = c->channel->members[i];
+        if (m != c && strcmp(m->user_id, uid) == 0)
+            return m->hub_publishing;
+    }
+    return 0;
+}
+
+static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind, const char *uid)
+{
+    switch (kind) {
+    case IO_SUBSCRIBE: {
+        int was = subscribed(c, uid);
+        if (c->sub_all)
+            uid_set_remove(&c->sub_except, uid);
+        else
+            uid_set_add(&c->sub_only, uid);
+        if (!was && is_publishing_member(c, uid))
+            emit(svc, c, EV_TRACK_SUBSCRIBED, uid, 0, 0, 0);
+        break;
+    }
+    case IO_UNSUBSCRIBE:
+        if (c->sub_all)
+            uid_set_add(&c->sub_except, uid);
+        else
+            uid_set_remove(&c->sub_only, uid);
+        rx_drop(c, uid);
+        break;
+    case IO_SUBSCRIBE_ALL:
+        if (c->channel) {
+            for (int i = 0; i < c->channel->count; i++) {
+                agora_rtc_conn *m = c->channel->members[i];
+                if (m != c && m->hub_publishing && !subscribed(c, m->user_id))
+                    emit(svc, c, EV_TRACK_SUBSCRIBED, m->user_id, 0, 0, 0);
+            }
+        }
+        c->sub_all = 1;
+        uid_set_clear(&c->sub_only);
+        uid_set_clear(&c->sub_except);
+        break;
+    case IO_UNSUBSCRIBE_ALL:
+        c->sub_all = 0;
+        uid_set_clear(&c->sub_only);
+        uid_set_clear(&c->sub_except);
+        rx_drop_all(c);
+        break;
+    default:
+        break;
+    }
+}
+
+static void process(agora_service *svc, io_item *it)
+{
+    agora_rtc_conn *c = it->conn;
+    switch (it->kind) {
+    case IO_CONNECT: handle_connect(svc, c); break;
+    case IO_DISCONNECT: handle_disconnect(svc, c); break;
+    case IO_AUDIO: handle_audio(svc, c, it->frame); break;
+    case IO_PUBLISH: handle_publish(svc, c, 1); break;
+    case IO_UNPUBLISH: handle_publish(svc, c, 0); break;
+    case IO_MESSAGE:
+    case IO_METADATA: handle_data(svc, it); break;
+    case IO_SUBSCRIBE:
+    case IO_UNSUBSCRIBE:
+    case IO_SUBSCRIBE_ALL:
+    case IO_UNSUBSCRIBE_ALL: handle_subscription(svc, c, it->kind, it->uid); break;
+    case IO_FLUSH:
+    default: break;
+    }
+}
+
+static void complete(agora_service *svc, io_item *it)
+{
+    if (it->done) {
+        pthread_mutex_lock(&svc->sync_mu);
+        *it->done = 1;
+        pthread_cond_broadcast(&svc->sync_cv);
+        pthread_mutex_unlock(&svc->sync_mu);
+    }
+    if (it->frame)
+        agora_sent_frame_unref(it->frame);
+    if (it->conn)
+        agora_conn_unref(it->conn);
+    free(it);
+}
+
+void *agora_io_main(void *arg)
+{
+    agora_service *svc = arg;
+    agora_qnode *batch;
+    while ((batch = agora_workq_take_all(&svc->io_q)) != NULL) {
+        while (batch) {
+            io_item *it = (io_item *)batch;
+            batch = batch->next;
+            process(svc, it);
+            complete(svc, it);
+        }
+    }
+    while (svc->channels) {
+        hub_channel *n = svc->channels->next;
+        channel_free(svc->channels);
+        svc->channels = n;
+    }
+    return NULL;
+}

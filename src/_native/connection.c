@@ -1,0 +1,437 @@
+/* Connections and their local user: lifecycle, observers, publishing,
+ * subscriptions, outgoing audio and data. Hub work is posted to the I/O
+ * thread; the calls that must be synchronous wait for it. */
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+
+#define MAX_PUSH_SAMPLES_PER_CHANNEL (48000 * 3600) /* one hour per call */
+
+void agora_conn_ref(agora_rtc_conn *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+static void conn_free(agora_rtc_conn *c)
+{
+    agora_sendq_destroy(&c->sendq);
+    uid_set_clear(&c->sub_only);
+    uid_set_clear(&c->sub_except);
+    while (c->rx) {
+        agora_rx_path *n = c->rx->next;
+        agora_rx_free(c->rx);
+        c->rx = n;
+    }
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+void agora_conn_unref(agora_rtc_conn *c)
+{
+    if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+        conn_free(c);
+}
+
+void agora_rtc_conn_retain(agora_rtc_conn *c)
+{
+    if (c)
+        agora_conn_ref(c);
+}
+
+void agora_rtc_conn_unretain(agora_rtc_conn *c)
+{
+    agora_conn_unref(c);
+}
+
+void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = c->id;
+    memcpy(out->channel_id, c->channel_id, sizeof(out->channel_id));
+    memcpy(out->local_user_id, c->user_id, sizeof(out->local_user_id));
+    out->state = c->state;
+    out->internal_uid = (uint32_t)c->id;
+}
+
+static int valid_rate(int rate)
+{
+    switch (rate) {
+    case 8000: case 16000: case 22050: case 24000: case 32000: case 44100: case 48000:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int valid_id(const char *s)
+{
+    if (!s || !s[0])
+        return 0;
+    size_t n = strnlen(s, AGORA_MAX_ID_LEN + 1);
+    return n <= AGORA_MAX_ID_LEN;
+}
+
+agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
+{
+    if (!svc || !cfg)
+        return NULL;
+    int rate = cfg->playback_sample_rate ? cfg->playback_sample_rate : 16000;
+    int chans = cfg->playback_channels ? cfg->playback_channels : 1;
+    if (!valid_rate(rate) || (chans != 1 && chans != 2))
+        return NULL;
+    agora_rtc_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    if (pthread_cond_init(&c->cv, NULL) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&svc->mu);
+    int ok = svc->initialized && !svc->releasing;
+    int prefill = svc->cfg.prefill_ms / 10;
+    pthread_mutex_unlock(&svc->mu);
+    if (!ok || agora_sendq_init(&c->sendq, prefill) != 0) {
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        free(c);
+        return NULL;
+    }
+    atomic_init(&c->refs, 1);
+    atomic_init(&c->publishing, 0);
+    atomic_init(&c->on_air, 0);
+    c->svc = svc;
+    c->cfg = *cfg;
+    c->state = AGORA_CONN_DISCONNECTED;
+    c->pb_rate = rate;
+    c->pb_channels = chans;
+    c->sub_all = cfg->auto_subscribe_audio != 0;
+
+    pthread_mutex_lock(&svc->mu);
+    c->id = ++svc->next_conn_id;
+    c->svc_next = svc->conns;
+    if (svc->conns)
+        svc->conns->svc_prev = c;
+    svc->conns = c;
+    pthread_mutex_unlock(&svc->mu);
+    return c;
+}
+
+static int post_simple(agora_rtc_conn *c, int kind, const char *uid, int wait)
+{
+    io_item *it = agora_io_item_new(kind, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    if (uid)
+        agora_copy_id(it->uid, uid);
+    agora_io_post(c->svc, it, wait);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_connect(agora_rtc_conn *c, const char *token, const char *channel_id,
+                           const char *user_id)
+{
+    (void)token; /* the local network has no access control */
+    if (!c || !valid_id(channel_id) || !valid_id(user_id))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    if (c->destroyed || (c->state != AGORA_CONN_DISCONNECTED && c->state != AGORA_CONN_FAILED)) {
+        pthread_mutex_unlock(&c->mu);
+        return AGORA_ERR_INVALID_STATE;
+    }
+    c->state = AGORA_CONN_CONNECTING;
+    memset(c->channel_id, 0, sizeof(c->channel_id));
+    memset(c->user_id, 0, sizeof(c->user_id));
+    agora_copy_id(c->channel_id, channel_id);
+    agora_copy_id(c->user_id, user_id);
+    pthread_mutex_unlock(&c->mu);
+    return post_simple(c, IO_CONNECT, NULL, 0);
+}
+
+int agora_rtc_conn_disconnect(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    int state = c->state;
+    pthread_mutex_unlock(&c->mu);
+    if (state == AGORA_CONN_DISCONNECTED)
+        return AGORA_OK;
+    return post_simple(c, IO_DISCONNECT, NULL, 1);
+}
+
+int agora_rtc_conn_get_info(agora_rtc_conn *c, agora_rtc_conn_info *out)
+{
+    if (!c || !out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    agora_conn_fill_info(c, out);
+    pthread_mutex_unlock(&c->mu);
+    return AGORA_OK;
+}
+
+/* ---- observers ---- */
+
+static void set_observer(agora_rtc_conn *c, int kind, const void *table)
+{
+    pthread_mutex_lock(&c->mu);
+    switch (kind) {
+    case OBS_CONN: c->conn_obs = *(const agora_rtc_conn_observer *)table; break;
+    case OBS_LOCAL_USER: c->lu_obs = *(const agora_local_user_observer *)table; break;
+    default: c->audio_obs = *(const agora_audio_frame_observer *)table; break;
+    }
+    c->obs_set[kind] = 1;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Clear the table, then wait for calls already in flight, unless we are that
+ * call (unregistering from inside the observer would wait for itself). */
+static void clear_observer(agora_rtc_conn *c, int kind)
+{
+    int self = agora_service_on_delivery_thread(c->svc);
+    pthread_mutex_lock(&c->mu);
+    c->obs_set[kind] = 0;
+    switch (kind) {
+    case OBS_CONN: memset(&c->conn_obs, 0, sizeof(c->conn_obs)); break;
+    case OBS_LOCAL_USER: memset(&c->lu_obs, 0, sizeof(c->lu_obs)); break;
+    default:
+        memset(&c->audio_obs, 0, sizeof(c->audio_obs));
+        c->audio_obs_gen++;
+        break;
+    }
+    while (!self && c->in_flight[kind] > 0)
+        pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+int agora_rtc_conn_register_observer(agora_rtc_conn *c, const agora_rtc_conn_observer *obs)
+{
+    if (!c || !obs)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    set_observer(c, OBS_CONN, obs);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_unregister_observer(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    clear_observer(c, OBS_CONN);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_register_local_user_observer(agora_rtc_conn *c, const agora_local_user_observer *obs)
+{
+    if (!c || !obs)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    set_observer(c, OBS_LOCAL_USER, obs);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    clear_observer(c, OBS_LOCAL_USER);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_audio_frame_observer *obs,
+                                                 const agora_vad_config *vad_config)
+{
+    if (!c || !obs)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (vad_config && agora_vad_config_validate(vad_config) != AGORA_OK)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    c->audio_obs = *obs;
+    c->obs_set[OBS_AUDIO] = 1;
+    c->vad_enabled = vad_config != NULL;
+    if (vad_config)
+        c->vad_cfg = *vad_config;
+    c->audio_obs_gen++; /* receive paths rebuild their VAD for the new config */
+    pthread_mutex_unlock(&c->mu);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    clear_observer(c, OBS_AUDIO);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_destroy(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    agora_service *svc = c->svc;
+    pthread_mutex_lock(&c->mu);
+    if (c->destroyed) {
+        pthread_mutex_unlock(&c->mu);
+        return AGORA_ERR_INVALID_STATE;
+    }
+    pthread_mutex_unlock(&c->mu);
+    agora_rtc_conn_disconnect(c);
+    for (int k = 0; k < OBS_KINDS; k++)
+        clear_observer(c, k);
+    pthread_mutex_lock(&svc->mu);
+    if (c->svc_prev)
+        c->svc_prev->svc_next = c->svc_next;
+    else
+        svc->conns = c->svc_next;
+    if (c->svc_next)
+        c->svc_next->svc_prev = c->svc_prev;
+    c->svc_prev = c->svc_next = NULL;
+    pthread_mutex_unlock(&svc->mu);
+    pthread_mutex_lock(&c->mu);
+    c->destroyed = 1;
+    pthread_mutex_unlock(&c->mu);
+    agora_conn_unref(c);
+    return AGORA_OK;
+}
+
+/* ---- local user ---- */
+
+int agora_local_user_publish_audio(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    atomic_store(&c->publishing, 1);
+    return post_simple(c, IO_PUBLISH, NULL, 0);
+}
+
+int agora_local_user_unpublish_audio(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    atomic_store(&c->publishing, 0);
+    return post_simple(c, IO_UNPUBLISH, NULL, 0);
+}
+
+int agora_local_user_subscribe_audio(agora_rtc_conn *c, const char *user_id)
+{
+    if (!c || !valid_id(user_id))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post_simple(c, IO_SUBSCRIBE, user_id, 1);
+}
+
+int agora_local_user_unsubscribe_audio(agora_rtc_conn *c, const char *user_id)
+{
+    if (!c || !valid_id(user_id))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post_simple(c, IO_UNSUBSCRIBE, user_id, 1);
+}
+
+int agora_local_user_subscribe_all_audio(agora_rtc_conn *c)
+{
+    return c ? post_simple(c, IO_SUBSCRIBE_ALL, NULL, 1) : AGORA_ERR_INVALID_ARGUMENT;
+}
+
+int agora_local_user_unsubscribe_all_audio(agora_rtc_conn *c)
+{
+    return c ? post_simple(c, IO_UNSUBSCRIBE_ALL, NULL, 1) : AGORA_ERR_INVALID_ARGUMENT;
+}
+
+int agora_local_user_set_playback_audio_frame_before_mixing_parameters(agora_rtc_conn *c, int channels,
+                                                                       int sample_rate)
+{
+    if (!c || (channels != 1 && channels != 2) || !valid_rate(sample_rate))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    c->pb_rate = sample_rate;
+    c->pb_channels = channels;
+    pthread_mutex_unlock(&c->mu);
+    return AGORA_OK;
+}
+
+int agora_local_user_set_user_role(agora_rtc_conn *c, int role)
+{
+    if (!c || (role != 1 && role != 2))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    int state = c->state;
+    if (state == AGORA_CONN_DISCONNECTED || state == AGORA_CONN_FAILED)
+        c->cfg.client_role_type = role;
+    pthread_mutex_unlock(&c->mu);
+    /* the local network fixes the role at join; changing it live is not supported */
+    return (state == AGORA_CONN_DISCONNECTED || state == AGORA_CONN_FAILED) ? AGORA_OK
+                                                                            : AGORA_ERR_NOT_SUPPORTED;
+}
+
+/* ---- outgoing audio and data ---- */
+
+int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *c, const int16_t *pcm, size_t samples_per_channel,
+                                  int sample_rate, int channels, int64_t start_pts)
+{
+    if (!c || (!pcm && samples_per_channel) || !valid_rate(sample_rate) ||
+        (channels != 1 && channels != 2) || samples_per_channel > MAX_PUSH_SAMPLES_PER_CHANNEL)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return agora_sendq_push(&c->sendq, pcm, samples_per_channel, sample_rate, channels, start_pts);
+}
+
+int agora_rtc_conn_interrupt_audio(agora_rtc_conn *c, agora_interrupt_report *report)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    agora_interrupt_report r;
+    agora_sendq_clear(&c->sendq, &r.sent_ms, &r.dropped_ms, &r.last_presentation_ms);
+    if (report)
+        *report = r;
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_is_push_completed(agora_rtc_conn *c)
+{
+    return c ? agora_sendq_is_empty(&c->sendq) : 0;
+}
+
+int agora_rtc_conn_get_send_stats(agora_rtc_conn *c, agora_send_stats *out)
+{
+    if (!c || !out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->sendq.mu);
+    out->pushed_samples = c->sendq.pushed_samples;
+    out->sent_frames = c->sendq.sent_frames;
+    out->dropped_samples = c->sendq.dropped_samples;
+    out->queued_samples = c->sendq.queued_samples;
+    out->drained_events = c->sendq.drained_events;
+    pthread_mutex_unlock(&c->sendq.mu);
+    return AGORA_OK;
+}
+
+static int send_data(agora_rtc_conn *c, int kind, const uint8_t *data, size_t length, size_t limit)
+{
+    if (!c || (!data && length))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (length > limit)
+        return AGORA_ERR_TOO_LARGE;
+    pthread_mutex_lock(&c->mu);
+    int state = c->state;
+    pthread_mutex_unlock(&c->mu);
+    if (state != AGORA_CONN_CONNECTED)
+        return AGORA_ERR_NOT_READY;
+    io_item *it = agora_io_item_new(kind, c, length);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    if (length)
+        memcpy(it->data, data, length);
+    agora_io_post(c->svc, it, 0);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_send_stream_message(agora_rtc_conn *c, const uint8_t *data, size_t length)
+{
+    return send_data(c, IO_MESSAGE, data, length, AGORA_MAX_STREAM_MESSAGE);
+}
+
+int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *c, const uint8_t *data, size_t length)
+{
+    return send_data(c, IO_METADATA, data, length, AGORA_MAX_AUDIO_METADATA);
+}

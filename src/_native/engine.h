@@ -1,0 +1,160 @@
+/* Engine internals shared by the service, connection, channel hub, media
+ * clock and delivery files. Nothing here is part of the public C API.
+ *
+ * Threads (per service):
+ *   media clock  - ticks every 10 ms by absolute deadline, cuts frames from
+ *                  send queues, posts them to the I/O thread; never runs user code.
+ *   I/O          - owns the channel hub (membership, subscriptions) and every
+ *                  receive path (resample, labels, VAD); turns what arrives into
+ *                  events for the delivery thread. Never waits on delivery.
+ *   delivery     - calls observer functions, one event at a time, in order.
+ * Lock order: svc->mu before conn->mu before sendq.mu; no lock is held while
+ * an observer runs. */
+#ifndef AGORA_RTC_ENGINE_H
+#define AGORA_RTC_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include "agora_rtc/agora_rtc.h"
+#include "receive_path.h"
+#include "send_queue.h"
+#include "sent_frame.h"
+#include "work_queue.h"
+
+#define AGORA_MAX_FRAMES_PER_TICK 64
+
+typedef struct hub_channel hub_channel;
+
+/* A small set of user ids (subscriptions); touched only on the I/O thread. */
+typedef struct uid_set {
+    char (*ids)[AGORA_MAX_ID_LEN + 1];
+    int count;
+    int cap;
+} uid_set;
+
+/* Copy an id into a AGORA_MAX_ID_LEN + 1 buffer, always NUL terminated. */
+void agora_copy_id(char *dst, const char *src);
+
+int uid_set_contains(const uid_set *s, const char *uid);
+int uid_set_add(uid_set *s, const char *uid);
+void uid_set_remove(uid_set *s, const char *uid);
+void uid_set_clear(uid_set *s);
+
+enum observer_kind { OBS_CONN = 0, OBS_LOCAL_USER = 1, OBS_AUDIO = 2, OBS_KINDS = 3 };
+
+struct agora_rtc_conn {
+    agora_service *svc;
+    atomic_int refs;
+    uint64_t id;
+    agora_rtc_conn_config cfg;
+    agora_rtc_conn *svc_prev, *svc_next; /* service list, under svc->mu */
+
+    /* under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int state;                 /* enum agora_connection_state */
+    int destroyed;
+    char channel_id[AGORA_MAX_ID_LEN + 1];
+    char user_id[AGORA_MAX_ID_LEN + 1];
+    agora_rtc_conn_observer conn_obs;
+    agora_local_user_observer lu_obs;
+    agora_audio_frame_observer audio_obs;
+    int obs_set[OBS_KINDS];    /* which observer tables are registered */
+    int vad_enabled;
+    agora_vad_config vad_cfg;
+    unsigned audio_obs_gen;    /* bumped on every (un)register: receive paths rebuild */
+    int in_flight[OBS_KINDS];
+    int pb_rate, pb_channels;  /* observer frame format */
+
+    atomic_int publishing;     /* read by the media clock */
+    atomic_int on_air;         /* joined on the hub: the clock may send */
+    agora_send_queue sendq;
+
+    /* I/O thread only */
+    hub_channel *channel;
+    int hub_publishing;
+    int sub_all;
+    uid_set sub_only;          /* explicit subscriptions when !sub_all */
+    uid_set sub_except;        /* explicit unsubscriptions when sub_all */
+    agora_rx_path *rx;         /* one per remote user heard */
+};
+
+/* I/O work items. */
+enum io_kind {
+    IO_CONNECT, IO_DISCONNECT, IO_AUDIO, IO_PUBLISH, IO_UNPUBLISH, IO_MESSAGE, IO_METADATA,
+    IO_SUBSCRIBE, IO_UNSUBSCRIBE, IO_SUBSCRIBE_ALL, IO_UNSUBSCRIBE_ALL, IO_FLUSH,
+};
+
+typedef struct io_item {
+    agora_qnode node;          /* first member: the queue links through it */
+    int kind;
+    agora_rtc_conn *conn;      /* holds a reference */
+    agora_sent_frame *frame;   /* IO_AUDIO, holds a reference */
+    int *done;                 /* when set, the I/O thread sets *done = 1 and signals svc->sync_cv */
+    char uid[AGORA_MAX_ID_LEN + 1];
+    size_t length;
+    uint8_t data[];
+} io_item;
+
+/* Delivery events. */
+enum event_kind {
+    EV_CONNECTED, EV_DISCONNECTED, EV_CONNECTION_FAILURE, EV_USER_JOINED, EV_USER_LEFT,
+    EV_PUBLISH_SUCCESS, EV_UNPUBLISHED, EV_TRACK_SUBSCRIBED, EV_TRACK_STATE, EV_FIRST_FRAME,
+    EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME,
+};
+
+typedef struct agora_event {
+    agora_qnode node;
+    int kind;
+    agora_rtc_conn *conn;      /* holds a reference */
+    char uid[AGORA_MAX_ID_LEN + 1];
+    int a, b, c;
+    agora_rtc_conn_info info;
+    agora_audio_frame frame;   /* EV_AUDIO_FRAME: buffer points into data */
+    int has_vad;
+    agora_vad_result vad;      /* bytes point into data after the pcm */
+    char channel_id[AGORA_MAX_ID_LEN + 1];
+    size_t length;
+    uint8_t data[];
+} agora_event;
+
+struct agora_service {
+    pthread_mutex_t mu;        /* connection list, lifecycle */
+    agora_rtc_conn *conns;
+    uint64_t next_conn_id;
+    int initialized;
+    int releasing;
+    agora_service_config cfg;
+    char app_id[256];
+
+    pthread_t clock_thread, io_thread, delivery_thread;
+    atomic_int stop_clock;
+    agora_workq io_q;
+    agora_workq delivery_q;
+    pthread_mutex_t sync_mu;   /* completion of synchronous I/O items */
+    pthread_cond_t sync_cv;
+
+    hub_channel *channels;     /* I/O thread only */
+};
+
+/* connection.c */
+void agora_conn_ref(agora_rtc_conn *c);
+void agora_conn_unref(agora_rtc_conn *c);
+void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out); /* caller holds c->mu */
+
+/* channel_hub.c: the I/O thread */
+void *agora_io_main(void *svc);
+io_item *agora_io_item_new(int kind, agora_rtc_conn *conn, size_t length);
+/* Post and, when wait is set, block (nogil in Python) until processed. */
+void agora_io_post(agora_service *svc, io_item *it, int wait);
+
+/* delivery.c: the delivery thread */
+void *agora_delivery_main(void *svc);
+agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
+
+/* media_clock.c */
+void *agora_clock_main(void *svc);
+int64_t agora_monotonic_ns(void);
+
+#endif

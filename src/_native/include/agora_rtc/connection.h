@@ -1,0 +1,157 @@
+/* Connection and local user: join a channel, publish and push audio, hear
+ * remote users. Observers are structs of function pointers plus user_data.
+ *
+ * Threading contract: every observer function is called on the service's
+ * delivery thread, never while an engine lock is held, never on the media
+ * clock thread. Unregistering waits until no call to that observer is in
+ * flight (except when unregistering from inside that observer's own call). */
+#ifndef AGORA_RTC_CONNECTION_H
+#define AGORA_RTC_CONNECTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agora_rtc/audio_frame.h"
+#include "agora_rtc/service.h"
+#include "agora_rtc/vad.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AGORA_MAX_ID_LEN 64             /* channel ids and user ids, bytes, without NUL */
+#define AGORA_MAX_STREAM_MESSAGE 1024   /* bytes per stream message (Agora's limit) */
+#define AGORA_MAX_AUDIO_METADATA 64     /* bytes per audio metadata packet */
+
+enum agora_connection_state {
+    AGORA_CONN_DISCONNECTED = 1,
+    AGORA_CONN_CONNECTING = 2,
+    AGORA_CONN_CONNECTED = 3,
+    AGORA_CONN_RECONNECTING = 4,
+    AGORA_CONN_FAILED = 5,
+};
+
+typedef struct agora_rtc_conn agora_rtc_conn;
+
+typedef struct agora_rtc_conn_config {
+    int auto_subscribe_audio;   /* 1: hear every remote user that publishes */
+    int client_role_type;       /* 1 broadcaster, 2 audience */
+    int channel_profile;
+    int playback_sample_rate;   /* format of observer frames; 0 = 16000 */
+    int playback_channels;      /* 0 = 1 */
+} agora_rtc_conn_config;
+
+typedef struct agora_rtc_conn_info {
+    uint64_t id;
+    char channel_id[AGORA_MAX_ID_LEN + 1];
+    char local_user_id[AGORA_MAX_ID_LEN + 1];
+    int state;                  /* enum agora_connection_state */
+    uint32_t internal_uid;
+} agora_rtc_conn_info;
+
+typedef struct agora_rtc_conn_observer {
+    void *user_data;
+    void (*on_connected)(void *ud, const agora_rtc_conn_info *info, int reason);
+    void (*on_disconnected)(void *ud, const agora_rtc_conn_info *info, int reason);
+    void (*on_connecting)(void *ud, const agora_rtc_conn_info *info, int reason);
+    void (*on_connection_failure)(void *ud, const agora_rtc_conn_info *info, int reason);
+    void (*on_user_joined)(void *ud, const char *user_id);
+    void (*on_user_left)(void *ud, const char *user_id, int reason);
+} agora_rtc_conn_observer;
+
+typedef struct agora_local_user_observer {
+    void *user_data;
+    void (*on_audio_track_publish_success)(void *ud);
+    void (*on_audio_track_unpublished)(void *ud);
+    void (*on_user_audio_track_subscribed)(void *ud, const char *user_id);
+    void (*on_user_audio_track_state_changed)(void *ud, const char *user_id, int state,
+                                              int reason, int elapsed_ms);
+    void (*on_first_remote_audio_frame)(void *ud, const char *user_id, int elapsed_ms);
+    void (*on_stream_message)(void *ud, const char *user_id, int stream_id,
+                              const uint8_t *data, size_t length);
+    void (*on_audio_meta_data_received)(void *ud, const char *user_id,
+                                        const uint8_t *data, size_t length);
+} agora_local_user_observer;
+
+typedef struct agora_audio_frame_observer {
+    void *user_data;
+    /* vad is NULL when the observer was registered without VAD. */
+    void (*on_playback_audio_frame_before_mixing)(void *ud, const char *channel_id,
+                                                  const char *user_id,
+                                                  const agora_audio_frame *frame,
+                                                  const agora_vad_result *vad);
+} agora_audio_frame_observer;
+
+/* What interrupt_audio dropped and what had already left. */
+typedef struct agora_interrupt_report {
+    int64_t sent_ms;              /* ms of the interrupted round that were sent */
+    int64_t dropped_ms;           /* ms that were queued and dropped */
+    int64_t last_presentation_ms; /* presentation_ms of the last frame that left, -1 if none */
+} agora_interrupt_report;
+
+/* Engine counters of the outgoing audio of one connection. */
+typedef struct agora_send_stats {
+    uint64_t pushed_samples;   /* per channel, in the formats pushed */
+    uint64_t sent_frames;      /* 10 ms frames handed to the transport */
+    uint64_t dropped_samples;  /* removed by interrupt_audio */
+    uint64_t queued_samples;   /* per channel, waiting (send format) */
+    uint64_t drained_events;   /* times the queue drained after sending */
+} agora_send_stats;
+
+agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg);
+/* Extra references for callers that use a connection from several threads:
+ * the memory stays valid until the last reference is dropped, even after
+ * agora_rtc_conn_destroy (calls on a destroyed connection are harmless). */
+void agora_rtc_conn_retain(agora_rtc_conn *conn);
+void agora_rtc_conn_unretain(agora_rtc_conn *conn);
+/* Disconnects if needed, unregisters every observer (waiting for in-flight
+ * calls), and frees the connection once no pending event refers to it. */
+int agora_rtc_conn_destroy(agora_rtc_conn *conn);
+
+/* Asynchronous: the result arrives as on_connected / on_connection_failure. */
+int agora_rtc_conn_connect(agora_rtc_conn *conn, const char *token, const char *channel_id,
+                           const char *user_id);
+/* Synchronous: when it returns, remote users have seen on_user_left and this
+ * connection receives no more media; on_disconnected is queued. */
+int agora_rtc_conn_disconnect(agora_rtc_conn *conn);
+int agora_rtc_conn_get_info(agora_rtc_conn *conn, agora_rtc_conn_info *out);
+
+int agora_rtc_conn_register_observer(agora_rtc_conn *conn, const agora_rtc_conn_observer *obs);
+int agora_rtc_conn_unregister_observer(agora_rtc_conn *conn);
+int agora_rtc_conn_register_local_user_observer(agora_rtc_conn *conn,
+                                                const agora_local_user_observer *obs);
+int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *conn);
+/* vad_config NULL = VAD off (the observer gets vad == NULL). The config is copied. */
+int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *conn,
+                                                 const agora_audio_frame_observer *obs,
+                                                 const agora_vad_config *vad_config);
+int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *conn);
+
+/* Local user. */
+int agora_local_user_publish_audio(agora_rtc_conn *conn);
+int agora_local_user_unpublish_audio(agora_rtc_conn *conn);
+int agora_local_user_subscribe_audio(agora_rtc_conn *conn, const char *user_id);
+int agora_local_user_unsubscribe_audio(agora_rtc_conn *conn, const char *user_id);
+int agora_local_user_subscribe_all_audio(agora_rtc_conn *conn);
+int agora_local_user_unsubscribe_all_audio(agora_rtc_conn *conn);
+int agora_local_user_set_playback_audio_frame_before_mixing_parameters(agora_rtc_conn *conn,
+                                                                       int channels,
+                                                                       int sample_rate);
+int agora_local_user_set_user_role(agora_rtc_conn *conn, int role);
+
+/* PCM push: interleaved int16, any whole number of sample frames; the data is
+ * copied into the engine's send queue before this returns. */
+int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
+                                  size_t samples_per_channel, int sample_rate, int channels,
+                                  int64_t start_pts);
+int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report *report);
+/* 1 when every pushed sample has been handed to the transport, else 0. */
+int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn);
+int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out);
+
+int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length);
+int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

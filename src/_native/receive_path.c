@@ -1,0 +1,108 @@
+#include <stdlib.h>
+#include <string.h>
+#include "agora_rtc/errors.h"
+#include "engine.h"
+#include "receive_path.h"
+
+agora_rx_path *agora_rx_new(const char *uid)
+{
+    agora_rx_path *rx = calloc(1, sizeof(*rx));
+    if (!rx)
+        return NULL;
+    agora_copy_id(rx->uid, uid);
+    return rx;
+}
+
+static void drop_converters(agora_rx_path *rx)
+{
+    agora_resampler_destroy(rx->resampler);
+    agora_label_analyzer_destroy(rx->labels);
+    agora_vad_destroy(rx->vad);
+    free(rx->acc);
+    rx->resampler = NULL;
+    rx->labels = NULL;
+    rx->vad = NULL;
+    rx->acc = NULL;
+    rx->acc_frames = rx->acc_cap = 0;
+}
+
+void agora_rx_free(agora_rx_path *rx)
+{
+    if (!rx)
+        return;
+    drop_converters(rx);
+    free(rx);
+}
+
+static int rebuild(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, int out_ch,
+                   const agora_vad_config *vad_cfg, unsigned obs_gen)
+{
+    drop_converters(rx);
+    rx->in_rate = in->sample_rate;
+    rx->in_ch = in->channels;
+    rx->out_rate = out_rate;
+    rx->out_ch = out_ch;
+    rx->obs_gen = obs_gen;
+    rx->resampler = agora_resampler_create(in->sample_rate, in->channels, out_rate, out_ch);
+    rx->labels = agora_label_analyzer_create(out_rate, out_ch);
+    int out_spc = out_rate / 100;
+    rx->acc_cap = agora_resampler_max_output(rx->resampler, in->samples_per_channel) + out_spc;
+    rx->acc = malloc(sizeof(int16_t) * (size_t)rx->acc_cap * (size_t)out_ch);
+    if (vad_cfg)
+        rx->vad = agora_vad_create(vad_cfg, sizeof(int16_t) * (size_t)out_spc * (size_t)out_ch);
+    if (!rx->resampler || !rx->labels || !rx->acc || (vad_cfg && !rx->vad)) {
+        drop_converters(rx);
+        return AGORA_ERR_NO_MEMORY;
+    }
+    return AGORA_OK;
+}
+
+int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, int out_ch,
+                  const agora_vad_config *vad_cfg, unsigned obs_gen,
+                  agora_rx_emit_fn emit, void *ctx)
+{
+    if (!rx->resampler || rx->in_rate != in->sample_rate || rx->in_ch != in->channels ||
+        rx->out_rate != out_rate || rx->out_ch != out_ch || rx->obs_gen != obs_gen) {
+        int rc = rebuild(rx, in, out_rate, out_ch, vad_cfg, obs_gen);
+        if (rc != AGORA_OK)
+            return rc;
+    }
+    const int out_spc = out_rate / 100;
+    int room = rx->acc_cap - rx->acc_frames;
+    int got = agora_resampler_process(rx->resampler, in->pcm, in->samples_per_channel,
+                                      rx->acc + (size_t)rx->acc_frames * (size_t)out_ch, room);
+    if (got < 0)
+        return got;
+    rx->acc_frames += got;
+    int offset = 0;
+    while (rx->acc_frames - offset >= out_spc) {
+        agora_audio_frame frame;
+        memset(&frame, 0, sizeof(frame));
+        frame.type = AGORA_AUDIO_FRAME_TYPE_PCM16;
+        frame.samples_per_channel = out_spc;
+        frame.bytes_per_sample = 2;
+        frame.channels = out_ch;
+        frame.samples_per_sec = out_rate;
+        frame.buffer = rx->acc + (size_t)offset * (size_t)out_ch;
+        frame.render_time_ms = in->render_time_ms;
+        frame.presentation_ms = in->presentation_ms;
+        frame.rtp_timestamp = in->rtp_timestamp;
+        agora_label_analyzer_process(rx->labels, frame.buffer, out_spc, &frame.labels);
+        agora_vad_result vad;
+        const agora_vad_result *vad_ptr = NULL;
+        if (rx->vad) {
+            size_t nbytes = sizeof(int16_t) * (size_t)out_spc * (size_t)out_ch;
+            if (agora_vad_process(rx->vad, &frame.labels, (const uint8_t *)frame.buffer, nbytes,
+                                  &vad) == AGORA_OK)
+                vad_ptr = &vad;
+        }
+        emit(ctx, rx, &frame, vad_ptr);
+        offset += out_spc;
+    }
+    if (offset > 0) {
+        rx->acc_frames -= offset;
+        memmove(rx->acc, rx->acc + (size_t)offset * (size_t)out_ch,
+                sizeof(int16_t) * (size_t)rx->acc_frames * (size_t)out_ch);
+    }
+    return AGORA_OK;
+}

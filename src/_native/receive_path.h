@@ -1,0 +1,42 @@
+/* The receive path of one remote user as heard by one connection:
+ * frames in the sender's format -> resampler -> 10 ms frames in the
+ * observer's format -> labels -> VAD. Runs on the I/O thread only. */
+#ifndef AGORA_RTC_RECEIVE_PATH_H
+#define AGORA_RTC_RECEIVE_PATH_H
+
+#include <stdint.h>
+#include "agora_rtc/audio_frame.h"
+#include "agora_rtc/connection.h"
+#include "agora_rtc/vad.h"
+#include "resampler.h"
+#include "sent_frame.h"
+
+typedef struct agora_rx_path {
+    struct agora_rx_path *next;
+    char uid[AGORA_MAX_ID_LEN + 1];
+    int in_rate, in_ch, out_rate, out_ch;
+    unsigned obs_gen;          /* observer generation this path was built for */
+    agora_resampler *resampler;
+    int16_t *acc;              /* resampled samples not yet cut into a frame */
+    int acc_frames, acc_cap;
+    agora_label_analyzer *labels;
+    agora_vad *vad;            /* NULL when VAD is off */
+    int first_frame_seen;
+} agora_rx_path;
+
+/* One output frame, handed to the emit callback; frame->buffer and the VAD
+ * bytes are borrowed for the duration of the call. */
+typedef void (*agora_rx_emit_fn)(void *ctx, const agora_rx_path *rx,
+                                 const agora_audio_frame *frame,
+                                 const agora_vad_result *vad);
+
+agora_rx_path *agora_rx_new(const char *uid);
+void agora_rx_free(agora_rx_path *rx);
+/* Feed one frame of the remote user. The path (re)builds its converters when
+ * the input or output format or the observer generation changed (a format
+ * change resets that user's VAD). Returns 0 or a negative error code. */
+int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, int out_ch,
+                  const agora_vad_config *vad_cfg, unsigned obs_gen,
+                  agora_rx_emit_fn emit, void *ctx);
+
+#endif

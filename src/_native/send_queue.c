@@ -1,0 +1,189 @@
+#include <stdlib.h>
+#include <string.h>
+#include "agora_rtc/errors.h"
+#include "send_queue.h"
+
+struct agora_pcm_segment {
+    agora_pcm_segment *next;
+    int sample_rate;
+    int channels;
+    int64_t start_pts;
+    size_t frames;      /* sample frames (per channel) in data */
+    size_t read;        /* sample frames already cut */
+    int16_t data[];
+};
+
+int agora_sendq_init(agora_send_queue *q, int prefill_frames)
+{
+    memset(q, 0, sizeof(*q));
+    q->prefill_frames = prefill_frames;
+    q->last_presentation_ms = -1;
+    return pthread_mutex_init(&q->mu, NULL) == 0 ? 0 : AGORA_ERR_FAILED;
+}
+
+static void free_segments(agora_pcm_segment *s)
+{
+    while (s) {
+        agora_pcm_segment *n = s->next;
+        free(s);
+        s = n;
+    }
+}
+
+void agora_sendq_destroy(agora_send_queue *q)
+{
+    free_segments(q->head);
+    q->head = q->tail = NULL;
+    pthread_mutex_destroy(&q->mu);
+}
+
+int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
+                     int sample_rate, int channels, int64_t start_pts)
+{
+    if (samples_per_channel == 0)
+        return AGORA_OK;
+    size_t n = samples_per_channel * (size_t)channels;
+    agora_pcm_segment *s = malloc(sizeof(*s) + n * sizeof(int16_t));
+    if (!s)
+        return AGORA_ERR_NO_MEMORY;
+    s->next = NULL;
+    s->sample_rate = sample_rate;
+    s->channels = channels;
+    s->start_pts = start_pts;
+    s->frames = samples_per_channel;
+    s->read = 0;
+    memcpy(s->data, pcm, n * sizeof(int16_t));
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next = s;
+    else
+        q->head = s;
+    q->tail = s;
+    q->queued_samples += samples_per_channel;
+    q->pushed_samples += samples_per_channel;
+    pthread_mutex_unlock(&q->mu);
+    return AGORA_OK;
+}
+
+static int same_format(const agora_pcm_segment *a, const agora_pcm_segment *b)
+{
+    return a->sample_rate == b->sample_rate && a->channels == b->channels;
+}
+
+/* Sample frames available in the head format: the run of same-format segments
+ * at the front. *more_after is set when a segment of another format follows. */
+static size_t head_run(const agora_send_queue *q, size_t need, int *more_after)
+{
+    size_t avail = 0;
+    *more_after = 0;
+    for (const agora_pcm_segment *s = q->head; s; s = s->next) {
+        if (!same_format(s, q->head)) {
+            *more_after = 1;
+            break;
+        }
+        avail += s->frames - s->read;
+        if (avail >= need)
+            break;
+    }
+    return avail;
+}
+
+/* Cut up to spc sample frames from the head run into f (zero padded). Caller holds mu. */
+static void cut_frame(agora_send_queue *q, agora_sent_frame *f)
+{
+    const int ch = f->channels;
+    size_t want = (size_t)f->samples_per_channel, got = 0;
+    f->presentation_ms = q->head->start_pts + (int64_t)(q->head->read * 1000 / (size_t)q->head->sample_rate);
+    const int rate = q->head->sample_rate;
+    while (got < want && q->head && q->head->sample_rate == rate && q->head->channels == ch) {
+        agora_pcm_segment *s = q->head;
+        size_t take = s->frames - s->read;
+        if (take > want - got)
+            take = want - got;
+        memcpy(f->pcm + got * (size_t)ch, s->data + s->read * (size_t)ch, take * (size_t)ch * sizeof(int16_t));
+        s->read += take;
+        got += take;
+        if (s->read == s->frames) {
+            q->head = s->next;
+            if (!q->head)
+                q->tail = NULL;
+            free(s);
+        }
+    }
+    /* the padding (if any) stays zero: agora_sent_frame_new zero-fills */
+    q->queued_samples -= got;
+    q->sent_frames++;
+    q->round_sent_us += (int64_t)got * 1000000 / rate;
+    q->last_presentation_ms = f->presentation_ms;
+    f->rtp_timestamp = q->rtp_clock;
+    q->rtp_clock += (uint32_t)f->samples_per_channel;
+}
+
+int agora_sendq_tick(agora_send_queue *q, int64_t tick_ms, agora_sent_frame **out, int max,
+                     int *drained)
+{
+    int n = 0;
+    *drained = 0;
+    pthread_mutex_lock(&q->mu);
+    if (!q->head) {
+        pthread_mutex_unlock(&q->mu);
+        return 0;
+    }
+    int budget = q->round_active ? 1 : 1 + q->prefill_frames;
+    if (budget > max)
+        budget = max;
+    while (n < budget && q->head) {
+        const int rate = q->head->sample_rate, ch = q->head->channels;
+        const size_t spc = (size_t)(rate / 100);
+        int more_after;
+        size_t avail = head_run(q, spc, &more_after);
+        if (avail < spc && !more_after && !q->tail_waited) {
+            /* a lone partial frame: give the pusher one tick to extend it */
+            q->tail_waited = 1;
+            break;
+        }
+        agora_sent_frame *f = agora_sent_frame_new(rate, ch);
+        if (!f)
+            break; /* out of memory: leave the data queued, retry next tick */
+        f->render_time_ms = tick_ms;
+        cut_frame(q, f);
+        q->tail_waited = 0;
+        q->round_active = 1;
+        out[n++] = f;
+    }
+    if (n > 0 && !q->head) {
+        q->round_active = 0;
+        q->round_sent_us = 0;
+        q->drained_events++;
+        *drained = 1;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_ms, int64_t *last_pts)
+{
+    pthread_mutex_lock(&q->mu);
+    int64_t dropped_us = 0;
+    for (agora_pcm_segment *s = q->head; s; s = s->next)
+        dropped_us += (int64_t)(s->frames - s->read) * 1000000 / s->sample_rate;
+    free_segments(q->head);
+    q->head = q->tail = NULL;
+    q->dropped_samples += q->queued_samples;
+    q->queued_samples = 0;
+    *sent_ms = q->round_sent_us / 1000;
+    *dropped_ms = dropped_us / 1000;
+    *last_pts = q->round_active ? q->last_presentation_ms : -1;
+    q->round_active = 0;
+    q->round_sent_us = 0;
+    q->tail_waited = 0;
+    pthread_mutex_unlock(&q->mu);
+}
+
+int agora_sendq_is_empty(agora_send_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    int empty = q->head == NULL;
+    pthread_mutex_unlock(&q->mu);
+    return empty;
+}

@@ -1,0 +1,54 @@
+/* The outgoing PCM queue of one connection.
+ *
+ * Each push becomes one segment that keeps its own format and start_pts, so
+ * nothing is converted (or lost in a filter) on the send side: the local
+ * transport carries each 10 ms frame in the format it was pushed in and the
+ * receiver converts. Frames are cut across consecutive segments of the same
+ * format. A tail shorter than 10 ms waits one tick for more data, then goes
+ * out padded with silence. Pushers and the media clock meet under `mu`. */
+#ifndef AGORA_RTC_SEND_QUEUE_H
+#define AGORA_RTC_SEND_QUEUE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sent_frame.h"
+
+typedef struct agora_pcm_segment agora_pcm_segment;
+
+typedef struct agora_send_queue {
+    pthread_mutex_t mu;
+    agora_pcm_segment *head;
+    agora_pcm_segment *tail;
+    uint64_t queued_samples;    /* per channel, all segments */
+    int tail_waited;            /* a lone partial frame already waited one tick */
+    int round_active;           /* frames have been sent since the queue was last empty */
+    int prefill_frames;         /* extra frames sent on the first tick of a round */
+    /* counters (read under mu) */
+    uint64_t pushed_samples;
+    uint64_t sent_frames;
+    uint64_t dropped_samples;
+    uint64_t drained_events;
+    int64_t round_sent_us;       /* audio sent in the current round, microseconds */
+    int64_t last_presentation_ms;
+    uint32_t rtp_clock;          /* running sample clock for rtp_timestamp */
+} agora_send_queue;
+
+int agora_sendq_init(agora_send_queue *q, int prefill_frames);
+void agora_sendq_destroy(agora_send_queue *q);
+/* Copy pcm (interleaved) into a new segment. 0 or AGORA_ERR_NO_MEMORY. */
+int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
+                     int sample_rate, int channels, int64_t start_pts);
+/* Media-clock tick: cut the frames due now (one, or 1 + prefill at the start
+ * of a round) into freshly allocated frames. Returns how many were written
+ * to out (<= max). *drained is set to 1 when this tick emptied the queue
+ * after sending. */
+int agora_sendq_tick(agora_send_queue *q, int64_t tick_ms, agora_sent_frame **out, int max,
+                     int *drained);
+/* Drop everything queued. Reports ms sent in the round, ms dropped, and the
+ * presentation_ms of the last frame that left (-1 if none). */
+void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_ms,
+                       int64_t *last_pts);
+int agora_sendq_is_empty(agora_send_queue *q);
+
+#endif

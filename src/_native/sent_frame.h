@@ -1,0 +1,24 @@
+/* A 10 ms frame that left a sender: shared, read-only, by every receiver of
+ * the channel (reference counted; the last receiver frees it). */
+#ifndef AGORA_RTC_SENT_FRAME_H
+#define AGORA_RTC_SENT_FRAME_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef struct agora_sent_frame {
+    atomic_int refs;
+    int sample_rate;
+    int channels;
+    int samples_per_channel;
+    int64_t render_time_ms;
+    int64_t presentation_ms;
+    uint32_t rtp_timestamp;
+    int16_t pcm[]; /* samples_per_channel * channels, interleaved */
+} agora_sent_frame;
+
+agora_sent_frame *agora_sent_frame_new(int sample_rate, int channels);
+void agora_sent_frame_ref(agora_sent_frame *f);
+void agora_sent_frame_unref(agora_sent_frame *f);
+
+#endif

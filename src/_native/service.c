@@ -1,0 +1,125 @@
+/* Service lifecycle: configuration, the three engine threads, teardown. */
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+
+#define DEFAULT_PREFILL_MS 40
+
+agora_service *agora_service_create(void)
+{
+    agora_service *svc = calloc(1, sizeof(*svc));
+    if (!svc)
+        return NULL;
+    if (pthread_mutex_init(&svc->mu, NULL) != 0) {
+        free(svc);
+        return NULL;
+    }
+    return svc;
+}
+
+static int transport_is_local(const char *url)
+{
+    return url == NULL || url[0] == '\0' || strncmp(url, "local://", 8) == 0;
+}
+
+int agora_service_initialize(agora_service *svc, const agora_service_config *cfg)
+{
+    if (!svc || !cfg)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (cfg->prefill_ms < 0 || cfg->prefill_ms > 500)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (!transport_is_local(cfg->transport_url))
+        return AGORA_ERR_NOT_SUPPORTED;
+    pthread_mutex_lock(&svc->mu);
+    if (svc->initialized) {
+        pthread_mutex_unlock(&svc->mu);
+        return AGORA_ERR_INVALID_STATE;
+    }
+    svc->cfg = *cfg;
+    if (cfg->app_id)
+        strncpy(svc->app_id, cfg->app_id, sizeof(svc->app_id) - 1);
+    svc->cfg.app_id = svc->app_id;
+    svc->cfg.transport_url = NULL;
+    int rc = AGORA_ERR_FAILED;
+    if (agora_workq_init(&svc->io_q) != 0)
+        goto fail0;
+    if (agora_workq_init(&svc->delivery_q) != 0)
+        goto fail1;
+    if (pthread_mutex_init(&svc->sync_mu, NULL) != 0)
+        goto fail2;
+    if (pthread_cond_init(&svc->sync_cv, NULL) != 0)
+        goto fail3;
+    atomic_init(&svc->stop_clock, 0);
+    if (pthread_create(&svc->delivery_thread, NULL, agora_delivery_main, svc) != 0)
+        goto fail4;
+    if (pthread_create(&svc->io_thread, NULL, agora_io_main, svc) != 0)
+        goto fail5;
+    if (pthread_create(&svc->clock_thread, NULL, agora_clock_main, svc) != 0)
+        goto fail6;
+    svc->initialized = 1;
+    pthread_mutex_unlock(&svc->mu);
+    return AGORA_OK;
+
+fail6:
+    agora_workq_close(&svc->io_q);
+    pthread_join(svc->io_thread, NULL);
+fail5:
+    agora_workq_close(&svc->delivery_q);
+    pthread_join(svc->delivery_thread, NULL);
+fail4:
+    pthread_cond_destroy(&svc->sync_cv);
+fail3:
+    pthread_mutex_destroy(&svc->sync_mu);
+fail2:
+    agora_workq_destroy(&svc->delivery_q);
+fail1:
+    agora_workq_destroy(&svc->io_q);
+fail0:
+    pthread_mutex_unlock(&svc->mu);
+    return rc;
+}
+
+int agora_service_on_delivery_thread(const agora_service *svc)
+{
+    return svc && svc->initialized && pthread_equal(pthread_self(), svc->delivery_thread);
+}
+
+int agora_service_release(agora_service *svc)
+{
+    if (!svc)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (agora_service_on_delivery_thread(svc))
+        return AGORA_ERR_INVALID_STATE;
+    pthread_mutex_lock(&svc->mu);
+    svc->releasing = 1;
+    int initialized = svc->initialized;
+    pthread_mutex_unlock(&svc->mu);
+
+    /* connections still alive: destroy them one by one (each unlinks itself) */
+    for (;;) {
+        pthread_mutex_lock(&svc->mu);
+        agora_rtc_conn *c = svc->conns;
+        if (c)
+            agora_conn_ref(c);
+        pthread_mutex_unlock(&svc->mu);
+        if (!c)
+            break;
+        agora_rtc_conn_destroy(c);
+        agora_conn_unref(c);
+    }
+    if (initialized) {
+        atomic_store(&svc->stop_clock, 1);
+        pthread_join(svc->clock_thread, NULL);
+        agora_workq_close(&svc->io_q);
+        pthread_join(svc->io_thread, NULL);
+        agora_workq_close(&svc->delivery_q);
+        pthread_join(svc->delivery_thread, NULL);
+        pthread_cond_destroy(&svc->sync_cv);
+        pthread_mutex_destroy(&svc->sync_mu);
+        agora_workq_destroy(&svc->delivery_q);
+        agora_workq_destroy(&svc->io_q);
+    }
+    pthread_mutex_destroy(&svc->mu);
+    free(svc);
+    return AGORA_OK;
+}

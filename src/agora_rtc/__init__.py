@@ -1,0 +1,27 @@
+"""agora_rtc: a Python server SDK for real-time voice AI agents.
+
+The API follows the Agora Python Server SDK (AgoraService, RTCConnection,
+observers, AudioVadV2, ...); every per-frame path runs in compiled C.
+"""
+from agora_rtc._core._engine import (AudioFrame, monotonic_ms, observer_error_count,
+                                     set_observer_exception_handler)
+from agora_rtc.agora_base import *  # noqa: F401,F403  (enums and data classes)
+from agora_rtc.agora_base import __all__ as _base_all
+from agora_rtc.agora_service import AgoraService
+from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
+                              NotSupportedError, ReleasedError)
+from agora_rtc.local_user import LocalAudioTrack, LocalUser, RemoteAudioTrack
+from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
+from agora_rtc.rtc_connection import InterruptReport, RTCConnection
+from agora_rtc.voice_detection import AudioVadConfigV2, AudioVadManager, AudioVadV2, VadDump
+
+__version__ = "0.1.0"
+
+__all__ = list(_base_all) + [
+    "AgoraService", "RTCConnection", "LocalUser", "LocalAudioTrack", "RemoteAudioTrack",
+    "IRTCConnectionObserver", "IRTCLocalUserObserver", "IAudioFrameObserver",
+    "AudioFrame", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
+    "InterruptReport", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
+    "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
+    "monotonic_ms",
+]

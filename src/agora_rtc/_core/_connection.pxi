@@ -1,0 +1,450 @@
+# Connection: the native connection plus the observer trampolines.
+#
+# Trampoline contract (one pair per event): `_on_<event>` is what the engine
+# calls on its delivery thread; it is `noexcept nogil`, does its C work first
+# (copying a frame into an SDK-owned buffer), then takes the GIL and calls
+# `_on_<event>_gil`, which calls the Python observer inside a try/except that
+# can never raise back into C.
+#
+# Lifetime: user_data is a borrowed pointer to the Connection. The Service keeps
+# every open Connection in a strong set until release(), and release()
+# unregisters the observers in C, which waits for in-flight calls, before the
+# object can go away. Methods that release the GIL hold a native reference
+# (agora_rtc_conn_retain) so a concurrent release() cannot free the memory.
+
+cdef class Connection:
+    cdef lib.agora_rtc_conn *_conn
+    cdef Service _service
+    cdef object __weakref__
+    cdef object _conn_observer
+    cdef object _lu_observer
+    cdef object _audio_observer
+    cdef object _on_frame_method
+    cdef bint _vad_enabled
+    cdef public object _local_user
+
+    def __cinit__(self, *args, **kwargs):
+        self._conn = NULL
+
+    def _native_open(self, Service service, int auto_subscribe_audio, int client_role_type,
+                     int channel_profile, int playback_sample_rate, int playback_channels):
+        if service._svc == NULL:
+            raise _errors.ReleasedError("the service was released (or never initialized)")
+        cdef lib.agora_rtc_conn_config cfg
+        cfg.auto_subscribe_audio = auto_subscribe_audio
+        cfg.client_role_type = client_role_type
+        cfg.channel_profile = channel_profile
+        cfg.playback_sample_rate = playback_sample_rate
+        cfg.playback_channels = playback_channels
+        self._conn = lib.agora_rtc_conn_create(service._svc, &cfg)
+        if self._conn == NULL:
+            raise _errors.EngineError("agora_rtc_conn_create failed (bad config or out of memory)")
+        self._service = service
+        service._connections.add(self)
+
+    cdef lib.agora_rtc_conn *_take(self, str what) except NULL:
+        """The native connection with an extra reference, or ReleasedError."""
+        if self._conn == NULL:
+            raise _errors.ReleasedError(f"{what}: the connection was released")
+        lib.agora_rtc_conn_retain(self._conn)
+        return self._conn
+
+    @property
+    def _native_alive(self):
+        return self._conn != NULL
+
+    def _native_release(self):
+        cdef lib.agora_rtc_conn *c = self._conn
+        if c == NULL:
+            return
+        self._conn = NULL
+        with nogil:
+            lib.agora_rtc_conn_destroy(c)
+        self._conn_observer = None
+        self._lu_observer = None
+        self._audio_observer = None
+        self._on_frame_method = None
+        if self._service is not None:
+            self._service._connections.discard(self)
+
+    # ---- lifecycle ----
+
+    def _connect(self, bytes token, bytes channel_id, bytes user_id):
+        cdef lib.agora_rtc_conn *c = self._take("connect")
+        cdef int rc = lib.agora_rtc_conn_connect(c, token, channel_id, user_id)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _disconnect(self):
+        cdef lib.agora_rtc_conn *c = self._take("disconnect")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_disconnect(c)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _info(self):
+        cdef lib.agora_rtc_conn_info info
+        cdef lib.agora_rtc_conn *c = self._take("get_conn_info")
+        lib.agora_rtc_conn_get_info(c, &info)
+        lib.agora_rtc_conn_unretain(c)
+        return (info.id, info.channel_id.decode("utf-8", "replace"), info.state,
+                info.local_user_id.decode("utf-8", "replace"), info.internal_uid)
+
+    # ---- observers ----
+
+    def _set_conn_observer(self, observer):
+        cdef lib.agora_rtc_conn_observer t
+        cdef lib.agora_rtc_conn *c = self._take("register_observer")
+        cdef int rc
+        if observer is None:
+            with nogil:
+                rc = lib.agora_rtc_conn_unregister_observer(c)
+                lib.agora_rtc_conn_unretain(c)
+            self._conn_observer = None
+            return rc
+        t.user_data = <void *>self
+        t.on_connected = _on_connected
+        t.on_disconnected = _on_disconnected
+        t.on_connecting = NULL
+        t.on_connection_failure = _on_connection_failure
+        t.on_user_joined = _on_user_joined
+        t.on_user_left = _on_user_left
+        self._conn_observer = observer
+        rc = lib.agora_rtc_conn_register_observer(c, &t)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_local_user_observer(self, observer):
+        cdef lib.agora_local_user_observer t
+        cdef lib.agora_rtc_conn *c = self._take("register_local_user_observer")
+        cdef int rc
+        if observer is None:
+            with nogil:
+                rc = lib.agora_rtc_conn_unregister_local_user_observer(c)
+                lib.agora_rtc_conn_unretain(c)
+            self._lu_observer = None
+            return rc
+        t.user_data = <void *>self
+        t.on_audio_track_publish_success = _on_audio_track_publish_success
+        t.on_audio_track_unpublished = _on_audio_track_unpublished
+        t.on_user_audio_track_subscribed = _on_user_audio_track_subscribed
+        t.on_user_audio_track_state_changed = _on_user_audio_track_state_changed
+        t.on_first_remote_audio_frame = _on_first_remote_audio_frame
+        t.on_stream_message = _on_stream_message
+        t.on_audio_meta_data_received = _on_audio_meta_data_received
+        self._lu_observer = observer
+        rc = lib.agora_rtc_conn_register_local_user_observer(c, &t)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_audio_frame_observer(self, observer, vad_config):
+        """vad_config: None (VAD off) or a tuple in agora_vad_config field order."""
+        cdef lib.agora_audio_frame_observer t
+        cdef lib.agora_vad_config cfg
+        cdef lib.agora_rtc_conn *c = self._take("register_audio_frame_observer")
+        cdef int rc
+        if observer is None:
+            with nogil:
+                rc = lib.agora_rtc_conn_unregister_audio_frame_observer(c)
+                lib.agora_rtc_conn_unretain(c)
+            self._audio_observer = None
+            self._on_frame_method = None
+            return rc
+        try:
+            if vad_config is not None:
+                _fill_vad_config(&cfg, vad_config)
+            t.user_data = <void *>self
+            t.on_playback_audio_frame_before_mixing = _on_playback_audio_frame_before_mixing
+            self._audio_observer = observer
+            self._on_frame_method = observer.on_playback_audio_frame_before_mixing
+            self._vad_enabled = vad_config is not None
+            rc = lib.agora_rtc_conn_register_audio_frame_observer(
+                c, &t, &cfg if vad_config is not None else NULL)
+        finally:
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    # ---- local user ----
+
+    def _publish_audio(self, bint publish):
+        cdef lib.agora_rtc_conn *c = self._take("publish_audio")
+        cdef int rc = lib.agora_local_user_publish_audio(c) if publish else lib.agora_local_user_unpublish_audio(c)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _subscribe(self, user_id, bint subscribe):
+        """user_id: bytes, or None for all users."""
+        cdef lib.agora_rtc_conn *c = self._take("subscribe_audio")
+        cdef const char *uid = NULL
+        cdef int rc
+        if user_id is not None:
+            uid = <bytes>user_id
+        with nogil:
+            if uid == NULL:
+                rc = lib.agora_local_user_subscribe_all_audio(c) if subscribe else lib.agora_local_user_unsubscribe_all_audio(c)
+            else:
+                rc = lib.agora_local_user_subscribe_audio(c, uid) if subscribe else lib.agora_local_user_unsubscribe_audio(c, uid)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_playback_format(self, int channels, int sample_rate):
+        cdef lib.agora_rtc_conn *c = self._take("set_playback_audio_frame_before_mixing_parameters")
+        cdef int rc = lib.agora_local_user_set_playback_audio_frame_before_mixing_parameters(c, channels, sample_rate)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_user_role(self, int role):
+        cdef lib.agora_rtc_conn *c = self._take("set_user_role")
+        cdef int rc = lib.agora_local_user_set_user_role(c, role)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    # ---- outgoing audio and data ----
+
+    def _push_pcm(self, data, int sample_rate, int channels, long long start_pts):
+        cdef _PcmView v = _pcm_view(data, "push_audio_pcm_data")
+        if v.nbytes % (2 * channels):
+            raise _errors.InvalidArgumentError(
+                f"push_audio_pcm_data: {v.nbytes} bytes is not a whole number of {channels}-channel "
+                f"int16 sample frames ({2 * channels} bytes each)")
+        cdef size_t spc = <size_t>(v.nbytes // (2 * channels))
+        cdef lib.agora_rtc_conn *c = self._take("push_audio_pcm_data")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_push_audio_pcm(c, v.samples, spc, sample_rate, channels, start_pts)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _interrupt(self):
+        cdef lib.agora_interrupt_report r
+        cdef lib.agora_rtc_conn *c = self._take("interrupt_audio")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_interrupt_audio(c, &r)
+            lib.agora_rtc_conn_unretain(c)
+        return rc, r.sent_ms, r.dropped_ms, r.last_presentation_ms
+
+    def _is_push_completed(self):
+        cdef lib.agora_rtc_conn *c = self._take("is_push_to_rtc_completed")
+        cdef int done = lib.agora_rtc_conn_is_push_completed(c)
+        lib.agora_rtc_conn_unretain(c)
+        return done != 0
+
+    def _send_stats(self):
+        cdef lib.agora_send_stats s
+        cdef lib.agora_rtc_conn *c = self._take("send stats")
+        lib.agora_rtc_conn_get_send_stats(c, &s)
+        lib.agora_rtc_conn_unretain(c)
+        return {"pushed_samples": s.pushed_samples, "sent_frames": s.sent_frames,
+                "dropped_samples": s.dropped_samples, "queued_samples": s.queued_samples,
+                "drained_events": s.drained_events}
+
+    def _send_data(self, const uint8_t[::1] data, bint metadata):
+        cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")
+        cdef const uint8_t *p = &data[0] if data.shape[0] > 0 else NULL
+        cdef size_t n = data.shape[0]
+        cdef int rc
+        if metadata:
+            rc = lib.agora_rtc_conn_send_audio_meta_data(c, p, n)
+        else:
+            rc = lib.agora_rtc_conn_send_stream_message(c, p, n)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+
+# ---- trampolines: connection observer ----
+
+cdef inline str _s(const char *p):
+    return p.decode("utf-8", "replace")
+
+
+cdef object _conn_info(const lib.agora_rtc_conn_info *info, Connection self):
+    return self._make_conn_info(info.id, _s(info.channel_id), info.state,
+                                _s(info.local_user_id), info.internal_uid)
+
+
+cdef void _conn_state_gil(Connection self, str event, const lib.agora_rtc_conn_info *info, int reason) noexcept:
+    if _shutting_down:
+        return
+    obs = self._conn_observer
+    if obs is None:
+        return
+    try:
+        getattr(obs, event)(self, _conn_info(info, self), reason)
+    except BaseException:
+        _report_observer_error(event, obs)
+
+
+cdef void _on_connected(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    with gil:
+        _conn_state_gil(<Connection>ud, "on_connected", info, reason)
+
+
+cdef void _on_disconnected(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    with gil:
+        _conn_state_gil(<Connection>ud, "on_disconnected", info, reason)
+
+
+cdef void _on_connection_failure(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    with gil:
+        _conn_state_gil(<Connection>ud, "on_connection_failure", info, reason)
+
+
+cdef void _on_user_joined_gil(Connection self, const char *user_id) noexcept:
+    if _shutting_down:
+        return
+    obs = self._conn_observer
+    if obs is None:
+        return
+    try:
+        obs.on_user_joined(self, _s(user_id))
+    except BaseException:
+        _report_observer_error("on_user_joined", obs)
+
+
+cdef void _on_user_joined(void *ud, const char *user_id) noexcept nogil:
+    with gil:
+        _on_user_joined_gil(<Connection>ud, user_id)
+
+
+cdef void _on_user_left_gil(Connection self, const char *user_id, int reason) noexcept:
+    if _shutting_down:
+        return
+    obs = self._conn_observer
+    if obs is None:
+        return
+    try:
+        obs.on_user_left(self, _s(user_id), reason)
+    except BaseException:
+        _report_observer_error("on_user_left", obs)
+
+
+cdef void _on_user_left(void *ud, const char *user_id, int reason) noexcept nogil:
+    with gil:
+        _on_user_left_gil(<Connection>ud, user_id, reason)
+
+
+# ---- trampolines: local user observer ----
+
+cdef void _lu_event_gil(Connection self, str event, tuple args) noexcept:
+    if _shutting_down:
+        return
+    obs = self._lu_observer
+    if obs is None:
+        return
+    try:
+        getattr(obs, event)(self._local_user, *args)
+    except BaseException:
+        _report_observer_error(event, obs)
+
+
+cdef void _track_event_gil(Connection self, str event) noexcept:
+    try:
+        args = (self._local_audio_track(),)
+    except BaseException:
+        _report_observer_error(event, self._lu_observer)
+        return
+    _lu_event_gil(self, event, args)
+
+
+cdef void _on_audio_track_publish_success(void *ud) noexcept nogil:
+    with gil:
+        _track_event_gil(<Connection>ud, "on_audio_track_publish_success")
+
+
+cdef void _on_audio_track_unpublished(void *ud) noexcept nogil:
+    with gil:
+        _track_event_gil(<Connection>ud, "on_audio_track_unpublished")
+
+
+cdef void _on_user_audio_track_subscribed_gil(Connection self, const char *user_id) noexcept:
+    try:
+        uid = _s(user_id)
+        track = self._make_remote_track(uid)
+    except BaseException:
+        _report_observer_error("on_user_audio_track_subscribed", self._lu_observer)
+        return
+    _lu_event_gil(self, "on_user_audio_track_subscribed", (uid, track))
+
+
+cdef void _on_user_audio_track_subscribed(void *ud, const char *user_id) noexcept nogil:
+    with gil:
+        _on_user_audio_track_subscribed_gil(<Connection>ud, user_id)
+
+
+cdef void _on_user_audio_track_state_changed_gil(Connection self, const char *user_id, int state,
+                                                 int reason, int elapsed_ms) noexcept:
+    try:
+        uid = _s(user_id)
+        args = (uid, self._make_remote_track(uid), state, reason, elapsed_ms)
+    except BaseException:
+        _report_observer_error("on_user_audio_track_state_changed", self._lu_observer)
+        return
+    _lu_event_gil(self, "on_user_audio_track_state_changed", args)
+
+
+cdef void _on_user_audio_track_state_changed(void *ud, const char *user_id, int state, int reason,
+                                             int elapsed_ms) noexcept nogil:
+    with gil:
+        _on_user_audio_track_state_changed_gil(<Connection>ud, user_id, state, reason, elapsed_ms)
+
+
+cdef void _on_first_remote_audio_frame(void *ud, const char *user_id, int elapsed_ms) noexcept nogil:
+    with gil:
+        _lu_event_gil(<Connection>ud, "on_first_remote_audio_frame", (_s(user_id), elapsed_ms))
+
+
+cdef void _on_stream_message(void *ud, const char *user_id, int stream_id, const uint8_t *data,
+                             size_t length) noexcept nogil:
+    with gil:
+        _lu_event_gil(<Connection>ud, "on_stream_message",
+                      (_s(user_id), stream_id, (<const char *>data)[:length], length))
+
+
+cdef void _on_audio_meta_data_received(void *ud, const char *user_id, const uint8_t *data,
+                                       size_t length) noexcept nogil:
+    with gil:
+        _lu_event_gil(<Connection>ud, "on_audio_meta_data_received",
+                      (_s(user_id), (<const char *>data)[:length]))
+
+
+# ---- trampolines: audio frame observer (the per-frame hot path) ----
+
+cdef void _on_playback_audio_frame_before_mixing_gil(
+        Connection self, const char *channel_id, const char *user_id,
+        const lib.agora_audio_frame *frame, char *pcm, Py_ssize_t nbytes,
+        const lib.agora_vad_result *vad) noexcept:
+    if _shutting_down or self._on_frame_method is None:
+        free(pcm)
+        return
+    method = self._on_frame_method
+    try:
+        py_frame = _adopt_frame(frame, pcm, nbytes)   # owns pcm from here on
+    except BaseException:
+        free(pcm)
+        _report_observer_error("on_playback_audio_frame_before_mixing", self._audio_observer)
+        return
+    try:
+        if vad == NULL:
+            state = -1
+            vad_bytes = None
+        else:
+            state = vad.state
+            vad_bytes = bytearray((<const char *>vad.bytes)[:vad.length]) if vad.length else bytearray()
+        method(self._local_user, _s(channel_id), _s(user_id), py_frame, state, vad_bytes)
+    except BaseException:
+        _report_observer_error("on_playback_audio_frame_before_mixing", self._audio_observer)
+
+
+cdef void _on_playback_audio_frame_before_mixing(void *ud, const char *channel_id, const char *user_id,
+                                                 const lib.agora_audio_frame *frame,
+                                                 const lib.agora_vad_result *vad) noexcept nogil:
+    # C work first, without the GIL: copy the borrowed frame into an SDK-owned buffer.
+    cdef Py_ssize_t nbytes = <Py_ssize_t>frame.samples_per_channel * frame.channels * 2
+    cdef char *pcm = <char *>malloc(nbytes if nbytes > 0 else 1)
+    if pcm == NULL:
+        return
+    memcpy(pcm, frame.buffer, nbytes)
+    with gil:
+        _on_playback_audio_frame_before_mixing_gil(<Connection>ud, channel_id, user_id, frame, pcm, nbytes, vad)

@@ -1,0 +1,29 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The one compiled engine module of agora_rtc.
+
+It links the native engine (src/_native) statically and holds:
+  _errors.pxi       error-code mapping and the observer exception handler
+  _frames.pxi       AudioFrame: an SDK-owned copy of a 10 ms frame, zero-copy to Python
+  _service.pxi      Service: the native service and its lifetime (atexit)
+  _connection.pxi   Connection: the native connection, and the nogil trampolines
+  _vad.pxi          labels + the V2 VAD state machine on any 10 ms PCM (standalone)
+The pure-Python API (agora_rtc.*) subclasses Service and Connection.
+"""
+cimport native as lib
+
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
+from libc.stdint cimport int16_t, int64_t, uint8_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+
+import atexit
+import logging
+import sys
+import threading
+
+include "_errors.pxi"
+include "_buffers.pxi"
+include "_frames.pxi"
+include "_service.pxi"
+include "_connection.pxi"
+include "_vad.pxi"

@@ -1,0 +1,80 @@
+# Service: owns the native service (and through it the engine threads).
+# Initialized services are kept in _live_services until released, so they are
+# never garbage collected with threads running; an atexit hook releases what
+# is left before the interpreter finalizes.
+
+cdef bint _shutting_down = False
+cdef set _live_services = set()
+
+
+def monotonic_ms():
+    """The engine clock (CLOCK_MONOTONIC, ms): the clock of AudioFrame.render_time_ms."""
+    return lib.agora_monotonic_ms()
+
+
+cdef class Service:
+    cdef lib.agora_service *_svc
+    cdef readonly set _connections
+    cdef object __weakref__
+
+    def __cinit__(self, *args, **kwargs):
+        self._svc = NULL
+        self._connections = set()
+
+    def _native_initialize(self, bytes app_id, bytes transport_url, int audio_scenario,
+                           int prefill_ms, int use_string_uid):
+        if self._svc != NULL:
+            raise _errors.InvalidStateError("the service is already initialized")
+        cdef lib.agora_service_config cfg
+        cfg.app_id = app_id
+        cfg.transport_url = transport_url
+        cfg.audio_scenario = audio_scenario
+        cfg.prefill_ms = prefill_ms
+        cfg.use_string_uid = use_string_uid
+        cdef lib.agora_service *svc = lib.agora_service_create()
+        if svc == NULL:
+            raise MemoryError("agora_service_create failed")
+        cdef int rc = lib.agora_service_initialize(svc, &cfg)
+        if rc < 0:
+            with nogil:
+                lib.agora_service_release(svc)
+            check(rc, "AgoraService.initialize")
+        self._svc = svc
+        _live_services.add(self)
+
+    @property
+    def _native_alive(self):
+        return self._svc != NULL
+
+    def _native_release(self):
+        """Release the native service. Connections must already be released."""
+        cdef lib.agora_service *svc = self._svc
+        if svc == NULL:
+            return
+        if lib.agora_service_on_delivery_thread(svc):
+            raise _errors.InvalidStateError(
+                "AgoraService.release cannot be called from inside an observer callback")
+        self._svc = NULL
+        _live_services.discard(self)
+        with nogil:
+            lib.agora_service_release(svc)
+
+    def _on_delivery_thread(self):
+        return self._svc != NULL and lib.agora_service_on_delivery_thread(self._svc) != 0
+
+
+def _release_all_at_exit():
+    """atexit: stop delivering callbacks, then release every live service."""
+    global _shutting_down
+    _shutting_down = True
+    for svc in list(_live_services):
+        try:
+            svc.release()
+        except BaseException:
+            try:
+                (<Service>svc)._native_release()
+            except BaseException:
+                pass
+
+
+atexit.register(_release_all_at_exit)

@@ -1,0 +1,222 @@
+# 1:1 mirror of the native RTC C API headers in src/_native/include/agora_rtc/.
+# Every function is declared nogil: the engine never touches Python objects.
+from libc.stdint cimport int16_t, int64_t, uint8_t, uint32_t, uint64_t
+
+
+cdef extern from "agora_rtc/errors.h" nogil:
+    enum agora_error_code:
+        AGORA_OK
+        AGORA_ERR_FAILED
+        AGORA_ERR_INVALID_ARGUMENT
+        AGORA_ERR_NOT_READY
+        AGORA_ERR_NOT_SUPPORTED
+        AGORA_ERR_REFUSED
+        AGORA_ERR_BUFFER_TOO_SMALL
+        AGORA_ERR_NOT_INITIALIZED
+        AGORA_ERR_INVALID_STATE
+        AGORA_ERR_NO_MEMORY
+        AGORA_ERR_TOO_OFTEN
+        AGORA_ERR_TOO_LARGE
+    const char *agora_strerror(int code)
+
+
+cdef extern from "agora_rtc/audio_labels.h" nogil:
+    ctypedef struct agora_audio_labels:
+        int rms
+        float dbfs
+        int voice_prob
+        int music_prob
+        int pitch_hz
+        int far_field
+
+    ctypedef struct agora_label_analyzer:
+        pass
+
+    agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
+    void agora_label_analyzer_destroy(agora_label_analyzer *a)
+    void agora_label_analyzer_reset(agora_label_analyzer *a)
+    int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
+                                     int samples_per_channel, agora_audio_labels *out)
+
+
+cdef extern from "agora_rtc/vad.h" nogil:
+    enum agora_vad_state:
+        AGORA_VAD_NOT_SPEAKING
+        AGORA_VAD_START_SPEAKING
+        AGORA_VAD_SPEAKING
+        AGORA_VAD_STOP_SPEAKING
+
+    ctypedef struct agora_vad_config:
+        int pre_start_recognize_count
+        int start_recognize_count
+        int stop_recognize_count
+        float active_percent
+        float inactive_percent
+        int start_voice_prob
+        int stop_voice_prob
+        float start_rms_threshold
+        float stop_rms_threshold
+        int adaptive_rms
+        float adaptive_rms_factor
+
+    void agora_vad_config_default(agora_vad_config *cfg)
+    int agora_vad_config_validate(const agora_vad_config *cfg)
+
+    ctypedef struct agora_vad:
+        pass
+
+    ctypedef struct agora_vad_result:
+        int state
+        const uint8_t *bytes
+        size_t length
+
+    agora_vad *agora_vad_create(const agora_vad_config *cfg, size_t frame_bytes)
+    void agora_vad_destroy(agora_vad *v)
+    void agora_vad_reset(agora_vad *v)
+    int agora_vad_process(agora_vad *v, const agora_audio_labels *labels,
+                          const uint8_t *frame, size_t frame_bytes, agora_vad_result *out)
+
+
+cdef extern from "agora_rtc/audio_frame.h" nogil:
+    int AGORA_AUDIO_FRAME_TYPE_PCM16
+
+    ctypedef struct agora_audio_frame:
+        int type
+        int samples_per_channel
+        int bytes_per_sample
+        int channels
+        int samples_per_sec
+        const int16_t *buffer
+        int64_t render_time_ms
+        int64_t presentation_ms
+        uint32_t rtp_timestamp
+        agora_audio_labels labels
+
+
+cdef extern from "agora_rtc/service.h" nogil:
+    ctypedef struct agora_service:
+        pass
+
+    ctypedef struct agora_service_config:
+        const char *app_id
+        const char *transport_url
+        int audio_scenario
+        int prefill_ms
+        int use_string_uid
+
+    agora_service *agora_service_create()
+    int agora_service_initialize(agora_service *svc, const agora_service_config *cfg)
+    int agora_service_release(agora_service *svc)
+    int agora_service_on_delivery_thread(const agora_service *svc)
+    int64_t agora_monotonic_ms()
+
+
+cdef extern from "agora_rtc/connection.h" nogil:
+    int AGORA_MAX_ID_LEN
+    int AGORA_MAX_STREAM_MESSAGE
+    int AGORA_MAX_AUDIO_METADATA
+
+    enum agora_connection_state:
+        AGORA_CONN_DISCONNECTED
+        AGORA_CONN_CONNECTING
+        AGORA_CONN_CONNECTED
+        AGORA_CONN_RECONNECTING
+        AGORA_CONN_FAILED
+
+    ctypedef struct agora_rtc_conn:
+        pass
+
+    ctypedef struct agora_rtc_conn_config:
+        int auto_subscribe_audio
+        int client_role_type
+        int channel_profile
+        int playback_sample_rate
+        int playback_channels
+
+    ctypedef struct agora_rtc_conn_info:
+        uint64_t id
+        char channel_id[65]
+        char local_user_id[65]
+        int state
+        uint32_t internal_uid
+
+    ctypedef struct agora_rtc_conn_observer:
+        void *user_data
+        void (*on_connected)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
+        void (*on_disconnected)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
+        void (*on_connecting)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
+        void (*on_connection_failure)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
+        void (*on_user_joined)(void *ud, const char *user_id) noexcept
+        void (*on_user_left)(void *ud, const char *user_id, int reason) noexcept
+
+    ctypedef struct agora_local_user_observer:
+        void *user_data
+        void (*on_audio_track_publish_success)(void *ud) noexcept
+        void (*on_audio_track_unpublished)(void *ud) noexcept
+        void (*on_user_audio_track_subscribed)(void *ud, const char *user_id) noexcept
+        void (*on_user_audio_track_state_changed)(void *ud, const char *user_id, int state,
+                                                  int reason, int elapsed_ms) noexcept
+        void (*on_first_remote_audio_frame)(void *ud, const char *user_id, int elapsed_ms) noexcept
+        void (*on_stream_message)(void *ud, const char *user_id, int stream_id,
+                                  const uint8_t *data, size_t length) noexcept
+        void (*on_audio_meta_data_received)(void *ud, const char *user_id,
+                                            const uint8_t *data, size_t length) noexcept
+
+    ctypedef struct agora_audio_frame_observer:
+        void *user_data
+        void (*on_playback_audio_frame_before_mixing)(void *ud, const char *channel_id,
+                                                      const char *user_id,
+                                                      const agora_audio_frame *frame,
+                                                      const agora_vad_result *vad) noexcept
+
+    ctypedef struct agora_interrupt_report:
+        int64_t sent_ms
+        int64_t dropped_ms
+        int64_t last_presentation_ms
+
+    ctypedef struct agora_send_stats:
+        uint64_t pushed_samples
+        uint64_t sent_frames
+        uint64_t dropped_samples
+        uint64_t queued_samples
+        uint64_t drained_events
+
+    agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
+    void agora_rtc_conn_retain(agora_rtc_conn *conn)
+    void agora_rtc_conn_unretain(agora_rtc_conn *conn)
+    int agora_rtc_conn_destroy(agora_rtc_conn *conn)
+    int agora_rtc_conn_connect(agora_rtc_conn *conn, const char *token, const char *channel_id,
+                               const char *user_id)
+    int agora_rtc_conn_disconnect(agora_rtc_conn *conn)
+    int agora_rtc_conn_get_info(agora_rtc_conn *conn, agora_rtc_conn_info *out)
+
+    int agora_rtc_conn_register_observer(agora_rtc_conn *conn, const agora_rtc_conn_observer *obs)
+    int agora_rtc_conn_unregister_observer(agora_rtc_conn *conn)
+    int agora_rtc_conn_register_local_user_observer(agora_rtc_conn *conn,
+                                                    const agora_local_user_observer *obs)
+    int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *conn)
+    int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *conn,
+                                                     const agora_audio_frame_observer *obs,
+                                                     const agora_vad_config *vad_config)
+    int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *conn)
+
+    int agora_local_user_publish_audio(agora_rtc_conn *conn)
+    int agora_local_user_unpublish_audio(agora_rtc_conn *conn)
+    int agora_local_user_subscribe_audio(agora_rtc_conn *conn, const char *user_id)
+    int agora_local_user_unsubscribe_audio(agora_rtc_conn *conn, const char *user_id)
+    int agora_local_user_subscribe_all_audio(agora_rtc_conn *conn)
+    int agora_local_user_unsubscribe_all_audio(agora_rtc_conn *conn)
+    int agora_local_user_set_playback_audio_frame_before_mixing_parameters(agora_rtc_conn *conn,
+                                                                           int channels,
+                                                                           int sample_rate)
+    int agora_local_user_set_user_role(agora_rtc_conn *conn, int role)
+
+    int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
+                                      size_t samples_per_channel, int sample_rate, int channels,
+                                      int64_t start_pts)
+    int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report *report)
+    int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn)
+    int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out)
+
+    int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
+    int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)

@@ -1,0 +1,97 @@
+"""AgoraService: one per process; creates connections and owns the engine."""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from agora_rtc._core import _engine
+from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
+                                  parse_transport_url, resolve_transport_url)
+from agora_rtc.errors import InvalidStateError, NotSupportedError, ReleasedError
+from agora_rtc.rtc_connection import RTCConnection
+
+_log = logging.getLogger("agora_rtc")
+
+
+class AgoraService(_engine.Service):
+    """The SDK service: ``initialize(config)`` once, then create connections.
+
+    The transport is chosen by ``config.transport_url`` (or the environment
+    variable AGORA_RTC_TRANSPORT_URL when that is empty): empty or
+    ``local://`` is the in-process network. Usable as a context manager;
+    ``release()`` releases every connection still open, and an atexit hook
+    releases whatever is left when the interpreter exits.
+    """
+
+    def __init__(self, config: Optional[AgoraServiceConfig] = None):
+        self._released = False
+        self._log_handler = None
+        self.config: Optional[AgoraServiceConfig] = None
+        if config is not None:
+            self.initialize(config)
+
+    def initialize(self, config: AgoraServiceConfig) -> int:
+        if not isinstance(config, AgoraServiceConfig):
+            raise TypeError(f"initialize: config must be an AgoraServiceConfig, got {type(config).__name__}")
+        if self._released:
+            raise ReleasedError("initialize: the service was released; create a new AgoraService")
+        if self._native_alive:
+            raise InvalidStateError("initialize: the service is already initialized")
+        config._validated()
+        url = resolve_transport_url(config)
+        if parse_transport_url(url).scheme != "local":
+            raise NotSupportedError(f"initialize: transport {url!r} is not available in this build; "
+                                    "use '' or 'local://' (the in-process network)")
+        self._native_initialize(config.appid.encode("utf-8"), url.encode("utf-8"),
+                                int(config.audio_scenario), int(config.prefill_ms),
+                                int(bool(config.use_string_uid)))
+        self.config = config
+        if config.log_path:
+            self.set_log_file(config.log_path)
+        return 0
+
+    def _alive(self, what: str) -> None:
+        if not self._native_alive:
+            if self._released:
+                raise ReleasedError(f"{what}: the service was released")
+            raise InvalidStateError(f"{what}: call initialize(config) first")
+
+    def create_rtc_connection(self, con_config: RTCConnConfig,
+                              publish_config: Optional[RtcConnectionPublishConfig] = None) -> RTCConnection:
+        self._alive("create_rtc_connection")
+        return RTCConnection(self, con_config, publish_config)
+
+    def set_log_file(self, file_path: str, file_size: int = 0) -> int:
+        """Also write the SDK's log records (logger ``agora_rtc``) to ``file_path``."""
+        if not isinstance(file_path, str) or not file_path:
+            raise TypeError("set_log_file: file_path must be a non-empty str")
+        handler = logging.FileHandler(file_path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        if self._log_handler is not None:
+            _log.removeHandler(self._log_handler)
+            self._log_handler.close()
+        self._log_handler = handler
+        _log.addHandler(handler)
+        return 0
+
+    def release(self) -> int:
+        """Release every connection still open, stop the engine threads. Idempotent.
+        Cannot be called from inside an observer callback (raises InvalidStateError)."""
+        if self._on_delivery_thread():
+            raise InvalidStateError("AgoraService.release cannot be called from inside an observer callback")
+        for conn in list(self._connections):
+            conn.release()
+        self._native_release()
+        self._released = True
+        if self._log_handler is not None:
+            _log.removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+        return False

@@ -1,0 +1,229 @@
+"""RTCConnection: join a channel, publish and push audio, hear remote users."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from agora_rtc._core import _engine
+from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
+from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
+from agora_rtc.errors import InvalidArgumentError, ReleasedError
+from agora_rtc.local_user import LocalUser, RemoteAudioTrack
+from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
+from agora_rtc.voice_detection import AudioVadConfigV2
+
+PCM_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+MAX_STREAM_MESSAGE_BYTES = 1024
+MAX_AUDIO_METADATA_BYTES = 64
+
+
+@dataclass(frozen=True)
+class InterruptReport:
+    """What interrupt_audio() cut: ``sent_ms`` of the interrupted round had
+    left, ``dropped_ms`` were dropped, ``last_presentation_ms`` is the
+    presentation_ms of the last frame that left (-1 if none), so an agent can
+    truncate its transcript to what the user heard."""
+    sent_ms: int
+    dropped_ms: int
+    last_presentation_ms: int
+
+
+def _check_observer(what, observer, base):
+    if not isinstance(observer, base):
+        raise TypeError(f"{what}: observer must be an instance of a {base.__name__} subclass, "
+                        f"got {type(observer).__name__}")
+
+
+class RTCConnection(_engine.Connection):
+    """A connection to one channel. Create it with AgoraService.create_rtc_connection.
+
+    Methods return 0 on success or a negative Agora error code for runtime
+    conditions (e.g. ERR_NOT_READY when sending before on_connected); wrong
+    arguments raise TypeError/ValueError and any call after release() raises
+    ReleasedError. Usable as a context manager (release on exit).
+    """
+
+    def __init__(self, service, con_config: RTCConnConfig,
+                 publish_config: Optional[RtcConnectionPublishConfig] = None):
+        if not isinstance(con_config, RTCConnConfig):
+            raise TypeError(f"con_config must be an RTCConnConfig, got {type(con_config).__name__}")
+        con_config._validated()
+        if publish_config is None:
+            publish_config = RtcConnectionPublishConfig()
+        if not isinstance(publish_config, RtcConnectionPublishConfig):
+            raise TypeError("publish_config must be an RtcConnectionPublishConfig, "
+                            f"got {type(publish_config).__name__}")
+        publish_config._validated()
+        subs = con_config.audio_subs_options
+        self._native_open(service, int(bool(con_config.auto_subscribe_audio)),
+                          int(con_config.client_role_type), int(con_config.channel_profile),
+                          int(subs.sample_rate_hz) or 16000, int(subs.number_of_channels) or 1)
+        self.con_config = con_config
+        self.publish_config = publish_config
+        self._local_user = LocalUser(self)
+        self.last_interrupt: Optional[InterruptReport] = None
+
+    # ---- hooks used by the compiled trampolines ----
+
+    def _make_conn_info(self, id, channel_id, state, local_user_id, internal_uid):
+        return RTCConnInfo(id=id, channel_id=channel_id, state=state,
+                           local_user_id=local_user_id, internal_uid=internal_uid)
+
+    def _make_remote_track(self, user_id):
+        return RemoteAudioTrack(user_id)
+
+    def _local_audio_track(self):
+        return self._local_user.get_local_audio_track()
+
+    # ---- lifecycle ----
+
+    def connect(self, token, chan_id, user_id) -> int:
+        """Join ``chan_id`` as ``user_id``. Asynchronous: the result arrives as
+        on_connected or on_connection_failure (e.g. the user id is taken)."""
+        if token is None:
+            token = ""
+        if not isinstance(token, str):
+            raise TypeError(f"connect: token must be a str, got {type(token).__name__}")
+        channel = check_id("connect", "chan_id", chan_id)
+        uid = check_id("connect", "user_id", user_id)
+        return self._connect(token.encode("utf-8"), channel, uid)
+
+    def disconnect(self) -> int:
+        """Leave the channel. Synchronous: remote users have seen on_user_left
+        when it returns; on_disconnected follows on the delivery thread. The
+        connection can connect again (connection pool pattern)."""
+        return self._disconnect()
+
+    def renew_token(self, token) -> int:
+        if not isinstance(token, str):
+            raise TypeError(f"renew_token: token must be a str, got {type(token).__name__}")
+        self._take_alive("renew_token")
+        return 0
+
+    def release(self) -> int:
+        """Disconnect, unregister every observer (waiting for callbacks in
+        flight) and free the native connection. Idempotent."""
+        self._native_release()
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
+
+    def _take_alive(self, what):
+        if not self._native_alive:
+            raise ReleasedError(f"{what}: the connection was released")
+
+    def get_local_user(self) -> LocalUser:
+        self._take_alive("get_local_user")
+        return self._local_user
+
+    @property
+    def local_user(self) -> LocalUser:
+        return self.get_local_user()
+
+    def get_conn_info(self) -> RTCConnInfo:
+        return self._make_conn_info(*self._info())
+
+    # ---- observers ----
+
+    def register_observer(self, observer) -> int:
+        _check_observer("register_observer", observer, IRTCConnectionObserver)
+        return self._set_conn_observer(observer)
+
+    def unregister_observer(self) -> int:
+        return self._set_conn_observer(None)
+
+    def register_local_user_observer(self, observer) -> int:
+        _check_observer("register_local_user_observer", observer, IRTCLocalUserObserver)
+        return self._set_local_user_observer(observer)
+
+    def unregister_local_user_observer(self) -> int:
+        return self._set_local_user_observer(None)
+
+    def register_audio_frame_observer(self, observer, enable_vad=0,
+                                      vad_configure: Optional[AudioVadConfigV2] = None) -> int:
+        """Receive each remote user's 10 ms frames; with ``enable_vad`` the VAD
+        runs natively per user and its state and bytes come with every frame.
+        Registering again replaces the observer (and VAD config)."""
+        _check_observer("register_audio_frame_observer", observer, IAudioFrameObserver)
+        check_choice("register_audio_frame_observer", "enable_vad", int(enable_vad)
+                     if isinstance(enable_vad, bool) else enable_vad, (0, 1))
+        vad = None
+        if enable_vad:
+            if vad_configure is None:
+                vad_configure = AudioVadConfigV2()
+            if not isinstance(vad_configure, AudioVadConfigV2):
+                raise TypeError("register_audio_frame_observer: vad_configure must be an AudioVadConfigV2, "
+                                f"got {type(vad_configure).__name__}")
+            vad = vad_configure._native()
+        return self._set_audio_frame_observer(observer, vad)
+
+    def unregister_audio_frame_observer(self) -> int:
+        return self._set_audio_frame_observer(None, None)
+
+    # ---- audio out ----
+
+    def publish_audio(self) -> int:
+        return self._publish_audio(True)
+
+    def unpublish_audio(self) -> int:
+        return self._publish_audio(False)
+
+    def push_audio_pcm_data(self, data, sample_rate, channels=1, start_pts=0) -> int:
+        """Queue a whole chunk of int16 PCM (bytes, bytearray, memoryview or a
+        C-contiguous numpy int16 array; interleaved when stereo). The engine
+        paces it out one 10 ms frame per tick; a tail shorter than 10 ms is
+        never lost. ``start_pts`` (ms) comes back as the receiver's
+        presentation_ms. Returns 0 when queued."""
+        rate = check_choice("push_audio_pcm_data", "sample_rate", sample_rate, PCM_SAMPLE_RATES)
+        ch = check_choice("push_audio_pcm_data", "channels", channels, (1, 2))
+        pts = check_int("push_audio_pcm_data", "start_pts", start_pts)
+        if not -(2 ** 62) < pts < 2 ** 62:
+            raise ValueError(f"push_audio_pcm_data: start_pts out of range, got {pts}")
+        return self._push_pcm(data, rate, ch, pts)
+
+    def interrupt_audio(self) -> int:
+        """Drop everything queued, atomically with respect to the media clock:
+        no frame of the old audio leaves after this returns. No unpublish (the
+        far side sees no mute). Safe from any thread, including observers.
+        Returns 0; the InterruptReport is in ``last_interrupt``."""
+        rc, sent, dropped, last_pts = self._interrupt()
+        self.last_interrupt = InterruptReport(sent, dropped, last_pts)
+        return rc
+
+    def is_push_to_rtc_completed(self) -> bool:
+        """True exactly when every pushed sample has been handed to the transport."""
+        return self._is_push_completed()
+
+    def get_send_stats(self) -> dict:
+        """Engine counters of the outgoing audio (pushed, sent, dropped, queued)."""
+        return self._send_stats()
+
+    # ---- data ----
+
+    def send_stream_message(self, data) -> int:
+        """Send a message (str as UTF-8, or bytes) to every other user of the
+        channel, at most 1024 bytes. Returns ERR_NOT_READY before on_connected."""
+        payload = as_payload("send_stream_message", data)
+        if len(payload) > MAX_STREAM_MESSAGE_BYTES:
+            raise InvalidArgumentError(f"send_stream_message: at most {MAX_STREAM_MESSAGE_BYTES} bytes "
+                                       f"per message, got {len(payload)}")
+        return self._send_data(payload, False)
+
+    def send_audio_meta_data(self, data) -> int:
+        """Send audio metadata (at most 64 bytes) to every other user."""
+        payload = as_payload("send_audio_meta_data", data)
+        if len(payload) > MAX_AUDIO_METADATA_BYTES:
+            raise InvalidArgumentError(f"send_audio_meta_data: at most {MAX_AUDIO_METADATA_BYTES} bytes, "
+                                       f"got {len(payload)}")
+        return self._send_data(payload, True)
+
+    def __repr__(self):
+        if not self._native_alive:
+            return "RTCConnection(released)"
+        _, channel, state, uid, _ = self._info()
+        return f"RTCConnection(channel={channel!r}, user_id={uid!r}, state={state})"
