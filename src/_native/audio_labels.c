@@ -92,6 +92,7 @@ struct agora_label_analyzer {
     int hist_pos;
     float last_pitch;
     float steady_acc;
+    float glide_acc;
     float mod_fast, mod_slow, mod_env;
     float prev_sub_e[8];
     float p_smooth;
@@ -307,6 +308,7 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
     a->hist_pos = 0;
     a->last_pitch = 0.0f;
     a->steady_acc = 0.0f;
+    a->glide_acc = 0.0f;
     a->mod_fast = a->mod_slow = a->mod_env = 0.0f;
     memset(a->prev_sub_e, 0, sizeof a->prev_sub_e);
     a->p_smooth = 0.0f;
@@ -524,9 +526,13 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     if (pitch > 0.0f && a->last_pitch > 0.0f) {
         float r = logf(pitch / a->last_pitch);
         float steady = fabsf(r) < 0.003f ? 1.0f : 0.0f;
+        /* continuous, moving pitch (a single talker's intonation): 0.3 %..6 % per frame */
+        float glide = (fabsf(r) >= 0.003f && fabsf(r) < 0.06f) ? 1.0f : 0.0f;
         a->steady_acc = 0.9f * a->steady_acc + 0.1f * steady;
+        a->glide_acc = 0.9f * a->glide_acc + 0.1f * glide;
     } else {
         a->steady_acc *= 0.97f;
+        a->glide_acc *= 0.95f;
     }
     a->last_pitch = pitch;
 
@@ -580,7 +586,7 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     f[12] = voiced_ctx;
     f[13] = (float)dbfs;
     f[14] = harm * snr_mean;
-    f[15] = 0.0f;
+    f[15] = a->glide_acc;
 
     float z = k_bias;
     for (int i = 0; i < AN_NFEAT; i++)
