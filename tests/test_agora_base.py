@@ -273,7 +273,7 @@ def test_report_fields_keep_original_names():
     ("kwargs", "exc", "match"),
     [
         ({"sample_rate_hz": 12345}, ValueError,
-         r"AudioSubscriptionOptions\.sample_rate_hz must be one of 8000, 16000, 22050, 24000, "
+         r"AudioSubscriptionOptions\.sample_rate_hz must be one of 8000, 16000, 24000, "
          r"32000, 44100, 48000 .*got 12345"),
         ({"sample_rate_hz": 16000.0}, TypeError,
          r"AudioSubscriptionOptions\.sample_rate_hz must be an int, got float"),
@@ -290,9 +290,14 @@ def test_audio_subscription_options_validation(kwargs, exc, match):
         AudioSubscriptionOptions(**kwargs)._validated()
 
 
+def test_audio_subscription_rejects_22050_playback():
+    with pytest.raises(ValueError, match="sample_rate_hz must be one of 8000, 16000, 24000"):
+        AudioSubscriptionOptions(sample_rate_hz=22050)._validated()
+
+
 def test_audio_subscription_options_zero_means_default():
     AudioSubscriptionOptions()._validated()
-    for rate in (8000, 16000, 22050, 24000, 32000, 44100, 48000):
+    for rate in (8000, 16000, 24000, 32000, 44100, 48000):
         options = AudioSubscriptionOptions(sample_rate_hz=rate, number_of_channels=2,
                                            bytes_per_sample=2)
         options._validated()

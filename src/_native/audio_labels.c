@@ -68,7 +68,7 @@ struct agora_label_analyzer {
 
     float x8[AN_WIN]; /* last 32 ms at 8 kHz, oldest first */
     float hann[AN_WIN];
-    float cos_tw[64], sin_tw[64];   /* 128-point complex FFT twiddles */
+    float tw_re[127], tw_im[127];   /* 128-point complex FFT twiddles, per pass */
     float cos_sp[129], sin_sp[129]; /* real-split twiddles e^{-2 pi i k / 256} */
     unsigned char bitrev[128];
     float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
@@ -124,7 +124,9 @@ static inline float clampf(float x, float lo, float hi)
 
 /* ------------------------------------------------------------------ FFT */
 
-/* In-place 128-point complex radix-2 FFT (forward). */
+/* In-place 128-point complex FFT (forward), iterative decimation in time: bit reversal,
+ * a multiply-free radix-4 first pass, then radix-2 passes with per-pass contiguous
+ * twiddles (tw_re/tw_im[h - 1 + k] = e^{-2 pi i k / (2h)} for a pass of half size h). */
 static void fft128(const agora_label_analyzer *a, float *re, float *im)
 {
     for (int i = 0; i < 128; i++) {
@@ -134,17 +136,26 @@ static void fft128(const agora_label_analyzer *a, float *re, float *im)
             t = im[i]; im[i] = im[j]; im[j] = t;
         }
     }
-    for (int len = 2; len <= 128; len <<= 1) {
-        int half = len >> 1;
-        int step = 128 / len;
-        for (int i = 0; i < 128; i += len) {
+    for (int i = 0; i < 128; i += 4) { /* passes h = 1 and h = 2 fused */
+        float r0 = re[i] + re[i + 1], i0 = im[i] + im[i + 1];
+        float r1 = re[i] - re[i + 1], i1 = im[i] - im[i + 1];
+        float r2 = re[i + 2] + re[i + 3], i2 = im[i + 2] + im[i + 3];
+        float r3 = re[i + 2] - re[i + 3], i3 = im[i + 2] - im[i + 3];
+        re[i] = r0 + r2; im[i] = i0 + i2;
+        re[i + 2] = r0 - r2; im[i + 2] = i0 - i2;
+        /* (r3 + i i3) * (-i) = i3 - i r3 */
+        re[i + 1] = r1 + i3; im[i + 1] = i1 - r3;
+        re[i + 3] = r1 - i3; im[i + 3] = i1 + r3;
+    }
+    for (int half = 4; half < 128; half <<= 1) {
+        const float *wr = a->tw_re + half - 1, *wi = a->tw_im + half - 1;
+        for (int i = 0; i < 128; i += 2 * half) {
+            float *pr = re + i, *pi = im + i, *qr = re + i + half, *qi = im + i + half;
             for (int k = 0; k < half; k++) {
-                float wr = a->cos_tw[k * step], wi = -a->sin_tw[k * step];
-                int p = i + k, q = p + half;
-                float tr = re[q] * wr - im[q] * wi;
-                float ti = re[q] * wi + im[q] * wr;
-                re[q] = re[p] - tr; im[q] = im[p] - ti;
-                re[p] += tr; im[p] += ti;
+                float tr = qr[k] * wr[k] - qi[k] * wi[k];
+                float ti = qr[k] * wi[k] + qi[k] * wr[k];
+                qr[k] = pr[k] - tr; qi[k] = pi[k] - ti;
+                pr[k] += tr; pi[k] += ti;
             }
         }
     }
@@ -245,10 +256,11 @@ agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
     }
     for (int i = 0; i < AN_WIN; i++)
         a->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
-    for (int k = 0; k < 64; k++) {
-        a->cos_tw[k] = (float)cos(2.0 * M_PI * k / 128);
-        a->sin_tw[k] = (float)sin(2.0 * M_PI * k / 128);
-    }
+    for (int half = 1; half < 128; half <<= 1)
+        for (int k = 0; k < half; k++) {
+            a->tw_re[half - 1 + k] = (float)cos(M_PI * k / half);
+            a->tw_im[half - 1 + k] = (float)-sin(M_PI * k / half);
+        }
     for (int k = 0; k <= 128; k++) {
         a->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
         a->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
@@ -496,8 +508,15 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
 
     /* 5b. harmonicity + pitch from the autocorrelation of the excess spectrum */
     float ac[AN_NBIN];
-    rfft256_even(a, exc, ac);
     float harm = 0.0f, tau_best = 0.0f;
+    float exc_sum = 0.0f;
+    for (int k = 1; k < AN_NBIN; k++)
+        exc_sum += exc[k];
+    /* nothing above the noise floor: no pitch to look for (skips the second FFT) */
+    if (exc_sum > 1e-3f)
+        rfft256_even(a, exc, ac);
+    else
+        ac[0] = 0.0f;
     if (ac[0] > 1e-3f) {
         float inv0 = 1.0f / ac[0];
         float nr[AN_TAU_MAX + 2];

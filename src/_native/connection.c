@@ -64,6 +64,12 @@ static int valid_rate(int rate)
     }
 }
 
+/* Observer frames are exactly 10 ms, so the rate must be a multiple of 100 Hz. */
+static int valid_playback_rate(int rate)
+{
+    return valid_rate(rate) && rate % 100 == 0;
+}
+
 static int valid_id(const char *s)
 {
     if (!s || !s[0])
@@ -78,7 +84,7 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
         return NULL;
     int rate = cfg->playback_sample_rate ? cfg->playback_sample_rate : 16000;
     int chans = cfg->playback_channels ? cfg->playback_channels : 1;
-    if (!valid_rate(rate) || (chans != 1 && chans != 2))
+    if (!valid_playback_rate(rate) || (chans != 1 && chans != 2))
         return NULL;
     agora_rtc_conn *c = calloc(1, sizeof(*c));
     if (!c)
@@ -342,7 +348,7 @@ int agora_local_user_unsubscribe_all_audio(agora_rtc_conn *c)
 int agora_local_user_set_playback_audio_frame_before_mixing_parameters(agora_rtc_conn *c, int channels,
                                                                        int sample_rate)
 {
-    if (!c || (channels != 1 && channels != 2) || !valid_rate(sample_rate))
+    if (!c || (channels != 1 && channels != 2) || !valid_playback_rate(sample_rate))
         return AGORA_ERR_INVALID_ARGUMENT;
     pthread_mutex_lock(&c->mu);
     c->pb_rate = sample_rate;

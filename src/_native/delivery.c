@@ -82,6 +82,9 @@ static void call_local_user_observer(const agora_local_user_observer *o, agora_e
         if (o->on_stream_message)
             o->on_stream_message(o->user_data, ev->uid, ev->a, ev->data, ev->length);
         break;
+    case EV_PUSH_COMPLETED:
+        if (o->on_audio_push_completed) o->on_audio_push_completed(o->user_data, ev->a);
+        break;
     case EV_METADATA:
         if (o->on_audio_meta_data_received)
             o->on_audio_meta_data_received(o->user_data, ev->uid, ev->data, ev->length);

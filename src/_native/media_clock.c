@@ -31,19 +31,27 @@ static void sleep_until(int64_t deadline_ns)
 
 /* One tick: cut the due frames of every publishing connection and hand them
  * to the I/O thread in one batch. */
-static void run_tick(agora_service *svc, int64_t tick_ns)
+static void run_tick(agora_service *svc)
 {
     io_item *first = NULL, *last = NULL;
     size_t count = 0;
     agora_sent_frame *frames[AGORA_MAX_FRAMES_PER_TICK];
-    const int64_t tick_ms = tick_ns / 1000000LL;
 
     pthread_mutex_lock(&svc->mu);
     for (agora_rtc_conn *c = svc->conns; c; c = c->svc_next) {
         if (!atomic_load(&c->on_air) || !atomic_load(&c->publishing))
             continue;
-        int drained = 0;
-        int n = agora_sendq_tick(&c->sendq, tick_ms, frames, AGORA_MAX_FRAMES_PER_TICK, &drained);
+        int64_t drained_ms;
+        int64_t now_us = agora_monotonic_ns() / 1000;
+        int n = agora_sendq_tick(&c->sendq, now_us, frames, AGORA_MAX_FRAMES_PER_TICK, &drained_ms);
+        if (drained_ms >= 0) {
+            /* completion goes straight to the delivery thread: it concerns only this sender */
+            agora_event *ev = agora_event_new(EV_PUSH_COMPLETED, c, 0);
+            if (ev) {
+                ev->a = (int)drained_ms;
+                agora_workq_push(&svc->delivery_q, &ev->node);
+            }
+        }
         for (int i = 0; i < n; i++) {
             io_item *it = agora_io_item_new(IO_AUDIO, c, 0);
             if (!it) {
@@ -73,7 +81,7 @@ void *agora_clock_main(void *arg)
         int64_t now = agora_monotonic_ns();
         int ticks = 0;
         while (next <= now && ticks < MAX_CATCH_UP_TICKS) {
-            run_tick(svc, next);
+            run_tick(svc);
             next += TICK_NS;
             ticks++;
         }

@@ -85,6 +85,7 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
         frame.samples_per_sec = out_rate;
         frame.buffer = rx->acc + (size_t)offset * (size_t)out_ch;
         frame.render_time_ms = in->render_time_ms;
+        frame.send_time_us = in->send_time_us;
         frame.presentation_ms = in->presentation_ms;
         frame.rtp_timestamp = in->rtp_timestamp;
         agora_label_analyzer_process(rx->labels, frame.buffer, out_spc, &frame.labels);

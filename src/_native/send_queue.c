@@ -119,11 +119,11 @@ static void cut_frame(agora_send_queue *q, agora_sent_frame *f)
     q->rtp_clock += (uint32_t)f->samples_per_channel;
 }
 
-int agora_sendq_tick(agora_send_queue *q, int64_t tick_ms, agora_sent_frame **out, int max,
-                     int *drained)
+int agora_sendq_tick(agora_send_queue *q, int64_t now_us, agora_sent_frame **out, int max,
+                     int64_t *drained_round_ms)
 {
     int n = 0;
-    *drained = 0;
+    *drained_round_ms = -1;
     pthread_mutex_lock(&q->mu);
     if (!q->head) {
         pthread_mutex_unlock(&q->mu);
@@ -134,7 +134,12 @@ int agora_sendq_tick(agora_send_queue *q, int64_t tick_ms, agora_sent_frame **ou
         budget = max;
     while (n < budget && q->head) {
         const int rate = q->head->sample_rate, ch = q->head->channels;
-        const size_t spc = (size_t)(rate / 100);
+        if (rate != q->cut_rate) {
+            q->cut_rate = rate;
+            q->cut_index = 0;
+        }
+        const size_t spc = (size_t)(((q->cut_index + 1) * (uint64_t)rate) / 100 -
+                                    (q->cut_index * (uint64_t)rate) / 100);
         int more_after;
         size_t avail = head_run(q, spc, &more_after);
         if (avail < spc && !more_after && !q->tail_waited) {
@@ -142,20 +147,22 @@ int agora_sendq_tick(agora_send_queue *q, int64_t tick_ms, agora_sent_frame **ou
             q->tail_waited = 1;
             break;
         }
-        agora_sent_frame *f = agora_sent_frame_new(rate, ch);
+        agora_sent_frame *f = agora_sent_frame_new(rate, ch, (int)spc);
         if (!f)
             break; /* out of memory: leave the data queued, retry next tick */
-        f->render_time_ms = tick_ms;
+        f->send_time_us = now_us;
+        f->render_time_ms = now_us / 1000;
         cut_frame(q, f);
+        q->cut_index++;
         q->tail_waited = 0;
         q->round_active = 1;
         out[n++] = f;
     }
     if (n > 0 && !q->head) {
+        *drained_round_ms = q->round_sent_us / 1000;
         q->round_active = 0;
         q->round_sent_us = 0;
         q->drained_events++;
-        *drained = 1;
     }
     pthread_mutex_unlock(&q->mu);
     return n;

@@ -32,6 +32,8 @@ typedef struct agora_send_queue {
     int64_t round_sent_us;       /* audio sent in the current round, microseconds */
     int64_t last_presentation_ms;
     uint32_t rtp_clock;          /* running sample clock for rtp_timestamp */
+    int cut_rate;                /* format of the frame counter below */
+    uint64_t cut_index;          /* frames cut in this format: sizes follow floor(k * rate / 100) */
 } agora_send_queue;
 
 int agora_sendq_init(agora_send_queue *q, int prefill_frames);
@@ -41,10 +43,11 @@ int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per
                      int sample_rate, int channels, int64_t start_pts);
 /* Media-clock tick: cut the frames due now (one, or 1 + prefill at the start
  * of a round) into freshly allocated frames. Returns how many were written
- * to out (<= max). *drained is set to 1 when this tick emptied the queue
- * after sending. */
-int agora_sendq_tick(agora_send_queue *q, int64_t tick_ms, agora_sent_frame **out, int max,
-                     int *drained);
+ * to out (<= max). When this tick emptied the queue after sending,
+ * *drained_round_ms is set to the ms of audio the finished round sent,
+ * otherwise to -1. */
+int agora_sendq_tick(agora_send_queue *q, int64_t now_us, agora_sent_frame **out, int max,
+                     int64_t *drained_round_ms);
 /* Drop everything queued. Reports ms sent in the round, ms dropped, and the
  * presentation_ms of the last frame that left (-1 if none). */
 void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_ms,

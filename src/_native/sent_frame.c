@@ -1,9 +1,8 @@
 #include <stdlib.h>
 #include "sent_frame.h"
 
-agora_sent_frame *agora_sent_frame_new(int sample_rate, int channels)
+agora_sent_frame *agora_sent_frame_new(int sample_rate, int channels, int spc)
 {
-    int spc = sample_rate / 100;
     agora_sent_frame *f = calloc(1, sizeof(*f) + sizeof(int16_t) * (size_t)spc * (size_t)channels);
     if (!f)
         return NULL;

@@ -12,12 +12,15 @@ typedef struct agora_sent_frame {
     int channels;
     int samples_per_channel;
     int64_t render_time_ms;
+    int64_t send_time_us;      /* CLOCK_MONOTONIC when the media clock cut it */
     int64_t presentation_ms;
     uint32_t rtp_timestamp;
     int16_t pcm[]; /* samples_per_channel * channels, interleaved */
 } agora_sent_frame;
 
-agora_sent_frame *agora_sent_frame_new(int sample_rate, int channels);
+/* samples_per_channel is normally sample_rate / 100; rates like 22050 Hz
+ * alternate 220 and 221 so that 100 frames are exactly one second. */
+agora_sent_frame *agora_sent_frame_new(int sample_rate, int channels, int samples_per_channel);
 void agora_sent_frame_ref(agora_sent_frame *f);
 void agora_sent_frame_unref(agora_sent_frame *f);
 

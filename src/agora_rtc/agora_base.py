@@ -482,6 +482,8 @@ class EncryptionMode(IntEnum):
 
 #: Sample rates accepted for PCM (push and subscription), in Hz.
 SUPPORTED_SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Received frames are exactly 10 ms, so their rate must be a multiple of 100 Hz.
+PLAYBACK_SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 32000, 44100, 48000)
 
 
 def _type_name(value: object) -> str:
@@ -1000,7 +1002,8 @@ class AudioSubscriptionOptions:
     number_of_channels : int
         0, 1 or 2.
     sample_rate_hz : int
-        0 or one of 8000, 16000, 22050, 24000, 32000, 44100, 48000.
+        0 or one of 8000, 16000, 24000, 32000, 44100, 48000 (received frames are
+        exactly 10 ms, so 22050 Hz is not a playback format).
     """
 
     packet_only: int = 0
@@ -1027,8 +1030,8 @@ class AudioSubscriptionOptions:
             raise ValueError(
                 f"{owner}.number_of_channels must be 1 or 2 (or 0 for the default), got {channels}")
         rate = _check_int(owner, "sample_rate_hz", self.sample_rate_hz)
-        if rate != 0 and rate not in SUPPORTED_SAMPLE_RATES:
-            rates = ", ".join(str(r) for r in SUPPORTED_SAMPLE_RATES)
+        if rate != 0 and rate not in PLAYBACK_SAMPLE_RATES:
+            rates = ", ".join(str(r) for r in PLAYBACK_SAMPLE_RATES)
             raise ValueError(
                 f"{owner}.sample_rate_hz must be one of {rates} (or 0 for the default), got {rate}")
 

@@ -7,7 +7,8 @@ import weakref
 from agora_rtc._validation import check_choice, check_user_id
 from agora_rtc.agora_base import ClientRoleType
 
-_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Observer frames are exactly 10 ms: 22050 Hz (220.5 samples) cannot be a playback format.
+_RATES = (8000, 16000, 24000, 32000, 44100, 48000)
 
 
 class LocalAudioTrack:

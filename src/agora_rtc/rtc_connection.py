@@ -1,6 +1,8 @@
 """RTCConnection: join a channel, publish and push audio, hear remote users."""
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -26,6 +28,11 @@ class InterruptReport:
     sent_ms: int
     dropped_ms: int
     last_presentation_ms: int
+
+
+def _resolve(fut, value):
+    if not fut.done():
+        fut.set_result(value)
 
 
 def _check_observer(what, observer, base):
@@ -55,6 +62,8 @@ class RTCConnection(_engine.Connection):
                             f"got {type(publish_config).__name__}")
         publish_config._validated()
         subs = con_config.audio_subs_options
+        self._drain_cond = threading.Condition()
+        self._drain_waiters = []  # (loop, future) of push_completed() awaiters
         self._native_open(service, int(bool(con_config.auto_subscribe_audio)),
                           int(con_config.client_role_type), int(con_config.channel_profile),
                           int(subs.sample_rate_hz) or 16000, int(subs.number_of_channels) or 1)
@@ -74,6 +83,14 @@ class RTCConnection(_engine.Connection):
 
     def _local_audio_track(self):
         return self._local_user.get_local_audio_track()
+
+    def _push_completed(self, round_ms):
+        # delivery thread: the send queue drained; wake sync and asyncio waiters
+        with self._drain_cond:
+            self._drain_cond.notify_all()
+            waiters, self._drain_waiters = self._drain_waiters, []
+        for loop, fut in waiters:
+            loop.call_soon_threadsafe(_resolve, fut, round_ms)
 
     # ---- lifecycle ----
 
@@ -198,6 +215,23 @@ class RTCConnection(_engine.Connection):
     def is_push_to_rtc_completed(self) -> bool:
         """True exactly when every pushed sample has been handed to the transport."""
         return self._is_push_completed()
+
+    def wait_push_completed(self, timeout=None) -> bool:
+        """Block until everything pushed has been handed to the transport;
+        False on timeout. Returns at once when nothing is queued."""
+        with self._drain_cond:
+            return self._drain_cond.wait_for(self.is_push_to_rtc_completed, timeout)
+
+    async def push_completed(self) -> None:
+        """Await the moment everything pushed has been handed to the transport
+        (asyncio; the engine wakes the loop with call_soon_threadsafe)."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        with self._drain_cond:
+            if self.is_push_to_rtc_completed():
+                return
+            self._drain_waiters.append((loop, fut))
+        await fut
 
     def get_send_stats(self) -> dict:
         """Engine counters of the outgoing audio (pushed, sent, dropped, queued)."""

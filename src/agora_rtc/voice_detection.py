@@ -16,7 +16,8 @@ from agora_rtc._core import _engine
 
 __all__ = ["AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump"]
 
-_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+# 10 ms frames need a whole number of samples, so 22050 Hz is not an analysis rate.
+_RATES = (8000, 16000, 24000, 32000, 44100, 48000)
 
 
 def _int_field(name, value, lo, hi=None):

@@ -41,6 +41,7 @@ cdef class Connection:
             raise _errors.EngineError("agora_rtc_conn_create failed (bad config or out of memory)")
         self._service = service
         service._connections.add(self)
+        self._set_local_user_observer(None)
 
     cdef lib.agora_rtc_conn *_take(self, str what) except NULL:
         """The native connection with an extra reference, or ReleasedError."""
@@ -116,15 +117,17 @@ cdef class Connection:
         return rc
 
     def _set_local_user_observer(self, observer):
+        # The local-user table stays registered for the connection's whole life
+        # (push-completion waiters need it); unregistering the Python observer
+        # unregisters the table in C, which waits for in-flight calls, then
+        # registers it again with no Python observer behind it.
         cdef lib.agora_local_user_observer t
         cdef lib.agora_rtc_conn *c = self._take("register_local_user_observer")
         cdef int rc
         if observer is None:
-            with nogil:
-                rc = lib.agora_rtc_conn_unregister_local_user_observer(c)
-                lib.agora_rtc_conn_unretain(c)
             self._lu_observer = None
-            return rc
+            with nogil:
+                lib.agora_rtc_conn_unregister_local_user_observer(c)
         t.user_data = <void *>self
         t.on_audio_track_publish_success = _on_audio_track_publish_success
         t.on_audio_track_unpublished = _on_audio_track_unpublished
@@ -133,6 +136,7 @@ cdef class Connection:
         t.on_first_remote_audio_frame = _on_first_remote_audio_frame
         t.on_stream_message = _on_stream_message
         t.on_audio_meta_data_received = _on_audio_meta_data_received
+        t.on_audio_push_completed = _on_audio_push_completed
         self._lu_observer = observer
         rc = lib.agora_rtc_conn_register_local_user_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -448,3 +452,18 @@ cdef void _on_playback_audio_frame_before_mixing(void *ud, const char *channel_i
     memcpy(pcm, frame.buffer, nbytes)
     with gil:
         _on_playback_audio_frame_before_mixing_gil(<Connection>ud, channel_id, user_id, frame, pcm, nbytes, vad)
+
+
+cdef void _on_audio_push_completed_gil(Connection self, int round_ms) noexcept:
+    if _shutting_down:
+        return
+    try:
+        self._push_completed(round_ms)   # resolves wait_push_completed() waiters
+    except BaseException:
+        _report_observer_error("on_audio_push_completed", self)
+    _lu_event_gil(self, "on_audio_push_completed", (round_ms,))
+
+
+cdef void _on_audio_push_completed(void *ud, int round_ms) noexcept nogil:
+    with gil:
+        _on_audio_push_completed_gil(<Connection>ud, round_ms)

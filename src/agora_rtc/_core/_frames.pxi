@@ -9,7 +9,8 @@ cdef class AudioFrame:
     ``bytes_per_sample``, ``channels``, ``samples_per_sec``, ``buffer``,
     ``render_time_ms``, ``presentation_ms``, ``rtp_timestamp``,
     ``far_field_flag``, ``rms`` (0..127 = dBFS + 127), ``voice_prob``
-    (0..100), ``music_prob``, ``pitch`` (Hz, 0 when unvoiced), plus ``dbfs``.
+    (0..100), ``music_prob``, ``pitch`` (Hz, 0 when unvoiced), plus ``dbfs``
+    and ``send_time_us`` (engine clock, microseconds, when the frame left the sender).
     ``music_prob`` and ``far_field_flag`` are 0: no estimator exists yet.
 
     ``buffer`` is a read-only memoryview over the frame's own copy of the
@@ -27,6 +28,7 @@ cdef class AudioFrame:
     cdef public int samples_per_sec
     cdef public long long render_time_ms
     cdef public long long presentation_ms
+    cdef public long long send_time_us
     cdef public unsigned int rtp_timestamp
     cdef public int far_field_flag
     cdef public int rms
@@ -121,6 +123,7 @@ cdef AudioFrame _adopt_frame(const lib.agora_audio_frame *src, char *pcm, Py_ssi
     f.samples_per_sec = src.samples_per_sec
     f.render_time_ms = src.render_time_ms
     f.presentation_ms = src.presentation_ms
+    f.send_time_us = src.send_time_us
     f.rtp_timestamp = src.rtp_timestamp
     f.rms = src.labels.rms
     f.dbfs = src.labels.dbfs

@@ -43,8 +43,9 @@ cdef class LabelAnalyzer:
     def __cinit__(self, int sample_rate, int channels=1):
         if channels not in (1, 2):
             raise ValueError(f"channels must be 1 or 2, got {channels}")
-        if sample_rate not in (8000, 16000, 22050, 24000, 32000, 44100, 48000):
-            raise ValueError(f"sample_rate must be one of 8000, 16000, 22050, 24000, 32000, 44100, 48000, got {sample_rate}")
+        if sample_rate not in (8000, 16000, 24000, 32000, 44100, 48000):
+            raise ValueError(f"sample_rate must be one of 8000, 16000, 24000, 32000, 44100, 48000 "
+                             f"(10 ms frames need a whole number of samples), got {sample_rate}")
         self._a = lib.agora_label_analyzer_create(sample_rate, channels)
         if self._a == NULL:
             raise MemoryError("agora_label_analyzer_create failed")

@@ -88,6 +88,7 @@ cdef extern from "agora_rtc/audio_frame.h" nogil:
         int samples_per_sec
         const int16_t *buffer
         int64_t render_time_ms
+        int64_t send_time_us
         int64_t presentation_ms
         uint32_t rtp_timestamp
         agora_audio_labels labels
@@ -161,6 +162,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                   const uint8_t *data, size_t length) noexcept
         void (*on_audio_meta_data_received)(void *ud, const char *user_id,
                                             const uint8_t *data, size_t length) noexcept
+        void (*on_audio_push_completed)(void *ud, int round_ms) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data

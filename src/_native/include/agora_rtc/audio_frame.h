@@ -19,6 +19,7 @@ typedef struct agora_audio_frame {
     int samples_per_sec;
     const int16_t *buffer;    /* borrowed: valid only during the callback */
     int64_t render_time_ms;   /* engine CLOCK_MONOTONIC ms when the frame was sent */
+    int64_t send_time_us;     /* the same instant in microseconds (pacing measurements) */
     int64_t presentation_ms;  /* sender's start_pts + offset of the frame in its push */
     uint32_t rtp_timestamp;   /* sample clock of the sender's stream */
     agora_audio_labels labels;

@@ -70,6 +70,8 @@ typedef struct agora_local_user_observer {
                               const uint8_t *data, size_t length);
     void (*on_audio_meta_data_received)(void *ud, const char *user_id,
                                         const uint8_t *data, size_t length);
+    /* The send queue drained after sending a round of audio (round_ms long). */
+    void (*on_audio_push_completed)(void *ud, int round_ms);
 } agora_local_user_observer;
 
 typedef struct agora_audio_frame_observer {
