@@ -8,6 +8,7 @@ from agora_rtc._core._engine import (AudioFrame, monotonic_ms, observer_error_co
 from agora_rtc.agora_base import *  # noqa: F401,F403  (enums and data classes)
 from agora_rtc.agora_base import __all__ as _base_all
 from agora_rtc.agora_service import AgoraService
+from agora_rtc.audio_consumer import AudioConsumer
 from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
                               NotSupportedError, ReleasedError)
 from agora_rtc.local_user import LocalAudioTrack, LocalUser, RemoteAudioTrack
@@ -21,7 +22,7 @@ __all__ = list(_base_all) + [
     "AgoraService", "RTCConnection", "LocalUser", "LocalAudioTrack", "RemoteAudioTrack",
     "IRTCConnectionObserver", "IRTCLocalUserObserver", "IAudioFrameObserver",
     "AudioFrame", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
-    "InterruptReport", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
+    "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
     "monotonic_ms",
 ]
