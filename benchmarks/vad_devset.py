@@ -8,7 +8,7 @@ Debian packages only:
 * synthetic speech: ``espeak-ng`` in several languages and voice variants (``--stdout``).
 
 Noises are generated with numpy: white, pink (1/f), brown (1/f^2), mains hum (50/60 Hz with
-harmonics), babble (several overlapped talkers, itself labelled *not speech*), keyboard-like
+harmonics), babble (eight continuous overlapped talkers, itself labelled *not speech*), keyboard-like
 clicks, and -- in the noise-only set -- music-like steady tones (harmonic notes of a melody).
 
 Truth is per 10 ms frame and comes from the clean speech: a frame is speech when the clean
@@ -263,17 +263,24 @@ def _clicks(rng, n, rate):
     return y / (np.sqrt(np.mean(y * y)) + 1e-12)
 
 
-def _babble(rng, n, rate, n_talkers=6):
+def _babble(rng, n, rate, n_talkers=8):
+    """Cafeteria-like babble: n_talkers continuous talkers (prompts back to back with
+    0..200 ms gaps) summed, so several voices overlap at every instant."""
     y = np.zeros(n)
-    for key in _speech_keys(rng, n_talkers * 6):
-        s = _load_source(key, rate)
-        if len(s) == 0:
-            continue
-        pos = int(rng.integers(0, max(1, n)))
-        seg = s[: n - pos]
-        y[pos : pos + len(seg)] += seg * rng.uniform(0.5, 1.0)
-    # make it continuous: add circularly shifted copies
-    y = y + np.roll(y, n // 3) + np.roll(y, 2 * n // 3)
+    for _ in range(n_talkers):
+        stream = np.zeros(n)
+        pos = -int(rng.integers(0, rate))  # start mid-prompt
+        while pos < n:
+            key = _speech_keys(rng, 1)
+            s = _load_source(key[0], rate) if key else np.zeros(0)
+            if len(s) == 0:
+                pos += rate // 10
+                continue
+            a, b = max(0, pos), min(n, pos + len(s))
+            if b > a:
+                stream[a:b] += s[a - pos : b - pos]
+            pos += len(s) + int(rng.uniform(0.0, 0.2) * rate)
+        y += stream * 10 ** (rng.uniform(-3, 3) / 20)
     return y / (np.sqrt(np.mean(y * y)) + 1e-12)
 
 

@@ -573,19 +573,26 @@ static void timing(void)
     agora_vad_config c;
     agora_vad_config_default(&c);
     agora_vad *v = agora_vad_create(&c, (size_t)n * 2);
-    struct timespec t0, t1;
     long sink = 0;
-    timespec_get(&t0, TIME_UTC);
-    for (int f = 0; f < frames; f++) {
-        agora_audio_labels L;
-        agora_vad_result r;
-        agora_label_analyzer_process(a, pcm + (size_t)f * n, n, &L);
-        agora_vad_process(v, &L, (const uint8_t *)(pcm + (size_t)f * n), (size_t)n * 2, &r);
-        sink += r.state + L.voice_prob;
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) { /* best of 3 passes (the machine may be busy) */
+        struct timespec t0, t1;
+        agora_label_analyzer_reset(a);
+        agora_vad_reset(v);
+        timespec_get(&t0, TIME_UTC);
+        for (int f = 0; f < frames; f++) {
+            agora_audio_labels L;
+            agora_vad_result r;
+            agora_label_analyzer_process(a, pcm + (size_t)f * n, n, &L);
+            agora_vad_process(v, &L, (const uint8_t *)(pcm + (size_t)f * n), (size_t)n * 2, &r);
+            sink += r.state + L.voice_prob;
+        }
+        timespec_get(&t1, TIME_UTC);
+        double us = ((t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3) / frames;
+        if (us < best)
+            best = us;
     }
-    timespec_get(&t1, TIME_UTC);
-    double us = ((t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3) / frames;
-    printf("labels + VAD: %.2f us per 10 ms frame at 16 kHz (checksum %ld)\n", us, sink);
+    printf("labels + VAD: %.2f us per 10 ms frame at 16 kHz, best of 3 (checksum %ld)\n", best, sink);
     agora_vad_destroy(v);
     agora_label_analyzer_destroy(a);
     free(pcm);

@@ -19,8 +19,11 @@ cdef _PcmView _pcm_view(object data, str what):
     if isinstance(data, str):
         raise TypeError(f"{what}: expected int16 PCM as a bytes-like object or numpy int16 array, got str")
     cdef _PcmView v = _PcmView()
-    if PyObject_GetBuffer(data, &v.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0:
-        raise TypeError(f"{what}: expected a C-contiguous bytes-like object or numpy int16 array, got {type(data).__name__}")
+    try:
+        PyObject_GetBuffer(data, &v.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+    except (BufferError, TypeError, ValueError) as exc:
+        raise TypeError(f"{what}: expected a C-contiguous bytes-like object or numpy int16 array, "
+                        f"got {type(data).__name__} ({exc})") from None
     v.held = True
     fmt = v.view.format.decode() if v.view.format != NULL else "B"
     fmt = fmt.lstrip("@=<")

@@ -29,8 +29,20 @@ typedef struct agora_vad_config {
     float start_rms_threshold;     /* -100..0 dBFS */
     float stop_rms_threshold;      /* -100..0 dBFS */
     int adaptive_rms;              /* 0 off (default); 1: floor follows utterance level */
-    float adaptive_rms_factor;     /* dB below the last utterance's mean level */
+    float adaptive_rms_factor;     /* dB below the last utterance's mean level, 0..100 (default 20) */
 } agora_vad_config;
+/* Semantics in short (full, reference-model-exact rules at the top of vad_v2.c):
+ * - need_start = ceil(A*S) and need_stop = ceil(I*T), with A and I read at 1e-6 resolution
+ *   (a_ppm = floor(A*1e6 + 0.5); need = ceil(a_ppm*S / 1e6) in integers; clamped to 1..S),
+ *   so float32 noise such as 0.1f*10 = 1.0000000149 never becomes 2.
+ * - "level" is labels->dbfs; thresholds compare in float32.
+ * - Start: at least S frames since the last stop (or reset) and the last S of them hold
+ *   >= need_start active frames; state 1 carries every ring frame (<= P pre-roll + S window).
+ * - Stop: the stop window only holds frames AFTER the start frame; once it holds T frames
+ *   and >= need_stop of them are inactive, that frame is state 3.
+ * - Adaptive loudness (adaptive_rms = 1): at each stop, with mean = the mean dBFS of the
+ *   start frame through the stop frame, the effective start/stop floors become
+ *   max(configured floor, mean - adaptive_rms_factor); reset() restores the configured ones. */
 
 void agora_vad_config_default(agora_vad_config *cfg);
 /* 0 when every field is in range, else AGORA_ERR_INVALID_ARGUMENT. */
