@@ -251,12 +251,15 @@ typedef struct audio_ctx {
     agora_rtc_conn *to;
     const char *channel_id;
     unsigned gen;
+    int speech_only;
 } audio_ctx;
 
 static void emit_audio(void *arg, const agora_rx_path *rx, const agora_audio_frame *frame,
                        const agora_vad_result *vad)
 {
     audio_ctx *ctx = arg;
+    if (ctx->speech_only && (!vad || vad->state == AGORA_VAD_NOT_SPEAKING))
+        return; /* filtered in C: silent users cost no observer call */
     size_t pcm_bytes = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
     size_t vad_bytes = vad ? vad->length : 0;
     agora_event *ev = agora_event_new(EV_AUDIO_FRAME, ctx->to, pcm_bytes + vad_bytes);
@@ -289,11 +292,12 @@ static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent
         if (m == s || !subscribed(m, s->user_id))
             continue;
         agora_vad_config vad_cfg;
-        int has_obs, vad_on, rate, chans;
+        int has_obs, vad_on, rate, chans, flags;
         unsigned gen;
         pthread_mutex_lock(&m->mu);
         has_obs = m->obs_set[OBS_AUDIO];
         vad_on = m->vad_enabled;
+        flags = m->audio_flags;
         vad_cfg = m->vad_cfg;
         gen = m->audio_obs_gen;
         rate = m->pb_rate;
@@ -310,7 +314,7 @@ static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent
         }
         if (!has_obs)
             continue;
-        audio_ctx ctx = {svc, m, ch->name, gen};
+        audio_ctx ctx = {svc, m, ch->name, gen, flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY};
         agora_rx_feed(rx, f, rate, chans, vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
     }
 }

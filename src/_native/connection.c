@@ -248,9 +248,11 @@ int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *c)
 }
 
 int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_audio_frame_observer *obs,
-                                                 const agora_vad_config *vad_config)
+                                                 const agora_vad_config *vad_config, int flags)
 {
-    if (!c || !obs)
+    if (!c || !obs || (flags != AGORA_AUDIO_DELIVER_ALL && flags != AGORA_AUDIO_DELIVER_SPEECH_ONLY))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY && !vad_config)
         return AGORA_ERR_INVALID_ARGUMENT;
     if (vad_config && agora_vad_config_validate(vad_config) != AGORA_OK)
         return AGORA_ERR_INVALID_ARGUMENT;
@@ -258,6 +260,7 @@ int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_
     c->audio_obs = *obs;
     c->obs_set[OBS_AUDIO] = 1;
     c->vad_enabled = vad_config != NULL;
+    c->audio_flags = flags;
     if (vad_config)
         c->vad_cfg = *vad_config;
     c->audio_obs_gen++; /* receive paths rebuild their VAD for the new config */

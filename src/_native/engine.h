@@ -62,6 +62,7 @@ struct agora_rtc_conn {
     agora_audio_frame_observer audio_obs;
     int obs_set[OBS_KINDS];    /* which observer tables are registered */
     int vad_enabled;
+    int audio_flags;           /* AGORA_AUDIO_DELIVER_* */
     agora_vad_config vad_cfg;
     unsigned audio_obs_gen;    /* bumped on every (un)register: receive paths rebuild */
     int in_flight[OBS_KINDS];

@@ -37,7 +37,10 @@
  *
  * Arithmetic is float (deterministic: a fixed summation order that does not
  * depend on how the input was split into calls), the result is rounded half
- * away from zero and saturated to int16.
+ * away from zero and saturated to int16. Mono outputs are computed two at a
+ * time (two independent accumulator chains, same per-output order) and both
+ * channels of stereo share one coefficient row pass; the 32-tap case is
+ * compiled with a constant tap count so the inner loop is fully unrolled.
  *
  * Streaming: the last T - 1 (channel-converted) input samples are kept as
  * history in front of a fixed-size work buffer; input is consumed in chunks of
@@ -57,7 +60,7 @@
 #define AGORA_RS_WIDTH 32           /* kernel span, in samples of the lower rate */
 #define AGORA_RS_TAP_ALIGN 8        /* taps per phase rounded up to this */
 #define AGORA_RS_CUTOFF 0.90        /* -6 dB point, fraction of the lower Nyquist */
-#define AGORA_RS_KAISER_BETA 8.0    /* ~85 dB stop band */
+#define AGORA_RS_KAISER_BETA 8.0    /* >= ~82 dB stop band */
 #define AGORA_RS_CHUNK 512          /* input frames converted per inner pass */
 #define AGORA_RS_MAX_EXACT_COEFS 65536
 #define AGORA_RS_INTERP_PHASES 512
@@ -205,10 +208,18 @@ agora_resampler *agora_resampler_create(int in_rate, int in_channels,
         return NULL;
     }
 
+    /* Row p sits at fractional position p / D. K is even, so the row at
+     * 1 - p/D is the row at p/D reversed: only the first half is evaluated. */
+    const int D = r->interp ? AGORA_RS_INTERP_PHASES : r->L;
     for (int p = 0; p < r->nrows; p++) {
-        double frac = r->interp ? (double)p / AGORA_RS_INTERP_PHASES
-                                : (double)p / r->L;
-        build_row(r->coef + (size_t)p * (size_t)taps, taps, frac, fc, inv_i0_beta);
+        float *row = r->coef + (size_t)p * (size_t)taps;
+        if (2 * p > D) {
+            const float *mirror = r->coef + (size_t)(D - p) * (size_t)taps;
+            for (int j = 0; j < taps; j++)
+                row[j] = mirror[taps - 1 - j];
+        } else {
+            build_row(row, taps, (double)p / D, fc, inv_i0_beta);
+        }
     }
 
     agora_resampler_reset(r);

@@ -11,7 +11,7 @@
  * - in_rate != out_rate: polyphase Kaiser-windowed-sinc resampler with the
  *   exact ratio out_rate/in_rate = L/M (reduced by their gcd; 44100 -> 16000
  *   is 160/441). Cut-off (-6 dB) at 0.9 of the lower Nyquist frequency,
- *   Kaiser beta 8: flat (< 0.001 dB) to 0.7, -0.3 dB at 0.8, and at least
+ *   Kaiser beta 8: flat (within ~0.002 dB) to 0.7, -0.3 dB at 0.8, at least
  *   ~82 dB of attenuation from 1.1 times the lower Nyquist frequency on.
  *   Float arithmetic, output rounded half away from zero and saturated.
  *   Channel conversion is done on the lower-channel side (average before

@@ -162,10 +162,29 @@ class RTCConnection(_engine.Connection):
         return self._set_local_user_observer(None)
 
     def register_audio_frame_observer(self, observer, enable_vad=0,
-                                      vad_configure: Optional[AudioVadConfigV2] = None) -> int:
+                                      vad_configure: Optional[AudioVadConfigV2] = None, *,
+                                      dispatch: str = "direct", speech_only: bool = False,
+                                      max_queued_frames: int = 3000, loop=None) -> int:
         """Receive each remote user's 10 ms frames; with ``enable_vad`` the VAD
         runs natively per user and its state and bytes come with every frame.
-        Registering again replaces the observer (and VAD config)."""
+        Registering again replaces the observer (and VAD config).
+
+        Parameters
+        ----------
+        dispatch : {"direct", "queued", "asyncio"}
+            "direct": the engine's delivery thread takes the GIL and calls the
+            observer for each frame. "queued": frames go into a native queue
+            without the GIL and a dispatcher thread calls the observer for the
+            whole backlog per GIL acquisition, so a slow observer never stalls
+            the engine. "asyncio": the same queue drained by ``loop`` (the
+            observer runs in the loop thread) when the queue's eventfd is readable.
+        speech_only : bool
+            Needs ``enable_vad``. Only frames in VAD states 1, 2 and 3 reach the
+            observer; the filter runs in C, so a silent user costs no Python call.
+        max_queued_frames : int
+            Queue bound (queued/asyncio). When it is full, incoming frames are
+            dropped and counted in ``get_audio_queue_stats()["dropped"]``.
+        """
         _check_observer("register_audio_frame_observer", observer, IAudioFrameObserver)
         check_choice("register_audio_frame_observer", "enable_vad", int(enable_vad)
                      if isinstance(enable_vad, bool) else enable_vad, (0, 1))
@@ -177,7 +196,22 @@ class RTCConnection(_engine.Connection):
                 raise TypeError("register_audio_frame_observer: vad_configure must be an AudioVadConfigV2, "
                                 f"got {type(vad_configure).__name__}")
             vad = vad_configure._native()
-        return self._set_audio_frame_observer(observer, vad)
+        if speech_only and not enable_vad:
+            raise ValueError("register_audio_frame_observer: speech_only=True needs enable_vad=1")
+        if dispatch not in ("direct", "queued", "asyncio"):
+            raise ValueError('register_audio_frame_observer: dispatch must be "direct", "queued" or '
+                             f'"asyncio", got {dispatch!r}')
+        if dispatch == "asyncio" and loop is None:
+            raise ValueError('register_audio_frame_observer: dispatch="asyncio" needs loop=<event loop>')
+        max_q = check_int("register_audio_frame_observer", "max_queued_frames", max_queued_frames)
+        if max_q < 1:
+            raise ValueError(f"register_audio_frame_observer: max_queued_frames must be >= 1, got {max_q}")
+        return self._set_audio_frame_observer(observer, vad, dispatch, bool(speech_only), max_q, loop)
+
+    def get_audio_queue_stats(self):
+        """Counters of the queued/asyncio frame queue (pushed, dropped, taken,
+        waiting, batches), or None in direct mode."""
+        return self._queue_stats()
 
     def unregister_audio_frame_observer(self) -> int:
         return self._set_audio_frame_observer(None, None)

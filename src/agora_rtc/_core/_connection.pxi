@@ -21,6 +21,7 @@ cdef class Connection:
     cdef object _audio_observer
     cdef object _on_frame_method
     cdef bint _vad_enabled
+    cdef object _queued           # _QueuedDelivery in queued/asyncio mode
     cdef public object _local_user
 
     def __cinit__(self, *args, **kwargs):
@@ -61,6 +62,7 @@ cdef class Connection:
         self._conn = NULL
         with nogil:
             lib.agora_rtc_conn_destroy(c)
+        self._stop_queued_delivery()
         self._conn_observer = None
         self._lu_observer = None
         self._audio_observer = None
@@ -142,32 +144,57 @@ cdef class Connection:
         lib.agora_rtc_conn_unretain(c)
         return rc
 
-    def _set_audio_frame_observer(self, observer, vad_config):
-        """vad_config: None (VAD off) or a tuple in agora_vad_config field order."""
+    def _set_audio_frame_observer(self, observer, vad_config, str mode="direct",
+                                  bint speech_only=False, Py_ssize_t max_queued=3000, loop=None):
+        """vad_config: None (VAD off) or a tuple in agora_vad_config field order.
+        mode: "direct" (the delivery thread calls the observer), "queued" (a
+        dispatcher thread drains a native queue in batches) or "asyncio" (the
+        loop drains it when the queue's eventfd is readable)."""
         cdef lib.agora_audio_frame_observer t
         cdef lib.agora_vad_config cfg
         cdef lib.agora_rtc_conn *c = self._take("register_audio_frame_observer")
         cdef int rc
-        if observer is None:
-            with nogil:
-                rc = lib.agora_rtc_conn_unregister_audio_frame_observer(c)
-                lib.agora_rtc_conn_unretain(c)
-            self._audio_observer = None
-            self._on_frame_method = None
-            return rc
+        cdef int flags = lib.AGORA_AUDIO_DELIVER_SPEECH_ONLY if speech_only else lib.AGORA_AUDIO_DELIVER_ALL
+        cdef FrameQueue queue
         try:
             if vad_config is not None:
                 _fill_vad_config(&cfg, vad_config)
-            t.user_data = <void *>self
-            t.on_playback_audio_frame_before_mixing = _on_playback_audio_frame_before_mixing
+            # stop the previous observer first: the C unregister waits for calls in flight
+            with nogil:
+                lib.agora_rtc_conn_unregister_audio_frame_observer(c)
+            self._stop_queued_delivery()
+            self._audio_observer = None
+            self._on_frame_method = None
+            if observer is None:
+                return 0
+            method = observer.on_playback_audio_frame_before_mixing
+            if mode == "direct":
+                t.user_data = <void *>self
+                t.on_playback_audio_frame_before_mixing = _on_playback_audio_frame_before_mixing
+            else:
+                queue = FrameQueue(max_queued)
+                lib.agora_frame_queue_observer(queue._q, &t)
+                self._queued = _QueuedDelivery(queue, method, self._local_user, mode, loop)
             self._audio_observer = observer
-            self._on_frame_method = observer.on_playback_audio_frame_before_mixing
+            self._on_frame_method = method
             self._vad_enabled = vad_config is not None
             rc = lib.agora_rtc_conn_register_audio_frame_observer(
-                c, &t, &cfg if vad_config is not None else NULL)
+                c, &t, &cfg if vad_config is not None else NULL, flags)
+            if rc < 0:
+                self._stop_queued_delivery()
+            return rc
         finally:
             lib.agora_rtc_conn_unretain(c)
-        return rc
+
+    def _stop_queued_delivery(self):
+        q = self._queued
+        self._queued = None
+        if q is not None:
+            q.stop()
+
+    def _queue_stats(self):
+        """Counters of the queued/asyncio delivery queue, or None in direct mode."""
+        return None if self._queued is None else self._queued.queue.stats()
 
     # ---- local user ----
 

@@ -5,6 +5,7 @@ It links the native engine (src/_native) statically and holds:
   _errors.pxi       error-code mapping and the observer exception handler
   _frames.pxi       AudioFrame: an SDK-owned copy of a 10 ms frame, zero-copy to Python
   _service.pxi      Service: the native service and its lifetime (atexit)
+  _queued.pxi       FrameQueue: batched delivery through a dispatcher thread or asyncio
   _connection.pxi   Connection: the native connection, and the nogil trampolines
   _vad.pxi          labels + the V2 VAD state machine on any 10 ms PCM (standalone)
 The pure-Python API (agora_rtc.*) subclasses Service and Connection.
@@ -25,5 +26,6 @@ include "_errors.pxi"
 include "_buffers.pxi"
 include "_frames.pxi"
 include "_service.pxi"
+include "_queued.pxi"
 include "_connection.pxi"
 include "_vad.pxi"

@@ -18,6 +18,7 @@ cdef class AudioFrame:
     (interleaved). Both stay valid for as long as you keep them.
     """
     cdef char *_pcm
+    cdef void *_block          # when set, the allocation that holds _pcm (freed instead)
     cdef Py_ssize_t _nbytes
     cdef Py_ssize_t _shape[1]
     cdef Py_ssize_t _strides[1]
@@ -39,8 +40,12 @@ cdef class AudioFrame:
     cdef public float dbfs
 
     def __dealloc__(self):
-        free(self._pcm)
+        if self._block != NULL:
+            free(self._block)
+        else:
+            free(self._pcm)
         self._pcm = NULL
+        self._block = NULL
 
     def __getbuffer__(self, Py_buffer *buf, int flags):
         if flags & 0x0001:  # PyBUF_WRITABLE

@@ -197,9 +197,11 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_register_local_user_observer(agora_rtc_conn *conn,
                                                     const agora_local_user_observer *obs)
     int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *conn)
+    int AGORA_AUDIO_DELIVER_ALL
+    int AGORA_AUDIO_DELIVER_SPEECH_ONLY
     int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *conn,
                                                      const agora_audio_frame_observer *obs,
-                                                     const agora_vad_config *vad_config)
+                                                     const agora_vad_config *vad_config, int flags)
     int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *conn)
 
     int agora_local_user_publish_audio(agora_rtc_conn *conn)
@@ -222,3 +224,34 @@ cdef extern from "agora_rtc/connection.h" nogil:
 
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)
+
+
+cdef extern from "agora_rtc/frame_queue.h" nogil:
+    ctypedef struct agora_queued_frame:
+        agora_queued_frame *next
+        char channel_id[65]
+        char user_id[65]
+        agora_audio_frame frame
+        int vad_state
+        const uint8_t *vad_bytes
+        size_t vad_length
+
+    ctypedef struct agora_frame_queue:
+        pass
+
+    ctypedef struct agora_frame_queue_stats:
+        uint64_t pushed
+        uint64_t dropped
+        uint64_t taken
+        uint64_t waiting
+        uint64_t batches
+
+    agora_frame_queue *agora_frame_queue_create(size_t max_frames)
+    void agora_frame_queue_destroy(agora_frame_queue *q)
+    void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer *out)
+    int agora_frame_queue_fd(const agora_frame_queue *q)
+    long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms)
+    agora_queued_frame *agora_frame_queue_take_all(agora_frame_queue *q)
+    void agora_queued_frame_free(agora_queued_frame *f)
+    void agora_frame_queue_close(agora_frame_queue *q)
+    void agora_frame_queue_get_stats(agora_frame_queue *q, agora_frame_queue_stats *out)

@@ -122,10 +122,16 @@ int agora_rtc_conn_unregister_observer(agora_rtc_conn *conn);
 int agora_rtc_conn_register_local_user_observer(agora_rtc_conn *conn,
                                                 const agora_local_user_observer *obs);
 int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *conn);
+/* Delivery filter flags for the audio-frame observer. */
+#define AGORA_AUDIO_DELIVER_ALL 0
+/* Only frames whose VAD state is 1, 2 or 3 reach the observer: a silent user
+ * costs no observer call at all. Requires VAD. */
+#define AGORA_AUDIO_DELIVER_SPEECH_ONLY 1
+
 /* vad_config NULL = VAD off (the observer gets vad == NULL). The config is copied. */
 int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *conn,
                                                  const agora_audio_frame_observer *obs,
-                                                 const agora_vad_config *vad_config);
+                                                 const agora_vad_config *vad_config, int flags);
 int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *conn);
 
 /* Local user. */

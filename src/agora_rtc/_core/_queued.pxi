@@ -1,0 +1,134 @@
+# Queued delivery: the engine's delivery thread copies frames into a native
+# FrameQueue without the GIL; a consumer drains the whole backlog per GIL
+# acquisition and calls the observer for each frame, in order.
+
+cdef class FrameQueue:
+    """A bounded native queue of received frames (see agora_rtc/frame_queue.h)."""
+    cdef lib.agora_frame_queue *_q
+
+    def __cinit__(self, Py_ssize_t max_frames):
+        if max_frames < 1:
+            raise ValueError(f"max_queued_frames must be >= 1, got {max_frames}")
+        self._q = lib.agora_frame_queue_create(<size_t>max_frames)
+        if self._q == NULL:
+            raise MemoryError("agora_frame_queue_create failed")
+
+    def __dealloc__(self):
+        lib.agora_frame_queue_destroy(self._q)
+
+    def fileno(self):
+        return lib.agora_frame_queue_fd(self._q)
+
+    def wait(self, int timeout_ms):
+        """Frames waiting (0 on timeout, -1 once closed and empty); releases the GIL."""
+        cdef long n
+        with nogil:
+            n = lib.agora_frame_queue_wait(self._q, timeout_ms)
+        return n
+
+    def close(self):
+        lib.agora_frame_queue_close(self._q)
+
+    def discard(self):
+        """Free every waiting frame; returns how many."""
+        cdef lib.agora_queued_frame *f = lib.agora_frame_queue_take_all(self._q)
+        cdef lib.agora_queued_frame *n
+        cdef Py_ssize_t count = 0
+        while f != NULL:
+            n = f.next
+            lib.agora_queued_frame_free(f)
+            f = n
+            count += 1
+        return count
+
+    def drain(self, method, local_user, stop_flag):
+        """Call method(local_user, channel_id, uid, frame, vad_state, vad_bytes) for
+        every waiting frame, oldest first; stop early (freeing the rest) when
+        stop_flag() turns true. Returns the number of calls made."""
+        cdef lib.agora_queued_frame *f
+        cdef lib.agora_queued_frame *n
+        cdef Py_ssize_t calls = 0
+        cdef AudioFrame frame
+        with nogil:
+            f = lib.agora_frame_queue_take_all(self._q)
+        while f != NULL:
+            n = f.next
+            if _shutting_down or stop_flag():
+                lib.agora_queued_frame_free(f)
+                f = n
+                continue
+            frame = _adopt_frame(&f.frame, <char *>f.frame.buffer,
+                                 <Py_ssize_t>f.frame.samples_per_channel * f.frame.channels * 2)
+            frame._block = <void *>f        # the frame owns the whole block now
+            if f.vad_state < 0:
+                state, vad_bytes = -1, None
+            else:
+                state = f.vad_state
+                vad_bytes = bytearray((<const char *>f.vad_bytes)[:f.vad_length]) if f.vad_length else bytearray()
+            try:
+                method(local_user, _s(f.channel_id), _s(f.user_id), frame, state, vad_bytes)
+            except BaseException:
+                _report_observer_error("on_playback_audio_frame_before_mixing", getattr(method, "__self__", method))
+            calls += 1
+            f = n
+        return calls
+
+    def stats(self):
+        cdef lib.agora_frame_queue_stats s
+        lib.agora_frame_queue_get_stats(self._q, &s)
+        return {"pushed": s.pushed, "dropped": s.dropped, "taken": s.taken,
+                "waiting": s.waiting, "batches": s.batches}
+
+
+class _QueuedDelivery:
+    """Drives one FrameQueue: a dispatcher thread ("queued") or an asyncio
+    loop reader ("asyncio"). stop() returns once no observer call is running
+    (except when called from the dispatcher itself) and discards what is left."""
+
+    def __init__(self, FrameQueue queue, method, local_user, str mode, loop):
+        self.queue = queue
+        self.method = method
+        self.local_user = local_user
+        self.stopped = False
+        self.discarded = 0
+        self.loop = None
+        self.thread = None
+        if mode == "queued":
+            self.thread = threading.Thread(target=self._run, name="agora_rtc-dispatch", daemon=True)
+            self.thread.start()
+        elif mode == "asyncio":
+            if loop is None:
+                raise ValueError('dispatch="asyncio" needs the event loop (loop=...)')
+            self.loop = loop
+            loop.call_soon_threadsafe(loop.add_reader, queue.fileno(), self._drain)
+        else:
+            raise ValueError(f'dispatch must be "direct", "queued" or "asyncio", got {mode!r}')
+
+    def _is_stopped(self):
+        return self.stopped
+
+    def _drain(self):
+        if not self.stopped:
+            self.queue.drain(self.method, self.local_user, self._is_stopped)
+
+    def _run(self):
+        queue = self.queue
+        while not self.stopped:
+            n = queue.wait(200)
+            if n < 0:
+                break
+            if n > 0:
+                queue.drain(self.method, self.local_user, self._is_stopped)
+
+    def stop(self):
+        self.stopped = True
+        self.queue.close()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join()
+        if self.loop is not None:
+            try:
+                if not self.loop.is_closed():
+                    self.loop.call_soon_threadsafe(self.loop.remove_reader, self.queue.fileno())
+            except RuntimeError:
+                pass
+        self.discarded = self.queue.discard()
