@@ -19,12 +19,43 @@ enum {
     DEFAULT_STREAM_ID = 1,
 };
 
+/* A conn array that grows (members, listeners). */
+typedef struct conn_list {
+    agora_rtc_conn **items;
+    int count, cap;
+} conn_list;
+
 struct hub_channel {
     hub_channel *next;
     char name[AGORA_MAX_ID_LEN + 1];
     agora_rtc_conn **members;
     int count, cap;
+    conn_list listeners;       /* members with an audio-frame observer */
 };
+
+static int conn_list_add(conn_list *l, agora_rtc_conn *c)
+{
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 8;
+        void *m = realloc(l->items, sizeof(*l->items) * (size_t)cap);
+        if (!m)
+            return AGORA_ERR_NO_MEMORY;
+        l->items = m;
+        l->cap = cap;
+    }
+    l->items[l->count++] = c;
+    return 0;
+}
+
+static void conn_list_remove(conn_list *l, agora_rtc_conn *c)
+{
+    for (int i = 0; i < l->count; i++) {
+        if (l->items[i] == c) {
+            l->items[i] = l->items[--l->count];
+            return;
+        }
+    }
+}
 
 io_item *agora_io_item_new(int kind, agora_rtc_conn *conn, size_t length)
 {
@@ -87,6 +118,7 @@ static int channel_add(hub_channel *ch, agora_rtc_conn *c)
 
 static void channel_free(hub_channel *ch)
 {
+    free(ch->listeners.items);
     free(ch->members);
     free(ch);
 }
@@ -157,36 +189,12 @@ static int subscribed(const agora_rtc_conn *r, const char *uid)
 
 static void rx_drop(agora_rtc_conn *r, const char *uid)
 {
-    for (agora_rx_path **p = &r->rx; *p; p = &(*p)->next) {
-        if (strcmp((*p)->uid, uid) == 0) {
-            agora_rx_path *dead = *p;
-            *p = dead->next;
-            agora_rx_free(dead);
-            return;
-        }
-    }
+    agora_rx_table_drop(&r->rx, uid);
 }
 
 static void rx_drop_all(agora_rtc_conn *r)
 {
-    while (r->rx) {
-        agora_rx_path *n = r->rx->next;
-        agora_rx_free(r->rx);
-        r->rx = n;
-    }
-}
-
-static agora_rx_path *rx_get(agora_rtc_conn *r, const char *uid)
-{
-    for (agora_rx_path *rx = r->rx; rx; rx = rx->next)
-        if (strcmp(rx->uid, uid) == 0)
-            return rx;
-    agora_rx_path *rx = agora_rx_new(uid);
-    if (rx) {
-        rx->next = r->rx;
-        r->rx = rx;
-    }
-    return rx;
+    agora_rx_table_clear(&r->rx);
 }
 
 /* ---- handlers ---- */
@@ -205,6 +213,8 @@ static void handle_connect(agora_service *svc, agora_rtc_conn *c)
         return;
     }
     c->channel = ch;
+    if (c->hub_listening)
+        conn_list_add(&ch->listeners, c);
     emit_conn_state(svc, c, EV_CONNECTED, AGORA_CONN_CONNECTED, REASON_JOIN_SUCCESS);
     atomic_store(&c->on_air, 1);
     if (c->hub_publishing)
@@ -241,6 +251,7 @@ static void handle_disconnect(agora_service *svc, agora_rtc_conn *c)
         if (visible(c))
             emit(svc, m, EV_USER_LEFT, c->user_id, USER_OFFLINE_QUIT, 0, 0);
     }
+    conn_list_remove(&ch->listeners, c);
     channel_remove(svc, ch, c);
     c->channel = NULL;
     emit_conn_state(svc, c, EV_DISCONNECTED, AGORA_CONN_DISCONNECTED, REASON_LEAVE_CHANNEL);
@@ -287,8 +298,8 @@ static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent
     hub_channel *ch = s->channel;
     if (!ch || !s->hub_publishing)
         return;
-    for (int i = 0; i < ch->count; i++) {
-        agora_rtc_conn *m = ch->members[i];
+    for (int i = 0; i < ch->listeners.count; i++) {
+        agora_rtc_conn *m = ch->listeners.items[i];
         if (m == s || !subscribed(m, s->user_id))
             continue;
         agora_vad_config vad_cfg;
@@ -303,7 +314,7 @@ static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent
         rate = m->pb_rate;
         chans = m->pb_channels;
         pthread_mutex_unlock(&m->mu);
-        agora_rx_path *rx = rx_get(m, s->user_id);
+        agora_rx_path *rx = agora_rx_table_get(&m->rx, s->user_id, 1);
         if (!rx)
             continue;
         if (!rx->first_frame_seen) {
@@ -421,6 +432,21 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
     }
 }
 
+static void handle_listen(agora_rtc_conn *c, int on)
+{
+    if (c->hub_listening == on)
+        return;
+    c->hub_listening = on;
+    if (!on)
+        rx_drop_all(c); /* VAD and converters are rebuilt for the next observer */
+    if (c->channel) {
+        if (on)
+            conn_list_add(&c->channel->listeners, c);
+        else
+            conn_list_remove(&c->channel->listeners, c);
+    }
+}
+
 static void process(agora_service *svc, io_item *it)
 {
     agora_rtc_conn *c = it->conn;
@@ -436,6 +462,7 @@ static void process(agora_service *svc, io_item *it)
     case IO_UNSUBSCRIBE:
     case IO_SUBSCRIBE_ALL:
     case IO_UNSUBSCRIBE_ALL: handle_subscription(svc, c, it->kind, it->uid); break;
+    case IO_LISTEN: handle_listen(c, it->arg); break;
     case IO_FLUSH:
     default: break;
     }

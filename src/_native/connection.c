@@ -17,11 +17,7 @@ static void conn_free(agora_rtc_conn *c)
     agora_sendq_destroy(&c->sendq);
     uid_set_clear(&c->sub_only);
     uid_set_clear(&c->sub_except);
-    while (c->rx) {
-        agora_rx_path *n = c->rx->next;
-        agora_rx_free(c->rx);
-        c->rx = n;
-    }
+    agora_rx_table_clear(&c->rx);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -183,6 +179,18 @@ int agora_rtc_conn_get_info(agora_rtc_conn *c, agora_rtc_conn_info *out)
 
 /* ---- observers ---- */
 
+/* Tell the hub whether this connection listens to audio, so it only walks
+ * listeners for each frame (not every member of a big channel). */
+static int post_listen(agora_rtc_conn *c, int on)
+{
+    io_item *it = agora_io_item_new(IO_LISTEN, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->arg = on;
+    agora_io_post(c->svc, it, 0);
+    return AGORA_OK;
+}
+
 static void set_observer(agora_rtc_conn *c, int kind, const void *table)
 {
     pthread_mutex_lock(&c->mu);
@@ -265,7 +273,7 @@ int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_
         c->vad_cfg = *vad_config;
     c->audio_obs_gen++; /* receive paths rebuild their VAD for the new config */
     pthread_mutex_unlock(&c->mu);
-    return AGORA_OK;
+    return post_listen(c, 1);
 }
 
 int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *c)
@@ -273,7 +281,7 @@ int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *c)
     if (!c)
         return AGORA_ERR_INVALID_ARGUMENT;
     clear_observer(c, OBS_AUDIO);
-    return AGORA_OK;
+    return post_listen(c, 0);
 }
 
 int agora_rtc_conn_destroy(agora_rtc_conn *c)

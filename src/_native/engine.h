@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "agora_rtc/agora_rtc.h"
 #include "receive_path.h"
+#include "rx_table.h"
 #include "send_queue.h"
 #include "sent_frame.h"
 #include "work_queue.h"
@@ -78,13 +79,14 @@ struct agora_rtc_conn {
     int sub_all;
     uid_set sub_only;          /* explicit subscriptions when !sub_all */
     uid_set sub_except;        /* explicit unsubscriptions when sub_all */
-    agora_rx_path *rx;         /* one per remote user heard */
+    int hub_listening;         /* has an audio-frame observer (mirrored from obs_set) */
+    agora_rx_table rx;         /* one receive path per remote user heard */
 };
 
 /* I/O work items. */
 enum io_kind {
     IO_CONNECT, IO_DISCONNECT, IO_AUDIO, IO_PUBLISH, IO_UNPUBLISH, IO_MESSAGE, IO_METADATA,
-    IO_SUBSCRIBE, IO_UNSUBSCRIBE, IO_SUBSCRIBE_ALL, IO_UNSUBSCRIBE_ALL, IO_FLUSH,
+    IO_SUBSCRIBE, IO_UNSUBSCRIBE, IO_SUBSCRIBE_ALL, IO_UNSUBSCRIBE_ALL, IO_LISTEN, IO_FLUSH,
 };
 
 typedef struct io_item {
@@ -94,6 +96,7 @@ typedef struct io_item {
     agora_sent_frame *frame;   /* IO_AUDIO, holds a reference */
     int *done;                 /* when set, the I/O thread sets *done = 1 and signals svc->sync_cv */
     char uid[AGORA_MAX_ID_LEN + 1];
+    int arg;
     size_t length;
     uint8_t data[];
 } io_item;
