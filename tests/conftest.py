@@ -74,11 +74,15 @@ def service():
     svc.release()
 
 
-def join(service, channel, uid, *, record=True, rate=16000, channels=1, vad=None, publish=True):
-    """Create a connection, attach a Recorder to everything, connect, wait for on_connected."""
-    cfg = ar.RTCConnConfig()
+def join(service, channel, uid, *, record=True, rate=16000, channels=1, vad=None, publish=True,
+         con_config=None, recorder=None):
+    """Create a connection, attach a Recorder to everything, connect, wait for on_connected.
+
+    ``con_config`` replaces the default RTCConnConfig; ``recorder`` replaces the
+    Recorder (any Recorder subclass)."""
+    cfg = ar.RTCConnConfig() if con_config is None else con_config
     conn = service.create_rtc_connection(cfg)
-    rec = Recorder()
+    rec = Recorder() if recorder is None else recorder
     conn.register_observer(rec)
     conn.register_local_user_observer(rec)
     if record:
@@ -102,3 +106,38 @@ def tone(seconds, rate=16000, freq=440.0, channels=1, amp=8000, seed=None):
     if channels == 2:
         x = np.stack([x, (x // 2).astype(np.int16)], axis=1).reshape(-1)
     return x
+
+
+def wait_until(predicate, timeout=5.0, interval=0.002, what="condition"):
+    """Poll ``predicate`` until it is true (never a fixed sleep used as an assertion)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def barrier(sender, *recorders, timeout=5.0):
+    """Send a unique stream message from ``sender`` and wait until every recorder
+    has it. Callbacks of one service are delivered in event order by a single
+    delivery thread, so anything ``sender``'s side emitted before (audio frames
+    already handed to the transport, events) has been delivered too."""
+    barrier.counter += 1
+    tag = f"barrier-{barrier.counter}".encode()
+    assert sender.send_stream_message(tag) == 0
+    for rec in recorders:
+        rec.wait_for(lambda: any(e[0] == "message" and e[1][1] == tag for e in rec.events), timeout)
+    return tag
+
+
+barrier.counter = 0
+
+
+def received_pts(rec, uid):
+    with rec.cond:
+        return [f.presentation_ms for f in rec.frames.get(uid, [])]
+
+
+def frame_count(rec, uid):
+    with rec.cond:
+        return len(rec.frames.get(uid, []))

@@ -56,6 +56,10 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
         goto fail5;
     if (pthread_create(&svc->clock_thread, NULL, agora_clock_main, svc) != 0)
         goto fail6;
+    /* names show up in top -H, /proc/<pid>/task/<tid>/comm and profilers */
+    pthread_setname_np(svc->clock_thread, "agora-clock");
+    pthread_setname_np(svc->io_thread, "agora-io");
+    pthread_setname_np(svc->delivery_thread, "agora-delivery");
     svc->initialized = 1;
     pthread_mutex_unlock(&svc->mu);
     return AGORA_OK;

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import struct
 import threading
 import time
 from typing import Dict, Optional, Tuple
@@ -33,7 +34,10 @@ def _float_field(name, value, lo, hi, lo_open=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"AudioVadConfigV2.{name} must be a number, got {type(value).__name__}")
     value = float(value)
-    if not math.isfinite(value) or value > hi or value < lo or (lo_open and value == lo):
+    # The engine stores the value as float32: a positive double that rounds to 0.0f
+    # (below ~7e-46) is 0 there, so it is rejected here rather than by the engine.
+    as_f32 = struct.unpack("f", struct.pack("f", value))[0] if lo < value <= hi else value
+    if not math.isfinite(value) or value > hi or value < lo or (lo_open and as_f32 <= lo):
         rng = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi}]"
         raise ValueError(f"AudioVadConfigV2.{name} must be in {rng}, got {value}")
     return value
