@@ -28,8 +28,7 @@ typedef struct conn_list {
 struct hub_channel {
     hub_channel *next;
     char name[AGORA_MAX_ID_LEN + 1];
-    agora_rtc_conn **members;
-    int count, cap;
+    conn_list members;
     conn_list listeners;       /* members with an audio-frame observer */
 };
 
@@ -102,36 +101,17 @@ static hub_channel *find_channel(agora_service *svc, const char *name, int creat
     return ch;
 }
 
-static int channel_add(hub_channel *ch, agora_rtc_conn *c)
-{
-    if (ch->count == ch->cap) {
-        int cap = ch->cap ? ch->cap * 2 : 8;
-        void *m = realloc(ch->members, sizeof(*ch->members) * (size_t)cap);
-        if (!m)
-            return AGORA_ERR_NO_MEMORY;
-        ch->members = m;
-        ch->cap = cap;
-    }
-    ch->members[ch->count++] = c;
-    return 0;
-}
-
 static void channel_free(hub_channel *ch)
 {
     free(ch->listeners.items);
-    free(ch->members);
+    free(ch->members.items);
     free(ch);
 }
 
 static void channel_remove(agora_service *svc, hub_channel *ch, agora_rtc_conn *c)
 {
-    for (int i = 0; i < ch->count; i++) {
-        if (ch->members[i] == c) {
-            ch->members[i] = ch->members[--ch->count];
-            break;
-        }
-    }
-    if (ch->count > 0)
+    conn_list_remove(&ch->members, c);
+    if (ch->members.count > 0)
         return;
     for (hub_channel **p = &svc->channels; *p; p = &(*p)->next) {
         if (*p == ch) {
@@ -203,11 +183,11 @@ static void handle_connect(agora_service *svc, agora_rtc_conn *c)
 {
     hub_channel *ch = find_channel(svc, c->channel_id, 1);
     int duplicate = 0;
-    for (int i = 0; ch && i < ch->count; i++)
-        if (strcmp(ch->members[i]->user_id, c->user_id) == 0)
+    for (int i = 0; ch && i < ch->members.count; i++)
+        if (strcmp(ch->members.items[i]->user_id, c->user_id) == 0)
             duplicate = 1;
-    if (!ch || duplicate || channel_add(ch, c) != 0) {
-        if (ch && ch->count == 0)
+    if (!ch || duplicate || conn_list_add(&ch->members, c) != 0) {
+        if (ch && ch->members.count == 0)
             channel_remove(svc, ch, c);
         emit_conn_state(svc, c, EV_CONNECTION_FAILURE, AGORA_CONN_FAILED, REASON_REJECTED_BY_SERVER);
         return;
@@ -219,8 +199,8 @@ static void handle_connect(agora_service *svc, agora_rtc_conn *c)
     atomic_store(&c->on_air, 1);
     if (c->hub_publishing)
         emit(svc, c, EV_PUBLISH_SUCCESS, NULL, 0, 0, 0);
-    for (int i = 0; i < ch->count; i++) {
-        agora_rtc_conn *m = ch->members[i];
+    for (int i = 0; i < ch->members.count; i++) {
+        agora_rtc_conn *m = ch->members.items[i];
         if (m == c)
             continue;
         if (visible(m)) {
@@ -243,8 +223,8 @@ static void handle_disconnect(agora_service *svc, agora_rtc_conn *c)
     rx_drop_all(c);
     if (!ch)
         return;
-    for (int i = 0; i < ch->count; i++) {
-        agora_rtc_conn *m = ch->members[i];
+    for (int i = 0; i < ch->members.count; i++) {
+        agora_rtc_conn *m = ch->members.items[i];
         if (m == c)
             continue;
         rx_drop(m, c->user_id);
@@ -335,6 +315,8 @@ static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
     if (c->hub_publishing == publish)
         return;
     c->hub_publishing = publish;
+    if (publish)
+        atomic_store(&c->publishing, 1); /* unpublish closed the gate at the call */
     if (!c->channel) {
         if (!publish)
             emit(svc, c, EV_UNPUBLISHED, NULL, 0, 0, 0);
@@ -342,8 +324,8 @@ static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
     }
     emit(svc, c, publish ? EV_PUBLISH_SUCCESS : EV_UNPUBLISHED, NULL, 0, 0, 0);
     hub_channel *ch = c->channel;
-    for (int i = 0; i < ch->count; i++) {
-        agora_rtc_conn *m = ch->members[i];
+    for (int i = 0; i < ch->members.count; i++) {
+        agora_rtc_conn *m = ch->members.items[i];
         if (m == c || !subscribed(m, c->user_id))
             continue;
         if (publish) {
@@ -363,8 +345,8 @@ static void handle_data(agora_service *svc, io_item *it)
     if (!ch)
         return;
     int kind = it->kind == IO_MESSAGE ? EV_STREAM_MESSAGE : EV_METADATA;
-    for (int i = 0; i < ch->count; i++) {
-        agora_rtc_conn *m = ch->members[i];
+    for (int i = 0; i < ch->members.count; i++) {
+        agora_rtc_conn *m = ch->members.items[i];
         if (m == s)
             continue;
         agora_event *ev = agora_event_new(kind, m, it->length);
@@ -381,8 +363,8 @@ static int is_publishing_member(const agora_rtc_conn *c, const char *uid)
 {
     if (!c->channel)
         return 0;
-    for (int i = 0; i < c->channel->count; i++) {
-        const agora_rtc_conn *m = c->channel->members[i];
+    for (int i = 0; i < c->channel->members.count; i++) {
+        const agora_rtc_conn *m = c->channel->members.items[i];
         if (m != c && strcmp(m->user_id, uid) == 0)
             return m->hub_publishing;
     }
@@ -411,8 +393,8 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
         break;
     case IO_SUBSCRIBE_ALL:
         if (c->channel) {
-            for (int i = 0; i < c->channel->count; i++) {
-                agora_rtc_conn *m = c->channel->members[i];
+            for (int i = 0; i < c->channel->members.count; i++) {
+                agora_rtc_conn *m = c->channel->members.items[i];
                 if (m != c && m->hub_publishing && !subscribed(c, m->user_id))
                     emit(svc, c, EV_TRACK_SUBSCRIBED, m->user_id, 0, 0, 0);
             }

@@ -320,7 +320,8 @@ int agora_local_user_publish_audio(agora_rtc_conn *c)
 {
     if (!c)
         return AGORA_ERR_INVALID_ARGUMENT;
-    atomic_store(&c->publishing, 1);
+    /* the media clock starts cutting frames once the hub has seen the publish
+     * (channel_hub.c sets `publishing`), so no frame is cut and then dropped */
     return post_simple(c, IO_PUBLISH, NULL, 0);
 }
 

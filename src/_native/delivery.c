@@ -8,18 +8,6 @@
 #include <string.h>
 #include "engine.h"
 
-agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length)
-{
-    agora_event *ev = calloc(1, sizeof(*ev) + length);
-    if (!ev)
-        return NULL;
-    ev->kind = kind;
-    ev->conn = conn;
-    agora_conn_ref(conn);
-    ev->length = length;
-    return ev;
-}
-
 static int observer_kind_of(int event_kind)
 {
     switch (event_kind) {
@@ -34,6 +22,24 @@ static int observer_kind_of(int event_kind)
     default:
         return OBS_LOCAL_USER;
     }
+}
+
+agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length)
+{
+    /* nobody listens: skip the allocation and the trip through the delivery thread */
+    pthread_mutex_lock(&conn->mu);
+    int wanted = conn->obs_set[observer_kind_of(kind)] && !conn->destroyed;
+    pthread_mutex_unlock(&conn->mu);
+    if (!wanted)
+        return NULL;
+    agora_event *ev = calloc(1, sizeof(*ev) + length);
+    if (!ev)
+        return NULL;
+    ev->kind = kind;
+    ev->conn = conn;
+    agora_conn_ref(conn);
+    ev->length = length;
+    return ev;
 }
 
 static void call_conn_observer(const agora_rtc_conn_observer *o, agora_event *ev)

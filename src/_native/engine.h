@@ -155,6 +155,7 @@ void agora_io_post(agora_service *svc, io_item *it, int wait);
 
 /* delivery.c: the delivery thread */
 void *agora_delivery_main(void *svc);
+/* NULL when conn has no observer for this kind of event (or on OOM). */
 agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
 
 /* media_clock.c */

@@ -31,45 +31,54 @@ static void sleep_until(int64_t deadline_ns)
 
 /* One tick: cut the due frames of every publishing connection and hand them
  * to the I/O thread in one batch. */
-static void run_tick(agora_service *svc)
+/* One connection's share of a tick, under its send-queue lock: the frames
+ * reach the I/O queue before anyone can see the send queue complete, so a
+ * stream message sent after completion never overtakes the last audio. */
+static void tick_connection(agora_service *svc, agora_rtc_conn *c)
 {
+    agora_sent_frame *frames[AGORA_MAX_FRAMES_PER_TICK];
     io_item *first = NULL, *last = NULL;
     size_t count = 0;
-    agora_sent_frame *frames[AGORA_MAX_FRAMES_PER_TICK];
+    int64_t drained_ms;
 
-    pthread_mutex_lock(&svc->mu);
-    for (agora_rtc_conn *c = svc->conns; c; c = c->svc_next) {
-        if (!atomic_load(&c->on_air) || !atomic_load(&c->publishing))
+    pthread_mutex_lock(&c->sendq.mu);
+    int n = agora_sendq_tick_locked(&c->sendq, agora_monotonic_ns() / 1000, frames,
+                                    AGORA_MAX_FRAMES_PER_TICK, &drained_ms);
+    for (int i = 0; i < n; i++) {
+        io_item *it = agora_io_item_new(IO_AUDIO, c, 0);
+        if (!it) {
+            agora_sent_frame_unref(frames[i]);
             continue;
-        int64_t drained_ms;
-        int64_t now_us = agora_monotonic_ns() / 1000;
-        int n = agora_sendq_tick(&c->sendq, now_us, frames, AGORA_MAX_FRAMES_PER_TICK, &drained_ms);
-        if (drained_ms >= 0) {
-            /* completion goes straight to the delivery thread: it concerns only this sender */
-            agora_event *ev = agora_event_new(EV_PUSH_COMPLETED, c, 0);
-            if (ev) {
-                ev->a = (int)drained_ms;
-                agora_workq_push(&svc->delivery_q, &ev->node);
-            }
         }
-        for (int i = 0; i < n; i++) {
-            io_item *it = agora_io_item_new(IO_AUDIO, c, 0);
-            if (!it) {
-                agora_sent_frame_unref(frames[i]);
-                continue;
-            }
-            it->frame = frames[i];
-            if (last)
-                last->node.next = &it->node;
-            else
-                first = it;
-            last = it;
-            count++;
-        }
+        it->frame = frames[i];
+        if (last)
+            last->node.next = &it->node;
+        else
+            first = it;
+        last = it;
+        count++;
     }
-    pthread_mutex_unlock(&svc->mu);
     if (first)
         agora_workq_push_list(&svc->io_q, &first->node, &last->node, count);
+    pthread_mutex_unlock(&c->sendq.mu);
+    if (drained_ms >= 0) {
+        /* completion goes straight to the delivery thread: it concerns only this
+         * sender (created outside sendq.mu: agora_event_new takes conn->mu) */
+        agora_event *ev = agora_event_new(EV_PUSH_COMPLETED, c, 0);
+        if (ev) {
+            ev->a = (int)drained_ms;
+            agora_workq_push(&svc->delivery_q, &ev->node);
+        }
+    }
+}
+
+static void run_tick(agora_service *svc)
+{
+    pthread_mutex_lock(&svc->mu);
+    for (agora_rtc_conn *c = svc->conns; c; c = c->svc_next)
+        if (atomic_load(&c->on_air) && atomic_load(&c->publishing))
+            tick_connection(svc, c);
+    pthread_mutex_unlock(&svc->mu);
 }
 
 void *agora_clock_main(void *arg)

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agora_rtc/errors.h"
@@ -19,6 +20,13 @@ int agora_sendq_init(agora_send_queue *q, int prefill_frames)
     q->prefill_frames = prefill_frames;
     q->last_presentation_ms = -1;
     return pthread_mutex_init(&q->mu, NULL) == 0 ? 0 : AGORA_ERR_FAILED;
+}
+
+/* Whole milliseconds in an exact sum of seconds (truncated; the epsilon absorbs
+ * floating-point error so 100 frames of 22050 Hz audio are 1000 ms, not 999). */
+static int64_t to_ms(double seconds)
+{
+    return (int64_t)floor(seconds * 1000.0 + 1e-6);
 }
 
 static void free_segments(agora_pcm_segment *s)
@@ -113,22 +121,19 @@ static void cut_frame(agora_send_queue *q, agora_sent_frame *f)
     /* the padding (if any) stays zero: agora_sent_frame_new zero-fills */
     q->queued_samples -= got;
     q->sent_frames++;
-    q->round_sent_us += (int64_t)got * 1000000 / rate;
+    q->round_sent_s += (double)got / rate;
     q->last_presentation_ms = f->presentation_ms;
     f->rtp_timestamp = q->rtp_clock;
     q->rtp_clock += (uint32_t)f->samples_per_channel;
 }
 
-int agora_sendq_tick(agora_send_queue *q, int64_t now_us, agora_sent_frame **out, int max,
-                     int64_t *drained_round_ms)
+int agora_sendq_tick_locked(agora_send_queue *q, int64_t now_us, agora_sent_frame **out, int max,
+                            int64_t *drained_round_ms)
 {
     int n = 0;
     *drained_round_ms = -1;
-    pthread_mutex_lock(&q->mu);
-    if (!q->head) {
-        pthread_mutex_unlock(&q->mu);
+    if (!q->head)
         return 0;
-    }
     int budget = q->round_active ? 1 : 1 + q->prefill_frames;
     if (budget > max)
         budget = max;
@@ -159,30 +164,29 @@ int agora_sendq_tick(agora_send_queue *q, int64_t now_us, agora_sent_frame **out
         out[n++] = f;
     }
     if (n > 0 && !q->head) {
-        *drained_round_ms = q->round_sent_us / 1000;
+        *drained_round_ms = to_ms(q->round_sent_s);
         q->round_active = 0;
-        q->round_sent_us = 0;
+        q->round_sent_s = 0;
         q->drained_events++;
     }
-    pthread_mutex_unlock(&q->mu);
     return n;
 }
 
 void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_ms, int64_t *last_pts)
 {
     pthread_mutex_lock(&q->mu);
-    int64_t dropped_us = 0;
+    double dropped_s = 0;
     for (agora_pcm_segment *s = q->head; s; s = s->next)
-        dropped_us += (int64_t)(s->frames - s->read) * 1000000 / s->sample_rate;
+        dropped_s += (double)(s->frames - s->read) / s->sample_rate;
     free_segments(q->head);
     q->head = q->tail = NULL;
     q->dropped_samples += q->queued_samples;
     q->queued_samples = 0;
-    *sent_ms = q->round_sent_us / 1000;
-    *dropped_ms = dropped_us / 1000;
+    *sent_ms = to_ms(q->round_sent_s);
+    *dropped_ms = to_ms(dropped_s);
     *last_pts = q->round_active ? q->last_presentation_ms : -1;
     q->round_active = 0;
-    q->round_sent_us = 0;
+    q->round_sent_s = 0;
     q->tail_waited = 0;
     pthread_mutex_unlock(&q->mu);
 }

@@ -29,7 +29,7 @@ typedef struct agora_send_queue {
     uint64_t sent_frames;
     uint64_t dropped_samples;
     uint64_t drained_events;
-    int64_t round_sent_us;       /* audio sent in the current round, microseconds */
+    double round_sent_s;         /* audio sent in the current round, seconds (exact sum, no per-frame truncation) */
     int64_t last_presentation_ms;
     uint32_t rtp_clock;          /* running sample clock for rtp_timestamp */
     int cut_rate;                /* format of the frame counter below */
@@ -41,12 +41,14 @@ void agora_sendq_destroy(agora_send_queue *q);
 /* Copy pcm (interleaved) into a new segment. 0 or AGORA_ERR_NO_MEMORY. */
 int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
                      int sample_rate, int channels, int64_t start_pts);
-/* Media-clock tick: cut the frames due now (one, or 1 + prefill at the start
+/* Media-clock tick (caller holds q->mu, and keeps holding it while it hands
+ * the frames to the transport, so that nobody sees the queue complete before
+ * its last frames are on their way): cut the frames due now (one, or 1 + prefill at the start
  * of a round) into freshly allocated frames. Returns how many were written
  * to out (<= max). When this tick emptied the queue after sending,
  * *drained_round_ms is set to the ms of audio the finished round sent,
  * otherwise to -1. */
-int agora_sendq_tick(agora_send_queue *q, int64_t now_us, agora_sent_frame **out, int max,
+int agora_sendq_tick_locked(agora_send_queue *q, int64_t now_us, agora_sent_frame **out, int max,
                      int64_t *drained_round_ms);
 /* Drop everything queued. Reports ms sent in the round, ms dropped, and the
  * presentation_ms of the last frame that left (-1 if none). */

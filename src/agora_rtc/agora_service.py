@@ -5,6 +5,7 @@ import logging
 from typing import Optional
 
 from agora_rtc._core import _engine
+from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
                                   parse_transport_url, resolve_transport_url)
 from agora_rtc.errors import InvalidStateError, NotSupportedError, ReleasedError
@@ -13,7 +14,7 @@ from agora_rtc.rtc_connection import RTCConnection
 _log = logging.getLogger("agora_rtc")
 
 
-class AgoraService(_engine.Service):
+class AgoraService(_engine.Service, ReleasedOnExit):
     """The SDK service: ``initialize(config)`` once, then create connections.
 
     The transport is chosen by ``config.transport_url`` (or the environment
@@ -88,10 +89,3 @@ class AgoraService(_engine.Service):
             self._log_handler.close()
             self._log_handler = None
         return 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-        return False

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from agora_rtc._core import _engine
+from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
 from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
 from agora_rtc.errors import InvalidArgumentError, ReleasedError
@@ -41,7 +42,7 @@ def _check_observer(what, observer, base):
                         f"got {type(observer).__name__}")
 
 
-class RTCConnection(_engine.Connection):
+class RTCConnection(_engine.Connection, ReleasedOnExit):
     """A connection to one channel. Create it with AgoraService.create_rtc_connection.
 
     Methods return 0 on success or a negative Agora error code for runtime
@@ -86,6 +87,9 @@ class RTCConnection(_engine.Connection):
 
     def _push_completed(self, round_ms):
         # delivery thread: the send queue drained; wake sync and asyncio waiters
+        self._wake_push_waiters(round_ms)
+
+    def _wake_push_waiters(self, round_ms):
         with self._drain_cond:
             self._drain_cond.notify_all()
             waiters, self._drain_waiters = self._drain_waiters, []
@@ -122,13 +126,6 @@ class RTCConnection(_engine.Connection):
         flight) and free the native connection. Idempotent."""
         self._native_release()
         return 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-        return False
 
     def _take_alive(self, what):
         if not self._native_alive:
@@ -244,6 +241,7 @@ class RTCConnection(_engine.Connection):
         Returns 0; the InterruptReport is in ``last_interrupt``."""
         rc, sent, dropped, last_pts = self._interrupt()
         self.last_interrupt = InterruptReport(sent, dropped, last_pts)
+        self._wake_push_waiters(sent)  # nothing is pending any more: completion waiters return
         return rc
 
     def is_push_to_rtc_completed(self) -> bool:

@@ -78,7 +78,7 @@ class AudioVadConfigV2:
     def __init__(self, preStartRecognizeCount=16, startRecognizeCount=30, stopRecognizeCount=50,
                  activePercent=0.7, inactivePercent=0.5, startVoiceProb=70, stopVoiceProb=70,
                  rmsThreshold=-50.0, *, startRmsThreshold=None, stopRmsThreshold=None,
-                 adaptiveRms=False, adaptiveRmsFactor=10.0):
+                 adaptiveRms=False, adaptiveRmsFactor=20.0):
         self.preStartRecognizeCount = preStartRecognizeCount
         self.startRecognizeCount = startRecognizeCount
         self.stopRecognizeCount = stopRecognizeCount
@@ -114,7 +114,7 @@ class AudioVadConfigV2:
             _float_field("startRmsThreshold", self.startRmsThreshold, -100.0, 0.0),
             _float_field("stopRmsThreshold", self.stopRmsThreshold, -100.0, 0.0),
             1 if self.adaptiveRms else 0,
-            _float_field("adaptiveRmsFactor", self.adaptiveRmsFactor, 0.0, 60.0),
+            _float_field("adaptiveRmsFactor", self.adaptiveRmsFactor, 0.0, 100.0),
         )
 
     def __repr__(self):

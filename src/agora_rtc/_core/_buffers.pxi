@@ -18,6 +18,10 @@ cdef _PcmView _pcm_view(object data, str what):
         raise TypeError(f"{what}: expected int16 PCM (bytes, bytearray, memoryview or numpy int16 array), got None")
     if isinstance(data, str):
         raise TypeError(f"{what}: expected int16 PCM as a bytes-like object or numpy int16 array, got str")
+    dtype = getattr(data, "dtype", None)
+    if dtype is not None and (dtype.kind != "i" or dtype.itemsize != 2):
+        raise TypeError(f"{what}: expected a numpy int16 array, got dtype {dtype}; "
+                        f"convert with .astype(numpy.int16)")
     cdef _PcmView v = _PcmView()
     try:
         PyObject_GetBuffer(data, &v.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)

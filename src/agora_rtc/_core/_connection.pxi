@@ -56,12 +56,18 @@ cdef class Connection:
         return self._conn != NULL
 
     def _native_release(self):
+        # Destroy first (it waits for observer calls in flight), and only then
+        # mark the object released: a callback still running may use this
+        # connection until destroy returns. Our own reference keeps the memory
+        # valid for callers that took one meanwhile (_take).
         cdef lib.agora_rtc_conn *c = self._conn
         if c == NULL:
             return
-        self._conn = NULL
+        lib.agora_rtc_conn_retain(c)
         with nogil:
             lib.agora_rtc_conn_destroy(c)
+        self._conn = NULL
+        lib.agora_rtc_conn_unretain(c)
         self._stop_queued_delivery()
         self._conn_observer = None
         self._lu_observer = None
@@ -194,6 +200,8 @@ cdef class Connection:
 
     def _queue_stats(self):
         """Counters of the queued/asyncio delivery queue, or None in direct mode."""
+        if self._conn == NULL:
+            raise _errors.ReleasedError("get_audio_queue_stats: the connection was released")
         return None if self._queued is None else self._queued.queue.stats()
 
     # ---- local user ----

@@ -1,0 +1,166 @@
+/* Adaptive jitter buffer for one remote Opus stream (internal to the
+ * engine; the Janus receive path of JANUS.md: one instance per forwarded
+ * SSRC, fed by the I/O thread, drained every 20 ms by the playout clock).
+ *
+ * Model
+ * -----
+ * - Packets are keyed by their RTP sequence number, extended past 16-bit
+ *   wraps. Each packet is one frame of frame_ms (20 ms, the ptime browsers
+ *   and JANUS.md use): every agora_jb_pull() plays at most one sequence
+ *   number. The payload (<= AGORA_JB_MAX_PAYLOAD bytes) is copied in.
+ * - Timing: for each packet, transit = arrival_ms - timestamp_ms. Over a
+ *   sliding window (8 blocks of 1 s of arrivals) the buffer tracks the
+ *   smallest and largest transit; their difference is the jitter span.
+ *   The target delay is span + 10 ms, clamped to [min_delay, max_delay]
+ *   (defaults 20..200 ms, starting at 40 ms). It grows at once (a late
+ *   packet widens the span, so it always grows it) and shrinks by at most
+ *   10 ms per second once the window forgets the worst arrivals.
+ * - The current delay of the next packet to play is
+ *       C = now_ms - timestamp_ms - min_transit,
+ *   i.e. how long after its earliest possible arrival it is played. A pull
+ *   keeps C in [target - 10, target + 20]: below, it inserts one
+ *   concealment frame instead of playing (delay growth); above for 25 pulls
+ *   in a row (500 ms), or above target + 80 at any time, it drops one
+ *   buffered packet (delay shrink; only when the packet after it is there).
+ * - Loss: when the next sequence number is missing but a later one is
+ *   buffered, the pull gives it up (AGORA_JB_LOST, seq_lost = 1) and, when
+ *   the packet right after it is buffered, offers that packet's payload for
+ *   Opus in-band FEC (fec_payload). If C is already above target + 20,
+ *   missing packets are skipped without a concealment frame (catch-up after
+ *   a stall). A packet arriving after its sequence number was played, given
+ *   up or skipped is counted late and dropped; a second copy of a buffered
+ *   or played packet is counted as a duplicate and dropped.
+ * - Underrun (nothing buffered while playing): AGORA_JB_LOST frames with
+ *   seq_lost = 0 (PLC) without giving the sequence number up, so a merely
+ *   delayed packet still plays when it arrives; after 5 such frames in a
+ *   row (100 ms) the buffer goes back to buffering (AGORA_JB_EMPTY:
+ *   silence, the sender paused, e.g. DTX or mute). Playback (first start
+ *   and after a pause) starts once the earliest buffered packet has
+ *   C >= target; sequence numbers missing between the last one played and
+ *   it then count as lost.
+ * - Stream restart: a packet with another SSRC restarts the stream at once.
+ *   A packet more than 31 sequence numbers ahead of, or more than 100
+ *   behind, the next one to play is held (one slot) as a possible restart;
+ *   a following packet within 31 numbers after it (and within 1 s) confirms
+ *   the restart (both are kept), otherwise the held packet is discarded
+ *   (counted invalid). A restart flushes the buffer, forgets the timing
+ *   window (keeps the target delay) and flags the first packet played
+ *   afterwards with `restart` (reset the Opus decoder).
+ * - Timestamp jumps: a packet whose timestamp step disagrees by more than
+ *   1 s with both its arrival-time step and its sequence step (sender
+ *   rebased its RTP clock) is re-anchored so that its transit equals the
+ *   previous packet's; a timestamp gap that matches the arrival gap (a
+ *   pause) is kept as it is.
+ *
+ * Invariant, between two restarts: every extended sequence number from the
+ * first one played to the last one consumed is counted exactly once in
+ * played + lost + dropped.
+ *
+ * Threading and memory: one owner thread (or external serialisation), no
+ * locks, no globals; all memory (about 50 KB) is allocated at create, the
+ * insert and pull paths never allocate. Times are the caller's monotonic
+ * clock in milliseconds; insert and pull must use the same clock. */
+#ifndef AGORA_RTC_JITTER_BUFFER_H
+#define AGORA_RTC_JITTER_BUFFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGORA_JB_CAPACITY 32       /* packets (640 ms at 20 ms): power of 2 */
+#define AGORA_JB_MAX_PAYLOAD 1500  /* bytes per packet */
+
+typedef struct agora_jb agora_jb;
+
+typedef struct agora_jb_config {
+    int clock_rate;       /* RTP clock, Hz (48000 for Opus) */
+    int frame_ms;         /* packet duration = pull period (20) */
+    int initial_delay_ms; /* starting target (40) */
+    int min_delay_ms;     /* lower bound of the target (20) */
+    int max_delay_ms;     /* upper bound of the target (200) */
+} agora_jb_config;
+
+/* Result kinds of agora_jb_pull (and frame.kind). */
+enum agora_jb_kind {
+    AGORA_JB_EMPTY = 0,  /* nothing to play: buffering (output silence) */
+    AGORA_JB_PACKET = 1, /* frame.payload holds the packet to decode */
+    AGORA_JB_LOST = 2,   /* conceal one frame: decode FEC from
+                            frame.fec_payload when not NULL, else PLC */
+};
+
+/* Dispositions returned by agora_jb_insert (>= 0). */
+enum agora_jb_insert_result {
+    AGORA_JB_INSERTED = 0,
+    AGORA_JB_DUPLICATE = 1, /* dropped: already buffered or played */
+    AGORA_JB_LATE = 2,      /* dropped: its turn has passed */
+    AGORA_JB_HELD = 3,      /* held as a possible stream restart */
+    AGORA_JB_RESYNCED = 4,  /* stream restarted with this packet */
+};
+
+typedef struct agora_jb_frame {
+    int kind;        /* enum agora_jb_kind */
+    int seq_lost;    /* LOST: 1 = sequence number `seq` was given up,
+                        0 = extra concealment frame (underrun / delay growth) */
+    int restart;     /* PACKET: first packet of a new stream: reset the decoder */
+    int marker;      /* PACKET: RTP marker bit */
+    uint16_t seq;    /* PACKET: its seq; LOST: the seq played next (given up
+                        when seq_lost) */
+    uint32_t timestamp; /* PACKET: its timestamp; LOST: estimated */
+    const uint8_t *payload;     /* PACKET only */
+    size_t payload_len;
+    const uint8_t *fec_payload; /* LOST: the next packet, for Opus FEC */
+    size_t fec_payload_len;
+} agora_jb_frame;
+
+typedef struct agora_jb_stats {
+    uint64_t received;   /* packets accepted into the buffer */
+    uint64_t duplicates; /* dropped copies */
+    uint64_t late;       /* dropped, arrived after their turn */
+    uint64_t lost;       /* sequence numbers given up (LOST with seq_lost,
+                            or skipped in a catch-up / at a restart of play) */
+    uint64_t concealed;  /* LOST results (= lost frames + underruns + stretched) */
+    uint64_t fec_offered;/* LOST results with a fec_payload */
+    uint64_t played;     /* PACKET results */
+    uint64_t dropped;    /* buffered packets discarded to shrink the delay */
+    uint64_t underruns;  /* concealment frames because nothing was buffered */
+    uint64_t stretched;  /* concealment frames inserted to grow the delay */
+    uint64_t resyncs;    /* stream restarts (SSRC change, confirmed jump) */
+    uint64_t ts_jumps;   /* timestamp discontinuities re-anchored */
+    uint64_t invalid;    /* oversize payloads, unconfirmed held packets */
+    int current_delay_ms;/* C of the last packet played */
+    int target_delay_ms;
+    int jitter_ms;       /* transit span over the window */
+    int buffered;        /* packets in the buffer now */
+} agora_jb_stats;
+
+/* Fill *cfg with the defaults: 48000 Hz, 20 ms, 40 ms initial, 20..200 ms. */
+void agora_jb_config_default(agora_jb_config *cfg);
+
+/* cfg NULL = defaults. Invalid config (clock_rate 8000..192000, frame_ms
+ * 10..120, 0 < min <= initial <= max <= 1000 ms): NULL. NULL when out of memory. */
+agora_jb *agora_jb_create(const agora_jb_config *cfg);
+/* NULL is a no-op. */
+void agora_jb_destroy(agora_jb *jb);
+/* Forget the stream (next packet starts a new one); stats are kept. */
+void agora_jb_reset(agora_jb *jb);
+
+/* Insert one RTP packet (fields from agora_rtp_parse) that arrived at
+ * arrival_ms. The payload is copied. Returns an enum agora_jb_insert_result
+ * (>= 0), AGORA_ERR_INVALID_ARGUMENT (jb NULL, payload NULL with len > 0)
+ * or AGORA_ERR_TOO_LARGE (len > AGORA_JB_MAX_PAYLOAD, counted invalid). */
+int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestamp, int marker,
+                    const uint8_t *payload, size_t len, int64_t arrival_ms);
+
+/* Call once per frame_ms tick of the playout clock. Fills *out and returns
+ * out->kind (or AGORA_ERR_INVALID_ARGUMENT). The payload pointers point
+ * into the buffer and stay valid until the next call of any agora_jb_*
+ * function on jb. */
+int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out);
+
+/* The packet the next pull would play (the one after a LOST frame just
+ * returned): 1 and its payload when buffered, 0 otherwise. Same lifetime
+ * rule as pull. */
+int agora_jb_peek_next(const agora_jb *jb, const uint8_t **payload, size_t *len);
+
+void agora_jb_get_stats(const agora_jb *jb, agora_jb_stats *out);
+
+#endif

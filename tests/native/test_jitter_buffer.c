@@ -1,0 +1,604 @@
+/* Unit test of src/_native/jitter_buffer.c. Returns 0 on success; prints the
+ * failed check(s) and returns 1 otherwise. Build and run (from the repo root):
+ *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -Isrc/_native/include \
+ *       -Isrc/_native src/_native/jitter_buffer.c tests/native/test_jitter_buffer.c -lm \
+ *       -o /tmp/test_jitter_buffer && /tmp/test_jitter_buffer
+ * Sanitizers: add -g -fsanitize=address,undefined -fno-sanitize-recover=all.
+ *
+ * Packets carry their own sequence number in the first two payload bytes so
+ * every played payload can be checked against the seq it is played as. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agora_rtc/errors.h"
+#include "jitter_buffer.h"
+
+static int failures = 0;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
+            printf(__VA_ARGS__);                                           \
+            printf("\n");                                                  \
+            failures++;                                                    \
+        }                                                                  \
+    } while (0)
+
+static uint32_t rnd(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *s = x;
+    return x;
+}
+
+#define SSRC 0xCAFEu
+
+/* Insert packet number i of a 20 ms stream starting at seq0 / ts0. */
+static int put(agora_jb *jb, uint16_t seq0, uint32_t ts0, int i, int64_t arrival)
+{
+    uint16_t seq = (uint16_t)(seq0 + i);
+    uint8_t pay[40];
+    memset(pay, 0x5A, sizeof(pay));
+    pay[0] = (uint8_t)(seq >> 8);
+    pay[1] = (uint8_t)seq;
+    return agora_jb_insert(jb, SSRC, seq, ts0 + (uint32_t)i * 960u, 0, pay, 20 + (size_t)(i % 20),
+                           arrival);
+}
+
+static uint16_t payload_seq(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+/* Pull and check the payload matches the seq it is played as. */
+static int pull(agora_jb *jb, int64_t now, agora_jb_frame *f)
+{
+    int k = agora_jb_pull(jb, now, f);
+    if (k == AGORA_JB_PACKET)
+        CHECK(f->payload_len >= 20 && payload_seq(f->payload) == f->seq, "payload of %u is %u",
+              f->seq, payload_seq(f->payload));
+    if (k == AGORA_JB_LOST && f->fec_payload)
+        CHECK(payload_seq(f->fec_payload) == (uint16_t)(f->seq + 1), "fec payload of %u is %u",
+              f->seq, payload_seq(f->fec_payload));
+    return k;
+}
+
+/* Steady stream, perfect network: starts after the initial 40 ms, then one
+ * packet per pull in order. */
+static void test_in_order(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    CHECK(agora_jb_pull(jb, 0, &f) == AGORA_JB_EMPTY, "empty before any packet");
+    int played = 0, first_at = -1;
+    uint16_t expect = 100;
+    for (int t = 0; t < 100; t++) {
+        int64_t now = 1000 + t * 20;
+        if (t < 60)
+            put(jb, 100, 5000, t, now - 7); /* arrives 7 ms before the tick */
+        int k = pull(jb, now + 0, &f);
+        if (k == AGORA_JB_PACKET) {
+            if (first_at < 0) {
+                first_at = t;
+                CHECK(f.restart == 1, "first packet flagged restart");
+            } else {
+                CHECK(f.restart == 0, "restart only once");
+            }
+            CHECK(f.seq == expect, "seq %u expect %u", f.seq, expect);
+            expect++;
+            played++;
+        } else if (first_at >= 0 && played < 60) {
+            CHECK(0, "kind %d at t=%d before the end", k, t);
+        }
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    /* first packet arrives at 993, C >= 40 first at the tick 1040: t = 2 */
+    CHECK(first_at == 2, "first played at tick %d", first_at);
+    CHECK(played == 60 && st.played == 60 && st.lost == 0 && st.late == 0 && st.duplicates == 0,
+          "played %d lost %llu", played, (unsigned long long)st.lost);
+    /* after the stream ends: 5 underrun concealments, then EMPTY */
+    CHECK(st.underruns == 5 && st.concealed == 5, "underruns %llu", (unsigned long long)st.underruns);
+    CHECK(st.received == 60 && st.buffered == 0, "received %llu", (unsigned long long)st.received);
+    agora_jb_destroy(jb);
+}
+
+/* Reordering inside the window, duplicates (buffered and already played). */
+static void test_reorder_and_duplicates(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    uint16_t expect = 0;
+    int played = 0;
+    for (int t = 0; t < 80; t++) {
+        int64_t now = t * 20;
+        int i = t;
+        if (i < 60) {
+            /* reorder pairs (4,5), (20,21), (40,41): the first one is
+             * delayed by ~23 ms and arrives just after the second */
+            if (i == 4 || i == 20 || i == 40) {
+                /* delayed */
+            } else if (i == 5 || i == 21 || i == 41) {
+                put(jb, 0, 0, i, now - 5);
+                put(jb, 0, 0, i - 1, now - 2);
+            } else {
+                put(jb, 0, 0, i, now - 5);
+            }
+            if (i == 10)
+                CHECK(put(jb, 0, 0, 10, now - 4) == AGORA_JB_DUPLICATE, "buffered dup");
+            if (i == 30)
+                CHECK(put(jb, 0, 0, 20, now - 4) == AGORA_JB_DUPLICATE, "played dup");
+        }
+        int k = pull(jb, now, &f);
+        if (k == AGORA_JB_PACKET) {
+            CHECK(f.seq == expect, "seq %u expect %u", f.seq, expect);
+            expect++;
+            played++;
+        }
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(played == 60 && st.lost == 0 && st.late == 0, "played %d lost %llu late %llu", played,
+          (unsigned long long)st.lost, (unsigned long long)st.late);
+    CHECK(st.duplicates == 2, "dups %llu", (unsigned long long)st.duplicates);
+    agora_jb_destroy(jb);
+
+    /* reordering before playback starts: an earlier seq arriving second
+     * becomes the start */
+    jb = agora_jb_create(NULL);
+    put(jb, 500, 0, 1, 0);
+    put(jb, 500, 0, 0, 3);
+    put(jb, 500, 0, 2, 19);
+    int k = AGORA_JB_EMPTY;
+    int64_t now = 0;
+    while ((k = pull(jb, now, &f)) == AGORA_JB_EMPTY && now < 200)
+        now += 20;
+    CHECK(k == AGORA_JB_PACKET && f.seq == 500, "started at %u", f.seq);
+    agora_jb_destroy(jb);
+}
+
+/* One packet lost: a LOST frame offers the next packet for FEC. */
+static void test_loss_fec(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    int lost_frames = 0, fec_frames = 0;
+    uint16_t expect = 1000;
+    for (int t = 0; t < 60; t++) {
+        int64_t now = t * 20;
+        if (t < 50 && t != 20 && t != 30 && t != 31)
+            put(jb, 1000, 77, t, now - 3);
+        int k = pull(jb, now, &f);
+        if (k == AGORA_JB_LOST && f.seq_lost) {
+            lost_frames++;
+            CHECK(f.seq == expect, "lost seq %u expect %u", f.seq, expect);
+            CHECK(f.timestamp == 77u + (uint32_t)(f.seq - 1000) * 960u, "lost ts %u", f.timestamp);
+            if (f.seq == 1020 || f.seq == 1031) {
+                CHECK(f.fec_payload != NULL && f.fec_payload_len > 0, "fec offered for %u", f.seq);
+                fec_frames++;
+                const uint8_t *p;
+                size_t l;
+                CHECK(agora_jb_peek_next(jb, &p, &l) == 1 && p == f.fec_payload &&
+                          l == f.fec_payload_len,
+                      "peek_next is the fec packet");
+            } else {
+                CHECK(f.seq == 1030 && f.fec_payload == NULL, "no fec for %u (31 lost too)", f.seq);
+            }
+            expect++;
+        } else if (k == AGORA_JB_PACKET) {
+            CHECK(f.seq == expect, "seq %u expect %u", f.seq, expect);
+            expect++;
+        }
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(lost_frames == 3 && fec_frames == 2 && st.lost == 3 && st.fec_offered == 2,
+          "lost %d fec %d st.lost %llu", lost_frames, fec_frames, (unsigned long long)st.lost);
+    CHECK(st.played + st.lost + st.dropped == (uint64_t)(expect - 1000), "accounting");
+    agora_jb_destroy(jb);
+}
+
+/* Sequence numbers and timestamps wrapping at 65535 / 2^32. */
+static void test_wrap(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    uint16_t seq0 = 65500;
+    uint32_t ts0 = 0xFFFFFFFFu - 960u * 30u;
+    int played = 0;
+    uint16_t expect = seq0;
+    for (int t = 0; t < 120; t++) {
+        int64_t now = 10000 + t * 20;
+        if (t < 100 && t != 36 /* 65535 */ && t != 37 /* 0 */)
+            put(jb, seq0, ts0, t, now - 1);
+        if (t == 40) /* seq 0 arrives after its turn (tick 39), 65535 never */
+            CHECK(put(jb, seq0, ts0, 37, now) == AGORA_JB_LATE, "late 0");
+        int k = pull(jb, now, &f);
+        if (k == AGORA_JB_PACKET || (k == AGORA_JB_LOST && f.seq_lost)) {
+            CHECK(f.seq == expect, "seq %u expect %u", f.seq, expect);
+            if (k == AGORA_JB_PACKET)
+                CHECK(f.timestamp == ts0 + (uint32_t)(uint16_t)(f.seq - seq0) * 960u, "ts");
+            expect++;
+            played += k == AGORA_JB_PACKET;
+        }
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(played == 98 && st.lost == 2 && st.late == 1, "played %d lost %llu late %llu", played,
+          (unsigned long long)st.lost, (unsigned long long)st.late);
+    CHECK(expect == (uint16_t)(seq0 + 100), "ended at %u", expect);
+    CHECK(st.target_delay_ms > 40, "a late packet grows the target (%d)", st.target_delay_ms);
+    agora_jb_destroy(jb);
+}
+
+/* Big sequence jump (confirmed restart), SSRC change, stray packet. */
+static void test_resync(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    int64_t now = 0;
+    for (int i = 0; i < 20; i++, now += 20) {
+        put(jb, 100, 0, i, now);
+        pull(jb, now, &f);
+    }
+    /* a stray packet far away is held, then discarded by normal traffic */
+    CHECK(agora_jb_insert(jb, SSRC, 30000, 5, 0, (const uint8_t *)"\x75\x30xxxxxxxxxxxxxxxxxx", 20,
+                          now) == AGORA_JB_HELD,
+          "held");
+    for (int i = 20; i < 30; i++, now += 20) {
+        put(jb, 100, 0, i, now);
+        CHECK(pull(jb, now, &f) == AGORA_JB_PACKET, "still playing the old stream");
+    }
+    /* restart: seq jumps by 20000, ts to an unrelated value */
+    CHECK(put(jb, 20130, 999999, 0, now) == AGORA_JB_HELD, "jump held");
+    pull(jb, now, &f);
+    now += 20;
+    CHECK(put(jb, 20130, 999999, 1, now) == AGORA_JB_RESYNCED, "jump confirmed");
+    int restarted = 0, n_old = 0;
+    uint16_t expect = 20130;
+    for (int i = 2; i < 40; i++, now += 20) {
+        put(jb, 20130, 999999, i, now);
+        int k = pull(jb, now, &f);
+        if (k == AGORA_JB_PACKET) {
+            if (f.seq < 20000)
+                n_old++;
+            if (f.seq == 20130)
+                restarted = f.restart;
+            else
+                CHECK(!f.restart, "restart flag once");
+            CHECK(f.seq == expect, "seq %u expect %u", f.seq, expect);
+            expect++;
+        }
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(restarted && n_old <= 2 && st.resyncs == 1 && st.invalid == 1,
+          "restarted %d old %d resyncs %llu invalid %llu", restarted, n_old,
+          (unsigned long long)st.resyncs, (unsigned long long)st.invalid);
+    /* SSRC change restarts at once */
+    uint8_t pay[20] = {0, 7};
+    CHECK(agora_jb_insert(jb, SSRC + 1, 7, 0, 1, pay, 20, now) == AGORA_JB_RESYNCED, "ssrc");
+    int k = AGORA_JB_EMPTY;
+    for (int i = 0; i < 10 && k != AGORA_JB_PACKET; i++, now += 20)
+        k = pull(jb, now, &f);
+    CHECK(k == AGORA_JB_PACKET && f.seq == 7 && f.restart && f.marker == 1, "new ssrc played");
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.resyncs == 2, "resyncs %llu", (unsigned long long)st.resyncs);
+
+    /* restart to LOWER sequence numbers (sender restarted from 0) */
+    jb = (agora_jb_destroy(jb), agora_jb_create(NULL));
+    now = 0;
+    for (int i = 0; i < 20; i++, now += 20) {
+        put(jb, 40000, 0, i, now);
+        pull(jb, now, &f);
+    }
+    CHECK(put(jb, 0, 0, 0, now) == AGORA_JB_HELD && put(jb, 0, 0, 1, now + 20) == AGORA_JB_RESYNCED,
+          "backward restart");
+    agora_jb_destroy(jb);
+}
+
+/* Timestamp jump with continuous sequence numbers; sender pause (DTX). */
+static void test_timestamp_jump_and_pause(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    int64_t now = 0;
+    uint32_t ts = 1000;
+    uint16_t seq = 10;
+    int played = 0;
+    for (int i = 0; i < 200; i++, now += 20) {
+        if (i == 100)
+            ts += 48000u * 3600u; /* rebased RTP clock, no time gap */
+        uint8_t pay[20] = {(uint8_t)(seq >> 8), (uint8_t)seq};
+        agora_jb_insert(jb, SSRC, seq++, ts, 0, pay, 20, now - 2);
+        ts += 960;
+        played += pull(jb, now, &f) == AGORA_JB_PACKET;
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.ts_jumps == 1 && st.lost == 0 && st.late == 0 && st.target_delay_ms <= 40,
+          "ts jump: jumps %llu lost %llu target %d", (unsigned long long)st.ts_jumps,
+          (unsigned long long)st.lost, st.target_delay_ms);
+    CHECK(played >= 197, "played %d", played);
+
+    /* pause of 2 s (no packets), timestamps keep real time, seq continuous */
+    int empty = 0, conceal = 0, after = 0;
+    uint16_t first_after = 0;
+    for (int i = 0; i < 200; i++, now += 20) {
+        if (i >= 100) {
+            uint8_t pay[20] = {(uint8_t)(seq >> 8), (uint8_t)seq};
+            if (i == 100)
+                first_after = seq;
+            agora_jb_insert(jb, SSRC, seq++, ts, 0, pay, 20, now - 2);
+        }
+        ts += 960; /* the RTP clock runs during the pause */
+        int k = pull(jb, now, &f);
+        if (i < 100) {
+            empty += k == AGORA_JB_EMPTY;
+            conceal += k == AGORA_JB_LOST;
+        } else if (k == AGORA_JB_PACKET) {
+            if (!after)
+                CHECK(f.seq == first_after && !f.restart, "resumes at %u", f.seq);
+            after++;
+        }
+    }
+    agora_jb_get_stats(jb, &st);
+    /* the 2 packets still buffered play first, then 5 PLC frames, then silence */
+    CHECK(conceal == 5 && empty >= 92, "pause: %d concealed, %d empty", conceal, empty);
+    CHECK(after >= 97 && st.lost == 0 && st.late == 0 && st.ts_jumps == 1,
+          "after pause: played %d lost %llu", after, (unsigned long long)st.lost);
+    agora_jb_destroy(jb);
+}
+
+/* Jitter grows the target, calm shrinks it slowly; delay follows target. */
+static void test_adaptation(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    uint32_t seed = 4242;
+    int64_t now = 0;
+    int i_sent = 0;
+    /* 10 s with 0..80 ms of random extra delay (reordering included), then
+     * 20 s of a perfect network; packets are delivered by arrival time */
+    enum { NA = 1500 };
+    static int64_t arr[NA];
+    for (int i = 0; i < NA; i++)
+        arr[i] = (int64_t)i * 20 + (i < 500 ? (int64_t)(rnd(&seed) % 80) : 0);
+    int max_target = 0;
+    agora_jb_stats st;
+    for (int t = 0; t < NA + 10; t++, now += 20) {
+        /* deliver everything that has arrived by now (any order) */
+        for (int i = t - 6 < 0 ? 0 : t - 6; i < NA && i <= t; i++)
+            if (arr[i] >= now - 20 && arr[i] < now)
+                put(jb, 0, 0, i, arr[i]), i_sent++;
+        pull(jb, now, &f);
+        agora_jb_get_stats(jb, &st);
+        if (st.target_delay_ms > max_target)
+            max_target = st.target_delay_ms;
+        if (t == 499)
+            CHECK(st.target_delay_ms >= 80 && st.target_delay_ms <= 110,
+                  "target under 80 ms jitter: %d", st.target_delay_ms);
+    }
+    agora_jb_get_stats(jb, &st);
+    CHECK(i_sent == NA, "sent %d", i_sent);
+    CHECK(max_target <= 200, "bounded %d", max_target);
+    CHECK(st.target_delay_ms <= 30, "calm again: target %d", st.target_delay_ms);
+    CHECK(st.current_delay_ms <= st.target_delay_ms + 20, "delay %d follows target %d",
+          st.current_delay_ms, st.target_delay_ms);
+    CHECK(st.dropped > 0, "shrunk by dropping (%llu)", (unsigned long long)st.dropped);
+    /* the late ones were few once the target had grown */
+    CHECK(st.late < 30, "late %llu", (unsigned long long)st.late);
+    printf("adaptation: max target %d ms, final target %d current %d, late %llu lost %llu "
+           "stretched %llu dropped %llu\n",
+           max_target, st.target_delay_ms, st.current_delay_ms, (unsigned long long)st.late,
+           (unsigned long long)st.lost, (unsigned long long)st.stretched,
+           (unsigned long long)st.dropped);
+    agora_jb_destroy(jb);
+}
+
+/* 10 s of random impairment: 5% loss, 5% reordering, 2% duplicates, plus
+ * 0..10 ms of arrival jitter; one pull every 20 ms with an offset phase. */
+typedef struct ev {
+    int64_t t;
+    int i;
+} ev;
+
+static int ev_cmp(const void *a, const void *b)
+{
+    const ev *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->i - y->i;
+}
+
+static void simulate(uint32_t seed, uint16_t seq0)
+{
+    const uint32_t seed0 = seed;
+    enum { N = 500 };
+    static ev evs[2 * N];
+    static uint8_t dropped_net[N];
+    static int arrived_by_seq[N];
+    int ne = 0;
+    memset(dropped_net, 0, sizeof(dropped_net));
+    for (int i = 0; i < N; i++) {
+        uint32_t r = rnd(&seed) % 100;
+        if (r < 5) {
+            dropped_net[i] = 1;
+            continue;
+        }
+        int64_t t = (int64_t)i * 20 + rnd(&seed) % 11;
+        if (r < 10)
+            t += 20 + rnd(&seed) % 60; /* reordered: 1..4 packets later */
+        evs[ne].t = t;
+        evs[ne++].i = i;
+        if (r >= 10 && r < 12) { /* duplicate, a bit later */
+            evs[ne].t = t + rnd(&seed) % 100;
+            evs[ne++].i = i;
+        }
+    }
+    qsort(evs, (size_t)ne, sizeof(ev), ev_cmp);
+
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    int e = 0;
+    int64_t first = -1, last = -1; /* consumed ext seqs */
+    int n_packet = 0, n_lost = 0, n_conceal = 0, n_late_ret = 0, n_dup_ret = 0;
+    int monotonic_ok = 1;
+    memset(arrived_by_seq, 0, sizeof(arrived_by_seq));
+    for (int64_t now = 7; now < (int64_t)N * 20 + 400; now += 20) {
+        while (e < ne && evs[e].t <= now) {
+            int r = put(jb, seq0, 0x7FFFFF00u, evs[e].i, evs[e].t);
+            n_late_ret += r == AGORA_JB_LATE;
+            n_dup_ret += r == AGORA_JB_DUPLICATE;
+            CHECK(r == AGORA_JB_INSERTED || r == AGORA_JB_LATE || r == AGORA_JB_DUPLICATE,
+                  "insert result %d", r);
+            arrived_by_seq[evs[e].i]++;
+            e++;
+        }
+        int k = pull(jb, now, &f);
+        if (k == AGORA_JB_PACKET || (k == AGORA_JB_LOST && f.seq_lost)) {
+            int64_t idx = (uint16_t)(f.seq - seq0); /* stream index */
+            if (last >= 0 && idx <= last) {
+                monotonic_ok = 0;
+                printf("non-monotonic: %lld after %lld\n", (long long)idx, (long long)last);
+            }
+            if (first < 0)
+                first = idx;
+            last = idx;
+            if (k == AGORA_JB_PACKET) {
+                n_packet++;
+                CHECK(!dropped_net[idx], "played a packet the network dropped: %lld", (long long)idx);
+            } else {
+                n_lost++;
+            }
+        } else if (k == AGORA_JB_LOST) {
+            n_conceal++;
+        }
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    int net_lost_in_range = 0;
+    for (int64_t i = first; i <= last; i++)
+        net_lost_in_range += dropped_net[i];
+    CHECK(monotonic_ok, "monotonic output (seed %u)", seed0);
+    CHECK(first == 0 && last == N - 1, "range %lld..%lld", (long long)first, (long long)last);
+    CHECK(st.played == (uint64_t)n_packet, "played");
+    CHECK(st.played + st.lost + st.dropped == (uint64_t)(last - first + 1),
+          "accounting: played %llu + lost %llu + dropped %llu != %lld (seed %u)",
+          (unsigned long long)st.played, (unsigned long long)st.lost,
+          (unsigned long long)st.dropped, (long long)(last - first + 1), seed0);
+    CHECK(st.lost >= (uint64_t)net_lost_in_range &&
+              st.lost <= (uint64_t)net_lost_in_range + st.late + st.dropped,
+          "lost %llu vs network %d + late %llu", (unsigned long long)st.lost, net_lost_in_range,
+          (unsigned long long)st.late);
+    CHECK(st.late == (uint64_t)n_late_ret && st.duplicates == (uint64_t)n_dup_ret, "counters");
+    CHECK(st.concealed == (uint64_t)(n_lost + n_conceal) &&
+              st.concealed == (uint64_t)n_lost + st.underruns + st.stretched,
+          "concealed %llu = lost frames %d + underruns %llu + stretched %llu",
+          (unsigned long long)st.concealed, n_lost, (unsigned long long)st.underruns,
+          (unsigned long long)st.stretched);
+    CHECK(st.target_delay_ms >= 20 && st.target_delay_ms <= 200, "target %d", st.target_delay_ms);
+    CHECK(st.resyncs == 0 && st.buffered == 0, "resyncs %llu buffered %d",
+          (unsigned long long)st.resyncs, st.buffered);
+    /* quality: most of what arrived in time was played */
+    CHECK(st.played >= (uint64_t)(N * 85 / 100), "played only %llu", (unsigned long long)st.played);
+    if (seed0 <= 3)
+        printf("impairment (seed %u): played %llu lost %llu (network %d) late %llu dup %llu "
+               "underruns %llu stretched %llu dropped %llu fec %llu target %d ms\n",
+               seed0, (unsigned long long)st.played, (unsigned long long)st.lost,
+               net_lost_in_range, (unsigned long long)st.late,
+               (unsigned long long)st.duplicates, (unsigned long long)st.underruns,
+               (unsigned long long)st.stretched, (unsigned long long)st.dropped,
+               (unsigned long long)st.fec_offered, st.target_delay_ms);
+    agora_jb_destroy(jb);
+}
+
+/* Garbage input: random SSRCs, seqs, timestamps, times; must stay sane. */
+static void test_garbage(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    uint32_t seed = 777;
+    uint8_t pay[AGORA_JB_MAX_PAYLOAD + 1];
+    memset(pay, 1, sizeof(pay));
+    int64_t now = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint32_t r = rnd(&seed);
+        if (r % 3) {
+            uint32_t ssrc = (r >> 8) % 8 == 0 ? rnd(&seed) % 3 : 1;
+            uint16_t seq = (uint16_t)((r >> 4) % 4 == 0 ? rnd(&seed) : (uint32_t)i / 3 + rnd(&seed) % 8);
+            uint32_t ts = (r >> 12) % 4 == 0 ? rnd(&seed) : seq * 960u;
+            size_t len = rnd(&seed) % (AGORA_JB_MAX_PAYLOAD + 2);
+            int64_t arr = now - (int64_t)(rnd(&seed) % 300) + ((r >> 20) % 50 == 0 ? 100000 : 0);
+            int res = agora_jb_insert(jb, ssrc, seq, ts, (int)(r & 1), pay, len, arr);
+            CHECK(res >= 0 || (res == AGORA_ERR_TOO_LARGE && len > AGORA_JB_MAX_PAYLOAD),
+                  "insert %d", res);
+        } else {
+            now += (r >> 3) % 64 == 0 ? -(int64_t)(rnd(&seed) % 1000) : 20;
+            int k = agora_jb_pull(jb, now, &f);
+            CHECK(k >= 0 && k <= 2, "pull %d", k);
+            if (k == AGORA_JB_PACKET)
+                CHECK(f.payload && f.payload_len <= AGORA_JB_MAX_PAYLOAD, "payload");
+        }
+        if ((i & 0xFFFF) == 0)
+            agora_jb_reset(jb);
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.buffered >= 0 && st.buffered <= AGORA_JB_CAPACITY, "buffered %d", st.buffered);
+    CHECK(st.target_delay_ms >= 20 && st.target_delay_ms <= 200, "target %d", st.target_delay_ms);
+    agora_jb_destroy(jb);
+}
+
+static void test_args(void)
+{
+    agora_jb_config c;
+    agora_jb_config_default(&c);
+    CHECK(c.clock_rate == 48000 && c.frame_ms == 20 && c.initial_delay_ms == 40 &&
+              c.min_delay_ms == 20 && c.max_delay_ms == 200,
+          "defaults");
+    c.min_delay_ms = 50;
+    CHECK(agora_jb_create(&c) == NULL, "min > initial");
+    agora_jb_config_default(&c);
+    c.clock_rate = 0;
+    CHECK(agora_jb_create(&c) == NULL, "clock rate");
+    agora_jb *jb = agora_jb_create(NULL);
+    uint8_t big[AGORA_JB_MAX_PAYLOAD + 1] = {0};
+    CHECK(agora_jb_insert(jb, 1, 1, 1, 0, big, sizeof(big), 0) == AGORA_ERR_TOO_LARGE, "too large");
+    CHECK(agora_jb_insert(jb, 1, 1, 1, 0, big, AGORA_JB_MAX_PAYLOAD, 0) == AGORA_JB_INSERTED, "max");
+    CHECK(agora_jb_insert(jb, 1, 2, 1, 0, NULL, 5, 0) == AGORA_ERR_INVALID_ARGUMENT, "null");
+    CHECK(agora_jb_insert(jb, 1, 2, 961, 0, NULL, 0, 0) == AGORA_JB_INSERTED, "empty payload");
+    CHECK(agora_jb_insert(NULL, 1, 2, 1, 0, big, 5, 0) == AGORA_ERR_INVALID_ARGUMENT, "null jb");
+    CHECK(agora_jb_pull(jb, 0, NULL) == AGORA_ERR_INVALID_ARGUMENT, "null out");
+    CHECK(agora_jb_peek_next(NULL, NULL, NULL) == 0, "peek null");
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.invalid == 1 && st.received == 2, "stats");
+    agora_jb_destroy(jb);
+    agora_jb_destroy(NULL);
+    agora_jb_reset(NULL);
+}
+
+int main(void)
+{
+    test_args();
+    test_in_order();
+    test_reorder_and_duplicates();
+    test_loss_fec();
+    test_wrap();
+    test_resync();
+    test_timestamp_jump_and_pause();
+    test_adaptation();
+    for (uint32_t seed = 1; seed <= 20; seed++)
+        simulate(seed, (uint16_t)(seed * 7919u)); /* some runs cross 65535 */
+    test_garbage();
+    if (failures) {
+        printf("test_jitter_buffer: %d FAILED\n", failures);
+        return 1;
+    }
+    printf("test_jitter_buffer: all passed\n");
+    return 0;
+}
