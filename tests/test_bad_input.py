@@ -288,7 +288,7 @@ VAD_BAD = [
     (dict(startRmsThreshold=1.0), ValueError, "startRmsThreshold"),
     (dict(stopRmsThreshold=-100.5), ValueError, "stopRmsThreshold"),
     (dict(adaptiveRmsFactor=-1), ValueError, "adaptiveRmsFactor"),
-    (dict(adaptiveRmsFactor=100), ValueError, "adaptiveRmsFactor"),
+    (dict(adaptiveRmsFactor=100.5), ValueError, "adaptiveRmsFactor"),
 ]
 
 
@@ -302,7 +302,7 @@ def test_vad_config_edges_accepted():
     ar.AudioVadConfigV2(preStartRecognizeCount=0, startRecognizeCount=1, stopRecognizeCount=1,
                         activePercent=1.0, inactivePercent=1e-6, startVoiceProb=0,
                         stopVoiceProb=100, rmsThreshold=-100, adaptiveRmsFactor=0)
-    ar.AudioVadConfigV2(rmsThreshold=0.0, adaptiveRmsFactor=60)
+    ar.AudioVadConfigV2(rmsThreshold=0.0, adaptiveRmsFactor=100)
 
 
 @pytest.mark.parametrize("channels,rate,exc,match", [
