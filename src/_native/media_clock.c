@@ -4,6 +4,7 @@
  * code and never waits for Python. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 #include "engine.h"
 
@@ -29,21 +30,55 @@ static void sleep_until(int64_t deadline_ns)
     }
 }
 
-/* One tick: cut the due frames of every publishing connection and hand them
- * to the I/O thread in one batch. */
-/* One connection's share of a tick, under its send-queue lock: the frames
- * reach the I/O queue before anyone can see the send queue complete, so a
- * stream message sent after completion never overtakes the last audio. */
-static void tick_connection(agora_service *svc, agora_rtc_conn *c)
+/* What one tick cut: every frame in one list for the I/O thread (one hand-off
+ * and one wake-up per tick, whatever the number of streams), and the
+ * connections that contributed, to settle their counters after the hand-off.
+ * Owned by the clock thread; the arrays grow and are reused. */
+typedef struct tick_batch {
+    io_item *first, *last;
+    size_t count;
+    agora_rtc_conn **conns;    /* each holds a reference until settled */
+    int *cut;                  /* frames cut for conns[i] */
+    int64_t *drained_ms;       /* >= 0 when conns[i]'s queue drained this tick */
+    int n, cap;
+} tick_batch;
+
+static int batch_reserve(tick_batch *b)
+{
+    if (b->n < b->cap)
+        return 0;
+    int cap = b->cap ? b->cap * 2 : 64;
+    agora_rtc_conn **conns = realloc(b->conns, sizeof(*conns) * (size_t)cap);
+    if (conns)
+        b->conns = conns;
+    int *cut = realloc(b->cut, sizeof(*cut) * (size_t)cap);
+    if (cut)
+        b->cut = cut;
+    int64_t *drained = realloc(b->drained_ms, sizeof(*drained) * (size_t)cap);
+    if (drained)
+        b->drained_ms = drained;
+    if (!conns || !cut || !drained)
+        return -1;
+    b->cap = cap;
+    return 0;
+}
+
+/* Cut one connection's due frames into the batch. `unposted` is raised under
+ * the send-queue lock, so the queue cannot look complete before the hand-off. */
+static void cut_connection(tick_batch *b, agora_rtc_conn *c)
 {
     agora_sent_frame *frames[AGORA_MAX_FRAMES_PER_TICK];
-    io_item *first = NULL, *last = NULL;
-    size_t count = 0;
     int64_t drained_ms;
-
+    if (batch_reserve(b) != 0)
+        return; /* out of memory: the audio stays queued for the next tick */
     pthread_mutex_lock(&c->sendq.mu);
     int n = agora_sendq_tick_locked(&c->sendq, agora_monotonic_ns() / 1000, frames,
                                     AGORA_MAX_FRAMES_PER_TICK, &drained_ms);
+    if (n > 0)
+        atomic_fetch_add(&c->sendq.unposted, n);
+    pthread_mutex_unlock(&c->sendq.mu);
+    if (n == 0)
+        return;
     for (int i = 0; i < n; i++) {
         io_item *it = agora_io_item_new(IO_AUDIO, c, 0);
         if (!it) {
@@ -51,51 +86,66 @@ static void tick_connection(agora_service *svc, agora_rtc_conn *c)
             continue;
         }
         it->frame = frames[i];
-        if (last)
-            last->node.next = &it->node;
+        if (b->last)
+            b->last->node.next = &it->node;
         else
-            first = it;
-        last = it;
-        count++;
+            b->first = it;
+        b->last = it;
+        b->count++;
     }
-    if (first)
-        agora_workq_push_list(&svc->io_q, &first->node, &last->node, count);
-    pthread_mutex_unlock(&c->sendq.mu);
-    if (drained_ms >= 0) {
-        /* completion goes straight to the delivery thread: it concerns only this
-         * sender (created outside sendq.mu: agora_event_new takes conn->mu) */
-        agora_event *ev = agora_event_new(EV_PUSH_COMPLETED, c, 0);
-        if (ev) {
-            ev->a = (int)drained_ms;
-            agora_workq_push(&svc->delivery_q, &ev->node);
-        }
-    }
+    agora_conn_ref(c);
+    b->conns[b->n] = c;
+    b->cut[b->n] = n;
+    b->drained_ms[b->n] = drained_ms;
+    b->n++;
 }
 
-static void run_tick(agora_service *svc)
+static void run_tick(agora_service *svc, tick_batch *b)
 {
+    b->first = b->last = NULL;
+    b->count = 0;
+    b->n = 0;
     pthread_mutex_lock(&svc->mu);
     for (agora_rtc_conn *c = svc->conns; c; c = c->svc_next)
         if (atomic_load(&c->on_air) && atomic_load(&c->publishing))
-            tick_connection(svc, c);
+            cut_connection(b, c);
     pthread_mutex_unlock(&svc->mu);
+    if (b->first)
+        agora_workq_push_list(&svc->io_q, &b->first->node, &b->last->node, b->count);
+    for (int i = 0; i < b->n; i++) {
+        agora_rtc_conn *c = b->conns[i];
+        atomic_fetch_sub(&c->sendq.unposted, b->cut[i]);
+        if (b->drained_ms[i] >= 0) {
+            /* completion goes straight to the delivery thread: it concerns only this sender */
+            agora_event *ev = agora_event_new(EV_PUSH_COMPLETED, c, 0);
+            if (ev) {
+                ev->a = (int)b->drained_ms[i];
+                agora_workq_push(&svc->delivery_q, &ev->node);
+            }
+        }
+        agora_conn_unref(c);
+    }
 }
 
 void *agora_clock_main(void *arg)
 {
     agora_service *svc = arg;
+    tick_batch batch = {0};
     int64_t next = agora_monotonic_ns() + TICK_NS;
     while (!atomic_load(&svc->stop_clock)) {
         sleep_until(next);
         int64_t now = agora_monotonic_ns();
         int ticks = 0;
         while (next <= now && ticks < MAX_CATCH_UP_TICKS) {
-            run_tick(svc);
+            run_tick(svc, &batch);
             next += TICK_NS;
             ticks++;
         }
         if (next <= now) /* hopelessly late: start a fresh schedule */
             next = now + TICK_NS;
     }
+    free(batch.conns);
+    free(batch.cut);
+    free(batch.drained_ms);
     return NULL;
 }

@@ -17,6 +17,7 @@ struct agora_pcm_segment {
 int agora_sendq_init(agora_send_queue *q, int prefill_frames)
 {
     memset(q, 0, sizeof(*q));
+    atomic_init(&q->unposted, 0);
     q->prefill_frames = prefill_frames;
     q->last_presentation_ms = -1;
     return pthread_mutex_init(&q->mu, NULL) == 0 ? 0 : AGORA_ERR_FAILED;
@@ -194,7 +195,9 @@ void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_m
 int agora_sendq_is_empty(agora_send_queue *q)
 {
     pthread_mutex_lock(&q->mu);
-    int empty = q->head == NULL;
+    /* complete only once the last frames are on their way: a message sent
+     * after completion can then never overtake them */
+    int empty = q->head == NULL && atomic_load(&q->unposted) == 0;
     pthread_mutex_unlock(&q->mu);
     return empty;
 }

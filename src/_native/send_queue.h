@@ -10,6 +10,7 @@
 #define AGORA_RTC_SEND_QUEUE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "sent_frame.h"
@@ -21,6 +22,7 @@ typedef struct agora_send_queue {
     agora_pcm_segment *head;
     agora_pcm_segment *tail;
     uint64_t queued_samples;    /* per channel, all segments */
+    atomic_int unposted;        /* frames cut but not yet handed to the transport (media clock) */
     int tail_waited;            /* a lone partial frame already waited one tick */
     int round_active;           /* frames have been sent since the queue was last empty */
     int prefill_frames;         /* extra frames sent on the first tick of a round */
