@@ -1,8 +1,14 @@
-/* The in-process `local` network: a hub of channels, run entirely on the
- * service's I/O thread. Membership, subscriptions and receive paths are only
- * touched here, so they need no locks; observer state is read under conn->mu. */
+/* The service's I/O thread and the in-process `local` network: a hub of
+ * channels, run entirely on the I/O thread. Membership, subscriptions and
+ * receive paths are only touched here, so they need no locks; observer state
+ * is read under conn->mu. The thread waits in epoll on the work queue's
+ * eventfd, the playout timer and the RTP sockets (rtp_transport.c). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include "engine.h"
 
 /* Agora reason and state values used in events. */
@@ -69,6 +75,14 @@ io_item *agora_io_item_new(int kind, agora_rtc_conn *conn, size_t length)
     return it;
 }
 
+int agora_io_call(agora_service *svc, io_item *it)
+{
+    int rc = AGORA_OK;
+    it->result = &rc;
+    agora_io_post(svc, it, 1);
+    return rc; /* written by the I/O thread before it signalled completion */
+}
+
 void agora_io_post(agora_service *svc, io_item *it, int wait)
 {
     int done = 0;
@@ -129,7 +143,7 @@ static void post_event(agora_service *svc, agora_event *ev)
     agora_workq_push(&svc->delivery_q, &ev->node);
 }
 
-static void emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid, int a, int b, int c)
+void agora_io_emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid, int a, int b, int c)
 {
     agora_event *ev = agora_event_new(kind, to, 0);
     if (!ev)
@@ -142,18 +156,22 @@ static void emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *u
     post_event(svc, ev);
 }
 
-static void emit_conn_state(agora_service *svc, agora_rtc_conn *c, int kind, int state, int reason)
+void agora_io_emit_conn_state(agora_service *svc, agora_rtc_conn *c, int kind, int state, int reason)
 {
     agora_event *ev = agora_event_new(kind, c, 0);
+    pthread_mutex_lock(&c->mu);
+    c->state = state; /* even when nobody observes the connection */
+    if (ev)
+        agora_conn_fill_info(c, &ev->info);
+    pthread_mutex_unlock(&c->mu);
     if (!ev)
         return;
-    pthread_mutex_lock(&c->mu);
-    c->state = state;
-    agora_conn_fill_info(c, &ev->info);
-    pthread_mutex_unlock(&c->mu);
     ev->a = reason;
     post_event(svc, ev);
 }
+
+#define emit agora_io_emit
+#define emit_conn_state agora_io_emit_conn_state
 
 /* ---- subscriptions and receive paths ---- */
 
@@ -162,9 +180,16 @@ static int visible(const agora_rtc_conn *c)
     return c->cfg.client_role_type != ROLE_AUDIENCE;
 }
 
-static int subscribed(const agora_rtc_conn *r, const char *uid)
+int agora_io_subscribed(const agora_rtc_conn *r, const char *uid)
 {
     return r->sub_all ? !uid_set_contains(&r->sub_except, uid) : uid_set_contains(&r->sub_only, uid);
+}
+
+#define subscribed agora_io_subscribed
+
+static int is_rtp(const agora_rtc_conn *c)
+{
+    return c->cfg.transport == AGORA_TRANSPORT_RTP;
 }
 
 static void rx_drop(agora_rtc_conn *r, const char *uid)
@@ -218,6 +243,10 @@ static void handle_connect(agora_service *svc, agora_rtc_conn *c)
 
 static void handle_disconnect(agora_service *svc, agora_rtc_conn *c)
 {
+    if (is_rtp(c)) {
+        agora_rtp_disconnect(svc, c);
+        return;
+    }
     hub_channel *ch = c->channel;
     atomic_store(&c->on_air, 0);
     rx_drop_all(c);
@@ -273,6 +302,36 @@ static void emit_audio(void *arg, const agora_rx_path *rx, const agora_audio_fra
     post_event(ctx->svc, ev);
 }
 
+void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *uid,
+                            const char *channel_id, const agora_sent_frame *f)
+{
+    agora_vad_config vad_cfg;
+    int has_obs, vad_on, rate, chans, flags;
+    unsigned gen;
+    pthread_mutex_lock(&m->mu);
+    has_obs = m->obs_set[OBS_AUDIO];
+    vad_on = m->vad_enabled;
+    flags = m->audio_flags;
+    vad_cfg = m->vad_cfg;
+    gen = m->audio_obs_gen;
+    rate = m->pb_rate;
+    chans = m->pb_channels;
+    pthread_mutex_unlock(&m->mu);
+    agora_rx_path *rx = agora_rx_table_get(&m->rx, uid, 1);
+    if (!rx)
+        return;
+    if (!rx->first_frame_seen) {
+        rx->first_frame_seen = 1;
+        emit(svc, m, EV_FIRST_FRAME, uid, 0, 0, 0);
+        emit(svc, m, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_DECODING,
+             REMOTE_AUDIO_REASON_REMOTE_UNMUTED, 0);
+    }
+    if (!has_obs)
+        return;
+    audio_ctx ctx = {svc, m, channel_id, gen, flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY};
+    agora_rx_feed(rx, f, rate, chans, vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
+}
+
 static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent_frame *f)
 {
     hub_channel *ch = s->channel;
@@ -282,31 +341,7 @@ static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent
         agora_rtc_conn *m = ch->listeners.items[i];
         if (m == s || !subscribed(m, s->user_id))
             continue;
-        agora_vad_config vad_cfg;
-        int has_obs, vad_on, rate, chans, flags;
-        unsigned gen;
-        pthread_mutex_lock(&m->mu);
-        has_obs = m->obs_set[OBS_AUDIO];
-        vad_on = m->vad_enabled;
-        flags = m->audio_flags;
-        vad_cfg = m->vad_cfg;
-        gen = m->audio_obs_gen;
-        rate = m->pb_rate;
-        chans = m->pb_channels;
-        pthread_mutex_unlock(&m->mu);
-        agora_rx_path *rx = agora_rx_table_get(&m->rx, s->user_id, 1);
-        if (!rx)
-            continue;
-        if (!rx->first_frame_seen) {
-            rx->first_frame_seen = 1;
-            emit(svc, m, EV_FIRST_FRAME, s->user_id, 0, 0, 0);
-            emit(svc, m, EV_TRACK_STATE, s->user_id, REMOTE_AUDIO_STATE_DECODING,
-                 REMOTE_AUDIO_REASON_REMOTE_UNMUTED, 0);
-        }
-        if (!has_obs)
-            continue;
-        audio_ctx ctx = {svc, m, ch->name, gen, flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY};
-        agora_rx_feed(rx, f, rate, chans, vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
+        agora_io_deliver_audio(svc, m, s->user_id, ch->name, f);
     }
 }
 
@@ -317,6 +352,14 @@ static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
     c->hub_publishing = publish;
     if (publish)
         atomic_store(&c->publishing, 1); /* unpublish closed the gate at the call */
+    if (is_rtp(c)) {
+        if (!publish)
+            agora_rtp_end_round(svc, c); /* the round's tail leaves now */
+        /* publish success is reported on CONNECTED when not joined yet */
+        if (!publish || c->rtp_joined)
+            emit(svc, c, publish ? EV_PUBLISH_SUCCESS : EV_UNPUBLISHED, NULL, 0, 0, 0);
+        return;
+    }
     if (!c->channel) {
         if (!publish)
             emit(svc, c, EV_UNPUBLISHED, NULL, 0, 0, 0);
@@ -361,6 +404,8 @@ static void handle_data(agora_service *svc, io_item *it)
 
 static int is_publishing_member(const agora_rtc_conn *c, const char *uid)
 {
+    if (is_rtp(c))
+        return agora_rtp_has_remote(c, uid); /* a forwarded stream is a published track */
     if (!c->channel)
         return 0;
     for (int i = 0; i < c->channel->members.count; i++) {
@@ -392,6 +437,8 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
         rx_drop(c, uid);
         break;
     case IO_SUBSCRIBE_ALL:
+        if (is_rtp(c) && !c->sub_all)
+            agora_rtp_subscribe_all(svc, c);
         if (c->channel) {
             for (int i = 0; i < c->channel->members.count; i++) {
                 agora_rtc_conn *m = c->channel->members.items[i];
@@ -435,7 +482,12 @@ static void process(agora_service *svc, io_item *it)
     switch (it->kind) {
     case IO_CONNECT: handle_connect(svc, c); break;
     case IO_DISCONNECT: handle_disconnect(svc, c); break;
-    case IO_AUDIO: handle_audio(svc, c, it->frame); break;
+    case IO_AUDIO:
+        if (is_rtp(c))
+            agora_rtp_process(svc, it);
+        else
+            handle_audio(svc, c, it->frame);
+        break;
     case IO_PUBLISH: handle_publish(svc, c, 1); break;
     case IO_UNPUBLISH: handle_publish(svc, c, 0); break;
     case IO_MESSAGE:
@@ -445,6 +497,14 @@ static void process(agora_service *svc, io_item *it)
     case IO_SUBSCRIBE_ALL:
     case IO_UNSUBSCRIBE_ALL: handle_subscription(svc, c, it->kind, it->uid); break;
     case IO_LISTEN: handle_listen(c, it->arg); break;
+    case IO_RTP_OPEN:
+    case IO_RTP_TARGET:
+    case IO_RTP_ADD:
+    case IO_RTP_REMOVE:
+    case IO_RTP_EVENT:
+    case IO_RTP_STATS:
+    case IO_RTP_CLOSE:
+    case IO_RTP_END_ROUND: agora_rtp_process(svc, it); break;
     case IO_FLUSH:
     default: break;
     }
@@ -465,18 +525,67 @@ static void complete(agora_service *svc, io_item *it)
     free(it);
 }
 
-void *agora_io_main(void *arg)
+/* Process the backlog of the work queue; 1 when the queue is closed and drained. */
+static int run_queue(agora_service *svc)
 {
-    agora_service *svc = arg;
-    agora_qnode *batch;
-    while ((batch = agora_workq_take_all(&svc->io_q)) != NULL) {
+    for (;;) {
+        int closed = 0;
+        agora_qnode *batch = agora_workq_poll(&svc->io_q, &closed);
+        if (!batch)
+            return closed;
         while (batch) {
             io_item *it = (io_item *)batch;
             batch = batch->next;
             process(svc, it);
             complete(svc, it);
         }
+        /* poll again: what was pushed meanwhile (or a close, whose eventfd
+         * signal this poll may already have consumed) is seen now */
     }
+}
+
+#define MAX_EVENTS 32
+
+void *agora_io_main(void *arg)
+{
+    agora_service *svc = arg;
+    /* epoll tags: the work queue and the timer are told apart from RTP
+     * sockets (whose tag is their agora_rtp_media) by these addresses */
+    void *queue_tag = &svc->io_q, *timer_tag = &svc->io_timerfd;
+    struct epoll_event evs[MAX_EVENTS];
+    int done = 0;
+    while (!done) {
+        int n = epoll_wait(svc->io_epfd, evs, MAX_EVENTS, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            n = 0; /* cannot happen with a valid epfd; fall back to draining the queue */
+        }
+        int queue_ready = n == 0, timer_ready = 0;
+        /* order: sockets, then work items (the only thing that closes
+         * sockets, so every socket tag is still valid above), then the
+         * playout timer (after the frames the media clock just cut) */
+        for (int i = 0; i < n; i++) {
+            void *tag = evs[i].data.ptr;
+            if (tag == queue_tag)
+                queue_ready = 1;
+            else if (tag == timer_tag)
+                timer_ready = 1;
+            else
+                agora_rtp_on_readable(svc, tag);
+        }
+        if (queue_ready)
+            done = run_queue(svc);
+        if (timer_ready) {
+            uint64_t expirations = 0;
+            if (read(svc->io_timerfd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations))
+                agora_rtp_on_timer(svc, expirations);
+        }
+    }
+    while (svc->rtp_count > 0) /* normally none: destroy closed them */
+        agora_rtp_close(svc, svc->rtp_conns[svc->rtp_count - 1]);
+    free(svc->rtp_conns);
+    svc->rtp_conns = NULL;
     while (svc->channels) {
         hub_channel *n = svc->channels->next;
         channel_free(svc->channels);

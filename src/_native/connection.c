@@ -18,6 +18,7 @@ static void conn_free(agora_rtc_conn *c)
     uid_set_clear(&c->sub_only);
     uid_set_clear(&c->sub_except);
     agora_rx_table_clear(&c->rx);
+    agora_rtp_free(c->rtp); /* closed by destroy: no thread references it */
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -82,6 +83,8 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     int chans = cfg->playback_channels ? cfg->playback_channels : 1;
     if (!valid_playback_rate(rate) || (chans != 1 && chans != 2))
         return NULL;
+    if (cfg->transport != AGORA_TRANSPORT_LOCAL && cfg->transport != AGORA_TRANSPORT_RTP)
+        return NULL;
     agora_rtc_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
@@ -98,6 +101,11 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     int ok = svc->initialized && !svc->releasing;
     int prefill = svc->cfg.prefill_ms / 10;
     pthread_mutex_unlock(&svc->mu);
+    /* RTP: no start-of-round burst. A far jitter buffer (ours, a browser's
+     * NetEQ) reads early packets as jitter and raises its delay by the burst
+     * for seconds; it primes itself. */
+    if (cfg->transport == AGORA_TRANSPORT_RTP)
+        prefill = 0;
     if (!ok || agora_sendq_init(&c->sendq, prefill) != 0) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);
@@ -152,6 +160,8 @@ int agora_rtc_conn_connect(agora_rtc_conn *c, const char *token, const char *cha
     agora_copy_id(c->channel_id, channel_id);
     agora_copy_id(c->user_id, user_id);
     pthread_mutex_unlock(&c->mu);
+    if (c->cfg.transport == AGORA_TRANSPORT_RTP)
+        return AGORA_OK; /* the control plane joins and posts CONNECTED or FAILURE */
     return post_simple(c, IO_CONNECT, NULL, 0);
 }
 
@@ -162,7 +172,8 @@ int agora_rtc_conn_disconnect(agora_rtc_conn *c)
     pthread_mutex_lock(&c->mu);
     int state = c->state;
     pthread_mutex_unlock(&c->mu);
-    if (state == AGORA_CONN_DISCONNECTED)
+    /* RTP: always, the socket may be open while disconnected (rtp_open first) */
+    if (state == AGORA_CONN_DISCONNECTED && c->cfg.transport != AGORA_TRANSPORT_RTP)
         return AGORA_OK;
     return post_simple(c, IO_DISCONNECT, NULL, 1);
 }
@@ -310,6 +321,12 @@ int agora_rtc_conn_destroy(agora_rtc_conn *c)
     pthread_mutex_lock(&c->mu);
     c->destroyed = 1;
     pthread_mutex_unlock(&c->mu);
+    if (c->cfg.transport == AGORA_TRANSPORT_RTP) {
+        /* an rtp_open racing with destroy may have reopened the socket after
+         * the disconnect above; rtp_open refuses once destroyed is set, so
+         * this close is the last word */
+        post_simple(c, IO_RTP_CLOSE, NULL, 1);
+    }
     agora_conn_unref(c);
     return AGORA_OK;
 }
@@ -402,6 +419,8 @@ int agora_rtc_conn_interrupt_audio(agora_rtc_conn *c, agora_interrupt_report *re
     agora_sendq_clear(&c->sendq, &r.sent_ms, &r.dropped_ms, &r.last_presentation_ms);
     if (report)
         *report = r;
+    if (c->cfg.transport == AGORA_TRANSPORT_RTP)
+        post_simple(c, IO_RTP_END_ROUND, NULL, 0); /* the encoder's tail leaves at once */
     return AGORA_OK;
 }
 
@@ -430,6 +449,8 @@ static int send_data(agora_rtc_conn *c, int kind, const uint8_t *data, size_t le
         return AGORA_ERR_INVALID_ARGUMENT;
     if (length > limit)
         return AGORA_ERR_TOO_LARGE;
+    if (c->cfg.transport == AGORA_TRANSPORT_RTP)
+        return AGORA_ERR_NOT_SUPPORTED; /* no data channel to Janus (JANUS.md: audio only) */
     pthread_mutex_lock(&c->mu);
     int state = c->state;
     pthread_mutex_unlock(&c->mu);

@@ -16,6 +16,9 @@ static int observer_kind_of(int event_kind)
     case EV_CONNECTION_FAILURE:
     case EV_USER_JOINED:
     case EV_USER_LEFT:
+    case EV_CONNECTION_LOST:
+    case EV_RECONNECTING:
+    case EV_RECONNECTED:
         return OBS_CONN;
     case EV_AUDIO_FRAME:
         return OBS_AUDIO;
@@ -59,6 +62,15 @@ static void call_conn_observer(const agora_rtc_conn_observer *o, agora_event *ev
         break;
     case EV_USER_LEFT:
         if (o->on_user_left) o->on_user_left(o->user_data, ev->uid, ev->a);
+        break;
+    case EV_CONNECTION_LOST:
+        if (o->on_connection_lost) o->on_connection_lost(o->user_data, &ev->info);
+        break;
+    case EV_RECONNECTING:
+        if (o->on_reconnecting) o->on_reconnecting(o->user_data, &ev->info, ev->a);
+        break;
+    case EV_RECONNECTED:
+        if (o->on_reconnected) o->on_reconnected(o->user_data, &ev->info, ev->a);
         break;
     default:
         break;

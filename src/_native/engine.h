@@ -4,12 +4,16 @@
  * Threads (per service):
  *   media clock  - ticks every 10 ms by absolute deadline, cuts frames from
  *                  send queues, posts them to the I/O thread; never runs user code.
- *   I/O          - owns the channel hub (membership, subscriptions) and every
- *                  receive path (resample, labels, VAD); turns what arrives into
- *                  events for the delivery thread. Never waits on delivery.
+ *   I/O          - owns the channel hub (membership, subscriptions), every
+ *                  receive path (resample, labels, VAD) and the RTP transport
+ *                  (sockets, Opus encoders/decoders, jitter buffers, SRTP);
+ *                  turns what arrives into events for the delivery thread.
+ *                  Waits in epoll on the work queue's eventfd, the RTP sockets
+ *                  and a 20 ms playout timerfd. Never waits on delivery.
  *   delivery     - calls observer functions, one event at a time, in order.
  * Lock order: svc->mu before conn->mu before sendq.mu; no lock is held while
- * an observer runs. */
+ * an observer runs. The I/O thread takes conn->mu only briefly (observer
+ * settings, state) and never while encoding, decoding or doing socket I/O. */
 #ifndef AGORA_RTC_ENGINE_H
 #define AGORA_RTC_ENGINE_H
 
@@ -26,6 +30,7 @@
 #define AGORA_MAX_FRAMES_PER_TICK 64
 
 typedef struct hub_channel hub_channel;
+typedef struct agora_rtp_media agora_rtp_media; /* rtp_transport.c */
 
 /* A small set of user ids (subscriptions); touched only on the I/O thread. */
 typedef struct uid_set {
@@ -81,12 +86,18 @@ struct agora_rtc_conn {
     uid_set sub_except;        /* explicit unsubscriptions when sub_all */
     int hub_listening;         /* has an audio-frame observer (mirrored from obs_set) */
     agora_rx_table rx;         /* one receive path per remote user heard */
+    /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
+    agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
+    int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
 };
 
 /* I/O work items. */
 enum io_kind {
     IO_CONNECT, IO_DISCONNECT, IO_AUDIO, IO_PUBLISH, IO_UNPUBLISH, IO_MESSAGE, IO_METADATA,
     IO_SUBSCRIBE, IO_UNSUBSCRIBE, IO_SUBSCRIBE_ALL, IO_UNSUBSCRIBE_ALL, IO_LISTEN, IO_FLUSH,
+    /* RTP transport (rtp_transport.c) */
+    IO_RTP_OPEN, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT, IO_RTP_STATS,
+    IO_RTP_CLOSE, IO_RTP_END_ROUND,
 };
 
 typedef struct io_item {
@@ -97,6 +108,10 @@ typedef struct io_item {
     int *done;                 /* when set, the I/O thread sets *done = 1 and signals svc->sync_cv */
     char uid[AGORA_MAX_ID_LEN + 1];
     int arg;
+    int arg2;
+    uint32_t u32;
+    int *result;               /* when set, the handler stores its return code here (wait items) */
+    void *out;                 /* handler output (wait items) */
     size_t length;
     uint8_t data[];
 } io_item;
@@ -106,6 +121,7 @@ enum event_kind {
     EV_CONNECTED, EV_DISCONNECTED, EV_CONNECTION_FAILURE, EV_USER_JOINED, EV_USER_LEFT,
     EV_PUBLISH_SUCCESS, EV_UNPUBLISHED, EV_TRACK_SUBSCRIBED, EV_TRACK_STATE, EV_FIRST_FRAME,
     EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME, EV_PUSH_COMPLETED,
+    EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
 };
 
 typedef struct agora_event {
@@ -140,6 +156,13 @@ struct agora_service {
     pthread_cond_t sync_cv;
 
     hub_channel *channels;     /* I/O thread only */
+    /* I/O thread wait set (created by initialize, closed by release) */
+    int io_epfd;               /* epoll: io_q's eventfd, the playout timer, RTP sockets */
+    int io_timerfd;            /* 20 ms playout timer, armed while an RTP socket is open */
+    /* RTP connections with an open socket (each holds a conn reference), I/O thread only */
+    agora_rtc_conn **rtp_conns;
+    int rtp_count, rtp_cap;
+    int64_t play_deadline_ns;  /* the playout tick being run */
 };
 
 /* connection.c */
@@ -152,6 +175,40 @@ void *agora_io_main(void *svc);
 io_item *agora_io_item_new(int kind, agora_rtc_conn *conn, size_t length);
 /* Post and, when wait is set, block (nogil in Python) until processed. */
 void agora_io_post(agora_service *svc, io_item *it, int wait);
+/* Post, wait, and return the code the handler stored (AGORA_OK by default). */
+int agora_io_call(agora_service *svc, io_item *it);
+/* I/O thread helpers shared by the hub and the RTP transport. */
+void agora_io_emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid, int a, int b, int c);
+/* Set the connection state (always) and queue a state event (when observed). */
+void agora_io_emit_conn_state(agora_service *svc, agora_rtc_conn *c, int kind, int state, int reason);
+int agora_io_subscribed(const agora_rtc_conn *r, const char *uid);
+/* One frame of remote user `uid` heard by `to` (a listener that subscribed
+ * to uid): its receive path (created on first use; first-frame events), then
+ * resample, 10 ms cut, labels, VAD, and EV_AUDIO_FRAME events honouring the
+ * observer's generation and speech-only filter. Used by the hub fan-out and
+ * by the RTP playout. */
+void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                            const char *channel_id, const agora_sent_frame *f);
+
+/* rtp_transport.c: the RTP media plane, run on the I/O thread */
+enum { AGORA_RTP_REMOTE_OFFLINE_REASON = 7 };
+/* Handle one RTP work item (IO_RTP_*) or an IO_AUDIO frame of an RTP connection. */
+void agora_rtp_process(agora_service *svc, io_item *it);
+/* IO_DISCONNECT of an RTP connection: media closed, state DISCONNECTED. */
+void agora_rtp_disconnect(agora_service *svc, agora_rtc_conn *c);
+/* Close the media of c (socket, remotes, encoder state); stats are kept. */
+void agora_rtp_close(agora_service *svc, agora_rtc_conn *c);
+/* An epoll event whose data.ptr is not one of the service's own fds. */
+void agora_rtp_on_readable(agora_service *svc, void *tag);
+/* The playout timer fired `expirations` times. */
+void agora_rtp_on_timer(agora_service *svc, uint64_t expirations);
+/* Flush the tail of the current round (IO_UNPUBLISH, interrupt). */
+void agora_rtp_end_round(agora_service *svc, agora_rtc_conn *c);
+/* Called by conn_free: frees c->rtp (already closed). */
+void agora_rtp_free(agora_rtp_media *m);
+int agora_rtp_has_remote(const agora_rtc_conn *c, const char *uid);
+/* IO_SUBSCRIBE_ALL on an RTP connection: track-subscribed for remotes that were not. */
+void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c);
 
 /* delivery.c: the delivery thread */
 void *agora_delivery_main(void *svc);

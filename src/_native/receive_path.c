@@ -68,6 +68,19 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
             return rc;
     }
     const int out_spc = out_rate / 100;
+    /* the path was sized on the frame that built it; a longer frame (a 20 ms
+     * RTP packet after 10 ms frames) grows the accumulator */
+    int need = agora_resampler_max_output(rx->resampler, in->samples_per_channel);
+    if (need < 0)
+        return need;
+    if (rx->acc_frames + need > rx->acc_cap) {
+        int cap = rx->acc_frames + need + out_spc;
+        int16_t *acc = realloc(rx->acc, sizeof(int16_t) * (size_t)cap * (size_t)out_ch);
+        if (!acc)
+            return AGORA_ERR_NO_MEMORY;
+        rx->acc = acc;
+        rx->acc_cap = cap;
+    }
     int room = rx->acc_cap - rx->acc_frames;
     int got = agora_resampler_process(rx->resampler, in->pcm, in->samples_per_channel,
                                       rx->acc + (size_t)rx->acc_frames * (size_t)out_ch, room);

@@ -1,6 +1,9 @@
 /* Service lifecycle: configuration, the three engine threads, teardown. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include "engine.h"
 
 #define DEFAULT_PREFILL_MS 40
@@ -14,12 +17,43 @@ agora_service *agora_service_create(void)
         free(svc);
         return NULL;
     }
+    svc->io_epfd = svc->io_timerfd = -1;
     return svc;
 }
 
 static int transport_is_local(const char *url)
 {
     return url == NULL || url[0] == '\0' || strncmp(url, "local://", 8) == 0;
+}
+
+static void close_io_wait_set(agora_service *svc)
+{
+    if (svc->io_timerfd >= 0)
+        close(svc->io_timerfd);
+    if (svc->io_epfd >= 0)
+        close(svc->io_epfd);
+    svc->io_epfd = svc->io_timerfd = -1;
+}
+
+/* The I/O thread's epoll set: the work queue's eventfd and the (disarmed)
+ * playout timer; RTP sockets join it while open. The tags are addresses the
+ * I/O thread recognises (channel_hub.c). */
+static int open_io_wait_set(agora_service *svc)
+{
+    svc->io_epfd = epoll_create1(EPOLL_CLOEXEC);
+    svc->io_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (svc->io_epfd < 0 || svc->io_timerfd < 0) {
+        close_io_wait_set(svc);
+        return -1;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &svc->io_q};
+    struct epoll_event tev = {.events = EPOLLIN, .data.ptr = &svc->io_timerfd};
+    if (epoll_ctl(svc->io_epfd, EPOLL_CTL_ADD, agora_workq_fd(&svc->io_q), &ev) != 0 ||
+        epoll_ctl(svc->io_epfd, EPOLL_CTL_ADD, svc->io_timerfd, &tev) != 0) {
+        close_io_wait_set(svc);
+        return -1;
+    }
+    return 0;
 }
 
 int agora_service_initialize(agora_service *svc, const agora_service_config *cfg)
@@ -41,8 +75,10 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
     svc->cfg.app_id = svc->app_id;
     svc->cfg.transport_url = NULL;
     int rc = AGORA_ERR_FAILED;
-    if (agora_workq_init(&svc->io_q) != 0)
+    if (agora_workq_init_signal(&svc->io_q) != 0)
         goto fail0;
+    if (open_io_wait_set(svc) != 0)
+        goto fail1;
     if (agora_workq_init(&svc->delivery_q) != 0)
         goto fail1;
     if (pthread_mutex_init(&svc->sync_mu, NULL) != 0)
@@ -77,6 +113,7 @@ fail3:
 fail2:
     agora_workq_destroy(&svc->delivery_q);
 fail1:
+    close_io_wait_set(svc);
     agora_workq_destroy(&svc->io_q);
 fail0:
     pthread_mutex_unlock(&svc->mu);
@@ -121,6 +158,7 @@ int agora_service_release(agora_service *svc)
         pthread_cond_destroy(&svc->sync_cv);
         pthread_mutex_destroy(&svc->sync_mu);
         agora_workq_destroy(&svc->delivery_q);
+        close_io_wait_set(svc);
         agora_workq_destroy(&svc->io_q);
     }
     pthread_mutex_destroy(&svc->mu);

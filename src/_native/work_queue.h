@@ -1,6 +1,13 @@
 /* A blocking multi-producer, single-consumer queue of intrusive nodes.
  * Consumers take the whole backlog at once, so a busy consumer pays one lock
- * per batch rather than one per item. */
+ * per batch rather than one per item.
+ *
+ * Optional eventfd signal (agora_workq_init_signal): a push onto an empty
+ * queue (and close) also writes 1 to the eventfd, so a consumer can wait on
+ * the queue together with sockets and timers in epoll. Such a consumer reads
+ * the eventfd first and then calls agora_workq_poll: anything pushed after
+ * its poll found the queue empty writes the eventfd again, so no item is
+ * ever left behind without a wake-up. */
 #ifndef AGORA_RTC_WORK_QUEUE_H
 #define AGORA_RTC_WORK_QUEUE_H
 
@@ -18,9 +25,15 @@ typedef struct agora_workq {
     agora_qnode *tail;
     size_t length;
     int closed;
+    int efd;             /* eventfd written on empty -> non-empty and on close, or -1 */
 } agora_workq;
 
 int agora_workq_init(agora_workq *q);
+/* As agora_workq_init, plus a non-blocking eventfd (agora_workq_fd) that is
+ * signalled as described above; destroy closes it. */
+int agora_workq_init_signal(agora_workq *q);
+/* The eventfd of a queue made with agora_workq_init_signal, else -1. */
+int agora_workq_fd(const agora_workq *q);
 void agora_workq_destroy(agora_workq *q);
 /* Append one node or a pre-linked list [first..last]. Never blocks on the consumer. */
 void agora_workq_push_list(agora_workq *q, agora_qnode *first, agora_qnode *last, size_t count);
@@ -28,6 +41,9 @@ void agora_workq_push(agora_workq *q, agora_qnode *node);
 /* Block until something is queued or the queue is closed; return the whole
  * backlog in order (NULL only when closed and empty). */
 agora_qnode *agora_workq_take_all(agora_workq *q);
+/* Non-blocking take_all: the whole backlog (NULL when empty); *closed is set
+ * to 1 when the queue has been closed. Drains the eventfd, if any. */
+agora_qnode *agora_workq_poll(agora_workq *q, int *closed);
 /* Wake the consumer and make take_all return NULL once the backlog is empty. */
 void agora_workq_close(agora_workq *q);
 

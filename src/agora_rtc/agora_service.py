@@ -26,6 +26,7 @@ class AgoraService(_engine.Service, ReleasedOnExit):
 
     def __init__(self, config: Optional[AgoraServiceConfig] = None):
         self._released = False
+        self.transport = None
         self._log_handler = None
         self.config: Optional[AgoraServiceConfig] = None
         if config is not None:
@@ -40,10 +41,13 @@ class AgoraService(_engine.Service, ReleasedOnExit):
             raise InvalidStateError("initialize: the service is already initialized")
         config._validated()
         url = resolve_transport_url(config)
-        if parse_transport_url(url).scheme != "local":
-            raise NotSupportedError(f"initialize: transport {url!r} is not available in this build; "
-                                    "use '' or 'local://' (the in-process network)")
-        self._native_initialize(config.appid.encode("utf-8"), url.encode("utf-8"),
+        transport = parse_transport_url(url)
+        if transport.scheme == "janus+ws":
+            raise NotSupportedError(f"initialize: {url!r}: the Janus WebSocket API is not supported yet; "
+                                    "use janus://host:port (the HTTP API)")
+        self.transport = transport
+        # the engine itself always runs the local hub and, per connection, the RTP media plane
+        self._native_initialize(config.appid.encode("utf-8"), b"",
                                 int(config.audio_scenario), int(config.prefill_ms),
                                 int(bool(config.use_string_uid)))
         self.config = config

@@ -65,9 +65,15 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         subs = con_config.audio_subs_options
         self._drain_cond = threading.Condition()
         self._drain_waiters = []  # (loop, future) of push_completed() awaiters
-        self._native_open(service, int(bool(con_config.auto_subscribe_audio)),
-                          int(con_config.client_role_type), int(con_config.channel_profile),
-                          int(subs.sample_rate_hz) or 16000, int(subs.number_of_channels) or 1)
+        transport = getattr(service, "transport", None)
+        self._janus = transport if transport is not None and transport.scheme == "janus" else None
+        self._link = None
+        args = [service, int(bool(con_config.auto_subscribe_audio)), int(con_config.client_role_type),
+                int(con_config.channel_profile), int(subs.sample_rate_hz) or 16000,
+                int(subs.number_of_channels) or 1]
+        if self._janus is not None:
+            args.append(1)  # AGORA_TRANSPORT_RTP: media over RTP, driven by the Janus link
+        self._native_open(*args)
         self.con_config = con_config
         self.publish_config = publish_config
         self._local_user = LocalUser(self)
@@ -107,13 +113,28 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             raise TypeError(f"connect: token must be a str, got {type(token).__name__}")
         channel = check_id("connect", "chan_id", chan_id)
         uid = check_id("connect", "user_id", user_id)
-        return self._connect(token.encode("utf-8"), channel, uid)
+        rc = self._connect(token.encode("utf-8"), channel, uid)
+        if rc == 0 and self._janus is not None:
+            from agora_rtc.janus.link import JanusLink
+            t = self._janus
+            params = dict(t.params)
+            self._link = JanusLink(self, f"http://{t.host}:{t.port}{t.path}",
+                                   admin_key=params.get("admin_key"),
+                                   bind_ip=params.get("iface", "127.0.0.1"))
+            self._link.start(channel.decode(), uid.decode(), token)
+        return rc
 
     def disconnect(self) -> int:
         """Leave the channel. Synchronous: remote users have seen on_user_left
         when it returns; on_disconnected follows on the delivery thread. The
         connection can connect again (connection pool pattern)."""
+        self._stop_link()
         return self._disconnect()
+
+    def _stop_link(self):
+        link, self._link = self._link, None
+        if link is not None:
+            link.stop()
 
     def renew_token(self, token) -> int:
         if not isinstance(token, str):
@@ -124,6 +145,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def release(self) -> int:
         """Disconnect, unregister every observer (waiting for callbacks in
         flight) and free the native connection. Idempotent."""
+        self._stop_link()
         self._native_release()
         return 0
 

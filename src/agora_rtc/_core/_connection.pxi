@@ -28,7 +28,10 @@ cdef class Connection:
         self._conn = NULL
 
     def _native_open(self, Service service, int auto_subscribe_audio, int client_role_type,
-                     int channel_profile, int playback_sample_rate, int playback_channels):
+                     int channel_profile, int playback_sample_rate, int playback_channels,
+                     int transport=0):
+        """transport: 0 = the local hub (AGORA_TRANSPORT_LOCAL), 1 = RTP driven by
+        a control plane (AGORA_TRANSPORT_RTP, see the _rtp_* methods)."""
         if service._svc == NULL:
             raise _errors.ReleasedError("the service was released (or never initialized)")
         cdef lib.agora_rtc_conn_config cfg
@@ -37,6 +40,7 @@ cdef class Connection:
         cfg.channel_profile = channel_profile
         cfg.playback_sample_rate = playback_sample_rate
         cfg.playback_channels = playback_channels
+        cfg.transport = transport
         self._conn = lib.agora_rtc_conn_create(service._svc, &cfg)
         if self._conn == NULL:
             raise _errors.EngineError("agora_rtc_conn_create failed (bad config or out of memory)")
@@ -119,6 +123,9 @@ cdef class Connection:
         t.on_connection_failure = _on_connection_failure
         t.on_user_joined = _on_user_joined
         t.on_user_left = _on_user_left
+        t.on_connection_lost = _on_connection_lost
+        t.on_reconnecting = _on_reconnecting
+        t.on_reconnected = _on_reconnected
         self._conn_observer = observer
         rc = lib.agora_rtc_conn_register_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -279,6 +286,104 @@ cdef class Connection:
                 "dropped_samples": s.dropped_samples, "queued_samples": s.queued_samples,
                 "drained_events": s.drained_events}
 
+    # ---- RTP transport (rtp_transport.h): thin wrappers for the control plane ----
+    # Each call is carried out by the engine's I/O thread and waits for it, so
+    # the GIL is released around it. They return the native code (0 or a
+    # negative AGORA_ERR_*), like the other methods here.
+
+    def _rtp_open(self, bytes bind_ip=b"127.0.0.1"):
+        """Open the connection's UDP socket. Returns (rc, local_port)."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_open")
+        cdef const char *ip = bind_ip
+        cdef uint16_t port = 0
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_open(c, ip, &port)
+            lib.agora_rtc_conn_unretain(c)
+        return rc, port
+
+    def _rtp_set_publish_target(self, bytes ip, int port, int rtcp_port=0, unsigned int ssrc=1000):
+        if not 0 < port < 65536 or not 0 <= rtcp_port < 65536:
+            raise _errors.InvalidArgumentError(f"rtp_set_publish_target: bad port {port} / rtcp_port {rtcp_port}")
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_publish_target")
+        cdef const char *p = ip
+        cdef uint16_t port16 = <uint16_t>port, rtcp16 = <uint16_t>rtcp_port
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_publish_target(c, p, port16, rtcp16, ssrc32)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_add_remote(self, unsigned int ssrc, bytes user_id, int srtp_suite=0, srtp_key_salt=None):
+        """srtp_suite 0 (plain), 32 or 80 with the 30-byte master key + salt."""
+        cdef const uint8_t *key = NULL
+        cdef bytes key_bytes
+        if srtp_key_salt is not None:
+            key_bytes = bytes(srtp_key_salt)
+            if len(key_bytes) != lib.AGORA_RTP_SRTP_KEY_LEN:
+                raise _errors.InvalidArgumentError(
+                    f"rtp_add_remote: srtp_key_salt must be {lib.AGORA_RTP_SRTP_KEY_LEN} bytes, "
+                    f"got {len(key_bytes)}")
+            key = <const uint8_t *><const char *>key_bytes
+        cdef lib.agora_rtc_conn *c = self._take("rtp_add_remote")
+        cdef const char *uid = user_id
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_add_remote(c, ssrc32, uid, srtp_suite, key)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_remove_remote(self, unsigned int ssrc):
+        cdef lib.agora_rtc_conn *c = self._take("rtp_remove_remote")
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_remove_remote(c, ssrc32)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _post_event(self, int event, user_id=None, int reason=0):
+        """event: AGORA_CONN_EVENT_* (0 CONNECTED, 1 DISCONNECTED, 2 FAILURE,
+        3 USER_JOINED, 4 USER_LEFT, 5 LOST, 6 RECONNECTING, 7 RECONNECTED);
+        user_id (bytes) for USER_JOINED / USER_LEFT."""
+        cdef const char *uid = NULL
+        if user_id is not None:
+            uid = <bytes>user_id
+        cdef lib.agora_rtc_conn *c = self._take("post_event")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_post_event(c, event, uid, reason)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_stats(self):
+        """The RTP transport counters as a dict (raises for a local connection)."""
+        cdef lib.agora_rtp_transport_stats s
+        cdef lib.agora_rtc_conn *c = self._take("rtp_get_stats")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_get_stats(c, &s)
+            lib.agora_rtc_conn_unretain(c)
+        check(rc, "rtp_get_stats")
+        return {"local_port": s.local_port, "remotes": s.remotes,
+                "packets_sent": s.packets_sent, "bytes_sent": s.bytes_sent,
+                "rtcp_sent": s.rtcp_sent, "send_errors": s.send_errors,
+                "encode_errors": s.encode_errors,
+                "packets_received": s.packets_received, "bytes_received": s.bytes_received,
+                "rtp_received": s.rtp_received, "rtcp_received": s.rtcp_received,
+                "unknown_ssrc": s.unknown_ssrc, "malformed": s.malformed,
+                "srtp_errors": s.srtp_errors, "lost": s.lost, "late": s.late,
+                "duplicates": s.duplicates, "jb_dropped": s.jb_dropped,
+                "frames_decoded": s.frames_decoded,
+                "fec_recoveries": s.fec_recoveries, "plc_frames": s.plc_frames,
+                "decode_errors": s.decode_errors, "current_delay_ms": s.current_delay_ms,
+                "target_delay_ms": s.target_delay_ms, "rr_received": s.rr_received,
+                "remote_fraction_lost": s.remote_fraction_lost,
+                "remote_cumulative_lost": s.remote_cumulative_lost,
+                "remote_jitter": s.remote_jitter}
+
     def _send_data(self, const uint8_t[::1] data, bint metadata):
         cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")
         cdef const uint8_t *p = &data[0] if data.shape[0] > 0 else NULL
@@ -328,6 +433,33 @@ cdef void _on_disconnected(void *ud, const lib.agora_rtc_conn_info *info, int re
 cdef void _on_connection_failure(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
     with gil:
         _conn_state_gil(<Connection>ud, "on_connection_failure", info, reason)
+
+
+cdef void _on_reconnecting(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    with gil:
+        _conn_state_gil(<Connection>ud, "on_reconnecting", info, reason)
+
+
+cdef void _on_reconnected(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    with gil:
+        _conn_state_gil(<Connection>ud, "on_reconnected", info, reason)
+
+
+cdef void _on_connection_lost_gil(Connection self, const lib.agora_rtc_conn_info *info) noexcept:
+    if _shutting_down:
+        return
+    obs = self._conn_observer
+    if obs is None:
+        return
+    try:
+        obs.on_connection_lost(self, _conn_info(info, self))
+    except BaseException:
+        _report_observer_error("on_connection_lost", obs)
+
+
+cdef void _on_connection_lost(void *ud, const lib.agora_rtc_conn_info *info) noexcept nogil:
+    with gil:
+        _on_connection_lost_gil(<Connection>ud, info)
 
 
 cdef void _on_user_joined_gil(Connection self, const char *user_id) noexcept:

@@ -1,6 +1,6 @@
 # 1:1 mirror of the native RTC C API headers in src/_native/include/agora_rtc/.
 # Every function is declared nogil: the engine never touches Python objects.
-from libc.stdint cimport int16_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 
 cdef extern from "agora_rtc/errors.h" nogil:
@@ -127,12 +127,17 @@ cdef extern from "agora_rtc/connection.h" nogil:
     ctypedef struct agora_rtc_conn:
         pass
 
+    enum agora_transport:
+        AGORA_TRANSPORT_LOCAL
+        AGORA_TRANSPORT_RTP
+
     ctypedef struct agora_rtc_conn_config:
         int auto_subscribe_audio
         int client_role_type
         int channel_profile
         int playback_sample_rate
         int playback_channels
+        int transport
 
     ctypedef struct agora_rtc_conn_info:
         uint64_t id
@@ -149,6 +154,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_connection_failure)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
         void (*on_user_joined)(void *ud, const char *user_id) noexcept
         void (*on_user_left)(void *ud, const char *user_id, int reason) noexcept
+        void (*on_connection_lost)(void *ud, const agora_rtc_conn_info *info) noexcept
+        void (*on_reconnecting)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
+        void (*on_reconnected)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
 
     ctypedef struct agora_local_user_observer:
         void *user_data
@@ -224,6 +232,59 @@ cdef extern from "agora_rtc/connection.h" nogil:
 
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)
+
+
+cdef extern from "agora_rtc/rtp_transport.h" nogil:
+    int AGORA_RTP_SRTP_KEY_LEN
+
+    enum agora_conn_event:
+        AGORA_CONN_EVENT_CONNECTED
+        AGORA_CONN_EVENT_DISCONNECTED
+        AGORA_CONN_EVENT_FAILURE
+        AGORA_CONN_EVENT_USER_JOINED
+        AGORA_CONN_EVENT_USER_LEFT
+        AGORA_CONN_EVENT_LOST
+        AGORA_CONN_EVENT_RECONNECTING
+        AGORA_CONN_EVENT_RECONNECTED
+
+    ctypedef struct agora_rtp_transport_stats:
+        uint16_t local_port
+        int remotes
+        uint64_t packets_sent
+        uint64_t bytes_sent
+        uint64_t rtcp_sent
+        uint64_t send_errors
+        uint64_t encode_errors
+        uint64_t packets_received
+        uint64_t bytes_received
+        uint64_t rtp_received
+        uint64_t rtcp_received
+        uint64_t unknown_ssrc
+        uint64_t malformed
+        uint64_t srtp_errors
+        uint64_t lost
+        uint64_t late
+        uint64_t duplicates
+        uint64_t jb_dropped
+        uint64_t frames_decoded
+        uint64_t fec_recoveries
+        uint64_t plc_frames
+        uint64_t decode_errors
+        int current_delay_ms
+        int target_delay_ms
+        uint64_t rr_received
+        int remote_fraction_lost
+        int remote_cumulative_lost
+        uint32_t remote_jitter
+
+    int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
+    int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,
+                                              uint16_t rtcp_port, uint32_t ssrc)
+    int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *conn, uint32_t ssrc, const char *user_id,
+                                      int srtp_suite, const uint8_t *srtp_key_salt)
+    int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *conn, uint32_t ssrc)
+    int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason)
+    int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *conn, agora_rtp_transport_stats *out)
 
 
 cdef extern from "agora_rtc/frame_queue.h" nogil:

@@ -75,6 +75,14 @@ JANUS_MISSING_REASON = ("the `janus` binary (Debian package `janus`, 1.1.2) is n
                         "install it with `apt-get install -y janus`")
 
 
+def _janus_env() -> dict:
+    """Janus is an external program: it does not inherit our LD_PRELOAD (a
+    sanitizer runtime or a test shim is meant for the Python process only)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 class JanusServerError(RuntimeError):
     """Janus could not be started (missing binary, bad config, never became ready)."""
 
@@ -355,6 +363,7 @@ class JanusServer:
                     self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                                   stdout=subprocess.DEVNULL, stderr=err,
                                                   cwd=str(root), start_new_session=True,
+                                                  env=_janus_env(),
                                                   close_fds=True)
                 _live_servers.add(self)
                 try:

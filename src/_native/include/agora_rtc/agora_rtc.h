@@ -7,4 +7,5 @@
 #include "agora_rtc/audio_frame.h"
 #include "agora_rtc/service.h"
 #include "agora_rtc/connection.h"
+#include "agora_rtc/rtp_transport.h"
 #endif

@@ -32,12 +32,19 @@ enum agora_connection_state {
 
 typedef struct agora_rtc_conn agora_rtc_conn;
 
+/* How a connection reaches the other users of its channel. */
+enum agora_transport {
+    AGORA_TRANSPORT_LOCAL = 0,  /* the service's in-process channel hub */
+    AGORA_TRANSPORT_RTP = 1,    /* RTP/Opus over UDP driven by a control plane (rtp_transport.h) */
+};
+
 typedef struct agora_rtc_conn_config {
     int auto_subscribe_audio;   /* 1: hear every remote user that publishes */
     int client_role_type;       /* 1 broadcaster, 2 audience */
     int channel_profile;
     int playback_sample_rate;   /* format of observer frames; 0 = 16000 */
     int playback_channels;      /* 0 = 1 */
+    int transport;              /* AGORA_TRANSPORT_LOCAL 0, AGORA_TRANSPORT_RTP 1 */
 } agora_rtc_conn_config;
 
 typedef struct agora_rtc_conn_info {
@@ -56,6 +63,10 @@ typedef struct agora_rtc_conn_observer {
     void (*on_connection_failure)(void *ud, const agora_rtc_conn_info *info, int reason);
     void (*on_user_joined)(void *ud, const char *user_id);
     void (*on_user_left)(void *ud, const char *user_id, int reason);
+    /* RTP transport (events posted by the control plane, rtp_transport.h) */
+    void (*on_connection_lost)(void *ud, const agora_rtc_conn_info *info);
+    void (*on_reconnecting)(void *ud, const agora_rtc_conn_info *info, int reason);
+    void (*on_reconnected)(void *ud, const agora_rtc_conn_info *info, int reason);
 } agora_rtc_conn_observer;
 
 typedef struct agora_local_user_observer {
@@ -109,11 +120,14 @@ void agora_rtc_conn_unretain(agora_rtc_conn *conn);
  * calls), and frees the connection once no pending event refers to it. */
 int agora_rtc_conn_destroy(agora_rtc_conn *conn);
 
-/* Asynchronous: the result arrives as on_connected / on_connection_failure. */
+/* Asynchronous: the result arrives as on_connected / on_connection_failure.
+ * RTP transport: only validates and sets CONNECTING; the control plane
+ * reports the outcome with agora_rtc_conn_post_event. */
 int agora_rtc_conn_connect(agora_rtc_conn *conn, const char *token, const char *channel_id,
                            const char *user_id);
 /* Synchronous: when it returns, remote users have seen on_user_left and this
- * connection receives no more media; on_disconnected is queued. */
+ * connection receives no more media; on_disconnected is queued. RTP
+ * transport: the socket is closed and every remote stream dropped. */
 int agora_rtc_conn_disconnect(agora_rtc_conn *conn);
 int agora_rtc_conn_get_info(agora_rtc_conn *conn, agora_rtc_conn_info *out);
 

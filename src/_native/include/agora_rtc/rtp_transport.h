@@ -1,0 +1,167 @@
+/* The `rtp` network transport of a connection: plain RTP/Opus over UDP to a
+ * Janus VideoRoom (JANUS.md, media plane). A connection created with
+ * agora_rtc_conn_config.transport = AGORA_TRANSPORT_RTP keeps the whole
+ * connection API (publish, push, interrupt, observers, VAD); what the local
+ * hub decides by itself on the `local` transport - when the connection is
+ * joined, who is in the channel, where the audio goes and whose audio
+ * arrives - is decided by a control plane (the Python Janus client) that
+ * calls the functions below.
+ *
+ * Call order for the control plane
+ * --------------------------------
+ *   1. agora_rtc_conn_rtp_open          our UDP socket (its port goes into
+ *                                       every rtp_forward request)
+ *   2. agora_rtc_conn_connect           state CONNECTING, nothing else
+ *   3. (Janus: add_remote_publisher) -> agora_rtc_conn_rtp_set_publish_target
+ *   4. agora_rtc_conn_post_event(CONNECTED)   on_connected; the media clock
+ *                                       starts sending if the user published
+ *   5. per remote user: post_event(USER_JOINED), (Janus: rtp_forward to our
+ *      port with a fresh SSRC) -> agora_rtc_conn_rtp_add_remote; when the user
+ *      goes: agora_rtc_conn_rtp_remove_remote, post_event(USER_LEFT)
+ *   6. agora_rtc_conn_disconnect (user) closes the media synchronously; the
+ *      control plane then tears the Janus side down.
+ * Every function here is synchronous: it is carried out by the service's I/O
+ * thread (which owns the sockets and every per-stream state, so none of it
+ * is locked) and returns once that thread has done it. They may be called
+ * from any thread, including observer callbacks; never while holding a lock
+ * an observer might take.
+ *
+ * Media
+ * -----
+ * Send: the 10 ms frames the media clock cuts (in real time: the service's
+ * prefill burst is not used on this transport, a far jitter buffer would
+ * take it for jitter) are resampled to 48 kHz mono,
+ * grouped into 20 ms, Opus-encoded (in-band FEC) and sent as RTP (PT 111,
+ * the target's SSRC) from the connection's socket. The first packet of a
+ * round of audio carries the marker bit and a timestamp that follows the
+ * wall clock; a round's tail is zero-padded (with the codec's look-ahead) so
+ * nothing pushed is lost. An RTCP SR goes to rtcp_port about every 5 s.
+ * Receive: every datagram on the socket is bounds-checked; RTP is
+ * demultiplexed by SSRC (unknown SSRCs are counted and dropped), optionally
+ * SRTP-decrypted, and fed to that remote's jitter buffer. A 20 ms playout
+ * timer pulls every jitter buffer, decodes (FEC or PLC on loss) and feeds
+ * the remote user's receive path: resample to the observer format, 10 ms
+ * frames, labels, VAD, delivery - exactly as on the local transport. */
+#ifndef AGORA_RTC_RTP_TRANSPORT_H
+#define AGORA_RTC_RTP_TRANSPORT_H
+
+#include <stdint.h>
+#include "agora_rtc/connection.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AGORA_RTP_SRTP_KEY_LEN 30 /* SRTP master key (16) + salt (14) */
+
+/* Connection events decided by the control plane (agora_rtc_conn_post_event). */
+enum agora_conn_event {
+    AGORA_CONN_EVENT_CONNECTED = 0,    /* from CONNECTING: state CONNECTED, media on air,
+                                          on_connected(reason) (+ publish success) */
+    AGORA_CONN_EVENT_DISCONNECTED = 1, /* from any joined/joining state: media closed
+                                          (as agora_rtc_conn_disconnect), state
+                                          DISCONNECTED, on_disconnected(reason) */
+    AGORA_CONN_EVENT_FAILURE = 2,      /* media closed, state FAILED,
+                                          on_connection_failure(reason) */
+    AGORA_CONN_EVENT_USER_JOINED = 3,  /* on_user_joined(user_id); while CONNECTED/RECONNECTING */
+    AGORA_CONN_EVENT_USER_LEFT = 4,    /* on_user_left(user_id, reason); while CONNECTED/RECONNECTING */
+    AGORA_CONN_EVENT_LOST = 5,         /* from CONNECTED/RECONNECTING: state RECONNECTING,
+                                          sending paused, on_connection_lost */
+    AGORA_CONN_EVENT_RECONNECTING = 6, /* from CONNECTED/RECONNECTING: state RECONNECTING,
+                                          sending paused, on_reconnecting(reason) */
+    AGORA_CONN_EVENT_RECONNECTED = 7,  /* from RECONNECTING: state CONNECTED, sending
+                                          resumes, on_reconnected(reason) */
+};
+
+/* Counters of a connection's RTP transport (since rtp_open; a remote's
+ * counters stay in the totals after it is removed). */
+typedef struct agora_rtp_transport_stats {
+    uint16_t local_port;       /* bound UDP port, 0 when the socket is closed */
+    int remotes;               /* remote streams now */
+    /* send */
+    uint64_t packets_sent;     /* RTP packets sent to the publish target */
+    uint64_t bytes_sent;       /* their UDP payload bytes (RTP header included) */
+    uint64_t rtcp_sent;        /* RTCP SR packets sent */
+    uint64_t send_errors;      /* sendto failures (packet dropped) */
+    uint64_t encode_errors;
+    /* receive: every datagram */
+    uint64_t packets_received; /* datagrams received on the socket */
+    uint64_t bytes_received;
+    uint64_t rtp_received;     /* RTP accepted for a known SSRC (after SRTP) */
+    uint64_t rtcp_received;    /* well-formed RTCP compound packets */
+    uint64_t unknown_ssrc;     /* RTP (or SRTCP) of no known remote: dropped */
+    uint64_t malformed;        /* neither RTP nor RTCP, bad header, truncated: dropped */
+    uint64_t srtp_errors;      /* SRTP authentication / replay failures: dropped */
+    /* receive: jitter buffers and decoding (summed over remotes) */
+    uint64_t lost;             /* sequence numbers given up */
+    uint64_t late;             /* packets that arrived after their turn */
+    uint64_t duplicates;       /* second copies */
+    uint64_t jb_dropped;       /* buffered packets skipped to shrink the jitter-buffer delay */
+    uint64_t frames_decoded;   /* 20 ms packets decoded */
+    uint64_t fec_recoveries;   /* lost packets rebuilt from the next packet's FEC */
+    uint64_t plc_frames;       /* concealment frames (loss without FEC, underruns) */
+    uint64_t decode_errors;    /* packets Opus refused (concealed instead) */
+    int current_delay_ms;      /* jitter buffer delay, max over remotes (0 if none) */
+    int target_delay_ms;       /* jitter buffer target delay, max over remotes */
+    /* RTCP receiver reports about our published stream (last one received) */
+    uint64_t rr_received;
+    int remote_fraction_lost;  /* /256 */
+    int remote_cumulative_lost;
+    uint32_t remote_jitter;    /* RTP timestamp units (48 kHz) */
+} agora_rtp_transport_stats;
+
+/* Open the connection's UDP socket, bound to bind_ip (IPv4 or IPv6 literal,
+ * e.g. "127.0.0.1"; NULL = "127.0.0.1") on an ephemeral port, registered
+ * with the I/O thread. *local_port (may be NULL) receives the bound port.
+ * The same socket sends our RTP and receives every forward. Already open:
+ * AGORA_OK with the current port (bind_ip is ignored). Errors:
+ * AGORA_ERR_NOT_SUPPORTED (not an RTP connection), AGORA_ERR_INVALID_ARGUMENT
+ * (bad address), AGORA_ERR_INVALID_STATE (destroyed), AGORA_ERR_FAILED
+ * (socket/bind failed). The socket stays open until disconnect (or a
+ * DISCONNECTED/FAILURE event) or destroy: open it again for the next connect. */
+int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port);
+
+/* Where our published audio goes: the ip/port/rtcp_port of the
+ * add_remote_publisher answer, ssrc 1000 (+ 10 * mindex). rtcp_port 0 = no
+ * RTCP. ip must be of the socket's family. May be called again (a new
+ * target starts a new round: marker bit, fresh timestamp; a new SSRC restarts
+ * the SR counters). AGORA_ERR_NOT_READY when the socket is not open. */
+int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,
+                                          uint16_t rtcp_port, uint32_t ssrc);
+
+/* A remote user's forwarded audio, recognised by its SSRC: creates its jitter
+ * buffer, Opus decoder and (srtp_suite 32 or 80, with the 30-byte key+salt)
+ * SRTP session; srtp_suite 0 = plain RTP (key ignored). The user gets
+ * on_user_audio_track_subscribed. AGORA_ERR_INVALID_STATE when the SSRC or
+ * the user id already has a stream (remove it first), AGORA_ERR_NOT_READY when
+ * the socket is not open. Whether frames reach the observer follows the
+ * subscription calls (subscribe_audio / unsubscribe_all_audio ...) as on the
+ * local transport. */
+int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *conn, uint32_t ssrc, const char *user_id,
+                                  int srtp_suite, const uint8_t *srtp_key_salt);
+
+/* Stop hearing a stream: frees its jitter buffer, decoder and SRTP session,
+ * drops the user's receive path (and VAD state), and reports
+ * on_user_audio_track_state_changed(STOPPED, REMOTE_OFFLINE). No frame of
+ * the user is produced after it returns (frames already queued for delivery
+ * are still delivered). AGORA_ERR_INVALID_ARGUMENT for an unknown SSRC. */
+int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *conn, uint32_t ssrc);
+
+/* Post a connection event (enum agora_conn_event) through the I/O thread, so
+ * that it is ordered with the media around it. Synchronous: when it returns
+ * the connection state has changed and the observer call is queued.
+ * user_id: USER_JOINED / USER_LEFT only (else ignored); reason: passed to the
+ * observer (on_connected's reason, e.g. 1 = join success; on_user_left's
+ * reason, e.g. 0 = quit, 1 = dropped). AGORA_ERR_INVALID_STATE when the event
+ * does not apply to the current state (e.g. CONNECTED after the user called
+ * disconnect: nothing happens), AGORA_ERR_NOT_SUPPORTED on a local connection. */
+int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason);
+
+/* Snapshot of the transport counters. AGORA_ERR_NOT_SUPPORTED on a local
+ * connection; works with the socket closed (counters since the last open). */
+int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *conn, agora_rtp_transport_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

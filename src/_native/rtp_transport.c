@@ -1,0 +1,1094 @@
+/* The `rtp` transport of a connection (rtp_transport.h, JANUS.md media plane).
+ *
+ * Everything here except the public entry points at the bottom runs on the
+ * service's I/O thread, which owns each connection's agora_rtp_media: the
+ * UDP socket, the send side (resampler -> 20 ms accumulator -> Opus encoder
+ * -> RTP) and the remote streams (SRTP -> RTP parse -> jitter buffer; the
+ * playout timer pulls, decodes and feeds the receive path shared with the
+ * local hub). None of it is locked: the public functions post work items and
+ * wait for the I/O thread to carry them out. conn->mu is taken only to read
+ * or change the state and observer settings, never around codec or socket work.
+ *
+ * Lifetime: a connection's media struct is allocated by its first rtp_open
+ * and freed with the connection. While its socket is open, the connection
+ * is in svc->rtp_conns with a reference, so neither the connection nor the
+ * media can go away under an epoll event; closing (disconnect, DISCONNECTED
+ * or FAILURE events, destroy, service release) removes the socket from epoll
+ * before anything else. The I/O loop handles socket events before work
+ * items (which are the only thing that closes sockets), and the playout
+ * timer after them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "engine.h"
+#include "jitter_buffer.h"
+#include "opus_codec.h"
+#include "resampler.h"
+#include "rtp.h"
+#include "srtp_session.h"
+
+#define OPUS_RATE AGORA_OPUS_SAMPLE_RATE
+#define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono */
+#define PLAYOUT_NS 20000000LL                 /* playout timer period */
+#define MAX_CATCH_UP_PULLS 10                 /* a late timer runs at most this many pulls */
+#define ACC_CAP 4096                          /* 48 kHz samples waiting to be encoded */
+#define RS_CHUNK 480                          /* input frames per resampler call */
+#define RS_FLUSH_FRAMES 16                    /* >= the resampler's delay when upsampling (T/2) */
+#define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over */
+#define SR_INTERVAL_US 5000000LL              /* RTCP sender report period */
+#define MAX_RECV_PER_WAKE 64                  /* datagrams per socket per loop turn (fairness) */
+#define RECV_BUF 2048                         /* larger datagrams are malformed here */
+#define OPUS_BITRATE 32000
+#define OPUS_LOSS_PERC 10                     /* FEC sized for 10 % loss */
+#define MAX_IP_LEN 63
+
+enum {
+    REASON_LEAVE_CHANNEL = 5,
+    REMOTE_AUDIO_STATE_STOPPED = 0,
+    REMOTE_AUDIO_REASON_REMOTE_OFFLINE = AGORA_RTP_REMOTE_OFFLINE_REASON,
+};
+
+typedef struct rtp_remote {
+    uint32_t ssrc;
+    char uid[AGORA_MAX_ID_LEN + 1];
+    agora_jb *jb;
+    agora_opus_decoder *dec;
+    agora_srtp_session *srtp;         /* NULL: plain RTP */
+    agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
+    agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
+    int need_reset;                   /* decoder state is stale (frames were skipped) */
+    int have_ts;
+    uint32_t last_ts;
+    int64_t ext_ts, first_ext_ts;     /* unwrapped RTP timestamps -> presentation_ms */
+    uint64_t frames_decoded, fec, plc, decode_errors;
+} rtp_remote;
+
+struct agora_rtp_media {
+    agora_rtc_conn *conn;             /* back pointer, no reference */
+    int fd;                           /* -1 when closed */
+    int family;
+    uint16_t port;
+    char channel_id[AGORA_MAX_ID_LEN + 1];
+
+    /* publish target */
+    int have_target, have_rtcp;
+    struct sockaddr_storage dst, rtcp_dst;
+    socklen_t dst_len, rtcp_len;
+    uint32_t ssrc;
+
+    /* send side */
+    agora_opus_encoder *enc;
+    int lookahead;                    /* encoder delay, 48 kHz samples */
+    agora_resampler *rs;              /* sender format -> 48 kHz mono */
+    int rs_rate, rs_ch;
+    int16_t acc[ACC_CAP];
+    int acc_len;
+    int in_round;
+    int marker;                       /* next packet starts a round */
+    int64_t last_frame_us;            /* cut time of the last frame of the round */
+    uint16_t seq;
+    uint32_t ts;                      /* timestamp of the next packet */
+    int have_origin;
+    uint32_t ts_origin;
+    int64_t t_origin_us;
+    uint32_t sr_packets, sr_octets;
+    uint32_t last_pkt_ts;
+    int64_t last_pkt_us, next_sr_us;
+
+    /* receive side */
+    rtp_remote **remotes;
+    int nremotes, cap;
+
+    agora_rtp_transport_stats st;     /* transport counters + totals of removed remotes */
+    uint32_t rxbuf[RECV_BUF / 4];     /* 4-byte aligned for libsrtp */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int64_t now_us(void)
+{
+    return agora_monotonic_ns() / 1000;
+}
+
+static uint32_t random_u32(void)
+{
+    uint32_t v;
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+        return v;
+    return (uint32_t)agora_monotonic_ns() * 2654435761u;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int valid_id(const char *s)
+{
+    return s && s[0] && strnlen(s, AGORA_MAX_ID_LEN + 1) <= AGORA_MAX_ID_LEN;
+}
+
+/* Numeric IPv4/IPv6 literal -> sockaddr (family AF_UNSPEC = any). */
+static int parse_addr(const char *ip, uint16_t port, int family, struct sockaddr_storage *out,
+                      socklen_t *len)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    char service[8];
+    snprintf(service, sizeof(service), "%u", (unsigned)port);
+    if (getaddrinfo(ip, service, &hints, &res) != 0 || !res)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int rc = AGORA_ERR_INVALID_ARGUMENT;
+    if (res->ai_addrlen <= sizeof(*out)) {
+        memset(out, 0, sizeof(*out));
+        memcpy(out, res->ai_addr, res->ai_addrlen);
+        *len = res->ai_addrlen;
+        rc = AGORA_OK;
+    }
+    freeaddrinfo(res);
+    return rc;
+}
+
+static pthread_once_t srtp_once = PTHREAD_ONCE_INIT;
+static int srtp_ready;
+
+static void srtp_init_once(void)
+{
+    srtp_ready = agora_srtp_library_init() == AGORA_OK;
+}
+
+/* ------------------------------------------------------------ playout timer */
+
+static void arm_timer(agora_service *svc, int on)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof(its));
+    if (on) {
+        int64_t first = agora_monotonic_ns() + PLAYOUT_NS;
+        its.it_value.tv_sec = (time_t)(first / 1000000000LL);
+        its.it_value.tv_nsec = (long)(first % 1000000000LL);
+        its.it_interval.tv_nsec = (long)PLAYOUT_NS;
+        svc->play_deadline_ns = first;
+    }
+    /* absolute deadlines: the kernel keeps the 20 ms grid, read() counts misses */
+    timerfd_settime(svc->io_timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int list_add(agora_service *svc, agora_rtc_conn *c)
+{
+    if (svc->rtp_count == svc->rtp_cap) {
+        int cap = svc->rtp_cap ? svc->rtp_cap * 2 : 8;
+        void *p = realloc(svc->rtp_conns, sizeof(*svc->rtp_conns) * (size_t)cap);
+        if (!p)
+            return AGORA_ERR_NO_MEMORY;
+        svc->rtp_conns = p;
+        svc->rtp_cap = cap;
+    }
+    agora_conn_ref(c);
+    svc->rtp_conns[svc->rtp_count++] = c;
+    if (svc->rtp_count == 1)
+        arm_timer(svc, 1);
+    return AGORA_OK;
+}
+
+/* Drops the list's reference: c may be freed when the caller holds none. */
+static void list_remove(agora_service *svc, agora_rtc_conn *c)
+{
+    for (int i = 0; i < svc->rtp_count; i++) {
+        if (svc->rtp_conns[i] == c) {
+            svc->rtp_conns[i] = svc->rtp_conns[--svc->rtp_count];
+            if (svc->rtp_count == 0)
+                arm_timer(svc, 0);
+            agora_conn_unref(c);
+            return;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ remotes */
+
+static rtp_remote *find_remote(const agora_rtp_media *m, uint32_t ssrc)
+{
+    for (int i = 0; i < m->nremotes; i++)
+        if (m->remotes[i]->ssrc == ssrc)
+            return m->remotes[i];
+    return NULL;
+}
+
+static rtp_remote *find_remote_uid(const agora_rtp_media *m, const char *uid)
+{
+    for (int i = 0; i < m->nremotes; i++)
+        if (strcmp(m->remotes[i]->uid, uid) == 0)
+            return m->remotes[i];
+    return NULL;
+}
+
+static void remote_free(rtp_remote *r)
+{
+    agora_jb_destroy(r->jb);
+    agora_opus_decoder_destroy(r->dec);
+    agora_srtp_session_destroy(r->srtp);
+    agora_sent_frame_unref(r->frame);
+    free(r);
+}
+
+/* Keep the remote's counters in the connection's totals. */
+static void fold_remote_stats(agora_rtp_media *m, const rtp_remote *r)
+{
+    agora_jb_stats js;
+    agora_jb_get_stats(r->jb, &js);
+    m->st.lost += js.lost;
+    m->st.late += js.late;
+    m->st.duplicates += js.duplicates;
+    m->st.jb_dropped += js.dropped;
+    m->st.frames_decoded += r->frames_decoded;
+    m->st.fec_recoveries += r->fec;
+    m->st.plc_frames += r->plc;
+    m->st.decode_errors += r->decode_errors;
+}
+
+/* Remove remote i: counters kept, receive path dropped. */
+static void drop_remote(agora_rtp_media *m, int i)
+{
+    rtp_remote *r = m->remotes[i];
+    fold_remote_stats(m, r);
+    agora_rx_table_drop(&m->conn->rx, r->uid);
+    m->remotes[i] = m->remotes[--m->nremotes];
+    remote_free(r);
+}
+
+int agora_rtp_has_remote(const agora_rtc_conn *c, const char *uid)
+{
+    return c->rtp && find_remote_uid(c->rtp, uid) != NULL;
+}
+
+void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c)
+{
+    agora_rtp_media *m = c->rtp;
+    for (int i = 0; m && i < m->nremotes; i++)
+        if (!agora_io_subscribed(c, m->remotes[i]->uid))
+            agora_io_emit(svc, c, EV_TRACK_SUBSCRIBED, m->remotes[i]->uid, 0, 0, 0);
+}
+
+/* ------------------------------------------------------------ send side */
+
+static void send_packet(agora_rtp_media *m, const int16_t *pcm)
+{
+    uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_OPUS_MAX_PACKET];
+    int n = agora_opus_encode(m->enc, pcm, pkt + AGORA_RTP_HEADER_SIZE, AGORA_OPUS_MAX_PACKET);
+    uint32_t ts = m->ts;
+    m->ts += PKT_SAMPLES; /* the timeline advances even if this packet is lost */
+    if (n <= 0) {
+        m->st.encode_errors++;
+        return;
+    }
+    agora_rtp_write_header(pkt, sizeof(pkt), m->marker, AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
+    m->marker = 0;
+    m->seq++;
+    size_t len = AGORA_RTP_HEADER_SIZE + (size_t)n;
+    ssize_t sent = sendto(m->fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)&m->dst, m->dst_len);
+    if (sent != (ssize_t)len) {
+        m->st.send_errors++;
+    } else {
+        m->st.packets_sent++;
+        m->st.bytes_sent += len;
+    }
+    m->sr_packets++;
+    m->sr_octets += (uint32_t)n;
+    m->last_pkt_ts = ts;
+    m->last_pkt_us = now_us();
+}
+
+/* Encode and send every whole 20 ms in the accumulator. */
+static void drain_acc(agora_rtp_media *m)
+{
+    int off = 0;
+    while (m->acc_len - off >= PKT_SAMPLES) {
+        send_packet(m, m->acc + off);
+        off += PKT_SAMPLES;
+    }
+    if (off) {
+        m->acc_len -= off;
+        memmove(m->acc, m->acc + off, sizeof(int16_t) * (size_t)m->acc_len);
+    }
+}
+
+/* Push what the resampler still holds (its filter delay) into the accumulator. */
+static void flush_resampler(agora_rtp_media *m)
+{
+    if (!m->rs)
+        return;
+    static const int16_t zeros[RS_FLUSH_FRAMES * 2];
+    int got = agora_resampler_process(m->rs, zeros, RS_FLUSH_FRAMES, m->acc + m->acc_len,
+                                      ACC_CAP - m->acc_len);
+    if (got > 0)
+        m->acc_len += got;
+}
+
+static void end_round(agora_rtp_media *m)
+{
+    if (!m->in_round)
+        return;
+    flush_resampler(m);
+    /* zero-pad so that the last real sample is out of the encoder's
+     * look-ahead too, in whole packets */
+    int need = m->acc_len + m->lookahead;
+    int total = (need + PKT_SAMPLES - 1) / PKT_SAMPLES * PKT_SAMPLES;
+    if (total > ACC_CAP)
+        total = ACC_CAP / PKT_SAMPLES * PKT_SAMPLES;
+    if (total > m->acc_len)
+        memset(m->acc + m->acc_len, 0, sizeof(int16_t) * (size_t)(total - m->acc_len));
+    m->acc_len = total;
+    if (m->have_target && m->fd >= 0)
+        drain_acc(m);
+    m->acc_len = 0;
+    m->in_round = 0;
+    agora_resampler_reset(m->rs);
+}
+
+void agora_rtp_end_round(agora_service *svc, agora_rtc_conn *c)
+{
+    (void)svc;
+    if (c->rtp)
+        end_round(c->rtp);
+}
+
+static int ensure_resampler(agora_rtp_media *m, int rate, int ch)
+{
+    if (m->rs && m->rs_rate == rate && m->rs_ch == ch)
+        return AGORA_OK;
+    flush_resampler(m); /* the old format's last samples */
+    agora_resampler_destroy(m->rs);
+    m->rs = agora_resampler_create(rate, ch, OPUS_RATE, 1);
+    m->rs_rate = rate;
+    m->rs_ch = ch;
+    return m->rs ? AGORA_OK : AGORA_ERR_NO_MEMORY;
+}
+
+static void send_frame(agora_rtp_media *m, const agora_sent_frame *f)
+{
+    if (m->in_round && f->send_time_us - m->last_frame_us > ROUND_GAP_US)
+        end_round(m); /* the timer did not see the gap yet */
+    if (!m->in_round) {
+        m->in_round = 1;
+        m->marker = 1;
+        m->acc_len = 0;
+        agora_resampler_reset(m->rs);
+        /* the timestamp follows the wall clock across pauses, so the far
+         * jitter buffer sees a pause, not a burst of late packets */
+        if (!m->have_origin) {
+            m->have_origin = 1;
+            m->ts_origin = m->ts;
+            m->t_origin_us = f->send_time_us;
+        } else {
+            uint32_t wall = m->ts_origin +
+                            (uint32_t)((f->send_time_us - m->t_origin_us) * (OPUS_RATE / 1000) / 1000);
+            if ((int32_t)(wall - m->ts) > 0)
+                m->ts = wall;
+        }
+    }
+    m->last_frame_us = f->send_time_us;
+    if (ensure_resampler(m, f->sample_rate, f->channels) != AGORA_OK)
+        return;
+    for (int off = 0; off < f->samples_per_channel;) {
+        int n = f->samples_per_channel - off;
+        if (n > RS_CHUNK)
+            n = RS_CHUNK;
+        int got = agora_resampler_process(m->rs, f->pcm + (size_t)off * (size_t)f->channels, n,
+                                          m->acc + m->acc_len, ACC_CAP - m->acc_len);
+        if (got > 0)
+            m->acc_len += got;
+        drain_acc(m);
+        off += n;
+    }
+}
+
+static void send_sr(agora_rtp_media *m, int64_t now)
+{
+    uint8_t buf[256];
+    agora_rtcp_sender_info si;
+    si.ntp = agora_ntp_now();
+    si.rtp_ts = m->last_pkt_ts + (uint32_t)((now - m->last_pkt_us) * (OPUS_RATE / 1000) / 1000);
+    si.packet_count = m->sr_packets;
+    si.octet_count = m->sr_octets;
+    int n = agora_rtcp_build_sr(buf, sizeof(buf), m->ssrc, &si, NULL, 0);
+    if (n <= 0)
+        return;
+    const char *cname = m->conn->user_id[0] ? m->conn->user_id : "agora-rtc";
+    int k = agora_rtcp_build_sdes_cname(buf + n, sizeof(buf) - (size_t)n, m->ssrc, cname, strlen(cname));
+    if (k > 0)
+        n += k;
+    if (sendto(m->fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&m->rtcp_dst, m->rtcp_len) == n)
+        m->st.rtcp_sent++;
+    else
+        m->st.send_errors++;
+}
+
+/* ------------------------------------------------------------ receive side */
+
+static void handle_rtcp(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
+{
+    if (len < 8) {
+        m->st.malformed++;
+        return;
+    }
+    rtp_remote *r = find_remote(m, be32(buf + 4));
+    if (r && r->srtp) {
+        int n = agora_srtp_unprotect_rtcp(r->srtp, buf, len);
+        if (n < 0) {
+            m->st.srtp_errors++;
+            return;
+        }
+        len = (size_t)n;
+    }
+    agora_rtcp_iter it;
+    agora_rtcp_packet p;
+    int rc, good = 0;
+    agora_rtcp_iter_init(&it, buf, len);
+    while ((rc = agora_rtcp_next(&it, &p)) == 1) {
+        good++;
+        if (p.type == AGORA_RTCP_SR && r && p.ssrc == r->ssrc)
+            agora_rtp_rx_on_sr(&r->rx, p.sender.ntp, (uint64_t)now);
+        if (p.type != AGORA_RTCP_SR && p.type != AGORA_RTCP_RR)
+            continue;
+        for (int i = 0; i < p.count; i++) {
+            agora_rtcp_report_block b;
+            if (agora_rtcp_get_report(&p, i, &b) == AGORA_OK && m->have_target && b.ssrc == m->ssrc) {
+                m->st.rr_received++;
+                m->st.remote_fraction_lost = b.fraction_lost;
+                m->st.remote_cumulative_lost = b.cumulative_lost;
+                m->st.remote_jitter = b.jitter;
+            }
+        }
+    }
+    if (good && rc == 0)
+        m->st.rtcp_received++;
+    else
+        m->st.malformed++;
+}
+
+static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
+{
+    int kind = agora_rtp_is_rtcp(buf, len);
+    if (kind < 0) {
+        m->st.malformed++;
+        return;
+    }
+    if (kind == 1) {
+        handle_rtcp(m, buf, len, now);
+        return;
+    }
+    if (len < AGORA_RTP_HEADER_SIZE) {
+        m->st.malformed++;
+        return;
+    }
+    /* demultiplex on the clear-text SSRC before any decryption */
+    rtp_remote *r = find_remote(m, be32(buf + 8));
+    if (!r) {
+        m->st.unknown_ssrc++;
+        return;
+    }
+    if (r->srtp) {
+        int n = agora_srtp_unprotect(r->srtp, buf, len);
+        if (n < 0) {
+            m->st.srtp_errors++;
+            return;
+        }
+        len = (size_t)n;
+    }
+    agora_rtp_packet p;
+    if (agora_rtp_parse(buf, len, &p) != AGORA_OK || p.payload_len == 0) {
+        m->st.malformed++;
+        return;
+    }
+    m->st.rtp_received++;
+    agora_rtp_rx_update(&r->rx, p.seq, p.timestamp, (uint64_t)now);
+    /* the buffer copies the payload; late, duplicate, oversize are counted there */
+    agora_jb_insert(r->jb, r->ssrc, p.seq, p.timestamp, p.marker, p.payload, p.payload_len, now / 1000);
+}
+
+void agora_rtp_on_readable(agora_service *svc, void *tag)
+{
+    (void)svc;
+    agora_rtp_media *m = tag;
+    for (int i = 0; i < MAX_RECV_PER_WAKE && m->fd >= 0; i++) {
+        ssize_t n = recv(m->fd, m->rxbuf, sizeof(m->rxbuf), MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* EAGAIN: drained; ICMP errors (ECONNREFUSED) are not ours to act on */
+        }
+        m->st.packets_received++;
+        m->st.bytes_received += (uint64_t)n;
+        if ((size_t)n > sizeof(m->rxbuf)) {
+            m->st.malformed++; /* truncated */
+            continue;
+        }
+        handle_datagram(m, (uint8_t *)m->rxbuf, (size_t)n, now_us());
+    }
+}
+
+/* One 20 ms pull of one remote stream at play_ms. */
+static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
+                        int64_t play_ms)
+{
+    agora_jb_frame fr;
+    int kind = agora_jb_pull(r->jb, play_ms, &fr);
+    if (kind != AGORA_JB_PACKET && kind != AGORA_JB_LOST)
+        return; /* EMPTY: the sender paused; nothing is produced */
+    if (!c->hub_listening || !agora_io_subscribed(c, r->uid)) {
+        r->need_reset = 1; /* nobody hears it: skip the decoding */
+        return;
+    }
+    int16_t *pcm = r->frame->pcm;
+    int n;
+    if (kind == AGORA_JB_PACKET) {
+        if (fr.restart || r->need_reset) {
+            agora_opus_decoder_reset(r->dec);
+            r->need_reset = 0;
+            if (fr.restart)
+                r->have_ts = 0;
+        }
+        n = agora_opus_decode(r->dec, fr.payload, (int)fr.payload_len, pcm, PKT_SAMPLES);
+        if (n > 0) {
+            r->frames_decoded++;
+        } else {
+            r->decode_errors++; /* corrupt, or longer than 20 ms: conceal its slot */
+            n = agora_opus_decode_plc(r->dec, pcm, PKT_SAMPLES);
+            r->plc++;
+        }
+    } else if (fr.fec_payload && fr.fec_payload_len > 0 &&
+               (n = agora_opus_decode_fec(r->dec, fr.fec_payload, (int)fr.fec_payload_len, pcm,
+                                          PKT_SAMPLES)) > 0) {
+        r->fec++;
+    } else {
+        n = agora_opus_decode_plc(r->dec, pcm, PKT_SAMPLES);
+        r->plc++;
+    }
+    if (n <= 0)
+        return;
+    if (!r->have_ts) {
+        r->have_ts = 1;
+        r->ext_ts = r->first_ext_ts = fr.timestamp;
+    } else {
+        r->ext_ts += (int32_t)(fr.timestamp - r->last_ts);
+    }
+    r->last_ts = fr.timestamp;
+    int64_t t = now_us();
+    agora_sent_frame *f = r->frame;
+    f->samples_per_channel = n;
+    f->render_time_ms = t / 1000;
+    f->send_time_us = t;
+    f->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
+    f->rtp_timestamp = fr.timestamp;
+    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f);
+}
+
+void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)
+{
+    if (expirations > MAX_CATCH_UP_PULLS) { /* stalled: skip ahead on the grid */
+        svc->play_deadline_ns += (int64_t)(expirations - MAX_CATCH_UP_PULLS) * PLAYOUT_NS;
+        expirations = MAX_CATCH_UP_PULLS;
+    }
+    for (uint64_t k = 0; k < expirations; k++) {
+        int64_t play_ms = svc->play_deadline_ns / 1000000;
+        svc->play_deadline_ns += PLAYOUT_NS;
+        int64_t now = now_us();
+        for (int i = 0; i < svc->rtp_count; i++) {
+            agora_rtc_conn *c = svc->rtp_conns[i];
+            agora_rtp_media *m = c->rtp;
+            if (m->in_round && now - m->last_frame_us >= ROUND_GAP_US)
+                end_round(m); /* interrupted clock, paused connection: send the tail */
+            for (int j = 0; j < m->nremotes; j++)
+                play_remote(svc, c, m, m->remotes[j], play_ms);
+            if (m->have_target && m->have_rtcp && m->sr_packets > 0 && now >= m->next_sr_us) {
+                send_sr(m, now);
+                m->next_sr_us = now + SR_INTERVAL_US;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ work items */
+
+static agora_rtp_media *media_new(agora_rtc_conn *c)
+{
+    agora_rtp_media *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->conn = c;
+    m->fd = -1;
+    m->enc = agora_opus_encoder_create(1, OPUS_BITRATE, OPUS_LOSS_PERC);
+    if (!m->enc) {
+        free(m);
+        return NULL;
+    }
+    m->lookahead = agora_opus_encoder_lookahead(m->enc);
+    if (m->lookahead < 0)
+        m->lookahead = 0;
+    return m;
+}
+
+void agora_rtp_free(agora_rtp_media *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->nremotes; i++)
+        remote_free(m->remotes[i]);
+    free(m->remotes);
+    agora_resampler_destroy(m->rs);
+    agora_opus_encoder_destroy(m->enc);
+    if (m->fd >= 0)
+        close(m->fd);
+    free(m);
+}
+
+static int do_open(agora_service *svc, agora_rtc_conn *c, const char *bind_ip, uint16_t *port)
+{
+    pthread_mutex_lock(&c->mu);
+    int destroyed = c->destroyed;
+    pthread_mutex_unlock(&c->mu);
+    if (destroyed)
+        return AGORA_ERR_INVALID_STATE;
+    if (!c->rtp && !(c->rtp = media_new(c)))
+        return AGORA_ERR_NO_MEMORY;
+    agora_rtp_media *m = c->rtp;
+    if (m->fd >= 0) {
+        *port = m->port;
+        return AGORA_OK;
+    }
+    struct sockaddr_storage addr;
+    socklen_t alen;
+    if (parse_addr(bind_ip, 0, AF_UNSPEC, &addr, &alen) != AGORA_OK)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return AGORA_ERR_FAILED;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = m};
+    if (bind(fd, (struct sockaddr *)&addr, alen) != 0 ||
+        getsockname(fd, (struct sockaddr *)&bound, &blen) != 0 ||
+        epoll_ctl(svc->io_epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(fd);
+        return AGORA_ERR_FAILED;
+    }
+    if (list_add(svc, c) != AGORA_OK) {
+        epoll_ctl(svc->io_epfd, EPOLL_CTL_DEL, fd, NULL);
+        close(fd);
+        return AGORA_ERR_NO_MEMORY;
+    }
+    m->fd = fd;
+    m->family = addr.ss_family;
+    m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    /* a fresh session: counters, sequence and timestamp origin */
+    memset(&m->st, 0, sizeof(m->st));
+    m->seq = (uint16_t)random_u32();
+    m->ts = random_u32();
+    m->have_origin = 0;
+    m->in_round = 0;
+    m->acc_len = 0;
+    m->have_target = m->have_rtcp = 0;
+    m->sr_packets = m->sr_octets = 0;
+    pthread_mutex_lock(&c->mu);
+    memcpy(m->channel_id, c->channel_id, sizeof(m->channel_id));
+    pthread_mutex_unlock(&c->mu);
+    *port = m->port;
+    return AGORA_OK;
+}
+
+void agora_rtp_close(agora_service *svc, agora_rtc_conn *c)
+{
+    agora_rtp_media *m = c->rtp;
+    if (!m || m->fd < 0)
+        return;
+    epoll_ctl(svc->io_epfd, EPOLL_CTL_DEL, m->fd, NULL);
+    close(m->fd);
+    m->fd = -1;
+    m->port = 0;
+    while (m->nremotes > 0)
+        drop_remote(m, m->nremotes - 1);
+    m->in_round = 0; /* the round's tail has nowhere to go */
+    m->acc_len = 0;
+    agora_resampler_reset(m->rs);
+    m->have_target = m->have_rtcp = 0;
+    list_remove(svc, c); /* last: may drop the last reference when called at exit */
+}
+
+static int do_set_target(agora_rtp_media *m, const char *ip, uint16_t port, uint16_t rtcp_port,
+                         uint32_t ssrc)
+{
+    if (!m || m->fd < 0)
+        return AGORA_ERR_NOT_READY;
+    struct sockaddr_storage dst, rdst;
+    socklen_t dlen, rlen = 0;
+    if (parse_addr(ip, port, m->family, &dst, &dlen) != AGORA_OK)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (rtcp_port && parse_addr(ip, rtcp_port, m->family, &rdst, &rlen) != AGORA_OK)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (!m->have_target || ssrc != m->ssrc) {
+        m->sr_packets = m->sr_octets = 0; /* a new stream as far as RTCP goes */
+        m->last_pkt_ts = m->ts;
+        m->last_pkt_us = now_us();
+    }
+    m->dst = dst;
+    m->dst_len = dlen;
+    m->have_rtcp = rtcp_port != 0;
+    if (m->have_rtcp) {
+        m->rtcp_dst = rdst;
+        m->rtcp_len = rlen;
+    }
+    m->ssrc = ssrc;
+    m->have_target = 1;
+    m->marker = 1; /* the receiver starts a new talk spurt */
+    m->next_sr_us = now_us() + SR_INTERVAL_US / 5; /* a first SR soon after audio starts */
+    return AGORA_OK;
+}
+
+static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, const char *uid,
+                         int suite, const uint8_t *key)
+{
+    agora_rtp_media *m = c->rtp;
+    if (!m || m->fd < 0)
+        return AGORA_ERR_NOT_READY;
+    if (find_remote(m, ssrc) || find_remote_uid(m, uid))
+        return AGORA_ERR_INVALID_STATE;
+    if (m->nremotes == m->cap) {
+        int cap = m->cap ? m->cap * 2 : 4;
+        void *p = realloc(m->remotes, sizeof(*m->remotes) * (size_t)cap);
+        if (!p)
+            return AGORA_ERR_NO_MEMORY;
+        m->remotes = p;
+        m->cap = cap;
+    }
+    rtp_remote *r = calloc(1, sizeof(*r));
+    if (!r)
+        return AGORA_ERR_NO_MEMORY;
+    r->ssrc = ssrc;
+    agora_copy_id(r->uid, uid);
+    r->jb = agora_jb_create(NULL);
+    r->dec = agora_opus_decoder_create(1);
+    r->frame = agora_sent_frame_new(OPUS_RATE, 1, PKT_SAMPLES);
+    agora_rtp_rx_init(&r->rx, ssrc, OPUS_RATE);
+    if (suite) {
+        pthread_once(&srtp_once, srtp_init_once);
+        if (srtp_ready)
+            r->srtp = agora_srtp_session_create(suite, key, AGORA_SRTP_MASTER_LEN);
+    }
+    if (!r->jb || !r->dec || !r->frame || (suite && !r->srtp)) {
+        int rc = suite && !r->srtp && r->jb && r->dec && r->frame ? AGORA_ERR_FAILED : AGORA_ERR_NO_MEMORY;
+        remote_free(r);
+        return rc;
+    }
+    m->remotes[m->nremotes++] = r;
+    if (agora_io_subscribed(c, uid))
+        agora_io_emit(svc, c, EV_TRACK_SUBSCRIBED, uid, 0, 0, 0);
+    return AGORA_OK;
+}
+
+static int do_remove_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc)
+{
+    agora_rtp_media *m = c->rtp;
+    for (int i = 0; m && i < m->nremotes; i++) {
+        if (m->remotes[i]->ssrc != ssrc)
+            continue;
+        char uid[AGORA_MAX_ID_LEN + 1];
+        memcpy(uid, m->remotes[i]->uid, sizeof(uid));
+        drop_remote(m, i);
+        if (agora_io_subscribed(c, uid))
+            agora_io_emit(svc, c, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_STOPPED,
+                          REMOTE_AUDIO_REASON_REMOTE_OFFLINE, 0);
+        return AGORA_OK;
+    }
+    return AGORA_ERR_INVALID_ARGUMENT;
+}
+
+static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!m)
+        return;
+    *out = m->st;
+    out->local_port = m->fd >= 0 ? m->port : 0;
+    out->remotes = m->nremotes;
+    for (int i = 0; i < m->nremotes; i++) {
+        const rtp_remote *r = m->remotes[i];
+        agora_jb_stats js;
+        agora_jb_get_stats(r->jb, &js);
+        out->lost += js.lost;
+        out->late += js.late;
+        out->duplicates += js.duplicates;
+        out->jb_dropped += js.dropped;
+        out->frames_decoded += r->frames_decoded;
+        out->fec_recoveries += r->fec;
+        out->plc_frames += r->plc;
+        out->decode_errors += r->decode_errors;
+        if (js.current_delay_ms > out->current_delay_ms)
+            out->current_delay_ms = js.current_delay_ms;
+        if (js.target_delay_ms > out->target_delay_ms)
+            out->target_delay_ms = js.target_delay_ms;
+    }
+}
+
+/* Media off: no sending, no remote streams, no receive paths. */
+static void media_down(agora_service *svc, agora_rtc_conn *c)
+{
+    atomic_store(&c->on_air, 0);
+    agora_rtp_close(svc, c);
+    agora_rx_table_clear(&c->rx);
+    c->rtp_joined = 0;
+}
+
+void agora_rtp_disconnect(agora_service *svc, agora_rtc_conn *c)
+{
+    media_down(svc, c);
+    pthread_mutex_lock(&c->mu);
+    int state = c->state;
+    if (state == AGORA_CONN_FAILED)
+        c->state = AGORA_CONN_DISCONNECTED; /* quietly: the failure was reported */
+    pthread_mutex_unlock(&c->mu);
+    if (state != AGORA_CONN_DISCONNECTED && state != AGORA_CONN_FAILED)
+        agora_io_emit_conn_state(svc, c, EV_DISCONNECTED, AGORA_CONN_DISCONNECTED, REASON_LEAVE_CHANNEL);
+}
+
+static int do_event(agora_service *svc, agora_rtc_conn *c, int event, const char *uid, int reason)
+{
+    pthread_mutex_lock(&c->mu);
+    int state = c->state;
+    pthread_mutex_unlock(&c->mu);
+    int joined = state == AGORA_CONN_CONNECTED || state == AGORA_CONN_RECONNECTING;
+    switch (event) {
+    case AGORA_CONN_EVENT_CONNECTED:
+        if (state != AGORA_CONN_CONNECTING)
+            return AGORA_ERR_INVALID_STATE;
+        if (c->rtp) {
+            pthread_mutex_lock(&c->mu);
+            memcpy(c->rtp->channel_id, c->channel_id, sizeof(c->rtp->channel_id));
+            pthread_mutex_unlock(&c->mu);
+        }
+        c->rtp_joined = 1;
+        agora_io_emit_conn_state(svc, c, EV_CONNECTED, AGORA_CONN_CONNECTED, reason);
+        atomic_store(&c->on_air, 1); /* the media clock cuts frames from now on */
+        if (c->hub_publishing)
+            agora_io_emit(svc, c, EV_PUBLISH_SUCCESS, NULL, 0, 0, 0);
+        return AGORA_OK;
+    case AGORA_CONN_EVENT_DISCONNECTED:
+    case AGORA_CONN_EVENT_FAILURE:
+        if (state != AGORA_CONN_CONNECTING && !joined)
+            return AGORA_ERR_INVALID_STATE;
+        media_down(svc, c);
+        if (event == AGORA_CONN_EVENT_DISCONNECTED)
+            agora_io_emit_conn_state(svc, c, EV_DISCONNECTED, AGORA_CONN_DISCONNECTED, reason);
+        else
+            agora_io_emit_conn_state(svc, c, EV_CONNECTION_FAILURE, AGORA_CONN_FAILED, reason);
+        return AGORA_OK;
+    case AGORA_CONN_EVENT_USER_JOINED:
+    case AGORA_CONN_EVENT_USER_LEFT:
+        if (!joined)
+            return AGORA_ERR_INVALID_STATE;
+        agora_io_emit(svc, c, event == AGORA_CONN_EVENT_USER_JOINED ? EV_USER_JOINED : EV_USER_LEFT,
+                      uid, reason, 0, 0);
+        return AGORA_OK;
+    case AGORA_CONN_EVENT_LOST:
+    case AGORA_CONN_EVENT_RECONNECTING:
+        if (!joined)
+            return AGORA_ERR_INVALID_STATE;
+        atomic_store(&c->on_air, 0); /* pushed audio waits in the send queue */
+        agora_io_emit_conn_state(svc, c, event == AGORA_CONN_EVENT_LOST ? EV_CONNECTION_LOST : EV_RECONNECTING,
+                                 AGORA_CONN_RECONNECTING, reason);
+        return AGORA_OK;
+    case AGORA_CONN_EVENT_RECONNECTED:
+        if (state != AGORA_CONN_RECONNECTING)
+            return AGORA_ERR_INVALID_STATE;
+        agora_io_emit_conn_state(svc, c, EV_RECONNECTED, AGORA_CONN_CONNECTED, reason);
+        atomic_store(&c->on_air, 1);
+        return AGORA_OK;
+    default:
+        return AGORA_ERR_INVALID_ARGUMENT;
+    }
+}
+
+void agora_rtp_process(agora_service *svc, io_item *it)
+{
+    agora_rtc_conn *c = it->conn;
+    int rc = AGORA_OK;
+    switch (it->kind) {
+    case IO_AUDIO:
+        if (c->hub_publishing && c->rtp && c->rtp->fd >= 0 && c->rtp->have_target)
+            send_frame(c->rtp, it->frame);
+        break;
+    case IO_RTP_OPEN:
+        rc = do_open(svc, c, (const char *)it->data, it->out);
+        break;
+    case IO_RTP_TARGET:
+        rc = do_set_target(c->rtp, (const char *)it->data, (uint16_t)it->arg, (uint16_t)it->arg2, it->u32);
+        break;
+    case IO_RTP_ADD:
+        rc = do_add_remote(svc, c, it->u32, it->uid, it->arg, it->length ? it->data : NULL);
+        break;
+    case IO_RTP_REMOVE:
+        rc = do_remove_remote(svc, c, it->u32);
+        break;
+    case IO_RTP_EVENT:
+        rc = do_event(svc, c, it->arg, it->uid, it->arg2);
+        break;
+    case IO_RTP_STATS:
+        fill_stats(c->rtp, it->out);
+        break;
+    case IO_RTP_CLOSE:
+        agora_rtp_close(svc, c);
+        break;
+    case IO_RTP_END_ROUND:
+        agora_rtp_end_round(svc, c);
+        break;
+    default:
+        break;
+    }
+    if (it->result)
+        *it->result = rc;
+}
+
+/* ------------------------------------------------------------ public API */
+
+/* AGORA_OK when c is a live RTP connection. */
+static int check_conn(agora_rtc_conn *c)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (c->cfg.transport != AGORA_TRANSPORT_RTP)
+        return AGORA_ERR_NOT_SUPPORTED;
+    pthread_mutex_lock(&c->mu);
+    int destroyed = c->destroyed;
+    pthread_mutex_unlock(&c->mu);
+    return destroyed ? AGORA_ERR_INVALID_STATE : AGORA_OK;
+}
+
+static io_item *item_with_string(int kind, agora_rtc_conn *c, const char *s)
+{
+    size_t n = strnlen(s, MAX_IP_LEN + 1);
+    if (n > MAX_IP_LEN)
+        return NULL;
+    io_item *it = agora_io_item_new(kind, c, n + 1);
+    if (it)
+        memcpy(it->data, s, n); /* calloc'd: NUL terminated */
+    return it;
+}
+
+int agora_rtc_conn_rtp_open(agora_rtc_conn *c, const char *bind_ip, uint16_t *local_port)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    const char *ip = bind_ip ? bind_ip : "127.0.0.1";
+    if (strnlen(ip, MAX_IP_LEN + 1) > MAX_IP_LEN)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    io_item *it = item_with_string(IO_RTP_OPEN, c, ip);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    uint16_t port = 0;
+    it->out = &port;
+    rc = agora_io_call(c->svc, it);
+    if (rc == AGORA_OK && local_port)
+        *local_port = port;
+    return rc;
+}
+
+int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *c, const char *ip, uint16_t port,
+                                          uint16_t rtcp_port, uint32_t ssrc)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    if (!ip || port == 0 || strnlen(ip, MAX_IP_LEN + 1) > MAX_IP_LEN)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    io_item *it = item_with_string(IO_RTP_TARGET, c, ip);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->arg = port;
+    it->arg2 = rtcp_port;
+    it->u32 = ssrc;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,
+                                  int srtp_suite, const uint8_t *srtp_key_salt)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    if (!valid_id(user_id) || (srtp_suite != 0 && srtp_suite != AGORA_SRTP_AES128_CM_SHA1_32 &&
+                               srtp_suite != AGORA_SRTP_AES128_CM_SHA1_80) ||
+        (srtp_suite && !srtp_key_salt))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    size_t klen = srtp_suite ? AGORA_RTP_SRTP_KEY_LEN : 0;
+    io_item *it = agora_io_item_new(IO_RTP_ADD, c, klen);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    if (klen)
+        memcpy(it->data, srtp_key_salt, klen);
+    agora_copy_id(it->uid, user_id);
+    it->u32 = ssrc;
+    it->arg = srtp_suite;
+    rc = agora_io_call(c->svc, it);
+    return rc;
+}
+
+int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *c, uint32_t ssrc)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    io_item *it = agora_io_item_new(IO_RTP_REMOVE, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->u32 = ssrc;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_post_event(agora_rtc_conn *c, int event, const char *user_id, int reason)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    if (event < AGORA_CONN_EVENT_CONNECTED || event > AGORA_CONN_EVENT_RECONNECTED)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int with_user = event == AGORA_CONN_EVENT_USER_JOINED || event == AGORA_CONN_EVENT_USER_LEFT;
+    if (with_user && !valid_id(user_id))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    io_item *it = agora_io_item_new(IO_RTP_EVENT, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    if (with_user)
+        agora_copy_id(it->uid, user_id);
+    it->arg = event;
+    it->arg2 = reason;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *c, agora_rtp_transport_stats *out)
+{
+    if (!out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    io_item *it = agora_io_item_new(IO_RTP_STATS, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->out = out;
+    return agora_io_call(c->svc, it);
+}

@@ -1,0 +1,270 @@
+"""One RTCConnection's link to Janus: the control plane of the ``janus``
+transport (JANUS.md). The engine carries the media (RTP/Opus on one UDP
+socket per connection); this class drives the Janus JSON API around it:
+
+connect  -> session, room exists/create, our UDP socket, add_remote_publisher
+            (our audio enters the room), a control handle that hears publishers,
+            then CONNECTED is posted into the engine;
+publisher joins  -> rtp_forward of its audio to our socket with an SSRC we
+            choose, add the stream to the engine, USER_JOINED;
+publisher leaves -> stop_rtp_forward, remove the stream, USER_LEFT;
+server lost      -> LOST, then RECONNECTING until the session is rebuilt
+            (RECONNECTED) or the connection is disconnected;
+disconnect       -> stop forwards, remove_remote_publisher (always before a
+            room could be destroyed: Janus 1.1.2 leaks otherwise), leave, close.
+
+Identity mapping. Janus 1.1.2 rooms and participants have numeric ids: a
+channel or user id made of digits is used as is, any other string maps to a
+stable 52-bit FNV-1a hash. The user id string travels as the publisher's
+``display``, so remote users keep their names (browser users too).
+
+Access control. The connection's token is the room ``secret`` (and ``pin``
+when the URL sets ``pin=token``); the VideoRoom ``admin_key`` comes from the
+transport URL (``janus://host:port?admin_key=...``) or from a JanusServer the
+application started. Admin keys are never logged.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Dict, Optional
+
+from agora_rtc.janus.client import (JanusClient, JanusError, RemotePublisher, RtpForwarder,
+                                    VideoRoom, VideoRoomControl)
+
+_log = logging.getLogger("agora_rtc.janus")
+
+# engine connection events (agora_rtc/rtp_transport.h)
+EV_CONNECTED, EV_DISCONNECTED, EV_FAILURE, EV_USER_JOINED, EV_USER_LEFT, EV_LOST, \
+    EV_RECONNECTING, EV_RECONNECTED = range(8)
+REASON_JOIN_SUCCESS = 1
+REASON_INTERRUPTED = 2
+REASON_JOIN_FAILED = 4
+REASON_LEAVE_CHANNEL = 5
+REASON_LOST = 14
+USER_OFFLINE_QUIT = 0
+USER_OFFLINE_DROPPED = 1
+FORWARD_SSRC_BASE = 20000
+
+
+def _check(rc: int, what: str) -> None:
+    if rc < 0:
+        from agora_rtc._core._engine import strerror
+        raise RuntimeError(f"{what} failed: {strerror(rc)} ({rc})")
+
+
+def janus_id(value: str) -> int:
+    """Numeric Janus id of a channel or user id (digits kept, else a stable hash)."""
+    if value.isdigit() and 0 < int(value) < 2 ** 53:
+        return int(value)
+    h = 0xcbf29ce484222325
+    for b in value.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return (h >> 12) or 1  # 52 bits: exact in JSON numbers and JavaScript
+
+
+class JanusLink:
+    """Control plane of one connection (created by RTCConnection.connect)."""
+
+    def __init__(self, conn, url, *, admin_key: Optional[str], bind_ip: str = "127.0.0.1",
+                 publishers: int = 64, reconnect_interval: float = 1.0, pin_from_token=False):
+        self.conn = conn
+        self.url = url
+        self.admin_key = admin_key
+        self.bind_ip = bind_ip
+        self.publishers = publishers
+        self.reconnect_interval = reconnect_interval
+        self.pin_from_token = pin_from_token
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._client: Optional[JanusClient] = None
+        self._room: Optional[VideoRoom] = None
+        self._control: Optional[VideoRoomControl] = None
+        self._publisher: Optional[RemotePublisher] = None
+        self._forwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> forwarder
+        self._users: Dict[int, str] = {}                # janus publisher id -> user id
+        self._next_ssrc = FORWARD_SSRC_BASE
+        self._local_port = 0
+        self._thread: Optional[threading.Thread] = None
+        self.room_id = 0
+        self.user_id = ""
+        self.secret: Optional[str] = None
+
+    # ---- engine hand-off ----
+
+    def _post(self, event: int, user_id: str = "", reason: int = 0) -> None:
+        try:
+            self.conn._post_event(event, user_id.encode("utf-8"), reason)
+        except Exception:  # the connection was released meanwhile
+            _log.debug("event %d not posted: connection gone", event)
+
+    # ---- lifecycle ----
+
+    def start(self, channel_id: str, user_id: str, token: str) -> None:
+        """Asynchronous: the result is posted as CONNECTED or FAILURE."""
+        self.room_id = janus_id(channel_id)
+        self.user_id = user_id
+        self.secret = token or None
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run_connect, name="agora_rtc-janus",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run_connect(self) -> None:
+        try:
+            self._setup()
+        except Exception as exc:
+            _log.warning("janus connect to room %s failed: %s", self.room_id, exc)
+            self._teardown(quiet=True)
+            self._post(EV_FAILURE, "", REASON_JOIN_FAILED)
+            return
+        self._post(EV_CONNECTED, "", REASON_JOIN_SUCCESS)
+
+    def _setup(self) -> set:
+        """Build the session; returns the ids of the publishers already in the room."""
+        client = JanusClient(self.url, on_session_lost=self._on_lost)
+        client.connect()
+        with self._lock:
+            self._client = client
+        room = client.videoroom(admin_key=self.admin_key, iface=self.bind_ip)
+        room.ensure(self.room_id, secret=self.secret, publishers=self.publishers,
+                    audiocodec="opus")
+        if not self._local_port:
+            rc, self._local_port = self.conn._rtp_open(self.bind_ip.encode())
+            _check(rc, "rtp_open")
+        pub = room.add_remote_publisher(self.room_id, id=janus_id(self.user_id), display=self.user_id,
+                                        secret=self.secret, iface=self.bind_ip)
+        _check(self.conn._rtp_set_publish_target(pub.ip.encode(), pub.port, pub.rtcp_port or 0,
+                                                 pub.ssrc(0)), "rtp_set_publish_target")
+        control = VideoRoomControl(client, on_publisher_joined=self._on_publisher_joined,
+                                   on_publisher_left=self._on_publisher_left)
+        with self._lock:
+            self._room, self._publisher, self._control = room, pub, control
+        present = control.join(self.room_id, display=f"agora-rtc-control:{self.user_id}")
+        return {p.get("id") for p in present}
+
+    def stop(self) -> None:
+        """Synchronous: leave Janus (forwards, publisher, control handle, session)."""
+        self._stop.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout=15)
+        self._teardown(quiet=False)
+
+    def _teardown(self, quiet: bool) -> None:
+        with self._lock:
+            client, room, control, pub = self._client, self._room, self._control, self._publisher
+            forwards = dict(self._forwards)
+            self._client = self._room = self._control = self._publisher = None
+            self._forwards.clear()
+        for pid, fwd in forwards.items():
+            try:
+                self.conn._rtp_remove_remote(fwd.ssrc)
+            except Exception:
+                pass
+            if room is not None:
+                try:
+                    room.stop_rtp_forward(fwd, admin_key=self.admin_key, secret=self.secret)
+                except JanusError:
+                    pass
+        if room is not None and pub is not None:
+            try:  # before anything can destroy the room (JANUS.md)
+                room.remove_remote_publisher(self.room_id, pub.id, secret=self.secret)
+            except JanusError:
+                pass
+        if control is not None:
+            try:
+                control.leave(timeout=2)
+            except JanusError:
+                pass
+        if client is not None:
+            client.close()
+
+    # ---- publishers ----
+
+    def _on_publisher_joined(self, pid: int, display: Optional[str], streams) -> None:
+        if self._publisher is not None and pid == self._publisher.id:
+            return  # ourselves
+        if display and display.startswith("agora-rtc-control:"):
+            return
+        audio = next((s for s in streams or [] if s.get("type") == "audio"), None)
+        if audio is None:
+            return
+        user = display or str(pid)
+        with self._lock:
+            room = self._room
+            if room is None or pid in self._forwards:
+                return
+            ssrc = self._next_ssrc
+            self._next_ssrc += 1
+        try:
+            _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), 0, None), "rtp_add_remote")
+            fwd = room.rtp_forward(self.room_id, pid, host=self.bind_ip, port=self._local_port,
+                                   ssrc=ssrc, mid=str(audio.get("mid", "0")),
+                                   secret=self.secret, admin_key=self.admin_key)
+        except Exception as exc:
+            _log.warning("cannot hear publisher %s (%s): %s", pid, user, exc)
+            try:
+                self.conn._rtp_remove_remote(ssrc)
+            except Exception:
+                pass
+            return
+        with self._lock:
+            self._forwards[pid] = fwd
+            new_user = pid not in self._users
+            self._users[pid] = user
+        if new_user:
+            self._post(EV_USER_JOINED, user)
+
+    def _on_publisher_left(self, pid: int) -> None:
+        with self._lock:
+            fwd = self._forwards.pop(pid, None)
+            user = self._users.pop(pid, None)
+            room = self._room
+        if fwd is not None:
+            try:
+                self.conn._rtp_remove_remote(fwd.ssrc)
+            except Exception:
+                pass
+            if room is not None:
+                try:
+                    room.stop_rtp_forward(fwd, admin_key=self.admin_key, secret=self.secret)
+                except JanusError:
+                    pass
+        if user is not None:
+            self._post(EV_USER_LEFT, user, USER_OFFLINE_QUIT)
+
+    # ---- server loss ----
+
+    def _on_lost(self, reason: str, error) -> None:
+        if self._stop.is_set():
+            return
+        _log.warning("janus session lost (%s); reconnecting", reason)
+        self._post(EV_LOST)
+        threading.Thread(target=self._reconnect_loop, name="agora_rtc-janus-reconnect",
+                         daemon=True).start()
+
+    def _reconnect_loop(self) -> None:
+        self._teardown(quiet=True)
+        known = {}
+        with self._lock:
+            known, self._users = dict(self._users), {}
+        # publishers seen again after the rebuild are re-added silently
+        self._users.update(known)
+        while not self._stop.wait(self.reconnect_interval):
+            self._post(EV_RECONNECTING, "", REASON_INTERRUPTED)
+            try:
+                present = self._setup()
+            except Exception as exc:
+                _log.info("janus reconnect failed: %s", exc)
+                self._teardown(quiet=True)
+                continue
+            # users that did not come back have left
+            with self._lock:
+                gone = [(pid, u) for pid, u in known.items() if pid not in present]
+                for pid, _ in gone:
+                    self._users.pop(pid, None)
+            for _, user in gone:
+                self._post(EV_USER_LEFT, user, USER_OFFLINE_DROPPED)
+            self._post(EV_RECONNECTED, "", REASON_JOIN_SUCCESS)
+            return

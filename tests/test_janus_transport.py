@@ -1,0 +1,131 @@
+"""The janus transport end to end: agents talk through a real Janus 1.1.2
+(started here, loopback only, stopped by PID). Choosing the transport URL in
+AgoraServiceConfig is the only change from the local network."""
+import os
+import subprocess
+import sys
+import textwrap
+import wave
+
+import numpy as np
+import pytest
+
+import agora_rtc as ar
+from agora_rtc.janus import JANUS_MISSING_REASON, JanusServer, janus_available
+from conftest import Recorder
+
+pytestmark = pytest.mark.skipif(not janus_available(), reason=JANUS_MISSING_REASON)
+ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
+
+
+def speech(name="caller_question.wav"):
+    with wave.open(os.path.join(ASSETS, name)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+
+
+@pytest.fixture(scope="module")
+def janus():
+    with JanusServer() as srv:
+        yield srv
+
+
+def janus_url(srv):
+    return f"{srv.transport_url}?admin_key={srv.admin_key}"
+
+
+def member(svc, channel, uid, vad=False):
+    conn = svc.create_rtc_connection(ar.RTCConnConfig())
+    rec = Recorder()
+    conn.register_observer(rec)
+    conn.register_local_user_observer(rec)
+    if vad:
+        conn.register_audio_frame_observer(rec, 1, ar.AudioVadConfigV2())
+    else:
+        conn.register_audio_frame_observer(rec)
+    assert conn.connect("", channel, uid) == 0
+    rec.wait_event("connected", timeout=20)
+    assert conn.publish_audio() == 0
+    return conn, rec
+
+
+def utterances(rec, uid):
+    return [s for s, _ in rec.vad.get(uid, []) if s in (1, 3)]
+
+
+def test_agents_talk_through_janus_with_vad(janus):
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus))) as svc:
+        a, ra = member(svc, "janus-vad", "alice")
+        b, rb = member(svc, "janus-vad", "bob", vad=True)
+        rb.wait_event("joined", "alice", timeout=20)
+        ra.wait_event("joined", "bob", timeout=20)
+        x = np.concatenate([np.zeros(4800, np.int16), speech(), np.zeros(16000, np.int16)])
+        assert a.push_audio_pcm_data(x, 16000, 1) == 0
+        rb.wait_for(lambda: 3 in utterances(rb, "alice"), timeout=30)
+        got = np.frombuffer(rb.pcm("alice"), dtype=np.int16)
+        assert np.abs(got).max() > 1000                       # real audio came through Opus
+        assert utterances(rb, "alice")[0] == 1                # VAD start before stop
+        stats = b._rtp_stats()
+        assert stats["frames_decoded"] > 40 and stats["unknown_ssrc"] == 0
+        assert a._rtp_stats()["packets_sent"] > 40
+        b.disconnect()
+        ra.wait_event("left", "bob", timeout=20)
+
+
+CALLER = textwrap.dedent(r"""
+    import sys, time, wave, numpy as np
+    sys.path.insert(0, sys.argv[2])
+    import agora_rtc as ar
+    from conftest import Recorder
+    with wave.open(sys.argv[3]) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=sys.argv[1]))
+    conn = svc.create_rtc_connection(ar.RTCConnConfig())
+    rec = Recorder()
+    conn.register_observer(rec)
+    conn.register_audio_frame_observer(rec)
+    conn.connect("", "janus-2proc", "caller")
+    rec.wait_event("connected", timeout=20)
+    conn.publish_audio()
+    rec.wait_event("joined", "agent", timeout=20)
+    conn.push_audio_pcm_data(np.concatenate([pcm, np.zeros(16000, np.int16)]), 16000, 1)
+    # wait for the agent's answer: loud frames from "agent"
+    rec.wait_for(lambda: sum(f.rms > 80 for f in rec.frames.get("agent", [])) >= 50, timeout=40)
+    print("heard-answer", sum(f.rms > 80 for f in rec.frames["agent"]), flush=True)
+    svc.release()
+""")
+
+
+def test_two_processes_through_janus(janus, tmp_path):
+    url = janus_url(janus)
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=url)) as svc:
+        agent, rec = member(svc, "janus-2proc", "agent", vad=True)
+        script = tmp_path / "caller.py"
+        script.write_text(CALLER)
+        proc = subprocess.Popen([sys.executable, str(script), url, os.path.dirname(__file__),
+                                 os.path.join(ASSETS, "caller_question.wav")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            rec.wait_event("joined", "caller", timeout=30)
+            rec.wait_for(lambda: 3 in utterances(rec, "caller"), timeout=40)   # the agent heard a question
+            agent.push_audio_pcm_data(speech("agent_answer.wav"), 16000, 1)   # and answers
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, err
+        assert "heard-answer" in out
+
+
+def test_janus_killed_mid_call_then_restarted(janus):
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus))) as svc:
+        a, ra = member(svc, "janus-restart", "alice")
+        b, rb = member(svc, "janus-restart", "bob")
+        rb.wait_event("joined", "alice", timeout=20)
+        janus.kill()
+        ra.wait_event("lost", timeout=20)
+        janus.restart()
+        ra.wait_event("reconnected", timeout=30)
+        rb.wait_event("reconnected", timeout=30)
+        before = len(rb.frames.get("alice", []))
+        a.push_audio_pcm_data(speech(), 16000, 1)
+        rb.wait_for(lambda: sum(f.rms > 80 for f in rb.frames.get("alice", [])[before:]) > 50, timeout=30)
