@@ -1,4 +1,5 @@
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agora_rtc/errors.h"
@@ -190,6 +191,10 @@ void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_m
     q->round_sent_s = 0;
     q->tail_waited = 0;
     pthread_mutex_unlock(&q->mu);
+    /* frames the media clock cut just before are being handed over right now
+     * (microseconds): wait, so the queue reads complete when this returns */
+    while (atomic_load(&q->unposted) > 0)
+        sched_yield();
 }
 
 int agora_sendq_is_empty(agora_send_queue *q)
