@@ -15,17 +15,7 @@
 #include "agora_rtc/errors.h"
 #include "opus_codec.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "native_test.h"
 
 static const double PI = 3.14159265358979323846;
 #define FR AGORA_OPUS_FRAME_SAMPLES

@@ -18,32 +18,13 @@
 #include "agora_rtc/errors.h"
 #include "resampler.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "native_test.h"
 
 static const double PI = 3.14159265358979323846;
 static const int std_rates[] = {8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000};
 #define N_STD_RATES (int)(sizeof(std_rates) / sizeof(std_rates[0]))
 
 /* Deterministic PRNG (xorshift32), state owned by the caller. */
-static uint32_t rnd(uint32_t *s)
-{
-    uint32_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    *s = x;
-    return x;
-}
 
 static long long gcd_ll(long long a, long long b)
 {

@@ -20,17 +20,7 @@
 
 #include "agora_rtc/agora_rtc.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "native_test.h"
 
 typedef struct counts {
     atomic_int frames, connected, disconnected, lost, reconnecting, reconnected, joined, left;

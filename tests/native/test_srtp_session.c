@@ -16,17 +16,7 @@
 #include "rtp.h"
 #include "srtp_session.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "native_test.h"
 
 /* The sending side, straight on libsrtp (what Janus does for rtp_forward). */
 static srtp_t make_sender(int suite, const uint8_t *master)
