@@ -157,16 +157,8 @@ class JanusLink:
             forwards = dict(self._forwards)
             self._client = self._room = self._control = self._publisher = None
             self._forwards.clear()
-        for pid, fwd in forwards.items():
-            try:
-                self.conn._rtp_remove_remote(fwd.ssrc)
-            except Exception:
-                pass
-            if room is not None:
-                try:
-                    room.stop_rtp_forward(fwd, admin_key=self.admin_key, secret=self.secret)
-                except JanusError:
-                    pass
+        for fwd in forwards.values():
+            self._drop_forward(room, fwd)
         if room is not None and pub is not None:
             try:  # before anything can destroy the room (JANUS.md)
                 room.remove_remote_publisher(self.room_id, pub.id, secret=self.secret)
@@ -181,6 +173,18 @@ class JanusLink:
             client.close()
 
     # ---- publishers ----
+
+    def _drop_forward(self, room: Optional[VideoRoom], fwd: RtpForwarder) -> None:
+        """Stop hearing one publisher: the engine stream first, then the Janus forward."""
+        try:
+            self.conn._rtp_remove_remote(fwd.ssrc)
+        except Exception:  # the connection was released meanwhile
+            pass
+        if room is not None:
+            try:
+                room.stop_rtp_forward(fwd, admin_key=self.admin_key, secret=self.secret)
+            except JanusError:
+                pass
 
     def _on_publisher_joined(self, pid: int, display: Optional[str], streams) -> None:
         if self._publisher is not None and pid == self._publisher.id:
@@ -222,15 +226,7 @@ class JanusLink:
             user = self._users.pop(pid, None)
             room = self._room
         if fwd is not None:
-            try:
-                self.conn._rtp_remove_remote(fwd.ssrc)
-            except Exception:
-                pass
-            if room is not None:
-                try:
-                    room.stop_rtp_forward(fwd, admin_key=self.admin_key, secret=self.secret)
-                except JanusError:
-                    pass
+            self._drop_forward(room, fwd)
         if user is not None:
             self._post(EV_USER_LEFT, user, USER_OFFLINE_QUIT)
 
