@@ -1,0 +1,184 @@
+"""RSS soak ("Callback dispatch at scale", part c).
+
+500 remote users (sender connections of the same service) talk into one agent
+that listens with VAD on and gets every frame in Python (dispatch="queued")
+for ``--minutes`` (default 10). A feeder thread tops every sender up with one
+second of speech per second (so the pushed audio in flight stays constant),
+and the observer keeps only fixed-size counters (a delay histogram), so any
+growth of RSS is the SDK's. RSS is sampled every ``--interval`` seconds
+(default 10); the table shows RSS, frames delivered, drops and delay per
+interval, and the slope of RSS (KB/min, least squares) after the first 20 % of
+the run (allocator warm-up).
+
+Run: python benchmarks/soak_rss.py [--minutes 10] [--streams 500] [--interval 10]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _report  # noqa: E402
+import bench_dispatch as bd  # noqa: E402
+
+import agora_rtc as ar  # noqa: E402
+
+RATE = 16000
+BUCKET_US = 500
+BUCKETS = 400          # 0 .. 200 ms in 0.5 ms steps; the last bucket takes the rest
+
+
+class SoakObserver(ar.IAudioFrameObserver):
+    """Constant memory: a frame count and a delay histogram, swapped per interval."""
+
+    def __init__(self):
+        self.count = 0
+        self.hist = [0] * BUCKETS
+
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad,
+                                              _now=time.monotonic_ns):
+        d = _now() // 1000 - frame.send_time_us
+        self.count += 1
+        self.hist[min(d // BUCKET_US, BUCKETS - 1)] += 1
+
+    def take(self):
+        h, self.hist = self.hist, [0] * BUCKETS
+        return h
+
+
+def hist_percentile(h, q) -> float:
+    total = sum(h)
+    if not total:
+        return float("nan")
+    want = q / 100.0 * total
+    acc = 0
+    for i, c in enumerate(h):
+        acc += c
+        if acc >= want:
+            return (i + 1) * BUCKET_US / 1000.0
+    return BUCKETS * BUCKET_US / 1000.0
+
+
+class Feeder:
+    """Keeps every sender about two seconds ahead: pushes one second per
+    sender per second against absolute deadlines."""
+
+    def __init__(self, senders, signal: np.ndarray):
+        self.senders = senders
+        self.sig = np.concatenate([signal, signal[:RATE]])
+        self.period = signal.size
+        self.offsets = [(i * 1237 * 7) % self.period for i in range(len(senders))]
+        self.chunks = 0
+        self.errors = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, name="feeder", daemon=True)
+
+    def _push_second(self, k):
+        for c, off in zip(self.senders, self.offsets):
+            pos = (off + k * RATE) % self.period
+            if c.push_audio_pcm_data(self.sig[pos: pos + RATE], RATE, 1) != 0:
+                self.errors += 1
+        self.chunks += 1
+
+    def start(self):
+        self._push_second(0)
+        self._push_second(1)
+        self.thread.start()
+
+    def _run(self):
+        k = 2
+        next_t = time.monotonic() + 1.0
+        while not self.stop:
+            bd._sleep_until(next_t)
+            self._push_second(k)
+            k += 1
+            next_t += 1.0
+
+
+def slope_kb_per_min(ts_s, rss_kb) -> float:
+    if len(ts_s) < 2:
+        return float("nan")
+    return float(np.polyfit(np.asarray(ts_s) / 60.0, np.asarray(rss_kb, dtype=float), 1)[0])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--streams", type=int, default=500)
+    ap.add_argument("--interval", type=float, default=10.0)
+    args = ap.parse_args()
+    n = args.streams
+
+    rss_start = bd.rss_kb()
+    rig = bd.LocalRig(n, channel="soak")
+    obs = SoakObserver()
+    assert rig.listen(obs, enable_vad=1, vad_configure=ar.AudioVadConfigV2(), dispatch="queued",
+                      max_queued_frames=max(3000, 100 * n)) == 0
+    feeder = Feeder(rig.senders, bd.speech_signal(60.0))
+    feeder.start()
+    t_start = time.monotonic()
+    print(f"soak: {n} streams, queued, VAD on, every frame to Python; {args.minutes:g} min, "
+          f"RSS every {args.interval:g} s (RSS before the service: {rss_start / 1024:.1f} MB)", flush=True)
+
+    rows, samples = [], []
+    last_count, last_sent, last_cpu = 0, rig.sent_frames(), time.process_time()
+    last_t = t_start
+    k = 1
+    end = t_start + args.minutes * 60.0
+    while True:
+        t_next = t_start + k * args.interval
+        if t_next > end + 1e-6:
+            break
+        # RSS moves by a few MB within each feeder second (pushed chunks
+        # allocated, then freed as they are sent): take the median of five
+        # reads over the interval's last second
+        reads = []
+        for j in range(5):
+            bd._sleep_until(t_next - 0.8 + 0.2 * j)
+            reads.append(bd.rss_kb())
+        now = time.monotonic()
+        rss = int(np.median(reads))
+        count, sent, cpu = obs.count, rig.sent_frames(), time.process_time()
+        h = obs.take()
+        qs = rig.agent.get_audio_queue_stats()
+        el = now - t_start
+        row = {"t_s": el, "rss_kb": rss, "frames": count - last_count, "sent": sent - last_sent,
+               "dropped_total": qs["dropped"], "waiting": qs["waiting"],
+               "p50_ms": hist_percentile(h, 50), "p99_ms": hist_percentile(h, 99),
+               "cpu_pct": 100.0 * (cpu - last_cpu) / (now - last_t), "feeder_errors": feeder.errors}
+        rows.append(row)
+        samples.append((el, rss))
+        print(f"  t={el:6.0f}s rss={rss / 1024:8.1f} MB frames={row['frames']:7d} sent={row['sent']:7d} "
+              f"dropped={qs['dropped']} p99={row['p99_ms']:.1f} ms cpu={row['cpu_pct']:.0f}%", flush=True)
+        last_count, last_sent, last_cpu, last_t = count, sent, cpu, now
+        k += 1
+
+    feeder.stop = True
+    feeder.thread.join()
+    rig.release()
+
+    skip = max(1, int(round(0.2 * len(samples))))
+    tail = samples[skip:] if len(samples) - skip >= 2 else samples
+    slope = slope_kb_per_min([t for t, _ in tail], [r for _, r in tail])
+    slope_all = slope_kb_per_min([t for t, _ in samples], [r for _, r in samples])
+    _report.print_table(
+        f"RSS soak: {n} streams, queued, VAD on, all frames to Python, {args.minutes:g} min",
+        ["t s", "RSS MB", "frames", "sent", "dropped (total)", "waiting", "p50 ms", "p99 ms", "CPU %"],
+        [[round(r["t_s"]), r["rss_kb"] / 1024, r["frames"], r["sent"], r["dropped_total"], r["waiting"],
+          r["p50_ms"], r["p99_ms"], r["cpu_pct"]] for r in rows])
+    growth = (samples[-1][1] - samples[skip - 1][1]) if len(samples) > skip else float("nan")
+    print(f"\nRSS slope after the first {skip} samples: {slope:.1f} KB/min "
+          f"({slope / n * 1024:.1f} B/min per stream); over all samples: {slope_all:.1f} KB/min; "
+          f"growth over the tail: {growth / 1024:.2f} MB")
+    _report.save("soak_rss", {"streams": n, "minutes": args.minutes, "interval_s": args.interval,
+                              "slope_kb_per_min": slope, "slope_all_kb_per_min": slope_all,
+                              "skipped_samples": skip, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
