@@ -421,26 +421,31 @@ cdef void _conn_state_gil(Connection self, str event, const lib.agora_rtc_conn_i
 
 
 cdef void _on_connected(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _conn_state_gil(<Connection>ud, "on_connected", info, reason)
 
 
 cdef void _on_disconnected(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _conn_state_gil(<Connection>ud, "on_disconnected", info, reason)
 
 
 cdef void _on_connection_failure(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _conn_state_gil(<Connection>ud, "on_connection_failure", info, reason)
 
 
 cdef void _on_reconnecting(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _conn_state_gil(<Connection>ud, "on_reconnecting", info, reason)
 
 
 cdef void _on_reconnected(void *ud, const lib.agora_rtc_conn_info *info, int reason) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _conn_state_gil(<Connection>ud, "on_reconnected", info, reason)
 
@@ -458,6 +463,7 @@ cdef void _on_connection_lost_gil(Connection self, const lib.agora_rtc_conn_info
 
 
 cdef void _on_connection_lost(void *ud, const lib.agora_rtc_conn_info *info) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _on_connection_lost_gil(<Connection>ud, info)
 
@@ -475,6 +481,7 @@ cdef void _on_user_joined_gil(Connection self, const char *user_id) noexcept:
 
 
 cdef void _on_user_joined(void *ud, const char *user_id) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _on_user_joined_gil(<Connection>ud, user_id)
 
@@ -492,6 +499,7 @@ cdef void _on_user_left_gil(Connection self, const char *user_id, int reason) no
 
 
 cdef void _on_user_left(void *ud, const char *user_id, int reason) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _on_user_left_gil(<Connection>ud, user_id, reason)
 
@@ -520,11 +528,13 @@ cdef void _track_event_gil(Connection self, str event) noexcept:
 
 
 cdef void _on_audio_track_publish_success(void *ud) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _track_event_gil(<Connection>ud, "on_audio_track_publish_success")
 
 
 cdef void _on_audio_track_unpublished(void *ud) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _track_event_gil(<Connection>ud, "on_audio_track_unpublished")
 
@@ -540,6 +550,7 @@ cdef void _on_user_audio_track_subscribed_gil(Connection self, const char *user_
 
 
 cdef void _on_user_audio_track_subscribed(void *ud, const char *user_id) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _on_user_audio_track_subscribed_gil(<Connection>ud, user_id)
 
@@ -557,17 +568,20 @@ cdef void _on_user_audio_track_state_changed_gil(Connection self, const char *us
 
 cdef void _on_user_audio_track_state_changed(void *ud, const char *user_id, int state, int reason,
                                              int elapsed_ms) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _on_user_audio_track_state_changed_gil(<Connection>ud, user_id, state, reason, elapsed_ms)
 
 
 cdef void _on_first_remote_audio_frame(void *ud, const char *user_id, int elapsed_ms) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _lu_event_gil(<Connection>ud, "on_first_remote_audio_frame", (_s(user_id), elapsed_ms))
 
 
 cdef void _on_stream_message(void *ud, const char *user_id, int stream_id, const uint8_t *data,
                              size_t length) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _lu_event_gil(<Connection>ud, "on_stream_message",
                       (_s(user_id), stream_id, (<const char *>data)[:length], length))
@@ -575,6 +589,7 @@ cdef void _on_stream_message(void *ud, const char *user_id, int stream_id, const
 
 cdef void _on_audio_meta_data_received(void *ud, const char *user_id, const uint8_t *data,
                                        size_t length) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _lu_event_gil(<Connection>ud, "on_audio_meta_data_received",
                       (_s(user_id), (<const char *>data)[:length]))
@@ -617,6 +632,7 @@ cdef void _on_playback_audio_frame_before_mixing(void *ud, const char *channel_i
     if pcm == NULL:
         return
     memcpy(pcm, frame.buffer, nbytes)
+    _keep_thread_state()
     with gil:
         _on_playback_audio_frame_before_mixing_gil(<Connection>ud, channel_id, user_id, frame, pcm, nbytes, vad)
 
@@ -632,5 +648,6 @@ cdef void _on_audio_push_completed_gil(Connection self, int round_ms) noexcept:
 
 
 cdef void _on_audio_push_completed(void *ud, int round_ms) noexcept nogil:
+    _keep_thread_state()
     with gil:
         _on_audio_push_completed_gil(<Connection>ud, round_ms)

@@ -4,6 +4,7 @@
 It links the native engine (src/_native) statically and holds:
   _errors.pxi       error-code mapping and the observer exception handler
   _frames.pxi       AudioFrame: an SDK-owned copy of a 10 ms frame, zero-copy to Python
+  _threadstate.pxi  one kept Python thread state per engine thread (cheap `with gil`)
   _service.pxi      Service: the native service and its lifetime (atexit)
   _queued.pxi       FrameQueue: batched delivery through a dispatcher thread or asyncio
   _connection.pxi   Connection: the native connection, and the nogil trampolines
@@ -25,6 +26,7 @@ import threading
 include "_errors.pxi"
 include "_buffers.pxi"
 include "_frames.pxi"
+include "_threadstate.pxi"
 include "_service.pxi"
 include "_queued.pxi"
 include "_connection.pxi"
