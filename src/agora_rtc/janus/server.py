@@ -75,6 +75,16 @@ JANUS_MISSING_REASON = ("the `janus` binary (Debian package `janus`, 1.1.2) is n
                         "install it with `apt-get install -y janus`")
 
 
+def _sigkill(proc: subprocess.Popen) -> None:
+    """SIGKILL a Janus process by PID (if still running) and reap it."""
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
 def _janus_env() -> dict:
     """Janus is an external program: it does not inherit our LD_PRELOAD (a
     sanitizer runtime or a test shim is meant for the Python process only)."""
@@ -426,11 +436,7 @@ class JanusServer:
                 try:
                     proc.wait(timeout)
                 except subprocess.TimeoutExpired:
-                    try:
-                        os.kill(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    proc.wait()
+                    _sigkill(proc)
             self._proc = None
             _live_servers.discard(self)
             return proc.returncode
@@ -441,12 +447,7 @@ class JanusServer:
             proc = self._proc
             if proc is None:
                 return
-            if proc.poll() is None:
-                try:
-                    os.kill(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            proc.wait()
+            _sigkill(proc)
             self._proc = None
             _live_servers.discard(self)
 
