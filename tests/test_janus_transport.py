@@ -72,7 +72,8 @@ def test_agents_talk_through_janus_with_vad(janus):
 
 
 CALLER = textwrap.dedent(r"""
-    import sys, time, wave, numpy as np
+    import sys, time, wave, logging, numpy as np
+    logging.basicConfig(level=logging.INFO, format="%(relativeCreated)d %(threadName)s %(name)s %(message)s")
     sys.path.insert(0, sys.argv[2])
     import agora_rtc as ar
     from conftest import Recorder
@@ -109,9 +110,11 @@ def test_two_processes_through_janus(janus, tmp_path):
             rec.wait_for(lambda: 3 in utterances(rec, "caller"), timeout=40)   # the agent heard a question
             agent.push_audio_pcm_data(speech("agent_answer.wav"), 16000, 1)   # and answers
             out, err = proc.communicate(timeout=60)
-        finally:
+        except BaseException as exc:
             if proc.poll() is None:
                 proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(f"caller stdout:\n{out}\ncaller stderr:\n{err}") from exc
         assert proc.returncode == 0, err
         assert "heard-answer" in out
 

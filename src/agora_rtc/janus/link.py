@@ -86,6 +86,11 @@ class JanusLink:
         self._next_ssrc = FORWARD_SSRC_BASE
         self._local_port = 0
         self._thread: Optional[threading.Thread] = None
+        # Publisher events arrive on the client's dispatch thread, possibly while the
+        # connect thread is still inside _setup(): the engine only accepts USER_JOINED
+        # once CONNECTED was posted, so joins seen before that wait here (in order).
+        self._live = False
+        self._held_joins: list = []
         self.room_id = 0
         self.user_id = ""
         self.secret: Optional[str] = None
@@ -94,9 +99,33 @@ class JanusLink:
 
     def _post(self, event: int, user_id: str = "", reason: int = 0) -> None:
         try:
-            self.conn._post_event(event, user_id.encode("utf-8"), reason)
+            rc = self.conn._post_event(event, user_id.encode("utf-8"), reason)
         except Exception:  # the connection was released meanwhile
             _log.debug("event %d not posted: connection gone", event)
+            return
+        if rc < 0:
+            _log.debug("event %d refused by the engine (%d)", event, rc)
+
+    def _post_user(self, event: int, user_id: str, reason: int = 0) -> None:
+        """USER_JOINED / USER_LEFT, held back until the connection is live."""
+        with self._lock:
+            if not self._live:
+                if event == EV_USER_JOINED:
+                    self._held_joins.append(user_id)
+                elif user_id in self._held_joins:
+                    self._held_joins.remove(user_id)
+                return
+            self._post(event, user_id, reason)
+
+    def _go_live(self) -> None:
+        """Post CONNECTED, then the joins seen while connecting (under the lock, so a
+        leave on the dispatch thread cannot overtake its join)."""
+        with self._lock:
+            self._post(EV_CONNECTED, "", REASON_JOIN_SUCCESS)
+            self._live = True
+            held, self._held_joins = self._held_joins, []
+            for user in held:
+                self._post(EV_USER_JOINED, user)
 
     # ---- lifecycle ----
 
@@ -106,6 +135,9 @@ class JanusLink:
         self.user_id = user_id
         self.secret = token or None
         self._stop.clear()
+        with self._lock:
+            self._live = False
+            self._held_joins = []
         self._thread = threading.Thread(target=self._run_connect, name="agora_rtc-janus",
                                         daemon=True)
         self._thread.start()
@@ -118,7 +150,7 @@ class JanusLink:
             self._teardown(quiet=True)
             self._post(EV_FAILURE, "", REASON_JOIN_FAILED)
             return
-        self._post(EV_CONNECTED, "", REASON_JOIN_SUCCESS)
+        self._go_live()
 
     def _setup(self) -> set:
         """Build the session; returns the ids of the publishers already in the room."""
@@ -218,7 +250,7 @@ class JanusLink:
             new_user = pid not in self._users
             self._users[pid] = user
         if new_user:
-            self._post(EV_USER_JOINED, user)
+            self._post_user(EV_USER_JOINED, user)
 
     def _on_publisher_left(self, pid: int) -> None:
         with self._lock:
@@ -228,7 +260,7 @@ class JanusLink:
         if fwd is not None:
             self._drop_forward(room, fwd)
         if user is not None:
-            self._post(EV_USER_LEFT, user, USER_OFFLINE_QUIT)
+            self._post_user(EV_USER_LEFT, user, USER_OFFLINE_QUIT)
 
     # ---- server loss ----
 
@@ -261,6 +293,6 @@ class JanusLink:
                 for pid, _ in gone:
                     self._users.pop(pid, None)
             for _, user in gone:
-                self._post(EV_USER_LEFT, user, USER_OFFLINE_DROPPED)
+                self._post_user(EV_USER_LEFT, user, USER_OFFLINE_DROPPED)
             self._post(EV_RECONNECTED, "", REASON_JOIN_SUCCESS)
             return
