@@ -266,42 +266,6 @@ static void handle_disconnect(agora_service *svc, agora_rtc_conn *c)
     emit_conn_state(svc, c, EV_DISCONNECTED, AGORA_CONN_DISCONNECTED, REASON_LEAVE_CHANNEL);
 }
 
-typedef struct audio_ctx {
-    agora_service *svc;
-    agora_rtc_conn *to;
-    const char *channel_id;
-    unsigned gen;
-    int speech_only;
-} audio_ctx;
-
-static void emit_audio(void *arg, const agora_rx_path *rx, const agora_audio_frame *frame,
-                       const agora_vad_result *vad)
-{
-    audio_ctx *ctx = arg;
-    if (ctx->speech_only && (!vad || vad->state == AGORA_VAD_NOT_SPEAKING))
-        return; /* filtered in C: silent users cost no observer call */
-    size_t pcm_bytes = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
-    size_t vad_bytes = vad ? vad->length : 0;
-    agora_event *ev = agora_event_new(EV_AUDIO_FRAME, ctx->to, pcm_bytes + vad_bytes);
-    if (!ev)
-        return;
-    agora_copy_id(ev->uid, rx->uid);
-    agora_copy_id(ev->channel_id, ctx->channel_id);
-    ev->b = (int)ctx->gen;
-    ev->frame = *frame;
-    memcpy(ev->data, frame->buffer, pcm_bytes);
-    ev->frame.buffer = (const int16_t *)ev->data;
-    if (vad) {
-        ev->has_vad = 1;
-        ev->vad.state = vad->state;
-        ev->vad.length = vad_bytes;
-        if (vad_bytes)
-            memcpy(ev->data + pcm_bytes, vad->bytes, vad_bytes);
-        ev->vad.bytes = ev->data + pcm_bytes;
-    }
-    post_event(ctx->svc, ev);
-}
-
 void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *uid,
                             const char *channel_id, const agora_sent_frame *f)
 {
@@ -309,7 +273,7 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     int has_obs, vad_on, rate, chans, flags;
     unsigned gen;
     pthread_mutex_lock(&m->mu);
-    has_obs = m->obs_set[OBS_AUDIO];
+    has_obs = m->obs_set[OBS_AUDIO] && !m->destroyed;
     vad_on = m->vad_enabled;
     flags = m->audio_flags;
     vad_cfg = m->vad_cfg;
@@ -328,8 +292,24 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     }
     if (!has_obs)
         return;
-    audio_ctx ctx = {svc, m, channel_id, gen, flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY};
-    agora_rx_feed(rx, f, rate, chans, vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
+    agora_rx_job *job = agora_rx_pool_add(&svc->rx_pool);
+    if (!job)
+        return; /* out of memory: this frame is not heard */
+    job->to = m;
+    job->rx = rx;
+    job->frame = f;
+    job->channel_id = channel_id;
+    job->vad_cfg = vad_cfg;
+    job->vad_on = vad_on;
+    job->rate = rate;
+    job->channels = chans;
+    job->speech_only = flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY;
+    job->gen = gen;
+}
+
+void agora_io_run_receive_jobs(agora_service *svc)
+{
+    agora_rx_pool_run(&svc->rx_pool);
 }
 
 static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent_frame *f)
@@ -525,18 +505,55 @@ static void complete(agora_service *svc, io_item *it)
     free(it);
 }
 
-/* Process the backlog of the work queue; 1 when the queue is closed and drained. */
+/* Local audio items whose receive jobs have not run yet: their frames (and
+ * the connections' channels) must stay alive until then. */
+typedef struct held_items {
+    io_item *first, *last;
+} held_items;
+
+/* Run the queued receive jobs, then complete the items they needed. */
+static void run_jobs(agora_service *svc, held_items *held)
+{
+    agora_io_run_receive_jobs(svc);
+    io_item *it = held->first;
+    held->first = held->last = NULL;
+    while (it) {
+        io_item *next = (io_item *)it->node.next;
+        complete(svc, it);
+        it = next;
+    }
+}
+
+/* Process the backlog of the work queue; 1 when the queue is closed and drained.
+ * A run of local audio items only queues receive jobs; they run (in parallel
+ * on the receive pool) before any other item, since other items may drop
+ * receive paths or leave channels, and at the end of the backlog. */
 static int run_queue(agora_service *svc)
 {
+    held_items held = {NULL, NULL};
     for (;;) {
         int closed = 0;
         agora_qnode *batch = agora_workq_poll(&svc->io_q, &closed);
-        if (!batch)
+        if (!batch) {
+            run_jobs(svc, &held);
             return closed;
+        }
         while (batch) {
             io_item *it = (io_item *)batch;
             batch = batch->next;
+            if (it->kind == IO_AUDIO && !is_rtp(it->conn)) {
+                handle_audio(svc, it->conn, it->frame);
+                it->node.next = NULL;
+                if (held.last)
+                    held.last->node.next = &it->node;
+                else
+                    held.first = it;
+                held.last = it;
+                continue;
+            }
+            run_jobs(svc, &held);
             process(svc, it);
+            agora_io_run_receive_jobs(svc); /* an RTP item may have queued some */
             complete(svc, it);
         }
         /* poll again: what was pushed meanwhile (or a close, whose eventfd

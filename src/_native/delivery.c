@@ -35,6 +35,11 @@ agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length)
     pthread_mutex_unlock(&conn->mu);
     if (!wanted)
         return NULL;
+    return agora_event_alloc(kind, conn, length);
+}
+
+agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length)
+{
     agora_event *ev = calloc(1, sizeof(*ev) + length);
     if (!ev)
         return NULL;

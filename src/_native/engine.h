@@ -5,7 +5,9 @@
  *   media clock  - ticks every 10 ms by absolute deadline, cuts frames from
  *                  send queues, posts them to the I/O thread; never runs user code.
  *   I/O          - owns the channel hub (membership, subscriptions), every
- *                  receive path (resample, labels, VAD) and the RTP transport
+ *                  receive path (resample, labels, VAD; the per-frame work of a
+ *                  batch runs fork-join on the receive pool, receive_pool.h,
+ *                  while the I/O thread waits) and the RTP transport
  *                  (sockets, Opus encoders/decoders, jitter buffers, SRTP);
  *                  turns what arrives into events for the delivery thread.
  *                  Waits in epoll on the work queue's eventfd, the RTP sockets
@@ -22,6 +24,7 @@
 #include <stdint.h>
 #include "agora_rtc/agora_rtc.h"
 #include "receive_path.h"
+#include "receive_pool.h"
 #include "rx_table.h"
 #include "send_queue.h"
 #include "sent_frame.h"
@@ -156,6 +159,8 @@ struct agora_service {
     pthread_cond_t sync_cv;
 
     hub_channel *channels;     /* I/O thread only */
+    agora_rx_pool rx_pool;     /* receive-path jobs of the I/O thread (+ helper threads) */
+    int rx_pool_ready;
     /* I/O thread wait set (created by initialize, closed by release) */
     int io_epfd;               /* epoll: io_q's eventfd, the playout timer, RTP sockets */
     int io_timerfd;            /* 20 ms playout timer, armed while an RTP socket is open */
@@ -183,12 +188,16 @@ void agora_io_emit(agora_service *svc, agora_rtc_conn *to, int kind, const char 
 void agora_io_emit_conn_state(agora_service *svc, agora_rtc_conn *c, int kind, int state, int reason);
 int agora_io_subscribed(const agora_rtc_conn *r, const char *uid);
 /* One frame of remote user `uid` heard by `to` (a listener that subscribed
- * to uid): its receive path (created on first use; first-frame events), then
- * resample, 10 ms cut, labels, VAD, and EV_AUDIO_FRAME events honouring the
- * observer's generation and speech-only filter. Used by the hub fan-out and
- * by the RTP playout. */
+ * to uid): its receive path (created on first use; first-frame events), and a
+ * receive-pool job for the rest (resample, 10 ms cut, labels, VAD, and
+ * EV_AUDIO_FRAME events honouring the observer's generation and speech-only
+ * filter). The frame and channel_id must stay alive, and no receive path may
+ * be dropped, until agora_io_run_receive_jobs() ran. Used by the hub fan-out
+ * and by the RTP playout. */
 void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *to, const char *uid,
                             const char *channel_id, const agora_sent_frame *f);
+/* Run the receive jobs queued by agora_io_deliver_audio (I/O thread). */
+void agora_io_run_receive_jobs(agora_service *svc);
 
 /* rtp_transport.c: the RTP media plane, run on the I/O thread */
 enum { AGORA_RTP_REMOTE_OFFLINE_REASON = 7 };
@@ -214,6 +223,8 @@ void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c);
 void *agora_delivery_main(void *svc);
 /* NULL when conn has no observer for this kind of event (or on OOM). */
 agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
+/* The same without the observer check (the caller made it; NULL on OOM). */
+agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

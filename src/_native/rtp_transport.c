@@ -619,6 +619,8 @@ void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)
                 m->next_sr_us = now + SR_INTERVAL_US;
             }
         }
+        /* every remote's decoded frame (r->frame, reused next pull) is heard now */
+        agora_io_run_receive_jobs(svc);
     }
 }
 

@@ -62,6 +62,8 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
         return AGORA_ERR_INVALID_ARGUMENT;
     if (cfg->prefill_ms < 0 || cfg->prefill_ms > 500)
         return AGORA_ERR_INVALID_ARGUMENT;
+    if (cfg->receive_threads < 0 || cfg->receive_threads > AGORA_RX_MAX_THREADS)
+        return AGORA_ERR_INVALID_ARGUMENT;
     if (!transport_is_local(cfg->transport_url))
         return AGORA_ERR_NOT_SUPPORTED;
     pthread_mutex_lock(&svc->mu);
@@ -86,6 +88,10 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
     if (pthread_cond_init(&svc->sync_cv, NULL) != 0)
         goto fail3;
     atomic_init(&svc->stop_clock, 0);
+    if (agora_rx_pool_init(&svc->rx_pool, svc, cfg->receive_threads ? cfg->receive_threads
+                                                                    : agora_rx_pool_auto_threads()) != 0)
+        goto fail4;
+    svc->rx_pool_ready = 1;
     if (pthread_create(&svc->delivery_thread, NULL, agora_delivery_main, svc) != 0)
         goto fail4;
     if (pthread_create(&svc->io_thread, NULL, agora_io_main, svc) != 0)
@@ -107,6 +113,9 @@ fail5:
     agora_workq_close(&svc->delivery_q);
     pthread_join(svc->delivery_thread, NULL);
 fail4:
+    if (svc->rx_pool_ready)
+        agora_rx_pool_destroy(&svc->rx_pool);
+    svc->rx_pool_ready = 0;
     pthread_cond_destroy(&svc->sync_cv);
 fail3:
     pthread_mutex_destroy(&svc->sync_mu);
@@ -153,6 +162,8 @@ int agora_service_release(agora_service *svc)
         pthread_join(svc->clock_thread, NULL);
         agora_workq_close(&svc->io_q);
         pthread_join(svc->io_thread, NULL);
+        agora_rx_pool_destroy(&svc->rx_pool); /* its last events are queued by now */
+        svc->rx_pool_ready = 0;
         agora_workq_close(&svc->delivery_q);
         pthread_join(svc->delivery_thread, NULL);
         pthread_cond_destroy(&svc->sync_cv);

@@ -49,7 +49,7 @@ class AgoraService(_engine.Service, ReleasedOnExit):
         # the engine itself always runs the local hub and, per connection, the RTP media plane
         self._native_initialize(config.appid.encode("utf-8"), b"",
                                 int(config.audio_scenario), int(config.prefill_ms),
-                                int(bool(config.use_string_uid)))
+                                int(bool(config.use_string_uid)), int(config.receive_threads))
         self.config = config
         if config.log_path:
             self.set_log_file(config.log_path)

@@ -22,7 +22,7 @@ cdef class Service:
         self._connections = set()
 
     def _native_initialize(self, bytes app_id, bytes transport_url, int audio_scenario,
-                           int prefill_ms, int use_string_uid):
+                           int prefill_ms, int use_string_uid, int receive_threads=0):
         if self._svc != NULL:
             raise _errors.InvalidStateError("the service is already initialized")
         cdef lib.agora_service_config cfg
@@ -31,6 +31,7 @@ cdef class Service:
         cfg.audio_scenario = audio_scenario
         cfg.prefill_ms = prefill_ms
         cfg.use_string_uid = use_string_uid
+        cfg.receive_threads = receive_threads
         cdef lib.agora_service *svc = lib.agora_service_create()
         if svc == NULL:
             raise MemoryError("agora_service_create failed")

@@ -104,6 +104,7 @@ cdef extern from "agora_rtc/service.h" nogil:
         int audio_scenario
         int prefill_ms
         int use_string_uid
+        int receive_threads
 
     agora_service *agora_service_create()
     int agora_service_initialize(agora_service *svc, const agora_service_config *cfg)

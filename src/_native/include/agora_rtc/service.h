@@ -18,6 +18,8 @@ typedef struct agora_service_config {
     int audio_scenario;         /* AUDIO_SCENARIO_* (informational on `local`) */
     int prefill_ms;             /* burst sent at the start of a round of audio, 0..500 */
     int use_string_uid;
+    int receive_threads;        /* threads doing receive work (resample, labels, VAD):
+                                   0 = auto (online CPUs, at most 4), else 1..16 */
 } agora_service_config;
 
 agora_service *agora_service_create(void);

@@ -1,0 +1,197 @@
+/* The receive pool (receive_pool.h): fork-join over receive-path jobs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "engine.h"
+#include "receive_pool.h"
+
+int agora_rx_pool_auto_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > 4)
+        n = 4; /* beyond this the delivery side, not the receive work, is the limit */
+    return (int)n;
+}
+
+/* Jobs of one path always land in the same part. */
+static int part_of(const agora_rx_path *rx, int parts)
+{
+    uintptr_t h = (uintptr_t)rx;
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    return (int)(h % (uintptr_t)parts);
+}
+
+typedef struct job_ctx {
+    const agora_rx_job *job;
+    agora_rx_events *out;
+} job_ctx;
+
+static void append(agora_rx_events *l, agora_event *ev)
+{
+    if (l->last)
+        ((agora_event *)l->last)->node.next = &ev->node;
+    else
+        l->first = ev;
+    l->last = ev;
+    l->count++;
+}
+
+/* One 10 ms frame out of a receive path: an EV_AUDIO_FRAME event with its own
+ * copy of the pcm and VAD bytes. The listener's observer was checked when the
+ * job was made; the delivery thread checks it again before calling. */
+static void emit_frame(void *arg, const agora_rx_path *rx, const agora_audio_frame *frame,
+                       const agora_vad_result *vad)
+{
+    job_ctx *ctx = arg;
+    const agora_rx_job *job = ctx->job;
+    if (job->speech_only && (!vad || vad->state == AGORA_VAD_NOT_SPEAKING))
+        return; /* filtered in C: silent users cost no observer call */
+    size_t pcm_bytes = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
+    size_t vad_bytes = vad ? vad->length : 0;
+    agora_event *ev = agora_event_alloc(EV_AUDIO_FRAME, job->to, pcm_bytes + vad_bytes);
+    if (!ev)
+        return;
+    agora_copy_id(ev->uid, rx->uid);
+    agora_copy_id(ev->channel_id, job->channel_id);
+    ev->b = (int)job->gen;
+    ev->frame = *frame;
+    memcpy(ev->data, frame->buffer, pcm_bytes);
+    ev->frame.buffer = (const int16_t *)ev->data;
+    if (vad) {
+        ev->has_vad = 1;
+        ev->vad.state = vad->state;
+        ev->vad.length = vad_bytes;
+        if (vad_bytes)
+            memcpy(ev->data + pcm_bytes, vad->bytes, vad_bytes);
+        ev->vad.bytes = ev->data + pcm_bytes;
+    }
+    append(ctx->out, ev);
+}
+
+static void run_part(agora_rx_pool *p, int part)
+{
+    agora_rx_events *out = &p->events[part];
+    for (int i = 0; i < p->njobs; i++) {
+        const agora_rx_job *job = &p->jobs[i];
+        if (p->run_parts > 1 && part_of(job->rx, p->run_parts) != part)
+            continue;
+        job_ctx ctx = {job, out};
+        agora_rx_feed(job->rx, job->frame, job->rate, job->channels,
+                      job->vad_on ? &job->vad_cfg : NULL, job->gen, emit_frame, &ctx);
+    }
+}
+
+static void *helper_main(void *arg)
+{
+    agora_rx_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    int part = ++p->started; /* 1..parts-1; part 0 is the I/O thread */
+    unsigned seen = p->run_gen;
+    for (;;) {
+        while (p->run_gen == seen && !p->stop)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->stop)
+            break;
+        seen = p->run_gen;
+        pthread_mutex_unlock(&p->mu);
+        run_part(p, part);
+        pthread_mutex_lock(&p->mu);
+        if (--p->pending == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int agora_rx_pool_init(agora_rx_pool *p, struct agora_service *svc, int threads)
+{
+    memset(p, 0, sizeof(*p));
+    p->svc = svc;
+    if (threads < 1)
+        threads = 1;
+    if (threads > AGORA_RX_MAX_THREADS)
+        threads = AGORA_RX_MAX_THREADS;
+    if (pthread_mutex_init(&p->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&p->go, NULL) != 0 || pthread_cond_init(&p->done, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        return -1;
+    }
+    p->parts = 1;
+    for (int i = 1; i < threads; i++) {
+        if (pthread_create(&p->helpers[i], NULL, helper_main, p) != 0)
+            break; /* fewer helpers still work */
+        char name[16];
+        snprintf(name, sizeof(name), "agora-rx-%d", i);
+        pthread_setname_np(p->helpers[i], name);
+        p->parts++;
+    }
+    return 0;
+}
+
+void agora_rx_pool_destroy(agora_rx_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->parts; i++)
+        pthread_join(p->helpers[i], NULL);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p->jobs);
+    p->jobs = NULL;
+    p->njobs = p->cap = 0;
+}
+
+agora_rx_job *agora_rx_pool_add(agora_rx_pool *p)
+{
+    if (p->njobs == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 256;
+        agora_rx_job *jobs = realloc(p->jobs, sizeof(*jobs) * (size_t)cap);
+        if (!jobs)
+            return NULL;
+        p->jobs = jobs;
+        p->cap = cap;
+    }
+    return &p->jobs[p->njobs++];
+}
+
+void agora_rx_pool_run(agora_rx_pool *p)
+{
+    if (p->njobs == 0)
+        return;
+    int parallel = p->parts > 1 && p->njobs >= AGORA_RX_PARALLEL_MIN;
+    int parts = parallel ? p->parts : 1;
+    p->run_parts = parts; /* helpers read it after the broadcast below (under mu) */
+    if (parallel) {
+        pthread_mutex_lock(&p->mu);
+        p->pending = parts - 1;
+        p->run_gen++;
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+    }
+    run_part(p, 0);
+    if (parallel) {
+        pthread_mutex_lock(&p->mu);
+        while (p->pending > 0)
+            pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+    p->njobs = 0;
+    for (int i = 0; i < parts; i++) {
+        agora_rx_events *l = &p->events[i];
+        if (l->first) {
+            agora_workq_push_list(&p->svc->delivery_q, &((agora_event *)l->first)->node,
+                                  &((agora_event *)l->last)->node, l->count);
+            l->first = l->last = NULL;
+            l->count = 0;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/* Parallel receive work for the I/O thread.
+ *
+ * The I/O thread turns what arrives (a media-clock batch on the local hub, a
+ * playout tick on RTP) into jobs, one per (listener, remote user, frame): the
+ * receive path, the frame and a snapshot of the listener's observer settings.
+ * agora_rx_pool_run() then runs every job (resample, 10 ms cut, labels, VAD,
+ * event) on the I/O thread plus the pool's helper threads, fork-join:
+ *
+ *   - jobs of one receive path always run on the same thread, in order
+ *     (partition by path), so a path still has a single user at a time;
+ *   - the I/O thread waits for the join, so nothing else touches receive
+ *     paths or rx tables meanwhile (a path is never dropped under a job);
+ *   - each thread collects its events in its own list, handed to the
+ *     delivery queue after the join: one push per thread and run, and per
+ *     remote user the frames keep their order.
+ * Small runs (fewer than AGORA_RX_PARALLEL_MIN jobs) stay on the I/O thread. */
+#ifndef AGORA_RTC_RECEIVE_POOL_H
+#define AGORA_RTC_RECEIVE_POOL_H
+
+#include <pthread.h>
+#include "agora_rtc/connection.h"
+#include "agora_rtc/vad.h"
+#include "receive_path.h"
+#include "sent_frame.h"
+
+#define AGORA_RX_PARALLEL_MIN 16
+#define AGORA_RX_MAX_THREADS 16
+
+struct agora_service;
+struct agora_rtc_conn;
+
+typedef struct agora_rx_job {
+    struct agora_rtc_conn *to;       /* the listener (a reference is held by the caller's work item) */
+    agora_rx_path *rx;
+    const agora_sent_frame *frame;   /* alive until the run returns */
+    const char *channel_id;          /* alive until the run returns */
+    agora_vad_config vad_cfg;
+    int vad_on;
+    int rate, channels;              /* the observer's frame format */
+    int speech_only;                 /* AGORA_AUDIO_DELIVER_SPEECH_ONLY */
+    unsigned gen;                    /* observer generation */
+} agora_rx_job;
+
+/* Events of one thread, linked through their queue nodes. */
+typedef struct agora_rx_events {
+    void *first, *last;              /* agora_event * */
+    size_t count;
+} agora_rx_events;
+
+typedef struct agora_rx_pool {
+    struct agora_service *svc;
+    int parts;                       /* threads that run jobs: the I/O thread + helpers */
+    int run_parts;                   /* parts of the current run (1 when it stays on the I/O thread) */
+    pthread_t helpers[AGORA_RX_MAX_THREADS];
+    int started;                     /* helpers running */
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned run_gen;                /* bumped per parallel run (under mu) */
+    int pending;                     /* helpers still working on this run (under mu) */
+    int stop;
+    agora_rx_job *jobs;              /* the I/O thread's job list, reused */
+    int njobs, cap;
+    agora_rx_events events[AGORA_RX_MAX_THREADS];
+} agora_rx_pool;
+
+/* threads: how many threads run jobs (1 = the I/O thread alone). */
+int agora_rx_pool_init(agora_rx_pool *p, struct agora_service *svc, int threads);
+void agora_rx_pool_destroy(agora_rx_pool *p);
+/* A new job slot at the end of the list (NULL when out of memory). I/O thread only. */
+agora_rx_job *agora_rx_pool_add(agora_rx_pool *p);
+/* Run every job added since the last run, then hand the events to the
+ * delivery queue. I/O thread only. */
+void agora_rx_pool_run(agora_rx_pool *p);
+/* Threads the service uses when the config asks for 0 (auto). */
+int agora_rx_pool_auto_threads(void);
+
+#endif
