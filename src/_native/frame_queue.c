@@ -79,6 +79,9 @@ static void signal_fd(agora_frame_queue *q)
     }
 }
 
+/* Called on the delivery thread for every frame: one allocation, one copy,
+ * one lock. Waiters are woken only when the queue goes from empty to
+ * non-empty (a consumer always takes the whole backlog). */
 static void push_frame(void *ud, const char *channel_id, const char *user_id,
                        const agora_audio_frame *frame, const agora_vad_result *vad)
 {
@@ -86,35 +89,30 @@ static void push_frame(void *ud, const char *channel_id, const char *user_id,
     size_t pcm = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
     size_t vlen = vad ? vad->length : 0;
 
-    pthread_mutex_lock(&q->mu);
-    int full = q->closed || q->stats.waiting >= q->max_frames;
-    if (full)
-        q->stats.dropped++;
-    pthread_mutex_unlock(&q->mu);
-    if (full)
-        return;
-
     agora_queued_frame *f = malloc(sizeof(*f) + pcm + vlen);
-    if (!f) {
-        pthread_mutex_lock(&q->mu);
+    if (f) {
+        uint8_t *data = (uint8_t *)(f + 1);
+        f->next = NULL;
+        agora_copy_id(f->channel_id, channel_id);
+        agora_copy_id(f->user_id, user_id);
+        f->frame = *frame;
+        memcpy(data, frame->buffer, pcm);
+        f->frame.buffer = (const int16_t *)data;
+        f->vad_state = vad ? vad->state : -1;
+        f->vad_length = vlen;
+        if (vlen)
+            memcpy(data + pcm, vad->bytes, vlen);
+        f->vad_bytes = data + pcm;
+    }
+
+    pthread_mutex_lock(&q->mu);
+    if (!f || q->closed || q->stats.waiting >= q->max_frames) {
         q->stats.dropped++;
         pthread_mutex_unlock(&q->mu);
+        free(f);
         return;
     }
-    uint8_t *data = (uint8_t *)(f + 1);
-    f->next = NULL;
-    agora_copy_id(f->channel_id, channel_id);
-    agora_copy_id(f->user_id, user_id);
-    f->frame = *frame;
-    memcpy(data, frame->buffer, pcm);
-    f->frame.buffer = (const int16_t *)data;
-    f->vad_state = vad ? vad->state : -1;
-    f->vad_length = vlen;
-    if (vlen)
-        memcpy(data + pcm, vad->bytes, vlen);
-    f->vad_bytes = data + pcm;
-
-    pthread_mutex_lock(&q->mu);
+    int was_empty = q->head == NULL;
     if (q->tail)
         q->tail->next = f;
     else
@@ -122,8 +120,10 @@ static void push_frame(void *ud, const char *channel_id, const char *user_id,
     q->tail = f;
     q->stats.pushed++;
     q->stats.waiting++;
-    signal_fd(q);
-    pthread_cond_signal(&q->cv);
+    if (was_empty) {
+        signal_fd(q);
+        pthread_cond_signal(&q->cv);
+    }
     pthread_mutex_unlock(&q->mu);
 }
 

@@ -5,6 +5,7 @@
 cdef class FrameQueue:
     """A bounded native queue of received frames (see agora_rtc/frame_queue.h)."""
     cdef lib.agora_frame_queue *_q
+    cdef bint _stopping                 # set by stop_draining(): drain frees instead of calling
 
     def __cinit__(self, Py_ssize_t max_frames):
         if max_frames < 1:
@@ -29,6 +30,10 @@ cdef class FrameQueue:
     def close(self):
         lib.agora_frame_queue_close(self._q)
 
+    def stop_draining(self):
+        """From now on drain() calls nothing (frames are freed); any thread."""
+        self._stopping = True
+
     def discard(self):
         """Free every waiting frame; returns how many."""
         cdef lib.agora_queued_frame *f = lib.agora_frame_queue_take_all(self._q)
@@ -41,10 +46,10 @@ cdef class FrameQueue:
             count += 1
         return count
 
-    def drain(self, method, local_user, stop_flag):
+    def drain(self, method, local_user):
         """Call method(local_user, channel_id, uid, frame, vad_state, vad_bytes) for
-        every waiting frame, oldest first; stop early (freeing the rest) when
-        stop_flag() turns true. Returns the number of calls made."""
+        every waiting frame, oldest first; stop early (freeing the rest) once
+        stop_draining() was called. Returns the number of calls made."""
         cdef lib.agora_queued_frame *f
         cdef lib.agora_queued_frame *n
         cdef Py_ssize_t calls = 0
@@ -53,7 +58,7 @@ cdef class FrameQueue:
             f = lib.agora_frame_queue_take_all(self._q)
         while f != NULL:
             n = f.next
-            if _shutting_down or stop_flag():
+            if _shutting_down or self._stopping:
                 lib.agora_queued_frame_free(f)
                 f = n
                 continue
@@ -104,12 +109,9 @@ class _QueuedDelivery:
         else:
             raise ValueError(f'dispatch must be "direct", "queued" or "asyncio", got {mode!r}')
 
-    def _is_stopped(self):
-        return self.stopped
-
     def _drain(self):
         if not self.stopped:
-            self.queue.drain(self.method, self.local_user, self._is_stopped)
+            self.queue.drain(self.method, self.local_user)
 
     def _run(self):
         queue = self.queue
@@ -118,10 +120,11 @@ class _QueuedDelivery:
             if n < 0:
                 break
             if n > 0:
-                queue.drain(self.method, self.local_user, self._is_stopped)
+                queue.drain(self.method, self.local_user)
 
     def stop(self):
         self.stopped = True
+        self.queue.stop_draining()
         self.queue.close()
         if self.thread is not None and self.thread is not threading.current_thread():
             self.thread.join()
