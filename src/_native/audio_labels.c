@@ -65,6 +65,10 @@ struct agora_label_analyzer {
     double rs_step;    /* input samples per output sample */
     float *rs_kernel;  /* (AN_RS_PHASES + 1) * rs_taps */
     float *rs_buf;     /* rs_hist + in_len */
+    /* output j of every frame reads taps rs_kernel[rs_phase[j]] at cur + rs_first[j]
+     * (the positions only depend on the rates, so they are computed once) */
+    int rs_phase[AN_HOP];
+    int rs_first[AN_HOP];
 
     float x8[AN_WIN]; /* last 32 ms at 8 kHz, oldest first */
     float hann[AN_WIN];
@@ -235,6 +239,13 @@ static int setup_resampler(agora_label_analyzer *a)
         for (int j = 0; j < a->rs_taps; j++)
             h[j] = (float)(h[j] / sum);
     }
+    /* output j sits at input position j*step - (hw + 1) relative to the frame start */
+    for (int j = 0; j < AN_HOP; j++) {
+        double pos = j * step - (double)(hw + 1);
+        double fl = floor(pos);
+        a->rs_phase[j] = (int)((pos - fl) * AN_RS_PHASES + 0.5);
+        a->rs_first[j] = (int)fl - hw;
+    }
     return 0;
 }
 
@@ -355,14 +366,9 @@ static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
     /* output j sits at input position j*step - (taps/2) relative to the frame start, so every
      * tap lies inside [history, frame); the constant delay is irrelevant for labels. */
     const int T = a->rs_taps;
-    const int hw = (T - 2) / 2;
     for (int j = 0; j < AN_HOP; j++) {
-        double pos = j * a->rs_step - (double)(hw + 1);
-        double fl = floor(pos);
-        int q = (int)((pos - fl) * AN_RS_PHASES + 0.5);
-        int i0 = (int)fl;
-        const float *h = a->rs_kernel + (size_t)q * (size_t)T;
-        const float *x = cur + i0 - hw;
+        const float *h = a->rs_kernel + (size_t)a->rs_phase[j] * (size_t)T;
+        const float *x = cur + a->rs_first[j];
         float acc0 = 0.0f, acc1 = 0.0f;
         int t = 0;
         for (; t + 1 < T; t += 2) {
