@@ -120,6 +120,18 @@ fail0:
     return rc;
 }
 
+int agora_service_set_prefill_ms(agora_service *svc, int prefill_ms)
+{
+    if (!svc || prefill_ms < 0 || prefill_ms > 500)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&svc->mu);
+    int rc = svc->initialized && !svc->releasing ? AGORA_OK : AGORA_ERR_INVALID_STATE;
+    if (rc == AGORA_OK)
+        svc->cfg.prefill_ms = prefill_ms; /* read under mu by agora_rtc_conn_create */
+    pthread_mutex_unlock(&svc->mu);
+    return rc;
+}
+
 int agora_service_on_delivery_thread(const agora_service *svc)
 {
     return svc && svc->initialized && pthread_equal(pthread_self(), svc->delivery_thread);

@@ -9,6 +9,8 @@ from typing import Optional
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
+from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_QUEUED_FRAMES,
+                                       AgoraParameter)
 from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
 from agora_rtc.errors import InvalidArgumentError, ReleasedError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack
@@ -77,6 +79,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self.con_config = con_config
         self.publish_config = publish_config
         self._local_user = LocalUser(self)
+        self._parameter = AgoraParameter(CONNECTION_KEYS, self._take_alive,
+                                         parent=service.get_agora_parameter())
         self.last_interrupt: Optional[InterruptReport] = None
 
     # ---- hooks used by the compiled trampolines ----
@@ -164,6 +168,13 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def get_conn_info(self) -> RTCConnInfo:
         return self._make_conn_info(*self._info())
 
+    def get_agora_parameter(self) -> AgoraParameter:
+        """This connection's :class:`~agora_rtc.agora_parameter.AgoraParameter`:
+        the service's keys except ``agora_rtc.prefill_ms``; a key not set here
+        reads the service's value. Unknown keys return ERR_NOT_SUPPORTED."""
+        self._take_alive("get_agora_parameter")
+        return self._parameter
+
     # ---- observers ----
 
     def register_observer(self, observer) -> int:
@@ -182,15 +193,20 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def register_audio_frame_observer(self, observer, enable_vad=0,
                                       vad_configure: Optional[AudioVadConfigV2] = None, *,
-                                      dispatch: str = "direct", speech_only: bool = False,
-                                      max_queued_frames: int = 3000, loop=None) -> int:
+                                      dispatch: Optional[str] = None, speech_only: bool = False,
+                                      max_queued_frames: Optional[int] = None, loop=None) -> int:
         """Receive each remote user's 10 ms frames; with ``enable_vad`` the VAD
         runs natively per user and its state and bytes come with every frame.
         Registering again replaces the observer (and VAD config).
 
         Parameters
         ----------
-        dispatch : {"direct", "queued", "asyncio"}
+        vad_configure : AudioVadConfigV2, optional
+            With ``enable_vad``; when omitted, the config of the
+            ``agora_rtc.vad.*`` parameters (get_agora_parameter; defaults of
+            AudioVadConfigV2 unless set).
+        dispatch : {"direct", "queued", "asyncio"}, optional
+            Default: the ``agora_rtc.audio_frame_dispatch`` parameter ("direct").
             "direct": the engine's delivery thread takes the GIL and calls the
             observer for each frame. "queued": frames go into a native queue
             without the GIL and a dispatcher thread calls the observer for the
@@ -201,7 +217,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             Needs ``enable_vad``. Only frames in VAD states 1, 2 and 3 reach the
             observer; the filter runs in C, so a silent user costs no Python call.
         max_queued_frames : int
-            Queue bound (queued/asyncio). When it is full, incoming frames are
+            Queue bound (queued/asyncio; default: the ``agora_rtc.max_queued_frames``
+            parameter, 3000). When it is full, incoming frames are
             dropped and counted in ``get_audio_queue_stats()["dropped"]``.
         """
         _check_observer("register_audio_frame_observer", observer, IAudioFrameObserver)
@@ -210,11 +227,15 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         vad = None
         if enable_vad:
             if vad_configure is None:
-                vad_configure = AudioVadConfigV2()
+                vad_configure = self._parameter.vad_config()
             if not isinstance(vad_configure, AudioVadConfigV2):
                 raise TypeError("register_audio_frame_observer: vad_configure must be an AudioVadConfigV2, "
                                 f"got {type(vad_configure).__name__}")
             vad = vad_configure._native()
+        if dispatch is None:
+            dispatch = self._parameter._value(AUDIO_FRAME_DISPATCH)
+        if max_queued_frames is None:
+            max_queued_frames = self._parameter._value(MAX_QUEUED_FRAMES)
         if speech_only and not enable_vad:
             raise ValueError("register_audio_frame_observer: speech_only=True needs enable_vad=1")
         if dispatch not in ("direct", "queued", "asyncio"):

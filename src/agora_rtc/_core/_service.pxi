@@ -59,6 +59,12 @@ cdef class Service:
         with nogil:
             lib.agora_service_release(svc)
 
+    def _set_prefill_ms(self, int prefill_ms):
+        """Prefill of connections created from now on (0..500 ms)."""
+        if self._svc == NULL:
+            raise _errors.ReleasedError("the service was released")
+        return lib.agora_service_set_prefill_ms(self._svc, prefill_ms)
+
     def _on_delivery_thread(self):
         return self._svc != NULL and lib.agora_service_on_delivery_thread(self._svc) != 0
 

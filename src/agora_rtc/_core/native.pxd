@@ -108,6 +108,7 @@ cdef extern from "agora_rtc/service.h" nogil:
     agora_service *agora_service_create()
     int agora_service_initialize(agora_service *svc, const agora_service_config *cfg)
     int agora_service_release(agora_service *svc)
+    int agora_service_set_prefill_ms(agora_service *svc, int prefill_ms)
     int agora_service_on_delivery_thread(const agora_service *svc)
     int64_t agora_monotonic_ms()
 
