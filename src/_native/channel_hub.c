@@ -396,7 +396,7 @@ static void handle_data(agora_service *svc, io_item *it)
         if (!ev)
             continue;
         agora_copy_id(ev->uid, s->user_id);
-        ev->a = DEFAULT_STREAM_ID;
+        ev->a = it->kind == IO_MESSAGE ? it->arg : DEFAULT_STREAM_ID;
         memcpy(ev->data, it->data, it->length);
         post_event(svc, ev);
     }

@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "agora_rtc/agora_rtc.h"
+#include "data_stream.h"
 #include "receive_path.h"
 #include "rx_table.h"
 #include "send_queue.h"
@@ -71,6 +72,7 @@ struct agora_rtc_conn {
     int audio_flags;           /* AGORA_AUDIO_DELIVER_* */
     agora_vad_config vad_cfg;
     unsigned audio_obs_gen;    /* bumped on every (un)register: receive paths rebuild */
+    agora_data_streams streams; /* data stream ids and send-rate window */
     int in_flight[OBS_KINDS];
     int pb_rate, pb_channels;  /* observer frame format */
 

@@ -26,6 +26,10 @@ Keys
     The default ``dispatch`` of ``register_audio_frame_observer``.
 ``agora_rtc.max_queued_frames`` (int, >= 1)
     The default ``max_queued_frames`` of ``register_audio_frame_observer``.
+``agora_rtc.stream_message_rate_limit`` (bool, default true)
+    Enforce the per-second stream-message limits of ``send_stream_message``
+    (60 messages, 30 KiB per connection). Set on a connection it applies at
+    once; set on the service it applies to connections created afterwards.
 
 ``set_parameters(json)`` takes a JSON object of such keys, either flat
 (``{"agora_rtc.vad.stopRecognizeCount": 30}``) or nested
@@ -50,6 +54,7 @@ PREFILL_MS = "agora_rtc.prefill_ms"
 VAD_PREFIX = "agora_rtc.vad."
 AUDIO_FRAME_DISPATCH = "agora_rtc.audio_frame_dispatch"
 MAX_QUEUED_FRAMES = "agora_rtc.max_queued_frames"
+STREAM_MESSAGE_RATE_LIMIT = "agora_rtc.stream_message_rate_limit"
 
 _VAD_TYPES = {
     "preStartRecognizeCount": int, "startRecognizeCount": int, "stopRecognizeCount": int,
@@ -61,6 +66,7 @@ _DEFAULT_VAD = AudioVadConfigV2()
 
 #: key -> value type (int, float, bool or str) of every key a service accepts.
 SERVICE_KEYS = {PREFILL_MS: int, AUDIO_FRAME_DISPATCH: str, MAX_QUEUED_FRAMES: int,
+                STREAM_MESSAGE_RATE_LIMIT: bool,
                 **{VAD_PREFIX + f: t for f, t in _VAD_TYPES.items()}}
 #: keys a connection accepts (the service's, without the service-wide prefill).
 CONNECTION_KEYS = {k: t for k, t in SERVICE_KEYS.items() if k != PREFILL_MS}
@@ -116,7 +122,8 @@ class AgoraParameter:
             return self._parent._value(key)
         if key.startswith(VAD_PREFIX):
             return getattr(_DEFAULT_VAD, key[len(VAD_PREFIX):])
-        return {AUDIO_FRAME_DISPATCH: "direct", MAX_QUEUED_FRAMES: 3000}.get(key)
+        return {AUDIO_FRAME_DISPATCH: "direct", MAX_QUEUED_FRAMES: 3000,
+                STREAM_MESSAGE_RATE_LIMIT: True}.get(key)
 
     def vad_config(self) -> AudioVadConfigV2:
         """The AudioVadConfigV2 the ``agora_rtc.vad.*`` keys describe (a copy)."""

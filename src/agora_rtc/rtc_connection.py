@@ -10,9 +10,9 @@ from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
 from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_QUEUED_FRAMES,
-                                       AgoraParameter)
+                                       STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
-from agora_rtc.errors import InvalidArgumentError, ReleasedError
+from agora_rtc.errors import InvalidArgumentError, InvalidStateError, ReleasedError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack
 from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
@@ -20,6 +20,13 @@ from agora_rtc.voice_detection import AudioVadConfigV2
 PCM_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 MAX_STREAM_MESSAGE_BYTES = 1024
 MAX_AUDIO_METADATA_BYTES = 64
+#: Data streams per connection, the default stream (id 1) included.
+MAX_DATA_STREAMS = 5
+#: Stream-message limits per connection within any one second (Agora's documented
+#: limits); above them send_stream_message returns ERR_TOO_OFTEN and sends nothing.
+STREAM_MESSAGES_PER_SEC = 60
+STREAM_BYTES_PER_SEC = 30 * 1024
+DEFAULT_STREAM_ID = 1
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self.publish_config = publish_config
         self._local_user = LocalUser(self)
         self._parameter = AgoraParameter(CONNECTION_KEYS, self._take_alive,
-                                         parent=service.get_agora_parameter())
+                                         parent=service.get_agora_parameter(),
+                                         apply=self._apply_parameter)
+        self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
         self.last_interrupt: Optional[InterruptReport] = None
 
     # ---- hooks used by the compiled trampolines ----
@@ -174,6 +183,11 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         reads the service's value. Unknown keys return ERR_NOT_SUPPORTED."""
         self._take_alive("get_agora_parameter")
         return self._parameter
+
+    def _apply_parameter(self, key, value) -> int:
+        if key == STREAM_MESSAGE_RATE_LIMIT:
+            return self._set_stream_rate_limit(bool(value))
+        return 0
 
     # ---- observers ----
 
@@ -314,14 +328,58 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     # ---- data ----
 
-    def send_stream_message(self, data) -> int:
+    def create_data_stream(self, reliable, ordered) -> int:
+        """Create a data stream and return its id (2..5; stream 1 is the default
+        stream every connection has, as in the original since 2.3).
+
+        Receivers get the id as ``stream_id`` in on_stream_message. On the
+        local network delivery is reliable and ordered whatever is asked; the
+        Janus transport has no data channel (sending returns ERR_NOT_SUPPORTED).
+
+        Raises
+        ------
+        InvalidStateError
+            When the connection already has MAX_DATA_STREAMS (5) streams.
+        """
+        for name, value in (("reliable", reliable), ("ordered", ordered)):
+            if not isinstance(value, (bool, int)):
+                raise TypeError(f"create_data_stream: {name} must be a bool or 0/1, got {type(value).__name__}")
+        rc, stream_id = self._create_data_stream(bool(reliable), bool(ordered))
+        if rc == -5:
+            raise InvalidStateError(f"create_data_stream: at most {MAX_DATA_STREAMS} data streams per "
+                                    "connection (the default stream included)")
+        if rc != 0:
+            raise InvalidStateError(f"create_data_stream: the engine refused ({rc})")
+        return stream_id
+
+    def send_stream_message(self, data, stream_id=None) -> int:
         """Send a message (str as UTF-8, or bytes) to every other user of the
-        channel, at most 1024 bytes. Returns ERR_NOT_READY before on_connected."""
+        channel on ``stream_id`` (default: the default stream, 1), at most 1024
+        bytes. The pre-2.3 order ``send_stream_message(stream_id, data)`` is
+        accepted too.
+
+        Returns 0, ERR_NOT_READY before on_connected, or ERR_TOO_OFTEN when this
+        connection already sent STREAM_MESSAGES_PER_SEC (60) messages or
+        STREAM_BYTES_PER_SEC (30 KiB) within the last second (the message is
+        not sent; switch the limit off with the ``agora_rtc.stream_message_rate_limit``
+        parameter). An unknown ``stream_id`` raises InvalidArgumentError.
+        """
+        if isinstance(data, int) and not isinstance(data, bool) and stream_id is not None \
+                and not isinstance(stream_id, int):
+            data, stream_id = stream_id, data  # pre-2.3 order (stream_id, data)
         payload = as_payload("send_stream_message", data)
         if len(payload) > MAX_STREAM_MESSAGE_BYTES:
             raise InvalidArgumentError(f"send_stream_message: at most {MAX_STREAM_MESSAGE_BYTES} bytes "
                                        f"per message, got {len(payload)}")
-        return self._send_data(payload, False)
+        sid = DEFAULT_STREAM_ID if stream_id is None else check_int("send_stream_message", "stream_id", stream_id)
+        if not 1 <= sid <= MAX_DATA_STREAMS:
+            raise InvalidArgumentError(f"send_stream_message: stream_id must be 1..{MAX_DATA_STREAMS} "
+                                       f"(from create_data_stream), got {sid}")
+        rc = self._send_data(payload, False, sid)
+        if rc == -2:
+            raise InvalidArgumentError(f"send_stream_message: stream {sid} was not created "
+                                       "(use create_data_stream)")
+        return rc
 
     def send_audio_meta_data(self, data) -> int:
         """Send audio metadata (at most 64 bytes) to every other user."""

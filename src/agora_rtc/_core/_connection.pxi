@@ -384,7 +384,7 @@ cdef class Connection:
                 "remote_cumulative_lost": s.remote_cumulative_lost,
                 "remote_jitter": s.remote_jitter}
 
-    def _send_data(self, const uint8_t[::1] data, bint metadata):
+    def _send_data(self, const uint8_t[::1] data, bint metadata, int stream_id=1):
         cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")
         cdef const uint8_t *p = &data[0] if data.shape[0] > 0 else NULL
         cdef size_t n = data.shape[0]
@@ -392,7 +392,21 @@ cdef class Connection:
         if metadata:
             rc = lib.agora_rtc_conn_send_audio_meta_data(c, p, n)
         else:
-            rc = lib.agora_rtc_conn_send_stream_message(c, p, n)
+            rc = lib.agora_rtc_conn_send_stream_message_on(c, stream_id, p, n)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _create_data_stream(self, bint reliable, bint ordered):
+        """(rc, stream_id)."""
+        cdef lib.agora_rtc_conn *c = self._take("create_data_stream")
+        cdef int sid = 0
+        cdef int rc = lib.agora_rtc_conn_create_data_stream(c, &sid, reliable, ordered)
+        lib.agora_rtc_conn_unretain(c)
+        return rc, sid
+
+    def _set_stream_rate_limit(self, bint enabled):
+        cdef lib.agora_rtc_conn *c = self._take("set_stream_rate_limit")
+        cdef int rc = lib.agora_rtc_conn_set_stream_rate_limit(c, enabled)
         lib.agora_rtc_conn_unretain(c)
         return rc
 

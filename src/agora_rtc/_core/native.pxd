@@ -117,6 +117,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int AGORA_MAX_ID_LEN
     int AGORA_MAX_STREAM_MESSAGE
     int AGORA_MAX_AUDIO_METADATA
+    int AGORA_MAX_DATA_STREAMS
+    int AGORA_STREAM_MESSAGES_PER_SEC
+    int AGORA_STREAM_BYTES_PER_SEC
 
     enum agora_connection_state:
         AGORA_CONN_DISCONNECTED
@@ -231,6 +234,10 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn)
     int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out)
 
+    int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered)
+    int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled)
+    int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
+                                              const uint8_t *data, size_t length)
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)
 

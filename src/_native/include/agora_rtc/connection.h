@@ -21,6 +21,9 @@ extern "C" {
 #define AGORA_MAX_ID_LEN 64             /* channel ids and user ids, bytes, without NUL */
 #define AGORA_MAX_STREAM_MESSAGE 1024   /* bytes per stream message (Agora's limit) */
 #define AGORA_MAX_AUDIO_METADATA 64     /* bytes per audio metadata packet */
+#define AGORA_MAX_DATA_STREAMS 5          /* per connection, the default stream included */
+#define AGORA_STREAM_MESSAGES_PER_SEC 60  /* stream messages per connection per second */
+#define AGORA_STREAM_BYTES_PER_SEC (30 * 1024) /* stream-message bytes per connection per second */
 
 enum agora_connection_state {
     AGORA_CONN_DISCONNECTED = 1,
@@ -170,6 +173,19 @@ int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report 
 int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn);
 int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out);
 
+/* Data streams. Stream 1 (the default, used by agora_rtc_conn_send_stream_message)
+ * exists from creation; create_data_stream adds one (ids 2..AGORA_MAX_DATA_STREAMS,
+ * AGORA_ERR_REFUSED beyond). On the local network delivery is reliable and
+ * ordered whatever is asked; the RTP transport has no data channel
+ * (AGORA_ERR_NOT_SUPPORTED when sending). Sending more than
+ * AGORA_STREAM_MESSAGES_PER_SEC messages or AGORA_STREAM_BYTES_PER_SEC bytes
+ * within any second returns AGORA_ERR_TOO_OFTEN (the message is not sent)
+ * unless the limit was switched off with set_stream_rate_limit(conn, 0).
+ * An unknown stream id is AGORA_ERR_INVALID_ARGUMENT. */
+int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered);
+int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled);
+int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
+                                          const uint8_t *data, size_t length);
 int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length);
 int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length);
 
