@@ -381,6 +381,11 @@ static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
     }
 }
 
+int agora_hub_member_count(const agora_rtc_conn *c)
+{
+    return c->channel ? c->channel->members.count : 0;
+}
+
 static void handle_data(agora_service *svc, io_item *it)
 {
     agora_rtc_conn *s = it->conn;
@@ -505,6 +510,7 @@ static void process(agora_service *svc, io_item *it)
     case IO_RTP_STATS:
     case IO_RTP_CLOSE:
     case IO_RTP_END_ROUND: agora_rtp_process(svc, it); break;
+    case IO_AUDIO_STATS: agora_audio_stats_process(svc, it); break;
     case IO_FLUSH:
     default: break;
     }

@@ -92,6 +92,8 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
         goto fail5;
     if (pthread_create(&svc->clock_thread, NULL, agora_clock_main, svc) != 0)
         goto fail6;
+    if (agora_stats_timer_start(svc) != 0)
+        goto fail7;
     /* names show up in top -H, /proc/<pid>/task/<tid>/comm and profilers */
     pthread_setname_np(svc->clock_thread, "agora-clock");
     pthread_setname_np(svc->io_thread, "agora-io");
@@ -100,6 +102,9 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
     pthread_mutex_unlock(&svc->mu);
     return AGORA_OK;
 
+fail7:
+    atomic_store(&svc->stop_clock, 1);
+    pthread_join(svc->clock_thread, NULL);
 fail6:
     agora_workq_close(&svc->io_q);
     pthread_join(svc->io_thread, NULL);
@@ -161,6 +166,7 @@ int agora_service_release(agora_service *svc)
         agora_conn_unref(c);
     }
     if (initialized) {
+        agora_stats_timer_stop(svc);
         atomic_store(&svc->stop_clock, 1);
         pthread_join(svc->clock_thread, NULL);
         agora_workq_close(&svc->io_q);

@@ -15,6 +15,9 @@ Keys
     Start-of-round burst of connections created from now on (the initial value
     is ``AgoraServiceConfig.prefill_ms``; existing connections keep theirs; the
     RTP transport never prefills).
+``agora_rtc.stats_interval_ms`` (int, 100..60000, default 2000, service only)
+    Period of on_transport_stats and the audio track statistics callbacks
+    (see :mod:`agora_rtc.stats`); a new period starts when it is set.
 ``agora_rtc.vad.<field>`` (``<field>`` an :class:`AudioVadConfigV2` attribute)
     The VAD configuration used by ``register_audio_frame_observer(observer, 1)``
     when no ``vad_configure`` is passed. Types: ``preStartRecognizeCount``,
@@ -55,6 +58,7 @@ VAD_PREFIX = "agora_rtc.vad."
 AUDIO_FRAME_DISPATCH = "agora_rtc.audio_frame_dispatch"
 MAX_QUEUED_FRAMES = "agora_rtc.max_queued_frames"
 STREAM_MESSAGE_RATE_LIMIT = "agora_rtc.stream_message_rate_limit"
+STATS_INTERVAL_MS = "agora_rtc.stats_interval_ms"
 
 _VAD_TYPES = {
     "preStartRecognizeCount": int, "startRecognizeCount": int, "stopRecognizeCount": int,
@@ -65,11 +69,11 @@ _VAD_TYPES = {
 _DEFAULT_VAD = AudioVadConfigV2()
 
 #: key -> value type (int, float, bool or str) of every key a service accepts.
-SERVICE_KEYS = {PREFILL_MS: int, AUDIO_FRAME_DISPATCH: str, MAX_QUEUED_FRAMES: int,
+SERVICE_KEYS = {PREFILL_MS: int, STATS_INTERVAL_MS: int, AUDIO_FRAME_DISPATCH: str, MAX_QUEUED_FRAMES: int,
                 STREAM_MESSAGE_RATE_LIMIT: bool,
                 **{VAD_PREFIX + f: t for f, t in _VAD_TYPES.items()}}
 #: keys a connection accepts (the service's, without the service-wide prefill).
-CONNECTION_KEYS = {k: t for k, t in SERVICE_KEYS.items() if k != PREFILL_MS}
+CONNECTION_KEYS = {k: t for k, t in SERVICE_KEYS.items() if k not in (PREFILL_MS, STATS_INTERVAL_MS)}
 
 
 class _Refused(Exception):
@@ -150,6 +154,8 @@ class AgoraParameter:
             value = float(value)
         if key == PREFILL_MS and not 0 <= value <= 500:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 0..500, got {value}")
+        if key == STATS_INTERVAL_MS and not 100 <= value <= 60000:
+            raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 100..60000, got {value}")
         if key == MAX_QUEUED_FRAMES and value < 1:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be >= 1, got {value}")
         if key == AUDIO_FRAME_DISPATCH and value not in ("direct", "queued"):

@@ -6,7 +6,7 @@ from typing import Optional
 
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
-from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, AgoraParameter
+from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, STATS_INTERVAL_MS, AgoraParameter
 from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
                                   parse_transport_url, resolve_transport_url)
 from agora_rtc.errors import InvalidStateError, NotSupportedError, ReleasedError
@@ -54,7 +54,8 @@ class AgoraService(_engine.Service, ReleasedOnExit):
                                 int(bool(config.use_string_uid)))
         self.config = config
         self._parameter = AgoraParameter(SERVICE_KEYS, self._alive,
-                                         initial={PREFILL_MS: int(config.prefill_ms)},
+                                         initial={PREFILL_MS: int(config.prefill_ms),
+                                                  STATS_INTERVAL_MS: 2000},
                                          apply=self._apply_parameter)
         if config.log_path:
             self.set_log_file(config.log_path)
@@ -82,6 +83,8 @@ class AgoraService(_engine.Service, ReleasedOnExit):
     def _apply_parameter(self, key, value) -> int:
         if key == PREFILL_MS:
             return self._set_prefill_ms(value)
+        if key == STATS_INTERVAL_MS:
+            return self._set_stats_interval_ms(value)
         return 0
 
     def set_log_file(self, file_path: str, file_size: int = 0) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import dataclass
 from typing import Optional
 
@@ -14,6 +15,7 @@ from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MA
 from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
 from agora_rtc.errors import InvalidArgumentError, InvalidStateError, ReleasedError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack
+from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
 
@@ -91,6 +93,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                          apply=self._apply_parameter)
         self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
         self.last_interrupt: Optional[InterruptReport] = None
+        self._stats = ConnectionStats()
 
     # ---- hooks used by the compiled trampolines ----
 
@@ -103,6 +106,12 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _local_audio_track(self):
         return self._local_user.get_local_audio_track()
+
+    def _make_transport_stats(self, interval_ms):
+        return self._stats.transport(self, interval_ms)
+
+    def _make_audio_track_stats(self, interval_ms):
+        return self._stats.audio_tracks(self, interval_ms)
 
     def _push_completed(self, round_ms):
         # delivery thread: the send queue drained; wake sync and asyncio waiters
@@ -127,6 +136,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         channel = check_id("connect", "chan_id", chan_id)
         uid = check_id("connect", "user_id", user_id)
         rc = self._connect(token.encode("utf-8"), channel, uid)
+        if rc == 0:
+            self._stats.connected_at = time.monotonic()
         if rc == 0 and self._janus is not None:
             from agora_rtc.janus.link import JanusLink
             t = self._janus
@@ -289,7 +300,10 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         pts = check_int("push_audio_pcm_data", "start_pts", start_pts)
         if not -(2 ** 62) < pts < 2 ** 62:
             raise ValueError(f"push_audio_pcm_data: start_pts out of range, got {pts}")
-        return self._push_pcm(data, rate, ch, pts)
+        rc = self._push_pcm(data, rate, ch, pts)
+        if rc == 0:
+            self._stats.send_format = (rate, ch)
+        return rc
 
     def interrupt_audio(self) -> int:
         """Drop everything queued, atomically with respect to the media clock:

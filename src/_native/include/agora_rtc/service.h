@@ -31,6 +31,10 @@ int agora_service_release(agora_service *svc);
  * exist keep theirs. AGORA_ERR_INVALID_ARGUMENT out of range,
  * AGORA_ERR_INVALID_STATE before initialize. */
 int agora_service_set_prefill_ms(agora_service *svc, int prefill_ms);
+/* Period of on_transport_stats / on_audio_track_stats (100..60000 ms, default
+ * AGORA_STATS_INTERVAL_MS); the next tick comes one new period from now. */
+#define AGORA_STATS_INTERVAL_MS 2000
+int agora_service_set_stats_interval_ms(agora_service *svc, int interval_ms);
 /* 1 when the calling thread is the service's observer-delivery thread. */
 int agora_service_on_delivery_thread(const agora_service *svc);
 /* Engine monotonic clock in milliseconds (CLOCK_MONOTONIC). */
