@@ -47,6 +47,10 @@ def _resolve(fut, value):
         fut.set_result(value)
 
 
+def _overrides(observer, base, name):
+    return observer is not None and getattr(type(observer), name, None) is not getattr(base, name)
+
+
 def _check_observer(what, observer, base):
     if not isinstance(observer, base):
         raise TypeError(f"{what}: observer must be an instance of a {base.__name__} subclass, "
@@ -107,10 +111,17 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def _local_audio_track(self):
         return self._local_user.get_local_audio_track()
 
-    def _make_transport_stats(self, interval_ms):
+    # statistics ticks (delivery thread): nothing is gathered for an observer
+    # that does not override the callback
+    def _make_transport_stats(self, interval_ms, obs):
+        if not _overrides(obs, IRTCConnectionObserver, "on_transport_stats"):
+            return None
         return self._stats.transport(self, interval_ms)
 
-    def _make_audio_track_stats(self, interval_ms):
+    def _make_audio_track_stats(self, interval_ms, obs):
+        if not (_overrides(obs, IRTCLocalUserObserver, "on_local_audio_track_statistics") or
+                _overrides(obs, IRTCLocalUserObserver, "on_remote_audio_track_statistics")):
+            return None
         return self._stats.audio_tracks(self, interval_ms)
 
     def _push_completed(self, round_ms):

@@ -709,9 +709,11 @@ cdef void _on_transport_stats_gil(Connection self, int interval_ms) noexcept:
     if obs is None:
         return
     try:
-        stats = self._make_transport_stats(interval_ms)
+        stats = self._make_transport_stats(interval_ms, obs)
     except BaseException:
         _report_observer_error("on_transport_stats", obs)
+        return
+    if stats is None:
         return
     try:
         obs.on_transport_stats(self, stats)
@@ -732,7 +734,10 @@ cdef void _on_audio_track_stats_gil(Connection self, int interval_ms) noexcept:
     if obs is None:
         return
     try:
-        local, remotes = self._make_audio_track_stats(interval_ms)
+        made = self._make_audio_track_stats(interval_ms, obs)
+        if made is None:
+            return
+        local, remotes = made
     except BaseException:
         _report_observer_error("on_local_audio_track_statistics", obs)
         return
