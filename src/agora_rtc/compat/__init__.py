@@ -71,10 +71,8 @@ def _namespace(fullname: str) -> dict:
     import time
 
     import agora_rtc
-    from agora_rtc.agora_parameter import AgoraParameter
 
     ns = {name: getattr(agora_rtc, name) for name in agora_rtc.__all__}
-    ns["AgoraParameter"] = AgoraParameter
     # names the original's modules leaked through `import *` and samples use
     ns.update(os=os, sys=sys, time=time, ctypes=ctypes, logging=logging,
               logger=logging.getLogger(fullname))
