@@ -192,6 +192,28 @@ def test_unknown_keys_and_bad_values_are_refused_and_change_nothing(service, cap
     assert p.get_object("che.audio") is None
 
 
+def test_extreme_values_are_refused_not_crashes(service):
+    p = service.get_agora_parameter()
+    from agora_rtc.agora_parameter import SERVICE_KEYS
+    for key, typ in SERVICE_KEYS.items():
+        if typ is int:
+            for v in (2 ** 70, -(2 ** 70), -1):
+                assert p.set_int(key, v) == ERR_INVALID_ARGUMENT, (key, v)
+        elif typ is float:
+            for v in (float("nan"), float("inf"), 1e308):
+                assert p.set_number(key, v) == ERR_INVALID_ARGUMENT, (key, v)
+        elif typ is str:
+            assert p.set_string(key, "\x00" * 10000) == ERR_INVALID_ARGUMENT
+    assert p.set_parameters('{"agora_rtc": {"vad": {"startRecognizeCount": 1e400}}}') == ERR_INVALID_ARGUMENT
+    assert p.set_parameters("{" * 100000) == ERR_INVALID_ARGUMENT
+    deep = '{"a":' * 100000 + "1" + "}" * 100000                     # too deep for json: refused
+    assert p.set_parameters(deep) == ERR_INVALID_ARGUMENT
+    for depth in (100, 900, 990):                                     # json accepts, keys are unknown or too deep
+        assert p.set_parameters('{"a":' * depth + "1" + "}" * depth) in (ERR_NOT_SUPPORTED, ERR_INVALID_ARGUMENT)
+    conn = service.create_rtc_connection(ar.RTCConnConfig())
+    conn.register_audio_frame_observer(Recorder())                      # defaults still valid
+
+
 def test_parameter_bad_input_raises(service):
     p = service.get_agora_parameter()
     for call in (lambda: p.set_int(5, 1), lambda: p.set_int("agora_rtc.prefill_ms", "5"),

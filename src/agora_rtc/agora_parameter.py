@@ -27,7 +27,7 @@ Keys
     ``adaptiveRms`` bool. Ranges as in AudioVadConfigV2.
 ``agora_rtc.audio_frame_dispatch`` (string, ``"direct"`` or ``"queued"``)
     The default ``dispatch`` of ``register_audio_frame_observer``.
-``agora_rtc.max_queued_frames`` (int, >= 1)
+``agora_rtc.max_queued_frames`` (int, 1..1000000)
     The default ``max_queued_frames`` of ``register_audio_frame_observer``.
 ``agora_rtc.stream_message_rate_limit`` (bool, default true)
     Enforce the per-second stream-message limits of ``send_stream_message``
@@ -156,8 +156,8 @@ class AgoraParameter:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 0..500, got {value}")
         if key == STATS_INTERVAL_MS and not 100 <= value <= 60000:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 100..60000, got {value}")
-        if key == MAX_QUEUED_FRAMES and value < 1:
-            raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be >= 1, got {value}")
+        if key == MAX_QUEUED_FRAMES and not 1 <= value <= 1_000_000:
+            raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 1..1000000, got {value}")
         if key == AUDIO_FRAME_DISPATCH and value not in ("direct", "queued"):
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 'direct' or 'queued', got {value!r}")
         if key.startswith(VAD_PREFIX):
@@ -230,7 +230,7 @@ class AgoraParameter:
                             f"got {type(json_src).__name__}")
         try:
             obj = json.loads(json_src)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             _log.warning("AgoraParameter.set_parameters refused (%d): not JSON: %s", ERR_INVALID_ARGUMENT, exc)
             self._alive("AgoraParameter.set_parameters")
             return ERR_INVALID_ARGUMENT
@@ -240,7 +240,11 @@ class AgoraParameter:
             self._alive("AgoraParameter.set_parameters")
             return ERR_INVALID_ARGUMENT
         flat: dict = {}
-        _flatten("", obj, flat)
+        try:
+            _flatten("", obj, flat)
+        except RecursionError:
+            _log.warning("AgoraParameter.set_parameters refused (%d): nested too deeply", ERR_INVALID_ARGUMENT)
+            return ERR_INVALID_ARGUMENT
         return self._set_many("set_parameters", flat)
 
     # ---- getters (original names; None when unknown or of another type) ----
