@@ -183,3 +183,20 @@ def test_statistics_through_janus():
             assert ra.transport[-1].tx_bytes <= stats["bytes_sent"]
             a.release()
             b.release()
+
+
+def test_release_racing_statistics_ticks(fast_stats):
+    """Connections released while ticks are delivered: no crash, no spurious
+    observer errors, and no statistics after release returns."""
+    assert fast_stats.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 100) == 0
+    errors_before = ar.observer_error_count()
+    for i in range(15):
+        a, ra = member(fast_stats, f"race{i}", "a")
+        b, rb = member(fast_stats, f"race{i}", "b")
+        assert a.push_audio_pcm_data(np.zeros(1600, np.int16), 16000) == 0
+        rb.wait(lambda: len(rb.transport) >= 1)
+        (a if i % 2 else b).release()
+        n = (len(ra.transport), len(ra.local)) if i % 2 else (len(rb.transport), len(rb.local))
+        (b if i % 2 else a).release()
+        assert n == ((len(ra.transport), len(ra.local)) if i % 2 else (len(rb.transport), len(rb.local)))
+    assert ar.observer_error_count() == errors_before

@@ -113,16 +113,23 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     # statistics ticks (delivery thread): nothing is gathered for an observer
     # that does not override the callback
+    # (a tick racing release() gathers nothing instead of reporting an error)
     def _make_transport_stats(self, interval_ms, obs):
         if not _overrides(obs, IRTCConnectionObserver, "on_transport_stats"):
             return None
-        return self._stats.transport(self, interval_ms)
+        try:
+            return self._stats.transport(self, interval_ms)
+        except InvalidStateError:  # ReleasedError, or destroyed while the tick ran
+            return None
 
     def _make_audio_track_stats(self, interval_ms, obs):
         if not (_overrides(obs, IRTCLocalUserObserver, "on_local_audio_track_statistics") or
                 _overrides(obs, IRTCLocalUserObserver, "on_remote_audio_track_statistics")):
             return None
-        return self._stats.audio_tracks(self, interval_ms)
+        try:
+            return self._stats.audio_tracks(self, interval_ms)
+        except InvalidStateError:
+            return None
 
     def _push_completed(self, round_ms):
         # delivery thread: the send queue drained; wake sync and asyncio waiters
