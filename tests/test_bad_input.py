@@ -385,6 +385,8 @@ def _conn_calls():
         "get_audio_queue_stats": lambda c: c.get_audio_queue_stats(),
         "send_stream_message": lambda c: c.send_stream_message("hi"),
         "send_audio_meta_data": lambda c: c.send_audio_meta_data(b"m"),
+        "get_agora_parameter": lambda c: c.get_agora_parameter(),
+        "create_data_stream": lambda c: c.create_data_stream(True, True),
     }
 
 

@@ -361,6 +361,11 @@ static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
     }
 }
 
+int agora_hub_member_count(const agora_rtc_conn *c)
+{
+    return c->channel ? c->channel->members.count : 0;
+}
+
 static void handle_data(agora_service *svc, io_item *it)
 {
     agora_rtc_conn *s = it->conn;
@@ -376,7 +381,7 @@ static void handle_data(agora_service *svc, io_item *it)
         if (!ev)
             continue;
         agora_copy_id(ev->uid, s->user_id);
-        ev->a = DEFAULT_STREAM_ID;
+        ev->a = it->kind == IO_MESSAGE ? it->arg : DEFAULT_STREAM_ID;
         memcpy(ev->data, it->data, it->length);
         post_event(svc, ev);
     }
@@ -485,6 +490,7 @@ static void process(agora_service *svc, io_item *it)
     case IO_RTP_STATS:
     case IO_RTP_CLOSE:
     case IO_RTP_END_ROUND: agora_rtp_process(svc, it); break;
+    case IO_AUDIO_STATS: agora_audio_stats_process(svc, it); break;
     case IO_FLUSH:
     default: break;
     }

@@ -121,6 +121,7 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     c->pb_rate = rate;
     c->pb_channels = chans;
     c->sub_all = cfg->auto_subscribe_audio != 0;
+    agora_dstreams_init(&c->streams);
 
     pthread_mutex_lock(&svc->mu);
     c->id = ++svc->next_conn_id;
@@ -443,7 +444,9 @@ int agora_rtc_conn_get_send_stats(agora_rtc_conn *c, agora_send_stats *out)
     return AGORA_OK;
 }
 
-static int send_data(agora_rtc_conn *c, int kind, const uint8_t *data, size_t length, size_t limit)
+/* stream_id: the data stream of an IO_MESSAGE (0 for metadata). */
+static int send_data(agora_rtc_conn *c, int kind, int stream_id, const uint8_t *data, size_t length,
+                     size_t limit)
 {
     if (!c || (!data && length))
         return AGORA_ERR_INVALID_ARGUMENT;
@@ -452,25 +455,63 @@ static int send_data(agora_rtc_conn *c, int kind, const uint8_t *data, size_t le
     if (c->cfg.transport == AGORA_TRANSPORT_RTP)
         return AGORA_ERR_NOT_SUPPORTED; /* no data channel to Janus (JANUS.md: audio only) */
     pthread_mutex_lock(&c->mu);
-    int state = c->state;
+    int rc = AGORA_OK;
+    if (kind == IO_MESSAGE && !agora_dstreams_exists(&c->streams, stream_id))
+        rc = AGORA_ERR_INVALID_ARGUMENT;
+    else if (c->state != AGORA_CONN_CONNECTED)
+        rc = AGORA_ERR_NOT_READY;
+    else if (kind == IO_MESSAGE)
+        rc = agora_dstreams_admit(&c->streams, agora_monotonic_ms(), length);
     pthread_mutex_unlock(&c->mu);
-    if (state != AGORA_CONN_CONNECTED)
-        return AGORA_ERR_NOT_READY;
+    if (rc != AGORA_OK)
+        return rc;
     io_item *it = agora_io_item_new(kind, c, length);
     if (!it)
         return AGORA_ERR_NO_MEMORY;
+    it->arg = stream_id;
     if (length)
         memcpy(it->data, data, length);
     agora_io_post(c->svc, it, 0);
     return AGORA_OK;
 }
 
+int agora_rtc_conn_create_data_stream(agora_rtc_conn *c, int *stream_id, int reliable, int ordered)
+{
+    (void)reliable; /* the local hub is reliable and ordered; RTP has no data channel */
+    (void)ordered;
+    if (!c || !stream_id)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    int rc = c->destroyed ? AGORA_ERR_INVALID_STATE : agora_dstreams_create(&c->streams);
+    pthread_mutex_unlock(&c->mu);
+    if (rc < 0)
+        return rc;
+    *stream_id = rc;
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *c, int enabled)
+{
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    c->streams.rate_limit = enabled != 0;
+    pthread_mutex_unlock(&c->mu);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *c, int stream_id, const uint8_t *data,
+                                          size_t length)
+{
+    return send_data(c, IO_MESSAGE, stream_id, data, length, AGORA_MAX_STREAM_MESSAGE);
+}
+
 int agora_rtc_conn_send_stream_message(agora_rtc_conn *c, const uint8_t *data, size_t length)
 {
-    return send_data(c, IO_MESSAGE, data, length, AGORA_MAX_STREAM_MESSAGE);
+    return send_data(c, IO_MESSAGE, 1, data, length, AGORA_MAX_STREAM_MESSAGE);
 }
 
 int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *c, const uint8_t *data, size_t length)
 {
-    return send_data(c, IO_METADATA, data, length, AGORA_MAX_AUDIO_METADATA);
+    return send_data(c, IO_METADATA, 0, data, length, AGORA_MAX_AUDIO_METADATA);
 }

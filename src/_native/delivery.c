@@ -19,6 +19,7 @@ static int observer_kind_of(int event_kind)
     case EV_CONNECTION_LOST:
     case EV_RECONNECTING:
     case EV_RECONNECTED:
+    case EV_TRANSPORT_STATS:
         return OBS_CONN;
     case EV_AUDIO_FRAME:
         return OBS_AUDIO;
@@ -77,6 +78,9 @@ static void call_conn_observer(const agora_rtc_conn_observer *o, agora_event *ev
     case EV_RECONNECTED:
         if (o->on_reconnected) o->on_reconnected(o->user_data, &ev->info, ev->a);
         break;
+    case EV_TRANSPORT_STATS:
+        if (o->on_transport_stats) o->on_transport_stats(o->user_data, ev->a);
+        break;
     default:
         break;
     }
@@ -107,6 +111,9 @@ static void call_local_user_observer(const agora_local_user_observer *o, agora_e
         break;
     case EV_PUSH_COMPLETED:
         if (o->on_audio_push_completed) o->on_audio_push_completed(o->user_data, ev->a);
+        break;
+    case EV_AUDIO_TRACK_STATS:
+        if (o->on_audio_track_stats) o->on_audio_track_stats(o->user_data, ev->a);
         break;
     case EV_METADATA:
         if (o->on_audio_meta_data_received)

@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "agora_rtc/agora_rtc.h"
+#include "data_stream.h"
 #include "receive_path.h"
 #include "receive_pool.h"
 #include "rx_table.h"
@@ -74,6 +75,7 @@ struct agora_rtc_conn {
     int audio_flags;           /* AGORA_AUDIO_DELIVER_* */
     agora_vad_config vad_cfg;
     unsigned audio_obs_gen;    /* bumped on every (un)register: receive paths rebuild */
+    agora_data_streams streams; /* data stream ids and send-rate window */
     int in_flight[OBS_KINDS];
     int pb_rate, pb_channels;  /* observer frame format */
 
@@ -101,6 +103,7 @@ enum io_kind {
     /* RTP transport (rtp_transport.c) */
     IO_RTP_OPEN, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT, IO_RTP_STATS,
     IO_RTP_CLOSE, IO_RTP_END_ROUND,
+    IO_AUDIO_STATS, /* audio_stats.c */
 };
 
 typedef struct io_item {
@@ -125,6 +128,7 @@ enum event_kind {
     EV_PUBLISH_SUCCESS, EV_UNPUBLISHED, EV_TRACK_SUBSCRIBED, EV_TRACK_STATE, EV_FIRST_FRAME,
     EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME, EV_PUSH_COMPLETED,
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
+    EV_TRANSPORT_STATS, EV_AUDIO_TRACK_STATS,
 };
 
 typedef struct agora_event {
@@ -157,6 +161,11 @@ struct agora_service {
     agora_workq delivery_q;
     pthread_mutex_t sync_mu;   /* completion of synchronous I/O items */
     pthread_cond_t sync_cv;
+    /* statistics timer (stats_timer.c) */
+    pthread_t stats_thread;
+    pthread_mutex_t stats_mu;
+    pthread_cond_t stats_cv;   /* CLOCK_MONOTONIC */
+    int stats_stop, stats_interval_ms, stats_changed; /* under stats_mu */
 
     hub_channel *channels;     /* I/O thread only */
     agora_rx_pool rx_pool;     /* receive-path jobs of the I/O thread (+ helper threads) */
@@ -225,6 +234,19 @@ void *agora_delivery_main(void *svc);
 agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
 /* The same without the observer check (the caller made it; NULL on OOM). */
 agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length);
+
+/* stats_timer.c: the statistics timer thread (started by initialize, stopped by release) */
+int agora_stats_timer_start(agora_service *svc);
+void agora_stats_timer_stop(agora_service *svc);
+
+/* channel_hub.c: members of c's channel, c included (0 when not joined); I/O thread */
+int agora_hub_member_count(const agora_rtc_conn *c);
+/* audio_stats.c: IO_AUDIO_STATS on the I/O thread */
+void agora_audio_stats_process(agora_service *svc, io_item *it);
+/* rtp_transport.c: the RTP fields of the remote streams of c into out[0..n),
+ * matched by user id (entries not found are appended while n < max); returns the new n. */
+int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max);
+int agora_rtp_remote_count(const agora_rtc_conn *c);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

@@ -67,6 +67,8 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
         if (rc != AGORA_OK)
             return rc;
     }
+    rx->frames_in++;
+    rx->bytes_in += (uint64_t)in->samples_per_channel * (uint64_t)in->channels * sizeof(int16_t);
     const int out_spc = out_rate / 100;
     /* the path was sized on the frame that built it; a longer frame (a 20 ms
      * RTP packet after 10 ms frames) grows the accumulator */

@@ -22,6 +22,8 @@ typedef struct agora_rx_path {
     agora_label_analyzer *labels;
     agora_vad *vad;            /* NULL when VAD is off */
     int first_frame_seen;
+    uint64_t frames_in;        /* frames fed (as received, before conversion) */
+    uint64_t bytes_in;         /* their PCM bytes */
 } agora_rx_path;
 
 /* One output frame, handed to the emit callback; frame->buffer and the VAD

@@ -846,6 +846,38 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
     }
 }
 
+int agora_rtp_remote_count(const agora_rtc_conn *c)
+{
+    return c->rtp ? c->rtp->nremotes : 0;
+}
+
+int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max)
+{
+    const agora_rtp_media *m = c->rtp;
+    for (int i = 0; m && i < m->nremotes; i++) {
+        const rtp_remote *r = m->remotes[i];
+        agora_remote_audio_stats *s = NULL;
+        for (int k = 0; k < n && !s; k++)
+            if (strcmp(out[k].user_id, r->uid) == 0)
+                s = &out[k];
+        if (!s) {
+            if (n >= max)
+                continue;
+            s = &out[n++];
+            memset(s, 0, sizeof(*s));
+            memcpy(s->user_id, r->uid, sizeof(s->user_id));
+        }
+        agora_jb_stats js;
+        agora_jb_get_stats(r->jb, &js);
+        s->rtp = 1;
+        s->packets_lost = js.lost;
+        s->frames_concealed = r->plc;
+        s->jitter_buffer_delay_ms = js.current_delay_ms;
+        s->frames_received = r->frames_decoded; /* 20 ms packets decoded */
+    }
+    return n;
+}
+
 /* Media off: no sending, no remote streams, no receive paths. */
 static void media_down(agora_service *svc, agora_rtc_conn *c)
 {

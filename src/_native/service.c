@@ -98,6 +98,8 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
         goto fail5;
     if (pthread_create(&svc->clock_thread, NULL, agora_clock_main, svc) != 0)
         goto fail6;
+    if (agora_stats_timer_start(svc) != 0)
+        goto fail7;
     /* names show up in top -H, /proc/<pid>/task/<tid>/comm and profilers */
     pthread_setname_np(svc->clock_thread, "agora-clock");
     pthread_setname_np(svc->io_thread, "agora-io");
@@ -106,6 +108,9 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
     pthread_mutex_unlock(&svc->mu);
     return AGORA_OK;
 
+fail7:
+    atomic_store(&svc->stop_clock, 1);
+    pthread_join(svc->clock_thread, NULL);
 fail6:
     agora_workq_close(&svc->io_q);
     pthread_join(svc->io_thread, NULL);
@@ -125,6 +130,18 @@ fail1:
     close_io_wait_set(svc);
     agora_workq_destroy(&svc->io_q);
 fail0:
+    pthread_mutex_unlock(&svc->mu);
+    return rc;
+}
+
+int agora_service_set_prefill_ms(agora_service *svc, int prefill_ms)
+{
+    if (!svc || prefill_ms < 0 || prefill_ms > 500)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&svc->mu);
+    int rc = svc->initialized && !svc->releasing ? AGORA_OK : AGORA_ERR_INVALID_STATE;
+    if (rc == AGORA_OK)
+        svc->cfg.prefill_ms = prefill_ms; /* read under mu by agora_rtc_conn_create */
     pthread_mutex_unlock(&svc->mu);
     return rc;
 }
@@ -158,6 +175,7 @@ int agora_service_release(agora_service *svc)
         agora_conn_unref(c);
     }
     if (initialized) {
+        agora_stats_timer_stop(svc);
         atomic_store(&svc->stop_clock, 1);
         pthread_join(svc->clock_thread, NULL);
         agora_workq_close(&svc->io_q);

@@ -7,6 +7,7 @@ from agora_rtc._core._engine import (AudioFrame, monotonic_ms, observer_error_co
                                      set_observer_exception_handler)
 from agora_rtc.agora_base import *  # noqa: F401,F403  (enums and data classes)
 from agora_rtc.agora_base import __all__ as _base_all
+from agora_rtc.agora_parameter import AgoraParameter
 from agora_rtc.agora_service import AgoraService
 from agora_rtc.audio_consumer import AudioConsumer
 from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
@@ -19,7 +20,7 @@ from agora_rtc.voice_detection import AudioVadConfigV2, AudioVadManager, AudioVa
 __version__ = "0.1.0"
 
 __all__ = list(_base_all) + [
-    "AgoraService", "RTCConnection", "LocalUser", "LocalAudioTrack", "RemoteAudioTrack",
+    "AgoraService", "AgoraParameter", "RTCConnection", "LocalUser", "LocalAudioTrack", "RemoteAudioTrack",
     "IRTCConnectionObserver", "IRTCLocalUserObserver", "IAudioFrameObserver",
     "AudioFrame", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",

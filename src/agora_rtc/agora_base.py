@@ -1591,13 +1591,20 @@ class AudioVolumeInfo:
 
 @dataclass(kw_only=True)
 class LocalAudioTrackStats:
-    """Statistics of the published audio track."""
+    """Statistics of the published audio track (``on_local_audio_track_statistics``).
+
+    ``sent_bitrate`` is bits/s over the last stats interval; ``internal_codec``
+    is an AudioCodecType (0 on the local network, where PCM travels as pushed).
+    ``sent_frames`` (agora_rtc extension) counts the 10 ms frames handed to
+    the transport since the connection was created. See :mod:`agora_rtc.stats`.
+    """
 
     num_channels: int = 0
     sent_sample_rate: int = 0
     sent_bitrate: int = 0
     internal_codec: int = 0
     voice_pitch: float = 0.0
+    sent_frames: int = 0
 
 
 #: Name of :class:`LocalAudioTrackStats` before SDK 2.2.2.
@@ -1606,7 +1613,15 @@ LocalAudioStats = LocalAudioTrackStats
 
 @dataclass(kw_only=True)
 class RemoteAudioTrackStats:
-    """Statistics of a remote user's audio track (snapshot; safe to keep)."""
+    """Statistics of a remote user's audio track (snapshot; safe to keep).
+
+    ``uid`` is the numeric user id (0 for string ids; ``user_id`` always has
+    it). ``jitter_buffer_delay`` ms and ``audio_loss_rate`` % (over the last
+    interval) are measured on the RTP transport, 0 on the local network.
+    agora_rtc extensions: ``user_id``, ``received_frames`` (10 ms frames on the
+    local network, 20 ms packets on RTP), ``lost_packets`` and
+    ``concealed_frames`` (RTP). See :mod:`agora_rtc.stats`.
+    """
 
     uid: int = 0
     quality: int = 0
@@ -1619,6 +1634,10 @@ class RemoteAudioTrackStats:
     total_frozen_time: int = 0
     frozen_rate: int = 0
     received_bytes: int = 0
+    user_id: str = ""
+    received_frames: int = 0
+    lost_packets: int = 0
+    concealed_frames: int = 0
 
 
 @dataclass(kw_only=True)

@@ -6,6 +6,7 @@ from typing import Optional
 
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
+from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, STATS_INTERVAL_MS, AgoraParameter
 from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
                                   parse_transport_url, resolve_transport_url)
 from agora_rtc.errors import InvalidStateError, NotSupportedError, ReleasedError
@@ -29,6 +30,7 @@ class AgoraService(_engine.Service, ReleasedOnExit):
         self.transport = None
         self._log_handler = None
         self.config: Optional[AgoraServiceConfig] = None
+        self._parameter: Optional[AgoraParameter] = None
         if config is not None:
             self.initialize(config)
 
@@ -51,6 +53,10 @@ class AgoraService(_engine.Service, ReleasedOnExit):
                                 int(config.audio_scenario), int(config.prefill_ms),
                                 int(bool(config.use_string_uid)), int(config.receive_threads))
         self.config = config
+        self._parameter = AgoraParameter(SERVICE_KEYS, self._alive,
+                                         initial={PREFILL_MS: int(config.prefill_ms),
+                                                  STATS_INTERVAL_MS: 2000},
+                                         apply=self._apply_parameter)
         if config.log_path:
             self.set_log_file(config.log_path)
         return 0
@@ -65,6 +71,21 @@ class AgoraService(_engine.Service, ReleasedOnExit):
                               publish_config: Optional[RtcConnectionPublishConfig] = None) -> RTCConnection:
         self._alive("create_rtc_connection")
         return RTCConnection(self, con_config, publish_config)
+
+    def get_agora_parameter(self) -> AgoraParameter:
+        """The service-wide :class:`~agora_rtc.agora_parameter.AgoraParameter`
+        (the same object each call): typed get/set and ``set_parameters(json)``
+        for the keys agora_rtc honours (prefill, default VAD config, default
+        frame dispatch); unknown keys return ERR_NOT_SUPPORTED."""
+        self._alive("get_agora_parameter")
+        return self._parameter
+
+    def _apply_parameter(self, key, value) -> int:
+        if key == PREFILL_MS:
+            return self._set_prefill_ms(value)
+        if key == STATS_INTERVAL_MS:
+            return self._set_stats_interval_ms(value)
+        return 0
 
     def set_log_file(self, file_path: str, file_size: int = 0) -> int:
         """Also write the SDK's log records (logger ``agora_rtc``) to ``file_path``."""

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 
 class IRTCConnectionObserver:
-    """Connection events: ``conn`` is the RTCConnection, ``conn_info`` an RTCConnInfo."""
+    """Connection events: ``conn`` is the RTCConnection, ``conn_info`` an RTCConnInfo.
+
+    ``on_transport_stats(conn, RTCStats)`` comes every ``agora_rtc.stats_interval_ms``
+    (default 2000 ms) while connected; see :mod:`agora_rtc.stats` for what is measured.
+    """
 
     def on_connected(self, agora_rtc_conn, conn_info, reason): ...
     def on_disconnected(self, agora_rtc_conn, conn_info, reason): ...
@@ -43,7 +47,13 @@ class IRTCConnectionObserver:
 
 
 class IRTCLocalUserObserver:
-    """Local-user events: ``agora_local_user`` is the connection's LocalUser."""
+    """Local-user events: ``agora_local_user`` is the connection's LocalUser.
+
+    ``on_local_audio_track_statistics`` and ``on_remote_audio_track_statistics``
+    (one call per remote user heard) follow each ``on_transport_stats`` tick;
+    ``on_stream_message``'s ``stream_id`` is the sender's data stream
+    (1 = default, see RTCConnection.create_data_stream).
+    """
 
     def on_audio_track_publish_success(self, agora_local_user, agora_local_audio_track): ...
     def on_audio_track_publish_start(self, agora_local_user, agora_local_audio_track): ...

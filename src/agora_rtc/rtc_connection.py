@@ -3,21 +3,32 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import dataclass
 from typing import Optional
 
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
+from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_QUEUED_FRAMES,
+                                       STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
-from agora_rtc.errors import InvalidArgumentError, ReleasedError
+from agora_rtc.errors import InvalidArgumentError, InvalidStateError, ReleasedError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack
+from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
 
 PCM_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 MAX_STREAM_MESSAGE_BYTES = 1024
 MAX_AUDIO_METADATA_BYTES = 64
+#: Data streams per connection, the default stream (id 1) included.
+MAX_DATA_STREAMS = 5
+#: Stream-message limits per connection within any one second (Agora's documented
+#: limits); above them send_stream_message returns ERR_TOO_OFTEN and sends nothing.
+STREAM_MESSAGES_PER_SEC = 60
+STREAM_BYTES_PER_SEC = 30 * 1024
+DEFAULT_STREAM_ID = 1
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,10 @@ class InterruptReport:
 def _resolve(fut, value):
     if not fut.done():
         fut.set_result(value)
+
+
+def _overrides(observer, base, name):
+    return observer is not None and getattr(type(observer), name, None) is not getattr(base, name)
 
 
 def _check_observer(what, observer, base):
@@ -77,7 +92,12 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self.con_config = con_config
         self.publish_config = publish_config
         self._local_user = LocalUser(self)
+        self._parameter = AgoraParameter(CONNECTION_KEYS, self._take_alive,
+                                         parent=service.get_agora_parameter(),
+                                         apply=self._apply_parameter)
+        self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
         self.last_interrupt: Optional[InterruptReport] = None
+        self._stats = ConnectionStats()
 
     # ---- hooks used by the compiled trampolines ----
 
@@ -90,6 +110,26 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _local_audio_track(self):
         return self._local_user.get_local_audio_track()
+
+    # statistics ticks (delivery thread): nothing is gathered for an observer
+    # that does not override the callback
+    # (a tick racing release() gathers nothing instead of reporting an error)
+    def _make_transport_stats(self, interval_ms, obs):
+        if not _overrides(obs, IRTCConnectionObserver, "on_transport_stats"):
+            return None
+        try:
+            return self._stats.transport(self, interval_ms)
+        except InvalidStateError:  # ReleasedError, or destroyed while the tick ran
+            return None
+
+    def _make_audio_track_stats(self, interval_ms, obs):
+        if not (_overrides(obs, IRTCLocalUserObserver, "on_local_audio_track_statistics") or
+                _overrides(obs, IRTCLocalUserObserver, "on_remote_audio_track_statistics")):
+            return None
+        try:
+            return self._stats.audio_tracks(self, interval_ms)
+        except InvalidStateError:
+            return None
 
     def _push_completed(self, round_ms):
         # delivery thread: the send queue drained; wake sync and asyncio waiters
@@ -114,6 +154,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         channel = check_id("connect", "chan_id", chan_id)
         uid = check_id("connect", "user_id", user_id)
         rc = self._connect(token.encode("utf-8"), channel, uid)
+        if rc == 0:
+            self._stats.connected_at = time.monotonic()
         if rc == 0 and self._janus is not None:
             from agora_rtc.janus.link import JanusLink
             t = self._janus
@@ -164,6 +206,18 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def get_conn_info(self) -> RTCConnInfo:
         return self._make_conn_info(*self._info())
 
+    def get_agora_parameter(self) -> AgoraParameter:
+        """This connection's :class:`~agora_rtc.agora_parameter.AgoraParameter`:
+        the service's keys except ``agora_rtc.prefill_ms``; a key not set here
+        reads the service's value. Unknown keys return ERR_NOT_SUPPORTED."""
+        self._take_alive("get_agora_parameter")
+        return self._parameter
+
+    def _apply_parameter(self, key, value) -> int:
+        if key == STREAM_MESSAGE_RATE_LIMIT:
+            return self._set_stream_rate_limit(bool(value))
+        return 0
+
     # ---- observers ----
 
     def register_observer(self, observer) -> int:
@@ -182,15 +236,20 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def register_audio_frame_observer(self, observer, enable_vad=0,
                                       vad_configure: Optional[AudioVadConfigV2] = None, *,
-                                      dispatch: str = "direct", speech_only: bool = False,
-                                      max_queued_frames: int = 3000, loop=None) -> int:
+                                      dispatch: Optional[str] = None, speech_only: bool = False,
+                                      max_queued_frames: Optional[int] = None, loop=None) -> int:
         """Receive each remote user's 10 ms frames; with ``enable_vad`` the VAD
         runs natively per user and its state and bytes come with every frame.
         Registering again replaces the observer (and VAD config).
 
         Parameters
         ----------
-        dispatch : {"direct", "queued", "asyncio"}
+        vad_configure : AudioVadConfigV2, optional
+            With ``enable_vad``; when omitted, the config of the
+            ``agora_rtc.vad.*`` parameters (get_agora_parameter; defaults of
+            AudioVadConfigV2 unless set).
+        dispatch : {"direct", "queued", "asyncio"}, optional
+            Default: the ``agora_rtc.audio_frame_dispatch`` parameter ("direct").
             "direct": the engine's delivery thread takes the GIL and calls the
             observer for each frame. "queued": frames go into a native queue
             without the GIL and a dispatcher thread calls the observer for the
@@ -201,7 +260,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             Needs ``enable_vad``. Only frames in VAD states 1, 2 and 3 reach the
             observer; the filter runs in C, so a silent user costs no Python call.
         max_queued_frames : int
-            Queue bound (queued/asyncio). When it is full, incoming frames are
+            Queue bound (queued/asyncio; default: the ``agora_rtc.max_queued_frames``
+            parameter, 3000). When it is full, incoming frames are
             dropped and counted in ``get_audio_queue_stats()["dropped"]``.
         """
         _check_observer("register_audio_frame_observer", observer, IAudioFrameObserver)
@@ -210,11 +270,15 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         vad = None
         if enable_vad:
             if vad_configure is None:
-                vad_configure = AudioVadConfigV2()
+                vad_configure = self._parameter.vad_config()
             if not isinstance(vad_configure, AudioVadConfigV2):
                 raise TypeError("register_audio_frame_observer: vad_configure must be an AudioVadConfigV2, "
                                 f"got {type(vad_configure).__name__}")
             vad = vad_configure._native()
+        if dispatch is None:
+            dispatch = self._parameter._value(AUDIO_FRAME_DISPATCH)
+        if max_queued_frames is None:
+            max_queued_frames = self._parameter._value(MAX_QUEUED_FRAMES)
         if speech_only and not enable_vad:
             raise ValueError("register_audio_frame_observer: speech_only=True needs enable_vad=1")
         if dispatch not in ("direct", "queued", "asyncio"):
@@ -254,7 +318,10 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         pts = check_int("push_audio_pcm_data", "start_pts", start_pts)
         if not -(2 ** 62) < pts < 2 ** 62:
             raise ValueError(f"push_audio_pcm_data: start_pts out of range, got {pts}")
-        return self._push_pcm(data, rate, ch, pts)
+        rc = self._push_pcm(data, rate, ch, pts)
+        if rc == 0:
+            self._stats.send_format = (rate, ch)
+        return rc
 
     def interrupt_audio(self) -> int:
         """Drop everything queued, atomically with respect to the media clock:
@@ -293,14 +360,58 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     # ---- data ----
 
-    def send_stream_message(self, data) -> int:
+    def create_data_stream(self, reliable, ordered) -> int:
+        """Create a data stream and return its id (2..5; stream 1 is the default
+        stream every connection has, as in the original since 2.3).
+
+        Receivers get the id as ``stream_id`` in on_stream_message. On the
+        local network delivery is reliable and ordered whatever is asked; the
+        Janus transport has no data channel (sending returns ERR_NOT_SUPPORTED).
+
+        Raises
+        ------
+        InvalidStateError
+            When the connection already has MAX_DATA_STREAMS (5) streams.
+        """
+        for name, value in (("reliable", reliable), ("ordered", ordered)):
+            if not isinstance(value, (bool, int)):
+                raise TypeError(f"create_data_stream: {name} must be a bool or 0/1, got {type(value).__name__}")
+        rc, stream_id = self._create_data_stream(bool(reliable), bool(ordered))
+        if rc == -5:
+            raise InvalidStateError(f"create_data_stream: at most {MAX_DATA_STREAMS} data streams per "
+                                    "connection (the default stream included)")
+        if rc != 0:
+            raise InvalidStateError(f"create_data_stream: the engine refused ({rc})")
+        return stream_id
+
+    def send_stream_message(self, data, stream_id=None) -> int:
         """Send a message (str as UTF-8, or bytes) to every other user of the
-        channel, at most 1024 bytes. Returns ERR_NOT_READY before on_connected."""
+        channel on ``stream_id`` (default: the default stream, 1), at most 1024
+        bytes. The pre-2.3 order ``send_stream_message(stream_id, data)`` is
+        accepted too.
+
+        Returns 0, ERR_NOT_READY before on_connected, or ERR_TOO_OFTEN when this
+        connection already sent STREAM_MESSAGES_PER_SEC (60) messages or
+        STREAM_BYTES_PER_SEC (30 KiB) within the last second (the message is
+        not sent; switch the limit off with the ``agora_rtc.stream_message_rate_limit``
+        parameter). An unknown ``stream_id`` raises InvalidArgumentError.
+        """
+        if isinstance(data, int) and not isinstance(data, bool) and stream_id is not None \
+                and not isinstance(stream_id, int):
+            data, stream_id = stream_id, data  # pre-2.3 order (stream_id, data)
         payload = as_payload("send_stream_message", data)
         if len(payload) > MAX_STREAM_MESSAGE_BYTES:
             raise InvalidArgumentError(f"send_stream_message: at most {MAX_STREAM_MESSAGE_BYTES} bytes "
                                        f"per message, got {len(payload)}")
-        return self._send_data(payload, False)
+        sid = DEFAULT_STREAM_ID if stream_id is None else check_int("send_stream_message", "stream_id", stream_id)
+        if not 1 <= sid <= MAX_DATA_STREAMS:
+            raise InvalidArgumentError(f"send_stream_message: stream_id must be 1..{MAX_DATA_STREAMS} "
+                                       f"(from create_data_stream), got {sid}")
+        rc = self._send_data(payload, False, sid)
+        if rc == -2:
+            raise InvalidArgumentError(f"send_stream_message: stream {sid} was not created "
+                                       "(use create_data_stream)")
+        return rc
 
     def send_audio_meta_data(self, data) -> int:
         """Send audio metadata (at most 64 bytes) to every other user."""

@@ -126,6 +126,7 @@ cdef class Connection:
         t.on_connection_lost = _on_connection_lost
         t.on_reconnecting = _on_reconnecting
         t.on_reconnected = _on_reconnected
+        t.on_transport_stats = _on_transport_stats
         self._conn_observer = observer
         rc = lib.agora_rtc_conn_register_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -152,6 +153,7 @@ cdef class Connection:
         t.on_stream_message = _on_stream_message
         t.on_audio_meta_data_received = _on_audio_meta_data_received
         t.on_audio_push_completed = _on_audio_push_completed
+        t.on_audio_track_stats = _on_audio_track_stats
         self._lu_observer = observer
         rc = lib.agora_rtc_conn_register_local_user_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -286,6 +288,37 @@ cdef class Connection:
                 "dropped_samples": s.dropped_samples, "queued_samples": s.queued_samples,
                 "drained_events": s.drained_events}
 
+    def _remote_audio_stats(self):
+        """([per remote user dict], users_in_channel) from the I/O thread."""
+        cdef lib.agora_rtc_conn *c = self._take("remote audio stats")
+        cdef int cap = 64
+        cdef int count = 0, users = 0, rc
+        cdef lib.agora_remote_audio_stats *buf = NULL
+        try:
+            while True:
+                buf = <lib.agora_remote_audio_stats *>PyMem_Realloc(buf, cap * sizeof(lib.agora_remote_audio_stats))
+                if buf == NULL:
+                    raise MemoryError()
+                with nogil:
+                    rc = lib.agora_rtc_conn_get_remote_audio_stats(c, buf, cap, &count, &users)
+                check(rc, "remote audio stats")
+                if count < cap:
+                    break
+                cap *= 4
+            out = []
+            for i in range(count):
+                out.append({"user_id": _s(buf[i].user_id), "sample_rate": buf[i].sample_rate,
+                            "channels": buf[i].channels, "frames_received": buf[i].frames_received,
+                            "bytes_received": buf[i].bytes_received,
+                            "packets_lost": buf[i].packets_lost,
+                            "frames_concealed": buf[i].frames_concealed,
+                            "jitter_buffer_delay_ms": buf[i].jitter_buffer_delay_ms,
+                            "rtp": bool(buf[i].rtp)})
+            return out, users
+        finally:
+            PyMem_Free(buf)
+            lib.agora_rtc_conn_unretain(c)
+
     # ---- RTP transport (rtp_transport.h): thin wrappers for the control plane ----
     # Each call is carried out by the engine's I/O thread and waits for it, so
     # the GIL is released around it. They return the native code (0 or a
@@ -384,7 +417,7 @@ cdef class Connection:
                 "remote_cumulative_lost": s.remote_cumulative_lost,
                 "remote_jitter": s.remote_jitter}
 
-    def _send_data(self, const uint8_t[::1] data, bint metadata):
+    def _send_data(self, const uint8_t[::1] data, bint metadata, int stream_id=1):
         cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")
         cdef const uint8_t *p = &data[0] if data.shape[0] > 0 else NULL
         cdef size_t n = data.shape[0]
@@ -392,7 +425,21 @@ cdef class Connection:
         if metadata:
             rc = lib.agora_rtc_conn_send_audio_meta_data(c, p, n)
         else:
-            rc = lib.agora_rtc_conn_send_stream_message(c, p, n)
+            rc = lib.agora_rtc_conn_send_stream_message_on(c, stream_id, p, n)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _create_data_stream(self, bint reliable, bint ordered):
+        """(rc, stream_id)."""
+        cdef lib.agora_rtc_conn *c = self._take("create_data_stream")
+        cdef int sid = 0
+        cdef int rc = lib.agora_rtc_conn_create_data_stream(c, &sid, reliable, ordered)
+        lib.agora_rtc_conn_unretain(c)
+        return rc, sid
+
+    def _set_stream_rate_limit(self, bint enabled):
+        cdef lib.agora_rtc_conn *c = self._take("set_stream_rate_limit")
+        cdef int rc = lib.agora_rtc_conn_set_stream_rate_limit(c, enabled)
         lib.agora_rtc_conn_unretain(c)
         return rc
 
@@ -651,3 +698,55 @@ cdef void _on_audio_push_completed(void *ud, int round_ms) noexcept nogil:
     _keep_thread_state()
     with gil:
         _on_audio_push_completed_gil(<Connection>ud, round_ms)
+
+
+# ---- trampolines: statistics ticks (stats_timer.c) ----
+
+cdef void _on_transport_stats_gil(Connection self, int interval_ms) noexcept:
+    if _shutting_down:
+        return
+    obs = self._conn_observer
+    if obs is None:
+        return
+    try:
+        stats = self._make_transport_stats(interval_ms, obs)
+    except BaseException:
+        _report_observer_error("on_transport_stats", obs)
+        return
+    if stats is None:
+        return
+    try:
+        obs.on_transport_stats(self, stats)
+    except BaseException:
+        _report_observer_error("on_transport_stats", obs)
+
+
+cdef void _on_transport_stats(void *ud, int interval_ms) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_transport_stats_gil(<Connection>ud, interval_ms)
+
+
+cdef void _on_audio_track_stats_gil(Connection self, int interval_ms) noexcept:
+    if _shutting_down:
+        return
+    obs = self._lu_observer
+    if obs is None:
+        return
+    try:
+        made = self._make_audio_track_stats(interval_ms, obs)
+        if made is None:
+            return
+        local, remotes = made
+    except BaseException:
+        _report_observer_error("on_local_audio_track_statistics", obs)
+        return
+    _lu_event_gil(self, "on_local_audio_track_statistics", (local,))
+    for track, stats in remotes:
+        _lu_event_gil(self, "on_remote_audio_track_statistics", (track, stats))
+
+
+cdef void _on_audio_track_stats(void *ud, int interval_ms) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_audio_track_stats_gil(<Connection>ud, interval_ms)

@@ -60,6 +60,18 @@ cdef class Service:
         with nogil:
             lib.agora_service_release(svc)
 
+    def _set_prefill_ms(self, int prefill_ms):
+        """Prefill of connections created from now on (0..500 ms)."""
+        if self._svc == NULL:
+            raise _errors.ReleasedError("the service was released")
+        return lib.agora_service_set_prefill_ms(self._svc, prefill_ms)
+
+    def _set_stats_interval_ms(self, int interval_ms):
+        """Period of on_transport_stats (100..60000 ms)."""
+        if self._svc == NULL:
+            raise _errors.ReleasedError("the service was released")
+        return lib.agora_service_set_stats_interval_ms(self._svc, interval_ms)
+
     def _on_delivery_thread(self):
         return self._svc != NULL and lib.agora_service_on_delivery_thread(self._svc) != 0
 

@@ -109,6 +109,9 @@ cdef extern from "agora_rtc/service.h" nogil:
     agora_service *agora_service_create()
     int agora_service_initialize(agora_service *svc, const agora_service_config *cfg)
     int agora_service_release(agora_service *svc)
+    int agora_service_set_prefill_ms(agora_service *svc, int prefill_ms)
+    int AGORA_STATS_INTERVAL_MS
+    int agora_service_set_stats_interval_ms(agora_service *svc, int interval_ms)
     int agora_service_on_delivery_thread(const agora_service *svc)
     int64_t agora_monotonic_ms()
 
@@ -117,6 +120,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int AGORA_MAX_ID_LEN
     int AGORA_MAX_STREAM_MESSAGE
     int AGORA_MAX_AUDIO_METADATA
+    int AGORA_MAX_DATA_STREAMS
+    int AGORA_STREAM_MESSAGES_PER_SEC
+    int AGORA_STREAM_BYTES_PER_SEC
 
     enum agora_connection_state:
         AGORA_CONN_DISCONNECTED
@@ -158,6 +164,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_connection_lost)(void *ud, const agora_rtc_conn_info *info) noexcept
         void (*on_reconnecting)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
         void (*on_reconnected)(void *ud, const agora_rtc_conn_info *info, int reason) noexcept
+        void (*on_transport_stats)(void *ud, int interval_ms) noexcept
 
     ctypedef struct agora_local_user_observer:
         void *user_data
@@ -172,6 +179,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_audio_meta_data_received)(void *ud, const char *user_id,
                                             const uint8_t *data, size_t length) noexcept
         void (*on_audio_push_completed)(void *ud, int round_ms) noexcept
+        void (*on_audio_track_stats)(void *ud, int interval_ms) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data
@@ -191,6 +199,17 @@ cdef extern from "agora_rtc/connection.h" nogil:
         uint64_t dropped_samples
         uint64_t queued_samples
         uint64_t drained_events
+
+    ctypedef struct agora_remote_audio_stats:
+        char user_id[65]
+        int sample_rate
+        int channels
+        uint64_t frames_received
+        uint64_t bytes_received
+        uint64_t packets_lost
+        uint64_t frames_concealed
+        int jitter_buffer_delay_ms
+        int rtp
 
     agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
     void agora_rtc_conn_retain(agora_rtc_conn *conn)
@@ -230,7 +249,13 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report *report)
     int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn)
     int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out)
+    int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *conn, agora_remote_audio_stats *out,
+                                              int max, int *count, int *users_in_channel)
 
+    int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered)
+    int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled)
+    int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
+                                              const uint8_t *data, size_t length)
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)
 

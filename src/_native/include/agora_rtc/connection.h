@@ -21,6 +21,9 @@ extern "C" {
 #define AGORA_MAX_ID_LEN 64             /* channel ids and user ids, bytes, without NUL */
 #define AGORA_MAX_STREAM_MESSAGE 1024   /* bytes per stream message (Agora's limit) */
 #define AGORA_MAX_AUDIO_METADATA 64     /* bytes per audio metadata packet */
+#define AGORA_MAX_DATA_STREAMS 5          /* per connection, the default stream included */
+#define AGORA_STREAM_MESSAGES_PER_SEC 60  /* stream messages per connection per second */
+#define AGORA_STREAM_BYTES_PER_SEC (30 * 1024) /* stream-message bytes per connection per second */
 
 enum agora_connection_state {
     AGORA_CONN_DISCONNECTED = 1,
@@ -67,6 +70,9 @@ typedef struct agora_rtc_conn_observer {
     void (*on_connection_lost)(void *ud, const agora_rtc_conn_info *info);
     void (*on_reconnecting)(void *ud, const agora_rtc_conn_info *info, int reason);
     void (*on_reconnected)(void *ud, const agora_rtc_conn_info *info, int reason);
+    /* Periodic (agora_service_set_stats_interval_ms) while connected: time to
+     * read the statistics (interval_ms since the previous tick). */
+    void (*on_transport_stats)(void *ud, int interval_ms);
 } agora_rtc_conn_observer;
 
 typedef struct agora_local_user_observer {
@@ -83,6 +89,8 @@ typedef struct agora_local_user_observer {
                                         const uint8_t *data, size_t length);
     /* The send queue drained after sending a round of audio (round_ms long). */
     void (*on_audio_push_completed)(void *ud, int round_ms);
+    /* Periodic, right after on_transport_stats: time to read the audio track statistics. */
+    void (*on_audio_track_stats)(void *ud, int interval_ms);
 } agora_local_user_observer;
 
 typedef struct agora_audio_frame_observer {
@@ -109,6 +117,21 @@ typedef struct agora_send_stats {
     uint64_t queued_samples;   /* per channel, waiting (send format) */
     uint64_t drained_events;   /* times the queue drained after sending */
 } agora_send_stats;
+
+/* What this connection received from one remote user. Frames and bytes are
+ * counted by the receive path (PCM as received, before conversion to the
+ * observer format), so they count while an audio-frame observer is
+ * registered; the RTP fields are the remote's jitter buffer and decoder. */
+typedef struct agora_remote_audio_stats {
+    char user_id[AGORA_MAX_ID_LEN + 1];
+    int sample_rate, channels;   /* format received, 0 before the first frame */
+    uint64_t frames_received;    /* 10 ms frames (local) or 20 ms packets (RTP) */
+    uint64_t bytes_received;     /* their PCM bytes */
+    uint64_t packets_lost;       /* RTP: sequence numbers given up; local: 0 */
+    uint64_t frames_concealed;   /* RTP: loss concealment frames; local: 0 */
+    int jitter_buffer_delay_ms;  /* RTP: current delay; local: 0 (no jitter buffer) */
+    int rtp;                     /* 1 when the RTP fields are measured */
+} agora_remote_audio_stats;
 
 agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg);
 /* Extra references for callers that use a connection from several threads:
@@ -169,7 +192,26 @@ int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report 
 /* 1 when every pushed sample has been handed to the transport, else 0. */
 int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn);
 int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out);
+/* Up to `max` remote users into out (*count of them, users first heard
+ * first); *users_in_channel: members of the channel including this one
+ * (local) or remote streams + 1 (RTP); 0 when not joined. Runs on the I/O
+ * thread (blocks the caller briefly). */
+int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *conn, agora_remote_audio_stats *out,
+                                          int max, int *count, int *users_in_channel);
 
+/* Data streams. Stream 1 (the default, used by agora_rtc_conn_send_stream_message)
+ * exists from creation; create_data_stream adds one (ids 2..AGORA_MAX_DATA_STREAMS,
+ * AGORA_ERR_REFUSED beyond). On the local network delivery is reliable and
+ * ordered whatever is asked; the RTP transport has no data channel
+ * (AGORA_ERR_NOT_SUPPORTED when sending). Sending more than
+ * AGORA_STREAM_MESSAGES_PER_SEC messages or AGORA_STREAM_BYTES_PER_SEC bytes
+ * within any second returns AGORA_ERR_TOO_OFTEN (the message is not sent)
+ * unless the limit was switched off with set_stream_rate_limit(conn, 0).
+ * An unknown stream id is AGORA_ERR_INVALID_ARGUMENT. */
+int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered);
+int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled);
+int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
+                                          const uint8_t *data, size_t length);
 int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length);
 int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length);
 

@@ -29,6 +29,14 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
  * frees the service. Must not be called from an observer callback
  * (returns AGORA_ERR_INVALID_STATE there). The pointer is invalid afterwards. */
 int agora_service_release(agora_service *svc);
+/* Prefill (0..500 ms) of connections created from now on; connections that
+ * exist keep theirs. AGORA_ERR_INVALID_ARGUMENT out of range,
+ * AGORA_ERR_INVALID_STATE before initialize. */
+int agora_service_set_prefill_ms(agora_service *svc, int prefill_ms);
+/* Period of on_transport_stats / on_audio_track_stats (100..60000 ms, default
+ * AGORA_STATS_INTERVAL_MS); the next tick comes one new period from now. */
+#define AGORA_STATS_INTERVAL_MS 2000
+int agora_service_set_stats_interval_ms(agora_service *svc, int interval_ms);
 /* 1 when the calling thread is the service's observer-delivery thread. */
 int agora_service_on_delivery_thread(const agora_service *svc);
 /* Engine monotonic clock in milliseconds (CLOCK_MONOTONIC). */

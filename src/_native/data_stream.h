@@ -1,0 +1,30 @@
+/* Data streams of one connection: stream ids and the send-rate limit of
+ * stream messages (Agora's documented limits, see connection.h). State lives
+ * in the connection, under its mu. */
+#ifndef AGORA_RTC_DATA_STREAM_H
+#define AGORA_RTC_DATA_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agora_rtc/connection.h"
+
+typedef struct agora_data_streams {
+    int count;          /* streams created: ids 1..count (1 = the default stream) */
+    int rate_limit;     /* enforce the per-second limits (default on) */
+    /* the last AGORA_STREAM_MESSAGES_PER_SEC messages admitted (ring) */
+    int64_t sent_ms[AGORA_STREAM_MESSAGES_PER_SEC];
+    uint32_t sent_bytes[AGORA_STREAM_MESSAGES_PER_SEC];
+    int head, used;
+} agora_data_streams;
+
+/* The default stream (id 1) exists from the start; the rate limit is on. */
+void agora_dstreams_init(agora_data_streams *d);
+/* New stream id, or AGORA_ERR_REFUSED when AGORA_MAX_DATA_STREAMS exist. */
+int agora_dstreams_create(agora_data_streams *d);
+int agora_dstreams_exists(const agora_data_streams *d, int stream_id);
+/* AGORA_OK and the message is counted, or AGORA_ERR_TOO_OFTEN when sending
+ * `length` bytes at `now_ms` would exceed a per-second limit (nothing counted). */
+int agora_dstreams_admit(agora_data_streams *d, int64_t now_ms, size_t length);
+
+#endif
