@@ -411,11 +411,15 @@ def test_rtp_speech_reaches_the_remote_user(service):
 
         # the wire: PT 111, SSRC 1000, consecutive seq, +960 per packet, one marker
         pkts = [parse_rtp(d) for _, d in sniff.log]
-        assert len(pkts) in (150, 151)  # 3 s of 20 ms packets (+1: the padded tail)
+        # +960 per packet; a stalled media clock (an overloaded machine) may end the
+        # round early: the timeline then jumps by whole packets and the jump is marked
+        steps = [(q["ts"] - p0["ts"]) % 2 ** 32 for p0, q in zip(pkts, pkts[1:])]
+        assert all(d >= 960 and d % 960 == 0 for d in steps), steps
+        jumps = [i + 1 for i, d in enumerate(steps) if d > 960]
+        assert 150 <= len(pkts) <= 151 + len(jumps)  # 3 s of 20 ms packets (+1: each padded tail)
         assert all(q["version"] == 2 and q["pt"] == PT_OPUS and q["ssrc"] == SSRC for q in pkts)
         assert all((q["seq"] - pkts[0]["seq"]) % 65536 == i for i, q in enumerate(pkts))
-        assert all((q["ts"] - pkts[0]["ts"]) % 2 ** 32 == 960 * i for i, q in enumerate(pkts))
-        assert [q["marker"] for q in pkts] == [1] + [0] * (len(pkts) - 1)
+        assert [q["marker"] for q in pkts] == [1 if i == 0 or i in jumps else 0 for i in range(len(pkts))]
         a, b = p.a._rtp_stats(), p.b._rtp_stats()
         assert a["packets_sent"] == len(pkts) and a["send_errors"] == 0 and a["encode_errors"] == 0
         # every packet played (the jitter buffer may skip one to shrink its delay)
