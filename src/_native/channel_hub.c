@@ -272,12 +272,18 @@ typedef struct audio_ctx {
     const char *channel_id;
     unsigned gen;
     int speech_only;
+    int deliver;               /* an audio-frame observer is registered */
+    agora_volume_meter *volume; /* volume indication on, else NULL */
 } audio_ctx;
 
 static void emit_audio(void *arg, const agora_rx_path *rx, const agora_audio_frame *frame,
                        const agora_vad_result *vad)
 {
     audio_ctx *ctx = arg;
+    if (ctx->volume)
+        agora_volume_meter_feed(ctx->volume, rx->uid, &frame->labels);
+    if (!ctx->deliver)
+        return;
     if (ctx->speech_only && (!vad || vad->state == AGORA_VAD_NOT_SPEAKING))
         return; /* filtered in C: silent users cost no observer call */
     size_t pcm_bytes = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
@@ -326,10 +332,14 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
         emit(svc, m, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_DECODING,
              REMOTE_AUDIO_REASON_REMOTE_UNMUTED, 0);
     }
-    if (!has_obs)
+    agora_volume_meter *volume = atomic_load(&m->volume_meter);
+    if (!agora_volume_meter_enabled(volume))
+        volume = NULL;
+    if (!has_obs && !volume)
         return;
-    audio_ctx ctx = {svc, m, channel_id, gen, flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY};
-    agora_rx_feed(rx, f, rate, chans, vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
+    /* volume indication alone still runs the path (resample + labels), without VAD */
+    audio_ctx ctx = {svc, m, channel_id, gen, flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY, has_obs, volume};
+    agora_rx_feed(rx, f, rate, chans, has_obs && vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
 }
 
 static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent_frame *f)
@@ -461,13 +471,18 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
     }
 }
 
-static void handle_listen(agora_rtc_conn *c, int on)
+static void handle_listen(agora_rtc_conn *c, int reason, int on)
 {
-    if (c->hub_listening == on)
-        return;
-    c->hub_listening = on;
-    if (!on)
+    int was = c->hub_listening != 0;
+    if (on)
+        c->hub_listening |= reason;
+    else
+        c->hub_listening &= ~reason;
+    if (!on && reason == AGORA_LISTEN_AUDIO_OBSERVER)
         rx_drop_all(c); /* VAD and converters are rebuilt for the next observer */
+    on = c->hub_listening != 0;
+    if (was == on)
+        return;
     if (c->channel) {
         if (on)
             conn_list_add(&c->channel->listeners, c);
@@ -496,7 +511,7 @@ static void process(agora_service *svc, io_item *it)
     case IO_UNSUBSCRIBE:
     case IO_SUBSCRIBE_ALL:
     case IO_UNSUBSCRIBE_ALL: handle_subscription(svc, c, it->kind, it->uid); break;
-    case IO_LISTEN: handle_listen(c, it->arg); break;
+    case IO_LISTEN: handle_listen(c, it->arg2, it->arg); break;
     case IO_RTP_OPEN:
     case IO_RTP_TARGET:
     case IO_RTP_ADD:

@@ -103,6 +103,14 @@ static void call_local_user_observer(const agora_local_user_observer *o, agora_e
     case EV_PUSH_COMPLETED:
         if (o->on_audio_push_completed) o->on_audio_push_completed(o->user_data, ev->a);
         break;
+    case EV_VOLUME_INDICATION:
+        if (o->on_audio_volume_indication)
+            o->on_audio_volume_indication(o->user_data, (const agora_audio_volume_info *)ev->data,
+                                          (unsigned)ev->a, ev->b);
+        break;
+    case EV_ACTIVE_SPEAKER:
+        if (o->on_active_speaker) o->on_active_speaker(o->user_data, ev->uid);
+        break;
     case EV_METADATA:
         if (o->on_audio_meta_data_received)
             o->on_audio_meta_data_received(o->user_data, ev->uid, ev->data, ev->length);

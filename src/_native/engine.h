@@ -25,6 +25,7 @@
 #include "rx_table.h"
 #include "send_queue.h"
 #include "sent_frame.h"
+#include "volume_meter.h"
 #include "work_queue.h"
 
 #define AGORA_MAX_FRAMES_PER_TICK 64
@@ -84,11 +85,13 @@ struct agora_rtc_conn {
     int sub_all;
     uid_set sub_only;          /* explicit subscriptions when !sub_all */
     uid_set sub_except;        /* explicit unsubscriptions when sub_all */
-    int hub_listening;         /* has an audio-frame observer (mirrored from obs_set) */
+    int hub_listening;         /* AGORA_LISTEN_* bits: why received audio is processed */
     agora_rx_table rx;         /* one receive path per remote user heard */
     /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
     agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
     int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
+    /* created by the first set_audio_volume_indication_parameters, freed with the conn */
+    agora_volume_meter *_Atomic volume_meter;
 };
 
 /* I/O work items. */
@@ -122,6 +125,7 @@ enum event_kind {
     EV_PUBLISH_SUCCESS, EV_UNPUBLISHED, EV_TRACK_SUBSCRIBED, EV_TRACK_STATE, EV_FIRST_FRAME,
     EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME, EV_PUSH_COMPLETED,
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
+    EV_VOLUME_INDICATION, EV_ACTIVE_SPEAKER, /* volume_indication.c */
 };
 
 typedef struct agora_event {
@@ -166,6 +170,11 @@ struct agora_service {
 };
 
 /* connection.c */
+/* Reasons a connection processes received audio (hub_listening bits). */
+#define AGORA_LISTEN_AUDIO_OBSERVER 1   /* mirrored from obs_set[OBS_AUDIO] */
+#define AGORA_LISTEN_VOLUME 2           /* volume indication on */
+/* Tell the I/O thread that `reason` starts (on) or stops listening. */
+int agora_conn_post_listen(agora_rtc_conn *c, int reason, int on);
 void agora_conn_ref(agora_rtc_conn *c);
 void agora_conn_unref(agora_rtc_conn *c);
 void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out); /* caller holds c->mu */
@@ -214,6 +223,9 @@ void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c);
 void *agora_delivery_main(void *svc);
 /* NULL when conn has no observer for this kind of event (or on OOM). */
 agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
+
+/* volume_indication.c: the media clock posts due reports (svc->mu not held) */
+void agora_volume_indication_tick(agora_service *svc, int64_t now_ms);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

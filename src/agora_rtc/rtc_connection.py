@@ -9,7 +9,8 @@ from typing import Optional
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
-from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
+from agora_rtc.agora_base import (AudioVolumeInfo, RTCConnConfig, RTCConnInfo,
+                                  RtcConnectionPublishConfig)
 from agora_rtc.errors import InvalidArgumentError, ReleasedError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack
 from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
@@ -84,6 +85,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def _make_conn_info(self, id, channel_id, state, local_user_id, internal_uid):
         return RTCConnInfo(id=id, channel_id=channel_id, state=state,
                            local_user_id=local_user_id, internal_uid=internal_uid)
+
+    def _make_volume_info(self, user_id, volume, vad, voice_pitch):
+        return AudioVolumeInfo(user_id=user_id, volume=volume, vad=vad, voice_pitch=voice_pitch)
 
     def _make_remote_track(self, user_id):
         return RemoteAudioTrack(user_id)

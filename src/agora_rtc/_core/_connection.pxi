@@ -152,6 +152,8 @@ cdef class Connection:
         t.on_stream_message = _on_stream_message
         t.on_audio_meta_data_received = _on_audio_meta_data_received
         t.on_audio_push_completed = _on_audio_push_completed
+        t.on_audio_volume_indication = _on_audio_volume_indication
+        t.on_active_speaker = _on_active_speaker
         self._lu_observer = observer
         rc = lib.agora_rtc_conn_register_local_user_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -237,6 +239,13 @@ cdef class Connection:
     def _set_playback_format(self, int channels, int sample_rate):
         cdef lib.agora_rtc_conn *c = self._take("set_playback_audio_frame_before_mixing_parameters")
         cdef int rc = lib.agora_local_user_set_playback_audio_frame_before_mixing_parameters(c, channels, sample_rate)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_volume_indication(self, int interval_ms, int smooth, int report_vad):
+        cdef lib.agora_rtc_conn *c = self._take("set_audio_volume_indication_parameters")
+        cdef int rc = lib.agora_local_user_set_audio_volume_indication_parameters(
+            c, interval_ms, smooth, report_vad)
         lib.agora_rtc_conn_unretain(c)
         return rc
 
@@ -651,3 +660,30 @@ cdef void _on_audio_push_completed(void *ud, int round_ms) noexcept nogil:
     _keep_thread_state()
     with gil:
         _on_audio_push_completed_gil(<Connection>ud, round_ms)
+
+
+cdef void _on_audio_volume_indication_gil(Connection self, const lib.agora_audio_volume_info *speakers,
+                                          unsigned n, int total_volume) noexcept:
+    if _shutting_down or self._lu_observer is None:
+        return
+    try:
+        infos = [self._make_volume_info(_s(speakers[i].user_id), speakers[i].volume,
+                                        speakers[i].vad, speakers[i].voice_pitch)
+                 for i in range(n)]
+    except BaseException:
+        _report_observer_error("on_audio_volume_indication", self._lu_observer)
+        return
+    _lu_event_gil(self, "on_audio_volume_indication", (infos, n, total_volume))
+
+
+cdef void _on_audio_volume_indication(void *ud, const lib.agora_audio_volume_info *speakers,
+                                      unsigned speaker_number, int total_volume) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_audio_volume_indication_gil(<Connection>ud, speakers, speaker_number, total_volume)
+
+
+cdef void _on_active_speaker(void *ud, const char *user_id) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _lu_event_gil(<Connection>ud, "on_active_speaker", (_s(user_id),))

@@ -127,6 +127,15 @@ cdef extern from "agora_rtc/connection.h" nogil:
     ctypedef struct agora_rtc_conn:
         pass
 
+    ctypedef struct agora_audio_volume_info:
+        char user_id[65]
+        int volume
+        int vad
+        float voice_pitch
+
+    int AGORA_ACTIVE_SPEAKER_MIN_VOLUME
+    int AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS
+
     enum agora_transport:
         AGORA_TRANSPORT_LOCAL
         AGORA_TRANSPORT_RTP
@@ -171,6 +180,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_audio_meta_data_received)(void *ud, const char *user_id,
                                             const uint8_t *data, size_t length) noexcept
         void (*on_audio_push_completed)(void *ud, int round_ms) noexcept
+        void (*on_audio_volume_indication)(void *ud, const agora_audio_volume_info *speakers,
+                                           unsigned speaker_number, int total_volume) noexcept
+        void (*on_active_speaker)(void *ud, const char *user_id) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data
@@ -222,6 +234,8 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                                                            int channels,
                                                                            int sample_rate)
     int agora_local_user_set_user_role(agora_rtc_conn *conn, int role)
+    int agora_local_user_set_audio_volume_indication_parameters(agora_rtc_conn *conn, int interval_ms,
+                                                                int smooth, int report_vad)
 
     int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
                                       size_t samples_per_channel, int sample_rate, int channels,

@@ -32,6 +32,18 @@ enum agora_connection_state {
 
 typedef struct agora_rtc_conn agora_rtc_conn;
 
+/* One remote speaker of a volume indication. */
+typedef struct agora_audio_volume_info {
+    char user_id[AGORA_MAX_ID_LEN + 1];
+    int volume;          /* 0..255: peak of the smoothed frame volume in the interval */
+    int vad;             /* 1 when >= 30 % of the interval's frames were voiced (report_vad on) */
+    float voice_pitch;   /* Hz, mean over the voiced frames of the interval, 0 if none */
+} agora_audio_volume_info;
+
+/* Smoothed volume a voiced frame needs to count for the active speaker. */
+#define AGORA_ACTIVE_SPEAKER_MIN_VOLUME 8
+#define AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS 60000
+
 /* How a connection reaches the other users of its channel. */
 enum agora_transport {
     AGORA_TRANSPORT_LOCAL = 0,  /* the service's in-process channel hub */
@@ -83,6 +95,12 @@ typedef struct agora_local_user_observer {
                                         const uint8_t *data, size_t length);
     /* The send queue drained after sending a round of audio (round_ms long). */
     void (*on_audio_push_completed)(void *ud, int round_ms);
+    /* Every interval of agora_local_user_set_audio_volume_indication_parameters:
+     * the remote users heard in it, loudest first (speakers borrowed for the call). */
+    void (*on_audio_volume_indication)(void *ud, const agora_audio_volume_info *speakers,
+                                       unsigned speaker_number, int total_volume);
+    /* The most active remote speaker changed (reported once per change). */
+    void (*on_active_speaker)(void *ud, const char *user_id);
 } agora_local_user_observer;
 
 typedef struct agora_audio_frame_observer {
@@ -159,6 +177,13 @@ int agora_local_user_set_playback_audio_frame_before_mixing_parameters(agora_rtc
                                                                        int channels,
                                                                        int sample_rate);
 int agora_local_user_set_user_role(agora_rtc_conn *conn, int role);
+/* Volume indication of the remote users (volume_indication.c). interval_ms <= 0
+ * turns it off; otherwise a multiple of 10, at most
+ * AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS. smooth 0..10 (10 = no smoothing,
+ * the most sensitive). report_vad 0/1 fills agora_audio_volume_info.vad.
+ * While on, received audio is analysed even without an audio-frame observer. */
+int agora_local_user_set_audio_volume_indication_parameters(agora_rtc_conn *conn, int interval_ms,
+                                                            int smooth, int report_vad);
 
 /* PCM push: interleaved int16, any whole number of sample frames; the data is
  * copied into the engine's send queue before this returns. */
