@@ -137,6 +137,15 @@ int agora_sendq_tick_locked(agora_send_queue *q, int64_t now_us, agora_sent_fram
     if (!q->head)
         return 0;
     int budget = q->round_active ? 1 : 1 + q->prefill_frames;
+    if (q->round_active && q->burst_speed > 1) {
+        /* incremental send: up to burst_speed frames per tick until burst_ms of
+         * the round have left (prefill included), never overshooting it */
+        int64_t left_ms = q->burst_ms - to_ms(q->round_sent_s);
+        if (left_ms > 0)
+            budget = left_ms >= 10LL * q->burst_speed ? q->burst_speed : (int)((left_ms + 9) / 10);
+        if (budget < 1)
+            budget = 1;
+    }
     if (budget > max)
         budget = max;
     while (n < budget && q->head) {
@@ -195,6 +204,14 @@ void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_m
      * (microseconds): wait, so the queue reads complete when this returns */
     while (atomic_load(&q->unposted) > 0)
         sched_yield();
+}
+
+void agora_sendq_set_burst(agora_send_queue *q, int burst_ms, int burst_speed)
+{
+    pthread_mutex_lock(&q->mu);
+    q->burst_ms = burst_ms;
+    q->burst_speed = burst_speed;
+    pthread_mutex_unlock(&q->mu);
 }
 
 int agora_sendq_is_empty(agora_send_queue *q)

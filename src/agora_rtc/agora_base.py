@@ -1118,17 +1118,62 @@ class SenderOptions:
     codec_type: VideoCodecType = VideoCodecType.VIDEO_CODEC_H264
 
 
+#: Upper bounds of :class:`SendExternalAudioParameters` (the engine's limits).
+MAX_INCREMENTAL_SEND_MS = 60000
+MAX_INCREMENTAL_SEND_SPEED = 5
+
+
 @dataclass(kw_only=True)
 class SendExternalAudioParameters:
-    """Native send-pacing knobs of the original (compatibility, no effect).
+    """Incremental send (the original's 2.4.2 option, ``RtcConnectionPublishConfig.send_external_audio_parameters``).
 
-    This SDK always paces pushed audio natively in 10 ms frames (PACING.md).
+    When ``enabled``, the first ``send_ms`` of each new round of pushed audio
+    leave ``send_speed`` times faster than real time (``send_speed`` 10 ms
+    frames per media-clock tick), to fill the far side's jitter buffer
+    quickly; then one frame per tick. A round starts when audio is pushed
+    while nothing is queued (after the previous round drained, or after
+    ``interrupt_audio``). Content and order are unchanged; only the send
+    instants move. The service's ``prefill_ms`` burst is sent first and counts
+    towards ``send_ms``. On a Janus connection the far jitter buffer (a
+    browser's NetEQ) may read the burst as network jitter and keep a larger
+    delay for a while.
+
+    Parameters
+    ----------
+    enabled : bool
+        Turn incremental send on (default False).
+    send_ms : int
+        Length of the fast start of each round, 0..60000 ms (rounded up to
+        whole 10 ms frames). 0 turns it off.
+    send_speed : int
+        0..5; 0 (the original's default) and 1 mean real time, 2..5 the
+        speed-up. Unlike the original, values out of range raise ValueError
+        instead of being clamped.
+    deliver_mute_data_for_fake_adm : bool
+        The original's switch for the Agora engine's silent filler frames.
+        This engine sends nothing between rounds (PACING.md), so only False
+        (the original samples' setting) is accepted.
     """
 
     enabled: bool = False
     send_ms: int = 0
     send_speed: int = 0
     deliver_mute_data_for_fake_adm: bool = False
+
+    def _validated(self, owner: str = "SendExternalAudioParameters") -> None:
+        _check_flag(owner, "enabled", self.enabled)
+        _check_int(owner, "send_ms", self.send_ms, lo=0, hi=MAX_INCREMENTAL_SEND_MS)
+        _check_int(owner, "send_speed", self.send_speed, lo=0, hi=MAX_INCREMENTAL_SEND_SPEED)
+        _check_flag(owner, "deliver_mute_data_for_fake_adm", self.deliver_mute_data_for_fake_adm)
+        if self.deliver_mute_data_for_fake_adm:
+            raise ValueError(f"{owner}.deliver_mute_data_for_fake_adm=True is not supported: this "
+                             "engine sends no filler silence between rounds; use False")
+
+    def _engine_args(self) -> tuple:
+        """(send_ms, speed) for the engine; speed 1 = off."""
+        if not self.enabled or self.send_ms == 0 or self.send_speed <= 1:
+            return (0, 1)
+        return (int(self.send_ms), int(self.send_speed))
 
 
 @dataclass(kw_only=True)
@@ -1153,7 +1198,8 @@ class RtcConnectionPublishConfig:
     video_encoded_image_sender_options : SenderOptions
         Used with ``VIDEO_PUBLISH_TYPE_ENCODED_IMAGE``.
     send_external_audio_parameters : SendExternalAudioParameters or None
-        Compatibility; no effect.
+        Incremental send: the first ``send_ms`` of each round of pushed audio
+        leave ``send_speed`` times faster than real time (None = off).
     """
 
     audio_profile: AudioProfileType = AudioProfileType.AUDIO_PROFILE_DEFAULT
@@ -1184,6 +1230,8 @@ class RtcConnectionPublishConfig:
         _check_instance(owner, "send_external_audio_parameters",
                         self.send_external_audio_parameters, SendExternalAudioParameters,
                         allow_none=True)
+        if self.send_external_audio_parameters is not None:
+            self.send_external_audio_parameters._validated(f"{owner}.send_external_audio_parameters")
 
 
 @dataclass(kw_only=True)

@@ -75,6 +75,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if self._janus is not None:
             args.append(1)  # AGORA_TRANSPORT_RTP: media over RTP, driven by the Janus link
         self._native_open(*args)
+        if publish_config.send_external_audio_parameters is not None:
+            self._set_incremental_send(*publish_config.send_external_audio_parameters._engine_args())
         self.con_config = con_config
         self.publish_config = publish_config
         self._local_user = LocalUser(self)

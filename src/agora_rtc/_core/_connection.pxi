@@ -280,6 +280,13 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc, r.sent_ms, r.dropped_ms, r.last_presentation_ms
 
+    def _set_incremental_send(self, int send_ms, int speed):
+        cdef lib.agora_rtc_conn *c = self._take("set incremental send")
+        cdef int rc = lib.agora_rtc_conn_set_incremental_send(c, send_ms, speed)
+        lib.agora_rtc_conn_unretain(c)
+        check(rc, "set incremental send")
+        return rc
+
     def _is_push_completed(self):
         cdef lib.agora_rtc_conn *c = self._take("is_push_to_rtc_completed")
         cdef int done = lib.agora_rtc_conn_is_push_completed(c)

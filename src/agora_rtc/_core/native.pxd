@@ -243,6 +243,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report *report)
     int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn)
     int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out)
+    int AGORA_MAX_INCREMENTAL_SEND_MS
+    int AGORA_MAX_INCREMENTAL_SEND_SPEED
+    int agora_rtc_conn_set_incremental_send(agora_rtc_conn *conn, int send_ms, int speed)
 
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)

@@ -191,6 +191,16 @@ int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
                                   size_t samples_per_channel, int sample_rate, int channels,
                                   int64_t start_pts);
 int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report *report);
+/* Incremental send (the original's SendExternalAudioParameters): the first
+ * send_ms of each round of pushed audio (a round starts when audio is pushed
+ * into an empty queue) leave at `speed` 10 ms frames per media-clock tick,
+ * faster than real time, to fill the far side's jitter buffer; then one frame
+ * per tick. The prefill burst counts towards send_ms. speed 1 (or send_ms 0)
+ * turns it off. send_ms 0..AGORA_MAX_INCREMENTAL_SEND_MS, speed 1..5.
+ * Applies from the next tick, to the current round too while it is shorter than send_ms. */
+#define AGORA_MAX_INCREMENTAL_SEND_MS 60000
+#define AGORA_MAX_INCREMENTAL_SEND_SPEED 5
+int agora_rtc_conn_set_incremental_send(agora_rtc_conn *conn, int send_ms, int speed);
 /* 1 when every pushed sample has been handed to the transport, else 0. */
 int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn);
 int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out);
