@@ -385,6 +385,11 @@ def _conn_calls():
         "get_audio_queue_stats": lambda c: c.get_audio_queue_stats(),
         "send_stream_message": lambda c: c.send_stream_message("hi"),
         "send_audio_meta_data": lambda c: c.send_audio_meta_data(b"m"),
+        "push_audio_encoded_data": lambda c: c.push_audio_encoded_data(
+            b"\xf8\xff\xfe", ar.EncodedAudioFrameInfo(codec=ar.AudioCodecType.AUDIO_CODEC_OPUS)),
+        "register_audio_encoded_frame_observer":
+            lambda c: c.register_audio_encoded_frame_observer(ar.IAudioEncodedFrameObserver()),
+        "unregister_audio_encoded_frame_observer": lambda c: c.unregister_audio_encoded_frame_observer(),
     }
 
 
@@ -415,6 +420,8 @@ def _lu_calls():
         "unsubscribe_all_audio": lambda lu: lu.unsubscribe_all_audio(),
         "set_playback_audio_frame_before_mixing_parameters":
             lambda lu: lu.set_playback_audio_frame_before_mixing_parameters(1, 16000),
+        "set_audio_volume_indication_parameters":
+            lambda lu: lu.set_audio_volume_indication_parameters(200, 3, True),
     }
 
 

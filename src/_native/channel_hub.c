@@ -332,6 +332,8 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
         emit(svc, m, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_DECODING,
              REMOTE_AUDIO_REASON_REMOTE_UNMUTED, 0);
     }
+    if (f->encoded)
+        agora_encoded_audio_deliver(svc, m, uid, f->encoded);
     agora_volume_meter *volume = atomic_load(&m->volume_meter);
     if (!agora_volume_meter_enabled(volume))
         volume = NULL;

@@ -20,6 +20,7 @@ static void conn_free(agora_rtc_conn *c)
     agora_rx_table_clear(&c->rx);
     agora_rtp_free(c->rtp); /* closed by destroy: no thread references it */
     agora_volume_meter_free(atomic_load(&c->volume_meter));
+    agora_encoded_sender_free(atomic_load(&c->encoded_sender));
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);

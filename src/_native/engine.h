@@ -92,6 +92,10 @@ struct agora_rtc_conn {
     int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
     /* created by the first set_audio_volume_indication_parameters, freed with the conn */
     agora_volume_meter *_Atomic volume_meter;
+    /* encoded_audio.c: push-side decoders (created by the first encoded push) and
+     * whether remote encoded packets go to the local-user observer */
+    struct agora_encoded_sender *_Atomic encoded_sender;
+    atomic_int encoded_delivery;
 };
 
 /* I/O work items. */
@@ -126,6 +130,7 @@ enum event_kind {
     EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME, EV_PUSH_COMPLETED,
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
     EV_VOLUME_INDICATION, EV_ACTIVE_SPEAKER, /* volume_indication.c */
+    EV_ENCODED_AUDIO,                        /* encoded_audio.c */
 };
 
 typedef struct agora_event {
@@ -173,6 +178,7 @@ struct agora_service {
 /* Reasons a connection processes received audio (hub_listening bits). */
 #define AGORA_LISTEN_AUDIO_OBSERVER 1   /* mirrored from obs_set[OBS_AUDIO] */
 #define AGORA_LISTEN_VOLUME 2           /* volume indication on */
+#define AGORA_LISTEN_ENCODED 4          /* encoded-audio delivery on */
 /* Tell the I/O thread that `reason` starts (on) or stops listening. */
 int agora_conn_post_listen(agora_rtc_conn *c, int reason, int on);
 void agora_conn_ref(agora_rtc_conn *c);
@@ -226,6 +232,15 @@ agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
 
 /* volume_indication.c: the media clock posts due reports (svc->mu not held) */
 void agora_volume_indication_tick(agora_service *svc, int64_t now_ms);
+
+/* encoded_audio.c: I/O thread. A remote user's packet to `to` (when its
+ * encoded delivery is on): pushed packets on the hub, RTP payloads. */
+struct agora_encoded_packet;
+void agora_encoded_audio_deliver(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                                 const struct agora_encoded_packet *p);
+void agora_encoded_audio_deliver_payload(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                                         const uint8_t *payload, size_t length, int64_t capture_ms);
+void agora_encoded_sender_free(struct agora_encoded_sender *s);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

@@ -45,6 +45,12 @@ void agora_sendq_destroy(agora_send_queue *q);
 /* Copy pcm (interleaved) into a new segment. 0 or AGORA_ERR_NO_MEMORY. */
 int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
                      int sample_rate, int channels, int64_t start_pts);
+/* The same for PCM decoded from an encoded packet: the segment keeps a
+ * reference to it, and the frame the packet starts in carries it. */
+struct agora_encoded_packet;
+int agora_sendq_push_packet(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
+                            int sample_rate, int channels, int64_t start_pts,
+                            struct agora_encoded_packet *packet);
 /* Media-clock tick (caller holds q->mu, and keeps holding it while it hands
  * the frames to the transport, so that nobody sees the queue complete before
  * its last frames are on their way): cut the frames due now (one, or 1 + prefill at the start

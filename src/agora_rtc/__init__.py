@@ -12,7 +12,8 @@ from agora_rtc.audio_consumer import AudioConsumer
 from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
                               NotSupportedError, ReleasedError)
 from agora_rtc.local_user import LocalAudioTrack, LocalUser, RemoteAudioTrack
-from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
+from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver, IRTCConnectionObserver,
+                                 IRTCLocalUserObserver)
 from agora_rtc.rtc_connection import InterruptReport, RTCConnection
 from agora_rtc.voice_detection import AudioVadConfigV2, AudioVadManager, AudioVadV2, VadDump
 
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = list(_base_all) + [
     "AgoraService", "RTCConnection", "LocalUser", "LocalAudioTrack", "RemoteAudioTrack",
     "IRTCConnectionObserver", "IRTCLocalUserObserver", "IAudioFrameObserver",
+    "IAudioEncodedFrameObserver",
     "AudioFrame", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",

@@ -133,6 +133,16 @@ cdef extern from "agora_rtc/connection.h" nogil:
         int vad
         float voice_pitch
 
+    int AGORA_AUDIO_CODEC_OPUS
+    int AGORA_MAX_ENCODED_AUDIO_BYTES
+    ctypedef struct agora_encoded_audio_info:
+        int codec
+        int sample_rate
+        int channels
+        int samples_per_channel
+        int speech
+        int64_t capture_time_ms
+
     int AGORA_ACTIVE_SPEAKER_MIN_VOLUME
     int AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS
 
@@ -183,6 +193,8 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_audio_volume_indication)(void *ud, const agora_audio_volume_info *speakers,
                                            unsigned speaker_number, int total_volume) noexcept
         void (*on_active_speaker)(void *ud, const char *user_id) noexcept
+        void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
+                                       size_t length, const agora_encoded_audio_info *info) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data
@@ -246,6 +258,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int AGORA_MAX_INCREMENTAL_SEND_MS
     int AGORA_MAX_INCREMENTAL_SEND_SPEED
     int agora_rtc_conn_set_incremental_send(agora_rtc_conn *conn, int send_ms, int speed)
+    int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
+                                          const agora_encoded_audio_info *info)
+    int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *conn, int on)
 
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)

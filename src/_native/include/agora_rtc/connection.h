@@ -40,6 +40,19 @@ typedef struct agora_audio_volume_info {
     float voice_pitch;   /* Hz, mean over the voiced frames of the interval, 0 if none */
 } agora_audio_volume_info;
 
+/* An encoded audio frame (push_audio_encoded_data, on_encoded_audio_frame). */
+#define AGORA_AUDIO_CODEC_OPUS 1          /* the only codec of this engine */
+#define AGORA_MAX_ENCODED_AUDIO_BYTES 4000
+typedef struct agora_encoded_audio_info {
+    int codec;               /* AGORA_AUDIO_CODEC_OPUS */
+    int sample_rate;         /* 48000: Opus's clock (durations are counted at it) */
+    int channels;            /* 1 or 2, read from the packet */
+    int samples_per_channel; /* duration of the packet at sample_rate */
+    int speech;              /* the sender's flag (1 default) */
+    int64_t capture_time_ms; /* as pushed (engine clock at the push when not given);
+                              * a receiver gets the sender's, or its receive instant on RTP */
+} agora_encoded_audio_info;
+
 /* Smoothed volume a voiced frame needs to count for the active speaker. */
 #define AGORA_ACTIVE_SPEAKER_MIN_VOLUME 8
 #define AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS 60000
@@ -101,6 +114,11 @@ typedef struct agora_local_user_observer {
                                        unsigned speaker_number, int total_volume);
     /* The most active remote speaker changed (reported once per change). */
     void (*on_active_speaker)(void *ud, const char *user_id);
+    /* An encoded packet of a remote user, as its sender pushed it (local
+     * network) or as it arrived (RTP); only while
+     * agora_rtc_conn_set_encoded_audio_delivery is on. data is borrowed. */
+    void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
+                                   size_t length, const agora_encoded_audio_info *info);
 } agora_local_user_observer;
 
 typedef struct agora_audio_frame_observer {
@@ -190,6 +208,20 @@ int agora_local_user_set_audio_volume_indication_parameters(agora_rtc_conn *conn
 int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
                                   size_t samples_per_channel, int sample_rate, int channels,
                                   int64_t start_pts);
+/* Push one encoded packet (encoded_audio.c). Opus only: the packet is
+ * checked and decoded at once (a malformed packet is refused with
+ * AGORA_ERR_INVALID_ARGUMENT, nothing is queued), its duration must be a
+ * multiple of 10 ms, at most 120 ms. The decoded PCM is queued like pushed
+ * PCM (same pacing, rounds, interrupt, completion); the packet travels with
+ * it: local receivers with encoded delivery get its bytes unchanged, the RTP
+ * transport sends it as is (no re-encoding) when it starts on a 10 ms frame
+ * boundary. info->codec must be AGORA_AUDIO_CODEC_OPUS; channels, duration
+ * and sample_rate are read from the packet; capture_time_ms < 0 = now. */
+int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
+                                      const agora_encoded_audio_info *info);
+/* Turn delivery of remote users' encoded packets to the local-user
+ * observer's on_encoded_audio_frame on (1) or off (0). */
+int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *conn, int on);
 int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report *report);
 /* Incremental send (the original's SendExternalAudioParameters): the first
  * send_ms of each round of pushed audio (a round starts when audio is pushed
