@@ -390,6 +390,7 @@ def _conn_calls():
         "register_audio_encoded_frame_observer":
             lambda c: c.register_audio_encoded_frame_observer(ar.IAudioEncodedFrameObserver()),
         "unregister_audio_encoded_frame_observer": lambda c: c.unregister_audio_encoded_frame_observer(),
+        "set_audio_processing": lambda c: c.set_audio_processing(True, True),
     }
 
 

@@ -322,6 +322,7 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     gen = m->audio_obs_gen;
     rate = m->pb_rate;
     chans = m->pb_channels;
+    int apm_flags = m->apm_flags;
     pthread_mutex_unlock(&m->mu);
     agora_rx_path *rx = agora_rx_table_get(&m->rx, uid, 1);
     if (!rx)
@@ -341,7 +342,8 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
         return;
     /* volume indication alone still runs the path (resample + labels), without VAD */
     audio_ctx ctx = {svc, m, channel_id, gen, flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY, has_obs, volume};
-    agora_rx_feed(rx, f, rate, chans, has_obs && vad_on ? &vad_cfg : NULL, gen, emit_audio, &ctx);
+    agora_rx_feed(rx, f, rate, chans, has_obs && vad_on ? &vad_cfg : NULL, gen, apm_flags,
+                  emit_audio, &ctx);
 }
 
 static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent_frame *f)

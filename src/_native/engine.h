@@ -74,6 +74,7 @@ struct agora_rtc_conn {
     unsigned audio_obs_gen;    /* bumped on every (un)register: receive paths rebuild */
     int in_flight[OBS_KINDS];
     int pb_rate, pb_channels;  /* observer frame format */
+    int apm_flags;             /* AGORA_APM_* on received audio (receive_processing.c) */
 
     atomic_int publishing;     /* read by the media clock */
     atomic_int on_air;         /* joined on the hub: the clock may send */

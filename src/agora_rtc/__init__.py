@@ -3,7 +3,7 @@
 The API follows the Agora Python Server SDK (AgoraService, RTCConnection,
 observers, AudioVadV2, ...); every per-frame path runs in compiled C.
 """
-from agora_rtc._core._engine import (AudioFrame, monotonic_ms, observer_error_count,
+from agora_rtc._core._engine import (AudioFrame, AudioProcessor, monotonic_ms, observer_error_count,
                                      set_observer_exception_handler)
 from agora_rtc.agora_base import *  # noqa: F401,F403  (enums and data classes)
 from agora_rtc.agora_base import __all__ as _base_all
@@ -23,7 +23,7 @@ __all__ = list(_base_all) + [
     "AgoraService", "RTCConnection", "LocalUser", "LocalAudioTrack", "RemoteAudioTrack",
     "IRTCConnectionObserver", "IRTCLocalUserObserver", "IAudioFrameObserver",
     "IAudioEncodedFrameObserver",
-    "AudioFrame", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
+    "AudioFrame", "AudioProcessor", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
     "monotonic_ms",

@@ -732,10 +732,11 @@ def resolve_transport_url(config: Optional["AgoraServiceConfig"] = None) -> str:
 
 @dataclass(kw_only=True)
 class AiNsConfig:
-    """AI noise suppression settings of the original's server-side APM.
+    """Noise suppression settings of the server-side APM.
 
-    Accepted for source compatibility; this SDK has no server-side APM, so the
-    values have no effect.
+    ``ns_enabled`` switches this SDK's noise suppression (libspeexdsp) when
+    ``AgoraServiceConfig.enable_apm`` is set; the AI-NS model fields belong to
+    the original's proprietary suppressor and have no effect here.
     """
 
     ns_enabled: bool = True
@@ -799,17 +800,23 @@ class BghvsCConfig:
 
 @dataclass(kw_only=True)
 class AgcConfig:
-    """Automatic gain control settings (source compatibility only, no effect)."""
+    """Automatic gain control of the server-side APM: ``enabled`` switches it
+    (with ``AgoraServiceConfig.enable_apm``)."""
 
     enabled: bool = False
 
 
 @dataclass(kw_only=True)
 class APMConfig:
-    """Server-side audio processing settings of the original (``AgoraServiceConfig.apm_config``).
+    """Server-side audio processing settings (``AgoraServiceConfig.apm_config``).
 
-    Accepted for source compatibility; this SDK has no server-side APM
-    (Agora itself recommends doing AEC/NS/AGC on the clients).
+    With ``enable_apm``, every connection processes received audio natively
+    before labels and VAD: noise suppression (``ai_ns_config.ns_enabled``,
+    default on) and automatic gain control (``agc_config.enabled``, default
+    off), see ``RTCConnection.set_audio_processing``. Echo cancellation and
+    background-voice suppression (``ai_aec_config``, ``bghvs_c_config``) are
+    not implemented and have no effect (Agora itself recommends AEC on the
+    clients).
 
     Parameters
     ----------
@@ -886,9 +893,11 @@ class AgoraServiceConfig:
     data_dir, config_dir : str
         Native SDK directories. Compatibility.
     enable_apm : bool
-        Server-side audio processing of the original. Compatibility (no effect).
+        Server-side processing of received audio (noise suppression, AGC) on
+        every connection, before labels and VAD (see :class:`APMConfig`;
+        per connection: ``RTCConnection.set_audio_processing``).
     apm_config : APMConfig or None
-        Settings for ``enable_apm``. Compatibility.
+        Settings for ``enable_apm`` (None = ``APMConfig()``: NS on, AGC off).
     transport_url : str
         Network backend (this SDK's addition). ``""`` (default) or
         ``"local://"`` = the in-process network hub; ``"janus://host:port"``
@@ -941,6 +950,11 @@ class AgoraServiceConfig:
         if self.log_file_size_kb == _DEFAULT_LOG_FILE_SIZE_KB and self.log_size:
             return max(1, math.ceil(self.log_size / 1024))
         return self.log_file_size_kb
+
+    def apm_processing(self) -> tuple:
+        """(noise_suppression, agc) that ``enable_apm`` turns on."""
+        apm = self.apm_config if self.apm_config is not None else APMConfig()
+        return bool(apm.ai_ns_config.ns_enabled), bool(apm.agc_config.enabled)
 
     def _validated(self) -> None:
         """Check every field; raise TypeError/ValueError naming the first bad one."""

@@ -78,6 +78,10 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if self._janus is not None:
             args.append(1)  # AGORA_TRANSPORT_RTP: media over RTP, driven by the Janus link
         self._native_open(*args)
+        svc_config = getattr(service, "config", None)
+        if svc_config is not None and svc_config.enable_apm:
+            ns, agc = svc_config.apm_processing()
+            self._set_audio_processing(ns, agc)
         if publish_config.send_external_audio_parameters is not None:
             self._set_incremental_send(*publish_config.send_external_audio_parameters._engine_args())
         self.con_config = con_config
@@ -262,6 +266,22 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def unregister_audio_encoded_frame_observer(self) -> int:
         return self._set_encoded_audio_observer(None)
+
+    def set_audio_processing(self, noise_suppression=True, agc=False) -> int:
+        """Server-side processing of every remote user's received audio, run
+        natively on each 10 ms frame (in the observer's format) before the
+        labels, the VAD and the volume indication see it: ``noise_suppression``
+        (libspeexdsp's spectral suppressor, up to 30 dB) and ``agc`` (gain
+        towards about -12 dBFS speech, at most +30 dB). Both False turns it
+        off (the default, unless ``AgoraServiceConfig.enable_apm`` is set).
+        The observer frames carry the processed audio. Each user's receive
+        path restarts with the new setting (its VAD state too). Cost and
+        effect: benchmarks/bench_apm.py. Returns 0."""
+        what = "set_audio_processing"
+        for name, value in (("noise_suppression", noise_suppression), ("agc", agc)):
+            if not isinstance(value, bool) and value not in (0, 1):
+                raise TypeError(f"{what}: {name} must be a bool, got {value!r}")
+        return self._set_audio_processing(bool(noise_suppression), bool(agc))
 
     # ---- audio out ----
 

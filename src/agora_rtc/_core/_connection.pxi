@@ -245,6 +245,14 @@ cdef class Connection:
         lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _set_audio_processing(self, bint noise_suppression, bint agc):
+        cdef lib.agora_rtc_conn *c = self._take("set_audio_processing")
+        cdef int flags = (lib.AGORA_APM_NOISE_SUPPRESSION if noise_suppression else 0) | \
+                         (lib.AGORA_APM_AGC if agc else 0)
+        cdef int rc = lib.agora_rtc_conn_set_audio_processing(c, flags)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _set_volume_indication(self, int interval_ms, int smooth, int report_vad):
         cdef lib.agora_rtc_conn *c = self._take("set_audio_volume_indication_parameters")
         cdef int rc = lib.agora_local_user_set_audio_volume_indication_parameters(

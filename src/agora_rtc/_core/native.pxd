@@ -77,6 +77,17 @@ cdef extern from "agora_rtc/vad.h" nogil:
                           const uint8_t *frame, size_t frame_bytes, agora_vad_result *out)
 
 
+cdef extern from "agora_rtc/audio_processing.h" nogil:
+    int AGORA_APM_NOISE_SUPPRESSION
+    int AGORA_APM_AGC
+    ctypedef struct agora_apm:
+        pass
+    agora_apm *agora_apm_create(int sample_rate, int channels, int flags)
+    void agora_apm_destroy(agora_apm *a)
+    int agora_apm_flags(const agora_apm *a)
+    int agora_apm_process(agora_apm *a, int16_t *pcm, int samples_per_channel)
+
+
 cdef extern from "agora_rtc/audio_frame.h" nogil:
     int AGORA_AUDIO_FRAME_TYPE_PCM16
 
@@ -246,6 +257,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                                                            int channels,
                                                                            int sample_rate)
     int agora_local_user_set_user_role(agora_rtc_conn *conn, int role)
+    int agora_rtc_conn_set_audio_processing(agora_rtc_conn *conn, int flags)
     int agora_local_user_set_audio_volume_indication_parameters(agora_rtc_conn *conn, int interval_ms,
                                                                 int smooth, int report_vad)
 

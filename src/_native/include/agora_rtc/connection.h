@@ -195,6 +195,10 @@ int agora_local_user_set_playback_audio_frame_before_mixing_parameters(agora_rtc
                                                                        int channels,
                                                                        int sample_rate);
 int agora_local_user_set_user_role(agora_rtc_conn *conn, int role);
+/* Server-side processing of received audio (receive_processing.c):
+ * AGORA_APM_* flags (audio_processing.h), 0 = off (the default). Every remote
+ * user's path is rebuilt with it at its next frame (its VAD restarts). */
+int agora_rtc_conn_set_audio_processing(agora_rtc_conn *conn, int flags);
 /* Volume indication of the remote users (volume_indication.c). interval_ms <= 0
  * turns it off; otherwise a multiple of 10, at most
  * AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS. smooth 0..10 (10 = no smoothing,
