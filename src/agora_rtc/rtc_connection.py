@@ -275,8 +275,14 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         towards about -12 dBFS speech, at most +30 dB). Both False turns it
         off (the default, unless ``AgoraServiceConfig.enable_apm`` is set).
         The observer frames carry the processed audio. Each user's receive
-        path restarts with the new setting (its VAD state too). Cost and
-        effect: benchmarks/bench_apm.py. Returns 0."""
+        path restarts with the new setting (its VAD state too). Returns 0.
+
+        Measured (benchmarks/bench_apm.py, 16 kHz): about 13-15 us per frame
+        per user; it does NOT reduce the VAD's false starts on noise-only
+        audio (the labels already track stationary noise: 0.14/min without
+        APM, 1.8/min with NS, about 4/min with AGC, babble the worst) but
+        raises speech-frame recall in noise (0.81 -> 0.88 with NS + AGC).
+        Use it when quiet or noisy callers are missed, not against false starts."""
         what = "set_audio_processing"
         for name, value in (("noise_suppression", noise_suppression), ("agc", agc)):
             if not isinstance(value, bool) and value not in (0, 1):
