@@ -211,3 +211,35 @@ def test_concurrent_configuration_is_safe(service):
     rec.wait_for(lambda: len(rec.reports) >= 3, timeout=10)
     for c in (bot, talker):
         c.release()
+
+
+janus_mod = pytest.importorskip("agora_rtc.janus")
+
+
+@pytest.mark.skipif(not janus_mod.janus_available(), reason=janus_mod.JANUS_MISSING_REASON)
+def test_volume_indication_through_janus():
+    """Over a real Janus, with no audio-frame observer: the RTP playout decodes
+    for the volume meter alone, and the speaker is reported and active."""
+    with janus_mod.JanusServer() as srv:
+        url = f"{srv.transport_url}?admin_key={srv.admin_key}"
+        with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=url)) as svc:
+            bot = svc.create_rtc_connection(ar.RTCConnConfig())
+            rec = VolumeRecorder()
+            bot.register_observer(rec)
+            bot.register_local_user_observer(rec)
+            bot.get_local_user().set_audio_volume_indication_parameters(200, 3, True)
+            assert bot.connect("", "janus-vol", "bot") == 0
+            rec.wait_event("connected", timeout=20)
+            talker = svc.create_rtc_connection(ar.RTCConnConfig())
+            trec = Recorder()
+            talker.register_observer(trec)
+            assert talker.connect("", "janus-vol", "talker") == 0
+            trec.wait_event("connected", timeout=20)
+            talker.publish_audio()
+            rec.wait_event("joined", "talker", timeout=20)
+            talker.push_audio_pcm_data(_speech(), 16000, 1)
+            rec.wait_for(lambda: "talker" in rec.active, timeout=20)
+            assert max(s.volume for s in rec.volumes("talker")) >= 20
+            assert any(s.vad for s in rec.volumes("talker"))
+            for c in (bot, talker):
+                c.release()
