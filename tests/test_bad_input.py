@@ -387,6 +387,12 @@ def _conn_calls():
         "send_audio_meta_data": lambda c: c.send_audio_meta_data(b"m"),
         "get_agora_parameter": lambda c: c.get_agora_parameter(),
         "create_data_stream": lambda c: c.create_data_stream(True, True),
+        "push_audio_encoded_data": lambda c: c.push_audio_encoded_data(
+            b"\xf8\xff\xfe", ar.EncodedAudioFrameInfo(codec=ar.AudioCodecType.AUDIO_CODEC_OPUS)),
+        "register_audio_encoded_frame_observer":
+            lambda c: c.register_audio_encoded_frame_observer(ar.IAudioEncodedFrameObserver()),
+        "unregister_audio_encoded_frame_observer": lambda c: c.unregister_audio_encoded_frame_observer(),
+        "set_audio_processing": lambda c: c.set_audio_processing(True, True),
     }
 
 
@@ -417,6 +423,8 @@ def _lu_calls():
         "unsubscribe_all_audio": lambda lu: lu.unsubscribe_all_audio(),
         "set_playback_audio_frame_before_mixing_parameters":
             lambda lu: lu.set_playback_audio_frame_before_mixing_parameters(1, 16000),
+        "set_audio_volume_indication_parameters":
+            lambda lu: lu.set_audio_volume_indication_parameters(200, 3, True),
     }
 
 

@@ -280,6 +280,7 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     gen = m->audio_obs_gen;
     rate = m->pb_rate;
     chans = m->pb_channels;
+    int apm_flags = m->apm_flags;
     pthread_mutex_unlock(&m->mu);
     agora_rx_path *rx = agora_rx_table_get(&m->rx, uid, 1);
     if (!rx)
@@ -290,7 +291,12 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
         emit(svc, m, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_DECODING,
              REMOTE_AUDIO_REASON_REMOTE_UNMUTED, 0);
     }
-    if (!has_obs)
+    if (f->encoded)
+        agora_encoded_audio_deliver(svc, m, uid, f->encoded);
+    agora_volume_meter *volume = atomic_load(&m->volume_meter);
+    if (!agora_volume_meter_enabled(volume))
+        volume = NULL;
+    if (!has_obs && !volume)
         return;
     agora_rx_job *job = agora_rx_pool_add(&svc->rx_pool);
     if (!job)
@@ -300,11 +306,14 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     job->frame = f;
     job->channel_id = channel_id;
     job->vad_cfg = vad_cfg;
-    job->vad_on = vad_on;
+    job->vad_on = has_obs && vad_on; /* volume indication alone: resample + labels, no VAD */
     job->rate = rate;
     job->channels = chans;
     job->speech_only = flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY;
     job->gen = gen;
+    job->apm_flags = apm_flags;
+    job->deliver = has_obs;
+    job->volume = volume;
 }
 
 void agora_io_run_receive_jobs(agora_service *svc)
@@ -446,13 +455,18 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
     }
 }
 
-static void handle_listen(agora_rtc_conn *c, int on)
+static void handle_listen(agora_rtc_conn *c, int reason, int on)
 {
-    if (c->hub_listening == on)
-        return;
-    c->hub_listening = on;
-    if (!on)
+    int was = c->hub_listening != 0;
+    if (on)
+        c->hub_listening |= reason;
+    else
+        c->hub_listening &= ~reason;
+    if (!on && reason == AGORA_LISTEN_AUDIO_OBSERVER)
         rx_drop_all(c); /* VAD and converters are rebuilt for the next observer */
+    on = c->hub_listening != 0;
+    if (was == on)
+        return;
     if (c->channel) {
         if (on)
             conn_list_add(&c->channel->listeners, c);
@@ -481,7 +495,7 @@ static void process(agora_service *svc, io_item *it)
     case IO_UNSUBSCRIBE:
     case IO_SUBSCRIBE_ALL:
     case IO_UNSUBSCRIBE_ALL: handle_subscription(svc, c, it->kind, it->uid); break;
-    case IO_LISTEN: handle_listen(c, it->arg); break;
+    case IO_LISTEN: handle_listen(c, it->arg2, it->arg); break;
     case IO_RTP_OPEN:
     case IO_RTP_TARGET:
     case IO_RTP_ADD:

@@ -19,6 +19,8 @@ static void conn_free(agora_rtc_conn *c)
     uid_set_clear(&c->sub_except);
     agora_rx_table_clear(&c->rx);
     agora_rtp_free(c->rtp); /* closed by destroy: no thread references it */
+    agora_volume_meter_free(atomic_load(&c->volume_meter));
+    agora_encoded_sender_free(atomic_load(&c->encoded_sender));
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -193,12 +195,13 @@ int agora_rtc_conn_get_info(agora_rtc_conn *c, agora_rtc_conn_info *out)
 
 /* Tell the hub whether this connection listens to audio, so it only walks
  * listeners for each frame (not every member of a big channel). */
-static int post_listen(agora_rtc_conn *c, int on)
+int agora_conn_post_listen(agora_rtc_conn *c, int reason, int on)
 {
     io_item *it = agora_io_item_new(IO_LISTEN, c, 0);
     if (!it)
         return AGORA_ERR_NO_MEMORY;
     it->arg = on;
+    it->arg2 = reason;
     agora_io_post(c->svc, it, 0);
     return AGORA_OK;
 }
@@ -285,7 +288,7 @@ int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_
         c->vad_cfg = *vad_config;
     c->audio_obs_gen++; /* receive paths rebuild their VAD for the new config */
     pthread_mutex_unlock(&c->mu);
-    return post_listen(c, 1);
+    return agora_conn_post_listen(c, AGORA_LISTEN_AUDIO_OBSERVER, 1);
 }
 
 int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *c)
@@ -293,7 +296,7 @@ int agora_rtc_conn_unregister_audio_frame_observer(agora_rtc_conn *c)
     if (!c)
         return AGORA_ERR_INVALID_ARGUMENT;
     clear_observer(c, OBS_AUDIO);
-    return post_listen(c, 0);
+    return agora_conn_post_listen(c, AGORA_LISTEN_AUDIO_OBSERVER, 0);
 }
 
 int agora_rtc_conn_destroy(agora_rtc_conn *c)

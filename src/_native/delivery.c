@@ -115,6 +115,21 @@ static void call_local_user_observer(const agora_local_user_observer *o, agora_e
     case EV_AUDIO_TRACK_STATS:
         if (o->on_audio_track_stats) o->on_audio_track_stats(o->user_data, ev->a);
         break;
+    case EV_VOLUME_INDICATION:
+        if (o->on_audio_volume_indication)
+            o->on_audio_volume_indication(o->user_data, (const agora_audio_volume_info *)ev->data,
+                                          (unsigned)ev->a, ev->b);
+        break;
+    case EV_ENCODED_AUDIO:
+        if (o->on_encoded_audio_frame) {
+            agora_encoded_audio_info info;
+            memcpy(&info, ev->data + ev->length, sizeof(info));
+            o->on_encoded_audio_frame(o->user_data, ev->uid, ev->data, ev->length, &info);
+        }
+        break;
+    case EV_ACTIVE_SPEAKER:
+        if (o->on_active_speaker) o->on_active_speaker(o->user_data, ev->uid);
+        break;
     case EV_METADATA:
         if (o->on_audio_meta_data_received)
             o->on_audio_meta_data_received(o->user_data, ev->uid, ev->data, ev->length);

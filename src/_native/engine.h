@@ -29,6 +29,7 @@
 #include "rx_table.h"
 #include "send_queue.h"
 #include "sent_frame.h"
+#include "volume_meter.h"
 #include "work_queue.h"
 
 #define AGORA_MAX_FRAMES_PER_TICK 64
@@ -78,6 +79,7 @@ struct agora_rtc_conn {
     agora_data_streams streams; /* data stream ids and send-rate window */
     int in_flight[OBS_KINDS];
     int pb_rate, pb_channels;  /* observer frame format */
+    int apm_flags;             /* AGORA_APM_* on received audio (receive_processing.c) */
 
     atomic_int publishing;     /* read by the media clock */
     atomic_int on_air;         /* joined on the hub: the clock may send */
@@ -89,11 +91,17 @@ struct agora_rtc_conn {
     int sub_all;
     uid_set sub_only;          /* explicit subscriptions when !sub_all */
     uid_set sub_except;        /* explicit unsubscriptions when sub_all */
-    int hub_listening;         /* has an audio-frame observer (mirrored from obs_set) */
+    int hub_listening;         /* AGORA_LISTEN_* bits: why received audio is processed */
     agora_rx_table rx;         /* one receive path per remote user heard */
     /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
     agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
     int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
+    /* created by the first set_audio_volume_indication_parameters, freed with the conn */
+    agora_volume_meter *_Atomic volume_meter;
+    /* encoded_audio.c: push-side decoders (created by the first encoded push) and
+     * whether remote encoded packets go to the local-user observer */
+    struct agora_encoded_sender *_Atomic encoded_sender;
+    atomic_int encoded_delivery;
 };
 
 /* I/O work items. */
@@ -129,6 +137,8 @@ enum event_kind {
     EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME, EV_PUSH_COMPLETED,
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
     EV_TRANSPORT_STATS, EV_AUDIO_TRACK_STATS,
+    EV_VOLUME_INDICATION, EV_ACTIVE_SPEAKER, /* volume_indication.c */
+    EV_ENCODED_AUDIO,                        /* encoded_audio.c */
 };
 
 typedef struct agora_event {
@@ -180,6 +190,12 @@ struct agora_service {
 };
 
 /* connection.c */
+/* Reasons a connection processes received audio (hub_listening bits). */
+#define AGORA_LISTEN_AUDIO_OBSERVER 1   /* mirrored from obs_set[OBS_AUDIO] */
+#define AGORA_LISTEN_VOLUME 2           /* volume indication on */
+#define AGORA_LISTEN_ENCODED 4          /* encoded-audio delivery on */
+/* Tell the I/O thread that `reason` starts (on) or stops listening. */
+int agora_conn_post_listen(agora_rtc_conn *c, int reason, int on);
 void agora_conn_ref(agora_rtc_conn *c);
 void agora_conn_unref(agora_rtc_conn *c);
 void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out); /* caller holds c->mu */
@@ -247,6 +263,18 @@ void agora_audio_stats_process(agora_service *svc, io_item *it);
  * matched by user id (entries not found are appended while n < max); returns the new n. */
 int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max);
 int agora_rtp_remote_count(const agora_rtc_conn *c);
+
+/* volume_indication.c: the media clock posts due reports (svc->mu not held) */
+void agora_volume_indication_tick(agora_service *svc, int64_t now_ms);
+
+/* encoded_audio.c: I/O thread. A remote user's packet to `to` (when its
+ * encoded delivery is on): pushed packets on the hub, RTP payloads. */
+struct agora_encoded_packet;
+void agora_encoded_audio_deliver(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                                 const struct agora_encoded_packet *p);
+void agora_encoded_audio_deliver_payload(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                                         const uint8_t *payload, size_t length, int64_t capture_ms);
+void agora_encoded_sender_free(struct agora_encoded_sender *s);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

@@ -143,6 +143,7 @@ void *agora_clock_main(void *arg)
         }
         if (next <= now) /* hopelessly late: start a fresh schedule */
             next = now + TICK_NS;
+        agora_volume_indication_tick(svc, now / 1000000LL);
     }
     free(batch.conns);
     free(batch.cut);

@@ -187,3 +187,16 @@ int agora_opus_decode_plc(agora_opus_decoder *dec, int16_t *pcm, int frame_sampl
     int n = opus_decode(dec->st, NULL, 0, pcm, frame_samples, 0);
     return n >= 0 ? n : map_opus_error(n);
 }
+
+int agora_opus_packet_info(const uint8_t *pkt, int len, int *samples_48k, int *channels)
+{
+    if (!pkt || len <= 0)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int n = opus_packet_get_nb_samples(pkt, len, AGORA_OPUS_SAMPLE_RATE);
+    int ch = opus_packet_get_nb_channels(pkt);
+    if (n <= 0 || n > AGORA_OPUS_MAX_FRAME_SAMPLES || (ch != 1 && ch != 2))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    *samples_48k = n;
+    *channels = ch;
+    return AGORA_OK;
+}

@@ -90,4 +90,11 @@ int agora_opus_decode_fec(agora_opus_decoder *dec, const uint8_t *next_pkt, int 
  * an error. */
 int agora_opus_decode_plc(agora_opus_decoder *dec, int16_t *pcm, int frame_samples);
 
+/* ------------------------------------------------------------ packets */
+
+/* Inspect a packet without decoding it: its duration in samples per channel
+ * at 48 kHz and its channel count (1 or 2). AGORA_OK or
+ * AGORA_ERR_INVALID_ARGUMENT for a malformed packet. */
+int agora_opus_packet_info(const uint8_t *pkt, int len, int *samples_48k, int *channels);
+
 #endif

@@ -18,6 +18,8 @@ static void drop_converters(agora_rx_path *rx)
     agora_resampler_destroy(rx->resampler);
     agora_label_analyzer_destroy(rx->labels);
     agora_vad_destroy(rx->vad);
+    agora_apm_destroy(rx->apm);
+    rx->apm = NULL;
     free(rx->acc);
     rx->resampler = NULL;
     rx->labels = NULL;
@@ -35,7 +37,7 @@ void agora_rx_free(agora_rx_path *rx)
 }
 
 static int rebuild(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, int out_ch,
-                   const agora_vad_config *vad_cfg, unsigned obs_gen)
+                   const agora_vad_config *vad_cfg, unsigned obs_gen, int apm_flags)
 {
     drop_converters(rx);
     rx->in_rate = in->sample_rate;
@@ -43,6 +45,9 @@ static int rebuild(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, 
     rx->out_rate = out_rate;
     rx->out_ch = out_ch;
     rx->obs_gen = obs_gen;
+    rx->apm_flags = apm_flags;
+    if (apm_flags && !(rx->apm = agora_apm_create(out_rate, out_ch, apm_flags)))
+        return AGORA_ERR_NO_MEMORY;
     rx->resampler = agora_resampler_create(in->sample_rate, in->channels, out_rate, out_ch);
     rx->labels = agora_label_analyzer_create(out_rate, out_ch);
     int out_spc = out_rate / 100;
@@ -58,12 +63,13 @@ static int rebuild(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, 
 }
 
 int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, int out_ch,
-                  const agora_vad_config *vad_cfg, unsigned obs_gen,
+                  const agora_vad_config *vad_cfg, unsigned obs_gen, int apm_flags,
                   agora_rx_emit_fn emit, void *ctx)
 {
     if (!rx->resampler || rx->in_rate != in->sample_rate || rx->in_ch != in->channels ||
-        rx->out_rate != out_rate || rx->out_ch != out_ch || rx->obs_gen != obs_gen) {
-        int rc = rebuild(rx, in, out_rate, out_ch, vad_cfg, obs_gen);
+        rx->out_rate != out_rate || rx->out_ch != out_ch || rx->obs_gen != obs_gen ||
+        rx->apm_flags != apm_flags) {
+        int rc = rebuild(rx, in, out_rate, out_ch, vad_cfg, obs_gen, apm_flags);
         if (rc != AGORA_OK)
             return rc;
     }
@@ -103,6 +109,8 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
         frame.send_time_us = in->send_time_us;
         frame.presentation_ms = in->presentation_ms;
         frame.rtp_timestamp = in->rtp_timestamp;
+        if (rx->apm) /* noise suppression / AGC before the labels and the VAD see the frame */
+            agora_apm_process(rx->apm, rx->acc + (size_t)offset * (size_t)out_ch, out_spc);
         agora_label_analyzer_process(rx->labels, frame.buffer, out_spc, &frame.labels);
         agora_vad_result vad;
         const agora_vad_result *vad_ptr = NULL;

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include "agora_rtc/audio_frame.h"
+#include "agora_rtc/audio_processing.h"
 #include "agora_rtc/connection.h"
 #include "agora_rtc/vad.h"
 #include "resampler.h"
@@ -19,6 +20,8 @@ typedef struct agora_rx_path {
     agora_resampler *resampler;
     int16_t *acc;              /* resampled samples not yet cut into a frame */
     int acc_frames, acc_cap;
+    int apm_flags;             /* AGORA_APM_* the path was built with */
+    agora_apm *apm;            /* NULL when apm_flags is 0 */
     agora_label_analyzer *labels;
     agora_vad *vad;            /* NULL when VAD is off */
     int first_frame_seen;
@@ -35,10 +38,11 @@ typedef void (*agora_rx_emit_fn)(void *ctx, const agora_rx_path *rx,
 agora_rx_path *agora_rx_new(const char *uid);
 void agora_rx_free(agora_rx_path *rx);
 /* Feed one frame of the remote user. The path (re)builds its converters when
- * the input or output format or the observer generation changed (a format
- * change resets that user's VAD). Returns 0 or a negative error code. */
+ * the input or output format, the observer generation or the APM flags
+ * changed (a format change resets that user's VAD). apm_flags (AGORA_APM_*)
+ * process each output frame before its labels. Returns 0 or a negative error code. */
 int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, int out_ch,
-                  const agora_vad_config *vad_cfg, unsigned obs_gen,
+                  const agora_vad_config *vad_cfg, unsigned obs_gen, int apm_flags,
                   agora_rx_emit_fn emit, void *ctx);
 
 #endif

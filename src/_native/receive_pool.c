@@ -49,6 +49,10 @@ static void emit_frame(void *arg, const agora_rx_path *rx, const agora_audio_fra
 {
     job_ctx *ctx = arg;
     const agora_rx_job *job = ctx->job;
+    if (job->volume)
+        agora_volume_meter_feed(job->volume, rx->uid, &frame->labels);
+    if (!job->deliver)
+        return;
     if (job->speech_only && (!vad || vad->state == AGORA_VAD_NOT_SPEAKING))
         return; /* filtered in C: silent users cost no observer call */
     size_t pcm_bytes = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
@@ -82,7 +86,7 @@ static void run_part(agora_rx_pool *p, int part)
             continue;
         job_ctx ctx = {job, out};
         agora_rx_feed(job->rx, job->frame, job->rate, job->channels,
-                      job->vad_on ? &job->vad_cfg : NULL, job->gen, emit_frame, &ctx);
+                      job->vad_on ? &job->vad_cfg : NULL, job->gen, job->apm_flags, emit_frame, &ctx);
     }
 }
 

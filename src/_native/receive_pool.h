@@ -22,6 +22,7 @@
 #include "agora_rtc/vad.h"
 #include "receive_path.h"
 #include "sent_frame.h"
+#include "volume_meter.h"
 
 #define AGORA_RX_PARALLEL_MIN 16
 #define AGORA_RX_MAX_THREADS 16
@@ -39,6 +40,9 @@ typedef struct agora_rx_job {
     int rate, channels;              /* the observer's frame format */
     int speech_only;                 /* AGORA_AUDIO_DELIVER_SPEECH_ONLY */
     unsigned gen;                    /* observer generation */
+    int apm_flags;                   /* audio processing before labels (audio_processing.h) */
+    int deliver;                     /* an audio-frame observer wants the frames */
+    agora_volume_meter *volume;      /* volume indication on (thread-safe meter), else NULL */
 } agora_rx_job;
 
 /* Events of one thread, linked through their queue nodes. */

@@ -30,6 +30,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "encoded_packet.h"
 #include "engine.h"
 #include "jitter_buffer.h"
 #include "opus_codec.h"
@@ -104,6 +105,7 @@ struct agora_rtp_media {
     uint32_t sr_packets, sr_octets;
     uint32_t last_pkt_ts;
     int64_t last_pkt_us, next_sr_us;
+    int passthrough_left;             /* 48 kHz samples of the last pushed packet still to come as frames */
 
     /* receive side */
     rtp_remote **remotes;
@@ -312,6 +314,39 @@ static void send_packet(agora_rtp_media *m, const int16_t *pcm)
     m->last_pkt_us = now_us();
 }
 
+static void drain_acc(agora_rtp_media *m);
+
+/* Send a pushed Opus packet as is (push_audio_encoded_data): no re-encoding.
+ * PCM still in the accumulator leaves first, padded to a whole packet. */
+static void send_encoded(agora_rtp_media *m, const agora_encoded_packet *p)
+{
+    if (m->acc_len > 0) {
+        int total = (m->acc_len + PKT_SAMPLES - 1) / PKT_SAMPLES * PKT_SAMPLES;
+        memset(m->acc + m->acc_len, 0, sizeof(int16_t) * (size_t)(total - m->acc_len));
+        m->acc_len = total;
+        drain_acc(m);
+    }
+    uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_MAX_ENCODED_AUDIO_BYTES];
+    uint32_t ts = m->ts;
+    m->ts += (uint32_t)p->info.samples_per_channel;
+    agora_rtp_write_header(pkt, sizeof(pkt), m->marker, AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
+    memcpy(pkt + AGORA_RTP_HEADER_SIZE, p->data, p->length);
+    m->marker = 0;
+    m->seq++;
+    size_t len = AGORA_RTP_HEADER_SIZE + p->length;
+    ssize_t sent = sendto(m->fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)&m->dst, m->dst_len);
+    if (sent != (ssize_t)len) {
+        m->st.send_errors++;
+    } else {
+        m->st.packets_sent++;
+        m->st.bytes_sent += len;
+    }
+    m->sr_packets++;
+    m->sr_octets += (uint32_t)p->length;
+    m->last_pkt_ts = ts;
+    m->last_pkt_us = now_us();
+}
+
 /* Encode and send every whole 20 ms in the accumulator. */
 static void drain_acc(agora_rtp_media *m)
 {
@@ -401,6 +436,20 @@ static void send_frame(agora_rtp_media *m, const agora_sent_frame *f)
         }
     }
     m->last_frame_us = f->send_time_us;
+    if (f->encoded_only && f->sample_rate == OPUS_RATE) {
+        /* decoded from pushed packets: the packet itself leaves, once, with
+         * the frame it starts on; the frames it covers are not re-encoded */
+        if (f->encoded && f->encoded_offset == 0) {
+            send_encoded(m, f->encoded);
+            m->passthrough_left = f->encoded->info.samples_per_channel - f->samples_per_channel;
+            return;
+        }
+        if (m->passthrough_left >= f->samples_per_channel) {
+            m->passthrough_left -= f->samples_per_channel;
+            return;
+        }
+    }
+    m->passthrough_left = 0;
     if (ensure_resampler(m, f->sample_rate, f->channels) != AGORA_OK)
         return;
     for (int off = 0; off < f->samples_per_channel;) {
@@ -562,6 +611,8 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
             if (fr.restart)
                 r->have_ts = 0;
         }
+        agora_encoded_audio_deliver_payload(svc, c, r->uid, fr.payload, fr.payload_len,
+                                            now_us() / 1000);
         n = agora_opus_decode(r->dec, fr.payload, (int)fr.payload_len, pcm, PKT_SAMPLES);
         if (n > 0) {
             r->frames_decoded++;

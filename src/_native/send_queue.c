@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agora_rtc/errors.h"
+#include "encoded_packet.h"
 #include "send_queue.h"
 
 struct agora_pcm_segment {
@@ -12,6 +13,7 @@ struct agora_pcm_segment {
     int64_t start_pts;
     size_t frames;      /* sample frames (per channel) in data */
     size_t read;        /* sample frames already cut */
+    agora_encoded_packet *packet; /* push_audio_encoded_data: the packet data was decoded from */
     int16_t data[];
 };
 
@@ -35,6 +37,7 @@ static void free_segments(agora_pcm_segment *s)
 {
     while (s) {
         agora_pcm_segment *n = s->next;
+        agora_encoded_packet_unref(s->packet);
         free(s);
         s = n;
     }
@@ -50,6 +53,14 @@ void agora_sendq_destroy(agora_send_queue *q)
 int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
                      int sample_rate, int channels, int64_t start_pts)
 {
+    return agora_sendq_push_packet(q, pcm, samples_per_channel, sample_rate, channels, start_pts,
+                                   NULL);
+}
+
+int agora_sendq_push_packet(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
+                            int sample_rate, int channels, int64_t start_pts,
+                            struct agora_encoded_packet *packet)
+{
     if (samples_per_channel == 0)
         return AGORA_OK;
     size_t n = samples_per_channel * (size_t)channels;
@@ -62,6 +73,9 @@ int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per
     s->start_pts = start_pts;
     s->frames = samples_per_channel;
     s->read = 0;
+    s->packet = packet;
+    if (packet)
+        agora_encoded_packet_ref(packet);
     memcpy(s->data, pcm, n * sizeof(int16_t));
     pthread_mutex_lock(&q->mu);
     if (q->tail)
@@ -105,8 +119,16 @@ static void cut_frame(agora_send_queue *q, agora_sent_frame *f)
     size_t want = (size_t)f->samples_per_channel, got = 0;
     f->presentation_ms = q->head->start_pts + (int64_t)(q->head->read * 1000 / (size_t)q->head->sample_rate);
     const int rate = q->head->sample_rate;
+    int all_encoded = 1;
     while (got < want && q->head && q->head->sample_rate == rate && q->head->channels == ch) {
         agora_pcm_segment *s = q->head;
+        if (s->packet && s->read == 0 && !f->encoded) {
+            /* the packet starts in this frame (packets are >= 10 ms: at most one does) */
+            agora_encoded_packet_ref(s->packet);
+            f->encoded = s->packet;
+            f->encoded_offset = (int)got;
+        }
+        all_encoded &= s->packet != NULL;
         size_t take = s->frames - s->read;
         if (take > want - got)
             take = want - got;
@@ -117,9 +139,11 @@ static void cut_frame(agora_send_queue *q, agora_sent_frame *f)
             q->head = s->next;
             if (!q->head)
                 q->tail = NULL;
+            agora_encoded_packet_unref(s->packet);
             free(s);
         }
     }
+    f->encoded_only = all_encoded && got == want;
     /* the padding (if any) stays zero: agora_sent_frame_new zero-fills */
     q->queued_samples -= got;
     q->sent_frames++;
@@ -137,6 +161,15 @@ int agora_sendq_tick_locked(agora_send_queue *q, int64_t now_us, agora_sent_fram
     if (!q->head)
         return 0;
     int budget = q->round_active ? 1 : 1 + q->prefill_frames;
+    if (q->round_active && q->burst_speed > 1) {
+        /* incremental send: up to burst_speed frames per tick until burst_ms of
+         * the round have left (prefill included), never overshooting it */
+        int64_t left_ms = q->burst_ms - to_ms(q->round_sent_s);
+        if (left_ms > 0)
+            budget = left_ms >= 10LL * q->burst_speed ? q->burst_speed : (int)((left_ms + 9) / 10);
+        if (budget < 1)
+            budget = 1;
+    }
     if (budget > max)
         budget = max;
     while (n < budget && q->head) {
@@ -195,6 +228,14 @@ void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_m
      * (microseconds): wait, so the queue reads complete when this returns */
     while (atomic_load(&q->unposted) > 0)
         sched_yield();
+}
+
+void agora_sendq_set_burst(agora_send_queue *q, int burst_ms, int burst_speed)
+{
+    pthread_mutex_lock(&q->mu);
+    q->burst_ms = burst_ms;
+    q->burst_speed = burst_speed;
+    pthread_mutex_unlock(&q->mu);
 }
 
 int agora_sendq_is_empty(agora_send_queue *q)

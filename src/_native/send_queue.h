@@ -26,6 +26,8 @@ typedef struct agora_send_queue {
     int tail_waited;            /* a lone partial frame already waited one tick */
     int round_active;           /* frames have been sent since the queue was last empty */
     int prefill_frames;         /* extra frames sent on the first tick of a round */
+    int burst_ms;               /* incremental send: the first burst_ms of a round ... */
+    int burst_speed;            /* ... leave at burst_speed frames per tick (1 = off) */
     /* counters (read under mu) */
     uint64_t pushed_samples;
     uint64_t sent_frames;
@@ -43,6 +45,12 @@ void agora_sendq_destroy(agora_send_queue *q);
 /* Copy pcm (interleaved) into a new segment. 0 or AGORA_ERR_NO_MEMORY. */
 int agora_sendq_push(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
                      int sample_rate, int channels, int64_t start_pts);
+/* The same for PCM decoded from an encoded packet: the segment keeps a
+ * reference to it, and the frame the packet starts in carries it. */
+struct agora_encoded_packet;
+int agora_sendq_push_packet(agora_send_queue *q, const int16_t *pcm, size_t samples_per_channel,
+                            int sample_rate, int channels, int64_t start_pts,
+                            struct agora_encoded_packet *packet);
 /* Media-clock tick (caller holds q->mu, and keeps holding it while it hands
  * the frames to the transport, so that nobody sees the queue complete before
  * its last frames are on their way): cut the frames due now (one, or 1 + prefill at the start
@@ -57,5 +65,7 @@ int agora_sendq_tick_locked(agora_send_queue *q, int64_t now_us, agora_sent_fram
 void agora_sendq_clear(agora_send_queue *q, int64_t *sent_ms, int64_t *dropped_ms,
                        int64_t *last_pts);
 int agora_sendq_is_empty(agora_send_queue *q);
+/* Incremental send (incremental_send.c): takes q->mu. */
+void agora_sendq_set_burst(agora_send_queue *q, int burst_ms, int burst_speed);
 
 #endif

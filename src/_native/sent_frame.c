@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include "encoded_packet.h"
 #include "sent_frame.h"
 
 agora_sent_frame *agora_sent_frame_new(int sample_rate, int channels, int spc)
@@ -20,6 +21,8 @@ void agora_sent_frame_ref(agora_sent_frame *f)
 
 void agora_sent_frame_unref(agora_sent_frame *f)
 {
-    if (f && atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
+    if (f && atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1) {
+        agora_encoded_packet_unref(f->encoded);
         free(f);
+    }
 }

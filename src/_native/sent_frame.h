@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+struct agora_encoded_packet; /* encoded_packet.h */
+
 typedef struct agora_sent_frame {
     atomic_int refs;
     int sample_rate;
@@ -15,6 +17,12 @@ typedef struct agora_sent_frame {
     int64_t send_time_us;      /* CLOCK_MONOTONIC when the media clock cut it */
     int64_t presentation_ms;
     uint32_t rtp_timestamp;
+    /* Encoded audio (push_audio_encoded_data): the packet that starts in this
+     * frame (a reference, NULL if none), at encoded_offset samples into it;
+     * encoded_only when every sample of the frame was decoded from pushed packets. */
+    struct agora_encoded_packet *encoded;
+    int encoded_offset;
+    int encoded_only;
     int16_t pcm[]; /* samples_per_channel * channels, interleaved */
 } agora_sent_frame;
 

@@ -3,7 +3,7 @@
 The API follows the Agora Python Server SDK (AgoraService, RTCConnection,
 observers, AudioVadV2, ...); every per-frame path runs in compiled C.
 """
-from agora_rtc._core._engine import (AudioFrame, monotonic_ms, observer_error_count,
+from agora_rtc._core._engine import (AudioFrame, AudioProcessor, monotonic_ms, observer_error_count,
                                      set_observer_exception_handler)
 from agora_rtc.agora_base import *  # noqa: F401,F403  (enums and data classes)
 from agora_rtc.agora_base import __all__ as _base_all
@@ -13,7 +13,8 @@ from agora_rtc.audio_consumer import AudioConsumer
 from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
                               NotSupportedError, ReleasedError)
 from agora_rtc.local_user import LocalAudioTrack, LocalUser, RemoteAudioTrack
-from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
+from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver, IRTCConnectionObserver,
+                                 IRTCLocalUserObserver)
 from agora_rtc.rtc_connection import InterruptReport, RTCConnection
 from agora_rtc.voice_detection import AudioVadConfigV2, AudioVadManager, AudioVadV2, VadDump
 
@@ -22,7 +23,8 @@ __version__ = "0.1.0"
 __all__ = list(_base_all) + [
     "AgoraService", "AgoraParameter", "RTCConnection", "LocalUser", "LocalAudioTrack", "RemoteAudioTrack",
     "IRTCConnectionObserver", "IRTCLocalUserObserver", "IAudioFrameObserver",
-    "AudioFrame", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
+    "IAudioEncodedFrameObserver",
+    "AudioFrame", "AudioProcessor", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
     "monotonic_ms",

@@ -732,10 +732,11 @@ def resolve_transport_url(config: Optional["AgoraServiceConfig"] = None) -> str:
 
 @dataclass(kw_only=True)
 class AiNsConfig:
-    """AI noise suppression settings of the original's server-side APM.
+    """Noise suppression settings of the server-side APM.
 
-    Accepted for source compatibility; this SDK has no server-side APM, so the
-    values have no effect.
+    ``ns_enabled`` switches this SDK's noise suppression (libspeexdsp) when
+    ``AgoraServiceConfig.enable_apm`` is set; the AI-NS model fields belong to
+    the original's proprietary suppressor and have no effect here.
     """
 
     ns_enabled: bool = True
@@ -799,17 +800,23 @@ class BghvsCConfig:
 
 @dataclass(kw_only=True)
 class AgcConfig:
-    """Automatic gain control settings (source compatibility only, no effect)."""
+    """Automatic gain control of the server-side APM: ``enabled`` switches it
+    (with ``AgoraServiceConfig.enable_apm``)."""
 
     enabled: bool = False
 
 
 @dataclass(kw_only=True)
 class APMConfig:
-    """Server-side audio processing settings of the original (``AgoraServiceConfig.apm_config``).
+    """Server-side audio processing settings (``AgoraServiceConfig.apm_config``).
 
-    Accepted for source compatibility; this SDK has no server-side APM
-    (Agora itself recommends doing AEC/NS/AGC on the clients).
+    With ``enable_apm``, every connection processes received audio natively
+    before labels and VAD: noise suppression (``ai_ns_config.ns_enabled``,
+    default on) and automatic gain control (``agc_config.enabled``, default
+    off), see ``RTCConnection.set_audio_processing``. Echo cancellation and
+    background-voice suppression (``ai_aec_config``, ``bghvs_c_config``) are
+    not implemented and have no effect (Agora itself recommends AEC on the
+    clients).
 
     Parameters
     ----------
@@ -888,9 +895,11 @@ class AgoraServiceConfig:
     data_dir, config_dir : str
         Native SDK directories. Compatibility.
     enable_apm : bool
-        Server-side audio processing of the original. Compatibility (no effect).
+        Server-side processing of received audio (noise suppression, AGC) on
+        every connection, before labels and VAD (see :class:`APMConfig`;
+        per connection: ``RTCConnection.set_audio_processing``).
     apm_config : APMConfig or None
-        Settings for ``enable_apm``. Compatibility.
+        Settings for ``enable_apm`` (None = ``APMConfig()``: NS on, AGC off).
     transport_url : str
         Network backend (this SDK's addition). ``""`` (default) or
         ``"local://"`` = the in-process network hub; ``"janus://host:port"``
@@ -952,6 +961,11 @@ class AgoraServiceConfig:
         if self.log_file_size_kb == _DEFAULT_LOG_FILE_SIZE_KB and self.log_size:
             return max(1, math.ceil(self.log_size / 1024))
         return self.log_file_size_kb
+
+    def apm_processing(self) -> tuple:
+        """(noise_suppression, agc) that ``enable_apm`` turns on."""
+        apm = self.apm_config if self.apm_config is not None else APMConfig()
+        return bool(apm.ai_ns_config.ns_enabled), bool(apm.agc_config.enabled)
 
     def _validated(self) -> None:
         """Check every field; raise TypeError/ValueError naming the first bad one."""
@@ -1130,17 +1144,62 @@ class SenderOptions:
     codec_type: VideoCodecType = VideoCodecType.VIDEO_CODEC_H264
 
 
+#: Upper bounds of :class:`SendExternalAudioParameters` (the engine's limits).
+MAX_INCREMENTAL_SEND_MS = 60000
+MAX_INCREMENTAL_SEND_SPEED = 5
+
+
 @dataclass(kw_only=True)
 class SendExternalAudioParameters:
-    """Native send-pacing knobs of the original (compatibility, no effect).
+    """Incremental send (the original's 2.4.2 option, ``RtcConnectionPublishConfig.send_external_audio_parameters``).
 
-    This SDK always paces pushed audio natively in 10 ms frames (PACING.md).
+    When ``enabled``, the first ``send_ms`` of each new round of pushed audio
+    leave ``send_speed`` times faster than real time (``send_speed`` 10 ms
+    frames per media-clock tick), to fill the far side's jitter buffer
+    quickly; then one frame per tick. A round starts when audio is pushed
+    while nothing is queued (after the previous round drained, or after
+    ``interrupt_audio``). Content and order are unchanged; only the send
+    instants move. The service's ``prefill_ms`` burst is sent first and counts
+    towards ``send_ms``. On a Janus connection the far jitter buffer (a
+    browser's NetEQ) may read the burst as network jitter and keep a larger
+    delay for a while.
+
+    Parameters
+    ----------
+    enabled : bool
+        Turn incremental send on (default False).
+    send_ms : int
+        Length of the fast start of each round, 0..60000 ms (rounded up to
+        whole 10 ms frames). 0 turns it off.
+    send_speed : int
+        0..5; 0 (the original's default) and 1 mean real time, 2..5 the
+        speed-up. Unlike the original, values out of range raise ValueError
+        instead of being clamped.
+    deliver_mute_data_for_fake_adm : bool
+        The original's switch for the Agora engine's silent filler frames.
+        This engine sends nothing between rounds (PACING.md), so only False
+        (the original samples' setting) is accepted.
     """
 
     enabled: bool = False
     send_ms: int = 0
     send_speed: int = 0
     deliver_mute_data_for_fake_adm: bool = False
+
+    def _validated(self, owner: str = "SendExternalAudioParameters") -> None:
+        _check_flag(owner, "enabled", self.enabled)
+        _check_int(owner, "send_ms", self.send_ms, lo=0, hi=MAX_INCREMENTAL_SEND_MS)
+        _check_int(owner, "send_speed", self.send_speed, lo=0, hi=MAX_INCREMENTAL_SEND_SPEED)
+        _check_flag(owner, "deliver_mute_data_for_fake_adm", self.deliver_mute_data_for_fake_adm)
+        if self.deliver_mute_data_for_fake_adm:
+            raise ValueError(f"{owner}.deliver_mute_data_for_fake_adm=True is not supported: this "
+                             "engine sends no filler silence between rounds; use False")
+
+    def _engine_args(self) -> tuple:
+        """(send_ms, speed) for the engine; speed 1 = off."""
+        if not self.enabled or self.send_ms == 0 or self.send_speed <= 1:
+            return (0, 1)
+        return (int(self.send_ms), int(self.send_speed))
 
 
 @dataclass(kw_only=True)
@@ -1165,7 +1224,8 @@ class RtcConnectionPublishConfig:
     video_encoded_image_sender_options : SenderOptions
         Used with ``VIDEO_PUBLISH_TYPE_ENCODED_IMAGE``.
     send_external_audio_parameters : SendExternalAudioParameters or None
-        Compatibility; no effect.
+        Incremental send: the first ``send_ms`` of each round of pushed audio
+        leave ``send_speed`` times faster than real time (None = off).
     """
 
     audio_profile: AudioProfileType = AudioProfileType.AUDIO_PROFILE_DEFAULT
@@ -1196,6 +1256,8 @@ class RtcConnectionPublishConfig:
         _check_instance(owner, "send_external_audio_parameters",
                         self.send_external_audio_parameters, SendExternalAudioParameters,
                         allow_none=True)
+        if self.send_external_audio_parameters is not None:
+            self.send_external_audio_parameters._validated(f"{owner}.send_external_audio_parameters")
 
 
 @dataclass(kw_only=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import weakref
 
-from agora_rtc._validation import check_choice, check_user_id
+from agora_rtc._validation import check_choice, check_int, check_user_id
 from agora_rtc.agora_base import ClientRoleType
+
+#: Longest volume-indication interval (ms) the engine accepts.
+MAX_VOLUME_INDICATION_INTERVAL_MS = 60000
 
 # Observer frames are exactly 10 ms: 22050 Hz (220.5 samples) cannot be a playback format.
 _RATES = (8000, 16000, 24000, 32000, 44100, 48000)
@@ -89,3 +92,56 @@ class LocalUser:
         check_choice("set_playback_audio_frame_before_mixing_parameters", "channels", channels, (1, 2))
         check_choice("set_playback_audio_frame_before_mixing_parameters", "sample_rate", sample_rate, _RATES)
         return self.connection._set_playback_format(int(channels), int(sample_rate))
+
+    def set_audio_volume_indication_parameters(self, interval_ms, smooth=3, report_vad=False) -> int:
+        """Report the remote users' volumes every ``interval_ms``.
+
+        ``IRTCLocalUserObserver.on_audio_volume_indication(local_user, speakers,
+        speaker_number, total_volume)`` is then called once per interval (also
+        when nobody was heard: an empty list), and ``on_active_speaker(local_user,
+        user_id)`` each time the most active remote speaker changes. Everything
+        is computed natively from the labels of each received 10 ms frame; while
+        it is on, received audio is analysed even without an audio-frame observer.
+
+        Parameters
+        ----------
+        interval_ms : int
+            <= 0 turns the indication off. Otherwise a multiple of 10 ms (the
+            frame length), at most 60000; Agora recommends >= 200.
+        smooth : int
+            0..10 (default 3, Agora's recommendation). Each frame's volume is
+            smoothed with ``s += (smooth + 1) / 11 * (v - s)``: 10 follows every
+            frame (most sensitive), 0 is the slowest.
+        report_vad : bool or int
+            Fill :attr:`AudioVolumeInfo.vad`: 1 when at least 30 % of the user's
+            frames in the interval were voiced (voice_prob >= 50 and level >=
+            -50 dBFS). Off: vad is always 0.
+
+        Notes
+        -----
+        ``speakers`` lists every remote user heard in the interval, loudest
+        first, as :class:`AudioVolumeInfo`: ``volume`` 0..255 is the peak of the
+        smoothed frame volume, where a frame's volume is 510 x its linear RMS
+        (digital silence 0, -40 dBFS noise 5, speech near -20 dBFS about 51,
+        -6 dBFS RMS or louder 255); ``voice_pitch`` is the mean pitch (Hz) of its
+        voiced frames. ``total_volume`` is the volume of the mix, sqrt of the
+        sum of the squared volumes (uncorrelated voices), at most 255. The
+        active speaker is the user that was, most often in an interval, the
+        loudest voiced user with a smoothed volume >= 8.
+
+        Returns
+        -------
+        int
+            0.
+        """
+        what = "set_audio_volume_indication_parameters"
+        interval = check_int(what, "interval_ms", interval_ms)
+        if interval > 0 and (interval % 10 or interval > MAX_VOLUME_INDICATION_INTERVAL_MS):
+            raise ValueError(f"{what}: interval_ms must be <= 0 (off) or a multiple of 10 "
+                             f"up to {MAX_VOLUME_INDICATION_INTERVAL_MS}, got {interval}")
+        smooth = check_int(what, "smooth", smooth)
+        if not 0 <= smooth <= 10:
+            raise ValueError(f"{what}: smooth must be 0..10, got {smooth}")
+        vad = check_choice(what, "report_vad", int(report_vad) if isinstance(report_vad, bool)
+                           else report_vad, (0, 1))
+        return self.connection._set_volume_indication(max(interval, 0), smooth, vad)

@@ -94,6 +94,19 @@ class IRTCLocalUserObserver:
     def on_first_remote_video_decoded(self, agora_local_user, user_id, width, height, elapsed): ...
 
 
+class IAudioEncodedFrameObserver:
+    """Remote users' encoded audio (``RTCConnection.register_audio_encoded_frame_observer``).
+
+    ``on_encoded_audio_frame(uid, frame_buffer, length, info)`` gets each Opus
+    packet of a remote user as bytes: unchanged as its sender pushed it with
+    ``push_audio_encoded_data`` (local network), or as it arrived (Janus).
+    ``info`` is an :class:`EncodedAudioFrameInfo` (codec OPUS, sample_rate
+    48000, number_of_channels and samples_per_channel read from the packet).
+    Users who push PCM produce no encoded frames on the local network."""
+
+    def on_encoded_audio_frame(self, uid, frame_buffer, length, info): ...
+
+
 class IAudioFrameObserver:
     """Audio frames. ``on_playback_audio_frame_before_mixing`` gets each remote
     user's 10 ms AudioFrame in the format set with

@@ -19,6 +19,7 @@ cdef class Connection:
     cdef object _conn_observer
     cdef object _lu_observer
     cdef object _audio_observer
+    cdef object _encoded_audio_observer
     cdef object _on_frame_method
     cdef bint _vad_enabled
     cdef object _queued           # _QueuedDelivery in queued/asyncio mode
@@ -76,6 +77,7 @@ cdef class Connection:
         self._conn_observer = None
         self._lu_observer = None
         self._audio_observer = None
+        self._encoded_audio_observer = None
         self._on_frame_method = None
         if self._service is not None:
             self._service._connections.discard(self)
@@ -154,6 +156,9 @@ cdef class Connection:
         t.on_audio_meta_data_received = _on_audio_meta_data_received
         t.on_audio_push_completed = _on_audio_push_completed
         t.on_audio_track_stats = _on_audio_track_stats
+        t.on_audio_volume_indication = _on_audio_volume_indication
+        t.on_active_speaker = _on_active_speaker
+        t.on_encoded_audio_frame = _on_encoded_audio_frame
         self._lu_observer = observer
         rc = lib.agora_rtc_conn_register_local_user_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -242,6 +247,21 @@ cdef class Connection:
         lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _set_audio_processing(self, bint noise_suppression, bint agc):
+        cdef lib.agora_rtc_conn *c = self._take("set_audio_processing")
+        cdef int flags = (lib.AGORA_APM_NOISE_SUPPRESSION if noise_suppression else 0) | \
+                         (lib.AGORA_APM_AGC if agc else 0)
+        cdef int rc = lib.agora_rtc_conn_set_audio_processing(c, flags)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_volume_indication(self, int interval_ms, int smooth, int report_vad):
+        cdef lib.agora_rtc_conn *c = self._take("set_audio_volume_indication_parameters")
+        cdef int rc = lib.agora_local_user_set_audio_volume_indication_parameters(
+            c, interval_ms, smooth, report_vad)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _set_user_role(self, int role):
         cdef lib.agora_rtc_conn *c = self._take("set_user_role")
         cdef int rc = lib.agora_local_user_set_user_role(c, role)
@@ -272,6 +292,40 @@ cdef class Connection:
             rc = lib.agora_rtc_conn_interrupt_audio(c, &r)
             lib.agora_rtc_conn_unretain(c)
         return rc, r.sent_ms, r.dropped_ms, r.last_presentation_ms
+
+    def _push_encoded(self, const uint8_t[::1] data, int speech, long long capture_time_ms):
+        cdef lib.agora_encoded_audio_info info
+        info.codec = lib.AGORA_AUDIO_CODEC_OPUS
+        info.sample_rate = 48000
+        info.channels = 0
+        info.samples_per_channel = 0
+        info.speech = speech
+        info.capture_time_ms = capture_time_ms
+        cdef size_t n = data.shape[0]
+        cdef lib.agora_rtc_conn *c = self._take("push_audio_encoded_data")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_push_audio_encoded(c, &data[0], n, &info)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_encoded_audio_observer(self, observer):
+        """Delivery of remote encoded packets to observer.on_encoded_audio_frame
+        (None: off). The C table is the local-user one (always registered); the
+        Python observer is checked under the GIL at each call, so none runs
+        after this returns None-ing it, except one already past that check."""
+        cdef lib.agora_rtc_conn *c = self._take("register_audio_encoded_frame_observer")
+        self._encoded_audio_observer = observer
+        cdef int rc = lib.agora_rtc_conn_set_encoded_audio_delivery(c, 0 if observer is None else 1)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_incremental_send(self, int send_ms, int speed):
+        cdef lib.agora_rtc_conn *c = self._take("set incremental send")
+        cdef int rc = lib.agora_rtc_conn_set_incremental_send(c, send_ms, speed)
+        lib.agora_rtc_conn_unretain(c)
+        check(rc, "set incremental send")
+        return rc
 
     def _is_push_completed(self):
         cdef lib.agora_rtc_conn *c = self._take("is_push_to_rtc_completed")
@@ -750,3 +804,51 @@ cdef void _on_audio_track_stats(void *ud, int interval_ms) noexcept nogil:
     _keep_thread_state()
     with gil:
         _on_audio_track_stats_gil(<Connection>ud, interval_ms)
+cdef void _on_audio_volume_indication_gil(Connection self, const lib.agora_audio_volume_info *speakers,
+                                          unsigned n, int total_volume) noexcept:
+    if _shutting_down or self._lu_observer is None:
+        return
+    try:
+        infos = [self._make_volume_info(_s(speakers[i].user_id), speakers[i].volume,
+                                        speakers[i].vad, speakers[i].voice_pitch)
+                 for i in range(n)]
+    except BaseException:
+        _report_observer_error("on_audio_volume_indication", self._lu_observer)
+        return
+    _lu_event_gil(self, "on_audio_volume_indication", (infos, n, total_volume))
+
+
+cdef void _on_audio_volume_indication(void *ud, const lib.agora_audio_volume_info *speakers,
+                                      unsigned speaker_number, int total_volume) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_audio_volume_indication_gil(<Connection>ud, speakers, speaker_number, total_volume)
+
+
+cdef void _on_active_speaker(void *ud, const char *user_id) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _lu_event_gil(<Connection>ud, "on_active_speaker", (_s(user_id),))
+
+
+cdef void _on_encoded_audio_frame_gil(Connection self, const char *user_id, const uint8_t *data,
+                                      size_t length, const lib.agora_encoded_audio_info *info) noexcept:
+    if _shutting_down:
+        return
+    obs = self._encoded_audio_observer
+    if obs is None:
+        return
+    try:
+        py_info = self._make_encoded_audio_info(info.codec, info.sample_rate, info.channels,
+                                                info.samples_per_channel, info.speech,
+                                                info.capture_time_ms)
+        obs.on_encoded_audio_frame(_s(user_id), (<const char *>data)[:length], length, py_info)
+    except BaseException:
+        _report_observer_error("on_encoded_audio_frame", obs)
+
+
+cdef void _on_encoded_audio_frame(void *ud, const char *user_id, const uint8_t *data, size_t length,
+                                  const lib.agora_encoded_audio_info *info) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_encoded_audio_frame_gil(<Connection>ud, user_id, data, length, info)

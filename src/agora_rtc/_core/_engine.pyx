@@ -9,6 +9,7 @@ It links the native engine (src/_native) statically and holds:
   _queued.pxi       FrameQueue: batched delivery through a dispatcher thread or asyncio
   _connection.pxi   Connection: the native connection, and the nogil trampolines
   _vad.pxi          labels + the V2 VAD state machine on any 10 ms PCM (standalone)
+  _apm.pxi          AudioProcessor: noise suppression + AGC on any 10 ms PCM (standalone)
 The pure-Python API (agora_rtc.*) subclasses Service and Connection.
 """
 cimport native as lib
@@ -32,3 +33,4 @@ include "_service.pxi"
 include "_queued.pxi"
 include "_connection.pxi"
 include "_vad.pxi"
+include "_apm.pxi"

@@ -77,6 +77,17 @@ cdef extern from "agora_rtc/vad.h" nogil:
                           const uint8_t *frame, size_t frame_bytes, agora_vad_result *out)
 
 
+cdef extern from "agora_rtc/audio_processing.h" nogil:
+    int AGORA_APM_NOISE_SUPPRESSION
+    int AGORA_APM_AGC
+    ctypedef struct agora_apm:
+        pass
+    agora_apm *agora_apm_create(int sample_rate, int channels, int flags)
+    void agora_apm_destroy(agora_apm *a)
+    int agora_apm_flags(const agora_apm *a)
+    int agora_apm_process(agora_apm *a, int16_t *pcm, int samples_per_channel)
+
+
 cdef extern from "agora_rtc/audio_frame.h" nogil:
     int AGORA_AUDIO_FRAME_TYPE_PCM16
 
@@ -134,6 +145,25 @@ cdef extern from "agora_rtc/connection.h" nogil:
     ctypedef struct agora_rtc_conn:
         pass
 
+    ctypedef struct agora_audio_volume_info:
+        char user_id[65]
+        int volume
+        int vad
+        float voice_pitch
+
+    int AGORA_AUDIO_CODEC_OPUS
+    int AGORA_MAX_ENCODED_AUDIO_BYTES
+    ctypedef struct agora_encoded_audio_info:
+        int codec
+        int sample_rate
+        int channels
+        int samples_per_channel
+        int speech
+        int64_t capture_time_ms
+
+    int AGORA_ACTIVE_SPEAKER_MIN_VOLUME
+    int AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS
+
     enum agora_transport:
         AGORA_TRANSPORT_LOCAL
         AGORA_TRANSPORT_RTP
@@ -180,6 +210,11 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                             const uint8_t *data, size_t length) noexcept
         void (*on_audio_push_completed)(void *ud, int round_ms) noexcept
         void (*on_audio_track_stats)(void *ud, int interval_ms) noexcept
+        void (*on_audio_volume_indication)(void *ud, const agora_audio_volume_info *speakers,
+                                           unsigned speaker_number, int total_volume) noexcept
+        void (*on_active_speaker)(void *ud, const char *user_id) noexcept
+        void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
+                                       size_t length, const agora_encoded_audio_info *info) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data
@@ -242,6 +277,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                                                            int channels,
                                                                            int sample_rate)
     int agora_local_user_set_user_role(agora_rtc_conn *conn, int role)
+    int agora_rtc_conn_set_audio_processing(agora_rtc_conn *conn, int flags)
+    int agora_local_user_set_audio_volume_indication_parameters(agora_rtc_conn *conn, int interval_ms,
+                                                                int smooth, int report_vad)
 
     int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
                                       size_t samples_per_channel, int sample_rate, int channels,
@@ -251,6 +289,12 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out)
     int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *conn, agora_remote_audio_stats *out,
                                               int max, int *count, int *users_in_channel)
+    int AGORA_MAX_INCREMENTAL_SEND_MS
+    int AGORA_MAX_INCREMENTAL_SEND_SPEED
+    int agora_rtc_conn_set_incremental_send(agora_rtc_conn *conn, int send_ms, int speed)
+    int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
+                                          const agora_encoded_audio_info *info)
+    int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *conn, int on)
 
     int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered)
     int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled)

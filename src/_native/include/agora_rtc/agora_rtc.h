@@ -4,6 +4,7 @@
 #include "agora_rtc/errors.h"
 #include "agora_rtc/audio_labels.h"
 #include "agora_rtc/vad.h"
+#include "agora_rtc/audio_processing.h"
 #include "agora_rtc/audio_frame.h"
 #include "agora_rtc/service.h"
 #include "agora_rtc/connection.h"

@@ -35,6 +35,31 @@ enum agora_connection_state {
 
 typedef struct agora_rtc_conn agora_rtc_conn;
 
+/* One remote speaker of a volume indication. */
+typedef struct agora_audio_volume_info {
+    char user_id[AGORA_MAX_ID_LEN + 1];
+    int volume;          /* 0..255: peak of the smoothed frame volume in the interval */
+    int vad;             /* 1 when >= 30 % of the interval's frames were voiced (report_vad on) */
+    float voice_pitch;   /* Hz, mean over the voiced frames of the interval, 0 if none */
+} agora_audio_volume_info;
+
+/* An encoded audio frame (push_audio_encoded_data, on_encoded_audio_frame). */
+#define AGORA_AUDIO_CODEC_OPUS 1          /* the only codec of this engine */
+#define AGORA_MAX_ENCODED_AUDIO_BYTES 4000
+typedef struct agora_encoded_audio_info {
+    int codec;               /* AGORA_AUDIO_CODEC_OPUS */
+    int sample_rate;         /* 48000: Opus's clock (durations are counted at it) */
+    int channels;            /* 1 or 2, read from the packet */
+    int samples_per_channel; /* duration of the packet at sample_rate */
+    int speech;              /* the sender's flag (1 default) */
+    int64_t capture_time_ms; /* as pushed (engine clock at the push when not given);
+                              * a receiver gets the sender's, or its receive instant on RTP */
+} agora_encoded_audio_info;
+
+/* Smoothed volume a voiced frame needs to count for the active speaker. */
+#define AGORA_ACTIVE_SPEAKER_MIN_VOLUME 8
+#define AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS 60000
+
 /* How a connection reaches the other users of its channel. */
 enum agora_transport {
     AGORA_TRANSPORT_LOCAL = 0,  /* the service's in-process channel hub */
@@ -91,6 +116,17 @@ typedef struct agora_local_user_observer {
     void (*on_audio_push_completed)(void *ud, int round_ms);
     /* Periodic, right after on_transport_stats: time to read the audio track statistics. */
     void (*on_audio_track_stats)(void *ud, int interval_ms);
+    /* Every interval of agora_local_user_set_audio_volume_indication_parameters:
+     * the remote users heard in it, loudest first (speakers borrowed for the call). */
+    void (*on_audio_volume_indication)(void *ud, const agora_audio_volume_info *speakers,
+                                       unsigned speaker_number, int total_volume);
+    /* The most active remote speaker changed (reported once per change). */
+    void (*on_active_speaker)(void *ud, const char *user_id);
+    /* An encoded packet of a remote user, as its sender pushed it (local
+     * network) or as it arrived (RTP); only while
+     * agora_rtc_conn_set_encoded_audio_delivery is on. data is borrowed. */
+    void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
+                                   size_t length, const agora_encoded_audio_info *info);
 } agora_local_user_observer;
 
 typedef struct agora_audio_frame_observer {
@@ -182,13 +218,48 @@ int agora_local_user_set_playback_audio_frame_before_mixing_parameters(agora_rtc
                                                                        int channels,
                                                                        int sample_rate);
 int agora_local_user_set_user_role(agora_rtc_conn *conn, int role);
+/* Server-side processing of received audio (receive_processing.c):
+ * AGORA_APM_* flags (audio_processing.h), 0 = off (the default). Every remote
+ * user's path is rebuilt with it at its next frame (its VAD restarts). */
+int agora_rtc_conn_set_audio_processing(agora_rtc_conn *conn, int flags);
+/* Volume indication of the remote users (volume_indication.c). interval_ms <= 0
+ * turns it off; otherwise a multiple of 10, at most
+ * AGORA_VOLUME_INDICATION_MAX_INTERVAL_MS. smooth 0..10 (10 = no smoothing,
+ * the most sensitive). report_vad 0/1 fills agora_audio_volume_info.vad.
+ * While on, received audio is analysed even without an audio-frame observer. */
+int agora_local_user_set_audio_volume_indication_parameters(agora_rtc_conn *conn, int interval_ms,
+                                                            int smooth, int report_vad);
 
 /* PCM push: interleaved int16, any whole number of sample frames; the data is
  * copied into the engine's send queue before this returns. */
 int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
                                   size_t samples_per_channel, int sample_rate, int channels,
                                   int64_t start_pts);
+/* Push one encoded packet (encoded_audio.c). Opus only: the packet is
+ * checked and decoded at once (a malformed packet is refused with
+ * AGORA_ERR_INVALID_ARGUMENT, nothing is queued), its duration must be a
+ * multiple of 10 ms, at most 120 ms. The decoded PCM is queued like pushed
+ * PCM (same pacing, rounds, interrupt, completion); the packet travels with
+ * it: local receivers with encoded delivery get its bytes unchanged, the RTP
+ * transport sends it as is (no re-encoding) when it starts on a 10 ms frame
+ * boundary. info->codec must be AGORA_AUDIO_CODEC_OPUS; channels, duration
+ * and sample_rate are read from the packet; capture_time_ms < 0 = now. */
+int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
+                                      const agora_encoded_audio_info *info);
+/* Turn delivery of remote users' encoded packets to the local-user
+ * observer's on_encoded_audio_frame on (1) or off (0). */
+int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *conn, int on);
 int agora_rtc_conn_interrupt_audio(agora_rtc_conn *conn, agora_interrupt_report *report);
+/* Incremental send (the original's SendExternalAudioParameters): the first
+ * send_ms of each round of pushed audio (a round starts when audio is pushed
+ * into an empty queue) leave at `speed` 10 ms frames per media-clock tick,
+ * faster than real time, to fill the far side's jitter buffer; then one frame
+ * per tick. The prefill burst counts towards send_ms. speed 1 (or send_ms 0)
+ * turns it off. send_ms 0..AGORA_MAX_INCREMENTAL_SEND_MS, speed 1..5.
+ * Applies from the next tick, to the current round too while it is shorter than send_ms. */
+#define AGORA_MAX_INCREMENTAL_SEND_MS 60000
+#define AGORA_MAX_INCREMENTAL_SEND_SPEED 5
+int agora_rtc_conn_set_incremental_send(agora_rtc_conn *conn, int send_ms, int speed);
 /* 1 when every pushed sample has been handed to the transport, else 0. */
 int agora_rtc_conn_is_push_completed(agora_rtc_conn *conn);
 int agora_rtc_conn_get_send_stats(agora_rtc_conn *conn, agora_send_stats *out);

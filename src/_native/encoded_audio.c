@@ -1,0 +1,132 @@
+/* Encoded audio: push_audio_encoded_data (check, decode, queue with the
+ * packet attached) and the delivery of remote users' packets to the
+ * local-user observer. Opus only (the engine's codec, opus_codec.h). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agora_rtc/errors.h"
+#include "encoded_packet.h"
+#include "engine.h"
+#include "opus_codec.h"
+
+#define TEN_MS_48K 480
+
+/* Push-side state: pushes may come from any thread, so one lock guards the
+ * decoders (one per channel count) and the PCM buffer. */
+typedef struct agora_encoded_sender {
+    pthread_mutex_t mu;
+    agora_opus_decoder *dec[2];
+    int16_t pcm[AGORA_OPUS_MAX_FRAME_SAMPLES * 2];
+} agora_encoded_sender;
+
+void agora_encoded_sender_free(agora_encoded_sender *s)
+{
+    if (!s)
+        return;
+    agora_opus_decoder_destroy(s->dec[0]);
+    agora_opus_decoder_destroy(s->dec[1]);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static agora_encoded_sender *sender_of(agora_rtc_conn *c)
+{
+    agora_encoded_sender *s = atomic_load(&c->encoded_sender);
+    if (s)
+        return s;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
+    agora_encoded_sender *expected = NULL;
+    if (!atomic_compare_exchange_strong(&c->encoded_sender, &expected, s)) {
+        agora_encoded_sender_free(s); /* another pusher created it first */
+        s = expected;
+    }
+    return s;
+}
+
+int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *c, const uint8_t *data, size_t length,
+                                      const agora_encoded_audio_info *info)
+{
+    if (!c || !data || !info || length == 0 || length > AGORA_MAX_ENCODED_AUDIO_BYTES)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (info->codec != AGORA_AUDIO_CODEC_OPUS)
+        return AGORA_ERR_NOT_SUPPORTED;
+    int samples, channels;
+    if (agora_opus_packet_info(data, (int)length, &samples, &channels) != AGORA_OK ||
+        samples % TEN_MS_48K != 0)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    agora_encoded_sender *s = sender_of(c);
+    if (!s)
+        return AGORA_ERR_NO_MEMORY;
+    agora_encoded_audio_info pinfo = {
+        .codec = AGORA_AUDIO_CODEC_OPUS, .sample_rate = AGORA_OPUS_SAMPLE_RATE,
+        .channels = channels, .samples_per_channel = samples, .speech = info->speech,
+        .capture_time_ms = info->capture_time_ms >= 0 ? info->capture_time_ms : agora_monotonic_ms(),
+    };
+    agora_encoded_packet *p = agora_encoded_packet_new(data, length, &pinfo);
+    if (!p)
+        return AGORA_ERR_NO_MEMORY;
+    int rc;
+    pthread_mutex_lock(&s->mu);
+    if (!s->dec[channels - 1])
+        s->dec[channels - 1] = agora_opus_decoder_create(channels);
+    if (!s->dec[channels - 1]) {
+        rc = AGORA_ERR_NO_MEMORY;
+    } else {
+        int n = agora_opus_decode(s->dec[channels - 1], data, (int)length, s->pcm,
+                                  AGORA_OPUS_MAX_FRAME_SAMPLES);
+        rc = n == samples ? agora_sendq_push_packet(&c->sendq, s->pcm, (size_t)n,
+                                                    AGORA_OPUS_SAMPLE_RATE, channels, 0, p)
+                          : AGORA_ERR_INVALID_ARGUMENT; /* corrupt payload behind a valid header */
+    }
+    pthread_mutex_unlock(&s->mu);
+    agora_encoded_packet_unref(p); /* the queue holds its own reference */
+    return rc;
+}
+
+int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *c, int on)
+{
+    if (!c || (on != 0 && on != 1))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    atomic_store(&c->encoded_delivery, on);
+    return agora_conn_post_listen(c, AGORA_LISTEN_ENCODED, on);
+}
+
+static void post(agora_service *svc, agora_rtc_conn *to, const char *uid, const uint8_t *data,
+                 size_t length, const agora_encoded_audio_info *info)
+{
+    /* the bytes, then the info (copied out, never read in place: alignment) */
+    agora_event *ev = agora_event_new(EV_ENCODED_AUDIO, to, length + sizeof(*info));
+    if (!ev)
+        return;
+    agora_copy_id(ev->uid, uid);
+    ev->length = length;
+    memcpy(ev->data, data, length);
+    memcpy(ev->data + length, info, sizeof(*info));
+    agora_workq_push(&svc->delivery_q, &ev->node);
+}
+
+void agora_encoded_audio_deliver(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                                 const agora_encoded_packet *p)
+{
+    if (atomic_load_explicit(&to->encoded_delivery, memory_order_relaxed))
+        post(svc, to, uid, p->data, p->length, &p->info);
+}
+
+void agora_encoded_audio_deliver_payload(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                                         const uint8_t *payload, size_t length, int64_t capture_ms)
+{
+    if (!atomic_load_explicit(&to->encoded_delivery, memory_order_relaxed))
+        return;
+    agora_encoded_audio_info info = {.codec = AGORA_AUDIO_CODEC_OPUS,
+                                     .sample_rate = AGORA_OPUS_SAMPLE_RATE, .speech = 1,
+                                     .capture_time_ms = capture_ms};
+    if (agora_opus_packet_info(payload, (int)length, &info.samples_per_channel, &info.channels) != AGORA_OK)
+        return; /* the decoder conceals it; nothing to hand over */
+    post(svc, to, uid, payload, length, &info);
+}
