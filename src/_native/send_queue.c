@@ -172,6 +172,12 @@ int agora_sendq_tick_locked(agora_send_queue *q, int64_t now_us, agora_sent_fram
     }
     if (budget > max)
         budget = max;
+    /* send_time_us is the clock at the cut, strictly increasing from tick to tick
+     * (two catch-up ticks can fall in the same microsecond): the frames of one
+     * tick share it, so a receiver can tell the ticks apart */
+    if (now_us <= q->last_cut_us)
+        now_us = q->last_cut_us + 1;
+    q->last_cut_us = now_us;
     while (n < budget && q->head) {
         const int rate = q->head->sample_rate, ch = q->head->channels;
         if (rate != q->cut_rate) {

@@ -37,6 +37,7 @@ typedef struct agora_send_queue {
     int64_t last_presentation_ms;
     uint32_t rtp_clock;          /* running sample clock for rtp_timestamp */
     int cut_rate;                /* format of the frame counter below */
+    int64_t last_cut_us;         /* send_time_us of the last tick (strictly increasing) */
     uint64_t cut_index;          /* frames cut in this format: sizes follow floor(k * rate / 100) */
 } agora_send_queue;
 
