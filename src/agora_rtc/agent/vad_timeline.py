@@ -170,6 +170,7 @@ def render_vad_timeline(timeline: VadTimeline, png_path, *, width: int = 1200, h
     # 1. waveform envelope
     mid = y_wave + h_wave // 2
     speech = timeline.vad_bytes[col_frame] > 0
+    _hline(img, mid, m, m + pw, _AXIS)          # under the envelope: quiet speech stays visible
     for x in range(pw):
         seg = pcm[edges[x]:max(edges[x + 1], edges[x] + 1)]
         if seg.size == 0:
@@ -177,7 +178,6 @@ def render_vad_timeline(timeline: VadTimeline, png_path, *, width: int = 1200, h
         top = mid - int(int(seg.max()) * (h_wave // 2 - 1) / 32768)
         bot = mid - int(int(seg.min()) * (h_wave // 2 - 1) / 32768)
         img[min(top, bot):max(top, bot) + 1, m + x] = _WAVE_SPEECH if speech[x] else _WAVE
-    _hline(img, mid, m, m + pw, _AXIS)
 
     # 2. voice_prob 0..100
     def prob_y(p):
