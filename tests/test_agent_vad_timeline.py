@@ -108,10 +108,14 @@ def test_timeline_png_shows_the_dumped_vad_decisions(dump_dir, tmp_path):
     start_col = m + utts[0][0] * pw // tl.frames
     not_silent = ~np.all(band[m:m + pw] == STATE_COLORS[0], axis=1)
     assert abs(m + int(np.argmax(not_silent)) - start_col) <= 1
-    # waveform: blue (speech sent to ASR) only where the VAD returned bytes
-    wave_rows = img[6:6 + 120]
+    # waveform: blue where the audio went to ASR; each frame's audio goes once (the
+    # start bytes carry the pre-roll), so the blue share is the dumped utterances' share
+    wave_rows = img[6:6 + 120, m:m + pw]
     blue_cols = np.all(wave_rows == STATE_COLORS[2], axis=2).any(axis=0)
-    assert blue_cols.sum() > 0 and runs(blue_cols) == len(utts)
+    asr_bytes = sum(os.path.getsize(dump_dir / f) for f in vad_files)
+    assert asr_bytes == tl.vad_bytes.sum()
+    assert blue_cols.mean() == pytest.approx(asr_bytes / 320 / tl.frames, abs=0.01)
+    assert not blue_cols[-20:].any()                    # the trailing silence was not sent
     # voice_prob line: green pixels in every column of the middle panel
     prob_rows = img[136:232]
     green = np.all(prob_rows == (30, 150, 60), axis=2).any(axis=0)

@@ -4,8 +4,8 @@ Reads a :class:`agora_rtc.VadDump` directory (``source_<uid>.pcm`` and
 ``labels_<uid>.txt``) and draws three stacked panels into a PNG, with numpy
 and zlib only (no plotting library needed):
 
-1. the waveform (min/max envelope per pixel column, grey; blue where the VAD
-   returned bytes for ASR);
+1. the waveform (min/max envelope per pixel column, grey; blue where the
+   audio was handed to ASR, pre-roll included);
 2. voice_prob 0..100 per frame (green line) with the start / stop voice_prob
    thresholds as dashed lines (when a config is given);
 3. the VAD state per frame as a colour band: 0 silent (light grey),
@@ -37,9 +37,11 @@ _THRESH = (200, 120, 0)
 
 @dataclass
 class VadTimeline:
-    """One user's dump: ``pcm`` int16 samples (mono mix), per-frame arrays."""
+    """One user's dump: ``pcm`` int16 samples (mono mix), per-frame arrays
+    (``state``, ``rms``, ``voice_prob``, ``vad_bytes`` as VadDump labelled them)."""
     user_id: str
     sample_rate: int
+    channels: int
     pcm: np.ndarray
     state: np.ndarray
     rms: np.ndarray
@@ -53,6 +55,17 @@ class VadTimeline:
     @property
     def seconds(self) -> float:
         return self.frames / 100.0
+
+    def asr_frames(self) -> np.ndarray:
+        """Per frame: True when its audio was handed to ASR. A start frame
+        returns the pre-roll and the start window, so its bytes cover the
+        frames before it too."""
+        out = np.zeros(self.frames, bool)
+        per_frame = self.sample_rate // 100 * 2 * self.channels
+        for i in np.flatnonzero(self.vad_bytes > 0):
+            k = -(-int(self.vad_bytes[i]) // per_frame)
+            out[max(0, i - k + 1):i + 1] = True
+        return out
 
     def utterances(self):
         """(start_frame, stop_frame) of every start..stop segment."""
@@ -97,7 +110,7 @@ def load_vad_dump(path, user_id: str, sample_rate: int = 16000, channels: int = 
                                  f"(index state rms voice_prob pitch bytes), got {line!r}")
             rows.append([float(p) for p in parts])
     arr = np.array(rows, dtype=np.float64).reshape(-1, 6)
-    return VadTimeline(str(user_id), sample_rate, pcm, arr[:, 1].astype(np.int64), arr[:, 2],
+    return VadTimeline(str(user_id), sample_rate, channels, pcm, arr[:, 1].astype(np.int64), arr[:, 2],
                        arr[:, 3], arr[:, 5].astype(np.int64))
 
 
@@ -169,7 +182,7 @@ def render_vad_timeline(timeline: VadTimeline, png_path, *, width: int = 1200, h
 
     # 1. waveform envelope
     mid = y_wave + h_wave // 2
-    speech = timeline.vad_bytes[col_frame] > 0
+    speech = timeline.asr_frames()[col_frame]
     _hline(img, mid, m, m + pw, _AXIS)          # under the envelope: quiet speech stays visible
     for x in range(pw):
         seg = pcm[edges[x]:max(edges[x + 1], edges[x] + 1)]
