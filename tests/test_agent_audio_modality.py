@@ -118,3 +118,21 @@ def test_sse_parser_edge_cases():
     bad_b64 = json.dumps({"choices": [{"delta": {"audio": {"data": "***"}}}]})
     with pytest.raises(AudioModalityError, match="base64"):
         list(parse_sse_events(_sse(bad_b64, "[DONE]")))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=40), st.text(max_size=40).map(lambda t: ("data: " + t + "\n").encode()),
+                          st.sampled_from([b"\n", b"data: [DONE]\n", b'data: {"choices": [{"delta": {"audio": {}}}]}\n',
+                                           b'data: {"choices": [{"delta": {"audio": {"data": 5}}}]}\n',
+                                           b'data: {"choices": [1, null, {"delta": 3}]}\n'])),
+                max_size=12))
+def test_sse_parser_never_fails_with_anything_but_its_own_error(lines):
+    try:
+        for ev in parse_sse_events(lines):
+            assert isinstance(ev, (TranscriptEvent, AudioChunkEvent))
+    except AudioModalityError:
+        pass

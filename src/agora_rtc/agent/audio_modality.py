@@ -93,7 +93,10 @@ def parse_sse_events(lines) -> Iterator[Union[TranscriptEvent, AudioChunkEvent]]
     Raises AudioModalityError if the stream ends without [DONE]."""
     data_lines: List[str] = []
     for raw in lines:
-        line = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        except UnicodeDecodeError as exc:
+            raise AudioModalityError(f"SSE line is not UTF-8: {bytes(raw[:40])!r}") from exc
         line = line.rstrip("\r\n")
         if line == "":                       # end of one event
             if data_lines:
