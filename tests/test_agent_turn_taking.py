@@ -167,6 +167,23 @@ def test_reply_errors_are_reported_and_the_handler_keeps_going(service):
     assert len(calls) >= 2
 
 
+def test_reply_functions_that_are_not_generators(service):
+    async def not_a_generator(audio):
+        return None
+    agent, _ = join(service, "shapes", "agent", record=False)
+    caller, crec = join(service, "shapes", "caller")
+    for fn, kind, match in [(lambda audio: 42, "error", "iterable of chunks"),
+                            (not_a_generator, "error", "coroutine"),
+                            (lambda audio: [(16000, ANSWER[:800])], "reply_done", None)]:
+        rop = ReplyOnPause(fn, startup_fn=lambda: fn(None))
+        with rop.start(agent):
+            ev = rop.wait_for(kind, 1)[0]
+        if match:
+            assert isinstance(ev.info, TypeError) and match in str(ev.info)
+        else:
+            assert ev.ms == 50
+
+
 def test_pcm_chunk_formats_and_bad_input():
     pcm, rate, ch = pcm_chunk((24000, np.array([[0.5, -1.5]])))
     assert (rate, ch) == (24000, 1) and np.frombuffer(pcm, np.int16).tolist() == [16383, -32767]

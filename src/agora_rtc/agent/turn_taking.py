@@ -363,9 +363,17 @@ class ReplyOnPause(IAudioFrameObserver):
             else:
                 gen = self.fn(job.audio)
             is_async = inspect.isasyncgen(gen)
-            if not is_async and not inspect.isgenerator(gen) and not hasattr(gen, "__next__"):
-                raise TypeError("the reply function must return a generator or async generator, "
-                                f"got {type(gen).__name__}")
+            if inspect.iscoroutine(gen):
+                gen.close()   # an "async def" without yield: never awaited, say so plainly
+                gen = None
+                raise TypeError("the reply function must be a generator or async generator "
+                                "(it returned a coroutine: use yield, not return)")
+            if not is_async:
+                try:
+                    gen = iter(gen)          # a generator, or any iterable of chunks
+                except TypeError:
+                    raise TypeError("the reply function must return a generator, an async generator "
+                                    f"or an iterable of chunks, got {type(gen).__name__}") from None
             while not self._cancelled(rid):
                 try:
                     item = loop.run_until_complete(gen.__anext__()) if is_async else next(gen)
