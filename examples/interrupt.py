@@ -117,6 +117,7 @@ def main(argv=None) -> int:
         if not caller_obs.wait(lambda: caller_obs.reply_pts >= 1000, 30):
             print("the agent never answered", file=sys.stderr)
             return 1
+        caller.wait_push_completed(10)      # (the question has long left by now)
         log("caller", f"barges in ({barge_in.size / 16:.0f} ms)")
         caller.push_audio_pcm_data(barge_in, 16000, 1)
         rop.wait_for("interrupted", len(rop.events("interrupted")) + 1, timeout=20)

@@ -144,6 +144,43 @@ def test_startup_fn_and_asr_interrupt_mode(service):
     assert heard_ms(crec) == 200 + 100 * n_utt
 
 
+def test_replies_queued_behind_a_slow_reply_are_skipped_when_talked_over(service):
+    hold = threading.Event()
+    calls = []
+
+    def reply(audio):
+        calls.append(audio[1].shape[1])
+        if len(calls) == 1:
+            hold.wait(20)                   # a slow LLM: the worker is stuck in the first reply
+        yield from answer_chunks()
+
+    agent, _ = join(service, "skips", "agent", record=False)
+    caller, crec = join(service, "skips", "caller")
+    rop = ReplyOnPause(reply).start(agent)
+    padded = np.concatenate([QUESTION, np.zeros(-QUESTION.size % 160, np.int16)])
+    # the question's last partial frame leaves padded (the barge-in is pushed after it
+    # has left), then the barge-in: the agent's VAD sees exactly these frames
+    n_utt = reference_utterances(np.concatenate([padded, BARGE_IN]))
+    try:
+        caller.push_audio_pcm_data(QUESTION, 16000, 1)
+        rop.wait_for("utterance", reference_utterances(QUESTION), timeout=20)
+        assert caller.wait_push_completed(10)
+        caller.push_audio_pcm_data(BARGE_IN, 16000, 1)     # talks over the reply still queued
+        rop.wait_for("utterance", reference_utterances(QUESTION) + 1, timeout=20)
+        hold.set()
+        rop.wait_for("utterance", n_utt, timeout=20)
+        rop.wait_for("reply_done", 1, timeout=30)
+    finally:
+        hold.set()
+        rop.stop()
+    started, skipped = rop.events("reply_started"), rop.events("skipped")
+    assert len(rop.events("utterance")) == n_utt
+    assert len(skipped) >= 1 and len(started) + len(skipped) == n_utt
+    assert len(calls) == len(started)                     # skipped replies never ran
+    assert rop.events("interrupted")[0].reply_id == 1 and rop.events("interrupted")[0].ms == 0
+    assert len(rop.events("reply_done")) == 1 and rop.events("reply_done")[0].reply_id == n_utt
+
+
 def test_reply_errors_are_reported_and_the_handler_keeps_going(service):
     calls = []
 

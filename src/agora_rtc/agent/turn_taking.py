@@ -13,7 +13,9 @@ closed and ``conn.interrupt_audio()`` drops what is queued. Two triggers, as in
 the Agora README:
 
 - ``interrupt_on="voice"``: the VAD's start of speech (lowest latency; any
-  sound the VAD takes for voice interrupts);
+  sound the VAD takes for voice interrupts). Replies still queued behind a
+  slow one are dropped too (recorded as "skipped"): they answer speech the
+  user has since talked over;
 - ``interrupt_on="asr"``: only when your ASR reports text for that user
   through :meth:`ReplyOnPause.on_asr_text` (filters out coughs and keyboards,
   costs the ASR latency). ``asr_filter(user_id, text) -> bool`` may veto it.
@@ -167,7 +169,7 @@ class ReplyOnPause(IAudioFrameObserver):
         self._next_id = 0
         self._active_id = 0        # reply being generated or played (0: none)
         self._reply_pushed_ms = 0.0  # ms the active reply pushed (under _push_lock)
-        self._cancelled_id = 0     # highest reply id that was interrupted
+        self._cancelled_id = 0     # replies with an id <= this are cancelled (active or queued)
 
     # ---- lifecycle ----
 
@@ -199,10 +201,7 @@ class ReplyOnPause(IAudioFrameObserver):
             conn.unregister_audio_frame_observer()
         except Exception:  # the connection may already be released
             pass
-        with self._cond:
-            active = self._active_id
-        if active:
-            self._interrupt(conn, active, None, "stop")
+        self._interrupt(conn, None, "stop", True)
         self._jobs.put(None)
         if self._worker is not None and self._worker is not threading.current_thread():
             self._worker.join(10)
@@ -255,30 +254,37 @@ class ReplyOnPause(IAudioFrameObserver):
 
     # ---- interruption ----
 
-    def _interrupt(self, conn, reply_id, user_id, why) -> bool:
+    def _interrupt(self, conn, user_id, why, drop_queued) -> bool:
+        """Cancel the active reply, and with ``drop_queued`` every reply still
+        queued too. True if anything was cancelled."""
         with self._push_lock:
             with self._cond:
-                if self._active_id != reply_id or reply_id <= self._cancelled_id:
-                    return False
-                self._cancelled_id = reply_id
+                active = self._active_id
+                upto = self._next_id if drop_queued else active
+                if upto <= self._cancelled_id:
+                    return False            # nothing new to cancel
+                self._cancelled_id = upto
+            if not active:
+                return True                 # only queued replies: they will be skipped
             conn.interrupt_audio()
             report = conn.last_interrupt
             # a reply can span several send rounds (the queue may drain between
             # chunks): what left of it is what it pushed minus what was dropped
             left_ms = max(0.0, self._reply_pushed_ms - report.dropped_ms)
-        self._record("interrupted", user_id, reply_id, left_ms, {"report": report, "trigger": why})
+        self._record("interrupted", user_id, active, left_ms, {"report": report, "trigger": why})
         return True
 
     def interrupt(self) -> bool:
-        """Interrupt the active reply now (e.g. from your own logic); False if none."""
+        """Interrupt the active reply now (e.g. from your own logic); False if
+        there was none. Replies already queued still play."""
         conn = self._conn
-        with self._cond:
-            active = self._active_id
-        return bool(conn is not None and active and self._interrupt(conn, active, None, "manual"))
+        return bool(conn is not None and self._interrupt(conn, None, "manual", False))
 
     def on_asr_text(self, user_id: str, text: str) -> bool:
         """Report ASR text for ``user_id`` (the "asr" interrupt mode's hook).
-        Interrupts the active reply when allowed; returns True if it did."""
+        Interrupts the active reply when allowed (replies already queued, such
+        as the one to the utterance this text came from, still play); returns
+        True if it did."""
         if not isinstance(text, str):
             raise TypeError(f"on_asr_text: text must be a str, got {type(text).__name__}")
         if self.interrupt_on != "asr" or not self.can_interrupt or not text.strip():
@@ -286,9 +292,7 @@ class ReplyOnPause(IAudioFrameObserver):
         if self.asr_filter is not None and not self.asr_filter(user_id, text):
             return False
         conn = self._conn
-        with self._cond:
-            active = self._active_id
-        return bool(conn is not None and active and self._interrupt(conn, active, user_id, "asr"))
+        return bool(conn is not None and self._interrupt(conn, user_id, "asr", False))
 
     # ---- the observer (engine delivery thread) ----
 
@@ -299,10 +303,9 @@ class ReplyOnPause(IAudioFrameObserver):
             self._partial[uid] = bytearray(vad_result_bytearray)
             conn = self._conn
             if self.can_interrupt and self.interrupt_on == "voice" and conn is not None:
-                with self._cond:
-                    active = self._active_id
-                if active:
-                    self._interrupt(conn, active, uid, "voice")
+                # the user talks again: the active reply and any reply still
+                # queued answer speech they have now talked over
+                self._interrupt(conn, uid, "voice", True)
         elif state in (2, 3) and uid in self._partial:
             self._partial[uid] += vad_result_bytearray
             if state == 3:
@@ -346,12 +349,15 @@ class ReplyOnPause(IAudioFrameObserver):
 
     def _play(self, conn, loop, job: _Job):
         rid = job.reply_id
-        with self._cond:
-            if self._cancelled_id >= rid:   # interrupted before it began (stop())
-                return
-            self._active_id = rid
         with self._push_lock:
-            self._reply_pushed_ms = 0.0
+            with self._cond:
+                skipped = self._cancelled_id >= rid   # talked over (or stopped) before it began
+                if not skipped:
+                    self._active_id = rid
+                    self._reply_pushed_ms = 0.0
+        if skipped:
+            self._record("skipped", job.user_id, rid, 0)
+            return
         self._record("reply_started", job.user_id, rid, 0, "startup" if job.audio is None else "reply")
         pushed_ms = 0.0
         gen = None
