@@ -86,3 +86,25 @@ def test_no_text_is_lost_or_reordered(text, cuts):
     segments = list(segment_text_stream(deltas))
     assert all(s and s == s.strip() for s in segments)
     assert "".join(segments).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab .,!?"\')，。\n', max_size=50), st.lists(st.integers(1, 5), max_size=25),
+       st.integers(0, 6))
+def test_incremental_scan_cuts_like_a_fresh_scan(text, cuts, min_chars):
+    # the segmenter skips text it already scanned: feeding delta by delta gives the
+    # same segments as re-scanning the whole buffer each time (a fresh segmenter per delta)
+    deltas, i = [], 0
+    for c in cuts:
+        deltas.append(text[i:i + c])
+        i += c
+    deltas.append(text[i:])
+    seg, fresh_buf, fresh_out = TextSegmenter(min_chars), "", []
+    out = []
+    for d in deltas:
+        out += seg.feed(d)
+        fresh = TextSegmenter(min_chars)
+        got = fresh.feed(fresh_buf + d)
+        fresh_out += got
+        fresh_buf = fresh.pending
+    assert out == fresh_out and seg.pending == fresh_buf

@@ -50,6 +50,7 @@ class TextSegmenter:
             raise ValueError(f"TextSegmenter: min_chars must be >= 0, got {min_chars}")
         self.min_chars = min_chars
         self._buf = ""
+        self._no_cut_before = 0   # the buffer's first chars hold no boundary (scan once, not per delta)
 
     @property
     def pending(self) -> str:
@@ -59,7 +60,13 @@ class TextSegmenter:
     def _last_cut(self) -> int:
         """Index just past the last boundary in the buffer, or 0 when there is none."""
         buf = self._buf
-        for i in range(len(buf) - 1, -1, -1):
+        # text already scanned without a boundary needs no second look, except an
+        # ASCII mark (and closing quotes) at its end, which waited for what follows
+        lo = self._no_cut_before
+        while lo > 0 and buf[lo - 1] in _ASCII_CLOSERS:
+            lo -= 1
+        lo = max(0, lo - 1)
+        for i in range(len(buf) - 1, lo - 1, -1):
             c = buf[i]
             if c in CJK_PUNCTUATION:
                 j = i + 1
@@ -84,11 +91,13 @@ class TextSegmenter:
         self._buf += delta
         cut = self._last_cut()
         if cut == 0:
+            self._no_cut_before = len(self._buf)
             return []
         head = self._buf[:cut]
         if len(head.strip()) < self.min_chars:
             return []
         self._buf = self._buf[cut:].lstrip()
+        self._no_cut_before = 0
         head = head.strip()
         return [head] if head else []
 
@@ -96,11 +105,13 @@ class TextSegmenter:
         """End of the LLM stream: return the remaining text (None if only
         whitespace is left) and empty the buffer."""
         rest, self._buf = self._buf.strip(), ""
+        self._no_cut_before = 0
         return rest or None
 
     def reset(self) -> None:
         """Forget the buffer (an interrupted reply)."""
         self._buf = ""
+        self._no_cut_before = 0
 
 
 def segment_text_stream(deltas: Iterable[str], min_chars: int = 0) -> Iterator[str]:
