@@ -108,6 +108,11 @@ def test_bad_arguments(service):
         with pytest.raises(TypeError, match="IAudioFrameObserver"):
             pool.acquire("c", "u", audio_frame_observer=object())
         assert pool.idle == 1
+        with pytest.raises(TypeError):
+            pool.acquire("c", b"uid")                    # rejected by connect(): the connection goes back
+        assert pool.idle == 1 and pool.in_use == 0
+        with pool.session("c", "u") as conn:             # and is still usable
+            assert conn.get_conn_info().local_user_id == "u"
         other = service.create_rtc_connection(ar.RTCConnConfig())
         with pytest.raises(ValueError, match="not in use from this pool"):
             pool.release(other)
