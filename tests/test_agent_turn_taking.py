@@ -71,6 +71,7 @@ def test_voice_activity_interrupts_and_last_reply_completes(service, kind):
     for rate, arr in received:                          # the whole utterance, bytes as sent
         assert rate == 16000 and arr.shape[0] == 1 and arr.dtype == np.int16
         assert arr.size > 0 and arr.tobytes() in QUESTION.tobytes()
+    assert [e.reply_id for e in rop.events("utterance")] == [e.reply_id for e in rop.events("reply_started")]
     interrupts = rop.events("interrupted")
     assert len(interrupts) == n_utt - 1                 # each later utterance cut the reply before it
     assert all(e.info["trigger"] == "voice" and e.user_id == "caller" for e in interrupts)

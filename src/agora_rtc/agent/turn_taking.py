@@ -51,7 +51,7 @@ class TurnEvent(NamedTuple):
     """One entry of :attr:`ReplyOnPause.history`.
 
     kind: "utterance" (a user stopped; ``ms`` of speech handed to the reply
-    function), "reply_started", "reply_done" (all of the reply's audio left;
+    function, ``reply_id`` the reply it will get), "reply_started", "reply_done" (all of the reply's audio left;
     ``ms`` pushed), "interrupted" (``ms`` of the reply that had left, ``info``
     a dict: "report" the connection's InterruptReport, "trigger" "voice", "asr",
     "manual" or "stop"), "ignored" (an utterance heard while a reply could
@@ -189,7 +189,7 @@ class ReplyOnPause(IAudioFrameObserver):
             self.stop()
             raise RuntimeError(f"ReplyOnPause.start: register_audio_frame_observer returned {rc}")
         if self.startup_fn is not None:
-            self._submit(None, None)
+            self._jobs.put(_Job(self._new_reply_id(), None, None))
         return self
 
     def stop(self) -> None:
@@ -318,14 +318,14 @@ class ReplyOnPause(IAudioFrameObserver):
                 if busy and not self.can_interrupt:
                     self._record("ignored", uid, 0, ms)
                     return
-                self._record("utterance", uid, 0, ms)
-                self._submit(uid, (rate, audio))
+                rid = self._new_reply_id()
+                self._record("utterance", uid, rid, ms)    # before the worker can start it
+                self._jobs.put(_Job(rid, uid, (rate, audio)))
 
-    def _submit(self, user_id, audio):
+    def _new_reply_id(self) -> int:
         with self._cond:
             self._next_id += 1
-            rid = self._next_id
-        self._jobs.put(_Job(rid, user_id, audio))
+            return self._next_id
 
     # ---- the worker ----
 
