@@ -83,6 +83,33 @@ def test_voice_activity_interrupts_and_last_reply_completes(service, kind):
     assert not rop.replying and agent.is_push_to_rtc_completed()
 
 
+def test_async_replies_can_run_on_the_application_loop(service):
+    agent, _ = join(service, "app-loop", "agent", record=False)
+    caller, crec = join(service, "app-loop", "caller")
+
+    async def app():
+        loop = asyncio.get_running_loop()
+        ready = asyncio.Queue()            # bound to the application's loop
+        seen_loops = []
+
+        async def reply(audio):
+            seen_loops.append(asyncio.get_running_loop())
+            await ready.put(audio[1].shape[1])
+            for chunk in answer_chunks():
+                yield chunk
+
+        rop = ReplyOnPause(reply, loop=loop).start(agent)
+        caller.push_audio_pcm_data(BARGE_IN, 16000, 1)
+        n = await asyncio.wait_for(ready.get(), 20)          # the reply ran here, on this loop
+        await loop.run_in_executor(None, rop.wait_for, "reply_done", 1, 30)
+        await loop.run_in_executor(None, rop.stop)
+        return rop, seen_loops, n, loop
+    rop, seen_loops, n, loop = asyncio.run(app())
+    assert seen_loops and all(lp is loop for lp in seen_loops)
+    assert n == round(rop.events("utterance")[0].ms * 16)
+    assert len(rop.events("reply_done")) == 1
+
+
 def test_can_interrupt_false_plays_whole_reply_and_ignores_speech(service):
     agent, _ = join(service, "no-barge", "agent", record=False)
     caller, crec = join(service, "no-barge", "caller")
@@ -243,6 +270,8 @@ def test_constructor_and_start_reject_bad_arguments(service):
         ReplyOnPause(answer_chunks, interrupt_on="text")
     with pytest.raises(TypeError, match="AudioVadConfigV2"):
         ReplyOnPause(answer_chunks, vad_configure={})
+    with pytest.raises(TypeError, match="event loop"):
+        ReplyOnPause(answer_chunks, loop="loop")
     with pytest.raises(TypeError, match="startup_fn"):
         ReplyOnPause(answer_chunks, startup_fn=3)
     rop = ReplyOnPause(answer_chunks)

@@ -133,13 +133,19 @@ class ReplyOnPause(IAudioFrameObserver):
         The VAD used to detect utterances (default ``AudioVadConfigV2()``).
     on_event : callable, optional
         Called with each :class:`TurnEvent` (from the delivery or worker thread).
+    loop : asyncio event loop, optional
+        Run async reply generators on this loop (your application's, so they
+        can use its sessions, queues and locks); the worker thread waits for
+        each chunk. Without it they run on the worker's own loop. With a loop,
+        call :meth:`stop` off that loop (``await loop.run_in_executor(None, rop.stop)``).
     """
 
     def __init__(self, fn: Callable, *, can_interrupt: bool = True,
                  startup_fn: Optional[Callable] = None, interrupt_on: str = "voice",
                  asr_filter: Optional[Callable[[str, str], bool]] = None,
                  vad_configure: Optional[AudioVadConfigV2] = None, pass_user_id: bool = False,
-                 on_event: Optional[Callable[[TurnEvent], None]] = None):
+                 on_event: Optional[Callable[[TurnEvent], None]] = None,
+                 loop: Optional[asyncio.AbstractEventLoop] = None):
         if not callable(fn):
             raise TypeError(f"ReplyOnPause: fn must be callable, got {type(fn).__name__}")
         if startup_fn is not None and not callable(startup_fn):
@@ -148,6 +154,8 @@ class ReplyOnPause(IAudioFrameObserver):
             raise ValueError(f'ReplyOnPause: interrupt_on must be "voice" or "asr", got {interrupt_on!r}')
         if asr_filter is not None and not callable(asr_filter):
             raise TypeError("ReplyOnPause: asr_filter must be callable")
+        if loop is not None and not isinstance(loop, asyncio.AbstractEventLoop):
+            raise TypeError(f"ReplyOnPause: loop must be an asyncio event loop, got {type(loop).__name__}")
         if vad_configure is not None and not isinstance(vad_configure, AudioVadConfigV2):
             raise TypeError("ReplyOnPause: vad_configure must be an AudioVadConfigV2, "
                             f"got {type(vad_configure).__name__}")
@@ -159,6 +167,7 @@ class ReplyOnPause(IAudioFrameObserver):
         self.vad_configure = vad_configure if vad_configure is not None else AudioVadConfigV2()
         self.pass_user_id = bool(pass_user_id)
         self.on_event = on_event
+        self.loop = loop
         self.history: List[TurnEvent] = []
         self._cond = threading.Condition()
         self._push_lock = threading.Lock()   # orders pushes of a reply against its interrupt
@@ -343,6 +352,12 @@ class ReplyOnPause(IAudioFrameObserver):
         finally:
             loop.close()
 
+    def _run_async(self, own_loop, coro):
+        """Run ``coro`` on the application's loop when one was given, else on the worker's."""
+        if self.loop is None:
+            return own_loop.run_until_complete(coro)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
     def _cancelled(self, rid):
         with self._cond:
             return self._cancelled_id >= rid
@@ -382,7 +397,7 @@ class ReplyOnPause(IAudioFrameObserver):
                                     f"or an iterable of chunks, got {type(gen).__name__}") from None
             while not self._cancelled(rid):
                 try:
-                    item = loop.run_until_complete(gen.__anext__()) if is_async else next(gen)
+                    item = self._run_async(loop, gen.__anext__()) if is_async else next(gen)
                 except (StopIteration, StopAsyncIteration):
                     break
                 data, rate, ch = pcm_chunk(item)
@@ -412,7 +427,7 @@ class ReplyOnPause(IAudioFrameObserver):
             if gen is not None:
                 try:
                     if inspect.isasyncgen(gen):
-                        loop.run_until_complete(gen.aclose())
+                        self._run_async(loop, gen.aclose())
                     elif hasattr(gen, "close"):
                         gen.close()
                 except Exception:
