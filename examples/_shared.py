@@ -2,7 +2,10 @@
 records what it hears (so each example can print measured outcomes)."""
 from __future__ import annotations
 
+import io
 import os
+import shutil
+import subprocess
 import threading
 import time
 import wave
@@ -28,6 +31,23 @@ def load_audio(path: str, sample_rate: int = 16000, channels: int = 1) -> np.nda
     with open(path, "rb") as fh:
         raw = fh.read()
     return np.frombuffer(raw[:len(raw) - len(raw) % 2], dtype=np.int16)
+
+
+def espeak(text: str, voice: str = "en-gb", speed: int = 165):
+    """(sample_rate, int16 samples) of ``text`` spoken by espeak-ng, or None when
+    espeak-ng is not installed. The child runs without LD_PRELOAD: under the
+    sanitizer test run (ASan preloaded into Python) espeak-ng would inherit it
+    and hang."""
+    if not shutil.which("espeak-ng"):
+        return None
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+                         check=True, capture_output=True, timeout=30, env=env).stdout
+    with wave.open(io.BytesIO(wav), "rb") as w:
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise ValueError("espeak-ng: expected 16-bit mono WAV output")
+        return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 
 class Listener(ar.IRTCConnectionObserver, ar.IRTCLocalUserObserver, ar.IAudioFrameObserver):

@@ -3,7 +3,7 @@
 The format of the Agora conversational AI engine's audio modalities (see the
 convoai "server-audio-modalities" sample): one transcript message, then the
 reply's audio as base64 PCM16 16 kHz mono chunks (40 ms each by default),
-then ``data: [DONE]``. Standard library + numpy only.
+then ``data: [DONE]``. Standard library + numpy only (agora_rtc is not needed).
 
 The "LLM" here is an echo: the reply text is "You said: <last user message>."
 and its audio is synthesized with espeak-ng (resampled to 16 kHz), or, with
@@ -58,8 +58,10 @@ def resample(pcm: np.ndarray, src: int, dst: int) -> np.ndarray:
 def synthesize(text: str, source: str) -> tuple:
     """(transcript, 16 kHz mono int16 PCM)."""
     if source == "espeak" and shutil.which("espeak-ng"):
+        # without LD_PRELOAD: under the sanitizer test run, espeak-ng would inherit ASan and hang
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
         wav = subprocess.run(["espeak-ng", "-v", "en-gb", "-s", "165", "--stdout", text],
-                             check=True, capture_output=True, timeout=30).stdout
+                             check=True, capture_output=True, timeout=30, env=env).stdout
         rate, pcm = read_wav(wav)
         return text, resample(pcm, rate, RATE)
     with open(os.path.join(ASSETS, "agent_answer.wav"), "rb") as fh:

@@ -13,31 +13,17 @@ Run:  python examples/interrupt.py [--no-greeting]
 from __future__ import annotations
 
 import argparse
-import io
-import shutil
-import subprocess
 import sys
 import threading
 import time
-import wave
 
 import numpy as np
 
 import agora_rtc as ar
 from agora_rtc.agent import ReplyOnPause
-from _shared import Listener, load_audio, sync_point
+from _shared import Listener, espeak, load_audio, sync_point
 
 CHANNEL = "interrupt-room"
-
-
-def espeak(text: str):
-    """(rate, int16 samples) from espeak-ng, or None when it is not installed."""
-    if not shutil.which("espeak-ng"):
-        return None
-    wav = subprocess.run(["espeak-ng", "-v", "en-gb", "-s", "165", "--stdout", text],
-                         check=True, capture_output=True, timeout=30).stdout
-    with wave.open(io.BytesIO(wav)) as w:
-        return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 
 class Caller(Listener):

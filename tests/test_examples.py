@@ -8,7 +8,6 @@ import sys
 import wave
 
 import numpy as np
-import pytest
 
 import agora_rtc as ar
 
