@@ -136,3 +136,54 @@ def test_sse_parser_never_fails_with_anything_but_its_own_error(lines):
             assert isinstance(ev, (TranscriptEvent, AudioChunkEvent))
     except AudioModalityError:
         pass
+
+
+def _serve_sse(chunks, done=True):
+    """A one-shot loopback endpoint streaming ``chunks`` (raw bytes, split anywhere)."""
+    import http.server
+    import threading
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for c in chunks:
+                msg = {"id": "m", "choices": [{"delta": {"audio": {"id": "a", "data": base64.b64encode(c).decode()}}}]}
+                self.wfile.write(f"data: {json.dumps(msg)}\n\n".encode())
+            if done:
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.handle_request, daemon=True).start()
+    return srv, f"http://127.0.0.1:{srv.server_address[1]}/audio/chat/completions"
+
+
+def test_chunks_split_inside_a_sample_are_joined(service):
+    agent, _ = join(service, "odd-split", "agent", record=False)
+    listener, rec = join(service, "odd-split", "listener")
+    pcm = (np.arange(4000, dtype=np.int16) * 7).tobytes()          # 250 ms
+    cuts = [0, 1, 333, 1001, 4567, 8000]                             # odd offsets: samples split
+    srv, url = _serve_sse([pcm[a:b] for a, b in zip(cuts, cuts[1:])])
+    try:
+        result = AudioModalityClient(url, "k").play(agent, [{"role": "user", "content": "x"}])
+    finally:
+        srv.server_close()
+    assert result.completed and result.chunks == 5 and result.pushed_bytes == len(pcm)
+    assert agent.wait_push_completed(10)
+    barrier(agent, rec)
+    assert rec.pcm("agent") == pcm
+
+
+def test_stream_ending_inside_a_sample_or_without_done_is_an_error(service):
+    agent, _ = join(service, "odd-end", "agent", record=False)
+    for chunks, done, match in [([b"\1\0\2"], True, "inside a sample"), ([b"\1\0"], False, "DONE")]:
+        srv, url = _serve_sse(chunks, done)
+        try:
+            with pytest.raises(AudioModalityError, match=match):
+                AudioModalityClient(url, "k").play(agent, [{"role": "user", "content": "x"}])
+        finally:
+            srv.server_close()

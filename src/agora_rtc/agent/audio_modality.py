@@ -182,11 +182,19 @@ class AudioModalityClient:
         ``conn.interrupt_audio()``. Returns a :class:`PlayResult`."""
         result = PlayResult(sample_rate=self.sample_rate, channels=self.channels)
         frame_bytes = 2 * self.channels
+        events = self.stream(messages)
+        try:
+            self._play_events(conn, events, result, should_stop, on_transcript, start_pts, frame_bytes)
+        finally:
+            events.close()      # an early stop closes the HTTP response now, not at garbage collection
+        return result
+
+    def _play_events(self, conn, events, result, should_stop, on_transcript, start_pts, frame_bytes):
         carry = b""
-        for ev in self.stream(messages):
+        for ev in events:
             if should_stop is not None and should_stop():
                 result.stopped = True
-                return result
+                return
             if isinstance(ev, TranscriptEvent):
                 result.transcripts.append(ev.transcript)
                 result.transcript = "".join(result.transcripts)
@@ -207,7 +215,6 @@ class AudioModalityClient:
         if carry:
             raise AudioModalityError(f"the stream ended inside a sample ({len(carry)} stray bytes)")
         result.completed = True
-        return result
 
     def reply_chunks(self, messages) -> Iterator[tuple]:
         """The reply as ``(sample_rate, int16 array of shape (channels, n))``
