@@ -1,0 +1,26 @@
+"""Agent toolkit: the pieces a voice agent needs around the SDK.
+
+- :class:`ReplyOnPause` (turn_taking): call your generator with each whole
+  utterance when the user pauses, stream its audio, interrupt on voice or ASR text.
+- :class:`TextSegmenter` (text_segmenter): cut streamed LLM text at the last
+  punctuation mark for TTS (Chinese and English).
+- :class:`AudioModalityClient` (audio_modality): read an audio-modality LLM
+  stream (SSE: transcript, base64 PCM chunks, [DONE]) into a connection.
+- :class:`ConnectionPool` (pool): reuse connections across users in a
+  long-running process.
+- :func:`render_vad_timeline` (vad_timeline): a PNG of a VadDump (waveform,
+  voice_prob, states).
+"""
+from agora_rtc.agent.audio_modality import (AudioChunkEvent, AudioModalityClient, AudioModalityError,
+                                            PlayResult, TranscriptEvent, parse_sse_events)
+from agora_rtc.agent.pool import ConnectionPool, PoolExhaustedError
+from agora_rtc.agent.text_segmenter import TextSegmenter, segment_text_stream, segment_text_stream_async
+from agora_rtc.agent.turn_taking import ReplyOnPause, TurnEvent, pcm_chunk
+from agora_rtc.agent.vad_timeline import VadTimeline, load_vad_dump, render_vad_timeline, write_png
+
+__all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk",
+           "TextSegmenter", "segment_text_stream", "segment_text_stream_async",
+           "AudioModalityClient", "AudioModalityError", "TranscriptEvent", "AudioChunkEvent",
+           "PlayResult", "parse_sse_events",
+           "ConnectionPool", "PoolExhaustedError",
+           "VadTimeline", "load_vad_dump", "render_vad_timeline", "write_png"]

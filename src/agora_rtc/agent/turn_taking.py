@@ -1,0 +1,438 @@
+"""ReplyOnPause: turn taking for a voice agent on one connection.
+
+The connection's native VAD (``register_audio_frame_observer(..., enable_vad=1)``)
+cuts each remote user's speech into utterances. When a user stops, the whole
+utterance (pre-roll + speech, as ``(sample_rate, int16 array of shape (1, n))``)
+is handed to your reply function, a sync or async generator that yields audio
+``(sample_rate, array)``. Each yielded chunk is pushed at once with
+``push_audio_pcm_data``; the engine paces it out natively, 10 ms per tick.
+
+Interruption (``can_interrupt=True``): when a user speaks while a reply is
+active (being generated, or its audio still queued), the reply generator is
+closed and ``conn.interrupt_audio()`` drops what is queued. Two triggers, as in
+the Agora README:
+
+- ``interrupt_on="voice"``: the VAD's start of speech (lowest latency; any
+  sound the VAD takes for voice interrupts). Replies still queued behind a
+  slow one are dropped too (recorded as "skipped"): they answer speech the
+  user has since talked over;
+- ``interrupt_on="asr"``: only when your ASR reports text for that user
+  through :meth:`ReplyOnPause.on_asr_text` (filters out coughs and keyboards,
+  costs the ASR latency). ``asr_filter(user_id, text) -> bool`` may veto it.
+
+Threads: the observer runs on the engine's delivery thread and only queues
+work and interrupts; reply functions run on one worker thread owned by the
+handler (async generators on that thread's own event loop), one reply at a
+time. A lock orders "push a chunk" against "interrupt", so no chunk of an
+interrupted reply is ever queued after the interrupt.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable, List, NamedTuple, Optional
+
+import numpy as np
+
+from agora_rtc.observers import IAudioFrameObserver
+from agora_rtc.voice_detection import AudioVadConfigV2
+
+__all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk"]
+
+_log = logging.getLogger("agora_rtc.agent")
+_PUSH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+class TurnEvent(NamedTuple):
+    """One entry of :attr:`ReplyOnPause.history`.
+
+    kind: "utterance" (a user stopped; ``ms`` of speech handed to the reply
+    function, ``reply_id`` the reply it will get), "reply_started", "reply_done" (all of the reply's audio left;
+    ``ms`` pushed), "interrupted" (``ms`` of the reply that had left, ``info``
+    a dict: "report" the connection's InterruptReport, "trigger" "voice", "asr",
+    "manual" or "stop"), "ignored" (an utterance heard while a reply could
+    not be interrupted), "error" (the reply function raised; ``info`` the exception).
+    """
+    kind: str
+    user_id: Optional[str]
+    reply_id: int
+    ms: float
+    at: float          # time.monotonic()
+    info: Any = None
+
+
+def pcm_chunk(item) -> tuple:
+    """Normalize one yielded item to ``(int16 interleaved bytes, rate, channels)``.
+
+    Accepts ``(rate, array)`` or ``(rate, array, layout)`` as fastrtc does:
+    array int16, or float in [-1, 1]; shape (n,), (1, n) or (2, n) (channels
+    first), or bytes-like int16 mono."""
+    if not isinstance(item, tuple) or len(item) not in (2, 3):
+        raise TypeError("reply generators must yield (sample_rate, audio) tuples, "
+                        f"got {type(item).__name__}")
+    rate, audio = item[0], item[1]
+    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or int(rate) not in _PUSH_RATES:
+        raise ValueError(f"yielded sample_rate must be one of {_PUSH_RATES}, got {rate!r}")
+    if isinstance(audio, (bytes, bytearray, memoryview)):
+        if len(audio) % 2:
+            raise ValueError(f"yielded PCM bytes must hold whole int16 samples, got {len(audio)} bytes")
+        return bytes(audio), int(rate), 1
+    if not isinstance(audio, np.ndarray):
+        raise TypeError(f"yielded audio must be a numpy array or bytes, got {type(audio).__name__}")
+    if audio.ndim == 1:
+        arr, channels = audio[np.newaxis, :], 1
+    elif audio.ndim == 2 and audio.shape[0] in (1, 2):
+        arr, channels = audio, audio.shape[0]
+    else:
+        raise ValueError(f"yielded audio must have shape (n,), (1, n) or (2, n), got {audio.shape}")
+    if arr.dtype == np.int16:
+        pcm = arr
+    elif np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("yielded float audio contains NaN or inf")
+        pcm = (np.clip(arr, -1.0, 1.0) * 32767.0).astype(np.int16)
+    else:
+        raise TypeError(f"yielded audio must be int16 or float, got dtype {arr.dtype}")
+    return np.ascontiguousarray(pcm.T).tobytes(), int(rate), channels
+
+
+class _Job(NamedTuple):
+    reply_id: int
+    user_id: Optional[str]
+    audio: Optional[tuple]      # None: the startup function
+
+
+class ReplyOnPause(IAudioFrameObserver):
+    """Call ``fn`` with each user's whole utterance when they pause, stream
+    its audio out, and cut it off when the user speaks again.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn((sample_rate, np.ndarray int16 of shape (1, n)))`` returning a
+        generator or async generator of ``(sample_rate, array)`` chunks (see
+        :func:`pcm_chunk`). With ``pass_user_id=True`` it is called as
+        ``fn(audio, user_id)``.
+    can_interrupt : bool, default True
+        Let users interrupt a reply by speaking. When False, utterances heard
+        while a reply is active are dropped and recorded as "ignored" events.
+    startup_fn : callable, optional
+        Called without arguments by :meth:`start`; its generator is played
+        like a reply (a greeting), and is interruptible too.
+    interrupt_on : {"voice", "asr"}, default "voice"
+        What interrupts: the VAD's start of speech, or text reported to
+        :meth:`on_asr_text`.
+    asr_filter : callable, optional
+        ``asr_filter(user_id, text) -> bool``; in "asr" mode, text for which
+        it returns False does not interrupt (default: any non-blank text does).
+    vad_configure : AudioVadConfigV2, optional
+        The VAD used to detect utterances (default ``AudioVadConfigV2()``).
+    on_event : callable, optional
+        Called with each :class:`TurnEvent` (from the delivery or worker thread).
+    loop : asyncio event loop, optional
+        Run async reply generators on this loop (your application's, so they
+        can use its sessions, queues and locks); the worker thread waits for
+        each chunk. Without it they run on the worker's own loop. With a loop,
+        call :meth:`stop` off that loop (``await loop.run_in_executor(None, rop.stop)``).
+    """
+
+    def __init__(self, fn: Callable, *, can_interrupt: bool = True,
+                 startup_fn: Optional[Callable] = None, interrupt_on: str = "voice",
+                 asr_filter: Optional[Callable[[str, str], bool]] = None,
+                 vad_configure: Optional[AudioVadConfigV2] = None, pass_user_id: bool = False,
+                 on_event: Optional[Callable[[TurnEvent], None]] = None,
+                 loop: Optional[asyncio.AbstractEventLoop] = None):
+        if not callable(fn):
+            raise TypeError(f"ReplyOnPause: fn must be callable, got {type(fn).__name__}")
+        if startup_fn is not None and not callable(startup_fn):
+            raise TypeError(f"ReplyOnPause: startup_fn must be callable, got {type(startup_fn).__name__}")
+        if interrupt_on not in ("voice", "asr"):
+            raise ValueError(f'ReplyOnPause: interrupt_on must be "voice" or "asr", got {interrupt_on!r}')
+        if asr_filter is not None and not callable(asr_filter):
+            raise TypeError("ReplyOnPause: asr_filter must be callable")
+        if loop is not None and not isinstance(loop, asyncio.AbstractEventLoop):
+            raise TypeError(f"ReplyOnPause: loop must be an asyncio event loop, got {type(loop).__name__}")
+        if vad_configure is not None and not isinstance(vad_configure, AudioVadConfigV2):
+            raise TypeError("ReplyOnPause: vad_configure must be an AudioVadConfigV2, "
+                            f"got {type(vad_configure).__name__}")
+        self.fn = fn
+        self.can_interrupt = bool(can_interrupt)
+        self.startup_fn = startup_fn
+        self.interrupt_on = interrupt_on
+        self.asr_filter = asr_filter
+        self.vad_configure = vad_configure if vad_configure is not None else AudioVadConfigV2()
+        self.pass_user_id = bool(pass_user_id)
+        self.on_event = on_event
+        self.loop = loop
+        self.history: List[TurnEvent] = []
+        self._cond = threading.Condition()
+        self._push_lock = threading.Lock()   # orders pushes of a reply against its interrupt
+        self._partial = {}                   # user_id -> bytearray (delivery thread only)
+        self._jobs: "queue.Queue[Optional[_Job]]" = queue.Queue()
+        self._conn = None
+        self._worker: Optional[threading.Thread] = None
+        self._next_id = 0
+        self._active_id = 0        # reply being generated or played (0: none)
+        self._reply_pushed_ms = 0.0  # ms the active reply pushed (under _push_lock)
+        self._cancelled_id = 0     # replies with an id <= this are cancelled (active or queued)
+
+    # ---- lifecycle ----
+
+    def start(self, conn) -> "ReplyOnPause":
+        """Register on ``conn`` (its audio frame observer, with VAD), start the
+        worker and play ``startup_fn``'s audio. The connection should be
+        connected and publishing. Returns self."""
+        if not hasattr(conn, "register_audio_frame_observer") or not hasattr(conn, "interrupt_audio"):
+            raise TypeError(f"ReplyOnPause.start: conn must be an RTCConnection, got {type(conn).__name__}")
+        if self._conn is not None:
+            raise RuntimeError("ReplyOnPause.start: already started; call stop() first")
+        self._conn = conn
+        self._worker = threading.Thread(target=self._run, name="agora_rtc-reply", daemon=True)
+        self._worker.start()
+        rc = conn.register_audio_frame_observer(self, 1, self.vad_configure)
+        if rc != 0:
+            self.stop()
+            raise RuntimeError(f"ReplyOnPause.start: register_audio_frame_observer returned {rc}")
+        if self.startup_fn is not None:
+            self._jobs.put(_Job(self._new_reply_id(), None, None))
+        return self
+
+    def stop(self) -> None:
+        """Unregister the observer, interrupt the active reply and end the worker."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.unregister_audio_frame_observer()
+        except Exception:  # the connection may already be released
+            pass
+        self._interrupt(conn, None, "stop", True)
+        self._jobs.put(None)
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._worker.join(10)
+        self._worker = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # ---- state ----
+
+    @property
+    def replying(self) -> bool:
+        """True while a reply is being generated or its audio is still queued."""
+        with self._cond:
+            return self._active_id != 0
+
+    def events(self, kind: Optional[str] = None) -> List[TurnEvent]:
+        with self._cond:
+            return [e for e in self.history if kind is None or e.kind == kind]
+
+    def wait_for(self, kind: str, count: int = 1, timeout: float = 10.0) -> List[TurnEvent]:
+        """Block until ``count`` events of ``kind`` were recorded; return them.
+        Raises TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [e for e in self.history if e.kind == kind]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"ReplyOnPause: {len(found)} of {count} {kind!r} events "
+                                       f"after {timeout} s; history: {[e.kind for e in self.history]}")
+                self._cond.wait(left)
+
+    def _record(self, kind, user_id, reply_id, ms, info=None):
+        ev = TurnEvent(kind, user_id, reply_id, float(ms), time.monotonic(), info)
+        with self._cond:
+            self.history.append(ev)
+            self._cond.notify_all()
+        if self.on_event is not None:
+            try:
+                self.on_event(ev)
+            except Exception:
+                _log.exception("ReplyOnPause on_event callback raised")
+
+    # ---- interruption ----
+
+    def _interrupt(self, conn, user_id, why, drop_queued) -> bool:
+        """Cancel the active reply, and with ``drop_queued`` every reply still
+        queued too. True if anything was cancelled."""
+        with self._push_lock:
+            with self._cond:
+                active = self._active_id
+                upto = self._next_id if drop_queued else active
+                if upto <= self._cancelled_id:
+                    return False            # nothing new to cancel
+                self._cancelled_id = upto
+            if not active:
+                return True                 # only queued replies: they will be skipped
+            conn.interrupt_audio()
+            report = conn.last_interrupt
+            # a reply can span several send rounds (the queue may drain between
+            # chunks): what left of it is what it pushed minus what was dropped
+            left_ms = max(0.0, self._reply_pushed_ms - report.dropped_ms)
+        self._record("interrupted", user_id, active, left_ms, {"report": report, "trigger": why})
+        return True
+
+    def interrupt(self) -> bool:
+        """Interrupt the active reply now (e.g. from your own logic); False if
+        there was none. Replies already queued still play."""
+        conn = self._conn
+        return bool(conn is not None and self._interrupt(conn, None, "manual", False))
+
+    def on_asr_text(self, user_id: str, text: str) -> bool:
+        """Report ASR text for ``user_id`` (the "asr" interrupt mode's hook).
+        Interrupts the active reply when allowed (replies already queued, such
+        as the one to the utterance this text came from, still play); returns
+        True if it did."""
+        if not isinstance(text, str):
+            raise TypeError(f"on_asr_text: text must be a str, got {type(text).__name__}")
+        if self.interrupt_on != "asr" or not self.can_interrupt or not text.strip():
+            return False
+        if self.asr_filter is not None and not self.asr_filter(user_id, text):
+            return False
+        conn = self._conn
+        return bool(conn is not None and self._interrupt(conn, user_id, "asr", False))
+
+    # ---- the observer (engine delivery thread) ----
+
+    def on_playback_audio_frame_before_mixing(self, local_user, channel_id, uid, frame,
+                                              vad_result_state, vad_result_bytearray):
+        state = vad_result_state
+        if state == 1:
+            self._partial[uid] = bytearray(vad_result_bytearray)
+            conn = self._conn
+            if self.can_interrupt and self.interrupt_on == "voice" and conn is not None:
+                # the user talks again: the active reply and any reply still
+                # queued answer speech they have now talked over
+                self._interrupt(conn, uid, "voice", True)
+        elif state in (2, 3) and uid in self._partial:
+            self._partial[uid] += vad_result_bytearray
+            if state == 3:
+                pcm = self._partial.pop(uid)
+                rate, ch = frame.samples_per_sec, frame.channels
+                audio = np.frombuffer(bytes(pcm), dtype=np.int16).reshape(-1, ch).T.copy()
+                ms = audio.shape[1] / rate * 1000.0
+                with self._cond:
+                    busy = self._active_id != 0 or not self._jobs.empty()
+                if busy and not self.can_interrupt:
+                    self._record("ignored", uid, 0, ms)
+                    return
+                rid = self._new_reply_id()
+                self._record("utterance", uid, rid, ms)    # before the worker can start it
+                self._jobs.put(_Job(rid, uid, (rate, audio)))
+
+    def _new_reply_id(self) -> int:
+        with self._cond:
+            self._next_id += 1
+            return self._next_id
+
+    # ---- the worker ----
+
+    def _run(self):
+        loop = asyncio.new_event_loop()
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                conn = self._conn
+                if conn is None:
+                    return
+                self._play(conn, loop, job)
+        finally:
+            loop.close()
+
+    def _run_async(self, own_loop, coro):
+        """Run ``coro`` on the application's loop when one was given, else on the worker's."""
+        if self.loop is None:
+            return own_loop.run_until_complete(coro)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def _cancelled(self, rid):
+        with self._cond:
+            return self._cancelled_id >= rid
+
+    def _play(self, conn, loop, job: _Job):
+        rid = job.reply_id
+        with self._push_lock:
+            with self._cond:
+                skipped = self._cancelled_id >= rid   # talked over (or stopped) before it began
+                if not skipped:
+                    self._active_id = rid
+                    self._reply_pushed_ms = 0.0
+        if skipped:
+            self._record("skipped", job.user_id, rid, 0)
+            return
+        self._record("reply_started", job.user_id, rid, 0, "startup" if job.audio is None else "reply")
+        pushed_ms = 0.0
+        gen = None
+        try:
+            if job.audio is None:
+                gen = self.startup_fn()
+            elif self.pass_user_id:
+                gen = self.fn(job.audio, job.user_id)
+            else:
+                gen = self.fn(job.audio)
+            is_async = inspect.isasyncgen(gen)
+            if inspect.iscoroutine(gen):
+                gen.close()   # an "async def" without yield: never awaited, say so plainly
+                gen = None
+                raise TypeError("the reply function must be a generator or async generator "
+                                "(it returned a coroutine: use yield, not return)")
+            if not is_async:
+                try:
+                    gen = iter(gen)          # a generator, or any iterable of chunks
+                except TypeError:
+                    raise TypeError("the reply function must return a generator, an async generator "
+                                    f"or an iterable of chunks, got {type(gen).__name__}") from None
+            while not self._cancelled(rid):
+                try:
+                    item = self._run_async(loop, gen.__anext__()) if is_async else next(gen)
+                except (StopIteration, StopAsyncIteration):
+                    break
+                data, rate, ch = pcm_chunk(item)
+                with self._push_lock:
+                    if self._cancelled(rid):
+                        break
+                    rc = conn.push_audio_pcm_data(data, rate, ch, start_pts=int(pushed_ms))
+                    if rc == 0:
+                        pushed_ms += len(data) / (2 * ch) / rate * 1000.0
+                        self._reply_pushed_ms = pushed_ms
+                if rc != 0:
+                    raise RuntimeError(f"push_audio_pcm_data returned {rc}")
+            # generated: wait until the audio has left (or the reply is interrupted)
+            while not self._cancelled(rid):
+                if conn.wait_push_completed(0.05):
+                    break
+            with self._cond:   # done and "no longer active" in one step: no interrupt after this
+                done = self._cancelled_id < rid
+                if done:
+                    self._active_id = 0
+            if done:
+                self._record("reply_done", job.user_id, rid, pushed_ms)
+        except Exception as exc:  # the user's reply function (or bad yields): reported, not fatal
+            _log.exception("ReplyOnPause: the reply function failed")
+            self._record("error", job.user_id, rid, pushed_ms, exc)
+        finally:
+            if gen is not None:
+                try:
+                    if inspect.isasyncgen(gen):
+                        self._run_async(loop, gen.aclose())
+                    elif hasattr(gen, "close"):
+                        gen.close()
+                except Exception:
+                    _log.exception("ReplyOnPause: closing the reply generator failed")
+            with self._cond:
+                if self._active_id == rid:
+                    self._active_id = 0
+                self._cond.notify_all()
