@@ -200,6 +200,12 @@ class JanusServer:
         Seconds to wait for the API to answer / for SIGTERM to end the process.
     extra_args : sequence of str
         More command-line arguments for ``janus``.
+    ice_interfaces : sequence of str
+        ``nat.ice_enforce_list``: the only interfaces (names or IPs) Janus gathers ICE
+        candidates on, for WebRTC peers such as browsers. Default: none enforced. Janus
+        never gathers on loopback interfaces: a browser on the same host reaches it through
+        a non-loopback interface, e.g. a veth carrying 127.0.0.2 in a private network
+        namespace (see ``examples/web_agent.py``).
 
     Attributes
     ----------
@@ -219,7 +225,8 @@ class JanusServer:
                  debug_level: int = 4, server_name: str = "agora_rtc",
                  template_dir: Optional[os.PathLike] = None, binary: Optional[str] = None,
                  lib_dir: Optional[os.PathLike] = None, start_timeout: float = 15.0,
-                 stop_timeout: float = 5.0, extra_args: Sequence[str] = ()) -> None:
+                 stop_timeout: float = 5.0, extra_args: Sequence[str] = (),
+                 ice_interfaces: Sequence[str] = ()) -> None:
         try:
             addr = ipaddress.ip_address(host)
         except ValueError:
@@ -241,6 +248,10 @@ class JanusServer:
         self.start_timeout = float(start_timeout)
         self.stop_timeout = float(stop_timeout)
         self.extra_args = list(extra_args)
+        self.ice_interfaces = [str(i) for i in ice_interfaces]
+        for name in self.ice_interfaces:
+            if not name or any(c in name for c in ',"\\\n '):
+                raise ValueError(f"ice_interfaces: expected interface names or IPs, got {name!r}")
         self._fixed_port = http_port
         self.http_port: Optional[int] = http_port
         self.admin_port: Optional[int] = None
@@ -316,6 +327,8 @@ class JanusServer:
             "http_port": str(self.http_port),
             "admin_port": str(self.admin_port),
             "admin_key": self.admin_key,
+            "ice_enforce_line": (f'\tice_enforce_list = "{",".join(self.ice_interfaces)}"\n'
+                                 if self.ice_interfaces else ""),
         }
         for v in (self.admin_key, self.server_name):
             if '"' in v or "\\" in v or "\n" in v:
