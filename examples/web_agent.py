@@ -88,6 +88,14 @@ def enter_netns(argv) -> int:
         return proc.wait()
 
 
+def _tool_env() -> dict:
+    """External programs (ip, Chromium) do not inherit our LD_PRELOAD: a sanitizer
+    runtime preloaded for the Python process (CI's sanitizer run) is not meant for them."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 def setup_netns() -> None:
     """Inside the fresh namespace: lo up, a veth pair carrying 127.0.0.2 (Janus skips
     loopback interfaces; a 127/8 address on a veth is still delivered locally). The
@@ -97,7 +105,7 @@ def setup_netns() -> None:
                 ["ip", "addr", "add", f"{NETNS_ADDR}/32", "dev", NETNS_VETH],
                 ["ip", "link", "set", NETNS_VETH, "up"],
                 ["ip", "link", "set", NETNS_PEER, "up"]):
-        subprocess.run(cmd, check=True)
+        subprocess.run(cmd, check=True, env=_tool_env())
 
 
 # ------------------------------------------------------------------ the page server
@@ -236,7 +244,7 @@ def start_browser(kind: str, url: str, fake_audio: Optional[str], profile: str) 
             flags.append("--no-sandbox")
     return subprocess.Popen([binary, *flags, f"--user-data-dir={profile}", url],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=_tool_env())
 
 
 def stop_browser(proc: subprocess.Popen) -> None:

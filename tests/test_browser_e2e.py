@@ -34,7 +34,8 @@ def _why_unavailable():
     if not (shutil.which("unshare") and shutil.which("ip")):
         return "`unshare` (util-linux) and `ip` (iproute2) are needed for the private network namespace"
     probe = subprocess.run(["unshare", "--net", "--", "ip", "link", "add", "probe0", "type", "veth",
-                            "peer", "name", "probe1"], capture_output=True, text=True)
+                            "peer", "name", "probe1"], capture_output=True, text=True,
+                           env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
     if probe.returncode != 0:
         return f"cannot create a network namespace with a veth pair (root needed): {probe.stderr.strip()}"
     return None
