@@ -27,7 +27,9 @@ on this machine. Three parts, each with its baseline in the same run:
    process; there the number includes the senders' pacing, but no Opus).
 
 The machine is shared (2 cores, other jobs): timings are noisy, each point
-records the CPU other processes used meanwhile.
+waits (at most 30 s) for a quiet machine, records the CPU other processes used
+meanwhile, and a point that fails while they used more than half a core is
+measured once more.
 
 Run: python benchmarks/bench_janus.py [--quick] [--ramp 100,200,300,500] [--window 5]
 """
@@ -57,6 +59,7 @@ RATE = 16000
 TONE = (8000 * np.sin(2 * np.pi * 1000 * np.arange(RATE // 10) / RATE)).astype(np.int16)
 ONSET_PEAK = 2000   # the tone's peak is 8000; Opus noise on silence stays far below
 P99_LIMIT_MS = 20.0
+RETRY_IF_OTHERS_PCT = 50.0   # a failing point measured while others used > half a core runs again
 
 
 def cpu_seconds(pid: int) -> float:
@@ -365,7 +368,13 @@ def main() -> int:
         payloads = capture_opus(janus, 4.0)
         points, best = [], 0
         for n in ramp:
+            bd.wait_quiet(max_wait=30.0)
             res = janus_point(janus, payloads, n, args.warm, args.window)
+            if not res.get("ok") and res.get("others_pct", 0.0) > RETRY_IF_OTHERS_PCT:
+                print(f"  N={n} failed while other processes used {res['others_pct']:.0f} % of a core: "
+                      "measuring once more", flush=True)
+                bd.wait_quiet(max_wait=60.0)
+                res = dict(janus_point(janus, payloads, n, args.warm, args.window), first_try=res)
             res["local"] = local_point(n, args.warm, args.window)
             points.append(res)
             print(f"  N={n}: {'ok' if res.get('ok') else 'FAIL'} "

@@ -187,7 +187,8 @@ def room(client, janus):
 def test_templates_render_loopback_only_videoroom_http(tmp_path):
     """The committed templates (no Janus needed) give a loopback-only, VideoRoom+HTTP config."""
     assert sorted(p.name for p in TEMPLATE_DIR.glob("*.jcfg.in")) == [
-        "janus.jcfg.in", "janus.plugin.videoroom.jcfg.in", "janus.transport.http.jcfg.in"]
+        "janus.jcfg.in", "janus.plugin.videoroom.jcfg.in", "janus.transport.http.jcfg.in",
+        "janus.transport.websockets.jcfg.in"]
     srv = JanusServer(http_port=18088, admin_key="k-test")
     srv.admin_port = 17088
     conf = srv.render_config(tmp_path / "conf")
