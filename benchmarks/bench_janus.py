@@ -152,14 +152,16 @@ def capture_opus(janus: JanusServer, seconds: float) -> list:
         client = JanusClient(janus.url)
         client.connect()
         room = client.videoroom(admin_key=janus.admin_key)
-        room.rtp_forward(room_id, janus_id("source"), host=janus.host, port=sink.getsockname()[1],
-                         ssrc=4242, admin_key=janus.admin_key)
+        fwd = room.rtp_forward(room_id, janus_id("source"), host=janus.host, port=sink.getsockname()[1],
+                               ssrc=4242, admin_key=janus.admin_key)
         src.push_audio_pcm_data(bd.speech_signal(seconds + 1.0), RATE, 1)
         while len(payloads) < seconds * 50:
             pkt = sink.recv(2048)
             payloads.append(_rtp_payload(pkt))
-        client.close()
+        # tidy order: the forward, then the publisher (its connection), then our session
+        room.stop_rtp_forward(fwd, admin_key=janus.admin_key)
         src.release()
+        client.close()
     sink.close()
     return payloads
 
@@ -239,6 +241,7 @@ def run_listener(args) -> int:
         out["joined"] = len(obs.users)
         out["setup_s"] = time.monotonic() - t
         time.sleep(warm)
+        snap0 = bd.CpuSnapshot()
         s0, c0, j0 = conn._rtp_stats(), time.process_time(), cpu_seconds(spec["janus_pid"])
         snd0 = cpu_seconds(spec["sender_pid"])
         load = bd.MachineLoad()
@@ -247,6 +250,7 @@ def run_listener(args) -> int:
         time.sleep(window)
         wall = time.monotonic() - t0
         s1, c1, j1 = conn._rtp_stats(), time.process_time(), cpu_seconds(spec["janus_pid"])
+        threads = {name: round(100 * s / wall, 1) for name, s in snap0.delta(bd.CpuSnapshot())["threads"].items()}
         snd1 = cpu_seconds(spec["sender_pid"])
         time.sleep(0.2)   # frames decoded inside the window still in the queue
         q = conn._queue_stats() or {}
@@ -255,7 +259,8 @@ def run_listener(args) -> int:
                                          "packets_received", "jb_dropped", "decode_errors")}
         out.update(frames=obs.count, expected=int(n * 100 * wall), rtp=d, queue_dropped=q.get("dropped", 0),
                    lat=lat, cpu_listener_pct=100 * (c1 - c0) / wall, cpu_janus_pct=100 * (j1 - j0) / wall,
-                   cpu_sender_pct=100 * (snd1 - snd0) / wall, others_pct=load.others_pct(), wall=wall)
+                   cpu_sender_pct=100 * (snd1 - snd0) / wall, others_pct=load.others_pct(), wall=wall,
+                   cpu_threads_pct=threads)
         conn.release()
     played = max(1, d["frames_decoded"] + d["plc_frames"] + d["fec_recoveries"])
     out["concealed_pct"] = 100.0 * d["plc_frames"] / played
@@ -369,7 +374,13 @@ def main() -> int:
         points, best = [], 0
         for n in ramp:
             bd.wait_quiet(max_wait=30.0)
-            res = janus_point(janus, payloads, n, args.warm, args.window)
+            try:
+                res = janus_point(janus, payloads, n, args.warm, args.window)
+            except Exception as exc:   # Janus itself failed: say so with its log, end the ramp
+                print(f"  N={n}: Janus failed ({exc}); janus running={janus.running}; its log:\n"
+                      f"{janus.log_tail(30)}", flush=True)
+                points.append({"n": n, "ok": False, "error": repr(exc), "local": local_point(n, args.warm, args.window)})
+                break
             if not res.get("ok") and res.get("others_pct", 0.0) > RETRY_IF_OTHERS_PCT:
                 print(f"  N={n} failed while other processes used {res['others_pct']:.0f} % of a core: "
                       "measuring once more", flush=True)
@@ -378,7 +389,7 @@ def main() -> int:
             res["local"] = local_point(n, args.warm, args.window)
             points.append(res)
             print(f"  N={n}: {'ok' if res.get('ok') else 'FAIL'} "
-                  f"{json.dumps({k: res.get(k) for k in ('frames', 'expected', 'lat', 'rtp', 'late_pct', 'concealed_pct', 'cpu_listener_pct', 'cpu_janus_pct', 'others_pct', 'error')})}",
+                  f"{json.dumps({k: res.get(k) for k in ('frames', 'expected', 'lat', 'rtp', 'late_pct', 'concealed_pct', 'cpu_listener_pct', 'cpu_threads_pct', 'cpu_janus_pct', 'others_pct', 'error')})}",
                   flush=True)
             if not res.get("ok"):
                 break

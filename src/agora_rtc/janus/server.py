@@ -6,11 +6,12 @@
 until its HTTP API answers ``{"janus": "info"}`` and stops it by PID
 (SIGTERM, then SIGKILL after a timeout).
 
-Every listener is bound to a loopback address: the Janus API (HTTP transport),
-the disabled admin API, ``general.interface``; remote-publisher sockets are
-bound to the ``iface`` the client passes (the client defaults it to the host
-of the API URL, so loopback here). Nothing but the VideoRoom plugin and the
-HTTP transport is loaded.
+Every listener is bound to a loopback address: the Janus API (HTTP transport,
+and the WebSocket transport when ``websocket=True``), the disabled admin API,
+``general.interface``; remote-publisher sockets are bound to the ``iface`` the
+client passes (the client defaults it to the host of the API URL, so loopback
+here). Nothing but the VideoRoom plugin and these transports is loaded. ICE
+candidates for browsers are gathered only on ``ice_interfaces`` when given.
 
 Lifetime: the process is a direct child started in its own session, so it
 never receives the terminal's signals; `stop` reaps it (no zombie) and
