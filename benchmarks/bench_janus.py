@@ -202,6 +202,17 @@ def run_sender(args) -> int:
     return 0
 
 
+def udp_drops(ports) -> int:
+    """Datagrams the kernel dropped (full receive buffer) on the UDP sockets bound to `ports`."""
+    ports, total = set(ports), 0
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if int(cols[1].split(":")[1], 16) in ports:
+                total += int(cols[-1])
+    return total
+
+
 class CountingObserver(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
     def __init__(self):
         self.users = set()
@@ -241,6 +252,8 @@ def run_listener(args) -> int:
         out["joined"] = len(obs.users)
         out["setup_s"] = time.monotonic() - t
         time.sleep(warm)
+        my_port = conn._rtp_stats()["local_port"]
+        drops0 = udp_drops([my_port]), udp_drops(spec["janus_ports"])
         snap0 = bd.CpuSnapshot()
         s0, c0, j0 = conn._rtp_stats(), time.process_time(), cpu_seconds(spec["janus_pid"])
         snd0 = cpu_seconds(spec["sender_pid"])
@@ -250,6 +263,7 @@ def run_listener(args) -> int:
         time.sleep(window)
         wall = time.monotonic() - t0
         s1, c1, j1 = conn._rtp_stats(), time.process_time(), cpu_seconds(spec["janus_pid"])
+        drops1 = udp_drops([my_port]), udp_drops(spec["janus_ports"])
         threads = {name: round(100 * s / wall, 1) for name, s in snap0.delta(bd.CpuSnapshot())["threads"].items()}
         snd1 = cpu_seconds(spec["sender_pid"])
         time.sleep(0.2)   # frames decoded inside the window still in the queue
@@ -260,7 +274,8 @@ def run_listener(args) -> int:
         out.update(frames=obs.count, expected=int(n * 100 * wall), rtp=d, queue_dropped=q.get("dropped", 0),
                    lat=lat, cpu_listener_pct=100 * (c1 - c0) / wall, cpu_janus_pct=100 * (j1 - j0) / wall,
                    cpu_sender_pct=100 * (snd1 - snd0) / wall, others_pct=load.others_pct(), wall=wall,
-                   cpu_threads_pct=threads)
+                   cpu_threads_pct=threads, kernel_drops_agent=drops1[0] - drops0[0],
+                   kernel_drops_janus=drops1[1] - drops0[1])
         conn.release()
     played = max(1, d["frames_decoded"] + d["plc_frames"] + d["fec_recoveries"])
     out["concealed_pct"] = 100.0 * d["plc_frames"] / played
@@ -291,7 +306,8 @@ def janus_point(janus: JanusServer, payloads: list, n: int, warm: float, window:
                                 text=True)
     listener.stdin.write(json.dumps({"url": janus_url(janus), "channel": channel, "n": n, "warm": warm,
                                      "window": window, "janus_pid": janus.pid,
-                                     "sender_pid": sender.pid}) + "\n")
+                                     "sender_pid": sender.pid, "janus_ports": [p.port for p in pubs]})
+                         + "\n")
     listener.stdin.flush()
     try:
         out, _ = listener.communicate(timeout=total + 30)
@@ -389,7 +405,7 @@ def main() -> int:
             res["local"] = local_point(n, args.warm, args.window)
             points.append(res)
             print(f"  N={n}: {'ok' if res.get('ok') else 'FAIL'} "
-                  f"{json.dumps({k: res.get(k) for k in ('frames', 'expected', 'lat', 'rtp', 'late_pct', 'concealed_pct', 'cpu_listener_pct', 'cpu_threads_pct', 'cpu_janus_pct', 'others_pct', 'error')})}",
+                  f"{json.dumps({k: res.get(k) for k in ('frames', 'expected', 'lat', 'rtp', 'late_pct', 'concealed_pct', 'kernel_drops_agent', 'kernel_drops_janus', 'cpu_listener_pct', 'cpu_threads_pct', 'cpu_janus_pct', 'others_pct', 'error')})}",
                   flush=True)
             if not res.get("ok"):
                 break
