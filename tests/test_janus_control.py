@@ -187,7 +187,8 @@ def room(client, janus):
 def test_templates_render_loopback_only_videoroom_http(tmp_path):
     """The committed templates (no Janus needed) give a loopback-only, VideoRoom+HTTP config."""
     assert sorted(p.name for p in TEMPLATE_DIR.glob("*.jcfg.in")) == [
-        "janus.jcfg.in", "janus.plugin.videoroom.jcfg.in", "janus.transport.http.jcfg.in"]
+        "janus.jcfg.in", "janus.plugin.videoroom.jcfg.in", "janus.transport.http.jcfg.in",
+        "janus.transport.websockets.jcfg.in"]
     srv = JanusServer(http_port=18088, admin_key="k-test")
     srv.admin_port = 17088
     conf = srv.render_config(tmp_path / "conf")
@@ -491,3 +492,28 @@ def test_srtp_forward_is_encrypted(client, janus, room):
     vr.stop_rtp_forward(fwd, secret=SECRET)
     vr.remove_remote_publisher(rid, pub.id, secret=SECRET)
     sock.close()
+
+
+def test_templates_render_ice_interfaces_and_websocket(tmp_path):
+    """ICE gathering is restricted only when asked; the WebSocket API is loaded only when asked,
+    bound to the same loopback address."""
+    plain = JanusServer(http_port=18088, admin_key="k-test")
+    plain.admin_port = 17088
+    conf = plain.render_config(tmp_path / "plain")
+    assert "ice_enforce_list" not in (conf / "janus.jcfg").read_text()
+    core = (conf / "janus.jcfg").read_text()
+    assert "libjanus_websockets.so" in core.split("transports: {")[1].split("}")[0]
+
+    srv = JanusServer(host="127.0.0.2", http_port=18088, admin_key="k-test",
+                      ice_interfaces=["agora-web0"], websocket=True)
+    srv.admin_port, srv.ws_port = 17088, 18188
+    conf = srv.render_config(tmp_path / "ws")
+    core = (conf / "janus.jcfg").read_text()
+    assert 'ice_enforce_list = "agora-web0"' in core.split("nat: {")[1].split("}")[0]
+    assert "libjanus_websockets.so" not in core.split("transports: {")[1].split("}")[0]
+    ws = (conf / "janus.transport.websockets.jcfg").read_text()
+    assert "ws_port = 18188" in ws and 'ws_ip = "127.0.0.2"' in ws and "admin_ws = false" in ws
+    assert srv.ws_url == "ws://127.0.0.2:18188/" and srv.ws_transport_url == "janus+ws://127.0.0.2:18188"
+    for bad in ("", "a,b", 'x"y', "has space"):
+        with pytest.raises(ValueError, match="ice_interfaces"):
+            JanusServer(ice_interfaces=[bad])

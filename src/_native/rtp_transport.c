@@ -49,6 +49,7 @@
 #define SR_INTERVAL_US 5000000LL              /* RTCP sender report period */
 #define MAX_RECV_PER_WAKE 64                  /* datagrams per socket per loop turn (fairness) */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */
+#define SOCKET_RCVBUF (4 << 20)               /* kernel receive buffer asked for (bytes) */
 #define OPUS_BITRATE 32000
 #define OPUS_LOSS_PERC 10                     /* FEC sized for 10 % loss */
 #define MAX_IP_LEN 63
@@ -730,6 +731,12 @@ static int do_open(agora_service *svc, agora_rtc_conn *c, const char *bind_ip, u
     int fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return AGORA_ERR_FAILED;
+    /* One socket receives every forwarded stream: hundreds of streams deliver a burst
+     * each 20 ms while this thread decodes, more than the default ~200 KB buffer holds.
+     * Best effort: FORCE needs CAP_NET_ADMIN, plain SO_RCVBUF is capped by rmem_max. */
+    int rcvbuf = SOCKET_RCVBUF;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     struct sockaddr_storage bound;
     socklen_t blen = sizeof(bound);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = m};

@@ -9,7 +9,7 @@ from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, STATS_INTERVAL_MS, AgoraParameter
 from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
                                   parse_transport_url, resolve_transport_url)
-from agora_rtc.errors import InvalidStateError, NotSupportedError, ReleasedError
+from agora_rtc.errors import InvalidStateError, ReleasedError
 from agora_rtc.rtc_connection import RTCConnection
 
 _log = logging.getLogger("agora_rtc")
@@ -44,9 +44,6 @@ class AgoraService(_engine.Service, ReleasedOnExit):
         config._validated()
         url = resolve_transport_url(config)
         transport = parse_transport_url(url)
-        if transport.scheme == "janus+ws":
-            raise NotSupportedError(f"initialize: {url!r}: the Janus WebSocket API is not supported yet; "
-                                    "use janus://host:port (the HTTP API)")
         self.transport = transport
         # the engine itself always runs the local hub and, per connection, the RTP media plane
         self._native_initialize(config.appid.encode("utf-8"), b"",

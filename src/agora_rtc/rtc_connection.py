@@ -85,7 +85,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self._drain_cond = threading.Condition()
         self._drain_waiters = []  # (loop, future) of push_completed() awaiters
         transport = getattr(service, "transport", None)
-        self._janus = transport if transport is not None and transport.scheme == "janus" else None
+        self._janus = (transport if transport is not None and transport.scheme in ("janus", "janus+ws")
+                       else None)
         self._link = None
         args = [service, int(bool(con_config.auto_subscribe_audio)), int(con_config.client_role_type),
                 int(con_config.channel_profile), int(subs.sample_rate_hz) or 16000,
@@ -180,7 +181,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             from agora_rtc.janus.link import JanusLink
             t = self._janus
             params = dict(t.params)
-            self._link = JanusLink(self, f"http://{t.host}:{t.port}{t.path}",
+            api = "ws" if t.scheme == "janus+ws" else "http"   # the Janus API: WebSocket or HTTP
+            self._link = JanusLink(self, f"{api}://{t.host}:{t.port}{t.path}",
                                    admin_key=params.get("admin_key"),
                                    bind_ip=params.get("iface", "127.0.0.1"))
             self._link.start(channel.decode(), uid.decode(), token)

@@ -2,7 +2,8 @@
 
 * `JanusServer` runs a private, loopback-only Janus 1.1.2 from the config
   templates in ``agora_rtc/janus/config`` (tests, demos, local agents);
-* `JanusClient` drives the Janus JSON API over HTTP long-poll (stdlib only);
+* `JanusClient` drives the Janus JSON API over HTTP long-poll (stdlib only),
+  `JanusWsClient` over the WebSocket API (``janus+ws://``, stdlib only);
 * `VideoRoom` wraps the VideoRoom requests the SDK needs (rooms, remote
   publishers, RTP forwarders) and `VideoRoomControl` reports publishers
   joining and leaving a room.
@@ -14,13 +15,14 @@ from agora_rtc.janus.client import (ERR_HANDLE_NOT_FOUND, ERR_ID_EXISTS, ERR_NO_
                                     JanusError, JanusHandle, JanusPluginError, JanusSessionLost,
                                     JanusTimeoutError, JanusTransportError, RemotePublisher,
                                     RtpForwarder, VideoRoom, VideoRoomControl)
+from agora_rtc.janus.ws_client import JANUS_WS_SUBPROTOCOL, JanusWsClient
 from agora_rtc.janus.server import (DEFAULT_RTP_PORT_RANGE, JANUS_MISSING_REASON, TEMPLATE_DIR,
                                     JanusServer, JanusServerError, find_janus, janus_available)
 
 __all__ = [
     "JanusServer", "JanusServerError", "find_janus", "janus_available", "JANUS_MISSING_REASON",
     "TEMPLATE_DIR", "DEFAULT_RTP_PORT_RANGE",
-    "JanusClient", "JanusHandle", "VideoRoom", "VideoRoomControl", "RemotePublisher",
+    "JanusClient", "JanusWsClient", "JANUS_WS_SUBPROTOCOL", "JanusHandle", "VideoRoom", "VideoRoomControl", "RemotePublisher",
     "RtpForwarder", "JanusError", "JanusPluginError", "JanusTransportError", "JanusTimeoutError",
     "JanusSessionLost", "VIDEOROOM_PLUGIN", "ERR_NO_SUCH_ROOM", "ERR_ROOM_EXISTS",
     "ERR_NO_SUCH_FEED", "ERR_UNAUTHORIZED", "ERR_ID_EXISTS", "ERR_SESSION_NOT_FOUND",

@@ -192,8 +192,8 @@ def _http_base(url: str) -> Tuple[str, str, int, str]:
         path = u.path.rstrip("/") or "/janus"
         default_port = 80 if scheme == "http" else 443
     elif scheme in ("janus+ws", "ws", "wss"):
-        raise JanusError(0, f"{url!r}: the WebSocket transport is not implemented by this client; "
-                            "use the HTTP API (janus://host:port or http://host:port/janus)")
+        raise JanusError(0, f"{url!r}: a WebSocket URL: use JanusWsClient (agora_rtc.janus.ws_client) "
+                            "or the HTTP API (janus://host:port or http://host:port/janus)")
     else:
         raise ValueError(f"unsupported Janus URL {url!r}")
     if not u.hostname:
@@ -234,7 +234,7 @@ class JanusClient:
                  long_poll_max_events: int = 10,
                  on_session_lost: Optional[Callable[[str, Optional[BaseException]], Any]] = None,
                  on_event: Optional[Callable[[dict], Any]] = None) -> None:
-        self._scheme, self.host, self.port, self._path = _http_base(url)
+        self._scheme, self.host, self.port, self._path = self._split_url(url)
         self.url = f"{self._scheme}://{self._host_for_url()}:{self.port}{self._path}"
         self.api_secret = api_secret
         self.token = token
@@ -262,6 +262,11 @@ class JanusClient:
         self.keepalives_sent = 0
         self._dispatch_q: "queue.Queue[Optional[Callable[[], Any]]]" = queue.Queue()
         self._dispatcher: Optional[threading.Thread] = None
+
+    @staticmethod
+    def _split_url(url: str) -> Tuple[str, str, int, str]:
+        """(scheme, host, port, path) of the API URL (the WebSocket client overrides it)."""
+        return _http_base(url)
 
     def _host_for_url(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host

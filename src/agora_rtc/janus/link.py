@@ -31,6 +31,7 @@ from typing import Dict, Optional
 
 from agora_rtc.janus.client import (JanusClient, JanusError, RemotePublisher, RtpForwarder,
                                     VideoRoom, VideoRoomControl)
+from agora_rtc.janus.ws_client import JanusWsClient
 
 _log = logging.getLogger("agora_rtc.janus")
 
@@ -154,7 +155,9 @@ class JanusLink:
 
     def _setup(self) -> set:
         """Build the session; returns the ids of the publishers already in the room."""
-        client = JanusClient(self.url, on_session_lost=self._on_lost)
+        # ws:// URLs (transport janus+ws) use the WebSocket API, http:// the HTTP long poll
+        client_class = JanusWsClient if self.url.startswith("ws://") else JanusClient
+        client = client_class(self.url, on_session_lost=self._on_lost)
         client.connect()
         with self._lock:
             self._client = client

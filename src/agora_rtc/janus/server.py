@@ -6,11 +6,12 @@
 until its HTTP API answers ``{"janus": "info"}`` and stops it by PID
 (SIGTERM, then SIGKILL after a timeout).
 
-Every listener is bound to a loopback address: the Janus API (HTTP transport),
-the disabled admin API, ``general.interface``; remote-publisher sockets are
-bound to the ``iface`` the client passes (the client defaults it to the host
-of the API URL, so loopback here). Nothing but the VideoRoom plugin and the
-HTTP transport is loaded.
+Every listener is bound to a loopback address: the Janus API (HTTP transport,
+and the WebSocket transport when ``websocket=True``), the disabled admin API,
+``general.interface``; remote-publisher sockets are bound to the ``iface`` the
+client passes (the client defaults it to the host of the API URL, so loopback
+here). Nothing but the VideoRoom plugin and these transports is loaded. ICE
+candidates for browsers are gathered only on ``ice_interfaces`` when given.
 
 Lifetime: the process is a direct child started in its own session, so it
 never receives the terminal's signals; `stop` reaps it (no zombie) and
@@ -200,6 +201,15 @@ class JanusServer:
         Seconds to wait for the API to answer / for SIGTERM to end the process.
     extra_args : sequence of str
         More command-line arguments for ``janus``.
+    websocket : bool
+        Also load the WebSocket transport (``janus+ws://``), on a free port of `host`
+        picked at each `start` (`ws_port`, `ws_url`, `ws_transport_url`).
+    ice_interfaces : sequence of str
+        ``nat.ice_enforce_list``: the only interfaces (names or IPs) Janus gathers ICE
+        candidates on, for WebRTC peers such as browsers. Default: none enforced. Janus
+        never gathers on loopback interfaces: a browser on the same host reaches it through
+        a non-loopback interface, e.g. a veth carrying 127.0.0.2 in a private network
+        namespace (see ``examples/web_agent.py``).
 
     Attributes
     ----------
@@ -219,7 +229,8 @@ class JanusServer:
                  debug_level: int = 4, server_name: str = "agora_rtc",
                  template_dir: Optional[os.PathLike] = None, binary: Optional[str] = None,
                  lib_dir: Optional[os.PathLike] = None, start_timeout: float = 15.0,
-                 stop_timeout: float = 5.0, extra_args: Sequence[str] = ()) -> None:
+                 stop_timeout: float = 5.0, extra_args: Sequence[str] = (),
+                 ice_interfaces: Sequence[str] = (), websocket: bool = False) -> None:
         try:
             addr = ipaddress.ip_address(host)
         except ValueError:
@@ -241,6 +252,12 @@ class JanusServer:
         self.start_timeout = float(start_timeout)
         self.stop_timeout = float(stop_timeout)
         self.extra_args = list(extra_args)
+        self.websocket = bool(websocket)
+        self.ws_port: Optional[int] = None
+        self.ice_interfaces = [str(i) for i in ice_interfaces]
+        for name in self.ice_interfaces:
+            if not name or any(c in name for c in ',"\\\n '):
+                raise ValueError(f"ice_interfaces: expected interface names or IPs, got {name!r}")
         self._fixed_port = http_port
         self.http_port: Optional[int] = http_port
         self.admin_port: Optional[int] = None
@@ -269,6 +286,19 @@ class JanusServer:
     def url(self) -> str:
         h = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{h}:{self.http_port}/janus"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://host:port/`` of the WebSocket API (needs ``websocket=True``)."""
+        if not self.websocket:
+            raise JanusServerError("this JanusServer was created without websocket=True")
+        h = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{h}:{self.ws_port}/"
+
+    @property
+    def ws_transport_url(self) -> str:
+        """``janus+ws://host:port``: the SDK's transport URL for the WebSocket API."""
+        return "janus+ws" + self.ws_url[2:].rstrip("/")
 
     @property
     def transport_url(self) -> str:
@@ -309,13 +339,17 @@ class JanusServer:
             "session_timeout": str(self.session_timeout),
             "rtp_port_range": "%d-%d" % self.rtp_port_range,
             "plugins_disable": _modules_to_disable(lib and sub("plugins"), "plugins", ENABLED_PLUGINS),
-            "transports_disable": _modules_to_disable(lib and sub("transports"), "transports",
-                                                      ENABLED_TRANSPORTS),
+            "transports_disable": _modules_to_disable(
+                lib and sub("transports"), "transports",
+                ENABLED_TRANSPORTS + (("libjanus_websockets.so",) if self.websocket else ())),
             "events_disable": _modules_to_disable(lib and sub("events"), "events", ()),
             "loggers_disable": _modules_to_disable(lib and sub("loggers"), "loggers", ()),
             "http_port": str(self.http_port),
+            "ws_port": str(self.ws_port or 0),
             "admin_port": str(self.admin_port),
             "admin_key": self.admin_key,
+            "ice_enforce_line": (f'\tice_enforce_list = "{",".join(self.ice_interfaces)}"\n'
+                                 if self.ice_interfaces else ""),
         }
         for v in (self.admin_key, self.server_name):
             if '"' in v or "\\" in v or "\n" in v:
@@ -356,6 +390,9 @@ class JanusServer:
                     self.http_port = _free_tcp_port(self.host)
                 if self.admin_port is None or self.admin_port == self.http_port:
                     self.admin_port = _free_tcp_port(self.host)
+                if self.websocket and (self.ws_port is None or attempt > 0
+                                       or not _port_is_free(self.host, self.ws_port)):
+                    self.ws_port = _free_tcp_port(self.host)
                 self.config_dir = self.render_config(root / "conf")
                 self.log_path = root / "janus.log"
                 self._stderr_path = root / "janus.stderr"
@@ -410,6 +447,8 @@ class JanusServer:
                         raise JanusServerError(
                             f"Janus answered but the VideoRoom plugin is not loaded\n{self.log_tail()}")
                     self.server_info = info
+                    if self.websocket:
+                        self._wait_ws_listening(deadline)
                     return
                 last = info
             except (OSError, ValueError) as e:  # not listening yet
@@ -417,6 +456,17 @@ class JanusServer:
             time.sleep(0.05)
         raise JanusServerError(f"Janus did not answer on {self.url} within {self.start_timeout} s "
                                f"(last: {last!r})\n{self.log_tail()}")
+
+    def _wait_ws_listening(self, deadline: float) -> None:
+        while True:
+            try:
+                socket.create_connection((self.host, self.ws_port), timeout=1.0).close()
+                return
+            except OSError as e:
+                if time.monotonic() >= deadline or self._proc.poll() is not None:
+                    raise JanusServerError(f"the WebSocket API never listened on port {self.ws_port}: "
+                                           f"{e}\n{self.log_tail()}") from None
+                time.sleep(0.05)
 
     def stop(self, timeout: Optional[float] = None) -> Optional[int]:
         """Stop Janus by PID: SIGTERM, then SIGKILL after `timeout` seconds.

@@ -1,0 +1,432 @@
+"""The janus transport: latency, CPU per stream and streams per agent process.
+
+Everything runs against a private Janus 1.1.2 (JanusServer, loopback only)
+on this machine. Three parts, each with its baseline in the same run:
+
+1. mouth-to-ear latency. Agent A pushes a 100 ms 1 kHz tone after silence
+   (its send queue empty); agent B's observer stamps the first frame from A
+   whose rms exceeds a threshold. Latency = stamp - push call, p50/p99 over
+   --onsets tones. Same measurement on the local (in-process) transport:
+   the difference is what RTP/Opus (20 ms packets), Janus and the jitter
+   buffer add.
+2. streams per agent process. N remote publishers send Opus RTP into Janus
+   (one sender process replays Opus packets captured from our own encoder
+   through Janus: no encoding cost in the measured processes); one listening
+   agent process hears all N through rtp_forward with VAD on and every 10 ms
+   frame delivered to Python (dispatch="queued"). A point passes ("frames on
+   time") when, over the window, the observer received >= 99 % of N x 100
+   frames/s, <= 1 % of the packets arrived after their playout turn (late),
+   nothing was dropped from the frame queue, and p99 of (receipt in Python -
+   decode time) <= 20 ms. The share of concealed (PLC) frames is reported,
+   not judged: it measures the jitter of the Python sender on a shared
+   machine (the jitter buffer adapts its delay by inserting and dropping
+   frames), not the agent. The ramp reports the largest passing N.
+3. CPU per stream, at each point of the ramp: the listening agent process,
+   Janus and the sender, in % of one core per stream. Baseline: the same N
+   on the local transport (N in-process senders + one listener in one
+   process; there the number includes the senders' pacing, but no Opus).
+
+The machine is shared (2 cores, other jobs): timings are noisy, each point
+waits (at most 30 s) for a quiet machine, records the CPU other processes used
+meanwhile, and a point that fails while they used more than half a core is
+measured once more.
+
+Run: python benchmarks/bench_janus.py [--quick] [--ramp 100,200,300,500] [--window 5]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _report  # noqa: E402
+import bench_dispatch as bd  # noqa: E402
+
+import agora_rtc as ar  # noqa: E402
+from agora_rtc.janus import JanusClient, JanusServer  # noqa: E402
+from agora_rtc.janus.link import janus_id  # noqa: E402
+
+RATE = 16000
+TONE = (8000 * np.sin(2 * np.pi * 1000 * np.arange(RATE // 10) / RATE)).astype(np.int16)
+ONSET_PEAK = 2000   # the tone's peak is 8000; Opus noise on silence stays far below
+P99_LIMIT_MS = 20.0
+RETRY_IF_OTHERS_PCT = 50.0   # a failing point measured while others used > half a core runs again
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (and its reaped children: none here), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def service(url: str) -> ar.AgoraService:
+    return ar.AgoraService(ar.AgoraServiceConfig(appid="bench", transport_url=url))
+
+
+def janus_url(janus: JanusServer) -> str:
+    return f"{janus.transport_url}?admin_key={janus.admin_key}"
+
+
+# --------------------------------------------------------------------------- 1. latency
+
+class OnsetObserver(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
+    def __init__(self, talker: str):
+        self.talker = talker
+        self.joined = threading.Event()
+        self.onset = threading.Event()
+        self.t_onset = 0.0
+        self.last_loud = 0.0
+
+    def on_user_joined(self, conn, uid):
+        if uid == self.talker:
+            self.joined.set()
+
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad):
+        if uid != self.talker or np.abs(np.frombuffer(frame.buffer, np.int16)).max() < ONSET_PEAK:
+            return
+        now = time.monotonic()
+        self.last_loud = now
+        if not self.onset.is_set():
+            self.t_onset = now
+            self.onset.set()
+
+
+def measure_latency(url: str, onsets: int, channel: str) -> dict:
+    lat = []
+    with service(url) as svc:
+        a = svc.create_rtc_connection(ar.RTCConnConfig())
+        b = svc.create_rtc_connection(ar.RTCConnConfig())
+        obs = OnsetObserver("talker")
+        b.register_observer(obs)
+        b.register_audio_frame_observer(obs)
+        b.connect("", channel, "ear")
+        a.connect("", channel, "talker")
+        a.publish_audio()
+        if not obs.joined.wait(20):
+            raise RuntimeError(f"{url}: the listener never saw the talker join")
+        time.sleep(0.5)
+        for _ in range(onsets):
+            # silence before each onset: the talker's queue is empty and B heard nothing loud for 300 ms
+            while not a.is_push_to_rtc_completed() or time.monotonic() - obs.last_loud < 0.3:
+                time.sleep(0.01)
+            obs.onset.clear()
+            t0 = time.monotonic()
+            a.push_audio_pcm_data(TONE, RATE, 1)
+            if obs.onset.wait(3):
+                lat.append((obs.t_onset - t0) * 1000)
+        a.release()
+        b.release()
+    return {"onsets": onsets, "detected": len(lat), "p50_ms": _report.percentile(lat, 50),
+            "p99_ms": _report.percentile(lat, 99), "max_ms": max(lat) if lat else float("nan")}
+
+
+# --------------------------------------------------------------------------- 2. scale
+
+def capture_opus(janus: JanusServer, seconds: float) -> list:
+    """Opus payloads of our own encoder, as Janus forwards them (speech, 20 ms each)."""
+    room_id = janus_id("bench-capture")
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((janus.host, 0))
+    sink.settimeout(2.0)
+    payloads = []
+    with service(janus_url(janus)) as svc:
+        src = svc.create_rtc_connection(ar.RTCConnConfig())
+        obs = OnsetObserver("-")
+        connected = threading.Event()
+        obs.on_connected = lambda *a: connected.set()
+        src.register_observer(obs)
+        src.connect("", "bench-capture", "source")
+        if not connected.wait(20):
+            raise RuntimeError("capture: the source never connected")
+        src.publish_audio()
+        client = JanusClient(janus.url)
+        client.connect()
+        room = client.videoroom(admin_key=janus.admin_key)
+        fwd = room.rtp_forward(room_id, janus_id("source"), host=janus.host, port=sink.getsockname()[1],
+                               ssrc=4242, admin_key=janus.admin_key)
+        src.push_audio_pcm_data(bd.speech_signal(seconds + 1.0), RATE, 1)
+        while len(payloads) < seconds * 50:
+            pkt = sink.recv(2048)
+            payloads.append(_rtp_payload(pkt))
+        # tidy order: the forward, then the publisher (its connection), then our session
+        room.stop_rtp_forward(fwd, admin_key=janus.admin_key)
+        src.release()
+        client.close()
+    sink.close()
+    return payloads
+
+
+def _rtp_payload(pkt: bytes) -> bytes:
+    """The payload of an RTP packet (RFC 3550: CSRCs, extension, padding)."""
+    b0 = pkt[0]
+    off = 12 + 4 * (b0 & 0x0F)
+    if b0 & 0x10:
+        (ext_words,) = struct.unpack_from("!H", pkt, off + 2)
+        off += 4 + 4 * ext_words
+    end = len(pkt) - (pkt[-1] if b0 & 0x20 else 0)
+    return pkt[off:end]
+
+
+def run_sender(args) -> int:
+    """Child: replay Opus packets to N remote publishers every 20 ms (absolute deadlines)."""
+    spec = json.loads(sys.stdin.readline())
+    payloads = [bytes.fromhex(p) for p in spec["payloads"]]
+    ports, host = spec["ports"], spec["host"]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    end = time.monotonic() + spec["seconds"]
+    t, k = time.monotonic(), 0
+    while t < end:
+        hdr = struct.pack("!BBHII", 0x80, 111, k & 0xFFFF, (k * 960) & 0xFFFFFFFF, 1000)
+        pkt = hdr + payloads[k % len(payloads)]
+        for port in ports:
+            try:
+                sock.sendto(pkt, (host, port))
+            except OSError:
+                pass
+        k += 1
+        t += 0.020
+        d = t - time.monotonic()
+        if d > 0:
+            time.sleep(d)
+    return 0
+
+
+def udp_drops(ports) -> int:
+    """Datagrams the kernel dropped (full receive buffer) on the UDP sockets bound to `ports`."""
+    ports, total = set(ports), 0
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if int(cols[1].split(":")[1], 16) in ports:
+                total += int(cols[-1])
+    return total
+
+
+class CountingObserver(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
+    def __init__(self):
+        self.users = set()
+        self.lock = threading.Lock()
+        self.count = 0
+        self.t0_us = self.t1_us = 1 << 62
+        self.lat = []
+
+    def on_user_joined(self, conn, uid):
+        with self.lock:
+            self.users.add(uid)
+
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad,
+                                              _now=time.monotonic_ns):
+        now = _now() // 1000
+        if self.t0_us <= now < self.t1_us:
+            self.count += 1
+            self.lat.append(now - frame.send_time_us)
+
+
+def run_listener(args) -> int:
+    """Child: one agent hearing N publishers through Janus; prints one JSON line."""
+    spec = json.loads(sys.stdin.readline())
+    n, warm, window = spec["n"], spec["warm"], spec["window"]
+    out = {"n": n}
+    with service(spec["url"]) as svc:
+        conn = svc.create_rtc_connection(ar.RTCConnConfig())
+        obs = CountingObserver()
+        conn.register_observer(obs)
+        conn.register_audio_frame_observer(obs, 1, ar.AudioVadConfigV2(), dispatch="queued",
+                                           max_queued_frames=max(3000, 100 * n))
+        t = time.monotonic()
+        conn.connect("", spec["channel"], "listener")
+        deadline = time.monotonic() + 30 + 0.05 * n
+        while len(obs.users) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        out["joined"] = len(obs.users)
+        out["setup_s"] = time.monotonic() - t
+        time.sleep(warm)
+        my_port = conn._rtp_stats()["local_port"]
+        drops0 = udp_drops([my_port]), udp_drops(spec["janus_ports"])
+        snap0 = bd.CpuSnapshot()
+        s0, c0, j0 = conn._rtp_stats(), time.process_time(), cpu_seconds(spec["janus_pid"])
+        snd0 = cpu_seconds(spec["sender_pid"])
+        load = bd.MachineLoad()
+        t0 = time.monotonic()
+        obs.t0_us, obs.t1_us = int(t0 * 1e6), int((t0 + window) * 1e6)
+        time.sleep(window)
+        wall = time.monotonic() - t0
+        s1, c1, j1 = conn._rtp_stats(), time.process_time(), cpu_seconds(spec["janus_pid"])
+        drops1 = udp_drops([my_port]), udp_drops(spec["janus_ports"])
+        threads = {name: round(100 * s / wall, 1) for name, s in snap0.delta(bd.CpuSnapshot())["threads"].items()}
+        snd1 = cpu_seconds(spec["sender_pid"])
+        time.sleep(0.2)   # frames decoded inside the window still in the queue
+        q = conn._queue_stats() or {}
+        lat = bd.latency_stats(obs.lat)
+        d = {k: s1[k] - s0[k] for k in ("frames_decoded", "plc_frames", "late", "lost", "fec_recoveries",
+                                         "packets_received", "jb_dropped", "decode_errors")}
+        out.update(frames=obs.count, expected=int(n * 100 * wall), rtp=d, queue_dropped=q.get("dropped", 0),
+                   lat=lat, cpu_listener_pct=100 * (c1 - c0) / wall, cpu_janus_pct=100 * (j1 - j0) / wall,
+                   cpu_sender_pct=100 * (snd1 - snd0) / wall, others_pct=load.others_pct(), wall=wall,
+                   cpu_threads_pct=threads, kernel_drops_agent=drops1[0] - drops0[0],
+                   kernel_drops_janus=drops1[1] - drops0[1])
+        conn.release()
+    played = max(1, d["frames_decoded"] + d["plc_frames"] + d["fec_recoveries"])
+    out["concealed_pct"] = 100.0 * d["plc_frames"] / played
+    out["late_pct"] = 100.0 * d["late"] / max(1, d["packets_received"])
+    out["ok"] = (out["joined"] == n and out["frames"] >= 0.99 * out["expected"]
+                 and out["late_pct"] <= 1.0 and out["queue_dropped"] == 0
+                 and lat["p99_ms"] <= P99_LIMIT_MS)
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+def janus_point(janus: JanusServer, payloads: list, n: int, warm: float, window: float) -> dict:
+    channel = f"bench-scale-{n}"
+    room_id = janus_id(channel)
+    client = JanusClient(janus.url)
+    client.connect()
+    room = client.videoroom(admin_key=janus.admin_key)
+    room.create(room_id, publishers=n + 8, admin_key=janus.admin_key)
+    pubs = [room.add_remote_publisher(room_id, id=i + 1, display=f"pub{i}", iface=janus.host)
+            for i in range(n)]
+    me = [sys.executable, os.path.abspath(__file__)]
+    total = 30 + 0.05 * n + warm + window + 10
+    sender = subprocess.Popen(me + ["--_sender"], stdin=subprocess.PIPE, text=True)
+    sender.stdin.write(json.dumps({"payloads": [p.hex() for p in payloads], "host": janus.host,
+                                   "ports": [p.port for p in pubs], "seconds": total}) + "\n")
+    sender.stdin.flush()
+    listener = subprocess.Popen(me + ["--_listener"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+    listener.stdin.write(json.dumps({"url": janus_url(janus), "channel": channel, "n": n, "warm": warm,
+                                     "window": window, "janus_pid": janus.pid,
+                                     "sender_pid": sender.pid, "janus_ports": [p.port for p in pubs]})
+                         + "\n")
+    listener.stdin.flush()
+    try:
+        out, _ = listener.communicate(timeout=total + 30)
+        res = json.loads(out.strip().splitlines()[-1])
+    except Exception as exc:  # a point that crashed or hung fails; the ramp stops
+        listener.kill()
+        listener.wait()
+        res = {"n": n, "ok": False, "error": repr(exc)}
+    finally:
+        sender.kill()
+        sender.wait()
+        room.close_room(room_id, [p.id for p in pubs])
+        client.close()
+    return res
+
+
+def local_point(n: int, warm: float, window: float) -> dict:
+    """Baseline: N in-process senders into one listener on the local transport."""
+    sig = bd.speech_signal(warm + window + 2.0)
+    with service("") as svc:
+        obs = CountingObserver()
+        lis = svc.create_rtc_connection(ar.RTCConnConfig())
+        lis.register_observer(obs)
+        lis.register_audio_frame_observer(obs, 1, ar.AudioVadConfigV2(), dispatch="queued",
+                                          max_queued_frames=max(3000, 100 * n))
+        lis.connect("", "bench-local", "listener")
+        senders = []
+        for i in range(n):
+            c = svc.create_rtc_connection(ar.RTCConnConfig())
+            c.connect("", "bench-local", f"pub{i}")
+            c.publish_audio()
+            senders.append(c)
+        for c in senders:
+            c.push_audio_pcm_data(sig, RATE, 1)
+        time.sleep(warm)
+        c0, t0 = time.process_time(), time.monotonic()
+        obs.t0_us, obs.t1_us = int(t0 * 1e6), int((t0 + window) * 1e6)
+        time.sleep(window)
+        wall = time.monotonic() - t0
+        c1 = time.process_time()
+        for c in senders:
+            c.release()
+        lis.release()
+    return {"n": n, "frames": obs.count, "expected": int(n * 100 * wall),
+            "cpu_process_pct": 100 * (c1 - c0) / wall, "lat": bd.latency_stats(obs.lat)}
+
+
+# --------------------------------------------------------------------------- main
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer onsets, ramp 100,200, 3 s windows")
+    p.add_argument("--ramp", default="100,200,300,400,500,700")
+    p.add_argument("--window", type=float, default=5.0)
+    p.add_argument("--warm", type=float, default=2.0)
+    p.add_argument("--onsets", type=int, default=40)
+    p.add_argument("--_sender", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--_listener", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args._sender:
+        return run_sender(args)
+    if args._listener:
+        return run_listener(args)
+    if args.quick:
+        args.ramp, args.window, args.warm, args.onsets = "100,200", 3.0, 1.0, 12
+    ramp = [int(x) for x in args.ramp.split(",")]
+    results = {"params": {"ramp": ramp, "window_s": args.window, "warm_s": args.warm,
+                          "onsets": args.onsets, "p99_limit_ms": P99_LIMIT_MS}}
+    with JanusServer(debug_level=2) as janus:
+        lat_local = measure_latency("", args.onsets, "bench-latency-local")
+        lat_janus = measure_latency(janus_url(janus), args.onsets, "bench-latency-janus")
+        results["latency"] = {"local": lat_local, "janus": lat_janus,
+                              "added_p50_ms": lat_janus["p50_ms"] - lat_local["p50_ms"]}
+        _report.print_table("mouth-to-ear latency (push call -> first loud frame in the listener's observer)",
+                            ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms"],
+                            [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"]]
+                             for k, v in (("local", lat_local), ("janus", lat_janus))])
+
+        payloads = capture_opus(janus, 4.0)
+        points, best = [], 0
+        for n in ramp:
+            bd.wait_quiet(max_wait=30.0)
+            try:
+                res = janus_point(janus, payloads, n, args.warm, args.window)
+            except Exception as exc:   # Janus itself failed: say so with its log, end the ramp
+                print(f"  N={n}: Janus failed ({exc}); janus running={janus.running}; its log:\n"
+                      f"{janus.log_tail(30)}", flush=True)
+                points.append({"n": n, "ok": False, "error": repr(exc), "local": local_point(n, args.warm, args.window)})
+                break
+            if not res.get("ok") and res.get("others_pct", 0.0) > RETRY_IF_OTHERS_PCT:
+                print(f"  N={n} failed while other processes used {res['others_pct']:.0f} % of a core: "
+                      "measuring once more", flush=True)
+                bd.wait_quiet(max_wait=60.0)
+                res = dict(janus_point(janus, payloads, n, args.warm, args.window), first_try=res)
+            res["local"] = local_point(n, args.warm, args.window)
+            points.append(res)
+            print(f"  N={n}: {'ok' if res.get('ok') else 'FAIL'} "
+                  f"{json.dumps({k: res.get(k) for k in ('frames', 'expected', 'lat', 'rtp', 'late_pct', 'concealed_pct', 'kernel_drops_agent', 'kernel_drops_janus', 'cpu_listener_pct', 'cpu_threads_pct', 'cpu_janus_pct', 'others_pct', 'error')})}",
+                  flush=True)
+            if not res.get("ok"):
+                break
+            best = n
+        results["scale"] = {"points": points, "largest_n_on_time": best}
+    rows = []
+    for r in points:
+        loc = r["local"]
+        rows.append([r["n"], "ok" if r.get("ok") else "FAIL", r.get("frames", 0), r.get("expected", 0),
+                     r.get("lat", {}).get("p99_ms", float("nan")), r.get("concealed_pct", float("nan")),
+                     r.get("cpu_listener_pct", float("nan")) / r["n"],
+                     r.get("cpu_janus_pct", float("nan")) / r["n"],
+                     r.get("cpu_sender_pct", float("nan")) / r["n"],
+                     loc["cpu_process_pct"] / r["n"], r.get("others_pct", float("nan"))])
+    _report.print_table("N Opus publishers through Janus into one listening agent (VAD on, every frame to Python)",
+                        ["N", "on time", "frames", "expected", "p99 ms", "PLC %", "agent %/stream",
+                         "janus %/stream", "sender %/stream", "local baseline %/stream", "others %"], rows)
+    print(f"\nlargest N with every frame on time: {best}")
+    _report.save("janus", results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+// The browser side of examples/web_agent.py, on Debian's janus.js (1.1.2).
+//
+// The page joins the agent's VideoRoom as a WebRTC publisher (microphone, with echo
+// cancellation, noise suppression and gain control off so the agent hears the raw voice),
+// subscribes to the agent's feed (a Janus remote publisher fed with plain RTP/Opus by the
+// agent) and plays it. With ?report=1 it POSTs its WebRTC statistics (getStats) and the
+// level an AnalyserNode measures on the agent's audio to /report every 500 ms: the
+// end-to-end test reads them.
+"use strict";
+
+const params = new URLSearchParams(location.search);
+const state = {
+  janus: null, pub: null, sub: null, agentFeed: null, room: null, config: null,
+  analyser: null, micAnalyser: null, peakLevel: 0, peakMicLevel: 0, events: [], errors: [],
+};
+
+function log(text) {
+  const line = `${(performance.now() / 1000).toFixed(3)}s ${text}`;
+  state.events.push(line);
+  const el = document.getElementById("log");
+  if (el) el.textContent += line + "\n";
+  console.log(line);
+}
+
+function fail(what, err) {
+  const text = `${what}: ${typeof err === "string" ? err : JSON.stringify(err)}`;
+  state.errors.push(text);
+  log("ERROR " + text);
+}
+
+// RMS of an analyser's current time-domain window, 0..1.
+function level(analyser) {
+  const buf = new Float32Array(analyser.fftSize);
+  analyser.getFloatTimeDomainData(buf);
+  let sum = 0;
+  for (const x of buf) sum += x * x;
+  return Math.sqrt(sum / buf.length);
+}
+
+let audioCtx = null;
+function analyserFor(track) {
+  if (!audioCtx) audioCtx = new AudioContext();
+  const src = audioCtx.createMediaStreamSource(new MediaStream([track]));
+  const an = audioCtx.createAnalyser();
+  an.fftSize = 2048;
+  src.connect(an);
+  return an;
+}
+
+function meterLoop() {
+  if (state.analyser) {
+    const v = level(state.analyser);
+    state.peakLevel = Math.max(state.peakLevel, v);
+    document.getElementById("agent").value = Math.min(1, v * 4);
+  }
+  if (state.micAnalyser) {
+    const v = level(state.micAnalyser);
+    state.peakMicLevel = Math.max(state.peakMicLevel, v);
+    document.getElementById("mic").value = Math.min(1, v * 4);
+  }
+  requestAnimationFrame(meterLoop);
+}
+// requestAnimationFrame does not run in hidden/headless pages reliably: sample on a timer too
+setInterval(() => {
+  if (state.analyser) state.peakLevel = Math.max(state.peakLevel, level(state.analyser));
+  if (state.micAnalyser) state.peakMicLevel = Math.max(state.peakMicLevel, level(state.micAnalyser));
+}, 20);
+
+async function rtpStats(handle, type) {
+  const pc = handle && handle.webrtcStuff && handle.webrtcStuff.pc;
+  if (!pc) return null;
+  const report = await pc.getStats();
+  let found = null;
+  report.forEach((s) => {
+    if (s.type === type && (s.kind === "audio" || s.mediaType === "audio")) found = s;
+  });
+  if (!found) return null;
+  const keep = ["packetsReceived", "packetsLost", "bytesReceived", "jitter", "audioLevel",
+                "totalAudioEnergy", "totalSamplesDuration", "totalSamplesReceived",
+                "concealedSamples", "packetsSent", "bytesSent", "ssrc", "codecId"];
+  const out = {};
+  for (const k of keep) if (found[k] !== undefined) out[k] = found[k];
+  return out;
+}
+
+async function report() {
+  const body = {
+    time: performance.now() / 1000,
+    published: !!(state.pub && state.pub.webrtcStuff && state.pub.webrtcStuff.pc),
+    subscribedFeed: state.agentFeed,
+    inbound: await rtpStats(state.sub, "inbound-rtp"),
+    outbound: await rtpStats(state.pub, "outbound-rtp"),
+    peakLevel: state.peakLevel,
+    peakMicLevel: state.peakMicLevel,
+    events: state.events.slice(-50),
+    errors: state.errors,
+  };
+  try {
+    await fetch("report", { method: "POST", headers: { "Content-Type": "application/json" },
+                            body: JSON.stringify(body) });
+  } catch (e) { /* the server is gone: the session is over */ }
+}
+
+function subscribe(feed) {
+  if (state.sub) return;
+  state.agentFeed = feed.id;
+  log(`subscribing to the agent's feed ${feed.id} (${feed.display})`);
+  state.janus.attach({
+    plugin: "janus.plugin.videoroom",
+    success: (handle) => {
+      state.sub = handle;
+      handle.send({ message: { request: "join", ptype: "subscriber", room: state.room,
+                               streams: [{ feed: feed.id }] } });
+    },
+    error: (e) => fail("attach subscriber", e),
+    onmessage: (msg, jsep) => {
+      if (msg.error) fail("subscriber", msg.error);
+      if (jsep) {
+        state.sub.createAnswer({
+          jsep,
+          tracks: [{ type: "data" }],   // audio is accepted receive-only: we send nothing here
+          success: (answer) => state.sub.send({ message: { request: "start", room: state.room },
+                                                jsep: answer }),
+          error: (e) => fail("createAnswer", e),
+        });
+      }
+    },
+    onremotetrack: (track, mid, on) => {
+      if (!on || track.kind !== "audio") return;
+      log(`agent audio track ${mid} arrived`);
+      const el = document.getElementById("agent-audio");
+      el.srcObject = new MediaStream([track]);   // Chrome only renders remote audio with a sink
+      el.play().catch((e) => fail("play", String(e)));
+      state.analyser = analyserFor(track);
+    },
+    oncleanup: () => log("subscription closed"),
+  });
+}
+
+function publishersSeen(list) {
+  for (const p of list || []) {
+    if (p.display === state.config.agent) subscribe(p);
+  }
+}
+
+function publish() {
+  state.pub.createOffer({
+    tracks: [{ type: "audio", recv: false,
+               capture: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } }],
+    success: (jsep) => state.pub.send({ message: { request: "configure", audio: true, video: false },
+                                        jsep }),
+    error: (e) => fail("createOffer (microphone)", e),
+  });
+}
+
+function start(config) {
+  state.config = config;
+  state.room = config.room;
+  Janus.init({
+    debug: params.has("debug") ? "all" : ["warn", "error"],
+    dependencies: Janus.useDefaultDependencies(),
+    callback: () => {
+      state.janus = new Janus({
+        server: config.janus,
+        success: () => {
+          state.janus.attach({
+            plugin: "janus.plugin.videoroom",
+            success: (handle) => {
+              state.pub = handle;
+              handle.send({ message: { request: "join", ptype: "publisher", room: state.room,
+                                       display: config.display } });
+            },
+            error: (e) => fail("attach publisher", e),
+            onmessage: (msg, jsep) => {
+              if (msg.error) fail("publisher", msg.error);
+              if (msg.videoroom === "joined") {
+                log(`joined room ${state.room} as ${msg.id}`);
+                publish();
+              }
+              publishersSeen(msg.publishers);
+              if (jsep) state.pub.handleRemoteJsep({ jsep });
+            },
+            onlocaltrack: (track, on) => {
+              if (on && track.kind === "audio") {
+                log("microphone captured");
+                state.micAnalyser = analyserFor(track);
+              }
+            },
+            webrtcState: (up) => log(`publisher PeerConnection ${up ? "up" : "down"}`),
+            iceState: (s) => log(`publisher ICE ${s}`),
+          });
+        },
+        error: (e) => fail("janus session", e),
+        destroyed: () => log("janus session destroyed"),
+      });
+    },
+  });
+}
+
+window.addEventListener("load", async () => {
+  const config = await (await fetch("config.json")).json();
+  const startBtn = document.getElementById("start"), stopBtn = document.getElementById("stop");
+  startBtn.onclick = () => {
+    startBtn.disabled = true; stopBtn.disabled = false;
+    if (audioCtx) audioCtx.resume();
+    start(config);
+  };
+  stopBtn.onclick = () => { stopBtn.disabled = true; if (state.janus) state.janus.destroy(); };
+  requestAnimationFrame(meterLoop);
+  if (params.has("report")) setInterval(report, 500);
+  if (params.has("autostart")) startBtn.click();
+});

@@ -1,0 +1,365 @@
+"""Talk to the demo agent from a web browser, through a private Janus 1.1.2.
+
+This script starts Janus (`JanusServer`, loopback only), serves the page in
+``examples/web`` (Debian's janus.js + adapter.js) and runs a voice agent on
+the ``janus`` transport. The page joins the agent's VideoRoom as a WebRTC
+publisher (your microphone) and subscribes to the agent's feed. The agent
+hears you frame by frame with VAD (the demo agent's logic, examples/demo_agent.py),
+answers each finished utterance with recorded speech (examples/assets) and
+stops talking when you talk over it (barge-in, interrupt_audio()).
+
+Janus never gathers ICE candidates on loopback interfaces, so the browser must
+reach it through a non-loopback interface. Two ways:
+
+* ``--netns`` (root, Linux): everything runs in a private network namespace
+  (``unshare -n``) with ``lo`` up and a veth pair carrying 127.0.0.2; Janus
+  gathers ICE on that veth only. Nothing is reachable from outside the
+  namespace, so the browser runs inside it too: ``--browser headless`` (what
+  the end-to-end test uses; Chromium's fake microphone plays ``--fake-audio``)
+  or ``--browser chromium`` (a window on your desktop: X11/Wayland and
+  PulseAudio sockets are files, which a network namespace does not hide).
+      sudo python examples/web_agent.py --netns --browser chromium
+* ``--ice-interface IFACE``: no namespace; Janus gathers ICE on IFACE only
+  (e.g. a private bridge or your LAN interface: its address is then in the
+  SDP and Janus's media ports are bound on it). The API and the page stay on
+  127.0.0.1; open the printed URL in any browser on this machine.
+      python examples/web_agent.py --ice-interface eth0
+
+With ``--report FILE`` the page POSTs its WebRTC statistics (getStats) and the
+level it measures on the agent's audio to the page server, and the script
+writes them, with the agent's timeline, to FILE as JSON when it exits
+(``--until-answered`` exits once the browser has received the agent's answer,
+``--timeout`` bounds the run). tests/test_browser_e2e.py drives it that way.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Optional
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # demo_agent, when run from anywhere
+
+import agora_rtc as ar  # noqa: E402
+from agora_rtc.janus import JanusServer  # noqa: E402
+from agora_rtc.janus.link import janus_id  # noqa: E402
+from demo_agent import RATE, Agent, Timeline, load_wav, ms  # noqa: E402
+
+WEB_DIR = HERE / "web"
+JS_DIRS = {"janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
+           "adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js")}
+CHANNEL, AGENT_UID = "web-demo", "agent"
+NETNS_ADDR, NETNS_VETH, NETNS_PEER = "127.0.0.2", "agora-web0", "agora-web1"
+_IN_NETNS_ENV = "AGORA_RTC_WEB_AGENT_NETNS"
+
+#: Chromium flags for a browser without a person (JANUS.md "Browser tests").
+HEADLESS_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--mute-audio"]
+
+
+# ------------------------------------------------------------------ network namespace
+
+def enter_netns(argv) -> int:
+    """Run this script again inside a private network namespace (needs root)."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        raise SystemExit("--netns needs `unshare` (util-linux) and `ip` (iproute2)")
+    env = dict(os.environ, **{_IN_NETNS_ENV: "1"})
+    proc = subprocess.Popen(["unshare", "--net", "--", sys.executable, str(Path(__file__).resolve())]
+                            + list(argv), env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        return proc.wait()
+
+
+def _tool_env() -> dict:
+    """External programs (ip, Chromium) do not inherit our LD_PRELOAD: a sanitizer
+    runtime preloaded for the Python process (CI's sanitizer run) is not meant for them."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
+def setup_netns() -> None:
+    """Inside the fresh namespace: lo up, a veth pair carrying 127.0.0.2 (Janus skips
+    loopback interfaces; a 127/8 address on a veth is still delivered locally). The
+    namespace, and its interfaces, vanish when the last process in it exits."""
+    for cmd in (["ip", "link", "set", "lo", "up"],
+                ["ip", "link", "add", NETNS_VETH, "type", "veth", "peer", "name", NETNS_PEER],
+                ["ip", "addr", "add", f"{NETNS_ADDR}/32", "dev", NETNS_VETH],
+                ["ip", "link", "set", NETNS_VETH, "up"],
+                ["ip", "link", "set", NETNS_PEER, "up"]):
+        subprocess.run(cmd, check=True, env=_tool_env())
+
+
+# ------------------------------------------------------------------ the page server
+
+class PageServer(ThreadingHTTPServer):
+    """Serves the page, janus.js, adapter.js, config.json; receives POST /report."""
+    daemon_threads = True
+
+    def __init__(self, addr, config: dict):
+        super().__init__(addr, _PageHandler)
+        self.page_config = config
+        self.reports: "queue.Queue[dict]" = queue.Queue()
+        self.last_report: Optional[dict] = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+
+class _PageHandler(BaseHTTPRequestHandler):
+    server: PageServer
+    TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+             ".json": "application/json"}
+
+    def log_message(self, fmt, *args):  # quiet: the agent timeline is the output
+        pass
+
+    def _send(self, body: bytes, ctype: str, status=HTTPStatus.OK):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        name = self.path.split("?", 1)[0].lstrip("/") or "index.html"
+        if name == "config.json":
+            return self._send(json.dumps(self.server.page_config).encode(), self.TYPES[".json"])
+        path = JS_DIRS.get(name) or (WEB_DIR / name if name in ("index.html", "app.js") else None)
+        if path is None or not path.is_file():
+            return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
+        self._send(path.read_bytes(), self.TYPES.get(path.suffix, "application/octet-stream"))
+
+    def do_POST(self):
+        if self.path.split("?", 1)[0] != "/report":
+            return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
+        n = int(self.headers.get("Content-Length") or 0)
+        try:
+            report = json.loads(self.rfile.read(n).decode())
+        except ValueError:
+            return self._send(b"bad json", "text/plain", HTTPStatus.BAD_REQUEST)
+        self.server.last_report = report
+        self.server.reports.put(report)
+        self._send(b"{}", self.TYPES[".json"])
+
+
+# ------------------------------------------------------------------ the agent
+
+class WebAgent:
+    """The demo agent on the janus transport: answers each utterance it hears,
+    stops talking when the caller talks over it. Records a timeline."""
+
+    def __init__(self, service, log: Timeline, answer):
+        self.log = log
+        self.answer = answer
+        self.obs = Agent(log)
+        self.timeline: list = []
+        self.answers = 0
+        self.conn = service.create_rtc_connection(ar.RTCConnConfig())
+        self.conn.register_observer(self.obs)
+        self.conn.register_audio_frame_observer(self.obs, 1, ar.AudioVadConfigV2())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="web-agent", daemon=True)
+
+    def note(self, event: str, **info) -> None:
+        self.timeline.append(dict(t=round(time.monotonic() - self.log.t0, 3), event=event, **info))
+
+    def start(self) -> None:
+        self.conn.connect("", CHANNEL, AGENT_UID)
+        self.conn.publish_audio()
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                kind, uid, info = self.obs.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if kind == "start":
+                self.note("vad_start", uid=uid)
+                self.log("agent", f"VAD start: {uid!r} speaks")
+                if not self.conn.is_push_to_rtc_completed():
+                    self.conn.interrupt_audio()
+                    rep = self.conn.last_interrupt
+                    self.note("interrupted", sent_ms=rep.sent_ms, dropped_ms=rep.dropped_ms)
+                    self.log("agent", f"barge-in: interrupt_audio() after {rep.sent_ms} ms of the answer")
+            elif kind == "stop":
+                self.note("vad_stop", uid=uid, speech_ms=round(ms(len(info))))
+                self.log("agent", f"VAD stop: {ms(len(info)):.0f} ms utterance from {uid!r}; answering "
+                                  f"({len(self.answer) / RATE:.2f} s of recorded speech)")
+                rc = self.conn.push_audio_pcm_data(self.answer, RATE, 1)
+                self.answers += 1
+                self.note("answer_pushed", rc=rc, answer_ms=round(len(self.answer) / RATE * 1000))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.conn.disconnect()
+        self.conn.release()
+
+
+# ------------------------------------------------------------------ the browser
+
+def chromium_binary() -> Optional[str]:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def start_browser(kind: str, url: str, fake_audio: Optional[str], profile: str) -> subprocess.Popen:
+    binary = chromium_binary()
+    if binary is None:
+        raise SystemExit("--browser: no chromium on PATH (Debian: apt-get install chromium)")
+    if kind == "headless":
+        flags = list(HEADLESS_FLAGS)
+        if fake_audio:
+            # %noloop: the file plays once, then the fake microphone is silent
+            flags.append(f"--use-file-for-fake-audio-capture={os.path.abspath(fake_audio)}%noloop")
+    else:
+        flags = ["--no-first-run", "--allow-loopback-in-peer-connection"]
+        if os.geteuid() == 0:
+            flags.append("--no-sandbox")
+    return subprocess.Popen([binary, *flags, f"--user-data-dir={profile}", url],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=_tool_env())
+
+
+def stop_browser(proc: subprocess.Popen) -> None:
+    """SIGTERM the browser we started (its own process group: its helpers follow)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+
+
+def answered(report: Optional[dict], min_packets: int, min_level: float) -> bool:
+    """The browser received the agent's answer: RTP packets and a non-silent level."""
+    if not report or not report.get("inbound"):
+        return False
+    inbound = report["inbound"]
+    return (inbound.get("packetsReceived", 0) >= min_packets
+            and report.get("peakLevel", 0.0) >= min_level
+            and inbound.get("totalAudioEnergy", 0.0) > 0.0)
+
+
+# ------------------------------------------------------------------ main
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--netns", action="store_true",
+                   help="run in a private network namespace with a veth carrying 127.0.0.2 (root)")
+    p.add_argument("--ice-interface", action="append", default=[],
+                   help="interface Janus gathers ICE candidates on (without --netns)")
+    p.add_argument("--port", type=int, default=8000, help="page server port (0: any)")
+    p.add_argument("--browser", choices=("none", "chromium", "headless"), default="none",
+                   help="start a browser on the page (headless: Chromium's fake microphone)")
+    p.add_argument("--fake-audio", help="wav file the headless browser's microphone plays once")
+    p.add_argument("--report", help="write the agent timeline and the browser's stats to this JSON file")
+    p.add_argument("--until-answered", action="store_true",
+                   help="exit once the browser has received the agent's answer")
+    p.add_argument("--min-packets", type=int, default=100,
+                   help="--until-answered: RTP packets of the answer the browser must receive")
+    p.add_argument("--min-level", type=float, default=0.01,
+                   help="--until-answered: peak RMS (0..1) the browser must measure on the answer")
+    p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: never)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.netns and os.environ.get(_IN_NETNS_ENV) != "1":
+        return enter_netns(argv)
+    if args.netns:
+        setup_netns()
+        host, ice = NETNS_ADDR, [NETNS_VETH]
+    else:
+        host, ice = "127.0.0.1", args.ice_interface
+    if args.browser != "none" and not args.netns and not ice:
+        print("note: without --netns or --ice-interface Janus offers the browser no candidate "
+              "it can reach on this host", file=sys.stderr)
+
+    log = Timeline()
+    answer = load_wav("agent_answer.wav")
+    profile = tempfile.TemporaryDirectory(prefix="agora-web-browser-")
+    browser = None
+    report_path = Path(args.report) if args.report else None
+    result = {"ok": False}
+    with JanusServer(host=host, ice_interfaces=ice) as janus:
+        log("janus", f"started (pid {janus.pid}) at {janus.url}; ICE on {ice or 'all non-loopback'}")
+        config = ar.AgoraServiceConfig(appid="web-demo",
+                                       transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}")
+        pages = PageServer((host, args.port), {"janus": janus.url, "room": janus_id(CHANNEL),
+                                               "agent": AGENT_UID, "display": "browser"})
+        threading.Thread(target=pages.serve_forever, name="page-server", daemon=True).start()
+        page_url = pages.url + ("?autostart=1&report=1" if args.browser == "headless" else
+                                "?report=1" if report_path else "")
+        with ar.AgoraService(config) as service:
+            agent = WebAgent(service, log, answer)
+            agent.start()
+            log("web", f"open {page_url}")
+            try:
+                if args.browser != "none":
+                    browser = start_browser(args.browser, page_url, args.fake_audio, profile.name)
+                    log("browser", f"{args.browser} started (pid {browser.pid})")
+                deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+                while deadline is None or time.monotonic() < deadline:
+                    try:
+                        report = pages.reports.get(timeout=0.5)
+                    except queue.Empty:
+                        continue
+                    if (args.until_answered and agent.answers > 0
+                            and answered(report, args.min_packets, args.min_level)):
+                        result["ok"] = True
+                        log("browser", f"received the answer: {report['inbound'].get('packetsReceived')} "
+                                       f"packets, peak level {report['peakLevel']:.3f}")
+                        break
+            except KeyboardInterrupt:
+                pass
+            finally:
+                if browser is not None:
+                    stop_browser(browser)
+                stats = agent.conn._rtp_stats()
+                agent.stop()
+                pages.shutdown()
+                pages.server_close()
+        result.update(timeline=agent.timeline, browser=pages.last_report, agent_rtp=stats,
+                      janus_log_tail=janus.log_tail(20))
+    profile.cleanup()
+    if report_path is not None:
+        report_path.write_text(json.dumps(result, indent=1, default=str))
+    log("web", "bye")
+    return 0 if result["ok"] or not args.until_answered else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""A person talks to the agent from a real browser: headless Chromium (Debian
+`chromium`) runs examples/web in a private network namespace with Janus, the
+page server and the agent (examples/web_agent.py --netns). Chromium's fake
+microphone plays recorded speech; the agent's VAD segments it and the agent
+answers; the page reports what its WebRTC stack received (getStats inbound-rtp
+and an AnalyserNode level on the agent's track) by POSTing JSON to the page
+server, which the script writes to the report file read here."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import wave
+
+import numpy as np
+import pytest
+
+from agora_rtc.janus import JANUS_MISSING_REASON, janus_available
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+SCRIPT = os.path.join(ROOT, "examples", "web_agent.py")
+ASSETS = os.path.join(ROOT, "examples", "assets")
+JS = ("/usr/share/javascript/janus-gateway/janus.js", "/usr/share/javascript/webrtc-adapter/adapter.js")
+
+
+def _why_unavailable():
+    if not janus_available():
+        return JANUS_MISSING_REASON
+    if not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")):
+        return "no Chromium (Debian package `chromium`: apt-get install -y chromium)"
+    missing = [p for p in JS if not os.path.isfile(p)]
+    if missing:
+        return f"{missing} missing (Debian packages libjs-janus-gateway and libjs-webrtc-adapter)"
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        return "`unshare` (util-linux) and `ip` (iproute2) are needed for the private network namespace"
+    probe = subprocess.run(["unshare", "--net", "--", "ip", "link", "add", "probe0", "type", "veth",
+                            "peer", "name", "probe1"], capture_output=True, text=True,
+                           env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
+    if probe.returncode != 0:
+        return f"cannot create a network namespace with a veth pair (root needed): {probe.stderr.strip()}"
+    return None
+
+
+REASON = _why_unavailable()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+
+def fake_microphone(path):
+    """The caller's question once, framed by silence (Chromium plays the file once: %noloop)."""
+    with wave.open(os.path.join(ASSETS, "caller_question.wav")) as w:
+        rate = w.getframerate()
+        speech = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    pcm = np.concatenate([np.zeros(rate, np.int16), speech, np.zeros(6 * rate, np.int16)])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def test_browser_talks_to_agent_through_janus(tmp_path):
+    report_path = tmp_path / "report.json"
+    cmd = [sys.executable, SCRIPT, "--netns", "--browser", "headless", "--port", "0",
+           "--fake-audio", str(fake_microphone(tmp_path / "caller.wav")),
+           "--report", str(report_path), "--until-answered", "--timeout", "90"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert report_path.exists(), f"no report\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    report = json.loads(report_path.read_text())
+    context = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}\nreport:\n{json.dumps(report)[:4000]}"
+    assert proc.returncode == 0 and report["ok"], context
+
+    # the agent heard the browser's microphone through Janus and its VAD segmented it
+    events = [(e["event"], e.get("uid")) for e in report["timeline"]]
+    assert ("vad_start", "browser") in events, context
+    assert events.index(("vad_start", "browser")) < events.index(("vad_stop", "browser")), context
+    heard_ms = sum(e["speech_ms"] for e in report["timeline"] if e["event"] == "vad_stop")
+    assert heard_ms >= 1000, context                       # a real utterance, not a blip
+    pushed = [e for e in report["timeline"] if e["event"] == "answer_pushed"]
+    assert pushed and all(e["rc"] == 0 for e in pushed), context
+    rtp = report["agent_rtp"]
+    assert rtp["frames_decoded"] > 100 and rtp["unknown_ssrc"] == 0 and rtp["decode_errors"] == 0, context
+    assert rtp["packets_sent"] > 50, context                # the answer left as RTP/Opus
+
+    # the browser received the answer: RTP packets, decoded audio energy, a non-silent level
+    browser = report["browser"]
+    assert browser["errors"] == [], context
+    assert browser["outbound"]["packetsSent"] > 100, context  # its microphone was published
+    inbound = browser["inbound"]
+    assert inbound["packetsReceived"] >= 100, context
+    assert inbound["totalAudioEnergy"] > 0.0, context
+    assert browser["peakLevel"] >= 0.01, context
