@@ -60,7 +60,7 @@ struct agora_rtc_conn {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int state;                 /* enum agora_connection_state */
-    int destroyed;
+    int destroyed;             /* 1 while a destroy runs, 2 when it returned (cv broadcast) */
     char channel_id[AGORA_MAX_ID_LEN + 1];
     char user_id[AGORA_MAX_ID_LEN + 1];
     agora_rtc_conn_observer conn_obs;
@@ -154,6 +154,10 @@ struct agora_service {
     agora_workq delivery_q;
     pthread_mutex_t sync_mu;   /* completion of synchronous I/O items */
     pthread_cond_t sync_cv;
+    /* API calls in progress on this service's connections (agora_rtc_conn_retain
+     * .. unretain); release waits for them (on sync_cv) before freeing. */
+    atomic_int api_refs;
+    atomic_int draining;       /* release is waiting for api_refs to reach 0 */
 
     hub_channel *channels;     /* I/O thread only */
     /* I/O thread wait set (created by initialize, closed by release) */

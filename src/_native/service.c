@@ -86,6 +86,8 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
     if (pthread_cond_init(&svc->sync_cv, NULL) != 0)
         goto fail3;
     atomic_init(&svc->stop_clock, 0);
+    atomic_init(&svc->api_refs, 0);
+    atomic_init(&svc->draining, 0);
     if (pthread_create(&svc->delivery_thread, NULL, agora_delivery_main, svc) != 0)
         goto fail4;
     if (pthread_create(&svc->io_thread, NULL, agora_io_main, svc) != 0)
@@ -149,6 +151,13 @@ int agora_service_release(agora_service *svc)
         agora_conn_unref(c);
     }
     if (initialized) {
+        /* calls still running on connections (retained by a binding) finish
+         * first: they may post to the queues and read svc */
+        atomic_store(&svc->draining, 1);
+        pthread_mutex_lock(&svc->sync_mu);
+        while (atomic_load(&svc->api_refs) > 0)
+            pthread_cond_wait(&svc->sync_cv, &svc->sync_mu);
+        pthread_mutex_unlock(&svc->sync_mu);
         atomic_store(&svc->stop_clock, 1);
         pthread_join(svc->clock_thread, NULL);
         agora_workq_close(&svc->io_q);

@@ -9,8 +9,8 @@ from agora_rtc.agora_base import *  # noqa: F401,F403  (enums and data classes)
 from agora_rtc.agora_base import __all__ as _base_all
 from agora_rtc.agora_service import AgoraService
 from agora_rtc.audio_consumer import AudioConsumer
-from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
-                              NotSupportedError, ReleasedError)
+from agora_rtc.errors import (AgoraError, EngineError, ForkedProcessError, InvalidArgumentError,
+                              InvalidStateError, NotSupportedError, ReleasedError)
 from agora_rtc.local_user import LocalAudioTrack, LocalUser, RemoteAudioTrack
 from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
 from agora_rtc.rtc_connection import InterruptReport, RTCConnection
@@ -23,6 +23,7 @@ __all__ = list(_base_all) + [
     "IRTCConnectionObserver", "IRTCLocalUserObserver", "IAudioFrameObserver",
     "AudioFrame", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
+    "ForkedProcessError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
     "monotonic_ms",
 ]

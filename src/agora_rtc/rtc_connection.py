@@ -10,7 +10,7 @@ from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
 from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
-from agora_rtc.errors import InvalidArgumentError, ReleasedError
+from agora_rtc.errors import InvalidArgumentError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack
 from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
@@ -144,14 +144,21 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def release(self) -> int:
         """Disconnect, unregister every observer (waiting for callbacks in
-        flight) and free the native connection. Idempotent."""
+        flight) and free the native connection. Idempotent. In a child process
+        forked after the connection was created, only forgets it."""
         self._stop_link()
         self._native_release()
         return 0
 
     def _take_alive(self, what):
         if not self._native_alive:
-            raise ReleasedError(f"{what}: the connection was released")
+            self._raise_dead(what)
+
+    def _forget_after_fork(self):
+        # forked child: the Janus link's threads and sessions belong to the
+        # parent; keep the object (never stop it from here) and forget it
+        self._forked_link, self._link = self._link, None
+        super()._forget_after_fork()
 
     def get_local_user(self) -> LocalUser:
         self._take_alive("get_local_user")
@@ -312,6 +319,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def __repr__(self):
         if not self._native_alive:
-            return "RTCConnection(released)"
+            return "RTCConnection(inherited across fork)" if self._forked else "RTCConnection(released)"
         _, channel, state, uid, _ = self._info()
         return f"RTCConnection(channel={channel!r}, user_id={uid!r}, state={state})"

@@ -20,6 +20,7 @@ from libc.string cimport memcpy
 
 import atexit
 import logging
+import os
 import sys
 import threading
 
