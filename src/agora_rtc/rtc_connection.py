@@ -120,7 +120,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             params = dict(t.params)
             self._link = JanusLink(self, f"http://{t.host}:{t.port}{t.path}",
                                    admin_key=params.get("admin_key"),
-                                   bind_ip=params.get("iface", "127.0.0.1"))
+                                   bind_ip=params.get("iface", "127.0.0.1"),
+                                   pin_from_token=params.get("pin") == "token",
+                                   srtp_suite=int(params["srtp"]) if params.get("srtp") else None)
             self._link.start(channel.decode(), uid.decode(), token)
         return rc
 
