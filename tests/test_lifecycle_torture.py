@@ -507,3 +507,46 @@ def test_objects_created_in_child_are_not_affected_by_parent_state():
         assert not c._forked
         assert c.connect("", "after", "u") == 0
         c.release()
+
+
+# ---------------------------------------------------------------------------
+# the Janus transport: disconnect and release while the link is still connecting
+
+def test_janus_disconnect_and_release_during_connect(no_leaks):
+    from agora_rtc.janus import JANUS_MISSING_REASON, JanusServer, janus_available
+    if not janus_available():
+        pytest.skip(JANUS_MISSING_REASON)
+    with JanusServer() as srv:
+        url = f"{srv.transport_url}?admin_key={srv.admin_key}"
+        with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=url)) as svc:
+            for i in range(6):
+                c = svc.create_rtc_connection(ar.RTCConnConfig())
+                rec = Recorder()
+                c.register_observer(rec)
+                c.register_audio_frame_observer(rec)
+                assert c.connect("", "janus-quick", f"q{i}") == 0     # the link starts connecting
+                if i % 3 == 0:
+                    assert c.disconnect() == 0
+                    assert c.get_conn_info().state == 1           # DISCONNECTED
+                elif i % 3 == 1:
+                    t = threading.Thread(target=c.release)       # from another thread
+                    t.start()
+                    t.join()
+                c.release()
+            # the room is usable afterwards: two members hear each other
+            a = svc.create_rtc_connection(ar.RTCConnConfig())
+            b = svc.create_rtc_connection(ar.RTCConnConfig())
+            ra, rb = Recorder(), Recorder()
+            for conn, rec, uid in ((a, ra, "alice"), (b, rb, "bob")):
+                conn.register_observer(rec)
+                conn.register_audio_frame_observer(rec)
+                assert conn.connect("", "janus-quick", uid) == 0
+                rec.wait_event("connected", timeout=20)
+                assert conn.publish_audio() == 0
+            rb.wait_event("joined", "alice", timeout=20)
+            assert a.push_audio_pcm_data(tone(1.0), 16000, 1) == 0
+            rb.wait_for(lambda: len(rb.frames.get("alice", [])) >= 20, timeout=20)
+            # nobody from the aborted connects is left in the room
+            with rb.cond:
+                joined = {e[1][0] for e in rb.events if e[0] == "joined"}
+            assert joined == {"alice"}, joined
