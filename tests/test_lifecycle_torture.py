@@ -546,7 +546,11 @@ def test_janus_disconnect_and_release_during_connect(no_leaks):
             rb.wait_event("joined", "alice", timeout=20)
             assert a.push_audio_pcm_data(tone(1.0), 16000, 1) == 0
             rb.wait_for(lambda: len(rb.frames.get("alice", [])) >= 20, timeout=20)
-            # nobody from the aborted connects is left in the room
-            with rb.cond:
+            # nobody from the aborted connects stays in the room: Janus frees a
+            # removed publisher asynchronously, so bob may still see one join,
+            # but then he sees it leave
+            def ghosts():
                 joined = {e[1][0] for e in rb.events if e[0] == "joined"}
-            assert joined == {"alice"}, joined
+                left = {e[1][0] for e in rb.events if e[0] == "left"}
+                return joined - left - {"alice"}
+            rb.wait_for(lambda: not ghosts(), timeout=20)

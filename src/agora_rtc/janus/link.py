@@ -41,6 +41,7 @@ import base64
 import logging
 import os
 import threading
+import time
 from typing import Dict, Optional
 
 from agora_rtc.janus.client import (JanusClient, JanusError, RemotePublisher, RtpForwarder,
@@ -197,9 +198,11 @@ class JanusLink:
     def stop(self) -> None:
         """Synchronous: leave Janus (forwards, publisher, control handle, session)."""
         self._stop.set()
-        t = self._thread
-        if t is not None and t is not threading.current_thread():
-            t.join(timeout=15)
+        # the connect thread and a reconnect in progress finish their _setup
+        # first, so the teardown below sees (and removes) all they created
+        for t in (self._thread, getattr(self, "_reconnect_thread", None)):
+            if t is not None and t is not threading.current_thread():
+                t.join(timeout=15)
         self._teardown(quiet=False)
 
     def _teardown(self, quiet: bool) -> None:
@@ -211,10 +214,7 @@ class JanusLink:
         for fwd in forwards.values():
             self._drop_forward(room, fwd)
         if room is not None and pub is not None:
-            try:  # before anything can destroy the room (JANUS.md)
-                room.remove_remote_publisher(self.room_id, pub.id, secret=self.secret)
-            except JanusError:
-                pass
+            self._remove_publisher(room, pub)
         if control is not None:
             try:
                 control.leave(timeout=2)
@@ -222,6 +222,23 @@ class JanusLink:
                 pass
         if client is not None:
             client.close()
+
+    def _remove_publisher(self, room: VideoRoom, pub: RemotePublisher) -> None:
+        """remove_remote_publisher, before anything can destroy the room (JANUS.md).
+        Janus 1.1.2 can answer 428 (no such remote publisher) to a removal that
+        follows the add within milliseconds (disconnect while connecting): the
+        publisher appears a moment later and would stay in the room for good,
+        so a 428 is retried for up to a second."""
+        for attempt in range(11):
+            try:
+                room.remove_remote_publisher(self.room_id, pub.id, secret=self.secret)
+                return
+            except JanusError as exc:
+                if exc.code != 428 or attempt == 10:
+                    _log.warning("could not remove our publisher %s from room %s: %s",
+                                 pub.id, self.room_id, exc)
+                    return
+            time.sleep(0.1)
 
     # ---- publishers ----
 
@@ -294,8 +311,10 @@ class JanusLink:
             return
         _log.warning("janus session lost (%s); reconnecting", reason)
         self._post(EV_LOST)
-        threading.Thread(target=self._reconnect_loop, name="agora_rtc-janus-reconnect",
-                         daemon=True).start()
+        t = threading.Thread(target=self._reconnect_loop, name="agora_rtc-janus-reconnect",
+                             daemon=True)
+        self._reconnect_thread = t
+        t.start()
 
     def _reconnect_loop(self) -> None:
         self._teardown(quiet=True)
