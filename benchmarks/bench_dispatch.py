@@ -77,7 +77,7 @@ ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 
 
 # ---------------------------------------------------------------------------
-# measurement helpers (shared with bench_scale.py and soak_rss.py)
+# measurement helpers (shared with bench_scale.py and soak.py)
 
 
 def now_us() -> int:

@@ -168,6 +168,51 @@ assert all(o.got.wait(5) for o in obs)
 extra = svc.create_rtc_connection(ar.RTCConnConfig())   # never connected
 print("ready", flush=True)
 ''',
+    "queued-backlog-at-exit": TWO_TALKING + '''
+entered = threading.Event()
+class Slow(ar.IAudioFrameObserver):
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad):
+        entered.set()
+        time.sleep(0.05)                     # 5x slower than real time: frames pile up
+b.register_audio_frame_observer(Slow(), 1, ar.AudioVadConfigV2(), dispatch="queued")
+assert entered.wait(5)
+assert a.push_audio_pcm_data(TONE, 16000, 1) == 0
+while b.get_audio_queue_stats()["waiting"] < 20:
+    time.sleep(0.01)
+print("ready", flush=True)
+''',
+    "asyncio-loop-never-drained": TWO_TALKING + '''
+import asyncio
+loop = asyncio.new_event_loop()
+b.register_audio_frame_observer(Obs(), dispatch="asyncio", loop=loop)
+while b.get_audio_queue_stats()["waiting"] < 5:   # nobody drains: frames wait in the queue
+    time.sleep(0.01)
+print("ready", flush=True)
+''',
+    "exit-right-after-connect": '''
+conns = []
+for i in range(20):
+    c = svc.create_rtc_connection(ar.RTCConnConfig())
+    c.register_observer(Obs())
+    c.register_audio_frame_observer(Obs(), 1, ar.AudioVadConfigV2())
+    assert c.connect("", "exit", f"quick{i}") == 0
+    c.push_audio_pcm_data(TONE[:1600], 16000, 1)
+    conns.append(c)
+print("ready", flush=True)
+''',
+    "forked-child-exits-with-inherited-objects": TWO_TALKING + '''
+pid = os.fork()
+if pid == 0:
+    try:
+        a.push_audio_pcm_data(TONE, 16000, 1)
+    except ar.ForkedProcessError:
+        print("child-forked-error", flush=True)
+    sys.exit(0)                    # atexit runs in the child: it must not touch the engine
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0
+assert a.send_stream_message("parent still works") == 0
+print("ready", flush=True)
+''',
     "released-connections-unreleased-service": TWO_TALKING + '''
 a.release()
 b.disconnect()
@@ -194,6 +239,8 @@ def test_exit_without_release(name):
     assert proc.stderr == "", proc.stderr
     assert proc.returncode == 0, (proc.returncode, proc.stdout)
     assert "ready" in proc.stdout
+    if "child-forked-error" in SCENARIOS[name]:
+        assert "child-forked-error" in proc.stdout
     if "callback-done" in SCENARIOS[name]:
         # the callback that was running at exit was allowed to finish
         assert "callback-done" in proc.stdout

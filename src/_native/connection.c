@@ -32,15 +32,29 @@ void agora_conn_unref(agora_rtc_conn *c)
         conn_free(c);
 }
 
+/* retain/unretain bracket API calls made through a binding: besides the
+ * connection reference they count the call on the service, whose release
+ * waits for the count to drop to 0 (a call racing agora_service_release must
+ * not find the service freed under it). */
 void agora_rtc_conn_retain(agora_rtc_conn *c)
 {
-    if (c)
+    if (c) {
+        atomic_fetch_add(&c->svc->api_refs, 1);
         agora_conn_ref(c);
+    }
 }
 
 void agora_rtc_conn_unretain(agora_rtc_conn *c)
 {
+    if (!c)
+        return;
+    agora_service *svc = c->svc;
     agora_conn_unref(c);
+    if (atomic_fetch_sub(&svc->api_refs, 1) == 1 && atomic_load(&svc->draining)) {
+        pthread_mutex_lock(&svc->sync_mu);
+        pthread_cond_broadcast(&svc->sync_cv);
+        pthread_mutex_unlock(&svc->sync_mu);
+    }
 }
 
 void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out)
@@ -306,9 +320,16 @@ int agora_rtc_conn_destroy(agora_rtc_conn *c)
     agora_service *svc = c->svc;
     pthread_mutex_lock(&c->mu);
     if (c->destroyed) {
+        /* destroyed, or another thread is destroying it: wait until that
+         * returns, except on the delivery thread (the other destroy may be
+         * waiting for the callback running here) */
+        int self = agora_service_on_delivery_thread(svc);
+        while (!self && c->destroyed == 1)
+            pthread_cond_wait(&c->cv, &c->mu);
         pthread_mutex_unlock(&c->mu);
         return AGORA_ERR_INVALID_STATE;
     }
+    c->destroyed = 1; /* claimed: concurrent destroys wait (unlinking twice corrupts the list) */
     pthread_mutex_unlock(&c->mu);
     agora_rtc_conn_disconnect(c);
     for (int k = 0; k < OBS_KINDS; k++)
@@ -322,15 +343,16 @@ int agora_rtc_conn_destroy(agora_rtc_conn *c)
         c->svc_next->svc_prev = c->svc_prev;
     c->svc_prev = c->svc_next = NULL;
     pthread_mutex_unlock(&svc->mu);
-    pthread_mutex_lock(&c->mu);
-    c->destroyed = 1;
-    pthread_mutex_unlock(&c->mu);
     if (c->cfg.transport == AGORA_TRANSPORT_RTP) {
-        /* an rtp_open racing with destroy may have reopened the socket after
-         * the disconnect above; rtp_open refuses once destroyed is set, so
-         * this close is the last word */
+        /* an rtp_open racing with destroy may have reopened the socket before
+         * destroyed was set; rtp_open refuses once it is, so this close is
+         * the last word */
         post_simple(c, IO_RTP_CLOSE, NULL, 1);
     }
+    pthread_mutex_lock(&c->mu);
+    c->destroyed = 2;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
     agora_conn_unref(c);
     return AGORA_OK;
 }

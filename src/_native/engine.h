@@ -65,7 +65,7 @@ struct agora_rtc_conn {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int state;                 /* enum agora_connection_state */
-    int destroyed;
+    int destroyed;             /* 1 while a destroy runs, 2 when it returned (cv broadcast) */
     char channel_id[AGORA_MAX_ID_LEN + 1];
     char user_id[AGORA_MAX_ID_LEN + 1];
     agora_rtc_conn_observer conn_obs;
@@ -176,6 +176,10 @@ struct agora_service {
     pthread_mutex_t stats_mu;
     pthread_cond_t stats_cv;   /* CLOCK_MONOTONIC */
     int stats_stop, stats_interval_ms, stats_changed; /* under stats_mu */
+    /* API calls in progress on this service's connections (agora_rtc_conn_retain
+     * .. unretain); release waits for them (on sync_cv) before freeing. */
+    atomic_int api_refs;
+    atomic_int draining;       /* release is waiting for api_refs to reach 0 */
 
     hub_channel *channels;     /* I/O thread only */
     agora_rx_pool rx_pool;     /* receive-path jobs of the I/O thread (+ helper threads) */

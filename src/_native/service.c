@@ -92,6 +92,8 @@ int agora_service_initialize(agora_service *svc, const agora_service_config *cfg
                                                                     : agora_rx_pool_auto_threads()) != 0)
         goto fail4;
     svc->rx_pool_ready = 1;
+    atomic_init(&svc->api_refs, 0);
+    atomic_init(&svc->draining, 0);
     if (pthread_create(&svc->delivery_thread, NULL, agora_delivery_main, svc) != 0)
         goto fail4;
     if (pthread_create(&svc->io_thread, NULL, agora_io_main, svc) != 0)
@@ -176,6 +178,13 @@ int agora_service_release(agora_service *svc)
     }
     if (initialized) {
         agora_stats_timer_stop(svc);
+        /* calls still running on connections (retained by a binding) finish
+         * first: they may post to the queues and read svc */
+        atomic_store(&svc->draining, 1);
+        pthread_mutex_lock(&svc->sync_mu);
+        while (atomic_load(&svc->api_refs) > 0)
+            pthread_cond_wait(&svc->sync_cv, &svc->sync_mu);
+        pthread_mutex_unlock(&svc->sync_mu);
         atomic_store(&svc->stop_clock, 1);
         pthread_join(svc->clock_thread, NULL);
         agora_workq_close(&svc->io_q);

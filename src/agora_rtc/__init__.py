@@ -10,8 +10,8 @@ from agora_rtc.agora_base import __all__ as _base_all
 from agora_rtc.agora_parameter import AgoraParameter
 from agora_rtc.agora_service import AgoraService
 from agora_rtc.audio_consumer import AudioConsumer
-from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
-                              NotSupportedError, ReleasedError)
+from agora_rtc.errors import (AgoraError, EngineError, ForkedProcessError, InvalidArgumentError,
+                              InvalidStateError, NotSupportedError, ReleasedError)
 from agora_rtc.local_user import LocalAudioTrack, LocalUser, RemoteAudioTrack
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver, IRTCConnectionObserver,
                                  IRTCLocalUserObserver)
@@ -26,6 +26,7 @@ __all__ = list(_base_all) + [
     "IAudioEncodedFrameObserver",
     "AudioFrame", "AudioProcessor", "AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump",
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
+    "ForkedProcessError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
     "monotonic_ms",
 ]

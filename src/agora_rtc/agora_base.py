@@ -27,6 +27,8 @@ Differences from the original, all deliberate:
 
 from __future__ import annotations
 
+import re
+
 import math
 import operator
 import os
@@ -617,7 +619,7 @@ class TransportURL:
     host: str = ""
     port: Optional[int] = None
     path: str = ""
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold admin_key
 
     @property
     def is_local(self) -> bool:
@@ -656,31 +658,45 @@ def parse_transport_url(url: str, *,
     if text == "":
         return TransportURL(scheme="local")
     if "://" not in text:
-        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {url!r}")
+        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {_redacted(url)!r}")
     try:
         parts = urlsplit(text)
     except ValueError as exc:
-        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {url!r} ({exc})") from None
+        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {_redacted(url)!r} ({exc})") from None
     scheme = parts.scheme.lower()
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     if scheme == "local":
         return TransportURL(scheme="local", host=parts.netloc, params=params)
     if scheme not in _JANUS_DEFAULTS:
-        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {url!r}")
+        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {_redacted(url)!r}")
     host = parts.hostname or ""
     if not host:
-        raise ValueError(f"{what} needs a host ({scheme}://host:port), got {url!r}")
+        raise ValueError(f"{what} needs a host ({scheme}://host:port), got {_redacted(url)!r}")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"{what} has an invalid port (expected 1..65535), got {url!r}") from None
+        raise ValueError(f"{what} has an invalid port (expected 1..65535), got {_redacted(url)!r}") from None
     default_port, default_path = _JANUS_DEFAULTS[scheme]
     if port is None:
         port = default_port
     elif port == 0:
-        raise ValueError(f"{what} has an invalid port (expected 1..65535), got {url!r}")
+        raise ValueError(f"{what} has an invalid port (expected 1..65535), got {_redacted(url)!r}")
     path = parts.path or default_path
+    if params.get("srtp", "80") not in ("32", "80"):
+        raise ValueError(f"{what}: srtp must be 32 or 80 (SRTP tag bits of the receive legs), "
+                         f"got {params['srtp']!r}")
+    if params.get("pin", "token") != "token":
+        raise ValueError(f"{what}: pin must be 'token' (the room pin is the connection token), "
+                         f"got {params['pin']!r}")
     return TransportURL(scheme=scheme, host=host, port=port, path=path, params=params)
+
+
+_SECRET_PARAM = re.compile(r"((?:admin_key|secret)=)[^&#\s]*", re.IGNORECASE)
+
+
+def _redacted(url: str) -> str:
+    """The URL with the values of secret parameters (admin_key) replaced, for messages."""
+    return _SECRET_PARAM.sub(r"\1***", url)
 
 
 def resolve_transport_url(config: Optional["AgoraServiceConfig"] = None) -> str:

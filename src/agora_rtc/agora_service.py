@@ -9,7 +9,7 @@ from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, STATS_INTERVAL_MS, AgoraParameter
 from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
                                   parse_transport_url, resolve_transport_url)
-from agora_rtc.errors import InvalidStateError, ReleasedError
+from agora_rtc.errors import ForkedProcessError, InvalidStateError, NotSupportedError, ReleasedError
 from agora_rtc.rtc_connection import RTCConnection
 
 _log = logging.getLogger("agora_rtc")
@@ -23,6 +23,12 @@ class AgoraService(_engine.Service, ReleasedOnExit):
     ``local://`` is the in-process network. Usable as a context manager;
     ``release()`` releases every connection still open, and an atexit hook
     releases whatever is left when the interpreter exits.
+
+    Fork: the engine threads do not survive ``os.fork()``. In a forked child
+    every service and connection created before the fork raises
+    ``ForkedProcessError`` on use, and ``release()`` (or leaving a ``with``
+    block) only forgets it without touching the parent's engine; the parent
+    keeps working. A child that needs the SDK creates its own AgoraService.
     """
 
     def __init__(self, config: Optional[AgoraServiceConfig] = None):
@@ -37,6 +43,8 @@ class AgoraService(_engine.Service, ReleasedOnExit):
     def initialize(self, config: AgoraServiceConfig) -> int:
         if not isinstance(config, AgoraServiceConfig):
             raise TypeError(f"initialize: config must be an AgoraServiceConfig, got {type(config).__name__}")
+        if self._forked:
+            self._raise_forked("initialize")
         if self._released:
             raise ReleasedError("initialize: the service was released; create a new AgoraService")
         if self._native_alive:
@@ -60,9 +68,16 @@ class AgoraService(_engine.Service, ReleasedOnExit):
 
     def _alive(self, what: str) -> None:
         if not self._native_alive:
+            if self._forked:
+                self._raise_forked(what)
             if self._released:
                 raise ReleasedError(f"{what}: the service was released")
             raise InvalidStateError(f"{what}: call initialize(config) first")
+
+    def _raise_forked(self, what: str) -> None:
+        raise ForkedProcessError(f"{what}: this AgoraService was created before os.fork() and its "
+                                 "engine threads exist only in the parent; create a new AgoraService "
+                                 "in the child process")
 
     def create_rtc_connection(self, con_config: RTCConnConfig,
                               publish_config: Optional[RtcConnectionPublishConfig] = None) -> RTCConnection:
@@ -99,7 +114,8 @@ class AgoraService(_engine.Service, ReleasedOnExit):
 
     def release(self) -> int:
         """Release every connection still open, stop the engine threads. Idempotent.
-        Cannot be called from inside an observer callback (raises InvalidStateError)."""
+        Cannot be called from inside an observer callback (raises InvalidStateError).
+        In a child process forked after the service was created, only forgets it."""
         if self._on_delivery_thread():
             raise InvalidStateError("AgoraService.release cannot be called from inside an observer callback")
         for conn in list(self._connections):

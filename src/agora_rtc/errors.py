@@ -47,6 +47,18 @@ class ReleasedError(InvalidStateError):
     """The object (service or connection) was released and cannot be used."""
 
 
+class ForkedProcessError(InvalidStateError):
+    """The service or connection was inherited across ``os.fork()``.
+
+    The engine's threads (media clock, I/O, delivery) do not survive fork, so
+    in the child process every object created before the fork is dead: any
+    use raises this error, and ``release()`` only forgets it (nothing of the
+    parent's engine is touched, the parent's calls and sockets keep working).
+    Create a new AgoraService in the child, or prefer the ``spawn`` or
+    ``forkserver`` start method of multiprocessing.
+    """
+
+
 class NotSupportedError(AgoraError, NotImplementedError):
     """The engine or transport does not support the request."""
 

@@ -184,7 +184,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             api = "ws" if t.scheme == "janus+ws" else "http"   # the Janus API: WebSocket or HTTP
             self._link = JanusLink(self, f"{api}://{t.host}:{t.port}{t.path}",
                                    admin_key=params.get("admin_key"),
-                                   bind_ip=params.get("iface", "127.0.0.1"))
+                                   bind_ip=params.get("iface", "127.0.0.1"),
+                                   pin_from_token=params.get("pin") == "token",
+                                   srtp_suite=int(params["srtp"]) if params.get("srtp") else None)
             self._link.start(channel.decode(), uid.decode(), token)
         return rc
 
@@ -208,14 +210,21 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def release(self) -> int:
         """Disconnect, unregister every observer (waiting for callbacks in
-        flight) and free the native connection. Idempotent."""
+        flight) and free the native connection. Idempotent. In a child process
+        forked after the connection was created, only forgets it."""
         self._stop_link()
         self._native_release()
         return 0
 
     def _take_alive(self, what):
         if not self._native_alive:
-            raise ReleasedError(f"{what}: the connection was released")
+            self._raise_dead(what)
+
+    def _forget_after_fork(self):
+        # forked child: the Janus link's threads and sessions belong to the
+        # parent; keep the object (never stop it from here) and forget it
+        self._forked_link, self._link = self._link, None
+        super()._forget_after_fork()
 
     def get_local_user(self) -> LocalUser:
         self._take_alive("get_local_user")
@@ -540,6 +549,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def __repr__(self):
         if not self._native_alive:
-            return "RTCConnection(released)"
+            return "RTCConnection(inherited across fork)" if self._forked else "RTCConnection(released)"
         _, channel, state, uid, _ = self._info()
         return f"RTCConnection(channel={channel!r}, user_id={uid!r}, state={state})"

@@ -23,6 +23,7 @@ cdef class Connection:
     cdef object _on_frame_method
     cdef bint _vad_enabled
     cdef object _queued           # _QueuedDelivery in queued/asyncio mode
+    cdef readonly bint _forked    # inherited across fork: dead in this process
     cdef public object _local_user
 
     def __cinit__(self, *args, **kwargs):
@@ -33,6 +34,8 @@ cdef class Connection:
                      int transport=0):
         """transport: 0 = the local hub (AGORA_TRANSPORT_LOCAL), 1 = RTP driven by
         a control plane (AGORA_TRANSPORT_RTP, see the _rtp_* methods)."""
+        if service._forked:
+            raise _errors.ForkedProcessError(_FORKED_MESSAGE.format(what="create_rtc_connection"))
         if service._svc == NULL:
             raise _errors.ReleasedError("the service was released (or never initialized)")
         cdef lib.agora_rtc_conn_config cfg
@@ -52,13 +55,30 @@ cdef class Connection:
     cdef lib.agora_rtc_conn *_take(self, str what) except NULL:
         """The native connection with an extra reference, or ReleasedError."""
         if self._conn == NULL:
-            raise _errors.ReleasedError(f"{what}: the connection was released")
+            self._raise_dead(what)
         lib.agora_rtc_conn_retain(self._conn)
         return self._conn
+
+    def _raise_dead(self, str what):
+        if self._forked:
+            raise _errors.ForkedProcessError(_FORKED_MESSAGE.format(what=what))
+        raise _errors.ReleasedError(f"{what}: the connection was released")
 
     @property
     def _native_alive(self):
         return self._conn != NULL
+
+    def _forget_after_fork(self):
+        """In a forked child: drop the native connection, its observers and its
+        queued delivery without touching any of them (see _after_fork_in_child)."""
+        _fork_orphans.append((self, self._queued))
+        self._conn = NULL
+        self._forked = True
+        self._queued = None
+        self._conn_observer = None
+        self._lu_observer = None
+        self._audio_observer = None
+        self._on_frame_method = None
 
     def _native_release(self):
         # Destroy first (it waits for observer calls in flight), and only then
@@ -215,7 +235,7 @@ cdef class Connection:
     def _queue_stats(self):
         """Counters of the queued/asyncio delivery queue, or None in direct mode."""
         if self._conn == NULL:
-            raise _errors.ReleasedError("get_audio_queue_stats: the connection was released")
+            self._raise_dead("get_audio_queue_stats")
         return None if self._queued is None else self._queued.queue.stats()
 
     # ---- local user ----

@@ -22,6 +22,7 @@ from libc.string cimport memcpy
 
 import atexit
 import logging
+import os
 import sys
 import threading
 

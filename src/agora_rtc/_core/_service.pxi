@@ -5,6 +5,9 @@
 
 cdef bint _shutting_down = False
 cdef set _live_services = set()
+# Objects inherited across fork, kept alive in the child so that nothing ever
+# deallocates (and so touches) the parent's engine memory copied into it.
+cdef list _fork_orphans = []
 
 
 def monotonic_ms():
@@ -15,6 +18,7 @@ def monotonic_ms():
 cdef class Service:
     cdef lib.agora_service *_svc
     cdef readonly set _connections
+    cdef readonly bint _forked    # inherited across fork: dead in this process
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
@@ -23,9 +27,11 @@ cdef class Service:
 
     def _native_initialize(self, bytes app_id, bytes transport_url, int audio_scenario,
                            int prefill_ms, int use_string_uid, int receive_threads=0):
+        cdef lib.agora_service_config cfg
+        if self._forked:
+            raise _errors.ForkedProcessError(_FORKED_MESSAGE.format(what="AgoraService.initialize"))
         if self._svc != NULL:
             raise _errors.InvalidStateError("the service is already initialized")
-        cdef lib.agora_service_config cfg
         cfg.app_id = app_id
         cfg.transport_url = transport_url
         cfg.audio_scenario = audio_scenario
@@ -55,8 +61,13 @@ cdef class Service:
         if lib.agora_service_on_delivery_thread(svc):
             raise _errors.InvalidStateError(
                 "AgoraService.release cannot be called from inside an observer callback")
-        self._svc = NULL
+        self._svc = NULL      # no new connection from here on
         _live_services.discard(self)
+        # connections created by another thread after the caller's last look
+        # (AgoraService.release releases the ones it saw): release them here,
+        # or their objects would keep pointers the native release frees
+        for conn in list(self._connections):
+            conn.release()
         with nogil:
             lib.agora_service_release(svc)
 
@@ -71,6 +82,12 @@ cdef class Service:
         if self._svc == NULL:
             raise _errors.ReleasedError("the service was released")
         return lib.agora_service_set_stats_interval_ms(self._svc, interval_ms)
+
+    def _forget_after_fork(self):
+        """In a forked child: drop the native pointer without touching it."""
+        _fork_orphans.append(self)
+        self._svc = NULL
+        self._forked = True
 
     def _on_delivery_thread(self):
         return self._svc != NULL and lib.agora_service_on_delivery_thread(self._svc) != 0
@@ -91,3 +108,32 @@ def _release_all_at_exit():
 
 
 atexit.register(_release_all_at_exit)
+
+
+_FORKED_MESSAGE = ("{what}: this object was created before os.fork() and the engine threads "
+                   "do not survive fork; create a new AgoraService in the child process "
+                   "(or use the 'spawn'/'forkserver' multiprocessing start method)")
+
+
+def _after_fork_in_child():
+    """os.register_at_fork(after_in_child=...): every service and connection
+    inherited from the parent is dead here (its engine threads exist only in
+    the parent, its mutexes may be held by them). Mark them forked, so any use
+    raises ForkedProcessError and release() only forgets them; nothing of the
+    parent's native state is called, freed or closed from the child."""
+    services = list(_live_services)
+    _live_services.clear()
+    for svc in services:
+        for conn in list((<Service>svc)._connections):
+            try:
+                conn._forget_after_fork()
+            except BaseException:
+                pass
+        (<Service>svc)._connections.clear()
+        try:
+            svc._forget_after_fork()
+        except BaseException:
+            pass
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

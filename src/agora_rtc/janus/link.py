@@ -18,15 +18,30 @@ channel or user id made of digits is used as is, any other string maps to a
 stable 52-bit FNV-1a hash. The user id string travels as the publisher's
 ``display``, so remote users keep their names (browser users too).
 
-Access control. The connection's token is the room ``secret`` (and ``pin``
-when the URL sets ``pin=token``); the VideoRoom ``admin_key`` comes from the
+Access control. The connection's token is the room ``secret`` (needed to
+create the room, add our publisher and start or stop forwards; Janus refuses
+them with a wrong token) and, when the URL has ``pin=token``, also the room
+``pin`` (needed to join it, which our control handle does). An empty token
+means a room without secret. The VideoRoom ``admin_key`` comes from the
 transport URL (``janus://host:port?admin_key=...``) or from a JanusServer the
-application started. Admin keys are never logged.
+application started. Admin keys, secrets and SRTP keys are never logged.
+
+Encryption of the receive legs. With ``srtp=80`` (or ``srtp=32``) in the URL,
+every rtp_forward Janus makes to us is SRTP (AES-128-CM, HMAC-SHA1 80 or 32
+bit tag) with a fresh random master key per forward, given to Janus in the
+rtp_forward request (over the Janus API, so that API must itself be on a
+private network or behind TLS) and to the engine's receive path; packets that
+fail authentication are dropped and counted (``srtp_errors``). Our publish leg
+(add_remote_publisher) is plain RTP: Janus 1.1's remote publishers cannot
+take SRTP. See SECURITY.md.
 """
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import threading
+import time
 from typing import Dict, Optional
 
 from agora_rtc.janus.client import (JanusClient, JanusError, RemotePublisher, RtpForwarder,
@@ -68,7 +83,11 @@ class JanusLink:
     """Control plane of one connection (created by RTCConnection.connect)."""
 
     def __init__(self, conn, url, *, admin_key: Optional[str], bind_ip: str = "127.0.0.1",
-                 publishers: int = 64, reconnect_interval: float = 1.0, pin_from_token=False):
+                 publishers: int = 64, reconnect_interval: float = 1.0, pin_from_token=False,
+                 srtp_suite: Optional[int] = None):
+        if srtp_suite not in (None, 32, 80):
+            raise ValueError(f"srtp must be 32 or 80, got {srtp_suite!r}")
+        self.srtp_suite = srtp_suite
         self.conn = conn
         self.url = url
         self.admin_key = admin_key
@@ -162,7 +181,8 @@ class JanusLink:
         with self._lock:
             self._client = client
         room = client.videoroom(admin_key=self.admin_key, iface=self.bind_ip)
-        room.ensure(self.room_id, secret=self.secret, publishers=self.publishers,
+        self.pin = self.secret if self.pin_from_token else None
+        room.ensure(self.room_id, secret=self.secret, pin=self.pin, publishers=self.publishers,
                     audiocodec="opus")
         if not self._local_port:
             rc, self._local_port = self.conn._rtp_open(self.bind_ip.encode())
@@ -175,15 +195,17 @@ class JanusLink:
                                    on_publisher_left=self._on_publisher_left)
         with self._lock:
             self._room, self._publisher, self._control = room, pub, control
-        present = control.join(self.room_id, display=f"agora-rtc-control:{self.user_id}")
+        present = control.join(self.room_id, display=f"agora-rtc-control:{self.user_id}", pin=self.pin)
         return {p.get("id") for p in present}
 
     def stop(self) -> None:
         """Synchronous: leave Janus (forwards, publisher, control handle, session)."""
         self._stop.set()
-        t = self._thread
-        if t is not None and t is not threading.current_thread():
-            t.join(timeout=15)
+        # the connect thread and a reconnect in progress finish their _setup
+        # first, so the teardown below sees (and removes) all they created
+        for t in (self._thread, getattr(self, "_reconnect_thread", None)):
+            if t is not None and t is not threading.current_thread():
+                t.join(timeout=15)
         self._teardown(quiet=False)
 
     def _teardown(self, quiet: bool) -> None:
@@ -195,10 +217,7 @@ class JanusLink:
         for fwd in forwards.values():
             self._drop_forward(room, fwd)
         if room is not None and pub is not None:
-            try:  # before anything can destroy the room (JANUS.md)
-                room.remove_remote_publisher(self.room_id, pub.id, secret=self.secret)
-            except JanusError:
-                pass
+            self._remove_publisher(room, pub)
         if control is not None:
             try:
                 control.leave(timeout=2)
@@ -206,6 +225,23 @@ class JanusLink:
                 pass
         if client is not None:
             client.close()
+
+    def _remove_publisher(self, room: VideoRoom, pub: RemotePublisher) -> None:
+        """remove_remote_publisher, before anything can destroy the room (JANUS.md).
+        Janus 1.1.2 can answer 428 (no such remote publisher) to a removal that
+        follows the add within milliseconds (disconnect while connecting): the
+        publisher appears a moment later and would stay in the room for good,
+        so a 428 is retried for up to a second."""
+        for attempt in range(11):
+            try:
+                room.remove_remote_publisher(self.room_id, pub.id, secret=self.secret)
+                return
+            except JanusError as exc:
+                if exc.code != 428 or attempt == 10:
+                    _log.warning("could not remove our publisher %s from room %s: %s",
+                                 pub.id, self.room_id, exc)
+                    return
+            time.sleep(0.1)
 
     # ---- publishers ----
 
@@ -236,11 +272,17 @@ class JanusLink:
                 return
             ssrc = self._next_ssrc
             self._next_ssrc += 1
+        srtp = {}
+        key = None
+        if self.srtp_suite is not None:
+            key = os.urandom(30)   # master key (16) + salt (14), one per forward
+            srtp = {"srtp_suite": self.srtp_suite, "srtp_crypto": base64.b64encode(key).decode()}
         try:
-            _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), 0, None), "rtp_add_remote")
+            _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), self.srtp_suite or 0, key),
+                   "rtp_add_remote")
             fwd = room.rtp_forward(self.room_id, pid, host=self.bind_ip, port=self._local_port,
                                    ssrc=ssrc, mid=str(audio.get("mid", "0")),
-                                   secret=self.secret, admin_key=self.admin_key)
+                                   secret=self.secret, admin_key=self.admin_key, **srtp)
         except Exception as exc:
             _log.warning("cannot hear publisher %s (%s): %s", pid, user, exc)
             try:
@@ -272,8 +314,10 @@ class JanusLink:
             return
         _log.warning("janus session lost (%s); reconnecting", reason)
         self._post(EV_LOST)
-        threading.Thread(target=self._reconnect_loop, name="agora_rtc-janus-reconnect",
-                         daemon=True).start()
+        t = threading.Thread(target=self._reconnect_loop, name="agora_rtc-janus-reconnect",
+                             daemon=True)
+        self._reconnect_thread = t
+        t.start()
 
     def _reconnect_loop(self) -> None:
         self._teardown(quiet=True)

@@ -1,0 +1,293 @@
+"""atheris harness: generated garbage into every public push / send / config
+entry point of agora_rtc, on a live service (a connected sender and a
+listening receiver on the local network, VAD on), so the garbage that is
+accepted really goes through the engine.
+
+Contract checked: bad input raises TypeError / ValueError (incl.
+InvalidArgumentError) / OverflowError or an AgoraError; anything else
+(SystemError, AttributeError, IndexError, ZeroDivisionError, ...) is a
+finding and so is a crash of the process (the engine runs under the same
+process). Run it through tests/fuzz/run.sh, or directly:
+
+    python tests/fuzz/fuzz_python_api.py -max_total_time=60 [corpus_dir]
+"""
+import math
+import sys
+import threading
+
+import atheris
+
+import numpy as np
+
+import agora_rtc as ar
+from agora_rtc.agora_base import parse_transport_url
+
+EXPECTED = (TypeError, ValueError, OverflowError, ar.AgoraError)
+
+
+class _Sink(ar.IRTCConnectionObserver, ar.IRTCLocalUserObserver, ar.IAudioFrameObserver):
+    def __init__(self):
+        self.frames = 0
+        self.connected = threading.Event()
+
+    def on_connected(self, conn, info, reason):
+        self.connected.set()
+
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad):
+        self.frames += 1
+        bytes(frame.buffer)
+
+
+def _setup():
+    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="fuzz"))
+    conns = []
+    for uid in ("sender", "receiver"):
+        c = svc.create_rtc_connection(ar.RTCConnConfig())
+        sink = _Sink()
+        c.register_observer(sink)
+        c.register_local_user_observer(sink)
+        c.register_audio_frame_observer(sink, 1, ar.AudioVadConfigV2())
+        assert c.connect("", "fuzz", uid) == 0
+        assert sink.connected.wait(5)
+        c.publish_audio()
+        conns.append(c)
+    return svc, conns[0], conns[1]
+
+
+SERVICE, SENDER, RECEIVER = _setup()
+VAD = ar.AudioVadV2(ar.AudioVadConfigV2())
+
+
+def garbage(fdp, depth=0):
+    """Any Python value a careless caller might pass."""
+    kind = fdp.ConsumeIntInRange(0, 19)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return fdp.ConsumeBool()
+    if kind == 2:
+        return fdp.ConsumeIntInRange(-2 ** 31, 2 ** 31)
+    if kind == 3:
+        return fdp.ConsumeInt(fdp.ConsumeIntInRange(1, 20))          # up to 160-bit ints
+    if kind == 4:
+        return fdp.PickValueInList([8000, 16000, 22050, 24000, 32000, 44100, 48000, 0, 1, 2, -1])
+    if kind == 5:
+        return fdp.ConsumeRegularFloat()
+    if kind == 6:
+        return fdp.PickValueInList([math.nan, math.inf, -math.inf, -0.0, 1e308])
+    if kind == 7:
+        return fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 2000))
+    if kind == 8:
+        return fdp.ConsumeUnicode(fdp.ConsumeIntInRange(0, 100))     # may hold lone surrogates
+    if kind == 9:
+        return fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 5000))
+    if kind == 10:
+        return bytearray(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 5000)))
+    if kind == 11:
+        raw = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 4000))
+        mv = memoryview(raw)
+        fmt = fdp.PickValueInList(["B", "b", "h", "H", "i", "f"])
+        size = {"B": 1, "b": 1, "h": 2, "H": 2, "i": 4, "f": 4}[fmt]
+        return mv[:len(raw) // size * size].cast(fmt)
+    if kind == 12:
+        dtype = fdp.PickValueInList([np.int16, np.int16, np.uint16, np.int32, np.float32,
+                                     np.float64, np.int8, np.complex64, np.bool_, ">i2"])
+        n = fdp.ConsumeIntInRange(0, 4000)
+        arr = np.frombuffer(fdp.ConsumeBytes(n * np.dtype(dtype).itemsize).ljust(
+            n * np.dtype(dtype).itemsize, b"\0"), dtype=dtype)
+        shape_kind = fdp.ConsumeIntInRange(0, 3)
+        if shape_kind == 1 and n >= 2:
+            arr = arr[: n // 2 * 2].reshape(-1, 2)
+        elif shape_kind == 2 and n >= 2:
+            arr = arr[::2]                                   # non-contiguous
+        elif shape_kind == 3 and n >= 4:
+            arr = arr[: n // 2 * 2].reshape(-1, 2).T          # Fortran order
+        return arr
+    if kind == 13:
+        return np.int16(fdp.ConsumeIntInRange(-40000, 40000) % 32768)
+    if kind == 14 and depth < 2:
+        return [garbage(fdp, depth + 1) for _ in range(fdp.ConsumeIntInRange(0, 3))]
+    if kind == 15 and depth < 2:
+        return {garbage_key(fdp): garbage(fdp, depth + 1) for _ in range(fdp.ConsumeIntInRange(0, 3))}
+    if kind == 16:
+        return object()
+    if kind == 17:
+        return ar.AudioVadConfigV2
+    if kind == 18:
+        return np.zeros(fdp.ConsumeIntInRange(0, 3200), np.int16)   # valid PCM, odd sizes
+    return fdp.ConsumeIntInRange(0, 3)
+
+
+def garbage_key(fdp):
+    return fdp.ConsumeUnicodeNoSurrogates(8)
+
+
+def call(fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except EXPECTED:
+        pass
+
+
+# ---- entry points ----
+
+def push(fdp):
+    call(SENDER.push_audio_pcm_data, garbage(fdp), garbage(fdp), garbage(fdp), garbage(fdp))
+    if fdp.ConsumeIntInRange(0, 7) == 0:
+        SENDER.interrupt_audio()           # keep the queue bounded
+
+
+def push_valid_shape(fdp):
+    data = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 9600))
+    rate = fdp.PickValueInList([8000, 16000, 22050, 24000, 32000, 44100, 48000])
+    call(SENDER.push_audio_pcm_data, data, rate, fdp.PickValueInList([1, 2]),
+         fdp.ConsumeIntInRange(-2 ** 62, 2 ** 62))
+    if fdp.ConsumeBool():
+        SENDER.interrupt_audio()
+
+
+def stream_message(fdp):
+    call(SENDER.send_stream_message, garbage(fdp))
+
+
+def metadata(fdp):
+    call(SENDER.send_audio_meta_data, garbage(fdp))
+
+
+_VAD_FIELDS = ["preStartRecognizeCount", "startRecognizeCount", "stopRecognizeCount",
+               "activePercent", "inactivePercent", "start_voiceprob", "stop_voiceprob",
+               "start_rms", "stop_rms", "rmsThreshold", "enableAdaptiveRmsThreshold",
+               "adaptiveRmsThresholdFactor"]
+
+
+def vad_config(fdp):
+    kwargs = {fdp.PickValueInList(_VAD_FIELDS): garbage(fdp) for _ in range(fdp.ConsumeIntInRange(0, 4))}
+    try:
+        cfg = ar.AudioVadConfigV2(**kwargs)
+    except EXPECTED:
+        return
+    call(RECEIVER.register_audio_frame_observer, _Sink(), 1, cfg)
+    try:
+        vad = ar.AudioVadV2(cfg)
+    except EXPECTED:
+        return
+    for _ in range(fdp.ConsumeIntInRange(1, 4)):
+        call(vad.process, garbage(fdp), garbage(fdp) if fdp.ConsumeBool() else None,
+             garbage(fdp) if fdp.ConsumeBool() else None)
+
+
+def vad_process(fdp):
+    call(VAD.process, garbage(fdp))
+    rate = fdp.PickValueInList([8000, 16000, 24000, 32000, 44100, 48000])
+    ch = fdp.PickValueInList([1, 2])
+    call(VAD.process, fdp.ConsumeBytes(rate // 100 * ch * 2), rate, ch)
+    if fdp.ConsumeIntInRange(0, 15) == 0:
+        VAD.reset()
+
+
+def audio_frame(fdp):
+    try:
+        f = ar.AudioFrame.from_pcm(garbage(fdp), garbage(fdp), garbage(fdp))
+    except EXPECTED:
+        try:
+            f = ar.AudioFrame.from_pcm(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 1920)) + b"\0\0",
+                                       16000, 1)
+        except EXPECTED:
+            return
+    for _ in range(fdp.ConsumeIntInRange(0, 4)):       # users may overwrite the public fields
+        name = fdp.PickValueInList(["samples_per_channel", "channels", "samples_per_sec",
+                                    "bytes_per_sample", "rms", "render_time_ms", "rtp_timestamp",
+                                    "dbfs", "type"])
+        call(setattr, f, name, garbage(fdp))
+    bytes(f.buffer)
+    len(f)
+    repr(f)
+    call(lambda: f.data.sum())
+    call(VAD.process, f)
+    call(ar.AudioVadV2(ar.AudioVadConfigV2()).process, f)
+    call(SENDER.push_audio_pcm_data, f, f.samples_per_sec, f.channels)
+
+
+_CONFIGS = [ar.AgoraServiceConfig, ar.RTCConnConfig, ar.RtcConnectionPublishConfig,
+            ar.AudioSubscriptionOptions]
+
+
+def config(fdp):
+    cls = fdp.PickValueInList(_CONFIGS)
+    fields = list(getattr(cls, "__dataclass_fields__", {}))
+    kwargs = {}
+    for _ in range(fdp.ConsumeIntInRange(0, 4)):
+        if fields and fdp.ConsumeIntInRange(0, 9):
+            kwargs[fdp.PickValueInList(fields)] = garbage(fdp)
+        else:
+            kwargs[garbage_key(fdp)] = garbage(fdp)
+    try:
+        cfg = cls(**kwargs)
+    except EXPECTED:
+        return
+    try:
+        cfg._validated()
+    except EXPECTED:
+        return
+    if cls is ar.RTCConnConfig:
+        try:
+            c = SERVICE.create_rtc_connection(cfg)
+        except EXPECTED:
+            return
+        c.release()
+
+
+def transport_url(fdp):
+    url = garbage(fdp) if fdp.ConsumeIntInRange(0, 3) == 0 else fdp.PickValueInList(
+        ["janus://", "local://", "janus+ws://", "http://", ""]) + fdp.ConsumeUnicodeNoSurrogates(60)
+    call(parse_transport_url, url)
+
+
+def local_user(fdp):
+    lu = RECEIVER.get_local_user()
+    op = fdp.ConsumeIntInRange(0, 4)
+    if op == 0:
+        call(lu.set_playback_audio_frame_before_mixing_parameters, garbage(fdp), garbage(fdp))
+        lu.set_playback_audio_frame_before_mixing_parameters(1, 16000)
+    elif op == 1:
+        call(lu.subscribe_audio, garbage(fdp))
+    elif op == 2:
+        call(lu.unsubscribe_audio, garbage(fdp))
+        lu.subscribe_all_audio()
+    elif op == 3:
+        call(lu.set_user_role, garbage(fdp))
+    else:
+        call(RECEIVER.register_audio_frame_observer, _Sink(), garbage(fdp), None,
+             dispatch=fdp.PickValueInList(["direct", "queued", "x", None]),
+             max_queued_frames=garbage(fdp))
+        RECEIVER.register_audio_frame_observer(_Sink(), 1, ar.AudioVadConfigV2())
+
+
+def connect(fdp):
+    c = SERVICE.create_rtc_connection(ar.RTCConnConfig())
+    try:
+        call(c.connect, garbage(fdp), garbage(fdp), garbage(fdp))
+        call(c.renew_token, garbage(fdp))
+    finally:
+        c.release()
+
+
+ENTRY_POINTS = [push, push_valid_shape, stream_message, metadata, vad_config, vad_process,
+                audio_frame, config, transport_url, local_user, connect]
+
+
+def TestOneInput(data):
+    fdp = atheris.FuzzedDataProvider(data)
+    fdp.PickValueInList(ENTRY_POINTS)(fdp)
+
+
+def main():
+    # coverage of the Python layer (the editable install's import hook defeats
+    # instrument_imports; the compiled engine is covered by the libFuzzer harnesses)
+    atheris.instrument_all()
+    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
