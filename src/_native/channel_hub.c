@@ -485,8 +485,11 @@ static void process(agora_service *svc, io_item *it)
     case IO_RTP_STATS:
     case IO_RTP_CLOSE:
     case IO_RTP_END_ROUND: agora_rtp_process(svc, it); break;
-    case IO_FLUSH:
-    default: break;
+    case IO_FLUSH: break;
+    default:
+        if (it->kind >= IO_VIDEO_PUBLISH)
+            agora_video_process(svc, it);
+        break;
     }
 }
 
@@ -500,6 +503,8 @@ static void complete(agora_service *svc, io_item *it)
     }
     if (it->frame)
         agora_sent_frame_unref(it->frame);
+    if (it->video)
+        agora_video_buf_unref(it->video);
     if (it->conn)
         agora_conn_unref(it->conn);
     free(it);
@@ -609,4 +614,10 @@ void *agora_io_main(void *arg)
         svc->channels = n;
     }
     return NULL;
+}
+
+agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count)
+{
+    *count = ch->members.count;
+    return ch->members.items;
 }

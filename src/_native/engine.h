@@ -28,6 +28,7 @@
 #include "rx_table.h"
 #include "send_queue.h"
 #include "sent_frame.h"
+#include "video_state.h"
 #include "work_queue.h"
 
 #define AGORA_MAX_FRAMES_PER_TICK 64
@@ -92,6 +93,7 @@ struct agora_rtc_conn {
     /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
     agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
     int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
+    agora_conn_video video;    /* video observers, subscriptions, counters (video_frames.c) */
 };
 
 /* I/O work items. */
@@ -101,6 +103,9 @@ enum io_kind {
     /* RTP transport (rtp_transport.c) */
     IO_RTP_OPEN, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT, IO_RTP_STATS,
     IO_RTP_CLOSE, IO_RTP_END_ROUND,
+    /* video (video_frames.c) */
+    IO_VIDEO_PUBLISH, IO_VIDEO_UNPUBLISH, IO_VIDEO_FRAME, IO_VIDEO_SUBSCRIBE,
+    IO_VIDEO_UNSUBSCRIBE, IO_VIDEO_SUBSCRIBE_ALL, IO_VIDEO_UNSUBSCRIBE_ALL, IO_VIDEO_INTRA,
 };
 
 typedef struct io_item {
@@ -116,6 +121,7 @@ typedef struct io_item {
     int *result;               /* when set, the handler stores its return code here (wait items) */
     void *out;                 /* handler output (wait items) */
     size_t length;
+    agora_video_buf *video;    /* IO_VIDEO_FRAME, holds a reference */
     uint8_t data[];
 } io_item;
 
@@ -125,6 +131,9 @@ enum event_kind {
     EV_PUBLISH_SUCCESS, EV_UNPUBLISHED, EV_TRACK_SUBSCRIBED, EV_TRACK_STATE, EV_FIRST_FRAME,
     EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME, EV_PUSH_COMPLETED,
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
+    /* video (video_frames.c dispatches them) */
+    EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
+    EV_INTRA_REQUEST,
 };
 
 typedef struct agora_event {
@@ -138,6 +147,7 @@ typedef struct agora_event {
     int has_vad;
     agora_vad_result vad;      /* bytes point into data after the pcm */
     char channel_id[AGORA_MAX_ID_LEN + 1];
+    agora_video_buf *video;    /* EV_VIDEO_FRAME / EV_VIDEO_ENCODED, holds a reference */
     size_t length;
     uint8_t data[];
 } agora_event;
@@ -225,6 +235,22 @@ void *agora_delivery_main(void *svc);
 agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
 /* The same without the observer check (the caller made it; NULL on OOM). */
 agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length);
+
+/* channel_hub.c: the members of a hub channel (I/O thread). */
+agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count);
+
+/* video_frames.c */
+/* IO_VIDEO_* items (I/O thread). */
+void agora_video_process(agora_service *svc, io_item *it);
+/* 1 for the EV_VIDEO_* / EV_INTRA_REQUEST kinds. */
+int agora_video_event(int event_kind);
+/* Delivery thread: call the video observer for ev and drop its frame reference. */
+void agora_video_dispatch(agora_event *ev);
+/* destroy: unregister the video observers, waiting for calls in flight. */
+void agora_video_conn_destroy(agora_rtc_conn *c);
+/* conn_free: the subscription table. */
+void agora_video_conn_free(agora_rtc_conn *c);
+void agora_video_buf_unref(agora_video_buf *b);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

@@ -1,0 +1,41 @@
+/* Per-connection video state, embedded in agora_rtc_conn (engine.h) and
+ * managed by video_frames.c. A zeroed struct is the initial state. */
+#ifndef AGORA_RTC_VIDEO_STATE_H
+#define AGORA_RTC_VIDEO_STATE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include "agora_rtc/video.h"
+
+/* A pushed frame shared, read-only, by every receiver (reference counted). */
+typedef struct agora_video_buf agora_video_buf;
+
+enum video_observer_kind { VOBS_FRAME = 0, VOBS_ENCODED = 1, VOBS_USER = 2, VOBS_KINDS = 3 };
+
+/* What a receiver takes of one sender's video. */
+enum video_sub_mode { VSUB_NONE = 0, VSUB_RAW = 1, VSUB_ENCODED = 2 };
+
+typedef struct agora_video_sub {
+    char uid[AGORA_MAX_ID_LEN + 1];
+    int mode;                        /* enum video_sub_mode */
+} agora_video_sub;
+
+typedef struct agora_conn_video {
+    /* under conn->mu (observer tables, like the audio ones) */
+    agora_video_frame_observer frame_obs;
+    agora_video_encoded_frame_observer enc_obs;
+    agora_video_user_observer user_obs;
+    int obs_set[VOBS_KINDS];
+    int in_flight[VOBS_KINDS];
+    /* any thread */
+    atomic_int published;            /* push gate: set and cleared at the call */
+    atomic_int pending;              /* events queued for this receiver */
+    _Atomic uint64_t pushed_frames, pushed_encoded, sent_frames, received_frames,
+        received_encoded, raw_not_encoded, encoded_not_decoded, dropped_backlog, intra_requests;
+    /* I/O thread only */
+    int all_mode;                    /* mode for senders without an entry */
+    agora_video_sub *subs;           /* explicit per-user modes */
+    int nsubs, cap;
+} agora_conn_video;
+
+#endif
