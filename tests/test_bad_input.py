@@ -385,7 +385,28 @@ def _conn_calls():
         "get_audio_queue_stats": lambda c: c.get_audio_queue_stats(),
         "send_stream_message": lambda c: c.send_stream_message("hi"),
         "send_audio_meta_data": lambda c: c.send_audio_meta_data(b"m"),
+        # video
+        "register_video_frame_observer": lambda c: c.register_video_frame_observer(_VideoOnly()),
+        "unregister_video_frame_observer": lambda c: c.unregister_video_frame_observer(),
+        "register_video_encoded_frame_observer":
+            lambda c: c.register_video_encoded_frame_observer(_EncodedOnly()),
+        "unregister_video_encoded_frame_observer": lambda c: c.unregister_video_encoded_frame_observer(),
+        "publish_video": lambda c: c.publish_video(),
+        "unpublish_video": lambda c: c.unpublish_video(),
+        "push_video_frame": lambda c: c.push_video_frame(ar.ExternalVideoFrame(
+            format=ar.VideoPixelFormat.VIDEO_PIXEL_I420, buffer=bytes(24), stride=4, height=4)),
+        "push_video_encoded_data": lambda c: c.push_video_encoded_data(
+            b"\x00\x00\x00\x01", ar.EncodedVideoFrameInfo(codec_type=2, frame_type=3)),
+        "get_video_stats": lambda c: c.get_video_stats(),
     }
+
+
+class _VideoOnly(ar.IVideoFrameObserver):
+    pass
+
+
+class _EncodedOnly(ar.IVideoEncodedFrameObserver):
+    pass
 
 
 def _public_members(cls):
@@ -415,6 +436,13 @@ def _lu_calls():
         "unsubscribe_all_audio": lambda lu: lu.unsubscribe_all_audio(),
         "set_playback_audio_frame_before_mixing_parameters":
             lambda lu: lu.set_playback_audio_frame_before_mixing_parameters(1, 16000),
+        "publish_video": lambda lu: lu.publish_video(),
+        "unpublish_video": lambda lu: lu.unpublish_video(),
+        "subscribe_video": lambda lu: lu.subscribe_video("x", ar.VideoSubscriptionOptions()),
+        "unsubscribe_video": lambda lu: lu.unsubscribe_video("x"),
+        "subscribe_all_video": lambda lu: lu.subscribe_all_video(),
+        "unsubscribe_all_video": lambda lu: lu.unsubscribe_all_video(),
+        "send_intra_request": lambda lu: lu.send_intra_request("x"),
     }
 
 
