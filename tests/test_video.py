@@ -529,3 +529,21 @@ def test_bad_subscription_and_observer_input(service):
         b.register_video_frame_observer(object())
     with pytest.raises(TypeError, match="IVideoEncodedFrameObserver"):
         b.register_video_encoded_frame_observer(b_rec.on_frame)
+
+
+def test_rtp_transport_has_no_video(service):
+    """The Janus (RTP) transport is audio only: video pushes say ERR_NOT_SUPPORTED."""
+    from agora_rtc.errors import ERR_NOT_SUPPORTED
+
+    class RtpConnection(ar.RTCConnection):
+        def _native_open(self, service, auto_subscribe, role, profile, rate, channels, transport=0):
+            super()._native_open(service, auto_subscribe, role, profile, rate, channels, transport=1)
+
+    conn = RtpConnection(service, ar.RTCConnConfig())
+    try:
+        assert conn.publish_video() == 0
+        assert _push_i420(conn) == ERR_NOT_SUPPORTED
+        assert conn.push_video_encoded_data(b"x", ar.EncodedVideoFrameInfo(codec_type=2)) == ERR_NOT_SUPPORTED
+        assert conn.get_local_user().send_intra_request("a") == ERR_NOT_SUPPORTED
+    finally:
+        conn.release()

@@ -42,29 +42,54 @@ static void split_uv(const uint8_t *src, int src_stride, uint8_t *a, int a_strid
     }
 }
 
-/* r, g, b: byte offsets of the channels in a 4-byte pixel. */
-static void rgb_to_i420(const uint8_t *src, int src_stride, int r, int g, int b, uint8_t *dy,
-                        int dys, uint8_t *du, int dus, uint8_t *dv, int dvs, int w, int h)
+/* r, g, b: byte offsets of the channels in a 4-byte pixel. Always inlined
+ * with constant offsets (one copy per channel order), so the compiler sees
+ * fixed-stride loads and vectorises the loops. */
+static inline __attribute__((always_inline)) void rgb_row_to_y(const uint8_t *s, uint8_t *d, int w,
+                                                                int r, int g, int b)
+{
+    for (int x = 0; x < w; x++)
+        d[x] = (uint8_t)(((66 * s[4 * x + r] + 129 * s[4 * x + g] + 25 * s[4 * x + b] + 128) >> 8) + 16);
+}
+
+static inline __attribute__((always_inline)) void rgb_rows_to_uv(const uint8_t *s0, const uint8_t *s1,
+                                                                  uint8_t *pu, uint8_t *pv, int cw,
+                                                                  int r, int g, int b)
+{
+    for (int x = 0; x < cw; x++) {
+        const uint8_t *p = s0 + 8 * x, *q = s1 + 8 * x;
+        int ar = (p[r] + p[r + 4] + q[r] + q[r + 4] + 2) >> 2;
+        int ag = (p[g] + p[g + 4] + q[g] + q[g + 4] + 2) >> 2;
+        int ab = (p[b] + p[b + 4] + q[b] + q[b + 4] + 2) >> 2;
+        /* arithmetic shift of a negative sum: the ranges keep U, V in 16..240 */
+        pu[x] = (uint8_t)(((-38 * ar - 74 * ag + 112 * ab + 128) >> 8) + 128);
+        pv[x] = (uint8_t)(((112 * ar - 94 * ag - 18 * ab + 128) >> 8) + 128);
+    }
+}
+
+static inline __attribute__((always_inline)) void rgb_to_i420(const uint8_t *src, int src_stride,
+                                                               int r, int g, int b, uint8_t *dy,
+                                                               int dys, uint8_t *du, int dus,
+                                                               uint8_t *dv, int dvs, int w, int h)
 {
     for (int y = 0; y < h; y += 2) {
         const uint8_t *s0 = src + (size_t)y * src_stride, *s1 = s0 + src_stride;
-        uint8_t *y0 = dy + (size_t)y * dys, *y1 = y0 + dys;
-        uint8_t *pu = du + (size_t)(y / 2) * dus, *pv = dv + (size_t)(y / 2) * dvs;
-        for (int x = 0; x < w; x++) {
-            const uint8_t *p = s0 + 4 * x, *q = s1 + 4 * x;
-            y0[x] = (uint8_t)(((66 * p[r] + 129 * p[g] + 25 * p[b] + 128) >> 8) + 16);
-            y1[x] = (uint8_t)(((66 * q[r] + 129 * q[g] + 25 * q[b] + 128) >> 8) + 16);
-        }
-        for (int x = 0; x < w / 2; x++) {
-            const uint8_t *p = s0 + 8 * x, *q = s1 + 8 * x;
-            int ar = (p[r] + p[r + 4] + q[r] + q[r + 4] + 2) >> 2;
-            int ag = (p[g] + p[g + 4] + q[g] + q[g + 4] + 2) >> 2;
-            int ab = (p[b] + p[b + 4] + q[b] + q[b + 4] + 2) >> 2;
-            /* arithmetic shift of a negative sum: the ranges keep U, V in 16..240 */
-            pu[x] = (uint8_t)(((-38 * ar - 74 * ag + 112 * ab + 128) >> 8) + 128);
-            pv[x] = (uint8_t)(((112 * ar - 94 * ag - 18 * ab + 128) >> 8) + 128);
-        }
+        rgb_row_to_y(s0, dy + (size_t)y * dys, w, r, g, b);
+        rgb_row_to_y(s1, dy + (size_t)(y + 1) * dys, w, r, g, b);
+        rgb_rows_to_uv(s0, s1, du + (size_t)(y / 2) * dus, dv + (size_t)(y / 2) * dvs, w / 2, r, g, b);
     }
+}
+
+static void rgba_to_i420(const uint8_t *src, int ss, uint8_t *dy, int dys, uint8_t *du, int dus,
+                         uint8_t *dv, int dvs, int w, int h)
+{
+    rgb_to_i420(src, ss, 0, 1, 2, dy, dys, du, dus, dv, dvs, w, h);
+}
+
+static void bgra_to_i420(const uint8_t *src, int ss, uint8_t *dy, int dys, uint8_t *du, int dus,
+                         uint8_t *dv, int dvs, int w, int h)
+{
+    rgb_to_i420(src, ss, 2, 1, 0, dy, dys, du, dus, dv, dvs, w, h);
 }
 
 int agora_video_to_i420(const agora_external_video_frame *f, uint8_t *dy, int dys, uint8_t *du,
@@ -104,8 +129,10 @@ int agora_video_to_i420(const agora_external_video_frame *f, uint8_t *dy, int dy
     case AGORA_VIDEO_PIXEL_RGBA:
     case AGORA_VIDEO_PIXEL_BGRA: {
         const uint8_t *p = buf + (size_t)ct * s * 4 + (size_t)cl * 4;
-        int rgba = f->format == AGORA_VIDEO_PIXEL_RGBA;
-        rgb_to_i420(p, s * 4, rgba ? 0 : 2, 1, rgba ? 2 : 0, dy, dys, du, dus, dv, dvs, w, h);
+        if (f->format == AGORA_VIDEO_PIXEL_RGBA)
+            rgba_to_i420(p, s * 4, dy, dys, du, dus, dv, dvs, w, h);
+        else
+            bgra_to_i420(p, s * 4, dy, dys, du, dus, dv, dvs, w, h);
         return AGORA_OK;
     }
     default:
