@@ -547,3 +547,86 @@ def test_rtp_transport_has_no_video(service):
         assert conn.get_local_user().send_intra_request("a") == ERR_NOT_SUPPORTED
     finally:
         conn.release()
+
+
+def _crop_ref(expected, cl, ct, w, h):
+    y, u, v = expected
+    return [y[ct:ct + h, cl:cl + w], u[ct // 2:(ct + h) // 2, cl // 2:(cl + w) // 2],
+            v[ct // 2:(ct + h) // 2, cl // 2:(cl + w) // 2]]
+
+
+def test_random_sizes_formats_and_crops(service):
+    """Property-style sweep (seeded): any even size, format and crop converts
+    within 1 of the numpy reference (exactly for YUV sources)."""
+    a, _, b, b_rec = pair(service, channel="sweep")
+    rng = np.random.default_rng(11)
+    cases = []
+    for i in range(40):
+        fmt = FORMATS[i % len(FORMATS)]
+        w, h = (int(x) * 2 for x in rng.integers(1, 40, 2))
+        cl, cr = (int(x) * 2 for x in rng.integers(0, w // 4 + 1, 2))
+        ct, cb = (int(x) * 2 for x in rng.integers(0, h // 4 + 1, 2))
+        if w - cl - cr <= 0 or h - ct - cb <= 0:
+            cl = cr = ct = cb = 0
+        buf, expected = make_frame(fmt, w, h, seed=100 + i)
+        assert a.push_video_frame(ext(fmt, buf, w, h, crop_left=cl, crop_top=ct, crop_right=cr,
+                                      crop_bottom=cb, timestamp=i)) == 0
+        cases.append((fmt, _crop_ref(expected, cl, ct, w - cl - cr, h - ct - cb)))
+    wait_video(b_rec, len(cases))
+    for (fmt, want), (_, _, frame) in zip(cases, b_rec.video):
+        for plane, ref in zip(frame.as_numpy(), want):
+            assert plane.shape == ref.shape
+            tol = 1 if fmt in (F.VIDEO_PIXEL_RGBA, F.VIDEO_PIXEL_BGRA) else 0
+            assert np.abs(plane.astype(np.int16) - ref).max(initial=0) <= tol, fmt.name
+
+
+def test_concurrent_pushers_subscribers_and_release(service):
+    """Pushes from several threads while the receiver flips subscriptions and
+    observers, then everything is released with frames in flight: no crash,
+    and every frame delivered was pushed intact."""
+    senders = [join(service, "storm", f"s{i}", record=False, recorder=VideoRecorder())[0]
+               for i in range(3)]
+    b, b_rec = join(service, "storm", "b", record=False, recorder=VideoRecorder())
+    b.register_video_frame_observer(b_rec)
+    b.register_video_encoded_frame_observer(b_rec)
+    for s in senders:
+        assert s.publish_video() == 0
+    buf, expected = make_frame(F.VIDEO_PIXEL_NV12, 32, 16, seed=4)
+    stop = threading.Event()
+    errors = []
+
+    def push(conn):
+        try:
+            while not stop.is_set():
+                conn.push_video_frame(ext(F.VIDEO_PIXEL_NV12, buf, 32, 16))
+                conn.push_video_encoded_data(b"\x00\x00\x01\x65", ar.EncodedVideoFrameInfo(codec_type=2))
+        except ar.ReleasedError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push, args=(s,)) for s in senders]
+    for t in threads:
+        t.start()
+    lu = b.get_local_user()
+    for i in range(30):
+        uid = f"s{i % 3}"
+        lu.subscribe_video(uid, ar.VideoSubscriptionOptions(encodedFrameOnly=bool(i % 2)))
+        if i % 5 == 0:
+            b.unregister_video_frame_observer()
+            b.register_video_frame_observer(b_rec)
+        if i % 7 == 0:
+            lu.unsubscribe_all_video()
+    wait_until(lambda: sum(s.get_video_stats()["sent_frames"] for s in senders) > 50)
+    b.release()
+    senders[0].release()
+    stop.set()
+    for t in threads:
+        t.join(10)
+    for s in senders[1:]:
+        s.release()
+    assert not errors, errors
+    with b_rec.cond:
+        frames = [f for _, _, f in b_rec.video]
+    for frame in frames:
+        assert np.array_equal(frame.as_numpy()[0], expected[0])
