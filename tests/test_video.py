@@ -34,6 +34,8 @@ class VideoRecorder(Recorder, ar.IVideoFrameObserver, ar.IVideoEncodedFrameObser
     def on_video_track_publish_success(self, lu, track): self._add("video_published", track)
     def on_video_track_unpublished(self, lu, track): self._add("video_unpublished", track)
     def on_intra_request_received(self, lu): self._add("intra", lu)
+    def on_first_remote_video_frame(self, lu, uid, width, height, elapsed):
+        self._add("first_video", uid, width, height, elapsed)
 
 
 def pair(service, channel="v", *, encoded_only=False, subscribe=True):
@@ -630,3 +632,29 @@ def test_concurrent_pushers_subscribers_and_release(service):
         frames = [f for _, _, f in b_rec.video]
     for frame in frames:
         assert np.array_equal(frame.as_numpy()[0], expected[0])
+
+
+def test_first_remote_video_frame(service):
+    a, a_rec, b, b_rec = pair(service, channel="first")
+
+    def firsts():
+        with b_rec.cond:
+            return [e[1] for e in b_rec.events if e[0] == "first_video"]
+
+    buf, _ = make_frame(F.VIDEO_PIXEL_RGBA, 16, 8)
+    for _ in range(3):
+        assert a.push_video_frame(ext(F.VIDEO_PIXEL_RGBA, buf, 16, 8)) == 0
+    barrier(a, b_rec)
+    assert [f[:3] for f in firsts()] == [("a", 16, 8)]
+    assert firsts()[0][3] >= 0
+    lu = b.get_local_user()
+    assert lu.subscribe_video("a", ar.VideoSubscriptionOptions(encodedFrameOnly=True)) == 0
+    assert a.push_video_encoded_data(b"k", ar.EncodedVideoFrameInfo(codec_type=2, width=320,
+                                                                    height=180)) == 0
+    assert a.push_video_encoded_data(b"k", ar.EncodedVideoFrameInfo(codec_type=2)) == 0
+    barrier(a, b_rec)
+    assert [f[:3] for f in firsts()] == [("a", 16, 8), ("a", 320, 180)]
+    assert a.unpublish_video() == 0 and a.publish_video() == 0
+    assert a.push_video_encoded_data(b"k", ar.EncodedVideoFrameInfo(codec_type=2, width=2, height=2)) == 0
+    barrier(a, b_rec)
+    assert [f[:3] for f in firsts()][-1] == ("a", 2, 2) and len(firsts()) == 3

@@ -133,7 +133,7 @@ enum event_kind {
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
     /* video (video_frames.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
-    EV_INTRA_REQUEST,
+    EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME,
 };
 
 typedef struct agora_event {

@@ -150,6 +150,9 @@ void agora_video_conn_free(agora_rtc_conn *c)
     free(c->video.subs);
     c->video.subs = NULL;
     c->video.nsubs = c->video.cap = 0;
+    free(c->video.seen);
+    c->video.seen = NULL;
+    c->video.nseen = c->video.seen_cap = 0;
 }
 
 /* ---- calls ---- */
@@ -344,19 +347,56 @@ int agora_rtc_conn_get_video_stats(agora_rtc_conn *c, agora_video_stats *out)
 
 /* ---- I/O thread ---- */
 
-static int sub_mode(const agora_conn_video *v, const char *uid)
+static const agora_video_sub *find_sub(const agora_conn_video *v, const char *uid)
 {
     for (int i = 0; i < v->nsubs; i++)
         if (strcmp(v->subs[i].uid, uid) == 0)
-            return v->subs[i].mode;
-    return v->all_mode;
+            return &v->subs[i];
+    return NULL;
+}
+
+static int sub_mode(const agora_conn_video *v, const char *uid)
+{
+    const agora_video_sub *e = find_sub(v, uid);
+    return e ? e->mode : v->all_mode;
+}
+
+/* 1 when uid was already in the seen set; otherwise adds it (0). */
+static int seen_add(agora_conn_video *v, const char *uid)
+{
+    for (int i = 0; i < v->nseen; i++)
+        if (strcmp(v->seen[i].uid, uid) == 0)
+            return 1;
+    if (v->nseen == v->seen_cap) {
+        int cap = v->seen_cap ? v->seen_cap * 2 : 8;
+        void *m = realloc(v->seen, sizeof(*v->seen) * (size_t)cap);
+        if (!m)
+            return 1; /* out of memory: no first-frame event */
+        v->seen = m;
+        v->seen_cap = cap;
+    }
+    agora_copy_id(v->seen[v->nseen++].uid, uid);
+    return 0;
+}
+
+static void seen_remove(agora_conn_video *v, const char *uid)
+{
+    for (int i = 0; i < v->nseen; i++) {
+        if (strcmp(v->seen[i].uid, uid) == 0) {
+            v->seen[i] = v->seen[--v->nseen];
+            return;
+        }
+    }
 }
 
 static int set_sub(agora_conn_video *v, const char *uid, int mode)
 {
+    seen_remove(v, uid); /* a new subscription reports its first frame again */
+    int64_t now = agora_monotonic_ns() / 1000000;
     for (int i = 0; i < v->nsubs; i++) {
         if (strcmp(v->subs[i].uid, uid) == 0) {
             v->subs[i].mode = mode;
+            v->subs[i].since_ms = now;
             return AGORA_OK;
         }
     }
@@ -369,6 +409,7 @@ static int set_sub(agora_conn_video *v, const char *uid, int mode)
         v->cap = cap;
     }
     agora_copy_id(v->subs[v->nsubs].uid, uid);
+    v->subs[v->nsubs].since_ms = now;
     v->subs[v->nsubs++].mode = mode;
     return AGORA_OK;
 }
@@ -408,6 +449,19 @@ static void deliver(agora_service *svc, agora_rtc_conn *s, agora_rtc_conn *m, ag
     if (mode == VSUB_ENCODED && !b->encoded) {
         count(&v->raw_not_encoded); /* no encoder on the local network */
         return;
+    }
+    if (!seen_add(v, s->user_id) && observed(m, VOBS_USER)) {
+        const agora_video_sub *e = find_sub(v, s->user_id);
+        int64_t since = e ? e->since_ms : v->all_since_ms;
+        agora_event *ev = agora_event_alloc(EV_FIRST_VIDEO_FRAME, m, 0);
+        if (ev) {
+            agora_copy_id(ev->uid, s->user_id);
+            ev->a = b->encoded ? b->info.width : b->frame.width;
+            ev->b = b->encoded ? b->info.height : b->frame.height;
+            int64_t elapsed = agora_monotonic_ns() / 1000000 - since;
+            ev->c = elapsed > 0x7fffffff ? 0x7fffffff : (int)elapsed;
+            agora_workq_push(&svc->delivery_q, &ev->node);
+        }
     }
     if (!observed(m, b->encoded ? VOBS_ENCODED : VOBS_FRAME))
         return;
@@ -472,6 +526,12 @@ void agora_video_process(agora_service *svc, io_item *it)
     case IO_VIDEO_UNPUBLISH:
         /* the local network publishes at once, connected or not */
         emit(svc, c, it->kind == IO_VIDEO_PUBLISH ? EV_VIDEO_PUBLISH_SUCCESS : EV_VIDEO_UNPUBLISHED, NULL);
+        if (it->kind == IO_VIDEO_UNPUBLISH && c->channel) {
+            int n = 0;
+            agora_rtc_conn **members = agora_hub_members(c->channel, &n);
+            for (int i = 0; i < n; i++) /* publishing again reports a first frame again */
+                seen_remove(&members[i]->video, c->user_id);
+        }
         break;
     case IO_VIDEO_FRAME: handle_frame(svc, c, it->video); break;
     case IO_VIDEO_SUBSCRIBE:
@@ -479,7 +539,9 @@ void agora_video_process(agora_service *svc, io_item *it)
     case IO_VIDEO_SUBSCRIBE_ALL:
     case IO_VIDEO_UNSUBSCRIBE_ALL:
         v->all_mode = it->kind == IO_VIDEO_SUBSCRIBE_ALL ? it->arg : VSUB_NONE;
+        v->all_since_ms = agora_monotonic_ns() / 1000000;
         v->nsubs = 0;
+        v->nseen = 0;
         break;
     case IO_VIDEO_INTRA: rc = handle_intra(svc, c, it->uid); break;
     default: break;
@@ -493,7 +555,7 @@ void agora_video_process(agora_service *svc, io_item *it)
 int agora_video_event(int kind)
 {
     return kind == EV_VIDEO_FRAME || kind == EV_VIDEO_ENCODED || kind == EV_VIDEO_PUBLISH_SUCCESS ||
-           kind == EV_VIDEO_UNPUBLISHED || kind == EV_INTRA_REQUEST;
+           kind == EV_VIDEO_UNPUBLISHED || kind == EV_INTRA_REQUEST || kind == EV_FIRST_VIDEO_FRAME;
 }
 
 void agora_video_dispatch(agora_event *ev)
@@ -533,6 +595,10 @@ void agora_video_dispatch(agora_event *ev)
             break;
         case EV_INTRA_REQUEST:
             if (uo.on_intra_request_received) uo.on_intra_request_received(uo.user_data, ev->uid);
+            break;
+        case EV_FIRST_VIDEO_FRAME:
+            if (uo.on_first_remote_video_frame)
+                uo.on_first_remote_video_frame(uo.user_data, ev->uid, ev->a, ev->b, ev->c);
             break;
         default:
             break;

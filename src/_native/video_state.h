@@ -18,7 +18,13 @@ enum video_sub_mode { VSUB_NONE = 0, VSUB_RAW = 1, VSUB_ENCODED = 2 };
 typedef struct agora_video_sub {
     char uid[AGORA_MAX_ID_LEN + 1];
     int mode;                        /* enum video_sub_mode */
+    int64_t since_ms;                /* when this mode was set (engine clock) */
 } agora_video_sub;
+
+/* A sender whose first frame this receiver has seen. */
+typedef struct agora_video_seen {
+    char uid[AGORA_MAX_ID_LEN + 1];
+} agora_video_seen;
 
 typedef struct agora_conn_video {
     /* under conn->mu (observer tables, like the audio ones) */
@@ -34,8 +40,11 @@ typedef struct agora_conn_video {
         received_encoded, raw_not_encoded, encoded_not_decoded, dropped_backlog, intra_requests;
     /* I/O thread only */
     int all_mode;                    /* mode for senders without an entry */
+    int64_t all_since_ms;            /* when all_mode was set */
     agora_video_sub *subs;           /* explicit per-user modes */
     int nsubs, cap;
+    agora_video_seen *seen;          /* first frame reported (on_first_remote_video_frame) */
+    int nseen, seen_cap;
 } agora_conn_video;
 
 #endif

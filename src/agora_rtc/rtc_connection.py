@@ -367,7 +367,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         """Stop publishing video: pushes return ERR_NOT_READY from now on."""
         return self._video._publish(False)
 
-    def push_video_frame(self, frame, *args) -> int:
+    def push_video_frame(self, frame) -> int:
         """Send one raw frame (an ``ExternalVideoFrame``).
 
         Parameters
@@ -395,12 +395,11 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         The frame is converted natively to I420 in the calling thread (the GIL
         is released), RGB to YUV with BT.601 limited range (Y 16..235), chroma
         from each 2x2 block's average. Video is not paced: the frame leaves when
-        pushed. Texture formats and alpha raise NotSupportedError. The extra
-        positional arguments of the original (a track) are ignored.
+        pushed. Texture formats and alpha raise NotSupportedError.
         """
         return self._video._push_frame(*_vv.external_frame_args(frame))
 
-    def push_video_encoded_data(self, data, info=None, *args) -> int:
+    def push_video_encoded_data(self, data, info=None) -> int:
         """Send one encoded frame (bytes-like, bytearray and numpy included) with
         its ``EncodedVideoFrameInfo``. On the local network it is delivered
         byte-exact with its info to users subscribed with ``encodedFrameOnly``;

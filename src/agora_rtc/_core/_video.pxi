@@ -140,6 +140,7 @@ cdef class VideoPort:
             t.on_video_track_publish_success = _on_video_track_publish_success
             t.on_video_track_unpublished = _on_video_track_unpublished
             t.on_intra_request_received = _on_intra_request_received
+            t.on_first_remote_video_frame = _on_first_remote_video_frame
             lib.agora_rtc_conn_register_video_user_observer(c, &t)
             if auto_subscribe_video:
                 with nogil:
@@ -410,3 +411,11 @@ cdef void _on_intra_request_received(void *ud, const char *from_user_id) noexcep
     _keep_thread_state()
     with gil:
         _on_intra_request_received_gil(<VideoPort>ud, from_user_id)
+
+
+cdef void _on_first_remote_video_frame(void *ud, const char *user_id, int width, int height,
+                                       int elapsed_ms) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _lu_event_gil((<VideoPort>ud)._owner, "on_first_remote_video_frame",
+                      (_s(user_id), width, height, elapsed_ms))

@@ -385,6 +385,8 @@ cdef extern from "agora_rtc/video.h" nogil:
         void (*on_video_track_publish_success)(void *ud) noexcept
         void (*on_video_track_unpublished)(void *ud) noexcept
         void (*on_intra_request_received)(void *ud, const char *from_user_id) noexcept
+        void (*on_first_remote_video_frame)(void *ud, const char *user_id, int width, int height,
+                                            int elapsed_ms) noexcept
 
     ctypedef struct agora_video_stats:
         uint64_t pushed_frames

@@ -109,6 +109,11 @@ typedef struct agora_video_user_observer {
     void (*on_video_track_unpublished)(void *ud);
     /* A user this connection subscribes to asked for a key frame. */
     void (*on_intra_request_received)(void *ud, const char *from_user_id);
+    /* The first frame of user_id since this connection subscribed to it (again),
+     * or since that user published video again; elapsed_ms since the
+     * subscription. width/height: the frame's, or the encoded info's. */
+    void (*on_first_remote_video_frame)(void *ud, const char *user_id, int width, int height,
+                                        int elapsed_ms);
 } agora_video_user_observer;
 
 typedef struct agora_video_stats {
