@@ -36,6 +36,8 @@ class VideoRecorder(Recorder, ar.IVideoFrameObserver, ar.IVideoEncodedFrameObser
     def on_intra_request_received(self, lu): self._add("intra", lu)
     def on_first_remote_video_frame(self, lu, uid, width, height, elapsed):
         self._add("first_video", uid, width, height, elapsed)
+    def on_user_video_track_subscribed(self, lu, uid, info, track):
+        self._add("video_subscribed", uid, info, track)
 
 
 def pair(service, channel="v", *, encoded_only=False, subscribe=True):
@@ -658,3 +660,33 @@ def test_first_remote_video_frame(service):
     assert a.push_video_encoded_data(b"k", ar.EncodedVideoFrameInfo(codec_type=2, width=2, height=2)) == 0
     barrier(a, b_rec)
     assert [f[:3] for f in firsts()][-1] == ("a", 2, 2) and len(firsts()) == 3
+
+
+def test_user_video_track_subscribed(service):
+    a, a_rec = join(service, "tracks", "a", record=False, recorder=VideoRecorder())
+    b, b_rec = join(service, "tracks", "b", record=False, recorder=VideoRecorder())
+
+    def subs(rec):
+        with rec.cond:
+            return [e[1] for e in rec.events if e[0] == "video_subscribed"]
+
+    lu = b.get_local_user()
+    assert lu.subscribe_video("a") == 0            # a does not publish yet: no event
+    assert a.publish_video() == 0                  # now b receives a's video
+    b_rec.wait_for(lambda: len(subs(b_rec)) == 1)
+    uid, info, track = subs(b_rec)[0]
+    assert uid == "a" and track == ar.RemoteVideoTrack("a")
+    assert isinstance(info, ar.VideoTrackInfo)
+    assert (info.owner_uid, info.channel_id, info.encoded_frame_only) == (
+        a.get_conn_info().internal_uid, "tracks", 0)
+    assert lu.subscribe_video("a", ar.VideoSubscriptionOptions(encodedFrameOnly=True)) == 0
+    b_rec.wait_for(lambda: len(subs(b_rec)) == 2)
+    assert subs(b_rec)[1][1].encoded_frame_only == 1
+    assert lu.subscribe_video("a", ar.VideoSubscriptionOptions(encodedFrameOnly=True)) == 0  # same mode
+    # a user who joins later and subscribes to everything hears of a's track on joining
+    c_cfg = ar.RTCConnConfig(auto_subscribe_video=1)
+    c, c_rec = join(service, "tracks", "c", record=False, recorder=VideoRecorder(), con_config=c_cfg)
+    c_rec.wait_for(lambda: [s[0] for s in subs(c_rec)] == ["a"])
+    barrier(a, b_rec, c_rec)
+    assert len(subs(b_rec)) == 2 and len(subs(c_rec)) == 1
+    assert subs(a_rec) == []                        # a subscribes to nobody

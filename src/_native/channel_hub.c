@@ -224,6 +224,7 @@ static void handle_connect(agora_service *svc, agora_rtc_conn *c)
     atomic_store(&c->on_air, 1);
     if (c->hub_publishing)
         emit(svc, c, EV_PUBLISH_SUCCESS, NULL, 0, 0, 0);
+    agora_video_on_join(svc, c);
     for (int i = 0; i < ch->members.count; i++) {
         agora_rtc_conn *m = ch->members.items[i];
         if (m == c)

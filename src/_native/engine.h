@@ -133,7 +133,7 @@ enum event_kind {
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
     /* video (video_frames.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
-    EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME,
+    EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,
 };
 
 typedef struct agora_event {
@@ -248,6 +248,8 @@ int agora_video_event(int event_kind);
 void agora_video_dispatch(agora_event *ev);
 /* destroy: unregister the video observers, waiting for calls in flight. */
 void agora_video_conn_destroy(agora_rtc_conn *c);
+/* handle_connect: video track events between c and the members of its channel. */
+void agora_video_on_join(agora_service *svc, agora_rtc_conn *c);
 /* conn_free: the subscription table. */
 void agora_video_conn_free(agora_rtc_conn *c);
 void agora_video_buf_unref(agora_video_buf *b);

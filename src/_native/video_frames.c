@@ -434,6 +434,53 @@ static void emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *u
     agora_workq_push(&svc->delivery_q, &ev->node);
 }
 
+/* Tell receiver m that it now gets sender s's video (when s publishes and m subscribes). */
+static void track_subscribed(agora_service *svc, agora_rtc_conn *m, agora_rtc_conn *s)
+{
+    if (m == s || !s->video.hub_published || !observed(m, VOBS_USER))
+        return;
+    int mode = sub_mode(&m->video, s->user_id);
+    if (mode == VSUB_NONE)
+        return;
+    agora_event *ev = agora_event_alloc(EV_VIDEO_TRACK_SUBSCRIBED, m, 0);
+    if (!ev)
+        return;
+    agora_copy_id(ev->uid, s->user_id);
+    if (s->channel) {
+        pthread_mutex_lock(&s->mu);
+        agora_copy_id(ev->channel_id, s->channel_id);
+        pthread_mutex_unlock(&s->mu);
+    }
+    ev->a = (int)(uint32_t)s->id;
+    ev->b = mode == VSUB_ENCODED;
+    agora_workq_push(&svc->delivery_q, &ev->node);
+}
+
+void agora_video_on_join(agora_service *svc, agora_rtc_conn *c)
+{
+    if (!c->channel)
+        return;
+    int n = 0;
+    agora_rtc_conn **members = agora_hub_members(c->channel, &n);
+    for (int i = 0; i < n; i++) {
+        track_subscribed(svc, c, members[i]);
+        track_subscribed(svc, members[i], c);
+    }
+}
+
+/* The member of c's channel called uid, or NULL. */
+static agora_rtc_conn *member(agora_rtc_conn *c, const char *uid)
+{
+    if (!c->channel)
+        return NULL;
+    int n = 0;
+    agora_rtc_conn **members = agora_hub_members(c->channel, &n);
+    for (int i = 0; i < n; i++)
+        if (members[i] != c && strcmp(members[i]->user_id, uid) == 0)
+            return members[i];
+    return NULL;
+}
+
 /* One frame of sender s for receiver m, as m subscribed to it. */
 static void deliver(agora_service *svc, agora_rtc_conn *s, agora_rtc_conn *m, agora_video_buf *b,
                     const char *channel)
@@ -526,23 +573,47 @@ void agora_video_process(agora_service *svc, io_item *it)
     case IO_VIDEO_UNPUBLISH:
         /* the local network publishes at once, connected or not */
         emit(svc, c, it->kind == IO_VIDEO_PUBLISH ? EV_VIDEO_PUBLISH_SUCCESS : EV_VIDEO_UNPUBLISHED, NULL);
-        if (it->kind == IO_VIDEO_UNPUBLISH && c->channel) {
+        if (v->hub_published == (it->kind == IO_VIDEO_PUBLISH))
+            break;
+        v->hub_published = it->kind == IO_VIDEO_PUBLISH;
+        if (c->channel) {
             int n = 0;
             agora_rtc_conn **members = agora_hub_members(c->channel, &n);
-            for (int i = 0; i < n; i++) /* publishing again reports a first frame again */
-                seen_remove(&members[i]->video, c->user_id);
+            for (int i = 0; i < n; i++) {
+                if (v->hub_published)
+                    track_subscribed(svc, members[i], c);
+                else /* publishing again reports a first frame again */
+                    seen_remove(&members[i]->video, c->user_id);
+            }
         }
         break;
     case IO_VIDEO_FRAME: handle_frame(svc, c, it->video); break;
     case IO_VIDEO_SUBSCRIBE:
-    case IO_VIDEO_UNSUBSCRIBE: rc = set_sub(v, it->uid, it->arg); break;
+    case IO_VIDEO_UNSUBSCRIBE: {
+        int was = sub_mode(v, it->uid);
+        rc = set_sub(v, it->uid, it->arg);
+        agora_rtc_conn *s = member(c, it->uid);
+        if (rc == AGORA_OK && s && it->arg != was)
+            track_subscribed(svc, c, s);
+        break;
+    }
     case IO_VIDEO_SUBSCRIBE_ALL:
-    case IO_VIDEO_UNSUBSCRIBE_ALL:
+    case IO_VIDEO_UNSUBSCRIBE_ALL: {
+        int n = 0, *was = NULL;
+        agora_rtc_conn **members = c->channel ? agora_hub_members(c->channel, &n) : NULL;
+        if (n > 0 && (was = malloc(sizeof(*was) * (size_t)n)) != NULL)
+            for (int i = 0; i < n; i++)
+                was[i] = sub_mode(v, members[i]->user_id);
         v->all_mode = it->kind == IO_VIDEO_SUBSCRIBE_ALL ? it->arg : VSUB_NONE;
         v->all_since_ms = agora_monotonic_ns() / 1000000;
         v->nsubs = 0;
         v->nseen = 0;
+        for (int i = 0; was && i < n; i++)
+            if (was[i] != v->all_mode)
+                track_subscribed(svc, c, members[i]);
+        free(was);
         break;
+    }
     case IO_VIDEO_INTRA: rc = handle_intra(svc, c, it->uid); break;
     default: break;
     }
@@ -555,7 +626,8 @@ void agora_video_process(agora_service *svc, io_item *it)
 int agora_video_event(int kind)
 {
     return kind == EV_VIDEO_FRAME || kind == EV_VIDEO_ENCODED || kind == EV_VIDEO_PUBLISH_SUCCESS ||
-           kind == EV_VIDEO_UNPUBLISHED || kind == EV_INTRA_REQUEST || kind == EV_FIRST_VIDEO_FRAME;
+           kind == EV_VIDEO_UNPUBLISHED || kind == EV_INTRA_REQUEST || kind == EV_FIRST_VIDEO_FRAME ||
+           kind == EV_VIDEO_TRACK_SUBSCRIBED;
 }
 
 void agora_video_dispatch(agora_event *ev)
@@ -595,6 +667,11 @@ void agora_video_dispatch(agora_event *ev)
             break;
         case EV_INTRA_REQUEST:
             if (uo.on_intra_request_received) uo.on_intra_request_received(uo.user_data, ev->uid);
+            break;
+        case EV_VIDEO_TRACK_SUBSCRIBED:
+            if (uo.on_user_video_track_subscribed)
+                uo.on_user_video_track_subscribed(uo.user_data, ev->channel_id, ev->uid,
+                                                  (uint32_t)ev->a, ev->b);
             break;
         case EV_FIRST_VIDEO_FRAME:
             if (uo.on_first_remote_video_frame)

@@ -39,6 +39,7 @@ typedef struct agora_conn_video {
     _Atomic uint64_t pushed_frames, pushed_encoded, sent_frames, received_frames,
         received_encoded, raw_not_encoded, encoded_not_decoded, dropped_backlog, intra_requests;
     /* I/O thread only */
+    int hub_published;               /* video published, as the hub sees it */
     int all_mode;                    /* mode for senders without an entry */
     int64_t all_since_ms;            /* when all_mode was set */
     agora_video_sub *subs;           /* explicit per-user modes */

@@ -11,7 +11,8 @@ from agora_rtc.agora_service import AgoraService
 from agora_rtc.audio_consumer import AudioConsumer
 from agora_rtc.errors import (AgoraError, EngineError, InvalidArgumentError, InvalidStateError,
                               NotSupportedError, ReleasedError)
-from agora_rtc.local_user import LocalAudioTrack, LocalUser, LocalVideoTrack, RemoteAudioTrack
+from agora_rtc.local_user import (LocalAudioTrack, LocalUser, LocalVideoTrack, RemoteAudioTrack,
+                                  RemoteVideoTrack)
 from agora_rtc.observers import (IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver,
                                  IVideoEncodedFrameObserver, IVideoFrameObserver)
 from agora_rtc.rtc_connection import InterruptReport, RTCConnection
@@ -26,5 +27,5 @@ __all__ = list(_base_all) + [
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
     "monotonic_ms",
-    "LocalVideoTrack", "IVideoFrameObserver", "IVideoEncodedFrameObserver",
+    "LocalVideoTrack", "RemoteVideoTrack", "IVideoFrameObserver", "IVideoEncodedFrameObserver",
 ]

@@ -56,6 +56,22 @@ class RemoteAudioTrack:
         return hash(self.user_id)
 
 
+class RemoteVideoTrack:
+    """A remote user's video as received by this connection."""
+
+    def __init__(self, user_id: str):
+        self.user_id = user_id
+
+    def __repr__(self):
+        return f"RemoteVideoTrack(user_id={self.user_id!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, RemoteVideoTrack) and other.user_id == self.user_id
+
+    def __hash__(self):
+        return hash(self.user_id)
+
+
 class LocalUser:
     """Local user of one RTCConnection (all methods return 0 or a negative code)."""
 

@@ -9,9 +9,9 @@ from typing import Optional
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
-from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig
+from agora_rtc.agora_base import RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo
 from agora_rtc.errors import InvalidArgumentError, ReleasedError
-from agora_rtc.local_user import LocalUser, RemoteAudioTrack
+from agora_rtc.local_user import LocalUser, RemoteAudioTrack, RemoteVideoTrack
 from agora_rtc.observers import (IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver,
                                  IVideoEncodedFrameObserver, IVideoFrameObserver)
 from agora_rtc.voice_detection import AudioVadConfigV2
@@ -326,6 +326,11 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _local_video_track(self):
         return self._local_user.get_local_video_track()
+
+    def _make_video_track(self, user_id, channel_id, owner_uid, encoded_only):
+        info = VideoTrackInfo(owner_uid=owner_uid, channel_id=channel_id,
+                              encoded_frame_only=int(bool(encoded_only)))
+        return info, RemoteVideoTrack(user_id)
 
     def register_video_frame_observer(self, observer) -> int:
         """Receive remote users' raw video as I420 ``VideoFrame`` objects.

@@ -141,6 +141,7 @@ cdef class VideoPort:
             t.on_video_track_unpublished = _on_video_track_unpublished
             t.on_intra_request_received = _on_intra_request_received
             t.on_first_remote_video_frame = _on_first_remote_video_frame
+            t.on_user_video_track_subscribed = _on_user_video_track_subscribed
             lib.agora_rtc_conn_register_video_user_observer(c, &t)
             if auto_subscribe_video:
                 with nogil:
@@ -419,3 +420,24 @@ cdef void _on_first_remote_video_frame(void *ud, const char *user_id, int width,
     with gil:
         _lu_event_gil((<VideoPort>ud)._owner, "on_first_remote_video_frame",
                       (_s(user_id), width, height, elapsed_ms))
+
+
+cdef void _on_user_video_track_subscribed_gil(VideoPort self, const char *channel_id,
+                                              const char *user_id, uint32_t owner_uid,
+                                              int encoded_only) noexcept:
+    if _shutting_down:
+        return
+    try:
+        uid = _s(user_id)
+        info, track = self._owner._make_video_track(uid, _s(channel_id), owner_uid, encoded_only)
+    except BaseException:
+        _report_observer_error("on_user_video_track_subscribed", self._owner._lu_observer)
+        return
+    _lu_event_gil(self._owner, "on_user_video_track_subscribed", (uid, info, track))
+
+
+cdef void _on_user_video_track_subscribed(void *ud, const char *channel_id, const char *user_id,
+                                          uint32_t owner_uid, int encoded_only) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_user_video_track_subscribed_gil(<VideoPort>ud, channel_id, user_id, owner_uid, encoded_only)

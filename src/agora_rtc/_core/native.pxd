@@ -387,6 +387,8 @@ cdef extern from "agora_rtc/video.h" nogil:
         void (*on_intra_request_received)(void *ud, const char *from_user_id) noexcept
         void (*on_first_remote_video_frame)(void *ud, const char *user_id, int width, int height,
                                             int elapsed_ms) noexcept
+        void (*on_user_video_track_subscribed)(void *ud, const char *channel_id, const char *user_id,
+                                               uint32_t owner_uid, int encoded_only) noexcept
 
     ctypedef struct agora_video_stats:
         uint64_t pushed_frames

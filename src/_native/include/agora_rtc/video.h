@@ -114,6 +114,11 @@ typedef struct agora_video_user_observer {
      * subscription. width/height: the frame's, or the encoded info's. */
     void (*on_first_remote_video_frame)(void *ud, const char *user_id, int width, int height,
                                         int elapsed_ms);
+    /* This connection now receives user_id's video: it subscribed (or changed
+     * the mode) while user_id publishes, user_id published while subscribed,
+     * or one of them joined the channel. owner_uid: user_id's internal uid. */
+    void (*on_user_video_track_subscribed)(void *ud, const char *channel_id, const char *user_id,
+                                           uint32_t owner_uid, int encoded_only);
 } agora_video_user_observer;
 
 typedef struct agora_video_stats {
