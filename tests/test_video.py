@@ -660,6 +660,13 @@ def test_first_remote_video_frame(service):
     assert a.push_video_encoded_data(b"k", ar.EncodedVideoFrameInfo(codec_type=2, width=2, height=2)) == 0
     barrier(a, b_rec)
     assert [f[:3] for f in firsts()][-1] == ("a", 2, 2) and len(firsts()) == 3
+    # the sender leaves and joins again: its first frame is reported again
+    assert a.disconnect() == 0
+    assert a.connect("", "first", "a") == 0
+    a_rec.wait_for(lambda: a_rec.names().count("connected") == 2)
+    assert a.push_video_encoded_data(b"k", ar.EncodedVideoFrameInfo(codec_type=2, width=4, height=4)) == 0
+    barrier(a, b_rec)
+    assert [f[:3] for f in firsts()][-1] == ("a", 4, 4) and len(firsts()) == 4
 
 
 def test_user_video_track_subscribed(service):

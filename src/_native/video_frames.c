@@ -462,7 +462,9 @@ void agora_video_on_join(agora_service *svc, agora_rtc_conn *c)
         return;
     int n = 0;
     agora_rtc_conn **members = agora_hub_members(c->channel, &n);
+    c->video.nseen = 0; /* first frames are reported again after a (re)join */
     for (int i = 0; i < n; i++) {
+        seen_remove(&members[i]->video, c->user_id);
         track_subscribed(svc, c, members[i]);
         track_subscribed(svc, members[i], c);
     }
