@@ -179,7 +179,7 @@ void *agora_delivery_main(void *arg)
             agora_event *ev = (agora_event *)batch;
             batch = batch->next;
             if (agora_video_event(ev->kind))
-                agora_video_dispatch(ev); /* video_frames.c */
+                agora_video_dispatch(ev); /* video_delivery.c */
             else
                 dispatch(ev);
             agora_conn_unref(ev->conn);

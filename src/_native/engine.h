@@ -239,7 +239,7 @@ agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length);
 /* channel_hub.c: the members of a hub channel (I/O thread). */
 agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count);
 
-/* video_frames.c */
+/* video_frames.c (push, subscriptions, fan-out) and video_delivery.c (observers) */
 /* IO_VIDEO_* items (I/O thread). */
 void agora_video_process(agora_service *svc, io_item *it);
 /* 1 for the EV_VIDEO_* / EV_INTRA_REQUEST kinds. */

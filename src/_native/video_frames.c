@@ -1,6 +1,6 @@
-/* Video of a connection: observers, publishing, subscriptions, pushed frames
- * and their fan-out on the local network (I/O thread), intra requests, and
- * the dispatch of video events (delivery thread).
+/* Video of a connection: publishing, subscriptions, pushed frames and their
+ * fan-out on the local network (I/O thread), intra requests. The observers
+ * and the delivery of video events are in video_delivery.c.
  *
  * A pushed raw frame is validated and converted to I420 in the pushing
  * thread into one reference-counted buffer, which every receiver's event
@@ -10,16 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
-
-struct agora_video_buf {
-    atomic_int refs;
-    int encoded;
-    agora_video_frame frame;         /* raw: planes and metadata point into data */
-    agora_encoded_video_info info;   /* encoded */
-    const uint8_t *bytes;            /* encoded: points into data */
-    size_t length;
-    uint8_t data[];
-};
 
 static agora_video_buf *buf_new(size_t length)
 {
@@ -53,97 +43,6 @@ static int is_rtp(const agora_rtc_conn *c)
     return c->cfg.transport == AGORA_TRANSPORT_RTP;
 }
 
-static void count(_Atomic uint64_t *n)
-{
-    atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
-}
-
-/* ---- observers ---- */
-
-static void set_observer(agora_rtc_conn *c, int kind, const void *table)
-{
-    agora_conn_video *v = &c->video;
-    pthread_mutex_lock(&c->mu);
-    switch (kind) {
-    case VOBS_FRAME: v->frame_obs = *(const agora_video_frame_observer *)table; break;
-    case VOBS_ENCODED: v->enc_obs = *(const agora_video_encoded_frame_observer *)table; break;
-    default: v->user_obs = *(const agora_video_user_observer *)table; break;
-    }
-    v->obs_set[kind] = 1;
-    pthread_mutex_unlock(&c->mu);
-}
-
-/* Clear the table, then wait for calls in flight unless we are that call. */
-static void clear_observer(agora_rtc_conn *c, int kind)
-{
-    agora_conn_video *v = &c->video;
-    int self = agora_service_on_delivery_thread(c->svc);
-    pthread_mutex_lock(&c->mu);
-    v->obs_set[kind] = 0;
-    switch (kind) {
-    case VOBS_FRAME: memset(&v->frame_obs, 0, sizeof(v->frame_obs)); break;
-    case VOBS_ENCODED: memset(&v->enc_obs, 0, sizeof(v->enc_obs)); break;
-    default: memset(&v->user_obs, 0, sizeof(v->user_obs)); break;
-    }
-    while (!self && v->in_flight[kind] > 0)
-        pthread_cond_wait(&c->cv, &c->mu);
-    pthread_mutex_unlock(&c->mu);
-}
-
-int agora_rtc_conn_register_video_frame_observer(agora_rtc_conn *c, const agora_video_frame_observer *obs)
-{
-    if (!c || !obs)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    set_observer(c, VOBS_FRAME, obs);
-    return AGORA_OK;
-}
-
-int agora_rtc_conn_unregister_video_frame_observer(agora_rtc_conn *c)
-{
-    if (!c)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    clear_observer(c, VOBS_FRAME);
-    return AGORA_OK;
-}
-
-int agora_rtc_conn_register_video_encoded_frame_observer(agora_rtc_conn *c,
-                                                         const agora_video_encoded_frame_observer *obs)
-{
-    if (!c || !obs)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    set_observer(c, VOBS_ENCODED, obs);
-    return AGORA_OK;
-}
-
-int agora_rtc_conn_unregister_video_encoded_frame_observer(agora_rtc_conn *c)
-{
-    if (!c)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    clear_observer(c, VOBS_ENCODED);
-    return AGORA_OK;
-}
-
-int agora_rtc_conn_register_video_user_observer(agora_rtc_conn *c, const agora_video_user_observer *obs)
-{
-    if (!c || !obs)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    set_observer(c, VOBS_USER, obs);
-    return AGORA_OK;
-}
-
-int agora_rtc_conn_unregister_video_user_observer(agora_rtc_conn *c)
-{
-    if (!c)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    clear_observer(c, VOBS_USER);
-    return AGORA_OK;
-}
-
-void agora_video_conn_destroy(agora_rtc_conn *c)
-{
-    for (int k = 0; k < VOBS_KINDS; k++)
-        clear_observer(c, k);
-}
 
 void agora_video_conn_free(agora_rtc_conn *c)
 {
@@ -304,7 +203,7 @@ int agora_rtc_conn_push_video_frame(agora_rtc_conn *c, const agora_external_vide
         o->metadata = v + csize;
         o->metadata_length = f->metadata_length;
     }
-    count(&c->video.pushed_frames);
+    agora_video_count(&c->video.pushed_frames);
     return post_frame(c, b);
 }
 
@@ -324,7 +223,7 @@ int agora_rtc_conn_push_video_encoded(agora_rtc_conn *c, const uint8_t *data, si
     b->info.uid = (uint32_t)c->id; /* the sender's internal uid */
     memcpy(b->data, data, length);
     b->bytes = b->data;
-    count(&c->video.pushed_encoded);
+    agora_video_count(&c->video.pushed_encoded);
     return post_frame(c, b);
 }
 
@@ -492,11 +391,11 @@ static void deliver(agora_service *svc, agora_rtc_conn *s, agora_rtc_conn *m, ag
     if (mode == VSUB_NONE)
         return;
     if (mode == VSUB_RAW && b->encoded) {
-        count(&v->encoded_not_decoded); /* no decoder on the local network */
+        agora_video_count(&v->encoded_not_decoded); /* no decoder on the local network */
         return;
     }
     if (mode == VSUB_ENCODED && !b->encoded) {
-        count(&v->raw_not_encoded); /* no encoder on the local network */
+        agora_video_count(&v->raw_not_encoded); /* no encoder on the local network */
         return;
     }
     if (!seen_add(v, s->user_id) && observed(m, VOBS_USER)) {
@@ -516,13 +415,13 @@ static void deliver(agora_service *svc, agora_rtc_conn *s, agora_rtc_conn *m, ag
         return;
     if (atomic_fetch_add(&v->pending, 1) >= AGORA_VIDEO_MAX_PENDING) {
         atomic_fetch_sub(&v->pending, 1);
-        count(&v->dropped_backlog);
+        agora_video_count(&v->dropped_backlog);
         return;
     }
     agora_event *ev = agora_event_alloc(b->encoded ? EV_VIDEO_ENCODED : EV_VIDEO_FRAME, m, 0);
     if (!ev) {
         atomic_fetch_sub(&v->pending, 1);
-        count(&v->dropped_backlog);
+        agora_video_count(&v->dropped_backlog);
         return;
     }
     agora_copy_id(ev->uid, s->user_id);
@@ -545,7 +444,7 @@ static void handle_frame(agora_service *svc, agora_rtc_conn *s, agora_video_buf 
     for (int i = 0; i < n; i++)
         if (members[i] != s)
             deliver(svc, s, members[i], b, channel);
-    count(&s->video.sent_frames);
+    agora_video_count(&s->video.sent_frames);
 }
 
 static int handle_intra(agora_service *svc, agora_rtc_conn *c, const char *uid)
@@ -557,7 +456,7 @@ static int handle_intra(agora_service *svc, agora_rtc_conn *c, const char *uid)
     for (int i = 0; i < n; i++) {
         agora_rtc_conn *m = members[i];
         if (m != c && strcmp(m->user_id, uid) == 0) {
-            count(&m->video.intra_requests);
+            agora_video_count(&m->video.intra_requests);
             emit(svc, m, EV_INTRA_REQUEST, c->user_id);
             return AGORA_OK;
         }
@@ -621,75 +520,4 @@ void agora_video_process(agora_service *svc, io_item *it)
     }
     if (it->result)
         *it->result = rc;
-}
-
-/* ---- delivery thread ---- */
-
-int agora_video_event(int kind)
-{
-    return kind == EV_VIDEO_FRAME || kind == EV_VIDEO_ENCODED || kind == EV_VIDEO_PUBLISH_SUCCESS ||
-           kind == EV_VIDEO_UNPUBLISHED || kind == EV_INTRA_REQUEST || kind == EV_FIRST_VIDEO_FRAME ||
-           kind == EV_VIDEO_TRACK_SUBSCRIBED;
-}
-
-void agora_video_dispatch(agora_event *ev)
-{
-    agora_rtc_conn *c = ev->conn;
-    agora_conn_video *v = &c->video;
-    int kind = ev->kind == EV_VIDEO_FRAME ? VOBS_FRAME : ev->kind == EV_VIDEO_ENCODED ? VOBS_ENCODED : VOBS_USER;
-    agora_video_frame_observer fo = {0};
-    agora_video_encoded_frame_observer eo = {0};
-    agora_video_user_observer uo = {0};
-    pthread_mutex_lock(&c->mu);
-    int have = v->obs_set[kind] && !c->destroyed;
-    if (have) {
-        fo = v->frame_obs;
-        eo = v->enc_obs;
-        uo = v->user_obs;
-        v->in_flight[kind]++;
-    }
-    pthread_mutex_unlock(&c->mu);
-    agora_video_buf *b = ev->video;
-    if (have) {
-        switch (ev->kind) {
-        case EV_VIDEO_FRAME:
-            count(&v->received_frames);
-            if (fo.on_frame) fo.on_frame(fo.user_data, ev->channel_id, ev->uid, &b->frame);
-            break;
-        case EV_VIDEO_ENCODED:
-            count(&v->received_encoded);
-            if (eo.on_encoded_video_frame)
-                eo.on_encoded_video_frame(eo.user_data, ev->uid, b->bytes, b->length, &b->info);
-            break;
-        case EV_VIDEO_PUBLISH_SUCCESS:
-            if (uo.on_video_track_publish_success) uo.on_video_track_publish_success(uo.user_data);
-            break;
-        case EV_VIDEO_UNPUBLISHED:
-            if (uo.on_video_track_unpublished) uo.on_video_track_unpublished(uo.user_data);
-            break;
-        case EV_INTRA_REQUEST:
-            if (uo.on_intra_request_received) uo.on_intra_request_received(uo.user_data, ev->uid);
-            break;
-        case EV_VIDEO_TRACK_SUBSCRIBED:
-            if (uo.on_user_video_track_subscribed)
-                uo.on_user_video_track_subscribed(uo.user_data, ev->channel_id, ev->uid,
-                                                  (uint32_t)ev->a, ev->b);
-            break;
-        case EV_FIRST_VIDEO_FRAME:
-            if (uo.on_first_remote_video_frame)
-                uo.on_first_remote_video_frame(uo.user_data, ev->uid, ev->a, ev->b, ev->c);
-            break;
-        default:
-            break;
-        }
-        pthread_mutex_lock(&c->mu);
-        v->in_flight[kind]--;
-        pthread_cond_broadcast(&c->cv);
-        pthread_mutex_unlock(&c->mu);
-    }
-    if (b) {
-        ev->video = NULL;
-        agora_video_buf_unref(b);
-        atomic_fetch_sub(&v->pending, 1);
-    }
 }

@@ -1,5 +1,5 @@
 /* Per-connection video state, embedded in agora_rtc_conn (engine.h) and
- * managed by video_frames.c. A zeroed struct is the initial state. */
+ * managed by video_frames.c and video_delivery.c. A zeroed struct is the initial state. */
 #ifndef AGORA_RTC_VIDEO_STATE_H
 #define AGORA_RTC_VIDEO_STATE_H
 
@@ -7,8 +7,17 @@
 #include <stdint.h>
 #include "agora_rtc/video.h"
 
-/* A pushed frame shared, read-only, by every receiver (reference counted). */
-typedef struct agora_video_buf agora_video_buf;
+/* A pushed frame shared, read-only, by every receiver (reference counted;
+ * created by video_frames.c, read by video_delivery.c). */
+typedef struct agora_video_buf {
+    atomic_int refs;
+    int encoded;
+    agora_video_frame frame;         /* raw: planes and metadata point into data */
+    agora_encoded_video_info info;   /* encoded */
+    const uint8_t *bytes;            /* encoded: points into data */
+    size_t length;
+    uint8_t data[];
+} agora_video_buf;
 
 enum video_observer_kind { VOBS_FRAME = 0, VOBS_ENCODED = 1, VOBS_USER = 2, VOBS_KINDS = 3 };
 
@@ -47,5 +56,10 @@ typedef struct agora_conn_video {
     agora_video_seen *seen;          /* first frame reported (on_first_remote_video_frame) */
     int nseen, seen_cap;
 } agora_conn_video;
+
+static inline void agora_video_count(_Atomic uint64_t *n)
+{
+    atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
+}
 
 #endif
