@@ -93,7 +93,7 @@ struct agora_rtc_conn {
     /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
     agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
     int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
-    agora_conn_video video;    /* video observers, subscriptions, counters (video_frames.c) */
+    agora_conn_video video;    /* video observers, subscriptions, counters (video_state.h) */
 };
 
 /* I/O work items. */
@@ -131,7 +131,7 @@ enum event_kind {
     EV_PUBLISH_SUCCESS, EV_UNPUBLISHED, EV_TRACK_SUBSCRIBED, EV_TRACK_STATE, EV_FIRST_FRAME,
     EV_STREAM_MESSAGE, EV_METADATA, EV_AUDIO_FRAME, EV_PUSH_COMPLETED,
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
-    /* video (video_frames.c dispatches them) */
+    /* video (video_delivery.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
     EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,
 };
