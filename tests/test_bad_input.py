@@ -393,7 +393,28 @@ def _conn_calls():
             lambda c: c.register_audio_encoded_frame_observer(ar.IAudioEncodedFrameObserver()),
         "unregister_audio_encoded_frame_observer": lambda c: c.unregister_audio_encoded_frame_observer(),
         "set_audio_processing": lambda c: c.set_audio_processing(True, True),
+        # video
+        "register_video_frame_observer": lambda c: c.register_video_frame_observer(_VideoOnly()),
+        "unregister_video_frame_observer": lambda c: c.unregister_video_frame_observer(),
+        "register_video_encoded_frame_observer":
+            lambda c: c.register_video_encoded_frame_observer(_EncodedOnly()),
+        "unregister_video_encoded_frame_observer": lambda c: c.unregister_video_encoded_frame_observer(),
+        "publish_video": lambda c: c.publish_video(),
+        "unpublish_video": lambda c: c.unpublish_video(),
+        "push_video_frame": lambda c: c.push_video_frame(ar.ExternalVideoFrame(
+            format=ar.VideoPixelFormat.VIDEO_PIXEL_I420, buffer=bytes(24), stride=4, height=4)),
+        "push_video_encoded_data": lambda c: c.push_video_encoded_data(
+            b"\x00\x00\x00\x01", ar.EncodedVideoFrameInfo(codec_type=2, frame_type=3)),
+        "get_video_stats": lambda c: c.get_video_stats(),
     }
+
+
+class _VideoOnly(ar.IVideoFrameObserver):
+    pass
+
+
+class _EncodedOnly(ar.IVideoEncodedFrameObserver):
+    pass
 
 
 def _public_members(cls):
@@ -425,6 +446,13 @@ def _lu_calls():
             lambda lu: lu.set_playback_audio_frame_before_mixing_parameters(1, 16000),
         "set_audio_volume_indication_parameters":
             lambda lu: lu.set_audio_volume_indication_parameters(200, 3, True),
+        "publish_video": lambda lu: lu.publish_video(),
+        "unpublish_video": lambda lu: lu.unpublish_video(),
+        "subscribe_video": lambda lu: lu.subscribe_video("x", ar.VideoSubscriptionOptions()),
+        "unsubscribe_video": lambda lu: lu.unsubscribe_video("x"),
+        "subscribe_all_video": lambda lu: lu.subscribe_all_video(),
+        "unsubscribe_all_video": lambda lu: lu.unsubscribe_all_video(),
+        "send_intra_request": lambda lu: lu.send_intra_request("x"),
     }
 
 

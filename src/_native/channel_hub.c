@@ -224,6 +224,7 @@ static void handle_connect(agora_service *svc, agora_rtc_conn *c)
     atomic_store(&c->on_air, 1);
     if (c->hub_publishing)
         emit(svc, c, EV_PUBLISH_SUCCESS, NULL, 0, 0, 0);
+    agora_video_on_join(svc, c);
     for (int i = 0; i < ch->members.count; i++) {
         agora_rtc_conn *m = ch->members.items[i];
         if (m == c)
@@ -505,8 +506,11 @@ static void process(agora_service *svc, io_item *it)
     case IO_RTP_CLOSE:
     case IO_RTP_END_ROUND: agora_rtp_process(svc, it); break;
     case IO_AUDIO_STATS: agora_audio_stats_process(svc, it); break;
-    case IO_FLUSH:
-    default: break;
+    case IO_FLUSH: break;
+    default:
+        if (it->kind >= IO_VIDEO_PUBLISH)
+            agora_video_process(svc, it);
+        break;
     }
 }
 
@@ -520,6 +524,8 @@ static void complete(agora_service *svc, io_item *it)
     }
     if (it->frame)
         agora_sent_frame_unref(it->frame);
+    if (it->video)
+        agora_video_buf_unref(it->video);
     if (it->conn)
         agora_conn_unref(it->conn);
     free(it);
@@ -629,4 +635,10 @@ void *agora_io_main(void *arg)
         svc->channels = n;
     }
     return NULL;
+}
+
+agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count)
+{
+    *count = ch->members.count;
+    return ch->members.items;
 }

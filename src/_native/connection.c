@@ -18,6 +18,7 @@ static void conn_free(agora_rtc_conn *c)
     uid_set_clear(&c->sub_only);
     uid_set_clear(&c->sub_except);
     agora_rx_table_clear(&c->rx);
+    agora_video_conn_free(c);
     agora_rtp_free(c->rtp); /* closed by destroy: no thread references it */
     agora_volume_meter_free(atomic_load(&c->volume_meter));
     agora_encoded_sender_free(atomic_load(&c->encoded_sender));
@@ -334,6 +335,7 @@ int agora_rtc_conn_destroy(agora_rtc_conn *c)
     agora_rtc_conn_disconnect(c);
     for (int k = 0; k < OBS_KINDS; k++)
         clear_observer(c, k);
+    agora_video_conn_destroy(c);
     pthread_mutex_lock(&svc->mu);
     if (c->svc_prev)
         c->svc_prev->svc_next = c->svc_next;

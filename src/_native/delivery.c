@@ -200,7 +200,10 @@ void *agora_delivery_main(void *arg)
         while (batch) {
             agora_event *ev = (agora_event *)batch;
             batch = batch->next;
-            dispatch(ev);
+            if (agora_video_event(ev->kind))
+                agora_video_dispatch(ev); /* video_delivery.c */
+            else
+                dispatch(ev);
             agora_conn_unref(ev->conn);
             free(ev);
         }

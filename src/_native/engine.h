@@ -30,6 +30,7 @@
 #include "send_queue.h"
 #include "sent_frame.h"
 #include "volume_meter.h"
+#include "video_state.h"
 #include "work_queue.h"
 
 #define AGORA_MAX_FRAMES_PER_TICK 64
@@ -102,6 +103,7 @@ struct agora_rtc_conn {
      * whether remote encoded packets go to the local-user observer */
     struct agora_encoded_sender *_Atomic encoded_sender;
     atomic_int encoded_delivery;
+    agora_conn_video video;    /* video observers, subscriptions, counters (video_state.h) */
 };
 
 /* I/O work items. */
@@ -112,6 +114,9 @@ enum io_kind {
     IO_RTP_OPEN, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT, IO_RTP_STATS,
     IO_RTP_CLOSE, IO_RTP_END_ROUND,
     IO_AUDIO_STATS, /* audio_stats.c */
+    /* video (video_frames.c) */
+    IO_VIDEO_PUBLISH, IO_VIDEO_UNPUBLISH, IO_VIDEO_FRAME, IO_VIDEO_SUBSCRIBE,
+    IO_VIDEO_UNSUBSCRIBE, IO_VIDEO_SUBSCRIBE_ALL, IO_VIDEO_UNSUBSCRIBE_ALL, IO_VIDEO_INTRA,
 };
 
 typedef struct io_item {
@@ -127,6 +132,7 @@ typedef struct io_item {
     int *result;               /* when set, the handler stores its return code here (wait items) */
     void *out;                 /* handler output (wait items) */
     size_t length;
+    agora_video_buf *video;    /* IO_VIDEO_FRAME, holds a reference */
     uint8_t data[];
 } io_item;
 
@@ -139,6 +145,9 @@ enum event_kind {
     EV_TRANSPORT_STATS, EV_AUDIO_TRACK_STATS,
     EV_VOLUME_INDICATION, EV_ACTIVE_SPEAKER, /* volume_indication.c */
     EV_ENCODED_AUDIO,                        /* encoded_audio.c */
+    /* video (video_delivery.c dispatches them) */
+    EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
+    EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,
 };
 
 typedef struct agora_event {
@@ -152,6 +161,7 @@ typedef struct agora_event {
     int has_vad;
     agora_vad_result vad;      /* bytes point into data after the pcm */
     char channel_id[AGORA_MAX_ID_LEN + 1];
+    agora_video_buf *video;    /* EV_VIDEO_FRAME / EV_VIDEO_ENCODED, holds a reference */
     size_t length;
     uint8_t data[];
 } agora_event;
@@ -279,6 +289,23 @@ void agora_encoded_audio_deliver(agora_service *svc, agora_rtc_conn *to, const c
 void agora_encoded_audio_deliver_payload(agora_service *svc, agora_rtc_conn *to, const char *uid,
                                          const uint8_t *payload, size_t length, int64_t capture_ms);
 void agora_encoded_sender_free(struct agora_encoded_sender *s);
+/* channel_hub.c: the members of a hub channel (I/O thread). */
+agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count);
+
+/* video_frames.c (push, subscriptions, fan-out) and video_delivery.c (observers) */
+/* IO_VIDEO_* items (I/O thread). */
+void agora_video_process(agora_service *svc, io_item *it);
+/* 1 for the EV_VIDEO_* / EV_INTRA_REQUEST kinds. */
+int agora_video_event(int event_kind);
+/* Delivery thread: call the video observer for ev and drop its frame reference. */
+void agora_video_dispatch(agora_event *ev);
+/* destroy: unregister the video observers, waiting for calls in flight. */
+void agora_video_conn_destroy(agora_rtc_conn *c);
+/* handle_connect: video track events between c and the members of its channel. */
+void agora_video_on_join(agora_service *svc, agora_rtc_conn *c);
+/* conn_free: the subscription table. */
+void agora_video_conn_free(agora_rtc_conn *c);
+void agora_video_buf_unref(agora_video_buf *b);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

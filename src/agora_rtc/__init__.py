@@ -12,9 +12,10 @@ from agora_rtc.agora_service import AgoraService
 from agora_rtc.audio_consumer import AudioConsumer
 from agora_rtc.errors import (AgoraError, EngineError, ForkedProcessError, InvalidArgumentError,
                               InvalidStateError, NotSupportedError, ReleasedError)
-from agora_rtc.local_user import LocalAudioTrack, LocalUser, RemoteAudioTrack
+from agora_rtc.local_user import (LocalAudioTrack, LocalUser, LocalVideoTrack, RemoteAudioTrack,
+                                  RemoteVideoTrack)
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver, IRTCConnectionObserver,
-                                 IRTCLocalUserObserver)
+                                 IRTCLocalUserObserver, IVideoEncodedFrameObserver, IVideoFrameObserver)
 from agora_rtc.rtc_connection import InterruptReport, RTCConnection
 from agora_rtc.voice_detection import AudioVadConfigV2, AudioVadManager, AudioVadV2, VadDump
 
@@ -29,4 +30,5 @@ __all__ = list(_base_all) + [
     "ForkedProcessError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
     "monotonic_ms",
+    "LocalVideoTrack", "RemoteVideoTrack", "IVideoFrameObserver", "IVideoEncodedFrameObserver",
 ]

@@ -1526,7 +1526,10 @@ class VideoFrame:
     """A received raw video frame (``IVideoFrameObserver.on_frame``).
 
     ``type`` is a :class:`VideoPixelFormat` value; ``y/u/v_buffer`` hold the
-    planes with their strides.
+    planes with their strides. Frames delivered by agora_rtc are I420 (type 1):
+    the buffers are read-only memoryviews over one SDK-owned copy (no copy is
+    made for Python), ``render_time_ms`` is the sender's
+    ``ExternalVideoFrame.timestamp`` and ``metadata`` its metadata bytes (or None).
     """
 
     type: int = 0
@@ -1547,6 +1550,23 @@ class VideoFrame:
     matrix: Optional[list] = None
     alpha_buffer: Optional[bytes | bytearray] = None
     alpha_mode: int = 0
+
+    def as_numpy(self):
+        """The I420 planes as 2-D uint8 numpy arrays ``(y, u, v)`` of shapes
+        (height, width), (height/2, width/2) and (height/2, width/2): views of
+        the buffers, no copy (read-only when the buffers are)."""
+        import numpy as np
+
+        if self.type != VideoPixelFormat.VIDEO_PIXEL_I420:
+            raise ValueError(f"as_numpy: only I420 frames (type 1), got type {self.type}")
+        cw, ch = self.width // 2, self.height // 2
+        planes = []
+        for buf, stride, w, h in ((self.y_buffer, self.y_stride, self.width, self.height),
+                                  (self.u_buffer, self.u_stride, cw, ch),
+                                  (self.v_buffer, self.v_stride, cw, ch)):
+            flat = np.frombuffer(buf, dtype=np.uint8)
+            planes.append(flat[:stride * h].reshape(h, stride)[:, :w])
+        return tuple(planes)
 
 
 @dataclass(kw_only=True)

@@ -28,6 +28,21 @@ class LocalAudioTrack:
         return f"LocalAudioTrack(connection={self._conn()!r})"
 
 
+class LocalVideoTrack:
+    """The connection's outgoing video track (frames pushed with push_video_frame
+    or push_video_encoded_data)."""
+
+    def __init__(self, connection):
+        self._conn = weakref.ref(connection)
+
+    @property
+    def connection(self):
+        return self._conn()
+
+    def __repr__(self):
+        return f"LocalVideoTrack(connection={self._conn()!r})"
+
+
 class RemoteAudioTrack:
     """A remote user's audio as heard by this connection."""
 
@@ -44,12 +59,29 @@ class RemoteAudioTrack:
         return hash(self.user_id)
 
 
+class RemoteVideoTrack:
+    """A remote user's video as received by this connection."""
+
+    def __init__(self, user_id: str):
+        self.user_id = user_id
+
+    def __repr__(self):
+        return f"RemoteVideoTrack(user_id={self.user_id!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, RemoteVideoTrack) and other.user_id == self.user_id
+
+    def __hash__(self):
+        return hash(self.user_id)
+
+
 class LocalUser:
     """Local user of one RTCConnection (all methods return 0 or a negative code)."""
 
     def __init__(self, connection):
         self._conn = weakref.ref(connection)
         self._audio_track = LocalAudioTrack(connection)
+        self._video_track = LocalVideoTrack(connection)
 
     @property
     def connection(self):
@@ -145,3 +177,47 @@ class LocalUser:
         vad = check_choice(what, "report_vad", int(report_vad) if isinstance(report_vad, bool)
                            else report_vad, (0, 1))
         return self.connection._set_volume_indication(max(interval, 0), smooth, vad)
+
+    # ---- video ----
+
+    def get_local_video_track(self) -> LocalVideoTrack:
+        return self._video_track
+
+    def publish_video(self, track=None) -> int:
+        return self.connection.publish_video()
+
+    def unpublish_video(self, track=None) -> int:
+        return self.connection.unpublish_video()
+
+    def subscribe_video(self, user_id, options=None) -> int:
+        """Receive ``user_id``'s video: raw I420 frames (to the video frame
+        observer) or, with ``VideoSubscriptionOptions(encodedFrameOnly=True)``,
+        encoded frames (to the encoded frame observer). Subscribing again
+        changes the mode. The local network has no codec: frames of the other
+        kind are not converted (counted in ``get_video_stats``). Returns 0."""
+        from agora_rtc._video_validation import subscription_encoded_only
+        uid = check_user_id("subscribe_video", user_id)
+        enc = subscription_encoded_only("subscribe_video", options)
+        return self.connection._video._subscribe(uid, True, enc)
+
+    def unsubscribe_video(self, user_id) -> int:
+        return self.connection._video._subscribe(check_user_id("unsubscribe_video", user_id), False)
+
+    def subscribe_all_video(self, options=None) -> int:
+        """Receive every remote user's video (raw, or encoded with encodedFrameOnly);
+        replaces per-user subscriptions."""
+        from agora_rtc._video_validation import subscription_encoded_only
+        enc = subscription_encoded_only("subscribe_all_video", options)
+        return self.connection._video._subscribe(None, True, enc)
+
+    def unsubscribe_all_video(self) -> int:
+        return self.connection._video._subscribe(None, False)
+
+    def send_intra_request(self, remote_uid) -> int:
+        """Ask ``remote_uid`` for a key frame. On the local network the user gets
+        ``IRTCLocalUserObserver.on_intra_request_received(local_user)`` (it is up
+        to the sender's code to push a key frame). Returns 0, ERR_NOT_READY when
+        not connected, ERR_INVALID_ARGUMENT when no such user is in the channel,
+        ERR_NOT_SUPPORTED on the Janus transport."""
+        uid = check_user_id("send_intra_request", remote_uid)
+        return self.connection._video._send_intra_request(uid)

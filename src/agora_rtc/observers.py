@@ -123,3 +123,20 @@ class IAudioFrameObserver:
                                               vad_result_state: int, vad_result_bytearray): ...
     def on_get_audio_frame_position(self, agora_local_user): ...
     def on_mixed_audio_frame(self, agora_local_user, channel_id, frame): ...
+
+
+class IVideoFrameObserver:
+    """Raw video. ``on_frame`` gets each frame of a remote user subscribed with
+    raw video (``LocalUser.subscribe_video``) as an I420 ``VideoFrame``: read-only
+    ``y/u/v_buffer`` memoryviews over an SDK-owned copy, ``frame.as_numpy()`` for
+    2-D numpy views. Return values are ignored."""
+
+    def on_frame(self, channel_id, remote_uid, frame): ...
+
+
+class IVideoEncodedFrameObserver:
+    """Encoded video of users subscribed with ``encodedFrameOnly``:
+    ``image_buffer`` holds the bytes as pushed (read-only memoryview),
+    ``length`` their count, ``info`` the sender's ``EncodedVideoFrameInfo``."""
+
+    def on_encoded_video_frame(self, uid, image_buffer, length, video_encoded_frame_info): ...

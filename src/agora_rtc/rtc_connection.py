@@ -13,13 +13,15 @@ from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_
 from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_QUEUED_FRAMES,
                                        STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
-                                  RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig)
+                                  RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
 from agora_rtc.errors import InvalidArgumentError, InvalidStateError, ReleasedError
-from agora_rtc.local_user import LocalUser, RemoteAudioTrack
+from agora_rtc.local_user import LocalUser, RemoteAudioTrack, RemoteVideoTrack
 from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver,
-                                 IRTCConnectionObserver, IRTCLocalUserObserver)
+                                 IRTCConnectionObserver, IRTCLocalUserObserver,
+                                 IVideoEncodedFrameObserver, IVideoFrameObserver)
 from agora_rtc.voice_detection import AudioVadConfigV2
+from agora_rtc import _video_validation as _vv
 
 PCM_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 MAX_STREAM_MESSAGE_BYTES = 1024
@@ -109,6 +111,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
         self.last_interrupt: Optional[InterruptReport] = None
         self._stats = ConnectionStats()
+        self._video = _engine.VideoPort(self, bool(con_config.auto_subscribe_video))
 
     # ---- hooks used by the compiled trampolines ----
 
@@ -214,6 +217,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         forked after the connection was created, only forgets it."""
         self._stop_link()
         self._native_release()
+        video = getattr(self, "_video", None)
+        if video is not None:
+            video._drop_observers()
         return 0
 
     def _take_alive(self, what):
@@ -552,3 +558,105 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             return "RTCConnection(inherited across fork)" if self._forked else "RTCConnection(released)"
         _, channel, state, uid, _ = self._info()
         return f"RTCConnection(channel={channel!r}, user_id={uid!r}, state={state})"
+
+    # ---- video (local network; video.h). Appended as one block. ----
+
+    def _local_video_track(self):
+        return self._local_user.get_local_video_track()
+
+    def _make_video_track(self, user_id, channel_id, owner_uid, encoded_only):
+        info = VideoTrackInfo(owner_uid=owner_uid, channel_id=channel_id,
+                              encoded_frame_only=int(bool(encoded_only)))
+        return info, RemoteVideoTrack(user_id)
+
+    def register_video_frame_observer(self, observer) -> int:
+        """Receive remote users' raw video as I420 ``VideoFrame`` objects.
+
+        ``observer.on_frame(channel_id, remote_uid, frame)`` runs on the delivery
+        thread for every frame of a user subscribed with raw video (see
+        ``LocalUser.subscribe_video``). ``frame.y_buffer`` / ``u_buffer`` /
+        ``v_buffer`` are read-only memoryviews over one SDK-owned copy (valid as
+        long as you keep them; ``frame.as_numpy()`` gives 2-D uint8 views).
+        Registering again replaces the observer; returns 0.
+        """
+        _check_observer("register_video_frame_observer", observer, IVideoFrameObserver)
+        return self._video._set_frame_observer(observer)
+
+    def unregister_video_frame_observer(self) -> int:
+        """Stop raw video delivery; waits for a call in flight (not from inside it)."""
+        return self._video._set_frame_observer(None)
+
+    def register_video_encoded_frame_observer(self, observer) -> int:
+        """Receive encoded video of users subscribed with ``encodedFrameOnly``:
+        ``observer.on_encoded_video_frame(uid, image_buffer, length, info)`` with
+        the bytes exactly as pushed (a read-only memoryview over an SDK-owned
+        copy) and the sender's ``EncodedVideoFrameInfo`` (``info.uid`` is the
+        sender's ``RTCConnInfo.internal_uid``). Returns 0."""
+        _check_observer("register_video_encoded_frame_observer", observer, IVideoEncodedFrameObserver)
+        return self._video._set_encoded_observer(observer)
+
+    def unregister_video_encoded_frame_observer(self) -> int:
+        """Stop encoded video delivery; waits for a call in flight."""
+        return self._video._set_encoded_observer(None)
+
+    def publish_video(self) -> int:
+        """Publish the video track. On the local network it is published at once
+        (``on_video_track_publish_success`` follows, connected or not); frames
+        can be pushed once connected. Returns 0."""
+        return self._video._publish(True)
+
+    def unpublish_video(self) -> int:
+        """Stop publishing video: pushes return ERR_NOT_READY from now on."""
+        return self._video._publish(False)
+
+    def push_video_frame(self, frame) -> int:
+        """Send one raw frame (an ``ExternalVideoFrame``).
+
+        Parameters
+        ----------
+        frame : ExternalVideoFrame
+            ``format`` I420 (1), BGRA (2), NV21 (3), RGBA (4) or NV12 (8);
+            ``buffer`` any C-contiguous buffer (bytes, bytearray, memoryview,
+            numpy array), read without copying in Python; ``stride`` is the
+            line stride in pixels and the width, ``height`` the rows. The
+            buffer must hold exactly stride*height*3/2 bytes (I420, NV12,
+            NV21: planes back to back) or stride*4*height (RGBA, BGRA).
+            stride, height and the crop values must be even. ``crop_*`` select
+            the visible rectangle, ``rotation`` (0/90/180/270) is carried to
+            the receiver, ``timestamp`` (ms) arrives as ``render_time_ms``,
+            ``metadata`` (<= 1024 bytes) arrives as ``metadata``.
+
+        Returns
+        -------
+        int
+            0 when sent; ERR_NOT_READY before on_connected or without
+            publish_video; ERR_NOT_SUPPORTED on the Janus transport (audio only).
+
+        Notes
+        -----
+        The frame is converted natively to I420 in the calling thread (the GIL
+        is released), RGB to YUV with BT.601 limited range (Y 16..235), chroma
+        from each 2x2 block's average. Video is not paced: the frame leaves when
+        pushed. Texture formats and alpha raise NotSupportedError.
+        """
+        return self._video._push_frame(*_vv.external_frame_args(frame))
+
+    def push_video_encoded_data(self, data, info=None) -> int:
+        """Send one encoded frame (bytes-like, bytearray and numpy included) with
+        its ``EncodedVideoFrameInfo``. On the local network it is delivered
+        byte-exact with its info to users subscribed with ``encodedFrameOnly``;
+        there is no codec, so users subscribed to raw video do not get it (it
+        is counted in ``get_video_stats()["encoded_not_decoded"]``). Returns 0,
+        ERR_NOT_READY before on_connected or without publish_video."""
+        if info is None:
+            raise TypeError("push_video_encoded_data: info (EncodedVideoFrameInfo) is required")
+        return self._video._push_encoded(_vv.encoded_payload(data), _vv.encoded_info_args(info))
+
+    def get_video_stats(self) -> dict:
+        """Engine counters of this connection's video: pushed_frames,
+        pushed_encoded, sent_frames (sending); received_frames,
+        received_encoded, raw_not_encoded (raw frames of a user subscribed
+        encoded-only), encoded_not_decoded (encoded frames of a user
+        subscribed raw), dropped_backlog (more than 64 video events waiting
+        for this connection's observers), intra_requests (receiving)."""
+        return self._video._stats()

@@ -10,6 +10,7 @@ It links the native engine (src/_native) statically and holds:
   _connection.pxi   Connection: the native connection, and the nogil trampolines
   _vad.pxi          labels + the V2 VAD state machine on any 10 ms PCM (standalone)
   _apm.pxi          AudioProcessor: noise suppression + AGC on any 10 ms PCM (standalone)
+  _video.pxi        VideoPort: push raw/encoded video, video observers and subscriptions
 The pure-Python API (agora_rtc.*) subclasses Service and Connection.
 """
 cimport native as lib
@@ -18,7 +19,7 @@ from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, 
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 import atexit
 import logging
@@ -35,3 +36,4 @@ include "_queued.pxi"
 include "_connection.pxi"
 include "_vad.pxi"
 include "_apm.pxi"
+include "_video.pxi"

@@ -386,3 +386,111 @@ cdef extern from "agora_rtc/frame_queue.h" nogil:
     void agora_queued_frame_free(agora_queued_frame *f)
     void agora_frame_queue_close(agora_frame_queue *q)
     void agora_frame_queue_get_stats(agora_frame_queue *q, agora_frame_queue_stats *out)
+
+
+cdef extern from "agora_rtc/video.h" nogil:
+    enum agora_video_pixel_format:
+        AGORA_VIDEO_PIXEL_I420
+        AGORA_VIDEO_PIXEL_BGRA
+        AGORA_VIDEO_PIXEL_NV21
+        AGORA_VIDEO_PIXEL_RGBA
+        AGORA_VIDEO_PIXEL_NV12
+
+    enum:
+        AGORA_VIDEO_MAX_DIMENSION
+        AGORA_VIDEO_MAX_METADATA
+        AGORA_VIDEO_MAX_ENCODED
+        AGORA_VIDEO_MAX_PENDING
+
+    ctypedef struct agora_external_video_frame:
+        int format
+        const uint8_t *buffer
+        size_t length
+        int stride
+        int height
+        int crop_left, crop_top, crop_right, crop_bottom
+        int rotation
+        int64_t timestamp
+        const uint8_t *metadata
+        size_t metadata_length
+
+    ctypedef struct agora_video_frame:
+        int type
+        int width, height
+        int y_stride, u_stride, v_stride
+        const uint8_t *y_buffer
+        const uint8_t *u_buffer
+        const uint8_t *v_buffer
+        int rotation
+        int64_t render_time_ms
+        const uint8_t *metadata
+        size_t metadata_length
+
+    ctypedef struct agora_encoded_video_info:
+        int codec_type
+        int width, height
+        int frames_per_second
+        int frame_type
+        int rotation
+        int track_id
+        int64_t capture_time_ms
+        int64_t decode_time_ms
+        uint32_t uid
+        int stream_type
+        int64_t presentation_ms
+
+    ctypedef struct agora_video_frame_observer:
+        void *user_data
+        void (*on_frame)(void *ud, const char *channel_id, const char *user_id,
+                         const agora_video_frame *frame) noexcept
+
+    ctypedef struct agora_video_encoded_frame_observer:
+        void *user_data
+        void (*on_encoded_video_frame)(void *ud, const char *user_id, const uint8_t *data,
+                                       size_t length, const agora_encoded_video_info *info) noexcept
+
+    ctypedef struct agora_video_user_observer:
+        void *user_data
+        void (*on_video_track_publish_success)(void *ud) noexcept
+        void (*on_video_track_unpublished)(void *ud) noexcept
+        void (*on_intra_request_received)(void *ud, const char *from_user_id) noexcept
+        void (*on_first_remote_video_frame)(void *ud, const char *user_id, int width, int height,
+                                            int elapsed_ms) noexcept
+        void (*on_user_video_track_subscribed)(void *ud, const char *channel_id, const char *user_id,
+                                               uint32_t owner_uid, int encoded_only) noexcept
+
+    ctypedef struct agora_video_stats:
+        uint64_t pushed_frames
+        uint64_t pushed_encoded
+        uint64_t sent_frames
+        uint64_t received_frames
+        uint64_t received_encoded
+        uint64_t raw_not_encoded
+        uint64_t encoded_not_decoded
+        uint64_t dropped_backlog
+        uint64_t intra_requests
+
+    size_t agora_video_buffer_size(int format, int stride, int height)
+    int agora_video_to_i420(const agora_external_video_frame *src, uint8_t *dst_y, int dst_y_stride,
+                            uint8_t *dst_u, int dst_u_stride, uint8_t *dst_v, int dst_v_stride)
+    int agora_rtc_conn_set_auto_subscribe_video(agora_rtc_conn *conn, int on)
+    int agora_rtc_conn_register_video_frame_observer(agora_rtc_conn *conn,
+                                                     const agora_video_frame_observer *obs)
+    int agora_rtc_conn_unregister_video_frame_observer(agora_rtc_conn *conn)
+    int agora_rtc_conn_register_video_encoded_frame_observer(
+        agora_rtc_conn *conn, const agora_video_encoded_frame_observer *obs)
+    int agora_rtc_conn_unregister_video_encoded_frame_observer(agora_rtc_conn *conn)
+    int agora_rtc_conn_register_video_user_observer(agora_rtc_conn *conn,
+                                                    const agora_video_user_observer *obs)
+    int agora_rtc_conn_unregister_video_user_observer(agora_rtc_conn *conn)
+    int agora_local_user_publish_video(agora_rtc_conn *conn)
+    int agora_local_user_unpublish_video(agora_rtc_conn *conn)
+    int agora_local_user_subscribe_video(agora_rtc_conn *conn, const char *user_id, int encoded_only)
+    int agora_local_user_unsubscribe_video(agora_rtc_conn *conn, const char *user_id)
+    int agora_local_user_subscribe_all_video(agora_rtc_conn *conn, int encoded_only)
+    int agora_local_user_unsubscribe_all_video(agora_rtc_conn *conn)
+    int agora_local_user_send_intra_request(agora_rtc_conn *conn, const char *user_id)
+    int agora_rtc_conn_push_video_frame(agora_rtc_conn *conn, const agora_external_video_frame *frame)
+    int agora_rtc_conn_push_video_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
+                                          const agora_encoded_video_info *info)
+    int agora_rtc_conn_get_video_stats(agora_rtc_conn *conn, agora_video_stats *out)

@@ -9,4 +9,5 @@
 #include "agora_rtc/service.h"
 #include "agora_rtc/connection.h"
 #include "agora_rtc/rtp_transport.h"
+#include "agora_rtc/video.h"
 #endif
