@@ -1,4 +1,4 @@
-"""Refit the logistic voice-probability model of src/_native/audio_labels.c (offline, numpy).
+"""Refit the voice-probability model of src/_native/audio_labels.c (offline, numpy).
 
 What it does, reproducibly from the dev-set seeds of benchmarks/vad_devset.py:
 
@@ -7,16 +7,19 @@ What it does, reproducibly from the dev-set seeds of benchmarks/vad_devset.py:
    ctypes to get the per-frame feature vectors exactly as the engine computes them;
 2. TRAIN sets: dev seeds 1, 2 at 16 kHz and 3 at 8 kHz (target: clean-speech truth with gaps
    < 500 ms merged) and noise-only seeds 5 (16 kHz) and 6 (8 kHz) as negatives;
-3. fits an L2-regularised logistic regression (Newton iterations) on the standardised
-   features, noise-only frames weighted by ``--noise-weight``;
-4. picks the bias offset and the release constant of the probability smoother (attack 1.0)
+3. trains a small network on the standardised features (one hidden layer of 8 tanh units, a
+   logistic output; weighted cross-entropy + L2, Adam, seeded), noise-only frames weighted by
+   ``--noise-weight`` and babble frames by ``--babble-weight``;
+4. picks the output bias and the release constant of the probability smoother (attack 1.0)
    by a grid search on the TRAIN sets: the default-config V2 state machine (the C one, through
    VadEngine.process_labels) must keep noise-only false starts per minute at or below
    ``--max-false-starts``, and among those the highest frame F1 ("bytes", as bench_vad.py
    scores it) wins;
 5. reports the same numbers on HELD-OUT sets that the fit never sees: dev seed 7 (16 kHz),
    10 (8 kHz), 4 (48 kHz) and noise-only seeds 1, 2 (16 kHz), 8 (8 kHz), per noise type;
-6. with ``--write``, replaces the k_mean / k_scale / k_weight / k_bias / AN_RELEASE lines of
+6. with ``--report-only``, fits nothing and reports the held-out numbers of the model compiled
+   into ``--c-source`` (its own voice_prob), e.g. an older audio_labels.c from ``git show``;
+7. with ``--write``, replaces the k_mean / k_scale / k_w1 / k_b1 / k_w2 / k_b2 / AN_RELEASE lines of
    audio_labels.c (rebuild the package afterwards: the editable install rebuilds on import).
 
 Dev sets are cached as .npz under ``--cache`` (default /tmp/agora_vad_devset_cache), keyed by
@@ -74,14 +77,20 @@ def load_set(path):
 
 # ------------------------------------------------------------------ features (the C code)
 
+class _Labels(ctypes.Structure):
+    """agora_audio_labels (include/agora_rtc/audio_labels.h)."""
+    _fields_ = [("rms", ctypes.c_int), ("dbfs", ctypes.c_float), ("voice_prob", ctypes.c_int),
+                ("music_prob", ctypes.c_int), ("pitch_hz", ctypes.c_int), ("far_field", ctypes.c_int)]
+
+
 class Features:
     """audio_labels.c compiled alone with the feature export hook."""
 
-    def __init__(self):
+    def __init__(self, c_src):
         self.dir = tempfile.mkdtemp(prefix="agora_vadfit_")
         lib = os.path.join(self.dir, "labels.so")
         subprocess.run([os.environ.get("CC", "cc"), "-O2", "-std=c11", "-shared", "-fPIC",
-                        "-DAGORA_LABELS_EXPORT_FEATURES", "-I", C_INC, C_SRC, "-o", lib, "-lm"],
+                        "-DAGORA_LABELS_EXPORT_FEATURES", "-I", C_INC, c_src, "-o", lib, "-lm"],
                        check=True)
         self.lib = ctypes.CDLL(lib)
         self.lib.agora_label_analyzer_create.restype = ctypes.c_void_p
@@ -97,15 +106,17 @@ class Features:
         nf = len(pcm) // n
         a = self.lib.agora_label_analyzer_create(rate, 1)
         buf = np.zeros(64, np.float32)
-        labels = (ctypes.c_byte * 64)()  # agora_audio_labels is far smaller
+        labels = _Labels()
         pcm = np.ascontiguousarray(pcm, np.int16)
         rows = []
+        vp = np.zeros(nf, np.int32)
         for i in range(nf):
-            self.lib.agora_label_analyzer_process(a, pcm[i * n:].ctypes.data, n, labels)
+            self.lib.agora_label_analyzer_process(a, pcm[i * n:].ctypes.data, n, ctypes.byref(labels))
             k = self.lib.agora_label_analyzer_features(a, buf.ctypes.data, 64)
             rows.append(buf[:k].copy())
+            vp[i] = labels.voice_prob
         self.lib.agora_label_analyzer_destroy(a)
-        return np.array(rows, np.float64)
+        return np.array(rows, np.float64), vp
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -124,50 +135,67 @@ def frame_dbfs(pcm, rate):
 _FEAT = None
 
 
-def _features_job(path):
+def _features_job(args):
     global _FEAT
-    tag = hashlib.sha256(open(C_SRC, "rb").read()).hexdigest()[:12]
+    path, c_src = args
+    tag = hashlib.sha256(open(c_src, "rb").read()).hexdigest()[:12]
     cached = f"{path}.features-{tag}.npz"
     if os.path.exists(cached):
         z = np.load(cached)
         desc = [str(d) for d in z["desc"]]
-        return path, [(z[f"F{i}"], z[f"d{i}"], z[f"t{i}"], d) for i, d in enumerate(desc)]
+        return path, [(z[f"F{i}"], z[f"d{i}"], z[f"t{i}"], d, z[f"v{i}"]) for i, d in enumerate(desc)]
     if _FEAT is None:
-        _FEAT = Features()
+        _FEAT = Features(c_src)
     out = []
     rate = int(re.search(r"rate=(\d+)", load_set(path)[0][2]).group(1))
     for pcm, truth, desc in load_set(path):
-        out.append((_FEAT(pcm, rate), frame_dbfs(pcm, rate), truth, desc))
+        F, vp = _FEAT(pcm, rate)
+        out.append((F, frame_dbfs(pcm, rate), truth, desc, vp))
     np.savez(cached + ".tmp.npz", desc=np.array([o[3] for o in out]),
              **{f"F{i}": o[0] for i, o in enumerate(out)}, **{f"d{i}": o[1] for i, o in enumerate(out)},
-             **{f"t{i}": o[2] for i, o in enumerate(out)})
+             **{f"t{i}": o[2] for i, o in enumerate(out)}, **{f"v{i}": o[4] for i, o in enumerate(out)})
     os.replace(cached + ".tmp.npz", cached)
     return path, out
 
 
 # ------------------------------------------------------------------ model
 
-def fit_logistic(X, y, w, l2=1e-2, iters=25):
-    """Weighted L2-regularised logistic regression by Newton's method; returns (coef, bias)."""
-    Xb = np.hstack([X, np.ones((len(X), 1))])
-    beta = np.zeros(Xb.shape[1])
-    reg = np.full(Xb.shape[1], l2 * w.sum() / len(w))
-    reg[-1] = 0.0
-    for _ in range(iters):
-        z = np.clip(Xb @ beta, -30, 30)
-        p = 1.0 / (1.0 + np.exp(-z))
-        g = Xb.T @ (w * (p - y)) + reg * beta * len(w)
-        h = (Xb * (w * p * (1 - p))[:, None]).T @ Xb + np.diag(reg * len(w))
-        step = np.linalg.solve(h, g)
-        beta -= step
-        if np.max(np.abs(step)) < 1e-7:
-            break
-    return beta[:-1], beta[-1]
+def fit_network(X, y, w, hidden=8, epochs=40, l2=1e-4, lr=0.01, seed=0):
+    """One hidden layer of tanh units and a logistic output, weighted cross-entropy with L2,
+    trained by Adam on minibatches of 16384 frames in a seeded order. X is standardised.
+    Returns (W1 [features x hidden], b1, w2, b2)."""
+    rng = np.random.default_rng(seed)
+    w = w / w.mean()
+    params = [rng.standard_normal((X.shape[1], hidden)) * 0.3, np.zeros(hidden),
+              rng.standard_normal(hidden) * 0.3, np.zeros(1)]
+    m1 = [np.zeros_like(q) for q in params]
+    m2 = [np.zeros_like(q) for q in params]
+    for epoch in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), 16384):
+            i = order[start:start + 16384]
+            W1, b1, w2, b2 = params
+            h = np.tanh(X[i] @ W1 + b1)
+            p = 1.0 / (1.0 + np.exp(-np.clip(h @ w2 + b2[0], -30, 30)))
+            g = w[i] * (p - y[i]) / len(i)
+            gh = np.outer(g, w2) * (1.0 - h * h)
+            grads = [X[i].T @ gh + l2 * W1, gh.sum(axis=0), h.T @ g + l2 * w2, np.array([g.sum()])]
+            for k, (q, gr) in enumerate(zip(params, grads)):
+                m1[k] = 0.9 * m1[k] + 0.1 * gr
+                m2[k] = 0.999 * m2[k] + 0.001 * gr * gr
+                q -= lr * m1[k] / (np.sqrt(m2[k]) + 1e-8)
+        if epoch % 10 == 9:
+            W1, b1, w2, b2 = params
+            p = 1.0 / (1.0 + np.exp(-np.clip(np.tanh(X @ W1 + b1) @ w2 + b2[0], -30, 30)))
+            loss = -np.mean(w * (y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9)))
+            print(f"  epoch {epoch + 1}: weighted cross-entropy {loss:.4f}", flush=True)
+    W1, b1, w2, b2 = params
+    return W1, b1, w2, float(b2[0])
 
 
-def voice_prob(F, dbfs, mean, scale, coef, bias, release, attack=1.0):
+def voice_prob(F, dbfs, mean, scale, W1, b1, w2, b2, release, attack=1.0):
     """What the C computes after the features (float64 here; the C is float32)."""
-    z = np.clip(bias + ((F - mean) / scale) @ coef, -30, 30)
+    z = np.clip(np.tanh(((F - mean) / scale) @ W1 + b1) @ w2 + b2, -30, 30)
     p = 1.0 / (1.0 + np.exp(-z))
     p[dbfs <= -126.5] = 0.0
     out = np.empty(len(p), np.int32)
@@ -194,18 +222,22 @@ def run_machine(dbfs, vp, rate):
 
 
 def evaluate(dev, noise, model):
-    """(F1 bytes, F1 state) pooled over dev clips, false starts/min per noise kind."""
+    """(F1 bytes, F1 state) pooled over dev clips, false starts/min per noise kind; model None
+    scores the voice_prob the compiled C itself produced."""
     from bench_vad import pool_scores, score_clip
-    mean, scale, coef, bias, release = model
+
+    def vp_of(F, dbfs, vp_c):
+        return vp_c if model is None else voice_prob(F, dbfs, *model)
+
     scores = []
-    for F, dbfs, truth, desc in dev:
+    for F, dbfs, truth, desc, vp_c in dev:
         rate = int(re.search(r"rate=(\d+)", desc).group(1))
-        st, ln = run_machine(dbfs, voice_prob(F, dbfs, mean, scale, coef, bias, release), rate)
+        st, ln = run_machine(dbfs, vp_of(F, dbfs, vp_c), rate)
         scores.append(score_clip(st, ln, truth))
     fs = {}
-    for F, dbfs, truth, desc in noise:
+    for F, dbfs, truth, desc, vp_c in noise:
         rate = int(re.search(r"rate=(\d+)", desc).group(1))
-        st, _ = run_machine(dbfs, voice_prob(F, dbfs, mean, scale, coef, bias, release), rate)
+        st, _ = run_machine(dbfs, vp_of(F, dbfs, vp_c), rate)
         kind = desc.split()[1]
         c, m = fs.get(kind, (0, 0.0))
         fs[kind] = (c + int(np.sum(st == 1)), m + len(st) / 6000.0)
@@ -218,21 +250,35 @@ def evaluate(dev, noise, model):
 
 # ------------------------------------------------------------------ C text
 
-def c_array(name, values):
-    return (f"static const float {name}[AN_NFEAT] = {{"
-            + ", ".join(f"{v:.6g}f" for v in values) + "};")
+def _floats(values):
+    return ", ".join(f"{v:.7g}f" for v in np.ravel(values))
 
 
-def write_model(mean, scale, coef, bias, release):
+def write_model(mean, scale, W1, b1, w2, b2, release):
     s = open(C_SRC).read()
-    for name, vals in (("k_mean", mean), ("k_scale", scale), ("k_weight", coef)):
-        s, n = re.subn(rf"static const float {name}\[AN_NFEAT\] = \{{[^}}]*\}};", c_array(name, vals), s)
+    new = {"k_mean": f"static const float k_mean[AN_NFEAT] = {{{_floats(mean)}}};",
+           "k_scale": f"static const float k_scale[AN_NFEAT] = {{{_floats(scale)}}};",
+           "k_w1": "static const float k_w1[AN_NHID][AN_NFEAT] = {\n"
+                   + ",\n".join(f"    {{{_floats(row)}}}" for row in W1.T) + "};",
+           "k_b1": f"static const float k_b1[AN_NHID] = {{{_floats(b1)}}};",
+           "k_w2": f"static const float k_w2[AN_NHID] = {{{_floats(w2)}}};"}
+    for name, line in new.items():
+        s, n = re.subn(rf"static const float {name}\[[^=]*= \{{[^;]*\}};", lambda _: line, s)
         assert n == 1, name
-    s, n = re.subn(r"static const float k_bias = [^;]*;", f"static const float k_bias = {bias:.6g}f;", s)
+    s, n = re.subn(r"static const float k_b2 = [^;]*;", f"static const float k_b2 = {b2:.7g}f;", s)
     assert n == 1
-    s, n = re.subn(r"#define AN_RELEASE [0-9.e-]+f", f"#define AN_RELEASE {release:.6g}f", s)
+    s, n = re.subn(r"#define AN_RELEASE [0-9.e-]+f", f"#define AN_RELEASE {release:.7g}f", s)
     assert n == 1
     open(C_SRC, "w").write(s)
+
+
+def report(model, ho_dev, ho_noise, what):
+    print(f"held-out sets, {what}:")
+    for r, dev in ho_dev.items():
+        f1b, f1s, _ = evaluate(dev, [], model)
+        print(f"  dev {r // 1000} kHz: F1 bytes {f1b:.4f}, F1 state {f1s:.4f}")
+    _, _, fs = evaluate([], ho_noise, model)
+    print("  noise-only false starts/min: " + ", ".join(f"{k} {v:.2f}" for k, v in fs.items()))
 
 
 def main():
@@ -243,10 +289,15 @@ def main():
     ap.add_argument("--noise-weight", type=float, default=1.0)
     ap.add_argument("--babble-weight", type=float, default=4.0,
                     help="extra weight of babble frames (noise-only and dev-set background)")
-    ap.add_argument("--l2", type=float, default=1e-2)
+    ap.add_argument("--hidden", type=int, default=8, help="hidden units (must match AN_NHID)")
+    ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--max-false-starts", type=float, default=0.6,
                     help="train-set noise-only false starts/min allowed when picking bias/release")
     ap.add_argument("--write", action="store_true", help="write the model into audio_labels.c")
+    ap.add_argument("--c-source", default=C_SRC, help="labels source to extract features from")
+    ap.add_argument("--report-only", action="store_true",
+                    help="no fit: held-out numbers of the model compiled into --c-source "
+                         "(e.g. an older audio_labels.c from git show, for a before/after)")
     args = ap.parse_args()
     os.makedirs(args.cache, exist_ok=True)
     n_dev, n_noise = (12, 7) if args.quick else (36, 14)
@@ -255,21 +306,24 @@ def main():
             + [("noise", s, r, n_noise, args.cache) for s, r in TRAIN_NOISE + HELD_NOISE])
     with ProcessPoolExecutor(args.jobs) as ex:
         paths = list(ex.map(_cached_set, jobs))
-        feats = dict(ex.map(_features_job, paths))
-    src_hash = hashlib.sha256(open(C_SRC, "rb").read()).hexdigest()[:12]
+        feats = dict(ex.map(_features_job, [(p, args.c_source) for p in paths]))
+    src_hash = hashlib.sha256(open(args.c_source, "rb").read()).hexdigest()[:12]
     sets = {(j[0], j[1], j[2]): feats[p] for j, p in zip(jobs, paths)}
     tr_dev = [c for s, r in TRAIN_DEV for c in sets[("dev", s, r)]]
     tr_noise = [c for s, r in TRAIN_NOISE for c in sets[("noise", s, r)]]
     ho_dev = {r: sets[("dev", s, r)] for s, r in HELD_DEV}
     ho_noise = [c for s, r in HELD_NOISE for c in sets[("noise", s, r)]]
 
+    if args.report_only:
+        report(None, ho_dev, ho_noise, f"the model compiled in {args.c_source} ({src_hash})")
+        return
     X, y, w = [], [], []
-    for F, dbfs, truth, desc in tr_dev:
+    for F, dbfs, truth, desc, _ in tr_dev:
         t = merge_gaps(truth)[: len(F)]
         X.append(F[: len(t)])
         y.append(t.astype(float))
         w.append(np.where(t, 1.0, args.babble_weight if desc.startswith("babble") else 1.0))
-    for F, dbfs, truth, desc in tr_noise:
+    for F, dbfs, truth, desc, _ in tr_noise:
         X.append(F)
         y.append(np.zeros(len(F)))
         bw = args.babble_weight if "babble" in desc else 1.0
@@ -277,33 +331,27 @@ def main():
     X, y, w = np.vstack(X), np.concatenate(y), np.concatenate(w)
     mean = X.mean(axis=0)
     scale = X.std(axis=0) + 1e-6
-    coef, bias0 = fit_logistic((X - mean) / scale, y, w, l2=args.l2)
     print(f"features {X.shape[1]}, train frames {len(X)} ({int(y.sum())} speech); "
           f"audio_labels.c sha256 {src_hash}")
-    print("standardised weights:", " ".join(f"{c:+.3f}" for c in coef), f"bias {bias0:+.3f}")
+    W1, b1, w2, b0 = fit_network((X - mean) / scale, y, w, hidden=args.hidden, epochs=args.epochs)
 
     best = None
     for release in (0.1, 0.2):
-        for db in np.arange(-1.5, 1.51, 0.25):
-            f1b, f1s, fs = evaluate(tr_dev, tr_noise, (mean, scale, coef, bias0 + db, release))
+        for db in np.arange(-2.0, 1.01, 0.25):
+            f1b, f1s, fs = evaluate(tr_dev, tr_noise, (mean, scale, W1, b1, w2, b0 + db, release))
             ok = fs["all"] <= args.max_false_starts
-            print(f"  train: release {release:.2f} bias {bias0 + db:+.3f}: F1 bytes {f1b:.4f} "
+            print(f"  train: release {release:.2f} bias {b0 + db:+.3f}: F1 bytes {f1b:.4f} "
                   f"state {f1s:.4f}, noise-only false starts/min {fs['all']:.2f} "
-                  f"(babble {fs.get('babble', 0):.2f}){'' if ok else '  x'}")
+                  f"(babble {fs.get('babble', 0):.2f}){'' if ok else '  x'}", flush=True)
             key = (ok, f1b if ok else -fs["all"])
             if best is None or key > best[0]:
-                best = (key, release, bias0 + db)
+                best = (key, release, b0 + db)
     _, release, bias = best
-    model = (mean, scale, coef, bias, release)
-    print(f"chosen: bias {bias:+.4f}, release {release}")
-    for r, dev in ho_dev.items():
-        f1b, f1s, _ = evaluate(dev, [], model)
-        print(f"held-out dev {r // 1000} kHz: F1 bytes {f1b:.4f}, F1 state {f1s:.4f}")
-    _, _, fs = evaluate([], ho_noise, model)
-    print("held-out noise-only false starts/min: "
-          + ", ".join(f"{k} {v:.2f}" for k, v in fs.items()))
+    model = (mean, scale, W1, b1, w2, bias, release)
+    print(f"chosen: output bias {bias:+.4f}, release {release}")
+    report(model, ho_dev, ho_noise, "the fitted model")
     if args.write:
-        write_model(mean, scale, coef, bias, release)
+        write_model(*model)
         print(f"wrote the model into {C_SRC}")
 
 
