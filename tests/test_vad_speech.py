@@ -263,3 +263,39 @@ def test_vad_dump_files(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted(
         [f"source_{s}.pcm" for s in ("u1", "user_2")] + [f"labels_{s}.txt" for s in ("u1", "user_2")] +
         [os.path.basename(p) for p in glob.glob(str(tmp_path / "vad_*.pcm"))])
+
+
+def _babble(paths, seconds, talkers, dbfs, seed):
+    """Cafeteria-like babble at 8 kHz: `talkers` streams of prompts back to back (0..200 ms
+    gaps, each stream starting mid-prompt, +-3 dB apart), summed, scaled to `dbfs`."""
+    rng = np.random.default_rng(seed)
+    rate = 8000
+    n = int(seconds * rate)
+    y = np.zeros(n)
+    for _ in range(talkers):
+        stream = np.zeros(n)
+        pos = -int(rng.integers(0, rate))
+        while pos < n:
+            x, r = read_wav(paths[rng.integers(len(paths))])
+            assert r == rate
+            x = x.astype(np.float64)
+            a, b = max(0, pos), min(n, pos + len(x))
+            if b > a:
+                stream[a:b] += x[a - pos:b - pos]
+            pos += len(x) + int(rng.uniform(0.0, 0.2) * rate)
+        y += stream / (np.sqrt(np.mean(stream ** 2)) + 1e-9) * 10 ** (rng.uniform(-3, 3) / 20)
+    y *= 32768.0 * 10 ** (dbfs / 20) / np.sqrt(np.mean(y ** 2))
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.skipif(not FRENCH, reason=f"no French WAV prompts under {SOUNDS}/fr or {SOUNDS}/fr_* "
+                                       "(apt-get install asterisk-core-sounds-fr-wav)")
+@pytest.mark.parametrize("dbfs", [-40.0, -25.0])
+def test_babble_rarely_starts(dbfs):
+    # eight overlapped talkers are background, not a speaker: one talker pauses and swings in
+    # level, babble keeps a steady level (the labels' level-dynamics features)
+    x = _babble([p for p in FRENCH if read_wav(p)[1] == 8000], 60.0, 8, dbfs, seed=7)
+    res = run_vad(frames_of(x, 8000), 8000)
+    starts = sum(1 for s, _ in res if s == 1)
+    # (the model before the level-dynamics features started 6 and 17 times here)
+    assert starts <= 2, f"{starts} false starts in 60 s of babble at {dbfs} dBFS"
