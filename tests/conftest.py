@@ -1,5 +1,6 @@
 """Shared fixtures: a service on the local network and observers that record
 what they receive so tests can wait for it (never for a fixed time)."""
+import os
 import threading
 import time
 
@@ -109,6 +110,19 @@ def tone(seconds, rate=16000, freq=440.0, channels=1, amp=8000, seed=None):
     if channels == 2:
         x = np.stack([x, (x // 2).astype(np.int16)], axis=1).reshape(-1)
     return x
+
+
+def thread_names():
+    """Names of this process's threads (/proc/self/task/*/comm): engine threads are
+    named agora-clock, agora-io, agora-rx-N, agora-delivery (service.c)."""
+    names = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass
+    return names
 
 
 def wait_until(predicate, timeout=5.0, interval=0.002, what="condition"):

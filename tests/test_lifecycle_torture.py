@@ -16,7 +16,7 @@ import pytest
 
 import agora_rtc as ar
 from agora_rtc.errors import ERR_NOT_READY
-from conftest import Recorder, barrier, join, tone, wait_until
+from conftest import Recorder, barrier, join, thread_names, tone, wait_until
 
 
 def _fd_count():
@@ -25,14 +25,7 @@ def _fd_count():
 
 def _engine_threads():
     """Native engine threads of this process (named by the engine, see service.c)."""
-    names = []
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                names.append(f.read().strip())
-        except FileNotFoundError:
-            pass
-    return [n for n in names if n.startswith("agora")]
+    return [n for n in thread_names() if n.startswith("agora")]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import agora_rtc as ar
-from conftest import Recorder, join
+from conftest import Recorder, join, thread_names
 
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
 SENDERS = 24          # above the engine's 16-job threshold for going parallel
@@ -83,14 +83,7 @@ def test_receive_threads_is_validated(bad):
 
 
 def rx_threads():
-    names = []
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                names.append(f.read().strip())
-        except FileNotFoundError:
-            pass
-    return sorted(n for n in names if n.startswith("agora-rx-"))
+    return sorted(n for n in thread_names() if n.startswith("agora-rx-"))
 
 
 @pytest.mark.parametrize("threads, helpers", [(1, 0), (3, 2), (0, min(os.cpu_count() or 1, 4) - 1)])

@@ -43,36 +43,29 @@ class LocalVideoTrack:
         return f"LocalVideoTrack(connection={self._conn()!r})"
 
 
-class RemoteAudioTrack:
+class _RemoteTrack:
+    """A remote user's track as this connection receives it: identified by the user id
+    (equal tracks of the same kind compare equal and hash alike)."""
+
+    def __init__(self, user_id: str):
+        self.user_id = user_id
+
+    def __repr__(self):
+        return f"{type(self).__name__}(user_id={self.user_id!r})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.user_id == self.user_id
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.user_id))
+
+
+class RemoteAudioTrack(_RemoteTrack):
     """A remote user's audio as heard by this connection."""
 
-    def __init__(self, user_id: str):
-        self.user_id = user_id
 
-    def __repr__(self):
-        return f"RemoteAudioTrack(user_id={self.user_id!r})"
-
-    def __eq__(self, other):
-        return isinstance(other, RemoteAudioTrack) and other.user_id == self.user_id
-
-    def __hash__(self):
-        return hash(self.user_id)
-
-
-class RemoteVideoTrack:
+class RemoteVideoTrack(_RemoteTrack):
     """A remote user's video as received by this connection."""
-
-    def __init__(self, user_id: str):
-        self.user_id = user_id
-
-    def __repr__(self):
-        return f"RemoteVideoTrack(user_id={self.user_id!r})"
-
-    def __eq__(self, other):
-        return isinstance(other, RemoteVideoTrack) and other.user_id == self.user_id
-
-    def __hash__(self):
-        return hash(self.user_id)
 
 
 class LocalUser:
