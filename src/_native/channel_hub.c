@@ -299,11 +299,10 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
         volume = NULL;
     if (!has_obs && !volume)
         return;
-    agora_rx_job *job = agora_rx_pool_add(&svc->rx_pool);
+    agora_rx_job *job = agora_rx_pool_add(&svc->rx_pool, rx);
     if (!job)
         return; /* out of memory: this frame is not heard */
     job->to = m;
-    job->rx = rx;
     job->frame = f;
     job->channel_id = channel_id;
     job->vad_cfg = vad_cfg;

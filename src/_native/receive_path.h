@@ -25,6 +25,10 @@ typedef struct agora_rx_path {
     agora_label_analyzer *labels;
     agora_vad *vad;            /* NULL when VAD is off */
     int first_frame_seen;
+    /* receive pool (I/O thread, while queuing jobs): this path's last job in the
+     * pending batch, valid when pool_batch equals the pool's batch number */
+    unsigned pool_batch;
+    int pool_last;
     uint64_t frames_in;        /* frames fed (as received, before conversion) */
     uint64_t bytes_in;         /* their PCM bytes */
 } agora_rx_path;

@@ -16,16 +16,6 @@ int agora_rx_pool_auto_threads(void)
     return (int)n;
 }
 
-/* Jobs of one path always land in the same part. */
-static int part_of(const agora_rx_path *rx, int parts)
-{
-    uintptr_t h = (uintptr_t)rx;
-    h ^= h >> 17;
-    h *= (uintptr_t)0x9E3779B97F4A7C15ull;
-    h ^= h >> 29;
-    return (int)(h % (uintptr_t)parts);
-}
-
 typedef struct job_ctx {
     const agora_rx_job *job;
     agora_rx_events *out;
@@ -77,16 +67,27 @@ static void emit_frame(void *arg, const agora_rx_path *rx, const agora_audio_fra
     append(ctx->out, ev);
 }
 
-static void run_part(agora_rx_pool *p, int part)
+/* Claim chunks of jobs until none is left; run the chains whose head is claimed. */
+static void run_claims(agora_rx_pool *p, int part)
 {
     agora_rx_events *out = &p->events[part];
-    for (int i = 0; i < p->njobs; i++) {
-        const agora_rx_job *job = &p->jobs[i];
-        if (p->run_parts > 1 && part_of(job->rx, p->run_parts) != part)
-            continue;
-        job_ctx ctx = {job, out};
-        agora_rx_feed(job->rx, job->frame, job->rate, job->channels,
-                      job->vad_on ? &job->vad_cfg : NULL, job->gen, job->apm_flags, emit_frame, &ctx);
+    const int n = p->njobs;
+    for (;;) {
+        int i0 = atomic_fetch_add_explicit(&p->claim, AGORA_RX_CLAIM, memory_order_relaxed);
+        if (i0 >= n)
+            return;
+        int i1 = i0 + AGORA_RX_CLAIM < n ? i0 + AGORA_RX_CLAIM : n;
+        for (int i = i0; i < i1; i++) {
+            if (!p->jobs[i].head)
+                continue; /* run by the thread that claimed its chain's head */
+            for (int j = i; j >= 0; j = p->jobs[j].next_same) {
+                const agora_rx_job *job = &p->jobs[j];
+                job_ctx ctx = {job, out};
+                agora_rx_feed(job->rx, job->frame, job->rate, job->channels,
+                              job->vad_on ? &job->vad_cfg : NULL, job->gen, job->apm_flags,
+                              emit_frame, &ctx);
+            }
+        }
     }
 }
 
@@ -102,10 +103,13 @@ static void *helper_main(void *arg)
         if (p->stop)
             break;
         seen = p->run_gen;
+        if (!p->accepting)
+            continue; /* woke too late: the I/O thread finished this run alone */
+        p->active++;
         pthread_mutex_unlock(&p->mu);
-        run_part(p, part);
+        run_claims(p, part);
         pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0)
+        if (--p->active == 0)
             pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
@@ -116,6 +120,8 @@ int agora_rx_pool_init(agora_rx_pool *p, struct agora_service *svc, int threads)
 {
     memset(p, 0, sizeof(*p));
     p->svc = svc;
+    p->batch = 1;
+    atomic_init(&p->claim, 0);
     if (threads < 1)
         threads = 1;
     if (threads > AGORA_RX_MAX_THREADS)
@@ -154,7 +160,7 @@ void agora_rx_pool_destroy(agora_rx_pool *p)
     p->njobs = p->cap = 0;
 }
 
-agora_rx_job *agora_rx_pool_add(agora_rx_pool *p)
+agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
 {
     if (p->njobs == p->cap) {
         int cap = p->cap ? p->cap * 2 : 256;
@@ -164,7 +170,19 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p)
         p->jobs = jobs;
         p->cap = cap;
     }
-    return &p->jobs[p->njobs++];
+    int idx = p->njobs++;
+    agora_rx_job *job = &p->jobs[idx];
+    job->rx = rx;
+    job->next_same = -1;
+    if (rx->pool_batch == p->batch) {
+        p->jobs[rx->pool_last].next_same = idx;
+        job->head = 0;
+    } else {
+        rx->pool_batch = p->batch;
+        job->head = 1;
+    }
+    rx->pool_last = idx;
+    return job;
 }
 
 void agora_rx_pool_run(agora_rx_pool *p)
@@ -172,24 +190,26 @@ void agora_rx_pool_run(agora_rx_pool *p)
     if (p->njobs == 0)
         return;
     int parallel = p->parts > 1 && p->njobs >= AGORA_RX_PARALLEL_MIN;
-    int parts = parallel ? p->parts : 1;
-    p->run_parts = parts; /* helpers read it after the broadcast below (under mu) */
+    atomic_store_explicit(&p->claim, 0, memory_order_relaxed);
     if (parallel) {
-        pthread_mutex_lock(&p->mu);
-        p->pending = parts - 1;
+        pthread_mutex_lock(&p->mu); /* publishes the jobs to the helpers */
+        p->accepting = 1;
         p->run_gen++;
         pthread_cond_broadcast(&p->go);
         pthread_mutex_unlock(&p->mu);
     }
-    run_part(p, 0);
+    run_claims(p, 0);
     if (parallel) {
         pthread_mutex_lock(&p->mu);
-        while (p->pending > 0)
+        p->accepting = 0; /* helpers that wake from now on skip this run */
+        while (p->active > 0)
             pthread_cond_wait(&p->done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
     p->njobs = 0;
-    for (int i = 0; i < parts; i++) {
+    if (++p->batch == 0)
+        p->batch = 1; /* 0 would match fresh paths */
+    for (int i = 0; i < p->parts; i++) {
         agora_rx_events *l = &p->events[i];
         if (l->first) {
             agora_workq_push_list(&p->svc->delivery_q, &((agora_event *)l->first)->node,

@@ -6,8 +6,10 @@
  * agora_rx_pool_run() then runs every job (resample, 10 ms cut, labels, VAD,
  * event) on the I/O thread plus the pool's helper threads, fork-join:
  *
- *   - jobs of one receive path always run on the same thread, in order
- *     (partition by path), so a path still has a single user at a time;
+ *   - jobs of one receive path form a chain (in order) and one thread runs
+ *     the whole chain, so a path still has a single user at a time; threads
+ *     claim chains dynamically (a shared counter), so a helper that is not
+ *     scheduled never holds up the run: the I/O thread just does more;
  *   - the I/O thread waits for the join, so nothing else touches receive
  *     paths or rx tables meanwhile (a path is never dropped under a job);
  *   - each thread collects its events in its own list, handed to the
@@ -18,6 +20,7 @@
 #define AGORA_RTC_RECEIVE_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include "agora_rtc/connection.h"
 #include "agora_rtc/vad.h"
 #include "receive_path.h"
@@ -26,6 +29,7 @@
 
 #define AGORA_RX_PARALLEL_MIN 16
 #define AGORA_RX_MAX_THREADS 16
+#define AGORA_RX_CLAIM 4
 
 struct agora_service;
 struct agora_rtc_conn;
@@ -43,6 +47,8 @@ typedef struct agora_rx_job {
     int apm_flags;                   /* audio processing before labels (audio_processing.h) */
     int deliver;                     /* an audio-frame observer wants the frames */
     agora_volume_meter *volume;      /* volume indication on (thread-safe meter), else NULL */
+    int head;                        /* first job of its path in this batch */
+    int next_same;                   /* index of the path's next job, or -1 */
 } agora_rx_job;
 
 /* Events of one thread, linked through their queue nodes. */
@@ -54,14 +60,16 @@ typedef struct agora_rx_events {
 typedef struct agora_rx_pool {
     struct agora_service *svc;
     int parts;                       /* threads that run jobs: the I/O thread + helpers */
-    int run_parts;                   /* parts of the current run (1 when it stays on the I/O thread) */
     pthread_t helpers[AGORA_RX_MAX_THREADS];
     int started;                     /* helpers running */
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     unsigned run_gen;                /* bumped per parallel run (under mu) */
-    int pending;                     /* helpers still working on this run (under mu) */
+    int accepting;                   /* helpers may still join the current run (under mu) */
+    int active;                      /* helpers working on the current run (under mu) */
     int stop;
+    atomic_int claim;                /* next job index to claim (chunks of AGORA_RX_CLAIM) */
+    unsigned batch;                  /* number of the batch being queued (never 0) */
     agora_rx_job *jobs;              /* the I/O thread's job list, reused */
     int njobs, cap;
     agora_rx_events events[AGORA_RX_MAX_THREADS];
@@ -70,8 +78,9 @@ typedef struct agora_rx_pool {
 /* threads: how many threads run jobs (1 = the I/O thread alone). */
 int agora_rx_pool_init(agora_rx_pool *p, struct agora_service *svc, int threads);
 void agora_rx_pool_destroy(agora_rx_pool *p);
-/* A new job slot at the end of the list (NULL when out of memory). I/O thread only. */
-agora_rx_job *agora_rx_pool_add(agora_rx_pool *p);
+/* A new job for rx at the end of the list, chained after rx's earlier jobs of
+ * this batch (NULL when out of memory). The caller fills the rest. I/O thread only. */
+agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx);
 /* Run every job added since the last run, then hand the events to the
  * delivery queue. I/O thread only. */
 void agora_rx_pool_run(agora_rx_pool *p);
