@@ -106,7 +106,9 @@ def test_multi_connection():
     assert sorted(r[0] for r in rooms) == ["0", "1", "2"]
     for _, n, heard_ms, echoed, user_heard, same in rooms:
         assert int(n) == reference_utterances(samples("agent_answer.wav"), stop=80) == 1
-        assert int(heard_ms) <= speech_ms + 10 and int(heard_ms) > speech_ms * 0.8
+        # the utterance holds the speech (+ pre-roll) and may run into the 500 ms of
+        # silence the user sends after it (the stop window), never beyond what was sent
+        assert speech_ms * 0.8 < int(heard_ms) <= speech_ms + 500
         assert int(echoed) == int(heard_ms) and abs(int(user_heard) - int(echoed)) <= 10
         assert same == "yes"
     assert grab(r"pool: (\d+) sessions served by (\d+) connections", out) == [3, 2]
