@@ -90,6 +90,22 @@ def test_message_rate_limit(service):
     assert [m[1] for m in rb.messages("a")] == sent[:STREAM_MESSAGES_PER_SEC]  # refused ones never arrive
 
 
+def test_message_limit_is_per_stream(service):
+    # Agora: 60 messages per second on each data stream; the 30 KiB/s is shared
+    a, b, rb = pair(service, "per-stream")
+    sid = a.create_data_stream(True, True)
+    first = [f"d{i}".encode() for i in range(STREAM_MESSAGES_PER_SEC)]
+    second = [f"s{i}".encode() for i in range(STREAM_MESSAGES_PER_SEC)]
+    t0 = time.monotonic()
+    codes = [a.send_stream_message(m) for m in first] + [a.send_stream_message(m, sid) for m in second]
+    codes += [a.send_stream_message(b"x"), a.send_stream_message(b"y", sid)]
+    if time.monotonic() - t0 >= 0.9:
+        pytest.skip("the machine was too slow to send the burst within one second")
+    assert codes == [0] * (2 * STREAM_MESSAGES_PER_SEC) + [ERR_TOO_OFTEN] * 2
+    settle(service, "per-stream", rb)
+    assert len(rb.messages("a")) == 2 * STREAM_MESSAGES_PER_SEC
+
+
 def test_byte_rate_limit(service):
     a, b, rb = pair(service, "bytes")
     n = STREAM_BYTES_PER_SEC // 1024

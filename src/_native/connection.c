@@ -488,7 +488,7 @@ static int send_data(agora_rtc_conn *c, int kind, int stream_id, const uint8_t *
     else if (c->state != AGORA_CONN_CONNECTED)
         rc = AGORA_ERR_NOT_READY;
     else if (kind == IO_MESSAGE)
-        rc = agora_dstreams_admit(&c->streams, agora_monotonic_ms(), length);
+        rc = agora_dstreams_admit(&c->streams, stream_id, agora_monotonic_ms(), length);
     pthread_mutex_unlock(&c->mu);
     if (rc != AGORA_OK)
         return rc;

@@ -31,7 +31,7 @@ Keys
     The default ``max_queued_frames`` of ``register_audio_frame_observer``.
 ``agora_rtc.stream_message_rate_limit`` (bool, default true)
     Enforce the per-second stream-message limits of ``send_stream_message``
-    (60 messages, 30 KiB per connection). Set on a connection it applies at
+    (60 messages per data stream, 30 KiB over all streams of a connection). Set on a connection it applies at
     once; set on the service it applies to connections created afterwards.
 
 ``set_parameters(json)`` takes a JSON object of such keys, either flat

@@ -523,8 +523,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         accepted too.
 
         Returns 0, ERR_NOT_READY before on_connected, or ERR_TOO_OFTEN when this
-        connection already sent STREAM_MESSAGES_PER_SEC (60) messages or
-        STREAM_BYTES_PER_SEC (30 KiB) within the last second (the message is
+        stream already carried STREAM_MESSAGES_PER_SEC (60) messages, or the
+        connection's streams together STREAM_BYTES_PER_SEC (30 KiB), within the
+        last second (Agora's documented limits; the message is
         not sent; switch the limit off with the ``agora_rtc.stream_message_rate_limit``
         parameter). An unknown ``stream_id`` raises InvalidArgumentError.
         """

@@ -22,8 +22,8 @@ extern "C" {
 #define AGORA_MAX_STREAM_MESSAGE 1024   /* bytes per stream message (Agora's limit) */
 #define AGORA_MAX_AUDIO_METADATA 64     /* bytes per audio metadata packet */
 #define AGORA_MAX_DATA_STREAMS 5          /* per connection, the default stream included */
-#define AGORA_STREAM_MESSAGES_PER_SEC 60  /* stream messages per connection per second */
-#define AGORA_STREAM_BYTES_PER_SEC (30 * 1024) /* stream-message bytes per connection per second */
+#define AGORA_STREAM_MESSAGES_PER_SEC 60  /* stream messages per data stream per second */
+#define AGORA_STREAM_BYTES_PER_SEC (30 * 1024) /* stream-message bytes per connection per second, all streams */
 
 enum agora_connection_state {
     AGORA_CONN_DISCONNECTED = 1,
@@ -275,8 +275,9 @@ int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *conn, agora_remote_aud
  * AGORA_ERR_REFUSED beyond). On the local network delivery is reliable and
  * ordered whatever is asked; the RTP transport has no data channel
  * (AGORA_ERR_NOT_SUPPORTED when sending). Sending more than
- * AGORA_STREAM_MESSAGES_PER_SEC messages or AGORA_STREAM_BYTES_PER_SEC bytes
- * within any second returns AGORA_ERR_TOO_OFTEN (the message is not sent)
+ * AGORA_STREAM_MESSAGES_PER_SEC messages on one stream, or more than
+ * AGORA_STREAM_BYTES_PER_SEC bytes over all streams of the connection, within
+ * any second returns AGORA_ERR_TOO_OFTEN (the message is not sent)
  * unless the limit was switched off with set_stream_rate_limit(conn, 0).
  * An unknown stream id is AGORA_ERR_INVALID_ARGUMENT. */
 int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered);
