@@ -14,33 +14,27 @@ MAX_VOLUME_INDICATION_INTERVAL_MS = 60000
 _RATES = (8000, 16000, 24000, 32000, 44100, 48000)
 
 
-class LocalAudioTrack:
+class _LocalTrack:
+    """One of the connection's outgoing tracks; holds the connection weakly."""
+
+    def __init__(self, connection):
+        self._conn = weakref.ref(connection)
+
+    @property
+    def connection(self):
+        return self._conn()
+
+    def __repr__(self):
+        return f"{type(self).__name__}(connection={self._conn()!r})"
+
+
+class LocalAudioTrack(_LocalTrack):
     """The connection's outgoing audio track (PCM pushed with push_audio_pcm_data)."""
 
-    def __init__(self, connection):
-        self._conn = weakref.ref(connection)
 
-    @property
-    def connection(self):
-        return self._conn()
-
-    def __repr__(self):
-        return f"LocalAudioTrack(connection={self._conn()!r})"
-
-
-class LocalVideoTrack:
+class LocalVideoTrack(_LocalTrack):
     """The connection's outgoing video track (frames pushed with push_video_frame
     or push_video_encoded_data)."""
-
-    def __init__(self, connection):
-        self._conn = weakref.ref(connection)
-
-    @property
-    def connection(self):
-        return self._conn()
-
-    def __repr__(self):
-        return f"LocalVideoTrack(connection={self._conn()!r})"
 
 
 class _RemoteTrack:
