@@ -5,7 +5,7 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
@@ -112,6 +112,24 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self.last_interrupt: Optional[InterruptReport] = None
         self._stats = ConnectionStats()
         self._video = _engine.VideoPort(self, bool(con_config.auto_subscribe_video))
+        # which remote users' video this connection takes, as the engine sees it
+        # (the Janus link forwards a user's video only while it is wanted)
+        self._video_all = bool(con_config.auto_subscribe_video)
+        self._video_users: Dict[str, bool] = {}
+
+    def _video_subscription_changed(self, user_id: Optional[str], subscribed: bool) -> None:
+        """Mirror of the engine's video subscriptions (LocalUser.subscribe_video...)."""
+        if user_id is None:      # subscribe_all / unsubscribe_all replace the per-user ones
+            self._video_all = subscribed
+            self._video_users = {}
+        else:
+            self._video_users[user_id] = subscribed
+        link = self._link
+        if link is not None:
+            link.refresh_video()
+
+    def _wants_video(self, user_id: str) -> bool:
+        return self._video_users.get(user_id, self._video_all)
 
     # ---- hooks used by the compiled trampolines ----
 
@@ -189,7 +207,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                    admin_key=params.get("admin_key"),
                                    bind_ip=params.get("iface", "127.0.0.1"),
                                    pin_from_token=params.get("pin") == "token",
-                                   srtp_suite=int(params["srtp"]) if params.get("srtp") else None)
+                                   srtp_suite=int(params["srtp"]) if params.get("srtp") else None,
+                                   video_codec=params.get("video", "vp8").lower())
             self._link.start(channel.decode(), uid.decode(), token)
         return rc
 
