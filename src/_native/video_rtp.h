@@ -124,8 +124,8 @@ int agora_h264_packetizer_start(agora_video_packetizer *p, const uint8_t *annexb
  * most max_payload) and sets *marker (1 on the frame's last packet, else 0);
  * 0 when the frame is done (or the packetizer is idle); a negative error:
  * AGORA_ERR_INVALID_ARGUMENT (p, out or marker NULL), AGORA_ERR_BUFFER_TOO_SMALL
- * (cap < the payload about to be written: min(max_payload, what is left plus
- * headers); the packetizer state is unchanged, so retry with a bigger out). */
+ * (cap < max_payload; the packetizer state is unchanged, so it may be retried
+ * with a big enough out). */
 int agora_video_packetizer_next(agora_video_packetizer *p, uint8_t *out, size_t cap, int *marker);
 
 /* ---------------------------------------------------------- depacketizer */
@@ -167,6 +167,8 @@ typedef struct agora_video_depacketizer {
     uint32_t frame_ts;
     int frame_key;           /* the frame in progress is a keyframe */
     int in_fu;               /* H.264: inside a FU-A run */
+    size_t nal_off;          /* H.264: offset in buf of the NAL being built */
+    size_t sps_off, sps_len; /* H.264: first SPS of the frame (sps_len 0: none) */
     int waiting_keyframe;
     int ready;               /* a completed frame is available */
     agora_video_rtp_frame out;
@@ -187,7 +189,10 @@ void agora_video_depacketizer_reset(agora_video_depacketizer *d);
 
 /* Feed one RTP packet's payload (padding removed), in sequence order.
  * Returns an agora_video_depack_result, or AGORA_ERR_INVALID_ARGUMENT when d
- * is NULL/not initialised or payload is NULL with len > 0 (nothing changes). */
+ * is NULL/not initialised or payload is NULL with len > 0 (nothing changes).
+ * When one push both detects a loss and completes a keyframe it returns
+ * FRAME_READY (the loss is still counted in frames_lost); when it detects a
+ * loss and completes a delta frame (skipped) it returns FRAME_LOST. */
 int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uint32_t rtp_ts,
                                   int marker, const uint8_t *payload, size_t len);
 
