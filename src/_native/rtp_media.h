@@ -17,7 +17,7 @@
 
 #define ACC_CAP 4096                          /* 48 kHz samples waiting to be encoded */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */
-#define VIDEO_REORDER_SLOTS 16                /* packets a video stream holds back to reorder */
+#define VIDEO_REORDER_SLOTS 64                /* packets a video stream holds back to reorder */
 
 typedef struct rtp_remote {
     uint32_t ssrc;

@@ -13,8 +13,8 @@
  * Janus latches our address there and can send us its PLIs (then every 5 s).
  *
  * Receive: each forwarded video stream has its own SSRC; packets go through
- * a small reorder buffer (VIDEO_REORDER_SLOTS; a gap is given up after
- * REORDER_WAIT_US or when half the slots are waiting), then the
+ * a reorder buffer (VIDEO_REORDER_SLOTS packets; a gap is given up after
+ * REORDER_WAIT_US or when the buffer is full), then the
  * depacketizer (video_rtp.h), which drops frames after a loss until a
  * keyframe. A PLI goes to the forward's feedback address (Janus's
  * local_rtcp_port of that forward) on a lost frame, on a delta frame while
@@ -472,7 +472,7 @@ int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, 
     memcpy(s->data, p.payload, p.payload_len);
     r->nheld++;
     drain(svc, c, m, r, now);
-    while (r->nheld >= VIDEO_REORDER_SLOTS / 2)
+    while (r->nheld >= VIDEO_REORDER_SLOTS - 1) /* full: the gap cannot wait any longer */
         skip_gap(svc, c, m, r, now);
     return 1;
 }

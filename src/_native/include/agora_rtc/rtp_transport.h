@@ -175,7 +175,7 @@ int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *conn, uint32_t ssrc);
 int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *conn, uint32_t ssrc, int codec,
                                          int payload_type);
 /* A remote user's forwarded video (codec 1 VP8 / 2 H.264), recognised by its
- * SSRC, optionally SRTP as add_remote: packets are reordered (16-packet
+ * SSRC, optionally SRTP as add_remote: packets are reordered (64-packet
  * window, 40 ms), depacketized, and complete frames are delivered to the
  * encoded frame observer when the connection subscribes to user_id's video
  * encoded-only (a raw subscription counts them in encoded_not_decoded).

@@ -1,0 +1,311 @@
+"""Encoded video on the janus transport: VP8 and H.264 frames (real
+bitstreams from vpxenc / ffmpeg) pushed by one agent arrive byte for byte at
+another agent's encoded observer through a real Janus 1.1.2, keyframe
+requests travel as RTCP PLI (receiver -> Janus -> sender), and the RTP media
+plane alone (two RTP connections and a lossy relay, no Janus) drops frames
+after a loss until a keyframe, asking for it with a PLI. Tests wait on
+conditions, never on time."""
+import os
+import socket
+import struct
+import sys
+import time
+
+import pytest
+
+import agora_rtc as ar
+from agora_rtc.errors import ERR_INVALID_ARGUMENT, ERR_NOT_SUPPORTED, InvalidArgumentError
+from agora_rtc.janus import JANUS_MISSING_REASON, JanusServer, janus_available
+from conftest import wait_until
+from test_rtp_transport import EV_CONNECTED, Relay, RtpConnection
+from test_video import VideoRecorder
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+import video_source  # noqa: E402
+
+KEY, DELTA = 3, 4               # VideoFrameType
+CODEC = {"vp8": 1, "h264": 2}   # VideoCodecType
+FRAME_MS = 33
+
+
+def frames_of(codec, **kw):
+    reason = video_source.missing_tools(codec)
+    if reason:
+        pytest.skip(reason)
+    return (video_source.vp8_frames if codec == "vp8" else video_source.h264_access_units)(**kw)
+
+
+def info_of(codec, f, i):
+    return ar.EncodedVideoFrameInfo(codec_type=CODEC[codec], width=f.width, height=f.height,
+                                    frames_per_second=30, frame_type=KEY if f.keyframe else DELTA,
+                                    capture_time_ms=1000 + FRAME_MS * i)
+
+
+def received(rec, uid):
+    with rec.cond:
+        return [(bytes(buf)[:length], info) for u, buf, length, info in rec.encoded if u == uid]
+
+
+def push_paced(conn, codec, frames, start=0):
+    """Push like a 30 fps camera would (frames are not paced by the SDK)."""
+    for i, f in enumerate(frames, start):
+        assert conn.push_video_encoded_data(f.data, info_of(codec, f, i)) == 0
+        time.sleep(FRAME_MS / 1000)
+
+
+def assert_same(got, frames, codec):
+    assert [d for d, _ in got] == [f.data for f in frames]
+    for (_, info), f in zip(got, frames):
+        assert info.codec_type == CODEC[codec]
+        assert info.frame_type == (KEY if f.keyframe else DELTA)
+        assert (info.width, info.height) == (f.width, f.height)
+
+
+# ------------------------------------------------------------------ through Janus
+
+janus_only = pytest.mark.skipif(not janus_available(), reason=JANUS_MISSING_REASON)
+
+
+@pytest.fixture(scope="module")
+def janus():
+    if not janus_available():
+        pytest.skip(JANUS_MISSING_REASON)
+    with JanusServer() as srv:
+        yield srv
+
+
+def janus_url(srv, video):
+    return f"{srv.transport_url}?admin_key={srv.admin_key}&video={video}"
+
+
+def video_member(svc, channel, uid):
+    conn = svc.create_rtc_connection(ar.RTCConnConfig())
+    rec = VideoRecorder()
+    conn.register_observer(rec)
+    conn.register_local_user_observer(rec)
+    conn.register_video_encoded_frame_observer(rec)
+    assert conn.connect("", channel, uid) == 0
+    rec.wait_event("connected", timeout=20)
+    assert conn.publish_video() == 0
+    return conn, rec
+
+
+def video_forwarded(conn):
+    return conn._rtp_stats()["video_remotes"] == 1
+
+
+@janus_only
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_encoded_frames_pass_through_janus_byte_exact(janus, codec):
+    frames = frames_of(codec, frames=24, keyint=12)
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, codec))) as svc:
+        a, ra = video_member(svc, f"jv-{codec}", "alice")
+        b, rb = video_member(svc, f"jv-{codec}", "bob")
+        rb.wait_event("joined", "alice", timeout=20)
+        opts = ar.VideoSubscriptionOptions(encodedFrameOnly=True)
+        assert b.get_local_user().subscribe_video("alice", opts) == 0
+        wait_until(lambda: video_forwarded(b), timeout=20)       # Janus forwards alice's video to bob
+        assert not video_forwarded(a)                            # alice did not subscribe to bob
+        push_paced(a, codec, frames)
+        rb.wait_for(lambda: len(received(rb, "alice")) == len(frames), timeout=30)
+        assert_same(received(rb, "alice"), frames, codec)
+        assert rb.wait_event("first_video", "alice")[2:4] == (frames[0].width, frames[0].height)
+        sa, sb = a._rtp_stats(), b._rtp_stats()
+        assert sa["video_frames_sent"] == len(frames) and sa["video_packets_sent"] > len(frames)
+        assert sb["video_frames_received"] == len(frames) and sb["video_frames_lost"] == 0
+        assert sb["unknown_ssrc"] == 0
+        assert b.get_video_stats()["received_encoded"] == len(frames)
+        # unsubscribing stops the forward
+        assert b.get_local_user().unsubscribe_video("alice") == 0
+        wait_until(lambda: b._rtp_stats()["video_remotes"] == 0, timeout=10)
+
+
+@janus_only
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_intra_request_travels_as_pli_through_janus(janus, codec):
+    """bob's send_intra_request -> PLI to Janus's feedback port of the forward ->
+    Janus asks the remote publisher (alice) -> alice's on_intra_request_received."""
+    frames = frames_of(codec, frames=2, keyint=12)
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, codec))) as svc:
+        a, ra = video_member(svc, f"jpli-{codec}", "alice")
+        b, rb = video_member(svc, f"jpli-{codec}", "bob")
+        rb.wait_event("joined", "alice", timeout=20)
+        assert b.get_local_user().subscribe_video("alice", ar.VideoSubscriptionOptions(encodedFrameOnly=True)) == 0
+        wait_until(lambda: video_forwarded(b), timeout=20)
+        # a keyframe first: bob needs no keyframe of his own, and alice's RTCP
+        # (an SR after her first frame) lets Janus latch where to send its PLIs
+        push_paced(a, codec, frames[:1])
+        rb.wait_for(lambda: len(received(rb, "alice")) == 1, timeout=20)
+        assert "intra" not in ra.names()
+        assert b.get_local_user().send_intra_request("alice") == 0
+        ra.wait_event("intra", timeout=20)
+        assert b._rtp_stats()["plis_sent"] >= 1
+        assert a._rtp_stats()["plis_received"] >= 1
+        assert a.get_video_stats()["intra_requests"] >= 1
+        # nobody's video is forwarded to alice: no such user to ask
+        assert a.get_local_user().send_intra_request("bob") == ERR_INVALID_ARGUMENT
+
+
+@janus_only
+def test_janus_video_bad_input(janus):
+    """Raw frames (no encoder), another codec than the connection's, and H.264
+    that is not Annex B are refused; nothing crashes."""
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, "h264"))) as svc:
+        a, _ = video_member(svc, "jv-bad", "alice")
+        frame = ar.ExternalVideoFrame(type=1, format=ar.VideoPixelFormat.VIDEO_PIXEL_I420,
+                                      buffer=bytes(16 * 16 * 3 // 2), stride=16, height=16)
+        assert a.push_video_frame(frame) == ERR_NOT_SUPPORTED
+        vp8 = ar.EncodedVideoFrameInfo(codec_type=1, frame_type=KEY)
+        assert a.push_video_encoded_data(b"\x10\x02\x00\x9d\x01\x2a", vp8) == ERR_NOT_SUPPORTED
+        h264 = ar.EncodedVideoFrameInfo(codec_type=2, frame_type=KEY)
+        for junk in (b"\x65\x88\x84", b"\x00\x00\x01", b"\x00\x00\x00\x00"):
+            with pytest.raises(InvalidArgumentError, match="Annex B"):
+                a.push_video_encoded_data(junk, h264)
+        assert a.push_video_encoded_data(b"\x00\x00\x00\x01\x65\x88\x84\x00", h264) == 0
+        with pytest.raises(ValueError):
+            ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, "vp9")))\
+                .create_rtc_connection(ar.RTCConnConfig()).connect("", "jv-bad", "x")
+
+
+# ------------------------------------------------------------------ media plane alone
+
+VIDEO_SSRC = 1010
+PT = {"vp8": 96, "h264": 107}
+
+
+class KeyframeSender(VideoRecorder):
+    """Counts intra requests (the sender's code decides what to do with them)."""
+
+
+def rtp_pair(service, codec, relay_factory):
+    """a sends video through a relay to b; b's keyframe requests go straight to
+    a's socket (the PLI names SSRC 1010, a's video stream)."""
+    a, b = RtpConnection(service, ar.RTCConnConfig()), RtpConnection(service, ar.RTCConnConfig())
+    ra, rb = KeyframeSender(), VideoRecorder()
+    a.register_local_user_observer(ra)
+    b.register_local_user_observer(rb)
+    b.register_video_encoded_frame_observer(rb)
+    rc, a_port = a._rtp_open()
+    rc2, b_port = b._rtp_open()
+    assert rc == rc2 == 0
+    relay = relay_factory(b_port)
+    for conn, ch, uid in ((a, "rv", "a"), (b, "rv", "b")):
+        conn._connect(b"", ch.encode(), uid.encode())
+    assert a._rtp_set_publish_target(b"127.0.0.1", relay.port, 0, 1000) == 0
+    assert a._rtp_set_video_publish(VIDEO_SSRC, CODEC[codec], PT[codec]) == 0
+    assert b._rtp_add_remote(VIDEO_SSRC, b"a", video_codec=CODEC[codec]) == 0
+    assert b._rtp_set_remote_feedback(VIDEO_SSRC, b"127.0.0.1", a_port) == 0
+    for conn in (a, b):
+        assert conn._post_event(EV_CONNECTED, None, 1) == 0
+    assert b.get_local_user().subscribe_video("a", ar.VideoSubscriptionOptions(encodedFrameOnly=True)) == 0
+    assert a.publish_video() == 0
+    return a, ra, b, rb, relay
+
+
+class FrameDropRelay(Relay):
+    """Drops every packet of the frames whose RTP timestamps are in `drop_frames`
+    (frame index from the first timestamp seen, 33 ms apart at 90 kHz)."""
+
+    def __init__(self, dst_port, drop_frames, **kw):
+        super().__init__(dst_port, **kw)
+        self.drop_frames = set(drop_frames)
+        self.first_ts = None
+        self.dropped = 0
+
+    def _send(self, data):
+        if len(data) >= 12 and (data[1] & 0x7F) in (96, 107):
+            ts = struct.unpack("!I", data[4:8])[0]
+            if self.first_ts is None:
+                self.first_ts = ts
+            if ((ts - self.first_ts) & 0xFFFFFFFF) // (FRAME_MS * 90) in self.drop_frames:
+                self.dropped += 1
+                return
+        super()._send(data)
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_loss_drops_frames_until_a_keyframe_requested_by_pli(service, codec):
+    frames = frames_of(codec, frames=20, keyint=10)
+    a, ra, b, rb, relay = rtp_pair(service, codec, lambda port: FrameDropRelay(port, {3}))
+    try:
+        push_paced(a, codec, frames[:10])                 # frame 3 is lost on the way
+        ra.wait_event("intra", timeout=10)                # b asked a for a keyframe (PLI)
+        stats = b._rtp_stats()
+        assert stats["plis_sent"] >= 1 and stats["video_frames_lost"] >= 1
+        assert relay.dropped >= 1
+        push_paced(a, codec, frames[10:], start=10)       # the sender answers: frame 10 is a keyframe
+        rb.wait_for(lambda: len(received(rb, "a")) == 3 + 10, timeout=10)
+        got = received(rb, "a")
+        assert_same(got, frames[:3] + frames[10:], codec)  # 4..9 refer to the lost frame: never delivered
+        assert b._rtp_stats()["video_frames_skipped"] >= 5
+        assert a.get_video_stats()["intra_requests"] >= 1
+    finally:
+        for c in (a, b):
+            c.release()
+        relay.close()
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_reordered_and_duplicated_packets_are_put_back_in_order(service, codec):
+    # big frames (many packets each) so that swaps happen inside frames; the relay
+    # holds some packets 10 ms (within the 40 ms reorder window)
+    frames = frames_of(codec, frames=12, keyint=4, width=640, height=480)
+    a, _, b, rb, relay = rtp_pair(service, codec, lambda port: Relay(port, reorder=0.2, dup=0.1, late_s=0.01,
+                                                                   seed=7))
+    try:
+        push_paced(a, codec, frames)
+        rb.wait_for(lambda: len(received(rb, "a")) == len(frames), timeout=10)
+        assert_same(received(rb, "a"), frames, codec)
+        assert relay.counts["reorder"] > 0 and relay.counts["dup"] > 0
+        assert b._rtp_stats()["video_frames_lost"] == 0
+    finally:
+        for c in (a, b):
+            c.release()
+        relay.close()
+
+
+def test_first_delta_frame_asks_for_a_keyframe(service):
+    """A receiver that joins mid-stream (first frame a delta) skips until a
+    keyframe and asks for one; garbage datagrams on the video SSRC change nothing."""
+    frames = frames_of("vp8", frames=12, keyint=10)
+    a, ra, b, rb, relay = rtp_pair(service, "vp8", lambda port: FrameDropRelay(port, {0}))
+    try:
+        push_paced(a, "vp8", frames[:4])
+        ra.wait_event("intra", timeout=10)
+        # garbage with b's video SSRC straight to b's socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        port = b._rtp_stats()["local_port"]
+        for n in range(200):
+            body = os.urandom(n % 60)
+            s.sendto(struct.pack("!BBHII", 0x80 | (n & 0x20), 96 | (n & 0x80), n, n * 7, VIDEO_SSRC)
+                     + body, ("127.0.0.1", port))
+        s.close()
+        push_paced(a, "vp8", frames[10:], start=10)
+        rb.wait_for(lambda: any(i.frame_type == KEY for _, i in received(rb, "a")), timeout=10)
+        got = received(rb, "a")
+        assert got[0][1].frame_type == KEY and got[0][0] == frames[10].data
+    finally:
+        for c in (a, b):
+            c.release()
+        relay.close()
+
+
+def test_rtp_video_calls_bad_input(service):
+    a = RtpConnection(service, ar.RTCConnConfig())
+    try:
+        assert a._rtp_set_video_publish(VIDEO_SSRC, 1, 96) < 0                 # socket not open
+        assert a._rtp_open()[0] == 0
+        assert a._rtp_set_video_publish(VIDEO_SSRC, 9, 96) == ERR_INVALID_ARGUMENT   # unknown codec
+        assert a._rtp_set_video_publish(VIDEO_SSRC, 1, 200) == ERR_INVALID_ARGUMENT  # bad PT
+        assert a._rtp_add_remote(5, b"u", video_codec=7) == ERR_INVALID_ARGUMENT
+        assert a._rtp_add_remote(5, b"u", video_codec=1) == 0
+        assert a._rtp_add_remote(5, b"v", video_codec=1) < 0                    # SSRC taken
+        assert a._rtp_add_remote(5, b"w") < 0                                   # ... by video
+        assert a._rtp_set_remote_feedback(6, b"127.0.0.1", 9) == ERR_INVALID_ARGUMENT  # unknown SSRC
+        assert a._rtp_set_remote_feedback(5, b"not-an-ip", 9) == ERR_INVALID_ARGUMENT
+        with pytest.raises(InvalidArgumentError):
+            a._rtp_set_remote_feedback(5, b"127.0.0.1", 0)
+        assert a._rtp_remove_remote(5) == 0
+        assert a._rtp_remove_remote(5) == ERR_INVALID_ARGUMENT
+    finally:
+        a.release()
