@@ -109,7 +109,7 @@ def test_encoded_frames_pass_through_janus_byte_exact(janus, codec):
         push_paced(a, codec, frames)
         rb.wait_for(lambda: len(received(rb, "alice")) == len(frames), timeout=30)
         assert_same(received(rb, "alice"), frames, codec)
-        assert rb.wait_event("first_video", "alice")[2:4] == (frames[0].width, frames[0].height)
+        rb.wait_event("first_video", "alice", frames[0].width, frames[0].height)
         sa, sb = a._rtp_stats(), b._rtp_stats()
         assert sa["video_frames_sent"] == len(frames) and sa["video_packets_sent"] > len(frames)
         assert sb["video_frames_received"] == len(frames) and sb["video_frames_lost"] == 0

@@ -128,6 +128,7 @@ class JanusLink:
         self._video_streams: Dict[int, dict] = {}       # janus publisher id -> its video stream
         self._vforwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> video forwarder
         self._vpending: set = set()                     # video forwards being set up
+        self._vdone = threading.Condition(self._lock)   # signalled when one is set up
         self._next_ssrc = FORWARD_SSRC_BASE
         self._local_port = 0
         self._thread: Optional[threading.Thread] = None
@@ -354,7 +355,9 @@ class JanusLink:
     def refresh_video(self) -> None:
         """Forward each remote user's video while the connection subscribes to
         it, and stop the forwards of the others (called when a publisher joins
-        and when the connection's video subscriptions change)."""
+        and when the connection's video subscriptions change). Returns when
+        the wanted forwards exist (also those another thread was setting up),
+        so that frames sent from then on reach the connection."""
         with self._lock:
             if self._room is None:
                 return
@@ -362,7 +365,9 @@ class JanusLink:
         for pid, stream in streams.items():
             wanted = self.conn._wants_video(stream["user"])
             with self._lock:
-                have = pid in self._vforwards or pid in self._vpending
+                while pid in self._vpending and not self._stop.is_set():
+                    self._vdone.wait(1.0)
+                have = pid in self._vforwards
                 if wanted and not have:
                     self._vpending.add(pid)
                 fwd = self._vforwards.pop(pid, None) if not wanted else None
@@ -373,6 +378,7 @@ class JanusLink:
                 finally:
                     with self._lock:
                         self._vpending.discard(pid)
+                        self._vdone.notify_all()
             elif fwd is not None:
                 self._drop_forward(room, fwd)
 
