@@ -649,7 +649,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         -------
         int
             0 when sent; ERR_NOT_READY before on_connected or without
-            publish_video; ERR_NOT_SUPPORTED on the Janus transport (audio only).
+            publish_video; ERR_NOT_SUPPORTED on the Janus transport (the SDK has
+            no video encoder: push encoded VP8/H.264 with push_video_encoded_data).
 
         Notes
         -----
@@ -666,7 +667,14 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         byte-exact with its info to users subscribed with ``encodedFrameOnly``;
         there is no codec, so users subscribed to raw video do not get it (it
         is counted in ``get_video_stats()["encoded_not_decoded"]``). Returns 0,
-        ERR_NOT_READY before on_connected or without publish_video."""
+        ERR_NOT_READY before on_connected or without publish_video.
+
+        On the Janus transport the frame is sent as RTP (VP8: RFC 7741, H.264:
+        RFC 6184) on the connection's video stream, whose codec the transport
+        URL chooses (``&video=vp8`` default, ``h264``, ``none``): another codec
+        returns ERR_NOT_SUPPORTED; an H.264 frame must be one access unit in
+        Annex B form (InvalidArgumentError otherwise). Receivers get it byte
+        for byte; keyframe requests arrive as ``on_intra_request_received``."""
         if info is None:
             raise TypeError("push_video_encoded_data: info (EncodedVideoFrameInfo) is required")
         return self._video._push_encoded(_vv.encoded_payload(data), _vv.encoded_info_args(info))

@@ -41,7 +41,9 @@
  * SRTP-decrypted, and fed to that remote's jitter buffer. A 20 ms playout
  * timer pulls every jitter buffer, decodes (FEC or PLC on loss) and feeds
  * the remote user's receive path: resample to the observer format, 10 ms
- * frames, labels, VAD, delivery - exactly as on the local transport. */
+ * frames, labels, VAD, delivery - exactly as on the local transport.
+ * Video: encoded VP8 / H.264 passthrough with PLI keyframe requests, see
+ * agora_rtc_conn_rtp_set_video_publish below (rtp_video.c). */
 #ifndef AGORA_RTC_RTP_TRANSPORT_H
 #define AGORA_RTC_RTP_TRANSPORT_H
 
