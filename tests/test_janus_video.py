@@ -309,3 +309,34 @@ def test_rtp_video_calls_bad_input(service):
         assert a._rtp_remove_remote(5) == ERR_INVALID_ARGUMENT
     finally:
         a.release()
+
+
+def test_keyframe_requests_and_garbage_rtcp_at_the_sender(service):
+    """PLI and FIR naming our video SSRC are intra requests; other SSRCs, other
+    feedback and random RTCP-looking bytes are not, and never crash."""
+    a, ra, b, rb, relay = rtp_pair(service, "vp8", lambda port: Relay(port))
+    try:
+        port = a._rtp_stats()["local_port"]
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        pli = struct.pack("!BBHII", 0x81, 206, 2, 1, VIDEO_SSRC)
+        fir = struct.pack("!BBHIIIB3x", 0x84, 206, 4, 1, 0, VIDEO_SSRC, 7)
+        other = struct.pack("!BBHII", 0x81, 206, 2, 1, VIDEO_SSRC + 1)
+        nack = struct.pack("!BBHIII", 0x81, 205, 3, 1, VIDEO_SSRC, 0)
+        for d in (other, nack):
+            s.sendto(d, ("127.0.0.1", port))
+        rng = __import__("random").Random(3)
+        for n in range(300):
+            body = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
+            s.sendto(bytes([0x80 | rng.randrange(32), rng.choice((200, 201, 205, 206))]) + body,
+                     ("127.0.0.1", port))
+        s.sendto(pli, ("127.0.0.1", port))
+        ra.wait_event("intra", timeout=10)
+        s.sendto(fir, ("127.0.0.1", port))
+        wait_until(lambda: a._rtp_stats()["plis_received"] >= 2, timeout=10)
+        s.close()
+        assert a._rtp_stats()["plis_received"] == 2          # the PLI and the FIR, nothing else
+        assert a.get_video_stats()["intra_requests"] == 2
+    finally:
+        for c in (a, b):
+            c.release()
+        relay.close()

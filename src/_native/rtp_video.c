@@ -133,6 +133,7 @@ int agora_rtp_video_set_publish(agora_rtc_conn *c, uint32_t ssrc, int codec, int
         v->seq = r;
         v->picture_id = r & 0x7fff;
     }
+    v->sent_sr = 0; /* a new publisher (reconnect) must latch our address again */
     v->on = 1;
     v->ssrc = ssrc;
     v->codec = codec;
@@ -261,8 +262,11 @@ int agora_rtp_video_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t s
     }
     m->vremotes[m->nvremotes++] = r;
     int mode = agora_video_sub_mode(c, uid);
-    if (mode != VSUB_NONE) {
-        agora_event *ev = agora_event_new(EV_VIDEO_TRACK_SUBSCRIBED, c, 0);
+    pthread_mutex_lock(&c->mu);
+    int observed = c->video.obs_set[VOBS_USER] && !c->destroyed;
+    pthread_mutex_unlock(&c->mu);
+    if (mode != VSUB_NONE && observed) {
+        agora_event *ev = agora_event_alloc(EV_VIDEO_TRACK_SUBSCRIBED, c, 0);
         if (ev) {
             agora_copy_id(ev->uid, uid);
             agora_copy_id(ev->channel_id, m->channel_id);
