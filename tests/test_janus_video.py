@@ -162,9 +162,11 @@ def test_janus_video_bad_input(janus):
             with pytest.raises(InvalidArgumentError, match="Annex B"):
                 a.push_video_encoded_data(junk, h264)
         assert a.push_video_encoded_data(b"\x00\x00\x00\x01\x65\x88\x84\x00", h264) == 0
-        with pytest.raises(ValueError):
-            ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, "vp9")))\
-                .create_rtc_connection(ar.RTCConnConfig()).connect("", "jv-bad", "x")
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, "vp9"))) as svc:
+        conn = svc.create_rtc_connection(ar.RTCConnConfig())
+        with pytest.raises(ValueError, match="video must be vp8, h264 or none"):
+            conn.connect("", "jv-bad", "x")
+        assert conn.get_conn_info().state == 1            # refused before joining: still disconnected
 
 
 # ------------------------------------------------------------------ media plane alone
@@ -275,10 +277,11 @@ def test_first_delta_frame_asks_for_a_keyframe(service):
         # garbage with b's video SSRC straight to b's socket
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         port = b._rtp_stats()["local_port"]
+        rng = __import__("random").Random(11)
         for n in range(200):
             body = os.urandom(n % 60)
-            s.sendto(struct.pack("!BBHII", 0x80 | (n & 0x20), 96 | (n & 0x80), n, n * 7, VIDEO_SSRC)
-                     + body, ("127.0.0.1", port))
+            s.sendto(struct.pack("!BBHII", 0x80 | (n & 0x20), 96 | (n & 0x80), rng.randrange(65536),
+                                 n * 7, VIDEO_SSRC) + body, ("127.0.0.1", port))
         s.close()
         push_paced(a, "vp8", frames[10:], start=10)
         rb.wait_for(lambda: any(i.frame_type == KEY for _, i in received(rb, "a")), timeout=10)
@@ -340,3 +343,36 @@ def test_keyframe_requests_and_garbage_rtcp_at_the_sender(service):
         for c in (a, b):
             c.release()
         relay.close()
+
+
+def test_sequence_restart_far_behind_is_followed(service):
+    """A sender whose sequence numbers restart far behind (more than the reorder
+    window of packets in a row) is followed; one-packet VP8 keyframes sent by hand."""
+    key = next(f for f in frames_of("vp8", width=64, height=48, frames=1, keyint=1) if f.keyframe)
+    b = RtpConnection(service, ar.RTCConnConfig())
+    rb = VideoRecorder()
+    b.register_video_encoded_frame_observer(rb)
+    try:
+        assert b._rtp_open()[0] == 0
+        b._connect(b"", b"rs", b"b")
+        assert b._rtp_add_remote(VIDEO_SSRC, b"a", video_codec=1) == 0
+        assert b._post_event(EV_CONNECTED, None, 1) == 0
+        assert b.get_local_user().subscribe_video("a", ar.VideoSubscriptionOptions(encodedFrameOnly=True)) == 0
+        port = b._rtp_stats()["local_port"]
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+        def send(seq, n):
+            for k in range(n):
+                hdr = struct.pack("!BBHII", 0x80, 0x80 | 96, (seq + k) & 0xFFFF, 3000 * (seq + k), VIDEO_SSRC)
+                desc = bytes([0x90, 0x80, 0x80 | ((seq + k) >> 8 & 0x7F), (seq + k) & 0xFF])
+                s.sendto(hdr + desc + key.data, ("127.0.0.1", port))
+
+        send(30000, 3)
+        rb.wait_for(lambda: len(received(rb, "a")) == 3, timeout=10)
+        send(1000, 70)                       # 29000 behind: late at first, then followed
+        rb.wait_for(lambda: len(received(rb, "a")) >= 3 + 70 - 64, timeout=10)
+        s.close()
+        assert all(d == key.data for d, _ in received(rb, "a"))
+        assert b._rtp_stats()["video_late"] >= 64
+    finally:
+        b.release()

@@ -14,7 +14,10 @@
  *
  * Receive: each forwarded video stream has its own SSRC; packets go through
  * a reorder buffer (VIDEO_REORDER_SLOTS packets; a gap is given up after
- * REORDER_WAIT_US or when the buffer is full), then the
+ * REORDER_WAIT_US or when the buffer is full; a jump of the sequence beyond
+ * the window is followed once two consecutive packets confirm it, a restart
+ * further back after a run of more than the window; stray packets are
+ * dropped), then the
  * depacketizer (video_rtp.h), which drops frames after a loss until a
  * keyframe. A PLI goes to the forward's feedback address (Janus's
  * local_rtcp_port of that forward) on a lost frame, on a delta frame while
@@ -66,7 +69,11 @@ typedef struct rtp_video_remote {
     int have_ts;
     uint32_t last_ts;
     int64_t ext_ts, first_ext_ts;
-    uint64_t frames, late;
+    int behind_run;                    /* consecutive packets in a row behind the window */
+    uint16_t behind_next;              /* the sequence number that continues that run */
+    int have_jump;                     /* a packet far ahead was seen ... */
+    uint16_t jump_next;                /* ... and this one would confirm the jump */
+    uint64_t late;
 } rtp_video_remote;
 
 /* ------------------------------------------------------------ helpers */
@@ -455,14 +462,38 @@ int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, 
     }
     int16_t ahead = (int16_t)(p.seq - r->next);
     if (ahead < 0) {
-        r->late++; /* behind what was fed already: late or duplicate */
-        return 1;
+        /* behind what was fed already: late or duplicate, unless a run of
+         * consecutive sequence numbers longer than the window says the
+         * sender restarted further back */
+        r->behind_run = r->behind_run && p.seq == r->behind_next ? r->behind_run + 1 : 1;
+        r->behind_next = (uint16_t)(p.seq + 1);
+        if (r->behind_run <= VIDEO_REORDER_SLOTS) {
+            r->late++;
+            return 1;
+        }
+    }
+    r->behind_run = 0;
+    if (ahead < 0) { /* the sender's sequence restarted further back: follow it */
+        while (r->nheld > 0)
+            skip_gap(svc, c, m, r, now);
+        agora_video_depacketizer_reset(&r->dp);
+        r->next = p.seq;
+        ahead = 0;
     }
     if (ahead >= VIDEO_REORDER_SLOTS) {
-        while (r->nheld > 0) /* a jump: whatever is held goes first */
+        /* a jump ahead is followed once the next packet confirms it (a stray
+         * datagram with our SSRC does not throw the stream away) */
+        if (!r->have_jump || p.seq != r->jump_next) {
+            r->have_jump = 1;
+            r->jump_next = (uint16_t)(p.seq + 1);
+            r->late++;
+            return 1;
+        }
+        while (r->nheld > 0) /* whatever is held goes first */
             skip_gap(svc, c, m, r, now);
         r->next = p.seq; /* the depacketizer sees the gap */
     }
+    r->have_jump = 0;
     vslot *s = &r->slots[p.seq % VIDEO_REORDER_SLOTS];
     if (s->used) {
         r->late++; /* duplicate of a held packet */

@@ -195,21 +195,24 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             raise TypeError(f"connect: token must be a str, got {type(token).__name__}")
         channel = check_id("connect", "chan_id", chan_id)
         uid = check_id("connect", "user_id", user_id)
-        rc = self._connect(token.encode("utf-8"), channel, uid)
-        if rc == 0:
-            self._stats.connected_at = time.monotonic()
-        if rc == 0 and self._janus is not None:
+        link = None
+        if self._janus is not None:   # built first: bad transport options raise before joining
             from agora_rtc.janus.link import JanusLink
             t = self._janus
             params = dict(t.params)
             api = "ws" if t.scheme == "janus+ws" else "http"   # the Janus API: WebSocket or HTTP
-            self._link = JanusLink(self, f"{api}://{t.host}:{t.port}{t.path}",
-                                   admin_key=params.get("admin_key"),
-                                   bind_ip=params.get("iface", "127.0.0.1"),
-                                   pin_from_token=params.get("pin") == "token",
-                                   srtp_suite=int(params["srtp"]) if params.get("srtp") else None,
-                                   video_codec=params.get("video", "vp8").lower())
-            self._link.start(channel.decode(), uid.decode(), token)
+            link = JanusLink(self, f"{api}://{t.host}:{t.port}{t.path}",
+                             admin_key=params.get("admin_key"),
+                             bind_ip=params.get("iface", "127.0.0.1"),
+                             pin_from_token=params.get("pin") == "token",
+                             srtp_suite=int(params["srtp"]) if params.get("srtp") else None,
+                             video_codec=params.get("video", "vp8").lower())
+        rc = self._connect(token.encode("utf-8"), channel, uid)
+        if rc == 0:
+            self._stats.connected_at = time.monotonic()
+        if rc == 0 and link is not None:
+            self._link = link
+            link.start(channel.decode(), uid.decode(), token)
         return rc
 
     def disconnect(self) -> int:

@@ -119,7 +119,8 @@ typedef struct agora_rtp_transport_stats {
     uint64_t video_frames_received;  /* complete frames depacketized */
     uint64_t video_frames_lost;      /* frames dropped: a packet missing, malformed, too large */
     uint64_t video_frames_skipped;   /* complete delta frames dropped while waiting for a keyframe */
-    uint64_t video_late;             /* packets behind the reorder window, or duplicates */
+    uint64_t video_late;             /* packets outside the reorder window (late, duplicate,
+                                        or a jump not yet confirmed) */
     uint64_t plis_sent;              /* keyframe requests sent (PLI) */
     uint64_t plis_unsent;            /* wanted, but the stream has no feedback address */
     uint64_t plis_received;          /* PLI/FIR for our video stream */
