@@ -378,3 +378,21 @@ def test_sequence_restart_far_behind_is_followed(service):
         assert b._rtp_stats()["video_late"] >= 64
     finally:
         b.release()
+
+
+def test_any_capture_time_is_carried(service):
+    """Capture times anywhere in the accepted range (also going backwards) only
+    shape the 90 kHz timestamps: every frame arrives, in order."""
+    frames = frames_of("vp8", frames=4, keyint=4)
+    a, _, b, rb, relay = rtp_pair(service, "vp8", lambda port: Relay(port))
+    try:
+        for f, cap in zip(frames, (1, 2 ** 62 - 1, 0, 5)):
+            info = info_of("vp8", f, 0)
+            info.capture_time_ms = cap
+            assert a.push_video_encoded_data(f.data, info) == 0
+        rb.wait_for(lambda: len(received(rb, "a")) == len(frames), timeout=10)
+        assert [d for d, _ in received(rb, "a")] == [f.data for f in frames]
+    finally:
+        for c in (a, b):
+            c.release()
+        relay.close()

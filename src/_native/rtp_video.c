@@ -175,7 +175,8 @@ static uint32_t frame_timestamp(rtp_video_send *v, int64_t cap_ms)
         v->last_ts = v->ts_origin;
         return v->ts_origin;
     }
-    uint32_t ts = v->ts_origin + (uint32_t)((cap_ms - v->origin_ms) * VIDEO_CLOCK_KHZ);
+    /* unsigned: any pushed capture time wraps on the 32-bit RTP clock, never overflows */
+    uint32_t ts = v->ts_origin + (uint32_t)((uint64_t)cap_ms - (uint64_t)v->origin_ms) * VIDEO_CLOCK_KHZ;
     if ((int32_t)(ts - v->last_ts) <= 0)
         ts = v->last_ts + 1;
     v->last_ts = ts;
