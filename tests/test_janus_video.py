@@ -147,6 +147,46 @@ def test_intra_request_travels_as_pli_through_janus(janus, codec):
 
 
 @janus_only
+def test_loss_before_janus_is_repaired_by_a_keyframe_on_pli(janus):
+    """alice's packets of frame 3 are lost on the way to Janus: bob skips the
+    frames that depend on it, his PLI reaches alice through Janus, and from the
+    next keyframe on he gets every frame again."""
+    frames = frames_of("vp8", frames=20, keyint=10)
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, "vp8"))) as svc:
+        a = svc.create_rtc_connection(ar.RTCConnConfig())
+        relays = []
+        real_target = a._rtp_set_publish_target
+
+        def via_relay(ip, port, rtcp_port, ssrc):   # our RTP goes to Janus through a lossy relay
+            relays.append(FrameDropRelay(port, {3}))
+            return real_target(ip, relays[-1].port, rtcp_port, ssrc)
+
+        a._rtp_set_publish_target = via_relay
+        ra = VideoRecorder()
+        a.register_observer(ra)
+        a.register_local_user_observer(ra)
+        try:
+            assert a.connect("", "jv-loss", "alice") == 0
+            ra.wait_event("connected", timeout=20)
+            assert a.publish_video() == 0
+            b, rb = video_member(svc, "jv-loss", "bob")
+            rb.wait_event("joined", "alice", timeout=20)
+            assert b.get_local_user().subscribe_video("alice", ar.VideoSubscriptionOptions(encodedFrameOnly=True)) == 0
+            push_paced(a, "vp8", frames[:10])
+            ra.wait_event("intra", timeout=20)          # bob -> Janus -> alice
+            push_paced(a, "vp8", frames[10:], start=10)
+            rb.wait_for(lambda: len(received(rb, "alice")) == 3 + 10, timeout=20)
+            assert_same(received(rb, "alice"), frames[:3] + frames[10:], "vp8")
+            stats = b._rtp_stats()
+            assert stats["plis_sent"] >= 1 and stats["video_frames_lost"] >= 1
+            assert relays[0].dropped >= 1
+        finally:
+            a.release()
+            for r in relays:
+                r.close()
+
+
+@janus_only
 def test_janus_video_bad_input(janus):
     """Raw frames (no encoder), another codec than the connection's, and H.264
     that is not Annex B are refused; nothing crashes."""
