@@ -74,8 +74,8 @@ def janus():
         yield srv
 
 
-def janus_url(srv, video):
-    return f"{srv.transport_url}?admin_key={srv.admin_key}&video={video}"
+def janus_url(srv, video, srtp=None):
+    return f"{srv.transport_url}?admin_key={srv.admin_key}&video={video}" + (f"&srtp={srtp}" if srtp else "")
 
 
 def video_member(svc, channel, uid):
@@ -95,12 +95,14 @@ def video_forwarded(conn):
 
 
 @janus_only
-@pytest.mark.parametrize("codec", ["vp8", "h264"])
-def test_encoded_frames_pass_through_janus_byte_exact(janus, codec):
+@pytest.mark.parametrize("codec,srtp", [("vp8", None), ("h264", None), ("vp8", 80)])
+def test_encoded_frames_pass_through_janus_byte_exact(janus, codec, srtp):
+    """srtp=80: the forward Janus makes to bob is SRTP with its own key."""
     frames = frames_of(codec, frames=24, keyint=12)
-    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, codec))) as svc:
-        a, ra = video_member(svc, f"jv-{codec}", "alice")
-        b, rb = video_member(svc, f"jv-{codec}", "bob")
+    url = janus_url(janus, codec, srtp)
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=url)) as svc:
+        a, ra = video_member(svc, f"jv-{codec}-{srtp}", "alice")
+        b, rb = video_member(svc, f"jv-{codec}-{srtp}", "bob")
         rb.wait_event("joined", "alice", timeout=20)
         opts = ar.VideoSubscriptionOptions(encodedFrameOnly=True)
         assert b.get_local_user().subscribe_video("alice", opts) == 0
@@ -113,7 +115,7 @@ def test_encoded_frames_pass_through_janus_byte_exact(janus, codec):
         sa, sb = a._rtp_stats(), b._rtp_stats()
         assert sa["video_frames_sent"] == len(frames) and sa["video_packets_sent"] > len(frames)
         assert sb["video_frames_received"] == len(frames) and sb["video_frames_lost"] == 0
-        assert sb["unknown_ssrc"] == 0
+        assert sb["unknown_ssrc"] == 0 and sb["srtp_errors"] == 0
         assert b.get_video_stats()["received_encoded"] == len(frames)
         # unsubscribing stops the forward
         assert b.get_local_user().unsubscribe_video("alice") == 0

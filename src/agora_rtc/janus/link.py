@@ -294,6 +294,16 @@ class JanusLink:
             except JanusError:
                 pass
 
+    def _new_leg(self):
+        """(ssrc, srtp key or None, rtp_forward SRTP options) of a new forward."""
+        with self._lock:
+            ssrc = self._next_ssrc
+            self._next_ssrc += 1
+        if self.srtp_suite is None:
+            return ssrc, None, {}
+        key = os.urandom(30)   # master key (16) + salt (14), one per forward
+        return ssrc, key, {"srtp_suite": self.srtp_suite, "srtp_crypto": base64.b64encode(key).decode()}
+
     def _on_publisher_joined(self, pid: int, display: Optional[str], streams) -> None:
         if self._publisher is not None and pid == self._publisher.id:
             return  # ourselves
@@ -321,13 +331,7 @@ class JanusLink:
             room = self._room
             if room is None or pid in self._forwards:
                 return
-            ssrc = self._next_ssrc
-            self._next_ssrc += 1
-        srtp = {}
-        key = None
-        if self.srtp_suite is not None:
-            key = os.urandom(30)   # master key (16) + salt (14), one per forward
-            srtp = {"srtp_suite": self.srtp_suite, "srtp_crypto": base64.b64encode(key).decode()}
+        ssrc, key, srtp = self._new_leg()
         try:
             _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), self.srtp_suite or 0, key),
                    "rtp_add_remote")
@@ -387,14 +391,9 @@ class JanusLink:
         user = stream["user"]
         with self._lock:
             room = self._room
-            if room is None:
-                return
-            ssrc = self._next_ssrc
-            self._next_ssrc += 1
-        srtp, key = {}, None
-        if self.srtp_suite is not None:
-            key = os.urandom(30)
-            srtp = {"srtp_suite": self.srtp_suite, "srtp_crypto": base64.b64encode(key).decode()}
+        if room is None:
+            return
+        ssrc, key, srtp = self._new_leg()
         fwd = None
         try:
             _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), self.srtp_suite or 0, key,
