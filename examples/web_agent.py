@@ -8,6 +8,14 @@ hears you frame by frame with VAD (the demo agent's logic, examples/demo_agent.p
 answers each finished utterance with recorded speech (examples/assets) and
 stops talking when you talk over it (barge-in, interrupt_audio()).
 
+Video: the agent also publishes a VP8 test pattern (encoded once at start by
+``vpxenc`` from Debian ``vpx-tools``, examples/video_source.py, then looped
+at 30 fps with push_video_encoded_data: the SDK does not encode); when Janus
+asks for a keyframe (a browser subscribed: on_intra_request_received) the
+loop jumps to its next keyframe at once. The page shows that video and
+publishes the browser's camera, which the agent subscribes to encoded-only
+and counts (keyframes, size). Without vpxenc the agent is audio only.
+
 Janus never gathers ICE candidates on loopback interfaces, so the browser must
 reach it through a non-loopback interface. Two ways:
 
@@ -56,6 +64,7 @@ import agora_rtc as ar  # noqa: E402
 from agora_rtc.janus import JanusServer  # noqa: E402
 from agora_rtc.janus.link import janus_id  # noqa: E402
 from demo_agent import RATE, Agent, Timeline, load_wav, ms  # noqa: E402
+import video_source  # noqa: E402
 
 WEB_DIR = HERE / "web"
 JS_DIRS = {"janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
@@ -166,11 +175,71 @@ class _PageHandler(BaseHTTPRequestHandler):
 
 # ------------------------------------------------------------------ the agent
 
+class VideoLoop(ar.IRTCLocalUserObserver, ar.IVideoEncodedFrameObserver):
+    """The agent's camera: pre-encoded VP8 frames pushed in a loop at 30 fps.
+    A keyframe request (on_intra_request_received) makes the next frame pushed
+    the loop's next keyframe. Also counts the encoded frames received from the
+    browser's camera."""
+
+    FPS = 30
+
+    def __init__(self, conn, frames):
+        self.conn = conn
+        self.frames = frames
+        self.keys = [i for i, f in enumerate(frames) if f.keyframe]
+        self.intra = threading.Event()
+        self.intra_requests = 0
+        self.sent = 0
+        self.received = {"frames": 0, "keyframes": 0, "width": 0, "height": 0, "bytes": 0}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="web-agent-video", daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def on_intra_request_received(self, local_user):
+        self.intra_requests += 1
+        self.intra.set()
+
+    def on_encoded_video_frame(self, uid, image_buffer, length, info):
+        with self._lock:
+            r = self.received
+            r["frames"] += 1
+            r["bytes"] += length
+            if info.frame_type == 3:
+                r["keyframes"] += 1
+                r["width"], r["height"] = info.width, info.height
+
+    def _run(self):
+        i, tick, t0 = 0, 0, time.monotonic()
+        period = 1.0 / self.FPS
+        while not self._stop.wait(max(0.0, t0 + tick * period - time.monotonic())):
+            if self.intra.is_set():
+                self.intra.clear()
+                i = next((k for k in self.keys if k >= i), self.keys[0])
+            f = self.frames[i]
+            info = ar.EncodedVideoFrameInfo(codec_type=ar.VideoCodecType.VIDEO_CODEC_VP8,
+                                            width=f.width, height=f.height,
+                                            frames_per_second=self.FPS,
+                                            frame_type=3 if f.keyframe else 4,
+                                            capture_time_ms=int(tick * 1000 / self.FPS) + 1)
+            tick += 1   # before on_connected pushes return ERR_NOT_READY: the clock goes on
+            if self.conn.push_video_encoded_data(f.data, info) == 0:
+                self.sent += 1
+            i = (i + 1) % len(self.frames)
+
+
 class WebAgent:
     """The demo agent on the janus transport: answers each utterance it hears,
-    stops talking when the caller talks over it. Records a timeline."""
+    stops talking when the caller talks over it. Records a timeline. With
+    `video_frames`, publishes them in a loop and takes the browser's video."""
 
-    def __init__(self, service, log: Timeline, answer):
+    def __init__(self, service, log: Timeline, answer, video_frames=None):
         self.log = log
         self.answer = answer
         self.obs = Agent(log)
@@ -179,6 +248,13 @@ class WebAgent:
         self.conn = service.create_rtc_connection(ar.RTCConnConfig())
         self.conn.register_observer(self.obs)
         self.conn.register_audio_frame_observer(self.obs, 1, ar.AudioVadConfigV2())
+        self.video = None
+        if video_frames:
+            self.video = VideoLoop(self.conn, video_frames)
+            self.conn.register_local_user_observer(self.video)
+            self.conn.register_video_encoded_frame_observer(self.video)
+            self.conn.get_local_user().subscribe_all_video(
+                ar.VideoSubscriptionOptions(encodedFrameOnly=True))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="web-agent", daemon=True)
 
@@ -188,7 +264,17 @@ class WebAgent:
     def start(self) -> None:
         self.conn.connect("", CHANNEL, AGENT_UID)
         self.conn.publish_audio()
+        if self.video is not None:
+            self.conn.publish_video()
+            self.video.start()
         self._thread.start()
+
+    def video_report(self) -> Optional[dict]:
+        if self.video is None:
+            return None
+        return {"sent": self.video.sent, "intra_requests": self.video.intra_requests,
+                "received": dict(self.video.received),
+                "width": self.video.frames[0].width, "height": self.video.frames[0].height}
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -215,6 +301,8 @@ class WebAgent:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        if self.video is not None:
+            self.video.stop()
         self.conn.disconnect()
         self.conn.release()
 
@@ -260,14 +348,18 @@ def stop_browser(proc: subprocess.Popen) -> None:
             pass
 
 
-def answered(report: Optional[dict], min_packets: int, min_level: float) -> bool:
-    """The browser received the agent's answer: RTP packets and a non-silent level."""
+def answered(report: Optional[dict], min_packets: int, min_level: float,
+             min_video_frames: int = 0) -> bool:
+    """The browser received the agent's answer: RTP packets and a non-silent
+    level (and, when the agent publishes video, decoded video frames)."""
     if not report or not report.get("inbound"):
         return False
     inbound = report["inbound"]
+    video = report.get("inboundVideo") or {}
     return (inbound.get("packetsReceived", 0) >= min_packets
             and report.get("peakLevel", 0.0) >= min_level
-            and inbound.get("totalAudioEnergy", 0.0) > 0.0)
+            and inbound.get("totalAudioEnergy", 0.0) > 0.0
+            and video.get("framesDecoded", 0) >= min_video_frames)
 
 
 # ------------------------------------------------------------------ main
@@ -290,6 +382,13 @@ def parse_args(argv):
                    help="--until-answered: RTP packets of the answer the browser must receive")
     p.add_argument("--min-level", type=float, default=0.01,
                    help="--until-answered: peak RMS (0..1) the browser must measure on the answer")
+    p.add_argument("--min-video-frames", type=int, default=30,
+                   help="--until-answered: video frames of the agent the browser must decode "
+                        "(when the agent publishes video)")
+    p.add_argument("--agent-video-frames", type=int, default=5,
+                   help="--until-answered: frames of the browser's camera the agent must receive "
+                        "(when the agent publishes video)")
+    p.add_argument("--no-video", action="store_true", help="the agent publishes and takes no video")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: never)")
     return p.parse_args(argv)
 
@@ -310,6 +409,14 @@ def main(argv=None) -> int:
 
     log = Timeline()
     answer = load_wav("agent_answer.wav")
+    frames = None
+    if not args.no_video:
+        missing = video_source.missing_tools("vp8")
+        if missing:
+            log("video", f"no video: {missing}")
+        else:
+            frames = video_source.vp8_frames(width=320, height=240, frames=60, keyint=30)
+            log("video", f"{len(frames)} VP8 frames 320x240 encoded by vpxenc; looped at 30 fps")
     profile = tempfile.TemporaryDirectory(prefix="agora-web-browser-")
     browser = None
     report_path = Path(args.report) if args.report else None
@@ -324,7 +431,7 @@ def main(argv=None) -> int:
         page_url = pages.url + ("?autostart=1&report=1" if args.browser == "headless" else
                                 "?report=1" if report_path else "")
         with ar.AgoraService(config) as service:
-            agent = WebAgent(service, log, answer)
+            agent = WebAgent(service, log, answer, frames)
             agent.start()
             log("web", f"open {page_url}")
             try:
@@ -337,8 +444,12 @@ def main(argv=None) -> int:
                         report = pages.reports.get(timeout=0.5)
                     except queue.Empty:
                         continue
-                    if (args.until_answered and agent.answers > 0
-                            and answered(report, args.min_packets, args.min_level)):
+                    video_ok = (frames is None or
+                                agent.video.received["keyframes"] > 0 and
+                                agent.video.received["frames"] >= args.agent_video_frames)
+                    if (args.until_answered and agent.answers > 0 and video_ok
+                            and answered(report, args.min_packets, args.min_level,
+                                         args.min_video_frames if frames else 0)):
                         result["ok"] = True
                         log("browser", f"received the answer: {report['inbound'].get('packetsReceived')} "
                                        f"packets, peak level {report['peakLevel']:.3f}")
@@ -349,10 +460,12 @@ def main(argv=None) -> int:
                 if browser is not None:
                     stop_browser(browser)
                 stats = agent.conn._rtp_stats()
+                video = agent.video_report()
                 agent.stop()
                 pages.shutdown()
                 pages.server_close()
         result.update(timeline=agent.timeline, browser=pages.last_report, agent_rtp=stats,
+                      agent_video=video,
                       janus_log_tail=janus.log_tail(20))
     profile.cleanup()
     if report_path is not None:

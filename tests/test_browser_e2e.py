@@ -2,7 +2,8 @@
 `chromium`) runs examples/web in a private network namespace with Janus, the
 page server and the agent (examples/web_agent.py --netns). Chromium's fake
 microphone plays recorded speech; the agent's VAD segments it and the agent
-answers; the page reports what its WebRTC stack received (getStats inbound-rtp
+answers; the agent's VP8 video reaches the page's <video> and the browser's fake
+camera reaches the agent's encoded observer; the page reports what its WebRTC stack received (getStats inbound-rtp
 and an AnalyserNode level on the agent's track) by POSTing JSON to the page
 server, which the script writes to the report file read here."""
 import json
@@ -90,3 +91,17 @@ def test_browser_talks_to_agent_through_janus(tmp_path):
     assert inbound["packetsReceived"] >= 100, context
     assert inbound["totalAudioEnergy"] > 0.0, context
     assert browser["peakLevel"] >= 0.01, context
+
+    # video both ways (the agent publishes a VP8 loop encoded by vpxenc; see web_agent.py)
+    video = report["agent_video"]
+    if video is None:
+        assert shutil.which("vpxenc") is None, context
+        pytest.skip("vpxenc not installed (Debian vpx-tools): the agent published no video")
+    inbound_video = browser["inboundVideo"]
+    assert inbound_video and inbound_video["framesDecoded"] > 0, context       # the browser decoded it
+    assert (inbound_video["frameWidth"], inbound_video["frameHeight"]) == (video["width"], video["height"]), context
+    assert rtp["video_frames_sent"] > 0 and rtp["video_refused"] == 0, context
+    # the browser's camera reached the agent's encoded observer, from a keyframe on
+    received = video["received"]
+    assert received["frames"] >= 5 and received["keyframes"] >= 1, context
+    assert browser["outboundVideo"]["framesEncoded"] > 0, context

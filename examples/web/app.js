@@ -1,11 +1,12 @@
 // The browser side of examples/web_agent.py, on Debian's janus.js (1.1.2).
 //
 // The page joins the agent's VideoRoom as a WebRTC publisher (microphone, with echo
-// cancellation, noise suppression and gain control off so the agent hears the raw voice),
-// subscribes to the agent's feed (a Janus remote publisher fed with plain RTP/Opus by the
-// agent) and plays it. With ?report=1 it POSTs its WebRTC statistics (getStats) and the
-// level an AnalyserNode measures on the agent's audio to /report every 500 ms: the
-// end-to-end test reads them.
+// cancellation, noise suppression and gain control off so the agent hears the raw voice,
+// and the camera, VP8), subscribes to the agent's feed (a Janus remote publisher fed with
+// plain RTP by the agent: Opus audio and, when the agent publishes video, VP8 video), plays
+// the audio and shows the video. With ?report=1 it POSTs its WebRTC statistics (getStats)
+// and the level an AnalyserNode measures on the agent's audio to /report every 500 ms: the
+// end-to-end test reads them. ?novideo=1 publishes the microphone only.
 "use strict";
 
 const params = new URLSearchParams(location.search);
@@ -66,18 +67,21 @@ setInterval(() => {
   if (state.micAnalyser) state.peakMicLevel = Math.max(state.peakMicLevel, level(state.micAnalyser));
 }, 20);
 
-async function rtpStats(handle, type) {
+async function rtpStats(handle, type, kind = "audio") {
   const pc = handle && handle.webrtcStuff && handle.webrtcStuff.pc;
   if (!pc) return null;
   const report = await pc.getStats();
   let found = null;
   report.forEach((s) => {
-    if (s.type === type && (s.kind === "audio" || s.mediaType === "audio")) found = s;
+    if (s.type === type && (s.kind === kind || s.mediaType === kind)) found = s;
   });
   if (!found) return null;
   const keep = ["packetsReceived", "packetsLost", "bytesReceived", "jitter", "audioLevel",
                 "totalAudioEnergy", "totalSamplesDuration", "totalSamplesReceived",
-                "concealedSamples", "packetsSent", "bytesSent", "ssrc", "codecId"];
+                "concealedSamples", "packetsSent", "bytesSent", "ssrc", "codecId",
+                "framesDecoded", "keyFramesDecoded", "framesReceived", "framesDropped",
+                "frameWidth", "frameHeight", "pliCount", "firCount", "framesEncoded",
+                "keyFramesEncoded", "framesSent"];
   const out = {};
   for (const k of keep) if (found[k] !== undefined) out[k] = found[k];
   return out;
@@ -90,6 +94,9 @@ async function report() {
     subscribedFeed: state.agentFeed,
     inbound: await rtpStats(state.sub, "inbound-rtp"),
     outbound: await rtpStats(state.pub, "outbound-rtp"),
+    inboundVideo: await rtpStats(state.sub, "inbound-rtp", "video"),
+    outboundVideo: await rtpStats(state.pub, "outbound-rtp", "video"),
+    videoSize: state.videoSize,
     peakLevel: state.peakLevel,
     peakMicLevel: state.peakMicLevel,
     events: state.events.slice(-50),
@@ -126,6 +133,17 @@ function subscribe(feed) {
       }
     },
     onremotetrack: (track, mid, on) => {
+      if (on && track.kind === "video") {
+        log(`agent video track ${mid} arrived`);
+        const v = document.getElementById("agent-video");
+        const current = v.srcObject && v.srcObject.getVideoTracks()[0];
+        if (current && current.id === track.id) return;   // the same track again (renegotiation)
+        v.srcObject = new MediaStream([track]);
+        v.onresize = () => { state.videoSize = [v.videoWidth, v.videoHeight]; };
+        // a newer srcObject interrupts the previous play(): not an error
+        v.play().catch((e) => { if (e.name !== "AbortError") fail("play video", String(e)); });
+        return;
+      }
       if (!on || track.kind !== "audio") return;
       log(`agent audio track ${mid} arrived`);
       const el = document.getElementById("agent-audio");
@@ -144,10 +162,13 @@ function publishersSeen(list) {
 }
 
 function publish() {
+  const video = !params.has("novideo");
+  const tracks = [{ type: "audio", recv: false,
+                    capture: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } }];
+  if (video) tracks.push({ type: "video", recv: false, capture: { width: 320, height: 240 } });
   state.pub.createOffer({
-    tracks: [{ type: "audio", recv: false,
-               capture: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } }],
-    success: (jsep) => state.pub.send({ message: { request: "configure", audio: true, video: false },
+    tracks,
+    success: (jsep) => state.pub.send({ message: { request: "configure", audio: true, video },
                                         jsep }),
     error: (e) => fail("createOffer (microphone)", e),
   });

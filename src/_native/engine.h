@@ -112,7 +112,7 @@ enum io_kind {
     IO_SUBSCRIBE, IO_UNSUBSCRIBE, IO_SUBSCRIBE_ALL, IO_UNSUBSCRIBE_ALL, IO_LISTEN, IO_FLUSH,
     /* RTP transport (rtp_transport.c) */
     IO_RTP_OPEN, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT, IO_RTP_STATS,
-    IO_RTP_CLOSE, IO_RTP_END_ROUND,
+    IO_RTP_CLOSE, IO_RTP_END_ROUND, IO_RTP_VIDEO_PUBLISH, IO_RTP_VIDEO_ADD, IO_RTP_FEEDBACK,
     IO_AUDIO_STATS, /* audio_stats.c */
     /* video (video_frames.c) */
     IO_VIDEO_PUBLISH, IO_VIDEO_UNPUBLISH, IO_VIDEO_FRAME, IO_VIDEO_SUBSCRIBE,
@@ -257,6 +257,10 @@ void agora_rtp_free(agora_rtp_media *m);
 int agora_rtp_has_remote(const agora_rtc_conn *c, const char *uid);
 /* IO_SUBSCRIBE_ALL on an RTP connection: track-subscribed for remotes that were not. */
 void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c);
+/* rtp_video.c (I/O thread): send one pushed encoded frame on c's video stream;
+ * send_intra_request(uid): a PLI for uid's forwarded video (AGORA_ERR_* when none). */
+void agora_rtp_video_send_frame(agora_service *svc, agora_rtc_conn *c, agora_video_buf *b);
+int agora_rtp_video_request_keyframe(agora_rtc_conn *c, const char *uid);
 
 /* delivery.c: the delivery thread */
 void *agora_delivery_main(void *svc);
@@ -306,6 +310,17 @@ void agora_video_on_join(agora_service *svc, agora_rtc_conn *c);
 /* conn_free: the subscription table. */
 void agora_video_conn_free(agora_rtc_conn *c);
 void agora_video_buf_unref(agora_video_buf *b);
+/* An encoded frame buffer (one reference), data and info copied; NULL on OOM. */
+agora_video_buf *agora_video_buf_new_encoded(const uint8_t *data, size_t length,
+                                             const agora_encoded_video_info *info);
+/* I/O thread: hand sender uid's frame b to receiver m as m subscribed to it
+ * (first-frame event, observer, backlog limit); b keeps the caller's reference. */
+void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const char *uid,
+                                const char *channel, agora_video_buf *b);
+/* I/O thread: m's subscription mode (enum video_sub_mode) for uid's video. */
+int agora_video_sub_mode(agora_rtc_conn *m, const char *uid);
+/* I/O thread: a local-user video event (EV_INTRA_REQUEST ...) to `to`, if it observes them. */
+void agora_video_emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid);
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);

@@ -330,6 +330,19 @@ int agora_rtcp_next(agora_rtcp_iter *it, agora_rtcp_packet *out)
         out->app_data = b + 8;
         out->app_data_len = n - 8;
         break;
+    case AGORA_RTCP_RTPFB:
+    case AGORA_RTCP_PSFB:
+        /* RFC 4585 6.1: sender SSRC, media source SSRC, then the FCI */
+        if (n < 8)
+            return AGORA_ERR_INVALID_ARGUMENT;
+        out->ssrc = rd32(b);
+        out->media_ssrc = rd32(b + 4);
+        out->fci = b + 8;
+        out->fci_len = n - 8;
+        if (out->type == AGORA_RTCP_PSFB && cnt == AGORA_RTCP_PSFB_FIR &&
+            (out->fci_len == 0 || out->fci_len % 8 != 0))
+            return AGORA_ERR_INVALID_ARGUMENT; /* RFC 5104 4.3.1.1: 8-byte entries */
+        break;
     default:
         out->ssrc = n >= 4 ? rd32(b) : 0;
         break;
@@ -486,6 +499,58 @@ int agora_rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc,
     wr32(buf + 4, ssrc);
     write_report_blocks(buf + 8, blocks, n);
     return (int)total;
+}
+
+int agora_rtcp_build_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc)
+{
+    if (!buf)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (cap < AGORA_RTCP_PLI_SIZE)
+        return AGORA_ERR_BUFFER_TOO_SMALL;
+    write_rtcp_header(buf, AGORA_RTCP_PSFB_PLI, AGORA_RTCP_PSFB, AGORA_RTCP_PLI_SIZE);
+    wr32(buf + 4, sender_ssrc);
+    wr32(buf + 8, media_ssrc);
+    return AGORA_RTCP_PLI_SIZE;
+}
+
+int agora_rtcp_build_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
+                         uint8_t seq_nr)
+{
+    if (!buf)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (cap < AGORA_RTCP_FIR_SIZE)
+        return AGORA_ERR_BUFFER_TOO_SMALL;
+    write_rtcp_header(buf, AGORA_RTCP_PSFB_FIR, AGORA_RTCP_PSFB, AGORA_RTCP_FIR_SIZE);
+    wr32(buf + 4, sender_ssrc);
+    wr32(buf + 8, 0); /* RFC 5104 4.3.1.2: the media source field is unused */
+    wr32(buf + 12, media_ssrc);
+    buf[16] = seq_nr;
+    buf[17] = buf[18] = buf[19] = 0; /* reserved */
+    return AGORA_RTCP_FIR_SIZE;
+}
+
+int agora_rtcp_is_keyframe_request(const agora_rtcp_packet *pkt, uint32_t media_ssrc,
+                                   int *is_fir, uint8_t *fir_seq_nr)
+{
+    if (!pkt || pkt->type != AGORA_RTCP_PSFB)
+        return 0;
+    if (pkt->count == AGORA_RTCP_PSFB_PLI && pkt->media_ssrc == media_ssrc) {
+        if (is_fir)
+            *is_fir = 0;
+        return 1;
+    }
+    if (pkt->count == AGORA_RTCP_PSFB_FIR && pkt->fci) {
+        for (size_t off = 0; pkt->fci_len >= 8 && off <= pkt->fci_len - 8; off += 8) {
+            if (rd32(pkt->fci + off) == media_ssrc) {
+                if (is_fir)
+                    *is_fir = 1;
+                if (fir_seq_nr)
+                    *fir_seq_nr = pkt->fci[off + 4];
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 int agora_rtcp_build_sdes_cname(uint8_t *buf, size_t cap, uint32_t ssrc,

@@ -10,7 +10,8 @@
  * - RTCP compound packet iteration (SR, RR, SDES, BYE, APP; any other packet
  *   type is returned with its common header and raw body), and accessors that
  *   decode report blocks, SDES items, BYE SSRCs one at a time.
- * - RTCP build: SR, RR, SDES with one CNAME chunk.
+ * - RTCP build: SR, RR, SDES with one CNAME chunk; payload-specific
+ *   feedback PLI (RFC 4585 6.3.1) and FIR (RFC 5104 4.3.1) keyframe requests.
  * - Receiver statistics of one source: sequence validation with probation
  *   (RFC 3550 A.1), loss (A.3), interarrival jitter (A.8), LSR/DLSR, folded
  *   into a report block.
@@ -121,7 +122,17 @@ enum agora_rtcp_type {
     AGORA_RTCP_SDES = 202,
     AGORA_RTCP_BYE = 203,
     AGORA_RTCP_APP = 204,
+    AGORA_RTCP_RTPFB = 205, /* RFC 4585 transport-layer feedback */
+    AGORA_RTCP_PSFB = 206,  /* RFC 4585 payload-specific feedback */
 };
+
+/* Feedback message types (FMT, the 5-bit count field) of PSFB packets. */
+enum agora_rtcp_psfb_fmt {
+    AGORA_RTCP_PSFB_PLI = 1, /* Picture Loss Indication, RFC 4585 6.3.1 */
+    AGORA_RTCP_PSFB_FIR = 4, /* Full Intra Request, RFC 5104 4.3.1 */
+};
+#define AGORA_RTCP_PLI_SIZE 12
+#define AGORA_RTCP_FIR_SIZE 20 /* with one FCI entry */
 
 enum agora_rtcp_sdes_type {
     AGORA_SDES_END = 0,
@@ -158,14 +169,19 @@ typedef struct agora_rtcp_report_block {
  * and are decoded on demand with the accessors below. */
 typedef struct agora_rtcp_packet {
     uint8_t padding; /* P bit */
-    uint8_t count;   /* RC / SC / APP subtype (5 bits) */
+    uint8_t count;   /* RC / SC / APP subtype / RTPFB-PSFB FMT (5 bits) */
     uint8_t type;    /* packet type (200..204, or anything else) */
     size_t length;   /* whole packet in bytes: 4 * (length field + 1) */
     const uint8_t *body;
     size_t body_len;
     uint32_t ssrc;   /* SR/RR: sender SSRC; APP: SSRC/CSRC; BYE: first SSRC
                         (0 when SC == 0); SDES: SSRC of the first chunk
-                        (0 when SC == 0); others: first body word or 0 */
+                        (0 when SC == 0); RTPFB/PSFB: SSRC of the packet
+                        sender; others: first body word or 0 */
+    uint32_t media_ssrc;           /* RTPFB/PSFB: SSRC of the media source
+                                      (0 in a FIR, whose targets are in the FCI) */
+    const uint8_t *fci;            /* RTPFB/PSFB: feedback control information */
+    size_t fci_len;                /* (may be 0, e.g. PLI) */
     agora_rtcp_sender_info sender; /* SR only */
     const uint8_t *reports;        /* SR/RR: count blocks of 24 bytes */
     const uint8_t *ext;            /* SR/RR: profile-specific extension */
@@ -191,7 +207,8 @@ void agora_rtcp_iter_init(agora_rtcp_iter *it, const uint8_t *buf, size_t len);
  * fewer than 4 bytes left, version != 2, length field past the end, bad
  * padding count (0 or more than the body), or a type-specific layout that
  * does not fit (SR/RR report blocks, SDES chunks not properly terminated,
- * BYE SSRC list or reason, APP shorter than 8 bytes). Packets after a
+ * BYE SSRC list or reason, APP shorter than 8 bytes, RTPFB/PSFB shorter
+ * than 8 bytes, FIR FCI not a multiple of 8 bytes). Packets after a
  * malformed one are not looked at. Validation is per packet: the RFC 3550
  * compound rules (SR/RR first, padding only on the last packet) are not
  * enforced, to accept reduced-size RTCP (RFC 5506). */
@@ -237,6 +254,26 @@ int agora_rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc,
  * the compound packet RFC 3550 asks for. Returns its length or an error. */
 int agora_rtcp_build_sdes_cname(uint8_t *buf, size_t cap, uint32_t ssrc,
                                 const char *cname, size_t cname_len);
+
+/* Build a PLI (PSFB, FMT=1): sender_ssrc asks media_ssrc for a keyframe.
+ * Returns AGORA_RTCP_PLI_SIZE or AGORA_ERR_BUFFER_TOO_SMALL /
+ * AGORA_ERR_INVALID_ARGUMENT (buf NULL). A compound packet should start with
+ * an RR (RFC 4585 3.1); RFC 5506 reduced-size RTCP may send it alone. */
+int agora_rtcp_build_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc);
+/* Build a FIR (PSFB, FMT=4) with one FCI entry for media_ssrc and command
+ * sequence number seq_nr (increment it per new request, RFC 5104 4.3.1.1).
+ * The common media source field is 0 as RFC 5104 requires. Returns
+ * AGORA_RTCP_FIR_SIZE or a negative error as build_pli. */
+int agora_rtcp_build_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
+                         uint8_t seq_nr);
+/* Whether a parsed RTCP packet is a keyframe request for `media_ssrc`:
+ * returns 1 for a PLI whose media_ssrc matches (*is_fir = 0), or a FIR with
+ * an FCI entry for media_ssrc (*is_fir = 1, *fir_seq_nr = its command
+ * sequence number: a FIR repeating the previous number is a retransmission
+ * of the same request, RFC 5104 4.3.1.2); 0 for anything else (other types,
+ * other SSRCs, pkt NULL). is_fir and fir_seq_nr may be NULL. */
+int agora_rtcp_is_keyframe_request(const agora_rtcp_packet *pkt, uint32_t media_ssrc,
+                                   int *is_fir, uint8_t *fir_seq_nr);
 
 /* ------------------------------------------------ receiver statistics */
 

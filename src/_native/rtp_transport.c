@@ -36,19 +36,18 @@
 #include "opus_codec.h"
 #include "resampler.h"
 #include "rtp.h"
+#include "rtp_media.h"
 #include "srtp_session.h"
 
 #define OPUS_RATE AGORA_OPUS_SAMPLE_RATE
 #define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono */
 #define PLAYOUT_NS 20000000LL                 /* playout timer period */
 #define MAX_CATCH_UP_PULLS 10                 /* a late timer runs at most this many pulls */
-#define ACC_CAP 4096                          /* 48 kHz samples waiting to be encoded */
 #define RS_CHUNK 480                          /* input frames per resampler call */
 #define RS_FLUSH_FRAMES 16                    /* >= the resampler's delay when upsampling (T/2) */
 #define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over */
 #define SR_INTERVAL_US 5000000LL              /* RTCP sender report period */
 #define MAX_RECV_PER_WAKE 64                  /* datagrams per socket per loop turn (fairness) */
-#define RECV_BUF 2048                         /* larger datagrams are malformed here */
 #define SOCKET_RCVBUF (4 << 20)               /* kernel receive buffer asked for (bytes) */
 #define OPUS_BITRATE 32000
 #define OPUS_LOSS_PERC 10                     /* FEC sized for 10 % loss */
@@ -60,67 +59,16 @@ enum {
     REMOTE_AUDIO_REASON_REMOTE_OFFLINE = AGORA_RTP_REMOTE_OFFLINE_REASON,
 };
 
-typedef struct rtp_remote {
-    uint32_t ssrc;
-    char uid[AGORA_MAX_ID_LEN + 1];
-    agora_jb *jb;
-    agora_opus_decoder *dec;
-    agora_srtp_session *srtp;         /* NULL: plain RTP */
-    agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
-    agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
-    int need_reset;                   /* decoder state is stale (frames were skipped) */
-    int have_ts;
-    uint32_t last_ts;
-    int64_t ext_ts, first_ext_ts;     /* unwrapped RTP timestamps -> presentation_ms */
-    uint64_t frames_decoded, fec, plc, decode_errors;
-} rtp_remote;
-
-struct agora_rtp_media {
-    agora_rtc_conn *conn;             /* back pointer, no reference */
-    int fd;                           /* -1 when closed */
-    int family;
-    uint16_t port;
-    char channel_id[AGORA_MAX_ID_LEN + 1];
-
-    /* publish target */
-    int have_target, have_rtcp;
-    struct sockaddr_storage dst, rtcp_dst;
-    socklen_t dst_len, rtcp_len;
-    uint32_t ssrc;
-
-    /* send side */
-    agora_opus_encoder *enc;
-    int lookahead;                    /* encoder delay, 48 kHz samples */
-    agora_resampler *rs;              /* sender format -> 48 kHz mono */
-    int rs_rate, rs_ch;
-    int16_t acc[ACC_CAP];
-    int acc_len;
-    int in_round;
-    int marker;                       /* next packet starts a round */
-    int64_t last_frame_us;            /* cut time of the last frame of the round */
-    uint16_t seq;
-    uint32_t ts;                      /* timestamp of the next packet */
-    int have_origin;
-    uint32_t ts_origin;
-    int64_t t_origin_us;
-    uint32_t sr_packets, sr_octets;
-    uint32_t last_pkt_ts;
-    int64_t last_pkt_us, next_sr_us;
-    int passthrough_left;             /* 48 kHz samples of the last pushed packet still to come as frames */
-
-    /* receive side */
-    rtp_remote **remotes;
-    int nremotes, cap;
-
-    agora_rtp_transport_stats st;     /* transport counters + totals of removed remotes */
-    uint32_t rxbuf[RECV_BUF / 4];     /* 4-byte aligned for libsrtp */
-};
-
 /* ------------------------------------------------------------ helpers */
 
 static int64_t now_us(void)
 {
     return agora_monotonic_ns() / 1000;
+}
+
+int64_t agora_rtp_now_us(void)
+{
+    return now_us();
 }
 
 static uint32_t random_u32(void)
@@ -163,6 +111,29 @@ static int parse_addr(const char *ip, uint16_t port, int family, struct sockaddr
     }
     freeaddrinfo(res);
     return rc;
+}
+
+int agora_rtp_parse_addr(const char *ip, uint16_t port, int family, struct sockaddr_storage *out,
+                         socklen_t *len)
+{
+    return parse_addr(ip, port, family, out, len);
+}
+
+int agora_rtp_sendto(agora_rtp_media *m, const uint8_t *buf, size_t len,
+                     const struct sockaddr_storage *to, socklen_t tolen, int rtcp)
+{
+    ssize_t sent = sendto(m->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)to, tolen);
+    if (sent != (ssize_t)len) {
+        m->st.send_errors++;
+        return -1;
+    }
+    if (rtcp) {
+        m->st.rtcp_sent++;
+    } else {
+        m->st.packets_sent++;
+        m->st.bytes_sent += len;
+    }
+    return 0;
 }
 
 static pthread_once_t srtp_once = PTHREAD_ONCE_INIT;
@@ -288,6 +259,20 @@ void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c)
 
 /* ------------------------------------------------------------ send side */
 
+/* Send the audio packet whose payload (n bytes) already follows the header
+ * room of pkt, with timestamp ts: header, sequence, marker, SR counters. */
+static void send_rtp_payload(agora_rtp_media *m, uint8_t *pkt, size_t cap, size_t n, uint32_t ts)
+{
+    agora_rtp_write_header(pkt, cap, m->marker, AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
+    m->marker = 0;
+    m->seq++;
+    agora_rtp_sendto(m, pkt, AGORA_RTP_HEADER_SIZE + n, &m->dst, m->dst_len, 0);
+    m->sr_packets++;
+    m->sr_octets += (uint32_t)n;
+    m->last_pkt_ts = ts;
+    m->last_pkt_us = now_us();
+}
+
 static void send_packet(agora_rtp_media *m, const int16_t *pcm)
 {
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_OPUS_MAX_PACKET];
@@ -298,21 +283,7 @@ static void send_packet(agora_rtp_media *m, const int16_t *pcm)
         m->st.encode_errors++;
         return;
     }
-    agora_rtp_write_header(pkt, sizeof(pkt), m->marker, AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
-    m->marker = 0;
-    m->seq++;
-    size_t len = AGORA_RTP_HEADER_SIZE + (size_t)n;
-    ssize_t sent = sendto(m->fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)&m->dst, m->dst_len);
-    if (sent != (ssize_t)len) {
-        m->st.send_errors++;
-    } else {
-        m->st.packets_sent++;
-        m->st.bytes_sent += len;
-    }
-    m->sr_packets++;
-    m->sr_octets += (uint32_t)n;
-    m->last_pkt_ts = ts;
-    m->last_pkt_us = now_us();
+    send_rtp_payload(m, pkt, sizeof(pkt), (size_t)n, ts);
 }
 
 static void drain_acc(agora_rtp_media *m);
@@ -330,22 +301,8 @@ static void send_encoded(agora_rtp_media *m, const agora_encoded_packet *p)
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_MAX_ENCODED_AUDIO_BYTES];
     uint32_t ts = m->ts;
     m->ts += (uint32_t)p->info.samples_per_channel;
-    agora_rtp_write_header(pkt, sizeof(pkt), m->marker, AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
     memcpy(pkt + AGORA_RTP_HEADER_SIZE, p->data, p->length);
-    m->marker = 0;
-    m->seq++;
-    size_t len = AGORA_RTP_HEADER_SIZE + p->length;
-    ssize_t sent = sendto(m->fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)&m->dst, m->dst_len);
-    if (sent != (ssize_t)len) {
-        m->st.send_errors++;
-    } else {
-        m->st.packets_sent++;
-        m->st.bytes_sent += len;
-    }
-    m->sr_packets++;
-    m->sr_octets += (uint32_t)p->length;
-    m->last_pkt_ts = ts;
-    m->last_pkt_us = now_us();
+    send_rtp_payload(m, pkt, sizeof(pkt), p->length, ts);
 }
 
 /* Encode and send every whole 20 ms in the accumulator. */
@@ -481,10 +438,7 @@ static void send_sr(agora_rtp_media *m, int64_t now)
     int k = agora_rtcp_build_sdes_cname(buf + n, sizeof(buf) - (size_t)n, m->ssrc, cname, strlen(cname));
     if (k > 0)
         n += k;
-    if (sendto(m->fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&m->rtcp_dst, m->rtcp_len) == n)
-        m->st.rtcp_sent++;
-    else
-        m->st.send_errors++;
+    agora_rtp_sendto(m, buf, (size_t)n, &m->rtcp_dst, m->rtcp_len, 1);
 }
 
 /* ------------------------------------------------------------ receive side */
@@ -512,6 +466,8 @@ static void handle_rtcp(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t no
         good++;
         if (p.type == AGORA_RTCP_SR && r && p.ssrc == r->ssrc)
             agora_rtp_rx_on_sr(&r->rx, p.sender.ntp, (uint64_t)now);
+        if (p.type == AGORA_RTCP_PSFB)
+            agora_rtp_video_on_feedback(m->conn->svc, m->conn, &p);
         if (p.type != AGORA_RTCP_SR && p.type != AGORA_RTCP_RR)
             continue;
         for (int i = 0; i < p.count; i++) {
@@ -546,9 +502,13 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
         return;
     }
     /* demultiplex on the clear-text SSRC before any decryption */
-    rtp_remote *r = find_remote(m, be32(buf + 8));
+    uint32_t ssrc = be32(buf + 8);
+    rtp_remote *r = find_remote(m, ssrc);
     if (!r) {
-        m->st.unknown_ssrc++;
+        if (len == AGORA_RTP_HEADER_SIZE && ssrc == 0)
+            return; /* Janus latching a forward's RTCP feedback socket: two bare headers */
+        if (!agora_rtp_video_on_rtp(m->conn->svc, m->conn, buf, len, ssrc, now))
+            m->st.unknown_ssrc++;
         return;
     }
     if (r->srtp) {
@@ -670,6 +630,7 @@ void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)
                 send_sr(m, now);
                 m->next_sr_us = now + SR_INTERVAL_US;
             }
+            agora_rtp_video_tick(svc, c, now);
         }
         /* every remote's decoded frame (r->frame, reused next pull) is heard now */
         agora_io_run_receive_jobs(svc);
@@ -703,6 +664,8 @@ void agora_rtp_free(agora_rtp_media *m)
     for (int i = 0; i < m->nremotes; i++)
         remote_free(m->remotes[i]);
     free(m->remotes);
+    agora_rtp_video_remove_all(m);
+    free(m->vremotes);
     agora_resampler_destroy(m->rs);
     agora_opus_encoder_destroy(m->enc);
     if (m->fd >= 0)
@@ -782,6 +745,9 @@ void agora_rtp_close(agora_service *svc, agora_rtc_conn *c)
     m->port = 0;
     while (m->nremotes > 0)
         drop_remote(m, m->nremotes - 1);
+    agora_rtp_video_remove_all(m);
+    m->vsend.on = 0;
+    atomic_store(&c->video.rtp_codec, 0);
     m->in_round = 0; /* the round's tail has nowhere to go */
     m->acc_len = 0;
     agora_resampler_reset(m->rs);
@@ -825,7 +791,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     agora_rtp_media *m = c->rtp;
     if (!m || m->fd < 0)
         return AGORA_ERR_NOT_READY;
-    if (find_remote(m, ssrc) || find_remote_uid(m, uid))
+    if (find_remote(m, ssrc) || find_remote_uid(m, uid) || agora_rtp_video_has_ssrc(m, ssrc))
         return AGORA_ERR_INVALID_STATE;
     if (m->nremotes == m->cap) {
         int cap = m->cap ? m->cap * 2 : 4;
@@ -863,6 +829,8 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
 static int do_remove_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc)
 {
     agora_rtp_media *m = c->rtp;
+    if (m && agora_rtp_video_has_ssrc(m, ssrc))
+        return agora_rtp_video_remove_remote(m, ssrc);
     for (int i = 0; m && i < m->nremotes; i++) {
         if (m->remotes[i]->ssrc != ssrc)
             continue;
@@ -885,6 +853,7 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
     *out = m->st;
     out->local_port = m->fd >= 0 ? m->port : 0;
     out->remotes = m->nremotes;
+    agora_rtp_video_fill_stats(m, out);
     for (int i = 0; i < m->nremotes; i++) {
         const rtp_remote *r = m->remotes[i];
         agora_jb_stats js;
@@ -1035,6 +1004,22 @@ void agora_rtp_process(agora_service *svc, io_item *it)
     case IO_RTP_REMOVE:
         rc = do_remove_remote(svc, c, it->u32);
         break;
+    case IO_RTP_VIDEO_PUBLISH:
+        rc = c->rtp && c->rtp->fd >= 0 ? agora_rtp_video_set_publish(c, it->u32, it->arg, it->arg2)
+                                       : AGORA_ERR_NOT_READY;
+        break;
+    case IO_RTP_VIDEO_ADD:
+        if (c->rtp && c->rtp->fd >= 0 && (find_remote(c->rtp, it->u32) != NULL))
+            rc = AGORA_ERR_INVALID_STATE;
+        else
+            rc = agora_rtp_video_add_remote(svc, c, it->u32, it->uid, it->arg, it->arg2,
+                                            it->length ? it->data : NULL);
+        break;
+    case IO_RTP_FEEDBACK:
+        rc = c->rtp ? agora_rtp_video_set_feedback(c->rtp, it->u32, (const char *)it->data,
+                                                   (uint16_t)it->arg)
+                    : AGORA_ERR_NOT_READY;
+        break;
     case IO_RTP_EVENT:
         rc = do_event(svc, c, it->arg, it->uid, it->arg2);
         break;
@@ -1137,6 +1122,69 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *
     it->arg = srtp_suite;
     rc = agora_io_call(c->svc, it);
     return rc;
+}
+
+int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *c, uint32_t ssrc, int codec,
+                                         int payload_type)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    if ((codec != AGORA_VIDEO_RTP_VP8 && codec != AGORA_VIDEO_RTP_H264) || payload_type < 0 ||
+        payload_type > 127)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    io_item *it = agora_io_item_new(IO_RTP_VIDEO_PUBLISH, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->u32 = ssrc;
+    it->arg = codec;
+    it->arg2 = payload_type;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_add_video_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,
+                                        int codec, int srtp_suite, const uint8_t *srtp_key_salt)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    if (!valid_id(user_id) || (codec != AGORA_VIDEO_RTP_VP8 && codec != AGORA_VIDEO_RTP_H264) ||
+        (srtp_suite != 0 && srtp_suite != AGORA_SRTP_AES128_CM_SHA1_32 &&
+         srtp_suite != AGORA_SRTP_AES128_CM_SHA1_80) ||
+        (srtp_suite && !srtp_key_salt))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (srtp_suite) {
+        pthread_once(&srtp_once, srtp_init_once);
+        if (!srtp_ready)
+            return AGORA_ERR_FAILED;
+    }
+    size_t klen = srtp_suite ? AGORA_RTP_SRTP_KEY_LEN : 0;
+    io_item *it = agora_io_item_new(IO_RTP_VIDEO_ADD, c, klen);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    if (klen)
+        memcpy(it->data, srtp_key_salt, klen);
+    agora_copy_id(it->uid, user_id);
+    it->u32 = ssrc;
+    it->arg = codec;
+    it->arg2 = srtp_suite;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *c, uint32_t ssrc, const char *ip,
+                                           uint16_t rtcp_port)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    if (!ip || rtcp_port == 0 || strnlen(ip, MAX_IP_LEN + 1) > MAX_IP_LEN)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    io_item *it = item_with_string(IO_RTP_FEEDBACK, c, ip);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->u32 = ssrc;
+    it->arg = rtcp_port;
+    return agora_io_call(c->svc, it);
 }
 
 int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *c, uint32_t ssrc)

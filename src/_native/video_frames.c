@@ -1,6 +1,8 @@
 /* Video of a connection: publishing, subscriptions, pushed frames and their
  * fan-out on the local network (I/O thread), intra requests. The observers
- * and the delivery of video events are in video_delivery.c.
+ * and the delivery of video events are in video_delivery.c. On the RTP
+ * transport, pushed encoded frames and intra requests go to rtp_video.c,
+ * which hands received frames back through agora_video_deliver_remote.
  *
  * A pushed raw frame is validated and converted to I420 in the pushing
  * thread into one reference-counted buffer, which every receiver's event
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "video_rtp.h"
 
 static agora_video_buf *buf_new(size_t length)
 {
@@ -55,6 +58,19 @@ void agora_video_conn_free(agora_rtc_conn *c)
 }
 
 /* ---- calls ---- */
+
+agora_video_buf *agora_video_buf_new_encoded(const uint8_t *data, size_t length,
+                                             const agora_encoded_video_info *info)
+{
+    agora_video_buf *b = buf_new(length);
+    if (!b)
+        return NULL;
+    b->encoded = 1;
+    b->info = *info;
+    memcpy(b->data, data, length);
+    b->bytes = b->data;
+    return b;
+}
 
 static int post(agora_rtc_conn *c, int kind, const char *uid, int arg, int wait)
 {
@@ -133,20 +149,22 @@ int agora_local_user_send_intra_request(agora_rtc_conn *c, const char *user_id)
 {
     if (!c || !valid_id(user_id))
         return AGORA_ERR_INVALID_ARGUMENT;
-    if (is_rtp(c))
-        return AGORA_ERR_NOT_SUPPORTED;
     if (!connected(c))
         return AGORA_ERR_NOT_READY;
     return post(c, IO_VIDEO_INTRA, user_id, 0, 1);
 }
 
-/* The checks every push makes; AGORA_OK when the frame may leave. */
-static int push_gate(agora_rtc_conn *c)
+/* The checks every push makes; AGORA_OK when the frame may leave. codec:
+ * the encoded frame's codec_type, 0 for a raw frame. The RTP transport
+ * carries encoded frames of its video stream's codec only (no encoder). */
+static int push_gate(agora_rtc_conn *c, int codec)
 {
-    if (is_rtp(c))
-        return AGORA_ERR_NOT_SUPPORTED; /* no video on the RTP transport */
+    if (is_rtp(c) && codec == 0)
+        return AGORA_ERR_NOT_SUPPORTED; /* raw video: the SDK does not encode */
     if (!atomic_load(&c->video.published) || !connected(c))
         return AGORA_ERR_NOT_READY;
+    if (is_rtp(c) && codec != atomic_load(&c->video.rtp_codec))
+        return AGORA_ERR_NOT_SUPPORTED; /* not the codec announced to Janus (or video=none) */
     return AGORA_OK;
 }
 
@@ -174,7 +192,7 @@ int agora_rtc_conn_push_video_frame(agora_rtc_conn *c, const agora_external_vide
     size_t need = agora_video_buffer_size(f->format, f->stride, f->height);
     if (need == 0 || need != f->length || w <= 0 || h <= 0)
         return AGORA_ERR_INVALID_ARGUMENT;
-    int rc = push_gate(c);
+    int rc = push_gate(c, 0);
     if (rc != AGORA_OK)
         return rc;
     size_t ysize = (size_t)w * h, csize = (size_t)(w / 2) * (h / 2);
@@ -212,17 +230,17 @@ int agora_rtc_conn_push_video_encoded(agora_rtc_conn *c, const uint8_t *data, si
 {
     if (!c || !data || length == 0 || length > AGORA_VIDEO_MAX_ENCODED || !info)
         return AGORA_ERR_INVALID_ARGUMENT;
-    int rc = push_gate(c);
+    int rc = push_gate(c, info->codec_type);
     if (rc != AGORA_OK)
         return rc;
-    agora_video_buf *b = buf_new(length);
+    agora_video_packetizer check;
+    if (is_rtp(c) && info->codec_type == AGORA_VIDEO_RTP_H264 &&
+        agora_h264_packetizer_start(&check, data, length, AGORA_VIDEO_RTP_MAX_PAYLOAD) != AGORA_OK)
+        return AGORA_ERR_INVALID_ARGUMENT; /* RTP needs Annex B: NAL units behind start codes */
+    agora_video_buf *b = agora_video_buf_new_encoded(data, length, info);
     if (!b)
         return AGORA_ERR_NO_MEMORY;
-    b->encoded = 1;
-    b->info = *info;
     b->info.uid = (uint32_t)c->id; /* the sender's internal uid */
-    memcpy(b->data, data, length);
-    b->bytes = b->data;
     agora_video_count(&c->video.pushed_encoded);
     return post_frame(c, b);
 }
@@ -258,6 +276,11 @@ static int sub_mode(const agora_conn_video *v, const char *uid)
 {
     const agora_video_sub *e = find_sub(v, uid);
     return e ? e->mode : v->all_mode;
+}
+
+int agora_video_sub_mode(agora_rtc_conn *c, const char *uid)
+{
+    return sub_mode(&c->video, uid);
 }
 
 /* 1 when uid was already in the seen set; otherwise adds it (0). */
@@ -321,7 +344,7 @@ static int observed(agora_rtc_conn *c, int vobs)
     return on;
 }
 
-static void emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid)
+void agora_video_emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid)
 {
     if (!observed(to, VOBS_USER))
         return;
@@ -382,12 +405,12 @@ static agora_rtc_conn *member(agora_rtc_conn *c, const char *uid)
     return NULL;
 }
 
-/* One frame of sender s for receiver m, as m subscribed to it. */
-static void deliver(agora_service *svc, agora_rtc_conn *s, agora_rtc_conn *m, agora_video_buf *b,
-                    const char *channel)
+/* One frame of sender uid for receiver m, as m subscribed to it. */
+void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const char *uid,
+                                const char *channel, agora_video_buf *b)
 {
     agora_conn_video *v = &m->video;
-    int mode = sub_mode(v, s->user_id);
+    int mode = sub_mode(v, uid);
     if (mode == VSUB_NONE)
         return;
     if (mode == VSUB_RAW && b->encoded) {
@@ -398,12 +421,12 @@ static void deliver(agora_service *svc, agora_rtc_conn *s, agora_rtc_conn *m, ag
         agora_video_count(&v->raw_not_encoded); /* no encoder on the local network */
         return;
     }
-    if (!seen_add(v, s->user_id) && observed(m, VOBS_USER)) {
-        const agora_video_sub *e = find_sub(v, s->user_id);
+    if (!seen_add(v, uid) && observed(m, VOBS_USER)) {
+        const agora_video_sub *e = find_sub(v, uid);
         int64_t since = e ? e->since_ms : v->all_since_ms;
         agora_event *ev = agora_event_alloc(EV_FIRST_VIDEO_FRAME, m, 0);
         if (ev) {
-            agora_copy_id(ev->uid, s->user_id);
+            agora_copy_id(ev->uid, uid);
             ev->a = b->encoded ? b->info.width : b->frame.width;
             ev->b = b->encoded ? b->info.height : b->frame.height;
             int64_t elapsed = agora_monotonic_ns() / 1000000 - since;
@@ -424,7 +447,7 @@ static void deliver(agora_service *svc, agora_rtc_conn *s, agora_rtc_conn *m, ag
         agora_video_count(&v->dropped_backlog);
         return;
     }
-    agora_copy_id(ev->uid, s->user_id);
+    agora_copy_id(ev->uid, uid);
     agora_copy_id(ev->channel_id, channel);
     buf_ref(b);
     ev->video = b;
@@ -443,7 +466,7 @@ static void handle_frame(agora_service *svc, agora_rtc_conn *s, agora_video_buf 
     pthread_mutex_unlock(&s->mu);
     for (int i = 0; i < n; i++)
         if (members[i] != s)
-            deliver(svc, s, members[i], b, channel);
+            agora_video_deliver_remote(svc, members[i], s->user_id, channel, b);
     agora_video_count(&s->video.sent_frames);
 }
 
@@ -457,7 +480,7 @@ static int handle_intra(agora_service *svc, agora_rtc_conn *c, const char *uid)
         agora_rtc_conn *m = members[i];
         if (m != c && strcmp(m->user_id, uid) == 0) {
             agora_video_count(&m->video.intra_requests);
-            emit(svc, m, EV_INTRA_REQUEST, c->user_id);
+            agora_video_emit(svc, m, EV_INTRA_REQUEST, c->user_id);
             return AGORA_OK;
         }
     }
@@ -473,7 +496,7 @@ void agora_video_process(agora_service *svc, io_item *it)
     case IO_VIDEO_PUBLISH:
     case IO_VIDEO_UNPUBLISH:
         /* the local network publishes at once, connected or not */
-        emit(svc, c, it->kind == IO_VIDEO_PUBLISH ? EV_VIDEO_PUBLISH_SUCCESS : EV_VIDEO_UNPUBLISHED, NULL);
+        agora_video_emit(svc, c, it->kind == IO_VIDEO_PUBLISH ? EV_VIDEO_PUBLISH_SUCCESS : EV_VIDEO_UNPUBLISHED, NULL);
         if (v->hub_published == (it->kind == IO_VIDEO_PUBLISH))
             break;
         v->hub_published = it->kind == IO_VIDEO_PUBLISH;
@@ -488,7 +511,12 @@ void agora_video_process(agora_service *svc, io_item *it)
             }
         }
         break;
-    case IO_VIDEO_FRAME: handle_frame(svc, c, it->video); break;
+    case IO_VIDEO_FRAME:
+        if (is_rtp(c))
+            agora_rtp_video_send_frame(svc, c, it->video);
+        else
+            handle_frame(svc, c, it->video);
+        break;
     case IO_VIDEO_SUBSCRIBE:
     case IO_VIDEO_UNSUBSCRIBE: {
         int was = sub_mode(v, it->uid);
@@ -515,7 +543,9 @@ void agora_video_process(agora_service *svc, io_item *it)
         free(was);
         break;
     }
-    case IO_VIDEO_INTRA: rc = handle_intra(svc, c, it->uid); break;
+    case IO_VIDEO_INTRA:
+        rc = is_rtp(c) ? agora_rtp_video_request_keyframe(c, it->uid) : handle_intra(svc, c, it->uid);
+        break;
     default: break;
     }
     if (it->result)

@@ -45,6 +45,7 @@ typedef struct agora_conn_video {
     /* any thread */
     atomic_int published;            /* push gate: set and cleared at the call */
     atomic_int pending;              /* events queued for this receiver */
+    atomic_int rtp_codec;            /* RTP transport: codec of our video stream, 0 = none */
     _Atomic uint64_t pushed_frames, pushed_encoded, sent_frames, received_frames,
         received_encoded, raw_not_encoded, encoded_not_decoded, dropped_backlog, intra_requests;
     /* I/O thread only */

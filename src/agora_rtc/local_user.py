@@ -185,26 +185,39 @@ class LocalUser:
         from agora_rtc._video_validation import subscription_encoded_only
         uid = check_user_id("subscribe_video", user_id)
         enc = subscription_encoded_only("subscribe_video", options)
-        return self.connection._video._subscribe(uid, True, enc)
+        return self._video_subscribed(uid, True, self.connection._video._subscribe(uid, True, enc))
 
     def unsubscribe_video(self, user_id) -> int:
-        return self.connection._video._subscribe(check_user_id("unsubscribe_video", user_id), False)
+        uid = check_user_id("unsubscribe_video", user_id)
+        return self._video_subscribed(uid, False, self.connection._video._subscribe(uid, False))
+
+    def _video_subscribed(self, uid, subscribed, rc) -> int:
+        """After the engine took the subscription: the Janus transport starts or
+        stops forwarding that video (synchronously, so frames can follow)."""
+        if rc == 0:
+            self.connection._video_subscription_changed(
+                None if uid is None else uid.decode("utf-8"), subscribed)
+        return rc
 
     def subscribe_all_video(self, options=None) -> int:
         """Receive every remote user's video (raw, or encoded with encodedFrameOnly);
         replaces per-user subscriptions."""
         from agora_rtc._video_validation import subscription_encoded_only
         enc = subscription_encoded_only("subscribe_all_video", options)
-        return self.connection._video._subscribe(None, True, enc)
+        return self._video_subscribed(None, True, self.connection._video._subscribe(None, True, enc))
 
     def unsubscribe_all_video(self) -> int:
-        return self.connection._video._subscribe(None, False)
+        return self._video_subscribed(None, False, self.connection._video._subscribe(None, False))
 
     def send_intra_request(self, remote_uid) -> int:
         """Ask ``remote_uid`` for a key frame. On the local network the user gets
         ``IRTCLocalUserObserver.on_intra_request_received(local_user)`` (it is up
-        to the sender's code to push a key frame). Returns 0, ERR_NOT_READY when
-        not connected, ERR_INVALID_ARGUMENT when no such user is in the channel,
-        ERR_NOT_SUPPORTED on the Janus transport."""
+        to the sender's code to push a key frame). On the Janus transport an
+        RTCP PLI goes to Janus for that user's forwarded video (at most one per
+        300 ms per stream; Janus itself asks a publisher at most once a second),
+        and Janus asks the publisher for a keyframe: a browser encodes one, an
+        agora_rtc agent gets on_intra_request_received. Returns 0,
+        ERR_NOT_READY when not connected, ERR_INVALID_ARGUMENT when no such user
+        is in the channel (Janus: no forwarded video of that user)."""
         uid = check_user_id("send_intra_request", remote_uid)
         return self.connection._video._send_intra_request(uid)

@@ -5,7 +5,7 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
@@ -112,6 +112,24 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self.last_interrupt: Optional[InterruptReport] = None
         self._stats = ConnectionStats()
         self._video = _engine.VideoPort(self, bool(con_config.auto_subscribe_video))
+        # which remote users' video this connection takes, as the engine sees it
+        # (the Janus link forwards a user's video only while it is wanted)
+        self._video_all = bool(con_config.auto_subscribe_video)
+        self._video_users: Dict[str, bool] = {}
+
+    def _video_subscription_changed(self, user_id: Optional[str], subscribed: bool) -> None:
+        """Mirror of the engine's video subscriptions (LocalUser.subscribe_video...)."""
+        if user_id is None:      # subscribe_all / unsubscribe_all replace the per-user ones
+            self._video_all = subscribed
+            self._video_users = {}
+        else:
+            self._video_users[user_id] = subscribed
+        link = self._link
+        if link is not None:
+            link.refresh_video()
+
+    def _wants_video(self, user_id: str) -> bool:
+        return self._video_users.get(user_id, self._video_all)
 
     # ---- hooks used by the compiled trampolines ----
 
@@ -177,20 +195,24 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             raise TypeError(f"connect: token must be a str, got {type(token).__name__}")
         channel = check_id("connect", "chan_id", chan_id)
         uid = check_id("connect", "user_id", user_id)
-        rc = self._connect(token.encode("utf-8"), channel, uid)
-        if rc == 0:
-            self._stats.connected_at = time.monotonic()
-        if rc == 0 and self._janus is not None:
+        link = None
+        if self._janus is not None:   # built first: bad transport options raise before joining
             from agora_rtc.janus.link import JanusLink
             t = self._janus
             params = dict(t.params)
             api = "ws" if t.scheme == "janus+ws" else "http"   # the Janus API: WebSocket or HTTP
-            self._link = JanusLink(self, f"{api}://{t.host}:{t.port}{t.path}",
-                                   admin_key=params.get("admin_key"),
-                                   bind_ip=params.get("iface", "127.0.0.1"),
-                                   pin_from_token=params.get("pin") == "token",
-                                   srtp_suite=int(params["srtp"]) if params.get("srtp") else None)
-            self._link.start(channel.decode(), uid.decode(), token)
+            link = JanusLink(self, f"{api}://{t.host}:{t.port}{t.path}",
+                             admin_key=params.get("admin_key"),
+                             bind_ip=params.get("iface", "127.0.0.1"),
+                             pin_from_token=params.get("pin") == "token",
+                             srtp_suite=int(params["srtp"]) if params.get("srtp") else None,
+                             video_codec=params.get("video", "vp8").lower())
+        rc = self._connect(token.encode("utf-8"), channel, uid)
+        if rc == 0:
+            self._stats.connected_at = time.monotonic()
+        if rc == 0 and link is not None:
+            self._link = link
+            link.start(channel.decode(), uid.decode(), token)
         return rc
 
     def disconnect(self) -> int:
@@ -631,7 +653,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         -------
         int
             0 when sent; ERR_NOT_READY before on_connected or without
-            publish_video; ERR_NOT_SUPPORTED on the Janus transport (audio only).
+            publish_video; ERR_NOT_SUPPORTED on the Janus transport (the SDK has
+            no video encoder: push encoded VP8/H.264 with push_video_encoded_data).
 
         Notes
         -----
@@ -648,7 +671,14 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         byte-exact with its info to users subscribed with ``encodedFrameOnly``;
         there is no codec, so users subscribed to raw video do not get it (it
         is counted in ``get_video_stats()["encoded_not_decoded"]``). Returns 0,
-        ERR_NOT_READY before on_connected or without publish_video."""
+        ERR_NOT_READY before on_connected or without publish_video.
+
+        On the Janus transport the frame is sent as RTP (VP8: RFC 7741, H.264:
+        RFC 6184) on the connection's video stream, whose codec the transport
+        URL chooses (``&video=vp8`` default, ``h264``, ``none``): another codec
+        returns ERR_NOT_SUPPORTED; an H.264 frame must be one access unit in
+        Annex B form (InvalidArgumentError otherwise). Receivers get it byte
+        for byte; keyframe requests arrive as ``on_intra_request_received``."""
         if info is None:
             raise TypeError("push_video_encoded_data: info (EncodedVideoFrameInfo) is required")
         return self._video._push_encoded(_vv.encoded_payload(data), _vv.encoded_info_args(info))

@@ -388,7 +388,7 @@ static void test_rtcp_round_trip(void)
 static void test_rtcp_hand_built(void)
 {
     /* BYE with 2 SSRCs and a reason, APP "JNUS" with 4 data bytes, an
-     * unknown type 206 (PSFB), then an RR with padding as the last packet */
+     * PSFB (a PLI), then an RR with padding as the last packet */
     static const uint8_t pkt[] = {
         0x82, 203, 0x00, 0x04,  /* BYE SC=2 length 4 (20 bytes) */
         0, 0, 0, 1, 0, 0, 0, 2, /* ssrcs 1, 2 */
@@ -413,7 +413,7 @@ static void test_rtcp_hand_built(void)
               p.app_data[3] == 4,
           "app");
     CHECK(agora_rtcp_next(&it, &p) == 1 && p.type == 206 && p.count == 1 && p.ssrc == 5 &&
-              p.body_len == 8,
+              p.body_len == 8 && p.media_ssrc == 6 && p.fci_len == 0,
           "psfb");
     CHECK(agora_rtcp_next(&it, &p) == 1 && p.type == AGORA_RTCP_RR && p.padding && p.ssrc == 7 &&
               p.body_len == 4 && p.count == 0,

@@ -422,8 +422,10 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
-    def _rtp_add_remote(self, unsigned int ssrc, bytes user_id, int srtp_suite=0, srtp_key_salt=None):
-        """srtp_suite 0 (plain), 32 or 80 with the 30-byte master key + salt."""
+    def _rtp_add_remote(self, unsigned int ssrc, bytes user_id, int srtp_suite=0, srtp_key_salt=None,
+                        int video_codec=0):
+        """srtp_suite 0 (plain), 32 or 80 with the 30-byte master key + salt.
+        video_codec 0: an audio (Opus) stream; 1 VP8 / 2 H.264: a video stream."""
         cdef const uint8_t *key = NULL
         cdef bytes key_bytes
         if srtp_key_salt is not None:
@@ -438,7 +440,34 @@ cdef class Connection:
         cdef uint32_t ssrc32 = ssrc
         cdef int rc
         with nogil:
-            rc = lib.agora_rtc_conn_rtp_add_remote(c, ssrc32, uid, srtp_suite, key)
+            if video_codec:
+                rc = lib.agora_rtc_conn_rtp_add_video_remote(c, ssrc32, uid, video_codec, srtp_suite, key)
+            else:
+                rc = lib.agora_rtc_conn_rtp_add_remote(c, ssrc32, uid, srtp_suite, key)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_set_video_publish(self, unsigned int ssrc, int codec, int payload_type):
+        """Our video stream: SSRC, codec (1 VP8, 2 H.264) and payload type."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_video_publish")
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_video_publish(c, ssrc32, codec, payload_type)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_set_remote_feedback(self, unsigned int ssrc, bytes ip, int rtcp_port):
+        """Where the PLIs for the video remote `ssrc` go (Janus's local_rtcp_port)."""
+        if not 0 < rtcp_port < 65536:
+            raise _errors.InvalidArgumentError(f"rtp_set_remote_feedback: bad port {rtcp_port}")
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_remote_feedback")
+        cdef const char *p = ip
+        cdef uint32_t ssrc32 = ssrc
+        cdef uint16_t port16 = <uint16_t>rtcp_port
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_remote_feedback(c, ssrc32, p, port16)
             lib.agora_rtc_conn_unretain(c)
         return rc
 
@@ -489,7 +518,18 @@ cdef class Connection:
                 "target_delay_ms": s.target_delay_ms, "rr_received": s.rr_received,
                 "remote_fraction_lost": s.remote_fraction_lost,
                 "remote_cumulative_lost": s.remote_cumulative_lost,
-                "remote_jitter": s.remote_jitter}
+                "remote_jitter": s.remote_jitter, "video_remotes": s.video_remotes,
+                "video_frames_sent": s.video_frames_sent,
+                "video_packets_sent": s.video_packets_sent,
+                "video_refused": s.video_refused,
+                "video_packets_received": s.video_packets_received,
+                "video_frames_received": s.video_frames_received,
+                "video_frames_lost": s.video_frames_lost,
+                "video_frames_skipped": s.video_frames_skipped,
+                "video_late": s.video_late,
+                "plis_sent": s.plis_sent,
+                "plis_unsent": s.plis_unsent,
+                "plis_received": s.plis_received}
 
     def _send_data(self, const uint8_t[::1] data, bint metadata, int stream_id=1):
         cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")

@@ -265,6 +265,10 @@ cdef class VideoPort:
         with nogil:
             rc = lib.agora_rtc_conn_push_video_encoded(c, <const uint8_t *>v.view.buf, v.view.len, &i)
             lib.agora_rtc_conn_unretain(c)
+        if rc == lib.AGORA_ERR_INVALID_ARGUMENT and i.codec_type == 2:
+            raise _errors.InvalidArgumentError(
+                "push_video_encoded_data: on the Janus transport an H.264 frame must be one access "
+                "unit in Annex B form (NAL units each behind a 00 00 01 or 00 00 00 01 start code)")
         if rc == lib.AGORA_ERR_INVALID_ARGUMENT or rc == lib.AGORA_ERR_NO_MEMORY:
             check(rc, "push_video_encoded_data")
         return rc

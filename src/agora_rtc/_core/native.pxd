@@ -346,6 +346,18 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         int remote_fraction_lost
         int remote_cumulative_lost
         uint32_t remote_jitter
+        int video_remotes
+        uint64_t video_frames_sent
+        uint64_t video_packets_sent
+        uint64_t video_refused
+        uint64_t video_packets_received
+        uint64_t video_frames_received
+        uint64_t video_frames_lost
+        uint64_t video_frames_skipped
+        uint64_t video_late
+        uint64_t plis_sent
+        uint64_t plis_unsent
+        uint64_t plis_received
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
     int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,
@@ -353,6 +365,12 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
     int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *conn, uint32_t ssrc, const char *user_id,
                                       int srtp_suite, const uint8_t *srtp_key_salt)
     int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *conn, uint32_t ssrc)
+    int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *conn, uint32_t ssrc, int codec,
+                                             int payload_type)
+    int agora_rtc_conn_rtp_add_video_remote(agora_rtc_conn *conn, uint32_t ssrc, const char *user_id,
+                                            int codec, int srtp_suite, const uint8_t *srtp_key_salt)
+    int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, const char *ip,
+                                               uint16_t rtcp_port)
     int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason)
     int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *conn, agora_rtp_transport_stats *out)
 

@@ -69,7 +69,8 @@ __all__ = [
     "JanusSessionLost",
     "VIDEOROOM_PLUGIN", "ERR_NO_SUCH_ROOM", "ERR_ROOM_EXISTS", "ERR_NO_SUCH_FEED",
     "ERR_UNAUTHORIZED", "ERR_ID_EXISTS", "ERR_SESSION_NOT_FOUND", "ERR_HANDLE_NOT_FOUND",
-    "REMOTE_PUBLISHER_BASE_SSRC", "REMOTE_PUBLISHER_SSRC_STEP", "OPUS_PT",
+    "REMOTE_PUBLISHER_BASE_SSRC", "REMOTE_PUBLISHER_SSRC_STEP", "OPUS_PT", "VP8_PT", "H264_PT",
+    "VIDEO_PT",
 ]
 
 log = logging.getLogger("agora_rtc.janus")
@@ -91,6 +92,13 @@ REMOTE_PUBLISHER_BASE_SSRC = 1000
 REMOTE_PUBLISHER_SSRC_STEP = 10
 #: Opus payload type used on both legs.
 OPUS_PT = 111
+#: Video payload types: the ones Janus 1.1.2 gives a remote publisher's video
+#: stream (janus_videocodec_pt in rtp.c: VP8 96, H.264 107), so our packets
+#: need no rewriting; the forwards to us use the same ones.
+VP8_PT = 96
+H264_PT = 107
+#: Janus codec name -> payload type, for the codecs the SDK carries.
+VIDEO_PT = {"vp8": VP8_PT, "h264": H264_PT}
 
 
 # --------------------------------------------------------------------------- errors
@@ -139,9 +147,14 @@ class JanusSessionLost(JanusError):
 class RemotePublisher:
     """Where the engine must send our RTP for a remote publisher.
 
-    Send stream ``mindex`` with SSRC ``1000 + 10*mindex`` and PT 111 to
-    ``(ip, port)`` from the socket the engine also receives on; RTCP goes to
-    ``rtcp_port`` (Janus latches the source address of RTCP packets there).
+    Send stream ``mindex`` with SSRC ``1000 + 10*mindex`` (PT 111 for Opus,
+    96 VP8 / 107 H.264 for video) to ``(ip, port)`` from the socket the engine
+    also receives on; RTCP goes to ``rtcp_port``. Janus 1.1.2 uses that RTCP
+    socket only to latch our address (the source of any RTP/RTCP packet it
+    gets there) and to send us keyframe requests: a PLI (sender SSRC 1, media
+    SSRC ``1000 + 10*mindex``) whenever a subscriber needs a keyframe (a new
+    subscriber, a browser's own PLI), at most one per second per stream
+    (janus_videoroom_rtcp_pli_send).
     """
 
     room: int
@@ -169,6 +182,9 @@ class RtpForwarder:
     pt: int
     mid: str
     srtp: bool = False
+    #: Janus's own port for RTCP feedback on this forward (PLI/FIR sent there
+    #: make Janus ask the publisher for a keyframe); 0 unless rtcp_port was given.
+    local_rtcp_port: int = 0
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -936,6 +952,12 @@ class VideoRoom:
         ----------
         srtp_suite, srtp_crypto : optional
             32 or 80, and base64 of the 30-byte SRTP master key+salt: encrypt the leg.
+        rtcp_port : int, optional
+            Ask for RTCP feedback: Janus binds a socket of its own (its port is
+            `RtpForwarder.local_rtcp_port`), sends two empty 12-byte RTP packets
+            from it to ``host:rtcp_port`` (latching), and turns every PLI or FIR
+            received on it into a keyframe request to the publisher (a browser:
+            an RTCP PLI on its PeerConnection; at most one per second).
         """
         if (srtp_suite is None) != (srtp_crypto is None):
             raise ValueError("srtp_suite and srtp_crypto go together")
@@ -966,7 +988,8 @@ class VideoRoom:
         return RtpForwarder(room=room, publisher_id=publisher_id, stream_id=int(f["stream_id"]),
                             host=str(f.get("host", host)), port=int(f.get("port", port)),
                             ssrc=int(f.get("ssrc", ssrc)), pt=int(f.get("pt", pt)), mid=str(mid),
-                            srtp=bool(f.get("srtp", False)), raw=f)
+                            srtp=bool(f.get("srtp", False)),
+                            local_rtcp_port=int(f.get("local_rtcp_port") or 0), raw=f)
 
     def stop_rtp_forward(self, room_or_forwarder: Union[int, RtpForwarder],
                          publisher_id: Optional[int] = None, stream_id: Optional[int] = None, *,

@@ -34,6 +34,22 @@ private network or behind TLS) and to the engine's receive path; packets that
 fail authentication are dropped and counted (``srtp_errors``). Our publish leg
 (add_remote_publisher) is plain RTP: Janus 1.1's remote publishers cannot
 take SRTP. See SECURITY.md.
+
+Video (encoded passthrough, no codec in the SDK). Our remote publisher has a
+second stream, video at mindex 1 (SSRC 1010), of the codec chosen with
+``video=vp8`` (default), ``video=h264`` or ``video=none`` (no video stream)
+in the transport URL; the engine sends pushed encoded frames of that codec
+on it (payload type 96 VP8, 107 H.264: what Janus 1.1.2 announces to
+subscribers for a remote publisher). Rooms we create allow ``vp8,h264``.
+A remote user's video stream (VP8 or H.264) is rtp_forwarded to our socket
+only while this connection subscribes to that user's video
+(subscribe_video / subscribe_all_video / auto_subscribe_video), with an SSRC
+of its own and ``rtcp_port`` = our socket's port, so that Janus opens a
+feedback socket for it: the engine sends its PLIs there (keyframe requests on
+loss, on a first frame that is not a keyframe, and on send_intra_request)
+and Janus forwards them to the publisher. Keyframe requests from Janus to our
+publisher (a browser subscribed) arrive on our socket as PLIs for SSRC 1010
+and become on_intra_request_received.
 """
 from __future__ import annotations
 
@@ -44,8 +60,8 @@ import threading
 import time
 from typing import Dict, Optional
 
-from agora_rtc.janus.client import (JanusClient, JanusError, RemotePublisher, RtpForwarder,
-                                    VideoRoom, VideoRoomControl)
+from agora_rtc.janus.client import (VIDEO_PT, JanusClient, JanusError, RemotePublisher,
+                                    RtpForwarder, VideoRoom, VideoRoomControl)
 from agora_rtc.janus.ws_client import JanusWsClient
 
 _log = logging.getLogger("agora_rtc.janus")
@@ -61,6 +77,9 @@ REASON_LOST = 14
 USER_OFFLINE_QUIT = 0
 USER_OFFLINE_DROPPED = 1
 FORWARD_SSRC_BASE = 20000
+VIDEO_MINDEX = 1                      # our publisher: audio at mindex 0, video at 1
+VIDEO_CODEC_IDS = {"vp8": 1, "h264": 2}   # Agora VIDEO_CODEC_TYPE
+ROOM_VIDEO_CODECS = "vp8,h264"
 
 
 def _check(rc: int, what: str) -> None:
@@ -84,9 +103,12 @@ class JanusLink:
 
     def __init__(self, conn, url, *, admin_key: Optional[str], bind_ip: str = "127.0.0.1",
                  publishers: int = 64, reconnect_interval: float = 1.0, pin_from_token=False,
-                 srtp_suite: Optional[int] = None):
+                 srtp_suite: Optional[int] = None, video_codec: Optional[str] = "vp8"):
         if srtp_suite not in (None, 32, 80):
             raise ValueError(f"srtp must be 32 or 80, got {srtp_suite!r}")
+        if video_codec not in (None, "none", *VIDEO_CODEC_IDS):
+            raise ValueError(f"video must be vp8, h264 or none, got {video_codec!r}")
+        self.video_codec = None if video_codec == "none" else video_codec
         self.srtp_suite = srtp_suite
         self.conn = conn
         self.url = url
@@ -103,6 +125,10 @@ class JanusLink:
         self._publisher: Optional[RemotePublisher] = None
         self._forwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> forwarder
         self._users: Dict[int, str] = {}                # janus publisher id -> user id
+        self._video_streams: Dict[int, dict] = {}       # janus publisher id -> its video stream
+        self._vforwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> video forwarder
+        self._vpending: set = set()                     # video forwards being set up
+        self._vdone = threading.Condition(self._lock)   # signalled when one is set up
         self._next_ssrc = FORWARD_SSRC_BASE
         self._local_port = 0
         self._thread: Optional[threading.Thread] = None
@@ -183,14 +209,23 @@ class JanusLink:
         room = client.videoroom(admin_key=self.admin_key, iface=self.bind_ip)
         self.pin = self.secret if self.pin_from_token else None
         room.ensure(self.room_id, secret=self.secret, pin=self.pin, publishers=self.publishers,
-                    audiocodec="opus")
+                    audiocodec="opus", videocodec=ROOM_VIDEO_CODECS)
         if not self._local_port:
             rc, self._local_port = self.conn._rtp_open(self.bind_ip.encode())
             _check(rc, "rtp_open")
+        streams = [{"type": "audio", "mid": "0", "mindex": 0, "codec": "opus", "fec": True}]
+        if self.video_codec:
+            streams.append({"type": "video", "mid": str(VIDEO_MINDEX), "mindex": VIDEO_MINDEX,
+                            "codec": self.video_codec})
         pub = room.add_remote_publisher(self.room_id, id=janus_id(self.user_id), display=self.user_id,
-                                        secret=self.secret, iface=self.bind_ip)
+                                        secret=self.secret, iface=self.bind_ip, streams=streams)
         _check(self.conn._rtp_set_publish_target(pub.ip.encode(), pub.port, pub.rtcp_port or 0,
                                                  pub.ssrc(0)), "rtp_set_publish_target")
+        if self.video_codec:
+            _check(self.conn._rtp_set_video_publish(pub.ssrc(VIDEO_MINDEX),
+                                                    VIDEO_CODEC_IDS[self.video_codec],
+                                                    VIDEO_PT[self.video_codec]),
+                   "rtp_set_video_publish")
         control = VideoRoomControl(client, on_publisher_joined=self._on_publisher_joined,
                                    on_publisher_left=self._on_publisher_left)
         with self._lock:
@@ -211,10 +246,12 @@ class JanusLink:
     def _teardown(self, quiet: bool) -> None:
         with self._lock:
             client, room, control, pub = self._client, self._room, self._control, self._publisher
-            forwards = dict(self._forwards)
+            forwards = list(self._forwards.values()) + list(self._vforwards.values())
             self._client = self._room = self._control = self._publisher = None
             self._forwards.clear()
-        for fwd in forwards.values():
+            self._vforwards.clear()
+            self._video_streams.clear()
+        for fwd in forwards:
             self._drop_forward(room, fwd)
         if room is not None and pub is not None:
             self._remove_publisher(room, pub)
@@ -257,26 +294,44 @@ class JanusLink:
             except JanusError:
                 pass
 
+    def _new_leg(self):
+        """(ssrc, srtp key or None, rtp_forward SRTP options) of a new forward."""
+        with self._lock:
+            ssrc = self._next_ssrc
+            self._next_ssrc += 1
+        if self.srtp_suite is None:
+            return ssrc, None, {}
+        key = os.urandom(30)   # master key (16) + salt (14), one per forward
+        return ssrc, key, {"srtp_suite": self.srtp_suite, "srtp_crypto": base64.b64encode(key).decode()}
+
     def _on_publisher_joined(self, pid: int, display: Optional[str], streams) -> None:
         if self._publisher is not None and pid == self._publisher.id:
             return  # ourselves
         if display and display.startswith("agora-rtc-control:"):
             return
         audio = next((s for s in streams or [] if s.get("type") == "audio"), None)
-        if audio is None:
+        video = next((s for s in streams or [] if s.get("type") == "video"
+                      and str(s.get("codec", "")).lower() in VIDEO_PT
+                      and not s.get("disabled")), None)
+        if audio is None and video is None:
             return
         user = display or str(pid)
+        if video is not None:
+            with self._lock:
+                self._video_streams[pid] = dict(video, user=user)
+        if audio is None:
+            with self._lock:
+                new_user = pid not in self._users
+                self._users[pid] = user
+            if new_user:
+                self._post_user(EV_USER_JOINED, user)
+            self.refresh_video()
+            return
         with self._lock:
             room = self._room
             if room is None or pid in self._forwards:
                 return
-            ssrc = self._next_ssrc
-            self._next_ssrc += 1
-        srtp = {}
-        key = None
-        if self.srtp_suite is not None:
-            key = os.urandom(30)   # master key (16) + salt (14), one per forward
-            srtp = {"srtp_suite": self.srtp_suite, "srtp_crypto": base64.b64encode(key).decode()}
+        ssrc, key, srtp = self._new_leg()
         try:
             _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), self.srtp_suite or 0, key),
                    "rtp_add_remote")
@@ -296,14 +351,90 @@ class JanusLink:
             self._users[pid] = user
         if new_user:
             self._post_user(EV_USER_JOINED, user)
+        if video is not None:
+            self.refresh_video()
+
+    # ---- video forwards ----
+
+    def refresh_video(self) -> None:
+        """Forward each remote user's video while the connection subscribes to
+        it, and stop the forwards of the others (called when a publisher joins
+        and when the connection's video subscriptions change). Returns when
+        the wanted forwards exist (also those another thread was setting up),
+        so that frames sent from then on reach the connection."""
+        with self._lock:
+            if self._room is None:
+                return
+            streams = dict(self._video_streams)
+        for pid, stream in streams.items():
+            wanted = self.conn._wants_video(stream["user"])
+            with self._lock:
+                while pid in self._vpending and not self._stop.is_set():
+                    self._vdone.wait(1.0)
+                have = pid in self._vforwards
+                if wanted and not have:
+                    self._vpending.add(pid)
+                fwd = self._vforwards.pop(pid, None) if not wanted else None
+                room = self._room
+            if wanted and not have:
+                try:
+                    self._start_video_forward(pid, stream)
+                finally:
+                    with self._lock:
+                        self._vpending.discard(pid)
+                        self._vdone.notify_all()
+            elif fwd is not None:
+                self._drop_forward(room, fwd)
+
+    def _start_video_forward(self, pid: int, stream: dict) -> None:
+        codec = str(stream.get("codec")).lower()
+        user = stream["user"]
+        with self._lock:
+            room = self._room
+        if room is None:
+            return
+        ssrc, key, srtp = self._new_leg()
+        fwd = None
+        try:
+            _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), self.srtp_suite or 0, key,
+                                             video_codec=VIDEO_CODEC_IDS[codec]), "rtp_add_remote(video)")
+            # rtcp_port: Janus opens a feedback socket for this forward (its port comes back
+            # as local_rtcp_port): our PLIs go there and Janus asks the publisher for a keyframe
+            fwd = room.rtp_forward(self.room_id, pid, host=self.bind_ip, port=self._local_port,
+                                   ssrc=ssrc, pt=VIDEO_PT[codec], mid=str(stream.get("mid")),
+                                   rtcp_port=self._local_port, secret=self.secret,
+                                   admin_key=self.admin_key, **srtp)
+            if fwd.local_rtcp_port:
+                ip = self._publisher.ip if self._publisher is not None else self.bind_ip
+                _check(self.conn._rtp_set_remote_feedback(ssrc, ip.encode(), fwd.local_rtcp_port),
+                       "rtp_set_remote_feedback")
+        except Exception as exc:
+            _log.warning("cannot receive the video of publisher %s (%s): %s", pid, user, exc)
+            if fwd is not None:
+                self._drop_forward(room, fwd)
+            else:
+                try:
+                    self.conn._rtp_remove_remote(ssrc)
+                except Exception:
+                    pass
+            return
+        with self._lock:
+            if self._room is room and pid in self._video_streams:
+                self._vforwards[pid] = fwd
+                return
+        self._drop_forward(room, fwd)   # the publisher left (or we did) meanwhile
 
     def _on_publisher_left(self, pid: int) -> None:
         with self._lock:
             fwd = self._forwards.pop(pid, None)
+            vfwd = self._vforwards.pop(pid, None)
+            self._video_streams.pop(pid, None)
             user = self._users.pop(pid, None)
             room = self._room
         if fwd is not None:
             self._drop_forward(room, fwd)
+        if vfwd is not None:
+            self._drop_forward(room, vfwd)
         if user is not None:
             self._post_user(EV_USER_LEFT, user, USER_OFFLINE_QUIT)
 

@@ -41,7 +41,9 @@
  * SRTP-decrypted, and fed to that remote's jitter buffer. A 20 ms playout
  * timer pulls every jitter buffer, decodes (FEC or PLC on loss) and feeds
  * the remote user's receive path: resample to the observer format, 10 ms
- * frames, labels, VAD, delivery - exactly as on the local transport. */
+ * frames, labels, VAD, delivery - exactly as on the local transport.
+ * Video: encoded VP8 / H.264 passthrough with PLI keyframe requests, see
+ * agora_rtc_conn_rtp_set_video_publish below (rtp_video.c). */
 #ifndef AGORA_RTC_RTP_TRANSPORT_H
 #define AGORA_RTC_RTP_TRANSPORT_H
 
@@ -108,6 +110,20 @@ typedef struct agora_rtp_transport_stats {
     int remote_fraction_lost;  /* /256 */
     int remote_cumulative_lost;
     uint32_t remote_jitter;    /* RTP timestamp units (48 kHz) */
+    /* encoded video (rtp_video.c) */
+    int video_remotes;               /* forwarded video streams now */
+    uint64_t video_frames_sent;      /* pushed frames packetized and sent */
+    uint64_t video_packets_sent;
+    uint64_t video_refused;          /* pushed frames that are not a bitstream of the codec */
+    uint64_t video_packets_received; /* RTP of video remotes */
+    uint64_t video_frames_received;  /* complete frames depacketized */
+    uint64_t video_frames_lost;      /* frames dropped: a packet missing, malformed, too large */
+    uint64_t video_frames_skipped;   /* complete delta frames dropped while waiting for a keyframe */
+    uint64_t video_late;             /* packets outside the reorder window (late, duplicate,
+                                        or a jump not yet confirmed) */
+    uint64_t plis_sent;              /* keyframe requests sent (PLI) */
+    uint64_t plis_unsent;            /* wanted, but the stream has no feedback address */
+    uint64_t plis_received;          /* PLI/FIR for our video stream */
 } agora_rtp_transport_stats;
 
 /* Open the connection's UDP socket, bound to bind_ip (IPv4 or IPv6 literal,
@@ -147,6 +163,38 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *conn, uint32_t ssrc, const cha
  * are still delivered). AGORA_ERR_INVALID_ARGUMENT for an unknown SSRC. */
 int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *conn, uint32_t ssrc);
 
+/* Encoded video (no codec in the SDK: VP8 and H.264 pass through).
+ *
+ * Our video stream: the control plane announced it to Janus (a video stream
+ * of add_remote_publisher at mindex k) and gives its SSRC (1000 + 10*k),
+ * codec (1 VP8, 2 H.264: Agora VIDEO_CODEC_TYPE) and payload type (Janus
+ * 1.1.2: 96 VP8, 107 H.264). From then on push_video_encoded_data of that
+ * codec is packetized (RFC 7741 / RFC 6184, <= 1200-byte payloads) and sent
+ * to the publish target; other codecs and raw frames are refused with
+ * AGORA_ERR_NOT_SUPPORTED. A PLI or FIR for that SSRC arriving on the socket
+ * (Janus latches our address from the SR sent after the first frame) counts
+ * as an intra request: on_intra_request_received(""). Once per connect,
+ * after set_publish_target; AGORA_ERR_NOT_READY when the socket is closed. */
+int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *conn, uint32_t ssrc, int codec,
+                                         int payload_type);
+/* A remote user's forwarded video (codec 1 VP8 / 2 H.264), recognised by its
+ * SSRC, optionally SRTP as add_remote: packets are reordered (64-packet
+ * window, 40 ms), depacketized, and complete frames are delivered to the
+ * encoded frame observer when the connection subscribes to user_id's video
+ * encoded-only (a raw subscription counts them in encoded_not_decoded).
+ * After a loss, frames are dropped until a keyframe. Removed by
+ * agora_rtc_conn_rtp_remove_remote(ssrc). AGORA_ERR_INVALID_STATE when the
+ * SSRC or the user already has a video stream. */
+int agora_rtc_conn_rtp_add_video_remote(agora_rtc_conn *conn, uint32_t ssrc, const char *user_id,
+                                        int codec, int srtp_suite, const uint8_t *srtp_key_salt);
+/* Where keyframe requests for the video remote `ssrc` go: Janus's RTCP
+ * feedback port of that forward (rtp_forward with rtcp_port answers it as
+ * local_rtcp_port). The engine sends a PLI there on a lost frame, on a delta
+ * frame while it waits for a keyframe, and on send_intra_request(user),
+ * at most one per 300 ms per stream. AGORA_ERR_INVALID_ARGUMENT for an
+ * unknown SSRC or a bad address. */
+int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, const char *ip,
+                                           uint16_t rtcp_port);
 /* Post a connection event (enum agora_conn_event) through the I/O thread, so
  * that it is ordered with the media around it. Synchronous: when it returns
  * the connection state has changed and the observer call is queued.

@@ -8,7 +8,8 @@
  * encoded-only subscription is not encoded, and an encoded frame reaching a
  * raw subscription is not decoded: both are counted (agora_video_stats).
  * Video is not paced: a frame leaves when it is pushed. The RTP transport
- * carries no video (AGORA_ERR_NOT_SUPPORTED).
+ * carries encoded VP8 / H.264 only (rtp_transport.h): raw pushes there return
+ * AGORA_ERR_NOT_SUPPORTED (the SDK has no encoder).
  *
  * Threading: observer functions run on the service's delivery thread, like
  * every other observer (connection.h). Unregistering waits for calls in
@@ -166,14 +167,19 @@ int agora_local_user_subscribe_all_video(agora_rtc_conn *conn, int encoded_only)
 int agora_local_user_unsubscribe_all_video(agora_rtc_conn *conn);
 /* Ask user_id (a member of the channel) for a key frame: it gets
  * on_intra_request_received. AGORA_ERR_INVALID_ARGUMENT when no such user is
- * in the channel, AGORA_ERR_NOT_READY when not connected. Synchronous. */
+ * in the channel, AGORA_ERR_NOT_READY when not connected. Synchronous. RTP
+ * transport: an RTCP PLI for user_id's forwarded video (INVALID_ARGUMENT when
+ * it is not forwarded, i.e. not subscribed). */
 int agora_local_user_send_intra_request(agora_rtc_conn *conn, const char *user_id);
 
 /* Push a raw frame: validated, converted to I420 in the calling thread, and
  * handed to the channel. AGORA_ERR_NOT_READY unless connected and publishing
  * video; AGORA_ERR_NOT_SUPPORTED on the RTP transport. */
 int agora_rtc_conn_push_video_frame(agora_rtc_conn *conn, const agora_external_video_frame *frame);
-/* Push an encoded frame (copied, delivered byte-exact with its info). */
+/* Push an encoded frame (copied, delivered byte-exact with its info). RTP
+ * transport: codec_type must be the video stream's (else
+ * AGORA_ERR_NOT_SUPPORTED), H.264 one Annex B access unit (else
+ * AGORA_ERR_INVALID_ARGUMENT). */
 int agora_rtc_conn_push_video_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
                                       const agora_encoded_video_info *info);
 int agora_rtc_conn_get_video_stats(agora_rtc_conn *conn, agora_video_stats *out);
