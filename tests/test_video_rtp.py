@@ -316,3 +316,30 @@ def test_malformed_packets_are_losses_not_crashes():
                 assert len(r[1]) <= 3000
         s = d.stats()
         assert s["frames_lost"] > 100 and s["frames_ready"] + s["frames_skipped"] > 0
+
+
+def test_benchmark_loop_hooks():
+    frame = b"\x00\x00\x00\x01\x67" + bytes(range(1, 20)) + b"\x00\x00\x01\x65" + bytes(range(1, 250)) * 20
+    packets = _engine._video_rtp_packetize(H264, frame, 1200)
+    assert _engine._video_rtp_packetize_loop(H264, frame, 1200, 3) == (
+        len(packets), sum(len(p) for p, _ in packets))
+    # the keyframe repeated: every repetition completes (new timestamp each time)
+    assert _engine._video_rtp_depacketize_loop(H264, packets, 4) == 4
+    delta = _engine._video_rtp_packetize(VP8, b"\x01" + bytes(3000), 1200)
+    assert _engine._video_rtp_depacketize_loop(VP8, delta, 3) == 0  # never a keyframe: skipped
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="repeat"):
+            _engine._video_rtp_packetize_loop(VP8, b"x", 1200, bad)
+        with pytest.raises(ValueError, match="repeat"):
+            _engine._video_rtp_depacketize_loop(VP8, delta, bad)
+    with pytest.raises(ValueError, match="Annex B"):
+        _engine._video_rtp_packetize_loop(H264, b"\x65", 1200, 1)
+    with pytest.raises(ValueError, match="max_payload"):
+        _engine._video_rtp_packetize_loop(VP8, b"x", 3, 1)
+    with pytest.raises(ValueError, match="must not be empty"):
+        _engine._video_rtp_depacketize_loop(VP8, [], 1)
+    for bad in ([b"\x90"], [(b"", True)], [("x", True)], [(b"\x90\x80", True, 1)]):
+        with pytest.raises(TypeError, match="each payload"):
+            _engine._video_rtp_depacketize_loop(VP8, bad, 1)
+    with pytest.raises(ValueError, match="codec"):
+        _engine._video_rtp_depacketize_loop(7, delta, 1)

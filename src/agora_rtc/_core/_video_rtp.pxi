@@ -135,16 +135,22 @@ cdef class _VideoDepacketizer:
             raise ValueError(f"seq must be an int 0..65535, got {seq!r}")
         if not isinstance(rtp_ts, int) or isinstance(rtp_ts, bool) or not (0 <= rtp_ts <= 0xFFFFFFFF):
             raise ValueError(f"rtp_ts must be an int 0..2**32-1, got {rtp_ts!r}")
-        if isinstance(payload, str) or payload is None:
-            raise TypeError(f"payload must be a bytes-like object, got {type(payload).__name__}")
         cdef const uint8_t[::1] view
-        try:
-            view = memoryview(payload).cast("B")
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"payload must be a C-contiguous bytes-like object, got "
-                            f"{type(payload).__name__} ({exc})") from None
-        cdef size_t n = view.shape[0]
-        cdef const uint8_t *ptr = &view[0] if n > 0 else <const uint8_t *>b""
+        cdef const uint8_t *ptr
+        cdef size_t n
+        if type(payload) is bytes:  # the common case, without a memoryview
+            ptr = <const uint8_t *>(<bytes>payload)
+            n = len(<bytes>payload)
+        else:
+            if isinstance(payload, str) or payload is None:
+                raise TypeError(f"payload must be a bytes-like object, got {type(payload).__name__}")
+            try:
+                view = memoryview(payload).cast("B")
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"payload must be a C-contiguous bytes-like object, got "
+                                f"{type(payload).__name__} ({exc})") from None
+            n = view.shape[0]
+            ptr = &view[0] if n > 0 else <const uint8_t *>b""
         cdef int rc = lib.agora_video_depacketizer_push(&self.d, <uint16_t>seq, <uint32_t>rtp_ts,
                                                         1 if marker else 0, ptr, n)
         check(rc, "_VideoDepacketizer.push")
@@ -189,3 +195,80 @@ def _video_rtp_depacketize(codec, packets, max_frame_bytes=1 << 22):
         if r is not None:
             out.append(r)
     return out
+
+
+def _video_rtp_packetize_loop(codec, frame, max_payload, repeat):
+    """Benchmark hook: packetize ``frame`` ``repeat`` times in C with the GIL
+    released, no Python object per packet (what the transport does). Returns
+    (packets per frame, payload bytes per frame). Arguments as
+    ``_video_rtp_packetize``; ``repeat`` >= 1."""
+    first = _video_rtp_packetize(codec, frame, max_payload)  # validates everything
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    cdef const uint8_t[::1] view = memoryview(frame).cast("B")
+    cdef size_t n = view.shape[0], mp = max_payload
+    cdef int c = codec
+    cdef long r, reps = repeat
+    cdef int marker = 0, rc = 0
+    cdef _PacketizerBuffer holder = _PacketizerBuffer(mp)
+    with nogil:
+        for r in range(reps):
+            if c == lib.AGORA_VIDEO_RTP_VP8:
+                lib.agora_vp8_packetizer_start(&holder.p, &view[0], n, <uint16_t>r, mp)
+            else:
+                lib.agora_h264_packetizer_start(&holder.p, &view[0], n, mp)
+            rc = lib.agora_video_packetizer_next(&holder.p, holder.buf, mp, &marker)
+            while rc > 0:
+                rc = lib.agora_video_packetizer_next(&holder.p, holder.buf, mp, &marker)
+    check(rc, "_video_rtp_packetize_loop")
+    return len(first), sum(len(p) for p, _ in first)
+
+
+def _video_rtp_depacketize_loop(codec, payloads, repeat):
+    """Benchmark hook: push the payloads of one frame (``payloads``: list of
+    (bytes, marker) as returned by ``_video_rtp_packetize``) ``repeat`` times
+    in C with the GIL released, consecutive sequence numbers, one timestamp
+    per repetition. Returns the number of frames completed (== repeat when
+    every repetition came back; the first must be a keyframe)."""
+    _video_rtp_codec(codec)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    cdef list items = list(payloads)
+    if not items:
+        raise ValueError("payloads must not be empty")
+    cdef Py_ssize_t count = len(items), i, total = 0
+    for item in items:
+        if (not isinstance(item, tuple) or len(item) != 2 or not isinstance(item[0], bytes)
+                or len(item[0]) == 0):
+            raise TypeError(f"each payload must be a (non-empty bytes, marker) tuple, got {item!r:.60}")
+        total += len(item[0])
+    cdef uint8_t *blob = <uint8_t *>malloc(total)
+    cdef size_t *lens = <size_t *>malloc(count * sizeof(size_t))
+    cdef int *markers = <int *>malloc(count * sizeof(int))
+    if blob == NULL or lens == NULL or markers == NULL:
+        free(blob); free(lens); free(markers)
+        raise MemoryError()
+    cdef Py_ssize_t off = 0
+    cdef const uint8_t *src
+    for i in range(count):
+        src = items[i][0]
+        lens[i] = len(items[i][0])
+        markers[i] = 1 if items[i][1] else 0
+        memcpy(blob + off, src, lens[i])
+        off += lens[i]
+    cdef _VideoDepacketizer d = _VideoDepacketizer(codec, 1 << 24)
+    cdef long r, reps = repeat, ready = 0
+    cdef uint16_t seq = 0
+    cdef int rc
+    with nogil:
+        for r in range(reps):
+            off = 0
+            for i in range(count):
+                rc = lib.agora_video_depacketizer_push(&d.d, seq, <uint32_t>r, markers[i],
+                                                       blob + off, lens[i])
+                seq += 1
+                off += lens[i]
+                if rc == lib.AGORA_VIDEO_DEPACK_FRAME_READY:
+                    ready += 1
+    free(blob); free(lens); free(markers)
+    return ready
