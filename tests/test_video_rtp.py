@@ -298,10 +298,14 @@ def test_bad_arguments_raise():
 
 def test_malformed_packets_are_losses_not_crashes():
     d = _engine._VideoDepacketizer(H264)
-    bad = [b"", b"\x00", b"\x78\x00\x09\x65", b"\x7c\xc5\x01", b"\x7c\x05\x01", b"\x1d\x85\x01",
+    bad = [b"\x00", b"\x78\x00\x09\x65", b"\x7c\xc5\x01", b"\x7c\x05\x01", b"\x1d\x85\x01",
            b"\x78\x00"]
     assert [d.push(i, i, True, p) for i, p in enumerate(bad)] == [("lost",)] * len(bad)
     assert d.waiting_keyframe
+    # an empty payload is a padding-only packet: it takes its sequence number only
+    assert d.push(len(bad), 99, True, b"") is None
+    assert d.push(len(bad) + 1, 100, True, b"\x65\x01") == ("frame", b"\x00\x00\x00\x01\x65\x01", 100,
+                                                          True, 0, 0)
     # random payload sequences through both codecs: only the documented results
     rng = random.Random(5)
     for codec in (VP8, H264):

@@ -108,6 +108,15 @@ int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uin
     }
     d->have_seq = 1;
     d->last_seq = seq;
+    if (len == 0) {
+        /* a padding-only packet (bandwidth probing): it only takes its
+         * sequence number, whatever its timestamp and marker */
+        if (lost) {
+            d->frames_lost++;
+            d->waiting_keyframe = 1;
+        }
+        return lost ? AGORA_VIDEO_DEPACK_FRAME_LOST : AGORA_VIDEO_DEPACK_NEED_MORE;
+    }
 
     if (d->in_frame && rtp_ts != d->frame_ts) {
         /* a new frame begins while the previous one never got its marker */

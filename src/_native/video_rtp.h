@@ -41,7 +41,11 @@
  * behind the last one accepted) is ignored. Any forward gap is a loss: the
  * frame in progress (or, between frames, the frame that may have been in the
  * gap) is LOST. A frame is also lost when its start is missing, a payload is
- * malformed, or it would exceed max_frame_bytes. After a loss -- and from
+ * malformed, or it would exceed max_frame_bytes. Padding-only packets (an
+ * empty payload once the RTP padding is removed; browsers send them on the
+ * media SSRC to probe bandwidth) must be pushed too, with len 0: they take
+ * their sequence number and nothing else, so dropping them instead would
+ * look like a loss. After a loss -- and from
  * init, until the first keyframe -- the depacketizer waits for a keyframe:
  * complete delta frames are reported as SKIPPED, not READY, so a decoder is
  * never handed a frame whose references are gone. The caller should request

@@ -178,8 +178,22 @@ static void test_vp8_descriptor_variants(void)
     agora_video_depacketizer_frame(&d, &fr);
     l = fr.len;
     CHECK(l == 6 && memcmp(fr.data, frame, 6) == 0 && !fr.keyframe && fr.rtp_ts == 200, "3 parts");
-    CHECK(agora_video_depacketizer_push(&d, 5, 300, 0, pkt, 0) == AGORA_VIDEO_DEPACK_FRAME_LOST,
-          "empty payload is malformed");
+    /* padding-only packets (empty payload) take a sequence number and nothing
+     * else, between frames and inside one, whatever their timestamp/marker */
+    CHECK(agora_video_depacketizer_push(&d, 5, 200, 1, pkt, 0) == AGORA_VIDEO_DEPACK_NEED_MORE,
+          "padding after a frame");
+    memcpy(pkt, d1, sizeof(d1));
+    memcpy(pkt + sizeof(d1), frame, 2);
+    CHECK(agora_video_depacketizer_push(&d, 6, 300, 0, pkt, sizeof(d1) + 2) == 0, "q1");
+    CHECK(agora_video_depacketizer_push(&d, 7, 999, 1, NULL, 0) == AGORA_VIDEO_DEPACK_NEED_MORE,
+          "padding inside a frame");
+    memcpy(pkt, d2, sizeof(d2));
+    memcpy(pkt + sizeof(d2), frame + 2, 4);
+    CHECK(agora_video_depacketizer_push(&d, 8, 300, 1, pkt, sizeof(d2) + 4) ==
+              AGORA_VIDEO_DEPACK_FRAME_READY, "frame across padding");
+    CHECK(agora_video_depacketizer_push(&d, 10, 400, 0, NULL, 0) == AGORA_VIDEO_DEPACK_FRAME_LOST &&
+              agora_video_depacketizer_waiting_keyframe(&d),
+          "a gap before a padding packet is still a loss");
     agora_video_depacketizer_free(&d);
 }
 
@@ -433,7 +447,6 @@ static void test_h264_malformed(void)
         uint8_t b[12];
         size_t n;
     } bad[] = {
-        {{0}, 0},                                /* empty */
         {{0x00, 1}, 2},                          /* type 0 */
         {{0x19, 0, 2, 0x65, 1}, 5},              /* STAP-B */
         {{0x1A, 1, 2, 3}, 4},                    /* MTAP16 */
