@@ -174,11 +174,12 @@ def make_frames(rng):
         for kind, size in (("key", key_size), ("delta", delta_size)):
             body = bytes(rng.randrange(1, 256) for _ in range(size))
             vp8 = bytes((body[0] & 0xFE | (0 if kind == "key" else 1),)) + body[1:]
+            # slices begin with first_mb_in_slice 0 (a 1 bit), as an encoder's
             if kind == "key":
                 h264 = (b"\x00\x00\x00\x01\x67" + body[:12] + b"\x00\x00\x00\x01\x68" + body[12:16]
-                        + b"\x00\x00\x00\x01\x65" + body[16:size - 22])
+                        + b"\x00\x00\x00\x01\x65\x88" + body[16:size - 23])
             else:
-                h264 = b"\x00\x00\x00\x01\x41" + body[:size - 5]
+                h264 = b"\x00\x00\x00\x01\x41\x88" + body[:size - 6]
             frames[(res, kind)] = {VP8: vp8, H264: h264}
     return frames
 
@@ -239,7 +240,7 @@ def main():
 
             def hook_depack():
                 d = _engine._VideoDepacketizer(codec)
-                d.push(0, 1, True, b"\x90\x80\x80\x00\x00" if codec == VP8 else b"\x65\x00")
+                d.push(0, 1, True, b"\x90\x80\x80\x00\x00" if codec == VP8 else b"\x65\x88")
                 for i, (p, m) in enumerate(c_packets):
                     d.push(i + 1, 2, m, p)
             dp_hook = median_us(hook_depack, runs)

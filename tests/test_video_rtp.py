@@ -270,7 +270,7 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="must not be empty"):
         _engine._video_rtp_packetize(H264, b"", 1200)
     for bad in (b"\x65\x01\x02", b"\x00\x00\x01", b"\x00\x00\x01\x78\x01", b"\x00\x01\x65",
-                b"\x00\x00\x01\x00\x00\x01\x65"):
+                b"\x00\x00\x01\x00\x00\x01\x65", b"\x00\x00\x01\x65\x01"):
         with pytest.raises(ValueError, match="Annex B"):
             _engine._video_rtp_packetize(H264, bad, 1200)
     # numpy arrays and bytearrays are bytes-like
@@ -304,7 +304,7 @@ def test_malformed_packets_are_losses_not_crashes():
     assert d.waiting_keyframe
     # an empty payload is a padding-only packet: it takes its sequence number only
     assert d.push(len(bad), 99, True, b"") is None
-    assert d.push(len(bad) + 1, 100, True, b"\x65\x01") == ("frame", b"\x00\x00\x00\x01\x65\x01", 100,
+    assert d.push(len(bad) + 1, 100, True, b"\x65\x88") == ("frame", b"\x00\x00\x00\x01\x65\x88", 100,
                                                           True, 0, 0)
     # random payload sequences through both codecs: only the documented results
     rng = random.Random(5)
@@ -323,7 +323,8 @@ def test_malformed_packets_are_losses_not_crashes():
 
 
 def test_benchmark_loop_hooks():
-    frame = b"\x00\x00\x00\x01\x67" + bytes(range(1, 20)) + b"\x00\x00\x01\x65" + bytes(range(1, 250)) * 20
+    frame = (b"\x00\x00\x00\x01\x67" + bytes(range(1, 20)) + b"\x00\x00\x01\x65\x88"
+             + bytes(range(1, 250)) * 20)
     packets = _engine._video_rtp_packetize(H264, frame, 1200)
     assert _engine._video_rtp_packetize_loop(H264, frame, 1200, 3) == (
         len(packets), sum(len(p) for p, _ in packets))

@@ -80,6 +80,7 @@ static void start_frame(agora_video_depacketizer *d, uint32_t rtp_ts)
     d->len = 0;
     d->in_fu = 0;
     d->sps_len = 0;
+    d->vcl_seen = 0;
 }
 
 int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uint32_t rtp_ts,

@@ -65,6 +65,10 @@
  *          keyframe when it holds an IDR slice (NAL type 5); width/height
  *          from the first SPS of the frame (cropping applied), 0x0 when
  *          there is no SPS or it uses a feature the parser does not follow.
+ *          The first slice of a frame must have first_mb_in_slice == 0 (no
+ *          arbitrary slice order, which WebRTC encoders do not use): that is
+ *          how a frame whose first packets were lost in a gap between two
+ *          frames is recognised (H.264 has no start flag like VP8's S bit).
  * Parsers never read outside the payload given to them whatever its bytes.
  *
  * Errors are the negative codes of agora_rtc/errors.h. */
@@ -118,9 +122,10 @@ int agora_vp8_packetizer_start(agora_video_packetizer *p, const uint8_t *frame, 
 /* Start packetizing one H.264 access unit in Annex B form (borrowed).
  * Returns AGORA_OK, or AGORA_ERR_INVALID_ARGUMENT: p or frame NULL, len 0,
  * max_payload out of range, the buffer does not begin with a start code
- * (after optional leading zero bytes), or it holds no NAL unit (only start
- * codes and zeros) or an empty one. The whole buffer is validated here, so
- * next() cannot fail halfway through a frame. */
+ * (after optional leading zero bytes), it holds no NAL unit (only start
+ * codes and zeros), an empty one, one of type 0 or 24..31, or its first slice
+ * (type 1..5) does not start the picture (first_mb_in_slice != 0). The whole
+ * buffer is validated here, so next() cannot fail halfway through a frame. */
 int agora_h264_packetizer_start(agora_video_packetizer *p, const uint8_t *annexb, size_t len,
                                 size_t max_payload);
 
@@ -173,6 +178,7 @@ typedef struct agora_video_depacketizer {
     int in_fu;               /* H.264: inside a FU-A run */
     size_t nal_off;          /* H.264: offset in buf of the NAL being built */
     size_t sps_off, sps_len; /* H.264: first SPS of the frame (sps_len 0: none) */
+    int vcl_seen;            /* H.264: the frame has a slice NAL unit */
     int waiting_keyframe;
     int ready;               /* a completed frame is available */
     agora_video_rtp_frame out;

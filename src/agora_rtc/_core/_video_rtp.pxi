@@ -87,7 +87,8 @@ def _video_rtp_packetize(codec, frame, max_payload, picture_id=0):
     if rc < 0:
         if c == lib.AGORA_VIDEO_RTP_H264:
             raise ValueError("frame must be one H264 access unit in Annex B form: NAL units of "
-                             "type 1..23, each after a 00 00 01 or 00 00 00 01 start code")
+                             "type 1..23, each after a 00 00 01 or 00 00 00 01 start code, the "
+                             "first slice starting the picture (first_mb_in_slice 0)")
         check(rc, "_video_rtp_packetize")
     out = []
     cdef int marker = 0

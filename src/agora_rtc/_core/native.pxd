@@ -555,6 +555,7 @@ cdef extern from "video_rtp.h" nogil:
         int in_fu
         size_t nal_off
         size_t sps_off, sps_len
+        int vcl_seen
         int waiting_keyframe
         int ready
         agora_video_rtp_frame out
