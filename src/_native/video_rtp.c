@@ -64,6 +64,7 @@ void agora_video_depacketizer_reset(agora_video_depacketizer *d)
         return;
     d->len = 0;
     d->have_seq = 0;
+    d->late_run = 0;
     d->in_frame = 0;
     d->frame_broken = 0;
     d->in_fu = 0;
@@ -93,11 +94,16 @@ int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uin
 
     if (d->have_seq) {
         uint16_t ahead = (uint16_t)(seq - d->last_seq);
+        int jumped_back = 0;
         if (ahead == 0 || ahead >= 0x8000) { /* duplicate or late */
-            d->packets_ignored++;
-            return AGORA_VIDEO_DEPACK_NEED_MORE;
+            if (++d->late_run < AGORA_VIDEO_RTP_RESYNC) {
+                d->packets_ignored++;
+                return AGORA_VIDEO_DEPACK_NEED_MORE;
+            }
+            jumped_back = 1; /* the source restarted its sequence: resynchronise */
         }
-        if (ahead > 1) {
+        d->late_run = 0;
+        if (ahead > 1 || jumped_back) {
             /* Packets are missing: the frame in progress is lost, or, between
              * frames, whatever frame(s) the gap held. A frame already lost
              * that continues after the gap is the same loss. */

@@ -38,7 +38,10 @@
  * The depacketizer expects the packets of ONE source (one SSRC) in sequence
  * order; it does no reordering (the transport orders packets with its own
  * small buffer first). A duplicate or late packet (sequence number at or
- * behind the last one accepted) is ignored. Any forward gap is a loss: the
+ * behind the last one accepted) is ignored -- unless AGORA_VIDEO_RTP_RESYNC
+ * of them come in a row: then the source has jumped back (restarted its
+ * sequence numbers) and the packet is taken as one after a gap, so the
+ * stream resynchronises instead of stalling. Any forward gap is a loss: the
  * frame in progress (or, between frames, the frame that may have been in the
  * gap) is LOST. A frame is also lost when its start is missing, a payload is
  * malformed, or it would exceed max_frame_bytes. Padding-only packets (an
@@ -89,6 +92,8 @@ enum agora_video_rtp_codec {
  * minus the 12-byte RTP header. */
 #define AGORA_VIDEO_RTP_MIN_PAYLOAD 5
 #define AGORA_VIDEO_RTP_MAX_PAYLOAD 65495
+/* Consecutive late/duplicate packets after which the sequence is resynchronised. */
+#define AGORA_VIDEO_RTP_RESYNC 64
 /* The VP8 payload descriptor this packetizer writes (X, I with M=1). */
 #define AGORA_VP8_DESCRIPTOR_SIZE 4
 
@@ -171,6 +176,7 @@ typedef struct agora_video_depacketizer {
     size_t len;              /* bytes of the frame in progress */
     int have_seq;
     uint16_t last_seq;       /* last sequence number accepted */
+    int late_run;            /* late/duplicate packets in a row */
     int in_frame;            /* a frame is in progress (packets taken) */
     int frame_broken;        /* the frame in progress is lost: drop until it ends */
     uint32_t frame_ts;

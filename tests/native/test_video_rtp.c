@@ -627,6 +627,19 @@ static void test_loss_and_keyframe_wait(void)
     CHECK(agora_video_depacketizer_frame(&d, &fr) == AGORA_OK && fr.keyframe, "frame");
     CHECK(vp8_push(&d, 7, 3, 0, 0, 1) == 0 && agora_video_depacketizer_frame(&d, &fr) ==
               AGORA_ERR_NOT_READY, "frame gone after the next push");
+    /* the source jumps back (restart): ignored as late until RESYNC in a row,
+     * then taken as after a gap; a gap between resyncs resets the run */
+    agora_video_depacketizer_reset(&d);
+    CHECK(vp8_push(&d, 5000, 1, 1, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY, "before the jump");
+    uint64_t ignored = d.packets_ignored;
+    for (int i = 0; i < AGORA_VIDEO_RTP_RESYNC - 1; i++)
+        CHECK(vp8_push(&d, (uint16_t)(100 + i), 2, 0, 1, 1) == AGORA_VIDEO_DEPACK_NEED_MORE, "late %d", i);
+    CHECK(d.packets_ignored == ignored + AGORA_VIDEO_RTP_RESYNC - 1, "ignored");
+    CHECK(vp8_push(&d, 100 + AGORA_VIDEO_RTP_RESYNC - 1, 3, 1, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY &&
+              d.last_seq == 100 + AGORA_VIDEO_RTP_RESYNC - 1,
+          "resynchronised on a keyframe");
+    CHECK(vp8_push(&d, 100 + AGORA_VIDEO_RTP_RESYNC, 4, 0, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY,
+          "in sequence again");
     /* sequence wrap is not a gap */
     agora_video_depacketizer_reset(&d);
     CHECK(vp8_push(&d, 65535, 1, 1, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY, "65535");

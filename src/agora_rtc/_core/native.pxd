@@ -506,6 +506,7 @@ cdef extern from "video_rtp.h" nogil:
     enum:
         AGORA_VIDEO_RTP_MIN_PAYLOAD
         AGORA_VIDEO_RTP_MAX_PAYLOAD
+        AGORA_VIDEO_RTP_RESYNC
         AGORA_VP8_DESCRIPTOR_SIZE
 
     ctypedef struct agora_video_packetizer:
@@ -548,6 +549,7 @@ cdef extern from "video_rtp.h" nogil:
         size_t len
         int have_seq
         uint16_t last_seq
+        int late_run
         int in_frame
         int frame_broken
         uint32_t frame_ts
