@@ -332,6 +332,10 @@ def test_benchmark_loop_hooks():
     assert _engine._video_rtp_depacketize_loop(H264, packets, 4) == 4
     delta = _engine._video_rtp_packetize(VP8, b"\x01" + bytes(3000), 1200)
     assert _engine._video_rtp_depacketize_loop(VP8, delta, 3) == 0  # never a keyframe: skipped
+    key = _engine._video_rtp_packetize(VP8, b"\x00" + bytes(3000), 1200)
+    assert _engine._video_rtp_depacketize_loop(VP8, delta, 3, key) == 3  # after one keyframe
+    with pytest.raises(TypeError, match="each keyframe payload"):
+        _engine._video_rtp_depacketize_loop(VP8, delta, 3, [b"x"])
     for bad in (0, -1, True, 1.5):
         with pytest.raises(ValueError, match="repeat"):
             _engine._video_rtp_packetize_loop(VP8, b"x", 1200, bad)

@@ -225,15 +225,24 @@ def _video_rtp_packetize_loop(codec, frame, max_payload, repeat):
     return len(first), sum(len(p) for p, _ in first)
 
 
-def _video_rtp_depacketize_loop(codec, payloads, repeat):
+def _video_rtp_depacketize_loop(codec, payloads, repeat, keyframe=None):
     """Benchmark hook: push the payloads of one frame (``payloads``: list of
     (bytes, marker) as returned by ``_video_rtp_packetize``) ``repeat`` times
     in C with the GIL released, consecutive sequence numbers, one timestamp
-    per repetition. Returns the number of frames completed (== repeat when
-    every repetition came back; the first must be a keyframe)."""
+    per repetition. ``keyframe`` (payloads of a keyframe, optional) is pushed
+    once first so that delta frames are handed out too. Returns the number of
+    frames the repetitions completed (== repeat when each came back)."""
     _video_rtp_codec(codec)
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    cdef _VideoDepacketizer d = _VideoDepacketizer(codec, 1 << 24)
+    cdef uint16_t seq = 0
+    if keyframe is not None:
+        for item in keyframe:
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise TypeError(f"each keyframe payload must be a (bytes, marker) tuple, got {item!r:.60}")
+            d.push(seq, 0xFFFFFFFF, item[1], item[0])
+            seq += 1
     cdef list items = list(payloads)
     if not items:
         raise ValueError("payloads must not be empty")
@@ -257,9 +266,7 @@ def _video_rtp_depacketize_loop(codec, payloads, repeat):
         markers[i] = 1 if items[i][1] else 0
         memcpy(blob + off, src, lens[i])
         off += lens[i]
-    cdef _VideoDepacketizer d = _VideoDepacketizer(codec, 1 << 24)
     cdef long r, reps = repeat, ready = 0
-    cdef uint16_t seq = 0
     cdef int rc
     with nogil:
         for r in range(reps):
