@@ -279,11 +279,17 @@ def test_bad_arguments_raise():
     assert _engine._video_rtp_packetize(H264, bytearray(b"\x00\x00\x01\x65\x88"), 5) == \
         [(b"\x65\x88", True)]
     d = _engine._VideoDepacketizer(H264)
-    for seq in (-1, 65536, "1", None):
-        with pytest.raises(ValueError, match="seq must be"):
+    for seq in (-1, 65536):
+        with pytest.raises(ValueError, match="seq must be an int 0..65535"):
             d.push(seq, 0, True, b"\x65")
-    with pytest.raises(ValueError, match="rtp_ts must be"):
-        d.push(1, 2**32, True, b"\x65")
+    for seq in ("1", None, 1.0, True):
+        with pytest.raises(TypeError, match="seq must be an int 0..65535"):
+            d.push(seq, 0, True, b"\x65")
+    for ts in (2**32, -1):
+        with pytest.raises(ValueError, match="rtp_ts must be"):
+            d.push(1, ts, True, b"\x65")
+    with pytest.raises(TypeError, match="rtp_ts must be"):
+        d.push(1, "0", True, b"\x65")
     for payload in ("x", None, 3):
         with pytest.raises(TypeError, match="payload must be"):
             d.push(1, 0, True, payload)

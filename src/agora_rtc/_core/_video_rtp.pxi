@@ -132,10 +132,14 @@ cdef class _VideoDepacketizer:
         height)`` for a completed frame, ``("lost",)`` when a frame was
         dropped, ``("skipped",)`` for a complete delta frame dropped while
         waiting for a keyframe."""
-        if not isinstance(seq, int) or isinstance(seq, bool) or not (0 <= seq <= 0xFFFF):
-            raise ValueError(f"seq must be an int 0..65535, got {seq!r}")
-        if not isinstance(rtp_ts, int) or isinstance(rtp_ts, bool) or not (0 <= rtp_ts <= 0xFFFFFFFF):
-            raise ValueError(f"rtp_ts must be an int 0..2**32-1, got {rtp_ts!r}")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise TypeError(f"seq must be an int 0..65535, got {type(seq).__name__}")
+        if not (0 <= seq <= 0xFFFF):
+            raise ValueError(f"seq must be an int 0..65535, got {seq}")
+        if not isinstance(rtp_ts, int) or isinstance(rtp_ts, bool):
+            raise TypeError(f"rtp_ts must be an int 0..2**32-1, got {type(rtp_ts).__name__}")
+        if not (0 <= rtp_ts <= 0xFFFFFFFF):
+            raise ValueError(f"rtp_ts must be an int 0..2**32-1, got {rtp_ts}")
         cdef const uint8_t[::1] view
         cdef const uint8_t *ptr
         cdef size_t n
