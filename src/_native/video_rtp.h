@@ -48,11 +48,11 @@
  * empty payload once the RTP padding is removed; browsers send them on the
  * media SSRC to probe bandwidth) must be pushed too, with len 0: they take
  * their sequence number and nothing else, so dropping them instead would
- * look like a loss. After a loss -- and from
- * init, until the first keyframe -- the depacketizer waits for a keyframe:
- * complete delta frames are reported as SKIPPED, not READY, so a decoder is
- * never handed a frame whose references are gone. The caller should request
- * a keyframe (PLI, rate-limited) on LOST and while waiting_keyframe says so.
+ * look like a loss. After a loss -- and from init, until the first
+ * keyframe -- the depacketizer waits for a keyframe: complete delta frames
+ * are reported as SKIPPED, not READY, so a decoder is never handed a frame
+ * whose references are gone. The caller should request a keyframe (PLI,
+ * rate-limited) on LOST and while waiting_keyframe says so.
  *
  * Frame boundaries: the marker bit ends a frame; a change of RTP timestamp
  * with a frame still unfinished loses that frame (the new packet starts the

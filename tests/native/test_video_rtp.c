@@ -568,6 +568,9 @@ static void test_sps_dimensions(void)
     CHECK(agora_vp8_frame_info(key, sizeof(key), &w, &h) == 1 && w == 1280 && h == 720, "vp8 %dx%d",
           w, h);
     CHECK(agora_vp8_frame_info(key, 9, &w, &h) == 1 && w == 0 && h == 0, "short header");
+    const uint8_t scaled[] = {0x50, 0x2a, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x45, 0xd0, 0xC2};
+    CHECK(agora_vp8_frame_info(scaled, sizeof(scaled), &w, &h) == 1 && w == 1280 && h == 720,
+          "scale bits are not part of the size: %dx%d", w, h);
     const uint8_t nosc[] = {0x50, 0x2a, 0x00, 0x9d, 0x01, 0x2b, 0x00, 0x05, 0xd0, 0x02};
     CHECK(agora_vp8_frame_info(nosc, sizeof(nosc), &w, &h) == 1 && w == 0, "bad start code");
     const uint8_t delta[] = {0x51, 0, 0};
