@@ -64,6 +64,7 @@ void agora_video_depacketizer_reset(agora_video_depacketizer *d)
         return;
     d->len = 0;
     d->have_seq = 0;
+    d->late_run = 0;
     d->in_frame = 0;
     d->frame_broken = 0;
     d->in_fu = 0;
@@ -80,6 +81,7 @@ static void start_frame(agora_video_depacketizer *d, uint32_t rtp_ts)
     d->len = 0;
     d->in_fu = 0;
     d->sps_len = 0;
+    d->vcl_seen = 0;
 }
 
 int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uint32_t rtp_ts,
@@ -92,11 +94,16 @@ int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uin
 
     if (d->have_seq) {
         uint16_t ahead = (uint16_t)(seq - d->last_seq);
+        int jumped_back = 0;
         if (ahead == 0 || ahead >= 0x8000) { /* duplicate or late */
-            d->packets_ignored++;
-            return AGORA_VIDEO_DEPACK_NEED_MORE;
+            if (++d->late_run < AGORA_VIDEO_RTP_RESYNC) {
+                d->packets_ignored++;
+                return AGORA_VIDEO_DEPACK_NEED_MORE;
+            }
+            jumped_back = 1; /* the source restarted its sequence: resynchronise */
         }
-        if (ahead > 1) {
+        d->late_run = 0;
+        if (ahead > 1 || jumped_back) {
             /* Packets are missing: the frame in progress is lost, or, between
              * frames, whatever frame(s) the gap held. A frame already lost
              * that continues after the gap is the same loss. */
@@ -108,6 +115,15 @@ int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uin
     }
     d->have_seq = 1;
     d->last_seq = seq;
+    if (len == 0) {
+        /* a padding-only packet (bandwidth probing): it only takes its
+         * sequence number, whatever its timestamp and marker */
+        if (lost) {
+            d->frames_lost++;
+            d->waiting_keyframe = 1;
+        }
+        return lost ? AGORA_VIDEO_DEPACK_FRAME_LOST : AGORA_VIDEO_DEPACK_NEED_MORE;
+    }
 
     if (d->in_frame && rtp_ts != d->frame_ts) {
         /* a new frame begins while the previous one never got its marker */

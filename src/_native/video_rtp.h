@@ -38,14 +38,21 @@
  * The depacketizer expects the packets of ONE source (one SSRC) in sequence
  * order; it does no reordering (the transport orders packets with its own
  * small buffer first). A duplicate or late packet (sequence number at or
- * behind the last one accepted) is ignored. Any forward gap is a loss: the
+ * behind the last one accepted) is ignored -- unless AGORA_VIDEO_RTP_RESYNC
+ * of them come in a row: then the source has jumped back (restarted its
+ * sequence numbers) and the packet is taken as one after a gap, so the
+ * stream resynchronises instead of stalling. Any forward gap is a loss: the
  * frame in progress (or, between frames, the frame that may have been in the
  * gap) is LOST. A frame is also lost when its start is missing, a payload is
- * malformed, or it would exceed max_frame_bytes. After a loss -- and from
- * init, until the first keyframe -- the depacketizer waits for a keyframe:
- * complete delta frames are reported as SKIPPED, not READY, so a decoder is
- * never handed a frame whose references are gone. The caller should request
- * a keyframe (PLI, rate-limited) on LOST and while waiting_keyframe says so.
+ * malformed, or it would exceed max_frame_bytes. Padding-only packets (an
+ * empty payload once the RTP padding is removed; browsers send them on the
+ * media SSRC to probe bandwidth) must be pushed too, with len 0: they take
+ * their sequence number and nothing else, so dropping them instead would
+ * look like a loss. After a loss -- and from init, until the first
+ * keyframe -- the depacketizer waits for a keyframe: complete delta frames
+ * are reported as SKIPPED, not READY, so a decoder is never handed a frame
+ * whose references are gone. The caller should request a keyframe (PLI,
+ * rate-limited) on LOST and while waiting_keyframe says so.
  *
  * Frame boundaries: the marker bit ends a frame; a change of RTP timestamp
  * with a frame still unfinished loses that frame (the new packet starts the
@@ -61,6 +68,10 @@
  *          keyframe when it holds an IDR slice (NAL type 5); width/height
  *          from the first SPS of the frame (cropping applied), 0x0 when
  *          there is no SPS or it uses a feature the parser does not follow.
+ *          The first slice of a frame must have first_mb_in_slice == 0 (no
+ *          arbitrary slice order, which WebRTC encoders do not use): that is
+ *          how a frame whose first packets were lost in a gap between two
+ *          frames is recognised (H.264 has no start flag like VP8's S bit).
  * Parsers never read outside the payload given to them whatever its bytes.
  *
  * Errors are the negative codes of agora_rtc/errors.h. */
@@ -81,6 +92,8 @@ enum agora_video_rtp_codec {
  * minus the 12-byte RTP header. */
 #define AGORA_VIDEO_RTP_MIN_PAYLOAD 5
 #define AGORA_VIDEO_RTP_MAX_PAYLOAD 65495
+/* Consecutive late/duplicate packets after which the sequence is resynchronised. */
+#define AGORA_VIDEO_RTP_RESYNC 64
 /* The VP8 payload descriptor this packetizer writes (X, I with M=1). */
 #define AGORA_VP8_DESCRIPTOR_SIZE 4
 
@@ -114,9 +127,10 @@ int agora_vp8_packetizer_start(agora_video_packetizer *p, const uint8_t *frame, 
 /* Start packetizing one H.264 access unit in Annex B form (borrowed).
  * Returns AGORA_OK, or AGORA_ERR_INVALID_ARGUMENT: p or frame NULL, len 0,
  * max_payload out of range, the buffer does not begin with a start code
- * (after optional leading zero bytes), or it holds no NAL unit (only start
- * codes and zeros) or an empty one. The whole buffer is validated here, so
- * next() cannot fail halfway through a frame. */
+ * (after optional leading zero bytes), it holds no NAL unit (only start
+ * codes and zeros), an empty one, one of type 0 or 24..31, or its first slice
+ * (type 1..5) does not start the picture (first_mb_in_slice != 0). The whole
+ * buffer is validated here, so next() cannot fail halfway through a frame. */
 int agora_h264_packetizer_start(agora_video_packetizer *p, const uint8_t *annexb, size_t len,
                                 size_t max_payload);
 
@@ -162,6 +176,7 @@ typedef struct agora_video_depacketizer {
     size_t len;              /* bytes of the frame in progress */
     int have_seq;
     uint16_t last_seq;       /* last sequence number accepted */
+    int late_run;            /* late/duplicate packets in a row */
     int in_frame;            /* a frame is in progress (packets taken) */
     int frame_broken;        /* the frame in progress is lost: drop until it ends */
     uint32_t frame_ts;
@@ -169,6 +184,7 @@ typedef struct agora_video_depacketizer {
     int in_fu;               /* H.264: inside a FU-A run */
     size_t nal_off;          /* H.264: offset in buf of the NAL being built */
     size_t sps_off, sps_len; /* H.264: first SPS of the frame (sps_len 0: none) */
+    int vcl_seen;            /* H.264: the frame has a slice NAL unit */
     int waiting_keyframe;
     int ready;               /* a completed frame is available */
     agora_video_rtp_frame out;

@@ -93,12 +93,19 @@ int agora_h264_packetizer_start(agora_video_packetizer *p, const uint8_t *annexb
         return AGORA_ERR_INVALID_ARGUMENT;
     /* validate every NAL unit now, so next() cannot fail halfway */
     size_t pos = 0;
+    int vcl_seen = 0;
     while (pos < len) {
         const uint8_t *nal;
         size_t nal_len;
         if (next_nal(annexb, len, &pos, &nal, &nal_len) != 0 || nal_len == 0 ||
             !nal_type_ok(nal[0]))
             return AGORA_ERR_INVALID_ARGUMENT;
+        if (NAL_TYPE(nal[0]) <= 5 && !vcl_seen) {
+            /* the first slice must start the picture, as the receiver checks */
+            if (nal_len < 2 || !(nal[1] & 0x80))
+                return AGORA_ERR_INVALID_ARGUMENT;
+            vcl_seen = 1;
+        }
     }
     p->codec = AGORA_VIDEO_RTP_H264;
     p->frame = annexb;
@@ -186,10 +193,19 @@ int agora_h264_packetizer_next(agora_video_packetizer *p, uint8_t *out, int *mar
 /* ---------------------------------------------------------- depacketizer */
 
 /* Append a start code and a NAL unit (header byte given separately, body may
- * be empty) to the frame; note an IDR or the first SPS. -1 when it does not fit. */
+ * be empty; for a FU-A, the first fragment's body) to the frame. -1 when it
+ * does not fit, or when it is the frame's first slice and does not start the
+ * picture (first_mb_in_slice, ue(v) == 0 is a single 1 bit, != 0): the
+ * frame's beginning was lost. */
 static int append_nal(agora_video_depacketizer *d, uint8_t header, const uint8_t *body,
                       size_t body_len)
 {
+    uint8_t t = NAL_TYPE(header);
+    if (t >= 1 && t <= 5 && !d->vcl_seen) {
+        if (body_len == 0 || !(body[0] & 0x80))
+            return -1;
+        d->vcl_seen = 1;
+    }
     if (d->cap - d->len < 5 || body_len > d->cap - d->len - 5)
         return -1;
     memcpy(d->buf + d->len, START_CODE, 4);

@@ -47,6 +47,15 @@ static void walk_rtcp(const uint8_t *buf, size_t len)
             sink += p.app_data[i];
         for (size_t i = 0; i < p.bye_reason_len; i++)
             sink += p.bye_reason[i];
+        for (size_t i = 0; i < p.fci_len; i++) /* RTPFB / PSFB feedback */
+            sink += p.fci[i];
+        int is_fir = 0;
+        uint8_t fir_seq = 0;
+        sink += (uint32_t)agora_rtcp_is_keyframe_request(&p, p.media_ssrc, &is_fir, &fir_seq);
+        if (p.fci_len >= 8)
+            sink += (uint32_t)agora_rtcp_is_keyframe_request(&p, (uint32_t)p.fci[0] << 24 | p.fci[1] << 16 |
+                                                                     p.fci[2] << 8 | p.fci[3],
+                                                             &is_fir, &fir_seq);
         agora_rtcp_sdes_iter si;
         uint32_t ssrc;
         uint8_t type;

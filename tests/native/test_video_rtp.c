@@ -178,8 +178,22 @@ static void test_vp8_descriptor_variants(void)
     agora_video_depacketizer_frame(&d, &fr);
     l = fr.len;
     CHECK(l == 6 && memcmp(fr.data, frame, 6) == 0 && !fr.keyframe && fr.rtp_ts == 200, "3 parts");
-    CHECK(agora_video_depacketizer_push(&d, 5, 300, 0, pkt, 0) == AGORA_VIDEO_DEPACK_FRAME_LOST,
-          "empty payload is malformed");
+    /* padding-only packets (empty payload) take a sequence number and nothing
+     * else, between frames and inside one, whatever their timestamp/marker */
+    CHECK(agora_video_depacketizer_push(&d, 5, 200, 1, pkt, 0) == AGORA_VIDEO_DEPACK_NEED_MORE,
+          "padding after a frame");
+    memcpy(pkt, d1, sizeof(d1));
+    memcpy(pkt + sizeof(d1), frame, 2);
+    CHECK(agora_video_depacketizer_push(&d, 6, 300, 0, pkt, sizeof(d1) + 2) == 0, "q1");
+    CHECK(agora_video_depacketizer_push(&d, 7, 999, 1, NULL, 0) == AGORA_VIDEO_DEPACK_NEED_MORE,
+          "padding inside a frame");
+    memcpy(pkt, d2, sizeof(d2));
+    memcpy(pkt + sizeof(d2), frame + 2, 4);
+    CHECK(agora_video_depacketizer_push(&d, 8, 300, 1, pkt, sizeof(d2) + 4) ==
+              AGORA_VIDEO_DEPACK_FRAME_READY, "frame across padding");
+    CHECK(agora_video_depacketizer_push(&d, 10, 400, 0, NULL, 0) == AGORA_VIDEO_DEPACK_FRAME_LOST &&
+              agora_video_depacketizer_waiting_keyframe(&d),
+          "a gap before a padding packet is still a loss");
     agora_video_depacketizer_free(&d);
 }
 
@@ -249,6 +263,8 @@ static size_t h264_au(uint8_t *out, uint8_t *norm, size_t *norm_len, const size_
         out[n] = (uint8_t)(nri | type);
         for (size_t j = 1; j < nal_sizes[i]; j++)
             out[n + j] = (uint8_t)(1 + rnd(seed) % 255);
+        if ((type == 5 || type == 1) && nal_sizes[i] > 1)
+            out[n + 1] |= 0x80; /* first_mb_in_slice 0 */
         memcpy(norm + m, out + n, nal_sizes[i]);
         n += nal_sizes[i];
         m += nal_sizes[i];
@@ -286,7 +302,7 @@ static void test_h264_round_trip(void)
     CHECK(agora_video_depacketizer_init(&d, AGORA_VIDEO_RTP_H264, cap) == AGORA_OK, "init");
     uint16_t seq = 65530;
     static const size_t maxes[] = {5, 7, 100, 1200, 65495};
-    static const size_t bigs[] = {1, 2, 50, 1198, 1199, 1200, 1201, 2396, 2397, 10000, 199990};
+    static const size_t bigs[] = {2, 3, 50, 1198, 1199, 1200, 1201, 2396, 2397, 10000, 199990};
     uint32_t ts = 0;
     for (size_t mi = 0; mi < sizeof(maxes) / sizeof(maxes[0]); mi++) {
         for (size_t bi = 0; bi < sizeof(bigs) / sizeof(bigs[0]); bi++) {
@@ -331,6 +347,8 @@ static void test_h264_layouts(void)
         n += 4;
         au[n] = hdr[i];
         memset(au + n + 1, 0x11 * (i + 1), sizes[i] - 1);
+        if (i == 2)
+            au[n + 1] = 0x88; /* the slice starts the picture */
         n += sizes[i];
     }
     agora_video_packetizer p;
@@ -377,7 +395,7 @@ static void test_packetizer_bad_input(void)
     agora_video_packetizer p;
     uint8_t out[2000];
     int marker;
-    const uint8_t ok[] = {0, 0, 1, 0x65, 1, 2};
+    const uint8_t ok[] = {0, 0, 1, 0x65, 0x81, 2};
     const uint8_t *bad[] = {
         (const uint8_t *)"\x65\x01\x02",          /* no start code */
         (const uint8_t *)"\x00\x01\x65\x01",      /* one zero is not a start code */
@@ -388,8 +406,10 @@ static void test_packetizer_bad_input(void)
         (const uint8_t *)"\x00\x00\x01\x00\x01",  /* type 0 */
         (const uint8_t *)"\x00\x00\x00\x00",      /* zeros only */
         (const uint8_t *)"\x01\x00\x00\x01\x65",  /* garbage before the first start code */
+        (const uint8_t *)"\x00\x00\x01\x67\x01\x00\x00\x01\x65\x7f", /* first_mb != 0 */
+        (const uint8_t *)"\x00\x00\x01\x41",  /* slice without a header */
     };
-    const size_t bad_len[] = {3, 4, 3, 7, 7, 5, 5, 4, 5};
+    const size_t bad_len[] = {3, 4, 3, 7, 7, 5, 5, 4, 5, 10, 4};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK(agora_h264_packetizer_start(&p, bad[i], bad_len[i], 1200) == AGORA_ERR_INVALID_ARGUMENT,
               "bad h264 %zu", i);
@@ -433,7 +453,6 @@ static void test_h264_malformed(void)
         uint8_t b[12];
         size_t n;
     } bad[] = {
-        {{0}, 0},                                /* empty */
         {{0x00, 1}, 2},                          /* type 0 */
         {{0x19, 0, 2, 0x65, 1}, 5},              /* STAP-B */
         {{0x1A, 1, 2, 3}, 4},                    /* MTAP16 */
@@ -454,7 +473,7 @@ static void test_h264_malformed(void)
         CHECK(agora_video_depacketizer_push(&d, seq++, (uint32_t)i * 10, 1, bad[i].b, bad[i].n) ==
                   AGORA_VIDEO_DEPACK_FRAME_LOST, "bad %zu", i);
     /* FU-A started, then the marker without an E: incomplete */
-    const uint8_t fs[] = {0x7C, 0x85, 1, 2}, fm[] = {0x7C, 0x05, 3}, fe[] = {0x7C, 0x45, 4};
+    const uint8_t fs[] = {0x7C, 0x85, 0x81, 2}, fm[] = {0x7C, 0x05, 3}, fe[] = {0x7C, 0x45, 4};
     const uint8_t other[] = {0x7C, 0x01, 3}, single[] = {0x65, 9};
     CHECK(agora_video_depacketizer_push(&d, seq++, 500, 0, fs, 4) == 0, "fs");
     CHECK(agora_video_depacketizer_push(&d, seq++, 500, 1, fm, 3) == AGORA_VIDEO_DEPACK_FRAME_LOST,
@@ -473,14 +492,14 @@ static void test_h264_malformed(void)
           "fe");
     agora_video_rtp_frame fr;
     agora_video_depacketizer_frame(&d, &fr);
-    const uint8_t want[] = {0, 0, 0, 1, 0x65, 1, 2, 3, 4};
+    const uint8_t want[] = {0, 0, 0, 1, 0x65, 0x81, 2, 3, 4};
     CHECK(fr.len == sizeof(want) && memcmp(fr.data, want, sizeof(want)) == 0 && fr.keyframe &&
               fr.width == 0 && fr.height == 0,
           "reassembled, no SPS: 0x0");
     /* frame larger than the 64-byte buffer, in the STAP-A and FU-A paths */
     uint8_t big[80];
     memset(big, 0x33, sizeof(big));
-    big[0] = 0x65;
+    big[0] = 0x65, big[1] = big[2] = 0x88;
     CHECK(agora_video_depacketizer_push(&d, seq++, 900, 1, big, 60) == AGORA_VIDEO_DEPACK_FRAME_READY,
           "60 + 4 fits");
     CHECK(agora_video_depacketizer_push(&d, seq++, 901, 1, big, 61) == AGORA_VIDEO_DEPACK_FRAME_LOST,
@@ -549,6 +568,9 @@ static void test_sps_dimensions(void)
     CHECK(agora_vp8_frame_info(key, sizeof(key), &w, &h) == 1 && w == 1280 && h == 720, "vp8 %dx%d",
           w, h);
     CHECK(agora_vp8_frame_info(key, 9, &w, &h) == 1 && w == 0 && h == 0, "short header");
+    const uint8_t scaled[] = {0x50, 0x2a, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x45, 0xd0, 0xC2};
+    CHECK(agora_vp8_frame_info(scaled, sizeof(scaled), &w, &h) == 1 && w == 1280 && h == 720,
+          "scale bits are not part of the size: %dx%d", w, h);
     const uint8_t nosc[] = {0x50, 0x2a, 0x00, 0x9d, 0x01, 0x2b, 0x00, 0x05, 0xd0, 0x02};
     CHECK(agora_vp8_frame_info(nosc, sizeof(nosc), &w, &h) == 1 && w == 0, "bad start code");
     const uint8_t delta[] = {0x51, 0, 0};
@@ -608,6 +630,19 @@ static void test_loss_and_keyframe_wait(void)
     CHECK(agora_video_depacketizer_frame(&d, &fr) == AGORA_OK && fr.keyframe, "frame");
     CHECK(vp8_push(&d, 7, 3, 0, 0, 1) == 0 && agora_video_depacketizer_frame(&d, &fr) ==
               AGORA_ERR_NOT_READY, "frame gone after the next push");
+    /* the source jumps back (restart): ignored as late until RESYNC in a row,
+     * then taken as after a gap; a gap between resyncs resets the run */
+    agora_video_depacketizer_reset(&d);
+    CHECK(vp8_push(&d, 5000, 1, 1, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY, "before the jump");
+    uint64_t ignored = d.packets_ignored;
+    for (int i = 0; i < AGORA_VIDEO_RTP_RESYNC - 1; i++)
+        CHECK(vp8_push(&d, (uint16_t)(100 + i), 2, 0, 1, 1) == AGORA_VIDEO_DEPACK_NEED_MORE, "late %d", i);
+    CHECK(d.packets_ignored == ignored + AGORA_VIDEO_RTP_RESYNC - 1, "ignored");
+    CHECK(vp8_push(&d, 100 + AGORA_VIDEO_RTP_RESYNC - 1, 3, 1, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY &&
+              d.last_seq == 100 + AGORA_VIDEO_RTP_RESYNC - 1,
+          "resynchronised on a keyframe");
+    CHECK(vp8_push(&d, 100 + AGORA_VIDEO_RTP_RESYNC, 4, 0, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY,
+          "in sequence again");
     /* sequence wrap is not a gap */
     agora_video_depacketizer_reset(&d);
     CHECK(vp8_push(&d, 65535, 1, 1, 1, 1) == AGORA_VIDEO_DEPACK_FRAME_READY, "65535");
@@ -616,13 +651,27 @@ static void test_loss_and_keyframe_wait(void)
 
     /* H.264: the IDR is the keyframe; a non-IDR after a loss is skipped */
     agora_video_depacketizer_init(&d, AGORA_VIDEO_RTP_H264, 1000);
-    const uint8_t idr[] = {0x65, 1}, non[] = {0x41, 1};
+    const uint8_t idr[] = {0x65, 0x81}, non[] = {0x41, 0x81};
     CHECK(agora_video_depacketizer_push(&d, 1, 1, 1, non, 2) == AGORA_VIDEO_DEPACK_FRAME_SKIPPED, "p");
     CHECK(agora_video_depacketizer_push(&d, 2, 2, 1, idr, 2) == AGORA_VIDEO_DEPACK_FRAME_READY, "idr");
     CHECK(agora_video_depacketizer_push(&d, 3, 3, 1, non, 2) == AGORA_VIDEO_DEPACK_FRAME_READY, "p ok");
     CHECK(agora_video_depacketizer_push(&d, 5, 4, 1, non, 2) == AGORA_VIDEO_DEPACK_FRAME_LOST, "gap");
     CHECK(agora_video_depacketizer_push(&d, 6, 5, 1, non, 2) == AGORA_VIDEO_DEPACK_FRAME_SKIPPED, "p");
     CHECK(agora_video_depacketizer_push(&d, 7, 6, 1, idr, 2) == AGORA_VIDEO_DEPACK_FRAME_READY, "idr");
+    /* a gap that took the first slice of an IDR: the later slices alone
+     * (first_mb_in_slice != 0) must not come out as a keyframe */
+    const uint8_t idr_slice2[] = {0x65, 0x40, 7}, non_slice2[] = {0x41, 0x40};
+    CHECK(agora_video_depacketizer_push(&d, 9, 7, 0, idr_slice2, 3) == AGORA_VIDEO_DEPACK_FRAME_LOST,
+          "slice 2 after a gap");
+    CHECK(agora_video_depacketizer_push(&d, 10, 7, 1, idr_slice2, 3) == AGORA_VIDEO_DEPACK_NEED_MORE,
+          "slice 3 dropped");
+    CHECK(agora_video_depacketizer_waiting_keyframe(&d), "still waiting");
+    /* slices 1 and 2 of one picture: the second may have first_mb != 0 */
+    CHECK(agora_video_depacketizer_push(&d, 11, 8, 0, idr, 2) == 0, "slice 1");
+    CHECK(agora_video_depacketizer_push(&d, 12, 8, 1, idr_slice2, 3) == AGORA_VIDEO_DEPACK_FRAME_READY,
+          "slice 1 + 2");
+    CHECK(agora_video_depacketizer_push(&d, 13, 9, 1, non_slice2, 2) == AGORA_VIDEO_DEPACK_FRAME_LOST,
+          "a non-IDR starting mid-picture");
     agora_video_depacketizer_free(&d);
 }
 

@@ -11,6 +11,7 @@ It links the native engine (src/_native) statically and holds:
   _vad.pxi          labels + the V2 VAD state machine on any 10 ms PCM (standalone)
   _apm.pxi          AudioProcessor: noise suppression + AGC on any 10 ms PCM (standalone)
   _video.pxi        VideoPort: push raw/encoded video, video observers and subscriptions
+  _video_rtp.pxi    test/benchmark hooks over the VP8/H.264 RTP payload formats (internal)
 The pure-Python API (agora_rtc.*) subclasses Service and Connection.
 """
 cimport native as lib
@@ -37,3 +38,4 @@ include "_connection.pxi"
 include "_vad.pxi"
 include "_apm.pxi"
 include "_video.pxi"
+include "_video_rtp.pxi"

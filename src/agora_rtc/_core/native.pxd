@@ -1,4 +1,6 @@
-# 1:1 mirror of the native RTC C API headers in src/_native/include/agora_rtc/.
+# 1:1 mirror of the native RTC C API headers in src/_native/include/agora_rtc/,
+# plus the internal src/_native/video_rtp.h (RTP payload formats for video),
+# which only the test/benchmark hooks of _video_rtp.pxi call.
 # Every function is declared nogil: the engine never touches Python objects.
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
@@ -512,3 +514,80 @@ cdef extern from "agora_rtc/video.h" nogil:
     int agora_rtc_conn_push_video_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
                                           const agora_encoded_video_info *info)
     int agora_rtc_conn_get_video_stats(agora_rtc_conn *conn, agora_video_stats *out)
+
+
+cdef extern from "video_rtp.h" nogil:
+    enum agora_video_rtp_codec:
+        AGORA_VIDEO_RTP_VP8
+        AGORA_VIDEO_RTP_H264
+
+    enum:
+        AGORA_VIDEO_RTP_MIN_PAYLOAD
+        AGORA_VIDEO_RTP_MAX_PAYLOAD
+        AGORA_VIDEO_RTP_RESYNC
+        AGORA_VP8_DESCRIPTOR_SIZE
+
+    ctypedef struct agora_video_packetizer:
+        int codec
+        const uint8_t *frame
+        size_t len
+        size_t max_payload
+        size_t pos
+        uint16_t picture_id
+        int first
+        const uint8_t *nal
+        size_t nal_len
+        size_t nal_sent
+        size_t fu_packets_left
+        int done
+
+    int agora_vp8_packetizer_start(agora_video_packetizer *p, const uint8_t *frame, size_t len,
+                                   uint16_t picture_id, size_t max_payload)
+    int agora_h264_packetizer_start(agora_video_packetizer *p, const uint8_t *annexb, size_t len,
+                                    size_t max_payload)
+    int agora_video_packetizer_next(agora_video_packetizer *p, uint8_t *out, size_t cap, int *marker)
+
+    enum agora_video_depack_result:
+        AGORA_VIDEO_DEPACK_NEED_MORE
+        AGORA_VIDEO_DEPACK_FRAME_READY
+        AGORA_VIDEO_DEPACK_FRAME_LOST
+        AGORA_VIDEO_DEPACK_FRAME_SKIPPED
+
+    ctypedef struct agora_video_rtp_frame:
+        const uint8_t *data
+        size_t len
+        uint32_t rtp_ts
+        int keyframe
+        int width, height
+
+    ctypedef struct agora_video_depacketizer:
+        int codec
+        uint8_t *buf
+        size_t cap
+        size_t len
+        int have_seq
+        uint16_t last_seq
+        int late_run
+        int in_frame
+        int frame_broken
+        uint32_t frame_ts
+        int frame_key
+        int in_fu
+        size_t nal_off
+        size_t sps_off, sps_len
+        int vcl_seen
+        int waiting_keyframe
+        int ready
+        agora_video_rtp_frame out
+        uint64_t frames_ready, frames_lost, frames_skipped, packets_ignored
+
+    int agora_video_depacketizer_init(agora_video_depacketizer *d, int codec, size_t max_frame_bytes)
+    void agora_video_depacketizer_free(agora_video_depacketizer *d)
+    void agora_video_depacketizer_reset(agora_video_depacketizer *d)
+    int agora_video_depacketizer_push(agora_video_depacketizer *d, uint16_t seq, uint32_t rtp_ts,
+                                      int marker, const uint8_t *payload, size_t len)
+    int agora_video_depacketizer_frame(const agora_video_depacketizer *d, agora_video_rtp_frame *out)
+    int agora_video_depacketizer_waiting_keyframe(const agora_video_depacketizer *d)
+
+    int agora_vp8_frame_info(const uint8_t *frame, size_t len, int *width, int *height)
+    int agora_h264_sps_dimensions(const uint8_t *nal, size_t len, int *width, int *height)
