@@ -267,6 +267,48 @@ class FrameDropRelay(Relay):
         super()._send(data)
 
 
+class PaddingRelay(Relay):
+    """Inserts a padding-only video packet (P bit, empty payload, as browsers
+    send for bandwidth probing) after every third video packet, renumbering the
+    stream so the padding packets take sequence numbers of their own."""
+
+    def __init__(self, dst_port, **kw):
+        super().__init__(dst_port, **kw)
+        self.extra = 0
+        self.inserted = 0
+        self.n = 0
+
+    def _send(self, data):
+        if len(data) < 12 or (data[1] & 0x7F) not in (96, 107):
+            return super()._send(data)
+        seq = (struct.unpack("!H", data[2:4])[0] + self.extra) & 0xFFFF
+        super()._send(data[:2] + struct.pack("!H", seq) + data[4:])
+        self.n += 1
+        if self.n % 3 == 0:
+            self.extra += 1
+            self.inserted += 1
+            pad = bytes(7) + b"\x08"  # 8 padding bytes, the last one says how many
+            super()._send(bytes([data[0] | 0x20, data[1] & 0x7F]) + struct.pack("!H", (seq + 1) & 0xFFFF)
+                          + data[4:12] + pad)
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_padding_only_packets_are_not_losses(service, codec):
+    frames = frames_of(codec, frames=8, keyint=4, width=640, height=480)
+    a, _, b, rb, relay = rtp_pair(service, codec, PaddingRelay)
+    try:
+        push_paced(a, codec, frames)
+        rb.wait_for(lambda: len(received(rb, "a")) == len(frames), timeout=10)
+        assert_same(received(rb, "a"), frames, codec)
+        assert relay.inserted > 0
+        stats = b._rtp_stats()
+        assert stats["video_frames_lost"] == 0 and stats["plis_sent"] == 0
+    finally:
+        for c in (a, b):
+            c.release()
+        relay.close()
+
+
 @pytest.mark.parametrize("codec", ["vp8", "h264"])
 def test_loss_drops_frames_until_a_keyframe_requested_by_pli(service, codec):
     frames = frames_of(codec, frames=20, keyint=10)

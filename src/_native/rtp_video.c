@@ -450,8 +450,9 @@ int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, 
         len = (size_t)n;
     }
     agora_rtp_packet p;
-    if (agora_rtp_parse(buf, len, &p) != AGORA_OK || p.payload_len == 0 ||
-        p.payload_len > sizeof(r->slots[0].data)) {
+    /* an empty payload (padding only, e.g. a browser's bandwidth probe) still
+     * takes its sequence number: dropping it would look like a loss */
+    if (agora_rtp_parse(buf, len, &p) != AGORA_OK || p.payload_len > sizeof(r->slots[0].data)) {
         m->st.malformed++;
         return 1;
     }
