@@ -8,13 +8,15 @@ hears you frame by frame with VAD (the demo agent's logic, examples/demo_agent.p
 answers each finished utterance with recorded speech (examples/assets) and
 stops talking when you talk over it (barge-in, interrupt_audio()).
 
-Video: the agent also publishes a VP8 test pattern (encoded once at start by
-``vpxenc`` from Debian ``vpx-tools``, examples/video_source.py, then looped
-at 30 fps with push_video_encoded_data: the SDK does not encode); when Janus
+Video: the agent also publishes a test pattern (encoded once at start,
+examples/video_source.py: VP8 by ``vpxenc`` from Debian ``vpx-tools``, or with
+``--video-codec h264`` H.264 constrained baseline by ``ffmpeg``/libx264, sent
+with ``video=h264`` in the transport URL; then looped at 30 fps with
+push_video_encoded_data: the SDK does not encode); when Janus
 asks for a keyframe (a browser subscribed: on_intra_request_received) the
 loop jumps to its next keyframe at once. The page shows that video and
 publishes the browser's camera, which the agent subscribes to encoded-only
-and counts (keyframes, size). Without vpxenc the agent is audio only.
+and counts (keyframes, size). Without the encoder the agent is audio only.
 
 Janus never gathers ICE candidates on loopback interfaces, so the browser must
 reach it through a non-loopback interface. Two ways:
@@ -176,16 +178,19 @@ class _PageHandler(BaseHTTPRequestHandler):
 # ------------------------------------------------------------------ the agent
 
 class VideoLoop(ar.IRTCLocalUserObserver, ar.IVideoEncodedFrameObserver):
-    """The agent's camera: pre-encoded VP8 frames pushed in a loop at 30 fps.
+    """The agent's camera: pre-encoded frames (VP8 or H.264) pushed in a loop at 30 fps.
     A keyframe request (on_intra_request_received) makes the next frame pushed
     the loop's next keyframe. Also counts the encoded frames received from the
     browser's camera."""
 
     FPS = 30
 
-    def __init__(self, conn, frames):
+    CODEC_TYPES = {"vp8": ar.VideoCodecType.VIDEO_CODEC_VP8, "h264": ar.VideoCodecType.VIDEO_CODEC_H264}
+
+    def __init__(self, conn, frames, codec="vp8"):
         self.conn = conn
         self.frames = frames
+        self.codec = codec
         self.keys = [i for i, f in enumerate(frames) if f.keyframe]
         self.intra = threading.Event()
         self.intra_requests = 0
@@ -223,7 +228,7 @@ class VideoLoop(ar.IRTCLocalUserObserver, ar.IVideoEncodedFrameObserver):
                 self.intra.clear()
                 i = next((k for k in self.keys if k >= i), self.keys[0])
             f = self.frames[i]
-            info = ar.EncodedVideoFrameInfo(codec_type=ar.VideoCodecType.VIDEO_CODEC_VP8,
+            info = ar.EncodedVideoFrameInfo(codec_type=self.CODEC_TYPES[self.codec],
                                             width=f.width, height=f.height,
                                             frames_per_second=self.FPS,
                                             frame_type=3 if f.keyframe else 4,
@@ -237,9 +242,10 @@ class VideoLoop(ar.IRTCLocalUserObserver, ar.IVideoEncodedFrameObserver):
 class WebAgent:
     """The demo agent on the janus transport: answers each utterance it hears,
     stops talking when the caller talks over it. Records a timeline. With
-    `video_frames`, publishes them in a loop and takes the browser's video."""
+    `video_frames` (of `video_codec`, the codec the service's transport URL
+    publishes), publishes them in a loop and takes the browser's video."""
 
-    def __init__(self, service, log: Timeline, answer, video_frames=None):
+    def __init__(self, service, log: Timeline, answer, video_frames=None, video_codec="vp8"):
         self.log = log
         self.answer = answer
         self.obs = Agent(log)
@@ -250,7 +256,7 @@ class WebAgent:
         self.conn.register_audio_frame_observer(self.obs, 1, ar.AudioVadConfigV2())
         self.video = None
         if video_frames:
-            self.video = VideoLoop(self.conn, video_frames)
+            self.video = VideoLoop(self.conn, video_frames, video_codec)
             self.conn.register_local_user_observer(self.video)
             self.conn.register_video_encoded_frame_observer(self.video)
             self.conn.get_local_user().subscribe_all_video(
@@ -272,7 +278,8 @@ class WebAgent:
     def video_report(self) -> Optional[dict]:
         if self.video is None:
             return None
-        return {"sent": self.video.sent, "intra_requests": self.video.intra_requests,
+        return {"codec": self.video.codec, "sent": self.video.sent,
+                "intra_requests": self.video.intra_requests,
                 "received": dict(self.video.received),
                 "width": self.video.frames[0].width, "height": self.video.frames[0].height}
 
@@ -389,6 +396,9 @@ def parse_args(argv):
                    help="--until-answered: frames of the browser's camera the agent must receive "
                         "(when the agent publishes video)")
     p.add_argument("--no-video", action="store_true", help="the agent publishes and takes no video")
+    p.add_argument("--video-codec", choices=("vp8", "h264"), default="vp8",
+                   help="codec of the agent's video: vp8 (vpxenc) or h264 (ffmpeg/libx264, "
+                        "constrained baseline)")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: never)")
     return p.parse_args(argv)
 
@@ -411,12 +421,17 @@ def main(argv=None) -> int:
     answer = load_wav("agent_answer.wav")
     frames = None
     if not args.no_video:
-        missing = video_source.missing_tools("vp8")
+        missing = video_source.missing_tools(args.video_codec)
         if missing:
             log("video", f"no video: {missing}")
-        else:
+        elif args.video_codec == "vp8":
             frames = video_source.vp8_frames(width=320, height=240, frames=60, keyint=30)
             log("video", f"{len(frames)} VP8 frames 320x240 encoded by vpxenc; looped at 30 fps")
+        else:
+            frames = video_source.h264_access_units(width=320, height=240, frames=60, keyint=30)
+            log("video", f"{len(frames)} H.264 access units 320x240 (constrained baseline) encoded "
+                         f"by ffmpeg/libx264; looped at 30 fps")
+    video_option = f"&video={args.video_codec if frames else 'none'}"
     profile = tempfile.TemporaryDirectory(prefix="agora-web-browser-")
     browser = None
     report_path = Path(args.report) if args.report else None
@@ -424,14 +439,15 @@ def main(argv=None) -> int:
     with JanusServer(host=host, ice_interfaces=ice) as janus:
         log("janus", f"started (pid {janus.pid}) at {janus.url}; ICE on {ice or 'all non-loopback'}")
         config = ar.AgoraServiceConfig(appid="web-demo",
-                                       transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}")
+                                       transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}"
+                                                     f"{video_option}")
         pages = PageServer((host, args.port), {"janus": janus.url, "room": janus_id(CHANNEL),
                                                "agent": AGENT_UID, "display": "browser"})
         threading.Thread(target=pages.serve_forever, name="page-server", daemon=True).start()
         page_url = pages.url + ("?autostart=1&report=1" if args.browser == "headless" else
                                 "?report=1" if report_path else "")
         with ar.AgoraService(config) as service:
-            agent = WebAgent(service, log, answer, frames)
+            agent = WebAgent(service, log, answer, frames, args.video_codec)
             agent.start()
             log("web", f"open {page_url}")
             try:

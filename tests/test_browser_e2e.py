@@ -2,10 +2,13 @@
 `chromium`) runs examples/web in a private network namespace with Janus, the
 page server and the agent (examples/web_agent.py --netns). Chromium's fake
 microphone plays recorded speech; the agent's VAD segments it and the agent
-answers; the agent's VP8 video reaches the page's <video> and the browser's fake
-camera reaches the agent's encoded observer; the page reports what its WebRTC stack received (getStats inbound-rtp
-and an AnalyserNode level on the agent's track) by POSTing JSON to the page
-server, which the script writes to the report file read here."""
+answers; the agent's video (VP8, or H.264 constrained baseline: one run each)
+reaches the page's <video> and is decoded there in that codec, and the
+browser's fake camera (whatever codec Janus picks for it, VP8 first) reaches
+the agent's encoded observer; the page reports what its WebRTC stack received
+(getStats inbound-rtp with each stream's codec, and an AnalyserNode level on
+the agent's track) by POSTing JSON to the page server, which the script writes
+to the report file read here."""
 import json
 import os
 import shutil
@@ -15,6 +18,9 @@ import wave
 
 import numpy as np
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+import video_source  # noqa: E402
 
 from agora_rtc.janus import JANUS_MISSING_REASON, janus_available
 
@@ -60,9 +66,14 @@ def fake_microphone(path):
     return path
 
 
-def test_browser_talks_to_agent_through_janus(tmp_path):
+MIME_TYPES = {"vp8": "video/VP8", "h264": "video/H264"}
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_browser_talks_to_agent_through_janus(tmp_path, codec):
     report_path = tmp_path / "report.json"
     cmd = [sys.executable, SCRIPT, "--netns", "--browser", "headless", "--port", "0",
+           "--video-codec", codec,
            "--fake-audio", str(fake_microphone(tmp_path / "caller.wav")),
            "--report", str(report_path), "--until-answered", "--timeout", "90"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
@@ -92,13 +103,18 @@ def test_browser_talks_to_agent_through_janus(tmp_path):
     assert inbound["totalAudioEnergy"] > 0.0, context
     assert browser["peakLevel"] >= 0.01, context
 
-    # video both ways (the agent publishes a VP8 loop encoded by vpxenc; see web_agent.py)
+    # video both ways (the agent publishes a loop encoded by vpxenc or ffmpeg; see web_agent.py)
     video = report["agent_video"]
     if video is None:
-        assert shutil.which("vpxenc") is None, context
-        pytest.skip("vpxenc not installed (Debian vpx-tools): the agent published no video")
+        missing = video_source.missing_tools(codec)
+        assert missing is not None, context
+        pytest.skip(f"{missing}: the agent published no video")
+    assert video["codec"] == codec, context
     inbound_video = browser["inboundVideo"]
     assert inbound_video and inbound_video["framesDecoded"] > 0, context       # the browser decoded it
+    assert inbound_video["mimeType"] == MIME_TYPES[codec], context              # ... in that codec
+    if codec == "h264":   # the room's h264_profile: Janus offered the mode our STAP-A/FU-A need
+        assert "packetization-mode=1" in inbound_video["sdpFmtpLine"], context
     assert (inbound_video["frameWidth"], inbound_video["frameHeight"]) == (video["width"], video["height"]), context
     assert rtp["video_frames_sent"] > 0 and rtp["video_refused"] == 0, context
     # the browser's camera reached the agent's encoded observer, from a keyframe on

@@ -3,10 +3,11 @@
 // The page joins the agent's VideoRoom as a WebRTC publisher (microphone, with echo
 // cancellation, noise suppression and gain control off so the agent hears the raw voice,
 // and the camera, VP8), subscribes to the agent's feed (a Janus remote publisher fed with
-// plain RTP by the agent: Opus audio and, when the agent publishes video, VP8 video), plays
-// the audio and shows the video. With ?report=1 it POSTs its WebRTC statistics (getStats)
+// plain RTP by the agent: Opus audio and, when the agent publishes video, VP8 or H.264 video),
+// plays the audio and shows the video. With ?report=1 it POSTs its WebRTC statistics (getStats)
 // and the level an AnalyserNode measures on the agent's audio to /report every 500 ms: the
-// end-to-end test reads them. ?novideo=1 publishes the microphone only.
+// end-to-end test reads them (each RTP stream with its codec's mimeType and fmtp line).
+// ?novideo=1 publishes the microphone only.
 "use strict";
 
 const params = new URLSearchParams(location.search);
@@ -84,6 +85,12 @@ async function rtpStats(handle, type, kind = "audio") {
                 "keyFramesEncoded", "framesSent"];
   const out = {};
   for (const k of keep) if (found[k] !== undefined) out[k] = found[k];
+  const codec = found.codecId && report.get(found.codecId);   // the negotiated codec in use
+  if (codec) {
+    out.mimeType = codec.mimeType;
+    out.payloadType = codec.payloadType;
+    if (codec.sdpFmtpLine) out.sdpFmtpLine = codec.sdpFmtpLine;
+  }
   return out;
 }
 

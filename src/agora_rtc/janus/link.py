@@ -41,6 +41,16 @@ second stream, video at mindex 1 (SSRC 1010), of the codec chosen with
 in the transport URL; the engine sends pushed encoded frames of that codec
 on it (payload type 96 VP8, 107 H.264: what Janus 1.1.2 announces to
 subscribers for a remote publisher). Rooms we create allow ``vp8,h264``.
+They are created with ``h264_profile`` 42e01f (constrained baseline, level
+3.1), which Janus gives our H.264 stream, so it offers subscribers
+``profile-level-id=42e01f;packetization-mode=1``: without a profile Janus
+1.1.2 writes no fmtp, which means packetization-mode 0 (single NAL units
+only), while the engine packetizes with STAP-A and FU-A (Chromium 156
+decodes them even so; a stricter receiver need not). Janus 1.1.2 cannot take
+the profile per remote publisher stream: it validates that ``h264_profile``
+as a boolean but reads a string. A room someone else created keeps its own
+``h264_profile`` (or none). Push constrained baseline frames of level 3.1
+or lower: the profile WebRTC browsers support.
 A remote user's video stream (VP8 or H.264) is rtp_forwarded to our socket
 only while this connection subscribes to that user's video
 (subscribe_video / subscribe_all_video / auto_subscribe_video), with an SSRC
@@ -80,6 +90,7 @@ FORWARD_SSRC_BASE = 20000
 VIDEO_MINDEX = 1                      # our publisher: audio at mindex 0, video at 1
 VIDEO_CODEC_IDS = {"vp8": 1, "h264": 2}   # Agora VIDEO_CODEC_TYPE
 ROOM_VIDEO_CODECS = "vp8,h264"
+H264_PROFILE = "42e01f"               # rooms we create: what subscribers are offered for H.264
 
 
 def _check(rc: int, what: str) -> None:
@@ -209,7 +220,7 @@ class JanusLink:
         room = client.videoroom(admin_key=self.admin_key, iface=self.bind_ip)
         self.pin = self.secret if self.pin_from_token else None
         room.ensure(self.room_id, secret=self.secret, pin=self.pin, publishers=self.publishers,
-                    audiocodec="opus", videocodec=ROOM_VIDEO_CODECS)
+                    audiocodec="opus", videocodec=ROOM_VIDEO_CODECS, h264_profile=H264_PROFILE)
         if not self._local_port:
             rc, self._local_port = self.conn._rtp_open(self.bind_ip.encode())
             _check(rc, "rtp_open")
