@@ -47,6 +47,11 @@ typedef struct agora_rx_job {
     int apm_flags;                   /* audio processing before labels (audio_processing.h) */
     int deliver;                     /* an audio-frame observer wants the frames */
     agora_volume_meter *volume;      /* volume indication on (thread-safe meter), else NULL */
+    /* optional: run first, by the thread that runs the job, to fill `frame`
+     * (the RTP playout decodes its Opus packet here, off the I/O thread);
+     * the job is skipped when it returns <= 0. NULL when the frame is ready. */
+    int (*prepare)(const struct agora_rx_job *job, void *arg);
+    void *prepare_arg;
     int head;                        /* first job of its path in this batch */
     int next_same;                   /* index of the path's next job, or -1 */
 } agora_rx_job;

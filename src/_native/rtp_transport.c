@@ -48,6 +48,7 @@
 #define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over */
 #define SR_INTERVAL_US 5000000LL              /* RTCP sender report period */
 #define MAX_RECV_PER_WAKE 64                  /* datagrams per socket per loop turn (fairness) */
+#define RECV_BATCH 16                         /* datagrams per recvmmsg() call */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */
 #define SOCKET_RCVBUF (4 << 20)               /* kernel receive buffer asked for (bytes) */
 #define OPUS_BITRATE 32000
@@ -69,6 +70,15 @@ typedef struct rtp_remote {
     agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
     agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
     int need_reset;                   /* decoder state is stale (frames were skipped) */
+    /* The 20 ms a playout tick pulled, decoded later by the receive job that
+     * hears it (on a pool thread, or the I/O thread): written by the I/O
+     * thread before the pool runs, read by the one thread that runs this
+     * remote's job; the decoder and the decode counters belong to that job
+     * during a run and to the I/O thread outside runs (fork-join). */
+    int pend_kind;                    /* AGORA_JB_PACKET or AGORA_JB_LOST */
+    int pend_reset;                   /* reset the decoder first */
+    size_t pend_len;                  /* PACKET: its payload; LOST: the next packet (FEC), 0 = PLC */
+    uint8_t pend[AGORA_JB_MAX_PAYLOAD];
     int have_ts;
     uint32_t last_ts;
     int64_t ext_ts, first_ext_ts;     /* unwrapped RTP timestamps -> presentation_ms */
@@ -113,7 +123,7 @@ struct agora_rtp_media {
     int nremotes, cap;
 
     agora_rtp_transport_stats st;     /* transport counters + totals of removed remotes */
-    uint32_t rxbuf[RECV_BUF / 4];     /* 4-byte aligned for libsrtp */
+    uint32_t rxbuf[RECV_BATCH][RECV_BUF / 4]; /* 4-byte aligned for libsrtp */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -574,24 +584,101 @@ void agora_rtp_on_readable(agora_service *svc, void *tag)
 {
     (void)svc;
     agora_rtp_media *m = tag;
-    for (int i = 0; i < MAX_RECV_PER_WAKE && m->fd >= 0; i++) {
-        ssize_t n = recv(m->fd, m->rxbuf, sizeof(m->rxbuf), MSG_DONTWAIT | MSG_TRUNC);
+    struct mmsghdr msgs[RECV_BATCH];
+    struct iovec iov[RECV_BATCH];
+    for (int got = 0; got < MAX_RECV_PER_WAKE && m->fd >= 0;) {
+        memset(msgs, 0, sizeof(msgs));
+        for (int k = 0; k < RECV_BATCH; k++) {
+            iov[k].iov_base = m->rxbuf[k];
+            iov[k].iov_len = sizeof(m->rxbuf[k]);
+            msgs[k].msg_hdr.msg_iov = &iov[k];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+        }
+        /* many datagrams per system call: hundreds of streams arrive as a burst each 20 ms */
+        int n = recvmmsg(m->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return; /* EAGAIN: drained; ICMP errors (ECONNREFUSED) are not ours to act on */
         }
-        m->st.packets_received++;
-        m->st.bytes_received += (uint64_t)n;
-        if ((size_t)n > sizeof(m->rxbuf)) {
-            m->st.malformed++; /* truncated */
-            continue;
+        if (n == 0)
+            return;
+        int64_t now = now_us();
+        for (int k = 0; k < n && m->fd >= 0; k++) {
+            size_t len = msgs[k].msg_len;
+            m->st.packets_received++;
+            m->st.bytes_received += (uint64_t)len;
+            if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+                m->st.malformed++; /* longer than RECV_BUF */
+                continue;
+            }
+            handle_datagram(m, (uint8_t *)m->rxbuf[k], len, now);
         }
-        handle_datagram(m, (uint8_t *)m->rxbuf, (size_t)n, now_us());
+        got += n;
+        if (n < RECV_BATCH)
+            return; /* the socket is drained */
     }
 }
 
-/* One 20 ms pull of one remote stream at play_ms. */
+/* The decoder rate for an observer at `rate`: libopus decodes straight to
+ * 8/12/16/24 kHz (no 48 kHz -> observer resampler after it), else 48 kHz. */
+static int decode_rate_for(int rate)
+{
+    return agora_opus_decoder_rate_supported(rate) ? rate : OPUS_RATE;
+}
+
+/* Decode the remote's pending 20 ms (packet, FEC or PLC) into r->frame at
+ * `rate`. Runs on the thread that owns the remote's decoder now (see
+ * rtp_remote). Returns the samples decoded, <= 0 when nothing came out. */
+static int decode_pending(rtp_remote *r, int rate)
+{
+    if (!r->dec || agora_opus_decoder_rate(r->dec) != rate) {
+        /* the observer's format changed: a decoder at the new rate starts clean */
+        agora_opus_decoder_destroy(r->dec);
+        r->dec = agora_opus_decoder_create_at(rate, 1);
+        r->pend_reset = 0;
+        if (!r->dec) {
+            r->decode_errors++; /* out of memory: this slot is not heard */
+            return AGORA_ERR_NO_MEMORY;
+        }
+    }
+    if (r->pend_reset) {
+        agora_opus_decoder_reset(r->dec);
+        r->pend_reset = 0;
+    }
+    const int samples = rate / 50; /* 20 ms */
+    int16_t *pcm = r->frame->pcm;
+    int n;
+    if (r->pend_kind == AGORA_JB_PACKET) {
+        n = agora_opus_decode(r->dec, r->pend, (int)r->pend_len, pcm, samples);
+        if (n > 0) {
+            r->frames_decoded++;
+        } else {
+            r->decode_errors++; /* corrupt, or longer than 20 ms: conceal its slot */
+            n = agora_opus_decode_plc(r->dec, pcm, samples);
+            r->plc++;
+        }
+    } else if (r->pend_len > 0 &&
+               (n = agora_opus_decode_fec(r->dec, r->pend, (int)r->pend_len, pcm, samples)) > 0) {
+        r->fec++;
+    } else {
+        n = agora_opus_decode_plc(r->dec, pcm, samples);
+        r->plc++;
+    }
+    r->frame->sample_rate = rate;
+    r->frame->samples_per_channel = n > 0 ? n : 0;
+    return n;
+}
+
+/* Receive-job hook: decode at the rate this listener hears the remote in. */
+static int decode_for_job(const agora_rx_job *job, void *arg)
+{
+    return decode_pending(arg, decode_rate_for(job->rate));
+}
+
+/* One 20 ms pull of one remote stream at play_ms. The pulled packet is kept
+ * in the remote; the Opus decode runs in the receive job (agora_rx_pool_run,
+ * after every remote was pulled), so the pool's threads share it. */
 static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
                         int64_t play_ms)
 {
@@ -603,35 +690,25 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
         r->need_reset = 1; /* nobody hears it: skip the decoding */
         return;
     }
-    int16_t *pcm = r->frame->pcm;
-    int n;
+    r->pend_kind = kind;
+    r->pend_len = 0;
     if (kind == AGORA_JB_PACKET) {
         if (fr.restart || r->need_reset) {
-            agora_opus_decoder_reset(r->dec);
+            r->pend_reset = 1;
             r->need_reset = 0;
             if (fr.restart)
                 r->have_ts = 0;
         }
         agora_encoded_audio_deliver_payload(svc, c, r->uid, fr.payload, fr.payload_len,
                                             now_us() / 1000);
-        n = agora_opus_decode(r->dec, fr.payload, (int)fr.payload_len, pcm, PKT_SAMPLES);
-        if (n > 0) {
-            r->frames_decoded++;
-        } else {
-            r->decode_errors++; /* corrupt, or longer than 20 ms: conceal its slot */
-            n = agora_opus_decode_plc(r->dec, pcm, PKT_SAMPLES);
-            r->plc++;
+        if (fr.payload_len <= sizeof(r->pend)) { /* the buffer's limit: always true */
+            memcpy(r->pend, fr.payload, fr.payload_len);
+            r->pend_len = fr.payload_len;
         }
-    } else if (fr.fec_payload && fr.fec_payload_len > 0 &&
-               (n = agora_opus_decode_fec(r->dec, fr.fec_payload, (int)fr.fec_payload_len, pcm,
-                                          PKT_SAMPLES)) > 0) {
-        r->fec++;
-    } else {
-        n = agora_opus_decode_plc(r->dec, pcm, PKT_SAMPLES);
-        r->plc++;
+    } else if (fr.fec_payload && fr.fec_payload_len > 0 && fr.fec_payload_len <= sizeof(r->pend)) {
+        memcpy(r->pend, fr.fec_payload, fr.fec_payload_len);
+        r->pend_len = fr.fec_payload_len;
     }
-    if (n <= 0)
-        return;
     if (!r->have_ts) {
         r->have_ts = 1;
         r->ext_ts = r->first_ext_ts = fr.timestamp;
@@ -641,12 +718,22 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     r->last_ts = fr.timestamp;
     int64_t t = now_us();
     agora_sent_frame *f = r->frame;
-    f->samples_per_channel = n;
+    f->samples_per_channel = r->dec ? agora_opus_decoder_rate(r->dec) / 50 : PKT_SAMPLES;
     f->render_time_ms = t / 1000;
     f->send_time_us = t;
     f->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
     f->rtp_timestamp = fr.timestamp;
+    agora_rx_pool *pool = &svc->rx_pool;
+    int before = pool->njobs;
     agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f);
+    if (pool->njobs > before) {
+        /* the job just queued hears this remote: it decodes first */
+        pool->jobs[before].prepare = decode_for_job;
+        pool->jobs[before].prepare_arg = r;
+    } else {
+        /* nobody receives the audio frames: decode anyway (decoder state, counters) */
+        decode_pending(r, r->dec ? agora_opus_decoder_rate(r->dec) : OPUS_RATE);
+    }
 }
 
 void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)
