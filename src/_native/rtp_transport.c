@@ -4,8 +4,10 @@
  * service's I/O thread, which owns each connection's agora_rtp_media: the
  * UDP socket, the send side (resampler -> 20 ms accumulator -> Opus encoder
  * -> RTP) and the remote streams (SRTP -> RTP parse -> jitter buffer; the
- * playout timer pulls, decodes and feeds the receive path shared with the
- * local hub). None of it is locked: the public functions post work items and
+ * playout timer pulls and queues a receive job per stream, which decodes
+ * the Opus packet at the observer's rate and feeds the receive path shared
+ * with the local hub, on the receive pool's threads: receive_pool.h). None
+ * of it is locked: the public functions post work items and
  * wait for the I/O thread to carry them out. conn->mu is taken only to read
  * or change the state and observer settings, never around codec or socket work.
  *
@@ -723,13 +725,13 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     f->send_time_us = t;
     f->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
     f->rtp_timestamp = fr.timestamp;
-    agora_rx_pool *pool = &svc->rx_pool;
-    int before = pool->njobs;
+    int mark = agora_rx_pool_mark(&svc->rx_pool);
     agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f);
-    if (pool->njobs > before) {
+    agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
+    if (job) {
         /* the job just queued hears this remote: it decodes first */
-        pool->jobs[before].prepare = decode_for_job;
-        pool->jobs[before].prepare_arg = r;
+        job->prepare = decode_for_job;
+        job->prepare_arg = r;
     } else {
         /* nobody receives the audio frames: decode anyway (decoder state, counters) */
         decode_pending(r, r->dec ? agora_opus_decoder_rate(r->dec) : OPUS_RATE);
