@@ -50,7 +50,6 @@
 #define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over */
 #define SR_INTERVAL_US 5000000LL              /* RTCP sender report period */
 #define MAX_RECV_PER_WAKE 64                  /* datagrams per socket per loop turn (fairness) */
-#define RECV_BATCH 16                         /* datagrams per recvmmsg() call */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */
 #define SOCKET_RCVBUF (4 << 20)               /* kernel receive buffer asked for (bytes) */
 #define OPUS_BITRATE 32000
@@ -125,7 +124,7 @@ struct agora_rtp_media {
     int nremotes, cap;
 
     agora_rtp_transport_stats st;     /* transport counters + totals of removed remotes */
-    uint32_t rxbuf[RECV_BATCH][RECV_BUF / 4]; /* 4-byte aligned for libsrtp */
+    uint32_t rxbuf[RECV_BUF / 4];     /* 4-byte aligned for libsrtp */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -586,39 +585,20 @@ void agora_rtp_on_readable(agora_service *svc, void *tag)
 {
     (void)svc;
     agora_rtp_media *m = tag;
-    struct mmsghdr msgs[RECV_BATCH];
-    struct iovec iov[RECV_BATCH];
-    for (int got = 0; got < MAX_RECV_PER_WAKE && m->fd >= 0;) {
-        memset(msgs, 0, sizeof(msgs));
-        for (int k = 0; k < RECV_BATCH; k++) {
-            iov[k].iov_base = m->rxbuf[k];
-            iov[k].iov_len = sizeof(m->rxbuf[k]);
-            msgs[k].msg_hdr.msg_iov = &iov[k];
-            msgs[k].msg_hdr.msg_iovlen = 1;
-        }
-        /* many datagrams per system call: hundreds of streams arrive as a burst each 20 ms */
-        int n = recvmmsg(m->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < MAX_RECV_PER_WAKE && m->fd >= 0; i++) {
+        ssize_t n = recv(m->fd, m->rxbuf, sizeof(m->rxbuf), MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return; /* EAGAIN: drained; ICMP errors (ECONNREFUSED) are not ours to act on */
         }
-        if (n == 0)
-            return;
-        int64_t now = now_us();
-        for (int k = 0; k < n && m->fd >= 0; k++) {
-            size_t len = msgs[k].msg_len;
-            m->st.packets_received++;
-            m->st.bytes_received += (uint64_t)len;
-            if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
-                m->st.malformed++; /* longer than RECV_BUF */
-                continue;
-            }
-            handle_datagram(m, (uint8_t *)m->rxbuf[k], len, now);
+        m->st.packets_received++;
+        m->st.bytes_received += (uint64_t)n;
+        if ((size_t)n > sizeof(m->rxbuf)) {
+            m->st.malformed++; /* truncated */
+            continue;
         }
-        got += n;
-        if (n < RECV_BATCH)
-            return; /* the socket is drained */
+        handle_datagram(m, (uint8_t *)m->rxbuf, (size_t)n, now_us());
     }
 }
 
