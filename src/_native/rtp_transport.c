@@ -700,7 +700,7 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     r->last_ts = fr.timestamp;
     int64_t t = now_us();
     agora_sent_frame *f = r->frame;
-    f->samples_per_channel = r->dec ? agora_opus_decoder_rate(r->dec) / 50 : PKT_SAMPLES;
+    /* sample_rate and samples_per_channel: set by the decode */
     f->render_time_ms = t / 1000;
     f->send_time_us = t;
     f->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
