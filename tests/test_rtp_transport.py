@@ -700,6 +700,38 @@ def test_rtp_remove_remote_stops_frames(pair):
     wait_until(lambda: p.rb.frame_count("alice") > n + 20, timeout=5)
 
 
+class EncodedCounter(ar.IAudioEncodedFrameObserver):
+    def __init__(self):
+        self.packets = 0
+
+    def on_encoded_audio_frame(self, uid, frame_buffer, length, info):
+        self.packets += 1
+
+
+def test_rtp_encoded_listener_alone_still_decodes(pair):
+    """An encoded-audio observer alone queues no receive job (nobody wants PCM):
+    the playout decodes on the I/O thread itself, so the decoder and its
+    counters follow the stream; a PCM observer registered later gets frames at
+    its rate straight away."""
+    p = pair
+    enc = EncodedCounter()
+    assert p.b.register_audio_encoded_frame_observer(enc) == 0
+    assert p.b.unregister_audio_frame_observer() == 0
+    d0 = p.b._rtp_stats()["frames_decoded"]
+    assert p.a.push_audio_pcm_data(speech(), 16000) == 0
+    wait_until(lambda: p.b._rtp_stats()["frames_decoded"] >= d0 + 40, timeout=5, what="decoding")
+    assert enc.packets > 0
+    assert p.rb.frame_count("alice") == 0
+    assert p.b._rtp_stats()["decode_errors"] == 0
+    assert p.b.register_audio_frame_observer(p.rb) == 0
+    wait_until(lambda: p.rb.frame_count("alice") >= 100, timeout=5, what="a second of frames again")
+    with p.rb.cond:
+        frames = list(p.rb.frames["alice"])
+    assert all(f.samples_per_sec == 16000 and f.samples_per_channel == 160 for f in frames)
+    assert np.sqrt(np.mean(pcm(p.rb, "alice").astype(np.float64) ** 2)) > 300  # speech, not silence
+    assert p.b._rtp_stats()["decode_errors"] == 0
+
+
 def test_rtp_unsubscribe_stops_delivery(pair):
     p = pair
     assert p.a.push_audio_pcm_data(speech(3.0), 16000) == 0
