@@ -59,6 +59,7 @@ RATE = 16000
 TONE = (8000 * np.sin(2 * np.pi * 1000 * np.arange(RATE // 10) / RATE)).astype(np.int16)
 ONSET_PEAK = 2000   # the tone's peak is 8000; Opus noise on silence stays far below
 P99_LIMIT_MS = 20.0
+IO_THREAD = "agora-io"       # the engine's I/O thread: sockets, RTP, jitter buffers (one core at most)
 RETRY_IF_OTHERS_PCT = 50.0   # a failing point measured while others used > half a core runs again
 
 
@@ -357,6 +358,17 @@ def local_point(n: int, warm: float, window: float) -> dict:
 
 # --------------------------------------------------------------------------- main
 
+def latency_part(janus: JanusServer, onsets: int) -> dict:
+    """Part 1: mouth-to-ear latency on both transports, printed as a table."""
+    lat_local = measure_latency("", onsets, "bench-latency-local")
+    lat_janus = measure_latency(janus_url(janus), onsets, "bench-latency-janus")
+    _report.print_table("mouth-to-ear latency (push call -> first loud frame in the listener's observer)",
+                        ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms"],
+                        [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"]]
+                         for k, v in (("local", lat_local), ("janus", lat_janus))])
+    return {"local": lat_local, "janus": lat_janus, "added_p50_ms": lat_janus["p50_ms"] - lat_local["p50_ms"]}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer onsets, ramp 100,200, 3 s windows")
@@ -364,6 +376,8 @@ def main() -> int:
     p.add_argument("--window", type=float, default=5.0)
     p.add_argument("--warm", type=float, default=2.0)
     p.add_argument("--onsets", type=int, default=40)
+    p.add_argument("--no-latency", action="store_true", help="skip part 1 (latency): the scale ramp only")
+    p.add_argument("--keep-going", action="store_true", help="measure every N of the ramp, even after a failure")
     p.add_argument("--_sender", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--_listener", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -377,17 +391,11 @@ def main() -> int:
     results = {"params": {"ramp": ramp, "window_s": args.window, "warm_s": args.warm,
                           "onsets": args.onsets, "p99_limit_ms": P99_LIMIT_MS}}
     with JanusServer(debug_level=2) as janus:
-        lat_local = measure_latency("", args.onsets, "bench-latency-local")
-        lat_janus = measure_latency(janus_url(janus), args.onsets, "bench-latency-janus")
-        results["latency"] = {"local": lat_local, "janus": lat_janus,
-                              "added_p50_ms": lat_janus["p50_ms"] - lat_local["p50_ms"]}
-        _report.print_table("mouth-to-ear latency (push call -> first loud frame in the listener's observer)",
-                            ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms"],
-                            [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"]]
-                             for k, v in (("local", lat_local), ("janus", lat_janus))])
+        if not args.no_latency:
+            results["latency"] = latency_part(janus, args.onsets)
 
         payloads = capture_opus(janus, 4.0)
-        points, best = [], 0
+        points, best, broken = [], 0, False
         for n in ramp:
             bd.wait_quiet(max_wait=30.0)
             try:
@@ -408,20 +416,27 @@ def main() -> int:
                   f"{json.dumps({k: res.get(k) for k in ('frames', 'expected', 'lat', 'rtp', 'late_pct', 'concealed_pct', 'kernel_drops_agent', 'kernel_drops_janus', 'cpu_listener_pct', 'cpu_threads_pct', 'cpu_janus_pct', 'others_pct', 'error')})}",
                   flush=True)
             if not res.get("ok"):
+                broken = True
+                if args.keep_going:
+                    continue
                 break
-            best = n
+            if not broken:
+                best = n   # the largest N below which every point passed
         results["scale"] = {"points": points, "largest_n_on_time": best}
     rows = []
     for r in points:
         loc = r["local"]
+        io = r.get("cpu_threads_pct", {}).get(IO_THREAD, float("nan"))
         rows.append([r["n"], "ok" if r.get("ok") else "FAIL", r.get("frames", 0), r.get("expected", 0),
                      r.get("lat", {}).get("p99_ms", float("nan")), r.get("concealed_pct", float("nan")),
+                     r.get("kernel_drops_agent", float("nan")), io, io / r["n"],
                      r.get("cpu_listener_pct", float("nan")) / r["n"],
                      r.get("cpu_janus_pct", float("nan")) / r["n"],
                      r.get("cpu_sender_pct", float("nan")) / r["n"],
                      loc["cpu_process_pct"] / r["n"], r.get("others_pct", float("nan"))])
     _report.print_table("N Opus publishers through Janus into one listening agent (VAD on, every frame to Python)",
-                        ["N", "on time", "frames", "expected", "p99 ms", "PLC %", "agent %/stream",
+                        ["N", "on time", "frames", "expected", "p99 ms", "PLC %", "socket drops",
+                         "I/O thread %", "I/O %/stream", "agent %/stream",
                          "janus %/stream", "sender %/stream", "local baseline %/stream", "others %"], rows)
     print(f"\nlargest N with every frame on time: {best}")
     _report.save("janus", results)

@@ -114,14 +114,14 @@ def pcm(rec, uid):
 class Pair:
     """alice (A) publishes to bob (B), who hears her stream as SSRC 1000."""
 
-    def __init__(self, service, *, via=None, vad=True, publish=True, rtcp_port=0):
+    def __init__(self, service, *, via=None, vad=True, publish=True, rtcp_port=0, rate=16000):
         self.a = RtpConnection(service, ar.RTCConnConfig())
         self.b = RtpConnection(service, ar.RTCConnConfig())
         self.ra, self.rb = RtpRecorder(), RtpRecorder()
         for conn, rec in ((self.a, self.ra), (self.b, self.rb)):
             assert conn.register_observer(rec) == 0
             assert conn.register_local_user_observer(rec) == 0
-        self.b.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 16000)
+        self.b.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, rate)
         if vad:
             assert self.b.register_audio_frame_observer(self.rb, 1, ar.AudioVadConfigV2()) == 0
         else:
@@ -448,6 +448,72 @@ def test_rtp_speech_reaches_the_remote_user(service):
         sniff.close()
 
 
+def band_limited(x, rate_in, rate_out):
+    """x resampled from rate_in to rate_out through the spectrum (band-limited, no filter delay)."""
+    n_out = int(round(x.size * rate_out / rate_in))
+    spec = np.fft.rfft(x.astype(np.float64))
+    keep = min(spec.size, n_out // 2 + 1)
+    out = np.zeros(n_out // 2 + 1, dtype=complex)
+    out[:keep] = spec[:keep]
+    return np.fft.irfft(out, n_out) * (n_out / x.size)
+
+
+@pytest.mark.parametrize("rate", [8000, 24000, 48000, 44100])
+def test_rtp_speech_at_each_observer_rate(service, rate):
+    """The listener's frames come in its own format: Opus decodes straight to
+    8/24/48 kHz, 44.1 kHz goes through the resampler. The level and the speech
+    match the original at that rate."""
+    p = Pair(service, rate=rate)
+    try:
+        x = speech(2.0)
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        p.rb.wait_samples("alice", int(2 * 1.9 * rate), timeout=15)
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=10)
+        time.sleep(0.3)
+        with p.rb.cond:
+            frames = list(p.rb.frames["alice"])
+        assert all(f.samples_per_sec == rate and f.channels == 1 and f.samples_per_channel == rate // 100
+                   for f in frames)
+        y = pcm(p.rb, "alice")
+        ref = band_limited(x, 16000, rate)
+        level = np.sqrt(np.mean(y.astype(np.float64) ** 2)) / np.sqrt(np.mean(ref ** 2))
+        assert 0.7 < level < 1.3, level
+        median, scores = chunk_ncc(y, ref, chunk=rate // 2)
+        assert median > 0.8 and min(scores) > 0.5, (scores, p.b._rtp_stats())
+        st = p.b._rtp_stats()
+        assert st["decode_errors"] == 0 and st["frames_decoded"] >= 95, st
+    finally:
+        p.release()
+
+
+def test_rtp_observer_rate_change_mid_stream(service):
+    """The listener switches from 16 to 48 kHz while alice talks: the stream
+    goes on in the new format (a fresh decoder at 48 kHz), still speech."""
+    p = Pair(service)
+    try:
+        x = speech()
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        p.rb.wait_samples("alice", 2 * 16000, timeout=15)  # 1 s at 16 kHz
+        assert p.b.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 48000) == 0
+        wait_until(lambda: any(f.samples_per_sec == 48000 for f in list(p.rb.frames["alice"])), timeout=5,
+                   what="48 kHz frames")
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=15)
+        time.sleep(0.3)
+        with p.rb.cond:
+            frames = list(p.rb.frames["alice"])
+        rates = [f.samples_per_sec for f in frames]
+        k = rates.index(48000)
+        assert set(rates[:k]) == {16000} and set(rates[k:]) == {48000}
+        y48 = np.frombuffer(b"".join(bytes(f.buffer) for f in frames[k:]), dtype=np.int16)
+        assert y48.size >= 48000  # at least a second after the switch
+        y = band_limited(y48, 48000, 16000)
+        median, scores = chunk_ncc(y, x)
+        assert median > 0.8, scores
+        assert p.b._rtp_stats()["decode_errors"] == 0
+    finally:
+        p.release()
+
+
 def test_rtp_round_tail_is_padded_and_sent(service):
     """A round whose length is not a multiple of 20 ms: its last 10 ms (a loud
     tone after silence) still reaches the receiver."""
@@ -632,6 +698,38 @@ def test_rtp_remove_remote_stops_frames(pair):
     p.a._rtp_set_publish_target(b"127.0.0.1", p.b_port, 0, SSRC + 10)
     assert p.b._rtp_add_remote(SSRC + 10, b"alice") == 0
     wait_until(lambda: p.rb.frame_count("alice") > n + 20, timeout=5)
+
+
+class EncodedCounter(ar.IAudioEncodedFrameObserver):
+    def __init__(self):
+        self.packets = 0
+
+    def on_encoded_audio_frame(self, uid, frame_buffer, length, info):
+        self.packets += 1
+
+
+def test_rtp_encoded_listener_alone_still_decodes(pair):
+    """An encoded-audio observer alone queues no receive job (nobody wants PCM):
+    the playout decodes on the I/O thread itself, so the decoder and its
+    counters follow the stream; a PCM observer registered later gets frames at
+    its rate straight away."""
+    p = pair
+    enc = EncodedCounter()
+    assert p.b.register_audio_encoded_frame_observer(enc) == 0
+    assert p.b.unregister_audio_frame_observer() == 0
+    d0 = p.b._rtp_stats()["frames_decoded"]
+    assert p.a.push_audio_pcm_data(speech(), 16000) == 0
+    wait_until(lambda: p.b._rtp_stats()["frames_decoded"] >= d0 + 40, timeout=5, what="decoding")
+    assert enc.packets > 0
+    assert p.rb.frame_count("alice") == 0
+    assert p.b._rtp_stats()["decode_errors"] == 0
+    assert p.b.register_audio_frame_observer(p.rb) == 0
+    wait_until(lambda: p.rb.frame_count("alice") >= 100, timeout=5, what="a second of frames again")
+    with p.rb.cond:
+        frames = list(p.rb.frames["alice"])
+    assert all(f.samples_per_sec == 16000 and f.samples_per_channel == 160 for f in frames)
+    assert np.sqrt(np.mean(pcm(p.rb, "alice").astype(np.float64) ** 2)) > 300  # speech, not silence
+    assert p.b._rtp_stats()["decode_errors"] == 0
 
 
 def test_rtp_unsubscribe_stops_delivery(pair):

@@ -14,8 +14,14 @@ struct agora_opus_encoder {
 
 struct agora_opus_decoder {
     OpusDecoder *st;
+    int rate;
     int channels;
 };
+
+static int max_frame_samples(const agora_opus_decoder *dec)
+{
+    return dec->rate / 1000 * 120;
+}
 
 static int map_opus_error(int e)
 {
@@ -34,9 +40,10 @@ static int map_opus_error(int e)
     }
 }
 
-static int valid_frame_samples(int n)
+/* A whole number of 2.5 ms steps, at most 120 ms, at the decoder's rate. */
+static int valid_frame_samples(const agora_opus_decoder *dec, int n)
 {
-    return n > 0 && n <= AGORA_OPUS_MAX_FRAME_SAMPLES && n % 120 == 0;
+    return n > 0 && n <= max_frame_samples(dec) && n % (dec->rate / 400) == 0;
 }
 
 /* ------------------------------------------------------------ encoder */
@@ -118,17 +125,29 @@ int agora_opus_encode(agora_opus_encoder *enc, const int16_t *pcm, uint8_t *out,
 
 agora_opus_decoder *agora_opus_decoder_create(int channels)
 {
-    if (channels != 1 && channels != 2)
+    return agora_opus_decoder_create_at(AGORA_OPUS_SAMPLE_RATE, channels);
+}
+
+int agora_opus_decoder_rate_supported(int sample_rate)
+{
+    return sample_rate == 8000 || sample_rate == 12000 || sample_rate == 16000 ||
+           sample_rate == 24000 || sample_rate == 48000;
+}
+
+agora_opus_decoder *agora_opus_decoder_create_at(int sample_rate, int channels)
+{
+    if ((channels != 1 && channels != 2) || !agora_opus_decoder_rate_supported(sample_rate))
         return NULL;
     agora_opus_decoder *dec = calloc(1, sizeof(*dec));
     if (!dec)
         return NULL;
     int err = OPUS_OK;
-    dec->st = opus_decoder_create(AGORA_OPUS_SAMPLE_RATE, channels, &err);
+    dec->st = opus_decoder_create(sample_rate, channels, &err);
     if (!dec->st || err != OPUS_OK) {
         free(dec);
         return NULL;
     }
+    dec->rate = sample_rate;
     dec->channels = channels;
     return dec;
 }
@@ -146,6 +165,11 @@ int agora_opus_decoder_channels(const agora_opus_decoder *dec)
     return dec ? dec->channels : AGORA_ERR_INVALID_ARGUMENT;
 }
 
+int agora_opus_decoder_rate(const agora_opus_decoder *dec)
+{
+    return dec ? dec->rate : AGORA_ERR_INVALID_ARGUMENT;
+}
+
 void agora_opus_decoder_reset(agora_opus_decoder *dec)
 {
     if (dec)
@@ -157,8 +181,8 @@ int agora_opus_decode(agora_opus_decoder *dec, const uint8_t *pkt, int len,
 {
     if (!dec || !pkt || len <= 0 || !pcm || frame_cap <= 0)
         return AGORA_ERR_INVALID_ARGUMENT;
-    if (frame_cap > AGORA_OPUS_MAX_FRAME_SAMPLES)
-        frame_cap = AGORA_OPUS_MAX_FRAME_SAMPLES;
+    if (frame_cap > max_frame_samples(dec))
+        frame_cap = max_frame_samples(dec);
     /* Check the duration first: libopus reports a too small buffer as
      * OPUS_BUFFER_TOO_SMALL too, but checking here gives a stable answer
      * without touching the decoder state. */
@@ -174,7 +198,7 @@ int agora_opus_decode(agora_opus_decoder *dec, const uint8_t *pkt, int len,
 int agora_opus_decode_fec(agora_opus_decoder *dec, const uint8_t *next_pkt, int len,
                           int16_t *pcm, int frame_samples)
 {
-    if (!dec || !next_pkt || len <= 0 || !pcm || !valid_frame_samples(frame_samples))
+    if (!dec || !next_pkt || len <= 0 || !pcm || !valid_frame_samples(dec, frame_samples))
         return AGORA_ERR_INVALID_ARGUMENT;
     int n = opus_decode(dec->st, next_pkt, len, pcm, frame_samples, 1);
     return n >= 0 ? n : map_opus_error(n);
@@ -182,7 +206,7 @@ int agora_opus_decode_fec(agora_opus_decoder *dec, const uint8_t *next_pkt, int 
 
 int agora_opus_decode_plc(agora_opus_decoder *dec, int16_t *pcm, int frame_samples)
 {
-    if (!dec || !pcm || !valid_frame_samples(frame_samples))
+    if (!dec || !pcm || !valid_frame_samples(dec, frame_samples))
         return AGORA_ERR_INVALID_ARGUMENT;
     int n = opus_decode(dec->st, NULL, 0, pcm, frame_samples, 0);
     return n >= 0 ? n : map_opus_error(n);

@@ -68,6 +68,15 @@ int agora_opus_encode(agora_opus_encoder *enc, const int16_t *pcm, uint8_t *out,
 /* 48 kHz output with 1 or 2 channels (any incoming mono/stereo packet is
  * converted by libopus). Returns NULL on a bad argument or out of memory. */
 agora_opus_decoder *agora_opus_decoder_create(int channels);
+/* Output at sample_rate instead: 8000, 12000, 16000, 24000 or 48000 Hz, the
+ * rates libopus decodes to natively (no resampler after it). Every sample
+ * count of the decode calls is then at that rate: 20 ms = sample_rate / 50
+ * per channel, steps of 2.5 ms = sample_rate / 400, at most 120 ms. */
+agora_opus_decoder *agora_opus_decoder_create_at(int sample_rate, int channels);
+/* 1 when agora_opus_decoder_create_at accepts sample_rate. */
+int agora_opus_decoder_rate_supported(int sample_rate);
+/* The output rate given at create. */
+int agora_opus_decoder_rate(const agora_opus_decoder *dec);
 void agora_opus_decoder_destroy(agora_opus_decoder *dec);
 int agora_opus_decoder_channels(const agora_opus_decoder *dec);
 /* Forget the decoder state (start of an unrelated stream, e.g. after a

@@ -82,6 +82,8 @@ static void run_claims(agora_rx_pool *p, int part)
                 continue; /* run by the thread that claimed its chain's head */
             for (int j = i; j >= 0; j = p->jobs[j].next_same) {
                 const agora_rx_job *job = &p->jobs[j];
+                if (job->prepare && job->prepare(job, job->prepare_arg) <= 0)
+                    continue;
                 job_ctx ctx = {job, out};
                 agora_rx_feed(job->rx, job->frame, job->rate, job->channels,
                               job->vad_on ? &job->vad_cfg : NULL, job->gen, job->apm_flags,
@@ -173,6 +175,8 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
     int idx = p->njobs++;
     agora_rx_job *job = &p->jobs[idx];
     job->rx = rx;
+    job->prepare = NULL;
+    job->prepare_arg = NULL;
     job->next_same = -1;
     if (rx->pool_batch == p->batch) {
         p->jobs[rx->pool_last].next_same = idx;
@@ -183,6 +187,16 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
     }
     rx->pool_last = idx;
     return job;
+}
+
+int agora_rx_pool_mark(const agora_rx_pool *p)
+{
+    return p->njobs;
+}
+
+agora_rx_job *agora_rx_pool_added_since(agora_rx_pool *p, int mark)
+{
+    return mark >= 0 && mark < p->njobs ? &p->jobs[mark] : NULL;
 }
 
 void agora_rx_pool_run(agora_rx_pool *p)

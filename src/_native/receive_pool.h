@@ -3,8 +3,8 @@
  * The I/O thread turns what arrives (a media-clock batch on the local hub, a
  * playout tick on RTP) into jobs, one per (listener, remote user, frame): the
  * receive path, the frame and a snapshot of the listener's observer settings.
- * agora_rx_pool_run() then runs every job (resample, 10 ms cut, labels, VAD,
- * event) on the I/O thread plus the pool's helper threads, fork-join:
+ * agora_rx_pool_run() then runs every job ([RTP: Opus decode,] resample,
+ * 10 ms cut, labels, VAD, event) on the I/O thread plus the pool's helper threads, fork-join:
  *
  *   - jobs of one receive path form a chain (in order) and one thread runs
  *     the whole chain, so a path still has a single user at a time; threads
@@ -47,6 +47,11 @@ typedef struct agora_rx_job {
     int apm_flags;                   /* audio processing before labels (audio_processing.h) */
     int deliver;                     /* an audio-frame observer wants the frames */
     agora_volume_meter *volume;      /* volume indication on (thread-safe meter), else NULL */
+    /* optional: run first, by the thread that runs the job, to fill `frame`
+     * (the RTP playout decodes its Opus packet here, off the I/O thread);
+     * the job is skipped when it returns <= 0. NULL when the frame is ready. */
+    int (*prepare)(const struct agora_rx_job *job, void *arg);
+    void *prepare_arg;
     int head;                        /* first job of its path in this batch */
     int next_same;                   /* index of the path's next job, or -1 */
 } agora_rx_job;
@@ -81,6 +86,12 @@ void agora_rx_pool_destroy(agora_rx_pool *p);
 /* A new job for rx at the end of the list, chained after rx's earlier jobs of
  * this batch (NULL when out of memory). The caller fills the rest. I/O thread only. */
 agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx);
+/* The number of jobs queued for the next run (a mark), and the first job
+ * added after that mark, or NULL when none was: lets a producer that queues
+ * through another module (agora_io_deliver_audio) attach its prepare hook.
+ * I/O thread only. */
+int agora_rx_pool_mark(const agora_rx_pool *p);
+agora_rx_job *agora_rx_pool_added_since(agora_rx_pool *p, int mark);
 /* Run every job added since the last run, then hand the events to the
  * delivery queue. I/O thread only. */
 void agora_rx_pool_run(agora_rx_pool *p);

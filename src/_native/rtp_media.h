@@ -28,6 +28,15 @@ typedef struct rtp_remote {
     agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
     agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
     int need_reset;                   /* decoder state is stale (frames were skipped) */
+    /* The 20 ms a playout tick pulled, decoded later by the receive job that
+     * hears it (on a pool thread, or the I/O thread): written by the I/O
+     * thread before the pool runs, read by the one thread that runs this
+     * remote's job; the decoder and the decode counters belong to that job
+     * during a run and to the I/O thread outside runs (fork-join). */
+    int pend_kind;                    /* AGORA_JB_PACKET or AGORA_JB_LOST */
+    int pend_reset;                   /* reset the decoder first */
+    size_t pend_len;                  /* PACKET: its payload; LOST: the next packet (FEC), 0 = PLC */
+    uint8_t pend[AGORA_JB_MAX_PAYLOAD];
     int have_ts;
     uint32_t last_ts;
     int64_t ext_ts, first_ext_ts;     /* unwrapped RTP timestamps -> presentation_ms */

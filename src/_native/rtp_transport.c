@@ -4,8 +4,10 @@
  * service's I/O thread, which owns each connection's agora_rtp_media: the
  * UDP socket, the send side (resampler -> 20 ms accumulator -> Opus encoder
  * -> RTP) and the remote streams (SRTP -> RTP parse -> jitter buffer; the
- * playout timer pulls, decodes and feeds the receive path shared with the
- * local hub). None of it is locked: the public functions post work items and
+ * playout timer pulls and queues a receive job per stream, which decodes
+ * the Opus packet at the observer's rate and feeds the receive path shared
+ * with the local hub, on the receive pool's threads: receive_pool.h). None
+ * of it is locked: the public functions post work items and
  * wait for the I/O thread to carry them out. conn->mu is taken only to read
  * or change the state and observer settings, never around codec or socket work.
  *
@@ -551,7 +553,65 @@ void agora_rtp_on_readable(agora_service *svc, void *tag)
     }
 }
 
-/* One 20 ms pull of one remote stream at play_ms. */
+/* The decoder rate for an observer at `rate`: libopus decodes straight to
+ * 8/12/16/24 kHz (no 48 kHz -> observer resampler after it), else 48 kHz. */
+static int decode_rate_for(int rate)
+{
+    return agora_opus_decoder_rate_supported(rate) ? rate : OPUS_RATE;
+}
+
+/* Decode the remote's pending 20 ms (packet, FEC or PLC) into r->frame at
+ * `rate`. Runs on the thread that owns the remote's decoder now (see
+ * rtp_remote). Returns the samples decoded, <= 0 when nothing came out. */
+static int decode_pending(rtp_remote *r, int rate)
+{
+    if (!r->dec || agora_opus_decoder_rate(r->dec) != rate) {
+        /* the observer's format changed: a decoder at the new rate starts clean */
+        agora_opus_decoder_destroy(r->dec);
+        r->dec = agora_opus_decoder_create_at(rate, 1);
+        r->pend_reset = 0;
+        if (!r->dec) {
+            r->decode_errors++; /* out of memory: this slot is not heard */
+            return AGORA_ERR_NO_MEMORY;
+        }
+    }
+    if (r->pend_reset) {
+        agora_opus_decoder_reset(r->dec);
+        r->pend_reset = 0;
+    }
+    const int samples = rate / 50; /* 20 ms */
+    int16_t *pcm = r->frame->pcm;
+    int n;
+    if (r->pend_kind == AGORA_JB_PACKET) {
+        n = agora_opus_decode(r->dec, r->pend, (int)r->pend_len, pcm, samples);
+        if (n > 0) {
+            r->frames_decoded++;
+        } else {
+            r->decode_errors++; /* corrupt, or longer than 20 ms: conceal its slot */
+            n = agora_opus_decode_plc(r->dec, pcm, samples);
+            r->plc++;
+        }
+    } else if (r->pend_len > 0 &&
+               (n = agora_opus_decode_fec(r->dec, r->pend, (int)r->pend_len, pcm, samples)) > 0) {
+        r->fec++;
+    } else {
+        n = agora_opus_decode_plc(r->dec, pcm, samples);
+        r->plc++;
+    }
+    r->frame->sample_rate = rate;
+    r->frame->samples_per_channel = n > 0 ? n : 0;
+    return n;
+}
+
+/* Receive-job hook: decode at the rate this listener hears the remote in. */
+static int decode_for_job(const agora_rx_job *job, void *arg)
+{
+    return decode_pending(arg, decode_rate_for(job->rate));
+}
+
+/* One 20 ms pull of one remote stream at play_ms. The pulled packet is kept
+ * in the remote; the Opus decode runs in the receive job (agora_rx_pool_run,
+ * after every remote was pulled), so the pool's threads share it. */
 static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
                         int64_t play_ms)
 {
@@ -563,35 +623,25 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
         r->need_reset = 1; /* nobody hears it: skip the decoding */
         return;
     }
-    int16_t *pcm = r->frame->pcm;
-    int n;
+    r->pend_kind = kind;
+    r->pend_len = 0;
     if (kind == AGORA_JB_PACKET) {
         if (fr.restart || r->need_reset) {
-            agora_opus_decoder_reset(r->dec);
+            r->pend_reset = 1;
             r->need_reset = 0;
             if (fr.restart)
                 r->have_ts = 0;
         }
         agora_encoded_audio_deliver_payload(svc, c, r->uid, fr.payload, fr.payload_len,
                                             now_us() / 1000);
-        n = agora_opus_decode(r->dec, fr.payload, (int)fr.payload_len, pcm, PKT_SAMPLES);
-        if (n > 0) {
-            r->frames_decoded++;
-        } else {
-            r->decode_errors++; /* corrupt, or longer than 20 ms: conceal its slot */
-            n = agora_opus_decode_plc(r->dec, pcm, PKT_SAMPLES);
-            r->plc++;
+        if (fr.payload_len <= sizeof(r->pend)) { /* the buffer's limit: always true */
+            memcpy(r->pend, fr.payload, fr.payload_len);
+            r->pend_len = fr.payload_len;
         }
-    } else if (fr.fec_payload && fr.fec_payload_len > 0 &&
-               (n = agora_opus_decode_fec(r->dec, fr.fec_payload, (int)fr.fec_payload_len, pcm,
-                                          PKT_SAMPLES)) > 0) {
-        r->fec++;
-    } else {
-        n = agora_opus_decode_plc(r->dec, pcm, PKT_SAMPLES);
-        r->plc++;
+    } else if (fr.fec_payload && fr.fec_payload_len > 0 && fr.fec_payload_len <= sizeof(r->pend)) {
+        memcpy(r->pend, fr.fec_payload, fr.fec_payload_len);
+        r->pend_len = fr.fec_payload_len;
     }
-    if (n <= 0)
-        return;
     if (!r->have_ts) {
         r->have_ts = 1;
         r->ext_ts = r->first_ext_ts = fr.timestamp;
@@ -601,12 +651,22 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     r->last_ts = fr.timestamp;
     int64_t t = now_us();
     agora_sent_frame *f = r->frame;
-    f->samples_per_channel = n;
+    /* sample_rate and samples_per_channel: set by the decode */
     f->render_time_ms = t / 1000;
     f->send_time_us = t;
     f->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
     f->rtp_timestamp = fr.timestamp;
+    int mark = agora_rx_pool_mark(&svc->rx_pool);
     agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f);
+    agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
+    if (job) {
+        /* the job just queued hears this remote: it decodes first */
+        job->prepare = decode_for_job;
+        job->prepare_arg = r;
+    } else {
+        /* nobody receives the audio frames: decode anyway (decoder state, counters) */
+        decode_pending(r, r->dec ? agora_opus_decoder_rate(r->dec) : OPUS_RATE);
+    }
 }
 
 void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)

@@ -226,6 +226,93 @@ static void test_fec_and_plc(int onset)
     free(plc);
 }
 
+/* Decoding straight to 8/12/16/24 kHz (agora_opus_decoder_create_at): the same
+ * audio as the 48 kHz decode at that rate (level and waveform), and FEC / PLC
+ * work in that rate's sample counts. */
+static void test_decode_rates(void)
+{
+    enum { LOST = 50 };
+    int16_t *in = calloc((size_t)NFRAMES * FR, sizeof(int16_t));
+    for (int n = 0; n < NFRAMES * FR; n++) {
+        double t = (double)n / AGORA_OPUS_SAMPLE_RATE;
+        double env = 0.6 + 0.4 * sin(2 * PI * 3 * t);
+        double v = sin(2 * PI * 220 * t) + 0.5 * sin(2 * PI * 440 * t) + 0.25 * sin(2 * PI * 880 * t);
+        in[n] = (int16_t)lrint(9000.0 * env * v);
+    }
+    agora_opus_encoder *enc = agora_opus_encoder_create(1, 32000, 20);
+    static uint8_t pkts[NFRAMES][AGORA_OPUS_MAX_PACKET];
+    int lens[NFRAMES];
+    for (int f = 0; f < NFRAMES; f++)
+        lens[f] = agora_opus_encode(enc, in + (size_t)f * FR, pkts[f], AGORA_OPUS_MAX_PACKET);
+    agora_opus_encoder_destroy(enc);
+    int16_t *full = calloc((size_t)NFRAMES * FR, sizeof(int16_t));
+    agora_opus_decoder *d48 = agora_opus_decoder_create(1);
+    CHECK(agora_opus_decoder_rate(d48) == 48000, "default rate");
+    for (int f = 0; f < NFRAMES; f++)
+        CHECK(agora_opus_decode(d48, pkts[f], lens[f], full + (size_t)f * FR, FR) == FR, "48k decode");
+    agora_opus_decoder_destroy(d48);
+
+    const int rates[] = {8000, 12000, 16000, 24000};
+    for (size_t ri = 0; ri < sizeof(rates) / sizeof(rates[0]); ri++) {
+        const int rate = rates[ri], fr = rate / 50, step = AGORA_OPUS_SAMPLE_RATE / rate;
+        agora_opus_decoder *d = agora_opus_decoder_create_at(rate, 1);
+        agora_opus_decoder *d_fec = agora_opus_decoder_create_at(rate, 1);
+        CHECK(d && d_fec && agora_opus_decoder_rate(d) == rate, "create at %d", rate);
+        if (!d || !d_fec)
+            continue;
+        int16_t *out = calloc((size_t)NFRAMES * fr, sizeof(int16_t));
+        int16_t *out_fec = calloc((size_t)NFRAMES * fr, sizeof(int16_t));
+        /* the 48 kHz decode taken at this rate (every step-th sample: the
+         * signal is far below every Nyquist frequency here) */
+        int16_t *ref = calloc((size_t)NFRAMES * fr, sizeof(int16_t));
+        for (int i = 0; i < NFRAMES * fr; i++)
+            ref[i] = full[(size_t)i * step];
+        for (int f = 0; f < NFRAMES; f++) {
+            CHECK(agora_opus_decode(d, pkts[f], lens[f], out + (size_t)f * fr, fr) == fr, "decode at %d", rate);
+            int n = f == LOST ? agora_opus_decode_fec(d_fec, pkts[f + 1], lens[f + 1], out_fec + (size_t)f * fr, fr)
+                              : agora_opus_decode(d_fec, pkts[f], lens[f], out_fec + (size_t)f * fr, fr);
+            CHECK(n == fr, "fec path at %d: %d", rate, n);
+        }
+        /* level and waveform over the middle second (the decoders' delays differ by a few samples) */
+        int from = 25 * fr, len = 50 * fr, lag = 0;
+        double r_out = rms(out + from, len, 1), r_ref = rms(ref + from, len, 1);
+        CHECK(fabs(r_out - r_ref) < 0.1 * r_ref, "level at %d: %.0f vs %.0f", rate, r_out, r_ref);
+        double c = best_lag(ref, out, 1, from, len, 0, rate / 1000 * 3, &lag);
+        double c2 = best_lag(out, ref, 1, from, len, 0, rate / 1000 * 3, &lag);
+        CHECK((c > c2 ? c : c2) > 0.95, "waveform at %d: correlation %.3f / %.3f", rate, c, c2);
+        /* the FEC frame recovers the lost 20 ms at this rate */
+        const int16_t *a = out + (size_t)LOST * fr, *b = out_fec + (size_t)LOST * fr;
+        double e = 0, err = 0;
+        for (int i = 0; i < fr; i++) {
+            e += (double)a[i] * a[i];
+            err += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        }
+        CHECK(10 * log10(e / (err + 1e-9)) > 8.0, "FEC at %d: SNR %.1f dB", rate, 10 * log10(e / (err + 1e-9)));
+        /* PLC in this rate's sample counts; 2.5 ms steps, at most 120 ms */
+        int16_t buf[AGORA_OPUS_MAX_FRAME_SAMPLES];
+        CHECK(agora_opus_decode_plc(d, buf, fr) == fr, "plc 20 ms at %d", rate);
+        CHECK(agora_opus_decode_plc(d, buf, rate / 400) == rate / 400, "plc 2.5 ms at %d", rate);
+        CHECK(agora_opus_decode_plc(d, buf, rate / 1000 * 120) == rate / 1000 * 120, "plc 120 ms at %d", rate);
+        CHECK(agora_opus_decode_plc(d, buf, rate / 400 + 1) == AGORA_ERR_INVALID_ARGUMENT, "plc odd at %d", rate);
+        CHECK(agora_opus_decode_plc(d, buf, rate / 1000 * 120 + rate / 400) == AGORA_ERR_INVALID_ARGUMENT,
+              "plc > 120 ms at %d", rate);
+        /* a 20 ms packet does not fit 10 ms at this rate */
+        CHECK(agora_opus_decode(d, pkts[0], lens[0], buf, fr / 2) == AGORA_ERR_BUFFER_TOO_SMALL, "cap at %d", rate);
+        printf("decode at %d Hz: rms %.0f (48 kHz %.0f)\n", rate, r_out, r_ref);
+        agora_opus_decoder_destroy(d);
+        agora_opus_decoder_destroy(d_fec);
+        free(out);
+        free(out_fec);
+        free(ref);
+    }
+    CHECK(agora_opus_decoder_create_at(44100, 1) == NULL, "44.1 kHz is not an Opus rate");
+    CHECK(agora_opus_decoder_create_at(16000, 3) == NULL, "channels at 16 kHz");
+    CHECK(agora_opus_decoder_rate_supported(32000) == 0, "32 kHz is not an Opus rate");
+    CHECK(agora_opus_decoder_rate(NULL) == AGORA_ERR_INVALID_ARGUMENT, "rate of NULL");
+    free(in);
+    free(full);
+}
+
 static void test_errors(void)
 {
     CHECK(agora_opus_encoder_create(3, 32000, 10) == NULL, "channels");
@@ -284,6 +371,7 @@ int main(void)
     test_tone(2, 64000);
     test_fec_and_plc(0);
     test_fec_and_plc(1);
+    test_decode_rates();
     test_errors();
     if (failures) {
         printf("test_opus_codec: %d FAILED\n", failures);
