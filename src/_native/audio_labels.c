@@ -31,6 +31,7 @@
 #include "agora_rtc/errors.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,20 +71,18 @@ struct agora_label_analyzer {
      * (the positions only depend on the rates, so they are computed once) */
     int rs_phase[AN_HOP];
     int rs_first[AN_HOP];
+    /* > 0 when the rate is a multiple of 8 kHz: every output uses phase 0 and output j reads
+     * at rs_first[0] + rs_int_step * j (the common case, run over all outputs at once) */
+    int rs_int_step;
 
+    /* the frame-by-frame state comes first and the once-per-sub-window ring last, so the
+     * bytes every frame touches are contiguous (thousands of analysers share the caches) */
     float x8[AN_WIN]; /* last 32 ms at 8 kHz, oldest first */
-    float hann[AN_WIN];
-    float tw_re[127], tw_im[127];   /* 128-point complex FFT twiddles, per pass */
-    float cos_sp[129], sin_sp[129]; /* real-split twiddles e^{-2 pi i k / 256} */
-    unsigned char bitrev[128];
-    float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
 
     /* noise floor (per bin) */
     float psmooth[AN_NBIN];
     float sub_min[AN_NBIN];
     float win_min[AN_NBIN];
-    float sub_ring[AN_NSUB][AN_NBIN];
-    float floor_[AN_NBIN];
     int sub_count;
     int sub_index;
     int sub_filled;
@@ -103,7 +102,24 @@ struct agora_label_analyzer {
     float prev_sub_e[8];
     float p_smooth;
     float feat[AN_NFEAT];
+    float sub_ring[AN_NSUB][AN_NBIN]; /* touched once per sub-window */
 };
+
+/* Constant tables, the same for every analyser: computed once per process and shared (they
+ * used to be per analyser, 3.6 KB each that every frame of every stream pulled into the cache). */
+typedef struct label_tables {
+    float hann[AN_WIN];
+    float tw_re[127], tw_im[127];   /* 128-point complex FFT twiddles, per pass */
+    float cos_sp[129], sin_sp[129]; /* real-split twiddles e^{-2 pi i k / 256} */
+    unsigned char bitrev[128];
+    /* rfft256_even input: re[i] = e[even_src_re[i]], im[i] = e[even_src_im[i]] (the even
+     * extension and the FFT's bit-reversed order in one gather) */
+    unsigned char even_src_re[128], even_src_im[128];
+    float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
+} label_tables;
+
+static label_tables g_tables;
+static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 
 /* ------------------------------------------------------------------ small math */
 
@@ -139,20 +155,55 @@ static inline float clampf(float x, float lo, float hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* ------------------------------------------------------------------ 4-wide SIMD
+ * GCC/Clang vector extensions (SSE on x86-64, NEON on arm64, plain code elsewhere). Every
+ * lane does exactly the scalar code's IEEE single-precision operations in the same order (C11
+ * mode: no FMA contraction), so vectorised loops give bit-identical results. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f ld4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void st4(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v4f splat4(float x)
+{
+    return (v4f){x, x, x, x};
+}
+
 /* ------------------------------------------------------------------ FFT */
 
-/* In-place 128-point complex FFT (forward), iterative decimation in time: bit reversal,
- * a multiply-free radix-4 first pass, then radix-2 passes with per-pass contiguous
- * twiddles (tw_re/tw_im[h - 1 + k] = e^{-2 pi i k / (2h)} for a pass of half size h). */
-static void fft128(const agora_label_analyzer *a, float *re, float *im)
+/* One radix-2 pass block: butterflies k = 0..half-1 between p and q = p + half. The
+ * restrict pointers let the compiler run several k at once (SIMD); each k's arithmetic and its
+ * order are unchanged, so the results are bit-identical to the scalar loop. */
+static inline void butterflies(float *restrict pr, float *restrict pi, float *restrict qr,
+                               float *restrict qi, const float *restrict wr,
+                               const float *restrict wi, int half)
 {
-    for (int i = 0; i < 128; i++) {
-        int j = a->bitrev[i];
-        if (j > i) {
-            float t = re[i]; re[i] = re[j]; re[j] = t;
-            t = im[i]; im[i] = im[j]; im[j] = t;
-        }
+    for (int k = 0; k < half; k += 4) { /* half is a multiple of 4 */
+        v4f vqr = ld4(qr + k), vqi = ld4(qi + k), vwr = ld4(wr + k), vwi = ld4(wi + k);
+        v4f vpr = ld4(pr + k), vpi = ld4(pi + k);
+        v4f tr = vqr * vwr - vqi * vwi;
+        v4f ti = vqr * vwi + vqi * vwr;
+        st4(qr + k, vpr - tr); st4(qi + k, vpi - ti);
+        st4(pr + k, vpr + tr); st4(pi + k, vpi + ti);
     }
+}
+
+/* In-place 128-point complex FFT (forward), iterative decimation in time over input the
+ * caller stored in bit-reversed order (g_tables.bitrev; the loads do the permutation), a
+ * multiply-free radix-4 first pass, then radix-2 passes with per-pass contiguous
+ * twiddles (tw_re/tw_im[h - 1 + k] = e^{-2 pi i k / (2h)} for a pass of half size h). */
+static void fft128(float *re, float *im)
+{
+    const label_tables *tb = &g_tables;
     for (int i = 0; i < 128; i += 4) { /* passes h = 1 and h = 2 fused */
         float r0 = re[i] + re[i + 1], i0 = im[i] + im[i + 1];
         float r1 = re[i] - re[i + 1], i1 = im[i] - im[i + 1];
@@ -165,34 +216,28 @@ static void fft128(const agora_label_analyzer *a, float *re, float *im)
         re[i + 3] = r1 - i3; im[i + 3] = i1 + r3;
     }
     for (int half = 4; half < 128; half <<= 1) {
-        const float *wr = a->tw_re + half - 1, *wi = a->tw_im + half - 1;
-        for (int i = 0; i < 128; i += 2 * half) {
-            float *pr = re + i, *pi = im + i, *qr = re + i + half, *qi = im + i + half;
-            for (int k = 0; k < half; k++) {
-                float tr = qr[k] * wr[k] - qi[k] * wi[k];
-                float ti = qr[k] * wi[k] + qi[k] * wr[k];
-                qr[k] = pr[k] - tr; qi[k] = pi[k] - ti;
-                pr[k] += tr; pi[k] += ti;
-            }
-        }
+        const float *wr = tb->tw_re + half - 1, *wi = tb->tw_im + half - 1;
+        for (int i = 0; i < 128; i += 2 * half)
+            butterflies(re + i, im + i, re + i + half, im + i + half, wr, wi, half);
     }
 }
 
 /* Power spectrum |X[k]|^2, k = 0..128, of a 256-point real signal. */
-static void rfft256_power(const agora_label_analyzer *a, const float *x, float *pw)
+static void rfft256_power(const float *x, float *pw)
 {
+    const label_tables *tb = &g_tables;
     float re[128], im[128];
     for (int n = 0; n < 128; n++) {
-        re[n] = x[2 * n];
-        im[n] = x[2 * n + 1];
+        re[tb->bitrev[n]] = x[2 * n];
+        im[tb->bitrev[n]] = x[2 * n + 1];
     }
-    fft128(a, re, im);
+    fft128(re, im);
     for (int k = 0; k <= 128; k++) {
         int k1 = k & 127, k2 = (128 - k) & 127;
         float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2]; /* b = conj(Z[128-k]) */
         float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);         /* even part */
         float or_ = 0.5f * (ai - bi), oi = -0.5f * (ar - br);       /* odd part = (a-b)/(2i) */
-        float c = a->cos_sp[k], s = -a->sin_sp[k];
+        float c = tb->cos_sp[k], s = -tb->sin_sp[k];
         float xr = er + (or_ * c - oi * s);
         float xi = ei + (or_ * s + oi * c);
         pw[k] = xr * xr + xi * xi;
@@ -201,26 +246,64 @@ static void rfft256_power(const agora_label_analyzer *a, const float *x, float *
 
 /* Real part of the 256-point DFT of a real even sequence given by its first 129 values:
  * out[t] = sum_k e[k] cos(2 pi k t / 256) over the full symmetric extension, t = 0..128. */
-static void rfft256_even(const agora_label_analyzer *a, const float *e, float *out)
+static void rfft256_even(const float *e, float *out)
 {
+    const label_tables *tb = &g_tables;
     float re[128], im[128];
-    for (int n = 0; n < 128; n++) {
-        int i0 = 2 * n, i1 = 2 * n + 1;
-        re[n] = e[i0 <= 128 ? i0 : 256 - i0];
-        im[n] = e[i1 <= 128 ? i1 : 256 - i1];
+    for (int i = 0; i < 128; i++) {
+        re[i] = e[tb->even_src_re[i]];
+        im[i] = e[tb->even_src_im[i]];
     }
-    fft128(a, re, im);
+    fft128(re, im);
     for (int k = 0; k <= 128; k++) {
         int k1 = k & 127, k2 = (128 - k) & 127;
         float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2];
         float er = 0.5f * (ar + br);
         float or_ = 0.5f * (ai - bi), oi = -0.5f * (ar - br);
-        float c = a->cos_sp[k], s = -a->sin_sp[k];
+        float c = tb->cos_sp[k], s = -tb->sin_sp[k];
         out[k] = er + (or_ * c - oi * s);
     }
 }
 
 /* ------------------------------------------------------------------ lifecycle */
+
+static void init_tables(void)
+{
+    label_tables *t = &g_tables;
+    for (int i = 0; i < AN_WIN; i++)
+        t->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
+    for (int half = 1; half < 128; half <<= 1)
+        for (int k = 0; k < half; k++) {
+            t->tw_re[half - 1 + k] = (float)cos(M_PI * k / half);
+            t->tw_im[half - 1 + k] = (float)-sin(M_PI * k / half);
+        }
+    for (int k = 0; k <= 128; k++) {
+        t->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
+        t->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
+    }
+    for (int i = 0; i < 128; i++) {
+        int r = 0;
+        for (int b = 0; b < 7; b++)
+            if (i & (1 << b))
+                r |= 1 << (6 - b);
+        t->bitrev[i] = (unsigned char)r;
+    }
+    for (int n = 0; n < 128; n++) { /* bit reversal is its own inverse */
+        int i0 = 2 * n, i1 = 2 * n + 1;
+        t->even_src_re[t->bitrev[n]] = (unsigned char)(i0 <= 128 ? i0 : 256 - i0);
+        t->even_src_im[t->bitrev[n]] = (unsigned char)(i1 <= 128 ? i1 : 256 - i1);
+    }
+    /* circular autocorrelation of the window, normalised (Boersma correction) */
+    double w0 = 0.0;
+    for (int i = 0; i < AN_WIN; i++)
+        w0 += (double)t->hann[i] * t->hann[i];
+    for (int tau = 0; tau <= AN_TAU_MAX + 1; tau++) {
+        double s = 0.0;
+        for (int i = 0; i < AN_WIN; i++)
+            s += (double)t->hann[i] * t->hann[(i + tau) % AN_WIN];
+        t->win_ac[tau] = (float)(s / w0);
+    }
+}
 
 static int setup_resampler(agora_label_analyzer *a)
 {
@@ -259,6 +342,11 @@ static int setup_resampler(agora_label_analyzer *a)
         a->rs_phase[j] = (int)((pos - fl) * AN_RS_PHASES + 0.5);
         a->rs_first[j] = (int)fl - hw;
     }
+    int s = a->sample_rate / AN_RATE;
+    a->rs_int_step = a->sample_rate % AN_RATE == 0 ? s : 0;
+    for (int j = 0; j < AN_HOP && a->rs_int_step; j++)
+        if (a->rs_phase[j] != 0 || a->rs_first[j] != a->rs_first[0] + s * j)
+            a->rs_int_step = 0;
     return 0;
 }
 
@@ -267,6 +355,8 @@ agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
     if (sample_rate < 8000 || sample_rate > 48000 || sample_rate % 100 != 0)
         return NULL;
     if (channels != 1 && channels != 2)
+        return NULL;
+    if (pthread_once(&g_tables_once, init_tables) != 0)
         return NULL;
     agora_label_analyzer *a = calloc(1, sizeof *a);
     if (!a)
@@ -277,34 +367,6 @@ agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
     if (setup_resampler(a) != 0) {
         agora_label_analyzer_destroy(a);
         return NULL;
-    }
-    for (int i = 0; i < AN_WIN; i++)
-        a->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
-    for (int half = 1; half < 128; half <<= 1)
-        for (int k = 0; k < half; k++) {
-            a->tw_re[half - 1 + k] = (float)cos(M_PI * k / half);
-            a->tw_im[half - 1 + k] = (float)-sin(M_PI * k / half);
-        }
-    for (int k = 0; k <= 128; k++) {
-        a->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
-        a->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
-    }
-    for (int i = 0; i < 128; i++) {
-        int r = 0;
-        for (int b = 0; b < 7; b++)
-            if (i & (1 << b))
-                r |= 1 << (6 - b);
-        a->bitrev[i] = (unsigned char)r;
-    }
-    /* circular autocorrelation of the window, normalised (Boersma correction) */
-    double w0 = 0.0;
-    for (int i = 0; i < AN_WIN; i++)
-        w0 += (double)a->hann[i] * a->hann[i];
-    for (int t = 0; t <= AN_TAU_MAX + 1; t++) {
-        double s = 0.0;
-        for (int i = 0; i < AN_WIN; i++)
-            s += (double)a->hann[i] * a->hann[(i + t) % AN_WIN];
-        a->win_ac[t] = (float)(s / w0);
     }
     agora_label_analyzer_reset(a);
     return a;
@@ -331,7 +393,6 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
     for (int k = 0; k < AN_NBIN; k++) {
         a->sub_min[k] = 1e30f;
         a->win_min[k] = 1e30f;
-        a->floor_[k] = 0.0f;
     }
     a->sub_count = 0;
     a->sub_index = 0;
@@ -353,6 +414,45 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
 }
 
 /* ------------------------------------------------------------------ stages */
+
+/* The resampler for a rate of s x 8 kHz: out[j] = sum_t h[t] x[s j + t] with the even taps
+ * summed in acc0 and the odd ones in acc1, in t order, exactly as the per-output loop of to_8k
+ * does, but computed for all 80 outputs at once over a polyphase copy of x (xp[r][m] =
+ * x[s m + r]), so the inner loops run over contiguous outputs (SIMD, bit-identical results). */
+#define AN_RS_MAX_STEP 6  /* 48 kHz */
+#define AN_RS_MAX_TAPS 40 /* 2 * ceil(3 * 6) + 2 = 38 at 48 kHz */
+static void resample_int_step(const float *restrict h, const float *restrict x, int s, int T,
+                              float *restrict out)
+{
+    enum { M = AN_HOP + AN_RS_MAX_TAPS };
+    float xp[AN_RS_MAX_STEP][M];
+    float acc0[AN_HOP], acc1[AN_HOP];
+    for (int r = 0; r < s && r < T; r++) {
+        /* phase r is read by the taps t = r + s i < T, up to m = 79 + (T - 1 - r) / s */
+        const int m_len = AN_HOP + (T - 1 - r) / s;
+        for (int m = 0; m < m_len; m++)
+            xp[r][m] = x[s * m + r];
+    }
+    for (int j = 0; j < AN_HOP; j++)
+        acc0[j] = acc1[j] = 0.0f;
+    int t = 0;
+    for (; t + 1 < T; t += 2) {
+        const v4f h0 = splat4(h[t]), h1 = splat4(h[t + 1]);
+        const float *x0 = xp[t % s] + t / s, *x1 = xp[(t + 1) % s] + (t + 1) / s;
+        for (int j = 0; j < AN_HOP; j += 4) { /* AN_HOP is a multiple of 4 */
+            st4(acc0 + j, ld4(acc0 + j) + h0 * ld4(x0 + j));
+            st4(acc1 + j, ld4(acc1 + j) + h1 * ld4(x1 + j));
+        }
+    }
+    for (; t < T; t++) {
+        const float h0 = h[t];
+        const float *x0 = xp[t % s] + t / s;
+        for (int j = 0; j < AN_HOP; j++)
+            acc0[j] += h0 * x0[j];
+    }
+    for (int j = 0; j < AN_HOP; j++)
+        out[j] = acc0[j] + acc1[j];
+}
 
 /* Downmix + resample the frame into 80 new samples at 8 kHz (appended to x8). */
 static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
@@ -380,6 +480,10 @@ static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
     /* output j sits at input position j*step - (taps/2) relative to the frame start, so every
      * tap lies inside [history, frame); the constant delay is irrelevant for labels. */
     const int T = a->rs_taps;
+    if (a->rs_int_step) {
+        resample_int_step(a->rs_kernel, cur + a->rs_first[0], a->rs_int_step, T, out80);
+        return;
+    }
     for (int j = 0; j < AN_HOP; j++) {
         const float *h = a->rs_kernel + (size_t)a->rs_phase[j] * (size_t)T;
         const float *x = cur + a->rs_first[j];
@@ -482,20 +586,22 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     memcpy(a->prev_sub_e, sub_e, sizeof sub_e);
 
     /* 3. spectrum */
+    const label_tables *tb = &g_tables;
     float xw[AN_WIN], pw[AN_NBIN];
     for (int i = 0; i < AN_WIN; i++)
-        xw[i] = a->x8[i] * a->hann[i];
-    rfft256_power(a, xw, pw);
+        xw[i] = a->x8[i] * tb->hann[i];
+    rfft256_power(xw, pw);
 
     /* 4. noise floor by minimum statistics */
     const float alpha = a->frames == 1 ? 0.0f : 0.7f;
+    float floor_[AN_NBIN]; /* this frame's noise floor */
     for (int k = 0; k < AN_NBIN; k++) {
         float ps = alpha * a->psmooth[k] + (1.0f - alpha) * pw[k];
         a->psmooth[k] = ps;
-        if (ps < a->sub_min[k])
-            a->sub_min[k] = ps;
-        float f = a->sub_min[k] < a->win_min[k] ? a->sub_min[k] : a->win_min[k];
-        a->floor_[k] = f * 1.5f; /* minimum-of-smoothed bias compensation */
+        float sm = ps < a->sub_min[k] ? ps : a->sub_min[k]; /* branch-free: SIMD */
+        a->sub_min[k] = sm;
+        float f = sm < a->win_min[k] ? sm : a->win_min[k];
+        floor_[k] = f * 1.5f; /* minimum-of-smoothed bias compensation */
     }
     if (++a->sub_count == AN_SUBWIN || a->frames <= AN_SUBWIN / 2) {
         /* sub-window finished (and early on: commit often so the first floor is sane) */
@@ -519,14 +625,14 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     float band_db[AN_NBANDS], snr_sum = 0.0f, n_snr6 = 0.0f;
     float e_tot = 0.0f, e_speech = 0.0f;
     for (int k = 0; k < AN_NBIN; k++) {
-        float d = pw[k] - 2.0f * a->floor_[k];
+        float d = pw[k] - 2.0f * floor_[k];
         exc[k] = d > 0.0f ? d : 0.0f;
     }
     for (int b = 0; b < AN_NBANDS; b++) {
         float e = 0.0f, nf = 0.0f, x = 0.0f;
         for (int k = k_band_edges[b]; k < k_band_edges[b + 1]; k++) {
             e += pw[k];
-            nf += a->floor_[k];
+            nf += floor_[k];
             x += exc[k];
         }
         band_db[b] = db10(e);
@@ -556,14 +662,14 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
         exc_sum += exc[k];
     /* nothing above the noise floor: no pitch to look for (skips the second FFT) */
     if (exc_sum > 1e-3f)
-        rfft256_even(a, exc, ac);
+        rfft256_even(exc, ac);
     else
         ac[0] = 0.0f;
     if (ac[0] > 1e-3f) {
         float inv0 = 1.0f / ac[0];
         float nr[AN_TAU_MAX + 2];
         for (int t = AN_TAU_MIN - 1; t <= AN_TAU_MAX && t <= 128; t++)
-            nr[t] = ac[t] * inv0 / a->win_ac[t];
+            nr[t] = ac[t] * inv0 / tb->win_ac[t];
         float gmax = 0.0f;
         for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t++)
             if (nr[t] > gmax)
