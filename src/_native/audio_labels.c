@@ -178,6 +178,18 @@ static inline v4f splat4(float x)
     return (v4f){x, x, x, x};
 }
 
+/* p[3], p[2], p[1], p[0] */
+static inline v4f ld4_reversed(const float *p)
+{
+    typedef int v4i __attribute__((vector_size(16)));
+#if defined(__clang__)
+    v4f v = ld4(p);
+    return __builtin_shufflevector(v, v, 3, 2, 1, 0);
+#else
+    return __builtin_shuffle(ld4(p), (v4i){3, 2, 1, 0});
+#endif
+}
+
 /* ------------------------------------------------------------------ FFT */
 
 /* One radix-2 pass block: butterflies k = 0..half-1 between p and q = p + half. The
@@ -232,7 +244,20 @@ static void rfft256_power(const float *x, float *pw)
         im[tb->bitrev[n]] = x[2 * n + 1];
     }
     fft128(re, im);
-    for (int k = 0; k <= 128; k++) {
+    /* k = 1..124 four at a time (Z[128-k] read backwards), the rest one by one; every k does
+     * the same operations in the same order either way */
+    const v4f half = splat4(0.5f), mhalf = splat4(-0.5f);
+    for (int k = 1; k + 3 <= 124; k += 4) {
+        v4f ar = ld4(re + k), ai = ld4(im + k);
+        v4f br = ld4_reversed(re + 125 - k), bi = -ld4_reversed(im + 125 - k);
+        v4f er = half * (ar + br), ei = half * (ai + bi);
+        v4f or_ = half * (ai - bi), oi = mhalf * (ar - br);
+        v4f c = ld4(tb->cos_sp + k), s = -ld4(tb->sin_sp + k);
+        v4f xr = er + (or_ * c - oi * s);
+        v4f xi = ei + (or_ * s + oi * c);
+        st4(pw + k, xr * xr + xi * xi);
+    }
+    for (int k = 0; k <= 128; k = k == 0 ? 125 : k + 1) {
         int k1 = k & 127, k2 = (128 - k) & 127;
         float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2]; /* b = conj(Z[128-k]) */
         float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);         /* even part */
@@ -255,7 +280,16 @@ static void rfft256_even(const float *e, float *out)
         im[i] = e[tb->even_src_im[i]];
     }
     fft128(re, im);
-    for (int k = 0; k <= 128; k++) {
+    const v4f half = splat4(0.5f), mhalf = splat4(-0.5f);
+    for (int k = 1; k + 3 <= 124; k += 4) { /* as in rfft256_power */
+        v4f ar = ld4(re + k), ai = ld4(im + k);
+        v4f br = ld4_reversed(re + 125 - k), bi = -ld4_reversed(im + 125 - k);
+        v4f er = half * (ar + br);
+        v4f or_ = half * (ai - bi), oi = mhalf * (ar - br);
+        v4f c = ld4(tb->cos_sp + k), s = -ld4(tb->sin_sp + k);
+        st4(out + k, er + (or_ * c - oi * s));
+    }
+    for (int k = 0; k <= 128; k = k == 0 ? 125 : k + 1) {
         int k1 = k & 127, k2 = (128 - k) & 127;
         float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2];
         float er = 0.5f * (ar + br);
