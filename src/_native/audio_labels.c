@@ -47,6 +47,7 @@
 #define AN_TAU_MAX 128 /* 62.5 Hz */
 #define AN_CTX 32      /* frames of feature context */
 #define AN_NFEAT 28
+#define AN_NHID 8 /* hidden units of the network (MODEL below) */
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -116,6 +117,7 @@ typedef struct label_tables {
      * extension and the FFT's bit-reversed order in one gather) */
     unsigned char even_src_re[128], even_src_im[128];
     float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
+    float w1t[AN_NFEAT][AN_NHID];   /* the network's k_w1 transposed (8 hidden units side by side) */
 } label_tables;
 
 static label_tables g_tables;
@@ -301,9 +303,14 @@ static void rfft256_even(const float *e, float *out)
 
 /* ------------------------------------------------------------------ lifecycle */
 
+static const float k_w1[AN_NHID][AN_NFEAT];
+
 static void init_tables(void)
 {
     label_tables *t = &g_tables;
+    for (int i = 0; i < AN_NFEAT; i++)
+        for (int j = 0; j < AN_NHID; j++)
+            t->w1t[i][j] = k_w1[j][i];
     for (int i = 0; i < AN_WIN; i++)
         t->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
     for (int half = 1; half < 128; half <<= 1)
@@ -565,7 +572,6 @@ static double frame_dbfs(const int16_t *pcm, int count)
  * seeds 1, 2, 8. */
 static const float k_mean[AN_NFEAT] = {9.160633f, 0.3938308f, -3.817053f, 0.5746386f, 0.8223714f, 9.138008f, 2.03457f, 0.8785792f, 0.8753366f, 0.1001093f, 10.47989f, 0.7503703f, 0.5833255f, -46.55151f, 6.228508f, 0.2356484f, 3.716874f, 0.2992392f, 5.411521f, 2.239139f, 1.277848f, 1.70595f, 8.817054f, 33.84805f, 52.32675f, 25.75827f, 1.799776f, -115.5215f};
 static const float k_scale[AN_NFEAT] = {9.706172f, 0.3620283f, 3.40871f, 0.3257728f, 0.269715f, 7.774155f, 2.162773f, 1.93082f, 0.780784f, 0.2160921f, 32.84212f, 0.2368081f, 0.312783f, 28.37066f, 7.88434f, 0.2610978f, 4.475813f, 0.3482187f, 4.800229f, 1.179449f, 0.9476681f, 1.208573f, 16.65737f, 75.73538f, 79.53486f, 36.67185f, 1.162669f, 126.8512f};
-#define AN_NHID 8 /* hidden units */
 static const float k_w1[AN_NHID][AN_NFEAT] = {
     {0.7178276f, -0.9159877f, 0.2332649f, -0.1392963f, -0.1585663f, -1.955074f, 0.05445536f, -0.1173689f, -1.613668f, -0.4242624f, -1.429269f, 0.05665856f, -0.4946114f, 0.02293819f, 1.149386f, -0.1506039f, -0.6715805f, 0.2196474f, -0.1850063f, -0.2044325f, 0.2476756f, -0.8638808f, -0.585184f, -0.8631784f, -0.4885977f, -0.09021882f, -0.1549612f, 0.03361615f},
     {0.05095071f, -0.4544071f, 0.1041804f, 0.04335329f, 0.3934051f, -0.6944449f, 0.2836808f, 0.110267f, -0.7385646f, 0.1779064f, 0.8490227f, -0.2099421f, -0.4350079f, 0.09211696f, 0.1495784f, 0.2966257f, -0.1001814f, 0.635796f, -0.4391835f, -0.3178872f, 0.6919494f, 1.094384f, 0.2467858f, 0.1860036f, 0.2806077f, -0.132158f, -0.02691522f, 0.2929634f},
@@ -818,13 +824,17 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     float fs[AN_NFEAT];
     for (int i = 0; i < AN_NFEAT; i++)
         fs[i] = (f[i] - k_mean[i]) / k_scale[i];
-    float z = k_b2;
-    for (int j = 0; j < AN_NHID; j++) {
-        float u = k_b1[j];
+    /* hidden unit j: u = k_b1[j] + sum over i in order of k_w1[j][i] * fs[i], 4 units at a time */
+    float u[AN_NHID];
+    for (int j = 0; j < AN_NHID; j += 4) {
+        v4f uj = ld4(k_b1 + j);
         for (int i = 0; i < AN_NFEAT; i++)
-            u += k_w1[j][i] * fs[i];
-        z += k_w2[j] * fast_tanh(u);
+            uj = uj + ld4(tb->w1t[i] + j) * splat4(fs[i]);
+        st4(u + j, uj);
     }
+    float z = k_b2;
+    for (int j = 0; j < AN_NHID; j++)
+        z += k_w2[j] * fast_tanh(u[j]);
     z = clampf(z, -30.0f, 30.0f);
     float p = 1.0f / (1.0f + expf(-z));
     if (dbfs <= -126.5) /* digital silence is never speech */
