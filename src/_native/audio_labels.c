@@ -211,6 +211,38 @@ static inline void butterflies(float *restrict pr, float *restrict pi, float *re
     }
 }
 
+/* One butterfly of butterflies() on four k at once, in registers. */
+static inline void bf4(v4f *pr, v4f *pi, v4f *qr, v4f *qi, v4f wr, v4f wi)
+{
+    v4f tr = *qr * wr - *qi * wi;
+    v4f ti = *qr * wi + *qi * wr;
+    *qr = *pr - tr; *qi = *pi - ti;
+    *pr = *pr + tr; *pi = *pi + ti;
+}
+
+/* Two radix-2 passes, half sizes h and 2h, over one block of 4h values (groups A B C D of h):
+ * pass h pairs A-B and C-D with twiddles w1[k], pass 2h pairs A-C with w2[k] and B-D with
+ * w2[h + k]. Every value meets the same butterflies in the same order as with two calls of
+ * butterflies(), only without the store and reload in between. */
+static inline void butterflies_2pass(float *restrict re, float *restrict im,
+                                     const float *restrict w1r, const float *restrict w1i,
+                                     const float *restrict w2r, const float *restrict w2i, int h)
+{
+    for (int k = 0; k < h; k += 4) {
+        v4f ar = ld4(re + k), ai = ld4(im + k), br = ld4(re + h + k), bi = ld4(im + h + k);
+        v4f cr = ld4(re + 2 * h + k), ci = ld4(im + 2 * h + k);
+        v4f dr = ld4(re + 3 * h + k), di = ld4(im + 3 * h + k);
+        v4f w1r4 = ld4(w1r + k), w1i4 = ld4(w1i + k);
+        bf4(&ar, &ai, &br, &bi, w1r4, w1i4);
+        bf4(&cr, &ci, &dr, &di, w1r4, w1i4);
+        bf4(&ar, &ai, &cr, &ci, ld4(w2r + k), ld4(w2i + k));
+        bf4(&br, &bi, &dr, &di, ld4(w2r + h + k), ld4(w2i + h + k));
+        st4(re + k, ar); st4(im + k, ai); st4(re + h + k, br); st4(im + h + k, bi);
+        st4(re + 2 * h + k, cr); st4(im + 2 * h + k, ci);
+        st4(re + 3 * h + k, dr); st4(im + 3 * h + k, di);
+    }
+}
+
 /* In-place 128-point complex FFT (forward), iterative decimation in time over input the
  * caller stored in bit-reversed order (g_tables.bitrev; the loads do the permutation), a
  * multiply-free radix-4 first pass, then radix-2 passes with per-pass contiguous
@@ -229,11 +261,12 @@ static void fft128(float *re, float *im)
         re[i + 1] = r1 + i3; im[i + 1] = i1 - r3;
         re[i + 3] = r1 - i3; im[i + 3] = i1 + r3;
     }
-    for (int half = 4; half < 128; half <<= 1) {
-        const float *wr = tb->tw_re + half - 1, *wi = tb->tw_im + half - 1;
-        for (int i = 0; i < 128; i += 2 * half)
-            butterflies(re + i, im + i, re + i + half, im + i + half, wr, wi, half);
-    }
+    /* passes 4+8 and 16+32 fused (a value goes through both in registers), then 64 */
+    for (int half = 4; half <= 16; half *= 4)
+        for (int i = 0; i < 128; i += 4 * half)
+            butterflies_2pass(re + i, im + i, tb->tw_re + half - 1, tb->tw_im + half - 1,
+                              tb->tw_re + 2 * half - 1, tb->tw_im + 2 * half - 1, half);
+    butterflies(re, im, re + 64, im + 64, tb->tw_re + 63, tb->tw_im + 63, 64);
 }
 
 /* Power spectrum |X[k]|^2, k = 0..128, of a 256-point real signal. */
