@@ -180,16 +180,32 @@ static inline v4f splat4(float x)
     return (v4f){x, x, x, x};
 }
 
+typedef int v4i __attribute__((vector_size(16)));
+
+/* lanes i0..i3 of the 8 lanes of a then b */
+#if defined(__clang__)
+#define SHUF2(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
+#else
+#define SHUF2(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (v4i){i0, i1, i2, i3})
+#endif
+
 /* p[3], p[2], p[1], p[0] */
 static inline v4f ld4_reversed(const float *p)
 {
-    typedef int v4i __attribute__((vector_size(16)));
-#if defined(__clang__)
     v4f v = ld4(p);
-    return __builtin_shufflevector(v, v, 3, 2, 1, 0);
-#else
-    return __builtin_shuffle(ld4(p), (v4i){3, 2, 1, 0});
-#endif
+    return SHUF2(v, v, 3, 2, 1, 0);
+}
+
+/* fast_log2 on four values (the same operations lane by lane) */
+static inline v4f fast_log2_4(v4f x)
+{
+    v4i u;
+    memcpy(&u, &x, sizeof u);
+    v4f e = __builtin_convertvector((u >> 23) & 255, v4f) - splat4(128.0f);
+    u = (u & 0x007FFFFF) | 0x3F800000;
+    v4f m;
+    memcpy(&m, &u, sizeof m);
+    return e + (splat4(-0.34484843f) * m + splat4(2.02466578f)) * m - splat4(0.67487759f);
 }
 
 /* ------------------------------------------------------------------ FFT */
@@ -501,10 +517,18 @@ static void resample_int_step(const float *restrict h, const float *restrict x, 
     enum { M = AN_HOP + AN_RS_MAX_TAPS };
     float xp[AN_RS_MAX_STEP][M];
     float acc0[AN_HOP], acc1[AN_HOP];
+    int m0 = 0;
+    if (s == 2 && T >= 2) { /* 16 kHz: de-interleave four pairs at a time */
+        for (; m0 + 4 <= AN_HOP + (T - 2) / 2; m0 += 4) {
+            v4f a = ld4(x + 2 * m0), b = ld4(x + 2 * m0 + 4);
+            st4(xp[0] + m0, SHUF2(a, b, 0, 2, 4, 6));
+            st4(xp[1] + m0, SHUF2(a, b, 1, 3, 5, 7));
+        }
+    }
     for (int r = 0; r < s && r < T; r++) {
         /* phase r is read by the taps t = r + s i < T, up to m = 79 + (T - 1 - r) / s */
         const int m_len = AN_HOP + (T - 1 - r) / s;
-        for (int m = 0; m < m_len; m++)
+        for (int m = m0; m < m_len; m++)
             xp[r][m] = x[s * m + r];
     }
     for (int j = 0; j < AN_HOP; j++)
@@ -720,9 +744,11 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     float frac6 = n_snr6 / AN_NBANDS;
     float speech_ratio = (e_speech + 1.0f) / (e_tot + 1.0f);
     /* flatness of the raw spectrum over 250..3500 Hz (log2 units, <= 0) */
-    float lsum = 0.0f, asum = 0.0f;
+    float lsum = 0.0f, asum = 0.0f, lg[112];
+    for (int k = 8; k < 112; k += 4) /* the logs four at a time, the sums in order */
+        st4(lg + k, fast_log2_4(ld4(pw + k) + splat4(1e-3f)));
     for (int k = 8; k < 112; k++) {
-        lsum += fast_log2(pw[k] + 1e-3f);
+        lsum += lg[k];
         asum += pw[k];
     }
     float flat = lsum / 104.0f - fast_log2(asum / 104.0f + 1e-3f);
@@ -743,10 +769,22 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
         float nr[AN_TAU_MAX + 2];
         for (int t = AN_TAU_MIN - 1; t <= AN_TAU_MAX && t <= 128; t++)
             nr[t] = ac[t] * inv0 / tb->win_ac[t];
+        /* the largest positive nr[t] (0 if none): per lane, then over the lanes (a maximum
+         * does not depend on the order it is taken in) */
+        v4f g4 = splat4(0.0f);
+        for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t += 4) { /* 108 lags: 27 x 4 */
+            v4f v = ld4(nr + t);
+            v4i gt = v > g4;
+            v4i vi, gi;
+            memcpy(&vi, &v, sizeof vi);
+            memcpy(&gi, &g4, sizeof gi);
+            gi = (gt & vi) | (~gt & gi);
+            memcpy(&g4, &gi, sizeof g4);
+        }
         float gmax = 0.0f;
-        for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t++)
-            if (nr[t] > gmax)
-                gmax = nr[t];
+        for (int l = 0; l < 4; l++)
+            if (g4[l] > gmax)
+                gmax = g4[l];
         /* first local maximum within 85 % of the global one (avoids octave errors) */
         for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t++) {
             if (nr[t] >= 0.85f * gmax && nr[t] >= nr[t - 1] && nr[t] >= nr[t + 1]) {
