@@ -43,6 +43,9 @@
 #define AN_SUBWIN 24   /* frames per minimum-statistics sub-window */
 #define AN_NSUB 8      /* sub-windows in the minimum search */
 #define AN_RS_PHASES 64
+#define AN_RS_MAX_STEP 6  /* 48 kHz */
+#define AN_RS_MAX_TAPS 40 /* 2 * ceil(3 * 6) + 2 = 38 at 48 kHz */
+#define AN_MAX_IN 480     /* samples per channel of a 10 ms frame at 48 kHz */
 #define AN_TAU_MIN 20  /* 400 Hz */
 #define AN_TAU_MAX 128 /* 62.5 Hz */
 #define AN_CTX 32      /* frames of feature context */
@@ -67,7 +70,8 @@ struct agora_label_analyzer {
     int rs_hist;       /* history samples kept before the frame */
     double rs_step;    /* input samples per output sample */
     float *rs_kernel;  /* (AN_RS_PHASES + 1) * rs_taps */
-    float *rs_buf;     /* rs_hist + in_len */
+    float rs_histbuf[AN_RS_MAX_TAPS + 2]; /* the last rs_hist input samples (the frame itself is
+                                          * converted on the stack: less state per stream) */
     /* output j of every frame reads taps rs_kernel[rs_phase[j]] at cur + rs_first[j]
      * (the positions only depend on the rates, so they are computed once) */
     int rs_phase[AN_HOP];
@@ -405,8 +409,9 @@ static int setup_resampler(agora_label_analyzer *a)
     a->rs_taps = 2 * hw + 2;
     a->rs_hist = a->rs_taps + 2;
     a->rs_kernel = calloc((size_t)(AN_RS_PHASES + 1) * (size_t)a->rs_taps, sizeof(float));
-    a->rs_buf = calloc((size_t)(a->rs_hist + a->in_len), sizeof(float));
-    if (!a->rs_kernel || !a->rs_buf)
+    if (a->rs_hist > AN_RS_MAX_TAPS + 2)
+        return -1; /* cannot happen for 8..48 kHz */
+    if (!a->rs_kernel)
         return -1;
     double fc = 3600.0 / a->sample_rate; /* cycles per input sample */
     double half = hw + 1.0;
@@ -467,7 +472,6 @@ void agora_label_analyzer_destroy(agora_label_analyzer *a)
     if (!a)
         return;
     free(a->rs_kernel);
-    free(a->rs_buf);
     free(a);
 }
 
@@ -475,8 +479,7 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
 {
     if (!a)
         return;
-    if (a->rs_buf)
-        memset(a->rs_buf, 0, (size_t)(a->rs_hist + a->in_len) * sizeof(float));
+    memset(a->rs_histbuf, 0, sizeof a->rs_histbuf);
     memset(a->x8, 0, sizeof a->x8);
     memset(a->psmooth, 0, sizeof a->psmooth);
     memset(a->sub_ring, 0, sizeof a->sub_ring);
@@ -509,8 +512,6 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
  * summed in acc0 and the odd ones in acc1, in t order, exactly as the per-output loop of to_8k
  * does, but computed for all 80 outputs at once over a polyphase copy of x (xp[r][m] =
  * x[s m + r]), so the inner loops run over contiguous outputs (SIMD, bit-identical results). */
-#define AN_RS_MAX_STEP 6  /* 48 kHz */
-#define AN_RS_MAX_TAPS 40 /* 2 * ceil(3 * 6) + 2 = 38 at 48 kHz */
 static void resample_int_step(const float *restrict h, const float *restrict x, int s, int T,
                               float *restrict out)
 {
@@ -565,9 +566,9 @@ static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
                 out80[i] = 0.5f * ((float)pcm[2 * i] + (float)pcm[2 * i + 1]);
         return;
     }
-    float *buf = a->rs_buf;
+    float buf[AN_RS_MAX_TAPS + 2 + AN_MAX_IN]; /* history, then this frame */
     const int H = a->rs_hist;
-    memmove(buf, buf + n, (size_t)H * sizeof(float));
+    memcpy(buf, a->rs_histbuf, (size_t)H * sizeof(float));
     float *cur = buf + H;
     if (a->channels == 1)
         for (int i = 0; i < n; i++)
@@ -575,6 +576,7 @@ static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
     else
         for (int i = 0; i < n; i++)
             cur[i] = 0.5f * ((float)pcm[2 * i] + (float)pcm[2 * i + 1]);
+    memcpy(a->rs_histbuf, buf + n, (size_t)H * sizeof(float)); /* the next frame's history */
     /* output j sits at input position j*step - (taps/2) relative to the frame start, so every
      * tap lies inside [history, frame); the constant delay is irrelevant for labels. */
     const int T = a->rs_taps;
