@@ -29,8 +29,10 @@
  */
 #include "agora_rtc/audio_labels.h"
 #include "agora_rtc/errors.h"
+#include "label_prefetch.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +467,16 @@ agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
     }
     agora_label_analyzer_reset(a);
     return a;
+}
+
+void agora_label_analyzer_prefetch(const agora_label_analyzer *a)
+{
+    if (!a)
+        return;
+    /* everything a frame touches: the struct up to the once-per-sub-window ring */
+    const char *p = (const char *)a;
+    for (size_t off = 0; off < offsetof(agora_label_analyzer, sub_ring); off += 64)
+        __builtin_prefetch(p + off);
 }
 
 void agora_label_analyzer_destroy(agora_label_analyzer *a)

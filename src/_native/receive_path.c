@@ -2,6 +2,7 @@
 #include <string.h>
 #include "agora_rtc/errors.h"
 #include "engine.h"
+#include "label_prefetch.h"
 #include "receive_path.h"
 
 agora_rx_path *agora_rx_new(const char *uid)
@@ -26,6 +27,11 @@ static void drop_converters(agora_rx_path *rx)
     rx->vad = NULL;
     rx->acc = NULL;
     rx->acc_frames = rx->acc_cap = 0;
+}
+
+void agora_rx_prefetch(const agora_rx_path *rx)
+{
+    agora_label_analyzer_prefetch(rx->labels);
 }
 
 void agora_rx_free(agora_rx_path *rx)
