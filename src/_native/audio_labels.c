@@ -358,48 +358,7 @@ static void rfft256_even(const float *e, float *out)
 
 /* ------------------------------------------------------------------ lifecycle */
 
-static const float k_w1[AN_NHID][AN_NFEAT];
-
-static void init_tables(void)
-{
-    label_tables *t = &g_tables;
-    for (int i = 0; i < AN_NFEAT; i++)
-        for (int j = 0; j < AN_NHID; j++)
-            t->w1t[i][j] = k_w1[j][i];
-    for (int i = 0; i < AN_WIN; i++)
-        t->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
-    for (int half = 1; half < 128; half <<= 1)
-        for (int k = 0; k < half; k++) {
-            t->tw_re[half - 1 + k] = (float)cos(M_PI * k / half);
-            t->tw_im[half - 1 + k] = (float)-sin(M_PI * k / half);
-        }
-    for (int k = 0; k <= 128; k++) {
-        t->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
-        t->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
-    }
-    for (int i = 0; i < 128; i++) {
-        int r = 0;
-        for (int b = 0; b < 7; b++)
-            if (i & (1 << b))
-                r |= 1 << (6 - b);
-        t->bitrev[i] = (unsigned char)r;
-    }
-    for (int n = 0; n < 128; n++) { /* bit reversal is its own inverse */
-        int i0 = 2 * n, i1 = 2 * n + 1;
-        t->even_src_re[t->bitrev[n]] = (unsigned char)(i0 <= 128 ? i0 : 256 - i0);
-        t->even_src_im[t->bitrev[n]] = (unsigned char)(i1 <= 128 ? i1 : 256 - i1);
-    }
-    /* circular autocorrelation of the window, normalised (Boersma correction) */
-    double w0 = 0.0;
-    for (int i = 0; i < AN_WIN; i++)
-        w0 += (double)t->hann[i] * t->hann[i];
-    for (int tau = 0; tau <= AN_TAU_MAX + 1; tau++) {
-        double s = 0.0;
-        for (int i = 0; i < AN_WIN; i++)
-            s += (double)t->hann[i] * t->hann[(i + tau) % AN_WIN];
-        t->win_ac[tau] = (float)(s / w0);
-    }
-}
+static void init_tables(void); /* below the MODEL: it transposes k_w1 */
 
 static int setup_resampler(agora_label_analyzer *a)
 {
@@ -655,6 +614,49 @@ static const float k_w1[AN_NHID][AN_NFEAT] = {
 static const float k_b1[AN_NHID] = {-0.09963663f, 0.3938731f, -1.540853f, -2.326574f, 0.5175429f, -0.8892509f, -0.6702106f, 0.09997201f};
 static const float k_w2[AN_NHID] = {2.163719f, 2.028768f, 2.649961f, 1.856528f, -2.968333f, -2.977181f, -2.393064f, -1.723357f};
 static const float k_b2 = 0.3005713f;
+_Static_assert(AN_NHID % 4 == 0, "the hidden layer runs 4 units at a time");
+
+static void init_tables(void)
+{
+    label_tables *t = &g_tables;
+    for (int i = 0; i < AN_NFEAT; i++)
+        for (int j = 0; j < AN_NHID; j++)
+            t->w1t[i][j] = k_w1[j][i];
+    for (int i = 0; i < AN_WIN; i++)
+        t->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
+    for (int half = 1; half < 128; half <<= 1)
+        for (int k = 0; k < half; k++) {
+            t->tw_re[half - 1 + k] = (float)cos(M_PI * k / half);
+            t->tw_im[half - 1 + k] = (float)-sin(M_PI * k / half);
+        }
+    for (int k = 0; k <= 128; k++) {
+        t->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
+        t->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
+    }
+    for (int i = 0; i < 128; i++) {
+        int r = 0;
+        for (int b = 0; b < 7; b++)
+            if (i & (1 << b))
+                r |= 1 << (6 - b);
+        t->bitrev[i] = (unsigned char)r;
+    }
+    for (int n = 0; n < 128; n++) { /* bit reversal is its own inverse */
+        int i0 = 2 * n, i1 = 2 * n + 1;
+        t->even_src_re[t->bitrev[n]] = (unsigned char)(i0 <= 128 ? i0 : 256 - i0);
+        t->even_src_im[t->bitrev[n]] = (unsigned char)(i1 <= 128 ? i1 : 256 - i1);
+    }
+    /* circular autocorrelation of the window, normalised (Boersma correction) */
+    double w0 = 0.0;
+    for (int i = 0; i < AN_WIN; i++)
+        w0 += (double)t->hann[i] * t->hann[i];
+    for (int tau = 0; tau <= AN_TAU_MAX + 1; tau++) {
+        double s = 0.0;
+        for (int i = 0; i < AN_WIN; i++)
+            s += (double)t->hann[i] * t->hann[(i + tau) % AN_WIN];
+        t->win_ac[tau] = (float)(s / w0);
+    }
+}
+
 /* attack / release of the probability smoother (per frame) */
 #define AN_ATTACK 1.0f
 #define AN_RELEASE 0.2f
