@@ -29,8 +29,11 @@
  */
 #include "agora_rtc/audio_labels.h"
 #include "agora_rtc/errors.h"
+#include "label_prefetch.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +45,14 @@
 #define AN_SUBWIN 24   /* frames per minimum-statistics sub-window */
 #define AN_NSUB 8      /* sub-windows in the minimum search */
 #define AN_RS_PHASES 64
+#define AN_RS_MAX_STEP 6  /* 48 kHz */
+#define AN_RS_MAX_TAPS 40 /* 2 * ceil(3 * 6) + 2 = 38 at 48 kHz */
+#define AN_MAX_IN 480     /* samples per channel of a 10 ms frame at 48 kHz */
 #define AN_TAU_MIN 20  /* 400 Hz */
 #define AN_TAU_MAX 128 /* 62.5 Hz */
 #define AN_CTX 32      /* frames of feature context */
 #define AN_NFEAT 28
+#define AN_NHID 8 /* hidden units of the network (MODEL below) */
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -65,25 +72,24 @@ struct agora_label_analyzer {
     int rs_hist;       /* history samples kept before the frame */
     double rs_step;    /* input samples per output sample */
     float *rs_kernel;  /* (AN_RS_PHASES + 1) * rs_taps */
-    float *rs_buf;     /* rs_hist + in_len */
+    float rs_histbuf[AN_RS_MAX_TAPS + 2]; /* the last rs_hist input samples (the frame itself is
+                                          * converted on the stack: less state per stream) */
     /* output j of every frame reads taps rs_kernel[rs_phase[j]] at cur + rs_first[j]
      * (the positions only depend on the rates, so they are computed once) */
     int rs_phase[AN_HOP];
     int rs_first[AN_HOP];
+    /* > 0 when the rate is a multiple of 8 kHz: every output uses phase 0 and output j reads
+     * at rs_first[0] + rs_int_step * j (the common case, run over all outputs at once) */
+    int rs_int_step;
 
+    /* the frame-by-frame state comes first and the once-per-sub-window ring last, so the
+     * bytes every frame touches are contiguous (thousands of analysers share the caches) */
     float x8[AN_WIN]; /* last 32 ms at 8 kHz, oldest first */
-    float hann[AN_WIN];
-    float tw_re[127], tw_im[127];   /* 128-point complex FFT twiddles, per pass */
-    float cos_sp[129], sin_sp[129]; /* real-split twiddles e^{-2 pi i k / 256} */
-    unsigned char bitrev[128];
-    float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
 
     /* noise floor (per bin) */
     float psmooth[AN_NBIN];
     float sub_min[AN_NBIN];
     float win_min[AN_NBIN];
-    float sub_ring[AN_NSUB][AN_NBIN];
-    float floor_[AN_NBIN];
     int sub_count;
     int sub_index;
     int sub_filled;
@@ -103,7 +109,25 @@ struct agora_label_analyzer {
     float prev_sub_e[8];
     float p_smooth;
     float feat[AN_NFEAT];
+    float sub_ring[AN_NSUB][AN_NBIN]; /* touched once per sub-window */
 };
+
+/* Constant tables, the same for every analyser: computed once per process and shared (they
+ * used to be per analyser, 3.6 KB each that every frame of every stream pulled into the cache). */
+typedef struct label_tables {
+    float hann[AN_WIN];
+    float tw_re[127], tw_im[127];   /* 128-point complex FFT twiddles, per pass */
+    float cos_sp[129], sin_sp[129]; /* real-split twiddles e^{-2 pi i k / 256} */
+    unsigned char bitrev[128];
+    /* rfft256_even input: re[i] = e[even_src_re[i]], im[i] = e[even_src_im[i]] (the even
+     * extension and the FFT's bit-reversed order in one gather) */
+    unsigned char even_src_re[128], even_src_im[128];
+    float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
+    float w1t[AN_NFEAT][AN_NHID];   /* the network's k_w1 transposed (8 hidden units side by side) */
+} label_tables;
+
+static label_tables g_tables;
+static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 
 /* ------------------------------------------------------------------ small math */
 
@@ -139,20 +163,115 @@ static inline float clampf(float x, float lo, float hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* ------------------------------------------------------------------ 4-wide SIMD
+ * GCC/Clang vector extensions (SSE on x86-64, NEON on arm64, plain code elsewhere). Every
+ * lane does exactly the scalar code's IEEE single-precision operations in the same order (C11
+ * mode: no FMA contraction), so vectorised loops give bit-identical results. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f ld4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void st4(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v4f splat4(float x)
+{
+    return (v4f){x, x, x, x};
+}
+
+typedef int v4i __attribute__((vector_size(16)));
+
+/* lanes i0..i3 of the 8 lanes of a then b */
+#if defined(__clang__)
+#define SHUF2(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
+#else
+#define SHUF2(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (v4i){i0, i1, i2, i3})
+#endif
+
+/* p[3], p[2], p[1], p[0] */
+static inline v4f ld4_reversed(const float *p)
+{
+    v4f v = ld4(p);
+    return SHUF2(v, v, 3, 2, 1, 0);
+}
+
+/* fast_log2 on four values (the same operations lane by lane) */
+static inline v4f fast_log2_4(v4f x)
+{
+    v4i u;
+    memcpy(&u, &x, sizeof u);
+    v4f e = __builtin_convertvector((u >> 23) & 255, v4f) - splat4(128.0f);
+    u = (u & 0x007FFFFF) | 0x3F800000;
+    v4f m;
+    memcpy(&m, &u, sizeof m);
+    return e + (splat4(-0.34484843f) * m + splat4(2.02466578f)) * m - splat4(0.67487759f);
+}
+
 /* ------------------------------------------------------------------ FFT */
 
-/* In-place 128-point complex FFT (forward), iterative decimation in time: bit reversal,
- * a multiply-free radix-4 first pass, then radix-2 passes with per-pass contiguous
- * twiddles (tw_re/tw_im[h - 1 + k] = e^{-2 pi i k / (2h)} for a pass of half size h). */
-static void fft128(const agora_label_analyzer *a, float *re, float *im)
+/* One radix-2 pass block: butterflies k = 0..half-1 between p and q = p + half. The
+ * restrict pointers let the compiler run several k at once (SIMD); each k's arithmetic and its
+ * order are unchanged, so the results are bit-identical to the scalar loop. */
+static inline void butterflies(float *restrict pr, float *restrict pi, float *restrict qr,
+                               float *restrict qi, const float *restrict wr,
+                               const float *restrict wi, int half)
 {
-    for (int i = 0; i < 128; i++) {
-        int j = a->bitrev[i];
-        if (j > i) {
-            float t = re[i]; re[i] = re[j]; re[j] = t;
-            t = im[i]; im[i] = im[j]; im[j] = t;
-        }
+    for (int k = 0; k < half; k += 4) { /* half is a multiple of 4 */
+        v4f vqr = ld4(qr + k), vqi = ld4(qi + k), vwr = ld4(wr + k), vwi = ld4(wi + k);
+        v4f vpr = ld4(pr + k), vpi = ld4(pi + k);
+        v4f tr = vqr * vwr - vqi * vwi;
+        v4f ti = vqr * vwi + vqi * vwr;
+        st4(qr + k, vpr - tr); st4(qi + k, vpi - ti);
+        st4(pr + k, vpr + tr); st4(pi + k, vpi + ti);
     }
+}
+
+/* One butterfly of butterflies() on four k at once, in registers. */
+static inline void bf4(v4f *pr, v4f *pi, v4f *qr, v4f *qi, v4f wr, v4f wi)
+{
+    v4f tr = *qr * wr - *qi * wi;
+    v4f ti = *qr * wi + *qi * wr;
+    *qr = *pr - tr; *qi = *pi - ti;
+    *pr = *pr + tr; *pi = *pi + ti;
+}
+
+/* Two radix-2 passes, half sizes h and 2h, over one block of 4h values (groups A B C D of h):
+ * pass h pairs A-B and C-D with twiddles w1[k], pass 2h pairs A-C with w2[k] and B-D with
+ * w2[h + k]. Every value meets the same butterflies in the same order as with two calls of
+ * butterflies(), only without the store and reload in between. */
+static inline void butterflies_2pass(float *restrict re, float *restrict im,
+                                     const float *restrict w1r, const float *restrict w1i,
+                                     const float *restrict w2r, const float *restrict w2i, int h)
+{
+    for (int k = 0; k < h; k += 4) {
+        v4f ar = ld4(re + k), ai = ld4(im + k), br = ld4(re + h + k), bi = ld4(im + h + k);
+        v4f cr = ld4(re + 2 * h + k), ci = ld4(im + 2 * h + k);
+        v4f dr = ld4(re + 3 * h + k), di = ld4(im + 3 * h + k);
+        v4f w1r4 = ld4(w1r + k), w1i4 = ld4(w1i + k);
+        bf4(&ar, &ai, &br, &bi, w1r4, w1i4);
+        bf4(&cr, &ci, &dr, &di, w1r4, w1i4);
+        bf4(&ar, &ai, &cr, &ci, ld4(w2r + k), ld4(w2i + k));
+        bf4(&br, &bi, &dr, &di, ld4(w2r + h + k), ld4(w2i + h + k));
+        st4(re + k, ar); st4(im + k, ai); st4(re + h + k, br); st4(im + h + k, bi);
+        st4(re + 2 * h + k, cr); st4(im + 2 * h + k, ci);
+        st4(re + 3 * h + k, dr); st4(im + 3 * h + k, di);
+    }
+}
+
+/* In-place 128-point complex FFT (forward), iterative decimation in time over input the
+ * caller stored in bit-reversed order (g_tables.bitrev; the loads do the permutation), a
+ * multiply-free radix-4 first pass, then radix-2 passes with per-pass contiguous
+ * twiddles (tw_re/tw_im[h - 1 + k] = e^{-2 pi i k / (2h)} for a pass of half size h). */
+static void fft128(float *re, float *im)
+{
+    const label_tables *tb = &g_tables;
     for (int i = 0; i < 128; i += 4) { /* passes h = 1 and h = 2 fused */
         float r0 = re[i] + re[i + 1], i0 = im[i] + im[i + 1];
         float r1 = re[i] - re[i + 1], i1 = im[i] - im[i + 1];
@@ -164,35 +283,43 @@ static void fft128(const agora_label_analyzer *a, float *re, float *im)
         re[i + 1] = r1 + i3; im[i + 1] = i1 - r3;
         re[i + 3] = r1 - i3; im[i + 3] = i1 + r3;
     }
-    for (int half = 4; half < 128; half <<= 1) {
-        const float *wr = a->tw_re + half - 1, *wi = a->tw_im + half - 1;
-        for (int i = 0; i < 128; i += 2 * half) {
-            float *pr = re + i, *pi = im + i, *qr = re + i + half, *qi = im + i + half;
-            for (int k = 0; k < half; k++) {
-                float tr = qr[k] * wr[k] - qi[k] * wi[k];
-                float ti = qr[k] * wi[k] + qi[k] * wr[k];
-                qr[k] = pr[k] - tr; qi[k] = pi[k] - ti;
-                pr[k] += tr; pi[k] += ti;
-            }
-        }
-    }
+    /* passes 4+8 and 16+32 fused (a value goes through both in registers), then 64 */
+    for (int half = 4; half <= 16; half *= 4)
+        for (int i = 0; i < 128; i += 4 * half)
+            butterflies_2pass(re + i, im + i, tb->tw_re + half - 1, tb->tw_im + half - 1,
+                              tb->tw_re + 2 * half - 1, tb->tw_im + 2 * half - 1, half);
+    butterflies(re, im, re + 64, im + 64, tb->tw_re + 63, tb->tw_im + 63, 64);
 }
 
 /* Power spectrum |X[k]|^2, k = 0..128, of a 256-point real signal. */
-static void rfft256_power(const agora_label_analyzer *a, const float *x, float *pw)
+static void rfft256_power(const float *x, float *pw)
 {
+    const label_tables *tb = &g_tables;
     float re[128], im[128];
     for (int n = 0; n < 128; n++) {
-        re[n] = x[2 * n];
-        im[n] = x[2 * n + 1];
+        re[tb->bitrev[n]] = x[2 * n];
+        im[tb->bitrev[n]] = x[2 * n + 1];
     }
-    fft128(a, re, im);
-    for (int k = 0; k <= 128; k++) {
+    fft128(re, im);
+    /* k = 1..124 four at a time (Z[128-k] read backwards), the rest one by one; every k does
+     * the same operations in the same order either way */
+    const v4f half = splat4(0.5f), mhalf = splat4(-0.5f);
+    for (int k = 1; k + 3 <= 124; k += 4) {
+        v4f ar = ld4(re + k), ai = ld4(im + k);
+        v4f br = ld4_reversed(re + 125 - k), bi = -ld4_reversed(im + 125 - k);
+        v4f er = half * (ar + br), ei = half * (ai + bi);
+        v4f or_ = half * (ai - bi), oi = mhalf * (ar - br);
+        v4f c = ld4(tb->cos_sp + k), s = -ld4(tb->sin_sp + k);
+        v4f xr = er + (or_ * c - oi * s);
+        v4f xi = ei + (or_ * s + oi * c);
+        st4(pw + k, xr * xr + xi * xi);
+    }
+    for (int k = 0; k <= 128; k = k == 0 ? 125 : k + 1) {
         int k1 = k & 127, k2 = (128 - k) & 127;
         float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2]; /* b = conj(Z[128-k]) */
         float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);         /* even part */
         float or_ = 0.5f * (ai - bi), oi = -0.5f * (ar - br);       /* odd part = (a-b)/(2i) */
-        float c = a->cos_sp[k], s = -a->sin_sp[k];
+        float c = tb->cos_sp[k], s = -tb->sin_sp[k];
         float xr = er + (or_ * c - oi * s);
         float xi = ei + (or_ * s + oi * c);
         pw[k] = xr * xr + xi * xi;
@@ -201,26 +328,37 @@ static void rfft256_power(const agora_label_analyzer *a, const float *x, float *
 
 /* Real part of the 256-point DFT of a real even sequence given by its first 129 values:
  * out[t] = sum_k e[k] cos(2 pi k t / 256) over the full symmetric extension, t = 0..128. */
-static void rfft256_even(const agora_label_analyzer *a, const float *e, float *out)
+static void rfft256_even(const float *e, float *out)
 {
+    const label_tables *tb = &g_tables;
     float re[128], im[128];
-    for (int n = 0; n < 128; n++) {
-        int i0 = 2 * n, i1 = 2 * n + 1;
-        re[n] = e[i0 <= 128 ? i0 : 256 - i0];
-        im[n] = e[i1 <= 128 ? i1 : 256 - i1];
+    for (int i = 0; i < 128; i++) {
+        re[i] = e[tb->even_src_re[i]];
+        im[i] = e[tb->even_src_im[i]];
     }
-    fft128(a, re, im);
-    for (int k = 0; k <= 128; k++) {
+    fft128(re, im);
+    const v4f half = splat4(0.5f), mhalf = splat4(-0.5f);
+    for (int k = 1; k + 3 <= 124; k += 4) { /* as in rfft256_power */
+        v4f ar = ld4(re + k), ai = ld4(im + k);
+        v4f br = ld4_reversed(re + 125 - k), bi = -ld4_reversed(im + 125 - k);
+        v4f er = half * (ar + br);
+        v4f or_ = half * (ai - bi), oi = mhalf * (ar - br);
+        v4f c = ld4(tb->cos_sp + k), s = -ld4(tb->sin_sp + k);
+        st4(out + k, er + (or_ * c - oi * s));
+    }
+    for (int k = 0; k <= 128; k = k == 0 ? 125 : k + 1) {
         int k1 = k & 127, k2 = (128 - k) & 127;
         float ar = re[k1], ai = im[k1], br = re[k2], bi = -im[k2];
         float er = 0.5f * (ar + br);
         float or_ = 0.5f * (ai - bi), oi = -0.5f * (ar - br);
-        float c = a->cos_sp[k], s = -a->sin_sp[k];
+        float c = tb->cos_sp[k], s = -tb->sin_sp[k];
         out[k] = er + (or_ * c - oi * s);
     }
 }
 
 /* ------------------------------------------------------------------ lifecycle */
+
+static void init_tables(void); /* below the MODEL: it transposes k_w1 */
 
 static int setup_resampler(agora_label_analyzer *a)
 {
@@ -232,8 +370,9 @@ static int setup_resampler(agora_label_analyzer *a)
     a->rs_taps = 2 * hw + 2;
     a->rs_hist = a->rs_taps + 2;
     a->rs_kernel = calloc((size_t)(AN_RS_PHASES + 1) * (size_t)a->rs_taps, sizeof(float));
-    a->rs_buf = calloc((size_t)(a->rs_hist + a->in_len), sizeof(float));
-    if (!a->rs_kernel || !a->rs_buf)
+    if (a->rs_hist > AN_RS_MAX_TAPS + 2)
+        return -1; /* cannot happen for 8..48 kHz */
+    if (!a->rs_kernel)
         return -1;
     double fc = 3600.0 / a->sample_rate; /* cycles per input sample */
     double half = hw + 1.0;
@@ -259,6 +398,11 @@ static int setup_resampler(agora_label_analyzer *a)
         a->rs_phase[j] = (int)((pos - fl) * AN_RS_PHASES + 0.5);
         a->rs_first[j] = (int)fl - hw;
     }
+    int s = a->sample_rate / AN_RATE;
+    a->rs_int_step = a->sample_rate % AN_RATE == 0 ? s : 0;
+    for (int j = 0; j < AN_HOP && a->rs_int_step; j++)
+        if (a->rs_phase[j] != 0 || a->rs_first[j] != a->rs_first[0] + s * j)
+            a->rs_int_step = 0;
     return 0;
 }
 
@@ -267,6 +411,8 @@ agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
     if (sample_rate < 8000 || sample_rate > 48000 || sample_rate % 100 != 0)
         return NULL;
     if (channels != 1 && channels != 2)
+        return NULL;
+    if (pthread_once(&g_tables_once, init_tables) != 0)
         return NULL;
     agora_label_analyzer *a = calloc(1, sizeof *a);
     if (!a)
@@ -278,36 +424,18 @@ agora_label_analyzer *agora_label_analyzer_create(int sample_rate, int channels)
         agora_label_analyzer_destroy(a);
         return NULL;
     }
-    for (int i = 0; i < AN_WIN; i++)
-        a->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
-    for (int half = 1; half < 128; half <<= 1)
-        for (int k = 0; k < half; k++) {
-            a->tw_re[half - 1 + k] = (float)cos(M_PI * k / half);
-            a->tw_im[half - 1 + k] = (float)-sin(M_PI * k / half);
-        }
-    for (int k = 0; k <= 128; k++) {
-        a->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
-        a->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
-    }
-    for (int i = 0; i < 128; i++) {
-        int r = 0;
-        for (int b = 0; b < 7; b++)
-            if (i & (1 << b))
-                r |= 1 << (6 - b);
-        a->bitrev[i] = (unsigned char)r;
-    }
-    /* circular autocorrelation of the window, normalised (Boersma correction) */
-    double w0 = 0.0;
-    for (int i = 0; i < AN_WIN; i++)
-        w0 += (double)a->hann[i] * a->hann[i];
-    for (int t = 0; t <= AN_TAU_MAX + 1; t++) {
-        double s = 0.0;
-        for (int i = 0; i < AN_WIN; i++)
-            s += (double)a->hann[i] * a->hann[(i + t) % AN_WIN];
-        a->win_ac[t] = (float)(s / w0);
-    }
     agora_label_analyzer_reset(a);
     return a;
+}
+
+void agora_label_analyzer_prefetch(const agora_label_analyzer *a)
+{
+    if (!a)
+        return;
+    /* everything a frame touches: the struct up to the once-per-sub-window ring */
+    const char *p = (const char *)a;
+    for (size_t off = 0; off < offsetof(agora_label_analyzer, sub_ring); off += 64)
+        __builtin_prefetch(p + off);
 }
 
 void agora_label_analyzer_destroy(agora_label_analyzer *a)
@@ -315,7 +443,6 @@ void agora_label_analyzer_destroy(agora_label_analyzer *a)
     if (!a)
         return;
     free(a->rs_kernel);
-    free(a->rs_buf);
     free(a);
 }
 
@@ -323,15 +450,13 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
 {
     if (!a)
         return;
-    if (a->rs_buf)
-        memset(a->rs_buf, 0, (size_t)(a->rs_hist + a->in_len) * sizeof(float));
+    memset(a->rs_histbuf, 0, sizeof a->rs_histbuf);
     memset(a->x8, 0, sizeof a->x8);
     memset(a->psmooth, 0, sizeof a->psmooth);
     memset(a->sub_ring, 0, sizeof a->sub_ring);
     for (int k = 0; k < AN_NBIN; k++) {
         a->sub_min[k] = 1e30f;
         a->win_min[k] = 1e30f;
-        a->floor_[k] = 0.0f;
     }
     a->sub_count = 0;
     a->sub_index = 0;
@@ -354,6 +479,51 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
 
 /* ------------------------------------------------------------------ stages */
 
+/* The resampler for a rate of s x 8 kHz: out[j] = sum_t h[t] x[s j + t] with the even taps
+ * summed in acc0 and the odd ones in acc1, in t order, exactly as the per-output loop of to_8k
+ * does, but computed for all 80 outputs at once over a polyphase copy of x (xp[r][m] =
+ * x[s m + r]), so the inner loops run over contiguous outputs (SIMD, bit-identical results). */
+static void resample_int_step(const float *restrict h, const float *restrict x, int s, int T,
+                              float *restrict out)
+{
+    enum { M = AN_HOP + AN_RS_MAX_TAPS };
+    float xp[AN_RS_MAX_STEP][M];
+    float acc0[AN_HOP], acc1[AN_HOP];
+    int m0 = 0;
+    if (s == 2 && T >= 2) { /* 16 kHz: de-interleave four pairs at a time */
+        for (; m0 + 4 <= AN_HOP + (T - 2) / 2; m0 += 4) {
+            v4f a = ld4(x + 2 * m0), b = ld4(x + 2 * m0 + 4);
+            st4(xp[0] + m0, SHUF2(a, b, 0, 2, 4, 6));
+            st4(xp[1] + m0, SHUF2(a, b, 1, 3, 5, 7));
+        }
+    }
+    for (int r = 0; r < s && r < T; r++) {
+        /* phase r is read by the taps t = r + s i < T, up to m = 79 + (T - 1 - r) / s */
+        const int m_len = AN_HOP + (T - 1 - r) / s;
+        for (int m = m0; m < m_len; m++)
+            xp[r][m] = x[s * m + r];
+    }
+    for (int j = 0; j < AN_HOP; j++)
+        acc0[j] = acc1[j] = 0.0f;
+    int t = 0;
+    for (; t + 1 < T; t += 2) {
+        const v4f h0 = splat4(h[t]), h1 = splat4(h[t + 1]);
+        const float *x0 = xp[t % s] + t / s, *x1 = xp[(t + 1) % s] + (t + 1) / s;
+        for (int j = 0; j < AN_HOP; j += 4) { /* AN_HOP is a multiple of 4 */
+            st4(acc0 + j, ld4(acc0 + j) + h0 * ld4(x0 + j));
+            st4(acc1 + j, ld4(acc1 + j) + h1 * ld4(x1 + j));
+        }
+    }
+    for (; t < T; t++) {
+        const float h0 = h[t];
+        const float *x0 = xp[t % s] + t / s;
+        for (int j = 0; j < AN_HOP; j++)
+            acc0[j] += h0 * x0[j];
+    }
+    for (int j = 0; j < AN_HOP; j++)
+        out[j] = acc0[j] + acc1[j];
+}
+
 /* Downmix + resample the frame into 80 new samples at 8 kHz (appended to x8). */
 static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
 {
@@ -367,9 +537,9 @@ static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
                 out80[i] = 0.5f * ((float)pcm[2 * i] + (float)pcm[2 * i + 1]);
         return;
     }
-    float *buf = a->rs_buf;
+    float buf[AN_RS_MAX_TAPS + 2 + AN_MAX_IN]; /* history, then this frame */
     const int H = a->rs_hist;
-    memmove(buf, buf + n, (size_t)H * sizeof(float));
+    memcpy(buf, a->rs_histbuf, (size_t)H * sizeof(float));
     float *cur = buf + H;
     if (a->channels == 1)
         for (int i = 0; i < n; i++)
@@ -377,9 +547,14 @@ static void to_8k(agora_label_analyzer *a, const int16_t *pcm, float *out80)
     else
         for (int i = 0; i < n; i++)
             cur[i] = 0.5f * ((float)pcm[2 * i] + (float)pcm[2 * i + 1]);
+    memcpy(a->rs_histbuf, buf + n, (size_t)H * sizeof(float)); /* the next frame's history */
     /* output j sits at input position j*step - (taps/2) relative to the frame start, so every
      * tap lies inside [history, frame); the constant delay is irrelevant for labels. */
     const int T = a->rs_taps;
+    if (a->rs_int_step) {
+        resample_int_step(a->rs_kernel, cur + a->rs_first[0], a->rs_int_step, T, out80);
+        return;
+    }
     for (int j = 0; j < AN_HOP; j++) {
         const float *h = a->rs_kernel + (size_t)a->rs_phase[j] * (size_t)T;
         const float *x = cur + a->rs_first[j];
@@ -427,7 +602,6 @@ static double frame_dbfs(const int16_t *pcm, int count)
  * seeds 1, 2, 8. */
 static const float k_mean[AN_NFEAT] = {9.160633f, 0.3938308f, -3.817053f, 0.5746386f, 0.8223714f, 9.138008f, 2.03457f, 0.8785792f, 0.8753366f, 0.1001093f, 10.47989f, 0.7503703f, 0.5833255f, -46.55151f, 6.228508f, 0.2356484f, 3.716874f, 0.2992392f, 5.411521f, 2.239139f, 1.277848f, 1.70595f, 8.817054f, 33.84805f, 52.32675f, 25.75827f, 1.799776f, -115.5215f};
 static const float k_scale[AN_NFEAT] = {9.706172f, 0.3620283f, 3.40871f, 0.3257728f, 0.269715f, 7.774155f, 2.162773f, 1.93082f, 0.780784f, 0.2160921f, 32.84212f, 0.2368081f, 0.312783f, 28.37066f, 7.88434f, 0.2610978f, 4.475813f, 0.3482187f, 4.800229f, 1.179449f, 0.9476681f, 1.208573f, 16.65737f, 75.73538f, 79.53486f, 36.67185f, 1.162669f, 126.8512f};
-#define AN_NHID 8 /* hidden units */
 static const float k_w1[AN_NHID][AN_NFEAT] = {
     {0.7178276f, -0.9159877f, 0.2332649f, -0.1392963f, -0.1585663f, -1.955074f, 0.05445536f, -0.1173689f, -1.613668f, -0.4242624f, -1.429269f, 0.05665856f, -0.4946114f, 0.02293819f, 1.149386f, -0.1506039f, -0.6715805f, 0.2196474f, -0.1850063f, -0.2044325f, 0.2476756f, -0.8638808f, -0.585184f, -0.8631784f, -0.4885977f, -0.09021882f, -0.1549612f, 0.03361615f},
     {0.05095071f, -0.4544071f, 0.1041804f, 0.04335329f, 0.3934051f, -0.6944449f, 0.2836808f, 0.110267f, -0.7385646f, 0.1779064f, 0.8490227f, -0.2099421f, -0.4350079f, 0.09211696f, 0.1495784f, 0.2966257f, -0.1001814f, 0.635796f, -0.4391835f, -0.3178872f, 0.6919494f, 1.094384f, 0.2467858f, 0.1860036f, 0.2806077f, -0.132158f, -0.02691522f, 0.2929634f},
@@ -440,6 +614,49 @@ static const float k_w1[AN_NHID][AN_NFEAT] = {
 static const float k_b1[AN_NHID] = {-0.09963663f, 0.3938731f, -1.540853f, -2.326574f, 0.5175429f, -0.8892509f, -0.6702106f, 0.09997201f};
 static const float k_w2[AN_NHID] = {2.163719f, 2.028768f, 2.649961f, 1.856528f, -2.968333f, -2.977181f, -2.393064f, -1.723357f};
 static const float k_b2 = 0.3005713f;
+_Static_assert(AN_NHID % 4 == 0, "the hidden layer runs 4 units at a time");
+
+static void init_tables(void)
+{
+    label_tables *t = &g_tables;
+    for (int i = 0; i < AN_NFEAT; i++)
+        for (int j = 0; j < AN_NHID; j++)
+            t->w1t[i][j] = k_w1[j][i];
+    for (int i = 0; i < AN_WIN; i++)
+        t->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / AN_WIN));
+    for (int half = 1; half < 128; half <<= 1)
+        for (int k = 0; k < half; k++) {
+            t->tw_re[half - 1 + k] = (float)cos(M_PI * k / half);
+            t->tw_im[half - 1 + k] = (float)-sin(M_PI * k / half);
+        }
+    for (int k = 0; k <= 128; k++) {
+        t->cos_sp[k] = (float)cos(2.0 * M_PI * k / 256);
+        t->sin_sp[k] = (float)sin(2.0 * M_PI * k / 256);
+    }
+    for (int i = 0; i < 128; i++) {
+        int r = 0;
+        for (int b = 0; b < 7; b++)
+            if (i & (1 << b))
+                r |= 1 << (6 - b);
+        t->bitrev[i] = (unsigned char)r;
+    }
+    for (int n = 0; n < 128; n++) { /* bit reversal is its own inverse */
+        int i0 = 2 * n, i1 = 2 * n + 1;
+        t->even_src_re[t->bitrev[n]] = (unsigned char)(i0 <= 128 ? i0 : 256 - i0);
+        t->even_src_im[t->bitrev[n]] = (unsigned char)(i1 <= 128 ? i1 : 256 - i1);
+    }
+    /* circular autocorrelation of the window, normalised (Boersma correction) */
+    double w0 = 0.0;
+    for (int i = 0; i < AN_WIN; i++)
+        w0 += (double)t->hann[i] * t->hann[i];
+    for (int tau = 0; tau <= AN_TAU_MAX + 1; tau++) {
+        double s = 0.0;
+        for (int i = 0; i < AN_WIN; i++)
+            s += (double)t->hann[i] * t->hann[(i + tau) % AN_WIN];
+        t->win_ac[tau] = (float)(s / w0);
+    }
+}
+
 /* attack / release of the probability smoother (per frame) */
 #define AN_ATTACK 1.0f
 #define AN_RELEASE 0.2f
@@ -482,20 +699,22 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     memcpy(a->prev_sub_e, sub_e, sizeof sub_e);
 
     /* 3. spectrum */
+    const label_tables *tb = &g_tables;
     float xw[AN_WIN], pw[AN_NBIN];
     for (int i = 0; i < AN_WIN; i++)
-        xw[i] = a->x8[i] * a->hann[i];
-    rfft256_power(a, xw, pw);
+        xw[i] = a->x8[i] * tb->hann[i];
+    rfft256_power(xw, pw);
 
     /* 4. noise floor by minimum statistics */
     const float alpha = a->frames == 1 ? 0.0f : 0.7f;
+    float floor_[AN_NBIN]; /* this frame's noise floor */
     for (int k = 0; k < AN_NBIN; k++) {
         float ps = alpha * a->psmooth[k] + (1.0f - alpha) * pw[k];
         a->psmooth[k] = ps;
-        if (ps < a->sub_min[k])
-            a->sub_min[k] = ps;
-        float f = a->sub_min[k] < a->win_min[k] ? a->sub_min[k] : a->win_min[k];
-        a->floor_[k] = f * 1.5f; /* minimum-of-smoothed bias compensation */
+        float sm = ps < a->sub_min[k] ? ps : a->sub_min[k]; /* branch-free: SIMD */
+        a->sub_min[k] = sm;
+        float f = sm < a->win_min[k] ? sm : a->win_min[k];
+        floor_[k] = f * 1.5f; /* minimum-of-smoothed bias compensation */
     }
     if (++a->sub_count == AN_SUBWIN || a->frames <= AN_SUBWIN / 2) {
         /* sub-window finished (and early on: commit often so the first floor is sane) */
@@ -519,14 +738,14 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     float band_db[AN_NBANDS], snr_sum = 0.0f, n_snr6 = 0.0f;
     float e_tot = 0.0f, e_speech = 0.0f;
     for (int k = 0; k < AN_NBIN; k++) {
-        float d = pw[k] - 2.0f * a->floor_[k];
+        float d = pw[k] - 2.0f * floor_[k];
         exc[k] = d > 0.0f ? d : 0.0f;
     }
     for (int b = 0; b < AN_NBANDS; b++) {
         float e = 0.0f, nf = 0.0f, x = 0.0f;
         for (int k = k_band_edges[b]; k < k_band_edges[b + 1]; k++) {
             e += pw[k];
-            nf += a->floor_[k];
+            nf += floor_[k];
             x += exc[k];
         }
         band_db[b] = db10(e);
@@ -541,9 +760,11 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     float frac6 = n_snr6 / AN_NBANDS;
     float speech_ratio = (e_speech + 1.0f) / (e_tot + 1.0f);
     /* flatness of the raw spectrum over 250..3500 Hz (log2 units, <= 0) */
-    float lsum = 0.0f, asum = 0.0f;
+    float lsum = 0.0f, asum = 0.0f, lg[112];
+    for (int k = 8; k < 112; k += 4) /* the logs four at a time, the sums in order */
+        st4(lg + k, fast_log2_4(ld4(pw + k) + splat4(1e-3f)));
     for (int k = 8; k < 112; k++) {
-        lsum += fast_log2(pw[k] + 1e-3f);
+        lsum += lg[k];
         asum += pw[k];
     }
     float flat = lsum / 104.0f - fast_log2(asum / 104.0f + 1e-3f);
@@ -556,18 +777,30 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
         exc_sum += exc[k];
     /* nothing above the noise floor: no pitch to look for (skips the second FFT) */
     if (exc_sum > 1e-3f)
-        rfft256_even(a, exc, ac);
+        rfft256_even(exc, ac);
     else
         ac[0] = 0.0f;
     if (ac[0] > 1e-3f) {
         float inv0 = 1.0f / ac[0];
         float nr[AN_TAU_MAX + 2];
         for (int t = AN_TAU_MIN - 1; t <= AN_TAU_MAX && t <= 128; t++)
-            nr[t] = ac[t] * inv0 / a->win_ac[t];
+            nr[t] = ac[t] * inv0 / tb->win_ac[t];
+        /* the largest positive nr[t] (0 if none): per lane, then over the lanes (a maximum
+         * does not depend on the order it is taken in) */
+        v4f g4 = splat4(0.0f);
+        for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t += 4) { /* 108 lags: 27 x 4 */
+            v4f v = ld4(nr + t);
+            v4i gt = v > g4;
+            v4i vi, gi;
+            memcpy(&vi, &v, sizeof vi);
+            memcpy(&gi, &g4, sizeof gi);
+            gi = (gt & vi) | (~gt & gi);
+            memcpy(&g4, &gi, sizeof g4);
+        }
         float gmax = 0.0f;
-        for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t++)
-            if (nr[t] > gmax)
-                gmax = nr[t];
+        for (int l = 0; l < 4; l++)
+            if (g4[l] > gmax)
+                gmax = g4[l];
         /* first local maximum within 85 % of the global one (avoids octave errors) */
         for (int t = AN_TAU_MIN; t < AN_TAU_MAX; t++) {
             if (nr[t] >= 0.85f * gmax && nr[t] >= nr[t - 1] && nr[t] >= nr[t + 1]) {
@@ -678,13 +911,17 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     float fs[AN_NFEAT];
     for (int i = 0; i < AN_NFEAT; i++)
         fs[i] = (f[i] - k_mean[i]) / k_scale[i];
-    float z = k_b2;
-    for (int j = 0; j < AN_NHID; j++) {
-        float u = k_b1[j];
+    /* hidden unit j: u = k_b1[j] + sum over i in order of k_w1[j][i] * fs[i], 4 units at a time */
+    float u[AN_NHID];
+    for (int j = 0; j < AN_NHID; j += 4) {
+        v4f uj = ld4(k_b1 + j);
         for (int i = 0; i < AN_NFEAT; i++)
-            u += k_w1[j][i] * fs[i];
-        z += k_w2[j] * fast_tanh(u);
+            uj = uj + ld4(tb->w1t[i] + j) * splat4(fs[i]);
+        st4(u + j, uj);
     }
+    float z = k_b2;
+    for (int j = 0; j < AN_NHID; j++)
+        z += k_w2[j] * fast_tanh(u[j]);
     z = clampf(z, -30.0f, 30.0f);
     float p = 1.0f / (1.0f + expf(-z));
     if (dbfs <= -126.5) /* digital silence is never speech */

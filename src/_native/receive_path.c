@@ -2,6 +2,7 @@
 #include <string.h>
 #include "agora_rtc/errors.h"
 #include "engine.h"
+#include "label_prefetch.h"
 #include "receive_path.h"
 
 agora_rx_path *agora_rx_new(const char *uid)
@@ -26,6 +27,11 @@ static void drop_converters(agora_rx_path *rx)
     rx->vad = NULL;
     rx->acc = NULL;
     rx->acc_frames = rx->acc_cap = 0;
+}
+
+void agora_rx_prefetch(const agora_rx_path *rx)
+{
+    agora_label_analyzer_prefetch(rx->labels);
 }
 
 void agora_rx_free(agora_rx_path *rx)
@@ -62,6 +68,39 @@ static int rebuild(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, 
     return AGORA_OK;
 }
 
+/* One 10 ms output frame at pcm (in the observer's format): APM (in place: pcm is then the
+ * path's own accumulator), labels, VAD, emit. */
+static void process_frame(agora_rx_path *rx, const agora_sent_frame *in, int16_t *pcm_acc,
+                          const int16_t *pcm, int out_rate, int out_ch, agora_rx_emit_fn emit,
+                          void *ctx)
+{
+    const int out_spc = out_rate / 100;
+    agora_audio_frame frame;
+    memset(&frame, 0, sizeof(frame));
+    frame.type = AGORA_AUDIO_FRAME_TYPE_PCM16;
+    frame.samples_per_channel = out_spc;
+    frame.bytes_per_sample = 2;
+    frame.channels = out_ch;
+    frame.samples_per_sec = out_rate;
+    frame.buffer = pcm;
+    frame.render_time_ms = in->render_time_ms;
+    frame.send_time_us = in->send_time_us;
+    frame.presentation_ms = in->presentation_ms;
+    frame.rtp_timestamp = in->rtp_timestamp;
+    if (rx->apm && pcm_acc) /* noise suppression / AGC before the labels and the VAD see the frame */
+        agora_apm_process(rx->apm, pcm_acc, out_spc);
+    agora_label_analyzer_process(rx->labels, frame.buffer, out_spc, &frame.labels);
+    agora_vad_result vad;
+    const agora_vad_result *vad_ptr = NULL;
+    if (rx->vad) {
+        size_t nbytes = sizeof(int16_t) * (size_t)out_spc * (size_t)out_ch;
+        if (agora_vad_process(rx->vad, &frame.labels, (const uint8_t *)frame.buffer, nbytes,
+                              &vad) == AGORA_OK)
+            vad_ptr = &vad;
+    }
+    emit(ctx, rx, &frame, vad_ptr);
+}
+
 int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, int out_ch,
                   const agora_vad_config *vad_cfg, unsigned obs_gen, int apm_flags,
                   agora_rx_emit_fn emit, void *ctx)
@@ -76,6 +115,13 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
     rx->frames_in++;
     rx->bytes_in += (uint64_t)in->samples_per_channel * (uint64_t)in->channels * sizeof(int16_t);
     const int out_spc = out_rate / 100;
+    if (rx->acc_frames == 0 && !rx->apm && in->sample_rate == out_rate && in->channels == out_ch &&
+        in->samples_per_channel == out_spc) {
+        /* the common case, one 10 ms frame already in the observer's format: analysed where it
+         * is (the frame is read-only here), no copy through the accumulator */
+        process_frame(rx, in, NULL, in->pcm, out_rate, out_ch, emit, ctx);
+        return AGORA_OK;
+    }
     /* the path was sized on the frame that built it; a longer frame (a 20 ms
      * RTP packet after 10 ms frames) grows the accumulator */
     int need = agora_resampler_max_output(rx->resampler, in->samples_per_channel);
@@ -97,30 +143,8 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
     rx->acc_frames += got;
     int offset = 0;
     while (rx->acc_frames - offset >= out_spc) {
-        agora_audio_frame frame;
-        memset(&frame, 0, sizeof(frame));
-        frame.type = AGORA_AUDIO_FRAME_TYPE_PCM16;
-        frame.samples_per_channel = out_spc;
-        frame.bytes_per_sample = 2;
-        frame.channels = out_ch;
-        frame.samples_per_sec = out_rate;
-        frame.buffer = rx->acc + (size_t)offset * (size_t)out_ch;
-        frame.render_time_ms = in->render_time_ms;
-        frame.send_time_us = in->send_time_us;
-        frame.presentation_ms = in->presentation_ms;
-        frame.rtp_timestamp = in->rtp_timestamp;
-        if (rx->apm) /* noise suppression / AGC before the labels and the VAD see the frame */
-            agora_apm_process(rx->apm, rx->acc + (size_t)offset * (size_t)out_ch, out_spc);
-        agora_label_analyzer_process(rx->labels, frame.buffer, out_spc, &frame.labels);
-        agora_vad_result vad;
-        const agora_vad_result *vad_ptr = NULL;
-        if (rx->vad) {
-            size_t nbytes = sizeof(int16_t) * (size_t)out_spc * (size_t)out_ch;
-            if (agora_vad_process(rx->vad, &frame.labels, (const uint8_t *)frame.buffer, nbytes,
-                                  &vad) == AGORA_OK)
-                vad_ptr = &vad;
-        }
-        emit(ctx, rx, &frame, vad_ptr);
+        int16_t *pcm = rx->acc + (size_t)offset * (size_t)out_ch;
+        process_frame(rx, in, pcm, pcm, out_rate, out_ch, emit, ctx);
         offset += out_spc;
     }
     if (offset > 0) {

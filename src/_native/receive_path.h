@@ -41,6 +41,9 @@ typedef void (*agora_rx_emit_fn)(void *ctx, const agora_rx_path *rx,
 
 agora_rx_path *agora_rx_new(const char *uid);
 void agora_rx_free(agora_rx_path *rx);
+/* Cache hint for a path whose frame comes next (its analyser state); only the
+ * thread that will run the path may call it. */
+void agora_rx_prefetch(const agora_rx_path *rx);
 /* Feed one frame of the remote user. The path (re)builds its converters when
  * the input or output format, the observer generation or the APM flags
  * changed (a format change resets that user's VAD). apm_flags (AGORA_APM_*)

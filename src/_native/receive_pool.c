@@ -80,6 +80,8 @@ static void run_claims(agora_rx_pool *p, int part)
         for (int i = i0; i < i1; i++) {
             if (!p->jobs[i].head)
                 continue; /* run by the thread that claimed its chain's head */
+            if (i + 1 < i1 && p->jobs[i + 1].head) /* ours too: warm it while this one runs */
+                agora_rx_prefetch(p->jobs[i + 1].rx);
             for (int j = i; j >= 0; j = p->jobs[j].next_same) {
                 const agora_rx_job *job = &p->jobs[j];
                 if (job->prepare && job->prepare(job, job->prepare_arg) <= 0)
