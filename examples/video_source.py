@@ -90,7 +90,7 @@ def vp8_frames(width: int = 320, height: int = 240, frames: int = 30, keyint: in
     return [EncodedFrame(f, not f[0] & 1, width, height) for f in out]
 
 
-def _nal_units(stream: bytes) -> List[bytes]:
+def nal_units(stream: bytes) -> List[bytes]:
     """NAL units of an Annex B stream (start codes and trailing zeros removed)."""
     units, i, n = [], 0, len(stream)
     starts = []
@@ -123,7 +123,7 @@ def h264_access_units(width: int = 320, height: int = 240, frames: int = 30, key
         with open(out, "rb") as fh:
             stream = fh.read()
     aus: List[List[bytes]] = []
-    for nal in _nal_units(stream):
+    for nal in nal_units(stream):
         if nal[0] & 0x1F == 9 or not aus:     # access unit delimiter starts a frame
             aus.append([])
         aus[-1].append(nal)

@@ -9,61 +9,21 @@ parsed from the VP8 key frame header / H.264 SPS. Also: loss handling with a
 real stream, and bad input to the hooks (exceptions, never a crash).
 Nothing binary is committed.
 """
+import os
 import random
 import shutil
-import struct
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from agora_rtc._core import _engine
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+import video_source  # noqa: E402  (the y4m writer, IVF reader and NAL splitter of the examples)
+
 VP8, H264 = 1, 2
-
-
-def _write_y4m(path, width, height, frames):
-    """A moving gradient with a bouncing square: compressible, but every
-    frame differs so the encoders produce real delta frames."""
-    yy, xx = np.mgrid[0:height, 0:width]
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for i in range(frames):
-            y = ((xx + yy + 4 * i) % 256).astype(np.uint8)
-            sx, sy = (7 * i) % (width - 32), (5 * i) % (height - 32)
-            y[sy:sy + 32, sx:sx + 32] = 255 - y[sy:sy + 32, sx:sx + 32]
-            u = np.full((height // 2, width // 2), (128 + 2 * i) % 256, np.uint8)
-            v = np.full((height // 2, width // 2), (64 + 3 * i) % 256, np.uint8)
-            f.write(b"FRAME\n" + y.tobytes() + u.tobytes() + v.tobytes())
-
-
-def _ivf_frames(path):
-    data = open(path, "rb").read()
-    assert data[:4] == b"DKIF"
-    header_len = struct.unpack_from("<H", data, 6)[0]
-    pos, frames = header_len, []
-    while pos + 12 <= len(data):
-        size = struct.unpack_from("<I", data, pos)[0]
-        frames.append(data[pos + 12:pos + 12 + size])
-        pos += 12 + size
-    return frames
-
-
-def _nal_units(stream):
-    """Split an Annex B byte stream into NAL units (start codes and trailing
-    zeros dropped)."""
-    nals, i, n = [], 0, len(stream)
-    starts = []
-    while True:
-        j = stream.find(b"\x00\x00\x01", i)
-        if j < 0:
-            break
-        starts.append(j)
-        i = j + 3
-    for k, s in enumerate(starts):
-        end = starts[k + 1] if k + 1 < len(starts) else n
-        nals.append(stream[s + 3:end].rstrip(b"\x00"))
-    return nals
 
 
 def _access_units(stream):
@@ -71,7 +31,7 @@ def _access_units(stream):
     slice with first_mb_in_slice == 0 after a slice, starts a new one.
     Returns (annex_b_bytes_with_mixed_start_codes, normalized_4_byte, has_idr)."""
     aus, cur, seen_vcl = [], [], False
-    for nal in _nal_units(stream):
+    for nal in video_source.nal_units(stream):
         t = nal[0] & 0x1F
         vcl = t in (1, 5)
         first_mb_zero = vcl and len(nal) > 1 and (nal[1] & 0x80)
@@ -120,18 +80,18 @@ def vp8_clip(tmp_path_factory):
     if shutil.which("vpxenc") is None:
         pytest.skip("vpxenc not installed (Debian: vpx-tools)")
     d = tmp_path_factory.mktemp("vp8")
-    _write_y4m(d / "in.y4m", 320, 240, 24)
+    video_source.write_y4m(d / "in.y4m", 320, 240, 24)
     subprocess.run(["vpxenc", "--codec=vp8", "--ivf", "--kf-max-dist=10", "--target-bitrate=800",
                     "--good", "--cpu-used=8", "--quiet", "-o", str(d / "out.ivf"), str(d / "in.y4m")],
                    check=True, capture_output=True)
-    return _ivf_frames(d / "out.ivf")
+    return video_source.read_ivf(d / "out.ivf")
 
 
 def _x264(tmp_path_factory, name, width, height, extra):
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg not installed (Debian: ffmpeg)")
     d = tmp_path_factory.mktemp(name)
-    _write_y4m(d / "in.y4m", width, height, 24)
+    video_source.write_y4m(d / "in.y4m", width, height, 24)
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(d / "in.y4m"), "-c:v", "libx264",
                     "-preset", "veryfast", "-g", "10", "-bf", "0", *extra, "-f", "h264",
                     str(d / "out.264")], check=True, capture_output=True)

@@ -1161,27 +1161,45 @@ int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *c, const char *ip, uin
     return agora_io_call(c->svc, it);
 }
 
-int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,
-                                  int srtp_suite, const uint8_t *srtp_key_salt)
+/* Validate and post the add of a remote stream (audio or video) with its
+ * SRTP key; `codec` goes in arg for video, srtp_suite in arg (audio) or arg2. */
+static int post_remote_add(agora_rtc_conn *c, int kind, uint32_t ssrc, const char *user_id,
+                           int codec, int srtp_suite, const uint8_t *srtp_key_salt)
 {
     int rc = check_conn(c);
     if (rc != AGORA_OK)
         return rc;
     if (!valid_id(user_id) || (srtp_suite != 0 && srtp_suite != AGORA_SRTP_AES128_CM_SHA1_32 &&
                                srtp_suite != AGORA_SRTP_AES128_CM_SHA1_80) ||
-        (srtp_suite && !srtp_key_salt))
+        (srtp_suite && !srtp_key_salt) ||
+        (kind == IO_RTP_VIDEO_ADD && codec != AGORA_VIDEO_RTP_VP8 && codec != AGORA_VIDEO_RTP_H264))
         return AGORA_ERR_INVALID_ARGUMENT;
+    if (srtp_suite) {
+        pthread_once(&srtp_once, srtp_init_once);
+        if (!srtp_ready)
+            return AGORA_ERR_FAILED;
+    }
     size_t klen = srtp_suite ? AGORA_RTP_SRTP_KEY_LEN : 0;
-    io_item *it = agora_io_item_new(IO_RTP_ADD, c, klen);
+    io_item *it = agora_io_item_new(kind, c, klen);
     if (!it)
         return AGORA_ERR_NO_MEMORY;
     if (klen)
         memcpy(it->data, srtp_key_salt, klen);
     agora_copy_id(it->uid, user_id);
     it->u32 = ssrc;
-    it->arg = srtp_suite;
-    rc = agora_io_call(c->svc, it);
-    return rc;
+    if (kind == IO_RTP_VIDEO_ADD) {
+        it->arg = codec;
+        it->arg2 = srtp_suite;
+    } else {
+        it->arg = srtp_suite;
+    }
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,
+                                  int srtp_suite, const uint8_t *srtp_key_salt)
+{
+    return post_remote_add(c, IO_RTP_ADD, ssrc, user_id, 0, srtp_suite, srtp_key_salt);
 }
 
 int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *c, uint32_t ssrc, int codec,
@@ -1205,30 +1223,7 @@ int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *c, uint32_t ssrc, int c
 int agora_rtc_conn_rtp_add_video_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,
                                         int codec, int srtp_suite, const uint8_t *srtp_key_salt)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    if (!valid_id(user_id) || (codec != AGORA_VIDEO_RTP_VP8 && codec != AGORA_VIDEO_RTP_H264) ||
-        (srtp_suite != 0 && srtp_suite != AGORA_SRTP_AES128_CM_SHA1_32 &&
-         srtp_suite != AGORA_SRTP_AES128_CM_SHA1_80) ||
-        (srtp_suite && !srtp_key_salt))
-        return AGORA_ERR_INVALID_ARGUMENT;
-    if (srtp_suite) {
-        pthread_once(&srtp_once, srtp_init_once);
-        if (!srtp_ready)
-            return AGORA_ERR_FAILED;
-    }
-    size_t klen = srtp_suite ? AGORA_RTP_SRTP_KEY_LEN : 0;
-    io_item *it = agora_io_item_new(IO_RTP_VIDEO_ADD, c, klen);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    if (klen)
-        memcpy(it->data, srtp_key_salt, klen);
-    agora_copy_id(it->uid, user_id);
-    it->u32 = ssrc;
-    it->arg = codec;
-    it->arg2 = srtp_suite;
-    return agora_io_call(c->svc, it);
+    return post_remote_add(c, IO_RTP_VIDEO_ADD, ssrc, user_id, codec, srtp_suite, srtp_key_salt);
 }
 
 int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *c, uint32_t ssrc, const char *ip,

@@ -293,12 +293,15 @@ class JanusLink:
 
     # ---- publishers ----
 
-    def _drop_forward(self, room: Optional[VideoRoom], fwd: RtpForwarder) -> None:
-        """Stop hearing one publisher: the engine stream first, then the Janus forward."""
+    def _remove_engine_stream(self, ssrc: int) -> None:
         try:
-            self.conn._rtp_remove_remote(fwd.ssrc)
+            self.conn._rtp_remove_remote(ssrc)
         except Exception:  # the connection was released meanwhile
             pass
+
+    def _drop_forward(self, room: Optional[VideoRoom], fwd: RtpForwarder) -> None:
+        """Stop hearing one publisher: the engine stream first, then the Janus forward."""
+        self._remove_engine_stream(fwd.ssrc)
         if room is not None:
             try:
                 room.stop_rtp_forward(fwd, admin_key=self.admin_key, secret=self.secret)
@@ -351,10 +354,7 @@ class JanusLink:
                                    secret=self.secret, admin_key=self.admin_key, **srtp)
         except Exception as exc:
             _log.warning("cannot hear publisher %s (%s): %s", pid, user, exc)
-            try:
-                self.conn._rtp_remove_remote(ssrc)
-            except Exception:
-                pass
+            self._remove_engine_stream(ssrc)
             return
         with self._lock:
             self._forwards[pid] = fwd
@@ -424,10 +424,7 @@ class JanusLink:
             if fwd is not None:
                 self._drop_forward(room, fwd)
             else:
-                try:
-                    self.conn._rtp_remove_remote(ssrc)
-                except Exception:
-                    pass
+                self._remove_engine_stream(ssrc)
             return
         with self._lock:
             if self._room is room and pid in self._video_streams:
