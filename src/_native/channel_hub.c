@@ -282,6 +282,11 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     rate = m->pb_rate;
     chans = m->pb_channels;
     int apm_flags = m->apm_flags;
+    agora_audio_frame_observer direct = {0};
+    /* an any_thread observer is called by the job itself; one hold per run keeps it registered */
+    if (has_obs && m->audio_obs.any_thread &&
+        (m->audio_hold_batch == svc->rx_pool.batch || agora_rx_pool_hold(&svc->rx_pool, m) == 0))
+        direct = m->audio_obs;
     pthread_mutex_unlock(&m->mu);
     agora_rx_path *rx = agora_rx_table_get(&m->rx, uid, 1);
     if (!rx)
@@ -313,6 +318,7 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     job->gen = gen;
     job->apm_flags = apm_flags;
     job->deliver = has_obs;
+    job->direct = direct;
     job->volume = volume;
 }
 

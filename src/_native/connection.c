@@ -250,6 +250,10 @@ static void clear_observer(agora_rtc_conn *c, int kind)
     }
     while (!self && c->in_flight[kind] > 0)
         pthread_cond_wait(&c->cv, &c->mu);
+    /* receive-pool runs that call an any_thread observer never wait for
+     * anyone, so this wait is short and safe on any thread */
+    while (kind == OBS_AUDIO && c->audio_pool_holds > 0)
+        pthread_cond_wait(&c->cv, &c->mu);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -295,6 +299,9 @@ int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_
     if (vad_config && agora_vad_config_validate(vad_config) != AGORA_OK)
         return AGORA_ERR_INVALID_ARGUMENT;
     pthread_mutex_lock(&c->mu);
+    /* the replaced observer may be any_thread: no call to it after this returns */
+    while (c->audio_pool_holds > 0)
+        pthread_cond_wait(&c->cv, &c->mu);
     c->audio_obs = *obs;
     c->obs_set[OBS_AUDIO] = 1;
     c->vad_enabled = vad_config != NULL;

@@ -79,6 +79,10 @@ struct agora_rtc_conn {
     unsigned audio_obs_gen;    /* bumped on every (un)register: receive paths rebuild */
     agora_data_streams streams; /* data stream ids and send-rate window */
     int in_flight[OBS_KINDS];
+    /* receive-pool runs that may call an any_thread audio observer (receive_pool.c):
+     * unregister and register wait for 0, so such a call never outlives them */
+    int audio_pool_holds;
+    unsigned audio_hold_batch; /* I/O thread only: the pool batch that holds this conn */
     int pb_rate, pb_channels;  /* observer frame format */
     int apm_flags;             /* AGORA_APM_* on received audio (receive_processing.c) */
 

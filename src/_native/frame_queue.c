@@ -132,6 +132,7 @@ void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer
     memset(out, 0, sizeof(*out));
     out->user_data = q;
     out->on_playback_audio_frame_before_mixing = push_frame;
+    out->any_thread = 1; /* push_frame only locks the queue and never waits */
 }
 
 int agora_frame_queue_fd(const agora_frame_queue *q)

@@ -45,6 +45,12 @@ static void emit_frame(void *arg, const agora_rx_path *rx, const agora_audio_fra
         return;
     if (job->speech_only && (!vad || vad->state == AGORA_VAD_NOT_SPEAKING))
         return; /* filtered in C: silent users cost no observer call */
+    if (job->direct.on_playback_audio_frame_before_mixing) {
+        /* a native queue: no event, no copy here, no trip through the delivery thread */
+        job->direct.on_playback_audio_frame_before_mixing(job->direct.user_data, job->channel_id,
+                                                          rx->uid, frame, vad);
+        return;
+    }
     size_t pcm_bytes = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
     size_t vad_bytes = vad ? vad->length : 0;
     agora_event *ev = agora_event_alloc(EV_AUDIO_FRAME, job->to, pcm_bytes + vad_bytes);
@@ -162,6 +168,44 @@ void agora_rx_pool_destroy(agora_rx_pool *p)
     free(p->jobs);
     p->jobs = NULL;
     p->njobs = p->cap = 0;
+    free(p->holds);
+    p->holds = NULL;
+}
+
+int agora_rx_pool_hold(agora_rx_pool *p, agora_rtc_conn *c)
+{
+    if (p->nholds == p->holds_cap) {
+        int cap = p->holds_cap ? p->holds_cap * 2 : 8;
+        agora_rtc_conn **h = realloc(p->holds, sizeof(*h) * (size_t)cap);
+        if (!h)
+            return -1;
+        p->holds = h;
+        p->holds_cap = cap;
+    }
+    agora_conn_ref(c);
+    p->holds[p->nholds++] = c;
+    c->audio_pool_holds++;
+    c->audio_hold_batch = p->batch;
+    return 0;
+}
+
+static void next_batch(agora_rx_pool *p)
+{
+    if (++p->batch == 0)
+        p->batch = 1; /* 0 would match fresh paths (and fresh connections' hold marks) */
+}
+
+static void release_holds(agora_rx_pool *p)
+{
+    for (int i = 0; i < p->nholds; i++) {
+        agora_rtc_conn *c = p->holds[i];
+        pthread_mutex_lock(&c->mu);
+        if (--c->audio_pool_holds == 0)
+            pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        agora_conn_unref(c);
+    }
+    p->nholds = 0;
 }
 
 agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
@@ -180,6 +224,7 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
     job->prepare = NULL;
     job->prepare_arg = NULL;
     job->next_same = -1;
+    memset(&job->direct, 0, sizeof(job->direct));
     if (rx->pool_batch == p->batch) {
         p->jobs[rx->pool_last].next_same = idx;
         job->head = 0;
@@ -203,8 +248,13 @@ agora_rx_job *agora_rx_pool_added_since(agora_rx_pool *p, int mark)
 
 void agora_rx_pool_run(agora_rx_pool *p)
 {
-    if (p->njobs == 0)
+    if (p->njobs == 0) {
+        if (p->nholds > 0) { /* held, then no job was made (out of memory) */
+            release_holds(p);
+            next_batch(p);
+        }
         return;
+    }
     int parallel = p->parts > 1 && p->njobs >= AGORA_RX_PARALLEL_MIN;
     atomic_store_explicit(&p->claim, 0, memory_order_relaxed);
     if (parallel) {
@@ -223,8 +273,8 @@ void agora_rx_pool_run(agora_rx_pool *p)
         pthread_mutex_unlock(&p->mu);
     }
     p->njobs = 0;
-    if (++p->batch == 0)
-        p->batch = 1; /* 0 would match fresh paths */
+    release_holds(p);
+    next_batch(p);
     for (int i = 0; i < p->parts; i++) {
         agora_rx_events *l = &p->events[i];
         if (l->first) {

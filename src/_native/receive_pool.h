@@ -46,6 +46,9 @@ typedef struct agora_rx_job {
     unsigned gen;                    /* observer generation */
     int apm_flags;                   /* audio processing before labels (audio_processing.h) */
     int deliver;                     /* an audio-frame observer wants the frames */
+    /* the observer when it is any_thread (called right here, on the thread that
+     * runs the job; the listener is held by agora_rx_pool_hold), else zeroed */
+    agora_audio_frame_observer direct;
     agora_volume_meter *volume;      /* volume indication on (thread-safe meter), else NULL */
     /* optional: run first, by the thread that runs the job, to fill `frame`
      * (the RTP playout decodes its Opus packet here, off the I/O thread);
@@ -78,6 +81,8 @@ typedef struct agora_rx_pool {
     agora_rx_job *jobs;              /* the I/O thread's job list, reused */
     int njobs, cap;
     agora_rx_events events[AGORA_RX_MAX_THREADS];
+    struct agora_rtc_conn **holds;   /* listeners whose any_thread observer this batch calls */
+    int nholds, holds_cap;
 } agora_rx_pool;
 
 /* threads: how many threads run jobs (1 = the I/O thread alone). */
@@ -92,8 +97,13 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx);
  * I/O thread only. */
 int agora_rx_pool_mark(const agora_rx_pool *p);
 agora_rx_job *agora_rx_pool_added_since(agora_rx_pool *p, int mark);
+/* Keep c's any_thread audio observer registered until the end of the next
+ * run (the caller holds c->mu): raises c->audio_pool_holds and marks c with
+ * this batch; -1 when out of memory (deliver through the delivery thread).
+ * The run drops the hold and signals c->cv. I/O thread only. */
+int agora_rx_pool_hold(agora_rx_pool *p, struct agora_rtc_conn *c);
 /* Run every job added since the last run, then hand the events to the
- * delivery queue. I/O thread only. */
+ * delivery queue and release the holds. I/O thread only. */
 void agora_rx_pool_run(agora_rx_pool *p);
 /* Threads the service uses when the config asks for 0 (auto). */
 int agora_rx_pool_auto_threads(void);

@@ -196,6 +196,7 @@ cdef class Connection:
         cdef int rc
         cdef int flags = lib.AGORA_AUDIO_DELIVER_SPEECH_ONLY if speech_only else lib.AGORA_AUDIO_DELIVER_ALL
         cdef FrameQueue queue
+        memset(&t, 0, sizeof(t))
         try:
             if vad_config is not None:
                 _fill_vad_config(&cfg, vad_config)

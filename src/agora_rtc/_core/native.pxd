@@ -224,6 +224,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                                       const char *user_id,
                                                       const agora_audio_frame *frame,
                                                       const agora_vad_result *vad) noexcept
+        int any_thread
 
     ctypedef struct agora_interrupt_report:
         int64_t sent_ms

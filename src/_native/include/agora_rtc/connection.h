@@ -136,6 +136,12 @@ typedef struct agora_audio_frame_observer {
                                                   const char *user_id,
                                                   const agora_audio_frame *frame,
                                                   const agora_vad_result *vad);
+    /* 0: the delivery thread makes every call (the default: the callback may
+     * run user code). 1: the callback is thread-safe and never blocks (a
+     * native queue such as agora_frame_queue_observer's): the receive threads
+     * call it as each frame is made, several at once, with no hand-off to the
+     * delivery thread. Frames of one remote user still arrive in order. */
+    int any_thread;
 } agora_audio_frame_observer;
 
 /* What interrupt_audio dropped and what had already left. */
