@@ -578,6 +578,67 @@ class LocalRig:
         self.svc.release()
 
 
+class LiveFeeder:
+    """Remote users that talk live: every sender gets one more second of the
+    signal (from its own offset) once per second, against absolute deadlines,
+    staying ``ahead`` seconds ahead of the media clock, as audio from a
+    microphone or a streaming TTS arrives. ``total_s`` ends the talk after that
+    many seconds per sender (the last chunk may be shorter); None loops the
+    signal forever. The pushed audio in flight stays ~``ahead`` + 1 seconds
+    per sender, recently written, instead of the whole run pushed up front
+    (gigabytes at thousands of senders, every 10 ms frame read cold from DRAM
+    by the media clock: a cost of the benchmark, not of an agent)."""
+
+    def __init__(self, senders, signal: np.ndarray, total_s: float | None = None, ahead: int = 2):
+        self.senders = senders
+        self.total = None if total_s is None else int(round(total_s * 100)) * FRAME_SAMPLES
+        self.ahead = ahead
+        if self.total is None:
+            self.period = signal.size
+            self.sig = np.concatenate([signal, signal[:RATE]])
+        else:
+            self.period = signal.size - self.total
+            assert self.period > 0, "signal too short"
+            self.sig = signal
+        self.offsets = [(i * 1237 * 7) % self.period for i in range(len(senders))]
+        self.pushed = 0      # samples per sender so far
+        self.errors = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, name="feeder", daemon=True)
+
+    def _push_second(self):
+        a = self.pushed
+        b = a + RATE if self.total is None else min(self.total, a + RATE)
+        for c, off in zip(self.senders, self.offsets):
+            pos = off + a if self.total is not None else (off + a) % self.period
+            if c.push_audio_pcm_data(self.sig[pos: pos + (b - a)], RATE, 1) != 0:
+                self.errors += 1
+        self.pushed = b
+
+    def done(self) -> bool:
+        return self.total is not None and self.pushed >= self.total
+
+    def start(self) -> float:
+        """Push the first ``ahead`` seconds, start the thread; returns the push time."""
+        t = time.monotonic()
+        for _ in range(self.ahead):
+            if not self.done():
+                self._push_second()
+        self.thread.start()
+        return time.monotonic() - t
+
+    def _run(self):
+        next_t = time.monotonic() + 1.0
+        while not self.stop and not self.done():
+            _sleep_until(next_t)
+            self._push_second()
+            next_t += 1.0
+
+    def finish(self):
+        self.stop = True
+        self.thread.join()
+
+
 # ---------------------------------------------------------------------------
 # one configuration
 

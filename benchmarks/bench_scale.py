@@ -2,7 +2,13 @@
 
 N remote users (sender connections of the same service, each pushing a long
 16 kHz mono speech signal: the example WAVs looped, every sender from its own
-offset) talk into one agent connection that listens with VAD on. For each
+offset) talk into one agent connection that listens with VAD on. By default
+they talk live (--feed live: one second per sender per second, two seconds
+ahead, bench_dispatch.LiveFeeder; its thread's CPU counts in the process);
+--feed upfront pushes the whole run before it starts (sessions 1-3 measured
+that way: at 2000 senders that is ~1 GB of PCM the media clock reads cold
+from DRAM, ~15 % of a core of cache and TLB misses no agent has, since its
+remote users' audio arrives as they speak). For each
 scenario N ramps up; every N runs in a fresh child process (clean RSS, clean
 engine) and the ramp stops at the first N that fails.
 
@@ -65,7 +71,8 @@ RAMPS = {
 }
 GOALS = {"vad-events": 2000, "all-frames": 1000, "all+hog": 300}
 P99_LIMIT_MS = 20.0
-RETRY_IF_OTHERS_PCT = 50.0   # a failing point measured while others used > half a core runs again
+RETRY_IF_OTHERS_PCT = 50.0
+FEED = "live"                # how the senders push (--feed); read by the forked children   # a failing point measured while others used > half a core runs again
 
 
 # ---------------------------------------------------------------------------
@@ -121,8 +128,15 @@ def child_ours(n: int, scenario: str, warm: float, window: float) -> dict:
     assert rig.listen(obs, enable_vad=1, vad_configure=ar.AudioVadConfigV2(), dispatch="queued",
                       speech_only=speech_only, max_queued_frames=max(3000, 100 * n)) == 0
     rss_joined = bd.rss_kb()
-    push_s = rig.push_all(sig, frames_per_sender / 100)
-    pushed_kb = n * frames_per_sender * bd.FRAME_BYTES / 1024
+    feeder = None
+    if FEED == "live":
+        feeder = bd.LiveFeeder(rig.senders, sig, total_s=frames_per_sender / 100)
+        push_s = feeder.start()
+        # in flight per sender: at most ahead + 1 seconds (the allocator may keep that much)
+        pushed_kb = n * min(frames_per_sender, (feeder.ahead + 1) * 100) * bd.FRAME_BYTES / 1024
+    else:
+        push_s = rig.push_all(sig, frames_per_sender / 100)
+        pushed_kb = n * frames_per_sender * bd.FRAME_BYTES / 1024
     hog = bd.GilHog().start() if hog_on else None
     t_start = time.monotonic()
     w = _window(obs, warm, window, hog, t_start)
@@ -138,12 +152,16 @@ def child_ours(n: int, scenario: str, warm: float, window: float) -> dict:
     _settle(obs, all_in, 15.0)
     if hog:
         hog.finish()
+    if feeder:
+        feeder.finish()
+        if feeder.errors:
+            raise RuntimeError(f"{feeder.errors} pushes failed")
     qs = rig.agent.get_audio_queue_stats()
     sent = rig.sent_frames()
     expected = (qs["pushed"] + qs["dropped"]) if speech_only else expected_sent
     res = _result(n, scenario, obs, w, expected, obs.count, qs["dropped"], sent, expected_sent,
                   rss_base, rss_joined, pushed_kb)
-    res.update({"setup_s": setup_s, "join_s": rig.join_s, "push_s": push_s, "queue": qs,
+    res.update({"setup_s": setup_s, "join_s": rig.join_s, "push_s": push_s, "feed": FEED, "queue": qs,
                 "frames_per_sender": frames_per_sender})
     return res
 
@@ -266,7 +284,12 @@ def main():
     ap.add_argument("--warm", type=float, default=2.0)
     ap.add_argument("--scenarios", default=",".join(RAMPS))
     ap.add_argument("--ramp", default="", help="override every ramp, e.g. 100,1000")
+    ap.add_argument("--feed", choices=("live", "upfront"), default="live",
+                    help="live: each sender pushes one second per second, two seconds ahead "
+                         "(bench_dispatch.LiveFeeder); upfront: the whole run pushed before it starts")
     args = ap.parse_args()
+    global FEED
+    FEED = args.feed
     bd.baseline_lib()   # compiled once, inherited by the children
     t_all = time.monotonic()
     results = {}
@@ -308,7 +331,7 @@ def main():
                           f"clk {th.get('agora-clock', 0):.0f}",
                           r["rss_kb_per_stream"], r["others_cpu_pct"], r["why"][:60]])
     _report.print_table(
-        f"Streams per process (local network, VAD on for ours; window {args.window:.0f} s; "
+        f"Streams per process (local network, senders fed {FEED}, VAD on for ours; window {args.window:.0f} s; "
         f"on time = all frames, none dropped, p99 <= {P99_LIMIT_MS:.0f} ms)",
         ["scenario", "N", "result", "frames got/expected", "p50 ms", "p99 ms", "max ms", "CPU %",
          "threads CPU % (io/delivery/py/clock)", "RSS KB/stream", "others CPU %", "why"], table)
@@ -336,7 +359,7 @@ def main():
     if ratios:
         _report.print_table("Ratio of streams on time (same run)", ["", "ours", "baseline", "x"], ratios)
     print(f"\ntotal {time.monotonic() - t_all:.0f} s")
-    _report.save("scale", {"window_s": args.window, "warm_s": args.warm, "p99_limit_ms": P99_LIMIT_MS,
+    _report.save("scale", {"feed": FEED, "window_s": args.window, "warm_s": args.warm, "p99_limit_ms": P99_LIMIT_MS,
                            "git_head": _git_head(), "results": results, "max_n": best, "goals": GOALS})
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 
 import numpy as np
@@ -72,42 +71,6 @@ def hist_percentile(h, q) -> float:
         if acc >= want:
             return (i + 1) * BUCKET_US / 1000.0
     return BUCKETS * BUCKET_US / 1000.0
-
-
-class Feeder:
-    """Keeps every sender about two seconds ahead: pushes one second per
-    sender per second against absolute deadlines."""
-
-    def __init__(self, senders, signal: np.ndarray):
-        self.senders = senders
-        self.sig = np.concatenate([signal, signal[:RATE]])
-        self.period = signal.size
-        self.offsets = [(i * 1237 * 7) % self.period for i in range(len(senders))]
-        self.chunks = 0
-        self.errors = 0
-        self.stop = False
-        self.thread = threading.Thread(target=self._run, name="feeder", daemon=True)
-
-    def _push_second(self, k):
-        for c, off in zip(self.senders, self.offsets):
-            pos = (off + k * RATE) % self.period
-            if c.push_audio_pcm_data(self.sig[pos: pos + RATE], RATE, 1) != 0:
-                self.errors += 1
-        self.chunks += 1
-
-    def start(self):
-        self._push_second(0)
-        self._push_second(1)
-        self.thread.start()
-
-    def _run(self):
-        k = 2
-        next_t = time.monotonic() + 1.0
-        while not self.stop:
-            bd._sleep_until(next_t)
-            self._push_second(k)
-            k += 1
-            next_t += 1.0
 
 
 def fd_count() -> int:
@@ -174,7 +137,7 @@ def main():
     obs = SoakObserver()
     assert rig.listen(obs, enable_vad=1, vad_configure=ar.AudioVadConfigV2(), dispatch="queued",
                       max_queued_frames=max(3000, 100 * n)) == 0
-    feeder = Feeder(rig.senders, bd.speech_signal(60.0))
+    feeder = bd.LiveFeeder(rig.senders, bd.speech_signal(60.0))
     feeder.start()
     t_start = time.monotonic()
     print(f"soak: {n} streams, queued, VAD on, every frame to Python; {args.minutes:g} min, "
@@ -215,8 +178,7 @@ def main():
         last_count, last_sent, last_cpu, last_t = count, sent, cpu, now
         k += 1
 
-    feeder.stop = True
-    feeder.thread.join()
+    feeder.finish()
     rig.release()
 
     skip = max(1, int(round(0.2 * len(samples))))
