@@ -268,7 +268,7 @@ static void handle_disconnect(agora_service *svc, agora_rtc_conn *c)
 }
 
 void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *uid,
-                            const char *channel_id, const agora_sent_frame *f)
+                            const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint)
 {
     agora_vad_config vad_cfg;
     int has_obs, vad_on, rate, chans, flags;
@@ -288,7 +288,7 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
         (m->audio_hold_batch == svc->rx_pool.batch || agora_rx_pool_hold(&svc->rx_pool, m) == 0))
         direct = m->audio_obs;
     pthread_mutex_unlock(&m->mu);
-    agora_rx_path *rx = agora_rx_table_get(&m->rx, uid, 1);
+    agora_rx_path *rx = agora_rx_table_get_hinted(&m->rx, uid, hint);
     if (!rx)
         return;
     if (!rx->first_frame_seen) {
@@ -336,7 +336,7 @@ static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent
         agora_rtc_conn *m = ch->listeners.items[i];
         if (m == s || !subscribed(m, s->user_id))
             continue;
-        agora_io_deliver_audio(svc, m, s->user_id, ch->name, f);
+        agora_io_deliver_audio(svc, m, s->user_id, ch->name, f, &s->rx_hint);
     }
 }
 

@@ -98,6 +98,7 @@ struct agora_rtc_conn {
     uid_set sub_except;        /* explicit unsubscriptions when sub_all */
     int hub_listening;         /* AGORA_LISTEN_* bits: why received audio is processed */
     agora_rx_table rx;         /* one receive path per remote user heard */
+    agora_rx_hint rx_hint;     /* as a sender: the last listener's path for this user */
     /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
     agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
     int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
@@ -236,9 +237,9 @@ int agora_io_subscribed(const agora_rtc_conn *r, const char *uid);
  * EV_AUDIO_FRAME events honouring the observer's generation and speech-only
  * filter). The frame and channel_id must stay alive, and no receive path may
  * be dropped, until agora_io_run_receive_jobs() ran. Used by the hub fan-out
- * and by the RTP playout. */
+ * and by the RTP playout. hint: a remembered receive-path lookup of uid (NULL: none). */
 void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *to, const char *uid,
-                            const char *channel_id, const agora_sent_frame *f);
+                            const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint);
 /* Run the receive jobs queued by agora_io_deliver_audio (I/O thread). */
 void agora_io_run_receive_jobs(agora_service *svc);
 

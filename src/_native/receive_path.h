@@ -41,9 +41,12 @@ typedef void (*agora_rx_emit_fn)(void *ctx, const agora_rx_path *rx,
 
 agora_rx_path *agora_rx_new(const char *uid);
 void agora_rx_free(agora_rx_path *rx);
-/* Cache hint for a path whose frame comes next (its analyser state); only the
- * thread that will run the path may call it. */
-void agora_rx_prefetch(const agora_rx_path *rx);
+/* Cache hint for a path whose frame comes next: the path, its analyser state
+ * (labels: rx->labels as read when the job was made, so that this hint does
+ * not wait for the cold path itself) and the frame. Hints only: any of them
+ * may be NULL or stale. Only the thread that will run the path may call it. */
+void agora_rx_prefetch(const agora_rx_path *rx, const agora_label_analyzer *labels,
+                       const agora_sent_frame *frame);
 /* Feed one frame of the remote user. The path (re)builds its converters when
  * the input or output format, the observer generation or the APM flags
  * changed (a format change resets that user's VAD). apm_flags (AGORA_APM_*)

@@ -87,7 +87,7 @@ static void run_claims(agora_rx_pool *p, int part)
             if (!p->jobs[i].head)
                 continue; /* run by the thread that claimed its chain's head */
             if (i + 1 < i1 && p->jobs[i + 1].head) /* ours too: warm it while this one runs */
-                agora_rx_prefetch(p->jobs[i + 1].rx);
+                agora_rx_prefetch(p->jobs[i + 1].rx, p->jobs[i + 1].labels_hint, p->jobs[i + 1].frame);
             for (int j = i; j >= 0; j = p->jobs[j].next_same) {
                 const agora_rx_job *job = &p->jobs[j];
                 if (job->prepare && job->prepare(job, job->prepare_arg) <= 0)
@@ -221,6 +221,7 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
     int idx = p->njobs++;
     agora_rx_job *job = &p->jobs[idx];
     job->rx = rx;
+    job->labels_hint = rx->labels;
     job->prepare = NULL;
     job->prepare_arg = NULL;
     job->next_same = -1;

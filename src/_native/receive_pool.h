@@ -37,6 +37,7 @@ struct agora_rtc_conn;
 typedef struct agora_rx_job {
     struct agora_rtc_conn *to;       /* the listener (a reference is held by the caller's work item) */
     agora_rx_path *rx;
+    const agora_label_analyzer *labels_hint; /* rx->labels when the job was made (a prefetch hint) */
     const agora_sent_frame *frame;   /* alive until the run returns */
     const char *channel_id;          /* alive until the run returns */
     agora_vad_config vad_cfg;

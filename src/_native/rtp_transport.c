@@ -657,7 +657,7 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     f->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
     f->rtp_timestamp = fr.timestamp;
     int mark = agora_rx_pool_mark(&svc->rx_pool);
-    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f);
+    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f, NULL);
     agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
     if (job) {
         /* the job just queued hears this remote: it decodes first */

@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rx_table.h"
@@ -8,6 +9,18 @@ static unsigned hash_id(const char *s)
     while (*s)
         h = (h ^ (unsigned char)*s++) * 16777619u;
     return h;
+}
+
+/* Generations are unique over the process (not per table): a table that
+ * reuses a freed table's address can never match a hint of the old one. */
+static atomic_uint g_last_gen;
+
+static unsigned next_gen(void)
+{
+    unsigned g;
+    while ((g = atomic_fetch_add(&g_last_gen, 1) + 1) == 0) {
+    }
+    return g;
 }
 
 static int grow(agora_rx_table *t)
@@ -26,6 +39,8 @@ static int grow(agora_rx_table *t)
             p = next;
         }
     }
+    if (!t->buckets)
+        t->gen = next_gen(); /* first use */
     free(t->buckets);
     t->buckets = b;
     t->nbuckets = n;
@@ -53,6 +68,19 @@ agora_rx_path *agora_rx_table_get(agora_rx_table *t, const char *uid, int create
     return p;
 }
 
+agora_rx_path *agora_rx_table_get_hinted(agora_rx_table *t, const char *uid, agora_rx_hint *hint)
+{
+    if (!hint)
+        return agora_rx_table_get(t, uid, 1);
+    if (hint->table == t && hint->gen == t->gen && hint->path)
+        return hint->path;
+    agora_rx_path *p = agora_rx_table_get(t, uid, 1);
+    hint->table = t;
+    hint->gen = t->gen;
+    hint->path = p;
+    return p;
+}
+
 void agora_rx_table_drop(agora_rx_table *t, const char *uid)
 {
     if (!t->nbuckets)
@@ -63,6 +91,7 @@ void agora_rx_table_drop(agora_rx_table *t, const char *uid)
             *pp = dead->next;
             agora_rx_free(dead);
             t->count--;
+            t->gen = next_gen();
             return;
         }
     }
@@ -81,4 +110,5 @@ void agora_rx_table_clear(agora_rx_table *t)
     free(t->buckets);
     t->buckets = NULL;
     t->nbuckets = t->count = 0;
+    t->gen = next_gen();
 }
