@@ -100,16 +100,11 @@ static void cut_connection(tick_batch *b, agora_rtc_conn *c)
     b->n++;
 }
 
-static void run_tick(agora_service *svc, tick_batch *b)
+/* Hand the frames cut so far to the I/O thread and settle their connections.
+ * Called under svc->mu: the references dropped here are never the last ones
+ * (destroy unlinks a connection under svc->mu before its final unref). */
+static void flush_batch(agora_service *svc, tick_batch *b)
 {
-    b->first = b->last = NULL;
-    b->count = 0;
-    b->n = 0;
-    pthread_mutex_lock(&svc->mu);
-    for (agora_rtc_conn *c = svc->conns; c; c = c->svc_next)
-        if (atomic_load(&c->on_air) && atomic_load(&c->publishing))
-            cut_connection(b, c);
-    pthread_mutex_unlock(&svc->mu);
     if (b->first)
         agora_workq_push_list(&svc->io_q, &b->first->node, &b->last->node, b->count);
     for (int i = 0; i < b->n; i++) {
@@ -125,6 +120,27 @@ static void run_tick(agora_service *svc, tick_batch *b)
         }
         agora_conn_unref(c);
     }
+    b->first = b->last = NULL;
+    b->count = 0;
+    b->n = 0;
+}
+
+/* Frames per hand-off within a tick: with thousands of senders the I/O thread
+ * and the receive pool start on the first frames while the rest are cut (the
+ * tick's last frame no longer waits for the whole cut and fan-out). */
+#define FRAMES_PER_HANDOFF 256
+
+static void run_tick(agora_service *svc, tick_batch *b)
+{
+    pthread_mutex_lock(&svc->mu);
+    for (agora_rtc_conn *c = svc->conns; c; c = c->svc_next) {
+        if (atomic_load(&c->on_air) && atomic_load(&c->publishing))
+            cut_connection(b, c);
+        if (b->count >= FRAMES_PER_HANDOFF)
+            flush_batch(svc, b);
+    }
+    flush_batch(svc, b);
+    pthread_mutex_unlock(&svc->mu);
 }
 
 void *agora_clock_main(void *arg)
