@@ -582,12 +582,17 @@ class LiveFeeder:
     """Remote users that talk live: every sender gets one more second of the
     signal (from its own offset) once per second, against absolute deadlines,
     staying ``ahead`` seconds ahead of the media clock, as audio from a
-    microphone or a streaming TTS arrives. ``total_s`` ends the talk after that
-    many seconds per sender (the last chunk may be shorter); None loops the
-    signal forever. The pushed audio in flight stays ~``ahead`` + 1 seconds
-    per sender, recently written, instead of the whole run pushed up front
-    (gigabytes at thousands of senders, every 10 ms frame read cold from DRAM
-    by the media clock: a cost of the benchmark, not of an agent)."""
+    microphone or a streaming TTS arrives. The senders are spread over the
+    second in ``SLOTS`` groups (remote users are not synchronised: one burst of
+    thousands of pushes would stall the process for ~100 ms every second).
+    ``total_s`` ends the talk after that many seconds per sender (the last
+    chunk may be shorter); None loops the signal forever. The pushed audio in
+    flight stays ~``ahead`` + 1 seconds per sender, recently written, instead
+    of the whole run pushed up front (gigabytes at thousands of senders, every
+    10 ms frame read cold from DRAM by the media clock: a cost of the
+    benchmark, not of an agent)."""
+
+    SLOTS = 50   # one group of senders every 20 ms
 
     def __init__(self, senders, signal: np.ndarray, total_s: float | None = None, ahead: int = 2):
         self.senders = senders
@@ -601,38 +606,44 @@ class LiveFeeder:
             assert self.period > 0, "signal too short"
             self.sig = signal
         self.offsets = [(i * 1237 * 7) % self.period for i in range(len(senders))]
-        self.pushed = 0      # samples per sender so far
+        self.rounds = None if self.total is None else -(-self.total // RATE)  # seconds per sender
+        self.round = 0       # the second being handed out
         self.errors = 0
         self.stop = False
         self.thread = threading.Thread(target=self._run, name="feeder", daemon=True)
 
-    def _push_second(self):
-        a = self.pushed
+    def _push(self, k: int, first: int, step: int):
+        """Second k of senders first, first + step, ..."""
+        a = k * RATE
         b = a + RATE if self.total is None else min(self.total, a + RATE)
-        for c, off in zip(self.senders, self.offsets):
-            pos = off + a if self.total is not None else (off + a) % self.period
-            if c.push_audio_pcm_data(self.sig[pos: pos + (b - a)], RATE, 1) != 0:
+        for i in range(first, len(self.senders), step):
+            pos = self.offsets[i] + a if self.total is not None else (self.offsets[i] + a) % self.period
+            if self.senders[i].push_audio_pcm_data(self.sig[pos: pos + (b - a)], RATE, 1) != 0:
                 self.errors += 1
-        self.pushed = b
 
     def done(self) -> bool:
-        return self.total is not None and self.pushed >= self.total
+        return self.rounds is not None and self.round >= self.rounds
 
     def start(self) -> float:
-        """Push the first ``ahead`` seconds, start the thread; returns the push time."""
+        """Push the first ``ahead`` seconds to everyone, start the thread;
+        returns the push time."""
         t = time.monotonic()
-        for _ in range(self.ahead):
-            if not self.done():
-                self._push_second()
+        while self.round < self.ahead and not self.done():
+            self._push(self.round, 0, 1)
+            self.round += 1
         self.thread.start()
         return time.monotonic() - t
 
     def _run(self):
-        next_t = time.monotonic() + 1.0
+        t0 = time.monotonic() + 1.0
         while not self.stop and not self.done():
-            _sleep_until(next_t)
-            self._push_second()
-            next_t += 1.0
+            for j in range(self.SLOTS):
+                _sleep_until(t0 + j / self.SLOTS)
+                if self.stop:
+                    return
+                self._push(self.round, j, self.SLOTS)
+            self.round += 1
+            t0 += 1.0
 
     def finish(self):
         self.stop = True
