@@ -183,6 +183,8 @@ static void dispatch(agora_event *ev)
             audio_obs.on_playback_audio_frame_before_mixing(
                 audio_obs.user_data, ev->channel_id, ev->uid, &ev->frame,
                 ev->has_vad ? &ev->vad : NULL);
+        if (audio_obs.on_frames_done)
+            audio_obs.on_frames_done(audio_obs.user_data);
         break;
     }
 

@@ -18,6 +18,7 @@ struct agora_frame_queue {
     int closed;
     int efd;
     int signalled;             /* eventfd holds a count the consumer has not read */
+    int woken;                 /* the consumer was woken for the frames waiting now */
     agora_frame_queue_stats stats;
 };
 
@@ -79,9 +80,29 @@ static void signal_fd(agora_frame_queue *q)
     }
 }
 
-/* Called on the delivery thread for every frame: one allocation, one copy,
- * one lock. Waiters are woken only when the queue goes from empty to
- * non-empty (a consumer always takes the whole backlog). */
+/* The consumer is woken once per backlog (it always takes the whole
+ * backlog): when a receive run that pushed frames ends (frames_done), or
+ * earlier once WAKE_BATCH frames wait, so a long run still streams out. */
+#define WAKE_BATCH 64
+
+static void wake_locked(agora_frame_queue *q)
+{
+    q->woken = 1;
+    signal_fd(q);
+    pthread_cond_signal(&q->cv);
+}
+
+static void frames_done(void *ud)
+{
+    agora_frame_queue *q = ud;
+    pthread_mutex_lock(&q->mu);
+    if (q->head && !q->woken)
+        wake_locked(q);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Called on a receive thread for every frame: one allocation, one copy,
+ * one lock. */
 static void push_frame(void *ud, const char *channel_id, const char *user_id,
                        const agora_audio_frame *frame, const agora_vad_result *vad)
 {
@@ -112,7 +133,6 @@ static void push_frame(void *ud, const char *channel_id, const char *user_id,
         free(f);
         return;
     }
-    int was_empty = q->head == NULL;
     if (q->tail)
         q->tail->next = f;
     else
@@ -120,10 +140,8 @@ static void push_frame(void *ud, const char *channel_id, const char *user_id,
     q->tail = f;
     q->stats.pushed++;
     q->stats.waiting++;
-    if (was_empty) {
-        signal_fd(q);
-        pthread_cond_signal(&q->cv);
-    }
+    if (!q->woken && q->stats.waiting >= WAKE_BATCH)
+        wake_locked(q);
     pthread_mutex_unlock(&q->mu);
 }
 
@@ -133,6 +151,7 @@ void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer
     out->user_data = q;
     out->on_playback_audio_frame_before_mixing = push_frame;
     out->any_thread = 1; /* push_frame only locks the queue and never waits */
+    out->on_frames_done = frames_done;
 }
 
 int agora_frame_queue_fd(const agora_frame_queue *q)
@@ -175,6 +194,7 @@ agora_queued_frame *agora_frame_queue_take_all(agora_frame_queue *q)
     }
     q->head = q->tail = NULL;
     q->stats.waiting = 0;
+    q->woken = 0;
     if (q->signalled) {
         uint64_t v;
         if (read(q->efd, &v, sizeof(v)) == (ssize_t)sizeof(v) || errno == EAGAIN)

@@ -176,14 +176,16 @@ int agora_rx_pool_hold(agora_rx_pool *p, agora_rtc_conn *c)
 {
     if (p->nholds == p->holds_cap) {
         int cap = p->holds_cap ? p->holds_cap * 2 : 8;
-        agora_rtc_conn **h = realloc(p->holds, sizeof(*h) * (size_t)cap);
+        agora_rx_hold *h = realloc(p->holds, sizeof(*h) * (size_t)cap);
         if (!h)
             return -1;
         p->holds = h;
         p->holds_cap = cap;
     }
     agora_conn_ref(c);
-    p->holds[p->nholds++] = c;
+    p->holds[p->nholds].conn = c;
+    p->holds[p->nholds].obs = c->audio_obs;
+    p->nholds++;
     c->audio_pool_holds++;
     c->audio_hold_batch = p->batch;
     return 0;
@@ -198,7 +200,10 @@ static void next_batch(agora_rx_pool *p)
 static void release_holds(agora_rx_pool *p)
 {
     for (int i = 0; i < p->nholds; i++) {
-        agora_rtc_conn *c = p->holds[i];
+        agora_rtc_conn *c = p->holds[i].conn;
+        const agora_audio_frame_observer *o = &p->holds[i].obs;
+        if (o->on_frames_done) /* still registered: the hold is not dropped yet */
+            o->on_frames_done(o->user_data);
         pthread_mutex_lock(&c->mu);
         if (--c->audio_pool_holds == 0)
             pthread_cond_broadcast(&c->cv);

@@ -60,6 +60,12 @@ typedef struct agora_rx_job {
     int next_same;                   /* index of the path's next job, or -1 */
 } agora_rx_job;
 
+/* A listener held for the run, with the observer its jobs call. */
+typedef struct agora_rx_hold {
+    struct agora_rtc_conn *conn;
+    agora_audio_frame_observer obs;
+} agora_rx_hold;
+
 /* Events of one thread, linked through their queue nodes. */
 typedef struct agora_rx_events {
     void *first, *last;              /* agora_event * */
@@ -82,7 +88,7 @@ typedef struct agora_rx_pool {
     agora_rx_job *jobs;              /* the I/O thread's job list, reused */
     int njobs, cap;
     agora_rx_events events[AGORA_RX_MAX_THREADS];
-    struct agora_rtc_conn **holds;   /* listeners whose any_thread observer this batch calls */
+    agora_rx_hold *holds;            /* listeners whose any_thread observer this batch calls */
     int nholds, holds_cap;
 } agora_rx_pool;
 

@@ -225,6 +225,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                                       const agora_audio_frame *frame,
                                                       const agora_vad_result *vad) noexcept
         int any_thread
+        void (*on_frames_done)(void *ud) noexcept
 
     ctypedef struct agora_interrupt_report:
         int64_t sent_ms

@@ -142,6 +142,11 @@ typedef struct agora_audio_frame_observer {
      * call it as each frame is made, several at once, with no hand-off to the
      * delivery thread. Frames of one remote user still arrive in order. */
     int any_thread;
+    /* Optional (NULL: none): called after the frames of one receive run were
+     * passed to the callback (on the I/O thread for any_thread observers, on
+     * the delivery thread after each call otherwise). A native queue wakes
+     * its consumer here once per run instead of once per frame. */
+    void (*on_frames_done)(void *ud);
 } agora_audio_frame_observer;
 
 /* What interrupt_audio dropped and what had already left. */

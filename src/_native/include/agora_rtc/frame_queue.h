@@ -1,10 +1,12 @@
 /* A bounded queue of received audio frames for batched (queued) delivery.
  *
- * The engine's delivery thread pushes into it through the observer table that
- * agora_frame_queue_observer() fills (pure C: no GIL, no user code), and one
- * consumer (a Python dispatcher thread, or an asyncio loop woken through the
- * eventfd) takes the whole backlog at once. A slow consumer therefore never
- * stalls the engine. Overflow policy: when max_frames are waiting, the
+ * The engine's receive threads push into it as they make each frame, through
+ * the observer table that agora_frame_queue_observer() fills (pure C, any
+ * thread: no GIL, no user code, no waiting), and one consumer (a Python
+ * dispatcher thread, or an asyncio loop woken through the eventfd) takes the
+ * whole backlog at once. The consumer is woken once per receive run (every
+ * 10 ms tick, or every 256 streams of a tick), or as soon as 64 frames wait.
+ * A slow consumer therefore never stalls the engine. Overflow policy: when max_frames are waiting, the
  * incoming frame is dropped and counted (the queue keeps the older, contiguous
  * audio, and the consumer can see how many frames it lost). */
 #ifndef AGORA_RTC_FRAME_QUEUE_H
