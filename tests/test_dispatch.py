@@ -195,3 +195,39 @@ def test_asyncio_frames_utterances_and_events(service):
             conn.release()
 
     asyncio.run(main())
+
+
+def test_queued_observer_replaced_under_load_is_never_called_after_unregister(service):
+    """Queued frames are pushed by the receive threads themselves (no delivery
+    thread): unregistering and re-registering while 32 users talk must stop
+    every call to the old observer and free its queue safely (run under
+    ASan in CI), and each new observer must get frames."""
+    class Counter(ar.IAudioFrameObserver):
+        def __init__(self):
+            self.n = 0
+
+        def on_playback_audio_frame_before_mixing(self, *args):
+            self.n += 1
+
+    senders = [join(service, "q9", f"s{i}", record=False)[0] for i in range(32)]
+    b = service.create_rtc_connection(ar.RTCConnConfig())
+    b.connect("", "q9", "bob")
+    x = tone(10.0, seed=3)
+    for s in senders:
+        s.push_audio_pcm_data(x, 16000, 1)
+    for round_ in range(12):
+        obs = Counter()
+        speech_only = round_ % 2 == 1
+        kw = {"enable_vad": 1, "vad_configure": ar.AudioVadConfigV2()} if speech_only else {}
+        assert b.register_audio_frame_observer(obs, dispatch="queued", speech_only=speech_only, **kw) == 0
+        deadline = time.monotonic() + (0.1 if speech_only else 5.0)
+        while (speech_only or obs.n < 32) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        b.unregister_audio_frame_observer()
+        n = obs.n
+        time.sleep(0.03)
+        assert obs.n == n, "called after unregister returned"
+        if not speech_only:  # a steady tone may not open the VAD within the round
+            assert n >= 32
+    for s in senders:
+        s.disconnect()
