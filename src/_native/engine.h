@@ -15,7 +15,10 @@
  *   delivery     - calls observer functions, one event at a time, in order.
  * Lock order: svc->mu before conn->mu before sendq.mu; no lock is held while
  * an observer runs. The I/O thread takes conn->mu only briefly (observer
- * settings, state) and never while encoding, decoding or doing socket I/O. */
+ * settings, state) and never while encoding, decoding or doing socket I/O.
+ * An any_thread audio observer (the frame queue) is called on the receive
+ * threads with no engine lock held; the run keeps it registered through
+ * conn->audio_pool_holds (receive_pool.c), which (un)register wait for. */
 #ifndef AGORA_RTC_ENGINE_H
 #define AGORA_RTC_ENGINE_H
 

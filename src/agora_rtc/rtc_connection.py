@@ -310,10 +310,11 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         dispatch : {"direct", "queued", "asyncio"}, optional
             Default: the ``agora_rtc.audio_frame_dispatch`` parameter ("direct").
             "direct": the engine's delivery thread takes the GIL and calls the
-            observer for each frame. "queued": frames go into a native queue
-            without the GIL and a dispatcher thread calls the observer for the
-            whole backlog per GIL acquisition, so a slow observer never stalls
-            the engine. "asyncio": the same queue drained by ``loop`` (the
+            observer for each frame. "queued": the receive threads put frames
+            into a native queue without the GIL as they make them, and a
+            dispatcher thread calls the observer for the whole backlog per GIL
+            acquisition (woken once per 10 ms receive run, or at 64 waiting
+            frames), so a slow observer never stalls the engine. "asyncio": the same queue drained by ``loop`` (the
             observer runs in the loop thread) when the queue's eventfd is readable.
         speech_only : bool
             Needs ``enable_vad``. Only frames in VAD states 1, 2 and 3 reach the
