@@ -28,8 +28,10 @@ baseline's thread ctypes-src) and for the whole process (time.process_time):
 
 * dispatch CPU/frame: the threads that move a frame into Python, divided by the
   frames the observer got in the window. Ours direct: agora-delivery (C copy +
-  GIL + trampoline + observer). Ours queued: agora-delivery (C copy into the
-  queue) + agora_rtc-dispatch (the Python drain loop + observer). Baseline:
+  GIL + trampoline + observer). Ours queued: agora-delivery (nothing since
+  session 4: the receive threads copy each frame into the queue themselves, which
+  shows in "rx path" and "process" instead, about +0.5 us) + agora_rtc-dispatch
+  (the Python drain loop + observer). Baseline:
   ctypes-src minus the same thread's CPU with no callback registered (the fill).
   These threads hold the GIL for nearly all of their CPU time, so this is also
   the GIL hold per frame (upper bound).
