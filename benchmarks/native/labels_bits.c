@@ -11,31 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agora_rtc/audio_labels.h"
+#include "driver_util.h"
 
 int agora_label_analyzer_features(const agora_label_analyzer *a, float *out, int n);
-
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
 
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
-    FILE *fp = fopen(argv[1], "rb");
-    if (!fp)
+    long n16;
+    int16_t *sig = read_raw_s16(argv[1], &n16);
+    if (!sig)
         return 2;
-    fseek(fp, 0, SEEK_END);
-    long n16 = ftell(fp) / 2;
-    fseek(fp, 0, SEEK_SET);
-    int16_t *sig = malloc(sizeof(int16_t) * (size_t)n16);
-    if (!sig || fread(sig, 2, (size_t)n16, fp) != (size_t)n16)
-        return 2;
-    fclose(fp);
     static const int rates[] = {8000, 16000, 24000, 32000, 44100, 48000, 11000};
     for (int r = 0; r < (int)(sizeof rates / sizeof rates[0]); r++)
         for (int ch = 1; ch <= 2; ch++) {

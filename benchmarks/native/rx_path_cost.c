@@ -21,19 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "receive_path.h"
+#include "driver_util.h"
 
 typedef struct sink {
     uint64_t hash;
     long frames, speech;
 } sink;
-
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
 
 static void on_frame(void *ctx, const agora_rx_path *rx, const agora_audio_frame *frame,
                      const agora_vad_result *vad)
@@ -58,16 +51,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s speech16k.raw streams frames\n", argv[0]);
         return 2;
     }
-    FILE *fp = fopen(argv[1], "rb");
-    if (!fp)
+    long nsamp;
+    int16_t *sig = read_raw_s16(argv[1], &nsamp);
+    if (!sig)
         return 2;
-    fseek(fp, 0, SEEK_END);
-    long nsamp = ftell(fp) / 2;
-    fseek(fp, 0, SEEK_SET);
-    int16_t *sig = malloc(sizeof(int16_t) * (size_t)nsamp);
-    if (!sig || fread(sig, 2, (size_t)nsamp, fp) != (size_t)nsamp)
-        return 2;
-    fclose(fp);
     int n = atoi(argv[2]), k = atoi(argv[3]);
     int out_rate = argc > 4 ? atoi(argv[4]) : 16000, out_ch = argc > 5 ? atoi(argv[5]) : 1;
     agora_rx_path **rx = calloc((size_t)n, sizeof(*rx));

@@ -1059,7 +1059,7 @@ void agora_rtp_process(agora_service *svc, io_item *it)
         rc = do_set_target(c->rtp, (const char *)it->data, (uint16_t)it->arg, (uint16_t)it->arg2, it->u32);
         break;
     case IO_RTP_ADD:
-        rc = do_add_remote(svc, c, it->u32, it->uid, it->arg, it->length ? it->data : NULL);
+        rc = do_add_remote(svc, c, it->u32, it->uid, it->arg2, it->length ? it->data : NULL);
         break;
     case IO_RTP_REMOVE:
         rc = do_remove_remote(svc, c, it->u32);
@@ -1162,7 +1162,7 @@ int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *c, const char *ip, uin
 }
 
 /* Validate and post the add of a remote stream (audio or video) with its
- * SRTP key; `codec` goes in arg for video, srtp_suite in arg (audio) or arg2. */
+ * SRTP key: codec in arg (0 for audio), srtp_suite in arg2, the key in data. */
 static int post_remote_add(agora_rtc_conn *c, int kind, uint32_t ssrc, const char *user_id,
                            int codec, int srtp_suite, const uint8_t *srtp_key_salt)
 {
@@ -1187,12 +1187,8 @@ static int post_remote_add(agora_rtc_conn *c, int kind, uint32_t ssrc, const cha
         memcpy(it->data, srtp_key_salt, klen);
     agora_copy_id(it->uid, user_id);
     it->u32 = ssrc;
-    if (kind == IO_RTP_VIDEO_ADD) {
-        it->arg = codec;
-        it->arg2 = srtp_suite;
-    } else {
-        it->arg = srtp_suite;
-    }
+    it->arg = codec;
+    it->arg2 = srtp_suite;
     return agora_io_call(c->svc, it);
 }
 
