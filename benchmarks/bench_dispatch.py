@@ -680,22 +680,29 @@ def run_ours(mode: str, n: int, warm: float, window: float, hog: bool, vad: bool
             t0 = t_start + warm
             t1 = t0 + window
             obs.set_window(int(t0 * 1e6), int(t1 * 1e6))
-            _sleep_until(t0)
-            load = MachineLoad()
-            c0, n0, hl0 = CpuSnapshot(), obs.count, (h.loops if h else 0)
-            _sleep_until(t1)
-            c1, n1, hl1 = CpuSnapshot(), obs.count, (h.loops if h else 0)
-            others = load.others_pct()
-            time.sleep(0.5)   # grace: frames of the window still in flight count
-            obs.active = False
+            cpu, n0, n1, hl0, hl1, others = _measure_window(obs, h, t0, t1)
         qs = rig.agent.get_audio_queue_stats()
-        cpu = c0.delta(c1)
         return {"cpu": cpu, "frames_in_cpu_window": n1 - n0, "hog_loops": hl1 - hl0,
                 "lat": obs.lat, "expected": n * round(window * 100), "delivered": obs.sent_in_window,
                 "track_sends": obs.track_sends, "queue": qs, "join_s": rig.join_s, "push_s": push_s,
                 "others_pct": others}
     finally:
         rig.release()
+
+
+def _measure_window(obs, hog, t0: float, t1: float):
+    """CPU, observer count and hog loops over [t0, t1], then 0.5 s of grace (frames
+    of the window still in flight count) before the observer stops counting.
+    Returns (cpu delta, count at t0, at t1, hog loops at t0, at t1, others' CPU %)."""
+    _sleep_until(t0)
+    load = MachineLoad()
+    c0, n0, hl0 = CpuSnapshot(), obs.count, (hog.loops if hog else 0)
+    _sleep_until(t1)
+    c1, n1, hl1 = CpuSnapshot(), obs.count, (hog.loops if hog else 0)
+    others = load.others_pct()
+    time.sleep(0.5)
+    obs.active = False
+    return c0.delta(c1), n0, n1, hl0, hl1, others
 
 
 def run_ctypes(n: int, warm: float, window: float, hog: bool, signal, idle=False) -> dict:
@@ -708,16 +715,8 @@ def run_ctypes(n: int, warm: float, window: float, hog: bool, signal, idle=False
         t0 = start + warm
         t1 = t0 + window
         obs.set_window(int(round(t0 * 1e6)), int(round(t1 * 1e6)))
-        _sleep_until(t0)
-        load = MachineLoad()
-        c0, n0, hl0 = CpuSnapshot(), obs.count, (h.loops if h else 0)
-        _sleep_until(t1)
-        c1, n1, hl1 = CpuSnapshot(), obs.count, (h.loops if h else 0)
-        others = load.others_pct()
-        time.sleep(0.5)
-        obs.active = False
+        cpu, n0, n1, hl0, hl1, others = _measure_window(obs, h, t0, t1)
         src.stop()
-    cpu = c0.delta(c1)
     # frames whose deadline lies in [t0, t1): ticks are on an exact 10 ms grid from start
     first = int(np.ceil((t0 - start) * 100 - 1e-9))
     last = int(np.ceil((t1 - start) * 100 - 1e-9))
