@@ -413,7 +413,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if not -(2 ** 62) < pts < 2 ** 62:
             raise ValueError(f"push_audio_pcm_data: start_pts out of range, got {pts}")
         rc = self._push_pcm(data, rate, ch, pts)
-        if rc == 0:
+        if rc == 0 and self._stats.send_format != (rate, ch):
+            # replaced only on a change: thousands of pushes a second (one per
+            # remote user) then allocate no tuple that the GC has to track
             self._stats.send_format = (rate, ch)
         return rc
 
