@@ -28,4 +28,15 @@ static inline uint32_t rnd(uint32_t *s)
     return x;
 }
 
+#if defined(_GNU_SOURCE) || defined(_POSIX_C_SOURCE)
+#include <time.h>
+
+/* For the tests that run engine threads (they define _GNU_SOURCE first). */
+static inline void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+#endif
+
 #endif

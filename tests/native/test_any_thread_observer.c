@@ -71,12 +71,6 @@ static void on_frames_done(void *ud)
     atomic_store(&s->frames_at_last_done, atomic_load(&s->frames));
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static agora_rtc_conn *local_conn(agora_service *svc)
 {
     agora_rtc_conn_config cfg;

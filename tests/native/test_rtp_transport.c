@@ -49,12 +49,6 @@ static void on_reconnected(void *ud, const agora_rtc_conn_info *i, int r) { (voi
 static void on_joined(void *ud, const char *u) { (void)u; atomic_fetch_add(&((counts *)ud)->joined, 1); }
 static void on_left(void *ud, const char *u, int r) { (void)u; (void)r; atomic_fetch_add(&((counts *)ud)->left, 1); }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Poll *v until >= want (or timeout); returns the last value. */
 static int wait_at_least(atomic_int *v, int want, int timeout_ms)
 {
