@@ -688,7 +688,7 @@ def race_shim_results(tmp_path_factory):
     engine_so = d / os.path.basename(_engine.__file__)
     shutil.copyfile(_engine.__file__, engine_so)
     paths = [os.path.dirname(os.path.dirname(os.path.abspath(ar.__file__)))] + site.getsitepackages()
-    # keep a preloaded sanitizer runtime first (.ci/sanitize), then the shim
+    # keep a preloaded sanitizer runtime first (scripts/check_sanitize.sh), then the shim
     preload = " ".join(p for p in (os.environ.get("LD_PRELOAD"), str(d / "shim.so")) if p)
     env = dict(os.environ, LD_PRELOAD=preload, AGORA_ENGINE_SO=str(engine_so),
                AGORA_TEST_PATHS=os.pathsep.join(paths))

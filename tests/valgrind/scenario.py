@@ -1,4 +1,4 @@
-"""A short scenario for valgrind memcheck (run by .ci/valgrind): the local
+"""A short scenario for valgrind memcheck (run by scripts/check_valgrind.sh): the local
 network with VAD, direct and queued delivery, stream messages, metadata,
 interrupts; an RTP/Opus pair over loopback UDP (encode, jitter buffer,
 decode) with garbage datagrams mixed in; standalone AudioVadV2; then every

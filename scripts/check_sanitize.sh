@@ -11,11 +11,10 @@ cmake -S . -B build/native-asan -DAGORA_RTC_NATIVE_TESTS=ON -DAGORA_RTC_SANITIZE
 cmake --build build/native-asan -j2 >/dev/null
 ctest --test-dir build/native-asan --output-on-failure
 
-venv="${AGORA_RTC_ASAN_VENV:-/tmp/agora-rtc-asan}"
+venv="${AGORA_RTC_ASAN_VENV:-build/asan-venv}"
 rm -rf "$venv"
 python -m venv "$venv"
-"$venv/bin/pip" install -q pytest hypothesis numpy cryptography
-AGORA_RTC_SANITIZE=ON "$venv/bin/pip" install -q . -Cbuild-dir=build/asan
+AGORA_RTC_SANITIZE=ON "$venv/bin/pip" install -q ".[test]" -Cbuild-dir=build/asan
 
 preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 # CPython itself is not instrumented and keeps memory until exit: leak checks off.

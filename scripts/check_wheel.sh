@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The repaired wheel works without any -dev package: build it with scripts/build_wheel.sh
+# (sdist -> wheel -> auditwheel repair), install it into a fresh venv, check that its extension
+# resolves libopus, libsrtp2 and libspeexdsp from inside the package (ldd, then the libraries
+# a running engine has mapped), and run the local-network smoke tests from that install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=$root/build/wheel-check
+rm -rf "$work"
+bash scripts/build_wheel.sh "$work/dist"
+wheel=$(ls "$work"/dist/agora_rtc-*-manylinux*.whl)
+echo "wheel: $(basename "$wheel")"
+
+venv=$work/venv
+python3 -m venv "$venv"
+"$venv/bin/pip" install -q "$wheel" pytest hypothesis
+ext=$(ls "$venv"/lib/python3*/site-packages/agora_rtc/_core/_engine*.so)
+echo "ldd $ext:"
+ldd "$ext" | tee "$work/ldd.txt"
+if grep -q "not found" "$work/ldd.txt"; then
+  echo "FAIL: the installed extension has unresolved libraries" >&2; exit 1
+fi
+for lib in libopus libsrtp2 libspeexdsp; do
+  if ! grep -E "^\s*$lib[^ ]* => $venv/lib/python3[^ ]*/site-packages/agora_rtc\.libs/" "$work/ldd.txt" >/dev/null; then
+    echo "FAIL: $lib does not resolve from the package's agora_rtc.libs/" >&2; exit 1
+  fi
+done
+
+# A running engine has those libraries mapped from the package, none from the system.
+cd "$work"
+"$venv/bin/python" - <<'PY'
+import agora_rtc as ar
+svc = ar.AgoraService(ar.AgoraServiceConfig(appid="wheel-check"))
+maps = open("/proc/self/maps").read().split()
+for lib in ("libopus", "libsrtp2", "libspeexdsp"):
+    paths = {p for p in maps if p.startswith("/") and p.rsplit("/", 1)[-1].startswith(lib)}
+    assert paths and all("/site-packages/agora_rtc.libs/" in p for p in paths), (lib, paths)
+    print(f"mapped: {sorted(paths)[0]}")
+assert "site-packages" in ar.__file__, ar.__file__
+svc.release()
+PY
+"$venv/bin/python" -m agora_rtc doctor >/dev/null
+
+# The local-network smoke tests, run by the wheel's own install (not the checkout's).
+"$venv/bin/python" -m pytest -q -p no:cacheprovider --rootdir="$root" \
+  "$root/tests/test_local_audio.py" "$root/tests/test_channels.py" "$root/tests/test_apm.py" \
+  "$root/tests/test_encoded_audio.py" "$root/tests/test_doctor.py"
+echo "repaired wheel: ok"
