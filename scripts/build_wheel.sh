@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-dist}")
-work=build/wheel
+work=$PWD/build/wheel
 tools=$work/tools-venv
 python3=${PYTHON:-python3}
 "$tools/bin/python" -c "import build, auditwheel" 2>/dev/null || {

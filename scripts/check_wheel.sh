@@ -3,6 +3,7 @@
 # (sdist -> wheel -> auditwheel repair), install it into a fresh venv, check that its extension
 # resolves libopus, libsrtp2 and libspeexdsp from inside the package (ldd, then the libraries
 # a running engine has mapped), and run the local-network smoke tests from that install.
+# (Debian's libsrtp2 links NSS: auditwheel carries libnss3, libnspr4 and friends too.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -14,17 +15,20 @@ echo "wheel: $(basename "$wheel")"
 
 venv=$work/venv
 python3 -m venv "$venv"
-"$venv/bin/pip" install -q "$wheel" pytest hypothesis
+"$venv/bin/pip" install -q "$wheel" pytest hypothesis cryptography
 ext=$(ls "$venv"/lib/python3*/site-packages/agora_rtc/_core/_engine*.so)
 echo "ldd $ext:"
 ldd "$ext" | tee "$work/ldd.txt"
 if grep -q "not found" "$work/ldd.txt"; then
   echo "FAIL: the installed extension has unresolved libraries" >&2; exit 1
 fi
+site=$(realpath "$(dirname "$ext")/../..")
 for lib in libopus libsrtp2 libspeexdsp; do
-  if ! grep -E "^\s*$lib[^ ]* => $venv/lib/python3[^ ]*/site-packages/agora_rtc\.libs/" "$work/ldd.txt" >/dev/null; then
-    echo "FAIL: $lib does not resolve from the package's agora_rtc.libs/" >&2; exit 1
-  fi
+  resolved=$(awk -v lib="$lib" 'index($1, lib) == 1 && $2 == "=>" { print $3 }' "$work/ldd.txt")
+  case "$(realpath -m "${resolved:-/nowhere}")" in
+    "$site"/agora_rtc.libs/*) echo "ok: $lib from $(realpath "$resolved")" ;;
+    *) echo "FAIL: $lib resolves to '$resolved', not to the package's agora_rtc.libs/" >&2; exit 1 ;;
+  esac
 done
 
 # A running engine has those libraries mapped from the package, none from the system.
@@ -42,8 +46,9 @@ svc.release()
 PY
 "$venv/bin/python" -m agora_rtc doctor >/dev/null
 
-# The local-network smoke tests, run by the wheel's own install (not the checkout's).
+# The local-network smoke tests and the RTP transport's (Opus, SRTP on loopback), run by the
+# wheel's own install (not the checkout's).
 "$venv/bin/python" -m pytest -q -p no:cacheprovider --rootdir="$root" \
   "$root/tests/test_local_audio.py" "$root/tests/test_channels.py" "$root/tests/test_apm.py" \
-  "$root/tests/test_encoded_audio.py" "$root/tests/test_doctor.py"
+  "$root/tests/test_encoded_audio.py" "$root/tests/test_doctor.py" "$root/tests/test_rtp_transport.py"
 echo "repaired wheel: ok"

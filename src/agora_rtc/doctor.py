@@ -69,6 +69,7 @@ def load_requirements(path: Path = PACKAGE_LIST) -> List[Requirement]:
 def probe(spec: str) -> Optional[str]:
     """Where ``spec`` is found on this machine (a path or a version), or None."""
     kind, _, arg = spec.partition(":")
+    arg = arg.replace("{arch}", platform.machine())
     if kind == "cmd":
         return shutil.which(arg)
     if kind == "file":
