@@ -94,6 +94,16 @@ stage "C tests + sanitizers" bash scripts/check_sanitize.sh
 stage "fuzz" bash scripts/check_fuzz.sh
 stage "valgrind" bash scripts/check_valgrind.sh
 stage "repaired wheel" bash scripts/check_wheel.sh
+# Running a README command again installs nothing: the demo, with its output checked.
+rerun_installs_nothing() {
+  local out
+  out=$(bash scripts/run.sh demo 2>&1) || { echo "$out"; return 1; }
+  echo "$out" | tail -2
+  if echo "$out" | grep -E '\[run.sh\].* (installing|creating|building)'; then
+    echo "a second run installed something" >&2; return 1
+  fi
+}
+stage "second run (demo)" rerun_installs_nothing
 echo
 say "summary"
 printf '  %s\n' "${results[@]}"
