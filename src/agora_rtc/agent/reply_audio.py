@@ -1,13 +1,15 @@
 """ReplyAudio: what a reply pushed, so the part an interrupt dropped can be pushed again.
 
 ``RTCConnection.interrupt_audio()`` drops everything still queued and reports
-``dropped_ms``. The queue holds the newest pushes, so the unheard part of a
-reply is the last ``dropped_ms`` of what it pushed: :meth:`ReplyAudio.tail`
-cuts exactly that (per segment, at its own rate) to re-push it.
+``dropped_ms`` (floored to whole ms). The queue holds the newest pushes, so
+the unheard part of a reply is the last ``dropped_ms`` of what it pushed:
+:meth:`ReplyAudio.tail` cuts that (per segment, at its own rate) to re-push
+it; when the engine's exact count of dropped samples is known and the reply
+kept one rate, it cuts sample-exact.
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 __all__ = ["ReplyAudio"]
 
@@ -34,19 +36,27 @@ class ReplyAudio:
         self._segments.append((data, rate, channels))
         self._ms += len(data) / (2 * channels) / rate * 1000.0
 
-    def tail(self, ms: float) -> List[Tuple[bytes, int, int]]:
-        """The last ``ms`` of what was added, as (data, rate, channels) segments
-        in play order (everything when ``ms`` is longer)."""
+    def tail(self, ms: float, samples: Optional[int] = None) -> List[Tuple[bytes, int, int]]:
+        """The last ``ms`` of what was added (or the last ``samples`` per
+        channel, when given and every segment has one rate), as (data, rate,
+        channels) segments in play order (everything when it is longer)."""
+        if samples is not None and len({rate for _, rate, _ in self._segments}) <= 1:
+            left_samples = int(samples)
+        else:
+            left_samples = None
         out = []
         left = float(ms)
         for data, rate, ch in reversed(self._segments):
-            if left <= 0:
-                break
             frame_bytes = 2 * ch
             n = len(data) // frame_bytes
-            take = min(n, round(left * rate / 1000.0))
-            if take > 0:
-                out.append((data[(n - take) * frame_bytes:], rate, ch))
-            left -= n / rate * 1000.0
+            if left_samples is not None:
+                take = min(n, left_samples)
+                left_samples -= take
+            else:
+                take = min(n, max(0, round(left * rate / 1000.0)))
+                left -= n / rate * 1000.0
+            if take <= 0:
+                break
+            out.append((data[(n - take) * frame_bytes:], rate, ch))
         out.reverse()
         return out

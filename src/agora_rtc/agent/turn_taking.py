@@ -247,6 +247,7 @@ class ReplyOnPause(IAudioFrameObserver):
         self._held_id = 0          # the reply they paused
         self._reply_dropped_ms = 0.0   # ms of the active reply dropped by pauses
         self._hold_dropped_ms = 0.0    # what the current pause dropped (re-pushed on resume)
+        self._hold_dropped_samples = 0
         self._reply_audio = ReplyAudio() if self.barge_in.resume_false_interruption else None
 
     # ---- lifecycle ----
@@ -376,8 +377,11 @@ class ReplyOnPause(IAudioFrameObserver):
                 if not first:
                     return
                 self._held_id = active
+            before = conn.get_send_stats()["dropped_samples"]
             conn.interrupt_audio()
             report = conn.last_interrupt
+            # the report's ms are floored: the engine's sample count cuts the tail exactly
+            self._hold_dropped_samples = conn.get_send_stats()["dropped_samples"] - before
             self._reply_dropped_ms += report.dropped_ms
             self._hold_dropped_ms = report.dropped_ms
             left_ms = max(0.0, self._reply_pushed_ms - self._reply_dropped_ms)
@@ -390,25 +394,29 @@ class ReplyOnPause(IAudioFrameObserver):
             with self._cond:
                 if user_id not in self._held_by:
                     return
-                self._held_by.discard(user_id)
-                if self._held_by:
+                if len(self._held_by) > 1:          # someone else still talks over it
+                    self._held_by.discard(user_id)
                     return
-                rid, self._held_id = self._held_id, 0
+                rid = self._held_id
                 live = rid == self._active_id and self._cancelled_id < rid
-                self._cond.notify_all()
-            if not live:
-                return
-            tail = self._reply_audio.tail(self._hold_dropped_ms)
-            pts = self._reply_audio.ms - self._hold_dropped_ms
             repushed = 0.0
-            for data, rate, ch in tail:
-                rc = conn.push_audio_pcm_data(data, rate, ch, start_pts=int(pts + repushed))
-                if rc != 0:
-                    _log.error("ReplyOnPause: re-pushing a resumed reply returned %d", rc)
-                    break
-                repushed += len(data) / (2 * ch) / rate * 1000.0
-            self._reply_pushed_ms += repushed
-        self._record("resumed", user_id, rid, repushed)
+            if live:     # still held while the tail goes in: the worker cannot call it done
+                tail = self._reply_audio.tail(self._hold_dropped_ms, self._hold_dropped_samples)
+                pts = self._reply_audio.ms - self._hold_dropped_ms
+                for data, rate, ch in tail:
+                    rc = conn.push_audio_pcm_data(data, rate, ch, start_pts=int(pts + repushed))
+                    if rc != 0:
+                        _log.error("ReplyOnPause: re-pushing a resumed reply returned %d", rc)
+                        break
+                    repushed += len(data) / (2 * ch) / rate * 1000.0
+                self._reply_pushed_ms += repushed
+        if live:
+            self._record("resumed", user_id, rid, repushed)
+        with self._cond:
+            self._held_by.discard(user_id)
+            if not self._held_by:
+                self._held_id = 0
+            self._cond.notify_all()
 
     def interrupt(self) -> bool:
         """Interrupt the active reply now (e.g. from your own logic); False if
