@@ -85,6 +85,9 @@ class TurnAssembler:
             if self._asks:
                 labels = self._labels(uid, frame, state)
             turn = self._turns.get(uid)
+            if labels is not None and turn is not None and state != 1:
+                frame_ms = frame.samples_per_channel * 1000.0 / frame.samples_per_sec
+                turn.pause_ms = 0.0 if labels.active else turn.pause_ms + frame_ms
             if state == 1:
                 if turn is None:
                     turn = self._turns[uid] = _Turn(frame.samples_per_sec, frame.channels)
@@ -101,7 +104,6 @@ class TurnAssembler:
                     if turn.utterances == 0:
                         del self._turns[uid]
                         return
-                    turn.pause_ms += frame.samples_per_channel * 1000.0 / frame.samples_per_sec
                     finished = self._ask(uid, turn, errors)
                 else:
                     turn.pcm += vad_bytes
@@ -110,8 +112,6 @@ class TurnAssembler:
                     turn.utterances += 1
                     turn.answer_len = len(turn.pcm)
                     turn.since_stop_ms = 0.0
-                    turn.pause_ms = 0.0 if labels is None or labels.active else \
-                        frame.samples_per_channel * 1000.0 / frame.samples_per_sec
                     turn.max_deadline = time.monotonic() + self.max_wait_ms / 1000.0
                     finished = self._ask(uid, turn, errors)
             elif state == 0 and turn is not None and not turn.speaking:
@@ -119,7 +119,6 @@ class TurnAssembler:
                 turn.pcm += frame.buffer
                 turn.labels.append(labels)
                 turn.since_stop_ms += frame_ms
-                turn.pause_ms = 0.0 if labels is not None and labels.active else turn.pause_ms + frame_ms
                 finished = self._ask(uid, turn, errors)
         self._report(uid, errors)
         if finished is not None:
@@ -156,6 +155,7 @@ class TurnAssembler:
             turn.labels.extend(lab._replace(state=0) for lab in recent[:-1])
             turn.labels.append(recent[-1] if recent else None)
         turn.speaking = True
+        turn.pause_ms = 0.0
 
     def _ask(self, uid, turn, errors):
         """Ask the detector (under the lock); the finished turn's payload, or None."""
