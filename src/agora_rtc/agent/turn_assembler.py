@@ -79,12 +79,20 @@ class TurnAssembler:
         utterance that just ended (a burst that was not a barge-in); the rest
         of the turn, if any, stays."""
         finished = None
+        earlier = None
         errors = []
         with self._lock:
+            turn = self._turns.get(uid)
+            if turn is not None and (turn.rate, turn.channels) != (frame.samples_per_sec, frame.channels):
+                # the format changed (the engine then restarts this user's VAD):
+                # what the turn holds up to its last stop is answered, in its format
+                self._recent.pop(uid, None)
+                earlier = self._finish(uid, turn) if turn.utterances else None
+                self._turns.pop(uid, None)
+                turn = None
             labels = None
             if self._asks:
                 labels = self._labels(uid, frame, state)
-            turn = self._turns.get(uid)
             if labels is not None and turn is not None and state != 1:
                 frame_ms = frame.samples_per_channel * 1000.0 / frame.samples_per_sec
                 turn.pause_ms = 0.0 if labels.active else turn.pause_ms + frame_ms
@@ -103,8 +111,9 @@ class TurnAssembler:
                     del turn.labels[turn.utt_label_start:]
                     if turn.utterances == 0:
                         del self._turns[uid]
-                        return
-                    finished = self._ask(uid, turn, errors)
+                        turn = None
+                    else:
+                        finished = self._ask(uid, turn, errors)
                 else:
                     turn.pcm += vad_bytes
                     if labels is not None:
@@ -121,6 +130,8 @@ class TurnAssembler:
                 turn.since_stop_ms += frame_ms
                 finished = self._ask(uid, turn, errors)
         self._report(uid, errors)
+        if earlier is not None:
+            self._on_turn(uid, *earlier)
         if finished is not None:
             self._on_turn(uid, *finished)
 
@@ -136,6 +147,11 @@ class TurnAssembler:
     def _start(self, turn, frame, vad_bytes, uid):
         """A VAD start: a new utterance, in a new turn or continuing a waiting one."""
         frame_bytes = len(frame.buffer)
+        if turn.speaking:
+            # a start without a stop (the engine restarted this user's VAD):
+            # the unfinished utterance is gone from the VAD's view, drop it here too
+            del turn.pcm[turn.utt_start:]
+            del turn.labels[turn.utt_label_start:]
         if turn.utterances > 0:
             # the start's bytes are the pre-roll (frames this turn already holds
             # as pause) plus this frame: take the pre-roll off the pause first
