@@ -1,8 +1,8 @@
 """ReplyOnPause: turn taking for a voice agent on one connection.
 
 The connection's native VAD (``register_audio_frame_observer(..., enable_vad=1)``)
-cuts each remote user's speech into utterances. When a user stops, the whole
-utterance (pre-roll + speech, as ``(sample_rate, int16 array of shape (1, n))``)
+cuts each remote user's speech into utterances. When a user's turn is over, the
+whole turn (pre-roll + speech, as ``(sample_rate, int16 array of shape (1, n))``)
 is handed to your reply function, a sync or async generator that yields audio
 ``(sample_rate, array)``. Each yielded chunk is pushed at once with
 ``push_audio_pcm_data``; the engine paces it out natively, 10 ms per tick.
@@ -31,7 +31,9 @@ the Agora README:
   costs the ASR latency). ``asr_filter(user_id, text) -> bool`` may veto it.
 
 Threads: the observer runs on the engine's delivery thread and only queues
-work and interrupts; reply functions run on one worker thread owned by the
+work, interrupts, pauses and resumes (re-pushing a paused reply's unheard
+part); a timer thread, started on the first turn an end-of-turn detector
+holds, answers turns whose wait ran out; reply functions run on one worker thread owned by the
 handler (async generators on that thread's own event loop), one reply at a
 time. A lock orders "push a chunk" against "interrupt", so no chunk of an
 interrupted reply is ever queued after the interrupt.
