@@ -144,3 +144,18 @@ def test_barge_in_parameters_are_checked():
     rop = ReplyOnPause(answer_chunks, min_interruption_ms=0, resume_false_interruption=False,
                        false_interruption_ms=0, min_interruption_dbfs=-30)
     assert rop.barge_in.min_interruption_dbfs == -30.0
+
+
+@pytest.mark.parametrize("floor", [None, -30])
+def test_min_interruption_dbfs_keeps_quiet_speech_from_interrupting(service, floor):
+    """A far-away talker (the real barge-in's words 20 dB down): it interrupts
+    with the VAD's own floor, not with min_interruption_dbfs=-30."""
+    quiet = (espeak("hold on, I have a question about that") * 0.1).astype(np.int16)
+    rop, crec = talk_over_greeting(service, f"quiet-{floor}", quiet, min_interruption_dbfs=floor)
+    if floor is None:
+        assert 1 in [e.reply_id for e in rop.events("interrupted")] and rop.replies
+    else:
+        assert rop.events("paused") == [] and rop.events("interrupted") == [] and rop.replies == []
+        ignored = rop.events("ignored")                 # the VAD cuts it in one or two utterances
+        assert ignored and all(e.info["reason"] == "too_short" for e in ignored)
+        assert_heard_whole_answer(crec)
