@@ -159,3 +159,20 @@ def test_min_interruption_dbfs_keeps_quiet_speech_from_interrupting(service, flo
         ignored = rop.events("ignored")                 # the VAD cuts it in one or two utterances
         assert ignored and all(e.info["reason"] == "too_short" for e in ignored)
         assert_heard_whole_answer(crec)
+
+
+def test_reply_audio_tail_is_the_unheard_part():
+    from agora_rtc.agent.reply_audio import ReplyAudio
+    ra = ReplyAudio()
+    a = np.arange(1600, dtype=np.int16).tobytes()             # 100 ms at 16 kHz
+    b = np.arange(2400, dtype=np.int16).tobytes()             # 100 ms at 24 kHz
+    ra.add(a, 16000, 1)
+    ra.add(a, 16000, 1)
+    assert ra.ms == pytest.approx(200)
+    assert ra.tail(0, samples=0) == []
+    assert ra.tail(150, samples=2401) == [(a[-2 * 801:], 16000, 1), (a, 16000, 1)]   # sample-exact
+    assert ra.tail(500) == [(a, 16000, 1), (a, 16000, 1)]                        # all of it
+    ra.add(b, 24000, 1)                                       # mixed rates: cut by ms per segment
+    assert ra.tail(150, samples=1) == [(a[-2 * 800:], 16000, 1), (b, 24000, 1)]
+    ra.clear()
+    assert ra.ms == 0 and ra.tail(100) == []

@@ -76,7 +76,11 @@ class TurnSoFar:
         Audio since the last frame the VAD counted as voice: the pause so far.
     since_stop_ms : float
         Audio since the VAD's stop frame (the VAD stops only after its own
-        stop window of silence, so ``pause_ms`` is the longer one).
+        stop window of silence, so ``pause_ms`` is usually the longer one;
+        it restarts at 0 when voice comes back before a new VAD start).
+
+    ReplyOnPause hands over its own buffers: read them during ``decide`` and
+    copy what you keep (the turn grows, and is trimmed when it continues).
     """
 
     __slots__ = ("user_id", "sample_rate", "channels", "pcm", "labels", "utterances",

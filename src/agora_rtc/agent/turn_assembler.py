@@ -15,7 +15,6 @@ stop, pauses included, byte for byte as received.
 from __future__ import annotations
 
 import collections
-import logging
 import math
 import threading
 import time
@@ -24,8 +23,6 @@ from typing import Callable, Dict, List, Optional
 from agora_rtc.agent.end_of_turn import TURN_OVER, AnswerAtVadStop, FrameLabels, TurnSoFar
 
 __all__ = ["TurnAssembler"]
-
-_log = logging.getLogger("agora_rtc.agent")
 
 
 class _Turn:
