@@ -72,8 +72,8 @@ class TurnEvent(NamedTuple):
     ``ms`` pushed), "interrupted" (``ms`` of the reply that had left, ``info``
     a dict: "report" the connection's InterruptReport, "trigger" "voice", "asr",
     "manual" or "stop"), "paused" (a voice barge-in stopped the reply's audio
-    and may turn out false; ``ms`` of the reply that had left, ``info`` the
-    InterruptReport), "resumed" (the barge-in was false: ``ms`` of the reply
+    and may turn out false; ``ms`` of the reply that had left, ``info`` as
+    for "interrupted"), "resumed" (the barge-in was false: ``ms`` of the reply
     pushed again), "ignored" (speech that got no reply; ``ms`` of it, ``info``
     a dict with "reason": "cannot_interrupt" (can_interrupt=False),
     "too_short" (shorter than min_interruption_ms while a reply played),
@@ -387,7 +387,7 @@ class ReplyOnPause(IAudioFrameObserver):
             self._reply_dropped_ms += report.dropped_ms
             self._hold_dropped_ms = report.dropped_ms
             left_ms = max(0.0, self._reply_pushed_ms - self._reply_dropped_ms)
-        self._record("paused", user_id, active, left_ms, report)
+        self._record("paused", user_id, active, left_ms, {"report": report, "trigger": "voice"})
 
     def _resume(self, conn, user_id) -> None:
         """The barge-in of ``user_id`` was false: when no other user still holds
