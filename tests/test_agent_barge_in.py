@@ -129,6 +129,19 @@ def test_a_false_barge_in_resumes_and_the_caller_hears_the_rest(service):
     assert_heard_whole_answer(crec)
 
 
+def test_a_barge_in_whose_speaker_goes_quiet_on_the_wire_resumes(service):
+    """The caller stops sending in the middle of "mhm" (left, or stopped its
+    stream): the VAD never says stop, and after HOLD_SILENCE_MS without a
+    frame from the caller the paused greeting resumes."""
+    cut_off = espeak("mhm")[:800 * 16]          # paused (>= 200 ms of voice), never confirmed
+    rop, crec = talk_over_greeting(service, "gone-quiet", cut_off)
+    paused, resumed = rop.events("paused"), rop.events("resumed")
+    assert len(paused) == 1 and len(resumed) == 1 and resumed[0].reply_id == 1
+    assert rop.events("interrupted") == [] and rop.replies == []
+    assert [e.reply_id for e in rop.events("reply_done")] == [1]
+    assert_heard_whole_answer(crec)
+
+
 def test_false_barge_in_without_resume_interrupts(service):
     rop, crec = talk_over_greeting(service, "no-resume", espeak("mhm"), resume_false_interruption=False)
     assert rop.events("paused") == [] and rop.events("resumed") == []

@@ -61,6 +61,7 @@ __all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk"]
 
 _log = logging.getLogger("agora_rtc.agent")
 _PUSH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+HOLD_SILENCE_MS = 1000   # a paused reply resumes when its barge-in's speakers send nothing this long
 
 
 class TurnEvent(NamedTuple):
@@ -250,6 +251,8 @@ class ReplyOnPause(IAudioFrameObserver):
         self._reply_dropped_ms = 0.0   # ms of the active reply dropped by pauses
         self._hold_dropped_ms = 0.0    # what the current pause dropped (re-pushed on resume)
         self._hold_dropped_samples = 0
+        self._held_heard_at = 0.0      # when a frame of a user in _held_by last arrived
+        self._pauses = 0               # pauses so far (the worker checks none came between)
         self._reply_audio = ReplyAudio() if self.barge_in.resume_false_interruption else None
 
     # ---- lifecycle ----
@@ -376,9 +379,11 @@ class ReplyOnPause(IAudioFrameObserver):
                     return
                 first = not self._held_by
                 self._held_by.add(user_id)
+                self._held_heard_at = time.monotonic()
                 if not first:
                     return
                 self._held_id = active
+                self._pauses += 1
             before = conn.get_send_stats()["dropped_samples"]
             conn.interrupt_audio()
             report = conn.last_interrupt
@@ -450,6 +455,8 @@ class ReplyOnPause(IAudioFrameObserver):
         if conn is None or turns is None or state is None or state < 0:
             return
         keep = True
+        if self._held_by and uid in self._held_by:
+            self._held_heard_at = time.monotonic()
         if self.can_interrupt and self.interrupt_on == "voice":
             verdict = self.barge_in.on_frame(uid, state, frame, state == 1 and self._busy())
             if verdict == PAUSE:
@@ -515,10 +522,20 @@ class ReplyOnPause(IAudioFrameObserver):
             return own_loop.run_until_complete(coro)
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
-    def _wait_while_paused(self, rid):
-        with self._cond:
-            while self._held_by and self._cancelled_id < rid:
-                self._cond.wait()
+    def _wait_while_paused(self, conn, rid):
+        """Block while a barge-in holds reply ``rid``. A hold whose speakers sent
+        no frame for HOLD_SILENCE_MS (they left, or stopped sending mid-word)
+        ends as a false barge-in: the reply resumes."""
+        while True:
+            with self._cond:
+                if not self._held_by or self._cancelled_id >= rid:
+                    return
+                if time.monotonic() - self._held_heard_at < HOLD_SILENCE_MS / 1000.0:
+                    self._cond.wait(0.1)
+                    continue
+                stale = list(self._held_by)
+            for uid in stale:
+                self._resume(conn, uid)
 
     def _cancelled(self, rid):
         with self._cond:
@@ -568,7 +585,7 @@ class ReplyOnPause(IAudioFrameObserver):
                 data, rate, ch = pcm_chunk(item)
                 rc = 0
                 while True:
-                    self._wait_while_paused(rid)
+                    self._wait_while_paused(conn, rid)
                     with self._push_lock:
                         if self._cancelled(rid):
                             break
@@ -587,15 +604,17 @@ class ReplyOnPause(IAudioFrameObserver):
             # a paused reply is not done: its unheard part may be pushed again
             done = False
             while not self._cancelled(rid):
-                if conn.wait_push_completed(0.05):
-                    with self._cond:   # done and "no longer active" in one step
-                        if self._held_by:
-                            self._cond.wait(0.05)
-                            continue
-                        done = self._cancelled_id < rid
-                        if done:
-                            self._active_id = 0
-                        break
+                self._wait_while_paused(conn, rid)
+                pauses = self._pauses
+                if not conn.wait_push_completed(0.05):
+                    continue
+                with self._cond:   # done and "no longer active" in one step
+                    if self._held_by or self._pauses != pauses:
+                        continue   # paused (and maybe resumed) since: check again
+                    done = self._cancelled_id < rid
+                    if done:
+                        self._active_id = 0
+                    break
             if done:
                 self._record("reply_done", job.user_id, rid, pushed_ms)
         except Exception as exc:  # the user's reply function (or bad yields): reported, not fatal
