@@ -1,27 +1,39 @@
 """ReplyOnPause: turn taking for a voice agent on one connection.
 
 The connection's native VAD (``register_audio_frame_observer(..., enable_vad=1)``)
-cuts each remote user's speech into utterances. When a user stops, the whole
-utterance (pre-roll + speech, as ``(sample_rate, int16 array of shape (1, n))``)
+cuts each remote user's speech into utterances. When a user's turn is over, the
+whole turn (pre-roll + speech, as ``(sample_rate, int16 array of shape (1, n))``)
 is handed to your reply function, a sync or async generator that yields audio
 ``(sample_rate, array)``. Each yielded chunk is pushed at once with
 ``push_audio_pcm_data``; the engine paces it out natively, 10 ms per tick.
+
+End of turn: at each VAD stop an end-of-turn detector (``end_of_turn=``,
+see end_of_turn.py) says "turn over" or "wait"; while it waits, further
+speech joins the same turn; ``max_turn_wait_ms`` after the stop the turn is
+answered whatever it says. The default answers at the VAD stop.
 
 Interruption (``can_interrupt=True``): when a user speaks while a reply is
 active (being generated, or its audio still queued), the reply generator is
 closed and ``conn.interrupt_audio()`` drops what is queued. Two triggers, as in
 the Agora README:
 
-- ``interrupt_on="voice"``: the VAD's start of speech (lowest latency; any
-  sound the VAD takes for voice interrupts). Replies still queued behind a
-  slow one are dropped too (recorded as "skipped"): they answer speech the
-  user has since talked over;
+- ``interrupt_on="voice"``: the VAD's start of speech, once the user has
+  spoken ``min_interruption_ms`` of voice (see barge_in.py; shorter bursts,
+  a cough or an "mm-hm", are "ignored" and get no reply). With
+  ``resume_false_interruption`` the reply is first only paused (its queued
+  audio dropped, the generator kept); if the speech ends before
+  ``false_interruption_ms`` of voice, the part of the reply that was not
+  heard is pushed again and the reply goes on ("resumed"), else it is
+  interrupted. Replies still queued behind a slow one are dropped too
+  (recorded as "skipped"): they answer speech the user has since talked over;
 - ``interrupt_on="asr"``: only when your ASR reports text for that user
   through :meth:`ReplyOnPause.on_asr_text` (filters out coughs and keyboards,
   costs the ASR latency). ``asr_filter(user_id, text) -> bool`` may veto it.
 
 Threads: the observer runs on the engine's delivery thread and only queues
-work and interrupts; reply functions run on one worker thread owned by the
+work, interrupts, pauses and resumes (re-pushing a paused reply's unheard
+part); a timer thread, started on the first turn an end-of-turn detector
+holds, answers turns whose wait ran out; reply functions run on one worker thread owned by the
 handler (async generators on that thread's own event loop), one reply at a
 time. A lock orders "push a chunk" against "interrupt", so no chunk of an
 interrupted reply is ever queued after the interrupt.
@@ -38,6 +50,10 @@ from typing import Any, Callable, List, NamedTuple, Optional
 
 import numpy as np
 
+from agora_rtc.agent.barge_in import FALSE, INTERRUPT, PAUSE, TOO_SHORT, BargeInFilter
+from agora_rtc.agent.end_of_turn import AnswerAtVadStop, EndOfTurnDetector
+from agora_rtc.agent.reply_audio import ReplyAudio
+from agora_rtc.agent.turn_assembler import TurnAssembler
 from agora_rtc.observers import IAudioFrameObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
 
@@ -45,17 +61,26 @@ __all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk"]
 
 _log = logging.getLogger("agora_rtc.agent")
 _PUSH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+HOLD_SILENCE_MS = 1000   # a paused reply resumes when its barge-in's speakers send nothing this long
 
 
 class TurnEvent(NamedTuple):
     """One entry of :attr:`ReplyOnPause.history`.
 
-    kind: "utterance" (a user stopped; ``ms`` of speech handed to the reply
-    function, ``reply_id`` the reply it will get), "reply_started", "reply_done" (all of the reply's audio left;
+    kind: "utterance" (a user's turn ended; ``ms`` of speech handed to the reply
+    function, ``reply_id`` the reply it will get, ``info`` the number of VAD
+    utterances in the turn), "reply_started", "reply_done" (all of the reply's audio left;
     ``ms`` pushed), "interrupted" (``ms`` of the reply that had left, ``info``
     a dict: "report" the connection's InterruptReport, "trigger" "voice", "asr",
-    "manual" or "stop"), "ignored" (an utterance heard while a reply could
-    not be interrupted), "error" (the reply function raised; ``info`` the exception).
+    "manual" or "stop"), "paused" (a voice barge-in stopped the reply's audio
+    and may turn out false; ``ms`` of the reply that had left, ``info`` as
+    for "interrupted"), "resumed" (the barge-in was false: ``ms`` of the reply
+    pushed again), "ignored" (speech that got no reply; ``ms`` of it, ``info``
+    a dict with "reason": "cannot_interrupt" (can_interrupt=False),
+    "too_short" (shorter than min_interruption_ms while a reply played),
+    "false_interruption" (a false barge-in; the reply resumed) or "stopped"
+    (a turn still waiting for its end at stop())), "error" (the reply
+    function or the end-of-turn detector raised; ``info`` the exception).
     """
     kind: str
     user_id: Optional[str]
@@ -131,6 +156,32 @@ class ReplyOnPause(IAudioFrameObserver):
         it returns False does not interrupt (default: any non-blank text does).
     vad_configure : AudioVadConfigV2, optional
         The VAD used to detect utterances (default ``AudioVadConfigV2()``).
+    min_interruption_ms : float, default 200
+        ``interrupt_on="voice"``: ms of voice after the VAD's start of speech
+        (which itself needs about 210 ms of voice with the default VAD) before
+        a user's speech stops a reply; with 200 about half a second of speech
+        in all, as LiveKit's default. Shorter bursts never stop it and get no
+        reply. 0 stops it at the VAD's start of speech.
+    min_interruption_dbfs : float, optional
+        Only voice at least this loud (dBFS) counts towards
+        ``min_interruption_ms`` (default: the VAD's own ``stopRmsThreshold``);
+        raise it to keep quiet background talkers from interrupting.
+    resume_false_interruption : bool, default True
+        Stop a reply at ``min_interruption_ms`` by pausing it, and resume it
+        where it was cut if the speech ends before ``false_interruption_ms``.
+        False: interrupt at ``min_interruption_ms`` for good.
+    false_interruption_ms : float, default 500
+        ms of voice after the VAD's start of speech that make a barge-in real
+        (>= ``min_interruption_ms``). Speech that ends before is a false
+        barge-in (an "mm-hm", "yeah", a laugh): the reply resumes and the
+        burst gets no reply. A short real "stop!" is also that short: use
+        ``interrupt_on="asr"`` where that matters.
+    end_of_turn : EndOfTurnDetector, optional
+        Asked at each VAD stop whether the turn is over (default
+        :class:`AnswerAtVadStop`: it always is, replies start at the VAD stop).
+    max_turn_wait_ms : float, default 3000
+        The longest ``end_of_turn`` may hold a turn after a VAD stop; then it
+        is answered whatever the detector says.
     on_event : callable, optional
         Called with each :class:`TurnEvent` (from the delivery or worker thread).
     loop : asyncio event loop, optional
@@ -145,7 +196,10 @@ class ReplyOnPause(IAudioFrameObserver):
                  asr_filter: Optional[Callable[[str, str], bool]] = None,
                  vad_configure: Optional[AudioVadConfigV2] = None, pass_user_id: bool = False,
                  on_event: Optional[Callable[[TurnEvent], None]] = None,
-                 loop: Optional[asyncio.AbstractEventLoop] = None):
+                 loop: Optional[asyncio.AbstractEventLoop] = None,
+                 min_interruption_ms: float = 200.0, min_interruption_dbfs: Optional[float] = None,
+                 resume_false_interruption: bool = True, false_interruption_ms: float = 500.0,
+                 end_of_turn: Optional[EndOfTurnDetector] = None, max_turn_wait_ms: float = 3000.0):
         if not callable(fn):
             raise TypeError(f"ReplyOnPause: fn must be callable, got {type(fn).__name__}")
         if startup_fn is not None and not callable(startup_fn):
@@ -159,19 +213,32 @@ class ReplyOnPause(IAudioFrameObserver):
         if vad_configure is not None and not isinstance(vad_configure, AudioVadConfigV2):
             raise TypeError("ReplyOnPause: vad_configure must be an AudioVadConfigV2, "
                             f"got {type(vad_configure).__name__}")
+        if end_of_turn is not None and not isinstance(end_of_turn, EndOfTurnDetector):
+            raise TypeError("ReplyOnPause: end_of_turn must have a decide(turn) method "
+                            f"(an EndOfTurnDetector), got {type(end_of_turn).__name__}")
+        if isinstance(max_turn_wait_ms, bool) or not isinstance(max_turn_wait_ms, (int, float)):
+            raise TypeError(f"ReplyOnPause: max_turn_wait_ms must be a number of ms, "
+                            f"got {type(max_turn_wait_ms).__name__}")
+        if not 0 <= max_turn_wait_ms <= 60000:
+            raise ValueError(f"ReplyOnPause: max_turn_wait_ms must be in 0..60000 ms, got {max_turn_wait_ms}")
         self.fn = fn
         self.can_interrupt = bool(can_interrupt)
         self.startup_fn = startup_fn
         self.interrupt_on = interrupt_on
         self.asr_filter = asr_filter
         self.vad_configure = vad_configure if vad_configure is not None else AudioVadConfigV2()
+        vad = self.vad_configure
+        self.barge_in = BargeInFilter(min_interruption_ms, min_interruption_dbfs, resume_false_interruption,
+                                      false_interruption_ms, vad.stopVoiceProb, vad.stopRmsThreshold)
+        self.end_of_turn = end_of_turn if end_of_turn is not None else AnswerAtVadStop()
+        self.max_turn_wait_ms = float(max_turn_wait_ms)
         self.pass_user_id = bool(pass_user_id)
         self.on_event = on_event
         self.loop = loop
         self.history: List[TurnEvent] = []
         self._cond = threading.Condition()
         self._push_lock = threading.Lock()   # orders pushes of a reply against its interrupt
-        self._partial = {}                   # user_id -> bytearray (delivery thread only)
+        self._turns: Optional[TurnAssembler] = None
         self._jobs: "queue.Queue[Optional[_Job]]" = queue.Queue()
         self._conn = None
         self._worker: Optional[threading.Thread] = None
@@ -179,6 +246,14 @@ class ReplyOnPause(IAudioFrameObserver):
         self._active_id = 0        # reply being generated or played (0: none)
         self._reply_pushed_ms = 0.0  # ms the active reply pushed (under _push_lock)
         self._cancelled_id = 0     # replies with an id <= this are cancelled (active or queued)
+        self._held_by = set()      # users whose barge-in paused the active reply (may be false)
+        self._held_id = 0          # the reply they paused
+        self._reply_dropped_ms = 0.0   # ms of the active reply dropped by pauses
+        self._hold_dropped_ms = 0.0    # what the current pause dropped (re-pushed on resume)
+        self._hold_dropped_samples = 0
+        self._held_heard_at = 0.0      # when a frame of a user in _held_by last arrived
+        self._pauses = 0               # pauses so far (the worker checks none came between)
+        self._reply_audio = ReplyAudio() if self.barge_in.resume_false_interruption else None
 
     # ---- lifecycle ----
 
@@ -190,6 +265,11 @@ class ReplyOnPause(IAudioFrameObserver):
             raise TypeError(f"ReplyOnPause.start: conn must be an RTCConnection, got {type(conn).__name__}")
         if self._conn is not None:
             raise RuntimeError("ReplyOnPause.start: already started; call stop() first")
+        vad = self.vad_configure
+        self._turns = TurnAssembler(self.end_of_turn, self.max_turn_wait_ms, vad.stopVoiceProb,
+                                    vad.stopRmsThreshold, vad.preStartRecognizeCount + vad.startRecognizeCount,
+                                    self._answer_turn, self._detector_failed)
+        self.barge_in.forget()
         self._conn = conn
         self._worker = threading.Thread(target=self._run, name="agora_rtc-reply", daemon=True)
         self._worker.start()
@@ -210,6 +290,8 @@ class ReplyOnPause(IAudioFrameObserver):
             conn.unregister_audio_frame_observer()
         except Exception:  # the connection may already be released
             pass
+        for uid, ms in self._turns.close():       # turns still waiting for their end
+            self._record("ignored", uid, 0, ms, {"reason": "stopped"})
         self._interrupt(conn, None, "stop", True)
         self._jobs.put(None)
         if self._worker is not None and self._worker is not threading.current_thread():
@@ -273,15 +355,75 @@ class ReplyOnPause(IAudioFrameObserver):
                 if upto <= self._cancelled_id:
                     return False            # nothing new to cancel
                 self._cancelled_id = upto
+                self._held_by.clear()
+                self._held_id = 0
+                self._cond.notify_all()
             if not active:
                 return True                 # only queued replies: they will be skipped
             conn.interrupt_audio()
             report = conn.last_interrupt
             # a reply can span several send rounds (the queue may drain between
-            # chunks): what left of it is what it pushed minus what was dropped
-            left_ms = max(0.0, self._reply_pushed_ms - report.dropped_ms)
+            # chunks, a false barge-in re-pushes its unheard part): what left of
+            # it is what it pushed minus everything dropped
+            left_ms = max(0.0, self._reply_pushed_ms - self._reply_dropped_ms - report.dropped_ms)
         self._record("interrupted", user_id, active, left_ms, {"report": report, "trigger": why})
         return True
+
+    def _pause(self, conn, user_id) -> None:
+        """A voice barge-in that may be false: drop the active reply's queued
+        audio but keep the reply (its worker pushes nothing until resumed)."""
+        with self._push_lock:
+            with self._cond:
+                active = self._active_id
+                if not active or self._cancelled_id >= active:
+                    return
+                first = not self._held_by
+                self._held_by.add(user_id)
+                self._held_heard_at = time.monotonic()
+                if not first:
+                    return
+                self._held_id = active
+                self._pauses += 1
+            before = conn.get_send_stats()["dropped_samples"]
+            conn.interrupt_audio()
+            report = conn.last_interrupt
+            # the report's ms are floored: the engine's sample count cuts the tail exactly
+            self._hold_dropped_samples = conn.get_send_stats()["dropped_samples"] - before
+            self._reply_dropped_ms += report.dropped_ms
+            self._hold_dropped_ms = report.dropped_ms
+            left_ms = max(0.0, self._reply_pushed_ms - self._reply_dropped_ms)
+        self._record("paused", user_id, active, left_ms, {"report": report, "trigger": "voice"})
+
+    def _resume(self, conn, user_id) -> None:
+        """The barge-in of ``user_id`` was false: when no other user still holds
+        the reply, push its unheard part again and let the worker go on."""
+        with self._push_lock:
+            with self._cond:
+                if user_id not in self._held_by:
+                    return
+                if len(self._held_by) > 1:          # someone else still talks over it
+                    self._held_by.discard(user_id)
+                    return
+                rid = self._held_id
+                live = rid == self._active_id and self._cancelled_id < rid
+            repushed = 0.0
+            if live:     # still held while the tail goes in: the worker cannot call it done
+                tail = self._reply_audio.tail(self._hold_dropped_ms, self._hold_dropped_samples)
+                pts = self._reply_audio.ms - self._hold_dropped_ms
+                for data, rate, ch in tail:
+                    rc = conn.push_audio_pcm_data(data, rate, ch, start_pts=int(pts + repushed))
+                    if rc != 0:
+                        _log.error("ReplyOnPause: re-pushing a resumed reply returned %d", rc)
+                        break
+                    repushed += len(data) / (2 * ch) / rate * 1000.0
+                self._reply_pushed_ms += repushed
+        if live:
+            self._record("resumed", user_id, rid, repushed)
+        with self._cond:
+            self._held_by.discard(user_id)
+            if not self._held_by:
+                self._held_id = 0
+            self._cond.notify_all()
 
     def interrupt(self) -> bool:
         """Interrupt the active reply now (e.g. from your own logic); False if
@@ -308,28 +450,50 @@ class ReplyOnPause(IAudioFrameObserver):
     def on_playback_audio_frame_before_mixing(self, local_user, channel_id, uid, frame,
                                               vad_result_state, vad_result_bytearray):
         state = vad_result_state
-        if state == 1:
-            self._partial[uid] = bytearray(vad_result_bytearray)
-            conn = self._conn
-            if self.can_interrupt and self.interrupt_on == "voice" and conn is not None:
-                # the user talks again: the active reply and any reply still
-                # queued answer speech they have now talked over
+        conn = self._conn
+        turns = self._turns
+        if conn is None or turns is None or state is None or state < 0:
+            return
+        keep = True
+        if self._held_by and uid in self._held_by:
+            self._held_heard_at = time.monotonic()
+        if self.can_interrupt and self.interrupt_on == "voice":
+            verdict = self.barge_in.on_frame(uid, state, frame, state == 1 and self._busy())
+            if verdict == PAUSE:
+                self._pause(conn, uid)
+            elif verdict == INTERRUPT:
+                # a real barge-in: the active reply and any reply still queued
+                # answer speech the user has now talked over
                 self._interrupt(conn, uid, "voice", True)
-        elif state in (2, 3) and uid in self._partial:
-            self._partial[uid] += vad_result_bytearray
-            if state == 3:
-                pcm = self._partial.pop(uid)
-                rate, ch = frame.samples_per_sec, frame.channels
-                audio = np.frombuffer(bytes(pcm), dtype=np.int16).reshape(-1, ch).T.copy()
-                ms = audio.shape[1] / rate * 1000.0
-                with self._cond:
-                    busy = self._active_id != 0 or not self._jobs.empty()
-                if busy and not self.can_interrupt:
-                    self._record("ignored", uid, 0, ms)
-                    return
-                rid = self._new_reply_id()
-                self._record("utterance", uid, rid, ms)    # before the worker can start it
-                self._jobs.put(_Job(rid, uid, (rate, audio)))
+            elif verdict in (TOO_SHORT, FALSE):
+                keep = False
+                self._record("ignored", uid, 0, turns.utterance_ms(uid, vad_result_bytearray),
+                             {"reason": "too_short" if verdict == TOO_SHORT else "false_interruption"})
+                if verdict == FALSE:
+                    self._resume(conn, uid)
+        elif state == 3 and not self.can_interrupt and self._busy():
+            keep = False
+            self._record("ignored", uid, 0, turns.utterance_ms(uid, vad_result_bytearray),
+                         {"reason": "cannot_interrupt"})
+        turns.on_frame(uid, frame, state, vad_result_bytearray, keep)
+
+    def _busy(self) -> bool:
+        with self._cond:
+            return self._active_id != 0 or not self._jobs.empty()
+
+    def _answer_turn(self, uid, rate, channels, pcm, utterances) -> None:
+        """A turn is over (TurnAssembler, delivery or timer thread): queue its reply."""
+        if not pcm:
+            return
+        audio = np.frombuffer(pcm, dtype=np.int16).reshape(-1, channels).T.copy()
+        ms = audio.shape[1] / rate * 1000.0
+        rid = self._new_reply_id()
+        self._record("utterance", uid, rid, ms, utterances)    # before the worker can start it
+        self._jobs.put(_Job(rid, uid, (rate, audio)))
+
+    def _detector_failed(self, uid, exc) -> None:
+        _log.error("ReplyOnPause: the end-of-turn detector failed: %r (the turn is answered)", exc)
+        self._record("error", uid, 0, 0, exc)
 
     def _new_reply_id(self) -> int:
         with self._cond:
@@ -358,6 +522,21 @@ class ReplyOnPause(IAudioFrameObserver):
             return own_loop.run_until_complete(coro)
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
+    def _wait_while_paused(self, conn, rid):
+        """Block while a barge-in holds reply ``rid``. A hold whose speakers sent
+        no frame for HOLD_SILENCE_MS (they left, or stopped sending mid-word)
+        ends as a false barge-in: the reply resumes."""
+        while True:
+            with self._cond:
+                if not self._held_by or self._cancelled_id >= rid:
+                    return
+                if time.monotonic() - self._held_heard_at < HOLD_SILENCE_MS / 1000.0:
+                    self._cond.wait(0.1)
+                    continue
+                stale = list(self._held_by)
+            for uid in stale:
+                self._resume(conn, uid)
+
     def _cancelled(self, rid):
         with self._cond:
             return self._cancelled_id >= rid
@@ -370,6 +549,9 @@ class ReplyOnPause(IAudioFrameObserver):
                 if not skipped:
                     self._active_id = rid
                     self._reply_pushed_ms = 0.0
+                    self._reply_dropped_ms = 0.0
+                    if self._reply_audio is not None:
+                        self._reply_audio.clear()
         if skipped:
             self._record("skipped", job.user_id, rid, 0)
             return
@@ -401,23 +583,38 @@ class ReplyOnPause(IAudioFrameObserver):
                 except (StopIteration, StopAsyncIteration):
                     break
                 data, rate, ch = pcm_chunk(item)
-                with self._push_lock:
-                    if self._cancelled(rid):
+                rc = 0
+                while True:
+                    self._wait_while_paused(conn, rid)
+                    with self._push_lock:
+                        if self._cancelled(rid):
+                            break
+                        if self._held_by:
+                            continue        # paused between the wait and the lock
+                        rc = conn.push_audio_pcm_data(data, rate, ch, start_pts=int(pushed_ms))
+                        if rc == 0:
+                            pushed_ms += len(data) / (2 * ch) / rate * 1000.0
+                            self._reply_pushed_ms += len(data) / (2 * ch) / rate * 1000.0
+                            if self._reply_audio is not None:
+                                self._reply_audio.add(data, rate, ch)
                         break
-                    rc = conn.push_audio_pcm_data(data, rate, ch, start_pts=int(pushed_ms))
-                    if rc == 0:
-                        pushed_ms += len(data) / (2 * ch) / rate * 1000.0
-                        self._reply_pushed_ms = pushed_ms
                 if rc != 0:
                     raise RuntimeError(f"push_audio_pcm_data returned {rc}")
-            # generated: wait until the audio has left (or the reply is interrupted)
+            # generated: wait until the audio has left (or the reply is interrupted);
+            # a paused reply is not done: its unheard part may be pushed again
+            done = False
             while not self._cancelled(rid):
-                if conn.wait_push_completed(0.05):
+                self._wait_while_paused(conn, rid)
+                pauses = self._pauses
+                if not conn.wait_push_completed(0.05):
+                    continue
+                with self._cond:   # done and "no longer active" in one step
+                    if self._held_by or self._pauses != pauses:
+                        continue   # paused (and maybe resumed) since: check again
+                    done = self._cancelled_id < rid
+                    if done:
+                        self._active_id = 0
                     break
-            with self._cond:   # done and "no longer active" in one step: no interrupt after this
-                done = self._cancelled_id < rid
-                if done:
-                    self._active_id = 0
             if done:
                 self._record("reply_done", job.user_id, rid, pushed_ms)
         except Exception as exc:  # the user's reply function (or bad yields): reported, not fatal
