@@ -530,7 +530,32 @@ cdef class Connection:
                 "video_late": s.video_late,
                 "plis_sent": s.plis_sent,
                 "plis_unsent": s.plis_unsent,
-                "plis_received": s.plis_received}
+                "plis_received": s.plis_received,
+                "keepalives_sent": s.keepalives_sent,
+                "keepalives_received": s.keepalives_received,
+                "byes_sent": s.byes_sent, "byes_received": s.byes_received}
+
+    def _rtp_send_bye(self):
+        """Leaving: RTCP BYE for our streams, then nothing more is sent."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_send_bye")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_send_bye(c)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_remote_activity(self, unsigned int ssrc):
+        """(rc, idle_ms, bye) of the remote audio stream `ssrc`: ms since it
+        was last heard (RTP, keepalive or RTCP), and whether it said BYE."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_remote_activity")
+        cdef uint32_t ssrc32 = ssrc
+        cdef int64_t idle = 0
+        cdef int bye = 0
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_remote_activity(c, ssrc32, &idle, &bye)
+            lib.agora_rtc_conn_unretain(c)
+        return rc, idle, bool(bye)
 
     def _send_data(self, const uint8_t[::1] data, bint metadata, int stream_id=1):
         cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")
