@@ -85,12 +85,27 @@ ALICE = textwrap.dedent(r'''
 ''')
 
 
+RUNNING = []
+
+
+@pytest.fixture(autouse=True)
+def no_alice_left_behind():
+    """A failed test must not leave an agent running (it would keep sending to Janus ports)."""
+    yield
+    while RUNNING:
+        proc = RUNNING.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def start_alice(tmp_path, url, channel, mode="talking"):
     script = tmp_path / "alice.py"
     script.write_text(ALICE)
     env = dict(os.environ, SKBUILD_EDITABLE_VERBOSE="0")
     proc = subprocess.Popen([sys.executable, str(script), url, channel, mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    RUNNING.append(proc)
     lines = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

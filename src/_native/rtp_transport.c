@@ -769,7 +769,9 @@ void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)
                 end_round(m); /* interrupted clock, paused connection: send the tail */
             for (int j = 0; j < m->nremotes; j++)
                 play_remote(svc, c, m, m->remotes[j], play_ms);
-            if (m->have_target && !m->in_round && now - m->last_pkt_us >= KEEPALIVE_US)
+            /* while joined: not when the control plane lost Janus (the target may be stale) */
+            if (m->have_target && !m->in_round && atomic_load(&c->on_air) &&
+                now - m->last_pkt_us >= KEEPALIVE_US)
                 send_keepalive(m, now);
             if (m->have_target && m->have_rtcp && m->sr_packets > 0 && now >= m->next_sr_us) {
                 send_sr(m, now);

@@ -210,7 +210,7 @@ int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, 
  * disconnect: nothing happens), AGORA_ERR_NOT_SUPPORTED on a local connection. */
 int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason);
 
-/* Liveness of our published stream: while a publish target is set and no
+/* Liveness of our published stream: while connected with a publish target and no
  * RTP left for AGORA_RTP_KEEPALIVE_MS, the engine sends an RTP keepalive
  * (a padding-only packet, RFC 3550 5.1) every AGORA_RTP_KEEPALIVE_MS, so a
  * relay that forwards only RTP (Janus's rtp_forward) still tells receivers
