@@ -191,6 +191,41 @@ int main(void)
     CHECK(agora_rtc_conn_push_audio_pcm(a, tone, N, RATE, 2, 0) == AGORA_OK, "push 3");
     before = atomic_load(&cb.frames);
     CHECK(wait_at_least(&cb.frames, before + 20, 3000) >= before + 20, "frames again");
+
+    /* liveness: once a has nothing to say it sends keepalives, b hears them
+     * (no audio, no loss); then a says BYE and falls silent */
+    uint64_t lost_before = 0, ka = 0;
+    CHECK(agora_rtc_conn_rtp_get_stats(b, &st) == AGORA_OK, "stats before keepalives");
+    for (int t = 0; t < 6000 && ka < 2; t += 20) {
+        sleep_ms(20);
+        agora_rtc_conn_rtp_get_stats(b, &st);
+        ka = st.keepalives_received;
+        if (ka == 0)
+            lost_before = st.lost;
+    }
+    CHECK(ka >= 2 && st.lost == lost_before, "keepalives received %llu, lost %llu -> %llu",
+          (unsigned long long)ka, (unsigned long long)lost_before, (unsigned long long)st.lost);
+    int64_t idle = -1;
+    int bye = -1;
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, 1000, &idle, &bye) == AGORA_OK && idle >= 0 &&
+              idle < 1500 && bye == 0, "activity idle %lld bye %d", (long long)idle, bye);
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, 4321, &idle, &bye) == AGORA_ERR_INVALID_ARGUMENT,
+          "activity of an unknown ssrc");
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, 1000, NULL, &bye) == AGORA_ERR_INVALID_ARGUMENT, "null");
+    CHECK(agora_rtc_conn_rtp_send_bye(a) == AGORA_OK, "bye");
+    for (int t = 0; t < 2000 && bye != 1; t += 10) {
+        sleep_ms(10);
+        agora_rtc_conn_rtp_remote_activity(b, 1000, &idle, &bye);
+    }
+    CHECK(bye == 1, "bye received");
+    CHECK(agora_rtc_conn_rtp_get_stats(a, &st) == AGORA_OK && st.byes_sent == 1, "byes sent %llu",
+          (unsigned long long)st.byes_sent);
+    uint64_t sent = st.packets_sent;
+    sleep_ms(1300);
+    CHECK(agora_rtc_conn_rtp_get_stats(a, &st) == AGORA_OK && st.packets_sent == sent,
+          "nothing sent after BYE: %llu -> %llu", (unsigned long long)sent,
+          (unsigned long long)st.packets_sent);
+    CHECK(agora_rtc_conn_rtp_get_stats(b, &st) == AGORA_OK && st.byes_received == 1, "byes received");
     CHECK(agora_rtc_conn_disconnect(a) == AGORA_OK, "disconnect a");
     CHECK(agora_rtc_conn_rtp_get_stats(a, &st) == AGORA_OK && st.local_port == 0, "a closed");
     CHECK(wait_at_least(&ca.disconnected, 1, 2000) == 1, "a disconnected");
