@@ -267,6 +267,35 @@ def test_rtcp_bye_is_honoured(janus):
 
 def test_peer_timeout_is_validated():
     with pytest.raises(ValueError, match="peer_timeout"):
-        ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url="janus://127.0.0.1:1?peer_timeout=0.5"))
+        ar.AgoraService(ar.AgoraServiceConfig(appid="t",
+                                              transport_url="janus://127.0.0.1:1?peer_timeout=0.5"))
     with pytest.raises(ValueError, match="peer_timeout"):
         ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url="janus://127.0.0.1:1?peer_timeout=x"))
+
+
+def test_shutdown_releases_every_service_and_refuses_inside_a_callback():
+    errors = []
+
+    class CallsShutdown(Recorder):
+        def on_user_joined(self, conn, uid):
+            super().on_user_joined(conn, uid)
+            try:
+                ar.shutdown()
+            except ar.InvalidStateError as exc:
+                errors.append(exc)
+
+    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="t"))       # the local network
+    a = svc.create_rtc_connection(ar.RTCConnConfig())
+    b = svc.create_rtc_connection(ar.RTCConnConfig())
+    rec = CallsShutdown()
+    a.register_observer(rec)
+    assert a.connect("", "exit-local", "a") == 0 and b.connect("", "exit-local", "b") == 0
+    rec.wait_event("joined", "b", timeout=5)
+    wait_until(lambda: errors, timeout=5, what="shutdown from inside a callback")
+    assert "observer callback" in str(errors[0])
+    assert ar.shutdown(timeout=10) is True
+    with pytest.raises(ar.ReleasedError):
+        svc.create_rtc_connection(ar.RTCConnConfig())
+    with pytest.raises(ar.ReleasedError):
+        a.connect("", "exit-local", "a")
+    assert ar.shutdown() is True                                   # idempotent

@@ -1053,6 +1053,20 @@ int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_sta
     return n;
 }
 
+static int fill_activity(const agora_rtp_media *m, agora_rtp_remote_activity *out, int max)
+{
+    if (!m || m->fd < 0)
+        return 0;
+    int64_t now = now_us();
+    for (int i = 0; i < m->nremotes && i < max; i++) {
+        const rtp_remote *r = m->remotes[i];
+        out[i].ssrc = r->ssrc;
+        out[i].bye = r->bye;
+        out[i].idle_ms = (now - r->last_heard_us) / 1000;
+    }
+    return m->nremotes;
+}
+
 /* Media off: no sending, no remote streams, no receive paths. */
 static void media_down(agora_service *svc, agora_rtc_conn *c)
 {
@@ -1183,17 +1197,9 @@ void agora_rtp_process(agora_service *svc, io_item *it)
     case IO_RTP_BYE:
         send_bye(c->rtp);
         break;
-    case IO_RTP_ACTIVITY: {
-        rtp_remote *r = c->rtp && c->rtp->fd >= 0 ? find_remote(c->rtp, it->u32) : NULL;
-        if (r) {
-            int64_t *out = it->out;
-            out[0] = (now_us() - r->last_heard_us) / 1000;
-            out[1] = r->bye;
-        } else {
-            rc = AGORA_ERR_INVALID_ARGUMENT;
-        }
+    case IO_RTP_ACTIVITY:
+        rc = fill_activity(c->rtp, it->out, it->arg);
         break;
-    }
     default:
         break;
     }
@@ -1397,9 +1403,9 @@ int agora_rtc_conn_rtp_send_bye(agora_rtc_conn *c)
     return agora_io_call(c->svc, it);
 }
 
-int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, uint32_t ssrc, int64_t *idle_ms, int *bye)
+int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, agora_rtp_remote_activity *out, int max)
 {
-    if (!idle_ms || !bye)
+    if (max < 0 || (max > 0 && !out))
         return AGORA_ERR_INVALID_ARGUMENT;
     int rc = check_conn(c);
     if (rc != AGORA_OK)
@@ -1407,13 +1413,7 @@ int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, uint32_t ssrc, int64_t
     io_item *it = agora_io_item_new(IO_RTP_ACTIVITY, c, 0);
     if (!it)
         return AGORA_ERR_NO_MEMORY;
-    int64_t out[2] = {0, 0};
-    it->u32 = ssrc;
     it->out = out;
-    rc = agora_io_call(c->svc, it);
-    if (rc == AGORA_OK) {
-        *idle_ms = out[0];
-        *bye = (int)out[1];
-    }
-    return rc;
+    it->arg = max;
+    return agora_io_call(c->svc, it);
 }

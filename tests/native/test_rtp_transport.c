@@ -205,19 +205,19 @@ int main(void)
     }
     CHECK(ka >= 2 && st.lost == lost_before, "keepalives received %llu, lost %llu -> %llu",
           (unsigned long long)ka, (unsigned long long)lost_before, (unsigned long long)st.lost);
-    int64_t idle = -1;
-    int bye = -1;
-    CHECK(agora_rtc_conn_rtp_remote_activity(b, 1000, &idle, &bye) == AGORA_OK && idle >= 0 &&
-              idle < 1500 && bye == 0, "activity idle %lld bye %d", (long long)idle, bye);
-    CHECK(agora_rtc_conn_rtp_remote_activity(b, 4321, &idle, &bye) == AGORA_ERR_INVALID_ARGUMENT,
-          "activity of an unknown ssrc");
-    CHECK(agora_rtc_conn_rtp_remote_activity(b, 1000, NULL, &bye) == AGORA_ERR_INVALID_ARGUMENT, "null");
+    agora_rtp_remote_activity act[2];
+    memset(act, 0, sizeof(act));
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, act, 2) == 1 && act[0].ssrc == 1000 &&
+              act[0].idle_ms >= 0 && act[0].idle_ms < 1500 && act[0].bye == 0,
+          "activity idle %lld bye %d", (long long)act[0].idle_ms, act[0].bye);
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, NULL, 0) == 1, "count only");
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, NULL, 1) == AGORA_ERR_INVALID_ARGUMENT, "null");
     CHECK(agora_rtc_conn_rtp_send_bye(a) == AGORA_OK, "bye");
-    for (int t = 0; t < 2000 && bye != 1; t += 10) {
+    for (int t = 0; t < 2000 && act[0].bye != 1; t += 10) {
         sleep_ms(10);
-        agora_rtc_conn_rtp_remote_activity(b, 1000, &idle, &bye);
+        agora_rtc_conn_rtp_remote_activity(b, act, 1);
     }
-    CHECK(bye == 1, "bye received");
+    CHECK(act[0].bye == 1, "bye received");
     CHECK(agora_rtc_conn_rtp_get_stats(a, &st) == AGORA_OK && st.byes_sent == 1, "byes sent %llu",
           (unsigned long long)st.byes_sent);
     uint64_t sent = st.packets_sent;

@@ -544,18 +544,29 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
-    def _rtp_remote_activity(self, unsigned int ssrc):
-        """(rc, idle_ms, bye) of the remote audio stream `ssrc`: ms since it
-        was last heard (RTP, keepalive or RTCP), and whether it said BYE."""
-        cdef lib.agora_rtc_conn *c = self._take("rtp_remote_activity")
-        cdef uint32_t ssrc32 = ssrc
-        cdef int64_t idle = 0
-        cdef int bye = 0
-        cdef int rc
-        with nogil:
-            rc = lib.agora_rtc_conn_rtp_remote_activity(c, ssrc32, &idle, &bye)
-            lib.agora_rtc_conn_unretain(c)
-        return rc, idle, bool(bye)
+    def _rtp_remote_activity(self):
+        """{ssrc: (idle_ms, bye)} of every remote audio stream: ms since it was
+        last heard (RTP, keepalive or RTCP naming it), and whether it said BYE."""
+        cdef lib.agora_rtp_remote_activity *buf = NULL
+        cdef lib.agora_rtc_conn *c
+        cdef int rc, cap = 16, i
+        while True:
+            buf = <lib.agora_rtp_remote_activity *>malloc(cap * sizeof(lib.agora_rtp_remote_activity))
+            if buf == NULL:
+                raise MemoryError()
+            c = self._take("rtp_remote_activity")
+            with nogil:
+                rc = lib.agora_rtc_conn_rtp_remote_activity(c, buf, cap)
+                lib.agora_rtc_conn_unretain(c)
+            if rc <= cap:
+                break
+            free(buf)              # more streams than room: ask again with enough
+            cap = rc + 16
+        try:
+            check(rc, "rtp_remote_activity")
+            return {buf[i].ssrc: (buf[i].idle_ms, bool(buf[i].bye)) for i in range(rc)}
+        finally:
+            free(buf)
 
     def _send_data(self, const uint8_t[::1] data, bint metadata, int stream_id=1):
         cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")

@@ -383,8 +383,12 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
     int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *conn, agora_rtp_transport_stats *out)
     int AGORA_RTP_KEEPALIVE_MS
     int agora_rtc_conn_rtp_send_bye(agora_rtc_conn *conn)
-    int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *conn, uint32_t ssrc, int64_t *idle_ms,
-                                           int *bye)
+    ctypedef struct agora_rtp_remote_activity:
+        uint32_t ssrc
+        int bye
+        int64_t idle_ms
+    int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *conn, agora_rtp_remote_activity *out,
+                                           int max)
 
 
 cdef extern from "agora_rtc/frame_queue.h" nogil:

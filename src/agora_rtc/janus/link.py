@@ -61,25 +61,21 @@ and Janus forwards them to the publisher. Keyframe requests from Janus to our
 publisher (a browser subscribed) arrive on our socket as PLIs for SSRC 1010
 and become on_intra_request_received.
 
-Peers that die without leaving (SIGKILL, power loss). A remote publisher in
-Janus 1.1.2 has no liveness of its own: when the process behind it dies, it
-stays in the room for good, listed to everyone. So every agent sends RTP
-while it is published, an RTP keepalive (padding only) each second when it
-has nothing to say, and every agent watches the forwards it receives: a
-remote user whose audio forward brought no RTP (keepalives included) for
+Peers that die without leaving (SIGKILL, power loss). A remote publisher
+in Janus 1.1.2 has no liveness of its own: when the process behind it dies,
+it stays in the room for good, listed to everyone. So every agent sends RTP
+while it is published (an RTP keepalive, padding only, each second when it
+has nothing to say), and a watchdog thread looks at the forwards it
+receives every 0.25 s: a remote user whose audio forward brought no RTP for
 ``peer_timeout`` seconds (transport URL ``&peer_timeout=S``, default 5, 0 =
-off; RFC 3550 6.3.5 times a silent source out after a few report
-intervals), while Janus still answers, is reported left
-(on_user_left, reason USER_OFFLINE_DROPPED) and removed from the room with
+off; RFC 3550 6.3.5 times a silent source out the same way) is, once
+peer_timeouts.PeerTimeouts confirms it (Janus answered, the silence went on;
+WebRTC publishers are never judged), reported left (on_user_left, reason
+USER_OFFLINE_DROPPED) and removed from the room with
 ``remove_remote_publisher`` (the room secret this connection holds), so the
-others hear Janus's ``unpublished`` too. The silence must outlast a second
-look taken after Janus answered, so a Janus that was frozen and comes back
-does not get live users removed. Only Janus remote publishers are timed
-out: a WebRTC publisher (a browser) is Janus's own to hang up when its
-PeerConnection dies, and it may legitimately send nothing while muted. A
-clean leave sends an RTCP BYE for our streams first (Janus 1.1.2 uses the
-remote publisher's RTCP only to latch; a BYE reaching our socket for a
-forwarded SSRC is honoured at once).
+others hear Janus's ``unpublished`` too. A clean leave sends an RTCP BYE for
+our streams first (Janus 1.1.2 uses the remote publisher's RTCP only to
+latch; a BYE reaching our socket for a forwarded SSRC is honoured at once).
 """
 from __future__ import annotations
 
@@ -92,6 +88,7 @@ from typing import Dict, Optional
 
 from agora_rtc.janus.client import (ERR_NO_SUCH_FEED, VIDEO_PT, JanusClient, JanusError,
                                     RemotePublisher, RtpForwarder, VideoRoom, VideoRoomControl)
+from agora_rtc.janus.peer_timeouts import PeerTimeouts
 from agora_rtc.janus.ws_client import JanusWsClient
 
 _log = logging.getLogger("agora_rtc.janus")
@@ -176,10 +173,7 @@ class JanusLink:
         self._local_port = 0
         self._thread: Optional[threading.Thread] = None
         self._watchdog: Optional[threading.Thread] = None
-        # publishers whose silence outlasted peer_timeout: pid -> (forward ssrc, monotonic
-        # time Janus answered after that); publishers that are not timed out (WebRTC)
-        self._suspects: Dict[int, tuple] = {}
-        self._not_timed_out: set = set()
+        self._judge = PeerTimeouts(self.peer_timeout or DEFAULT_PEER_TIMEOUT, PEER_CONFIRM)
         # Publisher events arrive on the client's dispatch thread, possibly while the
         # connect thread is still inside _setup(): the engine only accepts USER_JOINED
         # once CONNECTED was posted, so joins seen before that wait here (in order).
@@ -478,7 +472,7 @@ class JanusLink:
         self._drop_forward(room, fwd)   # the publisher left (or we did) meanwhile
 
     def _on_publisher_left(self, pid: int) -> None:
-        self._not_timed_out.discard(pid)
+        self._judge.forget(pid)
         with self._lock:
             fwd = self._forwards.pop(pid, None)
             vfwd = self._vforwards.pop(pid, None)
@@ -502,54 +496,27 @@ class JanusLink:
                 _log.exception("checking the liveness of remote users failed")
 
     def _check_peers(self) -> None:
-        """One look at every audio forward (see the module docstring)."""
+        """One look at every audio forward (verdicts: PeerTimeouts)."""
         with self._lock:
             if not self._live or self._room is None:
                 return
-            forwards = [(pid, fwd.ssrc) for pid, fwd in self._forwards.items()
-                        if pid not in self._not_timed_out]
-        silent = []
-        limit_ms = self.peer_timeout * 1000
-        for pid, ssrc in forwards:
-            try:
-                rc, idle_ms, bye = self.conn._rtp_remote_activity(ssrc)
-            except Exception:  # the connection was released meanwhile
-                return
-            if rc < 0:
-                continue
-            if bye:
-                self._peer_gone(pid, ssrc, USER_OFFLINE_QUIT, remove=False)
-            elif idle_ms < limit_ms:
-                self._suspects.pop(pid, None)
-            else:
-                silent.append((pid, ssrc, idle_ms))
-        if not silent:
+            forwards = self._judge.watched([(pid, f.ssrc) for pid, f in self._forwards.items()])
+        if not forwards:
             return
-        now = time.monotonic()
-        confirmed = []
-        ask = []
-        for pid, ssrc, idle_ms in silent:
-            seen = self._suspects.get(pid)
-            if seen is None or seen[0] != ssrc:
-                ask.append((pid, ssrc))
-            elif now - seen[1] >= PEER_CONFIRM and idle_ms >= limit_ms + PEER_CONFIRM * 1000:
-                confirmed.append((pid, ssrc))
-        for pid, ssrc in confirmed:
-            self._suspects.pop(pid, None)
+        try:
+            activity = self.conn._rtp_remote_activity()
+        except Exception:  # the connection was released meanwhile
+            return
+        said_bye, dead, ask = self._judge.review(forwards, activity, time.monotonic())
+        for pid, ssrc in said_bye:
+            self._peer_gone(pid, ssrc, USER_OFFLINE_QUIT, remove=False)
+        for pid, ssrc in dead:
             _log.warning("user %s (janus publisher %s) sent nothing for %.1f s: reported left",
                          self._users.get(pid, pid), pid, self.peer_timeout + PEER_CONFIRM)
             self._peer_gone(pid, ssrc, USER_OFFLINE_DROPPED, remove=True)
         if ask:
             listed = self._list_participants()
-            if listed is None:      # Janus does not answer: not a verdict on anyone
-                return
-            answered = time.monotonic()
-            for pid, ssrc in ask:
-                entry = listed.get(pid)
-                if entry is not None and not entry.get("remote"):
-                    self._not_timed_out.add(pid)    # WebRTC: Janus hangs it up itself
-                    continue
-                self._suspects[pid] = (ssrc, answered)
+            self._judge.janus_answered(ask, listed, time.monotonic())
 
     def _list_participants(self) -> Optional[Dict[int, dict]]:
         """The room's participants by id, or None when Janus does not answer soon."""

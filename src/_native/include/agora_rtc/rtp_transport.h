@@ -224,13 +224,20 @@ int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_
  * there is nothing to say goodbye to (no target, no RTCP port, socket closed). */
 int agora_rtc_conn_rtp_send_bye(agora_rtc_conn *conn);
 
-/* When the remote audio stream `ssrc` was last heard: *idle_ms = ms since
- * its last RTP packet (keepalives included) or RTCP packet naming it, or
- * since it was added when nothing came yet; *bye = 1 once an RTCP BYE named
- * it. The control plane decides from these whether the user has left.
- * AGORA_ERR_INVALID_ARGUMENT for an unknown SSRC (or NULL outputs). */
-int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *conn, uint32_t ssrc, int64_t *idle_ms,
-                                       int *bye);
+/* When each remote audio stream was last heard. */
+typedef struct agora_rtp_remote_activity {
+    uint32_t ssrc;
+    int bye;          /* 1 once an RTCP BYE named it */
+    int64_t idle_ms;  /* ms since its last RTP packet (keepalives included) or RTCP
+                         packet naming it; since it was added when nothing came yet */
+} agora_rtp_remote_activity;
+
+/* Fill out[0..max) with the audio remotes (one I/O-thread round trip for
+ * all of them); returns how many there are (may be > max: only max were
+ * written), 0 when the socket is closed, or a negative error (out NULL with
+ * max > 0). The control plane decides from these whether a user has left. */
+int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *conn, agora_rtp_remote_activity *out,
+                                       int max);
 
 /* Snapshot of the transport counters. AGORA_ERR_NOT_SUPPORTED on a local
  * connection; works with the socket closed (counters since the last open). */
