@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not janus_available(), reason=JANUS_MISSING_REAS
 
 @pytest.fixture(scope="module")
 def janus():
-    with JanusServer() as srv:
+    with JanusServer(websocket=True) as srv:      # the HTTP and the WebSocket API
         yield srv
 
 
@@ -192,10 +192,12 @@ def test_app_handler_keeps_running_and_shutdown_leaves(janus, janus_api, tmp_pat
         b.release()
 
 
-def test_killed_agent_is_dropped_and_removed_from_janus(janus, janus_api, tmp_path):
+@pytest.mark.parametrize("api", ["http", "ws"])
+def test_killed_agent_is_dropped_and_removed_from_janus(janus, janus_api, tmp_path, api):
     timeout = 3
-    url = f"{janus.transport_url}?admin_key={janus.admin_key}&peer_timeout={timeout}"
-    channel = "exit-sigkill"
+    base = janus.transport_url if api == "http" else janus.ws_transport_url
+    url = f"{base}?admin_key={janus.admin_key}&peer_timeout={timeout}"
+    channel = f"exit-sigkill-{api}"
     with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=url)) as svc:
         b, rec = bob(svc, channel)
         proc, lines = start_alice(tmp_path, url, channel, mode="silent")
