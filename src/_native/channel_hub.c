@@ -512,7 +512,9 @@ static void process(agora_service *svc, io_item *it)
     case IO_RTP_END_ROUND:
     case IO_RTP_VIDEO_PUBLISH:
     case IO_RTP_VIDEO_ADD:
-    case IO_RTP_FEEDBACK: agora_rtp_process(svc, it); break;
+    case IO_RTP_FEEDBACK:
+    case IO_RTP_BYE:
+    case IO_RTP_ACTIVITY: agora_rtp_process(svc, it); break;
     case IO_AUDIO_STATS: agora_audio_stats_process(svc, it); break;
     case IO_FLUSH: break;
     default:

@@ -121,6 +121,7 @@ enum io_kind {
     /* RTP transport (rtp_transport.c) */
     IO_RTP_OPEN, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT, IO_RTP_STATS,
     IO_RTP_CLOSE, IO_RTP_END_ROUND, IO_RTP_VIDEO_PUBLISH, IO_RTP_VIDEO_ADD, IO_RTP_FEEDBACK,
+    IO_RTP_BYE, IO_RTP_ACTIVITY, /* leaving (RTCP BYE), a remote's liveness */
     IO_AUDIO_STATS, /* audio_stats.c */
     /* video (video_frames.c) */
     IO_VIDEO_PUBLISH, IO_VIDEO_UNPUBLISH, IO_VIDEO_FRAME, IO_VIDEO_SUBSCRIBE,

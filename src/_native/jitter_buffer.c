@@ -649,6 +649,34 @@ int agora_jb_peek_next(const agora_jb *jb, const uint8_t **payload, size_t *len)
     return 1;
 }
 
+int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
+{
+    if (!jb)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (!jb->have_stream || ssrc != jb->ssrc || jb->count > 0)
+        return 0;
+    int32_t d = seq_diff(seq, (uint16_t)jb->next_seq);
+    if (d < 0)
+        return 0; /* reordered, or a copy: its number is behind us already */
+    int64_t ext = jb->next_seq + d;
+    if (jb->started)
+        jb->st.lost += (uint64_t)d; /* numbers between: packets that never came */
+    for (int64_t g = jb->next_seq; g < ext && g - jb->next_seq < CAP; g++)
+        mark_gone(jb, g);
+    jb_slot *s = slot_of(jb, ext);
+    s->seq = ext;
+    s->state = SLOT_PLAYED; /* a copy of the keepalive is a duplicate */
+    jb->next_seq = ext + 1;
+    if (ext > jb->highest)
+        jb->highest = ext;
+    jb->state = ST_BUFFERING;
+    jb->underrun_run = 0;
+    jb->over_run = 0;
+    jb->held_valid = 0;
+    jb->st.skipped++;
+    return 1;
+}
+
 void agora_jb_get_stats(const agora_jb *jb, agora_jb_stats *out)
 {
     if (!jb || !out)

@@ -126,6 +126,7 @@ typedef struct agora_jb_stats {
     uint64_t resyncs;    /* stream restarts (SSRC change, confirmed jump) */
     uint64_t ts_jumps;   /* timestamp discontinuities re-anchored */
     uint64_t invalid;    /* oversize payloads, unconfirmed held packets */
+    uint64_t skipped;    /* keepalive sequence numbers consumed (agora_jb_skip) */
     int current_delay_ms;/* C of the last packet played */
     int target_delay_ms;
     int jitter_ms;       /* transit span over the window */
@@ -149,6 +150,16 @@ void agora_jb_reset(agora_jb *jb);
  * or AGORA_ERR_TOO_LARGE (len > AGORA_JB_MAX_PAYLOAD, counted invalid). */
 int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestamp, int marker,
                     const uint8_t *payload, size_t len, int64_t arrival_ms);
+
+/* A sequence number the sender used for no audio: an RTP keepalive (a
+ * padding-only packet, RFC 3550 5.1) sent while it has nothing to say. When
+ * nothing is buffered it ends any underrun at once (the sender paused) and
+ * consumes this sequence number and the missing ones before it (counted
+ * lost: packets that never came), so the next talk spurt starts without a
+ * loss. Returns 1 when consumed, 0 when ignored (another SSRC, no stream,
+ * packets still buffered, or an old sequence number), or
+ * AGORA_ERR_INVALID_ARGUMENT (jb NULL). */
+int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq);
 
 /* Call once per frame_ms tick of the playout clock. Fills *out and returns
  * out->kind (or AGORA_ERR_INVALID_ARGUMENT). The payload pointers point

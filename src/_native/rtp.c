@@ -501,6 +501,34 @@ int agora_rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc,
     return (int)total;
 }
 
+int agora_rtcp_build_bye(uint8_t *buf, size_t cap, const uint32_t *ssrcs, int n)
+{
+    if (!buf || n < 1 || n > AGORA_RTCP_MAX_REPORTS || !ssrcs)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    size_t total = 4 + (size_t)n * 4;
+    if (cap < total)
+        return AGORA_ERR_BUFFER_TOO_SMALL;
+    write_rtcp_header(buf, n, AGORA_RTCP_BYE, total);
+    for (int i = 0; i < n; i++)
+        wr32(buf + 4 + 4 * (size_t)i, ssrcs[i]);
+    return (int)total;
+}
+
+int agora_rtp_build_keepalive(uint8_t *buf, size_t cap, int payload_type, uint16_t seq,
+                              uint32_t timestamp, uint32_t ssrc)
+{
+    if (cap < AGORA_RTP_KEEPALIVE_SIZE)
+        return buf ? AGORA_ERR_BUFFER_TOO_SMALL : AGORA_ERR_INVALID_ARGUMENT;
+    int r = agora_rtp_write_header(buf, cap, 0, payload_type, seq, timestamp, ssrc);
+    if (r < 0)
+        return r;
+    buf[0] |= 0x20; /* P: everything after the header is padding */
+    const size_t pad = AGORA_RTP_KEEPALIVE_SIZE - AGORA_RTP_HEADER_SIZE;
+    memset(buf + AGORA_RTP_HEADER_SIZE, 0, pad - 1);
+    buf[AGORA_RTP_KEEPALIVE_SIZE - 1] = (uint8_t)pad;
+    return AGORA_RTP_KEEPALIVE_SIZE;
+}
+
 int agora_rtcp_build_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc)
 {
     if (!buf)

@@ -106,6 +106,16 @@ int agora_rtp_build(uint8_t *buf, size_t cap, int marker, int payload_type,
                     uint16_t seq, uint32_t timestamp, uint32_t ssrc,
                     const uint8_t *payload, size_t payload_len);
 
+/* An RTP keepalive: a packet with no payload, only padding (RFC 3550 5.1:
+ * P bit set, 4 padding bytes, the last one counting them), marker 0. A
+ * sender with nothing to say sends one now and then so that receivers (and
+ * relays that only forward RTP) can tell a paused source from a dead one;
+ * agora_rtp_parse reports it with payload_len 0 and padding 1. Returns
+ * AGORA_RTP_KEEPALIVE_SIZE or a negative error as agora_rtp_write_header. */
+#define AGORA_RTP_KEEPALIVE_SIZE (AGORA_RTP_HEADER_SIZE + 4)
+int agora_rtp_build_keepalive(uint8_t *buf, size_t cap, int payload_type, uint16_t seq,
+                              uint32_t timestamp, uint32_t ssrc);
+
 /* ------------------------------------------------------------------ NTP */
 
 /* 64-bit NTP timestamp (seconds since 1900 in the high 32 bits, binary
@@ -254,6 +264,11 @@ int agora_rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc,
  * the compound packet RFC 3550 asks for. Returns its length or an error. */
 int agora_rtcp_build_sdes_cname(uint8_t *buf, size_t cap, uint32_t ssrc,
                                 const char *cname, size_t cname_len);
+
+/* Build a BYE packet for n SSRCs (1..31), without a reason: 4 + 4 n bytes.
+ * RFC 3550 6.6: send it after an SR or RR in one compound packet when
+ * leaving; the receivers then drop those sources at once. */
+int agora_rtcp_build_bye(uint8_t *buf, size_t cap, const uint32_t *ssrcs, int n);
 
 /* Build a PLI (PSFB, FMT=1): sender_ssrc asks media_ssrc for a keyframe.
  * Returns AGORA_RTCP_PLI_SIZE or AGORA_ERR_BUFFER_TOO_SMALL /

@@ -49,6 +49,7 @@
 #define RS_FLUSH_FRAMES 16                    /* >= the resampler's delay when upsampling (T/2) */
 #define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over */
 #define SR_INTERVAL_US 5000000LL              /* RTCP sender report period */
+#define KEEPALIVE_US (AGORA_RTP_KEEPALIVE_MS * 1000LL) /* idle time before (and between) keepalives */
 #define MAX_RECV_PER_WAKE 64                  /* datagrams per socket per loop turn (fairness) */
 #define SOCKET_RCVBUF (4 << 20)               /* kernel receive buffer asked for (bytes) */
 #define OPUS_BITRATE 32000
@@ -443,6 +444,70 @@ static void send_sr(agora_rtp_media *m, int64_t now)
     agora_rtp_sendto(m, buf, (size_t)n, &m->rtcp_dst, m->rtcp_len, 1);
 }
 
+/* The RTP timestamp of now on our audio clock (wall clock since the origin),
+ * never behind the next packet's: what a round starting now would use. */
+static uint32_t timestamp_now(agora_rtp_media *m, int64_t now)
+{
+    if (!m->have_origin) {
+        m->have_origin = 1;
+        m->ts_origin = m->ts;
+        m->t_origin_us = now;
+    }
+    uint32_t wall = m->ts_origin + (uint32_t)((now - m->t_origin_us) * (OPUS_RATE / 1000) / 1000);
+    return (int32_t)(wall - m->ts) > 0 ? wall : m->ts;
+}
+
+/* Nothing sent for KEEPALIVE_US: a padding-only packet on the audio stream
+ * (its own sequence number; the marker of the next round is kept), so the
+ * receivers behind Janus know we are alive while we say nothing. */
+static void send_keepalive(agora_rtp_media *m, int64_t now)
+{
+    uint8_t pkt[AGORA_RTP_KEEPALIVE_SIZE];
+    uint32_t ts = timestamp_now(m, now);
+    int n = agora_rtp_build_keepalive(pkt, sizeof(pkt), AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
+    if (n <= 0)
+        return;
+    m->seq++;
+    m->last_pkt_us = now;
+    if (agora_rtp_sendto(m, pkt, (size_t)n, &m->dst, m->dst_len, 0) == 0) {
+        m->st.keepalives_sent++;
+        m->sr_packets++;
+        m->last_pkt_ts = ts;
+    }
+}
+
+/* Leaving: SR (or RR before anything was sent) + BYE for our streams, then
+ * nothing more is sent until a new target. */
+static void send_bye(agora_rtp_media *m)
+{
+    if (!m || m->fd < 0 || !m->have_target)
+        return;
+    if (m->have_rtcp) {
+        uint8_t buf[128];
+        int64_t now = now_us();
+        int n;
+        if (m->sr_packets > 0) {
+            agora_rtcp_sender_info si;
+            si.ntp = agora_ntp_now();
+            si.rtp_ts = m->last_pkt_ts + (uint32_t)((now - m->last_pkt_us) * (OPUS_RATE / 1000) / 1000);
+            si.packet_count = m->sr_packets;
+            si.octet_count = m->sr_octets;
+            n = agora_rtcp_build_sr(buf, sizeof(buf), m->ssrc, &si, NULL, 0);
+        } else {
+            n = agora_rtcp_build_rr(buf, sizeof(buf), m->ssrc, NULL, 0);
+        }
+        uint32_t ssrcs[2] = {m->ssrc, m->vsend.ssrc};
+        int k = n > 0 ? agora_rtcp_build_bye(buf + n, sizeof(buf) - (size_t)n, ssrcs,
+                                             m->vsend.on ? 2 : 1)
+                      : -1;
+        if (k > 0 && agora_rtp_sendto(m, buf, (size_t)(n + k), &m->rtcp_dst, m->rtcp_len, 1) == 0)
+            m->st.byes_sent++;
+    }
+    m->in_round = 0; /* the round's tail is not sent after the goodbye */
+    m->acc_len = 0;
+    m->have_target = 0;
+}
+
 /* ------------------------------------------------------------ receive side */
 
 static void handle_rtcp(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
@@ -466,6 +531,18 @@ static void handle_rtcp(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t no
     agora_rtcp_iter_init(&it, buf, len);
     while ((rc = agora_rtcp_next(&it, &p)) == 1) {
         good++;
+        if (r && p.ssrc == r->ssrc)
+            r->last_heard_us = now;
+        if (p.type == AGORA_RTCP_BYE) {
+            for (int i = 0; i < p.count; i++) {
+                rtp_remote *gone = find_remote(m, agora_rtcp_bye_ssrc(&p, i));
+                /* under SRTCP only the authenticated sender may say goodbye */
+                if (gone && !gone->bye && (!gone->srtp || gone == r)) {
+                    gone->bye = 1;
+                    m->st.byes_received++;
+                }
+            }
+        }
         if (p.type == AGORA_RTCP_SR && r && p.ssrc == r->ssrc)
             agora_rtp_rx_on_sr(&r->rx, p.sender.ntp, (uint64_t)now);
         if (p.type == AGORA_RTCP_PSFB)
@@ -522,12 +599,18 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
         len = (size_t)n;
     }
     agora_rtp_packet p;
-    if (agora_rtp_parse(buf, len, &p) != AGORA_OK || p.payload_len == 0) {
+    if (agora_rtp_parse(buf, len, &p) != AGORA_OK || (p.payload_len == 0 && !p.padding)) {
         m->st.malformed++;
         return;
     }
     m->st.rtp_received++;
+    r->last_heard_us = now;
     agora_rtp_rx_update(&r->rx, p.seq, p.timestamp, (uint64_t)now);
+    if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
+        m->st.keepalives_received++;
+        agora_jb_skip(r->jb, r->ssrc, p.seq);
+        return;
+    }
     /* the buffer copies the payload; late, duplicate, oversize are counted there */
     agora_jb_insert(r->jb, r->ssrc, p.seq, p.timestamp, p.marker, p.payload, p.payload_len, now / 1000);
 }
@@ -686,6 +769,10 @@ void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)
                 end_round(m); /* interrupted clock, paused connection: send the tail */
             for (int j = 0; j < m->nremotes; j++)
                 play_remote(svc, c, m, m->remotes[j], play_ms);
+            /* while joined: not when the control plane lost Janus (the target may be stale) */
+            if (m->have_target && !m->in_round && atomic_load(&c->on_air) &&
+                now - m->last_pkt_us >= KEEPALIVE_US)
+                send_keepalive(m, now);
             if (m->have_target && m->have_rtcp && m->sr_packets > 0 && now >= m->next_sr_us) {
                 send_sr(m, now);
                 m->next_sr_us = now + SR_INTERVAL_US;
@@ -865,6 +952,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     if (!r)
         return AGORA_ERR_NO_MEMORY;
     r->ssrc = ssrc;
+    r->last_heard_us = now_us(); /* the silence of a new stream counts from here */
     agora_copy_id(r->uid, uid);
     r->jb = agora_jb_create(NULL);
     r->dec = agora_opus_decoder_create(1);
@@ -963,6 +1051,20 @@ int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_sta
         s->frames_received = r->frames_decoded; /* 20 ms packets decoded */
     }
     return n;
+}
+
+static int fill_activity(const agora_rtp_media *m, agora_rtp_remote_activity *out, int max)
+{
+    if (!m || m->fd < 0)
+        return 0;
+    int64_t now = now_us();
+    for (int i = 0; i < m->nremotes && i < max; i++) {
+        const rtp_remote *r = m->remotes[i];
+        out[i].ssrc = r->ssrc;
+        out[i].bye = r->bye;
+        out[i].idle_ms = (now - r->last_heard_us) / 1000;
+    }
+    return m->nremotes;
 }
 
 /* Media off: no sending, no remote streams, no receive paths. */
@@ -1091,6 +1193,12 @@ void agora_rtp_process(agora_service *svc, io_item *it)
         break;
     case IO_RTP_END_ROUND:
         agora_rtp_end_round(svc, c);
+        break;
+    case IO_RTP_BYE:
+        send_bye(c->rtp);
+        break;
+    case IO_RTP_ACTIVITY:
+        rc = fill_activity(c->rtp, it->out, it->arg);
         break;
     default:
         break;
@@ -1281,5 +1389,31 @@ int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *c, agora_rtp_transport_stats *o
     if (!it)
         return AGORA_ERR_NO_MEMORY;
     it->out = out;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_send_bye(agora_rtc_conn *c)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    io_item *it = agora_io_item_new(IO_RTP_BYE, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, agora_rtp_remote_activity *out, int max)
+{
+    if (max < 0 || (max > 0 && !out))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    io_item *it = agora_io_item_new(IO_RTP_ACTIVITY, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->out = out;
+    it->arg = max;
     return agora_io_call(c->svc, it);
 }

@@ -8,6 +8,7 @@ from agora_rtc._core._engine import (AudioFrame, AudioProcessor, monotonic_ms, o
 from agora_rtc.agora_base import *  # noqa: F401,F403  (enums and data classes)
 from agora_rtc.agora_base import __all__ as _base_all
 from agora_rtc.agora_parameter import AgoraParameter
+from agora_rtc._exit import shutdown
 from agora_rtc.agora_service import AgoraService
 from agora_rtc.audio_consumer import AudioConsumer
 from agora_rtc.errors import (AgoraError, EngineError, ForkedProcessError, InvalidArgumentError,
@@ -29,6 +30,6 @@ __all__ = list(_base_all) + [
     "InterruptReport", "AudioConsumer", "AgoraError", "InvalidArgumentError", "InvalidStateError", "ReleasedError",
     "ForkedProcessError",
     "NotSupportedError", "EngineError", "set_observer_exception_handler", "observer_error_count",
-    "monotonic_ms",
+    "monotonic_ms", "shutdown",
     "LocalVideoTrack", "RemoteVideoTrack", "IVideoFrameObserver", "IVideoEncodedFrameObserver",
 ]

@@ -685,6 +685,14 @@ def parse_transport_url(url: str, *,
     if params.get("srtp", "80") not in ("32", "80"):
         raise ValueError(f"{what}: srtp must be 32 or 80 (SRTP tag bits of the receive legs), "
                          f"got {params['srtp']!r}")
+    if "peer_timeout" in params:
+        try:
+            timeout = float(params["peer_timeout"])
+        except ValueError:
+            timeout = -1.0
+        if not (timeout == 0 or 2 <= timeout <= 3600):
+            raise ValueError(f"{what}: peer_timeout must be 0 (off) or 2..3600 seconds of silence "
+                             f"after which a remote user is dropped, got {params['peer_timeout']!r}")
     if params.get("pin", "token") != "token":
         raise ValueError(f"{what}: pin must be 'token' (the room pin is the connection token), "
                          f"got {params['pin']!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
+from agora_rtc import _exit
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, STATS_INTERVAL_MS, AgoraParameter
@@ -22,7 +23,9 @@ class AgoraService(_engine.Service, ReleasedOnExit):
     variable AGORA_RTC_TRANSPORT_URL when that is empty): empty or
     ``local://`` is the in-process network. Usable as a context manager;
     ``release()`` releases every connection still open, and an atexit hook
-    releases whatever is left when the interpreter exits.
+    releases whatever is left when the interpreter exits. With a Janus
+    transport, SIGTERM and SIGINT also leave cleanly first (handlers installed
+    only where the application has none: see :func:`agora_rtc.shutdown`).
 
     Fork: the engine threads do not survive ``os.fork()``. In a forked child
     every service and connection created before the fork raises
@@ -58,6 +61,8 @@ class AgoraService(_engine.Service, ReleasedOnExit):
                                 int(config.audio_scenario), int(config.prefill_ms),
                                 int(bool(config.use_string_uid)), int(config.receive_threads))
         self.config = config
+        if transport.scheme in ("janus", "janus+ws"):
+            _exit.install_signal_handlers()   # leave Janus on SIGTERM/SIGINT too (see _exit)
         self._parameter = AgoraParameter(SERVICE_KEYS, self._alive,
                                          initial={PREFILL_MS: int(config.prefill_ms),
                                                   STATS_INTERVAL_MS: 2000},

@@ -197,7 +197,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         uid = check_id("connect", "user_id", user_id)
         link = None
         if self._janus is not None:   # built first: bad transport options raise before joining
-            from agora_rtc.janus.link import JanusLink
+            from agora_rtc.janus.link import DEFAULT_PEER_TIMEOUT, JanusLink
             t = self._janus
             params = dict(t.params)
             api = "ws" if t.scheme == "janus+ws" else "http"   # the Janus API: WebSocket or HTTP
@@ -206,7 +206,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                              bind_ip=params.get("iface", "127.0.0.1"),
                              pin_from_token=params.get("pin") == "token",
                              srtp_suite=int(params["srtp"]) if params.get("srtp") else None,
-                             video_codec=params.get("video", "vp8").lower())
+                             video_codec=params.get("video", "vp8").lower(),
+                             peer_timeout=float(params.get("peer_timeout", DEFAULT_PEER_TIMEOUT)))
         rc = self._connect(token.encode("utf-8"), channel, uid)
         if rc == 0:
             self._stats.connected_at = time.monotonic()

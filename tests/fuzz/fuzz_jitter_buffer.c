@@ -1,6 +1,6 @@
 /* libFuzzer harness: the jitter buffer (src/_native/jitter_buffer.c) driven
  * by an arbitrary sequence of inserts (ssrc, seq, timestamp, marker, payload,
- * arrival jitter), pulls on the playout clock, peeks and resets, with the
+ * arrival jitter), keepalive skips, pulls on the playout clock, peeks and resets, with the
  * buffer's invariants checked after every step. */
 #include <stddef.h>
 #include <stdint.h>
@@ -95,8 +95,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             now += (int16_t)take(&r, 2);
             break;
         default:
-            if ((op & 0x70) == 0)
+            if ((op & 0x70) == 0) {
                 agora_jb_reset(jb);
+            } else if (op & 0x10) { /* a keepalive: a sequence number without audio */
+                uint32_t ssrc = 1 + (take(&r, 1) % 3);
+                seq = (uint16_t)(seq + (int16_t)take(&r, 1) % 8);
+                if (agora_jb_skip(jb, ssrc, seq) < 0)
+                    abort();
+            }
             break;
         }
         agora_jb_stats st;

@@ -563,9 +563,57 @@ static void test_args(void)
     agora_jb_reset(NULL);
 }
 
+/* Keepalives (agora_jb_skip) between two talk spurts: the pause ends at
+ * once, their numbers are consumed without a loss, the next spurt plays from
+ * its first packet; a lost keepalive counts as one lost number; skip is
+ * ignored while packets are buffered, for old numbers and other SSRCs. */
+static void test_keepalive_skip(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    int64_t now = 1000;
+    CHECK(agora_jb_skip(jb, SSRC, 5) == 0, "skip before any stream is ignored");
+    for (int i = 0; i < 10; i++)
+        put(jb, 100, 0, i, now + i * 20);
+    CHECK(agora_jb_skip(jb, SSRC, 110) == 0, "ignored while packets are buffered");
+    int played = 0;
+    for (int t = 0; t < 30; t++)
+        if (pull(jb, now + t * 20, &f) == AGORA_JB_PACKET)
+            played++;
+    CHECK(played == 10, "first spurt played %d", played);
+    /* three keepalives (110..112), then the next spurt from 113 */
+    CHECK(agora_jb_skip(jb, SSRC + 1, 110) == 0, "another SSRC is ignored");
+    CHECK(agora_jb_skip(jb, SSRC, 110) == 1 && agora_jb_skip(jb, SSRC, 111) == 1, "skips");
+    CHECK(agora_jb_skip(jb, SSRC, 111) == 0 && agora_jb_skip(jb, SSRC, 100) == 0, "old numbers");
+    CHECK(agora_jb_skip(jb, SSRC, 112) == 1, "skip 112");
+    now += 3000;
+    for (int i = 0; i < 10; i++)
+        put(jb, 113, 48000u * 3, i, now + i * 20);
+    int first = -1, concealed = 0;
+    played = 0;
+    for (int t = 0; t < 30; t++) {
+        int k = pull(jb, now + t * 20, &f);
+        if (k == AGORA_JB_PACKET && played++ == 0)
+            first = f.seq;
+        concealed += k == AGORA_JB_LOST;
+    }
+    CHECK(first == 113 && played == 10, "second spurt from %d, %d played", first, played);
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.lost == 0 && st.skipped == 3, "lost %llu skipped %llu", (unsigned long long)st.lost,
+          (unsigned long long)st.skipped);
+    /* keepalive 123 lost, 124 arrives: one lost number */
+    CHECK(agora_jb_skip(jb, SSRC, 124) == 1, "skip over a lost keepalive");
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.lost == 1 && st.skipped == 4, "lost %llu", (unsigned long long)st.lost);
+    CHECK(agora_jb_skip(NULL, SSRC, 1) == AGORA_ERR_INVALID_ARGUMENT, "null jb");
+    agora_jb_destroy(jb);
+}
+
 int main(void)
 {
     test_args();
+    test_keepalive_skip();
     test_in_order();
     test_reorder_and_duplicates();
     test_loss_fec();

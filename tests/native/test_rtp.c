@@ -581,8 +581,41 @@ static void test_rx_jitter(void)
            j_alt, j, jref, jref / 48.0);
 }
 
+/* The liveness packets: a keepalive parses as RTP with padding and no
+ * payload; a BYE compound (RR + BYE) iterates with its SSRCs. */
+static void test_keepalive_and_bye(void)
+{
+    uint8_t buf[64];
+    int n = agora_rtp_build_keepalive(buf, sizeof(buf), 111, 65535, 123456, 1000);
+    CHECK(n == AGORA_RTP_KEEPALIVE_SIZE && n % 4 == 0, "keepalive size %d", n);
+    agora_rtp_packet p;
+    CHECK(agora_rtp_parse(buf, (size_t)n, &p) == AGORA_OK, "keepalive parses");
+    CHECK(p.padding && p.payload_len == 0 && p.padding_len == 4 && !p.marker, "padding only");
+    CHECK(p.seq == 65535 && p.timestamp == 123456 && p.ssrc == 1000 && p.payload_type == 111,
+          "keepalive header");
+    CHECK(agora_rtp_is_rtcp(buf, (size_t)n) == 0, "a keepalive is RTP");
+    CHECK(agora_rtp_build_keepalive(buf, AGORA_RTP_KEEPALIVE_SIZE - 1, 111, 1, 1, 1) ==
+              AGORA_ERR_BUFFER_TOO_SMALL, "keepalive buffer too small");
+    CHECK(agora_rtp_build_keepalive(NULL, 0, 111, 1, 1, 1) == AGORA_ERR_INVALID_ARGUMENT, "null");
+
+    const uint32_t ssrcs[2] = {1000, 1010};
+    int r = agora_rtcp_build_rr(buf, sizeof(buf), 1000, NULL, 0);
+    int k = agora_rtcp_build_bye(buf + r, sizeof(buf) - (size_t)r, ssrcs, 2);
+    CHECK(r == 8 && k == 12, "rr %d bye %d", r, k);
+    agora_rtcp_iter it;
+    agora_rtcp_packet q;
+    agora_rtcp_iter_init(&it, buf, (size_t)(r + k));
+    CHECK(agora_rtcp_next(&it, &q) == 1 && q.type == AGORA_RTCP_RR, "rr first");
+    CHECK(agora_rtcp_next(&it, &q) == 1 && q.type == AGORA_RTCP_BYE && q.count == 2, "bye");
+    CHECK(agora_rtcp_bye_ssrc(&q, 0) == 1000 && agora_rtcp_bye_ssrc(&q, 1) == 1010, "bye ssrcs");
+    CHECK(agora_rtcp_next(&it, &q) == 0, "end");
+    CHECK(agora_rtcp_build_bye(buf, 7, ssrcs, 1) == AGORA_ERR_BUFFER_TOO_SMALL, "bye too small");
+    CHECK(agora_rtcp_build_bye(buf, sizeof(buf), ssrcs, 0) == AGORA_ERR_INVALID_ARGUMENT, "no ssrc");
+}
+
 int main(void)
 {
+    test_keepalive_and_bye();
     test_rtp_round_trip();
     test_rtp_janus_packet();
     test_rtp_malformed();

@@ -191,6 +191,41 @@ int main(void)
     CHECK(agora_rtc_conn_push_audio_pcm(a, tone, N, RATE, 2, 0) == AGORA_OK, "push 3");
     before = atomic_load(&cb.frames);
     CHECK(wait_at_least(&cb.frames, before + 20, 3000) >= before + 20, "frames again");
+
+    /* liveness: once a has nothing to say it sends keepalives, b hears them
+     * (no audio, no loss); then a says BYE and falls silent */
+    uint64_t lost_before = 0, ka = 0;
+    CHECK(agora_rtc_conn_rtp_get_stats(b, &st) == AGORA_OK, "stats before keepalives");
+    for (int t = 0; t < 6000 && ka < 2; t += 20) {
+        sleep_ms(20);
+        agora_rtc_conn_rtp_get_stats(b, &st);
+        ka = st.keepalives_received;
+        if (ka == 0)
+            lost_before = st.lost;
+    }
+    CHECK(ka >= 2 && st.lost == lost_before, "keepalives received %llu, lost %llu -> %llu",
+          (unsigned long long)ka, (unsigned long long)lost_before, (unsigned long long)st.lost);
+    agora_rtp_remote_activity act[2];
+    memset(act, 0, sizeof(act));
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, act, 2) == 1 && act[0].ssrc == 1000 &&
+              act[0].idle_ms >= 0 && act[0].idle_ms < 1500 && act[0].bye == 0,
+          "activity idle %lld bye %d", (long long)act[0].idle_ms, act[0].bye);
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, NULL, 0) == 1, "count only");
+    CHECK(agora_rtc_conn_rtp_remote_activity(b, NULL, 1) == AGORA_ERR_INVALID_ARGUMENT, "null");
+    CHECK(agora_rtc_conn_rtp_send_bye(a) == AGORA_OK, "bye");
+    for (int t = 0; t < 2000 && act[0].bye != 1; t += 10) {
+        sleep_ms(10);
+        agora_rtc_conn_rtp_remote_activity(b, act, 1);
+    }
+    CHECK(act[0].bye == 1, "bye received");
+    CHECK(agora_rtc_conn_rtp_get_stats(a, &st) == AGORA_OK && st.byes_sent == 1, "byes sent %llu",
+          (unsigned long long)st.byes_sent);
+    uint64_t sent = st.packets_sent;
+    sleep_ms(1300);
+    CHECK(agora_rtc_conn_rtp_get_stats(a, &st) == AGORA_OK && st.packets_sent == sent,
+          "nothing sent after BYE: %llu -> %llu", (unsigned long long)sent,
+          (unsigned long long)st.packets_sent);
+    CHECK(agora_rtc_conn_rtp_get_stats(b, &st) == AGORA_OK && st.byes_received == 1, "byes received");
     CHECK(agora_rtc_conn_disconnect(a) == AGORA_OK, "disconnect a");
     CHECK(agora_rtc_conn_rtp_get_stats(a, &st) == AGORA_OK && st.local_port == 0, "a closed");
     CHECK(wait_at_least(&ca.disconnected, 1, 2000) == 1, "a disconnected");

@@ -530,7 +530,43 @@ cdef class Connection:
                 "video_late": s.video_late,
                 "plis_sent": s.plis_sent,
                 "plis_unsent": s.plis_unsent,
-                "plis_received": s.plis_received}
+                "plis_received": s.plis_received,
+                "keepalives_sent": s.keepalives_sent,
+                "keepalives_received": s.keepalives_received,
+                "byes_sent": s.byes_sent, "byes_received": s.byes_received}
+
+    def _rtp_send_bye(self):
+        """Leaving: RTCP BYE for our streams, then nothing more is sent."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_send_bye")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_send_bye(c)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_remote_activity(self):
+        """{ssrc: (idle_ms, bye)} of every remote audio stream: ms since it was
+        last heard (RTP, keepalive or RTCP naming it), and whether it said BYE."""
+        cdef lib.agora_rtp_remote_activity *buf = NULL
+        cdef lib.agora_rtc_conn *c
+        cdef int rc, cap = 16, i
+        while True:
+            buf = <lib.agora_rtp_remote_activity *>malloc(cap * sizeof(lib.agora_rtp_remote_activity))
+            if buf == NULL:
+                raise MemoryError()
+            c = self._take("rtp_remote_activity")
+            with nogil:
+                rc = lib.agora_rtc_conn_rtp_remote_activity(c, buf, cap)
+                lib.agora_rtc_conn_unretain(c)
+            if rc <= cap:
+                break
+            free(buf)              # more streams than room: ask again with enough
+            cap = rc + 16
+        try:
+            check(rc, "rtp_remote_activity")
+            return {buf[i].ssrc: (buf[i].idle_ms, bool(buf[i].bye)) for i in range(rc)}
+        finally:
+            free(buf)
 
     def _send_data(self, const uint8_t[::1] data, bint metadata, int stream_id=1):
         cdef lib.agora_rtc_conn *c = self._take("send_audio_meta_data" if metadata else "send_stream_message")

@@ -93,6 +93,11 @@ cdef class Service:
         return self._svc != NULL and lib.agora_service_on_delivery_thread(self._svc) != 0
 
 
+def _live_service_list():
+    """The initialized services not yet released (agora_rtc.shutdown releases them)."""
+    return list(_live_services)
+
+
 def _release_all_at_exit():
     """atexit: stop delivering callbacks, then release every live service."""
     global _shutting_down

@@ -362,6 +362,10 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         uint64_t plis_sent
         uint64_t plis_unsent
         uint64_t plis_received
+        uint64_t keepalives_sent
+        uint64_t keepalives_received
+        uint64_t byes_sent
+        uint64_t byes_received
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
     int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,
@@ -377,6 +381,14 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
                                                uint16_t rtcp_port)
     int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason)
     int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *conn, agora_rtp_transport_stats *out)
+    int AGORA_RTP_KEEPALIVE_MS
+    int agora_rtc_conn_rtp_send_bye(agora_rtc_conn *conn)
+    ctypedef struct agora_rtp_remote_activity:
+        uint32_t ssrc
+        int bye
+        int64_t idle_ms
+    int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *conn, agora_rtp_remote_activity *out,
+                                           int max)
 
 
 cdef extern from "agora_rtc/frame_queue.h" nogil:

@@ -60,6 +60,22 @@ loss, on a first frame that is not a keyframe, and on send_intra_request)
 and Janus forwards them to the publisher. Keyframe requests from Janus to our
 publisher (a browser subscribed) arrive on our socket as PLIs for SSRC 1010
 and become on_intra_request_received.
+
+Peers that die without leaving (SIGKILL, power loss). A remote publisher
+in Janus 1.1.2 has no liveness of its own: when the process behind it dies,
+it stays in the room for good, listed to everyone. So every agent sends RTP
+while it is published (an RTP keepalive, padding only, each second when it
+has nothing to say), and a watchdog thread looks at the forwards it
+receives every 0.25 s: a remote user whose audio forward brought no RTP for
+``peer_timeout`` seconds (transport URL ``&peer_timeout=S``, default 5, 0 =
+off; RFC 3550 6.3.5 times a silent source out the same way) is, once
+peer_timeouts.PeerTimeouts confirms it (Janus answered, the silence went on;
+WebRTC publishers are never judged), reported left (on_user_left, reason
+USER_OFFLINE_DROPPED) and removed from the room with
+``remove_remote_publisher`` (the room secret this connection holds), so the
+others hear Janus's ``unpublished`` too. A clean leave sends an RTCP BYE for
+our streams first (Janus 1.1.2 uses the remote publisher's RTCP only to
+latch; a BYE reaching our socket for a forwarded SSRC is honoured at once).
 """
 from __future__ import annotations
 
@@ -70,8 +86,9 @@ import threading
 import time
 from typing import Dict, Optional
 
-from agora_rtc.janus.client import (VIDEO_PT, JanusClient, JanusError, RemotePublisher,
-                                    RtpForwarder, VideoRoom, VideoRoomControl)
+from agora_rtc.janus.client import (ERR_NO_SUCH_FEED, VIDEO_PT, JanusClient, JanusError,
+                                    RemotePublisher, RtpForwarder, VideoRoom, VideoRoomControl)
+from agora_rtc.janus.peer_timeouts import PeerTimeouts
 from agora_rtc.janus.ws_client import JanusWsClient
 
 _log = logging.getLogger("agora_rtc.janus")
@@ -91,12 +108,22 @@ VIDEO_MINDEX = 1                      # our publisher: audio at mindex 0, video 
 VIDEO_CODEC_IDS = {"vp8": 1, "h264": 2}   # Agora VIDEO_CODEC_TYPE
 ROOM_VIDEO_CODECS = "vp8,h264"
 H264_PROFILE = "42e01f"               # rooms we create: what subscribers are offered for H.264
+DEFAULT_PEER_TIMEOUT = 5.0            # s of silence after which a remote publisher is dead
+PEER_WATCH_INTERVAL = 0.25            # s between two looks at the forwards
+PEER_CONFIRM = 1.5                    # s the silence must go on after Janus answered
+PEER_REQUEST_TIMEOUT = 2.0            # s for the watchdog's Janus requests
 
 
 def _check(rc: int, what: str) -> None:
     if rc < 0:
         from agora_rtc._core._engine import strerror
         raise RuntimeError(f"{what} failed: {strerror(rc)} ({rc})")
+
+
+def _secret(body: dict, secret: Optional[str]) -> dict:
+    if secret is not None:
+        body["secret"] = secret
+    return body
 
 
 def janus_id(value: str) -> int:
@@ -114,12 +141,14 @@ class JanusLink:
 
     def __init__(self, conn, url, *, admin_key: Optional[str], bind_ip: str = "127.0.0.1",
                  publishers: int = 64, reconnect_interval: float = 1.0, pin_from_token=False,
-                 srtp_suite: Optional[int] = None, video_codec: Optional[str] = "vp8"):
+                 srtp_suite: Optional[int] = None, video_codec: Optional[str] = "vp8",
+                 peer_timeout: float = DEFAULT_PEER_TIMEOUT):
         if srtp_suite not in (None, 32, 80):
             raise ValueError(f"srtp must be 32 or 80, got {srtp_suite!r}")
         if video_codec not in (None, "none", *VIDEO_CODEC_IDS):
             raise ValueError(f"video must be vp8, h264 or none, got {video_codec!r}")
         self.video_codec = None if video_codec == "none" else video_codec
+        self.peer_timeout = float(peer_timeout)
         self.srtp_suite = srtp_suite
         self.conn = conn
         self.url = url
@@ -143,6 +172,8 @@ class JanusLink:
         self._next_ssrc = FORWARD_SSRC_BASE
         self._local_port = 0
         self._thread: Optional[threading.Thread] = None
+        self._watchdog: Optional[threading.Thread] = None
+        self._judge = PeerTimeouts(self.peer_timeout or DEFAULT_PEER_TIMEOUT, PEER_CONFIRM)
         # Publisher events arrive on the client's dispatch thread, possibly while the
         # connect thread is still inside _setup(): the engine only accepts USER_JOINED
         # once CONNECTED was posted, so joins seen before that wait here (in order).
@@ -198,6 +229,10 @@ class JanusLink:
         self._thread = threading.Thread(target=self._run_connect, name="agora_rtc-janus",
                                         daemon=True)
         self._thread.start()
+        if self.peer_timeout > 0:
+            self._watchdog = threading.Thread(target=self._watch_peers, daemon=True,
+                                              name="agora_rtc-janus-peers")
+            self._watchdog.start()
 
     def _run_connect(self) -> None:
         try:
@@ -245,13 +280,17 @@ class JanusLink:
         return {p.get("id") for p in present}
 
     def stop(self) -> None:
-        """Synchronous: leave Janus (forwards, publisher, control handle, session)."""
+        """Synchronous: leave Janus (BYE, forwards, publisher, control handle, session)."""
         self._stop.set()
         # the connect thread and a reconnect in progress finish their _setup
         # first, so the teardown below sees (and removes) all they created
-        for t in (self._thread, getattr(self, "_reconnect_thread", None)):
+        for t in (self._thread, getattr(self, "_reconnect_thread", None), self._watchdog):
             if t is not None and t is not threading.current_thread():
                 t.join(timeout=15)
+        try:
+            self.conn._rtp_send_bye()
+        except Exception:  # the connection was released meanwhile
+            pass
         self._teardown(quiet=False)
 
     def _teardown(self, quiet: bool) -> None:
@@ -433,6 +472,7 @@ class JanusLink:
         self._drop_forward(room, fwd)   # the publisher left (or we did) meanwhile
 
     def _on_publisher_left(self, pid: int) -> None:
+        self._judge.forget(pid)
         with self._lock:
             fwd = self._forwards.pop(pid, None)
             vfwd = self._vforwards.pop(pid, None)
@@ -445,6 +485,78 @@ class JanusLink:
             self._drop_forward(room, vfwd)
         if user is not None:
             self._post_user(EV_USER_LEFT, user, USER_OFFLINE_QUIT)
+
+    # ---- peers that died without leaving ----
+
+    def _watch_peers(self) -> None:
+        while not self._stop.wait(PEER_WATCH_INTERVAL):
+            try:
+                self._check_peers()
+            except Exception:  # never let the watchdog die: log and look again
+                _log.exception("checking the liveness of remote users failed")
+
+    def _check_peers(self) -> None:
+        """One look at every audio forward (verdicts: PeerTimeouts)."""
+        with self._lock:
+            if not self._live or self._room is None:
+                return
+            forwards = self._judge.watched([(pid, f.ssrc) for pid, f in self._forwards.items()])
+        if not forwards:
+            return
+        try:
+            activity = self.conn._rtp_remote_activity()
+        except Exception:  # the connection was released meanwhile
+            return
+        said_bye, dead, ask = self._judge.review(forwards, activity, time.monotonic())
+        for pid, ssrc in said_bye:
+            self._peer_gone(pid, ssrc, USER_OFFLINE_QUIT, remove=False)
+        for pid, ssrc in dead:
+            _log.warning("user %s (janus publisher %s) sent nothing for %.1f s: reported left",
+                         self._users.get(pid, pid), pid, self.peer_timeout + PEER_CONFIRM)
+            self._peer_gone(pid, ssrc, USER_OFFLINE_DROPPED, remove=True)
+        if ask:
+            listed = self._list_participants()
+            self._judge.janus_answered(ask, listed, time.monotonic())
+
+    def _list_participants(self) -> Optional[Dict[int, dict]]:
+        """The room's participants by id, or None when Janus does not answer soon."""
+        with self._lock:
+            room = self._room
+        if room is None:
+            return None
+        try:
+            data = room.handle.message({"request": "listparticipants", "room": self.room_id},
+                                       timeout=PEER_REQUEST_TIMEOUT)
+        except JanusError:
+            return None
+        return {p.get("id"): p for p in data.get("participants") or [] if isinstance(p, dict)}
+
+    def _peer_gone(self, pid: int, ssrc: int, reason: int, *, remove: bool) -> None:
+        """A remote user said BYE or went silent: stop hearing it, report it left and,
+        for a dead one, take its publisher out of the room so nobody else sees a ghost."""
+        with self._lock:
+            fwd = self._forwards.get(pid)
+            if fwd is None or fwd.ssrc != ssrc:
+                return          # left (or was re-forwarded) meanwhile
+            del self._forwards[pid]
+            vfwd = self._vforwards.pop(pid, None)
+            self._video_streams.pop(pid, None)
+            user = self._users.pop(pid, None)
+            room = self._room
+        for f in (fwd, vfwd):
+            if f is not None:
+                self._drop_forward(room, f)
+        if user is not None:
+            self._post_user(EV_USER_LEFT, user, reason)
+        if remove and room is not None:
+            try:
+                room.handle.message(_secret({"request": "remove_remote_publisher",
+                                             "room": self.room_id, "id": pid}, self.secret),
+                                    timeout=PEER_REQUEST_TIMEOUT)
+            except JanusError as exc:
+                if exc.code != ERR_NO_SUCH_FEED:   # 428: someone else removed it first
+                    _log.warning("could not remove the dead publisher %s from room %s: %s",
+                                 pid, self.room_id, exc)
 
     # ---- server loss ----
 

@@ -124,6 +124,11 @@ typedef struct agora_rtp_transport_stats {
     uint64_t plis_sent;              /* keyframe requests sent (PLI) */
     uint64_t plis_unsent;            /* wanted, but the stream has no feedback address */
     uint64_t plis_received;          /* PLI/FIR for our video stream */
+    /* liveness (RFC 3550 6.3.5-style timeouts, 6.6 BYE) */
+    uint64_t keepalives_sent;        /* padding-only RTP sent while we had nothing to say */
+    uint64_t keepalives_received;    /* padding-only RTP of known remotes (in rtp_received too) */
+    uint64_t byes_sent;              /* RTCP BYE sent on leaving */
+    uint64_t byes_received;          /* SSRCs of known remotes named in an RTCP BYE */
 } agora_rtp_transport_stats;
 
 /* Open the connection's UDP socket, bound to bind_ip (IPv4 or IPv6 literal,
@@ -204,6 +209,35 @@ int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, 
  * does not apply to the current state (e.g. CONNECTED after the user called
  * disconnect: nothing happens), AGORA_ERR_NOT_SUPPORTED on a local connection. */
 int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason);
+
+/* Liveness of our published stream: while connected with a publish target and no
+ * RTP left for AGORA_RTP_KEEPALIVE_MS, the engine sends an RTP keepalive
+ * (a padding-only packet, RFC 3550 5.1) every AGORA_RTP_KEEPALIVE_MS, so a
+ * relay that forwards only RTP (Janus's rtp_forward) still tells receivers
+ * that we are there. Receivers consume its sequence number without
+ * counting a loss. */
+#define AGORA_RTP_KEEPALIVE_MS 1000
+
+/* We are leaving: send an RTCP BYE (after an SR, RFC 3550 6.6) for our
+ * audio stream, and video stream if any, to the publish target's RTCP port,
+ * and stop sending (until the next set_publish_target). AGORA_OK also when
+ * there is nothing to say goodbye to (no target, no RTCP port, socket closed). */
+int agora_rtc_conn_rtp_send_bye(agora_rtc_conn *conn);
+
+/* When each remote audio stream was last heard. */
+typedef struct agora_rtp_remote_activity {
+    uint32_t ssrc;
+    int bye;          /* 1 once an RTCP BYE named it */
+    int64_t idle_ms;  /* ms since its last RTP packet (keepalives included) or RTCP
+                         packet naming it; since it was added when nothing came yet */
+} agora_rtp_remote_activity;
+
+/* Fill out[0..max) with the audio remotes (one I/O-thread round trip for
+ * all of them); returns how many there are (may be > max: only max were
+ * written), 0 when the socket is closed, or a negative error (out NULL with
+ * max > 0). The control plane decides from these whether a user has left. */
+int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *conn, agora_rtp_remote_activity *out,
+                                       int max);
 
 /* Snapshot of the transport counters. AGORA_ERR_NOT_SUPPORTED on a local
  * connection; works with the socket closed (counters since the last open). */
