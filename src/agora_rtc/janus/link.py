@@ -10,6 +10,9 @@ publisher joins  -> rtp_forward of its audio to our socket with an SSRC we
 publisher leaves -> stop_rtp_forward, remove the stream, USER_LEFT;
 server lost      -> LOST, then RECONNECTING until the session is rebuilt
             (RECONNECTED) or the connection is disconnected;
+server stalled   -> (no answer for 2 s, janus/liveness.py) LOST, RECONNECTING
+            (KEEP_ALIVE_TIMEOUT); RECONNECTED when it answers again with the
+            session intact, else the "server lost" path;
 disconnect       -> stop forwards, remove_remote_publisher (always before a
             room could be destroyed: Janus 1.1.2 leaks otherwise), leave, close.
 
@@ -84,6 +87,7 @@ REASON_INTERRUPTED = 2
 REASON_JOIN_FAILED = 4
 REASON_LEAVE_CHANNEL = 5
 REASON_LOST = 14
+REASON_KEEP_ALIVE_TIMEOUT = 14        # CONNECTION_CHANGED_KEEP_ALIVE_TIMEOUT
 USER_OFFLINE_QUIT = 0
 USER_OFFLINE_DROPPED = 1
 FORWARD_SSRC_BASE = 20000
@@ -214,6 +218,8 @@ class JanusLink:
         # ws:// URLs (transport janus+ws) use the WebSocket API, http:// the HTTP long poll
         client_class = JanusWsClient if self.url.startswith("ws://") else JanusClient
         client = client_class(self.url, on_session_lost=self._on_lost)
+        client.on_stalled = lambda reason: self._on_stalled(client, reason)
+        client.on_resumed = lambda seconds: self._on_resumed(client, seconds)
         client.connect()
         with self._lock:
             self._client = client
@@ -457,6 +463,32 @@ class JanusLink:
                              daemon=True)
         self._reconnect_thread = t
         t.start()
+
+    def _on_stalled(self, client: JanusClient, reason: str) -> None:
+        """The server stopped answering (frozen, stuck): LOST, then RECONNECTING with
+        reason KEEP_ALIVE_TIMEOUT; the session is kept for when it answers again.
+        Ignored while connecting or rebuilding (that path reports for itself)."""
+        rebuild = getattr(self, "_reconnect_thread", None)
+        with self._lock:
+            if (self._stop.is_set() or not self._live or client is not self._client
+                    or (rebuild is not None and rebuild.is_alive())):
+                return
+            self._stalled_client = client
+        _log.warning("janus server not answering (%s); waiting for it", reason)
+        self._post(EV_LOST)
+        self._post(EV_RECONNECTING, "", REASON_KEEP_ALIVE_TIMEOUT)
+
+    def _on_resumed(self, client: JanusClient, seconds: float) -> None:
+        """The stalled server answers again and still knows our session: RECONNECTED
+        (if it forgot it, the client reports the session lost instead: _on_lost)."""
+        with self._lock:
+            if getattr(self, "_stalled_client", None) is not client:
+                return
+            self._stalled_client = None
+            current = client is self._client and not self._stop.is_set()
+        if current:
+            _log.warning("janus server answers again after %.1f s", seconds)
+            self._post(EV_RECONNECTED, "", REASON_JOIN_SUCCESS)
 
     def _reconnect_loop(self) -> None:
         self._teardown(quiet=True)
