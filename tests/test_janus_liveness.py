@@ -221,3 +221,110 @@ def test_agents_hear_a_frozen_janus_and_talk_again_after(janus, transport):
         ra.wait_for(lambda: sum(f.rms > 80 for f in ra.frames.get("bob", [])[before_a:]) > 50, timeout=30)
         b.disconnect()
         ra.wait_event("left", "bob", timeout=20)                     # presence events flow again
+
+
+# --------------------------------------------------------------------------- a session Janus drops
+class TcpRelay:
+    """Loopback TCP relay to a port; `cut` closes every connection it carries
+    (Janus destroys a session whose WebSocket closed, and keeps its room)."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                down, _ = self.listener.accept()
+                up = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                return
+            with self.lock:
+                self.socks += [down, up]
+            for a, b in ((down, up), (up, down)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.listener.close()
+        self.cut()
+
+
+def _member(svc, channel, uid):
+    conn = svc.create_rtc_connection(ar.RTCConnConfig())
+    rec = Recorder()
+    conn.register_observer(rec)
+    conn.register_audio_frame_observer(rec)
+    assert conn.connect("", channel, uid) == 0
+    rec.wait_event("connected", timeout=20)
+    assert conn.publish_audio() == 0
+    return conn, rec
+
+
+@needs_janus
+def test_session_dropped_by_a_running_janus_is_rebuilt_in_the_room_it_left(janus):
+    """Alice's WebSocket (through a relay) is cut: Janus destroys her session but keeps
+    the room, her remote publisher and Bob's forward to her socket. Her rebuilt session
+    replaces that publisher (its id is hers) and stops that forward, and they talk again."""
+    from agora_rtc.janus.link import janus_id
+    relay = TcpRelay(janus.ws_port)
+    channel = "dropped-session"
+    try:
+        with ar.AgoraService(ar.AgoraServiceConfig(
+                appid="t", transport_url=f"janus+ws://127.0.0.1:{relay.port}?admin_key={janus.admin_key}")) as svc_a, \
+                ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=_transport_url(janus, "http"))) as svc_b:
+            a, ra = _member(svc_a, channel, "alice")
+            b, rb = _member(svc_b, channel, "bob")
+            rb.wait_event("joined", "alice", timeout=20)
+            ra.wait_event("joined", "bob", timeout=20)
+
+            relay.cut()
+            ra.wait_event("lost", timeout=REPORT_TIMEOUT)
+            ra.wait_event("reconnected", timeout=30)
+
+            with JanusClient(janus.url) as c:
+                vr = c.videoroom(admin_key=janus.admin_key)
+                room = janus_id(channel)
+                publishers = [p for p in vr.listparticipants(room) if p.get("display") in ("alice", "bob")]
+                assert sorted(p["display"] for p in publishers) == ["alice", "bob"]   # no ghost
+                forwards = {p["publisher_id"]: p for p in vr.listforwarders(room)}
+                bob_id = next(p["id"] for p in publishers if p["display"] == "bob")
+                bob_audio = [f for f in forwards[bob_id]["forwarders"] if f.get("type") == "audio"]
+                assert len(bob_audio) == 1, bob_audio            # the old forward to alice is stopped
+
+            before_b, before_a = len(rb.frames.get("alice", [])), len(ra.frames.get("bob", []))
+            assert a.push_audio_pcm_data(_speech(), 16000, 1) == 0
+            assert b.push_audio_pcm_data(_speech(), 16000, 1) == 0
+            rb.wait_for(lambda: sum(f.rms > 80 for f in rb.frames.get("alice", [])[before_b:]) > 50, timeout=30)
+            ra.wait_for(lambda: sum(f.rms > 80 for f in ra.frames.get("bob", [])[before_a:]) > 50, timeout=30)
+    finally:
+        relay.close()

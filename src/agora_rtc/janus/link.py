@@ -75,6 +75,8 @@ from typing import Dict, Optional
 
 from agora_rtc.janus.client import (VIDEO_PT, JanusClient, JanusError, RemotePublisher,
                                     RtpForwarder, VideoRoom, VideoRoomControl)
+from agora_rtc.janus.session_leftovers import (add_publisher_replacing_leftover,
+                                               stop_leftover_forwards)
 from agora_rtc.janus.ws_client import JanusWsClient
 
 _log = logging.getLogger("agora_rtc.janus")
@@ -213,8 +215,9 @@ class JanusLink:
             return
         self._go_live()
 
-    def _setup(self) -> set:
-        """Build the session; returns the ids of the publishers already in the room."""
+    def _setup(self, rebuild: bool = False) -> set:
+        """Build the session; returns the ids of the publishers already in the room.
+        `rebuild`: after a lost session, replace our publisher if the room kept it."""
         # ws:// URLs (transport janus+ws) use the WebSocket API, http:// the HTTP long poll
         client_class = JanusWsClient if self.url.startswith("ws://") else JanusClient
         client = client_class(self.url, on_session_lost=self._on_lost)
@@ -234,8 +237,14 @@ class JanusLink:
         if self.video_codec:
             streams.append({"type": "video", "mid": str(VIDEO_MINDEX), "mindex": VIDEO_MINDEX,
                             "codec": self.video_codec})
-        pub = room.add_remote_publisher(self.room_id, id=janus_id(self.user_id), display=self.user_id,
-                                        secret=self.secret, iface=self.bind_ip, streams=streams)
+        if rebuild:
+            pub = add_publisher_replacing_leftover(room, self.room_id, janus_id(self.user_id),
+                                                   self.secret, display=self.user_id,
+                                                   iface=self.bind_ip, streams=streams)
+        else:
+            pub = room.add_remote_publisher(self.room_id, id=janus_id(self.user_id),
+                                            display=self.user_id, secret=self.secret,
+                                            iface=self.bind_ip, streams=streams)
         _check(self.conn._rtp_set_publish_target(pub.ip.encode(), pub.port, pub.rtcp_port or 0,
                                                  pub.ssrc(0)), "rtp_set_publish_target")
         if self.video_codec:
@@ -464,6 +473,23 @@ class JanusLink:
         self._reconnect_thread = t
         t.start()
 
+    def _stop_old_forwards(self, old_ssrcs_end: int) -> None:
+        """A room that outlived our lost session still forwards to our socket with the
+        old SSRCs (Janus dropped the session, not the room): stop those forwards."""
+        with self._lock:
+            room = self._room
+        if room is None:
+            return
+        try:
+            n = stop_leftover_forwards(room, self.room_id, self.bind_ip, self._local_port,
+                                       FORWARD_SSRC_BASE, old_ssrcs_end, secret=self.secret,
+                                       admin_key=self.admin_key)
+        except JanusError as exc:
+            _log.info("janus: leftover forwards of room %s not listed: %s", self.room_id, exc)
+            return
+        if n:
+            _log.info("janus: stopped %d forwards of the lost session in room %s", n, self.room_id)
+
     def _on_stalled(self, client: JanusClient, reason: str) -> None:
         """The server stopped answering (frozen, stuck): LOST, then RECONNECTING with
         reason KEEP_ALIVE_TIMEOUT; the session is kept for when it answers again.
@@ -497,14 +523,17 @@ class JanusLink:
             known, self._users = dict(self._users), {}
         # publishers seen again after the rebuild are re-added silently
         self._users.update(known)
+        with self._lock:
+            old_ssrcs_end = self._next_ssrc   # forwards of the lost session have lower SSRCs
         while not self._stop.wait(self.reconnect_interval):
             self._post(EV_RECONNECTING, "", REASON_INTERRUPTED)
             try:
-                present = self._setup()
+                present = self._setup(rebuild=True)
             except Exception as exc:
                 _log.info("janus reconnect failed: %s", exc)
                 self._teardown(quiet=True)
                 continue
+            self._stop_old_forwards(old_ssrcs_end)
             # users that did not come back have left
             with self._lock:
                 gone = [(pid, u) for pid, u in known.items() if pid not in present]
