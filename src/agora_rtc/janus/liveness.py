@@ -252,8 +252,11 @@ class JanusProber:
                     self._probe.send(self.stall_timeout, f"{self._tx_prefix}-{next(self._tx)}")
                     self.pings_sent += 1
                     answered = self._await_answer(last_answer, sent)
-                except _ProbeFailed as e:
+                except Exception as e:
                     # refused, reset, wrong answer: not answering either; retry after a pause
+                    if not isinstance(e, _ProbeFailed):   # a bug: keep probing all the same
+                        log.exception("janus liveness probe of %s:%s", self.key[2], self.key[3])
+                        self._probe.close()
                     if time.monotonic() - last_answer >= self.stall_timeout:
                         self._set_answering(False, f"ping failed: {e}")
                     self._stop.wait(self.interval)
