@@ -149,6 +149,7 @@ class JanusLink:
         self._next_ssrc = FORWARD_SSRC_BASE
         self._local_port = 0
         self._thread: Optional[threading.Thread] = None
+        self._stalled_client: Optional[JanusClient] = None   # reported stalled, not yet back
         # Publisher events arrive on the client's dispatch thread, possibly while the
         # connect thread is still inside _setup(): the engine only accepts USER_JOINED
         # once CONNECTED was posted, so joins seen before that wait here (in order).
@@ -500,7 +501,7 @@ class JanusLink:
                     or (rebuild is not None and rebuild.is_alive())):
                 return
             self._stalled_client = client
-        _log.warning("janus server not answering (%s); waiting for it", reason)
+        _log.debug("janus server not answering (%s); waiting for it", reason)   # the prober warns once
         self._post(EV_LOST)
         self._post(EV_RECONNECTING, "", REASON_KEEP_ALIVE_TIMEOUT)
 
@@ -508,12 +509,12 @@ class JanusLink:
         """The stalled server answers again and still knows our session: RECONNECTED
         (if it forgot it, the client reports the session lost instead: _on_lost)."""
         with self._lock:
-            if getattr(self, "_stalled_client", None) is not client:
+            if self._stalled_client is not client:
                 return
             self._stalled_client = None
             current = client is self._client and not self._stop.is_set()
         if current:
-            _log.warning("janus server answers again after %.1f s", seconds)
+            _log.debug("janus server answers again after %.1f s", seconds)
             self._post(EV_RECONNECTED, "", REASON_JOIN_SUCCESS)
 
     def _reconnect_loop(self) -> None:

@@ -237,7 +237,7 @@ class JanusProber:
             return
         self._answering = answering
         if answering:
-            log.info("janus %s:%s answers again (%s)", self.key[2], self.key[3], reason)
+            log.warning("janus %s:%s answers again (%s)", self.key[2], self.key[3], reason)
         else:
             self.stalls += 1
             log.warning("janus %s:%s stalled: %s", self.key[2], self.key[3], reason)
