@@ -328,3 +328,25 @@ def test_session_dropped_by_a_running_janus_is_rebuilt_in_the_room_it_left(janus
             ra.wait_for(lambda: sum(f.rms > 80 for f in ra.frames.get("bob", [])[before_a:]) > 50, timeout=30)
     finally:
         relay.close()
+
+
+@needs_janus
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_keepalive_follows_a_short_session_timeout(transport):
+    """A Janus that drops sessions idle for 3 s keeps ours: the keepalive interval
+    comes from its session-timeout (25 s would lose the session every time)."""
+    with JanusServer(websocket=True, session_timeout=3) as server:
+        reports = Reports()
+        c = _watched_client(server, transport, reports)
+        assert c.keepalive_interval == 25.0
+        c.connect()
+        try:
+            sid = c.session_id
+            ka0 = c.keepalives_sent
+            deadline = time.monotonic() + 6                     # twice the session timeout
+            while time.monotonic() < deadline:
+                assert not reports.wait("lost", 0.1), reports.items
+            assert c.connected and c.session_id == sid and c.keepalives_sent > ka0
+            assert c.keepalive_interval == 1.0                  # a third of 3 s
+        finally:
+            c.close()

@@ -14,7 +14,8 @@ A connected `JanusClient` runs three daemon threads:
   completes the asynchronous requests (``ack`` now, ``event`` with the same
   transaction later) and queues every plugin/handle event for dispatch;
 * ``janus-keepalive``: a ``keepalive`` every `keepalive_interval` seconds
-  (25 s; Janus drops a session after ``session_timeout``, 60 s by default);
+  (25 s, or a third of the server's ``session-timeout`` when that is shorter;
+  Janus drops a session after ``session_timeout``, 60 s by default);
 * ``janus-dispatch``: runs user callbacks (handle events, VideoRoomControl's
   publisher callbacks, ``on_session_lost``, ``on_stalled``, ``on_resumed``)
   one at a time, in order. Callbacks may block and may issue requests (a
@@ -95,6 +96,8 @@ __all__ = [
 log = logging.getLogger("agora_rtc.janus")
 
 VIDEOROOM_PLUGIN = "janus.plugin.videoroom"
+#: Seconds between keepalives when the server's session-timeout allows it.
+DEFAULT_KEEPALIVE = 25.0
 
 # Janus core error codes (apierror.h) and VideoRoom plugin error codes.
 ERR_SESSION_NOT_FOUND = 458
@@ -248,8 +251,11 @@ class JanusClient:
         Janus core ``apisecret`` / auth ``token`` added to every request.
     request_timeout : float
         Default seconds to wait for a reply (and for the event of an async request).
-    keepalive_interval : float
-        Seconds between keepalives (Janus's session timeout is 60 s by default).
+    keepalive_interval : float or None
+        Seconds between keepalives. None (default): 25 s, or a third of the
+        server's ``session-timeout`` (read with ``info`` at `connect`) when that
+        is shorter, so that a server set to drop idle sessions sooner than
+        Janus's default 60 s keeps ours.
     long_poll_max_events : int
         ``maxev`` of the long poll (events returned per poll).
     on_session_lost : callable(reason: str, error: BaseException | None), optional
@@ -278,7 +284,7 @@ class JanusClient:
     """
 
     def __init__(self, url: str, *, api_secret: Optional[str] = None, token: Optional[str] = None,
-                 request_timeout: float = 10.0, keepalive_interval: float = 25.0,
+                 request_timeout: float = 10.0, keepalive_interval: Optional[float] = None,
                  long_poll_max_events: int = 10,
                  on_session_lost: Optional[Callable[[str, Optional[BaseException]], Any]] = None,
                  on_event: Optional[Callable[[dict], Any]] = None,
@@ -293,7 +299,8 @@ class JanusClient:
         self.api_secret = api_secret
         self.token = token
         self.request_timeout = float(request_timeout)
-        self.keepalive_interval = float(keepalive_interval)
+        self._keepalive_from_server = keepalive_interval is None
+        self.keepalive_interval = DEFAULT_KEEPALIVE if keepalive_interval is None else float(keepalive_interval)
         self.long_poll_max_events = max(1, int(long_poll_max_events))
         self.on_session_lost = on_session_lost
         self.on_event = on_event
@@ -495,6 +502,8 @@ class JanusClient:
                 raise JanusError(0, "client is closed", "create")
             if self.connected:
                 return self.session_id
+            if self._keepalive_from_server:
+                self.keepalive_interval = self._keepalive_for(self.info())
             reply = self.request({"janus": "create"}, session=False)
             sid = int(reply["data"]["id"])
             self._gen += 1
@@ -515,6 +524,14 @@ class JanusClient:
             ka.start()
             log.debug("janus session %s created on %s", sid, self.url)
             return sid
+
+    @staticmethod
+    def _keepalive_for(server_info: dict) -> float:
+        """Keepalive interval for a server whose ``info`` is `server_info`."""
+        timeout = server_info.get("session-timeout")
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+            return max(0.5, min(DEFAULT_KEEPALIVE, timeout / 3))
+        return DEFAULT_KEEPALIVE   # 0: Janus never drops idle sessions
 
     def reconnect(self) -> int:
         """Drop the current session (if any) and create a new one.
