@@ -17,7 +17,7 @@ import pytest
 
 import agora_rtc as ar
 from agora_rtc.janus import (JANUS_MISSING_REASON, JanusClient, JanusServer, JanusSessionLost,
-                             JanusWsClient, janus_available, liveness)
+                             JanusTimeoutError, JanusWsClient, janus_available, liveness)
 from agora_rtc.janus.websocket import WebSocket
 from conftest import Recorder
 
@@ -95,8 +95,9 @@ def test_client_reports_a_frozen_janus_and_its_return(janus, transport):
     reports = [Reports(), Reports()]
     clients = [_watched_client(janus, transport, r, request_timeout=1.0, keepalive_interval=0.3)
                for r in reports]
+    third = _client(janus, transport, request_timeout=10.0)
     try:
-        for c in clients:
+        for c in clients + [third]:
             c.connect()
         key_probers = [p for p in liveness.active_probers() if p.key[3] in (janus.http_port, janus.ws_port)]
         assert len(key_probers) == 1 and key_probers[0].running      # one per server, not per client
@@ -111,6 +112,14 @@ def test_client_reports_a_frozen_janus_and_its_return(janus, transport):
             while time.monotonic() < deadline:
                 assert not any(c.lost for c in clients)
                 time.sleep(0.05)
+            # requests do not wait for a frozen server: not sent, typed error
+            with pytest.raises(JanusTimeoutError, match="not sent"):
+                clients[0].attach()
+            # nor does closing: a third client leaves while Janus is still frozen
+            closer = threading.Thread(target=third.close)
+            closer.start()
+            closer.join(REPORT_TIMEOUT)
+            assert not closer.is_alive() and not third.connected
         for r, c in zip(reports, clients):
             assert r.wait("resumed", 15), f"return not reported: {r.items}"
             assert r.kinds() == ["stalled", "resumed"]                 # once each, no loss
@@ -118,7 +127,7 @@ def test_client_reports_a_frozen_janus_and_its_return(janus, transport):
             c.keepalive(timeout=5)                                      # the same session works
             c.attach().detach()
     finally:
-        for c in clients:
+        for c in clients + [third]:
             c.close()
     assert not [p for p in liveness.active_probers() if p.key[3] in (janus.http_port, janus.ws_port)]
 
@@ -187,21 +196,19 @@ def _events(rec, name):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_agents_hear_a_frozen_janus_and_talk_again_after(janus, transport):
     with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=_transport_url(janus, transport))) as svc:
-        members = {}
-        for uid in ("alice", "bob"):
-            conn = svc.create_rtc_connection(ar.RTCConnConfig())
-            rec = Recorder()
-            conn.register_observer(rec)
-            conn.register_audio_frame_observer(rec)
-            assert conn.connect("", f"freeze-{transport}", uid) == 0
-            rec.wait_event("connected", timeout=20)
-            assert conn.publish_audio() == 0
-            members[uid] = (conn, rec)
-        (a, ra), (b, rb) = members["alice"], members["bob"]
+        (a, ra), (b, rb), (c, rc) = (_member(svc, f"freeze-{transport}", uid)
+                                     for uid in ("alice", "bob", "carol"))
         rb.wait_event("joined", "alice", timeout=20)
         ra.wait_event("joined", "bob", timeout=20)
 
         with frozen(janus):
+            rc.wait_event("lost", timeout=REPORT_TIMEOUT)
+            # leaving does not wait for the frozen server (nothing is sent to it)
+            leaving = threading.Thread(target=c.disconnect)
+            leaving.start()
+            leaving.join(REPORT_TIMEOUT)
+            assert not leaving.is_alive(), "disconnect waited for the frozen Janus"
+            rc.wait_event("disconnected", timeout=REPORT_TIMEOUT)
             for rec in (ra, rb):
                 rec.wait_event("lost", timeout=REPORT_TIMEOUT)
                 rec.wait_event("reconnecting", timeout=REPORT_TIMEOUT)

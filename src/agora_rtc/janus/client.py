@@ -17,10 +17,10 @@ A connected `JanusClient` runs three daemon threads:
   (25 s, or a third of the server's ``session-timeout`` when that is shorter;
   Janus drops a session after ``session_timeout``, 60 s by default);
 * ``janus-dispatch``: runs user callbacks (handle events, VideoRoomControl's
-  publisher callbacks, ``on_session_lost``, ``on_stalled``, ``on_resumed``)
-  one at a time, in order. Callbacks may block and may issue requests (a
-  request waiting for its event never waits on the dispatch thread). An
-  exception in a callback is logged and never stops the client.
+  publisher callbacks, ``on_session_lost``, ``on_resumed``) one at a time, in
+  order. Callbacks may block and may issue requests (a request waiting for
+  its event never waits on the dispatch thread). An exception in a callback
+  is logged and never stops the client.
 
 and shares with every other client of the process talking to the same server
 one ``janus-liveness-<host>:<port>`` thread (`agora_rtc.janus.liveness`).
@@ -31,11 +31,12 @@ A frozen Janus (SIGSTOP, a stuck core) keeps its sockets open and resets
 nothing, so the long poll and the keepalive would notice only after tens of
 seconds. The shared prober pings the server (``{"janus": "ping"}``, on a
 connection of its own) every `probe_interval` seconds; when it got no answer
-for `stall_timeout` seconds the client calls ``on_stalled(reason)`` (the
-session is kept: Janus answers everything when it resumes), and when the
-server answers again it sends a ``keepalive`` on the session: answered, it
-calls ``on_resumed(stalled_seconds)``; "No such session" (Janus dropped it
-meanwhile) declares the session lost as below.
+for `stall_timeout` seconds the client calls ``on_stalled(reason)`` on the
+prober's thread (the session is kept: Janus answers everything when it
+resumes), and when the server answers again it sends a ``keepalive`` on the
+session (dispatch thread): answered, it calls ``on_resumed(stalled_seconds)``;
+"No such session" (Janus dropped it meanwhile) declares the session lost as
+below.
 
 Session loss
 ------------
@@ -46,7 +47,9 @@ timed out) and a quick ``info`` probe (1 s) fails too; a transport failure
 while the server still answers is retried (long poll) or raised to the caller.
 With liveness on, an ``info`` probe that times out (the server accepted the
 connection but does not answer) means stalled, not lost: the request raises
-`JanusTimeoutError` and the prober reports the stall and its end.
+`JanusTimeoutError` and the prober reports the stall and its end. After
+``on_stalled`` and until the server answers a ping again, session requests
+raise `JanusTimeoutError` at once without being sent.
 A SIGKILLed Janus on loopback is detected in a few milliseconds (the long
 poll's connection is reset).
 Then every waiting request fails with `JanusSessionLost`, the threads stop and
@@ -270,8 +273,10 @@ class JanusClient:
         more than `probe_interval`); None turns liveness off (a timeout is then
         a lost session, as a refused connection).
     on_stalled : callable(reason: str), optional
-        Called once on the dispatch thread when the server stops answering while
-        the session is connected.
+        Called once when the server stops answering while the session is
+        connected, on the liveness thread (shared by every client of that
+        server: it must return at once; the dispatch thread may itself be
+        blocked in a request to the frozen server).
     on_resumed : callable(stalled_seconds: float), optional
         Called once on the dispatch thread after `on_stalled`, when the server
         answers again and still knows the session.
@@ -438,6 +443,7 @@ class JanusClient:
                 raise JanusSessionLost(0, "not connected (call connect())", what)
             if self._lost_reason is not None:
                 raise JanusSessionLost(0, f"session lost: {self._lost_reason}", what)
+            self._raise_if_stalled(what)
             path = f"/{self.session_id}" + (f"/{handle_id}" if handle_id is not None else "")
         tx = self._new_tx()
         payload["transaction"] = tx
@@ -567,12 +573,12 @@ class JanusClient:
         # destroying the session ends the long poll, which must not look like a loss.
         self._gen += 1
         self._stop.set()
-        self._stop_liveness()
         if destroy and sid is not None:
-            try:
+            try:   # not sent while the server is stalled (Janus times the session out)
                 self.request({"janus": "destroy"}, timeout=min(2.0, self.request_timeout))
             except JanusError as e:
                 log.debug("destroying janus session %s: %s", sid, e)
+        self._stop_liveness()
         conn = self._poll_conn
         if conn is not None and conn.sock is not None:
             try:
@@ -734,6 +740,16 @@ class JanusClient:
         if prober is not None:
             liveness.unsubscribe(prober, self._on_liveness)
 
+    def _raise_if_stalled(self, what: Optional[str]) -> None:
+        """Between ``on_stalled`` and the server's next answer, session requests fail at
+        once (nothing is sent) instead of each waiting `request_timeout` for a frozen
+        server: a disconnect during a freeze returns in milliseconds."""
+        since, prober = self._stalled_since, self._prober
+        if since is not None and prober is not None and not prober.answering:
+            raise JanusTimeoutError(0, f"not sent: the server has not answered for "
+                                       f"{time.monotonic() - since + prober.stall_timeout:.1f} s "
+                                       f"(stalled)", what)
+
     def _on_liveness(self, answering: bool, reason: str) -> None:
         """The prober's news (prober thread: returns at once; the rest runs on dispatch)."""
         with self._pending_lock:
@@ -748,9 +764,14 @@ class JanusClient:
             self._dispatch(lambda: self._confirm_session(gen))
             return
         log.debug("janus session %s: the server does not answer (%s)", self.session_id, reason)
+        # Called here, not on the dispatch thread: that one may be blocked in a request
+        # to the frozen server (a callback's rtp_forward), and the stall must be told now.
         cb = self.on_stalled
         if cb is not None:
-            self._dispatch(lambda: cb(reason))
+            try:
+                cb(reason)
+            except Exception:
+                log.exception("exception in on_stalled")
 
     def _confirm_session(self, gen: int) -> None:
         """Dispatch thread, after a stall: the server answers again; does it still know
