@@ -4,6 +4,8 @@
   templates in ``agora_rtc/janus/config`` (tests, demos, local agents);
 * `JanusClient` drives the Janus JSON API over HTTP long-poll (stdlib only),
   `JanusWsClient` over the WebSocket API (``janus+ws://``, stdlib only);
+* `agora_rtc.janus.liveness` pings each server in use (one thread per server
+  per process) so that clients report a Janus that stops answering;
 * `VideoRoom` wraps the VideoRoom requests the SDK needs (rooms, remote
   publishers, RTP forwarders) and `VideoRoomControl` reports publishers
   joining and leaving a room.

@@ -14,12 +14,29 @@ A connected `JanusClient` runs three daemon threads:
   completes the asynchronous requests (``ack`` now, ``event`` with the same
   transaction later) and queues every plugin/handle event for dispatch;
 * ``janus-keepalive``: a ``keepalive`` every `keepalive_interval` seconds
-  (25 s; Janus drops a session after ``session_timeout``, 60 s by default);
+  (25 s, or a third of the server's ``session-timeout`` when that is shorter;
+  Janus drops a session after ``session_timeout``, 60 s by default);
 * ``janus-dispatch``: runs user callbacks (handle events, VideoRoomControl's
-  publisher callbacks, ``on_session_lost``) one at a time, in order. Callbacks
-  may block and may issue requests (a request waiting for its event never
-  waits on the dispatch thread). An exception in a callback is logged and
-  never stops the client.
+  publisher callbacks, ``on_session_lost``, ``on_resumed``) one at a time, in
+  order. Callbacks may block and may issue requests (a request waiting for
+  its event never waits on the dispatch thread). An exception in a callback
+  is logged and never stops the client.
+
+and shares with every other client of the process talking to the same server
+one ``janus-liveness-<host>:<port>`` thread (`agora_rtc.janus.liveness`).
+
+Liveness
+--------
+A frozen Janus (SIGSTOP, a stuck core) keeps its sockets open and resets
+nothing, so the long poll and the keepalive would notice only after tens of
+seconds. The shared prober pings the server (``{"janus": "ping"}``, on a
+connection of its own) every `probe_interval` seconds; when it got no answer
+for `stall_timeout` seconds the client calls ``on_stalled(reason)`` on the
+prober's thread (the session is kept: Janus answers everything when it
+resumes), and when the server answers again it sends a ``keepalive`` on the
+session (dispatch thread): answered, it calls ``on_resumed(stalled_seconds)``;
+"No such session" (Janus dropped it meanwhile) declares the session lost as
+below.
 
 Session loss
 ------------
@@ -28,6 +45,11 @@ poll, error 458 "No such session", a ``timeout`` event) or when the long poll,
 the keepalive or any request fails at the transport level (refused, reset,
 timed out) and a quick ``info`` probe (1 s) fails too; a transport failure
 while the server still answers is retried (long poll) or raised to the caller.
+With liveness on, an ``info`` probe that times out (the server accepted the
+connection but does not answer) means stalled, not lost: the request raises
+`JanusTimeoutError` and the prober reports the stall and its end. After
+``on_stalled`` and until the server answers a ping again, session requests
+raise `JanusTimeoutError` at once without being sent.
 A SIGKILLed Janus on loopback is detected in a few milliseconds (the long
 poll's connection is reset).
 Then every waiting request fails with `JanusSessionLost`, the threads stop and
@@ -61,6 +83,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from agora_rtc.errors import AgoraError
+from agora_rtc.janus import liveness
 
 __all__ = [
     "JanusClient", "JanusHandle", "VideoRoom", "VideoRoomControl",
@@ -76,6 +99,8 @@ __all__ = [
 log = logging.getLogger("agora_rtc.janus")
 
 VIDEOROOM_PLUGIN = "janus.plugin.videoroom"
+#: Seconds between keepalives when the server's session-timeout allows it.
+DEFAULT_KEEPALIVE = 25.0
 
 # Janus core error codes (apierror.h) and VideoRoom plugin error codes.
 ERR_SESSION_NOT_FOUND = 458
@@ -229,14 +254,32 @@ class JanusClient:
         Janus core ``apisecret`` / auth ``token`` added to every request.
     request_timeout : float
         Default seconds to wait for a reply (and for the event of an async request).
-    keepalive_interval : float
-        Seconds between keepalives (Janus's session timeout is 60 s by default).
+    keepalive_interval : float or None
+        Seconds between keepalives. None (default): 25 s, or a third of the
+        server's ``session-timeout`` (read with ``info`` at `connect`) when that
+        is shorter, so that a server set to drop idle sessions sooner than
+        Janus's default 60 s keeps ours.
     long_poll_max_events : int
         ``maxev`` of the long poll (events returned per poll).
     on_session_lost : callable(reason: str, error: BaseException | None), optional
         Called once on the dispatch thread when the session is lost.
     on_event : callable(event: dict), optional
         Every event received by the long poll (raw JSON, after dispatch bookkeeping).
+    probe_interval : float
+        Seconds between the liveness pings of the server (shared by the clients
+        of the process talking to it).
+    stall_timeout : float or None
+        The server is stalled when it answered no ping for this long (must be
+        more than `probe_interval`); None turns liveness off (a timeout is then
+        a lost session, as a refused connection).
+    on_stalled : callable(reason: str), optional
+        Called once when the server stops answering while the session is
+        connected, on the liveness thread (shared by every client of that
+        server: it must return at once; the dispatch thread may itself be
+        blocked in a request to the frozen server).
+    on_resumed : callable(stalled_seconds: float), optional
+        Called once on the dispatch thread after `on_stalled`, when the server
+        answers again and still knows the session.
 
     Examples
     --------
@@ -246,19 +289,32 @@ class JanusClient:
     """
 
     def __init__(self, url: str, *, api_secret: Optional[str] = None, token: Optional[str] = None,
-                 request_timeout: float = 10.0, keepalive_interval: float = 25.0,
+                 request_timeout: float = 10.0, keepalive_interval: Optional[float] = None,
                  long_poll_max_events: int = 10,
                  on_session_lost: Optional[Callable[[str, Optional[BaseException]], Any]] = None,
-                 on_event: Optional[Callable[[dict], Any]] = None) -> None:
+                 on_event: Optional[Callable[[dict], Any]] = None,
+                 probe_interval: float = 0.5, stall_timeout: Optional[float] = 2.0,
+                 on_stalled: Optional[Callable[[str], Any]] = None,
+                 on_resumed: Optional[Callable[[float], Any]] = None) -> None:
+        if stall_timeout is not None and not 0 < float(probe_interval) < float(stall_timeout):
+            raise ValueError(f"need 0 < probe_interval < stall_timeout (seconds), got "
+                             f"probe_interval={probe_interval!r}, stall_timeout={stall_timeout!r}")
         self._scheme, self.host, self.port, self._path = self._split_url(url)
         self.url = f"{self._scheme}://{self._host_for_url()}:{self.port}{self._path}"
         self.api_secret = api_secret
         self.token = token
         self.request_timeout = float(request_timeout)
-        self.keepalive_interval = float(keepalive_interval)
+        self._keepalive_from_server = keepalive_interval is None
+        self.keepalive_interval = DEFAULT_KEEPALIVE if keepalive_interval is None else float(keepalive_interval)
         self.long_poll_max_events = max(1, int(long_poll_max_events))
         self.on_session_lost = on_session_lost
         self.on_event = on_event
+        self.probe_interval = float(probe_interval)
+        self.stall_timeout = None if stall_timeout is None else float(stall_timeout)
+        self.on_stalled = on_stalled
+        self.on_resumed = on_resumed
+        self._prober: Optional[liveness.JanusProber] = None   # while a session exists
+        self._stalled_since: Optional[float] = None          # monotonic time of on_stalled
 
         self._lock = threading.RLock()
         self._pending: Dict[str, _Pending] = {}
@@ -300,6 +356,11 @@ class JanusClient:
     @property
     def lost_reason(self) -> Optional[str]:
         return self._lost_reason
+
+    @property
+    def stalled(self) -> bool:
+        """True from ``on_stalled`` until ``on_resumed`` (or the session's end)."""
+        return self._stalled_since is not None and self.connected
 
     # ------------------------------------------------------------- HTTP
     def _new_conn(self, timeout: float) -> http.client.HTTPConnection:
@@ -382,6 +443,7 @@ class JanusClient:
                 raise JanusSessionLost(0, "not connected (call connect())", what)
             if self._lost_reason is not None:
                 raise JanusSessionLost(0, f"session lost: {self._lost_reason}", what)
+            self._raise_if_stalled(what)
             path = f"/{self.session_id}" + (f"/{handle_id}" if handle_id is not None else "")
         tx = self._new_tx()
         payload["transaction"] = tx
@@ -446,15 +508,19 @@ class JanusClient:
                 raise JanusError(0, "client is closed", "create")
             if self.connected:
                 return self.session_id
+            if self._keepalive_from_server:
+                self.keepalive_interval = self._keepalive_for(self.info())
             reply = self.request({"janus": "create"}, session=False)
             sid = int(reply["data"]["id"])
             self._gen += 1
             gen = self._gen
             self.session_id = sid
             self._lost_reason = None
+            self._stalled_since = None
             self._stop = threading.Event()
             self.last_keepalive = time.monotonic()
             self._start_dispatcher()
+            self._start_liveness()
             poll = threading.Thread(target=self._poll_loop, args=(gen, self._stop),
                                     name=f"janus-poll-{sid}", daemon=True)
             ka = threading.Thread(target=self._keepalive_loop, args=(gen, self._stop),
@@ -464,6 +530,14 @@ class JanusClient:
             ka.start()
             log.debug("janus session %s created on %s", sid, self.url)
             return sid
+
+    @staticmethod
+    def _keepalive_for(server_info: dict) -> float:
+        """Keepalive interval for a server whose ``info`` is `server_info`."""
+        timeout = server_info.get("session-timeout")
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+            return max(0.5, min(DEFAULT_KEEPALIVE, timeout / 3))
+        return DEFAULT_KEEPALIVE   # 0: Janus never drops idle sessions
 
     def reconnect(self) -> int:
         """Drop the current session (if any) and create a new one.
@@ -500,10 +574,11 @@ class JanusClient:
         self._gen += 1
         self._stop.set()
         if destroy and sid is not None:
-            try:
+            try:   # not sent while the server is stalled (Janus times the session out)
                 self.request({"janus": "destroy"}, timeout=min(2.0, self.request_timeout))
             except JanusError as e:
                 log.debug("destroying janus session %s: %s", sid, e)
+        self._stop_liveness()
         conn = self._poll_conn
         if conn is not None and conn.sock is not None:
             try:
@@ -529,7 +604,8 @@ class JanusClient:
         self.close()
 
     def __repr__(self) -> str:
-        state = "connected" if self.connected else ("lost" if self.lost else "idle")
+        state = ("stalled" if self.stalled else "connected") if self.connected else \
+            ("lost" if self.lost else "idle")
         return f"<JanusClient {self.url} session={self.session_id} {state}>"
 
     # ------------------------------------------------------------- handles
@@ -599,6 +675,8 @@ class JanusClient:
                 if e.code == 404:
                     self._declare_lost(gen, "Janus no longer knows the session (HTTP 404)", e)
                     return
+                if isinstance(e, JanusTimeoutError) and self._prober is not None:
+                    continue   # no answer for 45 s: a stalled server (the prober reports it)
                 failures += 1
                 if not self._check_alive(gen, f"long poll failed: {e.reason}", e) or failures >= 3:
                     if failures >= 3:
@@ -636,9 +714,92 @@ class JanusClient:
             self._http("POST", "", self._stamp({"janus": "info", "transaction": self._new_tx()}),
                        timeout=1.0, request="info")
             return True
+        except JanusTimeoutError:
+            if self._prober is not None:
+                return True   # connected but unanswered: stalled, not gone (the prober reports it)
+            self._declare_lost(gen, reason, error)
+            return False
         except JanusError:
             self._declare_lost(gen, reason, error)
             return False
+
+    # ------------------------------------------------------------- liveness
+    def _liveness_key(self) -> Tuple[str, str, str, int, str]:
+        """(transport, scheme, host, port, path) of the server, for the shared prober."""
+        return ("http", self._scheme, self.host, self.port, self._path)
+
+    def _start_liveness(self) -> None:
+        if self.stall_timeout is None or self._prober is not None:
+            return
+        self._prober = liveness.subscribe(self._liveness_key(), self._on_liveness,
+                                          interval=self.probe_interval,
+                                          stall_timeout=self.stall_timeout)
+
+    def _stop_liveness(self) -> None:
+        prober, self._prober = self._prober, None
+        if prober is not None:
+            liveness.unsubscribe(prober, self._on_liveness)
+
+    def _raise_if_stalled(self, what: Optional[str]) -> None:
+        """Between ``on_stalled`` and the server's next answer, session requests fail at
+        once (nothing is sent) instead of each waiting `request_timeout` for a frozen
+        server: a disconnect during a freeze returns in milliseconds."""
+        since, prober = self._stalled_since, self._prober
+        if since is not None and prober is not None and not prober.answering:
+            raise JanusTimeoutError(0, f"not sent: the server has not answered for "
+                                       f"{time.monotonic() - since + prober.stall_timeout:.1f} s "
+                                       f"(stalled)", what)
+
+    def _on_liveness(self, answering: bool, reason: str) -> None:
+        """The prober's news (prober thread: returns at once; the rest runs on dispatch)."""
+        with self._pending_lock:
+            if not self.connected or self._tearing_down:
+                return
+            gen = self._gen
+            if answering == (self._stalled_since is None):
+                return   # no change for this session
+            if not answering:
+                self._stalled_since = time.monotonic()
+        if answering:
+            self._dispatch(lambda: self._confirm_session(gen))
+            return
+        log.debug("janus session %s: the server does not answer (%s)", self.session_id, reason)
+        # Called here, not on the dispatch thread: that one may be blocked in a request
+        # to the frozen server (a callback's rtp_forward), and the stall must be told now.
+        cb = self.on_stalled
+        if cb is not None:
+            try:
+                cb(reason)
+            except Exception:
+                log.exception("exception in on_stalled")
+
+    def _confirm_session(self, gen: int) -> None:
+        """Dispatch thread, after a stall: the server answers again; does it still know
+        our session? Yes: ``on_resumed``. No: the keepalive's 458 declares it lost."""
+        while gen == self._gen and self.connected and self._stalled_since is not None:
+            prober = self._prober
+            if prober is not None and not prober.answering:
+                return   # stalled again: its next answer brings us back here
+            try:
+                self.keepalive(timeout=self.request_timeout)
+            except JanusSessionLost:
+                return   # on_session_lost follows
+            except JanusError as e:
+                log.info("janus session %s: keepalive after a stall failed: %s", self.session_id, e)
+                if self._stop.wait(self.probe_interval):
+                    return
+                continue
+            with self._pending_lock:
+                since, self._stalled_since = self._stalled_since, None
+                if gen != self._gen or since is None:
+                    return
+            stalled_for = time.monotonic() - since
+            log.debug("janus session %s: the server answers again after %.1f s",
+                      self.session_id, stalled_for)
+            cb = self.on_resumed
+            if cb is not None:
+                cb(stalled_for)
+            return
 
     def _declare_lost(self, gen: int, reason: str, error: Optional[BaseException]) -> None:
         with self._pending_lock:
@@ -654,6 +815,7 @@ class JanusClient:
         cb = self.on_session_lost
         if cb is not None:
             self._dispatch(lambda: cb(reason, error))
+        self._stop_liveness()
 
     def _fail_pending(self, error: BaseException) -> None:
         with self._pending_lock:

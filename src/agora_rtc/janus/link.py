@@ -10,6 +10,9 @@ publisher joins  -> rtp_forward of its audio to our socket with an SSRC we
 publisher leaves -> stop_rtp_forward, remove the stream, USER_LEFT;
 server lost      -> LOST, then RECONNECTING until the session is rebuilt
             (RECONNECTED) or the connection is disconnected;
+server stalled   -> (no answer for 2 s, janus/liveness.py) LOST, RECONNECTING
+            (KEEP_ALIVE_TIMEOUT); RECONNECTED when it answers again with the
+            session intact, else the "server lost" path;
 disconnect       -> stop forwards, remove_remote_publisher (always before a
             room could be destroyed: Janus 1.1.2 leaks otherwise), leave, close.
 
@@ -89,6 +92,8 @@ from typing import Dict, Optional
 from agora_rtc.janus.client import (ERR_NO_SUCH_FEED, VIDEO_PT, JanusClient, JanusError,
                                     RemotePublisher, RtpForwarder, VideoRoom, VideoRoomControl)
 from agora_rtc.janus.peer_timeouts import PeerTimeouts
+from agora_rtc.janus.session_leftovers import (add_publisher_replacing_leftover,
+                                               stop_leftover_forwards)
 from agora_rtc.janus.ws_client import JanusWsClient
 
 _log = logging.getLogger("agora_rtc.janus")
@@ -101,6 +106,7 @@ REASON_INTERRUPTED = 2
 REASON_JOIN_FAILED = 4
 REASON_LEAVE_CHANNEL = 5
 REASON_LOST = 14
+REASON_KEEP_ALIVE_TIMEOUT = 14        # CONNECTION_CHANGED_KEEP_ALIVE_TIMEOUT
 USER_OFFLINE_QUIT = 0
 USER_OFFLINE_DROPPED = 1
 FORWARD_SSRC_BASE = 20000
@@ -174,6 +180,7 @@ class JanusLink:
         self._thread: Optional[threading.Thread] = None
         self._watchdog: Optional[threading.Thread] = None
         self._judge = PeerTimeouts(self.peer_timeout or DEFAULT_PEER_TIMEOUT, PEER_CONFIRM)
+        self._stalled_client: Optional[JanusClient] = None   # reported stalled, not yet back
         # Publisher events arrive on the client's dispatch thread, possibly while the
         # connect thread is still inside _setup(): the engine only accepts USER_JOINED
         # once CONNECTED was posted, so joins seen before that wait here (in order).
@@ -244,11 +251,14 @@ class JanusLink:
             return
         self._go_live()
 
-    def _setup(self) -> set:
-        """Build the session; returns the ids of the publishers already in the room."""
+    def _setup(self, rebuild: bool = False) -> set:
+        """Build the session; returns the ids of the publishers already in the room.
+        `rebuild`: after a lost session, replace our publisher if the room kept it."""
         # ws:// URLs (transport janus+ws) use the WebSocket API, http:// the HTTP long poll
         client_class = JanusWsClient if self.url.startswith("ws://") else JanusClient
         client = client_class(self.url, on_session_lost=self._on_lost)
+        client.on_stalled = lambda reason: self._on_stalled(client, reason)
+        client.on_resumed = lambda seconds: self._on_resumed(client, seconds)
         client.connect()
         with self._lock:
             self._client = client
@@ -263,8 +273,14 @@ class JanusLink:
         if self.video_codec:
             streams.append({"type": "video", "mid": str(VIDEO_MINDEX), "mindex": VIDEO_MINDEX,
                             "codec": self.video_codec})
-        pub = room.add_remote_publisher(self.room_id, id=janus_id(self.user_id), display=self.user_id,
-                                        secret=self.secret, iface=self.bind_ip, streams=streams)
+        if rebuild:
+            pub = add_publisher_replacing_leftover(room, self.room_id, janus_id(self.user_id),
+                                                   self.secret, display=self.user_id,
+                                                   iface=self.bind_ip, streams=streams)
+        else:
+            pub = room.add_remote_publisher(self.room_id, id=janus_id(self.user_id),
+                                            display=self.user_id, secret=self.secret,
+                                            iface=self.bind_ip, streams=streams)
         _check(self.conn._rtp_set_publish_target(pub.ip.encode(), pub.port, pub.rtcp_port or 0,
                                                  pub.ssrc(0)), "rtp_set_publish_target")
         if self.video_codec:
@@ -570,6 +586,49 @@ class JanusLink:
         self._reconnect_thread = t
         t.start()
 
+    def _stop_old_forwards(self, old_ssrcs_end: int) -> None:
+        """A room that outlived our lost session still forwards to our socket with the
+        old SSRCs (Janus dropped the session, not the room): stop those forwards."""
+        with self._lock:
+            room = self._room
+        if room is None:
+            return
+        try:
+            n = stop_leftover_forwards(room, self.room_id, self.bind_ip, self._local_port,
+                                       FORWARD_SSRC_BASE, old_ssrcs_end, secret=self.secret,
+                                       admin_key=self.admin_key)
+        except JanusError as exc:
+            _log.info("janus: leftover forwards of room %s not listed: %s", self.room_id, exc)
+            return
+        if n:
+            _log.info("janus: stopped %d forwards of the lost session in room %s", n, self.room_id)
+
+    def _on_stalled(self, client: JanusClient, reason: str) -> None:
+        """The server stopped answering (frozen, stuck): LOST, then RECONNECTING with
+        reason KEEP_ALIVE_TIMEOUT; the session is kept for when it answers again.
+        Ignored while connecting or rebuilding (that path reports for itself)."""
+        rebuild = getattr(self, "_reconnect_thread", None)
+        with self._lock:
+            if (self._stop.is_set() or not self._live or client is not self._client
+                    or (rebuild is not None and rebuild.is_alive())):
+                return
+            self._stalled_client = client
+        _log.debug("janus server not answering (%s); waiting for it", reason)   # the prober warns once
+        self._post(EV_LOST)
+        self._post(EV_RECONNECTING, "", REASON_KEEP_ALIVE_TIMEOUT)
+
+    def _on_resumed(self, client: JanusClient, seconds: float) -> None:
+        """The stalled server answers again and still knows our session: RECONNECTED
+        (if it forgot it, the client reports the session lost instead: _on_lost)."""
+        with self._lock:
+            if self._stalled_client is not client:
+                return
+            self._stalled_client = None
+            current = client is self._client and not self._stop.is_set()
+        if current:
+            _log.debug("janus server answers again after %.1f s", seconds)
+            self._post(EV_RECONNECTED, "", REASON_JOIN_SUCCESS)
+
     def _reconnect_loop(self) -> None:
         self._teardown(quiet=True)
         known = {}
@@ -577,14 +636,17 @@ class JanusLink:
             known, self._users = dict(self._users), {}
         # publishers seen again after the rebuild are re-added silently
         self._users.update(known)
+        with self._lock:
+            old_ssrcs_end = self._next_ssrc   # forwards of the lost session have lower SSRCs
         while not self._stop.wait(self.reconnect_interval):
             self._post(EV_RECONNECTING, "", REASON_INTERRUPTED)
             try:
-                present = self._setup()
+                present = self._setup(rebuild=True)
             except Exception as exc:
                 _log.info("janus reconnect failed: %s", exc)
                 self._teardown(quiet=True)
                 continue
+            self._stop_old_forwards(old_ssrcs_end)
             # users that did not come back have left
             with self._lock:
                 gone = [(pid, u) for pid, u in known.items() if pid not in present]

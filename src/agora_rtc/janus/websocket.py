@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import select
 import socket
 import struct
 import threading
@@ -123,6 +124,19 @@ class WebSocket:
         self._send_frame(OP_TEXT, text.encode("utf-8"))
 
     # ------------------------------------------------------------ receiving
+    def wait_readable(self, timeout: float) -> bool:
+        """True when `recv` has bytes to work on (buffered, or readable on the socket,
+        which includes the peer closing it) within `timeout` seconds; False otherwise.
+        For the thread that reads, to wait with a deadline without breaking a frame."""
+        if self._buf:
+            return True
+        if self._closed:
+            return True   # recv raises WebSocketClosed at once
+        try:
+            return bool(select.select([self._sock], [], [], max(0.0, timeout))[0])
+        except (OSError, ValueError):   # closed by another thread meanwhile
+            return True
+
     def _read(self, n: int) -> bytes:
         while len(self._buf) < n:
             try:

@@ -15,7 +15,11 @@ Differences from HTTP
 * Session and handle ids travel as ``session_id`` / ``handle_id`` fields of
   each message rather than in the URL path.
 
-Threads: the base client's keepalive and dispatch threads, plus
+Liveness is the base client's (see `agora_rtc.janus.client`): the shared
+prober pings over a WebSocket of its own, so a frozen Janus, whose session
+socket stays open, is reported stalled within ``stall_timeout``.
+
+Threads: the base client's keepalive, dispatch and liveness threads, plus
 ``janus-ws-reader`` (per socket), which routes every incoming message: the
 first non-event message carrying a request's transaction is that request's reply;
 every ``event`` (also one that overtakes its request's ``ack``) and everything
@@ -74,6 +78,10 @@ class JanusWsClient(JanusClient):
     @staticmethod
     def _split_url(url: str) -> Tuple[str, str, int, str]:
         return _ws_base(url)
+
+    def _liveness_key(self) -> Tuple[str, str, str, int, str]:
+        # the prober pings on a WebSocket of its own (a session-less one)
+        return ("ws", "ws", self.host, self.port, self._path)
 
     # ------------------------------------------------------------- the socket
     def _socket(self, timeout: float, may_open: bool) -> WebSocket:
