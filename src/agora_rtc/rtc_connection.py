@@ -405,13 +405,15 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         """Queue a whole chunk of int16 PCM (bytes, bytearray, memoryview or a
         C-contiguous numpy int16 array; interleaved when stereo). The engine
         paces it out one 10 ms frame per tick; a tail shorter than 10 ms is
-        never lost. ``start_pts`` (ms) comes back as the receiver's
-        presentation_ms. Returns 0 when queued."""
+        never lost. ``start_pts`` (ms, any int64: the original's callers pack
+        ids into it) comes back as the receiver's presentation_ms on the local
+        network (later frames of the chunk add their offset, wrapping modulo
+        2**64). Returns 0 when queued."""
         rate = check_choice("push_audio_pcm_data", "sample_rate", sample_rate, PCM_SAMPLE_RATES)
         ch = check_choice("push_audio_pcm_data", "channels", channels, (1, 2))
         pts = check_int("push_audio_pcm_data", "start_pts", start_pts)
-        if not -(2 ** 62) < pts < 2 ** 62:
-            raise ValueError(f"push_audio_pcm_data: start_pts out of range, got {pts}")
+        if not -(2 ** 63) <= pts < 2 ** 63:
+            raise ValueError(f"push_audio_pcm_data: start_pts must fit in int64, got {pts}")
         rc = self._push_pcm(data, rate, ch, pts)
         if rc == 0 and self._stats.send_format != (rate, ch):
             # replaced only on a change: thousands of pushes a second (one per
