@@ -280,3 +280,11 @@ def test_start_pts_accepts_all_of_int64(osvc):
         assert a.push_audio_pcm_data(tone(0.01), 16000, 1, start_pts=pts) == 0
     with pytest.raises(ValueError, match="int64"):
         a.push_audio_pcm_data(tone(0.01), 16000, 1, start_pts=2 ** 63)
+
+
+def test_video_encoder_calls_name_why_they_cannot_work(osvc):
+    conn = connect(osvc, "enc", "a", Recorder())
+    with pytest.raises(ar.NotSupportedError, match="no video encoder"):
+        conn.set_video_encoder_configuration(ar.VideoEncoderConfiguration())
+    with pytest.raises(ar.NotSupportedError, match="no video encoder"):
+        conn.set_simulcast_stream(True, None)

@@ -14,7 +14,7 @@ from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MA
                                        STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
                                   RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
-from agora_rtc.errors import InvalidArgumentError, InvalidStateError, ReleasedError
+from agora_rtc.errors import InvalidArgumentError, InvalidStateError, NotSupportedError, ReleasedError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack, RemoteVideoTrack
 from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver,
@@ -687,6 +687,19 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if info is None:
             raise TypeError("push_video_encoded_data: info (EncodedVideoFrameInfo) is required")
         return self._video._push_encoded(_vv.encoded_payload(data), _vv.encoded_info_args(info))
+
+    def set_video_encoder_configuration(self, config) -> int:
+        """Not supported: agora_rtc has no video encoder. Raw frames travel
+        unencoded on the in-process network (push_video_frame) and are refused
+        on Janus; push encoded VP8 / H.264 with push_video_encoded_data."""
+        raise NotSupportedError("set_video_encoder_configuration: agora_rtc has no video encoder (raw frames "
+                                "travel unencoded on the in-process network only); push encoded VP8/H.264 "
+                                "with push_video_encoded_data")
+
+    def set_simulcast_stream(self, enabled, config=None) -> int:
+        """Not supported: there is no encoder to make a second, smaller stream."""
+        raise NotSupportedError("set_simulcast_stream: agora_rtc has no video encoder, so no simulcast "
+                                "stream; push the encoded stream you want received")
 
     def get_video_stats(self) -> dict:
         """Engine counters of this connection's video: pushed_frames,
