@@ -288,3 +288,13 @@ def test_video_encoder_calls_name_why_they_cannot_work(osvc):
         conn.set_video_encoder_configuration(ar.VideoEncoderConfiguration())
     with pytest.raises(ar.NotSupportedError, match="no video encoder"):
         conn.set_simulcast_stream(True, None)
+
+
+def test_enable_encryption_off_is_a_no_op_and_on_names_why(orig, osvc):
+    conn = connect(osvc, "enc2", "a", Recorder())
+    cfg = orig("agora_base").EncryptionConfig(encryption_mode=7, encryption_key="k")
+    assert conn.enable_encryption(0, cfg) == 0
+    with pytest.raises(ar.NotSupportedError, match="srtp=80"):
+        conn.enable_encryption(1, cfg)
+    with pytest.raises(TypeError, match="EncryptionConfig"):
+        conn.enable_encryption(1, None)

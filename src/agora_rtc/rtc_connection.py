@@ -688,6 +688,22 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             raise TypeError("push_video_encoded_data: info (EncodedVideoFrameInfo) is required")
         return self._video._push_encoded(_vv.encoded_payload(data), _vv.encoded_info_args(info))
 
+    def enable_encryption(self, enabled, config) -> int:
+        """Agora's built-in media encryption is not implemented: ``enabled`` 0
+        (turn it off) returns 0, as media is not encrypted that way; 1 raises
+        NotSupportedError. On Janus, ``&srtp=80`` in the transport URL encrypts
+        every leg with SRTP (README "Talking through Janus")."""
+        from agora_rtc.agora_base import EncryptionConfig
+        if not isinstance(config, EncryptionConfig):
+            raise TypeError(f"enable_encryption: config must be an EncryptionConfig, got {type(config).__name__}")
+        on = check_choice("enable_encryption", "enabled", int(enabled) if isinstance(enabled, bool) else enabled,
+                          (0, 1))
+        if on:
+            raise NotSupportedError("enable_encryption: Agora's built-in media encryption is not implemented "
+                                    "(a property of Agora's network); on Janus use &srtp=80 in the transport "
+                                    "URL for SRTP on every leg")
+        return 0
+
     def set_video_encoder_configuration(self, config) -> int:
         """Not supported: agora_rtc has no video encoder. Raw frames travel
         unencoded on the in-process network (push_video_frame) and are refused
