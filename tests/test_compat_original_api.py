@@ -298,3 +298,23 @@ def test_enable_encryption_off_is_a_no_op_and_on_names_why(orig, osvc):
         conn.enable_encryption(1, cfg)
     with pytest.raises(TypeError, match="EncryptionConfig"):
         conn.enable_encryption(1, None)
+
+
+def test_audio_consumer_on_a_pcm_sender(orig, osvc):
+    AudioConsumer = orig("utils.audio_consumer").AudioConsumer
+    sender = osvc.create_media_node_factory().create_audio_pcm_data_sender()
+    consumer = AudioConsumer(pcm_sender=sender, sample_rate=16000, channels=1)   # before publishing
+    with pytest.raises(ar.InvalidStateError, match="publish_audio"):
+        consumer.push_pcm_data(tone(0.01).tobytes())
+    a_rec, b_rec = Recorder(), Recorder()
+    a = connect(osvc, "cons", "a", a_rec)
+    connect(osvc, "cons", "b", b_rec)
+    assert a.get_local_user().publish_audio(osvc.create_custom_audio_track_pcm(sender)) == 0
+    pcm = tone(0.2, amp=5000)
+    assert consumer.push_pcm_data(pcm.tobytes()) == 0
+    wait_until(consumer.is_push_to_rtc_completed, what="consumer completed")
+    assert consumer.consume() >= 20                       # the 20 frames pushed were sent
+    b_rec.wait_samples("a", pcm.nbytes)
+    with pytest.raises(TypeError, match="AudioPcmDataSender"):
+        AudioConsumer(pcm_sender=None, sample_rate=16000, channels=1)
+    assert isinstance(AudioConsumer(a, 16000, 1), ar.AudioConsumer)  # a connection works too

@@ -65,9 +65,10 @@ UNSUPPORTED_MODULES = {
 def _original_only_names() -> dict:
     """Names the original has and agora_rtc's own API does not (or has in another
     shape): the media node factory and its senders, the service that makes
-    them, the external audio processor, VadDump's original API, the C-layout
-    encryption structure. Each maps onto agora_rtc (see its module)."""
+    them, AudioConsumer on a sender, the external audio processor, VadDump's
+    original API, the C-layout encryption structure. Each maps onto agora_rtc (see its module)."""
     from agora_rtc.compat import external_audio_processor as eap
+    from agora_rtc.compat.audio_consumer import AudioConsumer
     from agora_rtc.compat import senders
     from agora_rtc.compat.encryption_struct import EncryptionConfigInner
     from agora_rtc.compat.service import AgoraService
@@ -76,7 +77,7 @@ def _original_only_names() -> dict:
     names = {name: getattr(senders, name) for name in (
         "MediaNodeFactory", "AudioPcmDataSender", "AudioEncodedFrameSender", "VideoFrameSender",
         "VideoEncodedImageSender")}
-    names.update(AgoraService=AgoraService, VadDump=VadDump, EncryptionConfigInner=EncryptionConfigInner,
+    names.update(AgoraService=AgoraService, VadDump=VadDump, AudioConsumer=AudioConsumer, EncryptionConfigInner=EncryptionConfigInner,
                  ExternalAudioProcessor=eap.ExternalAudioProcessor, IAudioSinkObserver=eap.IAudioSinkObserver)
     return names
 
