@@ -66,8 +66,8 @@ def test_pcm_sender_heard_by_vad_receiver_with_original_vad_dump(janus, tmp_path
         sent = stop(sender)
     assert sent["codes"] == [0] and sent["rounds"] >= 1
     assert sent["log_written"]                                       # its log folder was created
-    assert heard["users"] == ["speaker"]
-    assert heard["stops"] >= 2 and heard["states"][:3] == [1, 2, 3]  # two whole utterances
+    assert list(heard["states"]) == ["speaker"]
+    assert heard["stops"] >= 2 and heard["states"]["speaker"][:6] == [1, 2, 3, 1, 2, 3]  # two utterances
     assert heard["speech_bytes"] > 2 * 16000
     # the original VadDump: every frame in source, one file per utterance (the VAD's bytes)
     dump = heard["dump"]
@@ -103,3 +103,27 @@ def test_encoded_video_through_media_node_factory_seen_byte_exact(janus, tmp_pat
     assert seen[0]["type"] == 3 and sent_hashes[seen[0]["sha1"]]     # starts on a keyframe
     assert all(f["type"] == (3 if sent_hashes[f["sha1"]] else 4) for f in seen)
     assert all(f["codec"] == 2 and f["size"] == [320, 240] for f in seen)
+
+
+def test_echo_agent_sends_back_what_it_hears(janus, tmp_path):
+    """The loopback example's sequence: frames heard are pushed back from the
+    asyncio loop with ids packed into a start_pts above 2**62; the speaker (a
+    VAD receiver that also sends) hears its own speech come back as utterances."""
+    url = f"{janus.transport_url}?admin_key={janus.admin_key}"
+    with wave.open(os.path.join(ASSETS, "caller_question.wav")) as w:
+        speech = w.readframes(w.getnframes())
+    pcm = tmp_path / "question.pcm"
+    pcm.write_bytes(b"\x00" * 16000 + speech + b"\x00" * 32000)
+    echo = start("echo_back_agent.py", "echo-room", "echo", 300, 90, url=url, cwd=tmp_path)
+    listener = start("vad_dump_receiver.py", "echo-room", "listener", tmp_path / "vad", 2, 90, url=url, cwd=tmp_path)
+    assert listener.stdout.readline().strip() == "READY"
+    speaker = start("pcm_file_sender.py", "echo-room", "speaker", pcm, tmp_path / "logs", url=url, cwd=tmp_path)
+    try:
+        echoed = result(echo, 120)
+        heard = result(listener, 120)
+    finally:
+        stop(speaker)
+    assert echoed["echoed"] >= 300 and echoed["codes"] == {"0": echoed["echoed"]}
+    # the listener hears both the speaker and the echo of the speaker, as speech
+    assert sorted(heard["states"]) == ["echo", "speaker"]
+    assert heard["states"]["echo"][:3] == [1, 2, 3]          # the echo is heard as an utterance

@@ -21,17 +21,16 @@ class DumpingObserver(IAudioFrameObserver):
     def __init__(self, dump, wanted):
         super().__init__()
         self.dump, self.wanted = dump, wanted
-        self.frames, self.states, self.speech_bytes, self.stops = 0, [], 0, 0
-        self.users = set()
+        self.frames, self.states, self.speech_bytes, self.stops = 0, {}, 0, 0
         self.done = threading.Event()
 
     def on_playback_audio_frame_before_mixing(self, agora_local_user, channelId, uid, audio_frame: AudioFrame,
                                               vad_result_state: int, vad_result_bytearray: bytearray):
         self.dump.write(audio_frame, vad_result_bytearray, vad_result_state)
         self.frames += 1
-        self.users.add(uid)
-        if vad_result_state != 0 and (not self.states or self.states[-1] != vad_result_state):
-            self.states.append(vad_result_state)
+        states = self.states.setdefault(uid, [])      # the VAD's state changes, per user
+        if vad_result_state != 0 and (not states or states[-1] != vad_result_state):
+            states.append(vad_result_state)
         if vad_result_state in (1, 2, 3):
             self.speech_bytes += len(vad_result_bytearray)
         if vad_result_state == 3:
@@ -69,7 +68,7 @@ def main():
     service.release()
     print("RESULT " + json.dumps({"frames": observer.frames, "states": observer.states,
                                   "stops": observer.stops, "speech_bytes": observer.speech_bytes,
-                                  "users": sorted(observer.users), "dump": dump.path}), flush=True)
+                                  "dump": dump.path}), flush=True)
 
 
 if __name__ == "__main__":
