@@ -273,11 +273,19 @@ def test_local_user_unregister_audio_frame_observer(osvc):
 
 
 def test_start_pts_accepts_all_of_int64(osvc):
-    rec = Recorder()
-    a = connect(osvc, "pts", "a", rec)
+    a_rec, b_rec = Recorder(), Recorder()
+    a = connect(osvc, "pts", "a", a_rec)
+    connect(osvc, "pts", "b", b_rec)
     assert a.publish_audio() == 0
-    for pts in (2 ** 63 - 1, -(2 ** 63), struct.unpack("<q", struct.pack("<Q", 0x8000_0000_0000_0001))[0]):
+    near_top = 2 ** 63 - 15                       # the third frame's offset passes the int64 top
+    assert a.push_audio_pcm_data(tone(0.03), 16000, 1, start_pts=near_top) == 0
+    wait_until(a.is_push_to_rtc_completed, what="push completed")
+    for pts in (-(2 ** 63), struct.unpack("<q", struct.pack("<Q", 0x8000_0000_0000_0001))[0]):
         assert a.push_audio_pcm_data(tone(0.01), 16000, 1, start_pts=pts) == 0
+    b_rec.wait_for(lambda: len(received_pts(b_rec, "a")) >= 5)
+    got = received_pts(b_rec, "a")
+    first = got.index(near_top)
+    assert got[first:first + 3] == [near_top, near_top + 10, near_top + 20 - 2 ** 64]  # wraps modulo 2**64
     with pytest.raises(ValueError, match="int64"):
         a.push_audio_pcm_data(tone(0.01), 16000, 1, start_pts=2 ** 63)
 
