@@ -694,6 +694,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         NotSupportedError. On Janus, ``&srtp=80`` in the transport URL encrypts
         every leg with SRTP (README "Talking through Janus")."""
         from agora_rtc.agora_base import EncryptionConfig
+        self._take_alive("enable_encryption")
         if not isinstance(config, EncryptionConfig):
             raise TypeError(f"enable_encryption: config must be an EncryptionConfig, got {type(config).__name__}")
         on = check_choice("enable_encryption", "enabled", int(enabled) if isinstance(enabled, bool) else enabled,
@@ -708,12 +709,14 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         """Not supported: agora_rtc has no video encoder. Raw frames travel
         unencoded on the in-process network (push_video_frame) and are refused
         on Janus; push encoded VP8 / H.264 with push_video_encoded_data."""
+        self._take_alive("set_video_encoder_configuration")
         raise NotSupportedError("set_video_encoder_configuration: agora_rtc has no video encoder (raw frames "
                                 "travel unencoded on the in-process network only); push encoded VP8/H.264 "
                                 "with push_video_encoded_data")
 
     def set_simulcast_stream(self, enabled, config=None) -> int:
         """Not supported: there is no encoder to make a second, smaller stream."""
+        self._take_alive("set_simulcast_stream")
         raise NotSupportedError("set_simulcast_stream: agora_rtc has no video encoder, so no simulcast "
                                 "stream; push the encoded stream you want received")
 
