@@ -142,7 +142,7 @@ def test_push_bad_channels_type(conn, channels):
 
 
 @pytest.mark.parametrize("pts,exc", [(1.0, TypeError), ("0", TypeError), (None, TypeError),
-                                     (True, TypeError), (2 ** 63, ValueError), (-(2 ** 63), ValueError)])
+                                     (True, TypeError), (2 ** 63, ValueError), (-(2 ** 63) - 1, ValueError)])
 def test_push_bad_start_pts(conn, pts, exc):
     with pytest.raises(exc, match="start_pts"):
         conn.push_audio_pcm_data(np.zeros(160, np.int16), 16000, 1, pts)
@@ -406,6 +406,11 @@ def _conn_calls():
         "push_video_encoded_data": lambda c: c.push_video_encoded_data(
             b"\x00\x00\x00\x01", ar.EncodedVideoFrameInfo(codec_type=2, frame_type=3)),
         "get_video_stats": lambda c: c.get_video_stats(),
+        # the original's calls that name why they cannot work here
+        "enable_encryption": lambda c: c.enable_encryption(0, ar.EncryptionConfig()),
+        "set_video_encoder_configuration": lambda c: c.set_video_encoder_configuration(
+            ar.VideoEncoderConfiguration()),
+        "set_simulcast_stream": lambda c: c.set_simulcast_stream(False),
     }
 
 
@@ -453,6 +458,7 @@ def _lu_calls():
         "subscribe_all_video": lambda lu: lu.subscribe_all_video(),
         "unsubscribe_all_video": lambda lu: lu.unsubscribe_all_video(),
         "send_intra_request": lambda lu: lu.send_intra_request("x"),
+        "unregister_audio_frame_observer": lambda lu: lu.unregister_audio_frame_observer(),
     }
 
 

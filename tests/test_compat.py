@@ -89,14 +89,15 @@ def test_no_agora_package_without_the_hook():
 def test_hook_maps_original_modules_onto_agora_rtc(hook):
     rc = importlib.import_module("agora.rtc.rtc_connection")
     assert rc.RTCConnection is ar.RTCConnection
-    assert importlib.import_module("agora.rtc.agora_service").AgoraService is ar.AgoraService
     assert importlib.import_module("agora.rtc.audio_frame_observer").IAudioFrameObserver is ar.IAudioFrameObserver
     assert importlib.import_module("agora.rtc.local_user_observer").IRTCLocalUserObserver is ar.IRTCLocalUserObserver
     assert importlib.import_module("agora.rtc.rtc_connection_observer").IRTCConnectionObserver \
         is ar.IRTCConnectionObserver
     assert importlib.import_module("agora.rtc.voice_detection").AudioVadV2 is ar.AudioVadV2
-    assert importlib.import_module("agora.rtc.utils.audio_consumer").AudioConsumer is ar.AudioConsumer
-    assert importlib.import_module("agora.rtc.utils.vad_dump").VadDump is ar.VadDump
+    assert issubclass(importlib.import_module("agora.rtc.utils.audio_consumer").AudioConsumer, ar.AudioConsumer)
+    # the original's VadDump (open / write(frame, bytes, state) / close) on agora_rtc's
+    assert issubclass(importlib.import_module("agora.rtc.utils.vad_dump").VadDump, ar.VadDump)
+    assert issubclass(importlib.import_module("agora.rtc.agora_service").AgoraService, ar.AgoraService)
     assert importlib.import_module("agora.rtc.audio_vad_manager").AudioVadManager is ar.AudioVadManager
     base = importlib.import_module("agora.rtc.agora_base")
     assert base.ClientRoleType.CLIENT_ROLE_BROADCASTER == 1
@@ -109,10 +110,6 @@ def test_hook_maps_original_modules_onto_agora_rtc(hook):
 
 
 def test_unsupported_and_unknown_original_modules_name_the_reason(hook):
-    with pytest.raises(ImportError, match="media_node_factory.*push_audio_pcm_data"):
-        importlib.import_module("agora.rtc.media_node_factory")
-    with pytest.raises(ImportError, match="no video"):
-        importlib.import_module("agora.rtc.video_frame_sender")
     with pytest.raises(ImportError, match="RTM"):
         importlib.import_module("agora.rtm.rtm_client")
     with pytest.raises(ImportError, match="not a module of the original SDK"):

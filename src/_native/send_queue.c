@@ -117,7 +117,10 @@ static void cut_frame(agora_send_queue *q, agora_sent_frame *f)
 {
     const int ch = f->channels;
     size_t want = (size_t)f->samples_per_channel, got = 0;
-    f->presentation_ms = q->head->start_pts + (int64_t)(q->head->read * 1000 / (size_t)q->head->sample_rate);
+    /* any int64 start_pts is accepted (callers pack ids into it): the offset wraps
+     * modulo 2^64 instead of overflowing a signed add */
+    f->presentation_ms = (int64_t)((uint64_t)q->head->start_pts
+                                   + (uint64_t)(q->head->read * 1000 / (size_t)q->head->sample_rate));
     const int rate = q->head->sample_rate;
     int all_encoded = 1;
     while (got < want && q->head && q->head->sample_rate == rate && q->head->channels == ch) {

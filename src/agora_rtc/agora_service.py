@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Optional
 
 from agora_rtc import _exit
@@ -105,9 +106,13 @@ class AgoraService(_engine.Service, ReleasedOnExit):
         return 0
 
     def set_log_file(self, file_path: str, file_size: int = 0) -> int:
-        """Also write the SDK's log records (logger ``agora_rtc``) to ``file_path``."""
+        """Also write the SDK's log records (logger ``agora_rtc``) to ``file_path``,
+        creating its folder if it does not exist yet (as the original does)."""
         if not isinstance(file_path, str) or not file_path:
             raise TypeError("set_log_file: file_path must be a non-empty str")
+        folder = os.path.dirname(file_path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         handler = logging.FileHandler(file_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         if self._log_handler is not None:

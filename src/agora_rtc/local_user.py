@@ -28,6 +28,23 @@ class _LocalTrack:
         return f"{type(self).__name__}(connection={self._conn()!r})"
 
 
+    def _published_on(self, connection) -> None:
+        """Called when a local user publishes this track: a track belongs to
+        one connection."""
+        if self._conn() is not connection:
+            raise ValueError(f"{type(self).__name__} belongs to another connection "
+                             f"({self._conn()!r}); publish it with that connection's local user")
+
+
+def _attach(track, kind, what: str, connection) -> None:
+    if track is None:
+        return
+    if not isinstance(track, kind):
+        raise TypeError(f"LocalUser.{what}: track must be a {kind.__name__} or None, "
+                        f"got {type(track).__name__}")
+    track._published_on(connection)
+
+
 class LocalAudioTrack(_LocalTrack):
     """The connection's outgoing audio track (PCM pushed with push_audio_pcm_data)."""
 
@@ -88,6 +105,7 @@ class LocalUser:
         return self.connection._set_user_role(int(role))
 
     def publish_audio(self, track=None) -> int:
+        _attach(track, LocalAudioTrack, "publish_audio", self.connection)
         return self.connection.publish_audio()
 
     def unpublish_audio(self, track=None) -> int:
@@ -104,6 +122,11 @@ class LocalUser:
 
     def unsubscribe_all_audio(self) -> int:
         return self.connection._subscribe(None, False)
+
+    def unregister_audio_frame_observer(self) -> int:
+        """Same as ``RTCConnection.unregister_audio_frame_observer`` (the
+        original's examples call it on the local user)."""
+        return self.connection.unregister_audio_frame_observer()
 
     def set_playback_audio_frame_before_mixing_parameters(self, channels, sample_rate) -> int:
         """Format of the frames given to on_playback_audio_frame_before_mixing
@@ -171,6 +194,7 @@ class LocalUser:
         return self._video_track
 
     def publish_video(self, track=None) -> int:
+        _attach(track, LocalVideoTrack, "publish_video", self.connection)
         return self.connection.publish_video()
 
     def unpublish_video(self, track=None) -> int:

@@ -14,7 +14,7 @@ from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MA
                                        STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
                                   RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
-from agora_rtc.errors import InvalidArgumentError, InvalidStateError, ReleasedError
+from agora_rtc.errors import InvalidArgumentError, InvalidStateError, NotSupportedError, ReleasedError
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack, RemoteVideoTrack
 from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver,
@@ -406,13 +406,15 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         """Queue a whole chunk of int16 PCM (bytes, bytearray, memoryview or a
         C-contiguous numpy int16 array; interleaved when stereo). The engine
         paces it out one 10 ms frame per tick; a tail shorter than 10 ms is
-        never lost. ``start_pts`` (ms) comes back as the receiver's
-        presentation_ms. Returns 0 when queued."""
+        never lost. ``start_pts`` (ms, any int64: the original's callers pack
+        ids into it) comes back as the receiver's presentation_ms on the local
+        network (later frames of the chunk add their offset, wrapping modulo
+        2**64). Returns 0 when queued."""
         rate = check_choice("push_audio_pcm_data", "sample_rate", sample_rate, PCM_SAMPLE_RATES)
         ch = check_choice("push_audio_pcm_data", "channels", channels, (1, 2))
         pts = check_int("push_audio_pcm_data", "start_pts", start_pts)
-        if not -(2 ** 62) < pts < 2 ** 62:
-            raise ValueError(f"push_audio_pcm_data: start_pts out of range, got {pts}")
+        if not -(2 ** 63) <= pts < 2 ** 63:
+            raise ValueError(f"push_audio_pcm_data: start_pts must fit in int64, got {pts}")
         rc = self._push_pcm(data, rate, ch, pts)
         if rc == 0 and self._stats.send_format != (rate, ch):
             # replaced only on a change: thousands of pushes a second (one per
@@ -686,6 +688,38 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if info is None:
             raise TypeError("push_video_encoded_data: info (EncodedVideoFrameInfo) is required")
         return self._video._push_encoded(_vv.encoded_payload(data), _vv.encoded_info_args(info))
+
+    def enable_encryption(self, enabled, config) -> int:
+        """Agora's built-in media encryption is not implemented: ``enabled`` 0
+        (turn it off) returns 0, as media is not encrypted that way; 1 raises
+        NotSupportedError. On Janus, ``&srtp=80`` in the transport URL encrypts
+        every leg with SRTP (README "Talking through Janus")."""
+        from agora_rtc.agora_base import EncryptionConfig
+        self._take_alive("enable_encryption")
+        if not isinstance(config, EncryptionConfig):
+            raise TypeError(f"enable_encryption: config must be an EncryptionConfig, got {type(config).__name__}")
+        on = check_choice("enable_encryption", "enabled", int(enabled) if isinstance(enabled, bool) else enabled,
+                          (0, 1))
+        if on:
+            raise NotSupportedError("enable_encryption: Agora's built-in media encryption is not implemented "
+                                    "(a property of Agora's network); on Janus use &srtp=80 in the transport "
+                                    "URL for SRTP on every leg")
+        return 0
+
+    def set_video_encoder_configuration(self, config) -> int:
+        """Not supported: agora_rtc has no video encoder. Raw frames travel
+        unencoded on the in-process network (push_video_frame) and are refused
+        on Janus; push encoded VP8 / H.264 with push_video_encoded_data."""
+        self._take_alive("set_video_encoder_configuration")
+        raise NotSupportedError("set_video_encoder_configuration: agora_rtc has no video encoder (raw frames "
+                                "travel unencoded on the in-process network only); push encoded VP8/H.264 "
+                                "with push_video_encoded_data")
+
+    def set_simulcast_stream(self, enabled, config=None) -> int:
+        """Not supported: there is no encoder to make a second, smaller stream."""
+        self._take_alive("set_simulcast_stream")
+        raise NotSupportedError("set_simulcast_stream: agora_rtc has no video encoder, so no simulcast "
+                                "stream; push the encoded stream you want received")
 
     def get_video_stats(self) -> dict:
         """Engine counters of this connection's video: pushed_frames,

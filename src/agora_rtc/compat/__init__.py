@@ -15,10 +15,12 @@ While installed, ``import agora.rtc.<module>`` (``agora_service``,
 are agora_rtc's: the same classes, so observers subclassing the original's
 class names are agora_rtc observers. Each such module also carries the
 standard-library names the original's modules leaked through ``import *``
-(``os``, ``sys``, ``time``, ``ctypes``, ``logging``, ``logger``), because sample
-code relies on them. Modules of the original that have no counterpart here
-(video senders, RTM, the pre-2.3 media node factory) raise ImportError naming
-the module and why.
+(``os``, ``sys``, ``time``, ``ctypes``, ``threading``,
+``asyncio``, ``logging``, ``logger``), because sample code relies on them, and
+the original-only names (media node factory and senders, external audio
+processor, VadDump's original API, ``EncryptionConfigInner``; see
+:data:`ORIGINAL_ONLY_NAMES`), each mapped onto agora_rtc. RTM raises
+ImportError naming why.
 
 The hook takes precedence over an installed original SDK while it is
 installed: that is the point of running a script "against agora_rtc".
@@ -33,16 +35,22 @@ import threading
 import types
 
 #: Original SDK modules served while the hook is installed. Every one exposes
-#: the whole public agora_rtc namespace (a superset of the original module's
-#: names, as ``from agora.rtc.rtc_connection import *`` in the original also
-#: pulled in agora_base, observers and senders).
+#: the whole public agora_rtc namespace plus the original-only names of
+#: :data:`ORIGINAL_ONLY_NAMES` (a superset of the original module's names, as
+#: ``from agora.rtc.rtc_connection import *`` in the original also pulled in
+#: agora_base, observers and senders).
 ORIGINAL_MODULES = (
     "agora", "agora.rtc", "agora.rtc.utils",
     "agora.rtc.agora_base", "agora.rtc.agora_service", "agora.rtc.agora_parameter",
     "agora.rtc.rtc_connection", "agora.rtc.rtc_connection_observer",
     "agora.rtc.local_user", "agora.rtc.local_user_observer",
     "agora.rtc.audio_frame_observer", "agora.rtc.audio_pcm_data_sender",
+    "agora.rtc.audio_encoded_frame_sender", "agora.rtc.media_node_factory",
     "agora.rtc.local_audio_track", "agora.rtc.remote_audio_track",
+    "agora.rtc.local_video_track", "agora.rtc.remote_video_track",
+    "agora.rtc.video_frame_sender", "agora.rtc.video_encoded_image_sender",
+    "agora.rtc.video_frame_observer", "agora.rtc.video_encoded_frame_observer",
+    "agora.rtc.external_audio_processor",
     "agora.rtc.voice_detection", "agora.rtc.audio_vad_manager",
     "agora.rtc.utils.audio_consumer", "agora.rtc.utils.vad_dump",
 )
@@ -50,22 +58,39 @@ _PACKAGES = ("agora", "agora.rtc", "agora.rtc.utils")
 
 #: Original modules deliberately not served, with the reason given in the ImportError.
 UNSUPPORTED_MODULES = {
-    "agora.rtc.media_node_factory": "the pre-2.3 sender/track API; push with RTCConnection.push_audio_pcm_data",
-    "agora.rtc.audio_encoded_frame_sender": "encoded audio sending is not part of agora_rtc's compat layer",
-    "agora.rtc.video_frame_sender": "agora_rtc carries audio and data only (no video)",
-    "agora.rtc.video_encoded_image_sender": "agora_rtc carries audio and data only (no video)",
-    "agora.rtc.video_frame_observer": "agora_rtc carries audio and data only (no video)",
-    "agora.rtc.video_encoded_frame_observer": "agora_rtc carries audio and data only (no video)",
-    "agora.rtc.local_video_track": "agora_rtc carries audio and data only (no video)",
-    "agora.rtc.remote_video_track": "agora_rtc carries audio and data only (no video)",
     "agora.rtm": "agora_rtc does not implement Agora RTM",
 }
+
+
+def _original_only_names() -> dict:
+    """Names the original has and agora_rtc's own API does not (or has in another
+    shape): the media node factory and its senders, the service that makes
+    them, AudioConsumer on a sender, the external audio processor, VadDump's
+    original API, the C-layout encryption structure. Each maps onto agora_rtc (see its module)."""
+    from agora_rtc.compat import external_audio_processor as eap
+    from agora_rtc.compat.audio_consumer import AudioConsumer
+    from agora_rtc.compat import senders
+    from agora_rtc.compat.encryption_struct import EncryptionConfigInner
+    from agora_rtc.compat.service import AgoraService
+    from agora_rtc.compat.vad_dump import VadDump
+
+    names = {name: getattr(senders, name) for name in (
+        "MediaNodeFactory", "AudioPcmDataSender", "AudioEncodedFrameSender", "VideoFrameSender",
+        "VideoEncodedImageSender")}
+    names.update(AgoraService=AgoraService, VadDump=VadDump, AudioConsumer=AudioConsumer, EncryptionConfigInner=EncryptionConfigInner,
+                 ExternalAudioProcessor=eap.ExternalAudioProcessor, IAudioSinkObserver=eap.IAudioSinkObserver)
+    return names
+
+
+#: filled on first use (importing the mapped classes loads the engine)
+ORIGINAL_ONLY_NAMES: dict = {}
 
 _lock = threading.Lock()
 _finder = None
 
 
 def _namespace(fullname: str) -> dict:
+    import asyncio
     import ctypes
     import os
     import time
@@ -73,9 +98,12 @@ def _namespace(fullname: str) -> dict:
     import agora_rtc
 
     ns = {name: getattr(agora_rtc, name) for name in agora_rtc.__all__}
+    if not ORIGINAL_ONLY_NAMES:
+        ORIGINAL_ONLY_NAMES.update(_original_only_names())
+    ns.update(ORIGINAL_ONLY_NAMES)
     # names the original's modules leaked through `import *` and samples use
     ns.update(os=os, sys=sys, time=time, ctypes=ctypes, logging=logging,
-              logger=logging.getLogger(fullname))
+              threading=threading, asyncio=asyncio, logger=logging.getLogger(fullname))
     return ns
 
 
