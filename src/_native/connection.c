@@ -340,6 +340,12 @@ int agora_rtc_conn_destroy(agora_rtc_conn *c)
     c->destroyed = 1; /* claimed: concurrent destroys wait (unlinking twice corrupts the list) */
     pthread_mutex_unlock(&c->mu);
     agora_rtc_conn_disconnect(c);
+    /* the events already queued for this connection (on_disconnected of a
+     * disconnect that returned, or of the one just made, on_user_left ...)
+     * reach its observers before they are unregistered; from inside a
+     * callback on the delivery thread they cannot, and are dropped */
+    if (!agora_service_on_delivery_thread(svc))
+        agora_delivery_fence(c);
     for (int k = 0; k < OBS_KINDS; k++)
         clear_observer(c, k);
     agora_video_conn_destroy(c);

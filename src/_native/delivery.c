@@ -32,7 +32,9 @@ agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length)
 {
     /* nobody listens: skip the allocation and the trip through the delivery thread */
     pthread_mutex_lock(&conn->mu);
-    int wanted = conn->obs_set[observer_kind_of(kind)] && !conn->destroyed;
+    /* destroyed == 1: a destroy is running; its own disconnect's events are
+     * delivered before the observers are cleared (agora_delivery_fence) */
+    int wanted = conn->obs_set[observer_kind_of(kind)] && conn->destroyed != 2;
     pthread_mutex_unlock(&conn->mu);
     if (!wanted)
         return NULL;
@@ -164,7 +166,7 @@ static void dispatch(agora_event *ev)
         have = c->obs_set[OBS_AUDIO] && (unsigned)ev->b == c->audio_obs_gen;
         break;
     }
-    if (!have || c->destroyed) {
+    if (!have) {
         pthread_mutex_unlock(&c->mu);
         return;
     }
@@ -194,6 +196,27 @@ static void dispatch(agora_event *ev)
     pthread_mutex_unlock(&c->mu);
 }
 
+int agora_delivery_fence(agora_rtc_conn *c)
+{
+    agora_service *svc = c->svc;
+    pthread_mutex_lock(&svc->mu);
+    int running = svc->initialized;
+    pthread_mutex_unlock(&svc->mu);
+    if (!running)
+        return AGORA_OK; /* no delivery thread: nothing was queued */
+    agora_event *ev = agora_event_alloc(EV_FENCE, c, 0);
+    if (!ev)
+        return AGORA_ERR_NO_MEMORY;
+    int done = 0;
+    ev->done = &done;
+    agora_workq_push(&svc->delivery_q, &ev->node);
+    pthread_mutex_lock(&svc->sync_mu);
+    while (!done)
+        pthread_cond_wait(&svc->sync_cv, &svc->sync_mu);
+    pthread_mutex_unlock(&svc->sync_mu);
+    return AGORA_OK;
+}
+
 void *agora_delivery_main(void *arg)
 {
     agora_service *svc = arg;
@@ -202,7 +225,12 @@ void *agora_delivery_main(void *arg)
         while (batch) {
             agora_event *ev = (agora_event *)batch;
             batch = batch->next;
-            if (agora_video_event(ev->kind))
+            if (ev->kind == EV_FENCE) {
+                pthread_mutex_lock(&svc->sync_mu);
+                *ev->done = 1;
+                pthread_cond_broadcast(&svc->sync_cv);
+                pthread_mutex_unlock(&svc->sync_mu);
+            } else if (agora_video_event(ev->kind))
                 agora_video_dispatch(ev); /* video_delivery.c */
             else
                 dispatch(ev);

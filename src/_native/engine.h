@@ -156,6 +156,9 @@ enum event_kind {
     /* video (video_delivery.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
     EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,
+    /* delivery.c: no observer; the delivery thread sets *done (under svc->sync_mu,
+     * sync_cv broadcast) once every event queued before it was delivered */
+    EV_FENCE,
 };
 
 typedef struct agora_event {
@@ -170,6 +173,7 @@ typedef struct agora_event {
     agora_vad_result vad;      /* bytes point into data after the pcm */
     char channel_id[AGORA_MAX_ID_LEN + 1];
     agora_video_buf *video;    /* EV_VIDEO_FRAME / EV_VIDEO_ENCODED, holds a reference */
+    int *done;                 /* EV_FENCE */
     size_t length;
     uint8_t data[];
 } agora_event;
@@ -276,6 +280,11 @@ void *agora_delivery_main(void *svc);
 agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
 /* The same without the observer check (the caller made it; NULL on OOM). */
 agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length);
+/* Block until the delivery thread has delivered every event queued before
+ * this call (destroy: the last events of a connection reach its observers
+ * before they are unregistered). Not on the delivery thread; AGORA_OK, or
+ * AGORA_ERR_NO_MEMORY when no fence could be queued. */
+int agora_delivery_fence(agora_rtc_conn *c);
 
 /* stats_timer.c: the statistics timer thread (started by initialize, stopped by release) */
 int agora_stats_timer_start(agora_service *svc);
