@@ -36,3 +36,163 @@ def test_release_of_a_connected_connection_reports_on_disconnected():
             rec.wait_event("connected")
             conn.release()
             assert rec.names()[-1] == "disconnected", rec.names()
+
+
+# ---------------------------------------------------------------------------
+# a slow audio observer: bounded backlog, counted drops, VAD events and ASR
+# bytes intact, a warning naming it, connection events on time
+
+import hashlib
+import logging
+import os
+import threading
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from conftest import join, tone, wait_until
+
+TALKERS = 20
+
+
+def _speech():
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "assets", "caller_question.wav")
+    with wave.open(path) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+
+
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class VadLog(ar.IAudioFrameObserver):
+    """Per user: the VAD start/stop sequence and the bytes handed to ASR (the
+    vad_result_bytearray of start/speaking/stop frames, concatenated: kept as
+    a running hash and a length, so the test itself holds no audio)."""
+
+    def __init__(self, delay=0.0):
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.events = {}
+        self.asr = {}
+        self.calls = 0
+
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad_bytes):
+        with self.lock:
+            self.calls += 1
+            if state in (1, 3):
+                self.events.setdefault(uid, []).append(state)
+            if state in (1, 2, 3):
+                h, n = self.asr.get(uid) or (hashlib.sha256(), 0)
+                h.update(vad_bytes)
+                self.asr[uid] = (h, n + len(vad_bytes))
+        if self.delay:
+            time.sleep(self.delay)
+
+
+class SlowObserver(VadLog):
+    pass
+
+
+def _talkers(service, channel, n):
+    return [join(service, channel, f"t{i:02d}", record=False)[0] for i in range(n)]
+
+
+def _listener(service, channel, uid, observer, **kw):
+    conn = service.create_rtc_connection(ar.RTCConnConfig())
+    rec = Recorder()
+    conn.register_observer(rec)
+    conn.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 48000)
+    assert conn.register_audio_frame_observer(observer, 1, ar.AudioVadConfigV2(), **kw) == 0
+    assert conn.connect("", channel, uid) == 0
+    rec.wait_event("connected")
+    return conn, rec
+
+
+def _check_slow_observer(service, caplog, dispatch, talkers):
+    caplog.set_level(logging.WARNING, logger="agora_rtc")
+    channel = f"slow-{dispatch}"
+    speech = _speech()
+    talk = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000, np.int16)] * 2)
+    senders = _talkers(service, channel, talkers)
+    # the reference hears everything: its own dispatcher thread, a backlog it never reaches
+    ref = VadLog()
+    ref_conn, _ = _listener(service, channel, "reference", ref, dispatch="queued", max_backlog_ms=30000,
+                            max_queued_frames=1_000_000)
+    slow = SlowObserver(delay=0.02)
+    kw = {} if dispatch == "direct" else {"dispatch": "queued"}
+    conn, _ = _listener(service, channel, "agent", slow, **kw)
+    assert conn.get_audio_delivery_stats()["dispatch"] == dispatch
+    for s in senders:
+        assert s.push_audio_pcm_data(talk, 16000, 1) == 0
+    wait_until(lambda: conn.get_audio_delivery_stats()["dropped"] > 0, timeout=10, what="first drops")
+    rss0 = _rss_bytes()
+    samples = []
+    while not all(s.is_push_to_rtc_completed() for s in senders):
+        samples.append(conn.get_audio_delivery_stats())
+        time.sleep(0.2)
+    rss1 = _rss_bytes()
+    talked = len(talk) / 16000 * 1000 - 1000          # ms of talk after the first drops, at least
+    slow.delay = 0.0                                     # catch up: everything still waiting arrives
+    wait_until(lambda: conn.get_audio_delivery_stats()["waiting"] == 0
+               and ref_conn.get_audio_delivery_stats()["waiting"] == 0, timeout=30, what="drained")
+    st = conn.get_audio_delivery_stats()
+    limit = st["backlog_limit_ms"]
+    assert limit == 1000
+    # bounded: per user never more than the limit waits (the engine's own counters) ...
+    assert samples and max(s["user_backlog_ms"] for s in samples) <= limit + 100, samples[-1]
+    assert max(s["waiting"] for s in samples) <= talkers * (limit // 10 + 10)
+    assert st["peak_backlog_ms"] < 5 * limit            # never seconds behind (unbounded: tens of s)
+    # ... and so is memory: unbounded, 20 users x 100 frames/s of 48 kHz PCM + VAD bytes grow
+    # ~4 MB/s; bounded it stays flat once the backlog is full
+    assert rss1 - rss0 < 0.35 * 4e6 * talked / 1000 * talkers / 20, (rss0, rss1, talked)
+    # drops are counted: every frame offered was delivered or dropped
+    assert st["dropped"] > 0 and st["merged"] > 0
+    assert st["pushed"] == st["taken"] == slow.calls
+    assert ref_conn.get_audio_delivery_stats()["dropped"] == 0
+    assert st["pushed"] + st["dropped"] == ref_conn.get_audio_delivery_stats()["pushed"]
+    # VAD start/stop events all arrive, and the bytes handed to ASR are complete and in order
+    assert sorted(slow.events) == sorted(ref.events) == [f"t{i:02d}" for i in range(talkers)]
+    for uid in ref.events:
+        assert ref.events[uid].count(1) == ref.events[uid].count(3) >= 2
+        assert slow.events[uid] == ref.events[uid], uid
+        assert slow.asr[uid][1] == ref.asr[uid][1] > 0, uid
+        assert slow.asr[uid][0].digest() == ref.asr[uid][0].digest(), uid
+    # a warning names the slow observer (rate-limited: not one per drop)
+    warnings = [r for r in caplog.records if r.name == "agora_rtc" and r.levelno == logging.WARNING
+                and "SlowObserver" in r.getMessage()]
+    assert warnings and len(warnings) <= 2, [r.getMessage() for r in warnings]
+    assert f"dispatch={dispatch}" in warnings[0].getMessage()
+    for s in senders + [conn, ref_conn]:
+        s.release()
+
+
+def test_slow_direct_observer_backlog_is_bounded_and_keeps_vad_and_asr_bytes(service, caplog):
+    _check_slow_observer(service, caplog, "direct", TALKERS)
+
+
+def test_slow_queued_observer_backlog_is_bounded_and_keeps_vad_and_asr_bytes(service, caplog):
+    _check_slow_observer(service, caplog, "queued", 8)
+
+
+def test_connection_events_do_not_wait_behind_a_slow_audio_observer(service):
+    senders = _talkers(service, "slow-events", TALKERS)
+    slow = SlowObserver(delay=0.02)
+    conn, rec = _listener(service, "slow-events", "agent", slow)
+    for s in senders:
+        assert s.push_audio_pcm_data(tone(20.0, seed=1), 16000, 1) == 0
+    # the backlog is full: frames are being dropped
+    wait_until(lambda: conn.get_audio_delivery_stats()["dropped"] > 100, timeout=10, what="backlog")
+    assert conn.get_audio_delivery_stats()["backlog_ms"] > 500
+    assert senders[0].disconnect() == 0
+    rec.wait_event("left", "t00", timeout=2.0)          # not after the backlog
+    assert senders[1].send_stream_message(b"still there?") == 0
+    conn.register_local_user_observer(rec)
+    assert senders[2].send_stream_message(b"hello") == 0
+    rec.wait_event("message", "t02", b"hello", timeout=2.0)
+    slow.delay = 0.0
+    for s in senders + [conn]:
+        s.release()

@@ -109,6 +109,14 @@ agora_qnode *agora_workq_poll(agora_workq *q, int *closed)
     return all;
 }
 
+int agora_workq_pending(agora_workq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    int pending = q->head != NULL;
+    pthread_mutex_unlock(&q->mu);
+    return pending;
+}
+
 void agora_workq_close(agora_workq *q)
 {
     pthread_mutex_lock(&q->mu);

@@ -44,6 +44,8 @@ agora_qnode *agora_workq_take_all(agora_workq *q);
 /* Non-blocking take_all: the whole backlog (NULL when empty); *closed is set
  * to 1 when the queue has been closed. Drains the eventfd, if any. */
 agora_qnode *agora_workq_poll(agora_workq *q, int *closed);
+/* 1 when something is queued (a consumer busy with other work checks cheaply). */
+int agora_workq_pending(agora_workq *q);
 /* Wake the consumer and make take_all return NULL once the backlog is empty. */
 void agora_workq_close(agora_workq *q);
 
