@@ -196,3 +196,51 @@ def test_connection_events_do_not_wait_behind_a_slow_audio_observer(service):
     slow.delay = 0.0
     for s in senders + [conn]:
         s.release()
+
+
+def test_slow_asyncio_observer_backlog_is_bounded_and_the_loop_keeps_running(service, caplog):
+    import asyncio
+    caplog.set_level(logging.WARNING, logger="agora_rtc")
+    speech = _speech()
+    talk = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000, np.int16)])
+    senders = _talkers(service, "slow-asyncio", 4)
+    ref = VadLog()
+    ref_conn, _ = _listener(service, "slow-asyncio", "reference", ref, dispatch="queued",
+                            max_backlog_ms=30000, max_queued_frames=1_000_000)
+    slow = SlowObserver(delay=0.02)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        conn, _ = _listener(service, "slow-asyncio", "agent", slow, dispatch="asyncio", loop=loop)
+        ticks = []
+
+        async def ticker():                       # other work of the loop keeps running
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.05)
+
+        tick_task = asyncio.create_task(ticker())
+        for s in senders:
+            assert s.push_audio_pcm_data(talk, 16000, 1) == 0
+        samples = []
+        while not all(s.is_push_to_rtc_completed() for s in senders):
+            samples.append(conn.get_audio_delivery_stats())
+            await asyncio.sleep(0.2)
+        slow.delay = 0.0
+        while conn.get_audio_delivery_stats()["waiting"] or ref_conn.get_audio_delivery_stats()["waiting"]:
+            await asyncio.sleep(0.05)
+        tick_task.cancel()
+        return conn, samples, ticks
+
+    conn, samples, ticks = asyncio.run(main())
+    st = conn.get_audio_delivery_stats()
+    assert st["dispatch"] == "asyncio" and st["dropped"] > 0
+    assert max(s["user_backlog_ms"] for s in samples) <= st["backlog_limit_ms"] + 100
+    assert len(ticks) >= 10                          # the loop was never held for the whole talk
+    for uid in ref.events:
+        assert slow.events[uid] == ref.events[uid], uid
+        assert slow.asr[uid][0].digest() == ref.asr[uid][0].digest(), uid
+    assert any("SlowObserver" in r.getMessage() and "dispatch=asyncio" in r.getMessage()
+               for r in caplog.records if r.name == "agora_rtc")
+    for s in senders + [conn, ref_conn]:
+        s.release()

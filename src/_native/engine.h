@@ -12,7 +12,10 @@
  *                  turns what arrives into events for the delivery thread.
  *                  Waits in epoll on the work queue's eventfd, the RTP sockets
  *                  and a 20 ms playout timerfd. Never waits on delivery.
- *   delivery     - calls observer functions, one event at a time, in order.
+ *   delivery     - calls observer functions, one at a time: connection and
+ *                  local-user events first, then video/encoded media, then
+ *                  "direct" audio frames from each connection's bounded
+ *                  direct_q (delivery.c has the ordering rule).
  * Lock order: svc->mu before conn->mu before sendq.mu; no lock is held while
  * an observer runs. The I/O thread takes conn->mu only briefly (observer
  * settings, state) and never while encoding, decoding or doing socket I/O.

@@ -528,9 +528,12 @@ static agora_queued_frame *take_head_locked(agora_frame_queue *q, fq_node *n)
         size_t total = u->carry_len + n->f.vad_length + n->extra_len;
         uint8_t *b = malloc(total ? total : 1);
         if (b) {
-            memcpy(b, u->carry, u->carry_len);
-            memcpy(b + u->carry_len, n->f.vad_bytes, n->f.vad_length);
-            memcpy(b + u->carry_len + n->f.vad_length, n->extra, n->extra_len);
+            if (u->carry_len) /* (memcpy's pointers must be valid even for 0 bytes) */
+                memcpy(b, u->carry, u->carry_len);
+            if (n->f.vad_length)
+                memcpy(b + u->carry_len, n->f.vad_bytes, n->f.vad_length);
+            if (n->extra_len)
+                memcpy(b + u->carry_len + n->f.vad_length, n->extra, n->extra_len);
             n->joined = b;
             n->f.vad_bytes = b;
             n->f.vad_length = total;

@@ -57,20 +57,23 @@ cdef class FrameQueue:
             count += 1
         return count
 
-    def drain(self, method, local_user, warn=None):
+    def drain(self, method, local_user, warn=None, long long budget_ms=-1):
         """Call method(local_user, channel_id, uid, frame, vad_state, vad_bytes) for
         the frames waiting now, oldest first (frames that arrive meanwhile wait
         for the next pass, so a pass always ends); stop early (freeing the rest)
         once stop_draining() was called. warn(stats) when the queue dropped
-        frames (at most every AGORA_FRAME_QUEUE_WARN_INTERVAL_MS). Returns the
-        number of calls made."""
+        frames (at most every AGORA_FRAME_QUEUE_WARN_INTERVAL_MS). budget_ms >= 0:
+        return once the pass has run that long (what is left waits, the eventfd
+        stays readable: an event loop runs its other callbacks in between).
+        Returns the number of calls made."""
         cdef lib.agora_queued_frame *f
         cdef Py_ssize_t calls = 0
         cdef long budget
         cdef AudioFrame frame
+        cdef long long deadline = lib.agora_monotonic_ms() + budget_ms if budget_ms >= 0 else -1
         with nogil:
             budget = lib.agora_frame_queue_begin_batch(self._q)
-        while budget > 0:
+        while budget > 0 and (deadline < 0 or calls == 0 or lib.agora_monotonic_ms() < deadline):
             budget -= 1
             f = lib.agora_frame_queue_pop(self._q)
             if f == NULL:
@@ -104,6 +107,10 @@ cdef class FrameQueue:
         return _queue_stats_dict(&s)
 
 
+# An asyncio reader returns to the loop after this long (the rest waits in the queue).
+ASYNCIO_SLICE_MS = 20
+
+
 class _QueuedDelivery:
     """Drives one FrameQueue: a dispatcher thread ("queued") or an asyncio
     loop reader ("asyncio"). stop() returns once no observer call is running
@@ -130,8 +137,9 @@ class _QueuedDelivery:
             raise ValueError(f'dispatch must be "direct", "queued" or "asyncio", got {mode!r}')
 
     def _drain(self):
+        # the loop's reader: a slow observer hands the loop back every ASYNCIO_SLICE_MS
         if not self.stopped:
-            self.queue.drain(self.method, self.local_user, self.warn)
+            self.queue.drain(self.method, self.local_user, self.warn, ASYNCIO_SLICE_MS)
 
     def _run(self):
         queue = self.queue
