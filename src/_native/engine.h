@@ -16,8 +16,9 @@
  *                  local-user events first, then video/encoded media, then
  *                  "direct" audio frames from each connection's bounded
  *                  direct_q (delivery.c has the ordering rule).
- * Lock order: svc->mu before conn->mu before sendq.mu; no lock is held while
- * an observer runs. The I/O thread takes conn->mu only briefly (observer
+ * Lock order: svc->mu before conn->mu before sendq.mu; conn->mu before a
+ * frame queue's mu before delivery_q's (a direct_q wakes the delivery thread
+ * under its own lock); no lock is held while an observer runs. The I/O thread takes conn->mu only briefly (observer
  * settings, state) and never while encoding, decoding or doing socket I/O.
  * An any_thread audio observer (the frame queue) is called on the receive
  * threads with no engine lock held; the run keeps it registered through
