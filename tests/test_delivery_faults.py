@@ -1,8 +1,18 @@
 """Delivery under faults (issue 22): the last events before a release are
 delivered; a slow audio observer keeps a bounded backlog with counted drops
 and never holds back connection events."""
+import asyncio
+import hashlib
+import logging
+import os
+import threading
+import time
+import wave
+
+import numpy as np
+
 import agora_rtc as ar
-from conftest import Recorder
+from conftest import Recorder, join, tone, wait_until
 
 
 def test_disconnect_then_immediate_release_delivers_on_disconnected():
@@ -41,18 +51,6 @@ def test_release_of_a_connected_connection_reports_on_disconnected():
 # ---------------------------------------------------------------------------
 # a slow audio observer: bounded backlog, counted drops, VAD events and ASR
 # bytes intact, a warning naming it, connection events on time
-
-import hashlib
-import logging
-import os
-import threading
-import time
-import wave
-
-import numpy as np
-import pytest
-
-from conftest import join, tone, wait_until
 
 TALKERS = 20
 
@@ -192,7 +190,6 @@ def test_connection_events_do_not_wait_behind_a_slow_audio_observer(service):
     assert conn.get_audio_delivery_stats()["backlog_ms"] > 500
     assert senders[0].disconnect() == 0
     rec.wait_event("left", "t00", timeout=2.0)          # not after the backlog
-    assert senders[1].send_stream_message(b"still there?") == 0
     conn.register_local_user_observer(rec)
     assert senders[2].send_stream_message(b"hello") == 0
     rec.wait_event("message", "t02", b"hello", timeout=2.0)
@@ -202,7 +199,6 @@ def test_connection_events_do_not_wait_behind_a_slow_audio_observer(service):
 
 
 def test_slow_asyncio_observer_backlog_is_bounded_and_the_loop_keeps_running(service, caplog):
-    import asyncio
     caplog.set_level(logging.WARNING, logger="agora_rtc")
     speech = _speech()
     talk = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000, np.int16)])
