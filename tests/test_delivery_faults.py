@@ -243,3 +243,38 @@ def test_slow_asyncio_observer_backlog_is_bounded_and_the_loop_keeps_running(ser
                for r in caplog.records if r.name == "agora_rtc")
     for s in senders + [conn, ref_conn]:
         s.release()
+
+
+def test_release_under_a_lock_that_another_callback_waits_for_does_not_hang(service):
+    """The release's wait for the queued events is bounded (2 s): an application
+    that releases one connection while holding a lock that a callback of another
+    connection needs gets its release back, then the callback runs."""
+    lock = threading.Lock()
+    entered = threading.Event()
+
+    class NeedsLock(Recorder):
+        def on_user_joined(self, conn, uid):
+            entered.set()
+            with lock:
+                pass
+            super().on_user_joined(conn, uid)
+
+    a, ra = join(service, "fence-lock", "a", record=False, recorder=NeedsLock())
+    b, rb = join(service, "fence-lock", "b", record=False, publish=False)
+    ra.wait_event("joined", "b")
+    entered.clear()
+    result = {}
+
+    def releaser():
+        with lock:
+            c, _ = join(service, "fence-lock", "c", record=False, publish=False)
+            assert entered.wait(5)            # a's callback now waits for our lock
+            result["rc"] = b.release()        # the fence sits behind that callback
+            c.release()
+
+    t = threading.Thread(target=releaser)
+    t.start()
+    t.join(15)
+    assert not t.is_alive(), "release() hung behind a callback that waits for the releaser"
+    assert result["rc"] == 0
+    ra.wait_event("joined", "c")              # the callback ran once the lock was free

@@ -17,8 +17,10 @@
  * it (the order things happened in: a stream message sent after audio comes
  * after that audio), unless it has waited AGORA_CONTROL_BYPASS_MS: then it
  * overtakes the audio backlog of a slow observer. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "engine.h"
 
 static int observer_kind_of(int event_kind)
@@ -219,17 +221,34 @@ int agora_delivery_fence(agora_rtc_conn *c)
     pthread_mutex_unlock(&svc->mu);
     if (!running)
         return AGORA_OK; /* no delivery thread: nothing was queued */
-    agora_event *ev = agora_event_alloc(EV_FENCE, c, 0);
-    if (!ev)
+    agora_fence *fence = calloc(1, sizeof(*fence));
+    agora_event *ev = fence ? agora_event_alloc(EV_FENCE, c, 0) : NULL;
+    if (!ev) {
+        free(fence);
         return AGORA_ERR_NO_MEMORY;
-    int done = 0;
-    ev->done = &done;
+    }
+    ev->fence = fence;
     agora_workq_push(&svc->delivery_q, &ev->node);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline); /* sync_cv's clock */
+    deadline.tv_sec += AGORA_FENCE_TIMEOUT_MS / 1000;
+    deadline.tv_nsec += (long)(AGORA_FENCE_TIMEOUT_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&svc->sync_mu);
-    while (!done)
-        pthread_cond_wait(&svc->sync_cv, &svc->sync_mu);
+    while (!fence->done) {
+        if (pthread_cond_timedwait(&svc->sync_cv, &svc->sync_mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    int done = fence->done;
+    if (done)
+        free(fence);
+    else
+        fence->abandoned = 1; /* the delivery thread frees it when it gets there */
     pthread_mutex_unlock(&svc->sync_mu);
-    return AGORA_OK;
+    return done ? AGORA_OK : AGORA_ERR_FAILED;
 }
 
 /* ---- direct audio ---- */
@@ -365,8 +384,12 @@ static void finish(agora_service *svc, agora_event *ev)
 {
     if (ev->kind == EV_FENCE) {
         pthread_mutex_lock(&svc->sync_mu);
-        *ev->done = 1;
-        pthread_cond_broadcast(&svc->sync_cv);
+        if (ev->fence->abandoned) {
+            free(ev->fence);
+        } else {
+            ev->fence->done = 1;
+            pthread_cond_broadcast(&svc->sync_cv);
+        }
         pthread_mutex_unlock(&svc->sync_mu);
     } else if (agora_video_event(ev->kind)) {
         agora_video_dispatch(ev); /* video_delivery.c */

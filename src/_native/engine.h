@@ -174,8 +174,8 @@ enum event_kind {
     /* video (video_delivery.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
     EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,
-    /* delivery.c: no observer; the delivery thread sets *done (under svc->sync_mu,
-     * sync_cv broadcast) once every event queued before it was delivered */
+    /* delivery.c: no observer; the delivery thread marks its agora_fence done
+     * once every event queued before it was delivered */
     EV_FENCE,
     /* delivery.c: a connection's direct_q has frames (the token itself, never freed here) */
     EV_AUDIO_READY,
@@ -197,7 +197,7 @@ struct agora_event {
     agora_vad_result vad;      /* bytes point into data after the pcm */
     char channel_id[AGORA_MAX_ID_LEN + 1];
     agora_video_buf *video;    /* EV_VIDEO_FRAME / EV_VIDEO_ENCODED, holds a reference */
-    int *done;                 /* EV_FENCE */
+    struct agora_fence *fence; /* EV_FENCE */
     uint64_t seq;              /* svc->event_seq when made: the order things happened in */
     int64_t t_ns;              /* engine clock when made */
     size_t length;
@@ -309,9 +309,18 @@ agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
 agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length);
 /* Block until the delivery thread has delivered every event queued before
  * this call (destroy: the last events of a connection reach its observers
- * before they are unregistered). Not on the delivery thread; AGORA_OK, or
- * AGORA_ERR_NO_MEMORY when no fence could be queued. */
+ * before they are unregistered), at most AGORA_FENCE_TIMEOUT_MS: a callback
+ * that waits for the caller (an application lock it holds) cannot hang the
+ * release. Not on the delivery thread. AGORA_OK; AGORA_ERR_FAILED when it
+ * gave up waiting, AGORA_ERR_NO_MEMORY when no fence could be queued. */
+#define AGORA_FENCE_TIMEOUT_MS 2000
 int agora_delivery_fence(agora_rtc_conn *c);
+/* Under svc->sync_mu: done is set by the delivery thread; a waiter that gave up
+ * sets abandoned and the delivery thread frees it. */
+typedef struct agora_fence {
+    int done;
+    int abandoned;
+} agora_fence;
 /* direct_q's notify (arg: the conn): queue its audio token unless it is out. */
 void agora_delivery_schedule_audio(void *conn);
 
