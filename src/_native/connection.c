@@ -6,6 +6,7 @@
 #include "engine.h"
 
 #define MAX_PUSH_SAMPLES_PER_CHANNEL (48000 * 3600) /* one hour per call */
+#define DEFAULT_DIRECT_MAX_FRAMES 3000
 
 void agora_conn_ref(agora_rtc_conn *c)
 {
@@ -22,6 +23,8 @@ static void conn_free(agora_rtc_conn *c)
     agora_rtp_free(c->rtp); /* closed by destroy: no thread references it */
     agora_volume_meter_free(atomic_load(&c->volume_meter));
     agora_encoded_sender_free(atomic_load(&c->encoded_sender));
+    agora_frame_queue_destroy(c->direct_q);
+    free(c->audio_token);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -132,6 +135,9 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     atomic_init(&c->refs, 1);
     atomic_init(&c->publishing, 0);
     atomic_init(&c->on_air, 0);
+    atomic_init(&c->token_out, 0);
+    c->direct_backlog_ms = AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS;
+    c->direct_max_frames = DEFAULT_DIRECT_MAX_FRAMES;
     c->svc = svc;
     c->cfg = *cfg;
     c->state = AGORA_CONN_DISCONNECTED;
@@ -254,6 +260,11 @@ static void clear_observer(agora_rtc_conn *c, int kind)
      * anyone, so this wait is short and safe on any thread */
     while (kind == OBS_AUDIO && c->audio_pool_holds > 0)
         pthread_cond_wait(&c->cv, &c->mu);
+    if (kind == OBS_AUDIO && c->direct) {
+        c->direct = 0;
+        memset(&c->direct_obs, 0, sizeof(c->direct_obs));
+        agora_frame_queue_reset(c->direct_q); /* nobody pushes any more: free what waits */
+    }
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -289,6 +300,60 @@ int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *c)
     return AGORA_OK;
 }
 
+/* The direct queue and its token, made once per connection (kept until it is freed). */
+static int prepare_direct(agora_rtc_conn *c)
+{
+    pthread_mutex_lock(&c->mu);
+    int ready = c->direct_q != NULL;
+    pthread_mutex_unlock(&c->mu);
+    if (ready)
+        return AGORA_OK;
+    agora_frame_queue *q = agora_frame_queue_create(DEFAULT_DIRECT_MAX_FRAMES);
+    agora_event *token = calloc(1, sizeof(*token));
+    if (!q || !token) {
+        agora_frame_queue_destroy(q);
+        free(token);
+        return AGORA_ERR_NO_MEMORY;
+    }
+    token->kind = EV_AUDIO_READY;
+    token->conn = c; /* no reference: a queued token holds one (token_out) */
+    agora_frame_queue_set_notify(q, agora_delivery_schedule_audio, c, &c->svc->event_seq);
+    pthread_mutex_lock(&c->mu);
+    if (!c->direct_q) {
+        c->direct_q = q;
+        c->audio_token = token;
+        q = NULL;
+        token = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    agora_frame_queue_destroy(q); /* another registration made them first */
+    free(token);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_set_audio_delivery_limits(agora_rtc_conn *c, int backlog_ms, size_t max_frames)
+{
+    if (!c || backlog_ms < 10 || max_frames < 1)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    c->direct_backlog_ms = backlog_ms;
+    c->direct_max_frames = max_frames;
+    pthread_mutex_unlock(&c->mu);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_get_audio_delivery_stats(agora_rtc_conn *c, agora_frame_queue_stats *out)
+{
+    if (!c || !out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    agora_frame_queue *q = c->direct ? c->direct_q : NULL;
+    if (q)
+        agora_frame_queue_get_stats(q, out); /* lock order: conn->mu, then the queue's */
+    pthread_mutex_unlock(&c->mu);
+    return q ? AGORA_OK : AGORA_ERR_INVALID_STATE;
+}
+
 int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_audio_frame_observer *obs,
                                                  const agora_vad_config *vad_config, int flags)
 {
@@ -298,17 +363,37 @@ int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_
         return AGORA_ERR_INVALID_ARGUMENT;
     if (vad_config && agora_vad_config_validate(vad_config) != AGORA_OK)
         return AGORA_ERR_INVALID_ARGUMENT;
+    int direct = !obs->any_thread;
+    if (direct && prepare_direct(c) != AGORA_OK)
+        return AGORA_ERR_NO_MEMORY;
     pthread_mutex_lock(&c->mu);
     /* the replaced observer may be any_thread: no call to it after this returns */
     while (c->audio_pool_holds > 0)
         pthread_cond_wait(&c->cv, &c->mu);
-    c->audio_obs = *obs;
+    c->audio_obs_gen++; /* frames of the replaced observer are not delivered */
+    if (direct) {
+        /* the receive threads push into the bounded queue; the delivery thread calls obs */
+        agora_frame_queue_reset(c->direct_q);
+        agora_frame_queue_set_backlog_limit(c->direct_q, c->direct_backlog_ms);
+        agora_frame_queue_set_max_frames(c->direct_q, c->direct_max_frames);
+        agora_frame_queue_set_gen(c->direct_q, c->audio_obs_gen);
+        c->direct_obs = *obs;
+        c->direct = 1;
+        agora_frame_queue_observer(c->direct_q, &c->audio_obs);
+    } else {
+        if (c->direct) {
+            c->direct = 0;
+            memset(&c->direct_obs, 0, sizeof(c->direct_obs));
+            agora_frame_queue_reset(c->direct_q);
+        }
+        c->audio_obs = *obs;
+    }
     c->obs_set[OBS_AUDIO] = 1;
     c->vad_enabled = vad_config != NULL;
     c->audio_flags = flags;
     if (vad_config)
         c->vad_cfg = *vad_config;
-    c->audio_obs_gen++; /* receive paths rebuild their VAD for the new config */
+    /* (audio_obs_gen was bumped above: receive paths rebuild their VAD for the new config) */
     pthread_mutex_unlock(&c->mu);
     return agora_conn_post_listen(c, AGORA_LISTEN_AUDIO_OBSERVER, 1);
 }
@@ -340,6 +425,12 @@ int agora_rtc_conn_destroy(agora_rtc_conn *c)
     c->destroyed = 1; /* claimed: concurrent destroys wait (unlinking twice corrupts the list) */
     pthread_mutex_unlock(&c->mu);
     agora_rtc_conn_disconnect(c);
+    /* the events already queued for this connection (on_disconnected of a
+     * disconnect that returned, or of the one just made, on_user_left ...)
+     * reach its observers before they are unregistered; from inside a
+     * callback on the delivery thread they cannot, and are dropped */
+    if (!agora_service_on_delivery_thread(svc))
+        agora_delivery_fence(c);
     for (int k = 0; k < OBS_KINDS; k++)
         clear_observer(c, k);
     agora_video_conn_destroy(c);

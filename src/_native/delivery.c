@@ -1,11 +1,26 @@
-/* The delivery thread: the only thread that calls observer functions.
+/* The delivery thread: the only thread that calls observer functions
+ * (besides any_thread audio observers, which the receive threads call).
  *
  * For each event it copies the observer's function table under conn->mu,
  * counts the call as in flight, drops the lock, calls, then signals waiters.
  * Unregistering clears the table and waits for in_flight to reach zero, so a
- * call never starts after unregister returns and never outlives it. */
+ * call never starts after unregister returns and never outlives it.
+ *
+ * Three paths, so that connection events never wait behind media:
+ *   control  connection and local-user events (joined, left, disconnected,
+ *            stream messages, stats ...): always first;
+ *   media    video frames and encoded audio packets (bounded per receiver);
+ *   audio    "direct" audio-frame observers: each connection's frames wait in
+ *            its bounded frame queue (frame_queue.h), popped one at a time,
+ *            connections taking turns.
+ * A control event first delivers its connection's audio frames queued before
+ * it (the order things happened in: a stream message sent after audio comes
+ * after that audio), unless it has waited AGORA_CONTROL_BYPASS_MS: then it
+ * overtakes the audio backlog of a slow observer. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "engine.h"
 
 static int observer_kind_of(int event_kind)
@@ -32,7 +47,9 @@ agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length)
 {
     /* nobody listens: skip the allocation and the trip through the delivery thread */
     pthread_mutex_lock(&conn->mu);
-    int wanted = conn->obs_set[observer_kind_of(kind)] && !conn->destroyed;
+    /* destroyed == 1: a destroy is running; its own disconnect's events are
+     * delivered before the observers are cleared (agora_delivery_fence) */
+    int wanted = conn->obs_set[observer_kind_of(kind)] && conn->destroyed != 2;
     pthread_mutex_unlock(&conn->mu);
     if (!wanted)
         return NULL;
@@ -46,6 +63,8 @@ agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length)
         return NULL;
     ev->kind = kind;
     ev->conn = conn;
+    ev->seq = atomic_fetch_add(&conn->svc->event_seq, 1);
+    ev->t_ns = agora_monotonic_ns();
     agora_conn_ref(conn);
     ev->length = length;
     return ev;
@@ -164,7 +183,7 @@ static void dispatch(agora_event *ev)
         have = c->obs_set[OBS_AUDIO] && (unsigned)ev->b == c->audio_obs_gen;
         break;
     }
-    if (!have || c->destroyed) {
+    if (!have) {
         pthread_mutex_unlock(&c->mu);
         return;
     }
@@ -194,20 +213,236 @@ static void dispatch(agora_event *ev)
     pthread_mutex_unlock(&c->mu);
 }
 
+int agora_delivery_fence(agora_rtc_conn *c)
+{
+    agora_service *svc = c->svc;
+    pthread_mutex_lock(&svc->mu);
+    int running = svc->initialized;
+    pthread_mutex_unlock(&svc->mu);
+    if (!running)
+        return AGORA_OK; /* no delivery thread: nothing was queued */
+    agora_fence *fence = calloc(1, sizeof(*fence));
+    agora_event *ev = fence ? agora_event_alloc(EV_FENCE, c, 0) : NULL;
+    if (!ev) {
+        free(fence);
+        return AGORA_ERR_NO_MEMORY;
+    }
+    ev->fence = fence;
+    agora_workq_push(&svc->delivery_q, &ev->node);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline); /* sync_cv's clock */
+    deadline.tv_sec += AGORA_FENCE_TIMEOUT_MS / 1000;
+    deadline.tv_nsec += (long)(AGORA_FENCE_TIMEOUT_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&svc->sync_mu);
+    while (!fence->done) {
+        if (pthread_cond_timedwait(&svc->sync_cv, &svc->sync_mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    int done = fence->done;
+    if (done)
+        free(fence);
+    else
+        fence->abandoned = 1; /* the delivery thread frees it when it gets there */
+    pthread_mutex_unlock(&svc->sync_mu);
+    return done ? AGORA_OK : AGORA_ERR_FAILED;
+}
+
+/* ---- direct audio ---- */
+
+/* Deliver one frame popped from c's direct queue (dropped when the observer
+ * that queued it is gone). */
+static void deliver_direct(agora_rtc_conn *c, agora_queued_frame *f)
+{
+    pthread_mutex_lock(&c->mu);
+    int have = c->obs_set[OBS_AUDIO] && c->direct && f->gen == c->audio_obs_gen;
+    agora_audio_frame_observer obs = c->direct_obs;
+    if (have)
+        c->in_flight[OBS_AUDIO]++;
+    pthread_mutex_unlock(&c->mu);
+    if (have) {
+        if (f->warn && obs.on_backlog) {
+            agora_frame_queue_stats st;
+            agora_frame_queue_get_stats(c->direct_q, &st);
+            obs.on_backlog(obs.user_data, &st);
+        }
+        agora_vad_result vad = {.state = f->vad_state, .bytes = f->vad_bytes, .length = f->vad_length};
+        if (obs.on_playback_audio_frame_before_mixing)
+            obs.on_playback_audio_frame_before_mixing(obs.user_data, f->channel_id, f->user_id, &f->frame,
+                                                      f->vad_state >= 0 ? &vad : NULL);
+        if (obs.on_frames_done)
+            obs.on_frames_done(obs.user_data);
+        pthread_mutex_lock(&c->mu);
+        c->in_flight[OBS_AUDIO]--;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    agora_queued_frame_free(f);
+}
+
+void agora_delivery_schedule_audio(void *arg)
+{
+    agora_rtc_conn *c = arg;
+    if (atomic_exchange(&c->token_out, 1))
+        return; /* queued already, or the delivery thread is on it */
+    agora_conn_ref(c);
+    agora_workq_push(&c->svc->delivery_q, &c->audio_token->node);
+}
+
+/* The audio frames of ev's connection queued before ev, unless ev waited too long. */
+static void deliver_audio_before(agora_event *ev)
+{
+    agora_rtc_conn *c = ev->conn;
+    pthread_mutex_lock(&c->mu);
+    agora_frame_queue *q = c->direct ? c->direct_q : NULL;
+    pthread_mutex_unlock(&c->mu);
+    if (!q)
+        return;
+    while (agora_monotonic_ns() - ev->t_ns < (int64_t)AGORA_CONTROL_BYPASS_MS * 1000000) {
+        agora_queued_frame *f = agora_frame_queue_pop_before(q, ev->seq);
+        if (!f)
+            return;
+        deliver_direct(c, f);
+    }
+}
+
+/* ---- the loop ---- */
+
+typedef struct ev_list {
+    agora_event *head, *tail;
+} ev_list;
+
+typedef struct conn_list {
+    agora_rtc_conn *head, *tail;
+} conn_list;
+
+static void ev_append(ev_list *l, agora_event *ev)
+{
+    ev->node.next = NULL;
+    if (l->tail)
+        l->tail->node.next = &ev->node;
+    else
+        l->head = ev;
+    l->tail = ev;
+}
+
+static agora_event *ev_take(ev_list *l)
+{
+    agora_event *ev = l->head;
+    if (ev) {
+        l->head = (agora_event *)ev->node.next;
+        if (!l->head)
+            l->tail = NULL;
+    }
+    return ev;
+}
+
+static void conn_append(conn_list *l, agora_rtc_conn *c)
+{
+    c->ready_next = NULL;
+    if (l->tail)
+        l->tail->ready_next = c;
+    else
+        l->head = c;
+    l->tail = c;
+}
+
+static agora_rtc_conn *conn_take(conn_list *l)
+{
+    agora_rtc_conn *c = l->head;
+    if (c) {
+        l->head = c->ready_next;
+        if (!l->head)
+            l->tail = NULL;
+        c->ready_next = NULL;
+    }
+    return c;
+}
+
+static int is_media(int kind)
+{
+    return kind == EV_AUDIO_FRAME || kind == EV_ENCODED_AUDIO || kind == EV_VIDEO_FRAME ||
+           kind == EV_VIDEO_ENCODED;
+}
+
+static void sort_in(agora_qnode *batch, ev_list *control, ev_list *media, conn_list *ready)
+{
+    while (batch) {
+        agora_event *ev = (agora_event *)batch;
+        batch = batch->next;
+        if (ev->kind == EV_AUDIO_READY)
+            conn_append(ready, ev->conn); /* the token's reference goes with it */
+        else
+            ev_append(is_media(ev->kind) ? media : control, ev);
+    }
+}
+
+static void finish(agora_service *svc, agora_event *ev)
+{
+    if (ev->kind == EV_FENCE) {
+        pthread_mutex_lock(&svc->sync_mu);
+        if (ev->fence->abandoned) {
+            free(ev->fence);
+        } else {
+            ev->fence->done = 1;
+            pthread_cond_broadcast(&svc->sync_cv);
+        }
+        pthread_mutex_unlock(&svc->sync_mu);
+    } else if (agora_video_event(ev->kind)) {
+        agora_video_dispatch(ev); /* video_delivery.c */
+    } else {
+        dispatch(ev);
+    }
+    agora_conn_unref(ev->conn);
+    free(ev);
+}
+
+/* One frame of the first ready connection, which then goes to the back of
+ * the line; a connection whose queue is empty leaves it. */
+static void serve_audio(conn_list *ready)
+{
+    agora_rtc_conn *c = conn_take(ready);
+    agora_queued_frame *f = agora_frame_queue_pop(c->direct_q);
+    if (f) {
+        deliver_direct(c, f);
+        conn_append(ready, c);
+        return;
+    }
+    atomic_store(&c->token_out, 0);
+    /* a frame pushed since the pop may have found the token out: take it back */
+    if (agora_frame_queue_waiting(c->direct_q) > 0 && !atomic_exchange(&c->token_out, 1))
+        conn_append(ready, c);
+    else
+        agora_conn_unref(c);
+}
+
 void *agora_delivery_main(void *arg)
 {
     agora_service *svc = arg;
-    agora_qnode *batch;
-    while ((batch = agora_workq_take_all(&svc->delivery_q)) != NULL) {
-        while (batch) {
-            agora_event *ev = (agora_event *)batch;
-            batch = batch->next;
-            if (agora_video_event(ev->kind))
-                agora_video_dispatch(ev); /* video_delivery.c */
-            else
-                dispatch(ev);
-            agora_conn_unref(ev->conn);
-            free(ev);
+    ev_list control = {NULL, NULL}, media = {NULL, NULL};
+    conn_list ready = {NULL, NULL};
+    for (;;) {
+        if (!control.head && !media.head && !ready.head) {
+            agora_qnode *batch = agora_workq_take_all(&svc->delivery_q); /* blocks */
+            if (!batch)
+                break; /* closed and drained */
+            sort_in(batch, &control, &media, &ready);
+        } else if (agora_workq_pending(&svc->delivery_q)) {
+            int closed;
+            sort_in(agora_workq_poll(&svc->delivery_q, &closed), &control, &media, &ready);
+        }
+        agora_event *ev = ev_take(&control);
+        if (ev) {
+            if (ev->kind != EV_FENCE)
+                deliver_audio_before(ev);
+            finish(svc, ev);
+        } else if ((ev = ev_take(&media)) != NULL) {
+            finish(svc, ev);
+        } else {
+            serve_audio(&ready);
         }
     }
     return NULL;

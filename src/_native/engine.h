@@ -12,9 +12,13 @@
  *                  turns what arrives into events for the delivery thread.
  *                  Waits in epoll on the work queue's eventfd, the RTP sockets
  *                  and a 20 ms playout timerfd. Never waits on delivery.
- *   delivery     - calls observer functions, one event at a time, in order.
- * Lock order: svc->mu before conn->mu before sendq.mu; no lock is held while
- * an observer runs. The I/O thread takes conn->mu only briefly (observer
+ *   delivery     - calls observer functions, one at a time: connection and
+ *                  local-user events first, then video/encoded media, then
+ *                  "direct" audio frames from each connection's bounded
+ *                  direct_q (delivery.c has the ordering rule).
+ * Lock order: svc->mu before conn->mu before sendq.mu; conn->mu before a
+ * frame queue's mu before delivery_q's (a direct_q wakes the delivery thread
+ * under its own lock); no lock is held while an observer runs. The I/O thread takes conn->mu only briefly (observer
  * settings, state) and never while encoding, decoding or doing socket I/O.
  * An any_thread audio observer (the frame queue) is called on the receive
  * threads with no engine lock held; the run keeps it registered through
@@ -26,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "agora_rtc/agora_rtc.h"
+#include "agora_rtc/frame_queue.h"
 #include "data_stream.h"
 #include "receive_path.h"
 #include "receive_pool.h"
@@ -40,6 +45,7 @@
 
 typedef struct hub_channel hub_channel;
 typedef struct agora_rtp_media agora_rtp_media; /* rtp_transport.c */
+typedef struct agora_event agora_event;
 
 /* A small set of user ids (subscriptions); touched only on the I/O thread. */
 typedef struct uid_set {
@@ -112,6 +118,18 @@ struct agora_rtc_conn {
     struct agora_encoded_sender *_Atomic encoded_sender;
     atomic_int encoded_delivery;
     agora_conn_video video;    /* video observers, subscriptions, counters (video_state.h) */
+    /* "direct" audio delivery (delivery.c): the receive threads push into
+     * direct_q (the frame queue's bounded policy) and the delivery thread
+     * calls direct_obs with what it pops */
+    agora_frame_queue *direct_q; /* created by the first direct registration, freed with the conn */
+    agora_event *audio_token;  /* EV_AUDIO_READY, pushed to delivery_q when direct_q wakes */
+    atomic_int token_out;      /* the token is queued or on the delivery thread's ready list
+                                * (holds a conn reference) */
+    agora_rtc_conn *ready_next; /* delivery thread only: its ready list */
+    int direct;                /* under mu: direct_obs is the registered audio observer */
+    agora_audio_frame_observer direct_obs; /* under mu */
+    int direct_backlog_ms;     /* under mu: limits of the next direct registration */
+    size_t direct_max_frames;
 };
 
 /* I/O work items. */
@@ -157,9 +175,18 @@ enum event_kind {
     /* video (video_delivery.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
     EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,
+    /* delivery.c: no observer; the delivery thread marks its agora_fence done
+     * once every event queued before it was delivered */
+    EV_FENCE,
+    /* delivery.c: a connection's direct_q has frames (the token itself, never freed here) */
+    EV_AUDIO_READY,
 };
 
-typedef struct agora_event {
+/* A connection or local-user event waits for audio/video queued before it
+ * (the order they happened in) at most this long: then it overtakes them. */
+#define AGORA_CONTROL_BYPASS_MS 100
+
+struct agora_event {
     agora_qnode node;
     int kind;
     agora_rtc_conn *conn;      /* holds a reference */
@@ -171,9 +198,12 @@ typedef struct agora_event {
     agora_vad_result vad;      /* bytes point into data after the pcm */
     char channel_id[AGORA_MAX_ID_LEN + 1];
     agora_video_buf *video;    /* EV_VIDEO_FRAME / EV_VIDEO_ENCODED, holds a reference */
+    struct agora_fence *fence; /* EV_FENCE */
+    uint64_t seq;              /* svc->event_seq when made: the order things happened in */
+    int64_t t_ns;              /* engine clock when made */
     size_t length;
     uint8_t data[];
-} agora_event;
+};
 
 struct agora_service {
     pthread_mutex_t mu;        /* connection list, lifecycle */
@@ -185,6 +215,7 @@ struct agora_service {
     char app_id[256];
 
     pthread_t clock_thread, io_thread, delivery_thread;
+    atomic_uint_least64_t event_seq; /* stamps events and direct frames (delivery order) */
     atomic_int stop_clock;
     agora_workq io_q;
     agora_workq delivery_q;
@@ -277,6 +308,36 @@ void *agora_delivery_main(void *svc);
 agora_event *agora_event_new(int kind, agora_rtc_conn *conn, size_t length);
 /* The same without the observer check (the caller made it; NULL on OOM). */
 agora_event *agora_event_alloc(int kind, agora_rtc_conn *conn, size_t length);
+/* Block until the delivery thread has delivered every event queued before
+ * this call (destroy: the last events of a connection reach its observers
+ * before they are unregistered), at most AGORA_FENCE_TIMEOUT_MS: a callback
+ * that waits for the caller (an application lock it holds) cannot hang the
+ * release. Not on the delivery thread. AGORA_OK; AGORA_ERR_FAILED when it
+ * gave up waiting, AGORA_ERR_NO_MEMORY when no fence could be queued. */
+#define AGORA_FENCE_TIMEOUT_MS 2000
+int agora_delivery_fence(agora_rtc_conn *c);
+/* Under svc->sync_mu: done is set by the delivery thread; a waiter that gave up
+ * sets abandoned and the delivery thread frees it. */
+typedef struct agora_fence {
+    int done;
+    int abandoned;
+} agora_fence;
+/* direct_q's notify (arg: the conn): queue its audio token unless it is out. */
+void agora_delivery_schedule_audio(void *conn);
+
+/* frame_queue.c: engine-side settings of a frame queue (direct delivery) */
+void agora_frame_queue_set_max_frames(agora_frame_queue *q, size_t max_frames);
+/* notify(arg) runs under the queue's lock whenever the consumer is woken;
+ * seq_source numbers the frames (NULL: the queue's own count). */
+void agora_frame_queue_set_notify(agora_frame_queue *q, void (*notify)(void *), void *arg,
+                                  atomic_uint_least64_t *seq_source);
+/* Frames pushed from now on carry gen. */
+void agora_frame_queue_set_gen(agora_frame_queue *q, unsigned gen);
+/* The head when its seq is below seq, else NULL. */
+agora_queued_frame *agora_frame_queue_pop_before(agora_frame_queue *q, uint64_t seq);
+long agora_frame_queue_waiting(agora_frame_queue *q);
+/* Free every waiting frame and carried byte, zero the counters, reopen. */
+void agora_frame_queue_reset(agora_frame_queue *q);
 
 /* stats_timer.c: the statistics timer thread (started by initialize, stopped by release) */
 int agora_stats_timer_start(agora_service *svc);

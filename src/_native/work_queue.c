@@ -10,6 +10,7 @@ int agora_workq_init(agora_workq *q)
     q->length = 0;
     q->closed = 0;
     q->efd = -1;
+    atomic_init(&q->nonempty, 0);
     if (pthread_mutex_init(&q->mu, NULL) != 0)
         return -1;
     if (pthread_cond_init(&q->cv, NULL) != 0) {
@@ -70,6 +71,7 @@ void agora_workq_push_list(agora_workq *q, agora_qnode *first, agora_qnode *last
         q->head = first;
     q->tail = last;
     q->length += count;
+    atomic_store_explicit(&q->nonempty, 1, memory_order_release);
     pthread_cond_signal(&q->cv);
     if (was_empty)
         signal_fd(q);
@@ -89,6 +91,7 @@ agora_qnode *agora_workq_take_all(agora_workq *q)
     agora_qnode *all = q->head;
     q->head = q->tail = NULL;
     q->length = 0;
+    atomic_store_explicit(&q->nonempty, 0, memory_order_relaxed);
     pthread_mutex_unlock(&q->mu);
     return all;
 }
@@ -104,9 +107,15 @@ agora_qnode *agora_workq_poll(agora_workq *q, int *closed)
     agora_qnode *all = q->head;
     q->head = q->tail = NULL;
     q->length = 0;
+    atomic_store_explicit(&q->nonempty, 0, memory_order_relaxed);
     *closed = q->closed;
     pthread_mutex_unlock(&q->mu);
     return all;
+}
+
+int agora_workq_pending(agora_workq *q)
+{
+    return atomic_load_explicit(&q->nonempty, memory_order_acquire);
 }
 
 void agora_workq_close(agora_workq *q)

@@ -12,6 +12,7 @@
 #define AGORA_RTC_WORK_QUEUE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct agora_qnode {
@@ -26,6 +27,7 @@ typedef struct agora_workq {
     size_t length;
     int closed;
     int efd;             /* eventfd written on empty -> non-empty and on close, or -1 */
+    atomic_int nonempty; /* head != NULL, readable without the lock (agora_workq_pending) */
 } agora_workq;
 
 int agora_workq_init(agora_workq *q);
@@ -44,6 +46,9 @@ agora_qnode *agora_workq_take_all(agora_workq *q);
 /* Non-blocking take_all: the whole backlog (NULL when empty); *closed is set
  * to 1 when the queue has been closed. Drains the eventfd, if any. */
 agora_qnode *agora_workq_poll(agora_workq *q, int *closed);
+/* 1 when something is queued: one atomic load, no lock (a consumer busy with
+ * other work checks it between items; a push it misses is seen at the next check). */
+int agora_workq_pending(agora_workq *q);
 /* Wake the consumer and make take_all return NULL once the backlog is empty. */
 void agora_workq_close(agora_workq *q);
 

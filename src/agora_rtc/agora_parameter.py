@@ -27,8 +27,11 @@ Keys
     ``adaptiveRms`` bool. Ranges as in AudioVadConfigV2.
 ``agora_rtc.audio_frame_dispatch`` (string, ``"direct"`` or ``"queued"``)
     The default ``dispatch`` of ``register_audio_frame_observer``.
-``agora_rtc.max_queued_frames`` (int, 1..1000000)
+``agora_rtc.max_queued_frames`` (int, 1..1000000, default 3000)
     The default ``max_queued_frames`` of ``register_audio_frame_observer``.
+``agora_rtc.max_backlog_ms`` (int, 10..60000, default 1000)
+    The default ``max_backlog_ms`` of ``register_audio_frame_observer``: audio
+    that may wait per remote user for the observer.
 ``agora_rtc.stream_message_rate_limit`` (bool, default true)
     Enforce the per-second stream-message limits of ``send_stream_message``
     (60 messages per data stream, 30 KiB over all streams of a connection). Set on a connection it applies at
@@ -57,6 +60,7 @@ PREFILL_MS = "agora_rtc.prefill_ms"
 VAD_PREFIX = "agora_rtc.vad."
 AUDIO_FRAME_DISPATCH = "agora_rtc.audio_frame_dispatch"
 MAX_QUEUED_FRAMES = "agora_rtc.max_queued_frames"
+MAX_BACKLOG_MS = "agora_rtc.max_backlog_ms"
 STREAM_MESSAGE_RATE_LIMIT = "agora_rtc.stream_message_rate_limit"
 STATS_INTERVAL_MS = "agora_rtc.stats_interval_ms"
 
@@ -70,6 +74,7 @@ _DEFAULT_VAD = AudioVadConfigV2()
 
 #: key -> value type (int, float, bool or str) of every key a service accepts.
 SERVICE_KEYS = {PREFILL_MS: int, STATS_INTERVAL_MS: int, AUDIO_FRAME_DISPATCH: str, MAX_QUEUED_FRAMES: int,
+                MAX_BACKLOG_MS: int,
                 STREAM_MESSAGE_RATE_LIMIT: bool,
                 **{VAD_PREFIX + f: t for f, t in _VAD_TYPES.items()}}
 #: keys a connection accepts (the service's, without the service-wide prefill).
@@ -126,7 +131,7 @@ class AgoraParameter:
             return self._parent._value(key)
         if key.startswith(VAD_PREFIX):
             return getattr(_DEFAULT_VAD, key[len(VAD_PREFIX):])
-        return {AUDIO_FRAME_DISPATCH: "direct", MAX_QUEUED_FRAMES: 3000,
+        return {AUDIO_FRAME_DISPATCH: "direct", MAX_QUEUED_FRAMES: 3000, MAX_BACKLOG_MS: 1000,
                 STREAM_MESSAGE_RATE_LIMIT: True}.get(key)
 
     def vad_config(self) -> AudioVadConfigV2:
@@ -158,6 +163,8 @@ class AgoraParameter:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 100..60000, got {value}")
         if key == MAX_QUEUED_FRAMES and not 1 <= value <= 1_000_000:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 1..1000000, got {value}")
+        if key == MAX_BACKLOG_MS and not 10 <= value <= 60_000:
+            raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 10..60000, got {value}")
         if key == AUDIO_FRAME_DISPATCH and value not in ("direct", "queued"):
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 'direct' or 'queued', got {value!r}")
         if key.startswith(VAD_PREFIX):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from typing import Dict, Optional
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
-from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_QUEUED_FRAMES,
-                                       STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
+from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_BACKLOG_MS,
+                                       MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
                                   RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
 from agora_rtc.errors import InvalidArgumentError, InvalidStateError, NotSupportedError, ReleasedError
@@ -35,6 +36,8 @@ STREAM_BYTES_PER_SEC = 30 * 1024
 DEFAULT_STREAM_ID = 1
 #: Largest encoded audio packet push_audio_encoded_data accepts (bytes).
 MAX_ENCODED_AUDIO_BYTES = 4000
+
+_log = logging.getLogger("agora_rtc")
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def register_audio_frame_observer(self, observer, enable_vad=0,
                                       vad_configure: Optional[AudioVadConfigV2] = None, *,
                                       dispatch: Optional[str] = None, speech_only: bool = False,
-                                      max_queued_frames: Optional[int] = None, loop=None) -> int:
+                                      max_queued_frames: Optional[int] = None, loop=None,
+                                      max_backlog_ms: Optional[int] = None) -> int:
         """Receive each remote user's 10 ms frames; with ``enable_vad`` the VAD
         runs natively per user and its state and bytes come with every frame.
         Registering again replaces the observer (and VAD config).
@@ -320,10 +324,19 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         speech_only : bool
             Needs ``enable_vad``. Only frames in VAD states 1, 2 and 3 reach the
             observer; the filter runs in C, so a silent user costs no Python call.
+        max_backlog_ms : int
+            Audio that may wait for the observer per remote user (every dispatch
+            mode; default: the ``agora_rtc.max_backlog_ms`` parameter, 1000).
+            Beyond it the user's oldest droppable frame is dropped: the freshest
+            audio is kept, VAD start/stop frames are never dropped, and a dropped
+            speaking frame's ``vad_result_bytearray`` goes on with the previous or
+            next frame of that user, so the bytes handed to ASR stay complete.
         max_queued_frames : int
-            Queue bound (queued/asyncio; default: the ``agora_rtc.max_queued_frames``
-            parameter, 3000). When it is full, incoming frames are
-            dropped and counted in ``get_audio_queue_stats()["dropped"]``.
+            Frames that may wait for the observer in all (every dispatch mode;
+            default: the ``agora_rtc.max_queued_frames`` parameter, 3000), with
+            the same policy. Drops are counted in ``get_audio_delivery_stats()`` and
+            reported by a warning on the ``agora_rtc`` logger naming the observer
+            class (at most every 10 s).
         """
         _check_observer("register_audio_frame_observer", observer, IAudioFrameObserver)
         check_choice("register_audio_frame_observer", "enable_vad", int(enable_vad)
@@ -350,12 +363,46 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         max_q = check_int("register_audio_frame_observer", "max_queued_frames", max_queued_frames)
         if max_q < 1:
             raise ValueError(f"register_audio_frame_observer: max_queued_frames must be >= 1, got {max_q}")
-        return self._set_audio_frame_observer(observer, vad, dispatch, bool(speech_only), max_q, loop)
+        if max_backlog_ms is None:
+            max_backlog_ms = self._parameter._value(MAX_BACKLOG_MS)
+        backlog = check_int("register_audio_frame_observer", "max_backlog_ms", max_backlog_ms)
+        if not 10 <= backlog <= 60_000:
+            raise ValueError(f"register_audio_frame_observer: max_backlog_ms must be 10..60000, got {backlog}")
+        return self._set_audio_frame_observer(observer, vad, dispatch, bool(speech_only), max_q, loop,
+                                              backlog)
 
     def get_audio_queue_stats(self):
-        """Counters of the queued/asyncio frame queue (pushed, dropped, taken,
-        waiting, batches), or None in direct mode."""
+        """Counters of the queued/asyncio frame queue (as get_audio_delivery_stats),
+        or None in direct mode."""
         return self._queue_stats()
+
+    def get_audio_delivery_stats(self):
+        """Counters of the audio-frame observer's bounded queue, in every dispatch
+        mode, or None when no audio-frame observer is registered: ``pushed``
+        (frames kept: taken + waiting), ``dropped`` (frames not delivered;
+        pushed + dropped = frames offered), ``merged`` (of dropped: speaking
+        frames whose VAD bytes went on with a neighbour), ``taken``,
+        ``waiting``, ``batches``, ``backlog_ms`` (age of the oldest frame
+        waiting now: how far behind the observer is), ``peak_backlog_ms``
+        (largest age of a frame when delivered), ``user_backlog_ms`` (most audio
+        waiting for one user now), ``backlog_limit_ms``, ``max_queued_frames``
+        and ``dispatch``."""
+        return self._delivery_stats()
+
+    def _slow_audio_observer(self, obs, stats):
+        # called by the consumer of the observer's queue when it dropped frames
+        # (at most every 10 s): name the observer that cannot keep up
+        try:
+            _, channel, _, uid, _ = self._info()
+        except Exception:  # released meanwhile
+            channel = uid = "?"
+        _log.warning(
+            "audio frame observer %s (connection %s/%s, dispatch=%s) cannot keep up: %d frames "
+            "dropped so far (%d speaking frames whose VAD bytes were kept), %d ms behind, "
+            "at most %d ms of audio per user waits; keep on_playback_audio_frame_before_mixing "
+            "short and hand slow work to another thread or task",
+            type(obs).__name__, channel, uid, stats.get("dispatch"), stats["dropped"], stats["merged"],
+            stats["backlog_ms"], stats["backlog_limit_ms"])
 
     def unregister_audio_frame_observer(self) -> int:
         return self._set_audio_frame_observer(None, None)

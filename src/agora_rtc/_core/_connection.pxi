@@ -23,6 +23,7 @@ cdef class Connection:
     cdef object _on_frame_method
     cdef bint _vad_enabled
     cdef object _queued           # _QueuedDelivery in queued/asyncio mode
+    cdef public object _dispatch_mode  # "direct", "queued", "asyncio", or None (no audio observer)
     cdef readonly bint _forked    # inherited across fork: dead in this process
     cdef public object _local_user
 
@@ -185,7 +186,8 @@ cdef class Connection:
         return rc
 
     def _set_audio_frame_observer(self, observer, vad_config, str mode="direct",
-                                  bint speech_only=False, Py_ssize_t max_queued=3000, loop=None):
+                                  bint speech_only=False, Py_ssize_t max_queued=3000, loop=None,
+                                  int max_backlog_ms=lib.AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS):
         """vad_config: None (VAD off) or a tuple in agora_vad_config field order.
         mode: "direct" (the delivery thread calls the observer), "queued" (a
         dispatcher thread drains a native queue in batches) or "asyncio" (the
@@ -206,16 +208,22 @@ cdef class Connection:
             self._stop_queued_delivery()
             self._audio_observer = None
             self._on_frame_method = None
+            self._dispatch_mode = None
             if observer is None:
                 return 0
             method = observer.on_playback_audio_frame_before_mixing
             if mode == "direct":
                 t.user_data = <void *>self
                 t.on_playback_audio_frame_before_mixing = _on_playback_audio_frame_before_mixing
+                t.on_backlog = _on_audio_backlog
+                rc = lib.agora_rtc_conn_set_audio_delivery_limits(c, max_backlog_ms, <size_t>max_queued)
+                if rc < 0:
+                    return rc
             else:
-                queue = FrameQueue(max_queued)
+                queue = FrameQueue(max_queued, max_backlog_ms)
                 lib.agora_frame_queue_observer(queue._q, &t)
-                self._queued = _QueuedDelivery(queue, method, self._local_user, mode, loop)
+                self._queued = _QueuedDelivery(queue, method, self._local_user, mode, loop,
+                                               functools.partial(self._slow_audio_observer, observer))
             self._audio_observer = observer
             self._on_frame_method = method
             self._vad_enabled = vad_config is not None
@@ -223,6 +231,8 @@ cdef class Connection:
                 c, &t, &cfg if vad_config is not None else NULL, flags)
             if rc < 0:
                 self._stop_queued_delivery()
+            else:
+                self._dispatch_mode = mode
             return rc
         finally:
             lib.agora_rtc_conn_unretain(c)
@@ -237,7 +247,22 @@ cdef class Connection:
         """Counters of the queued/asyncio delivery queue, or None in direct mode."""
         if self._conn == NULL:
             self._raise_dead("get_audio_queue_stats")
-        return None if self._queued is None else self._queued.queue.stats()
+        return None if self._queued is None else dict(self._queued.queue.stats(), dispatch=self._dispatch_mode)
+
+    def _delivery_stats(self):
+        """Counters of the audio observer's bounded queue (every dispatch mode), or
+        None when no audio observer is registered."""
+        cdef lib.agora_frame_queue_stats st
+        cdef lib.agora_rtc_conn *c
+        cdef int rc
+        if self._conn == NULL:
+            self._raise_dead("get_audio_delivery_stats")
+        if self._queued is not None:
+            return dict(self._queued.queue.stats(), dispatch=self._dispatch_mode)
+        c = self._take("get_audio_delivery_stats")
+        rc = lib.agora_rtc_conn_get_audio_delivery_stats(c, &st)
+        lib.agora_rtc_conn_unretain(c)
+        return dict(_queue_stats_dict(&st), dispatch="direct") if rc == 0 else None
 
     # ---- local user ----
 
@@ -833,6 +858,21 @@ cdef void _on_playback_audio_frame_before_mixing(void *ud, const char *channel_i
     _keep_thread_state()
     with gil:
         _on_playback_audio_frame_before_mixing_gil(<Connection>ud, channel_id, user_id, frame, pcm, nbytes, vad)
+
+
+cdef void _on_audio_backlog_gil(Connection self, dict stats) noexcept:
+    if _shutting_down:
+        return
+    try:
+        self._slow_audio_observer(self._audio_observer, stats)
+    except BaseException:
+        _report_observer_error("audio backlog warning", self._audio_observer)
+
+
+cdef void _on_audio_backlog(void *ud, const lib.agora_frame_queue_stats *stats) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_audio_backlog_gil(<Connection>ud, dict(_queue_stats_dict(stats), dispatch="direct"))
 
 
 cdef void _on_audio_push_completed_gil(Connection self, int round_ms) noexcept:

@@ -23,6 +23,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from libc.string cimport memcpy, memset
 
 import atexit
+import functools
 import logging
 import os
 import sys

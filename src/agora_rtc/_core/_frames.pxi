@@ -18,7 +18,7 @@ cdef class AudioFrame:
     (interleaved). Both stay valid for as long as you keep them.
     """
     cdef char *_pcm
-    cdef void *_block          # when set, the allocation that holds _pcm (freed instead)
+    cdef void *_block          # when set, the agora_queued_frame that holds _pcm (freed instead)
     cdef Py_ssize_t _nbytes
     cdef Py_ssize_t _shape[1]
     cdef Py_ssize_t _strides[1]
@@ -41,7 +41,7 @@ cdef class AudioFrame:
 
     def __dealloc__(self):
         if self._block != NULL:
-            free(self._block)
+            lib.agora_queued_frame_free(<lib.agora_queued_frame *>self._block)
         else:
             free(self._pcm)
         self._pcm = NULL

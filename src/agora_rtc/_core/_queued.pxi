@@ -1,18 +1,29 @@
-# Queued delivery: the engine's delivery thread copies frames into a native
-# FrameQueue without the GIL; a consumer drains the whole backlog per GIL
-# acquisition and calls the observer for each frame, in order.
+# Queued delivery: the engine's receive threads copy frames into a native
+# FrameQueue without the GIL (bounded: the freshest audio is kept, VAD
+# events and ASR bytes never dropped, frame_queue.h); a consumer drains the
+# backlog per GIL acquisition and calls the observer for each frame, in order.
+
+
+cdef dict _queue_stats_dict(const lib.agora_frame_queue_stats *s):
+    return {"pushed": s.pushed, "dropped": s.dropped, "merged": s.merged, "taken": s.taken,
+            "waiting": s.waiting, "batches": s.batches, "backlog_ms": s.backlog_ms,
+            "peak_backlog_ms": s.peak_backlog_ms, "user_backlog_ms": s.user_backlog_ms,
+            "backlog_limit_ms": s.backlog_limit_ms, "max_queued_frames": s.max_frames}
 
 cdef class FrameQueue:
     """A bounded native queue of received frames (see agora_rtc/frame_queue.h)."""
     cdef lib.agora_frame_queue *_q
     cdef bint _stopping                 # set by stop_draining(): drain frees instead of calling
 
-    def __cinit__(self, Py_ssize_t max_frames):
+    def __cinit__(self, Py_ssize_t max_frames, int backlog_ms=lib.AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS):
         if max_frames < 1:
             raise ValueError(f"max_queued_frames must be >= 1, got {max_frames}")
+        if backlog_ms < 10:
+            raise ValueError(f"max_backlog_ms must be >= 10, got {backlog_ms}")
         self._q = lib.agora_frame_queue_create(<size_t>max_frames)
         if self._q == NULL:
             raise MemoryError("agora_frame_queue_create failed")
+        lib.agora_frame_queue_set_backlog_limit(self._q, backlog_ms)
 
     def __dealloc__(self):
         lib.agora_frame_queue_destroy(self._q)
@@ -46,22 +57,35 @@ cdef class FrameQueue:
             count += 1
         return count
 
-    def drain(self, method, local_user):
+    def drain(self, method, local_user, warn=None, long long budget_ms=-1):
         """Call method(local_user, channel_id, uid, frame, vad_state, vad_bytes) for
-        every waiting frame, oldest first; stop early (freeing the rest) once
-        stop_draining() was called. Returns the number of calls made."""
+        the frames waiting now, oldest first (frames that arrive meanwhile wait
+        for the next pass, so a pass always ends); stop early (freeing the rest)
+        once stop_draining() was called. warn(stats) when the queue dropped
+        frames (at most every AGORA_FRAME_QUEUE_WARN_INTERVAL_MS). budget_ms >= 0:
+        return once the pass has run that long (what is left waits, the eventfd
+        stays readable: an event loop runs its other callbacks in between).
+        Returns the number of calls made."""
         cdef lib.agora_queued_frame *f
-        cdef lib.agora_queued_frame *n
         cdef Py_ssize_t calls = 0
+        cdef long budget
         cdef AudioFrame frame
+        cdef long long deadline = lib.agora_monotonic_ms() + budget_ms if budget_ms >= 0 else -1
         with nogil:
-            f = lib.agora_frame_queue_take_all(self._q)
-        while f != NULL:
-            n = f.next
+            budget = lib.agora_frame_queue_begin_batch(self._q)
+        while budget > 0 and (deadline < 0 or calls == 0 or lib.agora_monotonic_ms() < deadline):
+            budget -= 1
+            f = lib.agora_frame_queue_pop(self._q)
+            if f == NULL:
+                break
             if _shutting_down or self._stopping:
                 lib.agora_queued_frame_free(f)
-                f = n
                 continue
+            if f.warn and warn is not None:
+                try:
+                    warn(self.stats())
+                except BaseException:
+                    _report_observer_error("audio backlog warning", getattr(method, "__self__", method))
             frame = _adopt_frame(&f.frame, <char *>f.frame.buffer,
                                  <Py_ssize_t>f.frame.samples_per_channel * f.frame.channels * 2)
             frame._block = <void *>f        # the frame owns the whole block now
@@ -75,14 +99,16 @@ cdef class FrameQueue:
             except BaseException:
                 _report_observer_error("on_playback_audio_frame_before_mixing", getattr(method, "__self__", method))
             calls += 1
-            f = n
         return calls
 
     def stats(self):
         cdef lib.agora_frame_queue_stats s
         lib.agora_frame_queue_get_stats(self._q, &s)
-        return {"pushed": s.pushed, "dropped": s.dropped, "taken": s.taken,
-                "waiting": s.waiting, "batches": s.batches}
+        return _queue_stats_dict(&s)
+
+
+# An asyncio reader returns to the loop after this long (the rest waits in the queue).
+ASYNCIO_SLICE_MS = 20
 
 
 class _QueuedDelivery:
@@ -90,10 +116,11 @@ class _QueuedDelivery:
     loop reader ("asyncio"). stop() returns once no observer call is running
     (except when called from the dispatcher itself) and discards what is left."""
 
-    def __init__(self, FrameQueue queue, method, local_user, str mode, loop):
+    def __init__(self, FrameQueue queue, method, local_user, str mode, loop, warn=None):
         self.queue = queue
         self.method = method
         self.local_user = local_user
+        self.warn = None if warn is None else (lambda stats: warn(dict(stats, dispatch=mode)))
         self.stopped = False
         self.discarded = 0
         self.loop = None
@@ -110,8 +137,9 @@ class _QueuedDelivery:
             raise ValueError(f'dispatch must be "direct", "queued" or "asyncio", got {mode!r}')
 
     def _drain(self):
+        # the loop's reader: a slow observer hands the loop back every ASYNCIO_SLICE_MS
         if not self.stopped:
-            self.queue.drain(self.method, self.local_user)
+            self.queue.drain(self.method, self.local_user, self.warn, ASYNCIO_SLICE_MS)
 
     def _run(self):
         queue = self.queue
@@ -120,7 +148,7 @@ class _QueuedDelivery:
             if n < 0:
                 break
             if n > 0:
-                queue.drain(self.method, self.local_user)
+                queue.drain(self.method, self.local_user, self.warn)
 
     def stop(self):
         self.stopped = True

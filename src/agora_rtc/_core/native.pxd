@@ -129,6 +129,22 @@ cdef extern from "agora_rtc/service.h" nogil:
     int64_t agora_monotonic_ms()
 
 
+cdef extern from "agora_rtc/frame_queue.h" nogil:
+    # declared here: the audio-frame observer's on_backlog takes it
+    ctypedef struct agora_frame_queue_stats:
+        uint64_t pushed
+        uint64_t dropped
+        uint64_t taken
+        uint64_t waiting
+        uint64_t batches
+        uint64_t merged
+        int64_t backlog_ms
+        int64_t peak_backlog_ms
+        int64_t user_backlog_ms
+        int backlog_limit_ms
+        size_t max_frames
+
+
 cdef extern from "agora_rtc/connection.h" nogil:
     int AGORA_MAX_ID_LEN
     int AGORA_MAX_STREAM_MESSAGE
@@ -226,6 +242,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
                                                       const agora_vad_result *vad) noexcept
         int any_thread
         void (*on_frames_done)(void *ud) noexcept
+        void (*on_backlog)(void *ud, const agora_frame_queue_stats *stats) noexcept
 
     ctypedef struct agora_interrupt_report:
         int64_t sent_ms
@@ -400,18 +417,22 @@ cdef extern from "agora_rtc/frame_queue.h" nogil:
         int vad_state
         const uint8_t *vad_bytes
         size_t vad_length
+        uint64_t seq
+        int64_t queued_ns
+        unsigned gen
+        int warn
 
     ctypedef struct agora_frame_queue:
         pass
 
-    ctypedef struct agora_frame_queue_stats:
-        uint64_t pushed
-        uint64_t dropped
-        uint64_t taken
-        uint64_t waiting
-        uint64_t batches
-
+    int AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS
+    int AGORA_FRAME_QUEUE_WARN_INTERVAL_MS
     agora_frame_queue *agora_frame_queue_create(size_t max_frames)
+    int agora_frame_queue_set_backlog_limit(agora_frame_queue *q, int limit_ms)
+    long agora_frame_queue_begin_batch(agora_frame_queue *q)
+    agora_queued_frame *agora_frame_queue_pop(agora_frame_queue *q)
+    int agora_rtc_conn_set_audio_delivery_limits(agora_rtc_conn *conn, int backlog_ms, size_t max_frames)
+    int agora_rtc_conn_get_audio_delivery_stats(agora_rtc_conn *conn, agora_frame_queue_stats *out)
     void agora_frame_queue_destroy(agora_frame_queue *q)
     void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer *out)
     int agora_frame_queue_fd(const agora_frame_queue *q)

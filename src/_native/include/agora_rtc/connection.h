@@ -34,6 +34,7 @@ enum agora_connection_state {
 };
 
 typedef struct agora_rtc_conn agora_rtc_conn;
+struct agora_frame_queue_stats; /* frame_queue.h */
 
 /* One remote speaker of a volume indication. */
 typedef struct agora_audio_volume_info {
@@ -147,6 +148,10 @@ typedef struct agora_audio_frame_observer {
      * the delivery thread after each call otherwise). A native queue wakes
      * its consumer here once per run instead of once per frame. */
     void (*on_frames_done)(void *ud);
+    /* Optional, direct delivery only (any_thread 0): frames were dropped by the
+     * bounded backlog (frame_queue.h); called on the delivery thread before a
+     * frame, at most every AGORA_FRAME_QUEUE_WARN_INTERVAL_MS. */
+    void (*on_backlog)(void *ud, const struct agora_frame_queue_stats *stats);
 } agora_audio_frame_observer;
 
 /* What interrupt_audio dropped and what had already left. */

@@ -1,14 +1,25 @@
-/* A bounded queue of received audio frames for batched (queued) delivery.
+/* A bounded queue of received audio frames.
  *
  * The engine's receive threads push into it as they make each frame, through
  * the observer table that agora_frame_queue_observer() fills (pure C, any
- * thread: no GIL, no user code, no waiting), and one consumer (a Python
- * dispatcher thread, or an asyncio loop woken through the eventfd) takes the
- * whole backlog at once. The consumer is woken once per receive run (every
- * 10 ms tick, or every 256 streams of a tick), or as soon as 64 frames wait.
- * A slow consumer therefore never stalls the engine. Overflow policy: when max_frames are waiting, the
- * incoming frame is dropped and counted (the queue keeps the older, contiguous
- * audio, and the consumer can see how many frames it lost). */
+ * thread: no GIL, no user code, no waiting), and one consumer (the engine's
+ * delivery thread in "direct" dispatch, a Python dispatcher thread, or an
+ * asyncio loop woken through the eventfd) takes the frames in order. The
+ * consumer is woken once per receive run (every 10 ms tick, or every 256
+ * streams of a tick), or as soon as 64 frames wait.
+ *
+ * Overflow policy (for voice): the freshest audio is kept. When one remote
+ * user has more than the backlog limit (agora_frame_queue_set_backlog_limit)
+ * of audio waiting, or the queue more than max_frames frames, the OLDEST
+ * droppable frame of that user (of the queue) is dropped. Droppable: a frame
+ * with a newer frame of the same user waiting behind it, and VAD state -1
+ * (no VAD), 0 (silent), or 2 (speaking) followed by 2 or 3. A dropped
+ * speaking frame's VAD bytes are never lost: they are appended to the
+ * previous waiting frame of that user, or prepended to the next one taken,
+ * so the bytes handed to ASR stay complete and in order. VAD start (1) and
+ * stop (3) frames are never dropped. Drops are counted; each frame taken
+ * carries a warn flag at most every AGORA_FRAME_QUEUE_WARN_INTERVAL_MS after
+ * a drop, for the consumer to report the slow observer. */
 #ifndef AGORA_RTC_FRAME_QUEUE_H
 #define AGORA_RTC_FRAME_QUEUE_H
 
@@ -22,28 +33,46 @@
 extern "C" {
 #endif
 
+#define AGORA_FRAME_QUEUE_WARN_INTERVAL_MS 10000
+
 typedef struct agora_queued_frame {
-    struct agora_queued_frame *next;
+    struct agora_queued_frame *next;  /* take_all's list; NULL from agora_frame_queue_pop */
     char channel_id[AGORA_MAX_ID_LEN + 1];
     char user_id[AGORA_MAX_ID_LEN + 1];
     agora_audio_frame frame;   /* frame.buffer points into this block */
     int vad_state;             /* -1 when VAD is off */
     const uint8_t *vad_bytes;  /* points into this block */
     size_t vad_length;
-    /* pcm, then vad bytes, follow in the same allocation */
+    uint64_t seq;              /* push order (the engine's event order for direct delivery) */
+    int64_t queued_ns;         /* engine clock when it was queued */
+    unsigned gen;              /* the queue's generation when it was queued */
+    int warn;                  /* 1: frames were dropped since the last warning: report them */
+    /* pcm, then vad bytes, follow in the same allocation (internal fields too) */
 } agora_queued_frame;
 
 typedef struct agora_frame_queue agora_frame_queue;
 
 typedef struct agora_frame_queue_stats {
-    uint64_t pushed;    /* frames accepted */
-    uint64_t dropped;   /* frames refused because the queue was full */
+    uint64_t pushed;    /* frames accepted and kept: pushed = taken + waiting */
+    uint64_t dropped;   /* frames not delivered: refused (closed, out of memory) or dropped by
+                         * the overflow policy; pushed + dropped = frames offered */
     uint64_t taken;     /* frames handed to the consumer */
     uint64_t waiting;   /* frames queued now */
-    uint64_t batches;   /* take_all calls that returned frames */
+    uint64_t batches;   /* take_all / begin_batch calls that found frames */
+    uint64_t merged;    /* of dropped: speaking frames whose VAD bytes went on with a neighbour */
+    int64_t backlog_ms; /* age of the oldest frame waiting now (0: none waits) */
+    int64_t peak_backlog_ms; /* largest age a frame had when it was taken */
+    int64_t user_backlog_ms; /* most audio waiting for one remote user now */
+    int backlog_limit_ms;    /* audio that may wait per remote user */
+    size_t max_frames;       /* frames that may wait in the queue */
 } agora_frame_queue_stats;
 
+#define AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS 1000
+
+/* max_frames >= 1; the backlog limit starts at AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS. */
 agora_frame_queue *agora_frame_queue_create(size_t max_frames);
+/* Audio (ms, >= 10) that may wait per remote user before the oldest droppable frame goes. */
+int agora_frame_queue_set_backlog_limit(agora_frame_queue *q, int limit_ms);
 /* Closes the queue and frees it with every frame still waiting. */
 void agora_frame_queue_destroy(agora_frame_queue *q);
 /* An audio-frame observer table whose callback copies each frame into q. */
@@ -56,10 +85,26 @@ long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms);
 /* Take every waiting frame, oldest first (NULL when none); the caller frees
  * each with agora_queued_frame_free. Clears the eventfd. */
 agora_queued_frame *agora_frame_queue_take_all(agora_frame_queue *q);
+/* A consumer's pass: the number of frames waiting now (counts a batch when > 0);
+ * take at most that many with agora_frame_queue_pop, so a pass always ends. */
+long agora_frame_queue_begin_batch(agora_frame_queue *q);
+/* The oldest waiting frame (NULL when none: then the eventfd is cleared and the
+ * next push wakes the consumer again). Frames are dropped by the overflow policy
+ * only while they wait, never once taken. Free it with agora_queued_frame_free. */
+agora_queued_frame *agora_frame_queue_pop(agora_frame_queue *q);
+/* Frees the frame and any VAD bytes joined to it. */
 void agora_queued_frame_free(agora_queued_frame *f);
 /* Wake waiters; later pushes are dropped (counted). */
 void agora_frame_queue_close(agora_frame_queue *q);
 void agora_frame_queue_get_stats(agora_frame_queue *q, agora_frame_queue_stats *out);
+
+/* Direct delivery of a connection (an audio-frame observer with any_thread 0):
+ * the engine keeps the frames for the delivery thread in a frame queue of its
+ * own, with this policy. Limits for the next registration (backlog_ms >= 10,
+ * max_frames >= 1), and the counters of the current one
+ * (AGORA_ERR_INVALID_STATE when the registered observer is not direct). */
+int agora_rtc_conn_set_audio_delivery_limits(agora_rtc_conn *conn, int backlog_ms, size_t max_frames);
+int agora_rtc_conn_get_audio_delivery_stats(agora_rtc_conn *conn, agora_frame_queue_stats *out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,131 @@
+/* The frame queue's overflow policy (agora_rtc/frame_queue.h), frame by frame:
+ * the freshest audio stays, VAD start/stop frames are never dropped, and the
+ * VAD bytes of dropped speaking frames reach the consumer complete and in
+ * order; the counters add up. */
+#include <stdlib.h>
+#include <string.h>
+#include "agora_rtc/agora_rtc.h"
+#include "agora_rtc/frame_queue.h"
+#include "native_test.h"
+
+static agora_audio_frame_observer obs;
+
+/* One 10 ms 16 kHz frame of user uid whose samples are all `tag`, with VAD
+ * state `state` and VAD bytes "tag" repeated (none for state 0). */
+static void push(const char *uid, int16_t tag, int state)
+{
+    int16_t pcm[160];
+    for (int i = 0; i < 160; i++)
+        pcm[i] = tag;
+    agora_audio_frame f;
+    memset(&f, 0, sizeof(f));
+    f.samples_per_channel = 160;
+    f.channels = 1;
+    f.bytes_per_sample = 2;
+    f.samples_per_sec = 16000;
+    f.buffer = pcm;
+    uint8_t bytes[4] = {(uint8_t)tag, (uint8_t)tag, (uint8_t)tag, (uint8_t)tag};
+    agora_vad_result vad = {.state = state, .bytes = bytes, .length = state == 0 ? 0 : 4};
+    obs.on_playback_audio_frame_before_mixing(obs.user_data, "ch", uid, &f, state < 0 ? NULL : &vad);
+}
+
+int main(void)
+{
+    /* 1. no VAD, one user, limit 50 ms: the five freshest frames stay */
+    agora_frame_queue *q = agora_frame_queue_create(1000);
+    CHECK(agora_frame_queue_set_backlog_limit(q, 50) == AGORA_OK, "limit");
+    CHECK(agora_frame_queue_set_backlog_limit(q, 5) == AGORA_ERR_INVALID_ARGUMENT, "limit too small");
+    agora_frame_queue_observer(q, &obs);
+    for (int16_t i = 1; i <= 20; i++)
+        push("a", i, -1);
+    agora_frame_queue_stats st;
+    agora_frame_queue_get_stats(q, &st);
+    CHECK(st.waiting == 5 && st.dropped == 15 && st.pushed == 5, "waiting %llu dropped %llu",
+          (unsigned long long)st.waiting, (unsigned long long)st.dropped);
+    CHECK(st.user_backlog_ms == 50 && st.backlog_limit_ms == 50, "backlog %lld", (long long)st.user_backlog_ms);
+    int16_t expect = 16, warned = 0;
+    agora_queued_frame *f;
+    while ((f = agora_frame_queue_pop(q)) != NULL) {
+        CHECK(f->frame.buffer[0] == expect, "frame %d, expected %d", f->frame.buffer[0], expect);
+        CHECK(f->vad_state == -1, "no VAD");
+        warned += f->warn;
+        expect++;
+        agora_queued_frame_free(f);
+    }
+    CHECK(expect == 21, "the freshest frames arrive");
+    CHECK(warned == 1, "one warning for the drops, got %d", warned);
+    agora_frame_queue_get_stats(q, &st);
+    CHECK(st.taken == 5 && st.pushed == st.taken && st.pushed + st.dropped == 20, "counters add up");
+
+    /* 2. VAD: silence, start, 30 speaking, stop, silence; limit 50 ms. Start and
+     * stop arrive, and the concatenated bytes of 1/2/3 frames are exactly the
+     * bytes of every speaking frame, in order. */
+    agora_frame_queue_destroy(q);
+    q = agora_frame_queue_create(1000);
+    agora_frame_queue_set_backlog_limit(q, 50);
+    agora_frame_queue_observer(q, &obs);
+    push("a", 1, 0);
+    push("a", 2, 0);
+    push("a", 3, 1);
+    for (int16_t i = 4; i < 34; i++)
+        push("a", i, 2);
+    push("a", 34, 3);
+    push("a", 35, 0);
+    uint8_t asr[256];
+    size_t asr_len = 0;
+    int starts = 0, stops = 0, frames = 0;
+    while ((f = agora_frame_queue_pop(q)) != NULL) {
+        if (f->vad_state >= 1) {
+            CHECK(asr_len + f->vad_length <= sizeof(asr), "bytes fit");
+            memcpy(asr + asr_len, f->vad_bytes, f->vad_length);
+            asr_len += f->vad_length;
+        }
+        starts += f->vad_state == 1;
+        stops += f->vad_state == 3;
+        frames++;
+        agora_queued_frame_free(f);
+    }
+    CHECK(starts == 1 && stops == 1, "start %d stop %d", starts, stops);
+    CHECK(frames <= 8, "bounded: %d frames delivered", frames);
+    CHECK(asr_len == 32 * 4, "every byte handed to ASR: %zu", asr_len);
+    for (size_t i = 0; i < asr_len && i < sizeof(asr); i++)
+        CHECK(asr[i] == 3 + i / 4, "byte %zu is %d", i, asr[i]);
+    agora_frame_queue_get_stats(q, &st);
+    CHECK(st.merged > 0 && st.merged <= st.dropped, "merged %llu", (unsigned long long)st.merged);
+
+    /* 3. users are bounded separately; the frame cap of the queue drops the
+     * oldest droppable frame whoever it belongs to */
+    agora_frame_queue_destroy(q);
+    q = agora_frame_queue_create(10);
+    agora_frame_queue_observer(q, &obs);
+    for (int16_t i = 1; i <= 10; i++)
+        push(i % 2 ? "a" : "b", i, -1);
+    push("b", 11, -1);
+    agora_frame_queue_get_stats(q, &st);
+    CHECK(st.waiting == 10 && st.dropped == 1, "capped");
+    f = agora_frame_queue_pop(q);
+    CHECK(f && f->frame.buffer[0] == 2, "the oldest frame went");
+    agora_queued_frame_free(f);
+
+    /* 4. frames pushed after close are refused and counted; take_all frees the rest */
+    agora_frame_queue_close(q);
+    push("a", 99, -1);
+    agora_frame_queue_get_stats(q, &st);
+    CHECK(st.dropped == 2, "refused after close");
+    f = agora_frame_queue_take_all(q);
+    int n = 0;
+    while (f) {
+        agora_queued_frame *next = f->next;
+        agora_queued_frame_free(f);
+        f = next;
+        n++;
+    }
+    CHECK(n == 9, "take_all: %d", n);
+    agora_frame_queue_destroy(q);
+
+    if (failures)
+        printf("%d failure(s)\n", failures);
+    else
+        printf("ok\n");
+    return failures != 0;
+}
