@@ -189,6 +189,11 @@ class ConnectionStats:
                 num_channels=r["channels"], received_sample_rate=r["sample_rate"],
                 received_bitrate=int((r["bytes_received"] - prev_bytes) * 8 / span) if span > 0 else 0,
                 received_bytes=r["bytes_received"], received_frames=r["frames_received"],
-                lost_packets=r["packets_lost"], concealed_frames=r["frames_concealed"])
+                lost_packets=r["packets_lost"], concealed_frames=r["frames_concealed"],
+                received_packets=r["packets_received"], keepalive_packets=r["keepalives"],
+                played_packets=r["packets_played"], late_packets=r["packets_late"],
+                duplicate_packets=r["packets_duplicate"], dropped_packets=r["packets_dropped"],
+                invalid_packets=r["packets_invalid"], buffered_packets=r["packets_buffered"],
+                stale_packets=r["packets_stale"], fec_frames=r["frames_fec"])
             out.append((conn._make_remote_track(uid), stats))
         return local, out
