@@ -21,7 +21,10 @@ What each transport measures:
   is no jitter buffer: loss, jitter-buffer delay and codec are 0.
 * Janus/RTP: bytes are RTP bytes on the wire (header included); loss and the
   jitter-buffer delay come from each remote stream's jitter buffer and the
-  RTCP receiver reports about ours; ``internal_codec`` is Opus.
+  RTCP receiver reports about ours; ``internal_codec`` is Opus. The
+  ``*_packets`` fields of ``RemoteAudioTrackStats`` give the fate of every
+  audio packet received from that user, and add up to ``received_packets``
+  (see ``RemoteAudioTrackStats``).
 
 Process figures (CPU, memory) come from ``/proc`` and ``os.times()``.
 """
