@@ -12,9 +12,11 @@ expects, and that every packet bob received is in exactly one counter:
 * garbage datagrams from the relay's own address: all counted, audio intact;
 * spoofed RTP while SRTP is on: refused and counted, audio intact.
 
-Janus killed and restarted (audio back after it) is covered end to end in
+Janus killed and restarted (audio heard again after it) is covered end to end in
+tests/test_janus_transport.py::test_janus_killed_mid_call_then_restarted (HTTP) and
 tests/test_janus_ws.py::test_agents_talk_over_janus_ws_and_survive_a_restart
-and tests/test_janus_control.py::test_kill_mid_session_then_restart_and_recreate;
+(WebSocket), the control plane alone in
+tests/test_janus_control.py::test_kill_mid_session_then_restart_and_recreate;
 a frozen Janus (SIGSTOP) reported lost and back in tests/test_janus_liveness.py,
 and here for what it does to the audio (the burst when it resumes).
 
