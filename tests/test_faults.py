@@ -296,8 +296,14 @@ def test_spoofed_rtp_with_srtp_on_is_refused(service):
     key = os.urandom(30)
 
     class SrtpRelay(ImpairRelay):
-        def _send(self, data):  # the leg Janus encrypts (alice's seq does not wrap in 4 s)
-            super()._send(srtp_protect_80(key[:16], key[16:], data))
+        roc, last_seq = 0, None
+
+        def _send(self, data):  # the leg Janus encrypts
+            seq = struct.unpack("!H", data[2:4])[0]
+            if self.last_seq is not None and self.last_seq - seq > 32768:
+                self.roc += 1  # the 16-bit sequence number wrapped (RFC 3711 3.3.1)
+            self.last_seq = seq
+            super()._send(srtp_protect_80(key[:16], key[16:], data, self.roc))
 
     box = {}
 
