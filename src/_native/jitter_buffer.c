@@ -33,6 +33,8 @@
 #define MAX_MISORDER 100      /* further behind than this: possible restart */
 #define HOLD_CONFIRM_MS 1000  /* a held packet must be confirmed within this */
 #define TS_JUMP_MS 1000.0     /* timestamp discontinuity threshold */
+#define SPIKE_MS 120.0        /* transit this far above the window's largest: a delay spike */
+#define SPIKE_MAX_MS 500      /* a spike lasting this long (arrival time) is a new path delay */
 
 typedef char jb_capacity_is_power_of_two[(CAP & (CAP - 1)) == 0 && CAP >= 4 ? 1 : -1];
 
@@ -88,6 +90,11 @@ struct agora_jb {
     double min_transit;
     double max_transit;
     double target_ms;
+
+    /* delay spike (a stall upstream released as a burst): its packets stay out of
+     * the window, so the target does not grow for it, and the stale ones are dropped */
+    int spike_active;
+    int64_t spike_start_ms; /* arrival time of the spike's first packet */
 
     int underrun_run; /* consecutive underrun concealments */
     int over_run;     /* consecutive pulls above the high band */
@@ -151,6 +158,9 @@ void agora_jb_config_default(agora_jb_config *cfg)
 /* Forget the stream's packets and timing (not the target, not the stats). */
 static void flush_stream(agora_jb *jb)
 {
+    /* buffered and held packets are discarded: counted, so that every
+     * inserted packet ends in exactly one counter */
+    jb->st.flushed += (uint64_t)jb->count + (jb->held_valid ? 1u : 0u);
     for (int i = 0; i < CAP; i++) {
         jb->slots[i].state = SLOT_EMPTY;
         jb->slots[i].seq = 0;
@@ -166,6 +176,7 @@ static void flush_stream(agora_jb *jb)
     jb->underrun_run = 0;
     jb->over_run = 0;
     jb->held_valid = 0;
+    jb->spike_active = 0;
 }
 
 /* Begin a stream whose first packet has sequence number seq. */
@@ -331,10 +342,11 @@ static double transit_of(const agora_jb *jb, int64_t vts, int64_t arrival_ms)
 
 /* --------------------------------------------------------- insert */
 
-static void store(agora_jb *jb, int64_t ext, uint32_t ts, int marker, const uint8_t *payload,
-                  size_t len, int64_t arrival_ms)
+/* Put a packet whose virtual timestamp is vts in its slot; its transit
+ * enters the timing window unless it belongs to a delay spike. */
+static void store_vts(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts, int marker,
+                      const uint8_t *payload, size_t len, int64_t arrival_ms, int timed)
 {
-    int64_t vts = compute_vts(jb, ext, ts, arrival_ms);
     jb_slot *s = slot_of(jb, ext);
     if (s->state == SLOT_FILLED) /* cannot happen (invariant); keep the count right */
         jb->count--;
@@ -351,7 +363,78 @@ static void store(agora_jb *jb, int64_t ext, uint32_t ts, int marker, const uint
     if (ext > jb->highest)
         jb->highest = ext;
     jb->st.received++;
-    window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms);
+    if (timed)
+        window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms);
+}
+
+static void store(agora_jb *jb, int64_t ext, uint32_t ts, int marker, const uint8_t *payload,
+                  size_t len, int64_t arrival_ms)
+{
+    int64_t vts = compute_vts(jb, ext, ts, arrival_ms);
+    store_vts(jb, ext, vts, ts, marker, payload, len, arrival_ms, 1);
+}
+
+/* Whether a packet with this transit belongs to a delay spike: a transit more
+ * than SPIKE_MS above the largest of the window starts one (an upstream stall
+ * released as a burst of old packets); it lasts while transits stay above that
+ * largest one. Spike packets stay out of the window, so the target does not
+ * grow for a one-off stall. A spike lasting SPIKE_MAX_MS of arrivals is a new
+ * path delay instead: the window restarts from this packet. */
+static int spike_packet(agora_jb *jb, double transit, int64_t arrival_ms)
+{
+    if (!jb->have_window)
+        return 0;
+    if (jb->spike_active) {
+        if (transit <= jb->max_transit) {
+            jb->spike_active = 0; /* back within the jitter seen before it */
+            return 0;
+        }
+        if (arrival_ms - jb->spike_start_ms >= SPIKE_MAX_MS) {
+            jb->spike_active = 0;
+            jb->have_window = 0;
+            return 0;
+        }
+        return 1;
+    }
+    if (transit > jb->max_transit + SPIKE_MS) {
+        jb->spike_active = 1;
+        jb->spike_start_ms = arrival_ms;
+        jb->st.spikes++;
+        return 1;
+    }
+    return 0;
+}
+
+static void mark_gone(agora_jb *jb, int64_t ext);
+static void consume_note(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts);
+
+/* A spike packet at ext (next_seq <= ext < next_seq + CAP) that arrived too
+ * late to play within the target's band: it, and the older packets still
+ * buffered, would only add delay. All are dropped, the missing sequence
+ * numbers before it are given up, and play goes on after it. */
+static void drop_stale(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts)
+{
+    for (int64_t e = jb->next_seq; e < ext; e++) {
+        jb_slot *s = slot_of(jb, e);
+        if (s->state == SLOT_FILLED && s->seq == e) {
+            s->state = SLOT_PLAYED; /* a later copy is a duplicate */
+            jb->count--;
+            jb->st.dropped++;
+        } else {
+            mark_gone(jb, e);
+            if (jb->started)
+                jb->st.lost++;
+        }
+    }
+    jb_slot *s = slot_of(jb, ext);
+    s->seq = ext;
+    s->state = SLOT_PLAYED;
+    jb->st.dropped++;
+    jb->st.stale++;
+    consume_note(jb, ext, vts, ts);
+    jb->next_seq = ext + 1;
+    if (ext > jb->highest)
+        jb->highest = ext;
 }
 
 static void hold(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t ts, int marker,
@@ -397,7 +480,14 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
             jb->st.duplicates++;
             return AGORA_JB_DUPLICATE;
         }
-        store(jb, ext, timestamp, marker, payload, len, arrival_ms);
+        int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
+        double transit = transit_of(jb, vts, arrival_ms);
+        int spike = spike_packet(jb, transit, arrival_ms);
+        if (spike && transit - jb->min_transit > jb->target_ms + HIGH_BAND_MS) {
+            drop_stale(jb, ext, vts, timestamp);
+            return AGORA_JB_STALE;
+        }
+        store_vts(jb, ext, vts, timestamp, marker, payload, len, arrival_ms, !spike);
         return AGORA_JB_INSERTED;
     }
     if (d < 0 && d > -CAP && !jb->started && jb->highest - ext < CAP) {
@@ -407,8 +497,16 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
             jb->st.duplicates++;
             return AGORA_JB_DUPLICATE;
         }
+        int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
+        double transit = transit_of(jb, vts, arrival_ms);
+        int spike = spike_packet(jb, transit, arrival_ms);
+        if (spike && transit - jb->min_transit > jb->target_ms + HIGH_BAND_MS) {
+            jb->st.late++; /* older than the next one to play, and stale */
+            jb->st.stale++;
+            return AGORA_JB_STALE;
+        }
         jb->next_seq = ext;
-        store(jb, ext, timestamp, marker, payload, len, arrival_ms);
+        store_vts(jb, ext, vts, timestamp, marker, payload, len, arrival_ms, !spike);
         return AGORA_JB_INSERTED;
     }
     if (d < 0 && d >= -MAX_MISORDER) {
@@ -419,11 +517,16 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
                 return AGORA_JB_DUPLICATE;
             }
         }
-        /* its turn has passed: widen the timing window so the target grows */
+        /* its turn has passed: widen the timing window so the target grows,
+         * unless it belongs to a delay spike (a stall is not jitter) */
         jb->st.late++;
         if (jb->have_ref) {
             int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
-            window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms);
+            double transit = transit_of(jb, vts, arrival_ms);
+            if (spike_packet(jb, transit, arrival_ms))
+                jb->st.stale++;
+            else
+                window_add(jb, transit, arrival_ms);
         }
         return AGORA_JB_LATE;
     }
@@ -439,7 +542,8 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
             int hmarker = jb->held_marker;
             int64_t harr = jb->held_arrival;
             jb->st.resyncs++;
-            begin_stream(jb, ssrc, hseq); /* clears held_valid, keeps held_data */
+            jb->held_valid = 0;           /* stored again below: not flushed */
+            begin_stream(jb, ssrc, hseq); /* keeps held_data */
             store(jb, hseq, hts, hmarker, jb->held_data, jb->held_len, harr);
             store(jb, (int64_t)hseq + hd, timestamp, marker, payload, len, arrival_ms);
             return AGORA_JB_RESYNCED;
@@ -672,6 +776,8 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
     jb->state = ST_BUFFERING;
     jb->underrun_run = 0;
     jb->over_run = 0;
+    if (jb->held_valid)
+        jb->st.invalid++; /* a held packet the keepalive did not confirm */
     jb->held_valid = 0;
     jb->st.skipped++;
     return 1;
@@ -684,5 +790,5 @@ void agora_jb_get_stats(const agora_jb *jb, agora_jb_stats *out)
     *out = jb->st;
     out->target_delay_ms = (int)lround(jb->target_ms);
     out->jitter_ms = jb->have_window ? (int)lround(jb->max_transit - jb->min_transit) : 0;
-    out->buffered = jb->count;
+    out->buffered = jb->count + (jb->held_valid ? 1 : 0);
 }

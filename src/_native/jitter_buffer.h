@@ -15,6 +15,16 @@
  *   (defaults 20..200 ms, starting at 40 ms). It grows at once (a late
  *   packet widens the span, so it always grows it) and shrinks by at most
  *   10 ms per second once the window forgets the worst arrivals.
+ * - Delay spikes: a packet whose transit is more than 120 ms above the
+ *   window's largest starts a spike (an upstream stall, e.g. a frozen Janus,
+ *   released as a burst of old packets); the spike lasts while transits stay
+ *   above that largest one. Spike packets never enter the window (a one-off
+ *   stall does not raise the target), and those that arrive with a delay
+ *   above target + 20 ms are stale: dropped at once with the older packets
+ *   still buffered (counted dropped and stale, or late and stale when their
+ *   turn had passed), play going on after them at the target delay. A spike
+ *   lasting 500 ms of arrivals is a new path delay instead: the window
+ *   restarts from its packets.
  * - The current delay of the next packet to play is
  *       C = now_ms - timestamp_ms - min_transit,
  *   i.e. how long after its earliest possible arrival it is played. A pull
@@ -52,9 +62,12 @@
  *   previous packet's; a timestamp gap that matches the arrival gap (a
  *   pause) is kept as it is.
  *
- * Invariant, between two restarts: every extended sequence number from the
+ * Invariants. Between two restarts: every extended sequence number from the
  * first one played to the last one consumed is counted exactly once in
- * played + lost + dropped.
+ * played + lost + dropped. Always: every packet agora_jb_insert took (it did
+ * not return AGORA_ERR_INVALID_ARGUMENT; oversize ones included) is counted
+ * exactly once in
+ * played + late + duplicates + dropped + invalid + flushed + buffered.
  *
  * Threading and memory: one owner thread (or external serialisation), no
  * locks, no globals; all memory (about 50 KB) is allocated at create, the
@@ -94,6 +107,7 @@ enum agora_jb_insert_result {
     AGORA_JB_LATE = 2,      /* dropped: its turn has passed */
     AGORA_JB_HELD = 3,      /* held as a possible stream restart */
     AGORA_JB_RESYNCED = 4,  /* stream restarted with this packet */
+    AGORA_JB_STALE = 5,     /* dropped: a delay spike's packet, too old to play */
 };
 
 typedef struct agora_jb_frame {
@@ -120,17 +134,20 @@ typedef struct agora_jb_stats {
     uint64_t concealed;  /* LOST results (= lost frames + underruns + stretched) */
     uint64_t fec_offered;/* LOST results with a fec_payload */
     uint64_t played;     /* PACKET results */
-    uint64_t dropped;    /* buffered packets discarded to shrink the delay */
+    uint64_t dropped;    /* packets discarded to shrink the delay (buffered ones, stale ones) */
     uint64_t underruns;  /* concealment frames because nothing was buffered */
     uint64_t stretched;  /* concealment frames inserted to grow the delay */
     uint64_t resyncs;    /* stream restarts (SSRC change, confirmed jump) */
     uint64_t ts_jumps;   /* timestamp discontinuities re-anchored */
     uint64_t invalid;    /* oversize payloads, unconfirmed held packets */
+    uint64_t flushed;    /* buffered or held packets discarded by a restart or reset */
+    uint64_t stale;      /* of late + dropped: delay-spike packets discarded on arrival */
+    uint64_t spikes;     /* delay spikes seen */
     uint64_t skipped;    /* keepalive sequence numbers consumed (agora_jb_skip) */
     int current_delay_ms;/* C of the last packet played */
     int target_delay_ms;
     int jitter_ms;       /* transit span over the window */
-    int buffered;        /* packets in the buffer now */
+    int buffered;        /* packets in the buffer now (a held one included) */
 } agora_jb_stats;
 
 /* Fill *cfg with the defaults: 48000 Hz, 20 ms, 40 ms initial, 20..200 ms. */

@@ -41,6 +41,8 @@ typedef struct rtp_remote {
     uint32_t last_ts;
     int64_t ext_ts, first_ext_ts;     /* unwrapped RTP timestamps -> presentation_ms */
     uint64_t frames_decoded, fec, plc, decode_errors;
+    uint64_t packets, keepalives;     /* RTP of this stream accepted (keepalives included) */
+    uint64_t not_decoded;             /* packets played while nobody listened */
     int64_t last_heard_us;            /* last RTP / RTCP of it (or when it was added) */
     int bye;                          /* an RTCP BYE named it */
 } rtp_remote;

@@ -222,19 +222,35 @@ static void remote_free(rtp_remote *r)
     free(r);
 }
 
-/* Keep the remote's counters in the connection's totals. */
-static void fold_remote_stats(agora_rtp_media *m, const rtp_remote *r)
+/* Add remote r's counters to out (the connection's totals, or a stats answer);
+ * removing: r goes away, and what it still buffers is discarded with it. */
+static void add_remote_stats(agora_rtp_transport_stats *out, const rtp_remote *r, int removing)
 {
     agora_jb_stats js;
     agora_jb_get_stats(r->jb, &js);
-    m->st.lost += js.lost;
-    m->st.late += js.late;
-    m->st.duplicates += js.duplicates;
-    m->st.jb_dropped += js.dropped;
-    m->st.frames_decoded += r->frames_decoded;
-    m->st.fec_recoveries += r->fec;
-    m->st.plc_frames += r->plc;
-    m->st.decode_errors += r->decode_errors;
+    out->lost += js.lost;
+    out->late += js.late;
+    out->duplicates += js.duplicates;
+    out->jb_dropped += js.dropped + js.flushed;
+    out->jb_invalid += js.invalid;
+    out->jb_stale += js.stale;
+    out->jb_spikes += js.spikes;
+    if (removing)
+        out->jb_dropped += (uint64_t)js.buffered;
+    else
+        out->jb_buffered += (uint64_t)js.buffered;
+    out->packets_played += js.played;
+    out->packets_not_decoded += r->not_decoded;
+    out->frames_decoded += r->frames_decoded;
+    out->fec_recoveries += r->fec;
+    out->plc_frames += r->plc;
+    out->decode_errors += r->decode_errors;
+}
+
+/* Keep the remote's counters in the connection's totals. */
+static void fold_remote_stats(agora_rtp_media *m, const rtp_remote *r)
+{
+    add_remote_stats(&m->st, r, 1);
 }
 
 /* Remove remote i: counters kept, receive path dropped. */
@@ -584,8 +600,10 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     uint32_t ssrc = be32(buf + 8);
     rtp_remote *r = find_remote(m, ssrc);
     if (!r) {
-        if (len == AGORA_RTP_HEADER_SIZE && ssrc == 0)
-            return; /* Janus latching a forward's RTCP feedback socket: two bare headers */
+        if (len == AGORA_RTP_HEADER_SIZE && ssrc == 0) {
+            m->st.latch_received++; /* Janus latching a forward's RTCP feedback socket */
+            return;
+        }
         if (!agora_rtp_video_on_rtp(m->conn->svc, m->conn, buf, len, ssrc, now))
             m->st.unknown_ssrc++;
         return;
@@ -604,10 +622,12 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
         return;
     }
     m->st.rtp_received++;
+    r->packets++;
     r->last_heard_us = now;
     agora_rtp_rx_update(&r->rx, p.seq, p.timestamp, (uint64_t)now);
     if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
         m->st.keepalives_received++;
+        r->keepalives++;
         agora_jb_skip(r->jb, r->ssrc, p.seq);
         return;
     }
@@ -704,6 +724,8 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
         return; /* EMPTY: the sender paused; nothing is produced */
     if (!c->hub_listening || !agora_io_subscribed(c, r->uid)) {
         r->need_reset = 1; /* nobody hears it: skip the decoding */
+        if (kind == AGORA_JB_PACKET)
+            r->not_decoded++;
         return;
     }
     r->pend_kind = kind;
@@ -1004,16 +1026,9 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
     agora_rtp_video_fill_stats(m, out);
     for (int i = 0; i < m->nremotes; i++) {
         const rtp_remote *r = m->remotes[i];
+        add_remote_stats(out, r, 0);
         agora_jb_stats js;
         agora_jb_get_stats(r->jb, &js);
-        out->lost += js.lost;
-        out->late += js.late;
-        out->duplicates += js.duplicates;
-        out->jb_dropped += js.dropped;
-        out->frames_decoded += r->frames_decoded;
-        out->fec_recoveries += r->fec;
-        out->plc_frames += r->plc;
-        out->decode_errors += r->decode_errors;
         if (js.current_delay_ms > out->current_delay_ms)
             out->current_delay_ms = js.current_delay_ms;
         if (js.target_delay_ms > out->target_delay_ms)
@@ -1049,6 +1064,16 @@ int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_sta
         s->frames_concealed = r->plc;
         s->jitter_buffer_delay_ms = js.current_delay_ms;
         s->frames_received = r->frames_decoded; /* 20 ms packets decoded */
+        s->packets_received = r->packets;
+        s->keepalives = r->keepalives;
+        s->packets_played = js.played;
+        s->packets_late = js.late;
+        s->packets_duplicate = js.duplicates;
+        s->packets_dropped = js.dropped + js.flushed;
+        s->packets_invalid = js.invalid;
+        s->packets_buffered = (uint64_t)js.buffered;
+        s->packets_stale = js.stale;
+        s->frames_fec = r->fec;
     }
     return n;
 }

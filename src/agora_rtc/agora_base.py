@@ -1726,7 +1726,13 @@ class RemoteAudioTrackStats:
     interval) are measured on the RTP transport, 0 on the local network.
     agora_rtc extensions: ``user_id``, ``received_frames`` (10 ms frames on the
     local network, 20 ms packets on RTP), ``lost_packets`` and
-    ``concealed_frames`` (RTP). See :mod:`agora_rtc.stats`.
+    ``concealed_frames`` (RTP), and the fate of every RTP audio packet
+    received (0 on the local network), which add up:
+    ``received_packets = keepalive_packets + played_packets + late_packets +
+    duplicate_packets + dropped_packets + invalid_packets + buffered_packets``
+    (``stale_packets``: of the late and dropped ones, those of a delay spike;
+    ``fec_frames``: lost packets rebuilt from FEC, not received ones).
+    See :mod:`agora_rtc.stats`.
     """
 
     uid: int = 0
@@ -1744,6 +1750,16 @@ class RemoteAudioTrackStats:
     received_frames: int = 0
     lost_packets: int = 0
     concealed_frames: int = 0
+    received_packets: int = 0
+    keepalive_packets: int = 0
+    played_packets: int = 0
+    late_packets: int = 0
+    duplicate_packets: int = 0
+    dropped_packets: int = 0
+    invalid_packets: int = 0
+    buffered_packets: int = 0
+    stale_packets: int = 0
+    fec_frames: int = 0
 
 
 @dataclass(kw_only=True)

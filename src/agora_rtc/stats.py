@@ -21,7 +21,10 @@ What each transport measures:
   is no jitter buffer: loss, jitter-buffer delay and codec are 0.
 * Janus/RTP: bytes are RTP bytes on the wire (header included); loss and the
   jitter-buffer delay come from each remote stream's jitter buffer and the
-  RTCP receiver reports about ours; ``internal_codec`` is Opus.
+  RTCP receiver reports about ours; ``internal_codec`` is Opus. The
+  ``*_packets`` fields of ``RemoteAudioTrackStats`` give the fate of every
+  audio packet received from that user, and add up to ``received_packets``
+  (see ``RemoteAudioTrackStats``).
 
 Process figures (CPU, memory) come from ``/proc`` and ``os.times()``.
 """
@@ -189,6 +192,11 @@ class ConnectionStats:
                 num_channels=r["channels"], received_sample_rate=r["sample_rate"],
                 received_bitrate=int((r["bytes_received"] - prev_bytes) * 8 / span) if span > 0 else 0,
                 received_bytes=r["bytes_received"], received_frames=r["frames_received"],
-                lost_packets=r["packets_lost"], concealed_frames=r["frames_concealed"])
+                lost_packets=r["packets_lost"], concealed_frames=r["frames_concealed"],
+                received_packets=r["packets_received"], keepalive_packets=r["keepalives"],
+                played_packets=r["packets_played"], late_packets=r["packets_late"],
+                duplicate_packets=r["packets_duplicate"], dropped_packets=r["packets_dropped"],
+                invalid_packets=r["packets_invalid"], buffered_packets=r["packets_buffered"],
+                stale_packets=r["packets_stale"], fec_frames=r["frames_fec"])
             out.append((conn._make_remote_track(uid), stats))
         return local, out

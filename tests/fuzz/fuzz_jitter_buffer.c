@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "agora_rtc/errors.h"
 #include "jitter_buffer.h"
 
 static volatile uint32_t sink;
@@ -57,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint16_t seq = (uint16_t)take(&r, 2);
     uint32_t ts = take(&r, 4);
     uint8_t payload[AGORA_JB_MAX_PAYLOAD + 16];
+    uint64_t taken = 0; /* packets the buffer took: each must end in one counter */
     while (r.n) {
         uint8_t op = (uint8_t)take(&r, 1);
         switch (op % 8) {
@@ -72,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 payload[i] = (uint8_t)(i ^ op);
             int64_t arrival = now + (int8_t)take(&r, 1);
             int rc = agora_jb_insert(jb, ssrc, seq, ts, op & 1, len ? payload : NULL, len, arrival);
+            if (rc >= 0 || rc == AGORA_ERR_TOO_LARGE)
+                taken++;
             if (len > AGORA_JB_MAX_PAYLOAD && rc >= 0)
                 abort(); /* oversize must be refused */
             break;
@@ -108,6 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         agora_jb_stats st;
         agora_jb_get_stats(jb, &st);
         if (st.buffered < 0)
+            abort();
+        /* every packet taken is accounted for, once */
+        if (st.played + st.late + st.duplicates + st.dropped + st.invalid + st.flushed +
+                (uint64_t)st.buffered != taken)
             abort();
     }
     agora_jb_destroy(jb);

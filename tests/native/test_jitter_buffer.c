@@ -476,6 +476,9 @@ static void simulate(uint32_t seed, uint16_t seq0)
           "lost %llu vs network %d + late %llu", (unsigned long long)st.lost, net_lost_in_range,
           (unsigned long long)st.late);
     CHECK(st.late == (uint64_t)n_late_ret && st.duplicates == (uint64_t)n_dup_ret, "counters");
+    CHECK(st.played + st.late + st.duplicates + st.dropped + st.invalid + st.flushed +
+                  (uint64_t)st.buffered == (uint64_t)ne,
+          "every packet counted once: %d inserted (seed %u)", ne, seed0);
     CHECK(st.concealed == (uint64_t)(n_lost + n_conceal) &&
               st.concealed == (uint64_t)n_lost + st.underruns + st.stretched,
           "concealed %llu = lost frames %d + underruns %llu + stretched %llu",
@@ -610,6 +613,125 @@ static void test_keepalive_skip(void)
     agora_jb_destroy(jb);
 }
 
+/* Packets taken by the buffer, each counted once (jitter_buffer.h invariant). */
+static uint64_t accounted(const agora_jb_stats *st)
+{
+    return st->played + st->late + st->duplicates + st->dropped + st->invalid + st->flushed +
+           (uint64_t)st->buffered;
+}
+
+/* An upstream stall released as a burst (a frozen Janus resumed): 5 s of a
+ * steady stream, then `stalled` packets held back and delivered at once,
+ * `gap` packets never delivered (the stalled server's socket overflowed),
+ * then the live stream again. The burst is dropped as stale, the target
+ * does not grow, and the delay is back to its level within 1 s. */
+static void stall_burst(int stalled, int gap)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    agora_jb_stats st;
+    uint32_t seed = 99;
+    const int before = 250, after = 500;
+    const int first_live = before + stalled + gap;
+    const int64_t resume = (int64_t)first_live * 20; /* the live stream resumes on time */
+    uint64_t inserted = 0;
+    int base_delay = -1, base_target = -1, max_target = 0, worst_after = 0, played_after = 0;
+    int next_live = 0;
+    for (int64_t now = 5; now < resume + (int64_t)after * 20; now += 20) {
+        /* deliver what arrived during this tick */
+        while (next_live < first_live + after) {
+            int i = next_live;
+            if (i >= before && i < before + stalled) {
+                if (now < resume)
+                    break;
+                for (int k = before; k < before + stalled; k++, inserted++)
+                    put(jb, 40000, 123456, k, resume - 1); /* the whole burst, at once */
+                next_live = before + stalled + gap;
+                continue;
+            }
+            int64_t at = (int64_t)i * 20 + (int64_t)(rnd(&seed) % 8);
+            if (at >= now)
+                break;
+            put(jb, 40000, 123456, i, at);
+            inserted++;
+            next_live++;
+        }
+        int k = pull(jb, now, &f);
+        agora_jb_get_stats(jb, &st);
+        if (now >= 4000 && st.target_delay_ms > max_target)
+            max_target = st.target_delay_ms;
+        if (now >= 4000 && now < 5000 && base_delay < st.current_delay_ms)
+            base_delay = st.current_delay_ms, base_target = st.target_delay_ms;
+        if (now >= resume + 1000 && k == AGORA_JB_PACKET) {
+            played_after++;
+            if (st.current_delay_ms > worst_after)
+                worst_after = st.current_delay_ms;
+        }
+    }
+    agora_jb_get_stats(jb, &st);
+    CHECK(base_delay > 0 && base_delay <= 60, "steady delay %d", base_delay);
+    CHECK(max_target <= base_target + 10, "target grew for a stall: %d -> %d", base_target,
+          max_target);
+    CHECK(worst_after <= base_delay + 20, "delay after the burst %d vs %d before", worst_after,
+          base_delay);
+    CHECK(played_after >= after - 60, "live stream played %d of %d", played_after, after - 50);
+    CHECK(st.stale >= (uint64_t)stalled - 5 && st.spikes >= 1, "stale %llu of %d, spikes %llu",
+          (unsigned long long)st.stale, stalled, (unsigned long long)st.spikes);
+    CHECK(accounted(&st) == inserted, "every packet counted once: %llu of %llu",
+          (unsigned long long)accounted(&st), (unsigned long long)inserted);
+    printf("stall+burst of %d (+%d never sent): delay %d ms before, worst %d ms from 1 s after, "
+           "target %d max %d, stale %llu dropped %llu late %llu flushed %llu resyncs %llu\n",
+           stalled, gap, base_delay, worst_after, base_target, max_target,
+           (unsigned long long)st.stale, (unsigned long long)st.dropped,
+           (unsigned long long)st.late, (unsigned long long)st.flushed,
+           (unsigned long long)st.resyncs);
+    agora_jb_destroy(jb);
+}
+
+/* The path's delay grows for good by 400 ms: after at most SPIKE_MAX_MS of
+ * stale drops the buffer times the stream afresh and plays on. */
+static void test_delay_step(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    agora_jb_stats st;
+    int played_late = 0, i = 0;
+    for (int64_t now = 5; now < 21000; now += 20) {
+        for (; i < 1000; i++) {
+            int64_t at = (int64_t)i * 20 + (i >= 250 ? 400 : 0);
+            if (at >= now)
+                break;
+            put(jb, 7, 0, i, at);
+        }
+        int k = pull(jb, now, &f);
+        if (k == AGORA_JB_PACKET && now > 5000 + 400 + 1000)
+            played_late++;
+    }
+    agora_jb_get_stats(jb, &st);
+    CHECK(played_late >= 1000 - 250 - 80, "played after the step: %d", played_late);
+    CHECK(st.stale <= 30, "stale drops bounded by the spike limit: %llu",
+          (unsigned long long)st.stale);
+    CHECK(accounted(&st) == 1000, "accounted %llu", (unsigned long long)accounted(&st));
+    agora_jb_destroy(jb);
+}
+
+/* Counters of a reset and of a held packet the stream never confirmed. */
+static void test_flush_accounting(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_stats st;
+    for (int i = 0; i < 5; i++)
+        put(jb, 100, 0, i, i * 20);
+    put(jb, 100, 0, 5000, 200); /* far ahead: held */
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.buffered == 6 && accounted(&st) == 6, "buffered %d", st.buffered);
+    agora_jb_reset(jb);
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.flushed == 6 && st.buffered == 0 && accounted(&st) == 6, "flushed %llu",
+          (unsigned long long)st.flushed);
+    agora_jb_destroy(jb);
+}
+
 int main(void)
 {
     test_args();
@@ -621,6 +743,11 @@ int main(void)
     test_resync();
     test_timestamp_jump_and_pause();
     test_adaptation();
+    stall_burst(263, 0);
+    stall_burst(263, 237); /* the live stream resumes far ahead: a restart */
+    stall_burst(20, 0);
+    test_delay_step();
+    test_flush_accounting();
     for (uint32_t seed = 1; seed <= 20; seed++)
         simulate(seed, (uint16_t)(seed * 7919u)); /* some runs cross 65535 */
     test_garbage();

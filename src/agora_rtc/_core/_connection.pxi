@@ -413,7 +413,17 @@ cdef class Connection:
                             "packets_lost": buf[i].packets_lost,
                             "frames_concealed": buf[i].frames_concealed,
                             "jitter_buffer_delay_ms": buf[i].jitter_buffer_delay_ms,
-                            "rtp": bool(buf[i].rtp)})
+                            "rtp": bool(buf[i].rtp),
+                            "packets_received": buf[i].packets_received,
+                            "keepalives": buf[i].keepalives,
+                            "packets_played": buf[i].packets_played,
+                            "packets_late": buf[i].packets_late,
+                            "packets_duplicate": buf[i].packets_duplicate,
+                            "packets_dropped": buf[i].packets_dropped,
+                            "packets_invalid": buf[i].packets_invalid,
+                            "packets_buffered": buf[i].packets_buffered,
+                            "packets_stale": buf[i].packets_stale,
+                            "frames_fec": buf[i].frames_fec})
             return out, users
         finally:
             PyMem_Free(buf)
@@ -558,7 +568,11 @@ cdef class Connection:
                 "plis_received": s.plis_received,
                 "keepalives_sent": s.keepalives_sent,
                 "keepalives_received": s.keepalives_received,
-                "byes_sent": s.byes_sent, "byes_received": s.byes_received}
+                "byes_sent": s.byes_sent, "byes_received": s.byes_received,
+                "packets_played": s.packets_played,
+                "packets_not_decoded": s.packets_not_decoded,
+                "jb_invalid": s.jb_invalid, "jb_stale": s.jb_stale, "jb_spikes": s.jb_spikes,
+                "jb_buffered": s.jb_buffered, "latch_received": s.latch_received}
 
     def _rtp_send_bye(self):
         """Leaving: RTCP BYE for our streams, then nothing more is sent."""

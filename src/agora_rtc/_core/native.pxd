@@ -266,6 +266,16 @@ cdef extern from "agora_rtc/connection.h" nogil:
         uint64_t frames_concealed
         int jitter_buffer_delay_ms
         int rtp
+        uint64_t packets_received
+        uint64_t keepalives
+        uint64_t packets_played
+        uint64_t packets_late
+        uint64_t packets_duplicate
+        uint64_t packets_dropped
+        uint64_t packets_invalid
+        uint64_t packets_buffered
+        uint64_t packets_stale
+        uint64_t frames_fec
 
     agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
     void agora_rtc_conn_retain(agora_rtc_conn *conn)
@@ -383,6 +393,13 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         uint64_t keepalives_received
         uint64_t byes_sent
         uint64_t byes_received
+        uint64_t packets_played
+        uint64_t packets_not_decoded
+        uint64_t jb_invalid
+        uint64_t jb_stale
+        uint64_t jb_spikes
+        uint64_t jb_buffered
+        uint64_t latch_received
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
     int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,

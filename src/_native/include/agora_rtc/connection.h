@@ -183,6 +183,19 @@ typedef struct agora_remote_audio_stats {
     uint64_t frames_concealed;   /* RTP: loss concealment frames; local: 0 */
     int jitter_buffer_delay_ms;  /* RTP: current delay; local: 0 (no jitter buffer) */
     int rtp;                     /* 1 when the RTP fields are measured */
+    /* RTP: every audio packet of the user received is in one counter:
+     * packets_received = keepalives + packets_played + packets_late + packets_duplicate
+     *                    + packets_dropped + packets_invalid + packets_buffered */
+    uint64_t packets_received;   /* RTP packets of its audio stream (after SRTP) */
+    uint64_t keepalives;         /* of those: padding-only keepalives */
+    uint64_t packets_played;     /* played by the jitter buffer (decoded, or unheard) */
+    uint64_t packets_late;       /* arrived after their turn */
+    uint64_t packets_duplicate;  /* second copies */
+    uint64_t packets_dropped;    /* discarded to keep the delay down, or by a stream restart */
+    uint64_t packets_invalid;    /* oversize, an unconfirmed sequence jump */
+    uint64_t packets_buffered;   /* in the jitter buffer now */
+    uint64_t packets_stale;      /* of late + dropped: a delay spike's, discarded on arrival */
+    uint64_t frames_fec;         /* lost packets rebuilt from the next one's FEC */
 } agora_remote_audio_stats;
 
 agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg);

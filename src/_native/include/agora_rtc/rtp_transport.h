@@ -98,7 +98,9 @@ typedef struct agora_rtp_transport_stats {
     uint64_t lost;             /* sequence numbers given up */
     uint64_t late;             /* packets that arrived after their turn */
     uint64_t duplicates;       /* second copies */
-    uint64_t jb_dropped;       /* buffered packets skipped to shrink the jitter-buffer delay */
+    uint64_t jb_dropped;       /* packets discarded to keep the delay down (buffered ones, the
+                                  stale ones of a delay spike), or buffered when their stream
+                                  restarted or was removed */
     uint64_t frames_decoded;   /* 20 ms packets decoded */
     uint64_t fec_recoveries;   /* lost packets rebuilt from the next packet's FEC */
     uint64_t plc_frames;       /* concealment frames (loss without FEC, underruns) */
@@ -129,6 +131,22 @@ typedef struct agora_rtp_transport_stats {
     uint64_t keepalives_received;    /* padding-only RTP of known remotes (in rtp_received too) */
     uint64_t byes_sent;              /* RTCP BYE sent on leaving */
     uint64_t byes_received;          /* SSRCs of known remotes named in an RTCP BYE */
+    /* Accounting: every datagram and every audio packet lands in exactly one counter.
+     *   packets_received = rtp_received + rtcp_received + unknown_ssrc + malformed
+     *                      + srtp_errors + latch_received
+     *   rtp_received     = video_packets_received + keepalives_received + packets_played
+     *                      + late + duplicates + jb_dropped + jb_invalid + jb_buffered
+     *   packets_played   = frames_decoded + decode_errors + packets_not_decoded
+     * (lost, fec_recoveries and plc_frames count sequence numbers and frames that
+     * never arrived, so they are on no side of these sums.) */
+    uint64_t packets_played;         /* audio packets the jitter buffers played */
+    uint64_t packets_not_decoded;    /* of those: played while nobody listened (not decoded) */
+    uint64_t jb_invalid;             /* audio packets refused: oversize, an unconfirmed jump */
+    uint64_t jb_stale;               /* of late + jb_dropped: delay-spike packets (a stall then
+                                        a burst) discarded on arrival */
+    uint64_t jb_spikes;              /* delay spikes seen */
+    uint64_t jb_buffered;            /* audio packets in the jitter buffers now */
+    uint64_t latch_received;         /* Janus's bare RTP headers latching an RTCP socket (ignored) */
 } agora_rtp_transport_stats;
 
 /* Open the connection's UDP socket, bound to bind_ip (IPv4 or IPv6 literal,
