@@ -1,8 +1,7 @@
 """ReplyOnPause barge-in on the local network: short bursts do not interrupt,
 real barge-ins do, false barge-ins resume the reply where it was cut."""
-import io
-import subprocess
-import wave
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -11,15 +10,15 @@ from agora_rtc.agent import ReplyOnPause
 from conftest import barrier, join
 from test_agent_turn_taking import ANSWER, answer_chunks, ceil10, heard_ms
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+import _shared  # noqa: E402  (examples/_shared.py: espeak-ng without the sanitizer's LD_PRELOAD)
+
 
 def espeak(text):
     """``text`` spoken by espeak-ng (en-us), at 16 kHz, between 200 ms of
     silence before and 1 s after (so the VAD sees the speech end)."""
-    out = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", text],
-                         capture_output=True, check=True).stdout
-    with wave.open(io.BytesIO(out)) as w:
-        x = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float64)
-        rate = w.getframerate()
+    rate, pcm = _shared.espeak(text, voice="en-us", speed=150)   # no LD_PRELOAD in the child
+    x = pcm.astype(np.float64)
     n = int(x.size * 16000 / rate)
     speech = np.interp(np.linspace(0, x.size - 1, n), np.arange(x.size), x).astype(np.int16)
     return np.concatenate([np.zeros(3200, np.int16), speech, np.zeros(16000, np.int16)])
