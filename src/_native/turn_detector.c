@@ -15,14 +15,29 @@
 #define FRAME_S 0.01f
 #define PITCH_WINDOW 600   /* frames of speech history for the speaker's pitch level */
 #define SPEECH_WINDOW 200  /* frames for rate and level */
-#define END_PITCH 30       /* frames at the end for the final pitch */
-#define END_SLOPE 40       /* frames at the end for the pitch slope */
+#define END_TAIL 60        /* frames at the end for the final contour */
+#define END_LAST 5         /* voiced frames that make the final pitch */
+#define END_SLOPE 15       /* voiced frames for the final pitch slope */
+#define OUTLIER_ST 7.0f    /* semitones from the median: a tracker error */
+#define HIST_LO (-24)      /* semitone bins vs 100 Hz: 25 Hz .. 1.6 kHz */
+#define HIST_BINS 72
 #define END_ENERGY 10      /* active frames at the end for the final level */
 #define ENERGY_SLOPE 30    /* frames at the end for the level slope */
 #define PHRASE_GAP 20      /* inactive frames that separate phrases */
 #define MIN_RUN 3          /* voiced frames that make a syllable nucleus */
 
 static float semitones(int hz) { return 12.0f * log2f((float)hz / 100.0f); }
+
+static int st_bin(float st)
+{
+    int b = (int)floorf(st) - HIST_LO;
+    return b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b;
+}
+
+static float median3(float a, float b, float c)
+{
+    return fmaxf(fminf(a, b), fminf(fmaxf(a, b), c));
+}
 
 /* least-squares slope of y over x (units of y per frame); 0 with < 4 points */
 typedef struct { float sx, sy, sxx, sxy; int n; } line_fit;
@@ -52,38 +67,58 @@ void agora_turn_features_compute(const agora_turn_frame *frames, int n, agora_tu
     out->has_speech = 1;
     out->pause_frames = n - 1 - e;
 
-    /* the speaker's pitch level and spread over the recent speech */
+    /* the speaker's pitch level (median, 1 st bins) over the recent
+     * speech; frames over OUTLIER_ST from the median are pitch-tracker octave
+     * errors and are left out of every pitch cue */
     int p0 = e - PITCH_WINDOW + 1 > 0 ? e - PITCH_WINDOW + 1 : 0;
-    double psum = 0, psq = 0;
+    int hist[HIST_BINS] = {0};
     int pn = 0, speech = 0;
     for (int i = p0; i <= e; i++) {
         if (frames[i].active)
             speech++;
         if (frames[i].pitch_hz > 0) {
-            float s = semitones(frames[i].pitch_hz);
-            psum += s; psq += (double)s * s; pn++;
+            hist[st_bin(semitones(frames[i].pitch_hz))]++;
+            pn++;
         }
     }
-    float pmean = pn ? (float)(psum / pn) : 0.0f;
-    float psd = pn > 1 ? sqrtf(fmaxf(0.0f, (float)(psq / pn - (double)pmean * pmean))) : 0.0f;
-
-    /* final pitch: the end's voiced frames, or the last voiced ones before it */
-    float end_sum = 0;
-    int end_n = 0;
-    for (int i = e; i >= p0 && i > e - END_PITCH; i--)
-        if (frames[i].pitch_hz > 0) { end_sum += semitones(frames[i].pitch_hz); end_n++; }
-    for (int i = e - END_PITCH; end_n == 0 && i >= p0; i--)
-        if (frames[i].pitch_hz > 0) { end_sum += semitones(frames[i].pitch_hz); end_n++; }
-    if (end_n) {
-        float end_st = end_sum / end_n - pmean;
-        out->v[0] = end_st;
-        out->v[2] = end_st / fmaxf(psd, 0.5f);
+    float pmed = 0.0f;
+    for (int b = 0, acc = 0; pn && b < HIST_BINS; b++) {
+        acc += hist[b];
+        if (2 * acc >= pn) { pmed = (float)(b + HIST_LO) + 0.5f; break; }
     }
-    line_fit pf = {0};
-    for (int i = e; i >= p0 && i > e - END_SLOPE; i--)
-        if (frames[i].pitch_hz > 0)
-            fit_add(&pf, (float)(i - e), semitones(frames[i].pitch_hz));
-    out->v[1] = fit_slope(&pf) / FRAME_S;
+
+    /* the end of the contour: the last clean voiced frames (up to END_TAIL
+     * frames back), 3-point median smoothed, oldest first */
+    float tail[END_TAIL];
+    int tail_pos[END_TAIL];
+    int tn = 0;
+    for (int i = e; i >= p0 && i > e - END_TAIL; i--)
+        if (frames[i].pitch_hz > 0) {
+            float st = semitones(frames[i].pitch_hz) - pmed;
+            if (fabsf(st) <= OUTLIER_ST) { tail[tn] = st; tail_pos[tn] = i - e; tn++; }
+        }
+    for (int a = 0, b = tn - 1; a < b; a++, b--) {
+        float t = tail[a]; tail[a] = tail[b]; tail[b] = t;
+        int q = tail_pos[a]; tail_pos[a] = tail_pos[b]; tail_pos[b] = q;
+    }
+    float smooth[END_TAIL];
+    for (int i = 0; i < tn; i++)
+        smooth[i] = (i == 0 || i == tn - 1) ? tail[i] : median3(tail[i - 1], tail[i], tail[i + 1]);
+    if (tn >= 3) {
+        int k = tn < END_LAST ? tn : END_LAST;
+        float end_st = 0.0f, trough = smooth[0];
+        for (int i = tn - k; i < tn; i++)
+            end_st += smooth[i];
+        end_st /= (float)k;
+        for (int i = 0; i < tn; i++)
+            trough = fminf(trough, smooth[i]);
+        out->v[0] = end_st;
+        out->v[2] = end_st - trough;
+        line_fit pf = {0};
+        for (int i = tn - (tn < END_SLOPE ? tn : END_SLOPE); i < tn; i++)
+            fit_add(&pf, (float)tail_pos[i], smooth[i]);
+        out->v[1] = fit_slope(&pf) / FRAME_S;
+    }
 
     /* level: the speech's mean, its last frames, its slope at the end */
     int w0 = e - SPEECH_WINDOW + 1 > 0 ? e - SPEECH_WINDOW + 1 : 0;
@@ -176,12 +211,12 @@ void agora_turn_model_default(agora_turn_model *m)
 {
     /* DEFAULT_MODEL_BEGIN (written by benchmarks/bench_end_of_turn.py --fit-default) */
     static const agora_turn_model fitted = {
-        .mean = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-        .scale = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-        .w = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-        .base_wait_ms = 800.0f,
+        .mean = {-1.6769f, -1.8122f, 3.10801f, 7.13952f, -26.4864f, 5.98771f, 0.859129f, 1.71815f, 2.4828f, 0.773896f},
+        .scale = {2.60889f, 20.9516f, 2.21139f, 5.63506f, 47.1028f, 2.38553f, 0.635427f, 1.10497f, 1.33838f, 0.26091f},
+        .w = {-0.214234f, 0.0455483f, 0.110442f, 0.0642231f, 0.0493081f, 0.0f, -0.0189988f, 0.0f, 0.0f, -0.0765497f},
+        .base_wait_ms = 2070.0f,
         .min_wait_ms = 0.0f,
-        .max_wait_ms = 2000.0f,
+        .max_wait_ms = 3000.0f,
     };
     /* DEFAULT_MODEL_END */
     *m = fitted;

@@ -1,27 +1,49 @@
 # The prosodic end-of-turn detector (turn_detector.c) over FrameLabels sequences.
 
-TURN_FEATURE_NAMES = ("end_pitch_st", "end_pitch_slope", "end_pitch_z", "energy_drop_db", "energy_slope",
+TURN_FEATURE_NAMES = ("end_pitch_st", "end_pitch_slope", "end_rise_st", "energy_drop_db", "energy_slope",
                       "syllable_rate", "final_lengthening", "utterance_s", "speech_s", "end_voiced")
 DEF TURN_WINDOW = 600   # frames (6 s) of labels a decision looks at
 
 
 cdef int _turn_frames(labels, lib.agora_turn_frame *out) except -1:
-    """The last TURN_WINDOW labels into out; returns how many. Each label is a
-    tuple (state, rms, dbfs, voice_prob, pitch, active) such as FrameLabels."""
+    """The labels up to the last active one (at most TURN_WINDOW of them) into
+    out; returns how many (0 without an active label). Each label is a tuple
+    (state, rms, dbfs, voice_prob, pitch, active) such as FrameLabels; None
+    (a frame without labels) counts as silence."""
     cdef Py_ssize_t n = len(labels)
-    cdef Py_ssize_t first = n - TURN_WINDOW if n > TURN_WINDOW else 0
-    cdef Py_ssize_t i
+    cdef Py_ssize_t last = n - 1
+    cdef Py_ssize_t i, first
     cdef int k = 0
-    for i in range(first, n):
+    while last >= 0:
+        lab = labels[last]
+        if lab is not None:
+            _check_label(lab)
+            if (<tuple>lab)[5]:
+                break
+        last -= 1
+    if last < 0:
+        return 0
+    first = last - TURN_WINDOW + 1 if last >= TURN_WINDOW else 0
+    for i in range(first, last + 1):
         lab = labels[i]
-        if not isinstance(lab, tuple) or len(<tuple>lab) < 6:
-            raise TypeError("end-of-turn labels: each item must be a FrameLabels "
-                            f"(state, rms, dbfs, voice_prob, pitch, active), got {lab!r}")
-        out[k].dbfs = (<tuple>lab)[2]
-        out[k].pitch_hz = (<tuple>lab)[4]
-        out[k].active = 1 if (<tuple>lab)[5] else 0
+        if lab is None:
+            out[k].dbfs = -127.0
+            out[k].pitch_hz = 0
+            out[k].active = 0
+        else:
+            _check_label(lab)
+            out[k].dbfs = (<tuple>lab)[2]
+            out[k].pitch_hz = (<tuple>lab)[4]
+            out[k].active = 1 if (<tuple>lab)[5] else 0
         k += 1
     return k
+
+
+cdef inline int _check_label(lab) except -1:
+    if not isinstance(lab, tuple) or len(<tuple>lab) < 6:
+        raise TypeError("end-of-turn labels: each item must be a FrameLabels "
+                        f"(state, rms, dbfs, voice_prob, pitch, active), got {lab!r}")
+    return 0
 
 
 cdef _float_tuple(const float *v, int n):
@@ -93,7 +115,7 @@ cdef class TurnModel:
     def need_ms(self, labels):
         """The pause (ms after the last active frame) this turn needs before it is
         over; 0 without any active frame. labels: FrameLabels, oldest first (the
-        last 6 s count)."""
+        6 s up to the last active label count)."""
         cdef lib.agora_turn_frame frames[TURN_WINDOW]
         cdef lib.agora_turn_features f
         cdef int n = _turn_frames(labels, frames)
@@ -136,11 +158,11 @@ cdef class TurnModel:
 
 
 def turn_features(labels):
-    """(has_speech, pause_frames, features) of FrameLabels, oldest first (the last 6 s
-    count); features in TURN_FEATURE_NAMES order."""
+    """(has_speech, features) of FrameLabels, oldest first (the 6 s up to the last
+    active label count); features in TURN_FEATURE_NAMES order."""
     cdef lib.agora_turn_frame frames[TURN_WINDOW]
     cdef lib.agora_turn_features f
     cdef int n = _turn_frames(labels, frames)
     with nogil:
         lib.agora_turn_features_compute(frames, n, &f)
-    return bool(f.has_speech), f.pause_frames, _float_tuple(f.v, lib.AGORA_TURN_NFEATURES)
+    return bool(f.has_speech), _float_tuple(f.v, lib.AGORA_TURN_NFEATURES)

@@ -17,9 +17,9 @@ typedef struct agora_turn_frame {
 } agora_turn_frame;
 
 /* The features, in this order (agora_turn_features.v[i]):
- *  0 end_pitch_st     pitch of the last 300 ms of speech, semitones vs the window mean
- *  1 end_pitch_slope  pitch slope over the last 400 ms of speech, semitones / s
- *  2 end_pitch_z      end_pitch_st in units of the window's pitch spread
+ *  0 end_pitch_st     pitch of the last 5 voiced frames, semitones vs the window median
+ *  1 end_pitch_slope  pitch slope over the last 15 voiced frames, semitones / s
+ *  2 end_rise_st      end_pitch_st minus the lowest pitch of the last 600 ms (a final rise)
  *  3 energy_drop_db   mean level of the speech minus mean level of its last 100 ms
  *  4 energy_slope     level slope over the last 300 ms of speech, dB / s
  *  5 syllable_rate    voiced-run onsets per second of speech in the last 2 s
