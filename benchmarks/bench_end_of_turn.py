@@ -15,6 +15,13 @@ max_turn_wait_ms):
 - native: wait = clamp(T * exp(-z), 0, 3000 ms), z from the C model's
   prosodic features (turn_detector.c); the weights are a logistic regression
   (turn end vs mid-turn pause at each VAD stop) times a sharpness beta.
+- with --smart-turn, Smart Turn v3.2 (SmartTurnDetector's policy): at each
+  VAD stop the model runs once on the turn's audio up to that frame (16 kHz,
+  8 kHz renderings upsampled); "complete" answers at once (but not before the
+  stop + the measured p50 inference time), "incomplete" waits for a pause of
+  T. "ST": threshold 0.5 (the default); "STfit": threshold fitted on the
+  training sources of each fold. Probabilities are cached in build/ (the
+  corpus is seeded); --no-cache recomputes them.
 
 Held out: every number is leave-one-source-out. For each source S, the
 weights, beta and the operating wait T are fitted on the other five sources
@@ -34,7 +41,7 @@ Python (first ask of a pause, then the kept answer); and a frame-by-frame
 replay of the asks over part of the corpus, against a Python silence-timeout
 detector in the same replay, as CPU per audio second -> streams per core.
 
-Run: python benchmarks/bench_end_of_turn.py [--turns 40] [--seed 17]
+Run: python benchmarks/bench_end_of_turn.py [--turns 40] [--seed 17] [--smart-turn]
      python benchmarks/bench_end_of_turn.py --fit-default   (fit on all sources and
      write the shipped default model into src/_native/turn_detector.c)
 """
@@ -68,6 +75,8 @@ BETAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 # smaller run (12 turns per source, same seed): see the closing note of issue 17
 USED_FEATURES = (0, 1, 2, 3, 4, 6, 9)
 CUTOFF_TARGET = 0.05
+SMART_TURN_THRESHOLD = 0.5   # SmartTurnDetector's default
+SMART_TURN_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)   # "smart_turn_fit": fitted per fold
 BUDGETS = (300.0, 500.0)
 
 
@@ -249,34 +258,79 @@ def make_data(corpus, eps):
     return {"sub": sub}
 
 
-def loso(corpus, eps):
+def _policy_z(name, rows, feats, fitted, smart, theta=None):
+    """Per-episode z of a policy: VAD-only 0; native the model's score; Smart Turn
+    "complete" (p >= theta) answers at once (z = 20), else the silence wait T."""
+    if name == "vad_only":
+        return np.zeros(len(rows))
+    if name == "native":
+        mu, sd, w = fitted
+        return ((feats - mu) / sd) @ w
+    return np.where(smart >= (SMART_TURN_THRESHOLD if theta is None else theta), 20.0, 0.0)
+
+
+def _fit_theta(rows, end_ms, cuttable, n, smart, latency_frames):
+    """Smart Turn's threshold on training turns: the least delay at <= 5 % cut-offs
+    (or, if none reaches it, the fewest cut-offs)."""
+    best = None
+    for theta in SMART_TURN_THRESHOLDS:
+        z = np.where(smart >= theta, 20.0, 0.0)
+        rates, delays = curve(_policy_rows("smart_turn", rows, latency_frames), z, end_ms, cuttable, n)
+        T, d = at_cutoff(rates, delays)
+        key = (0, d) if not math.isnan(d) else (1, float(rates.min()))
+        if best is None or key < best[0]:
+            best = (key, theta)
+    return best[1]
+
+
+def _policy_rows(name, rows, latency_frames):
+    """Smart Turn answers only after its inference: not before stop + latency."""
+    if not name.startswith("smart_turn") or latency_frames <= 0:
+        return rows
+    r = rows.copy()
+    r[:, 2] = np.maximum(r[:, 2], r[:, 1] + latency_frames)
+    return r
+
+
+def loso(corpus, eps, smart=None, latency_frames=0):
     data = make_data(corpus, eps)
     sources = eot_corpus.SOURCES
     src = np.array([t.source for t in corpus])
-    per_source, pooled_z, pooled_idx, fits = {}, [], [], {}
-    fixed_T = {}
+    names = ("vad_only", "native") + (("smart_turn", "smart_turn_fit") if smart is not None else ())
+    per_source, held, fits, fixed_T = {}, [], {}, {}
     for s in sources:
         train = np.nonzero(src != s)[0]
         test = np.nonzero(src == s)[0]
-        mu, sd, w, beta, T_nat, train_d = fit(data, train)
-        rows_tr, _, end_tr, cut_tr, _, _ = data["sub"](train)
-        r0, d0 = curve(rows_tr, np.zeros(len(rows_tr)), end_tr, cut_tr, len(train))
-        T_vad, _ = at_cutoff(r0, d0)
-        T_vad = float(T_GRID[-1]) if math.isnan(T_vad) else T_vad
-        fits[s] = {"trained_on": [x for x in sources if x != s], "beta": beta, "T_native": T_nat,
-                   "T_vad": T_vad, "weights": list(w), "mean": list(mu), "scale": list(sd)}
+        mu, sd, w, beta, T_nat, _ = fit(data, train)
+        rows_tr, feats_tr, end_tr, cut_tr, _, _ = data["sub"](train)
+        T = {"native": T_nat}
+        theta = None
+        if smart is not None:
+            theta = _fit_theta(rows_tr, end_tr, cut_tr, len(train), smart_of(smart, train), latency_frames)
+        for name in names:
+            if name == "native":
+                continue
+            z_tr = _policy_z(name, rows_tr, feats_tr, None, smart_of(smart, train),
+                             theta if name == "smart_turn_fit" else None)
+            r0, d0 = curve(_policy_rows(name, rows_tr, latency_frames), z_tr, end_tr, cut_tr, len(train))
+            t, _ = at_cutoff(r0, d0)
+            T[name] = float(T_GRID[-1]) if math.isnan(t) else t
+        fits[s] = {"trained_on": [x for x in sources if x != s], "beta": beta, "T_fixed": T,
+                   "smart_turn_threshold": theta,
+                   "weights": list(w), "mean": list(mu), "scale": list(sd)}
         rows, feats, end_ms, cuttable, _, _ = data["sub"](test)
-        z = ((feats - mu) / sd) @ w
-        per_source[s] = summarize(rows, z, end_ms, cuttable, len(test), T_vad, T_nat)
-        pooled_z.append((test, z))
-        fixed_T[s] = (T_vad, T_nat)
-    # pooled held-out: every turn judged by the model that did not see its source
-    idx_all = np.concatenate([t for t, _ in pooled_z])
+        zs = {name: _policy_z(name, rows, feats, (mu, sd, w), smart_of(smart, test),
+                              theta if name == "smart_turn_fit" else None) for name in names}
+        per_source[s] = summarize(rows, zs, end_ms, cuttable, len(test), T, latency_frames)
+        held.append((test, zs))
+        fixed_T[s] = T
+    # pooled held-out: every turn judged by the model and T that did not see its source
+    idx_all = np.concatenate([t for t, _ in held])
     rows, feats, end_ms, cuttable, _, _ = data["sub"](idx_all)
-    z_all = np.concatenate([z for _, z in pooled_z])
-    pooled = summarize(rows, z_all, end_ms, cuttable, len(idx_all), None, None,
-                       fixed=[(s, fixed_T[s]) for s in sources], src=src[idx_all], rows_src=None)
-    # by condition (pooled held-out)
+    z_all = {name: np.concatenate([zs[name] for _, zs in held]) for name in names}
+    row_src = src[idx_all][rows[:, 0]]
+    T_rows = {name: np.array([fixed_T[x][name] for x in row_src]) for name in names}
+    pooled = summarize(rows, z_all, end_ms, cuttable, len(idx_all), T_rows, latency_frames)
     by_cond = {}
     conds = np.array([f"{t.condition}/{t.rate // 1000}k" for t in corpus])[idx_all]
     for c in sorted(set(conds)):
@@ -287,37 +341,34 @@ def loso(corpus, eps):
         keep = m[rows[:, 0]]
         r = rows[keep].copy()
         r[:, 0] = remap[r[:, 0]]
-        by_cond[c] = summarize(r, z_all[keep], end_ms[m], cuttable[m], len(pos), None, None)
+        by_cond[c] = summarize(r, {k: v[keep] for k, v in z_all.items()}, end_ms[m], cuttable[m], len(pos),
+                               {k: v[keep] for k, v in T_rows.items()}, latency_frames)
     return per_source, pooled, by_cond, fits
 
 
-def summarize(rows, z, end_ms, cuttable, n, T_vad, T_nat, fixed=None, src=None, rows_src=None):
+def smart_of(smart, idx):
+    """Smart Turn probabilities of the episodes of the turns idx, in replay order."""
+    if smart is None:
+        return None
+    return np.concatenate([smart[i] for i in idx]) if len(idx) else np.zeros(0)
+
+
+def summarize(rows, zs, end_ms, cuttable, n, T_fixed, latency_frames=0):
+    """Swept and fixed-T results of each policy. T_fixed: name -> T, or name ->
+    T per episode row (pooled: each source at the T fitted without it)."""
     out = {"turns": int(n), "cuttable_turns": int(cuttable.sum())}
-    for name, zz in (("vad_only", np.zeros(len(rows))), ("native", z)):
-        rates, delays = curve(rows, zz, end_ms, cuttable, n)
+    for name, z in zs.items():
+        r_pol = _policy_rows(name, rows, latency_frames)
+        rates, delays = curve(r_pol, z, end_ms, cuttable, n)
         T, d = at_cutoff(rates, delays)
         res = {"swept_T_at_5pct": T, "swept_delay_at_5pct_ms": d}
         for b in BUDGETS:
             res[f"cutoff_at_{int(b)}ms"] = at_budget(rates, delays, b)
-        Tf = T_vad if name == "vad_only" else T_nat
-        if Tf is not None:
-            cut, delay = evaluate(rows, zz, end_ms, n, Tf)
-            res.update({"fixed_T": Tf, "fixed_cutoff": float(cut[cuttable].mean()) if cuttable.any() else 0.0,
-                        "fixed_delay_ms": float(np.mean(np.minimum(delay, 10000.0)))})
-        elif fixed is not None:
-            # each source at the T fitted without it
-            cut_all, delay_all = np.zeros(n, bool), np.zeros(n)
-            for s, (tv, tn) in fixed:
-                m = src == s
-                pos = np.nonzero(m)[0]
-                keep = m[rows[:, 0]]
-                remap = -np.ones(n, np.int64)
-                remap[pos] = np.arange(len(pos))
-                r = rows[keep].copy()
-                r[:, 0] = remap[r[:, 0]]
-                cut, delay = evaluate(r, zz[keep], end_ms[m], len(pos), tv if name == "vad_only" else tn)
-                cut_all[pos], delay_all[pos] = cut, np.minimum(delay, 10000.0)
-            res.update({"fixed_cutoff": float(cut_all[cuttable].mean()), "fixed_delay_ms": float(delay_all.mean())})
+        cut, delay = evaluate(r_pol, z, end_ms, n, T_fixed[name])
+        res.update({"fixed_cutoff": float(cut[cuttable].mean()) if cuttable.any() else 0.0,
+                    "fixed_delay_ms": float(np.mean(np.minimum(delay, 10000.0)))})
+        if np.ndim(T_fixed[name]) == 0:
+            res["fixed_T"] = T_fixed[name]
         out[name] = res
     return out
 
@@ -402,10 +453,35 @@ def write_default(mu, sd, w, T, path=os.path.join(HERE, "..", "src", "_native", 
     print(f"wrote the default model into {os.path.normpath(path)}")
 
 
+def smart_turn_probabilities(corpus, eps):
+    """Smart Turn v3.2's P(complete) at each episode (run once per VAD stop, on the
+    turn's audio up to the stop frame, as SmartTurnDetector does at the first ask);
+    and the inference times (ms)."""
+    from agora_rtc.agent.smart_turn import SmartTurnDetector
+    det = SmartTurnDetector()
+    out = []
+    for t, ep in zip(corpus, eps):
+        blk = t.rate // 100
+        at_stop = {}
+        for (stop, *_rest) in ep:
+            if stop not in at_stop:
+                pcm = t.pcm[:(stop + 1) * blk].astype(np.float32) / 32768.0
+                if t.rate != 16000:
+                    n = int(len(pcm) * 16000 / t.rate)
+                    pcm = np.interp(np.arange(n) * (t.rate / 16000), np.arange(len(pcm)), pcm)
+                at_stop[stop] = det.probability(pcm)
+        out.append(np.array([at_stop[e[0]] for e in ep]))
+    det.close()
+    return out, det.inference_ms
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--turns", type=int, default=40, help="turns per source (each rendered 4 ways)")
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--smart-turn", action="store_true",
+                    help="also Smart Turn v3.2 (pip install agora_rtc[turn]; one inference per VAD stop)")
+    ap.add_argument("--no-cache", action="store_true", help="recompute Smart Turn (cached in build/ otherwise)")
     ap.add_argument("--fit-default", action="store_true")
     args = ap.parse_args()
     corpus, labels, eps = build_data(args.turns, args.seed)
@@ -415,32 +491,78 @@ def main():
         print(f"all sources: beta {beta}, T {T} ms, training delay at 5 % {d:.0f} ms (training data: not a result)")
         write_default(mu, sd, w, T)
         return
-    per_source, pooled, by_cond, fits = loso(corpus, eps)
+    smart, smart_cost, latency_frames = None, None, 0
+    if args.smart_turn:
+        t0 = time.perf_counter()
+        cache = os.path.join(HERE, "..", "build", f"eot_smart_turn_{args.turns}_{args.seed}.npz")
+        cached = os.path.exists(cache) and not args.no_cache
+        if cached:   # same corpus (seeded): same probabilities; inference times of the run that made them
+            z = np.load(cache, allow_pickle=True)
+            smart, inference_ms = list(z["smart"]), list(z["inference_ms"])
+        else:
+            smart, inference_ms = smart_turn_probabilities(corpus, eps)
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            np.savez(cache, smart=np.array(smart, dtype=object), inference_ms=np.array(inference_ms))
+        med = _report.percentile(inference_ms, 50)
+        latency_frames = int(math.ceil(med / 10.0))
+        smart_cost = {"inferences": len(inference_ms), "inference_ms_p50": med,
+                      "inference_ms_p90": _report.percentile(inference_ms, 90),
+                      "wall_s": time.perf_counter() - t0,
+                      "answer_latency_added_ms": latency_frames * 10.0}
+        print(f"Smart Turn: {len(inference_ms)} inferences, p50 {med:.1f} ms, "
+              f"p90 {smart_cost['inference_ms_p90']:.1f} ms (one thread)")
+    per_source, pooled, by_cond, fits = loso(corpus, eps, smart, latency_frames)
+    names = [k for k in ("vad_only", "native", "smart_turn", "smart_turn_fit") if k in pooled]
+    short = {"vad_only": "VAD", "native": "nat", "smart_turn": "ST", "smart_turn_fit": "STfit"}
 
     def fixed(r):
-        return f"{r['fixed_cutoff']:.3f}/{r['fixed_delay_ms']:.0f}" if "fixed_cutoff" in r else "-"
+        return f"{r['fixed_cutoff']:.3f}/{r['fixed_delay_ms']:.0f}"
     rows = []
     for name, r in list(per_source.items()) + [("ALL (pooled held-out)", pooled)] + \
             [(f"  {c}", r) for c, r in by_cond.items()]:
-        v, n = r["vad_only"], r["native"]
-        gain = 1 - n["swept_delay_at_5pct_ms"] / v["swept_delay_at_5pct_ms"]
-        rows.append([name, r["turns"], r["cuttable_turns"], v["swept_delay_at_5pct_ms"], n["swept_delay_at_5pct_ms"],
-                     f"{100 * gain:.0f}%", v["cutoff_at_300ms"], n["cutoff_at_300ms"], v["cutoff_at_500ms"],
-                     n["cutoff_at_500ms"], fixed(v), fixed(n)])
+        row = [name, r["turns"], r["cuttable_turns"]]
+        base = r["vad_only"]["swept_delay_at_5pct_ms"]
+        for k in names:
+            d = r[k]["swept_delay_at_5pct_ms"]
+            row.append(d)
+            if k != "vad_only":
+                row.append(f"{100 * (1 - d / base):.0f}%" if not (math.isnan(d) or math.isnan(base)) else "n/a")
+        for k in names:
+            row += [r[k]["cutoff_at_300ms"], r[k]["cutoff_at_500ms"]]
+        row += [fixed(r[k]) for k in names]
+        rows.append(row)
     rows = [["n/a" if isinstance(v, float) and math.isnan(v) else v for v in r] for r in rows]
+    cols = ["held-out", "turns", "cuttable"]
+    for k in names:
+        cols.append(f"{short[k]} ms@5%")
+        if k != "vad_only":
+            cols.append(f"{short[k]} gain")
+    for k in names:
+        cols += [f"{short[k]} cut@300", f"{short[k]} cut@500"]
+    cols += [f"{short[k]} fixed cut/ms" for k in names]
     _report.print_table(
         "End-of-turn, leave-one-source-out (each row: the held-out source; model and T fitted on the others)",
-        ["held-out", "turns", "cuttable", "VAD ms@5%", "native ms@5%", "gain", "VAD cut@300", "nat cut@300",
-         "VAD cut@500", "nat cut@500", "VAD fixed cut/ms", "nat fixed cut/ms"], rows)
+        cols, rows)
     # CPU with the model fitted on all sources but the first (any LOSO model costs the same)
     f0 = fits[eot_corpus.SOURCES[0]]
     c = cpu(corpus, labels, {"mean": f0["mean"], "scale": f0["scale"], "weights": f0["weights"],
-                             "base_wait_ms": max(f0["T_native"], 1.0), "max_wait_ms": MAX_WAIT_MS})
+                             "base_wait_ms": max(f0["T_fixed"]["native"], 1.0), "max_wait_ms": MAX_WAIT_MS})
+    if smart_cost:
+        c["smart_turn_inference_ms_p50"] = smart_cost["inference_ms_p50"]
+        c["smart_turn_inference_ms_p90"] = smart_cost["inference_ms_p90"]
+        # one inference per VAD stop: stops per audio second of this corpus
+        stops = sum(len({e[0] for e in ep}) for ep in eps)
+        audio_s = sum(len(t.pcm) / t.rate for t in corpus)
+        per_s = stops / audio_s * smart_cost["inference_ms_p50"] / 1000.0
+        c["smart_turn_core_pct_per_100_streams"] = 100 * 100 * per_s
+        c["smart_turn_streams_per_core"] = 1.0 / per_s
     _report.print_table("CPU (same run)", ["what", "value"], [[k, v] for k, v in c.items()])
+    if smart_cost is not None:
+        smart_cost["probabilities_cached"] = cached
     _report.save("end_of_turn", {"args": vars(args), "sources": list(eot_corpus.SOURCES),
                                  "per_source_held_out": per_source, "pooled_held_out": pooled,
                                  "by_condition_held_out": by_cond, "fits": fits, "cpu": c,
-                                 "features": list(TURN_FEATURE_NAMES)})
+                                 "smart_turn": smart_cost, "features": list(TURN_FEATURE_NAMES)})
 
 
 if __name__ == "__main__":
