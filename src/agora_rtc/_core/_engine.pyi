@@ -1,5 +1,5 @@
 """Type stubs of the compiled engine module (agora_rtc._core._engine)."""
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -52,6 +52,24 @@ class VadEngine:
     def process_labels(self, data: Any, dbfs: float, voice_prob: int, sample_rate: int = 16000,
                        channels: int = 1) -> tuple[int, bytes]: ...
     def reset(self) -> None: ...
+
+class TurnModel:
+    def __init__(self, mean: Optional[Sequence[float]] = None, scale: Optional[Sequence[float]] = None,
+                 weights: Optional[Sequence[float]] = None, base_wait_ms: Optional[float] = None,
+                 min_wait_ms: Optional[float] = None, max_wait_ms: Optional[float] = None) -> None: ...
+    mean: tuple
+    scale: tuple
+    weights: tuple
+    base_wait_ms: float
+    min_wait_ms: float
+    max_wait_ms: float
+    def need_ms(self, labels: Sequence[tuple]) -> float: ...
+    def decide(self, labels: Sequence[tuple], pause_ms: float) -> float: ...
+    def need_ms_of_features(self, features: Sequence[float]) -> float: ...
+    def time_native_decide(self, labels: Sequence[tuple], iterations: int) -> float: ...
+
+TURN_FEATURE_NAMES: tuple
+def turn_features(labels: Sequence[tuple]) -> tuple[bool, tuple]: ...
 
 class FrameQueue:
     def __init__(self, max_frames: int, backlog_ms: int = ...) -> None: ...

@@ -10,6 +10,7 @@ It links the native engine (src/_native) statically and holds:
   _connection.pxi   Connection: the native connection, and the nogil trampolines
   _vad.pxi          labels + the V2 VAD state machine on any 10 ms PCM (standalone)
   _apm.pxi          AudioProcessor: noise suppression + AGC on any 10 ms PCM (standalone)
+  _turn.pxi         TurnModel: the prosodic end-of-turn detector on frame labels
   _video.pxi        VideoPort: push raw/encoded video, video observers and subscriptions
   _video_rtp.pxi    test/benchmark hooks over the VP8/H.264 RTP payload formats (internal)
 The pure-Python API (agora_rtc.*) subclasses Service and Connection.
@@ -28,6 +29,7 @@ import logging
 import os
 import sys
 import threading
+import time
 
 include "_errors.pxi"
 include "_buffers.pxi"
@@ -38,5 +40,6 @@ include "_queued.pxi"
 include "_connection.pxi"
 include "_vad.pxi"
 include "_apm.pxi"
+include "_turn.pxi"
 include "_video.pxi"
 include "_video_rtp.pxi"

@@ -643,3 +643,32 @@ cdef extern from "video_rtp.h" nogil:
 
     int agora_vp8_frame_info(const uint8_t *frame, size_t len, int *width, int *height)
     int agora_h264_sps_dimensions(const uint8_t *nal, size_t len, int *width, int *height)
+
+
+cdef extern from "agora_rtc/turn_detector.h" nogil:
+    enum: AGORA_TURN_NFEATURES
+
+    ctypedef struct agora_turn_frame:
+        float dbfs
+        int pitch_hz
+        int active
+
+    ctypedef struct agora_turn_features:
+        float v[AGORA_TURN_NFEATURES]
+        int has_speech
+        int pause_frames
+
+    ctypedef struct agora_turn_model:
+        float mean[AGORA_TURN_NFEATURES]
+        float scale[AGORA_TURN_NFEATURES]
+        float w[AGORA_TURN_NFEATURES]
+        float base_wait_ms
+        float min_wait_ms
+        float max_wait_ms
+
+    void agora_turn_model_default(agora_turn_model *m)
+    int agora_turn_model_validate(const agora_turn_model *m)
+    void agora_turn_features_compute(const agora_turn_frame *frames, int n, agora_turn_features *out)
+    float agora_turn_model_need_ms(const agora_turn_model *m, const agora_turn_features *f)
+    float agora_turn_decide(const agora_turn_model *m, const agora_turn_frame *frames, int n,
+                            float pause_ms, agora_turn_features *features_out)

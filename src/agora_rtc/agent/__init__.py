@@ -4,7 +4,9 @@
   turn when the user has finished, stream its audio, interrupt on voice or
   ASR text (short bursts filtered, false barge-ins resumed: barge_in).
 - :class:`EndOfTurnDetector` (end_of_turn): the "turn over, or wait?"
-  interface ReplyOnPause asks at each pause; :class:`AnswerAtVadStop` the default.
+  interface ReplyOnPause asks at each pause; :class:`AnswerAtVadStop` the default;
+  :class:`ProsodyTurnDetector` (prosody_turn) the native prosodic detector;
+  :class:`SmartTurnDetector` (smart_turn) Smart Turn v3.2, extra ``agora_rtc[turn]``.
 - :class:`TextSegmenter` (text_segmenter): cut streamed LLM text at the last
   punctuation mark for TTS (Chinese and English).
 - :class:`AudioModalityClient` (audio_modality): read an audio-modality LLM
@@ -18,13 +20,15 @@ from agora_rtc.agent.audio_modality import (AudioChunkEvent, AudioModalityClient
                                             PlayResult, TranscriptEvent, parse_sse_events)
 from agora_rtc.agent.end_of_turn import (TURN_OVER, WAIT, AnswerAtVadStop, EndOfTurnDetector, FrameLabels,
                                          TurnSoFar)
+from agora_rtc.agent.prosody_turn import ProsodyTurnDetector, TurnModel
+from agora_rtc.agent.smart_turn import SmartTurnDetector
 from agora_rtc.agent.pool import ConnectionPool, PoolExhaustedError
 from agora_rtc.agent.text_segmenter import TextSegmenter, segment_text_stream, segment_text_stream_async
 from agora_rtc.agent.turn_taking import ReplyOnPause, TurnEvent, pcm_chunk
 from agora_rtc.agent.vad_timeline import VadTimeline, load_vad_dump, render_vad_timeline, write_png
 
 __all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk",
-           "EndOfTurnDetector", "AnswerAtVadStop", "TurnSoFar", "FrameLabels", "TURN_OVER", "WAIT",
+           "EndOfTurnDetector", "AnswerAtVadStop", "ProsodyTurnDetector", "TurnModel", "SmartTurnDetector", "TurnSoFar", "FrameLabels", "TURN_OVER", "WAIT",
            "TextSegmenter", "segment_text_stream", "segment_text_stream_async",
            "AudioModalityClient", "AudioModalityError", "TranscriptEvent", "AudioChunkEvent",
            "PlayResult", "parse_sse_events",

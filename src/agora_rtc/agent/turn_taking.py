@@ -178,7 +178,8 @@ class ReplyOnPause(IAudioFrameObserver):
         ``interrupt_on="asr"`` where that matters.
     end_of_turn : EndOfTurnDetector, optional
         Asked at each VAD stop whether the turn is over (default
-        :class:`AnswerAtVadStop`: it always is, replies start at the VAD stop).
+        :class:`AnswerAtVadStop`: it always is, replies start at the VAD stop;
+        :class:`ProsodyTurnDetector` is the native prosodic detector).
     max_turn_wait_ms : float, default 3000
         The longest ``end_of_turn`` may hold a turn after a VAD stop; then it
         is answered whatever the detector says.

@@ -1,0 +1,270 @@
+"""The end-of-turn corpus: turns with mid-turn pauses and a true end, built
+from espeak-ng (synthetic, several voices and languages) and the installed
+asterisk-core-sounds fr/it/ru WAV prompts (real speech), seeded.
+
+Each turn: 300 ms of lead-in, speech phrases separated by mid-turn pauses
+(at commas, list items, digit groups, hesitations), the true end, 3 s of
+trailing silence. Rendered clean and noisy (pink noise, 5..20 dB SNR), at 8
+and 16 kHz. Ground truth: the end of the last speech sample.
+
+Kept out on purpose (for independent checks): asterisk-core-sounds-en/-es,
+codec2-examples, alsa-utils sounds. Only the fr_CA_f_June, it_IT_m_Carlo and
+ru_RU_f_IvrvoiceRU folders of the fr/it/ru -wav packages are read.
+
+Sources (leave-one-source-out units): espeak-en, espeak-de, espeak-fr,
+asterisk-fr, asterisk-it, asterisk-ru.
+"""
+from __future__ import annotations
+
+import glob
+import io
+import os
+import subprocess
+import wave
+from dataclasses import dataclass
+from typing import List
+
+import numpy as np
+
+LEAD_S, TRAIL_S = 0.3, 3.0
+RATES = (8000, 16000)
+CONDITIONS = ("clean", "noisy")
+ASTERISK = {"asterisk-fr": "/usr/share/asterisk/sounds/fr_CA_f_June",
+            "asterisk-it": "/usr/share/asterisk/sounds/it_IT_m_Carlo",
+            "asterisk-ru": "/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU"}
+ESPEAK_VOICES = {"espeak-en": ["en-us", "en-us+f3", "en+m3", "en+f2"],
+                 "espeak-de": ["de", "de+f3", "de+m4"],
+                 "espeak-fr": ["fr", "fr+f2", "fr+m3"]}
+
+# (kind, phrases): phrases joined by mid-turn pauses; the last one ends the turn
+TEXTS = {
+    "espeak-en": {
+        "intro": ["My number is,", "The address is,", "I would like to order,", "So what I need is,",
+                  "Let me think,", "Well, uh,", "The code is,", "I was wondering,", "If it rains tomorrow,",
+                  "When I get home,", "Okay so,", "The thing is,"],
+        "digits": ["five five five,", "zero one three four,", "two eight,", "nine nine one,", "seven six,",
+                   "four four two one,", "three,", "eight zero,"],
+        "items": ["milk,", "two eggs,", "a loaf of bread,", "some apples,", "the blue one,", "a coffee,",
+                  "and then,", "uh,", "ehm,", "after that,"],
+        "ends": ["and that is all.", "thank you very much.", "we will stay at home.", "I think that's it.",
+                 "please call me back.", "nothing else.", "can you do that?", "is that okay?",
+                 "on Monday morning.", "at the main station.", "the train leaves at nine.", "that's correct."],
+        "whole": ["I need a taxi to the airport.", "Thank you, goodbye.", "Yes, that is right.",
+                  "Could you repeat that please?", "I would like to speak to an agent."],
+    },
+    "espeak-de": {
+        "intro": ["Meine Nummer ist,", "Die Adresse ist,", "Ich möchte bestellen,", "Also, ähm,",
+                  "Lass mich überlegen,", "Wenn es morgen regnet,", "Der Code lautet,", "Ich wollte fragen,",
+                  "Na ja,", "Das Problem ist,"],
+        "digits": ["fünf fünf fünf,", "null eins drei vier,", "zwei acht,", "neun neun eins,", "sieben sechs,",
+                   "vier vier zwei eins,", "drei,", "acht null,"],
+        "items": ["Milch,", "zwei Eier,", "ein Brot,", "ein paar Äpfel,", "den blauen,", "einen Kaffee,",
+                  "und dann,", "äh,", "ähm,", "danach,"],
+        "ends": ["und das ist alles.", "vielen Dank.", "bleiben wir zu Hause.", "ich glaube das war's.",
+                 "bitte rufen Sie mich zurück.", "sonst nichts.", "geht das?", "ist das in Ordnung?",
+                 "am Montag früh.", "am Hauptbahnhof.", "der Zug fährt um neun.", "das stimmt."],
+        "whole": ["Ich brauche ein Taxi zum Flughafen.", "Danke, auf Wiedersehen.", "Ja, das ist richtig.",
+                  "Können Sie das wiederholen?", "Ich möchte mit jemandem sprechen."],
+    },
+    "espeak-fr": {
+        "intro": ["Mon numéro est,", "L'adresse est,", "Je voudrais commander,", "Alors, euh,",
+                  "Laissez-moi réfléchir,", "S'il pleut demain,", "Le code est,", "Je me demandais,",
+                  "Bon,", "Le problème c'est que,"],
+        "digits": ["cinq cinq cinq,", "zéro un trois quatre,", "deux huit,", "neuf neuf un,", "sept six,",
+                   "quatre quatre deux un,", "trois,", "huit zéro,"],
+        "items": ["du lait,", "deux œufs,", "du pain,", "des pommes,", "le bleu,", "un café,",
+                  "et puis,", "euh,", "hum,", "ensuite,"],
+        "ends": ["et c'est tout.", "merci beaucoup.", "nous resterons à la maison.", "je crois que c'est tout.",
+                 "rappelez-moi s'il vous plaît.", "rien d'autre.", "c'est possible?", "ça vous va?",
+                 "lundi matin.", "à la gare centrale.", "le train part à neuf heures.", "c'est exact."],
+        "whole": ["J'ai besoin d'un taxi pour l'aéroport.", "Merci, au revoir.", "Oui, c'est juste.",
+                  "Pouvez-vous répéter?", "Je voudrais parler à quelqu'un."],
+    },
+}
+
+
+@dataclass
+class Turn:
+    source: str
+    turn_id: str
+    kind: str
+    condition: str
+    rate: int
+    pcm: np.ndarray          # int16 mono
+    end_s: float             # true end of the turn (end of the last speech sample)
+    mid_pauses: List[float]  # inserted pause lengths (s), for the record
+
+
+def _pause_s(rng) -> float:
+    return float(np.clip(rng.lognormal(np.log(0.6), 0.6), 0.15, 2.5))
+
+
+def _read_wav(data: bytes):
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32)
+
+
+def _espeak(text, voice, speed, pitch):
+    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
+                         check=True, capture_output=True).stdout
+    return _read_wav(out)
+
+
+def _trim(x, rate, rel_db=-40.0):
+    """Speech extent of x: samples above rel_db of its peak (in 10 ms blocks)."""
+    blk = rate // 100
+    n = len(x) // blk
+    if n == 0:
+        return x[:0]
+    e = np.sqrt(np.mean(x[:n * blk].reshape(n, blk) ** 2, axis=1) + 1e-9)
+    on = np.nonzero(20 * np.log10(e / (e.max() + 1e-9)) > rel_db)[0]
+    if len(on) == 0:
+        return x[:0]
+    return x[on[0] * blk:(on[-1] + 1) * blk]
+
+
+def _resample(x, src, dst):
+    if src == dst:
+        return x.copy()
+    out = subprocess.run(["sox", "-t", "raw", "-r", str(src), "-e", "float", "-b", "32", "-c", "1", "-",
+                          "-t", "raw", "-r", str(dst), "-e", "float", "-b", "32", "-c", "1", "-"],
+                         input=x.astype(np.float32).tobytes(), check=True, capture_output=True).stdout
+    return np.frombuffer(out, dtype=np.float32).copy()
+
+
+def _espeak_turn(rng, texts, voice, speed, pitch):
+    """(kind, phrase list) for one synthetic turn."""
+    kind = rng.choice(["digits", "list", "hesitation", "clause", "whole"], p=[0.25, 0.2, 0.2, 0.2, 0.15])
+    pick = lambda k: texts[k][rng.integers(len(texts[k]))]  # noqa: E731
+    if kind == "digits":
+        phrases = [pick("intro")] + [pick("digits") for _ in range(rng.integers(1, 4))]
+        phrases[-1] = phrases[-1].rstrip(",") + "."
+    elif kind == "list":
+        phrases = [pick("intro")] + [pick("items") for _ in range(rng.integers(1, 3))] + [pick("ends")]
+    elif kind == "hesitation":
+        phrases = [pick("intro"), pick("items"), pick("ends")]
+    elif kind == "clause":
+        phrases = [pick("intro"), pick("ends")]
+    else:
+        phrases = [pick("whole")]
+    return kind, phrases
+
+
+def _assemble(rng, pieces, rate):
+    """Concatenate speech pieces with mid-turn pauses: (signal, end_s, pauses)."""
+    parts, pauses = [np.zeros(int(LEAD_S * rate), np.float32)], []
+    for i, p in enumerate(pieces):
+        if i:
+            pauses.append(_pause_s(rng))
+            parts.append(np.zeros(int(pauses[-1] * rate), np.float32))
+        parts.append(p)
+    end = sum(len(p) for p in parts) / rate
+    parts.append(np.zeros(int(TRAIL_S * rate), np.float32))
+    return np.concatenate(parts), end, pauses
+
+
+def _stretch_internal_pauses(rng, x, rate):
+    """Real prompt: its internal silences (>= 100 ms, below -35 dB of the peak)
+    become mid-turn pauses of random length (70 %) or stay as they are."""
+    blk = rate // 100
+    n = len(x) // blk
+    e = np.sqrt(np.mean(x[:n * blk].reshape(n, blk) ** 2, axis=1) + 1e-9)
+    quiet = 20 * np.log10(e / e.max()) < -35
+    pieces, start, i = [], 0, 0
+    while i < n:
+        if quiet[i]:
+            j = i
+            while j < n and quiet[j]:
+                j += 1
+            if j - i >= 10 and i > 0 and j < n and rng.random() < 0.7:
+                pieces.append(x[start * blk:(i + 2) * blk])
+                start = j - 2
+            i = j
+        else:
+            i += 1
+    pieces.append(x[start * blk:])
+    return pieces
+
+
+def _digit_files(folder):
+    return [os.path.join(folder, "digits", f"{d}.wav") for d in range(10)
+            if os.path.exists(os.path.join(folder, "digits", f"{d}.wav"))]
+
+
+def _asterisk_turns(rng, source, folder, n_turns):
+    prompts = sorted(p for p in glob.glob(os.path.join(folder, "*.wav")))
+    lengths = []
+    for p in prompts:
+        with wave.open(p) as w:
+            lengths.append(w.getnframes() / w.getframerate())
+    prompts = [p for p, d in zip(prompts, lengths) if d >= 1.5]
+    digits = _digit_files(folder)
+    out = []
+    for k in range(n_turns):
+        if digits and k % 4 == 3:   # a digit string: groups of 2..4 digits
+            groups = []
+            for _ in range(rng.integers(2, 4)):
+                g = []
+                for _ in range(rng.integers(2, 5)):
+                    with open(digits[rng.integers(len(digits))], "rb") as f:
+                        rate, x = _read_wav(f.read())
+                    g += [_trim(x, rate), np.zeros(int(0.08 * rate), np.float32)]
+                groups.append(np.concatenate(g[:-1]))
+            out.append(("digits", rate, groups))
+        else:
+            path = prompts[rng.integers(len(prompts))]
+            with open(path, "rb") as f:
+                rate, x = _read_wav(f.read())
+            out.append(("prompt:" + os.path.basename(path), rate, _stretch_internal_pauses(rng, _trim(x, rate), rate)))
+    return out
+
+
+def _pink(rng, n):
+    white = rng.standard_normal(n + 4096)
+    spec = np.fft.rfft(white)
+    spec /= np.sqrt(np.maximum(np.arange(len(spec)), 1))
+    return np.fft.irfft(spec, n + 4096)[:n].astype(np.float32)
+
+
+def _render(rng, source, turn_id, kind, x, native_rate, end_s, pauses) -> List[Turn]:
+    out = []
+    speech_rms = np.sqrt(np.mean(_trim(x, native_rate) ** 2) + 1e-9)
+    peak = np.abs(x).max() + 1e-9
+    level = 10 ** (rng.uniform(-26, -14) / 20) * 32767 / speech_rms   # speech at -26..-14 dBFS rms
+    level = min(level, 0.9 * 32767 / peak)
+    snr = rng.uniform(5, 20)
+    noise = _pink(rng, len(x))
+    noise *= speech_rms / (np.sqrt(np.mean(noise ** 2)) + 1e-9) * 10 ** (-snr / 20)
+    for cond in CONDITIONS:
+        y = x + noise if cond == "noisy" else x
+        for rate in RATES:
+            z = _resample(y * (level / 32768.0), native_rate, rate) * 32768.0
+            pcm = np.clip(np.round(z), -32768, 32767).astype(np.int16)
+            out.append(Turn(source, turn_id, kind, cond, rate, pcm, end_s, pauses))
+    return out
+
+
+def build(turns_per_source: int = 40, seed: int = 17) -> List[Turn]:
+    """The whole corpus, deterministic for a seed."""
+    turns: List[Turn] = []
+    for si, (source, voices) in enumerate(sorted(ESPEAK_VOICES.items())):
+        rng = np.random.default_rng([seed, si])
+        for k in range(turns_per_source):
+            voice = voices[rng.integers(len(voices))]
+            speed, pitch = int(rng.integers(135, 190)), int(rng.integers(30, 71))
+            kind, phrases = _espeak_turn(rng, TEXTS[source], voice, speed, pitch)
+            rate, pieces = None, []
+            for ph in phrases:
+                rate, x = _espeak(ph, voice, speed, pitch)
+                pieces.append(_trim(x, rate))
+            x, end_s, pauses = _assemble(rng, pieces, rate)
+            turns += _render(rng, source, f"{source}/{k}", f"{kind}:{voice}", x, rate, end_s, pauses)
+    for si, (source, folder) in enumerate(sorted(ASTERISK.items())):
+        rng = np.random.default_rng([seed, 100 + si])
+        for k, (kind, rate, pieces) in enumerate(_asterisk_turns(rng, source, folder, turns_per_source)):
+            x, end_s, pauses = _assemble(rng, pieces, rate)
+            turns += _render(rng, source, f"{source}/{k}", kind, x, rate, end_s, pauses)
+    return turns
+
+
+SOURCES = tuple(sorted(ESPEAK_VOICES)) + tuple(sorted(ASTERISK))
