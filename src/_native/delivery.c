@@ -14,8 +14,8 @@
  *            its bounded frame queue (frame_queue.h), popped one at a time,
  *            connections taking turns.
  * A control event first delivers its connection's audio frames queued before
- * it (the order things happened in: a stream message sent after audio comes
- * after that audio), unless it has waited AGORA_CONTROL_BYPASS_MS: then it
+ * it, and its media events sorted in before it (the order things happened in:
+ * a stream message sent after audio or video comes after it), unless it has waited AGORA_CONTROL_BYPASS_MS: then it
  * overtakes the audio backlog of a slow observer. */
 #include <errno.h>
 #include <stdlib.h>
@@ -380,6 +380,31 @@ static void sort_in(agora_qnode *batch, ev_list *control, ev_list *media, conn_l
     }
 }
 
+static void finish(agora_service *svc, agora_event *ev);
+
+/* The media events (video, encoded audio) of ev's connection sorted in before
+ * ev, delivered first, unless ev waited too long: a stream message sent after a
+ * video frame comes after it, as with audio (deliver_audio_before). */
+static void deliver_media_before(agora_service *svc, ev_list *media, agora_event *ev)
+{
+    agora_event *prev = NULL, *m = media->head;
+    while (m && agora_monotonic_ns() - ev->t_ns < (int64_t)AGORA_CONTROL_BYPASS_MS * 1000000) {
+        agora_event *next = (agora_event *)m->node.next;
+        if (m->conn == ev->conn && m->seq < ev->seq) {
+            if (prev)
+                prev->node.next = next ? &next->node : NULL;
+            else
+                media->head = next;
+            if (media->tail == m)
+                media->tail = prev;
+            finish(svc, m);
+        } else {
+            prev = m;
+        }
+        m = next;
+    }
+}
+
 static void finish(agora_service *svc, agora_event *ev)
 {
     if (ev->kind == EV_FENCE) {
@@ -436,8 +461,10 @@ void *agora_delivery_main(void *arg)
         }
         agora_event *ev = ev_take(&control);
         if (ev) {
-            if (ev->kind != EV_FENCE)
+            if (ev->kind != EV_FENCE) {
+                deliver_media_before(svc, &media, ev);
                 deliver_audio_before(ev);
+            }
             finish(svc, ev);
         } else if ((ev = ev_take(&media)) != NULL) {
             finish(svc, ev);
