@@ -65,6 +65,10 @@ stamp=$(
 if [ "$(cat "$venv/agora_rtc.stamp" 2>/dev/null)" != "$stamp" ]; then
   say "building and installing agora_rtc[test] into $venv"
   pip install -q ".[test]"
+  # The Smart Turn tests (tests/test_agent_smart_turn.py) need onnxruntime and the ONNX file
+  # inside the pipecat-ai wheel, not pipecat's own ~500 MB of dependencies: --no-deps.
+  pip install -q "onnxruntime>=1.17"
+  pip install -q --no-deps "pipecat-ai>=1.14"
   echo "$stamp" >"$venv/agora_rtc.stamp"
 fi
 

@@ -92,6 +92,21 @@ class AudioVadConfigV2:
         self.adaptiveRmsFactor = adaptiveRmsFactor
         self._native()  # validate now: a bad config fails where it is written
 
+    @classmethod
+    def for_agents(cls):
+        """A preset for voice agents (the plain constructor keeps Agora's defaults).
+
+        Agora's defaults stop once 25 of the last 50 frames are not voice, so a 300-500 ms pause
+        inside a sentence ends the utterance and an agent answers into it. This preset starts
+        once 12 of the last 20 frames are voice (about 120 ms instead of 210), stops once 48 of
+        the last 60 are not (about half a second of non-speech), counts a frame as still voice
+        down to voice_prob 50, keeps 300 ms of pre-roll for ASR and a -55 dBFS floor:
+        ``AudioVadConfigV2(30, 20, 60, 0.6, 0.8, 70, 50, -55.0)``. Chosen by
+        ``benchmarks/bench_vad_loso.py --select`` on leave-one-source-out labels (README,
+        "VAD for agents").
+        """
+        return cls(30, 20, 60, 0.6, 0.8, 70, 50, -55.0)
+
     @property
     def rmsThreshold(self):
         return self.startRmsThreshold
