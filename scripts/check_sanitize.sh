@@ -16,6 +16,17 @@ rm -rf "$venv"
 python -m venv "$venv"
 AGORA_RTC_SANITIZE=ON "$venv/bin/pip" install -q ".[test]" -Cbuild-dir=build/asan
 
+# The speech tools the tests run (espeak-ng, flite, festival, sox) hang when they inherit the
+# preloaded ASan runtime: they run through shims that drop it. Python children keep it.
+shims=$PWD/build/asan-shims
+mkdir -p "$shims"
+for tool in espeak-ng flite text2wave festival sox; do
+  real=$(command -v "$tool") || continue
+  printf '#!/bin/sh\nunset LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS\nexec %s "$@"\n' "$real" >"$shims/$tool"
+  chmod +x "$shims/$tool"
+done
+export PATH="$shims:$PATH"
+
 preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 # CPython itself is not instrumented and keeps memory until exit: leak checks off.
 LD_PRELOAD="$preload" \
