@@ -112,8 +112,7 @@ def main() -> int:
 
         agent = service.create_rtc_connection(ar.RTCConnConfig())
         agent.register_observer(agent_obs)
-        # the agent preset: bridges pauses inside a sentence, starts fast (README "VAD for agents")
-        agent.register_audio_frame_observer(agent_obs, 1, ar.AudioVadConfigV2.for_agents())
+        agent.register_audio_frame_observer(agent_obs, 1, ar.AudioVadConfigV2())
         caller = service.create_rtc_connection(ar.RTCConnConfig())
         caller.register_observer(caller_obs)
         caller.register_audio_frame_observer(caller_obs)
