@@ -13,8 +13,14 @@ log="$out/memcheck.log"
 PYTHONMALLOC=malloc valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
   --errors-for-leak-kinds=definite,indirect --num-callers=40 --track-fds=no \
   --suppressions=tests/valgrind/python.supp --log-file="$log" \
-  python tests/valgrind/scenario.py | tee "$out/stdout"
-grep -q "scenario done" "$out/stdout"
+  python tests/valgrind/scenario.py | tee "$out/stdout" || true
+if ! grep -q "scenario done" "$out/stdout"; then
+  # say what else was using the machine: a stall under valgrind is most often load
+  echo "valgrind scenario did not finish; load: $(cat /proc/loadavg)"
+  ps -eo pid,pcpu,etime,args --sort=-pcpu | head -8
+  tail -30 "$log"
+  exit 1
+fi
 python - "$log" "$out/summary.json" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()

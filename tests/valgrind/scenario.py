@@ -36,11 +36,21 @@ class RtpConnection(RTCConnection):
         super()._native_open(service, *args, transport=1)
 
 
-def wait(pred, timeout=60.0):
+def offered(conn):
+    """Frames the connection's audio-frame observer was offered: delivered or
+    dropped by the bounded backlog (valgrind runs ~30x slower, so on a loaded
+    machine the observer may fall more than max_backlog_ms behind)."""
+    stats = conn.get_audio_delivery_stats()
+    return stats["pushed"] + stats["dropped"]
+
+
+def wait(what, pred, state, timeout=300.0):
+    # generous: under valgrind on a machine with both cores busy this scenario
+    # took 43 s instead of 10 s; the timeout only catches a real hang
     end = time.monotonic() + timeout
     while not pred():
         if time.monotonic() > end:
-            sys.exit("timed out")
+            sys.exit(f"timed out waiting for {what}: {state()}")
         time.sleep(0.01)
 
 
@@ -65,7 +75,10 @@ def local_network(svc):
     for k in range(20):
         conns[2].send_stream_message(f"message {k}")
         conns[2].send_audio_meta_data(b"meta")
-    wait(lambda: obs[2].frames >= 40 and obs[0].messages >= 20)
+    wait("40 frames at u2 and 20 messages at u0",
+         lambda: offered(conns[2]) >= 40 and obs[0].messages >= 20,
+         lambda: f"u2 frames {obs[2].frames}, stats {conns[2].get_audio_delivery_stats()}, "
+                 f"u0 messages {obs[0].messages}")
     conns[0].push_audio_pcm_data(TONE, 16000, 1)
     conns[0].interrupt_audio()
     conns[1].disconnect()
@@ -99,7 +112,8 @@ def rtp_pair(svc):
                 pkt[8:12] = (1000).to_bytes(4, "big")
         junk.sendto(bytes(pkt), ("127.0.0.1", b_port))
     junk.close()
-    wait(lambda: ob.frames >= 30)
+    wait("30 frames at bob over RTP", lambda: offered(b) >= 30,
+         lambda: f"bob frames {ob.frames}, stats {b.get_audio_delivery_stats()}")
     a.release()
     b.release()
 
