@@ -98,6 +98,9 @@ struct agora_rtc_conn {
     atomic_int publishing;     /* read by the media clock */
     atomic_int on_air;         /* joined on the hub: the clock may send */
     agora_send_queue sendq;
+    /* media clock thread only: after a talk spurt, gap frames still to send
+     * (media_clock.c) and the format of the spurt's last frame */
+    int gap_frames_left, gap_rate, gap_channels;
 
     /* I/O thread only */
     hub_channel *channel;

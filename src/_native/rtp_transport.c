@@ -1176,7 +1176,7 @@ void agora_rtp_process(agora_service *svc, io_item *it)
     int rc = AGORA_OK;
     switch (it->kind) {
     case IO_AUDIO:
-        if (c->hub_publishing && c->rtp && c->rtp->fd >= 0 && c->rtp->have_target)
+        if (!it->frame->gap && c->hub_publishing && c->rtp && c->rtp->fd >= 0 && c->rtp->have_target)
             send_frame(c->rtp, it->frame);
         break;
     case IO_RTP_OPEN:
