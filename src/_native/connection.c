@@ -72,7 +72,7 @@ void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out)
     out->internal_uid = (uint32_t)c->id;
 }
 
-static int valid_rate(int rate)
+int agora_audio_rate_valid(int rate)
 {
     switch (rate) {
     case 8000: case 16000: case 22050: case 24000: case 32000: case 44100: case 48000:
@@ -85,7 +85,7 @@ static int valid_rate(int rate)
 /* Observer frames are exactly 10 ms, so the rate must be a multiple of 100 Hz. */
 static int valid_playback_rate(int rate)
 {
-    return valid_rate(rate) && rate % 100 == 0;
+    return agora_audio_rate_valid(rate) && rate % 100 == 0;
 }
 
 static int valid_id(const char *s)
@@ -542,7 +542,7 @@ int agora_local_user_set_user_role(agora_rtc_conn *c, int role)
 int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *c, const int16_t *pcm, size_t samples_per_channel,
                                   int sample_rate, int channels, int64_t start_pts)
 {
-    if (!c || (!pcm && samples_per_channel) || !valid_rate(sample_rate) ||
+    if (!c || (!pcm && samples_per_channel) || !agora_audio_rate_valid(sample_rate) ||
         (channels != 1 && channels != 2) || samples_per_channel > MAX_PUSH_SAMPLES_PER_CHANNEL)
         return AGORA_ERR_INVALID_ARGUMENT;
     return agora_sendq_push(&c->sendq, pcm, samples_per_channel, sample_rate, channels, start_pts);

@@ -57,6 +57,8 @@ typedef struct uid_set {
 /* Copy an id into a AGORA_MAX_ID_LEN + 1 buffer, always NUL terminated. */
 void agora_copy_id(char *dst, const char *src);
 
+/* The sample rates pushed audio may have (connection.c). */
+int agora_audio_rate_valid(int rate);
 int uid_set_contains(const uid_set *s, const char *uid);
 int uid_set_add(uid_set *s, const char *uid);
 void uid_set_remove(uid_set *s, const char *uid);

@@ -416,7 +416,7 @@ static void send_frame(agora_rtp_media *m, const agora_sent_frame *f)
     if (f->encoded_only && f->sample_rate == OPUS_RATE) {
         /* decoded from pushed packets: the packet itself leaves, once, with
          * the frame it starts on; the frames it covers are not re-encoded */
-        if (f->encoded && f->encoded_offset == 0) {
+        if (f->encoded && f->encoded_offset == 0 && f->encoded->info.codec == AGORA_AUDIO_CODEC_OPUS) {
             send_encoded(m, f->encoded);
             m->passthrough_left = f->encoded->info.samples_per_channel - f->samples_per_channel;
             return;
