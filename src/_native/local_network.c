@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "growable.h"
 
 /* A conn array that grows (members, listeners). */
 typedef struct conn_list {
@@ -21,14 +22,10 @@ struct hub_channel {
 
 static int conn_list_add(conn_list *l, agora_rtc_conn *c)
 {
-    if (l->count == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 8;
-        void *m = realloc(l->items, sizeof(*l->items) * (size_t)cap);
-        if (!m)
-            return AGORA_ERR_NO_MEMORY;
-        l->items = m;
-        l->cap = cap;
-    }
+    void *grown = agora_grow(l->items, l->count, &l->cap, sizeof(*l->items), 8);
+    if (!grown)
+        return AGORA_ERR_NO_MEMORY;
+    l->items = grown;
     l->items[l->count++] = c;
     return 0;
 }

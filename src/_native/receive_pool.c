@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "engine.h"
 #include "receive_pool.h"
+#include "growable.h"
 
 int agora_rx_pool_auto_threads(void)
 {
@@ -174,14 +175,10 @@ void agora_rx_pool_destroy(agora_rx_pool *p)
 
 int agora_rx_pool_hold(agora_rx_pool *p, agora_rtc_conn *c)
 {
-    if (p->nholds == p->holds_cap) {
-        int cap = p->holds_cap ? p->holds_cap * 2 : 8;
-        agora_rx_hold *h = realloc(p->holds, sizeof(*h) * (size_t)cap);
-        if (!h)
-            return -1;
-        p->holds = h;
-        p->holds_cap = cap;
-    }
+    agora_rx_hold *holds = agora_grow(p->holds, p->nholds, &p->holds_cap, sizeof(*holds), 8);
+    if (!holds)
+        return -1;
+    p->holds = holds;
     agora_conn_ref(c);
     p->holds[p->nholds].conn = c;
     p->holds[p->nholds].obs = c->audio_obs;
@@ -215,14 +212,10 @@ static void release_holds(agora_rx_pool *p)
 
 agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
 {
-    if (p->njobs == p->cap) {
-        int cap = p->cap ? p->cap * 2 : 256;
-        agora_rx_job *jobs = realloc(p->jobs, sizeof(*jobs) * (size_t)cap);
-        if (!jobs)
-            return NULL;
-        p->jobs = jobs;
-        p->cap = cap;
-    }
+    agora_rx_job *jobs = agora_grow(p->jobs, p->njobs, &p->cap, sizeof(*jobs), 256);
+    if (!jobs)
+        return NULL;
+    p->jobs = jobs;
     int idx = p->njobs++;
     agora_rx_job *job = &p->jobs[idx];
     job->rx = rx;

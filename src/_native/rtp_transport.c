@@ -41,6 +41,7 @@
 #include "rtp.h"
 #include "rtp_media.h"
 #include "srtp_session.h"
+#include "growable.h"
 
 #define OPUS_RATE AGORA_OPUS_SAMPLE_RATE
 #define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono */
@@ -161,14 +162,10 @@ static void arm_timer(agora_service *svc, int on)
 
 static int list_add(agora_service *svc, agora_rtc_conn *c)
 {
-    if (svc->rtp_count == svc->rtp_cap) {
-        int cap = svc->rtp_cap ? svc->rtp_cap * 2 : 8;
-        void *p = realloc(svc->rtp_conns, sizeof(*svc->rtp_conns) * (size_t)cap);
-        if (!p)
-            return AGORA_ERR_NO_MEMORY;
-        svc->rtp_conns = p;
-        svc->rtp_cap = cap;
-    }
+    void *grown = agora_grow(svc->rtp_conns, svc->rtp_count, &svc->rtp_cap, sizeof(*svc->rtp_conns), 8);
+    if (!grown)
+        return AGORA_ERR_NO_MEMORY;
+    svc->rtp_conns = grown;
     agora_conn_ref(c);
     svc->rtp_conns[svc->rtp_count++] = c;
     if (svc->rtp_count == 1)
@@ -722,20 +719,30 @@ static int gap_for_job(const agora_rx_job *job, void *arg)
     return samples;
 }
 
+/* Hand r->frame (stamped now) to c's receive path; the job fills its samples
+ * first with prepare (the decode, or a gap's silence). Returns the job, NULL
+ * when nobody receives the audio frames. */
+static agora_rx_job *deliver_pull(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m,
+                                  rtp_remote *r, int (*prepare)(const agora_rx_job *, void *))
+{
+    int64_t t = now_us();
+    r->frame->render_time_ms = t / 1000;
+    r->frame->send_time_us = t;
+    int mark = agora_rx_pool_mark(&svc->rx_pool);
+    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, r->frame, NULL);
+    agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
+    if (job) {
+        job->prepare = prepare;
+        job->prepare_arg = r;
+    }
+    return job;
+}
+
 static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r)
 {
     r->gap_pulls_left--;
-    agora_sent_frame *f = r->frame;
-    f->gap = 1;
-    f->send_time_us = now_us();
-    f->render_time_ms = f->send_time_us / 1000;
-    int mark = agora_rx_pool_mark(&svc->rx_pool);
-    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f, NULL);
-    agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
-    if (job) {
-        job->prepare = gap_for_job;
-        job->prepare_arg = r;
-    }
+    r->frame->gap = 1;
+    deliver_pull(svc, c, m, r, gap_for_job);
 }
 
 /* One 20 ms pull of one remote stream at play_ms. The pulled packet is kept
@@ -787,21 +794,11 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
         r->ext_ts += (int32_t)(fr.timestamp - r->last_ts);
     }
     r->last_ts = fr.timestamp;
-    int64_t t = now_us();
-    agora_sent_frame *f = r->frame;
     /* sample_rate and samples_per_channel: set by the decode */
-    f->render_time_ms = t / 1000;
-    f->send_time_us = t;
-    f->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
-    f->rtp_timestamp = fr.timestamp;
-    int mark = agora_rx_pool_mark(&svc->rx_pool);
-    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f, NULL);
-    agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
-    if (job) {
-        /* the job just queued hears this remote: it decodes first */
-        job->prepare = decode_for_job;
-        job->prepare_arg = r;
-    } else {
+    r->frame->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
+    r->frame->rtp_timestamp = fr.timestamp;
+    /* a job that hears this remote decodes first */
+    if (!deliver_pull(svc, c, m, r, decode_for_job)) {
         /* nobody receives the audio frames: decode anyway (decoder state, counters) */
         decode_pending(r, r->dec ? agora_opus_decoder_rate(r->dec) : OPUS_RATE);
     }
@@ -996,14 +993,10 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
         return AGORA_ERR_NOT_READY;
     if (find_remote(m, ssrc) || find_remote_uid(m, uid) || agora_rtp_video_has_ssrc(m, ssrc))
         return AGORA_ERR_INVALID_STATE;
-    if (m->nremotes == m->cap) {
-        int cap = m->cap ? m->cap * 2 : 4;
-        void *p = realloc(m->remotes, sizeof(*m->remotes) * (size_t)cap);
-        if (!p)
-            return AGORA_ERR_NO_MEMORY;
-        m->remotes = p;
-        m->cap = cap;
-    }
+    void *grown = agora_grow(m->remotes, m->nremotes, &m->cap, sizeof(*m->remotes), 4);
+    if (!grown)
+        return AGORA_ERR_NO_MEMORY;
+    m->remotes = grown;
     rtp_remote *r = calloc(1, sizeof(*r));
     if (!r)
         return AGORA_ERR_NO_MEMORY;

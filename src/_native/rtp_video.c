@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rtp_media.h"
+#include "growable.h"
 
 #define VIDEO_CLOCK_KHZ 90                /* RTP clock of video: 90 kHz */
 #define VIDEO_MAX_PAYLOAD 1200            /* bytes of payload per packet (fits any MTU path) */
@@ -244,14 +245,10 @@ int agora_rtp_video_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t s
         return AGORA_ERR_NOT_READY;
     if (find_ssrc(m, ssrc) || find_uid(m, uid))
         return AGORA_ERR_INVALID_STATE;
-    if (m->nvremotes == m->vcap) {
-        int cap = m->vcap ? m->vcap * 2 : 4;
-        void *p = realloc(m->vremotes, sizeof(*m->vremotes) * (size_t)cap);
-        if (!p)
-            return AGORA_ERR_NO_MEMORY;
-        m->vremotes = p;
-        m->vcap = cap;
-    }
+    void *grown = agora_grow(m->vremotes, m->nvremotes, &m->vcap, sizeof(*m->vremotes), 4);
+    if (!grown)
+        return AGORA_ERR_NO_MEMORY;
+    m->vremotes = grown;
     rtp_video_remote *r = calloc(1, sizeof(*r));
     if (!r)
         return AGORA_ERR_NO_MEMORY;

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "growable.h"
 
 void agora_copy_id(char *dst, const char *src)
 {
@@ -21,14 +22,10 @@ int uid_set_add(uid_set *s, const char *uid)
 {
     if (uid_set_contains(s, uid))
         return 0;
-    if (s->count == s->cap) {
-        int cap = s->cap ? s->cap * 2 : 4;
-        void *ids = realloc(s->ids, sizeof(*s->ids) * (size_t)cap);
-        if (!ids)
-            return AGORA_ERR_NO_MEMORY;
-        s->ids = ids;
-        s->cap = cap;
-    }
+    void *grown = agora_grow(s->ids, s->count, &s->cap, sizeof(*s->ids), 4);
+    if (!grown)
+        return AGORA_ERR_NO_MEMORY;
+    s->ids = grown;
     agora_copy_id(s->ids[s->count], uid);
     s->count++;
     return 0;

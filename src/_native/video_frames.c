@@ -13,6 +13,7 @@
 #include <string.h>
 #include "engine.h"
 #include "video_rtp.h"
+#include "growable.h"
 
 static agora_video_buf *buf_new(size_t length)
 {
@@ -283,14 +284,10 @@ static int seen_add(agora_conn_video *v, const char *uid)
     for (int i = 0; i < v->nseen; i++)
         if (strcmp(v->seen[i].uid, uid) == 0)
             return 1;
-    if (v->nseen == v->seen_cap) {
-        int cap = v->seen_cap ? v->seen_cap * 2 : 8;
-        void *m = realloc(v->seen, sizeof(*v->seen) * (size_t)cap);
-        if (!m)
-            return 1; /* out of memory: no first-frame event */
-        v->seen = m;
-        v->seen_cap = cap;
-    }
+    void *grown = agora_grow(v->seen, v->nseen, &v->seen_cap, sizeof(*v->seen), 8);
+    if (!grown)
+        return 1; /* out of memory: no first-frame event */
+    v->seen = grown;
     agora_copy_id(v->seen[v->nseen++].uid, uid);
     return 0;
 }
@@ -316,14 +313,10 @@ static int set_sub(agora_conn_video *v, const char *uid, int mode)
             return AGORA_OK;
         }
     }
-    if (v->nsubs == v->cap) {
-        int cap = v->cap ? v->cap * 2 : 8;
-        void *m = realloc(v->subs, sizeof(*v->subs) * (size_t)cap);
-        if (!m)
-            return AGORA_ERR_NO_MEMORY;
-        v->subs = m;
-        v->cap = cap;
-    }
+    void *grown = agora_grow(v->subs, v->nsubs, &v->cap, sizeof(*v->subs), 8);
+    if (!grown)
+        return AGORA_ERR_NO_MEMORY;
+    v->subs = grown;
     agora_copy_id(v->subs[v->nsubs].uid, uid);
     v->subs[v->nsubs].since_ms = now;
     v->subs[v->nsubs++].mode = mode;

@@ -16,6 +16,7 @@
 #include "agora_rtc/errors.h"
 #include "engine.h"
 #include "volume_meter.h"
+#include "growable.h"
 
 #define VOICED_PROB 50           /* voice_prob of a voiced frame */
 #define VOICED_MIN_DBFS (-50.0f) /* and its level (the VAD's default rms gate) */
@@ -94,14 +95,10 @@ static vm_user *find_user(agora_volume_meter *m, const char *uid)
     for (int i = 0; i < m->count; i++)
         if (strcmp(m->users[i].uid, uid) == 0)
             return &m->users[i];
-    if (m->count == m->cap) {
-        int cap = m->cap ? m->cap * 2 : 4;
-        vm_user *u = realloc(m->users, sizeof(*u) * (size_t)cap);
-        if (!u)
-            return NULL;
-        m->users = u;
-        m->cap = cap;
-    }
+    vm_user *users = agora_grow(m->users, m->count, &m->cap, sizeof(*users), 4);
+    if (!users)
+        return NULL;
+    m->users = users;
     vm_user *u = &m->users[m->count++];
     memset(u, 0, sizeof(*u));
     agora_copy_id(u->uid, uid);
