@@ -36,6 +36,7 @@
 #include "receive_pool.h"
 #include "rx_table.h"
 #include "send_queue.h"
+#include "monotonic_clock.h"
 #include "sent_frame.h"
 #include "transport.h"
 #include "volume_meter.h"
@@ -406,6 +407,5 @@ void agora_video_emit(agora_service *svc, agora_rtc_conn *to, int kind, const ch
 
 /* media_clock.c */
 void *agora_clock_main(void *svc);
-int64_t agora_monotonic_ns(void);
 
 #endif

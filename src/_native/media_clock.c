@@ -15,18 +15,6 @@
  * gets its stop (any stop window up to 300 frames) */
 #define GAP_FRAMES 300
 
-int64_t agora_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int64_t agora_monotonic_ms(void)
-{
-    return agora_monotonic_ns() / 1000000LL;
-}
-
 static void sleep_until(int64_t deadline_ns)
 {
     struct timespec ts = {(time_t)(deadline_ns / 1000000000LL), (long)(deadline_ns % 1000000000LL)};
