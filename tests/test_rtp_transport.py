@@ -705,6 +705,21 @@ def test_rtp_utterance_cut_off_by_the_end_of_the_stream_gets_its_stop(service):
         p.release()
 
 
+def test_rtp_removed_remote_mid_utterance_gets_a_stop(service):
+    """The remote is removed (it left Janus) while the listener's VAD is in speech: the VAD
+    hears silence until its stop, so every start has its stop."""
+    p = Pair(service)
+    try:
+        assert p.a.push_audio_pcm_data(speech(), 16000, 1) == 0
+        p.rb.wait_for(lambda: 1 in p.rb.vad_states("alice"), timeout=20)
+        assert p.b._rtp_remove_remote(SSRC) == 0
+        p.rb.wait_for(lambda: 3 in p.rb.vad_states("alice"))
+        states = p.rb.vad_states("alice")
+        assert states.count(1) == states.count(3) and states[-1] == 3, states
+    finally:
+        p.release()
+
+
 def test_rtp_remove_remote_stops_frames(pair):
     p = pair
     assert p.a.push_audio_pcm_data(speech(3.0), 16000) == 0

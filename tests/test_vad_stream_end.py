@@ -81,3 +81,31 @@ def test_stats_count_only_received_audio_not_gaps(service):
     (caller_stats,) = [r for r in remotes if r["user_id"] == "caller"]
     assert caller_stats["frames_received"] == len(speech) // 160
     assert caller_stats["bytes_received"] == len(speech) * 2
+
+
+def _speaking_then(service, channel, stop_hearing):
+    """The caller talks (no trailing pause) to an agent with VAD; once the agent's VAD started,
+    stop_hearing(caller) ends the caller's stream. Returns the agent's recorder."""
+    pcm = question()
+    speech = pcm[:(loud_frames(pcm)[-1] + 1) * 160]
+    caller, _ = join(service, channel, "caller", record=False)
+    agent, heard = join(service, channel, "agent", vad=ar.AudioVadConfigV2())
+    assert caller.push_audio_pcm_data(speech, 16000, 1) == 0
+    heard.wait_for(lambda: 1 in states(heard, "caller"), timeout=15)
+    stop_hearing(caller)
+    return heard
+
+
+def test_a_user_who_leaves_mid_utterance_gets_a_stop(service):
+    heard = _speaking_then(service, "leave-mid", lambda caller: caller.disconnect())
+    heard.wait_event("left", "caller")
+    heard.wait_for(lambda: 3 in states(heard, "caller"))
+    s = states(heard, "caller")
+    assert s.count(1) == s.count(3) and s[-1] == 3, s   # every start has its stop
+
+
+def test_a_user_who_unpublishes_mid_utterance_gets_a_stop(service):
+    heard = _speaking_then(service, "unpub-mid", lambda caller: caller.unpublish_audio())
+    heard.wait_for(lambda: 3 in states(heard, "caller"))
+    s = states(heard, "caller")
+    assert s.count(1) == s.count(3) and s[-1] == 3, s

@@ -310,6 +310,12 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *to, const char *
                             const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint);
 /* Run the receive jobs queued by agora_io_deliver_audio (I/O thread). */
 void agora_io_run_receive_jobs(agora_service *svc);
+/* uid stops being heard by `to` (left, unpublished, removed): when to's VAD
+ * for uid is in speech, silence (gap frames, sent_frame.h) goes through the
+ * path until its stop, delivered like any frame, so every VAD start gets its
+ * stop. Call before the path is dropped (I/O thread). */
+void agora_io_end_utterance(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                            const char *channel_id);
 
 /* video_frames.c (I/O thread): the local network's video_send and
  * video_request_keyframe (transport.h) */

@@ -140,6 +140,7 @@ static void local_leave(agora_service *svc, agora_rtc_conn *c)
         agora_rtc_conn *m = ch->members.items[i];
         if (m == c)
             continue;
+        agora_io_end_utterance(svc, m, c->user_id, ch->name);
         agora_rx_table_drop(&m->rx, c->user_id);
         if (visible(c))
             emit(svc, m, EV_USER_LEFT, c->user_id, USER_OFFLINE_QUIT, 0, 0);
@@ -182,6 +183,7 @@ static void local_publish_changed(agora_service *svc, agora_rtc_conn *c, int pub
         if (publish) {
             emit(svc, m, EV_TRACK_SUBSCRIBED, c->user_id, 0, 0, 0);
         } else {
+            agora_io_end_utterance(svc, m, c->user_id, ch->name);
             agora_rx_table_drop(&m->rx, c->user_id);
             emit(svc, m, EV_TRACK_STATE, c->user_id, REMOTE_AUDIO_STATE_STOPPED,
                  REMOTE_AUDIO_REASON_REMOTE_MUTED, 0);

@@ -10,10 +10,6 @@
 
 #define TICK_NS 10000000LL
 #define MAX_CATCH_UP_TICKS 50 /* beyond this (process stopped, VM paused) resynchronise */
-/* Gap frames after a talk spurt: a stream that stops is silence to the
- * listeners' VADs for up to 3 s, so an utterance that ends with the stream
- * gets its stop (any stop window up to 300 frames) */
-#define GAP_FRAMES 300
 
 static void sleep_until(int64_t deadline_ns)
 {
@@ -101,7 +97,7 @@ static void cut_connection(tick_batch *b, agora_rtc_conn *c)
             cut_gap_frame(b, c);
         return;
     }
-    c->gap_frames_left = GAP_FRAMES;
+    c->gap_frames_left = AGORA_GAP_FRAMES; /* a stream that stops is silence to the VADs */
     c->gap_rate = frames[n - 1]->sample_rate;
     c->gap_channels = frames[n - 1]->channels;
     for (int i = 0; i < n; i++) {

@@ -69,3 +69,21 @@ void agora_io_run_receive_jobs(agora_service *svc)
 {
     agora_rx_pool_run(&svc->rx_pool);
 }
+
+void agora_io_end_utterance(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                            const char *channel_id)
+{
+    agora_rx_path *rx = agora_rx_table_get(&to->rx, uid, 0);
+    if (!rx || !rx->resampler || !agora_vad_is_speaking(rx->vad))
+        return;
+    agora_sent_frame *gap = agora_sent_frame_new(rx->in_rate, rx->in_ch, rx->in_rate / 100);
+    if (!gap)
+        return;
+    gap->gap = 1;
+    /* the path hears gaps only until its VAD stops (receive_path.c); the
+     * jobs run now, before the caller drops the path they point to */
+    for (int i = 0; i < AGORA_GAP_FRAMES; i++)
+        agora_io_deliver_audio(svc, to, uid, channel_id, gap, NULL);
+    agora_io_run_receive_jobs(svc);
+    agora_sent_frame_unref(gap);
+}

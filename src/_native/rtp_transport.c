@@ -707,7 +707,7 @@ static int decode_for_job(const agora_rx_job *job, void *arg)
 /* Gap frames after a talk spurt, as on the local network (sent_frame.h): for
  * up to 3 s a sender that stopped is 20 ms of silence per pull to a VAD in
  * speech, so an utterance cut off by the end of the stream gets its stop. */
-#define GAP_PULLS 150
+#define GAP_PULLS (AGORA_GAP_FRAMES / 2)
 
 static int gap_for_job(const agora_rx_job *job, void *arg)
 {
@@ -1033,6 +1033,7 @@ static int do_remove_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc
             continue;
         char uid[AGORA_MAX_ID_LEN + 1];
         memcpy(uid, m->remotes[i]->uid, sizeof(uid));
+        agora_io_end_utterance(svc, c, uid, m->channel_id); /* its VAD gets its stop */
         drop_remote(m, i);
         if (agora_io_subscribed(c, uid))
             agora_io_emit(svc, c, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_STOPPED,

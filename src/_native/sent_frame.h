@@ -31,6 +31,9 @@ typedef struct agora_sent_frame {
     int16_t pcm[]; /* samples_per_channel * channels, interleaved */
 } agora_sent_frame;
 
+/* Gap frames after a talk spurt, at most (3 s: any VAD stop window up to 300 frames). */
+#define AGORA_GAP_FRAMES 300
+
 /* samples_per_channel is normally sample_rate / 100; rates like 22050 Hz
  * alternate 220 and 221 so that 100 frames are exactly one second. */
 agora_sent_frame *agora_sent_frame_new(int sample_rate, int channels, int samples_per_channel);
