@@ -10,7 +10,8 @@ from typing import Dict, Optional
 
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
-from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
+from agora_rtc.base.checks import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
+from agora_rtc.base.sample_rates import SUPPORTED_SAMPLE_RATES
 from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_BACKLOG_MS,
                                        MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
@@ -24,7 +25,8 @@ from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
 from agora_rtc import _video_validation as _vv
 
-PCM_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+#: Rates push_audio_pcm_data accepts (the one table; kept under this name for its importers).
+PCM_SAMPLE_RATES = SUPPORTED_SAMPLE_RATES
 MAX_STREAM_MESSAGE_BYTES = 1024
 MAX_AUDIO_METADATA_BYTES = 64
 #: Data streams per connection, the default stream (id 1) included.
