@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 
 static agora_video_buf *buf_new(size_t length)
 {
