@@ -112,7 +112,7 @@ def main() -> int:
 
         agent = service.create_rtc_connection(ar.RTCConnConfig())
         agent.register_observer(agent_obs)
-        agent.register_audio_frame_observer(agent_obs, 1, ar.AudioVadConfigV2())
+        agent.register_audio_frame_observer(agent_obs, 1, ar.AudioVadConfigV2.for_agents())
         caller = service.create_rtc_connection(ar.RTCConnConfig())
         caller.register_observer(caller_obs)
         caller.register_audio_frame_observer(caller_obs)

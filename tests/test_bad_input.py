@@ -384,6 +384,7 @@ def _conn_calls():
         "get_send_stats": lambda c: c.get_send_stats(),
         "get_audio_queue_stats": lambda c: c.get_audio_queue_stats(),
         "get_audio_delivery_stats": lambda c: c.get_audio_delivery_stats(),
+        "get_encoded_audio_delivery_stats": lambda c: c.get_encoded_audio_delivery_stats(),
         "send_stream_message": lambda c: c.send_stream_message("hi"),
         "send_audio_meta_data": lambda c: c.send_audio_meta_data(b"m"),
         "get_agora_parameter": lambda c: c.get_agora_parameter(),

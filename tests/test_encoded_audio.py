@@ -3,7 +3,10 @@ Opus packets made with the system libopus (tests/opus_ctypes.py) are pushed,
 paced like PCM, heard decoded by PCM observers, and reach encoded-frame
 observers byte for byte: on the local network, and over a real Janus (where
 the packet itself is the RTP payload, no re-encoding)."""
+import logging
 import os
+import threading
+import time
 import wave
 
 import numpy as np
@@ -11,7 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 import agora_rtc as ar
-from conftest import Recorder, barrier, join
+from conftest import Recorder, barrier, join, wait_until
 from opus_ctypes import encode
 
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
@@ -210,3 +213,98 @@ def test_opus_end_to_end_through_janus():
             assert _rms_db(decoded) > -40
             for c in conns.values():
                 c.release()
+
+
+class SlowEncodedObserver(ar.IAudioEncodedFrameObserver):
+    """Takes `delay` s per packet; keeps what it got per user."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.got = {}
+
+    def on_encoded_audio_frame(self, uid, frame_buffer, length, info):
+        with self.lock:
+            self.got.setdefault(uid, []).append(frame_buffer)
+        if self.delay:
+            time.sleep(self.delay)
+
+    def calls(self):
+        with self.lock:
+            return sum(len(v) for v in self.got.values())
+
+
+def _is_subsequence(part, whole):
+    it = iter(whole)
+    return all(any(p == w for w in it) for p in part)
+
+
+def test_slow_encoded_observer_backlog_is_bounded_and_drops_are_counted(service, caplog):
+    """Issue 22: 4 users send 20 ms packets (200 a second in all) to an observer
+    that takes 20 ms per packet (50 a second). The backlog stays within the
+    limit per user, the oldest packets go (each user's freshest packet
+    arrives, the rest in order), every packet offered is counted as delivered
+    or dropped, a warning names the observer, and on_user_left is not held
+    back behind the packets."""
+    caplog.set_level(logging.WARNING, logger="agora_rtc")
+    rx, rec = join(service, "enc-slow", "agent", record=False, publish=False)
+    slow = SlowEncodedObserver(delay=0.02)
+    assert rx.get_encoded_audio_delivery_stats() is None
+    assert rx.register_audio_encoded_frame_observer(slow) == 0
+    senders = [join(service, "enc-slow", f"t{i}", record=False)[0] for i in range(4)]
+    for i in range(4):
+        rec.wait_event("joined", f"t{i}")
+    packets = encode(np.concatenate([speech()] * 2), 16000, 1, 20)
+    for s in senders:
+        for p in packets:
+            assert s.push_audio_encoded_data(p, INFO) == 0
+    wait_until(lambda: rx.get_encoded_audio_delivery_stats()["dropped"] > 0, timeout=10, what="first drops")
+    samples = []
+    while not all(s.is_push_to_rtc_completed() for s in senders[1:]):
+        samples.append(rx.get_encoded_audio_delivery_stats())
+        time.sleep(0.2)
+    # a connection event overtakes the backlog: t0 leaves, on_user_left comes at once
+    assert rx.get_encoded_audio_delivery_stats()["dropped"] > 0
+    assert senders[0].disconnect() == 0
+    rec.wait_event("left", "t0", timeout=2.0)
+    slow.delay = 0.0                                    # catch up: what still waits arrives
+    wait_until(lambda: rx.get_encoded_audio_delivery_stats()["waiting"] == 0, timeout=30, what="drained")
+    st = rx.get_encoded_audio_delivery_stats()
+    limit = st["backlog_limit_ms"]
+    assert limit == 1000
+    assert samples and max(s["user_backlog_ms"] for s in samples) <= limit + 20, samples[-1]
+    assert max(s["waiting"] for s in samples) <= 4 * (limit // 20 + 1)
+    assert st["peak_backlog_ms"] < 5 * limit
+    print(f"{len(samples)} samples, last {samples[-1]}; final {st}")
+    # drops are counted: every packet offered was delivered or dropped
+    assert st["dropped"] > 0 and st["merged"] == 0
+    assert st["pushed"] == st["taken"] == slow.calls()
+    t0_sent = len(slow.got.get("t0", ()))               # t0 left early: what it sent is not known here
+    assert 3 * len(packets) + t0_sent <= st["pushed"] + st["dropped"] <= 4 * len(packets)
+    for uid in ("t1", "t2", "t3"):
+        got = slow.got[uid]
+        assert got[-1] == packets[-1], uid              # the freshest stays
+        assert len(got) < len(packets) and _is_subsequence(got, packets), uid  # the oldest went, in order
+    # a warning names the slow observer (rate-limited: not one per drop)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "agora_rtc"
+                and r.levelno == logging.WARNING and "SlowEncodedObserver" in r.getMessage()]
+    assert warnings and len(warnings) <= 2, warnings
+    assert "encoded audio frame observer" in warnings[0] and "enc-slow/agent" in warnings[0]
+    # registering again starts the counters afresh; unregistering: None
+    assert rx.register_audio_encoded_frame_observer(slow, max_backlog_ms=200) == 0
+    st = rx.get_encoded_audio_delivery_stats()
+    assert (st["pushed"], st["dropped"], st["backlog_limit_ms"]) == (0, 0, 200)
+    assert rx.unregister_audio_encoded_frame_observer() == 0
+    assert rx.get_encoded_audio_delivery_stats() is None
+    for c in senders + [rx]:
+        c.release()
+
+
+@pytest.mark.parametrize("kw, err", [({"max_backlog_ms": 5}, ValueError), ({"max_backlog_ms": "1"}, TypeError),
+                                     ({"max_queued_frames": 0}, ValueError)])
+def test_encoded_observer_limits_are_checked(service, kw, err):
+    rx, _ = join(service, "enc-limits", "agent", record=False, publish=False)
+    with pytest.raises(err, match="register_audio_encoded_frame_observer"):
+        rx.register_audio_encoded_frame_observer(SlowEncodedObserver(0), **kw)
+    assert rx.get_encoded_audio_delivery_stats() is None
+    rx.release()

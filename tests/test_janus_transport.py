@@ -1,10 +1,12 @@
 """The janus transport end to end: agents talk through a real Janus 1.1.2
 (started here, loopback only, stopped by PID). Choosing the transport URL in
 AgoraServiceConfig is the only change from the local network."""
+import logging
 import os
 import subprocess
 import sys
 import textwrap
+import time
 import wave
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 
 import agora_rtc as ar
 from agora_rtc.janus import JANUS_MISSING_REASON, JanusServer, janus_available
-from conftest import Recorder
+from conftest import Recorder, wait_until
 
 pytestmark = pytest.mark.skipif(not janus_available(), reason=JANUS_MISSING_REASON)
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
@@ -76,7 +78,7 @@ CALLER = textwrap.dedent(r"""
     logging.basicConfig(level=logging.INFO, format="%(relativeCreated)d %(threadName)s %(name)s %(message)s")
     sys.path.insert(0, sys.argv[2])
     import agora_rtc as ar
-    from conftest import Recorder
+    from conftest import Recorder, wait_until
     with wave.open(sys.argv[3]) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
     svc = ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=sys.argv[1]))
@@ -120,15 +122,81 @@ def test_two_processes_through_janus(janus, tmp_path):
 
 
 def test_janus_killed_mid_call_then_restarted(janus):
+    """Issue 22, a row that held up: Janus SIGKILLed mid-call is reported lost,
+    and once it runs again both agents reconnect and the audio that was
+    flowing is heard again. Prints the time from the restarted Janus being up
+    to the first voiced frame (not asserted: a timing)."""
     with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus))) as svc:
         a, ra = member(svc, "janus-restart", "alice")
         b, rb = member(svc, "janus-restart", "bob")
         rb.wait_event("joined", "alice", timeout=20)
+        assert a.push_audio_pcm_data(np.tile(speech(), 15), 16000, 1) == 0   # ~60 s, paced
+        rb.wait_for(lambda: sum(f.rms > 80 for f in rb.frames.get("alice", [])) > 20, timeout=20)
         janus.kill()
         ra.wait_event("lost", timeout=20)
-        janus.restart()
-        ra.wait_event("reconnected", timeout=30)
-        rb.wait_event("reconnected", timeout=30)
         before = len(rb.frames.get("alice", []))
-        a.push_audio_pcm_data(speech(), 16000, 1)
-        rb.wait_for(lambda: sum(f.rms > 80 for f in rb.frames.get("alice", [])[before:]) > 50, timeout=30)
+        janus.restart()
+        t_up = time.monotonic()
+        first = {}
+
+        def heard_again():           # runs at each frame (wait_for is notified per frame)
+            voiced = sum(f.rms > 80 for f in rb.frames.get("alice", [])[before:])
+            if voiced and "audio" not in first:
+                first["audio"] = time.monotonic()
+            if any(e[0] == "reconnected" for e in rb.events) and "reconnected" not in first:
+                first["reconnected"] = time.monotonic()
+            return voiced > 50 and "reconnected" in first
+
+        rb.wait_for(heard_again, timeout=40)
+        ra.wait_event("reconnected", timeout=30)
+        print(f"Janus up -> bob reconnected {first['reconnected'] - t_up:.2f} s, "
+              f"-> alice's audio heard again {first['audio'] - t_up:.2f} s")
+        assert a.interrupt_audio() == 0
+
+
+class SlowAgent(Recorder):
+    """An audio observer that takes 20 ms per frame (twice the frame's length)."""
+
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad_bytes):
+        super().on_playback_audio_frame_before_mixing(lu, channel_id, uid, frame, state, vad_bytes)
+        time.sleep(0.02)
+
+
+def test_slow_audio_observer_through_janus_stays_bounded_and_user_left_is_prompt(janus, caplog):
+    """Issue 22: through Janus an audio observer that takes 20 ms per 10 ms
+    frame, in the default dispatch, falls behind by at most its backlog limit
+    (drops counted, a warning names it), and the peer's on_user_left is not
+    held back behind the audio."""
+    caplog.set_level(logging.WARNING, logger="agora_rtc")
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus))) as svc:
+        a, ra = member(svc, "janus-slow", "alice")
+        b = svc.create_rtc_connection(ar.RTCConnConfig())
+        rb = SlowAgent()
+        b.register_observer(rb)
+        assert b.register_audio_frame_observer(rb) == 0          # default dispatch
+        assert b.connect("", "janus-slow", "bob") == 0
+        rb.wait_event("connected", timeout=20)
+        rb.wait_event("joined", "alice", timeout=20)
+        assert a.push_audio_pcm_data(np.tile(speech(), 3), 16000, 1) == 0   # ~12 s, paced
+        wait_until(lambda: b.get_audio_delivery_stats()["dropped"] > 0, timeout=20, what="first drops")
+        samples = []
+        for _ in range(15):                                       # 3 s with the backlog full
+            samples.append(b.get_audio_delivery_stats())
+            time.sleep(0.2)
+        st = b.get_audio_delivery_stats()
+        assert st["dispatch"] == "direct"
+        limit = st["backlog_limit_ms"]
+        print(f"backlog_ms max {max(s['backlog_ms'] for s in samples)}, "
+              f"user_backlog_ms max {max(s['user_backlog_ms'] for s in samples)}, {st}")
+        assert max(s["user_backlog_ms"] for s in samples) <= limit + 100, samples
+        assert max(s["backlog_ms"] for s in samples) <= limit + 1000, samples   # never seconds stale
+        assert st["dropped"] > 0 and st["pushed"] + st["dropped"] >= 300
+        warnings = [r.getMessage() for r in caplog.records if r.name == "agora_rtc"
+                    and r.levelno == logging.WARNING and "SlowAgent" in r.getMessage()]
+        assert warnings and "dispatch=direct" in warnings[0], warnings
+        # alice leaves while bob's observer is still a second behind: on_user_left comes anyway
+        assert st["waiting"] > 0
+        assert a.disconnect() == 0
+        rb.wait_event("left", "alice", timeout=10)
+        for c in (a, b):
+            c.release()

@@ -114,7 +114,8 @@ def pcm(rec, uid):
 class Pair:
     """alice (A) publishes to bob (B), who hears her stream as SSRC 1000."""
 
-    def __init__(self, service, *, via=None, vad=True, publish=True, rtcp_port=0, rate=16000):
+    def __init__(self, service, *, via=None, vad=True, publish=True, rtcp_port=0, rate=16000,
+                 vad_config=None):
         self.a = RtpConnection(service, ar.RTCConnConfig())
         self.b = RtpConnection(service, ar.RTCConnConfig())
         self.ra, self.rb = RtpRecorder(), RtpRecorder()
@@ -123,7 +124,8 @@ class Pair:
             assert conn.register_local_user_observer(rec) == 0
         self.b.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, rate)
         if vad:
-            assert self.b.register_audio_frame_observer(self.rb, 1, ar.AudioVadConfigV2()) == 0
+            cfg = ar.AudioVadConfigV2() if vad_config is None else vad_config
+            assert self.b.register_audio_frame_observer(self.rb, 1, cfg) == 0
         else:
             assert self.b.register_audio_frame_observer(self.rb) == 0
         rc, self.a_port = self.a._rtp_open(b"127.0.0.1")
@@ -677,6 +679,29 @@ def test_rtp_garbage_datagrams_are_counted_and_never_crash(service):
         assert median > 0.8, scores
     finally:
         junk.close()
+        p.release()
+
+
+def test_rtp_utterance_cut_off_by_the_end_of_the_stream_gets_its_stop(service):
+    """A sender that stops mid-speech: the listener's VAD hears the silence of gap frames and
+    stops (as on the local network: tests/test_vad_stream_end.py); nothing is sent for them."""
+    x = speech()
+    loud = np.nonzero(np.sqrt(np.mean(x[:x.size // 160 * 160].reshape(-1, 160).astype(float) ** 2,
+                                      axis=1)) > 32768 * 10 ** (-55 / 20))[0]
+    cut = x[:(loud[-1] + 1) * 160]                  # no trailing pause
+    cfg = ar.AudioVadConfigV2.for_agents()
+    p = Pair(service, vad_config=cfg)
+    try:
+        assert p.a.push_audio_pcm_data(cut, 16000, 1) == 0
+        p.rb.wait_for(lambda: 3 in p.rb.vad_states("alice"), timeout=20)
+        states = p.rb.vad_states("alice")
+        assert states.count(1) >= 1 and states[-1] == 3, states
+        # 20 ms packets of the speech (+ the padded tail, a keepalive): gaps are not sent
+        assert p.a._rtp_stats()["packets_sent"] <= cut.size // 320 + 3
+        with p.rb.cond:
+            tail = p.rb.frames["alice"][-10:]        # the stop came in the gap's silence
+        assert not np.any(np.frombuffer(b"".join(bytes(f.buffer) for f in tail), np.int16))
+    finally:
         p.release()
 
 

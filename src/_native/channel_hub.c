@@ -282,6 +282,10 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     rate = m->pb_rate;
     chans = m->pb_channels;
     int apm_flags = m->apm_flags;
+    if (f->gap && !(has_obs && vad_on)) {
+        pthread_mutex_unlock(&m->mu);
+        return; /* only a VAD in speech hears a gap (receive_path.c) */
+    }
     agora_audio_frame_observer direct = {0};
     /* an any_thread observer is called by the job itself; one hold per run keeps it registered */
     if (has_obs && m->audio_obs.any_thread &&
@@ -292,6 +296,8 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     if (!rx)
         return;
     if (!rx->first_frame_seen) {
+        if (f->gap)
+            return; /* nothing heard from this user yet: no utterance to end */
         rx->first_frame_seen = 1;
         emit(svc, m, EV_FIRST_FRAME, uid, 0, 0, 0);
         emit(svc, m, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_DECODING,
@@ -299,7 +305,7 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     }
     if (f->encoded)
         agora_encoded_audio_deliver(svc, m, uid, f->encoded);
-    agora_volume_meter *volume = atomic_load(&m->volume_meter);
+    agora_volume_meter *volume = f->gap ? NULL : atomic_load(&m->volume_meter);
     if (!agora_volume_meter_enabled(volume))
         volume = NULL;
     if (!has_obs && !volume)

@@ -24,6 +24,7 @@ static void conn_free(agora_rtc_conn *c)
     agora_volume_meter_free(atomic_load(&c->volume_meter));
     agora_encoded_sender_free(atomic_load(&c->encoded_sender));
     agora_frame_queue_destroy(c->direct_q);
+    agora_frame_queue_destroy(atomic_load(&c->encoded_q));
     free(c->audio_token);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
@@ -138,6 +139,9 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     atomic_init(&c->token_out, 0);
     c->direct_backlog_ms = AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS;
     c->direct_max_frames = DEFAULT_DIRECT_MAX_FRAMES;
+    atomic_init(&c->encoded_q, NULL);
+    c->encoded_backlog_ms = AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS;
+    c->encoded_max_frames = DEFAULT_DIRECT_MAX_FRAMES;
     c->svc = svc;
     c->cfg = *cfg;
     c->state = AGORA_CONN_DISCONNECTED;
@@ -300,11 +304,13 @@ int agora_rtc_conn_unregister_local_user_observer(agora_rtc_conn *c)
     return AGORA_OK;
 }
 
-/* The direct queue and its token, made once per connection (kept until it is freed). */
-static int prepare_direct(agora_rtc_conn *c)
+/* A queue the delivery thread serves (direct_q, encoded_q: `encoded` picks
+ * which) and the connection's audio token, each made once per connection and
+ * kept until it is freed. */
+int agora_conn_prepare_delivery_queue(agora_rtc_conn *c, int encoded)
 {
     pthread_mutex_lock(&c->mu);
-    int ready = c->direct_q != NULL;
+    int ready = c->audio_token && (encoded ? atomic_load(&c->encoded_q) != NULL : c->direct_q != NULL);
     pthread_mutex_unlock(&c->mu);
     if (ready)
         return AGORA_OK;
@@ -319,11 +325,16 @@ static int prepare_direct(agora_rtc_conn *c)
     token->conn = c; /* no reference: a queued token holds one (token_out) */
     agora_frame_queue_set_notify(q, agora_delivery_schedule_audio, c, &c->svc->event_seq);
     pthread_mutex_lock(&c->mu);
-    if (!c->direct_q) {
-        c->direct_q = q;
+    if (!c->audio_token) { /* first: a push into the queue may queue the token at once */
         c->audio_token = token;
-        q = NULL;
         token = NULL;
+    }
+    if (encoded && !atomic_load(&c->encoded_q)) {
+        atomic_store(&c->encoded_q, q);
+        q = NULL;
+    } else if (!encoded && !c->direct_q) {
+        c->direct_q = q;
+        q = NULL;
     }
     pthread_mutex_unlock(&c->mu);
     agora_frame_queue_destroy(q); /* another registration made them first */
@@ -364,7 +375,7 @@ int agora_rtc_conn_register_audio_frame_observer(agora_rtc_conn *c, const agora_
     if (vad_config && agora_vad_config_validate(vad_config) != AGORA_OK)
         return AGORA_ERR_INVALID_ARGUMENT;
     int direct = !obs->any_thread;
-    if (direct && prepare_direct(c) != AGORA_OK)
+    if (direct && agora_conn_prepare_delivery_queue(c, 0) != AGORA_OK)
         return AGORA_ERR_NO_MEMORY;
     pthread_mutex_lock(&c->mu);
     /* the replaced observer may be any_thread: no call to it after this returns */

@@ -9,12 +9,13 @@
  * Three paths, so that connection events never wait behind media:
  *   control  connection and local-user events (joined, left, disconnected,
  *            stream messages, stats ...): always first;
- *   media    video frames and encoded audio packets (bounded per receiver);
- *   audio    "direct" audio-frame observers: each connection's frames wait in
- *            its bounded frame queue (frame_queue.h), popped one at a time,
- *            connections taking turns.
- * A control event first delivers its connection's audio frames queued before
- * it, and its media events sorted in before it (the order things happened in:
+ *   media    video frames (bounded per receiver);
+ *   audio    "direct" audio-frame observers and encoded audio packets: each
+ *            connection's frames and packets wait in its bounded frame queues
+ *            (frame_queue.h: direct_q, encoded_q), popped one at a time, the
+ *            older head first, connections taking turns.
+ * A control event first delivers its connection's audio frames and packets
+ * queued before it, and its media events sorted in before it (the order things happened in:
  * a stream message sent after audio or video comes after it), unless it has waited AGORA_CONTROL_BYPASS_MS: then it
  * overtakes the audio backlog of a slow observer. */
 #include <errno.h>
@@ -138,13 +139,6 @@ static void call_local_user_observer(const agora_local_user_observer *o, agora_e
         if (o->on_audio_volume_indication)
             o->on_audio_volume_indication(o->user_data, (const agora_audio_volume_info *)ev->data,
                                           (unsigned)ev->a, ev->b);
-        break;
-    case EV_ENCODED_AUDIO:
-        if (o->on_encoded_audio_frame) {
-            agora_encoded_audio_info info;
-            memcpy(&info, ev->data + ev->length, sizeof(info));
-            o->on_encoded_audio_frame(o->user_data, ev->uid, ev->data, ev->length, &info);
-        }
         break;
     case EV_ACTIVE_SPEAKER:
         if (o->on_active_speaker) o->on_active_speaker(o->user_data, ev->uid);
@@ -283,6 +277,66 @@ static void deliver_direct(agora_rtc_conn *c, agora_queued_frame *f)
     agora_queued_frame_free(f);
 }
 
+/* Deliver one packet popped from c's encoded queue (dropped when delivery was
+ * switched since it was queued, or nobody observes the local user). */
+static void deliver_encoded(agora_rtc_conn *c, agora_queued_frame *f)
+{
+    pthread_mutex_lock(&c->mu);
+    int have = c->obs_set[OBS_LOCAL_USER] && f->gen == c->encoded_gen &&
+               atomic_load(&c->encoded_delivery);
+    agora_local_user_observer obs = c->lu_obs;
+    if (have)
+        c->in_flight[OBS_LOCAL_USER]++;
+    pthread_mutex_unlock(&c->mu);
+    if (have) {
+        if (f->warn && obs.on_encoded_audio_backlog) {
+            agora_frame_queue_stats st;
+            agora_frame_queue_get_stats(atomic_load(&c->encoded_q), &st);
+            obs.on_encoded_audio_backlog(obs.user_data, &st);
+        }
+        if (obs.on_encoded_audio_frame)
+            obs.on_encoded_audio_frame(obs.user_data, f->user_id, f->packet, f->packet_length,
+                                       &f->packet_info);
+        pthread_mutex_lock(&c->mu);
+        c->in_flight[OBS_LOCAL_USER]--;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    agora_queued_frame_free(f);
+}
+
+/* Of c's queues served here (direct audio, encoded audio), pop the older head
+ * if its seq is below `before`, and deliver it; 0 when nothing was. */
+static int deliver_next(agora_rtc_conn *c, uint64_t before)
+{
+    agora_frame_queue *qs[2] = {c->direct_q, atomic_load(&c->encoded_q)};
+    agora_frame_queue *q = NULL;
+    uint64_t oldest = before, seq;
+    for (int i = 0; i < 2; i++) {
+        if (qs[i] && agora_frame_queue_head_seq(qs[i], &seq) && seq < oldest) {
+            q = qs[i];
+            oldest = seq;
+        }
+    }
+    /* (the head may have been dropped meanwhile: then its newer neighbour comes) */
+    agora_queued_frame *f = q ? agora_frame_queue_pop_before(q, before) : NULL;
+    if (!f)
+        return 0;
+    if (q == c->direct_q)
+        deliver_direct(c, f);
+    else
+        deliver_encoded(c, f);
+    return 1;
+}
+
+/* Frames or packets wait in one of c's queues served here. */
+static int audio_waiting(agora_rtc_conn *c)
+{
+    agora_frame_queue *enc = atomic_load(&c->encoded_q);
+    return (c->direct_q && agora_frame_queue_waiting(c->direct_q) > 0) ||
+           (enc && agora_frame_queue_waiting(enc) > 0);
+}
+
 void agora_delivery_schedule_audio(void *arg)
 {
     agora_rtc_conn *c = arg;
@@ -292,20 +346,13 @@ void agora_delivery_schedule_audio(void *arg)
     agora_workq_push(&c->svc->delivery_q, &c->audio_token->node);
 }
 
-/* The audio frames of ev's connection queued before ev, unless ev waited too long. */
+/* The audio frames and packets of ev's connection queued before ev, unless ev waited too long. */
 static void deliver_audio_before(agora_event *ev)
 {
     agora_rtc_conn *c = ev->conn;
-    pthread_mutex_lock(&c->mu);
-    agora_frame_queue *q = c->direct ? c->direct_q : NULL;
-    pthread_mutex_unlock(&c->mu);
-    if (!q)
-        return;
     while (agora_monotonic_ns() - ev->t_ns < (int64_t)AGORA_CONTROL_BYPASS_MS * 1000000) {
-        agora_queued_frame *f = agora_frame_queue_pop_before(q, ev->seq);
-        if (!f)
+        if (!deliver_next(c, ev->seq))
             return;
-        deliver_direct(c, f);
     }
 }
 
@@ -364,7 +411,7 @@ static agora_rtc_conn *conn_take(conn_list *l)
 
 static int is_media(int kind)
 {
-    return kind == EV_AUDIO_FRAME || kind == EV_ENCODED_AUDIO || kind == EV_VIDEO_FRAME ||
+    return kind == EV_AUDIO_FRAME || kind == EV_VIDEO_FRAME ||
            kind == EV_VIDEO_ENCODED;
 }
 
@@ -430,15 +477,13 @@ static void finish(agora_service *svc, agora_event *ev)
 static void serve_audio(conn_list *ready)
 {
     agora_rtc_conn *c = conn_take(ready);
-    agora_queued_frame *f = agora_frame_queue_pop(c->direct_q);
-    if (f) {
-        deliver_direct(c, f);
+    if (deliver_next(c, UINT64_MAX)) {
         conn_append(ready, c);
         return;
     }
     atomic_store(&c->token_out, 0);
     /* a frame pushed since the pop may have found the token out: take it back */
-    if (agora_frame_queue_waiting(c->direct_q) > 0 && !atomic_exchange(&c->token_out, 1))
+    if (audio_waiting(c) && !atomic_exchange(&c->token_out, 1))
         conn_append(ready, c);
     else
         agora_conn_unref(c);

@@ -93,34 +93,67 @@ int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *c, int on)
 {
     if (!c || (on != 0 && on != 1))
         return AGORA_ERR_INVALID_ARGUMENT;
+    if (on && agora_conn_prepare_delivery_queue(c, 1) != AGORA_OK)
+        return AGORA_ERR_NO_MEMORY;
+    pthread_mutex_lock(&c->mu);
+    agora_frame_queue *q = atomic_load(&c->encoded_q);
+    c->encoded_gen++; /* packets queued before this switch are not delivered */
+    if (q) {
+        /* new limits, zeroed counters, and nothing of the previous observer waits */
+        agora_frame_queue_reset(q);
+        agora_frame_queue_set_backlog_limit(q, c->encoded_backlog_ms);
+        agora_frame_queue_set_max_frames(q, c->encoded_max_frames);
+        agora_frame_queue_set_gen(q, c->encoded_gen);
+    }
     atomic_store(&c->encoded_delivery, on);
+    pthread_mutex_unlock(&c->mu);
     return agora_conn_post_listen(c, AGORA_LISTEN_ENCODED, on);
 }
 
-static void post(agora_service *svc, agora_rtc_conn *to, const char *uid, const uint8_t *data,
-                 size_t length, const agora_encoded_audio_info *info)
+int agora_rtc_conn_set_encoded_audio_delivery_limits(agora_rtc_conn *c, int backlog_ms, size_t max_frames)
 {
-    /* the bytes, then the info (copied out, never read in place: alignment) */
-    agora_event *ev = agora_event_new(EV_ENCODED_AUDIO, to, length + sizeof(*info));
-    if (!ev)
-        return;
-    agora_copy_id(ev->uid, uid);
-    ev->length = length;
-    memcpy(ev->data, data, length);
-    memcpy(ev->data + length, info, sizeof(*info));
-    agora_workq_push(&svc->delivery_q, &ev->node);
+    if (!c || backlog_ms < 10 || max_frames < 1)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    c->encoded_backlog_ms = backlog_ms;
+    c->encoded_max_frames = max_frames;
+    pthread_mutex_unlock(&c->mu);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_get_encoded_audio_delivery_stats(agora_rtc_conn *c, agora_frame_queue_stats *out)
+{
+    if (!c || !out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&c->mu);
+    agora_frame_queue *q = atomic_load(&c->encoded_delivery) ? atomic_load(&c->encoded_q) : NULL;
+    if (q)
+        agora_frame_queue_get_stats(q, out); /* lock order: conn->mu, then the queue's */
+    pthread_mutex_unlock(&c->mu);
+    return q ? AGORA_OK : AGORA_ERR_INVALID_STATE;
+}
+
+/* Into the receiver's bounded queue; the delivery thread calls its observer. */
+static void post(agora_rtc_conn *to, const char *uid, const uint8_t *data, size_t length,
+                 const agora_encoded_audio_info *info)
+{
+    agora_frame_queue *q = atomic_load(&to->encoded_q);
+    if (q)
+        agora_frame_queue_push_packet(q, uid, data, length, info);
 }
 
 void agora_encoded_audio_deliver(agora_service *svc, agora_rtc_conn *to, const char *uid,
                                  const agora_encoded_packet *p)
 {
+    (void)svc;
     if (atomic_load_explicit(&to->encoded_delivery, memory_order_relaxed))
-        post(svc, to, uid, p->data, p->length, &p->info);
+        post(to, uid, p->data, p->length, &p->info);
 }
 
 void agora_encoded_audio_deliver_payload(agora_service *svc, agora_rtc_conn *to, const char *uid,
                                          const uint8_t *payload, size_t length, int64_t capture_ms)
 {
+    (void)svc;
     if (!atomic_load_explicit(&to->encoded_delivery, memory_order_relaxed))
         return;
     agora_encoded_audio_info info = {.codec = AGORA_AUDIO_CODEC_OPUS,
@@ -128,5 +161,5 @@ void agora_encoded_audio_deliver_payload(agora_service *svc, agora_rtc_conn *to,
                                      .capture_time_ms = capture_ms};
     if (agora_opus_packet_info(payload, (int)length, &info.samples_per_channel, &info.channels) != AGORA_OK)
         return; /* the decoder conceals it; nothing to hand over */
-    post(svc, to, uid, payload, length, &info);
+    post(to, uid, payload, length, &info);
 }

@@ -98,6 +98,9 @@ struct agora_rtc_conn {
     atomic_int publishing;     /* read by the media clock */
     atomic_int on_air;         /* joined on the hub: the clock may send */
     agora_send_queue sendq;
+    /* media clock thread only: after a talk spurt, gap frames still to send
+     * (media_clock.c) and the format of the spurt's last frame */
+    int gap_frames_left, gap_rate, gap_channels;
 
     /* I/O thread only */
     hub_channel *channel;
@@ -117,12 +120,20 @@ struct agora_rtc_conn {
      * whether remote encoded packets go to the local-user observer */
     struct agora_encoded_sender *_Atomic encoded_sender;
     atomic_int encoded_delivery;
+    /* remote packets wait for the delivery thread in encoded_q (the frame
+     * queue's bounded policy, no VAD), served with direct_q through the same
+     * token, older first; created when delivery is first switched on, freed
+     * with the conn */
+    agora_frame_queue *_Atomic encoded_q;
+    unsigned encoded_gen;      /* under mu: bumped by every switch; older packets are stale */
+    int encoded_backlog_ms;    /* under mu: limits applied when delivery is switched on */
+    size_t encoded_max_frames;
     agora_conn_video video;    /* video observers, subscriptions, counters (video_state.h) */
     /* "direct" audio delivery (delivery.c): the receive threads push into
      * direct_q (the frame queue's bounded policy) and the delivery thread
      * calls direct_obs with what it pops */
     agora_frame_queue *direct_q; /* created by the first direct registration, freed with the conn */
-    agora_event *audio_token;  /* EV_AUDIO_READY, pushed to delivery_q when direct_q wakes */
+    agora_event *audio_token;  /* EV_AUDIO_READY, pushed to delivery_q when direct_q or encoded_q wakes */
     atomic_int token_out;      /* the token is queued or on the delivery thread's ready list
                                 * (holds a conn reference) */
     agora_rtc_conn *ready_next; /* delivery thread only: its ready list */
@@ -171,7 +182,6 @@ enum event_kind {
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
     EV_TRANSPORT_STATS, EV_AUDIO_TRACK_STATS,
     EV_VOLUME_INDICATION, EV_ACTIVE_SPEAKER, /* volume_indication.c */
-    EV_ENCODED_AUDIO,                        /* encoded_audio.c */
     /* video (video_delivery.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
     EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,
@@ -322,7 +332,9 @@ typedef struct agora_fence {
     int done;
     int abandoned;
 } agora_fence;
-/* direct_q's notify (arg: the conn): queue its audio token unless it is out. */
+/* connection.c: make c's direct_q (encoded 0) or encoded_q (1) and its audio token if missing. */
+int agora_conn_prepare_delivery_queue(agora_rtc_conn *c, int encoded);
+/* direct_q's and encoded_q's notify (arg: the conn): queue its audio token unless it is out. */
 void agora_delivery_schedule_audio(void *conn);
 
 /* frame_queue.c: engine-side settings of a frame queue (direct delivery) */
@@ -333,6 +345,9 @@ void agora_frame_queue_set_notify(agora_frame_queue *q, void (*notify)(void *), 
                                   atomic_uint_least64_t *seq_source);
 /* Frames pushed from now on carry gen. */
 void agora_frame_queue_set_gen(agora_frame_queue *q, unsigned gen);
+/* 1 and the head's seq in *seq when a frame waits, else 0 (then, as with
+ * agora_frame_queue_pop, the next push wakes the consumer again). */
+int agora_frame_queue_head_seq(agora_frame_queue *q, uint64_t *seq);
 /* The head when its seq is below seq, else NULL. */
 agora_queued_frame *agora_frame_queue_pop_before(agora_frame_queue *q, uint64_t seq);
 long agora_frame_queue_waiting(agora_frame_queue *q);

@@ -363,35 +363,10 @@ static void frames_done(void *ud)
     pthread_mutex_unlock(&q->mu);
 }
 
-/* Called on a receive thread for every frame: one allocation, one copy,
- * one lock, and the overflow policy. */
-static void push_frame(void *ud, const char *channel_id, const char *user_id,
-                       const agora_audio_frame *frame, const agora_vad_result *vad)
+/* Append n (n->dur_us set, f filled) for user_id and apply the overflow
+ * policy; the consumer is woken at once with wake_now, else once per run. */
+static void enqueue(agora_frame_queue *q, fq_node *n, const char *user_id, int wake_now)
 {
-    agora_frame_queue *q = ud;
-    size_t pcm = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
-    size_t vlen = vad ? vad->length : 0;
-
-    fq_node *n = calloc(1, sizeof(*n) + pcm + vlen);
-    if (n) {
-        uint8_t *data = (uint8_t *)(n + 1);
-        agora_queued_frame *f = &n->f;
-        agora_copy_id(f->channel_id, channel_id);
-        agora_copy_id(f->user_id, user_id);
-        f->frame = *frame;
-        memcpy(data, frame->buffer, pcm);
-        f->frame.buffer = (const int16_t *)data;
-        f->vad_state = vad ? vad->state : -1;
-        f->vad_length = vlen;
-        if (vlen)
-            memcpy(data + pcm, vad->bytes, vlen);
-        f->vad_bytes = data + pcm;
-        f->queued_ns = agora_monotonic_ns();
-        n->dur_us = frame->samples_per_sec > 0
-                        ? (int64_t)frame->samples_per_channel * 1000000 / frame->samples_per_sec
-                        : 10000;
-    }
-
     pthread_mutex_lock(&q->mu);
     fq_user *u = n && !q->closed ? find_user(q, user_id, 1) : NULL;
     if (!u) {
@@ -402,6 +377,7 @@ static void push_frame(void *ud, const char *channel_id, const char *user_id,
     }
     n->f.seq = q->seq_source ? atomic_fetch_add(q->seq_source, 1) : ++q->own_seq;
     n->f.gen = q->gen;
+    n->f.queued_ns = agora_monotonic_ns();
     n->user = u;
     n->prev = q->tail;
     if (q->tail)
@@ -428,9 +404,60 @@ static void push_frame(void *ud, const char *channel_id, const char *user_id,
            ((v = oldest_droppable(q)) != NULL || (v = oldest_droppable_of(u)) != NULL))
         drop_node(q, v);
 
-    if (!q->woken && q->stats.waiting >= WAKE_BATCH)
+    if (!q->woken && (wake_now || q->stats.waiting >= WAKE_BATCH))
         wake_locked(q);
     pthread_mutex_unlock(&q->mu);
+}
+
+/* Called on a receive thread for every frame: one allocation, one copy,
+ * one lock, and the overflow policy. */
+static void push_frame(void *ud, const char *channel_id, const char *user_id,
+                       const agora_audio_frame *frame, const agora_vad_result *vad)
+{
+    agora_frame_queue *q = ud;
+    size_t pcm = sizeof(int16_t) * (size_t)frame->samples_per_channel * (size_t)frame->channels;
+    size_t vlen = vad ? vad->length : 0;
+
+    fq_node *n = calloc(1, sizeof(*n) + pcm + vlen);
+    if (n) {
+        uint8_t *data = (uint8_t *)(n + 1);
+        agora_queued_frame *f = &n->f;
+        agora_copy_id(f->channel_id, channel_id);
+        agora_copy_id(f->user_id, user_id);
+        f->frame = *frame;
+        memcpy(data, frame->buffer, pcm);
+        f->frame.buffer = (const int16_t *)data;
+        f->vad_state = vad ? vad->state : -1;
+        f->vad_length = vlen;
+        if (vlen)
+            memcpy(data + pcm, vad->bytes, vlen);
+        f->vad_bytes = data + pcm;
+        n->dur_us = frame->samples_per_sec > 0
+                        ? (int64_t)frame->samples_per_channel * 1000000 / frame->samples_per_sec
+                        : 10000;
+    }
+    enqueue(q, n, user_id, 0);
+}
+
+void agora_frame_queue_push_packet(agora_frame_queue *q, const char *user_id, const uint8_t *data,
+                                   size_t length, const agora_encoded_audio_info *info)
+{
+    fq_node *n = calloc(1, sizeof(*n) + length);
+    if (n) {
+        uint8_t *bytes = (uint8_t *)(n + 1);
+        agora_queued_frame *f = &n->f;
+        agora_copy_id(f->user_id, user_id);
+        memcpy(bytes, data, length);
+        f->vad_state = -1;
+        f->vad_bytes = bytes;   /* (no VAD bytes: length 0) */
+        f->packet = bytes;
+        f->packet_length = length;
+        f->packet_info = *info;
+        n->dur_us = info->sample_rate > 0
+                        ? (int64_t)info->samples_per_channel * 1000000 / info->sample_rate
+                        : 10000;
+    }
+    enqueue(q, n, user_id, 1);
 }
 
 void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer *out)
@@ -562,6 +589,18 @@ agora_queued_frame *agora_frame_queue_pop(agora_frame_queue *q)
         rearm_locked(q);
     pthread_mutex_unlock(&q->mu);
     return f;
+}
+
+int agora_frame_queue_head_seq(agora_frame_queue *q, uint64_t *seq)
+{
+    pthread_mutex_lock(&q->mu);
+    int any = q->head != NULL;
+    if (any)
+        *seq = q->head->f.seq;
+    else
+        rearm_locked(q); /* as pop: the next push wakes the consumer again */
+    pthread_mutex_unlock(&q->mu);
+    return any;
 }
 
 agora_queued_frame *agora_frame_queue_pop_before(agora_frame_queue *q, uint64_t seq)

@@ -10,6 +10,10 @@
 
 #define TICK_NS 10000000LL
 #define MAX_CATCH_UP_TICKS 50 /* beyond this (process stopped, VM paused) resynchronise */
+/* Gap frames after a talk spurt: a stream that stops is silence to the
+ * listeners' VADs for up to 3 s, so an utterance that ends with the stream
+ * gets its stop (any stop window up to 300 frames) */
+#define GAP_FRAMES 300
 
 int64_t agora_monotonic_ns(void)
 {
@@ -63,6 +67,33 @@ static int batch_reserve(tick_batch *b)
     return 0;
 }
 
+static void batch_append(tick_batch *b, io_item *it)
+{
+    if (b->last)
+        b->last->node.next = &it->node;
+    else
+        b->first = it;
+    b->last = it;
+    b->count++;
+}
+
+/* 10 ms of nothing from a sender whose talk spurt ended: a gap frame
+ * (sent_frame.h), not counted as sent audio. */
+static void cut_gap_frame(tick_batch *b, agora_rtc_conn *c)
+{
+    c->gap_frames_left--;
+    agora_sent_frame *f = agora_sent_frame_new(c->gap_rate, c->gap_channels, c->gap_rate / 100);
+    io_item *it = f ? agora_io_item_new(IO_AUDIO, c, 0) : NULL;
+    if (!it) {
+        agora_sent_frame_unref(f);
+        return;
+    }
+    f->gap = 1;
+    f->send_time_us = agora_monotonic_ns() / 1000;
+    it->frame = f;
+    batch_append(b, it);
+}
+
 /* Cut one connection's due frames into the batch. `unposted` is raised under
  * the send-queue lock, so the queue cannot look complete before the hand-off. */
 static void cut_connection(tick_batch *b, agora_rtc_conn *c)
@@ -77,8 +108,14 @@ static void cut_connection(tick_batch *b, agora_rtc_conn *c)
     if (n > 0)
         atomic_fetch_add(&c->sendq.unposted, n);
     pthread_mutex_unlock(&c->sendq.mu);
-    if (n == 0)
+    if (n == 0) {
+        if (c->gap_frames_left > 0)
+            cut_gap_frame(b, c);
         return;
+    }
+    c->gap_frames_left = GAP_FRAMES;
+    c->gap_rate = frames[n - 1]->sample_rate;
+    c->gap_channels = frames[n - 1]->channels;
     for (int i = 0; i < n; i++) {
         io_item *it = agora_io_item_new(IO_AUDIO, c, 0);
         if (!it) {
@@ -86,12 +123,7 @@ static void cut_connection(tick_batch *b, agora_rtc_conn *c)
             continue;
         }
         it->frame = frames[i];
-        if (b->last)
-            b->last->node.next = &it->node;
-        else
-            b->first = it;
-        b->last = it;
-        b->count++;
+        batch_append(b, it);
     }
     agora_conn_ref(c);
     b->conns[b->n] = c;

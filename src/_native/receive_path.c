@@ -111,6 +111,8 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
                   const agora_vad_config *vad_cfg, unsigned obs_gen, int apm_flags,
                   agora_rx_emit_fn emit, void *ctx)
 {
+    if (in->gap && !agora_vad_is_speaking(rx->vad))
+        return AGORA_OK; /* a gap is heard only as the silence that ends an utterance */
     if (!rx->resampler || rx->in_rate != in->sample_rate || rx->in_ch != in->channels ||
         rx->out_rate != out_rate || rx->out_ch != out_ch || rx->obs_gen != obs_gen ||
         rx->apm_flags != apm_flags) {
@@ -118,8 +120,8 @@ int agora_rx_feed(agora_rx_path *rx, const agora_sent_frame *in, int out_rate, i
         if (rc != AGORA_OK)
             return rc;
     }
-    rx->frames_in++;
-    rx->bytes_in += (uint64_t)in->samples_per_channel * (uint64_t)in->channels * sizeof(int16_t);
+    rx->frames_in += !in->gap;
+    rx->bytes_in += in->gap ? 0 : (uint64_t)in->samples_per_channel * (uint64_t)in->channels * sizeof(int16_t);
     const int out_spc = out_rate / 100;
     if (rx->acc_frames == 0 && !rx->apm && in->sample_rate == out_rate && in->channels == out_ch &&
         in->samples_per_channel == out_spc) {

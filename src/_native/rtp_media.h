@@ -28,6 +28,7 @@ typedef struct rtp_remote {
     agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
     agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
     int need_reset;                   /* decoder state is stale (frames were skipped) */
+    int gap_pulls_left;               /* pulls that still make gap frames (play_gap) */
     /* The 20 ms a playout tick pulled, decoded later by the receive job that
      * hears it (on a pool thread, or the I/O thread): written by the I/O
      * thread before the pool runs, read by the one thread that runs this

@@ -712,6 +712,37 @@ static int decode_for_job(const agora_rx_job *job, void *arg)
     return decode_pending(arg, decode_rate_for(job->rate));
 }
 
+/* Gap frames after a talk spurt, as on the local network (sent_frame.h): for
+ * up to 3 s a sender that stopped is 20 ms of silence per pull to a VAD in
+ * speech, so an utterance cut off by the end of the stream gets its stop. */
+#define GAP_PULLS 150
+
+static int gap_for_job(const agora_rx_job *job, void *arg)
+{
+    rtp_remote *r = arg;
+    const int rate = decode_rate_for(job->rate), samples = rate / 50;
+    memset(r->frame->pcm, 0, sizeof(int16_t) * (size_t)samples);
+    r->frame->sample_rate = rate;
+    r->frame->samples_per_channel = samples;
+    return samples;
+}
+
+static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r)
+{
+    r->gap_pulls_left--;
+    agora_sent_frame *f = r->frame;
+    f->gap = 1;
+    f->send_time_us = now_us();
+    f->render_time_ms = f->send_time_us / 1000;
+    int mark = agora_rx_pool_mark(&svc->rx_pool);
+    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, f, NULL);
+    agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
+    if (job) {
+        job->prepare = gap_for_job;
+        job->prepare_arg = r;
+    }
+}
+
 /* One 20 ms pull of one remote stream at play_ms. The pulled packet is kept
  * in the remote; the Opus decode runs in the receive job (agora_rx_pool_run,
  * after every remote was pulled), so the pool's threads share it. */
@@ -720,9 +751,16 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
 {
     agora_jb_frame fr;
     int kind = agora_jb_pull(r->jb, play_ms, &fr);
-    if (kind != AGORA_JB_PACKET && kind != AGORA_JB_LOST)
-        return; /* EMPTY: the sender paused; nothing is produced */
-    if (!c->hub_listening || !agora_io_subscribed(c, r->uid)) {
+    const int heard = c->hub_listening && agora_io_subscribed(c, r->uid);
+    if (kind != AGORA_JB_PACKET && kind != AGORA_JB_LOST) {
+        /* EMPTY: the sender paused; nothing is produced but gap frames */
+        if (r->gap_pulls_left > 0 && heard)
+            play_gap(svc, c, m, r);
+        return;
+    }
+    r->gap_pulls_left = GAP_PULLS;
+    r->frame->gap = 0;
+    if (!heard) {
         r->need_reset = 1; /* nobody hears it: skip the decoding */
         if (kind == AGORA_JB_PACKET)
             r->not_decoded++;
@@ -1176,7 +1214,7 @@ void agora_rtp_process(agora_service *svc, io_item *it)
     int rc = AGORA_OK;
     switch (it->kind) {
     case IO_AUDIO:
-        if (c->hub_publishing && c->rtp && c->rtp->fd >= 0 && c->rtp->have_target)
+        if (!it->frame->gap && c->hub_publishing && c->rtp && c->rtp->fd >= 0 && c->rtp->have_target)
             send_frame(c->rtp, it->frame);
         break;
     case IO_RTP_OPEN:

@@ -23,6 +23,11 @@ typedef struct agora_sent_frame {
     struct agora_encoded_packet *encoded;
     int encoded_offset;
     int encoded_only;
+    /* 1 for a gap frame: silence standing for 10 ms in which the sender sent
+     * nothing after a talk spurt (media_clock.c). Transports send nothing for
+     * it; a receive path hears it only while its VAD is in speech, so an
+     * utterance cut off by the end of the stream still gets its stop. */
+    int gap;
     int16_t pcm[]; /* samples_per_channel * channels, interleaved */
 } agora_sent_frame;
 

@@ -200,6 +200,11 @@ void agora_vad_reset(agora_vad *v)
     v->eff_stop_rms = v->cfg.stop_rms_threshold;
 }
 
+int agora_vad_is_speaking(const agora_vad *v)
+{
+    return v && v->speaking;
+}
+
 agora_vad *agora_vad_create(const agora_vad_config *cfg, size_t frame_bytes)
 {
     if (agora_vad_config_validate(cfg) != AGORA_OK || frame_bytes == 0)

@@ -423,14 +423,57 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def unregister_audio_frame_observer(self) -> int:
         return self._set_audio_frame_observer(None, None)
 
-    def register_audio_encoded_frame_observer(self, observer) -> int:
+    def register_audio_encoded_frame_observer(self, observer, *, max_backlog_ms: Optional[int] = None,
+                                              max_queued_frames: Optional[int] = None) -> int:
         """Receive every remote user's encoded audio packets (Opus) through
         ``observer.on_encoded_audio_frame(uid, frame_buffer, length, info)``,
         on the delivery thread (see :class:`IAudioEncodedFrameObserver`).
-        Registering again replaces the observer. (The original SDK declared
-        this method but never implemented it.)"""
+        Registering again replaces the observer (and its counters). (The
+        original SDK declared this method but never implemented it.)
+
+        The packets wait for the observer in a bounded queue with the policy of
+        the audio-frame observer: beyond ``max_backlog_ms`` of audio per remote
+        user (default: the ``agora_rtc.max_backlog_ms`` parameter, 1000), or
+        ``max_queued_frames`` packets in all (default: the
+        ``agora_rtc.max_queued_frames`` parameter, 3000), the oldest packet of
+        that user goes, so the freshest audio is kept. Drops are counted in
+        ``get_encoded_audio_delivery_stats()`` and reported by a warning on the
+        ``agora_rtc`` logger naming the observer class (at most every 10 s)."""
         _check_observer("register_audio_encoded_frame_observer", observer, IAudioEncodedFrameObserver)
-        return self._set_encoded_audio_observer(observer)
+        if max_backlog_ms is None:
+            max_backlog_ms = self._parameter._value(MAX_BACKLOG_MS)
+        if max_queued_frames is None:
+            max_queued_frames = self._parameter._value(MAX_QUEUED_FRAMES)
+        backlog = check_int("register_audio_encoded_frame_observer", "max_backlog_ms", max_backlog_ms)
+        if not 10 <= backlog <= 60_000:
+            raise ValueError("register_audio_encoded_frame_observer: max_backlog_ms must be 10..60000, "
+                             f"got {backlog}")
+        max_q = check_int("register_audio_encoded_frame_observer", "max_queued_frames", max_queued_frames)
+        if max_q < 1:
+            raise ValueError(f"register_audio_encoded_frame_observer: max_queued_frames must be >= 1, got {max_q}")
+        return self._set_encoded_audio_observer(observer, backlog, max_q)
+
+    def get_encoded_audio_delivery_stats(self):
+        """Counters of the encoded-audio observer's bounded queue since it was
+        registered, or None when none is: the keys of
+        ``get_audio_delivery_stats()`` (``pushed``, ``dropped``, ``taken``,
+        ``waiting``, ``backlog_ms``, ``peak_backlog_ms``, ``user_backlog_ms``,
+        ``backlog_limit_ms``, ``max_queued_frames`` ...), counted in packets;
+        ``merged`` stays 0 (no VAD bytes)."""
+        return self._encoded_delivery_stats()
+
+    def _slow_encoded_audio_observer(self, obs, stats):
+        # called on the delivery thread when packets were dropped (at most every 10 s)
+        try:
+            _, channel, _, uid, _ = self._info()
+        except Exception:  # released meanwhile
+            channel = uid = "?"
+        _log.warning(
+            "encoded audio frame observer %s (connection %s/%s) cannot keep up: %d packets dropped "
+            "so far, %d ms behind, at most %d ms of audio per user waits; keep "
+            "on_encoded_audio_frame short and hand slow work to another thread or task",
+            type(obs).__name__, channel, uid, stats["dropped"], stats["backlog_ms"],
+            stats["backlog_limit_ms"])
 
     def unregister_audio_encoded_frame_observer(self) -> int:
         return self._set_encoded_audio_observer(None)

@@ -123,6 +123,34 @@ int main(void)
     CHECK(n == 9, "take_all: %d", n);
     agora_frame_queue_destroy(q);
 
+    /* 5. encoded packets (20 ms each, bytes "tag tag tag"), limit 50 ms: the
+     * two freshest stay, bytes and info intact, every push counted */
+    q = agora_frame_queue_create(1000);
+    agora_frame_queue_set_backlog_limit(q, 50);
+    for (uint8_t i = 1; i <= 10; i++) {
+        uint8_t bytes[3] = {i, i, i};
+        agora_encoded_audio_info info = {.codec = AGORA_AUDIO_CODEC_OPUS, .sample_rate = 48000,
+                                         .channels = 1, .samples_per_channel = 960, .speech = 1,
+                                         .capture_time_ms = i};
+        agora_frame_queue_push_packet(q, "a", bytes, i % 2 ? 3 : 2, &info);
+    }
+    agora_frame_queue_get_stats(q, &st);
+    CHECK(st.waiting == 2 && st.dropped == 8 && st.user_backlog_ms == 40, "packets: waiting %llu",
+          (unsigned long long)st.waiting);
+    uint8_t tag = 9;
+    while ((f = agora_frame_queue_pop(q)) != NULL) {
+        size_t len = tag % 2 ? 3 : 2;
+        CHECK(f->packet_length == len && f->packet[0] == tag && f->packet[len - 1] == tag, "packet %d", tag);
+        CHECK(f->packet_info.capture_time_ms == tag && f->packet_info.samples_per_channel == 960, "info");
+        CHECK(f->vad_state == -1 && f->vad_length == 0 && strcmp(f->user_id, "a") == 0, "no VAD");
+        tag++;
+        agora_queued_frame_free(f);
+    }
+    CHECK(tag == 11, "the freshest packets arrive");
+    agora_frame_queue_get_stats(q, &st);
+    CHECK(st.pushed == 2 && st.taken == 2 && st.pushed + st.dropped == 10, "counters add up");
+    agora_frame_queue_destroy(q);
+
     if (failures)
         printf("%d failure(s)\n", failures);
     else

@@ -233,6 +233,7 @@ cdef class Connection:
         t.on_audio_volume_indication = _on_audio_volume_indication
         t.on_active_speaker = _on_active_speaker
         t.on_encoded_audio_frame = _on_encoded_audio_frame
+        t.on_encoded_audio_backlog = _on_encoded_audio_backlog
         self._lu_observer = observer
         rc = lib.agora_rtc_conn_register_local_user_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -408,16 +409,33 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
-    def _set_encoded_audio_observer(self, observer):
+    def _set_encoded_audio_observer(self, observer, int max_backlog_ms=lib.AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS,
+                                    Py_ssize_t max_queued=3000):
         """Delivery of remote encoded packets to observer.on_encoded_audio_frame
-        (None: off). The C table is the local-user one (always registered); the
-        Python observer is checked under the GIL at each call, so none runs
-        after this returns None-ing it, except one already past that check."""
+        (None: off), through a bounded queue with these limits. The C table is
+        the local-user one (always registered); the Python observer is checked
+        under the GIL at each call, so none runs after this returns None-ing it,
+        except one already past that check."""
         cdef lib.agora_rtc_conn *c = self._take("register_audio_encoded_frame_observer")
-        self._encoded_audio_observer = observer
-        cdef int rc = lib.agora_rtc_conn_set_encoded_audio_delivery(c, 0 if observer is None else 1)
+        cdef int rc = 0
+        if observer is not None:
+            rc = lib.agora_rtc_conn_set_encoded_audio_delivery_limits(c, max_backlog_ms, <size_t>max_queued)
+        if rc == 0:
+            self._encoded_audio_observer = observer
+            rc = lib.agora_rtc_conn_set_encoded_audio_delivery(c, 0 if observer is None else 1)
         lib.agora_rtc_conn_unretain(c)
         return rc
+
+    def _encoded_delivery_stats(self):
+        """Counters of the encoded-audio observer's bounded queue, or None when
+        no encoded-audio observer is registered."""
+        cdef lib.agora_frame_queue_stats st
+        if self._conn == NULL:
+            self._raise_dead("get_encoded_audio_delivery_stats")
+        cdef lib.agora_rtc_conn *c = self._take("get_encoded_audio_delivery_stats")
+        cdef int rc = lib.agora_rtc_conn_get_encoded_audio_delivery_stats(c, &st)
+        lib.agora_rtc_conn_unretain(c)
+        return _queue_stats_dict(&st) if rc == 0 else None
 
     def _set_incremental_send(self, int send_ms, int speed):
         cdef lib.agora_rtc_conn *c = self._take("set incremental send")
@@ -1049,6 +1067,24 @@ cdef void _on_encoded_audio_frame_gil(Connection self, const char *user_id, cons
         obs.on_encoded_audio_frame(_s(user_id), (<const char *>data)[:length], length, py_info)
     except BaseException:
         _report_observer_error("on_encoded_audio_frame", obs)
+
+
+cdef void _on_encoded_audio_backlog_gil(Connection self, dict stats) noexcept:
+    if _shutting_down:
+        return
+    obs = self._encoded_audio_observer
+    if obs is None:
+        return
+    try:
+        self._slow_encoded_audio_observer(obs, stats)
+    except BaseException:
+        _report_observer_error("encoded audio backlog warning", obs)
+
+
+cdef void _on_encoded_audio_backlog(void *ud, const lib.agora_frame_queue_stats *stats) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _on_encoded_audio_backlog_gil(<Connection>ud, _queue_stats_dict(stats))
 
 
 cdef void _on_encoded_audio_frame(void *ud, const char *user_id, const uint8_t *data, size_t length,

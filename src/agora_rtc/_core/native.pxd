@@ -234,6 +234,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_active_speaker)(void *ud, const char *user_id) noexcept
         void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
                                        size_t length, const agora_encoded_audio_info *info) noexcept
+        void (*on_encoded_audio_backlog)(void *ud, const agora_frame_queue_stats *stats) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data
@@ -451,6 +452,9 @@ cdef extern from "agora_rtc/frame_queue.h" nogil:
     agora_queued_frame *agora_frame_queue_pop(agora_frame_queue *q)
     int agora_rtc_conn_set_audio_delivery_limits(agora_rtc_conn *conn, int backlog_ms, size_t max_frames)
     int agora_rtc_conn_get_audio_delivery_stats(agora_rtc_conn *conn, agora_frame_queue_stats *out)
+    int agora_rtc_conn_set_encoded_audio_delivery_limits(agora_rtc_conn *conn, int backlog_ms,
+                                                         size_t max_frames)
+    int agora_rtc_conn_get_encoded_audio_delivery_stats(agora_rtc_conn *conn, agora_frame_queue_stats *out)
     void agora_frame_queue_destroy(agora_frame_queue *q)
     void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer *out)
     int agora_frame_queue_fd(const agora_frame_queue *q)

@@ -128,6 +128,10 @@ typedef struct agora_local_user_observer {
      * agora_rtc_conn_set_encoded_audio_delivery is on. data is borrowed. */
     void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
                                    size_t length, const agora_encoded_audio_info *info);
+    /* Optional (NULL: none): packets were dropped by the bounded backlog of
+     * encoded delivery (frame_queue.h); called on the delivery thread before
+     * a packet, at most every AGORA_FRAME_QUEUE_WARN_INTERVAL_MS. */
+    void (*on_encoded_audio_backlog)(void *ud, const struct agora_frame_queue_stats *stats);
 } agora_local_user_observer;
 
 typedef struct agora_audio_frame_observer {

@@ -47,7 +47,12 @@ typedef struct agora_queued_frame {
     int64_t queued_ns;         /* engine clock when it was queued */
     unsigned gen;              /* the queue's generation when it was queued */
     int warn;                  /* 1: frames were dropped since the last warning: report them */
-    /* pcm, then vad bytes, follow in the same allocation (internal fields too) */
+    /* an encoded packet (agora_frame_queue_push_packet): its bytes (in this
+     * block) and info; packet_length 0 for a PCM frame */
+    const uint8_t *packet;
+    size_t packet_length;
+    agora_encoded_audio_info packet_info;
+    /* pcm, then vad bytes (or the packet), follow in the same allocation (internal fields too) */
 } agora_queued_frame;
 
 typedef struct agora_frame_queue agora_frame_queue;
@@ -77,6 +82,12 @@ int agora_frame_queue_set_backlog_limit(agora_frame_queue *q, int limit_ms);
 void agora_frame_queue_destroy(agora_frame_queue *q);
 /* An audio-frame observer table whose callback copies each frame into q. */
 void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer *out);
+/* Queue one encoded packet of user_id (any thread, never waits; the consumer
+ * is woken at once): same policy as frames, its duration being
+ * info->samples_per_channel at info->sample_rate, no VAD (droppable while a
+ * newer packet of the user waits). */
+void agora_frame_queue_push_packet(agora_frame_queue *q, const char *user_id, const uint8_t *data,
+                                   size_t length, const agora_encoded_audio_info *info);
 /* Readable (eventfd) while frames are waiting; for event loops. */
 int agora_frame_queue_fd(const agora_frame_queue *q);
 /* Block up to timeout_ms (-1 = forever) until frames wait or the queue is
@@ -105,6 +116,14 @@ void agora_frame_queue_get_stats(agora_frame_queue *q, agora_frame_queue_stats *
  * (AGORA_ERR_INVALID_STATE when the registered observer is not direct). */
 int agora_rtc_conn_set_audio_delivery_limits(agora_rtc_conn *conn, int backlog_ms, size_t max_frames);
 int agora_rtc_conn_get_audio_delivery_stats(agora_rtc_conn *conn, agora_frame_queue_stats *out);
+
+/* Encoded audio delivery (agora_rtc_conn_set_encoded_audio_delivery): remote
+ * packets wait for the delivery thread in a frame queue of the connection's
+ * own, with the same policy (the freshest packets stay; no VAD). Limits
+ * applied by the next switch-on (backlog_ms >= 10, max_frames >= 1), and the
+ * counters since the last switch-on (AGORA_ERR_INVALID_STATE while off). */
+int agora_rtc_conn_set_encoded_audio_delivery_limits(agora_rtc_conn *conn, int backlog_ms, size_t max_frames);
+int agora_rtc_conn_get_encoded_audio_delivery_stats(agora_rtc_conn *conn, agora_frame_queue_stats *out);
 
 #ifdef __cplusplus
 }

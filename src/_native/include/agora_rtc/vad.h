@@ -55,6 +55,8 @@ typedef struct agora_vad agora_vad;
 agora_vad *agora_vad_create(const agora_vad_config *cfg, size_t frame_bytes);
 void agora_vad_destroy(agora_vad *v);
 void agora_vad_reset(agora_vad *v);
+/* 1 between a start (state 1) and its stop (state 3), else 0. */
+int agora_vad_is_speaking(const agora_vad *v);
 
 typedef struct agora_vad_result {
     int state;            /* enum agora_vad_state */
