@@ -141,7 +141,13 @@ PKT = encode(np.zeros(320, np.int16), 16000, 1, 20)[0]
     (b"x" * 4001, INFO, ValueError, "1..4000 bytes"),
     (PKT, None, TypeError, "EncodedAudioFrameInfo"),
     (PKT, {"codec": 1}, TypeError, "EncodedAudioFrameInfo"),
-    (PKT, ar.EncodedAudioFrameInfo(), ValueError, "only AUDIO_CODEC_OPUS"),   # the default AACLC
+    (PKT, ar.EncodedAudioFrameInfo(), ar.InvalidArgumentError, "not a valid AAC-LC access unit"),  # default AACLC
+    (PKT, ar.EncodedAudioFrameInfo(codec=9), ValueError, "info.codec must be one of AUDIO_CODEC_OPUS"),
+    (PKT, ar.EncodedAudioFrameInfo(codec=4, sample_rate=16000), ValueError, "sample_rate must be 8000"),
+    (PKT, ar.EncodedAudioFrameInfo(codec=3, sample_rate=8000, number_of_channels=3), ValueError,
+     "number_of_channels"),
+    (b"\x01\x02\x03", ar.EncodedAudioFrameInfo(codec=4, sample_rate=8000, number_of_channels=2),
+     ar.InvalidArgumentError, "whole samples"),
     (PKT, ar.EncodedAudioFrameInfo(codec=1, speech=2), ValueError, "speech"),
     (PKT, ar.EncodedAudioFrameInfo(codec=1, capture_time_ms="now"), TypeError, "capture_time_ms"),
     (b"\xff\xff\xff\xff", INFO, ar.InvalidArgumentError, "not a valid Opus packet"),

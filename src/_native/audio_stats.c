@@ -8,8 +8,6 @@ typedef struct stats_request {
     int max, count, users;
 } stats_request;
 
-static int channel_members(const agora_rtc_conn *c);
-
 void agora_audio_stats_process(agora_service *svc, io_item *it)
 {
     (void)svc;
@@ -27,13 +25,7 @@ void agora_audio_stats_process(agora_service *svc, io_item *it)
             s->bytes_received = rx->bytes_in;
         }
     }
-    if (c->cfg.transport == AGORA_TRANSPORT_RTP) {
-        n = agora_rtp_remote_audio_stats(c, req->out, n, req->max);
-        req->users = c->rtp_joined ? agora_rtp_remote_count(c) + 1 : 0;
-    } else {
-        req->users = channel_members(c);
-    }
-    req->count = n;
+    req->count = c->transport->remote_audio_stats(c, req->out, n, req->max, &req->users);
 }
 
 int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *c, agora_remote_audio_stats *out, int max,
@@ -55,7 +47,3 @@ int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *c, agora_remote_audio_
     return AGORA_OK;
 }
 
-static int channel_members(const agora_rtc_conn *c)
-{
-    return agora_hub_member_count(c);
-}

@@ -187,11 +187,6 @@ int agora_io_subscribed(const agora_rtc_conn *r, const char *uid)
 
 #define subscribed agora_io_subscribed
 
-static int is_rtp(const agora_rtc_conn *c)
-{
-    return c->cfg.transport == AGORA_TRANSPORT_RTP;
-}
-
 static void rx_drop(agora_rtc_conn *r, const char *uid)
 {
     agora_rx_table_drop(&r->rx, uid);
@@ -242,12 +237,8 @@ static void handle_connect(agora_service *svc, agora_rtc_conn *c)
     }
 }
 
-static void handle_disconnect(agora_service *svc, agora_rtc_conn *c)
+static void local_leave(agora_service *svc, agora_rtc_conn *c)
 {
-    if (is_rtp(c)) {
-        agora_rtp_disconnect(svc, c);
-        return;
-    }
     hub_channel *ch = c->channel;
     atomic_store(&c->on_air, 0);
     rx_drop_all(c);
@@ -333,8 +324,11 @@ void agora_io_run_receive_jobs(agora_service *svc)
     agora_rx_pool_run(&svc->rx_pool);
 }
 
-static void handle_audio(agora_service *svc, agora_rtc_conn *s, const agora_sent_frame *f)
+/* A frame a member sent: every listener subscribed to it gets a receive job. */
+static void local_send_audio(agora_service *svc, io_item *it)
 {
+    agora_rtc_conn *s = it->conn;
+    const agora_sent_frame *f = it->frame;
     hub_channel *ch = s->channel;
     if (!ch || !s->hub_publishing)
         return;
@@ -353,14 +347,11 @@ static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
     c->hub_publishing = publish;
     if (publish)
         atomic_store(&c->publishing, 1); /* unpublish closed the gate at the call */
-    if (is_rtp(c)) {
-        if (!publish)
-            agora_rtp_end_round(svc, c); /* the round's tail leaves now */
-        /* publish success is reported on CONNECTED when not joined yet */
-        if (!publish || c->rtp_joined)
-            emit(svc, c, publish ? EV_PUBLISH_SUCCESS : EV_UNPUBLISHED, NULL, 0, 0, 0);
-        return;
-    }
+    c->transport->publish_changed(svc, c, publish);
+}
+
+static void local_publish_changed(agora_service *svc, agora_rtc_conn *c, int publish)
+{
     if (!c->channel) {
         if (!publish)
             emit(svc, c, EV_UNPUBLISHED, NULL, 0, 0, 0);
@@ -382,7 +373,7 @@ static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
     }
 }
 
-int agora_hub_member_count(const agora_rtc_conn *c)
+static int hub_member_count(const agora_rtc_conn *c)
 {
     return c->channel ? c->channel->members.count : 0;
 }
@@ -408,10 +399,8 @@ static void handle_data(agora_service *svc, io_item *it)
     }
 }
 
-static int is_publishing_member(const agora_rtc_conn *c, const char *uid)
+static int local_has_publisher(const agora_rtc_conn *c, const char *uid)
 {
-    if (is_rtp(c))
-        return agora_rtp_has_remote(c, uid); /* a forwarded stream is a published track */
     if (!c->channel)
         return 0;
     for (int i = 0; i < c->channel->members.count; i++) {
@@ -431,7 +420,7 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
             uid_set_remove(&c->sub_except, uid);
         else
             uid_set_add(&c->sub_only, uid);
-        if (!was && is_publishing_member(c, uid))
+        if (!was && c->transport->has_publisher(c, uid))
             emit(svc, c, EV_TRACK_SUBSCRIBED, uid, 0, 0, 0);
         break;
     }
@@ -443,15 +432,7 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
         rx_drop(c, uid);
         break;
     case IO_SUBSCRIBE_ALL:
-        if (is_rtp(c) && !c->sub_all)
-            agora_rtp_subscribe_all(svc, c);
-        if (c->channel) {
-            for (int i = 0; i < c->channel->members.count; i++) {
-                agora_rtc_conn *m = c->channel->members.items[i];
-                if (m != c && m->hub_publishing && !subscribed(c, m->user_id))
-                    emit(svc, c, EV_TRACK_SUBSCRIBED, m->user_id, 0, 0, 0);
-            }
-        }
+        c->transport->subscribe_all(svc, c); /* reports the tracks that were not subscribed */
         c->sub_all = 1;
         uid_set_clear(&c->sub_only);
         uid_set_clear(&c->sub_except);
@@ -464,6 +445,15 @@ static void handle_subscription(agora_service *svc, agora_rtc_conn *c, int kind,
         break;
     default:
         break;
+    }
+}
+
+static void local_subscribe_all(agora_service *svc, agora_rtc_conn *c)
+{
+    for (int i = 0; c->channel && i < c->channel->members.count; i++) {
+        agora_rtc_conn *m = c->channel->members.items[i];
+        if (m != c && m->hub_publishing && !subscribed(c, m->user_id))
+            emit(svc, c, EV_TRACK_SUBSCRIBED, m->user_id, 0, 0, 0);
     }
 }
 
@@ -492,13 +482,8 @@ static void process(agora_service *svc, io_item *it)
     agora_rtc_conn *c = it->conn;
     switch (it->kind) {
     case IO_CONNECT: handle_connect(svc, c); break;
-    case IO_DISCONNECT: handle_disconnect(svc, c); break;
-    case IO_AUDIO:
-        if (is_rtp(c))
-            agora_rtp_process(svc, it);
-        else
-            handle_audio(svc, c, it->frame);
-        break;
+    case IO_DISCONNECT: c->transport->leave(svc, c); break;
+    case IO_AUDIO: c->transport->send_audio(svc, it); break;
     case IO_PUBLISH: handle_publish(svc, c, 1); break;
     case IO_UNPUBLISH: handle_publish(svc, c, 0); break;
     case IO_MESSAGE:
@@ -508,24 +493,15 @@ static void process(agora_service *svc, io_item *it)
     case IO_SUBSCRIBE_ALL:
     case IO_UNSUBSCRIBE_ALL: handle_subscription(svc, c, it->kind, it->uid); break;
     case IO_LISTEN: handle_listen(c, it->arg2, it->arg); break;
-    case IO_RTP_OPEN:
-    case IO_RTP_TARGET:
-    case IO_RTP_ADD:
-    case IO_RTP_REMOVE:
-    case IO_RTP_EVENT:
-    case IO_RTP_STATS:
-    case IO_RTP_CLOSE:
-    case IO_RTP_END_ROUND:
-    case IO_RTP_VIDEO_PUBLISH:
-    case IO_RTP_VIDEO_ADD:
-    case IO_RTP_FEEDBACK:
-    case IO_RTP_BYE:
-    case IO_RTP_ACTIVITY: agora_rtp_process(svc, it); break;
     case IO_AUDIO_STATS: agora_audio_stats_process(svc, it); break;
     case IO_FLUSH: break;
     default:
-        if (it->kind >= IO_VIDEO_PUBLISH)
+        if (it->kind >= IO_TRANSPORT_ITEMS && it->kind < IO_TRANSPORT_ITEMS_END) {
+            if (c->transport->process) /* the entry points post only their transport's items */
+                c->transport->process(svc, it);
+        } else if (it->kind >= IO_VIDEO_PUBLISH) {
             agora_video_process(svc, it);
+        }
         break;
     }
 }
@@ -583,8 +559,8 @@ static int run_queue(agora_service *svc)
         while (batch) {
             io_item *it = (io_item *)batch;
             batch = batch->next;
-            if (it->kind == IO_AUDIO && !is_rtp(it->conn)) {
-                handle_audio(svc, it->conn, it->frame);
+            if (it->kind == IO_AUDIO && it->conn->transport->fans_out_audio) {
+                it->conn->transport->send_audio(svc, it);
                 it->node.next = NULL;
                 if (held.last)
                     held.last->node.next = &it->node;
@@ -608,8 +584,8 @@ static int run_queue(agora_service *svc)
 void *agora_io_main(void *arg)
 {
     agora_service *svc = arg;
-    /* epoll tags: the work queue and the timer are told apart from RTP
-     * sockets (whose tag is their agora_rtp_media) by these addresses */
+    /* epoll tags: the work queue and the timer are told apart from the
+     * transports' sockets (whose tag is their agora_io_watch) by these addresses */
     void *queue_tag = &svc->io_q, *timer_tag = &svc->io_timerfd;
     struct epoll_event evs[MAX_EVENTS];
     int done = 0;
@@ -631,27 +607,57 @@ void *agora_io_main(void *arg)
             else if (tag == timer_tag)
                 timer_ready = 1;
             else
-                agora_rtp_on_readable(svc, tag);
+                ((agora_io_watch *)tag)->on_readable(svc, tag);
         }
         if (queue_ready)
             done = run_queue(svc);
         if (timer_ready) {
             uint64_t expirations = 0;
             if (read(svc->io_timerfd, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations))
-                agora_rtp_on_timer(svc, expirations);
+                for (const agora_transport_ops *const *t = agora_transports; *t; t++)
+                    if ((*t)->on_timer)
+                        (*t)->on_timer(svc, expirations);
         }
     }
-    while (svc->rtp_count > 0) /* normally none: destroy closed them */
-        agora_rtp_close(svc, svc->rtp_conns[svc->rtp_count - 1]);
-    free(svc->rtp_conns);
-    svc->rtp_conns = NULL;
+    for (const agora_transport_ops *const *t = agora_transports; *t; t++)
+        if ((*t)->on_loop_exit)
+            (*t)->on_loop_exit(svc);
+    return NULL;
+}
+
+static void local_loop_exit(agora_service *svc)
+{
     while (svc->channels) {
         hub_channel *n = svc->channels->next;
         channel_free(svc->channels);
         svc->channels = n;
     }
-    return NULL;
 }
+
+static int local_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n,
+                                    int max, int *users)
+{
+    (void)out, (void)max;
+    *users = hub_member_count(c);
+    return n; /* the receive paths are the whole story */
+}
+
+const agora_transport_ops agora_local_transport = {
+    .name = "local",
+    .round_prefill = 1,
+    .carries_data = 1,
+    .fans_out_audio = 1,
+    .send_audio = local_send_audio,
+    .leave = local_leave,
+    .publish_changed = local_publish_changed,
+    .has_publisher = local_has_publisher,
+    .subscribe_all = local_subscribe_all,
+    .remote_audio_stats = local_remote_audio_stats,
+    .carries_raw_video = 1,
+    .video_send = agora_local_video_send,
+    .video_request_keyframe = agora_local_video_request_keyframe,
+    .on_loop_exit = local_loop_exit,
+};
 
 agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count)
 {

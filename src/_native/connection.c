@@ -20,7 +20,8 @@ static void conn_free(agora_rtc_conn *c)
     uid_set_clear(&c->sub_except);
     agora_rx_table_clear(&c->rx);
     agora_video_conn_free(c);
-    agora_rtp_free(c->rtp); /* closed by destroy: no thread references it */
+    if (c->transport->freed)
+        c->transport->freed(c);
     agora_volume_meter_free(atomic_load(&c->volume_meter));
     agora_encoded_sender_free(atomic_load(&c->encoded_sender));
     agora_frame_queue_destroy(c->direct_q);
@@ -72,7 +73,7 @@ void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out)
     out->internal_uid = (uint32_t)c->id;
 }
 
-static int valid_rate(int rate)
+int agora_audio_rate_valid(int rate)
 {
     switch (rate) {
     case 8000: case 16000: case 22050: case 24000: case 32000: case 44100: case 48000:
@@ -85,7 +86,7 @@ static int valid_rate(int rate)
 /* Observer frames are exactly 10 ms, so the rate must be a multiple of 100 Hz. */
 static int valid_playback_rate(int rate)
 {
-    return valid_rate(rate) && rate % 100 == 0;
+    return agora_audio_rate_valid(rate) && rate % 100 == 0;
 }
 
 static int valid_id(const char *s)
@@ -104,7 +105,8 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     int chans = cfg->playback_channels ? cfg->playback_channels : 1;
     if (!valid_playback_rate(rate) || (chans != 1 && chans != 2))
         return NULL;
-    if (cfg->transport != AGORA_TRANSPORT_LOCAL && cfg->transport != AGORA_TRANSPORT_RTP)
+    const agora_transport_ops *transport = agora_transport_of(cfg->transport);
+    if (!transport)
         return NULL;
     agora_rtc_conn *c = calloc(1, sizeof(*c));
     if (!c)
@@ -122,10 +124,7 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     int ok = svc->initialized && !svc->releasing;
     int prefill = svc->cfg.prefill_ms / 10;
     pthread_mutex_unlock(&svc->mu);
-    /* RTP: no start-of-round burst. A far jitter buffer (ours, a browser's
-     * NetEQ) reads early packets as jitter and raises its delay by the burst
-     * for seconds; it primes itself. */
-    if (cfg->transport == AGORA_TRANSPORT_RTP)
+    if (!transport->round_prefill)
         prefill = 0;
     if (!ok || agora_sendq_init(&c->sendq, prefill) != 0) {
         pthread_cond_destroy(&c->cv);
@@ -133,6 +132,7 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
         free(c);
         return NULL;
     }
+    c->transport = transport;
     atomic_init(&c->refs, 1);
     atomic_init(&c->publishing, 0);
     atomic_init(&c->on_air, 0);
@@ -188,7 +188,7 @@ int agora_rtc_conn_connect(agora_rtc_conn *c, const char *token, const char *cha
     agora_copy_id(c->channel_id, channel_id);
     agora_copy_id(c->user_id, user_id);
     pthread_mutex_unlock(&c->mu);
-    if (c->cfg.transport == AGORA_TRANSPORT_RTP)
+    if (c->transport->joined_by_control_plane)
         return AGORA_OK; /* the control plane joins and posts CONNECTED or FAILURE */
     return post_simple(c, IO_CONNECT, NULL, 0);
 }
@@ -200,8 +200,7 @@ int agora_rtc_conn_disconnect(agora_rtc_conn *c)
     pthread_mutex_lock(&c->mu);
     int state = c->state;
     pthread_mutex_unlock(&c->mu);
-    /* RTP: always, the socket may be open while disconnected (rtp_open first) */
-    if (state == AGORA_CONN_DISCONNECTED && c->cfg.transport != AGORA_TRANSPORT_RTP)
+    if (state == AGORA_CONN_DISCONNECTED && !c->transport->disconnect_when_idle)
         return AGORA_OK;
     return post_simple(c, IO_DISCONNECT, NULL, 1);
 }
@@ -454,12 +453,8 @@ int agora_rtc_conn_destroy(agora_rtc_conn *c)
         c->svc_next->svc_prev = c->svc_prev;
     c->svc_prev = c->svc_next = NULL;
     pthread_mutex_unlock(&svc->mu);
-    if (c->cfg.transport == AGORA_TRANSPORT_RTP) {
-        /* an rtp_open racing with destroy may have reopened the socket before
-         * destroyed was set; rtp_open refuses once it is, so this close is
-         * the last word */
-        post_simple(c, IO_RTP_CLOSE, NULL, 1);
-    }
+    if (c->transport->destroying)
+        c->transport->destroying(c);
     pthread_mutex_lock(&c->mu);
     c->destroyed = 2;
     pthread_cond_broadcast(&c->cv);
@@ -542,7 +537,7 @@ int agora_local_user_set_user_role(agora_rtc_conn *c, int role)
 int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *c, const int16_t *pcm, size_t samples_per_channel,
                                   int sample_rate, int channels, int64_t start_pts)
 {
-    if (!c || (!pcm && samples_per_channel) || !valid_rate(sample_rate) ||
+    if (!c || (!pcm && samples_per_channel) || !agora_audio_rate_valid(sample_rate) ||
         (channels != 1 && channels != 2) || samples_per_channel > MAX_PUSH_SAMPLES_PER_CHANNEL)
         return AGORA_ERR_INVALID_ARGUMENT;
     return agora_sendq_push(&c->sendq, pcm, samples_per_channel, sample_rate, channels, start_pts);
@@ -556,8 +551,8 @@ int agora_rtc_conn_interrupt_audio(agora_rtc_conn *c, agora_interrupt_report *re
     agora_sendq_clear(&c->sendq, &r.sent_ms, &r.dropped_ms, &r.last_presentation_ms);
     if (report)
         *report = r;
-    if (c->cfg.transport == AGORA_TRANSPORT_RTP)
-        post_simple(c, IO_RTP_END_ROUND, NULL, 0); /* the encoder's tail leaves at once */
+    if (c->transport->interrupted)
+        c->transport->interrupted(c);
     return AGORA_OK;
 }
 
@@ -588,7 +583,7 @@ static int send_data(agora_rtc_conn *c, int kind, int stream_id, const uint8_t *
         return AGORA_ERR_INVALID_ARGUMENT;
     if (length > limit)
         return AGORA_ERR_TOO_LARGE;
-    if (c->cfg.transport == AGORA_TRANSPORT_RTP)
+    if (!c->transport->carries_data)
         return AGORA_ERR_NOT_SUPPORTED; /* no data channel to Janus (JANUS.md: audio only) */
     pthread_mutex_lock(&c->mu);
     int rc = AGORA_OK;

@@ -1,23 +1,32 @@
 /* Encoded audio: push_audio_encoded_data (check, decode, queue with the
- * packet attached) and the delivery of remote users' packets to the
- * local-user observer. Opus only (the engine's codec, opus_codec.h). */
+ * packet attached: Opus, G.711, AAC-LC) and the delivery of remote users'
+ * packets to the local-user observer. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "aac_decoder.h"
 #include "agora_rtc/errors.h"
 #include "encoded_packet.h"
 #include "engine.h"
+#include "g711.h"
 #include "opus_codec.h"
 
 #define TEN_MS_48K 480
+#define G711_RATE 8000
 
 /* Push-side state: pushes may come from any thread, so one lock guards the
- * decoders (one per channel count) and the PCM buffer. */
+ * decoders (Opus: one per channel count; AAC: one stream) and the PCM buffer. */
 typedef struct agora_encoded_sender {
     pthread_mutex_t mu;
     agora_opus_decoder *dec[2];
+    agora_aac_decoder *aac;
     int16_t pcm[AGORA_OPUS_MAX_FRAME_SAMPLES * 2];
 } agora_encoded_sender;
+
+_Static_assert(AGORA_MAX_ENCODED_AUDIO_BYTES <= AGORA_OPUS_MAX_FRAME_SAMPLES * 2,
+               "a G.711 packet decodes into the PCM buffer");
+_Static_assert(AGORA_AAC_MAX_FRAME_SAMPLES * 2 <= AGORA_OPUS_MAX_FRAME_SAMPLES * 2,
+               "an AAC frame decodes into the PCM buffer");
 
 void agora_encoded_sender_free(agora_encoded_sender *s)
 {
@@ -25,6 +34,7 @@ void agora_encoded_sender_free(agora_encoded_sender *s)
         return;
     agora_opus_decoder_destroy(s->dec[0]);
     agora_opus_decoder_destroy(s->dec[1]);
+    agora_aac_decoder_destroy(s->aac);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -49,43 +59,99 @@ static agora_encoded_sender *sender_of(agora_rtc_conn *c)
     return s;
 }
 
+/* Each decoder turns one packet into s->pcm (under s->mu), fills the format of
+ * pi and returns the samples per channel, or a negative AGORA_ERR_* code. */
+
+static int decode_opus(agora_encoded_sender *s, const uint8_t *data, size_t length,
+                       agora_encoded_audio_info *pi)
+{
+    int samples, channels;
+    if (agora_opus_packet_info(data, (int)length, &samples, &channels) != AGORA_OK ||
+        samples % TEN_MS_48K != 0)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (!s->dec[channels - 1] && !(s->dec[channels - 1] = agora_opus_decoder_create(channels)))
+        return AGORA_ERR_NO_MEMORY;
+    int n = agora_opus_decode(s->dec[channels - 1], data, (int)length, s->pcm, AGORA_OPUS_MAX_FRAME_SAMPLES);
+    if (n != samples)
+        return AGORA_ERR_INVALID_ARGUMENT; /* corrupt payload behind a valid header */
+    pi->sample_rate = AGORA_OPUS_SAMPLE_RATE;
+    pi->channels = channels;
+    return n;
+}
+
+static int decode_g711(agora_encoded_sender *s, const uint8_t *data, size_t length,
+                       agora_encoded_audio_info *pi)
+{
+    if (pi->sample_rate != G711_RATE || pi->channels < 1 || pi->channels > 2 ||
+        length % (size_t)pi->channels != 0)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    agora_g711_decode(pi->codec == AGORA_AUDIO_CODEC_PCMA, data, length, s->pcm);
+    return (int)(length / (size_t)pi->channels);
+}
+
+static int decode_aac(agora_encoded_sender *s, const uint8_t *data, size_t length,
+                      agora_encoded_audio_info *pi)
+{
+    if (!agora_aac_available(NULL))
+        return AGORA_ERR_NOT_SUPPORTED;
+    if (!s->aac && !(s->aac = agora_aac_decoder_create(pi->sample_rate, pi->channels)))
+        return AGORA_ERR_NO_MEMORY;
+    int n = agora_aac_decode(s->aac, data, length, s->pcm, AGORA_AAC_MAX_FRAME_SAMPLES,
+                             &pi->sample_rate, &pi->channels);
+    if (n > 0 && !agora_audio_rate_valid(pi->sample_rate))
+        return AGORA_ERR_NOT_SUPPORTED; /* an AAC rate the send queue does not take (96 kHz, ...) */
+    return n == 0 ? AGORA_ERR_INVALID_ARGUMENT : n; /* every valid access unit has audio */
+}
+
+int agora_audio_codec_supported(int codec, const char **detail)
+{
+    const char *none = "";
+    if (detail)
+        *detail = none;
+    switch (codec) {
+    case AGORA_AUDIO_CODEC_OPUS:
+    case AGORA_AUDIO_CODEC_PCMA:
+    case AGORA_AUDIO_CODEC_PCMU:
+        return 1;
+    case AGORA_AUDIO_CODEC_AACLC:
+        return agora_aac_available(detail);
+    default:
+        return 0;
+    }
+}
+
 int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *c, const uint8_t *data, size_t length,
                                       const agora_encoded_audio_info *info)
 {
     if (!c || !data || !info || length == 0 || length > AGORA_MAX_ENCODED_AUDIO_BYTES)
         return AGORA_ERR_INVALID_ARGUMENT;
-    if (info->codec != AGORA_AUDIO_CODEC_OPUS)
-        return AGORA_ERR_NOT_SUPPORTED;
-    int samples, channels;
-    if (agora_opus_packet_info(data, (int)length, &samples, &channels) != AGORA_OK ||
-        samples % TEN_MS_48K != 0)
-        return AGORA_ERR_INVALID_ARGUMENT;
+    int (*decode)(agora_encoded_sender *, const uint8_t *, size_t, agora_encoded_audio_info *);
+    switch (info->codec) {
+    case AGORA_AUDIO_CODEC_OPUS: decode = decode_opus; break;
+    case AGORA_AUDIO_CODEC_PCMA:
+    case AGORA_AUDIO_CODEC_PCMU: decode = decode_g711; break;
+    case AGORA_AUDIO_CODEC_AACLC: decode = decode_aac; break;
+    default: return AGORA_ERR_NOT_SUPPORTED;
+    }
     agora_encoded_sender *s = sender_of(c);
     if (!s)
         return AGORA_ERR_NO_MEMORY;
     agora_encoded_audio_info pinfo = {
-        .codec = AGORA_AUDIO_CODEC_OPUS, .sample_rate = AGORA_OPUS_SAMPLE_RATE,
-        .channels = channels, .samples_per_channel = samples, .speech = info->speech,
+        .codec = info->codec, .sample_rate = info->sample_rate, .channels = info->channels,
+        .speech = info->speech,
         .capture_time_ms = info->capture_time_ms >= 0 ? info->capture_time_ms : agora_monotonic_ms(),
     };
-    agora_encoded_packet *p = agora_encoded_packet_new(data, length, &pinfo);
-    if (!p)
-        return AGORA_ERR_NO_MEMORY;
-    int rc;
     pthread_mutex_lock(&s->mu);
-    if (!s->dec[channels - 1])
-        s->dec[channels - 1] = agora_opus_decoder_create(channels);
-    if (!s->dec[channels - 1]) {
-        rc = AGORA_ERR_NO_MEMORY;
-    } else {
-        int n = agora_opus_decode(s->dec[channels - 1], data, (int)length, s->pcm,
-                                  AGORA_OPUS_MAX_FRAME_SAMPLES);
-        rc = n == samples ? agora_sendq_push_packet(&c->sendq, s->pcm, (size_t)n,
-                                                    AGORA_OPUS_SAMPLE_RATE, channels, 0, p)
-                          : AGORA_ERR_INVALID_ARGUMENT; /* corrupt payload behind a valid header */
+    int rc = decode(s, data, length, &pinfo);
+    if (rc > 0) {
+        pinfo.samples_per_channel = rc;
+        agora_encoded_packet *p = agora_encoded_packet_new(data, length, &pinfo);
+        rc = p ? agora_sendq_push_packet(&c->sendq, s->pcm, (size_t)pinfo.samples_per_channel,
+                                         pinfo.sample_rate, pinfo.channels, 0, p)
+               : AGORA_ERR_NO_MEMORY;
+        agora_encoded_packet_unref(p); /* the queue holds its own reference */
     }
     pthread_mutex_unlock(&s->mu);
-    agora_encoded_packet_unref(p); /* the queue holds its own reference */
     return rc;
 }
 

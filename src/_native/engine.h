@@ -37,6 +37,7 @@
 #include "rx_table.h"
 #include "send_queue.h"
 #include "sent_frame.h"
+#include "transport.h"
 #include "volume_meter.h"
 #include "video_state.h"
 #include "work_queue.h"
@@ -57,6 +58,8 @@ typedef struct uid_set {
 /* Copy an id into a AGORA_MAX_ID_LEN + 1 buffer, always NUL terminated. */
 void agora_copy_id(char *dst, const char *src);
 
+/* The sample rates pushed audio may have (connection.c). */
+int agora_audio_rate_valid(int rate);
 int uid_set_contains(const uid_set *s, const char *uid);
 int uid_set_add(uid_set *s, const char *uid);
 void uid_set_remove(uid_set *s, const char *uid);
@@ -69,6 +72,7 @@ struct agora_rtc_conn {
     atomic_int refs;
     uint64_t id;
     agora_rtc_conn_config cfg;
+    const agora_transport_ops *transport; /* picked at create from cfg.transport, never changes */
     agora_rtc_conn *svc_prev, *svc_next; /* service list, under svc->mu */
 
     /* under mu */
@@ -147,11 +151,13 @@ struct agora_rtc_conn {
 enum io_kind {
     IO_CONNECT, IO_DISCONNECT, IO_AUDIO, IO_PUBLISH, IO_UNPUBLISH, IO_MESSAGE, IO_METADATA,
     IO_SUBSCRIBE, IO_UNSUBSCRIBE, IO_SUBSCRIBE_ALL, IO_UNSUBSCRIBE_ALL, IO_LISTEN, IO_FLUSH,
-    /* RTP transport (rtp_transport.c) */
-    IO_RTP_OPEN, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT, IO_RTP_STATS,
-    IO_RTP_CLOSE, IO_RTP_END_ROUND, IO_RTP_VIDEO_PUBLISH, IO_RTP_VIDEO_ADD, IO_RTP_FEEDBACK,
-    IO_RTP_BYE, IO_RTP_ACTIVITY, /* leaving (RTCP BYE), a remote's liveness */
-    IO_AUDIO_STATS, /* audio_stats.c */
+    /* items of the connection's transport (transport->process): the RTP transport's */
+    IO_TRANSPORT_ITEMS,
+    IO_RTP_OPEN = IO_TRANSPORT_ITEMS, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT,
+    IO_RTP_STATS, IO_RTP_CLOSE, IO_RTP_END_ROUND, IO_RTP_VIDEO_PUBLISH, IO_RTP_VIDEO_ADD,
+    IO_RTP_FEEDBACK, IO_RTP_BYE, IO_RTP_ACTIVITY, /* leaving (RTCP BYE), a remote's liveness */
+    IO_TRANSPORT_ITEMS_END,
+    IO_AUDIO_STATS = IO_TRANSPORT_ITEMS_END, /* audio_stats.c */
     /* video (video_frames.c) */
     IO_VIDEO_PUBLISH, IO_VIDEO_UNPUBLISH, IO_VIDEO_FRAME, IO_VIDEO_SUBSCRIBE,
     IO_VIDEO_UNSUBSCRIBE, IO_VIDEO_SUBSCRIBE_ALL, IO_VIDEO_UNSUBSCRIBE_ALL, IO_VIDEO_INTRA,
@@ -290,27 +296,10 @@ void agora_io_run_receive_jobs(agora_service *svc);
 
 /* rtp_transport.c: the RTP media plane, run on the I/O thread */
 enum { AGORA_RTP_REMOTE_OFFLINE_REASON = 7 };
-/* Handle one RTP work item (IO_RTP_*) or an IO_AUDIO frame of an RTP connection. */
-void agora_rtp_process(agora_service *svc, io_item *it);
-/* IO_DISCONNECT of an RTP connection: media closed, state DISCONNECTED. */
-void agora_rtp_disconnect(agora_service *svc, agora_rtc_conn *c);
-/* Close the media of c (socket, remotes, encoder state); stats are kept. */
-void agora_rtp_close(agora_service *svc, agora_rtc_conn *c);
-/* An epoll event whose data.ptr is not one of the service's own fds. */
-void agora_rtp_on_readable(agora_service *svc, void *tag);
-/* The playout timer fired `expirations` times. */
-void agora_rtp_on_timer(agora_service *svc, uint64_t expirations);
-/* Flush the tail of the current round (IO_UNPUBLISH, interrupt). */
-void agora_rtp_end_round(agora_service *svc, agora_rtc_conn *c);
-/* Called by conn_free: frees c->rtp (already closed). */
-void agora_rtp_free(agora_rtp_media *m);
-int agora_rtp_has_remote(const agora_rtc_conn *c, const char *uid);
-/* IO_SUBSCRIBE_ALL on an RTP connection: track-subscribed for remotes that were not. */
-void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c);
-/* rtp_video.c (I/O thread): send one pushed encoded frame on c's video stream;
- * send_intra_request(uid): a PLI for uid's forwarded video (AGORA_ERR_* when none). */
-void agora_rtp_video_send_frame(agora_service *svc, agora_rtc_conn *c, agora_video_buf *b);
-int agora_rtp_video_request_keyframe(agora_rtc_conn *c, const char *uid);
+/* video_frames.c (I/O thread): the local network's video_send and
+ * video_request_keyframe (transport.h) */
+void agora_local_video_send(agora_service *svc, agora_rtc_conn *s, agora_video_buf *b);
+int agora_local_video_request_keyframe(agora_service *svc, agora_rtc_conn *c, const char *uid);
 
 /* delivery.c: the delivery thread */
 void *agora_delivery_main(void *svc);
@@ -358,14 +347,8 @@ void agora_frame_queue_reset(agora_frame_queue *q);
 int agora_stats_timer_start(agora_service *svc);
 void agora_stats_timer_stop(agora_service *svc);
 
-/* channel_hub.c: members of c's channel, c included (0 when not joined); I/O thread */
-int agora_hub_member_count(const agora_rtc_conn *c);
 /* audio_stats.c: IO_AUDIO_STATS on the I/O thread */
 void agora_audio_stats_process(agora_service *svc, io_item *it);
-/* rtp_transport.c: the RTP fields of the remote streams of c into out[0..n),
- * matched by user id (entries not found are appended while n < max); returns the new n. */
-int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max);
-int agora_rtp_remote_count(const agora_rtc_conn *c);
 
 /* volume_indication.c: the media clock posts due reports (svc->mu not held) */
 void agora_volume_indication_tick(agora_service *svc, int64_t now_ms);

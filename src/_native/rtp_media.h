@@ -64,6 +64,7 @@ typedef struct rtp_video_send {
 } rtp_video_send;
 
 struct agora_rtp_media {
+    agora_io_watch watch;             /* the socket in the I/O loop's epoll */
     agora_rtc_conn *conn;             /* back pointer, no reference */
     int fd;                           /* -1 when closed */
     int family;
@@ -122,6 +123,14 @@ int64_t agora_rtp_now_us(void);
 /* ---- rtp_video.c ---- */
 /* An RTP packet whose SSRC is one of the video remotes: 1 when handled
  * (buf is decrypted in place), 0 when the SSRC is not a video remote. */
+/* rtp_video.c: the RTP transport's video hooks (transport.h): send one pushed
+ * encoded frame on c's video stream (I/O thread); a PLI for uid's forwarded
+ * video (AGORA_ERR_* when none); the codec announced to Janus only; H.264 as
+ * Annex B (NAL units behind start codes), as the packetizer needs it. */
+void agora_rtp_video_send_frame(agora_service *svc, agora_rtc_conn *c, agora_video_buf *b);
+int agora_rtp_video_request_keyframe(agora_service *svc, agora_rtc_conn *c, const char *uid);
+int agora_rtp_video_codec_ok(const agora_rtc_conn *c, int codec);
+int agora_rtp_video_frame_ok(const agora_rtc_conn *c, const uint8_t *data, size_t length, int codec);
 int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, size_t len,
                            uint32_t ssrc, int64_t now_us);
 /* A PSFB (PLI/FIR) RTCP packet: a keyframe request for our video stream. */

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,12 +264,12 @@ static void drop_remote(agora_rtp_media *m, int i)
     remote_free(r);
 }
 
-int agora_rtp_has_remote(const agora_rtc_conn *c, const char *uid)
+static int rtp_has_remote(const agora_rtc_conn *c, const char *uid)
 {
     return c->rtp && find_remote_uid(c->rtp, uid) != NULL;
 }
 
-void agora_rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c)
+static void rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c)
 {
     agora_rtp_media *m = c->rtp;
     for (int i = 0; m && i < m->nremotes; i++)
@@ -371,7 +372,7 @@ static void end_round(agora_rtp_media *m)
     agora_resampler_reset(m->rs);
 }
 
-void agora_rtp_end_round(agora_service *svc, agora_rtc_conn *c)
+static void rtp_end_round(agora_service *svc, agora_rtc_conn *c)
 {
     (void)svc;
     if (c->rtp)
@@ -416,7 +417,7 @@ static void send_frame(agora_rtp_media *m, const agora_sent_frame *f)
     if (f->encoded_only && f->sample_rate == OPUS_RATE) {
         /* decoded from pushed packets: the packet itself leaves, once, with
          * the frame it starts on; the frames it covers are not re-encoded */
-        if (f->encoded && f->encoded_offset == 0) {
+        if (f->encoded && f->encoded_offset == 0 && f->encoded->info.codec == AGORA_AUDIO_CODEC_OPUS) {
             send_encoded(m, f->encoded);
             m->passthrough_left = f->encoded->info.samples_per_channel - f->samples_per_channel;
             return;
@@ -635,10 +636,10 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     agora_jb_insert(r->jb, r->ssrc, p.seq, p.timestamp, p.marker, p.payload, p.payload_len, now / 1000);
 }
 
-void agora_rtp_on_readable(agora_service *svc, void *tag)
+static void rtp_on_readable(agora_service *svc, agora_io_watch *w)
 {
     (void)svc;
-    agora_rtp_media *m = tag;
+    agora_rtp_media *m = (agora_rtp_media *)((char *)w - offsetof(agora_rtp_media, watch));
     for (int i = 0; i < MAX_RECV_PER_WAKE && m->fd >= 0; i++) {
         ssize_t n = recv(m->fd, m->rxbuf, sizeof(m->rxbuf), MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0) {
@@ -812,7 +813,7 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     }
 }
 
-void agora_rtp_on_timer(agora_service *svc, uint64_t expirations)
+static void rtp_on_timer(agora_service *svc, uint64_t expirations)
 {
     if (expirations > MAX_CATCH_UP_PULLS) { /* stalled: skip ahead on the grid */
         svc->play_deadline_ns += (int64_t)(expirations - MAX_CATCH_UP_PULLS) * PLAYOUT_NS;
@@ -864,7 +865,7 @@ static agora_rtp_media *media_new(agora_rtc_conn *c)
     return m;
 }
 
-void agora_rtp_free(agora_rtp_media *m)
+static void rtp_free(agora_rtp_media *m)
 {
     if (!m)
         return;
@@ -909,7 +910,8 @@ static int do_open(agora_service *svc, agora_rtc_conn *c, const char *bind_ip, u
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     struct sockaddr_storage bound;
     socklen_t blen = sizeof(bound);
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = m};
+    m->watch.on_readable = rtp_on_readable;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &m->watch};
     if (bind(fd, (struct sockaddr *)&addr, alen) != 0 ||
         getsockname(fd, (struct sockaddr *)&bound, &blen) != 0 ||
         epoll_ctl(svc->io_epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -941,7 +943,7 @@ static int do_open(agora_service *svc, agora_rtc_conn *c, const char *bind_ip, u
     return AGORA_OK;
 }
 
-void agora_rtp_close(agora_service *svc, agora_rtc_conn *c)
+static void rtp_close(agora_service *svc, agora_rtc_conn *c)
 {
     agora_rtp_media *m = c->rtp;
     if (!m || m->fd < 0)
@@ -1074,12 +1076,12 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
     }
 }
 
-int agora_rtp_remote_count(const agora_rtc_conn *c)
+static int rtp_remote_count(const agora_rtc_conn *c)
 {
     return c->rtp ? c->rtp->nremotes : 0;
 }
 
-int agora_rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max)
+static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max)
 {
     const agora_rtp_media *m = c->rtp;
     for (int i = 0; m && i < m->nremotes; i++) {
@@ -1134,12 +1136,12 @@ static int fill_activity(const agora_rtp_media *m, agora_rtp_remote_activity *ou
 static void media_down(agora_service *svc, agora_rtc_conn *c)
 {
     atomic_store(&c->on_air, 0);
-    agora_rtp_close(svc, c);
+    rtp_close(svc, c);
     agora_rx_table_clear(&c->rx);
     c->rtp_joined = 0;
 }
 
-void agora_rtp_disconnect(agora_service *svc, agora_rtc_conn *c)
+static void rtp_disconnect(agora_service *svc, agora_rtc_conn *c)
 {
     media_down(svc, c);
     pthread_mutex_lock(&c->mu);
@@ -1208,7 +1210,7 @@ static int do_event(agora_service *svc, agora_rtc_conn *c, int event, const char
     }
 }
 
-void agora_rtp_process(agora_service *svc, io_item *it)
+static void rtp_process(agora_service *svc, io_item *it)
 {
     agora_rtc_conn *c = it->conn;
     int rc = AGORA_OK;
@@ -1252,10 +1254,10 @@ void agora_rtp_process(agora_service *svc, io_item *it)
         fill_stats(c->rtp, it->out);
         break;
     case IO_RTP_CLOSE:
-        agora_rtp_close(svc, c);
+        rtp_close(svc, c);
         break;
     case IO_RTP_END_ROUND:
-        agora_rtp_end_round(svc, c);
+        rtp_end_round(svc, c);
         break;
     case IO_RTP_BYE:
         send_bye(c->rtp);
@@ -1277,7 +1279,7 @@ static int check_conn(agora_rtc_conn *c)
 {
     if (!c)
         return AGORA_ERR_INVALID_ARGUMENT;
-    if (c->cfg.transport != AGORA_TRANSPORT_RTP)
+    if (c->transport != &agora_rtp_transport)
         return AGORA_ERR_NOT_SUPPORTED;
     pthread_mutex_lock(&c->mu);
     int destroyed = c->destroyed;
@@ -1480,3 +1482,82 @@ int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, agora_rtp_remote_activ
     it->arg = max;
     return agora_io_call(c->svc, it);
 }
+
+/* ------------------------------------------------------------ the transport table */
+
+static void post_item(agora_rtc_conn *c, int kind, int wait)
+{
+    io_item *it = agora_io_item_new(kind, c, 0);
+    if (it)
+        agora_io_post(c->svc, it, wait);
+}
+
+static void rtp_interrupted(agora_rtc_conn *c)
+{
+    post_item(c, IO_RTP_END_ROUND, 0); /* the encoder's tail leaves at once */
+}
+
+static void rtp_destroying(agora_rtc_conn *c)
+{
+    /* an rtp_open racing with destroy may have reopened the socket before
+     * destroyed was set; rtp_open refuses once it is, so this close is the
+     * last word */
+    post_item(c, IO_RTP_CLOSE, 1);
+}
+
+static void rtp_freed(agora_rtc_conn *c)
+{
+    rtp_free(c->rtp); /* closed by destroy: no thread references it */
+}
+
+static void rtp_publish_changed(agora_service *svc, agora_rtc_conn *c, int publish)
+{
+    if (!publish)
+        rtp_end_round(svc, c); /* the round's tail leaves now */
+    /* publish success is reported on CONNECTED when not joined yet */
+    if (!publish || c->rtp_joined)
+        agora_io_emit(svc, c, publish ? EV_PUBLISH_SUCCESS : EV_UNPUBLISHED, NULL, 0, 0, 0);
+}
+
+static int rtp_remote_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max,
+                            int *users)
+{
+    *users = c->rtp_joined ? rtp_remote_count(c) + 1 : 0;
+    return rtp_remote_audio_stats(c, out, n, max);
+}
+
+static void rtp_loop_exit(agora_service *svc)
+{
+    while (svc->rtp_count > 0) /* normally none: destroy closed them */
+        rtp_close(svc, svc->rtp_conns[svc->rtp_count - 1]);
+    free(svc->rtp_conns);
+    svc->rtp_conns = NULL;
+}
+
+const agora_transport_ops agora_rtp_transport = {
+    .name = "rtp",
+    /* no start-of-round burst: a far jitter buffer (ours, a browser's NetEQ)
+     * reads early packets as jitter and raises its delay by the burst for
+     * seconds; it primes itself */
+    .round_prefill = 0,
+    .joined_by_control_plane = 1,
+    .carries_data = 0,              /* no data channel to Janus (JANUS.md: audio only) */
+    .disconnect_when_idle = 1,      /* the socket may be open while disconnected (rtp_open first) */
+    .interrupted = rtp_interrupted,
+    .destroying = rtp_destroying,
+    .freed = rtp_freed,
+    .send_audio = rtp_process,
+    .leave = rtp_disconnect,
+    .publish_changed = rtp_publish_changed,
+    .has_publisher = rtp_has_remote, /* a forwarded stream is a published track */
+    .subscribe_all = rtp_subscribe_all,
+    .process = rtp_process,
+    .remote_audio_stats = rtp_remote_stats,
+    .carries_raw_video = 0,
+    .video_codec_ok = agora_rtp_video_codec_ok,
+    .video_frame_ok = agora_rtp_video_frame_ok,
+    .video_send = agora_rtp_video_send_frame,
+    .video_request_keyframe = agora_rtp_video_request_keyframe,
+    .on_timer = rtp_on_timer,
+    .on_loop_exit = rtp_loop_exit,
+};

@@ -337,8 +337,25 @@ static void request_keyframe(agora_rtp_media *m, rtp_video_remote *r, int64_t no
         m->st.plis_sent++;
 }
 
-int agora_rtp_video_request_keyframe(agora_rtc_conn *c, const char *uid)
+int agora_rtp_video_codec_ok(const agora_rtc_conn *c, int codec)
 {
+    /* not the codec announced to Janus (or video=none) */
+    return codec == atomic_load(&c->video.rtp_codec) ? AGORA_OK : AGORA_ERR_NOT_SUPPORTED;
+}
+
+int agora_rtp_video_frame_ok(const agora_rtc_conn *c, const uint8_t *data, size_t length, int codec)
+{
+    (void)c;
+    agora_video_packetizer check;
+    if (codec == AGORA_VIDEO_RTP_H264 &&
+        agora_h264_packetizer_start(&check, data, length, AGORA_VIDEO_RTP_MAX_PAYLOAD) != AGORA_OK)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return AGORA_OK;
+}
+
+int agora_rtp_video_request_keyframe(agora_service *svc, agora_rtc_conn *c, const char *uid)
+{
+    (void)svc;
     agora_rtp_media *m = c->rtp;
     rtp_video_remote *r = m && m->fd >= 0 ? find_uid(m, uid) : NULL;
     if (!r)

@@ -41,10 +41,6 @@ static int valid_id(const char *s)
     return s && s[0] && strnlen(s, AGORA_MAX_ID_LEN + 1) <= AGORA_MAX_ID_LEN;
 }
 
-static int is_rtp(const agora_rtc_conn *c)
-{
-    return c->cfg.transport == AGORA_TRANSPORT_RTP;
-}
 
 
 void agora_video_conn_free(agora_rtc_conn *c)
@@ -159,13 +155,12 @@ int agora_local_user_send_intra_request(agora_rtc_conn *c, const char *user_id)
  * carries encoded frames of its video stream's codec only (no encoder). */
 static int push_gate(agora_rtc_conn *c, int codec)
 {
-    if (is_rtp(c) && codec == 0)
+    const agora_transport_ops *t = c->transport;
+    if (codec == 0 && !t->carries_raw_video)
         return AGORA_ERR_NOT_SUPPORTED; /* raw video: the SDK does not encode */
     if (!atomic_load(&c->video.published) || !connected(c))
         return AGORA_ERR_NOT_READY;
-    if (is_rtp(c) && codec != atomic_load(&c->video.rtp_codec))
-        return AGORA_ERR_NOT_SUPPORTED; /* not the codec announced to Janus (or video=none) */
-    return AGORA_OK;
+    return codec != 0 && t->video_codec_ok ? t->video_codec_ok(c, codec) : AGORA_OK;
 }
 
 static int post_frame(agora_rtc_conn *c, agora_video_buf *b)
@@ -233,10 +228,9 @@ int agora_rtc_conn_push_video_encoded(agora_rtc_conn *c, const uint8_t *data, si
     int rc = push_gate(c, info->codec_type);
     if (rc != AGORA_OK)
         return rc;
-    agora_video_packetizer check;
-    if (is_rtp(c) && info->codec_type == AGORA_VIDEO_RTP_H264 &&
-        agora_h264_packetizer_start(&check, data, length, AGORA_VIDEO_RTP_MAX_PAYLOAD) != AGORA_OK)
-        return AGORA_ERR_INVALID_ARGUMENT; /* RTP needs Annex B: NAL units behind start codes */
+    if (c->transport->video_frame_ok &&
+        (rc = c->transport->video_frame_ok(c, data, length, info->codec_type)) != AGORA_OK)
+        return rc;
     agora_video_buf *b = agora_video_buf_new_encoded(data, length, info);
     if (!b)
         return AGORA_ERR_NO_MEMORY;
@@ -454,7 +448,7 @@ void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const cha
     agora_workq_push(&svc->delivery_q, &ev->node);
 }
 
-static void handle_frame(agora_service *svc, agora_rtc_conn *s, agora_video_buf *b)
+void agora_local_video_send(agora_service *svc, agora_rtc_conn *s, agora_video_buf *b)
 {
     if (!s->channel || !b)
         return; /* left the channel after the push was accepted */
@@ -470,7 +464,7 @@ static void handle_frame(agora_service *svc, agora_rtc_conn *s, agora_video_buf 
     agora_video_count(&s->video.sent_frames);
 }
 
-static int handle_intra(agora_service *svc, agora_rtc_conn *c, const char *uid)
+int agora_local_video_request_keyframe(agora_service *svc, agora_rtc_conn *c, const char *uid)
 {
     if (!c->channel)
         return AGORA_ERR_NOT_READY;
@@ -512,10 +506,7 @@ void agora_video_process(agora_service *svc, io_item *it)
         }
         break;
     case IO_VIDEO_FRAME:
-        if (is_rtp(c))
-            agora_rtp_video_send_frame(svc, c, it->video);
-        else
-            handle_frame(svc, c, it->video);
+        c->transport->video_send(svc, c, it->video);
         break;
     case IO_VIDEO_SUBSCRIBE:
     case IO_VIDEO_UNSUBSCRIBE: {
@@ -544,7 +535,7 @@ void agora_video_process(agora_service *svc, io_item *it)
         break;
     }
     case IO_VIDEO_INTRA:
-        rc = is_rtp(c) ? agora_rtp_video_request_keyframe(c, it->uid) : handle_intra(svc, c, it->uid);
+        rc = c->transport->video_request_keyframe(svc, c, it->uid);
         break;
     default: break;
     }

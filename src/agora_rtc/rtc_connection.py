@@ -42,6 +42,18 @@ MAX_ENCODED_AUDIO_BYTES = 4000
 _log = logging.getLogger("agora_rtc")
 
 
+_PUSHED_AUDIO_CODECS = (AudioCodecType.AUDIO_CODEC_OPUS, AudioCodecType.AUDIO_CODEC_PCMA,
+                        AudioCodecType.AUDIO_CODEC_PCMU, AudioCodecType.AUDIO_CODEC_AACLC)
+_PACKET_EXPECTED = {
+    AudioCodecType.AUDIO_CODEC_OPUS: "not a valid Opus packet lasting a multiple of 10 ms (10..120 ms)",
+    AudioCodecType.AUDIO_CODEC_PCMA: "a G.711 packet holds whole samples of every channel",
+    AudioCodecType.AUDIO_CODEC_PCMU: "a G.711 packet holds whole samples of every channel",
+    AudioCodecType.AUDIO_CODEC_AACLC: "not a valid AAC-LC access unit (ADTS, or raw at info.sample_rate "
+                                      "in one of AAC's rates with info.number_of_channels; a "
+                                      "connection's raw packets keep the first one's format)",
+}
+
+
 @dataclass(frozen=True)
 class InterruptReport:
     """What interrupt_audio() cut: ``sent_ms`` of the interrupted round had
@@ -529,26 +541,35 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return rc
 
     def push_audio_encoded_data(self, data, info: EncodedAudioFrameInfo) -> int:
-        """Queue one encoded audio packet (Opus).
+        """Queue one encoded audio packet: Opus, G.711 (PCMU / PCMA) or AAC-LC.
 
         The packet is checked and decoded natively at once, then paced out like
         pushed PCM (10 ms per tick, rounds, prefill and incremental send,
         ``interrupt_audio``, completion). Receivers hear the decoded audio;
         encoded-frame observers on the local network get the packet's bytes
-        unchanged, and on Janus the packet itself is sent as the RTP payload
-        (no re-encoding) when it starts on a 10 ms frame boundary (always, when
-        only encoded audio is pushed).
+        unchanged (with its codec). On Janus an Opus packet itself is sent as
+        the RTP payload (no re-encoding) when it starts on a 10 ms frame
+        boundary (always, when only Opus is pushed); G.711 and AAC are
+        re-encoded to Opus.
 
         Parameters
         ----------
         data : bytes, bytearray, memoryview or numpy uint8 array
-            One Opus packet (RFC 6716), 1..4000 bytes, lasting a multiple of
-            10 ms (10 to 120 ms). (The original rejected bytearray.)
+            One packet, 1..4000 bytes. Opus (RFC 6716): lasting a multiple of
+            10 ms (10 to 120 ms). G.711: one byte per sample (interleaved when
+            stereo). AAC-LC: one access unit, with its ADTS header or raw.
+            (The original rejected bytearray.)
         info : EncodedAudioFrameInfo
-            ``codec`` must be ``AUDIO_CODEC_OPUS``; the channel count and the
-            duration are read from the packet (``number_of_channels``,
-            ``sample_rate`` and ``samples_per_channel`` are not needed);
-            ``speech`` travels with it; ``capture_time_ms`` (-1 = now) too.
+            ``codec``: ``AUDIO_CODEC_OPUS`` (channels and duration are read from
+            the packet), ``AUDIO_CODEC_PCMU`` / ``AUDIO_CODEC_PCMA``
+            (``sample_rate`` must be 8000, ``number_of_channels`` 1 or 2), or
+            ``AUDIO_CODEC_AACLC`` (an ADTS header gives the format; raw packets
+            need ``sample_rate`` and ``number_of_channels`` 1 or 2, and keep the
+            first raw packet's format for the connection; decoded by FFmpeg's
+            libavcodec, loaded at the first AAC packet: ``NotSupportedError``
+            naming the library when it is missing). ``samples_per_channel`` is
+            not needed; ``speech`` travels with the packet; ``capture_time_ms``
+            (-1 = now) too.
 
         Returns
         -------
@@ -560,9 +581,15 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if not isinstance(info, EncodedAudioFrameInfo):
             raise TypeError(f"{what}: info must be an EncodedAudioFrameInfo, got {type(info).__name__}")
         codec = check_int(what, "info.codec", info.codec)
+        if codec not in _PUSHED_AUDIO_CODECS:
+            names = ", ".join(f"{c.name} ({int(c)})" for c in _PUSHED_AUDIO_CODECS)
+            raise ValueError(f"{what}: info.codec must be one of {names}, got {codec}")
+        rate, channels = 48000, 0
         if codec != AudioCodecType.AUDIO_CODEC_OPUS:
-            raise ValueError(f"{what}: only AUDIO_CODEC_OPUS ({int(AudioCodecType.AUDIO_CODEC_OPUS)}) "
-                             f"is supported, got info.codec={codec}")
+            channels = check_choice(what, "info.number_of_channels", info.number_of_channels, (1, 2))
+            rate = check_int(what, "info.sample_rate", info.sample_rate)
+            if codec != AudioCodecType.AUDIO_CODEC_AACLC and rate != 8000:
+                raise ValueError(f"{what}: G.711 is 8000 Hz: info.sample_rate must be 8000, got {rate}")
         speech = check_choice(what, "info.speech", int(info.speech) if isinstance(info.speech, bool)
                               else info.speech, (0, 1))
         capture = check_int(what, "info.capture_time_ms", info.capture_time_ms)
@@ -583,10 +610,16 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         view = view.cast("B") if view.format != "B" else view
         if not 0 < view.nbytes <= MAX_ENCODED_AUDIO_BYTES:
             raise ValueError(f"{what}: a packet is 1..{MAX_ENCODED_AUDIO_BYTES} bytes, got {view.nbytes}")
-        rc = self._push_encoded(view, speech, capture)
+        rc = self._push_encoded(view, speech, capture, codec, rate, channels)
         if rc == -2:  # AGORA_ERR_INVALID_ARGUMENT: the engine refused the packet
-            raise InvalidArgumentError(f"{what}: not a valid Opus packet lasting a multiple of 10 ms "
-                                       f"(10..120 ms)")
+            raise InvalidArgumentError(f"{what}: {_PACKET_EXPECTED[codec]}")
+        if rc == -4 and codec == AudioCodecType.AUDIO_CODEC_AACLC:  # AGORA_ERR_NOT_SUPPORTED
+            available, library = _engine.audio_codec_supported(codec)
+            if not available:
+                raise NotSupportedError(f"{what}: AAC needs FFmpeg's {library} (Debian: apt-get install "
+                                        f"libavcodec59), which could not be loaded")
+            raise NotSupportedError(f"{what}: AAC decoded to a sample rate the engine does not send "
+                                    f"(it takes 8000, 16000, 22050, 24000, 32000, 44100, 48000 Hz)")
         return rc
 
     def interrupt_audio(self) -> int:

@@ -146,6 +146,20 @@ def push_valid_shape(fdp):
         SENDER.interrupt_audio()
 
 
+def push_encoded(fdp):
+    """Garbage packets for every codec (Opus, G.711, AAC through libavcodec) and garbage infos."""
+    data = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 4100))
+    if fdp.ConsumeBool():
+        info = ar.EncodedAudioFrameInfo(codec=fdp.PickValueInList([1, 3, 4, 8, 9, 0, -1]),
+                                        sample_rate=fdp.PickValueInList([8000, 16000, 44100, 96000, 7, 0]),
+                                        number_of_channels=fdp.ConsumeIntInRange(0, 3))
+    else:
+        info = garbage(fdp)
+    call(SENDER.push_audio_encoded_data, data, info)
+    if fdp.ConsumeIntInRange(0, 7) == 0:
+        SENDER.interrupt_audio()
+
+
 def stream_message(fdp):
     call(SENDER.send_stream_message, garbage(fdp))
 
@@ -273,7 +287,7 @@ def connect(fdp):
 
 
 ENTRY_POINTS = [push, push_valid_shape, stream_message, metadata, vad_config, vad_process,
-                audio_frame, config, transport_url, local_user, connect]
+                audio_frame, config, transport_url, local_user, connect, push_encoded]
 
 
 def TestOneInput(data):

@@ -393,11 +393,12 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc, r.sent_ms, r.dropped_ms, r.last_presentation_ms
 
-    def _push_encoded(self, const uint8_t[::1] data, int speech, long long capture_time_ms):
+    def _push_encoded(self, const uint8_t[::1] data, int speech, long long capture_time_ms,
+                      int codec=lib.AGORA_AUDIO_CODEC_OPUS, int sample_rate=48000, int channels=0):
         cdef lib.agora_encoded_audio_info info
-        info.codec = lib.AGORA_AUDIO_CODEC_OPUS
-        info.sample_rate = 48000
-        info.channels = 0
+        info.codec = codec
+        info.sample_rate = sample_rate
+        info.channels = channels
         info.samples_per_channel = 0
         info.speech = speech
         info.capture_time_ms = capture_time_ms
@@ -1092,3 +1093,11 @@ cdef void _on_encoded_audio_frame(void *ud, const char *user_id, const uint8_t *
     _keep_thread_state()
     with gil:
         _on_encoded_audio_frame_gil(<Connection>ud, user_id, data, length, info)
+
+
+def audio_codec_supported(int codec):
+    """(supported, detail): whether push_audio_encoded_data takes packets of
+    codec here, and what it needs (AAC: the libavcodec file loaded at run time)."""
+    cdef const char *detail = NULL
+    cdef int ok = lib.agora_audio_codec_supported(codec, &detail)
+    return bool(ok), (detail or b"").decode()

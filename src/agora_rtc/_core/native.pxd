@@ -171,6 +171,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
         float voice_pitch
 
     int AGORA_AUDIO_CODEC_OPUS
+    int AGORA_AUDIO_CODEC_PCMA
+    int AGORA_AUDIO_CODEC_PCMU
+    int AGORA_AUDIO_CODEC_AACLC
     int AGORA_MAX_ENCODED_AUDIO_BYTES
     ctypedef struct agora_encoded_audio_info:
         int codec
@@ -327,6 +330,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_set_incremental_send(agora_rtc_conn *conn, int send_ms, int speed)
     int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
                                           const agora_encoded_audio_info *info)
+    int agora_audio_codec_supported(int codec, const char **detail)
     int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *conn, int on)
 
     int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered)

@@ -45,12 +45,15 @@ typedef struct agora_audio_volume_info {
 } agora_audio_volume_info;
 
 /* An encoded audio frame (push_audio_encoded_data, on_encoded_audio_frame). */
-#define AGORA_AUDIO_CODEC_OPUS 1          /* the only codec of this engine */
+#define AGORA_AUDIO_CODEC_OPUS 1          /* the engine's own codec (RTP, pass-through) */
+#define AGORA_AUDIO_CODEC_PCMA 3          /* G.711 A-law, 8 kHz: pushed only */
+#define AGORA_AUDIO_CODEC_PCMU 4          /* G.711 mu-law, 8 kHz: pushed only */
+#define AGORA_AUDIO_CODEC_AACLC 8         /* AAC-LC (ADTS or raw): pushed only, needs libavcodec */
 #define AGORA_MAX_ENCODED_AUDIO_BYTES 4000
 typedef struct agora_encoded_audio_info {
-    int codec;               /* AGORA_AUDIO_CODEC_OPUS */
-    int sample_rate;         /* 48000: Opus's clock (durations are counted at it) */
-    int channels;            /* 1 or 2, read from the packet */
+    int codec;               /* AGORA_AUDIO_CODEC_* */
+    int sample_rate;         /* Opus: 48000 (its clock); G.711: 8000; AAC: the stream's */
+    int channels;            /* 1 or 2 (Opus, ADTS: read from the packet) */
     int samples_per_channel; /* duration of the packet at sample_rate */
     int speech;              /* the sender's flag (1 default) */
     int64_t capture_time_ms; /* as pushed (engine clock at the push when not given);
@@ -268,17 +271,29 @@ int agora_local_user_set_audio_volume_indication_parameters(agora_rtc_conn *conn
 int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
                                   size_t samples_per_channel, int sample_rate, int channels,
                                   int64_t start_pts);
-/* Push one encoded packet (encoded_audio.c). Opus only: the packet is
- * checked and decoded at once (a malformed packet is refused with
- * AGORA_ERR_INVALID_ARGUMENT, nothing is queued), its duration must be a
- * multiple of 10 ms, at most 120 ms. The decoded PCM is queued like pushed
- * PCM (same pacing, rounds, interrupt, completion); the packet travels with
- * it: local receivers with encoded delivery get its bytes unchanged, the RTP
- * transport sends it as is (no re-encoding) when it starts on a 10 ms frame
- * boundary. info->codec must be AGORA_AUDIO_CODEC_OPUS; channels, duration
- * and sample_rate are read from the packet; capture_time_ms < 0 = now. */
+/* Push one encoded packet (encoded_audio.c). The packet is checked and
+ * decoded at once (a malformed packet is refused with
+ * AGORA_ERR_INVALID_ARGUMENT, nothing is queued). The decoded PCM is queued
+ * like pushed PCM (same pacing, rounds, interrupt, completion); the packet
+ * travels with it: local receivers with encoded delivery get its bytes
+ * unchanged. By info->codec:
+ *   OPUS: duration a multiple of 10 ms, at most 120 ms; channels, duration and
+ *         rate read from the packet; the RTP transport sends it as is (no
+ *         re-encoding) when it starts on a 10 ms frame boundary.
+ *   PCMU, PCMA: G.711 at 8000 Hz (info->sample_rate 8000), info->channels 1 or
+ *         2, one byte per sample (length a multiple of channels).
+ *   AACLC: one access unit, with an ADTS header (the header says the format)
+ *         or raw (info->sample_rate one of AAC's rates, info->channels 1 or 2,
+ *         fixed by the connection's first raw packet). Decoded by libavcodec,
+ *         loaded on first use: AGORA_ERR_NOT_SUPPORTED when it cannot be
+ *         (agora_audio_codec_supported says why).
+ * Other codecs: AGORA_ERR_NOT_SUPPORTED. Non-Opus audio is re-encoded to
+ * Opus on RTP. capture_time_ms < 0 = now. */
 int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
                                       const agora_encoded_audio_info *info);
+/* 1 when packets of codec can be pushed here, else 0; *detail (if given) names
+ * what the codec needs (AAC: the libavcodec file loaded at run time). */
+int agora_audio_codec_supported(int codec, const char **detail);
 /* Turn delivery of remote users' encoded packets to the local-user
  * observer's on_encoded_audio_frame on (1) or off (0). */
 int agora_rtc_conn_set_encoded_audio_delivery(agora_rtc_conn *conn, int on);

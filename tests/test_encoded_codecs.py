@@ -1,0 +1,166 @@
+"""push_audio_encoded_data beyond Opus: G.711 mu-law / A-law (decoded in the engine, checked
+against CPython's audioop, an implementation we did not write) and AAC-LC (encoded here by the
+ffmpeg command line, decoded in the engine by the libavcodec it loads at run time), both with
+ADTS headers and raw. Receivers hear the decoded audio, paced like PCM; encoded-frame observers
+get the packets unchanged with their codec; over RTP the audio is re-encoded to Opus."""
+import subprocess
+import warnings
+
+with warnings.catch_warnings():          # deprecated since 3.11; still the reference G.711 here
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop
+
+import numpy as np
+import pytest
+
+import agora_rtc as ar
+from agora_rtc._core import _engine
+from conftest import join, wait_until
+from test_encoded_audio import EncodedRecorder, speech
+from test_rtp_transport import Pair, aligned_ncc
+
+PCMU, PCMA, AACLC = (ar.AudioCodecType.AUDIO_CODEC_PCMU, ar.AudioCodecType.AUDIO_CODEC_PCMA,
+                     ar.AudioCodecType.AUDIO_CODEC_AACLC)
+
+
+def g711_info(codec, channels=1):
+    return ar.EncodedAudioFrameInfo(codec=codec, sample_rate=8000, number_of_channels=channels)
+
+
+def pair_at(service, channel, rate, channels=1):
+    """A sender and a receiver whose observer hears `rate` / `channels` (no resampling when it
+    is the pushed format), with an encoded-frame observer."""
+    rec = EncodedRecorder()
+    rx, _ = join(service, channel, "agent", publish=False, recorder=rec, rate=rate, channels=channels)
+    assert rx.register_audio_encoded_frame_observer(rec) == 0
+    tx, _ = join(service, channel, "caller", record=False)
+    return tx, rx, rec
+
+
+def heard(rec, uid="caller"):
+    return np.frombuffer(rec.pcm(uid), dtype=np.int16)
+
+
+@pytest.mark.parametrize("codec, reference", [(PCMU, audioop.ulaw2lin), (PCMA, audioop.alaw2lin)])
+def test_g711_decodes_every_code_as_audioop_does(service, codec, reference):
+    codes = bytes(range(256)) * 5 + bytes(range(160))        # 1440 samples: 18 frames of 10 ms
+    tx, rx, rec = pair_at(service, f"g711-{int(codec)}", 8000)
+    for i in range(0, len(codes), 480):                      # 60 ms packets
+        assert tx.push_audio_encoded_data(codes[i:i + 480], g711_info(codec)) == 0
+    assert tx.wait_push_completed(10)
+    rec.wait_samples("caller", 2 * len(codes))
+    expected = np.frombuffer(reference(codes, 2), dtype=np.int16)
+    assert np.array_equal(heard(rec)[:len(codes)], expected)
+    rec.wait_for(lambda: len(rec.of("caller")) == 3)
+    packets = rec.of("caller")
+    assert [bytes(p[1]) for p in packets] == [codes[i:i + 480] for i in range(0, len(codes), 480)]
+    assert all(p[3].codec == codec and p[3].sample_rate == 8000 and p[3].samples_per_channel == 480
+               for p in packets)
+
+
+def test_g711_stereo_is_interleaved(service):
+    left = bytes(range(0, 160)) * 2
+    right = bytes(range(96, 256)) * 2
+    codes = bytes(b for pair in zip(left, right) for b in pair)
+    tx, rx, rec = pair_at(service, "g711-st", 8000, channels=2)
+    assert tx.push_audio_encoded_data(codes, g711_info(PCMU, 2)) == 0
+    rec.wait_samples("caller", 2 * len(codes))
+    got = heard(rec)[:len(codes)].reshape(-1, 2)
+    assert np.array_equal(got[:, 0], np.frombuffer(audioop.ulaw2lin(left, 2), np.int16))
+    assert np.array_equal(got[:, 1], np.frombuffer(audioop.ulaw2lin(right, 2), np.int16))
+
+
+def aac_adts(pcm, rate, channels=1, bitrate="64k"):
+    """AAC-LC access units with their ADTS headers, made by the ffmpeg command line."""
+    out = subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", str(channels),
+                          "-i", "-", "-c:a", "aac", "-b:a", bitrate, "-f", "adts", "-"],
+                         input=pcm.tobytes(), capture_output=True, check=True).stdout
+    units, i = [], 0
+    while i + 7 <= len(out):
+        assert out[i] == 0xFF and out[i + 1] & 0xF6 == 0xF0, "ADTS sync"
+        length = ((out[i + 3] & 3) << 11) | (out[i + 4] << 3) | (out[i + 5] >> 5)
+        units.append(out[i:i + length])
+        i += length
+    assert i == len(out)
+    return units
+
+
+def raw_unit(adts):
+    header = 7 if adts[1] & 1 else 9                         # protection_absent: no CRC
+    return adts[header:]
+
+
+def aac_info(rate=16000, channels=1):
+    return ar.EncodedAudioFrameInfo(codec=AACLC, sample_rate=rate, number_of_channels=channels)
+
+
+@pytest.mark.parametrize("framing", ["adts", "raw"])
+def test_aac_is_decoded_and_heard(service, framing):
+    pcm = speech()[:16000 * 3]
+    units = aac_adts(pcm, 16000)
+    tx, rx, rec = pair_at(service, f"aac-{framing}", 16000)
+    for u in units:
+        data = u if framing == "adts" else raw_unit(u)
+        assert tx.push_audio_encoded_data(data, aac_info()) == 0
+    assert tx.wait_push_completed(15)
+    rec.wait_samples("caller", 2 * 1024 * len(units))
+    got = heard(rec)
+    assert len(got) >= 1024 * len(units)                    # 1024 samples per access unit
+    ncc, lag = aligned_ncc(got, pcm)
+    assert ncc > 0.9, ncc                                    # the same speech, through a lossy codec
+    rec.wait_for(lambda: len(rec.of("caller")) == len(units))
+    packets = rec.of("caller")
+    assert bytes(packets[5][1]) == (units[5] if framing == "adts" else raw_unit(units[5]))
+    assert all(p[3].codec == AACLC and p[3].sample_rate == 16000 and p[3].samples_per_channel == 1024
+               for p in packets)
+
+
+def test_aac_stereo_44100(service):
+    t = np.arange(44100) / 44100
+    left, right = (8000 * np.sin(2 * np.pi * 440 * t)), (8000 * np.sin(2 * np.pi * 660 * t))
+    pcm = np.stack([left, right], axis=1).astype(np.int16).reshape(-1)
+    units = aac_adts(pcm, 44100, channels=2, bitrate="128k")
+    tx, rx, rec = pair_at(service, "aac-st", 44100, channels=2)
+    for u in units:
+        assert tx.push_audio_encoded_data(u, aac_info(44100, 2)) == 0
+    rec.wait_samples("caller", 2 * 2 * 1024 * (len(units) - 2))
+    got = heard(rec).reshape(-1, 2).astype(float)
+    mid = got[len(got) // 4: 3 * len(got) // 4]
+    for ch, f in ((0, 440), (1, 660)):                       # each channel keeps its own tone
+        spectrum = np.abs(np.fft.rfft(mid[:, ch]))
+        assert abs(np.argmax(spectrum) * 44100 / len(mid) - f) < 5
+
+
+def test_aac_bad_input_is_refused_and_nothing_is_queued(service):
+    tx, rx, rec = pair_at(service, "aac-bad", 16000)
+    with pytest.raises(ar.InvalidArgumentError, match="AAC-LC access unit"):
+        tx.push_audio_encoded_data(b"\xff\xf1" + bytes(range(40)), aac_info())   # ADTS sync, garbage after
+    with pytest.raises(ar.InvalidArgumentError, match="AAC-LC access unit"):
+        tx.push_audio_encoded_data(bytes(300), aac_info(rate=11111))             # not an AAC rate
+    assert tx.get_send_stats()["pushed_samples"] == 0
+    units = aac_adts(speech()[:16000], 16000)
+    with pytest.raises(ar.NotSupportedError, match="sample rate"):              # 96 kHz: not sent
+        tx.push_audio_encoded_data(aac_adts(np.zeros(96000, np.int16), 96000)[3], aac_info(96000))
+    assert tx.push_audio_encoded_data(units[0], aac_info()) == 0                 # still usable
+
+
+def test_aac_codec_is_reported_available():
+    available, library = _engine.audio_codec_supported(int(AACLC))
+    assert available and library.startswith("libavcodec.so.")
+    assert _engine.audio_codec_supported(int(PCMU)) == (True, "")
+    assert _engine.audio_codec_supported(9)[0] is False
+
+
+def test_aac_over_rtp_is_reencoded_to_opus(service):
+    pcm = speech()[:16000 * 2]
+    units = aac_adts(pcm, 16000)
+    p = Pair(service)
+    try:
+        for u in units:
+            assert p.a.push_audio_encoded_data(u, aac_info()) == 0
+        p.rb.wait_samples("alice", 2 * 16000, timeout=15)
+        ncc, _ = aligned_ncc(np.frombuffer(p.rb.pcm("alice"), np.int16), pcm[:16000])
+        assert ncc > 0.8, ncc                                # AAC then Opus: still the same speech
+        assert p.a._rtp_stats()["encode_errors"] == 0
+    finally:
+        p.release()
