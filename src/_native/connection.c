@@ -470,7 +470,7 @@ int agora_local_user_publish_audio(agora_rtc_conn *c)
     if (!c)
         return AGORA_ERR_INVALID_ARGUMENT;
     /* the media clock starts cutting frames once the hub has seen the publish
-     * (channel_hub.c sets `publishing`), so no frame is cut and then dropped */
+     * (io_loop.c sets `publishing`), so no frame is cut and then dropped */
     return post_simple(c, IO_PUBLISH, NULL, 0);
 }
 

@@ -147,6 +147,21 @@ struct agora_rtc_conn {
     size_t direct_max_frames;
 };
 
+/* Agora reason and state values used in events. */
+enum {
+    REASON_JOIN_SUCCESS = 1,
+    REASON_LEAVE_CHANNEL = 5,
+    REASON_REJECTED_BY_SERVER = 10,
+    USER_OFFLINE_QUIT = 0,
+    REMOTE_AUDIO_STATE_STOPPED = 0,
+    REMOTE_AUDIO_STATE_DECODING = 2,
+    REMOTE_AUDIO_REASON_REMOTE_MUTED = 5,
+    REMOTE_AUDIO_REASON_REMOTE_UNMUTED = 6,
+    ROLE_AUDIENCE = 2,
+    DEFAULT_STREAM_ID = 1,
+    REMOTE_AUDIO_REASON_REMOTE_OFFLINE = 7, /* a remote that went silent (RTP peer timeout) */
+};
+
 /* I/O work items. */
 enum io_kind {
     IO_CONNECT, IO_DISCONNECT, IO_AUDIO, IO_PUBLISH, IO_UNPUBLISH, IO_MESSAGE, IO_METADATA,
@@ -270,14 +285,15 @@ void agora_conn_ref(agora_rtc_conn *c);
 void agora_conn_unref(agora_rtc_conn *c);
 void agora_conn_fill_info(agora_rtc_conn *c, agora_rtc_conn_info *out); /* caller holds c->mu */
 
-/* channel_hub.c: the I/O thread */
+/* io_loop.c: the I/O thread */
 void *agora_io_main(void *svc);
 io_item *agora_io_item_new(int kind, agora_rtc_conn *conn, size_t length);
 /* Post and, when wait is set, block (nogil in Python) until processed. */
 void agora_io_post(agora_service *svc, io_item *it, int wait);
 /* Post, wait, and return the code the handler stored (AGORA_OK by default). */
 int agora_io_call(agora_service *svc, io_item *it);
-/* I/O thread helpers shared by the hub and the RTP transport. */
+/* I/O thread helpers shared by the transports. */
+void agora_io_post_event(agora_service *svc, agora_event *ev); /* to the delivery thread */
 void agora_io_emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid, int a, int b, int c);
 /* Set the connection state (always) and queue a state event (when observed). */
 void agora_io_emit_conn_state(agora_service *svc, agora_rtc_conn *c, int kind, int state, int reason);
@@ -294,8 +310,6 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *to, const char *
 /* Run the receive jobs queued by agora_io_deliver_audio (I/O thread). */
 void agora_io_run_receive_jobs(agora_service *svc);
 
-/* rtp_transport.c: the RTP media plane, run on the I/O thread */
-enum { AGORA_RTP_REMOTE_OFFLINE_REASON = 7 };
 /* video_frames.c (I/O thread): the local network's video_send and
  * video_request_keyframe (transport.h) */
 void agora_local_video_send(agora_service *svc, agora_rtc_conn *s, agora_video_buf *b);
@@ -361,7 +375,7 @@ void agora_encoded_audio_deliver(agora_service *svc, agora_rtc_conn *to, const c
 void agora_encoded_audio_deliver_payload(agora_service *svc, agora_rtc_conn *to, const char *uid,
                                          const uint8_t *payload, size_t length, int64_t capture_ms);
 void agora_encoded_sender_free(struct agora_encoded_sender *s);
-/* channel_hub.c: the members of a hub channel (I/O thread). */
+/* local_network.c: the members of a hub channel (I/O thread). */
 agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count);
 
 /* video_frames.c (push, subscriptions, fan-out) and video_delivery.c (observers) */

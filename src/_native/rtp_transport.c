@@ -57,12 +57,6 @@
 #define OPUS_LOSS_PERC 10                     /* FEC sized for 10 % loss */
 #define MAX_IP_LEN 63
 
-enum {
-    REASON_LEAVE_CHANNEL = 5,
-    REMOTE_AUDIO_STATE_STOPPED = 0,
-    REMOTE_AUDIO_REASON_REMOTE_OFFLINE = AGORA_RTP_REMOTE_OFFLINE_REASON,
-};
-
 /* ------------------------------------------------------------ helpers */
 
 static int64_t now_us(void)

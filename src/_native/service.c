@@ -37,7 +37,7 @@ static void close_io_wait_set(agora_service *svc)
 
 /* The I/O thread's epoll set: the work queue's eventfd and the (disarmed)
  * playout timer; RTP sockets join it while open. The tags are addresses the
- * I/O thread recognises (channel_hub.c). */
+ * I/O thread recognises (io_loop.c). */
 static int open_io_wait_set(agora_service *svc)
 {
     svc->io_epfd = epoll_create1(EPOLL_CLOEXEC);

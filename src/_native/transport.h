@@ -3,7 +3,7 @@
  * (agora_transport_of), and the engine reaches a transport only through this
  * table; transports reach the engine through its I/O helpers (engine.h:
  * agora_io_emit, agora_io_deliver_audio, ...). Two implement it: the
- * in-process network (channel_hub.c) and RTP to Janus (rtp_transport.c).
+ * in-process network (local_network.c) and RTP to Janus (rtp_transport.c).
  *
  * Threads: the flags and the caller-thread hooks are used by the public
  * connection calls on any thread; the rest runs on the service's I/O thread
@@ -30,14 +30,17 @@ typedef struct agora_transport_ops {
     int disconnect_when_idle;  /* disconnect() reaches the I/O thread even when disconnected
                                 * (sockets may be open before a join) */
     int fans_out_audio;        /* IO_AUDIO only queues receive jobs: the I/O loop batches a run
-                                * of them before the pool runs (channel_hub.c run_queue) */
+                                * of them before the pool runs (io_loop.c run_queue) */
     /* -- caller threads -- */
     void (*interrupted)(agora_rtc_conn *c);   /* interrupt_audio cleared the send queue */
     void (*destroying)(agora_rtc_conn *c);    /* destroy, after the service list dropped c */
     void (*freed)(agora_rtc_conn *c);         /* the last reference went: free the transport's
                                                * state of c (no thread uses it any more) */
     /* -- I/O thread -- */
+    void (*join)(agora_service *svc, agora_rtc_conn *c);            /* IO_CONNECT */
     void (*send_audio)(agora_service *svc, io_item *it);            /* IO_AUDIO */
+    void (*send_data)(agora_service *svc, io_item *it);  /* IO_MESSAGE, IO_METADATA */
+    void (*listen_changed)(agora_rtc_conn *c, int on);   /* c started / stopped hearing audio */
     void (*leave)(agora_service *svc, agora_rtc_conn *c);           /* IO_DISCONNECT */
     void (*publish_changed)(agora_service *svc, agora_rtc_conn *c, int publish);
     int (*has_publisher)(const agora_rtc_conn *c, const char *uid); /* uid's audio is published */
@@ -61,7 +64,7 @@ typedef struct agora_transport_ops {
     void (*on_loop_exit)(agora_service *svc);                     /* close what is left */
 } agora_transport_ops;
 
-extern const agora_transport_ops agora_local_transport; /* channel_hub.c */
+extern const agora_transport_ops agora_local_transport; /* local_network.c */
 extern const agora_transport_ops agora_rtp_transport;   /* rtp_transport.c */
 
 /* Every transport, for the I/O loop's hooks (NULL-terminated). */

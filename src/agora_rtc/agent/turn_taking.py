@@ -156,12 +156,10 @@ class ReplyOnPause(IAudioFrameObserver):
         ``asr_filter(user_id, text) -> bool``; in "asr" mode, text for which
         it returns False does not interrupt (default: any non-blank text does).
     vad_configure : AudioVadConfigV2, optional
-        The VAD used to detect utterances (default ``AudioVadConfigV2.for_agents()``: a
-        300-500 ms pause inside a sentence does not end the turn; pass
-        ``AudioVadConfigV2()`` for Agora's timings).
+        The VAD used to detect utterances (default ``AudioVadConfigV2()``).
     min_interruption_ms : float, default 200
         ``interrupt_on="voice"``: ms of voice after the VAD's start of speech
-        (which itself needs about 120 ms of voice with the default VAD) before
+        (which itself needs about 210 ms of voice with the default VAD) before
         a user's speech stops a reply; with 200 about half a second of speech
         in all, as LiveKit's default. Shorter bursts never stop it and get no
         reply. 0 stops it at the VAD's start of speech.
@@ -230,7 +228,7 @@ class ReplyOnPause(IAudioFrameObserver):
         self.startup_fn = startup_fn
         self.interrupt_on = interrupt_on
         self.asr_filter = asr_filter
-        self.vad_configure = vad_configure if vad_configure is not None else AudioVadConfigV2.for_agents()
+        self.vad_configure = vad_configure if vad_configure is not None else AudioVadConfigV2()
         vad = self.vad_configure
         self.barge_in = BargeInFilter(min_interruption_ms, min_interruption_dbfs, resume_false_interruption,
                                       false_interruption_ms, vad.stopVoiceProb, vad.stopRmsThreshold)
