@@ -5,7 +5,8 @@ frame observer with ``enable_vad=1`` and an AudioVadConfigV2, so every 10 ms
 frame arrives with the VAD state (0 silent, 1 start, 2 speaking, 3 stop) and
 the bytes to hand to ASR. The agent prints each utterance as it is detected.
 With ``--dump DIR`` it also writes a VadDump (source, per-utterance PCM,
-labels) and a timeline picture ``DIR/vad_timeline.png``.
+labels) and a timeline picture ``DIR/vad_timeline.png`` (drawn with matplotlib:
+``pip install 'agora_rtc[plot]'``).
 
 Run:  python examples/audio_vad.py [--audioFile caller_question.wav] [--stopRecognizeCount 50]
       [--dump /tmp/vad]

@@ -472,3 +472,81 @@ def test_resolve_transport_url_names_the_field_on_error(monkeypatch):
     monkeypatch.delenv(TRANSPORT_URL_ENV, raising=False)
     with pytest.raises(ValueError, match=r"AgoraServiceConfig\.transport_url must be"):
         resolve_transport_url(AgoraServiceConfig(transport_url="udp://1.2.3.4"))
+
+
+# ---------------------------------------------------------------------------
+# agora_base is a facade over agora_rtc.base (one module per subject)
+# ---------------------------------------------------------------------------
+
+
+def test_facade_reexports_the_subject_modules_objects():
+    import pickle
+
+    import agora_rtc
+    from agora_rtc import agora_base
+    from agora_rtc.base import configs, enums, frames, reports, transport_url
+
+    homes = {}
+    for module in (enums, configs, frames, reports, transport_url):
+        for name in module.__all__:
+            assert name not in homes, f"{name} defined in two subject modules"
+            homes[name] = module
+    # Every public name of the facade is defined in exactly one subject module
+    # (or is the rate table), and is the same object there, here and in agora_rtc.
+    for name in agora_base.__all__:
+        if name == "SUPPORTED_SAMPLE_RATES":
+            continue
+        assert getattr(agora_base, name) is getattr(homes[name], name), name
+        assert getattr(agora_rtc, name) is getattr(agora_base, name), name
+    # `from agora_rtc.agora_base import *` yields exactly __all__.
+    namespace: dict = {}
+    exec("from agora_rtc.agora_base import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(agora_base.__all__)
+    # Records survive pickling and keep their reprs.
+    cfg = agora_base.AgoraServiceConfig(appid="app", prefill_ms=40)
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    assert repr(cfg).startswith("AgoraServiceConfig(log_path='', log_size=0,")
+    assert pickle.loads(pickle.dumps(agora_base.VideoCodecType(5))) is agora_base.VideoCodecType.VIDEO_CODEC_VP9
+
+
+def test_one_table_of_sample_rates_used_everywhere():
+    from agora_rtc import local_user, rtc_connection, voice_detection
+    from agora_rtc.agent import audio_modality, turn_taking
+    from agora_rtc.base import sample_rates
+    from agora_rtc.compat import external_audio_processor
+
+    table = sample_rates.SUPPORTED_SAMPLE_RATES
+    assert table == (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+    # 10 ms frames need a whole number of samples: every rate of the table but 22050 Hz.
+    assert sample_rates.PLAYBACK_SAMPLE_RATES == (8000, 16000, 24000, 32000, 44100, 48000)
+    from agora_rtc.agora_base import SUPPORTED_SAMPLE_RATES
+    assert SUPPORTED_SAMPLE_RATES is table
+    assert rtc_connection.PCM_SAMPLE_RATES is table
+    assert turn_taking._PUSH_RATES is table and audio_modality._PUSH_RATES is table
+    for module in (local_user, voice_detection, external_audio_processor):
+        assert module._RATES is sample_rates.PLAYBACK_SAMPLE_RATES, module.__name__
+
+
+def test_one_set_of_argument_checks():
+    from agora_rtc import _validation, agora_base
+    from agora_rtc.base import checks
+
+    for name in ("check_int", "check_choice", "check_id", "check_user_id", "as_payload"):
+        assert getattr(_validation, name) is getattr(checks, name)
+    assert agora_base._check_int is checks.check_field_int
+    # The two ways a subject is named: a call argument and a configuration field.
+    with pytest.raises(TypeError, match=r"^push_audio_pcm_data: sample_rate must be an int, got float$"):
+        checks.check_int("push_audio_pcm_data", "sample_rate", 1.5)
+    with pytest.raises(TypeError, match=r"^AgoraServiceConfig\.prefill_ms must be an int, got float 1\.5$"):
+        checks.check_field_int("AgoraServiceConfig", "prefill_ms", 1.5)
+    with pytest.raises(ValueError, match=r"^AgoraServiceConfig\.prefill_ms must be between 0 and 500, got 900$"):
+        AgoraServiceConfig(prefill_ms=900)._validated()
+    with pytest.raises(ValueError, match=r"^f: n must be one of 1, 2, got 3$"):
+        checks.check_choice("f", "n", 3, (1, 2))
+    import numpy as np
+    assert checks.check_int("f", "n", np.int16(7)) == 7 and checks.check_field_int("R", "n", np.int64(7)) == 7
+    for bad in (True, "7", 7.0, None):
+        with pytest.raises(TypeError):
+            checks.check_int("f", "n", bad)
+        with pytest.raises(TypeError):
+            checks.check_field_int("R", "n", bad)

@@ -18,7 +18,7 @@ import pytest
 import agora_rtc as ar
 from agora_rtc.janus import (JANUS_MISSING_REASON, JanusClient, JanusServer, JanusSessionLost,
                              JanusTimeoutError, JanusWsClient, janus_available, liveness)
-from agora_rtc.janus.websocket import WebSocket
+from agora_rtc.janus.websocket import WebSocket, WebSocketClosed
 from conftest import Recorder
 
 needs_janus = pytest.mark.skipif(not janus_available(), reason=JANUS_MISSING_REASON)
@@ -160,20 +160,40 @@ def test_liveness_parameters_are_checked():
 
 
 def test_websocket_wait_readable():
-    a, b = socket.socketpair()
-    ws = WebSocket(a)
-    try:
-        assert not ws.wait_readable(0.05)
-        b.sendall(bytes([0x81, 5]) + b"hello" + bytes([0x81, 2]) + b"hi")   # two text frames at once
-        assert ws.wait_readable(1.0)
-        assert ws.recv() == "hello"
-        assert ws.wait_readable(0)                   # the second one is buffered already
-        assert ws.recv() == "hi"
-        assert not ws.wait_readable(0.05)
-        b.close()
-        assert ws.wait_readable(1.0)                 # EOF is readable: recv raises, never blocks
-    finally:
-        ws.close()
+    """wait_readable: True once recv will return (a message, or the end of the
+    connection), never taking a message away from recv."""
+    from websockets.sync.server import serve
+
+    peer, ready, release = [], threading.Event(), threading.Event()
+
+    def handler(conn):
+        peer.append(conn)
+        ready.set()
+        release.wait(10)   # then the server closes the connection
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        ws = WebSocket.connect("127.0.0.1", server.socket.getsockname()[1], "/")
+        try:
+            assert ready.wait(5)
+            assert not ws.wait_readable(0.05)            # nothing was sent
+            peer[0].send("hello")
+            peer[0].send("hi")
+            assert ws.wait_readable(5.0)
+            assert ws.wait_readable(0)                   # still there: recv has not taken it
+            assert ws.recv() == "hello"
+            assert ws.wait_readable(5.0)
+            assert ws.recv() == "hi"
+            assert not ws.wait_readable(0.05)
+            release.set()
+            assert ws.wait_readable(5.0)                 # the end is readable: recv raises, never blocks
+            with pytest.raises(WebSocketClosed, match="1000"):
+                ws.recv()
+            assert ws.closed
+        finally:
+            release.set()
+            ws.close()
+        server.shutdown()
 
 
 # --------------------------------------------------------------------------- agents

@@ -13,7 +13,7 @@
 #include "rtp.h"
 #include "sent_frame.h"
 #include "srtp_session.h"
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 
 #define ACC_CAP 4096                          /* 48 kHz samples waiting to be encoded */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */

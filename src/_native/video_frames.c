@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
-#include "video_rtp.h"
 #include "growable.h"
 
 static agora_video_buf *buf_new(size_t length)

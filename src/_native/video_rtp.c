@@ -7,7 +7,7 @@
 
 #include "agora_rtc/errors.h"
 #include "agora_rtc/video.h"
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 #include "video_rtp_codec.h"
 
 int agora_video_packetizer_next(agora_video_packetizer *p, uint8_t *out, size_t cap, int *marker)

@@ -4,7 +4,7 @@
 #ifndef AGORA_RTC_VIDEO_RTP_CODEC_H
 #define AGORA_RTC_VIDEO_RTP_CODEC_H
 
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 
 /* Next payload of a started packetizer of that codec (p, out, marker are
  * valid and cap >= max_payload, checked by the caller). */

@@ -5,7 +5,7 @@
 
 #include "agora_rtc/errors.h"
 #include "agora_rtc/video.h"
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 #include "video_rtp_codec.h"
 
 #define NAL_TYPE(b) ((b) & 0x1F)

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "agora_rtc/errors.h"
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 #include "video_rtp_codec.h"
 
 /* Payload descriptor bits (RFC 7741 4.2). */

@@ -3,7 +3,7 @@ subscribe_video): each raises TypeError / ValueError / NotSupportedError naming
 the call, the field and what was expected."""
 from __future__ import annotations
 
-from agora_rtc._validation import check_int
+from agora_rtc.base.checks import check_int
 from agora_rtc.agora_base import (EncodedVideoFrameInfo, ExternalVideoFrame, VideoBufferType,
                                   VideoCodecType, VideoFrameType, VideoPixelFormat,
                                   VideoSubscriptionOptions)

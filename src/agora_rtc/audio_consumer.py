@@ -8,7 +8,7 @@ progress (so old timer-driven code runs unchanged), clear() is an interrupt.
 """
 from __future__ import annotations
 
-from agora_rtc._validation import check_choice
+from agora_rtc.base.checks import check_choice
 from agora_rtc.errors import ReleasedError
 from agora_rtc.rtc_connection import PCM_SAMPLE_RATES
 

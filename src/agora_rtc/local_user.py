@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import weakref
 
-from agora_rtc._validation import check_choice, check_int, check_user_id
-from agora_rtc.agora_base import ClientRoleType
+from agora_rtc.base.checks import check_choice, check_int, check_user_id
+from agora_rtc.base.enums import ClientRoleType
+from agora_rtc.base.sample_rates import PLAYBACK_SAMPLE_RATES
 
 #: Longest volume-indication interval (ms) the engine accepts.
 MAX_VOLUME_INDICATION_INTERVAL_MS = 60000
 
 # Observer frames are exactly 10 ms: 22050 Hz (220.5 samples) cannot be a playback format.
-_RATES = (8000, 16000, 24000, 32000, 44100, 48000)
+_RATES = PLAYBACK_SAMPLE_RATES
 
 
 class _LocalTrack:

@@ -10,7 +10,8 @@ from typing import Dict, Optional
 
 from agora_rtc._core import _engine
 from agora_rtc._lifecycle import ReleasedOnExit
-from agora_rtc._validation import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
+from agora_rtc.base.checks import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
+from agora_rtc.base.sample_rates import SUPPORTED_SAMPLE_RATES
 from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_BACKLOG_MS,
                                        MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
@@ -24,7 +25,8 @@ from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
 from agora_rtc import _video_validation as _vv
 
-PCM_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+#: Rates push_audio_pcm_data accepts (the one table; kept under this name for its importers).
+PCM_SAMPLE_RATES = SUPPORTED_SAMPLE_RATES
 MAX_STREAM_MESSAGE_BYTES = 1024
 MAX_AUDIO_METADATA_BYTES = 64
 #: Data streams per connection, the default stream (id 1) included.
@@ -78,6 +80,58 @@ def _check_observer(what, observer, base):
                         f"got {type(observer).__name__}")
 
 
+# ---- what the compiled Connection makes for Python (_engine.ConnectionFactories) ----
+
+def _conn_info(id, channel_id, state, local_user_id, internal_uid):
+    return RTCConnInfo(id=id, channel_id=channel_id, state=state,
+                       local_user_id=local_user_id, internal_uid=internal_uid)
+
+
+def _volume_info(user_id, volume, vad, voice_pitch):
+    return AudioVolumeInfo(user_id=user_id, volume=volume, vad=vad, voice_pitch=voice_pitch)
+
+
+def _encoded_audio_info(codec, sample_rate, channels, samples_per_channel, speech, capture_time_ms):
+    return EncodedAudioFrameInfo(codec=AudioCodecType(codec), sample_rate=sample_rate,
+                                 number_of_channels=channels,
+                                 samples_per_channel=samples_per_channel, speech=speech,
+                                 capture_time_ms=capture_time_ms)
+
+
+def _video_track(user_id, channel_id, owner_uid, encoded_only):
+    info = VideoTrackInfo(owner_uid=owner_uid, channel_id=channel_id,
+                          encoded_frame_only=int(bool(encoded_only)))
+    return info, RemoteVideoTrack(user_id)
+
+
+# statistics ticks (delivery thread): nothing is gathered for an observer
+# that does not override the callback
+# (a tick racing release() gathers nothing instead of reporting an error)
+def _transport_stats(conn, interval_ms, obs):
+    if not _overrides(obs, IRTCConnectionObserver, "on_transport_stats"):
+        return None
+    try:
+        return conn._stats.transport(conn, interval_ms)
+    except InvalidStateError:  # ReleasedError, or destroyed while the tick ran
+        return None
+
+
+def _audio_track_stats(conn, interval_ms, obs):
+    if not (_overrides(obs, IRTCLocalUserObserver, "on_local_audio_track_statistics") or
+            _overrides(obs, IRTCLocalUserObserver, "on_remote_audio_track_statistics")):
+        return None
+    try:
+        return conn._stats.audio_tracks(conn, interval_ms)
+    except InvalidStateError:
+        return None
+
+
+_FACTORIES = _engine.ConnectionFactories(
+    conn_info=_conn_info, volume_info=_volume_info, encoded_audio_info=_encoded_audio_info,
+    remote_track=RemoteAudioTrack, video_track=_video_track, transport_stats=_transport_stats,
+    audio_track_stats=_audio_track_stats)
+
+
 class RTCConnection(_engine.Connection, ReleasedOnExit):
     """A connection to one channel. Create it with AgoraService.create_rtc_connection.
 
@@ -110,6 +164,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                 int(subs.number_of_channels) or 1]
         if self._janus is not None:
             args.append(1)  # AGORA_TRANSPORT_RTP: media over RTP, driven by the Janus link
+        self._use_factories(_FACTORIES)
         self._native_open(*args)
         svc_config = getattr(service, "config", None)
         if svc_config is not None and svc_config.enable_apm:
@@ -146,47 +201,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def _wants_video(self, user_id: str) -> bool:
         return self._video_users.get(user_id, self._video_all)
 
-    # ---- hooks used by the compiled trampolines ----
-
-    def _make_conn_info(self, id, channel_id, state, local_user_id, internal_uid):
-        return RTCConnInfo(id=id, channel_id=channel_id, state=state,
-                           local_user_id=local_user_id, internal_uid=internal_uid)
-
-    def _make_volume_info(self, user_id, volume, vad, voice_pitch):
-        return AudioVolumeInfo(user_id=user_id, volume=volume, vad=vad, voice_pitch=voice_pitch)
-
-    def _make_encoded_audio_info(self, codec, sample_rate, channels, samples_per_channel, speech,
-                                 capture_time_ms):
-        return EncodedAudioFrameInfo(codec=AudioCodecType(codec), sample_rate=sample_rate,
-                                     number_of_channels=channels,
-                                     samples_per_channel=samples_per_channel, speech=speech,
-                                     capture_time_ms=capture_time_ms)
-
-    def _make_remote_track(self, user_id):
-        return RemoteAudioTrack(user_id)
-
     def _local_audio_track(self):
         return self._local_user.get_local_audio_track()
-
-    # statistics ticks (delivery thread): nothing is gathered for an observer
-    # that does not override the callback
-    # (a tick racing release() gathers nothing instead of reporting an error)
-    def _make_transport_stats(self, interval_ms, obs):
-        if not _overrides(obs, IRTCConnectionObserver, "on_transport_stats"):
-            return None
-        try:
-            return self._stats.transport(self, interval_ms)
-        except InvalidStateError:  # ReleasedError, or destroyed while the tick ran
-            return None
-
-    def _make_audio_track_stats(self, interval_ms, obs):
-        if not (_overrides(obs, IRTCLocalUserObserver, "on_local_audio_track_statistics") or
-                _overrides(obs, IRTCLocalUserObserver, "on_remote_audio_track_statistics")):
-            return None
-        try:
-            return self._stats.audio_tracks(self, interval_ms)
-        except InvalidStateError:
-            return None
 
     def _push_completed(self, round_ms):
         # delivery thread: the send queue drained; wake sync and asyncio waiters
@@ -279,7 +295,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return self.get_local_user()
 
     def get_conn_info(self) -> RTCConnInfo:
-        return self._make_conn_info(*self._info())
+        return _conn_info(*self._info())
 
     def get_agora_parameter(self) -> AgoraParameter:
         """This connection's :class:`~agora_rtc.agora_parameter.AgoraParameter`:
@@ -715,11 +731,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _local_video_track(self):
         return self._local_user.get_local_video_track()
-
-    def _make_video_track(self, user_id, channel_id, owner_uid, encoded_only):
-        info = VideoTrackInfo(owner_uid=owner_uid, channel_id=channel_id,
-                              encoded_frame_only=int(bool(encoded_only)))
-        return info, RemoteVideoTrack(user_id)
 
     def register_video_frame_observer(self, observer) -> int:
         """Receive remote users' raw video as I420 ``VideoFrame`` objects.

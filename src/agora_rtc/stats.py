@@ -36,6 +36,7 @@ import time
 
 from agora_rtc.agora_base import (AudioCodecType, LocalAudioTrackStats, RemoteAudioTrackStats,
                                   RTCStats)
+from agora_rtc.local_user import RemoteAudioTrack
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 _NCPU = os.cpu_count() or 1
@@ -198,5 +199,5 @@ class ConnectionStats:
                 duplicate_packets=r["packets_duplicate"], dropped_packets=r["packets_dropped"],
                 invalid_packets=r["packets_invalid"], buffered_packets=r["packets_buffered"],
                 stale_packets=r["packets_stale"], fec_frames=r["frames_fec"])
-            out.append((conn._make_remote_track(uid), stats))
+            out.append((RemoteAudioTrack(uid), stats))
         return local, out

@@ -14,11 +14,12 @@ import time
 from typing import Dict, Optional, Tuple
 
 from agora_rtc._core import _engine
+from agora_rtc.base.sample_rates import PLAYBACK_SAMPLE_RATES
 
 __all__ = ["AudioVadConfigV2", "AudioVadV2", "AudioVadManager", "VadDump"]
 
 # 10 ms frames need a whole number of samples, so 22050 Hz is not an analysis rate.
-_RATES = (8000, 16000, 24000, 32000, 44100, 48000)
+_RATES = PLAYBACK_SAMPLE_RATES
 
 
 def _int_field(name, value, lo, hi=None):

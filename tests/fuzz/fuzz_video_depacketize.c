@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 
 static volatile uint32_t sink;
 

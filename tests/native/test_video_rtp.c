@@ -12,7 +12,7 @@
 
 #include "agora_rtc/errors.h"
 #include "rtp.h"
-#include "video_rtp.h"
+#include "agora_rtc/video_rtp.h"
 
 #include "native_test.h"
 

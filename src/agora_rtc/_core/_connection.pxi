@@ -12,8 +12,51 @@
 # object can go away. Methods that release the GIL hold a native reference
 # (agora_rtc_conn_retain) so a concurrent release() cannot free the memory.
 
+cdef class ConnectionFactories:
+    """What the compiled Connection makes for Python when the engine reports
+    something: the records and track objects of the API. The API layer gives them
+    (Connection._use_factories, before _native_open), so the compiled class never
+    calls up into a Python subclass. Each is a callable, called under the GIL on
+    the delivery thread; an exception is reported like an observer's.
+
+    conn_info(id, channel_id, state, local_user_id, internal_uid) -> RTCConnInfo
+    volume_info(user_id, volume, vad, voice_pitch) -> AudioVolumeInfo
+    encoded_audio_info(codec, sample_rate, channels, samples_per_channel, speech,
+                       capture_time_ms) -> EncodedAudioFrameInfo
+    remote_track(user_id) -> RemoteAudioTrack
+    video_track(user_id, channel_id, owner_uid, encoded_only) -> (VideoTrackInfo, RemoteVideoTrack)
+    transport_stats(connection, interval_ms, observer) -> RTCStats, or None: nothing to report
+    audio_track_stats(connection, interval_ms, observer)
+        -> (LocalAudioTrackStats, [(RemoteAudioTrack, RemoteAudioTrackStats)]), or None
+    """
+    cdef readonly object conn_info
+    cdef readonly object volume_info
+    cdef readonly object encoded_audio_info
+    cdef readonly object remote_track
+    cdef readonly object video_track
+    cdef readonly object transport_stats
+    cdef readonly object audio_track_stats
+
+    def __init__(self, *, conn_info, volume_info, encoded_audio_info, remote_track, video_track,
+                 transport_stats, audio_track_stats):
+        for name, f in (("conn_info", conn_info), ("volume_info", volume_info),
+                        ("encoded_audio_info", encoded_audio_info), ("remote_track", remote_track),
+                        ("video_track", video_track), ("transport_stats", transport_stats),
+                        ("audio_track_stats", audio_track_stats)):
+            if not callable(f):
+                raise TypeError(f"ConnectionFactories: {name} must be callable, got {type(f).__name__}")
+        self.conn_info = conn_info
+        self.volume_info = volume_info
+        self.encoded_audio_info = encoded_audio_info
+        self.remote_track = remote_track
+        self.video_track = video_track
+        self.transport_stats = transport_stats
+        self.audio_track_stats = audio_track_stats
+
+
 cdef class Connection:
     cdef lib.agora_rtc_conn *_conn
+    cdef ConnectionFactories _make   # given by the API layer (_use_factories)
     cdef Service _service
     cdef object __weakref__
     cdef object _conn_observer
@@ -30,11 +73,21 @@ cdef class Connection:
     def __cinit__(self, *args, **kwargs):
         self._conn = NULL
 
+    def _use_factories(self, ConnectionFactories factories not None):
+        """The records and tracks this connection makes for Python (see
+        ConnectionFactories); given once, before _native_open."""
+        if self._make is not None:
+            raise _errors.InvalidStateError("Connection: the factories were given already")
+        self._make = factories
+
     def _native_open(self, Service service, int auto_subscribe_audio, int client_role_type,
                      int channel_profile, int playback_sample_rate, int playback_channels,
                      int transport=0):
         """transport: 0 = the local hub (AGORA_TRANSPORT_LOCAL), 1 = RTP driven by
         a control plane (AGORA_TRANSPORT_RTP, see the _rtp_* methods)."""
+        if self._make is None:
+            raise _errors.InvalidStateError("Connection: _use_factories(ConnectionFactories(...)) "
+                                            "must come before _native_open")
         if service._forked:
             raise _errors.ForkedProcessError(_FORKED_MESSAGE.format(what="create_rtc_connection"))
         if service._svc == NULL:
@@ -660,7 +713,7 @@ cdef inline str _s(const char *p):
 
 
 cdef object _conn_info(const lib.agora_rtc_conn_info *info, Connection self):
-    return self._make_conn_info(info.id, _s(info.channel_id), info.state,
+    return self._make.conn_info(info.id, _s(info.channel_id), info.state,
                                 _s(info.local_user_id), info.internal_uid)
 
 
@@ -798,7 +851,7 @@ cdef void _on_audio_track_unpublished(void *ud) noexcept nogil:
 cdef void _on_user_audio_track_subscribed_gil(Connection self, const char *user_id) noexcept:
     try:
         uid = _s(user_id)
-        track = self._make_remote_track(uid)
+        track = self._make.remote_track(uid)
     except BaseException:
         _report_observer_error("on_user_audio_track_subscribed", self._lu_observer)
         return
@@ -815,7 +868,7 @@ cdef void _on_user_audio_track_state_changed_gil(Connection self, const char *us
                                                  int reason, int elapsed_ms) noexcept:
     try:
         uid = _s(user_id)
-        args = (uid, self._make_remote_track(uid), state, reason, elapsed_ms)
+        args = (uid, self._make.remote_track(uid), state, reason, elapsed_ms)
     except BaseException:
         _report_observer_error("on_user_audio_track_state_changed", self._lu_observer)
         return
@@ -933,7 +986,7 @@ cdef void _on_transport_stats_gil(Connection self, int interval_ms) noexcept:
     if obs is None:
         return
     try:
-        stats = self._make_transport_stats(interval_ms, obs)
+        stats = self._make.transport_stats(self, interval_ms, obs)
     except BaseException:
         _report_observer_error("on_transport_stats", obs)
         return
@@ -958,7 +1011,7 @@ cdef void _on_audio_track_stats_gil(Connection self, int interval_ms) noexcept:
     if obs is None:
         return
     try:
-        made = self._make_audio_track_stats(interval_ms, obs)
+        made = self._make.audio_track_stats(self, interval_ms, obs)
         if made is None:
             return
         local, remotes = made
@@ -979,7 +1032,7 @@ cdef void _on_audio_volume_indication_gil(Connection self, const lib.agora_audio
     if _shutting_down or self._lu_observer is None:
         return
     try:
-        infos = [self._make_volume_info(_s(speakers[i].user_id), speakers[i].volume,
+        infos = [self._make.volume_info(_s(speakers[i].user_id), speakers[i].volume,
                                         speakers[i].vad, speakers[i].voice_pitch)
                  for i in range(n)]
     except BaseException:
@@ -1009,7 +1062,7 @@ cdef void _on_encoded_audio_frame_gil(Connection self, const char *user_id, cons
     if obs is None:
         return
     try:
-        py_info = self._make_encoded_audio_info(info.codec, info.sample_rate, info.channels,
+        py_info = self._make.encoded_audio_info(info.codec, info.sample_rate, info.channels,
                                                 info.samples_per_channel, info.speech,
                                                 info.capture_time_ms)
         obs.on_encoded_audio_frame(_s(user_id), (<const char *>data)[:length], length, py_info)

@@ -95,8 +95,21 @@ class Service:
     def _set_stats_interval_ms(self, interval_ms: int) -> int: ...
     def _on_delivery_thread(self) -> bool: ...
 
+class ConnectionFactories:
+    conn_info: Any
+    volume_info: Any
+    encoded_audio_info: Any
+    remote_track: Any
+    video_track: Any
+    transport_stats: Any
+    audio_track_stats: Any
+    def __init__(self, *, conn_info: Any, volume_info: Any, encoded_audio_info: Any,
+                 remote_track: Any, video_track: Any, transport_stats: Any,
+                 audio_track_stats: Any) -> None: ...
+
 class Connection:
     _local_user: Any
+    def _use_factories(self, factories: ConnectionFactories) -> None: ...
     _forked: bool
     @property
     def _native_alive(self) -> bool: ...

@@ -31,6 +31,8 @@ import sys
 import threading
 import time
 
+from agora_rtc.base.sample_rates import PLAYBACK_SAMPLE_RATES
+
 include "_errors.pxi"
 include "_buffers.pxi"
 include "_frames.pxi"

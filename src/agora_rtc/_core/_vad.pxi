@@ -43,8 +43,8 @@ cdef class LabelAnalyzer:
     def __cinit__(self, int sample_rate, int channels=1):
         if channels not in (1, 2):
             raise ValueError(f"channels must be 1 or 2, got {channels}")
-        if sample_rate not in (8000, 16000, 24000, 32000, 44100, 48000):
-            raise ValueError(f"sample_rate must be one of 8000, 16000, 24000, 32000, 44100, 48000 "
+        if sample_rate not in PLAYBACK_SAMPLE_RATES:
+            raise ValueError(f"sample_rate must be one of {', '.join(map(str, PLAYBACK_SAMPLE_RATES))} "
                              f"(10 ms frames need a whole number of samples), got {sample_rate}")
         self._a = lib.agora_label_analyzer_create(sample_rate, channels)
         if self._a == NULL:

@@ -433,7 +433,7 @@ cdef void _on_user_video_track_subscribed_gil(VideoPort self, const char *channe
         return
     try:
         uid = _s(user_id)
-        info, track = self._owner._make_video_track(uid, _s(channel_id), owner_uid, encoded_only)
+        info, track = self._owner._make.video_track(uid, _s(channel_id), owner_uid, encoded_only)
     except BaseException:
         _report_observer_error("on_user_video_track_subscribed", self._owner._lu_observer)
         return

@@ -1,4 +1,4 @@
-# Test and benchmark hooks over the video RTP payload formats (video_rtp.h:
+# Test and benchmark hooks over the video RTP payload formats (agora_rtc/video_rtp.h:
 # VP8 RFC 7741, H.264 RFC 6184). INTERNAL: not part of the SDK's API; the
 # RTP transport calls the C directly. They let tests/test_video_rtp.py check
 # real encoder bitstreams end to end and benchmarks/bench_video_rtp.py time

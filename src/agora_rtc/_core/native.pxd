@@ -1,6 +1,7 @@
-# 1:1 mirror of the native RTC C API headers in src/_native/include/agora_rtc/,
-# plus the internal src/_native/video_rtp.h (RTP payload formats for video),
-# which only the test/benchmark hooks of _video_rtp.pxi call.
+# 1:1 mirror of the native RTC C API headers in src/_native/include/agora_rtc/
+# (and only those: the engine module is compiled without the engine's internal
+# headers on its include path). agora_rtc/video_rtp.h (RTP payload formats for
+# video) is called only by the test/benchmark hooks of _video_rtp.pxi.
 # Every function is declared nogil: the engine never touches Python objects.
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
@@ -576,7 +577,7 @@ cdef extern from "agora_rtc/video.h" nogil:
     int agora_rtc_conn_get_video_stats(agora_rtc_conn *conn, agora_video_stats *out)
 
 
-cdef extern from "video_rtp.h" nogil:
+cdef extern from "agora_rtc/video_rtp.h" nogil:
     enum agora_video_rtp_codec:
         AGORA_VIDEO_RTP_VP8
         AGORA_VIDEO_RTP_H264

@@ -22,10 +22,12 @@ from typing import Callable, Iterator, List, NamedTuple, Optional, Union
 
 import numpy as np
 
+from agora_rtc.base.sample_rates import SUPPORTED_SAMPLE_RATES
+
 __all__ = ["AudioModalityClient", "AudioModalityError", "TranscriptEvent", "AudioChunkEvent",
            "PlayResult", "parse_sse_events"]
 
-_PUSH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+_PUSH_RATES = SUPPORTED_SAMPLE_RATES
 
 
 class AudioModalityError(RuntimeError):

@@ -54,13 +54,14 @@ from agora_rtc.agent.barge_in import FALSE, INTERRUPT, PAUSE, TOO_SHORT, BargeIn
 from agora_rtc.agent.end_of_turn import AnswerAtVadStop, EndOfTurnDetector
 from agora_rtc.agent.reply_audio import ReplyAudio
 from agora_rtc.agent.turn_assembler import TurnAssembler
+from agora_rtc.base.sample_rates import SUPPORTED_SAMPLE_RATES
 from agora_rtc.observers import IAudioFrameObserver
 from agora_rtc.voice_detection import AudioVadConfigV2
 
 __all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk"]
 
 _log = logging.getLogger("agora_rtc.agent")
-_PUSH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+_PUSH_RATES = SUPPORTED_SAMPLE_RATES
 HOLD_SILENCE_MS = 1000   # a paused reply resumes when its barge-in's speakers send nothing this long
 
 

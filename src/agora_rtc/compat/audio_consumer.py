@@ -5,7 +5,7 @@ once the sender's track is published, so it is looked up at the first call,
 not at construction). An ``RTCConnection`` works as well."""
 from __future__ import annotations
 
-from agora_rtc._validation import check_choice
+from agora_rtc.base.checks import check_choice
 from agora_rtc.audio_consumer import AudioConsumer as _AudioConsumer
 from agora_rtc.compat.senders import AudioPcmDataSender
 from agora_rtc.rtc_connection import PCM_SAMPLE_RATES

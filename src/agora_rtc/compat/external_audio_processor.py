@@ -19,13 +19,14 @@ from __future__ import annotations
 from typing import Optional
 
 from agora_rtc._core import _engine
-from agora_rtc._validation import check_choice, check_int
 from agora_rtc.agora_base import APMConfig
+from agora_rtc.base.checks import check_choice, check_int
+from agora_rtc.base.sample_rates import PLAYBACK_SAMPLE_RATES
 from agora_rtc.agora_service import AgoraService
 from agora_rtc.errors import InvalidStateError, NotSupportedError, ReleasedError
 from agora_rtc.voice_detection import AudioVadConfigV2, AudioVadV2
 
-_RATES = (8000, 16000, 24000, 32000, 44100, 48000)
+_RATES = PLAYBACK_SAMPLE_RATES  # the processor works on 10 ms frames
 
 
 class IAudioSinkObserver:

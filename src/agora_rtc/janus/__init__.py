@@ -3,7 +3,7 @@
 * `JanusServer` runs a private, loopback-only Janus 1.1.2 from the config
   templates in ``agora_rtc/janus/config`` (tests, demos, local agents);
 * `JanusClient` drives the Janus JSON API over HTTP long-poll (stdlib only),
-  `JanusWsClient` over the WebSocket API (``janus+ws://``, stdlib only);
+  `JanusWsClient` over the WebSocket API (``janus+ws://``, on the `websockets` package);
 * `agora_rtc.janus.liveness` pings each server in use (one thread per server
   per process) so that clients report a Janus that stops answering;
 * `VideoRoom` wraps the VideoRoom requests the SDK needs (rooms, remote

@@ -1,5 +1,6 @@
-/* RTP payload formats for encoded video (internal to the engine; used by the
- * RTP/Janus transport): VP8 (RFC 7741) and H.264 packetization-mode=1
+/* RTP payload formats for encoded video (pure functions over caller-owned
+ * state, no engine objects; used by the RTP/Janus transport and by the Python
+ * module's packetizer test hooks): VP8 (RFC 7741) and H.264 packetization-mode=1
  * (RFC 6184), in both directions, plus the keyframe / dimension parse the
  * receiver needs. Keyframe requests (PLI, FIR) are built and parsed in rtp.h.
  *

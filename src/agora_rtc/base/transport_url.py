@@ -1,0 +1,187 @@
+"""The transport URL: which network a service uses (``AgoraServiceConfig.transport_url``).
+
+``""`` / ``local://`` is the in-process network, ``janus://`` and ``janus+ws://``
+a Janus server (HTTP or WebSocket API). Re-exported by :mod:`agora_rtc.agora_base`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping, Optional
+from urllib.parse import parse_qsl, urlsplit
+
+from agora_rtc.base.checks import type_name
+
+if TYPE_CHECKING:
+    from agora_rtc.base.configs import AgoraServiceConfig
+
+__all__ = [
+    "TRANSPORT_URL_ENV", "TransportURL", "parse_transport_url", "resolve_transport_url",
+]
+
+
+#: Environment variable consulted when ``AgoraServiceConfig.transport_url`` is empty.
+TRANSPORT_URL_ENV = "AGORA_RTC_TRANSPORT_URL"
+
+_TRANSPORT_FORMS = "'' / 'local://...' / 'janus://host:port' / 'janus+ws://host:port'"
+
+# scheme -> (default port, default path)
+_JANUS_DEFAULTS: dict[str, tuple[int, str]] = {
+    "janus": (8088, "/janus"),
+    "janus+ws": (8188, "/"),
+}
+
+
+@dataclass(frozen=True)
+class TransportURL:
+    """A parsed transport URL (see :func:`parse_transport_url`).
+
+    Parameters
+    ----------
+    scheme : str
+        ``"local"``, ``"janus"`` (Janus HTTP API) or ``"janus+ws"`` (Janus WebSocket API).
+    host : str
+        Janus host; for ``local`` the optional hub name (``local://name``), else ``""``.
+    port : int or None
+        Janus port (defaults: 8088 for ``janus``, 8188 for ``janus+ws``); None for ``local``.
+    path : str
+        Janus API path (defaults: ``/janus`` for ``janus``, ``/`` for ``janus+ws``).
+    params : Mapping[str, str]
+        Query parameters, passed through to the transport (their meaning is
+        defined by the transport, e.g. Janus keys).
+    """
+
+    scheme: str
+    host: str = ""
+    port: Optional[int] = None
+    path: str = ""
+    params: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold admin_key
+
+    @property
+    def is_local(self) -> bool:
+        """True for the in-process ``local`` network."""
+        return self.scheme == "local"
+
+
+def parse_transport_url(url: str, *,
+                        what: str = "AgoraServiceConfig.transport_url") -> TransportURL:
+    """Parse and validate a transport URL.
+
+    Parameters
+    ----------
+    url : str
+        ``""`` or ``"local://"`` / ``"local://<hub>"`` for the in-process network;
+        ``"janus://host[:port][/path][?k=v...]"`` for the Janus HTTP API (port 8088,
+        path ``/janus`` by default); ``"janus+ws://host[:port][/path][?k=v...]"`` for
+        the Janus WebSocket API (port 8188 by default).
+    what : str
+        How to name the value in error messages.
+
+    Returns
+    -------
+    TransportURL
+
+    Raises
+    ------
+    TypeError
+        ``url`` is not a str.
+    ValueError
+        Unknown scheme, missing host, bad port.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"{what} must be a str ({_TRANSPORT_FORMS}), got {type_name(url)} {url!r}")
+    text = url.strip()
+    if text == "":
+        return TransportURL(scheme="local")
+    if "://" not in text:
+        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {_redacted(url)!r}")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {_redacted(url)!r} ({exc})") from None
+    scheme = parts.scheme.lower()
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if scheme == "local":
+        return TransportURL(scheme="local", host=parts.netloc, params=params)
+    if scheme not in _JANUS_DEFAULTS:
+        raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {_redacted(url)!r}")
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError(f"{what} needs a host ({scheme}://host:port), got {_redacted(url)!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{what} has an invalid port (expected 1..65535), got {_redacted(url)!r}") from None
+    default_port, default_path = _JANUS_DEFAULTS[scheme]
+    if port is None:
+        port = default_port
+    elif port == 0:
+        raise ValueError(f"{what} has an invalid port (expected 1..65535), got {_redacted(url)!r}")
+    path = parts.path or default_path
+    if params.get("srtp", "80") not in ("32", "80"):
+        raise ValueError(f"{what}: srtp must be 32 or 80 (SRTP tag bits of the receive legs), "
+                         f"got {params['srtp']!r}")
+    if "peer_timeout" in params:
+        try:
+            timeout = float(params["peer_timeout"])
+        except ValueError:
+            timeout = -1.0
+        if not (timeout == 0 or 2 <= timeout <= 3600):
+            raise ValueError(f"{what}: peer_timeout must be 0 (off) or 2..3600 seconds of silence "
+                             f"after which a remote user is dropped, got {params['peer_timeout']!r}")
+    if params.get("pin", "token") != "token":
+        raise ValueError(f"{what}: pin must be 'token' (the room pin is the connection token), "
+                         f"got {params['pin']!r}")
+    return TransportURL(scheme=scheme, host=host, port=port, path=path, params=params)
+
+
+_SECRET_PARAM = re.compile(r"((?:admin_key|secret)=)[^&#\s]*", re.IGNORECASE)
+
+
+def _redacted(url: str) -> str:
+    """The URL with the values of secret parameters (admin_key) replaced, for messages."""
+    return _SECRET_PARAM.sub(r"\1***", url)
+
+
+def resolve_transport_url(config: Optional["AgoraServiceConfig"] = None) -> str:
+    """Return the transport URL a service should use.
+
+    Order: ``config.transport_url`` if not empty; else the environment variable
+    ``AGORA_RTC_TRANSPORT_URL`` if set and not empty; else ``"local://"`` (the
+    in-process network). This lets unmodified Agora sample code, which only
+    sets ``appid``, join a real server: export the variable before running it.
+
+    Parameters
+    ----------
+    config : AgoraServiceConfig, optional
+        The service configuration; None behaves like an empty one.
+
+    Returns
+    -------
+    str
+        A validated URL (stripped of surrounding blanks), never empty.
+
+    Raises
+    ------
+    TypeError, ValueError
+        The chosen URL is malformed; the message names where it came from
+        (the config field or the environment variable).
+    """
+    url = getattr(config, "transport_url", "") if config is not None else ""
+    if url is None:
+        url = ""
+    if not isinstance(url, str):
+        raise TypeError(
+            f"AgoraServiceConfig.transport_url must be a str ({_TRANSPORT_FORMS}), "
+            f"got {type_name(url)} {url!r}")
+    url = url.strip()
+    what = "AgoraServiceConfig.transport_url"
+    if not url:
+        url = os.environ.get(TRANSPORT_URL_ENV, "").strip()
+        what = f"environment variable {TRANSPORT_URL_ENV}"
+    if not url:
+        return "local://"
+    parse_transport_url(url, what=what)
+    return url
