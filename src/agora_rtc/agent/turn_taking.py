@@ -50,6 +50,7 @@ from typing import Any, Callable, List, NamedTuple, Optional
 
 import numpy as np
 
+from agora_rtc.agent.additional_outputs import AdditionalOutputs
 from agora_rtc.agent.barge_in import FALSE, INTERRUPT, PAUSE, TOO_SHORT, BargeInFilter
 from agora_rtc.agent.end_of_turn import AnswerAtVadStop, EndOfTurnDetector
 from agora_rtc.agent.reply_audio import ReplyAudio
@@ -79,7 +80,8 @@ class TurnEvent(NamedTuple):
     a dict with "reason": "cannot_interrupt" (can_interrupt=False),
     "too_short" (shorter than min_interruption_ms while a reply played),
     "false_interruption" (a false barge-in; the reply resumed) or "stopped"
-    (a turn still waiting for its end at stop())), "error" (the reply
+    (a turn still waiting for its end at stop())), "outputs" (the reply
+    yielded an :class:`AdditionalOutputs`; ``info`` it), "error" (the reply
     function or the end-of-turn detector raised; ``info`` the exception).
     """
     kind: str
@@ -141,7 +143,10 @@ class ReplyOnPause(IAudioFrameObserver):
         ``fn((sample_rate, np.ndarray int16 of shape (1, n)))`` returning a
         generator or async generator of ``(sample_rate, array)`` chunks (see
         :func:`pcm_chunk`). With ``pass_user_id=True`` it is called as
-        ``fn(audio, user_id)``.
+        ``fn(audio, user_id)``. A yielded :class:`AdditionalOutputs` is not
+        audio: its ``args`` are passed to the next call after the audio (and
+        user id), ``fn(audio, *args)``, as fastrtc does (the chat-history
+        pattern); :meth:`set_args` sets them before the first call.
     can_interrupt : bool, default True
         Let users interrupt a reply by speaking. When False, utterances heard
         while a reply is active are dropped and recorded as "ignored" events.
@@ -255,6 +260,7 @@ class ReplyOnPause(IAudioFrameObserver):
         self._held_heard_at = 0.0      # when a frame of a user in _held_by last arrived
         self._pauses = 0               # pauses so far (the worker checks none came between)
         self._reply_audio = ReplyAudio() if self.barge_in.resume_false_interruption else None
+        self._args: tuple = ()             # extra arguments of the next call (AdditionalOutputs)
 
     # ---- lifecycle ----
 
@@ -307,6 +313,18 @@ class ReplyOnPause(IAudioFrameObserver):
         return False
 
     # ---- state ----
+
+    @property
+    def latest_args(self) -> tuple:
+        """The extra arguments the next reply call gets (``fn(audio, *latest_args)``):
+        the last :class:`AdditionalOutputs` a reply yielded, or what :meth:`set_args` set."""
+        with self._cond:
+            return self._args
+
+    def set_args(self, *args) -> None:
+        """Set the extra arguments of the next reply call (e.g. an empty chat history)."""
+        with self._cond:
+            self._args = args
 
     @property
     def replying(self) -> bool:
@@ -560,12 +578,13 @@ class ReplyOnPause(IAudioFrameObserver):
         pushed_ms = 0.0
         gen = None
         try:
+            args = self.latest_args
             if job.audio is None:
                 gen = self.startup_fn()
             elif self.pass_user_id:
-                gen = self.fn(job.audio, job.user_id)
+                gen = self.fn(job.audio, job.user_id, *args)
             else:
-                gen = self.fn(job.audio)
+                gen = self.fn(job.audio, *args)
             is_async = inspect.isasyncgen(gen)
             if inspect.iscoroutine(gen):
                 gen.close()   # an "async def" without yield: never awaited, say so plainly
@@ -583,6 +602,11 @@ class ReplyOnPause(IAudioFrameObserver):
                     item = self._run_async(loop, gen.__anext__()) if is_async else next(gen)
                 except (StopIteration, StopAsyncIteration):
                     break
+                if isinstance(item, AdditionalOutputs):
+                    with self._cond:
+                        self._args = item.args
+                    self._record("outputs", job.user_id, rid, pushed_ms, item)
+                    continue
                 data, rate, ch = pcm_chunk(item)
                 rc = 0
                 while True:
