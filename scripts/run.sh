@@ -63,8 +63,8 @@ stamp=$(
     find src cmake CMakeLists.txt pyproject.toml -type f ! -name '*.so' ! -name '*.pyc' -print0 \
       | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$venv/agora_rtc.stamp" 2>/dev/null)" != "$stamp" ]; then
-  say "building and installing agora_rtc[test] into $venv"
-  pip install -q ".[test]"
+  say "building and installing agora_rtc[test,speech] into $venv"
+  pip install -q ".[test,speech]"
   # The Smart Turn tests (tests/test_agent_smart_turn.py) need onnxruntime and the ONNX file
   # inside the pipecat-ai wheel, not pipecat's own ~500 MB of dependencies: --no-deps.
   pip install -q "onnxruntime>=1.17"

@@ -6,6 +6,9 @@
 - :class:`StreamHandler` / :class:`AsyncStreamHandler` (stream_handler):
   fastrtc's low-level handler (receive each frame, emit the next chunk),
   copied per connection; :class:`AdditionalOutputs` (chat-history pattern).
+- :func:`get_stt_model` / :func:`get_tts_model` (speech): on-device
+  PocketSphinx speech to text, flite / espeak-ng text to speech, extra
+  ``agora_rtc[speech]``; :class:`KeyphraseSpotter` for stop words.
 - :class:`EndOfTurnDetector` (end_of_turn): the "turn over, or wait?"
   interface ReplyOnPause asks at each pause; :class:`AnswerAtVadStop` the default;
   :class:`ProsodyTurnDetector` (prosody_turn) the native prosodic detector;
@@ -27,6 +30,8 @@ from agora_rtc.agent.end_of_turn import (TURN_OVER, WAIT, AnswerAtVadStop, EndOf
 from agora_rtc.agent.prosody_turn import ProsodyTurnDetector, TurnModel
 from agora_rtc.agent.smart_turn import SmartTurnDetector
 from agora_rtc.agent.pool import ConnectionPool, PoolExhaustedError
+from agora_rtc.agent.speech import (KeyphraseSpotter, TTSOptions, get_stt_model, get_tts_model,
+                                    word_error_rate)
 from agora_rtc.agent.stream_handler import AsyncStreamHandler, StreamHandler, wait_for_item
 from agora_rtc.agent.text_segmenter import TextSegmenter, segment_text_stream, segment_text_stream_async
 from agora_rtc.agent.turn_taking import ReplyOnPause, TurnEvent, pcm_chunk
@@ -34,6 +39,7 @@ from agora_rtc.agent.vad_timeline import VadTimeline, load_vad_dump, render_vad_
 
 __all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk", "AdditionalOutputs",
            "StreamHandler", "AsyncStreamHandler", "wait_for_item",
+           "get_stt_model", "get_tts_model", "TTSOptions", "KeyphraseSpotter", "word_error_rate",
            "EndOfTurnDetector", "AnswerAtVadStop", "ProsodyTurnDetector", "TurnModel", "SmartTurnDetector", "TurnSoFar", "FrameLabels", "TURN_OVER", "WAIT",
            "TextSegmenter", "segment_text_stream", "segment_text_stream_async",
            "AudioModalityClient", "AudioModalityError", "TranscriptEvent", "AudioChunkEvent",
