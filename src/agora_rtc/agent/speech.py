@@ -147,6 +147,23 @@ class PocketSphinxSTT:
             hyp = d.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
 
+    def words(self, audio) -> List[Tuple[str, float, float]]:
+        """The transcript of ``audio`` as (word, start s, end s), fillers and silences left out."""
+        pcm = _pcm16(audio)
+        with self._lock:
+            d = self._decoder
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+            segs = list(d.seg() or [])
+        out = []
+        for seg in segs:
+            w = seg.word.split("(", 1)[0]
+            if w.startswith("<") or w.startswith("[") or w == "" or w.startswith("++"):
+                continue
+            out.append((w, seg.start_frame / 100.0, (seg.end_frame + 1) / 100.0))
+        return out
+
     def __repr__(self):
         return f"PocketSphinxSTT({self.name!r})"
 

@@ -80,7 +80,10 @@ class TurnEvent(NamedTuple):
     a dict with "reason": "cannot_interrupt" (can_interrupt=False),
     "too_short" (shorter than min_interruption_ms while a reply played),
     "false_interruption" (a false barge-in; the reply resumed) or "stopped"
-    (a turn still waiting for its end at stop())), "outputs" (the reply
+    (a turn still waiting for its end at stop()), or "no_stop_word"
+    (ReplyOnStopWords: no wake phrase in it)), "stop_word" (ReplyOnStopWords
+    heard its wake phrase; ``ms`` where it ended in the turn, ``info`` the
+    StopWordHit), "outputs" (the reply
     yielded an :class:`AdditionalOutputs`; ``info`` it), "error" (the reply
     function or the end-of-turn detector raised; ``info`` the exception).
     """
@@ -190,6 +193,10 @@ class ReplyOnPause(IAudioFrameObserver):
         is answered whatever the detector says.
     on_event : callable, optional
         Called with each :class:`TurnEvent` (from the delivery or worker thread).
+    input_sample_rate : int, optional
+        Set the connection's playback-before-mixing format to this rate (mono)
+        at :meth:`start`, so turns arrive at it (fastrtc's argument); default:
+        leave the format as the local user has it.
     loop : asyncio event loop, optional
         Run async reply generators on this loop (your application's, so they
         can use its sessions, queues and locks); the worker thread waits for
@@ -205,7 +212,8 @@ class ReplyOnPause(IAudioFrameObserver):
                  loop: Optional[asyncio.AbstractEventLoop] = None,
                  min_interruption_ms: float = 200.0, min_interruption_dbfs: Optional[float] = None,
                  resume_false_interruption: bool = True, false_interruption_ms: float = 500.0,
-                 end_of_turn: Optional[EndOfTurnDetector] = None, max_turn_wait_ms: float = 3000.0):
+                 end_of_turn: Optional[EndOfTurnDetector] = None, max_turn_wait_ms: float = 3000.0,
+                 input_sample_rate: Optional[int] = None):
         if not callable(fn):
             raise TypeError(f"ReplyOnPause: fn must be callable, got {type(fn).__name__}")
         if startup_fn is not None and not callable(startup_fn):
@@ -227,6 +235,10 @@ class ReplyOnPause(IAudioFrameObserver):
                             f"got {type(max_turn_wait_ms).__name__}")
         if not 0 <= max_turn_wait_ms <= 60000:
             raise ValueError(f"ReplyOnPause: max_turn_wait_ms must be in 0..60000 ms, got {max_turn_wait_ms}")
+        if input_sample_rate is not None and input_sample_rate not in (8000, 16000, 24000, 32000, 44100, 48000):
+            raise ValueError("ReplyOnPause: input_sample_rate must be one of 8000, 16000, 24000, 32000, "
+                             f"44100, 48000, got {input_sample_rate!r}")
+        self.input_sample_rate = input_sample_rate
         self.fn = fn
         self.can_interrupt = bool(can_interrupt)
         self.startup_fn = startup_fn
@@ -272,6 +284,10 @@ class ReplyOnPause(IAudioFrameObserver):
             raise TypeError(f"ReplyOnPause.start: conn must be an RTCConnection, got {type(conn).__name__}")
         if self._conn is not None:
             raise RuntimeError("ReplyOnPause.start: already started; call stop() first")
+        if self.input_sample_rate is not None:
+            rc = conn.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, self.input_sample_rate)
+            if rc != 0:
+                raise RuntimeError(f"ReplyOnPause.start: setting the input format returned {rc}")
         vad = self.vad_configure
         self._turns = TurnAssembler(self.end_of_turn, self.max_turn_wait_ms, vad.stopVoiceProb,
                                     vad.stopRmsThreshold, vad.preStartRecognizeCount + vad.startRecognizeCount,
@@ -560,8 +576,23 @@ class ReplyOnPause(IAudioFrameObserver):
         with self._cond:
             return self._cancelled_id >= rid
 
+    def _gate(self, job: _Job):
+        """The audio the reply function gets for this turn, or None for no reply
+        (ReplyOnStopWords overrides it; runs on the worker thread)."""
+        return job.audio
+
     def _play(self, conn, loop, job: _Job):
         rid = job.reply_id
+        if job.audio is not None and not self._cancelled(rid):
+            try:
+                audio = self._gate(job)
+            except Exception as exc:   # e.g. the stop-word model failed: reported, not fatal
+                _log.exception("ReplyOnPause: deciding whether to answer failed")
+                self._record("error", job.user_id, rid, 0, exc)
+                return
+            if audio is None:
+                return
+            job = job._replace(audio=audio)
         with self._push_lock:
             with self._cond:
                 skipped = self._cancelled_id >= rid   # talked over (or stopped) before it began
