@@ -106,6 +106,20 @@ def _pcm16(audio) -> bytes:
     return np.clip(np.round(y), -32768, 32767).astype(np.int16).tobytes()
 
 
+_FEED_BYTES = STT_RATE // 10 * 2    # 100 ms of 16 kHz int16
+
+
+def _decode(decoder, pcm: bytes) -> None:
+    """One utterance through ``decoder``, fed 100 ms at a time: PocketSphinx
+    holds the GIL while it decodes, so a whole turn in one call would stall
+    every other Python thread (the engine's frame delivery among them) for
+    as long as it takes; between pieces they get their turn."""
+    decoder.start_utt()
+    for i in range(0, len(pcm), _FEED_BYTES):
+        decoder.process_raw(pcm[i:i + _FEED_BYTES], full_utt=False)
+    decoder.end_utt()
+
+
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Word-level Levenshtein distance / words in ``reference`` (case and
     punctuation ignored)."""
@@ -141,9 +155,7 @@ class PocketSphinxSTT:
         pcm = _pcm16(audio)
         with self._lock:
             d = self._decoder
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
+            _decode(d, pcm)
             hyp = d.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
 
@@ -152,9 +164,7 @@ class PocketSphinxSTT:
         pcm = _pcm16(audio)
         with self._lock:
             d = self._decoder
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
+            _decode(d, pcm)
             segs = list(d.seg() or [])
         out = []
         for seg in segs:
@@ -223,9 +233,7 @@ class KeyphraseSpotter:
         pcm = _pcm16(audio)
         with self._lock:
             d = self._decoder
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
+            _decode(d, pcm)
             fps = 100.0
             hits = [KeyphraseHit(s.word.strip(), s.start_frame / fps, (s.end_frame + 1) / fps)
                     for s in (d.seg() or []) if s.word.strip() in self.phrases]
