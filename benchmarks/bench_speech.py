@@ -13,8 +13,10 @@
    latency (VAD end of turn -> decision) p50 / p95, CPU cores used, RSS.
    Two set-ups: a detector per listener (28 MB of PocketSphinx model each),
    and one StopWordDetector shared by all (``detector=``; its decoder is
-   used under a lock). A count "holds" when every turn was decided and p95
-   stays under 1 s. Each count runs in a fresh process.
+   used under a lock); baseline: the same with plain ReplyOnPause (decision =
+   the reply starts), what the per-frame Python work alone costs. A count
+   "holds" when every turn was decided, no frame was dropped and p95 stays
+   under 1 s. Each count runs in a fresh process.
 
 Run:  python benchmarks/bench_speech.py [--quick]
 Results: benchmarks/results/speech.json
@@ -35,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _report import percentile, print_table, save  # noqa: E402
 
 import agora_rtc as ar  # noqa: E402
-from agora_rtc.agent import ReplyOnStopWords, StopWordDetector, TTSOptions, get_stt_model, get_tts_model  # noqa: E402
+from agora_rtc.agent import ReplyOnPause, ReplyOnStopWords, StopWordDetector, TTSOptions, get_stt_model, get_tts_model  # noqa: E402
 
 SENTENCES = ["What is the weather like in Paris today?", "Please tell me the time.",
              "Book a table for two people at seven tonight.", "Turn off the lights in the kitchen.",
@@ -76,11 +78,13 @@ def rss_mb():
     return float("nan")
 
 
-def listeners(n, shared, speech, rounds):
-    """N ReplyOnStopWords agents, each with its caller; every caller speaks at once."""
+def listeners(n, mode, speech, rounds):
+    """N agents, each with its caller, all talking at once: ReplyOnStopWords with a
+    detector of its own ("own") or one shared ("shared"), or the baseline ("none"): a
+    ReplyOnPause whose reply yields nothing (the per-frame cost without stop words)."""
     rss0 = rss_mb()
     t_setup = time.perf_counter()
-    det = StopWordDetector(STOP_WORDS) if shared else None
+    det = StopWordDetector(STOP_WORDS) if mode == "shared" else None
     calls = []
     svc = ar.AgoraService()
     svc.initialize(ar.AgoraServiceConfig(appid="bench-speech"))
@@ -93,14 +97,18 @@ def listeners(n, shared, speech, rounds):
             caller.connect("", f"sw-{i}", "caller")
             agent.publish_audio()
             caller.publish_audio()
-            kw = {"detector": det} if shared else {"stop_words": STOP_WORDS}
-            h = ReplyOnStopWords(lambda audio: calls.append(1) or iter(()), input_sample_rate=16000,
-                                 can_interrupt=False, **kw)
+            if mode == "none":
+                h = ReplyOnPause(lambda audio: iter(()), input_sample_rate=16000, can_interrupt=False)
+            else:
+                kw = {"detector": det} if mode == "shared" else {"stop_words": STOP_WORDS}
+                h = ReplyOnStopWords(lambda audio: calls.append(1) or iter(()), input_sample_rate=16000,
+                                     can_interrupt=False, **kw)
             handlers.append(h.start(agent))
             callers.append(caller)
             agents.append(agent)
         setup_s = time.perf_counter() - t_setup
         rss1 = rss_mb()
+        decided_kind = "reply_started" if mode == "none" else "ignored"
         cpu0, wall0 = time.process_time(), time.perf_counter()
         # every caller talks the whole time, their turns spread evenly over a sentence's length
         talk = np.concatenate([speech[r % len(speech)] for r in range(rounds)])
@@ -114,8 +122,7 @@ def listeners(n, shared, speech, rounds):
         # every turn decided (or 30 s more)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if all(len(h.events("ignored")) + len(h.events("stop_word")) >= len(h.events("utterance")) > 0
-                   for h in handlers):
+            if all(len(h.events(decided_kind)) >= len(h.events("utterance")) > 0 for h in handlers):
                 break
             time.sleep(0.05)
         wall = time.perf_counter() - wall0
@@ -124,7 +131,7 @@ def listeners(n, shared, speech, rounds):
         for h in handlers:
             at = {e.reply_id: e.at for e in h.events("utterance")}
             utts += len(at)
-            for e in h.events("ignored"):
+            for e in h.events(decided_kind):
                 if e.reply_id in at:
                     decided += 1
                     lat.append((e.at - at[e.reply_id]) * 1000.0)
@@ -133,12 +140,12 @@ def listeners(n, shared, speech, rounds):
         for h in handlers:
             h.stop()
         svc.release()
-    return {"listeners": n, "detector": "shared" if shared else "own", "setup_s": setup_s,
+    return {"listeners": n, "detector": mode, "setup_s": setup_s,
             "rss_mb_per_listener": (rss1 - rss0) / n, "turns": utts, "decided": decided,
             "replies_wrongly_called": len(calls), "latency_p50_ms": percentile(lat, 50),
             "latency_p95_ms": percentile(lat, 95), "latency_max_ms": max(lat) if lat else float("nan"),
             "cpu_cores": cpu / wall, "audio_s_per_listener": audio_s, "frames_dropped": dropped,
-            "holds": decided == utts and utts >= n * rounds and percentile(lat, 95) < 1000.0}
+            "holds": decided == utts and dropped == 0 and percentile(lat, 95) < 1000.0}
 
 
 def caller_speech():
@@ -153,12 +160,12 @@ def caller_speech():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--one", nargs=3, metavar=("N", "own|shared", "ROUNDS"),
+    ap.add_argument("--one", nargs=3, metavar=("N", "none|own|shared", "ROUNDS"),
                     help="(internal) one listener run in this process, printed as JSON")
     args = ap.parse_args()
     if args.one:
         n, mode, rounds = int(args.one[0]), args.one[1], int(args.one[2])
-        print(json.dumps(listeners(n, mode == "shared", caller_speech(), rounds)))
+        print(json.dumps(listeners(n, mode, caller_speech(), rounds)))
         return 0
     repeats = 1 if args.quick else 3
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs "
@@ -184,14 +191,14 @@ def main():
                 [[r["what"], r["cpu_s_per_audio_s"], r["audio_s"]] for r in rows])
 
     rounds = 2 if args.quick else 3
-    counts_own = (10, 25) if args.quick else (10, 25, 50)
-    counts_shared = (10, 25) if args.quick else (10, 25, 50, 100)
+    runs = [("none", (25,) if args.quick else (25, 50, 100)),
+            ("own", (10, 25) if args.quick else (10, 25, 50)),
+            ("shared", (10, 25) if args.quick else (10, 25, 40, 50, 100))]
     scale = []
-    for shared, counts in ((False, counts_own), (True, counts_shared)):
+    for mode, counts in runs:
         for n in counts:
             # each count in a process of its own: RSS and threads start from the same place
-            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", str(n),
-                                  "shared" if shared else "own", str(rounds)],
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", str(n), mode, str(rounds)],
                                  capture_output=True, text=True, check=True).stdout
             res = json.loads(out.strip().splitlines()[-1])
             scale.append(res)

@@ -91,6 +91,7 @@ class _Runtime:
         self.push_lock = threading.Lock()
         self.pushed_ms = 0.0
         self.rate = 0             # sample rate of the last push
+        self.notify: Optional[Callable[[], None]] = None   # async handlers: wake the receive task
 
     def put_frame(self, uid, frame) -> None:
         with self.cond:
@@ -101,11 +102,14 @@ class _Runtime:
                 self.handler.dropped_frames += 1
             self.frames.append((uid, frame))
             self.cond.notify_all()
+            notify = self.notify
+        if notify is not None:
+            notify()
 
     def next_frame(self, timeout: Optional[float]):
-        """(uid, frame), or None when closed (or after ``timeout``)."""
+        """(uid, frame), or None when closed (or after ``timeout``; 0: do not wait)."""
         with self.cond:
-            if not self.frames and not self.closed:
+            if not self.frames and not self.closed and timeout != 0:
                 self.cond.wait(timeout)
             if self.frames and not self.closed:
                 return self.frames.popleft()
@@ -227,7 +231,10 @@ class _HandlerBase:
         ``output_lead_ms``: ``emit`` is called only while less than this is
         queued for sending; ``poll_s``: how soon ``emit`` is asked again after
         it returned None; ``loop`` (AsyncStreamHandler): run on this event
-        loop instead of the handler's own."""
+        loop instead of the handler's own (then call ``stop()`` off that loop,
+        e.g. ``await loop.run_in_executor(None, handler.stop)``). A sync
+        ``emit`` may block (it has its own thread), but ``stop()`` waits up to
+        10 s for it to return."""
         name = type(self).__name__
         if not hasattr(conn, "register_audio_frame_observer") or not hasattr(conn, "interrupt_audio"):
             raise TypeError(f"{name}.start: conn must be an RTCConnection, got {type(conn).__name__}")
@@ -415,6 +422,9 @@ class AsyncStreamHandler(_HandlerBase):
         rt = self._runtime
         loop = asyncio.get_running_loop()
         rt.wake = asyncio.Event()
+        rt.frames_ready = asyncio.Event()
+        rt.notify = lambda: loop.call_soon_threadsafe(rt.frames_ready.set)
+        rt.frames_ready.set()             # frames that came before this task started
         start_up = asyncio.ensure_future(self._guard("start_up", self.start_up()))
         receiver = asyncio.ensure_future(self._receive_loop(loop))
         try:
@@ -451,12 +461,15 @@ class AsyncStreamHandler(_HandlerBase):
     async def _receive_loop(self, loop):
         rt = self._runtime
         while True:
-            item = await loop.run_in_executor(None, rt.next_frame, 0.5)
+            item = rt.next_frame(0)
             if item is None:
                 if rt.closed:
-                    rt.wake.set()
                     return
-                continue
+                rt.frames_ready.clear()
+                item = rt.next_frame(0)      # one may have come between the check and the clear
+                if item is None:
+                    await rt.frames_ready.wait()
+                    continue
             self.current_user_id = item[0]
             try:
                 await self.receive(item[1])
@@ -467,7 +480,12 @@ class AsyncStreamHandler(_HandlerBase):
 
     def _finish(self, rt):
         loop = rt.own_loop or rt.loop
-        loop.call_soon_threadsafe(lambda: rt.wake.set() if hasattr(rt, "wake") else None)
+
+        def wake_all():
+            for name in ("wake", "frames_ready"):
+                if hasattr(rt, name):
+                    getattr(rt, name).set()
+        loop.call_soon_threadsafe(wake_all)
         try:
             rt.main.result(10)
         except Exception as exc:
