@@ -109,14 +109,19 @@ def _pcm16(audio) -> bytes:
 _FEED_BYTES = STT_RATE // 10 * 2    # 100 ms of 16 kHz int16
 
 
-def _decode(decoder, pcm: bytes) -> None:
-    """One utterance through ``decoder``, fed 100 ms at a time: PocketSphinx
-    holds the GIL while it decodes, so a whole turn in one call would stall
-    every other Python thread (the engine's frame delivery among them) for
-    as long as it takes; between pieces they get their turn."""
+def _decode(decoder, pcm: bytes, whole: bool) -> None:
+    """One utterance through ``decoder``. PocketSphinx holds the GIL while it
+    decodes. ``whole``: in one call, so the cepstral mean is the utterance's
+    own (batch CMN, as the acoustic model was trained; best accuracy), and
+    every other Python thread waits for the whole decode. Otherwise 100 ms at
+    a time (live CMN): other threads (the engine's frame delivery among them)
+    get their turn between pieces; the keyphrase search uses this."""
     decoder.start_utt()
-    for i in range(0, len(pcm), _FEED_BYTES):
-        decoder.process_raw(pcm[i:i + _FEED_BYTES], full_utt=False)
+    if whole:
+        decoder.process_raw(pcm, full_utt=True)
+    else:
+        for i in range(0, len(pcm), _FEED_BYTES):
+            decoder.process_raw(pcm[i:i + _FEED_BYTES], full_utt=False)
     decoder.end_utt()
 
 
@@ -141,7 +146,12 @@ def _words(text: str) -> List[str]:
 # ---- speech to text ----
 
 class PocketSphinxSTT:
-    """PocketSphinx with its bundled US English model (``get_stt_model("pocketsphinx")``)."""
+    """PocketSphinx with its bundled US English model (``get_stt_model("pocketsphinx")``).
+
+    Each utterance is decoded in one call (batch CMN, as the model was
+    trained): about 0.2-0.3 s of CPU per second of speech with the GIL held,
+    so every other thread of the process waits that long. In a process that
+    serves many connections, transcribe in worker processes."""
 
     name = "pocketsphinx/en-us"
 
@@ -155,7 +165,7 @@ class PocketSphinxSTT:
         pcm = _pcm16(audio)
         with self._lock:
             d = self._decoder
-            _decode(d, pcm)
+            _decode(d, pcm, whole=True)
             hyp = d.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
 
@@ -164,7 +174,7 @@ class PocketSphinxSTT:
         pcm = _pcm16(audio)
         with self._lock:
             d = self._decoder
-            _decode(d, pcm)
+            _decode(d, pcm, whole=True)
             segs = list(d.seg() or [])
         out = []
         for seg in segs:
@@ -233,7 +243,7 @@ class KeyphraseSpotter:
         pcm = _pcm16(audio)
         with self._lock:
             d = self._decoder
-            _decode(d, pcm)
+            _decode(d, pcm, whole=False)
             fps = 100.0
             hits = [KeyphraseHit(s.word.strip(), s.start_frame / fps, (s.end_frame + 1) / fps)
                     for s in (d.seg() or []) if s.word.strip() in self.phrases]
