@@ -10,7 +10,7 @@ import pytest
 
 from agora_rtc.agent import (AdditionalOutputs, AsyncStreamHandler, ReplyOnPause, StreamHandler,
                              wait_for_item)
-from conftest import barrier, join
+from conftest import barrier, join, wait_until
 
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
 
@@ -277,3 +277,38 @@ def test_bad_handlers_and_arguments(service):
     finally:
         running.stop()
     assert EchoHandler().clear_queue() is False
+
+
+class StuckReceiver(StreamHandler):
+    def __init__(self):
+        super().__init__(input_sample_rate=16000)
+        self.release = threading.Event()
+        self.received = []
+
+    def receive(self, frame):
+        self.release.wait(30)
+        self.received.append(frame)
+
+    def emit(self):
+        return None
+
+    def copy(self):
+        return StuckReceiver()
+
+
+def test_a_stuck_receive_keeps_the_newest_frames_within_the_bound(service):
+    agent, arec = join(service, "stuck", "agent", record=False)
+    caller, _ = join(service, "stuck", "caller")
+    offered = -(-BARGE_IN.size // 160)
+    with StuckReceiver().start(agent, max_queued_ms=100) as handler:     # 10 frames may wait
+        caller.push_audio_pcm_data(BARGE_IN, 16000, 1)
+        assert caller.wait_push_completed(30)
+        barrier(caller, arec)                    # every frame reached the handler's queue
+        dropped = handler.dropped_frames
+        assert offered - 11 <= dropped <= offered - 10     # ten waiting (+ one in receive)
+        handler.release.set()
+        wait_until(lambda: len(handler.received) == offered - dropped, 30, what="the queued frames")
+    assert handler.dropped_frames == dropped
+    got = np.concatenate([arr[0] for _, arr in handler.received])
+    padded = np.concatenate([BARGE_IN, np.zeros(-BARGE_IN.size % 160, np.int16)])
+    assert np.array_equal(got[-1600:], padded[-1600:])      # the newest ten, in order

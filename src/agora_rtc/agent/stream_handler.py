@@ -100,6 +100,10 @@ class _Runtime:
             if len(self.frames) >= self.max_frames:
                 self.frames.popleft()
                 self.handler.dropped_frames += 1
+                if self.handler.dropped_frames % 1000 == 1:
+                    _log.warning("%s.receive cannot keep up: %d frames dropped so far (the oldest "
+                                 "beyond max_queued_ms)", type(self.handler).__name__,
+                                 self.handler.dropped_frames)
             self.frames.append((uid, frame))
             self.cond.notify_all()
             notify = self.notify
