@@ -40,6 +40,12 @@ level it measures on the agent's audio to the page server, and the script
 writes them, with the agent's timeline, to FILE as JSON when it exits
 (``--until-answered`` exits once the browser has received the agent's answer,
 ``--timeout`` bounds the run). tests/test_browser_e2e.py drives it that way.
+
+With ``--speech`` the agent answers what you said instead of playing a
+recording: each utterance is transcribed on the device (PocketSphinx), an
+answer picked by examples/speech_agent.py's rules, and spoken (flite); the
+timeline gets a "heard" entry with the transcript and the answer. Needs
+``pip install 'agora_rtc[speech]'`` and ``apt-get install flite``.
 """
 from __future__ import annotations
 
@@ -58,6 +64,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # demo_agent, when run from anywhere
@@ -245,9 +253,10 @@ class WebAgent:
     `video_frames` (of `video_codec`, the codec the service's transport URL
     publishes), publishes them in a loop and takes the browser's video."""
 
-    def __init__(self, service, log: Timeline, answer, video_frames=None, video_codec="vp8"):
+    def __init__(self, service, log: Timeline, answer, video_frames=None, video_codec="vp8", speech=None):
         self.log = log
         self.answer = answer
+        self.speech = speech        # SpeechAnswer: answer what was said, not the recording
         self.obs = Agent(log)
         self.timeline: list = []
         self.answers = 0
@@ -297,6 +306,14 @@ class WebAgent:
                     rep = self.conn.last_interrupt
                     self.note("interrupted", sent_ms=rep.sent_ms, dropped_ms=rep.dropped_ms)
                     self.log("agent", f"barge-in: interrupt_audio() after {rep.sent_ms} ms of the answer")
+            elif kind == "stop" and self.speech is not None:
+                self.note("vad_stop", uid=uid, speech_ms=round(ms(len(info))))
+                heard, said, pcm = self.speech(info)
+                self.log("agent", f"VAD stop: heard {heard!r}; says {said!r}")
+                self.note("heard", uid=uid, text=heard, reply=said)
+                rc = self.conn.push_audio_pcm_data(pcm, RATE, 1)
+                self.answers += 1
+                self.note("answer_pushed", rc=rc, answer_ms=round(len(pcm) / RATE * 1000))
             elif kind == "stop":
                 self.note("vad_stop", uid=uid, speech_ms=round(ms(len(info))))
                 self.log("agent", f"VAD stop: {ms(len(info)):.0f} ms utterance from {uid!r}; answering "
@@ -307,11 +324,28 @@ class WebAgent:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=10)
         if self.video is not None:
             self.video.stop()
         self.conn.disconnect()
         self.conn.release()
+
+
+class SpeechAnswer:
+    """Utterance bytes (16 kHz mono int16) -> (transcript, answer, answer PCM at 16 kHz)."""
+
+    def __init__(self):
+        from agora_rtc.agent import TTSOptions, get_stt_model, get_tts_model
+        from speech_agent import answer
+        self.stt, self.tts, self.rule = get_stt_model(), get_tts_model("flite"), answer
+        self.voice = TTSOptions(voice="slt")        # 16 kHz
+
+    def __call__(self, utterance: bytes):
+        heard = self.stt.stt((RATE, np.frombuffer(utterance, np.int16)))
+        said = self.rule(heard)
+        rate, audio = self.tts.tts(said, self.voice)
+        assert rate == RATE
+        return heard, said, np.ascontiguousarray(audio[0])
 
 
 # ------------------------------------------------------------------ the browser
@@ -399,6 +433,8 @@ def parse_args(argv):
     p.add_argument("--video-codec", choices=("vp8", "h264"), default="vp8",
                    help="codec of the agent's video: vp8 (vpxenc) or h264 (ffmpeg/libx264, "
                         "constrained baseline)")
+    p.add_argument("--speech", action="store_true",
+                   help="answer what was said (PocketSphinx + flite) instead of a recording")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: never)")
     return p.parse_args(argv)
 
@@ -447,7 +483,8 @@ def main(argv=None) -> int:
         page_url = pages.url + ("?autostart=1&report=1" if args.browser == "headless" else
                                 "?report=1" if report_path else "")
         with ar.AgoraService(config) as service:
-            agent = WebAgent(service, log, answer, frames, args.video_codec)
+            agent = WebAgent(service, log, answer, frames, args.video_codec,
+                             SpeechAnswer() if args.speech else None)
             agent.start()
             log("web", f"open {page_url}")
             try:

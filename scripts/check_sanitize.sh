@@ -14,7 +14,7 @@ ctest --test-dir build/native-asan --output-on-failure
 venv="${AGORA_RTC_ASAN_VENV:-build/asan-venv}"
 rm -rf "$venv"
 python -m venv "$venv"
-AGORA_RTC_SANITIZE=ON "$venv/bin/pip" install -q ".[test,plot]" -Cbuild-dir=build/asan
+AGORA_RTC_SANITIZE=ON "$venv/bin/pip" install -q ".[test,plot,speech]" -Cbuild-dir=build/asan
 
 # The speech tools the tests run (espeak-ng, flite, festival, sox) hang when they inherit the
 # preloaded ASan runtime: they run through shims that drop it. Python children keep it.

@@ -63,8 +63,8 @@ stamp=$(
     find src cmake CMakeLists.txt pyproject.toml -type f ! -name '*.so' ! -name '*.pyc' -print0 \
       | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$venv/agora_rtc.stamp" 2>/dev/null)" != "$stamp" ]; then
-  say "building and installing agora_rtc[test,plot] into $venv"
-  pip install -q ".[test,plot]"   # plot: matplotlib, for the VAD timeline tests
+  say "building and installing agora_rtc[test,plot,speech] into $venv"
+  pip install -q ".[test,plot,speech]"   # plot: matplotlib (VAD timeline tests); speech: pocketsphinx
   # The Smart Turn tests (tests/test_agent_smart_turn.py) need onnxruntime and the ONNX file
   # inside the pipecat-ai wheel, not pipecat's own ~500 MB of dependencies: --no-deps.
   pip install -q "onnxruntime>=1.17"

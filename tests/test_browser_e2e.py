@@ -121,3 +121,38 @@ def test_browser_talks_to_agent_through_janus(tmp_path, codec):
     received = video["received"]
     assert received["frames"] >= 5 and received["keyframes"] >= 1, context
     assert browser["outboundVideo"]["framesEncoded"] > 0, context
+
+
+def test_browser_talks_to_the_speech_agent(tmp_path):
+    """--speech: the browser's microphone says a flite sentence; the agent transcribes it
+    (PocketSphinx, after Opus through Janus), answers about what was said, speaks the answer
+    (flite), and the browser receives it."""
+    pytest.importorskip("pocketsphinx")
+    if shutil.which("flite") is None:
+        pytest.skip("flite not installed")
+    from agora_rtc.agent import TTSOptions, get_tts_model
+    rate, speech = get_tts_model("flite").tts("What is the weather like in Paris today?",
+                                              TTSOptions(voice="rms"))
+    mic = tmp_path / "caller.wav"
+    with wave.open(str(mic), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.concatenate([np.zeros(rate, np.int16), speech[0],
+                                      np.zeros(6 * rate, np.int16)]).tobytes())
+    report_path = tmp_path / "report.json"
+    cmd = [sys.executable, SCRIPT, "--netns", "--browser", "headless", "--port", "0", "--no-video",
+           "--speech", "--fake-audio", str(mic), "--report", str(report_path), "--until-answered",
+           "--timeout", "90"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert report_path.exists(), f"no report\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    report = json.loads(report_path.read_text())
+    context = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}\nreport:\n{json.dumps(report)[:4000]}"
+    assert proc.returncode == 0 and report["ok"], context
+    heard = [e for e in report["timeline"] if e["event"] == "heard"]
+    assert heard, context
+    words = heard[0]["text"].split()
+    assert "weather" in words and "paris" in words, context          # transcribed after Opus
+    assert heard[0]["reply"] == "I have no weather service, but I hope it is sunny in Paris.", context
+    assert report["browser"]["inbound"]["packetsReceived"] >= 100, context
+    assert report["browser"]["peakLevel"] >= 0.01, context

@@ -122,3 +122,32 @@ def test_audio_modality_agent():
     assert chunks >= pushed // 40 and pushed > 500
     frames, heard = grab(r"app: heard (\d+) frames \((\d+) ms\)", out)
     assert frames * 10 == heard and abs(heard - pushed) < 10
+
+
+def test_speech_agent():
+    import pytest
+    pytest.importorskip("pocketsphinx")
+    import shutil
+    if shutil.which("flite") is None:
+        pytest.skip("flite not installed")
+    out = run("speech_agent.py")
+    # the agent transcribed each line, answered about what was said, and the caller's own
+    # transcription of what it heard over the network is the answer's words
+    assert "agent   heard: 'what is the weather like in paris today'" in out
+    assert "agent   says:  'I have no weather service, but I hope it is sunny in Paris.'" in out
+    assert "agent   heard: 'turn off the lights in the kitchen'" in out
+    assert "agent   says:  'Turning the lights off in the kitchen.'" in out
+    from agora_rtc.agent import word_error_rate
+    said = re.findall(r"agent   says:  '(.*)'", out)
+    heard = re.findall(r"caller  heard: '(.*)' \(", out)
+    assert len(said) == len(heard) == 2
+    for s, h in zip(said, heard):      # through TTS, the network and STT again
+        assert word_error_rate(s, h) <= 0.25, (s, h)
+    assert "summary: 2 replies, 0 turns ignored" in out
+    out = run("speech_agent.py", "--stop-words", "--say", "Turn on the lights in the office.",
+              "--say", "Hello Iris.", "--say", "Turn on the lights in the office.")
+    lines = [ln for ln in out.splitlines() if ln.startswith("agent")]
+    assert lines[0] == "agent   ignored it (no_stop_word)"        # no wake phrase: no answer
+    assert lines[1] == "agent   heard the wake phrase 'hello iris': listening"
+    assert "agent   says:  'Turning the lights on in the office.'" in out
+    assert out.count("agent   says:") == 1 and "summary: 1 replies" in out

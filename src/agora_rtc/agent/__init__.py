@@ -3,6 +3,14 @@
 - :class:`ReplyOnPause` (turn_taking): call your generator with each whole
   turn when the user has finished, stream its audio, interrupt on voice or
   ASR text (short bursts filtered, false barge-ins resumed: barge_in).
+- :class:`ReplyOnStopWords` (stop_words): ReplyOnPause that answers only
+  after a wake phrase (PocketSphinx keyphrase search; extra ``agora_rtc[speech]``).
+- :class:`StreamHandler` / :class:`AsyncStreamHandler` (stream_handler):
+  fastrtc's low-level handler (receive each frame, emit the next chunk),
+  copied per connection; :class:`AdditionalOutputs` (chat-history pattern).
+- :func:`get_stt_model` / :func:`get_tts_model` (speech): on-device
+  PocketSphinx speech to text, flite / espeak-ng text to speech, extra
+  ``agora_rtc[speech]``; :class:`KeyphraseSpotter` for stop words.
 - :class:`EndOfTurnDetector` (end_of_turn): the "turn over, or wait?"
   interface ReplyOnPause asks at each pause; :class:`AnswerAtVadStop` the default;
   :class:`ProsodyTurnDetector` (prosody_turn) the native prosodic detector;
@@ -16,6 +24,7 @@
 - :func:`render_vad_timeline` (vad_timeline): a PNG of a VadDump (waveform,
   voice_prob, states).
 """
+from agora_rtc.agent.additional_outputs import AdditionalOutputs
 from agora_rtc.agent.audio_modality import (AudioChunkEvent, AudioModalityClient, AudioModalityError,
                                             PlayResult, TranscriptEvent, parse_sse_events)
 from agora_rtc.agent.end_of_turn import (TURN_OVER, WAIT, AnswerAtVadStop, EndOfTurnDetector, FrameLabels,
@@ -23,11 +32,18 @@ from agora_rtc.agent.end_of_turn import (TURN_OVER, WAIT, AnswerAtVadStop, EndOf
 from agora_rtc.agent.prosody_turn import ProsodyTurnDetector, TurnModel
 from agora_rtc.agent.smart_turn import SmartTurnDetector
 from agora_rtc.agent.pool import ConnectionPool, PoolExhaustedError
+from agora_rtc.agent.speech import (KeyphraseSpotter, TTSOptions, get_stt_model, get_tts_model,
+                                    word_error_rate)
+from agora_rtc.agent.stop_words import ReplyOnStopWords, StopWordDetector, StopWordHit
+from agora_rtc.agent.stream_handler import AsyncStreamHandler, StreamHandler, wait_for_item
 from agora_rtc.agent.text_segmenter import TextSegmenter, segment_text_stream, segment_text_stream_async
 from agora_rtc.agent.turn_taking import ReplyOnPause, TurnEvent, pcm_chunk
 from agora_rtc.agent.vad_timeline import VadTimeline, load_vad_dump, render_vad_timeline, write_png
 
-__all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk",
+__all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk", "AdditionalOutputs",
+           "ReplyOnStopWords", "StopWordDetector", "StopWordHit",
+           "StreamHandler", "AsyncStreamHandler", "wait_for_item",
+           "get_stt_model", "get_tts_model", "TTSOptions", "KeyphraseSpotter", "word_error_rate",
            "EndOfTurnDetector", "AnswerAtVadStop", "ProsodyTurnDetector", "TurnModel", "SmartTurnDetector", "TurnSoFar", "FrameLabels", "TURN_OVER", "WAIT",
            "TextSegmenter", "segment_text_stream", "segment_text_stream_async",
            "AudioModalityClient", "AudioModalityError", "TranscriptEvent", "AudioChunkEvent",

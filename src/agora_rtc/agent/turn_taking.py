@@ -50,6 +50,7 @@ from typing import Any, Callable, List, NamedTuple, Optional
 
 import numpy as np
 
+from agora_rtc.agent.additional_outputs import AdditionalOutputs
 from agora_rtc.agent.barge_in import FALSE, INTERRUPT, PAUSE, TOO_SHORT, BargeInFilter
 from agora_rtc.agent.end_of_turn import AnswerAtVadStop, EndOfTurnDetector
 from agora_rtc.agent.reply_audio import ReplyAudio
@@ -80,7 +81,11 @@ class TurnEvent(NamedTuple):
     a dict with "reason": "cannot_interrupt" (can_interrupt=False),
     "too_short" (shorter than min_interruption_ms while a reply played),
     "false_interruption" (a false barge-in; the reply resumed) or "stopped"
-    (a turn still waiting for its end at stop())), "error" (the reply
+    (a turn still waiting for its end at stop()), or "no_stop_word"
+    (ReplyOnStopWords: no wake phrase in it)), "stop_word" (ReplyOnStopWords
+    heard its wake phrase; ``ms`` where it ended in the turn, ``info`` the
+    StopWordHit), "outputs" (the reply
+    yielded an :class:`AdditionalOutputs`; ``info`` it), "error" (the reply
     function or the end-of-turn detector raised; ``info`` the exception).
     """
     kind: str
@@ -142,7 +147,10 @@ class ReplyOnPause(IAudioFrameObserver):
         ``fn((sample_rate, np.ndarray int16 of shape (1, n)))`` returning a
         generator or async generator of ``(sample_rate, array)`` chunks (see
         :func:`pcm_chunk`). With ``pass_user_id=True`` it is called as
-        ``fn(audio, user_id)``.
+        ``fn(audio, user_id)``. A yielded :class:`AdditionalOutputs` is not
+        audio: its ``args`` are passed to the next call after the audio (and
+        user id), ``fn(audio, *args)``, as fastrtc does (the chat-history
+        pattern); :meth:`set_args` sets them before the first call.
     can_interrupt : bool, default True
         Let users interrupt a reply by speaking. When False, utterances heard
         while a reply is active are dropped and recorded as "ignored" events.
@@ -186,6 +194,10 @@ class ReplyOnPause(IAudioFrameObserver):
         is answered whatever the detector says.
     on_event : callable, optional
         Called with each :class:`TurnEvent` (from the delivery or worker thread).
+    input_sample_rate : int, optional
+        Set the connection's playback-before-mixing format to this rate (mono)
+        at :meth:`start`, so turns arrive at it (fastrtc's argument); default:
+        leave the format as the local user has it.
     loop : asyncio event loop, optional
         Run async reply generators on this loop (your application's, so they
         can use its sessions, queues and locks); the worker thread waits for
@@ -201,7 +213,8 @@ class ReplyOnPause(IAudioFrameObserver):
                  loop: Optional[asyncio.AbstractEventLoop] = None,
                  min_interruption_ms: float = 200.0, min_interruption_dbfs: Optional[float] = None,
                  resume_false_interruption: bool = True, false_interruption_ms: float = 500.0,
-                 end_of_turn: Optional[EndOfTurnDetector] = None, max_turn_wait_ms: float = 3000.0):
+                 end_of_turn: Optional[EndOfTurnDetector] = None, max_turn_wait_ms: float = 3000.0,
+                 input_sample_rate: Optional[int] = None):
         if not callable(fn):
             raise TypeError(f"ReplyOnPause: fn must be callable, got {type(fn).__name__}")
         if startup_fn is not None and not callable(startup_fn):
@@ -223,6 +236,10 @@ class ReplyOnPause(IAudioFrameObserver):
                             f"got {type(max_turn_wait_ms).__name__}")
         if not 0 <= max_turn_wait_ms <= 60000:
             raise ValueError(f"ReplyOnPause: max_turn_wait_ms must be in 0..60000 ms, got {max_turn_wait_ms}")
+        if input_sample_rate is not None and input_sample_rate not in (8000, 16000, 24000, 32000, 44100, 48000):
+            raise ValueError("ReplyOnPause: input_sample_rate must be one of 8000, 16000, 24000, 32000, "
+                             f"44100, 48000, got {input_sample_rate!r}")
+        self.input_sample_rate = input_sample_rate
         self.fn = fn
         self.can_interrupt = bool(can_interrupt)
         self.startup_fn = startup_fn
@@ -256,6 +273,7 @@ class ReplyOnPause(IAudioFrameObserver):
         self._held_heard_at = 0.0      # when a frame of a user in _held_by last arrived
         self._pauses = 0               # pauses so far (the worker checks none came between)
         self._reply_audio = ReplyAudio() if self.barge_in.resume_false_interruption else None
+        self._args: tuple = ()             # extra arguments of the next call (AdditionalOutputs)
 
     # ---- lifecycle ----
 
@@ -267,6 +285,10 @@ class ReplyOnPause(IAudioFrameObserver):
             raise TypeError(f"ReplyOnPause.start: conn must be an RTCConnection, got {type(conn).__name__}")
         if self._conn is not None:
             raise RuntimeError("ReplyOnPause.start: already started; call stop() first")
+        if self.input_sample_rate is not None:
+            rc = conn.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, self.input_sample_rate)
+            if rc != 0:
+                raise RuntimeError(f"ReplyOnPause.start: setting the input format returned {rc}")
         vad = self.vad_configure
         self._turns = TurnAssembler(self.end_of_turn, self.max_turn_wait_ms, vad.stopVoiceProb,
                                     vad.stopRmsThreshold, vad.preStartRecognizeCount + vad.startRecognizeCount,
@@ -308,6 +330,18 @@ class ReplyOnPause(IAudioFrameObserver):
         return False
 
     # ---- state ----
+
+    @property
+    def latest_args(self) -> tuple:
+        """The extra arguments the next reply call gets (``fn(audio, *latest_args)``):
+        the last :class:`AdditionalOutputs` a reply yielded, or what :meth:`set_args` set."""
+        with self._cond:
+            return self._args
+
+    def set_args(self, *args) -> None:
+        """Set the extra arguments of the next reply call (e.g. an empty chat history)."""
+        with self._cond:
+            self._args = args
 
     @property
     def replying(self) -> bool:
@@ -543,8 +577,23 @@ class ReplyOnPause(IAudioFrameObserver):
         with self._cond:
             return self._cancelled_id >= rid
 
+    def _gate(self, job: _Job):
+        """The audio the reply function gets for this turn, or None for no reply
+        (ReplyOnStopWords overrides it; runs on the worker thread)."""
+        return job.audio
+
     def _play(self, conn, loop, job: _Job):
         rid = job.reply_id
+        if job.audio is not None and not self._cancelled(rid):
+            try:
+                audio = self._gate(job)
+            except Exception as exc:   # e.g. the stop-word model failed: reported, not fatal
+                _log.exception("ReplyOnPause: deciding whether to answer failed")
+                self._record("error", job.user_id, rid, 0, exc)
+                return
+            if audio is None:
+                return
+            job = job._replace(audio=audio)
         with self._push_lock:
             with self._cond:
                 skipped = self._cancelled_id >= rid   # talked over (or stopped) before it began
@@ -561,12 +610,13 @@ class ReplyOnPause(IAudioFrameObserver):
         pushed_ms = 0.0
         gen = None
         try:
+            args = self.latest_args
             if job.audio is None:
                 gen = self.startup_fn()
             elif self.pass_user_id:
-                gen = self.fn(job.audio, job.user_id)
+                gen = self.fn(job.audio, job.user_id, *args)
             else:
-                gen = self.fn(job.audio)
+                gen = self.fn(job.audio, *args)
             is_async = inspect.isasyncgen(gen)
             if inspect.iscoroutine(gen):
                 gen.close()   # an "async def" without yield: never awaited, say so plainly
@@ -584,6 +634,11 @@ class ReplyOnPause(IAudioFrameObserver):
                     item = self._run_async(loop, gen.__anext__()) if is_async else next(gen)
                 except (StopIteration, StopAsyncIteration):
                     break
+                if isinstance(item, AdditionalOutputs):
+                    with self._cond:
+                        self._args = item.args
+                    self._record("outputs", job.user_id, rid, pushed_ms, item)
+                    continue
                 data, rate, ch = pcm_chunk(item)
                 rc = 0
                 while True:
