@@ -612,6 +612,8 @@ agora_queued_frame *agora_frame_queue_pop_before(agora_frame_queue *q, uint64_t 
     agora_queued_frame *f = NULL;
     if (q->head && q->head->f.seq < seq)
         f = take_head_locked(q, q->head);
+    else if (!q->head)
+        rearm_locked(q); /* as pop: the next push wakes the consumer again */
     pthread_mutex_unlock(&q->mu);
     return f;
 }
