@@ -94,8 +94,11 @@ def _thread_clock_id(tid: int) -> int:
 
 def thread_names() -> dict:
     """tid -> name: the kernel comm name for native threads, the threading
-    name for Python threads (CPython 3.11 does not set comm), 'main'."""
-    py = {t.native_id: t.name for t in threading.enumerate()}
+    name for Python threads (CPython 3.11 does not set comm), 'main'. A native
+    thread that ran Python code which asked for its thread (logging does) is a
+    "Dummy-N" to threading: it keeps its comm name (agora-delivery)."""
+    py = {t.native_id: t.name for t in threading.enumerate()
+          if not isinstance(t, threading._DummyThread)}
     py[threading.main_thread().native_id] = "main"
     out = {}
     for entry in os.listdir("/proc/self/task"):

@@ -135,8 +135,11 @@ def _check_slow_observer(service, caplog, dispatch, talkers, check_rss):
     rss1 = _rss_bytes()
     talked = len(talk) / 16000 * 1000 - 1000          # ms of talk after the first drops, at least
     slow.delay = 0.0                                     # catch up: everything still waiting arrives
+    # drained, and the last frame taken has reached the observer (a frame is counted
+    # taken when the delivery thread pops it, just before it calls the observer)
     wait_until(lambda: conn.get_audio_delivery_stats()["waiting"] == 0
-               and ref_conn.get_audio_delivery_stats()["waiting"] == 0, timeout=30, what="drained")
+               and ref_conn.get_audio_delivery_stats()["waiting"] == 0
+               and conn.get_audio_delivery_stats()["taken"] == slow.calls, timeout=30, what="drained")
     st = conn.get_audio_delivery_stats()
     limit = st["backlog_limit_ms"]
     assert limit == 1000

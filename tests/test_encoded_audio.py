@@ -274,7 +274,9 @@ def test_slow_encoded_observer_backlog_is_bounded_and_drops_are_counted(service,
     assert senders[0].disconnect() == 0
     rec.wait_event("left", "t0", timeout=2.0)
     slow.delay = 0.0                                    # catch up: what still waits arrives
-    wait_until(lambda: rx.get_encoded_audio_delivery_stats()["waiting"] == 0, timeout=30, what="drained")
+    # drained, and the last packet taken has reached the observer (counted taken when popped)
+    wait_until(lambda: rx.get_encoded_audio_delivery_stats()["waiting"] == 0
+               and rx.get_encoded_audio_delivery_stats()["taken"] == slow.calls(), timeout=30, what="drained")
     st = rx.get_encoded_audio_delivery_stats()
     limit = st["backlog_limit_ms"]
     assert limit == 1000

@@ -309,14 +309,18 @@ static void deliver_encoded(agora_rtc_conn *c, agora_queued_frame *f)
  * if its seq is below `before`, and deliver it; 0 when nothing was. */
 static int deliver_next(agora_rtc_conn *c, uint64_t before)
 {
-    agora_frame_queue *qs[2] = {c->direct_q, atomic_load(&c->encoded_q)};
-    agora_frame_queue *q = NULL;
-    uint64_t oldest = before, seq;
-    for (int i = 0; i < 2; i++) {
-        if (qs[i] && agora_frame_queue_head_seq(qs[i], &seq) && seq < oldest) {
-            q = qs[i];
+    agora_frame_queue *q = c->direct_q, *enc = atomic_load(&c->encoded_q);
+    if (enc) {
+        /* both may hold something: the older head first (without encoded
+         * delivery, the common case, no peek: one lock per frame) */
+        uint64_t seq, oldest = before;
+        q = NULL;
+        if (c->direct_q && agora_frame_queue_head_seq(c->direct_q, &seq) && seq < oldest) {
+            q = c->direct_q;
             oldest = seq;
         }
+        if (agora_frame_queue_head_seq(enc, &seq) && seq < oldest)
+            q = enc;
     }
     /* (the head may have been dropped meanwhile: then its newer neighbour comes) */
     agora_queued_frame *f = q ? agora_frame_queue_pop_before(q, before) : NULL;

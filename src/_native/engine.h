@@ -358,7 +358,8 @@ void agora_frame_queue_set_gen(agora_frame_queue *q, unsigned gen);
 /* 1 and the head's seq in *seq when a frame waits, else 0 (then, as with
  * agora_frame_queue_pop, the next push wakes the consumer again). */
 int agora_frame_queue_head_seq(agora_frame_queue *q, uint64_t *seq);
-/* The head when its seq is below seq, else NULL. */
+/* The head when its seq is below seq, else NULL (when none waits, as with
+ * agora_frame_queue_pop, the next push wakes the consumer again). */
 agora_queued_frame *agora_frame_queue_pop_before(agora_frame_queue *q, uint64_t seq);
 long agora_frame_queue_waiting(agora_frame_queue *q);
 /* Free every waiting frame and carried byte, zero the counters, reopen. */

@@ -476,6 +476,17 @@ int agora_frame_queue_fd(const agora_frame_queue *q)
     return q ? q->efd : -1;
 }
 
+/* Caller holds mu: nothing waits; the next push wakes the consumer again. */
+static void rearm_locked(agora_frame_queue *q)
+{
+    q->woken = 0;
+    if (q->signalled) {
+        uint64_t v;
+        if (read(q->efd, &v, sizeof(v)) == (ssize_t)sizeof(v) || errno == EAGAIN)
+            q->signalled = 0;
+    }
+}
+
 long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms)
 {
     struct timespec deadline;
@@ -490,6 +501,7 @@ long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms)
     }
     pthread_mutex_lock(&q->mu);
     while (!q->head && !q->closed) {
+        rearm_locked(q); /* found empty: the next push wakes us (a pass may have taken all) */
         if (timeout_ms < 0) {
             pthread_cond_wait(&q->cv, &q->mu);
         } else if (pthread_cond_timedwait(&q->cv, &q->mu, &deadline) == ETIMEDOUT) {
@@ -499,17 +511,6 @@ long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms)
     long n = q->head ? (long)q->stats.waiting : (q->closed ? -1 : 0);
     pthread_mutex_unlock(&q->mu);
     return n;
-}
-
-/* Caller holds mu: nothing waits; the next push wakes the consumer again. */
-static void rearm_locked(agora_frame_queue *q)
-{
-    q->woken = 0;
-    if (q->signalled) {
-        uint64_t v;
-        if (read(q->efd, &v, sizeof(v)) == (ssize_t)sizeof(v) || errno == EAGAIN)
-            q->signalled = 0;
-    }
 }
 
 agora_queued_frame *agora_frame_queue_take_all(agora_frame_queue *q)
@@ -538,6 +539,8 @@ long agora_frame_queue_begin_batch(agora_frame_queue *q)
     long n = (long)q->stats.waiting;
     if (n > 0)
         q->stats.batches++;
+    else
+        rearm_locked(q); /* as pop: clear the eventfd, the next push wakes the consumer */
     pthread_mutex_unlock(&q->mu);
     return n;
 }
@@ -609,6 +612,8 @@ agora_queued_frame *agora_frame_queue_pop_before(agora_frame_queue *q, uint64_t 
     agora_queued_frame *f = NULL;
     if (q->head && q->head->f.seq < seq)
         f = take_head_locked(q, q->head);
+    else if (!q->head)
+        rearm_locked(q); /* as pop: the next push wakes the consumer again */
     pthread_mutex_unlock(&q->mu);
     return f;
 }

@@ -2,6 +2,9 @@
  * the freshest audio stays, VAD start/stop frames are never dropped, and the
  * VAD bytes of dropped speaking frames reach the consumer complete and in
  * order; the counters add up. */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agora_rtc/agora_rtc.h"
@@ -27,6 +30,66 @@ static void push(const char *uid, int16_t tag, int state)
     uint8_t bytes[4] = {(uint8_t)tag, (uint8_t)tag, (uint8_t)tag, (uint8_t)tag};
     agora_vad_result vad = {.state = state, .bytes = bytes, .length = state == 0 ? 0 : 4};
     obs.on_playback_audio_frame_before_mixing(obs.user_data, "ch", uid, &f, state < 0 ? NULL : &vad);
+}
+
+static int readable(agora_frame_queue *q)
+{
+    struct pollfd p = {.fd = agora_frame_queue_fd(q), .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+typedef struct waiter {
+    agora_frame_queue *q;
+    long n;           /* what agora_frame_queue_wait returned */
+    int timed_out;    /* it ran into its 30 s timeout (a lost wake-up) */
+} waiter;
+
+static void *wait_thread(void *arg)
+{
+    waiter *w = arg;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    w->n = agora_frame_queue_wait(w->q, 30000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    w->timed_out = t1.tv_sec - t0.tv_sec >= 29;
+    return NULL;
+}
+
+/* A consumer that takes exactly begin_batch's count (never pops an empty
+ * queue) is still woken by the next push: an event loop's eventfd goes quiet
+ * once nothing waits (no busy loop), and a waiting dispatcher thread wakes
+ * (not only at its timeout). */
+static void check_rearm_after_a_full_pass(void)
+{
+    agora_frame_queue *q = agora_frame_queue_create(1000);
+    agora_frame_queue_observer(q, &obs);
+    for (int16_t i = 1; i <= 3; i++)
+        push("a", i, -1);
+    obs.on_frames_done(obs.user_data);
+    CHECK(readable(q), "woken by the run");
+    long n = agora_frame_queue_begin_batch(q);
+    CHECK(n == 3, "pass of %ld", n);
+    while (n-- > 0)
+        agora_queued_frame_free(agora_frame_queue_pop(q));
+    CHECK(agora_frame_queue_begin_batch(q) == 0, "empty");
+    CHECK(!readable(q), "eventfd quiet once nothing waits (an event loop would spin)");
+    push("a", 4, -1);
+    obs.on_frames_done(obs.user_data);
+    CHECK(readable(q), "the next run wakes the event loop");
+    n = agora_frame_queue_begin_batch(q);
+    while (n-- > 0)
+        agora_queued_frame_free(agora_frame_queue_pop(q));
+    /* a dispatcher thread waiting on the now empty queue */
+    waiter w = {q, -2, 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, wait_thread, &w) == 0, "thread");
+    sleep_ms(20); /* (most likely in its wait by now; either order must pass) */
+    push("a", 5, -1);
+    obs.on_frames_done(obs.user_data);
+    pthread_join(t, NULL);
+    CHECK(w.n == 1 && !w.timed_out, "the waiting thread was woken by the push (wait returned %ld%s)",
+          w.n, w.timed_out ? " at its timeout" : "");
+    agora_frame_queue_destroy(q);
 }
 
 int main(void)
@@ -150,6 +213,8 @@ int main(void)
     agora_frame_queue_get_stats(q, &st);
     CHECK(st.pushed == 2 && st.taken == 2 && st.pushed + st.dropped == 10, "counters add up");
     agora_frame_queue_destroy(q);
+
+    check_rearm_after_a_full_pass();
 
     if (failures)
         printf("%d failure(s)\n", failures);

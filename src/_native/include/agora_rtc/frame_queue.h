@@ -91,13 +91,16 @@ void agora_frame_queue_push_packet(agora_frame_queue *q, const char *user_id, co
 /* Readable (eventfd) while frames are waiting; for event loops. */
 int agora_frame_queue_fd(const agora_frame_queue *q);
 /* Block up to timeout_ms (-1 = forever) until frames wait or the queue is
- * closed. Returns the number waiting, 0 on timeout, -1 once closed and empty. */
+ * closed (an empty queue is re-armed first: the next push wakes the waiter).
+ * Returns the number waiting, 0 on timeout, -1 once closed and empty. */
 long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms);
 /* Take every waiting frame, oldest first (NULL when none); the caller frees
  * each with agora_queued_frame_free. Clears the eventfd. */
 agora_queued_frame *agora_frame_queue_take_all(agora_frame_queue *q);
 /* A consumer's pass: the number of frames waiting now (counts a batch when > 0);
- * take at most that many with agora_frame_queue_pop, so a pass always ends. */
+ * take at most that many with agora_frame_queue_pop, so a pass always ends.
+ * 0: nothing waits; as with pop, the eventfd is cleared and the next push
+ * wakes the consumer again (a pass that took every frame left it readable). */
 long agora_frame_queue_begin_batch(agora_frame_queue *q);
 /* The oldest waiting frame (NULL when none: then the eventfd is cleared and the
  * next push wakes the consumer again). Frames are dropped by the overflow policy
