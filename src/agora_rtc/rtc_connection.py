@@ -417,13 +417,17 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         and ``dispatch``."""
         return self._delivery_stats()
 
+    def _channel_and_user(self):
+        try:
+            _, channel, _, uid, _ = self._info()
+            return channel, uid
+        except Exception:  # released meanwhile
+            return "?", "?"
+
     def _slow_audio_observer(self, obs, stats):
         # called by the consumer of the observer's queue when it dropped frames
         # (at most every 10 s): name the observer that cannot keep up
-        try:
-            _, channel, _, uid, _ = self._info()
-        except Exception:  # released meanwhile
-            channel = uid = "?"
+        channel, uid = self._channel_and_user()
         _log.warning(
             "audio frame observer %s (connection %s/%s, dispatch=%s) cannot keep up: %d frames "
             "dropped so far (%d speaking frames whose VAD bytes were kept), %d ms behind, "
@@ -476,10 +480,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _slow_encoded_audio_observer(self, obs, stats):
         # called on the delivery thread when packets were dropped (at most every 10 s)
-        try:
-            _, channel, _, uid, _ = self._info()
-        except Exception:  # released meanwhile
-            channel = uid = "?"
+        channel, uid = self._channel_and_user()
         _log.warning(
             "encoded audio frame observer %s (connection %s/%s) cannot keep up: %d packets dropped "
             "so far, %d ms behind, at most %d ms of audio per user waits; keep "
