@@ -3,6 +3,7 @@ what they receive so tests can wait for it (never for a fixed time)."""
 import os
 import threading
 import time
+import wave
 
 import numpy as np
 import pytest
@@ -100,6 +101,16 @@ def join(service, channel, uid, *, record=True, rate=16000, channels=1, vad=None
     if publish:
         assert conn.publish_audio() == 0
     return conn, rec
+
+
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "assets")
+
+
+def asset_pcm(name):
+    """A 16 kHz mono int16 recording from examples/assets."""
+    with wave.open(os.path.join(ASSETS, name), "rb") as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2), name
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 
 def tone(seconds, rate=16000, freq=440.0, channels=1, amp=8000, seed=None):

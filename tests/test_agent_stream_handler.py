@@ -2,25 +2,16 @@
 import asyncio
 import queue
 import threading
-import wave
-import os
 
 import numpy as np
 import pytest
 
 from agora_rtc.agent import (AdditionalOutputs, AsyncStreamHandler, ReplyOnPause, StreamHandler,
                              wait_for_item)
-from conftest import barrier, join, wait_until
+from conftest import asset_pcm, barrier, join, wait_until
 
-ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
-
-
-def load(name):
-    with wave.open(os.path.join(ASSETS, name), "rb") as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-
-
-QUESTION, ANSWER, BARGE_IN = load("caller_question.wav"), load("agent_answer.wav"), load("caller_barge_in.wav")
+QUESTION, ANSWER, BARGE_IN = (asset_pcm(n) for n in ("caller_question.wav", "agent_answer.wav",
+                                                     "caller_barge_in.wav"))
 
 
 class EchoHandler(StreamHandler):

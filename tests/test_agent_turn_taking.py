@@ -1,25 +1,16 @@
 """ReplyOnPause on the local network with recorded speech (examples/assets)."""
 import asyncio
-import os
 import threading
-import wave
 
 import numpy as np
 import pytest
 
 import agora_rtc as ar
 from agora_rtc.agent import ReplyOnPause, pcm_chunk
-from conftest import barrier, join
+from conftest import asset_pcm, barrier, join
 
-ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
-
-
-def load(name):
-    with wave.open(os.path.join(ASSETS, name), "rb") as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-
-
-QUESTION, ANSWER, BARGE_IN = load("caller_question.wav"), load("agent_answer.wav"), load("caller_barge_in.wav")
+QUESTION, ANSWER, BARGE_IN = (asset_pcm(n) for n in ("caller_question.wav", "agent_answer.wav",
+                                                     "caller_barge_in.wav"))
 
 
 def ceil10(ms):

@@ -2,21 +2,15 @@
 the end of the stream (the sender stopped pushing mid-speech or without enough trailing silence
 for the stop window) still gets its stop, through gap frames of silence that only a VAD in speech
 hears. Listeners without VAD, and VADs that already stopped, get exactly what was pushed."""
-import os
 import time
-import wave
 
 import numpy as np
 
 import agora_rtc as ar
-from conftest import barrier, frame_count, join, wait_until
-
-ASSET = os.path.join(os.path.dirname(__file__), "..", "examples", "assets", "caller_question.wav")
-
+from conftest import asset_pcm, barrier, frame_count, join, wait_until
 
 def question():
-    with wave.open(ASSET, "rb") as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    return asset_pcm("caller_question.wav")
 
 
 def loud_frames(pcm):
