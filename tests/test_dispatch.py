@@ -231,3 +231,36 @@ def test_queued_observer_replaced_under_load_is_never_called_after_unregister(se
             assert n >= 32
     for s in senders:
         s.disconnect()
+
+
+def test_a_gil_hog_loses_no_frame_in_queued_dispatch(service):
+    """Issue 22's row that held up: a Python thread that keeps the GIL for 50 ms at a time.
+    Queued frames wait natively (no GIL) and are handed over in batches: every frame arrives,
+    in order, byte for byte. (In "direct" dispatch the bounded backlog drops what falls more
+    than max_backlog_ms behind, counted: tests/test_delivery_faults.py.)"""
+    import sys
+    a, _ = join(service, "hog", "alice", record=False)
+    b, rb = listener(service, "hog", "bob", dispatch="queued", max_backlog_ms=5000)
+    stop = threading.Event()
+
+    def hog():
+        n = 0
+        while not stop.is_set():
+            n += 1                                    # pure Python: holds the GIL between switches
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(0.05)
+    t = threading.Thread(target=hog, daemon=True)
+    t.start()
+    try:
+        x = tone(3.0, seed=9)
+        assert a.push_audio_pcm_data(x, 16000, 1) == 0
+        rb.wait_samples("alice", x.nbytes, timeout=30)
+    finally:
+        stop.set()
+        t.join()
+        sys.setswitchinterval(old)
+    assert rb.pcm("alice")[:x.nbytes] == x.tobytes()
+    st = b.get_audio_queue_stats()
+    assert st["dropped"] == 0 and st["pushed"] == st["taken"] >= 300
+    assert st["batches"] < st["taken"]                # several frames per GIL acquisition
