@@ -93,7 +93,8 @@ static void cut_connection(tick_batch *b, agora_rtc_conn *c)
         atomic_fetch_add(&c->sendq.unposted, n);
     pthread_mutex_unlock(&c->sendq.mu);
     if (n == 0) {
-        if (c->gap_frames_left > 0)
+        /* only a transport that fans audio out to receive paths hears gaps (RTP sends nothing) */
+        if (c->gap_frames_left > 0 && c->transport->fans_out_audio)
             cut_gap_frame(b, c);
         return;
     }
