@@ -102,9 +102,14 @@ def rtp_pair(svc):
     a._post_event(0, None, 1)
     b._post_event(0, None, 1)
     a.push_audio_pcm_data(TONE, 16000, 1)
+    wait("30 frames at bob over RTP", lambda: offered(b) >= 30,
+         lambda: f"bob frames {ob.frames}, stats {b.get_audio_delivery_stats()}, rtp {b._rtp_stats()}")
+    # then garbage and half-valid RTP/RTCP to bob (after the frames counted above: a datagram
+    # with alice's SSRC and a wild sequence number may legitimately restart her stream)
+    received = b._rtp_stats()["packets_received"]
     junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rng = np.random.default_rng(1)
-    for n in range(50):                      # garbage and half-valid RTP/RTCP to bob
+    for n in range(50):
         pkt = bytearray(rng.integers(0, 256, int(rng.integers(0, 300)), dtype=np.uint8).tobytes())
         if pkt and n % 2:
             pkt[0] = 0x80
@@ -112,8 +117,8 @@ def rtp_pair(svc):
                 pkt[8:12] = (1000).to_bytes(4, "big")
         junk.sendto(bytes(pkt), ("127.0.0.1", b_port))
     junk.close()
-    wait("30 frames at bob over RTP", lambda: offered(b) >= 30,
-         lambda: f"bob frames {ob.frames}, stats {b.get_audio_delivery_stats()}")
+    wait("every datagram counted at bob", lambda: b._rtp_stats()["packets_received"] >= received + 50,
+         lambda: f"rtp {b._rtp_stats()}")
     a.release()
     b.release()
 
