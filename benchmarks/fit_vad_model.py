@@ -160,6 +160,12 @@ def _features_job(args):
 
 # ------------------------------------------------------------------ model
 
+def soft_targets(truth, teacher_vp, teacher_mix):
+    """Training target per frame: the truth (0/1) mixed with a teacher's voice_prob (0..100,
+    e.g. silero-vad's) with weight ``teacher_mix`` (0 = truth only, 1 = the teacher only)."""
+    return (1.0 - teacher_mix) * np.asarray(truth, float) + teacher_mix * np.asarray(teacher_vp, float) / 100.0
+
+
 def fit_network(X, y, w, hidden=8, epochs=40, l2=1e-4, lr=0.01, seed=0):
     """One hidden layer of tanh units and a logistic output, weighted cross-entropy with L2,
     trained by Adam on minibatches of 16384 frames in a seeded order. X is standardised.
@@ -270,6 +276,22 @@ def write_model(mean, scale, W1, b1, w2, b2, release):
     s, n = re.subn(r"#define AN_RELEASE [0-9.e-]+f", f"#define AN_RELEASE {release:.7g}f", s)
     assert n == 1
     open(C_SRC, "w").write(s)
+
+
+def read_model(c_src=C_SRC):
+    """The model written into an audio_labels.c, as voice_prob() takes it:
+    (mean, scale, W1 [features x hidden], b1, w2, b2, release)."""
+    s = open(c_src).read()
+
+    def arr(name):
+        m = re.search(rf"static const float {name}\[[^=]*= \{{([^;]*)\}};", s)
+        return np.array([float(v.rstrip("f")) for v in re.findall(r"[-0-9.e+]+f", m.group(1))])
+
+    mean, scale, b1, w2 = arr("k_mean"), arr("k_scale"), arr("k_b1"), arr("k_w2")
+    W1 = arr("k_w1").reshape(len(b1), len(mean)).T
+    b2 = float(re.search(r"static const float k_b2 = ([^;f]*)f;", s).group(1))
+    release = float(re.search(r"#define AN_RELEASE ([0-9.e-]+)f", s).group(1))
+    return mean, scale, W1, b1, w2, b2, release
 
 
 def report(model, ho_dev, ho_noise, what):
