@@ -318,7 +318,32 @@ def _noise_job(args):
 
 # ------------------------------------------------------------------ cost
 
-def cost(seconds=30.0, rounds=7):
+def cost_only(args):
+    """Ours (labels + state machine; labels only) in this build against --baseline-python's build,
+    one process per round, rounds alternating so load changes hit both alike; best round kept."""
+    import json
+    import subprocess
+    builds = {"this build": sys.executable}
+    if args.baseline_python:
+        builds["baseline build"] = args.baseline_python
+    best = {}
+    for _ in range(args.rounds):
+        for name, py in builds.items():
+            out = subprocess.run([py, os.path.abspath(__file__), "--cost-json"], check=True,
+                                 capture_output=True, text=True).stdout
+            for k, v in json.loads(out.strip().splitlines()[-1]).items():
+                best[(name, k)] = min(best.get((name, k), float("inf")), v)
+    whats = sorted({k for _, k in best})
+    rows = [[w] + [best[(b, w)] for b in builds] + ([best[("this build", w)] / best[("baseline build", w)]]
+                                                      if len(builds) > 1 else []) for w in whats]
+    print_table(f"Cost at 16 kHz: microseconds per 10 ms frame from Python (best of {args.rounds} alternating "
+                f"rounds)", ["what"] + list(builds) + (["ratio"] if len(builds) > 1 else []), rows)
+    save("bench_vad_cost", {"rounds": args.rounds, "baseline_python": args.baseline_python,
+                            "us_per_frame_16k": {f"{b}: {w}": v for (b, w), v in best.items()},
+                            "load_average": os.getloadavg()})
+
+
+def cost(seconds=30.0, rounds=7, only_ours=False):
     """Per-frame times at 16 kHz. The contenders are timed round-robin (one pass of
     each per round, best round kept) so a change of machine load hits all of them."""
     rate = 16000
@@ -369,6 +394,9 @@ def cost(seconds=30.0, rounds=7):
     contenders = [
         ("ours: labels + state machine (VadEngine.process)", ours, nf),
         ("ours: labels only (LabelAnalyzer.process)", ours_labels, nf),
+    ] if only_ours else [
+        ("ours: labels + state machine (VadEngine.process)", ours, nf),
+        ("ours: labels only (LabelAnalyzer.process)", ours_labels, nf),
         ("ours: state machine only (VadEngine.process_labels)", ours_sm, nf),
         ("reference state machine (pure Python)", ref_sm, nf),
         ("webrtcvad is_speech (per 10 ms frame)", webrtc, nf),
@@ -381,7 +409,7 @@ def cost(seconds=30.0, rounds=7):
             t0 = time.perf_counter()
             fn()
             best[name] = min(best[name], (time.perf_counter() - t0) / count * 1e6)
-    return best, best[contenders[-1][0]] * 3.2
+    return best, (None if only_ours else best[contenders[-1][0]] * 3.2)
 
 
 # ------------------------------------------------------------------ main
@@ -390,7 +418,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="6 clips per set (smoke run)")
     ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
+    ap.add_argument("--cost-only", action="store_true",
+                    help="only the per-frame cost of ours (labels + state machine, labels only)")
+    ap.add_argument("--baseline-python", default="",
+                    help="with --cost-only: an interpreter whose agora_rtc is the baseline build (e.g. a "
+                         "venv with the previous commit installed); the two are timed in alternating rounds")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--cost-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cost_json:  # one round of the cost of ours, for --baseline-python
+        import json
+        print(json.dumps(cost(rounds=1, only_ours=True)[0]))
+        return
+    if args.cost_only:
+        cost_only(args)
+        return
     n_dev = 6 if args.quick else 0
     n_noise = 7 if args.quick else 0
 

@@ -56,41 +56,29 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 from _report import print_table, save  # noqa: E402
-from bench_vad import frame_dbfs, score_clip, segments, silero_frame_probs  # noqa: E402
-from fit_vad_model import C_SRC, Features, fit_network, voice_prob  # noqa: E402
+from bench_vad import score_clip, segments  # noqa: E402
+import fit_vad_model as fit  # noqa: E402
+from fit_vad_model import C_SRC, Features, voice_prob  # noqa: E402
 import vad_corpus  # noqa: E402
 from vad_devset import merge_gaps  # noqa: E402
 
 from agora_rtc._core._engine import VadEngine  # noqa: E402
 from agora_rtc.voice_detection import AudioVadConfigV2  # noqa: E402
 
-SHIPPED_UNSEEN = ("flite-", "festival-")  # sources the shipped model was never fitted on
+# sources the model shipped before the corpus recipe (fitted on vad_devset.py) never heard
+BEFORE_UNSEEN = ("flite-", "festival-")
 DETECTORS = ("ours-loso", "ours-shipped", "silero", "webrtcvad-3")
 
 
-# ------------------------------------------------------------------ labels per clip
+# ------------------------------------------------------------------ labels of an older model
 
-def _labels(clip, feat, cache):
-    """Features, dbfs and the voice_prob of the shipped C / silero / webrtcvad for one clip (cached
-    by clip content and the hash of audio_labels.c)."""
-    pcm, rate = clip["pcm"], clip["rate"]
-    tag = hashlib.sha256(pcm.tobytes() + open(C_SRC, "rb").read()).hexdigest()[:16]
-    path = os.path.join(cache, f"labels_{tag}.npz")
-    if os.path.exists(path):
-        z = np.load(path)
-        return {k: z[k] for k in z.files}
-    import webrtcvad
-    F, vp = feat(pcm, rate)
-    n = rate // 100
-    nf = len(pcm) // n
-    raw = pcm[: nf * n].tobytes()
-    v = webrtcvad.Vad(3)
-    wr = np.array([100 if v.is_speech(raw[i * 2 * n:(i + 1) * 2 * n], rate) else 0 for i in range(nf)],
-                  np.int32)
-    out = dict(F=F, dbfs=frame_dbfs(pcm, rate).astype(np.float64), shipped=vp, silero=silero_frame_probs(pcm, rate),
-               webrtc=wr)
-    np.savez(path, **out)
-    return out
+def _before_vp(clip, feat, cache, c_src):
+    """voice_prob of the model compiled into an older audio_labels.c (cached)."""
+    tag = hashlib.sha256(clip["pcm"].tobytes() + open(c_src, "rb").read()).hexdigest()[:16]
+    path = os.path.join(cache, f"before_{tag}.npy")
+    if not os.path.exists(path):
+        np.save(path, feat(clip["pcm"], clip["rate"])[1])
+    return np.load(path)
 
 
 # ------------------------------------------------------------------ the state machine
@@ -147,37 +135,23 @@ def false_starts_per_min(cfg, noise_items):
 
 # ------------------------------------------------------------------ LOSO fits
 
-def loso_models(sources, labels, noise_train, epochs, hidden, release, babble_weight=4.0):
-    """name -> (mean, scale, W1, b1, w2, b2, release) fitted without that source."""
-    per_src = {}
-    for name in sources:
-        X, y, w = [], [], []
-        for clip, lab in labels[name]:
-            t = merge_gaps(clip["truth"])[: len(lab["F"])]
-            X.append(lab["F"][: len(t)])
-            y.append(t.astype(float))
-            w.append(np.where(t, 1.0, babble_weight if clip["noise"] == "babble" else 1.0))
-        per_src[name] = (np.vstack(X), np.concatenate(y), np.concatenate(w))
-    Xn = np.vstack([lab["F"] for _, lab in noise_train])
-    wn = np.concatenate([np.full(len(lab["F"]), babble_weight if c["noise"] == "babble" else 1.0)
-                         for c, lab in noise_train])
+def loso_models(sources, labels, negatives, epochs, hidden):
+    """name -> the model of fit_vad_model's recipe fitted without that source."""
+    per_src = {name: [fit.training_rows(c, lab) for c, lab in labels[name]] for name in sources}
+    neg = [fit.training_rows(c, lab) for c, lab in negatives]
     models = {}
     for held in sources:
-        X = np.vstack([per_src[s][0] for s in sources if s != held] + [Xn])
-        y = np.concatenate([per_src[s][1] for s in sources if s != held] + [np.zeros(len(Xn))])
-        w = np.concatenate([per_src[s][2] for s in sources if s != held] + [wn])
-        mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-6
         t0 = time.time()
-        W1, b1, w2, b2 = fit_network((X - mean) / scale, y, w, hidden=hidden, epochs=epochs, seed=0)
-        print(f"  fitted without {held}: {len(X)} frames, {time.time() - t0:.0f} s", flush=True)
-        models[held] = (mean, scale, W1, b1, w2, b2, release)
+        models[held] = fit.fit_rows([r for s in sources if s != held for r in per_src[s]] + neg,
+                                    hidden=hidden, epochs=epochs, seed=0)
+        print(f"  fitted without {held}: {time.time() - t0:.0f} s", flush=True)
     return models
 
 
 def vp_of(det, name, lab, models):
     if det == "ours-loso":
         return voice_prob(lab["F"], lab["dbfs"], *models[name])
-    return lab[{"ours-shipped": "shipped", "silero": "silero", "webrtcvad-3": "webrtc"}[det]]
+    return lab[{"ours-shipped": "shipped", "ours-before": "before", "silero": "silero", "webrtcvad-3": "webrtc"}[det]]
 
 
 # ------------------------------------------------------------------ preset selection
@@ -193,17 +167,10 @@ def candidate_configs():
 
 def select_preset(sources, labels, models, noise_tune):
     """Best config on the even clips (see the module docstring)."""
-    sets = {"shipped-unseen": [], "loso": []}
-    for name in sources:
-        for i, (clip, lab) in enumerate(labels[name]):
-            if i % 2:
-                continue
-            if name.startswith(SHIPPED_UNSEEN):
-                sets["shipped-unseen"].append((clip, lab, lab["shipped"]))
-            sets["loso"].append((clip, lab, vp_of("ours-loso", name, lab, models)))
+    sets = {"loso": [(clip, lab, vp_of("ours-loso", name, lab, models)) for name in sources
+                     for i, (clip, lab) in enumerate(labels[name]) if i % 2 == 0]}
     any_model = next(iter(models.values()))
-    noise = {"shipped-unseen": [(lab, lab["shipped"], c["rate"]) for c, lab in noise_tune],
-             "loso": [(lab, voice_prob(lab["F"], lab["dbfs"], *any_model), c["rate"]) for c, lab in noise_tune]}
+    noise = {"loso": [(lab, voice_prob(lab["F"], lab["dbfs"], *any_model), c["rate"]) for c, lab in noise_tune]}
     rows, scored = [], []
     for cfg in candidate_configs():
         nat = cfg._native()
@@ -219,7 +186,7 @@ def select_preset(sources, labels, models, noise_tune):
         scored.append((ok, seg_ok, float(np.mean([r[0] for r in res.values()])),
                        float(sum(r[4] for r in res.values())), cfg, res))
     print_table("Agent preset candidates (even clips, noise seed 2): P,S,T,A,I,start_vp,stop_vp,rms",
-                ["config", "F1 shipped-unseen", "seg/true", "fs/min", "F1 loso", "seg/true", "fs/min", ""],
+                ["config", "F1 loso", "seg/true", "fs/min", ""],
                 rows)
     # 1. configs meeting every constraint, best mean F1; else 2. configs with <= 1.1 segments per
     # utterance whose mean F1 is within 0.01 of the best of them: the fewest false starts (sum).
@@ -237,35 +204,48 @@ def select_preset(sources, labels, models, noise_tune):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seed", type=int, default=1, help="corpus seed")
-    ap.add_argument("--clips-per-source", type=int, default=8)
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--hidden", type=int, default=8)
-    ap.add_argument("--release", type=float, default=0.2, help="smoother release (AN_RELEASE)")
+    ap.add_argument("--seed", type=int, default=fit.CORPUS_SEED, help="corpus seed")
+    ap.add_argument("--clips-per-source", type=int, default=fit.CLIPS_PER_SOURCE)
+    ap.add_argument("--epochs", type=int, default=fit.EPOCHS)
+    ap.add_argument("--hidden", type=int, default=fit.HIDDEN)
+    ap.add_argument("--before", default="", help="an older audio_labels.c (git show main:src/_native/"
+                    "audio_labels.c > old.c) scored as ours-before; counts on flite-*, festival-*")
     ap.add_argument("--select", action="store_true", help="grid-search the agent preset (even clips)")
     ap.add_argument("--sources", default="", help="comma-separated subset (default: all installed)")
     args = ap.parse_args()
     t0 = time.time()
     cache = os.path.join(vad_corpus.CACHE, "labels")
-    os.makedirs(cache, exist_ok=True)
     sources = sorted(vad_corpus.list_sources())
     if args.sources:
         sources = [s for s in sources if s in args.sources.split(",")]
     feat = Features(C_SRC)
-    labels = {s: [(c, _labels(c, feat, cache)) for c in vad_corpus.source_clips(s, args.seed, args.clips_per_source)]
-              for s in sources}
-    noise = {k: [(c, _labels(c, feat, cache)) for c in vad_corpus.noise_clips(k)] for k in (1, 2, 3)}
+    labels, negatives = fit.load_corpus(feat, sources, args.seed, args.clips_per_source)
+    # noise-only: seed 2 for the preset selection; scored: seeds 3 (2 clips per kind), 6 and 7 (4 per
+    # kind) of the 7 kinds, and seed 9 of the extra negative kinds (music-like chords, call tones)
+    noise = {2: vad_corpus.noise_clips(2),
+             3: vad_corpus.noise_clips(3) + vad_corpus.noise_clips(6, per_kind=4) + vad_corpus.noise_clips(7, per_kind=4),
+             "extra": vad_corpus.noise_clips(9, per_kind=4, kinds=vad_corpus.EXTRA_NEGATIVE_KINDS)}
+    noise = {k: [(c, fit.corpus_labels(c, feat, cache)) for c in v] for k, v in noise.items()}
     feat.close()
+    detectors = DETECTORS
+    if args.before:
+        fb = Features(args.before)
+        for items in list(labels.values()) + list(noise.values()):
+            for c, lab in items:
+                lab["before"] = _before_vp(c, fb, cache, args.before)
+        fb.close()
+        detectors = DETECTORS[:2] + ("ours-before",) + DETECTORS[2:]
     print(f"corpus and labels: {len(sources)} sources, {time.time() - t0:.0f} s", flush=True)
-    key = hashlib.sha256(repr((sources, args.seed, args.clips_per_source, args.epochs, args.hidden, args.release,
-                               vad_corpus.RECIPE)).encode() + open(C_SRC, "rb").read()).hexdigest()[:16]
+    key = hashlib.sha256(repr((sources, args.seed, args.clips_per_source, args.epochs, args.hidden, fit.TEACHER_MIX,
+                               fit.RELEASE, fit.negative_sets(), vad_corpus.RECIPE)).encode()
+                         + open(C_SRC, "rb").read()).hexdigest()[:16]
     mpath = os.path.join(cache, f"loso_models_{key}.npz")
     if os.path.exists(mpath):
         z = np.load(mpath)
-        models = {s: tuple(z[f"{s}/{i}"] for i in range(6)) + (args.release,) for s in sources}
-        models = {s: m[:5] + (float(m[5]),) + m[6:] for s, m in models.items()}
+        models = {s: tuple(z[f"{s}/{i}"] for i in range(6)) for s in sources}
+        models = {s: m[:5] + (float(m[5]), fit.RELEASE) for s, m in models.items()}
     else:
-        models = loso_models(sources, labels, noise[1], args.epochs, args.hidden, args.release)
+        models = loso_models(sources, labels, negatives, args.epochs, args.hidden)
         np.savez(mpath, **{f"{s}/{i}": np.asarray(m[i]) for s, m in models.items() for i in range(6)})
 
     agent = AudioVadConfigV2.for_agents()
@@ -275,50 +255,55 @@ def main():
         agent = cfg
     configs = {"agora-default": AudioVadConfigV2()._native(), "agent": agent._native()}
 
+    before_unseen = [s for s in sources if s.startswith(BEFORE_UNSEEN)]
     results = {"corpus_seed": args.seed, "clips_per_source": args.clips_per_source, "sources": {},
-               "configs": {k: list(v) for k, v in configs.items()}, "reported_on": "odd clips; noise seed 3",
-               "shipped_unseen_sources": [s for s in sources if s.startswith(SHIPPED_UNSEEN)],
-               "per_source": {}, "pooled": {}, "noise_false_starts_per_min": {}}
+               "configs": {k: list(v) for k, v in configs.items()}, "reported_on": "odd clips; noise seeds 3, 6, 7 (+ 9, extra kinds)",
+               "recipe": dict(hidden=args.hidden, epochs=args.epochs, teacher_mix=fit.TEACHER_MIX,
+                              negatives=[(k, n, list(kinds)) for k, n, kinds in fit.negative_sets()]),
+               "before": args.before or None, "before_unseen_sources": before_unseen,
+               "per_source": {}, "pooled": {}, "noise_false_starts_per_min": {},
+               "extra_kinds_false_starts_per_min": {}}
     for s in sources:
         info = vad_corpus.list_sources()[s]
         results["sources"][s] = dict(kind=info["kind"], engine=info["engine"], langs=info["langs"])
     for cname, nat in configs.items():
         rows = []
-        pooled = {d: [] for d in DETECTORS}
-        unseen_pool = []
+        pooled = {d: [] for d in detectors}
+        unseen = {d: [] for d in detectors}
         for s in sources:
-            row = [s, "unseen" if s.startswith(SHIPPED_UNSEEN) else "fit"]
-            for det in DETECTORS:
+            row = [s]
+            for det in detectors:
                 sc = [clip_score(*run_machine(nat, lab["dbfs"], vp_of(det, s, lab, models), c["rate"]), c["truth"])
                       for i, (c, lab) in enumerate(labels[s]) if i % 2]
                 q = pool(sc)
                 pooled[det] += sc
-                if det == "ours-shipped" and s.startswith(SHIPPED_UNSEEN):
-                    unseen_pool += sc
+                if s in before_unseen:
+                    unseen[det] += sc
                 results["per_source"].setdefault(cname, {}).setdefault(s, {})[det] = q
                 row += [q["f1"], q["recall"], f"{q['found']}/{q['true']}"]
             rows.append(row)
-        for det in DETECTORS:
+        for det in detectors:
             results["pooled"].setdefault(cname, {})[det] = pool(pooled[det])
-        results["pooled"][cname]["ours-shipped (unseen sources only)"] = pool(unseen_pool)
-        hdr = ["source", "shipped"] + [f"{d} {m}" for d in DETECTORS for m in ("F1", "R", "seg")]
-        pooled_rows = [["ALL (pooled)", ""] + [x for d in DETECTORS for x in (
-            results["pooled"][cname][d]["f1"], results["pooled"][cname][d]["recall"],
-            f"{results['pooled'][cname][d]['found']}/{results['pooled'][cname][d]['true']}")]]
+            results["pooled"][cname][f"{det} (flite-*, festival-* only)"] = pool(unseen[det])
+        hdr = ["source"] + [f"{d} {m}" for d in detectors for m in ("F1", "R", "seg")]
+        summary = [[label] + [x for d in detectors for x in (
+            results["pooled"][cname][d + suffix]["f1"], results["pooled"][cname][d + suffix]["recall"],
+            f"{results['pooled'][cname][d + suffix]['found']}/{results['pooled'][cname][d + suffix]['true']}")]
+            for label, suffix in (("ALL (pooled)", ""), ("flite-*, festival-* (pooled)", " (flite-*, festival-* only)"))]
         print_table(f"Leave-one-source-out, config {cname} {nat[:8]} (odd clips; F1/recall vs merged "
-                    f"truth; seg = utterances found/true)", hdr, rows + pooled_rows)
-        u = results["pooled"][cname]["ours-shipped (unseen sources only)"]
-        print(f"ours-shipped on its unseen sources only (flite-*, festival-*): F1 {u['f1']:.3f}, recall "
-              f"{u['recall']:.3f}, segments {u['found']}/{u['true']}, start {u['start_ms']:.0f} ms")
-        fs_row = {}
-        for det in DETECTORS:
-            items = [(lab, vp_of(det, sources[0], lab, models) if det == "ours-loso" else
-                      vp_of(det, None, lab, models), c["rate"]) for c, lab in noise[3]]
-            fs_row[det] = false_starts_per_min(nat, items)
+                    f"truth; seg = utterances found/true; ours-shipped was fitted on every source: "
+                    f"reference only)", hdr, rows + summary)
+        fs_row, fx_row = {}, {}
+        for det in detectors:
+            for row_, key in ((fs_row, 3), (fx_row, "extra")):
+                row_[det] = false_starts_per_min(nat, [(lab, vp_of(det, sources[0], lab, models), c["rate"])
+                                                       for c, lab in noise[key]])
         results["noise_false_starts_per_min"][cname] = fs_row
-        print_table(f"False starts per minute on noise-only audio (noise seed 3, "
-                    f"{sum(len(c['pcm']) / c['rate'] for c, _ in noise[3]) / 60:.0f} min), config {cname}",
-                    ["detector", "false starts/min"], [[d, v] for d, v in fs_row.items()])
+        results["extra_kinds_false_starts_per_min"][cname] = fx_row
+        minutes = [sum(len(c["pcm"]) / c["rate"] for c, _ in noise[k]) / 60 for k in (3, "extra")]
+        print_table(f"False starts per minute on noise-only audio, config {cname}: the 7 kinds (noise seeds "
+                    f"3, 6, 7, {minutes[0]:.0f} min) and music-like chords + call tones (seed 9, {minutes[1]:.0f} min)",
+                    ["detector", "7 kinds", "chords + call tones"], [[d, fs_row[d], fx_row[d]] for d in detectors])
     results["seconds"] = time.time() - t0
     save("bench_vad_loso", results)
 

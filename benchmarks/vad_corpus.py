@@ -401,13 +401,59 @@ def _tones(rng, n, rate):
     return y / (np.sqrt(np.mean(y * y)) + 1e-12)
 
 
+def _chords(rng, n, rate):
+    """Music-like: 2..4 notes at once with vibrato (a voice-like harmonic glide), on a beat with
+    percussive noise hits."""
+    y = np.zeros(n)
+    t = 0
+    beat = rng.uniform(0.3, 0.7)
+    while t < n:
+        ln = min(int(beat * rng.integers(1, 5) * rate), n - t)
+        tt = np.arange(ln) / rate
+        root = 98.0 * 2 ** (rng.integers(0, 24) / 12.0)
+        vib = rng.uniform(0.0, 0.012) * np.sin(2 * np.pi * rng.uniform(4, 7) * tt)
+        for step in rng.choice([0, 3, 4, 7, 10, 12], size=int(rng.integers(2, 5)), replace=False):
+            f0 = root * 2 ** (step / 12.0)
+            ph = 2 * np.pi * f0 * np.cumsum(1.0 + vib) / rate
+            y[t:t + ln] += sum((rng.uniform(0.2, 1.0) / k) * np.sin(k * ph)
+                               for k in range(1, 10) if k * f0 < rate / 2 - 200) * np.minimum(1.0, tt / 0.02)
+        for h in np.arange(0, ln, int(beat * rate)):
+            hl = min(int(0.08 * rate), ln - h)
+            y[t + h:t + h + hl] += 2.0 * rng.standard_normal(hl) * np.exp(-np.arange(hl) / (0.015 * rate))
+        t += ln
+    return y / (np.sqrt(np.mean(y * y)) + 1e-12)
+
+
+def _call_tones(rng, n, rate):
+    """Call-progress and keypad tones: ringback / busy cadences, DTMF digits, 1 kHz beeps."""
+    y = np.zeros(n)
+    t = 0
+    while t < n:
+        kind = rng.integers(3)
+        if kind == 0:    # ringback (US 440+480 Hz or EU 425 Hz): on 1..2 s, off 2..4 s
+            fs, on, off = ((440.0, 480.0) if rng.random() < 0.5 else (425.0,)), rng.uniform(1, 2), rng.uniform(2, 4)
+        elif kind == 1:  # DTMF digit 60..150 ms, gap 60..300 ms
+            fs = (float(rng.choice([697, 770, 852, 941])), float(rng.choice([1209, 1336, 1477])))
+            on, off = rng.uniform(0.06, 0.15), rng.uniform(0.06, 0.3)
+        else:            # busy / beep
+            fs, on, off = ((480.0, 620.0) if rng.random() < 0.5 else (1000.0,)), rng.uniform(0.2, 0.5), rng.uniform(0.2, 0.5)
+        ln = min(int(on * rate), n - t)
+        tt = np.arange(ln) / rate
+        y[t:t + ln] += sum(np.sin(2 * np.pi * f * tt) for f in fs)
+        t += ln + int(off * rate)
+    return y / (np.sqrt(np.mean(y * y)) + 1e-12)
+
+
 NOISE_KINDS = ("white", "pink", "brown", "hum", "babble", "clicks", "tones")
+# Non-speech used only as training negatives (the scored noise-only sets keep NOISE_KINDS).
+EXTRA_NEGATIVE_KINDS = ("chords", "call-tones")
 
 
 def make_noise(rng, kind, n, rate):
     if kind in ("white", "pink", "brown"):
         return _colored(rng, n, rate, kind)
-    return {"hum": _hum, "clicks": _clicks, "babble": _babble, "tones": _tones}[kind](rng, n, rate)
+    return {"hum": _hum, "clicks": _clicks, "babble": _babble, "tones": _tones, "chords": _chords,
+            "call-tones": _call_tones}[kind](rng, n, rate)
 
 
 # --------------------------------------------------------------------------- channel effects
@@ -600,12 +646,14 @@ def build_clip(rng, source: str, items: list, rate=16000, seconds=20.0, noise=No
     return dict(pcm=pcm, rate=out_rate, truth=truth, desc=desc, source=source, noise=noise, turns=n_utt)
 
 
-def build_noise_clip(rng, kind, rate=16000, seconds=30.0):
-    """Noise only (truth all False), level -60..-15 dBFS, with the same channel effects."""
+def build_noise_clip(rng, kind, rate=16000, seconds=30.0, room=False):
+    """Noise only (truth all False), level -60..-15 dBFS, with the same channel effects; with
+    `room`, the room reverberation (when drawn) applies to the noise itself (music or a phone
+    playing in the room), else only the channel does (the scored noise-only sets)."""
     n = int(seconds * rate)
     level = float(rng.uniform(-60, -15))
     x = make_noise(rng, kind, n, rate) * 32768.0 * 10 ** (level / 20)
-    pcm, out_rate, fx = _augment(rng, np.zeros(n), x, rate)
+    pcm, out_rate, fx = _augment(rng, x, np.zeros(n), rate) if room else _augment(rng, np.zeros(n), x, rate)
     return dict(pcm=pcm, rate=out_rate, truth=np.zeros(len(pcm) // (out_rate // 100), bool),
                 desc=f"noise-only {kind} level={level:.1f}dBFS {' + '.join(fx) or 'clean channel'}",
                 source="noise", noise=kind, turns=0)
@@ -650,13 +698,15 @@ def source_clips(name: str, seed: int = 1, n_clips: int = 6, seconds: float = 20
     return clips
 
 
-def noise_clips(seed: int = 1, per_kind: int = 2, seconds: float = 30.0, cache=CACHE):
+def noise_clips(seed: int = 1, per_kind: int = 2, seconds: float = 30.0, cache=CACHE, kinds=NOISE_KINDS):
+    """Noise-only clips, `per_kind` of each kind (each through the call effects of _augment)."""
     os.makedirs(cache, exist_ok=True)
-    path = os.path.join(cache, f"{RECIPE}_noise_s{seed}_k{per_kind}_{int(seconds)}s.npz")
+    extra = "" if kinds == NOISE_KINDS else "_" + "-".join(kinds)
+    path = os.path.join(cache, f"{RECIPE}_noise{extra}_s{seed}_k{per_kind}_{int(seconds)}s.npz")
     if os.path.exists(path):
         return _load(path)
-    rng = np.random.default_rng(_seed_for(seed, "noise-only"))
-    clips = [build_noise_clip(rng, k, 16000, seconds) for k in NOISE_KINDS for _ in range(per_kind)]
+    rng = np.random.default_rng(_seed_for(seed, "noise-only" + extra))
+    clips = [build_noise_clip(rng, k, 16000, seconds, room=bool(extra)) for k in kinds for _ in range(per_kind)]
     _save(path, clips)
     return clips
 

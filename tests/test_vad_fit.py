@@ -34,12 +34,13 @@ def test_fit_is_seeded_and_reproducible():
     assert np.mean((z > 0) == (yt > 0.5)) > 0.9
 
 
-def test_soft_targets_mix_truth_and_teacher():
+def test_soft_targets_keep_speech_and_soften_non_speech():
     truth = np.array([0, 0, 1, 1], bool)
     teacher = np.array([0, 80, 20, 100])
     assert np.allclose(fm.soft_targets(truth, teacher, 0.0), [0, 0, 1, 1])
-    assert np.allclose(fm.soft_targets(truth, teacher, 1.0), [0, 0.8, 0.2, 1.0])
-    assert np.allclose(fm.soft_targets(truth, teacher, 0.25), [0, 0.2, 0.8, 1.0])
+    # speech frames keep the truth; non-speech frames take a share of the teacher's probability
+    assert np.allclose(fm.soft_targets(truth, teacher, 1.0), [0, 0.8, 1, 1])
+    assert np.allclose(fm.soft_targets(truth, teacher, 0.5), [0, 0.4, 1, 1])
 
 
 @pytest.mark.skipif(shutil.which(os.environ.get("CC", "cc")) is None, reason="no C compiler")
