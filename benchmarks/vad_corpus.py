@@ -450,6 +450,8 @@ EXTRA_NEGATIVE_KINDS = ("chords", "call-tones")
 
 
 def make_noise(rng, kind, n, rate):
+    if kind == "none":  # clean speech: digital silence between the words
+        return np.zeros(n)
     if kind in ("white", "pink", "brown"):
         return _colored(rng, n, rate, kind)
     return {"hum": _hum, "clicks": _clicks, "babble": _babble, "tones": _tones, "chords": _chords,
@@ -682,18 +684,22 @@ def _load(path):
     return out
 
 
-def source_clips(name: str, seed: int = 1, n_clips: int = 6, seconds: float = 20.0, cache=CACHE):
+def source_clips(name: str, seed: int = 1, n_clips: int = 6, seconds: float = 20.0, cache=CACHE, clean=False):
     """The clips of one source (cached). Each (seed, source) has its own random stream, so
-    adding a source never changes another's clips."""
+    adding a source never changes another's clips. With `clean`, no noise is mixed in (digital
+    silence between words, as clean TTS or a noise-suppressed browser sends), the channel effects
+    are drawn as usual."""
     os.makedirs(cache, exist_ok=True)
-    path = os.path.join(cache, f"{RECIPE}_{name}_s{seed}_n{n_clips}_{int(seconds)}s.npz")
+    tag = "_clean" if clean else ""
+    path = os.path.join(cache, f"{RECIPE}_{name}{tag}_s{seed}_n{n_clips}_{int(seconds)}s.npz")
     if os.path.exists(path):
         return _load(path)
     src = list_sources()[name]
-    rng = np.random.default_rng(_seed_for(seed, name))
+    rng = np.random.default_rng(_seed_for(seed, name + tag))
     first = int(rng.integers(len(NOISE_KINDS)))  # noise kinds cycle from a per-source offset
     clips = [build_clip(rng, name, src["items"], 16000, seconds,
-                        noise=NOISE_KINDS[(first + i) % len(NOISE_KINDS)]) for i in range(n_clips)]
+                        noise="none" if clean else NOISE_KINDS[(first + i) % len(NOISE_KINDS)])
+             for i in range(n_clips)]
     _save(path, clips)
     return clips
 

@@ -84,3 +84,35 @@ def test_clips_are_reproducible_and_labelled(tmp_path):
     for x in a:
         assert 0.05 < x["truth"].mean() < 0.95
         assert len(x["truth"]) == len(x["pcm"]) // (x["rate"] // 100)
+
+
+def test_call_tones_are_the_listed_tones():
+    y = vc.make_noise(np.random.default_rng(3), "call-tones", 16000 * 20, 16000)
+    assert abs(np.sqrt(np.mean(y * y)) - 1.0) < 1e-6
+    spec = np.abs(np.fft.rfft(y)) ** 2
+    f = np.fft.rfftfreq(len(y), 1 / 16000)
+    tones = [425, 440, 480, 620, 1000, 697, 770, 852, 941, 1209, 1336, 1477]
+    near = np.zeros(len(f), bool)
+    for t in tones:
+        near |= np.abs(f - t) < 25
+    assert spec[near].sum() > 0.9 * spec.sum()
+
+
+def test_chords_are_harmonic_not_noise():
+    y = vc.make_noise(np.random.default_rng(4), "chords", 16000 * 10, 16000)
+    spec = np.abs(np.fft.rfft(y[:16384] * np.hanning(16384))) ** 2 + 1e-12
+    flatness = np.exp(np.mean(np.log(spec))) / np.mean(spec)
+    assert flatness < 0.05                       # peaky (notes), where white noise is ~0.56
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
+def test_clean_clips_have_silence_between_words(tmp_path):
+    clips = vc.source_clips("espeak-slavic", seed=5, n_clips=2, seconds=8.0, cache=str(tmp_path), clean=True)
+    for c in clips:
+        n = c["rate"] // 100
+        fr = c["pcm"][: len(c["truth"]) * n].reshape(-1, n).astype(float)
+        e = (fr * fr).mean(axis=1)
+        assert c["desc"].split()[1] == "none"
+        # before the first word nothing was mixed in (no noise; room and codecs start silent)
+        first = np.flatnonzero(c["truth"])[0]
+        assert e[: max(first - 5, 1)].max() < 1e-3 * e[c["truth"]].mean()
