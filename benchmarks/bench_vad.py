@@ -338,7 +338,8 @@ def cost_only(args):
                                                       if len(builds) > 1 else []) for w in whats]
     print_table(f"Cost at 16 kHz: microseconds per 10 ms frame from Python (best of {args.rounds} alternating "
                 f"rounds)", ["what"] + list(builds) + (["ratio"] if len(builds) > 1 else []), rows)
-    save("bench_vad_cost", {"rounds": args.rounds, "baseline_python": args.baseline_python,
+    save("bench_vad_cost", {"rounds": args.rounds, "this_python": sys.executable,
+                            "baseline_python": args.baseline_python,
                             "us_per_frame_16k": {f"{b}: {w}": v for (b, w), v in best.items()},
                             "load_average": os.getloadavg()})
 

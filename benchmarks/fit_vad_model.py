@@ -98,7 +98,8 @@ class Features:
         self.dir = tempfile.mkdtemp(prefix="agora_vadfit_")
         lib = os.path.join(self.dir, "labels.so")
         subprocess.run([os.environ.get("CC", "cc"), "-O2", "-std=c11", "-shared", "-fPIC",
-                        "-DAGORA_LABELS_EXPORT_FEATURES", "-I", C_INC, "-I", os.path.dirname(C_SRC), c_src, "-o", lib, "-lm", "-pthread"],
+                        "-DAGORA_LABELS_EXPORT_FEATURES", "-I", C_INC, "-I", os.path.dirname(C_SRC), c_src,
+                        "-o", lib, "-lm", "-pthread"],
                        check=True)
         self.lib = ctypes.CDLL(lib)
         self.lib.agora_label_analyzer_create.restype = ctypes.c_void_p
