@@ -7,14 +7,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 #include "agora_rtc/errors.h"
 #include "agora_rtc/frame_queue.h"
 #include "core/frame_queue_control.h"
 #include "core/monotonic_clock.h"
 #include "core/uid_set.h"
+#include "core/wakeup.h"
 
 typedef struct fq_user fq_user;
 
@@ -47,13 +46,11 @@ struct fq_user {
 
 struct agora_frame_queue {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    agora_wakeup wake;         /* of the consumer: condition variable and eventfd */
     fq_node *head, *tail;
     size_t max_frames;
     int limit_ms;
     int closed;
-    int efd;
-    int signalled;             /* eventfd holds a count the consumer has not read */
     int woken;                 /* the consumer was woken for the frames waiting now */
     agora_frame_queue_stats stats;
     fq_user **buckets;
@@ -78,17 +75,13 @@ agora_frame_queue *agora_frame_queue_create(size_t max_frames)
     q->limit_ms = AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS;
     q->nbuckets = NBUCKETS_MIN;
     q->buckets = calloc(q->nbuckets, sizeof(*q->buckets));
-    q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!q->buckets || q->efd < 0 || pthread_mutex_init(&q->mu, NULL) != 0) {
-        if (q->efd >= 0)
-            close(q->efd);
+    if (!q->buckets || pthread_mutex_init(&q->mu, NULL) != 0) {
         free(q->buckets);
         free(q);
         return NULL;
     }
-    if (pthread_cond_init(&q->cv, NULL) != 0) {
+    if (agora_wakeup_init(&q->wake, 1) != 0) {
         pthread_mutex_destroy(&q->mu);
-        close(q->efd);
         free(q->buckets);
         free(q);
         return NULL;
@@ -333,15 +326,6 @@ static fq_node *oldest_droppable(agora_frame_queue *q)
 
 /* ---- producer ---- */
 
-static void signal_fd(agora_frame_queue *q)
-{
-    if (!q->signalled) {
-        uint64_t one = 1;
-        if (write(q->efd, &one, sizeof(one)) == (ssize_t)sizeof(one))
-            q->signalled = 1;
-    }
-}
-
 /* The consumer is woken once per backlog: when a receive run that pushed
  * frames ends (frames_done), or earlier once WAKE_BATCH frames wait, so a
  * long run still streams out. */
@@ -350,8 +334,7 @@ static void signal_fd(agora_frame_queue *q)
 static void wake_locked(agora_frame_queue *q)
 {
     q->woken = 1;
-    signal_fd(q);
-    pthread_cond_signal(&q->cv);
+    agora_wakeup_signal(&q->wake);
     if (q->notify)
         q->notify(q->notify_arg);
 }
@@ -475,18 +458,14 @@ void agora_frame_queue_observer(agora_frame_queue *q, agora_audio_frame_observer
 
 int agora_frame_queue_fd(const agora_frame_queue *q)
 {
-    return q ? q->efd : -1;
+    return q ? agora_wakeup_fd(&q->wake) : -1;
 }
 
 /* Caller holds mu: nothing waits; the next push wakes the consumer again. */
 static void rearm_locked(agora_frame_queue *q)
 {
     q->woken = 0;
-    if (q->signalled) {
-        uint64_t v;
-        if (read(q->efd, &v, sizeof(v)) == (ssize_t)sizeof(v) || errno == EAGAIN)
-            q->signalled = 0;
-    }
+    agora_wakeup_clear(&q->wake);
 }
 
 long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms)
@@ -505,8 +484,8 @@ long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms)
     while (!q->head && !q->closed) {
         rearm_locked(q); /* found empty: the next push wakes us (a pass may have taken all) */
         if (timeout_ms < 0) {
-            pthread_cond_wait(&q->cv, &q->mu);
-        } else if (pthread_cond_timedwait(&q->cv, &q->mu, &deadline) == ETIMEDOUT) {
+            pthread_cond_wait(&q->wake.cv, &q->mu);
+        } else if (pthread_cond_timedwait(&q->wake.cv, &q->mu, &deadline) == ETIMEDOUT) {
             break;
         }
     }
@@ -663,8 +642,7 @@ void agora_frame_queue_destroy(agora_frame_queue *q)
     free_nodes(q->head);
     free_users(q);
     free(q->buckets);
-    close(q->efd);
-    pthread_cond_destroy(&q->cv);
+    agora_wakeup_destroy(&q->wake);
     pthread_mutex_destroy(&q->mu);
     free(q);
 }
@@ -673,8 +651,7 @@ void agora_frame_queue_close(agora_frame_queue *q)
 {
     pthread_mutex_lock(&q->mu);
     q->closed = 1;
-    signal_fd(q);
-    pthread_cond_broadcast(&q->cv);
+    agora_wakeup_broadcast(&q->wake);
     pthread_mutex_unlock(&q->mu);
 }
 

@@ -3,17 +3,17 @@
  * per batch rather than one per item.
  *
  * Optional eventfd signal (agora_workq_init_signal): a push onto an empty
- * queue (and close) also writes 1 to the eventfd, so a consumer can wait on
- * the queue together with sockets and timers in epoll. Such a consumer reads
- * the eventfd first and then calls agora_workq_poll: anything pushed after
- * its poll found the queue empty writes the eventfd again, so no item is
- * ever left behind without a wake-up. */
+ * queue (and close) also makes the eventfd readable (core/wakeup.h), so a
+ * consumer can wait on the queue together with sockets and timers in epoll.
+ * agora_workq_poll clears the eventfd as it takes the backlog: anything pushed
+ * after that writes it again, so no item is ever left behind without a wake-up. */
 #ifndef AGORA_RTC_WORK_QUEUE_H
 #define AGORA_RTC_WORK_QUEUE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include "core/wakeup.h"
 
 typedef struct agora_qnode {
     struct agora_qnode *next;
@@ -21,12 +21,11 @@ typedef struct agora_qnode {
 
 typedef struct agora_workq {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    agora_wakeup wake;   /* of the consumer, with an eventfd when made by init_signal */
     agora_qnode *head;
     agora_qnode *tail;
     size_t length;
     int closed;
-    int efd;             /* eventfd written on empty -> non-empty and on close, or -1 */
     atomic_int nonempty; /* head != NULL, readable without the lock (agora_workq_pending) */
 } agora_workq;
 

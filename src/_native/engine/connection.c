@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/engine.h"
+#include "engine/observer_slot.h"
 
 #define MAX_PUSH_SAMPLES_PER_CHANNEL (48000 * 3600) /* one hour per call */
 #define DEFAULT_DIRECT_MAX_FRAMES 3000
@@ -230,35 +231,32 @@ int agora_conn_post_listen(agora_rtc_conn *c, int reason, int on)
     return AGORA_OK;
 }
 
-static void set_observer(agora_rtc_conn *c, int kind, const void *table)
+/* The observer table of kind in c, and its size. */
+static void *observer_table(agora_rtc_conn *c, int kind, size_t *size)
 {
-    pthread_mutex_lock(&c->mu);
     switch (kind) {
-    case OBS_CONN: c->conn_obs = *(const agora_rtc_conn_observer *)table; break;
-    case OBS_LOCAL_USER: c->lu_obs = *(const agora_local_user_observer *)table; break;
-    default: c->audio_obs = *(const agora_audio_frame_observer *)table; break;
+    case OBS_CONN: *size = sizeof(c->conn_obs); return &c->conn_obs;
+    case OBS_LOCAL_USER: *size = sizeof(c->lu_obs); return &c->lu_obs;
+    default: *size = sizeof(c->audio_obs); return &c->audio_obs;
     }
-    c->obs_set[kind] = 1;
-    pthread_mutex_unlock(&c->mu);
 }
 
-/* Clear the table, then wait for calls already in flight, unless we are that
- * call (unregistering from inside the observer would wait for itself). */
+static void set_observer(agora_rtc_conn *c, int kind, const void *table)
+{
+    size_t size;
+    void *slot = observer_table(c, kind, &size);
+    agora_observer_install(c, &c->obs_set[kind], slot, table, size);
+}
+
+/* Clear the table, then wait for calls already in flight (observer_slot.h). */
 static void clear_observer(agora_rtc_conn *c, int kind)
 {
-    int self = agora_service_on_delivery_thread(c->svc);
+    size_t size;
+    void *slot = observer_table(c, kind, &size);
     pthread_mutex_lock(&c->mu);
-    c->obs_set[kind] = 0;
-    switch (kind) {
-    case OBS_CONN: memset(&c->conn_obs, 0, sizeof(c->conn_obs)); break;
-    case OBS_LOCAL_USER: memset(&c->lu_obs, 0, sizeof(c->lu_obs)); break;
-    default:
-        memset(&c->audio_obs, 0, sizeof(c->audio_obs));
-        c->audio_obs_gen++;
-        break;
-    }
-    while (!self && c->in_flight[kind] > 0)
-        pthread_cond_wait(&c->cv, &c->mu);
+    if (kind == OBS_AUDIO)
+        c->audio_obs_gen++;  /* frames made for this registration are stale from now */
+    agora_observer_remove_locked(c, &c->obs_set[kind], &c->in_flight[kind], slot, size);
     /* receive-pool runs that call an any_thread observer never wait for
      * anyone, so this wait is short and safe on any thread */
     while (kind == OBS_AUDIO && c->audio_pool_holds > 0)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include "engine/engine.h"
+#include "engine/observer_slot.h"
 
 static int observer_kind_of(int event_kind)
 {
@@ -201,10 +202,7 @@ static void dispatch(agora_event *ev)
         break;
     }
 
-    pthread_mutex_lock(&c->mu);
-    c->in_flight[kind]--;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    agora_observer_call_end(c, &c->in_flight[kind]);
 }
 
 int agora_delivery_fence(agora_rtc_conn *c)
@@ -269,10 +267,7 @@ static void deliver_direct(agora_rtc_conn *c, agora_queued_frame *f)
                                                       f->vad_state >= 0 ? &vad : NULL);
         if (obs.on_frames_done)
             obs.on_frames_done(obs.user_data);
-        pthread_mutex_lock(&c->mu);
-        c->in_flight[OBS_AUDIO]--;
-        pthread_cond_broadcast(&c->cv);
-        pthread_mutex_unlock(&c->mu);
+        agora_observer_call_end(c, &c->in_flight[OBS_AUDIO]);
     }
     agora_queued_frame_free(f);
 }
@@ -297,10 +292,7 @@ static void deliver_encoded(agora_rtc_conn *c, agora_queued_frame *f)
         if (obs.on_encoded_audio_frame)
             obs.on_encoded_audio_frame(obs.user_data, f->user_id, f->packet, f->packet_length,
                                        &f->packet_info);
-        pthread_mutex_lock(&c->mu);
-        c->in_flight[OBS_LOCAL_USER]--;
-        pthread_cond_broadcast(&c->cv);
-        pthread_mutex_unlock(&c->mu);
+        agora_observer_call_end(c, &c->in_flight[OBS_LOCAL_USER]);
     }
     agora_queued_frame_free(f);
 }

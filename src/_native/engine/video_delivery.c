@@ -5,36 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/engine.h"
+#include "engine/observer_slot.h"
 
 /* ---- observers ---- */
 
-static void set_observer(agora_rtc_conn *c, int kind, const void *table)
+/* The video observer table of kind in v, and its size. */
+static void *observer_table(agora_conn_video *v, int kind, size_t *size)
 {
-    agora_conn_video *v = &c->video;
-    pthread_mutex_lock(&c->mu);
     switch (kind) {
-    case VOBS_FRAME: v->frame_obs = *(const agora_video_frame_observer *)table; break;
-    case VOBS_ENCODED: v->enc_obs = *(const agora_video_encoded_frame_observer *)table; break;
-    default: v->user_obs = *(const agora_video_user_observer *)table; break;
+    case VOBS_FRAME: *size = sizeof(v->frame_obs); return &v->frame_obs;
+    case VOBS_ENCODED: *size = sizeof(v->enc_obs); return &v->enc_obs;
+    default: *size = sizeof(v->user_obs); return &v->user_obs;
     }
-    v->obs_set[kind] = 1;
-    pthread_mutex_unlock(&c->mu);
 }
 
-/* Clear the table, then wait for calls in flight unless we are that call. */
+static void set_observer(agora_rtc_conn *c, int kind, const void *table)
+{
+    size_t size;
+    void *slot = observer_table(&c->video, kind, &size);
+    agora_observer_install(c, &c->video.obs_set[kind], slot, table, size);
+}
+
+/* Clear the table, then wait for calls in flight (observer_slot.h). */
 static void clear_observer(agora_rtc_conn *c, int kind)
 {
-    agora_conn_video *v = &c->video;
-    int self = agora_service_on_delivery_thread(c->svc);
+    size_t size;
+    void *slot = observer_table(&c->video, kind, &size);
     pthread_mutex_lock(&c->mu);
-    v->obs_set[kind] = 0;
-    switch (kind) {
-    case VOBS_FRAME: memset(&v->frame_obs, 0, sizeof(v->frame_obs)); break;
-    case VOBS_ENCODED: memset(&v->enc_obs, 0, sizeof(v->enc_obs)); break;
-    default: memset(&v->user_obs, 0, sizeof(v->user_obs)); break;
-    }
-    while (!self && v->in_flight[kind] > 0)
-        pthread_cond_wait(&c->cv, &c->mu);
+    agora_observer_remove_locked(c, &c->video.obs_set[kind], &c->video.in_flight[kind], slot, size);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -152,10 +150,7 @@ void agora_video_dispatch(agora_event *ev)
         default:
             break;
         }
-        pthread_mutex_lock(&c->mu);
-        v->in_flight[kind]--;
-        pthread_cond_broadcast(&c->cv);
-        pthread_mutex_unlock(&c->mu);
+        agora_observer_call_end(c, &v->in_flight[kind]);
     }
     if (b) {
         ev->video = NULL;

@@ -13,6 +13,7 @@
 #include "net/rtp/rtp.h"
 #include "audio/send/sent_frame.h"
 #include "net/rtp/srtp_session.h"
+#include "net/rtp/stream_table.h"
 #include "agora_rtc/video_rtp.h"
 
 #define ACC_CAP 4096                          /* 48 kHz samples waiting to be encoded */
@@ -98,12 +99,11 @@ struct agora_rtp_media {
     int passthrough_left;             /* 48 kHz samples of the last pushed packet still to come as frames */
 
     /* receive side */
-    rtp_remote **remotes;
-    int nremotes, cap;
+    rtp_stream_table remotes;         /* rtp_remote: remote users' audio */
 
     rtp_video_send vsend;             /* our published video (rtp_video_plane.c) */
-    struct rtp_video_remote **vremotes; /* remote users' forwarded video (rtp_video_plane.c) */
-    int nvremotes, vcap;
+    rtp_stream_table vremotes;        /* rtp_video_remote: remote users' forwarded video
+                                       * (rtp_video_plane.c) */
 
     agora_rtp_transport_stats st;     /* transport counters + totals of removed remotes */
     uint32_t rxbuf[RECV_BUF / 4];     /* 4-byte aligned for libsrtp */

@@ -192,18 +192,17 @@ static void list_remove(agora_service *svc, agora_rtc_conn *c)
 
 static rtp_remote *find_remote(const agora_rtp_media *m, uint32_t ssrc)
 {
-    for (int i = 0; i < m->nremotes; i++)
-        if (m->remotes[i]->ssrc == ssrc)
-            return m->remotes[i];
-    return NULL;
+    return rtp_streams_get(&m->remotes, rtp_streams_find_ssrc(&m->remotes, ssrc));
 }
 
 static rtp_remote *find_remote_uid(const agora_rtp_media *m, const char *uid)
 {
-    for (int i = 0; i < m->nremotes; i++)
-        if (strcmp(m->remotes[i]->uid, uid) == 0)
-            return m->remotes[i];
-    return NULL;
+    return rtp_streams_get(&m->remotes, rtp_streams_find_uid(&m->remotes, uid));
+}
+
+static rtp_remote *remote_at(const agora_rtp_media *m, int i)
+{
+    return m->remotes.entries[i].stream;
 }
 
 static void remote_free(rtp_remote *r)
@@ -249,10 +248,9 @@ static void fold_remote_stats(agora_rtp_media *m, const rtp_remote *r)
 /* Remove remote i: counters kept, receive path dropped. */
 static void drop_remote(agora_rtp_media *m, int i)
 {
-    rtp_remote *r = m->remotes[i];
+    rtp_remote *r = rtp_streams_take(&m->remotes, i);
     fold_remote_stats(m, r);
     agora_rx_table_drop(&m->conn->rx, r->uid);
-    m->remotes[i] = m->remotes[--m->nremotes];
     remote_free(r);
 }
 
@@ -264,9 +262,9 @@ static int rtp_has_remote(const agora_rtc_conn *c, const char *uid)
 static void rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c)
 {
     agora_rtp_media *m = c->rtp;
-    for (int i = 0; m && i < m->nremotes; i++)
-        if (!agora_io_subscribed(c, m->remotes[i]->uid))
-            agora_io_emit(svc, c, EV_TRACK_SUBSCRIBED, m->remotes[i]->uid, 0, 0, 0);
+    for (int i = 0; m && i < m->remotes.count; i++)
+        if (!agora_io_subscribed(c, remote_at(m, i)->uid))
+            agora_io_emit(svc, c, EV_TRACK_SUBSCRIBED, remote_at(m, i)->uid, 0, 0, 0);
 }
 
 /* ------------------------------------------------------------ send side */
@@ -820,8 +818,8 @@ static void rtp_on_timer(agora_service *svc, uint64_t expirations)
             agora_rtp_media *m = c->rtp;
             if (m->in_round && now - m->last_frame_us >= ROUND_GAP_US)
                 end_round(m); /* interrupted clock, paused connection: send the tail */
-            for (int j = 0; j < m->nremotes; j++)
-                play_remote(svc, c, m, m->remotes[j], play_ms);
+            for (int j = 0; j < m->remotes.count; j++)
+                play_remote(svc, c, m, remote_at(m, j), play_ms);
             /* while joined: not when the control plane lost Janus (the target may be stale) */
             if (m->have_target && !m->in_round && atomic_load(&c->on_air) &&
                 now - m->last_pkt_us >= KEEPALIVE_US)
@@ -861,11 +859,11 @@ static void rtp_free(agora_rtp_media *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < m->nremotes; i++)
-        remote_free(m->remotes[i]);
-    free(m->remotes);
+    for (int i = 0; i < m->remotes.count; i++)
+        remote_free(remote_at(m, i));
+    rtp_streams_free(&m->remotes);
     agora_rtp_video_remove_all(m);
-    free(m->vremotes);
+    rtp_streams_free(&m->vremotes);
     agora_resampler_destroy(m->rs);
     agora_opus_encoder_destroy(m->enc);
     if (m->fd >= 0)
@@ -944,8 +942,8 @@ static void rtp_close(agora_service *svc, agora_rtc_conn *c)
     close(m->fd);
     m->fd = -1;
     m->port = 0;
-    while (m->nremotes > 0)
-        drop_remote(m, m->nremotes - 1);
+    while (m->remotes.count > 0)
+        drop_remote(m, m->remotes.count - 1);
     agora_rtp_video_remove_all(m);
     m->vsend.on = 0;
     atomic_store(&c->video.rtp_codec, 0);
@@ -994,10 +992,6 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
         return AGORA_ERR_NOT_READY;
     if (find_remote(m, ssrc) || find_remote_uid(m, uid) || agora_rtp_video_has_ssrc(m, ssrc))
         return AGORA_ERR_INVALID_STATE;
-    void *grown = agora_grow(m->remotes, m->nremotes, &m->cap, sizeof(*m->remotes), 4);
-    if (!grown)
-        return AGORA_ERR_NO_MEMORY;
-    m->remotes = grown;
     rtp_remote *r = calloc(1, sizeof(*r));
     if (!r)
         return AGORA_ERR_NO_MEMORY;
@@ -1018,7 +1012,10 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
         remote_free(r);
         return rc;
     }
-    m->remotes[m->nremotes++] = r;
+    if (rtp_streams_add(&m->remotes, ssrc, r->uid, r) != AGORA_OK) {
+        remote_free(r);
+        return AGORA_ERR_NO_MEMORY;
+    }
     if (agora_io_subscribed(c, uid))
         agora_io_emit(svc, c, EV_TRACK_SUBSCRIBED, uid, 0, 0, 0);
     return AGORA_OK;
@@ -1029,11 +1026,11 @@ static int do_remove_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc
     agora_rtp_media *m = c->rtp;
     if (m && agora_rtp_video_has_ssrc(m, ssrc))
         return agora_rtp_video_remove_remote(m, ssrc);
-    for (int i = 0; m && i < m->nremotes; i++) {
-        if (m->remotes[i]->ssrc != ssrc)
+    for (int i = 0; m && i < m->remotes.count; i++) {
+        if (remote_at(m, i)->ssrc != ssrc)
             continue;
         char uid[AGORA_MAX_ID_LEN + 1];
-        memcpy(uid, m->remotes[i]->uid, sizeof(uid));
+        memcpy(uid, remote_at(m, i)->uid, sizeof(uid));
         agora_io_end_utterance(svc, c, uid, m->channel_id); /* its VAD gets its stop */
         drop_remote(m, i);
         if (agora_io_subscribed(c, uid))
@@ -1051,10 +1048,10 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
         return;
     *out = m->st;
     out->local_port = m->fd >= 0 ? m->port : 0;
-    out->remotes = m->nremotes;
+    out->remotes = m->remotes.count;
     agora_rtp_video_fill_stats(m, out);
-    for (int i = 0; i < m->nremotes; i++) {
-        const rtp_remote *r = m->remotes[i];
+    for (int i = 0; i < m->remotes.count; i++) {
+        const rtp_remote *r = remote_at(m, i);
         add_remote_stats(out, r, 0);
         agora_jb_stats js;
         agora_jb_get_stats(r->jb, &js);
@@ -1067,14 +1064,14 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
 
 static int rtp_remote_count(const agora_rtc_conn *c)
 {
-    return c->rtp ? c->rtp->nremotes : 0;
+    return c->rtp ? c->rtp->remotes.count : 0;
 }
 
 static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max)
 {
     const agora_rtp_media *m = c->rtp;
-    for (int i = 0; m && i < m->nremotes; i++) {
-        const rtp_remote *r = m->remotes[i];
+    for (int i = 0; m && i < m->remotes.count; i++) {
+        const rtp_remote *r = remote_at(m, i);
         agora_remote_audio_stats *s = NULL;
         for (int k = 0; k < n && !s; k++)
             if (strcmp(out[k].user_id, r->uid) == 0)
@@ -1112,13 +1109,13 @@ static int fill_activity(const agora_rtp_media *m, agora_rtp_remote_activity *ou
     if (!m || m->fd < 0)
         return 0;
     int64_t now = now_us();
-    for (int i = 0; i < m->nremotes && i < max; i++) {
-        const rtp_remote *r = m->remotes[i];
+    for (int i = 0; i < m->remotes.count && i < max; i++) {
+        const rtp_remote *r = remote_at(m, i);
         out[i].ssrc = r->ssrc;
         out[i].bye = r->bye;
         out[i].idle_ms = (now - r->last_heard_us) / 1000;
     }
-    return m->nremotes;
+    return m->remotes.count;
 }
 
 /* Media off: no sending, no remote streams, no receive paths. */
@@ -1276,31 +1273,50 @@ static int check_conn(agora_rtc_conn *c)
     return destroyed ? AGORA_ERR_INVALID_STATE : AGORA_OK;
 }
 
-static io_item *item_with_string(int kind, agora_rtc_conn *c, const char *s)
-{
-    size_t n = strnlen(s, MAX_IP_LEN + 1);
-    if (n > MAX_IP_LEN)
-        return NULL;
-    io_item *it = agora_io_item_new(kind, c, n + 1);
-    if (it)
-        memcpy(it->data, s, n); /* calloc'd: NUL terminated */
-    return it;
-}
+/* What an entry point below hands the I/O thread: the fields of its work item
+ * (text, an address, and key go into the item's data; out receives the answer). */
+typedef struct rtp_request {
+    const char *text;
+    const char *uid;
+    uint32_t ssrc;
+    int arg, arg2;
+    void *out;
+    const uint8_t *key;        /* AGORA_RTP_SRTP_KEY_LEN bytes when set */
+} rtp_request;
 
-int agora_rtc_conn_rtp_open(agora_rtc_conn *c, const char *bind_ip, uint16_t *local_port)
+/* The shape of every entry point: c must be a live RTP connection, then its
+ * arguments valid (AGORA_ERR_INVALID_ARGUMENT otherwise); the request runs on
+ * the I/O thread and its handler's code is returned. */
+static int rtp_call(agora_rtc_conn *c, int kind, int valid, const rtp_request *rq)
 {
     int rc = check_conn(c);
     if (rc != AGORA_OK)
         return rc;
-    const char *ip = bind_ip ? bind_ip : "127.0.0.1";
-    if (strnlen(ip, MAX_IP_LEN + 1) > MAX_IP_LEN)
+    size_t text_len = rq->text ? strnlen(rq->text, MAX_IP_LEN + 1) : 0;
+    if (!valid || text_len > MAX_IP_LEN)
         return AGORA_ERR_INVALID_ARGUMENT;
-    io_item *it = item_with_string(IO_RTP_OPEN, c, ip);
+    size_t length = rq->key ? AGORA_RTP_SRTP_KEY_LEN : rq->text ? text_len + 1 : 0;
+    io_item *it = agora_io_item_new(kind, c, length);
     if (!it)
         return AGORA_ERR_NO_MEMORY;
+    if (rq->key)
+        memcpy(it->data, rq->key, AGORA_RTP_SRTP_KEY_LEN);
+    else if (rq->text)
+        memcpy(it->data, rq->text, text_len); /* calloc'd: NUL terminated */
+    if (rq->uid)
+        agora_copy_id(it->uid, rq->uid);
+    it->u32 = rq->ssrc;
+    it->arg = rq->arg;
+    it->arg2 = rq->arg2;
+    it->out = rq->out;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_open(agora_rtc_conn *c, const char *bind_ip, uint16_t *local_port)
+{
     uint16_t port = 0;
-    it->out = &port;
-    rc = agora_io_call(c->svc, it);
+    int rc = rtp_call(c, IO_RTP_OPEN, 1, &(rtp_request){.text = bind_ip ? bind_ip : "127.0.0.1",
+                                                        .out = &port});
     if (rc == AGORA_OK && local_port)
         *local_port = port;
     return rc;
@@ -1309,49 +1325,28 @@ int agora_rtc_conn_rtp_open(agora_rtc_conn *c, const char *bind_ip, uint16_t *lo
 int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *c, const char *ip, uint16_t port,
                                           uint16_t rtcp_port, uint32_t ssrc)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    if (!ip || port == 0 || strnlen(ip, MAX_IP_LEN + 1) > MAX_IP_LEN)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    io_item *it = item_with_string(IO_RTP_TARGET, c, ip);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    it->arg = port;
-    it->arg2 = rtcp_port;
-    it->u32 = ssrc;
-    return agora_io_call(c->svc, it);
+    return rtp_call(c, IO_RTP_TARGET, ip && port != 0,
+                    &(rtp_request){.text = ip, .arg = port, .arg2 = rtcp_port, .ssrc = ssrc});
 }
 
-/* Validate and post the add of a remote stream (audio or video) with its
- * SRTP key: codec in arg (0 for audio), srtp_suite in arg2, the key in data. */
+/* The add of a remote stream (audio or video) with its SRTP key: codec in
+ * arg (0 for audio), srtp_suite in arg2, the key in data. */
 static int post_remote_add(agora_rtc_conn *c, int kind, uint32_t ssrc, const char *user_id,
                            int codec, int srtp_suite, const uint8_t *srtp_key_salt)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    if (!valid_id(user_id) || (srtp_suite != 0 && srtp_suite != AGORA_SRTP_AES128_CM_SHA1_32 &&
-                               srtp_suite != AGORA_SRTP_AES128_CM_SHA1_80) ||
-        (srtp_suite && !srtp_key_salt) ||
-        (kind == IO_RTP_VIDEO_ADD && codec != AGORA_VIDEO_RTP_VP8 && codec != AGORA_VIDEO_RTP_H264))
-        return AGORA_ERR_INVALID_ARGUMENT;
-    if (srtp_suite) {
+    int valid = valid_id(user_id) &&
+                (srtp_suite == 0 || srtp_suite == AGORA_SRTP_AES128_CM_SHA1_32 ||
+                 srtp_suite == AGORA_SRTP_AES128_CM_SHA1_80) &&
+                (!srtp_suite || srtp_key_salt) &&
+                (kind != IO_RTP_VIDEO_ADD || codec == AGORA_VIDEO_RTP_VP8 || codec == AGORA_VIDEO_RTP_H264);
+    if (valid && srtp_suite && check_conn(c) == AGORA_OK) {
         pthread_once(&srtp_once, srtp_init_once);
         if (!srtp_ready)
             return AGORA_ERR_FAILED;
     }
-    size_t klen = srtp_suite ? AGORA_RTP_SRTP_KEY_LEN : 0;
-    io_item *it = agora_io_item_new(kind, c, klen);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    if (klen)
-        memcpy(it->data, srtp_key_salt, klen);
-    agora_copy_id(it->uid, user_id);
-    it->u32 = ssrc;
-    it->arg = codec;
-    it->arg2 = srtp_suite;
-    return agora_io_call(c->svc, it);
+    return rtp_call(c, kind, valid, &(rtp_request){.uid = user_id, .ssrc = ssrc, .arg = codec,
+                                                   .arg2 = srtp_suite,
+                                                   .key = srtp_suite ? srtp_key_salt : NULL});
 }
 
 int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,
@@ -1363,19 +1358,10 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *
 int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *c, uint32_t ssrc, int codec,
                                          int payload_type)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    if ((codec != AGORA_VIDEO_RTP_VP8 && codec != AGORA_VIDEO_RTP_H264) || payload_type < 0 ||
-        payload_type > 127)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    io_item *it = agora_io_item_new(IO_RTP_VIDEO_PUBLISH, c, 0);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    it->u32 = ssrc;
-    it->arg = codec;
-    it->arg2 = payload_type;
-    return agora_io_call(c->svc, it);
+    int valid = (codec == AGORA_VIDEO_RTP_VP8 || codec == AGORA_VIDEO_RTP_H264) &&
+                payload_type >= 0 && payload_type <= 127;
+    return rtp_call(c, IO_RTP_VIDEO_PUBLISH, valid,
+                    &(rtp_request){.ssrc = ssrc, .arg = codec, .arg2 = payload_type});
 }
 
 int agora_rtc_conn_rtp_add_video_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,
@@ -1387,89 +1373,38 @@ int agora_rtc_conn_rtp_add_video_remote(agora_rtc_conn *c, uint32_t ssrc, const 
 int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *c, uint32_t ssrc, const char *ip,
                                            uint16_t rtcp_port)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    if (!ip || rtcp_port == 0 || strnlen(ip, MAX_IP_LEN + 1) > MAX_IP_LEN)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    io_item *it = item_with_string(IO_RTP_FEEDBACK, c, ip);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    it->u32 = ssrc;
-    it->arg = rtcp_port;
-    return agora_io_call(c->svc, it);
+    return rtp_call(c, IO_RTP_FEEDBACK, ip && rtcp_port != 0,
+                    &(rtp_request){.text = ip, .ssrc = ssrc, .arg = rtcp_port});
 }
 
 int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *c, uint32_t ssrc)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    io_item *it = agora_io_item_new(IO_RTP_REMOVE, c, 0);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    it->u32 = ssrc;
-    return agora_io_call(c->svc, it);
+    return rtp_call(c, IO_RTP_REMOVE, 1, &(rtp_request){.ssrc = ssrc});
 }
 
 int agora_rtc_conn_post_event(agora_rtc_conn *c, int event, const char *user_id, int reason)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    if (event < AGORA_CONN_EVENT_CONNECTED || event > AGORA_CONN_EVENT_RECONNECTED)
-        return AGORA_ERR_INVALID_ARGUMENT;
     int with_user = event == AGORA_CONN_EVENT_USER_JOINED || event == AGORA_CONN_EVENT_USER_LEFT;
-    if (with_user && !valid_id(user_id))
-        return AGORA_ERR_INVALID_ARGUMENT;
-    io_item *it = agora_io_item_new(IO_RTP_EVENT, c, 0);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    if (with_user)
-        agora_copy_id(it->uid, user_id);
-    it->arg = event;
-    it->arg2 = reason;
-    return agora_io_call(c->svc, it);
+    int valid = event >= AGORA_CONN_EVENT_CONNECTED && event <= AGORA_CONN_EVENT_RECONNECTED &&
+                (!with_user || valid_id(user_id));
+    return rtp_call(c, IO_RTP_EVENT, valid, &(rtp_request){.uid = with_user ? user_id : NULL,
+                                                           .arg = event, .arg2 = reason});
 }
 
 int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *c, agora_rtp_transport_stats *out)
 {
-    if (!out)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    io_item *it = agora_io_item_new(IO_RTP_STATS, c, 0);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    it->out = out;
-    return agora_io_call(c->svc, it);
+    return rtp_call(c, IO_RTP_STATS, out != NULL, &(rtp_request){.out = out});
 }
 
 int agora_rtc_conn_rtp_send_bye(agora_rtc_conn *c)
 {
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    io_item *it = agora_io_item_new(IO_RTP_BYE, c, 0);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    return agora_io_call(c->svc, it);
+    return rtp_call(c, IO_RTP_BYE, 1, &(rtp_request){0});
 }
 
 int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, agora_rtp_remote_activity *out, int max)
 {
-    if (max < 0 || (max > 0 && !out))
-        return AGORA_ERR_INVALID_ARGUMENT;
-    int rc = check_conn(c);
-    if (rc != AGORA_OK)
-        return rc;
-    io_item *it = agora_io_item_new(IO_RTP_ACTIVITY, c, 0);
-    if (!it)
-        return AGORA_ERR_NO_MEMORY;
-    it->out = out;
-    it->arg = max;
-    return agora_io_call(c->svc, it);
+    return rtp_call(c, IO_RTP_ACTIVITY, max >= 0 && (max == 0 || out),
+                    &(rtp_request){.out = out, .arg = max});
 }
 
 /* ------------------------------------------------------------ the transport table */

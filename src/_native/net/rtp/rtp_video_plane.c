@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "net/rtp/rtp_media.h"
-#include "core/growable.h"
 
 #define VIDEO_CLOCK_KHZ 90                /* RTP clock of video: 90 kHz */
 #define VIDEO_MAX_PAYLOAD 1200            /* bytes of payload per packet (fits any MTU path) */
@@ -81,18 +80,17 @@ typedef struct rtp_video_remote {
 
 static rtp_video_remote *find_ssrc(const agora_rtp_media *m, uint32_t ssrc)
 {
-    for (int i = 0; i < m->nvremotes; i++)
-        if (m->vremotes[i]->ssrc == ssrc)
-            return m->vremotes[i];
-    return NULL;
+    return rtp_streams_get(&m->vremotes, rtp_streams_find_ssrc(&m->vremotes, ssrc));
 }
 
 static rtp_video_remote *find_uid(const agora_rtp_media *m, const char *uid)
 {
-    for (int i = 0; i < m->nvremotes; i++)
-        if (strcmp(m->vremotes[i]->uid, uid) == 0)
-            return m->vremotes[i];
-    return NULL;
+    return rtp_streams_get(&m->vremotes, rtp_streams_find_uid(&m->vremotes, uid));
+}
+
+static rtp_video_remote *vremote_at(const agora_rtp_media *m, int i)
+{
+    return m->vremotes.entries[i].stream;
 }
 
 int agora_rtp_video_has_ssrc(const agora_rtp_media *m, uint32_t ssrc)
@@ -119,15 +117,15 @@ static void fold_stats(agora_rtp_media *m, const rtp_video_remote *r)
 
 void agora_rtp_video_fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
 {
-    for (int i = 0; m && i < m->nvremotes; i++) {
-        const rtp_video_remote *r = m->vremotes[i];
+    for (int i = 0; m && i < m->vremotes.count; i++) {
+        const rtp_video_remote *r = vremote_at(m, i);
         out->video_frames_received += r->dp.frames_ready;
         out->video_frames_lost += r->dp.frames_lost;
         out->video_frames_skipped += r->dp.frames_skipped;
         out->video_late += r->late + r->dp.packets_ignored;
     }
     if (m)
-        out->video_remotes = m->nvremotes;
+        out->video_remotes = m->vremotes.count;
 }
 
 /* ------------------------------------------------------------ send side */
@@ -245,10 +243,6 @@ int agora_rtp_video_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t s
         return AGORA_ERR_NOT_READY;
     if (find_ssrc(m, ssrc) || find_uid(m, uid))
         return AGORA_ERR_INVALID_STATE;
-    void *grown = agora_grow(m->vremotes, m->nvremotes, &m->vcap, sizeof(*m->vremotes), 4);
-    if (!grown)
-        return AGORA_ERR_NO_MEMORY;
-    m->vremotes = grown;
     rtp_video_remote *r = calloc(1, sizeof(*r));
     if (!r)
         return AGORA_ERR_NO_MEMORY;
@@ -261,11 +255,12 @@ int agora_rtp_video_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t s
     if (rc == AGORA_OK && srtp_suite &&
         !(r->srtp = agora_srtp_session_create(srtp_suite, key, AGORA_SRTP_MASTER_LEN)))
         rc = AGORA_ERR_FAILED;
+    if (rc == AGORA_OK)
+        rc = rtp_streams_add(&m->vremotes, ssrc, r->uid, r);
     if (rc != AGORA_OK) {
         remote_free(r);
         return rc;
     }
-    m->vremotes[m->nvremotes++] = r;
     int mode = agora_video_sub_mode(c, uid);
     pthread_mutex_lock(&c->mu);
     int observed = c->video.obs_set[VOBS_USER] && !c->destroyed;
@@ -284,22 +279,19 @@ int agora_rtp_video_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t s
 
 int agora_rtp_video_remove_remote(agora_rtp_media *m, uint32_t ssrc)
 {
-    for (int i = 0; i < m->nvremotes; i++) {
-        if (m->vremotes[i]->ssrc == ssrc) {
-            rtp_video_remote *r = m->vremotes[i];
-            fold_stats(m, r);
-            m->vremotes[i] = m->vremotes[--m->nvremotes];
-            remote_free(r);
-            return AGORA_OK;
-        }
-    }
-    return AGORA_ERR_INVALID_ARGUMENT;
+    int i = rtp_streams_find_ssrc(&m->vremotes, ssrc);
+    if (i < 0)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    rtp_video_remote *r = rtp_streams_take(&m->vremotes, i);
+    fold_stats(m, r);
+    remote_free(r);
+    return AGORA_OK;
 }
 
 void agora_rtp_video_remove_all(agora_rtp_media *m)
 {
-    while (m->nvremotes > 0)
-        agora_rtp_video_remove_remote(m, m->vremotes[m->nvremotes - 1]->ssrc);
+    while (m->vremotes.count > 0)
+        agora_rtp_video_remove_remote(m, m->vremotes.entries[m->vremotes.count - 1].ssrc);
 }
 
 int agora_rtp_video_set_feedback(agora_rtp_media *m, uint32_t ssrc, const char *ip, uint16_t port)
@@ -531,8 +523,8 @@ int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, 
 void agora_rtp_video_tick(agora_service *svc, agora_rtc_conn *c, int64_t now)
 {
     agora_rtp_media *m = c->rtp;
-    for (int i = 0; i < m->nvremotes; i++) {
-        rtp_video_remote *r = m->vremotes[i];
+    for (int i = 0; i < m->vremotes.count; i++) {
+        rtp_video_remote *r = vremote_at(m, i);
         while (r->nheld > 0 && now - r->gap_since_us >= REORDER_WAIT_US)
             skip_gap(svc, c, m, r, now);
         if (r->pli_due && now - r->last_pli_us >= PLI_MIN_INTERVAL_US)
