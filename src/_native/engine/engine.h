@@ -302,9 +302,13 @@ int agora_io_subscribed(const agora_rtc_conn *r, const char *uid);
  * EV_AUDIO_FRAME events honouring the observer's generation and speech-only
  * filter). The frame and channel_id must stay alive, and no receive path may
  * be dropped, until agora_io_run_receive_jobs() ran. Used by the hub fan-out
- * and by the RTP playout. hint: a remembered receive-path lookup of uid (NULL: none). */
-void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *to, const char *uid,
-                            const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint);
+ * and by the RTP playout. hint: a remembered receive-path lookup of uid (NULL: none).
+ * prepare (NULL: none): the job calls prepare(job, prepare_arg) first, on the thread
+ * that runs it, to fill f's samples (the RTP playout decodes there). Returns 1 when a
+ * job was queued, 0 when nobody hears the frame (or out of memory). */
+int agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *to, const char *uid,
+                           const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint,
+                           int (*prepare)(const agora_rx_job *job, void *arg), void *prepare_arg);
 /* Run the receive jobs queued by agora_io_deliver_audio (I/O thread). */
 void agora_io_run_receive_jobs(agora_service *svc);
 /* uid stops being heard by `to` (left, unpublished, removed): when to's VAD

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include "core/growable.h"
 #include "engine/engine.h"
 
 #define TICK_NS 10000000LL
@@ -25,29 +26,20 @@ static void sleep_until(int64_t deadline_ns)
 typedef struct tick_batch {
     io_item *first, *last;
     size_t count;
-    agora_rtc_conn **conns;    /* each holds a reference until settled */
-    int *cut;                  /* frames cut for conns[i] */
-    int64_t *drained_ms;       /* >= 0 when conns[i]'s queue drained this tick */
+    struct tick_conn {
+        agora_rtc_conn *conn;  /* holds a reference until settled */
+        int cut;               /* frames cut for conn */
+        int64_t drained_ms;    /* >= 0 when conn's queue drained this tick */
+    } *conns;
     int n, cap;
 } tick_batch;
 
 static int batch_reserve(tick_batch *b)
 {
-    if (b->n < b->cap)
-        return 0;
-    int cap = b->cap ? b->cap * 2 : 64;
-    agora_rtc_conn **conns = realloc(b->conns, sizeof(*conns) * (size_t)cap);
-    if (conns)
-        b->conns = conns;
-    int *cut = realloc(b->cut, sizeof(*cut) * (size_t)cap);
-    if (cut)
-        b->cut = cut;
-    int64_t *drained = realloc(b->drained_ms, sizeof(*drained) * (size_t)cap);
-    if (drained)
-        b->drained_ms = drained;
-    if (!conns || !cut || !drained)
+    void *grown = agora_grow(b->conns, b->n, &b->cap, sizeof(*b->conns), 64);
+    if (!grown)
         return -1;
-    b->cap = cap;
+    b->conns = grown;
     return 0;
 }
 
@@ -111,9 +103,7 @@ static void cut_connection(tick_batch *b, agora_rtc_conn *c)
         batch_append(b, it);
     }
     agora_conn_ref(c);
-    b->conns[b->n] = c;
-    b->cut[b->n] = n;
-    b->drained_ms[b->n] = drained_ms;
+    b->conns[b->n] = (struct tick_conn){.conn = c, .cut = n, .drained_ms = drained_ms};
     b->n++;
 }
 
@@ -125,13 +115,13 @@ static void flush_batch(agora_service *svc, tick_batch *b)
     if (b->first)
         agora_workq_push_list(&svc->io_q, &b->first->node, &b->last->node, b->count);
     for (int i = 0; i < b->n; i++) {
-        agora_rtc_conn *c = b->conns[i];
-        atomic_fetch_sub(&c->sendq.unposted, b->cut[i]);
-        if (b->drained_ms[i] >= 0) {
+        agora_rtc_conn *c = b->conns[i].conn;
+        atomic_fetch_sub(&c->sendq.unposted, b->conns[i].cut);
+        if (b->conns[i].drained_ms >= 0) {
             /* completion goes straight to the delivery thread: it concerns only this sender */
             agora_event *ev = agora_event_new(EV_PUSH_COMPLETED, c, 0);
             if (ev) {
-                ev->a = (int)b->drained_ms[i];
+                ev->a = (int)b->conns[i].drained_ms;
                 agora_workq_push(&svc->delivery_q, &ev->node);
             }
         }
@@ -179,7 +169,5 @@ void *agora_clock_main(void *arg)
         agora_volume_indication_tick(svc, now / 1000000LL);
     }
     free(batch.conns);
-    free(batch.cut);
-    free(batch.drained_ms);
     return NULL;
 }

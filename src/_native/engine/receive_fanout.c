@@ -4,8 +4,9 @@
  * every transport on the I/O thread (the hub's fan-out, the RTP playout). */
 #include "engine/engine.h"
 
-void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *uid,
-                            const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint)
+int agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *uid,
+                           const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint,
+                           int (*prepare)(const agora_rx_job *job, void *arg), void *prepare_arg)
 {
     agora_vad_config vad_cfg;
     int has_obs, vad_on, rate, chans, flags;
@@ -21,7 +22,7 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     int apm_flags = m->apm_flags;
     if (f->gap && !(has_obs && vad_on)) {
         pthread_mutex_unlock(&m->mu);
-        return; /* only a VAD in speech hears a gap (receive_path.c) */
+        return 0; /* only a VAD in speech hears a gap (receive_path.c) */
     }
     agora_audio_frame_observer direct = {0};
     /* an any_thread observer is called by the job itself; one hold per run keeps it registered */
@@ -31,10 +32,10 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     pthread_mutex_unlock(&m->mu);
     agora_rx_path *rx = agora_rx_table_get_hinted(&m->rx, uid, hint);
     if (!rx)
-        return;
+        return 0;
     if (!rx->first_frame_seen) {
         if (f->gap)
-            return; /* nothing heard from this user yet: no utterance to end */
+            return 0; /* nothing heard from this user yet: no utterance to end */
         rx->first_frame_seen = 1;
         agora_io_emit(svc, m, EV_FIRST_FRAME, uid, 0, 0, 0);
         agora_io_emit(svc, m, EV_TRACK_STATE, uid, REMOTE_AUDIO_STATE_DECODING,
@@ -46,10 +47,10 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     if (!agora_volume_meter_enabled(volume))
         volume = NULL;
     if (!has_obs && !volume)
-        return;
+        return 0;
     agora_rx_job *job = agora_rx_pool_add(&svc->rx_pool, rx);
     if (!job)
-        return; /* out of memory: this frame is not heard */
+        return 0; /* out of memory: this frame is not heard */
     job->to = m;
     job->frame = f;
     job->channel_id = channel_id;
@@ -63,6 +64,9 @@ void agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *u
     job->deliver = has_obs;
     job->direct = direct;
     job->volume = volume;
+    job->prepare = prepare;
+    job->prepare_arg = prepare_arg;
+    return 1;
 }
 
 void agora_io_run_receive_jobs(agora_service *svc)
@@ -83,7 +87,7 @@ void agora_io_end_utterance(agora_service *svc, agora_rtc_conn *to, const char *
     /* the path hears gaps only until its VAD stops (receive_path.c); the
      * jobs run now, before the caller drops the path they point to */
     for (int i = 0; i < AGORA_GAP_FRAMES; i++)
-        agora_io_deliver_audio(svc, to, uid, channel_id, gap, NULL);
+        agora_io_deliver_audio(svc, to, uid, channel_id, gap, NULL, NULL, NULL);
     agora_io_run_receive_jobs(svc);
     agora_sent_frame_unref(gap);
 }

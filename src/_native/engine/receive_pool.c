@@ -235,16 +235,6 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
     return job;
 }
 
-int agora_rx_pool_mark(const agora_rx_pool *p)
-{
-    return p->njobs;
-}
-
-agora_rx_job *agora_rx_pool_added_since(agora_rx_pool *p, int mark)
-{
-    return mark >= 0 && mark < p->njobs ? &p->jobs[mark] : NULL;
-}
-
 void agora_rx_pool_run(agora_rx_pool *p)
 {
     if (p->njobs == 0) {

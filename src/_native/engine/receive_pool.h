@@ -98,12 +98,6 @@ void agora_rx_pool_destroy(agora_rx_pool *p);
 /* A new job for rx at the end of the list, chained after rx's earlier jobs of
  * this batch (NULL when out of memory). The caller fills the rest. I/O thread only. */
 agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx);
-/* The number of jobs queued for the next run (a mark), and the first job
- * added after that mark, or NULL when none was: lets a producer that queues
- * through another module (agora_io_deliver_audio) attach its prepare hook.
- * I/O thread only. */
-int agora_rx_pool_mark(const agora_rx_pool *p);
-agora_rx_job *agora_rx_pool_added_since(agora_rx_pool *p, int mark);
 /* Keep c's any_thread audio observer registered until the end of the next
  * run (the caller holds c->mu): raises c->audio_pool_holds and marks c with
  * this batch; -1 when out of memory (deliver through the delivery thread).

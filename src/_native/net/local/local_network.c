@@ -163,7 +163,7 @@ static void local_send_audio(agora_service *svc, io_item *it)
         agora_rtc_conn *m = ch->listeners.items[i];
         if (m == s || !subscribed(m, s->user_id))
             continue;
-        agora_io_deliver_audio(svc, m, s->user_id, ch->name, f, &s->rx_hint);
+        agora_io_deliver_audio(svc, m, s->user_id, ch->name, f, &s->rx_hint, NULL, NULL);
     }
 }
 

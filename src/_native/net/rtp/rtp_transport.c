@@ -719,22 +719,15 @@ static int gap_for_job(const agora_rx_job *job, void *arg)
 }
 
 /* Hand r->frame (stamped now) to c's receive path; the job fills its samples
- * first with prepare (the decode, or a gap's silence). Returns the job, NULL
- * when nobody receives the audio frames. */
-static agora_rx_job *deliver_pull(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m,
-                                  rtp_remote *r, int (*prepare)(const agora_rx_job *, void *))
+ * first with prepare (the decode, or a gap's silence). 0 when nobody receives
+ * the audio frames. */
+static int deliver_pull(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
+                        int (*prepare)(const agora_rx_job *, void *))
 {
     int64_t t = now_us();
     r->frame->render_time_ms = t / 1000;
     r->frame->send_time_us = t;
-    int mark = agora_rx_pool_mark(&svc->rx_pool);
-    agora_io_deliver_audio(svc, c, r->uid, m->channel_id, r->frame, NULL);
-    agora_rx_job *job = agora_rx_pool_added_since(&svc->rx_pool, mark);
-    if (job) {
-        job->prepare = prepare;
-        job->prepare_arg = r;
-    }
-    return job;
+    return agora_io_deliver_audio(svc, c, r->uid, m->channel_id, r->frame, NULL, prepare, r);
 }
 
 static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r)
