@@ -47,8 +47,6 @@
 
 #define AGORA_MAX_FRAMES_PER_TICK 64
 
-typedef struct hub_channel hub_channel;
-typedef struct agora_rtp_media agora_rtp_media; /* rtp_transport.c */
 typedef struct agora_event agora_event;
 
 /* The sample rates pushed audio may have (connection.c). */
@@ -96,17 +94,18 @@ struct agora_rtc_conn {
     int gap_frames_left, gap_rate, gap_channels;
 
     /* I/O thread only */
-    hub_channel *channel;
-    int hub_publishing;
+    /* the transport's state of this connection, owned by the transport, which
+     * the engine never reads (net/local: its hub channel while joined; net/rtp:
+     * its media plane, made by the first rtp_open, freed with the conn) */
+    void *net;
+    int joined;                /* the transport joined the channel and did not leave since */
+    int net_publishing;        /* the transport was told to publish (publish_changed) */
     int sub_all;
     uid_set sub_only;          /* explicit subscriptions when !sub_all */
     uid_set sub_except;        /* explicit unsubscriptions when sub_all */
     int hub_listening;         /* AGORA_LISTEN_* bits: why received audio is processed */
     agora_rx_table rx;         /* one receive path per remote user heard */
     agora_rx_hint rx_hint;     /* as a sender: the last listener's path for this user */
-    /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
-    agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
-    int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
     /* created by the first set_audio_volume_indication_parameters, freed with the conn */
     agora_volume_meter *_Atomic volume_meter;
     /* encoded_audio.c: push-side decoders (created by the first encoded push) and
@@ -255,16 +254,15 @@ struct agora_service {
     atomic_int api_refs;
     atomic_int draining;       /* release is waiting for api_refs to reach 0 */
 
-    hub_channel *channels;     /* I/O thread only */
     agora_rx_pool rx_pool;     /* receive-path jobs of the I/O thread (+ helper threads) */
     int rx_pool_ready;
     /* I/O thread wait set (created by initialize, closed by release) */
     int io_epfd;               /* epoll: io_q's eventfd, the playout timer, RTP sockets */
-    int io_timerfd;            /* 20 ms playout timer, armed while an RTP socket is open */
-    /* RTP connections with an open socket (each holds a conn reference), I/O thread only */
-    agora_rtc_conn **rtp_conns;
-    int rtp_count, rtp_cap;
-    int64_t play_deadline_ns;  /* the playout tick being run */
+    int io_timerfd;            /* a transport's periodic timer (on_timer; the RTP playout) */
+    /* each transport's state of this service (by AGORA_TRANSPORT_* kind), owned
+     * by the transport: made on the I/O thread when first needed, freed by its
+     * on_loop_exit */
+    void *net[AGORA_MAX_TRANSPORTS];
 };
 
 /* service.c: a service whose connections may use `transports` (NULL-terminated). */

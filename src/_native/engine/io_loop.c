@@ -92,9 +92,9 @@ int agora_io_subscribed(const agora_rtc_conn *r, const char *uid)
 
 static void handle_publish(agora_service *svc, agora_rtc_conn *c, int publish)
 {
-    if (c->hub_publishing == publish)
+    if (c->net_publishing == publish)
         return;
-    c->hub_publishing = publish;
+    c->net_publishing = publish;
     if (publish)
         atomic_store(&c->publishing, 1); /* unpublish closed the gate at the call */
     c->transport->publish_changed(svc, c, publish);

@@ -10,6 +10,9 @@
 
 agora_service *agora_engine_service_new(const agora_transport_ops *const *transports)
 {
+    for (const agora_transport_ops *const *t = transports; t && *t; t++)
+        if ((*t)->kind < 0 || (*t)->kind >= AGORA_MAX_TRANSPORTS)
+            return NULL; /* it would have no slot in svc->net */
     agora_service *svc = calloc(1, sizeof(*svc));
     if (!svc)
         return NULL;

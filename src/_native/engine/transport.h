@@ -22,6 +22,9 @@ typedef struct io_item io_item;
 struct agora_remote_audio_stats;
 struct agora_video_buf;
 
+/* AGORA_TRANSPORT_* kinds are below this (agora_service.net has a slot each). */
+#define AGORA_MAX_TRANSPORTS 4
+
 typedef struct agora_transport_ops {
     const char *name;
     int kind;                  /* AGORA_TRANSPORT_* of the connection config it serves */

@@ -354,7 +354,7 @@ static void track_subscribed(agora_service *svc, agora_rtc_conn *m, agora_rtc_co
     if (!ev)
         return;
     agora_copy_id(ev->uid, s->user_id);
-    if (s->channel) {
+    if (s->joined) {
         pthread_mutex_lock(&s->mu);
         agora_copy_id(ev->channel_id, s->channel_id);
         pthread_mutex_unlock(&s->mu);

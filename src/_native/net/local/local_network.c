@@ -42,9 +42,15 @@ static void conn_list_remove(conn_list *l, agora_rtc_conn *c)
 
 /* ---- channels ---- */
 
+/* The service's channels: a list whose head is the hub's slot of svc->net. */
+static hub_channel *first_channel(const agora_service *svc)
+{
+    return svc->net[AGORA_TRANSPORT_LOCAL];
+}
+
 static hub_channel *find_channel(agora_service *svc, const char *name, int create)
 {
-    for (hub_channel *ch = svc->channels; ch; ch = ch->next)
+    for (hub_channel *ch = first_channel(svc); ch; ch = ch->next)
         if (strcmp(ch->name, name) == 0)
             return ch;
     if (!create)
@@ -53,8 +59,8 @@ static hub_channel *find_channel(agora_service *svc, const char *name, int creat
     if (!ch)
         return NULL;
     agora_copy_id(ch->name, name);
-    ch->next = svc->channels;
-    svc->channels = ch;
+    ch->next = first_channel(svc);
+    svc->net[AGORA_TRANSPORT_LOCAL] = ch;
     return ch;
 }
 
@@ -70,13 +76,17 @@ static void channel_remove(agora_service *svc, hub_channel *ch, agora_rtc_conn *
     conn_list_remove(&ch->members, c);
     if (ch->members.count > 0)
         return;
-    for (hub_channel **p = &svc->channels; *p; p = &(*p)->next) {
-        if (*p == ch) {
-            *p = ch->next;
-            channel_free(ch);
+    if (first_channel(svc) == ch) {
+        svc->net[AGORA_TRANSPORT_LOCAL] = ch->next;
+    } else {
+        hub_channel *prev = first_channel(svc);
+        while (prev && prev->next != ch)
+            prev = prev->next;
+        if (!prev)
             return;
-        }
+        prev->next = ch->next;
     }
+    channel_free(ch);
 }
 
 #define emit agora_io_emit
@@ -104,12 +114,13 @@ static void local_join(agora_service *svc, agora_rtc_conn *c)
         emit_conn_state(svc, c, EV_CONNECTION_FAILURE, AGORA_CONN_FAILED, REASON_REJECTED_BY_SERVER);
         return;
     }
-    c->channel = ch;
+    c->net = ch;
+    c->joined = 1;
     if (c->hub_listening)
         conn_list_add(&ch->listeners, c);
     emit_conn_state(svc, c, EV_CONNECTED, AGORA_CONN_CONNECTED, REASON_JOIN_SUCCESS);
     atomic_store(&c->on_air, 1);
-    if (c->hub_publishing)
+    if (c->net_publishing)
         emit(svc, c, EV_PUBLISH_SUCCESS, NULL, 0, 0, 0);
     agora_video_on_join(svc, c);
     for (int i = 0; i < ch->members.count; i++) {
@@ -118,12 +129,12 @@ static void local_join(agora_service *svc, agora_rtc_conn *c)
             continue;
         if (visible(m)) {
             emit(svc, c, EV_USER_JOINED, m->user_id, 0, 0, 0);
-            if (m->hub_publishing && subscribed(c, m->user_id))
+            if (m->net_publishing && subscribed(c, m->user_id))
                 emit(svc, c, EV_TRACK_SUBSCRIBED, m->user_id, 0, 0, 0);
         }
         if (visible(c)) {
             emit(svc, m, EV_USER_JOINED, c->user_id, 0, 0, 0);
-            if (c->hub_publishing && subscribed(m, c->user_id))
+            if (c->net_publishing && subscribed(m, c->user_id))
                 emit(svc, m, EV_TRACK_SUBSCRIBED, c->user_id, 0, 0, 0);
         }
     }
@@ -131,7 +142,7 @@ static void local_join(agora_service *svc, agora_rtc_conn *c)
 
 static void local_leave(agora_service *svc, agora_rtc_conn *c)
 {
-    hub_channel *ch = c->channel;
+    hub_channel *ch = agora_hub_channel_of(c);
     atomic_store(&c->on_air, 0);
     agora_rx_table_clear(&c->rx);
     if (!ch)
@@ -147,7 +158,8 @@ static void local_leave(agora_service *svc, agora_rtc_conn *c)
     }
     conn_list_remove(&ch->listeners, c);
     channel_remove(svc, ch, c);
-    c->channel = NULL;
+    c->net = NULL;
+    c->joined = 0;
     emit_conn_state(svc, c, EV_DISCONNECTED, AGORA_CONN_DISCONNECTED, REASON_LEAVE_CHANNEL);
 }
 
@@ -156,8 +168,8 @@ static void local_send_audio(agora_service *svc, io_item *it)
 {
     agora_rtc_conn *s = it->conn;
     const agora_sent_frame *f = it->frame;
-    hub_channel *ch = s->channel;
-    if (!ch || !s->hub_publishing)
+    hub_channel *ch = agora_hub_channel_of(s);
+    if (!ch || !s->net_publishing)
         return;
     for (int i = 0; i < ch->listeners.count; i++) {
         agora_rtc_conn *m = ch->listeners.items[i];
@@ -169,13 +181,13 @@ static void local_send_audio(agora_service *svc, io_item *it)
 
 static void local_publish_changed(agora_service *svc, agora_rtc_conn *c, int publish)
 {
-    if (!c->channel) {
+    if (!agora_hub_channel_of(c)) {
         if (!publish)
             emit(svc, c, EV_UNPUBLISHED, NULL, 0, 0, 0);
         return; /* publish success is reported on joining */
     }
     emit(svc, c, publish ? EV_PUBLISH_SUCCESS : EV_UNPUBLISHED, NULL, 0, 0, 0);
-    hub_channel *ch = c->channel;
+    hub_channel *ch = agora_hub_channel_of(c);
     for (int i = 0; i < ch->members.count; i++) {
         agora_rtc_conn *m = ch->members.items[i];
         if (m == c || !subscribed(m, c->user_id))
@@ -193,14 +205,14 @@ static void local_publish_changed(agora_service *svc, agora_rtc_conn *c, int pub
 
 static int hub_member_count(const agora_rtc_conn *c)
 {
-    return c->channel ? c->channel->members.count : 0;
+    return agora_hub_channel_of(c) ? agora_hub_channel_of(c)->members.count : 0;
 }
 
 /* A stream message or audio metadata (IO_MESSAGE, IO_METADATA) to every other member. */
 static void local_send_data(agora_service *svc, io_item *it)
 {
     agora_rtc_conn *s = it->conn;
-    hub_channel *ch = s->channel;
+    hub_channel *ch = agora_hub_channel_of(s);
     if (!ch)
         return;
     int kind = it->kind == IO_MESSAGE ? EV_STREAM_MESSAGE : EV_METADATA;
@@ -220,41 +232,41 @@ static void local_send_data(agora_service *svc, io_item *it)
 
 static int local_has_publisher(const agora_rtc_conn *c, const char *uid)
 {
-    if (!c->channel)
+    if (!agora_hub_channel_of(c))
         return 0;
-    for (int i = 0; i < c->channel->members.count; i++) {
-        const agora_rtc_conn *m = c->channel->members.items[i];
+    for (int i = 0; i < agora_hub_channel_of(c)->members.count; i++) {
+        const agora_rtc_conn *m = agora_hub_channel_of(c)->members.items[i];
         if (m != c && strcmp(m->user_id, uid) == 0)
-            return m->hub_publishing;
+            return m->net_publishing;
     }
     return 0;
 }
 
 static void local_subscribe_all(agora_service *svc, agora_rtc_conn *c)
 {
-    for (int i = 0; c->channel && i < c->channel->members.count; i++) {
-        agora_rtc_conn *m = c->channel->members.items[i];
-        if (m != c && m->hub_publishing && !subscribed(c, m->user_id))
+    for (int i = 0; agora_hub_channel_of(c) && i < agora_hub_channel_of(c)->members.count; i++) {
+        agora_rtc_conn *m = agora_hub_channel_of(c)->members.items[i];
+        if (m != c && m->net_publishing && !subscribed(c, m->user_id))
             emit(svc, c, EV_TRACK_SUBSCRIBED, m->user_id, 0, 0, 0);
     }
 }
 
 static void local_listen_changed(agora_rtc_conn *c, int on)
 {
-    if (!c->channel)
+    if (!agora_hub_channel_of(c))
         return; /* joining adds a listening connection to its channel's listeners */
     if (on)
-        conn_list_add(&c->channel->listeners, c);
+        conn_list_add(&agora_hub_channel_of(c)->listeners, c);
     else
-        conn_list_remove(&c->channel->listeners, c);
+        conn_list_remove(&agora_hub_channel_of(c)->listeners, c);
 }
 
 static void local_loop_exit(agora_service *svc)
 {
-    while (svc->channels) {
-        hub_channel *n = svc->channels->next;
-        channel_free(svc->channels);
-        svc->channels = n;
+    while (first_channel(svc)) {
+        hub_channel *n = first_channel(svc)->next;
+        channel_free(first_channel(svc));
+        svc->net[AGORA_TRANSPORT_LOCAL] = n;
     }
 }
 
@@ -275,7 +287,7 @@ agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count)
 static agora_rtc_conn **local_channel_members(const agora_rtc_conn *c, int *count)
 {
     *count = 0;
-    return c->channel ? agora_hub_members(c->channel, count) : NULL;
+    return agora_hub_channel_of(c) ? agora_hub_members(agora_hub_channel_of(c), count) : NULL;
 }
 
 const agora_transport_ops agora_local_transport = {

@@ -4,6 +4,14 @@
 
 #include "engine/engine.h"
 
+/* A channel of the hub; a joined connection's c->net points at its channel. */
+typedef struct hub_channel hub_channel;
+
+static inline hub_channel *agora_hub_channel_of(const agora_rtc_conn *c)
+{
+    return c->net;
+}
+
 /* The members of a hub channel (I/O thread). */
 agora_rtc_conn **agora_hub_members(hub_channel *ch, int *count);
 

@@ -8,10 +8,10 @@
 
 void agora_local_video_send(agora_service *svc, agora_rtc_conn *s, agora_video_buf *b)
 {
-    if (!s->channel || !b)
+    if (!agora_hub_channel_of(s) || !b)
         return; /* left the channel after the push was accepted */
     int n = 0;
-    agora_rtc_conn **members = agora_hub_members(s->channel, &n);
+    agora_rtc_conn **members = agora_hub_members(agora_hub_channel_of(s), &n);
     char channel[AGORA_MAX_ID_LEN + 1];
     pthread_mutex_lock(&s->mu);
     memcpy(channel, s->channel_id, sizeof(channel));
@@ -24,10 +24,10 @@ void agora_local_video_send(agora_service *svc, agora_rtc_conn *s, agora_video_b
 
 int agora_local_video_request_keyframe(agora_service *svc, agora_rtc_conn *c, const char *uid)
 {
-    if (!c->channel)
+    if (!agora_hub_channel_of(c))
         return AGORA_ERR_NOT_READY;
     int n = 0;
-    agora_rtc_conn **members = agora_hub_members(c->channel, &n);
+    agora_rtc_conn **members = agora_hub_members(agora_hub_channel_of(c), &n);
     for (int i = 0; i < n; i++) {
         agora_rtc_conn *m = members[i];
         if (m != c && strcmp(m->user_id, uid) == 0) {

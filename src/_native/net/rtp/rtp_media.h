@@ -64,6 +64,8 @@ typedef struct rtp_video_send {
     int sent_sr;                      /* an SR was sent (Janus latched our RTCP address) */
 } rtp_video_send;
 
+typedef struct agora_rtp_media agora_rtp_media;
+
 struct agora_rtp_media {
     agora_io_watch watch;             /* the socket in the I/O loop's epoll */
     agora_rtc_conn *conn;             /* back pointer, no reference */
@@ -109,6 +111,12 @@ struct agora_rtp_media {
     uint32_t rxbuf[RECV_BUF / 4];     /* 4-byte aligned for libsrtp */
 };
 
+
+/* A connection's media plane: the RTP transport's state of it (c->net). */
+static inline agora_rtp_media *agora_rtp_of(const agora_rtc_conn *c)
+{
+    return c->net;
+}
 
 /* ---- rtp_transport.c, for rtp_video_plane.c ---- */
 /* Send one datagram from the connection's socket; counts packets_sent /

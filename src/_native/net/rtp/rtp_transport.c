@@ -13,7 +13,8 @@
  *
  * Lifetime: a connection's media struct is allocated by its first rtp_open
  * and freed with the connection. While its socket is open, the connection
- * is in svc->rtp_conns with a reference, so neither the connection nor the
+ * is in the list of the RTP state of its service (rtp_service) with a
+ * reference, so neither the connection nor the
  * media can go away under an epoll event; closing (disconnect, DISCONNECTED
  * or FAILURE events, destroy, service release) removes the socket from epoll
  * before anything else. The I/O loop handles socket events before work
@@ -146,6 +147,22 @@ static void srtp_init_once(void)
 
 /* ------------------------------------------------------------ playout timer */
 
+/* The RTP transport's state of a service (its slot of svc->net): the
+ * connections with an open socket, each holding a reference, and the playout
+ * grid. Made by the first rtp_open, freed at loop exit; I/O thread only. */
+typedef struct rtp_service {
+    agora_rtc_conn **conns;
+    int count, cap;
+    int64_t play_deadline_ns;  /* the playout tick being run */
+} rtp_service;
+
+static rtp_service *rtp_service_of(agora_service *svc, int create)
+{
+    if (!svc->net[AGORA_TRANSPORT_RTP] && create)
+        svc->net[AGORA_TRANSPORT_RTP] = calloc(1, sizeof(rtp_service));
+    return svc->net[AGORA_TRANSPORT_RTP];
+}
+
 static void arm_timer(agora_service *svc, int on)
 {
     struct itimerspec its;
@@ -155,7 +172,7 @@ static void arm_timer(agora_service *svc, int on)
         its.it_value.tv_sec = (time_t)(first / 1000000000LL);
         its.it_value.tv_nsec = (long)(first % 1000000000LL);
         its.it_interval.tv_nsec = (long)PLAYOUT_NS;
-        svc->play_deadline_ns = first;
+        rtp_service_of(svc, 0)->play_deadline_ns = first;
     }
     /* absolute deadlines: the kernel keeps the 20 ms grid, read() counts misses */
     timerfd_settime(svc->io_timerfd, TFD_TIMER_ABSTIME, &its, NULL);
@@ -163,13 +180,14 @@ static void arm_timer(agora_service *svc, int on)
 
 static int list_add(agora_service *svc, agora_rtc_conn *c)
 {
-    void *grown = agora_grow(svc->rtp_conns, svc->rtp_count, &svc->rtp_cap, sizeof(*svc->rtp_conns), 8);
+    rtp_service *rs = rtp_service_of(svc, 1);
+    void *grown = rs ? agora_grow(rs->conns, rs->count, &rs->cap, sizeof(*rs->conns), 8) : NULL;
     if (!grown)
         return AGORA_ERR_NO_MEMORY;
-    svc->rtp_conns = grown;
+    rs->conns = grown;
     agora_conn_ref(c);
-    svc->rtp_conns[svc->rtp_count++] = c;
-    if (svc->rtp_count == 1)
+    rs->conns[rs->count++] = c;
+    if (rs->count == 1)
         arm_timer(svc, 1);
     return AGORA_OK;
 }
@@ -177,10 +195,11 @@ static int list_add(agora_service *svc, agora_rtc_conn *c)
 /* Drops the list's reference: c may be freed when the caller holds none. */
 static void list_remove(agora_service *svc, agora_rtc_conn *c)
 {
-    for (int i = 0; i < svc->rtp_count; i++) {
-        if (svc->rtp_conns[i] == c) {
-            svc->rtp_conns[i] = svc->rtp_conns[--svc->rtp_count];
-            if (svc->rtp_count == 0)
+    rtp_service *rs = rtp_service_of(svc, 0);
+    for (int i = 0; rs && i < rs->count; i++) {
+        if (rs->conns[i] == c) {
+            rs->conns[i] = rs->conns[--rs->count];
+            if (rs->count == 0)
                 arm_timer(svc, 0);
             agora_conn_unref(c);
             return;
@@ -256,12 +275,12 @@ static void drop_remote(agora_rtp_media *m, int i)
 
 static int rtp_has_remote(const agora_rtc_conn *c, const char *uid)
 {
-    return c->rtp && find_remote_uid(c->rtp, uid) != NULL;
+    return agora_rtp_of(c) && find_remote_uid(agora_rtp_of(c), uid) != NULL;
 }
 
 static void rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     for (int i = 0; m && i < m->remotes.count; i++)
         if (!agora_io_subscribed(c, remote_at(m, i)->uid))
             agora_io_emit(svc, c, EV_TRACK_SUBSCRIBED, remote_at(m, i)->uid, 0, 0, 0);
@@ -365,8 +384,8 @@ static void end_round(agora_rtp_media *m)
 static void rtp_end_round(agora_service *svc, agora_rtc_conn *c)
 {
     (void)svc;
-    if (c->rtp)
-        end_round(c->rtp);
+    if (agora_rtp_of(c))
+        end_round(agora_rtp_of(c));
 }
 
 static int ensure_resampler(agora_rtp_media *m, int rate, int ch)
@@ -798,17 +817,20 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
 
 static void rtp_on_timer(agora_service *svc, uint64_t expirations)
 {
+    rtp_service *rs = rtp_service_of(svc, 0);
+    if (!rs)
+        return; /* no socket was ever opened: the timer is not ours */
     if (expirations > MAX_CATCH_UP_PULLS) { /* stalled: skip ahead on the grid */
-        svc->play_deadline_ns += (int64_t)(expirations - MAX_CATCH_UP_PULLS) * PLAYOUT_NS;
+        rs->play_deadline_ns += (int64_t)(expirations - MAX_CATCH_UP_PULLS) * PLAYOUT_NS;
         expirations = MAX_CATCH_UP_PULLS;
     }
     for (uint64_t k = 0; k < expirations; k++) {
-        int64_t play_ms = svc->play_deadline_ns / 1000000;
-        svc->play_deadline_ns += PLAYOUT_NS;
+        int64_t play_ms = rs->play_deadline_ns / 1000000;
+        rs->play_deadline_ns += PLAYOUT_NS;
         int64_t now = now_us();
-        for (int i = 0; i < svc->rtp_count; i++) {
-            agora_rtc_conn *c = svc->rtp_conns[i];
-            agora_rtp_media *m = c->rtp;
+        for (int i = 0; i < rs->count; i++) {
+            agora_rtc_conn *c = rs->conns[i];
+            agora_rtp_media *m = agora_rtp_of(c);
             if (m->in_round && now - m->last_frame_us >= ROUND_GAP_US)
                 end_round(m); /* interrupted clock, paused connection: send the tail */
             for (int j = 0; j < m->remotes.count; j++)
@@ -871,9 +893,9 @@ static int do_open(agora_service *svc, agora_rtc_conn *c, const char *bind_ip, u
     pthread_mutex_unlock(&c->mu);
     if (destroyed)
         return AGORA_ERR_INVALID_STATE;
-    if (!c->rtp && !(c->rtp = media_new(c)))
+    if (!c->net && !(c->net = media_new(c)))
         return AGORA_ERR_NO_MEMORY;
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     if (m->fd >= 0) {
         *port = m->port;
         return AGORA_OK;
@@ -928,7 +950,7 @@ static int do_open(agora_service *svc, agora_rtc_conn *c, const char *bind_ip, u
 
 static void rtp_close(agora_service *svc, agora_rtc_conn *c)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     if (!m || m->fd < 0)
         return;
     epoll_ctl(svc->io_epfd, EPOLL_CTL_DEL, m->fd, NULL);
@@ -980,7 +1002,7 @@ static int do_set_target(agora_rtp_media *m, const char *ip, uint16_t port, uint
 static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, const char *uid,
                          int suite, const uint8_t *key)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     if (!m || m->fd < 0)
         return AGORA_ERR_NOT_READY;
     if (find_remote(m, ssrc) || find_remote_uid(m, uid) || agora_rtp_video_has_ssrc(m, ssrc))
@@ -1016,7 +1038,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
 
 static int do_remove_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     if (m && agora_rtp_video_has_ssrc(m, ssrc))
         return agora_rtp_video_remove_remote(m, ssrc);
     for (int i = 0; m && i < m->remotes.count; i++) {
@@ -1057,12 +1079,12 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
 
 static int rtp_remote_count(const agora_rtc_conn *c)
 {
-    return c->rtp ? c->rtp->remotes.count : 0;
+    return agora_rtp_of(c) ? agora_rtp_of(c)->remotes.count : 0;
 }
 
 static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max)
 {
-    const agora_rtp_media *m = c->rtp;
+    const agora_rtp_media *m = agora_rtp_of(c);
     for (int i = 0; m && i < m->remotes.count; i++) {
         const rtp_remote *r = remote_at(m, i);
         agora_remote_audio_stats *s = NULL;
@@ -1117,7 +1139,7 @@ static void media_down(agora_service *svc, agora_rtc_conn *c)
     atomic_store(&c->on_air, 0);
     rtp_close(svc, c);
     agora_rx_table_clear(&c->rx);
-    c->rtp_joined = 0;
+    c->joined = 0;
 }
 
 static void rtp_disconnect(agora_service *svc, agora_rtc_conn *c)
@@ -1142,15 +1164,15 @@ static int do_event(agora_service *svc, agora_rtc_conn *c, int event, const char
     case AGORA_CONN_EVENT_CONNECTED:
         if (state != AGORA_CONN_CONNECTING)
             return AGORA_ERR_INVALID_STATE;
-        if (c->rtp) {
+        if (agora_rtp_of(c)) {
             pthread_mutex_lock(&c->mu);
-            memcpy(c->rtp->channel_id, c->channel_id, sizeof(c->rtp->channel_id));
+            memcpy(agora_rtp_of(c)->channel_id, c->channel_id, sizeof(agora_rtp_of(c)->channel_id));
             pthread_mutex_unlock(&c->mu);
         }
-        c->rtp_joined = 1;
+        c->joined = 1;
         agora_io_emit_conn_state(svc, c, EV_CONNECTED, AGORA_CONN_CONNECTED, reason);
         atomic_store(&c->on_air, 1); /* the media clock cuts frames from now on */
-        if (c->hub_publishing)
+        if (c->net_publishing)
             agora_io_emit(svc, c, EV_PUBLISH_SUCCESS, NULL, 0, 0, 0);
         return AGORA_OK;
     case AGORA_CONN_EVENT_DISCONNECTED:
@@ -1195,14 +1217,14 @@ static void rtp_process(agora_service *svc, io_item *it)
     int rc = AGORA_OK;
     switch (it->kind) {
     case IO_AUDIO:
-        if (!it->frame->gap && c->hub_publishing && c->rtp && c->rtp->fd >= 0 && c->rtp->have_target)
-            send_frame(c->rtp, it->frame);
+        if (!it->frame->gap && c->net_publishing && agora_rtp_of(c) && agora_rtp_of(c)->fd >= 0 && agora_rtp_of(c)->have_target)
+            send_frame(agora_rtp_of(c), it->frame);
         break;
     case IO_RTP_OPEN:
         rc = do_open(svc, c, (const char *)it->data, it->out);
         break;
     case IO_RTP_TARGET:
-        rc = do_set_target(c->rtp, (const char *)it->data, (uint16_t)it->arg, (uint16_t)it->arg2, it->u32);
+        rc = do_set_target(agora_rtp_of(c), (const char *)it->data, (uint16_t)it->arg, (uint16_t)it->arg2, it->u32);
         break;
     case IO_RTP_ADD:
         rc = do_add_remote(svc, c, it->u32, it->uid, it->arg2, it->length ? it->data : NULL);
@@ -1211,18 +1233,18 @@ static void rtp_process(agora_service *svc, io_item *it)
         rc = do_remove_remote(svc, c, it->u32);
         break;
     case IO_RTP_VIDEO_PUBLISH:
-        rc = c->rtp && c->rtp->fd >= 0 ? agora_rtp_video_set_publish(c, it->u32, it->arg, it->arg2)
+        rc = agora_rtp_of(c) && agora_rtp_of(c)->fd >= 0 ? agora_rtp_video_set_publish(c, it->u32, it->arg, it->arg2)
                                        : AGORA_ERR_NOT_READY;
         break;
     case IO_RTP_VIDEO_ADD:
-        if (c->rtp && c->rtp->fd >= 0 && (find_remote(c->rtp, it->u32) != NULL))
+        if (agora_rtp_of(c) && agora_rtp_of(c)->fd >= 0 && (find_remote(agora_rtp_of(c), it->u32) != NULL))
             rc = AGORA_ERR_INVALID_STATE;
         else
             rc = agora_rtp_video_add_remote(svc, c, it->u32, it->uid, it->arg, it->arg2,
                                             it->length ? it->data : NULL);
         break;
     case IO_RTP_FEEDBACK:
-        rc = c->rtp ? agora_rtp_video_set_feedback(c->rtp, it->u32, (const char *)it->data,
+        rc = agora_rtp_of(c) ? agora_rtp_video_set_feedback(agora_rtp_of(c), it->u32, (const char *)it->data,
                                                    (uint16_t)it->arg)
                     : AGORA_ERR_NOT_READY;
         break;
@@ -1230,7 +1252,7 @@ static void rtp_process(agora_service *svc, io_item *it)
         rc = do_event(svc, c, it->arg, it->uid, it->arg2);
         break;
     case IO_RTP_STATS:
-        fill_stats(c->rtp, it->out);
+        fill_stats(agora_rtp_of(c), it->out);
         break;
     case IO_RTP_CLOSE:
         rtp_close(svc, c);
@@ -1239,10 +1261,10 @@ static void rtp_process(agora_service *svc, io_item *it)
         rtp_end_round(svc, c);
         break;
     case IO_RTP_BYE:
-        send_bye(c->rtp);
+        send_bye(agora_rtp_of(c));
         break;
     case IO_RTP_ACTIVITY:
-        rc = fill_activity(c->rtp, it->out, it->arg);
+        rc = fill_activity(agora_rtp_of(c), it->out, it->arg);
         break;
     default:
         break;
@@ -1424,7 +1446,7 @@ static void rtp_destroying(agora_rtc_conn *c)
 
 static void rtp_freed(agora_rtc_conn *c)
 {
-    rtp_free(c->rtp); /* closed by destroy: no thread references it */
+    rtp_free(agora_rtp_of(c)); /* closed by destroy: no thread references it */
 }
 
 static void rtp_publish_changed(agora_service *svc, agora_rtc_conn *c, int publish)
@@ -1432,23 +1454,27 @@ static void rtp_publish_changed(agora_service *svc, agora_rtc_conn *c, int publi
     if (!publish)
         rtp_end_round(svc, c); /* the round's tail leaves now */
     /* publish success is reported on CONNECTED when not joined yet */
-    if (!publish || c->rtp_joined)
+    if (!publish || c->joined)
         agora_io_emit(svc, c, publish ? EV_PUBLISH_SUCCESS : EV_UNPUBLISHED, NULL, 0, 0, 0);
 }
 
 static int rtp_remote_stats(const agora_rtc_conn *c, agora_remote_audio_stats *out, int n, int max,
                             int *users)
 {
-    *users = c->rtp_joined ? rtp_remote_count(c) + 1 : 0;
+    *users = c->joined ? rtp_remote_count(c) + 1 : 0;
     return rtp_remote_audio_stats(c, out, n, max);
 }
 
 static void rtp_loop_exit(agora_service *svc)
 {
-    while (svc->rtp_count > 0) /* normally none: destroy closed them */
-        rtp_close(svc, svc->rtp_conns[svc->rtp_count - 1]);
-    free(svc->rtp_conns);
-    svc->rtp_conns = NULL;
+    rtp_service *rs = rtp_service_of(svc, 0);
+    if (!rs)
+        return;
+    while (rs->count > 0) /* normally none: destroy closed them */
+        rtp_close(svc, rs->conns[rs->count - 1]);
+    free(rs->conns);
+    free(rs);
+    svc->net[AGORA_TRANSPORT_RTP] = NULL;
 }
 
 const agora_transport_ops agora_rtp_transport = {

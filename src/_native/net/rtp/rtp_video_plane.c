@@ -132,7 +132,7 @@ void agora_rtp_video_fill_stats(const agora_rtp_media *m, agora_rtp_transport_st
 
 int agora_rtp_video_set_publish(agora_rtc_conn *c, uint32_t ssrc, int codec, int pt)
 {
-    rtp_video_send *v = &c->rtp->vsend;
+    rtp_video_send *v = &agora_rtp_of(c)->vsend;
     if (!v->on || v->ssrc != ssrc || v->codec != codec) {
         memset(v, 0, sizeof(*v));
         uint16_t r = (uint16_t)agora_monotonic_ns();
@@ -185,7 +185,7 @@ static uint32_t frame_timestamp(rtp_video_send *v, int64_t cap_ms)
 void agora_rtp_video_send_frame(agora_service *svc, agora_rtc_conn *c, agora_video_buf *b)
 {
     (void)svc;
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     if (!b || !m || m->fd < 0 || !m->have_target || !m->vsend.on)
         return; /* disconnected after the push was accepted */
     rtp_video_send *v = &m->vsend;
@@ -224,7 +224,7 @@ void agora_rtp_video_send_frame(agora_service *svc, agora_rtc_conn *c, agora_vid
 
 void agora_rtp_video_on_feedback(agora_service *svc, agora_rtc_conn *c, const agora_rtcp_packet *p)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     if (!m || !m->vsend.on || !agora_rtcp_is_keyframe_request(p, m->vsend.ssrc, NULL, NULL))
         return;
     m->st.plis_received++;
@@ -238,7 +238,7 @@ void agora_rtp_video_on_feedback(agora_service *svc, agora_rtc_conn *c, const ag
 int agora_rtp_video_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, const char *uid,
                                int codec, int srtp_suite, const uint8_t *key)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     if (!m || m->fd < 0)
         return AGORA_ERR_NOT_READY;
     if (find_ssrc(m, ssrc) || find_uid(m, uid))
@@ -345,7 +345,7 @@ int agora_rtp_video_frame_ok(const agora_rtc_conn *c, const uint8_t *data, size_
 int agora_rtp_video_request_keyframe(agora_service *svc, agora_rtc_conn *c, const char *uid)
 {
     (void)svc;
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     rtp_video_remote *r = m && m->fd >= 0 ? find_uid(m, uid) : NULL;
     if (!r)
         return AGORA_ERR_INVALID_ARGUMENT; /* no forwarded video of that user */
@@ -443,7 +443,7 @@ static void skip_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, 
 int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, size_t len,
                            uint32_t ssrc, int64_t now)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     rtp_video_remote *r = find_ssrc(m, ssrc);
     if (!r)
         return 0;
@@ -522,7 +522,7 @@ int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, 
 
 void agora_rtp_video_tick(agora_service *svc, agora_rtc_conn *c, int64_t now)
 {
-    agora_rtp_media *m = c->rtp;
+    agora_rtp_media *m = agora_rtp_of(c);
     for (int i = 0; i < m->vremotes.count; i++) {
         rtp_video_remote *r = vremote_at(m, i);
         while (r->nheld > 0 && now - r->gap_since_us >= REORDER_WAIT_US)
