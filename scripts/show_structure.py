@@ -136,9 +136,9 @@ def cython_layer() -> None:
         print(f"  {header:32s} {where}")
     print("== Cython engine module: methods the compiled Connection calls but does not define ==")
     text = "".join(read(os.path.join(CORE, f)) for f in sorted(os.listdir(CORE)) if f.endswith((".pyx", ".pxi")))
-    defined = set(re.findall(r"^\s*(?:c?p?def|cdef)\s+(?:[\w\s\*]+\s)?(\w+)\s*\(", text, re.M))
+    defined = set(re.findall(r"^\s*(?:c?p?def|cdef)\s+(?:[\w\s\*\.]+[\s\*])?(\w+)\s*\(", text, re.M))
     defined |= set(re.findall(r"^\s*cdef\s+(?:public\s+|readonly\s+)?[\w\.]+\s+(\w+)", text, re.M))
-    called = sorted(set(re.findall(r"self(?:\._owner)?\.(_make_\w+)\(", text)) - defined)
+    called = sorted(set(re.findall(r"self(?:\._owner)?\.(_\w+)\(", text)) - defined)
     print("  " + (", ".join(called) if called else "(none)"))
 
 

@@ -15,7 +15,7 @@ from conftest import Recorder, join
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 FACTORY_NAMES = ("conn_info", "volume_info", "encoded_audio_info", "remote_track", "video_track",
-                 "transport_stats", "audio_track_stats")
+                 "transport_stats", "audio_track_stats", "push_completed", "slow_observer")
 
 
 def show_structure(section):
@@ -28,7 +28,7 @@ def test_engine_module_declares_public_headers_only_and_calls_no_subclass_hook()
     out = show_structure("cython")
     assert "agora_rtc/connection.h" in out and "agora_rtc/video_rtp.h" in out
     assert "ENGINE-INTERNAL" not in out
-    assert out.rstrip().endswith("(none)")      # no self._make_* the compiled class does not define
+    assert out.rstrip().endswith("(none)")      # no self._x() the compiled class does not define
     assert not [n for n in dir(ar.RTCConnection) if n.startswith("_make_")]
 
 
