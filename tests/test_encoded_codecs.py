@@ -148,7 +148,9 @@ def test_aac_codec_is_reported_available():
     available, library = _engine.audio_codec_supported(int(AACLC))
     assert available and library.startswith("libavcodec.so.")
     assert _engine.audio_codec_supported(int(PCMU)) == (True, "")
-    assert _engine.audio_codec_supported(9)[0] is False
+    for codec in (5, 9, 11):                                   # G.722, HE-AAC, HE-AAC v2: libavcodec too
+        assert _engine.audio_codec_supported(codec) == (True, library)
+    assert _engine.audio_codec_supported(10)[0] is False       # JC1: Agora's own
 
 
 def test_aac_over_rtp_is_reencoded_to_opus(service):

@@ -535,13 +535,11 @@ def test_bad_subscription_and_observer_input(service):
         b.register_video_encoded_frame_observer(b_rec.on_frame)
 
 
-def test_rtp_transport_takes_encoded_video_only(service):
-    """The Janus (RTP) transport carries encoded frames (no encoder in the SDK):
-    raw pushes say ERR_NOT_SUPPORTED at once; encoded pushes and intra
-    requests wait for the connection (ERR_NOT_READY). test_janus_video.py
-    covers the rest."""
-    from agora_rtc.errors import ERR_NOT_SUPPORTED
-
+def test_rtp_transport_waits_for_the_connection(service):
+    """The Janus (RTP) transport carries encoded frames (raw ones are encoded
+    first): raw and encoded pushes and intra requests wait for the connection
+    (ERR_NOT_READY). test_janus_video.py and test_janus_video_encode.py cover
+    the rest."""
     class RtpConnection(ar.RTCConnection):
         def _native_open(self, service, auto_subscribe, role, profile, rate, channels, transport=0):
             super()._native_open(service, auto_subscribe, role, profile, rate, channels, transport=1)
@@ -549,7 +547,7 @@ def test_rtp_transport_takes_encoded_video_only(service):
     conn = RtpConnection(service, ar.RTCConnConfig())
     try:
         assert conn.publish_video() == 0
-        assert _push_i420(conn) == ERR_NOT_SUPPORTED
+        assert _push_i420(conn) == ERR_NOT_READY
         assert conn.push_video_encoded_data(b"x", ar.EncodedVideoFrameInfo(codec_type=2)) == ERR_NOT_READY
         assert conn.get_local_user().send_intra_request("a") == ERR_NOT_READY
     finally:

@@ -142,6 +142,7 @@ int agora_rtp_video_set_publish(agora_rtc_conn *c, uint32_t ssrc, int codec, int
         v->picture_id = r & 0x7fff;
     }
     v->sent_sr = 0; /* a new publisher (reconnect) must latch our address again */
+    agora_video_request_local_keyframe(c); /* and its subscribers need a keyframe */
     v->on = 1;
     v->ssrc = ssrc;
     v->codec = codec;
@@ -231,6 +232,7 @@ void agora_rtp_video_on_feedback(agora_service *svc, agora_rtc_conn *c, const ag
         return;
     m->st.plis_received++;
     agora_video_count(&c->video.intra_requests);
+    agora_video_request_local_keyframe(c); /* raw frames pushed here: the encoder's next is a key */
     /* Janus does not say which subscriber asked: from_user_id is empty */
     agora_video_emit(svc, c, EV_INTRA_REQUEST, "");
 }
@@ -332,6 +334,11 @@ static void request_keyframe(agora_rtp_media *m, rtp_video_remote *r, int64_t no
     r->last_pli_us = now;
     if (n > 0 && agora_rtp_sendto(m, buf, (size_t)n, &r->fb, r->fb_len, 1) == 0)
         m->st.plis_sent++;
+}
+
+int agora_rtp_video_encode_codec(const agora_rtc_conn *c)
+{
+    return atomic_load(&c->video.rtp_codec);
 }
 
 int agora_rtp_video_codec_ok(const agora_rtc_conn *c, int codec)

@@ -16,7 +16,8 @@ from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MA
                                        MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
                                   RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
-from agora_rtc.errors import InvalidArgumentError, InvalidStateError, NotSupportedError, ReleasedError
+from agora_rtc.errors import (ERR_NOT_SUPPORTED, InvalidArgumentError, InvalidStateError, NotSupportedError,
+                              ReleasedError)
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack, RemoteVideoTrack
 from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver,
@@ -794,8 +795,13 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         -------
         int
             0 when sent; ERR_NOT_READY before on_connected or without
-            publish_video; ERR_NOT_SUPPORTED on the Janus transport (the SDK has
-            no video encoder: push encoded VP8/H.264 with push_video_encoded_data).
+            publish_video. On the Janus transport the frame is encoded in the
+            calling thread (see ``set_video_encoder_configuration``) and sent
+            like ``push_video_encoded_data``; ERR_NOT_SUPPORTED there when the
+            connection has no video stream (``&video=none``) or FFmpeg's
+            libavcodec (libavcodec59 with libvpx / libx264, and libswscale) cannot
+            be loaded.
+            Rotation and metadata are not carried on Janus.
 
         Notes
         -----
@@ -842,19 +848,54 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return 0
 
     def set_video_encoder_configuration(self, config) -> int:
-        """Not supported: agora_rtc has no video encoder. Raw frames travel
-        unencoded on the in-process network (push_video_frame) and are refused
-        on Janus; push encoded VP8 / H.264 with push_video_encoded_data."""
-        self._take_alive("set_video_encoder_configuration")
-        raise NotSupportedError("set_video_encoder_configuration: agora_rtc has no video encoder (raw frames "
-                                "travel unencoded on the in-process network only); push encoded VP8/H.264 "
-                                "with push_video_encoded_data")
+        """How raw frames (``push_video_frame``) are encoded where they are
+        encoded: on the Janus transport, in the pushing thread, to the
+        connection's video stream codec (``&video=vp8``, the default: libvpx;
+        ``&video=h264``: libx264, both through FFmpeg's libavcodec loaded at
+        the first raw frame). On the in-process network raw frames travel
+        unencoded and the configuration is only kept.
+
+        Parameters
+        ----------
+        config : VideoEncoderConfiguration
+            ``dimensions``: frames larger than this are scaled down (libswscale)
+            to fit, aspect ratio kept, never scaled up (0x0: the pushed size;
+            ``orientation_mode`` 0, adaptive: a portrait frame fits the portrait
+            box of the same dimensions). ``frame_rate``: the rate control's
+            frames per second (every pushed frame is encoded; none is dropped).
+            ``bitrate``: target kbps, constant bitrate; 0 / -1 (standard /
+            compatible): 0.1 bit per pixel per frame (640x360 at 15 fps: 345
+            kbps). ``codec_type``: the stream's codec is the transport URL's
+            (a Janus room announces one codec per stream), so another
+            ``codec_type`` is not used. ``min_bitrate``, ``degradation_preference``,
+            ``mirror_mode`` are not used; ``encode_alpha=1`` raises
+            NotSupportedError. Applies from the next frame (a new keyframe).
+
+        Returns
+        -------
+        int
+            0. Bad fields raise TypeError / ValueError naming the field.
+        """
+        args = _vv.encoder_config_args(config)
+        return self._video._set_encoder(*args)
 
     def set_simulcast_stream(self, enabled, config=None) -> int:
-        """Not supported: there is no encoder to make a second, smaller stream."""
+        """Dual-stream mode (a low-quality second stream) is not sent: Janus
+        announces one video stream per publisher in agora_rtc's remote-publisher
+        path, so receivers always get the stream of ``set_video_encoder_configuration``.
+        ``enabled`` False returns 0; True returns ERR_NOT_SUPPORTED (-4, the
+        original's error code for this) and logs a warning. The config is
+        checked either way."""
         self._take_alive("set_simulcast_stream")
-        raise NotSupportedError("set_simulcast_stream: agora_rtc has no video encoder, so no simulcast "
-                                "stream; push the encoded stream you want received")
+        on = check_choice("set_simulcast_stream", "enabled",
+                          int(enabled) if isinstance(enabled, bool) else enabled, (0, 1))
+        if config is not None or on:
+            _vv.simulcast_config_args(config)
+        if not on:
+            return 0
+        _log.warning("set_simulcast_stream: no low-quality stream is sent (one video stream per "
+                     "publisher); subscribers get the main stream")
+        return ERR_NOT_SUPPORTED
 
     def get_video_stats(self) -> dict:
         """Engine counters of this connection's video: pushed_frames,
