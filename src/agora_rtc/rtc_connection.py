@@ -44,14 +44,25 @@ _log = logging.getLogger("agora_rtc")
 
 
 _PUSHED_AUDIO_CODECS = (AudioCodecType.AUDIO_CODEC_OPUS, AudioCodecType.AUDIO_CODEC_PCMA,
-                        AudioCodecType.AUDIO_CODEC_PCMU, AudioCodecType.AUDIO_CODEC_AACLC)
+                        AudioCodecType.AUDIO_CODEC_PCMU, AudioCodecType.AUDIO_CODEC_G722,
+                        AudioCodecType.AUDIO_CODEC_AACLC, AudioCodecType.AUDIO_CODEC_HEAAC,
+                        AudioCodecType.AUDIO_CODEC_HEAAC2)
+# decoded by FFmpeg's libavcodec, loaded at the first such packet
+_LIBAV_AUDIO_CODECS = (AudioCodecType.AUDIO_CODEC_G722, AudioCodecType.AUDIO_CODEC_AACLC,
+                       AudioCodecType.AUDIO_CODEC_HEAAC, AudioCodecType.AUDIO_CODEC_HEAAC2)
+_AAC_RAW = ("(ADTS, or raw at info.sample_rate in one of AAC's rates with info.number_of_channels; "
+            "a connection's raw packets keep the first one's format)")
 _PACKET_EXPECTED = {
     AudioCodecType.AUDIO_CODEC_OPUS: "not a valid Opus packet lasting a multiple of 10 ms (10..120 ms)",
     AudioCodecType.AUDIO_CODEC_PCMA: "a G.711 packet holds whole samples of every channel",
     AudioCodecType.AUDIO_CODEC_PCMU: "a G.711 packet holds whole samples of every channel",
-    AudioCodecType.AUDIO_CODEC_AACLC: "not a valid AAC-LC access unit (ADTS, or raw at info.sample_rate "
-                                      "in one of AAC's rates with info.number_of_channels; a "
-                                      "connection's raw packets keep the first one's format)",
+    AudioCodecType.AUDIO_CODEC_G722: "not a valid G.722 packet",
+    AudioCodecType.AUDIO_CODEC_AACLC: f"not a valid AAC-LC access unit {_AAC_RAW}",
+    AudioCodecType.AUDIO_CODEC_HEAAC: f"not a valid HE-AAC access unit {_AAC_RAW[:-1]}; raw HE-AAC: "
+                                      "info.sample_rate is the output rate, twice the core's)",
+    AudioCodecType.AUDIO_CODEC_HEAAC2: f"not a valid HE-AAC v2 access unit {_AAC_RAW[:-1]}; raw HE-AAC v2: "
+                                       "info.sample_rate is the output rate, twice the core's, "
+                                       "info.number_of_channels 2)",
 }
 
 
@@ -543,7 +554,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return rc
 
     def push_audio_encoded_data(self, data, info: EncodedAudioFrameInfo) -> int:
-        """Queue one encoded audio packet: Opus, G.711 (PCMU / PCMA) or AAC-LC.
+        """Queue one encoded audio packet: Opus, G.711 (PCMU / PCMA), G.722,
+        AAC-LC or HE-AAC (v1, v2).
 
         The packet is checked and decoded natively at once, then paced out like
         pushed PCM (10 ms per tick, rounds, prefill and incremental send,
@@ -559,17 +571,23 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         data : bytes, bytearray, memoryview or numpy uint8 array
             One packet, 1..4000 bytes. Opus (RFC 6716): lasting a multiple of
             10 ms (10 to 120 ms). G.711: one byte per sample (interleaved when
-            stereo). AAC-LC: one access unit, with its ADTS header or raw.
+            stereo). G.722: 64 kbit/s, two samples per byte. AAC-LC, HE-AAC,
+            HE-AAC v2: one access unit, with its ADTS header or raw.
             (The original rejected bytearray.)
         info : EncodedAudioFrameInfo
             ``codec``: ``AUDIO_CODEC_OPUS`` (channels and duration are read from
             the packet), ``AUDIO_CODEC_PCMU`` / ``AUDIO_CODEC_PCMA``
-            (``sample_rate`` must be 8000, ``number_of_channels`` 1 or 2), or
-            ``AUDIO_CODEC_AACLC`` (an ADTS header gives the format; raw packets
-            need ``sample_rate`` and ``number_of_channels`` 1 or 2, and keep the
-            first raw packet's format for the connection; decoded by FFmpeg's
-            libavcodec, loaded at the first AAC packet: ``NotSupportedError``
-            naming the library when it is missing). ``samples_per_channel`` is
+            (``sample_rate`` must be 8000, ``number_of_channels`` 1 or 2),
+            ``AUDIO_CODEC_G722`` (``sample_rate`` 16000, or 8000 as RTP
+            names G.722's clock; ``number_of_channels`` 1; heard at 16 kHz), or
+            ``AUDIO_CODEC_AACLC`` / ``AUDIO_CODEC_HEAAC`` / ``AUDIO_CODEC_HEAAC2``
+            (an ADTS header gives the format, SBR / PS are found in the
+            stream; raw packets need ``sample_rate``, for HE-AAC the output
+            rate, twice the core's, and ``number_of_channels`` 1 or 2, HE-AAC
+            v2: 2, and keep the first raw packet's format for the
+            connection). G.722 and AAC are decoded by FFmpeg's libavcodec,
+            loaded at the first such packet: ``NotSupportedError`` naming the
+            library when it is missing. ``samples_per_channel`` is
             not needed; ``speech`` travels with the packet; ``capture_time_ms``
             (-1 = now) too.
 
@@ -590,8 +608,12 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if codec != AudioCodecType.AUDIO_CODEC_OPUS:
             channels = check_choice(what, "info.number_of_channels", info.number_of_channels, (1, 2))
             rate = check_int(what, "info.sample_rate", info.sample_rate)
-            if codec != AudioCodecType.AUDIO_CODEC_AACLC and rate != 8000:
+            if codec in (AudioCodecType.AUDIO_CODEC_PCMA, AudioCodecType.AUDIO_CODEC_PCMU) and rate != 8000:
                 raise ValueError(f"{what}: G.711 is 8000 Hz: info.sample_rate must be 8000, got {rate}")
+            if codec == AudioCodecType.AUDIO_CODEC_G722 and (rate not in (16000, 8000) or channels != 1):
+                raise ValueError(f"{what}: G.722 is 16000 Hz mono: info.sample_rate must be 16000 (or 8000, "
+                                 f"its RTP clock) and info.number_of_channels 1, got {rate} Hz, "
+                                 f"{channels} channel(s)")
         speech = check_choice(what, "info.speech", int(info.speech) if isinstance(info.speech, bool)
                               else info.speech, (0, 1))
         capture = check_int(what, "info.capture_time_ms", info.capture_time_ms)
@@ -615,11 +637,11 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         rc = self._push_encoded(view, speech, capture, codec, rate, channels)
         if rc == -2:  # AGORA_ERR_INVALID_ARGUMENT: the engine refused the packet
             raise InvalidArgumentError(f"{what}: {_PACKET_EXPECTED[codec]}")
-        if rc == -4 and codec == AudioCodecType.AUDIO_CODEC_AACLC:  # AGORA_ERR_NOT_SUPPORTED
+        if rc == -4 and codec in _LIBAV_AUDIO_CODECS:  # AGORA_ERR_NOT_SUPPORTED
             available, library = _engine.audio_codec_supported(codec)
             if not available:
-                raise NotSupportedError(f"{what}: AAC needs FFmpeg's {library} (Debian: apt-get install "
-                                        f"libavcodec59), which could not be loaded")
+                raise NotSupportedError(f"{what}: {AudioCodecType(codec).name} needs FFmpeg's {library} "
+                                        f"(Debian: apt-get install libavcodec59), which could not be loaded")
             raise NotSupportedError(f"{what}: AAC decoded to a sample rate the engine does not send "
                                     f"(it takes 8000, 16000, 22050, 24000, 32000, 44100, 48000 Hz)")
         return rc
