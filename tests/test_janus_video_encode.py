@@ -3,9 +3,10 @@ encoded by the SDK (VP8 through libvpx, H.264 through libx264, both in
 libavcodec) and reach another agent through a real Janus 1.1.2 as encoded
 frames; what arrives is decoded by the ffmpeg command line (software we did
 not write) and compared with what was pushed (the test input itself is
-ffmpeg's testsrc2 pattern). set_video_encoder_configuration's size and
-bitrate are honoured, intra requests give keyframes, bad configurations are
-refused. Tests wait on conditions, never on time."""
+ffmpeg's testsrc2 pattern). A receiver subscribed to raw video gets the
+pictures decoded by the SDK, the same as ffmpeg's. set_video_encoder_configuration's
+size and bitrate are honoured, intra requests give keyframes, bad
+configurations are refused. Tests wait on conditions, never on time."""
 import shutil
 import struct
 import subprocess
@@ -19,6 +20,7 @@ from agora_rtc.errors import ERR_NOT_SUPPORTED, NotSupportedError
 from agora_rtc.janus import JANUS_MISSING_REASON, JanusServer, janus_available
 from conftest import wait_until
 from test_janus_video import janus_url, received, video_forwarded, video_member
+from test_video import VideoRecorder
 
 KEY = 3
 CODEC = {"vp8": 1, "h264": 2}
@@ -183,6 +185,40 @@ def test_intra_request_makes_the_next_encoded_frame_a_keyframe(janus):
         rb.wait_for(lambda: len(received(rb, "alice")) == 10, timeout=30)
         types = [info.frame_type for _, info in received(rb, "alice")]
         assert types[5] == KEY and types.count(KEY) == 2, types
+
+
+def pictures(rec, uid):
+    """I420 bytes (tightly packed) and size of every picture rec's frame observer got."""
+    with rec.cond:
+        frames = [f for _, u, f in rec.video if u == uid]
+    return [(bytes(f.y_buffer) + bytes(f.u_buffer) + bytes(f.v_buffer), f.width, f.height) for f in frames]
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_raw_subscriber_gets_decoded_pictures_through_janus(janus, codec):
+    """carol subscribes to alice's video as raw frames: the SDK decodes what Janus
+    forwards; her frame observer gets I420 pictures, the same as ffmpeg
+    decodes of the same frames (bob, encoded-only, records them)."""
+    w, h, n = 320, 240, 12
+    src = pattern_i420(w, h, n)
+    with ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url=janus_url(janus, codec))) as svc:
+        a, _, c, rc = pushing_pair(svc, f"dec-{codec}")          # bob: encoded-only
+        b, rb = video_member(svc, f"dec-{codec}", "carol")
+        b.register_video_frame_observer(rb)
+        rb.wait_event("joined", "alice", timeout=20)
+        assert b.get_local_user().subscribe_video("alice", ar.VideoSubscriptionOptions()) == 0
+        wait_until(lambda: video_forwarded(b), timeout=20)
+        push_paced(a, src, lambda buf, i: i420_frame(buf, w, h, 0))
+        rb.wait_for(lambda: len(pictures(rb, "alice")) == n, timeout=30)
+        rc.wait_for(lambda: len(received(rc, "alice")) == n, timeout=30)
+        got = pictures(rb, "alice")
+        stats = b.get_video_stats()
+        assert stats["decoded_frames"] == stats["received_frames"] == n and stats["encoded_not_decoded"] == 0
+    assert all((pw, ph) == (w, h) for _, pw, ph in got)
+    reference = decode_with_ffmpeg(codec, [d for d, _ in received(rc, "alice")], w, h)
+    assert [p for p, _, _ in got] == reference
+    assert min(psnr(p, s) for (p, _, _), s in zip(got, src)) > 28
 
 
 def test_encoder_configuration_bad_input_and_simulcast():

@@ -535,6 +535,33 @@ def test_bad_subscription_and_observer_input(service):
         b.register_video_encoded_frame_observer(b_rec.on_frame)
 
 
+def test_encoded_vp8_is_decoded_for_a_raw_subscription(service):
+    """VP8 from vpxenc pushed encoded: a raw subscriber gets I420 pictures,
+    identical to what the ffmpeg command line decodes of the same frames."""
+    import os
+    import subprocess
+    import struct
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+    import video_source
+    if video_source.missing_tools("vp8") or video_source.missing_tools("h264"):
+        pytest.skip("vpxenc / ffmpeg not installed")
+    frames = video_source.vp8_frames(width=64, height=48, frames=6, keyint=3)
+    a, _, b, b_rec = pair(service, "vdec")
+    for f in frames:
+        info = ar.EncodedVideoFrameInfo(codec_type=1, width=64, height=48, frame_type=3 if f.keyframe else 4)
+        assert a.push_video_encoded_data(f.data, info) == 0
+    b_rec.wait_for(lambda: len(b_rec.video) == len(frames))
+    ivf = struct.pack("<4sHH4sHHIIII", b"DKIF", 0, 32, b"VP80", 64, 48, 30, 1, len(frames), 0)
+    ivf += b"".join(struct.pack("<IQ", len(f.data), i) + f.data for i, f in enumerate(frames))
+    ref = subprocess.run(["ffmpeg", "-v", "error", "-f", "ivf", "-i", "-", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                          "-"], input=ivf, capture_output=True, check=True).stdout
+    got = b"".join(bytes(fr.y_buffer) + bytes(fr.u_buffer) + bytes(fr.v_buffer) for _, _, fr in b_rec.video)
+    assert got == ref
+    assert all((fr.width, fr.height) == (64, 48) for _, _, fr in b_rec.video)
+    assert b.get_video_stats()["decoded_frames"] == len(frames)
+
+
 def test_rtp_transport_waits_for_the_connection(service):
     """The Janus (RTP) transport carries encoded frames (raw ones are encoded
     first): raw and encoded pushes and intra requests wait for the connection

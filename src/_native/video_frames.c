@@ -16,6 +16,7 @@
 #include <string.h>
 #include "engine.h"
 #include "growable.h"
+#include "video_decoder.h"
 #include "video_encoder.h"
 
 static agora_video_buf *buf_new(size_t length)
@@ -50,6 +51,10 @@ static int valid_id(const char *s)
 void agora_video_conn_free(agora_rtc_conn *c)
 {
     agora_video_encoder_free(atomic_exchange(&c->video.encoder, NULL));
+    for (int i = 0; i < AGORA_VIDEO_MAX_DECODERS; i++) {
+        agora_video_decoder_free(c->video.dec[i].dec);
+        c->video.dec[i].dec = NULL;
+    }
     free(c->video.subs);
     c->video.subs = NULL;
     c->video.nsubs = c->video.cap = 0;
@@ -327,6 +332,7 @@ int agora_rtc_conn_get_video_stats(agora_rtc_conn *c, agora_video_stats *out)
     out->dropped_backlog = atomic_load(&v->dropped_backlog);
     out->intra_requests = atomic_load(&v->intra_requests);
     out->encoded_frames = atomic_load(&v->encoded_frames);
+    out->decoded_frames = atomic_load(&v->decoded_frames);
     return AGORA_OK;
 }
 
@@ -473,8 +479,8 @@ void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const cha
     int mode = sub_mode(v, uid);
     if (mode == VSUB_NONE)
         return;
-    if (mode == VSUB_RAW && b->encoded) {
-        agora_video_count(&v->encoded_not_decoded); /* no decoder on the local network */
+    if (mode == VSUB_RAW && b->encoded && !agora_video_decoder_available(b->info.codec_type)) {
+        agora_video_count(&v->encoded_not_decoded); /* decoded on the delivery thread otherwise */
         return;
     }
     if (mode == VSUB_ENCODED && !b->encoded) {
@@ -494,14 +500,15 @@ void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const cha
             agora_workq_push(&svc->delivery_q, &ev->node);
         }
     }
-    if (!observed(m, b->encoded ? VOBS_ENCODED : VOBS_FRAME))
+    int raw = mode == VSUB_RAW; /* an encoded frame for a raw subscription: decoded at delivery */
+    if (!observed(m, raw ? VOBS_FRAME : VOBS_ENCODED))
         return;
     if (atomic_fetch_add(&v->pending, 1) >= AGORA_VIDEO_MAX_PENDING) {
         atomic_fetch_sub(&v->pending, 1);
         agora_video_count(&v->dropped_backlog);
         return;
     }
-    agora_event *ev = agora_event_alloc(b->encoded ? EV_VIDEO_ENCODED : EV_VIDEO_FRAME, m, 0);
+    agora_event *ev = agora_event_alloc(raw ? EV_VIDEO_FRAME : EV_VIDEO_ENCODED, m, 0);
     if (!ev) {
         atomic_fetch_sub(&v->pending, 1);
         agora_video_count(&v->dropped_backlog);

@@ -283,7 +283,7 @@ cdef class VideoPort:
                 "received_encoded": s.received_encoded, "raw_not_encoded": s.raw_not_encoded,
                 "encoded_not_decoded": s.encoded_not_decoded,
                 "dropped_backlog": s.dropped_backlog, "intra_requests": s.intra_requests,
-                "encoded_frames": s.encoded_frames}
+                "encoded_frames": s.encoded_frames, "decoded_frames": s.decoded_frames}
 
     def _set_encoder(self, int codec_type, int width, int height, int frame_rate, int bitrate_kbps,
                      int min_bitrate_kbps, int orientation_mode):

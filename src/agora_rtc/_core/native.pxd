@@ -554,6 +554,7 @@ cdef extern from "agora_rtc/video.h" nogil:
         uint64_t dropped_backlog
         uint64_t intra_requests
         uint64_t encoded_frames
+        uint64_t decoded_frames
 
     ctypedef struct agora_video_encoder_config:
         int codec_type

@@ -2,11 +2,13 @@
  * to I420 natively, encoded frames passed through as-is, per-user video
  * subscriptions (raw or encoded-only), and the observers that receive them.
  *
- * Local network (the in-process hub): there is no codec. A raw frame reaches
- * subscribers that asked for raw video; an encoded frame reaches subscribers
- * that asked for encoded video (encoded_only). A raw frame reaching an
- * encoded-only subscription is not encoded, and an encoded frame reaching a
- * raw subscription is not decoded: both are counted (agora_video_stats).
+ * A raw frame reaches subscribers that asked for raw video; an encoded frame
+ * reaches subscribers that asked for encoded video (encoded_only). An encoded
+ * VP8 / H.264 frame reaching a raw subscription is decoded (libavcodec,
+ * loaded at run time) on the delivery thread and handed to the frame
+ * observer as I420; other encoded frames are not, nor is a raw frame of the
+ * local network encoded for an encoded-only subscription: both are counted
+ * (agora_video_stats).
  * Video is not paced: a frame leaves when it is pushed. The RTP transport
  * carries encoded VP8 / H.264 (rtp_transport.h): raw frames pushed there are
  * encoded in the pushing thread to its video stream's codec (libavcodec's
@@ -133,10 +135,13 @@ typedef struct agora_video_stats {
     uint64_t received_frames;        /* raw frames handed to the frame observer */
     uint64_t received_encoded;       /* encoded frames handed to the encoded observer */
     uint64_t raw_not_encoded;        /* raw frames for an encoded-only subscription */
-    uint64_t encoded_not_decoded;    /* encoded frames for a raw subscription */
+    uint64_t encoded_not_decoded;    /* encoded frames for a raw subscription that could not be
+                                      * decoded (not VP8 / H.264, no libavcodec, refused) */
     uint64_t dropped_backlog;        /* dropped: AGORA_VIDEO_MAX_PENDING waiting */
     uint64_t intra_requests;         /* intra requests received */
     uint64_t encoded_frames;         /* raw frames encoded by the SDK (RTP transport) */
+    uint64_t decoded_frames;         /* pictures decoded for the frame observer (of received
+                                      * encoded frames, raw subscription) */
 } agora_video_stats;
 
 /* VideoEncoderConfiguration: how raw frames are encoded where the transport
