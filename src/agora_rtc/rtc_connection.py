@@ -838,8 +838,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         """Send one encoded frame (bytes-like, bytearray and numpy included) with
         its ``EncodedVideoFrameInfo``. On the local network it is delivered
         byte-exact with its info to users subscribed with ``encodedFrameOnly``;
-        there is no codec, so users subscribed to raw video do not get it (it
-        is counted in ``get_video_stats()["encoded_not_decoded"]``). Returns 0,
+        users subscribed to raw video get VP8 / H.264 decoded to I420 (FFmpeg's
+        libavcodec, on the delivery thread); other codecs are not decoded for
+        them (counted in ``get_video_stats()["encoded_not_decoded"]``). Returns 0,
         ERR_NOT_READY before on_connected or without publish_video.
 
         On the Janus transport the frame is sent as RTP (VP8: RFC 7741, H.264:
@@ -921,9 +922,11 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def get_video_stats(self) -> dict:
         """Engine counters of this connection's video: pushed_frames,
-        pushed_encoded, sent_frames (sending); received_frames,
-        received_encoded, raw_not_encoded (raw frames of a user subscribed
-        encoded-only), encoded_not_decoded (encoded frames of a user
-        subscribed raw), dropped_backlog (more than 64 video events waiting
-        for this connection's observers), intra_requests (receiving)."""
+        pushed_encoded, sent_frames, encoded_frames (raw frames the SDK
+        encoded, Janus) (sending); received_frames, received_encoded,
+        decoded_frames (pictures decoded for the frame observer),
+        raw_not_encoded (raw frames of a user subscribed encoded-only),
+        encoded_not_decoded (encoded frames of a user subscribed raw that
+        could not be decoded), dropped_backlog (more than 64 video events
+        waiting for this connection's observers), intra_requests (receiving)."""
         return self._video._stats()
