@@ -140,7 +140,7 @@ def test_pushed_raw_frames_arrive_encoded_through_janus(janus, codec):
 def test_encoder_configuration_scales_and_sets_the_bitrate(janus):
     """dimensions 160x120 for 320x240 RGBA frames: bob gets 160x120 VP8 that
     ffmpeg decodes into ffmpeg's own downscale of the input; a lower bitrate
-    makes smaller frames."""
+    makes smaller frames; orientation_mode decides how portrait frames fit."""
     w, h, n = 320, 240, 16
     src = pattern_i420(w, h, n)
     rgba = [i420_to_rgba(f, w, h) for f in src]
@@ -161,6 +161,15 @@ def test_encoder_configuration_scales_and_sets_the_bitrate(janus):
             sizes[kbps] = sum(len(d) for d, _ in got[1:])
             if kbps == 600:
                 decoded = decode_with_ffmpeg("vp8", [d for d, _ in got], 160, 120)
+        # orientation: portrait frames fit the portrait box when adaptive (0), the landscape one when fixed (1)
+        portrait = pattern_i420(120, 160, 3)
+        for mode, size in ((0, (120, 160)), (1, (90, 120))):
+            cfg = ar.VideoEncoderConfiguration(dimensions=ar.VideoDimensions(160, 120), orientation_mode=mode)
+            assert a.set_video_encoder_configuration(cfg) == 0
+            start = len(received(rb, "alice"))
+            push_paced(a, portrait, lambda buf, i: i420_frame(buf, 120, 160, 0))
+            rb.wait_for(lambda: len(received(rb, "alice")) == start + 3, timeout=30)
+            assert {(info.width, info.height) for _, info in received(rb, "alice")[start:]} == {size}
     reference = scale_i420(src, w, h, 160, 120)
     assert len(decoded) == n
     scores = [psnr(x, y) for x, y in zip(decoded, reference)]

@@ -903,9 +903,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return self._video._set_encoder(*args)
 
     def set_simulcast_stream(self, enabled, config=None) -> int:
-        """Dual-stream mode (a low-quality second stream) is not sent: Janus
-        announces one video stream per publisher in agora_rtc's remote-publisher
-        path, so receivers always get the stream of ``set_video_encoder_configuration``.
+        """Dual-stream mode (a low-quality second stream) is not sent: agora_rtc
+        announces one video stream per user to Janus (no simulcast substreams),
+        so receivers always get the stream of ``set_video_encoder_configuration``.
         ``enabled`` False returns 0; True returns ERR_NOT_SUPPORTED (-4, the
         original's error code for this) and logs a warning. The config is
         checked either way."""
