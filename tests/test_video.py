@@ -236,7 +236,8 @@ def test_encoded_passthrough_is_byte_exact_with_info(service):
 
 def test_no_codec_on_the_local_network_is_counted(service):
     """Raw frames to an encoded-only subscription are not encoded, and encoded
-    frames to a raw subscription are not decoded: nothing arrives, both counted."""
+    frames to a raw subscription that are not VP8 / H.264 the decoder takes
+    (here a garbage H.264 slice) are not decoded: nothing arrives, both counted."""
     a, _, b, b_rec = pair(service, encoded_only=True)
     c, c_rec = join(service, "v", "c", record=False, recorder=VideoRecorder())
     c.register_video_frame_observer(c_rec)

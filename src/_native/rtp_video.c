@@ -1,8 +1,9 @@
 /* Encoded video on the RTP transport (JANUS.md, media plane): VP8 (RFC 7741)
- * and H.264 (RFC 6184) passthrough, keyframe requests by RTCP PLI. The SDK
- * neither encodes nor decodes video: pushed encoded frames are packetized as
- * they are, and received frames are depacketized and delivered byte for byte
- * to the encoded frame observer.
+ * and H.264 (RFC 6184), keyframe requests by RTCP PLI. Encoded frames are
+ * packetized as they come (pushed encoded, or encoded from raw pushes in the
+ * pushing thread: video_encoder.h), and received frames are depacketized and
+ * delivered byte for byte (decoded for raw subscriptions at delivery:
+ * video_decoder.h).
  *
  * Send: our video stream (agora_rtc_conn_rtp_set_video_publish) leaves from
  * the connection's socket to the publish target, SSRC 1000 + 10*mindex,
