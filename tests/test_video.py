@@ -563,6 +563,35 @@ def test_encoded_vp8_is_decoded_for_a_raw_subscription(service):
     assert b.get_video_stats()["decoded_frames"] == len(frames)
 
 
+def test_decoders_per_receiver_are_bounded(service):
+    """Ten senders of VP8 keyframes to one raw subscriber: every keyframe is
+    decoded (a decoder per sender, at most 8 kept: the ninth sender's takes
+    the oldest one's place, and a keyframe needs no history)."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+    import video_source
+    if video_source.missing_tools("vp8"):
+        pytest.skip("vpxenc not installed")
+    key = video_source.vp8_frames(width=32, height=32, frames=1, keyint=1)[0].data
+    rx, rx_rec = join(service, "vmany", "rx", record=False, recorder=VideoRecorder())
+    rx.register_video_frame_observer(rx_rec)
+    assert rx.get_local_user().subscribe_all_video(ar.VideoSubscriptionOptions()) == 0
+    senders = []
+    for i in range(10):
+        s, _ = join(service, "vmany", f"s{i}", record=False, recorder=VideoRecorder())
+        assert s.publish_video() == 0
+        senders.append(s)
+    info = ar.EncodedVideoFrameInfo(codec_type=1, width=32, height=32, frame_type=3)
+    for _ in range(2):
+        for s in senders:
+            assert s.push_video_encoded_data(key, info) == 0
+    rx_rec.wait_for(lambda: len(rx_rec.video) == 20)
+    assert {uid for _, uid, _ in rx_rec.video} == {f"s{i}" for i in range(10)}
+    stats = rx.get_video_stats()
+    assert stats["decoded_frames"] == 20 and stats["encoded_not_decoded"] == 0
+
+
 def test_rtp_transport_waits_for_the_connection(service):
     """The Janus (RTP) transport carries encoded frames (raw ones are encoded
     first): raw and encoded pushes and intra requests wait for the connection
