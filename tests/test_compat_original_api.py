@@ -290,12 +290,18 @@ def test_start_pts_accepts_all_of_int64(osvc):
         a.push_audio_pcm_data(tone(0.01), 16000, 1, start_pts=2 ** 63)
 
 
-def test_video_encoder_calls_name_why_they_cannot_work(osvc):
+def test_video_encoder_configuration_and_simulcast(orig, osvc):
+    """The original's classes are taken; the low simulcast stream is refused with
+    the original's error code (one video stream per publisher)."""
+    base = orig("agora_base")
     conn = connect(osvc, "enc", "a", Recorder())
-    with pytest.raises(ar.NotSupportedError, match="no video encoder"):
-        conn.set_video_encoder_configuration(ar.VideoEncoderConfiguration())
-    with pytest.raises(ar.NotSupportedError, match="no video encoder"):
-        conn.set_simulcast_stream(True, None)
+    cfg = base.VideoEncoderConfiguration(frame_rate=30, codec_type=base.VideoCodecType.VIDEO_CODEC_H264,
+                                         dimensions=base.VideoDimensions(width=416, height=240),
+                                         bitrate=1000, min_bitrate=333, encode_alpha=0)
+    assert conn.set_video_encoder_configuration(cfg) == 0
+    low = base.SimulcastStreamConfig(dimensions=base.VideoDimensions(width=384, height=216), bitrate=360,
+                                     framerate=10)
+    assert conn.set_simulcast_stream(True, low) == -4   # ERR_NOT_SUPPORTED
 
 
 def test_enable_encryption_off_is_a_no_op_and_on_names_why(orig, osvc):
