@@ -6,6 +6,7 @@ LocalUser.unregister_audio_frame_observer and int64 start_pts. Each is judged
 by what a receiving observer (or the dump on disk) got."""
 import ctypes
 import importlib
+import json
 import os
 import struct
 import wave
@@ -330,5 +331,43 @@ def test_audio_consumer_on_a_pcm_sender(orig, osvc):
     assert consumer.consume() >= 20                       # the 20 frames pushed were sent
     b_rec.wait_samples("a", pcm.nbytes)
     with pytest.raises(TypeError, match="AudioPcmDataSender"):
-        AudioConsumer(pcm_sender=None, sample_rate=16000, channels=1)
+        AudioConsumer(pcm_sender=object(), sample_rate=16000, channels=1)
     assert isinstance(AudioConsumer(a, 16000, 1), ar.AudioConsumer)  # a connection works too
+
+
+def test_audio_consumer_without_a_sender_holds_what_is_pushed(orig):
+    """The original's example_api_test makes AudioConsumer(pcm_sender=None, ...) and pushes a
+    file into it without ever consuming: held, counted, bounded; consume() names why it cannot."""
+    AudioConsumer = orig("utils.audio_consumer").AudioConsumer
+    consumer = AudioConsumer(pcm_sender=None, sample_rate=16000, channels=1)
+    pcm = tone(0.5).tobytes()
+    assert consumer.push_pcm_data(pcm) == 0 and consumer.push_pcm_data(bytearray(pcm)) == 0
+    assert consumer.len() == len(consumer) == 2 * len(pcm)
+    assert not consumer.is_push_to_rtc_completed()
+    with pytest.raises(ar.InvalidStateError, match="pcm_sender=None"):
+        consumer.consume()
+    with pytest.raises(ValueError, match="whole number"):
+        consumer.push_pcm_data(b"\x00\x01\x02")
+    with pytest.raises(TypeError, match="bytes-like"):
+        consumer.push_pcm_data("not pcm")
+    with pytest.raises(ValueError, match="at most 60 s"):
+        consumer.push_pcm_data(bytes(16000 * 2 * 60))
+    assert consumer.len() == 2 * len(pcm)                 # the refused push left nothing behind
+    consumer.clear()
+    assert consumer.len() == 0 and consumer.is_push_to_rtc_completed()
+    consumer.release()
+    assert consumer.consume() == -1
+    with pytest.raises(ar.ReleasedError):
+        consumer.push_pcm_data(pcm)
+
+
+def test_apm_config_serializes_like_the_original(orig):
+    base = orig("agora_base")
+    cfg = base.APMConfig(ai_ns_config=base.AiNsConfig(ns_enabled=False, ai_ns_model_pref=3),
+                         agc_config=base.AgcConfig(enabled=True))
+    text = cfg._to_json_string()
+    assert " " not in text                                # compact, as the original's
+    doc = json.loads(text)
+    assert doc["ans"] == {"enabled": False} and doc["agc"] == {"enabled": True}
+    assert doc["sf_st_cfg"] == {"enabled": True, "ainsModelPref": 3}
+    assert doc["aec"]["split_srate_for_48k"] == 16000 and doc["bghvs"]["frmSz"] == 160
