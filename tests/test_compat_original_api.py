@@ -371,3 +371,13 @@ def test_apm_config_serializes_like_the_original(orig):
     assert doc["ans"] == {"enabled": False} and doc["agc"] == {"enabled": True}
     assert doc["sf_st_cfg"] == {"enabled": True, "ainsModelPref": 3}
     assert doc["aec"]["split_srate_for_48k"] == 16000 and doc["bghvs"]["frmSz"] == 160
+
+
+def test_mixed_playback_format_is_refused_with_a_warning_and_the_code_goes_on(osvc, caplog):
+    conn = connect(osvc, "mix", "a", Recorder())
+    lu = conn.get_local_user()
+    with caplog.at_level("WARNING", logger="agora_rtc"):
+        assert lu.set_playback_audio_frame_parameters(1, 16000, 1, 320) == -4   # ERR_NOT_SUPPORTED
+    assert "no mixed playback audio" in caplog.text
+    with pytest.raises(ValueError, match="sample_rate"):
+        lu.set_playback_audio_frame_parameters(1, 12345, 0, 320)
