@@ -437,7 +437,7 @@ def cpu(corpus, labels, model_kwargs, seconds=3.0):
 
 # ---------------------------------------------------------------- default model
 
-def write_default(mu, sd, w, T, path=os.path.join(HERE, "..", "src", "_native", "turn_detector.c")):
+def write_default(mu, sd, w, T, path=os.path.join(HERE, "..", "src", "_native", "audio", "dsp", "turn_detector.c")):
     def c_float(x):
         t = f"{x:.6g}"
         return (t if any(ch in t for ch in ".en") else t + ".0") + "f"
@@ -494,7 +494,7 @@ def main():
     smart, smart_cost, latency_frames = None, None, 0
     if args.smart_turn:
         t0 = time.perf_counter()
-        cache = os.path.join(HERE, "..", "build", f"eot_smart_turn_{args.turns}_{args.seed}.npz")
+        cache = os.path.join(HERE, "..", "build", f"eot_smart_turn_{eot_corpus.VERSION}_{args.turns}_{args.seed}.npz")
         cached = os.path.exists(cache) and not args.no_cache
         if cached:   # same corpus (seeded): same probabilities; inference times of the run that made them
             z = np.load(cache, allow_pickle=True)

@@ -4,7 +4,12 @@ asterisk-core-sounds fr/it/ru WAV prompts (real speech), seeded.
 
 Each turn: 300 ms of lead-in, speech phrases separated by mid-turn pauses
 (at commas, list items, digit groups, hesitations), the true end, 3 s of
-trailing silence. Rendered clean and noisy (pink noise, 5..20 dB SNR), at 8
+trailing silence. An espeak-ng turn is one utterance (SSML breaks of the drawn
+pause lengths after the phrases' commas), so its prosody is that of one
+sentence: continuation intonation before each mid-turn pause, the fall (or
+question rise) only at the end. (Version 1 synthesized every phrase alone and
+spliced them, so pitch restarted at every phrase.) A real prompt keeps its own
+prosody: its internal silences are stretched into mid-turn pauses. Rendered clean and noisy (pink noise, 5..20 dB SNR), at 8
 and 16 kHz. Ground truth: the end of the last speech sample.
 
 Kept out on purpose (for independent checks): asterisk-core-sounds-en/-es,
@@ -26,6 +31,7 @@ from typing import List
 
 import numpy as np
 
+VERSION = 2   # bump when the corpus changes (keys the cached Smart Turn probabilities)
 LEAD_S, TRAIL_S = 0.3, 3.0
 RATES = (8000, 16000)
 CONDITIONS = ("clean", "noisy")
@@ -104,10 +110,27 @@ def _read_wav(data: bytes):
         return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32)
 
 
-def _espeak(text, voice, speed, pitch):
-    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
-                         check=True, capture_output=True).stdout
+def _espeak(text, voice, speed, pitch, ssml=False):
+    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout"]
+                         + (["-m"] if ssml else []) + [text], check=True, capture_output=True).stdout
     return _read_wav(out)
+
+
+def _espeak_whole_turn(rng, phrases, voice, speed, pitch):
+    """The whole turn in one espeak-ng utterance, its mid-turn pauses as SSML
+    breaks after the phrases' own commas: each phrase keeps the intonation
+    espeak gives it inside the sentence (continuation at a comma, falling or
+    rising only at the true end), and pitch declines across the turn instead
+    of restarting at every phrase. Returns (rate, signal, end_s, pauses)."""
+    pauses = [_pause_s(rng) for _ in phrases[1:]]
+    esc = lambda t: t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # noqa: E731
+    text = esc(phrases[0]) + "".join(f' <break time="{int(round(p * 1000))}ms"/> {esc(ph)}'
+                                     for p, ph in zip(pauses, phrases[1:]))
+    rate, x = _espeak(f"<speak>{text}</speak>", voice, speed, pitch, ssml=True)
+    x = _trim(x, rate)
+    end = LEAD_S + len(x) / rate
+    return rate, np.concatenate([np.zeros(int(LEAD_S * rate), np.float32), x,
+                                 np.zeros(int(TRAIL_S * rate), np.float32)]), end, pauses
 
 
 def _trim(x, rate, rel_db=-40.0):
@@ -253,11 +276,7 @@ def build(turns_per_source: int = 40, seed: int = 17) -> List[Turn]:
             voice = voices[rng.integers(len(voices))]
             speed, pitch = int(rng.integers(135, 190)), int(rng.integers(30, 71))
             kind, phrases = _espeak_turn(rng, TEXTS[source], voice, speed, pitch)
-            rate, pieces = None, []
-            for ph in phrases:
-                rate, x = _espeak(ph, voice, speed, pitch)
-                pieces.append(_trim(x, rate))
-            x, end_s, pauses = _assemble(rng, pieces, rate)
+            rate, x, end_s, pauses = _espeak_whole_turn(rng, phrases, voice, speed, pitch)
             turns += _render(rng, source, f"{source}/{k}", f"{kind}:{voice}", x, rate, end_s, pauses)
     for si, (source, folder) in enumerate(sorted(ASTERISK.items())):
         rng = np.random.default_rng([seed, 100 + si])
