@@ -346,6 +346,27 @@ def loso(corpus, eps, smart=None, latency_frames=0):
     return per_source, pooled, by_cond, fits
 
 
+def smart_separation(corpus, eps, smart):
+    """Smart Turn alone, per source and condition, at the first ask of each VAD
+    stop: how often it says "complete" (p >= 0.5) at mid-turn pauses and at
+    true ends, and its AUC (P(an end scores above a mid-turn pause))."""
+    acc = {}
+    for t, ep, p in zip(corpus, eps, smart):
+        seen = set()
+        for e, pp in zip(ep, p):
+            if e[0] not in seen:
+                seen.add(e[0])
+                acc.setdefault(f"{t.source} {t.condition}", ([], []))[int(e[4])].append(pp)
+    out = {}
+    for key in sorted(acc):
+        mid, end = (np.array(v) for v in acc[key])
+        auc = float(np.mean(end[:, None] > mid[None, :]) + 0.5 * np.mean(end[:, None] == mid[None, :])) \
+            if len(mid) and len(end) else float("nan")
+        out[key] = {"mid_pauses": len(mid), "complete_at_mid": float(np.mean(mid >= 0.5)) if len(mid) else float("nan"),
+                    "ends": len(end), "complete_at_end": float(np.mean(end >= 0.5)), "auc": auc}
+    return out
+
+
 def smart_of(smart, idx):
     """Smart Turn probabilities of the episodes of the turns idx, in replay order."""
     if smart is None:
@@ -512,6 +533,12 @@ def main():
         print(f"Smart Turn: {len(inference_ms)} inferences, p50 {med:.1f} ms, "
               f"p90 {smart_cost['inference_ms_p90']:.1f} ms (one thread)")
     per_source, pooled, by_cond, fits = loso(corpus, eps, smart, latency_frames)
+    if smart is not None:
+        smart_cost["separation"] = sep = smart_separation(corpus, eps, smart)
+        _report.print_table("Smart Turn alone at each VAD stop (threshold 0.5)",
+                            ["source condition", "mid pauses", "'complete' at mid", "ends", "'complete' at end", "AUC"],
+                            [[k, v["mid_pauses"], v["complete_at_mid"], v["ends"], v["complete_at_end"], v["auc"]]
+                             for k, v in sep.items()])
     names = [k for k in ("vad_only", "native", "smart_turn", "smart_turn_fit") if k in pooled]
     short = {"vad_only": "VAD", "native": "nat", "smart_turn": "ST", "smart_turn_fit": "STfit"}
 
