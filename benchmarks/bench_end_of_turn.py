@@ -21,7 +21,12 @@ max_turn_wait_ms):
   stop + the measured p50 inference time), "incomplete" waits for a pause of
   T. "ST": threshold 0.5 (the default); "STfit": threshold fitted on the
   training sources of each fold. Probabilities are cached in build/ (the
-  corpus is seeded); --no-cache recomputes them.
+  corpus is seeded; the file name carries eot_corpus.VERSION); --no-cache
+  recomputes them. The model's input is SmartTurnDetector's, which is what
+  pipecat's analyzer gives it (last 8 s, zero-padded in front, normalized,
+  Whisper log-mel; 8 kHz upsampled linearly). Also printed: Smart Turn alone,
+  per source and condition, "complete" at mid-turn pauses vs at true ends
+  and its AUC.
 
 Held out: every number is leave-one-source-out. For each source S, the
 weights, beta and the operating wait T are fitted on the other five sources
