@@ -865,6 +865,7 @@ static void rtp_free(agora_rtp_media *m)
     free(m->remotes);
     agora_rtp_video_remove_all(m);
     free(m->vremotes);
+    agora_rtp_data_free(m);
     agora_resampler_destroy(m->rs);
     agora_opus_encoder_destroy(m->enc);
     if (m->fd >= 0)
@@ -946,6 +947,7 @@ static void rtp_close(agora_service *svc, agora_rtc_conn *c)
     while (m->nremotes > 0)
         drop_remote(m, m->nremotes - 1);
     agora_rtp_video_remove_all(m);
+    agora_rtp_data_close(svc, m);
     m->vsend.on = 0;
     atomic_store(&c->video.rtp_codec, 0);
     m->in_round = 0; /* the round's tail has nowhere to go */
@@ -1051,6 +1053,7 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
     *out = m->st;
     out->local_port = m->fd >= 0 ? m->port : 0;
     out->remotes = m->nremotes;
+    out->data_remotes = agora_rtp_data_remote_count(m);
     agora_rtp_video_fill_stats(m, out);
     for (int i = 0; i < m->nremotes; i++) {
         const rtp_remote *r = m->remotes[i];
@@ -1252,6 +1255,15 @@ static void rtp_process(agora_service *svc, io_item *it)
         break;
     case IO_RTP_ACTIVITY:
         rc = fill_activity(c->rtp, it->out, it->arg);
+        break;
+    case IO_RTP_DATA_PUBLISH:
+        rc = agora_rtp_data_set_publish(c->rtp, it->u32);
+        break;
+    case IO_RTP_DATA_ADD:
+        rc = agora_rtp_data_add_remote(svc, c, it->uid, it->out);
+        break;
+    case IO_RTP_DATA_REMOVE:
+        rc = agora_rtp_data_remove_remote(svc, c->rtp, it->uid);
         break;
     default:
         break;
@@ -1471,6 +1483,47 @@ int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, agora_rtp_remote_activ
     return agora_io_call(c->svc, it);
 }
 
+int agora_rtc_conn_rtp_set_data_publish(agora_rtc_conn *c, uint32_t ssrc)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    io_item *it = agora_io_item_new(IO_RTP_DATA_PUBLISH, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    it->u32 = ssrc;
+    return agora_io_call(c->svc, it);
+}
+
+static int post_data_remote(agora_rtc_conn *c, int kind, const char *user_id, uint16_t *port)
+{
+    int rc = check_conn(c);
+    if (rc != AGORA_OK)
+        return rc;
+    if (!valid_id(user_id))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    io_item *it = agora_io_item_new(kind, c, 0);
+    if (!it)
+        return AGORA_ERR_NO_MEMORY;
+    agora_copy_id(it->uid, user_id);
+    it->out = port;
+    return agora_io_call(c->svc, it);
+}
+
+int agora_rtc_conn_rtp_add_data_remote(agora_rtc_conn *c, const char *user_id, uint16_t *local_port)
+{
+    uint16_t port = 0;
+    int rc = post_data_remote(c, IO_RTP_DATA_ADD, user_id, &port);
+    if (rc == AGORA_OK && local_port)
+        *local_port = port;
+    return rc;
+}
+
+int agora_rtc_conn_rtp_remove_data_remote(agora_rtc_conn *c, const char *user_id)
+{
+    return post_data_remote(c, IO_RTP_DATA_REMOVE, user_id, NULL);
+}
+
 /* ------------------------------------------------------------ the transport table */
 
 static void post_item(agora_rtc_conn *c, int kind, int wait)
@@ -1529,11 +1582,13 @@ const agora_transport_ops agora_rtp_transport = {
      * seconds; it primes itself */
     .round_prefill = 0,
     .joined_by_control_plane = 1,
-    .carries_data = 0,              /* no data channel to Janus (JANUS.md: audio only) */
+    .carries_data = 1,              /* the VideoRoom's data channels (rtp_data.c) */
     .disconnect_when_idle = 1,      /* the socket may be open while disconnected (rtp_open first) */
     .interrupted = rtp_interrupted,
     .destroying = rtp_destroying,
     .freed = rtp_freed,
+    .data_ok = agora_rtp_data_ok,
+    .send_data = agora_rtp_data_send,
     .send_audio = rtp_process,
     .leave = rtp_disconnect,
     .publish_changed = rtp_publish_changed,

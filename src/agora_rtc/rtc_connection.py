@@ -29,6 +29,9 @@ from agora_rtc import _video_validation as _vv
 PCM_SAMPLE_RATES = SUPPORTED_SAMPLE_RATES
 MAX_STREAM_MESSAGE_BYTES = 1024
 MAX_AUDIO_METADATA_BYTES = 64
+#: Through Janus, audio metadata is a data-channel message that begins with these
+#: bytes (agora_rtc/rtp_transport.h AGORA_RTP_METADATA_TAG; 0xFF never starts UTF-8 text).
+JANUS_METADATA_TAG = b"\xffamd"
 #: Data streams per connection, the default stream (id 1) included.
 MAX_DATA_STREAMS = 5
 #: Stream-message limits per connection within any one second (Agora's documented
@@ -665,8 +668,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         stream every connection has, as in the original since 2.3).
 
         Receivers get the id as ``stream_id`` in on_stream_message. On the
-        local network delivery is reliable and ordered whatever is asked; the
-        Janus transport has no data channel (sending returns ERR_NOT_SUPPORTED).
+        local network delivery is reliable and ordered whatever is asked.
+        Through Janus every stream travels on the publisher's one data channel
+        and arrives as stream 1 (README, "Parameters, data streams, statistics").
 
         Raises
         ------
@@ -710,6 +714,10 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                        f"(from create_data_stream), got {sid}")
         rc = self._send_data(payload, False, sid)
         if rc == -2:
+            if not payload or payload.startswith(JANUS_METADATA_TAG):
+                raise InvalidArgumentError(
+                    "send_stream_message: through Janus a message must not be empty nor begin "
+                    f"with {JANUS_METADATA_TAG!r} (the audio-metadata tag on the data channel)")
             raise InvalidArgumentError(f"send_stream_message: stream {sid} was not created "
                                        "(use create_data_stream)")
         return rc
