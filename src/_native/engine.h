@@ -119,6 +119,8 @@ struct agora_rtc_conn {
     /* RTP transport (cfg.transport == AGORA_TRANSPORT_RTP), I/O thread only */
     agora_rtp_media *rtp;      /* allocated by the first rtp_open, freed with the conn */
     int rtp_joined;            /* CONNECTED posted and not yet disconnected/failed */
+    atomic_int rtp_data_on;    /* a data stream was announced to Janus (rtp_data.c), read by
+                                * the caller threads that send */
     /* created by the first set_audio_volume_indication_parameters, freed with the conn */
     agora_volume_meter *_Atomic volume_meter;
     /* encoded_audio.c: push-side decoders (created by the first encoded push) and

@@ -81,12 +81,12 @@ static int is_metadata(const uint8_t *data, size_t length)
 
 int agora_rtp_data_ok(const agora_rtc_conn *c, int kind, const uint8_t *data, size_t length)
 {
-    (void)c;
     /* Janus relays no empty message, and a stream message that begins with the tag
      * would arrive as audio metadata */
     if (kind == IO_MESSAGE && (length == 0 || is_metadata(data, length)))
         return AGORA_ERR_INVALID_ARGUMENT;
-    return AGORA_OK;
+    /* no data stream in Janus (a control plane that announced none): nowhere to go */
+    return atomic_load(&c->rtp_data_on) ? AGORA_OK : AGORA_ERR_NOT_SUPPORTED;
 }
 
 int agora_rtp_data_set_publish(agora_rtp_media *m, uint32_t ssrc)
@@ -95,6 +95,7 @@ int agora_rtp_data_set_publish(agora_rtp_media *m, uint32_t ssrc)
         return AGORA_ERR_NOT_READY;
     m->dsend.on = 1;
     m->dsend.ssrc = ssrc;
+    atomic_store(&m->conn->rtp_data_on, 1);
     return AGORA_OK;
 }
 
@@ -271,6 +272,7 @@ void agora_rtp_data_close(agora_service *svc, agora_rtp_media *m)
     while (m->ndremotes > 0)
         drop(svc, m, m->ndremotes - 1);
     m->dsend.on = 0;
+    atomic_store(&m->conn->rtp_data_on, 0);
 }
 
 void agora_rtp_data_free(agora_rtp_media *m)

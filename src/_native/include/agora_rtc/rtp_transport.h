@@ -243,8 +243,9 @@ int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, 
  * of our data stream. Audio metadata travels the same way, as a binary message
  * that begins with AGORA_RTP_METADATA_TAG (0xFF can never start UTF-8 text), so a
  * stream message may not begin with the tag, nor be empty (Janus relays no empty
- * message): both AGORA_ERR_INVALID_ARGUMENT. Once per connect, after
- * set_publish_target; AGORA_ERR_NOT_READY when the socket is closed. */
+ * message): both AGORA_ERR_INVALID_ARGUMENT. Until this is called (and again
+ * once the socket closes) sending returns AGORA_ERR_NOT_SUPPORTED. Once per
+ * connect, after set_publish_target; AGORA_ERR_NOT_READY when the socket is closed. */
 #define AGORA_RTP_METADATA_TAG "\xff" "amd"
 #define AGORA_RTP_METADATA_TAG_LEN 4
 int agora_rtc_conn_rtp_set_data_publish(agora_rtc_conn *conn, uint32_t ssrc);
