@@ -6,7 +6,9 @@ connect  -> session, room exists/create, our UDP socket, add_remote_publisher
             (our audio enters the room), a control handle that hears publishers,
             then CONNECTED is posted into the engine;
 publisher joins  -> rtp_forward of its audio to our socket with an SSRC we
-            choose, add the stream to the engine, USER_JOINED;
+            choose, add the stream to the engine; rtp_forward of its data
+            stream (its data channel) to a socket of the engine's for that
+            user; then USER_JOINED (from then on its messages arrive);
 publisher leaves -> stop_rtp_forward, remove the stream, USER_LEFT;
 server lost      -> LOST, then RECONNECTING until the session is rebuilt
             (RECONNECTED) or the connection is disconnected;
@@ -63,6 +65,19 @@ loss, on a first frame that is not a keyframe, and on send_intra_request)
 and Janus forwards them to the publisher. Keyframe requests from Janus to our
 publisher (a browser subscribed) arrive on our socket as PLIs for SSRC 1010
 and become on_intra_request_received.
+
+Data (stream messages and audio metadata, rtp_data.c). Our remote publisher
+has a data stream after its media (mindex 1, or 2 with video; SSRC 1000 +
+10 * mindex): each message we send is one datagram to it, and Janus relays it
+on its data channels to every subscriber (browsers: janus.js ``ondata``) and
+to every rtp_forward of our data. Every publisher with a data stream (a
+browser that offered a data channel, another agent) is rtp_forwarded to a
+socket of its own, which names the sender. A data forward carries neither
+the stream id nor text/binary (Janus sends the bare message), so messages
+arrive as stream 1; audio metadata is a binary message behind the tag
+``b"\xffamd"`` (rtc_connection.JANUS_METADATA_TAG). The legs agent <-> Janus
+are UDP (on the host or a private network: loss only under overload); the
+legs Janus <-> browser are SCTP data channels, reliable and ordered.
 
 Peers that die without leaving (SIGKILL, power loss). A remote publisher
 in Janus 1.1.2 has no liveness of its own: when the process behind it dies,
@@ -444,10 +459,10 @@ class JanusLink:
             with self._lock:
                 new_user = pid not in self._users
                 self._users[pid] = user
+            if data is not None:    # before the join: a joined user's messages arrive
+                self._start_data_forward(pid, user, data)
             if new_user:
                 self._post_user(EV_USER_JOINED, user)
-            if data is not None:
-                self._start_data_forward(pid, user, data)
             self.refresh_video()
             return
         with self._lock:
@@ -469,10 +484,10 @@ class JanusLink:
             self._forwards[pid] = fwd
             new_user = pid not in self._users
             self._users[pid] = user
+        if data is not None:        # before the join: a joined user's messages arrive
+            self._start_data_forward(pid, user, data)
         if new_user:
             self._post_user(EV_USER_JOINED, user)
-        if data is not None:
-            self._start_data_forward(pid, user, data)
         if video is not None:
             self.refresh_video()
 
