@@ -694,7 +694,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         bytes. The pre-2.3 order ``send_stream_message(stream_id, data)`` is
         accepted too.
 
-        Returns 0, ERR_NOT_READY before on_connected, or ERR_TOO_OFTEN when this
+        Returns 0, ERR_NOT_READY before on_connected, ERR_INVALID_ARGUMENT for an
+        empty message through Janus (its data channels relay none; a warning
+        says so once), or ERR_TOO_OFTEN when this
         stream already carried STREAM_MESSAGES_PER_SEC (60) messages, or the
         connection's streams together STREAM_BYTES_PER_SEC (30 KiB), within the
         last second (Agora's documented limits; the message is
@@ -714,10 +716,18 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                        f"(from create_data_stream), got {sid}")
         rc = self._send_data(payload, False, sid)
         if rc == -2:
-            if not payload or payload.startswith(JANUS_METADATA_TAG):
+            if not payload:
+                # Janus relays no empty message: an error code, as the original returns one
+                # (its own examples send "" and go on), and a warning once per connection
+                if not getattr(self, "_warned_empty_message", False):
+                    self._warned_empty_message = True
+                    _log.warning("send_stream_message: an empty message cannot travel through "
+                                 "Janus (its data channels relay none): ERR_INVALID_ARGUMENT")
+                return rc
+            if payload.startswith(JANUS_METADATA_TAG):
                 raise InvalidArgumentError(
-                    "send_stream_message: through Janus a message must not be empty nor begin "
-                    f"with {JANUS_METADATA_TAG!r} (the audio-metadata tag on the data channel)")
+                    "send_stream_message: through Janus a message must not begin with "
+                    f"{JANUS_METADATA_TAG!r} (the audio-metadata tag on the data channel)")
             raise InvalidArgumentError(f"send_stream_message: stream {sid} was not created "
                                        "(use create_data_stream)")
         return rc
