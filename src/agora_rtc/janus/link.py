@@ -190,6 +190,7 @@ class JanusLink:
         self._video_streams: Dict[int, dict] = {}       # janus publisher id -> its video stream
         self._vforwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> video forwarder
         self._dforwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> data forwarder
+        self._lost_data_ports: set = set()               # data sockets of a dropped session
         self._vpending: set = set()                     # video forwards being set up
         self._vdone = threading.Condition(self._lock)   # signalled when one is set up
         self._next_ssrc = FORWARD_SSRC_BASE
@@ -337,6 +338,7 @@ class JanusLink:
             self._client = self._room = self._control = self._publisher = None
             self._forwards.clear()
             self._vforwards.clear()
+            self._lost_data_ports.update(f.port for f in self._dforwards.values())
             self._dforwards.clear()
             self._video_streams.clear()
         for fwd in forwards:
@@ -668,12 +670,14 @@ class JanusLink:
         old SSRCs (Janus dropped the session, not the room): stop those forwards."""
         with self._lock:
             room = self._room
+            data_ports, self._lost_data_ports = self._lost_data_ports, set()
+            keep = {(pid, f.stream_id) for pid, f in self._dforwards.items()}
         if room is None:
             return
         try:
             n = stop_leftover_forwards(room, self.room_id, self.bind_ip, self._local_port,
                                        FORWARD_SSRC_BASE, old_ssrcs_end, secret=self.secret,
-                                       admin_key=self.admin_key)
+                                       admin_key=self.admin_key, data_ports=data_ports, keep=keep)
         except JanusError as exc:
             _log.info("janus: leftover forwards of room %s not listed: %s", self.room_id, exc)
             return
