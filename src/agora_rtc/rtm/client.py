@@ -35,7 +35,7 @@ from agora_rtc.rtm.base import (MAX_CUSTOM_TYPE_BYTES, MAX_MESSAGE_BYTES, MAX_NA
                                 SubscribeOptions, UserState)
 
 _log = logging.getLogger("agora_rtc.rtm")
-E = RtmErrorCode
+E = type("E", (), {code.name: int(code) for code in RtmErrorCode})  # plain ints, as the original's
 VERSION = "agora_rtc-rtm-local-1"
 
 
@@ -121,7 +121,7 @@ class _LocalHub:
         for uid, sub in members.items():
             if uid != c.user_id and sub.options.with_presence:
                 sub.client._emit("on_presence_event", PresenceEvent(
-                    type=kind, channel_type=RtmChannelType.RTM_CHANNEL_TYPE_MESSAGE,
+                    type=int(kind), channel_type=int(RtmChannelType.RTM_CHANNEL_TYPE_MESSAGE),
                     channel_name=name, publisher=c.user_id, state_items=[], state_item_count=0,
                     interval=None, snapshot=None))
 
@@ -190,10 +190,10 @@ class RTMClient:
 
     def _link(self, new: int, operation: int, reason_code: int, reason: str) -> None:
         previous, self._state = self._state, new
-        self._emit("on_link_state_event", LinkStateEvent(
-            current_state=new, previous_state=previous,
-            service_type=RtmServiceType.RTM_SERVICE_TYPE_MESSAGE, operation=operation,
-            reason_code=reason_code, reason=reason, affected_channels=sorted(self._subscribed),
+        self._emit("on_link_state_event", LinkStateEvent(   # plain ints, as the original's
+            current_state=int(new), previous_state=int(previous),
+            service_type=int(RtmServiceType.RTM_SERVICE_TYPE_MESSAGE), operation=int(operation),
+            reason_code=int(reason_code), reason=reason, affected_channels=sorted(self._subscribed),
             unrestored_channels=[], is_resumed=False, timestamp=int(time.time() * 1000)))
 
     def _request(self) -> int:
@@ -252,7 +252,7 @@ class RTMClient:
             if rc != E.RTM_ERROR_OK:
                 return rc, 0
             rid = self._request()
-            self._emit("on_renew_token_result", rid, RtmServiceType.RTM_SERVICE_TYPE_MESSAGE, "",
+            self._emit("on_renew_token_result", rid, int(RtmServiceType.RTM_SERVICE_TYPE_MESSAGE), "",
                        E.RTM_ERROR_OK)
             return E.RTM_ERROR_OK, rid
 
@@ -277,8 +277,8 @@ class RTMClient:
             self._emit("on_subscribe_result", rid, channel_name, error)
             if error == E.RTM_ERROR_OK and options.with_presence:
                 self._emit("on_presence_event", PresenceEvent(
-                    type=RtmPresenceEventType.RTM_PRESENCE_EVENT_TYPE_SNAPSHOT,
-                    channel_type=RtmChannelType.RTM_CHANNEL_TYPE_MESSAGE, channel_name=channel_name,
+                    type=int(RtmPresenceEventType.RTM_PRESENCE_EVENT_TYPE_SNAPSHOT),
+                    channel_type=int(RtmChannelType.RTM_CHANNEL_TYPE_MESSAGE), channel_name=channel_name,
                     publisher="", state_items=[], state_item_count=0, interval=None,
                     snapshot=_hub.snapshot(self, channel_name)))
             return E.RTM_ERROR_OK, rid
@@ -329,7 +329,7 @@ class RTMClient:
             self._sent.append(now)
             rid = self._request()
             user = options.channel_type == RtmChannelType.RTM_CHANNEL_TYPE_USER
-            event = MessageEvent(channel_type=options.channel_type, message_type=int(options.message_type),
+            event = MessageEvent(channel_type=int(options.channel_type), message_type=int(options.message_type),
                                  channel_name=self.user_id if user else channel_name, channel_topic="",
                                  message=data, message_length=len(data), publisher=self.user_id,
                                  custom_type=custom)
