@@ -109,6 +109,7 @@ def test_login_link_states_messages_presence_and_logout():
         assert rc == 0
         hb.wait(lambda: hb.of("logout") == [(rid_b, 0)])
         assert hb.of("link")[-1][0].current_state == RtmLinkState.RTM_LINK_STATE_IDLE
+        assert hb.of("link")[-1][0].affected_channels == ["room"]
         ha.wait(lambda: any(e[0].type == RtmPresenceEventType.RTM_PRESENCE_EVENT_TYPE_REMOTE_LEAVE_CHANNEL
                             and e[0].publisher == "bob" for e in ha.of("presence")))
         rc, rid = a.send_user_message("bob", "anyone?")

@@ -188,12 +188,14 @@ class RTMClient:
             except Exception:  # a handler's bug must not stop the events of the others
                 _log.exception("rtm client %r: %s raised", self.user_id, method)
 
-    def _link(self, new: int, operation: int, reason_code: int, reason: str) -> None:
+    def _link(self, new: int, operation: int, reason_code: int, reason: str,
+              affected: Optional[list] = None) -> None:
         previous, self._state = self._state, new
         self._emit("on_link_state_event", LinkStateEvent(   # plain ints, as the original's
             current_state=int(new), previous_state=int(previous),
             service_type=int(RtmServiceType.RTM_SERVICE_TYPE_MESSAGE), operation=int(operation),
-            reason_code=int(reason_code), reason=reason, affected_channels=sorted(self._subscribed),
+            reason_code=int(reason_code), reason=reason,
+            affected_channels=sorted(self._subscribed) if affected is None else affected,
             unrestored_channels=[], is_resumed=False, timestamp=int(time.time() * 1000)))
 
     def _request(self) -> int:
@@ -223,10 +225,11 @@ class RTMClient:
                        RtmLinkStateChangeReason.RTM_LINK_STATE_CHANGE_REASON_LOGIN, "login")
             old = _hub.login(self)
             if old is not None:   # the same user id logs in elsewhere: the old client is out
+                channels = sorted(old._subscribed)
                 _hub.logout(old)
                 old._link(RtmLinkState.RTM_LINK_STATE_FAILED, RtmLinkOperation.RTM_LINK_OPERATION_SERVER_REJECT,
                           RtmLinkStateChangeReason.RTM_LINK_STATE_CHANGE_REASON_SAME_UID_LOGIN,
-                          "the same user id logged in elsewhere")
+                          "the same user id logged in elsewhere", channels)
             self._link(RtmLinkState.RTM_LINK_STATE_CONNECTED, RtmLinkOperation.RTM_LINK_OPERATION_LOGIN,
                        RtmLinkStateChangeReason.RTM_LINK_STATE_CHANGE_REASON_LOGIN_SUCCESS, "login success")
             self._emit("on_login_result", rid, E.RTM_ERROR_OK)
@@ -238,9 +241,10 @@ class RTMClient:
             if rc != E.RTM_ERROR_OK:
                 return rc, 0
             rid = self._request()
+            channels = sorted(self._subscribed)
             _hub.logout(self)
             self._link(RtmLinkState.RTM_LINK_STATE_IDLE, RtmLinkOperation.RTM_LINK_OPERATION_LOGOUT,
-                       RtmLinkStateChangeReason.RTM_LINK_STATE_CHANGE_REASON_LOGOUT, "logout")
+                       RtmLinkStateChangeReason.RTM_LINK_STATE_CHANGE_REASON_LOGOUT, "logout", channels)
             self._emit("on_logout_result", rid, E.RTM_ERROR_OK)
             return E.RTM_ERROR_OK, rid
 
