@@ -43,7 +43,7 @@ detector in the same replay, as CPU per audio second -> streams per core.
 
 Run: python benchmarks/bench_end_of_turn.py [--turns 40] [--seed 17] [--smart-turn]
      python benchmarks/bench_end_of_turn.py --fit-default   (fit on all sources and
-     write the shipped default model into src/_native/turn_detector.c)
+     write the shipped default model into src/_native/audio/dsp/turn_detector.c)
 """
 from __future__ import annotations
 

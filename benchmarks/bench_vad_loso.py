@@ -4,7 +4,7 @@ silero-vad and webrtcvad in the same run.
 For every speech source S of the corpus (a recorded speaker, or a TTS engine + voice / language
 group; 21 when every package is installed):
 
-* ``ours-loso``: the network of src/_native/audio_labels.c (same features, computed by the C
+* ``ours-loso``: the network of src/_native/audio/dsp/audio_labels.c (same features, computed by the C
   itself compiled with the feature export hook, same shape 28-8-1 and training procedure as
   benchmarks/fit_vad_model.py) is fitted on every OTHER source plus noise-only seed 1, then scores
   S. This measures how the model and its recipe carry over to a speaker / language / engine they

@@ -1,8 +1,8 @@
-"""Refit the voice-probability model of src/_native/audio_labels.c (offline, numpy).
+"""Refit the voice-probability model of src/_native/audio/dsp/audio_labels.c (offline, numpy).
 
 What it does, reproducibly from the dev-set seeds of benchmarks/vad_devset.py:
 
-1. compiles src/_native/audio_labels.c on its own with ``-DAGORA_LABELS_EXPORT_FEATURES``
+1. compiles src/_native/audio/dsp/audio_labels.c on its own with ``-DAGORA_LABELS_EXPORT_FEATURES``
    into a temporary shared library (``cc`` from PATH) and runs it over every frame through
    ctypes to get the per-frame feature vectors exactly as the engine computes them;
 2. TRAIN sets: dev seeds 1, 2 at 16 kHz and 3 at 8 kHz (target: clean-speech truth with gaps

@@ -129,10 +129,34 @@ def _audio_track_stats(conn, interval_ms, obs):
         return None
 
 
+def _slow_observer(conn, kind, obs, stats):
+    """An observer's bounded queue dropped (at most every 10 s): name the observer
+    that cannot keep up. kind: "audio" (frames) or "encoded_audio" (packets)."""
+    channel, uid = conn._channel_and_user()
+    if kind == "audio":
+        _log.warning(
+            "audio frame observer %s (connection %s/%s, dispatch=%s) cannot keep up: %d frames "
+            "dropped so far (%d speaking frames whose VAD bytes were kept), %d ms behind, "
+            "at most %d ms of audio per user waits; keep on_playback_audio_frame_before_mixing "
+            "short and hand slow work to another thread or task",
+            type(obs).__name__, channel, uid, stats.get("dispatch"), stats["dropped"], stats["merged"],
+            stats["backlog_ms"], stats["backlog_limit_ms"])
+    else:
+        _log.warning(
+            "encoded audio frame observer %s (connection %s/%s) cannot keep up: %d packets dropped "
+            "so far, %d ms behind, at most %d ms of audio per user waits; keep "
+            "on_encoded_audio_frame short and hand slow work to another thread or task",
+            type(obs).__name__, channel, uid, stats["dropped"], stats["backlog_ms"],
+            stats["backlog_limit_ms"])
+
+
 _FACTORIES = _engine.ConnectionFactories(
     conn_info=_conn_info, volume_info=_volume_info, encoded_audio_info=_encoded_audio_info,
     remote_track=RemoteAudioTrack, video_track=_video_track, transport_stats=_transport_stats,
-    audio_track_stats=_audio_track_stats)
+    audio_track_stats=_audio_track_stats,
+    # delivery thread: the send queue drained; wake sync and asyncio waiters
+    push_completed=lambda conn, round_ms: conn._wake_push_waiters(round_ms),
+    slow_observer=_slow_observer)
 
 
 class RTCConnection(_engine.Connection, ReleasedOnExit):
@@ -203,13 +227,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _wants_video(self, user_id: str) -> bool:
         return self._video_users.get(user_id, self._video_all)
-
-    def _local_audio_track(self):
-        return self._local_user.get_local_audio_track()
-
-    def _push_completed(self, round_ms):
-        # delivery thread: the send queue drained; wake sync and asyncio waiters
-        self._wake_push_waiters(round_ms)
 
     def _wake_push_waiters(self, round_ms):
         with self._drain_cond:
@@ -427,18 +444,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         except Exception:  # released meanwhile
             return "?", "?"
 
-    def _slow_audio_observer(self, obs, stats):
-        # called by the consumer of the observer's queue when it dropped frames
-        # (at most every 10 s): name the observer that cannot keep up
-        channel, uid = self._channel_and_user()
-        _log.warning(
-            "audio frame observer %s (connection %s/%s, dispatch=%s) cannot keep up: %d frames "
-            "dropped so far (%d speaking frames whose VAD bytes were kept), %d ms behind, "
-            "at most %d ms of audio per user waits; keep on_playback_audio_frame_before_mixing "
-            "short and hand slow work to another thread or task",
-            type(obs).__name__, channel, uid, stats.get("dispatch"), stats["dropped"], stats["merged"],
-            stats["backlog_ms"], stats["backlog_limit_ms"])
-
     def unregister_audio_frame_observer(self) -> int:
         return self._set_audio_frame_observer(None, None)
 
@@ -480,16 +485,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         ``backlog_limit_ms``, ``max_queued_frames`` ...), counted in packets;
         ``merged`` stays 0 (no VAD bytes)."""
         return self._encoded_delivery_stats()
-
-    def _slow_encoded_audio_observer(self, obs, stats):
-        # called on the delivery thread when packets were dropped (at most every 10 s)
-        channel, uid = self._channel_and_user()
-        _log.warning(
-            "encoded audio frame observer %s (connection %s/%s) cannot keep up: %d packets dropped "
-            "so far, %d ms behind, at most %d ms of audio per user waits; keep "
-            "on_encoded_audio_frame short and hand slow work to another thread or task",
-            type(obs).__name__, channel, uid, stats["dropped"], stats["backlog_ms"],
-            stats["backlog_limit_ms"])
 
     def unregister_audio_encoded_frame_observer(self) -> int:
         return self._set_encoded_audio_observer(None)
@@ -747,9 +742,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return f"RTCConnection(channel={channel!r}, user_id={uid!r}, state={state})"
 
     # ---- video (local network; video.h). Appended as one block. ----
-
-    def _local_video_track(self):
-        return self._local_user.get_local_video_track()
 
     def register_video_frame_observer(self, observer) -> int:
         """Receive remote users' raw video as I420 ``VideoFrame`` objects.

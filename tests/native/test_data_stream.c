@@ -1,7 +1,7 @@
 /* C unit tests of the data streams of a connection (data_stream.c): stream id
  * allocation and the per-second limits, with the clock given explicitly so
  * every window edge is exact. */
-#include "data_stream.h"
+#include "engine/data_stream.h"
 
 #include "agora_rtc/errors.h"
 #include "native_test.h"

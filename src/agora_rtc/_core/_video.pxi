@@ -387,7 +387,7 @@ cdef void _video_track_event_gil(VideoPort self, str event) noexcept:
     if _shutting_down:
         return
     try:
-        args = (self._owner._local_video_track(),)
+        args = (self._owner._local_user.get_local_video_track(),)
     except BaseException:
         _report_observer_error(event, self._owner._lu_observer)
         return

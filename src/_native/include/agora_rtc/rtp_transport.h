@@ -43,7 +43,7 @@
  * the remote user's receive path: resample to the observer format, 10 ms
  * frames, labels, VAD, delivery - exactly as on the local transport.
  * Video: encoded VP8 / H.264 passthrough with PLI keyframe requests, see
- * agora_rtc_conn_rtp_set_video_publish below (rtp_video.c).
+ * agora_rtc_conn_rtp_set_video_publish below (rtp_video_plane.c).
  * Data: stream messages and audio metadata on the VideoRoom's data channels,
  * see agora_rtc_conn_rtp_set_data_publish below (rtp_data.c). */
 #ifndef AGORA_RTC_RTP_TRANSPORT_H
@@ -114,7 +114,7 @@ typedef struct agora_rtp_transport_stats {
     int remote_fraction_lost;  /* /256 */
     int remote_cumulative_lost;
     uint32_t remote_jitter;    /* RTP timestamp units (48 kHz) */
-    /* encoded video (rtp_video.c) */
+    /* encoded video (rtp_video_plane.c) */
     int video_remotes;               /* forwarded video streams now */
     uint64_t video_frames_sent;      /* pushed frames packetized and sent */
     uint64_t video_packets_sent;
