@@ -62,15 +62,22 @@ void agora_workq_push(agora_workq *q, agora_qnode *node)
     agora_workq_push_list(q, node, node, 1);
 }
 
+/* Caller holds q->mu: the whole backlog, the queue left empty. */
+static agora_qnode *take_locked(agora_workq *q)
+{
+    agora_qnode *all = q->head;
+    q->head = q->tail = NULL;
+    q->length = 0;
+    atomic_store_explicit(&q->nonempty, 0, memory_order_relaxed);
+    return all;
+}
+
 agora_qnode *agora_workq_take_all(agora_workq *q)
 {
     pthread_mutex_lock(&q->mu);
     while (!q->head && !q->closed)
         pthread_cond_wait(&q->wake.cv, &q->mu);
-    agora_qnode *all = q->head;
-    q->head = q->tail = NULL;
-    q->length = 0;
-    atomic_store_explicit(&q->nonempty, 0, memory_order_relaxed);
+    agora_qnode *all = take_locked(q);
     pthread_mutex_unlock(&q->mu);
     return all;
 }
@@ -79,10 +86,7 @@ agora_qnode *agora_workq_poll(agora_workq *q, int *closed)
 {
     pthread_mutex_lock(&q->mu);
     agora_wakeup_clear(&q->wake);
-    agora_qnode *all = q->head;
-    q->head = q->tail = NULL;
-    q->length = 0;
-    atomic_store_explicit(&q->nonempty, 0, memory_order_relaxed);
+    agora_qnode *all = take_locked(q);
     *closed = q->closed;
     pthread_mutex_unlock(&q->mu);
     return all;
