@@ -277,7 +277,12 @@ void agora_rtp_data_close(agora_service *svc, agora_rtp_media *m)
 
 void agora_rtp_data_free(agora_rtp_media *m)
 {
-    /* closed by rtp_close already; only the array is left */
+    /* normally rtp_close closed them all; closing an fd also takes it out of epoll */
+    for (int i = 0; i < m->ndremotes; i++) {
+        close(m->dremotes[i]->fd);
+        free(m->dremotes[i]);
+    }
+    m->ndremotes = 0;
     free(m->dremotes);
     m->dremotes = NULL;
 }

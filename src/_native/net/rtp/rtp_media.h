@@ -168,7 +168,8 @@ int agora_rtp_video_set_publish(agora_rtc_conn *c, uint32_t ssrc, int codec, int
 void agora_rtp_video_fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out);
 
 /* ---- rtp_data.c: stream messages and audio metadata (I/O thread, but data_ok) ---- */
-/* transport.h data_ok (caller thread): AGORA_OK or AGORA_ERR_INVALID_ARGUMENT. */
+/* transport.h data_ok (caller thread): AGORA_OK, AGORA_ERR_INVALID_ARGUMENT (empty, or a
+ * stream message behind the metadata tag) or AGORA_ERR_NOT_SUPPORTED (no data stream). */
 int agora_rtp_data_ok(const agora_rtc_conn *c, int kind, const uint8_t *data, size_t length);
 int agora_rtp_data_set_publish(agora_rtp_media *m, uint32_t ssrc);
 void agora_rtp_data_send(agora_service *svc, io_item *it);     /* IO_MESSAGE, IO_METADATA */
