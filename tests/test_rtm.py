@@ -201,3 +201,37 @@ def test_a_slow_handler_holds_a_bounded_backlog(monkeypatch):
         gate.set()
         a.release()
         b.release()
+
+
+def test_unsubscribe_renew_and_a_raising_handler():
+    class Raising(Handler):
+        def on_message_event(self, event):
+            super().on_message_event(event)
+            raise RuntimeError("a bug in the application's handler")
+
+    h = Raising()
+    b = rtm.create_rtm_client(RtmConfig(app_id="app-misc", user_id="gina", event_handler=h))
+    a, ha = logged_in("hank", app="app-misc")
+    try:
+        rc, rid = b.login("t")
+        h.wait(lambda: h.of("login") == [(rid, 0)])
+        subscribed(b, h, "misc")
+        for m in ("one", "two"):
+            assert a.publish("misc", m)[0] == 0
+        h.wait(lambda: [e[0].message for e in h.of("message")] == [b"one", b"two"])  # both, despite the raise
+        rc, rid = b.renew_token("new")
+        assert rc == 0
+        h.wait(lambda: h.of("renew") == [(rid, 0)])
+        rc, rid = b.unsubscribe("misc")
+        h.wait(lambda: (rid, "misc", 0) in h.of("unsubscribe"))
+        rc, rid = b.unsubscribe("misc")
+        h.wait(lambda: (rid, "misc", E.RTM_ERROR_CHANNEL_NOT_SUBSCRIBED) in h.of("unsubscribe"))
+        rc, rid = b.subscribe("misc")
+        h.wait(lambda: (rid, "misc", 0) in h.of("subscribe"))
+        rc, rid = b.subscribe("misc")
+        h.wait(lambda: (rid, "misc", E.RTM_ERROR_DUPLICATE_OPERATION) in h.of("subscribe"))
+        assert a.publish("misc", "three")[0] == 0
+        h.wait(lambda: [e[0].message for e in h.of("message")][-1] == b"three")
+    finally:
+        a.release()
+        b.release()
