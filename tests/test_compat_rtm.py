@@ -58,8 +58,9 @@ DRIVER = textwrap.dedent(r'''
 
 
 def test_original_style_rtm_agent_runs_through_the_porting_layer(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "AGORA_RTC_TRANSPORT_URL"}  # in-process
     proc = subprocess.run([sys.executable, "-c", DRIVER, SCRIPT], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, env=env)
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     assert "on_login_result 1 0" in out and "on_subscribe_result chan 0" in out, out

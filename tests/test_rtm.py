@@ -15,6 +15,13 @@ from agora_rtc.rtm import (MAX_MESSAGE_BYTES, MESSAGES_PER_SEC, IRtmEventHandler
                            SubscribeOptions)
 
 
+@pytest.fixture(autouse=True)
+def in_process(monkeypatch):
+    """These tests are about the in-process network (a Janus URL in the environment
+    would take RTM through Janus: tests/test_rtm_janus.py)."""
+    monkeypatch.delenv("AGORA_RTC_TRANSPORT_URL", raising=False)
+
+
 class Handler(IRtmEventHandler):
     def __init__(self):
         self.events = []

@@ -24,6 +24,7 @@ import time
 from typing import Any, Deque, Dict, Optional, Tuple
 
 from agora_rtc.base.checks import type_name
+from agora_rtc.base.transport_url import parse_transport_url, resolve_transport_url
 from agora_rtc.errors import InvalidArgumentError
 from agora_rtc.rtm import base
 from agora_rtc.rtm.base import (MAX_CUSTOM_TYPE_BYTES, MAX_MESSAGE_BYTES, MAX_NAME_BYTES,
@@ -153,6 +154,11 @@ class RTMClient:
         self._events: Deque[tuple] = collections.deque()
         self._cond = threading.Condition(self._lock)
         self._closing = False
+        url = resolve_transport_url(None)
+        self._janus = None
+        if not parse_transport_url(url).is_local:
+            from agora_rtc.rtm.janus_net import JanusRtm
+            self._janus = JanusRtm(self, url)   # between processes, through Janus
         self._thread = threading.Thread(target=self._run_events, daemon=True,
                                         name=f"agora_rtc-rtm-{self.user_id}")
         self._thread.start()
@@ -189,23 +195,24 @@ class RTMClient:
                 _log.exception("rtm client %r: %s raised", self.user_id, method)
 
     def _link(self, new: int, operation: int, reason_code: int, reason: str,
-              affected: Optional[list] = None) -> None:
+              affected: Optional[list] = None, resumed: bool = False) -> None:
         previous, self._state = self._state, new
         self._emit("on_link_state_event", LinkStateEvent(   # plain ints, as the original's
             current_state=int(new), previous_state=int(previous),
             service_type=int(RtmServiceType.RTM_SERVICE_TYPE_MESSAGE), operation=int(operation),
             reason_code=int(reason_code), reason=reason,
             affected_channels=sorted(self._subscribed) if affected is None else affected,
-            unrestored_channels=[], is_resumed=False, timestamp=int(time.time() * 1000)))
+            unrestored_channels=[], is_resumed=resumed, timestamp=int(time.time() * 1000)))
 
     def _request(self) -> int:
         self._next_request += 1
         return self._next_request
 
-    def _usable(self) -> int:
+    def _usable(self, connecting_ok: bool = False) -> int:
         if not self.is_valid:
             return E.RTM_ERROR_INSTANCE_ALREADY_RELEASED
-        if self._state != RtmLinkState.RTM_LINK_STATE_CONNECTED:
+        if self._state != RtmLinkState.RTM_LINK_STATE_CONNECTED and not (
+                connecting_ok and self._state == RtmLinkState.RTM_LINK_STATE_CONNECTING):
             return E.RTM_ERROR_NOT_LOGIN
         return E.RTM_ERROR_OK
 
@@ -223,6 +230,9 @@ class RTMClient:
                 return E.RTM_ERROR_OK, rid
             self._link(RtmLinkState.RTM_LINK_STATE_CONNECTING, RtmLinkOperation.RTM_LINK_OPERATION_LOGIN,
                        RtmLinkStateChangeReason.RTM_LINK_STATE_CHANGE_REASON_LOGIN, "login")
+            if self._janus is not None:
+                self._janus.login(token, rid)    # CONNECTED and the result when Janus answers
+                return E.RTM_ERROR_OK, rid
             old = _hub.login(self)
             if old is not None:   # the same user id logs in elsewhere: the old client is out
                 channels = sorted(old._subscribed)
@@ -242,7 +252,11 @@ class RTMClient:
                 return rc, 0
             rid = self._request()
             channels = sorted(self._subscribed)
-            _hub.logout(self)
+            if self._janus is not None:
+                self._janus.logout()
+                self._subscribed.clear()
+            else:
+                _hub.logout(self)
             self._link(RtmLinkState.RTM_LINK_STATE_IDLE, RtmLinkOperation.RTM_LINK_OPERATION_LOGOUT,
                        RtmLinkStateChangeReason.RTM_LINK_STATE_CHANGE_REASON_LOGOUT, "logout", channels)
             self._emit("on_logout_result", rid, E.RTM_ERROR_OK)
@@ -267,7 +281,7 @@ class RTMClient:
         if not isinstance(options, SubscribeOptions):
             raise TypeError(f"subscribe: options must be a SubscribeOptions, got {type_name(options)}")
         with _hub.lock:
-            rc = self._usable()
+            rc = self._usable(connecting_ok=True)   # a login in progress (through Janus)
             if rc != E.RTM_ERROR_OK:
                 return rc, 0
             rid = self._request()
@@ -275,6 +289,10 @@ class RTMClient:
                 error = E.RTM_ERROR_DUPLICATE_OPERATION
             elif len(self._subscribed) >= MAX_SUBSCRIBED_CHANNELS:
                 error = E.RTM_ERROR_CHANNEL_INSTANCE_EXCEED_LIMITATION
+            elif self._janus is not None:   # the result comes when the channel's room is joined
+                self._subscribed.add(channel_name)
+                self._janus.subscribe(channel_name, options, rid)
+                return E.RTM_ERROR_OK, rid
             else:
                 error = E.RTM_ERROR_OK
                 _hub.subscribe(self, channel_name, options)
@@ -295,7 +313,10 @@ class RTMClient:
                 return rc, 0
             rid = self._request()
             error = E.RTM_ERROR_OK if channel_name in self._subscribed else E.RTM_ERROR_CHANNEL_NOT_SUBSCRIBED
-            if error == E.RTM_ERROR_OK:
+            if error == E.RTM_ERROR_OK and self._janus is not None:
+                self._subscribed.discard(channel_name)
+                self._janus.unsubscribe(channel_name)
+            elif error == E.RTM_ERROR_OK:
                 _hub.unsubscribe(self, channel_name)
             self._emit("on_unsubscribe_result", rid, channel_name, error)
             return E.RTM_ERROR_OK, rid
@@ -321,6 +342,12 @@ class RTMClient:
         if not isinstance(custom, str) or len(custom.encode("utf-8")) > MAX_CUSTOM_TYPE_BYTES:
             raise InvalidArgumentError(f"publish: options.custom_type must be a str of at most "
                                        f"{MAX_CUSTOM_TYPE_BYTES} bytes")
+        if self._janus is not None:
+            from agora_rtc.rtm.janus_net import JANUS_MAX_MESSAGE_BYTES
+            if len(data) > JANUS_MAX_MESSAGE_BYTES:
+                raise InvalidArgumentError(
+                    f"publish: through Janus at most {JANUS_MAX_MESSAGE_BYTES} bytes per message "
+                    f"(one data-channel message), got {len(data)}")
         with _hub.lock:
             rc = self._usable()
             if rc != E.RTM_ERROR_OK:
@@ -338,7 +365,9 @@ class RTMClient:
                                  message=data, message_length=len(data), publisher=self.user_id,
                                  custom_type=custom)
             error = E.RTM_ERROR_OK
-            if user:
+            if self._janus is not None:
+                error = self._janus.publish(channel_name, user, int(options.message_type), custom, data)
+            elif user:
                 to = _hub.users.get((self.app_id, channel_name))
                 if to is None:
                     error = E.RTM_ERROR_CHANNEL_RECEIVER_OFFLINE
@@ -377,7 +406,9 @@ class RTMClient:
         with _hub.lock:
             if not self.is_valid:
                 return E.RTM_ERROR_OK
-            if self._state == RtmLinkState.RTM_LINK_STATE_CONNECTED:
+            if self._janus is not None:
+                self._janus.release()
+            elif self._state == RtmLinkState.RTM_LINK_STATE_CONNECTED:
                 _hub.logout(self)
             self.is_valid = False
         with self._cond:
