@@ -12,7 +12,7 @@ Video: the agent also publishes a test pattern (encoded once at start,
 examples/video_source.py: VP8 by ``vpxenc`` from Debian ``vpx-tools``, or with
 ``--video-codec h264`` H.264 constrained baseline by ``ffmpeg``/libx264, sent
 with ``video=h264`` in the transport URL; then looped at 30 fps with
-push_video_encoded_data: the SDK does not encode); when Janus
+push_video_encoded_data, so the loop costs no encoding); when Janus
 asks for a keyframe (a browser subscribed: on_intra_request_received) the
 loop jumps to its next keyframe at once. The page shows that video and
 publishes the browser's camera, which the agent subscribes to encoded-only

@@ -1,5 +1,5 @@
 /* Encoded audio: push_audio_encoded_data (check, decode, queue with the
- * packet attached: Opus, G.711, AAC-LC) and the delivery of remote users'
+ * packet attached: Opus, G.711, and through libavcodec G.722, AAC-LC, HE-AAC) and the delivery of remote users'
  * packets to the local-user observer. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,7 +19,8 @@
 typedef struct agora_encoded_sender {
     pthread_mutex_t mu;
     agora_opus_decoder *dec[2];
-    agora_aac_decoder *aac;
+    agora_aac_decoder *av;        /* libavcodec: one stream of one codec */
+    int av_codec;
     int16_t pcm[AGORA_OPUS_MAX_FRAME_SAMPLES * 2];
 } agora_encoded_sender;
 
@@ -34,7 +35,7 @@ void agora_encoded_sender_free(agora_encoded_sender *s)
         return;
     agora_opus_decoder_destroy(s->dec[0]);
     agora_opus_decoder_destroy(s->dec[1]);
-    agora_aac_decoder_destroy(s->aac);
+    agora_aac_decoder_destroy(s->av);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -89,15 +90,24 @@ static int decode_g711(agora_encoded_sender *s, const uint8_t *data, size_t leng
     return (int)(length / (size_t)pi->channels);
 }
 
-static int decode_aac(agora_encoded_sender *s, const uint8_t *data, size_t length,
-                      agora_encoded_audio_info *pi)
+static int decode_av(agora_encoded_sender *s, const uint8_t *data, size_t length,
+                     agora_encoded_audio_info *pi)
 {
-    if (!agora_aac_available(NULL))
+    if (!agora_aac_available(pi->codec, NULL))
         return AGORA_ERR_NOT_SUPPORTED;
-    if (!s->aac && !(s->aac = agora_aac_decoder_create(pi->sample_rate, pi->channels)))
+    if (pi->codec == AGORA_AUDIO_CODEC_G722 &&
+        ((pi->sample_rate != 16000 && pi->sample_rate != 8000) || pi->channels != 1))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (s->av && s->av_codec != pi->codec) { /* another codec: another stream */
+        agora_aac_decoder_destroy(s->av);
+        s->av = NULL;
+    }
+    if (!s->av && !(s->av = agora_aac_decoder_create(pi->codec, pi->sample_rate, pi->channels)))
         return AGORA_ERR_NO_MEMORY;
-    int n = agora_aac_decode(s->aac, data, length, s->pcm, AGORA_AAC_MAX_FRAME_SAMPLES,
-                             &pi->sample_rate, &pi->channels);
+    s->av_codec = pi->codec;
+    int max = pi->codec == AGORA_AUDIO_CODEC_G722 ? (int)(sizeof(s->pcm) / sizeof(s->pcm[0]))
+                                                   : AGORA_AAC_MAX_FRAME_SAMPLES;
+    int n = agora_aac_decode(s->av, data, length, s->pcm, max, &pi->sample_rate, &pi->channels);
     if (n > 0 && !agora_audio_rate_valid(pi->sample_rate))
         return AGORA_ERR_NOT_SUPPORTED; /* an AAC rate the send queue does not take (96 kHz, ...) */
     return n == 0 ? AGORA_ERR_INVALID_ARGUMENT : n; /* every valid access unit has audio */
@@ -113,8 +123,11 @@ int agora_audio_codec_supported(int codec, const char **detail)
     case AGORA_AUDIO_CODEC_PCMA:
     case AGORA_AUDIO_CODEC_PCMU:
         return 1;
+    case AGORA_AUDIO_CODEC_G722:
     case AGORA_AUDIO_CODEC_AACLC:
-        return agora_aac_available(detail);
+    case AGORA_AUDIO_CODEC_HEAAC:
+    case AGORA_AUDIO_CODEC_HEAAC2:
+        return agora_aac_available(codec, detail);
     default:
         return 0;
     }
@@ -130,7 +143,10 @@ int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *c, const uint8_t *data, si
     case AGORA_AUDIO_CODEC_OPUS: decode = decode_opus; break;
     case AGORA_AUDIO_CODEC_PCMA:
     case AGORA_AUDIO_CODEC_PCMU: decode = decode_g711; break;
-    case AGORA_AUDIO_CODEC_AACLC: decode = decode_aac; break;
+    case AGORA_AUDIO_CODEC_G722:
+    case AGORA_AUDIO_CODEC_AACLC:
+    case AGORA_AUDIO_CODEC_HEAAC:
+    case AGORA_AUDIO_CODEC_HEAAC2: decode = decode_av; break;
     default: return AGORA_ERR_NOT_SUPPORTED;
     }
     agora_encoded_sender *s = sender_of(c);

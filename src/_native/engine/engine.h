@@ -386,6 +386,9 @@ void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const cha
                                 const char *channel, agora_video_buf *b);
 /* I/O thread: m's subscription mode (enum video_sub_mode) for uid's video. */
 int agora_video_sub_mode(agora_rtc_conn *m, const char *uid);
+/* Any thread: the next raw frame c encodes is a keyframe (an intra request
+ * reached c's transport). */
+void agora_video_request_local_keyframe(agora_rtc_conn *c);
 /* I/O thread: a local-user video event (EV_INTRA_REQUEST ...) to `to`, if it observes them. */
 void agora_video_emit(agora_service *svc, agora_rtc_conn *to, int kind, const char *uid);
 

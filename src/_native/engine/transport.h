@@ -60,7 +60,10 @@ typedef struct agora_transport_ops {
     int (*remote_audio_stats)(const agora_rtc_conn *c, struct agora_remote_audio_stats *out, int n,
                               int max, int *users);
     /* -- video (video_frames.c) -- */
-    int carries_raw_video;     /* raw frames travel (no encoder: RTP carries encoded frames only) */
+    int carries_raw_video;     /* raw frames travel as they are (the local network) */
+    /* caller thread: the codec raw frames are encoded to before video_send (1 VP8,
+     * 2 H.264), 0 when they cannot be sent now (NULL: they are never encoded) */
+    int (*video_encode_codec)(const agora_rtc_conn *c);
     /* caller thread: AGORA_OK when an encoded frame of codec may be pushed (NULL: any) */
     int (*video_codec_ok)(const agora_rtc_conn *c, int codec);
     /* caller thread: AGORA_OK when the encoded frame can be sent as it is (NULL: any) */

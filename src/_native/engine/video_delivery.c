@@ -6,6 +6,7 @@
 #include <string.h>
 #include "engine/engine.h"
 #include "engine/observer_slot.h"
+#include "video/video_decoder.h"
 
 /* ---- observers ---- */
 
@@ -93,6 +94,52 @@ void agora_video_conn_destroy(agora_rtc_conn *c)
 
 /* ---- delivery thread ---- */
 
+/* uid's decoder for codec in c (created, or replacing the oldest), NULL when
+ * libavcodec cannot make one. */
+static agora_video_decoder *decoder_for(agora_conn_video *v, const char *uid, int codec)
+{
+    agora_video_dec_slot *slot = NULL;
+    for (int i = 0; i < AGORA_VIDEO_MAX_DECODERS && !slot; i++)
+        if (v->dec[i].dec && strcmp(v->dec[i].uid, uid) == 0)
+            slot = &v->dec[i];
+    if (slot && agora_video_decoder_codec(slot->dec) == codec)
+        return slot->dec;
+    if (!slot) {
+        slot = &v->dec[v->dec_next];
+        v->dec_next = (v->dec_next + 1) % AGORA_VIDEO_MAX_DECODERS;
+    }
+    agora_video_decoder_free(slot->dec);
+    agora_copy_id(slot->uid, uid);
+    slot->dec = agora_video_decoder_new(codec);
+    return slot->dec;
+}
+
+typedef struct decoded_call {
+    agora_video_frame_observer *fo;
+    agora_event *ev;
+    agora_conn_video *v;
+} decoded_call;
+
+static void on_decoded(void *ud, const agora_video_frame *frame)
+{
+    decoded_call *d = ud;
+    agora_video_count(&d->v->decoded_frames);
+    agora_video_count(&d->v->received_frames);
+    if (d->fo->on_frame)
+        d->fo->on_frame(d->fo->user_data, d->ev->channel_id, d->ev->uid, frame);
+}
+
+/* An encoded frame for a raw subscription: decoded here, each picture to on_frame. */
+static void decode_and_call(agora_conn_video *v, agora_video_frame_observer *fo, agora_event *ev,
+                            const agora_video_buf *b)
+{
+    agora_video_decoder *dec = decoder_for(v, ev->uid, b->info.codec_type);
+    decoded_call d = {fo, ev, v};
+    if (!dec || agora_video_decoder_decode(dec, b->bytes, b->length, b->info.capture_time_ms,
+                                           on_decoded, &d) < 0)
+        agora_video_count(&v->encoded_not_decoded);
+}
+
 int agora_video_event(int kind)
 {
     return kind == EV_VIDEO_FRAME || kind == EV_VIDEO_ENCODED || kind == EV_VIDEO_PUBLISH_SUCCESS ||
@@ -121,6 +168,10 @@ void agora_video_dispatch(agora_event *ev)
     if (have) {
         switch (ev->kind) {
         case EV_VIDEO_FRAME:
+            if (b->encoded) {
+                decode_and_call(v, &fo, ev, b);
+                break;
+            }
             agora_video_count(&v->received_frames);
             if (fo.on_frame) fo.on_frame(fo.user_data, ev->channel_id, ev->uid, &b->frame);
             break;

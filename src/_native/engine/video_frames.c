@@ -8,11 +8,16 @@
  * thread into one reference-counted buffer, which every receiver's event
  * shares (no copy per receiver inside the engine); the observer trampoline
  * makes the SDK-owned copy. Encoded frames are copied once the same way.
- * Video is not paced: a frame is handed to the I/O thread when pushed. */
+ * Video is not paced: a frame is handed to the I/O thread when pushed.
+ * Where the transport encodes raw frames (RTP), the I420 frame is encoded in
+ * the pushing thread too (video_encoder.h) and what the encoder gives is
+ * posted as encoded frames, in push order. */
 #include <stdlib.h>
 #include <string.h>
 #include "engine/engine.h"
 #include "core/growable.h"
+#include "video/video_decoder.h"
+#include "video/video_encoder.h"
 
 static agora_video_buf *buf_new(size_t length)
 {
@@ -45,6 +50,11 @@ static int valid_id(const char *s)
 
 void agora_video_conn_free(agora_rtc_conn *c)
 {
+    agora_video_encoder_free(atomic_exchange(&c->video.encoder, NULL));
+    for (int i = 0; i < AGORA_VIDEO_MAX_DECODERS; i++) {
+        agora_video_decoder_free(c->video.dec[i].dec);
+        c->video.dec[i].dec = NULL;
+    }
     free(c->video.subs);
     c->video.subs = NULL;
     c->video.nsubs = c->video.cap = 0;
@@ -150,16 +160,62 @@ int agora_local_user_send_intra_request(agora_rtc_conn *c, const char *user_id)
     return post(c, IO_VIDEO_INTRA, user_id, 0, 1);
 }
 
+/* The connection's encoder, created on first use (pushes come from any thread). */
+static agora_video_encoder *encoder_of(agora_rtc_conn *c)
+{
+    agora_video_encoder *e = atomic_load(&c->video.encoder);
+    if (e)
+        return e;
+    if (!(e = agora_video_encoder_new()))
+        return NULL;
+    agora_video_encoder *expected = NULL;
+    if (!atomic_compare_exchange_strong(&c->video.encoder, &expected, e)) {
+        agora_video_encoder_free(e); /* another thread created it first */
+        e = expected;
+    }
+    return e;
+}
+
+int agora_rtc_conn_set_video_encoder(agora_rtc_conn *c, const agora_video_encoder_config *cfg)
+{
+    if (!c || !cfg || cfg->width < 0 || cfg->height < 0 || cfg->width > AGORA_VIDEO_MAX_DIMENSION ||
+        cfg->height > AGORA_VIDEO_MAX_DIMENSION || (cfg->width == 0) != (cfg->height == 0) ||
+        cfg->frame_rate < 0 || cfg->frame_rate > 120 || cfg->bitrate_kbps < 0 ||
+        cfg->orientation_mode < 0 || cfg->orientation_mode > 2)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    agora_video_encoder *e = encoder_of(c);
+    if (!e)
+        return AGORA_ERR_NO_MEMORY;
+    agora_video_encoder_configure(e, cfg);
+    return AGORA_OK;
+}
+
+int agora_video_encoder_supported(int codec, const char **detail)
+{
+    return agora_video_encoder_available(codec, detail);
+}
+
+void agora_video_request_local_keyframe(agora_rtc_conn *c)
+{
+    agora_video_encoder *e = atomic_load(&c->video.encoder);
+    if (e)
+        agora_video_encoder_request_keyframe(e);
+}
+
 /* The checks every push makes; AGORA_OK when the frame may leave. codec:
- * the encoded frame's codec_type, 0 for a raw frame. The RTP transport
- * carries encoded frames of its video stream's codec only (no encoder). */
-static int push_gate(agora_rtc_conn *c, int codec)
+ * the encoded frame's codec_type, 0 for a raw frame. *encode_to: for a raw
+ * frame, the codec the transport encodes it to (0: sent raw). */
+static int push_gate(agora_rtc_conn *c, int codec, int *encode_to)
 {
     const agora_transport_ops *t = c->transport;
-    if (codec == 0 && !t->carries_raw_video)
-        return AGORA_ERR_NOT_SUPPORTED; /* raw video: the SDK does not encode */
+    if (codec == 0 && !t->carries_raw_video && !t->video_encode_codec)
+        return AGORA_ERR_NOT_SUPPORTED;
     if (!atomic_load(&c->video.published) || !connected(c))
         return AGORA_ERR_NOT_READY;
+    if (codec == 0 && !t->carries_raw_video) {
+        *encode_to = t->video_encode_codec(c);
+        return *encode_to ? AGORA_OK : AGORA_ERR_NOT_SUPPORTED; /* no video stream to send on */
+    }
     return codec != 0 && t->video_codec_ok ? t->video_codec_ok(c, codec) : AGORA_OK;
 }
 
@@ -175,6 +231,18 @@ static int post_frame(agora_rtc_conn *c, agora_video_buf *b)
     return AGORA_OK;
 }
 
+/* The encoder's callback: one encoded frame of c's raw push, sent as pushed. */
+static int post_encoded(void *ud, const uint8_t *data, size_t length, const agora_encoded_video_info *info)
+{
+    agora_rtc_conn *c = ud;
+    agora_video_buf *b = agora_video_buf_new_encoded(data, length, info);
+    if (!b)
+        return AGORA_ERR_NO_MEMORY;
+    b->info.uid = (uint32_t)c->id;
+    agora_video_count(&c->video.encoded_frames);
+    return post_frame(c, b);
+}
+
 int agora_rtc_conn_push_video_frame(agora_rtc_conn *c, const agora_external_video_frame *f)
 {
     if (!c || !f || !f->buffer || (!f->metadata && f->metadata_length) ||
@@ -187,9 +255,13 @@ int agora_rtc_conn_push_video_frame(agora_rtc_conn *c, const agora_external_vide
     size_t need = agora_video_buffer_size(f->format, f->stride, f->height);
     if (need == 0 || need != f->length || w <= 0 || h <= 0)
         return AGORA_ERR_INVALID_ARGUMENT;
-    int rc = push_gate(c, 0);
+    int encode_to = 0;
+    int rc = push_gate(c, 0, &encode_to);
     if (rc != AGORA_OK)
         return rc;
+    agora_video_encoder *e = encode_to ? encoder_of(c) : NULL;
+    if (encode_to && !e)
+        return AGORA_ERR_NO_MEMORY;
     size_t ysize = (size_t)w * h, csize = (size_t)(w / 2) * (h / 2);
     agora_video_buf *b = buf_new(ysize + 2 * csize + f->metadata_length);
     if (!b)
@@ -217,7 +289,12 @@ int agora_rtc_conn_push_video_frame(agora_rtc_conn *c, const agora_external_vide
         o->metadata_length = f->metadata_length;
     }
     agora_video_count(&c->video.pushed_frames);
-    return post_frame(c, b);
+    if (!e)
+        return post_frame(c, b);
+    int64_t cap = f->timestamp > 0 ? f->timestamp : agora_monotonic_ns() / 1000000;
+    rc = agora_video_encoder_encode(e, encode_to, o, cap, post_encoded, c);
+    agora_video_buf_unref(b);
+    return rc;
 }
 
 int agora_rtc_conn_push_video_encoded(agora_rtc_conn *c, const uint8_t *data, size_t length,
@@ -225,7 +302,8 @@ int agora_rtc_conn_push_video_encoded(agora_rtc_conn *c, const uint8_t *data, si
 {
     if (!c || !data || length == 0 || length > AGORA_VIDEO_MAX_ENCODED || !info)
         return AGORA_ERR_INVALID_ARGUMENT;
-    int rc = push_gate(c, info->codec_type);
+    int unused = 0;
+    int rc = push_gate(c, info->codec_type, &unused);
     if (rc != AGORA_OK)
         return rc;
     if (c->transport->video_frame_ok &&
@@ -253,6 +331,8 @@ int agora_rtc_conn_get_video_stats(agora_rtc_conn *c, agora_video_stats *out)
     out->encoded_not_decoded = atomic_load(&v->encoded_not_decoded);
     out->dropped_backlog = atomic_load(&v->dropped_backlog);
     out->intra_requests = atomic_load(&v->intra_requests);
+    out->encoded_frames = atomic_load(&v->encoded_frames);
+    out->decoded_frames = atomic_load(&v->decoded_frames);
     return AGORA_OK;
 }
 
@@ -403,8 +483,8 @@ void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const cha
     int mode = sub_mode(v, uid);
     if (mode == VSUB_NONE)
         return;
-    if (mode == VSUB_RAW && b->encoded) {
-        agora_video_count(&v->encoded_not_decoded); /* no decoder on the local network */
+    if (mode == VSUB_RAW && b->encoded && !agora_video_decoder_available(b->info.codec_type)) {
+        agora_video_count(&v->encoded_not_decoded); /* decoded on the delivery thread otherwise */
         return;
     }
     if (mode == VSUB_ENCODED && !b->encoded) {
@@ -424,14 +504,15 @@ void agora_video_deliver_remote(agora_service *svc, agora_rtc_conn *m, const cha
             agora_workq_push(&svc->delivery_q, &ev->node);
         }
     }
-    if (!observed(m, b->encoded ? VOBS_ENCODED : VOBS_FRAME))
+    int raw = mode == VSUB_RAW; /* an encoded frame for a raw subscription: decoded at delivery */
+    if (!observed(m, raw ? VOBS_FRAME : VOBS_ENCODED))
         return;
     if (atomic_fetch_add(&v->pending, 1) >= AGORA_VIDEO_MAX_PENDING) {
         atomic_fetch_sub(&v->pending, 1);
         agora_video_count(&v->dropped_backlog);
         return;
     }
-    agora_event *ev = agora_event_alloc(b->encoded ? EV_VIDEO_ENCODED : EV_VIDEO_FRAME, m, 0);
+    agora_event *ev = agora_event_alloc(raw ? EV_VIDEO_FRAME : EV_VIDEO_ENCODED, m, 0);
     if (!ev) {
         atomic_fetch_sub(&v->pending, 1);
         agora_video_count(&v->dropped_backlog);

@@ -35,6 +35,18 @@ typedef struct agora_video_seen {
     char uid[AGORA_MAX_ID_LEN + 1];
 } agora_video_seen;
 
+struct agora_video_encoder;
+struct agora_video_decoder;
+
+/* Senders whose encoded video a raw subscription decodes at once (more: the
+ * least recently created decoder is dropped, its sender starts again). */
+#define AGORA_VIDEO_MAX_DECODERS 8
+
+typedef struct agora_video_dec_slot {
+    char uid[AGORA_MAX_ID_LEN + 1];
+    struct agora_video_decoder *dec;
+} agora_video_dec_slot;
+
 typedef struct agora_conn_video {
     /* under conn->mu (observer tables, like the audio ones) */
     agora_video_frame_observer frame_obs;
@@ -46,8 +58,10 @@ typedef struct agora_conn_video {
     atomic_int published;            /* push gate: set and cleared at the call */
     atomic_int pending;              /* events queued for this receiver */
     atomic_int rtp_codec;            /* RTP transport: codec of our video stream, 0 = none */
+    _Atomic(struct agora_video_encoder *) encoder; /* raw frames' encoder (video_encoder.h),
+                                     * created at the first raw push or configuration */
     _Atomic uint64_t pushed_frames, pushed_encoded, sent_frames, received_frames,
-        received_encoded, raw_not_encoded, encoded_not_decoded, dropped_backlog, intra_requests;
+        received_encoded, raw_not_encoded, encoded_not_decoded, dropped_backlog, intra_requests, encoded_frames, decoded_frames;
     /* I/O thread only */
     int hub_published;               /* video published, as the hub sees it */
     int all_mode;                    /* mode for senders without an entry */
@@ -56,6 +70,9 @@ typedef struct agora_conn_video {
     int nsubs, cap;
     agora_video_seen *seen;          /* first frame reported (on_first_remote_video_frame) */
     int nseen, seen_cap;
+    /* delivery thread only: encoded video of senders decoded for the frame observer */
+    agora_video_dec_slot dec[AGORA_VIDEO_MAX_DECODERS];
+    int dec_next;                    /* the slot a new sender takes */
 } agora_conn_video;
 
 static inline void agora_video_count(_Atomic uint64_t *n)

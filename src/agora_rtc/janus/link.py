@@ -40,7 +40,7 @@ fail authentication are dropped and counted (``srtp_errors``). Our publish leg
 (add_remote_publisher) is plain RTP: Janus 1.1's remote publishers cannot
 take SRTP. See SECURITY.md.
 
-Video (encoded passthrough, no codec in the SDK). Our remote publisher has a
+Video (VP8 / H.264; raw pushes are encoded by the engine first). Our remote publisher has a
 second stream, video at mindex 1 (SSRC 1010), of the codec chosen with
 ``video=vp8`` (default), ``video=h264`` or ``video=none`` (no video stream)
 in the transport URL; the engine sends pushed encoded frames of that codec

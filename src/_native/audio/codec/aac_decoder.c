@@ -1,82 +1,41 @@
-/* AAC decoding through libavcodec, loaded at run time (dlopen) so that the
- * engine, and the wheel that carries it, need FFmpeg only when AAC is pushed.
- * Built against the headers of the libavcodec found at build time; the
- * library loaded is the one with the same major version (same ABI). */
+/* Pushed audio that libavcodec decodes (AAC-LC, HE-AAC v1/v2, G.722), loaded
+ * at run time (libav.h) so that the engine, and the wheel that carries it,
+ * need FFmpeg only when such audio is pushed. */
 #include "audio/codec/aac_decoder.h"
 #include <stdlib.h>
 #include <string.h>
+#include "agora_rtc/connection.h"
 #include "agora_rtc/errors.h"
+#include "core/libav.h"
 
 #ifdef AGORA_HAVE_AVCODEC
-#include <dlfcn.h>
-#include <pthread.h>
-#include <libavcodec/avcodec.h>
-#include <libavutil/channel_layout.h>
-#include <libavutil/frame.h>
-#include <libavutil/log.h>
-#include <libavutil/mem.h>
 
-#define AVCODEC_SONAME "libavcodec.so." AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR)
-#define AVUTIL_SONAME "libavutil.so." AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR)
-
-/* the functions used, resolved once */
-static struct {
-    const AVCodec *(*find_decoder)(enum AVCodecID);
-    AVCodecContext *(*alloc_context3)(const AVCodec *);
-    int (*open2)(AVCodecContext *, const AVCodec *, AVDictionary **);
-    void (*free_context)(AVCodecContext **);
-    int (*send_packet)(AVCodecContext *, const AVPacket *);
-    int (*receive_frame)(AVCodecContext *, AVFrame *);
-    AVPacket *(*packet_alloc)(void);
-    void (*packet_free)(AVPacket **);
-    AVFrame *(*frame_alloc)(void);
-    void (*frame_free)(AVFrame **);
-    void (*frame_unref)(AVFrame *);
-    void *(*mallocz)(size_t);
-    void (*channel_layout_default)(AVChannelLayout *, int);
-    int (*log_get_level)(void);
-    void (*log_set_level)(int);
-    const AVCodec *aac;
-} av;
-static pthread_once_t av_once = PTHREAD_ONCE_INIT;
-static int av_ok;
-
-static void av_load(void)
+static const AVCodec *decoder_of(int codec)
 {
-    void *util = dlopen(AVUTIL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    void *codec = util ? dlopen(AVCODEC_SONAME, RTLD_NOW | RTLD_LOCAL) : NULL;
-    if (!codec)
-        return; /* the handles stay open for the life of the process when found */
-#define SYM(lib, field, name) (*(void **)&av.field = dlsym(lib, name))
-    int ok = SYM(codec, find_decoder, "avcodec_find_decoder") &&
-             SYM(codec, alloc_context3, "avcodec_alloc_context3") &&
-             SYM(codec, open2, "avcodec_open2") && SYM(codec, free_context, "avcodec_free_context") &&
-             SYM(codec, send_packet, "avcodec_send_packet") &&
-             SYM(codec, receive_frame, "avcodec_receive_frame") &&
-             SYM(codec, packet_alloc, "av_packet_alloc") && SYM(codec, packet_free, "av_packet_free") &&
-             SYM(util, frame_alloc, "av_frame_alloc") && SYM(util, frame_free, "av_frame_free") &&
-             SYM(util, frame_unref, "av_frame_unref") && SYM(util, mallocz, "av_mallocz") &&
-             SYM(util, channel_layout_default, "av_channel_layout_default") &&
-             SYM(util, log_get_level, "av_log_get_level") && SYM(util, log_set_level, "av_log_set_level");
-#undef SYM
-    if (ok && (av.aac = av.find_decoder(AV_CODEC_ID_AAC)) != NULL)
-        av_ok = 1;
-    /* a refused packet is an error code, not a line on stderr; an app that set
-     * libavcodec's log level itself keeps it */
-    if (av_ok && av.log_get_level() == AV_LOG_INFO)
-        av.log_set_level(AV_LOG_QUIET);
+    const agora_libav *av = agora_libav_get();
+    if (!av)
+        return NULL;
+    switch (codec) {
+    case AGORA_AUDIO_CODEC_G722: return av->find_decoder(AV_CODEC_ID_ADPCM_G722);
+    case AGORA_AUDIO_CODEC_AACLC:
+    case AGORA_AUDIO_CODEC_HEAAC:
+    case AGORA_AUDIO_CODEC_HEAAC2: return av->find_decoder(AV_CODEC_ID_AAC);
+    default: return NULL;
+    }
 }
 
-int agora_aac_available(const char **library)
+int agora_aac_available(int codec, const char **library)
 {
-    pthread_once(&av_once, av_load);
     if (library)
-        *library = AVCODEC_SONAME;
-    return av_ok;
+        *library = agora_libav_name();
+    return decoder_of(codec) != NULL;
 }
 
 struct agora_aac_decoder {
-    int sample_rate, channels;   /* for raw packets (no ADTS header) */
+    const agora_libav *av;
+    const AVCodec *codec;
+    int kind;                    /* AGORA_AUDIO_CODEC_* */
+    int sample_rate, channels;   /* for raw AAC packets (no ADTS header) */
     AVCodecContext *ctx;         /* opened on the first packet */
     AVPacket *pkt;
     AVFrame *frame;
@@ -100,17 +59,21 @@ static int is_adts(const uint8_t *data, size_t length)
     return length >= 7 && data[0] == 0xFF && (data[1] & 0xF6) == 0xF0;
 }
 
-agora_aac_decoder *agora_aac_decoder_create(int sample_rate, int channels)
+agora_aac_decoder *agora_aac_decoder_create(int codec, int sample_rate, int channels)
 {
-    if (!agora_aac_available(NULL))
+    const AVCodec *dec = decoder_of(codec);
+    if (!dec)
         return NULL;
     agora_aac_decoder *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
+    d->av = agora_libav_get();
+    d->codec = dec;
+    d->kind = codec;
     d->sample_rate = sample_rate;
     d->channels = channels;
-    d->pkt = av.packet_alloc();
-    d->frame = av.frame_alloc();
+    d->pkt = d->av->packet_alloc();
+    d->frame = d->av->frame_alloc();
     if (!d->pkt || !d->frame) {
         agora_aac_decoder_destroy(d);
         return NULL;
@@ -122,36 +85,64 @@ void agora_aac_decoder_destroy(agora_aac_decoder *d)
 {
     if (!d)
         return;
-    av.free_context(&d->ctx);
-    av.packet_free(&d->pkt);
-    av.frame_free(&d->frame);
+    d->av->free_context(&d->ctx);
+    d->av->packet_free(&d->pkt);
+    d->av->frame_free(&d->frame);
     free(d->buf);
     free(d);
 }
 
+/* AudioSpecificConfig (ISO 14496-3 1.6.2.1) of a raw AAC stream: object type
+ * 2 (LC); HE-AAC (5: SBR) and HE-AAC v2 (29: SBR + PS) signalled explicitly,
+ * the core at half the output rate (v2: a mono core for a stereo output),
+ * then the extension rate and object type 2 (LC), GASpecificConfig zeros. */
+static int write_asc(uint8_t *asc, int kind, int rate, int channels)
+{
+    if (kind == AGORA_AUDIO_CODEC_AACLC) {
+        int ri = rate_index(rate);
+        if (ri < 0)
+            return -1;
+        asc[0] = (uint8_t)((2 << 3) | (ri >> 1));
+        asc[1] = (uint8_t)(((ri & 1) << 7) | (channels << 3));
+        return 2;
+    }
+    int aot = kind == AGORA_AUDIO_CODEC_HEAAC ? 5 : 29;
+    int core = rate % 2 == 0 ? rate_index(rate / 2) : -1, ext = rate_index(rate);
+    int cc = kind == AGORA_AUDIO_CODEC_HEAAC2 ? 1 : channels;
+    if (core < 0 || ext < 0 || (kind == AGORA_AUDIO_CODEC_HEAAC2 && channels != 2))
+        return -1;
+    uint32_t bits = (uint32_t)aot << 27 | (uint32_t)core << 23 | (uint32_t)cc << 19 |
+                    (uint32_t)ext << 15 | 2u << 10; /* then 3 zero bits and padding */
+    for (int i = 0; i < 4; i++)
+        asc[i] = (uint8_t)(bits >> (24 - 8 * i));
+    return 4;
+}
+
 /* Open the codec for the stream the first packet shows: ADTS packets carry
- * their own configuration; raw packets get an AudioSpecificConfig (ISO
- * 14496-3 1.6.2.1: object type 2 = LC, rate index, channel configuration). */
+ * their own configuration (HE-AAC in ADTS is found by the decoder: implicit
+ * SBR / PS); raw AAC packets get an AudioSpecificConfig; G.722 is 16 kHz mono. */
 static int open_codec(agora_aac_decoder *d, int adts)
 {
-    d->ctx = av.alloc_context3(av.aac);
+    const agora_libav *av = d->av;
+    d->ctx = av->alloc_context3(d->codec);
     if (!d->ctx)
         return AGORA_ERR_NO_MEMORY;
-    if (!adts) {
-        int ri = rate_index(d->sample_rate);
-        if (ri < 0 || d->channels < 1 || d->channels > 2)
-            return AGORA_ERR_INVALID_ARGUMENT;
-        uint8_t *asc = av.mallocz(2 + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (d->kind == AGORA_AUDIO_CODEC_G722) {
+        d->ctx->sample_rate = 16000;
+        av->channel_layout_default(&d->ctx->ch_layout, 1);
+    } else if (!adts) {
+        uint8_t *asc = av->mallocz(4 + AV_INPUT_BUFFER_PADDING_SIZE);
         if (!asc)
             return AGORA_ERR_NO_MEMORY;
-        asc[0] = (uint8_t)((2 << 3) | (ri >> 1));
-        asc[1] = (uint8_t)(((ri & 1) << 7) | (d->channels << 3));
         d->ctx->extradata = asc; /* freed with the context */
-        d->ctx->extradata_size = 2;
+        int n = d->channels < 1 || d->channels > 2 ? -1 : write_asc(asc, d->kind, d->sample_rate, d->channels);
+        if (n < 0)
+            return AGORA_ERR_INVALID_ARGUMENT;
+        d->ctx->extradata_size = n;
         d->ctx->sample_rate = d->sample_rate;
-        av.channel_layout_default(&d->ctx->ch_layout, d->channels);
+        av->channel_layout_default(&d->ctx->ch_layout, d->channels);
     }
-    return av.open2(d->ctx, av.aac, NULL) == 0 ? AGORA_OK : AGORA_ERR_INVALID_ARGUMENT;
+    return av->open2(d->ctx, d->codec, NULL) == 0 ? AGORA_OK : AGORA_ERR_INVALID_ARGUMENT;
 }
 
 static int16_t to_s16(float x)
@@ -187,10 +178,11 @@ static int copy_frame(const AVFrame *f, int16_t *out, int room)
 int agora_aac_decode(agora_aac_decoder *d, const uint8_t *data, size_t length, int16_t *out,
                      int max_samples, int *rate, int *channels)
 {
+    const agora_libav *av = d->av;
     if (!d->ctx) {
         int rc = open_codec(d, is_adts(data, length));
         if (rc != AGORA_OK) {
-            av.free_context(&d->ctx);
+            av->free_context(&d->ctx);
             return rc;
         }
     }
@@ -205,21 +197,21 @@ int agora_aac_decode(agora_aac_decoder *d, const uint8_t *data, size_t length, i
     memset(d->buf + length, 0, AV_INPUT_BUFFER_PADDING_SIZE);
     d->pkt->data = d->buf;
     d->pkt->size = (int)length;
-    if (av.send_packet(d->ctx, d->pkt) < 0)
+    if (av->send_packet(d->ctx, d->pkt) < 0)
         return AGORA_ERR_INVALID_ARGUMENT;
     int got = 0;
     for (;;) {
-        int rc = av.receive_frame(d->ctx, d->frame);
+        int rc = av->receive_frame(d->ctx, d->frame);
         if (rc < 0) /* EAGAIN: the packet is used up (errors also end here) */
             break;
         if (got > 0 && (d->frame->sample_rate != *rate || d->frame->ch_layout.nb_channels != *channels)) {
-            av.frame_unref(d->frame);
+            av->frame_unref(d->frame);
             return AGORA_ERR_INVALID_ARGUMENT; /* one packet, one format */
         }
         *rate = d->frame->sample_rate;
         *channels = d->frame->ch_layout.nb_channels;
         int n = copy_frame(d->frame, out + (size_t)got * (size_t)*channels, max_samples - got);
-        av.frame_unref(d->frame);
+        av->frame_unref(d->frame);
         if (n < 0)
             return n;
         got += n;
@@ -233,15 +225,17 @@ struct agora_aac_decoder {
     int unused;
 };
 
-int agora_aac_available(const char **library)
+int agora_aac_available(int codec, const char **library)
 {
+    (void)codec;
     if (library)
-        *library = "libavcodec (not found when agora_rtc was built)";
+        *library = agora_libav_name();
     return 0;
 }
 
-agora_aac_decoder *agora_aac_decoder_create(int sample_rate, int channels)
+agora_aac_decoder *agora_aac_decoder_create(int codec, int sample_rate, int channels)
 {
+    (void)codec;
     (void)sample_rate;
     (void)channels;
     return NULL;

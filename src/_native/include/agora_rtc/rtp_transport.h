@@ -42,7 +42,7 @@
  * timer pulls every jitter buffer, decodes (FEC or PLC on loss) and feeds
  * the remote user's receive path: resample to the observer format, 10 ms
  * frames, labels, VAD, delivery - exactly as on the local transport.
- * Video: encoded VP8 / H.264 passthrough with PLI keyframe requests, see
+ * Video: VP8 / H.264 (raw pushes encoded first) with PLI keyframe requests, see
  * agora_rtc_conn_rtp_set_video_publish below (rtp_video_plane.c).
  * Data: stream messages and audio metadata on the VideoRoom's data channels,
  * see agora_rtc_conn_rtp_set_data_publish below (rtp_data.c). */
@@ -198,15 +198,15 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *conn, uint32_t ssrc, const cha
  * are still delivered). AGORA_ERR_INVALID_ARGUMENT for an unknown SSRC. */
 int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *conn, uint32_t ssrc);
 
-/* Encoded video (no codec in the SDK: VP8 and H.264 pass through).
+/* Video (VP8 and H.264 on the wire; raw pushes are encoded to the stream's codec).
  *
  * Our video stream: the control plane announced it to Janus (a video stream
  * of add_remote_publisher at mindex k) and gives its SSRC (1000 + 10*k),
  * codec (1 VP8, 2 H.264: Agora VIDEO_CODEC_TYPE) and payload type (Janus
  * 1.1.2: 96 VP8, 107 H.264). From then on push_video_encoded_data of that
  * codec is packetized (RFC 7741 / RFC 6184, <= 1200-byte payloads) and sent
- * to the publish target; other codecs and raw frames are refused with
- * AGORA_ERR_NOT_SUPPORTED. A PLI or FIR for that SSRC arriving on the socket
+ * to the publish target, and so are raw frames once encoded to it (video.h);
+ * other codecs are refused with AGORA_ERR_NOT_SUPPORTED. A PLI or FIR for that SSRC arriving on the socket
  * (Janus latches our address from the SR sent after the first frame) counts
  * as an intra request: on_intra_request_received(""). Once per connect,
  * after set_publish_target; AGORA_ERR_NOT_READY when the socket is closed. */

@@ -150,6 +150,8 @@ int64_t agora_rtp_now_us(void);
 void agora_rtp_video_send_frame(agora_service *svc, agora_rtc_conn *c, agora_video_buf *b);
 int agora_rtp_video_request_keyframe(agora_service *svc, agora_rtc_conn *c, const char *uid);
 int agora_rtp_video_codec_ok(const agora_rtc_conn *c, int codec);
+/* transport hook video_encode_codec: raw frames are encoded to our video stream's codec */
+int agora_rtp_video_encode_codec(const agora_rtc_conn *c);
 int agora_rtp_video_frame_ok(const agora_rtc_conn *c, const uint8_t *data, size_t length, int codec);
 int agora_rtp_video_on_rtp(agora_service *svc, agora_rtc_conn *c, uint8_t *buf, size_t len,
                            uint32_t ssrc, int64_t now_us);

@@ -1532,6 +1532,7 @@ const agora_transport_ops agora_rtp_transport = {
     .process = rtp_process,
     .remote_audio_stats = rtp_remote_stats,
     .carries_raw_video = 0,
+    .video_encode_codec = agora_rtp_video_encode_codec,
     .video_codec_ok = agora_rtp_video_codec_ok,
     .video_frame_ok = agora_rtp_video_frame_ok,
     .video_send = agora_rtp_video_send_frame,

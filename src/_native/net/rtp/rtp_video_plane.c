@@ -1,8 +1,9 @@
 /* Encoded video on the RTP transport (JANUS.md, media plane): VP8 (RFC 7741)
- * and H.264 (RFC 6184) passthrough, keyframe requests by RTCP PLI. The SDK
- * neither encodes nor decodes video: pushed encoded frames are packetized as
- * they are, and received frames are depacketized and delivered byte for byte
- * to the encoded frame observer.
+ * and H.264 (RFC 6184), keyframe requests by RTCP PLI. Encoded frames are
+ * packetized as they come (pushed encoded, or encoded from raw pushes in the
+ * pushing thread: video_encoder.h), and received frames are depacketized and
+ * delivered byte for byte (decoded for raw subscriptions at delivery:
+ * video_decoder.h).
  *
  * Send: our video stream (agora_rtc_conn_rtp_set_video_publish) leaves from
  * the connection's socket to the publish target, SSRC 1000 + 10*mindex,
@@ -140,6 +141,7 @@ int agora_rtp_video_set_publish(agora_rtc_conn *c, uint32_t ssrc, int codec, int
         v->picture_id = r & 0x7fff;
     }
     v->sent_sr = 0; /* a new publisher (reconnect) must latch our address again */
+    agora_video_request_local_keyframe(c); /* and its subscribers need a keyframe */
     v->on = 1;
     v->ssrc = ssrc;
     v->codec = codec;
@@ -229,6 +231,7 @@ void agora_rtp_video_on_feedback(agora_service *svc, agora_rtc_conn *c, const ag
         return;
     m->st.plis_received++;
     agora_video_count(&c->video.intra_requests);
+    agora_video_request_local_keyframe(c); /* raw frames pushed here: the encoder's next is a key */
     /* Janus does not say which subscriber asked: from_user_id is empty */
     agora_video_emit(svc, c, EV_INTRA_REQUEST, "");
 }
@@ -324,6 +327,11 @@ static void request_keyframe(agora_rtp_media *m, rtp_video_remote *r, int64_t no
     r->last_pli_us = now;
     if (n > 0 && agora_rtp_sendto(m, buf, (size_t)n, &r->fb, r->fb_len, 1) == 0)
         m->st.plis_sent++;
+}
+
+int agora_rtp_video_encode_codec(const agora_rtc_conn *c)
+{
+    return atomic_load(&c->video.rtp_codec);
 }
 
 int agora_rtp_video_codec_ok(const agora_rtc_conn *c, int codec)
