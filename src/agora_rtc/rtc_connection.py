@@ -30,6 +30,9 @@ from agora_rtc import _video_validation as _vv
 PCM_SAMPLE_RATES = SUPPORTED_SAMPLE_RATES
 MAX_STREAM_MESSAGE_BYTES = 1024
 MAX_AUDIO_METADATA_BYTES = 64
+#: Through Janus, audio metadata is a data-channel message that begins with these
+#: bytes (agora_rtc/rtp_transport.h AGORA_RTP_METADATA_TAG; 0xFF never starts UTF-8 text).
+JANUS_METADATA_TAG = b"\xffamd"
 #: Data streams per connection, the default stream (id 1) included.
 MAX_DATA_STREAMS = 5
 #: Stream-message limits per connection within any one second (Agora's documented
@@ -683,8 +686,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         stream every connection has, as in the original since 2.3).
 
         Receivers get the id as ``stream_id`` in on_stream_message. On the
-        local network delivery is reliable and ordered whatever is asked; the
-        Janus transport has no data channel (sending returns ERR_NOT_SUPPORTED).
+        local network delivery is reliable and ordered whatever is asked.
+        Through Janus every stream travels on the publisher's one data channel
+        and arrives as stream 1 (README, "Parameters, data streams, statistics").
 
         Raises
         ------
@@ -708,7 +712,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         bytes. The pre-2.3 order ``send_stream_message(stream_id, data)`` is
         accepted too.
 
-        Returns 0, ERR_NOT_READY before on_connected, or ERR_TOO_OFTEN when this
+        Returns 0, ERR_NOT_READY before on_connected, ERR_INVALID_ARGUMENT for an
+        empty message through Janus (its data channels relay none; a warning
+        says so once), or ERR_TOO_OFTEN when this
         stream already carried STREAM_MESSAGES_PER_SEC (60) messages, or the
         connection's streams together STREAM_BYTES_PER_SEC (30 KiB), within the
         last second (Agora's documented limits; the message is
@@ -728,6 +734,18 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                        f"(from create_data_stream), got {sid}")
         rc = self._send_data(payload, False, sid)
         if rc == -2:
+            if not payload:
+                # Janus relays no empty message: an error code, as the original returns one
+                # (its own examples send "" and go on), and a warning once per connection
+                if not getattr(self, "_warned_empty_message", False):
+                    self._warned_empty_message = True
+                    _log.warning("send_stream_message: an empty message cannot travel through "
+                                 "Janus (its data channels relay none): ERR_INVALID_ARGUMENT")
+                return rc
+            if payload.startswith(JANUS_METADATA_TAG):
+                raise InvalidArgumentError(
+                    "send_stream_message: through Janus a message must not begin with "
+                    f"{JANUS_METADATA_TAG!r} (the audio-metadata tag on the data channel)")
             raise InvalidArgumentError(f"send_stream_message: stream {sid} was not created "
                                        "(use create_data_stream)")
         return rc

@@ -582,9 +582,11 @@ static int send_data(agora_rtc_conn *c, int kind, int stream_id, const uint8_t *
     if (length > limit)
         return AGORA_ERR_TOO_LARGE;
     if (!c->transport->carries_data)
-        return AGORA_ERR_NOT_SUPPORTED; /* no data channel to Janus (JANUS.md: audio only) */
+        return AGORA_ERR_NOT_SUPPORTED;
+    int rc = c->transport->data_ok ? c->transport->data_ok(c, kind, data, length) : AGORA_OK;
+    if (rc != AGORA_OK)
+        return rc;
     pthread_mutex_lock(&c->mu);
-    int rc = AGORA_OK;
     if (kind == IO_MESSAGE && !agora_dstreams_exists(&c->streams, stream_id))
         rc = AGORA_ERR_INVALID_ARGUMENT;
     else if (c->state != AGORA_CONN_CONNECTED)
@@ -606,7 +608,9 @@ static int send_data(agora_rtc_conn *c, int kind, int stream_id, const uint8_t *
 
 int agora_rtc_conn_create_data_stream(agora_rtc_conn *c, int *stream_id, int reliable, int ordered)
 {
-    (void)reliable; /* the local hub is reliable and ordered; RTP has no data channel */
+    /* the local hub is reliable and ordered; through Janus every stream shares the
+     * publisher's one data channel (README, "Parameters, data streams, statistics") */
+    (void)reliable;
     (void)ordered;
     if (!c || !stream_id)
         return AGORA_ERR_INVALID_ARGUMENT;

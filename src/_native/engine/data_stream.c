@@ -26,20 +26,21 @@ int agora_dstreams_exists(const agora_data_streams *d, int stream_id)
     return stream_id >= 1 && stream_id <= d->count;
 }
 
-int agora_dstreams_admit(agora_data_streams *d, int stream_id, int64_t now_ms, size_t length)
+/* stream_id 0: count the messages of every stream against `cap` */
+static int admit(agora_data_streams *d, int stream_id, int cap, int64_t now_ms, size_t length)
 {
     enum { N = AGORA_DSTREAM_WINDOW };
     if (d->rate_limit) {
-        int on_stream = 0;
+        int counted = 0;
         size_t bytes = length;
         for (int k = 0; k < d->used; k++) {
             int i = (d->head - 1 - k + N) % N; /* newest first */
             if (now_ms - d->sent_ms[i] >= 1000)
                 break;
-            on_stream += d->sent_stream[i] == stream_id;
+            counted += stream_id == 0 || d->sent_stream[i] == stream_id;
             bytes += d->sent_bytes[i];
         }
-        if (on_stream >= AGORA_STREAM_MESSAGES_PER_SEC || bytes > AGORA_STREAM_BYTES_PER_SEC)
+        if (counted >= cap || bytes > AGORA_STREAM_BYTES_PER_SEC)
             return AGORA_ERR_TOO_OFTEN;
     }
     d->sent_ms[d->head] = now_ms;
@@ -49,4 +50,14 @@ int agora_dstreams_admit(agora_data_streams *d, int stream_id, int64_t now_ms, s
     if (d->used < N)
         d->used++;
     return AGORA_OK;
+}
+
+int agora_dstreams_admit(agora_data_streams *d, int stream_id, int64_t now_ms, size_t length)
+{
+    return admit(d, stream_id, AGORA_STREAM_MESSAGES_PER_SEC, now_ms, length);
+}
+
+int agora_dstreams_admit_any(agora_data_streams *d, int64_t now_ms, size_t length)
+{
+    return admit(d, 0, AGORA_DSTREAM_WINDOW, now_ms, length);
 }

@@ -33,5 +33,9 @@ int agora_dstreams_exists(const agora_data_streams *d, int stream_id);
  * `length` bytes on `stream_id` at `now_ms` would exceed a per-second limit
  * (nothing counted). */
 int agora_dstreams_admit(agora_data_streams *d, int stream_id, int64_t now_ms, size_t length);
+/* The same for a message of any stream, against what one sender may send within
+ * a second over all its streams: AGORA_DSTREAM_WINDOW messages,
+ * AGORA_STREAM_BYTES_PER_SEC bytes (a receiver that cannot tell the streams apart). */
+int agora_dstreams_admit_any(agora_data_streams *d, int64_t now_ms, size_t length);
 
 #endif

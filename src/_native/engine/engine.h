@@ -100,6 +100,8 @@ struct agora_rtc_conn {
     void *net;
     int joined;                /* the transport joined the channel and did not leave since */
     int net_publishing;        /* the transport was told to publish (publish_changed) */
+    atomic_int net_data_ready; /* set by the transport: stream messages can travel now (its
+                                * data_ok hook reads it on the caller thread) */
     int sub_all;
     uid_set sub_only;          /* explicit subscriptions when !sub_all */
     uid_set sub_except;        /* explicit unsubscriptions when sub_all */
@@ -159,6 +161,7 @@ enum io_kind {
     IO_RTP_OPEN = IO_TRANSPORT_ITEMS, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT,
     IO_RTP_STATS, IO_RTP_CLOSE, IO_RTP_END_ROUND, IO_RTP_VIDEO_PUBLISH, IO_RTP_VIDEO_ADD,
     IO_RTP_FEEDBACK, IO_RTP_BYE, IO_RTP_ACTIVITY, /* leaving (RTCP BYE), a remote's liveness */
+    IO_RTP_DATA_PUBLISH, IO_RTP_DATA_ADD, IO_RTP_DATA_REMOVE, /* data channels (rtp_data.c) */
     IO_TRANSPORT_ITEMS_END,
     IO_AUDIO_STATS = IO_TRANSPORT_ITEMS_END, /* audio_stats.c */
     /* video (video_frames.c) */

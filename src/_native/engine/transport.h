@@ -42,6 +42,9 @@ typedef struct agora_transport_ops {
     void (*destroying)(agora_rtc_conn *c);    /* destroy, after the service list dropped c */
     void (*freed)(agora_rtc_conn *c);         /* the last reference went: free the transport's
                                                * state of c (no thread uses it any more) */
+    /* a stream message (IO_MESSAGE) or audio metadata (IO_METADATA) within the size
+     * limits may travel: AGORA_OK, else the error send_* returns */
+    int (*data_ok)(const agora_rtc_conn *c, int kind, const uint8_t *data, size_t length);
     /* -- I/O thread -- */
     void (*join)(agora_service *svc, agora_rtc_conn *c);            /* IO_CONNECT */
     void (*send_audio)(agora_service *svc, io_item *it);            /* IO_AUDIO */

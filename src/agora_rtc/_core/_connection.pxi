@@ -596,6 +596,36 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _rtp_set_data_publish(self, unsigned int ssrc):
+        """Our data stream's SSRC (1000 + 10 * its mindex in add_remote_publisher)."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_data_publish")
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_data_publish(c, ssrc32)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_add_data_remote(self, bytes user_id):
+        """(rc, port): a socket for user_id's forwarded data stream."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_add_data_remote")
+        cdef const char *uid = user_id
+        cdef uint16_t port = 0
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_add_data_remote(c, uid, &port)
+            lib.agora_rtc_conn_unretain(c)
+        return rc, port
+
+    def _rtp_remove_data_remote(self, bytes user_id):
+        cdef lib.agora_rtc_conn *c = self._take("rtp_remove_data_remote")
+        cdef const char *uid = user_id
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_remove_data_remote(c, uid)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _post_event(self, int event, user_id=None, int reason=0):
         """event: AGORA_CONN_EVENT_* (0 CONNECTED, 1 DISCONNECTED, 2 FAILURE,
         3 USER_JOINED, 4 USER_LEFT, 5 LOST, 6 RECONNECTING, 7 RECONNECTED);
@@ -652,7 +682,11 @@ cdef class Connection:
                 "packets_played": s.packets_played,
                 "packets_not_decoded": s.packets_not_decoded,
                 "jb_invalid": s.jb_invalid, "jb_stale": s.jb_stale, "jb_spikes": s.jb_spikes,
-                "jb_buffered": s.jb_buffered, "latch_received": s.latch_received}
+                "jb_buffered": s.jb_buffered, "latch_received": s.latch_received,
+                "data_remotes": s.data_remotes, "messages_sent": s.messages_sent,
+                "metadata_sent": s.metadata_sent, "data_unsent": s.data_unsent,
+                "messages_received": s.messages_received,
+                "metadata_received": s.metadata_received, "data_dropped": s.data_dropped}
 
     def _rtp_send_bye(self):
         """Leaving: RTCP BYE for our streams, then nothing more is sent."""

@@ -409,6 +409,13 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         uint64_t jb_spikes
         uint64_t jb_buffered
         uint64_t latch_received
+        int data_remotes
+        uint64_t messages_sent
+        uint64_t metadata_sent
+        uint64_t data_unsent
+        uint64_t messages_received
+        uint64_t metadata_received
+        uint64_t data_dropped
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
     int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,
@@ -422,6 +429,11 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
                                             int codec, int srtp_suite, const uint8_t *srtp_key_salt)
     int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, const char *ip,
                                                uint16_t rtcp_port)
+    int AGORA_RTP_METADATA_TAG_LEN
+    int agora_rtc_conn_rtp_set_data_publish(agora_rtc_conn *conn, uint32_t ssrc)
+    int agora_rtc_conn_rtp_add_data_remote(agora_rtc_conn *conn, const char *user_id,
+                                           uint16_t *local_port)
+    int agora_rtc_conn_rtp_remove_data_remote(agora_rtc_conn *conn, const char *user_id)
     int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason)
     int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *conn, agora_rtp_transport_stats *out)
     int AGORA_RTP_KEEPALIVE_MS

@@ -64,6 +64,14 @@ typedef struct rtp_video_send {
     int sent_sr;                      /* an SR was sent (Janus latched our RTCP address) */
 } rtp_video_send;
 
+/* Our published data stream (rtp_data.c). */
+typedef struct rtp_data_send {
+    int on;                           /* a data stream was announced to Janus */
+    uint32_t ssrc;                    /* 1000 + 10 * mindex */
+    uint16_t seq;
+} rtp_data_send;
+
+typedef struct rtp_data_remote rtp_data_remote; /* rtp_data.c */
 typedef struct agora_rtp_media agora_rtp_media;
 
 struct agora_rtp_media {
@@ -106,6 +114,10 @@ struct agora_rtp_media {
     rtp_video_send vsend;             /* our published video (rtp_video_plane.c) */
     rtp_stream_table vremotes;        /* rtp_video_remote: remote users' forwarded video
                                        * (rtp_video_plane.c) */
+
+    rtp_data_send dsend;              /* our published data stream (rtp_data.c) */
+    rtp_data_remote **dremotes;       /* remote users' forwarded data, a socket each */
+    int ndremotes, dcap;
 
     agora_rtp_transport_stats st;     /* transport counters + totals of removed remotes */
     uint32_t rxbuf[RECV_BUF / 4];     /* 4-byte aligned for libsrtp */
@@ -156,5 +168,17 @@ void agora_rtp_video_remove_all(agora_rtp_media *m);
 int agora_rtp_video_set_feedback(agora_rtp_media *m, uint32_t ssrc, const char *ip, uint16_t port);
 int agora_rtp_video_set_publish(agora_rtc_conn *c, uint32_t ssrc, int codec, int pt);
 void agora_rtp_video_fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out);
+
+/* ---- rtp_data.c: stream messages and audio metadata (I/O thread, but data_ok) ---- */
+/* transport.h data_ok (caller thread): AGORA_OK, AGORA_ERR_INVALID_ARGUMENT (empty, or a
+ * stream message behind the metadata tag) or AGORA_ERR_NOT_SUPPORTED (no data stream). */
+int agora_rtp_data_ok(const agora_rtc_conn *c, int kind, const uint8_t *data, size_t length);
+int agora_rtp_data_set_publish(agora_rtp_media *m, uint32_t ssrc);
+void agora_rtp_data_send(agora_service *svc, io_item *it);     /* IO_MESSAGE, IO_METADATA */
+int agora_rtp_data_add_remote(agora_service *svc, agora_rtc_conn *c, const char *uid, uint16_t *port);
+int agora_rtp_data_remove_remote(agora_service *svc, agora_rtp_media *m, const char *uid);
+void agora_rtp_data_close(agora_service *svc, agora_rtp_media *m); /* every data socket */
+void agora_rtp_data_free(agora_rtp_media *m);
+int agora_rtp_data_remote_count(const agora_rtp_media *m);
 
 #endif

@@ -879,6 +879,7 @@ static void rtp_free(agora_rtp_media *m)
     rtp_streams_free(&m->remotes);
     agora_rtp_video_remove_all(m);
     rtp_streams_free(&m->vremotes);
+    agora_rtp_data_free(m);
     agora_resampler_destroy(m->rs);
     agora_opus_encoder_destroy(m->enc);
     if (m->fd >= 0)
@@ -960,6 +961,7 @@ static void rtp_close(agora_service *svc, agora_rtc_conn *c)
     while (m->remotes.count > 0)
         drop_remote(m, m->remotes.count - 1);
     agora_rtp_video_remove_all(m);
+    agora_rtp_data_close(svc, m);
     m->vsend.on = 0;
     atomic_store(&c->video.rtp_codec, 0);
     m->in_round = 0; /* the round's tail has nowhere to go */
@@ -1064,6 +1066,7 @@ static void fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out)
     *out = m->st;
     out->local_port = m->fd >= 0 ? m->port : 0;
     out->remotes = m->remotes.count;
+    out->data_remotes = agora_rtp_data_remote_count(m);
     agora_rtp_video_fill_stats(m, out);
     for (int i = 0; i < m->remotes.count; i++) {
         const rtp_remote *r = remote_at(m, i);
@@ -1266,6 +1269,15 @@ static void rtp_process(agora_service *svc, io_item *it)
     case IO_RTP_ACTIVITY:
         rc = fill_activity(agora_rtp_of(c), it->out, it->arg);
         break;
+    case IO_RTP_DATA_PUBLISH:
+        rc = agora_rtp_data_set_publish(agora_rtp_of(c), it->u32);
+        break;
+    case IO_RTP_DATA_ADD:
+        rc = agora_rtp_data_add_remote(svc, c, it->uid, it->out);
+        break;
+    case IO_RTP_DATA_REMOVE:
+        rc = agora_rtp_data_remove_remote(svc, agora_rtp_of(c), it->uid);
+        break;
     default:
         break;
     }
@@ -1422,6 +1434,26 @@ int agora_rtc_conn_rtp_remote_activity(agora_rtc_conn *c, agora_rtp_remote_activ
                     &(rtp_request){.out = out, .arg = max});
 }
 
+int agora_rtc_conn_rtp_set_data_publish(agora_rtc_conn *c, uint32_t ssrc)
+{
+    return rtp_call(c, IO_RTP_DATA_PUBLISH, 1, &(rtp_request){.ssrc = ssrc});
+}
+
+int agora_rtc_conn_rtp_add_data_remote(agora_rtc_conn *c, const char *user_id, uint16_t *local_port)
+{
+    uint16_t port = 0;
+    int rc = rtp_call(c, IO_RTP_DATA_ADD, valid_id(user_id),
+                      &(rtp_request){.uid = user_id, .out = &port});
+    if (rc == AGORA_OK && local_port)
+        *local_port = port;
+    return rc;
+}
+
+int agora_rtc_conn_rtp_remove_data_remote(agora_rtc_conn *c, const char *user_id)
+{
+    return rtp_call(c, IO_RTP_DATA_REMOVE, valid_id(user_id), &(rtp_request){.uid = user_id});
+}
+
 /* ------------------------------------------------------------ the transport table */
 
 static void post_item(agora_rtc_conn *c, int kind, int wait)
@@ -1485,11 +1517,13 @@ const agora_transport_ops agora_rtp_transport = {
      * seconds; it primes itself */
     .round_prefill = 0,
     .joined_by_control_plane = 1,
-    .carries_data = 0,              /* no data channel to Janus (JANUS.md: audio only) */
+    .carries_data = 1,              /* the VideoRoom's data channels (rtp_data.c) */
     .disconnect_when_idle = 1,      /* the socket may be open while disconnected (rtp_open first) */
     .interrupted = rtp_interrupted,
     .destroying = rtp_destroying,
     .freed = rtp_freed,
+    .data_ok = agora_rtp_data_ok,
+    .send_data = agora_rtp_data_send,
     .send_audio = rtp_process,
     .leave = rtp_disconnect,
     .publish_changed = rtp_publish_changed,
