@@ -1,4 +1,4 @@
-"""Server-side APM (libspeexdsp noise suppression + AGC, src/_native/audio_processing.c):
+"""Server-side APM (libspeexdsp noise suppression + AGC, src/_native/audio/dsp/audio_processing.c):
 its cost per 10 ms frame and its effect on the VAD, against no APM in the same run.
 
 Cost: microseconds per 10 ms frame at 16 kHz over a clip of speech in noise from

@@ -21,7 +21,12 @@ max_turn_wait_ms):
   stop + the measured p50 inference time), "incomplete" waits for a pause of
   T. "ST": threshold 0.5 (the default); "STfit": threshold fitted on the
   training sources of each fold. Probabilities are cached in build/ (the
-  corpus is seeded); --no-cache recomputes them.
+  corpus is seeded; the file name carries eot_corpus.VERSION); --no-cache
+  recomputes them. The model's input is SmartTurnDetector's, which is what
+  pipecat's analyzer gives it (last 8 s, zero-padded in front, normalized,
+  Whisper log-mel; 8 kHz upsampled linearly). Also printed: Smart Turn alone,
+  per source and condition, "complete" at mid-turn pauses vs at true ends
+  and its AUC.
 
 Held out: every number is leave-one-source-out. For each source S, the
 weights, beta and the operating wait T are fitted on the other five sources
@@ -43,7 +48,7 @@ detector in the same replay, as CPU per audio second -> streams per core.
 
 Run: python benchmarks/bench_end_of_turn.py [--turns 40] [--seed 17] [--smart-turn]
      python benchmarks/bench_end_of_turn.py --fit-default   (fit on all sources and
-     write the shipped default model into src/_native/turn_detector.c)
+     write the shipped default model into src/_native/audio/dsp/turn_detector.c)
 """
 from __future__ import annotations
 
@@ -346,6 +351,27 @@ def loso(corpus, eps, smart=None, latency_frames=0):
     return per_source, pooled, by_cond, fits
 
 
+def smart_separation(corpus, eps, smart):
+    """Smart Turn alone, per source and condition, at the first ask of each VAD
+    stop: how often it says "complete" (p >= 0.5) at mid-turn pauses and at
+    true ends, and its AUC (P(an end scores above a mid-turn pause))."""
+    acc = {}
+    for t, ep, p in zip(corpus, eps, smart):
+        seen = set()
+        for e, pp in zip(ep, p):
+            if e[0] not in seen:
+                seen.add(e[0])
+                acc.setdefault(f"{t.source} {t.condition}", ([], []))[int(e[4])].append(pp)
+    out = {}
+    for key in sorted(acc):
+        mid, end = (np.array(v) for v in acc[key])
+        auc = float(np.mean(end[:, None] > mid[None, :]) + 0.5 * np.mean(end[:, None] == mid[None, :])) \
+            if len(mid) and len(end) else float("nan")
+        out[key] = {"mid_pauses": len(mid), "complete_at_mid": float(np.mean(mid >= 0.5)) if len(mid) else float("nan"),
+                    "ends": len(end), "complete_at_end": float(np.mean(end >= 0.5)), "auc": auc}
+    return out
+
+
 def smart_of(smart, idx):
     """Smart Turn probabilities of the episodes of the turns idx, in replay order."""
     if smart is None:
@@ -437,7 +463,7 @@ def cpu(corpus, labels, model_kwargs, seconds=3.0):
 
 # ---------------------------------------------------------------- default model
 
-def write_default(mu, sd, w, T, path=os.path.join(HERE, "..", "src", "_native", "turn_detector.c")):
+def write_default(mu, sd, w, T, path=os.path.join(HERE, "..", "src", "_native", "audio", "dsp", "turn_detector.c")):
     def c_float(x):
         t = f"{x:.6g}"
         return (t if any(ch in t for ch in ".en") else t + ".0") + "f"
@@ -494,7 +520,7 @@ def main():
     smart, smart_cost, latency_frames = None, None, 0
     if args.smart_turn:
         t0 = time.perf_counter()
-        cache = os.path.join(HERE, "..", "build", f"eot_smart_turn_{args.turns}_{args.seed}.npz")
+        cache = os.path.join(HERE, "..", "build", f"eot_smart_turn_{eot_corpus.VERSION}_{args.turns}_{args.seed}.npz")
         cached = os.path.exists(cache) and not args.no_cache
         if cached:   # same corpus (seeded): same probabilities; inference times of the run that made them
             z = np.load(cache, allow_pickle=True)
@@ -512,6 +538,12 @@ def main():
         print(f"Smart Turn: {len(inference_ms)} inferences, p50 {med:.1f} ms, "
               f"p90 {smart_cost['inference_ms_p90']:.1f} ms (one thread)")
     per_source, pooled, by_cond, fits = loso(corpus, eps, smart, latency_frames)
+    if smart is not None:
+        smart_cost["separation"] = sep = smart_separation(corpus, eps, smart)
+        _report.print_table("Smart Turn alone at each VAD stop (threshold 0.5)",
+                            ["source condition", "mid pauses", "'complete' at mid", "ends", "'complete' at end", "AUC"],
+                            [[k, v["mid_pauses"], v["complete_at_mid"], v["ends"], v["complete_at_end"], v["auc"]]
+                             for k, v in sep.items()])
     names = [k for k in ("vad_only", "native", "smart_turn", "smart_turn_fit") if k in pooled]
     short = {"vad_only": "VAD", "native": "nat", "smart_turn": "ST", "smart_turn_fit": "STfit"}
 

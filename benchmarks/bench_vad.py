@@ -26,7 +26,7 @@ As a consistency check, ours is also re-run as C labels -> reference state machi
 and must agree frame by frame with the C state machine.
 
 The default seeds are held out from the fitting of the label model (see the comment
-above the weights in src/_native/audio_labels.c: it was fitted on dev seeds 1, 2
+above the weights in src/_native/audio/dsp/audio_labels.c: it was fitted on dev seeds 1, 2
 (16 kHz), 3 (8 kHz) and noise seeds 5, 6): dev seeds 7, 8, 9 at 16 kHz and 10 at
 8 kHz, noise seeds 1, 2 at 16 kHz and 8 at 8 kHz. benchmarks/fit_vad_model.py refits the model
 from those training seeds (and reports the 48 kHz held-out seed 4, which this benchmark skips:

@@ -4,7 +4,7 @@ silero-vad and webrtcvad in the same run.
 For every speech source S of the corpus (a recorded speaker, or a TTS engine + voice / language
 group; 21 when every package is installed):
 
-* ``ours-loso``: the network of src/_native/audio_labels.c (same features, computed by the C
+* ``ours-loso``: the network of src/_native/audio/dsp/audio_labels.c (same features, computed by the C
   itself compiled with the feature export hook) fitted by the CORPUS recipe of
   benchmarks/fit_vad_model.py (``--corpus``: 28-16-1, silero as a teacher on non-speech frames,
   clean clips, onsets weighted, non-speech negatives of noise seeds 1, 4, 5 and the extra kinds)

@@ -4,7 +4,15 @@ asterisk-core-sounds fr/it/ru WAV prompts (real speech), seeded.
 
 Each turn: 300 ms of lead-in, speech phrases separated by mid-turn pauses
 (at commas, list items, digit groups, hesitations), the true end, 3 s of
-trailing silence. Rendered clean and noisy (pink noise, 5..20 dB SNR), at 8
+trailing silence. An espeak-ng turn is one utterance (SSML breaks of the drawn
+pause lengths after the phrases' commas), so its prosody is that of one
+sentence: continuation intonation before each mid-turn pause, the fall (or
+question rise) only at the end. (Version 1 synthesized every phrase alone and
+spliced them, so pitch restarted at every phrase.) A real prompt keeps its own
+prosody: its internal silences are stretched into mid-turn pauses, and only
+one-sentence prompts are used (by the it/ru prompt texts), so no "mid-turn"
+pause follows a complete sentence (version 2 stretched pauses between the
+sentences of multi-sentence prompts: final-sounding, labelled mid-turn). Rendered clean and noisy (pink noise, 5..20 dB SNR), at 8
 and 16 kHz. Ground truth: the end of the last speech sample.
 
 Kept out on purpose (for independent checks): asterisk-core-sounds-en/-es,
@@ -17,8 +25,10 @@ asterisk-fr, asterisk-it, asterisk-ru.
 from __future__ import annotations
 
 import glob
+import gzip
 import io
 import os
+import re
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -26,12 +36,18 @@ from typing import List
 
 import numpy as np
 
+VERSION = 3   # bump when the corpus changes (keys the cached Smart Turn probabilities)
 LEAD_S, TRAIL_S = 0.3, 3.0
 RATES = (8000, 16000)
 CONDITIONS = ("clean", "noisy")
 ASTERISK = {"asterisk-fr": "/usr/share/asterisk/sounds/fr_CA_f_June",
             "asterisk-it": "/usr/share/asterisk/sounds/it_IT_m_Carlo",
             "asterisk-ru": "/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU"}
+# the prompts' texts (the same prompt names in every language): a prompt is used
+# only if it is one sentence in both, so its stretched internal silences are
+# pauses inside a sentence, never a sentence end that sounds final
+PROMPT_TEXTS = ("/usr/share/doc/asterisk-core-sounds-it/core-sounds-it.txt.gz",
+                "/usr/share/doc/asterisk-core-sounds-ru/core-sounds-ru.txt.gz")
 ESPEAK_VOICES = {"espeak-en": ["en-us", "en-us+f3", "en+m3", "en+f2"],
                  "espeak-de": ["de", "de+f3", "de+m4"],
                  "espeak-fr": ["fr", "fr+f2", "fr+m3"]}
@@ -104,10 +120,27 @@ def _read_wav(data: bytes):
         return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32)
 
 
-def _espeak(text, voice, speed, pitch):
-    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
-                         check=True, capture_output=True).stdout
+def _espeak(text, voice, speed, pitch, ssml=False):
+    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout"]
+                         + (["-m"] if ssml else []) + [text], check=True, capture_output=True).stdout
     return _read_wav(out)
+
+
+def _espeak_whole_turn(rng, phrases, voice, speed, pitch):
+    """The whole turn in one espeak-ng utterance, its mid-turn pauses as SSML
+    breaks after the phrases' own commas: each phrase keeps the intonation
+    espeak gives it inside the sentence (continuation at a comma, falling or
+    rising only at the true end), and pitch declines across the turn instead
+    of restarting at every phrase. Returns (rate, signal, end_s, pauses)."""
+    pauses = [_pause_s(rng) for _ in phrases[1:]]
+    esc = lambda t: t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # noqa: E731
+    text = esc(phrases[0]) + "".join(f' <break time="{int(round(p * 1000))}ms"/> {esc(ph)}'
+                                     for p, ph in zip(pauses, phrases[1:]))
+    rate, x = _espeak(f"<speak>{text}</speak>", voice, speed, pitch, ssml=True)
+    x = _trim(x, rate)
+    end = LEAD_S + len(x) / rate
+    return rate, np.concatenate([np.zeros(int(LEAD_S * rate), np.float32), x,
+                                 np.zeros(int(TRAIL_S * rate), np.float32)]), end, pauses
 
 
 def _trim(x, rate, rel_db=-40.0):
@@ -186,6 +219,23 @@ def _stretch_internal_pauses(rng, x, rate):
     return pieces
 
 
+def _prompt_texts(path):
+    out = {}
+    with gzip.open(path, "rt", encoding="utf-8-sig") as f:
+        for line in f:
+            if ":" in line and not line.startswith(";"):
+                name, text = line.split(":", 1)
+                out[name.strip()] = text.strip()
+    return out
+
+
+def _one_sentence_prompts():
+    """Prompt names that are one sentence in every text of PROMPT_TEXTS."""
+    texts = [_prompt_texts(p) for p in PROMPT_TEXTS]
+    one = lambda t: t is not None and not re.search(r"[.!?…;:]\s*\S", t.rstrip(".!?… "))  # noqa: E731
+    return {name for name in texts[0] if all(one(t.get(name)) for t in texts)}
+
+
 def _digit_files(folder):
     return [os.path.join(folder, "digits", f"{d}.wav") for d in range(10)
             if os.path.exists(os.path.join(folder, "digits", f"{d}.wav"))]
@@ -197,7 +247,8 @@ def _asterisk_turns(rng, source, folder, n_turns):
     for p in prompts:
         with wave.open(p) as w:
             lengths.append(w.getnframes() / w.getframerate())
-    prompts = [p for p, d in zip(prompts, lengths) if d >= 1.5]
+    one = _one_sentence_prompts()
+    prompts = [p for p, d in zip(prompts, lengths) if d >= 1.5 and os.path.basename(p)[:-4] in one]
     digits = _digit_files(folder)
     out = []
     for k in range(n_turns):
@@ -253,11 +304,7 @@ def build(turns_per_source: int = 40, seed: int = 17) -> List[Turn]:
             voice = voices[rng.integers(len(voices))]
             speed, pitch = int(rng.integers(135, 190)), int(rng.integers(30, 71))
             kind, phrases = _espeak_turn(rng, TEXTS[source], voice, speed, pitch)
-            rate, pieces = None, []
-            for ph in phrases:
-                rate, x = _espeak(ph, voice, speed, pitch)
-                pieces.append(_trim(x, rate))
-            x, end_s, pauses = _assemble(rng, pieces, rate)
+            rate, x, end_s, pauses = _espeak_whole_turn(rng, phrases, voice, speed, pitch)
             turns += _render(rng, source, f"{source}/{k}", f"{kind}:{voice}", x, rate, end_s, pauses)
     for si, (source, folder) in enumerate(sorted(ASTERISK.items())):
         rng = np.random.default_rng([seed, 100 + si])

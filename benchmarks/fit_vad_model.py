@@ -1,4 +1,4 @@
-"""Refit the voice-probability model of src/_native/audio_labels.c (offline, numpy).
+"""Refit the voice-probability model of src/_native/audio/dsp/audio_labels.c (offline, numpy).
 
 Two recipes, both seeded (a re-run gives the same weights; tests/test_vad_fit.py):
 
@@ -20,7 +20,7 @@ Two recipes, both seeded (a re-run gives the same weights; tests/test_vad_fit.py
   hidden units, the fitted output bias + ``BIAS_SHIFT``, release ``RELEASE``. Set AN_NHID to 16
   before ``--write``.
 
-Both: the features come from src/_native/audio_labels.c compiled on its own with
+Both: the features come from src/_native/audio/dsp/audio_labels.c compiled on its own with
 ``-DAGORA_LABELS_EXPORT_FEATURES`` (``cc`` from PATH) and run over every frame through ctypes,
 exactly as the engine computes them; the network is one hidden layer of tanh units and a logistic
 output, weighted cross-entropy + L2, Adam. The held-out report: dev seed 7 (16 kHz), 10 (8 kHz),
@@ -52,7 +52,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-C_SRC = os.path.join(ROOT, "src", "_native", "audio_labels.c")
+C_SRC = os.path.join(ROOT, "src", "_native", "audio", "dsp", "audio_labels.c")
 C_INC = os.path.join(ROOT, "src", "_native", "include")
 
 from vad_devset import build_devset, build_noise_set, merge_gaps  # noqa: E402
@@ -98,7 +98,8 @@ class Features:
         self.dir = tempfile.mkdtemp(prefix="agora_vadfit_")
         lib = os.path.join(self.dir, "labels.so")
         subprocess.run([os.environ.get("CC", "cc"), "-O2", "-std=c11", "-shared", "-fPIC",
-                        "-DAGORA_LABELS_EXPORT_FEATURES", "-I", C_INC, "-I", os.path.dirname(C_SRC), c_src,
+                        "-DAGORA_LABELS_EXPORT_FEATURES", "-I", C_INC, "-I", os.path.join(ROOT, "src", "_native"),
+                        "-I", os.path.dirname(C_SRC), c_src,
                         "-o", lib, "-lm", "-pthread"],
                        check=True)
         self.lib = ctypes.CDLL(lib)

@@ -1,6 +1,6 @@
 """Encoded test video for the examples and tests: a synthetic moving pattern
-written as Y4M and encoded by Debian's command-line encoders (the SDK itself
-neither encodes nor decodes video).
+written as Y4M and encoded by Debian's command-line encoders, for code that
+pushes encoded frames (raw frames pushed on Janus are encoded by the SDK).
 
 * VP8: ``vpxenc`` (Debian ``vpx-tools``) -> IVF -> one frame per IVF record;
 * H.264: ``ffmpeg`` with libx264 (Debian ``ffmpeg``), Annex B with an access

@@ -12,7 +12,7 @@ Video: the agent also publishes a test pattern (encoded once at start,
 examples/video_source.py: VP8 by ``vpxenc`` from Debian ``vpx-tools``, or with
 ``--video-codec h264`` H.264 constrained baseline by ``ffmpeg``/libx264, sent
 with ``video=h264`` in the transport URL; then looped at 30 fps with
-push_video_encoded_data: the SDK does not encode); when Janus
+push_video_encoded_data, so the loop costs no encoding); when Janus
 asks for a keyframe (a browser subscribed: on_intra_request_received) the
 loop jumps to its next keyframe at once. The page shows that video and
 publishes the browser's camera, which the agent subscribes to encoded-only
@@ -40,6 +40,18 @@ level it measures on the agent's audio to the page server, and the script
 writes them, with the agent's timeline, to FILE as JSON when it exits
 (``--until-answered`` exits once the browser has received the agent's answer,
 ``--timeout`` bounds the run). tests/test_browser_e2e.py drives it that way.
+
+Messages (stream messages through Janus: the VideoRoom's data channels).
+The agent tells the page its state (``{"type": "state", "state": ...}``:
+listening, hearing, thinking, speaking; again every second) and its live
+transcript (``{"type": "transcript", "who": "you" | "agent", "text": ...}``)
+as JSON text messages; the page shows them. What you type in the page's
+text box reaches the agent as a text message, which it answers in the
+transcript (with ``--speech`` it also speaks the answer); a binary message
+comes back as it is (an echo), and audio metadata (a binary message behind
+the ``\xffamd`` tag) is noted in the timeline. ``--say TEXT`` (repeatable)
+makes the headless page type those lines once the agent's messages reach it;
+``--until-answered`` then also waits until every line was answered.
 
 With ``--speech`` the agent answers what you said instead of playing a
 recording: each utterance is transcribed on the device (PocketSphinx), an
@@ -185,7 +197,26 @@ class _PageHandler(BaseHTTPRequestHandler):
 
 # ------------------------------------------------------------------ the agent
 
-class VideoLoop(ar.IRTCLocalUserObserver, ar.IVideoEncodedFrameObserver):
+class PageMessages(ar.IRTCLocalUserObserver):
+    """The agent's local-user observer: stream messages and audio metadata from the
+    page go to the agent's worker queue; keyframe requests to the video loop."""
+
+    def __init__(self, events: "queue.Queue[tuple]", video=None):
+        self.events = events
+        self.video = video
+
+    def on_stream_message(self, local_user, user_id, stream_id, data, length):
+        self.events.put(("message", user_id, bytes(data)))
+
+    def on_audio_meta_data_received(self, local_user, user_id, data):
+        self.events.put(("metadata", user_id, bytes(data)))
+
+    def on_intra_request_received(self, local_user):
+        if self.video is not None:
+            self.video.on_intra_request_received(local_user)
+
+
+class VideoLoop(ar.IVideoEncodedFrameObserver):
     """The agent's camera: pre-encoded frames (VP8 or H.264) pushed in a loop at 30 fps.
     A keyframe request (on_intra_request_received) makes the next frame pushed
     the loop's next keyframe. Also counts the encoded frames received from the
@@ -266,12 +297,54 @@ class WebAgent:
         self.video = None
         if video_frames:
             self.video = VideoLoop(self.conn, video_frames, video_codec)
-            self.conn.register_local_user_observer(self.video)
             self.conn.register_video_encoded_frame_observer(self.video)
             self.conn.get_local_user().subscribe_all_video(
                 ar.VideoSubscriptionOptions(encodedFrameOnly=True))
+        self.conn.register_local_user_observer(PageMessages(self.obs.events, self.video))
+        self.state = "listening"
+        self.texts_answered = 0
+        self._state_sent = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="web-agent", daemon=True)
+
+    # ---- messages to the page (JSON text on the data channel) ----
+
+    def _tell(self, **message) -> None:
+        rc = self.conn.send_stream_message(json.dumps(message, ensure_ascii=False))
+        if rc != 0:   # not connected yet, or over Agora's per-second limits
+            self.log("agent", f"message not sent ({rc}): {message}")
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self._state_sent = time.monotonic()
+        self._tell(type="state", state=state)
+
+    def transcript(self, who: str, text: str) -> None:
+        self._tell(type="transcript", who=who, text=text)
+
+    def _on_message(self, uid: str, data: bytes) -> None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.note("binary_received", uid=uid, hex=data.hex())
+            self.log("agent", f"{len(data)} binary bytes from {uid!r}: echoed")
+            rc = self.conn.send_stream_message(data)
+            self.note("binary_echoed", rc=rc)
+            return
+        self.note("text_received", uid=uid, text=text)
+        self.transcript("you", text)
+        if self.speech is not None:
+            said = self.speech.rule(text)
+            self.transcript("agent", said)
+            rate, audio = self.speech.tts.tts(said, self.speech.voice)
+            self.conn.push_audio_pcm_data(np.ascontiguousarray(audio[0]), rate, 1)
+            self.set_state("speaking")
+        else:
+            said = f"You wrote: {text}"
+            self.transcript("agent", said)
+        self.texts_answered += 1
+        self.note("text_answered", text=said)
+        self.log("agent", f"{uid!r} wrote {text!r}; answered {said!r}")
 
     def note(self, event: str, **info) -> None:
         self.timeline.append(dict(t=round(time.monotonic() - self.log.t0, 3), event=event, **info))
@@ -294,11 +367,20 @@ class WebAgent:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self.state == "speaking" and self.conn.is_push_to_rtc_completed():
+                self.set_state("listening")
+            elif time.monotonic() - self._state_sent >= 1.0:
+                self.set_state(self.state)       # a page that just subscribed learns it
             try:
                 kind, uid, info = self.obs.events.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if kind == "start":
+            if kind == "message":
+                self._on_message(uid, info)
+            elif kind == "metadata":
+                self.note("metadata_received", uid=uid, hex=info.hex())
+            elif kind == "start":
+                self.set_state("hearing")
                 self.note("vad_start", uid=uid)
                 self.log("agent", f"VAD start: {uid!r} speaks")
                 if not self.conn.is_push_to_rtc_completed():
@@ -308,17 +390,24 @@ class WebAgent:
                     self.log("agent", f"barge-in: interrupt_audio() after {rep.sent_ms} ms of the answer")
             elif kind == "stop" and self.speech is not None:
                 self.note("vad_stop", uid=uid, speech_ms=round(ms(len(info))))
+                self.set_state("thinking")
                 heard, said, pcm = self.speech(info)
                 self.log("agent", f"VAD stop: heard {heard!r}; says {said!r}")
                 self.note("heard", uid=uid, text=heard, reply=said)
+                self.transcript("you", heard)
+                self.transcript("agent", said)
                 rc = self.conn.push_audio_pcm_data(pcm, RATE, 1)
+                self.set_state("speaking")
                 self.answers += 1
                 self.note("answer_pushed", rc=rc, answer_ms=round(len(pcm) / RATE * 1000))
             elif kind == "stop":
                 self.note("vad_stop", uid=uid, speech_ms=round(ms(len(info))))
                 self.log("agent", f"VAD stop: {ms(len(info)):.0f} ms utterance from {uid!r}; answering "
                                   f"({len(self.answer) / RATE:.2f} s of recorded speech)")
+                self.transcript("you", f"({ms(len(info)) / 1000:.1f} s of speech)")
+                self.transcript("agent", f"(a recorded answer, {len(self.answer) / RATE:.1f} s)")
                 rc = self.conn.push_audio_pcm_data(self.answer, RATE, 1)
+                self.set_state("speaking")
                 self.answers += 1
                 self.note("answer_pushed", rc=rc, answer_ms=round(len(self.answer) / RATE * 1000))
 
@@ -389,6 +478,24 @@ def stop_browser(proc: subprocess.Popen) -> None:
             pass
 
 
+def messages_answered(report: Optional[dict], say, say_binary) -> bool:
+    """The page received the agent's answer to each line it typed, and the echo of
+    each binary message it sent."""
+    received = (report or {}).get("received") or []
+    answers = set()
+    for m in received:
+        if m.get("kind") == "text":
+            try:
+                msg = json.loads(m["data"])
+            except ValueError:
+                continue
+            if msg.get("type") == "transcript" and msg.get("who") == "agent":
+                answers.add(msg.get("text"))
+    echoes = {m["data"] for m in received if m.get("kind") == "binary"}
+    return (all(f"You wrote: {t}" in answers for t in say)
+            and all(h in echoes for h in say_binary))
+
+
 def answered(report: Optional[dict], min_packets: int, min_level: float,
              min_video_frames: int = 0) -> bool:
     """The browser received the agent's answer: RTP packets and a non-silent
@@ -435,6 +542,12 @@ def parse_args(argv):
                         "constrained baseline)")
     p.add_argument("--speech", action="store_true",
                    help="answer what was said (PocketSphinx + flite) instead of a recording")
+    p.add_argument("--say", action="append", default=[],
+                   help="a line the headless page types in its text box (repeatable)")
+    p.add_argument("--say-binary", action="append", default=[],
+                   help="hex bytes the page sends as a binary message (repeatable; echoed back)")
+    p.add_argument("--say-metadata", action="append", default=[],
+                   help="hex bytes the page sends as audio metadata (repeatable)")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: never)")
     return p.parse_args(argv)
 
@@ -478,7 +591,9 @@ def main(argv=None) -> int:
                                        transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}"
                                                      f"{video_option}")
         pages = PageServer((host, args.port), {"janus": janus.url, "room": janus_id(CHANNEL),
-                                               "agent": AGENT_UID, "display": "browser"})
+                                               "agent": AGENT_UID, "display": "browser",
+                                               "say": args.say, "sayBinary": args.say_binary,
+                                               "sayMetadata": args.say_metadata})
         threading.Thread(target=pages.serve_forever, name="page-server", daemon=True).start()
         page_url = pages.url + ("?autostart=1&report=1" if args.browser == "headless" else
                                 "?report=1" if report_path else "")
@@ -500,7 +615,11 @@ def main(argv=None) -> int:
                     video_ok = (frames is None or
                                 agent.video.received["keyframes"] > 0 and
                                 agent.video.received["frames"] >= args.agent_video_frames)
-                    if (args.until_answered and agent.answers > 0 and video_ok
+                    messages_ok = (not (args.say or args.say_binary or args.say_metadata) or
+                                   messages_answered(report, args.say, args.say_binary) and
+                                   sum(e["event"] == "metadata_received" for e in agent.timeline)
+                                   >= len(args.say_metadata))
+                    if (args.until_answered and agent.answers > 0 and video_ok and messages_ok
                             and answered(report, args.min_packets, args.min_level,
                                          args.min_video_frames if frames else 0)):
                         result["ok"] = True
@@ -518,7 +637,7 @@ def main(argv=None) -> int:
                 pages.shutdown()
                 pages.server_close()
         result.update(timeline=agent.timeline, browser=pages.last_report, agent_rtp=stats,
-                      agent_video=video,
+                      agent_video=video, agent_publisher=janus_id(AGENT_UID),
                       janus_log_tail=janus.log_tail(20))
     profile.cleanup()
     if report_path is not None:

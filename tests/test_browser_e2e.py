@@ -156,3 +156,44 @@ def test_browser_talks_to_the_speech_agent(tmp_path):
     assert heard[0]["reply"] == "I have no weather service, but I hope it is sunny in Paris.", context
     assert report["browser"]["inbound"]["packetsReceived"] >= 100, context
     assert report["browser"]["peakLevel"] >= 0.01, context
+
+
+def test_browser_and_agent_exchange_messages_through_janus(tmp_path):
+    """The page's data channel (janus.js in Chromium) and the agent's stream messages through
+    the VideoRoom, both ways: the lines the page types in its text box (non-ASCII) reach the
+    agent in order and are answered in the transcript; a binary message comes back byte for
+    byte; audio metadata arrives as metadata; the page shows the agent's live state."""
+    say = ["héllo agent ✓", "第二行", "three"]
+    binary, metadata = "0001fe80ff", "00ff10"
+    report_path = tmp_path / "report.json"
+    cmd = [sys.executable, SCRIPT, "--netns", "--browser", "headless", "--port", "0", "--no-video",
+           "--fake-audio", str(fake_microphone(tmp_path / "caller.wav")),
+           "--say-binary", binary, "--say-metadata", metadata,
+           "--report", str(report_path), "--until-answered", "--timeout", "90"]
+    for line in say:
+        cmd += ["--say", line]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert report_path.exists(), f"no report\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    report = json.loads(report_path.read_text())
+    context = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}\nreport:\n{json.dumps(report)[:4000]}"
+    assert proc.returncode == 0 and report["ok"], context
+    timeline = report["timeline"]
+    # the browser -> the agent: every line, in order, byte for byte; binary and metadata
+    assert [e["text"] for e in timeline if e["event"] == "text_received"] == say, context
+    assert all(e["uid"] == "browser" for e in timeline if e["event"].endswith("_received")), context
+    assert [e["hex"] for e in timeline if e["event"] == "binary_received"] == [binary], context
+    assert [e["hex"] for e in timeline if e["event"] == "metadata_received"] == [metadata], context
+    # the agent -> the browser: the answers in the transcript, the binary echo, the state
+    browser = report["browser"]
+    assert browser["errors"] == [], context
+    texts = [json.loads(m["data"]) for m in browser["received"] if m["kind"] == "text"]
+    answers = [m["text"] for m in texts if m["type"] == "transcript" and m["who"] == "agent"]
+    assert [a for a in answers if a.startswith("You wrote: ")] == [f"You wrote: {t}" for t in say], context
+    assert [m["data"] for m in browser["received"] if m["kind"] == "binary"] == [binary], context
+    states = [m["state"] for m in texts if m["type"] == "state"]
+    assert {"listening", "hearing", "speaking"} <= set(states), context    # live, from the VAD on
+    assert all(m["label"] == str(report["agent_publisher"]) for m in browser["received"]), context
+    assert f"Agent: You wrote: {say[0]}" in browser["transcript"], context  # shown on the page
+    rtp = report["agent_rtp"]
+    assert rtp["messages_received"] == len(say) + 1 and rtp["metadata_received"] == 1, context
+    assert rtp["data_dropped"] == 0 and rtp["data_unsent"] == 0, context

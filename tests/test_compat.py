@@ -109,9 +109,16 @@ def test_hook_maps_original_modules_onto_agora_rtc(hook):
     assert param.AgoraParameter.__module__ == "agora_rtc.agora_parameter"
 
 
-def test_unsupported_and_unknown_original_modules_name_the_reason(hook):
-    with pytest.raises(ImportError, match="RTM"):
-        importlib.import_module("agora.rtm.rtm_client")
+def test_rtm_modules_serve_agora_rtc_rtm_and_unknown_modules_name_the_reason(hook):
+    from agora_rtc import rtm
+    client = importlib.import_module("agora.rtm.rtm_client")
+    assert client.RTMClient is rtm.RTMClient and client.create_rtm_client is rtm.create_rtm_client
+    base = importlib.import_module("agora.rtm.rtm_base")
+    assert base.IRtmEventHandler is rtm.IRtmEventHandler and base.RtmConfig is rtm.RtmConfig
+    assert importlib.import_module("agora.rtm.rtm_event_handler").IRtmEventHandler is rtm.IRtmEventHandler
+    assert importlib.import_module("agora.rtm").RtmChannelType.RTM_CHANNEL_TYPE_USER == 3
+    with pytest.raises(ImportError, match="not a module of the original SDK"):
+        importlib.import_module("agora.rtm.no_such_module")
     with pytest.raises(ImportError, match="not a module of the original SDK"):
         importlib.import_module("agora.rtc.no_such_module")
 

@@ -2,8 +2,10 @@
 unchanged through `python -m agora_rtc.compat` as separate processes that meet
 through a private Janus, the way the original's examples meet through Agora:
 a PCM sender (RTCBaseProcess style) heard by a VAD receiver that dumps with the
-original VadDump, and an encoded H.264 sender on the media node factory seen by
-an encoded-video receiver. Each pair is judged by what its receiver got."""
+original VadDump, an encoded H.264 sender on the media node factory seen by
+an encoded-video receiver, and a raw-video sender (encoder configuration,
+simulcast asked for, I420 / RGBA pushes) seen by a raw-video receiver. Each
+pair is judged by what its receiver got."""
 import hashlib
 import json
 import os
@@ -127,3 +129,51 @@ def test_echo_agent_sends_back_what_it_hears(janus, tmp_path):
     # the listener hears both the speaker and the echo of the speaker, as speech
     assert sorted(heard["states"]) == ["echo", "speaker"]
     assert heard["states"]["echo"][:3] == [1, 2, 3]          # the echo is heard as an utterance
+
+
+def _best_psnr(picture, candidates):
+    import numpy as np
+    x = np.frombuffer(picture, np.uint8).astype(np.float64)
+    best = 0.0
+    for c in candidates:
+        mse = np.mean((x - np.frombuffer(c, np.uint8).astype(np.float64)) ** 2)
+        best = max(best, 99.0 if mse == 0 else 10 * np.log10(255 ** 2 / mse))
+    return best
+
+
+@pytest.mark.parametrize("video, fmt, enc_size", [("vp8", "i420", (208, 120)), ("h264", "rgba", (416, 240))])
+def test_raw_video_sender_seen_by_raw_video_receiver(janus, tmp_path, video, fmt, enc_size):
+    """The yuv / jpeg send and receive examples' sequence: the sender's frames are
+    encoded (to the stream's codec: the H.264 it asks for is used when the room
+    carries H.264) at the configured size; the receiver's frame observer gets
+    pictures of that size that look like the pushed ones (ffmpeg's own scaling
+    of the input is the reference); the low simulcast stream is refused with
+    ERR_NOT_SUPPORTED."""
+    import shutil
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg not installed")
+    w, h, n = 416, 240, 30
+    pattern = ["-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate=15", "-frames:v", str(n)]
+    src = tmp_path / "source.raw"
+    subprocess.run(["ffmpeg", "-v", "error", *pattern, "-pix_fmt", "yuv420p" if fmt == "i420" else "rgba",
+                    "-f", "rawvideo", str(src)], check=True, timeout=60)
+    ew, eh = enc_size
+    reference = subprocess.run(["ffmpeg", "-v", "error", *pattern, "-vf", f"scale={ew}:{eh}", "-pix_fmt", "yuv420p",
+                                "-f", "rawvideo", "-"], check=True, capture_output=True, timeout=60).stdout
+    size = ew * eh * 3 // 2
+    reference = [reference[i:i + size] for i in range(0, len(reference), size)]
+    url = f"{janus.transport_url}?admin_key={janus.admin_key}&video={video}"
+    out = tmp_path / "seen.yuv"
+    receiver = start("raw_video_receiver.py", "porting-raw", "viewer", out, 20, 90, url=url, cwd=tmp_path)
+    sender = start("raw_video_sender.py", "porting-raw", "camera", src, w, h, 15, fmt, ew, eh, url=url, cwd=tmp_path)
+    try:
+        seen = result(receiver, 120)["frames"]
+    finally:
+        sent = stop(sender)
+    assert sent["simulcast"] == -4                                   # ERR_NOT_SUPPORTED: one stream
+    assert sent["codes"].get("0", 0) >= 20 and set(sent["codes"]) <= {"0", "-3"}   # -3: before on_connected
+    assert len(seen) == 20 and all(f["uid"] == "camera" and f["size"] == [ew, eh] for f in seen)
+    pictures = out.read_bytes()
+    assert len(pictures) == 20 * size
+    scores = [_best_psnr(pictures[i * size:(i + 1) * size], reference) for i in range(20)]
+    assert min(scores) > 24, scores

@@ -6,6 +6,7 @@ LocalUser.unregister_audio_frame_observer and int64 start_pts. Each is judged
 by what a receiving observer (or the dump on disk) got."""
 import ctypes
 import importlib
+import json
 import os
 import struct
 import wave
@@ -290,12 +291,18 @@ def test_start_pts_accepts_all_of_int64(osvc):
         a.push_audio_pcm_data(tone(0.01), 16000, 1, start_pts=2 ** 63)
 
 
-def test_video_encoder_calls_name_why_they_cannot_work(osvc):
+def test_video_encoder_configuration_and_simulcast(orig, osvc):
+    """The original's classes are taken; the low simulcast stream is refused with
+    the original's error code (one video stream per publisher)."""
+    base = orig("agora_base")
     conn = connect(osvc, "enc", "a", Recorder())
-    with pytest.raises(ar.NotSupportedError, match="no video encoder"):
-        conn.set_video_encoder_configuration(ar.VideoEncoderConfiguration())
-    with pytest.raises(ar.NotSupportedError, match="no video encoder"):
-        conn.set_simulcast_stream(True, None)
+    cfg = base.VideoEncoderConfiguration(frame_rate=30, codec_type=base.VideoCodecType.VIDEO_CODEC_H264,
+                                         dimensions=base.VideoDimensions(width=416, height=240),
+                                         bitrate=1000, min_bitrate=333, encode_alpha=0)
+    assert conn.set_video_encoder_configuration(cfg) == 0
+    low = base.SimulcastStreamConfig(dimensions=base.VideoDimensions(width=384, height=216), bitrate=360,
+                                     framerate=10)
+    assert conn.set_simulcast_stream(True, low) == -4   # ERR_NOT_SUPPORTED
 
 
 def test_enable_encryption_off_is_a_no_op_and_on_names_why(orig, osvc):
@@ -324,5 +331,53 @@ def test_audio_consumer_on_a_pcm_sender(orig, osvc):
     assert consumer.consume() >= 20                       # the 20 frames pushed were sent
     b_rec.wait_samples("a", pcm.nbytes)
     with pytest.raises(TypeError, match="AudioPcmDataSender"):
-        AudioConsumer(pcm_sender=None, sample_rate=16000, channels=1)
+        AudioConsumer(pcm_sender=object(), sample_rate=16000, channels=1)
     assert isinstance(AudioConsumer(a, 16000, 1), ar.AudioConsumer)  # a connection works too
+
+
+def test_audio_consumer_without_a_sender_holds_what_is_pushed(orig):
+    """The original's example_api_test makes AudioConsumer(pcm_sender=None, ...) and pushes a
+    file into it without ever consuming: held, counted, bounded; consume() names why it cannot."""
+    AudioConsumer = orig("utils.audio_consumer").AudioConsumer
+    consumer = AudioConsumer(pcm_sender=None, sample_rate=16000, channels=1)
+    pcm = tone(0.5).tobytes()
+    assert consumer.push_pcm_data(pcm) == 0 and consumer.push_pcm_data(bytearray(pcm)) == 0
+    assert consumer.len() == len(consumer) == 2 * len(pcm)
+    assert not consumer.is_push_to_rtc_completed()
+    with pytest.raises(ar.InvalidStateError, match="pcm_sender=None"):
+        consumer.consume()
+    with pytest.raises(ValueError, match="whole number"):
+        consumer.push_pcm_data(b"\x00\x01\x02")
+    with pytest.raises(TypeError, match="bytes-like"):
+        consumer.push_pcm_data("not pcm")
+    with pytest.raises(ValueError, match="at most 60 s"):
+        consumer.push_pcm_data(bytes(16000 * 2 * 60))
+    assert consumer.len() == 2 * len(pcm)                 # the refused push left nothing behind
+    consumer.clear()
+    assert consumer.len() == 0 and consumer.is_push_to_rtc_completed()
+    consumer.release()
+    assert consumer.consume() == -1
+    with pytest.raises(ar.ReleasedError):
+        consumer.push_pcm_data(pcm)
+
+
+def test_apm_config_serializes_like_the_original(orig):
+    base = orig("agora_base")
+    cfg = base.APMConfig(ai_ns_config=base.AiNsConfig(ns_enabled=False, ai_ns_model_pref=3),
+                         agc_config=base.AgcConfig(enabled=True))
+    text = cfg._to_json_string()
+    assert " " not in text                                # compact, as the original's
+    doc = json.loads(text)
+    assert doc["ans"] == {"enabled": False} and doc["agc"] == {"enabled": True}
+    assert doc["sf_st_cfg"] == {"enabled": True, "ainsModelPref": 3}
+    assert doc["aec"]["split_srate_for_48k"] == 16000 and doc["bghvs"]["frmSz"] == 160
+
+
+def test_mixed_playback_format_is_refused_with_a_warning_and_the_code_goes_on(osvc, caplog):
+    conn = connect(osvc, "mix", "a", Recorder())
+    lu = conn.get_local_user()
+    with caplog.at_level("WARNING", logger="agora_rtc"):
+        assert lu.set_playback_audio_frame_parameters(1, 16000, 1, 320) == -4   # ERR_NOT_SUPPORTED
+    assert "no mixed playback audio" in caplog.text
+    with pytest.raises(ValueError, match="sample_rate"):
+        lu.set_playback_audio_frame_parameters(1, 12345, 0, 320)

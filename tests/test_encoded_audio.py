@@ -142,7 +142,7 @@ PKT = encode(np.zeros(320, np.int16), 16000, 1, 20)[0]
     (PKT, None, TypeError, "EncodedAudioFrameInfo"),
     (PKT, {"codec": 1}, TypeError, "EncodedAudioFrameInfo"),
     (PKT, ar.EncodedAudioFrameInfo(), ar.InvalidArgumentError, "not a valid AAC-LC access unit"),  # default AACLC
-    (PKT, ar.EncodedAudioFrameInfo(codec=9), ValueError, "info.codec must be one of AUDIO_CODEC_OPUS"),
+    (PKT, ar.EncodedAudioFrameInfo(codec=10), ValueError, "info.codec must be one of AUDIO_CODEC_OPUS"),
     (PKT, ar.EncodedAudioFrameInfo(codec=4, sample_rate=16000), ValueError, "sample_rate must be 8000"),
     (PKT, ar.EncodedAudioFrameInfo(codec=3, sample_rate=8000, number_of_channels=3), ValueError,
      "number_of_channels"),

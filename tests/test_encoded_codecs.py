@@ -148,7 +148,9 @@ def test_aac_codec_is_reported_available():
     available, library = _engine.audio_codec_supported(int(AACLC))
     assert available and library.startswith("libavcodec.so.")
     assert _engine.audio_codec_supported(int(PCMU)) == (True, "")
-    assert _engine.audio_codec_supported(9)[0] is False
+    for codec in (5, 9, 11):                                   # G.722, HE-AAC, HE-AAC v2: libavcodec too
+        assert _engine.audio_codec_supported(codec) == (True, library)
+    assert _engine.audio_codec_supported(10)[0] is False       # JC1: Agora's own
 
 
 def test_aac_over_rtp_is_reencoded_to_opus(service):
@@ -164,3 +166,90 @@ def test_aac_over_rtp_is_reencoded_to_opus(service):
         assert p.a._rtp_stats()["encode_errors"] == 0
     finally:
         p.release()
+
+
+# ---------------------------------------------------------------- G.722, HE-AAC
+
+G722, HEAAC, HEAAC2 = (ar.AudioCodecType.AUDIO_CODEC_G722, ar.AudioCodecType.AUDIO_CODEC_HEAAC,
+                       ar.AudioCodecType.AUDIO_CODEC_HEAAC2)
+
+
+def ffmpeg_pipe(args, data):
+    return subprocess.run(["ffmpeg", "-v", "error", *args], input=data, capture_output=True, check=True).stdout
+
+
+def test_g722_is_decoded_as_ffmpeg_decodes_it(service):
+    """Speech encoded by the ffmpeg command line into G.722 (64 kbit/s), pushed in
+    20 ms packets: the receiver hears, sample for sample, what ffmpeg decodes of
+    the same bitstream, and that is the speech."""
+    pcm = speech()[:16000 * 2]
+    bitstream = ffmpeg_pipe(["-f", "s16le", "-ar", "16000", "-ac", "1", "-i", "-", "-c:a", "g722",
+                             "-f", "g722", "-"], pcm.tobytes())
+    reference = np.frombuffer(ffmpeg_pipe(["-f", "g722", "-i", "-", "-f", "s16le", "-"], bitstream), np.int16)
+    assert len(bitstream) == len(pcm) // 2                   # two samples per byte
+    tx, rx, rec = pair_at(service, "g722", 16000)
+    packets = [bitstream[i:i + 160] for i in range(0, len(bitstream), 160)]
+    for i, p in enumerate(packets):
+        rate = 16000 if i % 2 else 8000                      # RTP's name for G.722's clock is taken too
+        assert tx.push_audio_encoded_data(p, ar.EncodedAudioFrameInfo(codec=G722, sample_rate=rate,
+                                                                      number_of_channels=1)) == 0
+    assert tx.wait_push_completed(15)
+    rec.wait_samples("caller", 2 * len(reference))
+    got = heard(rec)[:len(reference)]
+    assert np.array_equal(got, reference)
+    ncc, _ = aligned_ncc(got, pcm)
+    assert ncc > 0.9, ncc
+    rec.wait_for(lambda: len(rec.of("caller")) == len(packets))
+    assert all(p[3].codec == G722 and p[3].sample_rate == 16000 and p[3].samples_per_channel == 320
+               for p in rec.of("caller"))
+
+
+def test_g722_bad_input(service):
+    tx, rx, rec = pair_at(service, "g722-bad", 16000)
+    with pytest.raises(ValueError, match="G.722 is 16000 Hz mono"):
+        tx.push_audio_encoded_data(bytes(160), ar.EncodedAudioFrameInfo(codec=G722, sample_rate=48000,
+                                                                        number_of_channels=1))
+    with pytest.raises(ValueError, match="G.722 is 16000 Hz mono"):
+        tx.push_audio_encoded_data(bytes(160), ar.EncodedAudioFrameInfo(codec=G722, sample_rate=16000,
+                                                                        number_of_channels=2))
+    assert tx.get_send_stats()["pushed_samples"] == 0
+
+
+@pytest.mark.parametrize("codec, channels", [(HEAAC, 1), (HEAAC2, 2)])
+def test_raw_he_aac_is_signalled_at_twice_the_core_rate(service, codec, channels):
+    """Debian's ffmpeg has no HE-AAC encoder (its aac encoder makes LC only;
+    libfdk_aac is not in Debian), so this pushes AAC-LC access units of a
+    16 kHz core as raw HE-AAC (v2) at 32 kHz: an HE-AAC stream whose SBR (and
+    PS) extension payloads are absent. libavcodec decodes it as HE-AAC from the
+    AudioSpecificConfig the engine writes: 2048 samples per access unit at
+    32 kHz (v2: a mono core made stereo), and the speech is there."""
+    pcm = speech()[:16000 * 2]
+    units = [raw_unit(u) for u in aac_adts(pcm, 16000)]
+    tx, rx, rec = pair_at(service, f"heaac-{int(codec)}", 32000, channels=channels)
+    info = ar.EncodedAudioFrameInfo(codec=codec, sample_rate=32000, number_of_channels=channels)
+    for u in units:
+        assert tx.push_audio_encoded_data(u, info) == 0
+    assert tx.wait_push_completed(15)
+    rec.wait_samples("caller", 2 * channels * 2048 * len(units))
+    got = heard(rec).reshape(-1, channels)
+    assert len(got) >= 2048 * len(units)
+    reference = np.frombuffer(ffmpeg_pipe(["-f", "s16le", "-ar", "16000", "-ac", "1", "-i", "-", "-ar", "32000",
+                                           "-f", "s16le", "-"], pcm.tobytes()), np.int16)
+    for ch in range(channels):
+        ncc, _ = aligned_ncc(got[:, ch].copy(), reference)
+        assert ncc > 0.85, (ch, ncc)
+    rec.wait_for(lambda: len(rec.of("caller")) == len(units))
+    assert all(p[3].codec == codec and p[3].sample_rate == 32000 and p[3].samples_per_channel == 2048
+               for p in rec.of("caller"))
+
+
+def test_he_aac_bad_configurations_are_refused(service):
+    tx, rx, rec = pair_at(service, "heaac-bad", 32000)
+    unit = raw_unit(aac_adts(speech()[:4000], 16000)[3])
+    with pytest.raises(ar.InvalidArgumentError, match="HE-AAC v2"):                # v2 is stereo
+        tx.push_audio_encoded_data(unit, ar.EncodedAudioFrameInfo(codec=HEAAC2, sample_rate=32000,
+                                                                  number_of_channels=1))
+    with pytest.raises(ar.InvalidArgumentError, match="HE-AAC access unit"):       # no core rate of half 7350
+        tx.push_audio_encoded_data(unit, ar.EncodedAudioFrameInfo(codec=HEAAC, sample_rate=7350,
+                                                                  number_of_channels=1))
+    assert tx.get_send_stats()["pushed_samples"] == 0

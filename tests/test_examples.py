@@ -151,3 +151,14 @@ def test_speech_agent():
     assert lines[1] == "agent   heard the wake phrase 'hello iris': listening"
     assert "agent   says:  'Turning the lights on in the office.'" in out
     assert out.count("agent   says:") == 1 and "summary: 1 replies" in out
+
+
+def test_rtm_chat():
+    out = run("rtm_chat.py", "--count", "4")
+    assert out.count("RTM_LINK_STATE_CONNECTING -> RTM_LINK_STATE_CONNECTED, login result 0") == 2
+    assert "agent sees: ('REMOTE_JOIN_CHANNEL', 'user')" in out
+    assert "user's snapshot: ['agent', 'user']" in out
+    assert "user received 5 messages, in order: True; last is binary 0001feff (type 0)" in out
+    assert "user got a user message: just for you" in out
+    assert "agent sees: ('REMOTE_LEAVE_CHANNEL', 'user')" in out
+    assert out.rstrip().endswith("user message to a user who left: RTM_ERROR_CHANNEL_RECEIVER_OFFLINE")

@@ -310,6 +310,7 @@ def _member(svc, channel, uid):
     conn = svc.create_rtc_connection(ar.RTCConnConfig())
     rec = Recorder()
     conn.register_observer(rec)
+    conn.register_local_user_observer(rec)
     conn.register_audio_frame_observer(rec)
     assert conn.connect("", channel, uid) == 0
     rec.wait_event("connected", timeout=20)
@@ -347,12 +348,23 @@ def test_session_dropped_by_a_running_janus_is_rebuilt_in_the_room_it_left(janus
                 bob_id = next(p["id"] for p in publishers if p["display"] == "bob")
                 bob_audio = [f for f in forwards[bob_id]["forwarders"] if f.get("type") == "audio"]
                 assert len(bob_audio) == 1, bob_audio            # the old forward to alice is stopped
+                bob_data = [f for f in forwards[bob_id]["forwarders"] if f.get("type") == "data"]
+                assert len(bob_data) == 1, bob_data              # and the old one of his messages
 
             before_b, before_a = len(rb.frames.get("alice", [])), len(ra.frames.get("bob", []))
             assert a.push_audio_pcm_data(_speech(), 16000, 1) == 0
             assert b.push_audio_pcm_data(_speech(), 16000, 1) == 0
             rb.wait_for(lambda: sum(f.rms > 80 for f in rb.frames.get("alice", [])[before_b:]) > 50, timeout=30)
             ra.wait_for(lambda: sum(f.rms > 80 for f in ra.frames.get("bob", [])[before_a:]) > 50, timeout=30)
+            # bob's messages reach alice once (the dropped session's data forward is gone)
+            assert b.send_stream_message("after the rebuild") == 0
+            assert b.send_stream_message("and again") == 0
+
+            def messages():
+                return [e[1][1] for e in ra.events if e[0] == "message" and e[1][0] == "bob"]
+            ra.wait_for(lambda: len(messages()) >= 2, timeout=20)
+            time.sleep(0.3)
+            assert [bytes(m) for m in messages()] == [b"after the rebuild", b"and again"]
     finally:
         relay.close()
 

@@ -15,7 +15,7 @@ from conftest import Recorder, join
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 FACTORY_NAMES = ("conn_info", "volume_info", "encoded_audio_info", "remote_track", "video_track",
-                 "transport_stats", "audio_track_stats")
+                 "transport_stats", "audio_track_stats", "push_completed", "slow_observer")
 
 
 def show_structure(section):
@@ -28,7 +28,7 @@ def test_engine_module_declares_public_headers_only_and_calls_no_subclass_hook()
     out = show_structure("cython")
     assert "agora_rtc/connection.h" in out and "agora_rtc/video_rtp.h" in out
     assert "ENGINE-INTERNAL" not in out
-    assert out.rstrip().endswith("(none)")      # no self._make_* the compiled class does not define
+    assert out.rstrip().endswith("(none)")      # no self._x() the compiled class does not define
     assert not [n for n in dir(ar.RTCConnection) if n.startswith("_make_")]
 
 
@@ -40,7 +40,53 @@ def test_records_import_nothing_of_the_engine():
 def test_c_section_finds_the_calls_between_files():
     out = show_structure("c")
     # a call the engine certainly makes: the service starts the statistics timer
-    assert any(ln.strip().startswith("service.c") and "stats_timer.c" in ln for ln in out.splitlines())
+    assert any(ln.strip().startswith("engine/service.c") and "engine/stats_timer.c" in ln
+               for ln in out.splitlines())
+
+
+def sections(out):
+    """'== title ==' -> the lines under it."""
+    found, title = {}, None
+    for ln in out.splitlines():
+        if ln.startswith("== "):
+            title = ln.strip("= ").split(" (")[0]
+            found[title] = []
+        elif title:
+            found[title].append(ln.strip())
+    return found
+
+
+def test_engine_layers_have_no_circle_and_no_upward_use():
+    found = sections(show_structure("layers"))
+    assert found["C engine: files outside the layers"] == ["(none)"]
+    assert found["C engine: calls and includes against the layer order"] == ["(none)"]
+    assert found["C engine: layers in a circle"] == ["(none)"]
+    # the engine never names a transport: only the api layer sees both
+    layers = {ln.split()[0]: ln.split("->")[1].strip() for ln in found["C engine layers"]}
+    assert "net" not in layers["engine"] and "engine" in layers["net"]
+    assert layers["api"] == "engine, net"
+
+
+def test_layer_check_reports_an_upward_call_and_a_circle(tmp_path, monkeypatch):
+    """The checker itself, on a made-up tree: core calling the engine is reported."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    try:
+        import show_structure as ss
+    finally:
+        sys.path.pop(0)
+    for rel, text in {"core/a.c": "void core_fn(void) {\n    engine_fn();\n}\n",
+                      "engine/b.c": "void engine_fn(void) {\n    core_fn();\n}\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    monkeypatch.setattr(ss, "NATIVE", str(tmp_path))
+    import contextlib
+    import io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ss.c_layers()
+    found = sections(buf.getvalue())
+    assert found["C engine: calls and includes against the layer order"] == ["core/a.c calls engine/b.c"]
+    assert found["C engine: layers in a circle"] == ["core, engine"]
 
 
 def test_factories_are_checked_and_given_once(service):

@@ -286,10 +286,18 @@ def test_rtp_argument_and_order_checks(service):
         # not connecting: the control plane cannot declare it connected
         assert conn._post_event(EV_CONNECTED, None, 1) == ERR_INVALID_STATE
         assert conn.get_conn_info().state == STATE_DISCONNECTED
-        # RTP connections have no data channel
+        # no data stream announced to Janus: messages have nowhere to go
         assert conn.connect("", "room", "alice") == 0
         assert conn._post_event(EV_CONNECTED, None, 1) == 0
         assert conn.send_stream_message(b"hello") == ERR_NOT_SUPPORTED
+        assert conn.send_audio_meta_data(b"hello") == ERR_NOT_SUPPORTED
+        assert conn._rtp_add_data_remote(b"") == (ERR_INVALID_ARGUMENT, 0)
+        rc, port = conn._rtp_add_data_remote(b"bob")
+        assert rc == 0 and port > 0
+        assert conn._rtp_add_data_remote(b"bob")[0] == ERR_INVALID_STATE
+        assert conn._rtp_stats()["data_remotes"] == 1
+        assert conn._rtp_remove_data_remote(b"bob") == 0
+        assert conn._rtp_remove_data_remote(b"bob") == ERR_INVALID_ARGUMENT
     finally:
         conn.release()
 

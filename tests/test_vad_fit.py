@@ -1,5 +1,5 @@
 """benchmarks/fit_vad_model.py: the fit is seeded (re-runs give the same weights) and the weights
-it writes into src/_native/audio_labels.c are the ones the C runs (voice_prob from the Python
+it writes into src/_native/audio/dsp/audio_labels.c are the ones the C runs (voice_prob from the Python
 forward pass of the parsed model equals the C's own voice_prob on the same features)."""
 import os
 import shutil

@@ -236,7 +236,8 @@ def test_encoded_passthrough_is_byte_exact_with_info(service):
 
 def test_no_codec_on_the_local_network_is_counted(service):
     """Raw frames to an encoded-only subscription are not encoded, and encoded
-    frames to a raw subscription are not decoded: nothing arrives, both counted."""
+    frames to a raw subscription that are not VP8 / H.264 the decoder takes
+    (here a garbage H.264 slice) are not decoded: nothing arrives, both counted."""
     a, _, b, b_rec = pair(service, encoded_only=True)
     c, c_rec = join(service, "v", "c", record=False, recorder=VideoRecorder())
     c.register_video_frame_observer(c_rec)
@@ -535,13 +536,67 @@ def test_bad_subscription_and_observer_input(service):
         b.register_video_encoded_frame_observer(b_rec.on_frame)
 
 
-def test_rtp_transport_takes_encoded_video_only(service):
-    """The Janus (RTP) transport carries encoded frames (no encoder in the SDK):
-    raw pushes say ERR_NOT_SUPPORTED at once; encoded pushes and intra
-    requests wait for the connection (ERR_NOT_READY). test_janus_video.py
-    covers the rest."""
-    from agora_rtc.errors import ERR_NOT_SUPPORTED
+def test_encoded_vp8_is_decoded_for_a_raw_subscription(service):
+    """VP8 from vpxenc pushed encoded: a raw subscriber gets I420 pictures,
+    identical to what the ffmpeg command line decodes of the same frames."""
+    import os
+    import subprocess
+    import struct
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+    import video_source
+    if video_source.missing_tools("vp8") or video_source.missing_tools("h264"):
+        pytest.skip("vpxenc / ffmpeg not installed")
+    frames = video_source.vp8_frames(width=64, height=48, frames=6, keyint=3)
+    a, _, b, b_rec = pair(service, "vdec")
+    for f in frames:
+        info = ar.EncodedVideoFrameInfo(codec_type=1, width=64, height=48, frame_type=3 if f.keyframe else 4)
+        assert a.push_video_encoded_data(f.data, info) == 0
+    b_rec.wait_for(lambda: len(b_rec.video) == len(frames))
+    ivf = struct.pack("<4sHH4sHHIIII", b"DKIF", 0, 32, b"VP80", 64, 48, 30, 1, len(frames), 0)
+    ivf += b"".join(struct.pack("<IQ", len(f.data), i) + f.data for i, f in enumerate(frames))
+    ref = subprocess.run(["ffmpeg", "-v", "error", "-f", "ivf", "-i", "-", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                          "-"], input=ivf, capture_output=True, check=True).stdout
+    got = b"".join(bytes(fr.y_buffer) + bytes(fr.u_buffer) + bytes(fr.v_buffer) for _, _, fr in b_rec.video)
+    assert got == ref
+    assert all((fr.width, fr.height) == (64, 48) for _, _, fr in b_rec.video)
+    assert b.get_video_stats()["decoded_frames"] == len(frames)
 
+
+def test_decoders_per_receiver_are_bounded(service):
+    """Ten senders of VP8 keyframes to one raw subscriber: every keyframe is
+    decoded (a decoder per sender, at most 8 kept: the ninth sender's takes
+    the oldest one's place, and a keyframe needs no history)."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+    import video_source
+    if video_source.missing_tools("vp8"):
+        pytest.skip("vpxenc not installed")
+    key = video_source.vp8_frames(width=32, height=32, frames=1, keyint=1)[0].data
+    rx, rx_rec = join(service, "vmany", "rx", record=False, recorder=VideoRecorder())
+    rx.register_video_frame_observer(rx_rec)
+    assert rx.get_local_user().subscribe_all_video(ar.VideoSubscriptionOptions()) == 0
+    senders = []
+    for i in range(10):
+        s, _ = join(service, "vmany", f"s{i}", record=False, recorder=VideoRecorder())
+        assert s.publish_video() == 0
+        senders.append(s)
+    info = ar.EncodedVideoFrameInfo(codec_type=1, width=32, height=32, frame_type=3)
+    for _ in range(2):
+        for s in senders:
+            assert s.push_video_encoded_data(key, info) == 0
+    rx_rec.wait_for(lambda: len(rx_rec.video) == 20)
+    assert {uid for _, uid, _ in rx_rec.video} == {f"s{i}" for i in range(10)}
+    stats = rx.get_video_stats()
+    assert stats["decoded_frames"] == 20 and stats["encoded_not_decoded"] == 0
+
+
+def test_rtp_transport_waits_for_the_connection(service):
+    """The Janus (RTP) transport carries encoded frames (raw ones are encoded
+    first): raw and encoded pushes and intra requests wait for the connection
+    (ERR_NOT_READY). test_janus_video.py and test_janus_video_encode.py cover
+    the rest."""
     class RtpConnection(ar.RTCConnection):
         def _native_open(self, service, auto_subscribe, role, profile, rate, channels, transport=0):
             super()._native_open(service, auto_subscribe, role, profile, rate, channels, transport=1)
@@ -549,7 +604,7 @@ def test_rtp_transport_takes_encoded_video_only(service):
     conn = RtpConnection(service, ar.RTCConnConfig())
     try:
         assert conn.publish_video() == 0
-        assert _push_i420(conn) == ERR_NOT_SUPPORTED
+        assert _push_i420(conn) == ERR_NOT_READY
         assert conn.push_video_encoded_data(b"x", ar.EncodedVideoFrameInfo(codec_type=2)) == ERR_NOT_READY
         assert conn.get_local_user().send_intra_request("a") == ERR_NOT_READY
     finally:

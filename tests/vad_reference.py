@@ -1,7 +1,7 @@
 """A slow, obviously-correct pure-Python model of the VAD V2 state machine.
 
 Written from VAD.md section 2 and the semantics block at the top of
-src/_native/vad_v2.c, on purpose without rings, bit windows or running sums:
+src/_native/audio/dsp/vad.c, on purpose without rings, bit windows or running sums:
 the model keeps plain Python lists of what it has seen and re-derives every
 decision from them with ``sum`` and slicing, so each rule can be read off the
 code. It is the oracle of tests/test_vad_properties.py and the state machine

@@ -4,7 +4,7 @@
  * audio_labels.c must leave every hash unchanged.
  *
  *   gcc -std=c11 -O3 -Isrc/_native/include -DAGORA_LABELS_EXPORT_FEATURES \
- *       benchmarks/native/labels_bits.c src/_native/audio_labels.c -lm -o /tmp/labels_bits
+ *       benchmarks/native/labels_bits.c src/_native/audio/dsp/audio_labels.c -lm -o /tmp/labels_bits
  *   /tmp/labels_bits /tmp/speech16k.raw      (the raw file: see rx_path_cost.c) */
 #include <stdint.h>
 #include <stdio.h>

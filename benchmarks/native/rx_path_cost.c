@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "receive_path.h"
+#include "audio/receive/receive_path.h"
 #include "driver_util.h"
 
 typedef struct sink {

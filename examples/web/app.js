@@ -8,13 +8,99 @@
 // and the level an AnalyserNode measures on the agent's audio to /report every 500 ms: the
 // end-to-end test reads them (each RTP stream with its codec's mimeType and fmtp line).
 // ?novideo=1 publishes the microphone only.
+//
+// Messages: the page publishes a data channel next to its microphone and subscribes to the
+// agent's (Janus relays our publisher's data channel to the agent, the agent's stream
+// messages to us with the agent's publisher id as the channel label). The agent sends JSON
+// text: {"type": "state", "state": ...} and {"type": "transcript", "who": "you"|"agent",
+// "text": ...}; the page shows them. The text box sends what you type as a text message. With
+// "say" / "sayBinary" / "sayMetadata" in config.json (web_agent.py --say ...) the page types
+// those lines and sends those bytes once the agent's first message arrived (the agent then
+// hears our channel too: it reports us joined only once Janus forwards our data to it).
 "use strict";
+
+const METADATA_TAG = [0xff, 0x61, 0x6d, 0x64];   // "\xffamd": audio metadata on the data channel
 
 const params = new URLSearchParams(location.search);
 const state = {
   janus: null, pub: null, sub: null, agentFeed: null, room: null, config: null,
   analyser: null, micAnalyser: null, peakLevel: 0, peakMicLevel: 0, events: [], errors: [],
+  received: [], sent: [], agentState: null, pubDataOpen: false, said: false,
 };
+
+function hex(bytes) {
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function unhex(text) {
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.substr(2 * i, 2), 16);
+  return out;
+}
+
+function showTranscript(who, text) {
+  const li = document.createElement("li");
+  li.className = who;
+  li.textContent = `${who === "agent" ? "Agent" : "You"}: ${text}`;
+  document.getElementById("transcript").appendChild(li);
+}
+
+// A message of the agent (text: JSON; binary: the echo of ours).
+async function onAgentData(data, label) {
+  if (typeof data !== "string") {
+    const bytes = data instanceof Blob ? await data.arrayBuffer() : data;
+    state.received.push({ kind: "binary", data: hex(bytes), label });
+    log(`binary message from ${label}: ${hex(bytes)}`);
+  } else {
+    state.received.push({ kind: "text", data, label });
+    let msg = null;
+    try { msg = JSON.parse(data); } catch (e) { log(`text from ${label}: ${data}`); }
+    if (msg && msg.type === "state") {
+      state.agentState = msg.state;
+      document.getElementById("state").textContent = msg.state;
+    } else if (msg && msg.type === "transcript") {
+      showTranscript(msg.who, msg.text);
+    }
+  }
+  saySomething();
+}
+
+function sendMessage(payload, what) {
+  if (!state.pub) return;
+  const message = typeof payload === "string" ? { text: payload } : { data: payload.buffer };
+  state.pub.data(Object.assign(message, {
+    success: () => { state.sent.push(what); log(`sent ${what}`); },
+    error: (e) => fail(`send ${what}`, e),
+  }));
+}
+
+// The text box: what you type goes to the agent as a text message.
+function sendTyped() {
+  const box = document.getElementById("text");
+  const text = box.value;
+  if (!text) return;
+  if (new TextEncoder().encode(text).length > 1024) {   // Agora's limit per stream message
+    fail("send", "at most 1024 bytes (UTF-8) per message");
+    return;
+  }
+  box.value = "";
+  sendMessage(text, `text ${JSON.stringify(text)}`);
+}
+
+// config.say / sayBinary / sayMetadata, once both directions are up.
+function saySomething() {
+  if (state.said || !state.pubDataOpen || state.received.length === 0) return;
+  state.said = true;
+  const box = document.getElementById("text");
+  for (const line of state.config.say || []) {
+    box.value = line;
+    document.getElementById("send").click();
+  }
+  for (const h of state.config.sayBinary || []) sendMessage(unhex(h), `binary ${h}`);
+  for (const h of state.config.sayMetadata || []) {
+    sendMessage(new Uint8Array([...METADATA_TAG, ...unhex(h)]), `metadata ${h}`);
+  }
+}
 
 function log(text) {
   const line = `${(performance.now() / 1000).toFixed(3)}s ${text}`;
@@ -104,6 +190,10 @@ async function report() {
     inboundVideo: await rtpStats(state.sub, "inbound-rtp", "video"),
     outboundVideo: await rtpStats(state.pub, "outbound-rtp", "video"),
     videoSize: state.videoSize,
+    received: state.received,
+    sent: state.sent,
+    agentState: state.agentState,
+    transcript: Array.from(document.querySelectorAll("#transcript li"), (li) => li.textContent),
     peakLevel: state.peakLevel,
     peakMicLevel: state.peakMicLevel,
     events: state.events.slice(-50),
@@ -158,6 +248,8 @@ function subscribe(feed) {
       el.play().catch((e) => fail("play", String(e)));
       state.analyser = analyserFor(track);
     },
+    ondataopen: (label) => log(`agent data channel ${label} open`),
+    ondata: (data, label) => { onAgentData(data, label).catch((e) => fail("ondata", String(e))); },
     oncleanup: () => log("subscription closed"),
   });
 }
@@ -173,6 +265,7 @@ function publish() {
   const tracks = [{ type: "audio", recv: false,
                     capture: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } }];
   if (video) tracks.push({ type: "video", recv: false, capture: { width: 320, height: 240 } });
+  tracks.push({ type: "data" });   // our messages to the agent
   state.pub.createOffer({
     tracks,
     success: (jsep) => state.pub.send({ message: { request: "configure", audio: true, video },
@@ -214,6 +307,7 @@ function start(config) {
                 state.micAnalyser = analyserFor(track);
               }
             },
+            ondataopen: () => { state.pubDataOpen = true; log("our data channel open"); saySomething(); },
             webrtcState: (up) => log(`publisher PeerConnection ${up ? "up" : "down"}`),
             iceState: (s) => log(`publisher ICE ${s}`),
           });
@@ -234,6 +328,10 @@ window.addEventListener("load", async () => {
     start(config);
   };
   stopBtn.onclick = () => { stopBtn.disabled = true; if (state.janus) state.janus.destroy(); };
+  document.getElementById("send").onclick = sendTyped;
+  document.getElementById("text").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") sendTyped();
+  });
   requestAnimationFrame(meterLoop);
   if (params.has("report")) setInterval(report, 500);
   if (params.has("autostart")) startBtn.click();

@@ -4,8 +4,9 @@ the call, the field and what was expected."""
 from __future__ import annotations
 
 from agora_rtc.base.checks import check_int
-from agora_rtc.agora_base import (EncodedVideoFrameInfo, ExternalVideoFrame, VideoBufferType,
-                                  VideoCodecType, VideoFrameType, VideoPixelFormat,
+from agora_rtc.agora_base import (EncodedVideoFrameInfo, ExternalVideoFrame, SimulcastStreamConfig,
+                                  VideoBufferType, VideoCodecType, VideoDimensions,
+                                  VideoEncoderConfiguration, VideoFrameType, VideoPixelFormat,
                                   VideoSubscriptionOptions)
 from agora_rtc.errors import InvalidArgumentError, NotSupportedError
 
@@ -121,6 +122,48 @@ def encoded_info_args(info) -> tuple:
         out.append(value)
     # order of VideoPort._push_encoded: ..., track_id, capture, decode, stream_type, presentation
     return tuple(out)
+
+
+def _dimensions(w: str, name: str, dims) -> tuple:
+    if not isinstance(dims, VideoDimensions):
+        raise TypeError(f"{w}: {name} must be a VideoDimensions, got {type(dims).__name__}")
+    width = check_int(w, f"{name}.width", dims.width, lo=0, hi=MAX_DIMENSION)
+    height = check_int(w, f"{name}.height", dims.height, lo=0, hi=MAX_DIMENSION)
+    if (width == 0) != (height == 0):
+        raise ValueError(f"{w}: {name} must set both width and height (or neither), got {width}x{height}")
+    return width, height
+
+
+def encoder_config_args(config) -> tuple:
+    """VideoEncoderConfiguration as the tuple VideoPort._set_encoder takes."""
+    w = "set_video_encoder_configuration"
+    if not isinstance(config, VideoEncoderConfiguration):
+        raise TypeError(f"{w}: config must be a VideoEncoderConfiguration, got {type(config).__name__}")
+    codec = check_int(w, "config.codec_type", config.codec_type)
+    try:
+        codec = int(VideoCodecType(codec))
+    except ValueError:
+        raise ValueError(f"{w}: config.codec_type must be a VideoCodecType value, got {codec}") from None
+    width, height = _dimensions(w, "config.dimensions", config.dimensions)
+    fps = check_int(w, "config.frame_rate", config.frame_rate, lo=0, hi=120)
+    # Agora: 0 STANDARD_BITRATE, -1 COMPATIBLE_BITRATE (both: the size and rate's default)
+    bitrate = max(0, check_int(w, "config.bitrate", config.bitrate, lo=-1, hi=1_000_000))
+    min_bitrate = check_int(w, "config.min_bitrate", config.min_bitrate, lo=-1, hi=1_000_000)
+    orientation = check_int(w, "config.orientation_mode", config.orientation_mode, lo=0, hi=2)
+    if check_int(w, "config.encode_alpha", config.encode_alpha, lo=0, hi=1):
+        raise NotSupportedError(f"{w}: encode_alpha=1 is not supported (VP8 / H.264 on Janus carry no "
+                                "alpha plane)")
+    return codec, width, height, fps, bitrate, min_bitrate, orientation
+
+
+def simulcast_config_args(config) -> tuple:
+    """Checks SimulcastStreamConfig; returns (width, height, bitrate, framerate)."""
+    w = "set_simulcast_stream"
+    if not isinstance(config, SimulcastStreamConfig):
+        raise TypeError(f"{w}: config must be a SimulcastStreamConfig, got {type(config).__name__}")
+    width, height = _dimensions(w, "config.dimensions", config.dimensions)
+    return (width, height, check_int(w, "config.bitrate", config.bitrate, lo=-1, hi=1_000_000),
+            check_int(w, "config.framerate", config.framerate, lo=0, hi=120))
 
 
 def encoded_payload(data):

@@ -2,17 +2,20 @@
 the format of received frames). Obtained with RTCConnection.get_local_user()."""
 from __future__ import annotations
 
+import logging
 import weakref
 
 from agora_rtc.base.checks import check_choice, check_int, check_user_id
 from agora_rtc.base.enums import ClientRoleType
 from agora_rtc.base.sample_rates import PLAYBACK_SAMPLE_RATES
+from agora_rtc.errors import ERR_NOT_SUPPORTED
 
 #: Longest volume-indication interval (ms) the engine accepts.
 MAX_VOLUME_INDICATION_INTERVAL_MS = 60000
 
 # Observer frames are exactly 10 ms: 22050 Hz (220.5 samples) cannot be a playback format.
 _RATES = PLAYBACK_SAMPLE_RATES
+_log = logging.getLogger("agora_rtc")
 
 
 class _LocalTrack:
@@ -135,6 +138,24 @@ class LocalUser:
         check_choice("set_playback_audio_frame_before_mixing_parameters", "channels", channels, (1, 2))
         check_choice("set_playback_audio_frame_before_mixing_parameters", "sample_rate", sample_rate, _RATES)
         return self.connection._set_playback_format(int(channels), int(sample_rate))
+
+    def set_playback_audio_frame_parameters(self, channels, sample_rate, mode=0, samples_per_call=0) -> int:
+        """The original's format of the *mixed* playback audio
+        (``on_playback_audio_frame``: every remote user mixed into one stream).
+        agora_rtc delivers each remote user's frames separately
+        (``on_playback_audio_frame_before_mixing``, format set by
+        :meth:`set_playback_audio_frame_before_mixing_parameters`) and makes no
+        mix, so this checks its arguments, logs a warning and returns
+        ERR_NOT_SUPPORTED (-4); ported code goes on, and its mixed-audio callback
+        is never called."""
+        name = "set_playback_audio_frame_parameters"
+        check_choice(name, "channels", channels, (1, 2))
+        check_choice(name, "sample_rate", sample_rate, _RATES)
+        check_int(name, "mode", mode)
+        check_int(name, "samples_per_call", samples_per_call)
+        _log.warning("%s: agora_rtc makes no mixed playback audio (on_playback_audio_frame is never called); "
+                     "each remote user's frames go to on_playback_audio_frame_before_mixing", name)
+        return ERR_NOT_SUPPORTED
 
     def set_audio_volume_indication_parameters(self, interval_ms, smooth=3, report_vad=False) -> int:
         """Report the remote users' volumes every ``interval_ms``.

@@ -16,7 +16,8 @@ from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MA
                                        MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
                                   RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
-from agora_rtc.errors import InvalidArgumentError, InvalidStateError, NotSupportedError, ReleasedError
+from agora_rtc.errors import (ERR_NOT_SUPPORTED, InvalidArgumentError, InvalidStateError, NotSupportedError,
+                              ReleasedError)
 from agora_rtc.local_user import LocalUser, RemoteAudioTrack, RemoteVideoTrack
 from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver,
@@ -29,6 +30,9 @@ from agora_rtc import _video_validation as _vv
 PCM_SAMPLE_RATES = SUPPORTED_SAMPLE_RATES
 MAX_STREAM_MESSAGE_BYTES = 1024
 MAX_AUDIO_METADATA_BYTES = 64
+#: Through Janus, audio metadata is a data-channel message that begins with these
+#: bytes (agora_rtc/rtp_transport.h AGORA_RTP_METADATA_TAG; 0xFF never starts UTF-8 text).
+JANUS_METADATA_TAG = b"\xffamd"
 #: Data streams per connection, the default stream (id 1) included.
 MAX_DATA_STREAMS = 5
 #: Stream-message limits per connection within any one second (Agora's documented
@@ -43,14 +47,25 @@ _log = logging.getLogger("agora_rtc")
 
 
 _PUSHED_AUDIO_CODECS = (AudioCodecType.AUDIO_CODEC_OPUS, AudioCodecType.AUDIO_CODEC_PCMA,
-                        AudioCodecType.AUDIO_CODEC_PCMU, AudioCodecType.AUDIO_CODEC_AACLC)
+                        AudioCodecType.AUDIO_CODEC_PCMU, AudioCodecType.AUDIO_CODEC_G722,
+                        AudioCodecType.AUDIO_CODEC_AACLC, AudioCodecType.AUDIO_CODEC_HEAAC,
+                        AudioCodecType.AUDIO_CODEC_HEAAC2)
+# decoded by FFmpeg's libavcodec, loaded at the first such packet
+_LIBAV_AUDIO_CODECS = (AudioCodecType.AUDIO_CODEC_G722, AudioCodecType.AUDIO_CODEC_AACLC,
+                       AudioCodecType.AUDIO_CODEC_HEAAC, AudioCodecType.AUDIO_CODEC_HEAAC2)
+_AAC_RAW = ("(ADTS, or raw at info.sample_rate in one of AAC's rates with info.number_of_channels; "
+            "a connection's raw packets keep the first one's format)")
 _PACKET_EXPECTED = {
     AudioCodecType.AUDIO_CODEC_OPUS: "not a valid Opus packet lasting a multiple of 10 ms (10..120 ms)",
     AudioCodecType.AUDIO_CODEC_PCMA: "a G.711 packet holds whole samples of every channel",
     AudioCodecType.AUDIO_CODEC_PCMU: "a G.711 packet holds whole samples of every channel",
-    AudioCodecType.AUDIO_CODEC_AACLC: "not a valid AAC-LC access unit (ADTS, or raw at info.sample_rate "
-                                      "in one of AAC's rates with info.number_of_channels; a "
-                                      "connection's raw packets keep the first one's format)",
+    AudioCodecType.AUDIO_CODEC_G722: "not a valid G.722 packet",
+    AudioCodecType.AUDIO_CODEC_AACLC: f"not a valid AAC-LC access unit {_AAC_RAW}",
+    AudioCodecType.AUDIO_CODEC_HEAAC: f"not a valid HE-AAC access unit {_AAC_RAW[:-1]}; raw HE-AAC: "
+                                      "info.sample_rate is the output rate, twice the core's)",
+    AudioCodecType.AUDIO_CODEC_HEAAC2: f"not a valid HE-AAC v2 access unit {_AAC_RAW[:-1]}; raw HE-AAC v2: "
+                                       "info.sample_rate is the output rate, twice the core's, "
+                                       "info.number_of_channels 2)",
 }
 
 
@@ -126,10 +141,34 @@ def _audio_track_stats(conn, interval_ms, obs):
         return None
 
 
+def _slow_observer(conn, kind, obs, stats):
+    """An observer's bounded queue dropped (at most every 10 s): name the observer
+    that cannot keep up. kind: "audio" (frames) or "encoded_audio" (packets)."""
+    channel, uid = conn._channel_and_user()
+    if kind == "audio":
+        _log.warning(
+            "audio frame observer %s (connection %s/%s, dispatch=%s) cannot keep up: %d frames "
+            "dropped so far (%d speaking frames whose VAD bytes were kept), %d ms behind, "
+            "at most %d ms of audio per user waits; keep on_playback_audio_frame_before_mixing "
+            "short and hand slow work to another thread or task",
+            type(obs).__name__, channel, uid, stats.get("dispatch"), stats["dropped"], stats["merged"],
+            stats["backlog_ms"], stats["backlog_limit_ms"])
+    else:
+        _log.warning(
+            "encoded audio frame observer %s (connection %s/%s) cannot keep up: %d packets dropped "
+            "so far, %d ms behind, at most %d ms of audio per user waits; keep "
+            "on_encoded_audio_frame short and hand slow work to another thread or task",
+            type(obs).__name__, channel, uid, stats["dropped"], stats["backlog_ms"],
+            stats["backlog_limit_ms"])
+
+
 _FACTORIES = _engine.ConnectionFactories(
     conn_info=_conn_info, volume_info=_volume_info, encoded_audio_info=_encoded_audio_info,
     remote_track=RemoteAudioTrack, video_track=_video_track, transport_stats=_transport_stats,
-    audio_track_stats=_audio_track_stats)
+    audio_track_stats=_audio_track_stats,
+    # delivery thread: the send queue drained; wake sync and asyncio waiters
+    push_completed=lambda conn, round_ms: conn._wake_push_waiters(round_ms),
+    slow_observer=_slow_observer)
 
 
 class RTCConnection(_engine.Connection, ReleasedOnExit):
@@ -200,13 +239,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _wants_video(self, user_id: str) -> bool:
         return self._video_users.get(user_id, self._video_all)
-
-    def _local_audio_track(self):
-        return self._local_user.get_local_audio_track()
-
-    def _push_completed(self, round_ms):
-        # delivery thread: the send queue drained; wake sync and asyncio waiters
-        self._wake_push_waiters(round_ms)
 
     def _wake_push_waiters(self, round_ms):
         with self._drain_cond:
@@ -424,18 +456,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         except Exception:  # released meanwhile
             return "?", "?"
 
-    def _slow_audio_observer(self, obs, stats):
-        # called by the consumer of the observer's queue when it dropped frames
-        # (at most every 10 s): name the observer that cannot keep up
-        channel, uid = self._channel_and_user()
-        _log.warning(
-            "audio frame observer %s (connection %s/%s, dispatch=%s) cannot keep up: %d frames "
-            "dropped so far (%d speaking frames whose VAD bytes were kept), %d ms behind, "
-            "at most %d ms of audio per user waits; keep on_playback_audio_frame_before_mixing "
-            "short and hand slow work to another thread or task",
-            type(obs).__name__, channel, uid, stats.get("dispatch"), stats["dropped"], stats["merged"],
-            stats["backlog_ms"], stats["backlog_limit_ms"])
-
     def unregister_audio_frame_observer(self) -> int:
         return self._set_audio_frame_observer(None, None)
 
@@ -477,16 +497,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         ``backlog_limit_ms``, ``max_queued_frames`` ...), counted in packets;
         ``merged`` stays 0 (no VAD bytes)."""
         return self._encoded_delivery_stats()
-
-    def _slow_encoded_audio_observer(self, obs, stats):
-        # called on the delivery thread when packets were dropped (at most every 10 s)
-        channel, uid = self._channel_and_user()
-        _log.warning(
-            "encoded audio frame observer %s (connection %s/%s) cannot keep up: %d packets dropped "
-            "so far, %d ms behind, at most %d ms of audio per user waits; keep "
-            "on_encoded_audio_frame short and hand slow work to another thread or task",
-            type(obs).__name__, channel, uid, stats["dropped"], stats["backlog_ms"],
-            stats["backlog_limit_ms"])
 
     def unregister_audio_encoded_frame_observer(self) -> int:
         return self._set_encoded_audio_observer(None)
@@ -542,7 +552,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return rc
 
     def push_audio_encoded_data(self, data, info: EncodedAudioFrameInfo) -> int:
-        """Queue one encoded audio packet: Opus, G.711 (PCMU / PCMA) or AAC-LC.
+        """Queue one encoded audio packet: Opus, G.711 (PCMU / PCMA), G.722,
+        AAC-LC or HE-AAC (v1, v2).
 
         The packet is checked and decoded natively at once, then paced out like
         pushed PCM (10 ms per tick, rounds, prefill and incremental send,
@@ -558,17 +569,23 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         data : bytes, bytearray, memoryview or numpy uint8 array
             One packet, 1..4000 bytes. Opus (RFC 6716): lasting a multiple of
             10 ms (10 to 120 ms). G.711: one byte per sample (interleaved when
-            stereo). AAC-LC: one access unit, with its ADTS header or raw.
+            stereo). G.722: 64 kbit/s, two samples per byte. AAC-LC, HE-AAC,
+            HE-AAC v2: one access unit, with its ADTS header or raw.
             (The original rejected bytearray.)
         info : EncodedAudioFrameInfo
             ``codec``: ``AUDIO_CODEC_OPUS`` (channels and duration are read from
             the packet), ``AUDIO_CODEC_PCMU`` / ``AUDIO_CODEC_PCMA``
-            (``sample_rate`` must be 8000, ``number_of_channels`` 1 or 2), or
-            ``AUDIO_CODEC_AACLC`` (an ADTS header gives the format; raw packets
-            need ``sample_rate`` and ``number_of_channels`` 1 or 2, and keep the
-            first raw packet's format for the connection; decoded by FFmpeg's
-            libavcodec, loaded at the first AAC packet: ``NotSupportedError``
-            naming the library when it is missing). ``samples_per_channel`` is
+            (``sample_rate`` must be 8000, ``number_of_channels`` 1 or 2),
+            ``AUDIO_CODEC_G722`` (``sample_rate`` 16000, or 8000 as RTP
+            names G.722's clock; ``number_of_channels`` 1; heard at 16 kHz), or
+            ``AUDIO_CODEC_AACLC`` / ``AUDIO_CODEC_HEAAC`` / ``AUDIO_CODEC_HEAAC2``
+            (an ADTS header gives the format, SBR / PS are found in the
+            stream; raw packets need ``sample_rate``, for HE-AAC the output
+            rate, twice the core's, and ``number_of_channels`` 1 or 2, HE-AAC
+            v2: 2, and keep the first raw packet's format for the
+            connection). G.722 and AAC are decoded by FFmpeg's libavcodec,
+            loaded at the first such packet: ``NotSupportedError`` naming the
+            library when it is missing. ``samples_per_channel`` is
             not needed; ``speech`` travels with the packet; ``capture_time_ms``
             (-1 = now) too.
 
@@ -589,8 +606,12 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         if codec != AudioCodecType.AUDIO_CODEC_OPUS:
             channels = check_choice(what, "info.number_of_channels", info.number_of_channels, (1, 2))
             rate = check_int(what, "info.sample_rate", info.sample_rate)
-            if codec != AudioCodecType.AUDIO_CODEC_AACLC and rate != 8000:
+            if codec in (AudioCodecType.AUDIO_CODEC_PCMA, AudioCodecType.AUDIO_CODEC_PCMU) and rate != 8000:
                 raise ValueError(f"{what}: G.711 is 8000 Hz: info.sample_rate must be 8000, got {rate}")
+            if codec == AudioCodecType.AUDIO_CODEC_G722 and (rate not in (16000, 8000) or channels != 1):
+                raise ValueError(f"{what}: G.722 is 16000 Hz mono: info.sample_rate must be 16000 (or 8000, "
+                                 f"its RTP clock) and info.number_of_channels 1, got {rate} Hz, "
+                                 f"{channels} channel(s)")
         speech = check_choice(what, "info.speech", int(info.speech) if isinstance(info.speech, bool)
                               else info.speech, (0, 1))
         capture = check_int(what, "info.capture_time_ms", info.capture_time_ms)
@@ -614,11 +635,11 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         rc = self._push_encoded(view, speech, capture, codec, rate, channels)
         if rc == -2:  # AGORA_ERR_INVALID_ARGUMENT: the engine refused the packet
             raise InvalidArgumentError(f"{what}: {_PACKET_EXPECTED[codec]}")
-        if rc == -4 and codec == AudioCodecType.AUDIO_CODEC_AACLC:  # AGORA_ERR_NOT_SUPPORTED
+        if rc == -4 and codec in _LIBAV_AUDIO_CODECS:  # AGORA_ERR_NOT_SUPPORTED
             available, library = _engine.audio_codec_supported(codec)
             if not available:
-                raise NotSupportedError(f"{what}: AAC needs FFmpeg's {library} (Debian: apt-get install "
-                                        f"libavcodec59), which could not be loaded")
+                raise NotSupportedError(f"{what}: {AudioCodecType(codec).name} needs FFmpeg's {library} "
+                                        f"(Debian: apt-get install libavcodec59), which could not be loaded")
             raise NotSupportedError(f"{what}: AAC decoded to a sample rate the engine does not send "
                                     f"(it takes 8000, 16000, 22050, 24000, 32000, 44100, 48000 Hz)")
         return rc
@@ -665,8 +686,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         stream every connection has, as in the original since 2.3).
 
         Receivers get the id as ``stream_id`` in on_stream_message. On the
-        local network delivery is reliable and ordered whatever is asked; the
-        Janus transport has no data channel (sending returns ERR_NOT_SUPPORTED).
+        local network delivery is reliable and ordered whatever is asked.
+        Through Janus every stream travels on the publisher's one data channel
+        and arrives as stream 1 (README, "Parameters, data streams, statistics").
 
         Raises
         ------
@@ -690,7 +712,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         bytes. The pre-2.3 order ``send_stream_message(stream_id, data)`` is
         accepted too.
 
-        Returns 0, ERR_NOT_READY before on_connected, or ERR_TOO_OFTEN when this
+        Returns 0, ERR_NOT_READY before on_connected, ERR_INVALID_ARGUMENT for an
+        empty message through Janus (its data channels relay none; a warning
+        says so once), or ERR_TOO_OFTEN when this
         stream already carried STREAM_MESSAGES_PER_SEC (60) messages, or the
         connection's streams together STREAM_BYTES_PER_SEC (30 KiB), within the
         last second (Agora's documented limits; the message is
@@ -710,6 +734,18 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                        f"(from create_data_stream), got {sid}")
         rc = self._send_data(payload, False, sid)
         if rc == -2:
+            if not payload:
+                # Janus relays no empty message: an error code, as the original returns one
+                # (its own examples send "" and go on), and a warning once per connection
+                if not getattr(self, "_warned_empty_message", False):
+                    self._warned_empty_message = True
+                    _log.warning("send_stream_message: an empty message cannot travel through "
+                                 "Janus (its data channels relay none): ERR_INVALID_ARGUMENT")
+                return rc
+            if payload.startswith(JANUS_METADATA_TAG):
+                raise InvalidArgumentError(
+                    "send_stream_message: through Janus a message must not begin with "
+                    f"{JANUS_METADATA_TAG!r} (the audio-metadata tag on the data channel)")
             raise InvalidArgumentError(f"send_stream_message: stream {sid} was not created "
                                        "(use create_data_stream)")
         return rc
@@ -729,9 +765,6 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return f"RTCConnection(channel={channel!r}, user_id={uid!r}, state={state})"
 
     # ---- video (local network; video.h). Appended as one block. ----
-
-    def _local_video_track(self):
-        return self._local_user.get_local_video_track()
 
     def register_video_frame_observer(self, observer) -> int:
         """Receive remote users' raw video as I420 ``VideoFrame`` objects.
@@ -794,8 +827,13 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         -------
         int
             0 when sent; ERR_NOT_READY before on_connected or without
-            publish_video; ERR_NOT_SUPPORTED on the Janus transport (the SDK has
-            no video encoder: push encoded VP8/H.264 with push_video_encoded_data).
+            publish_video. On the Janus transport the frame is encoded in the
+            calling thread (see ``set_video_encoder_configuration``) and sent
+            like ``push_video_encoded_data``; ERR_NOT_SUPPORTED there when the
+            connection has no video stream (``&video=none``) or FFmpeg's
+            libavcodec (libavcodec59 with libvpx / libx264, and libswscale) cannot
+            be loaded.
+            Rotation and metadata are not carried on Janus.
 
         Notes
         -----
@@ -810,8 +848,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         """Send one encoded frame (bytes-like, bytearray and numpy included) with
         its ``EncodedVideoFrameInfo``. On the local network it is delivered
         byte-exact with its info to users subscribed with ``encodedFrameOnly``;
-        there is no codec, so users subscribed to raw video do not get it (it
-        is counted in ``get_video_stats()["encoded_not_decoded"]``). Returns 0,
+        users subscribed to raw video get VP8 / H.264 decoded to I420 (FFmpeg's
+        libavcodec, on the delivery thread); other codecs are not decoded for
+        them (counted in ``get_video_stats()["encoded_not_decoded"]``). Returns 0,
         ERR_NOT_READY before on_connected or without publish_video.
 
         On the Janus transport the frame is sent as RTP (VP8: RFC 7741, H.264:
@@ -842,25 +881,62 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         return 0
 
     def set_video_encoder_configuration(self, config) -> int:
-        """Not supported: agora_rtc has no video encoder. Raw frames travel
-        unencoded on the in-process network (push_video_frame) and are refused
-        on Janus; push encoded VP8 / H.264 with push_video_encoded_data."""
-        self._take_alive("set_video_encoder_configuration")
-        raise NotSupportedError("set_video_encoder_configuration: agora_rtc has no video encoder (raw frames "
-                                "travel unencoded on the in-process network only); push encoded VP8/H.264 "
-                                "with push_video_encoded_data")
+        """How raw frames (``push_video_frame``) are encoded where they are
+        encoded: on the Janus transport, in the pushing thread, to the
+        connection's video stream codec (``&video=vp8``, the default: libvpx;
+        ``&video=h264``: libx264, both through FFmpeg's libavcodec loaded at
+        the first raw frame). On the in-process network raw frames travel
+        unencoded and the configuration is only kept.
+
+        Parameters
+        ----------
+        config : VideoEncoderConfiguration
+            ``dimensions``: frames larger than this are scaled down (libswscale)
+            to fit, aspect ratio kept, never scaled up (0x0: the pushed size;
+            ``orientation_mode`` 0, adaptive: a portrait frame fits the portrait
+            box of the same dimensions). ``frame_rate``: the rate control's
+            frames per second (every pushed frame is encoded; none is dropped).
+            ``bitrate``: target kbps, constant bitrate; 0 / -1 (standard /
+            compatible): 0.1 bit per pixel per frame (640x360 at 15 fps: 345
+            kbps). ``codec_type``: the stream's codec is the transport URL's
+            (a Janus room announces one codec per stream), so another
+            ``codec_type`` is not used. ``min_bitrate``, ``degradation_preference``,
+            ``mirror_mode`` are not used; ``encode_alpha=1`` raises
+            NotSupportedError. Applies from the next frame (a new keyframe).
+
+        Returns
+        -------
+        int
+            0. Bad fields raise TypeError / ValueError naming the field.
+        """
+        args = _vv.encoder_config_args(config)
+        return self._video._set_encoder(*args)
 
     def set_simulcast_stream(self, enabled, config=None) -> int:
-        """Not supported: there is no encoder to make a second, smaller stream."""
+        """Dual-stream mode (a low-quality second stream) is not sent: agora_rtc
+        announces one video stream per user to Janus (no simulcast substreams),
+        so receivers always get the stream of ``set_video_encoder_configuration``.
+        ``enabled`` False returns 0; True returns ERR_NOT_SUPPORTED (-4, the
+        original's error code for this) and logs a warning. The config is
+        checked either way."""
         self._take_alive("set_simulcast_stream")
-        raise NotSupportedError("set_simulcast_stream: agora_rtc has no video encoder, so no simulcast "
-                                "stream; push the encoded stream you want received")
+        on = check_choice("set_simulcast_stream", "enabled",
+                          int(enabled) if isinstance(enabled, bool) else enabled, (0, 1))
+        if config is not None or on:
+            _vv.simulcast_config_args(config)
+        if not on:
+            return 0
+        _log.warning("set_simulcast_stream: no low-quality stream is sent (one video stream per "
+                     "publisher); subscribers get the main stream")
+        return ERR_NOT_SUPPORTED
 
     def get_video_stats(self) -> dict:
         """Engine counters of this connection's video: pushed_frames,
-        pushed_encoded, sent_frames (sending); received_frames,
-        received_encoded, raw_not_encoded (raw frames of a user subscribed
-        encoded-only), encoded_not_decoded (encoded frames of a user
-        subscribed raw), dropped_backlog (more than 64 video events waiting
-        for this connection's observers), intra_requests (receiving)."""
+        pushed_encoded, sent_frames, encoded_frames (raw frames the SDK
+        encoded, Janus) (sending); received_frames, received_encoded,
+        decoded_frames (pictures decoded for the frame observer),
+        raw_not_encoded (raw frames of a user subscribed encoded-only),
+        encoded_not_decoded (encoded frames of a user subscribed raw that
+        could not be decoded), dropped_backlog (more than 64 video events
+        waiting for this connection's observers), intra_requests (receiving)."""
         return self._video._stats()

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the jitter buffer (src/_native/jitter_buffer.c) driven
+/* libFuzzer harness: the jitter buffer (src/_native/net/rtp/jitter_buffer.c) driven
  * by an arbitrary sequence of inserts (ssrc, seq, timestamp, marker, payload,
  * arrival jitter), keepalive skips, pulls on the playout clock, peeks and resets, with the
  * buffer's invariants checked after every step. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agora_rtc/errors.h"
-#include "jitter_buffer.h"
+#include "net/rtp/jitter_buffer.h"
 
 static volatile uint32_t sink;
 

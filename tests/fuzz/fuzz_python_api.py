@@ -55,6 +55,31 @@ def _setup():
 
 
 SERVICE, SENDER, RECEIVER = _setup()
+
+
+class _RtpConnection(ar.RTCConnection):
+    """On the RTP transport (as the Janus control plane makes them): raw video
+    pushed here is encoded for real (libavcodec) and sent to a UDP sink."""
+
+    def _native_open(self, service, auto_subscribe, role, profile, rate, channels, transport=0):
+        super()._native_open(service, auto_subscribe, role, profile, rate, channels, transport=1)
+
+
+def _setup_encoder():
+    import socket
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)   # never read: the kernel drops the overflow
+    sink.bind(("127.0.0.1", 0))
+    c = _RtpConnection(SERVICE, ar.RTCConnConfig())
+    assert c._rtp_open()[0] == 0
+    c._connect(b"", b"fuzz-video", b"encoder")
+    assert c._rtp_set_publish_target(b"127.0.0.1", sink.getsockname()[1], 0, 1000) == 0
+    assert c._rtp_set_video_publish(1010, 1, 96) == 0          # VP8
+    assert c._post_event(0, None, 1) == 0                       # connected
+    assert c.publish_video() == 0
+    return c, sink
+
+
+ENCODER, _ENCODER_SINK = _setup_encoder()
 VAD = ar.AudioVadV2(ar.AudioVadConfigV2())
 
 
@@ -147,11 +172,12 @@ def push_valid_shape(fdp):
 
 
 def push_encoded(fdp):
-    """Garbage packets for every codec (Opus, G.711, AAC through libavcodec) and garbage infos."""
+    """Garbage packets for every codec (Opus, G.711, and through libavcodec G.722, AAC-LC,
+    HE-AAC v1 / v2) and garbage infos."""
     data = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 4100))
     if fdp.ConsumeBool():
-        info = ar.EncodedAudioFrameInfo(codec=fdp.PickValueInList([1, 3, 4, 8, 9, 0, -1]),
-                                        sample_rate=fdp.PickValueInList([8000, 16000, 44100, 96000, 7, 0]),
+        info = ar.EncodedAudioFrameInfo(codec=fdp.PickValueInList([1, 3, 4, 5, 8, 9, 11, 10, 0, -1]),
+                                        sample_rate=fdp.PickValueInList([8000, 16000, 32000, 44100, 48000, 96000, 7, 0]),
                                         number_of_channels=fdp.ConsumeIntInRange(0, 3))
     else:
         info = garbage(fdp)
@@ -222,6 +248,31 @@ def audio_frame(fdp):
     call(SENDER.push_audio_pcm_data, f, f.samples_per_sec, f.channels)
 
 
+def push_video_raw(fdp):
+    """Raw frames of garbage pixels and sizes into the VP8 encoder, between garbage
+    encoder configurations (a valid one now and then, so frames get scaled)."""
+    if fdp.ConsumeIntInRange(0, 3) == 0:
+        if fdp.ConsumeBool():
+            cfg = ar.VideoEncoderConfiguration(
+                dimensions=ar.VideoDimensions(fdp.ConsumeIntInRange(0, 64) * 2, fdp.ConsumeIntInRange(0, 64) * 2),
+                frame_rate=fdp.ConsumeIntInRange(0, 121), bitrate=fdp.ConsumeIntInRange(-2, 5000),
+                orientation_mode=fdp.ConsumeIntInRange(0, 3))
+        else:
+            cfg = garbage(fdp)
+        call(ENCODER.set_video_encoder_configuration, cfg)
+    fmt = fdp.PickValueInList([1, 2, 3, 4, 8, 0, 99])
+    stride, height = fdp.ConsumeIntInRange(0, 66), fdp.ConsumeIntInRange(0, 66)
+    size = stride * height * 4 if fmt in (2, 4) else stride * height * 3 // 2
+    if fdp.ConsumeIntInRange(0, 7) == 0:
+        size += fdp.ConsumeIntInRange(-3, 3)
+    pixels = fdp.ConsumeBytes(max(size, 0))
+    frame = ar.ExternalVideoFrame(type=1, format=fmt, buffer=pixels + bytes(max(size - len(pixels), 0)),
+                                  stride=stride, height=height, timestamp=fdp.ConsumeIntInRange(-5, 2 ** 40))
+    call(ENCODER.push_video_frame, frame)
+    if fdp.ConsumeIntInRange(0, 15) == 0:
+        call(ENCODER.set_simulcast_stream, garbage(fdp), garbage(fdp))
+
+
 _CONFIGS = [ar.AgoraServiceConfig, ar.RTCConnConfig, ar.RtcConnectionPublishConfig,
             ar.AudioSubscriptionOptions]
 
@@ -287,7 +338,7 @@ def connect(fdp):
 
 
 ENTRY_POINTS = [push, push_valid_shape, stream_message, metadata, vad_config, vad_process,
-                audio_frame, config, transport_url, local_user, connect, push_encoded]
+                audio_frame, config, transport_url, local_user, connect, push_encoded, push_video_raw]
 
 
 def TestOneInput(data):

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <srtp2/srtp.h>
-#include "jitter_buffer.h"
-#include "opus_codec.h"
-#include "rtp.h"
-#include "srtp_session.h"
+#include "net/rtp/jitter_buffer.h"
+#include "audio/codec/opus_codec.h"
+#include "net/rtp/rtp.h"
+#include "net/rtp/srtp_session.h"
 
 #define PKT_SAMPLES 960
 static volatile uint32_t sink;

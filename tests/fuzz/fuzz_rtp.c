@@ -1,11 +1,11 @@
-/* libFuzzer harness: the RTP and RTCP parsers (src/_native/rtp.c) on
+/* libFuzzer harness: the RTP and RTCP parsers (src/_native/net/rtp/rtp.c) on
  * arbitrary datagrams, with every accessor walked over what they return.
  * AddressSanitizer/UBSan catch any read outside the input. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rtp.h"
+#include "net/rtp/rtp.h"
 
 static volatile uint32_t sink; /* keeps the reads from being optimised away */
 

@@ -1,7 +1,7 @@
 /* C unit tests of the data streams of a connection (data_stream.c): stream id
  * allocation and the per-second limits, with the clock given explicitly so
  * every window edge is exact. */
-#include "data_stream.h"
+#include "engine/data_stream.h"
 
 #include "agora_rtc/errors.h"
 #include "native_test.h"
@@ -80,6 +80,23 @@ static void test_limit_off(void)
     CHECK(agora_dstreams_admit(&d, 1, 8, 1) == AGORA_ERR_TOO_OFTEN, "window is full");
 }
 
+/* A receiver that cannot tell a sender's streams apart (Janus forwards data bare):
+ * every message counts against what the sender may send over all its streams. */
+static void test_any_stream(void)
+{
+    agora_data_streams d;
+    agora_dstreams_init(&d);
+    for (int i = 0; i < AGORA_DSTREAM_WINDOW; i++)
+        CHECK(agora_dstreams_admit_any(&d, 1000, 10) == AGORA_OK, "message %d of any stream", i);
+    CHECK(agora_dstreams_admit_any(&d, 1999, 10) == AGORA_ERR_TOO_OFTEN, "5 streams x 60 within the second");
+    CHECK(agora_dstreams_admit_any(&d, 2000, 10) == AGORA_OK, "the window moved on");
+    agora_dstreams_init(&d);
+    int n = AGORA_STREAM_BYTES_PER_SEC / 1024;
+    for (int i = 0; i < n; i++)
+        CHECK(agora_dstreams_admit_any(&d, 100, 1024) == AGORA_OK, "1 KiB message %d", i);
+    CHECK(agora_dstreams_admit_any(&d, 100, 1) == AGORA_ERR_TOO_OFTEN, "one byte over the budget");
+}
+
 int main(void)
 {
     test_ids();
@@ -87,6 +104,7 @@ int main(void)
     test_byte_window();
     test_per_stream_count_shared_bytes();
     test_limit_off();
+    test_any_stream();
     if (failures)
         printf("%d failure(s)\n", failures);
     return failures != 0;

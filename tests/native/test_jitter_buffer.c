@@ -1,7 +1,7 @@
-/* Unit test of src/_native/jitter_buffer.c. Returns 0 on success; prints the
+/* Unit test of src/_native/net/rtp/jitter_buffer.c. Returns 0 on success; prints the
  * failed check(s) and returns 1 otherwise. Build and run (from the repo root):
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -Isrc/_native/include \
- *       -Isrc/_native src/_native/jitter_buffer.c tests/native/test_jitter_buffer.c -lm \
+ *       -Isrc/_native src/_native/net/rtp/jitter_buffer.c tests/native/test_jitter_buffer.c -lm \
  *       -o /tmp/test_jitter_buffer && /tmp/test_jitter_buffer
  * Sanitizers: add -g -fsanitize=address,undefined -fno-sanitize-recover=all.
  *
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "agora_rtc/errors.h"
-#include "jitter_buffer.h"
+#include "net/rtp/jitter_buffer.h"
 
 #include "native_test.h"
 

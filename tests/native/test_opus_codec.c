@@ -1,8 +1,8 @@
-/* Unit test of src/_native/opus_codec.c (libopus wrappers). Returns 0 on
+/* Unit test of src/_native/audio/codec/opus_codec.c (libopus wrappers). Returns 0 on
  * success; prints the failed check(s) and returns 1 otherwise. Build and run
  * (from the repo root):
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -Isrc/_native/include \
- *       -Isrc/_native $(pkg-config --cflags opus) src/_native/opus_codec.c \
+ *       -Isrc/_native $(pkg-config --cflags opus) src/_native/audio/codec/opus_codec.c \
  *       tests/native/test_opus_codec.c $(pkg-config --libs opus) -lm \
  *       -o /tmp/test_opus_codec && /tmp/test_opus_codec
  * Sanitizers: add -g -fsanitize=address,undefined -fno-sanitize-recover=all. */
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "agora_rtc/errors.h"
-#include "opus_codec.h"
+#include "audio/codec/opus_codec.h"
 
 #include "native_test.h"
 

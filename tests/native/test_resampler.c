@@ -1,11 +1,11 @@
-/* Unit test of src/_native/resampler.c. Returns 0 on success; prints the
+/* Unit test of src/_native/audio/dsp/resampler.c. Returns 0 on success; prints the
  * failed check(s) and returns 1 otherwise. Build and run (from the repo root):
  *   gcc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -Isrc/_native/include -Isrc/_native \
- *       src/_native/resampler.c tests/native/test_resampler.c -lm -o /tmp/test_resampler \
+ *       src/_native/audio/dsp/resampler.c tests/native/test_resampler.c -lm -o /tmp/test_resampler \
  *       && /tmp/test_resampler
  * Sanitizers (about 45 s):
  *   gcc -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all -Wall -Wextra \
- *       -Werror -Isrc/_native/include -Isrc/_native src/_native/resampler.c \
+ *       -Werror -Isrc/_native/include -Isrc/_native src/_native/audio/dsp/resampler.c \
  *       tests/native/test_resampler.c -lm -o /tmp/test_resampler_asan && /tmp/test_resampler_asan
  * The timing lines are informational only (no assertion). */
 #include <math.h>
@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "agora_rtc/errors.h"
-#include "resampler.h"
+#include "audio/dsp/resampler.h"
 
 #include "native_test.h"
 

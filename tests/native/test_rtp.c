@@ -1,11 +1,11 @@
-/* Unit test of src/_native/rtp.c. Returns 0 on success; prints the failed
+/* Unit test of src/_native/net/rtp/rtp.c. Returns 0 on success; prints the failed
  * check(s) and returns 1 otherwise. Build and run (from the repo root):
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -Isrc/_native/include \
- *       -Isrc/_native src/_native/rtp.c tests/native/test_rtp.c -lm -o /tmp/test_rtp \
+ *       -Isrc/_native src/_native/net/rtp/rtp.c tests/native/test_rtp.c -lm -o /tmp/test_rtp \
  *       && /tmp/test_rtp
  * Sanitizers:
  *   gcc -std=c11 -D_GNU_SOURCE -g -fsanitize=address,undefined -fno-sanitize-recover=all \
- *       -Wall -Wextra -Werror -Isrc/_native/include -Isrc/_native src/_native/rtp.c \
+ *       -Wall -Wextra -Werror -Isrc/_native/include -Isrc/_native src/_native/net/rtp/rtp.c \
  *       tests/native/test_rtp.c -lm -o /tmp/test_rtp_asan && /tmp/test_rtp_asan */
 #include <math.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "agora_rtc/errors.h"
-#include "rtp.h"
+#include "net/rtp/rtp.h"
 
 #include "native_test.h"
 

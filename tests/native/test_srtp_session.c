@@ -1,8 +1,8 @@
-/* Unit test of src/_native/srtp_session.c: packets protected by libsrtp
+/* Unit test of src/_native/net/rtp/srtp_session.c: packets protected by libsrtp
  * itself (the sender role Janus plays) are unprotected by the wrapper.
  * Returns 0 on success. Build and run (from the repo root):
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -Isrc/_native/include \
- *       -Isrc/_native src/_native/srtp_session.c src/_native/rtp.c \
+ *       -Isrc/_native src/_native/net/rtp/srtp_session.c src/_native/net/rtp/rtp.c \
  *       tests/native/test_srtp_session.c $(pkg-config --libs libsrtp2) -lm \
  *       -o /tmp/test_srtp_session && /tmp/test_srtp_session
  * Sanitizers: add -g -fsanitize=address,undefined -fno-sanitize-recover=all. */
@@ -13,8 +13,8 @@
 #include <srtp2/srtp.h>
 
 #include "agora_rtc/errors.h"
-#include "rtp.h"
-#include "srtp_session.h"
+#include "net/rtp/rtp.h"
+#include "net/rtp/srtp_session.h"
 
 #include "native_test.h"
 

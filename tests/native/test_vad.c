@@ -2,7 +2,7 @@
  *
  * Build and run (from the repository root):
  *   gcc -std=c11 -O2 -Wall -Wextra -Werror -Isrc/_native/include \
- *       tests/native/test_vad.c src/_native/vad_v2.c src/_native/audio_labels.c \
+ *       tests/native/test_vad.c src/_native/audio/dsp/vad.c src/_native/audio/dsp/audio_labels.c \
  *       -lm -pthread -o /tmp/test_vad && /tmp/test_vad
  * Add -fsanitize=address,undefined -g for the sanitizer run. Returns 0 on success.
  */

@@ -1,8 +1,8 @@
-/* Unit test of src/_native/video_convert.c: every format against a scalar
+/* Unit test of src/_native/video/video_convert.c: every format against a scalar
  * reference (independent float BT.601 limited-range formulas, within 1),
  * exact YUV copies, crops, and argument validation. Build and run:
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc/_native/include -Itests/native \
- *       src/_native/video_convert.c tests/native/test_video_convert.c -lm \
+ *       src/_native/video/video_convert.c tests/native/test_video_convert.c -lm \
  *       -o /tmp/test_video_convert && /tmp/test_video_convert */
 #include <math.h>
 #include <stdlib.h>

@@ -5,13 +5,13 @@
  * parameter sets, malformed and random payloads. Real encoder bitstreams
  * (vpxenc, libx264) are covered by tests/test_video_rtp.py. Build and run:
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc/_native/include -Isrc/_native \
- *       -Itests/native src/_native/video_rtp*.c src/_native/rtp.c src/_native/errors.c \
+ *       -Itests/native src/_native/video_rtp*.c src/_native/net/rtp/rtp.c src/_native/core/errors.c \
  *       tests/native/test_video_rtp.c -o /tmp/test_video_rtp && /tmp/test_video_rtp */
 #include <stdlib.h>
 #include <string.h>
 
 #include "agora_rtc/errors.h"
-#include "rtp.h"
+#include "net/rtp/rtp.h"
 #include "agora_rtc/video_rtp.h"
 
 #include "native_test.h"

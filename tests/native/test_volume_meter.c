@@ -1,11 +1,11 @@
-/* Unit test of src/_native/volume_meter.c: the volume scale, smoothing, the
+/* Unit test of src/_native/audio/dsp/volume_meter.c: the volume scale, smoothing, the
  * per-interval report (order, vad, pitch, total), forgetting silent users,
  * the active speaker, and interval scheduling. Returns 0 on success. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "volume_meter.h"
+#include "audio/dsp/volume_meter.h"
 
 #include "native_test.h"
 

@@ -28,6 +28,9 @@ cdef class ConnectionFactories:
     transport_stats(connection, interval_ms, observer) -> RTCStats, or None: nothing to report
     audio_track_stats(connection, interval_ms, observer)
         -> (LocalAudioTrackStats, [(RemoteAudioTrack, RemoteAudioTrackStats)]), or None
+    push_completed(connection, round_ms): the send queue drained (wakes wait_push_completed)
+    slow_observer(connection, kind, observer, stats): an observer's bounded queue dropped
+        ("audio" frames or "encoded_audio" packets; stats as get_audio_delivery_stats)
     """
     cdef readonly object conn_info
     cdef readonly object volume_info
@@ -36,13 +39,16 @@ cdef class ConnectionFactories:
     cdef readonly object video_track
     cdef readonly object transport_stats
     cdef readonly object audio_track_stats
+    cdef readonly object push_completed
+    cdef readonly object slow_observer
 
     def __init__(self, *, conn_info, volume_info, encoded_audio_info, remote_track, video_track,
-                 transport_stats, audio_track_stats):
+                 transport_stats, audio_track_stats, push_completed, slow_observer):
         for name, f in (("conn_info", conn_info), ("volume_info", volume_info),
                         ("encoded_audio_info", encoded_audio_info), ("remote_track", remote_track),
                         ("video_track", video_track), ("transport_stats", transport_stats),
-                        ("audio_track_stats", audio_track_stats)):
+                        ("audio_track_stats", audio_track_stats), ("push_completed", push_completed),
+                        ("slow_observer", slow_observer)):
             if not callable(f):
                 raise TypeError(f"ConnectionFactories: {name} must be callable, got {type(f).__name__}")
         self.conn_info = conn_info
@@ -52,6 +58,8 @@ cdef class ConnectionFactories:
         self.video_track = video_track
         self.transport_stats = transport_stats
         self.audio_track_stats = audio_track_stats
+        self.push_completed = push_completed
+        self.slow_observer = slow_observer
 
 
 cdef class Connection:
@@ -277,7 +285,7 @@ cdef class Connection:
                 queue = FrameQueue(max_queued, max_backlog_ms)
                 lib.agora_frame_queue_observer(queue._q, &t)
                 self._queued = _QueuedDelivery(queue, method, self._local_user, mode, loop,
-                                               functools.partial(self._slow_audio_observer, observer))
+                                               functools.partial(self._make.slow_observer, self, "audio", observer))
             self._audio_observer = observer
             self._on_frame_method = method
             self._vad_enabled = vad_config is not None
@@ -588,6 +596,36 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _rtp_set_data_publish(self, unsigned int ssrc):
+        """Our data stream's SSRC (1000 + 10 * its mindex in add_remote_publisher)."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_data_publish")
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_data_publish(c, ssrc32)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_add_data_remote(self, bytes user_id):
+        """(rc, port): a socket for user_id's forwarded data stream."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_add_data_remote")
+        cdef const char *uid = user_id
+        cdef uint16_t port = 0
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_add_data_remote(c, uid, &port)
+            lib.agora_rtc_conn_unretain(c)
+        return rc, port
+
+    def _rtp_remove_data_remote(self, bytes user_id):
+        cdef lib.agora_rtc_conn *c = self._take("rtp_remove_data_remote")
+        cdef const char *uid = user_id
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_remove_data_remote(c, uid)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _post_event(self, int event, user_id=None, int reason=0):
         """event: AGORA_CONN_EVENT_* (0 CONNECTED, 1 DISCONNECTED, 2 FAILURE,
         3 USER_JOINED, 4 USER_LEFT, 5 LOST, 6 RECONNECTING, 7 RECONNECTED);
@@ -644,7 +682,11 @@ cdef class Connection:
                 "packets_played": s.packets_played,
                 "packets_not_decoded": s.packets_not_decoded,
                 "jb_invalid": s.jb_invalid, "jb_stale": s.jb_stale, "jb_spikes": s.jb_spikes,
-                "jb_buffered": s.jb_buffered, "latch_received": s.latch_received}
+                "jb_buffered": s.jb_buffered, "latch_received": s.latch_received,
+                "data_remotes": s.data_remotes, "messages_sent": s.messages_sent,
+                "metadata_sent": s.metadata_sent, "data_unsent": s.data_unsent,
+                "messages_received": s.messages_received,
+                "metadata_received": s.metadata_received, "data_dropped": s.data_dropped}
 
     def _rtp_send_bye(self):
         """Leaving: RTCP BYE for our streams, then nothing more is sent."""
@@ -829,7 +871,7 @@ cdef void _lu_event_gil(Connection self, str event, tuple args) noexcept:
 
 cdef void _track_event_gil(Connection self, str event) noexcept:
     try:
-        args = (self._local_audio_track(),)
+        args = (self._local_user.get_local_audio_track(),)
     except BaseException:
         _report_observer_error(event, self._lu_observer)
         return
@@ -950,7 +992,7 @@ cdef void _on_audio_backlog_gil(Connection self, dict stats) noexcept:
     if _shutting_down:
         return
     try:
-        self._slow_audio_observer(self._audio_observer, stats)
+        self._make.slow_observer(self, "audio", self._audio_observer, stats)
     except BaseException:
         _report_observer_error("audio backlog warning", self._audio_observer)
 
@@ -965,7 +1007,7 @@ cdef void _on_audio_push_completed_gil(Connection self, int round_ms) noexcept:
     if _shutting_down:
         return
     try:
-        self._push_completed(round_ms)   # resolves wait_push_completed() waiters
+        self._make.push_completed(self, round_ms)   # resolves wait_push_completed() waiters
     except BaseException:
         _report_observer_error("on_audio_push_completed", self)
     _lu_event_gil(self, "on_audio_push_completed", (round_ms,))
@@ -1077,7 +1119,7 @@ cdef void _on_encoded_audio_backlog_gil(Connection self, dict stats) noexcept:
     if obs is None:
         return
     try:
-        self._slow_encoded_audio_observer(obs, stats)
+        self._make.slow_observer(self, "encoded_audio", obs, stats)
     except BaseException:
         _report_observer_error("encoded audio backlog warning", obs)
 

@@ -282,12 +282,37 @@ cdef class VideoPort:
                 "sent_frames": s.sent_frames, "received_frames": s.received_frames,
                 "received_encoded": s.received_encoded, "raw_not_encoded": s.raw_not_encoded,
                 "encoded_not_decoded": s.encoded_not_decoded,
-                "dropped_backlog": s.dropped_backlog, "intra_requests": s.intra_requests}
+                "dropped_backlog": s.dropped_backlog, "intra_requests": s.intra_requests,
+                "encoded_frames": s.encoded_frames, "decoded_frames": s.decoded_frames}
+
+    def _set_encoder(self, int codec_type, int width, int height, int frame_rate, int bitrate_kbps,
+                     int min_bitrate_kbps, int orientation_mode):
+        """Validated by the caller."""
+        cdef lib.agora_video_encoder_config cfg
+        cfg.codec_type = codec_type
+        cfg.width = width
+        cfg.height = height
+        cfg.frame_rate = frame_rate
+        cfg.bitrate_kbps = bitrate_kbps
+        cfg.min_bitrate_kbps = min_bitrate_kbps
+        cfg.orientation_mode = orientation_mode
+        cdef lib.agora_rtc_conn *c = self._owner._take("set_video_encoder_configuration")
+        cdef int rc = lib.agora_rtc_conn_set_video_encoder(c, &cfg)
+        lib.agora_rtc_conn_unretain(c)
+        check(rc, "set_video_encoder_configuration")
+        return rc
 
     def _drop_observers(self):
         """After the connection was destroyed (no call can be in flight)."""
         self._frame_observer = None
         self._encoded_observer = None
+
+
+def video_encoder_supported(int codec):
+    """(available, what it needs) for encoding raw frames to codec (1 VP8, 2 H.264)."""
+    cdef const char *detail = NULL
+    cdef int ok = lib.agora_video_encoder_supported(codec, &detail)
+    return bool(ok), (<bytes>detail).decode() if detail != NULL else ""
 
 
 _FORMAT_NAMES = {1: "I420", 2: "BGRA", 3: "NV21", 4: "RGBA", 8: "NV12"}
@@ -387,7 +412,7 @@ cdef void _video_track_event_gil(VideoPort self, str event) noexcept:
     if _shutting_down:
         return
     try:
-        args = (self._owner._local_video_track(),)
+        args = (self._owner._local_user.get_local_video_track(),)
     except BaseException:
         _report_observer_error(event, self._owner._lu_observer)
         return

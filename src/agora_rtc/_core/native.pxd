@@ -173,7 +173,10 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int AGORA_AUDIO_CODEC_OPUS
     int AGORA_AUDIO_CODEC_PCMA
     int AGORA_AUDIO_CODEC_PCMU
+    int AGORA_AUDIO_CODEC_G722
     int AGORA_AUDIO_CODEC_AACLC
+    int AGORA_AUDIO_CODEC_HEAAC
+    int AGORA_AUDIO_CODEC_HEAAC2
     int AGORA_MAX_ENCODED_AUDIO_BYTES
     ctypedef struct agora_encoded_audio_info:
         int codec
@@ -406,6 +409,13 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         uint64_t jb_spikes
         uint64_t jb_buffered
         uint64_t latch_received
+        int data_remotes
+        uint64_t messages_sent
+        uint64_t metadata_sent
+        uint64_t data_unsent
+        uint64_t messages_received
+        uint64_t metadata_received
+        uint64_t data_dropped
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
     int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,
@@ -419,6 +429,11 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
                                             int codec, int srtp_suite, const uint8_t *srtp_key_salt)
     int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, const char *ip,
                                                uint16_t rtcp_port)
+    int AGORA_RTP_METADATA_TAG_LEN
+    int agora_rtc_conn_rtp_set_data_publish(agora_rtc_conn *conn, uint32_t ssrc)
+    int agora_rtc_conn_rtp_add_data_remote(agora_rtc_conn *conn, const char *user_id,
+                                           uint16_t *local_port)
+    int agora_rtc_conn_rtp_remove_data_remote(agora_rtc_conn *conn, const char *user_id)
     int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_id, int reason)
     int agora_rtc_conn_rtp_get_stats(agora_rtc_conn *conn, agora_rtp_transport_stats *out)
     int AGORA_RTP_KEEPALIVE_MS
@@ -550,6 +565,17 @@ cdef extern from "agora_rtc/video.h" nogil:
         uint64_t encoded_not_decoded
         uint64_t dropped_backlog
         uint64_t intra_requests
+        uint64_t encoded_frames
+        uint64_t decoded_frames
+
+    ctypedef struct agora_video_encoder_config:
+        int codec_type
+        int width
+        int height
+        int frame_rate
+        int bitrate_kbps
+        int min_bitrate_kbps
+        int orientation_mode
 
     size_t agora_video_buffer_size(int format, int stride, int height)
     int agora_video_to_i420(const agora_external_video_frame *src, uint8_t *dst_y, int dst_y_stride,
@@ -572,6 +598,8 @@ cdef extern from "agora_rtc/video.h" nogil:
     int agora_local_user_unsubscribe_all_video(agora_rtc_conn *conn)
     int agora_local_user_send_intra_request(agora_rtc_conn *conn, const char *user_id)
     int agora_rtc_conn_push_video_frame(agora_rtc_conn *conn, const agora_external_video_frame *frame)
+    int agora_rtc_conn_set_video_encoder(agora_rtc_conn *conn, const agora_video_encoder_config *cfg)
+    int agora_video_encoder_supported(int codec, const char **detail)
     int agora_rtc_conn_push_video_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
                                           const agora_encoded_video_info *info)
     int agora_rtc_conn_get_video_stats(agora_rtc_conn *conn, agora_video_stats *out)

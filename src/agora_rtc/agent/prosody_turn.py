@@ -2,7 +2,7 @@
 
 At a pause it reads the labels the engine already computed for every 10 ms
 frame of the turn (pitch, level, the VAD's active flag) and asks the C model
-(src/_native/turn_detector.c, through the engine module's ``TurnModel``) how
+(src/_native/audio/dsp/turn_detector.c, through the engine module's ``TurnModel``) how
 long a pause this turn needs: short after a falling, decaying statement end;
 long after a level or rising continuation (a comma, a list item, a digit
 group, a hesitation). ``decide`` answers that need minus the pause so far.

@@ -6,8 +6,9 @@ the engine reads validates itself (``_validated()``) with the checks of
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, asdict, dataclass, field
 from typing import Optional
 
 from agora_rtc.base.checks import (check_field_enum, check_field_flag, check_field_instance,
@@ -135,6 +136,22 @@ class APMConfig:
     bghvs_c_config: BghvsCConfig = field(default_factory=BghvsCConfig)
     agc_config: AgcConfig = field(default_factory=AgcConfig)
     enable_dump: bool = False
+
+    def _to_json_string(self) -> str:
+        """The settings as the original SDK's APM JSON (its private serializer,
+        kept because the original's own examples print it): one object per
+        module, ``aec`` and ``bghvs`` with every field of their config, ``agc``,
+        ``ans`` (noise suppression on/off), ``sf_st_cfg`` / ``sf_ext_cfg`` (the
+        AI-NS model fields), compact separators."""
+        ns = self.ai_ns_config
+        return json.dumps({
+            "aec": asdict(self.ai_aec_config),
+            "bghvs": asdict(self.bghvs_c_config),
+            "agc": {"enabled": self.agc_config.enabled},
+            "ans": {"enabled": ns.ns_enabled},
+            "sf_st_cfg": {"enabled": ns.ai_ns_enabled, "ainsModelPref": ns.ai_ns_model_pref},
+            "sf_ext_cfg": {"nsngAlgRoute": ns.nsng_alg_route, "nsngPredefAgg": ns.nsng_predef_agg},
+        }, separators=(",", ":"))
 
 
 # ---------------------------------------------------------------------------

@@ -19,8 +19,9 @@ standard-library names the original's modules leaked through ``import *``
 ``asyncio``, ``logging``, ``logger``), because sample code relies on them, and
 the original-only names (media node factory and senders, external audio
 processor, VadDump's original API, ``EncryptionConfigInner``; see
-:data:`ORIGINAL_ONLY_NAMES`), each mapped onto agora_rtc. RTM raises
-ImportError naming why.
+:data:`ORIGINAL_ONLY_NAMES`), each mapped onto agora_rtc. ``agora.rtm`` and its
+modules (:data:`RTM_MODULES`) serve agora_rtc.rtm's names (the original's RTM
+client, on agora_rtc's in-process network).
 
 The hook takes precedence over an installed original SDK while it is
 installed: that is the point of running a script "against agora_rtc".
@@ -54,12 +55,13 @@ ORIGINAL_MODULES = (
     "agora.rtc.voice_detection", "agora.rtc.audio_vad_manager",
     "agora.rtc.utils.audio_consumer", "agora.rtc.utils.vad_dump",
 )
-_PACKAGES = ("agora", "agora.rtc", "agora.rtc.utils")
+#: The original's RTM modules: each serves agora_rtc.rtm's public names.
+RTM_MODULES = ("agora.rtm", "agora.rtm.rtm_client", "agora.rtm.rtm_base",
+               "agora.rtm.rtm_event_handler")
+_PACKAGES = ("agora", "agora.rtc", "agora.rtc.utils", "agora.rtm")
 
 #: Original modules deliberately not served, with the reason given in the ImportError.
-UNSUPPORTED_MODULES = {
-    "agora.rtm": "agora_rtc does not implement Agora RTM",
-}
+UNSUPPORTED_MODULES: dict = {}
 
 
 def _original_only_names() -> dict:
@@ -97,10 +99,14 @@ def _namespace(fullname: str) -> dict:
 
     import agora_rtc
 
-    ns = {name: getattr(agora_rtc, name) for name in agora_rtc.__all__}
-    if not ORIGINAL_ONLY_NAMES:
-        ORIGINAL_ONLY_NAMES.update(_original_only_names())
-    ns.update(ORIGINAL_ONLY_NAMES)
+    if fullname in RTM_MODULES:
+        from agora_rtc import rtm
+        ns = {name: getattr(rtm, name) for name in rtm.__all__}
+    else:
+        ns = {name: getattr(agora_rtc, name) for name in agora_rtc.__all__}
+        if not ORIGINAL_ONLY_NAMES:
+            ORIGINAL_ONLY_NAMES.update(_original_only_names())
+        ns.update(ORIGINAL_ONLY_NAMES)
     # names the original's modules leaked through `import *` and samples use
     ns.update(os=os, sys=sys, time=time, ctypes=ctypes, logging=logging,
               threading=threading, asyncio=asyncio, logger=logging.getLogger(fullname))
@@ -123,7 +129,7 @@ class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "agora" and not fullname.startswith("agora."):
             return None
-        if fullname in ORIGINAL_MODULES:
+        if fullname in ORIGINAL_MODULES or fullname in RTM_MODULES:
             spec = importlib.machinery.ModuleSpec(fullname, _Loader(), origin="agora_rtc.compat",
                                                   is_package=fullname in _PACKAGES)
             if fullname in _PACKAGES:
@@ -134,7 +140,8 @@ class _Finder(importlib.abc.MetaPathFinder):
                 raise ImportError(f"agora_rtc.compat: {fullname} (original SDK module) is not "
                                   f"supported: {why}", name=fullname)
         raise ImportError(f"agora_rtc.compat: {fullname} is not a module of the original SDK that "
-                          f"agora_rtc maps; mapped: {', '.join(ORIGINAL_MODULES)}", name=fullname)
+                          f"agora_rtc maps; mapped: {', '.join(ORIGINAL_MODULES + RTM_MODULES)}",
+                          name=fullname)
 
 
 def install() -> None:

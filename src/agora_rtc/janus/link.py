@@ -6,7 +6,9 @@ connect  -> session, room exists/create, our UDP socket, add_remote_publisher
             (our audio enters the room), a control handle that hears publishers,
             then CONNECTED is posted into the engine;
 publisher joins  -> rtp_forward of its audio to our socket with an SSRC we
-            choose, add the stream to the engine, USER_JOINED;
+            choose, add the stream to the engine; rtp_forward of its data
+            stream (its data channel) to a socket of the engine's for that
+            user; then USER_JOINED (from then on its messages arrive);
 publisher leaves -> stop_rtp_forward, remove the stream, USER_LEFT;
 server lost      -> LOST, then RECONNECTING until the session is rebuilt
             (RECONNECTED) or the connection is disconnected;
@@ -38,7 +40,7 @@ fail authentication are dropped and counted (``srtp_errors``). Our publish leg
 (add_remote_publisher) is plain RTP: Janus 1.1's remote publishers cannot
 take SRTP. See SECURITY.md.
 
-Video (encoded passthrough, no codec in the SDK). Our remote publisher has a
+Video (VP8 / H.264; raw pushes are encoded by the engine first). Our remote publisher has a
 second stream, video at mindex 1 (SSRC 1010), of the codec chosen with
 ``video=vp8`` (default), ``video=h264`` or ``video=none`` (no video stream)
 in the transport URL; the engine sends pushed encoded frames of that codec
@@ -63,6 +65,19 @@ loss, on a first frame that is not a keyframe, and on send_intra_request)
 and Janus forwards them to the publisher. Keyframe requests from Janus to our
 publisher (a browser subscribed) arrive on our socket as PLIs for SSRC 1010
 and become on_intra_request_received.
+
+Data (stream messages and audio metadata, rtp_data.c). Our remote publisher
+has a data stream after its media (mindex 1, or 2 with video; SSRC 1000 +
+10 * mindex): each message we send is one datagram to it, and Janus relays it
+on its data channels to every subscriber (browsers: janus.js ``ondata``) and
+to every rtp_forward of our data. Every publisher with a data stream (a
+browser that offered a data channel, another agent) is rtp_forwarded to a
+socket of its own, which names the sender. A data forward carries neither
+the stream id nor text/binary (Janus sends the bare message), so messages
+arrive as stream 1; audio metadata is a binary message behind the tag
+``b"\xffamd"`` (rtc_connection.JANUS_METADATA_TAG). The legs agent <-> Janus
+are UDP (on the host or a private network: loss only under overload); the
+legs Janus <-> browser are SCTP data channels, reliable and ordered.
 
 Peers that die without leaving (SIGKILL, power loss). A remote publisher
 in Janus 1.1.2 has no liveness of its own: when the process behind it dies,
@@ -111,6 +126,7 @@ USER_OFFLINE_QUIT = 0
 USER_OFFLINE_DROPPED = 1
 FORWARD_SSRC_BASE = 20000
 VIDEO_MINDEX = 1                      # our publisher: audio at mindex 0, video at 1
+                                      # and data after them (at 1 without video)
 VIDEO_CODEC_IDS = {"vp8": 1, "h264": 2}   # Agora VIDEO_CODEC_TYPE
 ROOM_VIDEO_CODECS = "vp8,h264"
 H264_PROFILE = "42e01f"               # rooms we create: what subscribers are offered for H.264
@@ -173,6 +189,8 @@ class JanusLink:
         self._users: Dict[int, str] = {}                # janus publisher id -> user id
         self._video_streams: Dict[int, dict] = {}       # janus publisher id -> its video stream
         self._vforwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> video forwarder
+        self._dforwards: Dict[int, RtpForwarder] = {}   # janus publisher id -> data forwarder
+        self._lost_data_ports: set = set()               # data sockets of a dropped session
         self._vpending: set = set()                     # video forwards being set up
         self._vdone = threading.Condition(self._lock)   # signalled when one is set up
         self._next_ssrc = FORWARD_SSRC_BASE
@@ -273,6 +291,8 @@ class JanusLink:
         if self.video_codec:
             streams.append({"type": "video", "mid": str(VIDEO_MINDEX), "mindex": VIDEO_MINDEX,
                             "codec": self.video_codec})
+        data_mindex = len(streams)   # stream messages and audio metadata (rtp_data.c)
+        streams.append({"type": "data", "mid": str(data_mindex), "mindex": data_mindex})
         if rebuild:
             pub = add_publisher_replacing_leftover(room, self.room_id, janus_id(self.user_id),
                                                    self.secret, display=self.user_id,
@@ -288,6 +308,7 @@ class JanusLink:
                                                     VIDEO_CODEC_IDS[self.video_codec],
                                                     VIDEO_PT[self.video_codec]),
                    "rtp_set_video_publish")
+        _check(self.conn._rtp_set_data_publish(pub.ssrc(data_mindex)), "rtp_set_data_publish")
         control = VideoRoomControl(client, on_publisher_joined=self._on_publisher_joined,
                                    on_publisher_left=self._on_publisher_left)
         with self._lock:
@@ -313,12 +334,17 @@ class JanusLink:
         with self._lock:
             client, room, control, pub = self._client, self._room, self._control, self._publisher
             forwards = list(self._forwards.values()) + list(self._vforwards.values())
+            dforwards = [(self._users.get(pid), f) for pid, f in self._dforwards.items()]
             self._client = self._room = self._control = self._publisher = None
             self._forwards.clear()
             self._vforwards.clear()
+            self._lost_data_ports.update(f.port for f in self._dforwards.values())
+            self._dforwards.clear()
             self._video_streams.clear()
         for fwd in forwards:
             self._drop_forward(room, fwd)
+        for user, fwd in dforwards:
+            self._drop_data_forward(room, user, fwd)
         if room is not None and pub is not None:
             self._remove_publisher(room, pub)
         if control is not None:
@@ -363,6 +389,47 @@ class JanusLink:
             except JanusError:
                 pass
 
+    def _drop_data_forward(self, room: Optional[VideoRoom], user: Optional[str],
+                           fwd: RtpForwarder) -> None:
+        """Stop receiving one publisher's messages: the engine's socket, then the forward."""
+        if user is not None:
+            try:
+                self.conn._rtp_remove_data_remote(user.encode("utf-8"))
+            except Exception:  # the connection was released meanwhile
+                pass
+        if room is not None:
+            try:
+                room.stop_rtp_forward(fwd, admin_key=self.admin_key, secret=self.secret)
+            except JanusError:
+                pass
+
+    def _start_data_forward(self, pid: int, user: str, stream: dict) -> None:
+        """Forward a publisher's data stream (its data channel's messages) to a socket
+        of the engine's own for that user."""
+        with self._lock:
+            room = self._room
+            if room is None or pid in self._dforwards:
+                return
+        rc, port = self.conn._rtp_add_data_remote(user.encode("utf-8"))
+        if rc < 0:
+            _log.warning("cannot receive the messages of publisher %s (%s): engine error %d",
+                         pid, user, rc)
+            return
+        try:
+            # Janus sends a data forward's messages bare: pt and ssrc are not used
+            fwd = room.rtp_forward(self.room_id, pid, host=self.bind_ip, port=port, ssrc=0,
+                                   mid=str(stream.get("mid")), secret=self.secret,
+                                   admin_key=self.admin_key)
+        except Exception as exc:
+            _log.warning("cannot receive the messages of publisher %s (%s): %s", pid, user, exc)
+            self.conn._rtp_remove_data_remote(user.encode("utf-8"))
+            return
+        with self._lock:
+            if self._room is room and self._users.get(pid) == user:
+                self._dforwards[pid] = fwd
+                return
+        self._drop_data_forward(room, user, fwd)   # the publisher left (or we did) meanwhile
+
     def _new_leg(self):
         """(ssrc, srtp key or None, rtp_forward SRTP options) of a new forward."""
         with self._lock:
@@ -382,7 +449,9 @@ class JanusLink:
         video = next((s for s in streams or [] if s.get("type") == "video"
                       and str(s.get("codec", "")).lower() in VIDEO_PT
                       and not s.get("disabled")), None)
-        if audio is None and video is None:
+        data = next((s for s in streams or [] if s.get("type") == "data"
+                     and not s.get("disabled")), None)
+        if audio is None and video is None and data is None:
             return
         user = display or str(pid)
         if video is not None:
@@ -392,6 +461,8 @@ class JanusLink:
             with self._lock:
                 new_user = pid not in self._users
                 self._users[pid] = user
+            if data is not None:    # before the join: a joined user's messages arrive
+                self._start_data_forward(pid, user, data)
             if new_user:
                 self._post_user(EV_USER_JOINED, user)
             self.refresh_video()
@@ -415,6 +486,8 @@ class JanusLink:
             self._forwards[pid] = fwd
             new_user = pid not in self._users
             self._users[pid] = user
+        if data is not None:        # before the join: a joined user's messages arrive
+            self._start_data_forward(pid, user, data)
         if new_user:
             self._post_user(EV_USER_JOINED, user)
         if video is not None:
@@ -492,6 +565,7 @@ class JanusLink:
         with self._lock:
             fwd = self._forwards.pop(pid, None)
             vfwd = self._vforwards.pop(pid, None)
+            dfwd = self._dforwards.pop(pid, None)
             self._video_streams.pop(pid, None)
             user = self._users.pop(pid, None)
             room = self._room
@@ -499,6 +573,8 @@ class JanusLink:
             self._drop_forward(room, fwd)
         if vfwd is not None:
             self._drop_forward(room, vfwd)
+        if dfwd is not None:
+            self._drop_data_forward(room, user, dfwd)
         if user is not None:
             self._post_user(EV_USER_LEFT, user, USER_OFFLINE_QUIT)
 
@@ -556,12 +632,15 @@ class JanusLink:
                 return          # left (or was re-forwarded) meanwhile
             del self._forwards[pid]
             vfwd = self._vforwards.pop(pid, None)
+            dfwd = self._dforwards.pop(pid, None)
             self._video_streams.pop(pid, None)
             user = self._users.pop(pid, None)
             room = self._room
         for f in (fwd, vfwd):
             if f is not None:
                 self._drop_forward(room, f)
+        if dfwd is not None:
+            self._drop_data_forward(room, user, dfwd)
         if user is not None:
             self._post_user(EV_USER_LEFT, user, reason)
         if remove and room is not None:
@@ -591,12 +670,14 @@ class JanusLink:
         old SSRCs (Janus dropped the session, not the room): stop those forwards."""
         with self._lock:
             room = self._room
+            data_ports, self._lost_data_ports = self._lost_data_ports, set()
+            keep = {(pid, f.stream_id) for pid, f in self._dforwards.items()}
         if room is None:
             return
         try:
             n = stop_leftover_forwards(room, self.room_id, self.bind_ip, self._local_port,
                                        FORWARD_SSRC_BASE, old_ssrcs_end, secret=self.secret,
-                                       admin_key=self.admin_key)
+                                       admin_key=self.admin_key, data_ports=data_ports, keep=keep)
         except JanusError as exc:
             _log.info("janus: leftover forwards of room %s not listed: %s", self.room_id, exc)
             return

@@ -13,7 +13,7 @@ connect, where a taken id means another participant has it).
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any, Collection, Optional, Tuple
 
 from agora_rtc.janus.client import (ERR_ID_EXISTS, ERR_NO_SUCH_FEED, JanusError, JanusPluginError,
                                     RemotePublisher, VideoRoom)
@@ -44,10 +44,14 @@ def add_publisher_replacing_leftover(room: VideoRoom, room_id: int, publisher_id
 
 def stop_leftover_forwards(room: VideoRoom, room_id: int, host: str, port: int,
                            first_ssrc: int, next_ssrc: int, *, secret: Optional[str],
-                           admin_key: Optional[str]) -> int:
+                           admin_key: Optional[str], data_ports: Collection[int] = (),
+                           keep: Collection[Tuple[Any, Any]] = ()) -> int:
     """Stop the forwards to ``host:port`` whose SSRC is in ``[first_ssrc, next_ssrc)``
     (the ones the dropped session made; those of the new session have SSRCs from
-    `next_ssrc` on). Returns how many were stopped."""
+    `next_ssrc` on), and the data forwards (which have no SSRC) to ``host`` at one of
+    `data_ports` (the dropped session's data sockets) but those in `keep`
+    ((publisher_id, stream_id) of the new session's forwards: a port may be reused).
+    Returns how many were stopped."""
     stopped = 0
     for pub in room.listforwarders(room_id, secret=secret):
         if not isinstance(pub, dict):
@@ -56,8 +60,11 @@ def stop_leftover_forwards(room: VideoRoom, room_id: int, host: str, port: int,
             if not isinstance(fwd, dict):
                 continue
             ssrc = fwd.get("ssrc")
-            if (fwd.get("host") != host or fwd.get("port") != port or not isinstance(ssrc, int)
-                    or not first_ssrc <= ssrc < next_ssrc):
+            old_data = (fwd.get("type") == "data" and fwd.get("host") == host
+                        and fwd.get("port") in data_ports
+                        and (pub.get("publisher_id"), fwd.get("stream_id")) not in keep)
+            if not old_data and (fwd.get("host") != host or fwd.get("port") != port
+                                 or not isinstance(ssrc, int) or not first_ssrc <= ssrc < next_ssrc):
                 continue
             try:
                 room.stop_rtp_forward(room_id, pub.get("publisher_id"), fwd.get("stream_id"),

@@ -48,11 +48,14 @@ typedef struct agora_audio_volume_info {
 #define AGORA_AUDIO_CODEC_OPUS 1          /* the engine's own codec (RTP, pass-through) */
 #define AGORA_AUDIO_CODEC_PCMA 3          /* G.711 A-law, 8 kHz: pushed only */
 #define AGORA_AUDIO_CODEC_PCMU 4          /* G.711 mu-law, 8 kHz: pushed only */
+#define AGORA_AUDIO_CODEC_G722 5          /* G.722, 16 kHz mono: pushed only, needs libavcodec */
 #define AGORA_AUDIO_CODEC_AACLC 8         /* AAC-LC (ADTS or raw): pushed only, needs libavcodec */
+#define AGORA_AUDIO_CODEC_HEAAC 9         /* HE-AAC (AAC + SBR): pushed only, needs libavcodec */
+#define AGORA_AUDIO_CODEC_HEAAC2 11       /* HE-AAC v2 (AAC + SBR + PS): pushed only, needs libavcodec */
 #define AGORA_MAX_ENCODED_AUDIO_BYTES 4000
 typedef struct agora_encoded_audio_info {
     int codec;               /* AGORA_AUDIO_CODEC_* */
-    int sample_rate;         /* Opus: 48000 (its clock); G.711: 8000; AAC: the stream's */
+    int sample_rate;         /* Opus: 48000 (its clock); G.711: 8000; G.722: 16000; AAC: the stream's */
     int channels;            /* 1 or 2 (Opus, ADTS: read from the packet) */
     int samples_per_channel; /* duration of the packet at sample_rate */
     int speech;              /* the sender's flag (1 default) */
@@ -282,11 +285,16 @@ int agora_rtc_conn_push_audio_pcm(agora_rtc_conn *conn, const int16_t *pcm,
  *         re-encoding) when it starts on a 10 ms frame boundary.
  *   PCMU, PCMA: G.711 at 8000 Hz (info->sample_rate 8000), info->channels 1 or
  *         2, one byte per sample (length a multiple of channels).
- *   AACLC: one access unit, with an ADTS header (the header says the format)
- *         or raw (info->sample_rate one of AAC's rates, info->channels 1 or 2,
- *         fixed by the connection's first raw packet). Decoded by libavcodec,
- *         loaded on first use: AGORA_ERR_NOT_SUPPORTED when it cannot be
- *         (agora_audio_codec_supported says why).
+ *   G722: G.722 at 64 kbit/s (RFC 3551: 16000 Hz audio, info->sample_rate
+ *         16000 or 8000, its RTP clock), mono, two samples per byte.
+ *   AACLC, HEAAC, HEAAC2: one access unit, with an ADTS header (the header
+ *         says the format; SBR / PS are found in the stream) or raw
+ *         (info->sample_rate one of AAC's rates, the output rate of HE-AAC,
+ *         whose core runs at half of it; info->channels 1 or 2, HE-AAC v2: 2;
+ *         fixed by the connection's first raw packet).
+ *   G722 and the AAC family are decoded by libavcodec, loaded on first use:
+ *         AGORA_ERR_NOT_SUPPORTED when it cannot be (agora_audio_codec_supported
+ *         says why).
  * Other codecs: AGORA_ERR_NOT_SUPPORTED. Non-Opus audio is re-encoded to
  * Opus on RTP. capture_time_ms < 0 = now. */
 int agora_rtc_conn_push_audio_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,

@@ -42,8 +42,10 @@
  * timer pulls every jitter buffer, decodes (FEC or PLC on loss) and feeds
  * the remote user's receive path: resample to the observer format, 10 ms
  * frames, labels, VAD, delivery - exactly as on the local transport.
- * Video: encoded VP8 / H.264 passthrough with PLI keyframe requests, see
- * agora_rtc_conn_rtp_set_video_publish below (rtp_video.c). */
+ * Video: VP8 / H.264 (raw pushes encoded first) with PLI keyframe requests, see
+ * agora_rtc_conn_rtp_set_video_publish below (rtp_video_plane.c).
+ * Data: stream messages and audio metadata on the VideoRoom's data channels,
+ * see agora_rtc_conn_rtp_set_data_publish below (rtp_data.c). */
 #ifndef AGORA_RTC_RTP_TRANSPORT_H
 #define AGORA_RTC_RTP_TRANSPORT_H
 
@@ -112,7 +114,7 @@ typedef struct agora_rtp_transport_stats {
     int remote_fraction_lost;  /* /256 */
     int remote_cumulative_lost;
     uint32_t remote_jitter;    /* RTP timestamp units (48 kHz) */
-    /* encoded video (rtp_video.c) */
+    /* encoded video (rtp_video_plane.c) */
     int video_remotes;               /* forwarded video streams now */
     uint64_t video_frames_sent;      /* pushed frames packetized and sent */
     uint64_t video_packets_sent;
@@ -147,6 +149,16 @@ typedef struct agora_rtp_transport_stats {
     uint64_t jb_spikes;              /* delay spikes seen */
     uint64_t jb_buffered;            /* audio packets in the jitter buffers now */
     uint64_t latch_received;         /* Janus's bare RTP headers latching an RTCP socket (ignored) */
+    /* data (stream messages and audio metadata; not in the datagram counters above:
+     * they travel on sockets of their own) */
+    int data_remotes;                /* remote users whose data is forwarded to us now */
+    uint64_t messages_sent;          /* stream messages sent on our data stream */
+    uint64_t metadata_sent;          /* audio metadata sent on our data stream */
+    uint64_t data_unsent;            /* not sent: no data stream announced, socket error */
+    uint64_t messages_received;      /* stream messages delivered (or offered: nobody listening) */
+    uint64_t metadata_received;
+    uint64_t data_dropped;           /* received but over a limit (size, the sender's per-second
+                                        limits, AGORA_MAX_AUDIO_METADATA) or empty: dropped */
 } agora_rtp_transport_stats;
 
 /* Open the connection's UDP socket, bound to bind_ip (IPv4 or IPv6 literal,
@@ -186,15 +198,15 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *conn, uint32_t ssrc, const cha
  * are still delivered). AGORA_ERR_INVALID_ARGUMENT for an unknown SSRC. */
 int agora_rtc_conn_rtp_remove_remote(agora_rtc_conn *conn, uint32_t ssrc);
 
-/* Encoded video (no codec in the SDK: VP8 and H.264 pass through).
+/* Video (VP8 and H.264 on the wire; raw pushes are encoded to the stream's codec).
  *
  * Our video stream: the control plane announced it to Janus (a video stream
  * of add_remote_publisher at mindex k) and gives its SSRC (1000 + 10*k),
  * codec (1 VP8, 2 H.264: Agora VIDEO_CODEC_TYPE) and payload type (Janus
  * 1.1.2: 96 VP8, 107 H.264). From then on push_video_encoded_data of that
  * codec is packetized (RFC 7741 / RFC 6184, <= 1200-byte payloads) and sent
- * to the publish target; other codecs and raw frames are refused with
- * AGORA_ERR_NOT_SUPPORTED. A PLI or FIR for that SSRC arriving on the socket
+ * to the publish target, and so are raw frames once encoded to it (video.h);
+ * other codecs are refused with AGORA_ERR_NOT_SUPPORTED. A PLI or FIR for that SSRC arriving on the socket
  * (Janus latches our address from the SR sent after the first frame) counts
  * as an intra request: on_intra_request_received(""). Once per connect,
  * after set_publish_target; AGORA_ERR_NOT_READY when the socket is closed. */
@@ -218,6 +230,44 @@ int agora_rtc_conn_rtp_add_video_remote(agora_rtc_conn *conn, uint32_t ssrc, con
  * unknown SSRC or a bad address. */
 int agora_rtc_conn_rtp_set_remote_feedback(agora_rtc_conn *conn, uint32_t ssrc, const char *ip,
                                            uint16_t rtcp_port);
+/* Data: stream messages and audio metadata.
+ *
+ * Our data stream: the control plane announced a "data" stream of
+ * add_remote_publisher at mindex k and gives its SSRC (1000 + 10*k). From then
+ * on each send_stream_message / send_audio_meta_data is one datagram to the
+ * publish target: a 12-byte RTP header (that SSRC, payload type 0 when the
+ * message is valid UTF-8, else 1) and the message; Janus 1.1.2 strips the header
+ * and relays the message on its data channels, as text (payload type 0) or
+ * binary (1), to every subscriber of our publisher (a browser's janus.js
+ * `ondata(data, label)`, the label being our publisher id) and every rtp_forward
+ * of our data stream. Audio metadata travels the same way, as a binary message
+ * that begins with AGORA_RTP_METADATA_TAG (0xFF can never start UTF-8 text), so a
+ * stream message may not begin with the tag, nor be empty (Janus relays no empty
+ * message): both AGORA_ERR_INVALID_ARGUMENT. Until this is called (and again
+ * once the socket closes) sending returns AGORA_ERR_NOT_SUPPORTED. Once per
+ * connect, after set_publish_target; AGORA_ERR_NOT_READY when the socket is closed. */
+#define AGORA_RTP_METADATA_TAG "\xff" "amd"
+#define AGORA_RTP_METADATA_TAG_LEN 4
+int agora_rtc_conn_rtp_set_data_publish(agora_rtc_conn *conn, uint32_t ssrc);
+/* A remote user's data: opens a UDP socket of its own (the address of the
+ * connection's socket, an ephemeral port in *local_port) for Janus's rtp_forward
+ * of that user's data stream, which sends each message bare. A datagram on it is
+ * that user's stream message (stream id 1: the sender's stream id is not carried)
+ * or, when it begins with AGORA_RTP_METADATA_TAG, audio metadata; one over
+ * AGORA_MAX_STREAM_MESSAGE bytes (AGORA_MAX_AUDIO_METADATA for metadata), or over
+ * what a sender may send within a second over all its streams
+ * (AGORA_MAX_DATA_STREAMS * AGORA_STREAM_MESSAGES_PER_SEC messages,
+ * AGORA_STREAM_BYTES_PER_SEC bytes: a browser is not held to them) is dropped
+ * and counted (data_dropped). AGORA_ERR_INVALID_STATE when the user has a data
+ * socket already, AGORA_ERR_NOT_READY when the connection's socket is closed.
+ * Closed by remove_data_remote, or with the connection's socket. */
+int agora_rtc_conn_rtp_add_data_remote(agora_rtc_conn *conn, const char *user_id,
+                                       uint16_t *local_port);
+/* Close a remote user's data socket: no message of it is delivered after it
+ * returns (messages already queued for delivery still are).
+ * AGORA_ERR_INVALID_ARGUMENT when the user has none. */
+int agora_rtc_conn_rtp_remove_data_remote(agora_rtc_conn *conn, const char *user_id);
+
 /* Post a connection event (enum agora_conn_event) through the I/O thread, so
  * that it is ordered with the media around it. Synchronous: when it returns
  * the connection state has changed and the observer call is queued.

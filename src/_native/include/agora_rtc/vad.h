@@ -31,7 +31,7 @@ typedef struct agora_vad_config {
     int adaptive_rms;              /* 0 off (default); 1: floor follows utterance level */
     float adaptive_rms_factor;     /* dB below the last utterance's mean level, 0..100 (default 20) */
 } agora_vad_config;
-/* Semantics in short (full, reference-model-exact rules at the top of vad_v2.c):
+/* Semantics in short (full, reference-model-exact rules at the top of vad.c):
  * - need_start = ceil(A*S) and need_stop = ceil(I*T), with A and I read at 1e-6 resolution
  *   (a_ppm = floor(A*1e6 + 0.5); need = ceil(a_ppm*S / 1e6) in integers; clamped to 1..S),
  *   so float32 noise such as 0.1f*10 = 1.0000000149 never becomes 2.

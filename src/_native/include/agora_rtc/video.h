@@ -2,14 +2,18 @@
  * to I420 natively, encoded frames passed through as-is, per-user video
  * subscriptions (raw or encoded-only), and the observers that receive them.
  *
- * Local network (the in-process hub): there is no codec. A raw frame reaches
- * subscribers that asked for raw video; an encoded frame reaches subscribers
- * that asked for encoded video (encoded_only). A raw frame reaching an
- * encoded-only subscription is not encoded, and an encoded frame reaching a
- * raw subscription is not decoded: both are counted (agora_video_stats).
+ * A raw frame reaches subscribers that asked for raw video; an encoded frame
+ * reaches subscribers that asked for encoded video (encoded_only). An encoded
+ * VP8 / H.264 frame reaching a raw subscription is decoded (libavcodec,
+ * loaded at run time) on the delivery thread and handed to the frame
+ * observer as I420; other encoded frames are not, nor is a raw frame of the
+ * local network encoded for an encoded-only subscription: both are counted
+ * (agora_video_stats).
  * Video is not paced: a frame leaves when it is pushed. The RTP transport
- * carries encoded VP8 / H.264 only (rtp_transport.h): raw pushes there return
- * AGORA_ERR_NOT_SUPPORTED (the SDK has no encoder).
+ * carries encoded VP8 / H.264 (rtp_transport.h): raw frames pushed there are
+ * encoded in the pushing thread to its video stream's codec (libavcodec's
+ * libvpx / libx264, loaded at run time) as agora_rtc_conn_set_video_encoder
+ * configures, and sent like pushed encoded frames.
  *
  * Threading: observer functions run on the service's delivery thread, like
  * every other observer (connection.h). Unregistering waits for calls in
@@ -131,10 +135,27 @@ typedef struct agora_video_stats {
     uint64_t received_frames;        /* raw frames handed to the frame observer */
     uint64_t received_encoded;       /* encoded frames handed to the encoded observer */
     uint64_t raw_not_encoded;        /* raw frames for an encoded-only subscription */
-    uint64_t encoded_not_decoded;    /* encoded frames for a raw subscription */
+    uint64_t encoded_not_decoded;    /* encoded frames for a raw subscription that could not be
+                                      * decoded (not VP8 / H.264, no libavcodec, refused) */
     uint64_t dropped_backlog;        /* dropped: AGORA_VIDEO_MAX_PENDING waiting */
     uint64_t intra_requests;         /* intra requests received */
+    uint64_t encoded_frames;         /* raw frames encoded by the SDK (RTP transport) */
+    uint64_t decoded_frames;         /* pictures decoded for the frame observer (of received
+                                      * encoded frames, raw subscription) */
 } agora_video_stats;
+
+/* VideoEncoderConfiguration: how raw frames are encoded where the transport
+ * encodes them (RTP). */
+typedef struct agora_video_encoder_config {
+    int codec_type;          /* asked for (VIDEO_CODEC_TYPE); RTP encodes to its video stream's */
+    int width, height;       /* frames larger than this are scaled down to fit (aspect ratio
+                              * kept); 0 x 0 = the pushed size */
+    int frame_rate;          /* the rate control's frames per second (1..120), 0 = 15 */
+    int bitrate_kbps;        /* target (constant) bitrate, 0 = 0.1 bit per pixel per frame */
+    int min_bitrate_kbps;    /* -1 = default */
+    int orientation_mode;    /* 0 adaptive (a portrait frame fits the portrait box), 1 fixed
+                              * landscape, 2 fixed portrait */
+} agora_video_encoder_config;
 
 /* Size in bytes a push buffer of this format must have; 0 for an unknown format. */
 size_t agora_video_buffer_size(int format, int stride, int height);
@@ -174,7 +195,9 @@ int agora_local_user_send_intra_request(agora_rtc_conn *conn, const char *user_i
 
 /* Push a raw frame: validated, converted to I420 in the calling thread, and
  * handed to the channel. AGORA_ERR_NOT_READY unless connected and publishing
- * video; AGORA_ERR_NOT_SUPPORTED on the RTP transport. */
+ * video. RTP transport: encoded in the calling thread first;
+ * AGORA_ERR_NOT_SUPPORTED when the connection has no video stream (video=none)
+ * or the encoder cannot be loaded (agora_video_encoder_supported says why). */
 int agora_rtc_conn_push_video_frame(agora_rtc_conn *conn, const agora_external_video_frame *frame);
 /* Push an encoded frame (copied, delivered byte-exact with its info). RTP
  * transport: codec_type must be the video stream's (else
@@ -183,6 +206,14 @@ int agora_rtc_conn_push_video_frame(agora_rtc_conn *conn, const agora_external_v
 int agora_rtc_conn_push_video_encoded(agora_rtc_conn *conn, const uint8_t *data, size_t length,
                                       const agora_encoded_video_info *info);
 int agora_rtc_conn_get_video_stats(agora_rtc_conn *conn, agora_video_stats *out);
+/* Configure the encoding of raw frames (from the next frame on; any transport,
+ * used where frames are encoded). AGORA_ERR_INVALID_ARGUMENT for a size
+ * outside 0..AGORA_VIDEO_MAX_DIMENSION (both 0 or both set), a frame rate
+ * outside 0..120, a negative bitrate or an orientation mode outside 0..2. */
+int agora_rtc_conn_set_video_encoder(agora_rtc_conn *conn, const agora_video_encoder_config *cfg);
+/* 1 when raw frames can be encoded to codec (1 VP8, 2 H.264); *detail (if
+ * given) names the encoder that is needed. */
+int agora_video_encoder_supported(int codec, const char **detail);
 
 #ifdef __cplusplus
 }
