@@ -97,6 +97,31 @@ static void test_in_order(void)
     agora_jb_destroy(jb);
 }
 
+/* Start delay: the very first packet waits for the whole target (20 ms: one
+ * packet); a talk spurt after a pause starts at the first pull within 10 ms
+ * of the target, so its delay averages the target over the 20 ms pull grid. */
+static void test_start_delay(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    for (int i = 0; i < 10; i++)
+        put(jb, 7, 0, i, 1000 + i * 20); /* transit 1000 ms exactly */
+    CHECK(pull(jb, 1012, &f) == AGORA_JB_EMPTY, "first start: 12 ms < the 20 ms target");
+    CHECK(pull(jb, 1020, &f) == AGORA_JB_PACKET && f.seq == 7, "first start at 20 ms");
+    for (int t = 1; t < 40; t++)
+        pull(jb, 1020 + t * 20, &f); /* plays out, underruns, back to buffering */
+    for (int i = 10; i < 20; i++) /* the sender's clock went on through the pause */
+        put(jb, 7, 960 * 90, i, 1000 + (i + 90) * 20);
+    CHECK(pull(jb, 3008, &f) == AGORA_JB_EMPTY, "after a pause: 8 ms is too early");
+    CHECK(pull(jb, 3012, &f) == AGORA_JB_PACKET && f.seq == 17, "after a pause: starts at 12 ms");
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.target_delay_ms == 20 && st.current_delay_ms == 12 && st.lost == 0,
+          "target %d delay %d lost %llu", st.target_delay_ms, st.current_delay_ms,
+          (unsigned long long)st.lost);
+    agora_jb_destroy(jb);
+}
+
 /* Reordering inside the window, duplicates (buffered and already played). */
 static void test_reorder_and_duplicates(void)
 {
@@ -795,6 +820,7 @@ int main(void)
     test_keepalive_skip();
     test_forward_jump_confirmed();
     test_in_order();
+    test_start_delay();
     test_reorder_and_duplicates();
     test_loss_fec();
     test_wrap();

@@ -662,7 +662,13 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         int64_t e = first_filled(jb, &found);
         if (!found) /* not expected: count > 0 means a slot in the window */
             return AGORA_JB_EMPTY;
-        if (delay_of(jb, slot_of(jb, e)->vts, now_ms) < target)
+        /* a talk spurt after a pause starts at the first pull within LOW_BAND of
+         * the target (over the pull grid its delay then averages the target, not
+         * target + half a pull): the window knows the jitter, and a packet before
+         * e that is not there yet is later than any of it. The very first start
+         * (the window has seen one packet) waits for the whole target. */
+        double start_at = jb->started ? target - LOW_BAND_MS : target;
+        if (delay_of(jb, slot_of(jb, e)->vts, now_ms) < start_at)
             return AGORA_JB_EMPTY;
         if (jb->started && e - jb->next_seq > MAX_JUMP && !confirmed_by_next(jb, e))
             return AGORA_JB_EMPTY; /* a jump over missing numbers waits for the packet after it */

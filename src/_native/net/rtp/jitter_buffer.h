@@ -45,10 +45,11 @@
  *   seq_lost = 0 (PLC) without giving the sequence number up, so a merely
  *   delayed packet still plays when it arrives; after 5 such frames in a
  *   row (100 ms) the buffer goes back to buffering (AGORA_JB_EMPTY:
- *   silence, the sender paused, e.g. DTX or mute). Playback (first start
- *   and after a pause) starts once the earliest buffered packet has
- *   C >= target; sequence numbers missing between the last one played and
- *   it then count as lost.
+ *   silence, the sender paused, e.g. DTX or mute). Playback starts once the
+ *   earliest buffered packet has C >= target (the first start) or
+ *   C >= target - 10 (after a pause: the window knows the jitter, and over
+ *   the pull grid the delay then averages the target); sequence numbers
+ *   missing between the last one played and it then count as lost.
  * - Forward jumps need confirmation: play (re)starts past more than 3
  *   missing sequence numbers, and a catch-up skips more than 3 at once, only
  *   towards a packet the stream's next one (buffered after it) confirms; a
