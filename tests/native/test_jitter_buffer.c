@@ -405,6 +405,9 @@ static void test_adaptation(void)
     CHECK(st.current_delay_ms <= st.target_delay_ms + 20, "delay %d follows target %d",
           st.current_delay_ms, st.target_delay_ms);
     CHECK(st.dropped > 0, "shrunk by dropping (%llu)", (unsigned long long)st.dropped);
+    CHECK(st.shrunk > 0 && st.shrunk <= st.dropped && st.stretched > 0,
+          "counted: shrunk %llu stretched %llu", (unsigned long long)st.shrunk,
+          (unsigned long long)st.stretched);
     /* the late ones were few once the target had grown */
     CHECK(st.late < 30, "late %llu", (unsigned long long)st.late);
     printf("adaptation: max target %d ms, final target %d current %d, late %llu lost %llu "

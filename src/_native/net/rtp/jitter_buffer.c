@@ -761,6 +761,7 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         d->state = SLOT_PLAYED;
         jb->count--;
         jb->st.dropped++;
+        jb->st.shrunk++;
         consume_note(jb, d->seq, d->vts, d->ts);
         jb->next_seq++;
         jb->over_run = 0;

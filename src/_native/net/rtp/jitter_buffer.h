@@ -146,6 +146,7 @@ typedef struct agora_jb_stats {
     uint64_t dropped;    /* packets discarded to shrink the delay (buffered ones, stale ones) */
     uint64_t underruns;  /* concealment frames because nothing was buffered */
     uint64_t stretched;  /* concealment frames inserted to grow the delay */
+    uint64_t shrunk;     /* of dropped: buffered packets dropped to shrink the delay */
     uint64_t resyncs;    /* stream restarts (SSRC change, confirmed jump) */
     uint64_t ts_jumps;   /* timestamp discontinuities re-anchored */
     uint64_t invalid;    /* oversize payloads, unconfirmed held packets */

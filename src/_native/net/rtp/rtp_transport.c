@@ -1115,6 +1115,9 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         s->packets_buffered = (uint64_t)js.buffered;
         s->packets_stale = js.stale;
         s->frames_fec = r->fec;
+        s->jitter_buffer_target_ms = js.target_delay_ms;
+        s->frames_stretched = js.stretched;
+        s->packets_shrunk = js.shrunk;
     }
     return n;
 }
