@@ -32,6 +32,7 @@ meanwhile, and a point that fails while they used more than half a core is
 measured once more.
 
 Run: python benchmarks/bench_janus.py [--quick] [--ramp 100,200,300,500] [--window 5]
+     [--no-scale]  (part 1 only; saved to results/janus_latency.json)
 """
 from __future__ import annotations
 
@@ -125,10 +126,15 @@ def measure_latency(url: str, onsets: int, channel: str) -> dict:
             a.push_audio_pcm_data(TONE, RATE, 1)
             if obs.onset.wait(3):
                 lat.append((obs.t_onset - t0) * 1000)
+        # the listener's jitter buffer at the end (Janus only): what it settled on
+        jb = {}
+        if url:
+            st = b._rtp_stats()
+            jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late")}
         a.release()
         b.release()
     return {"onsets": onsets, "detected": len(lat), "p50_ms": _report.percentile(lat, 50),
-            "p99_ms": _report.percentile(lat, 99), "max_ms": max(lat) if lat else float("nan")}
+            "p99_ms": _report.percentile(lat, 99), "max_ms": max(lat) if lat else float("nan"), "jitter_buffer": jb}
 
 
 # --------------------------------------------------------------------------- 2. scale
@@ -363,8 +369,9 @@ def latency_part(janus: JanusServer, onsets: int) -> dict:
     lat_local = measure_latency("", onsets, "bench-latency-local")
     lat_janus = measure_latency(janus_url(janus), onsets, "bench-latency-janus")
     _report.print_table("mouth-to-ear latency (push call -> first loud frame in the listener's observer)",
-                        ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms"],
-                        [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"]]
+                        ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms", "jb delay ms"],
+                        [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"],
+                          v["jitter_buffer"].get("target_delay_ms", "-"), v["jitter_buffer"].get("current_delay_ms", "-")]
                          for k, v in (("local", lat_local), ("janus", lat_janus))])
     return {"local": lat_local, "janus": lat_janus, "added_p50_ms": lat_janus["p50_ms"] - lat_local["p50_ms"]}
 
@@ -377,6 +384,7 @@ def main() -> int:
     p.add_argument("--warm", type=float, default=2.0)
     p.add_argument("--onsets", type=int, default=40)
     p.add_argument("--no-latency", action="store_true", help="skip part 1 (latency): the scale ramp only")
+    p.add_argument("--no-scale", action="store_true", help="skip parts 2 and 3 (the scale ramp): latency only")
     p.add_argument("--keep-going", action="store_true", help="measure every N of the ramp, even after a failure")
     p.add_argument("--_sender", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--_listener", action="store_true", help=argparse.SUPPRESS)
@@ -393,6 +401,9 @@ def main() -> int:
     with JanusServer(debug_level=2) as janus:
         if not args.no_latency:
             results["latency"] = latency_part(janus, args.onsets)
+        if args.no_scale:
+            _report.save("janus_latency", results)
+            return 0
 
         payloads = capture_opus(janus, 4.0)
         points, best, broken = [], 0, False

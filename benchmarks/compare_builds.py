@@ -7,7 +7,7 @@ pair by pair, with the median of the pairs. Each tree's benchmark writes its own
 results/*.json, which is read back after each run.
 
     python benchmarks/compare_builds.py --a /path/to/tree-A --b /path/to/tree-B [--repeat 3]
-        [--benches dispatch,scale,janus]
+        [--benches dispatch,scale,janus,janus-latency]
 
 Each tree needs a virtual environment in TREE/.venv with the package and its test
 extras installed from that tree (pip install 'TREE[test]'). Printed as a table and
@@ -31,6 +31,7 @@ BENCHES = {
     "scale": ("bench_scale.py", ["--scenarios", "vad-events,all-frames", "--ramp", "500,1000",
                                  "--window", "6", "--warm", "2"], "scale.json"),
     "janus": ("bench_janus.py", ["--quick"], "janus.json"),
+    "janus-latency": ("bench_janus.py", ["--no-scale", "--onsets", "30"], "janus_latency.json"),
 }
 
 
@@ -52,6 +53,11 @@ def figures(bench: str, data: dict) -> dict:
                     continue
                 out[f"{scenario} {row['n']}: CPU %"] = row["cpu_pct"]
                 out[f"{scenario} {row['n']}: p99 ms"] = row["p99_ms"]
+    elif bench == "janus-latency":
+        for k in ("p50_ms", "p99_ms"):
+            out[f"mouth-to-ear via Janus {k[:3]} ms"] = data["latency"]["janus"][k]
+            out[f"mouth-to-ear local {k[:3]} ms"] = data["latency"]["local"][k]
+        out["listener jitter buffer target ms"] = data["latency"]["janus"]["jitter_buffer"]["target_delay_ms"]
     elif bench == "janus":
         out["mouth-to-ear via Janus p50 ms"] = data["latency"]["janus"]["p50_ms"]
         out["mouth-to-ear local p50 ms"] = data["latency"]["local"]["p50_ms"]

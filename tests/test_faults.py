@@ -171,6 +171,7 @@ def test_stall_then_burst_latency_recovers_and_every_packet_is_counted(service):
                                        st.duplicate_packets + st.dropped_packets +
                                        st.invalid_packets + st.buffered_packets), st
         assert st.stale_packets >= burst - 10, st
+        assert 20 <= st.jitter_buffer_target <= 200 and st.shrunk_packets <= st.dropped_packets, st
     finally:
         p.release()
         relay.close()
@@ -258,6 +259,10 @@ def test_jitter_reordering_and_duplicates(service):
         # jitter is not a stall: nothing (or, after a scheduling hiccup, hardly anything) stale
         assert s["jb_stale"] <= 0.03 * s["rtp_received"], s
         assert s["target_delay_ms"] >= 40, s                  # the buffer grew for it
+        # the remote's own figures: its target (the connection's max over one remote), and
+        # the buffered packets it dropped to shrink its delay are some of the dropped ones
+        assert r["jitter_buffer_target_ms"] == s["target_delay_ms"], (r, s)
+        assert r["packets_shrunk"] <= r["packets_dropped"], r
         silent_ms, hole_ms = longest_gap_ms(p.rb, "alice", x)
         assert silent_ms <= 100 and hole_ms <= 100, (silent_ms, hole_ms)
         median, scores = chunk_ncc(pcm(p.rb, "alice"), x)

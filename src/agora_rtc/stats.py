@@ -198,6 +198,8 @@ class ConnectionStats:
                 played_packets=r["packets_played"], late_packets=r["packets_late"],
                 duplicate_packets=r["packets_duplicate"], dropped_packets=r["packets_dropped"],
                 invalid_packets=r["packets_invalid"], buffered_packets=r["packets_buffered"],
-                stale_packets=r["packets_stale"], fec_frames=r["frames_fec"])
+                stale_packets=r["packets_stale"], fec_frames=r["frames_fec"],
+                jitter_buffer_target=r["jitter_buffer_target_ms"],
+                stretched_frames=r["frames_stretched"], shrunk_packets=r["packets_shrunk"])
             out.append((RemoteAudioTrack(uid), stats))
         return local, out

@@ -32,6 +32,16 @@ static int put(agora_jb *jb, uint16_t seq0, uint32_t ts0, int i, int64_t arrival
                            arrival);
 }
 
+/* A buffer that starts at 40 ms: two packets of headroom, so that the loss
+ * and wrap tests below see a packet after each gap before its turn. */
+static agora_jb *create_40ms(void)
+{
+    agora_jb_config c;
+    agora_jb_config_default(&c);
+    c.initial_delay_ms = 40;
+    return agora_jb_create(&c);
+}
+
 static uint16_t payload_seq(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
 /* Pull and check the payload matches the seq it is played as. */
@@ -47,8 +57,8 @@ static int pull(agora_jb *jb, int64_t now, agora_jb_frame *f)
     return k;
 }
 
-/* Steady stream, perfect network: starts after the initial 40 ms, then one
- * packet per pull in order. */
+/* Steady stream, perfect network: starts after the initial 20 ms (one
+ * packet: the floor), then one packet per pull in order. */
 static void test_in_order(void)
 {
     agora_jb *jb = agora_jb_create(NULL);
@@ -77,13 +87,38 @@ static void test_in_order(void)
     }
     agora_jb_stats st;
     agora_jb_get_stats(jb, &st);
-    /* first packet arrives at 993, C >= 40 first at the tick 1040: t = 2 */
-    CHECK(first_at == 2, "first played at tick %d", first_at);
+    /* first packet arrives at 993, C >= 20 first at the tick 1020: t = 1 */
+    CHECK(first_at == 1, "first played at tick %d", first_at);
     CHECK(played == 60 && st.played == 60 && st.lost == 0 && st.late == 0 && st.duplicates == 0,
           "played %d lost %llu", played, (unsigned long long)st.lost);
     /* after the stream ends: 5 underrun concealments, then EMPTY */
     CHECK(st.underruns == 5 && st.concealed == 5, "underruns %llu", (unsigned long long)st.underruns);
     CHECK(st.received == 60 && st.buffered == 0, "received %llu", (unsigned long long)st.received);
+    agora_jb_destroy(jb);
+}
+
+/* Start delay: the very first packet waits for the whole target (20 ms: one
+ * packet); a talk spurt after a pause starts at the first pull within 10 ms
+ * of the target, so its delay averages the target over the 20 ms pull grid. */
+static void test_start_delay(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    for (int i = 0; i < 10; i++)
+        put(jb, 7, 0, i, 1000 + i * 20); /* transit 1000 ms exactly */
+    CHECK(pull(jb, 1012, &f) == AGORA_JB_EMPTY, "first start: 12 ms < the 20 ms target");
+    CHECK(pull(jb, 1020, &f) == AGORA_JB_PACKET && f.seq == 7, "first start at 20 ms");
+    for (int t = 1; t < 40; t++)
+        pull(jb, 1020 + t * 20, &f); /* plays out, underruns, back to buffering */
+    for (int i = 10; i < 20; i++) /* the sender's clock went on through the pause */
+        put(jb, 7, 960 * 90, i, 1000 + (i + 90) * 20);
+    CHECK(pull(jb, 3008, &f) == AGORA_JB_EMPTY, "after a pause: 8 ms is too early");
+    CHECK(pull(jb, 3012, &f) == AGORA_JB_PACKET && f.seq == 17, "after a pause: starts at 12 ms");
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.target_delay_ms == 20 && st.current_delay_ms == 12 && st.lost == 0,
+          "target %d delay %d lost %llu", st.target_delay_ms, st.current_delay_ms,
+          (unsigned long long)st.lost);
     agora_jb_destroy(jb);
 }
 
@@ -144,7 +179,7 @@ static void test_reorder_and_duplicates(void)
 /* One packet lost: a LOST frame offers the next packet for FEC. */
 static void test_loss_fec(void)
 {
-    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb *jb = create_40ms();
     agora_jb_frame f;
     int lost_frames = 0, fec_frames = 0;
     uint16_t expect = 1000;
@@ -185,7 +220,7 @@ static void test_loss_fec(void)
 /* Sequence numbers and timestamps wrapping at 65535 / 2^32. */
 static void test_wrap(void)
 {
-    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb *jb = create_40ms();
     agora_jb_frame f;
     uint16_t seq0 = 65500;
     uint32_t ts0 = 0xFFFFFFFFu - 960u * 30u;
@@ -370,6 +405,9 @@ static void test_adaptation(void)
     CHECK(st.current_delay_ms <= st.target_delay_ms + 20, "delay %d follows target %d",
           st.current_delay_ms, st.target_delay_ms);
     CHECK(st.dropped > 0, "shrunk by dropping (%llu)", (unsigned long long)st.dropped);
+    CHECK(st.shrunk > 0 && st.shrunk <= st.dropped && st.stretched > 0,
+          "counted: shrunk %llu stretched %llu", (unsigned long long)st.shrunk,
+          (unsigned long long)st.stretched);
     /* the late ones were few once the target had grown */
     CHECK(st.late < 30, "late %llu", (unsigned long long)st.late);
     printf("adaptation: max target %d ms, final target %d current %d, late %llu lost %llu "
@@ -541,7 +579,7 @@ static void test_args(void)
 {
     agora_jb_config c;
     agora_jb_config_default(&c);
-    CHECK(c.clock_rate == 48000 && c.frame_ms == 20 && c.initial_delay_ms == 40 &&
+    CHECK(c.clock_rate == 48000 && c.frame_ms == 20 && c.initial_delay_ms == 20 &&
               c.min_delay_ms == 20 && c.max_delay_ms == 200,
           "defaults");
     c.min_delay_ms = 50;
@@ -610,6 +648,53 @@ static void test_keepalive_skip(void)
     agora_jb_get_stats(jb, &st);
     CHECK(st.lost == 1 && st.skipped == 4, "lost %llu", (unsigned long long)st.lost);
     CHECK(agora_jb_skip(NULL, SSRC, 1) == AGORA_ERR_INVALID_ARGUMENT, "null jb");
+    agora_jb_destroy(jb);
+}
+
+/* A forward jump needs confirmation by the stream's following packets: a
+ * stray (or forged: no SRTP) keepalive or packet far ahead of a paused stream
+ * does not move its timeline, so the real packets that follow are not dropped
+ * as late; two keepalives in a row far ahead (a sender that lost packets
+ * before its pause) do. */
+static void test_forward_jump_confirmed(void)
+{
+    agora_jb *jb = agora_jb_create(NULL);
+    agora_jb_frame f;
+    agora_jb_stats st;
+    /* a talk spurt 100..109 (transit 1000 ms), then a pause */
+    for (int i = 0; i < 10; i++)
+        put(jb, 100, 0, i, 1000 + i * 20);
+    for (int t = 0; t < 30; t++)
+        pull(jb, 1000 + t * 20, &f);
+    /* a stray keepalive 30000 ahead, a stray packet 20 ahead (on the stream's clock) */
+    CHECK(agora_jb_skip(jb, SSRC, 30110) == 0, "a lone far keepalive is not consumed");
+    put(jb, 100, 0, 30, 1600);
+    for (int t = 0; t < 5; t++)
+        CHECK(pull(jb, 1600 + t * 20, &f) == AGORA_JB_EMPTY, "no jump to a lone packet");
+    /* the sender talks again from 110 (its clock followed the pause): the real
+     * packets play, none is dropped as late */
+    int played = 0, first = -1;
+    for (int i = 10; i < 40; i++)
+        put(jb, 100, 960 * 25, i, 1700 + (i - 10) * 20);
+    for (int t = 0; t < 40; t++)
+        if (pull(jb, 1700 + t * 20, &f) == AGORA_JB_PACKET && played++ == 0)
+            first = f.seq;
+    agora_jb_get_stats(jb, &st);
+    CHECK(first == 110 && played >= 29 && st.late == 0 && st.lost == 0,
+          "first %d played %d late %llu lost %llu", first, played, (unsigned long long)st.late,
+          (unsigned long long)st.lost);
+    /* a real jump: keepalives 148, 149 after 8 lost numbers (140..147) */
+    CHECK(agora_jb_skip(jb, SSRC, 148) == 0, "unconfirmed");
+    CHECK(agora_jb_skip(jb, SSRC, 149) == 1, "confirmed by the next keepalive");
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.lost == 9 && st.skipped == 1, "lost %llu", (unsigned long long)st.lost);
+    CHECK(agora_jb_skip(jb, SSRC, 152) == 1, "a small gap needs no confirmation");
+    /* a packet 7 ahead of the paused stream plays once the next one confirms it */
+    put(jb, 100, 960 * 25, 60, 2700);
+    for (int t = 0; t < 5; t++)
+        CHECK(pull(jb, 2700 + t * 20, &f) == AGORA_JB_EMPTY, "waits for its confirmation");
+    put(jb, 100, 960 * 25, 61, 2720);
+    CHECK(pull(jb, 2800, &f) == AGORA_JB_PACKET && f.seq == 160, "jump confirmed: %d", f.seq);
     agora_jb_destroy(jb);
 }
 
@@ -736,7 +821,9 @@ int main(void)
 {
     test_args();
     test_keepalive_skip();
+    test_forward_jump_confirmed();
     test_in_order();
+    test_start_delay();
     test_reorder_and_duplicates();
     test_loss_fec();
     test_wrap();

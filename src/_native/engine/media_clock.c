@@ -85,8 +85,11 @@ static void cut_connection(tick_batch *b, agora_rtc_conn *c)
         atomic_fetch_add(&c->sendq.unposted, n);
     pthread_mutex_unlock(&c->sendq.mu);
     if (n == 0) {
-        /* only a transport that fans audio out to receive paths hears gaps (RTP sends nothing) */
-        if (c->gap_frames_left > 0 && c->transport->fans_out_audio)
+        /* a transport that fans audio out to receive paths hears every gap frame (silence
+         * to the VADs); one that does not (RTP) only the first: the talk spurt is over, its
+         * encoder's tail leaves now instead of when the transport notices the pause */
+        if (c->gap_frames_left > 0 &&
+            (c->transport->fans_out_audio || c->gap_frames_left == AGORA_GAP_FRAMES))
             cut_gap_frame(b, c);
         return;
     }

@@ -503,7 +503,10 @@ cdef class Connection:
                             "packets_invalid": buf[i].packets_invalid,
                             "packets_buffered": buf[i].packets_buffered,
                             "packets_stale": buf[i].packets_stale,
-                            "frames_fec": buf[i].frames_fec})
+                            "frames_fec": buf[i].frames_fec,
+                            "jitter_buffer_target_ms": buf[i].jitter_buffer_target_ms,
+                            "frames_stretched": buf[i].frames_stretched,
+                            "packets_shrunk": buf[i].packets_shrunk})
             return out, users
         finally:
             PyMem_Free(buf)

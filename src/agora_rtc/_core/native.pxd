@@ -284,6 +284,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
         uint64_t packets_buffered
         uint64_t packets_stale
         uint64_t frames_fec
+        int jitter_buffer_target_ms
+        uint64_t frames_stretched
+        uint64_t packets_shrunk
 
     agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
     void agora_rtc_conn_retain(agora_rtc_conn *conn)

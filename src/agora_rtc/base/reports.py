@@ -149,7 +149,11 @@ class RemoteAudioTrackStats:
     ``received_packets = keepalive_packets + played_packets + late_packets +
     duplicate_packets + dropped_packets + invalid_packets + buffered_packets``
     (``stale_packets``: of the late and dropped ones, those of a delay spike;
-    ``fec_frames``: lost packets rebuilt from FEC, not received ones).
+    ``fec_frames``: lost packets rebuilt from FEC, not received ones), and how
+    the jitter buffer moves its delay (RTP): ``jitter_buffer_target`` ms (the
+    delay it aims at), ``stretched_frames`` (concealment frames inserted to
+    grow the delay) and ``shrunk_packets`` (of the dropped ones: buffered
+    packets dropped to shrink it).
     See :mod:`agora_rtc.stats`.
     """
 
@@ -178,6 +182,9 @@ class RemoteAudioTrackStats:
     buffered_packets: int = 0
     stale_packets: int = 0
     fec_frames: int = 0
+    jitter_buffer_target: int = 0
+    stretched_frames: int = 0
+    shrunk_packets: int = 0
 
 
 @dataclass(kw_only=True)

@@ -206,6 +206,10 @@ typedef struct agora_remote_audio_stats {
     uint64_t packets_buffered;   /* in the jitter buffer now */
     uint64_t packets_stale;      /* of late + dropped: a delay spike's, discarded on arrival */
     uint64_t frames_fec;         /* lost packets rebuilt from the next one's FEC */
+    /* RTP: how the jitter buffer moves its delay */
+    int jitter_buffer_target_ms; /* the delay it aims at now */
+    uint64_t frames_stretched;   /* concealment frames inserted to grow the delay */
+    uint64_t packets_shrunk;     /* of packets_dropped: buffered ones dropped to shrink it */
 } agora_remote_audio_stats;
 
 agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg);

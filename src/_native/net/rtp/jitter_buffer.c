@@ -31,6 +31,7 @@
 #define SHRINK_STEP_MS 10.0   /* target decrease per window block */
 #define MAX_UNDERRUN 5        /* concealment frames before re-buffering */
 #define MAX_MISORDER 100      /* further behind than this: possible restart */
+#define MAX_JUMP 3            /* skipping more missing numbers at once needs confirmation */
 #define HOLD_CONFIRM_MS 1000  /* a held packet must be confirmed within this */
 #define TS_JUMP_MS 1000.0     /* timestamp discontinuity threshold */
 #define SPIKE_MS 120.0        /* transit this far above the window's largest: a delay spike */
@@ -99,6 +100,10 @@ struct agora_jb {
     int underrun_run; /* consecutive underrun concealments */
     int over_run;     /* consecutive pulls above the high band */
 
+    /* a keepalive more than MAX_JUMP numbers ahead, not consumed until confirmed */
+    int pending_skip_valid;
+    int64_t pending_skip; /* its extended seq */
+
     /* packet held as a possible restart */
     int held_valid;
     uint16_t held_seq;
@@ -150,7 +155,7 @@ void agora_jb_config_default(agora_jb_config *cfg)
         return;
     cfg->clock_rate = 48000;
     cfg->frame_ms = 20;
-    cfg->initial_delay_ms = 40;
+    cfg->initial_delay_ms = 20;
     cfg->min_delay_ms = 20;
     cfg->max_delay_ms = 200;
 }
@@ -176,6 +181,7 @@ static void flush_stream(agora_jb *jb)
     jb->underrun_run = 0;
     jb->over_run = 0;
     jb->held_valid = 0;
+    jb->pending_skip_valid = 0;
     jb->spike_active = 0;
 }
 
@@ -586,6 +592,17 @@ static int64_t first_filled(const agora_jb *jb, int *found)
     return 0;
 }
 
+/* Whether a packet after ext (within the ring) is buffered: what confirms a
+ * forward jump to ext (a lone packet far ahead may be forged or stray). */
+static int confirmed_by_next(const agora_jb *jb, int64_t ext)
+{
+    int64_t end = jb->next_seq + CAP - 1;
+    for (int64_t e = ext + 1; e <= end && e <= jb->highest; e++)
+        if (is_filled(jb, e))
+            return 1;
+    return 0;
+}
+
 static void consume_note(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts)
 {
     jb->have_last = 1;
@@ -645,8 +662,16 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         int64_t e = first_filled(jb, &found);
         if (!found) /* not expected: count > 0 means a slot in the window */
             return AGORA_JB_EMPTY;
-        if (delay_of(jb, slot_of(jb, e)->vts, now_ms) < target)
+        /* a talk spurt after a pause starts at the first pull within LOW_BAND of
+         * the target (over the pull grid its delay then averages the target, not
+         * target + half a pull): the window knows the jitter, and a packet before
+         * e that is not there yet is later than any of it. The very first start
+         * (the window has seen one packet) waits for the whole target. */
+        double start_at = jb->started ? target - LOW_BAND_MS : target;
+        if (delay_of(jb, slot_of(jb, e)->vts, now_ms) < start_at)
             return AGORA_JB_EMPTY;
+        if (jb->started && e - jb->next_seq > MAX_JUMP && !confirmed_by_next(jb, e))
+            return AGORA_JB_EMPTY; /* a jump over missing numbers waits for the packet after it */
         if (jb->started) {
             for (int64_t g = jb->next_seq; g < e; g++) {
                 mark_gone(jb, g);
@@ -693,8 +718,10 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
     }
 
     if (gap > 0) {
-        /* behind schedule: skip missing packets without concealing them */
-        while (jb->next_seq < s && c_next > target + HIGH_BAND_MS) {
+        /* behind schedule: skip missing packets without concealing them (more than
+         * MAX_JUMP at once only towards a packet the stream's next one confirms) */
+        int64_t stop = gap > MAX_JUMP && !confirmed_by_next(jb, s) ? jb->next_seq + MAX_JUMP : s;
+        while (jb->next_seq < stop && c_next > target + HIGH_BAND_MS) {
             mark_gone(jb, jb->next_seq);
             jb->st.lost++;
             jb->next_seq++;
@@ -734,6 +761,7 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         d->state = SLOT_PLAYED;
         jb->count--;
         jb->st.dropped++;
+        jb->st.shrunk++;
         consume_note(jb, d->seq, d->vts, d->ts);
         jb->next_seq++;
         jb->over_run = 0;
@@ -763,6 +791,17 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
     if (d < 0)
         return 0; /* reordered, or a copy: its number is behind us already */
     int64_t ext = jb->next_seq + d;
+    if (d > MAX_JUMP) {
+        /* far ahead: consumed only when the stream's next keepalive follows it
+         * (a stray or forged one must not move the timeline past real packets) */
+        int confirmed = jb->pending_skip_valid && ext > jb->pending_skip &&
+                        ext - jb->pending_skip < CAP;
+        jb->pending_skip_valid = 1;
+        jb->pending_skip = ext;
+        if (!confirmed)
+            return 0;
+    }
+    jb->pending_skip_valid = 0;
     if (jb->started)
         jb->st.lost += (uint64_t)d; /* numbers between: packets that never came */
     for (int64_t g = jb->next_seq; g < ext && g - jb->next_seq < CAP; g++)

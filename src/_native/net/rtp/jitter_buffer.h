@@ -12,7 +12,8 @@
  *   sliding window (8 blocks of 1 s of arrivals) the buffer tracks the
  *   smallest and largest transit; their difference is the jitter span.
  *   The target delay is span + 10 ms, clamped to [min_delay, max_delay]
- *   (defaults 20..200 ms, starting at 40 ms). It grows at once (a late
+ *   (defaults 20..200 ms, starting at 20 ms: one packet, the floor
+ *   on a clean network). It grows at once (a late
  *   packet widens the span, so it always grows it) and shrinks by at most
  *   10 ms per second once the window forgets the worst arrivals.
  * - Delay spikes: a packet whose transit is more than 120 ms above the
@@ -44,10 +45,18 @@
  *   seq_lost = 0 (PLC) without giving the sequence number up, so a merely
  *   delayed packet still plays when it arrives; after 5 such frames in a
  *   row (100 ms) the buffer goes back to buffering (AGORA_JB_EMPTY:
- *   silence, the sender paused, e.g. DTX or mute). Playback (first start
- *   and after a pause) starts once the earliest buffered packet has
- *   C >= target; sequence numbers missing between the last one played and
- *   it then count as lost.
+ *   silence, the sender paused, e.g. DTX or mute). Playback starts once the
+ *   earliest buffered packet has C >= target (the first start) or
+ *   C >= target - 10 (after a pause: the window knows the jitter, and over
+ *   the pull grid the delay then averages the target); sequence numbers
+ *   missing between the last one played and it then count as lost.
+ * - Forward jumps need confirmation: play (re)starts past more than 3
+ *   missing sequence numbers, and a catch-up skips more than 3 at once, only
+ *   towards a packet the stream's next one (buffered after it) confirms; a
+ *   keepalive more than 3 numbers ahead is consumed only when the stream's
+ *   next keepalive follows it (agora_jb_skip). A stray or forged packet
+ *   (without SRTP, anyone who knows the SSRC can send one) thus cannot move
+ *   the timeline past the real packets and have them dropped as late.
  * - Stream restart: a packet with another SSRC restarts the stream at once.
  *   A packet more than 31 sequence numbers ahead of, or more than 100
  *   behind, the next one to play is held (one slot) as a possible restart;
@@ -87,7 +96,7 @@ typedef struct agora_jb agora_jb;
 typedef struct agora_jb_config {
     int clock_rate;       /* RTP clock, Hz (48000 for Opus) */
     int frame_ms;         /* packet duration = pull period (20) */
-    int initial_delay_ms; /* starting target (40) */
+    int initial_delay_ms; /* starting target (20) */
     int min_delay_ms;     /* lower bound of the target (20) */
     int max_delay_ms;     /* upper bound of the target (200) */
 } agora_jb_config;
@@ -137,6 +146,7 @@ typedef struct agora_jb_stats {
     uint64_t dropped;    /* packets discarded to shrink the delay (buffered ones, stale ones) */
     uint64_t underruns;  /* concealment frames because nothing was buffered */
     uint64_t stretched;  /* concealment frames inserted to grow the delay */
+    uint64_t shrunk;     /* of dropped: buffered packets dropped to shrink the delay */
     uint64_t resyncs;    /* stream restarts (SSRC change, confirmed jump) */
     uint64_t ts_jumps;   /* timestamp discontinuities re-anchored */
     uint64_t invalid;    /* oversize payloads, unconfirmed held packets */
@@ -150,7 +160,7 @@ typedef struct agora_jb_stats {
     int buffered;        /* packets in the buffer now (a held one included) */
 } agora_jb_stats;
 
-/* Fill *cfg with the defaults: 48000 Hz, 20 ms, 40 ms initial, 20..200 ms. */
+/* Fill *cfg with the defaults: 48000 Hz, 20 ms, 20 ms initial, 20..200 ms. */
 void agora_jb_config_default(agora_jb_config *cfg);
 
 /* cfg NULL = defaults. Invalid config (clock_rate 8000..192000, frame_ms
@@ -173,8 +183,11 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
  * nothing is buffered it ends any underrun at once (the sender paused) and
  * consumes this sequence number and the missing ones before it (counted
  * lost: packets that never came), so the next talk spurt starts without a
- * loss. Returns 1 when consumed, 0 when ignored (another SSRC, no stream,
- * packets still buffered, or an old sequence number), or
+ * loss. A keepalive more than 3 numbers ahead is remembered, not consumed:
+ * the stream's next keepalive within 31 numbers after it confirms the jump
+ * (both are consumed then). Returns 1 when consumed, 0 when ignored (another
+ * SSRC, no stream, packets still buffered, an old sequence number, a jump not
+ * confirmed yet), or
  * AGORA_ERR_INVALID_ARGUMENT (jb NULL). */
 int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq);
 

@@ -1118,6 +1118,9 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         s->packets_buffered = (uint64_t)js.buffered;
         s->packets_stale = js.stale;
         s->frames_fec = r->fec;
+        s->jitter_buffer_target_ms = js.target_delay_ms;
+        s->frames_stretched = js.stretched;
+        s->packets_shrunk = js.shrunk;
     }
     return n;
 }
@@ -1220,7 +1223,10 @@ static void rtp_process(agora_service *svc, io_item *it)
     int rc = AGORA_OK;
     switch (it->kind) {
     case IO_AUDIO:
-        if (!it->frame->gap && c->net_publishing && agora_rtp_of(c) && agora_rtp_of(c)->fd >= 0 && agora_rtp_of(c)->have_target)
+        if (it->frame->gap) { /* the engine's first tick without audio: the round is over */
+            if (agora_rtp_of(c))
+                end_round(agora_rtp_of(c));
+        } else if (c->net_publishing && agora_rtp_of(c) && agora_rtp_of(c)->fd >= 0 && agora_rtp_of(c)->have_target)
             send_frame(agora_rtp_of(c), it->frame);
         break;
     case IO_RTP_OPEN:
