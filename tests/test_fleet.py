@@ -193,10 +193,12 @@ def test_sigterm_drains_a_worker_its_rooms_handed_over(fleet):
     fleet.workers["d0"].send_signal(signal.SIGTERM)
     out, _ = fleet.workers["d0"].communicate(timeout=60)
     assert fleet.workers["d0"].returncode == 0, out
-    wait_until(lambda: all(fleet.d.serving(r) == "d1" for r in rooms), timeout=30, interval=0.05)
+    # the other worker took every room over and hears its human
+    wait_until(lambda: all([w for w, _ in fleet.heard(r)] == ["d0", "d1"] for r in rooms),
+               timeout=30, interval=0.05, what="the drained worker's rooms heard by d1")
     # the drained agent left its rooms cleanly (no peer timeout needed): one agent each
     rooms_served_once(fleet, rooms)
-    assert all([w for w, _ in fleet.heard(r)] == ["d0", "d1"] for r in rooms)
+    assert all(fleet.d.serving(r) == "d1" for r in rooms)
 
 
 def test_bad_jobs_are_refused_or_failed_with_a_reason_and_the_worker_goes_on(fleet):
