@@ -246,3 +246,43 @@ def test_bad_jobs_are_refused_or_failed_with_a_reason_and_the_worker_goes_on(fle
         fleet.d.dispatch("fine", metadata=["not", "a", "dict"])
     with pytest.raises(JobError):
         fleet.d.dispatch("fine", janus="j9")
+
+
+def test_the_first_human_in_a_room_gets_an_agent_without_a_dispatch_call(fleet):
+    fleet.start_worker("a0")
+    fleet.wait_workers(1)
+    watcher = fleet.d.watch_rooms(interval=0.1)
+    try:
+        fleet.janus.ensure(fleet.urls["j2"], "auto-empty")       # a room nobody is in
+        janus = fleet.human("auto-1")
+        rid = str(room_id("auto-1"))
+        wait_until(lambda: fleet.heard(rid), timeout=30, interval=0.05, what="the agent hearing")
+        assert fleet.heard(rid)[0][0] == "a0"
+        rooms_served_once(fleet, ["auto-1"])
+        job = fleet.d.job(watcher.dispatched[0])
+        assert job["janus"] == janus and job["room"] == rid and job["state"] == "running"
+        time.sleep(1.0)                  # ten more scans: the served room is not dispatched again
+        assert len(watcher.dispatched) == 1
+        assert fleet.d.serving(str(room_id("auto-empty")), janus="j2") is None
+    finally:
+        watcher.stop()
+
+
+def test_a_lost_janus_server_is_reported_and_new_rooms_go_elsewhere(fleet):
+    with JanusServer() as j3:
+        fleet.d.add_janus("j3", f"{j3.transport_url}?admin_key={j3.admin_key}")
+        rooms = [f"lost-{i}" for i in range(6)]
+        placed = {room: fleet.d.place(room) for room in rooms}
+        on_j3 = {r for r, j in placed.items() if j == "j3"}
+        assert len(on_j3) == 2                                    # 6 rooms over 3 servers
+        assert fleet.d.check_janus() == {"j1": True, "j2": True, "j3": True}
+        j3.kill()
+        assert fleet.d.check_janus() == {"j1": True, "j2": True, "j3": False}
+        assert fleet.d.lost_rooms() == {"j3": on_j3}
+        for i in range(4):
+            assert fleet.d.place(f"lost-new-{i}") in ("j1", "j2")
+        moved = sorted(on_j3)[0]
+        assert fleet.d.place(moved) in ("j1", "j2")               # a lost room is placed again
+        assert fleet.d.lost_rooms() == {"j3": on_j3 - {moved}}
+        j3.start()
+        assert fleet.d.check_janus()["j3"] is True and fleet.d.lost_rooms() == {}
