@@ -9,7 +9,6 @@ import sys
 import time
 import uuid
 
-import numpy as np
 import pytest
 
 import agora_rtc as ar
@@ -216,9 +215,11 @@ def test_bad_jobs_are_refused_or_failed_with_a_reason_and_the_worker_goes_on(fle
                 "dispatched_at": "0"}]
     ids = [r.xadd(f"{fleet.ns}:jobs", g).decode() for g in garbage]
     missing = fleet.d.dispatch("no-such-room", create_room=False)
+    nobody = r.xadd(f"{fleet.ns}:jobs", {"room": "r", "janus": "j0", "janus_url": "janus://127.0.0.1:9/janus",
+                                         "metadata": "{}", "dispatched_at": "0"}).decode()
     fleet.human("bad-raise")
     raising = fleet.d.dispatch("bad-raise", {"raise": "boom"})
-    for job in ids + [missing, raising]:
+    for job in ids + [missing, nobody, raising]:
         wait_until(lambda: fleet.d.job(job).get("state") in ("refused", "failed"), timeout=30,
                    interval=0.05, what=f"job {job} rejected")
     reasons = [fleet.d.job(j)["reason"] for j in ids]
@@ -230,6 +231,8 @@ def test_bad_jobs_are_refused_or_failed_with_a_reason_and_the_worker_goes_on(fle
     assert all(fleet.d.job(j)["state"] == "refused" for j in ids)
     assert fleet.d.job(missing)["state"] == "refused"
     assert "no room no-such-room" in fleet.d.job(missing)["reason"]
+    assert fleet.d.job(nobody)["state"] == "failed"
+    assert fleet.d.job(nobody)["reason"].startswith("Janus j0 did not answer")
     assert fleet.d.job(raising)["state"] == "failed"
     assert fleet.d.job(raising)["reason"] == "entry raised RuntimeError: boom"
     assert fleet.d.serving("bad-raise") is None                     # its lease was released

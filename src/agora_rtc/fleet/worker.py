@@ -41,6 +41,7 @@ RECONCILE_S = 0.25
 #: (longer than a Redis restart takes, so a worker reconnecting is not robbed).
 DEAD_AFTER_S = 0.5
 READ_BLOCK_MS = 100
+CLEANUP_S = 5.0
 
 Entry = Callable[[AgentContext], Any]
 
@@ -96,6 +97,7 @@ class Worker:
         self._stop = threading.Event()
         self._draining = threading.Event()
         self._absent_since: Dict[str, float] = {}
+        self._next_cleanup = 0.0
         self._cpu = (time.monotonic(), sum(os.times()[:2]), 0.0)
         self.started = 0
 
@@ -236,7 +238,15 @@ class Worker:
             self.leases.release(lease_key, holder)
             self._finish(eid, "refused", f"no room {job.room} on Janus {job.janus}", job)
             return
-        self._start(job, lease_key, holder)
+        try:
+            self._start(job, lease_key, holder)
+        except redis.RedisError:
+            raise                       # the job stays pending: started again after reconnecting
+        except Exception as e:          # e.g. a transport URL the SDK refuses
+            with self._lock:
+                self._sessions.pop(job.id, None)
+            self.leases.release(lease_key, holder)
+            self._finish(eid, "failed", f"session could not start: {type(e).__name__}: {e}", job)
 
     def _service(self, url: str) -> ar.AgoraService:
         svc = self._services.get(url)
@@ -264,7 +274,7 @@ class Worker:
         state, reason = "done", ""
         try:
             self.entry(sess.ctx)
-        except Exception as e:
+        except BaseException as e:      # SystemExit too: a session never ends the worker
             log.exception("fleet worker %s: entry raised for room %s", self.id, sess.job.room)
             state, reason = "failed", f"entry raised {type(e).__name__}: {e}"
         finally:
@@ -329,6 +339,9 @@ class Worker:
             raise
         now = time.monotonic()
         alive: Dict[str, bool] = {}
+        consumers = {_text(p["consumer"]) for p in pending}
+        for gone in [c for c in self._absent_since if c not in consumers]:
+            del self._absent_since[gone]
         for p in pending:
             eid, consumer = _text(p["message_id"]), _text(p["consumer"])
             with self._lock:
@@ -356,6 +369,17 @@ class Worker:
                 log.info("fleet worker %s: took over job %s of dead worker %s", self.id,
                          _text(ceid), consumer)
                 self._take(_text(ceid), fields)
+        if now >= self._next_cleanup:
+            self._next_cleanup = now + CLEANUP_S
+            self._forget_dead_consumers()
+
+    def _forget_dead_consumers(self) -> None:
+        """Delete the group's consumers that have nothing pending and no heartbeat (dead
+        workers), so the group does not grow with every worker ever started."""
+        for c in self.r.xinfo_consumers(self.keys.jobs, K.GROUP):
+            name = _text(c["name"])
+            if name != self.id and int(c["pending"]) == 0 and not self.r.exists(self.keys.worker(name)):
+                self.r.xgroup_delconsumer(self.keys.jobs, K.GROUP, name)
 
     # ------------------------------------------------------------ heartbeat
     def _cpu_percent(self) -> float:
