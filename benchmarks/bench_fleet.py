@@ -7,11 +7,18 @@ worker): connect call to joined / to hearing the room.
 
     python benchmarks/bench_fleet.py            # 200 rooms on 1, 2, 3 workers
     python benchmarks/bench_fleet.py --quick    # 20 rooms on 1 and 2 workers
+
+With ``--chaos N`` (quick: 100, else 1000) it also makes N dispatches of short sessions
+(0.3 to 1.5 s; one in five a duplicate for a room already asked for) over 20 rooms and 3
+workers while a random worker is killed with SIGKILL every 2 s and replaced, and checks from
+the agents' own records (start after taking the room, end after leaving it; a killed agent's
+span ends at its kill) that no room ever had two agents at once, and that every job ended.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -152,32 +159,124 @@ def baseline_run(services, d, rooms_n, timeout):
     return {"rooms": rooms_n, "heard_rooms": len(heard), "joined_ms": joined, "heard_ms": heard}
 
 
+def chaos_run(rs, urls, n_dispatch, timeout, n_workers=3, n_rooms=20, kill_every=2.0, seed=1):
+    rng = random.Random(seed)
+    ns = "c" + uuid.uuid4().hex[:8]
+    d = Dispatcher(rs.url, namespace=ns)
+    for name, url in urls.items():
+        d.add_janus(name, url)
+    procs, killed_at, serial = {}, {}, [0]
+
+    def start_worker():
+        wid = f"c{serial[0]}"
+        serial[0] += 1
+        procs[wid] = subprocess.Popen(
+            [sys.executable, "-m", "agora_rtc.fleet", "--redis", rs.url, "--namespace", ns,
+             "--log-level", "ERROR", "worker", "fleet_bench_agent:short_session", "--capacity",
+             str(n_rooms), "--id", wid, "--drain-timeout", "0"], cwd=HERE,
+            stdout=subprocess.DEVNULL)
+    for _ in range(n_workers):
+        start_worker()
+    rooms = [f"{ns}-{i}" for i in range(n_rooms)]
+    jobs, active = [], {}
+    t_end = time.monotonic() + timeout
+    next_kill = time.monotonic() + kill_every
+    try:
+        while len(d.workers()) < n_workers:
+            time.sleep(0.05)
+        while time.monotonic() < t_end:
+            for room in rooms:
+                if len(jobs) >= n_dispatch:
+                    break
+                if all(d.job(j).get("state") in ("done", "failed", "refused")
+                       for j in active.get(room, [])):
+                    active[room] = [d.dispatch(room, {"seconds": rng.uniform(0.3, 1.5)})]
+                    if rng.random() < 0.2 and len(jobs) + 1 < n_dispatch:
+                        active[room].append(d.dispatch(room, {"seconds": 1.0}))   # a duplicate
+                    jobs.extend(active[room])
+            if time.monotonic() >= next_kill:
+                next_kill += kill_every
+                live = [w for w, p in procs.items() if p.poll() is None]
+                victim = rng.choice(live)
+                procs[victim].kill()
+                procs[victim].wait()
+                killed_at[victim] = time.time()
+                start_worker()
+            if len(jobs) >= n_dispatch and all(
+                    d.job(j).get("state") in ("done", "failed", "refused") for j in jobs):
+                break
+            time.sleep(0.05)
+        states = [d.job(j).get("state", "?") for j in jobs]
+        pending = {_p["message_id"].decode(): _p["consumer"].decode() for _p in
+                   d.r.xpending_range(f"{ns}:jobs", "workers", "-", "+", 1000)}
+        unfinished = [{"job": j, **d.job(j), "pending_with": pending.get(j)} for j in jobs
+                      if d.job(j).get("state") not in ("done", "failed", "refused")]
+        overlaps, spans_n = 0, 0
+        for room in rooms:
+            opened, intervals = {}, []
+            for v in d.r.lrange(f"{ns}:bench:spans:{room}", 0, -1):
+                kind, wid, job, t = v.decode().split(" ")
+                if kind == "start":
+                    opened[(wid, job)] = float(t)
+                else:
+                    intervals.append((opened.pop((wid, job)), float(t)))
+            for (wid, _job), t0 in opened.items():      # killed (or still running) agents
+                intervals.append((t0, killed_at.get(wid, float("inf"))))
+            intervals.sort()
+            spans_n += len(intervals)
+            overlaps += sum(1 for a, b in zip(intervals, intervals[1:]) if b[0] < a[1])
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        d.close()
+    return {"dispatches": len(jobs), "kills": len(killed_at), "sessions": spans_n,
+            "overlaps": overlaps, "states": {s: states.count(s) for s in sorted(set(states))},
+            "unfinished": unfinished, "live_workers": sorted(w for w, p in procs.items() if w not in killed_at)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20 rooms on 1 and 2 workers")
     ap.add_argument("--rooms", type=int, default=None)
     ap.add_argument("--workers", default=None, help="comma-separated worker counts")
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--chaos", type=int, default=None, help="dispatches with random kills")
+    ap.add_argument("--skip-latency", action="store_true")
     a = ap.parse_args(argv)
     rooms_n = a.rooms or (20 if a.quick else 200)
     counts = [int(x) for x in (a.workers or ("1,2" if a.quick else "1,2,3")).split(",")]
-    data = {"rooms": rooms_n, "fleet": [], "baseline": None}
+    chaos_n = a.chaos if a.chaos is not None else (100 if a.quick else 1000)
+    data = {"rooms": rooms_n, "fleet": [], "baseline": None, "chaos": None}
     with RedisServer() as rs, JanusServer() as j1, JanusServer() as j2:
         urls = {"j1": f"{j1.transport_url}?admin_key={j1.admin_key}",
                 "j2": f"{j2.transport_url}?admin_key={j2.admin_key}"}
         services = {n: ar.AgoraService(ar.AgoraServiceConfig(appid="bench", transport_url=u))
                     for n, u in urls.items()}
         try:
-            for n in counts:
-                data["fleet"].append(fleet_run(rs, urls, services, rooms_n, n, a.timeout))
-            d = Dispatcher(rs.url, namespace="base" + uuid.uuid4().hex[:6])
-            for name, url in urls.items():
-                d.add_janus(name, url)
-            data["baseline"] = baseline_run(services, d, rooms_n, a.timeout)
-            d.close()
+            if not a.skip_latency:
+                for n in counts:
+                    data["fleet"].append(fleet_run(rs, urls, services, rooms_n, n, a.timeout))
+                d = Dispatcher(rs.url, namespace="base" + uuid.uuid4().hex[:6])
+                for name, url in urls.items():
+                    d.add_janus(name, url)
+                data["baseline"] = baseline_run(services, d, rooms_n, a.timeout)
+                d.close()
+            if chaos_n:
+                data["chaos"] = chaos_run(rs, urls, chaos_n, max(a.timeout, chaos_n * 0.5))
         finally:
             for s in services.values():
                 s.release()
+    if data["chaos"]:
+        c = data["chaos"]
+        _report.print_table("random kills: no room served twice", ["dispatches", "kills", "sessions",
+                            "rooms served twice at once", "job states"],
+                            [[c["dispatches"], c["kills"], c["sessions"], c["overlaps"],
+                              " ".join(f"{k} {v}" for k, v in c["states"].items())]])
+    if a.skip_latency:
+        _report.save("fleet_chaos", data)
+        return 0
     p = _report.percentile
     rows = []
     for r in data["fleet"]:

@@ -26,3 +26,15 @@ def entry(ctx):
     ears = Ears(ctx)
     ctx.connect(ears, audio_frame_observer=ears)
     ctx.wait()
+
+
+def short_session(ctx):
+    """Joins for ``metadata["seconds"]``, then leaves; records its span (list
+    ``<namespace>:bench:spans:<room>``: "start|end <worker> <job> <time>") so that the
+    benchmark can check that no two agents ever served the room at once."""
+    key = f"{ctx.namespace}:bench:spans:{ctx.room}"
+    ctx.redis.rpush(key, f"start {ctx.worker_id} {ctx.job.id} {time.time()!r}")
+    ctx.connect()
+    ctx.wait(float(ctx.metadata.get("seconds", 1.0)))
+    ctx.leave()                       # the agent has left the room when the span ends
+    ctx.redis.rpush(key, f"end {ctx.worker_id} {ctx.job.id} {time.time()!r}")

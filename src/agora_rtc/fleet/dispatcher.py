@@ -146,7 +146,9 @@ class Dispatcher:
         eid = _text(self.r.xadd(self.keys.jobs, job.fields(), maxlen=K.JOBS_MAXLEN,
                                 approximate=True))
         pipe = self.r.pipeline()
-        pipe.hset(self.keys.job(eid), mapping={"state": "queued", "room": room, "janus": name,
+        # a worker may have taken (or refused) the job already: never overwrite its state
+        pipe.hsetnx(self.keys.job(eid), "state", "queued")
+        pipe.hset(self.keys.job(eid), mapping={"room": room, "janus": name,
                                                "dispatched_at": repr(job.dispatched_at)})
         pipe.expire(self.keys.job(eid), K.JOB_TTL_S)
         pipe.execute()

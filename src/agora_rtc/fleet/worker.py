@@ -42,6 +42,7 @@ RECONCILE_S = 0.25
 DEAD_AFTER_S = 0.5
 READ_BLOCK_MS = 100
 CLEANUP_S = 5.0
+FORGET_AFTER_MS = 30_000     # a consumer silent this long, without heartbeat nor pending job
 
 Entry = Callable[[AgentContext], Any]
 
@@ -124,6 +125,7 @@ class Worker:
 
     # ------------------------------------------------------------ main loop
     def run(self) -> None:
+        self._retry(self._write_heartbeat, seconds=30.0)    # known alive before taking any job
         hb = threading.Thread(target=self._heartbeat_loop, name="fleet-heartbeat", daemon=True)
         hb.start()
         log.info("fleet worker %s: capacity %d", self.id, self.capacity)
@@ -378,7 +380,8 @@ class Worker:
         workers), so the group does not grow with every worker ever started."""
         for c in self.r.xinfo_consumers(self.keys.jobs, K.GROUP):
             name = _text(c["name"])
-            if name != self.id and int(c["pending"]) == 0 and not self.r.exists(self.keys.worker(name)):
+            if (name != self.id and int(c["pending"]) == 0 and int(c["idle"]) > FORGET_AFTER_MS
+                    and not self.r.exists(self.keys.worker(name))):
                 self.r.xgroup_delconsumer(self.keys.jobs, K.GROUP, name)
 
     # ------------------------------------------------------------ heartbeat
