@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import redis
 
@@ -48,8 +48,9 @@ Entry = Callable[[AgentContext], Any]
 
 
 class _Session:
-    def __init__(self, job: Job, lease_key: str, holder: str, ctx: AgentContext) -> None:
-        self.job, self.lease_key, self.holder, self.ctx = job, lease_key, holder, ctx
+    def __init__(self, job: Job, lease_key: str, holder: str) -> None:
+        self.job, self.lease_key, self.holder = job, lease_key, holder
+        self.ctx: Optional[AgentContext] = None     # once the room is known to exist
         self.handover = False          # stopped by drain or lost lease: leave the job pending
         self.thread: Optional[threading.Thread] = None
 
@@ -230,57 +231,65 @@ class Worker:
                 # else the holder is dead and its lease not yet expired: the job stays
                 # pending with us and is retried at the next reconcile
                 return
-        try:
-            exists = self.janus.exists(job.janus_url, job.room)
-        except Exception as e:
-            self.leases.release(lease_key, holder)
-            self._finish(eid, "failed", f"Janus {job.janus} did not answer: {e}", job)
-            return
-        if not exists:
-            self.leases.release(lease_key, holder)
-            self._finish(eid, "refused", f"no room {job.room} on Janus {job.janus}", job)
-            return
-        try:
-            self._start(job, lease_key, holder)
-        except redis.RedisError:
-            raise                       # the job stays pending: started again after reconnecting
-        except Exception as e:          # e.g. a transport URL the SDK refuses
-            with self._lock:
-                self._sessions.pop(job.id, None)
-            self.leases.release(lease_key, holder)
-            self._finish(eid, "failed", f"session could not start: {type(e).__name__}: {e}", job)
+        self._start(job, lease_key, holder)
 
     def _service(self, url: str) -> ar.AgoraService:
-        svc = self._services.get(url)
-        if svc is None:
-            svc = ar.AgoraService(ar.AgoraServiceConfig(appid="fleet", transport_url=url))
-            self._services[url] = svc
-        return svc
+        """The worker's service on that Janus (one per URL of a Janus that answered)."""
+        with self._lock:
+            svc = self._services.get(url)
+            if svc is None:
+                svc = ar.AgoraService(ar.AgoraServiceConfig(appid="fleet", transport_url=url))
+                self._services[url] = svc
+            return svc
 
     def _start(self, job: Job, lease_key: str, holder: str) -> None:
-        ctx = AgentContext(job, self._service(job.janus_url), user_id=f"agent-{self.id}",
-                           worker_id=self.id, redis_client=self.r, namespace=self.keys.ns)
-        sess = _Session(job, lease_key, holder, ctx)
+        sess = _Session(job, lease_key, holder)
         with self._lock:
             self._sessions[job.id] = sess
         self.started += 1
-        self._write_heartbeat()
-        self.r.hset(self.keys.job(job.id), mapping={"state": "running", "worker": self.id,
-                                                   "room": job.room, "janus": job.janus,
-                                                   "started_at": repr(time.time())})
+        try:
+            self.r.hset(self.keys.job(job.id), mapping={"state": "running", "worker": self.id,
+                                                       "room": job.room, "janus": job.janus,
+                                                       "started_at": repr(time.time())})
+            self._write_heartbeat()
+        except redis.RedisError as e:   # the session runs anyway: its job is pending with us
+            log.info("fleet worker %s: recording the start of job %s: %s", self.id, job.id, e)
         sess.thread = threading.Thread(target=self._run_session, args=(sess,), daemon=True,
                                        name=f"fleet-session-{job.room}")
         sess.thread.start()
 
-    def _run_session(self, sess: _Session) -> None:
-        state, reason = "done", ""
+    def _room_missing(self, job: Job) -> Optional[Tuple[str, str]]:
+        """(state, reason) when the job's room cannot be joined, else None."""
         try:
-            self.entry(sess.ctx)
-        except BaseException as e:      # SystemExit too: a session never ends the worker
-            log.exception("fleet worker %s: entry raised for room %s", self.id, sess.job.room)
-            state, reason = "failed", f"entry raised {type(e).__name__}: {e}"
-        finally:
-            sess.ctx.leave()
+            if self.janus.exists(job.janus_url, job.room):
+                return None
+            return "refused", f"no room {job.room} on Janus {job.janus}"
+        except Exception as e:
+            return "failed", f"Janus {job.janus} did not answer: {e}"
+
+    def _run_session(self, sess: _Session) -> None:
+        """The session's thread: check the room (off the job loop), run the entry, record."""
+        state, reason = "done", ""
+        missing = self._room_missing(sess.job)
+        if missing is None:
+            try:
+                sess.ctx = AgentContext(sess.job, self._service(sess.job.janus_url),
+                                        user_id=f"agent-{self.id}", worker_id=self.id,
+                                        redis_client=self.r, namespace=self.keys.ns)
+            except Exception as e:      # e.g. a transport URL the SDK refuses
+                missing = "failed", f"session could not start: {type(e).__name__}: {e}"
+        if missing is not None:
+            state, reason = missing
+        else:
+            if sess.handover:           # stopped while the room was being checked
+                sess.ctx.stopping.set()
+            try:
+                self.entry(sess.ctx)
+            except BaseException as e:  # SystemExit too: a session never ends the worker
+                log.exception("fleet worker %s: entry raised for room %s", self.id, sess.job.room)
+                state, reason = "failed", f"entry raised {type(e).__name__}: {e}"
+            finally:
+                sess.ctx.leave()
         try:
             if sess.handover:
                 self.leases.release(sess.lease_key, sess.holder)
@@ -300,8 +309,10 @@ class Worker:
     def _stop_session(self, sess: _Session, why: str) -> None:
         log.info("fleet worker %s: stopping room %s (%s)", self.id, sess.job.room, why)
         sess.handover = True
-        sess.ctx.stopping.set()
-        threading.Thread(target=sess.ctx.leave, daemon=True, name="fleet-leave").start()
+        ctx = sess.ctx
+        if ctx is not None:
+            ctx.stopping.set()
+            threading.Thread(target=ctx.leave, daemon=True, name="fleet-leave").start()
 
     def _retry(self, fn: Callable[[], Any], seconds: float = 10.0) -> Any:
         deadline = time.monotonic() + seconds
