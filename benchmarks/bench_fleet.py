@@ -207,6 +207,12 @@ def chaos_run(rs, urls, n_dispatch, timeout, n_workers=3, n_rooms=20, kill_every
                 break
             time.sleep(0.05)
         states = [d.job(j).get("state", "?") for j in jobs]
+        reasons = {}
+        for j in jobs:
+            why = d.job(j).get("reason", "")
+            if why:
+                why = why.split(" (job")[0].split(" by worker")[0]
+                reasons[why] = reasons.get(why, 0) + 1
         pending = {_p["message_id"].decode(): _p["consumer"].decode() for _p in
                    d.r.xpending_range(f"{ns}:jobs", "workers", "-", "+", 1000)}
         unfinished = [{"job": j, **d.job(j), "pending_with": pending.get(j)} for j in jobs
@@ -233,7 +239,7 @@ def chaos_run(rs, urls, n_dispatch, timeout, n_workers=3, n_rooms=20, kill_every
         d.close()
     return {"dispatches": len(jobs), "kills": len(killed_at), "sessions": spans_n,
             "overlaps": overlaps, "states": {s: states.count(s) for s in sorted(set(states))},
-            "unfinished": unfinished, "live_workers": sorted(w for w, p in procs.items() if w not in killed_at)}
+            "reasons": reasons, "unfinished": unfinished, "live_workers": sorted(w for w, p in procs.items() if w not in killed_at)}
 
 
 def main(argv=None) -> int:

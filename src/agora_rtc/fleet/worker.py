@@ -51,6 +51,10 @@ class _Session:
     def __init__(self, job: Job, lease_key: str, holder: str) -> None:
         self.job, self.lease_key, self.holder = job, lease_key, holder
         self.ctx: Optional[AgentContext] = None     # once the room is known to exist
+        # renewals and the final release of the lease take turns: a renewal must never
+        # take the lease again after the session released it
+        self.lease_lock = threading.Lock()
+        self.ended = False
         self.handover = False          # stopped by drain or lost lease: leave the job pending
         self.thread: Optional[threading.Thread] = None
 
@@ -291,6 +295,8 @@ class Worker:
             finally:
                 sess.ctx.leave()
         try:
+            with sess.lease_lock:
+                sess.ended = True
             if sess.handover:
                 self.leases.release(sess.lease_key, sess.holder)
             else:
@@ -424,7 +430,9 @@ class Worker:
                 with self._lock:
                     sessions = [s for s in self._sessions.values() if not s.handover]
                 for s in sessions:
-                    if not self.leases.renew(s.lease_key, s.holder):
+                    with s.lease_lock:
+                        held = s.ended or self.leases.renew(s.lease_key, s.holder)
+                    if not held:
                         self._stop_session(s, "its lease is held by another worker")
             except redis.RedisError as e:
                 log.debug("fleet worker %s: heartbeat: %s", self.id, e)
