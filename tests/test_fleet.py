@@ -2,6 +2,7 @@
 Janus servers on loopback, worker processes running tests/fleet_agent.py, and
 humans (SDK connections in this process) talking in the rooms. Every process is
 started here and stopped by PID. Each test has its own Redis namespace and rooms."""
+import json
 import os
 import signal
 import subprocess
@@ -289,3 +290,25 @@ def test_a_lost_janus_server_is_reported_and_new_rooms_go_elsewhere(fleet):
         assert fleet.d.lost_rooms() == {"j3": on_j3 - {moved}}
         j3.start()
         assert fleet.d.check_janus()["j3"] is True and fleet.d.lost_rooms() == {}
+
+
+def test_command_line_dispatches_and_reports_the_fleet(fleet):
+    fleet.start_worker("c0", capacity=3)
+    fleet.wait_workers(1)
+    fleet.human("cli-1")
+
+    def cli(*args):
+        out = subprocess.run([sys.executable, "-m", "agora_rtc.fleet", "--redis",
+                              fleet.redis_server.url, "--namespace", fleet.ns, *args],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    job = cli("dispatch", "cli-1", "--metadata", '{"from": "cli"}').strip()
+    wait_until(lambda: fleet.heard("cli-1"), timeout=30, interval=0.05)
+    assert fleet.d.job(job)["worker"] == "c0"
+    status = json.loads(cli("status"))
+    assert [(w["id"], w["sessions"], w["capacity"]) for w in status["workers"]] == [("c0", "1", "3")]
+    assert status["janus"] == ["j1", "j2"] and status["janus_down"] == []
+    assert status["answering"] == {"j1": True, "j2": True}
+    assert "admin_key" not in json.dumps(status)                  # no secret printed
