@@ -38,8 +38,9 @@ def infra():
 class Fleet:
     """One test's fleet: its namespace, dispatcher, worker processes and humans."""
 
-    def __init__(self, infra):
+    def __init__(self, infra, tmp):
         self.redis_server, self.urls, self.services = infra
+        self.tmp = str(tmp)
         self.ns = "t" + uuid.uuid4().hex[:8]
         self.d = Dispatcher(self.redis_server.url, namespace=self.ns)
         for name, url in self.urls.items():
@@ -49,12 +50,21 @@ class Fleet:
         self.janus = JanusRooms()
 
     def start_worker(self, wid, capacity=8):
-        self.workers[wid] = subprocess.Popen(
-            [sys.executable, "-m", "agora_rtc.fleet", "--redis", self.redis_server.url,
-             "--namespace", self.ns, "--log-level", "WARNING", "worker", "fleet_agent:entry",
-             "--capacity", str(capacity), "--id", wid, "--drain-timeout", "1"],
-            cwd=TESTS, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        """A worker process; its output goes to a file (a pipe nobody reads could fill up)."""
+        with open(self.log_path(wid), "w") as log:
+            self.workers[wid] = subprocess.Popen(
+                [sys.executable, "-m", "agora_rtc.fleet", "--redis", self.redis_server.url,
+                 "--namespace", self.ns, "--log-level", "WARNING", "worker", "fleet_agent:entry",
+                 "--capacity", str(capacity), "--id", wid, "--drain-timeout", "1"],
+                cwd=TESTS, stdout=log, stderr=subprocess.STDOUT)
         return self.workers[wid]
+
+    def log_path(self, wid):
+        return os.path.join(self.tmp, f"{wid}.log")
+
+    def output(self, wid):
+        with open(self.log_path(wid)) as f:
+            return f.read()
 
     def wait_workers(self, n):
         wait_until(lambda: len(self.d.workers()) >= n, timeout=60, interval=0.05,
@@ -92,7 +102,7 @@ class Fleet:
         for wid, p in self.workers.items():
             if p.poll() is None:
                 p.kill()
-            p.communicate()
+            p.wait()
         for _, conn, _ in self.humans.values():
             conn.disconnect()
             conn.release()
@@ -101,8 +111,8 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(infra):
-    f = Fleet(infra)
+def fleet(infra, tmp_path):
+    f = Fleet(infra, tmp_path)
     yield f
     f.close()
 
@@ -191,8 +201,7 @@ def test_sigterm_drains_a_worker_its_rooms_handed_over(fleet):
     fleet.start_worker("d1")
     fleet.wait_workers(2)
     fleet.workers["d0"].send_signal(signal.SIGTERM)
-    out, _ = fleet.workers["d0"].communicate(timeout=60)
-    assert fleet.workers["d0"].returncode == 0, out
+    assert fleet.workers["d0"].wait(60) == 0, fleet.output("d0")
     # the other worker took every room over and hears its human
     wait_until(lambda: all([w for w, _ in fleet.heard(r)] == ["d0", "d1"] for r in rooms),
                timeout=30, interval=0.05, what="the drained worker's rooms heard by d1")
@@ -312,3 +321,20 @@ def test_command_line_dispatches_and_reports_the_fleet(fleet):
     assert status["janus"] == ["j1", "j2"] and status["janus_down"] == []
     assert status["answering"] == {"j1": True, "j2": True}
     assert "admin_key" not in json.dumps(status)                  # no secret printed
+    # the watcher command dispatches to the room a human joins, and stops at SIGTERM
+    watch = subprocess.Popen([sys.executable, "-m", "agora_rtc.fleet", "--redis",
+                              fleet.redis_server.url, "--namespace", fleet.ns, "watch",
+                              "--interval", "0.1"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert watch.stdout.readline().strip() == "watching"
+        fleet.human("cli-2")
+        rid = str(room_id("cli-2"))
+        wait_until(lambda: fleet.heard(rid), timeout=30, interval=0.05)
+        assert fleet.heard(rid)[0][0] == "c0"
+        rooms_served_once(fleet, ["cli-1", "cli-2"])       # the dispatched room got no second agent
+        watch.send_signal(signal.SIGTERM)
+        assert watch.wait(30) == 0
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        watch.communicate()

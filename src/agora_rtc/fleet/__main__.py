@@ -4,6 +4,7 @@
     python -m agora_rtc.fleet add-janus NAME janus://host:8088?admin_key=... --redis ...
     python -m agora_rtc.fleet dispatch ROOM [--metadata JSON] --redis ...
     python -m agora_rtc.fleet status --redis ...
+    python -m agora_rtc.fleet watch --redis ...     # agents for rooms humans join, until SIGTERM
 """
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def main(argv=None) -> int:
     d.add_argument("--metadata", default="{}")
     d.add_argument("--janus", default=None)
     sub.add_parser("status", help="workers, Janus servers, down servers")
+    wr = sub.add_parser("watch", help="dispatch an agent to each room a human joins (until SIGTERM)")
+    wr.add_argument("--interval", type=float, default=0.2)
     a = ap.parse_args(argv)
     logging.basicConfig(level=a.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
 
@@ -63,6 +66,16 @@ def main(argv=None) -> int:
     with Dispatcher(a.redis, namespace=a.namespace) as disp:
         if a.cmd == "add-janus":
             disp.add_janus(a.name, a.url)
+        elif a.cmd == "watch":
+            import signal
+            import threading
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            signal.signal(signal.SIGINT, lambda *_: stop.set())
+            watcher = disp.watch_rooms(interval=a.interval)
+            print("watching", flush=True)
+            stop.wait()
+            watcher.stop()
         elif a.cmd == "dispatch":
             print(disp.dispatch(a.room, json.loads(a.metadata), janus=a.janus))
         else:

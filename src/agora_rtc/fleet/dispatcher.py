@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any, Dict, List, Optional, Set
 
 import redis
@@ -194,6 +195,10 @@ class RoomWatcher(threading.Thread):
     whose display name is neither an agent's nor the SDK's control handle) is present
     and no agent holds the room's lease or is queued for it."""
 
+    #: Seconds between two `Dispatcher.check_janus` of the watcher (down servers are skipped
+    #: and reported, servers that answer again are used again).
+    JANUS_CHECK_S = 1.0
+
     def __init__(self, dispatcher: Dispatcher, *, interval: float, agent_prefix: str) -> None:
         super().__init__(name="fleet-room-watcher", daemon=True)
         self.d = dispatcher
@@ -232,8 +237,12 @@ class RoomWatcher(threading.Thread):
                 self.dispatched.append(self._queued[tag])
 
     def run(self) -> None:
+        next_check = 0.0
         while not self._stop_evt.wait(self.interval):
             try:
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self.JANUS_CHECK_S
+                    self.d.check_janus()
                 self.scan()
             except Exception as e:     # a Janus or Redis hiccup: next round
                 log.info("fleet room watcher: %s", e)
