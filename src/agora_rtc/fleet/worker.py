@@ -348,58 +348,65 @@ class Worker:
 
     # ------------------------------------------------------------ failover
     def _reconcile(self) -> None:
-        """Pending jobs: ours not running are started again; dead workers' are claimed."""
+        """Pending jobs, consumer by consumer: ours not running are started again; those of
+        a worker whose heartbeat has been gone for `DEAD_AFTER_S` are claimed."""
         try:
-            pending = self.r.xpending_range(self.keys.jobs, K.GROUP, min="-", max="+", count=200)
+            consumers = self.r.xinfo_consumers(self.keys.jobs, K.GROUP)
         except redis.ResponseError as e:
-            if "NOGROUP" in str(e):
+            if "NOGROUP" in str(e) or "no such key" in str(e):
                 self._ensure_group()
                 return
             raise
         now = time.monotonic()
-        alive: Dict[str, bool] = {}
-        consumers = {_text(p["consumer"]) for p in pending}
-        for gone in [c for c in self._absent_since if c not in consumers]:
+        names = {_text(c["name"]) for c in consumers}
+        for gone in [c for c in self._absent_since if c not in names]:
             del self._absent_since[gone]
-        for p in pending:
-            eid, consumer = _text(p["message_id"]), _text(p["consumer"])
+        cleanup = now >= self._next_cleanup
+        if cleanup:
+            self._next_cleanup = now + CLEANUP_S
+        for c in consumers:
+            name, pending = _text(c["name"]), int(c["pending"])
+            if name == self.id:
+                if pending:
+                    self._restart_own(pending)
+                continue
+            if self.r.exists(self.keys.worker(name)):
+                self._absent_since.pop(name, None)
+                continue
+            absent = now - self._absent_since.setdefault(name, now)
+            if pending and absent >= DEAD_AFTER_S:
+                self._claim_from(name, pending)
+            elif not pending and cleanup and int(c["idle"]) > FORGET_AFTER_MS:
+                # a dead worker with nothing pending: the group forgets it
+                self.r.xgroup_delconsumer(self.keys.jobs, K.GROUP, name)
+
+    def _restart_own(self, pending: int) -> None:
+        """Jobs pending with us that no session runs (the lease was not free yet, Redis
+        restarted meanwhile, ...) are taken again."""
+        for p in self.r.xpending_range(self.keys.jobs, K.GROUP, min="-", max="+",
+                                       count=pending, consumername=self.id):
+            eid = _text(p["message_id"])
             with self._lock:
                 if eid in self._sessions:
                     continue
-            if consumer == self.id:
-                entries = self.r.xrange(self.keys.jobs, eid, eid)
-                if entries:
-                    self._take(eid, entries[0][1])
-                else:                                   # trimmed away: nothing to run
-                    self._finish(eid, "failed", "job entry no longer in the stream")
-                continue
-            if consumer not in alive:
-                alive[consumer] = bool(self.r.exists(self.keys.worker(consumer)))
-                if alive[consumer]:
-                    self._absent_since.pop(consumer, None)
-                else:
-                    self._absent_since.setdefault(consumer, now)
-            if alive[consumer] or now - self._absent_since[consumer] < DEAD_AFTER_S:
-                continue
+            entries = self.r.xrange(self.keys.jobs, eid, eid)
+            if entries:
+                self._take(eid, entries[0][1])
+            else:                                       # trimmed away: nothing to run
+                self._finish(eid, "failed", "job entry no longer in the stream")
+
+    def _claim_from(self, dead: str, pending: int) -> None:
+        """Take over a dead worker's jobs, one at a time while we are the least loaded."""
+        for p in self.r.xpending_range(self.keys.jobs, K.GROUP, min="-", max="+",
+                                       count=pending, consumername=dead):
             if not self._my_turn():
                 return
-            claimed = self.r.xclaim(self.keys.jobs, K.GROUP, self.id, int(RECONCILE_S * 1000), [eid])
-            for ceid, fields in claimed:
+            eid = _text(p["message_id"])
+            for ceid, fields in self.r.xclaim(self.keys.jobs, K.GROUP, self.id,
+                                              int(RECONCILE_S * 1000), [eid]):
                 log.info("fleet worker %s: took over job %s of dead worker %s", self.id,
-                         _text(ceid), consumer)
+                         _text(ceid), dead)
                 self._take(_text(ceid), fields)
-        if now >= self._next_cleanup:
-            self._next_cleanup = now + CLEANUP_S
-            self._forget_dead_consumers()
-
-    def _forget_dead_consumers(self) -> None:
-        """Delete the group's consumers that have nothing pending and no heartbeat (dead
-        workers), so the group does not grow with every worker ever started."""
-        for c in self.r.xinfo_consumers(self.keys.jobs, K.GROUP):
-            name = _text(c["name"])
-            if (name != self.id and int(c["pending"]) == 0 and int(c["idle"]) > FORGET_AFTER_MS
-                    and not self.r.exists(self.keys.worker(name))):
-                self.r.xgroup_delconsumer(self.keys.jobs, K.GROUP, name)
 
     # ------------------------------------------------------------ heartbeat
     def _cpu_percent(self) -> float:
