@@ -297,6 +297,9 @@ def test_a_lost_janus_server_is_reported_and_new_rooms_go_elsewhere(fleet):
         moved = sorted(on_j3)[0]
         assert fleet.d.place(moved) in ("j1", "j2")               # a lost room is placed again
         assert fleet.d.lost_rooms() == {"j3": on_j3 - {moved}}
+        ended = sorted(on_j3 - {moved})[0]
+        fleet.d.forget_room(ended)                                 # the room is over
+        assert fleet.d.lost_rooms() == {"j3": on_j3 - {moved, ended}}
         j3.start()
         assert fleet.d.check_janus()["j3"] is True and fleet.d.lost_rooms() == {}
 

@@ -1,8 +1,8 @@
 """A private redis-server on loopback, owned by this process (tests, demos, one-machine fleets).
 
 Started with its own folder, append-only file on (``appendfsync always``), so a
-restart (`restart`, or `kill` then `start`) finds the jobs, the consumer group and
-the leases again. Stopped by PID.
+restart (`stop` or `kill`, then `start`: same port, same folder) finds the jobs, the
+consumer group and the leases again. Stopped by PID.
 """
 from __future__ import annotations
 
@@ -88,10 +88,6 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 os.kill(self._proc.pid, signal.SIGKILL)
                 self._proc.wait()
-
-    def restart(self) -> "RedisServer":
-        self.stop()
-        return self.start()
 
     def close(self) -> None:
         self.stop()

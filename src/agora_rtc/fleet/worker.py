@@ -118,11 +118,6 @@ class Worker:
         Safe to call from a signal handler."""
         self._draining.set()
 
-    def stop(self) -> None:
-        """Hand every session over at once and return from `run`."""
-        self.drain_timeout = 0.0
-        self._draining.set()
-
     def install_signal_handlers(self) -> None:
         """SIGTERM and SIGINT drain the worker (main thread only)."""
         signal.signal(signal.SIGTERM, lambda *_: self.drain())
