@@ -10,7 +10,7 @@ can share one Redis.
                              entries. Trimmed to about `JOBS_MAXLEN` entries.
 ``<ns>:job:<job id>``        hash: state (queued / running / done / failed / refused),
                              room, janus, worker, reason, times. TTL `JOB_TTL_S`.
-``<ns>:lease:<janus>:<room>`` string "<worker id> <job id>", TTL `LEASE_TTL_MS`, renewed
+``<ns>:lease:<janus>:<room id>`` string "<worker id> <job id>", TTL `LEASE_TTL_MS`, renewed
                              while the session lives: the one agent serving that room.
 ``<ns>:worker:<worker id>``  hash: sessions, capacity, cpu, pid, host, draining, updated;
                              TTL `HEARTBEAT_TTL_MS`, rewritten every `HEARTBEAT_S`.
@@ -18,7 +18,9 @@ can share one Redis.
 ``<ns>:janus``               hash: Janus name -> transport URL (janus://host:port?admin_key=..).
 ``<ns>:janus:down``          set of Janus names found not answering (new rooms avoid them).
 ``<ns>:janus:rooms:<name>``  set of rooms placed on that Janus (its load).
-``<ns>:room:<room>``         string: the name of the Janus the room was placed on.
+``<ns>:room:<room id>``      string: the name of the Janus the room was placed on.
+(<room id>: the numeric Janus id of the room, `agora_rtc.fleet.janus_rooms.room_id`, so
+that "room-a" and the id Janus lists for it are the same room.)
 """
 from __future__ import annotations
 
