@@ -7,6 +7,9 @@
 #ifdef AGORA_HAVE_AVCODEC
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agora_rtc/errors.h"
 
 static agora_libav av;
 static pthread_once_t av_once = PTHREAD_ONCE_INIT;
@@ -71,6 +74,25 @@ const agora_libsws *agora_libsws_get(void)
 const char *agora_libav_name(void)
 {
     return AGORA_AVCODEC_SONAME;
+}
+
+int agora_libav_send_copy(const agora_libav *lib, AVCodecContext *ctx, AVPacket *pkt, uint8_t **buf,
+                          size_t *cap, const uint8_t *data, size_t length)
+{
+    if (length > (size_t)0x7fffffff - AV_INPUT_BUFFER_PADDING_SIZE)
+        return AGORA_ERR_INVALID_ARGUMENT; /* AVPacket.size is an int */
+    if (length + AV_INPUT_BUFFER_PADDING_SIZE > *cap) {
+        uint8_t *grown = realloc(*buf, length + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!grown)
+            return AGORA_ERR_NO_MEMORY;
+        *buf = grown;
+        *cap = length + AV_INPUT_BUFFER_PADDING_SIZE;
+    }
+    memcpy(*buf, data, length);
+    memset(*buf + length, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+    pkt->data = *buf;
+    pkt->size = (int)length;
+    return lib->send_packet(ctx, pkt) < 0 ? AGORA_ERR_INVALID_ARGUMENT : AGORA_OK;
 }
 
 #else

@@ -58,6 +58,14 @@ typedef struct agora_libsws {
 const agora_libav *agora_libav_get(void);
 /* libswscale, NULL when it cannot be loaded. Thread-safe. */
 const agora_libsws *agora_libsws_get(void);
+
+/* A decoder's input: data copied into *buf (grown as needed, *cap its size,
+ * with the zeroed padding libavcodec reads past the end), pkt pointed at it and
+ * sent to ctx. AGORA_OK; AGORA_ERR_INVALID_ARGUMENT when the decoder refused it
+ * or it is too large for a packet; AGORA_ERR_NO_MEMORY. The caller then takes
+ * its frames with receive_frame. */
+int agora_libav_send_copy(const agora_libav *lib, AVCodecContext *ctx, AVPacket *pkt, uint8_t **buf,
+                          size_t *cap, const uint8_t *data, size_t length);
 #endif
 
 /* The file name of the libavcodec agora_rtc loads, or why there is none. */

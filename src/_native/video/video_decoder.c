@@ -77,21 +77,9 @@ int agora_video_decoder_decode(agora_video_decoder *d, const uint8_t *data, size
                                int64_t render_time_ms, agora_video_decoded_cb cb, void *ud)
 {
     const agora_libav *av = d->av;
-    if (length > (size_t)0x7fffffff - AV_INPUT_BUFFER_PADDING_SIZE)
-        return AGORA_ERR_INVALID_ARGUMENT;
-    if (length + AV_INPUT_BUFFER_PADDING_SIZE > d->cap) {
-        uint8_t *buf = realloc(d->buf, length + AV_INPUT_BUFFER_PADDING_SIZE);
-        if (!buf)
-            return AGORA_ERR_NO_MEMORY;
-        d->buf = buf;
-        d->cap = length + AV_INPUT_BUFFER_PADDING_SIZE;
-    }
-    memcpy(d->buf, data, length);
-    memset(d->buf + length, 0, AV_INPUT_BUFFER_PADDING_SIZE);
-    d->pkt->data = d->buf;
-    d->pkt->size = (int)length;
-    if (av->send_packet(d->ctx, d->pkt) < 0)
-        return AGORA_ERR_INVALID_ARGUMENT;
+    int sent = agora_libav_send_copy(av, d->ctx, d->pkt, &d->buf, &d->cap, data, length);
+    if (sent != AGORA_OK)
+        return sent;
     int got = 0;
     while (av->receive_frame(d->ctx, d->frame) == 0) {
         const AVFrame *f = d->frame;

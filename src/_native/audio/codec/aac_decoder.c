@@ -186,19 +186,9 @@ int agora_aac_decode(agora_aac_decoder *d, const uint8_t *data, size_t length, i
             return rc;
         }
     }
-    if (length + AV_INPUT_BUFFER_PADDING_SIZE > d->buf_cap) {
-        uint8_t *buf = realloc(d->buf, length + AV_INPUT_BUFFER_PADDING_SIZE);
-        if (!buf)
-            return AGORA_ERR_NO_MEMORY;
-        d->buf = buf;
-        d->buf_cap = length + AV_INPUT_BUFFER_PADDING_SIZE;
-    }
-    memcpy(d->buf, data, length);
-    memset(d->buf + length, 0, AV_INPUT_BUFFER_PADDING_SIZE);
-    d->pkt->data = d->buf;
-    d->pkt->size = (int)length;
-    if (av->send_packet(d->ctx, d->pkt) < 0)
-        return AGORA_ERR_INVALID_ARGUMENT;
+    int sent = agora_libav_send_copy(av, d->ctx, d->pkt, &d->buf, &d->buf_cap, data, length);
+    if (sent != AGORA_OK)
+        return sent;
     int got = 0;
     for (;;) {
         int rc = av->receive_frame(d->ctx, d->frame);
