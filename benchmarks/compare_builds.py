@@ -2,7 +2,7 @@
 
 For a change that must not change speed (a refactor), run the dispatch, scale and
 Janus benchmarks from two source trees, each with the virtual environment it is
-installed in, in turn (A B A B ...), and report for every figure B's value over A's,
+installed in, in turn (A B, B A, A B ...), and report for every figure B's value over A's,
 pair by pair, with the median of the pairs. Each tree's benchmark writes its own
 results/*.json, which is read back after each run.
 
@@ -100,8 +100,12 @@ def main() -> None:
             raise SystemExit(f"unknown bench {bench!r}; one of {', '.join(BENCHES)}")
         pairs = []
         for i in range(args.repeat):
-            a = run_once(args.a, bench)
-            b = run_once(args.b, bench)
+            if i % 2 == 0:   # A B, then B A: neither build always runs second
+                a = run_once(args.a, bench)
+                b = run_once(args.b, bench)
+            else:
+                b = run_once(args.b, bench)
+                a = run_once(args.a, bench)
             pairs.append((a, b))
             print(f"{bench}: pair {i + 1}/{args.repeat} done", file=sys.stderr, flush=True)
         rows = {}

@@ -12,9 +12,12 @@
  *       build/native-rel/libagora_native.a -lopus -lsrtp2 -lspeexdsp -lpthread -lm -ldl -o /tmp/fanout
  *   valgrind --tool=callgrind --callgrind-out-file=/tmp/fanout.cg /tmp/fanout 24 2
  *
- * Arguments: senders (default 24), seconds each (default 2). Exit status 1 when
- * not every frame arrived within 10 minutes. */
+ * Arguments: senders (default 24), seconds each (default 2), and "queued" for
+ * the path of dispatch="queued" instead (the receive threads push into a frame
+ * queue, a consumer thread waits on it and takes its backlog). Exit status 1
+ * when not every frame arrived within 10 minutes. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include <time.h>
 
 #include "agora_rtc/agora_rtc.h"
+#include "agora_rtc/frame_queue.h"
 
 static atomic_int frames, speech;
 
@@ -33,6 +37,28 @@ static void on_frame(void *ud, const char *channel_id, const char *user_id, cons
     atomic_fetch_add(&frames, 1);
     if (vad && vad->state != 0)
         atomic_fetch_add(&speech, 1);
+}
+
+static atomic_int consumer_stop;
+
+/* dispatch="queued": take what waits, a whole backlog per wake-up */
+static void *consume(void *arg)
+{
+    agora_frame_queue *q = arg;
+    while (!atomic_load(&consumer_stop)) {
+        if (agora_frame_queue_wait(q, 100) <= 0)
+            continue;
+        agora_queued_frame *f = agora_frame_queue_take_all(q);
+        while (f) {
+            agora_queued_frame *next = f->next;
+            atomic_fetch_add(&frames, 1);
+            if (f->vad_state > 0)
+                atomic_fetch_add(&speech, 1);
+            agora_queued_frame_free(f);
+            f = next;
+        }
+    }
+    return NULL;
 }
 
 static void sleep_ms(int ms)
@@ -53,6 +79,7 @@ static agora_rtc_conn *local_conn(agora_service *svc)
 int main(int argc, char **argv)
 {
     int users = argc > 1 ? atoi(argv[1]) : 24, seconds = argc > 2 ? atoi(argv[2]) : 2;
+    int queued = argc > 3 && strcmp(argv[3], "queued") == 0;
     if (users < 1 || seconds < 1)
         return 2;
     agora_service *svc = agora_service_create();
@@ -66,6 +93,14 @@ int main(int argc, char **argv)
     agora_audio_frame_observer obs;
     memset(&obs, 0, sizeof(obs));
     obs.on_playback_audio_frame_before_mixing = on_frame;
+    agora_frame_queue *q = NULL;
+    pthread_t consumer;
+    if (queued) {
+        q = agora_frame_queue_create(100000);
+        agora_frame_queue_observer(q, &obs);
+        if (!q || pthread_create(&consumer, NULL, consume, q) != 0)
+            return 2;
+    }
     agora_vad_config vad;
     agora_vad_config_default(&vad);
     if (agora_rtc_conn_register_audio_frame_observer(listener, &obs, &vad, AGORA_AUDIO_DELIVER_ALL) != AGORA_OK ||
@@ -103,6 +138,11 @@ int main(int argc, char **argv)
         agora_rtc_conn_destroy(senders[u]);
     agora_rtc_conn_destroy(listener);
     agora_service_release(svc);
+    if (queued) {
+        atomic_store(&consumer_stop, 1);
+        pthread_join(consumer, NULL);
+        agora_frame_queue_destroy(q);
+    }
     free(senders);
     free(pcm);
     return atomic_load(&frames) >= want ? 0 : 1;
