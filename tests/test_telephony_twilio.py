@@ -1,0 +1,293 @@
+"""Phone callers through Twilio Media Streams: a caller is a remote user of a channel.
+
+The endpoint (agora_rtc.telephony.TwilioMediaStreams) is mounted in a Starlette
+app served by uvicorn on loopback; tests/twilio_client.py plays Twilio's side
+with frames written by hand from Twilio's published format and audio encoded
+by CPython's audioop. The agent is an ordinary connection of the same service.
+"""
+import base64
+import socket
+import threading
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+import agora_rtc as ar
+from agora_rtc.agent import ReplyOnPause
+from agora_rtc.telephony import TwilioCallObserver, TwilioMediaStreams
+from conftest import asset_pcm, join, wait_until
+from twilio_client import STOP, FakeTwilio, lin2ulaw, to_8k, ulaw2lin
+
+QUESTION_8K = to_8k(asset_pcm("caller_question.wav").tobytes())
+ANSWER_8K = to_8k(asset_pcm("agent_answer.wav").tobytes())
+CALLER = "+15551234567"
+CHANNEL = "phone"
+
+
+class Calls(TwilioCallObserver):
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.log = []
+
+    def _add(self, *entry):
+        with self.cond:
+            self.log.append(entry)
+            self.cond.notify_all()
+
+    def on_call_started(self, call): self._add("started", call)
+    def on_dtmf(self, call, digit): self._add("dtmf", digit)
+    def on_mark(self, call, name): self._add("mark", name)
+    def on_call_ended(self, call, reason): self._add("ended", reason)
+
+    def wait(self, *entry, timeout=15.0):
+        with self.cond:
+            ok = self.cond.wait_for(lambda: any(e[:len(entry)] == entry for e in self.log), timeout)
+        assert ok, f"timed out waiting for {entry}; log {self.log}"
+        return next(e for e in self.log if e[:len(entry)] == entry)
+
+
+class Server:
+    """uvicorn in a thread of this process (the agent's in-process network is here)."""
+
+    def __init__(self, app):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        wait_until(lambda: self.server.started, timeout=15, what="uvicorn to start")
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.sock.close()
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def phone(service):
+    agent, rec = join(service, CHANNEL, "agent", rate=16000, vad=ar.AudioVadConfigV2())
+    calls = Calls()
+    endpoint = TwilioMediaStreams(service, CHANNEL, observer=calls)
+    server = Server(Starlette(routes=[Mount("/telephone", app=endpoint)]))
+    url = f"ws://127.0.0.1:{server.port}/telephone/handler"
+    yield agent, rec, endpoint, calls, url, server
+    server.stop()
+
+
+def media_ulaw(client):
+    return b"".join(base64.b64decode(m["media"]["payload"]) for m in client.events("media"))
+
+
+def test_twiml_answer_points_twilio_at_the_stream(phone):
+    *_, server = phone
+    body = b"CallSid=CA1&From=%2B15551234567&To=%2B15557654321&Direction=inbound"
+    req = urllib.request.Request(f"http://127.0.0.1:{server.port}/telephone/incoming", data=body,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200 and resp.headers["content-type"] == "application/xml"
+        root = ET.fromstring(resp.read())
+    stream = root.find("./Connect/Stream")
+    assert root.tag == "Response" and stream is not None
+    assert stream.get("url") == f"wss://127.0.0.1:{server.port}/telephone/handler"
+    params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert params == {"From": CALLER, "To": "+15557654321"}
+
+
+def test_call_is_a_remote_user_both_ways(phone):
+    agent, rec, endpoint, calls, url, _ = phone
+    client = FakeTwilio(url)
+    client.connected()
+    client.start()
+    rec.wait_event("joined", CALLER)
+    call = calls.wait("started")[1]
+    assert (call.user_id, call.channel_id, call.call_sid) == (CALLER, CHANNEL, client.ids["call"])
+    assert endpoint.find_call(CALLER) is call
+
+    # caller -> agent: the recorded question, mu-law, reaches the agent with VAD start and stop
+    client.media(lin2ulaw(QUESTION_8K))
+    rec.wait_for(lambda: 3 in [s for s, _ in rec.vad.get(CALLER, [])], timeout=20)
+    states = [s for s, _ in rec.vad[CALLER]]
+    assert states.index(1) < states.index(3)
+    assert {f.samples_per_sec for f in rec.frames[CALLER]} == {16000}   # the rate the agent asked for
+
+    # agent -> caller: pushed audio comes back as media messages, sample for sample in mu-law
+    assert agent.push_audio_pcm_data(ANSWER_8K, 8000, 1) == 0
+    wait_until(agent.is_push_to_rtc_completed, timeout=20, what="the answer to leave")
+    call.send_mark("answer-end")
+    client.wait_for(lambda: client.events("mark"), what="the mark")
+    mark = client.events("mark")[0]
+    assert mark == {"event": "mark", "streamSid": client.ids["stream"], "mark": {"name": "answer-end"}}
+    padded = ANSWER_8K + bytes(-len(ANSWER_8K) % 160)            # the last 10 ms frame is padded
+    assert media_ulaw(client) == lin2ulaw(padded)
+    assert all(m["streamSid"] == client.ids["stream"] and set(m) == {"event", "streamSid", "media"}
+               for m in client.events("media"))
+    assert client.received.index(mark) == len(client.received) - 1   # after the audio it follows
+
+    client.mark("answer-end")                                    # Twilio: that audio has played
+    calls.wait("mark", "answer-end")
+    for digit in "1#":
+        client.dtmf(digit)
+    calls.wait("dtmf", "#")
+    assert call.digits == "1#"
+
+    client.stop()
+    rec.wait_event("left", CALLER)
+    assert client.wait_closed() == (1000, "stream stopped")
+    calls.wait("ended", "stop")
+    assert endpoint.calls == {}
+    client.close()
+
+
+def test_agent_interrupt_sends_clear(phone):
+    agent, rec, endpoint, calls, url, _ = phone
+    client = FakeTwilio(url)
+    client.connected()
+    client.start()
+    rec.wait_event("joined", CALLER)
+    assert agent.push_audio_pcm_data(ANSWER_8K, 8000, 1) == 0
+    client.wait_for(lambda: len(client.events("media")) >= 30, what="30 ms x 10 of the answer")
+    agent.interrupt_audio()
+    client.wait_for(lambda: client.events("clear"), what="clear")
+    clear = client.events("clear")[0]
+    assert clear == {"event": "clear", "streamSid": client.ids["stream"]}
+    call = endpoint.find_call(CALLER)
+    assert call.stats["clears"] == 1
+    # nothing of the cut answer is sent after the clear beyond frames already in flight
+    call.send_mark("after-clear")
+    client.wait_for(lambda: client.events("mark"), what="the mark after the clear")
+    after = client.received[client.received.index(clear) + 1:]
+    assert sum(m["event"] == "media" for m in after) <= 5
+    assert len(client.events("media")) < len(ANSWER_8K) // 160
+    client.close()                                               # the socket closes without stop
+    rec.wait_event("left", CALLER)
+    calls.wait("ended", "socket closed")
+
+
+def test_hang_up_from_the_agent_side(phone):
+    agent, rec, endpoint, calls, url, _ = phone
+    client = FakeTwilio(url)
+    client.connected()
+    client.start()
+    call = calls.wait("started")[1]
+    call.hang_up()                                  # from this (non-loop) thread
+    assert client.wait_closed() == (1000, "hang up")
+    rec.wait_event("left", CALLER)
+    calls.wait("ended", "hang up")
+    client.close()
+
+
+def test_reply_on_pause_answers_a_phone_caller_unchanged(phone):
+    agent, rec, endpoint, calls, url, _ = phone
+    answer = asset_pcm("agent_answer.wav")
+
+    def reply(audio):
+        yield 16000, answer[np.newaxis, :]
+
+    rop = ReplyOnPause(reply).start(agent)
+    client = FakeTwilio(url)
+    try:
+        client.connected()
+        client.start()
+        client.media(lin2ulaw(QUESTION_8K))
+        rop.wait_for("reply_done", 1, timeout=40)
+        wait_until(agent.is_push_to_rtc_completed, timeout=20, what="the reply to leave")
+        call = endpoint.find_call(CALLER)
+        call.send_mark("reply-end")
+        client.wait_for(lambda: client.events("mark"), what="the mark after the reply")
+    finally:
+        rop.stop()
+    utterances = rop.events("utterance")
+    assert utterances and all(e.user_id == CALLER for e in utterances)
+    interrupts = rop.events("interrupted")
+    # each interrupted reply was cleared from Twilio's buffer
+    assert call.stats["clears"] == len(client.events("clear")) >= (1 if interrupts else 0)
+    heard = np.frombuffer(ulaw2lin(media_ulaw(client)), np.int16).astype(np.float64)
+    # the whole last reply came back (8 kHz; the engine resampled the 16 kHz answer)
+    assert heard.size >= answer.size // 2
+    assert np.sqrt(np.mean(heard ** 2)) > 300
+    client.send(STOP % client._next())
+    rec.wait_event("left", CALLER)
+    client.close()
+
+
+BAD_INPUT = [
+    # (frames after the WebSocket opens, close code, words of the reason)
+    pytest.param(['{"event": "start", '], 1007, "not JSON", id="malformed-json"),
+    pytest.param(['["event", "start"]'], 1007, "JSON object", id="not-an-object"),
+    pytest.param(["[" * 30000 + "]" * 30000], 1007, "not JSON", id="deeply-nested"),
+    pytest.param(['{"event": 7}'], 1008, "event", id="event-not-a-string"),
+    pytest.param(["START", '{"event": "dance", "streamSid": "MZ00000000000000000000000000000001"}'],
+                 1008, "unknown event", id="unknown-event"),
+    pytest.param(['{"event": "media", "sequenceNumber": "2", "media": {"track": "inbound", "chunk": "1", '
+                  '"timestamp": "5", "payload": "AAAA"}, "streamSid": "MZ1"}'], 1008, "media before start",
+                 id="media-before-start"),
+    pytest.param(["START", '{"event": "media", "sequenceNumber": "2", "media": {"track": "inbound", '
+                  '"chunk": "1", "timestamp": "5", "payload": "not base64!"}, '
+                  '"streamSid": "MZ00000000000000000000000000000001"}'], 1007, "base64", id="bad-base64"),
+    pytest.param(["START", '{"event": "media", "sequenceNumber": "2", "media": {"track": "inbound", '
+                  '"chunk": "1", "timestamp": "5", "payload": "' + "A" * 100_000 + '"}, '
+                  '"streamSid": "MZ00000000000000000000000000000001"}'], 1009, "at most", id="oversized"),
+    pytest.param([b"\x00\x01binary"], 1003, "text frames", id="binary-frame"),
+    pytest.param(["START", "START"], 1008, "already started", id="second-start"),
+    pytest.param(["START", '{"event": "dtmf", "streamSid": "MZ00000000000000000000000000000001", '
+                  '"sequenceNumber": "2", "dtmf": {"track": "inbound_track", "digit": "X"}}'],
+                 1008, "digit", id="bad-dtmf-digit"),
+    pytest.param(["START", '{"event": "stop", "sequenceNumber": "2", "streamSid": "MZother", '
+                  '"stop": {"accountSid": "AC1", "callSid": "CA1"}}'], 1008, "streamSid", id="wrong-stream"),
+    pytest.param(['{"event": "start", "sequenceNumber": "1", "start": {"accountSid": "AC1", "streamSid": "MZ1", '
+                  '"callSid": "CA1", "tracks": ["inbound"], "customParameters": {}, "mediaFormat": '
+                  '{"encoding": "audio/x-alaw", "sampleRate": 8000, "channels": 1}}, "streamSid": "MZ1"}'],
+                 1008, "mediaFormat", id="not-mulaw"),
+    pytest.param(['{"event": "start", "sequenceNumber": "1", "start": {"accountSid": "AC1", "streamSid": "MZ1", '
+                  '"tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, '
+                  '"channels": 1}}, "streamSid": "MZ1"}'], 1008, "callSid", id="start-without-callSid"),
+    pytest.param(["START", '{"event": "connected", "protocol": "Call", "version": "1.0.0"}'],
+                 1008, "first message", id="connected-after-start"),
+]
+
+
+@pytest.mark.parametrize("frames,code,words", BAD_INPUT)
+def test_bad_input_closes_with_a_clear_reason(phone, frames, code, words):
+    agent, rec, endpoint, calls, url, _ = phone
+    client = FakeTwilio(url)
+    client.connected()
+    for frame in frames:
+        if frame == "START":
+            client.start()
+            rec.wait_event("joined", CALLER)
+        else:
+            client.send(frame)
+    got_code, reason = client.wait_closed()
+    assert got_code == code and words in reason, (got_code, reason)
+    if "START" in frames:
+        rec.wait_event("left", CALLER)                # the caller left the channel
+    wait_until(lambda: endpoint.calls == {}, what="the call to be forgotten")
+    client.close()
+    # the endpoint still answers the next call
+    good = FakeTwilio(url, call="CA00000000000000000000000000000002")
+    good.connected()
+    good.start()
+    calls.wait("started")
+    good.stop()
+    assert good.wait_closed()[0] == 1000
+    good.close()
+
+
+def test_media_faster_than_real_time_is_refused(phone):
+    agent, rec, endpoint, calls, url, _ = phone
+    client = FakeTwilio(url)
+    client.connected()
+    client.start()
+    rec.wait_event("joined", CALLER)
+    client.media(bytes([0xFF]) * 8000 * 12)          # 12 s of silence at once
+    code, reason = client.wait_closed()
+    assert code == 1008 and "faster than real time" in reason
+    rec.wait_event("left", CALLER)
+    client.close()
