@@ -8,6 +8,8 @@ by CPython's audioop. The agent is an ordinary connection of the same service.
 import base64
 import socket
 import threading
+import urllib.error
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -97,7 +99,7 @@ def test_twiml_answer_points_twilio_at_the_stream(phone):
     assert root.tag == "Response" and stream is not None
     assert stream.get("url") == f"wss://127.0.0.1:{server.port}/telephone/handler"
     params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
-    assert params == {"From": CALLER, "To": "+15557654321"}
+    assert params == {"From": CALLER, "To": "+15557654321", "Direction": "inbound"}
 
 
 def test_call_is_a_remote_user_both_ways(phone):
@@ -291,3 +293,76 @@ def test_media_faster_than_real_time_is_refused(phone):
     assert code == 1008 and "faster than real time" in reason
     rec.wait_event("left", CALLER)
     client.close()
+
+
+def test_outbound_call_joins_as_the_number_called(phone):
+    agent, rec, endpoint, calls, url, _ = phone
+    client = FakeTwilio(url)
+    client.connected()
+    client.send('{"event": "start", "sequenceNumber": "1", "start": {"accountSid": "AC1", "streamSid": "MZ7", '
+                '"callSid": "CA7", "tracks": ["inbound"], "customParameters": {"From": "+15550000001", '
+                '"To": "+15550000002", "Direction": "outbound-api"}, "mediaFormat": {"encoding": "audio/x-mulaw", '
+                '"sampleRate": 8000, "channels": 1}}, "streamSid": "MZ7"}')
+    rec.wait_event("joined", "+15550000002")
+    client.close()
+    rec.wait_event("left", "+15550000002")
+
+
+def twilio_signature(token, url, fields):
+    """Twilio's documented webhook signature, written out here independently."""
+    import hashlib
+    import hmac
+    data = url + "".join(k + v for k, v in sorted(fields))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def test_with_an_auth_token_only_signed_webhooks_start_streams(service):
+    agent, rec = join(service, "signed", "agent")
+    endpoint = TwilioMediaStreams(service, "signed", auth_token="s3cret")
+    server = Server(Starlette(routes=[Mount("/telephone", app=endpoint)]))
+    try:
+        hook = f"http://127.0.0.1:{server.port}/telephone/incoming"
+        fields = [("CallSid", "CA1"), ("From", CALLER), ("To", "+15557654321")]
+        body = "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in fields).encode()
+
+        def post(signature):
+            req = urllib.request.Request(hook, data=body, headers={"X-Twilio-Signature": signature})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    return resp.status, resp.read()
+            except urllib.error.HTTPError as err:
+                return err.code, err.read()
+
+        assert post("wrong")[0] == 403
+        assert post(twilio_signature("other-token", hook, fields))[0] == 403
+        status, twiml = post(twilio_signature("s3cret", hook, fields))
+        assert status == 200
+        params = {p.get("name"): p.get("value") for p in ET.fromstring(twiml).iter("Parameter")}
+        token = params.pop("agora_rtc_stream_token")
+        assert len(token) >= 32 and params == {"From": CALLER, "To": "+15557654321"}
+
+        url = f"ws://127.0.0.1:{server.port}/telephone/handler"
+        start = ('{"event": "start", "sequenceNumber": "1", "start": {"accountSid": "AC1", "streamSid": "MZ1", '
+                 '"callSid": "CA1", "tracks": ["inbound"], "customParameters": {"From": "+15551234567"%s}, '
+                 '"mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}, '
+                 '"streamSid": "MZ1"}')
+        with_token = start % f', "agora_rtc_stream_token": "{token}"'
+        for frame in (start % "", start % ', "agora_rtc_stream_token": "made-up"'):
+            intruder = FakeTwilio(url)
+            intruder.send(frame)
+            code, reason = intruder.wait_closed()
+            assert code == 1008 and "stream token" in reason
+            intruder.close()
+        client = FakeTwilio(url)
+        client.send(with_token)
+        rec.wait_event("joined", CALLER)
+        wait_until(lambda: endpoint.find_call(CALLER) is not None, what="the call to start")
+        assert "agora_rtc_stream_token" not in endpoint.find_call(CALLER).custom_parameters
+        replay = FakeTwilio(url, call="CA2")            # the same token a second time
+        replay.send(with_token)
+        assert replay.wait_closed()[0] == 1008
+        replay.close()
+        client.close()
+        rec.wait_event("left", CALLER)
+    finally:
+        server.stop()

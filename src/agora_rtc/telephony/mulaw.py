@@ -7,11 +7,12 @@ Decoding is the inverse (the table of the engine's audio/codec/g711.c). Both
 tables match the CPython ``audioop`` module (lin2ulaw / ulaw2lin) for every
 input, which the tests check exhaustively.
 
-Why tables in numpy rather than the engine's C: a 20 ms telephone chunk is 160
-samples, and one table lookup over it costs about a microsecond
-(benchmarks/bench_mulaw.py: about audioop's C speed), next to the
-20 ms the chunk lasts; a new C entry point would add a public API for no
-measurable gain.
+Why tables in numpy rather than the engine's C (audio/codec/g711.c, which has
+no encoder): a 20 ms telephone chunk is 160 samples, and one lookup over it
+costs 1-3 us (benchmarks/bench_telephony.py; a few times audioop's C, mostly
+numpy's call overhead), a fraction of the JSON and base64 work each message
+needs anyway and 0.01 % of the 20 ms the chunk lasts; a new C entry point and
+public API would save nothing measurable.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ _DECODE = _decode_table()
 
 def ulaw_to_pcm16(data) -> np.ndarray:
     """mu-law bytes (any bytes-like) -> int16 samples, one per byte."""
-    return _DECODE[np.frombuffer(data, dtype=np.uint8)]
+    return _DECODE.take(np.frombuffer(data, dtype=np.uint8))
 
 
 def pcm16_to_ulaw(pcm) -> bytes:
@@ -62,4 +63,4 @@ def pcm16_to_ulaw(pcm) -> bytes:
         if len(raw) % 2:
             raise ValueError(f"pcm16_to_ulaw: expected whole int16 samples, got {len(raw)} bytes")
         samples = np.frombuffer(raw, dtype=np.int16)
-    return _ENCODE[samples.view(np.uint16)].tobytes()
+    return _ENCODE.take(samples.view(np.uint16)).tobytes()

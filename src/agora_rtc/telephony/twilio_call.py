@@ -218,6 +218,7 @@ class TwilioCall:
         return True
 
     async def _start(self, start: tm.StreamStart) -> None:
+        self._endpoint._admit(start)
         self.stream_sid, self.call_sid, self.account_sid = start.stream_sid, start.call_sid, start.account_sid
         self.custom_parameters = start.custom_parameters
         endpoint = self._endpoint

@@ -5,7 +5,7 @@ examples, as fastrtc's):
 
 - ``incoming`` (GET or POST, Twilio's voice webhook): returns the TwiML
   ``<Response><Connect><Stream url="wss://<host>/<mount>/handler">`` with the
-  caller's ``From`` and ``To`` as stream ``<Parameter>``s;
+  webhook's ``From``, ``To`` and ``Direction`` as stream ``<Parameter>``s;
 - ``handler`` (WebSocket): Twilio's bidirectional media stream; each stream
   is a :class:`~agora_rtc.telephony.twilio_call.TwilioCall`, the caller a user
   of the channel.
@@ -23,6 +23,7 @@ from xml.sax.saxutils import quoteattr
 
 from agora_rtc.telephony import twilio_messages as tm
 from agora_rtc.telephony.twilio_call import TwilioCall, TwilioCallObserver, _valid_id
+from agora_rtc.telephony.twilio_security import TOKEN_PARAMETER, StreamTokens, signature_valid
 
 __all__ = ["TwilioMediaStreams"]
 
@@ -31,7 +32,7 @@ _log = logging.getLogger("agora_rtc.telephony")
 #: Largest webhook body read (Twilio's voice webhook is a form of about 1-2 KB).
 MAX_WEBHOOK_BODY = 64 * 1024
 #: Webhook fields passed on to the stream's customParameters.
-FORWARDED_FIELDS = ("From", "To")
+FORWARDED_FIELDS = ("From", "To", "Direction")
 #: A normal close lets the sender send what it holds for at most this long.
 FLUSH_TIMEOUT_S = 2.0
 
@@ -55,21 +56,30 @@ class TwilioMediaStreams:
         (``start`` a :class:`~agora_rtc.telephony.twilio_messages.StreamStart`:
         ``call_sid``, ``custom_parameters``, ...), e.g. one channel per call.
     identity : callable, optional
-        ``identity(start) -> str``: the caller's user id. Default: the ``From``
-        number (custom parameter, set by this endpoint's TwiML) when it is a
-        valid user id, else the call SID; if that id is already in the channel
-        (the same number calling twice), the call SID.
+        ``identity(start) -> str``: the user id of the person on the phone.
+        Default: the ``From`` number (a custom parameter set by this endpoint's
+        TwiML), or ``To`` for a call the app placed (``Direction`` outbound-*),
+        when it is a valid user id, else the call SID; if that id is already in
+        the channel (the same number calling twice), the call SID.
     observer : TwilioCallObserver, optional
         Told of calls starting and ending, DTMF digits and echoed marks (on the
         event loop).
-    stream_url : str, optional
-        The ``wss://`` URL Twilio is told to stream to. Default: ``wss://`` +
-        the webhook request's Host + the mount path + ``/handler`` (set it when
-        a proxy rewrites the host or path).
+    auth_token : str, optional
+        The Twilio account's auth token. When given, only webhooks signed by
+        Twilio are answered (403 otherwise), and a stream starts only with the
+        one-time token the signed webhook's TwiML carried (twilio_security.py).
+        Without it, anyone who reaches the routes can start a "call".
+    public_url : str, optional
+        The ``https://`` URL of the mount point as Twilio sees it (e.g.
+        ``https://example.com/telephone``), when a proxy changes the scheme,
+        host or path: the stream URL (``wss://.../handler``) and the URL the
+        webhook signature covers are made from it. Default: the webhook
+        request's own scheme, Host and path (the stream URL always ``wss://``).
     """
 
     def __init__(self, service, channel: Union[str, Callable], *, identity: Optional[Callable] = None,
-                 observer: Optional[TwilioCallObserver] = None, stream_url: Optional[str] = None):
+                 observer: Optional[TwilioCallObserver] = None, auth_token: Optional[str] = None,
+                 public_url: Optional[str] = None):
         if getattr(service, "interrupt_notices", None) is None or not getattr(service, "_native_alive", False):
             raise TypeError("TwilioMediaStreams: service must be an initialized AgoraService")
         if not callable(channel) and not _valid_id(channel):
@@ -78,13 +88,17 @@ class TwilioMediaStreams:
             raise TypeError("TwilioMediaStreams: identity must be callable(start) -> str")
         if observer is not None and not isinstance(observer, TwilioCallObserver):
             raise TypeError("TwilioMediaStreams: observer must be a TwilioCallObserver")
-        if stream_url is not None and not (isinstance(stream_url, str) and stream_url.startswith(("wss://", "ws://"))):
-            raise ValueError(f"TwilioMediaStreams: stream_url must be a wss:// URL, got {stream_url!r}")
+        if public_url is not None and not (isinstance(public_url, str) and public_url.startswith("https://")):
+            raise ValueError(f"TwilioMediaStreams: public_url must be an https:// URL, got {public_url!r}")
+        if auth_token is not None and (not isinstance(auth_token, str) or not auth_token):
+            raise ValueError("TwilioMediaStreams: auth_token must be a non-empty str")
         self.service = service
         self.observer = observer
         self._channel = channel
         self._identity = identity
-        self._stream_url = stream_url
+        self._auth_token = auth_token
+        self._public_url = public_url.rstrip("/") if public_url else None
+        self._tokens = StreamTokens()
         self.calls: Dict[str, TwilioCall] = {}   # call_sid -> call in progress
 
     def find_call(self, user_id: str) -> Optional[TwilioCall]:
@@ -92,6 +106,15 @@ class TwilioMediaStreams:
         return next((c for c in self.calls.values() if c.user_id == user_id), None)
 
     # ---- per call ----
+
+    def _admit(self, start: tm.StreamStart) -> None:
+        """With an auth token: the start must carry a token a signed webhook issued."""
+        if self._auth_token is None:
+            return
+        token = start.custom_parameters.pop(TOKEN_PARAMETER, "")
+        if not self._tokens.redeem(token):
+            raise tm.ProtocolError(tm.CLOSE_POLICY, "start: no valid stream token (not announced by a "
+                                                    "signed webhook, used, or expired)")
 
     def _channel_for(self, start: tm.StreamStart) -> str:
         channel = self._channel(start) if callable(self._channel) else self._channel
@@ -105,8 +128,11 @@ class TwilioMediaStreams:
             if not _valid_id(uid):
                 raise tm.ProtocolError(tm.CLOSE_INTERNAL_ERROR, "the identity function returned no valid user id")
             return uid
-        caller = start.custom_parameters.get("From", "")
-        return caller if _valid_id(caller) else start.call_sid
+        params = start.custom_parameters
+        # the person on the phone: the caller, or the callee of a call the app placed
+        outbound = params.get("Direction", "").startswith("outbound")
+        remote = params.get("To" if outbound else "From", "")
+        return remote if _valid_id(remote) else start.call_sid
 
     def _call_started(self, call: TwilioCall) -> None:
         self.calls[call.call_sid] = call
@@ -163,15 +189,30 @@ class TwilioMediaStreams:
             if len(body) > MAX_WEBHOOK_BODY:
                 await _respond(send, 413, b"webhook body too large", "text/plain")
                 return
-        fields = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        fields.update(parse_qsl(body.decode("utf-8", "replace")))
-        url = self._stream_url
-        if url is None:
-            headers = dict(scope.get("headers", []))
+        query = scope.get("query_string", b"").decode("latin-1")
+        posted = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        fields = dict(parse_qsl(query))
+        fields.update(posted)
+        headers = dict(scope.get("headers", []))
+        if self._public_url is not None:
+            base = self._public_url
+        else:
             host = headers.get(b"host", b"localhost").decode("latin-1")
-            url = f"wss://{host}{root}/handler"
-        params = "".join(f"<Parameter name={quoteattr(k)} value={quoteattr(fields[k])}/>"
-                         for k in FORWARDED_FIELDS if fields.get(k))
+            base = f"{scope.get('scheme', 'https')}://{host}{root}"
+        stream = {k: fields[k] for k in FORWARDED_FIELDS if fields.get(k)}
+        if self._auth_token is not None:
+            signed_url = f"{base}/incoming" + (f"?{query}" if query else "")
+            signature = headers.get(b"x-twilio-signature", b"").decode("latin-1")
+            if not signature_valid(self._auth_token, signed_url, posted, signature):
+                await _respond(send, 403, b"X-Twilio-Signature missing or wrong", "text/plain")
+                return
+            try:
+                stream[TOKEN_PARAMETER] = self._tokens.issue()
+            except OverflowError:
+                await _respond(send, 503, b"too many streams announced and not started", "text/plain")
+                return
+        url = "wss://" + base.split("://", 1)[1] + "/handler"
+        params = "".join(f"<Parameter name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in stream.items())
         twiml = (f'<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url={quoteattr(url)}>'
                  f"{params}</Stream></Connect></Response>")
         await _respond(send, 200, twiml.encode("utf-8"), "application/xml")
