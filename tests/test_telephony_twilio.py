@@ -366,3 +366,31 @@ def test_with_an_auth_token_only_signed_webhooks_start_streams(service):
         rec.wait_event("left", CALLER)
     finally:
         server.stop()
+
+
+def test_two_speakers_at_once_are_mixed(phone):
+    agent, rec, endpoint, calls, url, _ = phone
+    second, _ = join(endpoint.service, CHANNEL, "agent-2", record=False)
+    client = FakeTwilio(url)
+    client.connected()
+    client.start()
+    rec.wait_event("joined", CALLER)
+    t = np.arange(8000) / 8000
+    low = (6000 * np.sin(2 * np.pi * 300 * t)).astype(np.int16)
+    high = (6000 * np.sin(2 * np.pi * 1700 * t)).astype(np.int16)
+    assert agent.push_audio_pcm_data(low, 8000, 1) == 0 and second.push_audio_pcm_data(high, 8000, 1) == 0
+    wait_until(lambda: agent.is_push_to_rtc_completed() and second.is_push_to_rtc_completed(), timeout=20,
+               what="both to leave")
+    endpoint.find_call(CALLER).send_mark("end")
+    client.wait_for(lambda: client.events("mark"), what="the mark")
+    n = len(client.events("media"))
+    # one message per 10 ms, not one per speaker: 100, plus at most the prefill burst
+    # (frame_mixer.py) of the talker heard second, sent before anyone else was heard
+    assert 100 <= n <= 100 + 15
+    heard = np.frombuffer(ulaw2lin(media_ulaw(client)), np.int16).astype(np.float64)[2400:7200]
+    spectrum = np.abs(np.fft.rfft(heard))
+    freqs = np.fft.rfftfreq(heard.size, 1 / 8000)
+    peaks = sorted(freqs[np.argsort(spectrum)[-2:]])
+    assert abs(peaks[0] - 300) < 5 and abs(peaks[1] - 1700) < 5   # both voices in one stream
+    client.close()
+    second.release()

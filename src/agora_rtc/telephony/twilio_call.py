@@ -9,7 +9,7 @@ at the rate its observer asked for, on_user_left when the call ends):
   and pushed with ``push_audio_pcm_data``; the engine paces it out at 10 ms.
 - channel -> caller: the call hears the channel's other users (8 kHz mono
   frames, delivered on the event loop: ``dispatch="asyncio"``), mixes the
-  frames of users who speak at once, and sends each 10 ms as a ``media``
+  frames of users who speak at once (frame_mixer.py), and sends each 10 ms as a ``media``
   message as it is heard, so Twilio's buffer holds little more than the
   network's delay.
 - interrupt: a user of the channel calling ``interrupt_audio`` is reported
@@ -35,6 +35,7 @@ import numpy as np
 import agora_rtc as ar
 from agora_rtc.base.checks import check_id
 from agora_rtc.telephony import twilio_messages as tm
+from agora_rtc.telephony.frame_mixer import FrameMixer
 from agora_rtc.telephony.mulaw import pcm16_to_ulaw, ulaw_to_pcm16
 
 if TYPE_CHECKING:
@@ -52,10 +53,6 @@ MAX_OUTBOUND = 300
 #: Caller audio that may wait in the caller's send queue. Twilio sends in real time;
 #: a client sending much faster is refused rather than queued without bound.
 MAX_CALLER_BACKLOG_MS = 10_000
-#: A user whose frame came within this long is expected in the next mix.
-ACTIVE_SPEAKER_S = 0.05
-#: How long to wait for a mix that is missing a recent speaker's frame.
-MIX_WAIT_S = 0.015
 JOIN_TIMEOUT_S = 10.0
 
 
@@ -130,9 +127,7 @@ class TwilioCall:
         self._unwatch: Optional[Callable] = None
         self._media_since_clear = False
         self._warned_drop = False
-        self._mix: Dict[str, np.ndarray] = {}     # uid -> int16 frame waiting in the current mix
-        self._last_heard: Dict[str, float] = {}
-        self._mix_timer: Optional[asyncio.TimerHandle] = None
+        self._mixer = FrameMixer(loop, self._send_heard)
 
     # ---- for the application (any thread: from elsewhere they run on the loop) ----
 
@@ -144,7 +139,7 @@ class TwilioCall:
         self._require_started("send_mark")
         if self._elsewhere(self.send_mark, name):
             return
-        self._flush_mix()
+        self._mixer.flush()
         self._enqueue("mark", tm.mark_message(self.stream_sid, name))
         self.stats["marks_sent"] += 1
 
@@ -153,7 +148,7 @@ class TwilioCall:
         self._require_started("clear")
         if self._elsewhere(self.clear):
             return
-        self._mix.clear()
+        self._mixer.drop()
         kept = [m for m in self._outbound if m[0] != "media"]
         self._outbound.clear()
         self._outbound.extend(kept)
@@ -279,32 +274,11 @@ class TwilioCall:
     # ---- what the caller hears ----
 
     def _heard(self, uid: str, pcm: bytes) -> None:
-        if self._closing is not None or len(pcm) != FRAME_BYTES:
-            return
-        now = time.monotonic()
-        if uid in self._mix:       # a second frame of this user: the mix is complete
-            self._flush_mix()
-        self._mix[uid] = np.frombuffer(pcm, dtype=np.int16)
-        self._last_heard[uid] = now
-        recent = {u for u, t in self._last_heard.items() if now - t < ACTIVE_SPEAKER_S}
-        if recent <= self._mix.keys():
-            self._flush_mix()
-        elif self._mix_timer is None:
-            self._mix_timer = self._loop.call_later(MIX_WAIT_S, self._flush_mix)
+        if self._closing is None and len(pcm) == FRAME_BYTES:
+            self._mixer.add(uid, np.frombuffer(pcm, dtype=np.int16))
 
-    def _flush_mix(self) -> None:
-        if self._mix_timer is not None:
-            self._mix_timer.cancel()
-            self._mix_timer = None
-        if not self._mix:
-            return
-        frames = list(self._mix.values())
-        self._mix.clear()
-        if len(frames) == 1:
-            mixed = frames[0]
-        else:
-            mixed = np.clip(np.sum(frames, axis=0, dtype=np.int32), -32768, 32767).astype(np.int16)
-        self._enqueue("media", tm.media_message(self.stream_sid, pcm16_to_ulaw(mixed)))
+    def _send_heard(self, frame: np.ndarray) -> None:
+        self._enqueue("media", tm.media_message(self.stream_sid, pcm16_to_ulaw(frame)))
         self.stats["media_out"] += 1
         self._media_since_clear = True
 
@@ -316,7 +290,7 @@ class TwilioCall:
     def _speaker_interrupted(self, uid: str) -> None:
         if self._closing is not None:
             return
-        self._mix.pop(uid, None)
+        self._mixer.drop(uid)
         if self._media_since_clear:
             self.clear()
 
@@ -388,8 +362,7 @@ class TwilioCall:
         """Leave the channel (the agent gets on_user_left) and tell the observer."""
         if self.ended is None:
             self.ended = reason
-        if self._mix_timer is not None:
-            self._mix_timer.cancel()
+        self._mixer.close()
         await self.stop_sending(0)
         if self._unwatch is not None:
             self._unwatch()

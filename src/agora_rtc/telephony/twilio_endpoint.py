@@ -238,6 +238,7 @@ class TwilioMediaStreams:
                 code, reason = call._closing
                 outcome = ("hang up", code, reason)
             ended, code, reason = outcome
+            call._close(tm.CLOSE_NORMAL if code is None else code, reason)   # no-op if already closing
             await call.stop_sending(FLUSH_TIMEOUT_S if code == tm.CLOSE_NORMAL else 0)
             if code is not None:
                 try:

@@ -121,6 +121,8 @@ def read_media_payload(message: dict) -> Tuple[str, bytes]:
     """(track, mu-law bytes) of a ``media`` message."""
     media = _object(message, "media")
     track = media.get("track", "inbound")
+    if not isinstance(track, str):
+        raise ProtocolError(CLOSE_POLICY, 'media: expected a string "track"')
     payload = media.get("payload")
     if not isinstance(payload, str):
         raise ProtocolError(CLOSE_POLICY, 'media: expected a string "payload"')
