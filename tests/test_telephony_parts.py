@@ -160,3 +160,23 @@ def test_frame_mixer_pairs_frames_of_two_talkers_in_order():
         mixer.close()
 
     asyncio.run(main())
+
+
+def test_endpoint_arguments_are_checked(service):
+    import agora_rtc as ar
+    with pytest.raises(TypeError, match="initialized AgoraService"):
+        TwilioMediaStreams(object(), "room")
+    with pytest.raises(ValueError, match="channel"):
+        TwilioMediaStreams(service, "no/slash")
+    with pytest.raises(ValueError, match="https://"):
+        TwilioMediaStreams(service, "room", public_url="http://example.com/telephone")
+    with pytest.raises(ValueError, match="auth_token"):
+        TwilioMediaStreams(service, "room", auth_token="")
+    with pytest.raises(TypeError, match="TwilioCallObserver"):
+        TwilioMediaStreams(service, "room", observer=object())
+    janus = ar.AgoraService(ar.AgoraServiceConfig(appid="t", transport_url="janus://127.0.0.1:1?admin_key=x"))
+    try:
+        with pytest.raises(ar.NotSupportedError, match="in-process network"):
+            TwilioMediaStreams(janus, "room")
+    finally:
+        janus.release()

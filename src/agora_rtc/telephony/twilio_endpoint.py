@@ -21,6 +21,7 @@ from typing import Callable, Dict, Optional, Union
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import quoteattr
 
+from agora_rtc.errors import NotSupportedError
 from agora_rtc.telephony import twilio_messages as tm
 from agora_rtc.telephony.twilio_call import TwilioCall, TwilioCallObserver, _valid_id
 from agora_rtc.telephony.twilio_security import TOKEN_PARAMETER, StreamTokens, signature_valid
@@ -49,8 +50,8 @@ class TwilioMediaStreams:
     Parameters
     ----------
     service : AgoraService
-        The initialized service whose in-process network the agent uses:
-        each caller joins it as a remote user.
+        The initialized service whose in-process network (the default
+        transport) the agent uses: each caller joins it as a remote user.
     channel : str or callable
         The channel callers join, or ``channel(start) -> str`` per call
         (``start`` a :class:`~agora_rtc.telephony.twilio_messages.StreamStart`:
@@ -82,6 +83,11 @@ class TwilioMediaStreams:
                  public_url: Optional[str] = None):
         if getattr(service, "interrupt_notices", None) is None or not getattr(service, "_native_alive", False):
             raise TypeError("TwilioMediaStreams: service must be an initialized AgoraService")
+        transport = getattr(service, "transport", None)
+        if transport is not None and transport.scheme != "local":
+            raise NotSupportedError("TwilioMediaStreams: the service must use the in-process network "
+                                    f"(transport local), not {transport.scheme}: callers join the channel "
+                                    "of agents in this process")
         if not callable(channel) and not _valid_id(channel):
             raise ValueError(f"TwilioMediaStreams: channel must be a valid channel id or a callable, got {channel!r}")
         if identity is not None and not callable(identity):
