@@ -394,3 +394,29 @@ def test_two_speakers_at_once_are_mixed(phone):
     assert abs(peaks[0] - 300) < 5 and abs(peaks[1] - 1700) < 5   # both voices in one stream
     client.close()
     second.release()
+
+
+def test_hang_up_from_a_dtmf_callback(service):
+    agent, rec = join(service, "keypad", "agent")
+
+    class HangUpOnZero(Calls):
+        def on_dtmf(self, call, digit):
+            super().on_dtmf(call, digit)
+            if digit == "0":
+                call.hang_up()                  # on the event loop, inside the reader
+
+    calls = HangUpOnZero()
+    server = Server(TwilioMediaStreams(service, "keypad", observer=calls))   # served unmounted
+    try:
+        client = FakeTwilio(f"ws://127.0.0.1:{server.port}/handler")
+        client.connected()
+        client.start()
+        client.dtmf("7")
+        client.dtmf("0")
+        assert client.wait_closed() == (1000, "hang up")
+        calls.wait("ended", "hang up")
+        rec.wait_event("left", CALLER)
+        assert [e[1] for e in calls.log if e[0] == "dtmf"] == ["7", "0"]
+        client.close()
+    finally:
+        server.stop()

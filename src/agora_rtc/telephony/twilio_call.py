@@ -97,7 +97,7 @@ class _Hearing(ar.IAudioFrameObserver):
 class TwilioCall:
     """A call in progress. Attributes: ``stream_sid``, ``call_sid``,
     ``account_sid``, ``custom_parameters`` (from TwiML ``<Parameter>``s; the
-    endpoint's TwiML passes ``From`` and ``To``), ``user_id`` (the caller's id
+    endpoint's TwiML passes ``From``, ``To`` and ``Direction``), ``user_id`` (the caller's id
     in the channel), ``channel_id``, ``connection`` (the caller's RTCConnection),
     ``digits`` (DTMF so far), ``stats`` (counters), ``ended`` (reason or None)."""
 
@@ -118,6 +118,7 @@ class TwilioCall:
         self.stats = {"media_in": 0, "media_out": 0, "outbound_track_ignored": 0, "dropped_out_ms": 0,
                       "clears": 0, "marks_sent": 0, "marks_echoed": 0}
         self._connected_seen = False
+        self._started = False                     # joined, observer told (on_call_ended follows)
         self._outbound: "collections.deque[tuple[str, str]]" = collections.deque()   # (kind, text)
         self._queued_media = 0                    # media messages in _outbound
         self.close_requested = asyncio.Event()    # hang_up: the endpoint closes the socket
@@ -230,6 +231,7 @@ class TwilioCall:
         self._unwatch = endpoint.service.interrupt_notices.watch(self.channel_id, self._interrupt_notice)
         self._sender = asyncio.ensure_future(self._send_loop())
         endpoint._call_started(self)
+        self._started = True
         self._tell("on_call_started")
 
     async def _join(self, uid: str) -> bool:
@@ -371,7 +373,7 @@ class TwilioCall:
             conn.unregister_audio_frame_observer()
             conn.disconnect()
             conn.release()
-        if self.stream_sid is not None:
+        if self._started:
             self._endpoint._call_ended(self)
             self._tell("on_call_ended", self.ended)
 
