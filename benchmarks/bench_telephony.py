@@ -10,26 +10,39 @@
    b64encode + json.dumps outbound): the ratio is our overhead on top.
    Per call the endpoint takes 50 inbound (20 ms) and sends 100 outbound (10 ms)
    messages a second: the last column is that load as a share of one core.
+3. Caller audio continuity: recorded speech as 20 ms mu-law chunks at their
+   real-time deadlines for ``--seconds``, through a TwilioCall (the endpoint's
+   path, which holds the start of each round: prefill + 40 ms) against pushing
+   each decoded chunk as it comes (the baseline): the silent gap frames a
+   listening agent (VAD on) hears between chunks.
 
-Run: python benchmarks/bench_telephony.py [--repeat 20000]
+Run: python benchmarks/bench_telephony.py [--repeat 20000] [--seconds 10]
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import os
 import sys
+import threading
 import time
 import warnings
+import wave
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _report import print_table, save  # noqa: E402
 
-from agora_rtc.telephony import pcm16_to_ulaw, ulaw_to_pcm16  # noqa: E402
+import agora_rtc as ar  # noqa: E402
+from agora_rtc.telephony import TwilioMediaStreams, pcm16_to_ulaw, ulaw_to_pcm16  # noqa: E402
 from agora_rtc.telephony import twilio_messages as tm  # noqa: E402
+from agora_rtc.telephony.twilio_call import TwilioCall  # noqa: E402
+
+QUESTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "assets",
+                        "caller_question.wav")
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -47,9 +60,60 @@ def per_call_us(fn, repeat: int) -> float:
     return sorted(runs)[2]
 
 
+class _Heard(ar.IAudioFrameObserver):
+    def __init__(self):
+        self.frames = 0
+        self.lock = threading.Lock()
+
+    def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad_bytes):
+        with self.lock:
+            self.frames += 1
+
+
+def continuity(seconds: float, through_call: bool) -> dict:
+    """Frames a listening agent hears vs frames the caller sent, chunks at real-time deadlines."""
+    with wave.open(QUESTION, "rb") as w:
+        speech = np.frombuffer(w.readframes(w.getnframes()), np.int16)[::2]   # ~8 kHz speech
+    n_chunks = int(seconds * 50)
+    ulaw = pcm16_to_ulaw(np.resize(speech, n_chunks * 160))
+    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="bench"))
+    heard = _Heard()
+    agent = svc.create_rtc_connection(ar.RTCConnConfig())
+    agent.register_audio_frame_observer(heard, 1, ar.AudioVadConfigV2())
+    agent.connect("", "bench", "agent")
+
+    async def run():
+        async def no_send(message):
+            pass
+        call = TwilioCall(TwilioMediaStreams(svc, "bench"), no_send, asyncio.get_running_loop())
+        await call.handle("start", {"event": "start", "start": {
+            "streamSid": "MZ1", "callSid": "CA1", "accountSid": "AC1", "tracks": ["inbound"],
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})
+        conn = call.connection
+        t0 = time.monotonic()
+        for i in range(n_chunks):
+            await asyncio.sleep(max(0.0, t0 + i * 0.02 - time.monotonic()))
+            chunk = ulaw[i * 160:(i + 1) * 160]
+            if through_call:
+                await call.handle("media", {"event": "media", "streamSid": "MZ1", "media": {
+                    "track": "inbound", "payload": base64.b64encode(chunk).decode()}})
+            else:
+                conn.push_audio_pcm_data(ulaw_to_pcm16(chunk).tobytes(), 8000, 1)
+        await asyncio.sleep(1.0)
+        sent = conn.get_send_stats()["sent_frames"]
+        await call.finish("bench over")
+        return sent
+
+    sent = asyncio.run(run())
+    svc.release()
+    return {"sent_frames": sent, "heard_frames": heard.frames, "gap_frames": heard.frames - sent,
+            "gap_frames_per_s": (heard.frames - sent) / seconds}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=20000)
+    ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
     rng = np.random.default_rng(1)
     rows, results = [], {}
@@ -97,6 +161,15 @@ def main() -> None:
     print_table("Twilio Media Streams endpoint: cost per operation (median of 5 runs)",
                 ["operation", "ours (us)", "baseline (us)", "ratio", "per call, share of a core"], rows)
     print("baseline: audioop (C) for mu-law; json + base64 alone for the messages")
+
+    ours, base = continuity(args.seconds, True), continuity(args.seconds, False)
+    print_table(f"Caller audio continuity: 20 ms chunks in real time for {args.seconds:g} s, agent with VAD",
+                ["path", "frames sent", "frames heard", "gap frames (silence inserted)", "per second"],
+                [["TwilioCall (hold: prefill + 40 ms)", ours["sent_frames"], ours["heard_frames"],
+                  ours["gap_frames"], ours["gap_frames_per_s"]],
+                 ["each chunk pushed as it comes (baseline)", base["sent_frames"], base["heard_frames"],
+                  base["gap_frames"], base["gap_frames_per_s"]]])
+    results["continuity"] = {"seconds": args.seconds, "through_call": ours, "push_as_it_comes": base}
     save("bench_telephony", {"repeat": args.repeat, "results": results})
 
 

@@ -95,10 +95,14 @@ class FakeTwilio:
     def start(self):
         self.send(START % self.ids)
 
-    def media(self, ulaw, chunk_bytes=160):
-        """Send mu-law audio as Twilio does: 20 ms chunks (160 bytes)."""
+    def media(self, ulaw, chunk_bytes=160, real_time=False):
+        """Send mu-law audio as Twilio does: 20 ms chunks (160 bytes), at once or, with
+        ``real_time``, each at its 20 ms deadline."""
         import base64
+        t0 = time.monotonic()
         for i in range(0, len(ulaw), chunk_bytes):
+            if real_time:
+                time.sleep(max(0.0, t0 + i / 8000 - time.monotonic()))
             self.chunk += 1
             self.send(MEDIA % dict(self._next(), chunk=self.chunk, ts=self.chunk * 20,
                                    payload=base64.b64encode(ulaw[i:i + chunk_bytes]).decode()))

@@ -7,6 +7,8 @@ at the rate its observer asked for, on_user_left when the call ends):
 
 - caller -> channel: each ``media`` payload (base64 mu-law 8 kHz) is decoded
   and pushed with ``push_audio_pcm_data``; the engine paces it out at 10 ms.
+  The send queue is kept INBOUND_JITTER_MS ahead (see _caller_audio), so the
+  chunks, arriving with the network's jitter, play as one stream.
 - channel -> caller: the call hears the channel's other users (8 kHz mono
   frames, delivered on the event loop: ``dispatch="asyncio"``), mixes the
   frames of users who speak at once (frame_mixer.py), and sends each 10 ms as a ``media``
@@ -54,6 +56,9 @@ MAX_OUTBOUND = 300
 #: a client sending much faster is refused rather than queued without bound.
 MAX_CALLER_BACKLOG_MS = 10_000
 JOIN_TIMEOUT_S = 10.0
+#: Caller audio kept in the send queue beyond the engine's start-of-round burst, to ride
+#: out the network's jitter (Twilio sends 20 ms chunks in real time): the delay it adds.
+INBOUND_JITTER_MS = 40
 
 
 class TwilioCallObserver:
@@ -129,6 +134,9 @@ class TwilioCall:
         self._media_since_clear = False
         self._warned_drop = False
         self._mixer = FrameMixer(loop, self._send_heard)
+        self._held: list = []                     # caller audio waiting for a round to start
+        self._held_samples = 0
+        self._hold_ms = INBOUND_JITTER_MS
 
     # ---- for the application (any thread: from elsewhere they run on the loop) ----
 
@@ -238,6 +246,7 @@ class TwilioCall:
         svc = self._endpoint.service
         cfg = ar.RTCConnConfig(audio_subs_options=ar.AudioSubscriptionOptions(sample_rate_hz=RATE,
                                                                                number_of_channels=1))
+        prefill = svc.get_agora_parameter().get_int("agora_rtc.prefill_ms") or 0   # the new connection's burst
         conn = svc.create_rtc_connection(cfg)
         joining = _Joining(self._loop)
         conn.register_observer(joining)
@@ -253,6 +262,7 @@ class TwilioCall:
             conn.release()
             return False
         self.connection, self.user_id = conn, uid
+        self._hold_ms = prefill + INBOUND_JITTER_MS
         return True
 
     def _caller_audio(self, track: str, ulaw: bytes) -> None:
@@ -264,11 +274,23 @@ class TwilioCall:
         if not ulaw:
             return
         conn = self.connection
-        backlog_ms = conn.get_send_stats()["queued_samples"] * 1000 // RATE
-        if backlog_ms > MAX_CALLER_BACKLOG_MS:
-            raise tm.ProtocolError(tm.CLOSE_POLICY, f"media arrives faster than real time ({backlog_ms} ms "
-                                                    "waiting to be played into the channel)")
-        rc = conn.push_audio_pcm_data(ulaw_to_pcm16(ulaw).tobytes(), RATE, 1)
+        queued = conn.get_send_stats()["queued_samples"]
+        if queued * 1000 // RATE > MAX_CALLER_BACKLOG_MS:
+            raise tm.ProtocolError(tm.CLOSE_POLICY, f"media arrives faster than real time ({queued * 1000 // RATE} "
+                                                    "ms waiting to be played into the channel)")
+        pcm = ulaw_to_pcm16(ulaw)
+        if queued == 0:
+            # The send queue ran dry (the call's start, or a late chunk): hold the caller's audio
+            # until the engine's start-of-round burst (prefill) plus INBOUND_JITTER_MS is here.
+            # Pushed as it comes, each 20 ms chunk would start a round whose burst empties the
+            # queue at once, and the listeners would hear silence (gap frames) between chunks.
+            self._held.append(pcm)
+            self._held_samples += pcm.size
+            if self._held_samples * 1000 < (self._hold_ms) * RATE:
+                return
+            pcm = np.concatenate(self._held)
+            self._held, self._held_samples = [], 0
+        rc = conn.push_audio_pcm_data(pcm.tobytes(), RATE, 1)
         if rc != 0:
             raise tm.ProtocolError(tm.CLOSE_INTERNAL_ERROR, f"the caller's audio was refused ({rc})")
         self.stats["media_in"] += 1
