@@ -427,3 +427,41 @@ def test_hang_up_from_a_dtmf_callback(service):
         client.close()
     finally:
         server.stop()
+
+
+def test_streams_beyond_max_calls_are_refused(service):
+    agent, rec = join(service, "busy", "agent")
+    server = Server(TwilioMediaStreams(service, "busy", max_calls=1))
+    try:
+        url = f"ws://127.0.0.1:{server.port}/handler"
+        first = FakeTwilio(url)
+        first.start()
+        rec.wait_event("joined", CALLER)
+        second = FakeTwilio(url, call="CA00000000000000000000000000000002", from_="+15550000002")
+        second.start()
+        assert second.wait_closed() == (1013, "the endpoint has 1 calls (max_calls)")
+        second.close()
+        first.stop()
+        first.wait_closed()
+        first.close()
+        rec.wait_event("left", CALLER)
+        third = FakeTwilio(url, call="CA00000000000000000000000000000003", from_="+15550000003")
+        third.start()                            # the first call's place is free again
+        rec.wait_event("joined", "+15550000003")
+        third.close()
+    finally:
+        server.stop()
+
+
+def test_server_shutdown_ends_calls(service):
+    agent, rec = join(service, "shutdown", "agent")
+    calls = Calls()
+    server = Server(TwilioMediaStreams(service, "shutdown", observer=calls))
+    client = FakeTwilio(f"ws://127.0.0.1:{server.port}/handler")
+    client.start()
+    rec.wait_event("joined", CALLER)
+    server.stop()
+    rec.wait_event("left", CALLER)
+    reason = calls.wait("ended")[1]
+    assert reason in ("server shut down", "socket closed")
+    client.close()

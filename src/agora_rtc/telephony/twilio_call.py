@@ -124,6 +124,7 @@ class TwilioCall:
                       "clears": 0, "marks_sent": 0, "marks_echoed": 0}
         self._connected_seen = False
         self._started = False                     # joined, observer told (on_call_ended follows)
+        self._admitted = False                    # counted in the endpoint's max_calls
         self._outbound: "collections.deque[tuple[str, str]]" = collections.deque()   # (kind, text)
         self._queued_media = 0                    # media messages in _outbound
         self.close_requested = asyncio.Event()    # hang_up: the endpoint closes the socket
@@ -223,6 +224,7 @@ class TwilioCall:
 
     async def _start(self, start: tm.StreamStart) -> None:
         self._endpoint._admit(start)
+        self._admitted = True
         self.stream_sid, self.call_sid, self.account_sid = start.stream_sid, start.call_sid, start.account_sid
         self.custom_parameters = start.custom_parameters
         endpoint = self._endpoint
@@ -253,11 +255,14 @@ class TwilioCall:
         conn.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, RATE)
         conn.register_audio_frame_observer(_Hearing(self), dispatch="asyncio", loop=self._loop)
         ok = False
-        if conn.connect("", self.channel_id, uid) == 0:
-            try:
+        try:
+            if conn.connect("", self.channel_id, uid) == 0:
                 ok = await asyncio.wait_for(joining.result, JOIN_TIMEOUT_S)
-            except asyncio.TimeoutError:
-                ok = False
+        except asyncio.TimeoutError:
+            ok = False
+        except BaseException:       # cancelled (server shutdown) while joining: nothing may leak
+            conn.release()
+            raise
         if not ok or conn.publish_audio() != 0:
             conn.release()
             return False
@@ -395,6 +400,9 @@ class TwilioCall:
             conn.unregister_audio_frame_observer()
             conn.disconnect()
             conn.release()
+        if self._admitted:
+            self._admitted = False
+            self._endpoint._release()
         if self._started:
             self._endpoint._call_ended(self)
             self._tell("on_call_ended", self.ended)

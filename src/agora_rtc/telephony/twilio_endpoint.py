@@ -70,6 +70,10 @@ class TwilioMediaStreams:
         Twilio are answered (403 otherwise), and a stream starts only with the
         one-time token the signed webhook's TwiML carried (twilio_security.py).
         Without it, anyone who reaches the routes can start a "call".
+    max_calls : int
+        Calls at once, at most (default 200): a stream starting beyond it is
+        closed with 1013 (try again later), so a flood of streams cannot
+        create connections without bound.
     public_url : str, optional
         The ``https://`` URL of the mount point as Twilio sees it (e.g.
         ``https://example.com/telephone``), when a proxy changes the scheme,
@@ -80,7 +84,7 @@ class TwilioMediaStreams:
 
     def __init__(self, service, channel: Union[str, Callable], *, identity: Optional[Callable] = None,
                  observer: Optional[TwilioCallObserver] = None, auth_token: Optional[str] = None,
-                 public_url: Optional[str] = None):
+                 public_url: Optional[str] = None, max_calls: int = 200):
         if getattr(service, "interrupt_notices", None) is None or not getattr(service, "_native_alive", False):
             raise TypeError("TwilioMediaStreams: service must be an initialized AgoraService")
         transport = getattr(service, "transport", None)
@@ -98,8 +102,12 @@ class TwilioMediaStreams:
             raise ValueError(f"TwilioMediaStreams: public_url must be an https:// URL, got {public_url!r}")
         if auth_token is not None and (not isinstance(auth_token, str) or not auth_token):
             raise ValueError("TwilioMediaStreams: auth_token must be a non-empty str")
+        if isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 1:
+            raise ValueError(f"TwilioMediaStreams: max_calls must be a positive int, got {max_calls!r}")
         self.service = service
         self.observer = observer
+        self.max_calls = max_calls
+        self._admitted = 0                        # calls past _admit, not yet finished
         self._channel = channel
         self._identity = identity
         self._auth_token = auth_token
@@ -114,13 +122,20 @@ class TwilioMediaStreams:
     # ---- per call ----
 
     def _admit(self, start: tm.StreamStart) -> None:
-        """With an auth token: the start must carry a token a signed webhook issued."""
-        if self._auth_token is None:
-            return
-        token = start.custom_parameters.pop(TOKEN_PARAMETER, "")
-        if not self._tokens.redeem(token):
-            raise tm.ProtocolError(tm.CLOSE_POLICY, "start: no valid stream token (not announced by a "
-                                                    "signed webhook, used, or expired)")
+        """A start may go on: with an auth token it carries a token a signed webhook
+        issued; fewer than max_calls calls are in progress. The caller must _release."""
+        if self._auth_token is not None:
+            token = start.custom_parameters.pop(TOKEN_PARAMETER, "")
+            if not self._tokens.redeem(token):
+                raise tm.ProtocolError(tm.CLOSE_POLICY, "start: no valid stream token (not announced by a "
+                                                        "signed webhook, used, or expired)")
+        if self._admitted >= self.max_calls:
+            raise tm.ProtocolError(tm.CLOSE_TRY_AGAIN_LATER, f"the endpoint has {self.max_calls} calls "
+                                                             "(max_calls)")
+        self._admitted += 1
+
+    def _release(self) -> None:
+        self._admitted -= 1
 
     def _channel_for(self, start: tm.StreamStart) -> str:
         channel = self._channel(start) if callable(self._channel) else self._channel
@@ -240,9 +255,10 @@ class TwilioMediaStreams:
                 outcome = await reader
             except asyncio.CancelledError:
                 outcome = None
-            if outcome is None:                     # the application hung up
-                code, reason = call._closing
-                outcome = ("hang up", code, reason)
+            if outcome is None and call._closing is not None:      # the application hung up
+                outcome = ("hang up",) + call._closing
+            elif outcome is None:                   # the server cancelled this handler (shutdown)
+                outcome = ("server shut down", tm.CLOSE_GOING_AWAY, "server shutting down")
             ended, code, reason = outcome
             call._close(tm.CLOSE_NORMAL if code is None else code, reason)   # no-op if already closing
             await call.stop_sending(FLUSH_TIMEOUT_S if code == tm.CLOSE_NORMAL else 0)

@@ -29,15 +29,17 @@ from typing import Any, Dict, Tuple
 __all__ = ["ProtocolError", "StreamStart", "parse_message", "read_start", "read_media_payload",
            "read_dtmf_digit", "read_mark_name", "media_message", "mark_message", "clear_message",
            "CLOSE_NORMAL", "CLOSE_UNSUPPORTED_DATA", "CLOSE_INVALID_PAYLOAD", "CLOSE_POLICY",
-           "CLOSE_TOO_BIG", "CLOSE_INTERNAL_ERROR", "MAX_MESSAGE_BYTES", "DTMF_DIGITS"]
+           "CLOSE_TOO_BIG", "CLOSE_INTERNAL_ERROR", "CLOSE_GOING_AWAY", "CLOSE_TRY_AGAIN_LATER", "MAX_MESSAGE_BYTES", "DTMF_DIGITS"]
 
 # WebSocket close codes (RFC 6455 7.4.1)
 CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001           # the server shuts down
 CLOSE_UNSUPPORTED_DATA = 1003     # a binary frame
 CLOSE_INVALID_PAYLOAD = 1007      # not JSON, bad base64
 CLOSE_POLICY = 1008               # a message out of order or with wrong fields
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013      # the endpoint has max_calls calls
 
 #: Largest message taken, in bytes of text. Twilio's are far smaller (a 20 ms media
 #: message is about 300 bytes; a start message with custom parameters a few KB).
