@@ -17,8 +17,9 @@ at the rate its observer asked for, on_user_left when the call ends):
 - interrupt: a user of the channel calling ``interrupt_audio`` is reported
   through the service's interrupt notices (agora_rtc/interrupt_notices.py);
   the call then drops what it has not sent yet and sends ``clear``, which
-  empties Twilio's buffer. Frames of the interrupted audio already delivered
-  to the call (at most the engine's few in-flight frames) may still follow.
+  empties Twilio's buffer; frames of the interrupted audio still on their way
+  to the call (cut before the interrupt: ``AudioFrame.send_time_us``) are
+  dropped when they arrive.
 
 Everything here runs on the event loop of the ASGI server; the engine's
 threads only hand work to it (``call_soon_threadsafe``).
@@ -59,6 +60,8 @@ JOIN_TIMEOUT_S = 10.0
 #: Caller audio kept in the send queue beyond the engine's start-of-round burst, to ride
 #: out the network's jitter (Twilio sends 20 ms chunks in real time): the delay it adds.
 INBOUND_JITTER_MS = 40
+#: How long an interrupt's cut is remembered (frames older than it are long delivered).
+CUT_MEMORY_US = 5_000_000
 
 
 class TwilioCallObserver:
@@ -96,7 +99,7 @@ class _Hearing(ar.IAudioFrameObserver):
 
     def on_playback_audio_frame_before_mixing(self, local_user, channel_id, uid, frame,
                                               vad_result_state, vad_result_bytearray):
-        self.call._heard(uid, bytes(frame.buffer))
+        self.call._heard(uid, bytes(frame.buffer), frame.send_time_us)
 
 
 class TwilioCall:
@@ -121,7 +124,7 @@ class TwilioCall:
         self.digits = ""
         self.ended: Optional[str] = None
         self.stats = {"media_in": 0, "media_out": 0, "outbound_track_ignored": 0, "dropped_out_ms": 0,
-                      "clears": 0, "marks_sent": 0, "marks_echoed": 0}
+                      "clears": 0, "marks_sent": 0, "marks_echoed": 0, "dropped_interrupted": 0}
         self._connected_seen = False
         self._started = False                     # joined, observer told (on_call_ended follows)
         self._admitted = False                    # counted in the endpoint's max_calls
@@ -135,6 +138,7 @@ class TwilioCall:
         self._media_since_clear = False
         self._warned_drop = False
         self._mixer = FrameMixer(loop, self._send_heard)
+        self._cut_before: Dict[str, int] = {}    # uid -> its last interrupt (monotonic us)
         self._held: list = []                     # caller audio waiting for a round to start
         self._held_samples = 0
         self._hold_ms = INBOUND_JITTER_MS
@@ -302,9 +306,13 @@ class TwilioCall:
 
     # ---- what the caller hears ----
 
-    def _heard(self, uid: str, pcm: bytes) -> None:
-        if self._closing is None and len(pcm) == FRAME_BYTES:
-            self._mixer.add(uid, np.frombuffer(pcm, dtype=np.int16))
+    def _heard(self, uid: str, pcm: bytes, send_time_us: int) -> None:
+        if self._closing is not None or len(pcm) != FRAME_BYTES:
+            return
+        if send_time_us < self._cut_before.get(uid, 0):   # cut before its sender's interrupt
+            self.stats["dropped_interrupted"] += 1
+            return
+        self._mixer.add(uid, np.frombuffer(pcm, dtype=np.int16))
 
     def _send_heard(self, frame: np.ndarray) -> None:
         self._enqueue("media", tm.media_message(self.stream_sid, pcm16_to_ulaw(frame)))
@@ -312,13 +320,19 @@ class TwilioCall:
         self._media_since_clear = True
 
     def _interrupt_notice(self, uid: str, report) -> None:
-        """Any thread (interrupt_notices): hand over to the loop."""
+        """Any thread (interrupt_notices), just after ``uid``'s interrupt_audio returned:
+        every frame of the old audio was cut (AudioFrame.send_time_us, CLOCK_MONOTONIC)
+        before now, and those still on their way to this call are dropped."""
         if uid != self.user_id:
-            self._loop.call_soon_threadsafe(self._speaker_interrupted, uid)
+            now_us = time.monotonic_ns() // 1000
+            self._loop.call_soon_threadsafe(self._speaker_interrupted, uid, now_us)
 
-    def _speaker_interrupted(self, uid: str) -> None:
+    def _speaker_interrupted(self, uid: str, now_us: int) -> None:
         if self._closing is not None:
             return
+        # remember the cut per speaker; older cuts concern no frame in flight any more
+        self._cut_before = {u: t for u, t in self._cut_before.items() if now_us - t < CUT_MEMORY_US}
+        self._cut_before[uid] = now_us
         self._mixer.drop(uid)
         if self._media_since_clear:
             self.clear()
