@@ -12,6 +12,7 @@ from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, STATS_INTERVAL_M
 from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
                                   parse_transport_url, resolve_transport_url)
 from agora_rtc.errors import ForkedProcessError, InvalidStateError, NotSupportedError, ReleasedError
+from agora_rtc.interrupt_notices import InterruptNotices
 from agora_rtc.rtc_connection import RTCConnection
 
 _log = logging.getLogger("agora_rtc")
@@ -41,6 +42,8 @@ class AgoraService(_engine.Service, ReleasedOnExit):
         self._log_handler = None
         self.config: Optional[AgoraServiceConfig] = None
         self._parameter: Optional[AgoraParameter] = None
+        #: every connection's interrupt_audio, for in-process relays (interrupt_notices.py)
+        self.interrupt_notices = InterruptNotices()
         if config is not None:
             self.initialize(config)
 

@@ -219,6 +219,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                          apply=self._apply_parameter)
         self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
         self.last_interrupt: Optional[InterruptReport] = None
+        self._interrupt_notices = getattr(service, "interrupt_notices", None)
         self._stats = ConnectionStats()
         self._video = _engine.VideoPort(self, bool(con_config.auto_subscribe_video))
         # which remote users' video this connection takes, as the engine sees it
@@ -652,6 +653,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         rc, sent, dropped, last_pts = self._interrupt()
         self.last_interrupt = InterruptReport(sent, dropped, last_pts)
         self._wake_push_waiters(sent)  # nothing is pending any more: completion waiters return
+        if rc == 0 and self._interrupt_notices is not None:   # in-process relays of the channel
+            channel, uid = self._channel_and_user()
+            self._interrupt_notices.interrupted(channel, uid, self.last_interrupt)
         return rc
 
     def is_push_to_rtc_completed(self) -> bool:
