@@ -130,11 +130,15 @@ def test_call_is_a_remote_user_both_ways(phone):
     # agent -> caller: pushed audio comes back as media messages, sample for sample in mu-law
     assert agent.push_audio_pcm_data(ANSWER_8K, 8000, 1) == 0
     wait_until(agent.is_push_to_rtc_completed, timeout=20, what="the answer to leave")
+    padded = ANSWER_8K + bytes(-len(ANSWER_8K) % 160)            # the last 10 ms frame is padded
+    # a mark follows what the call has heard so far: wait for the answer's last frames, which
+    # may still be on their way through the engine when the push completes
+    wait_until(lambda: call.stats["media_out"] >= len(padded) // 160, timeout=20,
+               what="the call to hear the whole answer")
     call.send_mark("answer-end")
     client.wait_for(lambda: client.events("mark"), what="the mark")
     mark = client.events("mark")[0]
     assert mark == {"event": "mark", "streamSid": client.ids["stream"], "mark": {"name": "answer-end"}}
-    padded = ANSWER_8K + bytes(-len(ANSWER_8K) % 160)            # the last 10 ms frame is padded
     assert media_ulaw(client) == lin2ulaw(padded)
     assert all(m["streamSid"] == client.ids["stream"] and set(m) == {"event", "streamSid", "media"}
                for m in client.events("media"))
@@ -177,9 +181,10 @@ def test_agent_interrupt_sends_clear(phone):
     assert [m["event"] for m in after] == ["mark"]
     assert len(client.events("media")) < len(ANSWER_8K) // 160      # 10 ms frames of the whole answer
     # the agent talks again: heard in full
-    before = len(client.events("media"))
+    before, before_out = len(client.events("media")), call.stats["media_out"]
     assert agent.push_audio_pcm_data(ANSWER_8K[:8000], 8000, 1) == 0      # 8000 bytes: 0.5 s
     wait_until(agent.is_push_to_rtc_completed, timeout=20, what="the new answer to leave")
+    wait_until(lambda: call.stats["media_out"] - before_out >= 50, timeout=20, what="the call to hear it")
     call.send_mark("second")
     client.wait_for(lambda: len(client.events("mark")) == 2, what="the second mark")
     assert len(client.events("media")) - before == 50
@@ -217,6 +222,8 @@ def test_reply_on_pause_answers_a_phone_caller_unchanged(phone):
         rop.wait_for("reply_done", 1, timeout=40)
         wait_until(agent.is_push_to_rtc_completed, timeout=20, what="the reply to leave")
         call = endpoint.find_call(CALLER)
+        wait_until(lambda: call.stats["media_out"] * 80 >= answer.size // 2, timeout=20,
+                   what="the call to hear the reply")
         call.send_mark("reply-end")
         client.wait_for(lambda: client.events("mark"), what="the mark after the reply")
     finally:
@@ -400,7 +407,9 @@ def test_two_speakers_at_once_are_mixed(phone):
     assert agent.push_audio_pcm_data(low, 8000, 1) == 0 and second.push_audio_pcm_data(high, 8000, 1) == 0
     wait_until(lambda: agent.is_push_to_rtc_completed() and second.is_push_to_rtc_completed(), timeout=20,
                what="both to leave")
-    endpoint.find_call(CALLER).send_mark("end")
+    call = endpoint.find_call(CALLER)
+    wait_until(lambda: call.stats["media_out"] >= 100, timeout=20, what="the call to hear both")
+    call.send_mark("end")
     client.wait_for(lambda: client.events("mark"), what="the mark")
     n = len(client.events("media"))
     # one message per 10 ms, not one per speaker: 100, plus at most the prefill burst

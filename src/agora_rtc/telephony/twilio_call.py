@@ -146,8 +146,11 @@ class TwilioCall:
     # ---- for the application (any thread: from elsewhere they run on the loop) ----
 
     def send_mark(self, name: str) -> None:
-        """Queue a mark after the audio sent so far; Twilio echoes it (observer
-        ``on_mark``) when that audio has played, or at once on ``clear``."""
+        """Queue a mark after the audio this call has heard so far (frames the agent
+        sent a few ms ago may still be on their way through the engine and follow
+        the mark: ``stats["media_out"]`` counts the 10 ms frames forwarded); Twilio
+        echoes it (observer ``on_mark``) when that audio has played, or at once on
+        ``clear``."""
         if not isinstance(name, str) or not name:
             raise ValueError("send_mark: name must be a non-empty str")
         self._require_started("send_mark")
