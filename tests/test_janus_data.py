@@ -199,3 +199,42 @@ def test_janus_killed_mid_stream_then_restarted(janus):
     assert set(got) <= accepted                               # only what was accepted arrives
     assert any(rc == ERR_NOT_READY for _, rc, _ in results)  # refused while down
     assert {i for i in accepted if i >= n_back} <= set(got)   # once back, nothing is lost
+
+
+def test_a_publisher_that_adds_its_data_stream_later(janus):
+    """A publisher joins with audio only and adds a data stream afterwards (Janus 1.1.2's
+    update_remote_publisher; a browser's renegotiation is announced the same way): its
+    messages still reach us, and it is not reported joined twice."""
+    from agora_rtc.janus import JanusClient
+    from agora_rtc.janus.link import janus_id
+    svc = ar.AgoraService(ar.AgoraServiceConfig(
+        appid="t", transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}&video=none"))
+    client = JanusClient(janus.url)
+    client.connect()
+    try:
+        b, rb = member(svc, "data-later", "bob")
+        room = client.videoroom(admin_key=janus.admin_key)
+        audio = {"type": "audio", "mid": "0", "mindex": 0, "codec": "opus"}
+        pub = room.add_remote_publisher(janus_id("data-later"), id=janus_id("carol"),
+                                        display="carol", streams=[audio])
+        rb.wait_event("joined", "carol", timeout=20)
+        assert b._rtp_stats()["data_remotes"] == 0
+        room.update_remote_publisher(janus_id("data-later"), pub.id,
+                                     [audio, {"type": "data", "mid": "1", "mindex": 1}])
+        deadline = time.monotonic() + 20
+        while b._rtp_stats()["data_remotes"] != 1:
+            assert time.monotonic() < deadline, "no data forward for the stream added later"
+            time.sleep(0.02)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(3):   # RTP header (V=2, pt 0 = text, SSRC 1010: mindex 1) + message
+                header = bytes([0x80, 0, 0, i]) + bytes(4) + (1010).to_bytes(4, "big")
+                s.sendto(header + b"late %d" % i, (pub.ip, pub.port))
+        rb.wait_for(lambda: len(rb.messages("carol")) == 3, timeout=20)
+        assert rb.messages("carol") == [b"late 0", b"late 1", b"late 2"]
+        with rb.cond:
+            assert [e[1][0] for e in rb.events if e[0] == "joined"].count("carol") == 1
+        room.remove_remote_publisher(janus_id("data-later"), pub.id)
+        rb.wait_event("left", "carol", timeout=20)
+    finally:
+        client.close()
+        svc.release()
