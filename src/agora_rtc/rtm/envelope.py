@@ -10,7 +10,8 @@ count | a slice of the body``. The sequence numbers a sender's messages in one
 room; Janus relays one sender's datagrams in order, so a receiver keeps one
 message being put together per sender: a datagram that does not continue it (a
 fragment lost, a sequence skipped) drops what it had and the message it belongs
-to, and each dropped message is counted once.
+to, and each dropped message is counted once (a jump of more than MAX_GAP
+sequence numbers is a sender that started anew, not counted).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ FRAGMENT_BYTES = DATAGRAM_BYTES - _HEAD.size
 MAX_BODY_BYTES = 5 + 64 + 32 + 32 * 1024    # header with the longest names + RTM's 32 KiB
 MAX_FRAGMENTS = -(-MAX_BODY_BYTES // FRAGMENT_BYTES)
 MAX_SENDERS = 64                            # messages being put together at once, per room
+MAX_GAP = 1024                              # sequence jumps counted as lost messages
 
 
 def encode(seq: int, kind: int, message_type: int, to: str, custom: str, payload: bytes) -> List[bytes]:
@@ -72,12 +74,20 @@ class Reassembler:
         self.malformed = 0          # datagrams that are not ours or not well formed
         self._partial: "OrderedDict[str, _Partial]" = OrderedDict()
         self._next: dict = {}       # sender -> sequence number expected next
+        self._lost: dict = {}       # sender -> the last message counted lost
 
     def forget(self, sender: str) -> None:
         """The sender left: what it had begun is dropped (counted), its numbering forgotten."""
         if self._partial.pop(sender, None) is not None:
             self.dropped += 1
         self._next.pop(sender, None)
+        self._lost.pop(sender, None)
+
+    def _count_lost(self, sender: str, seq: int) -> None:
+        """Message `seq` of `sender` is lost: counted once, whatever else of it comes."""
+        if self._lost.get(sender) != seq:
+            self._lost[sender] = seq
+            self.dropped += 1
 
     def push(self, sender: str, datagram: bytes) -> None:
         if len(datagram) <= _HEAD.size or len(datagram) > DATAGRAM_BYTES:
@@ -88,21 +98,19 @@ class Reassembler:
             self.malformed += 1
             return
         p = self._partial.get(sender)
-        if p is not None and (seq, index, count) == (p.seq, len(p.parts), p.count):
-            pass                               # the next fragment of the message begun
-        else:
+        if p is None or (seq, index, count) != (p.seq, len(p.parts), p.count):
             if p is not None:                  # its next fragment never came
                 del self._partial[sender]
-                self.dropped += 1
+                self._count_lost(sender, p.seq)
+            if index != 0:                     # a message whose beginning never came
+                self._count_lost(sender, seq)
+                self._next[sender] = (seq + 1) & 0xFFFFFFFF
+                return
             expected = self._next.get(sender)
             skipped = (seq - expected) & 0xFFFFFFFF if expected is not None else 0
-            if skipped >= 0x80000000:          # what is left of a message already counted
-                return
-            self.dropped += skipped            # messages of which nothing came
+            if skipped <= MAX_GAP:             # messages of which nothing came (a larger
+                self.dropped += skipped        # jump is a sender that started anew)
             self._next[sender] = (seq + 1) & 0xFFFFFFFF
-            if index != 0:                     # a message whose beginning never came
-                self.dropped += 1
-                return
             p = _Partial(seq, count)
             self._partial[sender] = p
             while len(self._partial) > MAX_SENDERS:
