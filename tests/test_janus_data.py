@@ -238,3 +238,41 @@ def test_a_publisher_that_adds_its_data_stream_later(janus):
     finally:
         client.close()
         svc.release()
+
+
+def test_garbage_at_a_data_socket_is_counted_never_a_crash(janus):
+    """Random datagrams of every size (empty, over any message, some behind the metadata
+    tag) thrown at the data socket of a live connection: each one is delivered as what it
+    is or dropped, and counted; the connection goes on carrying messages."""
+    import random
+    svc, a, ra, b, rb = pair(janus, "data-garbage")
+    try:
+        port = next(iter(b._link._dforwards.values())).port
+        rnd = random.Random(4)
+        sent = 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for batch in range(12):   # batches the socket buffer holds, each counted first
+                for _ in range(50):
+                    n = rnd.choice((0, 1, 3, 4, 5, 68, 69, 500, 1024, 1025, 1088, 1089, 4000))
+                    d = bytes(rnd.randrange(256) for _ in range(n))
+                    if n >= 4 and rnd.random() < 0.3:
+                        d = JANUS_METADATA_TAG + d[4:]
+                    s.sendto(d, ("127.0.0.1", port))
+                    sent += 1
+                deadline = time.monotonic() + 20
+                while True:
+                    st = b._rtp_stats()
+                    counted = st["messages_received"] + st["metadata_received"] + st["data_dropped"]
+                    if counted == sent:
+                        break
+                    assert counted < sent and time.monotonic() < deadline, (counted, sent, st)
+                    time.sleep(0.01)
+                time.sleep(1.0 if batch % 4 == 3 else 0)   # let the per-second window pass now and then
+        st = b._rtp_stats()
+        assert st["data_dropped"] > 0 and st["messages_received"] > 0 and st["metadata_received"] > 0
+        rb.wait_for(lambda: len(rb.messages("alice")) == st["messages_received"], timeout=20)
+        time.sleep(1.1)   # the garbage's second is over: alice's own messages are admitted
+        assert a.send_stream_message("still here ✓") == 0
+        rb.wait_for(lambda: rb.messages("alice")[-1:] == ["still here ✓".encode()], timeout=20)
+    finally:
+        svc.release()

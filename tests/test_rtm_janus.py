@@ -189,3 +189,37 @@ def test_an_original_style_rtm_agent_in_another_process(via_janus, tmp_path):
         c.release()
     assert agent.returncode == 0, out
     assert "on_login_result 1 0" in out and "on_logout_result" in out and "done" in out, out
+
+
+def test_garbage_at_an_rtm_data_socket(via_janus):
+    """Random datagrams at the data socket of bob's channel room for alice: never an
+    error, counted (malformed datagrams, or messages lost when they look like a fragment),
+    and alice's next messages arrive."""
+    import random
+    import socket
+    a, ha, b, hb = subscribed_pair("app-garbage", "noisy")
+    try:
+        link = b._janus.channels["noisy"].conn._link
+        port = next(iter(link._dforwards.values())).port
+        rnd = random.Random(25)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(200):
+                d = bytearray(rnd.randrange(256) for _ in range(rnd.choice((1, 7, 8, 100, 1024))))
+                if rnd.random() < 0.5:
+                    d[0] = 2                      # the envelope's version: looks like ours
+                s.sendto(bytes(d), ("127.0.0.1", port))
+                if i % 50 == 49:
+                    time.sleep(0.05)
+        deadline = time.monotonic() + 20
+        while b.malformed_datagrams + b.dropped_messages == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.1)                           # the garbage's second of the receive limits
+        for m in ("after the noise", "✓ 2"):
+            assert a.publish("noisy", m)[0] == 0
+        hb.wait(lambda: [e[0].message for e in hb.of("message")][-2:] == [b"after the noise", "✓ 2".encode()],
+                timeout=30)
+        assert all(e[0].publisher == "alice" for e in hb.of("message"))
+    finally:
+        a.release()
+        b.release()

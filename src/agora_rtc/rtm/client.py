@@ -390,7 +390,13 @@ class RTMClient:
     def dropped_messages(self) -> int:
         """Messages to this client lost on the way through Janus (a datagram of theirs
         lost: the message is dropped whole); 0 on the in-process network."""
-        return self._janus.dropped_messages() if self._janus is not None else 0
+        return self._janus.counters()[0] if self._janus is not None else 0
+
+    @property
+    def malformed_datagrams(self) -> int:
+        """Datagrams that reached this client through Janus and were no part of any RTM
+        message (not ours, or not well formed): ignored and counted; 0 in-process."""
+        return self._janus.counters()[1] if self._janus is not None else 0
 
     def get_version(self) -> str:
         return VERSION

@@ -108,7 +108,7 @@ class JanusRtm:
         self.pending: Dict[int, int] = {}     # id(room) -> request id of its login / subscribe
         self.lock = threading.RLock()
         self.sender: Optional[PacedSender] = None
-        self._dropped_before = 0              # messages lost in rooms closed since
+        self._dropped_before = (0, 0)         # counters() of the rooms closed since
 
     def _room_id(self, channel: Optional[str] = None) -> str:
         return f"rtm.{self.client.app_id}" + (f".{channel}" if channel else "")
@@ -158,14 +158,17 @@ class JanusRtm:
             channel_name=uid, channel_topic="", message=payload, message_length=len(payload),
             publisher=uid, custom_type=custom))
 
-    def dropped_messages(self) -> int:
+    def counters(self) -> tuple:
+        """(messages lost on the way, datagrams that were no part of a message) so far."""
         with self.lock:
             rooms = list(self.channels.values()) + ([self.lobby] if self.lobby else [])
-            return self._dropped_before + sum(r.reassembler.dropped for r in rooms)
+            return (self._dropped_before[0] + sum(r.reassembler.dropped for r in rooms),
+                    self._dropped_before[1] + sum(r.reassembler.malformed for r in rooms))
 
     def _close_room(self, room: _Room) -> None:
         with self.lock:
-            self._dropped_before += room.reassembler.dropped
+            d, m = self._dropped_before
+            self._dropped_before = (d + room.reassembler.dropped, m + room.reassembler.malformed)
         room.close()
 
     def logout(self) -> None:
