@@ -31,7 +31,7 @@ const RTM = (() => {
   const VERSION = 2, HEAD = 7, DATAGRAM = 1024, FRAGMENT = DATAGRAM - HEAD;
   const MAX_MESSAGE = 32 * 1024, MAX_NAME = 64, MAX_CUSTOM = 32;
   const MAX_FRAGMENTS = Math.ceil((5 + MAX_NAME + MAX_CUSTOM + MAX_MESSAGE) / FRAGMENT);
-  const MAX_GAP = 1024;   // a larger sequence jump is a sender that started anew (not counted)
+  const MAX_GAP = 1024, MAX_SENDERS = 64;   // a larger sequence jump is a sender that started anew (not counted)
   const KIND = { MESSAGE: 1, USER: 3 }, STRING = 1, BINARY = 0;
   const BYTES_PER_SEC = 24 * 1024, BURST_BYTES = 4 * 1024, DATAGRAMS_PER_SEC = 50, BURST_DATAGRAMS = 5;
   const CONTROL_PREFIX = "agora-rtc-control:";
@@ -68,12 +68,15 @@ const RTM = (() => {
   }
 
   function decodeBody(body) {
+    if (body.length < 4) return null;
+    const n = body[2];
+    if (body.length < 4 + n) return null;
+    const m = body[3 + n];
+    if (body.length < 4 + n + m) return null;
     try {
-      const n = body[2], to = fromUtf8.decode(body.subarray(3, 3 + n)), m = body[3 + n];
-      const custom = fromUtf8.decode(body.subarray(4 + n, 4 + n + m));
-      if (body.length < 4 + n + m) return null;
+      const to = fromUtf8.decode(body.subarray(3, 3 + n)), custom = fromUtf8.decode(body.subarray(4 + n, 4 + n + m));
       return { kind: body[0], type: body[1], to, custom, payload: body.slice(4 + n + m) };
-    } catch (e) { return null; }
+    } catch (e) { return null; }   // not UTF-8
   }
 
   // One room's datagrams back into messages, per sender (as envelope.Reassembler).
@@ -98,6 +101,10 @@ const RTM = (() => {
         this.next.set(sender, (seq + 1) >>> 0);
         p = { seq, count, parts: [] };
         this.partial.set(sender, p);
+        if (this.partial.size > MAX_SENDERS) {   // bounded: the oldest sender's is dropped
+          this.partial.delete(this.partial.keys().next().value);
+          this.dropped++;
+        }
       }
       p.parts.push(d.slice(HEAD));
       if (p.parts.length < p.count) return;
