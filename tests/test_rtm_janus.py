@@ -223,3 +223,29 @@ def test_garbage_at_an_rtm_data_socket(via_janus):
     finally:
         a.release()
         b.release()
+
+
+def test_what_waits_to_be_sent_is_bounded_and_refusals_are_reported(via_janus, monkeypatch):
+    """Messages wait for the pacing in a bounded queue: past it publish's result is
+    RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_TOO_FREQUENT (nothing dropped silently), and what was
+    accepted arrives whole and in order."""
+    from agora_rtc.rtm import paced_sender
+    monkeypatch.setattr(paced_sender, "MAX_QUEUED_BYTES", 2 * MAX_MESSAGE_BYTES + 1024)
+    a, ha, b, hb = subscribed_pair("app-queue", "busy")
+    try:
+        rids = []
+        for i in range(5):
+            rc, rid = a.publish("busy", bytes([i]) * MAX_MESSAGE_BYTES)
+            assert rc == 0
+            rids.append(rid)
+        ha.wait(lambda: len(ha.of("publish")) == 5, timeout=30)
+        results = dict(ha.of("publish"))
+        refused = [i for i, rid in enumerate(rids) if results[rid] == E.RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_TOO_FREQUENT]
+        sent = [i for i, rid in enumerate(rids) if results[rid] == 0]
+        assert sent and refused and sorted(sent + refused) == list(range(5))
+        hb.wait(lambda: len(hb.of("message")) == len(sent), timeout=30)
+        assert [e[0].message for e in hb.of("message")] == [bytes([i]) * MAX_MESSAGE_BYTES for i in sent]
+        assert b.dropped_messages == 0
+    finally:
+        a.release()
+        b.release()

@@ -5,15 +5,15 @@ It rides on the VideoRoom data path of RTC connections (README, "Messages
 through Janus"): login joins the app's lobby room (``rtm.<app id>``) with an
 RTCConnection of a private AgoraService, whose members are the logged-in
 users; each subscribed channel is a room of its own (``rtm.<app id>.<channel>``)
-whose members are its subscribers. A message is one stream message in the
-room: a channel message in the channel's room, a user message in the lobby
-(every logged-in client gets it and keeps only those addressed to its user).
+whose members are its subscribers. A message travels in a room: a channel
+message in the channel's room, a user message in the lobby (every logged-in
+client gets it and keeps only those addressed to its user).
 Link states follow the lobby connection (lost -> DISCONNECTED, reconnected ->
 CONNECTED). A message travels as 1..33 datagrams (rtm/envelope.py: up to RTM's
 32 KiB), paced within the stream-message limits of the room's connection
-(rtm/paced_sender.py: about 24 KiB a second per client, so a 32 KiB message takes
-about a second and a half); a message of which a datagram was lost is dropped
-and counted (RTMClient.dropped_messages). What the path cannot honour: a channel
+(rtm/paced_sender.py: at most 24 KiB a second per client after a 4 KiB burst, so
+a 32 KiB message needs at least 1.2 s to leave); a message of which a datagram
+was lost is dropped and counted (RTMClient.dropped_messages). What the path cannot honour: a channel
 message can be published only to a subscribed channel, be_quiet is not honoured
 (a subscriber is a room member, seen by everyone's presence), and the login
 token is not checked (RTM tokens are per user, a room secret is per room: the
@@ -25,12 +25,11 @@ from __future__ import annotations
 import threading
 from typing import Dict, Optional
 
-from agora_rtc.rtm.envelope import Reassembler, encode
-from agora_rtc.rtm.paced_sender import PacedSender
-
 from agora_rtc.rtm.base import (RtmChannelType, RtmLinkOperation, RtmLinkState,
                                 RtmLinkStateChangeReason, RtmPresenceEventType,
                                 MessageEvent, PresenceEvent, SnapshotInfo, UserState)
+from agora_rtc.rtm.envelope import Reassembler, encode
+from agora_rtc.rtm.paced_sender import PacedSender
 
 MESSAGE_TOO_FREQUENT = -11025         # RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_TOO_FREQUENT
 PUBLISH_FAILED = -11024               # RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_FAILED
