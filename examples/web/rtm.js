@@ -14,11 +14,12 @@
 // stream-message limits (which agents apply on arrival), and a message of which a
 // datagram is missing is dropped and counted (droppedMessages).
 //
-//   const rtm = new RtmClient(janus, { appId, userId }, {
+//   const rtm = new RTM.RtmClient(janus, { appId, userId }, {
 //     onMessage(e) {},    // {channelType: "MESSAGE"|"USER", channelName, publisher, message
 //                         //  (string for STRING, Uint8Array for BINARY), messageType, customType}
 //     onPresence(e) {},   // {type: "SNAPSHOT"|"REMOTE_JOIN"|"REMOTE_LEAVE", channelName, publisher, users}
-//     onLinkState(s) {},  // "CONNECTED" | "DISCONNECTED"
+//     onLinkState(s) {},  // "CONNECTED" at login, "DISCONNECTED" at logout (a lost Janus
+//                         //  session is the page's to see: janus.js's error / destroyed)
 //   });
 //   await rtm.login(); await rtm.subscribe("chat", { withMessage: true, withPresence: true });
 //   await rtm.publish("chat", "hello"); await rtm.publish("agent", bytes, { channelType: "USER" });
