@@ -251,8 +251,8 @@ def test_garbage_at_a_data_socket_is_counted_never_a_crash(janus):
         rnd = random.Random(4)
         sent = 0
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            for batch in range(12):   # batches the socket buffer holds, each counted first
-                for _ in range(50):
+            for batch in range(24):   # batches the socket buffer holds, each counted first
+                for _ in range(25):
                     n = rnd.choice((0, 1, 3, 4, 5, 68, 69, 500, 1024, 1025, 1088, 1089, 4000))
                     d = bytes(rnd.randrange(256) for _ in range(n))
                     if n >= 4 and rnd.random() < 0.3:
@@ -267,7 +267,7 @@ def test_garbage_at_a_data_socket_is_counted_never_a_crash(janus):
                         break
                     assert counted < sent and time.monotonic() < deadline, (counted, sent, st)
                     time.sleep(0.01)
-                time.sleep(1.0 if batch % 4 == 3 else 0)   # let the per-second window pass now and then
+                time.sleep(1.0 if batch % 8 == 7 else 0)   # let the per-second window pass now and then
         st = b._rtp_stats()
         assert st["data_dropped"] > 0 and st["messages_received"] > 0 and st["metadata_received"] > 0
         rb.wait_for(lambda: len(rb.messages("alice")) == st["messages_received"], timeout=20)
