@@ -207,8 +207,10 @@ def test_a_publisher_that_adds_its_data_stream_later(janus):
     messages still reach us, and it is not reported joined twice."""
     from agora_rtc.janus import JanusClient
     from agora_rtc.janus.link import janus_id
+    # peer_timeout=0: carol sends no audio, which the liveness watchdog would judge dead
     svc = ar.AgoraService(ar.AgoraServiceConfig(
-        appid="t", transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}&video=none"))
+        appid="t", transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}&video=none"
+                                 "&peer_timeout=0"))
     client = JanusClient(janus.url)
     client.connect()
     try:
