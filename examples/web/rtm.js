@@ -32,7 +32,7 @@ const RTM = (() => {
   const VERSION = 2, HEAD = 7, DATAGRAM = 1024, FRAGMENT = DATAGRAM - HEAD;
   const MAX_MESSAGE = 32 * 1024, MAX_NAME = 64, MAX_CUSTOM = 32;
   const MAX_FRAGMENTS = Math.ceil((5 + MAX_NAME + MAX_CUSTOM + MAX_MESSAGE) / FRAGMENT);
-  const MAX_GAP = 1024, MAX_SENDERS = 64;   // a larger sequence jump is a sender that started anew (not counted)
+  const MAX_GAP = 1024, MAX_SENDERS = 64, NEGOTIATION_MS = 10000;   // a larger sequence jump is a sender that started anew (not counted)
   const KIND = { MESSAGE: 1, USER: 3 }, STRING = 1, BINARY = 0;
   const BYTES_PER_SEC = 24 * 1024, BURST_BYTES = 4 * 1024, DATAGRAMS_PER_SEC = 50, BURST_DATAGRAMS = 5;
   const CONTROL_PREFIX = "agora-rtc-control:";
@@ -159,7 +159,8 @@ const RTM = (() => {
     constructor(client, name, channel) {
       this.client = client; this.name = name; this.channel = channel; this.id = janusId(name);
       this.members = new Map();     // publisher id -> user id
-      this.seq = 0; this.pub = null; this.sub = null; this.subscribed = new Set(); this.negotiating = false;
+      this.seq = 0; this.pub = null; this.sub = null; this.subscribed = new Set();
+      this.subChain = Promise.resolve(); this.negotiation = null;
       this.reassembler = new Reassembler((sender, msg) => client._message(this, sender, msg));
     }
 
@@ -207,18 +208,32 @@ const RTM = (() => {
       if (this.channel) this.client._presence(this, "REMOTE_LEAVE", user);
     }
 
-    // Subscribe to a member's data (one renegotiation at a time; janus.js answers each).
-    async _want(pid, mid) {
+    // Subscribe to a member's data: one subscriber handle per room, one request at a time
+    // (each waits until its offer was answered, or NEGOTIATION_MS), in the order wanted.
+    _want(pid, mid) {
       if (this.subscribed.has(pid)) return;
       this.subscribed.add(pid);
-      const streams = [{ feed: pid, mid }];
+      this.subChain = this.subChain.then(() => this._subscribe([{ feed: pid, mid }]))
+        .catch((e) => this.client._error(`${this.name} subscribe ${pid}: ${e}`));
+    }
+
+    async _subscribe(streams) {
+      const answered = new Promise((resolve, reject) => {
+        this.negotiation = { resolve, reject };
+        setTimeout(() => reject(new Error("no offer from Janus")), NEGOTIATION_MS);
+      });
       if (!this.sub) {
         this.sub = await attach(this.client.janus, {
           onmessage: (msg, jsep) => {
-            if (msg.error) this.client._error(`${this.name} subscriber: ${msg.error}`);
-            if (jsep) this.sub.createAnswer({ jsep, tracks: [{ type: "data" }],
-              success: (answer) => this.sub.send({ message: { request: "start" }, jsep: answer }),
-              error: (e) => this.client._error(`${this.name} answer: ${e}`) });
+            const n = this.negotiation;
+            if (msg.error && n) n.reject(new Error(msg.error));
+            if (!jsep) return;   // an offer: ours, or Janus's after a publisher left
+            this.sub.createAnswer({ jsep, tracks: [{ type: "data" }],
+              success: (answer) => {
+                this.sub.send({ message: { request: "start" }, jsep: answer });
+                if (n) n.resolve();
+              },
+              error: (e) => { if (n) n.reject(e); } });
           },
           ondata: (data, label) => this._data(data, label),
         });
@@ -226,6 +241,7 @@ const RTM = (() => {
       } else {
         this.sub.send({ message: { request: "subscribe", streams } });
       }
+      try { await answered; } finally { this.negotiation = null; }
     }
 
     async _data(data, label) {
