@@ -56,7 +56,8 @@ makes the headless page type those lines once the agent's messages reach it;
 
 RTM (``--rtm TEXT``, repeatable): the page is also an RTM client (``examples/web/rtm.js``)
 and the agent has an ``agora_rtc.rtm`` RTMClient through the same Janus, both in channel
-"chat" of app "web-demo". The page says "hello" until the agent welcomes it, then publishes
+"chat" of app "web-demo", with a second RTM user there ("observer", which only welcomes).
+The page says "hello" until both welcomed it, then publishes
 each TEXT, a binary message, a 32 KiB binary message and a user message to the agent; the
 agent answers each text on the channel, echoes the binary ones (the 32 KiB one too) and
 answers the user message with one of its own; the page then unsubscribes (the agent sees
@@ -103,6 +104,7 @@ JS_DIRS = {"janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
            "adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js")}
 CHANNEL, AGENT_UID = "web-demo", "agent"
 RTM_APP, RTM_CHANNEL = "web-demo", "chat"   # --rtm: the page's RTM client meets the agent's there
+RTM_OBSERVER = "observer"                    # --rtm: a second RTM user in the channel (only welcomes)
 NETNS_ADDR, NETNS_VETH, NETNS_PEER = "127.0.0.2", "agora-web0", "agora-web1"
 _IN_NETNS_ENV = "AGORA_RTC_WEB_AGENT_NETNS"
 
@@ -440,11 +442,13 @@ class RtmAgent(rtm.IRtmEventHandler):
     """--rtm: the agent's RTM client (through the same Janus) in channel RTM_CHANNEL: it
     answers "hello" with "welcome <user>" (each side hears the other only once Janus
     forwards its data, so the page says hello until it is welcomed), answers each text message on the channel, echoes
-    each binary one (a 32 KiB one too) and answers a user message with a user message."""
+    each binary one (a 32 KiB one too) and answers a user message with a user message.
+    With answers=False (the observer: a second member, so the page subscribes to two) it
+    only welcomes and notes nothing."""
 
-    def __init__(self, timeline: list):
-        self.timeline = timeline
-        self.client = rtm.create_rtm_client(rtm.RtmConfig(app_id=RTM_APP, user_id=AGENT_UID,
+    def __init__(self, timeline: list, user_id: str = AGENT_UID, answers: bool = True):
+        self.timeline, self.answers = timeline, answers
+        self.client = rtm.create_rtm_client(rtm.RtmConfig(app_id=RTM_APP, user_id=user_id,
                                                           event_handler=self))
         self.subscribed = threading.Event()
 
@@ -472,6 +476,8 @@ class RtmAgent(rtm.IRtmEventHandler):
             if text == "hello" and not user:   # the page asks until it hears us
                 self.client.publish(RTM_CHANNEL, f"welcome {event.publisher}")
                 return
+            if not self.answers or text.startswith("welcome "):   # not another member's welcome
+                return
             self.note("rtm_user_message" if user else "rtm_text", uid=event.publisher, text=text)
             if user:
                 self.client.publish(event.publisher, f"just for you: {text}", rtm.PublishOptions(
@@ -479,13 +485,14 @@ class RtmAgent(rtm.IRtmEventHandler):
                     message_type=rtm.RtmMessageType.RTM_MESSAGE_TYPE_STRING))
             else:
                 self.client.publish(RTM_CHANNEL, f"You wrote: {text}")
-        else:
+        elif self.answers:
             self.note("rtm_binary", uid=event.publisher, size=len(data),
                       big_ok=data == rtm_big_message(), hex=data.hex() if len(data) <= 64 else None)
             self.client.publish(RTM_CHANNEL, data)
 
     def note(self, event: str, **info) -> None:
-        self.timeline.append(dict(event=event, **info))
+        if self.answers:
+            self.timeline.append(dict(event=event, **info))
 
     def stop(self) -> dict:
         report = {"dropped_messages": self.client.dropped_messages,
@@ -673,7 +680,8 @@ def main(argv=None) -> int:
                                                "say": args.say, "sayBinary": args.say_binary,
                                                "sayMetadata": args.say_metadata,
                                                "rtm": ({"app": RTM_APP, "channel": RTM_CHANNEL,
-                                                        "agent": AGENT_UID, "say": args.rtm}
+                                                        "agent": AGENT_UID, "say": args.rtm,
+                                                        "members": [AGENT_UID, RTM_OBSERVER]}
                                                        if args.rtm else None)})
         threading.Thread(target=pages.serve_forever, name="page-server", daemon=True).start()
         page_url = pages.url + ("?autostart=1&report=1" if args.browser == "headless" else
@@ -682,13 +690,15 @@ def main(argv=None) -> int:
             agent = WebAgent(service, log, answer, frames, args.video_codec,
                              SpeechAnswer() if args.speech else None)
             agent.start()
-            rtm_agent = None
+            rtm_agent = rtm_observer = None
             if args.rtm:   # the agent's RTM client rides the same Janus
                 os.environ["AGORA_RTC_TRANSPORT_URL"] = f"{janus.transport_url}?admin_key={janus.admin_key}&video=none"
                 rtm_agent = RtmAgent(agent.timeline)
-                rtm_agent.start()
-                if not rtm_agent.subscribed.wait(30):   # the page's rooms exist from then on
-                    log("rtm", "the agent's RTM client did not subscribe within 30 s")
+                rtm_observer = RtmAgent([], RTM_OBSERVER, answers=False)
+                for a in (rtm_agent, rtm_observer):
+                    a.start()
+                    if not a.subscribed.wait(30):   # the page's rooms exist from then on
+                        log("rtm", "an RTM client of the agent did not subscribe within 30 s")
             log("web", f"open {page_url}")
             try:
                 if args.browser != "none":
@@ -724,6 +734,8 @@ def main(argv=None) -> int:
                 stats = agent.conn._rtp_stats()
                 video = agent.video_report()
                 rtm_report = rtm_agent.stop() if rtm_agent is not None else None
+                if rtm_observer is not None:
+                    rtm_observer.stop()
                 agent.stop()
                 pages.shutdown()
                 pages.server_close()

@@ -186,7 +186,7 @@ def test_browser_and_agent_exchange_messages_through_janus(tmp_path):
     assert proc.returncode == 0 and report["ok"], context
     timeline = report["timeline"]
     # RTM: the page (rtm.js) -> the agent's RTMClient, in order, whole
-    assert [e["uid"] for e in timeline if e["event"] == "rtm_joined"] == ["browser"], context
+    assert sorted(e["uid"] for e in timeline if e["event"] == "rtm_joined") == ["browser", "observer"], context
     assert [e["uid"] for e in timeline if e["event"] == "rtm_left"] == ["browser"], context   # unsubscribed
     assert [e["text"] for e in timeline if e["event"] == "rtm_text"] == rtm_say, context
     binaries = [e for e in timeline if e["event"] == "rtm_binary"]
@@ -202,7 +202,8 @@ def test_browser_and_agent_exchange_messages_through_janus(tmp_path):
     texts = [m["text"] for m in page_rtm["received"] if m["channelType"] == "MESSAGE" and "text" in m]
     assert [t for t in texts if t != "welcome browser"] == [f"You wrote: {t}" for t in rtm_say], context
     assert texts[0] == "welcome browser", context
-    assert {m["publisher"] for m in page_rtm["received"]} == {"agent"}, context
+    assert {m["publisher"] for m in page_rtm["received"] if m.get("text") != "welcome browser"} == {"agent"}, context
+    assert sorted(page_rtm["welcomedBy"]) == ["agent", "observer"], context   # two members' data
     assert [m["text"] for m in page_rtm["received"] if m["channelType"] == "USER"] == \
         [f"just for you: {rtm_say[0]}"], context
     snapshot = [p for p in page_rtm["presence"] if p["type"] == "SNAPSHOT"]

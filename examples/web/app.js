@@ -20,7 +20,8 @@
 //
 // RTM (config.rtm, web_agent.py --rtm): the page is also an RTM client (rtm.js) of the app
 // config.rtm.app as user "browser": it logs in, subscribes to config.rtm.channel with presence,
-// says "hello" there every 500 ms until the agent welcomes it, then publishes config.rtm.say (text), a binary message,
+// says "hello" there every 500 ms until every member of config.rtm.members (the agent and an
+// observer: the page subscribes to two members' data) welcomed it, then publishes config.rtm.say (text), a binary message,
 // a 32 KiB binary message (rtmBig) and a user message to the agent; the report's "rtm" has
 // what it received, and "done" once every answer and echo came back; then it unsubscribes.
 "use strict";
@@ -155,7 +156,8 @@ function onRtmMessage(e) {
   else { entry.size = e.message.length; r.bigEchoOk = sameBytes(e.message, rtmBig()); }
   r.received.push(entry);
   log(`rtm ${e.channelType} message from ${e.publisher}: ${entry.text || entry.hex || entry.size + " bytes"}`);
-  if (!r.started && entry.text === "welcome browser") {
+  if (entry.text === `welcome ${state.config.display}`) r.welcomedBy.add(e.publisher);
+  if (!r.started && cfg.members.every((m) => r.welcomedBy.has(m))) {
     r.started = true;
     rtmSayAll();
   }
@@ -164,7 +166,8 @@ function onRtmMessage(e) {
 
 async function startRtm() {
   const cfg = state.config.rtm;
-  state.rtm = { received: [], presence: [], sent: [], links: [], done: false, started: false, bigEchoOk: false };
+  state.rtm = { received: [], presence: [], sent: [], links: [], done: false, started: false, bigEchoOk: false,
+                welcomedBy: new Set() };
   const client = new RTM.RtmClient(state.janus, { appId: cfg.app, userId: state.config.display }, {
     onMessage: onRtmMessage,
     onPresence: (e) => { state.rtm.presence.push(e); log(`rtm presence ${e.type} ${e.publisher} ${e.users || ""}`); },
@@ -175,7 +178,7 @@ async function startRtm() {
     await client.login();
     await client.subscribe(cfg.channel, { withMessage: true, withPresence: true });
     log(`rtm: logged in to ${cfg.app}, subscribed to ${cfg.channel}`);
-    // each side hears the other once Janus forwards its data: say hello until welcomed
+    // each side hears the other once Janus forwards its data: say hello until all welcomed us
     const hello = setInterval(() => {
       if (state.rtm.started) clearInterval(hello);
       else client.publish(cfg.channel, "hello").catch((e) => log(`rtm hello: ${e}`));
@@ -279,7 +282,7 @@ async function report() {
     peakMicLevel: state.peakMicLevel,
     events: state.events.slice(-50),
     errors: state.errors,
-    rtm: state.rtm && Object.assign({}, state.rtm, {
+    rtm: state.rtm && Object.assign({}, state.rtm, { welcomedBy: [...state.rtm.welcomedBy],
       dropped: state.rtmClient ? state.rtmClient.droppedMessages : 0,
       clientErrors: state.rtmClient ? state.rtmClient.errors : [] }),
   };
