@@ -23,7 +23,7 @@ if grep -q "not found" "$work/ldd.txt"; then
   echo "FAIL: the installed extension has unresolved libraries" >&2; exit 1
 fi
 site=$(realpath "$(dirname "$ext")/../..")
-for lib in libopus libsrtp2 libspeexdsp; do
+for lib in libopus libsrtp2 libspeexdsp libre; do
   resolved=$(awk -v lib="$lib" 'index($1, lib) == 1 && $2 == "=>" { print $3 }' "$work/ldd.txt")
   case "$(realpath -m "${resolved:-/nowhere}")" in
     "$site"/agora_rtc.libs/*) echo "ok: $lib from $(realpath "$resolved")" ;;

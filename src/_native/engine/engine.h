@@ -162,6 +162,7 @@ enum io_kind {
     IO_RTP_STATS, IO_RTP_CLOSE, IO_RTP_END_ROUND, IO_RTP_VIDEO_PUBLISH, IO_RTP_VIDEO_ADD,
     IO_RTP_FEEDBACK, IO_RTP_BYE, IO_RTP_ACTIVITY, /* leaving (RTCP BYE), a remote's liveness */
     IO_RTP_DATA_PUBLISH, IO_RTP_DATA_ADD, IO_RTP_DATA_REMOVE, /* data channels (rtp_data.c) */
+    IO_RTP_AUDIO_CODEC, /* the audio codec on the wire (SIP calls) */
     IO_TRANSPORT_ITEMS_END,
     IO_AUDIO_STATS = IO_TRANSPORT_ITEMS_END, /* audio_stats.c */
     /* video (video_frames.c) */

@@ -590,6 +590,15 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _rtp_set_audio_codec(self, int codec, int payload_type):
+        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA (rtp_transport.h)."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_audio_codec")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _rtp_remove_remote(self, unsigned int ssrc):
         cdef lib.agora_rtc_conn *c = self._take("rtp_remove_remote")
         cdef uint32_t ssrc32 = ssrc
@@ -689,7 +698,8 @@ cdef class Connection:
                 "data_remotes": s.data_remotes, "messages_sent": s.messages_sent,
                 "metadata_sent": s.metadata_sent, "data_unsent": s.data_unsent,
                 "messages_received": s.messages_received,
-                "metadata_received": s.metadata_received, "data_dropped": s.data_dropped}
+                "metadata_received": s.metadata_received, "data_dropped": s.data_dropped,
+                "other_payload": s.other_payload}
 
     def _rtp_send_bye(self):
         """Leaving: RTCP BYE for our streams, then nothing more is sent."""

@@ -130,6 +130,54 @@ cdef extern from "agora_rtc/service.h" nogil:
     int64_t agora_monotonic_ms()
 
 
+cdef extern from "agora_rtc/sip.h" nogil:
+    ctypedef struct agora_sip_agent:
+        pass
+    int AGORA_SIP_MAX_TEXT
+    int AGORA_SIP_EVENT_QUEUE
+    ctypedef struct agora_sip_config:
+        const char *listen_ip
+        uint16_t listen_port
+        const char *user
+    enum agora_sip_event_kind:
+        AGORA_SIP_EV_INCOMING
+        AGORA_SIP_EV_PROGRESS
+        AGORA_SIP_EV_ESTABLISHED
+        AGORA_SIP_EV_CLOSED
+        AGORA_SIP_EV_MEDIA
+    ctypedef struct agora_sip_event:
+        int kind
+        uint32_t call
+        int status
+        char from_user[128]
+        char to_user[128]
+        char remote_ip[128]
+        uint16_t remote_port
+        uint16_t remote_rtcp_port
+        int codec
+        int payload_type
+        int hold
+        char reason[128]
+    ctypedef struct agora_sip_stats:
+        uint64_t invites
+        uint64_t rejected_offers
+        uint64_t rejected_busy
+        uint64_t options
+        int calls
+    int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out)
+    uint16_t agora_sip_agent_port(const agora_sip_agent *agent)
+    int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms)
+    int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
+                         uint16_t media_port)
+    int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status)
+    int agora_sip_dial(agora_sip_agent *agent, const char *uri, const char *media_ip,
+                       uint16_t media_port, uint32_t *call)
+    int agora_sip_hangup(agora_sip_agent *agent, uint32_t call)
+    int agora_sip_get_stats(agora_sip_agent *agent, agora_sip_stats *out)
+    void agora_sip_agent_stop(agora_sip_agent *agent)
+    void agora_sip_agent_destroy(agora_sip_agent *agent)
+
+
 cdef extern from "agora_rtc/frame_queue.h" nogil:
     # declared here: the audio-frame observer's on_backlog takes it
     ctypedef struct agora_frame_queue_stats:
@@ -419,6 +467,14 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         uint64_t messages_received
         uint64_t metadata_received
         uint64_t data_dropped
+        uint64_t other_payload
+
+    enum agora_rtp_audio_codec:
+        AGORA_RTP_AUDIO_OPUS
+        AGORA_RTP_AUDIO_PCMU
+        AGORA_RTP_AUDIO_PCMA
+    int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type)
+    uint32_t AGORA_RTP_SSRC_ANY
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
     int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,

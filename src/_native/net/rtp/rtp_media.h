@@ -16,7 +16,7 @@
 #include "net/rtp/stream_table.h"
 #include "agora_rtc/video_rtp.h"
 
-#define ACC_CAP 4096                          /* 48 kHz samples waiting to be encoded */
+#define ACC_CAP 4096                          /* samples waiting to be encoded (at m->rate) */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */
 #define VIDEO_REORDER_SLOTS 64                /* packets a video stream holds back to reorder */
 
@@ -24,7 +24,9 @@ typedef struct rtp_remote {
     uint32_t ssrc;
     char uid[AGORA_MAX_ID_LEN + 1];
     agora_jb *jb;
-    agora_opus_decoder *dec;
+    agora_opus_decoder *dec;          /* Opus streams only */
+    int codec, pt, rate;              /* AGORA_RTP_AUDIO_*, its payload type, clock rate */
+    int latch;                        /* added with AGORA_RTP_SSRC_ANY: takes the first SSRC heard */
     agora_srtp_session *srtp;         /* NULL: plain RTP */
     agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
     agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
@@ -88,10 +90,16 @@ struct agora_rtp_media {
     socklen_t dst_len, rtcp_len;
     uint32_t ssrc;
 
+    /* audio codec on the wire (agora_rtc_conn_rtp_set_audio_codec): sent, and
+     * taken by the remotes added after it was set */
+    int codec, pt;                    /* AGORA_RTP_AUDIO_*, payload type */
+    int rate;                         /* its RTP clock and encoder rate */
+    int pkt_samples;                  /* samples per 20 ms packet */
+
     /* send side */
     agora_opus_encoder *enc;
-    int lookahead;                    /* encoder delay, 48 kHz samples */
-    agora_resampler *rs;              /* sender format -> 48 kHz mono */
+    int lookahead;                    /* encoder delay, samples at rate (0 for G.711) */
+    agora_resampler *rs;              /* sender format -> rate, mono */
     int rs_rate, rs_ch;
     int16_t acc[ACC_CAP];
     int acc_len;

@@ -1,0 +1,45 @@
+"""A phone call as the application sees it (immutable facts plus its state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PhoneCall", "CODEC_NAMES"]
+
+#: agora_rtc/rtp_transport.h AGORA_RTP_AUDIO_* -> SDP encoding name
+CODEC_NAMES = {1: "PCMU", 2: "PCMA"}
+
+
+@dataclass
+class PhoneCall:
+    """One call of a :class:`~agora_rtc.sip.PhoneLine`.
+
+    Attributes
+    ----------
+    call_id : int
+        The SIP agent's id of the call.
+    direction : str
+        ``"inbound"`` (a phone called the channel) or ``"outbound"`` (:meth:`PhoneLine.dial`).
+    remote_user : str
+        The remote user id of the caller / callee in the channel: the From user of an
+        inbound call (the phone number or SIP user), the request URI's user of an outbound one.
+    called_user : str
+        The request URI's user part of an inbound call (the channel it reached).
+    codec : str
+        ``"PCMU"`` or ``"PCMA"`` once the media is agreed, else ``""``.
+    state : str
+        ``"ringing"``, ``"up"`` or ``"ended"``.
+    status : int
+        The SIP status the call ended with (0: a BYE, or still going).
+    reason : str
+        Why it ended (``"BYE"``, ``"hung up"``, a reason phrase).
+    """
+
+    call_id: int
+    direction: str
+    remote_user: str
+    called_user: str = ""
+    codec: str = ""
+    state: str = "ringing"
+    status: int = 0
+    reason: str = ""

@@ -1,0 +1,188 @@
+"""A real SIP phone for the tests: baresip (Debian), started on loopback with a config
+directory of its own and stopped by PID.
+
+Its microphone is a WAV file (aufile module), what it hears is written to a WAV (the
+sndfile module dumps the decoded audio of a call), it is driven through its TCP control
+socket (ctrl_tcp: netstring-framed JSON commands) and its events are read from there too.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import wave
+from typing import List, Optional
+
+import numpy as np
+
+BARESIP = shutil.which("baresip")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_wav(path: str, pcm: np.ndarray, rate: int = 8000) -> None:
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
+
+
+def read_wav(path: str) -> tuple:
+    with wave.open(path, "rb") as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"), w.getframerate()
+
+
+class BaresipPhone:
+    """One baresip process. ``codecs``: the account's audio codecs in order ("PCMU", "PCMA")."""
+
+    def __init__(self, workdir: str, source_wav: str, *, codecs=("PCMU",), auto_answer=False,
+                 user="phone"):
+        if BARESIP is None:
+            raise RuntimeError("baresip is not installed (Debian package baresip)")
+        self.dir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.dumps = os.path.join(workdir, "dumps")
+        os.makedirs(self.dumps, exist_ok=True)
+        self.sip_port = free_udp_port()
+        self.ctrl_port = free_tcp_port()
+        self.user = user
+        with open(os.path.join(workdir, "config"), "w") as f:
+            f.write(f"""poll_method epoll
+sip_listen 127.0.0.1:{self.sip_port}
+audio_player alsa,null
+audio_source aufile,{source_wav}
+audio_alert alsa,null
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module alsa.so
+module sndfile.so
+module_app account.so
+module_app menu.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
+snd_path {self.dumps}
+""")
+        answer = ";answermode=auto" if auto_answer else ""
+        with open(os.path.join(workdir, "accounts"), "w") as f:
+            f.write(f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;audio_codecs={','.join(codecs)}"
+                    f"{answer}\n")
+        self.log = open(os.path.join(workdir, "baresip.log"), "wb")
+        self.proc = subprocess.Popen([BARESIP, "-f", workdir], stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.events: List[dict] = []
+        self._cond = threading.Condition()
+        self._sock = self._connect_ctrl()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def uri(self) -> str:
+        return f"sip:{self.user}@127.0.0.1:{self.sip_port}"
+
+    def _connect_ctrl(self) -> socket.socket:
+        deadline = time.monotonic() + 20
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"baresip exited ({self.proc.returncode}): {self.log_text()}")
+            try:
+                return socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=2)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _read(self) -> None:
+        buf = b""
+        self._sock.settimeout(None)
+        while True:
+            try:
+                chunk = self._sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while b":" in buf:
+                head, rest = buf.split(b":", 1)
+                n = int(head)
+                if len(rest) < n + 1:
+                    break
+                body, buf = rest[:n], rest[n + 1:]
+                try:
+                    msg = json.loads(body)
+                except ValueError:
+                    continue
+                with self._cond:
+                    self.events.append(msg)
+                    self._cond.notify_all()
+
+    def command(self, command: str, params: str = "") -> None:
+        body = json.dumps({"command": command, "params": params, "token": "t"}).encode()
+        self._sock.sendall(str(len(body)).encode() + b":" + body + b",")
+
+    def wait_event(self, kind: str, timeout: float = 20.0) -> dict:
+        """The first event of type ``kind`` (CALL_ESTABLISHED, CALL_CLOSED ...)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for ev in self.events:
+                    if ev.get("event") and ev.get("type") == kind:
+                        return ev
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"baresip: no {kind} event in {timeout} s; events "
+                                       f"{self.events}; log: {self.log_text()[-2000:]}")
+                self._cond.wait(left)
+
+    def dial(self, uri: str) -> None:
+        self.command("dial", uri)
+
+    def hangup(self) -> None:
+        self.command("hangup")
+
+    def heard(self) -> Optional[np.ndarray]:
+        """What the phone heard in its last call (the decoded audio dump), 8 kHz."""
+        files = sorted(glob.glob(os.path.join(self.dumps, "*-dec.wav")), key=os.path.getmtime)
+        if not files:
+            return None
+        pcm, rate = read_wav(files[-1])
+        return pcm
+
+    def log_text(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        with open(os.path.join(self.dir, "baresip.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
