@@ -159,13 +159,20 @@ snd_path {self.dumps}
     def hangup(self) -> None:
         self.command("hangup")
 
-    def heard(self) -> Optional[np.ndarray]:
-        """What the phone heard in its last call (the decoded audio dump), 8 kHz."""
-        files = sorted(glob.glob(os.path.join(self.dumps, "*-dec.wav")), key=os.path.getmtime)
-        if not files:
-            return None
-        pcm, rate = read_wav(files[-1])
-        return pcm
+    def heard(self, timeout: float = 10.0) -> Optional[np.ndarray]:
+        """What the phone heard in its last call (the decoded audio dump, 8 kHz), once the
+        call is over and baresip has closed the file (its header is written then)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            files = sorted(glob.glob(os.path.join(self.dumps, "*-dec.wav")), key=os.path.getmtime)
+            try:
+                if files:
+                    return read_wav(files[-1])[0]
+            except (wave.Error, EOFError):
+                pass
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.1)
 
     def log_text(self) -> str:
         if not self.log.closed:

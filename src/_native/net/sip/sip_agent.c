@@ -259,7 +259,9 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
     sip_call *c = arg;
     char reason[AGORA_SIP_MAX_TEXT];
     int status = 0;
-    if (err) {
+    if (err == ECONNRESET) { /* libre: the remote ended the dialog (BYE) */
+        snprintf(reason, sizeof(reason), "BYE");
+    } else if (err) {
         snprintf(reason, sizeof(reason), "%s", strerror(err));
         if (err == ETIMEDOUT)
             status = 408;

@@ -1,0 +1,247 @@
+"""Phone calls over SIP against a real phone: baresip (Debian), started on loopback
+by each test with a config directory of its own (tests/baresip_phone.py) and stopped
+by PID. The agent is a normal connection on a ``sip://`` service: the caller is a
+remote user of its channel."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+import agora_rtc as ar
+from agora_rtc.errors import InvalidStateError
+from conftest import join, wait_until
+from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav
+
+pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
+
+SPEECH = "/usr/share/asterisk/sounds/fr_CA_f_June/cancelled.wav"   # 8 kHz recorded speech
+VAD_START, VAD_SPEAKING, VAD_STOP = 1, 2, 3
+ANSWER_HZ = 440.0
+
+
+def dominant_hz(pcm, rate):
+    x = pcm.astype(np.float64) * np.hanning(pcm.size)
+    spectrum = np.abs(np.fft.rfft(x))
+    return np.fft.rfftfreq(pcm.size, 1.0 / rate)[int(np.argmax(spectrum))]
+
+
+def tone(seconds, rate=16000, hz=ANSWER_HZ, amp=8000):
+    t = np.arange(int(seconds * rate)) / rate
+    return (np.sin(2 * np.pi * hz * t) * amp).astype(np.int16)
+
+
+@pytest.fixture
+def question(tmp_path):
+    """The caller's question: 1 s of silence, recorded speech, 3 s of silence (8 kHz WAV)."""
+    if not os.path.exists(SPEECH):
+        pytest.skip("asterisk-core-sounds-fr-wav is not installed")
+    speech, rate = read_wav(SPEECH)
+    assert rate == 8000
+    path = str(tmp_path / "question.wav")
+    write_wav(path, np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(3 * 8000, np.int16)]))
+    return path
+
+
+@pytest.fixture
+def sip_service():
+    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="sip-test",
+                                                transport_url="sip://127.0.0.1:0?dial=allow"))
+    yield svc
+    svc.release()
+
+
+@pytest.fixture
+def phones(tmp_path):
+    started = []
+
+    def start(name="phone", **kw):
+        p = BaresipPhone(str(tmp_path / name), kw.pop("source"), user=name, **kw)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.stop()
+
+
+def agent_uri(svc, channel="agent"):
+    return f"sip:{channel}@127.0.0.1:{svc.sip.port}"
+
+
+def vad_states(rec, uid):
+    with rec.cond:
+        return [s for s, _ in rec.vad.get(uid, [])]
+
+
+@pytest.mark.parametrize("codec", ["PCMU", "PCMA"])
+def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, phones, question, codec):
+    conn, rec = join(sip_service, "agent", "bot", vad=ar.AudioVadConfigV2())
+    phone = phones(source=question, codecs=(codec,))
+    phone.dial(agent_uri(sip_service))
+    rec.wait_event("joined", "phone", timeout=20)
+    assert conn.phone.call.codec == codec
+    assert conn.phone.call.direction == "inbound" and conn.phone.call.called_user == "agent"
+    phone.wait_event("CALL_ESTABLISHED")
+    # the caller's speech: 10 ms frames at the observer's 16 kHz, with a VAD start and stop
+    rec.wait_for(lambda: VAD_STOP in vad_states(rec, "phone"), timeout=20)
+    states = vad_states(rec, "phone")
+    assert states.index(VAD_START) < states.index(VAD_STOP)
+    with rec.cond:
+        frames = list(rec.frames["phone"])
+    assert all(f.samples_per_sec == 16000 and f.samples_per_channel == 160 for f in frames)
+    heard = np.frombuffer(rec.pcm("phone"), np.int16).astype(np.float64)
+    assert np.sqrt(np.mean(heard ** 2)) > 300        # speech, not silence
+    stats = conn._rtp_stats()
+    assert stats["frames_decoded"] > 50 and stats["malformed"] == 0
+    # the agent answers with PCM: the phone hears it (its decoded-audio recording)
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    phone.hangup()                                   # BYE from the phone
+    rec.wait_event("left", "phone", 0, timeout=15)
+    assert conn.phone.call.state == "ended" and conn.phone.call.reason == "BYE"
+    phone.wait_event("CALL_CLOSED")
+    answer = phone.heard()
+    assert answer is not None
+    loud = np.abs(answer.astype(np.int32)) > 2000
+    assert loud.sum() > 8000 * 1.0                  # about 1.5 s of the answer came through
+    seg = answer[np.argmax(loud):][:8000]
+    assert abs(dominant_hz(seg, 8000) - ANSWER_HZ) < 10
+    conn.release()
+
+
+def test_agent_hangs_up(sip_service, phones, question):
+    conn, rec = join(sip_service, "agent", "bot")
+    phone = phones(source=question)
+    phone.dial(agent_uri(sip_service))
+    rec.wait_event("joined", "phone", timeout=20)
+    phone.wait_event("CALL_ESTABLISHED")
+    assert conn.phone.hangup() is True               # BYE from the agent
+    phone.wait_event("CALL_CLOSED")
+    rec.wait_event("left", "phone", timeout=10)
+    assert conn.phone.hangup() is False              # nothing left to hang up
+    assert sip_service.sip.stats()["calls"] == 0
+    conn.release()
+
+
+def test_declined_busy_and_unknown_channel(sip_service, phones, question):
+    conn, rec = join(sip_service, "agent", "bot")
+    seen = []
+
+    def decline(call):
+        seen.append(call)
+        return False                                 # 603 Decline
+    conn.phone.call_filter = decline
+    phone = phones(source=question)
+    phone.dial(agent_uri(sip_service))
+    closed = phone.wait_event("CALL_CLOSED")
+    assert "603" in closed.get("param", "") or "Decline" in closed.get("param", ""), closed
+    assert seen and seen[0].remote_user == "phone"
+    assert "joined" not in rec.names()
+    # a filter may choose the status: 486 Busy Here
+    conn.phone.call_filter = lambda call: 486
+    phone2 = phones("phone2", source=question)
+    phone2.dial(agent_uri(sip_service))
+    closed = phone2.wait_event("CALL_CLOSED")
+    assert "486" in closed.get("param", "") or "Busy" in closed.get("param", ""), closed
+    # nobody in that channel: 404
+    phone3 = phones("phone3", source=question)
+    phone3.dial(agent_uri(sip_service, "nobody"))
+    closed = phone3.wait_event("CALL_CLOSED")
+    assert "404" in closed.get("param", "") or "Not Found" in closed.get("param", ""), closed
+    conn.release()
+
+
+def test_second_caller_hears_busy(sip_service, phones, question):
+    conn, rec = join(sip_service, "agent", "bot")
+    first = phones(source=question)
+    first.dial(agent_uri(sip_service))
+    rec.wait_event("joined", "phone", timeout=20)
+    second = phones("second", source=question)
+    second.dial(agent_uri(sip_service))
+    closed = second.wait_event("CALL_CLOSED")
+    assert "486" in closed.get("param", "") or "Busy" in closed.get("param", ""), closed
+    assert conn.phone.call.remote_user == "phone" and conn.phone.call.state == "up"
+    conn.release()                                   # hangs up: the first phone gets its BYE
+    first.wait_event("CALL_CLOSED")
+
+
+def test_outbound_dial_answered_and_interrupted(sip_service, phones, question):
+    conn, rec = join(sip_service, "agent", "bot", vad=ar.AudioVadConfigV2())
+    callee = phones("callee", source=question, auto_answer=True, codecs=("PCMA",))
+    call = conn.phone.dial(callee.uri)
+    assert conn.phone.wait("up", timeout=20), call
+    rec.wait_event("joined", "callee", timeout=10)
+    assert call.codec == "PCMA"
+    rec.wait_for(lambda: VAD_START in vad_states(rec, "callee"), timeout=20)
+    # a long answer, cut by interrupt_audio after about 1 s
+    assert conn.push_audio_pcm_data(tone(6.0).tobytes(), 16000, 1) == 0
+    time.sleep(1.2)
+    conn.interrupt_audio()
+    time.sleep(1.5)
+    assert conn.phone.hangup() is True
+    callee.wait_event("CALL_CLOSED")
+    rec.wait_event("left", "callee", timeout=10)
+    heard = callee.heard()
+    loud = np.abs(heard.astype(np.int32)) > 2000
+    first, last = int(np.argmax(loud)), heard.size - int(np.argmax(loud[::-1]))
+    played = (last - first) / 8000
+    assert 0.5 < played < 3.0, played              # cut: not the 6 s pushed
+    # a clean cut: after the last loud sample, silence (no tail of the answer)
+    assert np.abs(heard[last + 80:].astype(np.int32)).max(initial=0) < 2000
+
+
+def test_outbound_dial_cancelled_and_refused(sip_service, phones, question):
+    conn, rec = join(sip_service, "agent", "bot")
+    callee = phones("callee", source=question)       # rings, nobody answers
+    call = conn.phone.dial(callee.uri)
+    callee.wait_event("CALL_INCOMING")
+    assert conn.phone.hangup() is True               # CANCEL while it rings
+    callee.wait_event("CALL_CLOSED")
+    assert call.state == "ended"
+    assert "joined" not in rec.names()
+    # refused by the callee while it rings (baresip rejects it: a 4xx/6xx answer)
+    n_incoming = sum(ev.get("type") == "CALL_INCOMING" for ev in callee.events)
+    call = conn.phone.dial(callee.uri)
+    wait_until(lambda: sum(ev.get("type") == "CALL_INCOMING" for ev in callee.events) > n_incoming,
+               timeout=15, what="second ring")
+    callee.hangup()
+    assert not conn.phone.wait("up", timeout=15)
+    assert call.state == "ended" and call.status >= 400, call
+    assert "joined" not in rec.names()
+    with pytest.raises(ValueError, match="sip:user@host"):
+        conn.phone.dial("tel:+1555")
+    conn.release()
+
+
+def test_dial_needs_permission(phones):
+    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="sip-test", transport_url="sip://127.0.0.1:0"))
+    try:
+        conn, _ = join(svc, "agent", "bot", record=False)
+        with pytest.raises(PermissionError, match="dial=allow"):
+            conn.phone.dial("sip:someone@127.0.0.1:5999")
+        conn.release()
+    finally:
+        svc.release()
+
+
+def test_sip_transport_url_errors():
+    from agora_rtc.base.transport_url import parse_transport_url
+    t = parse_transport_url("sip://agent@127.0.0.1:5070?dial=allow")
+    assert (t.scheme, t.host, t.port, t.user, t.params["dial"]) == ("sip", "127.0.0.1", 5070, "agent", "allow")
+    assert parse_transport_url("sip://127.0.0.1").port == 5060
+    with pytest.raises(ValueError, match="IP address to listen on"):
+        parse_transport_url("sip://example.com:5060")
+    with pytest.raises(ValueError, match="dial must be"):
+        parse_transport_url("sip://127.0.0.1:0?dial=yes")
+    with pytest.raises(ValueError, match="media_ip"):
+        parse_transport_url("sip://127.0.0.1:0?media_ip=nowhere")
+
+
+def test_one_connection_per_channel(sip_service):
+    conn, _ = join(sip_service, "agent", "bot", record=False)
+    other = sip_service.create_rtc_connection(ar.RTCConnConfig())
+    with pytest.raises(ValueError, match="one connection per channel"):
+        other.connect("", "agent", "bot2")
+    other.release()
+    conn.release()
