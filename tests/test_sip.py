@@ -10,7 +10,7 @@ import pytest
 
 import agora_rtc as ar
 from agora_rtc.errors import InvalidStateError
-from conftest import join, wait_until
+from conftest import Recorder, join, wait_until
 from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav
 
 pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
@@ -107,6 +107,50 @@ def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, pho
     assert loud.sum() > 8000 * 1.0                  # about 1.5 s of the answer came through
     seg = answer[np.argmax(loud):][:8000]
     assert abs(dominant_hz(seg, 8000) - ANSWER_HZ) < 10
+    conn.release()
+
+
+class DtmfRecorder(Recorder):
+    def on_dtmf_received(self, lu, uid, key, duration_ms): self._add("dtmf", uid, key, duration_ms)
+
+
+def test_dtmf_both_ways_and_hold(sip_service, phones, tmp_path, question):
+    long_question = str(tmp_path / "long.wav")      # the phone ends its call when its file ends
+    q, _ = read_wav(question)
+    write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
+    conn, rec = join(sip_service, "agent", "bot", recorder=DtmfRecorder())
+    phone = phones(source=long_question)
+    phone.dial(agent_uri(sip_service))
+    rec.wait_event("joined", "phone", timeout=20)
+    phone.wait_event("CALL_ESTABLISHED")
+    for key in "1#9":
+        phone.command("sndcode", key)               # RFC 4733 from the phone
+    rec.wait_for(lambda: len([e for e in rec.events if e[0] == "dtmf"]) == 3, timeout=10)
+    keys = [e[1] for e in rec.events if e[0] == "dtmf"]
+    assert [k[:2] for k in keys] == [("phone", "1"), ("phone", "#"), ("phone", "9")]
+    assert all(k[2] > 0 for k in keys)
+    conn.phone.send_dtmf("42*D", duration_ms=80)     # and to the phone
+    wait_until(lambda: sum(ev.get("type") == "CALL_DTMF_END" for ev in phone.events) == 4,
+               timeout=10, what="keys heard by the phone")
+    got = [ev.get("param") for ev in phone.events if ev.get("type") == "CALL_DTMF_START"]
+    assert got == ["4", "2", "*", "D"]
+    with pytest.raises(ValueError, match="0-9"):
+        conn.phone.send_dtmf("5x")
+    # hold and resume (re-INVITEs from the phone): the call stays up, the line knows
+    phone.command("hold")
+    wait_until(lambda: conn.phone.call.on_hold, timeout=10, what="on hold")
+    phone.command("resume")
+    wait_until(lambda: not conn.phone.call.on_hold, timeout=10, what="resumed")
+    assert conn.phone.call.state == "up"
+    # media flows again both ways: the phone's audio is heard, ours is sent
+    heard_before, sent_before = conn._rtp_stats()["rtp_received"], conn._rtp_stats()["packets_sent"]
+    assert conn.push_audio_pcm_data(tone(1.0).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="sent after resume")
+    wait_until(lambda: conn._rtp_stats()["rtp_received"] > heard_before + 25, timeout=10,
+               what="the phone's audio after resume")
+    assert conn._rtp_stats()["packets_sent"] >= sent_before + 50
+    phone.hangup()
+    rec.wait_event("left", "phone", timeout=10)
     conn.release()
 
 

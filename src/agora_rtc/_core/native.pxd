@@ -156,6 +156,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         uint16_t remote_rtcp_port
         int codec
         int payload_type
+        int dtmf_payload_type
         int hold
         char reason[128]
     ctypedef struct agora_sip_stats:
@@ -289,6 +290,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
                                        size_t length, const agora_encoded_audio_info *info) noexcept
         void (*on_encoded_audio_backlog)(void *ud, const agora_frame_queue_stats *stats) noexcept
+        void (*on_dtmf_received)(void *ud, const char *user_id, int event, int duration_ms) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data
@@ -468,12 +470,16 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         uint64_t metadata_received
         uint64_t data_dropped
         uint64_t other_payload
+        uint64_t dtmf_received
+        uint64_t dtmf_sent
 
     enum agora_rtp_audio_codec:
         AGORA_RTP_AUDIO_OPUS
         AGORA_RTP_AUDIO_PCMU
         AGORA_RTP_AUDIO_PCMA
-    int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type)
+    int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
+                                          int dtmf_payload_type)
+    int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms)
     uint32_t AGORA_RTP_SSRC_ANY
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)

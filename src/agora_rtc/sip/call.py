@@ -33,6 +33,8 @@ class PhoneCall:
         The SIP status the call ended with (0: a BYE, or still going).
     reason : str
         Why it ended (``"BYE"``, ``"hung up"``, a reason phrase).
+    on_hold : bool
+        The phone put the call on hold (a re-INVITE with sendonly / inactive media).
     """
 
     call_id: int
@@ -43,3 +45,4 @@ class PhoneCall:
     state: str = "ringing"
     status: int = 0
     reason: str = ""
+    on_hold: bool = False

@@ -44,6 +44,7 @@ STATUS_BUSY_HERE = 486
 #: declines (603), an int 300..699 rejects with that status.
 CallFilter = Callable[[PhoneCall], Union[bool, int]]
 
+_DTMF_KEYS = "0123456789*#ABCD"
 _UID_UNSAFE = re.compile(r"[^A-Za-z0-9+_.\-]")
 
 
@@ -65,6 +66,7 @@ class PhoneLine:
         self.call_filter: Optional[CallFilter] = None
         #: called (on the dispatch thread) with the PhoneCall when it ends
         self.on_call_ended: Optional[Callable[[PhoneCall], None]] = None
+        self._target = ("", 0)   # the phone's RTP address we send to
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
 
@@ -136,6 +138,31 @@ class PhoneLine:
             self.endpoint.track(call_id, self)
         return self.call
 
+    def send_dtmf(self, keys: str, duration_ms: int = 100) -> None:
+        """Press ``keys`` (``0-9 * # A-D``) on the call, as RFC 4733 telephone-events,
+        each held ``duration_ms`` (40..5000), 60 ms apart; at most 32 waiting at once.
+
+        Raises
+        ------
+        ValueError
+            A key outside ``0-9 * # A-D``, or a bad duration.
+        InvalidStateError
+            No call is up, or the phone did not offer telephone-events.
+        """
+        if not isinstance(keys, str) or not keys or any(k not in _DTMF_KEYS for k in keys.upper()):
+            raise ValueError(f"send_dtmf: keys must be a non-empty str of 0-9 * # A-D, got {keys!r}")
+        if not isinstance(duration_ms, int) or not 40 <= duration_ms <= 5000:
+            raise ValueError(f"send_dtmf: duration_ms must be an int 40..5000, got {duration_ms!r}")
+        call = self.call
+        if call is None or call.state != "up":
+            raise InvalidStateError("send_dtmf: no call is up on this connection")
+        for key in keys.upper():
+            rc = self.conn._rtp_send_dtmf(_DTMF_KEYS.index(key), duration_ms)
+            if rc == -4:   # AGORA_ERR_NOT_SUPPORTED
+                raise InvalidStateError("send_dtmf: the phone did not offer telephone-event (RFC 4733)")
+            if rc != 0:
+                raise InvalidStateError(f"send_dtmf: key {key!r} not queued ({rc}: 32 keys wait at most)")
+
     def wait(self, state: str, timeout: float = 10.0) -> bool:
         """Wait until the current call reaches ``state`` (``"up"`` or ``"ended"``)."""
         with self._ended:
@@ -187,13 +214,15 @@ class PhoneLine:
         conn = self.conn
         call.codec = CODEC_NAMES.get(ev["codec"], "")
         for rc, what in (
-                (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"]), "codec"),
+                (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"]),
+                 "codec"),
                 (conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
                                               ev["remote_rtcp_port"],
                                               int.from_bytes(os.urandom(4), "big") or 1), "target"),
                 (conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8")), "remote")):
             if rc != 0:
                 raise RuntimeError(f"RTP {what} refused ({rc})")
+        self._target = (ev["remote_ip"], ev["remote_port"])
         conn._post_event(EV_USER_JOINED, call.remote_user.encode("utf-8"), 0)
 
     def _end_media(self, call: PhoneCall) -> None:
@@ -221,6 +250,15 @@ class PhoneLine:
             with self._ended:
                 call.state = "up"
                 self._ended.notify_all()
+        elif kind == _engine.SIP_EV_MEDIA and call.state == "up":
+            # a re-INVITE: hold / unhold, or the phone's media moved
+            call.on_hold = ev["hold"]
+            if not ev["hold"] and ev["remote_port"] and \
+                    (ev["remote_ip"], ev["remote_port"]) != self._target:
+                self._target = (ev["remote_ip"], ev["remote_port"])
+                self.conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
+                                                  ev["remote_rtcp_port"],
+                                                  int.from_bytes(os.urandom(4), "big") or 1)
         elif kind == _engine.SIP_EV_CLOSED:
             was_up = call.state == "up"
             if was_up:

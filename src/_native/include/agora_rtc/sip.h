@@ -55,6 +55,7 @@ typedef struct agora_sip_event {
     int codec;                                /* agreed audio codec: AGORA_RTP_AUDIO_PCMU /
                                                  _PCMA (rtp_transport.h) */
     int payload_type;                         /* its payload type */
+    int dtmf_payload_type;                    /* telephone-event payload type, -1: none */
     int hold;                                 /* MEDIA: 1 when the remote put us on hold
                                                  (sendonly / inactive / port 0) */
     char reason[AGORA_SIP_MAX_TEXT];          /* CLOSED: the reason phrase or what happened */

@@ -303,6 +303,21 @@ static void send_rtp_payload(agora_rtp_media *m, uint8_t *pkt, size_t cap, size_
     m->last_pkt_us = now_us();
 }
 
+void agora_rtp_send_on_audio_stream(agora_rtp_media *m, int pt, int marker, uint32_t ts,
+                                    const uint8_t *payload, size_t n)
+{
+    uint8_t pkt[AGORA_RTP_HEADER_SIZE + 64];
+    if (n > sizeof(pkt) - AGORA_RTP_HEADER_SIZE)
+        return;
+    agora_rtp_write_header(pkt, sizeof(pkt), marker, pt, m->seq, ts, m->ssrc);
+    memcpy(pkt + AGORA_RTP_HEADER_SIZE, payload, n);
+    m->seq++;
+    agora_rtp_sendto(m, pkt, AGORA_RTP_HEADER_SIZE + n, &m->dst, m->dst_len, 0);
+    m->sr_packets++;
+    m->sr_octets += (uint32_t)n;
+    m->last_pkt_us = now_us();
+}
+
 static void send_packet(agora_rtp_media *m, const int16_t *pcm)
 {
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_OPUS_MAX_PACKET];
@@ -491,6 +506,11 @@ static uint32_t timestamp_now(agora_rtp_media *m, int64_t now)
     return (int32_t)(wall - m->ts) > 0 ? wall : m->ts;
 }
 
+uint32_t agora_rtp_timestamp_now(agora_rtp_media *m, int64_t now)
+{
+    return timestamp_now(m, now);
+}
+
 /* Nothing sent for KEEPALIVE_US: a padding-only packet on the audio stream
  * (its own sequence number; the marker of the next round is kept), so the
  * receivers behind Janus know we are alive while we say nothing. */
@@ -668,6 +688,8 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     if (p.payload_len > 0 && p.payload_type != r->pt) {
         /* another payload of the session (comfort noise, telephone-event): its
          * sequence number is consumed, never played as audio */
+        if (r->dtmf_pt >= 0 && p.payload_type == r->dtmf_pt)
+            agora_rtp_dtmf_on_packet(m, r, &p);
         m->st.other_payload++;
         agora_jb_skip(r->jb, r->ssrc, p.seq);
         return;
@@ -903,6 +925,8 @@ static void rtp_on_timer(agora_service *svc, uint64_t expirations)
             if (m->have_target && !m->in_round && atomic_load(&c->on_air) &&
                 now - m->last_pkt_us >= KEEPALIVE_US)
                 send_keepalive(m, now);
+            if (m->dtmf.active || m->dtmf.count || m->dtmf.gap)
+                agora_rtp_dtmf_tick(m, now);
             if (m->have_target && m->have_rtcp && m->sr_packets > 0 && now >= m->next_sr_us) {
                 send_sr(m, now);
                 m->next_sr_us = now + SR_INTERVAL_US;
@@ -927,6 +951,7 @@ static agora_rtp_media *media_new(agora_rtc_conn *c)
     m->pt = AGORA_OPUS_PAYLOAD_TYPE;
     m->rate = OPUS_RATE;
     m->pkt_samples = PKT_SAMPLES;
+    m->dtmf_pt = -1;
     m->enc = agora_opus_encoder_create(1, OPUS_BITRATE, OPUS_LOSS_PERC);
     if (!m->enc) {
         free(m);
@@ -1071,7 +1096,7 @@ static int do_set_target(agora_rtp_media *m, const char *ip, uint16_t port, uint
 
 /* The audio codec on the wire from now on: what is still in the send
  * accumulator leaves in the old codec first; remotes added later take it. */
-static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt)
+static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt)
 {
     if (!m)
         return AGORA_ERR_NOT_READY;
@@ -1082,6 +1107,8 @@ static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt)
     m->pt = pt;
     m->rate = codec == AGORA_RTP_AUDIO_OPUS ? OPUS_RATE : 8000;
     m->pkt_samples = m->rate / 50;
+    m->dtmf_pt = dtmf_pt;
+    memset(&m->dtmf, 0, sizeof(m->dtmf));
     m->lookahead = codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_encoder_lookahead(m->enc) : 0;
     if (m->lookahead < 0)
         m->lookahead = 0;
@@ -1106,6 +1133,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     r->codec = m->codec;
     r->pt = m->pt;
     r->rate = m->rate;
+    r->dtmf_pt = m->dtmf_pt;
     r->last_heard_us = now_us(); /* the silence of a new stream counts from here */
     agora_copy_id(r->uid, uid);
     agora_jb_config jc;
@@ -1339,7 +1367,15 @@ static void rtp_process(agora_service *svc, io_item *it)
         rc = do_remove_remote(svc, c, it->u32);
         break;
     case IO_RTP_AUDIO_CODEC:
-        rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2);
+        rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2, (int)it->u32 - 1);
+        break;
+    case IO_RTP_DTMF:
+        if (!agora_rtp_of(c) || agora_rtp_of(c)->fd < 0 || !agora_rtp_of(c)->have_target)
+            rc = AGORA_ERR_NOT_READY;
+        else if (agora_rtp_of(c)->dtmf_pt < 0)
+            rc = AGORA_ERR_NOT_SUPPORTED;
+        else
+            rc = agora_rtp_dtmf_queue(agora_rtp_of(c), it->arg, it->arg2);
         break;
     case IO_RTP_VIDEO_PUBLISH:
         rc = agora_rtp_of(c) && agora_rtp_of(c)->fd >= 0 ? agora_rtp_video_set_publish(c, it->u32, it->arg, it->arg2)
@@ -1488,12 +1524,23 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *
     return post_remote_add(c, IO_RTP_ADD, ssrc, user_id, 0, srtp_suite, srtp_key_salt);
 }
 
-int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *c, int codec, int payload_type)
+int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *c, int codec, int payload_type,
+                                      int dtmf_payload_type)
 {
     int valid = (codec == AGORA_RTP_AUDIO_OPUS || codec == AGORA_RTP_AUDIO_PCMU ||
-                 codec == AGORA_RTP_AUDIO_PCMA) && payload_type >= 0 && payload_type <= 127;
+                 codec == AGORA_RTP_AUDIO_PCMA) && payload_type >= 0 && payload_type <= 127 &&
+                dtmf_payload_type >= -1 && dtmf_payload_type <= 127 &&
+                dtmf_payload_type != payload_type;
     return rtp_call(c, IO_RTP_AUDIO_CODEC, valid,
-                    &(rtp_request){.arg = codec, .arg2 = payload_type});
+                    &(rtp_request){.arg = codec, .arg2 = payload_type,
+                                   /* the item's third number: the DTMF type + 1 (>= 0) */
+                                   .ssrc = (uint32_t)(dtmf_payload_type + 1)});
+}
+
+int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *c, int event, int duration_ms)
+{
+    int valid = event >= 0 && event <= 15 && duration_ms >= 40 && duration_ms <= 5000;
+    return rtp_call(c, IO_RTP_DTMF, valid, &(rtp_request){.arg = event, .arg2 = duration_ms});
 }
 
 int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *c, uint32_t ssrc, int codec,

@@ -108,9 +108,17 @@ static void copy_pl(char *dst, size_t size, const struct pl *pl)
  * there is a common codec with an address. */
 static int media_of(const sip_call *c, agora_sip_event *ev)
 {
-    const struct sdp_format *f = sdp_media_rformat(c->media, NULL);
+    /* the remote's first format we also have that is audio (not telephone-event) */
+    const struct sdp_format *f = NULL;
+    for (struct le *le = list_head(sdp_media_format_lst(c->media, false)); le && !f; le = le->next) {
+        const struct sdp_format *rf = le->data;
+        if (rf->sup && rf->name && (!str_casecmp(rf->name, "PCMU") || !str_casecmp(rf->name, "PCMA")))
+            f = rf;
+    }
     if (!f)
         return -1;
+    const struct sdp_format *te = sdp_media_rformat(c->media, "telephone-event");
+    ev->dtmf_payload_type = te ? te->pt : -1;
     ev->codec = !str_casecmp(f->name, "PCMA") ? AGORA_RTP_AUDIO_PCMA : AGORA_RTP_AUDIO_PCMU;
     ev->payload_type = f->pt;
     const struct sa *ra = sdp_media_raddr(c->media);
@@ -179,6 +187,9 @@ static int call_new(struct agora_sip_agent *a, int incoming, sip_call **out)
     if (!err)
         err = sdp_format_add(NULL, c->media, false, "8", "PCMA", 8000, 1, NULL, NULL, NULL,
                              false, NULL);
+    if (!err)
+        err = sdp_format_add(NULL, c->media, false, "101", "telephone-event", 8000, 1, NULL, NULL,
+                             NULL, false, "0-15");
     if (err) {
         mem_deref(c);
         return err;
