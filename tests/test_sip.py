@@ -99,7 +99,7 @@ def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, pho
     time.sleep(0.5)
     phone.hangup()                                   # BYE from the phone
     rec.wait_event("left", "phone", 0, timeout=15)
-    assert conn.phone.call.state == "ended" and conn.phone.call.reason == "BYE"
+    assert conn.phone.wait("ended", timeout=10) and conn.phone.call.reason == "BYE"
     phone.wait_event("CALL_CLOSED")
     answer = phone.heard()
     assert answer is not None
@@ -289,3 +289,39 @@ def test_one_connection_per_channel(sip_service):
         other.connect("", "agent", "bot2")
     other.release()
     conn.release()
+
+
+def test_phone_agent_example(phones, question, tmp_path):
+    """examples/phone_agent.py answers a baresip call: hears the question, answers it,
+    hangs up when the caller presses '#', and exits after its one call."""
+    import subprocess
+    import sys
+    from baresip_phone import free_udp_port
+    port = free_udp_port()
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "phone_agent.py")
+    log = open(tmp_path / "agent.log", "w+")
+    agent = subprocess.Popen([sys.executable, example, "--listen", f"127.0.0.1:{port}", "--calls", "1"],
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "dial sip:agent@" in open(tmp_path / "agent.log").read(), timeout=30,
+                   what="the example listening")
+        long_question = str(tmp_path / "long.wav")
+        q, _ = read_wav(question)
+        write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
+        phone = phones(source=long_question)
+        phone.dial(f"sip:agent@127.0.0.1:{port}")
+        phone.wait_event("CALL_ESTABLISHED")
+        wait_until(lambda: "answering with" in open(tmp_path / "agent.log").read(), timeout=30,
+                   what="the example answering")
+        time.sleep(1.0)
+        phone.command("sndcode", "#")
+        phone.wait_event("CALL_CLOSED")
+        assert agent.wait(timeout=20) == 0
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+    text = open(tmp_path / "agent.log").read()
+    assert "call from 'phone' answered (PCMU)" in text and "key '#' pressed" in text, text
+    heard = phone.heard()
+    assert heard is not None and (np.abs(heard.astype(np.int32)) > 1000).sum() > 2000

@@ -15,6 +15,7 @@
 #include "agora_rtc/errors.h"
 #include "agora_rtc/rtp_transport.h"
 #include "agora_rtc/sip.h"
+#include "net/sip/sip_offer.h"
 
 #define SIP_HASH_SIZE 32
 #define INVITE_RING_TIMEOUT_MS 60000 /* an unanswered incoming call is rejected 480 */
@@ -104,36 +105,6 @@ static void copy_pl(char *dst, size_t size, const struct pl *pl)
         (void)pl_strcpy(pl, dst, size); /* truncates */
 }
 
-/* The negotiated audio of the call's SDP into ev (after a decode). 0 when
- * there is a common codec with an address. */
-static int media_of(const sip_call *c, agora_sip_event *ev)
-{
-    /* the remote's first format we also have that is audio (not telephone-event) */
-    const struct sdp_format *f = NULL;
-    for (struct le *le = list_head(sdp_media_format_lst(c->media, false)); le && !f; le = le->next) {
-        const struct sdp_format *rf = le->data;
-        if (rf->sup && rf->name && (!str_casecmp(rf->name, "PCMU") || !str_casecmp(rf->name, "PCMA")))
-            f = rf;
-    }
-    if (!f)
-        return -1;
-    const struct sdp_format *te = sdp_media_rformat(c->media, "telephone-event");
-    ev->dtmf_payload_type = te ? te->pt : -1;
-    ev->codec = !str_casecmp(f->name, "PCMA") ? AGORA_RTP_AUDIO_PCMA : AGORA_RTP_AUDIO_PCMU;
-    ev->payload_type = f->pt;
-    const struct sa *ra = sdp_media_raddr(c->media);
-    ev->remote_port = sa_port(ra);
-    if (sa_isset(ra, SA_ADDR))
-        sa_ntop(ra, ev->remote_ip, sizeof(ev->remote_ip));
-    struct sa rtcp;
-    sdp_media_raddr_rtcp(c->media, &rtcp);
-    ev->remote_rtcp_port = sa_port(&rtcp);
-    enum sdp_dir dir = sdp_media_rdir(c->media);
-    ev->hold = ev->remote_port == 0 || !(dir & SDP_SENDONLY) ||
-               (sa_isset(ra, SA_ADDR) && sa_is_any(ra));
-    return 0;
-}
-
 static void emit_call(sip_call *c, int kind, int status, const char *reason)
 {
     agora_sip_event ev;
@@ -142,7 +113,7 @@ static void emit_call(sip_call *c, int kind, int status, const char *reason)
     ev.call = c->id;
     ev.status = status;
     if (kind == AGORA_SIP_EV_ESTABLISHED || kind == AGORA_SIP_EV_MEDIA)
-        (void)media_of(c, &ev);
+        (void)agora_sip_sdp_media(c->media, &ev);
     if (reason)
         snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
     (void)emit(c->agent, &ev);
@@ -178,18 +149,7 @@ static int call_new(struct agora_sip_agent *a, int incoming, sip_call **out)
     c->agent = a;
     c->incoming = incoming;
     tmr_init(&c->ring_timer);
-    int err = sdp_session_alloc(&c->sdp, &a->laddr);
-    if (!err)
-        err = sdp_media_add(&c->media, c->sdp, "audio", 9, "RTP/AVP");
-    if (!err)
-        err = sdp_format_add(NULL, c->media, false, "0", "PCMU", 8000, 1, NULL, NULL, NULL,
-                             false, NULL);
-    if (!err)
-        err = sdp_format_add(NULL, c->media, false, "8", "PCMA", 8000, 1, NULL, NULL, NULL,
-                             false, NULL);
-    if (!err)
-        err = sdp_format_add(NULL, c->media, false, "101", "telephone-event", 8000, 1, NULL, NULL,
-                             NULL, false, "0-15");
+    int err = agora_sip_sdp_new(&c->sdp, &c->media, &a->laddr);
     if (err) {
         mem_deref(c);
         return err;
@@ -232,7 +192,7 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
         return err;
     agora_sip_event ev;
     memset(&ev, 0, sizeof(ev));
-    if (media_of(c, &ev))
+    if (agora_sip_sdp_media(c->media, &ev))
         return EPROTO; /* no common codec any more: libre answers 488 */
     err = sdp_encode(descp, c->sdp, false);
     if (!err)
@@ -318,7 +278,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     }
     agora_sip_event ev;
     memset(&ev, 0, sizeof(ev));
-    if (sdp_decode(c->sdp, msg->mb, true) || media_of(c, &ev) || !ev.remote_port ||
+    if (sdp_decode(c->sdp, msg->mb, true) || agora_sip_sdp_media(c->media, &ev) || !ev.remote_port ||
         !ev.remote_ip[0]) {
         a->st.rejected_offers++;
         a->st.calls--;
