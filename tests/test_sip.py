@@ -280,6 +280,18 @@ def test_sip_transport_url_errors():
         parse_transport_url("sip://127.0.0.1:0?dial=yes")
     with pytest.raises(ValueError, match="media_ip"):
         parse_transport_url("sip://127.0.0.1:0?media_ip=nowhere")
+    t = parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx.example:5060&expires=300")
+    assert (t.user, t.params["password"], t.params["registrar"]) == ("bob", "pa55", "pbx.example:5060")
+    assert "pa55" not in repr(t)
+    with pytest.raises(ValueError, match="password is for a registrar") as err:
+        parse_transport_url("sip://bob:pa55@127.0.0.1:0")
+    with pytest.raises(ValueError, match="registering needs the user"):
+        parse_transport_url("sip://127.0.0.1:0?registrar=pbx.example")
+    with pytest.raises(ValueError, match="registrar must be host"):
+        parse_transport_url("sip://bob@127.0.0.1:0?registrar=a b")
+    with pytest.raises(ValueError, match="expires must be") as err:
+        parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx&expires=5")
+    assert "pa55" not in str(err.value)
 
 
 def test_one_connection_per_channel(sip_service):
@@ -325,3 +337,37 @@ def test_phone_agent_example(phones, question, tmp_path):
     assert "call from 'phone' answered (PCMU)" in text and "key '#' pressed" in text, text
     heard = phone.heard()
     assert heard is not None and (np.abs(heard.astype(np.int32)) > 1000).sum() > 2000
+
+
+def test_registers_with_digest_auth_and_takes_calls_through_the_proxy(phones, question, tmp_path):
+    """kamailio as registrar and proxy: the agent registers with digest authentication
+    (a wrong password is refused), and a phone's call to the agent's AOR through the
+    proxy reaches the agent's channel."""
+    from kamailio_registrar import KAMAILIO, Kamailio
+    if KAMAILIO is None:
+        pytest.skip("kamailio (Debian) is not installed")
+    kam = Kamailio(str(tmp_path / "kamailio"), "s3cret")
+    try:
+        bad = ar.AgoraService(ar.AgoraServiceConfig(
+            appid="sip-test", transport_url=f"sip://agent:wrong@127.0.0.1:0?registrar={kam.address}"))
+        try:
+            assert not bad.sip.wait_registered(timeout=15)
+            assert bad.sip.registration_status in (401, 403), bad.sip.registration_status
+        finally:
+            bad.release()
+        svc = ar.AgoraService(ar.AgoraServiceConfig(
+            appid="sip-test", transport_url=f"sip://agent:s3cret@127.0.0.1:0?registrar={kam.address}"))
+        try:
+            assert svc.sip.wait_registered(timeout=15), kam.log_text()[-2000:]
+            conn, rec = join(svc, "agent", "bot")
+            phone = phones(source=question)
+            phone.dial(f"sip:agent@{kam.address}")      # the AOR, at the proxy
+            rec.wait_event("joined", "phone", timeout=20)
+            phone.wait_event("CALL_ESTABLISHED")
+            phone.hangup()                               # the BYE follows the proxy's route
+            rec.wait_event("left", "phone", timeout=15)
+            conn.release()
+        finally:
+            svc.release()
+    finally:
+        kam.stop()

@@ -6,6 +6,7 @@ SIP_EV_PROGRESS = lib.AGORA_SIP_EV_PROGRESS
 SIP_EV_ESTABLISHED = lib.AGORA_SIP_EV_ESTABLISHED
 SIP_EV_CLOSED = lib.AGORA_SIP_EV_CLOSED
 SIP_EV_MEDIA = lib.AGORA_SIP_EV_MEDIA
+SIP_EV_REGISTERED = lib.AGORA_SIP_EV_REGISTERED
 
 
 cdef class SipAgent:
@@ -14,21 +15,28 @@ cdef class SipAgent:
     cdef readonly int port
     cdef int busy          # calls inside the native agent now (counted under the GIL)
 
-    def __cinit__(self, bytes listen_ip, int listen_port=0, bytes user=b"agent"):
+    def __cinit__(self, bytes listen_ip, int listen_port=0, bytes user=b"agent", bytes registrar=None,
+                  bytes password=None, int expires=0):
         if not 0 <= listen_port < 65536:
             raise ValueError(f"SIP listen port must be 0..65535, got {listen_port}")
         cdef lib.agora_sip_config cfg
+        memset(&cfg, 0, sizeof(cfg))
         cfg.listen_ip = listen_ip
         cfg.listen_port = <uint16_t>listen_port
         cfg.user = user
+        if registrar is not None:
+            cfg.registrar = registrar
+            cfg.password = password if password is not None else b""
+            cfg.expires = expires
         cdef int rc
         with nogil:
             rc = lib.agora_sip_agent_create(&cfg, &self.agent)
         if rc != 0:
             self.agent = NULL
             if rc == lib.AGORA_ERR_INVALID_ARGUMENT:
-                raise ValueError(f"SIP agent: bad listen address {listen_ip!r} port {listen_port} "
-                                 f"or user {user!r} (expected an IP literal and a plain user part)")
+                raise ValueError(f"SIP agent: bad listen address {listen_ip!r} port {listen_port}, "
+                                 f"user {user!r} or registrar {registrar!r} (expected an IP literal, "
+                                 "a plain user part and host[:port])")
             check(rc, f"SIP agent on {listen_ip.decode()}:{listen_port} did not start "
                       "(is the port taken?)")
         self.port = lib.agora_sip_agent_port(self.agent)

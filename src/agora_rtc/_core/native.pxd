@@ -139,12 +139,16 @@ cdef extern from "agora_rtc/sip.h" nogil:
         const char *listen_ip
         uint16_t listen_port
         const char *user
+        const char *registrar
+        const char *password
+        int expires
     enum agora_sip_event_kind:
         AGORA_SIP_EV_INCOMING
         AGORA_SIP_EV_PROGRESS
         AGORA_SIP_EV_ESTABLISHED
         AGORA_SIP_EV_CLOSED
         AGORA_SIP_EV_MEDIA
+        AGORA_SIP_EV_REGISTERED
     ctypedef struct agora_sip_event:
         int kind
         uint32_t call

@@ -148,7 +148,8 @@ _SIP_USER = re.compile(r"^[A-Za-z0-9+_.\-]{1,63}$")
 
 
 def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
-    """``sip://[user@]ip[:port][?media_ip=ip&dial=allow]``: port 5060 by default, 0 = any."""
+    """``sip://[user[:password]@]ip[:port][?media_ip=ip&dial=allow&registrar=host:port&expires=S]``:
+    port 5060 by default, 0 = any."""
     import ipaddress
     host = parts.hostname or ""
     try:
@@ -169,18 +170,31 @@ def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
             ipaddress.ip_address(params["media_ip"])
         except ValueError:
             raise ValueError(f"{what}: media_ip must be an IP address, got {params['media_ip']!r}") from None
+    registrar = params.get("registrar")
+    if registrar is not None and not re.match(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$", registrar):
+        raise ValueError(f"{what}: registrar must be host[:port], got {registrar!r}")
+    if parts.password is not None and registrar is None:
+        raise ValueError(f"{what}: a SIP password is for a registrar: add registrar=host:port")
+    if registrar is not None and not user:
+        raise ValueError(f"{what}: registering needs the user: sip://user:password@ip:port?registrar=...")
+    if "expires" in params and not (params["expires"].isdigit() and 60 <= int(params["expires"]) <= 86400):
+        raise ValueError(f"{what}: expires must be 60..86400 seconds, got {params['expires']!r}")
     if params.get("dial", "deny") not in ("allow", "deny"):
         raise ValueError(f"{what}: dial must be 'allow' or 'deny' (outbound calls), got {params['dial']!r}")
+    if parts.password is not None:
+        params["password"] = parts.password   # secret: redacted in messages, kept out of repr
     return TransportURL(scheme="sip", host=host, port=5060 if port is None else port, params=params,
                         user=user)
 
 
+_URL_PASSWORD = re.compile(r"(://[^:@/]*:)[^@/]*@")
 _SECRET_PARAM = re.compile(r"((?:admin_key|secret)=)[^&#\s]*", re.IGNORECASE)
 
 
 def _redacted(url: str) -> str:
-    """The URL with the values of secret parameters (admin_key) replaced, for messages."""
-    return _SECRET_PARAM.sub(r"\1***", url)
+    """The URL with the values of secret parameters (admin_key, a SIP password) replaced,
+    for messages."""
+    return _URL_PASSWORD.sub(r"\1***@", _SECRET_PARAM.sub(r"\1***", url))
 
 
 def resolve_transport_url(config: Optional["AgoraServiceConfig"] = None) -> str:

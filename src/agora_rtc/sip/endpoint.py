@@ -50,13 +50,28 @@ class SipEndpoint:
         self.media_ip = params.get("media_ip", self.host)
         self.allow_dial = params.get("dial", "deny") == "allow"
         user = (transport.user or "agent").encode("utf-8")
-        self._agent = _engine.SipAgent(self.host.encode("ascii"), int(transport.port or 0), user)
+        registrar = params.get("registrar")
+        self.registrar = registrar
+        self.registration_status = 0     # the registrar's last final answer (200: registered)
+        self._registered = threading.Condition()
+        self._agent = _engine.SipAgent(self.host.encode("ascii"), int(transport.port or 0), user,
+                                       registrar.encode("ascii") if registrar else None,
+                                       params.get("password", "").encode("utf-8"),
+                                       int(params.get("expires", 0)))
         self.port = self._agent.port
         self._lock = threading.Lock()
         self._lines: Dict[str, "PhoneLine"] = {}     # channel -> line
         self._calls: Dict[int, "PhoneLine"] = {}     # call id -> line
         self._thread = threading.Thread(target=self._dispatch, name="agora_rtc-sip", daemon=True)
         self._thread.start()
+
+    def wait_registered(self, timeout: float = 10.0) -> bool:
+        """Wait for the registrar's answer: True once it said 200 (registered), False when
+        it refused (``registration_status`` says how: 401/403 bad credentials, 408 no
+        answer) or nothing came within ``timeout``."""
+        with self._registered:
+            self._registered.wait_for(lambda: self.registration_status != 0, timeout)
+            return self.registration_status == 200
 
     @property
     def agent(self):
@@ -102,6 +117,13 @@ class SipEndpoint:
 
     def _handle(self, ev: dict) -> None:
         call_id = ev["call"]
+        if ev["kind"] == _engine.SIP_EV_REGISTERED:
+            if ev["status"] != 200:
+                _log.warning("SIP registration at %s: %d %s", self.registrar, ev["status"], ev["reason"])
+            with self._registered:
+                self.registration_status = ev["status"]
+                self._registered.notify_all()
+            return
         if ev["kind"] == _engine.SIP_EV_INCOMING:
             with self._lock:
                 line = self._lines.get(ev["to_user"])

@@ -28,6 +28,13 @@ typedef struct agora_sip_config {
     const char *listen_ip;    /* IPv4 or IPv6 literal the UDP socket binds to */
     uint16_t listen_port;     /* 0: an ephemeral port (agora_sip_agent_port) */
     const char *user;         /* our user part in From / Contact (NULL: "agent") */
+    /* Registration (all NULL: none, the agent only listens): REGISTER user@<registrar host>
+     * at registrar ("ip:port" or a host name), answering its digest challenges with
+     * user / password, refreshed before `expires` seconds (0: 600) run out. Events
+     * AGORA_SIP_EV_REGISTERED follow each answer. */
+    const char *registrar;
+    const char *password;
+    int expires;
 } agora_sip_config;
 
 enum agora_sip_event_kind {
@@ -40,6 +47,9 @@ enum agora_sip_event_kind {
                                      final error answer to our INVITE (status), a timeout
                                      (status 408); reason says which */
     AGORA_SIP_EV_MEDIA = 5,       /* a re-INVITE changed the remote media (hold: see hold) */
+    AGORA_SIP_EV_REGISTERED = 6,  /* the registrar answered a REGISTER: status 200 (registered)
+                                     or the final error (401/403: the credentials were refused,
+                                     408: no answer); call 0 */
 };
 
 typedef struct agora_sip_event {

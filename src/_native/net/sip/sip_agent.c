@@ -55,6 +55,10 @@ struct agora_sip_agent {
     struct sip *sip;
     struct sipsess_sock *sock;
     struct sip_lsnr *lsnr;
+    struct sipreg *reg;         /* NULL: no registrar */
+    char password[128];
+    char registrar[128];
+    int expires;
     struct dnsc *dnsc;
     struct mqueue *mq;
     struct list calls;
@@ -441,8 +445,53 @@ static void started(struct agora_sip_agent *a, int rc)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* ---- registration (loop thread) ---- */
+
+static int on_auth(char **username, char **password, const char *realm, void *arg)
+{
+    (void)realm;
+    struct agora_sip_agent *a = arg;
+    int err = str_dup(username, a->user);
+    if (!err)
+        err = str_dup(password, a->password);
+    return err;
+}
+
+static void on_register_response(int err, const struct sip_msg *msg, void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    agora_sip_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = AGORA_SIP_EV_REGISTERED;
+    if (err) {
+        ev.status = err == ETIMEDOUT ? 408 : 503;
+        snprintf(ev.reason, sizeof(ev.reason), "%s", strerror(err));
+    } else {
+        ev.status = msg->scode;
+        copy_pl(ev.reason, sizeof(ev.reason), &msg->reason);
+    }
+    if (ev.status >= 200) /* 401/407 answered by libre with our credentials are not final */
+        (void)emit(a, &ev);
+}
+
+static int start_register(struct agora_sip_agent *a)
+{
+    char reg_uri[160], aor[256];
+    re_snprintf(reg_uri, sizeof(reg_uri), "sip:%s", a->registrar);
+    /* the AOR's domain: the registrar without its port */
+    char domain[128];
+    snprintf(domain, sizeof(domain), "%s", a->registrar);
+    char *colon = strrchr(domain, ':');
+    if (colon && !strchr(domain, ']') && strchr(domain, ':') == colon)
+        *colon = '\0';
+    re_snprintf(aor, sizeof(aor), "sip:%s@%s", a->user, domain);
+    return sipreg_register(&a->reg, a->sip, reg_uri, aor, NULL, aor, (uint32_t)a->expires, a->user,
+                           NULL, 0, 0, on_auth, a, false, on_register_response, a, NULL, NULL);
+}
+
 static void release_stack(struct agora_sip_agent *a)
 {
+    a->reg = mem_deref(a->reg); /* unregisters (REGISTER with Expires 0) */
     a->lsnr = mem_deref(a->lsnr);
     a->sock = mem_deref(a->sock);
     if (a->sip)
@@ -472,7 +521,8 @@ static void *agent_thread(void *arg)
         sip_transp_laddr(a->sip, &a->laddr, SIP_TRANSP_UDP, NULL) ||
         sipsess_listen(&a->sock, a->sip, SIP_HASH_SIZE, on_invite, a) ||
         sip_listen(&a->lsnr, a->sip, true, on_request, a) ||
-        mqueue_alloc(&a->mq, on_command, a)) {
+        mqueue_alloc(&a->mq, on_command, a) ||
+        (a->registrar[0] && start_register(a))) {
         release_stack(a);
         re_thread_close();
         started(a, rc);
@@ -523,6 +573,11 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
     if (sa_set_str(&probe, config->listen_ip, config->listen_port) || !user[0] ||
         strlen(user) >= 64 || strpbrk(user, "@:;<>\" \r\n"))
         return AGORA_ERR_INVALID_ARGUMENT;
+    if (config->registrar && (!config->registrar[0] || strlen(config->registrar) >= 128 ||
+                              strpbrk(config->registrar, "@;<>\" \r\n") ||
+                              (config->password && strlen(config->password) >= 128) ||
+                              config->expires < 0))
+        return AGORA_ERR_INVALID_ARGUMENT;
     pthread_once(&libre_once, libre_init_once);
     if (libre_rc)
         return AGORA_ERR_FAILED;
@@ -531,6 +586,11 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
         return AGORA_ERR_NO_MEMORY;
     snprintf(a->listen_ip, sizeof(a->listen_ip), "%s", config->listen_ip);
     snprintf(a->user, sizeof(a->user), "%s", user);
+    if (config->registrar) {
+        snprintf(a->registrar, sizeof(a->registrar), "%s", config->registrar);
+        snprintf(a->password, sizeof(a->password), "%s", config->password ? config->password : "");
+        a->expires = config->expires > 0 ? config->expires : 600;
+    }
     a->listen_port = config->listen_port;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
