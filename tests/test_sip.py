@@ -371,3 +371,26 @@ def test_registers_with_digest_auth_and_takes_calls_through_the_proxy(phones, qu
             svc.release()
     finally:
         kam.stop()
+
+
+def test_transfer_with_refer(sip_service, phones, question, tmp_path):
+    """The agent hands a caller over to a human (REFER): the phone calls the human and
+    leaves the agent's channel."""
+    long_question = str(tmp_path / "long.wav")
+    q, _ = read_wav(question)
+    write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
+    conn, rec = join(sip_service, "agent", "bot")
+    human = phones("human", source=long_question, auto_answer=True)
+    phone = phones(source=long_question)
+    phone.dial(agent_uri(sip_service))
+    rec.wait_event("joined", "phone", timeout=20)
+    phone.wait_event("CALL_ESTABLISHED")
+    with pytest.raises(ValueError, match="sip:user@host"):
+        conn.phone.transfer("human")
+    assert conn.phone.transfer(human.uri) == 202
+    human.wait_event("CALL_ESTABLISHED")             # the phone called the human
+    rec.wait_event("left", "phone", timeout=20)      # and left the agent
+    assert conn.phone.wait("ended", timeout=10)
+    with pytest.raises(InvalidStateError):
+        conn.phone.transfer(human.uri)
+    conn.release()

@@ -7,6 +7,7 @@ SIP_EV_ESTABLISHED = lib.AGORA_SIP_EV_ESTABLISHED
 SIP_EV_CLOSED = lib.AGORA_SIP_EV_CLOSED
 SIP_EV_MEDIA = lib.AGORA_SIP_EV_MEDIA
 SIP_EV_REGISTERED = lib.AGORA_SIP_EV_REGISTERED
+SIP_EV_TRANSFER = lib.AGORA_SIP_EV_TRANSFER
 
 
 cdef class SipAgent:
@@ -121,6 +122,17 @@ cdef class SipAgent:
         finally:
             self.busy -= 1
         return rc, call
+
+    def transfer(self, unsigned int call, bytes uri):
+        cdef lib.agora_sip_agent *a = self._enter("transfer")
+        cdef const char *u = uri
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_transfer(a, call, u)
+        finally:
+            self.busy -= 1
+        return rc
 
     def hangup(self, unsigned int call):
         cdef lib.agora_sip_agent *a = self._enter("hangup")

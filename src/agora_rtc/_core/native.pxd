@@ -149,6 +149,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         AGORA_SIP_EV_CLOSED
         AGORA_SIP_EV_MEDIA
         AGORA_SIP_EV_REGISTERED
+        AGORA_SIP_EV_TRANSFER
     ctypedef struct agora_sip_event:
         int kind
         uint32_t call
@@ -178,6 +179,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
     int agora_sip_dial(agora_sip_agent *agent, const char *uri, const char *media_ip,
                        uint16_t media_port, uint32_t *call)
     int agora_sip_hangup(agora_sip_agent *agent, uint32_t call)
+    int agora_sip_transfer(agora_sip_agent *agent, uint32_t call, const char *uri)
     int agora_sip_get_stats(agora_sip_agent *agent, agora_sip_stats *out)
     void agora_sip_agent_stop(agora_sip_agent *agent)
     void agora_sip_agent_destroy(agora_sip_agent *agent)

@@ -35,6 +35,8 @@ class PhoneCall:
         Why it ended (``"BYE"``, ``"hung up"``, a reason phrase).
     on_hold : bool
         The phone put the call on hold (a re-INVITE with sendonly / inactive media).
+    transfer_status : int
+        The phone's answer to :meth:`PhoneLine.transfer` (202: accepted), 0 before.
     """
 
     call_id: int
@@ -46,3 +48,4 @@ class PhoneCall:
     status: int = 0
     reason: str = ""
     on_hold: bool = False
+    transfer_status: int = 0

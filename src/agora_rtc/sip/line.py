@@ -138,6 +138,35 @@ class PhoneLine:
             self.endpoint.track(call_id, self)
         return self.call
 
+    def transfer(self, uri: str, timeout: float = 10.0) -> int:
+        """Hand the call over to ``uri`` (``sip:user@host[:port]``: a human, another
+        agent): the phone is asked (REFER) to call it instead, then hangs up on us
+        (on_user_left). Returns the phone's answer: 202 (accepted), an error status, or
+        0 when none came within ``timeout``.
+
+        Raises
+        ------
+        ValueError
+            ``uri`` is not a SIP URI.
+        InvalidStateError
+            No call is up, or a transfer of it is under way.
+        """
+        if not isinstance(uri, str) or not uri.startswith("sip:") or "@" not in uri:
+            raise ValueError(f"SIP transfer: expected a URI sip:user@host[:port], got {uri!r}")
+        call = self.call
+        if call is None or call.state != "up":
+            raise InvalidStateError("SIP transfer: no call is up on this connection")
+        with self._ended:
+            call.transfer_status = 0
+        rc = self.endpoint.agent.transfer(call.call_id, uri.encode("utf-8"))
+        if rc == -8:     # AGORA_ERR_INVALID_STATE
+            raise InvalidStateError("SIP transfer: the call is not up, or is being transferred")
+        if rc != 0:
+            raise ValueError(f"SIP transfer: {uri!r} refused by the SIP agent ({rc})")
+        with self._ended:
+            self._ended.wait_for(lambda: call.transfer_status != 0, timeout)
+            return call.transfer_status
+
     def send_dtmf(self, keys: str, duration_ms: int = 100) -> None:
         """Press ``keys`` (``0-9 * # A-D``) on the call, as RFC 4733 telephone-events,
         each held ``duration_ms`` (40..5000), 60 ms apart; at most 32 waiting at once.
@@ -249,6 +278,10 @@ class PhoneLine:
                 return
             with self._ended:
                 call.state = "up"
+                self._ended.notify_all()
+        elif kind == _engine.SIP_EV_TRANSFER:
+            with self._ended:
+                call.transfer_status = ev["status"]
                 self._ended.notify_all()
         elif kind == _engine.SIP_EV_MEDIA and call.state == "up":
             # a re-INVITE: hold / unhold, or the phone's media moved

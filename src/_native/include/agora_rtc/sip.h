@@ -50,6 +50,8 @@ enum agora_sip_event_kind {
     AGORA_SIP_EV_REGISTERED = 6,  /* the registrar answered a REGISTER: status 200 (registered)
                                      or the final error (401/403: the credentials were refused,
                                      408: no answer); call 0 */
+    AGORA_SIP_EV_TRANSFER = 7,    /* the answer to our REFER (agora_sip_transfer): status 202
+                                     (the phone calls the target; its BYE follows) or an error */
 };
 
 typedef struct agora_sip_event {
@@ -101,6 +103,12 @@ int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status);
  * SIP URI. */
 int agora_sip_dial(agora_sip_agent *agent, const char *uri, const char *media_ip,
                    uint16_t media_port, uint32_t *call);
+/* Transfer an established call: ask the phone (REFER, RFC 3515) to call uri
+ * (sip:user@host:port) instead; an AGORA_SIP_EV_TRANSFER event with the
+ * phone's answer follows. AGORA_ERR_INVALID_STATE: the call is not up, or a
+ * transfer of it is under way; AGORA_ERR_INVALID_ARGUMENT: no such call, not
+ * a SIP URI. */
+int agora_sip_transfer(agora_sip_agent *agent, uint32_t call, const char *uri);
 /* End a call: BYE when it is up, CANCEL while our INVITE rings, 486 while
  * it rings here. A CLOSED event follows. AGORA_ERR_INVALID_ARGUMENT when the
  * call is not known (already over). */

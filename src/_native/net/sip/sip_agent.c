@@ -20,7 +20,7 @@
 #define SIP_HASH_SIZE 32
 #define INVITE_RING_TIMEOUT_MS 60000 /* an unanswered incoming call is rejected 480 */
 
-enum { CMD_ANSWER = 1, CMD_REJECT, CMD_DIAL, CMD_HANGUP, CMD_STATS, CMD_STOP };
+enum { CMD_ANSWER = 1, CMD_REJECT, CMD_DIAL, CMD_HANGUP, CMD_TRANSFER, CMD_STATS, CMD_STOP };
 
 typedef struct sip_command {
     int kind;
@@ -47,6 +47,7 @@ typedef struct sip_call {
     struct sdp_session *sdp;
     struct sdp_media *media;
     struct tmr ring_timer;
+    struct sip_request *refer;          /* our REFER in flight (transfer) */
     int incoming, established, ringing; /* ringing: incoming, not answered yet */
 } sip_call;
 
@@ -130,6 +131,7 @@ static void call_destructor(void *arg)
     sip_call *c = arg;
     tmr_cancel(&c->ring_timer);
     list_unlink(&c->le);
+    mem_deref(c->refer);
     mem_deref(c->sess);
     mem_deref(c->sdp);
 }
@@ -407,6 +409,43 @@ static int cmd_hangup(struct agora_sip_agent *a, sip_command *cmd)
     return AGORA_OK;
 }
 
+/* The answer to our REFER: 202 Accepted (the phone calls the target; its BYE
+ * to us follows) or an error. */
+static void on_refer_response(int err, const struct sip_msg *msg, void *arg)
+{
+    sip_call *c = arg;
+    if (msg && msg->scode < 200)
+        return;
+    c->refer = NULL; /* libre frees the request after its final answer */
+    int status = err ? (err == ETIMEDOUT ? 408 : 503) : msg->scode;
+    char reason[AGORA_SIP_MAX_TEXT];
+    if (err)
+        snprintf(reason, sizeof(reason), "%s", strerror(err));
+    else
+        copy_pl(reason, sizeof(reason), &msg->reason);
+    emit_call(c, AGORA_SIP_EV_TRANSFER, status, reason);
+}
+
+/* Ask the phone to call the target instead (RFC 3515 REFER in the call's dialog). */
+static int cmd_transfer(struct agora_sip_agent *a, sip_command *cmd)
+{
+    sip_call *c = find_call(a, cmd->call);
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (!c->established || c->refer)
+        return AGORA_ERR_INVALID_STATE;
+    struct pl pl;
+    struct uri uri;
+    pl_set_str(&pl, cmd->uri);
+    if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sip"))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int err = sip_drequestf(&c->refer, a->sip, true, "REFER", sipsess_dialog(c->sess), 0, NULL,
+                            NULL, on_refer_response, c,
+                            "Refer-To: <%s>\r\nReferred-By: <sip:%s@%J>\r\n"
+                            "Content-Length: 0\r\n\r\n", cmd->uri, a->user, &a->laddr);
+    return err ? AGORA_ERR_FAILED : AGORA_OK;
+}
+
 static void on_command(int id, void *data, void *arg)
 {
     struct agora_sip_agent *a = arg;
@@ -415,6 +454,7 @@ static void on_command(int id, void *data, void *arg)
     switch (id) {
     case CMD_ANSWER: rc = cmd_answer(a, cmd); break;
     case CMD_DIAL: rc = cmd_dial(a, cmd); break;
+    case CMD_TRANSFER: rc = cmd_transfer(a, cmd); break;
     case CMD_REJECT:
     case CMD_HANGUP: rc = cmd_hangup(a, cmd); break;
     case CMD_STATS: *cmd->stats = a->st; break;
@@ -690,6 +730,13 @@ int agora_sip_dial(agora_sip_agent *a, const char *uri, const char *media_ip, ui
     if (rc == AGORA_OK)
         *call = cmd.call;
     return rc;
+}
+
+int agora_sip_transfer(agora_sip_agent *a, uint32_t call, const char *uri)
+{
+    if (!a || !uri || strlen(uri) > 512 || strpbrk(uri, "\r\n<>"))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_TRANSFER, .call = call, .uri = uri});
 }
 
 int agora_sip_hangup(agora_sip_agent *a, uint32_t call)
