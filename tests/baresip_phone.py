@@ -31,15 +31,35 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+def _bindable(kind: int, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_sip_port() -> int:
+    """A port baresip can take for SIP: UDP and TCP on it, TCP (its TLS) on the next one."""
+    while True:
+        port = free_udp_port()
+        if port < 65535 and _bindable(socket.SOCK_STREAM, port) and \
+                _bindable(socket.SOCK_STREAM, port + 1):
+            return port
+
+
 def free_tcp_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def write_wav(path: str, pcm: np.ndarray, rate: int = 8000) -> None:
+def write_wav(path: str, pcm: np.ndarray, rate: int = 8000, channels: int = 1) -> None:
+    """pcm: mono samples (repeated on every channel)."""
+    pcm = np.repeat(np.asarray(pcm), channels)
     with wave.open(path, "wb") as w:
-        w.setnchannels(1)
+        w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
@@ -61,17 +81,36 @@ class BaresipPhone:
         os.makedirs(workdir, exist_ok=True)
         self.dumps = os.path.join(workdir, "dumps")
         os.makedirs(self.dumps, exist_ok=True)
-        self.sip_port = free_udp_port()
-        self.ctrl_port = free_tcp_port()
         self.user = user
-        with open(os.path.join(workdir, "config"), "w") as f:
+        self._codecs, self._auto_answer, self._source = codecs, auto_answer, source_wav
+        self.log = None
+        for attempt in range(5):      # ports are shared with the machine: another may win one
+            self.sip_port = free_sip_port()
+            self.ctrl_port = free_tcp_port()
+            if self.ctrl_port in (self.sip_port, self.sip_port + 1):
+                continue
+            self._start()
+            try:
+                self._sock = self._connect_ctrl()
+                break
+            except RuntimeError:
+                if self.proc.returncode != 98 or attempt == 4:   # 98: EADDRINUSE
+                    raise
+        self.events: List[dict] = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _start(self) -> None:
+        with open(os.path.join(self.dir, "config"), "w") as f:
             f.write(f"""poll_method epoll
 sip_listen 127.0.0.1:{self.sip_port}
 audio_player alsa,null
-audio_source aufile,{source_wav}
+audio_source aufile,{self._source}
 audio_alert alsa,null
 module_path /usr/lib/baresip/modules
 module g711.so
+module opus.so
 module aufile.so
 module alsa.so
 module sndfile.so
@@ -81,18 +120,15 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
 snd_path {self.dumps}
 """)
-        answer = ";answermode=auto" if auto_answer else ""
-        with open(os.path.join(workdir, "accounts"), "w") as f:
-            f.write(f"<sip:{user}@127.0.0.1:{self.sip_port}>;regint=0;audio_codecs={','.join(codecs)}"
+        answer = ";answermode=auto" if self._auto_answer else ""
+        with open(os.path.join(self.dir, "accounts"), "w") as f:
+            f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>;regint=0;audio_codecs={','.join(self._codecs)}"
                     f"{answer}\n")
-        self.log = open(os.path.join(workdir, "baresip.log"), "wb")
-        self.proc = subprocess.Popen([BARESIP, "-f", workdir], stdin=subprocess.DEVNULL,
+        if self.log is not None:
+            self.log.close()
+        self.log = open(os.path.join(self.dir, "baresip.log"), "wb")
+        self.proc = subprocess.Popen([BARESIP, "-f", self.dir], stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        self.events: List[dict] = []
-        self._cond = threading.Condition()
-        self._sock = self._connect_ctrl()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
 
     @property
     def uri(self) -> str:
@@ -158,6 +194,12 @@ snd_path {self.dumps}
 
     def hangup(self) -> None:
         self.command("hangup")
+
+    def heard_format(self) -> tuple:
+        """(rate, channels) of the last recording (8000, 1 for G.711; 48000, 2 for Opus)."""
+        files = sorted(glob.glob(os.path.join(self.dumps, "*-dec.wav")), key=os.path.getmtime)
+        with wave.open(files[-1], "rb") as w:
+            return w.getframerate(), w.getnchannels()
 
     def heard(self, timeout: float = 10.0) -> Optional[np.ndarray]:
         """What the phone heard in its last call (the decoded audio dump, 8 kHz), once the

@@ -154,6 +154,63 @@ def test_dtmf_both_ways_and_hold(sip_service, phones, tmp_path, question):
     conn.release()
 
 
+def test_opus_call(sip_service, phones, question, tmp_path):
+    """A phone that prefers Opus (48 kHz, RFC 7587) gets it: heard with VAD, answered."""
+    q, _ = read_wav(question)
+    wide = str(tmp_path / "question48k.wav")
+    t8 = np.arange(q.size) / 8000
+    t48 = np.arange(q.size * 6) / 48000
+    write_wav(wide, np.interp(t48, t8, q).astype(np.int16), rate=48000, channels=2)  # as opus/48000/2
+    conn, rec = join(sip_service, "agent", "bot", vad=ar.AudioVadConfigV2())
+    phone = phones(source=wide, codecs=("opus/48000/2", "PCMU"))
+    phone.dial(agent_uri(sip_service))
+    rec.wait_event("joined", "phone", timeout=20)
+    assert conn.phone.call.codec == "opus"
+    rec.wait_for(lambda: VAD_STOP in vad_states(rec, "phone"), timeout=20)
+    assert conn._rtp_stats()["frames_decoded"] > 50
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    phone.hangup()
+    rec.wait_event("left", "phone", timeout=15)
+    phone.wait_event("CALL_CLOSED")
+    rate, channels = phone.heard_format()
+    answer = phone.heard()[::channels]               # the first channel
+    loud = np.abs(answer.astype(np.int32)) > 2000
+    assert loud.sum() > rate * 0.5
+    seg = answer[np.argmax(loud):][:rate]
+    assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
+    conn.release()
+
+
+def test_comfort_noise_and_foreign_payloads_tolerated(sip_service, phones, question):
+    """Comfort noise (PT 13) and unknown payload types on the caller's stream are skipped
+    and counted, never played nor taken for garbage; the call goes on."""
+    import socket
+    import struct
+    conn, rec = join(sip_service, "agent", "bot")
+    phone = phones(source=question)
+    phone.dial(agent_uri(sip_service))
+    rec.wait_event("joined", "phone", timeout=20)
+    # the stream's SSRC is learned from the phone's first packet
+    wait_until(lambda: any(conn._rtp_remote_activity()), timeout=10, what="the phone's SSRC")
+    ssrc = next(iter(conn._rtp_remote_activity()))
+    port = conn._rtp_stats()["local_port"]
+    before = conn._rtp_stats()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for i, pt in enumerate([13, 13, 13, 19, 99]):
+            header = struct.pack("!BBHII", 0x80, pt, 40000 + i, 1000 + 160 * i, ssrc)
+            s.sendto(header + bytes([40]), ("127.0.0.1", port))
+    wait_until(lambda: conn._rtp_stats()["other_payload"] >= before["other_payload"] + 5, timeout=10,
+               what="the foreign payloads counted")
+    after = conn._rtp_stats()
+    assert after["malformed"] == before["malformed"] and after["decode_errors"] == 0
+    frames = len(rec.frames.get("phone", []))
+    wait_until(lambda: len(rec.frames.get("phone", [])) > frames + 50, timeout=10,
+               what="the call going on")
+    conn.release()
+
+
 def test_agent_hangs_up(sip_service, phones, question):
     conn, rec = join(sip_service, "agent", "bot")
     phone = phones(source=question)

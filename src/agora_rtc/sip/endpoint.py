@@ -95,9 +95,16 @@ class SipEndpoint:
             for channel in [c for c, l in self._lines.items() if l is line]:
                 del self._lines[channel]
 
-    def track(self, call_id: int, line: "PhoneLine") -> None:
+    def dial(self, line: "PhoneLine", uri: str, on_call) -> tuple:
+        """Place a call for ``line``: (rc, call id). The call is the line's before any
+        of its events is dispatched (the lock is held until ``on_call(call_id)`` ran)."""
         with self._lock:
-            self._calls[call_id] = line
+            rc, call_id = self._agent.dial(uri.encode("utf-8"), self.media_ip.encode("ascii"),
+                                           line.local_port)
+            if rc == 0:
+                self._calls[call_id] = line
+                on_call(call_id)
+        return rc, call_id
 
     # ---- events ----
 

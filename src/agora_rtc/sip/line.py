@@ -128,14 +128,13 @@ class PhoneLine:
         with self._lock:
             if self.call is not None and self.call.state != "ended":
                 raise InvalidStateError("SIP dial: this connection has a call already")
-            rc, call_id = self.endpoint.agent.dial(uri.encode("utf-8"),
-                                                   self.endpoint.media_ip.encode("ascii"),
-                                                   self.local_port)
+            user = uri[4:].split("@", 1)[0]
+
+            def placed(call_id: int) -> None:
+                self.call = PhoneCall(call_id, "outbound", _user_id_of(user, call_id))
+            rc, _ = self.endpoint.dial(self, uri, placed)
             if rc != 0:
                 raise ValueError(f"SIP dial: {uri!r} refused by the SIP agent ({rc})")
-            user = uri[4:].split("@", 1)[0]
-            self.call = PhoneCall(call_id, "outbound", _user_id_of(user, call_id))
-            self.endpoint.track(call_id, self)
         return self.call
 
     def transfer(self, uri: str, timeout: float = 10.0) -> int:

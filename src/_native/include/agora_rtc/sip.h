@@ -65,7 +65,8 @@ typedef struct agora_sip_event {
     uint16_t remote_port;                     /* its RTP port (0: no media, e.g. on hold) */
     uint16_t remote_rtcp_port;                /* its RTCP port (a=rtcp, else port + 1) */
     int codec;                                /* agreed audio codec: AGORA_RTP_AUDIO_PCMU /
-                                                 _PCMA (rtp_transport.h) */
+                                                 _PCMA / _OPUS (rtp_transport.h): the
+                                                 remote's first choice of the three */
     int payload_type;                         /* its payload type */
     int dtmf_payload_type;                    /* telephone-event payload type, -1: none */
     int hold;                                 /* MEDIA: 1 when the remote put us on hold
@@ -97,7 +98,7 @@ int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip
 /* Reject an INCOMING call with status 300..699 (486 Busy Here, 603 Decline,
  * 404 Not Found ...); a CLOSED event follows. */
 int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status);
-/* Call uri (sip:user@host:port) from our user, offering G.711 (PCMU, PCMA)
+/* Call uri (sip:user@host:port) from our user, offering PCMU, PCMA, Opus
  * with our media at media_ip:media_port; *call receives the call id. Events
  * PROGRESS, ESTABLISHED or CLOSED follow. AGORA_ERR_INVALID_ARGUMENT: not a
  * SIP URI. */

@@ -13,6 +13,9 @@ int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const
     if (!err)
         err = sdp_format_add(NULL, *media, false, "8", "PCMA", 8000, 1, NULL, NULL, NULL, false,
                              NULL);
+    if (!err) /* RFC 7587: always announced as 2 channels; we send mono, decode to mono */
+        err = sdp_format_add(NULL, *media, false, "111", "opus", 48000, 2, NULL, NULL, NULL, false,
+                             "minptime=10;useinbandfec=1");
     if (!err)
         err = sdp_format_add(NULL, *media, false, "101", "telephone-event", 8000, 1, NULL, NULL,
                              NULL, false, "0-15");
@@ -27,7 +30,8 @@ static const struct sdp_format *agreed_audio(const struct sdp_media *media)
 {
     for (struct le *le = list_head(sdp_media_format_lst(media, false)); le; le = le->next) {
         const struct sdp_format *f = le->data;
-        if (f->sup && f->name && (!str_casecmp(f->name, "PCMU") || !str_casecmp(f->name, "PCMA")))
+        if (f->sup && f->name && (!str_casecmp(f->name, "PCMU") || !str_casecmp(f->name, "PCMA") ||
+                                  !str_casecmp(f->name, "opus")))
             return f;
     }
     return NULL;
@@ -40,7 +44,9 @@ int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev)
         return -1;
     const struct sdp_format *te = sdp_media_rformat(media, "telephone-event");
     ev->dtmf_payload_type = te ? te->pt : -1;
-    ev->codec = !str_casecmp(f->name, "PCMA") ? AGORA_RTP_AUDIO_PCMA : AGORA_RTP_AUDIO_PCMU;
+    ev->codec = !str_casecmp(f->name, "PCMA") ? AGORA_RTP_AUDIO_PCMA
+              : !str_casecmp(f->name, "opus") ? AGORA_RTP_AUDIO_OPUS
+                                               : AGORA_RTP_AUDIO_PCMU;
     ev->payload_type = f->pt;
     const struct sa *ra = sdp_media_raddr(media);
     ev->remote_port = sa_port(ra);
