@@ -74,7 +74,7 @@ class BaresipPhone:
     """One baresip process. ``codecs``: the account's audio codecs in order ("PCMU", "PCMA")."""
 
     def __init__(self, workdir: str, source_wav: str, *, codecs=("PCMU",), auto_answer=False,
-                 user="phone"):
+                 user="phone", answer_mode=None):
         if BARESIP is None:
             raise RuntimeError("baresip is not installed (Debian package baresip)")
         self.dir = workdir
@@ -83,6 +83,7 @@ class BaresipPhone:
         os.makedirs(self.dumps, exist_ok=True)
         self.user = user
         self._codecs, self._auto_answer, self._source = codecs, auto_answer, source_wav
+        self._answer_mode = answer_mode      # "early": 183 with its media, never answers
         self.log = None
         for attempt in range(5):      # ports are shared with the machine: another may win one
             self.sip_port = free_sip_port()
@@ -120,7 +121,8 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
 snd_path {self.dumps}
 """)
-        answer = ";answermode=auto" if self._auto_answer else ""
+        mode = self._answer_mode or ("auto" if self._auto_answer else None)
+        answer = f";answermode={mode}" if mode else ""
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>;regint=0;audio_codecs={','.join(self._codecs)}"
                     f"{answer}\n")

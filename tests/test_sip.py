@@ -315,6 +315,27 @@ def test_outbound_dial_cancelled_and_refused(sip_service, phones, question):
     conn.release()
 
 
+def test_outbound_early_media(sip_service, phones, question):
+    """A callee that sends 183 Session Progress with SDP (early media) joins the channel
+    before it answers, and our audio goes to the address of its 183 (baresip's early mode
+    neither sends audio nor reports on it, so the flow is checked on our side); CANCEL
+    ends it."""
+    conn, rec = join(sip_service, "agent", "bot")
+    callee = phones("callee", source=question, answer_mode="early")
+    call = conn.phone.dial(callee.uri)
+    rec.wait_event("joined", "callee", timeout=20)
+    assert call.early_media and call.state == "ringing"
+    assert conn.push_audio_pcm_data(tone(1.0).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="early audio sent")
+    stats = conn._rtp_stats()
+    assert stats["packets_sent"] >= 50 and stats["send_errors"] == 0
+    assert conn.phone.hangup() is True               # CANCEL: it never answered
+    rec.wait_event("left", "callee", timeout=10)
+    assert call.state == "ended"
+    callee.wait_event("CALL_CLOSED")
+    conn.release()
+
+
 def test_dial_needs_permission(phones):
     svc = ar.AgoraService(ar.AgoraServiceConfig(appid="sip-test", transport_url="sip://127.0.0.1:0"))
     try:

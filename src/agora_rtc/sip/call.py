@@ -35,6 +35,9 @@ class PhoneCall:
         Why it ended (``"BYE"``, ``"hung up"``, a reason phrase).
     on_hold : bool
         The phone put the call on hold (a re-INVITE with sendonly / inactive media).
+    early_media : bool
+        An outbound call's callee sent its media before answering (183 with SDP): it
+        joined the channel then (on_user_joined), ``state`` still ``"ringing"``.
     transfer_status : int
         The phone's answer to :meth:`PhoneLine.transfer` (202: accepted), 0 before.
     """
@@ -49,3 +52,4 @@ class PhoneCall:
     reason: str = ""
     on_hold: bool = False
     transfer_status: int = 0
+    early_media: bool = False

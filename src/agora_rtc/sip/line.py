@@ -268,9 +268,25 @@ class PhoneLine:
         if call is None or call.call_id != ev["call"]:
             return
         kind = ev["kind"]
-        if kind == _engine.SIP_EV_ESTABLISHED and call.direction == "outbound" and call.state != "up":
+        if kind == _engine.SIP_EV_PROGRESS and call.direction == "outbound" and ev["remote_port"] \
+                and not call.early_media and call.state == "ringing":
+            # 183 with SDP: the callee's early media (ringback, announcements) is heard
+            # from now on: the callee joins the channel before answering
+            call.early_media = True          # before on_user_joined can run
             try:
                 self._start_media(call, ev)
+            except Exception:
+                call.early_media = False
+                _log.exception("SIP call %d: early media setup failed", call.call_id)
+        elif kind == _engine.SIP_EV_ESTABLISHED and call.direction == "outbound" and call.state != "up":
+            try:
+                if not call.early_media:
+                    self._start_media(call, ev)
+                elif (ev["remote_ip"], ev["remote_port"]) != self._target:
+                    self._target = (ev["remote_ip"], ev["remote_port"])
+                    self.conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"),
+                                                      ev["remote_port"], ev["remote_rtcp_port"],
+                                                      int.from_bytes(os.urandom(4), "big") or 1)
             except Exception:
                 _log.exception("SIP call %d: media setup failed", call.call_id)
                 self.endpoint.agent.hangup(call.call_id)
@@ -292,7 +308,7 @@ class PhoneLine:
                                                   ev["remote_rtcp_port"],
                                                   int.from_bytes(os.urandom(4), "big") or 1)
         elif kind == _engine.SIP_EV_CLOSED:
-            was_up = call.state == "up"
+            was_up = call.state == "up" or call.early_media
             if was_up:
                 self._end_media(call)
             with self._ended:

@@ -40,7 +40,9 @@ typedef struct agora_sip_config {
 enum agora_sip_event_kind {
     AGORA_SIP_EV_INCOMING = 1,    /* an INVITE with a usable offer; the caller hears 180
                                      Ringing until agora_sip_answer or agora_sip_reject */
-    AGORA_SIP_EV_PROGRESS = 2,    /* our INVITE: a provisional answer (status 180 / 183) */
+    AGORA_SIP_EV_PROGRESS = 2,    /* our INVITE: a provisional answer (status 180 / 183); a
+                                     183 with SDP (early media: ringback, an announcement)
+                                     carries the callee's media (remote_port != 0) */
     AGORA_SIP_EV_ESTABLISHED = 3, /* the call is up (ACK received, or our INVITE answered 2xx);
                                      for our INVITE the answer's media is in the event */
     AGORA_SIP_EV_CLOSED = 4,      /* the call is over: BYE (status 0), CANCEL (487), a

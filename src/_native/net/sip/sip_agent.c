@@ -49,6 +49,7 @@ typedef struct sip_call {
     struct tmr ring_timer;
     struct sip_request *refer;          /* our REFER in flight (transfer) */
     int incoming, established, ringing; /* ringing: incoming, not answered yet */
+    int early_media;                    /* ours: a 183 brought the callee's media */
 } sip_call;
 
 struct agora_sip_agent {
@@ -117,7 +118,8 @@ static void emit_call(sip_call *c, int kind, int status, const char *reason)
     ev.kind = kind;
     ev.call = c->id;
     ev.status = status;
-    if (kind == AGORA_SIP_EV_ESTABLISHED || kind == AGORA_SIP_EV_MEDIA)
+    if (kind == AGORA_SIP_EV_ESTABLISHED || kind == AGORA_SIP_EV_MEDIA ||
+        (kind == AGORA_SIP_EV_PROGRESS && c->early_media))
         (void)agora_sip_sdp_media(c->media, &ev);
     if (reason)
         snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
@@ -216,8 +218,8 @@ static int on_answer(const struct sip_msg *msg, void *arg)
 static void on_progress(const struct sip_msg *msg, void *arg)
 {
     sip_call *c = arg;
-    if (msg->scode == 183 && mbuf_get_left(msg->mb))
-        (void)sdp_decode(c->sdp, msg->mb, false);
+    if (msg->scode == 183 && mbuf_get_left(msg->mb) && !c->early_media)
+        c->early_media = !sdp_decode(c->sdp, msg->mb, false);
     emit_call(c, AGORA_SIP_EV_PROGRESS, msg->scode, NULL);
 }
 
