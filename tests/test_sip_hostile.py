@@ -112,6 +112,11 @@ def write(tmp_path, name, text):
     return str(path)
 
 
+def rss_kb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
 def still_fine(svc, tmp_path):
     assert sipp(svc, os.path.join(SCENARIOS, "options.xml"), tmp_path) == 0
     wait_until(lambda: svc.sip.stats()["calls"] == 0, timeout=10, what="no call left")
@@ -164,10 +169,15 @@ def test_huge_header_and_flood(agent, tmp_path):
     flood = invite("flood", 404, SDP_UNKNOWN_CODECS.replace("96 97", "0").replace(
         "a=rtpmap:96 FANCY/16000\na=rtpmap:97 iLBC/8000", "a=rtpmap:0 PCMU/8000"))
     flood = flood.replace("sip:agent@", "sip:[service]@")
-    assert sipp(svc, write(tmp_path, "flood", flood), tmp_path, calls=400, rate=200,
-                service="nobody", timeout=60) == 0
+    path = write(tmp_path, "flood", flood)
+    assert sipp(svc, path, tmp_path, calls=400, rate=200, service="nobody", timeout=60) == 0
     assert svc.sip.stats()["invites"] >= 400
     still_fine(svc, tmp_path)
+    # a second, larger flood leaves no trace: no call, no memory kept per rejected INVITE
+    rss = rss_kb()
+    assert sipp(svc, path, tmp_path, calls=1000, rate=300, service="nobody", timeout=90) == 0
+    still_fine(svc, tmp_path)
+    assert rss_kb() - rss < 16 * 1024, (rss, rss_kb())
 
 
 def test_malformed_datagrams(agent, tmp_path):
