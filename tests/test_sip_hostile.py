@@ -177,7 +177,8 @@ def test_huge_header_and_flood(agent, tmp_path):
     rss = rss_kb()
     assert sipp(svc, path, tmp_path, calls=1000, rate=300, service="nobody", timeout=90) == 0
     still_fine(svc, tmp_path)
-    assert rss_kb() - rss < 16 * 1024, (rss, rss_kb())
+    if "libasan" not in os.environ.get("LD_PRELOAD", ""):   # ASan's quarantine keeps freed memory
+        assert rss_kb() - rss < 16 * 1024, (rss, rss_kb())
 
 
 def test_malformed_datagrams(agent, tmp_path):
