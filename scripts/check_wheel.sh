@@ -46,9 +46,10 @@ svc.release()
 PY
 "$venv/bin/python" -m agora_rtc doctor >/dev/null
 
-# The local-network smoke tests and the RTP transport's (Opus, SRTP on loopback), run by the
+# The local-network smoke tests, the RTP transport's (Opus, SRTP on loopback) and the SIP calls, run by the
 # wheel's own install (not the checkout's).
 "$venv/bin/python" -m pytest -q -p no:cacheprovider --rootdir="$root" \
   "$root/tests/test_local_audio.py" "$root/tests/test_channels.py" "$root/tests/test_apm.py" \
-  "$root/tests/test_encoded_audio.py" "$root/tests/test_doctor.py" "$root/tests/test_rtp_transport.py"
+  "$root/tests/test_encoded_audio.py" "$root/tests/test_doctor.py" "$root/tests/test_rtp_transport.py" \
+  "$root/tests/test_sip.py"
 echo "repaired wheel: ok"
