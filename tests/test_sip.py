@@ -472,3 +472,35 @@ def test_transfer_with_refer(sip_service, phones, question, tmp_path):
     with pytest.raises(InvalidStateError):
         conn.phone.transfer(human.uri)
     conn.release()
+
+
+def test_reply_on_pause_answers_a_caller(sip_service, phones, question, tmp_path):
+    """The agent toolkit runs unchanged on a phone call: ReplyOnPause gets the caller's
+    utterance (16 kHz, from G.711) when they pause, and its reply reaches the phone."""
+    from agora_rtc.agent.turn_taking import ReplyOnPause
+    got = []
+
+    def reply(audio):
+        got.append(audio)
+        yield (16000, tone(1.0).reshape(1, -1))
+    long_question = str(tmp_path / "long.wav")
+    q, _ = read_wav(question)
+    write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
+    conn, rec = join(sip_service, "agent", "bot", record=False)
+    rop = ReplyOnPause(reply).start(conn)
+    try:
+        phone = phones(source=long_question)
+        phone.dial(agent_uri(sip_service))
+        rop.wait_for("reply_done", 1, timeout=30)
+    finally:
+        rop.stop()
+    rate, utterance = got[0]
+    assert rate == 16000 and utterance.shape[0] == 1 and utterance.size > 0.3 * 16000
+    time.sleep(0.3)
+    phone.hangup()
+    phone.wait_event("CALL_CLOSED")
+    heard = phone.heard()
+    loud = np.abs(heard.astype(np.int32)) > 2000
+    assert loud.sum() > 8000 * 0.6
+    assert abs(dominant_hz(heard[np.argmax(loud):][:4000], 8000) - ANSWER_HZ) < 10
+    conn.release()
