@@ -159,6 +159,25 @@ def test_caller_cancels_while_ringing(agent, tmp_path):
     assert "joined" not in rec.names()
 
 
+def test_reinvite_changes_codec(agent, tmp_path):
+    """A re-INVITE moving the call from PCMU to PCMA: answered in PCMA, and the line's
+    media follows (the caller stays in the channel: no leave, no second join)."""
+    import threading
+    svc, conn, rec = agent
+    codecs = []
+    conn.phone.on_call_ended = lambda call: codecs.append(call.codec)
+    result = []
+    runner = threading.Thread(target=lambda: result.append(
+        sipp(svc, os.path.join(SCENARIOS, "reinvite_codec.xml"), tmp_path)))
+    runner.start()
+    runner.join(timeout=60)
+    assert result == [0]
+    wait_until(lambda: codecs, timeout=10, what="the call's end")
+    assert codecs == ["PCMA"]
+    assert [e[0] for e in rec.events].count("joined") == 1
+    still_fine(svc, tmp_path)
+
+
 def test_huge_header_and_flood(agent, tmp_path):
     svc, conn, rec = agent
     huge = "      Subject: " + "x" * 30000 + "\n"

@@ -67,6 +67,7 @@ class PhoneLine:
         #: called (on the dispatch thread) with the PhoneCall when it ends
         self.on_call_ended: Optional[Callable[[PhoneCall], None]] = None
         self._target = ("", 0)   # the phone's RTP address we send to
+        self._codec = ("", -1, -1)   # the call's codec, its payload type, telephone-event's
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
 
@@ -251,7 +252,23 @@ class PhoneLine:
             if rc != 0:
                 raise RuntimeError(f"RTP {what} refused ({rc})")
         self._target = (ev["remote_ip"], ev["remote_port"])
+        self._codec = (call.codec, ev["payload_type"], ev["dtmf_payload_type"])
         conn._post_event(EV_USER_JOINED, call.remote_user.encode("utf-8"), 0)
+
+    def _change_codec(self, call: PhoneCall, ev: dict) -> None:
+        """The codec changed in a re-INVITE: our stream switches (a new round), and the
+        phone's stream is heard in the new codec (same user: no leave / join)."""
+        conn = self.conn
+        try:
+            conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"])
+            for ssrc in conn._rtp_remote_activity():
+                conn._rtp_remove_remote(ssrc)
+            conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"))
+        except Exception:
+            _log.exception("SIP call %d: codec change failed", call.call_id)
+            return
+        call.codec = CODEC_NAMES.get(ev["codec"], "")
+        self._codec = (call.codec, ev["payload_type"], ev["dtmf_payload_type"])
 
     def _end_media(self, call: PhoneCall) -> None:
         conn = self.conn
@@ -299,8 +316,11 @@ class PhoneLine:
                 call.transfer_status = ev["status"]
                 self._ended.notify_all()
         elif kind == _engine.SIP_EV_MEDIA and call.state == "up":
-            # a re-INVITE: hold / unhold, or the phone's media moved
+            # a re-INVITE: hold / unhold, a codec change, or the phone's media moved
             call.on_hold = ev["hold"]
+            codec = CODEC_NAMES.get(ev["codec"], "")
+            if (codec, ev["payload_type"], ev["dtmf_payload_type"]) != self._codec:
+                self._change_codec(call, ev)
             if not ev["hold"] and ev["remote_port"] and \
                     (ev["remote_ip"], ev["remote_port"]) != self._target:
                 self._target = (ev["remote_ip"], ev["remote_port"])
