@@ -18,21 +18,11 @@ import queue
 import sys
 import threading
 import time
-import wave
-
-import numpy as np
 
 import agora_rtc as ar
 
-ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
-RATE = 16000
-
-
-def load_wav(name: str) -> np.ndarray:
-    with wave.open(os.path.join(ASSETS, name), "rb") as w:
-        if w.getframerate() != RATE or w.getnchannels() != 1 or w.getsampwidth() != 2:
-            raise ValueError(f"{name}: expected 16 kHz mono int16")
-        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # demo_agent, when run from anywhere
+from demo_agent import RATE, load_wav  # noqa: E402
 
 
 def say(text: str) -> None:

@@ -13,6 +13,7 @@
 #include "core/frame_queue_control.h"
 #include "core/monotonic_clock.h"
 #include "core/uid_set.h"
+#include "core/wait_deadline.h"
 #include "core/wakeup.h"
 
 typedef struct fq_user fq_user;
@@ -470,16 +471,7 @@ static void rearm_locked(agora_frame_queue *q)
 
 long agora_frame_queue_wait(agora_frame_queue *q, int timeout_ms)
 {
-    struct timespec deadline;
-    if (timeout_ms >= 0) {
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec deadline = agora_wait_deadline(timeout_ms); /* used when timeout_ms >= 0 */
     pthread_mutex_lock(&q->mu);
     while (!q->head && !q->closed) {
         rearm_locked(q); /* found empty: the next push wakes us (a pass may have taken all) */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/wait_deadline.h"
 #include "engine/engine.h"
 #include "engine/observer_slot.h"
 
@@ -224,14 +225,7 @@ int agora_delivery_fence(agora_rtc_conn *c)
     }
     ev->fence = fence;
     agora_workq_push(&svc->delivery_q, &ev->node);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline); /* sync_cv's clock */
-    deadline.tv_sec += AGORA_FENCE_TIMEOUT_MS / 1000;
-    deadline.tv_nsec += (long)(AGORA_FENCE_TIMEOUT_MS % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = agora_wait_deadline(AGORA_FENCE_TIMEOUT_MS); /* sync_cv's clock */
     pthread_mutex_lock(&svc->sync_mu);
     while (!fence->done) {
         if (pthread_cond_timedwait(&svc->sync_cv, &svc->sync_mu, &deadline) == ETIMEDOUT)

@@ -15,6 +15,7 @@
 #include "agora_rtc/errors.h"
 #include "agora_rtc/rtp_transport.h"
 #include "agora_rtc/sip.h"
+#include "core/wait_deadline.h"
 #include "net/sip/sip_offer.h"
 
 #define SIP_HASH_SIZE 32
@@ -665,16 +666,7 @@ int agora_sip_next_event(agora_sip_agent *a, agora_sip_event *out, int timeout_m
 {
     if (!a || !out)
         return AGORA_ERR_INVALID_ARGUMENT;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    if (timeout_ms > 0) {
-        until.tv_sec += timeout_ms / 1000;
-        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec until = agora_wait_deadline(timeout_ms);
     pthread_mutex_lock(&a->mu);
     int rc = 0;
     for (;;) {
