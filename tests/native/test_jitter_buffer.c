@@ -821,7 +821,8 @@ static void test_flush_accounting(void)
 
 /* A caller that time-stretches (as the RTP transport does): it keeps `left_ms`
  * of decoded audio not yet played, pulls only when less than a frame is left,
- * lengthens an EXPAND packet by a pitch period (8 ms here) and, on ACCELERATE,
+ * lengthens an EXPAND packet by a pitch period (8 ms here) and, on ACCELERATE
+ * (or ACCELERATE_QUIET: its audio is taken to be quiet),
  * pulls the next packet at once when it is buffered and removes a period (up
  * to 12 ms, keeping at least the frame it plays now). */
 typedef struct stretch_caller {
@@ -857,7 +858,8 @@ static void caller_tick(stretch_caller *c, int64_t now)
     c->left_ms += 20;
     if (k == AGORA_JB_PACKET && f.stretch == AGORA_JB_EXPAND)
         c->left_ms += 8;
-    if (k == AGORA_JB_PACKET && f.stretch == AGORA_JB_ACCELERATE) {
+    if (k == AGORA_JB_PACKET &&
+        (f.stretch == AGORA_JB_ACCELERATE || f.stretch == AGORA_JB_ACCELERATE_QUIET)) {
         if (agora_jb_peek_next(c->jb, NULL, NULL)) {
             if (pull(c->jb, now, &f) == AGORA_JB_PACKET)
                 c->packets++, c->left_ms += 20;

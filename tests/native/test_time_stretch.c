@@ -1,8 +1,11 @@
 /* Unit test of src/_native/audio/dsp/time_stretch.c. Returns 0 on success; prints the
  * failed check(s) and returns 1 otherwise. Build and run (from the repo root):
- *   gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc/_native/include -Isrc/_native \
+ *   gcc -std=c11 -O2 -Wall -Wextra -Werror -Isrc/_native/include -Isrc/_native \
  *       -Itests/native src/_native/audio/dsp/time_stretch.c tests/native/test_time_stretch.c \
  *       -lm -o /tmp/test_time_stretch && /tmp/test_time_stretch */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* M_PI */
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -506,7 +506,10 @@ cdef class Connection:
                             "frames_fec": buf[i].frames_fec,
                             "jitter_buffer_target_ms": buf[i].jitter_buffer_target_ms,
                             "frames_stretched": buf[i].frames_stretched,
-                            "packets_shrunk": buf[i].packets_shrunk})
+                            "packets_shrunk": buf[i].packets_shrunk,
+                            "stretch_accelerations": buf[i].stretch_accelerations,
+                            "stretch_expansions": buf[i].stretch_expansions,
+                            "stretch_ms": buf[i].stretch_ms})
             return out, users
         finally:
             PyMem_Free(buf)

@@ -287,6 +287,9 @@ cdef extern from "agora_rtc/connection.h" nogil:
         int jitter_buffer_target_ms
         uint64_t frames_stretched
         uint64_t packets_shrunk
+        uint64_t stretch_accelerations
+        uint64_t stretch_expansions
+        int64_t stretch_ms
 
     agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
     void agora_rtc_conn_retain(agora_rtc_conn *conn)

@@ -187,7 +187,7 @@ typedef struct agora_send_stats {
 typedef struct agora_remote_audio_stats {
     char user_id[AGORA_MAX_ID_LEN + 1];
     int sample_rate, channels;   /* format received, 0 before the first frame */
-    uint64_t frames_received;    /* 10 ms frames (local) or 20 ms packets (RTP) */
+    uint64_t frames_received;    /* 10 ms frames (local) or packets decoded (RTP) */
     uint64_t bytes_received;     /* their PCM bytes */
     uint64_t packets_lost;       /* RTP: sequence numbers given up; local: 0 */
     uint64_t frames_concealed;   /* RTP: loss concealment frames; local: 0 */
@@ -210,6 +210,9 @@ typedef struct agora_remote_audio_stats {
     int jitter_buffer_target_ms; /* the delay it aims at now */
     uint64_t frames_stretched;   /* concealment frames inserted to grow the delay */
     uint64_t packets_shrunk;     /* of packets_dropped: buffered ones dropped to shrink it */
+    uint64_t stretch_accelerations; /* decoded audio shortened by a pitch period (shrink) */
+    uint64_t stretch_expansions;    /* decoded audio lengthened by a pitch period (grow) */
+    int64_t stretch_ms;          /* their net effect on the delay: added - removed, ms */
 } agora_remote_audio_stats;
 
 agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg);

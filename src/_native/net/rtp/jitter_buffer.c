@@ -842,7 +842,7 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
                      (jb->pending_ms >= ACCEL_MIN_PENDING_MS || is_filled(jb, jb->next_seq + 1));
     emit_packet(jb, now_ms, out);
     if (accelerate) {
-        out->stretch = AGORA_JB_ACCELERATE;
+        out->stretch = c_next > target + HIGH_BAND_MS ? AGORA_JB_ACCELERATE : AGORA_JB_ACCELERATE_QUIET;
         jb->st.accelerate_requests++;
         jb->over_run = 0;
     } else if (expand) {

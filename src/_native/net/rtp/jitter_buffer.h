@@ -40,7 +40,9 @@
  *   audio/dsp/time_stretch.h): below, the packet plays flagged
  *   AGORA_JB_EXPAND (lengthen it by a pitch period: the caller's next pulls
  *   come later); above for 2 pulls in a row, it plays flagged
- *   AGORA_JB_ACCELERATE when the packet after it is buffered or the caller
+ *   AGORA_JB_ACCELERATE (more than 20 ms above; ACCELERATE_QUIET between
+ *   10 and 20 ms above: only in a pause, so speech keeps its timing for a
+ *   small excess) when the packet after it is buffered or the caller
  *   holds 5 ms or more of audio (the caller shortens its audio by a pitch
  *   period, after pulling the next packet at once when it is buffered:
  *   agora_jb_peek_next);
@@ -131,6 +133,8 @@ enum agora_jb_stretch {
     AGORA_JB_STRETCH_NONE = 0,
     AGORA_JB_ACCELERATE = 1, /* shorten the audio (pull the next packet at once if buffered) */
     AGORA_JB_EXPAND = 2,     /* lengthen this packet's audio (grow the delay) */
+    AGORA_JB_ACCELERATE_QUIET = 3, /* as ACCELERATE, if the audio is quiet (a pause): the
+                                      delay is only a little above the target */
 };
 
 /* Dispositions returned by agora_jb_insert (>= 0). */

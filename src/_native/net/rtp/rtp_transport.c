@@ -252,10 +252,10 @@ static void add_remote_stats(agora_rtp_transport_stats *out, const rtp_remote *r
         out->jb_buffered += (uint64_t)js.buffered;
     out->packets_played += js.played;
     out->packets_not_decoded += r->not_decoded;
-    out->frames_decoded += r->frames_decoded;
-    out->fec_recoveries += r->fec;
-    out->plc_frames += r->plc;
-    out->decode_errors += r->decode_errors;
+    out->frames_decoded += r->po.decoded;
+    out->fec_recoveries += r->po.fec;
+    out->plc_frames += r->po.plc;
+    out->decode_errors += r->po.decode_errors;
 }
 
 /* Keep the remote's counters in the connection's totals. */
@@ -673,44 +673,12 @@ static int decode_rate_for(int rate)
     return agora_opus_decoder_rate_supported(rate) ? rate : OPUS_RATE;
 }
 
-/* Decode the remote's pending 20 ms (packet, FEC or PLC) into r->frame at
- * `rate`. Runs on the thread that owns the remote's decoder now (see
- * rtp_remote). Returns the samples decoded, <= 0 when nothing came out. */
+/* Decode the remote's pulls of this tick into r->frame at `rate` (see
+ * audio_playout.h). Runs on the thread that owns the remote's decoder now
+ * (see rtp_remote). Returns the samples written, <= 0 when nothing came out. */
 static int decode_pending(rtp_remote *r, int rate)
 {
-    if (!r->dec || agora_opus_decoder_rate(r->dec) != rate) {
-        /* the observer's format changed: a decoder at the new rate starts clean */
-        agora_opus_decoder_destroy(r->dec);
-        r->dec = agora_opus_decoder_create_at(rate, 1);
-        r->pend_reset = 0;
-        if (!r->dec) {
-            r->decode_errors++; /* out of memory: this slot is not heard */
-            return AGORA_ERR_NO_MEMORY;
-        }
-    }
-    if (r->pend_reset) {
-        agora_opus_decoder_reset(r->dec);
-        r->pend_reset = 0;
-    }
-    const int samples = rate / 50; /* 20 ms */
-    int16_t *pcm = r->frame->pcm;
-    int n;
-    if (r->pend_kind == AGORA_JB_PACKET) {
-        n = agora_opus_decode(r->dec, r->pend, (int)r->pend_len, pcm, samples);
-        if (n > 0) {
-            r->frames_decoded++;
-        } else {
-            r->decode_errors++; /* corrupt, or longer than 20 ms: conceal its slot */
-            n = agora_opus_decode_plc(r->dec, pcm, samples);
-            r->plc++;
-        }
-    } else if (r->pend_len > 0 &&
-               (n = agora_opus_decode_fec(r->dec, r->pend, (int)r->pend_len, pcm, samples)) > 0) {
-        r->fec++;
-    } else {
-        n = agora_opus_decode_plc(r->dec, pcm, samples);
-        r->plc++;
-    }
+    int n = agora_audio_playout_decode(&r->po, &r->dec, rate, r->frame->pcm);
     r->frame->sample_rate = rate;
     r->frame->samples_per_channel = n > 0 ? n : 0;
     return n;
@@ -762,11 +730,12 @@ static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, 
 static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
                         int64_t play_ms)
 {
-    agora_jb_frame fr;
-    int kind = agora_jb_pull(r->jb, play_ms, &fr);
+    agora_audio_playout *po = &r->po;
     const int heard = c->hub_listening && agora_io_subscribed(c, r->uid);
-    if (kind != AGORA_JB_PACKET && kind != AGORA_JB_LOST) {
-        /* EMPTY: the sender paused; nothing is produced but gap frames */
+    const int played = agora_audio_playout_pull(po, r->jb, play_ms);
+    const int restarted = po->reset; /* a new stream: its timestamps start afresh */
+    if (!played) {
+        /* the sender paused; nothing is produced but gap frames */
         if (r->gap_pulls_left > 0 && heard)
             play_gap(svc, c, m, r);
         return;
@@ -775,39 +744,32 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     r->frame->gap = 0;
     if (!heard) {
         r->need_reset = 1; /* nobody hears it: skip the decoding */
-        if (kind == AGORA_JB_PACKET)
-            r->not_decoded++;
+        for (int i = 0; i < po->npulls; i++)
+            r->not_decoded += po->pulls[i].kind == AGORA_JB_PACKET;
+        agora_audio_playout_clear(po);
         return;
     }
-    r->pend_kind = kind;
-    r->pend_len = 0;
-    if (kind == AGORA_JB_PACKET) {
-        if (fr.restart || r->need_reset) {
-            r->pend_reset = 1;
-            r->need_reset = 0;
-            if (fr.restart)
-                r->have_ts = 0;
-        }
-        agora_encoded_audio_deliver_payload(svc, c, r->uid, fr.payload, fr.payload_len,
-                                            now_us() / 1000);
-        if (fr.payload_len <= sizeof(r->pend)) { /* the buffer's limit: always true */
-            memcpy(r->pend, fr.payload, fr.payload_len);
-            r->pend_len = fr.payload_len;
-        }
-    } else if (fr.fec_payload && fr.fec_payload_len > 0 && fr.fec_payload_len <= sizeof(r->pend)) {
-        memcpy(r->pend, fr.fec_payload, fr.fec_payload_len);
-        r->pend_len = fr.fec_payload_len;
+    if (r->need_reset && po->npulls > 0) {
+        po->reset = 1;
+        r->need_reset = 0;
     }
-    if (!r->have_ts) {
+    for (int i = 0; i < po->npulls; i++)
+        if (po->pulls[i].kind == AGORA_JB_PACKET)
+            agora_encoded_audio_deliver_payload(svc, c, r->uid, po->pulls[i].data, po->pulls[i].len,
+                                                now_us() / 1000);
+    if (po->npulls == 0) {
+        r->ext_ts += OPUS_RATE / 50; /* a tick of audio held from before */
+    } else if (!r->have_ts || restarted) {
         r->have_ts = 1;
-        r->ext_ts = r->first_ext_ts = fr.timestamp;
+        r->ext_ts = r->first_ext_ts = po->pulls[0].timestamp;
+        r->last_ts = po->pulls[0].timestamp;
     } else {
-        r->ext_ts += (int32_t)(fr.timestamp - r->last_ts);
+        r->ext_ts += (int32_t)(po->pulls[0].timestamp - r->last_ts);
+        r->last_ts = po->pulls[0].timestamp;
     }
-    r->last_ts = fr.timestamp;
+    r->frame->rtp_timestamp = po->npulls ? po->pulls[0].timestamp : r->last_ts;
     /* sample_rate and samples_per_channel: set by the decode */
     r->frame->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
-    r->frame->rtp_timestamp = fr.timestamp;
     /* a job that hears this remote decodes first */
     if (!deliver_pull(svc, c, m, r, decode_for_job)) {
         /* nobody receives the audio frames: decode anyway (decoder state, counters) */
@@ -1015,7 +977,10 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     r->ssrc = ssrc;
     r->last_heard_us = now_us(); /* the silence of a new stream counts from here */
     agora_copy_id(r->uid, uid);
-    r->jb = agora_jb_create(NULL);
+    agora_jb_config jcfg;
+    agora_jb_config_default(&jcfg);
+    jcfg.time_stretch = 1; /* the playout time-stretches (audio_playout.h) */
+    r->jb = agora_jb_create(&jcfg);
     r->dec = agora_opus_decoder_create(1);
     r->frame = agora_sent_frame_new(OPUS_RATE, 1, PKT_SAMPLES);
     agora_rtp_rx_init(&r->rx, ssrc, OPUS_RATE);
@@ -1105,9 +1070,9 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         agora_jb_get_stats(r->jb, &js);
         s->rtp = 1;
         s->packets_lost = js.lost;
-        s->frames_concealed = r->plc;
+        s->frames_concealed = r->po.plc;
         s->jitter_buffer_delay_ms = js.current_delay_ms;
-        s->frames_received = r->frames_decoded; /* 20 ms packets decoded */
+        s->frames_received = r->po.decoded; /* packets decoded */
         s->packets_received = r->packets;
         s->keepalives = r->keepalives;
         s->packets_played = js.played;
@@ -1117,10 +1082,13 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         s->packets_invalid = js.invalid;
         s->packets_buffered = (uint64_t)js.buffered;
         s->packets_stale = js.stale;
-        s->frames_fec = r->fec;
+        s->frames_fec = r->po.fec;
         s->jitter_buffer_target_ms = js.target_delay_ms;
         s->frames_stretched = js.stretched;
         s->packets_shrunk = js.shrunk;
+        s->stretch_accelerations = r->po.accelerations;
+        s->stretch_expansions = r->po.expansions;
+        s->stretch_ms = (int64_t)(r->po.stretched_samples48 / (OPUS_RATE / 1000));
     }
     return n;
 }
