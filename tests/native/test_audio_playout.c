@@ -98,15 +98,16 @@ int main(void)
     agora_jb *jb = agora_jb_create(&cfg);
     static agora_audio_playout po;
     agora_opus_decoder *dec = NULL;
-    /* arrivals: 3 ms after the send time; one packet 70 ms late at 1.5 s (the
-     * target jumps: the delay grows by expanding, then shrinks by accelerating);
+    /* arrivals: 3 ms after the send time; every 5th packet 60 ms late from 1 s
+     * to 2 s (the target grows while most packets come early: the delay grows
+     * by expanding, later shrinks by accelerating);
      * 30 +- 20 ms of jitter from 2 s to 4 s; a 1 s stall at 6 s released at once */
     static int64_t arr[NPKT];
     uint32_t seed = 3;
     for (int i = 0; i < NPKT; i++) {
         int64_t at = (int64_t)i * 20 + 3;
-        if (i == 75)
-            at += 70;
+        if (i >= 50 && i < 100 && i % 5 == 0)
+            at += 60;
         if (i >= 100 && i < 200)
             at += 10 + (int64_t)(rnd(&seed) % 41);
         if (i >= 300 && i < 350)

@@ -311,8 +311,8 @@ static double clamp_target(const agora_jb *jb, double t)
 
 /* Account one packet's transit (ms) at arrival_ms; adapt the target: the
  * HIST_QUANTILE of the forgetting histogram of relative delays plus a margin.
- * It grows at once, and at once to cover a packet that came after its turn
- * (late); it falls towards the quantile at most DECAY_MS_PER_S. */
+ * It grows at once (without time_stretch: at once to cover a packet that came
+ * after its turn, too); it falls towards the quantile at most DECAY_MS_PER_S. */
 static void window_add(agora_jb *jb, double transit, int64_t arrival_ms, int late)
 {
     if (!jb->have_window) {
@@ -350,7 +350,7 @@ static void window_add(agora_jb *jb, double transit, int64_t arrival_ms, int lat
     double rel = transit - jb->min_transit;
     hist_add(jb, rel);
     double want = clamp_target(jb, hist_quantile(jb) + MARGIN_MS);
-    if (late && clamp_target(jb, rel + MARGIN_MS) > want)
+    if (late && !jb->cfg.time_stretch && clamp_target(jb, rel + MARGIN_MS) > want)
         want = clamp_target(jb, rel + MARGIN_MS);
     if (want >= jb->target_ms) {
         jb->target_ms = want; /* grow at once */

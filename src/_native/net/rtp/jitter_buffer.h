@@ -16,8 +16,10 @@
  *   stream time, NetEq-like); the target delay is its 97th percentile +
  *   10 ms, clamped to [min_delay, max_delay] (defaults 20..200 ms, starting
  *   at 20 ms: one packet, the floor on a clean network). It grows at once
- *   (a packet that came after its turn raises it at once to cover that
- *   packet) and falls towards the percentile by at most 10 ms per second
+ *   (without time_stretch, a packet that came after its turn raises it at
+ *   once to cover that packet; with it, such a packet only counts in the
+ *   histogram, so one outlier costs a concealment, not a higher delay for
+ *   seconds) and falls towards the percentile by at most 10 ms per second
  *   (40 with time_stretch, which moves the delay without dropping packets).
  * - Delay spikes: a packet whose transit is more than 120 ms above the
  *   window's largest starts a spike (an upstream stall, e.g. a frozen Janus,
