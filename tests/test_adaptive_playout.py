@@ -11,6 +11,8 @@ gets are what is checked.
   discontinuity.
 * After a 2 s stall released as a burst, the playout delay is back at its
   level within 2 s of stream time, and the target never grew for it.
+* The sender's packets can be 10 ms (``agora_rtc.audio_packet_ms``), and the
+  receiver plays them.
 
 Latency is measured as in test_faults.py: each frame carries the sender's RTP
 timestamp and the time it was played (render_time_ms)."""
@@ -18,9 +20,12 @@ import time
 
 import numpy as np
 
+from agora_rtc.agora_parameter import AUDIO_PACKET_MS
+from agora_rtc.errors import ERR_INVALID_ARGUMENT
+
 from conftest import wait_until
 from test_faults import StatsRecorder, latencies, relayed_pair
-from test_rtp_transport import pcm, speech, tracked_ncc
+from test_rtp_transport import PT_OPUS, Pair, Relay, parse_rtp, pcm, speech, tracked_ncc
 
 
 class TimedStatsRecorder(StatsRecorder):
@@ -116,6 +121,49 @@ def test_delay_back_at_its_level_within_2_s_after_a_stall(service):
         assert stats[-1].stale_packets > 0, stats[-1]  # the burst's old packets were not played
         print(f"\nburst of {burst} after a 2 s stall: extra latency per 0.5 s from 2 s after "
               f"it {bins} ms; target {[s.jitter_buffer_target for s in stats]}")
+    finally:
+        p.release()
+        relay.close()
+
+
+def test_10_ms_packets_are_sent_and_played(service):
+    """agora_rtc.audio_packet_ms = 10 on the sender: its Opus packets carry
+    10 ms (RTP timestamps 480 apart); the receiver plays them (two per 20 ms
+    tick) and hears the same speech."""
+    relay = None
+
+    def via(port):
+        nonlocal relay
+        relay = Relay(port)
+        return relay.port
+
+    params = service.get_agora_parameter()
+    assert params.set_int(AUDIO_PACKET_MS, 15) == ERR_INVALID_ARGUMENT
+    assert params.get_int(AUDIO_PACKET_MS) == 20
+    p = Pair(service, via=via)
+    try:
+        assert p.a.get_agora_parameter().set_int(AUDIO_PACKET_MS, 10) == 0
+        x = speech(2.0)
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=10)
+        time.sleep(0.5)
+        rtp = [parse_rtp(d) for _, d in relay.log if len(d) > 12 and d[1] & 0x7F == PT_OPUS]
+        steps = {(b["ts"] - a["ts"]) % 2 ** 32 for a, b in zip(rtp, rtp[1:]) if b["seq"] == (a["seq"] + 1) % 65536}
+        assert steps == {480}, steps
+        assert len(rtp) >= 190, len(rtp)  # 2 s of talk in 10 ms packets
+        (r,) = p.b._remote_audio_stats()[0]
+        assert r["frames_received"] >= 190 and r["frames_concealed"] <= 10, r  # 10 ms packets decoded
+        mean, scores = tracked_ncc(pcm(p.rb, "alice"), x)
+        assert mean > 0.85, scores
+        # back to 20 ms from the next packet on
+        assert p.a.get_agora_parameter().set_int(AUDIO_PACKET_MS, 20) == 0
+        n = len(relay.log)
+        assert p.a.push_audio_pcm_data(x[:16000], 16000) == 0
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=10)
+        time.sleep(0.3)
+        rtp = [parse_rtp(d) for _, d in relay.log[n:] if len(d) > 12 and d[1] & 0x7F == PT_OPUS]
+        steps = {(b["ts"] - a["ts"]) % 2 ** 32 for a, b in zip(rtp, rtp[1:]) if b["seq"] == (a["seq"] + 1) % 65536}
+        assert steps == {960}, steps
     finally:
         p.release()
         relay.close()

@@ -753,6 +753,12 @@ cdef class Connection:
         lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _set_audio_packet_ms(self, int ms):
+        cdef lib.agora_rtc_conn *c = self._take("set_audio_packet_ms")
+        cdef int rc = lib.agora_rtc_conn_set_audio_packet_ms(c, ms)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
 
 # ---- trampolines: connection observer ----
 

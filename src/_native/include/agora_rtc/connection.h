@@ -345,6 +345,12 @@ int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *conn, agora_remote_aud
  * An unknown stream id is AGORA_ERR_INVALID_ARGUMENT. */
 int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered);
 int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled);
+/* Duration of the audio packets the connection encodes and sends: 10 or 20
+ * ms (default 20). The RTP transport's Opus packets follow it from the next
+ * packet on (shorter packets: less delay, more packets and header bytes);
+ * the local network carries PCM and ignores it. AGORA_ERR_INVALID_ARGUMENT
+ * for another value. */
+int agora_rtc_conn_set_audio_packet_ms(agora_rtc_conn *conn, int ms);
 int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                           const uint8_t *data, size_t length);
 int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length);

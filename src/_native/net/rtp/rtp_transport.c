@@ -46,7 +46,7 @@
 #include "core/growable.h"
 
 #define OPUS_RATE AGORA_OPUS_SAMPLE_RATE
-#define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono */
+#define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono (the longest we send) */
 #define PLAYOUT_NS 20000000LL                 /* playout timer period */
 #define MAX_CATCH_UP_PULLS 10                 /* a late timer runs at most this many pulls */
 #define RS_CHUNK 480                          /* input frames per resampler call */
@@ -302,12 +302,20 @@ static void send_rtp_payload(agora_rtp_media *m, uint8_t *pkt, size_t cap, size_
     m->last_pkt_us = now_us();
 }
 
-static void send_packet(agora_rtp_media *m, const int16_t *pcm)
+/* The duration of the packets we send now, 48 kHz samples
+ * (agora_rtc_conn_set_audio_packet_ms: 10 or 20 ms). */
+static int send_samples(const agora_rtp_media *m)
+{
+    return atomic_load(&m->conn->audio_packet_ms) == 10 ? PKT_SAMPLES / 2 : PKT_SAMPLES;
+}
+
+static void send_packet(agora_rtp_media *m, const int16_t *pcm, int samples)
 {
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_OPUS_MAX_PACKET];
-    int n = agora_opus_encode(m->enc, pcm, pkt + AGORA_RTP_HEADER_SIZE, AGORA_OPUS_MAX_PACKET);
+    int n = agora_opus_encode_frame(m->enc, pcm, samples, pkt + AGORA_RTP_HEADER_SIZE,
+                                    AGORA_OPUS_MAX_PACKET);
     uint32_t ts = m->ts;
-    m->ts += PKT_SAMPLES; /* the timeline advances even if this packet is lost */
+    m->ts += (uint32_t)samples; /* the timeline advances even if this packet is lost */
     if (n <= 0) {
         m->st.encode_errors++;
         return;
@@ -322,7 +330,8 @@ static void drain_acc(agora_rtp_media *m);
 static void send_encoded(agora_rtp_media *m, const agora_encoded_packet *p)
 {
     if (m->acc_len > 0) {
-        int total = (m->acc_len + PKT_SAMPLES - 1) / PKT_SAMPLES * PKT_SAMPLES;
+        const int pkt = send_samples(m);
+        int total = (m->acc_len + pkt - 1) / pkt * pkt;
         memset(m->acc + m->acc_len, 0, sizeof(int16_t) * (size_t)(total - m->acc_len));
         m->acc_len = total;
         drain_acc(m);
@@ -334,13 +343,14 @@ static void send_encoded(agora_rtp_media *m, const agora_encoded_packet *p)
     send_rtp_payload(m, pkt, sizeof(pkt), p->length, ts);
 }
 
-/* Encode and send every whole 20 ms in the accumulator. */
+/* Encode and send every whole packet (10 or 20 ms) in the accumulator. */
 static void drain_acc(agora_rtp_media *m)
 {
+    const int pkt = send_samples(m);
     int off = 0;
-    while (m->acc_len - off >= PKT_SAMPLES) {
-        send_packet(m, m->acc + off);
-        off += PKT_SAMPLES;
+    while (m->acc_len - off >= pkt) {
+        send_packet(m, m->acc + off, pkt);
+        off += pkt;
     }
     if (off) {
         m->acc_len -= off;
@@ -367,10 +377,11 @@ static void end_round(agora_rtp_media *m)
     flush_resampler(m);
     /* zero-pad so that the last real sample is out of the encoder's
      * look-ahead too, in whole packets */
+    const int pkt = send_samples(m);
     int need = m->acc_len + m->lookahead;
-    int total = (need + PKT_SAMPLES - 1) / PKT_SAMPLES * PKT_SAMPLES;
+    int total = (need + pkt - 1) / pkt * pkt;
     if (total > ACC_CAP)
-        total = ACC_CAP / PKT_SAMPLES * PKT_SAMPLES;
+        total = ACC_CAP / pkt * pkt;
     if (total > m->acc_len)
         memset(m->acc + m->acc_len, 0, sizeof(int16_t) * (size_t)(total - m->acc_len));
     m->acc_len = total;
