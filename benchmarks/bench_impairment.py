@@ -17,9 +17,11 @@ and sends them as a burst); a burst of 250 packets (a 5 s stall released at
 once); each stall phase measures what follows the burst.
 
 Per phase, for us: mouth-to-ear p50 / p99 (the tone's scheduled send time to
-the first loud frame in B's observer), our jitter buffer's delay (its
-jitter_buffer_delay statistic, sampled every 100 ms: the delay since the
-packet's earliest possible arrival, decoded audio held included), the
+the first loud frame in B's observer), our jitter buffer's delay as WebRTC
+counts it (jitter_buffer_delay_sum / played_packets: each packet's time from
+arrival to playout, decoded audio held included), our playout delay (the
+jitter_buffer_delay statistic sampled every 100 ms: since the packet's
+earliest possible arrival, so the packet's own lateness included), the
 concealment ratio (PLC frames / frames played); for Chromium: its jitter
 buffer delay per emitted sample (delta jitterBufferDelay / delta
 jitterBufferEmittedCount over the phase) and its concealment ratio (delta
@@ -286,10 +288,12 @@ def run(args) -> dict:
         played = (s1["frames_received"] - s0["frames_received"]) + (s1["frames_fec"] - s0["frames_fec"])
         plc = s1["frames_concealed"] - s0["frames_concealed"]
         jb = [v for t, v, _ in our_delay if t0 <= t < t1]
+        dp = s1["packets_played"] - s0["packets_played"]
+        waited = (s1["jitter_buffer_delay_sum_ms"] - s0["jitter_buffer_delay_sum_ms"]) / dp if dp else float("nan")
         page_delay, page_conceal, page_series = page_stats(reports, t0, t1)
         row = {"mouth_to_ear_p50_ms": _report.percentile(vals, 50),
                "mouth_to_ear_p99_ms": _report.percentile(vals, 99), "onsets": len(vals),
-               "our_jitter_buffer_ms": float(np.mean(jb)) if jb else float("nan"),
+               "our_jitter_buffer_ms": waited, "our_playout_delay_ms": float(np.mean(jb)) if jb else float("nan"),
                "our_concealment": plc / (played + plc) if played + plc > 0 else float("nan"),
                "chromium_jitter_buffer_ms": page_delay, "chromium_concealment": page_conceal}
         if name == "clean":
@@ -320,7 +324,7 @@ def main(argv=None) -> int:
         return subprocess.call(["unshare", "--net", "--", sys.executable, os.path.abspath(__file__)]
                                + argv, env=env)
     result = run(args)
-    cols = ["phase", "m2e p50", "m2e p99", "our jb ms", "chromium jb ms", "jb ratio",
+    cols = ["phase", "m2e p50", "m2e p99", "our playout ms", "our jb ms", "chromium jb ms", "jb ratio",
             "our conceal", "chromium conceal", "our recovery s", "chromium recovery s"]
     table = []
     for name, r in result["phases"].items():
@@ -328,7 +332,7 @@ def main(argv=None) -> int:
             if r["chromium_jitter_buffer_ms"] else float("nan")
         r["jitter_buffer_ratio"] = ratio
         table.append([name, r["mouth_to_ear_p50_ms"], r["mouth_to_ear_p99_ms"],
-                      r["our_jitter_buffer_ms"], r["chromium_jitter_buffer_ms"], ratio,
+                      r["our_playout_delay_ms"], r["our_jitter_buffer_ms"], r["chromium_jitter_buffer_ms"], ratio,
                       r["our_concealment"], r["chromium_concealment"],
                       r.get("our_recovery_s", "-"), r.get("chromium_recovery_s", "-")])
     _report.print_table(f"impaired paths, {result['phase_s']:.0f} s per phase, "

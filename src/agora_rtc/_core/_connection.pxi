@@ -509,7 +509,8 @@ cdef class Connection:
                             "packets_shrunk": buf[i].packets_shrunk,
                             "stretch_accelerations": buf[i].stretch_accelerations,
                             "stretch_expansions": buf[i].stretch_expansions,
-                            "stretch_ms": buf[i].stretch_ms})
+                            "stretch_ms": buf[i].stretch_ms,
+                            "jitter_buffer_delay_sum_ms": buf[i].jitter_buffer_delay_sum_ms})
             return out, users
         finally:
             PyMem_Free(buf)

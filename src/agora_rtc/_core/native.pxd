@@ -290,6 +290,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
         uint64_t stretch_accelerations
         uint64_t stretch_expansions
         int64_t stretch_ms
+        uint64_t jitter_buffer_delay_sum_ms
 
     agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
     void agora_rtc_conn_retain(agora_rtc_conn *conn)

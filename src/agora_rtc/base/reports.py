@@ -155,7 +155,10 @@ class RemoteAudioTrackStats:
     least 20 ms), ``accelerate_operations`` / ``expand_operations`` (decoded
     audio shortened / lengthened by a pitch period to move the delay towards
     the target without a gap), ``time_stretch_ms`` (their net effect on the
-    delay, ms), ``stretched_frames`` (concealment frames inserted to grow the
+    delay, ms), ``jitter_buffer_delay_sum`` (ms, over ``played_packets``: each
+    one's time from arrival to playout, as WebRTC's getStats
+    ``jitterBufferDelay``; divide by ``played_packets`` for the mean),
+    ``stretched_frames`` (concealment frames inserted to grow the
     delay; 0 since the RTP playout time-stretches) and ``shrunk_packets`` (of
     the dropped ones: buffered packets dropped to shrink it, only when the
     delay is far above the target).
@@ -193,6 +196,7 @@ class RemoteAudioTrackStats:
     accelerate_operations: int = 0
     expand_operations: int = 0
     time_stretch_ms: int = 0
+    jitter_buffer_delay_sum: int = 0
 
 
 @dataclass(kw_only=True)

@@ -213,6 +213,8 @@ typedef struct agora_remote_audio_stats {
     uint64_t stretch_accelerations; /* decoded audio shortened by a pitch period (shrink) */
     uint64_t stretch_expansions;    /* decoded audio lengthened by a pitch period (grow) */
     int64_t stretch_ms;          /* their net effect on the delay: added - removed, ms */
+    uint64_t jitter_buffer_delay_sum_ms; /* over packets_played: ms from each one's arrival to
+                                            its playout (WebRTC's jitterBufferDelay) */
 } agora_remote_audio_stats;
 
 agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg);

@@ -684,6 +684,8 @@ static int emit_packet(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
     jb->count--;
     jb->st.played++;
     jb->st.current_delay_ms = (int)lround(delay_of(jb, s->vts, now_ms) + jb->pending_ms);
+    double wait = (double)(now_ms - s->arrival_ms) + jb->pending_ms;
+    jb->st.wait_ms_sum += wait > 0 ? (uint64_t)llround(wait) : 0;
     consume_note(jb, s->seq, s->vts, s->ts);
     jb->next_seq++;
     jb->underrun_run = 0;

@@ -187,6 +187,8 @@ typedef struct agora_jb_stats {
     uint64_t skipped;    /* keepalive sequence numbers consumed (agora_jb_skip) */
     uint64_t accelerate_requests; /* PACKETs flagged AGORA_JB_ACCELERATE */
     uint64_t expand_requests;     /* PACKETs flagged AGORA_JB_EXPAND */
+    uint64_t wait_ms_sum; /* over PACKET results: ms from the packet's arrival to its pull,
+                             plus the caller's pending audio (WebRTC's jitterBufferDelay) */
     int current_delay_ms;/* C of the last packet played */
     int target_delay_ms;
     int jitter_ms;       /* transit span over the window */

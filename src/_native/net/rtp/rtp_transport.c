@@ -1100,6 +1100,7 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         s->stretch_accelerations = r->po.accelerations;
         s->stretch_expansions = r->po.expansions;
         s->stretch_ms = (int64_t)(r->po.stretched_samples48 / (OPUS_RATE / 1000));
+        s->jitter_buffer_delay_sum_ms = js.wait_ms_sum;
     }
     return n;
 }
