@@ -30,12 +30,13 @@
 #define HIST_TAU_MS 1000.0    /* the histogram forgets with this time constant (of stream time) */
 #define HIST_RENORM 1e12      /* rescale the histogram when the next weight exceeds this */
 #define DECAY_MS_PER_S 10.0   /* the target falls at most this fast towards the quantile ... */
-#define STRETCH_DECAY_MS_PER_S 40.0 /* ... or this fast in stretch mode (no packet is dropped) */
+#define STRETCH_DECAY_MS_PER_S 100.0 /* ... or this fast in stretch mode (no packet is dropped) */
 #define ACCEL_SUSTAIN 2       /* stretch mode: accelerate after this many pulls ... */
 #define ACCEL_BAND_MS 10.0    /* ... more than this above the target */
 #define ACCEL_MIN_PENDING_MS 5.0 /* the caller's audio that makes an accelerate possible alone */
 #define STRETCH_FAST_SHRINK_MS 120.0 /* stretch mode: drop a packet only this far above target */
-#define LOW_BAND_MS 10.0      /* stretch when C < target - LOW_BAND */
+#define LOW_BAND_MS 10.0      /* stretch when C < target - LOW_BAND ... */
+#define EXPAND_BAND_MS 5.0    /* ... or, in stretch mode, expand when C < target - EXPAND_BAND */
 #define HIGH_BAND_MS 20.0     /* shrink when C > target + HIGH_BAND ... */
 #define SHRINK_SUSTAIN 25     /* ... for this many pulls in a row */
 #define FAST_SHRINK_MS 80.0   /* or at once when C > target + FAST_SHRINK */
@@ -778,7 +779,7 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
     uint32_t est_ts = ss->ts - (uint32_t)(gap * jb->frame_ticks);
 
     int expand = 0;
-    if (c_next < target - LOW_BAND_MS) {
+    if (c_next < target - (jb->cfg.time_stretch ? EXPAND_BAND_MS : LOW_BAND_MS)) {
         jb->over_run = 0;
         if (!jb->cfg.time_stretch) {
             /* too early for the target: grow the delay by one frame */

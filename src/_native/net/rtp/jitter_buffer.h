@@ -20,7 +20,7 @@
  *   once to cover that packet; with it, such a packet only counts in the
  *   histogram, so one outlier costs a concealment, not a higher delay for
  *   seconds) and falls towards the percentile by at most 10 ms per second
- *   (40 with time_stretch, which moves the delay without dropping packets).
+ *   (100 with time_stretch, which moves the delay without dropping packets).
  * - Delay spikes: a packet whose transit is more than 120 ms above the
  *   window's largest starts a spike (an upstream stall, e.g. a frozen Janus,
  *   released as a burst of old packets); the spike lasts while transits stay
@@ -39,7 +39,7 @@
  *   for 25 pulls in a row (500 ms), or above target + 80 at any time, it
  *   drops one buffered packet (delay shrink; only when the packet after it
  *   is there). With time_stretch (the caller time-stretches decoded audio,
- *   audio/dsp/time_stretch.h): below, the packet plays flagged
+ *   audio/dsp/time_stretch.h): more than 5 ms below the target, the packet plays flagged
  *   AGORA_JB_EXPAND (lengthen it by a pitch period: the caller's next pulls
  *   come later); above for 2 pulls in a row, it plays flagged
  *   AGORA_JB_ACCELERATE (more than 20 ms above; ACCELERATE_QUIET between
