@@ -17,7 +17,10 @@ and sends them as a burst); a burst of 250 packets (a 5 s stall released at
 once); each stall phase measures what follows the burst.
 
 Per phase, for us: mouth-to-ear p50 / p99 (the tone's scheduled send time to
-the first loud frame in B's observer), our jitter buffer's delay as WebRTC
+the first loud frame in B's observer: A's send queue included, which a loaded
+machine can back up), packet-to-ear p50 / p99 (the packet of that frame
+reaching the relay, i.e. leaving A, to the frame in B's observer: network,
+jitter buffer, decode, delivery), our jitter buffer's delay as WebRTC
 counts it (jitter_buffer_delay_sum / played_packets: each packet's time from
 arrival to playout, decoded audio held included), our playout delay (the
 jitter_buffer_delay statistic sampled every 100 ms: since the packet's
@@ -74,12 +77,26 @@ _IN_NETNS_ENV = "AGORA_RTC_BENCH_IMPAIRMENT_NETNS"
 PHASES = ("clean", "jitter 0..40 ms", "loss 5 %", "loss 20 %", "stall 2 s", "burst 250")
 
 
+class LoggingRelay(ImpairRelay):
+    """The impairing relay, noting when each of A's packets reached it (= left A: loopback)."""
+
+    def __init__(self, *args, **kw):
+        self.sent_at: dict = {}  # RTP timestamp -> monotonic s
+        super().__init__(*args, **kw)
+
+    def _relay(self, data):
+        if len(data) >= 12:
+            self.sent_at.setdefault(int.from_bytes(data[4:8], "big"), time.monotonic())
+        super()._relay(data)
+
+
 class Ear(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
-    """B: stamps the first loud frame of each tone."""
+    """B: stamps the first loud frame of each tone (time, RTP timestamp of its packet)."""
 
     def __init__(self):
         self.joined = threading.Event()
         self.onsets: list = []  # monotonic s
+        self.onset_ts: dict = {}  # monotonic s -> RTP timestamp of the frame
         self.quiet_since = time.monotonic()
         self.loud = False
 
@@ -94,6 +111,7 @@ class Ear(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
         loud = np.abs(np.frombuffer(frame.buffer, np.int16)).max() >= ONSET_PEAK
         if loud and not self.loud and now - self.quiet_since > 0.2:
             self.onsets.append(now)
+            self.onset_ts[now] = frame.rtp_timestamp
         if not loud and self.loud:
             self.quiet_since = now
         self.loud = loud
@@ -195,7 +213,7 @@ def run(args) -> dict:
             def via_relay(ip, port, rtcp_port, ssrc):
                 nonlocal relay  # A -> relay -> Janus's remote-publisher port
                 if relay is None:
-                    relay = ImpairRelay(port, host=ip.decode(), stall_capacity=250, seed=23)
+                    relay = LoggingRelay(port, host=ip.decode(), stall_capacity=250, seed=23)
                 return set_target(ip, relay.port, rtcp_port, ssrc)
 
             a._rtp_set_publish_target = via_relay
@@ -244,7 +262,6 @@ def run(args) -> dict:
                     return s
 
                 for name in PHASES:
-                    c0 = ours()
                     if name.startswith("jitter"):
                         relay.set(jitter_ms=40)
                     elif name.startswith("loss"):
@@ -258,6 +275,7 @@ def run(args) -> dict:
                         while relay.counts["held"] - relay.counts["burst"] < 250:
                             time.sleep(0.05)
                         relay.resume()
+                    c0 = ours()  # counted from the impairment on (after a stall's burst)
                     t0 = time.monotonic()
                     time.sleep(args.phase)
                     spans[name] = (t0, time.monotonic())
@@ -284,6 +302,10 @@ def run(args) -> dict:
         t0, t1 = spans[name]
         lat = latencies(talker.tones, ear.onsets, t0, t1)
         vals = [v for _, v in lat]
+        # from the tone's packet leaving A to B hearing it: network, jitter buffer, decode,
+        # delivery (without A's send queue, which a loaded machine can back up)
+        wire = [(o - relay.sent_at[ear.onset_ts[o]]) * 1000 for o in ear.onsets
+                if t0 <= o < t1 and ear.onset_ts.get(o) in relay.sent_at]
         s0, s1 = counters[name]
         played = (s1["frames_received"] - s0["frames_received"]) + (s1["frames_fec"] - s0["frames_fec"])
         plc = s1["frames_concealed"] - s0["frames_concealed"]
@@ -291,7 +313,9 @@ def run(args) -> dict:
         dp = s1["packets_played"] - s0["packets_played"]
         waited = (s1["jitter_buffer_delay_sum_ms"] - s0["jitter_buffer_delay_sum_ms"]) / dp if dp else float("nan")
         page_delay, page_conceal, page_series = page_stats(reports, t0, t1)
-        row = {"mouth_to_ear_p50_ms": _report.percentile(vals, 50),
+        row = {"packet_to_ear_p50_ms": _report.percentile(wire, 50),
+               "packet_to_ear_p99_ms": _report.percentile(wire, 99),
+               "mouth_to_ear_p50_ms": _report.percentile(vals, 50),
                "mouth_to_ear_p99_ms": _report.percentile(vals, 99), "onsets": len(vals),
                "our_jitter_buffer_ms": waited, "our_playout_delay_ms": float(np.mean(jb)) if jb else float("nan"),
                "our_concealment": plc / (played + plc) if played + plc > 0 else float("nan"),
@@ -324,14 +348,15 @@ def main(argv=None) -> int:
         return subprocess.call(["unshare", "--net", "--", sys.executable, os.path.abspath(__file__)]
                                + argv, env=env)
     result = run(args)
-    cols = ["phase", "m2e p50", "m2e p99", "our playout ms", "our jb ms", "chromium jb ms", "jb ratio",
+    cols = ["phase", "pkt->ear p50", "pkt->ear p99", "m2e p50", "m2e p99", "our playout ms", "our jb ms", "chromium jb ms", "jb ratio",
             "our conceal", "chromium conceal", "our recovery s", "chromium recovery s"]
     table = []
     for name, r in result["phases"].items():
         ratio = r["our_jitter_buffer_ms"] / r["chromium_jitter_buffer_ms"] \
             if r["chromium_jitter_buffer_ms"] else float("nan")
         r["jitter_buffer_ratio"] = ratio
-        table.append([name, r["mouth_to_ear_p50_ms"], r["mouth_to_ear_p99_ms"],
+        table.append([name, r["packet_to_ear_p50_ms"], r["packet_to_ear_p99_ms"],
+                      r["mouth_to_ear_p50_ms"], r["mouth_to_ear_p99_ms"],
                       r["our_playout_delay_ms"], r["our_jitter_buffer_ms"], r["chromium_jitter_buffer_ms"], ratio,
                       r["our_concealment"], r["chromium_concealment"],
                       r.get("our_recovery_s", "-"), r.get("chromium_recovery_s", "-")])
