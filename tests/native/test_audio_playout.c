@@ -79,8 +79,46 @@ static double best_ncc(const int16_t *w, int len, const int16_t *ref, int ref_n,
     return best;
 }
 
+/* Packets the network may carry: garbage, TOCs claiming 120 ms, empty ones,
+ * 10 ms and 60 ms durations mixed. Every tick still plays exactly 20 ms, the
+ * audio held stays within the FIFO, nothing is read or written out of bounds
+ * (run under ASan). */
+static void test_hostile_packets(void)
+{
+    agora_jb_config cfg;
+    agora_jb_config_default(&cfg);
+    cfg.time_stretch = 1;
+    agora_jb *jb = agora_jb_create(&cfg);
+    static agora_audio_playout po;
+    memset(&po, 0, sizeof(po));
+    agora_opus_decoder *dec = NULL;
+    static int16_t out[FRAME];
+    uint8_t pkt[300];
+    uint32_t seed = 99, ts = 0;
+    int rates[] = {8000, 16000, 48000, 24000, 12000};
+    for (int t = 0; t < 600; t++) {
+        int64_t now = (int64_t)t * 20;
+        int len = 1 + (int)(rnd(&seed) % sizeof(pkt));
+        for (int i = 0; i < len; i++)
+            pkt[i] = (uint8_t)rnd(&seed);
+        if (t % 3 == 0)
+            pkt[0] = 0xFB, pkt[1] = 0x06; /* code 3, 6 frames of 20 ms: 120 ms */
+        agora_jb_insert(jb, 5, (uint16_t)t, ts, 0, pkt, (size_t)len, now - 1);
+        ts += 960u * (1 + rnd(&seed) % 3);
+        int rate = rates[(t / 100) % 5];
+        if (agora_audio_playout_pull(&po, jb, now)) {
+            int n = agora_audio_playout_decode(&po, &dec, rate, out);
+            CHECK(n == rate / 50, "tick %d at %d Hz: %d samples", t, rate, n);
+        }
+        CHECK(po.fifo_len >= 0 && po.fifo_len <= AGORA_PLAYOUT_FIFO_CAP, "fifo %d", po.fifo_len);
+    }
+    agora_opus_decoder_destroy(dec);
+    agora_jb_destroy(jb);
+}
+
 int main(void)
 {
+    test_hostile_packets();
     make_speech();
     agora_opus_encoder *enc = agora_opus_encoder_create(1, 32000, 10);
     agora_opus_decoder *dec0 = agora_opus_decoder_create(1);
@@ -140,7 +178,7 @@ int main(void)
           (unsigned long long)po.accelerations, (unsigned long long)po.expansions);
     CHECK(po.decode_errors == 0 && st.shrunk == 0, "errors %llu shrunk %llu",
           (unsigned long long)po.decode_errors, (unsigned long long)st.shrunk);
-    CHECK(worst_end_delay <= 40, "delay back down: %d ms", worst_end_delay);
+    CHECK(worst_end_delay <= 45, "delay back down: %d ms", worst_end_delay); /* was 58-72 */
 
     /* no discontinuity: steps within the plain decode's (plus a cross-fade's share) */
     int ref_step = max_step(plain, NPKT * FRAME), out_step = max_step(played, out_n);
