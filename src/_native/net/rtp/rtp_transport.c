@@ -778,7 +778,8 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
         r->ext_ts += (int32_t)(po->pulls[0].timestamp - r->last_ts);
         r->last_ts = po->pulls[0].timestamp;
     }
-    r->frame->rtp_timestamp = po->npulls ? po->pulls[0].timestamp : r->last_ts;
+    r->frame->rtp_timestamp = (uint32_t)r->ext_ts; /* the wire timestamp, unwrapped: advanced
+                                                       a tick when the audio was held */
     /* sample_rate and samples_per_channel: set by the decode */
     r->frame->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
     /* a job that hears this remote decodes first */
