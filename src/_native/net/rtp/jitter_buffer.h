@@ -98,7 +98,7 @@
  * played + late + duplicates + dropped + invalid + flushed + buffered.
  *
  * Threading and memory: one owner thread (or external serialisation), no
- * locks, no globals; all memory (about 50 KB) is allocated at create, the
+ * locks, no globals; all memory (about 54 KB) is allocated at create, the
  * insert and pull paths never allocate. Times are the caller's monotonic
  * clock in milliseconds; insert and pull must use the same clock. */
 #ifndef AGORA_RTC_JITTER_BUFFER_H
