@@ -1,8 +1,9 @@
 """End-of-turn benchmark: VAD-only vs the native prosodic detector, one run.
 
-Corpus: benchmarks/eot_corpus.py (espeak-ng en/de/fr voices and the asterisk
-fr/it/ru prompts; mid-turn pauses at commas, lists, digit groups and
-hesitations; clean and noisy; 8 and 16 kHz; seeded). Every rendering goes
+Corpus: benchmarks/eot_corpus.py (espeak-ng en/de/fr voices and five
+recorded asterisk prompt sets, fr x2 / it x2 / ru; mid-turn pauses at commas,
+lists, digit groups and hesitations; clean and noisy; 8 and 16 kHz; seeded;
+its labels cached in build/). Every rendering goes
 through the engine's own labels and V2 VAD (LabelAnalyzer + VadEngine, the C
 code of the receive path), then both policies are replayed frame by frame as
 ReplyOnPause's TurnAssembler asks them: from each VAD stop on, once per
@@ -14,7 +15,10 @@ max_turn_wait_ms):
 - VAD-only: one fixed wait T for every pause (a silence timeout).
 - native: wait = clamp(T * exp(-z), 0, 3000 ms), z from the C model's
   prosodic features (turn_detector.c); the weights are a logistic regression
-  (turn end vs mid-turn pause at each VAD stop) times a sharpness beta.
+  (turn end vs mid-turn pause at each VAD stop) times a sharpness beta, on the
+  cues that point the same way in every training source (consistent_cues).
+- native_v3: the same with the hand-picked cues of the corpus-v3 model
+  (V3_CUES), for comparison in the same run.
 - with --smart-turn, Smart Turn v3.2 (SmartTurnDetector's policy): at each
   VAD stop the model runs once on the turn's audio up to that frame (16 kHz,
   8 kHz renderings upsampled); "complete" answers at once (but not before the
@@ -29,7 +33,7 @@ max_turn_wait_ms):
   and its AUC.
 
 Held out: every number is leave-one-source-out. For each source S, the
-weights, beta and the operating wait T are fitted on the other five sources
+cues, weights, beta and the operating wait T are fitted on the other sources
 and applied to S. Reported:
 - "swept": T swept on the held-out data (the usual eot-bench curve; only T,
   the operating point, sees the held-out data, for both policies alike);
@@ -46,9 +50,9 @@ Python (first ask of a pause, then the kept answer); and a frame-by-frame
 replay of the asks over part of the corpus, against a Python silence-timeout
 detector in the same replay, as CPU per audio second -> streams per core.
 
-Run: python benchmarks/bench_end_of_turn.py [--turns 40] [--seed 17] [--smart-turn]
-     python benchmarks/bench_end_of_turn.py --fit-default   (fit on all sources and
-     write the shipped default model into src/_native/audio/dsp/turn_detector.c)
+Run: python benchmarks/bench_end_of_turn.py [--turns 80] [--seed 17] [--smart-turn]
+     python benchmarks/bench_end_of_turn.py --fit-default   (fit the V3_CUES recipe on all
+     sources and write it as the shipped default model into src/_native/audio/dsp/turn_detector.c)
 """
 from __future__ import annotations
 
@@ -74,11 +78,17 @@ CAP_FRAMES = 300          # ReplyOnPause max_turn_wait_ms 3000 after the VAD sto
 MAX_WAIT_MS = 3000.0      # ProsodyTurnDetector's default maximum wait
 T_GRID = np.arange(0.0, 3001.0, 10.0)
 BETAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
-# the cues the model uses (indices into TURN_FEATURE_NAMES); the rest get weight 0:
-# syllable_rate, utterance_s and speech_s mostly measure how this corpus puts turns
-# together (more phrases before the end) and made held-out sources worse in a
-# smaller run (12 turns per source, same seed): see the closing note of issue 17
-USED_FEATURES = (0, 1, 2, 3, 4, 6, 9)
+# The cues the model uses are chosen inside each fit, from the training sources
+# only: a cue is kept when it points the same way in every training source (its
+# AUC, true ends vs mid-turn pauses at the first ask of a VAD stop, on the same
+# side of 0.5 in each) and by at least CUE_MARGIN on average. Pitch cues point
+# opposite ways in different speakers (espeak-ng and June fall at the end and stay
+# level or rise before a mid-turn pause; Carlo, Menardi and the Russian speaker
+# often fall at both), and speech_s / utterance_s measure how the corpus puts
+# turns together: such cues fitted on the pool made held-out speakers worse.
+CUE_MARGIN = 0.03
+# the hand-picked cues of the previous model (corpus v3), kept as "native_v3" for comparison
+V3_CUES = (0, 1, 2, 3, 4, 6, 9)
 CUTOFF_TARGET = 0.05
 SMART_TURN_THRESHOLD = 0.5   # SmartTurnDetector's default
 SMART_TURN_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)   # "smart_turn_fit": fitted per fold
@@ -204,17 +214,40 @@ def fit_logistic(X, y, l2=1.0, iters=50):
     return mu, sd, w[:-1]
 
 
-def fit(data, idx):
-    """Fit on the turns idx: (mu, sd, w*beta, beta, T at <= 5 % cut-offs, training delay)."""
+def auc(pos, neg):
+    """P(a value of pos > a value of neg), ties half; 0.5 when either is empty."""
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    if not len(pos) or not len(neg):
+        return 0.5
+    both = np.sort(np.r_[pos, neg])
+    lo, hi = np.searchsorted(both, pos, "left"), np.searchsorted(both, pos, "right")
+    ranks = (lo + hi + 1) / 2.0   # mid-ranks, 1-based
+    return float((ranks.sum() - len(pos) * (len(pos) + 1) / 2.0) / (len(pos) * len(neg)))
+
+
+def consistent_cues(feats, is_end, source, margin=CUE_MARGIN):
+    """Indices of the cues that separate ends from mid-turn pauses the same way in
+    every source given (rows: first asks of VAD stops) and by >= margin of AUC on
+    average; the per-source AUC table (sources x cues)."""
+    sources = sorted(set(source))
+    table = np.array([[auc(feats[(source == s) & is_end, k], feats[(source == s) & ~is_end, k])
+                       for k in range(feats.shape[1])] for s in sources])
+    keep = [k for k in range(feats.shape[1])
+            if (np.all(table[:, k] > 0.5) or np.all(table[:, k] < 0.5)) and abs(table[:, k].mean() - 0.5) >= margin]
+    return keep, table
+
+
+def fit(data, idx, cues=None):
+    """Fit on the turns idx: (mu, sd, w*beta, beta, T at <= 5 % cut-offs, training delay,
+    cues). cues: feature indices to use, or None: the consistent cues of idx's sources."""
     rows, feats, end_ms, cuttable, is_end_ep, first_ep = data["sub"](idx)
     X, y = feats[first_ep], is_end_ep[first_ep].astype(float)
-    mu, sd, w = fit_logistic(X, y)
-    mask = np.zeros(len(w))
-    mask[list(USED_FEATURES)] = 1.0
-    if not mask.all():   # refit on the used cues only
-        _, _, w_used = fit_logistic(X[:, mask > 0], y)
-        w = np.zeros(len(w))
-        w[mask > 0] = w_used
+    if cues is None:
+        cues, _ = consistent_cues(X, y > 0, data["source"][np.asarray(list(idx))][rows[first_ep, 0]])
+    mu, sd, _ = fit_logistic(X, y)
+    w = np.zeros(X.shape[1])
+    if cues:
+        _, _, w[list(cues)] = fit_logistic(X[:, list(cues)], y)
     best = None
     for beta in BETAS:
         z = ((feats - mu) / sd) @ (w * beta)
@@ -225,21 +258,49 @@ def fit(data, idx):
     beta, T, _, _, d = best
     if math.isnan(T):   # never <= 5 % on the training sources: the longest wait
         T = float(T_GRID[-1])
-    return mu, sd, w * beta, beta, T, d
+    return mu, sd, w * beta, beta, T, d, list(cues)
 
 
 # ---------------------------------------------------------------- the run
 
-def build_data(turns_per_source, seed):
+def _labels_cache(turns_per_source, seed):
+    return os.path.join(HERE, "..", "build", f"eot_labels_{eot_corpus.VERSION}_{turns_per_source}_{seed}.npz")
+
+
+def build_data(turns_per_source, seed, need_pcm=False):
+    """(corpus, labels, episodes). The corpus's labels and facts are cached in
+    build/ (seeded corpus: the same every run; the file name carries
+    eot_corpus.VERSION); the audio itself is synthesized again only when
+    need_pcm (Smart Turn probabilities not cached yet)."""
     t0 = time.perf_counter()
-    corpus = eot_corpus.build(turns_per_source, seed)
-    t1 = time.perf_counter()
-    labels = [label_turn(t) for t in corpus]
-    t2 = time.perf_counter()
+    cache = _labels_cache(turns_per_source, seed)
+    if os.path.exists(cache) and not need_pcm:
+        z = np.load(cache, allow_pickle=True)
+        corpus = [eot_corpus.Turn(*facts, None, float(end), []) for facts, end in zip(z["facts"], z["end_s"])]
+        labels = [[FrameLabels(int(a[0]), int(a[1]), float(a[2]), int(a[3]), int(a[4]), bool(a[5]))
+                   for a in arr] for arr in z["labels"]]
+        for t, n in zip(corpus, z["seconds"]):
+            t.seconds = float(n)
+        t1 = t2 = time.perf_counter()
+        how = f"labels read from {os.path.relpath(cache)}"
+    else:
+        corpus = eot_corpus.build(turns_per_source, seed)
+        t1 = time.perf_counter()
+        labels = [label_turn(t) for t in corpus]
+        t2 = time.perf_counter()
+        for t in corpus:
+            t.seconds = len(t.pcm) / t.rate
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        arrs = np.empty(len(labels), dtype=object)
+        arrs[:] = [np.array([tuple(x) for x in lab], dtype=np.float64).reshape(-1, 6) for lab in labels]
+        np.savez(cache, labels=arrs, end_s=np.array([t.end_s for t in corpus]),
+                 seconds=np.array([t.seconds for t in corpus]),
+                 facts=np.array([(t.source, t.turn_id, t.kind, t.condition, t.rate) for t in corpus], dtype=object))
+        how = f"built in {t1 - t0:.1f} s, labelled in {t2 - t1:.1f} s"
     eps = [episodes(lab, t.end_s * 1000.0) for lab, t in zip(labels, corpus)]
     t3 = time.perf_counter()
-    print(f"corpus: {len(corpus)} renderings ({sum(len(t.pcm) / t.rate for t in corpus):.0f} s of audio) "
-          f"built in {t1 - t0:.1f} s, labelled in {t2 - t1:.1f} s, episodes in {t3 - t2:.1f} s")
+    print(f"corpus: {len(corpus)} renderings ({sum(t.seconds for t in corpus):.0f} s of audio) "
+          f"{how}, episodes in {t3 - t2:.1f} s")
     return corpus, labels, eps
 
 
@@ -260,7 +321,7 @@ def make_data(corpus, eps):
         for k, i in enumerate(idx):
             cuttable[k] = any(ep[1] * 10.0 < end_all[i] - 50.0 for ep in eps[i])
         return rows, feats, end_ms, cuttable, is_end, first
-    return {"sub": sub}
+    return {"sub": sub, "source": np.array([t.source for t in corpus])}
 
 
 def _policy_z(name, rows, feats, fitted, smart, theta=None):
@@ -268,8 +329,8 @@ def _policy_z(name, rows, feats, fitted, smart, theta=None):
     "complete" (p >= theta) answers at once (z = 20), else the silence wait T."""
     if name == "vad_only":
         return np.zeros(len(rows))
-    if name == "native":
-        mu, sd, w = fitted
+    if name in NATIVE:
+        mu, sd, w = fitted[name]
         return ((feats - mu) / sd) @ w
     return np.where(smart >= (SMART_TURN_THRESHOLD if theta is None else theta), 20.0, 0.0)
 
@@ -297,34 +358,40 @@ def _policy_rows(name, rows, latency_frames):
     return r
 
 
+NATIVE = {"native": None, "native_v3": V3_CUES}   # policy -> its cues (None: chosen in each fit)
+
+
 def loso(corpus, eps, smart=None, latency_frames=0):
     data = make_data(corpus, eps)
     sources = eot_corpus.SOURCES
     src = np.array([t.source for t in corpus])
-    names = ("vad_only", "native") + (("smart_turn", "smart_turn_fit") if smart is not None else ())
+    names = ("vad_only", "native", "native_v3") + (("smart_turn", "smart_turn_fit") if smart is not None else ())
     per_source, held, fits, fixed_T = {}, [], {}, {}
     for s in sources:
         train = np.nonzero(src != s)[0]
         test = np.nonzero(src == s)[0]
-        mu, sd, w, beta, T_nat, _ = fit(data, train)
+        fitted, T, fold = {}, {}, {}
+        for name, cues in NATIVE.items():
+            mu, sd, w, beta, T[name], _, used = fit(data, train, cues)
+            fitted[name] = (mu, sd, w)
+            fold[name] = {"beta": beta, "cues": [TURN_FEATURE_NAMES[k] for k in used],
+                          "weights": list(w), "mean": list(mu), "scale": list(sd)}
         rows_tr, feats_tr, end_tr, cut_tr, _, _ = data["sub"](train)
-        T = {"native": T_nat}
         theta = None
         if smart is not None:
             theta = _fit_theta(rows_tr, end_tr, cut_tr, len(train), smart_of(smart, train), latency_frames)
         for name in names:
-            if name == "native":
+            if name in NATIVE:
                 continue
             z_tr = _policy_z(name, rows_tr, feats_tr, None, smart_of(smart, train),
                              theta if name == "smart_turn_fit" else None)
             r0, d0 = curve(_policy_rows(name, rows_tr, latency_frames), z_tr, end_tr, cut_tr, len(train))
             t, _ = at_cutoff(r0, d0)
             T[name] = float(T_GRID[-1]) if math.isnan(t) else t
-        fits[s] = {"trained_on": [x for x in sources if x != s], "beta": beta, "T_fixed": T,
-                   "smart_turn_threshold": theta,
-                   "weights": list(w), "mean": list(mu), "scale": list(sd)}
+        fits[s] = dict(fold["native"], trained_on=[x for x in sources if x != s], T_fixed=T,
+                       smart_turn_threshold=theta, native_v3=fold["native_v3"])
         rows, feats, end_ms, cuttable, _, _ = data["sub"](test)
-        zs = {name: _policy_z(name, rows, feats, (mu, sd, w), smart_of(smart, test),
+        zs = {name: _policy_z(name, rows, feats, fitted, smart_of(smart, test),
                               theta if name == "smart_turn_fit" else None) for name in names}
         per_source[s] = summarize(rows, zs, end_ms, cuttable, len(test), T, latency_frames)
         held.append((test, zs))
@@ -349,6 +416,30 @@ def loso(corpus, eps, smart=None, latency_frames=0):
         by_cond[c] = summarize(r, {k: v[keep] for k, v in z_all.items()}, end_ms[m], cuttable[m], len(pos),
                                {k: v[keep] for k, v in T_rows.items()}, latency_frames)
     return per_source, pooled, by_cond, fits
+
+
+# sources of the corpus the shipped model (turn_detector.c's default) was fitted on (corpus v3)
+SHIPPED_FITTED_ON = ("espeak-de", "espeak-en", "espeak-fr", "asterisk-fr", "asterisk-it", "asterisk-ru")
+
+
+def per_source_reference(corpus, eps):
+    """Per source, T swept, beside VAD-only: the shipped default model as it is (no
+    refit; held out only for the sources it was not fitted on) and the v3 cues
+    fitted on that source itself (not held out: what these cues could give if a
+    model knew this speaker's own habits, a ceiling for per-speaker adaptation)."""
+    m = TurnModel()
+    mu, sd, w = np.array(m.mean), np.array(m.scale), np.array(m.weights)
+    data = make_data(corpus, eps)
+    out = {}
+    for s in eot_corpus.SOURCES:
+        idx = np.nonzero(data["source"] == s)[0]
+        rows, feats, end_ms, cuttable, _, _ = data["sub"](idx)
+        vad = at_cutoff(*curve(rows, np.zeros(len(rows)), end_ms, cuttable, len(idx)))[1]
+        shipped = at_cutoff(*curve(rows, ((feats - mu) / sd) @ w, end_ms, cuttable, len(idx)))[1]
+        own = fit(data, idx, V3_CUES)[5]
+        out[s] = {"vad_only_ms": vad, "shipped_ms": shipped, "held_out": s not in SHIPPED_FITTED_ON,
+                  "fitted_on_itself_ms": own}
+    return out
 
 
 def smart_separation(corpus, eps, smart):
@@ -503,24 +594,30 @@ def smart_turn_probabilities(corpus, eps):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--turns", type=int, default=40, help="turns per source (each rendered 4 ways)")
+    ap.add_argument("--turns", type=int, default=80, help="turns per source (each rendered 4 ways)")
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--smart-turn", action="store_true",
                     help="also Smart Turn v3.2 (pip install agora_rtc[turn]; one inference per VAD stop)")
     ap.add_argument("--no-cache", action="store_true", help="recompute Smart Turn (cached in build/ otherwise)")
     ap.add_argument("--fit-default", action="store_true")
     args = ap.parse_args()
-    corpus, labels, eps = build_data(args.turns, args.seed)
+    smart_cache = os.path.join(HERE, "..", "build",
+                               f"eot_smart_turn_{eot_corpus.VERSION}_{args.turns}_{args.seed}.npz")
+    need_pcm = args.smart_turn and (args.no_cache or not os.path.exists(smart_cache))
+    corpus, labels, eps = build_data(args.turns, args.seed, need_pcm)
     if args.fit_default:
         data = make_data(corpus, eps)
-        mu, sd, w, beta, T, d = fit(data, range(len(corpus)))
-        print(f"all sources: beta {beta}, T {T} ms, training delay at 5 % {d:.0f} ms (training data: not a result)")
+        # the shipped recipe (V3_CUES): the consistent cues of all eight sources are final
+        # lengthening alone, a model that no longer hears a falling end (see README)
+        mu, sd, w, beta, T, d, cues = fit(data, range(len(corpus)), V3_CUES)
+        print(f"all sources: cues {[TURN_FEATURE_NAMES[k] for k in cues]}, beta {beta}, T {T} ms, "
+              f"training delay at 5 % {d:.0f} ms (training data: not a result)")
         write_default(mu, sd, w, T)
         return
     smart, smart_cost, latency_frames = None, None, 0
     if args.smart_turn:
         t0 = time.perf_counter()
-        cache = os.path.join(HERE, "..", "build", f"eot_smart_turn_{eot_corpus.VERSION}_{args.turns}_{args.seed}.npz")
+        cache = smart_cache
         cached = os.path.exists(cache) and not args.no_cache
         if cached:   # same corpus (seeded): same probabilities; inference times of the run that made them
             z = np.load(cache, allow_pickle=True)
@@ -544,8 +641,8 @@ def main():
                             ["source condition", "mid pauses", "'complete' at mid", "ends", "'complete' at end", "AUC"],
                             [[k, v["mid_pauses"], v["complete_at_mid"], v["ends"], v["complete_at_end"], v["auc"]]
                              for k, v in sep.items()])
-    names = [k for k in ("vad_only", "native", "smart_turn", "smart_turn_fit") if k in pooled]
-    short = {"vad_only": "VAD", "native": "nat", "smart_turn": "ST", "smart_turn_fit": "STfit"}
+    names = [k for k in ("vad_only", "native_v3", "native", "smart_turn", "smart_turn_fit") if k in pooled]
+    short = {"vad_only": "VAD", "native_v3": "natv3", "native": "nat", "smart_turn": "ST", "smart_turn_fit": "STfit"}
 
     def fixed(r):
         return f"{r['fixed_cutoff']:.3f}/{r['fixed_delay_ms']:.0f}"
@@ -584,17 +681,33 @@ def main():
         c["smart_turn_inference_ms_p90"] = smart_cost["inference_ms_p90"]
         # one inference per VAD stop: stops per audio second of this corpus
         stops = sum(len({e[0] for e in ep}) for ep in eps)
-        audio_s = sum(len(t.pcm) / t.rate for t in corpus)
+        audio_s = sum(t.seconds for t in corpus)
         per_s = stops / audio_s * smart_cost["inference_ms_p50"] / 1000.0
         c["smart_turn_core_pct_per_100_streams"] = 100 * 100 * per_s
         c["smart_turn_streams_per_core"] = 1.0 / per_s
     _report.print_table("CPU (same run)", ["what", "value"], [[k, v] for k, v in c.items()])
+    shipped = per_source_reference(corpus, eps)
+    _report.print_table("Per source, delay at <= 5 % cut-offs, T swept: the shipped model as it is (fitted on "
+                        "corpus v3) and the v3 cues fitted on the source itself (NOT held out: a ceiling)",
+                        ["source", "shipped model held out", "VAD-only ms", "shipped ms", "fitted on itself ms"],
+                        [[s, r["held_out"], r["vad_only_ms"], r["shipped_ms"], r["fitted_on_itself_ms"]]
+                         for s, r in shipped.items()])
+    # each cue alone, per source (all sources; the fits above saw only their training sources)
+    data = make_data(corpus, eps)
+    rows_a, feats_a, _, _, is_end_a, first_a = data["sub"](range(len(corpus)))
+    _, cue_auc = consistent_cues(feats_a[first_a], is_end_a[first_a], data["source"][rows_a[first_a, 0]])
+    _report.print_table("Each cue alone: AUC of true ends vs mid-turn pauses (first ask of each VAD stop)",
+                        ["source"] + list(TURN_FEATURE_NAMES),
+                        [[s] + list(r) for s, r in zip(sorted(eot_corpus.SOURCES), cue_auc)])
     if smart_cost is not None:
         smart_cost["probabilities_cached"] = cached
     _report.save("end_of_turn", {"args": vars(args), "sources": list(eot_corpus.SOURCES),
                                  "per_source_held_out": per_source, "pooled_held_out": pooled,
                                  "by_condition_held_out": by_cond, "fits": fits, "cpu": c,
-                                 "smart_turn": smart_cost, "features": list(TURN_FEATURE_NAMES)})
+                                 "smart_turn": smart_cost, "features": list(TURN_FEATURE_NAMES),
+                                 "per_source_reference": shipped,
+                                 "cue_auc_per_source": {s: dict(zip(TURN_FEATURE_NAMES, map(float, r)))
+                                                        for s, r in zip(sorted(eot_corpus.SOURCES), cue_auc)}})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The end-of-turn corpus: turns with mid-turn pauses and a true end, built
-from espeak-ng (synthetic, several voices and languages) and the installed
-asterisk-core-sounds fr/it/ru WAV prompts (real speech), seeded.
+from espeak-ng (synthetic, several voices and languages) and recorded
+asterisk prompts in French (two speakers), Italian (two) and Russian (one),
+seeded.
 
 Each turn: 300 ms of lead-in, speech phrases separated by mid-turn pauses
 (at commas, list items, digit groups, hesitations), the true end, 3 s of
@@ -12,15 +13,24 @@ spliced them, so pitch restarted at every phrase.) A real prompt keeps its own
 prosody: its internal silences are stretched into mid-turn pauses, and only
 one-sentence prompts are used (by the it/ru prompt texts), so no "mid-turn"
 pause follows a complete sentence (version 2 stretched pauses between the
-sentences of multi-sentence prompts: final-sounding, labelled mid-turn). Rendered clean and noisy (pink noise, 5..20 dB SNR), at 8
-and 16 kHz. Ground truth: the end of the last speech sample.
+sentences of multi-sentence prompts: final-sounding, labelled mid-turn).
+Version 4 dropped the digit strings of versions 1-3 that were spliced from the
+prompt sets' isolated digit recordings: each digit is said on its own, as a
+complete utterance, so every group ended in the same fall as the true end (pitch
+slope at the pause, median over clean renderings, mid-turn vs end: fr -16.5 vs
+-15.8, it -9.1 vs -8.1, ru -34.7 vs -51.8 semitones/s; espeak-ng's digit groups
+said in one utterance: +2.3 vs -13.6 en, +1.5 vs -17.9 fr) - no cue a listener
+could hear, unlike a person reading out a number; and it added two recorded
+prompt sets (Armelle, fr; Menardi, it). Rendered clean and noisy (pink noise,
+5..20 dB SNR), at 8 and 16 kHz. Ground truth: the end of the last speech sample.
 
 Kept out on purpose (for independent checks): asterisk-core-sounds-en/-es,
-codec2-examples, alsa-utils sounds. Only the fr_CA_f_June, it_IT_m_Carlo and
-ru_RU_f_IvrvoiceRU folders of the fr/it/ru -wav packages are read.
+codec2-examples, alsa-utils sounds. Only the prompt folders of PROMPT_SETS are
+read.
 
-Sources (leave-one-source-out units): espeak-en, espeak-de, espeak-fr,
-asterisk-fr, asterisk-it, asterisk-ru.
+Sources (leave-one-source-out units): espeak-de, espeak-en, espeak-fr and the
+five prompt sets (asterisk-fr, asterisk-fr-armelle, asterisk-it,
+asterisk-it-menardi, asterisk-ru).
 """
 from __future__ import annotations
 
@@ -36,13 +46,17 @@ from typing import List
 
 import numpy as np
 
-VERSION = 3   # bump when the corpus changes (keys the cached Smart Turn probabilities)
+VERSION = 4   # bump when the corpus changes (keys the cached Smart Turn probabilities)
 LEAD_S, TRAIL_S = 0.3, 3.0
+PAUSE_MAX_S = 2.5   # the longest mid-turn pause
 RATES = (8000, 16000)
 CONDITIONS = ("clean", "noisy")
-ASTERISK = {"asterisk-fr": "/usr/share/asterisk/sounds/fr_CA_f_June",
-            "asterisk-it": "/usr/share/asterisk/sounds/it_IT_m_Carlo",
-            "asterisk-ru": "/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU"}
+# recorded prompt sets: source -> (folder, file extension)
+ASTERISK = {"asterisk-fr": ("/usr/share/asterisk/sounds/fr_CA_f_June", "wav"),
+            "asterisk-fr-armelle": ("/usr/share/asterisk/sounds/fr", "gsm"),
+            "asterisk-it": ("/usr/share/asterisk/sounds/it_IT_m_Carlo", "wav"),
+            "asterisk-it-menardi": ("/usr/share/asterisk/sounds/it_IT_f_Menardi", "wav"),
+            "asterisk-ru": ("/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU", "wav")}
 # the prompts' texts (the same prompt names in every language): a prompt is used
 # only if it is one sentence in both, so its stretched internal silences are
 # pauses inside a sentence, never a sentence end that sounds final
@@ -112,7 +126,7 @@ class Turn:
 
 
 def _pause_s(rng) -> float:
-    return float(np.clip(rng.lognormal(np.log(0.6), 0.6), 0.15, 2.5))
+    return float(np.clip(rng.lognormal(np.log(0.6), 0.6), 0.15, PAUSE_MAX_S))
 
 
 def _read_wav(data: bytes):
@@ -198,7 +212,8 @@ def _assemble(rng, pieces, rate):
 
 def _stretch_internal_pauses(rng, x, rate):
     """Real prompt: its internal silences (>= 100 ms, below -35 dB of the peak)
-    become mid-turn pauses of random length (70 %) or stay as they are."""
+    become mid-turn pauses of random length (70 %, and every one longer than
+    PAUSE_MAX_S) or stay as they are."""
     blk = rate // 100
     n = len(x) // blk
     e = np.sqrt(np.mean(x[:n * blk].reshape(n, blk) ** 2, axis=1) + 1e-9)
@@ -209,7 +224,8 @@ def _stretch_internal_pauses(rng, x, rate):
             j = i
             while j < n and quiet[j]:
                 j += 1
-            if j - i >= 10 and i > 0 and j < n and rng.random() < 0.7:
+            # a silence longer than the longest drawn pause is always redrawn
+            if j - i >= 10 and i > 0 and j < n and (rng.random() < 0.7 or (j - i) * 0.01 > PAUSE_MAX_S):
                 pieces.append(x[start * blk:(i + 2) * blk])
                 start = j - 2
             i = j
@@ -236,37 +252,28 @@ def _one_sentence_prompts():
     return {name for name in texts[0] if all(one(t.get(name)) for t in texts)}
 
 
-def _digit_files(folder):
-    return [os.path.join(folder, "digits", f"{d}.wav") for d in range(10)
-            if os.path.exists(os.path.join(folder, "digits", f"{d}.wav"))]
+def _read_prompt(path):
+    """(rate, float32 samples) of a WAV or GSM prompt file."""
+    if path.endswith(".gsm"):
+        data = subprocess.run(["sox", path, "-t", "wav", "-e", "signed-integer", "-b", "16", "-"], check=True, capture_output=True).stdout
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    return _read_wav(data)
 
 
-def _asterisk_turns(rng, source, folder, n_turns):
-    prompts = sorted(p for p in glob.glob(os.path.join(folder, "*.wav")))
-    lengths = []
-    for p in prompts:
-        with wave.open(p) as w:
-            lengths.append(w.getnframes() / w.getframerate())
+def _asterisk_turns(rng, source, folder, ext, n_turns):
     one = _one_sentence_prompts()
-    prompts = [p for p, d in zip(prompts, lengths) if d >= 1.5 and os.path.basename(p)[:-4] in one]
-    digits = _digit_files(folder)
+    prompts = []
+    for p in sorted(glob.glob(os.path.join(folder, "*." + ext))):
+        if os.path.basename(p)[:-len(ext) - 1] in one:
+            rate, x = _read_prompt(p)
+            if len(x) / rate >= 1.5:
+                prompts.append((os.path.basename(p), rate, x))
     out = []
-    for k in range(n_turns):
-        if digits and k % 4 == 3:   # a digit string: groups of 2..4 digits
-            groups = []
-            for _ in range(rng.integers(2, 4)):
-                g = []
-                for _ in range(rng.integers(2, 5)):
-                    with open(digits[rng.integers(len(digits))], "rb") as f:
-                        rate, x = _read_wav(f.read())
-                    g += [_trim(x, rate), np.zeros(int(0.08 * rate), np.float32)]
-                groups.append(np.concatenate(g[:-1]))
-            out.append(("digits", rate, groups))
-        else:
-            path = prompts[rng.integers(len(prompts))]
-            with open(path, "rb") as f:
-                rate, x = _read_wav(f.read())
-            out.append(("prompt:" + os.path.basename(path), rate, _stretch_internal_pauses(rng, _trim(x, rate), rate)))
+    for _ in range(n_turns):
+        name, rate, x = prompts[rng.integers(len(prompts))]
+        out.append(("prompt:" + name, rate, _stretch_internal_pauses(rng, _trim(x, rate), rate)))
     return out
 
 
@@ -306,9 +313,9 @@ def build(turns_per_source: int = 40, seed: int = 17) -> List[Turn]:
             kind, phrases = _espeak_turn(rng, TEXTS[source], voice, speed, pitch)
             rate, x, end_s, pauses = _espeak_whole_turn(rng, phrases, voice, speed, pitch)
             turns += _render(rng, source, f"{source}/{k}", f"{kind}:{voice}", x, rate, end_s, pauses)
-    for si, (source, folder) in enumerate(sorted(ASTERISK.items())):
+    for si, (source, (folder, ext)) in enumerate(sorted(ASTERISK.items())):
         rng = np.random.default_rng([seed, 100 + si])
-        for k, (kind, rate, pieces) in enumerate(_asterisk_turns(rng, source, folder, turns_per_source)):
+        for k, (kind, rate, pieces) in enumerate(_asterisk_turns(rng, source, folder, ext, turns_per_source)):
             x, end_s, pauses = _assemble(rng, pieces, rate)
             turns += _render(rng, source, f"{source}/{k}", kind, x, rate, end_s, pauses)
     return turns

@@ -54,14 +54,17 @@ class Agent(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
         self.events: "queue.Queue[tuple]" = queue.Queue()
         self.utterance = bytearray()
         self.frames_heard = 0
+        self.users: set = set()     # the remote users in the channel (their data reaches us)
 
     def on_connected(self, conn, info, reason):
         self.log("agent", f"connected to {info.channel_id!r} as {info.local_user_id!r}")
 
     def on_user_joined(self, conn, user_id):
+        self.users.add(user_id)
         self.log("agent", f"user {user_id!r} joined")
 
     def on_user_left(self, conn, user_id, reason):
+        self.users.discard(user_id)
         self.log("agent", f"user {user_id!r} left (reason {reason})")
 
     def on_playback_audio_frame_before_mixing(self, local_user, channel_id, uid, frame, state, vad_bytes):

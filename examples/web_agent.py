@@ -42,8 +42,9 @@ writes them, with the agent's timeline, to FILE as JSON when it exits
 ``--timeout`` bounds the run). tests/test_browser_e2e.py drives it that way.
 
 Messages (stream messages through Janus: the VideoRoom's data channels).
-The agent tells the page its state (``{"type": "state", "state": ...}``:
-listening, hearing, thinking, speaking; again every second) and its live
+The agent tells the page its state (``{"type": "state", "state": ..., "hears": [user ids]}``:
+listening, hearing, thinking, speaking; again every second; "hears" lists the users whose
+messages reach it) and its live
 transcript (``{"type": "transcript", "who": "you" | "agent", "text": ...}``)
 as JSON text messages; the page shows them. What you type in the page's
 text box reaches the agent as a text message, which it answers in the
@@ -52,6 +53,15 @@ comes back as it is (an echo), and audio metadata (a binary message behind
 the ``\xffamd`` tag) is noted in the timeline. ``--say TEXT`` (repeatable)
 makes the headless page type those lines once the agent's messages reach it;
 ``--until-answered`` then also waits until every line was answered.
+
+RTM (``--rtm TEXT``, repeatable): the page is also an RTM client (``examples/web/rtm.js``)
+and the agent has an ``agora_rtc.rtm`` RTMClient through the same Janus, both in channel
+"chat" of app "web-demo", with a second RTM user there ("observer", which only welcomes).
+The page says "hello" until both welcomed it, then publishes
+each TEXT, a binary message, a 32 KiB binary message and a user message to the agent; the
+agent answers each text on the channel, echoes the binary ones (the 32 KiB one too) and
+answers the user message with one of its own; the page then unsubscribes (the agent sees
+it leave). ``--until-answered`` waits for all of it.
 
 With ``--speech`` the agent answers what you said instead of playing a
 recording: each utterance is transcribed on the device (PocketSphinx), an
@@ -83,6 +93,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # demo_agent, when run from anywhere
 
 import agora_rtc as ar  # noqa: E402
+from agora_rtc import rtm  # noqa: E402
 from agora_rtc.janus import JanusServer  # noqa: E402
 from agora_rtc.janus.link import janus_id  # noqa: E402
 from demo_agent import RATE, Agent, Timeline, load_wav, ms  # noqa: E402
@@ -92,6 +103,8 @@ WEB_DIR = HERE / "web"
 JS_DIRS = {"janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
            "adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js")}
 CHANNEL, AGENT_UID = "web-demo", "agent"
+RTM_APP, RTM_CHANNEL = "web-demo", "chat"   # --rtm: the page's RTM client meets the agent's there
+RTM_OBSERVER = "observer"                    # --rtm: a second RTM user in the channel (only welcomes)
 NETNS_ADDR, NETNS_VETH, NETNS_PEER = "127.0.0.2", "agora-web0", "agora-web1"
 _IN_NETNS_ENV = "AGORA_RTC_WEB_AGENT_NETNS"
 
@@ -177,7 +190,7 @@ class _PageHandler(BaseHTTPRequestHandler):
         name = self.path.split("?", 1)[0].lstrip("/") or "index.html"
         if name == "config.json":
             return self._send(json.dumps(self.server.page_config).encode(), self.TYPES[".json"])
-        path = JS_DIRS.get(name) or (WEB_DIR / name if name in ("index.html", "app.js") else None)
+        path = JS_DIRS.get(name) or (WEB_DIR / name if name in ("index.html", "app.js", "rtm.js") else None)
         if path is None or not path.is_file():
             return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
         self._send(path.read_bytes(), self.TYPES.get(path.suffix, "application/octet-stream"))
@@ -317,7 +330,7 @@ class WebAgent:
     def set_state(self, state: str) -> None:
         self.state = state
         self._state_sent = time.monotonic()
-        self._tell(type="state", state=state)
+        self._tell(type="state", state=state, hears=sorted(self.obs.users))
 
     def transcript(self, who: str, text: str) -> None:
         self._tell(type="transcript", who=who, text=text)
@@ -418,6 +431,74 @@ class WebAgent:
             self.video.stop()
         self.conn.disconnect()
         self.conn.release()
+
+
+def rtm_big_message() -> bytes:
+    """The 32 KiB binary message the page sends with --rtm (examples/web/app.js, rtmBig)."""
+    return bytes((i * 7 + 3) & 255 for i in range(32 * 1024))
+
+
+class RtmAgent(rtm.IRtmEventHandler):
+    """--rtm: the agent's RTM client (through the same Janus) in channel RTM_CHANNEL: it
+    answers "hello" with "welcome <user>" (each side hears the other only once Janus
+    forwards its data, so the page says hello until it is welcomed), answers each text message on the channel, echoes
+    each binary one (a 32 KiB one too) and answers a user message with a user message.
+    With answers=False (the observer: a second member, so the page subscribes to two) it
+    only welcomes and notes nothing."""
+
+    def __init__(self, timeline: list, user_id: str = AGENT_UID, answers: bool = True):
+        self.timeline, self.answers = timeline, answers
+        self.client = rtm.create_rtm_client(rtm.RtmConfig(app_id=RTM_APP, user_id=user_id,
+                                                          event_handler=self))
+        self.subscribed = threading.Event()
+
+    def start(self) -> None:
+        self.client.login("")
+
+    def on_login_result(self, request_id, error_code):
+        self.note("rtm_login", rc=error_code)
+        self.client.subscribe(RTM_CHANNEL, rtm.SubscribeOptions(with_presence=True, be_quiet=False))
+
+    def on_subscribe_result(self, request_id, channel_name, error_code):
+        self.note("rtm_subscribed", rc=error_code)
+        self.subscribed.set()
+
+    def on_presence_event(self, event):
+        if event.type == rtm.RtmPresenceEventType.RTM_PRESENCE_EVENT_TYPE_REMOTE_JOIN_CHANNEL:
+            self.note("rtm_joined", uid=event.publisher)
+        elif event.type == rtm.RtmPresenceEventType.RTM_PRESENCE_EVENT_TYPE_REMOTE_LEAVE_CHANNEL:
+            self.note("rtm_left", uid=event.publisher)
+
+    def on_message_event(self, event):
+        data, user = bytes(event.message), event.channel_type == rtm.RtmChannelType.RTM_CHANNEL_TYPE_USER
+        if event.message_type == rtm.RtmMessageType.RTM_MESSAGE_TYPE_STRING:
+            text = data.decode("utf-8")
+            if text == "hello" and not user:   # the page asks until it hears us
+                self.client.publish(RTM_CHANNEL, f"welcome {event.publisher}")
+                return
+            if not self.answers or text.startswith("welcome "):   # not another member's welcome
+                return
+            self.note("rtm_user_message" if user else "rtm_text", uid=event.publisher, text=text)
+            if user:
+                self.client.publish(event.publisher, f"just for you: {text}", rtm.PublishOptions(
+                    channel_type=rtm.RtmChannelType.RTM_CHANNEL_TYPE_USER,
+                    message_type=rtm.RtmMessageType.RTM_MESSAGE_TYPE_STRING))
+            else:
+                self.client.publish(RTM_CHANNEL, f"You wrote: {text}")
+        elif self.answers:
+            self.note("rtm_binary", uid=event.publisher, size=len(data),
+                      big_ok=data == rtm_big_message(), hex=data.hex() if len(data) <= 64 else None)
+            self.client.publish(RTM_CHANNEL, data)
+
+    def note(self, event: str, **info) -> None:
+        if self.answers:
+            self.timeline.append(dict(event=event, **info))
+
+    def stop(self) -> dict:
+        report = {"dropped_messages": self.client.dropped_messages,
+                  "malformed_datagrams": self.client.malformed_datagrams}
+        self.client.release()
+        return report
 
 
 class SpeechAnswer:
@@ -548,6 +629,10 @@ def parse_args(argv):
                    help="hex bytes the page sends as a binary message (repeatable; echoed back)")
     p.add_argument("--say-metadata", action="append", default=[],
                    help="hex bytes the page sends as audio metadata (repeatable)")
+    p.add_argument("--rtm", action="append", default=[],
+                   help="a line the page sends over RTM (its RTM client, web/rtm.js, on channel "
+                        f"{RTM_CHANNEL!r}; repeatable), then a binary and a 32 KiB message and a "
+                        "user message; the agent's RTM client answers")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: never)")
     return p.parse_args(argv)
 
@@ -593,7 +678,11 @@ def main(argv=None) -> int:
         pages = PageServer((host, args.port), {"janus": janus.url, "room": janus_id(CHANNEL),
                                                "agent": AGENT_UID, "display": "browser",
                                                "say": args.say, "sayBinary": args.say_binary,
-                                               "sayMetadata": args.say_metadata})
+                                               "sayMetadata": args.say_metadata,
+                                               "rtm": ({"app": RTM_APP, "channel": RTM_CHANNEL,
+                                                        "agent": AGENT_UID, "say": args.rtm,
+                                                        "members": [AGENT_UID, RTM_OBSERVER]}
+                                                       if args.rtm else None)})
         threading.Thread(target=pages.serve_forever, name="page-server", daemon=True).start()
         page_url = pages.url + ("?autostart=1&report=1" if args.browser == "headless" else
                                 "?report=1" if report_path else "")
@@ -601,6 +690,15 @@ def main(argv=None) -> int:
             agent = WebAgent(service, log, answer, frames, args.video_codec,
                              SpeechAnswer() if args.speech else None)
             agent.start()
+            rtm_agent = rtm_observer = None
+            if args.rtm:   # the agent's RTM client rides the same Janus
+                os.environ["AGORA_RTC_TRANSPORT_URL"] = f"{janus.transport_url}?admin_key={janus.admin_key}&video=none"
+                rtm_agent = RtmAgent(agent.timeline)
+                rtm_observer = RtmAgent([], RTM_OBSERVER, answers=False)
+                for a in (rtm_agent, rtm_observer):
+                    a.start()
+                    if not a.subscribed.wait(30):   # the page's rooms exist from then on
+                        log("rtm", "an RTM client of the agent did not subscribe within 30 s")
             log("web", f"open {page_url}")
             try:
                 if args.browser != "none":
@@ -619,7 +717,9 @@ def main(argv=None) -> int:
                                    messages_answered(report, args.say, args.say_binary) and
                                    sum(e["event"] == "metadata_received" for e in agent.timeline)
                                    >= len(args.say_metadata))
-                    if (args.until_answered and agent.answers > 0 and video_ok and messages_ok
+                    rtm_ok = not args.rtm or (bool((report.get("rtm") or {}).get("done")) and
+                                              any(e["event"] == "rtm_left" for e in agent.timeline))
+                    if (args.until_answered and agent.answers > 0 and video_ok and messages_ok and rtm_ok
                             and answered(report, args.min_packets, args.min_level,
                                          args.min_video_frames if frames else 0)):
                         result["ok"] = True
@@ -633,11 +733,14 @@ def main(argv=None) -> int:
                     stop_browser(browser)
                 stats = agent.conn._rtp_stats()
                 video = agent.video_report()
+                rtm_report = rtm_agent.stop() if rtm_agent is not None else None
+                if rtm_observer is not None:
+                    rtm_observer.stop()
                 agent.stop()
                 pages.shutdown()
                 pages.server_close()
         result.update(timeline=agent.timeline, browser=pages.last_report, agent_rtp=stats,
-                      agent_video=video, agent_publisher=janus_id(AGENT_UID),
+                      agent_video=video, agent_publisher=janus_id(AGENT_UID), agent_rtm=rtm_report,
                       janus_log_tail=janus.log_tail(20))
     profile.cleanup()
     if report_path is not None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The short fuzz run of CI (well under 3 minutes in all): the build of the
-# libFuzzer harnesses and 20 s for each of the five fuzzers (tests/fuzz/run.sh).
+# libFuzzer harnesses and 20 s for each of the six fuzzers (tests/fuzz/run.sh).
 # Any crash fails the run. The long run is tests/fuzz/run_long.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -17,10 +17,11 @@ python -m venv "$venv"
 AGORA_RTC_SANITIZE=ON "$venv/bin/pip" install -q ".[test,plot,speech]" -Cbuild-dir=build/asan
 
 # The speech tools the tests run (espeak-ng, flite, festival, sox) hang when they inherit the
-# preloaded ASan runtime: they run through shims that drop it. Python children keep it.
+# preloaded ASan runtime: they run through shims that drop it (so do the SIP peers of the SIP
+# tests: baresip, kamailio, SIPp). Python children keep it.
 shims=$PWD/build/asan-shims
 mkdir -p "$shims"
-for tool in espeak-ng flite text2wave festival sox; do
+for tool in espeak-ng flite text2wave festival sox baresip kamailio sipp; do
   real=$(command -v "$tool") || continue
   printf '#!/bin/sh\nunset LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS\nexec %s "$@"\n' "$real" >"$shims/$tool"
   chmod +x "$shims/$tool"

@@ -162,8 +162,13 @@ def test_browser_and_agent_exchange_messages_through_janus(tmp_path):
     """The page's data channel (janus.js in Chromium) and the agent's stream messages through
     the VideoRoom, both ways: the lines the page types in its text box (non-ASCII) reach the
     agent in order and are answered in the transcript; a binary message comes back byte for
-    byte; audio metadata arrives as metadata; the page shows the agent's live state."""
+    byte; audio metadata arrives as metadata; the page shows the agent's live state.
+    The same run has the page as an RTM client (examples/web/rtm.js) with the agent's
+    RTMClient: presence, channel messages both ways in order (non-ASCII text, binary, 32 KiB
+    each way: 33 datagrams put back together), a user message each way, and the page
+    leaving the channel."""
     say = ["héllo agent ✓", "第二行", "three"]
+    rtm_say = ["rtm: ünïcode ✓", "rtm: 二", "rtm: 3"]
     binary, metadata = "0001fe80ff", "00ff10"
     report_path = tmp_path / "report.json"
     cmd = [sys.executable, SCRIPT, "--netns", "--browser", "headless", "--port", "0", "--no-video",
@@ -172,12 +177,37 @@ def test_browser_and_agent_exchange_messages_through_janus(tmp_path):
            "--report", str(report_path), "--until-answered", "--timeout", "90"]
     for line in say:
         cmd += ["--say", line]
+    for line in rtm_say:
+        cmd += ["--rtm", line]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert report_path.exists(), f"no report\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     report = json.loads(report_path.read_text())
     context = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}\nreport:\n{json.dumps(report)[:4000]}"
     assert proc.returncode == 0 and report["ok"], context
     timeline = report["timeline"]
+    # RTM: the page (rtm.js) -> the agent's RTMClient, in order, whole
+    assert sorted(e["uid"] for e in timeline if e["event"] == "rtm_joined") == ["browser", "observer"], context
+    assert [e["uid"] for e in timeline if e["event"] == "rtm_left"] == ["browser"], context   # unsubscribed
+    assert [e["text"] for e in timeline if e["event"] == "rtm_text"] == rtm_say, context
+    binaries = [e for e in timeline if e["event"] == "rtm_binary"]
+    assert [(b["size"], b["hex"]) for b in binaries[:1]] == [(5, "0001feff80")], context
+    assert [(b["size"], b["big_ok"]) for b in binaries[1:]] == [(32 * 1024, True)], context
+    assert [(e["uid"], e["text"]) for e in timeline if e["event"] == "rtm_user_message"] == \
+        [("browser", rtm_say[0])], context
+    assert report["agent_rtm"]["dropped_messages"] == 0, context
+    # ... and the agent -> the page: welcome, answers in order, the echoes, the user message
+    page_rtm = report["browser"]["rtm"]
+    assert page_rtm["done"] and page_rtm["bigEchoOk"] and page_rtm["dropped"] == 0, context
+    assert page_rtm["clientErrors"] == [], context
+    texts = [m["text"] for m in page_rtm["received"] if m["channelType"] == "MESSAGE" and "text" in m]
+    assert [t for t in texts if t != "welcome browser"] == [f"You wrote: {t}" for t in rtm_say], context
+    assert texts[0] == "welcome browser", context
+    assert {m["publisher"] for m in page_rtm["received"] if m.get("text") != "welcome browser"} == {"agent"}, context
+    assert sorted(page_rtm["welcomedBy"]) == ["agent", "observer"], context   # two members' data
+    assert [m["text"] for m in page_rtm["received"] if m["channelType"] == "USER"] == \
+        [f"just for you: {rtm_say[0]}"], context
+    snapshot = [p for p in page_rtm["presence"] if p["type"] == "SNAPSHOT"]
+    assert snapshot and "agent" in snapshot[0]["users"], context
     # the browser -> the agent: every line, in order, byte for byte; binary and metadata
     assert [e["text"] for e in timeline if e["event"] == "text_received"] == say, context
     assert all(e["uid"] == "browser" for e in timeline if e["event"].endswith("_received")), context

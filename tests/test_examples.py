@@ -162,3 +162,14 @@ def test_rtm_chat():
     assert "user got a user message: just for you" in out
     assert "agent sees: ('REMOTE_LEAVE_CHANNEL', 'user')" in out
     assert out.rstrip().endswith("user message to a user who left: RTM_ERROR_CHANNEL_RECEIVER_OFFLINE")
+
+
+def test_twilio_agent_answers_a_simulated_call():
+    out = run("twilio_agent.py", "--call-self")
+    assert grab(r"(\+15551230000) joined channel phone-agent", out, str) == "+15551230000"
+    turns, interrupted, done = grab(r"agent: (\d+) turns heard, (\d+) replies interrupted, (\d+) replies played", out)
+    assert turns >= 1 and done == 1 and interrupted == turns - 1
+    heard_ms, clears = grab(r"caller: heard (\d+) ms of the agent, (\d+) clears", out)
+    assert heard_ms >= samples("agent_answer.wav").size // 16     # at least the whole last answer
+    assert clears >= interrupted
+    assert "ended (stop)" in out

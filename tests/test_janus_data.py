@@ -199,3 +199,82 @@ def test_janus_killed_mid_stream_then_restarted(janus):
     assert set(got) <= accepted                               # only what was accepted arrives
     assert any(rc == ERR_NOT_READY for _, rc, _ in results)  # refused while down
     assert {i for i in accepted if i >= n_back} <= set(got)   # once back, nothing is lost
+
+
+def test_a_publisher_that_adds_its_data_stream_later(janus):
+    """A publisher joins with audio only and adds a data stream afterwards (Janus 1.1.2's
+    update_remote_publisher; a browser's renegotiation is announced the same way): its
+    messages still reach us, and it is not reported joined twice."""
+    from agora_rtc.janus import JanusClient
+    from agora_rtc.janus.link import janus_id
+    # peer_timeout=0: carol sends no audio, which the liveness watchdog would judge dead
+    svc = ar.AgoraService(ar.AgoraServiceConfig(
+        appid="t", transport_url=f"{janus.transport_url}?admin_key={janus.admin_key}&video=none"
+                                 "&peer_timeout=0"))
+    client = JanusClient(janus.url)
+    client.connect()
+    try:
+        b, rb = member(svc, "data-later", "bob")
+        room = client.videoroom(admin_key=janus.admin_key)
+        audio = {"type": "audio", "mid": "0", "mindex": 0, "codec": "opus"}
+        pub = room.add_remote_publisher(janus_id("data-later"), id=janus_id("carol"),
+                                        display="carol", streams=[audio])
+        rb.wait_event("joined", "carol", timeout=20)
+        assert b._rtp_stats()["data_remotes"] == 0
+        room.update_remote_publisher(janus_id("data-later"), pub.id,
+                                     [audio, {"type": "data", "mid": "1", "mindex": 1}])
+        deadline = time.monotonic() + 20
+        while len(b._link._dforwards) != 1:   # Janus forwards it (not just our socket open)
+            assert time.monotonic() < deadline, "no data forward for the stream added later"
+            time.sleep(0.02)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(3):   # RTP header (V=2, pt 0 = text, SSRC 1010: mindex 1) + message
+                header = bytes([0x80, 0, 0, i]) + bytes(4) + (1010).to_bytes(4, "big")
+                s.sendto(header + b"late %d" % i, (pub.ip, pub.port))
+        rb.wait_for(lambda: len(rb.messages("carol")) == 3, timeout=20)
+        assert rb.messages("carol") == [b"late 0", b"late 1", b"late 2"]
+        with rb.cond:
+            assert [e[1][0] for e in rb.events if e[0] == "joined"].count("carol") == 1
+        room.remove_remote_publisher(janus_id("data-later"), pub.id)
+        rb.wait_event("left", "carol", timeout=20)
+    finally:
+        client.close()
+        svc.release()
+
+
+def test_garbage_at_a_data_socket_is_counted_never_a_crash(janus):
+    """Random datagrams of every size (empty, over any message, some behind the metadata
+    tag) thrown at the data socket of a live connection: each one is delivered as what it
+    is or dropped, and counted; the connection goes on carrying messages."""
+    import random
+    svc, a, ra, b, rb = pair(janus, "data-garbage")
+    try:
+        port = next(iter(b._link._dforwards.values())).port
+        rnd = random.Random(4)
+        sent = 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for batch in range(24):   # batches the socket buffer holds, each counted first
+                for _ in range(25):
+                    n = rnd.choice((0, 1, 3, 4, 5, 68, 69, 500, 1024, 1025, 1088, 1089, 4000))
+                    d = bytes(rnd.randrange(256) for _ in range(n))
+                    if n >= 4 and rnd.random() < 0.3:
+                        d = JANUS_METADATA_TAG + d[4:]
+                    s.sendto(d, ("127.0.0.1", port))
+                    sent += 1
+                deadline = time.monotonic() + 20
+                while True:
+                    st = b._rtp_stats()
+                    counted = st["messages_received"] + st["metadata_received"] + st["data_dropped"]
+                    if counted == sent:
+                        break
+                    assert counted < sent and time.monotonic() < deadline, (counted, sent, st)
+                    time.sleep(0.01)
+                time.sleep(1.0 if batch % 8 == 7 else 0)   # let the per-second window pass now and then
+        st = b._rtp_stats()
+        assert st["data_dropped"] > 0 and st["messages_received"] > 0 and st["metadata_received"] > 0
+        rb.wait_for(lambda: len(rb.messages("alice")) == st["messages_received"], timeout=20)
+        time.sleep(1.1)   # the garbage's second is over: alice's own messages are admitted
+        assert a.send_stream_message("still here ✓") == 0
+        rb.wait_for(lambda: rb.messages("alice")[-1:] == ["still here ✓".encode()], timeout=20)
+    finally:
+        svc.release()

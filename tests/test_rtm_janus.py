@@ -16,7 +16,7 @@ from agora_rtc import rtm
 from agora_rtc.errors import InvalidArgumentError
 from agora_rtc.janus import JANUS_MISSING_REASON, JanusServer, janus_available
 from agora_rtc.rtm import RtmConfig, RtmErrorCode as E, RtmLinkState, RtmPresenceEventType as P
-from agora_rtc.rtm.janus_net import JANUS_MAX_MESSAGE_BYTES
+from agora_rtc.rtm.base import MAX_MESSAGE_BYTES
 from test_rtm import Handler
 
 pytestmark = pytest.mark.skipif(not janus_available(), reason=JANUS_MISSING_REASON)
@@ -77,10 +77,17 @@ def test_messages_presence_and_a_user_who_left_through_janus(via_janus):
         assert {(m.publisher, m.channel_name) for m in channel} == {("alice", "room")}
         user = [e[0] for e in hb.of("message") if e[0].channel_type == 3]
         assert [(m.message, m.publisher) for m in user] == [("psst ü".encode(), "alice")]
-        with pytest.raises(InvalidArgumentError, match=f"at most {JANUS_MAX_MESSAGE_BYTES} bytes"):
-            a.publish("room", b"x" * (JANUS_MAX_MESSAGE_BYTES + 1))
-        assert a.publish("room", b"x" * JANUS_MAX_MESSAGE_BYTES)[0] == 0
-        hb.wait(lambda: hb.of("message")[-1][0].message_length == JANUS_MAX_MESSAGE_BYTES, timeout=20)
+        # RTM's 32 KiB through Janus (33 datagrams each, put back together), both ways
+        with pytest.raises(InvalidArgumentError, match=f"at most {MAX_MESSAGE_BYTES} bytes"):
+            a.publish("room", b"x" * (MAX_MESSAGE_BYTES + 1))
+        big = bytes(range(256)) * (MAX_MESSAGE_BYTES // 256)
+        assert a.publish("room", big)[0] == 0
+        assert a.publish("room", "after the big one")[0] == 0
+        assert b.send_user_message("alice", big[::-1])[0] == 0
+        hb.wait(lambda: hb.of("message")[-1][0].message == b"after the big one", timeout=30)
+        assert [e[0].message for e in hb.of("message")][-2] == big          # whole, in order
+        ha.wait(lambda: [e[0].message for e in ha.of("message")] == [big[::-1]], timeout=30)
+        assert a.dropped_messages == 0 and b.dropped_messages == 0
         # bob logs out: alice sees him leave, and a user message to him is not delivered
         rc, rid = b.logout()
         hb.wait(lambda: hb.of("logout") == [(rid, 0)], timeout=30)
@@ -95,6 +102,30 @@ def test_messages_presence_and_a_user_who_left_through_janus(via_janus):
                 break
             assert time.monotonic() < deadline, ha.of("publish")[-3:]
             time.sleep(0.2)
+    finally:
+        a.release()
+        b.release()
+
+
+def test_a_lost_datagram_drops_its_message_only(via_janus):
+    """A datagram of a 32 KiB message never leaves (the room connection's send drops it):
+    through the real Janus the receiver drops that message whole, counts it, and the
+    messages around it arrive in order."""
+    a, ha, b, hb = subscribed_pair("app-loss", "lossy")
+    try:
+        conn = a._janus.channels["lossy"].conn
+        send, count = conn.send_stream_message, [0]
+
+        def lossy_send(data):
+            count[0] += 1
+            return 0 if count[0] == 4 else send(data)   # the big one's 3rd datagram
+        conn.send_stream_message = lossy_send
+        for m in (b"before", b"B" * MAX_MESSAGE_BYTES, b"after"):
+            assert a.publish("lossy", m)[0] == 0
+        hb.wait(lambda: [e[0].message for e in hb.of("message")][-1:] == [b"after"], timeout=30)
+        assert [e[0].message for e in hb.of("message")] == [b"before", b"after"]
+        assert b.dropped_messages == 1
+        ha.wait(lambda: len(ha.of("publish")) == 3, timeout=10)
     finally:
         a.release()
         b.release()
@@ -158,3 +189,63 @@ def test_an_original_style_rtm_agent_in_another_process(via_janus, tmp_path):
         c.release()
     assert agent.returncode == 0, out
     assert "on_login_result 1 0" in out and "on_logout_result" in out and "done" in out, out
+
+
+def test_garbage_at_an_rtm_data_socket(via_janus):
+    """Random datagrams at the data socket of bob's channel room for alice: never an
+    error, counted (malformed datagrams, or messages lost when they look like a fragment),
+    and alice's next messages arrive."""
+    import random
+    import socket
+    a, ha, b, hb = subscribed_pair("app-garbage", "noisy")
+    try:
+        link = b._janus.channels["noisy"].conn._link
+        port = next(iter(link._dforwards.values())).port
+        rnd = random.Random(25)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(200):
+                d = bytearray(rnd.randrange(256) for _ in range(rnd.choice((1, 7, 8, 100, 1024))))
+                if rnd.random() < 0.5:
+                    d[0] = 2                      # the envelope's version: looks like ours
+                s.sendto(bytes(d), ("127.0.0.1", port))
+                if i % 50 == 49:
+                    time.sleep(0.05)
+        deadline = time.monotonic() + 20
+        while b.malformed_datagrams + b.dropped_messages == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.1)                           # the garbage's second of the receive limits
+        for m in ("after the noise", "✓ 2"):
+            assert a.publish("noisy", m)[0] == 0
+        hb.wait(lambda: [e[0].message for e in hb.of("message")][-2:] == [b"after the noise", "✓ 2".encode()],
+                timeout=30)
+        assert all(e[0].publisher == "alice" for e in hb.of("message"))
+    finally:
+        a.release()
+        b.release()
+
+
+def test_what_waits_to_be_sent_is_bounded_and_refusals_are_reported(via_janus, monkeypatch):
+    """Messages wait for the pacing in a bounded queue: past it publish's result is
+    RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_TOO_FREQUENT (nothing dropped silently), and what was
+    accepted arrives whole and in order."""
+    from agora_rtc.rtm import paced_sender
+    monkeypatch.setattr(paced_sender, "MAX_QUEUED_BYTES", 2 * MAX_MESSAGE_BYTES + 1024)
+    a, ha, b, hb = subscribed_pair("app-queue", "busy")
+    try:
+        rids = []
+        for i in range(5):
+            rc, rid = a.publish("busy", bytes([i]) * MAX_MESSAGE_BYTES)
+            assert rc == 0
+            rids.append(rid)
+        ha.wait(lambda: len(ha.of("publish")) == 5, timeout=30)
+        results = dict(ha.of("publish"))
+        refused = [i for i, rid in enumerate(rids) if results[rid] == E.RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_TOO_FREQUENT]
+        sent = [i for i, rid in enumerate(rids) if results[rid] == 0]
+        assert sent and refused and sorted(sent + refused) == list(range(5))
+        hb.wait(lambda: len(hb.of("message")) == len(sent), timeout=30)
+        assert [e[0].message for e in hb.of("message")] == [bytes([i]) * MAX_MESSAGE_BYTES for i in sent]
+        assert b.dropped_messages == 0
+    finally:
+        a.release()
+        b.release()

@@ -15,8 +15,15 @@
 // text: {"type": "state", "state": ...} and {"type": "transcript", "who": "you"|"agent",
 // "text": ...}; the page shows them. The text box sends what you type as a text message. With
 // "say" / "sayBinary" / "sayMetadata" in config.json (web_agent.py --say ...) the page types
-// those lines and sends those bytes once the agent's first message arrived (the agent then
-// hears our channel too: it reports us joined only once Janus forwards our data to it).
+// those lines and sends those bytes once the agent's state says it hears us ("hears" lists the
+// users it reported joined: it does so only once Janus forwards their data to it).
+//
+// RTM (config.rtm, web_agent.py --rtm): the page is also an RTM client (rtm.js) of the app
+// config.rtm.app as user "browser": it logs in, subscribes to config.rtm.channel with presence,
+// says "hello" there every 500 ms until every member of config.rtm.members (the agent and an
+// observer: the page subscribes to two members' data) welcomed it, then publishes config.rtm.say (text), a binary message,
+// a 32 KiB binary message (rtmBig) and a user message to the agent; the report's "rtm" has
+// what it received, and "done" once every answer and echo came back; then it unsubscribes.
 "use strict";
 
 const METADATA_TAG = [0xff, 0x61, 0x6d, 0x64];   // "\xffamd": audio metadata on the data channel
@@ -25,7 +32,7 @@ const params = new URLSearchParams(location.search);
 const state = {
   janus: null, pub: null, sub: null, agentFeed: null, room: null, config: null,
   analyser: null, micAnalyser: null, peakLevel: 0, peakMicLevel: 0, events: [], errors: [],
-  received: [], sent: [], agentState: null, pubDataOpen: false, said: false,
+  received: [], sent: [], agentState: null, pubDataOpen: false, said: false, agentHearsUs: false,
 };
 
 function hex(bytes) {
@@ -57,6 +64,7 @@ async function onAgentData(data, label) {
     try { msg = JSON.parse(data); } catch (e) { log(`text from ${label}: ${data}`); }
     if (msg && msg.type === "state") {
       state.agentState = msg.state;
+      if ((msg.hears || []).includes(state.config.display)) state.agentHearsUs = true;
       document.getElementById("state").textContent = msg.state;
     } else if (msg && msg.type === "transcript") {
       showTranscript(msg.who, msg.text);
@@ -89,7 +97,7 @@ function sendTyped() {
 
 // config.say / sayBinary / sayMetadata, once both directions are up.
 function saySomething() {
-  if (state.said || !state.pubDataOpen || state.received.length === 0) return;
+  if (state.said || !state.pubDataOpen || !state.agentHearsUs) return;
   state.said = true;
   const box = document.getElementById("text");
   for (const line of state.config.say || []) {
@@ -100,6 +108,82 @@ function saySomething() {
   for (const h of state.config.sayMetadata || []) {
     sendMessage(new Uint8Array([...METADATA_TAG, ...unhex(h)]), `metadata ${h}`);
   }
+}
+
+// ---- RTM (config.rtm) ----
+
+const RTM_BINARY = new Uint8Array([0x00, 0x01, 0xfe, 0xff, 0x80]);
+
+function rtmBig() {   // web_agent.py rtm_big_message()
+  const out = new Uint8Array(32 * 1024);
+  for (let i = 0; i < out.length; i++) out[i] = (i * 7 + 3) & 255;
+  return out;
+}
+
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function rtmCheckDone() {
+  const r = state.rtm, cfg = state.config.rtm;
+  const texts = r.received.filter((m) => m.channelType === "MESSAGE" && typeof m.text === "string").map((m) => m.text);
+  const answered = cfg.say.every((t) => texts.includes(`You wrote: ${t}`));
+  const binaries = r.received.filter((m) => m.channelType === "MESSAGE" && m.hex !== undefined);
+  r.done = answered && binaries.some((m) => m.hex === hex(RTM_BINARY)) && r.bigEchoOk &&
+           r.received.some((m) => m.channelType === "USER" && m.text === `just for you: ${cfg.say[0]}`);
+  if (r.done && !r.unsubscribed) {   // and leave the channel: the agent sees us go
+    r.unsubscribed = true;
+    state.rtmClient.unsubscribe(cfg.channel);
+  }
+}
+
+async function rtmSayAll() {
+  const r = state.rtm, cfg = state.config.rtm, c = state.rtmClient;
+  try {
+    for (const line of cfg.say) { await c.publish(cfg.channel, line); r.sent.push(line); }
+    await c.publish(cfg.channel, RTM_BINARY); r.sent.push(`binary ${hex(RTM_BINARY)}`);
+    await c.publish(cfg.channel, rtmBig()); r.sent.push("big");
+    await c.publish(cfg.agent, cfg.say[0], { channelType: "USER" }); r.sent.push(`user ${cfg.say[0]}`);
+  } catch (e) { fail("rtm publish", String(e)); }
+}
+
+function onRtmMessage(e) {
+  const r = state.rtm, cfg = state.config.rtm;
+  const entry = { channelType: e.channelType, channelName: e.channelName, publisher: e.publisher,
+                  messageType: e.messageType };
+  if (typeof e.message === "string") entry.text = e.message;
+  else if (e.message.length <= 64) entry.hex = hex(e.message);
+  else { entry.size = e.message.length; r.bigEchoOk = sameBytes(e.message, rtmBig()); }
+  r.received.push(entry);
+  log(`rtm ${e.channelType} message from ${e.publisher}: ${entry.text || entry.hex || entry.size + " bytes"}`);
+  if (entry.text === `welcome ${state.config.display}`) r.welcomedBy.add(e.publisher);
+  if (!r.started && cfg.members.every((m) => r.welcomedBy.has(m))) {
+    r.started = true;
+    rtmSayAll();
+  }
+  rtmCheckDone();
+}
+
+async function startRtm() {
+  const cfg = state.config.rtm;
+  state.rtm = { received: [], presence: [], sent: [], links: [], done: false, started: false, bigEchoOk: false,
+                welcomedBy: new Set() };
+  const client = new RTM.RtmClient(state.janus, { appId: cfg.app, userId: state.config.display }, {
+    onMessage: onRtmMessage,
+    onPresence: (e) => { state.rtm.presence.push(e); log(`rtm presence ${e.type} ${e.publisher} ${e.users || ""}`); },
+    onLinkState: (s) => state.rtm.links.push(s),
+  });
+  state.rtmClient = client;
+  try {
+    await client.login();
+    await client.subscribe(cfg.channel, { withMessage: true, withPresence: true });
+    log(`rtm: logged in to ${cfg.app}, subscribed to ${cfg.channel}`);
+    // each side hears the other once Janus forwards its data: say hello until all welcomed us
+    const hello = setInterval(() => {
+      if (state.rtm.started) clearInterval(hello);
+      else client.publish(cfg.channel, "hello").catch((e) => log(`rtm hello: ${e}`));
+    }, 500);
+  } catch (e) { fail("rtm", String(e)); }
 }
 
 function log(text) {
@@ -200,6 +284,9 @@ async function report() {
     peakMicLevel: state.peakMicLevel,
     events: state.events.slice(-50),
     errors: state.errors,
+    rtm: state.rtm && Object.assign({}, state.rtm, { welcomedBy: [...state.rtm.welcomedBy],
+      dropped: state.rtmClient ? state.rtmClient.droppedMessages : 0,
+      clientErrors: state.rtmClient ? state.rtmClient.errors : [] }),
   };
   try {
     await fetch("report", { method: "POST", headers: { "Content-Type": "application/json" },
@@ -286,6 +373,7 @@ function start(config) {
       state.janus = new Janus({
         server: config.janus,
         success: () => {
+          if (config.rtm) startRtm();
           state.janus.attach({
             plugin: "janus.plugin.videoroom",
             success: (handle) => {

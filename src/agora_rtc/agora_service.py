@@ -12,6 +12,7 @@ from agora_rtc.agora_parameter import PREFILL_MS, SERVICE_KEYS, STATS_INTERVAL_M
 from agora_rtc.agora_base import (AgoraServiceConfig, RTCConnConfig, RtcConnectionPublishConfig,
                                   parse_transport_url, resolve_transport_url)
 from agora_rtc.errors import ForkedProcessError, InvalidStateError, NotSupportedError, ReleasedError
+from agora_rtc.interrupt_notices import InterruptNotices
 from agora_rtc.rtc_connection import RTCConnection
 
 _log = logging.getLogger("agora_rtc")
@@ -38,9 +39,12 @@ class AgoraService(_engine.Service, ReleasedOnExit):
     def __init__(self, config: Optional[AgoraServiceConfig] = None):
         self._released = False
         self.transport = None
+        self.sip = None          # the SIP user agent on a sip:// transport (agora_rtc.sip.SipEndpoint)
         self._log_handler = None
         self.config: Optional[AgoraServiceConfig] = None
         self._parameter: Optional[AgoraParameter] = None
+        #: every connection's interrupt_audio, for in-process relays (interrupt_notices.py)
+        self.interrupt_notices = InterruptNotices()
         if config is not None:
             self.initialize(config)
 
@@ -64,6 +68,13 @@ class AgoraService(_engine.Service, ReleasedOnExit):
         self.config = config
         if transport.scheme in ("janus", "janus+ws"):
             _exit.install_signal_handlers()   # leave Janus on SIGTERM/SIGINT too (see _exit)
+        if transport.scheme == "sip":
+            from agora_rtc.sip.endpoint import SipEndpoint
+            try:
+                self.sip = SipEndpoint(transport)
+            except BaseException:
+                self._native_release()
+                raise
         self._parameter = AgoraParameter(SERVICE_KEYS, self._alive,
                                          initial={PREFILL_MS: int(config.prefill_ms),
                                                   STATS_INTERVAL_MS: 2000},
@@ -130,6 +141,9 @@ class AgoraService(_engine.Service, ReleasedOnExit):
             raise InvalidStateError("AgoraService.release cannot be called from inside an observer callback")
         for conn in list(self._connections):
             conn.release()
+        sip, self.sip = self.sip, None
+        if sip is not None:
+            sip.close()
         self._native_release()
         self._released = True
         if self._log_handler is not None:

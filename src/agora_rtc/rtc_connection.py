@@ -199,11 +199,14 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self._janus = (transport if transport is not None and transport.scheme in ("janus", "janus+ws")
                        else None)
         self._link = None
+        self._sip = getattr(service, "sip", None) if transport is not None and transport.scheme == "sip" else None
+        #: the phone line on a sip:// transport (agora_rtc.sip.PhoneLine), else None
+        self.phone = None
         args = [service, int(bool(con_config.auto_subscribe_audio)), int(con_config.client_role_type),
                 int(con_config.channel_profile), int(subs.sample_rate_hz) or 16000,
                 int(subs.number_of_channels) or 1]
-        if self._janus is not None:
-            args.append(1)  # AGORA_TRANSPORT_RTP: media over RTP, driven by the Janus link
+        if self._janus is not None or self._sip is not None:
+            args.append(1)  # AGORA_TRANSPORT_RTP: media over RTP, driven by the Janus link / SIP
         self._use_factories(_FACTORIES)
         self._native_open(*args)
         svc_config = getattr(service, "config", None)
@@ -221,6 +224,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
         self._set_audio_packet_ms(int(self._parameter._value(AUDIO_PACKET_MS)))
         self.last_interrupt: Optional[InterruptReport] = None
+        self._interrupt_notices = getattr(service, "interrupt_notices", None)
         self._stats = ConnectionStats()
         self._video = _engine.VideoPort(self, bool(con_config.auto_subscribe_video))
         # which remote users' video this connection takes, as the engine sees it
@@ -273,9 +277,20 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                              srtp_suite=int(params["srtp"]) if params.get("srtp") else None,
                              video_codec=params.get("video", "vp8").lower(),
                              peer_timeout=float(params.get("peer_timeout", DEFAULT_PEER_TIMEOUT)))
+        if self._sip is not None:
+            from agora_rtc.sip.line import PhoneLine
+            link = PhoneLine(self, self._sip)
         rc = self._connect(token.encode("utf-8"), channel, uid)
         if rc == 0:
             self._stats.connected_at = time.monotonic()
+        if rc == 0 and self._sip is not None:
+            try:
+                link.start(channel.decode())
+            except BaseException:
+                self._disconnect()
+                raise
+            self._link = self.phone = link
+            return rc
         if rc == 0 and link is not None:
             self._link = link
             link.start(channel.decode(), uid.decode(), token)
@@ -290,6 +305,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def _stop_link(self):
         link, self._link = self._link, None
+        self.phone = None
         if link is not None:
             link.stop()
 
@@ -656,6 +672,9 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         rc, sent, dropped, last_pts = self._interrupt()
         self.last_interrupt = InterruptReport(sent, dropped, last_pts)
         self._wake_push_waiters(sent)  # nothing is pending any more: completion waiters return
+        if rc == 0 and self._interrupt_notices is not None:   # in-process relays of the channel
+            channel, uid = self._channel_and_user()
+            self._interrupt_notices.interrupted(channel, uid, self.last_interrupt)
         return rc
 
     def is_push_to_rtc_completed(self) -> bool:

@@ -1,7 +1,8 @@
 """atheris harness: generated garbage into every public push / send / config
 entry point of agora_rtc, on a live service (a connected sender and a
 listening receiver on the local network, VAD on), so the garbage that is
-accepted really goes through the engine.
+accepted really goes through the engine; also into an RTM client's calls and
+the RTM envelope's reassembly of datagrams (what arrives through Janus).
 
 Contract checked: bad input raises TypeError / ValueError (incl.
 InvalidArgumentError) / OverflowError or an AgoraError; anything else
@@ -20,7 +21,9 @@ import atheris
 import numpy as np
 
 import agora_rtc as ar
+from agora_rtc import rtm
 from agora_rtc.agora_base import parse_transport_url
+from agora_rtc.rtm import envelope as rtm_envelope
 
 EXPECTED = (TypeError, ValueError, OverflowError, ar.AgoraError)
 
@@ -337,8 +340,55 @@ def connect(fdp):
         c.release()
 
 
+def _rtm_delivered(sender, message):
+    kind, message_type, to, custom, payload = message
+    if not (isinstance(to, str) and isinstance(custom, str) and isinstance(payload, bytes)):
+        raise AssertionError(f"a message put together wrong: {message!r}")
+
+
+RTM_DATAGRAMS = rtm_envelope.Reassembler(_rtm_delivered)
+
+
+def rtm_datagrams(fdp):
+    """Datagrams as a data socket of an RTM room receives them through Janus (garbage, or
+    the envelope's header then garbage) from a few senders: never an exception, and what is
+    held while putting messages together stays bounded."""
+    for _ in range(fdp.ConsumeIntInRange(1, 40)):
+        sender = f"u{fdp.ConsumeIntInRange(0, 80)}"
+        if fdp.ConsumeBool():
+            head = bytes([rtm_envelope.VERSION]) + fdp.ConsumeBytes(6)
+        else:
+            head = b""
+        RTM_DATAGRAMS.push(sender, head + fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 1100)))
+        if fdp.ConsumeIntInRange(0, 15) == 0:
+            RTM_DATAGRAMS.forget(sender)
+    partial = RTM_DATAGRAMS._partial
+    if len(partial) > rtm_envelope.MAX_SENDERS or any(
+            len(p.parts) >= p.count or p.count > rtm_envelope.MAX_FRAGMENTS for p in partial.values()):
+        raise AssertionError("the RTM reassembly holds more than its bounds")
+
+
+RTM_CLIENT = rtm.create_rtm_client(rtm.RtmConfig(app_id="fuzz", user_id="fuzzer"))
+RTM_CLIENT.login("")
+
+
+def rtm_calls(fdp):
+    op = fdp.ConsumeIntInRange(0, 3)
+    if op == 0:
+        options = rtm.PublishOptions(channel_type=garbage(fdp), message_type=garbage(fdp),
+                                     custom_type=garbage(fdp)) if fdp.ConsumeBool() else garbage(fdp)
+        call(RTM_CLIENT.publish, garbage(fdp), garbage(fdp), options)
+    elif op == 1:
+        call(RTM_CLIENT.subscribe, garbage(fdp), garbage(fdp))
+    elif op == 2:
+        call(RTM_CLIENT.unsubscribe, garbage(fdp))
+    else:
+        call(RTM_CLIENT.send_user_message, garbage(fdp), garbage(fdp))
+
+
 ENTRY_POINTS = [push, push_valid_shape, stream_message, metadata, vad_config, vad_process,
-                audio_frame, config, transport_url, local_user, connect, push_encoded, push_video_raw]
+                audio_frame, config, transport_url, local_user, connect, push_encoded, push_video_raw,
+                rtm_datagrams, rtm_calls]
 
 
 def TestOneInput(data):

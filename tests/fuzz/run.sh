@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libFuzzer harnesses (clang, ASan + UBSan, -DAGORA_RTC_FUZZ=ON) and
 # run every fuzzer for SECONDS each (default 30): fuzz_rtp, fuzz_jitter_buffer,
-# fuzz_receive, fuzz_video_depacketize (C, libFuzzer) and fuzz_python_api (atheris, over the public
+# fuzz_receive, fuzz_video_depacketize, fuzz_data_datagram, fuzz_sip (C, libFuzzer) and fuzz_python_api (atheris, over the public
 # Python API of the installed package). Corpora persist in build/fuzz/corpus,
 # crashing inputs land in build/fuzz/artifacts; a summary (executions,
 # coverage, corpus size, crashes) is printed and saved to build/fuzz/summary.json.
@@ -12,10 +12,10 @@ seconds="${1:-30}"
 out=build/fuzz
 cmake -S . -B "$out" -DCMAKE_C_COMPILER=clang -DAGORA_RTC_FUZZ=ON \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 2
-cmake --build "$out" -j2 --target fuzz_rtp fuzz_jitter_buffer fuzz_receive fuzz_video_depacketize >/dev/null || exit 2
+cmake --build "$out" -j2 --target fuzz_rtp fuzz_jitter_buffer fuzz_receive fuzz_video_depacketize fuzz_data_datagram fuzz_sip >/dev/null || exit 2
 mkdir -p "$out/artifacts" "$out/logs"
 status=0
-for name in fuzz_rtp fuzz_jitter_buffer fuzz_receive fuzz_video_depacketize fuzz_python_api; do
+for name in fuzz_rtp fuzz_jitter_buffer fuzz_receive fuzz_video_depacketize fuzz_data_datagram fuzz_sip fuzz_python_api; do
   mkdir -p "$out/corpus/$name"
   if [ "$name" = fuzz_python_api ]; then
     cmd=(python tests/fuzz/fuzz_python_api.py)
@@ -34,7 +34,7 @@ python - "$out" "$seconds" <<'PY'
 import json, os, re, sys
 out, seconds = sys.argv[1], int(sys.argv[2])
 rows = {}
-for name in ("fuzz_rtp", "fuzz_jitter_buffer", "fuzz_receive", "fuzz_video_depacketize",
+for name in ("fuzz_rtp", "fuzz_jitter_buffer", "fuzz_receive", "fuzz_video_depacketize", "fuzz_data_datagram", "fuzz_sip",
              "fuzz_python_api"):
     log = open(os.path.join(out, "logs", name + ".log"), errors="replace").read()
     stat = lambda key: int(m.group(1)) if (m := re.search(rf"stat::{key}:\s+(\d+)", log)) else None

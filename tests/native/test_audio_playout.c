@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agora_rtc/errors.h"
+#include "agora_rtc/rtp_transport.h"
 #include "net/rtp/audio_playout.h"
 #include "native_test.h"
 
@@ -90,7 +91,7 @@ static void test_hostile_packets(void)
     cfg.time_stretch = 1;
     agora_jb *jb = agora_jb_create(&cfg);
     static agora_audio_playout po;
-    memset(&po, 0, sizeof(po));
+    agora_audio_playout_init(&po, AGORA_RTP_AUDIO_OPUS, RATE);
     agora_opus_decoder *dec = NULL;
     static int16_t out[FRAME];
     uint8_t pkt[300];
@@ -135,6 +136,7 @@ int main(void)
     cfg.time_stretch = 1;
     agora_jb *jb = agora_jb_create(&cfg);
     static agora_audio_playout po;
+    agora_audio_playout_init(&po, AGORA_RTP_AUDIO_OPUS, RATE);
     agora_opus_decoder *dec = NULL;
     /* arrivals: 3 ms after the send time; every 5th packet 60 ms late from 1 s
      * to 2 s (the target grows while most packets come early: the delay grows

@@ -144,6 +144,9 @@ static void call_local_user_observer(const agora_local_user_observer *o, agora_e
     case EV_ACTIVE_SPEAKER:
         if (o->on_active_speaker) o->on_active_speaker(o->user_data, ev->uid);
         break;
+    case EV_DTMF:
+        if (o->on_dtmf_received) o->on_dtmf_received(o->user_data, ev->uid, ev->a, ev->b);
+        break;
     case EV_METADATA:
         if (o->on_audio_meta_data_received)
             o->on_audio_meta_data_received(o->user_data, ev->uid, ev->data, ev->length);

@@ -163,6 +163,7 @@ enum io_kind {
     IO_RTP_STATS, IO_RTP_CLOSE, IO_RTP_END_ROUND, IO_RTP_VIDEO_PUBLISH, IO_RTP_VIDEO_ADD,
     IO_RTP_FEEDBACK, IO_RTP_BYE, IO_RTP_ACTIVITY, /* leaving (RTCP BYE), a remote's liveness */
     IO_RTP_DATA_PUBLISH, IO_RTP_DATA_ADD, IO_RTP_DATA_REMOVE, /* data channels (rtp_data.c) */
+    IO_RTP_AUDIO_CODEC, IO_RTP_DTMF, /* the audio codec on the wire, keys sent (SIP calls) */
     IO_TRANSPORT_ITEMS_END,
     IO_AUDIO_STATS = IO_TRANSPORT_ITEMS_END, /* audio_stats.c */
     /* video (video_frames.c) */
@@ -195,6 +196,7 @@ enum event_kind {
     EV_CONNECTION_LOST, EV_RECONNECTING, EV_RECONNECTED,
     EV_TRANSPORT_STATS, EV_AUDIO_TRACK_STATS,
     EV_VOLUME_INDICATION, EV_ACTIVE_SPEAKER, /* volume_indication.c */
+    EV_DTMF, /* a telephone-event of a remote user (RTP transport: a = event, b = duration ms) */
     /* video (video_delivery.c dispatches them) */
     EV_VIDEO_FRAME, EV_VIDEO_ENCODED, EV_VIDEO_PUBLISH_SUCCESS, EV_VIDEO_UNPUBLISHED,
     EV_INTRA_REQUEST, EV_FIRST_VIDEO_FRAME, EV_VIDEO_TRACK_SUBSCRIBED,

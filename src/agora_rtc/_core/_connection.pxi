@@ -242,6 +242,7 @@ cdef class Connection:
         t.on_active_speaker = _on_active_speaker
         t.on_encoded_audio_frame = _on_encoded_audio_frame
         t.on_encoded_audio_backlog = _on_encoded_audio_backlog
+        t.on_dtmf_received = _on_dtmf_received
         self._lu_observer = observer
         rc = lib.agora_rtc_conn_register_local_user_observer(c, &t)
         lib.agora_rtc_conn_unretain(c)
@@ -594,6 +595,25 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _rtp_set_audio_codec(self, int codec, int payload_type, int dtmf_payload_type=-1):
+        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA (rtp_transport.h), and
+        the telephone-event payload type (-1: none)."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_audio_codec")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type, dtmf_payload_type)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _rtp_send_dtmf(self, int event, int duration_ms):
+        """Queue a key (0-15) as telephone-events on our audio stream."""
+        cdef lib.agora_rtc_conn *c = self._take("rtp_send_dtmf")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_send_dtmf(c, event, duration_ms)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _rtp_remove_remote(self, unsigned int ssrc):
         cdef lib.agora_rtc_conn *c = self._take("rtp_remove_remote")
         cdef uint32_t ssrc32 = ssrc
@@ -693,7 +713,9 @@ cdef class Connection:
                 "data_remotes": s.data_remotes, "messages_sent": s.messages_sent,
                 "metadata_sent": s.metadata_sent, "data_unsent": s.data_unsent,
                 "messages_received": s.messages_received,
-                "metadata_received": s.metadata_received, "data_dropped": s.data_dropped}
+                "metadata_received": s.metadata_received, "data_dropped": s.data_dropped,
+                "other_payload": s.other_payload, "dtmf_received": s.dtmf_received,
+                "dtmf_sent": s.dtmf_sent}
 
     def _rtp_send_bye(self):
         """Leaving: RTCP BYE for our streams, then nothing more is sent."""
@@ -1101,6 +1123,16 @@ cdef void _on_audio_volume_indication(void *ud, const lib.agora_audio_volume_inf
     _keep_thread_state()
     with gil:
         _on_audio_volume_indication_gil(<Connection>ud, speakers, speaker_number, total_volume)
+
+
+DTMF_KEYS = "0123456789*#ABCD"
+
+
+cdef void _on_dtmf_received(void *ud, const char *user_id, int event, int duration_ms) noexcept nogil:
+    _keep_thread_state()
+    with gil:
+        _lu_event_gil(<Connection>ud, "on_dtmf_received",
+                      (_s(user_id), DTMF_KEYS[event] if 0 <= event < 16 else str(event), duration_ms))
 
 
 cdef void _on_active_speaker(void *ud, const char *user_id) noexcept nogil:

@@ -13,6 +13,7 @@ It links the native engine (src/_native) statically and holds:
   _turn.pxi         TurnModel: the prosodic end-of-turn detector on frame labels
   _video.pxi        VideoPort: push raw/encoded video, video observers and subscriptions
   _video_rtp.pxi    test/benchmark hooks over the VP8/H.264 RTP payload formats (internal)
+  _sip.pxi          SipAgent: the SIP user agent (libre) the telephony control plane drives
 The pure-Python API (agora_rtc.*) subclasses Service and Connection.
 """
 cimport native as lib
@@ -45,3 +46,4 @@ include "_apm.pxi"
 include "_turn.pxi"
 include "_video.pxi"
 include "_video_rtp.pxi"
+include "_sip.pxi"

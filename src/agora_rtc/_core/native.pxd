@@ -130,6 +130,61 @@ cdef extern from "agora_rtc/service.h" nogil:
     int64_t agora_monotonic_ms()
 
 
+cdef extern from "agora_rtc/sip.h" nogil:
+    ctypedef struct agora_sip_agent:
+        pass
+    int AGORA_SIP_MAX_TEXT
+    int AGORA_SIP_EVENT_QUEUE
+    ctypedef struct agora_sip_config:
+        const char *listen_ip
+        uint16_t listen_port
+        const char *user
+        const char *registrar
+        const char *password
+        int expires
+    enum agora_sip_event_kind:
+        AGORA_SIP_EV_INCOMING
+        AGORA_SIP_EV_PROGRESS
+        AGORA_SIP_EV_ESTABLISHED
+        AGORA_SIP_EV_CLOSED
+        AGORA_SIP_EV_MEDIA
+        AGORA_SIP_EV_REGISTERED
+        AGORA_SIP_EV_TRANSFER
+    ctypedef struct agora_sip_event:
+        int kind
+        uint32_t call
+        int status
+        char from_user[128]
+        char to_user[128]
+        char remote_ip[128]
+        uint16_t remote_port
+        uint16_t remote_rtcp_port
+        int codec
+        int payload_type
+        int dtmf_payload_type
+        int hold
+        char reason[128]
+    ctypedef struct agora_sip_stats:
+        uint64_t invites
+        uint64_t rejected_offers
+        uint64_t rejected_busy
+        uint64_t options
+        int calls
+    int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out)
+    uint16_t agora_sip_agent_port(const agora_sip_agent *agent)
+    int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms)
+    int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
+                         uint16_t media_port)
+    int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status)
+    int agora_sip_dial(agora_sip_agent *agent, const char *uri, const char *media_ip,
+                       uint16_t media_port, uint32_t *call)
+    int agora_sip_hangup(agora_sip_agent *agent, uint32_t call)
+    int agora_sip_transfer(agora_sip_agent *agent, uint32_t call, const char *uri)
+    int agora_sip_get_stats(agora_sip_agent *agent, agora_sip_stats *out)
+    void agora_sip_agent_stop(agora_sip_agent *agent)
+    void agora_sip_agent_destroy(agora_sip_agent *agent)
+
+
 cdef extern from "agora_rtc/frame_queue.h" nogil:
     # declared here: the audio-frame observer's on_backlog takes it
     ctypedef struct agora_frame_queue_stats:
@@ -241,6 +296,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
         void (*on_encoded_audio_frame)(void *ud, const char *user_id, const uint8_t *data,
                                        size_t length, const agora_encoded_audio_info *info) noexcept
         void (*on_encoded_audio_backlog)(void *ud, const agora_frame_queue_stats *stats) noexcept
+        void (*on_dtmf_received)(void *ud, const char *user_id, int event, int duration_ms) noexcept
 
     ctypedef struct agora_audio_frame_observer:
         void *user_data
@@ -424,6 +480,18 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         uint64_t messages_received
         uint64_t metadata_received
         uint64_t data_dropped
+        uint64_t other_payload
+        uint64_t dtmf_received
+        uint64_t dtmf_sent
+
+    enum agora_rtp_audio_codec:
+        AGORA_RTP_AUDIO_OPUS
+        AGORA_RTP_AUDIO_PCMU
+        AGORA_RTP_AUDIO_PCMA
+    int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
+                                          int dtmf_payload_type)
+    int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms)
+    uint32_t AGORA_RTP_SSRC_ANY
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)
     int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,

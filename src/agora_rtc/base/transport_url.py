@@ -1,7 +1,7 @@
 """The transport URL: which network a service uses (``AgoraServiceConfig.transport_url``).
 
 ``""`` / ``local://`` is the in-process network, ``janus://`` and ``janus+ws://``
-a Janus server (HTTP or WebSocket API). Re-exported by :mod:`agora_rtc.agora_base`.
+a Janus server (HTTP or WebSocket API), ``sip://`` phone calls (a SIP user agent). Re-exported by :mod:`agora_rtc.agora_base`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ __all__ = [
 #: Environment variable consulted when ``AgoraServiceConfig.transport_url`` is empty.
 TRANSPORT_URL_ENV = "AGORA_RTC_TRANSPORT_URL"
 
-_TRANSPORT_FORMS = "'' / 'local://...' / 'janus://host:port' / 'janus+ws://host:port'"
+_TRANSPORT_FORMS = ("'' / 'local://...' / 'janus://host:port' / 'janus+ws://host:port' / "
+                    "'sip://[user@]ip:port'")
 
 # scheme -> (default port, default path)
 _JANUS_DEFAULTS: dict[str, tuple[int, str]] = {
@@ -41,7 +42,8 @@ class TransportURL:
     Parameters
     ----------
     scheme : str
-        ``"local"``, ``"janus"`` (Janus HTTP API) or ``"janus+ws"`` (Janus WebSocket API).
+        ``"local"``, ``"janus"`` (Janus HTTP API), ``"janus+ws"`` (Janus WebSocket API) or
+        ``"sip"`` (phone calls: the address SIP listens on).
     host : str
         Janus host; for ``local`` the optional hub name (``local://name``), else ``""``.
     port : int or None
@@ -51,6 +53,8 @@ class TransportURL:
     params : Mapping[str, str]
         Query parameters, passed through to the transport (their meaning is
         defined by the transport, e.g. Janus keys).
+    user : str
+        ``sip``: our user part in From and Contact (``sip://agent@...``), else ``""``.
     """
 
     scheme: str
@@ -58,6 +62,7 @@ class TransportURL:
     port: Optional[int] = None
     path: str = ""
     params: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold admin_key
+    user: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -105,6 +110,8 @@ def parse_transport_url(url: str, *,
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     if scheme == "local":
         return TransportURL(scheme="local", host=parts.netloc, params=params)
+    if scheme == "sip":
+        return _parse_sip(parts, params, url, what)
     if scheme not in _JANUS_DEFAULTS:
         raise ValueError(f"{what} must be {_TRANSPORT_FORMS}, got {_redacted(url)!r}")
     host = parts.hostname or ""
@@ -137,12 +144,57 @@ def parse_transport_url(url: str, *,
     return TransportURL(scheme=scheme, host=host, port=port, path=path, params=params)
 
 
+_SIP_USER = re.compile(r"^[A-Za-z0-9+_.\-]{1,63}$")
+
+
+def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
+    """``sip://[user[:password]@]ip[:port][?media_ip=ip&dial=allow&registrar=host:port&expires=S]``:
+    port 5060 by default, 0 = any."""
+    import ipaddress
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{what}: sip:// needs the IP address to listen on (sip://127.0.0.1:5060), "
+                         f"got {_redacted(url)!r}") from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{what} has an invalid port (expected 0..65535), got {_redacted(url)!r}") from None
+    user = parts.username or ""
+    if user and not _SIP_USER.match(user):
+        raise ValueError(f"{what}: the SIP user may only contain A-Z a-z 0-9 + _ . - (1..63), "
+                         f"got {user!r}")
+    if "media_ip" in params:
+        try:
+            ipaddress.ip_address(params["media_ip"])
+        except ValueError:
+            raise ValueError(f"{what}: media_ip must be an IP address, got {params['media_ip']!r}") from None
+    registrar = params.get("registrar")
+    if registrar is not None and not re.match(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$", registrar):
+        raise ValueError(f"{what}: registrar must be host[:port], got {registrar!r}")
+    if parts.password is not None and registrar is None:
+        raise ValueError(f"{what}: a SIP password is for a registrar: add registrar=host:port")
+    if registrar is not None and not user:
+        raise ValueError(f"{what}: registering needs the user: sip://user:password@ip:port?registrar=...")
+    if "expires" in params and not (params["expires"].isdigit() and 60 <= int(params["expires"]) <= 86400):
+        raise ValueError(f"{what}: expires must be 60..86400 seconds, got {params['expires']!r}")
+    if params.get("dial", "deny") not in ("allow", "deny"):
+        raise ValueError(f"{what}: dial must be 'allow' or 'deny' (outbound calls), got {params['dial']!r}")
+    if parts.password is not None:
+        params["password"] = parts.password   # secret: redacted in messages, kept out of repr
+    return TransportURL(scheme="sip", host=host, port=5060 if port is None else port, params=params,
+                        user=user)
+
+
+_URL_PASSWORD = re.compile(r"(://[^:@/]*:)[^@/]*@")
 _SECRET_PARAM = re.compile(r"((?:admin_key|secret)=)[^&#\s]*", re.IGNORECASE)
 
 
 def _redacted(url: str) -> str:
-    """The URL with the values of secret parameters (admin_key) replaced, for messages."""
-    return _SECRET_PARAM.sub(r"\1***", url)
+    """The URL with the values of secret parameters (admin_key, a SIP password) replaced,
+    for messages."""
+    return _URL_PASSWORD.sub(r"\1***@", _SECRET_PARAM.sub(r"\1***", url))
 
 
 def resolve_transport_url(config: Optional["AgoraServiceConfig"] = None) -> str:

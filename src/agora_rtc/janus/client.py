@@ -1088,6 +1088,13 @@ class VideoRoom:
             self.wait_for_participant(room, pub.id, timeout=wait)
         return pub
 
+    def update_remote_publisher(self, room: int, publisher_id: int, streams: List[dict], *,
+                                secret: Optional[str] = None) -> None:
+        """``update_remote_publisher``: the publisher's streams become `streams` (same
+        ports; Janus tells the room's participants the new list)."""
+        self.handle.message(_maybe({"request": "update_remote_publisher", "room": room,
+                                    "id": publisher_id, "streams": streams}, secret=secret))
+
     def remove_remote_publisher(self, room: int, publisher_id: int, *,
                                 secret: Optional[str] = None) -> None:
         """``remove_remote_publisher`` (its thread and sockets are freed asynchronously)."""
@@ -1176,7 +1183,8 @@ class VideoRoomControl:
     Callbacks run on the client's dispatch thread:
 
     * ``on_publisher_joined(id, display, streams)``: once per publisher (also for
-      those already publishing when we join);
+      those already publishing when we join), and again whenever Janus lists it
+      with other streams (a data channel or a camera added later);
     * ``on_publisher_left(id)``: once, on ``unpublished``, ``leaving`` or
       ``kicked`` of a known publisher, and for every known publisher when the
       room is destroyed;
@@ -1257,9 +1265,12 @@ class VideoRoomControl:
             return
         streams = list(p.get("streams") or [])
         with self._lock:
-            new = pid not in self.publishers
+            old = self.publishers.get(pid)
+            changed = old is None or old["streams"] != streams
             self.publishers[pid] = {"display": p.get("display"), "streams": streams}
-        if new and self.on_publisher_joined is not None:
+        # again when its streams change (Janus lists it anew: a data channel or a camera
+        # added by a renegotiation or update_remote_publisher)
+        if changed and self.on_publisher_joined is not None:
             self.on_publisher_joined(pid, p.get("display"), streams)
 
     def _left(self, pid: Any) -> None:

@@ -469,8 +469,15 @@ class JanusLink:
             return
         with self._lock:
             room = self._room
-            if room is None or pid in self._forwards:
-                return
+            heard = pid in self._forwards
+        if room is None:
+            return
+        if heard:   # a publisher we hear already whose streams changed (a data channel added)
+            if data is not None:
+                self._start_data_forward(pid, user, data)
+            if video is not None:
+                self.refresh_video()
+            return
         ssrc, key, srtp = self._new_leg()
         try:
             _check(self.conn._rtp_add_remote(ssrc, user.encode("utf-8"), self.srtp_suite or 0, key),

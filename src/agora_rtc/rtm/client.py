@@ -342,12 +342,6 @@ class RTMClient:
         if not isinstance(custom, str) or len(custom.encode("utf-8")) > MAX_CUSTOM_TYPE_BYTES:
             raise InvalidArgumentError(f"publish: options.custom_type must be a str of at most "
                                        f"{MAX_CUSTOM_TYPE_BYTES} bytes")
-        if self._janus is not None:
-            from agora_rtc.rtm.janus_net import JANUS_MAX_MESSAGE_BYTES
-            if len(data) > JANUS_MAX_MESSAGE_BYTES:
-                raise InvalidArgumentError(
-                    f"publish: through Janus at most {JANUS_MAX_MESSAGE_BYTES} bytes per message "
-                    f"(one data-channel message), got {len(data)}")
         with _hub.lock:
             rc = self._usable()
             if rc != E.RTM_ERROR_OK:
@@ -365,8 +359,10 @@ class RTMClient:
                                  message=data, message_length=len(data), publisher=self.user_id,
                                  custom_type=custom)
             error = E.RTM_ERROR_OK
-            if self._janus is not None:
-                error = self._janus.publish(channel_name, user, int(options.message_type), custom, data)
+            if self._janus is not None:   # the result comes once its datagrams left
+                error = self._janus.publish(channel_name, user, int(options.message_type), custom, data, rid)
+                if error == E.RTM_ERROR_OK:
+                    return E.RTM_ERROR_OK, rid
             elif user:
                 to = _hub.users.get((self.app_id, channel_name))
                 if to is None:
@@ -389,6 +385,18 @@ class RTMClient:
         return self.publish(user_id, message, PublishOptions(
             channel_type=RtmChannelType.RTM_CHANNEL_TYPE_USER,
             message_type=RtmMessageType.RTM_MESSAGE_TYPE_BINARY))
+
+    @property
+    def dropped_messages(self) -> int:
+        """Messages to this client lost on the way through Janus (a datagram of theirs
+        lost: the message is dropped whole); 0 on the in-process network."""
+        return self._janus.counters()[0] if self._janus is not None else 0
+
+    @property
+    def malformed_datagrams(self) -> int:
+        """Datagrams that reached this client through Janus and were no part of any RTM
+        message (not ours, or not well formed): ignored and counted; 0 in-process."""
+        return self._janus.counters()[1] if self._janus is not None else 0
 
     def get_version(self) -> str:
         return VERSION

@@ -5,17 +5,20 @@ It rides on the VideoRoom data path of RTC connections (README, "Messages
 through Janus"): login joins the app's lobby room (``rtm.<app id>``) with an
 RTCConnection of a private AgoraService, whose members are the logged-in
 users; each subscribed channel is a room of its own (``rtm.<app id>.<channel>``)
-whose members are its subscribers. A message is one stream message in the
-room: a channel message in the channel's room, a user message in the lobby
-(every logged-in client gets it and keeps only those addressed to its user).
+whose members are its subscribers. A message travels in a room: a channel
+message in the channel's room, a user message in the lobby (every logged-in
+client gets it and keeps only those addressed to its user).
 Link states follow the lobby connection (lost -> DISCONNECTED, reconnected ->
-CONNECTED). What the path cannot honour: a message carries at most
-JANUS_MAX_MESSAGE_BYTES (one stream message, header included, not RTM's 32 KiB),
-the stream-message rates apply (60 a second and 30 KiB a second per room), a
-channel message can be published only to a subscribed channel, be_quiet is
-not honoured (a subscriber is a room member, seen by everyone's presence), and
-the login token is not checked (RTM tokens are per user, a room secret is per
-room: the rooms have none, so the Janus API must stay private, SECURITY.md).
+CONNECTED). A message travels as 1..33 datagrams (rtm/envelope.py: up to RTM's
+32 KiB), paced within the stream-message limits of the room's connection
+(rtm/paced_sender.py: at most 24 KiB a second per client after a 4 KiB burst, so
+a 32 KiB message needs at least 1.2 s to leave); a message of which a datagram
+was lost is dropped and counted (RTMClient.dropped_messages). What the path cannot honour: a channel
+message can be published only to a subscribed channel, be_quiet is not honoured
+(a subscriber is a room member, seen by everyone's presence), and the login
+token is not checked (RTM tokens are per user, a room secret is per room: the
+rooms have none, so the Janus API must stay private, SECURITY.md). Browsers are
+clients too: examples/web/rtm.js speaks the same rooms and envelope.
 """
 from __future__ import annotations
 
@@ -25,30 +28,11 @@ from typing import Dict, Optional
 from agora_rtc.rtm.base import (RtmChannelType, RtmLinkOperation, RtmLinkState,
                                 RtmLinkStateChangeReason, RtmPresenceEventType,
                                 MessageEvent, PresenceEvent, SnapshotInfo, UserState)
+from agora_rtc.rtm.envelope import Reassembler, encode
+from agora_rtc.rtm.paced_sender import PacedSender
 
-VERSION = 1
-#: Payload bytes of one RTM message through Janus (a 1024-byte stream message less the
-#: header: version, kind, message type, target and custom type of up to 64 + 32 bytes).
-JANUS_MAX_MESSAGE_BYTES = 1024 - 5 - 64 - 32
-
-
-def encode(kind: int, message_type: int, to: str, custom: str, payload: bytes) -> bytes:
-    t, c = to.encode("utf-8"), custom.encode("utf-8")
-    return bytes([VERSION, kind, message_type, len(t)]) + t + bytes([len(c)]) + c + payload
-
-
-def decode(data: bytes):
-    """(kind, message_type, to, custom, payload), or None for what is not ours."""
-    try:
-        if len(data) < 5 or data[0] != VERSION:
-            return None
-        n = data[3]
-        to = data[4:4 + n].decode("utf-8")
-        m = data[4 + n]
-        custom = data[5 + n:5 + n + m].decode("utf-8")
-        return data[1], data[2], to, custom, bytes(data[5 + n + m:])
-    except (IndexError, UnicodeDecodeError):
-        return None
+MESSAGE_TOO_FREQUENT = -11025         # RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_TOO_FREQUENT
+PUBLISH_FAILED = -11024               # RTM_ERROR_CHANNEL_PUBLISH_MESSAGE_FAILED
 
 
 class _Room:
@@ -59,6 +43,9 @@ class _Room:
         self.net, self.name, self.on_up, self.on_message, self.presence = net, name, on_up, on_message, presence
         self.users: set = set()
         self.up = False
+        self.seq = 0                          # of our next message in this room
+        self.lock = threading.Lock()          # the reassembler's
+        self.reassembler = Reassembler(lambda uid, parsed: on_message(self, uid, *parsed))
         self.conn = net.service.create_rtc_connection(ar.RTCConnConfig())
         obs = _Observer(self)
         self._obs = obs
@@ -100,12 +87,13 @@ class _Observer(*_observer_bases()):
 
     def on_user_left(self, conn, uid, reason):
         self.room.users.discard(uid)
+        with self.room.lock:
+            self.room.reassembler.forget(uid)
         self.room.net.presence(self.room, uid, False)
 
     def on_stream_message(self, lu, uid, stream_id, data, length):
-        parsed = decode(bytes(data))
-        if parsed is not None:
-            self.room.on_message(self.room, uid, *parsed)
+        with self.room.lock:
+            self.room.reassembler.push(uid, bytes(data))
 
 
 class JanusRtm:
@@ -118,6 +106,8 @@ class JanusRtm:
         self.channels: Dict[str, _Room] = {}
         self.pending: Dict[int, int] = {}     # id(room) -> request id of its login / subscribe
         self.lock = threading.RLock()
+        self.sender: Optional[PacedSender] = None
+        self._dropped_before = (0, 0)         # counters() of the rooms closed since
 
     def _room_id(self, channel: Optional[str] = None) -> str:
         return f"rtm.{self.client.app_id}" + (f".{channel}" if channel else "")
@@ -132,6 +122,8 @@ class JanusRtm:
                 self.service = ar.AgoraService(ar.AgoraServiceConfig(appid=c.app_id, transport_url=self.url))
             # RTM tokens are per user, a room secret is per room: the rooms have none
             # (the Janus API and its network stay private: SECURITY.md)
+            if self.sender is None:
+                self.sender = PacedSender(f"agora_rtc-rtm-send-{c.user_id}")
             self.lobby = _Room(self, "", self._lobby_state, self._lobby_message, False)
             self.pending[id(self.lobby)] = rid
             self.lobby.conn.connect("", self._room_id(), c.user_id)
@@ -165,13 +157,29 @@ class JanusRtm:
             channel_name=uid, channel_topic="", message=payload, message_length=len(payload),
             publisher=uid, custom_type=custom))
 
+    def counters(self) -> tuple:
+        """(messages lost on the way, datagrams that were no part of a message) so far."""
+        with self.lock:
+            rooms = list(self.channels.values()) + ([self.lobby] if self.lobby else [])
+            return (self._dropped_before[0] + sum(r.reassembler.dropped for r in rooms),
+                    self._dropped_before[1] + sum(r.reassembler.malformed for r in rooms))
+
+    def _close_room(self, room: _Room) -> None:
+        with self.lock:
+            d, m = self._dropped_before
+            self._dropped_before = (d + room.reassembler.dropped, m + room.reassembler.malformed)
+        room.close()
+
     def logout(self) -> None:
         with self.lock:
             rooms = list(self.channels.values()) + ([self.lobby] if self.lobby else [])
             self.channels.clear()
             self.lobby = None
+            sender, self.sender = self.sender, None
+        if sender is not None:   # what still waits is not sent: its result says so
+            sender.close(PUBLISH_FAILED)
         for room in rooms:
-            room.close()
+            self._close_room(room)
 
     def release(self) -> None:
         self.logout()
@@ -226,21 +234,24 @@ class JanusRtm:
         with self.lock:
             room = self.channels.pop(name, None)
         if room is not None:
-            room.close()
+            self._close_room(room)
 
     # ---- messages ----
 
-    def publish(self, name: str, user: bool, message_type: int, custom: str, data: bytes) -> int:
-        """An RTM error code (0: sent)."""
+    def publish(self, name: str, user: bool, message_type: int, custom: str, data: bytes, rid: int) -> int:
+        """0 when queued (on_publish_result follows once sent), else an RTM error code."""
         with self.lock:
             room = self.lobby if user else self.channels.get(name)
-            if room is None or not room.up:
+            if room is None or not room.up or self.sender is None:
                 return -11002 if not user else -11027   # NOT_SUBSCRIBED / NOT_CONNECTED
             if user and name not in room.users:
                 return -11033                          # RECEIVER_OFFLINE
-        kind = RtmChannelType.RTM_CHANNEL_TYPE_USER if user else RtmChannelType.RTM_CHANNEL_TYPE_MESSAGE
-        rc = room.conn.send_stream_message(encode(int(kind), int(message_type), name if user else "",
-                                                  custom, data))
-        if rc == -12:   # ERR_TOO_OFTEN: the room's stream-message rates
-            return -11025
-        return 0 if rc == 0 else -11024                # PUBLISH_MESSAGE_FAILED
+            kind = RtmChannelType.RTM_CHANNEL_TYPE_USER if user else RtmChannelType.RTM_CHANNEL_TYPE_MESSAGE
+            datagrams = encode(room.seq, int(kind), int(message_type), name if user else "", custom, data)
+            sender = self.sender
+            if not sender.submit(room.conn.send_stream_message, datagrams,
+                                 lambda rc: self.client._emit("on_publish_result", rid,
+                                                              0 if rc == 0 else PUBLISH_FAILED)):
+                return MESSAGE_TOO_FREQUENT            # too much is waiting to be sent
+            room.seq += 1
+            return 0

@@ -138,6 +138,11 @@ typedef struct agora_local_user_observer {
      * encoded delivery (frame_queue.h); called on the delivery thread before
      * a packet, at most every AGORA_FRAME_QUEUE_WARN_INTERVAL_MS. */
     void (*on_encoded_audio_backlog)(void *ud, const struct agora_frame_queue_stats *stats);
+    /* A key a remote user pressed (RFC 4733 telephone-event on the RTP
+     * transport: a SIP call), once per key when it is released: event 0-9
+     * the digits, 10 '*', 11 '#', 12-15 'A'-'D'; duration_ms how long it was
+     * held. */
+    void (*on_dtmf_received)(void *ud, const char *user_id, int event, int duration_ms);
 } agora_local_user_observer;
 
 typedef struct agora_audio_frame_observer {

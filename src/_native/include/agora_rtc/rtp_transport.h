@@ -159,6 +159,11 @@ typedef struct agora_rtp_transport_stats {
     uint64_t metadata_received;
     uint64_t data_dropped;           /* received but over a limit (size, the sender's per-second
                                         limits, AGORA_MAX_AUDIO_METADATA) or empty: dropped */
+    uint64_t other_payload;          /* RTP of a known remote in another payload type than its
+                                        audio codec's (comfort noise, telephone-event): its
+                                        sequence number consumed, not played (in rtp_received) */
+    uint64_t dtmf_received;          /* keys reported (on_dtmf_received) */
+    uint64_t dtmf_sent;              /* keys sent (agora_rtc_conn_rtp_send_dtmf) */
 } agora_rtp_transport_stats;
 
 /* Open the connection's UDP socket, bound to bind_ip (IPv4 or IPv6 literal,
@@ -179,6 +184,42 @@ int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t 
  * the SR counters). AGORA_ERR_NOT_READY when the socket is not open. */
 int agora_rtc_conn_rtp_set_publish_target(agora_rtc_conn *conn, const char *ip, uint16_t port,
                                           uint16_t rtcp_port, uint32_t ssrc);
+
+/* The audio codec on the wire (SIP calls negotiate it; Janus rooms use Opus,
+ * the default). */
+enum agora_rtp_audio_codec {
+    AGORA_RTP_AUDIO_OPUS = 0, /* 48 kHz, 20 ms packets, in-band FEC */
+    AGORA_RTP_AUDIO_PCMU = 1, /* G.711 mu-law, 8 kHz, 20 ms packets (160 bytes) */
+    AGORA_RTP_AUDIO_PCMA = 2, /* G.711 A-law */
+};
+
+/* From now on our audio is sent in `codec` with `payload_type` (0..127),
+ * sent frames resampled to its rate; what the send side still held leaves in
+ * the old codec first and the next packet starts a new round. Remote streams
+ * added after this call are decoded as `codec`: their packets of another
+ * payload type (comfort noise, telephone-event) are skipped (other_payload).
+ * G.711 is decoded to 8 kHz and resampled to the observer's rate by the
+ * receive path; a lost G.711 packet plays as 20 ms of silence. After
+ * rtp_open (the socket need not be bound again: the codec survives a
+ * reconnect until set again). AGORA_ERR_NOT_READY before the first rtp_open.
+ * dtmf_payload_type: the telephone-event payload type (RFC 4733) of the
+ * session, -1 when none: remote users' key presses are reported
+ * (on_dtmf_received, when the key is released) and agora_rtc_conn_rtp_send_dtmf
+ * sends on our stream. */
+int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
+                                      int dtmf_payload_type);
+
+/* Queue a key press on our audio stream as telephone-events (RFC 4733):
+ * event 0-9, 10 '*', 11 '#', 12-15 'A'-'D', held duration_ms (40..5000),
+ * after the keys queued before it (60 ms apart; at most 32 waiting:
+ * AGORA_ERR_NO_MEMORY). AGORA_ERR_NOT_SUPPORTED when the session has no
+ * telephone-event payload type, AGORA_ERR_NOT_READY without a publish target. */
+int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms);
+
+/* The SSRC given to agora_rtc_conn_rtp_add_remote when it is not known: the
+ * stream takes the SSRC of the first RTP packet of no known stream (a SIP
+ * call, whose SDP does not announce it; one such stream per connection). */
+#define AGORA_RTP_SSRC_ANY 0u
 
 /* A remote user's forwarded audio, recognised by its SSRC: creates its jitter
  * buffer, Opus decoder and (srtp_suite 32 or 80, with the 30-byte key+salt)

@@ -4,11 +4,20 @@
 #include <string.h>
 
 #include "agora_rtc/errors.h"
+#include "agora_rtc/rtp_transport.h"
+#include "audio/codec/g711.h"
 #include "audio/dsp/time_stretch.h"
 
 #define TICK_US 20000          /* the playout tick */
 #define RATE48 AGORA_OPUS_SAMPLE_RATE
 #define QUIET_RMS 330.0        /* -40 dBFS: quiet enough to shorten for a small excess */
+
+void agora_audio_playout_init(agora_audio_playout *po, int codec, int clock_rate)
+{
+    memset(po, 0, sizeof(*po));
+    po->codec = codec;
+    po->clock_rate = clock_rate > 0 ? clock_rate : RATE48;
+}
 
 void agora_audio_playout_clear(agora_audio_playout *po)
 {
@@ -20,7 +29,12 @@ void agora_audio_playout_clear(agora_audio_playout *po)
 static int duration48(const agora_audio_playout *po, const agora_jb_frame *fr)
 {
     int samples = 0, ch = 0;
-    if (fr->kind == AGORA_JB_PACKET &&
+    if (po->codec != AGORA_RTP_AUDIO_OPUS) { /* G.711: a byte per sample */
+        if (fr->kind == AGORA_JB_PACKET && fr->payload_len > 0)
+            samples = (int)(fr->payload_len * (size_t)(RATE48 / po->clock_rate));
+        if (samples > 0 && samples <= AGORA_OPUS_MAX_FRAME_SAMPLES)
+            return samples;
+    } else if (fr->kind == AGORA_JB_PACKET &&
         agora_opus_packet_info(fr->payload, (int)fr->payload_len, &samples, &ch) == AGORA_OK &&
         samples > 0 && samples <= AGORA_OPUS_MAX_FRAME_SAMPLES)
         return samples;
@@ -75,6 +89,18 @@ static int decode_one(agora_audio_playout *po, agora_opus_decoder *dec, int rate
         want = room;
     int16_t *dst = po->fifo + po->fifo_len;
     int n;
+    if (po->codec != AGORA_RTP_AUDIO_OPUS) {
+        if (p->kind == AGORA_JB_PACKET && p->len > 0 && p->len <= (size_t)room) {
+            agora_g711_decode(po->codec == AGORA_RTP_AUDIO_PCMA, p->data, p->len, dst);
+            po->decoded++;
+            return (int)p->len;
+        }
+        if (p->kind == AGORA_JB_PACKET)
+            po->decode_errors++; /* longer than the room left: its slot is silent */
+        po->plc++;               /* G.711 has no concealment of its own: silence */
+        memset(dst, 0, sizeof(int16_t) * (size_t)want);
+        return want;
+    }
     if (p->kind == AGORA_JB_PACKET) {
         n = agora_opus_decode(dec, p->data, (int)p->len, dst, room);
         if (n > 0) {
@@ -102,7 +128,10 @@ static int quiet(const int16_t *x, int n)
 int agora_audio_playout_decode(agora_audio_playout *po, agora_opus_decoder **dec, int rate,
                                int16_t *out)
 {
-    if (!*dec || agora_opus_decoder_rate(*dec) != rate) {
+    if (po->codec != AGORA_RTP_AUDIO_OPUS) {
+        rate = po->clock_rate; /* G.711: decoded at its own rate, no decoder state */
+        po->reset = 0;
+    } else if (!*dec || agora_opus_decoder_rate(*dec) != rate) {
         /* the observer's format changed: a decoder at the new rate starts clean */
         agora_opus_decoder_destroy(*dec);
         *dec = agora_opus_decoder_create_at(rate, 1);
@@ -121,8 +150,9 @@ int agora_audio_playout_decode(agora_audio_playout *po, agora_opus_decoder **dec
         agora_opus_decoder_reset(*dec);
         po->reset = 0;
     }
+    agora_opus_decoder *d = *dec;
     for (int i = 0; i < po->npulls; i++)
-        po->fifo_len += decode_one(po, *dec, rate, &po->pulls[i]);
+        po->fifo_len += decode_one(po, d, rate, &po->pulls[i]);
     po->npulls = 0;
 
     const int frame = rate / 50;

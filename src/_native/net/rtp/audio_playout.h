@@ -9,7 +9,8 @@
  *   is buffered. The pulled packets / concealment requests are copied in.
  * - agora_audio_playout_decode (the receive job of this remote, or the I/O
  *   thread when nobody hears it): decodes them (packet, Opus FEC from the
- *   next packet, or PLC, each as long as the stream's packets) into a FIFO,
+ *   next packet, or PLC, each as long as the stream's packets; G.711: its
+ *   codes, silence for a lost packet) into a FIFO,
  *   time-stretches the FIFO by a pitch period on an ACCELERATE / EXPAND
  *   request (audio/dsp/time_stretch.h; ACCELERATE_QUIET only when the FIFO
  *   is quieter than -40 dBFS), and moves 20 ms out into the frame.
@@ -39,6 +40,8 @@ typedef struct agora_playout_pull {
 } agora_playout_pull;
 
 typedef struct agora_audio_playout {
+    int codec;       /* AGORA_RTP_AUDIO_* (agora_rtc/rtp_transport.h) */
+    int clock_rate;  /* its RTP clock: 48000 (Opus), 8000 (G.711) */
     /* this tick's pulls (I/O thread -> decode) */
     agora_playout_pull pulls[AGORA_PLAYOUT_MAX_PULLS];
     int npulls;
@@ -55,6 +58,9 @@ typedef struct agora_audio_playout {
     int64_t stretched_samples48;        /* added (+) and removed (-) by them, at 48 kHz */
 } agora_audio_playout;
 
+/* A stream of codec (AGORA_RTP_AUDIO_*) at clock_rate: zeroes *po. */
+void agora_audio_playout_init(agora_audio_playout *po, int codec, int clock_rate);
+
 /* Forget the audio held (nobody hears the stream, or it restarts). */
 void agora_audio_playout_clear(agora_audio_playout *po);
 
@@ -63,8 +69,9 @@ void agora_audio_playout_clear(agora_audio_playout *po);
  * paused (nothing pulled, nothing held). */
 int agora_audio_playout_pull(agora_audio_playout *po, agora_jb *jb, int64_t play_ms);
 
-/* Decode this tick's pulls with *dec (re-created at `rate` when its rate
- * differs; NULL when out of memory) and write 20 ms at rate into out (room
+/* Decode this tick's pulls with *dec (Opus: re-created at `rate` when its
+ * rate differs; NULL when out of memory. G.711: unused, rate is its clock
+ * rate, a lost packet is silence) and write 20 ms at rate into out (room
  * for rate / 50 samples). Returns the samples written, or an error. */
 int agora_audio_playout_decode(agora_audio_playout *po, agora_opus_decoder **dec, int rate,
                                int16_t *out);

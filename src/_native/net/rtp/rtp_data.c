@@ -22,12 +22,11 @@
 
 #include "core/growable.h"
 #include "engine/data_stream.h"
+#include "net/rtp/data_datagram.h"
 #include "net/rtp/rtp_media.h"
 
 #define DATA_RECV_PER_WAKE 32 /* datagrams per data socket per loop turn (fairness) */
 #define DATA_RECV_BUF (AGORA_MAX_STREAM_MESSAGE + 64)
-#define PT_TEXT 0
-#define PT_BINARY 1
 
 struct rtp_data_remote {
     agora_io_watch watch;          /* first: the socket in the I/O loop's epoll */
@@ -38,52 +37,11 @@ struct rtp_data_remote {
     agora_data_streams limit;      /* the sender's per-second limits, applied on arrival */
 };
 
-/* RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static int valid_utf8(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
-static int is_metadata(const uint8_t *data, size_t length)
-{
-    return length >= AGORA_RTP_METADATA_TAG_LEN &&
-           memcmp(data, AGORA_RTP_METADATA_TAG, AGORA_RTP_METADATA_TAG_LEN) == 0;
-}
-
 int agora_rtp_data_ok(const agora_rtc_conn *c, int kind, const uint8_t *data, size_t length)
 {
     /* Janus relays no empty message, and a stream message that begins with the tag
      * would arrive as audio metadata */
-    if (kind == IO_MESSAGE && (length == 0 || is_metadata(data, length)))
+    if (kind == IO_MESSAGE && (length == 0 || agora_data_is_metadata(data, length)))
         return AGORA_ERR_INVALID_ARGUMENT;
     /* no data stream in Janus (a control plane that announced none): nowhere to go */
     return atomic_load(&c->net_data_ready) ? AGORA_OK : AGORA_ERR_NOT_SUPPORTED;
@@ -109,29 +67,17 @@ void agora_rtp_data_send(agora_service *svc, io_item *it)
         return;
     }
     int meta = it->kind == IO_METADATA;
-    size_t head = AGORA_RTP_HEADER_SIZE + (meta ? AGORA_RTP_METADATA_TAG_LEN : 0);
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_RTP_METADATA_TAG_LEN + AGORA_MAX_STREAM_MESSAGE];
-    if (it->length > sizeof(pkt) - head) {
+    size_t size = agora_data_datagram_build(pkt, sizeof(pkt), m->dsend.seq, m->dsend.ssrc, meta,
+                                            it->data, it->length);
+    if (size == 0) {
         m->st.data_unsent++; /* the caller checked the limits: cannot happen */
         return;
     }
-    int binary = meta || !valid_utf8(it->data, it->length);
-    memset(pkt, 0, AGORA_RTP_HEADER_SIZE);
-    pkt[0] = 0x80; /* V=2 */
-    pkt[1] = binary ? PT_BINARY : PT_TEXT;
-    pkt[2] = (uint8_t)(m->dsend.seq >> 8);
-    pkt[3] = (uint8_t)m->dsend.seq;
     m->dsend.seq++;
-    pkt[8] = (uint8_t)(m->dsend.ssrc >> 24);
-    pkt[9] = (uint8_t)(m->dsend.ssrc >> 16);
-    pkt[10] = (uint8_t)(m->dsend.ssrc >> 8);
-    pkt[11] = (uint8_t)m->dsend.ssrc;
-    if (meta)
-        memcpy(pkt + AGORA_RTP_HEADER_SIZE, AGORA_RTP_METADATA_TAG, AGORA_RTP_METADATA_TAG_LEN);
-    memcpy(pkt + head, it->data, it->length);
     ssize_t n;
     do {
-        n = sendto(m->fd, pkt, head + it->length, 0, (const struct sockaddr *)&m->dst, m->dst_len);
+        n = sendto(m->fd, pkt, size, 0, (const struct sockaddr *)&m->dst, m->dst_len);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         m->st.data_unsent++;
@@ -146,30 +92,28 @@ void agora_rtp_data_send(agora_service *svc, io_item *it)
 static void deliver(agora_service *svc, rtp_data_remote *d, const uint8_t *buf, size_t n)
 {
     agora_rtp_media *m = agora_rtp_of(d->conn);
-    int kind = EV_STREAM_MESSAGE;
-    if (is_metadata(buf, n)) {
-        buf += AGORA_RTP_METADATA_TAG_LEN;
-        n -= AGORA_RTP_METADATA_TAG_LEN;
-        kind = EV_METADATA;
-        if (n > AGORA_MAX_AUDIO_METADATA) {
-            m->st.data_dropped++;
-            return;
-        }
-    } else if (n > AGORA_MAX_STREAM_MESSAGE ||
-               agora_dstreams_admit_any(&d->limit, agora_monotonic_ms(), n) != AGORA_OK) {
-        m->st.data_dropped++; /* over the sender's limits (a browser is not held to them) */
+    const uint8_t *payload = NULL;
+    size_t length = 0;
+    int what = agora_data_datagram_classify(buf, n, &payload, &length);
+    if (what == AGORA_DATAGRAM_REFUSED ||
+        (what == AGORA_DATAGRAM_MESSAGE &&
+         agora_dstreams_admit_any(&d->limit, agora_monotonic_ms(), length) != AGORA_OK)) {
+        m->st.data_dropped++; /* empty, too large, or over the sender's limits (a browser is
+                                 not held to them) */
         return;
     }
-    if (kind == EV_METADATA)
+    if (what == AGORA_DATAGRAM_METADATA)
         m->st.metadata_received++;
     else
         m->st.messages_received++;
-    agora_event *ev = agora_event_new(kind, d->conn, n);
+    agora_event *ev = agora_event_new(what == AGORA_DATAGRAM_METADATA ? EV_METADATA : EV_STREAM_MESSAGE,
+                                      d->conn, length);
     if (!ev)
         return; /* nobody listens */
     agora_copy_id(ev->uid, d->uid);
     ev->a = DEFAULT_STREAM_ID;
-    memcpy(ev->data, buf, n);
+    if (length)
+        memcpy(ev->data, payload, length);
     agora_io_post_event(svc, ev);
 }
 
@@ -184,8 +128,8 @@ static void data_on_readable(agora_service *svc, agora_io_watch *w)
                 continue;
             return;
         }
-        if (n == 0 || (size_t)n > sizeof(buf)) {
-            agora_rtp_of(d->conn)->st.data_dropped++; /* empty, or larger than any message */
+        if ((size_t)n > sizeof(buf)) {
+            agora_rtp_of(d->conn)->st.data_dropped++; /* larger than any message */
             continue;
         }
         deliver(svc, d, buf, (size_t)n);

@@ -17,7 +17,7 @@
 #include "net/rtp/stream_table.h"
 #include "agora_rtc/video_rtp.h"
 
-#define ACC_CAP 4096                          /* 48 kHz samples waiting to be encoded */
+#define ACC_CAP 4096                          /* samples waiting to be encoded (at m->rate) */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */
 #define VIDEO_REORDER_SLOTS 64                /* packets a video stream holds back to reorder */
 
@@ -25,7 +25,12 @@ typedef struct rtp_remote {
     uint32_t ssrc;
     char uid[AGORA_MAX_ID_LEN + 1];
     agora_jb *jb;
-    agora_opus_decoder *dec;
+    agora_opus_decoder *dec;          /* Opus streams only */
+    int codec, pt, rate;              /* AGORA_RTP_AUDIO_*, its payload type, clock rate */
+    int latch;                        /* added with AGORA_RTP_SSRC_ANY: takes the first SSRC heard */
+    int dtmf_pt;                      /* its telephone-event payload type, -1: none */
+    int dtmf_reported;                /* a key was reported: dtmf_ts is the last one's */
+    uint32_t dtmf_ts;
     agora_srtp_session *srtp;         /* NULL: plain RTP */
     agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
     agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
@@ -61,6 +66,17 @@ typedef struct rtp_video_send {
     int sent_sr;                      /* an SR was sent (Janus latched our RTCP address) */
 } rtp_video_send;
 
+/* Keys we send as telephone-events (rtp_dtmf.c). */
+#define AGORA_RTP_DTMF_QUEUE 32
+typedef struct rtp_dtmf_send {
+    int events[AGORA_RTP_DTMF_QUEUE], durations[AGORA_RTP_DTMF_QUEUE]; /* waiting keys */
+    int head, count;
+    int active;                       /* a key is being sent */
+    int event;
+    uint32_t ts, elapsed, total;      /* its timestamp, duration so far and in all (samples) */
+    int gap;                          /* ticks to wait before the next key */
+} rtp_dtmf_send;
+
 /* Our published data stream (rtp_data.c). */
 typedef struct rtp_data_send {
     int on;                           /* a data stream was announced to Janus */
@@ -85,10 +101,18 @@ struct agora_rtp_media {
     socklen_t dst_len, rtcp_len;
     uint32_t ssrc;
 
+    /* audio codec on the wire (agora_rtc_conn_rtp_set_audio_codec): sent, and
+     * taken by the remotes added after it was set */
+    int codec, pt;                    /* AGORA_RTP_AUDIO_*, payload type */
+    int rate;                         /* its RTP clock and encoder rate */
+    int pkt_samples;                  /* samples per 20 ms packet */
+    int dtmf_pt;                      /* telephone-event payload type, -1: none */
+    rtp_dtmf_send dtmf;               /* keys being sent (rtp_dtmf.c) */
+
     /* send side */
     agora_opus_encoder *enc;
-    int lookahead;                    /* encoder delay, 48 kHz samples */
-    agora_resampler *rs;              /* sender format -> 48 kHz mono */
+    int lookahead;                    /* encoder delay, samples at rate (0 for G.711) */
+    agora_resampler *rs;              /* sender format -> rate, mono */
     int rs_rate, rs_ch;
     int16_t acc[ACC_CAP];
     int acc_len;
@@ -165,6 +189,18 @@ void agora_rtp_video_remove_all(agora_rtp_media *m);
 int agora_rtp_video_set_feedback(agora_rtp_media *m, uint32_t ssrc, const char *ip, uint16_t port);
 int agora_rtp_video_set_publish(agora_rtc_conn *c, uint32_t ssrc, int codec, int pt);
 void agora_rtp_video_fill_stats(const agora_rtp_media *m, agora_rtp_transport_stats *out);
+
+/* ---- rtp_transport.c, for rtp_dtmf.c ---- */
+/* Send a packet on our audio stream: its SSRC, the next sequence number, in the SR counts. */
+void agora_rtp_send_on_audio_stream(agora_rtp_media *m, int pt, int marker, uint32_t ts,
+                                    const uint8_t *payload, size_t n);
+/* The timestamp of now on our audio clock (what a round starting now would use). */
+uint32_t agora_rtp_timestamp_now(agora_rtp_media *m, int64_t now_us);
+
+/* ---- rtp_dtmf.c: telephone-events (RFC 4733) ---- */
+void agora_rtp_dtmf_on_packet(agora_rtp_media *m, rtp_remote *r, const agora_rtp_packet *p);
+int agora_rtp_dtmf_queue(agora_rtp_media *m, int event, int duration_ms);
+void agora_rtp_dtmf_tick(agora_rtp_media *m, int64_t now_us);
 
 /* ---- rtp_data.c: stream messages and audio metadata (I/O thread, but data_ok) ---- */
 /* transport.h data_ok (caller thread): AGORA_OK, AGORA_ERR_INVALID_ARGUMENT (empty, or a

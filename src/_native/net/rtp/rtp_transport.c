@@ -37,6 +37,7 @@
 #include "audio/send/encoded_packet.h"
 #include "engine/engine.h"
 #include "net/rtp/jitter_buffer.h"
+#include "audio/codec/g711.h"
 #include "audio/codec/opus_codec.h"
 #include "audio/dsp/resampler.h"
 #include "net/rtp/rtp.h"
@@ -292,7 +293,7 @@ static void rtp_subscribe_all(agora_service *svc, agora_rtc_conn *c)
  * room of pkt, with timestamp ts: header, sequence, marker, SR counters. */
 static void send_rtp_payload(agora_rtp_media *m, uint8_t *pkt, size_t cap, size_t n, uint32_t ts)
 {
-    agora_rtp_write_header(pkt, cap, m->marker, AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
+    agora_rtp_write_header(pkt, cap, m->marker, m->pt, m->seq, ts, m->ssrc);
     m->marker = 0;
     m->seq++;
     agora_rtp_sendto(m, pkt, AGORA_RTP_HEADER_SIZE + n, &m->dst, m->dst_len, 0);
@@ -302,18 +303,42 @@ static void send_rtp_payload(agora_rtp_media *m, uint8_t *pkt, size_t cap, size_
     m->last_pkt_us = now_us();
 }
 
-/* The duration of the packets we send now, 48 kHz samples
- * (agora_rtc_conn_set_audio_packet_ms: 10 or 20 ms). */
+/* The duration of the packets we send now, in samples at the codec's rate: Opus
+ * follows agora_rtc_conn_set_audio_packet_ms (10 or 20 ms), G.711 sends 20 ms. */
 static int send_samples(const agora_rtp_media *m)
 {
-    return atomic_load(&m->conn->audio_packet_ms) == 10 ? PKT_SAMPLES / 2 : PKT_SAMPLES;
+    if (m->codec != AGORA_RTP_AUDIO_OPUS)
+        return m->pkt_samples;
+    return atomic_load(&m->conn->audio_packet_ms) == 10 ? m->pkt_samples / 2 : m->pkt_samples;
+}
+
+void agora_rtp_send_on_audio_stream(agora_rtp_media *m, int pt, int marker, uint32_t ts,
+                                    const uint8_t *payload, size_t n)
+{
+    uint8_t pkt[AGORA_RTP_HEADER_SIZE + 64];
+    if (n > sizeof(pkt) - AGORA_RTP_HEADER_SIZE)
+        return;
+    agora_rtp_write_header(pkt, sizeof(pkt), marker, pt, m->seq, ts, m->ssrc);
+    memcpy(pkt + AGORA_RTP_HEADER_SIZE, payload, n);
+    m->seq++;
+    agora_rtp_sendto(m, pkt, AGORA_RTP_HEADER_SIZE + n, &m->dst, m->dst_len, 0);
+    m->sr_packets++;
+    m->sr_octets += (uint32_t)n;
+    m->last_pkt_us = now_us();
 }
 
 static void send_packet(agora_rtp_media *m, const int16_t *pcm, int samples)
 {
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_OPUS_MAX_PACKET];
-    int n = agora_opus_encode_frame(m->enc, pcm, samples, pkt + AGORA_RTP_HEADER_SIZE,
+    int n;
+    if (m->codec == AGORA_RTP_AUDIO_OPUS) {
+        n = agora_opus_encode_frame(m->enc, pcm, samples, pkt + AGORA_RTP_HEADER_SIZE,
                                     AGORA_OPUS_MAX_PACKET);
+    } else { /* G.711: a byte per sample (160 < AGORA_OPUS_MAX_PACKET) */
+        agora_g711_encode(m->codec == AGORA_RTP_AUDIO_PCMA, pcm, (size_t)samples,
+                          pkt + AGORA_RTP_HEADER_SIZE);
+        n = samples;
+    }
     uint32_t ts = m->ts;
     m->ts += (uint32_t)samples; /* the timeline advances even if this packet is lost */
     if (n <= 0) {
@@ -405,7 +430,7 @@ static int ensure_resampler(agora_rtp_media *m, int rate, int ch)
         return AGORA_OK;
     flush_resampler(m); /* the old format's last samples */
     agora_resampler_destroy(m->rs);
-    m->rs = agora_resampler_create(rate, ch, OPUS_RATE, 1);
+    m->rs = agora_resampler_create(rate, ch, m->rate, 1);
     m->rs_rate = rate;
     m->rs_ch = ch;
     return m->rs ? AGORA_OK : AGORA_ERR_NO_MEMORY;
@@ -428,13 +453,13 @@ static void send_frame(agora_rtp_media *m, const agora_sent_frame *f)
             m->t_origin_us = f->send_time_us;
         } else {
             uint32_t wall = m->ts_origin +
-                            (uint32_t)((f->send_time_us - m->t_origin_us) * (OPUS_RATE / 1000) / 1000);
+                            (uint32_t)((f->send_time_us - m->t_origin_us) * (m->rate / 1000) / 1000);
             if ((int32_t)(wall - m->ts) > 0)
                 m->ts = wall;
         }
     }
     m->last_frame_us = f->send_time_us;
-    if (f->encoded_only && f->sample_rate == OPUS_RATE) {
+    if (f->encoded_only && f->sample_rate == OPUS_RATE && m->codec == AGORA_RTP_AUDIO_OPUS) {
         /* decoded from pushed packets: the packet itself leaves, once, with
          * the frame it starts on; the frames it covers are not re-encoded */
         if (f->encoded && f->encoded_offset == 0 && f->encoded->info.codec == AGORA_AUDIO_CODEC_OPUS) {
@@ -468,7 +493,7 @@ static void send_sr(agora_rtp_media *m, int64_t now)
     uint8_t buf[256];
     agora_rtcp_sender_info si;
     si.ntp = agora_ntp_now();
-    si.rtp_ts = m->last_pkt_ts + (uint32_t)((now - m->last_pkt_us) * (OPUS_RATE / 1000) / 1000);
+    si.rtp_ts = m->last_pkt_ts + (uint32_t)((now - m->last_pkt_us) * (m->rate / 1000) / 1000);
     si.packet_count = m->sr_packets;
     si.octet_count = m->sr_octets;
     int n = agora_rtcp_build_sr(buf, sizeof(buf), m->ssrc, &si, NULL, 0);
@@ -490,8 +515,13 @@ static uint32_t timestamp_now(agora_rtp_media *m, int64_t now)
         m->ts_origin = m->ts;
         m->t_origin_us = now;
     }
-    uint32_t wall = m->ts_origin + (uint32_t)((now - m->t_origin_us) * (OPUS_RATE / 1000) / 1000);
+    uint32_t wall = m->ts_origin + (uint32_t)((now - m->t_origin_us) * (m->rate / 1000) / 1000);
     return (int32_t)(wall - m->ts) > 0 ? wall : m->ts;
+}
+
+uint32_t agora_rtp_timestamp_now(agora_rtp_media *m, int64_t now)
+{
+    return timestamp_now(m, now);
 }
 
 /* Nothing sent for KEEPALIVE_US: a padding-only packet on the audio stream
@@ -501,7 +531,7 @@ static void send_keepalive(agora_rtp_media *m, int64_t now)
 {
     uint8_t pkt[AGORA_RTP_KEEPALIVE_SIZE];
     uint32_t ts = timestamp_now(m, now);
-    int n = agora_rtp_build_keepalive(pkt, sizeof(pkt), AGORA_OPUS_PAYLOAD_TYPE, m->seq, ts, m->ssrc);
+    int n = agora_rtp_build_keepalive(pkt, sizeof(pkt), m->pt, m->seq, ts, m->ssrc);
     if (n <= 0)
         return;
     m->seq++;
@@ -526,7 +556,7 @@ static void send_bye(agora_rtp_media *m)
         if (m->sr_packets > 0) {
             agora_rtcp_sender_info si;
             si.ntp = agora_ntp_now();
-            si.rtp_ts = m->last_pkt_ts + (uint32_t)((now - m->last_pkt_us) * (OPUS_RATE / 1000) / 1000);
+            si.rtp_ts = m->last_pkt_ts + (uint32_t)((now - m->last_pkt_us) * (m->rate / 1000) / 1000);
             si.packet_count = m->sr_packets;
             si.octet_count = m->sr_octets;
             n = agora_rtcp_build_sr(buf, sizeof(buf), m->ssrc, &si, NULL, 0);
@@ -602,6 +632,25 @@ static void handle_rtcp(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t no
         m->st.malformed++;
 }
 
+/* The remote added with AGORA_RTP_SSRC_ANY and not latched yet takes ssrc
+ * (its table entry moves: take and add again, within the table's room). */
+static rtp_remote *latch_remote(agora_rtp_media *m, uint32_t ssrc)
+{
+    int i = rtp_streams_find_ssrc(&m->remotes, AGORA_RTP_SSRC_ANY);
+    if (i < 0 || !remote_at(m, i)->latch || agora_rtp_video_has_ssrc(m, ssrc))
+        return NULL;
+    rtp_remote *r = rtp_streams_take(&m->remotes, i);
+    r->ssrc = ssrc;
+    r->latch = 0;
+    r->rx.ssrc = ssrc;
+    if (rtp_streams_add(&m->remotes, ssrc, r->uid, r) != AGORA_OK) { /* cannot happen: room kept */
+        fold_remote_stats(m, r);
+        remote_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
 {
     int kind = agora_rtp_is_rtcp(buf, len);
@@ -620,6 +669,9 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     /* demultiplex on the clear-text SSRC before any decryption */
     uint32_t ssrc = be32(buf + 8);
     rtp_remote *r = find_remote(m, ssrc);
+    if (!r && ssrc != AGORA_RTP_SSRC_ANY && (r = latch_remote(m, ssrc)) != NULL) {
+        /* a stream added with AGORA_RTP_SSRC_ANY takes the first SSRC heard */
+    }
     if (!r) {
         if (len == AGORA_RTP_HEADER_SIZE && ssrc == 0) {
             m->st.latch_received++; /* Janus latching a forward's RTCP feedback socket */
@@ -646,6 +698,15 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     r->packets++;
     r->last_heard_us = now;
     agora_rtp_rx_update(&r->rx, p.seq, p.timestamp, (uint64_t)now);
+    if (p.payload_len > 0 && p.payload_type != r->pt) {
+        /* another payload of the session (comfort noise, telephone-event): its
+         * sequence number is consumed, never played as audio */
+        if (r->dtmf_pt >= 0 && p.payload_type == r->dtmf_pt)
+            agora_rtp_dtmf_on_packet(m, r, &p);
+        m->st.other_payload++;
+        agora_jb_skip(r->jb, r->ssrc, p.seq);
+        return;
+    }
     if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
         m->st.keepalives_received++;
         r->keepalives++;
@@ -678,15 +739,19 @@ static void rtp_on_readable(agora_service *svc, agora_io_watch *w)
 }
 
 /* The decoder rate for an observer at `rate`: libopus decodes straight to
- * 8/12/16/24 kHz (no 48 kHz -> observer resampler after it), else 48 kHz. */
-static int decode_rate_for(int rate)
+ * 8/12/16/24 kHz (no 48 kHz -> observer resampler after it), else 48 kHz;
+ * G.711 is 8 kHz (the receive path resamples it to the observer's rate). */
+static int decode_rate_for(const rtp_remote *r, int rate)
 {
+    if (r->codec != AGORA_RTP_AUDIO_OPUS)
+        return r->rate;
     return agora_opus_decoder_rate_supported(rate) ? rate : OPUS_RATE;
 }
 
 /* Decode the remote's pulls of this tick into r->frame at `rate` (see
- * audio_playout.h). Runs on the thread that owns the remote's decoder now
- * (see rtp_remote). Returns the samples written, <= 0 when nothing came out. */
+ * audio_playout.h; G.711 at its own rate). Runs on the thread that owns the
+ * remote's decoder now (see rtp_remote). Returns the samples written, <= 0
+ * when nothing came out. */
 static int decode_pending(rtp_remote *r, int rate)
 {
     int n = agora_audio_playout_decode(&r->po, &r->dec, rate, r->frame->pcm);
@@ -698,7 +763,7 @@ static int decode_pending(rtp_remote *r, int rate)
 /* Receive-job hook: decode at the rate this listener hears the remote in. */
 static int decode_for_job(const agora_rx_job *job, void *arg)
 {
-    return decode_pending(arg, decode_rate_for(job->rate));
+    return decode_pending(arg, decode_rate_for(arg, job->rate));
 }
 
 /* Gap frames after a talk spurt, as on the local network (sent_frame.h): for
@@ -709,7 +774,7 @@ static int decode_for_job(const agora_rx_job *job, void *arg)
 static int gap_for_job(const agora_rx_job *job, void *arg)
 {
     rtp_remote *r = arg;
-    const int rate = decode_rate_for(job->rate), samples = rate / 50;
+    const int rate = decode_rate_for(r, job->rate), samples = rate / 50;
     memset(r->frame->pcm, 0, sizeof(int16_t) * (size_t)samples);
     r->frame->sample_rate = rate;
     r->frame->samples_per_channel = samples;
@@ -769,7 +834,7 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
             agora_encoded_audio_deliver_payload(svc, c, r->uid, po->pulls[i].data, po->pulls[i].len,
                                                 now_us() / 1000);
     if (po->npulls == 0) {
-        r->ext_ts += OPUS_RATE / 50; /* a tick of audio held from before */
+        r->ext_ts += r->rate / 50; /* a tick of audio held from before */
     } else if (!r->have_ts || restarted) {
         r->have_ts = 1;
         r->ext_ts = r->first_ext_ts = po->pulls[0].timestamp;
@@ -781,11 +846,11 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     r->frame->rtp_timestamp = (uint32_t)r->ext_ts; /* the wire timestamp, unwrapped: advanced
                                                        a tick when the audio was held */
     /* sample_rate and samples_per_channel: set by the decode */
-    r->frame->presentation_ms = (r->ext_ts - r->first_ext_ts) / (OPUS_RATE / 1000);
+    r->frame->presentation_ms = (r->ext_ts - r->first_ext_ts) / (r->rate / 1000);
     /* a job that hears this remote decodes first */
     if (!deliver_pull(svc, c, m, r, decode_for_job)) {
         /* nobody receives the audio frames: decode anyway (decoder state, counters) */
-        decode_pending(r, r->dec ? agora_opus_decoder_rate(r->dec) : OPUS_RATE);
+        decode_pending(r, r->dec ? agora_opus_decoder_rate(r->dec) : decode_rate_for(r, OPUS_RATE));
     }
 }
 
@@ -813,6 +878,8 @@ static void rtp_on_timer(agora_service *svc, uint64_t expirations)
             if (m->have_target && !m->in_round && atomic_load(&c->on_air) &&
                 now - m->last_pkt_us >= KEEPALIVE_US)
                 send_keepalive(m, now);
+            if (m->dtmf.active || m->dtmf.count || m->dtmf.gap)
+                agora_rtp_dtmf_tick(m, now);
             if (m->have_target && m->have_rtcp && m->sr_packets > 0 && now >= m->next_sr_us) {
                 send_sr(m, now);
                 m->next_sr_us = now + SR_INTERVAL_US;
@@ -833,6 +900,11 @@ static agora_rtp_media *media_new(agora_rtc_conn *c)
         return NULL;
     m->conn = c;
     m->fd = -1;
+    m->codec = AGORA_RTP_AUDIO_OPUS;
+    m->pt = AGORA_OPUS_PAYLOAD_TYPE;
+    m->rate = OPUS_RATE;
+    m->pkt_samples = PKT_SAMPLES;
+    m->dtmf_pt = -1;
     m->enc = agora_opus_encoder_create(1, OPUS_BITRATE, OPUS_LOSS_PERC);
     if (!m->enc) {
         free(m);
@@ -975,6 +1047,29 @@ static int do_set_target(agora_rtp_media *m, const char *ip, uint16_t port, uint
     return AGORA_OK;
 }
 
+/* The audio codec on the wire from now on: what is still in the send
+ * accumulator leaves in the old codec first; remotes added later take it. */
+static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt)
+{
+    if (!m)
+        return AGORA_ERR_NOT_READY;
+    end_round(m);
+    agora_resampler_destroy(m->rs); /* its output rate changes */
+    m->rs = NULL;
+    m->codec = codec;
+    m->pt = pt;
+    m->rate = codec == AGORA_RTP_AUDIO_OPUS ? OPUS_RATE : 8000;
+    m->pkt_samples = m->rate / 50;
+    m->dtmf_pt = dtmf_pt;
+    memset(&m->dtmf, 0, sizeof(m->dtmf));
+    m->lookahead = codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_encoder_lookahead(m->enc) : 0;
+    if (m->lookahead < 0)
+        m->lookahead = 0;
+    m->have_origin = 0; /* a new clock rate: the timestamp origin restarts */
+    m->marker = 1;
+    return AGORA_OK;
+}
+
 static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, const char *uid,
                          int suite, const uint8_t *key)
 {
@@ -987,22 +1082,30 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     if (!r)
         return AGORA_ERR_NO_MEMORY;
     r->ssrc = ssrc;
+    r->latch = ssrc == AGORA_RTP_SSRC_ANY;
+    r->codec = m->codec;
+    r->pt = m->pt;
+    r->rate = m->rate;
+    r->dtmf_pt = m->dtmf_pt;
     r->last_heard_us = now_us(); /* the silence of a new stream counts from here */
     agora_copy_id(r->uid, uid);
-    agora_jb_config jcfg;
-    agora_jb_config_default(&jcfg);
-    jcfg.time_stretch = 1; /* the playout time-stretches (audio_playout.h) */
-    r->jb = agora_jb_create(&jcfg);
-    r->dec = agora_opus_decoder_create(1);
-    r->frame = agora_sent_frame_new(OPUS_RATE, 1, PKT_SAMPLES);
-    agora_rtp_rx_init(&r->rx, ssrc, OPUS_RATE);
+    agora_jb_config jc;
+    agora_jb_config_default(&jc);
+    jc.clock_rate = r->rate;
+    jc.time_stretch = 1; /* the playout time-stretches (audio_playout.h) */
+    r->jb = agora_jb_create(&jc);
+    r->dec = r->codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_decoder_create(1) : NULL;
+    r->frame = agora_sent_frame_new(r->rate, 1, r->rate / 50);
+    agora_audio_playout_init(&r->po, r->codec, r->rate);
+    agora_rtp_rx_init(&r->rx, ssrc, r->rate);
     if (suite) {
         pthread_once(&srtp_once, srtp_init_once);
         if (srtp_ready)
             r->srtp = agora_srtp_session_create(suite, key, AGORA_SRTP_MASTER_LEN);
     }
-    if (!r->jb || !r->dec || !r->frame || (suite && !r->srtp)) {
-        int rc = suite && !r->srtp && r->jb && r->dec && r->frame ? AGORA_ERR_FAILED : AGORA_ERR_NO_MEMORY;
+    int have_dec = r->dec || r->codec != AGORA_RTP_AUDIO_OPUS;
+    if (!r->jb || !have_dec || !r->frame || (suite && !r->srtp)) {
+        int rc = suite && !r->srtp && r->jb && have_dec && r->frame ? AGORA_ERR_FAILED : AGORA_ERR_NO_MEMORY;
         remote_free(r);
         return rc;
     }
@@ -1222,6 +1325,17 @@ static void rtp_process(agora_service *svc, io_item *it)
     case IO_RTP_REMOVE:
         rc = do_remove_remote(svc, c, it->u32);
         break;
+    case IO_RTP_AUDIO_CODEC:
+        rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2, (int)it->u32 - 1);
+        break;
+    case IO_RTP_DTMF:
+        if (!agora_rtp_of(c) || agora_rtp_of(c)->fd < 0 || !agora_rtp_of(c)->have_target)
+            rc = AGORA_ERR_NOT_READY;
+        else if (agora_rtp_of(c)->dtmf_pt < 0)
+            rc = AGORA_ERR_NOT_SUPPORTED;
+        else
+            rc = agora_rtp_dtmf_queue(agora_rtp_of(c), it->arg, it->arg2);
+        break;
     case IO_RTP_VIDEO_PUBLISH:
         rc = agora_rtp_of(c) && agora_rtp_of(c)->fd >= 0 ? agora_rtp_video_set_publish(c, it->u32, it->arg, it->arg2)
                                        : AGORA_ERR_NOT_READY;
@@ -1367,6 +1481,25 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *
                                   int srtp_suite, const uint8_t *srtp_key_salt)
 {
     return post_remote_add(c, IO_RTP_ADD, ssrc, user_id, 0, srtp_suite, srtp_key_salt);
+}
+
+int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *c, int codec, int payload_type,
+                                      int dtmf_payload_type)
+{
+    int valid = (codec == AGORA_RTP_AUDIO_OPUS || codec == AGORA_RTP_AUDIO_PCMU ||
+                 codec == AGORA_RTP_AUDIO_PCMA) && payload_type >= 0 && payload_type <= 127 &&
+                dtmf_payload_type >= -1 && dtmf_payload_type <= 127 &&
+                dtmf_payload_type != payload_type;
+    return rtp_call(c, IO_RTP_AUDIO_CODEC, valid,
+                    &(rtp_request){.arg = codec, .arg2 = payload_type,
+                                   /* the item's third number: the DTMF type + 1 (>= 0) */
+                                   .ssrc = (uint32_t)(dtmf_payload_type + 1)});
+}
+
+int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *c, int event, int duration_ms)
+{
+    int valid = event >= 0 && event <= 15 && duration_ms >= 40 && duration_ms <= 5000;
+    return rtp_call(c, IO_RTP_DTMF, valid, &(rtp_request){.arg = event, .arg2 = duration_ms});
 }
 
 int agora_rtc_conn_rtp_set_video_publish(agora_rtc_conn *c, uint32_t ssrc, int codec,

@@ -1,0 +1,775 @@
+/* A SIP user agent on libre (agora_rtc/sip.h).
+ *
+ * Threads: the agent's thread owns a libre context of its own
+ * (re_thread_init) and runs re_main; everything libre is touched there only.
+ * Public calls post a command (mqueue) and wait on the command's condition
+ * variable until the loop has carried it out. Events go the other way
+ * through a bounded ring under a mutex (agent->mu). */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "agora_rtc/errors.h"
+#include "agora_rtc/rtp_transport.h"
+#include "agora_rtc/sip.h"
+#include "net/sip/sip_offer.h"
+
+#define SIP_HASH_SIZE 32
+#define INVITE_RING_TIMEOUT_MS 60000 /* an unanswered incoming call is rejected 480 */
+
+enum { CMD_ANSWER = 1, CMD_REJECT, CMD_DIAL, CMD_HANGUP, CMD_TRANSFER, CMD_STATS, CMD_STOP };
+
+typedef struct sip_command {
+    int kind;
+    uint32_t call;
+    int status;
+    const char *text;           /* media ip (ANSWER, DIAL) */
+    const char *uri;            /* DIAL */
+    uint16_t port;
+    agora_sip_stats *stats;
+    int result;
+    int done;
+    pthread_mutex_t *mu;
+    pthread_cond_t *cond;
+} sip_command;
+
+struct agora_sip_agent;
+
+/* One call (libre memory: mem_zalloc, freed by mem_deref; loop thread only). */
+typedef struct sip_call {
+    struct le le;
+    struct agora_sip_agent *agent;
+    uint32_t id;
+    struct sipsess *sess;
+    struct sdp_session *sdp;
+    struct sdp_media *media;
+    struct tmr ring_timer;
+    struct sip_request *refer;          /* our REFER in flight (transfer) */
+    int incoming, established, ringing; /* ringing: incoming, not answered yet */
+    int early_media;                    /* ours: a 183 brought the callee's media */
+} sip_call;
+
+struct agora_sip_agent {
+    /* loop thread */
+    struct sip *sip;
+    struct sipsess_sock *sock;
+    struct sip_lsnr *lsnr;
+    struct sipreg *reg;         /* NULL: no registrar */
+    char password[128];
+    char registrar[128];
+    int expires;
+    struct dnsc *dnsc;
+    struct mqueue *mq;
+    struct list calls;
+    struct sa laddr;
+    char user[64];
+    uint32_t next_id;
+    agora_sip_stats st;
+    /* shared */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;         /* events queued, start done */
+    int started, start_rc;
+    int closing;
+    agora_sip_event events[AGORA_SIP_EVENT_QUEUE];
+    int ev_head, ev_count;
+    char listen_ip[64];
+    uint16_t listen_port;
+};
+
+static pthread_once_t libre_once = PTHREAD_ONCE_INIT;
+static int libre_rc;
+
+static void libre_init_once(void)
+{
+    libre_rc = libre_init();
+}
+
+/* ------------------------------------------------------------ events */
+
+/* Queue an event; 0 when the queue is full (the event is not queued). */
+static int emit(struct agora_sip_agent *a, const agora_sip_event *ev)
+{
+    pthread_mutex_lock(&a->mu);
+    int ok = a->ev_count < AGORA_SIP_EVENT_QUEUE;
+    if (ok) {
+        a->events[(a->ev_head + a->ev_count) % AGORA_SIP_EVENT_QUEUE] = *ev;
+        a->ev_count++;
+        pthread_cond_broadcast(&a->cond);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
+static void copy_pl(char *dst, size_t size, const struct pl *pl)
+{
+    dst[0] = '\0';
+    if (pl && pl->p && pl->l)
+        (void)pl_strcpy(pl, dst, size); /* truncates */
+}
+
+static void emit_call(sip_call *c, int kind, int status, const char *reason)
+{
+    agora_sip_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    ev.call = c->id;
+    ev.status = status;
+    if (kind == AGORA_SIP_EV_ESTABLISHED || kind == AGORA_SIP_EV_MEDIA ||
+        (kind == AGORA_SIP_EV_PROGRESS && c->early_media))
+        (void)agora_sip_sdp_media(c->media, &ev);
+    if (reason)
+        snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
+    (void)emit(c->agent, &ev);
+}
+
+/* ------------------------------------------------------------ calls */
+
+static void call_destructor(void *arg)
+{
+    sip_call *c = arg;
+    tmr_cancel(&c->ring_timer);
+    list_unlink(&c->le);
+    mem_deref(c->refer);
+    mem_deref(c->sess);
+    mem_deref(c->sdp);
+}
+
+static sip_call *find_call(struct agora_sip_agent *a, uint32_t id)
+{
+    for (struct le *le = list_head(&a->calls); le; le = le->next) {
+        sip_call *c = le->data;
+        if (c->id == id)
+            return c;
+    }
+    return NULL;
+}
+
+/* A call with its SDP session: one audio stream, PCMU and PCMA. */
+static int call_new(struct agora_sip_agent *a, int incoming, sip_call **out)
+{
+    sip_call *c = mem_zalloc(sizeof(*c), call_destructor);
+    if (!c)
+        return ENOMEM;
+    c->agent = a;
+    c->incoming = incoming;
+    tmr_init(&c->ring_timer);
+    int err = agora_sip_sdp_new(&c->sdp, &c->media, &a->laddr);
+    if (err) {
+        mem_deref(c);
+        return err;
+    }
+    if (++a->next_id == 0)
+        a->next_id = 1;
+    c->id = a->next_id;
+    list_append(&a->calls, &c->le, c);
+    a->st.calls++;
+    *out = c;
+    return 0;
+}
+
+/* The call is over: CLOSED, then it is freed. */
+static void call_end(sip_call *c, int status, const char *reason)
+{
+    emit_call(c, AGORA_SIP_EV_CLOSED, status, reason);
+    c->agent->st.calls--;
+    mem_deref(c);
+}
+
+static int set_local_media(sip_call *c, const char *ip, uint16_t port)
+{
+    struct sa media;
+    if (sa_set_str(&media, ip, port))
+        return EINVAL;
+    sdp_media_set_laddr(c->media, &media);
+    sdp_media_set_lport(c->media, port);
+    return 0;
+}
+
+/* ---- libre session handlers (loop thread) ---- */
+
+/* A re-INVITE (or an offer in an ACK): answer with the same media. */
+static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+    sip_call *c = arg;
+    int err = sdp_decode(c->sdp, msg->mb, true);
+    if (err)
+        return err;
+    agora_sip_event ev;
+    memset(&ev, 0, sizeof(ev));
+    if (agora_sip_sdp_media(c->media, &ev))
+        return EPROTO; /* no common codec any more: libre answers 488 */
+    err = sdp_encode(descp, c->sdp, false);
+    if (!err)
+        emit_call(c, AGORA_SIP_EV_MEDIA, 0, NULL);
+    return err;
+}
+
+/* The answer to our INVITE (2xx, or 18x with SDP). */
+static int on_answer(const struct sip_msg *msg, void *arg)
+{
+    sip_call *c = arg;
+    return sdp_decode(c->sdp, msg->mb, false);
+}
+
+static void on_progress(const struct sip_msg *msg, void *arg)
+{
+    sip_call *c = arg;
+    if (msg->scode == 183 && mbuf_get_left(msg->mb) && !c->early_media)
+        c->early_media = !sdp_decode(c->sdp, msg->mb, false);
+    emit_call(c, AGORA_SIP_EV_PROGRESS, msg->scode, NULL);
+}
+
+static void on_established(const struct sip_msg *msg, void *arg)
+{
+    (void)msg;
+    sip_call *c = arg;
+    c->established = 1;
+    c->ringing = 0;
+    tmr_cancel(&c->ring_timer);
+    emit_call(c, AGORA_SIP_EV_ESTABLISHED, 200, NULL);
+}
+
+static void on_close(int err, const struct sip_msg *msg, void *arg)
+{
+    sip_call *c = arg;
+    char reason[AGORA_SIP_MAX_TEXT];
+    int status = 0;
+    if (err == ECONNRESET) { /* libre: the remote ended the dialog (BYE) */
+        snprintf(reason, sizeof(reason), "BYE");
+    } else if (err) {
+        snprintf(reason, sizeof(reason), "%s", strerror(err));
+        if (err == ETIMEDOUT)
+            status = 408;
+    } else if (msg && !msg->req) {
+        status = msg->scode;
+        copy_pl(reason, sizeof(reason), &msg->reason);
+    } else if (msg && !pl_strcmp(&msg->met, "CANCEL")) {
+        status = 487;
+        snprintf(reason, sizeof(reason), "CANCEL");
+    } else {
+        snprintf(reason, sizeof(reason), "BYE");
+    }
+    call_end(c, status, reason);
+}
+
+static void reject_now(struct agora_sip_agent *a, const struct sip_msg *msg, uint16_t status,
+                       const char *reason)
+{
+    (void)sip_treply(NULL, a->sip, msg, status, reason);
+}
+
+static void on_ring_timeout(void *arg)
+{
+    sip_call *c = arg;
+    (void)sipsess_reject(c->sess, 480, "Temporarily Unavailable", NULL);
+    call_end(c, 480, "not answered in time");
+}
+
+/* An INVITE outside a dialog. */
+static void on_invite(const struct sip_msg *msg, void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    a->st.invites++;
+    if (!mbuf_get_left(msg->mb)) {
+        a->st.rejected_offers++;
+        reject_now(a, msg, 488, "Offer Required");
+        return;
+    }
+    sip_call *c;
+    if (call_new(a, 1, &c)) {
+        reject_now(a, msg, 500, "Server Internal Error");
+        return;
+    }
+    agora_sip_event ev;
+    memset(&ev, 0, sizeof(ev));
+    if (sdp_decode(c->sdp, msg->mb, true) || agora_sip_sdp_media(c->media, &ev) || !ev.remote_port ||
+        !ev.remote_ip[0]) {
+        a->st.rejected_offers++;
+        a->st.calls--;
+        mem_deref(c);
+        reject_now(a, msg, 488, "Not Acceptable Here");
+        return;
+    }
+    int err = sipsess_accept(&c->sess, a->sock, msg, 180, "Ringing", a->user, "application/sdp",
+                             NULL, NULL, NULL, false, on_offer, on_answer, on_established, NULL,
+                             NULL, on_close, c, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n");
+    if (err) {
+        a->st.calls--;
+        mem_deref(c);
+        reject_now(a, msg, 500, "Server Internal Error");
+        return;
+    }
+    c->ringing = 1;
+    ev.kind = AGORA_SIP_EV_INCOMING;
+    ev.call = c->id;
+    copy_pl(ev.from_user, sizeof(ev.from_user), &msg->from.uri.user);
+    copy_pl(ev.to_user, sizeof(ev.to_user), &msg->uri.user);
+    if (!emit(a, &ev)) {
+        a->st.rejected_busy++;
+        (void)sipsess_reject(c->sess, 503, "Service Unavailable", "Retry-After: 5\r\n");
+        a->st.calls--;
+        mem_deref(c);
+        return;
+    }
+    tmr_start(&c->ring_timer, INVITE_RING_TIMEOUT_MS, on_ring_timeout, c);
+}
+
+/* Requests outside a dialog that no session takes: OPTIONS. */
+static bool on_request(const struct sip_msg *msg, void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    if (pl_strcmp(&msg->met, "OPTIONS"))
+        return false;
+    a->st.options++;
+    (void)sip_treplyf(NULL, NULL, a->sip, msg, false, 200, "OK",
+                      "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+                      "Accept: application/sdp\r\n"
+                      "Content-Length: 0\r\n\r\n");
+    return true;
+}
+
+/* ---- commands (loop thread) ---- */
+
+static int cmd_answer(struct agora_sip_agent *a, sip_command *cmd)
+{
+    sip_call *c = find_call(a, cmd->call);
+    if (!c || !c->ringing)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (set_local_media(c, cmd->text, cmd->port))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    struct mbuf *desc = NULL;
+    int err = sdp_encode(&desc, c->sdp, false);
+    if (!err)
+        err = sipsess_answer(c->sess, 200, "OK", desc, NULL);
+    mem_deref(desc);
+    if (err)
+        return AGORA_ERR_FAILED;
+    c->ringing = 0;
+    tmr_cancel(&c->ring_timer);
+    return AGORA_OK;
+}
+
+static int cmd_dial(struct agora_sip_agent *a, sip_command *cmd)
+{
+    struct pl pl;
+    struct uri uri;
+    pl_set_str(&pl, cmd->uri);
+    if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sip"))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    sip_call *c;
+    if (call_new(a, 0, &c))
+        return AGORA_ERR_NO_MEMORY;
+    if (set_local_media(c, cmd->text, cmd->port)) {
+        a->st.calls--;
+        mem_deref(c);
+        return AGORA_ERR_INVALID_ARGUMENT;
+    }
+    char from[256];
+    re_snprintf(from, sizeof(from), "sip:%s@%J", a->user, &a->laddr);
+    struct mbuf *desc = NULL;
+    int err = sdp_encode(&desc, c->sdp, true);
+    if (!err)
+        err = sipsess_connect(&c->sess, a->sock, cmd->uri, NULL, from, a->user, NULL, 0,
+                              "application/sdp", desc, NULL, NULL, false, on_offer, on_answer,
+                              on_progress, on_established, NULL, NULL, on_close, c,
+                              "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n");
+    mem_deref(desc);
+    if (err) {
+        a->st.calls--;
+        mem_deref(c);
+        return AGORA_ERR_FAILED;
+    }
+    cmd->call = c->id;
+    return AGORA_OK;
+}
+
+static int cmd_hangup(struct agora_sip_agent *a, sip_command *cmd)
+{
+    sip_call *c = find_call(a, cmd->call);
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (cmd->kind == CMD_REJECT) {
+        if (!c->ringing)
+            return AGORA_ERR_INVALID_STATE;
+        (void)sipsess_reject(c->sess, (uint16_t)cmd->status,
+                             cmd->status == 603 ? "Decline" :
+                             cmd->status == 486 ? "Busy Here" :
+                             cmd->status == 404 ? "Not Found" : "Rejected", NULL);
+        char reason[32];
+        snprintf(reason, sizeof(reason), "rejected %d", cmd->status);
+        call_end(c, cmd->status, reason);
+        return AGORA_OK;
+    }
+    if (c->ringing)
+        (void)sipsess_reject(c->sess, 486, "Busy Here", NULL);
+    /* otherwise freeing the session sends BYE (established) or CANCEL (ours, ringing) */
+    call_end(c, 0, "hung up");
+    return AGORA_OK;
+}
+
+/* The answer to our REFER: 202 Accepted (the phone calls the target; its BYE
+ * to us follows) or an error. */
+static void on_refer_response(int err, const struct sip_msg *msg, void *arg)
+{
+    sip_call *c = arg;
+    if (msg && msg->scode < 200)
+        return;
+    c->refer = NULL; /* libre frees the request after its final answer */
+    int status = err ? (err == ETIMEDOUT ? 408 : 503) : msg->scode;
+    char reason[AGORA_SIP_MAX_TEXT];
+    if (err)
+        snprintf(reason, sizeof(reason), "%s", strerror(err));
+    else
+        copy_pl(reason, sizeof(reason), &msg->reason);
+    emit_call(c, AGORA_SIP_EV_TRANSFER, status, reason);
+}
+
+/* Ask the phone to call the target instead (RFC 3515 REFER in the call's dialog). */
+static int cmd_transfer(struct agora_sip_agent *a, sip_command *cmd)
+{
+    sip_call *c = find_call(a, cmd->call);
+    if (!c)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (!c->established || c->refer)
+        return AGORA_ERR_INVALID_STATE;
+    struct pl pl;
+    struct uri uri;
+    pl_set_str(&pl, cmd->uri);
+    if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sip"))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int err = sip_drequestf(&c->refer, a->sip, true, "REFER", sipsess_dialog(c->sess), 0, NULL,
+                            NULL, on_refer_response, c,
+                            "Refer-To: <%s>\r\nReferred-By: <sip:%s@%J>\r\n"
+                            "Content-Length: 0\r\n\r\n", cmd->uri, a->user, &a->laddr);
+    return err ? AGORA_ERR_FAILED : AGORA_OK;
+}
+
+static void on_command(int id, void *data, void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    sip_command *cmd = data;
+    int rc = AGORA_OK;
+    switch (id) {
+    case CMD_ANSWER: rc = cmd_answer(a, cmd); break;
+    case CMD_DIAL: rc = cmd_dial(a, cmd); break;
+    case CMD_TRANSFER: rc = cmd_transfer(a, cmd); break;
+    case CMD_REJECT:
+    case CMD_HANGUP: rc = cmd_hangup(a, cmd); break;
+    case CMD_STATS: *cmd->stats = a->st; break;
+    case CMD_STOP: {
+        struct le *le;
+        while ((le = list_head(&a->calls)) != NULL)
+            call_end(le->data, 0, "agent closed");
+        re_cancel();
+        break;
+    }
+    default: rc = AGORA_ERR_INVALID_ARGUMENT; break;
+    }
+    pthread_mutex_lock(cmd->mu);
+    cmd->result = rc;
+    cmd->done = 1;
+    pthread_cond_broadcast(cmd->cond);
+    pthread_mutex_unlock(cmd->mu);
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void started(struct agora_sip_agent *a, int rc)
+{
+    pthread_mutex_lock(&a->mu);
+    a->started = 1;
+    a->start_rc = rc;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- registration (loop thread) ---- */
+
+static int on_auth(char **username, char **password, const char *realm, void *arg)
+{
+    (void)realm;
+    struct agora_sip_agent *a = arg;
+    int err = str_dup(username, a->user);
+    if (!err)
+        err = str_dup(password, a->password);
+    return err;
+}
+
+static void on_register_response(int err, const struct sip_msg *msg, void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    agora_sip_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = AGORA_SIP_EV_REGISTERED;
+    if (err) {
+        ev.status = err == ETIMEDOUT ? 408 : 503;
+        snprintf(ev.reason, sizeof(ev.reason), "%s", strerror(err));
+    } else {
+        ev.status = msg->scode;
+        copy_pl(ev.reason, sizeof(ev.reason), &msg->reason);
+    }
+    if (ev.status >= 200) /* 401/407 answered by libre with our credentials are not final */
+        (void)emit(a, &ev);
+}
+
+static int start_register(struct agora_sip_agent *a)
+{
+    char reg_uri[160], aor[256];
+    re_snprintf(reg_uri, sizeof(reg_uri), "sip:%s", a->registrar);
+    /* the AOR's domain: the registrar without its port */
+    char domain[128];
+    snprintf(domain, sizeof(domain), "%s", a->registrar);
+    char *colon = strrchr(domain, ':');
+    if (colon && !strchr(domain, ']') && strchr(domain, ':') == colon)
+        *colon = '\0';
+    re_snprintf(aor, sizeof(aor), "sip:%s@%s", a->user, domain);
+    return sipreg_register(&a->reg, a->sip, reg_uri, aor, NULL, aor, (uint32_t)a->expires, a->user,
+                           NULL, 0, 0, on_auth, a, false, on_register_response, a, NULL, NULL);
+}
+
+static void release_stack(struct agora_sip_agent *a)
+{
+    a->reg = mem_deref(a->reg); /* unregisters (REGISTER with Expires 0) */
+    a->lsnr = mem_deref(a->lsnr);
+    a->sock = mem_deref(a->sock);
+    if (a->sip)
+        sip_close(a->sip, true);
+    a->sip = mem_deref(a->sip);
+    a->dnsc = mem_deref(a->dnsc);
+    a->mq = mem_deref(a->mq);
+}
+
+static void *agent_thread(void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    if (re_thread_init()) {
+        started(a, AGORA_ERR_FAILED);
+        return NULL;
+    }
+    int rc = AGORA_ERR_FAILED;
+    struct sa ns[4];
+    uint32_t nsn = 4;
+    char domain[64] = "";
+    if (dns_srv_get(domain, sizeof(domain), ns, &nsn))
+        nsn = 0;
+    if (dnsc_alloc(&a->dnsc, NULL, ns, nsn) ||
+        sip_alloc(&a->sip, a->dnsc, 32, 32, 32, "agora_rtc", NULL, NULL) ||
+        sa_set_str(&a->laddr, a->listen_ip, a->listen_port) ||
+        sip_transp_add(a->sip, SIP_TRANSP_UDP, &a->laddr) ||
+        sip_transp_laddr(a->sip, &a->laddr, SIP_TRANSP_UDP, NULL) ||
+        sipsess_listen(&a->sock, a->sip, SIP_HASH_SIZE, on_invite, a) ||
+        sip_listen(&a->lsnr, a->sip, true, on_request, a) ||
+        mqueue_alloc(&a->mq, on_command, a) ||
+        (a->registrar[0] && start_register(a))) {
+        release_stack(a);
+        re_thread_close();
+        started(a, rc);
+        return NULL;
+    }
+    a->listen_port = sa_port(&a->laddr);
+    started(a, AGORA_OK);
+    (void)re_main(NULL);
+    /* CMD_STOP ended every call; let their BYEs leave (libre sends them on free) */
+    release_stack(a);
+    re_thread_close();
+    return NULL;
+}
+
+/* ------------------------------------------------------------ public API */
+
+static int post(struct agora_sip_agent *a, sip_command *cmd)
+{
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+    cmd->mu = &mu;
+    cmd->cond = &cond;
+    pthread_mutex_lock(&a->mu);
+    int closing = a->closing;
+    if (cmd->kind == CMD_STOP)
+        a->closing = 1;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->mu);
+    if (closing)
+        return AGORA_ERR_INVALID_STATE;
+    if (mqueue_push(a->mq, cmd->kind, cmd))
+        return AGORA_ERR_FAILED;
+    pthread_mutex_lock(&mu);
+    while (!cmd->done)
+        pthread_cond_wait(&cond, &mu);
+    pthread_mutex_unlock(&mu);
+    pthread_cond_destroy(&cond);
+    pthread_mutex_destroy(&mu);
+    return cmd->result;
+}
+
+int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out)
+{
+    if (!config || !out || !config->listen_ip || strlen(config->listen_ip) >= 64)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    const char *user = config->user ? config->user : "agent";
+    struct sa probe;
+    if (sa_set_str(&probe, config->listen_ip, config->listen_port) || !user[0] ||
+        strlen(user) >= 64 || strpbrk(user, "@:;<>\" \r\n"))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (config->registrar && (!config->registrar[0] || strlen(config->registrar) >= 128 ||
+                              strpbrk(config->registrar, "@;<>\" \r\n") ||
+                              (config->password && strlen(config->password) >= 128) ||
+                              config->expires < 0))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    pthread_once(&libre_once, libre_init_once);
+    if (libre_rc)
+        return AGORA_ERR_FAILED;
+    struct agora_sip_agent *a = calloc(1, sizeof(*a));
+    if (!a)
+        return AGORA_ERR_NO_MEMORY;
+    snprintf(a->listen_ip, sizeof(a->listen_ip), "%s", config->listen_ip);
+    snprintf(a->user, sizeof(a->user), "%s", user);
+    if (config->registrar) {
+        snprintf(a->registrar, sizeof(a->registrar), "%s", config->registrar);
+        snprintf(a->password, sizeof(a->password), "%s", config->password ? config->password : "");
+        a->expires = config->expires > 0 ? config->expires : 600;
+    }
+    a->listen_port = config->listen_port;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    if (pthread_create(&a->thread, NULL, agent_thread, a)) {
+        free(a);
+        return AGORA_ERR_FAILED;
+    }
+    pthread_mutex_lock(&a->mu);
+    while (!a->started)
+        pthread_cond_wait(&a->cond, &a->mu);
+    int rc = a->start_rc;
+    pthread_mutex_unlock(&a->mu);
+    if (rc != AGORA_OK) {
+        pthread_join(a->thread, NULL);
+        pthread_cond_destroy(&a->cond);
+        pthread_mutex_destroy(&a->mu);
+        free(a);
+        return rc;
+    }
+    *out = a;
+    return AGORA_OK;
+}
+
+uint16_t agora_sip_agent_port(const agora_sip_agent *a)
+{
+    return a ? a->listen_port : 0;
+}
+
+int agora_sip_next_event(agora_sip_agent *a, agora_sip_event *out, int timeout_ms)
+{
+    if (!a || !out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    if (timeout_ms > 0) {
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&a->mu);
+    int rc = 0;
+    for (;;) {
+        if (a->ev_count > 0) {
+            *out = a->events[a->ev_head];
+            a->ev_head = (a->ev_head + 1) % AGORA_SIP_EVENT_QUEUE;
+            a->ev_count--;
+            rc = 1;
+            break;
+        }
+        if (a->closing) {
+            rc = AGORA_ERR_INVALID_STATE;
+            break;
+        }
+        if (timeout_ms == 0)
+            break;
+        if (timeout_ms < 0)
+            pthread_cond_wait(&a->cond, &a->mu);
+        else if (pthread_cond_timedwait(&a->cond, &a->mu, &until))
+            break;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
+static int valid_media(const char *ip, uint16_t port)
+{
+    struct sa sa;
+    return ip && port && strlen(ip) < 64 && !sa_set_str(&sa, ip, port);
+}
+
+int agora_sip_answer(agora_sip_agent *a, uint32_t call, const char *media_ip, uint16_t media_port)
+{
+    if (!a || !valid_media(media_ip, media_port))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_ANSWER, .call = call, .text = media_ip,
+                                  .port = media_port});
+}
+
+int agora_sip_reject(agora_sip_agent *a, uint32_t call, int status)
+{
+    if (!a || status < 300 || status > 699)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_REJECT, .call = call, .status = status});
+}
+
+int agora_sip_dial(agora_sip_agent *a, const char *uri, const char *media_ip, uint16_t media_port,
+                   uint32_t *call)
+{
+    if (!a || !uri || !call || strlen(uri) > 512 || strpbrk(uri, "\r\n") ||
+        !valid_media(media_ip, media_port))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    sip_command cmd = {.kind = CMD_DIAL, .uri = uri, .text = media_ip, .port = media_port};
+    int rc = post(a, &cmd);
+    if (rc == AGORA_OK)
+        *call = cmd.call;
+    return rc;
+}
+
+int agora_sip_transfer(agora_sip_agent *a, uint32_t call, const char *uri)
+{
+    if (!a || !uri || strlen(uri) > 512 || strpbrk(uri, "\r\n<>"))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_TRANSFER, .call = call, .uri = uri});
+}
+
+int agora_sip_hangup(agora_sip_agent *a, uint32_t call)
+{
+    if (!a)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_HANGUP, .call = call});
+}
+
+int agora_sip_get_stats(agora_sip_agent *a, agora_sip_stats *out)
+{
+    if (!a || !out)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_STATS, .stats = out});
+}
+
+void agora_sip_agent_stop(agora_sip_agent *a)
+{
+    if (!a)
+        return;
+    if (post(a, &(sip_command){.kind = CMD_STOP}) == AGORA_ERR_INVALID_STATE)
+        return; /* stopped already */
+    pthread_join(a->thread, NULL);
+}
+
+void agora_sip_agent_destroy(agora_sip_agent *a)
+{
+    if (!a)
+        return;
+    agora_sip_agent_stop(a);
+    pthread_cond_destroy(&a->cond);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}

@@ -1,0 +1,158 @@
+# SipAgent: the SIP user agent of agora_rtc/sip.h (libre on a thread of its own).
+# The control plane (agora_rtc.sip) turns its events into calls of connections.
+
+SIP_EV_INCOMING = lib.AGORA_SIP_EV_INCOMING
+SIP_EV_PROGRESS = lib.AGORA_SIP_EV_PROGRESS
+SIP_EV_ESTABLISHED = lib.AGORA_SIP_EV_ESTABLISHED
+SIP_EV_CLOSED = lib.AGORA_SIP_EV_CLOSED
+SIP_EV_MEDIA = lib.AGORA_SIP_EV_MEDIA
+SIP_EV_REGISTERED = lib.AGORA_SIP_EV_REGISTERED
+SIP_EV_TRANSFER = lib.AGORA_SIP_EV_TRANSFER
+
+
+cdef class SipAgent:
+    """A SIP user agent bound to listen_ip:listen_port (0: ephemeral)."""
+    cdef lib.agora_sip_agent *agent
+    cdef readonly int port
+    cdef int busy          # calls inside the native agent now (counted under the GIL)
+
+    def __cinit__(self, bytes listen_ip, int listen_port=0, bytes user=b"agent", bytes registrar=None,
+                  bytes password=None, int expires=0):
+        if not 0 <= listen_port < 65536:
+            raise ValueError(f"SIP listen port must be 0..65535, got {listen_port}")
+        cdef lib.agora_sip_config cfg
+        memset(&cfg, 0, sizeof(cfg))
+        cfg.listen_ip = listen_ip
+        cfg.listen_port = <uint16_t>listen_port
+        cfg.user = user
+        if registrar is not None:
+            cfg.registrar = registrar
+            cfg.password = password if password is not None else b""
+            cfg.expires = expires
+        cdef int rc
+        with nogil:
+            rc = lib.agora_sip_agent_create(&cfg, &self.agent)
+        if rc != 0:
+            self.agent = NULL
+            if rc == lib.AGORA_ERR_INVALID_ARGUMENT:
+                raise ValueError(f"SIP agent: bad listen address {listen_ip!r} port {listen_port}, "
+                                 f"user {user!r} or registrar {registrar!r} (expected an IP literal, "
+                                 "a plain user part and host[:port])")
+            check(rc, f"SIP agent on {listen_ip.decode()}:{listen_port} did not start "
+                      "(is the port taken?)")
+        self.port = lib.agora_sip_agent_port(self.agent)
+
+    def __dealloc__(self):
+        self.close()
+
+    def close(self):
+        """Hang up every call and stop the agent (idempotent). Calls in flight on
+        other threads (a reader in next_event) return first; then it is freed."""
+        cdef lib.agora_sip_agent *a = self.agent
+        self.agent = NULL
+        if a == NULL:
+            return
+        with nogil:
+            lib.agora_sip_agent_stop(a)
+        while self.busy > 0:
+            time.sleep(0.001)
+        with nogil:
+            lib.agora_sip_agent_destroy(a)
+
+    cdef lib.agora_sip_agent *_enter(self, what) except NULL:
+        if self.agent == NULL:
+            raise _errors.InvalidStateError(f"SIP agent {what}: the agent is closed")
+        self.busy += 1
+        return self.agent
+
+    def next_event(self, int timeout_ms=-1):
+        """The next event as a dict, None on timeout; raises once the agent closed."""
+        cdef lib.agora_sip_agent *a = self._enter("next_event")
+        cdef lib.agora_sip_event ev
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_next_event(a, &ev, timeout_ms)
+        finally:
+            self.busy -= 1
+        if rc == 0:
+            return None
+        if rc < 0:
+            raise _errors.InvalidStateError("SIP agent next_event: the agent is closing")
+        return {"kind": ev.kind, "call": ev.call, "status": ev.status,
+                "from_user": ev.from_user.decode("utf-8", "replace"),
+                "to_user": ev.to_user.decode("utf-8", "replace"),
+                "remote_ip": ev.remote_ip.decode("ascii", "replace"),
+                "remote_port": ev.remote_port, "remote_rtcp_port": ev.remote_rtcp_port,
+                "codec": ev.codec, "payload_type": ev.payload_type,
+                "dtmf_payload_type": ev.dtmf_payload_type, "hold": bool(ev.hold),
+                "reason": ev.reason.decode("utf-8", "replace")}
+
+    def answer(self, unsigned int call, bytes media_ip, int media_port):
+        cdef lib.agora_sip_agent *a = self._enter("answer")
+        cdef const char *ip = media_ip
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_answer(a, call, ip, <uint16_t>media_port)
+        finally:
+            self.busy -= 1
+        return rc
+
+    def reject(self, unsigned int call, int status):
+        cdef lib.agora_sip_agent *a = self._enter("reject")
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_reject(a, call, status)
+        finally:
+            self.busy -= 1
+        return rc
+
+    def dial(self, bytes uri, bytes media_ip, int media_port):
+        """Returns (rc, call id)."""
+        cdef lib.agora_sip_agent *a = self._enter("dial")
+        cdef const char *u = uri
+        cdef const char *ip = media_ip
+        cdef uint32_t call = 0
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_dial(a, u, ip, <uint16_t>media_port, &call)
+        finally:
+            self.busy -= 1
+        return rc, call
+
+    def transfer(self, unsigned int call, bytes uri):
+        cdef lib.agora_sip_agent *a = self._enter("transfer")
+        cdef const char *u = uri
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_transfer(a, call, u)
+        finally:
+            self.busy -= 1
+        return rc
+
+    def hangup(self, unsigned int call):
+        cdef lib.agora_sip_agent *a = self._enter("hangup")
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_hangup(a, call)
+        finally:
+            self.busy -= 1
+        return rc
+
+    def stats(self):
+        cdef lib.agora_sip_agent *a = self._enter("stats")
+        cdef lib.agora_sip_stats s
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_get_stats(a, &s)
+        finally:
+            self.busy -= 1
+        check(rc, "SIP agent stats")
+        return {"invites": s.invites, "rejected_offers": s.rejected_offers,
+                "rejected_busy": s.rejected_busy, "options": s.options, "calls": s.calls}
