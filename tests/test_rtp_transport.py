@@ -460,9 +460,10 @@ def test_rtp_speech_reaches_the_remote_user(service):
         # the wire: PT 111, SSRC 1000, consecutive seq, +960 per packet, one marker
         pkts = [parse_rtp(d) for _, d in sniff.log]
         # +960 per packet; a stalled media clock (an overloaded machine) may end the
-        # round early: the timeline then jumps by whole packets and the jump is marked
+        # round early: the next round starts at the wall clock's timestamp (any step
+        # past 960, RFC 3550) and its first packet is marked
         steps = [(q["ts"] - p0["ts"]) % 2 ** 32 for p0, q in zip(pkts, pkts[1:])]
-        assert all(d >= 960 and d % 960 == 0 for d in steps), steps
+        assert all(d >= 960 for d in steps), steps
         jumps = [i + 1 for i, d in enumerate(steps) if d > 960]
         assert 150 <= len(pkts) <= 151 + len(jumps)  # 3 s of 20 ms packets (+1: each padded tail)
         assert all(q["version"] == 2 and q["pt"] == PT_OPUS and q["ssrc"] == SSRC for q in pkts)
