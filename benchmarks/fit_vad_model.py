@@ -493,11 +493,11 @@ def main():
     ap.add_argument("--cache", default="/tmp/agora_vad_devset_cache")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--corpus", action="store_true",
-                    help="fit the corpus recipe (16 hidden units by default: set AN_NHID to match)")
+                    help="fit the corpus recipe, the shipped model's (16 hidden units; --write sets AN_NHID)")
     ap.add_argument("--noise-weight", type=float, default=1.0)
     ap.add_argument("--babble-weight", type=float, default=4.0,
                     help="devset recipe: extra weight of babble frames (noise-only and dev-set background)")
-    ap.add_argument("--hidden", type=int, default=None, help=f"hidden units (must match AN_NHID; default 8, "
+    ap.add_argument("--hidden", type=int, default=None, help=f"hidden units (--write sets AN_NHID; default 8, "
                     f"--corpus {HIDDEN})")
     ap.add_argument("--epochs", type=int, default=None, help=f"default 40, --corpus {EPOCHS}")
     ap.add_argument("--teacher-mix", type=float, default=TEACHER_MIX, help="--corpus: share of silero's "
