@@ -2,23 +2,28 @@
 
 Two recipes, both seeded (a re-run gives the same weights; tests/test_vad_fit.py):
 
-* default, the SHIPPED model's: dev seeds 1, 2 at 16 kHz and 3 at 8 kHz of
+* ``--corpus``, the SHIPPED model's, which bench_vad_loso.py refits without each held-out source:
+  every speech source of benchmarks/vad_corpus.py (corpus seed 1, 8 clips in noise and
+  ``CLEAN_CLIPS`` clean ones each; call augmentations), target ``soft_targets``: 1 on the truth,
+  on other frames half silero-vad's probability on the augmented audio (silero (MIT) as a teacher
+  of what sounds speech-like), babble frames weighted 4x and the first ``ONSET_FRAMES`` of each
+  utterance, and of each word after ``PAUSE_FRAMES`` of non-speech inside one, ``ONSET_WEIGHT``x;
+  plus non-speech through the same channel effects: noise-only seeds 1, 4, 5 of the 7 scored
+  kinds and seeds 4, 5 of music-like chords and call-progress / keypad tones (``negative_sets``;
+  noise seeds 2, 3, 6, 7, 9 are left to bench_vad_loso.py); ``HIDDEN`` (16) hidden units, the
+  fitted output bias + ``BIAS_SHIFT``, release ``RELEASE``. ``--write`` also sets AN_NHID;
+* default, the recipe of the model shipped before: dev seeds 1, 2 at 16 kHz and 3 at 8 kHz of
   benchmarks/vad_devset.py (target: clean-speech truth with gaps < 500 ms merged) and noise-only
   seeds 5 (16 kHz) and 6 (8 kHz) as negatives, noise frames weighted by ``--noise-weight``,
   babble by ``--babble-weight``; 8 hidden units; then the output bias and the release of the
   probability smoother picked by a grid search on the TRAIN sets: the default-config V2 state
   machine must keep noise-only false starts per minute at or below ``--max-false-starts``, and
-  among those the highest frame F1 ("bytes", as bench_vad.py scores it) wins;
-* ``--corpus``, the candidate that bench_vad_loso.py measures per held-out source: every speech
-  source of benchmarks/vad_corpus.py (corpus seed 1, 8 clips in noise and ``CLEAN_CLIPS`` clean
-  ones each; call augmentations), target ``soft_targets``: 1 on the truth, on other frames half
-  silero-vad's probability on the augmented audio (silero (MIT) as a teacher of what sounds
-  speech-like), babble frames weighted 4x and the first ``ONSET_FRAMES`` of each utterance
-  ``ONSET_WEIGHT``x; plus non-speech through the same channel effects: noise-only seeds 1, 4, 5
-  of the 7 scored kinds and seeds 4, 5 of music-like chords and call-progress / keypad tones
-  (``negative_sets``; noise seeds 2, 3, 6, 7, 9 are left to bench_vad_loso.py); ``HIDDEN`` (16)
-  hidden units, the fitted output bias + ``BIAS_SHIFT``, release ``RELEASE``. Set AN_NHID to 16
-  before ``--write``.
+  among those the highest frame F1 ("bytes", as bench_vad.py scores it) wins.
+
+``voice_prob`` mirrors what the C does after the features: the network, the resume rule
+(``RESUME_*``, AN_RESUME_* in the C: the first 3 frames of a word onset, the level from under 10
+to 20 dB or more over its floor, within 500 ms of voicing, that the network gives at least 0.05
+become 0.9, so a word after a short pause does not end the utterance under Agora's timings), digital silence 0, the smoother.
 
 Both: the features come from src/_native/audio/dsp/audio_labels.c compiled on its own with
 ``-DAGORA_LABELS_EXPORT_FEATURES`` (``cc`` from PATH) and run over every frame through ctypes,
@@ -212,10 +217,27 @@ def fit_network(X, y, w, hidden=8, epochs=40, l2=1e-4, lr=0.01, seed=0):
     return W1, b1, w2, float(b2[0])
 
 
+# feature columns and constants of the resume rule of audio_labels.c (AN_RESUME_*)
+SINCE_VOICED, LEVEL_OVER_FLOOR, SINCE_MAX = 31, 32, 200
+RESUME_FRAMES, RESUME_QUIET_DB, RESUME_DB, RESUME_ONSET, RESUME_MIN_P, RESUME_P = 50, 10.0, 20.0, 3, 0.05, 0.9
+
+
 def voice_prob(F, dbfs, mean, scale, W1, b1, w2, b2, release, attack=1.0):
     """What the C computes after the features (float64 here; the C is float32)."""
     z = np.clip(np.tanh(((F - mean) / scale) @ W1 + b1) @ w2 + b2, -30, 30)
     p = 1.0 / (1.0 + np.exp(-z))
+    if F.shape[1] > LEVEL_OVER_FLOOR:   # the resume rule (audio_labels.c, AN_RESUME_*)
+        # frames since voicing BEFORE each frame (a word's own voicing does not count)
+        since = np.concatenate([[SINCE_MAX], np.round(np.exp2(F[:-1, SINCE_VOICED]) - 1.0)])
+        level = F[:, LEVEL_OVER_FLOOR]
+        onsets = np.flatnonzero((np.concatenate([[0.0], level[:-1]]) < RESUME_QUIET_DB) & (level >= RESUME_DB))
+        owner = np.full(len(p), -1)
+        for i in onsets:                  # a later onset takes over the frames of an earlier one
+            owner[i:i + RESUME_ONSET] = i
+        resumes = np.zeros(len(p), bool)
+        resumes[onsets] = since[onsets] < RESUME_FRAMES
+        lift = (owner >= 0) & resumes[np.maximum(owner, 0)] & (p >= RESUME_MIN_P)
+        p = np.where(lift, np.maximum(p, RESUME_P), p)
     p[dbfs <= -126.5] = 0.0
     out = np.empty(len(p), np.int32)
     s = 0.0
@@ -277,6 +299,7 @@ RELEASE = 0.2        # smoother release per frame (AN_RELEASE)
 CORPUS_SEED, CLIPS_PER_SOURCE = 1, 8
 CLEAN_CLIPS = 3      # clean speech clips per source (no noise: digital silence between words)
 ONSET_FRAMES, ONSET_WEIGHT = 15, 3.0
+PAUSE_FRAMES = 10    # a word after at least this many frames of non-speech is an onset too
 # Added to the fitted output bias (tried: +1.0 keeps a soft word after a 200 ms pause in one
 # utterance under Agora's default timings, but doubles the false starts on noise with them).
 BIAS_SHIFT = 0.0
@@ -314,18 +337,21 @@ def corpus_labels(clip, feat, cache, c_src=C_SRC):
     return out
 
 
-def load_corpus(feat, sources=None, seed=CORPUS_SEED, clips=CLIPS_PER_SOURCE):
+def load_corpus(feat, sources=None, seed=CORPUS_SEED, clips=CLIPS_PER_SOURCE, c_src=C_SRC):
     """{source: [(clip, labels)]} of the speech clips (in noise), {source: [(clip, labels)]} of
-    the clean speech clips (training only) and the negatives [(clip, labels)] of the recipe."""
+    the clean speech clips (training only) and the negatives [(clip, labels)] of the recipe;
+    `feat` must be Features(c_src)."""
     import vad_corpus as vc
     cache = os.path.join(vc.CACHE, "labels")
     os.makedirs(cache, exist_ok=True)
     sources = sources or sorted(vc.list_sources())
-    speech = {s: [(c, corpus_labels(c, feat, cache)) for c in vc.source_clips(s, seed, clips)] for s in sources}
-    clean = {s: [(c, corpus_labels(c, feat, cache)) for c in vc.source_clips(s, seed, CLEAN_CLIPS, clean=True)]
-             for s in sources}
-    neg = [(c, corpus_labels(c, feat, cache)) for k, per_kind, kinds in negative_sets()
-           for c in vc.noise_clips(k, per_kind=per_kind, kinds=kinds)]
+
+    def labelled(clips):
+        return [(c, corpus_labels(c, feat, cache, c_src)) for c in clips]
+    speech = {s: labelled(vc.source_clips(s, seed, clips)) for s in sources}
+    clean = {s: labelled(vc.source_clips(s, seed, CLEAN_CLIPS, clean=True)) for s in sources}
+    neg = labelled([c for k, per_kind, kinds in negative_sets()
+                    for c in vc.noise_clips(k, per_kind=per_kind, kinds=kinds)])
     return speech, clean, neg
 
 
@@ -335,11 +361,14 @@ def training_rows(clip, lab, teacher_mix=TEACHER_MIX, babble_weight=BABBLE_WEIGH
     t = merge_gaps(clip["truth"])[: len(F)]
     y = soft_targets(t, lab["silero"][: len(t)], teacher_mix)
     w = np.where(t, 1.0, babble_weight if clip["noise"] == "babble" else 1.0)
-    # the first ONSET_FRAMES of every utterance count ONSET_WEIGHT times: a start that comes late
-    # (or a word after a pause taken for noise) costs the agent more than the frame count says
-    d = np.diff(np.concatenate([[False], t]).astype(np.int8))
-    for s0 in np.flatnonzero(d == 1):
-        w[s0:s0 + ONSET_FRAMES] *= ONSET_WEIGHT
+    # the first ONSET_FRAMES of every utterance and of every word after a pause inside one
+    # (onsets of the unmerged truth) count ONSET_WEIGHT times: a start that comes late, or a
+    # word after a pause taken for noise (under Agora's timings that ends the utterance), costs
+    # the agent more than the frame count says
+    raw = np.asarray(clip["truth"], bool)[: len(t)]
+    for s0 in np.flatnonzero(np.diff(np.concatenate([[False], raw]).astype(np.int8)) == 1):
+        if not raw[max(0, s0 - PAUSE_FRAMES):s0].any():
+            w[s0:s0 + ONSET_FRAMES] *= ONSET_WEIGHT
     return F[: len(t)], y, w
 
 
@@ -374,6 +403,11 @@ def write_model(mean, scale, W1, b1, w2, b2, release):
     assert n == 1
     s, n = re.subn(r"#define AN_RELEASE [0-9.e-]+f", f"#define AN_RELEASE {release:.7g}f", s)
     assert n == 1
+    s, n = re.subn(r"#define AN_NHID \d+", f"#define AN_NHID {len(b1)}", s)
+    assert n == 1
+    nfeat = int(re.search(r"#define AN_NFEAT (\d+)", s).group(1))
+    if nfeat != len(mean):
+        raise ValueError(f"the model has {len(mean)} features, {C_SRC} computes AN_NFEAT = {nfeat}")
     open(C_SRC, "w").write(s)
 
 
@@ -459,11 +493,11 @@ def main():
     ap.add_argument("--cache", default="/tmp/agora_vad_devset_cache")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--corpus", action="store_true",
-                    help="fit the corpus recipe (16 hidden units by default: set AN_NHID to match)")
+                    help="fit the corpus recipe, the shipped model's (16 hidden units; --write sets AN_NHID)")
     ap.add_argument("--noise-weight", type=float, default=1.0)
     ap.add_argument("--babble-weight", type=float, default=4.0,
                     help="devset recipe: extra weight of babble frames (noise-only and dev-set background)")
-    ap.add_argument("--hidden", type=int, default=None, help=f"hidden units (must match AN_NHID; default 8, "
+    ap.add_argument("--hidden", type=int, default=None, help=f"hidden units (--write sets AN_NHID; default 8, "
                     f"--corpus {HIDDEN})")
     ap.add_argument("--epochs", type=int, default=None, help=f"default 40, --corpus {EPOCHS}")
     ap.add_argument("--teacher-mix", type=float, default=TEACHER_MIX, help="--corpus: share of silero's "

@@ -18,11 +18,15 @@
  *     a pitch-steadiness penalty (a held musical note has a frozen pitch, speech glides),
  *     spectral flux, 2..8 Hz modulation of the frame SNR (syllable rhythm), an impulsiveness
  *     measure (peak/mean energy of 1.25 ms sub-blocks, for keyboard-like clicks), short
- *     context summaries of these, and the level dynamics over 320 ms and ~1 s (one talker
- *     pauses and swings by 10 dB and more; overlapped babble keeps a steady level).
- *  6. A small network (8 tanh units, weights fitted offline, see MODEL below) gives the
- *     per-frame speech probability, followed by an attack/release smoother so short pauses
- *     inside an utterance do not drop the probability at once. voice_prob = round(100 * p).
+ *     context summaries of these, the level dynamics over 320 ms and ~1 s (one talker
+ *     pauses and swings by 10 dB and more; overlapped babble keeps a steady level), a memory
+ *     of recent speech (voicing held with a fast and a slow decay, the decaying SNR peak,
+ *     frames since the last voiced one) and the frame level over its floor.
+ *  6. A small network (16 tanh units, weights fitted offline, see MODEL below) gives the
+ *     per-frame speech probability; a resume rule lifts it to 0.9 on the first 3 frames of a
+ *     word onset within 500 ms of voicing (a word after a short pause); then an
+ *     attack/release smoother so short pauses inside an utterance do not drop the
+ *     probability at once. voice_prob = round(100 * p).
  *
  * pitch_hz is reported for frames whose harmonicity is high and whose SNR is above the
  * floor, 0 otherwise. music_prob and far_field are left 0: no estimator exists here.
@@ -51,8 +55,19 @@
 #define AN_TAU_MIN 20  /* 400 Hz */
 #define AN_TAU_MAX 128 /* 62.5 Hz */
 #define AN_CTX 32      /* frames of feature context */
-#define AN_NFEAT 28
-#define AN_NHID 8 /* hidden units of the network (MODEL below) */
+#define AN_NFEAT 33
+#define AN_NHID 16 /* hidden units of the network (MODEL below) */
+#define AN_SINCE_MAX 200 /* frames since voicing: counted up to 2 s */
+/* resume rule (after the network): the first AN_RESUME_ONSET frames of a word onset (the
+ * level from under AN_RESUME_QUIET_DB to AN_RESUME_DB or more over its floor) within
+ * AN_RESUME_FRAMES of a voiced frame, which the network gives at least AN_RESUME_MIN_P, are
+ * speech with probability AN_RESUME_P (benchmarks/fit_vad_model.py mirrors these) */
+#define AN_RESUME_FRAMES 50
+#define AN_RESUME_QUIET_DB 10.0f
+#define AN_RESUME_DB 20.0f
+#define AN_RESUME_ONSET 3
+#define AN_RESUME_MIN_P 0.05f
+#define AN_RESUME_P 0.9f
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -106,6 +121,15 @@ struct agora_label_analyzer {
     float glide_acc;
     float mod_fast, mod_slow, mod_env;
     float lvl_mean, lvl_var; /* ~1 s running mean / variance of the frame SNR */
+    /* memory of recent speech: voicing held with a fast and a slow decay, the frame SNR's
+     * decaying peak and the frames since the last voiced one (a pause inside an utterance
+     * remembers the words before it) */
+    float voiced_fast, voiced_slow, snr_peak;
+    int since_voiced;
+    float level_floor; /* the frame level's floor (dBFS): follows dips at once, rises 5 dB/s */
+    float level_over_floor; /* the last frame's f[32] */
+    int onset_left;         /* frames of the last word onset still to lift (resume rule) */
+    int onset_resumes;      /* that onset came within AN_RESUME_FRAMES of voicing */
     float prev_sub_e[8];
     float p_smooth;
     float feat[AN_NFEAT];
@@ -123,7 +147,7 @@ typedef struct label_tables {
      * extension and the FFT's bit-reversed order in one gather) */
     unsigned char even_src_re[128], even_src_im[128];
     float win_ac[AN_TAU_MAX + 2]; /* normalised autocorrelation of the window */
-    float w1t[AN_NFEAT][AN_NHID];   /* the network's k_w1 transposed (8 hidden units side by side) */
+    float w1t[AN_NFEAT][AN_NHID];   /* the network's k_w1 transposed (the hidden units side by side) */
 } label_tables;
 
 static label_tables g_tables;
@@ -148,7 +172,7 @@ static inline float db10(float power) /* 10 log10(power), power >= 0 */
 }
 
 /* tanh by its 7th-order continued fraction, |error| < 1e-4 (saves about 0.25 us per frame over
- * tanhf for the 8 hidden units; the fit uses the exact tanh, the difference is far below the
+ * tanhf for the hidden units; the fit uses the exact tanh, the difference is far below the
  * 1 % steps of voice_prob) */
 static inline float fast_tanh(float x)
 {
@@ -472,6 +496,12 @@ void agora_label_analyzer_reset(agora_label_analyzer *a)
     a->glide_acc = 0.0f;
     a->mod_fast = a->mod_slow = a->mod_env = 0.0f;
     a->lvl_mean = a->lvl_var = 0.0f;
+    a->voiced_fast = a->voiced_slow = a->snr_peak = 0.0f;
+    a->since_voiced = AN_SINCE_MAX;
+    a->level_floor = 0.0f;
+    a->level_over_floor = 0.0f;
+    a->onset_left = 0;
+    a->onset_resumes = 0;
     memset(a->prev_sub_e, 0, sizeof a->prev_sub_e);
     a->p_smooth = 0.0f;
     memset(a->feat, 0, sizeof a->feat);
@@ -588,32 +618,42 @@ static double frame_dbfs(const int16_t *pcm, int count)
  * impulsiveness and its context, pitch steadiness, spectral flux, 250..3400 Hz share of the
  * excess energy, voiced share of the context, dBFS, harmonicity x SNR, pitch glide, 320 ms SNR
  * deviation, share of near-floor frames, 1 s SNR swing, then log / squared forms of the
- * dynamics and the 1 s swing crossed with SNR, harmonicity and dBFS): features standardised
- * with k_mean/k_scale (means and standard deviations of the training frames), one hidden layer
- * of AN_NHID tanh units (k_w1, k_b1), a logistic output (k_w2, k_b2). About 250 multiply-adds
- * and 8 tanh per frame; a linear model could not separate one talker from babble as well.
- * The numbers are written by benchmarks/fit_vad_model.py (numpy, offline, seeded, reproducible):
- * weighted cross-entropy + L2, Adam, on every frame of benchmarks/vad_devset.py dev sets seed 1
- * and 2 at 16 kHz and seed 3 at 8 kHz (target: clean-speech truth with gaps < 500 ms merged)
- * plus noise-only sets seed 5 (16 kHz) and 6 (8 kHz) as negatives, babble frames weighted 4x.
- * The output bias and the release of the smoother were then chosen on those training sets:
- * the highest frame F1 of the default-config V2 state machine with at most 0.6 noise-only
- * false starts per minute. Held out for reporting: dev seeds 7..10 and 4 (48 kHz), noise-only
- * seeds 1, 2, 8. */
-static const float k_mean[AN_NFEAT] = {9.160633f, 0.3938308f, -3.817053f, 0.5746386f, 0.8223714f, 9.138008f, 2.03457f, 0.8785792f, 0.8753366f, 0.1001093f, 10.47989f, 0.7503703f, 0.5833255f, -46.55151f, 6.228508f, 0.2356484f, 3.716874f, 0.2992392f, 5.411521f, 2.239139f, 1.277848f, 1.70595f, 8.817054f, 33.84805f, 52.32675f, 25.75827f, 1.799776f, -115.5215f};
-static const float k_scale[AN_NFEAT] = {9.706172f, 0.3620283f, 3.40871f, 0.3257728f, 0.269715f, 7.774155f, 2.162773f, 1.93082f, 0.780784f, 0.2160921f, 32.84212f, 0.2368081f, 0.312783f, 28.37066f, 7.88434f, 0.2610978f, 4.475813f, 0.3482187f, 4.800229f, 1.179449f, 0.9476681f, 1.208573f, 16.65737f, 75.73538f, 79.53486f, 36.67185f, 1.162669f, 126.8512f};
+ * dynamics and the 1 s swing crossed with SNR, harmonicity and dBFS, the memory of recent
+ * speech and the level over its floor): features standardised with k_mean/k_scale (means and
+ * standard deviations of the training frames), one hidden layer of AN_NHID tanh units (k_w1,
+ * k_b1), a logistic output (k_w2, k_b2). About 550 multiply-adds and 16 tanh per frame; a
+ * linear model could not separate one talker from babble as well.
+ * The numbers are written by `benchmarks/fit_vad_model.py --corpus --write` (numpy, offline,
+ * seeded, reproducible): weighted cross-entropy + L2, Adam, on every frame of the call corpus
+ * of benchmarks/vad_corpus.py (21 speech sources: recorded prompts and 3 TTS engines, 7 noise
+ * kinds, room, telephone band and G.711, Opus, clipping, level changes; clean clips too) with
+ * the clean-speech truth (gaps < 500 ms merged) as target and silero-vad's probability as a
+ * softer target on non-speech frames, plus non-speech negatives through the same channel
+ * effects (the 7 noise kinds, music-like chords, call-progress and keypad tones); onsets and
+ * words after a pause weighted 3x, babble 4x. benchmarks/bench_vad_loso.py refits the same
+ * recipe without each source and scores it there (README "VAD for agents"). */
+static const float k_mean[AN_NFEAT] = {12.60886f, 0.5068859f, -4.229752f, 0.6276954f, 0.8369722f, 12.56986f, 2.135123f, 0.8772657f, 0.8715412f, 0.1615073f, 7.078529f, 0.8057519f, 0.6723638f, -46.24089f, 9.00974f, 0.2603501f, 3.591649f, 0.2759444f, 7.321524f, 2.699263f, 1.376247f, 1.711213f, 8.647719f, 29.76722f, 79.70183f, 40.94285f, 2.26102f, -124.8247f, 0.4909169f, 0.565779f, 17.19128f, 2.547482f, 15.24751f};
+static const float k_scale[AN_NFEAT] = {12.36914f, 0.3950898f, 3.259151f, 0.3203527f, 0.2724355f, 11.11731f, 2.022121f, 1.376257f, 0.5924989f, 0.2633849f, 21.49361f, 0.2391896f, 0.3142422f, 29.20965f, 10.00787f, 0.2628722f, 4.10698f, 0.36531f, 5.108535f, 1.114499f, 0.8794317f, 1.172162f, 15.24123f, 64.61643f, 90.19694f, 48.99802f, 1.225659f, 114.7402f, 0.329612f, 0.3199622f, 12.69116f, 3.123036f, 19.50292f};
 static const float k_w1[AN_NHID][AN_NFEAT] = {
-    {0.7178276f, -0.9159877f, 0.2332649f, -0.1392963f, -0.1585663f, -1.955074f, 0.05445536f, -0.1173689f, -1.613668f, -0.4242624f, -1.429269f, 0.05665856f, -0.4946114f, 0.02293819f, 1.149386f, -0.1506039f, -0.6715805f, 0.2196474f, -0.1850063f, -0.2044325f, 0.2476756f, -0.8638808f, -0.585184f, -0.8631784f, -0.4885977f, -0.09021882f, -0.1549612f, 0.03361615f},
-    {0.05095071f, -0.4544071f, 0.1041804f, 0.04335329f, 0.3934051f, -0.6944449f, 0.2836808f, 0.110267f, -0.7385646f, 0.1779064f, 0.8490227f, -0.2099421f, -0.4350079f, 0.09211696f, 0.1495784f, 0.2966257f, -0.1001814f, 0.635796f, -0.4391835f, -0.3178872f, 0.6919494f, 1.094384f, 0.2467858f, 0.1860036f, 0.2806077f, -0.132158f, -0.02691522f, 0.2929634f},
-    {0.08256861f, -0.3128044f, -0.5957134f, -0.1009028f, -0.2343068f, 1.926296f, 0.5421511f, -0.04043434f, 0.7543229f, -0.08864434f, -0.06072328f, -0.08037032f, 0.3512968f, 0.1037639f, 0.004310563f, -0.03501293f, 0.7703864f, 0.2230544f, 0.2487036f, 1.122125f, 0.09246088f, 0.8569169f, -0.4162199f, -0.8342974f, -0.2351549f, -0.05297705f, 0.2718105f, 0.2121905f},
-    {-0.2528572f, 0.3241753f, 2.210587f, 0.1374991f, -0.2677824f, -0.1872553f, 0.3655384f, 0.05967682f, -0.4154446f, 0.4251669f, -0.1296533f, -0.105624f, 0.1802635f, -0.3821579f, -0.7394191f, -0.1318857f, -0.2037636f, -0.704365f, -0.1669945f, 0.1801887f, 0.5807074f, -0.1266326f, 0.09724241f, -0.3181354f, -0.8320457f, 0.08958673f, 0.2412232f, 0.4506178f},
-    {-0.3152939f, -0.6979665f, -0.1584658f, -0.00161587f, -0.2339891f, -0.1455873f, 0.6223953f, 0.1651091f, -0.1834751f, 0.4129123f, 0.5105227f, -0.04271037f, -0.04687339f, -0.1922423f, 0.1457612f, -0.1197439f, 0.7785616f, 0.1200714f, 0.756972f, 0.095264f, -0.7461599f, -0.5831161f, 0.3444506f, 0.3659769f, -0.6710134f, 0.2359909f, -0.03214097f, -0.2636127f},
-    {0.4223404f, 0.03624742f, -0.1392814f, 0.02200981f, 0.5153578f, 0.886706f, 0.6553541f, 0.1127048f, -0.6859856f, 0.2865259f, 0.08891262f, -0.0233066f, 0.001418363f, 0.2118829f, -0.2778794f, 0.1379738f, 0.527449f, 0.5690787f, -0.8220525f, -2.299706f, 1.048867f, 0.1441061f, -0.5632963f, -0.3044483f, 0.602053f, -0.3693687f, -1.021808f, -0.4393632f},
-    {-0.6854635f, 0.8804116f, 0.3730395f, 0.0987865f, -0.4989013f, -0.07965074f, 0.006334346f, -0.3751005f, 0.3195258f, -1.137374f, -1.466558f, 0.1695701f, 0.3689663f, 0.02525741f, -1.360134f, -0.5943844f, 0.07425884f, -0.2796002f, 0.180167f, 0.0414062f, 0.288827f, -0.05639335f, -0.5728962f, -0.4366004f, -0.610132f, -0.3793719f, 0.5137943f, -0.5472632f},
-    {0.3366748f, 0.1926899f, -0.3979261f, 0.02936609f, 0.3985038f, 0.3651277f, -0.0422631f, 0.1217717f, -0.02453859f, 0.1737085f, -0.06570184f, -0.1801599f, -0.2230587f, -0.1063744f, 0.2298734f, -0.2307071f, 0.3889586f, 0.008506746f, -0.3493552f, -1.293619f, -0.4743923f, 0.0229679f, -0.2161202f, -0.1464071f, 0.388952f, -0.6192517f, -0.869798f, -0.3892686f}};
-static const float k_b1[AN_NHID] = {-0.09963663f, 0.3938731f, -1.540853f, -2.326574f, 0.5175429f, -0.8892509f, -0.6702106f, 0.09997201f};
-static const float k_w2[AN_NHID] = {2.163719f, 2.028768f, 2.649961f, 1.856528f, -2.968333f, -2.977181f, -2.393064f, -1.723357f};
-static const float k_b2 = 0.3005713f;
+    {0.6536189f, -0.5709483f, 0.6024011f, 0.02839818f, -0.1730348f, -2.238842f, -0.204106f, 0.05625934f, -1.164643f, -0.2287207f, -0.6926543f, -0.07476568f, -0.04261583f, -0.3347348f, 0.2741115f, 0.1531871f, -0.4394855f, -0.04714817f, -1.073986f, 0.3170554f, 0.3017998f, 0.08085388f, -0.07503597f, -0.1868427f, -0.862773f, 0.4879586f, -0.1440973f, -0.2662019f, 0.02830604f, 0.6482424f, -0.1038352f, 0.02152195f, 0.7920766f},
+    {-0.2551162f, -0.000445173f, -0.1633065f, 0.1079606f, -0.2586219f, 0.2693749f, 0.4141172f, 0.1143575f, 0.08592401f, 0.1650254f, -0.8477008f, -0.02038196f, -0.01792137f, 0.02217716f, 0.2064745f, -0.1020256f, -0.105516f, 0.1881008f, 0.327051f, 0.5519772f, 0.524898f, -0.01558746f, 0.1068078f, -0.4121533f, -0.2108804f, 0.5040396f, 0.1343021f, -0.440754f, 0.07850066f, 0.7341938f, -0.4278275f, -0.3656955f, 0.4201769f},
+    {-0.3244155f, 0.3132062f, 0.5174431f, 0.07525446f, 0.01954375f, 0.1534013f, -0.2949349f, -0.05872705f, 1.319487f, -0.3261693f, 0.2033967f, -0.01012182f, -0.3618451f, 0.3063129f, 0.2684722f, 0.409216f, -0.2815356f, -0.2827084f, 0.06794348f, 1.076792f, -0.1037575f, 0.2456024f, -0.2302424f, 0.1258161f, -0.2502197f, -0.5650766f, 0.8777823f, -0.2748071f, -0.08262077f, -0.4860561f, 0.1099147f, 0.06038506f, -0.3113026f},
+    {0.3297198f, -0.006439271f, 0.3650001f, -0.1268052f, 0.09321778f, -0.523662f, -0.1815026f, 0.2227069f, -0.3763241f, -0.06777414f, 1.048836f, 0.01538953f, -0.06351936f, -0.1439356f, -0.226622f, 0.3157337f, -0.01778863f, 0.2978591f, -0.6582534f, 0.4088202f, 0.5500305f, -0.2151905f, -0.2825335f, 0.1624126f, -0.1801422f, 0.9240057f, -0.08923929f, 0.6880609f, 0.1825045f, 0.2798048f, 0.1267607f, -0.005779795f, -0.4583969f},
+    {-0.4819835f, 0.3802131f, -0.09748956f, -0.05561713f, 0.2410137f, -0.7473502f, -0.1482024f, 0.0836171f, 0.4577858f, -0.1858381f, -0.09967583f, -0.04054155f, -0.3829868f, -0.985167f, -0.08221538f, -0.05568611f, -0.009480015f, 0.7882719f, 0.08005273f, -0.04972766f, -0.9523672f, -0.4994126f, 0.4344919f, 0.1613651f, -0.8705557f, -0.1063704f, 0.5415089f, -0.2500343f, 0.2563745f, -0.5721408f, 0.506431f, -0.3941773f, -0.03053313f},
+    {-1.018878f, 0.8077819f, 0.4752764f, 0.2660761f, 0.5669151f, 0.3321124f, 0.3309568f, -0.2506055f, 0.2947312f, -0.2336628f, 0.08802369f, 0.2089275f, -0.36289f, 0.01499302f, -0.7516169f, 0.09920204f, -0.1645382f, 0.1458261f, -0.2394923f, 0.06648754f, 0.424434f, 0.398245f, 0.07687959f, 0.06267035f, -0.2261854f, -0.1040043f, 0.1589023f, 0.7153613f, -0.5853941f, 0.05771842f, -0.5045923f, -0.2567646f, 1.352093f},
+    {0.2186025f, 0.07730089f, -0.2384994f, -0.175966f, -0.439794f, 0.02939544f, -0.3275768f, 0.1380886f, 0.261365f, -0.623462f, -0.8600055f, 0.1552202f, 0.4466398f, -0.09379922f, 0.06556779f, 0.4614572f, -0.3926715f, -0.2384957f, 0.06752742f, 0.43835f, 0.3243509f, 0.6186547f, -0.3235176f, 0.03402905f, 0.3355701f, -0.0982887f, 0.3211718f, -0.1617576f, -0.1802224f, 0.3080621f, -0.2426219f, -0.6961121f, -0.0123867f},
+    {0.2383471f, 0.2889974f, 0.1709401f, 0.323732f, 0.1569017f, -0.9208419f, -0.4081292f, 0.09653533f, 0.0887072f, 0.1871032f, -0.1341255f, -0.1196694f, -0.1139206f, 0.1202863f, -0.09007182f, -0.1482058f, -0.6403476f, 0.2498977f, -0.05680672f, -0.04236077f, -0.1056153f, 0.1024519f, -0.04355559f, -0.2220576f, -0.1546517f, 0.6963004f, -0.1273333f, 0.9475418f, -0.04447779f, -0.5453591f, 0.3025314f, -0.03055153f, 0.1503309f},
+    {0.20882f, 0.3775559f, -0.4465969f, -0.07571978f, -0.01132388f, -0.6187467f, -0.2440896f, 0.2511812f, -0.2416113f, -0.1337918f, -0.5176406f, -0.1388379f, 0.4356043f, -0.3237182f, 0.1533399f, -0.3692973f, -0.07176832f, 0.9286048f, -0.1520187f, -0.02306987f, -0.5231889f, -0.1913453f, -0.3499373f, 0.007734055f, -0.2206748f, -0.1523285f, 0.3542891f, -0.2946908f, -0.06840604f, -0.2115752f, 0.4341622f, 0.2771841f, 0.3934558f},
+    {0.4845987f, -0.2955126f, -0.09959917f, 0.01789219f, -0.3430875f, -0.07175149f, 0.1412862f, 0.08464757f, 0.2656511f, -0.08612465f, 1.013728f, 0.09310861f, -0.07973812f, 0.05233129f, 0.3455486f, 0.6173487f, 0.1261577f, -0.03376266f, 0.1845192f, 0.3693965f, 0.2728148f, 0.090786f, 0.1195458f, -0.2886997f, -0.3128812f, 0.4289277f, 0.5535243f, 0.01445508f, 0.03630409f, 0.526106f, 0.401337f, 0.0348029f, 0.8381905f},
+    {0.2743702f, 0.3378615f, -0.65722f, -0.01571632f, -0.2092391f, -0.6072572f, -0.1745364f, 0.1605212f, -0.3632569f, 0.3159324f, 0.2480047f, 0.09360985f, -0.2272353f, -0.2834972f, -0.08667375f, -0.4335043f, -0.006809882f, -1.124014f, -0.3925614f, -0.6089184f, 0.04994347f, 0.08612882f, -0.03286419f, -0.1322648f, 0.1340502f, -0.001846349f, 0.3006053f, -0.1482104f, 0.454395f, -1.151573f, 0.5744721f, -0.1003201f, -0.3666723f},
+    {-0.001130189f, -0.10998f, -0.122264f, 0.08168779f, 0.06528291f, -0.2234363f, -0.2465569f, -0.1577096f, 0.5334148f, -0.2480429f, -0.4935545f, 0.2299152f, 0.6606588f, -0.01728977f, -0.1299108f, -0.08624248f, -0.4272245f, -0.01456786f, -0.2852906f, -0.5348221f, -0.6671329f, -0.3699264f, -0.3007878f, -0.1518518f, -0.2259404f, -0.2130333f, -0.3890313f, 0.1917704f, 0.009381813f, -0.06811582f, -0.2780309f, 0.09924214f, 0.3864225f},
+    {0.4839516f, 0.02633101f, 0.3808961f, -0.1074889f, -0.03391521f, -0.147689f, 0.2510252f, 0.03900777f, 1.504344f, -0.07297586f, -0.4818155f, 0.08007298f, -0.1960565f, 0.6451647f, 0.2633295f, 0.1288987f, 0.1346113f, -0.08871264f, 0.2377458f, -0.4497937f, 0.4272897f, -0.1705059f, -0.2627467f, -0.1725904f, 0.2932262f, -0.6617362f, 0.009141776f, 0.07661842f, -0.2353063f, -0.05581256f, -0.6905547f, -0.374177f, -1.982147f},
+    {-0.0794816f, -0.1103353f, 1.836511f, 0.06355819f, -0.06146519f, -0.01620153f, 0.08923614f, -0.04338619f, -0.6721124f, -0.2733538f, -0.06832679f, -0.08015534f, -0.1522107f, -0.1482979f, -0.00202052f, 0.06452748f, 0.1240159f, -0.3251091f, 0.1000694f, -0.1510674f, 0.2344642f, 0.2095193f, -0.3159397f, -0.2550892f, -0.1017513f, -0.5144082f, 0.4241408f, -0.5754219f, -0.2232705f, 0.2379681f, -0.2159144f, -0.07674224f, 0.07847879f},
+    {-0.5721495f, -0.1148304f, 0.01769201f, -0.1331521f, 0.005071694f, 0.8329736f, 0.163062f, -0.2737675f, -0.7371515f, 0.1824318f, 0.03054926f, -0.147846f, 0.188295f, -0.00944189f, -0.2396073f, -0.07748361f, 0.08820093f, -0.4725147f, 0.395897f, 0.5126236f, 0.5631963f, 0.2853262f, -0.1743771f, -0.2927477f, 0.07441261f, 0.1199083f, 0.6170165f, 0.1576045f, -0.4791585f, 0.07847451f, 0.02803055f, 0.2213781f, 0.4288505f},
+    {0.09985992f, 0.3216493f, 0.08100492f, -0.09469302f, -0.346054f, -0.7770634f, -0.2251193f, 0.09480465f, 1.400025f, -0.0270995f, 0.4299905f, 0.02781607f, -0.03154058f, -0.1480948f, 0.2818726f, -0.2265037f, -0.4518514f, -0.5506588f, -0.7254817f, 0.9342082f, -0.2793084f, 0.2734155f, 0.2149852f, -0.2745252f, 0.1119488f, 0.3165709f, 0.3512864f, -0.02972022f, 0.1355808f, 0.04573709f, 0.1360892f, -0.1917811f, -0.6161484f}};
+static const float k_b1[AN_NHID] = {-2.11294f, -1.06536f, 0.647217f, 0.2602769f, -0.7126331f, 0.4388095f, 0.8664298f, -1.136399f, 0.9391289f, 0.6686961f, 0.5647515f, 0.5279844f, -1.106313f, 0.1706425f, 0.1037506f, 0.3444218f};
+static const float k_w2[AN_NHID] = {1.848344f, 1.34801f, 1.67881f, 1.64852f, -1.082886f, 1.304169f, 1.057468f, 1.191524f, -1.048173f, -1.233382f, -1.392934f, -0.6950991f, -1.68157f, -1.022716f, 0.8056319f, 1.75211f};
+static const float k_b2 = -0.30338f;
 _Static_assert(AN_NHID % 4 == 0, "the hidden layer runs 4 units at a time");
 
 static void init_tables(void)
@@ -907,6 +947,22 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
     f[25] = lsw * snr_mean;
     f[26] = lsw * harm_max;
     f[27] = lsw * (float)dbfs;
+    /* memory of recent speech (see the analyser): a soft word after a short pause follows
+     * voiced frames, a noise burst after a long silence does not */
+    float voiced = harm * clampf(snr_mean * (1.0f / 12.0f), 0.0f, 1.0f);
+    a->voiced_fast = fmaxf(a->voiced_fast * 0.93f, voiced);
+    a->voiced_slow = fmaxf(a->voiced_slow * 0.98f, voiced);
+    a->snr_peak = fmaxf(a->snr_peak - 0.25f, snr_mean);
+    int since_voiced_before = a->since_voiced; /* the resume rule looks at voicing before this frame */
+    a->since_voiced = voiced > 0.3f ? 0 : (a->since_voiced < AN_SINCE_MAX ? a->since_voiced + 1 : AN_SINCE_MAX);
+    f[28] = a->voiced_fast;
+    f[29] = a->voiced_slow;
+    f[30] = a->snr_peak;
+    f[31] = fast_log2(1.0f + (float)a->since_voiced);
+    /* this frame's level over the level floor: unlike the band SNRs (a 32 ms window whose
+     * taper hides the newest 10 ms), it sees a word's first frame */
+    a->level_floor = (float)dbfs < a->level_floor ? (float)dbfs : a->level_floor + 0.05f;
+    f[32] = clampf((float)dbfs - a->level_floor, 0.0f, 60.0f);
 
     float fs[AN_NFEAT];
     for (int i = 0; i < AN_NFEAT; i++)
@@ -924,6 +980,18 @@ int agora_label_analyzer_process(agora_label_analyzer *a, const int16_t *pcm,
         z += k_w2[j] * fast_tanh(u[j]);
     z = clampf(z, -30.0f, 30.0f);
     float p = 1.0f / (1.0f + expf(-z));
+    /* a word resuming after a short pause: the network needs a few frames of it (the band
+     * SNRs lag the level), and under Agora's timings those frames would end the utterance */
+    if (a->level_over_floor < AN_RESUME_QUIET_DB && f[32] >= AN_RESUME_DB) {
+        a->onset_left = AN_RESUME_ONSET;
+        a->onset_resumes = since_voiced_before < AN_RESUME_FRAMES;
+    }
+    a->level_over_floor = f[32];
+    if (a->onset_left > 0) {
+        a->onset_left--;
+        if (a->onset_resumes && p >= AN_RESUME_MIN_P && p < AN_RESUME_P)
+            p = AN_RESUME_P;
+    }
     if (dbfs <= -126.5) /* digital silence is never speech */
         p = 0.0f;
     a->p_smooth += (p > a->p_smooth ? AN_ATTACK : AN_RELEASE) * (p - a->p_smooth);
