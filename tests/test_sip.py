@@ -370,6 +370,11 @@ def test_sip_transport_url_errors():
     with pytest.raises(ValueError, match="expires must be") as err:
         parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx&expires=5")
     assert "pa55" not in str(err.value)
+    assert parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx&keepalive=30").params["keepalive"] == "30"
+    with pytest.raises(ValueError, match="keepalive must be"):
+        parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx&keepalive=0")
+    with pytest.raises(ValueError, match="keepalive sends OPTIONS to the registrar"):
+        parse_transport_url("sip://bob@127.0.0.1:0?keepalive=30")
 
 
 def test_one_connection_per_channel(sip_service):
@@ -445,6 +450,31 @@ def test_registers_with_digest_auth_and_takes_calls_through_the_proxy(phones, qu
             phone.hangup()                               # the BYE follows the proxy's route
             rec.wait_event("left", "phone", timeout=15)
             conn.release()
+        finally:
+            svc.release()
+    finally:
+        kam.stop()
+
+
+def test_options_keepalive_to_the_registrar(tmp_path):
+    """keepalive=1: the agent sends an OPTIONS to its registrar (kamailio) every second and
+    counts the answers."""
+    from kamailio_registrar import KAMAILIO, Kamailio
+    if KAMAILIO is None:
+        pytest.skip("kamailio (Debian) is not installed")
+    kam = Kamailio(str(tmp_path / "kamailio"), "s3cret")
+    try:
+        svc = ar.AgoraService(ar.AgoraServiceConfig(
+            appid="sip-test",
+            transport_url=f"sip://agent:s3cret@127.0.0.1:0?registrar={kam.address}&keepalive=1"))
+        try:
+            deadline = time.monotonic() + 30
+            while svc.sip.stats()["keepalives_answered"] < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            st = svc.sip.stats()
+            assert st["keepalives_answered"] >= 2, (st, kam.log_text()[-2000:])
+            assert st["keepalives_sent"] >= st["keepalives_answered"]
+            assert st["keepalive_status"] == 200, st
         finally:
             svc.release()
     finally:

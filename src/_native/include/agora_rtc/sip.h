@@ -35,6 +35,9 @@ typedef struct agora_sip_config {
     const char *registrar;
     const char *password;
     int expires;
+    /* With a registrar: an OPTIONS to it every keepalive_s seconds (0: none), keeping
+     * NAT bindings open and telling whether the registrar still answers (stats). */
+    int keepalive_s;
 } agora_sip_config;
 
 enum agora_sip_event_kind {
@@ -83,6 +86,9 @@ typedef struct agora_sip_stats {
     uint64_t rejected_busy;    /* INVITEs answered 503: the event queue was full */
     uint64_t options;          /* OPTIONS answered 200 */
     int calls;                 /* calls now (ringing or up) */
+    uint64_t keepalives_sent;     /* our OPTIONS keepalives to the registrar */
+    uint64_t keepalives_answered; /* ... that got a final answer (any status: it is alive) */
+    int keepalive_status;         /* the last one's status (408: no answer), 0 before any */
 } agora_sip_stats;
 
 /* Bind and start the agent. AGORA_OK, AGORA_ERR_INVALID_ARGUMENT (bad

@@ -62,6 +62,9 @@ struct agora_sip_agent {
     char password[128];
     char registrar[128];
     int expires;
+    int keepalive_s;            /* 0: no keepalive */
+    struct tmr keepalive_timer;
+    struct sip_request *keepalive; /* the OPTIONS in flight */
     struct dnsc *dnsc;
     struct mqueue *mq;
     struct list calls;
@@ -532,8 +535,41 @@ static int start_register(struct agora_sip_agent *a)
                            NULL, 0, 0, on_auth, a, false, on_register_response, a, NULL, NULL);
 }
 
+/* OPTIONS keepalives to the registrar (out of any dialog; one in flight at a time). */
+static void on_keepalive_response(int err, const struct sip_msg *msg, void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    if (!err && msg->scode < 200)
+        return;
+    a->keepalive = NULL; /* libre frees the finished request */
+    a->st.keepalive_status = err ? 408 : msg->scode;
+    if (!err)
+        a->st.keepalives_answered++;
+}
+
+static void send_keepalive(void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    tmr_start(&a->keepalive_timer, (uint64_t)a->keepalive_s * 1000, send_keepalive, a);
+    if (a->keepalive)
+        return; /* the last one still waits for its answer (libre times it out in 32 s) */
+    char uri[160];
+    re_snprintf(uri, sizeof(uri), "sip:%s", a->registrar);
+    if (!sip_requestf(&a->keepalive, a->sip, true, "OPTIONS", uri, NULL, NULL, NULL,
+                      on_keepalive_response, a,
+                      "From: <sip:%s@%J>;tag=%x%x\r\n"
+                      "To: <%s>\r\n"
+                      "Call-ID: %x%x@agora_rtc\r\n"
+                      "CSeq: 1 OPTIONS\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      a->user, &a->laddr, rand_u32(), rand_u32(), uri, rand_u32(), rand_u32()))
+        a->st.keepalives_sent++;
+}
+
 static void release_stack(struct agora_sip_agent *a)
 {
+    tmr_cancel(&a->keepalive_timer);
+    a->keepalive = mem_deref(a->keepalive);
     a->reg = mem_deref(a->reg); /* unregisters (REGISTER with Expires 0) */
     a->lsnr = mem_deref(a->lsnr);
     a->sock = mem_deref(a->sock);
@@ -572,6 +608,8 @@ static void *agent_thread(void *arg)
         return NULL;
     }
     a->listen_port = sa_port(&a->laddr);
+    if (a->keepalive_s > 0)
+        tmr_start(&a->keepalive_timer, (uint64_t)a->keepalive_s * 1000, send_keepalive, a);
     started(a, AGORA_OK);
     (void)re_main(NULL);
     /* CMD_STOP ended every call; let their BYEs leave (libre sends them on free) */
@@ -621,6 +659,9 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
                               (config->password && strlen(config->password) >= 128) ||
                               config->expires < 0))
         return AGORA_ERR_INVALID_ARGUMENT;
+    if (config->keepalive_s < 0 || config->keepalive_s > 86400 ||
+        (config->keepalive_s > 0 && !config->registrar))
+        return AGORA_ERR_INVALID_ARGUMENT;
     pthread_once(&libre_once, libre_init_once);
     if (libre_rc)
         return AGORA_ERR_FAILED;
@@ -633,6 +674,7 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
         snprintf(a->registrar, sizeof(a->registrar), "%s", config->registrar);
         snprintf(a->password, sizeof(a->password), "%s", config->password ? config->password : "");
         a->expires = config->expires > 0 ? config->expires : 600;
+        a->keepalive_s = config->keepalive_s;
     }
     a->listen_port = config->listen_port;
     pthread_mutex_init(&a->mu, NULL);
