@@ -104,6 +104,17 @@ cdef class SipAgent:
             self.busy -= 1
         return rc
 
+    def progress(self, unsigned int call, bytes media_ip, int media_port):
+        cdef lib.agora_sip_agent *a = self._enter("progress")
+        cdef const char *ip = media_ip
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_progress(a, call, ip, <uint16_t>media_port)
+        finally:
+            self.busy -= 1
+        return rc
+
     def reject(self, unsigned int call, int status):
         cdef lib.agora_sip_agent *a = self._enter("reject")
         cdef int rc

@@ -179,6 +179,8 @@ cdef extern from "agora_rtc/sip.h" nogil:
     int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms)
     int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
                          uint16_t media_port)
+    int agora_sip_progress(agora_sip_agent *agent, uint32_t call, const char *media_ip,
+                           uint16_t media_port)
     int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status)
     int agora_sip_dial(agora_sip_agent *agent, const char *uri, const char *media_ip,
                        uint16_t media_port, uint32_t *call)

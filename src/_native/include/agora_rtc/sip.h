@@ -103,6 +103,11 @@ int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeo
  * codec of the event). AGORA_ERR_INVALID_ARGUMENT: no such ringing call. */
 int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
                      uint16_t media_port);
+/* Early media on an INCOMING call: 183 Session Progress with our SDP answer (media at
+ * media_ip:media_port, the codec of the event); the call keeps ringing until
+ * agora_sip_answer or agora_sip_reject. AGORA_ERR_INVALID_ARGUMENT: no such ringing call. */
+int agora_sip_progress(agora_sip_agent *agent, uint32_t call, const char *media_ip,
+                       uint16_t media_port);
 /* Reject an INCOMING call with status 300..699 (486 Busy Here, 603 Decline,
  * 404 Not Found ...); a CLOSED event follows. */
 int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status);

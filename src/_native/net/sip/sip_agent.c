@@ -21,7 +21,8 @@
 #define SIP_HASH_SIZE 32
 #define INVITE_RING_TIMEOUT_MS 60000 /* an unanswered incoming call is rejected 480 */
 
-enum { CMD_ANSWER = 1, CMD_REJECT, CMD_DIAL, CMD_HANGUP, CMD_TRANSFER, CMD_STATS, CMD_STOP };
+enum { CMD_ANSWER = 1, CMD_PROGRESS, CMD_REJECT, CMD_DIAL, CMD_HANGUP, CMD_TRANSFER, CMD_STATS,
+       CMD_STOP };
 
 typedef struct sip_command {
     int kind;
@@ -338,6 +339,8 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 
 /* ---- commands (loop thread) ---- */
 
+/* 183 Session Progress (early media) or 200 OK to a ringing call, with our SDP
+ * answer: the media at cmd->text:cmd->port. */
 static int cmd_answer(struct agora_sip_agent *a, sip_command *cmd)
 {
     sip_call *c = find_call(a, cmd->call);
@@ -348,10 +351,14 @@ static int cmd_answer(struct agora_sip_agent *a, sip_command *cmd)
     struct mbuf *desc = NULL;
     int err = sdp_encode(&desc, c->sdp, false);
     if (!err)
-        err = sipsess_answer(c->sess, 200, "OK", desc, NULL);
+        err = cmd->kind == CMD_PROGRESS
+                  ? sipsess_progress(c->sess, 183, "Session Progress", desc, NULL)
+                  : sipsess_answer(c->sess, 200, "OK", desc, NULL);
     mem_deref(desc);
     if (err)
         return AGORA_ERR_FAILED;
+    if (cmd->kind == CMD_PROGRESS)
+        return AGORA_OK; /* still ringing: answer or reject follows */
     c->ringing = 0;
     tmr_cancel(&c->ring_timer);
     return AGORA_OK;
@@ -458,7 +465,8 @@ static void on_command(int id, void *data, void *arg)
     sip_command *cmd = data;
     int rc = AGORA_OK;
     switch (id) {
-    case CMD_ANSWER: rc = cmd_answer(a, cmd); break;
+    case CMD_ANSWER:
+    case CMD_PROGRESS: rc = cmd_answer(a, cmd); break;
     case CMD_DIAL: rc = cmd_dial(a, cmd); break;
     case CMD_TRANSFER: rc = cmd_transfer(a, cmd); break;
     case CMD_REJECT:
@@ -745,6 +753,14 @@ int agora_sip_answer(agora_sip_agent *a, uint32_t call, const char *media_ip, ui
     if (!a || !valid_media(media_ip, media_port))
         return AGORA_ERR_INVALID_ARGUMENT;
     return post(a, &(sip_command){.kind = CMD_ANSWER, .call = call, .text = media_ip,
+                                  .port = media_port});
+}
+
+int agora_sip_progress(agora_sip_agent *a, uint32_t call, const char *media_ip, uint16_t media_port)
+{
+    if (!a || !valid_media(media_ip, media_port))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_PROGRESS, .call = call, .text = media_ip,
                                   .port = media_port});
 }
 
