@@ -272,7 +272,10 @@ class PhoneLine:
             agent.reject(call_id, 500)
             return
         if agent.answer(call_id, self.endpoint.media_ip.encode("ascii"), self.local_port) != 0:
-            self._end_media(call)
+            if call.early_media:
+                agent.reject(call_id, 500)   # the call's CLOSED event ends its early media
+            else:
+                self._end_media(call)
             return
         with self._ended:
             call.state = "up"
