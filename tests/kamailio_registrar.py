@@ -44,6 +44,7 @@ request_route {{
         sl_send_reply("404", "Not here");
         exit;
     }}
+    if (is_method("OPTIONS") && uri == myself && $rU == $null) {{ sl_send_reply("200", "Alive"); exit; }}
     if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
     if (is_method("REGISTER")) {{
         # digest authentication against one static password; the user must be the From user

@@ -336,6 +336,39 @@ def test_outbound_early_media(sip_service, phones, question):
     conn.release()
 
 
+def test_inbound_early_media_before_answering(sip_service, phones, question):
+    """The call filter asks for early media: the phone gets 183 with our SDP, the caller
+    joins the channel while the call rings and our audio is sent to it; the filter's True
+    then answers 200 on the same media (no second join)."""
+    conn, rec = join(sip_service, "agent", "bot")
+    seen = {}
+
+    def early(call):
+        conn.phone.start_early_media()
+        conn.phone.start_early_media()               # a second call does nothing
+        seen["early"], seen["state"] = call.early_media, call.state
+        rec.wait_event("joined", "phone", timeout=20)   # raises when it does not come
+        seen["joined"] = True
+        phone.wait_event("CALL_PROGRESS")            # baresip saw the 183 with SDP
+        assert conn.push_audio_pcm_data(tone(1.0).tobytes(), 16000, 1) == 0
+        wait_until(conn.is_push_to_rtc_completed, timeout=10, what="early audio sent")
+        seen["sent"] = conn._rtp_stats()["packets_sent"]
+        return True
+    conn.phone.call_filter = early
+    with pytest.raises(InvalidStateError, match="call filter"):
+        conn.phone.start_early_media()               # nothing rings
+    phone = phones(source=question)
+    phone.dial(agent_uri(sip_service))
+    phone.wait_event("CALL_ESTABLISHED")
+    assert seen.get("early") is True and seen.get("state") == "ringing" and seen.get("joined"), seen
+    assert seen["sent"] >= 50, seen
+    assert conn.phone.wait("up") and conn.phone.call.early_media
+    assert rec.names().count("joined") == 1
+    phone.hangup()
+    rec.wait_event("left", "phone", timeout=15)
+    conn.release()
+
+
 def test_dial_needs_permission(phones):
     svc = ar.AgoraService(ar.AgoraServiceConfig(appid="sip-test", transport_url="sip://127.0.0.1:0"))
     try:
@@ -370,6 +403,11 @@ def test_sip_transport_url_errors():
     with pytest.raises(ValueError, match="expires must be") as err:
         parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx&expires=5")
     assert "pa55" not in str(err.value)
+    assert parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx&keepalive=30").params["keepalive"] == "30"
+    with pytest.raises(ValueError, match="keepalive must be"):
+        parse_transport_url("sip://bob:pa55@127.0.0.1:0?registrar=pbx&keepalive=0")
+    with pytest.raises(ValueError, match="keepalive sends OPTIONS to the registrar"):
+        parse_transport_url("sip://bob@127.0.0.1:0?keepalive=30")
 
 
 def test_one_connection_per_channel(sip_service):
@@ -445,6 +483,31 @@ def test_registers_with_digest_auth_and_takes_calls_through_the_proxy(phones, qu
             phone.hangup()                               # the BYE follows the proxy's route
             rec.wait_event("left", "phone", timeout=15)
             conn.release()
+        finally:
+            svc.release()
+    finally:
+        kam.stop()
+
+
+def test_options_keepalive_to_the_registrar(tmp_path):
+    """keepalive=1: the agent sends an OPTIONS to its registrar (kamailio) every second and
+    counts the answers."""
+    from kamailio_registrar import KAMAILIO, Kamailio
+    if KAMAILIO is None:
+        pytest.skip("kamailio (Debian) is not installed")
+    kam = Kamailio(str(tmp_path / "kamailio"), "s3cret")
+    try:
+        svc = ar.AgoraService(ar.AgoraServiceConfig(
+            appid="sip-test",
+            transport_url=f"sip://agent:s3cret@127.0.0.1:0?registrar={kam.address}&keepalive=1"))
+        try:
+            deadline = time.monotonic() + 30
+            while svc.sip.stats()["keepalives_answered"] < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            st = svc.sip.stats()
+            assert st["keepalives_answered"] >= 2, (st, kam.log_text()[-2000:])
+            assert st["keepalives_sent"] >= st["keepalives_answered"]
+            assert st["keepalive_status"] == 200, st
         finally:
             svc.release()
     finally:

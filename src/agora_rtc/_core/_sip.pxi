@@ -17,7 +17,7 @@ cdef class SipAgent:
     cdef int busy          # calls inside the native agent now (counted under the GIL)
 
     def __cinit__(self, bytes listen_ip, int listen_port=0, bytes user=b"agent", bytes registrar=None,
-                  bytes password=None, int expires=0):
+                  bytes password=None, int expires=0, int keepalive_s=0):
         if not 0 <= listen_port < 65536:
             raise ValueError(f"SIP listen port must be 0..65535, got {listen_port}")
         cdef lib.agora_sip_config cfg
@@ -29,6 +29,11 @@ cdef class SipAgent:
             cfg.registrar = registrar
             cfg.password = password if password is not None else b""
             cfg.expires = expires
+            cfg.keepalive_s = keepalive_s
+        elif keepalive_s:
+            raise ValueError("SIP keepalive needs a registrar (the OPTIONS go to it)")
+        if not 0 <= keepalive_s <= 86400:
+            raise ValueError(f"SIP keepalive must be 0..86400 seconds, got {keepalive_s}")
         cdef int rc
         with nogil:
             rc = lib.agora_sip_agent_create(&cfg, &self.agent)
@@ -99,6 +104,17 @@ cdef class SipAgent:
             self.busy -= 1
         return rc
 
+    def progress(self, unsigned int call, bytes media_ip, int media_port):
+        cdef lib.agora_sip_agent *a = self._enter("progress")
+        cdef const char *ip = media_ip
+        cdef int rc
+        try:
+            with nogil:
+                rc = lib.agora_sip_progress(a, call, ip, <uint16_t>media_port)
+        finally:
+            self.busy -= 1
+        return rc
+
     def reject(self, unsigned int call, int status):
         cdef lib.agora_sip_agent *a = self._enter("reject")
         cdef int rc
@@ -155,4 +171,6 @@ cdef class SipAgent:
             self.busy -= 1
         check(rc, "SIP agent stats")
         return {"invites": s.invites, "rejected_offers": s.rejected_offers,
-                "rejected_busy": s.rejected_busy, "options": s.options, "calls": s.calls}
+                "rejected_busy": s.rejected_busy, "options": s.options, "calls": s.calls,
+                "keepalives_sent": s.keepalives_sent, "keepalives_answered": s.keepalives_answered,
+                "keepalive_status": s.keepalive_status}

@@ -142,6 +142,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         const char *registrar
         const char *password
         int expires
+        int keepalive_s
     enum agora_sip_event_kind:
         AGORA_SIP_EV_INCOMING
         AGORA_SIP_EV_PROGRESS
@@ -170,11 +171,16 @@ cdef extern from "agora_rtc/sip.h" nogil:
         uint64_t rejected_busy
         uint64_t options
         int calls
+        uint64_t keepalives_sent
+        uint64_t keepalives_answered
+        int keepalive_status
     int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out)
     uint16_t agora_sip_agent_port(const agora_sip_agent *agent)
     int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms)
     int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
                          uint16_t media_port)
+    int agora_sip_progress(agora_sip_agent *agent, uint32_t call, const char *media_ip,
+                           uint16_t media_port)
     int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status)
     int agora_sip_dial(agora_sip_agent *agent, const char *uri, const char *media_ip,
                        uint16_t media_port, uint32_t *call)

@@ -179,6 +179,12 @@ def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
         raise ValueError(f"{what}: registering needs the user: sip://user:password@ip:port?registrar=...")
     if "expires" in params and not (params["expires"].isdigit() and 60 <= int(params["expires"]) <= 86400):
         raise ValueError(f"{what}: expires must be 60..86400 seconds, got {params['expires']!r}")
+    if "keepalive" in params:
+        if not (params["keepalive"].isdigit() and 1 <= int(params["keepalive"]) <= 86400):
+            raise ValueError(f"{what}: keepalive must be 1..86400 seconds (OPTIONS to the registrar), "
+                             f"got {params['keepalive']!r}")
+        if registrar is None:
+            raise ValueError(f"{what}: keepalive sends OPTIONS to the registrar: add registrar=host:port")
     if params.get("dial", "deny") not in ("allow", "deny"):
         raise ValueError(f"{what}: dial must be 'allow' or 'deny' (outbound calls), got {params['dial']!r}")
     if parts.password is not None:

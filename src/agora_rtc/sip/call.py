@@ -36,8 +36,10 @@ class PhoneCall:
     on_hold : bool
         The phone put the call on hold (a re-INVITE with sendonly / inactive media).
     early_media : bool
-        An outbound call's callee sent its media before answering (183 with SDP): it
-        joined the channel then (on_user_joined), ``state`` still ``"ringing"``.
+        The media flows before the call is answered (183 with SDP): an outbound call's
+        callee sent it, or the call filter of an inbound call asked for it
+        (:meth:`PhoneLine.start_early_media`); the remote user joined the channel then
+        (on_user_joined), ``state`` still ``"ringing"``.
     transfer_status : int
         The phone's answer to :meth:`PhoneLine.transfer` (202: accepted), 0 before.
     """

@@ -57,7 +57,7 @@ class SipEndpoint:
         self._agent = _engine.SipAgent(self.host.encode("ascii"), int(transport.port or 0), user,
                                        registrar.encode("ascii") if registrar else None,
                                        params.get("password", "").encode("utf-8"),
-                                       int(params.get("expires", 0)))
+                                       int(params.get("expires", 0)), int(params.get("keepalive", 0)))
         self.port = self._agent.port
         self._lock = threading.Lock()
         self._lines: Dict[str, "PhoneLine"] = {}     # channel -> line
@@ -78,7 +78,9 @@ class SipEndpoint:
         return self._agent
 
     def stats(self) -> dict:
-        """The agent's counters: invites, rejected_offers, rejected_busy, options, calls."""
+        """The agent's counters: invites, rejected_offers, rejected_busy, options, calls;
+        keepalives_sent, keepalives_answered, keepalive_status (the registrar's last answer to
+        our OPTIONS keepalive, 408 when none came; 0 before any)."""
         return self._agent.stats()
 
     # ---- lines ----

@@ -66,6 +66,7 @@ class PhoneLine:
         self.call_filter: Optional[CallFilter] = None
         #: called (on the dispatch thread) with the PhoneCall when it ends
         self.on_call_ended: Optional[Callable[[PhoneCall], None]] = None
+        self._ringing: Optional[tuple] = None   # (PhoneCall, INCOMING event) in the call filter
         self._target = ("", 0)   # the phone's RTP address we send to
         self._codec = ("", -1, -1)   # the call's codec, its payload type, telephone-event's
         self._lock = threading.Lock()
@@ -167,6 +168,40 @@ class PhoneLine:
             self._ended.wait_for(lambda: call.transfer_status != 0, timeout)
             return call.transfer_status
 
+    def start_early_media(self) -> None:
+        """From the call filter, before answering: send the caller 183 Session Progress with
+        our media (early media), so that it hears what the agent pushes (an announcement,
+        a ringback) while the call still rings; the caller joins the channel now
+        (on_user_joined, its audio through the observers). The filter's verdict then
+        answers (200 OK) or rejects the call as usual. A second call does nothing.
+
+        Raises
+        ------
+        InvalidStateError
+            No inbound call rings on this connection (call it inside the call filter), or
+            the SIP agent refused.
+        """
+        ringing = self._ringing
+        if ringing is None:
+            raise InvalidStateError("start_early_media: no inbound call rings on this connection "
+                                    "(call it from the call filter, before answering)")
+        call, ev = ringing
+        if call.early_media:
+            return
+        with self._lock:
+            self.call = call
+        call.early_media = True          # before on_user_joined can run
+        try:
+            self._start_media(call, ev)
+        except Exception as e:
+            call.early_media = False
+            raise InvalidStateError(f"start_early_media: media setup failed ({e})") from None
+        rc = self.endpoint.agent.progress(call.call_id, self.endpoint.media_ip.encode("ascii"),
+                                          self.local_port)
+        if rc != 0:
+            raise InvalidStateError(f"start_early_media: the SIP agent refused the 183 ({rc}): "
+                                    "the call stopped ringing")
+
     def send_dtmf(self, keys: str, duration_ms: int = 100) -> None:
         """Press ``keys`` (``0-9 * # A-D``) on the call, as RFC 4733 telephone-events,
         each held ``duration_ms`` (40..5000), 60 ms apart; at most 32 waiting at once.
@@ -214,26 +249,33 @@ class PhoneLine:
             return
         verdict = True
         if self.call_filter is not None:
+            self._ringing = (call, ev)
             try:
                 verdict = self.call_filter(call)
             except Exception:
                 _log.exception("SIP call filter raised: call %d declined", call_id)
                 verdict = False
+            finally:
+                self._ringing = None
         if verdict is not True:
             status = verdict if isinstance(verdict, int) and not isinstance(verdict, bool) \
                 and 300 <= verdict <= 699 else STATUS_DECLINE
-            agent.reject(call_id, status)
+            agent.reject(call_id, status)    # early media: its CLOSED event ends the media
             return
         with self._lock:
             self.call = call
         try:
-            self._start_media(call, ev)
+            if not call.early_media:
+                self._start_media(call, ev)
         except Exception:
             _log.exception("SIP call %d: media setup failed", call_id)
             agent.reject(call_id, 500)
             return
         if agent.answer(call_id, self.endpoint.media_ip.encode("ascii"), self.local_port) != 0:
-            self._end_media(call)
+            if call.early_media:
+                agent.reject(call_id, 500)   # the call's CLOSED event ends its early media
+            else:
+                self._end_media(call)
             return
         with self._ended:
             call.state = "up"

@@ -35,6 +35,9 @@ typedef struct agora_sip_config {
     const char *registrar;
     const char *password;
     int expires;
+    /* With a registrar: an OPTIONS to it every keepalive_s seconds (0: none), keeping
+     * NAT bindings open and telling whether the registrar still answers (stats). */
+    int keepalive_s;
 } agora_sip_config;
 
 enum agora_sip_event_kind {
@@ -83,6 +86,9 @@ typedef struct agora_sip_stats {
     uint64_t rejected_busy;    /* INVITEs answered 503: the event queue was full */
     uint64_t options;          /* OPTIONS answered 200 */
     int calls;                 /* calls now (ringing or up) */
+    uint64_t keepalives_sent;     /* our OPTIONS keepalives to the registrar */
+    uint64_t keepalives_answered; /* ... that got a final answer (any status: it is alive) */
+    int keepalive_status;         /* the last one's status (408: no answer), 0 before any */
 } agora_sip_stats;
 
 /* Bind and start the agent. AGORA_OK, AGORA_ERR_INVALID_ARGUMENT (bad
@@ -97,6 +103,11 @@ int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeo
  * codec of the event). AGORA_ERR_INVALID_ARGUMENT: no such ringing call. */
 int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
                      uint16_t media_port);
+/* Early media on an INCOMING call: 183 Session Progress with our SDP answer (media at
+ * media_ip:media_port, the codec of the event); the call keeps ringing until
+ * agora_sip_answer or agora_sip_reject. AGORA_ERR_INVALID_ARGUMENT: no such ringing call. */
+int agora_sip_progress(agora_sip_agent *agent, uint32_t call, const char *media_ip,
+                       uint16_t media_port);
 /* Reject an INCOMING call with status 300..699 (486 Busy Here, 603 Decline,
  * 404 Not Found ...); a CLOSED event follows. */
 int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status);

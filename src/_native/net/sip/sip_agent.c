@@ -21,7 +21,8 @@
 #define SIP_HASH_SIZE 32
 #define INVITE_RING_TIMEOUT_MS 60000 /* an unanswered incoming call is rejected 480 */
 
-enum { CMD_ANSWER = 1, CMD_REJECT, CMD_DIAL, CMD_HANGUP, CMD_TRANSFER, CMD_STATS, CMD_STOP };
+enum { CMD_ANSWER = 1, CMD_PROGRESS, CMD_REJECT, CMD_DIAL, CMD_HANGUP, CMD_TRANSFER, CMD_STATS,
+       CMD_STOP };
 
 typedef struct sip_command {
     int kind;
@@ -62,6 +63,9 @@ struct agora_sip_agent {
     char password[128];
     char registrar[128];
     int expires;
+    int keepalive_s;            /* 0: no keepalive */
+    struct tmr keepalive_timer;
+    struct sip_request *keepalive; /* the OPTIONS in flight */
     struct dnsc *dnsc;
     struct mqueue *mq;
     struct list calls;
@@ -335,6 +339,8 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 
 /* ---- commands (loop thread) ---- */
 
+/* 183 Session Progress (early media) or 200 OK to a ringing call, with our SDP
+ * answer: the media at cmd->text:cmd->port. */
 static int cmd_answer(struct agora_sip_agent *a, sip_command *cmd)
 {
     sip_call *c = find_call(a, cmd->call);
@@ -345,10 +351,14 @@ static int cmd_answer(struct agora_sip_agent *a, sip_command *cmd)
     struct mbuf *desc = NULL;
     int err = sdp_encode(&desc, c->sdp, false);
     if (!err)
-        err = sipsess_answer(c->sess, 200, "OK", desc, NULL);
+        err = cmd->kind == CMD_PROGRESS
+                  ? sipsess_progress(c->sess, 183, "Session Progress", desc, NULL)
+                  : sipsess_answer(c->sess, 200, "OK", desc, NULL);
     mem_deref(desc);
     if (err)
         return AGORA_ERR_FAILED;
+    if (cmd->kind == CMD_PROGRESS)
+        return AGORA_OK; /* still ringing: answer or reject follows */
     c->ringing = 0;
     tmr_cancel(&c->ring_timer);
     return AGORA_OK;
@@ -455,7 +465,8 @@ static void on_command(int id, void *data, void *arg)
     sip_command *cmd = data;
     int rc = AGORA_OK;
     switch (id) {
-    case CMD_ANSWER: rc = cmd_answer(a, cmd); break;
+    case CMD_ANSWER:
+    case CMD_PROGRESS: rc = cmd_answer(a, cmd); break;
     case CMD_DIAL: rc = cmd_dial(a, cmd); break;
     case CMD_TRANSFER: rc = cmd_transfer(a, cmd); break;
     case CMD_REJECT:
@@ -532,8 +543,41 @@ static int start_register(struct agora_sip_agent *a)
                            NULL, 0, 0, on_auth, a, false, on_register_response, a, NULL, NULL);
 }
 
+/* OPTIONS keepalives to the registrar (out of any dialog; one in flight at a time). */
+static void on_keepalive_response(int err, const struct sip_msg *msg, void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    if (!err && msg->scode < 200)
+        return;
+    a->keepalive = NULL; /* libre frees the finished request */
+    a->st.keepalive_status = err ? 408 : msg->scode;
+    if (!err)
+        a->st.keepalives_answered++;
+}
+
+static void send_keepalive(void *arg)
+{
+    struct agora_sip_agent *a = arg;
+    tmr_start(&a->keepalive_timer, (uint64_t)a->keepalive_s * 1000, send_keepalive, a);
+    if (a->keepalive)
+        return; /* the last one still waits for its answer (libre times it out in 32 s) */
+    char uri[160];
+    re_snprintf(uri, sizeof(uri), "sip:%s", a->registrar);
+    if (!sip_requestf(&a->keepalive, a->sip, true, "OPTIONS", uri, NULL, NULL, NULL,
+                      on_keepalive_response, a,
+                      "From: <sip:%s@%J>;tag=%x%x\r\n"
+                      "To: <%s>\r\n"
+                      "Call-ID: %x%x@agora_rtc\r\n"
+                      "CSeq: 1 OPTIONS\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      a->user, &a->laddr, rand_u32(), rand_u32(), uri, rand_u32(), rand_u32()))
+        a->st.keepalives_sent++;
+}
+
 static void release_stack(struct agora_sip_agent *a)
 {
+    tmr_cancel(&a->keepalive_timer);
+    a->keepalive = mem_deref(a->keepalive);
     a->reg = mem_deref(a->reg); /* unregisters (REGISTER with Expires 0) */
     a->lsnr = mem_deref(a->lsnr);
     a->sock = mem_deref(a->sock);
@@ -572,6 +616,8 @@ static void *agent_thread(void *arg)
         return NULL;
     }
     a->listen_port = sa_port(&a->laddr);
+    if (a->keepalive_s > 0)
+        tmr_start(&a->keepalive_timer, (uint64_t)a->keepalive_s * 1000, send_keepalive, a);
     started(a, AGORA_OK);
     (void)re_main(NULL);
     /* CMD_STOP ended every call; let their BYEs leave (libre sends them on free) */
@@ -621,6 +667,9 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
                               (config->password && strlen(config->password) >= 128) ||
                               config->expires < 0))
         return AGORA_ERR_INVALID_ARGUMENT;
+    if (config->keepalive_s < 0 || config->keepalive_s > 86400 ||
+        (config->keepalive_s > 0 && !config->registrar))
+        return AGORA_ERR_INVALID_ARGUMENT;
     pthread_once(&libre_once, libre_init_once);
     if (libre_rc)
         return AGORA_ERR_FAILED;
@@ -633,6 +682,7 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
         snprintf(a->registrar, sizeof(a->registrar), "%s", config->registrar);
         snprintf(a->password, sizeof(a->password), "%s", config->password ? config->password : "");
         a->expires = config->expires > 0 ? config->expires : 600;
+        a->keepalive_s = config->keepalive_s;
     }
     a->listen_port = config->listen_port;
     pthread_mutex_init(&a->mu, NULL);
@@ -703,6 +753,14 @@ int agora_sip_answer(agora_sip_agent *a, uint32_t call, const char *media_ip, ui
     if (!a || !valid_media(media_ip, media_port))
         return AGORA_ERR_INVALID_ARGUMENT;
     return post(a, &(sip_command){.kind = CMD_ANSWER, .call = call, .text = media_ip,
+                                  .port = media_port});
+}
+
+int agora_sip_progress(agora_sip_agent *a, uint32_t call, const char *media_ip, uint16_t media_port)
+{
+    if (!a || !valid_media(media_ip, media_port))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    return post(a, &(sip_command){.kind = CMD_PROGRESS, .call = call, .text = media_ip,
                                   .port = media_port});
 }
 
