@@ -314,7 +314,7 @@ def test_audio_subscription_options_zero_means_default():
          r"AgoraServiceConfig\.channel_profile must be a valid ChannelProfileType"),
         ("transport_url", "http://example.com", ValueError,
          r"AgoraServiceConfig\.transport_url must be '' / 'local://\.\.\.' / 'janus://host:port' / "
-         r"'janus\+ws://host:port', got 'http://example\.com'"),
+         r"'janus\+ws://host:port' / 'sip://\[user@\]ip:port', got 'http://example\.com'"),
         ("transport_url", 42, TypeError, r"AgoraServiceConfig\.transport_url must be a str"),
         ("transport_url", "janus://:8088", ValueError,
          r"AgoraServiceConfig\.transport_url needs a host"),
