@@ -252,9 +252,7 @@ async function rtpStats(handle, type, kind = "audio") {
                 "concealedSamples", "packetsSent", "bytesSent", "ssrc", "codecId",
                 "framesDecoded", "keyFramesDecoded", "framesReceived", "framesDropped",
                 "frameWidth", "frameHeight", "pliCount", "firCount", "framesEncoded",
-                "keyFramesEncoded", "framesSent", "jitterBufferDelay", "jitterBufferEmittedCount",
-                "jitterBufferTargetDelay", "concealmentEvents", "insertedSamplesForDeceleration",
-                "removedSamplesForAcceleration"];
+                "keyFramesEncoded", "framesSent"];
   const out = {};
   for (const k of keep) if (found[k] !== undefined) out[k] = found[k];
   const codec = found.codecId && report.get(found.codecId);   // the negotiated codec in use
