@@ -422,8 +422,9 @@ static int cmd_hangup(struct agora_sip_agent *a, sip_command *cmd)
     return AGORA_OK;
 }
 
-/* The answer to our REFER: 202 Accepted (the phone calls the target; its BYE
- * to us follows) or an error. */
+/* The answer to our REFER: 202 Accepted (the phone calls the target) or an
+ * error. A blind transfer: on 2xx we leave the call ourselves (BYE) rather than
+ * wait for the phone's BYE, which some phones send late or never. */
 static void on_refer_response(int err, const struct sip_msg *msg, void *arg)
 {
     sip_call *c = arg;
@@ -437,6 +438,8 @@ static void on_refer_response(int err, const struct sip_msg *msg, void *arg)
     else
         copy_pl(reason, sizeof(reason), &msg->reason);
     emit_call(c, AGORA_SIP_EV_TRANSFER, status, reason);
+    if (status >= 200 && status < 300)
+        call_end(c, 0, "transferred"); /* frees the session: BYE */
 }
 
 /* Ask the phone to call the target instead (RFC 3515 REFER in the call's dialog). */
