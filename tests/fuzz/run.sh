@@ -22,11 +22,16 @@ for name in fuzz_rtp fuzz_jitter_buffer fuzz_receive fuzz_video_depacketize fuzz
   else
     cmd=("$out/tests/fuzz/$name")
   fi
-  # -rss_limit_mb: the engine's buffers are bounded; 2 GB means a leak
+  # -rss_limit_mb: the engine's buffers are bounded; 2 GB means a leak. -timeout: one input
+  # running 30 s is a hang (a finding). The outer timeout bounds the whole run: libFuzzer's
+  # own crash handler can itself hang (it allocates after the heap was found corrupted), and
+  # a fuzzer that never returns must fail the run, not stall it.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    "${cmd[@]}" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
+    timeout -k 10 $((seconds + 300)) \
+    "${cmd[@]}" -max_total_time="$seconds" -timeout=30 -print_final_stats=1 -rss_limit_mb=2048 \
       -artifact_prefix="$out/artifacts/$name-" "$out/corpus/$name" >"$out/logs/$name.log" 2>&1
   rc=$?
+  [ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "$name did not end within $((seconds + 300)) s: killed"
   [ $rc -ne 0 ] && status=1 && tail -40 "$out/logs/$name.log"
   echo "$name exit=$rc"
 done

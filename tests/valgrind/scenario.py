@@ -1,7 +1,8 @@
 """A short scenario for valgrind memcheck (run by scripts/check_valgrind.sh): the local
 network with VAD, direct and queued delivery, stream messages, metadata,
 interrupts; an RTP/Opus pair over loopback UDP (encode, jitter buffer,
-decode) with garbage datagrams mixed in; standalone AudioVadV2; then every
+decode) with garbage datagrams mixed in; raw video encoded to VP8 and scaled
+down; standalone AudioVadV2; then every
 object released. Prints "scenario done" at the end."""
 import socket
 import sys
@@ -123,6 +124,31 @@ def rtp_pair(svc):
     b.release()
 
 
+def video_scaling(svc):
+    """Raw frames (I420 and RGBA) encoded to VP8 and scaled down into small boxes.
+    libswscale writes whole SIMD vectors, past the end of rows of other widths: the
+    encoder's scaled planes must be padded (a heap overflow the Python API fuzzer found)."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)   # never read
+    sink.bind(("127.0.0.1", 0))
+    c = RtpConnection(svc, ar.RTCConnConfig())
+    assert c._rtp_open(b"127.0.0.1")[0] == 0
+    c.connect("", "video", "painter")
+    assert c._rtp_set_publish_target(b"127.0.0.1", sink.getsockname()[1], 0, 1000) == 0
+    assert c._rtp_set_video_publish(1010, 1, 96) == 0          # VP8
+    c._post_event(0, None, 1)
+    assert c.publish_video() == 0
+    rng = np.random.default_rng(2)
+    for box in [(6, 6), (2, 2), (10, 4), (34, 22), (18, 30)]:
+        c.set_video_encoder_configuration(ar.VideoEncoderConfiguration(
+            dimensions=ar.VideoDimensions(*box), frame_rate=15, bitrate=100))
+        for fmt, size in ((1, 64 * 48 * 3 // 2), (4, 64 * 48 * 4)):
+            frame = ar.ExternalVideoFrame(type=1, format=fmt, stride=64, height=48,
+                                          buffer=rng.integers(0, 256, size, dtype=np.uint8).tobytes())
+            assert c.push_video_frame(frame) == 0
+    c.release()
+    sink.close()
+
+
 def standalone_vad():
     vad = ar.AudioVadV2(ar.AudioVadConfigV2())
     for i in range(100):
@@ -134,6 +160,7 @@ def main():
     svc = ar.AgoraService(ar.AgoraServiceConfig(appid="valgrind"))
     local_network(svc)
     rtp_pair(svc)
+    video_scaling(svc)
     standalone_vad()
     svc.release()
     print("scenario done", flush=True)

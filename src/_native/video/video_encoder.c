@@ -191,6 +191,13 @@ static int open_codec(agora_video_encoder *e, int codec, int in_w, int in_h)
     return AGORA_OK;
 }
 
+#define SCALE_ALIGN 64
+
+static size_t align_up(size_t n)
+{
+    return (n + SCALE_ALIGN - 1) & ~(size_t)(SCALE_ALIGN - 1);
+}
+
 /* The frame's planes at the encoder's size into e->frame (scaled when needed). */
 static int fill_frame(agora_video_encoder *e, const agora_video_frame *f)
 {
@@ -209,11 +216,16 @@ static int fill_frame(agora_video_encoder *e, const agora_video_frame *f)
         return AGORA_OK;
     }
     const agora_libsws *sw = agora_libsws_get();
-    size_t need = (size_t)w * h + 2 * (size_t)(w / 2) * (h / 2);
+    /* libswscale writes whole SIMD vectors: rows of a width that is not a multiple of the
+     * vector run past their end, and the last row past the buffer's (a heap overflow the
+     * Python API fuzzer found at small sizes). Rows padded to SCALE_ALIGN and a tail. */
+    const size_t ys = align_up((size_t)w), cs = align_up((size_t)(w / 2));
+    size_t need = ys * h + 2 * cs * (h / 2) + SCALE_ALIGN;
     if (need > e->scaled_cap) {
-        uint8_t *p = realloc(e->scaled, need);
-        if (!p)
+        void *p = NULL;
+        if (posix_memalign(&p, SCALE_ALIGN, need) != 0)
             return AGORA_ERR_NO_MEMORY;
+        free(e->scaled);
         e->scaled = p;
         e->scaled_cap = need;
     }
@@ -222,10 +234,10 @@ static int fill_frame(agora_video_encoder *e, const agora_video_frame *f)
     if (!e->sws)
         return AGORA_ERR_FAILED;
     o->data[0] = e->scaled;
-    o->data[1] = e->scaled + (size_t)w * h;
-    o->data[2] = o->data[1] + (size_t)(w / 2) * (h / 2);
-    o->linesize[0] = w;
-    o->linesize[1] = o->linesize[2] = w / 2;
+    o->data[1] = e->scaled + ys * h;
+    o->data[2] = o->data[1] + cs * (h / 2);
+    o->linesize[0] = (int)ys;
+    o->linesize[1] = o->linesize[2] = (int)cs;
     const uint8_t *const src[3] = {f->y_buffer, f->u_buffer, f->v_buffer};
     const int src_stride[3] = {f->y_stride, f->u_stride, f->v_stride};
     sw->scale(e->sws, src, src_stride, 0, f->height, o->data, o->linesize);
