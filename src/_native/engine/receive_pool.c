@@ -148,7 +148,7 @@ int agora_rx_pool_init(agora_rx_pool *p, struct agora_service *svc, int threads)
         if (pthread_create(&p->helpers[i], NULL, helper_main, p) != 0)
             break; /* fewer helpers still work */
         char name[16];
-        snprintf(name, sizeof(name), "agora-rx-%d", i);
+        snprintf(name, sizeof(name), "agora-rx-%u", (unsigned)i & 0xffffu); /* fits 16 */
         pthread_setname_np(p->helpers[i], name);
         p->parts++;
     }
