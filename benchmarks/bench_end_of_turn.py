@@ -1,4 +1,4 @@
-"""End-of-turn benchmark: VAD-only vs the native prosodic detector, one run.
+"""End-of-turn benchmark: VAD-only vs the native prosodic and lexical detectors, one run.
 
 Corpus: benchmarks/eot_corpus.py (espeak-ng en/de/fr voices and five
 recorded asterisk prompt sets, fr x2 / it x2 / ru; mid-turn pauses at commas,
@@ -19,6 +19,15 @@ max_turn_wait_ms):
   cues that point the same way in every training source (consistent_cues).
 - native_v3: the same with the hand-picked cues of the corpus-v3 model
   (V3_CUES), for comparison in the same run.
+- lexical: wait = clamp(T * exp(-z), 0, 3000 ms), z = beta * a logistic model of
+  LexicalTurnDetector's cues (agora_rtc.agent.lexical_turn: the last word leaves the
+  sentence open, is a number; the turn opened with a subordinator; no words) of the
+  transcript at the pause (eot_transcripts.py: the true text for espeak-ng turns, the
+  prompt text aligned by speech time for the it / ru prompts; the French prompts have
+  no text, there z = 0); fitted on the training sources' first asks of each VAD stop.
+- lexical_prosody: the same on top of the native model's z (z_native + beta * z_lexical).
+- espeak-en at 16 kHz is also scored with PocketSphinx's transcript in place of the true
+  text (extra rows; the same fold's models, fitted on true text): what ASR errors cost.
 - with --smart-turn, Smart Turn v3.2 (SmartTurnDetector's policy): at each
   VAD stop the model runs once on the turn's audio up to that frame (16 kHz,
   8 kHz renderings upsampled); "complete" answers at once (but not before the
@@ -50,7 +59,9 @@ Python (first ask of a pause, then the kept answer); and a frame-by-frame
 replay of the asks over part of the corpus, against a Python silence-timeout
 detector in the same replay, as CPU per audio second -> streams per core.
 
-Run: python benchmarks/bench_end_of_turn.py [--turns 80] [--seed 17] [--smart-turn]
+Run: python benchmarks/bench_end_of_turn.py [--turns 80] [--seed 17] [--smart-turn] [--name end_of_turn]
+     python benchmarks/bench_end_of_turn.py --fit-lexical   (fit the lexical model on all sources
+     and write src/agora_rtc/agent/turn_cues/model.json)
      python benchmarks/bench_end_of_turn.py --fit-default   (fit the V3_CUES recipe on all
      sources and write it as the shipped default model into src/_native/audio/dsp/turn_detector.c)
 """
@@ -715,6 +726,7 @@ def main():
                     help="also Smart Turn v3.2 (pip install agora_rtc[turn]; one inference per VAD stop)")
     ap.add_argument("--no-cache", action="store_true", help="recompute Smart Turn (cached in build/ otherwise)")
     ap.add_argument("--fit-default", action="store_true")
+    ap.add_argument("--name", default="end_of_turn", help="results/<name>.json")
     ap.add_argument("--fit-lexical", action="store_true",
                     help="fit the lexical model on all sources and write src/agora_rtc/agent/turn_cues/model.json")
     args = ap.parse_args()
@@ -823,7 +835,7 @@ def main():
                         [[s] + list(r) for s, r in zip(sorted(eot_corpus.SOURCES), cue_auc)])
     if smart_cost is not None:
         smart_cost["probabilities_cached"] = cached
-    _report.save("end_of_turn", {"args": vars(args), "sources": list(eot_corpus.SOURCES),
+    _report.save(args.name, {"args": vars(args), "sources": list(eot_corpus.SOURCES),
                                  "per_source_held_out": per_source, "pooled_held_out": pooled,
                                  "by_condition_held_out": by_cond, "asr_held_out": asr_rows,
                                  "fits": fits, "cpu": c,

@@ -4,10 +4,10 @@ Every voice agent has an ASR transcript at a pause. A turn whose last word
 leaves the sentence open (a conjunction, a preposition, an article, a filler,
 a verb still waiting for its complement: "my number is", "and", "to the",
 "um") is not over, whatever its intonation says. At each pause the detector
-reads the turn's transcript so far, turns it into a few cues (which word
-class the last word belongs to, whether the turn opened with a subordinator
-such as "if" / "when", how many words were heard) and scores them with a
-small logistic model; the score scales the pause the turn needs:
+reads the turn's transcript so far, turns it into a few cues (the last word
+leaves the sentence open; it is a number; the turn opened with a subordinator
+such as "if" / "when"; no words yet) and scores them with a small logistic
+model; the score scales the pause the turn needs:
 
     need = base_wait_ms * exp(-beta * z)                                   (lexical alone)
     need = prosody.need_ms(turn) * prosody_scale * exp(-prosody_beta * z)  (with a ProsodyTurnDetector)
@@ -48,9 +48,13 @@ __all__ = ["LexicalTurnDetector", "LexicalTurnModel", "lexical_cues", "CUE_NAMES
 
 _CUE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "turn_cues")
 LANGUAGES = tuple(sorted(f[:-5] for f in os.listdir(_CUE_DIR) if re.fullmatch(r"[a-z]{2}\.json", f)))
-# the word classes of the cue files whose membership of the last word is a cue
-_TRAILING = ("conjunction", "preposition", "article", "filler", "copula", "question_word", "number")
-CUE_NAMES = tuple(f"last_word_{c}" for c in _TRAILING) + ("opens_with_subordinator", "no_words", "log_words")
+# word classes of the cue files that leave a sentence open when they are its last word; one
+# cue for all of them, so that a class the fitting data never ends a pause with (say, a
+# preposition) counts as much as the ones it does
+_OPEN = ("conjunction", "preposition", "article", "filler", "copula", "question_word")
+# No count of words or of speech time: those measure how a corpus puts its turns together,
+# not how a sentence ends (the prosodic model's speech_s did not generalise either).
+CUE_NAMES = ("last_word_open", "last_word_number", "opens_with_subordinator", "no_words")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*'?|\d+")
 _KEPT_USERS = 4096
 _cue_sets: Dict[str, Dict[str, frozenset]] = {}
@@ -81,15 +85,11 @@ def lexical_cues(text: str, language: str = "en") -> np.ndarray:
         raise TypeError(f"the transcript must be a str, got {type(text).__name__}")
     cues = _cues_of(_check_language(language))
     words = words_of(text)
-    out = np.zeros(len(CUE_NAMES))
-    if words:
-        last = words[-1]
-        for i, cls in enumerate(_TRAILING):
-            out[i] = last in cues[cls] or (cls == "number" and last.isdigit())
-        out[len(_TRAILING)] = words[0] in cues["subordinator"]
-    out[len(_TRAILING) + 1] = not words
-    out[len(_TRAILING) + 2] = math.log1p(len(words))
-    return out
+    if not words:
+        return np.array([0.0, 0.0, 0.0, 1.0])
+    last = words[-1]
+    return np.array([any(last in cues[c] for c in _OPEN), last in cues["number"] or last.isdigit(),
+                     words[0] in cues["subordinator"], 0.0], dtype=np.float64)
 
 
 class LexicalTurnModel:
