@@ -1,4 +1,4 @@
-"""End-of-turn benchmark: VAD-only vs the native prosodic detector, one run.
+"""End-of-turn benchmark: VAD-only vs the native prosodic and lexical detectors, one run.
 
 Corpus: benchmarks/eot_corpus.py (espeak-ng en/de/fr voices and five
 recorded asterisk prompt sets, fr x2 / it x2 / ru; mid-turn pauses at commas,
@@ -19,6 +19,15 @@ max_turn_wait_ms):
   cues that point the same way in every training source (consistent_cues).
 - native_v3: the same with the hand-picked cues of the corpus-v3 model
   (V3_CUES), for comparison in the same run.
+- lexical: wait = clamp(T * exp(-z), 0, 3000 ms), z = beta * a logistic model of
+  LexicalTurnDetector's cues (agora_rtc.agent.lexical_turn: the last word leaves the
+  sentence open, is a number; the turn opened with a subordinator; no words) of the
+  transcript at the pause (eot_transcripts.py: the true text for espeak-ng turns, the
+  prompt text aligned by speech time for the it / ru prompts; the French prompts have
+  no text, there z = 0); fitted on the training sources' first asks of each VAD stop.
+- lexical_prosody: the same on top of the native model's z (z_native + beta * z_lexical).
+- espeak-en at 16 kHz is also scored with PocketSphinx's transcript in place of the true
+  text (extra rows; the same fold's models, fitted on true text): what ASR errors cost.
 - with --smart-turn, Smart Turn v3.2 (SmartTurnDetector's policy): at each
   VAD stop the model runs once on the turn's audio up to that frame (16 kHz,
   8 kHz renderings upsampled); "complete" answers at once (but not before the
@@ -50,7 +59,9 @@ Python (first ask of a pause, then the kept answer); and a frame-by-frame
 replay of the asks over part of the corpus, against a Python silence-timeout
 detector in the same replay, as CPU per audio second -> streams per core.
 
-Run: python benchmarks/bench_end_of_turn.py [--turns 80] [--seed 17] [--smart-turn]
+Run: python benchmarks/bench_end_of_turn.py [--turns 80] [--seed 17] [--smart-turn] [--name end_of_turn]
+     python benchmarks/bench_end_of_turn.py --fit-lexical   (fit the lexical model on all sources
+     and write src/agora_rtc/agent/turn_cues/model.json)
      python benchmarks/bench_end_of_turn.py --fit-default   (fit the V3_CUES recipe on all
      sources and write it as the shipped default model into src/_native/audio/dsp/turn_detector.c)
 """
@@ -69,10 +80,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import _report  # noqa: E402
 import eot_corpus  # noqa: E402
+import eot_transcripts  # noqa: E402
 
 from agora_rtc._core._engine import (TURN_FEATURE_NAMES, LabelAnalyzer, TurnModel, VadEngine,  # noqa: E402
                                      default_vad_config, turn_features)
 from agora_rtc.agent import FrameLabels, ProsodyTurnDetector, TurnSoFar  # noqa: E402
+from agora_rtc.agent.lexical_turn import CUE_NAMES, lexical_cues  # noqa: E402
 
 CAP_FRAMES = 300          # ReplyOnPause max_turn_wait_ms 3000 after the VAD stop
 MAX_WAIT_MS = 3000.0      # ProsodyTurnDetector's default maximum wait
@@ -274,6 +287,8 @@ def build_data(turns_per_source, seed, need_pcm=False):
     need_pcm (Smart Turn probabilities not cached yet)."""
     t0 = time.perf_counter()
     cache = _labels_cache(turns_per_source, seed)
+    text_cache = eot_transcripts.cache_path(HERE, turns_per_source, seed)
+    need_pcm = need_pcm or not os.path.exists(text_cache)
     if os.path.exists(cache) and not need_pcm:
         z = np.load(cache, allow_pickle=True)
         corpus = [eot_corpus.Turn(*facts, None, float(end), []) for facts, end in zip(z["facts"], z["end_s"])]
@@ -297,6 +312,15 @@ def build_data(turns_per_source, seed, need_pcm=False):
                  seconds=np.array([t.seconds for t in corpus]),
                  facts=np.array([(t.source, t.turn_id, t.kind, t.condition, t.rate) for t in corpus], dtype=object))
         how = f"built in {t1 - t0:.1f} s, labelled in {t2 - t1:.1f} s"
+    t_text = time.perf_counter()
+    if os.path.exists(text_cache):
+        texts = eot_transcripts.load(text_cache)
+    else:
+        texts = eot_transcripts.build(corpus)
+        eot_transcripts.save(text_cache, texts)
+    for t, entry in zip(corpus, texts):
+        t.texts = entry
+    t2 += time.perf_counter() - t_text   # episodes' time below without the transcripts'
     eps = [episodes(lab, t.end_s * 1000.0) for lab, t in zip(labels, corpus)]
     t3 = time.perf_counter()
     print(f"corpus: {len(corpus)} renderings ({sum(t.seconds for t in corpus):.0f} s of audio) "
@@ -321,18 +345,65 @@ def make_data(corpus, eps):
         for k, i in enumerate(idx):
             cuttable[k] = any(ep[1] * 10.0 < end_all[i] - 50.0 for ep in eps[i])
         return rows, feats, end_ms, cuttable, is_end, first
-    return {"sub": sub, "source": np.array([t.source for t in corpus])}
+
+    lex_cache = {}
+
+    def lex(idx, kind="text"):
+        """Lexical cues of the episodes of the turns idx (rows as sub's) and which
+        episodes have a transcript of that kind (eot_transcripts)."""
+        L, has = [], []
+        for i in idx:
+            if (i, kind) not in lex_cache:
+                lang = eot_corpus.LANGUAGE[corpus[i].source]
+                texts = [eot_transcripts.at_pause(corpus[i].texts, ep[3], kind) for ep in eps[i]]
+                lex_cache[i, kind] = (np.array([lexical_cues(x, lang) if x is not None else np.zeros(len(CUE_NAMES))
+                                                for x in texts]).reshape(-1, len(CUE_NAMES)),
+                                      np.array([x is not None for x in texts], bool))
+            L.append(lex_cache[i, kind][0])
+            has.append(lex_cache[i, kind][1])
+        return (np.concatenate(L) if L else np.zeros((0, len(CUE_NAMES))),
+                np.concatenate(has) if has else np.zeros(0, bool))
+    return {"sub": sub, "lex": lex, "source": np.array([t.source for t in corpus])}
 
 
-def _policy_z(name, rows, feats, fitted, smart, theta=None):
-    """Per-episode z of a policy: VAD-only 0; native the model's score; Smart Turn
-    "complete" (p >= theta) answers at once (z = 20), else the silence wait T."""
+def _policy_z(name, rows, feats, fitted, smart, theta=None, lex=None):
+    """Per-episode z of a policy: VAD-only 0; native the model's score; lexical the
+    lexical model's score (0 where no transcript), lexical_prosody that plus the
+    native score; Smart Turn "complete" (p >= theta) answers at once (z = 20),
+    else the silence wait T."""
     if name == "vad_only":
         return np.zeros(len(rows))
     if name in NATIVE:
         mu, sd, w = fitted[name]
         return ((feats - mu) / sd) @ w
+    if name in LEXICAL:
+        L, has = lex
+        mu, sd, w = fitted[name]
+        z = np.where(has, ((L - mu) / sd) @ w, 0.0)
+        return z + (_policy_z("native", rows, feats, fitted, smart) if name == "lexical_prosody" else 0.0)
     return np.where(smart >= (SMART_TURN_THRESHOLD if theta is None else theta), 20.0, 0.0)
+
+
+def fit_lexical(data, idx, z_base, kind="text"):
+    """The lexical model on the turns idx: a logistic regression of turn end vs
+    mid-turn pause on the cues (first asks of VAD stops that have a transcript),
+    then beta (sharpness) and the wait T at <= 5 % cut-offs for z = z_base +
+    beta * z_lexical. Returns (mu, sd, w * beta, beta, T, training delay)."""
+    rows, feats, end_ms, cuttable, is_end, first = data["sub"](idx)
+    L, has = data["lex"](idx, kind)
+    m = first & has
+    mu, sd = L[m].mean(0), L[m].std(0)
+    sd = np.where(sd < 1e-3, 1.0, sd)   # a cue constant in training gets no say
+    _, _, w = fit_logistic((L[m] - mu) / sd, is_end[m].astype(float))
+    z_lex = np.where(has, ((L - mu) / sd) @ w, 0.0)
+    best = None
+    for beta in BETAS:
+        rates, delays = curve(rows, z_base + beta * z_lex, end_ms, cuttable, len(idx))
+        T, d = at_cutoff(rates, delays)
+        if best is None or (not math.isnan(d) and (math.isnan(best[2]) or d < best[2])):
+            best = (beta, T, d)
+    beta, T, d = best
+    return mu, sd, w * beta, beta, (float(T_GRID[-1]) if math.isnan(T) else T), d
 
 
 def _fit_theta(rows, end_ms, cuttable, n, smart, latency_frames):
@@ -359,14 +430,16 @@ def _policy_rows(name, rows, latency_frames):
 
 
 NATIVE = {"native": None, "native_v3": V3_CUES}   # policy -> its cues (None: chosen in each fit)
+LEXICAL = ("lexical", "lexical_prosody")
 
 
 def loso(corpus, eps, smart=None, latency_frames=0):
     data = make_data(corpus, eps)
     sources = eot_corpus.SOURCES
     src = np.array([t.source for t in corpus])
-    names = ("vad_only", "native", "native_v3") + (("smart_turn", "smart_turn_fit") if smart is not None else ())
-    per_source, held, fits, fixed_T = {}, [], {}, {}
+    names = ("vad_only", "native", "native_v3") + LEXICAL + \
+        (("smart_turn", "smart_turn_fit") if smart is not None else ())
+    per_source, held, fits, fixed_T, asr_rows = {}, [], {}, {}, {}
     for s in sources:
         train = np.nonzero(src != s)[0]
         test = np.nonzero(src == s)[0]
@@ -377,11 +450,17 @@ def loso(corpus, eps, smart=None, latency_frames=0):
             fold[name] = {"beta": beta, "cues": [TURN_FEATURE_NAMES[k] for k in used],
                           "weights": list(w), "mean": list(mu), "scale": list(sd)}
         rows_tr, feats_tr, end_tr, cut_tr, _, _ = data["sub"](train)
+        for name in LEXICAL:
+            z_base = _policy_z("native", rows_tr, feats_tr, fitted, None) if name == "lexical_prosody" \
+                else np.zeros(len(rows_tr))
+            mu, sd, w, beta, T[name], _ = fit_lexical(data, train, z_base)
+            fitted[name] = (mu, sd, w)
+            fold[name] = {"beta": beta, "weights": list(w), "mean": list(mu), "scale": list(sd)}
         theta = None
         if smart is not None:
             theta = _fit_theta(rows_tr, end_tr, cut_tr, len(train), smart_of(smart, train), latency_frames)
         for name in names:
-            if name in NATIVE:
+            if name in NATIVE or name in LEXICAL:
                 continue
             z_tr = _policy_z(name, rows_tr, feats_tr, None, smart_of(smart, train),
                              theta if name == "smart_turn_fit" else None)
@@ -389,10 +468,22 @@ def loso(corpus, eps, smart=None, latency_frames=0):
             t, _ = at_cutoff(r0, d0)
             T[name] = float(T_GRID[-1]) if math.isnan(t) else t
         fits[s] = dict(fold["native"], trained_on=[x for x in sources if x != s], T_fixed=T,
-                       smart_turn_threshold=theta, native_v3=fold["native_v3"])
+                       smart_turn_threshold=theta, native_v3=fold["native_v3"],
+                       lexical=fold["lexical"], lexical_prosody=fold["lexical_prosody"])
         rows, feats, end_ms, cuttable, _, _ = data["sub"](test)
+        lex = data["lex"](test, "text")
         zs = {name: _policy_z(name, rows, feats, fitted, smart_of(smart, test),
-                              theta if name == "smart_turn_fit" else None) for name in names}
+                              theta if name == "smart_turn_fit" else None, lex) for name in names}
+        if s == eot_transcripts.ASR_SOURCE:
+            # the renderings the ASR ran on: the same fold's models, true text vs ASR text
+            sub_idx = np.array([i for i in test if corpus[i].rate == eot_transcripts.ASR_RATE])
+            r2, f2, e2, c2, _, _ = data["sub"](sub_idx)
+            for kind in ("text", "asr"):
+                z2 = {name: _policy_z(name, r2, f2, fitted, smart_of(smart, sub_idx),
+                                      theta if name == "smart_turn_fit" else None, data["lex"](sub_idx, kind))
+                      for name in names}
+                asr_rows[f"{s} {eot_transcripts.ASR_RATE // 1000}k, {'true text' if kind == 'text' else 'PocketSphinx ASR'}"] = \
+                    summarize(r2, z2, e2, c2, len(sub_idx), T, latency_frames)
         per_source[s] = summarize(rows, zs, end_ms, cuttable, len(test), T, latency_frames)
         held.append((test, zs))
         fixed_T[s] = T
@@ -415,7 +506,7 @@ def loso(corpus, eps, smart=None, latency_frames=0):
         r[:, 0] = remap[r[:, 0]]
         by_cond[c] = summarize(r, {k: v[keep] for k, v in z_all.items()}, end_ms[m], cuttable[m], len(pos),
                                {k: v[keep] for k, v in T_rows.items()}, latency_frames)
-    return per_source, pooled, by_cond, fits
+    return per_source, pooled, by_cond, fits, asr_rows
 
 
 # sources of the corpus the shipped model (turn_detector.c's default) was fitted on (corpus v3)
@@ -540,10 +631,18 @@ def cpu(corpus, labels, model_kwargs, seconds=3.0):
                     since += 10.0
         return asks, spent, audio
 
+    # the lexical score of a pause (cues of a 12-word transcript + the weights), in Python
+    text, lex_w = "so what I need is a loaf of bread and some apples and", np.ones(len(CUE_NAMES))
+    t0, k = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds / 3:
+        float(lexical_cues(text, "en") @ lex_w)
+        k += 1
+    lexical_us = (time.perf_counter() - t0) / k * 1e6
     subset = labels[::max(1, len(labels) // 120)]
     a_v, s_v, audio = replay(SilenceTimeout(800.0), subset)
     a_n, s_n, _ = replay(ProsodyTurnDetector(model=model), subset)
     return {"native_decide_us": native_s * 1e6, "python_first_ask_us": first_ask * 1e6,
+            "lexical_score_us": lexical_us,
             "python_kept_ask_us": kept_ask * 1e6, "replay_audio_s": audio, "replay_asks": a_n,
             "vad_only_cpu_per_audio_s": s_v / audio, "native_cpu_per_audio_s": s_n / audio,
             "vad_only_core_pct_per_100_streams": 100 * 100 * s_v / audio,
@@ -568,6 +667,33 @@ def write_default(mu, sd, w, T, path=os.path.join(HERE, "..", "src", "_native", 
                  lambda m: m.group(1) + body + m.group(2), src, flags=re.S)
     open(path, "w", encoding="utf-8").write(new)
     print(f"wrote the default model into {os.path.normpath(path)}")
+
+
+def write_lexical_default(corpus, eps, path=os.path.join(HERE, "..", "src", "agora_rtc", "agent", "turn_cues",
+                                                          "model.json")):
+    """Fit the lexical model on every source with a transcript (true / aligned text)
+    and write it as LexicalTurnDetector's shipped model: alone (beta, base wait)
+    and on top of the shipped prosodic model (TurnModel()'s own score; its
+    base wait rescaled by prosody_scale)."""
+    import json
+    data = make_data(corpus, eps)
+    idx = range(len(corpus))
+    rows, feats, _, _, _, _ = data["sub"](idx)
+    mu, sd, w_b, beta, T, d = fit_lexical(data, idx, np.zeros(len(rows)))
+    m = TurnModel()
+    z_nat = ((feats - np.array(m.mean)) / np.array(m.scale)) @ np.array(m.weights)
+    _, _, w_p, beta_p, T_p, d_p = fit_lexical(data, idx, z_nat)
+    w = w_b / beta if beta else w_p / beta_p if beta_p else w_b
+    model = {"cues": list(CUE_NAMES), "mean": list(map(float, mu)), "scale": list(map(float, sd)),
+             "weights": list(map(float, w)), "beta": float(beta), "base_wait_ms": float(T),
+             "prosody_beta": float(beta_p), "prosody_scale": float(T_p / m.base_wait_ms),
+             "fitted_on": list(eot_corpus.SOURCES), "corpus_version": eot_corpus.VERSION,
+             "note": "written by benchmarks/bench_end_of_turn.py --fit-lexical; held-out numbers: benchmarks/README.md"}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(model, f, indent=1)
+        f.write("\n")
+    print(f"lexical: beta {beta}, T {T} ms (training delay at 5 % {d:.0f} ms); with prosody: beta {beta_p}, "
+          f"T {T_p} ms ({d_p:.0f} ms; training data: not a result); wrote {os.path.normpath(path)}")
 
 
 def smart_turn_probabilities(corpus, eps):
@@ -600,11 +726,17 @@ def main():
                     help="also Smart Turn v3.2 (pip install agora_rtc[turn]; one inference per VAD stop)")
     ap.add_argument("--no-cache", action="store_true", help="recompute Smart Turn (cached in build/ otherwise)")
     ap.add_argument("--fit-default", action="store_true")
+    ap.add_argument("--name", default="end_of_turn", help="results/<name>.json")
+    ap.add_argument("--fit-lexical", action="store_true",
+                    help="fit the lexical model on all sources and write src/agora_rtc/agent/turn_cues/model.json")
     args = ap.parse_args()
     smart_cache = os.path.join(HERE, "..", "build",
                                f"eot_smart_turn_{eot_corpus.VERSION}_{args.turns}_{args.seed}.npz")
     need_pcm = args.smart_turn and (args.no_cache or not os.path.exists(smart_cache))
     corpus, labels, eps = build_data(args.turns, args.seed, need_pcm)
+    if args.fit_lexical:
+        write_lexical_default(corpus, eps)
+        return
     if args.fit_default:
         data = make_data(corpus, eps)
         # the shipped recipe (V3_CUES): the consistent cues of all eight sources are final
@@ -634,21 +766,23 @@ def main():
                       "answer_latency_added_ms": latency_frames * 10.0}
         print(f"Smart Turn: {len(inference_ms)} inferences, p50 {med:.1f} ms, "
               f"p90 {smart_cost['inference_ms_p90']:.1f} ms (one thread)")
-    per_source, pooled, by_cond, fits = loso(corpus, eps, smart, latency_frames)
+    per_source, pooled, by_cond, fits, asr_rows = loso(corpus, eps, smart, latency_frames)
     if smart is not None:
         smart_cost["separation"] = sep = smart_separation(corpus, eps, smart)
         _report.print_table("Smart Turn alone at each VAD stop (threshold 0.5)",
                             ["source condition", "mid pauses", "'complete' at mid", "ends", "'complete' at end", "AUC"],
                             [[k, v["mid_pauses"], v["complete_at_mid"], v["ends"], v["complete_at_end"], v["auc"]]
                              for k, v in sep.items()])
-    names = [k for k in ("vad_only", "native_v3", "native", "smart_turn", "smart_turn_fit") if k in pooled]
-    short = {"vad_only": "VAD", "native_v3": "natv3", "native": "nat", "smart_turn": "ST", "smart_turn_fit": "STfit"}
+    names = [k for k in ("vad_only", "native_v3", "native", "lexical", "lexical_prosody", "smart_turn",
+                         "smart_turn_fit") if k in pooled]
+    short = {"vad_only": "VAD", "native_v3": "natv3", "native": "nat", "lexical": "lex", "lexical_prosody": "lex+nat",
+             "smart_turn": "ST", "smart_turn_fit": "STfit"}
 
     def fixed(r):
         return f"{r['fixed_cutoff']:.3f}/{r['fixed_delay_ms']:.0f}"
     rows = []
     for name, r in list(per_source.items()) + [("ALL (pooled held-out)", pooled)] + \
-            [(f"  {c}", r) for c, r in by_cond.items()]:
+            [(f"  {c}", r) for c, r in by_cond.items()] + list(asr_rows.items()):
         row = [name, r["turns"], r["cuttable_turns"]]
         base = r["vad_only"]["swept_delay_at_5pct_ms"]
         for k in names:
@@ -701,9 +835,10 @@ def main():
                         [[s] + list(r) for s, r in zip(sorted(eot_corpus.SOURCES), cue_auc)])
     if smart_cost is not None:
         smart_cost["probabilities_cached"] = cached
-    _report.save("end_of_turn", {"args": vars(args), "sources": list(eot_corpus.SOURCES),
+    _report.save(args.name, {"args": vars(args), "sources": list(eot_corpus.SOURCES),
                                  "per_source_held_out": per_source, "pooled_held_out": pooled,
-                                 "by_condition_held_out": by_cond, "fits": fits, "cpu": c,
+                                 "by_condition_held_out": by_cond, "asr_held_out": asr_rows,
+                                 "fits": fits, "cpu": c,
                                  "smart_turn": smart_cost, "features": list(TURN_FEATURE_NAMES),
                                  "per_source_reference": shipped,
                                  "cue_auc_per_source": {s: dict(zip(TURN_FEATURE_NAMES, map(float, r)))

@@ -42,7 +42,7 @@ import re
 import subprocess
 import wave
 from dataclasses import dataclass
-from typing import List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -123,6 +123,14 @@ class Turn:
     pcm: np.ndarray          # int16 mono
     end_s: float             # true end of the turn (end of the last speech sample)
     mid_pauses: List[float]  # inserted pause lengths (s), for the record
+    # what was said: phrases[i] ends at phrase_ends_s[i] (s from the start); the
+    # last phrase ends the turn. espeak-ng turns: the text espeak-ng was given
+    # (the true text). Recorded prompts: the prompt's text where the prompt
+    # sets have one (it, ru), its words shared among the pieces in proportion
+    # to their speech time (an approximate alignment, not the true text at a
+    # pause); None for the French prompts (no text in the prompt sets).
+    phrases: Optional[List[str]] = None
+    phrase_ends_s: Optional[List[float]] = None
 
 
 def _pause_s(rng) -> float:
@@ -155,6 +163,21 @@ def _espeak_whole_turn(rng, phrases, voice, speed, pitch):
     end = LEAD_S + len(x) / rate
     return rate, np.concatenate([np.zeros(int(LEAD_S * rate), np.float32), x,
                                  np.zeros(int(TRAIL_S * rate), np.float32)]), end, pauses
+
+
+def _espeak_phrase_ends(phrases, pauses, voice, speed, pitch, end_s):
+    """When each phrase of an espeak-ng turn ends (s from the turn's start): the
+    trimmed length of the same utterance cut after that phrase (espeak-ng is
+    deterministic; the cut utterance's last phrase may be timed a little
+    differently from the same phrase mid-sentence, by tens of ms)."""
+    esc = lambda t: t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # noqa: E731
+    ends = []
+    for k in range(1, len(phrases)):
+        text = esc(phrases[0]) + "".join(f' <break time="{int(round(p * 1000))}ms"/> {esc(ph)}'
+                                         for p, ph in zip(pauses[:k - 1], phrases[1:k]))
+        rate, x = _espeak(f"<speak>{text}</speak>", voice, speed, pitch, ssml=True)
+        ends.append(LEAD_S + len(_trim(x, rate)) / rate)
+    return ends + [end_s]
 
 
 def _trim(x, rate, rel_db=-40.0):
@@ -284,7 +307,7 @@ def _pink(rng, n):
     return np.fft.irfft(spec, n + 4096)[:n].astype(np.float32)
 
 
-def _render(rng, source, turn_id, kind, x, native_rate, end_s, pauses) -> List[Turn]:
+def _render(rng, source, turn_id, kind, x, native_rate, end_s, pauses, phrases=None, ends=None) -> List[Turn]:
     out = []
     speech_rms = np.sqrt(np.mean(_trim(x, native_rate) ** 2) + 1e-9)
     peak = np.abs(x).max() + 1e-9
@@ -298,12 +321,51 @@ def _render(rng, source, turn_id, kind, x, native_rate, end_s, pauses) -> List[T
         for rate in RATES:
             z = _resample(y * (level / 32768.0), native_rate, rate) * 32768.0
             pcm = np.clip(np.round(z), -32768, 32767).astype(np.int16)
-            out.append(Turn(source, turn_id, kind, cond, rate, pcm, end_s, pauses))
+            out.append(Turn(source, turn_id, kind, cond, rate, pcm, end_s, pauses, phrases, ends))
     return out
 
 
-def build(turns_per_source: int = 40, seed: int = 17) -> List[Turn]:
-    """The whole corpus, deterministic for a seed."""
+def _all_prompt_texts() -> Dict[str, Dict[str, str]]:
+    """language -> prompt name -> text, of the prompt sets that have texts."""
+    return {re.search(r"core-sounds-(\w+)\.txt", p).group(1): _prompt_texts(p) for p in PROMPT_TEXTS}
+
+
+def _proportional_alignment(text, pieces, pauses, rate):
+    """The prompt's words shared among its pieces in proportion to each piece's
+    speech time (frames above -35 dB of the peak): (phrases, their end times).
+    An approximation: a pause may fall inside a word group the text would not
+    split there."""
+    words = text.split()
+    peak = max(np.abs(p).max() for p in pieces) + 1e-9
+    blk = rate // 100
+    speech = []
+    for p in pieces:
+        n = len(p) // blk
+        e = np.sqrt(np.mean(p[:n * blk].reshape(n, blk) ** 2, axis=1) + 1e-12) if n else np.zeros(0)
+        speech.append(float(np.sum(20 * np.log10(e / peak + 1e-12) > -35)) + 1e-3)
+    cum = np.cumsum(speech) / sum(speech)
+    cuts = [int(round(c * len(words))) for c in cum]
+    cuts[-1] = len(words)
+    phrases, ends, t, prev = [], [], LEAD_S, 0
+    for i, (p, c) in enumerate(zip(pieces, cuts)):
+        t += len(p) / rate
+        phrases.append(" ".join(words[prev:c]))
+        ends.append(t)
+        prev = max(prev, c)
+        if i < len(pauses):
+            t += int(pauses[i] * rate) / rate
+    return phrases, ends
+
+
+PROMPT_LANGUAGE = {"asterisk-fr": "fr", "asterisk-fr-armelle": "fr", "asterisk-it": "it",
+                   "asterisk-it-menardi": "it", "asterisk-ru": "ru"}
+# the language of each source (the lexical cues' language)
+LANGUAGE = dict(PROMPT_LANGUAGE, **{"espeak-de": "de", "espeak-en": "en", "espeak-fr": "fr"})
+
+
+def build(turns_per_source: int = 40, seed: int = 17, with_text: bool = True) -> List[Turn]:
+    """The whole corpus, deterministic for a seed (with_text: also what was said
+    and when each phrase ended; the audio is the same either way)."""
     turns: List[Turn] = []
     for si, (source, voices) in enumerate(sorted(ESPEAK_VOICES.items())):
         rng = np.random.default_rng([seed, si])
@@ -312,12 +374,17 @@ def build(turns_per_source: int = 40, seed: int = 17) -> List[Turn]:
             speed, pitch = int(rng.integers(135, 190)), int(rng.integers(30, 71))
             kind, phrases = _espeak_turn(rng, TEXTS[source], voice, speed, pitch)
             rate, x, end_s, pauses = _espeak_whole_turn(rng, phrases, voice, speed, pitch)
-            turns += _render(rng, source, f"{source}/{k}", f"{kind}:{voice}", x, rate, end_s, pauses)
+            ends = _espeak_phrase_ends(phrases, pauses, voice, speed, pitch, end_s) if with_text else None
+            turns += _render(rng, source, f"{source}/{k}", f"{kind}:{voice}", x, rate, end_s, pauses,
+                             phrases if with_text else None, ends)
+    texts = _all_prompt_texts() if with_text else {}
     for si, (source, (folder, ext)) in enumerate(sorted(ASTERISK.items())):
         rng = np.random.default_rng([seed, 100 + si])
         for k, (kind, rate, pieces) in enumerate(_asterisk_turns(rng, source, folder, ext, turns_per_source)):
             x, end_s, pauses = _assemble(rng, pieces, rate)
-            turns += _render(rng, source, f"{source}/{k}", kind, x, rate, end_s, pauses)
+            text = texts.get(PROMPT_LANGUAGE[source], {}).get(kind.split(":", 1)[1].rsplit(".", 1)[0])
+            phrases, ends = _proportional_alignment(text, pieces, pauses, rate) if text else (None, None)
+            turns += _render(rng, source, f"{source}/{k}", kind, x, rate, end_s, pauses, phrases, ends)
     return turns
 
 

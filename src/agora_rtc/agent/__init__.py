@@ -14,7 +14,10 @@
 - :class:`EndOfTurnDetector` (end_of_turn): the "turn over, or wait?"
   interface ReplyOnPause asks at each pause; :class:`AnswerAtVadStop` the default;
   :class:`ProsodyTurnDetector` (prosody_turn) the native prosodic detector;
-  :class:`SmartTurnDetector` (smart_turn) Smart Turn v3.2, extra ``agora_rtc[turn]``.
+  :class:`SmartTurnDetector` (smart_turn) Smart Turn v3.2, extra ``agora_rtc[turn]``;
+  :class:`LexicalTurnDetector` (lexical_turn) from the ASR transcript so far
+  (open last words: "and", "the", "to", "um", "my number is"), optionally
+  on top of the prosodic detector.
 - :class:`TextSegmenter` (text_segmenter): cut streamed LLM text at the last
   punctuation mark for TTS (Chinese and English).
 - :class:`AudioModalityClient` (audio_modality): read an audio-modality LLM
@@ -30,6 +33,7 @@ from agora_rtc.agent.audio_modality import (AudioChunkEvent, AudioModalityClient
 from agora_rtc.agent.end_of_turn import (TURN_OVER, WAIT, AnswerAtVadStop, EndOfTurnDetector, FrameLabels,
                                          TurnSoFar)
 from agora_rtc.agent.prosody_turn import ProsodyTurnDetector, TurnModel
+from agora_rtc.agent.lexical_turn import LexicalTurnDetector, LexicalTurnModel
 from agora_rtc.agent.smart_turn import SmartTurnDetector
 from agora_rtc.agent.pool import ConnectionPool, PoolExhaustedError
 from agora_rtc.agent.speech import (KeyphraseSpotter, TTSOptions, get_stt_model, get_tts_model,
@@ -44,7 +48,8 @@ __all__ = ["ReplyOnPause", "TurnEvent", "pcm_chunk", "AdditionalOutputs",
            "ReplyOnStopWords", "StopWordDetector", "StopWordHit",
            "StreamHandler", "AsyncStreamHandler", "wait_for_item",
            "get_stt_model", "get_tts_model", "TTSOptions", "KeyphraseSpotter", "word_error_rate",
-           "EndOfTurnDetector", "AnswerAtVadStop", "ProsodyTurnDetector", "TurnModel", "SmartTurnDetector", "TurnSoFar", "FrameLabels", "TURN_OVER", "WAIT",
+           "EndOfTurnDetector", "AnswerAtVadStop", "ProsodyTurnDetector", "TurnModel",
+           "LexicalTurnDetector", "LexicalTurnModel", "SmartTurnDetector", "TurnSoFar", "FrameLabels", "TURN_OVER", "WAIT",
            "TextSegmenter", "segment_text_stream", "segment_text_stream_async",
            "AudioModalityClient", "AudioModalityError", "TranscriptEvent", "AudioChunkEvent",
            "PlayResult", "parse_sse_events",
