@@ -73,10 +73,13 @@ def vad_states(rec, uid):
         return [s for s, _ in rec.vad.get(uid, [])]
 
 
-@pytest.mark.parametrize("codec", ["PCMU", "PCMA"])
-def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, phones, question, codec):
+@pytest.mark.parametrize("codec,ptime", [("PCMU", None), ("PCMA", None), ("PCMA", 30), ("PCMU", 40)])
+def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, phones, question, codec,
+                                                                ptime):
+    """ptime: the phone's packets are 30 / 40 ms long (a=ptime), heard in full; the agent
+    answers in packets of that length."""
     conn, rec = join(sip_service, "agent", "bot", vad=ar.AudioVadConfigV2())
-    phone = phones(source=question, codecs=(codec,))
+    phone = phones(source=question, codecs=(codec,), ptime=ptime)
     phone.dial(agent_uri(sip_service))
     rec.wait_event("joined", "phone", timeout=20)
     assert conn.phone.call.codec == codec
@@ -92,7 +95,9 @@ def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, pho
     heard = np.frombuffer(rec.pcm("phone"), np.int16).astype(np.float64)
     assert np.sqrt(np.mean(heard ** 2)) > 300        # speech, not silence
     stats = conn._rtp_stats()
-    assert stats["frames_decoded"] > 50 and stats["malformed"] == 0
+    assert stats["frames_decoded"] > 50 and stats["malformed"] == 0 and stats["decode_errors"] == 0
+    if ptime:   # fewer, longer packets, each heard as ptime / 20 pieces of 20 ms
+        assert stats["frames_decoded"] > 1.3 * stats["rtp_received"]
     # the agent answers with PCM: the phone hears it (its decoded-audio recording)
     assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
     wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")

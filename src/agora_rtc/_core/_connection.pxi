@@ -591,13 +591,16 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
-    def _rtp_set_audio_codec(self, int codec, int payload_type, int dtmf_payload_type=-1):
-        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA (rtp_transport.h), and
-        the telephone-event payload type (-1: none)."""
+    def _rtp_set_audio_codec(self, int codec, int payload_type, int dtmf_payload_type=-1,
+                             int packet_ms=0):
+        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA (rtp_transport.h), the
+        telephone-event payload type (-1: none) and the packet length we send (ms,
+        0: 20; G.711 10..60)."""
         cdef lib.agora_rtc_conn *c = self._take("rtp_set_audio_codec")
         cdef int rc
         with nogil:
-            rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type, dtmf_payload_type)
+            rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type, dtmf_payload_type,
+                                                        packet_ms)
             lib.agora_rtc_conn_unretain(c)
         return rc
 

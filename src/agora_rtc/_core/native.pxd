@@ -163,6 +163,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         int codec
         int payload_type
         int dtmf_payload_type
+        int ptime_ms
         int hold
         char reason[128]
     ctypedef struct agora_sip_stats:
@@ -490,7 +491,7 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         AGORA_RTP_AUDIO_PCMU
         AGORA_RTP_AUDIO_PCMA
     int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
-                                          int dtmf_payload_type)
+                                          int dtmf_payload_type, int packet_ms)
     int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms)
     uint32_t AGORA_RTP_SSRC_ANY
 

@@ -74,6 +74,8 @@ typedef struct agora_sip_event {
                                                  remote's first choice of the three */
     int payload_type;                         /* its payload type */
     int dtmf_payload_type;                    /* telephone-event payload type, -1: none */
+    int ptime_ms;                             /* the remote's a=ptime (packet length it
+                                                 asks for, ms), 0 when none */
     int hold;                                 /* MEDIA: 1 when the remote put us on hold
                                                  (sendonly / inactive / port 0) */
     char reason[AGORA_SIP_MAX_TEXT];          /* CLOSED: the reason phrase or what happened */

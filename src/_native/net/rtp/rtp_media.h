@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include "engine/engine.h"
 #include "net/rtp/jitter_buffer.h"
+#include "net/rtp/rtp_reframe.h"
 #include "audio/codec/opus_codec.h"
 #include "audio/dsp/resampler.h"
 #include "net/rtp/rtp.h"
@@ -24,6 +25,7 @@ typedef struct rtp_remote {
     uint32_t ssrc;
     char uid[AGORA_MAX_ID_LEN + 1];
     agora_jb *jb;
+    agora_reframe reframe;            /* G.711 streams: packets -> 20 ms pieces for jb */
     agora_opus_decoder *dec;          /* Opus streams only */
     int codec, pt, rate;              /* AGORA_RTP_AUDIO_*, its payload type, clock rate */
     int latch;                        /* added with AGORA_RTP_SSRC_ANY: takes the first SSRC heard */
@@ -108,7 +110,7 @@ struct agora_rtp_media {
      * taken by the remotes added after it was set */
     int codec, pt;                    /* AGORA_RTP_AUDIO_*, payload type */
     int rate;                         /* its RTP clock and encoder rate */
-    int pkt_samples;                  /* samples per 20 ms packet */
+    int pkt_samples;                  /* samples per packet (20 ms; G.711: the phone's ptime) */
     int dtmf_pt;                      /* telephone-event payload type, -1: none */
     rtp_dtmf_send dtmf;               /* keys being sent (rtp_dtmf.c) */
 

@@ -638,6 +638,29 @@ static rtp_remote *latch_remote(agora_rtp_media *m, uint32_t ssrc)
     return r;
 }
 
+typedef struct jb_piece_target {
+    rtp_remote *r;
+    int64_t now_ms;
+} jb_piece_target;
+
+/* agora_reframe_emit: a 20 ms G.711 piece into the remote's jitter buffer,
+ * numbered by the reframer (its own sequence space, from timestamps) */
+static void insert_piece(void *arg, uint16_t seq, uint32_t timestamp, int marker,
+                         const uint8_t *piece, size_t len)
+{
+    const jb_piece_target *t = arg;
+    agora_jb_insert(t->r->jb, t->r->ssrc, seq, timestamp, marker, piece, len, t->now_ms);
+}
+
+/* Other packets of the stream (comfort noise, telephone-event, keepalives)
+ * consume their sequence number; G.711 pieces are numbered from timestamps,
+ * where such packets take no place. */
+static void skip_packet(rtp_remote *r, uint16_t seq)
+{
+    if (r->codec == AGORA_RTP_AUDIO_OPUS)
+        agora_jb_skip(r->jb, r->ssrc, seq);
+}
+
 static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
 {
     int kind = agora_rtp_is_rtcp(buf, len);
@@ -691,17 +714,24 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
         if (r->dtmf_pt >= 0 && p.payload_type == r->dtmf_pt)
             agora_rtp_dtmf_on_packet(m, r, &p);
         m->st.other_payload++;
-        agora_jb_skip(r->jb, r->ssrc, p.seq);
+        skip_packet(r, p.seq);
         return;
     }
     if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
         m->st.keepalives_received++;
         r->keepalives++;
-        agora_jb_skip(r->jb, r->ssrc, p.seq);
+        skip_packet(r, p.seq);
         return;
     }
     /* the buffer copies the payload; late, duplicate, oversize are counted there */
-    agora_jb_insert(r->jb, r->ssrc, p.seq, p.timestamp, p.marker, p.payload, p.payload_len, now / 1000);
+    if (r->codec == AGORA_RTP_AUDIO_OPUS) {
+        agora_jb_insert(r->jb, r->ssrc, p.seq, p.timestamp, p.marker, p.payload, p.payload_len,
+                        now / 1000);
+    } else { /* G.711 of any packet length: 20 ms pieces (rtp_reframe.h) */
+        jb_piece_target t = {r, now / 1000};
+        agora_reframe_push(&r->reframe, p.timestamp, p.marker, p.payload, p.payload_len,
+                           insert_piece, &t);
+    }
 }
 
 static void rtp_on_readable(agora_service *svc, agora_io_watch *w)
@@ -735,8 +765,8 @@ static int decode_rate_for(const rtp_remote *r, int rate)
     return agora_opus_decoder_rate_supported(rate) ? rate : OPUS_RATE;
 }
 
-/* G.711: the packet's codes (at most 20 ms of them), or 20 ms of silence for
- * a lost packet (G.711 has no concealment of its own). */
+/* G.711: the piece's codes (20 ms, rtp_reframe.h), or 20 ms of silence for
+ * a lost piece (G.711 has no concealment of its own). */
 static int decode_pending_g711(rtp_remote *r)
 {
     const int samples = r->rate / 50;
@@ -748,7 +778,7 @@ static int decode_pending_g711(rtp_remote *r)
         r->frames_decoded++;
     } else {
         if (r->pend_kind == AGORA_JB_PACKET)
-            r->decode_errors++; /* longer than 20 ms: its slot is concealed */
+            r->decode_errors++; /* not a piece (cannot happen): its slot is concealed */
         memset(pcm, 0, sizeof(int16_t) * (size_t)samples);
         r->plc++;
     }
@@ -1096,7 +1126,7 @@ static int do_set_target(agora_rtp_media *m, const char *ip, uint16_t port, uint
 
 /* The audio codec on the wire from now on: what is still in the send
  * accumulator leaves in the old codec first; remotes added later take it. */
-static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt)
+static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt, int packet_ms)
 {
     if (!m)
         return AGORA_ERR_NOT_READY;
@@ -1106,7 +1136,7 @@ static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt
     m->codec = codec;
     m->pt = pt;
     m->rate = codec == AGORA_RTP_AUDIO_OPUS ? OPUS_RATE : 8000;
-    m->pkt_samples = m->rate / 50;
+    m->pkt_samples = m->rate / 1000 * packet_ms;
     m->dtmf_pt = dtmf_pt;
     memset(&m->dtmf, 0, sizeof(m->dtmf));
     m->lookahead = codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_encoder_lookahead(m->enc) : 0;
@@ -1141,6 +1171,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     jc.clock_rate = r->rate;
     r->jb = agora_jb_create(&jc);
     r->dec = r->codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_decoder_create(1) : NULL;
+    agora_reframe_reset(&r->reframe, r->codec == AGORA_RTP_AUDIO_PCMA ? 0xD5 : 0xFF);
     r->frame = agora_sent_frame_new(r->rate, 1, r->rate / 50);
     agora_rtp_rx_init(&r->rx, ssrc, r->rate);
     if (suite) {
@@ -1367,7 +1398,8 @@ static void rtp_process(agora_service *svc, io_item *it)
         rc = do_remove_remote(svc, c, it->u32);
         break;
     case IO_RTP_AUDIO_CODEC:
-        rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2, (int)it->u32 - 1);
+        rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2, (int)(it->u32 & 0xFF) - 1,
+                                (int)(it->u32 >> 8));
         break;
     case IO_RTP_DTMF:
         if (!agora_rtp_of(c) || agora_rtp_of(c)->fd < 0 || !agora_rtp_of(c)->have_target)
@@ -1525,16 +1557,22 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *
 }
 
 int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *c, int codec, int payload_type,
-                                      int dtmf_payload_type)
+                                      int dtmf_payload_type, int packet_ms)
 {
+    if (packet_ms == 0)
+        packet_ms = 20;
+    int packet_ok = codec == AGORA_RTP_AUDIO_OPUS ? packet_ms == 20
+                                                  : packet_ms >= 10 && packet_ms <= 60;
     int valid = (codec == AGORA_RTP_AUDIO_OPUS || codec == AGORA_RTP_AUDIO_PCMU ||
                  codec == AGORA_RTP_AUDIO_PCMA) && payload_type >= 0 && payload_type <= 127 &&
                 dtmf_payload_type >= -1 && dtmf_payload_type <= 127 &&
-                dtmf_payload_type != payload_type;
+                dtmf_payload_type != payload_type && packet_ok;
     return rtp_call(c, IO_RTP_AUDIO_CODEC, valid,
                     &(rtp_request){.arg = codec, .arg2 = payload_type,
-                                   /* the item's third number: the DTMF type + 1 (>= 0) */
-                                   .ssrc = (uint32_t)(dtmf_payload_type + 1)});
+                                   /* the item's third number: the DTMF type + 1 (0..128)
+                                    * in the low byte, the packet length (ms) above it */
+                                   .ssrc = (uint32_t)(dtmf_payload_type + 1) |
+                                           ((uint32_t)packet_ms << 8)});
 }
 
 int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *c, int event, int duration_ms)

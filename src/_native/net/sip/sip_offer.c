@@ -48,6 +48,14 @@ int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev)
               : !str_casecmp(f->name, "opus") ? AGORA_RTP_AUDIO_OPUS
                                                : AGORA_RTP_AUDIO_PCMU;
     ev->payload_type = f->pt;
+    ev->ptime_ms = 0;
+    const char *ptime = sdp_media_rattr(media, "ptime");
+    if (ptime) { /* digits only, a sane length (what the send side takes is the app's choice) */
+        struct pl pl;
+        pl_set_str(&pl, ptime);
+        uint32_t ms = pl.l <= 4 ? pl_u32(&pl) : 0;
+        ev->ptime_ms = ms <= 1000 ? (int)ms : 0;
+    }
     const struct sa *ra = sdp_media_raddr(media);
     ev->remote_port = sa_port(ra);
     if (sa_isset(ra, SA_ADDR))
