@@ -593,7 +593,7 @@ cdef class Connection:
 
     def _rtp_set_audio_codec(self, int codec, int payload_type, int dtmf_payload_type=-1,
                              int packet_ms=0):
-        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA (rtp_transport.h), the
+        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA, 3 G.722 (rtp_transport.h), the
         telephone-event payload type (-1: none) and the packet length we send (ms,
         0: 20; G.711 10..60)."""
         cdef lib.agora_rtc_conn *c = self._take("rtp_set_audio_codec")

@@ -490,6 +490,7 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         AGORA_RTP_AUDIO_OPUS
         AGORA_RTP_AUDIO_PCMU
         AGORA_RTP_AUDIO_PCMA
+        AGORA_RTP_AUDIO_G722
     int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
                                           int dtmf_payload_type, int packet_ms)
     int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms)
