@@ -124,15 +124,11 @@ def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, pho
     conn.release()
 
 
-class DtmfRecorder(Recorder):
-    def on_dtmf_received(self, lu, uid, key, duration_ms): self._add("dtmf", uid, key, duration_ms)
-
-
 def test_dtmf_both_ways_and_hold(sip_service, phones, tmp_path, question):
     long_question = str(tmp_path / "long.wav")      # the phone ends its call when its file ends
     q, _ = read_wav(question)
     write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
-    conn, rec = join(sip_service, "agent", "bot", recorder=DtmfRecorder())
+    conn, rec = join(sip_service, "agent", "bot", recorder=Recorder())
     phone = phones(source=long_question)
     phone.dial(agent_uri(sip_service))
     rec.wait_event("joined", "phone", timeout=20)

@@ -761,6 +761,14 @@ cdef class Connection:
         lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _send_dtmf_event(self, int key, int duration_ms=0):
+        """A key (0-15) this connection's user pressed, to the channel's other users'
+        on_dtmf_received (local network; connection.h agora_rtc_conn_send_dtmf_event)."""
+        cdef lib.agora_rtc_conn *c = self._take("send_dtmf_event")
+        cdef int rc = lib.agora_rtc_conn_send_dtmf_event(c, key, duration_ms)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _create_data_stream(self, bint reliable, bint ordered):
         """(rc, stream_id)."""
         cdef lib.agora_rtc_conn *c = self._take("create_data_stream")

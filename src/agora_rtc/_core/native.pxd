@@ -407,6 +407,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                               const uint8_t *data, size_t length)
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
+    int agora_rtc_conn_send_dtmf_event(agora_rtc_conn *conn, int key, int duration_ms)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)
 
 
