@@ -1,6 +1,7 @@
 """G.711 packets of any length on a call (a=ptime): SIPp (Debian ``sip-tester``) calls the
 agent offering 30 ms packets and plays the A-law recording it ships (``g711a.pcap``, 30 ms
-packets) at it; the agent must hear the speech in full, and answer in 30 ms packets."""
+packets) at it; the agent must hear the speech in full, and answer in 30 ms packets (20 ms
+when the offer's a=ptime is out of range or not a number)."""
 import os
 import shutil
 import socket
@@ -43,7 +44,7 @@ c=IN IP4 [local_ip]
 t=0 0
 m=audio LISTEN_PORT RTP/AVP 8
 a=rtpmap:8 PCMA/8000
-a=ptime:30
+PTIME_LINE
 
     ]]>
   </send>
@@ -110,7 +111,12 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def test_30ms_packets_heard_in_full_and_answered_in_30ms(tmp_path):
+@pytest.mark.parametrize("ptime_line,answer_bytes", [
+    ("a=ptime:30", 240),
+    ("a=ptime:100000", 160),     # a length we do not send: our default, 20 ms
+    ("a=ptime:x30", 160),        # not a number: ignored
+], ids=["ptime30", "ptime-huge", "ptime-garbage"])
+def test_30ms_packets_heard_in_full_and_answered_in_callers_ptime(tmp_path, ptime_line, answer_bytes):
     svc = ar.AgoraService(ar.AgoraServiceConfig(appid="sip-ptime", transport_url="sip://127.0.0.1:0"))
     conn, rec = join(svc, "agent", "bot", vad=ar.AudioVadConfigV2())
     # where the agent's RTP goes (the offer's m= port): read here, packet by packet
@@ -131,6 +137,7 @@ def test_30ms_packets_heard_in_full_and_answered_in_30ms(tmp_path):
     first_packets(SIPP_PCAP, pcap, PACKETS)
     scenario = tmp_path / "ptime30.xml"
     scenario.write_text(SCENARIO.replace("LISTEN_PORT", str(ours.getsockname()[1]))
+                        .replace("PTIME_LINE", ptime_line)
                         .replace("PCAP_PATH", pcap)
                         .replace("PAUSE_MS", str(PACKETS * PACKET_MS + 2500)))
     result = []
@@ -141,7 +148,7 @@ def test_30ms_packets_heard_in_full_and_answered_in_30ms(tmp_path):
     try:
         rec.wait_event("joined", "sipp", timeout=20)
         assert conn.phone.call.codec == "PCMA"
-        # the answer: 1 s of a tone, sent in the caller's 30 ms packets
+        # the answer: 1 s of a tone, sent in the caller's packet length
         t = np.arange(16000) / 16000
         assert conn.push_audio_pcm_data((np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
                                         .tobytes(), 16000, 1) == 0
@@ -167,14 +174,14 @@ def test_30ms_packets_heard_in_full_and_answered_in_30ms(tmp_path):
     with rec.cond:
         states = [s for s, _ in rec.vad.get("sipp", [])]
     assert 1 in states                                           # VAD heard speech start
-    # answered: PCMA, 30 ms (240 bytes, timestamp +240) per packet (keepalives aside:
-    # padding only)
+    # answered: PCMA, in the caller's ptime if we send it (30 ms: 240 bytes, timestamp
+    # +240), else 20 ms, per packet (keepalives aside: padding only)
     audio = [p for p in packets if len(p) > 12 and p[1] & 0x7F == 8 and not p[0] & 0x20]
     assert len(audio) >= 25
-    assert {len(p) - 12 for p in audio} == {240}
+    assert {len(p) - 12 for p in audio} == {answer_bytes}
     # within a round (a packet without the marker) the timestamp steps by 240
     steps = [(struct.unpack_from("!I", b, 4)[0] - struct.unpack_from("!I", a, 4)[0]) & 0xFFFFFFFF
              for a, b in zip(audio, audio[1:]) if not b[1] & 0x80]
-    assert len(steps) >= 20 and set(steps) == {240}
+    assert len(steps) >= 20 and set(steps) == {answer_bytes}
     conn.release()
     svc.release()
