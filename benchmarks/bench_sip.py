@@ -11,13 +11,10 @@ Run:  python benchmarks/bench_sip.py [--calls N] [--rate R]
 from __future__ import annotations
 
 import argparse
-import csv
-import glob
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,106 +22,21 @@ import time
 
 import numpy as np
 
-import agora_rtc as ar
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _sipp import call_scenario, free_udp_port, run_calls  # noqa: E402
+
+import agora_rtc as ar  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
-SCENARIO = """<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="call-setup">
-  <send retrans="500" start_rtd="setup">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-v=0
-o=- 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [auto_media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true" rtd="setup"/>
-  <send>
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <pause milliseconds="100"/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-  <ResponseTimeRepartition value="1, 2, 5, 10, 20, 50, 100"/>
-</scenario>
-"""
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SCENARIO = call_scenario("call-setup", repartition="1, 2, 5, 10, 20, 50, 100")
 
 
 def run_uac(target_port: int, calls: int, rate: int, workdir: str, name: str) -> list:
     """SIPp as the caller: `calls` calls one at a time (-l 1) at most `rate` per second;
     returns the set-up times in ms (from SIPp's per-call rtd trace)."""
-    scenario = os.path.join(workdir, "setup.xml")
-    with open(scenario, "w") as f:
-        f.write(SCENARIO)
-    run_dir = os.path.join(workdir, name)
-    os.makedirs(run_dir, exist_ok=True)
-    cmd = ["sipp", f"127.0.0.1:{target_port}", "-sf", scenario, "-i", "127.0.0.1", "-p", "0",
-           "-s", "agent", "-m", str(calls), "-l", "1", "-r", str(rate), "-nostdin",
-           "-timeout", "300s", "-timeout_error", "-trace_rtt", "-rtt_freq", "1"]
-    proc = subprocess.run(cmd, cwd=run_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          timeout=400)
-    if proc.returncode != 0:
-        raise RuntimeError(f"SIPp against {name} failed ({proc.returncode}): "
-                           f"{proc.stderr.decode(errors='replace')[-1000:]}")
-    times = []
-    for path in glob.glob(os.path.join(run_dir, "*_rtt.csv")):
-        with open(path) as f:
-            for row in csv.reader(f, delimiter=";"):
-                if len(row) >= 2 and row[1].replace(".", "", 1).isdigit():
-                    times.append(float(row[1]))
-    if len(times) != calls:
-        raise RuntimeError(f"{name}: {len(times)} set-up times for {calls} calls")
-    return times
+    return run_calls(target_port, SCENARIO, os.path.join(workdir, name), name, calls,
+                     ["-s", "agent", "-l", "1", "-r", str(rate), "-timeout", "300s"], timeout=400)
 
 
 def summary(times: list) -> dict:

@@ -23,8 +23,6 @@ Run:  python benchmarks/bench_sip_calls.py [--calls 50,100] [--rate 50] [--late-
 from __future__ import annotations
 
 import argparse
-import csv
-import glob
 import os
 import shutil
 import signal
@@ -39,82 +37,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _report import print_table, save  # noqa: E402
-from bench_sip import free_udp_port, summary  # noqa: E402
+from _sipp import call_scenario, free_udp_port, run_calls  # noqa: E402
+from bench_sip import summary  # noqa: E402
 
 import agora_rtc as ar  # noqa: E402
 
 SIPP_PCAP = "/usr/share/sip-tester/g711a.pcap"
-PACKET_MS = 20
+PACKET_MS = 30                      # g711a.pcap: 30 ms packets, played as they are
 RATE = 16000
-
-SCENARIO = """<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="g711-call">
-  <send retrans="500" start_rtd="setup">
-    <![CDATA[
-      INVITE sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-v=0
-o=- 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [auto_media_port] RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true" rtd="setup"/>
-  <send>
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <nop>
-    <action>
-      <exec play_pcap_audio="PCAP_PATH"/>
-    </action>
-  </nop>
-  <pause milliseconds="PAUSE_MS"/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-</scenario>
-"""
-
 
 class CallFrames(ar.IAudioFrameObserver):
     """One observer for every connection: receipt times (monotonic ns) and VAD
@@ -141,49 +71,14 @@ class CallFrames(ar.IAudioFrameObserver):
         return 1
 
 
-def _records(data: bytes):
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack_from("<I", data, off + 8)[0]
-        yield data[off + 16: off + 16 + incl]
-        off += 16 + incl
-
-
-def _ip_checksum(header: bytes) -> int:
-    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
-def repacketize_pcap(src: str, dst: str) -> int:
-    """SIPp's g711a.pcap carries 30 ms packets, which our receive path does not take
-    yet (G.711 packets of at most 20 ms; see docs/SIP.md): the same A-law bytes, in
-    20 ms packets (160 bytes, RTP timestamp +160, 20 ms apart) into a pcap SIPp plays.
-    Returns the number of packets."""
-    with open(src, "rb") as f:
+def pcap_packets(path: str) -> int:
+    """The number of packets in a pcap (its records after the 24-byte file header)."""
+    with open(path, "rb") as f:
         data = f.read()
-    packets = list(_records(data))
-    first = packets[0]
-    eth_ip_udp, rtp_header = first[:42], first[42:54]
-    alaw = b"".join(p[54:] for p in packets)
-    n = len(alaw) // 160
-    out = [data[:24]]
-    ssrc = rtp_header[8:12]
-    for k in range(n):
-        payload = struct.pack("!BBHI", 0x80, 8, k, k * 160) + ssrc + alaw[k * 160:(k + 1) * 160]
-        ip = bytearray(eth_ip_udp[14:34])
-        struct.pack_into("!H", ip, 2, 20 + 8 + len(payload))
-        struct.pack_into("!H", ip, 10, 0)
-        struct.pack_into("!H", ip, 10, _ip_checksum(bytes(ip)))
-        udp = bytearray(eth_ip_udp[34:42])
-        struct.pack_into("!HH", udp, 4, 8 + len(payload), 0)
-        frame = eth_ip_udp[:14] + bytes(ip) + bytes(udp) + payload
-        t_us = k * PACKET_MS * 1000
-        out.append(struct.pack("<IIII", 1 + t_us // 1_000_000, t_us % 1_000_000, len(frame), len(frame)))
-        out.append(frame)
-    with open(dst, "wb") as f:
-        f.write(b"".join(out))
+    off, n = 24, 0
+    while off + 16 <= len(data):
+        off += 16 + struct.unpack_from("<I", data, off + 8)[0]
+        n += 1
     return n
 
 
@@ -210,31 +105,14 @@ def run_uac(target_port: int, n: int, rate: int, workdir: str, name: str, pcap: 
     most; returns the set-up times in ms."""
     run_dir = os.path.join(workdir, name)
     os.makedirs(run_dir, exist_ok=True)
-    scenario = os.path.join(run_dir, "call.xml")
-    with open(scenario, "w") as f:
-        f.write(SCENARIO.replace("PCAP_PATH", pcap)
-                .replace("PAUSE_MS", str(packets * PACKET_MS + 500)))
     channels = os.path.join(run_dir, "channels.csv")
     with open(channels, "w") as f:
         f.write("SEQUENTIAL\n" + "".join(f"ch{i}\n" for i in range(n)))
-    cmd = ["sipp", f"127.0.0.1:{target_port}", "-sf", scenario, "-inf", channels,
-           "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", "0", "-m", str(n), "-l", str(n),
-           "-r", str(rate), "-nostdin", "-timeout", "120s", "-timeout_error",
-           "-trace_rtt", "-rtt_freq", "1"]
-    proc = subprocess.run(cmd, cwd=run_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          timeout=180)
-    if proc.returncode != 0:
-        raise RuntimeError(f"SIPp against {name} failed ({proc.returncode}): "
-                           f"{proc.stderr.decode(errors='replace')[-1000:]}")
-    times = []
-    for path in glob.glob(os.path.join(run_dir, "*_rtt.csv")):
-        with open(path) as f:
-            for row in csv.reader(f, delimiter=";"):
-                if len(row) >= 2 and row[1].replace(".", "", 1).isdigit():
-                    times.append(float(row[1]))
-    if len(times) != n:
-        raise RuntimeError(f"{name}: {len(times)} set-up times for {n} calls")
-    return times
+    scenario = call_scenario("g711-call", callee="[field0]", payload_type=8, encoding="PCMA/8000",
+                             play_pcap=pcap, pause_ms=packets * PACKET_MS + 500)
+    return run_calls(target_port, scenario, run_dir, name, n,
+                     ["-inf", channels, "-mi", "127.0.0.1", "-l", str(n), "-r", str(rate),
+                      "-timeout", "120s"], timeout=180)
 
 
 def baseline(n: int, rate: int, work: str, pcap: str, packets: int) -> dict:
@@ -319,8 +197,8 @@ def main(argv=None) -> int:
         print("SIPp (Debian sip-tester, with its g711a.pcap) is not installed", file=sys.stderr)
         return 2
     work = tempfile.mkdtemp(prefix="bench_sip_calls_")
-    pcap = os.path.join(work, "pcma_20ms.pcap")
-    packets = repacketize_pcap(SIPP_PCAP, pcap)
+    pcap = SIPP_PCAP
+    packets = pcap_packets(pcap)
     rows = []
     try:
         for n in [int(x) for x in args.calls.split(",")]:

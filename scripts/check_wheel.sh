@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The repaired wheel works without any -dev package: build it with scripts/build_wheel.sh
 # (sdist -> wheel -> auditwheel repair), install it into a fresh venv, check that its extension
-# resolves libopus, libsrtp2, libspeexdsp and libre from inside the package (ldd, then the libraries
+# resolves libopus, libsrtp2, libspeexdsp, libre and libspandsp from inside the package (ldd, then the libraries
 # a running engine has mapped), and run the local-network smoke tests from that install.
 # (Debian's libsrtp2 links NSS: auditwheel carries libnss3, libnspr4 and friends too.)
 set -euo pipefail
@@ -23,7 +23,7 @@ if grep -q "not found" "$work/ldd.txt"; then
   echo "FAIL: the installed extension has unresolved libraries" >&2; exit 1
 fi
 site=$(realpath "$(dirname "$ext")/../..")
-for lib in libopus libsrtp2 libspeexdsp libre-; do   # libre-: auditwheel's name for the grafted libre (not libresolv)
+for lib in libopus libsrtp2 libspeexdsp libre- libspandsp; do   # libre-: auditwheel's name for the grafted libre (not libresolv)
   resolved=$(awk -v lib="$lib" 'index($1, lib) == 1 && $2 == "=>" { print $3 }' "$work/ldd.txt")
   case "$(realpath -m "${resolved:-/nowhere}")" in
     "$site"/agora_rtc.libs/*) echo "ok: $lib from $(realpath "$resolved")" ;;
@@ -37,7 +37,7 @@ cd "$work"
 import agora_rtc as ar
 svc = ar.AgoraService(ar.AgoraServiceConfig(appid="wheel-check"))
 maps = open("/proc/self/maps").read().split()
-for lib in ("libopus", "libsrtp2", "libspeexdsp", "libre-"):
+for lib in ("libopus", "libsrtp2", "libspeexdsp", "libre-", "libspandsp"):
     paths = {p for p in maps if p.startswith("/") and p.rsplit("/", 1)[-1].startswith(lib)}
     assert paths and all("/site-packages/agora_rtc.libs/" in p for p in paths), (lib, paths)
     print(f"mapped: {sorted(paths)[0]}")

@@ -70,11 +70,18 @@ def read_wav(path: str) -> tuple:
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"), w.getframerate()
 
 
+def _account_codec(name: str) -> str:
+    """A codec as baresip's account line names it: G.722 needs its audio rate (its RTP
+    clock, 8000, is what baresip assumes for a bare name)."""
+    return "G722/16000/1" if name == "G722" else name
+
+
 class BaresipPhone:
-    """One baresip process. ``codecs``: the account's audio codecs in order ("PCMU", "PCMA")."""
+    """One baresip process. ``codecs``: the account's audio codecs in order ("PCMU", "PCMA", "G722");
+    ``ptime``: the packet length it sends and offers (a=ptime, ms; None: baresip's 20)."""
 
     def __init__(self, workdir: str, source_wav: str, *, codecs=("PCMU",), auto_answer=False,
-                 user="phone", answer_mode=None):
+                 user="phone", answer_mode=None, ptime=None):
         if BARESIP is None:
             raise RuntimeError("baresip is not installed (Debian package baresip)")
         self.dir = workdir
@@ -84,6 +91,7 @@ class BaresipPhone:
         self.user = user
         self._codecs, self._auto_answer, self._source = codecs, auto_answer, source_wav
         self._answer_mode = answer_mode      # "early": 183 with its media, never answers
+        self._ptime = ptime
         self.log = None
         for attempt in range(5):      # ports are shared with the machine: another may win one
             self.sip_port = free_sip_port()
@@ -111,6 +119,7 @@ audio_source aufile,{self._source}
 audio_alert alsa,null
 module_path /usr/lib/baresip/modules
 module g711.so
+module g722.so
 module opus.so
 module aufile.so
 module alsa.so
@@ -123,8 +132,10 @@ snd_path {self.dumps}
 """)
         mode = self._answer_mode or ("auto" if self._auto_answer else None)
         answer = f";answermode={mode}" if mode else ""
+        if self._ptime is not None:
+            answer += f";ptime={int(self._ptime)}"
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>;regint=0;audio_codecs={','.join(self._codecs)}"
+            f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>;regint=0;audio_codecs={','.join(map(_account_codec, self._codecs))}"
                     f"{answer}\n")
         if self.log is not None:
             self.log.close()

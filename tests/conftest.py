@@ -38,6 +38,7 @@ class Recorder(ar.IRTCConnectionObserver, ar.IRTCLocalUserObserver, ar.IAudioFra
     def on_user_audio_track_subscribed(self, lu, uid, track): self._add("subscribed", uid)
     def on_stream_message(self, lu, uid, stream_id, data, length): self._add("message", uid, data, length)
     def on_audio_meta_data_received(self, lu, uid, data): self._add("metadata", uid, data)
+    def on_dtmf_received(self, lu, uid, key, duration_ms): self._add("dtmf", uid, key, duration_ms)
 
     def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad_bytes):
         with self.cond:

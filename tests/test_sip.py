@@ -73,10 +73,20 @@ def vad_states(rec, uid):
         return [s for s, _ in rec.vad.get(uid, [])]
 
 
-@pytest.mark.parametrize("codec", ["PCMU", "PCMA"])
-def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, phones, question, codec):
+@pytest.mark.parametrize("codec,ptime", [("PCMU", None), ("PCMA", None), ("PCMA", 30), ("PCMU", 40),
+                                         ("G722", None)])
+def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, phones, question, codec,
+                                                                ptime):
+    """ptime: the phone's packets are 30 / 40 ms long (a=ptime), heard in full; the agent
+    answers in packets of that length. G.722: wideband both ways (16 kHz decoded, and the
+    phone's recording of the answer is 16 kHz)."""
     conn, rec = join(sip_service, "agent", "bot", vad=ar.AudioVadConfigV2())
-    phone = phones(source=question, codecs=(codec,))
+    if codec == "G722":   # baresip's file source must be at the codec's rate
+        q, _ = read_wav(question)
+        question = question.replace(".wav", "_16k.wav")
+        write_wav(question, np.interp(np.arange(q.size * 2) / 2, np.arange(q.size), q)
+                  .astype(np.int16), rate=16000)
+    phone = phones(source=question, codecs=(codec,), ptime=ptime)
     phone.dial(agent_uri(sip_service))
     rec.wait_event("joined", "phone", timeout=20)
     assert conn.phone.call.codec == codec
@@ -92,7 +102,9 @@ def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, pho
     heard = np.frombuffer(rec.pcm("phone"), np.int16).astype(np.float64)
     assert np.sqrt(np.mean(heard ** 2)) > 300        # speech, not silence
     stats = conn._rtp_stats()
-    assert stats["frames_decoded"] > 50 and stats["malformed"] == 0
+    assert stats["frames_decoded"] > 50 and stats["malformed"] == 0 and stats["decode_errors"] == 0
+    if ptime:   # fewer, longer packets, each heard as ptime / 20 pieces of 20 ms
+        assert stats["frames_decoded"] > 1.3 * stats["rtp_received"]
     # the agent answers with PCM: the phone hears it (its decoded-audio recording)
     assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
     wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
@@ -103,22 +115,20 @@ def test_incoming_call_heard_answered_and_hung_up_by_the_caller(sip_service, pho
     phone.wait_event("CALL_CLOSED")
     answer = phone.heard()
     assert answer is not None
+    heard_rate = phone.heard_format()[0]
+    assert heard_rate == (16000 if codec == "G722" else 8000)
     loud = np.abs(answer.astype(np.int32)) > 2000
-    assert loud.sum() > 8000 * 1.0                  # about 1.5 s of the answer came through
-    seg = answer[np.argmax(loud):][:8000]
-    assert abs(dominant_hz(seg, 8000) - ANSWER_HZ) < 10
+    assert loud.sum() > heard_rate * 1.0            # about 1.5 s of the answer came through
+    seg = answer[np.argmax(loud):][:heard_rate]
+    assert abs(dominant_hz(seg, heard_rate) - ANSWER_HZ) < 10
     conn.release()
-
-
-class DtmfRecorder(Recorder):
-    def on_dtmf_received(self, lu, uid, key, duration_ms): self._add("dtmf", uid, key, duration_ms)
 
 
 def test_dtmf_both_ways_and_hold(sip_service, phones, tmp_path, question):
     long_question = str(tmp_path / "long.wav")      # the phone ends its call when its file ends
     q, _ = read_wav(question)
     write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
-    conn, rec = join(sip_service, "agent", "bot", recorder=DtmfRecorder())
+    conn, rec = join(sip_service, "agent", "bot", recorder=Recorder())
     phone = phones(source=long_question)
     phone.dial(agent_uri(sip_service))
     rec.wait_event("joined", "phone", timeout=20)

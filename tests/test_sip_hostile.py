@@ -87,11 +87,12 @@ def agent():
     svc.release()
 
 
-def sipp(svc, scenario_path, tmp_path, *, calls=1, rate=10, service="agent", timeout=30):
-    """Run SIPp against the agent; returns its exit code (0: every call went as scripted)."""
+def sipp(svc, scenario_path, tmp_path, *, calls=1, rate=10, service="agent", timeout=30, extra=()):
+    """Run SIPp against the agent; returns its exit code (0: every call went as scripted).
+    ``extra``: more SIPp arguments (e.g. its media address for play_pcap_audio)."""
     cmd = [SIPP, f"127.0.0.1:{svc.sip.port}", "-sf", scenario_path, "-i", "127.0.0.1", "-p", "0",
            "-m", str(calls), "-r", str(rate), "-s", service, "-nostdin", "-timeout", f"{timeout}s",
-           "-timeout_error", "-recv_timeout", "10s", "-trace_err"]
+           "-timeout_error", "-recv_timeout", "10s", "-trace_err", *extra]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _, err = proc.communicate(timeout=timeout + 30)

@@ -150,6 +150,10 @@ def test_call_is_a_remote_user_both_ways(phone):
         client.dtmf(digit)
     calls.wait("dtmf", "#")
     assert call.digits == "1#"
+    # the agent hears the keys as a SIP caller's: its local-user observer, the caller's id
+    rec.wait_event("dtmf", CALLER, "#", timeout=10)
+    assert [e[1] for e in rec.events if e[0] == "dtmf"] == [(CALLER, "1", 0), (CALLER, "#", 0)]
+    assert call.stats["dtmf_not_relayed"] == 0
 
     client.stop()
     rec.wait_event("left", CALLER)

@@ -648,3 +648,11 @@ int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *c, const uint8_t *data, 
 {
     return send_data(c, IO_METADATA, 0, data, length, AGORA_MAX_AUDIO_METADATA);
 }
+
+int agora_rtc_conn_send_dtmf_event(agora_rtc_conn *c, int key, int duration_ms)
+{
+    if (key < 0 || key > 15 || duration_ms < 0 || duration_ms > 0xFFFF)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    const uint8_t item[3] = {(uint8_t)key, (uint8_t)(duration_ms >> 8), (uint8_t)duration_ms};
+    return send_data(c, IO_DTMF, 0, item, sizeof(item), sizeof(item));
+}

@@ -156,6 +156,7 @@ enum {
 enum io_kind {
     IO_CONNECT, IO_DISCONNECT, IO_AUDIO, IO_PUBLISH, IO_UNPUBLISH, IO_MESSAGE, IO_METADATA,
     IO_SUBSCRIBE, IO_UNSUBSCRIBE, IO_SUBSCRIBE_ALL, IO_UNSUBSCRIBE_ALL, IO_LISTEN, IO_FLUSH,
+    IO_DTMF, /* a key a caller pressed, to the channel's other users (send_data; data: key, ms) */
     /* items of the connection's transport (transport->process): the RTP transport's */
     IO_TRANSPORT_ITEMS,
     IO_RTP_OPEN = IO_TRANSPORT_ITEMS, IO_RTP_TARGET, IO_RTP_ADD, IO_RTP_REMOVE, IO_RTP_EVENT,

@@ -167,6 +167,7 @@ static void process(agora_service *svc, io_item *it)
     case IO_UNPUBLISH: handle_publish(svc, c, 0); break;
     case IO_MESSAGE:
     case IO_METADATA:
+    case IO_DTMF:
         if (c->transport->send_data) /* posted only when the transport carries data */
             c->transport->send_data(svc, it);
         break;

@@ -591,13 +591,16 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
-    def _rtp_set_audio_codec(self, int codec, int payload_type, int dtmf_payload_type=-1):
-        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA (rtp_transport.h), and
-        the telephone-event payload type (-1: none)."""
+    def _rtp_set_audio_codec(self, int codec, int payload_type, int dtmf_payload_type=-1,
+                             int packet_ms=0):
+        """The audio codec on the wire: 0 Opus, 1 PCMU, 2 PCMA, 3 G.722 (rtp_transport.h), the
+        telephone-event payload type (-1: none) and the packet length we send (ms,
+        0: 20; G.711 10..60)."""
         cdef lib.agora_rtc_conn *c = self._take("rtp_set_audio_codec")
         cdef int rc
         with nogil:
-            rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type, dtmf_payload_type)
+            rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type, dtmf_payload_type,
+                                                        packet_ms)
             lib.agora_rtc_conn_unretain(c)
         return rc
 
@@ -755,6 +758,14 @@ cdef class Connection:
             rc = lib.agora_rtc_conn_send_audio_meta_data(c, p, n)
         else:
             rc = lib.agora_rtc_conn_send_stream_message_on(c, stream_id, p, n)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _send_dtmf_event(self, int key, int duration_ms=0):
+        """A key (0-15) this connection's user pressed, to the channel's other users'
+        on_dtmf_received (local network; connection.h agora_rtc_conn_send_dtmf_event)."""
+        cdef lib.agora_rtc_conn *c = self._take("send_dtmf_event")
+        cdef int rc = lib.agora_rtc_conn_send_dtmf_event(c, key, duration_ms)
         lib.agora_rtc_conn_unretain(c)
         return rc
 

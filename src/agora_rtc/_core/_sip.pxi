@@ -90,7 +90,8 @@ cdef class SipAgent:
                 "remote_ip": ev.remote_ip.decode("ascii", "replace"),
                 "remote_port": ev.remote_port, "remote_rtcp_port": ev.remote_rtcp_port,
                 "codec": ev.codec, "payload_type": ev.payload_type,
-                "dtmf_payload_type": ev.dtmf_payload_type, "hold": bool(ev.hold),
+                "dtmf_payload_type": ev.dtmf_payload_type, "ptime_ms": ev.ptime_ms,
+                "hold": bool(ev.hold),
                 "reason": ev.reason.decode("utf-8", "replace")}
 
     def answer(self, unsigned int call, bytes media_ip, int media_port):

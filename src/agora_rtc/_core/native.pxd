@@ -163,6 +163,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         int codec
         int payload_type
         int dtmf_payload_type
+        int ptime_ms
         int hold
         char reason[128]
     ctypedef struct agora_sip_stats:
@@ -406,6 +407,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                               const uint8_t *data, size_t length)
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)
+    int agora_rtc_conn_send_dtmf_event(agora_rtc_conn *conn, int key, int duration_ms)
     int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length)
 
 
@@ -489,8 +491,9 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
         AGORA_RTP_AUDIO_OPUS
         AGORA_RTP_AUDIO_PCMU
         AGORA_RTP_AUDIO_PCMA
+        AGORA_RTP_AUDIO_G722
     int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
-                                          int dtmf_payload_type)
+                                          int dtmf_payload_type, int packet_ms)
     int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms)
     uint32_t AGORA_RTP_SSRC_ANY
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 __all__ = ["PhoneCall", "CODEC_NAMES"]
 
 #: agora_rtc/rtp_transport.h AGORA_RTP_AUDIO_* -> SDP encoding name
-CODEC_NAMES = {0: "opus", 1: "PCMU", 2: "PCMA"}
+CODEC_NAMES = {0: "opus", 1: "PCMU", 2: "PCMA", 3: "G722"}
 
 
 @dataclass
@@ -26,7 +26,7 @@ class PhoneCall:
     called_user : str
         The request URI's user part of an inbound call (the channel it reached).
     codec : str
-        ``"PCMU"``, ``"PCMA"`` or ``"opus"`` once the media is agreed, else ``""``.
+        ``"PCMU"``, ``"PCMA"``, ``"G722"`` or ``"opus"`` once the media is agreed, else ``""``.
     state : str
         ``"ringing"``, ``"up"`` or ``"ended"``.
     status : int

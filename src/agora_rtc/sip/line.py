@@ -48,6 +48,21 @@ _DTMF_KEYS = "0123456789*#ABCD"
 _UID_UNSAFE = re.compile(r"[^A-Za-z0-9+_.\-]")
 
 
+def _packet_ms(ev: dict) -> int:
+    """The length of the packets we send: the phone's a=ptime for G.711 / G.722 when it
+    asks for 10..60 ms (RFC 4566: what it prefers to receive), else 20."""
+    ptime = ev.get("ptime_ms", 0)
+    if CODEC_NAMES.get(ev["codec"]) in ("PCMU", "PCMA", "G722") and 10 <= ptime <= 60:
+        return ptime
+    return 20
+
+
+def _codec_key(ev: dict) -> tuple:
+    """What a re-INVITE must change for our stream to switch codec."""
+    return (CODEC_NAMES.get(ev["codec"], ""), ev["payload_type"], ev["dtmf_payload_type"],
+            _packet_ms(ev))
+
+
 def _user_id_of(sip_user: str, call_id: int) -> str:
     """The remote user id of a SIP user part: its safe characters, <= 64 bytes."""
     uid = _UID_UNSAFE.sub("", sip_user)[:64]
@@ -68,7 +83,8 @@ class PhoneLine:
         self.on_call_ended: Optional[Callable[[PhoneCall], None]] = None
         self._ringing: Optional[tuple] = None   # (PhoneCall, INCOMING event) in the call filter
         self._target = ("", 0)   # the phone's RTP address we send to
-        self._codec = ("", -1, -1)   # the call's codec, its payload type, telephone-event's
+        self._codec = ("", -1, -1, 0)   # the call's codec, its payload type, telephone-event's,
+                                        # our packet length (_codec_key)
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
 
@@ -285,7 +301,8 @@ class PhoneLine:
         conn = self.conn
         call.codec = CODEC_NAMES.get(ev["codec"], "")
         for rc, what in (
-                (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"]),
+                (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
+                                          _packet_ms(ev)),
                  "codec"),
                 (conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
                                               ev["remote_rtcp_port"],
@@ -294,7 +311,7 @@ class PhoneLine:
             if rc != 0:
                 raise RuntimeError(f"RTP {what} refused ({rc})")
         self._target = (ev["remote_ip"], ev["remote_port"])
-        self._codec = (call.codec, ev["payload_type"], ev["dtmf_payload_type"])
+        self._codec = _codec_key(ev)
         conn._post_event(EV_USER_JOINED, call.remote_user.encode("utf-8"), 0)
 
     def _change_codec(self, call: PhoneCall, ev: dict) -> None:
@@ -302,7 +319,8 @@ class PhoneLine:
         phone's stream is heard in the new codec (same user: no leave / join)."""
         conn = self.conn
         try:
-            conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"])
+            conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
+                                          _packet_ms(ev))
             for ssrc in conn._rtp_remote_activity():
                 conn._rtp_remove_remote(ssrc)
             conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"))
@@ -310,7 +328,7 @@ class PhoneLine:
             _log.exception("SIP call %d: codec change failed", call.call_id)
             return
         call.codec = CODEC_NAMES.get(ev["codec"], "")
-        self._codec = (call.codec, ev["payload_type"], ev["dtmf_payload_type"])
+        self._codec = _codec_key(ev)
 
     def _end_media(self, call: PhoneCall) -> None:
         conn = self.conn
@@ -360,8 +378,7 @@ class PhoneLine:
         elif kind == _engine.SIP_EV_MEDIA and call.state == "up":
             # a re-INVITE: hold / unhold, a codec change, or the phone's media moved
             call.on_hold = ev["hold"]
-            codec = CODEC_NAMES.get(ev["codec"], "")
-            if (codec, ev["payload_type"], ev["dtmf_payload_type"]) != self._codec:
+            if _codec_key(ev) != self._codec:
                 self._change_codec(call, ev)
             if not ev["hold"] and ev["remote_port"] and \
                     (ev["remote_ip"], ev["remote_port"]) != self._target:

@@ -124,7 +124,8 @@ class TwilioCall:
         self.digits = ""
         self.ended: Optional[str] = None
         self.stats = {"media_in": 0, "media_out": 0, "outbound_track_ignored": 0, "dropped_out_ms": 0,
-                      "clears": 0, "marks_sent": 0, "marks_echoed": 0, "dropped_interrupted": 0}
+                      "clears": 0, "marks_sent": 0, "marks_echoed": 0, "dropped_interrupted": 0,
+                      "dtmf_not_relayed": 0}
         self._connected_seen = False
         self._started = False                     # joined, observer told (on_call_ended follows)
         self._admitted = False                    # counted in the endpoint's max_calls
@@ -219,6 +220,10 @@ class TwilioCall:
         elif event == "dtmf":
             digit = tm.read_dtmf_digit(message)
             self.digits += digit
+            # the channel's agents hear the key as from a SIP caller: on_dtmf_received(caller,
+            # key, 0) (Twilio does not say how long it was held); the local network carries it
+            if self.connection._send_dtmf_event(tm.DTMF_KEYS.index(digit), 0) != 0:
+                self.stats["dtmf_not_relayed"] += 1
             self._tell("on_dtmf", digit)
         elif event == "mark":
             name = tm.read_mark_name(message)

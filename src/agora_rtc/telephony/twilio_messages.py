@@ -29,7 +29,7 @@ from typing import Any, Dict, Tuple
 __all__ = ["ProtocolError", "StreamStart", "parse_message", "read_start", "read_media_payload",
            "read_dtmf_digit", "read_mark_name", "media_message", "mark_message", "clear_message",
            "CLOSE_NORMAL", "CLOSE_UNSUPPORTED_DATA", "CLOSE_INVALID_PAYLOAD", "CLOSE_POLICY",
-           "CLOSE_TOO_BIG", "CLOSE_INTERNAL_ERROR", "CLOSE_GOING_AWAY", "CLOSE_TRY_AGAIN_LATER", "MAX_MESSAGE_BYTES", "DTMF_DIGITS"]
+           "CLOSE_TOO_BIG", "CLOSE_INTERNAL_ERROR", "CLOSE_GOING_AWAY", "CLOSE_TRY_AGAIN_LATER", "MAX_MESSAGE_BYTES", "DTMF_DIGITS", "DTMF_KEYS"]
 
 # WebSocket close codes (RFC 6455 7.4.1)
 CLOSE_NORMAL = 1000
@@ -46,6 +46,8 @@ CLOSE_TRY_AGAIN_LATER = 1013      # the endpoint has max_calls calls
 MAX_MESSAGE_BYTES = 64 * 1024
 #: What a dtmf message may carry (the keys of a telephone keypad, and A-D).
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
+#: The digits in RFC 4733 event order (event n is DTMF_KEYS[n]), as on_dtmf_received reports them.
+DTMF_KEYS = "0123456789*#ABCD"
 MULAW_FORMAT = {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
 
 

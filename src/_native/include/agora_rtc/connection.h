@@ -351,6 +351,14 @@ int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                           const uint8_t *data, size_t length);
 int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length);
 int agora_rtc_conn_send_audio_meta_data(agora_rtc_conn *conn, const uint8_t *data, size_t length);
+/* A phone key (0-9, 10 '*', 11 '#', 12-15 'A'-'D') that the user of this
+ * connection (a caller bridged into the channel, e.g. from Twilio) pressed,
+ * held duration_ms (0..65535, 0: not known): the channel's other users get
+ * on_dtmf_received with this connection's user id, as for a SIP caller's
+ * keys. On the local network; AGORA_ERR_NOT_SUPPORTED on the RTP transport
+ * (a SIP call's keys to the phone: agora_rtc_conn_rtp_send_dtmf).
+ * AGORA_ERR_NOT_READY when not connected. */
+int agora_rtc_conn_send_dtmf_event(agora_rtc_conn *conn, int key, int duration_ms);
 
 #ifdef __cplusplus
 }

@@ -191,6 +191,8 @@ enum agora_rtp_audio_codec {
     AGORA_RTP_AUDIO_OPUS = 0, /* 48 kHz, 20 ms packets, in-band FEC */
     AGORA_RTP_AUDIO_PCMU = 1, /* G.711 mu-law, 8 kHz, 20 ms packets (160 bytes) */
     AGORA_RTP_AUDIO_PCMA = 2, /* G.711 A-law */
+    AGORA_RTP_AUDIO_G722 = 3, /* G.722 64 kbit/s: 16 kHz audio on an 8000 Hz RTP clock
+                                 (RFC 3551), a byte a tick like G.711 */
 };
 
 /* From now on our audio is sent in `codec` with `payload_type` (0..127),
@@ -198,16 +200,20 @@ enum agora_rtp_audio_codec {
  * the old codec first and the next packet starts a new round. Remote streams
  * added after this call are decoded as `codec`: their packets of another
  * payload type (comfort noise, telephone-event) are skipped (other_payload).
- * G.711 is decoded to 8 kHz and resampled to the observer's rate by the
- * receive path; a lost G.711 packet plays as 20 ms of silence. After
+ * G.711 is decoded to 8 kHz (G.722 to 16 kHz) and resampled to the observer's rate by the
+ * receive path; a lost G.711 packet plays as silence. After
  * rtp_open (the socket need not be bound again: the codec survives a
  * reconnect until set again). AGORA_ERR_NOT_READY before the first rtp_open.
  * dtmf_payload_type: the telephone-event payload type (RFC 4733) of the
  * session, -1 when none: remote users' key presses are reported
  * (on_dtmf_received, when the key is released) and agora_rtc_conn_rtp_send_dtmf
- * sends on our stream. */
+ * sends on our stream.
+ * packet_ms: the length of the packets we send, 10..60 ms for G.711 and G.722
+ * (the phone's a=ptime), 20 for Opus; 0 means 20. Received G.711 / G.722
+ * packets of any length are heard in full (cut into 20 ms pieces). G.722 is
+ * decoded to 16 kHz. */
 int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
-                                      int dtmf_payload_type);
+                                      int dtmf_payload_type, int packet_ms);
 
 /* Queue a key press on our audio stream as telephone-events (RFC 4733):
  * event 0-9, 10 '*', 11 '#', 12-15 'A'-'D', held duration_ms (40..5000),

@@ -70,10 +70,12 @@ typedef struct agora_sip_event {
     uint16_t remote_port;                     /* its RTP port (0: no media, e.g. on hold) */
     uint16_t remote_rtcp_port;                /* its RTCP port (a=rtcp, else port + 1) */
     int codec;                                /* agreed audio codec: AGORA_RTP_AUDIO_PCMU /
-                                                 _PCMA / _OPUS (rtp_transport.h): the
-                                                 remote's first choice of the three */
+                                                 _PCMA / _G722 / _OPUS (rtp_transport.h):
+                                                 the remote's first choice of these */
     int payload_type;                         /* its payload type */
     int dtmf_payload_type;                    /* telephone-event payload type, -1: none */
+    int ptime_ms;                             /* the remote's a=ptime (packet length it
+                                                 asks for, ms), 0 when none */
     int hold;                                 /* MEDIA: 1 when the remote put us on hold
                                                  (sendonly / inactive / port 0) */
     char reason[AGORA_SIP_MAX_TEXT];          /* CLOSED: the reason phrase or what happened */

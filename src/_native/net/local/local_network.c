@@ -208,6 +208,18 @@ static int hub_member_count(const agora_rtc_conn *c)
     return agora_hub_channel_of(c) ? agora_hub_channel_of(c)->members.count : 0;
 }
 
+/* A key the member's user pressed (IO_DTMF: key, duration_ms big-endian) to every
+ * other member, as the RTP transport reports a phone's (EV_DTMF). */
+static void local_send_dtmf(agora_service *svc, agora_rtc_conn *s, const hub_channel *ch,
+                            const uint8_t *item)
+{
+    for (int i = 0; i < ch->members.count; i++) {
+        agora_rtc_conn *m = ch->members.items[i];
+        if (m != s)
+            agora_io_emit(svc, m, EV_DTMF, s->user_id, item[0], (item[1] << 8) | item[2], 0);
+    }
+}
+
 /* A stream message or audio metadata (IO_MESSAGE, IO_METADATA) to every other member. */
 static void local_send_data(agora_service *svc, io_item *it)
 {
@@ -215,6 +227,11 @@ static void local_send_data(agora_service *svc, io_item *it)
     hub_channel *ch = agora_hub_channel_of(s);
     if (!ch)
         return;
+    if (it->kind == IO_DTMF) {
+        if (it->length == 3)
+            local_send_dtmf(svc, s, ch, it->data);
+        return;
+    }
     int kind = it->kind == IO_MESSAGE ? EV_STREAM_MESSAGE : EV_METADATA;
     for (int i = 0; i < ch->members.count; i++) {
         agora_rtc_conn *m = ch->members.items[i];

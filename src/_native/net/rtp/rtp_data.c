@@ -39,6 +39,8 @@ struct rtp_data_remote {
 
 int agora_rtp_data_ok(const agora_rtc_conn *c, int kind, const uint8_t *data, size_t length)
 {
+    if (kind == IO_DTMF) /* no channel-wide keys through Janus; a phone's: rtp_send_dtmf */
+        return AGORA_ERR_NOT_SUPPORTED;
     /* Janus relays no empty message, and a stream message that begins with the tag
      * would arrive as audio metadata */
     if (kind == IO_MESSAGE && (length == 0 || agora_data_is_metadata(data, length)))

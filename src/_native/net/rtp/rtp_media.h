@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include "engine/engine.h"
 #include "net/rtp/jitter_buffer.h"
+#include "net/rtp/rtp_reframe.h"
 #include "audio/codec/opus_codec.h"
+#include "audio/codec/g722_codec.h"
 #include "audio/dsp/resampler.h"
 #include "net/rtp/rtp.h"
 #include "audio/send/sent_frame.h"
@@ -16,7 +18,7 @@
 #include "net/rtp/stream_table.h"
 #include "agora_rtc/video_rtp.h"
 
-#define ACC_CAP 4096                          /* samples waiting to be encoded (at m->rate) */
+#define ACC_CAP 4096                          /* samples waiting to be encoded (at m->pcm_rate) */
 #define RECV_BUF 2048                         /* larger datagrams are malformed here */
 #define VIDEO_REORDER_SLOTS 64                /* packets a video stream holds back to reorder */
 
@@ -24,8 +26,11 @@ typedef struct rtp_remote {
     uint32_t ssrc;
     char uid[AGORA_MAX_ID_LEN + 1];
     agora_jb *jb;
+    agora_reframe reframe;            /* G.711 / G.722 streams: packets -> 20 ms pieces for jb */
     agora_opus_decoder *dec;          /* Opus streams only */
+    agora_g722_decoder *g722;         /* G.722 streams only */
     int codec, pt, rate;              /* AGORA_RTP_AUDIO_*, its payload type, clock rate */
+    int pcm_rate;                     /* its audio's rate: rate, but 16 kHz for G.722 */
     int latch;                        /* added with AGORA_RTP_SSRC_ANY: takes the first SSRC heard */
     int dtmf_pt;                      /* its telephone-event payload type, -1: none */
     int dtmf_reported;                /* a key was reported: dtmf_ts is the last one's */
@@ -107,13 +112,16 @@ struct agora_rtp_media {
     /* audio codec on the wire (agora_rtc_conn_rtp_set_audio_codec): sent, and
      * taken by the remotes added after it was set */
     int codec, pt;                    /* AGORA_RTP_AUDIO_*, payload type */
-    int rate;                         /* its RTP clock and encoder rate */
-    int pkt_samples;                  /* samples per 20 ms packet */
+    int rate;                         /* its RTP clock */
+    int pcm_rate;                     /* its encoder's rate: rate, but 16 kHz for G.722 */
+    int pkt_samples;                  /* samples (at pcm_rate) per packet (20 ms; G.711 /
+                                       * G.722: the phone's ptime) */
     int dtmf_pt;                      /* telephone-event payload type, -1: none */
     rtp_dtmf_send dtmf;               /* keys being sent (rtp_dtmf.c) */
 
     /* send side */
     agora_opus_encoder *enc;
+    agora_g722_encoder *g722;         /* while the codec is G.722 */
     int lookahead;                    /* encoder delay, samples at rate (0 for G.711) */
     agora_resampler *rs;              /* sender format -> rate, mono */
     int rs_rate, rs_ch;

@@ -229,6 +229,7 @@ static void remote_free(rtp_remote *r)
 {
     agora_jb_destroy(r->jb);
     agora_opus_decoder_destroy(r->dec);
+    agora_g722_decoder_destroy(r->g722);
     agora_srtp_session_destroy(r->srtp);
     agora_sent_frame_unref(r->frame);
     free(r);
@@ -324,13 +325,16 @@ static void send_packet(agora_rtp_media *m, const int16_t *pcm)
     int n;
     if (m->codec == AGORA_RTP_AUDIO_OPUS) {
         n = agora_opus_encode(m->enc, pcm, pkt + AGORA_RTP_HEADER_SIZE, AGORA_OPUS_MAX_PACKET);
-    } else { /* G.711: a byte per sample (160 < AGORA_OPUS_MAX_PACKET) */
+    } else if (m->codec == AGORA_RTP_AUDIO_G722) { /* a byte per 2 samples (<= 480 bytes) */
+        n = agora_g722_encode(m->g722, pcm, m->pkt_samples, pkt + AGORA_RTP_HEADER_SIZE);
+    } else { /* G.711: a byte per sample (<= 480 < AGORA_OPUS_MAX_PACKET) */
         agora_g711_encode(m->codec == AGORA_RTP_AUDIO_PCMA, pcm, (size_t)m->pkt_samples,
                           pkt + AGORA_RTP_HEADER_SIZE);
         n = m->pkt_samples;
     }
     uint32_t ts = m->ts;
-    m->ts += (uint32_t)m->pkt_samples; /* the timeline advances even if this packet is lost */
+    /* the timeline advances even if this packet is lost (G.722: half a tick a sample) */
+    m->ts += (uint32_t)(m->pkt_samples / (m->pcm_rate / m->rate));
     if (n <= 0) {
         m->st.encode_errors++;
         return;
@@ -417,7 +421,7 @@ static int ensure_resampler(agora_rtp_media *m, int rate, int ch)
         return AGORA_OK;
     flush_resampler(m); /* the old format's last samples */
     agora_resampler_destroy(m->rs);
-    m->rs = agora_resampler_create(rate, ch, m->rate, 1);
+    m->rs = agora_resampler_create(rate, ch, m->pcm_rate, 1);
     m->rs_rate = rate;
     m->rs_ch = ch;
     return m->rs ? AGORA_OK : AGORA_ERR_NO_MEMORY;
@@ -638,6 +642,29 @@ static rtp_remote *latch_remote(agora_rtp_media *m, uint32_t ssrc)
     return r;
 }
 
+typedef struct jb_piece_target {
+    rtp_remote *r;
+    int64_t now_ms;
+} jb_piece_target;
+
+/* agora_reframe_emit: a 20 ms G.711 piece into the remote's jitter buffer,
+ * numbered by the reframer (its own sequence space, from timestamps) */
+static void insert_piece(void *arg, uint16_t seq, uint32_t timestamp, int marker,
+                         const uint8_t *piece, size_t len)
+{
+    const jb_piece_target *t = arg;
+    agora_jb_insert(t->r->jb, t->r->ssrc, seq, timestamp, marker, piece, len, t->now_ms);
+}
+
+/* Other packets of the stream (comfort noise, telephone-event, keepalives)
+ * consume their sequence number; G.711 / G.722 pieces are numbered from timestamps,
+ * where such packets take no place. */
+static void skip_packet(rtp_remote *r, uint16_t seq)
+{
+    if (r->codec == AGORA_RTP_AUDIO_OPUS)
+        agora_jb_skip(r->jb, r->ssrc, seq);
+}
+
 static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
 {
     int kind = agora_rtp_is_rtcp(buf, len);
@@ -691,17 +718,24 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
         if (r->dtmf_pt >= 0 && p.payload_type == r->dtmf_pt)
             agora_rtp_dtmf_on_packet(m, r, &p);
         m->st.other_payload++;
-        agora_jb_skip(r->jb, r->ssrc, p.seq);
+        skip_packet(r, p.seq);
         return;
     }
     if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
         m->st.keepalives_received++;
         r->keepalives++;
-        agora_jb_skip(r->jb, r->ssrc, p.seq);
+        skip_packet(r, p.seq);
         return;
     }
     /* the buffer copies the payload; late, duplicate, oversize are counted there */
-    agora_jb_insert(r->jb, r->ssrc, p.seq, p.timestamp, p.marker, p.payload, p.payload_len, now / 1000);
+    if (r->codec == AGORA_RTP_AUDIO_OPUS) {
+        agora_jb_insert(r->jb, r->ssrc, p.seq, p.timestamp, p.marker, p.payload, p.payload_len,
+                        now / 1000);
+    } else { /* G.711 / G.722 of any packet length: 20 ms pieces (rtp_reframe.h) */
+        jb_piece_target t = {r, now / 1000};
+        agora_reframe_push(&r->reframe, p.timestamp, p.marker, p.payload, p.payload_len,
+                           insert_piece, &t);
+    }
 }
 
 static void rtp_on_readable(agora_service *svc, agora_io_watch *w)
@@ -731,30 +765,35 @@ static void rtp_on_readable(agora_service *svc, agora_io_watch *w)
 static int decode_rate_for(const rtp_remote *r, int rate)
 {
     if (r->codec != AGORA_RTP_AUDIO_OPUS)
-        return r->rate;
+        return r->pcm_rate;
     return agora_opus_decoder_rate_supported(rate) ? rate : OPUS_RATE;
 }
 
-/* G.711: the packet's codes (at most 20 ms of them), or 20 ms of silence for
- * a lost packet (G.711 has no concealment of its own). */
-static int decode_pending_g711(rtp_remote *r)
+/* G.711 / G.722: the piece's 20 ms (rtp_reframe.h), or 20 ms of silence for a
+ * lost piece (neither codec has a concealment of its own). */
+static int decode_pending_piece(rtp_remote *r)
 {
-    const int samples = r->rate / 50;
+    const int samples = r->pcm_rate / 50;
+    const size_t piece = (size_t)(r->rate / 50); /* bytes: a tick each */
     int16_t *pcm = r->frame->pcm;
-    int n = samples;
-    if (r->pend_kind == AGORA_JB_PACKET && r->pend_len > 0 && r->pend_len <= (size_t)samples) {
-        n = (int)r->pend_len;
-        agora_g711_decode(r->codec == AGORA_RTP_AUDIO_PCMA, r->pend, (size_t)n, pcm);
+    if (r->g722 && r->pend_reset)
+        agora_g722_decoder_reset(r->g722);
+    r->pend_reset = 0;
+    if (r->pend_kind == AGORA_JB_PACKET && r->pend_len == piece) {
+        if (r->g722)
+            agora_g722_decode(r->g722, r->pend, (int)piece, pcm);
+        else
+            agora_g711_decode(r->codec == AGORA_RTP_AUDIO_PCMA, r->pend, piece, pcm);
         r->frames_decoded++;
     } else {
         if (r->pend_kind == AGORA_JB_PACKET)
-            r->decode_errors++; /* longer than 20 ms: its slot is concealed */
+            r->decode_errors++; /* not a piece (cannot happen): its slot is concealed */
         memset(pcm, 0, sizeof(int16_t) * (size_t)samples);
         r->plc++;
     }
-    r->frame->sample_rate = r->rate;
-    r->frame->samples_per_channel = n;
-    return n;
+    r->frame->sample_rate = r->pcm_rate;
+    r->frame->samples_per_channel = samples;
+    return samples;
 }
 
 /* Decode the remote's pending 20 ms (packet, FEC or PLC) into r->frame at
@@ -763,7 +802,7 @@ static int decode_pending_g711(rtp_remote *r)
 static int decode_pending(rtp_remote *r, int rate)
 {
     if (r->codec != AGORA_RTP_AUDIO_OPUS)
-        return decode_pending_g711(r);
+        return decode_pending_piece(r);
     if (!r->dec || agora_opus_decoder_rate(r->dec) != rate) {
         /* the observer's format changed: a decoder at the new rate starts clean */
         agora_opus_decoder_destroy(r->dec);
@@ -949,7 +988,7 @@ static agora_rtp_media *media_new(agora_rtc_conn *c)
     m->fd = -1;
     m->codec = AGORA_RTP_AUDIO_OPUS;
     m->pt = AGORA_OPUS_PAYLOAD_TYPE;
-    m->rate = OPUS_RATE;
+    m->rate = m->pcm_rate = OPUS_RATE;
     m->pkt_samples = PKT_SAMPLES;
     m->dtmf_pt = -1;
     m->enc = agora_opus_encoder_create(1, OPUS_BITRATE, OPUS_LOSS_PERC);
@@ -975,6 +1014,7 @@ static void rtp_free(agora_rtp_media *m)
     agora_rtp_data_free(m);
     agora_resampler_destroy(m->rs);
     agora_opus_encoder_destroy(m->enc);
+    agora_g722_encoder_destroy(m->g722);
     if (m->fd >= 0)
         close(m->fd);
     free(m);
@@ -1096,17 +1136,23 @@ static int do_set_target(agora_rtp_media *m, const char *ip, uint16_t port, uint
 
 /* The audio codec on the wire from now on: what is still in the send
  * accumulator leaves in the old codec first; remotes added later take it. */
-static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt)
+static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt, int packet_ms)
 {
     if (!m)
         return AGORA_ERR_NOT_READY;
+    agora_g722_encoder *g722 = NULL; /* a new stream starts from the initial state */
+    if (codec == AGORA_RTP_AUDIO_G722 && !(g722 = agora_g722_encoder_create()))
+        return AGORA_ERR_NO_MEMORY;
     end_round(m);
     agora_resampler_destroy(m->rs); /* its output rate changes */
     m->rs = NULL;
+    agora_g722_encoder_destroy(m->g722);
+    m->g722 = g722;
     m->codec = codec;
     m->pt = pt;
     m->rate = codec == AGORA_RTP_AUDIO_OPUS ? OPUS_RATE : 8000;
-    m->pkt_samples = m->rate / 50;
+    m->pcm_rate = codec == AGORA_RTP_AUDIO_G722 ? AGORA_G722_SAMPLE_RATE : m->rate;
+    m->pkt_samples = m->pcm_rate / 1000 * packet_ms;
     m->dtmf_pt = dtmf_pt;
     memset(&m->dtmf, 0, sizeof(m->dtmf));
     m->lookahead = codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_encoder_lookahead(m->enc) : 0;
@@ -1133,6 +1179,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     r->codec = m->codec;
     r->pt = m->pt;
     r->rate = m->rate;
+    r->pcm_rate = m->pcm_rate;
     r->dtmf_pt = m->dtmf_pt;
     r->last_heard_us = now_us(); /* the silence of a new stream counts from here */
     agora_copy_id(r->uid, uid);
@@ -1141,14 +1188,19 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     jc.clock_rate = r->rate;
     r->jb = agora_jb_create(&jc);
     r->dec = r->codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_decoder_create(1) : NULL;
-    r->frame = agora_sent_frame_new(r->rate, 1, r->rate / 50);
+    r->g722 = r->codec == AGORA_RTP_AUDIO_G722 ? agora_g722_decoder_create() : NULL;
+    agora_reframe_reset(&r->reframe, r->codec == AGORA_RTP_AUDIO_PCMA   ? 0xD5
+                                     : r->codec == AGORA_RTP_AUDIO_G722 ? agora_g722_silence_byte()
+                                                                        : 0xFF);
+    r->frame = agora_sent_frame_new(r->pcm_rate, 1, r->pcm_rate / 50);
     agora_rtp_rx_init(&r->rx, ssrc, r->rate);
     if (suite) {
         pthread_once(&srtp_once, srtp_init_once);
         if (srtp_ready)
             r->srtp = agora_srtp_session_create(suite, key, AGORA_SRTP_MASTER_LEN);
     }
-    int have_dec = r->dec || r->codec != AGORA_RTP_AUDIO_OPUS;
+    int have_dec = r->codec == AGORA_RTP_AUDIO_OPUS ? r->dec != NULL
+                 : r->codec == AGORA_RTP_AUDIO_G722 ? r->g722 != NULL : 1;
     if (!r->jb || !have_dec || !r->frame || (suite && !r->srtp)) {
         int rc = suite && !r->srtp && r->jb && have_dec && r->frame ? AGORA_ERR_FAILED : AGORA_ERR_NO_MEMORY;
         remote_free(r);
@@ -1367,7 +1419,8 @@ static void rtp_process(agora_service *svc, io_item *it)
         rc = do_remove_remote(svc, c, it->u32);
         break;
     case IO_RTP_AUDIO_CODEC:
-        rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2, (int)it->u32 - 1);
+        rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2, (int)(it->u32 & 0xFF) - 1,
+                                (int)(it->u32 >> 8));
         break;
     case IO_RTP_DTMF:
         if (!agora_rtp_of(c) || agora_rtp_of(c)->fd < 0 || !agora_rtp_of(c)->have_target)
@@ -1525,16 +1578,22 @@ int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *
 }
 
 int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *c, int codec, int payload_type,
-                                      int dtmf_payload_type)
+                                      int dtmf_payload_type, int packet_ms)
 {
+    if (packet_ms == 0)
+        packet_ms = 20;
+    int packet_ok = codec == AGORA_RTP_AUDIO_OPUS ? packet_ms == 20
+                                                  : packet_ms >= 10 && packet_ms <= 60;
     int valid = (codec == AGORA_RTP_AUDIO_OPUS || codec == AGORA_RTP_AUDIO_PCMU ||
-                 codec == AGORA_RTP_AUDIO_PCMA) && payload_type >= 0 && payload_type <= 127 &&
-                dtmf_payload_type >= -1 && dtmf_payload_type <= 127 &&
-                dtmf_payload_type != payload_type;
+                 codec == AGORA_RTP_AUDIO_PCMA || codec == AGORA_RTP_AUDIO_G722) &&
+                payload_type >= 0 && payload_type <= 127 && dtmf_payload_type >= -1 && dtmf_payload_type <= 127 &&
+                dtmf_payload_type != payload_type && packet_ok;
     return rtp_call(c, IO_RTP_AUDIO_CODEC, valid,
                     &(rtp_request){.arg = codec, .arg2 = payload_type,
-                                   /* the item's third number: the DTMF type + 1 (>= 0) */
-                                   .ssrc = (uint32_t)(dtmf_payload_type + 1)});
+                                   /* the item's third number: the DTMF type + 1 (0..128)
+                                    * in the low byte, the packet length (ms) above it */
+                                   .ssrc = (uint32_t)(dtmf_payload_type + 1) |
+                                           ((uint32_t)packet_ms << 8)});
 }
 
 int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *c, int event, int duration_ms)

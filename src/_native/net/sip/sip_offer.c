@@ -7,6 +7,9 @@ int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const
     int err = sdp_session_alloc(sess, laddr);
     if (!err)
         err = sdp_media_add(media, *sess, "audio", 9, "RTP/AVP");
+    if (!err) /* wideband first; its RTP clock is 8000 Hz for 16 kHz audio (RFC 3551) */
+        err = sdp_format_add(NULL, *media, false, "9", "G722", 8000, 1, NULL, NULL, NULL, false,
+                             NULL);
     if (!err)
         err = sdp_format_add(NULL, *media, false, "0", "PCMU", 8000, 1, NULL, NULL, NULL, false,
                              NULL);
@@ -31,7 +34,7 @@ static const struct sdp_format *agreed_audio(const struct sdp_media *media)
     for (struct le *le = list_head(sdp_media_format_lst(media, false)); le; le = le->next) {
         const struct sdp_format *f = le->data;
         if (f->sup && f->name && (!str_casecmp(f->name, "PCMU") || !str_casecmp(f->name, "PCMA") ||
-                                  !str_casecmp(f->name, "opus")))
+                                  !str_casecmp(f->name, "G722") || !str_casecmp(f->name, "opus")))
             return f;
     }
     return NULL;
@@ -45,9 +48,18 @@ int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev)
     const struct sdp_format *te = sdp_media_rformat(media, "telephone-event");
     ev->dtmf_payload_type = te ? te->pt : -1;
     ev->codec = !str_casecmp(f->name, "PCMA") ? AGORA_RTP_AUDIO_PCMA
+              : !str_casecmp(f->name, "G722") ? AGORA_RTP_AUDIO_G722
               : !str_casecmp(f->name, "opus") ? AGORA_RTP_AUDIO_OPUS
                                                : AGORA_RTP_AUDIO_PCMU;
     ev->payload_type = f->pt;
+    ev->ptime_ms = 0;
+    const char *ptime = sdp_media_rattr(media, "ptime");
+    if (ptime) { /* digits only, a sane length (what the send side takes is the app's choice) */
+        struct pl pl;
+        pl_set_str(&pl, ptime);
+        uint32_t ms = pl.l <= 4 ? pl_u32(&pl) : 0;
+        ev->ptime_ms = ms <= 1000 ? (int)ms : 0;
+    }
     const struct sa *ra = sdp_media_raddr(media);
     ev->remote_port = sa_port(ra);
     if (sa_isset(ra, SA_ADDR))

@@ -6,7 +6,7 @@
 #include <re.h>
 #include "agora_rtc/sip.h"
 
-/* A session with one audio stream at laddr: PCMU, PCMA, Opus (payload type
+/* A session with one audio stream at laddr: G.722 (payload type 9), PCMU, PCMA, Opus (payload type
  * 111, 48 kHz, in-band FEC) and telephone-event 0-15 (the port is set when the call's RTP socket is known). 0 or an errno. */
 int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const struct sa *laddr);
 /* What the decoded remote description agreed on, into ev (codec, payload
