@@ -1,6 +1,7 @@
-"""SIPp (Debian ``sip-tester``) as the caller of the SIP benchmarks: the scenario of one call
-(INVITE with a G.711 offer, 200, ACK, what the call does, BYE) and a run that returns each
-call's set-up time (INVITE sent -> 200 OK received, SIPp's rtd "setup" trace)."""
+"""SIPp (Debian ``sip-tester``) as the caller of the SIP benchmarks (and of
+tests/test_sip_packet_length.py): the scenario of one call (INVITE with a one-codec offer,
+200, ACK, what the call does, BYE) and a run that returns each call's set-up time (INVITE
+sent -> 200 OK received, SIPp's rtd "setup" trace)."""
 from __future__ import annotations
 
 import csv
@@ -15,7 +16,7 @@ SCENARIO = """<?xml version="1.0" encoding="UTF-8"?>
     <![CDATA[
       INVITE sip:{callee}@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
       To: <sip:{callee}@[remote_ip]:[remote_port]>
       Call-ID: [call_id]
       CSeq: 1 INVITE
@@ -29,9 +30,9 @@ o=- 1 1 IN IP4 [local_ip]
 s=-
 c=IN IP4 [local_ip]
 t=0 0
-m=audio [auto_media_port] RTP/AVP {payload_type}
+m=audio {media_port} RTP/AVP {payload_type}
 a=rtpmap:{payload_type} {encoding}
-
+{sdp_extra}
     ]]>
   </send>
   <recv response="100" optional="true"/>
@@ -41,7 +42,7 @@ a=rtpmap:{payload_type} {encoding}
     <![CDATA[
       ACK [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
       [last_To:]
       [routes]
       Call-ID: [call_id]
@@ -57,7 +58,7 @@ a=rtpmap:{payload_type} {encoding}
     <![CDATA[
       BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:caller[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
       [last_To:]
       [routes]
       Call-ID: [call_id]
@@ -75,16 +76,21 @@ a=rtpmap:{payload_type} {encoding}
 
 def call_scenario(name: str, *, callee: str = "[service]", payload_type: int = 0,
                   encoding: str = "PCMU/8000", pause_ms: int = 100, play_pcap: str | None = None,
-                  repartition: str | None = None) -> str:
+                  repartition: str | None = None, media_port: int | None = None,
+                  sdp_extra: str = "", caller: str = "caller[call_number]") -> str:
     """One call: ``callee`` the request-URI user (a SIPp keyword such as ``[service]`` or
     ``[field0]``), the offer's one codec, then (``play_pcap``) SIPp plays that pcap's RTP
     while the call pauses ``pause_ms``, then BYE. ``repartition``: SIPp's response-time
-    buckets (ms, comma-separated) for its statistics."""
+    buckets (ms, comma-separated) for its statistics. ``media_port``: the offer's m= port
+    (default SIPp's own media port); ``sdp_extra``: more lines in the offer (``a=ptime:30``);
+    ``caller``: the From user (the remote user the agent sees)."""
     during = ("  <nop>\n    <action>\n      <exec play_pcap_audio=\"%s\"/>\n    </action>\n  </nop>\n"
               % play_pcap) if play_pcap else ""
     after = f'  <ResponseTimeRepartition value="{repartition}"/>\n' if repartition else ""
     return SCENARIO.format(name=name, callee=callee, payload_type=payload_type, encoding=encoding,
-                           pause_ms=pause_ms, during=during, after=after)
+                           pause_ms=pause_ms, during=during, after=after, caller=caller,
+                           media_port=media_port if media_port is not None else "[auto_media_port]",
+                           sdp_extra=sdp_extra + "\n" if sdp_extra else "")
 
 
 def free_udp_port() -> int:

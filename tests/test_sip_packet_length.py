@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import struct
+import sys
 import threading
 
 import numpy as np
@@ -15,81 +16,15 @@ import agora_rtc as ar
 from conftest import join, wait_until
 from test_sip_hostile import sipp
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+from _sipp import call_scenario, free_udp_port  # noqa: E402  (the benchmarks' SIPp call)
+
 SIPP_PCAP = "/usr/share/sip-tester/g711a.pcap"
 pytestmark = pytest.mark.skipif(shutil.which("sipp") is None or not os.path.exists(SIPP_PCAP),
                                 reason="SIPp (Debian sip-tester, with its g711a.pcap) is not installed")
 
 PACKETS = 100          # the first 3 s of the recording (speech from about 0.3 s on)
 PACKET_MS = 30
-
-SCENARIO = """<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="ptime-30">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-v=0
-o=- 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio LISTEN_PORT RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-PTIME_LINE
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true"/>
-  <send>
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <nop>
-    <action>
-      <exec play_pcap_audio="PCAP_PATH"/>
-    </action>
-  </nop>
-  <pause milliseconds="PAUSE_MS"/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-</scenario>
-"""
 
 
 def first_packets(src, dst, n):
@@ -103,12 +38,6 @@ def first_packets(src, dst, n):
         off += 16 + incl
     with open(dst, "wb") as f:
         f.write(b"".join(out))
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("ptime_line,answer_bytes", [
@@ -131,15 +60,15 @@ def test_30ms_packets_heard_in_full_and_answered_in_callers_ptime(tmp_path, ptim
                 packets.append(ours.recv(2048))
             except socket.timeout:
                 pass
-    reader = threading.Thread(target=read)
+    reader = threading.Thread(target=read, daemon=True)   # never keeps the process alive
     reader.start()
     pcap = str(tmp_path / "first.pcap")
     first_packets(SIPP_PCAP, pcap, PACKETS)
     scenario = tmp_path / "ptime30.xml"
-    scenario.write_text(SCENARIO.replace("LISTEN_PORT", str(ours.getsockname()[1]))
-                        .replace("PTIME_LINE", ptime_line)
-                        .replace("PCAP_PATH", pcap)
-                        .replace("PAUSE_MS", str(PACKETS * PACKET_MS + 2500)))
+    scenario.write_text(call_scenario("ptime-30", payload_type=8, encoding="PCMA/8000",
+                                      media_port=ours.getsockname()[1], sdp_extra=ptime_line,
+                                      play_pcap=pcap, pause_ms=PACKETS * PACKET_MS + 2500,
+                                      caller="sipp"))
     result = []
     runner = threading.Thread(target=lambda: result.append(sipp(
         svc, str(scenario), tmp_path, timeout=40,
