@@ -55,6 +55,40 @@ def max_step(x):
     return int(np.max(np.abs(np.diff(x.astype(np.int32)))))
 
 
+def stamp_errors_ms(rec, uid, original, rate=16000, win_ms=200, search_ms=300):
+    """Where each frame's rtp_timestamp says its audio is in `original` (one
+    round from its start: timestamp step 48 per ms) against where its audio
+    actually is: per `win_ms` window of frames with sound, the best-correlating
+    lag (ms) within `search_ms` of the stamped position, minus the first
+    window's (the stream's first stamp need not be the round's first sample)."""
+    with rec.cond:
+        frames = [(f.rtp_timestamp, np.frombuffer(bytes(f.buffer), dtype=np.int16))
+                  for f in rec.frames.get(uid, [])]
+    o = original.astype(np.float64)
+    ts0 = frames[0][0]
+    spm = rate // 1000                       # samples per ms
+    per = max(1, win_ms // 10)               # 10 ms frames per window
+    search = search_ms * spm
+    lags = []
+    for k in range(0, len(frames) - per + 1, per):
+        piece = np.concatenate([d for _, d in frames[k:k + per]]).astype(np.float64)
+        n = piece.size
+        if np.sqrt(np.mean(piece ** 2)) < 300:
+            continue                         # silence or concealment: nothing to place
+        at = ((frames[k][0] - ts0) % 2 ** 32) * spm // 48
+        lo = max(0, at - search)
+        seg = o[lo:at + search + n]
+        if seg.size < n:
+            break
+        corr = np.correlate(seg, piece, mode="valid")
+        c = np.concatenate([[0.0], np.cumsum(seg * seg)])
+        ncc = corr / np.sqrt((c[n:] - c[:-n]) * np.dot(piece, piece) + 1e-9)
+        best = int(np.argmax(ncc))
+        if ncc[best] >= 0.6:                 # placed with confidence
+            lags.append((lo + best - at) / spm)
+    return [lag - lags[0] for lag in lags]
+
+
 def test_target_follows_jitter_and_the_delay_moves_by_time_stretching(service):
     assert service.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 250) == 0
     p, relay = relayed_pair(service, seed=23)
@@ -97,7 +131,13 @@ def test_target_follows_jitter_and_the_delay_moves_by_time_stretching(service):
         mean, scores = tracked_ncc(y, x)
         assert mean > 0.8, scores
         assert max_step(y) <= 1.5 * max_step(x), (max_step(y), max_step(x))
-        print(f"\nlargest sample step {max_step(y)} received, {max_step(x)} sent")
+        # each frame's rtp_timestamp names the audio it carries, through every
+        # accelerate and expand: off by at most the audio held between ticks, never
+        # drifting (frames played from held audio once each advanced it 20 ms more)
+        errors = stamp_errors_ms(p.rb, "alice", x)
+        assert len(errors) >= 20 and max(map(abs, errors)) <= 60, errors
+        print(f"\nlargest sample step {max_step(y)} received, {max_step(x)} sent; frame stamps "
+              f"off by {min(errors):+.0f}..{max(errors):+.0f} ms over {len(errors)} windows")
         print(f"\ntarget clean {targets(clean)}, under 0..40 ms jitter {targets(under_jitter)}, "
               f"5 s after {targets(calm)}; {last.accelerate_operations} accelerate, "
               f"{last.expand_operations} expand ({last.time_stretch_ms:+d} ms), "

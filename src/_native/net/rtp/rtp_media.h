@@ -42,9 +42,11 @@ typedef struct rtp_remote {
      * remote's job; the decoder, the playout's audio and its counters belong
      * to that job during a run and to the I/O thread outside runs (fork-join). */
     agora_audio_playout po;
+    /* The timeline of the frames heard (stamp_frame): the last packet pulled,
+     * its wire timestamp unwrapped (ext) and its duration (RTP clock) */
     int have_ts;
     uint32_t last_ts;
-    int64_t ext_ts, first_ext_ts;     /* unwrapped RTP timestamps -> presentation_ms */
+    int64_t last_ext, last_dur, first_ext_ts; /* first_ext_ts: presentation_ms 0 */
     uint64_t packets, keepalives;     /* RTP of this stream accepted (keepalives included) */
     uint64_t not_decoded;             /* packets played while nobody listened */
     int64_t last_heard_us;            /* last RTP / RTCP of it (or when it was added) */

@@ -800,6 +800,43 @@ static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, 
     deliver_pull(svc, c, m, r, gap_for_job);
 }
 
+/* Stamp r->frame with the RTP timestamp of its first sample, before this
+ * tick's decode: the audio held from earlier ticks (po->pending_us, which the
+ * pull does not change) plays first, then this tick's pulls. Both come from
+ * the wire timestamps of the packets pulled, unwrapped, never from a count of
+ * ticks: time-stretching moves a frame's stamp by at most the audio held (an
+ * accelerate or expand changes how much audio a packet makes, not where the
+ * next packet is on the sender's clock), and nothing adds up over the stream.
+ * A tick that only plays held audio would otherwise advance the stamp by its
+ * 20 ms and the next packet's step once more: that drift ran the stamps
+ * seconds ahead of the audio while accelerate requests were refused on speech
+ * (ACCELERATE_QUIET, two packets pulled, 20 ms held every other tick). */
+static void stamp_frame(rtp_remote *r, int restarted)
+{
+    const agora_audio_playout *po = &r->po;
+    const int64_t held = (int64_t)po->pending_us * r->rate / 1000000;
+    int64_t first_ext; /* the wire timestamp of the first sample not held */
+    if (po->npulls > 0) {
+        const agora_playout_pull *a = &po->pulls[0], *z = &po->pulls[po->npulls - 1];
+        if (!r->have_ts || restarted) /* its timestamps start afresh */
+            first_ext = a->timestamp;
+        else
+            first_ext = r->last_ext + (int32_t)(a->timestamp - r->last_ts);
+        r->last_ext = first_ext + (int32_t)(z->timestamp - a->timestamp);
+        r->last_ts = z->timestamp;
+        r->last_dur = (int64_t)z->samples48 * r->rate / OPUS_RATE;
+    } else {
+        first_ext = r->last_ext + r->last_dur; /* only held audio: it ends there */
+    }
+    const int64_t ext = first_ext - held;
+    if (!r->have_ts || (restarted && po->npulls > 0)) {
+        r->have_ts = 1;
+        r->first_ext_ts = ext;
+    }
+    r->frame->rtp_timestamp = (uint32_t)ext;
+    r->frame->presentation_ms = ext > r->first_ext_ts ? (ext - r->first_ext_ts) / (r->rate / 1000) : 0;
+}
+
 /* One 20 ms pull of one remote stream at play_ms. The pulled packet is kept
  * in the remote; the Opus decode runs in the receive job (agora_rx_pool_run,
  * after every remote was pulled), so the pool's threads share it. */
@@ -833,20 +870,8 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
         if (po->pulls[i].kind == AGORA_JB_PACKET)
             agora_encoded_audio_deliver_payload(svc, c, r->uid, po->pulls[i].data, po->pulls[i].len,
                                                 now_us() / 1000);
-    if (po->npulls == 0) {
-        r->ext_ts += r->rate / 50; /* a tick of audio held from before */
-    } else if (!r->have_ts || restarted) {
-        r->have_ts = 1;
-        r->ext_ts = r->first_ext_ts = po->pulls[0].timestamp;
-        r->last_ts = po->pulls[0].timestamp;
-    } else {
-        r->ext_ts += (int32_t)(po->pulls[0].timestamp - r->last_ts);
-        r->last_ts = po->pulls[0].timestamp;
-    }
-    r->frame->rtp_timestamp = (uint32_t)r->ext_ts; /* the wire timestamp, unwrapped: advanced
-                                                       a tick when the audio was held */
+    stamp_frame(r, restarted);
     /* sample_rate and samples_per_channel: set by the decode */
-    r->frame->presentation_ms = (r->ext_ts - r->first_ext_ts) / (r->rate / 1000);
     /* a job that hears this remote decodes first */
     if (!deliver_pull(svc, c, m, r, decode_for_job)) {
         /* nobody receives the audio frames: decode anyway (decoder state, counters) */
