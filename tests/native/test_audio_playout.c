@@ -16,6 +16,7 @@
 
 #include "agora_rtc/errors.h"
 #include "agora_rtc/rtp_transport.h"
+#include "audio/codec/g722_codec.h"
 #include "net/rtp/audio_playout.h"
 #include "native_test.h"
 
@@ -117,9 +118,105 @@ static void test_hostile_packets(void)
     agora_jb_destroy(jb);
 }
 
+/* G.722 (16 kHz audio on an 8000 Hz RTP clock, a byte a tick) in the 20 ms
+ * pieces the reframer cuts (rtp_reframe.h), arriving on time with one piece
+ * lost: every tick plays 320 samples at 16 kHz whatever rate the listener
+ * asks for, the lost piece is 20 ms of silence, the rest is the plain decode
+ * of the same bytes (exactly, as long as nothing was time-stretched), and a
+ * stream restart resets the ADPCM state (its first piece decodes as a fresh
+ * decoder decodes it). */
+#define G722_PIECES 100
+#define G722_PIECE 160 /* bytes = RTP ticks: 20 ms */
+#define G722_FRAME 320 /* samples at 16 kHz: 20 ms */
+static void test_g722_pieces(void)
+{
+    static int16_t pcm16[G722_PIECES * G722_FRAME], plain16[G722_PIECES * G722_FRAME];
+    static uint8_t bytes[G722_PIECES * G722_PIECE];
+    for (int i = 0; i < G722_PIECES * G722_FRAME; i++)
+        pcm16[i] = (int16_t)lrint(8000 * sin(2 * M_PI * 440.0 * i / AGORA_G722_SAMPLE_RATE));
+    agora_g722_encoder *enc = agora_g722_encoder_create();
+    agora_g722_decoder *plain_dec = agora_g722_decoder_create(), *g722 = agora_g722_decoder_create();
+    CHECK(enc && plain_dec && g722, "g722 codec");
+    if (!enc || !plain_dec || !g722)
+        return;
+    CHECK(agora_g722_encode(enc, pcm16, G722_PIECES * G722_FRAME, bytes) == G722_PIECES * G722_PIECE,
+          "g722 encode");
+    agora_g722_decode(plain_dec, bytes, G722_PIECES * G722_PIECE, plain16);
+
+    agora_jb_config cfg;
+    agora_jb_config_default(&cfg);
+    cfg.clock_rate = 8000;
+    cfg.time_stretch = 1;
+    agora_jb *jb = agora_jb_create(&cfg);
+    static agora_audio_playout po;
+    agora_audio_playout_init(&po, AGORA_RTP_AUDIO_G722, 8000);
+    agora_opus_decoder *dec = NULL;
+    static int16_t out[G722_FRAME * 3];
+    const int lost = 40;
+    int ticks = 0, same = 0, silent_lost = 0;
+    int64_t pos = 0; /* samples played so far, at 16 kHz */
+    for (int t = 0; t < G722_PIECES + 10; t++) {
+        int64_t now = (int64_t)t * 20 + 15;
+        if (t < G722_PIECES && t != lost)
+            agora_jb_insert(jb, 7, (uint16_t)t, (uint32_t)t * G722_PIECE, t == 0,
+                            bytes + t * G722_PIECE, G722_PIECE, now - 12);
+        if (!agora_audio_playout_pull(&po, jb, now))
+            continue;
+        int n = agora_audio_playout_decode(&po, &dec, g722, 48000, out);
+        CHECK(n == G722_FRAME, "g722 tick %d: %d samples", t, n);
+        if (n != G722_FRAME)
+            break;
+        ticks++;
+        /* which piece this frame plays, as long as no stretch moved the audio */
+        if (po.accelerations + po.expansions == 0 && pos / G722_FRAME < G722_PIECES) {
+            int piece = (int)(pos / G722_FRAME), zero = 1;
+            for (int i = 0; i < G722_FRAME; i++)
+                zero &= out[i] == 0;
+            if (piece == lost)
+                silent_lost = zero;
+            else if (piece < lost) /* after the loss the plain decoder's state differs */
+                same += memcmp(out, plain16 + (size_t)piece * G722_FRAME, sizeof(int16_t) * G722_FRAME) == 0;
+        }
+        pos += n;
+    }
+    CHECK(ticks >= G722_PIECES, "g722: %d ticks played", ticks);
+    CHECK(po.decoded == G722_PIECES - 1 && po.plc >= 1 && po.decode_errors == 0,
+          "g722: decoded %llu plc %llu errors %llu", (unsigned long long)po.decoded,
+          (unsigned long long)po.plc, (unsigned long long)po.decode_errors);
+    CHECK(po.accelerations + po.expansions == 0, "g722: on-time pieces need no stretch");
+    CHECK(silent_lost && same == lost, "g722: lost piece silent %d, %d of %d pieces as the plain decode",
+          silent_lost, same, lost);
+
+    /* a restart (new SSRC): the decoder starts from its initial state */
+    agora_g722_decoder_reset(plain_dec);
+    agora_g722_decode(plain_dec, bytes, G722_PIECE, plain16);
+    agora_audio_playout_clear(&po);
+    int restarted = 0;
+    for (int t = 0; t < 10 && !restarted; t++) {
+        int64_t now = (int64_t)(G722_PIECES + 20 + t) * 20 + 15;
+        agora_jb_insert(jb, 8, (uint16_t)(1000 + t), 777777u + (uint32_t)t * G722_PIECE, t == 0,
+                        bytes + t * G722_PIECE, G722_PIECE, now - 12);
+        if (!agora_audio_playout_pull(&po, jb, now))
+            continue;
+        int was_reset = po.reset;
+        int n = agora_audio_playout_decode(&po, &dec, g722, 16000, out);
+        if (was_reset && n == G722_FRAME && po.fifo_len == 0) {
+            restarted = 1;
+            CHECK(memcmp(out, plain16, sizeof(int16_t) * G722_FRAME) == 0,
+                  "g722: the new stream's first piece as a fresh decoder decodes it");
+        }
+    }
+    CHECK(restarted, "g722: the new stream restarted the playout");
+    agora_jb_destroy(jb);
+    agora_g722_decoder_destroy(g722);
+    agora_g722_decoder_destroy(plain_dec);
+    agora_g722_encoder_destroy(enc);
+}
+
 int main(void)
 {
     test_hostile_packets();
+    test_g722_pieces();
     make_speech();
     agora_opus_encoder *enc = agora_opus_encoder_create(1, 32000, 10);
     agora_opus_decoder *dec0 = agora_opus_decoder_create(1);
