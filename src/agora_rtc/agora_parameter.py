@@ -41,8 +41,9 @@ Keys
     the packetisation delay of the published audio, for twice the packets and
     header bytes. Set on a connection it applies from the next packet on; set
     on the service it applies to connections created afterwards. The local
-    network carries PCM and ignores it. Any received packet duration (10, 20,
-    up to 120 ms) is played whatever this says.
+    network carries PCM and ignores it; G.711 / G.722 calls send the packet
+    length the caller's ``a=ptime`` asks for. Any received packet duration
+    (10, 20, up to 120 ms) is played whatever this says.
 
 ``set_parameters(json)`` takes a JSON object of such keys, either flat
 (``{"agora_rtc.vad.stopRecognizeCount": 30}``) or nested
