@@ -13,6 +13,8 @@ gets are what is checked.
   level within 2 s of stream time, the burst's old packets dropped.
 * The sender's packets can be 10 ms (``agora_rtc.audio_packet_ms``), and the
   receiver plays them.
+* A phone's codecs (G.722, G.711 in 30 ms packets) go through the same
+  buffer and time-stretching.
 
 Latency is measured as in test_faults.py: each frame carries the sender's RTP
 timestamp and the time it was played (render_time_ms)."""
@@ -20,13 +22,15 @@ import time
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from agora_rtc.agora_parameter import AUDIO_PACKET_MS
 from agora_rtc.errors import ERR_INVALID_ARGUMENT
 
 from conftest import wait_until
 from test_faults import StatsRecorder, latencies, relayed_pair
-from test_rtp_transport import PT_OPUS, Pair, Relay, parse_rtp, pcm, speech, tracked_ncc
+from test_rtp_transport import (PT_OPUS, SSRC, Pair, Relay, parse_rtp, pcm, speech,
+                                tracked_ncc)
 
 
 class TimedStatsRecorder(StatsRecorder):
@@ -218,6 +222,47 @@ def test_10_ms_packets_are_sent_and_played(service):
         time.sleep(0.3)
         rtp = [parse_rtp(d) for _, d in relay.log[n:] if len(d) > 12 and d[1] & 0x7F == PT_OPUS]
         assert packet_step(rtp) == 960
+    finally:
+        p.release()
+        relay.close()
+
+
+@pytest.mark.parametrize("codec,pt,packet_ms", [(3, 9, 20), (1, 0, 30)], ids=["G722", "PCMU-30ms"])
+def test_call_codecs_follow_jitter_by_time_stretching(service, codec, pt, packet_ms):
+    """A phone's codecs (G.722: 16 kHz audio on an 8000 Hz clock; G.711 in 30 ms
+    packets the receiver cuts into 20 ms pieces) through the same adaptive
+    buffer: 0..40 ms of jitter and then none move the delay by accelerate and
+    expand operations on the decoded pieces, nothing dropped or inserted for
+    it, the speech intact and without discontinuity."""
+    assert service.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 250) == 0
+    p, relay = relayed_pair(service, seed=29)
+    rec = TimedStatsRecorder()
+    assert p.b.register_local_user_observer(rec) == 0
+    try:
+        # the codec on the wire both ways; bob's stream of alice takes it when re-added
+        assert p.a._rtp_set_audio_codec(codec, pt, -1, packet_ms) == 0
+        assert p.b._rtp_set_audio_codec(codec, pt, -1, packet_ms) == 0
+        assert p.b._rtp_remove_remote(SSRC) == 0
+        assert p.b._rtp_add_remote(SSRC, b"alice") == 0
+        x = np.tile(speech(), 3)  # ~12 s of talk, one round
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        wait_until(lambda: p.rb.frame_count("alice") >= 200, timeout=15, what="2 s heard")
+        relay.set(jitter_ms=40)
+        time.sleep(4.0)
+        relay.set(jitter_ms=0)
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=30)
+        time.sleep(0.5)
+        last = rec.stats_since(0)[-1]
+        assert last.accelerate_operations > 0 and last.expand_operations > 0, last
+        assert last.shrunk_packets == 0 and last.stretched_frames == 0, last
+        y = pcm(p.rb, "alice")
+        mean, scores = tracked_ncc(y, x)
+        # (G.711 is narrowband: its correlation with the 16 kHz original is lower)
+        assert mean > (0.8 if codec == 3 else 0.7), scores
+        assert max_step(y) <= 1.5 * max_step(x), (max_step(y), max_step(x))
+        print(f"\n{last.accelerate_operations} accelerate, {last.expand_operations} expand "
+              f"({last.time_stretch_ms:+d} ms), {last.concealed_frames} concealed of "
+              f"{last.received_frames}; ncc {mean:.2f}")
     finally:
         p.release()
         relay.close()
