@@ -107,6 +107,44 @@ def aligned_ncc_local(received, piece):
     return float(ncc.max())
 
 
+def tracked_ncc(received, original, win=800):
+    """Per `win`-sample window of `original` with sound, its best normalized
+    correlation in `received` within `win` samples of where the previous window
+    matched (the first one: the best global alignment). Follows the small
+    timeline shifts a time-stretching jitter buffer makes (a pitch period
+    removed or added at a time), which one global alignment does not.
+    Returns (energy-weighted mean, per-window scores)."""
+    r = received.astype(np.float64)
+    o = original.astype(np.float64)
+    _, lag = aligned_ncc(received, original)
+    scores, weights = [], []
+    for i in range(0, o.size - win + 1, win):
+        piece = o[i:i + win]
+        energy = float(np.dot(piece, piece))
+        if np.sqrt(energy / win) < 300:
+            continue  # silence: nothing to recognise
+        lo = max(0, i + lag - win)
+        seg = r[lo:i + lag + 2 * win]
+        if seg.size < win:
+            break
+        corr = np.correlate(seg, piece, mode="valid")
+        c = np.concatenate([[0.0], np.cumsum(seg * seg)])
+        ncc = corr / np.sqrt((c[win:] - c[:-win]) * energy + 1e-9)
+        k = int(np.argmax(ncc))
+        scores.append(float(ncc[k]))
+        weights.append(energy)
+        lag = lo + k - i
+    return float(np.average(scores, weights=weights)), scores
+
+
+def stretched(conn, uid):
+    """Time-stretch operations of conn's jitter buffer for uid (they shift the timeline)."""
+    for r in conn._remote_audio_stats()[0]:
+        if r["user_id"] == uid:
+            return r["stretch_accelerations"] + r["stretch_expansions"]
+    return 0
+
+
 def pcm(rec, uid):
     return np.frombuffer(rec.pcm(uid), dtype=np.int16)
 
@@ -398,15 +436,15 @@ def test_rtp_speech_reaches_the_remote_user(service):
         y = pcm(p.rb, "alice")
         assert np.sqrt(np.mean(y.astype(np.float64) ** 2)) > 500  # not silence
         # Opus is lossy: compare after delay alignment. The jitter buffer may
-        # skip one packet to shrink its delay (which shifts the rest by 20 ms),
-        # so align each half second on its own as well.
+        # time-stretch to move its delay (which shifts the rest by a pitch
+        # period), so follow the alignment window by window as well.
         ncc, lag = aligned_ncc(y, x)
         assert 0 <= lag < 16000 * 0.2  # the first decoded frame is about where the audio starts
-        median, scores = chunk_ncc(y, x)
-        assert median > 0.85 and min(scores) > 0.5, (scores, p.b._rtp_stats())
+        mean, scores = tracked_ncc(y, x)
+        assert mean > 0.85 and np.percentile(scores, 5) > 0.5, (scores, p.b._rtp_stats())
         st = p.b._rtp_stats()
-        if st["jb_dropped"] == 0 and st["plc_frames"] <= 5:  # no timeline change before the end
-            assert ncc > 0.8, (ncc, lag)
+        if st["jb_dropped"] == 0 and st["plc_frames"] <= 5 and not stretched(p.b, "alice"):
+            assert ncc > 0.8, (ncc, lag)  # no timeline change before the end
         with p.rb.cond:
             frames = list(p.rb.frames["alice"])
         assert all(f.samples_per_sec == 16000 and f.channels == 1 and f.samples_per_channel == 160
@@ -489,8 +527,8 @@ def test_rtp_speech_at_each_observer_rate(service, rate):
         ref = band_limited(x, 16000, rate)
         level = np.sqrt(np.mean(y.astype(np.float64) ** 2)) / np.sqrt(np.mean(ref ** 2))
         assert 0.7 < level < 1.3, level
-        median, scores = chunk_ncc(y, ref, chunk=rate // 2)
-        assert median > 0.8 and min(scores) > 0.5, (scores, p.b._rtp_stats())
+        mean, scores = tracked_ncc(y, ref, win=rate // 20)
+        assert mean > 0.8 and np.percentile(scores, 5) > 0.5, (scores, p.b._rtp_stats())
         st = p.b._rtp_stats()
         assert st["decode_errors"] == 0 and st["frames_decoded"] >= 95, st
     finally:

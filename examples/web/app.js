@@ -252,7 +252,9 @@ async function rtpStats(handle, type, kind = "audio") {
                 "concealedSamples", "packetsSent", "bytesSent", "ssrc", "codecId",
                 "framesDecoded", "keyFramesDecoded", "framesReceived", "framesDropped",
                 "frameWidth", "frameHeight", "pliCount", "firCount", "framesEncoded",
-                "keyFramesEncoded", "framesSent"];
+                "keyFramesEncoded", "framesSent", "jitterBufferDelay", "jitterBufferEmittedCount",
+                "jitterBufferTargetDelay", "concealmentEvents", "insertedSamplesForDeceleration",
+                "removedSamplesForAcceleration"];
   const out = {};
   for (const k of keep) if (found[k] !== undefined) out[k] = found[k];
   const codec = found.codecId && report.get(found.codecId);   // the negotiated codec in use

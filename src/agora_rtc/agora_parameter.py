@@ -36,6 +36,14 @@ Keys
     Enforce the per-second stream-message limits of ``send_stream_message``
     (60 messages per data stream, 30 KiB over all streams of a connection). Set on a connection it applies at
     once; set on the service it applies to connections created afterwards.
+``agora_rtc.audio_packet_ms`` (int, 10 or 20, default 20)
+    Duration of the Opus packets the RTP transport (Janus) sends: 10 ms halves
+    the packetisation delay of the published audio, for twice the packets and
+    header bytes. Set on a connection it applies from the next packet on; set
+    on the service it applies to connections created afterwards. The local
+    network carries PCM and ignores it; G.711 / G.722 calls send the packet
+    length the caller's ``a=ptime`` asks for. Any received packet duration
+    (10, 20, up to 120 ms) is played whatever this says.
 
 ``set_parameters(json)`` takes a JSON object of such keys, either flat
 (``{"agora_rtc.vad.stopRecognizeCount": 30}``) or nested
@@ -63,6 +71,7 @@ MAX_QUEUED_FRAMES = "agora_rtc.max_queued_frames"
 MAX_BACKLOG_MS = "agora_rtc.max_backlog_ms"
 STREAM_MESSAGE_RATE_LIMIT = "agora_rtc.stream_message_rate_limit"
 STATS_INTERVAL_MS = "agora_rtc.stats_interval_ms"
+AUDIO_PACKET_MS = "agora_rtc.audio_packet_ms"
 
 _VAD_TYPES = {
     "preStartRecognizeCount": int, "startRecognizeCount": int, "stopRecognizeCount": int,
@@ -75,7 +84,7 @@ _DEFAULT_VAD = AudioVadConfigV2()
 #: key -> value type (int, float, bool or str) of every key a service accepts.
 SERVICE_KEYS = {PREFILL_MS: int, STATS_INTERVAL_MS: int, AUDIO_FRAME_DISPATCH: str, MAX_QUEUED_FRAMES: int,
                 MAX_BACKLOG_MS: int,
-                STREAM_MESSAGE_RATE_LIMIT: bool,
+                STREAM_MESSAGE_RATE_LIMIT: bool, AUDIO_PACKET_MS: int,
                 **{VAD_PREFIX + f: t for f, t in _VAD_TYPES.items()}}
 #: keys a connection accepts (the service's, without the service-wide prefill).
 CONNECTION_KEYS = {k: t for k, t in SERVICE_KEYS.items() if k not in (PREFILL_MS, STATS_INTERVAL_MS)}
@@ -132,7 +141,7 @@ class AgoraParameter:
         if key.startswith(VAD_PREFIX):
             return getattr(_DEFAULT_VAD, key[len(VAD_PREFIX):])
         return {AUDIO_FRAME_DISPATCH: "direct", MAX_QUEUED_FRAMES: 3000, MAX_BACKLOG_MS: 1000,
-                STREAM_MESSAGE_RATE_LIMIT: True}.get(key)
+                STREAM_MESSAGE_RATE_LIMIT: True, AUDIO_PACKET_MS: 20}.get(key)
 
     def vad_config(self) -> AudioVadConfigV2:
         """The AudioVadConfigV2 the ``agora_rtc.vad.*`` keys describe (a copy)."""
@@ -165,6 +174,8 @@ class AgoraParameter:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 1..1000000, got {value}")
         if key == MAX_BACKLOG_MS and not 10 <= value <= 60_000:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 10..60000, got {value}")
+        if key == AUDIO_PACKET_MS and value not in (10, 20):
+            raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 10 or 20, got {value}")
         if key == AUDIO_FRAME_DISPATCH and value not in ("direct", "queued"):
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 'direct' or 'queued', got {value!r}")
         if key.startswith(VAD_PREFIX):

@@ -13,7 +13,8 @@ from agora_rtc._lifecycle import ReleasedOnExit
 from agora_rtc.base.checks import MAX_ID_BYTES, as_payload, check_choice, check_id, check_int
 from agora_rtc.base.sample_rates import SUPPORTED_SAMPLE_RATES
 from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_BACKLOG_MS,
-                                       MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AgoraParameter)
+                                       MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AUDIO_PACKET_MS,
+                                       AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
                                   RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
 from agora_rtc.errors import (ERR_NOT_SUPPORTED, InvalidArgumentError, InvalidStateError, NotSupportedError,
@@ -221,6 +222,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                          parent=service.get_agora_parameter(),
                                          apply=self._apply_parameter)
         self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
+        self._set_audio_packet_ms(int(self._parameter._value(AUDIO_PACKET_MS)))
         self.last_interrupt: Optional[InterruptReport] = None
         self._interrupt_notices = getattr(service, "interrupt_notices", None)
         self._stats = ConnectionStats()
@@ -355,6 +357,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
     def _apply_parameter(self, key, value) -> int:
         if key == STREAM_MESSAGE_RATE_LIMIT:
             return self._set_stream_rate_limit(bool(value))
+        if key == AUDIO_PACKET_MS:
+            return self._set_audio_packet_ms(int(value))
         return 0
 
     # ---- observers ----

@@ -200,6 +200,9 @@ class ConnectionStats:
                 invalid_packets=r["packets_invalid"], buffered_packets=r["packets_buffered"],
                 stale_packets=r["packets_stale"], fec_frames=r["frames_fec"],
                 jitter_buffer_target=r["jitter_buffer_target_ms"],
-                stretched_frames=r["frames_stretched"], shrunk_packets=r["packets_shrunk"])
+                stretched_frames=r["frames_stretched"], shrunk_packets=r["packets_shrunk"],
+                accelerate_operations=r["stretch_accelerations"],
+                expand_operations=r["stretch_expansions"], time_stretch_ms=r["stretch_ms"],
+                jitter_buffer_delay_sum=r["jitter_buffer_delay_sum_ms"])
             out.append((RemoteAudioTrack(uid), stats))
         return local, out

@@ -817,6 +817,183 @@ static void test_flush_accounting(void)
     agora_jb_destroy(jb);
 }
 
+/* ------------------------------------------------------------ time_stretch mode */
+
+/* A caller that time-stretches (as the RTP transport does): it keeps `left_ms`
+ * of decoded audio not yet played, pulls only when less than a frame is left,
+ * lengthens an EXPAND packet by a pitch period (8 ms here) and, on ACCELERATE
+ * (or ACCELERATE_QUIET: its audio is taken to be quiet),
+ * pulls the next packet at once when it is buffered and removes a period (up
+ * to 12 ms, keeping at least the frame it plays now). */
+typedef struct stretch_caller {
+    agora_jb *jb;
+    int left_ms;
+    int delay_ms;   /* mouth-to-ear of the audio started this tick: C + left (-1: none) */
+    int packets, lost, empty, second_not_packet, accelerate_failed;
+} stretch_caller;
+
+static void caller_tick(stretch_caller *c, int64_t now)
+{
+    agora_jb_frame f;
+    c->delay_ms = -1;
+    if (c->left_ms >= 20) {
+        c->left_ms -= 20;
+        return;
+    }
+    agora_jb_set_pending_audio(c->jb, c->left_ms);
+    int k = pull(c->jb, now, &f);
+    if (k == AGORA_JB_EMPTY) {
+        c->empty++;
+        c->left_ms = 0;
+        return;
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(c->jb, &st);
+    if (k == AGORA_JB_PACKET) {
+        c->packets++;
+        c->delay_ms = st.current_delay_ms; /* left_ms included */
+    } else {
+        c->lost++;
+    }
+    c->left_ms += 20;
+    if (k == AGORA_JB_PACKET && f.stretch == AGORA_JB_EXPAND)
+        c->left_ms += 8;
+    if (k == AGORA_JB_PACKET &&
+        (f.stretch == AGORA_JB_ACCELERATE || f.stretch == AGORA_JB_ACCELERATE_QUIET)) {
+        if (agora_jb_peek_next(c->jb, NULL, NULL)) {
+            if (pull(c->jb, now, &f) == AGORA_JB_PACKET)
+                c->packets++, c->left_ms += 20;
+            else
+                c->second_not_packet++;
+        }
+        int p = c->left_ms - 20 < 12 ? c->left_ms - 20 : 12;
+        if (p >= 3)
+            c->left_ms -= p;
+        else
+            c->accelerate_failed++;
+    }
+    c->left_ms -= 20;
+}
+
+static agora_jb *create_stretching(void)
+{
+    agora_jb_config c;
+    agora_jb_config_default(&c);
+    c.time_stretch = 1;
+    return agora_jb_create(&c);
+}
+
+/* 10 s clean, 10 s of 30 +- 20 ms jitter (reordering included), 10 s clean:
+ * the target starts at the floor, follows the jitter (few late packets),
+ * and is back at the floor within 6 s of the jitter's end; the delay moves
+ * by stretch requests only (no packet dropped, no concealment inserted). */
+static void test_stretch_follows_jitter(void)
+{
+    stretch_caller c = {.jb = create_stretching()};
+    uint32_t seed = 2024;
+    enum { N = 1500 };
+    static int64_t arr[N];
+    for (int i = 0; i < N; i++)
+        arr[i] = (int64_t)i * 20 + 3 + (i >= 500 && i < 1000 ? 10 + (int64_t)(rnd(&seed) % 41) : 0);
+    agora_jb_stats st;
+    int clean_target = -1, jitter_min = 1000, jitter_max = 0, late_before = 0, back_at = -1;
+    int worst_clean_delay = 0;
+    for (int t = 0; t < N + 10; t++) {
+        int64_t now = (int64_t)t * 20;
+        for (int i = t - 8 < 0 ? 0 : t - 8; i < N && i <= t; i++)
+            if (arr[i] >= now - 20 && arr[i] < now)
+                put(c.jb, 0, 0, i, arr[i]);
+        caller_tick(&c, now);
+        agora_jb_get_stats(c.jb, &st);
+        if (t == 499)
+            clean_target = st.target_delay_ms, late_before = (int)st.late;
+        if (t >= 600 && t < 1000) {
+            if (st.target_delay_ms < jitter_min)
+                jitter_min = st.target_delay_ms;
+            if (st.target_delay_ms > jitter_max)
+                jitter_max = st.target_delay_ms;
+        }
+        if (t >= 1000 && back_at < 0 && st.target_delay_ms <= 22 && c.delay_ms >= 0 &&
+            c.delay_ms <= 45)
+            back_at = t;
+        if (t >= 1300 && c.delay_ms > worst_clean_delay)
+            worst_clean_delay = c.delay_ms;
+    }
+    agora_jb_get_stats(c.jb, &st);
+    CHECK(clean_target == 20, "clean: target at the floor (%d)", clean_target);
+    CHECK(jitter_min >= 40 && jitter_max <= 80, "jitter: target %d..%d", jitter_min, jitter_max);
+    CHECK((int)st.late - late_before <= 15, "late under jitter: %d of 500",
+          (int)st.late - late_before);
+    CHECK(back_at >= 1000 && back_at <= 1300, "back at the floor %d ms after the jitter",
+          (back_at - 1000) * 20);
+    CHECK(worst_clean_delay <= 45, "clean again: delay %d", worst_clean_delay);
+    CHECK(st.shrunk == 0 && st.stretched == 0, "no drop, no inserted concealment: %llu %llu",
+          (unsigned long long)st.shrunk, (unsigned long long)st.stretched);
+    CHECK(st.accelerate_requests > 0 && st.expand_requests > 0, "stretched: accelerate %llu expand %llu",
+          (unsigned long long)st.accelerate_requests, (unsigned long long)st.expand_requests);
+    CHECK(c.second_not_packet == 0 && c.accelerate_failed == 0,
+          "an accelerate's second pull is a packet (%d), it has audio to remove (%d)",
+          c.second_not_packet, c.accelerate_failed);
+    CHECK(accounted(&st) == N, "accounted %llu", (unsigned long long)accounted(&st));
+    printf("stretch/jitter: target %d clean, %d..%d under jitter, back at the floor after %d ms; "
+           "late %d, accelerate %llu expand %llu lost %llu\n",
+           clean_target, jitter_min, jitter_max, (back_at - 1000) * 20, (int)st.late - late_before,
+           (unsigned long long)st.accelerate_requests, (unsigned long long)st.expand_requests,
+           (unsigned long long)st.lost);
+    agora_jb_destroy(c.jb);
+}
+
+/* A 2 s stall released as a burst, later a burst of 250 packets (a 5 s
+ * stall): within 2 s of stream time after each the delay is back at the
+ * floor, and the target does not grow for them. */
+static void test_stretch_after_stall_and_burst(void)
+{
+    stretch_caller c = {.jb = create_stretching()};
+    uint32_t seed = 5;
+    enum { N = 1000 };
+    static int64_t arr[N];
+    for (int i = 0; i < N; i++) {
+        int64_t at = (int64_t)i * 20 + (int64_t)(rnd(&seed) % 5);
+        if (i >= 150 && i < 250) /* stalled 2 s, then delivered at once */
+            at = 250 * 20;
+        if (i >= 400 && i < 650) /* 250 packets held, delivered at once */
+            at = 650 * 20;
+        arr[i] = at;
+    }
+    agora_jb_stats st;
+    int base = -1, worst_after_stall = 0, worst_after_burst = 0, max_target = 0;
+    for (int t = 0; t < N + 10; t++) {
+        int64_t now = (int64_t)t * 20;
+        for (int i = 0; i < N; i++)
+            if (arr[i] >= now - 20 && arr[i] < now)
+                put(c.jb, 0, 0, i, arr[i]);
+        caller_tick(&c, now);
+        agora_jb_get_stats(c.jb, &st);
+        if (t >= 50 && t < 150 && c.delay_ms > base)
+            base = c.delay_ms;
+        if (t >= 250 + 100 && t < 400 && c.delay_ms > worst_after_stall)
+            worst_after_stall = c.delay_ms;
+        if (t >= 650 + 100 && c.delay_ms > worst_after_burst)
+            worst_after_burst = c.delay_ms;
+        if (t >= 750 && st.target_delay_ms > max_target)
+            max_target = st.target_delay_ms;
+    }
+    agora_jb_get_stats(c.jb, &st);
+    CHECK(base > 0 && base <= 45, "steady delay %d", base);
+    CHECK(worst_after_stall <= base + 10, "2 s after the stall: delay %d (was %d)",
+          worst_after_stall, base);
+    CHECK(worst_after_burst <= base + 10, "2 s after the burst of 250: delay %d (was %d)",
+          worst_after_burst, base);
+    CHECK(max_target <= 30, "target back at the floor: %d", max_target);
+    CHECK(accounted(&st) == N, "accounted %llu", (unsigned long long)accounted(&st));
+    printf("stretch/stall: delay %d before, worst %d from 2 s after the stall, %d after the "
+           "burst; accelerate %llu expand %llu stale %llu\n",
+           base, worst_after_stall, worst_after_burst,
+           (unsigned long long)st.accelerate_requests, (unsigned long long)st.expand_requests,
+           (unsigned long long)st.stale);
+    agora_jb_destroy(c.jb);
+}
+
 int main(void)
 {
     test_args();
@@ -838,6 +1015,8 @@ int main(void)
     for (uint32_t seed = 1; seed <= 20; seed++)
         simulate(seed, (uint16_t)(seed * 7919u)); /* some runs cross 65535 */
     test_garbage();
+    test_stretch_follows_jitter();
+    test_stretch_after_stall_and_burst();
     if (failures) {
         printf("test_jitter_buffer: %d FAILED\n", failures);
         return 1;

@@ -507,7 +507,11 @@ cdef class Connection:
                             "frames_fec": buf[i].frames_fec,
                             "jitter_buffer_target_ms": buf[i].jitter_buffer_target_ms,
                             "frames_stretched": buf[i].frames_stretched,
-                            "packets_shrunk": buf[i].packets_shrunk})
+                            "packets_shrunk": buf[i].packets_shrunk,
+                            "stretch_accelerations": buf[i].stretch_accelerations,
+                            "stretch_expansions": buf[i].stretch_expansions,
+                            "stretch_ms": buf[i].stretch_ms,
+                            "jitter_buffer_delay_sum_ms": buf[i].jitter_buffer_delay_sum_ms})
             return out, users
         finally:
             PyMem_Free(buf)
@@ -780,6 +784,12 @@ cdef class Connection:
     def _set_stream_rate_limit(self, bint enabled):
         cdef lib.agora_rtc_conn *c = self._take("set_stream_rate_limit")
         cdef int rc = lib.agora_rtc_conn_set_stream_rate_limit(c, enabled)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
+    def _set_audio_packet_ms(self, int ms):
+        cdef lib.agora_rtc_conn *c = self._take("set_audio_packet_ms")
+        cdef int rc = lib.agora_rtc_conn_set_audio_packet_ms(c, ms)
         lib.agora_rtc_conn_unretain(c)
         return rc
 

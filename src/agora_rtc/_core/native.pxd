@@ -350,6 +350,10 @@ cdef extern from "agora_rtc/connection.h" nogil:
         int jitter_buffer_target_ms
         uint64_t frames_stretched
         uint64_t packets_shrunk
+        uint64_t stretch_accelerations
+        uint64_t stretch_expansions
+        int64_t stretch_ms
+        uint64_t jitter_buffer_delay_sum_ms
 
     agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg)
     void agora_rtc_conn_retain(agora_rtc_conn *conn)
@@ -404,6 +408,7 @@ cdef extern from "agora_rtc/connection.h" nogil:
 
     int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered)
     int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled)
+    int agora_rtc_conn_set_audio_packet_ms(agora_rtc_conn *conn, int ms)
     int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                               const uint8_t *data, size_t length)
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)

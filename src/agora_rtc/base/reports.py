@@ -143,7 +143,7 @@ class RemoteAudioTrackStats:
     it). ``jitter_buffer_delay`` ms and ``audio_loss_rate`` % (over the last
     interval) are measured on the RTP transport, 0 on the local network.
     agora_rtc extensions: ``user_id``, ``received_frames`` (10 ms frames on the
-    local network, 20 ms packets on RTP), ``lost_packets`` and
+    local network, packets decoded on RTP), ``lost_packets`` and
     ``concealed_frames`` (RTP), and the fate of every RTP audio packet
     received (0 on the local network), which add up:
     ``received_packets = keepalive_packets + played_packets + late_packets +
@@ -151,9 +151,17 @@ class RemoteAudioTrackStats:
     (``stale_packets``: of the late and dropped ones, those of a delay spike;
     ``fec_frames``: lost packets rebuilt from FEC, not received ones), and how
     the jitter buffer moves its delay (RTP): ``jitter_buffer_target`` ms (the
-    delay it aims at), ``stretched_frames`` (concealment frames inserted to
-    grow the delay) and ``shrunk_packets`` (of the dropped ones: buffered
-    packets dropped to shrink it).
+    delay it aims at: a high percentile of the packets' measured delay, at
+    least 20 ms), ``accelerate_operations`` / ``expand_operations`` (decoded
+    audio shortened / lengthened by a pitch period to move the delay towards
+    the target without a gap), ``time_stretch_ms`` (their net effect on the
+    delay, ms), ``jitter_buffer_delay_sum`` (ms, over ``played_packets``: each
+    one's time from arrival to playout, as WebRTC's getStats
+    ``jitterBufferDelay``; divide by ``played_packets`` for the mean),
+    ``stretched_frames`` (concealment frames inserted to grow the
+    delay; 0 since the RTP playout time-stretches) and ``shrunk_packets`` (of
+    the dropped ones: buffered packets dropped to shrink it, only when the
+    delay is far above the target).
     See :mod:`agora_rtc.stats`.
     """
 
@@ -185,6 +193,10 @@ class RemoteAudioTrackStats:
     jitter_buffer_target: int = 0
     stretched_frames: int = 0
     shrunk_packets: int = 0
+    accelerate_operations: int = 0
+    expand_operations: int = 0
+    time_stretch_ms: int = 0
+    jitter_buffer_delay_sum: int = 0
 
 
 @dataclass(kw_only=True)

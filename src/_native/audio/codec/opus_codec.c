@@ -112,13 +112,20 @@ int agora_opus_encoder_lookahead(const agora_opus_encoder *enc)
     return e == OPUS_OK ? (int)la : map_opus_error(e);
 }
 
-int agora_opus_encode(agora_opus_encoder *enc, const int16_t *pcm, uint8_t *out, int out_cap)
+int agora_opus_encode_frame(agora_opus_encoder *enc, const int16_t *pcm, int frame_samples,
+                            uint8_t *out, int out_cap)
 {
-    if (!enc || !pcm || !out || out_cap <= 0)
+    if (!enc || !pcm || !out || out_cap <= 0 ||
+        (frame_samples != AGORA_OPUS_FRAME_SAMPLES && frame_samples != AGORA_OPUS_FRAME_SAMPLES / 2))
         return AGORA_ERR_INVALID_ARGUMENT;
     opus_int32 cap = out_cap > AGORA_OPUS_MAX_PACKET ? AGORA_OPUS_MAX_PACKET : out_cap;
-    int n = opus_encode(enc->st, pcm, AGORA_OPUS_FRAME_SAMPLES, out, cap);
+    int n = opus_encode(enc->st, pcm, frame_samples, out, cap);
     return n > 0 ? n : (n == 0 ? AGORA_ERR_FAILED : map_opus_error(n));
+}
+
+int agora_opus_encode(agora_opus_encoder *enc, const int16_t *pcm, uint8_t *out, int out_cap)
+{
+    return agora_opus_encode_frame(enc, pcm, AGORA_OPUS_FRAME_SAMPLES, out, out_cap);
 }
 
 /* ------------------------------------------------------------ decoder */

@@ -62,6 +62,10 @@ int agora_opus_encoder_lookahead(const agora_opus_encoder *enc);
  * Writes at most out_cap bytes; returns the packet length (> 0) or
  * AGORA_ERR_INVALID_ARGUMENT / AGORA_ERR_BUFFER_TOO_SMALL / AGORA_ERR_FAILED. */
 int agora_opus_encode(agora_opus_encoder *enc, const int16_t *pcm, uint8_t *out, int out_cap);
+/* The same for a frame of frame_samples per channel: 480 (10 ms) or 960
+ * (20 ms); AGORA_ERR_INVALID_ARGUMENT for another size. */
+int agora_opus_encode_frame(agora_opus_encoder *enc, const int16_t *pcm, int frame_samples,
+                            uint8_t *out, int out_cap);
 
 /* ------------------------------------------------------------ decoder */
 

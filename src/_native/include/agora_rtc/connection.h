@@ -192,7 +192,7 @@ typedef struct agora_send_stats {
 typedef struct agora_remote_audio_stats {
     char user_id[AGORA_MAX_ID_LEN + 1];
     int sample_rate, channels;   /* format received, 0 before the first frame */
-    uint64_t frames_received;    /* 10 ms frames (local) or 20 ms packets (RTP) */
+    uint64_t frames_received;    /* 10 ms frames (local) or packets decoded (RTP) */
     uint64_t bytes_received;     /* their PCM bytes */
     uint64_t packets_lost;       /* RTP: sequence numbers given up; local: 0 */
     uint64_t frames_concealed;   /* RTP: loss concealment frames; local: 0 */
@@ -215,6 +215,11 @@ typedef struct agora_remote_audio_stats {
     int jitter_buffer_target_ms; /* the delay it aims at now */
     uint64_t frames_stretched;   /* concealment frames inserted to grow the delay */
     uint64_t packets_shrunk;     /* of packets_dropped: buffered ones dropped to shrink it */
+    uint64_t stretch_accelerations; /* decoded audio shortened by a pitch period (shrink) */
+    uint64_t stretch_expansions;    /* decoded audio lengthened by a pitch period (grow) */
+    int64_t stretch_ms;          /* their net effect on the delay: added - removed, ms */
+    uint64_t jitter_buffer_delay_sum_ms; /* over packets_played: ms from each one's arrival to
+                                            its playout (WebRTC's jitterBufferDelay) */
 } agora_remote_audio_stats;
 
 agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_config *cfg);
@@ -347,6 +352,12 @@ int agora_rtc_conn_get_remote_audio_stats(agora_rtc_conn *conn, agora_remote_aud
  * An unknown stream id is AGORA_ERR_INVALID_ARGUMENT. */
 int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered);
 int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled);
+/* Duration of the audio packets the connection encodes and sends: 10 or 20
+ * ms (default 20). The RTP transport's Opus packets follow it from the next
+ * packet on (shorter packets: less delay, more packets and header bytes);
+ * the local network carries PCM and ignores it. AGORA_ERR_INVALID_ARGUMENT
+ * for another value. */
+int agora_rtc_conn_set_audio_packet_ms(agora_rtc_conn *conn, int ms);
 int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                           const uint8_t *data, size_t length);
 int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length);

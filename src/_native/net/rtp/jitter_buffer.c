@@ -23,12 +23,23 @@
 #define MASK (AGORA_JB_CAPACITY - 1)
 #define WINDOW_BLOCKS 8       /* transit window: 8 blocks ... */
 #define BLOCK_MS 1000         /* ... of 1 s of arrivals */
-#define MARGIN_MS 10.0        /* target = span + margin */
-#define LOW_BAND_MS 10.0      /* stretch when C < target - LOW_BAND */
+#define MARGIN_MS 10.0        /* target = delay quantile + margin */
+#define HIST_BUCKET_MS 2.0    /* relative delay histogram: buckets of 2 ms ... */
+#define HIST_BUCKETS 500      /* ... up to 1 s (larger delays count in the last one) */
+#define HIST_QUANTILE 0.97    /* the target covers this share of the packets */
+#define HIST_TAU_MS 1000.0    /* the histogram forgets with this time constant (of stream time) */
+#define HIST_RENORM 1e12      /* rescale the histogram when the next weight exceeds this */
+#define DECAY_MS_PER_S 10.0   /* the target falls at most this fast towards the quantile ... */
+#define STRETCH_DECAY_MS_PER_S 100.0 /* ... or this fast in stretch mode (no packet is dropped) */
+#define ACCEL_SUSTAIN 2       /* stretch mode: accelerate after this many pulls ... */
+#define ACCEL_BAND_MS 10.0    /* ... more than this above the target */
+#define ACCEL_MIN_PENDING_MS 5.0 /* the caller's audio that makes an accelerate possible alone */
+#define STRETCH_FAST_SHRINK_MS 120.0 /* stretch mode: drop a packet only this far above target */
+#define LOW_BAND_MS 10.0      /* stretch when C < target - LOW_BAND ... */
+#define EXPAND_BAND_MS 5.0    /* ... or, in stretch mode, expand when C < target - EXPAND_BAND */
 #define HIGH_BAND_MS 20.0     /* shrink when C > target + HIGH_BAND ... */
 #define SHRINK_SUSTAIN 25     /* ... for this many pulls in a row */
 #define FAST_SHRINK_MS 80.0   /* or at once when C > target + FAST_SHRINK */
-#define SHRINK_STEP_MS 10.0   /* target decrease per window block */
 #define MAX_UNDERRUN 5        /* concealment frames before re-buffering */
 #define MAX_MISORDER 100      /* further behind than this: possible restart */
 #define MAX_JUMP 3            /* skipping more missing numbers at once needs confirmation */
@@ -92,11 +103,20 @@ struct agora_jb {
     double max_transit;
     double target_ms;
 
+    /* relative delay histogram (transit - min_transit), exponentially forgetting:
+     * each packet adds hist_weight, which grows by 1/forget per packet, so older
+     * packets weigh less (rescaled before it overflows) */
+    double hist[HIST_BUCKETS];
+    double hist_total;
+    double hist_weight;
+    int64_t decay_ms; /* arrival time the target last decayed at */
+
     /* delay spike (a stall upstream released as a burst): its packets stay out of
      * the window, so the target does not grow for it, and the stale ones are dropped */
     int spike_active;
     int64_t spike_start_ms; /* arrival time of the spike's first packet */
 
+    double pending_ms; /* stretch mode: decoded audio the caller has not played yet */
     int underrun_run; /* consecutive underrun concealments */
     int over_run;     /* consecutive pulls above the high band */
 
@@ -158,6 +178,7 @@ void agora_jb_config_default(agora_jb_config *cfg)
     cfg->initial_delay_ms = 20;
     cfg->min_delay_ms = 20;
     cfg->max_delay_ms = 200;
+    cfg->time_stretch = 0;
 }
 
 /* Forget the stream's packets and timing (not the target, not the stats). */
@@ -246,23 +267,64 @@ static void window_recompute(agora_jb *jb)
     jb->max_transit = mx;
 }
 
-static double desired_target(const agora_jb *jb)
+static void hist_reset(agora_jb *jb)
 {
-    return clampd(jb->max_transit - jb->min_transit + MARGIN_MS, jb->cfg.min_delay_ms,
-                  jb->cfg.max_delay_ms);
+    memset(jb->hist, 0, sizeof(jb->hist));
+    jb->hist_total = 0;
+    jb->hist_weight = 1;
 }
 
-/* Account one packet's transit (ms) at arrival_ms; adapt the target. */
-static void window_add(agora_jb *jb, double transit, int64_t arrival_ms)
+/* Count one packet's relative delay (ms) in the forgetting histogram. */
+static void hist_add(agora_jb *jb, double rel_ms)
+{
+    int b = rel_ms <= 0 ? 0 : (int)(rel_ms / HIST_BUCKET_MS);
+    if (b >= HIST_BUCKETS)
+        b = HIST_BUCKETS - 1;
+    double frame_ms = (double)jb->frame_ticks / jb->ticks_per_ms;
+    jb->hist_weight /= exp(-frame_ms / HIST_TAU_MS);
+    jb->hist[b] += jb->hist_weight;
+    jb->hist_total += jb->hist_weight;
+    if (jb->hist_weight > HIST_RENORM) {
+        double k = 1.0 / jb->hist_weight;
+        for (int i = 0; i < HIST_BUCKETS; i++)
+            jb->hist[i] *= k;
+        jb->hist_total *= k;
+        jb->hist_weight = 1;
+    }
+}
+
+/* The relative delay (ms, a bucket's upper edge) HIST_QUANTILE of the packets kept within. */
+static double hist_quantile(const agora_jb *jb)
+{
+    double want = jb->hist_total * HIST_QUANTILE, sum = 0;
+    for (int i = 0; i < HIST_BUCKETS; i++) {
+        sum += jb->hist[i];
+        if (sum >= want)
+            return (i + 1) * HIST_BUCKET_MS;
+    }
+    return HIST_BUCKETS * HIST_BUCKET_MS;
+}
+
+static double clamp_target(const agora_jb *jb, double t)
+{
+    return clampd(t, jb->cfg.min_delay_ms, jb->cfg.max_delay_ms);
+}
+
+/* Account one packet's transit (ms) at arrival_ms; adapt the target: the
+ * HIST_QUANTILE of the forgetting histogram of relative delays plus a margin.
+ * It grows at once (without time_stretch: at once to cover a packet that came
+ * after its turn, too); it falls towards the quantile at most DECAY_MS_PER_S. */
+static void window_add(agora_jb *jb, double transit, int64_t arrival_ms, int late)
 {
     if (!jb->have_window) {
         memset(jb->blk_valid, 0, sizeof(jb->blk_valid));
         jb->blk_cur = 0;
         jb->blk_start_ms = arrival_ms;
         jb->have_window = 1;
+        jb->decay_ms = arrival_ms;
+        hist_reset(jb);
     }
     int64_t age = arrival_ms - jb->blk_start_ms;
-    int rotated = 0;
     if (age >= BLOCK_MS) {
         /* open a new block; a long silence expires several (all at most) */
         int64_t steps = age / BLOCK_MS;
@@ -273,7 +335,6 @@ static void window_add(agora_jb *jb, double transit, int64_t arrival_ms)
             jb->blk_valid[jb->blk_cur] = 0;
         }
         jb->blk_start_ms = arrival_ms;
-        rotated = 1;
     }
     int b = jb->blk_cur;
     if (!jb->blk_valid[b]) {
@@ -287,14 +348,19 @@ static void window_add(agora_jb *jb, double transit, int64_t arrival_ms)
             jb->blk_max[b] = transit;
     }
     window_recompute(jb);
-    double want = desired_target(jb);
-    if (want > jb->target_ms) {
+    double rel = transit - jb->min_transit;
+    hist_add(jb, rel);
+    double want = clamp_target(jb, hist_quantile(jb) + MARGIN_MS);
+    if (late && !jb->cfg.time_stretch && clamp_target(jb, rel + MARGIN_MS) > want)
+        want = clamp_target(jb, rel + MARGIN_MS);
+    if (want >= jb->target_ms) {
         jb->target_ms = want; /* grow at once */
-    } else if (rotated) {
-        /* shrink slowly: at most SHRINK_STEP per block change */
-        double floor_t = jb->target_ms - SHRINK_STEP_MS;
+    } else if (arrival_ms > jb->decay_ms) {
+        double rate = jb->cfg.time_stretch ? STRETCH_DECAY_MS_PER_S : DECAY_MS_PER_S;
+        double floor_t = jb->target_ms - rate * (double)(arrival_ms - jb->decay_ms) / 1000.0;
         jb->target_ms = want > floor_t ? want : floor_t;
     }
+    jb->decay_ms = arrival_ms;
 }
 
 /* Virtual timestamp of a packet (ext seq, wire ts) arriving at arrival_ms;
@@ -370,7 +436,7 @@ static void store_vts(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts, int m
         jb->highest = ext;
     jb->st.received++;
     if (timed)
-        window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms);
+        window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms, 0);
 }
 
 static void store(agora_jb *jb, int64_t ext, uint32_t ts, int marker, const uint8_t *payload,
@@ -532,7 +598,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
             if (spike_packet(jb, transit, arrival_ms))
                 jb->st.stale++;
             else
-                window_add(jb, transit, arrival_ms);
+                window_add(jb, transit, arrival_ms, 1);
         }
         return AGORA_JB_LATE;
     }
@@ -618,7 +684,9 @@ static int emit_packet(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
     s->state = SLOT_PLAYED;
     jb->count--;
     jb->st.played++;
-    jb->st.current_delay_ms = (int)lround(delay_of(jb, s->vts, now_ms));
+    jb->st.current_delay_ms = (int)lround(delay_of(jb, s->vts, now_ms) + jb->pending_ms);
+    double wait = (double)(now_ms - s->arrival_ms) + jb->pending_ms;
+    jb->st.wait_ms_sum += wait > 0 ? (uint64_t)llround(wait) : 0;
     consume_note(jb, s->seq, s->vts, s->ts);
     jb->next_seq++;
     jb->underrun_run = 0;
@@ -707,14 +775,18 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         return AGORA_JB_EMPTY; /* not expected */
     const jb_slot *ss = slot_of(jb, s);
     int64_t gap = s - jb->next_seq;
-    double c_next = delay_of(jb, ss->vts - gap * jb->frame_ticks, now_ms);
+    double c_next = delay_of(jb, ss->vts - gap * jb->frame_ticks, now_ms) + jb->pending_ms;
     uint32_t est_ts = ss->ts - (uint32_t)(gap * jb->frame_ticks);
 
-    if (c_next < target - LOW_BAND_MS) {
-        /* too early for the target: grow the delay by one frame */
+    int expand = 0;
+    if (c_next < target - (jb->cfg.time_stretch ? EXPAND_BAND_MS : LOW_BAND_MS)) {
         jb->over_run = 0;
-        jb->st.stretched++;
-        return emit_conceal(jb, est_ts, out);
+        if (!jb->cfg.time_stretch) {
+            /* too early for the target: grow the delay by one frame */
+            jb->st.stretched++;
+            return emit_conceal(jb, est_ts, out);
+        }
+        expand = gap == 0; /* the caller lengthens this packet's audio */
     }
 
     if (gap > 0) {
@@ -751,12 +823,14 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
     }
 
     /* next_seq is buffered: play it, maybe after dropping one to shrink */
-    if (c_next > target + HIGH_BAND_MS)
+    int stretch = jb->cfg.time_stretch;
+    if (c_next > target + (stretch ? ACCEL_BAND_MS : HIGH_BAND_MS))
         jb->over_run++;
     else
         jb->over_run = 0;
-    if ((jb->over_run >= SHRINK_SUSTAIN || c_next > target + FAST_SHRINK_MS) &&
-        is_filled(jb, jb->next_seq + 1)) {
+    int drop = stretch ? c_next > target + STRETCH_FAST_SHRINK_MS
+                       : jb->over_run >= SHRINK_SUSTAIN || c_next > target + FAST_SHRINK_MS;
+    if (drop && is_filled(jb, jb->next_seq + 1)) {
         jb_slot *d = slot_of(jb, jb->next_seq);
         d->state = SLOT_PLAYED;
         jb->count--;
@@ -766,7 +840,19 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         jb->next_seq++;
         jb->over_run = 0;
     }
-    return emit_packet(jb, now_ms, out);
+    /* shortening needs audio beyond this frame: the caller's, or the next packet */
+    int accelerate = stretch && !drop && jb->over_run >= ACCEL_SUSTAIN &&
+                     (jb->pending_ms >= ACCEL_MIN_PENDING_MS || is_filled(jb, jb->next_seq + 1));
+    emit_packet(jb, now_ms, out);
+    if (accelerate) {
+        out->stretch = c_next > target + HIGH_BAND_MS ? AGORA_JB_ACCELERATE : AGORA_JB_ACCELERATE_QUIET;
+        jb->st.accelerate_requests++;
+        jb->over_run = 0;
+    } else if (expand) {
+        out->stretch = AGORA_JB_EXPAND;
+        jb->st.expand_requests++;
+    }
+    return AGORA_JB_PACKET;
 }
 
 int agora_jb_peek_next(const agora_jb *jb, const uint8_t **payload, size_t *len)
@@ -820,6 +906,12 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
     jb->held_valid = 0;
     jb->st.skipped++;
     return 1;
+}
+
+void agora_jb_set_pending_audio(agora_jb *jb, double ms)
+{
+    if (jb && jb->cfg.time_stretch)
+        jb->pending_ms = ms > 0 && ms < 1000 ? ms : 0;
 }
 
 void agora_jb_get_stats(const agora_jb *jb, agora_jb_stats *out)

@@ -10,12 +10,17 @@
  *   number. The payload (<= AGORA_JB_MAX_PAYLOAD bytes) is copied in.
  * - Timing: for each packet, transit = arrival_ms - timestamp_ms. Over a
  *   sliding window (8 blocks of 1 s of arrivals) the buffer tracks the
- *   smallest and largest transit; their difference is the jitter span.
- *   The target delay is span + 10 ms, clamped to [min_delay, max_delay]
- *   (defaults 20..200 ms, starting at 20 ms: one packet, the floor
- *   on a clean network). It grows at once (a late
- *   packet widens the span, so it always grows it) and shrinks by at most
- *   10 ms per second once the window forgets the worst arrivals.
+ *   smallest and largest transit (their difference is the jitter span,
+ *   jitter_ms). Each packet's relative delay (transit - smallest transit)
+ *   goes into a histogram that forgets exponentially (time constant 1 s of
+ *   stream time, NetEq-like); the target delay is its 97th percentile +
+ *   10 ms, clamped to [min_delay, max_delay] (defaults 20..200 ms, starting
+ *   at 20 ms: one packet, the floor on a clean network). It grows at once
+ *   (without time_stretch, a packet that came after its turn raises it at
+ *   once to cover that packet; with it, such a packet only counts in the
+ *   histogram, so one outlier costs a concealment, not a higher delay for
+ *   seconds) and falls towards the percentile by at most 10 ms per second
+ *   (100 with time_stretch, which moves the delay without dropping packets).
  * - Delay spikes: a packet whose transit is more than 120 ms above the
  *   window's largest starts a spike (an upstream stall, e.g. a frozen Janus,
  *   released as a burst of old packets); the spike lasts while transits stay
@@ -29,10 +34,24 @@
  * - The current delay of the next packet to play is
  *       C = now_ms - timestamp_ms - min_transit,
  *   i.e. how long after its earliest possible arrival it is played. A pull
- *   keeps C in [target - 10, target + 20]: below, it inserts one
- *   concealment frame instead of playing (delay growth); above for 25 pulls
- *   in a row (500 ms), or above target + 80 at any time, it drops one
- *   buffered packet (delay shrink; only when the packet after it is there).
+ *   keeps C in [target - 10, target + 20]. Without time_stretch: below, it
+ *   inserts one concealment frame instead of playing (delay growth); above
+ *   for 25 pulls in a row (500 ms), or above target + 80 at any time, it
+ *   drops one buffered packet (delay shrink; only when the packet after it
+ *   is there). With time_stretch (the caller time-stretches decoded audio,
+ *   audio/dsp/time_stretch.h): more than 5 ms below the target, the packet plays flagged
+ *   AGORA_JB_EXPAND (lengthen it by a pitch period: the caller's next pulls
+ *   come later); above for 2 pulls in a row, it plays flagged
+ *   AGORA_JB_ACCELERATE (more than 20 ms above; ACCELERATE_QUIET between
+ *   10 and 20 ms above: only in a pause, so speech keeps its timing for a
+ *   small excess) when the packet after it is buffered or the caller
+ *   holds 5 ms or more of audio (the caller shortens its audio by a pitch
+ *   period, after pulling the next packet at once when it is buffered:
+ *   agora_jb_peek_next);
+ *   only above target + 120 does it drop a packet. Pulls need not follow
+ *   the frame_ms grid then: a caller with decoded audio left skips one,
+ *   and tells the buffer how much it holds (agora_jb_set_pending_audio),
+ *   which counts in C; accelerate starts above target + 10 then.
  * - Loss: when the next sequence number is missing but a later one is
  *   buffered, the pull gives it up (AGORA_JB_LOST, seq_lost = 1) and, when
  *   the packet right after it is buffered, offers that packet's payload for
@@ -79,7 +98,7 @@
  * played + late + duplicates + dropped + invalid + flushed + buffered.
  *
  * Threading and memory: one owner thread (or external serialisation), no
- * locks, no globals; all memory (about 50 KB) is allocated at create, the
+ * locks, no globals; all memory (about 54 KB) is allocated at create, the
  * insert and pull paths never allocate. Times are the caller's monotonic
  * clock in milliseconds; insert and pull must use the same clock. */
 #ifndef AGORA_RTC_JITTER_BUFFER_H
@@ -99,6 +118,8 @@ typedef struct agora_jb_config {
     int initial_delay_ms; /* starting target (20) */
     int min_delay_ms;     /* lower bound of the target (20) */
     int max_delay_ms;     /* upper bound of the target (200) */
+    int time_stretch;     /* 1: move the delay by stretch requests (frame.stretch),
+                             0: by concealment frames and dropped packets (0) */
 } agora_jb_config;
 
 /* Result kinds of agora_jb_pull (and frame.kind). */
@@ -107,6 +128,15 @@ enum agora_jb_kind {
     AGORA_JB_PACKET = 1, /* frame.payload holds the packet to decode */
     AGORA_JB_LOST = 2,   /* conceal one frame: decode FEC from
                             frame.fec_payload when not NULL, else PLC */
+};
+
+/* Time-stretch requests of a PACKET (frame.stretch; config time_stretch only). */
+enum agora_jb_stretch {
+    AGORA_JB_STRETCH_NONE = 0,
+    AGORA_JB_ACCELERATE = 1, /* shorten the audio (pull the next packet at once if buffered) */
+    AGORA_JB_EXPAND = 2,     /* lengthen this packet's audio (grow the delay) */
+    AGORA_JB_ACCELERATE_QUIET = 3, /* as ACCELERATE, if the audio is quiet (a pause): the
+                                      delay is only a little above the target */
 };
 
 /* Dispositions returned by agora_jb_insert (>= 0). */
@@ -125,6 +155,7 @@ typedef struct agora_jb_frame {
                         0 = extra concealment frame (underrun / delay growth) */
     int restart;     /* PACKET: first packet of a new stream: reset the decoder */
     int marker;      /* PACKET: RTP marker bit */
+    int stretch;     /* PACKET: enum agora_jb_stretch */
     uint16_t seq;    /* PACKET: its seq; LOST: the seq played next (given up
                         when seq_lost) */
     uint32_t timestamp; /* PACKET: its timestamp; LOST: estimated */
@@ -154,13 +185,18 @@ typedef struct agora_jb_stats {
     uint64_t stale;      /* of late + dropped: delay-spike packets discarded on arrival */
     uint64_t spikes;     /* delay spikes seen */
     uint64_t skipped;    /* keepalive sequence numbers consumed (agora_jb_skip) */
+    uint64_t accelerate_requests; /* PACKETs flagged AGORA_JB_ACCELERATE */
+    uint64_t expand_requests;     /* PACKETs flagged AGORA_JB_EXPAND */
+    uint64_t wait_ms_sum; /* over PACKET results: ms from the packet's arrival to its pull,
+                             plus the caller's pending audio (WebRTC's jitterBufferDelay) */
     int current_delay_ms;/* C of the last packet played */
     int target_delay_ms;
     int jitter_ms;       /* transit span over the window */
     int buffered;        /* packets in the buffer now (a held one included) */
 } agora_jb_stats;
 
-/* Fill *cfg with the defaults: 48000 Hz, 20 ms, 20 ms initial, 20..200 ms. */
+/* Fill *cfg with the defaults: 48000 Hz, 20 ms, 20 ms initial, 20..200 ms,
+ * no time_stretch. */
 void agora_jb_config_default(agora_jb_config *cfg);
 
 /* cfg NULL = defaults. Invalid config (clock_rate 8000..192000, frame_ms
@@ -201,6 +237,11 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out);
  * returned): 1 and its payload when buffered, 0 otherwise. Same lifetime
  * rule as pull. */
 int agora_jb_peek_next(const agora_jb *jb, const uint8_t **payload, size_t *len);
+
+/* time_stretch mode: the caller holds `ms` of decoded audio not played yet
+ * (counted in the current delay of the next pulls). Ignored otherwise, and
+ * outside 0..1000 ms (taken as 0). */
+void agora_jb_set_pending_audio(agora_jb *jb, double ms);
 
 void agora_jb_get_stats(const agora_jb *jb, agora_jb_stats *out);
 

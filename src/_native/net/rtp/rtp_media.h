@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "net/rtp/jitter_buffer.h"
 #include "net/rtp/rtp_reframe.h"
+#include "net/rtp/audio_playout.h"
 #include "audio/codec/opus_codec.h"
 #include "audio/codec/g722_codec.h"
 #include "audio/dsp/resampler.h"
@@ -40,19 +41,17 @@ typedef struct rtp_remote {
     agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
     int need_reset;                   /* decoder state is stale (frames were skipped) */
     int gap_pulls_left;               /* pulls that still make gap frames (play_gap) */
-    /* The 20 ms a playout tick pulled, decoded later by the receive job that
+    /* What a playout tick pulled, decoded later by the receive job that
      * hears it (on a pool thread, or the I/O thread): written by the I/O
      * thread before the pool runs, read by the one thread that runs this
-     * remote's job; the decoder and the decode counters belong to that job
-     * during a run and to the I/O thread outside runs (fork-join). */
-    int pend_kind;                    /* AGORA_JB_PACKET or AGORA_JB_LOST */
-    int pend_reset;                   /* reset the decoder first */
-    size_t pend_len;                  /* PACKET: its payload; LOST: the next packet (FEC), 0 = PLC */
-    uint8_t pend[AGORA_JB_MAX_PAYLOAD];
+     * remote's job; the decoder, the playout's audio and its counters belong
+     * to that job during a run and to the I/O thread outside runs (fork-join). */
+    agora_audio_playout po;
+    /* The timeline of the frames heard (stamp_frame): the last packet pulled,
+     * its wire timestamp unwrapped (ext) and its duration (RTP clock) */
     int have_ts;
     uint32_t last_ts;
-    int64_t ext_ts, first_ext_ts;     /* unwrapped RTP timestamps -> presentation_ms */
-    uint64_t frames_decoded, fec, plc, decode_errors;
+    int64_t last_ext, last_dur, first_ext_ts; /* first_ext_ts: presentation_ms 0 */
     uint64_t packets, keepalives;     /* RTP of this stream accepted (keepalives included) */
     uint64_t not_decoded;             /* packets played while nobody listened */
     int64_t last_heard_us;            /* last RTP / RTCP of it (or when it was added) */

@@ -47,7 +47,7 @@
 #include "core/growable.h"
 
 #define OPUS_RATE AGORA_OPUS_SAMPLE_RATE
-#define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono */
+#define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono (the longest we send) */
 #define PLAYOUT_NS 20000000LL                 /* playout timer period */
 #define MAX_CATCH_UP_PULLS 10                 /* a late timer runs at most this many pulls */
 #define RS_CHUNK 480                          /* input frames per resampler call */
@@ -254,10 +254,10 @@ static void add_remote_stats(agora_rtp_transport_stats *out, const rtp_remote *r
         out->jb_buffered += (uint64_t)js.buffered;
     out->packets_played += js.played;
     out->packets_not_decoded += r->not_decoded;
-    out->frames_decoded += r->frames_decoded;
-    out->fec_recoveries += r->fec;
-    out->plc_frames += r->plc;
-    out->decode_errors += r->decode_errors;
+    out->frames_decoded += r->po.decoded;
+    out->fec_recoveries += r->po.fec;
+    out->plc_frames += r->po.plc;
+    out->decode_errors += r->po.decode_errors;
 }
 
 /* Keep the remote's counters in the connection's totals. */
@@ -304,6 +304,16 @@ static void send_rtp_payload(agora_rtp_media *m, uint8_t *pkt, size_t cap, size_
     m->last_pkt_us = now_us();
 }
 
+/* The duration of the packets we send now, in samples at m->pcm_rate: Opus
+ * follows agora_rtc_conn_set_audio_packet_ms (10 or 20 ms), G.711 / G.722 the
+ * phone's ptime (pkt_samples, agora_rtc_conn_rtp_set_audio_codec). */
+static int send_samples(const agora_rtp_media *m)
+{
+    if (m->codec != AGORA_RTP_AUDIO_OPUS)
+        return m->pkt_samples;
+    return atomic_load(&m->conn->audio_packet_ms) == 10 ? m->pkt_samples / 2 : m->pkt_samples;
+}
+
 void agora_rtp_send_on_audio_stream(agora_rtp_media *m, int pt, int marker, uint32_t ts,
                                     const uint8_t *payload, size_t n)
 {
@@ -319,22 +329,23 @@ void agora_rtp_send_on_audio_stream(agora_rtp_media *m, int pt, int marker, uint
     m->last_pkt_us = now_us();
 }
 
-static void send_packet(agora_rtp_media *m, const int16_t *pcm)
+static void send_packet(agora_rtp_media *m, const int16_t *pcm, int samples)
 {
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_OPUS_MAX_PACKET];
     int n;
     if (m->codec == AGORA_RTP_AUDIO_OPUS) {
-        n = agora_opus_encode(m->enc, pcm, pkt + AGORA_RTP_HEADER_SIZE, AGORA_OPUS_MAX_PACKET);
+        n = agora_opus_encode_frame(m->enc, pcm, samples, pkt + AGORA_RTP_HEADER_SIZE,
+                                    AGORA_OPUS_MAX_PACKET);
     } else if (m->codec == AGORA_RTP_AUDIO_G722) { /* a byte per 2 samples (<= 480 bytes) */
-        n = agora_g722_encode(m->g722, pcm, m->pkt_samples, pkt + AGORA_RTP_HEADER_SIZE);
+        n = agora_g722_encode(m->g722, pcm, samples, pkt + AGORA_RTP_HEADER_SIZE);
     } else { /* G.711: a byte per sample (<= 480 < AGORA_OPUS_MAX_PACKET) */
-        agora_g711_encode(m->codec == AGORA_RTP_AUDIO_PCMA, pcm, (size_t)m->pkt_samples,
+        agora_g711_encode(m->codec == AGORA_RTP_AUDIO_PCMA, pcm, (size_t)samples,
                           pkt + AGORA_RTP_HEADER_SIZE);
-        n = m->pkt_samples;
+        n = samples;
     }
     uint32_t ts = m->ts;
     /* the timeline advances even if this packet is lost (G.722: half a tick a sample) */
-    m->ts += (uint32_t)(m->pkt_samples / (m->pcm_rate / m->rate));
+    m->ts += (uint32_t)(samples / (m->pcm_rate / m->rate));
     if (n <= 0) {
         m->st.encode_errors++;
         return;
@@ -349,7 +360,8 @@ static void drain_acc(agora_rtp_media *m);
 static void send_encoded(agora_rtp_media *m, const agora_encoded_packet *p)
 {
     if (m->acc_len > 0) {
-        int total = (m->acc_len + m->pkt_samples - 1) / m->pkt_samples * m->pkt_samples;
+        const int pkt = send_samples(m);
+        int total = (m->acc_len + pkt - 1) / pkt * pkt;
         memset(m->acc + m->acc_len, 0, sizeof(int16_t) * (size_t)(total - m->acc_len));
         m->acc_len = total;
         drain_acc(m);
@@ -361,13 +373,14 @@ static void send_encoded(agora_rtp_media *m, const agora_encoded_packet *p)
     send_rtp_payload(m, pkt, sizeof(pkt), p->length, ts);
 }
 
-/* Encode and send every whole 20 ms in the accumulator. */
+/* Encode and send every whole packet (10 or 20 ms) in the accumulator. */
 static void drain_acc(agora_rtp_media *m)
 {
+    const int pkt = send_samples(m);
     int off = 0;
-    while (m->acc_len - off >= m->pkt_samples) {
-        send_packet(m, m->acc + off);
-        off += m->pkt_samples;
+    while (m->acc_len - off >= pkt) {
+        send_packet(m, m->acc + off, pkt);
+        off += pkt;
     }
     if (off) {
         m->acc_len -= off;
@@ -394,10 +407,11 @@ static void end_round(agora_rtp_media *m)
     flush_resampler(m);
     /* zero-pad so that the last real sample is out of the encoder's
      * look-ahead too, in whole packets */
+    const int pkt = send_samples(m);
     int need = m->acc_len + m->lookahead;
-    int total = (need + m->pkt_samples - 1) / m->pkt_samples * m->pkt_samples;
+    int total = (need + pkt - 1) / pkt * pkt;
     if (total > ACC_CAP)
-        total = ACC_CAP / m->pkt_samples * m->pkt_samples;
+        total = ACC_CAP / pkt * pkt;
     if (total > m->acc_len)
         memset(m->acc + m->acc_len, 0, sizeof(int16_t) * (size_t)(total - m->acc_len));
     m->acc_len = total;
@@ -769,73 +783,13 @@ static int decode_rate_for(const rtp_remote *r, int rate)
     return agora_opus_decoder_rate_supported(rate) ? rate : OPUS_RATE;
 }
 
-/* G.711 / G.722: the piece's 20 ms (rtp_reframe.h), or 20 ms of silence for a
- * lost piece (neither codec has a concealment of its own). */
-static int decode_pending_piece(rtp_remote *r)
-{
-    const int samples = r->pcm_rate / 50;
-    const size_t piece = (size_t)(r->rate / 50); /* bytes: a tick each */
-    int16_t *pcm = r->frame->pcm;
-    if (r->g722 && r->pend_reset)
-        agora_g722_decoder_reset(r->g722);
-    r->pend_reset = 0;
-    if (r->pend_kind == AGORA_JB_PACKET && r->pend_len == piece) {
-        if (r->g722)
-            agora_g722_decode(r->g722, r->pend, (int)piece, pcm);
-        else
-            agora_g711_decode(r->codec == AGORA_RTP_AUDIO_PCMA, r->pend, piece, pcm);
-        r->frames_decoded++;
-    } else {
-        if (r->pend_kind == AGORA_JB_PACKET)
-            r->decode_errors++; /* not a piece (cannot happen): its slot is concealed */
-        memset(pcm, 0, sizeof(int16_t) * (size_t)samples);
-        r->plc++;
-    }
-    r->frame->sample_rate = r->pcm_rate;
-    r->frame->samples_per_channel = samples;
-    return samples;
-}
-
-/* Decode the remote's pending 20 ms (packet, FEC or PLC) into r->frame at
- * `rate`. Runs on the thread that owns the remote's decoder now (see
- * rtp_remote). Returns the samples decoded, <= 0 when nothing came out. */
+/* Decode the remote's pulls of this tick into r->frame at `rate` (see
+ * audio_playout.h; G.711 / G.722 at their own rate, r->pcm_rate). Runs on the
+ * thread that owns the remote's decoder now (see rtp_remote). Returns the
+ * samples written, <= 0 when nothing came out. */
 static int decode_pending(rtp_remote *r, int rate)
 {
-    if (r->codec != AGORA_RTP_AUDIO_OPUS)
-        return decode_pending_piece(r);
-    if (!r->dec || agora_opus_decoder_rate(r->dec) != rate) {
-        /* the observer's format changed: a decoder at the new rate starts clean */
-        agora_opus_decoder_destroy(r->dec);
-        r->dec = agora_opus_decoder_create_at(rate, 1);
-        r->pend_reset = 0;
-        if (!r->dec) {
-            r->decode_errors++; /* out of memory: this slot is not heard */
-            return AGORA_ERR_NO_MEMORY;
-        }
-    }
-    if (r->pend_reset) {
-        agora_opus_decoder_reset(r->dec);
-        r->pend_reset = 0;
-    }
-    const int samples = rate / 50; /* 20 ms */
-    int16_t *pcm = r->frame->pcm;
-    int n;
-    if (r->pend_kind == AGORA_JB_PACKET) {
-        n = agora_opus_decode(r->dec, r->pend, (int)r->pend_len, pcm, samples);
-        if (n > 0) {
-            r->frames_decoded++;
-        } else {
-            r->decode_errors++; /* corrupt, or longer than 20 ms: conceal its slot */
-            n = agora_opus_decode_plc(r->dec, pcm, samples);
-            r->plc++;
-        }
-    } else if (r->pend_len > 0 &&
-               (n = agora_opus_decode_fec(r->dec, r->pend, (int)r->pend_len, pcm, samples)) > 0) {
-        r->fec++;
-    } else {
-        n = agora_opus_decode_plc(r->dec, pcm, samples);
-        r->plc++;
-    }
+    int n = agora_audio_playout_decode(&r->po, &r->dec, r->g722, rate, r->frame->pcm);
     r->frame->sample_rate = rate;
     r->frame->samples_per_channel = n > 0 ? n : 0;
     return n;
@@ -881,17 +835,55 @@ static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, 
     deliver_pull(svc, c, m, r, gap_for_job);
 }
 
+/* Stamp r->frame with the RTP timestamp of its first sample, before this
+ * tick's decode: the audio held from earlier ticks (po->pending_us, which the
+ * pull does not change) plays first, then this tick's pulls. Both come from
+ * the wire timestamps of the packets pulled, unwrapped, never from a count of
+ * ticks: time-stretching moves a frame's stamp by at most the audio held (an
+ * accelerate or expand changes how much audio a packet makes, not where the
+ * next packet is on the sender's clock), and nothing adds up over the stream.
+ * A tick that only plays held audio would otherwise advance the stamp by its
+ * 20 ms and the next packet's step once more: that drift ran the stamps
+ * seconds ahead of the audio while accelerate requests were refused on speech
+ * (ACCELERATE_QUIET, two packets pulled, 20 ms held every other tick). */
+static void stamp_frame(rtp_remote *r, int restarted)
+{
+    const agora_audio_playout *po = &r->po;
+    const int64_t held = (int64_t)po->pending_us * r->rate / 1000000;
+    int64_t first_ext; /* the wire timestamp of the first sample not held */
+    if (po->npulls > 0) {
+        const agora_playout_pull *a = &po->pulls[0], *z = &po->pulls[po->npulls - 1];
+        if (!r->have_ts || restarted) /* its timestamps start afresh */
+            first_ext = a->timestamp;
+        else
+            first_ext = r->last_ext + (int32_t)(a->timestamp - r->last_ts);
+        r->last_ext = first_ext + (int32_t)(z->timestamp - a->timestamp);
+        r->last_ts = z->timestamp;
+        r->last_dur = (int64_t)z->samples48 * r->rate / OPUS_RATE;
+    } else {
+        first_ext = r->last_ext + r->last_dur; /* only held audio: it ends there */
+    }
+    const int64_t ext = first_ext - held;
+    if (!r->have_ts || (restarted && po->npulls > 0)) {
+        r->have_ts = 1;
+        r->first_ext_ts = ext;
+    }
+    r->frame->rtp_timestamp = (uint32_t)ext;
+    r->frame->presentation_ms = ext > r->first_ext_ts ? (ext - r->first_ext_ts) / (r->rate / 1000) : 0;
+}
+
 /* One 20 ms pull of one remote stream at play_ms. The pulled packet is kept
  * in the remote; the Opus decode runs in the receive job (agora_rx_pool_run,
  * after every remote was pulled), so the pool's threads share it. */
 static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
                         int64_t play_ms)
 {
-    agora_jb_frame fr;
-    int kind = agora_jb_pull(r->jb, play_ms, &fr);
+    agora_audio_playout *po = &r->po;
     const int heard = c->hub_listening && agora_io_subscribed(c, r->uid);
-    if (kind != AGORA_JB_PACKET && kind != AGORA_JB_LOST) {
-        /* EMPTY: the sender paused; nothing is produced but gap frames */
+    const int played = agora_audio_playout_pull(po, r->jb, play_ms);
+    const int restarted = po->reset; /* a new stream: its timestamps start afresh */
+    if (!played) {
+        /* the sender paused; nothing is produced but gap frames */
         if (r->gap_pulls_left > 0 && heard)
             play_gap(svc, c, m, r);
         return;
@@ -900,39 +892,21 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     r->frame->gap = 0;
     if (!heard) {
         r->need_reset = 1; /* nobody hears it: skip the decoding */
-        if (kind == AGORA_JB_PACKET)
-            r->not_decoded++;
+        for (int i = 0; i < po->npulls; i++)
+            r->not_decoded += po->pulls[i].kind == AGORA_JB_PACKET;
+        agora_audio_playout_clear(po);
         return;
     }
-    r->pend_kind = kind;
-    r->pend_len = 0;
-    if (kind == AGORA_JB_PACKET) {
-        if (fr.restart || r->need_reset) {
-            r->pend_reset = 1;
-            r->need_reset = 0;
-            if (fr.restart)
-                r->have_ts = 0;
-        }
-        agora_encoded_audio_deliver_payload(svc, c, r->uid, fr.payload, fr.payload_len,
-                                            now_us() / 1000);
-        if (fr.payload_len <= sizeof(r->pend)) { /* the buffer's limit: always true */
-            memcpy(r->pend, fr.payload, fr.payload_len);
-            r->pend_len = fr.payload_len;
-        }
-    } else if (fr.fec_payload && fr.fec_payload_len > 0 && fr.fec_payload_len <= sizeof(r->pend)) {
-        memcpy(r->pend, fr.fec_payload, fr.fec_payload_len);
-        r->pend_len = fr.fec_payload_len;
+    if (r->need_reset && po->npulls > 0) {
+        po->reset = 1;
+        r->need_reset = 0;
     }
-    if (!r->have_ts) {
-        r->have_ts = 1;
-        r->ext_ts = r->first_ext_ts = fr.timestamp;
-    } else {
-        r->ext_ts += (int32_t)(fr.timestamp - r->last_ts);
-    }
-    r->last_ts = fr.timestamp;
+    for (int i = 0; i < po->npulls; i++)
+        if (po->pulls[i].kind == AGORA_JB_PACKET)
+            agora_encoded_audio_deliver_payload(svc, c, r->uid, po->pulls[i].data, po->pulls[i].len,
+                                                now_us() / 1000);
+    stamp_frame(r, restarted);
     /* sample_rate and samples_per_channel: set by the decode */
-    r->frame->presentation_ms = (r->ext_ts - r->first_ext_ts) / (r->rate / 1000);
-    r->frame->rtp_timestamp = fr.timestamp;
     /* a job that hears this remote decodes first */
     if (!deliver_pull(svc, c, m, r, decode_for_job)) {
         /* nobody receives the audio frames: decode anyway (decoder state, counters) */
@@ -1186,6 +1160,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     agora_jb_config jc;
     agora_jb_config_default(&jc);
     jc.clock_rate = r->rate;
+    jc.time_stretch = 1; /* the playout time-stretches (audio_playout.h) */
     r->jb = agora_jb_create(&jc);
     r->dec = r->codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_decoder_create(1) : NULL;
     r->g722 = r->codec == AGORA_RTP_AUDIO_G722 ? agora_g722_decoder_create() : NULL;
@@ -1193,6 +1168,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
                                      : r->codec == AGORA_RTP_AUDIO_G722 ? agora_g722_silence_byte()
                                                                         : 0xFF);
     r->frame = agora_sent_frame_new(r->pcm_rate, 1, r->pcm_rate / 50);
+    agora_audio_playout_init(&r->po, r->codec, r->rate);
     agora_rtp_rx_init(&r->rx, ssrc, r->rate);
     if (suite) {
         pthread_once(&srtp_once, srtp_init_once);
@@ -1282,9 +1258,9 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         agora_jb_get_stats(r->jb, &js);
         s->rtp = 1;
         s->packets_lost = js.lost;
-        s->frames_concealed = r->plc;
+        s->frames_concealed = r->po.plc;
         s->jitter_buffer_delay_ms = js.current_delay_ms;
-        s->frames_received = r->frames_decoded; /* 20 ms packets decoded */
+        s->frames_received = r->po.decoded; /* packets decoded */
         s->packets_received = r->packets;
         s->keepalives = r->keepalives;
         s->packets_played = js.played;
@@ -1294,10 +1270,14 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         s->packets_invalid = js.invalid;
         s->packets_buffered = (uint64_t)js.buffered;
         s->packets_stale = js.stale;
-        s->frames_fec = r->fec;
+        s->frames_fec = r->po.fec;
         s->jitter_buffer_target_ms = js.target_delay_ms;
         s->frames_stretched = js.stretched;
         s->packets_shrunk = js.shrunk;
+        s->stretch_accelerations = r->po.accelerations;
+        s->stretch_expansions = r->po.expansions;
+        s->stretch_ms = (int64_t)(r->po.stretched_samples48 / (OPUS_RATE / 1000));
+        s->jitter_buffer_delay_sum_ms = js.wait_ms_sum;
     }
     return n;
 }
