@@ -44,6 +44,14 @@ Keys
     network carries PCM and ignores it; G.711 / G.722 calls send the packet
     length the caller's ``a=ptime`` asks for. Any received packet duration
     (10, 20, up to 120 ms) is played whatever this says.
+``agora_rtc.opus_complexity`` (int, 0..10, default 9)
+    libopus's encoder complexity for the Opus the RTP transport (Janus) sends:
+    its CPU / quality trade-off. libopus's own default is 10; 9 (WebRTC's
+    choice on desktop) costs less for the same quality, 5 (WebRTC on mobile)
+    about half of 10 (benchmarks/bench_opus_complexity.py measures both).
+    Set on a connection it applies from the next packet on; set on the service
+    it applies to connections created afterwards. The local network carries
+    PCM and ignores it; pushed Opus packets are sent as they are.
 
 ``set_parameters(json)`` takes a JSON object of such keys, either flat
 (``{"agora_rtc.vad.stopRecognizeCount": 30}``) or nested
@@ -72,6 +80,10 @@ MAX_BACKLOG_MS = "agora_rtc.max_backlog_ms"
 STREAM_MESSAGE_RATE_LIMIT = "agora_rtc.stream_message_rate_limit"
 STATS_INTERVAL_MS = "agora_rtc.stats_interval_ms"
 AUDIO_PACKET_MS = "agora_rtc.audio_packet_ms"
+OPUS_COMPLEXITY = "agora_rtc.opus_complexity"
+
+#: libopus complexity of the Opus we send (the engine's AGORA_DEFAULT_OPUS_COMPLEXITY)
+DEFAULT_OPUS_COMPLEXITY = 9
 
 _VAD_TYPES = {
     "preStartRecognizeCount": int, "startRecognizeCount": int, "stopRecognizeCount": int,
@@ -84,7 +96,7 @@ _DEFAULT_VAD = AudioVadConfigV2()
 #: key -> value type (int, float, bool or str) of every key a service accepts.
 SERVICE_KEYS = {PREFILL_MS: int, STATS_INTERVAL_MS: int, AUDIO_FRAME_DISPATCH: str, MAX_QUEUED_FRAMES: int,
                 MAX_BACKLOG_MS: int,
-                STREAM_MESSAGE_RATE_LIMIT: bool, AUDIO_PACKET_MS: int,
+                STREAM_MESSAGE_RATE_LIMIT: bool, AUDIO_PACKET_MS: int, OPUS_COMPLEXITY: int,
                 **{VAD_PREFIX + f: t for f, t in _VAD_TYPES.items()}}
 #: keys a connection accepts (the service's, without the service-wide prefill).
 CONNECTION_KEYS = {k: t for k, t in SERVICE_KEYS.items() if k not in (PREFILL_MS, STATS_INTERVAL_MS)}
@@ -141,7 +153,8 @@ class AgoraParameter:
         if key.startswith(VAD_PREFIX):
             return getattr(_DEFAULT_VAD, key[len(VAD_PREFIX):])
         return {AUDIO_FRAME_DISPATCH: "direct", MAX_QUEUED_FRAMES: 3000, MAX_BACKLOG_MS: 1000,
-                STREAM_MESSAGE_RATE_LIMIT: True, AUDIO_PACKET_MS: 20}.get(key)
+                STREAM_MESSAGE_RATE_LIMIT: True, AUDIO_PACKET_MS: 20,
+                OPUS_COMPLEXITY: DEFAULT_OPUS_COMPLEXITY}.get(key)
 
     def vad_config(self) -> AudioVadConfigV2:
         """The AudioVadConfigV2 the ``agora_rtc.vad.*`` keys describe (a copy)."""
@@ -176,6 +189,8 @@ class AgoraParameter:
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 10..60000, got {value}")
         if key == AUDIO_PACKET_MS and value not in (10, 20):
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 10 or 20, got {value}")
+        if key == OPUS_COMPLEXITY and not 0 <= value <= 10:
+            raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 0..10, got {value}")
         if key == AUDIO_FRAME_DISPATCH and value not in ("direct", "queued"):
             raise _Refused(ERR_INVALID_ARGUMENT, f"{key!r} must be 'direct' or 'queued', got {value!r}")
         if key.startswith(VAD_PREFIX):

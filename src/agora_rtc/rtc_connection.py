@@ -14,6 +14,7 @@ from agora_rtc.base.checks import MAX_ID_BYTES, as_payload, check_choice, check_
 from agora_rtc.base.sample_rates import SUPPORTED_SAMPLE_RATES
 from agora_rtc.agora_parameter import (AUDIO_FRAME_DISPATCH, CONNECTION_KEYS, MAX_BACKLOG_MS,
                                        MAX_QUEUED_FRAMES, STREAM_MESSAGE_RATE_LIMIT, AUDIO_PACKET_MS,
+                                       OPUS_COMPLEXITY,
                                        AgoraParameter)
 from agora_rtc.agora_base import (AudioCodecType, AudioVolumeInfo, EncodedAudioFrameInfo,
                                   RTCConnConfig, RTCConnInfo, RtcConnectionPublishConfig, VideoTrackInfo)
@@ -252,6 +253,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                                          apply=self._apply_parameter)
         self._set_stream_rate_limit(bool(self._parameter._value(STREAM_MESSAGE_RATE_LIMIT)))
         self._set_audio_packet_ms(int(self._parameter._value(AUDIO_PACKET_MS)))
+        self._set_opus_complexity(int(self._parameter._value(OPUS_COMPLEXITY)))
         self.last_interrupt: Optional[InterruptReport] = None
         self._interrupt_notices = getattr(service, "interrupt_notices", None)
         self._stats = ConnectionStats()
@@ -388,6 +390,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             return self._set_stream_rate_limit(bool(value))
         if key == AUDIO_PACKET_MS:
             return self._set_audio_packet_ms(int(value))
+        if key == OPUS_COMPLEXITY:
+            return self._set_opus_complexity(int(value))
         return 0
 
     # ---- observers ----

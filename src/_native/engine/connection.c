@@ -138,6 +138,7 @@ agora_rtc_conn *agora_rtc_conn_create(agora_service *svc, const agora_rtc_conn_c
     atomic_init(&c->publishing, 0);
     atomic_init(&c->on_air, 0);
     atomic_init(&c->audio_packet_ms, 20);
+    atomic_init(&c->opus_complexity, AGORA_DEFAULT_OPUS_COMPLEXITY);
     atomic_init(&c->token_out, 0);
     c->direct_backlog_ms = AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS;
     c->direct_max_frames = DEFAULT_DIRECT_MAX_FRAMES;
@@ -639,6 +640,14 @@ int agora_rtc_conn_set_audio_packet_ms(agora_rtc_conn *c, int ms)
     if (!c || (ms != 10 && ms != 20))
         return AGORA_ERR_INVALID_ARGUMENT;
     atomic_store(&c->audio_packet_ms, ms);
+    return AGORA_OK;
+}
+
+int agora_rtc_conn_set_opus_complexity(agora_rtc_conn *c, int complexity)
+{
+    if (!c || complexity < 0 || complexity > 10)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    atomic_store(&c->opus_complexity, complexity);
     return AGORA_OK;
 }
 

@@ -89,6 +89,7 @@ struct agora_rtc_conn {
     atomic_int publishing;     /* read by the media clock */
     atomic_int on_air;         /* joined on the hub: the clock may send */
     atomic_int audio_packet_ms; /* duration of the encoded packets a transport sends (10 or 20) */
+    atomic_int opus_complexity; /* libopus complexity (0..10) of a transport's Opus encoder */
     agora_send_queue sendq;
     /* media clock thread only: after a talk spurt, gap frames still to send
      * (media_clock.c) and the format of the spurt's last frame */

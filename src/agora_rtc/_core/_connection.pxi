@@ -793,6 +793,12 @@ cdef class Connection:
         lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _set_opus_complexity(self, int complexity):
+        cdef lib.agora_rtc_conn *c = self._take("set_opus_complexity")
+        cdef int rc = lib.agora_rtc_conn_set_opus_complexity(c, complexity)
+        lib.agora_rtc_conn_unretain(c)
+        return rc
+
 
 # ---- trampolines: connection observer ----
 

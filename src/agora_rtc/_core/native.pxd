@@ -409,6 +409,8 @@ cdef extern from "agora_rtc/connection.h" nogil:
     int agora_rtc_conn_create_data_stream(agora_rtc_conn *conn, int *stream_id, int reliable, int ordered)
     int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled)
     int agora_rtc_conn_set_audio_packet_ms(agora_rtc_conn *conn, int ms)
+    int AGORA_DEFAULT_OPUS_COMPLEXITY
+    int agora_rtc_conn_set_opus_complexity(agora_rtc_conn *conn, int complexity)
     int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                               const uint8_t *data, size_t length)
     int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length)

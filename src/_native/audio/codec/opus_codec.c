@@ -98,6 +98,14 @@ int agora_opus_encoder_set_packet_loss(agora_opus_encoder *enc, int packet_loss_
     return e == OPUS_OK ? AGORA_OK : map_opus_error(e);
 }
 
+int agora_opus_encoder_set_complexity(agora_opus_encoder *enc, int complexity)
+{
+    if (!enc || complexity < 0 || complexity > 10)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int e = opus_encoder_ctl(enc->st, OPUS_SET_COMPLEXITY(complexity));
+    return e == OPUS_OK ? AGORA_OK : map_opus_error(e);
+}
+
 int agora_opus_encoder_channels(const agora_opus_encoder *enc)
 {
     return enc ? enc->channels : AGORA_ERR_INVALID_ARGUMENT;

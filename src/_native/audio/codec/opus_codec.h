@@ -54,6 +54,8 @@ void agora_opus_encoder_destroy(agora_opus_encoder *enc);
 /* AGORA_OK or AGORA_ERR_INVALID_ARGUMENT (out of range, enc NULL). */
 int agora_opus_encoder_set_bitrate(agora_opus_encoder *enc, int bitrate_bps);
 int agora_opus_encoder_set_packet_loss(agora_opus_encoder *enc, int packet_loss_perc);
+/* libopus's CPU / quality trade-off, 0..10 (libopus's default is 10). */
+int agora_opus_encoder_set_complexity(agora_opus_encoder *enc, int complexity);
 /* Channels given at create. */
 int agora_opus_encoder_channels(const agora_opus_encoder *enc);
 /* Encoder lookahead (algorithmic delay) in samples per channel at 48 kHz. */

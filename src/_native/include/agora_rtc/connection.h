@@ -358,6 +358,13 @@ int agora_rtc_conn_set_stream_rate_limit(agora_rtc_conn *conn, int enabled);
  * the local network carries PCM and ignores it. AGORA_ERR_INVALID_ARGUMENT
  * for another value. */
 int agora_rtc_conn_set_audio_packet_ms(agora_rtc_conn *conn, int ms);
+/* libopus complexity (0..10) of the Opus encoder the RTP transport uses for
+ * this connection's published audio, from the next packet on: lower costs
+ * less CPU per stream for a little quality (benchmarks/bench_opus_complexity.py);
+ * default AGORA_DEFAULT_OPUS_COMPLEXITY. The local network carries PCM and
+ * ignores it. AGORA_ERR_INVALID_ARGUMENT outside 0..10. */
+#define AGORA_DEFAULT_OPUS_COMPLEXITY 9
+int agora_rtc_conn_set_opus_complexity(agora_rtc_conn *conn, int complexity);
 int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                           const uint8_t *data, size_t length);
 int agora_rtc_conn_send_stream_message(agora_rtc_conn *conn, const uint8_t *data, size_t length);

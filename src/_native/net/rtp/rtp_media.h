@@ -120,6 +120,7 @@ struct agora_rtp_media {
 
     /* send side */
     agora_opus_encoder *enc;
+    int enc_complexity;               /* set on enc; follows conn->opus_complexity */
     agora_g722_encoder *g722;         /* while the codec is G.722 */
     int lookahead;                    /* encoder delay, samples at rate (0 for G.711) */
     agora_resampler *rs;              /* sender format -> rate, mono */

@@ -334,6 +334,10 @@ static void send_packet(agora_rtp_media *m, const int16_t *pcm, int samples)
     uint8_t pkt[AGORA_RTP_HEADER_SIZE + AGORA_OPUS_MAX_PACKET];
     int n;
     if (m->codec == AGORA_RTP_AUDIO_OPUS) {
+        int complexity = atomic_load(&m->conn->opus_complexity);
+        if (complexity != m->enc_complexity &&
+            agora_opus_encoder_set_complexity(m->enc, complexity) == AGORA_OK)
+            m->enc_complexity = complexity;
         n = agora_opus_encode_frame(m->enc, pcm, samples, pkt + AGORA_RTP_HEADER_SIZE,
                                     AGORA_OPUS_MAX_PACKET);
     } else if (m->codec == AGORA_RTP_AUDIO_G722) { /* a byte per 2 samples (<= 480 bytes) */
@@ -966,6 +970,7 @@ static agora_rtp_media *media_new(agora_rtc_conn *c)
     m->pkt_samples = PKT_SAMPLES;
     m->dtmf_pt = -1;
     m->enc = agora_opus_encoder_create(1, OPUS_BITRATE, OPUS_LOSS_PERC);
+    m->enc_complexity = -1; /* the connection's is set before the first packet */
     if (!m->enc) {
         free(m);
         return NULL;
