@@ -5,8 +5,27 @@ worker processes (a private redis-server and two private Janus servers on loopba
 Baseline in the same run: the same agent started directly in this process (no Redis, no
 worker): connect call to joined / to hearing the room.
 
+Each worker count runs twice: dispatches paced at ``--rate`` rooms per second (20: people
+arriving, what a fleet sees; the dispatch latency itself) and all at once (a burst: the
+queueing of N jobs behind each other). While every room talks (``--hold`` s, in the paced
+run) the CPU and threads of every process are sampled from /proc: this process (the humans
+and the dispatcher), each worker, each Janus, redis-server; printed per room as well.
+
+The humans are the load generator, not the fleet under test, so they should cost what
+remote humans cost the agents' machine: their packets. One human per room, an agora_rtc
+connection, pushes a 440 Hz tone that was Opus-encoded once (libopus, 1 s of 20 ms packets,
+looped) with ``push_audio_encoded_data``: the engine paces the packets out and sends each as
+it is, with no encoder per human. Measured at 40 rooms on one worker (session 10, 30 s of
+talk): pushing PCM made every human an Opus encoder, 1.43 % of a core per human at
+libopus's default complexity 10 (75 % of the humans' process was libopus, on the I/O
+thread), 0.5 % at complexity 0: 200 humans alone needed 2.9 cores, more than this machine
+has, so the agents could not keep up. Pre-encoded they cost about 0.36 % per room here
+(mostly the feeder's Python calls and a decode per packet, which the engine makes to keep
+the PCM); the agents receive exactly what they would from real people.
+
     python benchmarks/bench_fleet.py            # 200 rooms on 1, 2, 3 workers
     python benchmarks/bench_fleet.py --quick    # 20 rooms on 1 and 2 workers
+    python benchmarks/bench_fleet.py --rooms 100 --chaos 0   # a size a busy machine holds
 
 With ``--chaos N`` (quick: 100, else 1000) it also makes N dispatches of short sessions
 (0.3 to 1.5 s; one in five a duplicate for a room already asked for) over 20 rooms and 3
@@ -34,6 +53,7 @@ from agora_rtc.janus import JanusServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _report  # noqa: E402
+from bench_opus_complexity import Opus, resample, to_int16  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,6 +61,28 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def tone(seconds: float) -> np.ndarray:
     t = np.arange(int(seconds * 16000)) / 16000
     return (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid: int) -> tuple:
+    """(CPU seconds used so far, threads) of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS, int(fields[17])
+
+
+def measure_cpu(pids: dict, seconds: float) -> dict:
+    """CPU % (100 = one core) and threads of each named process over ``seconds``."""
+    t0, before = time.monotonic(), {n: proc_cpu(p)[0] for n, p in pids.items()}
+    time.sleep(seconds)
+    span = time.monotonic() - t0
+    out = {}
+    for n, p in pids.items():
+        used, threads = proc_cpu(p)
+        out[n] = {"cpu_pct": 100 * (used - before[n]) / span, "threads": threads}
+    return out
 
 
 class Joined(ar.IRTCConnectionObserver):
@@ -51,22 +93,65 @@ class Joined(ar.IRTCConnectionObserver):
         self.connected.set()
 
 
-def humans(services, d, rooms, seconds):
-    """One talking human per room, on the Janus server the room is placed on."""
-    out = []
-    for room in rooms:
-        svc = services[d.place(room)]
-        conn = svc.create_rtc_connection(ar.RTCConnConfig())
-        obs = Joined()
-        conn.register_observer(obs)
-        conn.connect("", room, "human-" + room)
-        out.append((conn, obs))
-    for conn, obs in out:
-        if not obs.connected.wait(60):
-            raise RuntimeError("a human could not join")
-        conn.publish_audio()
-        conn.push_audio_pcm_data(tone(seconds), 16000, 1)
-    return [c for c, _ in out]
+def encoded_tone(complexity: int) -> list:
+    """1 s of the 440 Hz tone (a whole number of periods, so it loops without a click) as
+    fifty 20 ms Opus packets, encoded once with libopus like the engine's sender would."""
+    opus = Opus()
+    enc = opus.encoder(complexity)
+    tone48 = to_int16(resample(tone(1.0).astype(np.float64), 3))
+    packets = opus.encode_all(enc, np.tile(tone48, 2))[50:]     # the second second: warmed up
+    opus.lib.opus_encoder_destroy(enc)
+    return packets
+
+
+class Humans:
+    """One talking human per room, on the Janus server the room is placed on.
+
+    They push the tone pre-encoded (``push_audio_encoded_data``: the engine paces the
+    packets out and sends each as it is), topped up by one feeder thread to LEAD_S
+    ahead, so that on this machine a human costs about what a remote one costs the
+    fleet: its packets (plus a decode per packet at push, which the engine does to
+    keep the PCM), not an Opus encoder each."""
+
+    LEAD_S = 2.0
+    PACKET_S = 0.02
+
+    def __init__(self, services, d, rooms, packets):
+        self.packets, self.conns = packets, []
+        self.info = ar.EncodedAudioFrameInfo(codec=ar.AudioCodecType.AUDIO_CODEC_OPUS,
+                                             sample_rate=48000, samples_per_channel=960)
+        joining = []
+        for room in rooms:
+            conn = services[d.place(room)].create_rtc_connection(ar.RTCConnConfig())
+            obs = Joined()
+            conn.register_observer(obs)
+            conn.connect("", room, "human-" + room)
+            joining.append((conn, obs))
+        for conn, obs in joining:
+            if not obs.connected.wait(60):
+                raise RuntimeError("a human could not join")
+            conn.publish_audio()
+            self.conns.append(conn)
+        self._stop = threading.Event()
+        self._feeder = threading.Thread(target=self._feed, name="humans-feeder", daemon=True)
+        self._feeder.start()
+
+    def _feed(self):
+        t0, sent = time.monotonic(), 0
+        while not self._stop.is_set():
+            due = int((time.monotonic() - t0 + self.LEAD_S) / self.PACKET_S)
+            while sent < due:
+                p = self.packets[sent % len(self.packets)]
+                for c in self.conns:
+                    if c.push_audio_encoded_data(p, self.info) != 0:
+                        raise RuntimeError("push_audio_encoded_data refused a packet")
+                sent += 1
+            self._stop.wait(0.25)
+
+    def leave(self):
+        self._stop.set()
+        self._feeder.join()
+        leave(self.conns)
 
 
 def leave(conns):
@@ -75,7 +160,32 @@ def leave(conns):
         c.release()
 
 
-def fleet_run(rs, urls, services, rooms_n, n_workers, timeout):
+def dispatch_all(d, rooms, rate):
+    """Dispatch a job per room: all at once (rate None) or ``rate`` rooms per second."""
+    jobs, t0 = [], time.monotonic()
+    for i, room in enumerate(rooms):
+        if rate:
+            time.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+        jobs.append(d.dispatch(room))
+    return jobs
+
+
+def wait_heard(d, ns, rooms, timeout):
+    """The agents' own records (joined / heard times) of the rooms that heard their human."""
+    deadline, got = time.monotonic() + timeout, {}
+    while len(got) < len(rooms) and time.monotonic() < deadline:
+        left = [r for r in rooms if r not in got]
+        pipe = d.r.pipeline(transaction=False)
+        for room in left:
+            pipe.hgetall(f"{ns}:bench:{room}")
+        for room, h in zip(left, pipe.execute()):
+            if b"heard" in h:
+                got[room] = {k.decode(): v.decode() for k, v in h.items()}
+        time.sleep(0.1)
+    return got
+
+
+def fleet_run(rs, urls, services, packets, rooms_n, n_workers, rate, timeout, hold, server_pids):
     ns = "b" + uuid.uuid4().hex[:8]
     d = Dispatcher(rs.url, namespace=ns)
     for name, url in urls.items():
@@ -88,20 +198,16 @@ def fleet_run(rs, urls, services, rooms_n, n_workers, timeout):
         while len(d.workers()) < n_workers:
             time.sleep(0.05)
         rooms = [f"{ns}-{i}" for i in range(rooms_n)]
-        conns = humans(services, d, rooms, timeout + 30)
-        jobs = [d.dispatch(room) for room in rooms]
-        deadline = time.monotonic() + timeout
-        got = {}
-        while len(got) < rooms_n and time.monotonic() < deadline:
-            for room in rooms:
-                if room not in got:
-                    h = d.r.hgetall(f"{ns}:bench:{room}")
-                    if b"heard" in h:
-                        got[room] = {k.decode(): v.decode() for k, v in h.items()}
-            time.sleep(0.05)
+        people = Humans(services, d, rooms, packets)
+        jobs = dispatch_all(d, rooms, rate)
+        got = wait_heard(d, ns, rooms, timeout)
         infos = [d.job(j) for j in jobs]
         workers = d.workers()
-        leave(conns)
+        cpu = {}
+        if hold > 0:    # every room talking and heard: what each process costs
+            cpu = measure_cpu({"bench (humans)": os.getpid(), **server_pids,
+                               **{f"worker w{i}": p.pid for i, p in enumerate(procs)}}, hold)
+        people.leave()
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -118,17 +224,20 @@ def fleet_run(rs, urls, services, rooms_n, n_workers, timeout):
     started = [float(i["started_at"]) for i in infos if "started_at" in i]
     span = (max(started) - min(disp.values())) if started else float("nan")
     return {"workers": n_workers, "rooms": rooms_n, "heard_rooms": len(got),
+            "dispatch": f"{rate:g}/s" if rate else "burst",
             "joined_ms": joined, "heard_ms": heard,
             "jobs_started_per_s": len(started) / span if span > 0 else float("nan"),
             "sessions_per_worker": sorted(int(w["sessions"]) for w in workers),
-            "cpu_per_worker": sorted(float(w["cpu"]) for w in workers)}
+            "cpu_per_worker": sorted(float(w["cpu"]) for w in workers),
+            "hold_s": hold, "process_cpu": cpu}
 
 
-def baseline_run(services, d, rooms_n, timeout):
-    """The same agent joined directly from this process: connect call to joined / heard."""
+def baseline_run(services, packets, d, rooms_n, rate, timeout):
+    """The same agent joined directly from this process: connect call to joined / heard
+    (the connect calls all at once, or ``rate`` per second)."""
     ns = "base" + uuid.uuid4().hex[:6]
     rooms = [f"{ns}-{i}" for i in range(rooms_n)]
-    conns = humans(services, d, rooms, timeout + 30)
+    people = Humans(services, d, rooms, packets)
     agents, joined, heard = [], [], []
 
     class Agent(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
@@ -143,7 +252,10 @@ def baseline_run(services, d, rooms_n, timeout):
                 self.heard = True
                 heard.append(1000 * (time.time() - self.t0))
 
-    for room in rooms:
+    t0 = time.monotonic()
+    for i, room in enumerate(rooms):
+        if rate:
+            time.sleep(max(0.0, t0 + i / rate - time.monotonic()))
         svc = services[d.place(room)]
         conn = svc.create_rtc_connection(ar.RTCConnConfig())
         a = Agent(time.time())
@@ -155,8 +267,9 @@ def baseline_run(services, d, rooms_n, timeout):
     while len(heard) < rooms_n and time.monotonic() < deadline:
         time.sleep(0.05)
     leave([c for c, _ in agents])
-    leave(conns)
-    return {"rooms": rooms_n, "heard_rooms": len(heard), "joined_ms": joined, "heard_ms": heard}
+    people.leave()
+    return {"rooms": rooms_n, "dispatch": f"{rate:g}/s" if rate else "burst",
+            "heard_rooms": len(heard), "joined_ms": joined, "heard_ms": heard}
 
 
 def chaos_run(rs, urls, n_dispatch, timeout, n_workers=3, n_rooms=20, kill_every=2.0, seed=1):
@@ -250,24 +363,40 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--chaos", type=int, default=None, help="dispatches with random kills")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--rate", type=float, default=20.0,
+                    help="rooms dispatched per second in the paced runs (0: burst runs only)")
+    ap.add_argument("--no-burst", action="store_true", help="paced runs only")
+    ap.add_argument("--hold", type=float, default=10.0,
+                    help="seconds of every room talking over which each process's CPU is "
+                         "measured (in the paced runs, or the burst ones without --rate)")
     a = ap.parse_args(argv)
     rooms_n = a.rooms or (20 if a.quick else 200)
     counts = [int(x) for x in (a.workers or ("1,2" if a.quick else "1,2,3")).split(",")]
     chaos_n = a.chaos if a.chaos is not None else (100 if a.quick else 1000)
-    data = {"rooms": rooms_n, "fleet": [], "baseline": None, "chaos": None}
+    rates = ([a.rate] if a.rate else []) + ([] if a.no_burst else [None])
+    if not rates:
+        raise SystemExit("--rate 0 with --no-burst: nothing to run")
+    data = {"rooms": rooms_n, "fleet": [], "baseline": [], "chaos": None}
     with RedisServer() as rs, JanusServer() as j1, JanusServer() as j2:
         urls = {"j1": f"{j1.transport_url}?admin_key={j1.admin_key}",
                 "j2": f"{j2.transport_url}?admin_key={j2.admin_key}"}
+        server_pids = {"janus j1": j1.pid, "janus j2": j2.pid, "redis": rs.pid}
         services = {n: ar.AgoraService(ar.AgoraServiceConfig(appid="bench", transport_url=u))
                     for n, u in urls.items()}
+        packets = encoded_tone(9)
         try:
             if not a.skip_latency:
                 for n in counts:
-                    data["fleet"].append(fleet_run(rs, urls, services, rooms_n, n, a.timeout))
+                    for rate in rates:
+                        hold = a.hold if rate == rates[0] else 0.0
+                        data["fleet"].append(fleet_run(rs, urls, services, packets, rooms_n, n,
+                                                       rate, a.timeout, hold, server_pids))
                 d = Dispatcher(rs.url, namespace="base" + uuid.uuid4().hex[:6])
                 for name, url in urls.items():
                     d.add_janus(name, url)
-                data["baseline"] = baseline_run(services, d, rooms_n, a.timeout)
+                for rate in rates:
+                    data["baseline"].append(baseline_run(services, packets, d, rooms_n, rate,
+                                                         a.timeout))
                 d.close()
             if chaos_n:
                 data["chaos"] = chaos_run(rs, urls, chaos_n, max(a.timeout, chaos_n * 0.5))
@@ -286,16 +415,26 @@ def main(argv=None) -> int:
     p = _report.percentile
     rows = []
     for r in data["fleet"]:
-        rows.append([f"fleet, {r['workers']} worker(s)", f"{r['heard_rooms']}/{r['rooms']}",
+        rows.append([f"fleet, {r['workers']} worker(s)", r["dispatch"], f"{r['heard_rooms']}/{r['rooms']}",
                      p(r["joined_ms"], 50), p(r["joined_ms"], 99), p(r["heard_ms"], 50),
                      p(r["heard_ms"], 99), r["jobs_started_per_s"],
                      " ".join(map(str, r["sessions_per_worker"])),
                      " ".join(f"{c:.0f}" for c in r["cpu_per_worker"])])
-    b = data["baseline"]
-    rows.append(["direct (baseline)", f"{b['heard_rooms']}/{b['rooms']}", p(b["joined_ms"], 50),
-                 p(b["joined_ms"], 99), p(b["heard_ms"], 50), p(b["heard_ms"], 99), "", "", ""])
+    cpu_rows = []
+    for r in data["fleet"]:
+        for name, v in r["process_cpu"].items():
+            cpu_rows.append([f"{r['workers']} worker(s), {r['dispatch']}", name, v["cpu_pct"],
+                             v["cpu_pct"] / r["rooms"], v["threads"]])
+    if cpu_rows:
+        _report.print_table(f"CPU of each process while all {rooms_n} rooms talk "
+                            f"({a.hold:.0f} s; 100 % = one core)",
+                            ["run", "process", "CPU %", "CPU % per room", "threads"], cpu_rows)
+    for b in data["baseline"]:
+        rows.append(["direct (baseline)", b["dispatch"], f"{b['heard_rooms']}/{b['rooms']}",
+                     p(b["joined_ms"], 50), p(b["joined_ms"], 99), p(b["heard_ms"], 50),
+                     p(b["heard_ms"], 99), "", "", ""])
     _report.print_table(f"dispatch to agent joined / hearing its room, {rooms_n} rooms on two Janus servers",
-                        ["run", "heard", "joined p50 ms", "joined p99 ms", "heard p50 ms",
+                        ["run", "dispatch", "heard", "joined p50 ms", "joined p99 ms", "heard p50 ms",
                          "heard p99 ms", "jobs started/s", "sessions per worker", "CPU % per worker"],
                         rows)
     _report.save("fleet_quick" if a.quick else "fleet", data)
