@@ -18,11 +18,11 @@ PACKETS = 40    # the first 800 ms of the talk
 
 def test_range_and_type_are_checked(service):
     params = service.get_agora_parameter()
-    assert params.get_int(OPUS_COMPLEXITY) == DEFAULT_OPUS_COMPLEXITY == 9
+    assert params.get_int(OPUS_COMPLEXITY) == DEFAULT_OPUS_COMPLEXITY == 10
     for bad in (-1, 11):
         assert params.set_int(OPUS_COMPLEXITY, bad) == ERR_INVALID_ARGUMENT
     assert params.set_parameters('{"agora_rtc.opus_complexity": "5"}') == ERR_INVALID_ARGUMENT
-    assert params.get_int(OPUS_COMPLEXITY) == 9       # nothing refused was stored
+    assert params.get_int(OPUS_COMPLEXITY) == 10      # nothing refused was stored
     assert params.set_int(OPUS_COMPLEXITY, 0) == 0
     assert params.get_int(OPUS_COMPLEXITY) == 0
 

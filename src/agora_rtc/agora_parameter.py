@@ -44,11 +44,12 @@ Keys
     network carries PCM and ignores it; G.711 / G.722 calls send the packet
     length the caller's ``a=ptime`` asks for. Any received packet duration
     (10, 20, up to 120 ms) is played whatever this says.
-``agora_rtc.opus_complexity`` (int, 0..10, default 9)
+``agora_rtc.opus_complexity`` (int, 0..10, default 10, libopus's default)
     libopus's encoder complexity for the Opus the RTP transport (Janus) sends:
-    its CPU / quality trade-off. libopus's own default is 10; 9 (WebRTC's
-    choice on desktop) costs less for the same quality, 5 (WebRTC on mobile)
-    about half of 10 (benchmarks/bench_opus_complexity.py measures both).
+    its CPU / quality trade-off. Measured (benchmarks/bench_opus_complexity.py,
+    our mono 32 kbit/s speech): 9 gives the same packets as 10; 5 halves the
+    encoding CPU for a lower quality (wide-band PESQ 3.16 against 3.71); 0
+    costs a fifth (PESQ 2.46).
     Set on a connection it applies from the next packet on; set on the service
     it applies to connections created afterwards. The local network carries
     PCM and ignores it; pushed Opus packets are sent as they are.
@@ -83,7 +84,7 @@ AUDIO_PACKET_MS = "agora_rtc.audio_packet_ms"
 OPUS_COMPLEXITY = "agora_rtc.opus_complexity"
 
 #: libopus complexity of the Opus we send (the engine's AGORA_DEFAULT_OPUS_COMPLEXITY)
-DEFAULT_OPUS_COMPLEXITY = 9
+DEFAULT_OPUS_COMPLEXITY = 10
 
 _VAD_TYPES = {
     "preStartRecognizeCount": int, "startRecognizeCount": int, "stopRecognizeCount": int,

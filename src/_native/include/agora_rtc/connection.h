@@ -363,7 +363,7 @@ int agora_rtc_conn_set_audio_packet_ms(agora_rtc_conn *conn, int ms);
  * less CPU per stream for a little quality (benchmarks/bench_opus_complexity.py);
  * default AGORA_DEFAULT_OPUS_COMPLEXITY. The local network carries PCM and
  * ignores it. AGORA_ERR_INVALID_ARGUMENT outside 0..10. */
-#define AGORA_DEFAULT_OPUS_COMPLEXITY 9
+#define AGORA_DEFAULT_OPUS_COMPLEXITY 10
 int agora_rtc_conn_set_opus_complexity(agora_rtc_conn *conn, int complexity);
 int agora_rtc_conn_send_stream_message_on(agora_rtc_conn *conn, int stream_id,
                                           const uint8_t *data, size_t length);
