@@ -366,6 +366,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rate", type=float, default=20.0,
                     help="rooms dispatched per second in the paced runs (0: burst runs only)")
     ap.add_argument("--no-burst", action="store_true", help="paced runs only")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the direct baseline")
     ap.add_argument("--hold", type=float, default=10.0,
                     help="seconds of every room talking over which each process's CPU is "
                          "measured (in the paced runs, or the burst ones without --rate)")
@@ -394,7 +395,7 @@ def main(argv=None) -> int:
                 d = Dispatcher(rs.url, namespace="base" + uuid.uuid4().hex[:6])
                 for name, url in urls.items():
                     d.add_janus(name, url)
-                for rate in rates:
+                for rate in ([] if a.no_baseline else rates):
                     data["baseline"].append(baseline_run(services, packets, d, rooms_n, rate,
                                                          a.timeout))
                 d.close()
