@@ -19,9 +19,9 @@ it is, with no encoder per human. Measured at 40 rooms on one worker (session 10
 talk): pushing PCM made every human an Opus encoder, 1.43 % of a core per human at
 libopus's default complexity 10 (75 % of the humans' process was libopus, on the I/O
 thread), 0.5 % at complexity 0: 200 humans alone needed 2.9 cores, more than this machine
-has, so the agents could not keep up. Pre-encoded they cost about 0.36 % per room here
-(mostly the feeder's Python calls and a decode per packet, which the engine makes to keep
-the PCM); the agents receive exactly what they would from real people.
+has, so the agents could not keep up. Pre-encoded they cost 0.23-0.43 % per room here (20
+to 200 rooms; mostly the feeder's Python calls and a decode per packet, which the engine
+makes to keep the PCM); the agents receive exactly what they would from real people.
 
     python benchmarks/bench_fleet.py            # 200 rooms on 1, 2, 3 workers
     python benchmarks/bench_fleet.py --quick    # 20 rooms on 1 and 2 workers
