@@ -25,7 +25,7 @@ static void as_offer(struct mbuf *mb)
             sink += (uint32_t)ev.codec + ev.remote_port + (uint32_t)ev.dtmf_payload_type;
             struct mbuf *answer = NULL;
             sdp_media_set_lport(media, 4000);
-            if (!sdp_encode(&answer, sess, false))
+            if (!agora_sip_sdp_answer_ptime(media) && !sdp_encode(&answer, sess, false))
                 mem_deref(answer);
         }
     }

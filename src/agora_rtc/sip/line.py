@@ -50,11 +50,9 @@ _UID_UNSAFE = re.compile(r"[^A-Za-z0-9+_.\-]")
 
 def _packet_ms(ev: dict) -> int:
     """The length of the packets we send: the phone's a=ptime for G.711 / G.722 when it
-    asks for 10..60 ms (RFC 4566: what it prefers to receive), else 20."""
-    ptime = ev.get("ptime_ms", 0)
-    if CODEC_NAMES.get(ev["codec"]) in ("PCMU", "PCMA", "G722") and 10 <= ptime <= 60:
-        return ptime
-    return 20
+    asks for 10..60 ms (RFC 4566: what it prefers to receive; the SIP agent checked it
+    and our SDP answer repeats it), else 20."""
+    return ev.get("ptime_ms", 0) or 20
 
 
 def _codec_key(ev: dict) -> tuple:

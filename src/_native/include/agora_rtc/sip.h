@@ -23,6 +23,8 @@ typedef struct agora_sip_agent agora_sip_agent;
 
 #define AGORA_SIP_MAX_TEXT 128   /* user parts, addresses, reason phrases (truncated) */
 #define AGORA_SIP_EVENT_QUEUE 256 /* events waiting for the control plane */
+#define AGORA_SIP_PTIME_MIN 10    /* the a=ptime lengths (ms) we send in */
+#define AGORA_SIP_PTIME_MAX 60
 
 typedef struct agora_sip_config {
     const char *listen_ip;    /* IPv4 or IPv6 literal the UDP socket binds to */
@@ -74,8 +76,11 @@ typedef struct agora_sip_event {
                                                  the remote's first choice of these */
     int payload_type;                         /* its payload type */
     int dtmf_payload_type;                    /* telephone-event payload type, -1: none */
-    int ptime_ms;                             /* the remote's a=ptime (packet length it
-                                                 asks for, ms), 0 when none */
+    int ptime_ms;                             /* the packet length we send and our answer
+                                                 announces (a=ptime): the remote's a=ptime
+                                                 for G.711 / G.722 when it is
+                                                 AGORA_SIP_PTIME_MIN..MAX ms; 0: the
+                                                 default, 20 ms */
     int hold;                                 /* MEDIA: 1 when the remote put us on hold
                                                  (sendonly / inactive / port 0) */
     char reason[AGORA_SIP_MAX_TEXT];          /* CLOSED: the reason phrase or what happened */

@@ -207,7 +207,9 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
     memset(&ev, 0, sizeof(ev));
     if (agora_sip_sdp_media(c->media, &ev))
         return EPROTO; /* no common codec any more: libre answers 488 */
-    err = sdp_encode(descp, c->sdp, false);
+    err = agora_sip_sdp_answer_ptime(c->media);
+    if (!err)
+        err = sdp_encode(descp, c->sdp, false);
     if (!err)
         emit_call(c, AGORA_SIP_EV_MEDIA, 0, NULL);
     return err;
@@ -349,7 +351,9 @@ static int cmd_answer(struct agora_sip_agent *a, sip_command *cmd)
     if (set_local_media(c, cmd->text, cmd->port))
         return AGORA_ERR_INVALID_ARGUMENT;
     struct mbuf *desc = NULL;
-    int err = sdp_encode(&desc, c->sdp, false);
+    int err = agora_sip_sdp_answer_ptime(c->media);
+    if (!err)
+        err = sdp_encode(&desc, c->sdp, false);
     if (!err)
         err = cmd->kind == CMD_PROGRESS
                   ? sipsess_progress(c->sess, 183, "Session Progress", desc, NULL)

@@ -2,6 +2,8 @@
 #include "agora_rtc/rtp_transport.h"
 #include "net/sip/sip_offer.h"
 
+#include <string.h>
+
 int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const struct sa *laddr)
 {
     int err = sdp_session_alloc(sess, laddr);
@@ -54,11 +56,11 @@ int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev)
     ev->payload_type = f->pt;
     ev->ptime_ms = 0;
     const char *ptime = sdp_media_rattr(media, "ptime");
-    if (ptime) { /* digits only, a sane length (what the send side takes is the app's choice) */
+    if (ptime && ev->codec != AGORA_RTP_AUDIO_OPUS) { /* digits only, a length we send */
         struct pl pl;
         pl_set_str(&pl, ptime);
         uint32_t ms = pl.l <= 4 ? pl_u32(&pl) : 0;
-        ev->ptime_ms = ms <= 1000 ? (int)ms : 0;
+        ev->ptime_ms = ms >= AGORA_SIP_PTIME_MIN && ms <= AGORA_SIP_PTIME_MAX ? (int)ms : 0;
     }
     const struct sa *ra = sdp_media_raddr(media);
     ev->remote_port = sa_port(ra);
@@ -71,4 +73,15 @@ int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev)
     ev->hold = ev->remote_port == 0 || !(dir & SDP_SENDONLY) ||
                (sa_isset(ra, SA_ADDR) && sa_is_any(ra));
     return 0;
+}
+
+int agora_sip_sdp_answer_ptime(struct sdp_media *media)
+{
+    agora_sip_event ev;
+    memset(&ev, 0, sizeof(ev));
+    if (agora_sip_sdp_media(media, &ev) || !ev.ptime_ms) {
+        sdp_media_del_lattr(media, "ptime");
+        return 0;
+    }
+    return sdp_media_set_lattr(media, true, "ptime", "%d", ev.ptime_ms);
 }

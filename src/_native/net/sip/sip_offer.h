@@ -13,5 +13,9 @@ int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const
  * types, remote address and RTCP port, hold). 0 when there is a common audio
  * codec, -1 when not. */
 int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev);
+/* Our answer repeats the remote's a=ptime when we send in it (the event's ptime_ms, see
+ * sip.h), and says none otherwise (the default, 20 ms). Call after decoding the offer,
+ * before encoding the answer. 0 or an errno. */
+int agora_sip_sdp_answer_ptime(struct sdp_media *media);
 
 #endif
