@@ -17,7 +17,7 @@ cdef class SipAgent:
     cdef int busy          # calls inside the native agent now (counted under the GIL)
 
     def __cinit__(self, bytes listen_ip, int listen_port=0, bytes user=b"agent", bytes registrar=None,
-                  bytes password=None, int expires=0, int keepalive_s=0):
+                  bytes password=None, int expires=0, int keepalive_s=0, int srtp=0):
         if not 0 <= listen_port < 65536:
             raise ValueError(f"SIP listen port must be 0..65535, got {listen_port}")
         cdef lib.agora_sip_config cfg
@@ -25,6 +25,9 @@ cdef class SipAgent:
         cfg.listen_ip = listen_ip
         cfg.listen_port = <uint16_t>listen_port
         cfg.user = user
+        if not lib.AGORA_SIP_SRTP_OFF <= srtp <= lib.AGORA_SIP_SRTP_MANDATORY:
+            raise ValueError(f"SIP srtp must be 0 (off), 1 (optional) or 2 (mandatory), got {srtp}")
+        cfg.srtp = srtp
         if registrar is not None:
             cfg.registrar = registrar
             cfg.password = password if password is not None else b""
@@ -92,7 +95,12 @@ cdef class SipAgent:
                 "codec": ev.codec, "payload_type": ev.payload_type,
                 "dtmf_payload_type": ev.dtmf_payload_type, "ptime_ms": ev.ptime_ms,
                 "hold": bool(ev.hold),
-                "reason": ev.reason.decode("utf-8", "replace")}
+                "reason": ev.reason.decode("utf-8", "replace"),
+                "srtp_suite": ev.srtp_suite,
+                "srtp_remote_key": (<char *>ev.srtp_remote_key)[:lib.AGORA_SIP_SRTP_KEY_LEN]
+                                   if ev.srtp_suite else b"",
+                "srtp_local_key": (<char *>ev.srtp_local_key)[:lib.AGORA_SIP_SRTP_KEY_LEN]
+                                  if ev.srtp_suite else b""}
 
     def answer(self, unsigned int call, bytes media_ip, int media_port):
         cdef lib.agora_sip_agent *a = self._enter("answer")

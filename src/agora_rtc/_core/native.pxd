@@ -143,6 +143,12 @@ cdef extern from "agora_rtc/sip.h" nogil:
         const char *password
         int expires
         int keepalive_s
+        int srtp
+    int AGORA_SIP_SRTP_KEY_LEN
+    enum agora_sip_srtp:
+        AGORA_SIP_SRTP_OFF
+        AGORA_SIP_SRTP_OPTIONAL
+        AGORA_SIP_SRTP_MANDATORY
     enum agora_sip_event_kind:
         AGORA_SIP_EV_INCOMING
         AGORA_SIP_EV_PROGRESS
@@ -166,6 +172,9 @@ cdef extern from "agora_rtc/sip.h" nogil:
         int ptime_ms
         int hold
         char reason[128]
+        int srtp_suite
+        uint8_t srtp_remote_key[30]
+        uint8_t srtp_local_key[30]
     ctypedef struct agora_sip_stats:
         uint64_t invites
         uint64_t rejected_offers
@@ -500,6 +509,8 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
     int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
                                           int dtmf_payload_type, int packet_ms)
     int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms)
+    int agora_rtc_conn_rtp_set_send_srtp(agora_rtc_conn *conn, int srtp_suite,
+                                         const uint8_t *srtp_key_salt)
     uint32_t AGORA_RTP_SSRC_ANY
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)

@@ -15,6 +15,7 @@ import threading
 from typing import TYPE_CHECKING, Dict, Optional
 
 from agora_rtc._core import _engine
+from agora_rtc.base.transport_url import SIP_SRTP_MODES
 
 if TYPE_CHECKING:
     from agora_rtc.base.transport_url import TransportURL
@@ -42,6 +43,9 @@ class SipEndpoint:
     allow_dial : bool
         Outbound calls are allowed (``dial=allow``): off by default, so that a bug or an
         attacker reaching the application cannot place toll calls through its trunk.
+    srtp : str
+        SRTP with SDES keys on calls (``srtp=``): ``"off"`` (default), ``"optional"`` or
+        ``"mandatory"`` (docs/SIP.md).
     """
 
     def __init__(self, transport: "TransportURL"):
@@ -49,6 +53,7 @@ class SipEndpoint:
         params = dict(transport.params)
         self.media_ip = params.get("media_ip", self.host)
         self.allow_dial = params.get("dial", "deny") == "allow"
+        self.srtp = params.get("srtp", "off")
         user = (transport.user or "agent").encode("utf-8")
         registrar = params.get("registrar")
         self.registrar = registrar
@@ -57,7 +62,8 @@ class SipEndpoint:
         self._agent = _engine.SipAgent(self.host.encode("ascii"), int(transport.port or 0), user,
                                        registrar.encode("ascii") if registrar else None,
                                        params.get("password", "").encode("utf-8"),
-                                       int(params.get("expires", 0)), int(params.get("keepalive", 0)))
+                                       int(params.get("expires", 0)), int(params.get("keepalive", 0)),
+                                       SIP_SRTP_MODES[self.srtp])
         self.port = self._agent.port
         self._lock = threading.Lock()
         self._lines: Dict[str, "PhoneLine"] = {}     # channel -> line

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from agora_rtc._core import _engine
 from agora_rtc.errors import InvalidStateError
-from agora_rtc.sip.call import CODEC_NAMES, PhoneCall
+from agora_rtc.sip.call import CODEC_NAMES, SRTP_SUITE_NAMES, PhoneCall
 
 if TYPE_CHECKING:
     from agora_rtc.sip.endpoint import SipEndpoint
@@ -83,6 +83,7 @@ class PhoneLine:
         self._target = ("", 0)   # the phone's RTP address we send to
         self._codec = ("", -1, -1, 0)   # the call's codec, its payload type, telephone-event's,
                                         # our packet length (_codec_key)
+        self._srtp = (0, None)          # the call's SRTP suite and the phone's key (SDES)
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
 
@@ -298,14 +299,19 @@ class PhoneLine:
     def _start_media(self, call: PhoneCall, ev: dict) -> None:
         conn = self.conn
         call.codec = CODEC_NAMES.get(ev["codec"], "")
+        suite = ev["srtp_suite"]
+        call.srtp = SRTP_SUITE_NAMES.get(suite, "")
+        self._srtp = (suite, ev["srtp_remote_key"] if suite else None)
         for rc, what in (
+                (conn._rtp_set_send_srtp(suite, ev["srtp_local_key"] if suite else None), "SRTP"),
                 (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
                                           _packet_ms(ev)),
                  "codec"),
                 (conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
                                               ev["remote_rtcp_port"],
                                               int.from_bytes(os.urandom(4), "big") or 1), "target"),
-                (conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8")), "remote")):
+                (conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"), *self._srtp),
+                 "remote")):
             if rc != 0:
                 raise RuntimeError(f"RTP {what} refused ({rc})")
         self._target = (ev["remote_ip"], ev["remote_port"])
@@ -321,7 +327,7 @@ class PhoneLine:
                                           _packet_ms(ev))
             for ssrc in conn._rtp_remote_activity():
                 conn._rtp_remove_remote(ssrc)
-            conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"))
+            conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"), *self._srtp)
         except Exception:
             _log.exception("SIP call %d: codec change failed", call.call_id)
             return

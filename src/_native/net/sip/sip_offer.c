@@ -4,11 +4,15 @@
 
 #include <string.h>
 
-int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const struct sa *laddr)
+int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const struct sa *laddr,
+                      int srtp)
 {
     int err = sdp_session_alloc(sess, laddr);
     if (!err)
-        err = sdp_media_add(media, *sess, "audio", 9, "RTP/AVP");
+        err = sdp_media_add(media, *sess, "audio", 9,
+                            srtp == AGORA_SIP_SRTP_MANDATORY ? "RTP/SAVP" : "RTP/AVP");
+    if (!err && srtp != AGORA_SIP_SRTP_OFF) /* offers in either profile are taken */
+        err = sdp_media_set_alt_protos(*media, 2, "RTP/AVP", "RTP/SAVP");
     if (!err) /* wideband first; its RTP clock is 8000 Hz for 16 kHz audio (RFC 3551) */
         err = sdp_format_add(NULL, *media, false, "9", "G722", 8000, 1, NULL, NULL, NULL, false,
                              NULL);
