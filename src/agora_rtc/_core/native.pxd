@@ -144,6 +144,9 @@ cdef extern from "agora_rtc/sip.h" nogil:
         int expires
         int keepalive_s
         int srtp
+        const char *tls_cert_pem
+        const char *tls_key_pem
+        uint16_t tls_port
     int AGORA_SIP_SRTP_KEY_LEN
     enum agora_sip_srtp:
         AGORA_SIP_SRTP_OFF
@@ -186,6 +189,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         int keepalive_status
     int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out)
     uint16_t agora_sip_agent_port(const agora_sip_agent *agent)
+    uint16_t agora_sip_agent_tls_port(const agora_sip_agent *agent)
     int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms)
     int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
                          uint16_t media_port)

@@ -152,7 +152,8 @@ _SIP_USER = re.compile(r"^[A-Za-z0-9+_.\-]{1,63}$")
 
 def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
     """``sip://[user[:password]@]ip[:port][?media_ip=ip&dial=allow&registrar=host:port&expires=S
-    &srtp=off|optional|mandatory]``: port 5060 by default, 0 = any."""
+    &srtp=off|optional|mandatory&tls_port=P&cert=FILE&key=FILE]``: port 5060 by default, 0 = any;
+    tls_port: SIP over TLS there too (0 = any) with the PEM certificate and key files."""
     import ipaddress
     host = parts.hostname or ""
     try:
@@ -191,6 +192,15 @@ def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
     if params.get("srtp", "off") not in SIP_SRTP_MODES:
         raise ValueError(f"{what}: srtp must be 'off', 'optional' or 'mandatory' (SRTP with SDES keys "
                          f"on calls), got {params['srtp']!r}")
+    if "tls_port" in params:
+        if not (params["tls_port"].isdigit() and int(params["tls_port"]) <= 65535):
+            raise ValueError(f"{what}: tls_port must be 0..65535 (SIP over TLS; 0 = any), "
+                             f"got {params['tls_port']!r}")
+        if not params.get("cert"):
+            raise ValueError(f"{what}: SIP over TLS (tls_port) needs cert=<PEM certificate file> "
+                             "(and key=<PEM key file> unless the key is in the same file)")
+    elif "cert" in params or "key" in params:
+        raise ValueError(f"{what}: cert= / key= are for SIP over TLS: add tls_port=<port>")
     if params.get("dial", "deny") not in ("allow", "deny"):
         raise ValueError(f"{what}: dial must be 'allow' or 'deny' (outbound calls), got {params['dial']!r}")
     if parts.password is not None:

@@ -29,6 +29,18 @@ STATUS_NOT_FOUND = 404
 STATUS_BUSY_HERE = 486
 
 
+def _read_pem(path: str, what: str) -> bytes:
+    """The PEM text of the URL's cert= / key= file."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(1 << 20)
+    except OSError as e:
+        raise ValueError(f"sip:// {what}={path!r}: cannot read the PEM file ({e.strerror})") from None
+    if b"-----BEGIN " not in text:
+        raise ValueError(f"sip:// {what}={path!r}: not a PEM file (expected -----BEGIN ...)")
+    return text
+
+
 class SipEndpoint:
     """The SIP user agent of a service (created by AgoraService.initialize).
 
@@ -46,6 +58,8 @@ class SipEndpoint:
     srtp : str
         SRTP with SDES keys on calls (``srtp=``): ``"off"`` (default), ``"optional"`` or
         ``"mandatory"`` (docs/SIP.md).
+    tls_port : int
+        The bound port of SIP over TLS (``tls_port=``, with ``cert=`` / ``key=``), 0 without.
     """
 
     def __init__(self, transport: "TransportURL"):
@@ -59,12 +73,17 @@ class SipEndpoint:
         self.registrar = registrar
         self.registration_status = 0     # the registrar's last final answer (200: registered)
         self._registered = threading.Condition()
+        cert = key = None
+        if "tls_port" in params:
+            cert, key = _read_pem(params["cert"], "cert"), _read_pem(params.get("key") or params["cert"], "key")
         self._agent = _engine.SipAgent(self.host.encode("ascii"), int(transport.port or 0), user,
                                        registrar.encode("ascii") if registrar else None,
                                        params.get("password", "").encode("utf-8"),
                                        int(params.get("expires", 0)), int(params.get("keepalive", 0)),
-                                       SIP_SRTP_MODES[self.srtp])
+                                       SIP_SRTP_MODES[self.srtp], cert, key,
+                                       int(params.get("tls_port", 0)))
         self.port = self._agent.port
+        self.tls_port = self._agent.tls_port
         self._lock = threading.Lock()
         self._lines: Dict[str, "PhoneLine"] = {}     # channel -> line
         self._calls: Dict[int, "PhoneLine"] = {}     # call id -> line

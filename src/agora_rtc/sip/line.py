@@ -124,7 +124,8 @@ class PhoneLine:
         return True
 
     def dial(self, uri: str, *, timeout: float = 30.0) -> PhoneCall:
-        """Call ``uri`` (``sip:user@host:port``) and return the :class:`PhoneCall`
+        """Call ``uri`` (``sip:user@host:port``; over TLS ``sip:user@host:port;transport=tls``
+        or ``sips:user@host:port``, with ``tls_port=`` on the URL) and return the :class:`PhoneCall`
         (state ``"ringing"``; ``"up"`` once answered: the callee joins the channel
         as user ``user``; ``"ended"`` with its status when refused).
 
@@ -140,12 +141,12 @@ class PhoneLine:
         if not self.endpoint.allow_dial:
             raise PermissionError("SIP dial: outbound calls are off; allow them with dial=allow in "
                                   "the sip:// transport URL (toll fraud: see SECURITY.md)")
-        if not isinstance(uri, str) or not uri.startswith("sip:") or "@" not in uri:
-            raise ValueError(f"SIP dial: expected a URI sip:user@host[:port], got {uri!r}")
+        if not isinstance(uri, str) or not uri.startswith(("sip:", "sips:")) or "@" not in uri:
+            raise ValueError(f"SIP dial: expected a URI sip:user@host[:port] (or sips:), got {uri!r}")
         with self._lock:
             if self.call is not None and self.call.state != "ended":
                 raise InvalidStateError("SIP dial: this connection has a call already")
-            user = uri[4:].split("@", 1)[0]
+            user = uri.split(":", 1)[1].split("@", 1)[0]
 
             def placed(call_id: int) -> None:
                 self.call = PhoneCall(call_id, "outbound", _user_id_of(user, call_id))

@@ -55,6 +55,13 @@ typedef struct agora_sip_config {
      * NAT bindings open and telling whether the registrar still answers (stats). */
     int keepalive_s;
     int srtp;                 /* enum agora_sip_srtp (0: off) */
+    /* SIP over TLS (RFC 3261 sips / transport=tls), next to UDP: with tls_cert_pem set,
+     * the agent also listens for TLS on listen_ip:tls_port (0: an ephemeral port,
+     * agora_sip_agent_tls_port) with this certificate (PEM, its chain may follow) and
+     * private key (PEM), and may dial sips: / ;transport=tls URIs. NULL: UDP only. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    uint16_t tls_port;
 } agora_sip_config;
 
 enum agora_sip_event_kind {
@@ -126,6 +133,8 @@ typedef struct agora_sip_stats {
 int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out);
 /* The bound UDP port. */
 uint16_t agora_sip_agent_port(const agora_sip_agent *agent);
+/* The bound TLS port, 0 without TLS. */
+uint16_t agora_sip_agent_tls_port(const agora_sip_agent *agent);
 /* Wait up to timeout_ms (-1: forever) for the next event: 1 with *out filled,
  * 0 on timeout, AGORA_ERR_INVALID_STATE once the agent is closing. */
 int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms);
@@ -141,7 +150,7 @@ int agora_sip_progress(agora_sip_agent *agent, uint32_t call, const char *media_
 /* Reject an INCOMING call with status 300..699 (486 Busy Here, 603 Decline,
  * 404 Not Found ...); a CLOSED event follows. */
 int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status);
-/* Call uri (sip:user@host:port) from our user, offering PCMU, PCMA, Opus
+/* Call uri (sip:user@host:port; sips:... or ;transport=tls over TLS) from our user, offering PCMU, PCMA, Opus
  * with our media at media_ip:media_port; *call receives the call id. Events
  * PROGRESS, ESTABLISHED or CLOSED follow. AGORA_ERR_INVALID_ARGUMENT: not a
  * SIP URI. */

@@ -75,6 +75,8 @@ struct agora_sip_agent {
     struct tmr keepalive_timer;
     struct sip_request *keepalive; /* the OPTIONS in flight */
     struct dnsc *dnsc;
+    struct tls *tls;            /* NULL: no TLS transport */
+    char *tls_cert_pem, *tls_key_pem; /* until the loop took them (then wiped, freed) */
     struct mqueue *mq;
     struct list calls;
     struct sa laddr;
@@ -91,6 +93,7 @@ struct agora_sip_agent {
     int ev_head, ev_count;
     char listen_ip[64];
     uint16_t listen_port;
+    uint16_t tls_port;
 };
 
 static pthread_once_t libre_once = PTHREAD_ONCE_INIT;
@@ -484,7 +487,8 @@ static int cmd_dial(struct agora_sip_agent *a, sip_command *cmd)
     struct pl pl;
     struct uri uri;
     pl_set_str(&pl, cmd->uri);
-    if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sip"))
+    if (uri_decode(&uri, &pl) || (pl_strcasecmp(&uri.scheme, "sip") &&
+                                  (pl_strcasecmp(&uri.scheme, "sips") || !a->tls)))
         return AGORA_ERR_INVALID_ARGUMENT;
     sip_call *c;
     if (call_new(a, 0, &c))
@@ -705,7 +709,39 @@ static void release_stack(struct agora_sip_agent *a)
         sip_close(a->sip, true);
     a->sip = mem_deref(a->sip);
     a->dnsc = mem_deref(a->dnsc);
+    a->tls = mem_deref(a->tls);
     a->mq = mem_deref(a->mq);
+}
+
+/* Free a PEM copy, wiped first (the private key). */
+static void free_secret(char **text)
+{
+    if (!*text)
+        return;
+    volatile char *v = *text;
+    while (*v)
+        *v++ = '\0';
+    free(*text);
+    *text = NULL;
+}
+
+/* The TLS transport on listen_ip:tls_port with the configured certificate. */
+static int start_tls(struct agora_sip_agent *a)
+{
+    struct sa tls_addr;
+    int err = tls_alloc(&a->tls, TLS_METHOD_SSLV23, NULL, NULL);
+    if (!err)
+        err = tls_set_certificate_pem(a->tls, a->tls_cert_pem, strlen(a->tls_cert_pem),
+                                      a->tls_key_pem, strlen(a->tls_key_pem));
+    if (!err)
+        err = sa_set_str(&tls_addr, a->listen_ip, a->tls_port);
+    if (!err)
+        err = sip_transp_add(a->sip, SIP_TRANSP_TLS, &tls_addr, a->tls);
+    if (!err)
+        err = sip_transp_laddr(a->sip, &tls_addr, SIP_TRANSP_TLS, NULL);
+    if (!err)
+        a->tls_port = sa_port(&tls_addr);
+    return err;
 }
 
 static void *agent_thread(void *arg)
@@ -726,16 +762,21 @@ static void *agent_thread(void *arg)
         sa_set_str(&a->laddr, a->listen_ip, a->listen_port) ||
         sip_transp_add(a->sip, SIP_TRANSP_UDP, &a->laddr) ||
         sip_transp_laddr(a->sip, &a->laddr, SIP_TRANSP_UDP, NULL) ||
+        (a->tls_cert_pem && start_tls(a)) ||
         sipsess_listen(&a->sock, a->sip, SIP_HASH_SIZE, on_invite, a) ||
         sip_listen(&a->lsnr, a->sip, true, on_request, a) ||
         mqueue_alloc(&a->mq, on_command, a) ||
         (a->registrar[0] && start_register(a))) {
+        free_secret(&a->tls_cert_pem);
+        free_secret(&a->tls_key_pem);
         release_stack(a);
         re_thread_close();
         started(a, rc);
         return NULL;
     }
     a->listen_port = sa_port(&a->laddr);
+    free_secret(&a->tls_cert_pem); /* libre's TLS context holds its own copy */
+    free_secret(&a->tls_key_pem);
     if (a->keepalive_s > 0)
         tmr_start(&a->keepalive_timer, (uint64_t)a->keepalive_s * 1000, send_keepalive, a);
     started(a, AGORA_OK);
@@ -787,6 +828,10 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
                               (config->password && strlen(config->password) >= 128) ||
                               config->expires < 0))
         return AGORA_ERR_INVALID_ARGUMENT;
+    if ((config->tls_cert_pem && (!config->tls_key_pem || !config->tls_cert_pem[0] ||
+                                  !config->tls_key_pem[0])) ||
+        (!config->tls_cert_pem && (config->tls_key_pem || config->tls_port)))
+        return AGORA_ERR_INVALID_ARGUMENT;
     if (config->srtp < AGORA_SIP_SRTP_OFF || config->srtp > AGORA_SIP_SRTP_MANDATORY ||
         config->keepalive_s < 0 || config->keepalive_s > 86400 ||
         (config->keepalive_s > 0 && !config->registrar))
@@ -807,9 +852,22 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
     }
     a->listen_port = config->listen_port;
     a->srtp = config->srtp;
+    a->tls_port = config->tls_port;
+    if (config->tls_cert_pem) {
+        a->tls_cert_pem = strdup(config->tls_cert_pem);
+        a->tls_key_pem = strdup(config->tls_key_pem);
+        if (!a->tls_cert_pem || !a->tls_key_pem) {
+            free_secret(&a->tls_cert_pem);
+            free_secret(&a->tls_key_pem);
+            free(a);
+            return AGORA_ERR_NO_MEMORY;
+        }
+    }
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
     if (pthread_create(&a->thread, NULL, agent_thread, a)) {
+        free_secret(&a->tls_cert_pem);
+        free_secret(&a->tls_key_pem);
         free(a);
         return AGORA_ERR_FAILED;
     }
@@ -832,6 +890,11 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
 uint16_t agora_sip_agent_port(const agora_sip_agent *a)
 {
     return a ? a->listen_port : 0;
+}
+
+uint16_t agora_sip_agent_tls_port(const agora_sip_agent *a)
+{
+    return a ? a->tls_port : 0;
 }
 
 int agora_sip_next_event(agora_sip_agent *a, agora_sip_event *out, int timeout_ms)
