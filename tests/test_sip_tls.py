@@ -140,3 +140,50 @@ def test_tls_url_errors(tmp_path, certificate):
         svc = ar.AgoraService(ar.AgoraServiceConfig(
             appid="sip-tls", transport_url=f"sip://127.0.0.1:0?tls_port=0&cert={cert}&key={tmp_path}/other.pem"))
         svc.release()
+
+
+def tls_options(port, cafile):
+    """OPTIONS over TLS from Python's ssl (OpenSSL), verifying the agent's certificate; the
+    status line of the answer."""
+    import socket
+    import ssl
+    ctx = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+            ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+        local = "%s:%d" % s.getsockname()
+        s.sendall((f"OPTIONS sip:agent@127.0.0.1:{port};transport=tls SIP/2.0\r\n"
+                   f"Via: SIP/2.0/TLS {local};branch=z9hG4bK-opt1\r\n"
+                   f"From: <sip:probe@{local}>;tag=1\r\nTo: <sip:agent@127.0.0.1>\r\n"
+                   f"Call-ID: opt-1@probe\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                   f"Content-Length: 0\r\n\r\n").encode())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b"\r\n", 1)[0].decode()
+
+
+def test_tls_port_survives_garbage_and_answers_options(certificate):
+    """Connections that send no TLS, a broken handshake or 64 kB of junk, 60 of them: each is
+    dropped; memory stays bounded and a proper TLS client still gets 200 to OPTIONS."""
+    import socket
+    from test_sip_hostile import rss_kb
+    cert, key, _ = certificate
+    svc = tls_service(cert, key)
+    port = svc.sip.tls_port
+    assert tls_options(port, cert) == "SIP/2.0 200 OK"
+    before = rss_kb()
+    junk = bytes(range(256)) * 256
+    hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\xff" * 300     # a truncated, bad ClientHello
+    for i in range(60):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            try:
+                s.sendall((junk, hello, b"INVITE sip:agent SIP/2.0\r\n\r\n")[i % 3])
+            except OSError:
+                pass                      # the agent may already have closed it
+    assert tls_options(port, cert) == "SIP/2.0 200 OK"
+    assert svc.sip.stats()["calls"] == 0
+    assert rss_kb() - before < 64 * 1024
+    svc.release()
