@@ -18,7 +18,7 @@ import pytest
 
 import agora_rtc as ar
 from conftest import join, wait_until
-from baresip_phone import BARESIP, BaresipPhone
+from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav
 from test_sip import ANSWER_HZ, VAD_START, VAD_STOP, dominant_hz, question, tone, vad_states  # noqa: F401
 from test_sip_hostile import SCENARIOS, sipp, still_fine
 
@@ -81,6 +81,40 @@ def test_srtp_caller_heard_and_answered(phones, question, srtp):
     rec.wait_event("left", "phone", 0, timeout=15)
     phone.wait_event("CALL_CLOSED")
     assert_heard_answer(phone)
+    conn.release()
+    svc.release()
+
+
+def test_srtp_call_hold_and_resume(phones, question, tmp_path):
+    """The phone's re-INVITEs (hold, resume) keep the call's keys: both are answered, and
+    the phone's SRTP is still heard after them (baresip's recording stops at a hold, so
+    the agent's answer is checked before it)."""
+    long_question = str(tmp_path / "long.wav")      # the phone ends its call when its file ends
+    q, _ = read_wav(question)
+    write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot")
+    phone = phones(source=long_question, codecs=("PCMU",), mediaenc="srtp-mand")
+    phone.dial(f"sip:agent@127.0.0.1:{svc.sip.port}")
+    rec.wait_event("joined", "phone", timeout=20)
+    phone.wait_event("CALL_ESTABLISHED")
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    phone.command("hold")
+    wait_until(lambda: conn.phone.call.on_hold, timeout=10, what="on hold")
+    phone.command("resume")
+    wait_until(lambda: not conn.phone.call.on_hold, timeout=10, what="resumed")
+    assert conn.phone.call.state == "up"
+    heard_before = conn._rtp_stats()["rtp_received"]
+    wait_until(lambda: conn._rtp_stats()["rtp_received"] > heard_before + 25, timeout=10,
+               what="the phone's audio after resume")
+    assert conn._rtp_stats()["srtp_errors"] == 0
+    phone.hangup()
+    rec.wait_event("left", "phone", 0, timeout=15)
+    phone.wait_event("CALL_CLOSED")
+    assert_heard_answer(phone)
+    assert svc.sip.stats()["rejected_offers"] == 0
     conn.release()
     svc.release()
 

@@ -232,11 +232,12 @@ static int set_local_media(sip_call *c, const char *ip, uint16_t port)
 
 /* ---- SRTP (SDES) negotiation (loop thread) ---- */
 
-/* The remote's offer (INVITE, re-INVITE): 0 when it may be answered (our a=crypto line
- * set when SRTP is agreed), -1 when it must be refused (488): SRTP mandatory here or
- * in the offer's RTP/SAVP profile but no usable key, unusable a=crypto lines, or a
- * re-INVITE changing the keys of an SRTP call (rekeying is not supported). */
-static int srtp_take_offer(sip_call *c)
+/* The remote's offer (INVITE; reoffer: a re-INVITE): 0 when it may be answered (our
+ * a=crypto line set when SRTP is agreed), -1 when it must be refused (488): SRTP
+ * mandatory here or in the offer's RTP/SAVP profile but no usable key, unusable a=crypto
+ * lines, or a re-INVITE changing the keys of an SRTP call or bringing keys to a plain one
+ * (the media does not switch mid-call: rekeying is not supported). */
+static int srtp_take_offer(sip_call *c, int reoffer)
 {
     int policy = c->agent->srtp;
     if (policy == AGORA_SIP_SRTP_OFF)
@@ -249,6 +250,8 @@ static int srtp_take_offer(sip_call *c)
                        !memcmp(remote.key, c->remote_key, sizeof(remote.key))
                    ? agora_sdes_set_local(c->media, &c->local[0], 0) ? -1 : 0
                    : -1;
+    if (reoffer) /* a plain call stays plain */
+        return found == 0 && !savp ? 0 : -1;
     if (found < 0 || (found == 0 && (savp || policy == AGORA_SIP_SRTP_MANDATORY)))
         return -1;
     if (found == 0)
@@ -306,7 +309,7 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
         return err;
     agora_sip_event ev;
     memset(&ev, 0, sizeof(ev));
-    if (agora_sip_sdp_media(c->media, &ev) || srtp_take_offer(c))
+    if (agora_sip_sdp_media(c->media, &ev) || srtp_take_offer(c, 1))
         return EPROTO; /* no common codec any more, SRTP refused: libre answers 488 */
     err = agora_sip_sdp_answer_ptime(c->media);
     if (!err)
@@ -407,7 +410,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     agora_sip_event ev;
     memset(&ev, 0, sizeof(ev));
     if (sdp_decode(c->sdp, msg->mb, true) || agora_sip_sdp_media(c->media, &ev) || !ev.remote_port ||
-        !ev.remote_ip[0] || srtp_take_offer(c)) {
+        !ev.remote_ip[0] || srtp_take_offer(c, 0)) {
         a->st.rejected_offers++;
         a->st.calls--;
         mem_deref(c);
