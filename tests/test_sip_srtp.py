@@ -276,3 +276,18 @@ def test_packets_on_the_wire_are_srtp_and_srtcp(tmp_path):
     assert conn._rtp_stats()["srtp_errors"] == 0
     conn.release()
     svc.release()
+
+
+@needs_sipp
+def test_rekeying_reinvite_refused_and_call_goes_on(tmp_path):
+    """tests/sipp/srtp_rekey.xml: an SRTP call whose re-INVITE brings a new key gets 488 to
+    it; the call stays up (no leave) until the caller's BYE."""
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot", record=False)
+    assert sipp(svc, os.path.join(SCENARIOS, "srtp_rekey.xml"), tmp_path) == 0
+    rec.wait_event("left", "sipp", timeout=10)
+    assert [e[0] for e in rec.events].count("joined") == 1
+    assert conn.phone.call.srtp == "AES_CM_128_HMAC_SHA1_80" and conn.phone.call.reason == "BYE"
+    still_fine(svc, tmp_path)
+    conn.release()
+    svc.release()
