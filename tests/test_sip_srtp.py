@@ -85,8 +85,9 @@ def test_srtp_caller_heard_and_answered(phones, question, srtp):
     svc.release()
 
 
-def test_srtp_call_hold_and_resume(phones, question, tmp_path):
-    """The phone's re-INVITEs (hold, resume) keep the call's keys: both are answered, and
+def test_srtp_call_dtmf_hold_and_resume(phones, question, tmp_path):
+    """Keys pressed both ways travel inside SRTP. The phone's re-INVITEs (hold, resume) keep
+    the call's keys: both are answered, and
     the phone's SRTP is still heard after them (baresip's recording stops at a hold, so
     the agent's answer is checked before it)."""
     long_question = str(tmp_path / "long.wav")      # the phone ends its call when its file ends
@@ -98,6 +99,15 @@ def test_srtp_call_hold_and_resume(phones, question, tmp_path):
     phone.dial(f"sip:agent@127.0.0.1:{svc.sip.port}")
     rec.wait_event("joined", "phone", timeout=20)
     phone.wait_event("CALL_ESTABLISHED")
+    # DTMF (RFC 4733 telephone-events) inside SRTP, both ways
+    for key in "1#":
+        phone.command("sndcode", key)
+    rec.wait_for(lambda: len([e for e in rec.events if e[0] == "dtmf"]) == 2, timeout=10)
+    assert [e[1][:2] for e in rec.events if e[0] == "dtmf"] == [("phone", "1"), ("phone", "#")]
+    conn.phone.send_dtmf("42", duration_ms=80)
+    wait_until(lambda: sum(ev.get("type") == "CALL_DTMF_END" for ev in phone.events) == 2,
+               timeout=10, what="keys heard by the phone")
+    assert [ev.get("param") for ev in phone.events if ev.get("type") == "CALL_DTMF_START"] == ["4", "2"]
     assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
     wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
     time.sleep(0.5)
