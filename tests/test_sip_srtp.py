@@ -58,11 +58,13 @@ def assert_heard_answer(phone, rate=8000):
     assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
 
 
-@pytest.mark.parametrize("srtp", ["mandatory", "optional"])
-def test_srtp_caller_heard_and_answered(phones, question, srtp):
+@pytest.mark.parametrize("srtp,mediaenc", [("mandatory", "srtp-mand"), ("optional", "srtp-mand"),
+                                           ("mandatory", "srtp")])
+def test_srtp_caller_heard_and_answered(phones, question, srtp, mediaenc):
+    """mediaenc=srtp: baresip offers its keys in RTP/AVP (best-effort SDES), taken as well."""
     svc = service(srtp)
     conn, rec = join(svc, "agent", "bot", vad=ar.AudioVadConfigV2())
-    phone = phones(source=question, codecs=("PCMU",), mediaenc="srtp-mand")
+    phone = phones(source=question, codecs=("PCMU",), mediaenc=mediaenc)
     phone.dial(f"sip:agent@127.0.0.1:{svc.sip.port}")
     rec.wait_event("joined", "phone", timeout=20)
     assert conn.phone.call.srtp.startswith("AES_CM_128_HMAC_SHA1_")
