@@ -303,3 +303,48 @@ def test_rekeying_reinvite_refused_and_call_goes_on(tmp_path):
     still_fine(svc, tmp_path)
     conn.release()
     svc.release()
+
+
+@needs_sipp
+def test_forged_packets_cannot_take_the_callers_stream(tmp_path):
+    """An SRTP call's stream takes the SSRC of the first packet that authenticates: packets
+    forged by someone without the key (another SSRC, sent first to the agent's RTP port) are
+    dropped and counted, and the caller's SRTP (here sent by the test under the key SIPp
+    offered, RFC 3711 in tests/test_rtp_transport.py) is heard."""
+    pytest.importorskip("cryptography")
+    from test_rtp_transport import srtp_protect_80
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot")
+    key = bytes(range(30))
+    scenario = tmp_path / "srtp.xml"
+    scenario.write_text(call_scenario("srtp-forged", pause_ms=5000, caller="sipp",
+                                      sdp_extra=f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{GOOD_KEY}"))
+    result = []
+    runner = threading.Thread(target=lambda: result.append(sipp(
+        svc, str(scenario), tmp_path, timeout=30, extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port())))))
+    runner.start()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rec.wait_event("joined", "sipp", timeout=20)
+        agent = ("127.0.0.1", conn.phone.local_port)
+        for seq in range(20):        # forged: a made-up key, another SSRC, first on the wire
+            plain = struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0xBAD0BAD) + bytes(160)
+            sender.sendto(srtp_protect_80(os.urandom(16), os.urandom(14), plain), agent)
+        wait_until(lambda: conn._rtp_stats()["srtp_errors"] >= 20, timeout=5, what="forged packets dropped")
+        loud = bytes([0x00, 0x80]) * 80          # mu-law full scale, alternating sign
+        for seq in range(100):       # the caller: its SSRC, the offered key
+            plain = struct.pack("!BBHII", 0x80, 0x80 if seq == 0 else 0, seq, seq * 160, 0x1234) + loud
+            sender.sendto(srtp_protect_80(key[:16], key[16:], plain), agent)
+            time.sleep(0.02)
+        wait_until(lambda: len(rec.pcm("sipp")) >= 2 * 16000, timeout=10, what="the caller heard")
+        runner.join(timeout=30)
+        assert result == [0]
+    finally:
+        sender.close()
+        runner.join(timeout=30)
+    stats = conn._rtp_stats()
+    assert stats["srtp_errors"] >= 20 and stats["rtp_received"] >= 90, stats
+    heard = np.frombuffer(rec.pcm("sipp"), np.int16).astype(np.float64)
+    assert np.sqrt(np.mean(heard ** 2)) > 1000       # the caller's loud signal, not silence
+    conn.release()
+    svc.release()

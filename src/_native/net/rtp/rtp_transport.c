@@ -653,12 +653,21 @@ static void handle_rtcp(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t no
         m->st.malformed++;
 }
 
+/* The remote added with AGORA_RTP_SSRC_ANY that may still take ssrc, -1 when none. */
+static int latch_candidate(agora_rtp_media *m, uint32_t ssrc)
+{
+    int i = rtp_streams_find_ssrc(&m->remotes, AGORA_RTP_SSRC_ANY);
+    if (i < 0 || !remote_at(m, i)->latch || agora_rtp_video_has_ssrc(m, ssrc))
+        return -1;
+    return i;
+}
+
 /* The remote added with AGORA_RTP_SSRC_ANY and not latched yet takes ssrc
  * (its table entry moves: take and add again, within the table's room). */
 static rtp_remote *latch_remote(agora_rtp_media *m, uint32_t ssrc)
 {
-    int i = rtp_streams_find_ssrc(&m->remotes, AGORA_RTP_SSRC_ANY);
-    if (i < 0 || !remote_at(m, i)->latch || agora_rtp_video_has_ssrc(m, ssrc))
+    int i = latch_candidate(m, ssrc);
+    if (i < 0)
         return NULL;
     rtp_remote *r = rtp_streams_take(&m->remotes, i);
     r->ssrc = ssrc;
@@ -713,8 +722,21 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     /* demultiplex on the clear-text SSRC before any decryption */
     uint32_t ssrc = be32(buf + 8);
     rtp_remote *r = find_remote(m, ssrc);
-    if (!r && ssrc != AGORA_RTP_SSRC_ANY && (r = latch_remote(m, ssrc)) != NULL) {
-        /* a stream added with AGORA_RTP_SSRC_ANY takes the first SSRC heard */
+    int decrypted = 0;
+    if (!r && ssrc != AGORA_RTP_SSRC_ANY) {
+        /* a stream added with AGORA_RTP_SSRC_ANY takes the first SSRC heard; with SRTP the
+         * first whose packet authenticates, so that a forged packet cannot take it */
+        int i = latch_candidate(m, ssrc);
+        if (i >= 0 && remote_at(m, i)->srtp) {
+            int n = agora_srtp_unprotect(remote_at(m, i)->srtp, buf, len);
+            if (n < 0) {
+                m->st.srtp_errors++;
+                return;
+            }
+            len = (size_t)n;
+            decrypted = 1;
+        }
+        r = latch_remote(m, ssrc);
     }
     if (!r) {
         if (len == AGORA_RTP_HEADER_SIZE && ssrc == 0) {
@@ -725,7 +747,7 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
             m->st.unknown_ssrc++;
         return;
     }
-    if (r->srtp) {
+    if (r->srtp && !decrypted) {
         int n = agora_srtp_unprotect(r->srtp, buf, len);
         if (n < 0) {
             m->st.srtp_errors++;
