@@ -309,7 +309,7 @@ def test_rekeying_reinvite_refused_and_call_goes_on(tmp_path):
 def test_forged_packets_cannot_take_the_callers_stream(tmp_path):
     """An SRTP call's stream takes the SSRC of the first packet that authenticates: packets
     forged by someone without the key (another SSRC, sent first to the agent's RTP port) are
-    dropped and counted, and the caller's SRTP (here sent by the test under the key SIPp
+    dropped and counted (a flood of 20000 with an SSRC each keeps no memory), and the caller's SRTP (here sent by the test under the key SIPp
     offered, RFC 3711 in tests/test_rtp_transport.py) is heard."""
     pytest.importorskip("cryptography")
     from test_rtp_transport import srtp_protect_80
@@ -317,7 +317,7 @@ def test_forged_packets_cannot_take_the_callers_stream(tmp_path):
     conn, rec = join(svc, "agent", "bot")
     key = bytes(range(30))
     scenario = tmp_path / "srtp.xml"
-    scenario.write_text(call_scenario("srtp-forged", pause_ms=5000, caller="sipp",
+    scenario.write_text(call_scenario("srtp-forged", pause_ms=8000, caller="sipp",
                                       sdp_extra=f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{GOOD_KEY}"))
     result = []
     runner = threading.Thread(target=lambda: result.append(sipp(
@@ -331,6 +331,18 @@ def test_forged_packets_cannot_take_the_callers_stream(tmp_path):
             plain = struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0xBAD0BAD) + bytes(160)
             sender.sendto(srtp_protect_80(os.urandom(16), os.urandom(14), plain), agent)
         wait_until(lambda: conn._rtp_stats()["srtp_errors"] >= 20, timeout=5, what="forged packets dropped")
+        # a flood of them, each with an SSRC of its own: no state is kept for any (bounded memory)
+        from test_sip_hostile import rss_kb
+        before = rss_kb()
+        forged = bytearray(srtp_protect_80(os.urandom(16), os.urandom(14),
+                                           struct.pack("!BBHII", 0x80, 0, 1, 160, 1) + bytes(160)))
+        for i in range(20000):
+            forged[8:12] = os.urandom(4)
+            sender.sendto(forged, agent)
+            if i % 500 == 0:
+                time.sleep(0.005)            # the socket's receive queue keeps up
+        wait_until(lambda: conn._rtp_stats()["srtp_errors"] >= 15000, timeout=10, what="the flood dropped")
+        assert rss_kb() - before < 16 * 1024
         loud = bytes([0x00, 0x80]) * 80          # mu-law full scale, alternating sign
         for seq in range(100):       # the caller: its SSRC, the offered key
             plain = struct.pack("!BBHII", 0x80, 0x80 if seq == 0 else 0, seq, seq * 160, 0x1234) + loud
