@@ -5,6 +5,7 @@ came over TLS) and is called by the agent on its own TLS listener; the media of 
 calls is heard both ways. A TLS URL without a readable certificate is a clear error."""
 import datetime
 import ipaddress
+import os
 import time
 
 import numpy as np
@@ -185,5 +186,6 @@ def test_tls_port_survives_garbage_and_answers_options(certificate):
                 pass                      # the agent may already have closed it
     assert tls_options(port, cert) == "SIP/2.0 200 OK"
     assert svc.sip.stats()["calls"] == 0
-    assert rss_kb() - before < 64 * 1024
+    if "libasan" not in os.environ.get("LD_PRELOAD", ""):   # ASan's quarantine keeps freed memory
+        assert rss_kb() - before < 64 * 1024
     svc.release()
