@@ -245,11 +245,13 @@ static int srtp_take_offer(sip_call *c, int reoffer)
     agora_sdes_crypto remote;
     int found = agora_sdes_pick(c->media, 0, &remote);
     int savp = !str_casecmp(sdp_media_proto(c->media), "RTP/SAVP");
-    if (c->srtp_suite) /* a re-INVITE of an SRTP call: the same suite and key */
-        return found == 1 && remote.suite == c->srtp_suite &&
-                       !memcmp(remote.key, c->remote_key, sizeof(remote.key))
-                   ? agora_sdes_set_local(c->media, &c->local[0], 0) ? -1 : 0
-                   : -1;
+    if (c->srtp_suite) { /* a re-INVITE of an SRTP call: the same suite and key */
+        if (found != 1 || remote.suite != c->srtp_suite ||
+            memcmp(remote.key, c->remote_key, sizeof(remote.key)))
+            return -1;
+        c->local[0].tag = remote.tag; /* our answer under the re-offer's tag */
+        return agora_sdes_set_local(c->media, &c->local[0], 0) ? -1 : 0;
+    }
     if (reoffer) /* a plain call stays plain */
         return found == 0 && !savp ? 0 : -1;
     if (found < 0 || (found == 0 && (savp || policy == AGORA_SIP_SRTP_MANDATORY)))
