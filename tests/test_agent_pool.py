@@ -64,7 +64,7 @@ def test_exhaustion_growth_and_waiting_for_a_free_connection(service):
     with pytest.raises(PoolExhaustedError, match="all 2 connections are in use"):
         pool.acquire("grow", "c", timeout=0.05)
     got = []
-    t = threading.Thread(target=lambda: got.append(pool.acquire("grow", "c", timeout=30)))
+    t = threading.Thread(target=lambda: got.append(pool.acquire("grow", "c", timeout=30)), daemon=True)
     t.start()
     pool.release(a)                                     # the waiter takes it
     t.join(30)

@@ -187,7 +187,7 @@ def test_async_wait_for_args():
         waiter = asyncio.ensure_future(h.wait_for_args())
         await asyncio.sleep(0)
         assert not waiter.done()
-        threading.Thread(target=h.set_args, args=("history", 3)).start()
+        threading.Thread(target=h.set_args, args=("history", 3), daemon=True).start()
         await asyncio.wait_for(waiter, 10)
     asyncio.run(main())
     assert h.latest_args == ["__webrtc_value__", "history", 3]

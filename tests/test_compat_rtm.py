@@ -49,7 +49,7 @@ DRIVER = textwrap.dedent(r'''
         sys.stdout.flush()
         c.release()
 
-    t = threading.Thread(target=tester)
+    t = threading.Thread(target=tester, daemon=True)
     t.start()
     sys.argv = [sys.argv[1], "app", "chan", "agent"]
     runpy.run_path(sys.argv[0], run_name="__main__")

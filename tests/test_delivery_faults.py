@@ -275,7 +275,7 @@ def test_release_under_a_lock_that_another_callback_waits_for_does_not_hang(serv
             result["rc"] = b.release()        # the fence sits behind that callback
             c.release()
 
-    t = threading.Thread(target=releaser)
+    t = threading.Thread(target=releaser, daemon=True)
     t.start()
     t.join(15)
     assert not t.is_alive(), "release() hung behind a callback that waits for the releaser"

@@ -116,7 +116,7 @@ def test_client_reports_a_frozen_janus_and_its_return(janus, transport):
             with pytest.raises(JanusTimeoutError, match="not sent"):
                 clients[0].attach()
             # nor does closing: a third client leaves while Janus is still frozen
-            closer = threading.Thread(target=third.close)
+            closer = threading.Thread(target=third.close, daemon=True)
             closer.start()
             closer.join(REPORT_TIMEOUT)
             assert not closer.is_alive() and not third.connected
@@ -224,7 +224,7 @@ def test_agents_hear_a_frozen_janus_and_talk_again_after(janus, transport):
         with frozen(janus):
             rc.wait_event("lost", timeout=REPORT_TIMEOUT)
             # leaving does not wait for the frozen server (nothing is sent to it)
-            leaving = threading.Thread(target=c.disconnect)
+            leaving = threading.Thread(target=c.disconnect, daemon=True)
             leaving.start()
             leaving.join(REPORT_TIMEOUT)
             assert not leaving.is_alive(), "disconnect waited for the frozen Janus"

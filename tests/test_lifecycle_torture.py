@@ -159,7 +159,7 @@ def test_concurrent_release_of_one_connection_from_many_threads(service, no_leak
             except BaseException as e:     # pragma: no cover - reported below
                 errors.append(e)
 
-        threads = [threading.Thread(target=release) for _ in range(4)]
+        threads = [threading.Thread(target=release, daemon=True) for _ in range(4)]
         for t in threads:
             t.start()
         go.wait()
@@ -203,7 +203,7 @@ def test_service_release_races_connection_calls(no_leaks):
             except BaseException as e:     # pragma: no cover - reported below
                 errors.append(e)
 
-        threads = [threading.Thread(target=hammer, args=(i, c, random.Random(seed * 10 + i)))
+        threads = [threading.Thread(target=hammer, args=(i, c, random.Random(seed * 10 + i)), daemon=True)
                    for i, c in enumerate(conns)]
         for t in threads:
             t.start()
@@ -238,7 +238,7 @@ def test_unregister_from_another_thread_while_frames_flow(service):
         except BaseException as e:         # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=flip, args=(random.Random(i),)) for i in range(2)]
+    threads = [threading.Thread(target=flip, args=(random.Random(i),), daemon=True) for i in range(2)]
     for t in threads:
         t.start()
     n0 = len(rec.frames["talker"])
@@ -468,7 +468,7 @@ def test_fork_while_callbacks_and_pushes_are_running(service):
                 return
             a.wait_push_completed(1)
 
-    t = threading.Thread(target=pump)
+    t = threading.Thread(target=pump, daemon=True)
     t.start()
     rb.wait_samples("a", 3200)
 
@@ -522,7 +522,7 @@ def test_janus_disconnect_and_release_during_connect(no_leaks):
                     assert c.disconnect() == 0
                     assert c.get_conn_info().state == 1           # DISCONNECTED
                 elif i % 3 == 1:
-                    t = threading.Thread(target=c.release)       # from another thread
+                    t = threading.Thread(target=c.release, daemon=True)       # from another thread
                     t.start()
                     t.join()
                 c.release()

@@ -235,7 +235,7 @@ def test_concurrent_pushes_are_atomic(service):
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(n_threads)]
+    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(n_threads)]
     for t in threads:
         t.start()
     for t in threads:
@@ -533,7 +533,7 @@ def test_interrupt_from_another_thread_while_pushing(service):
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    t = threading.Thread(target=pusher)
+    t = threading.Thread(target=pusher, daemon=True)
     t.start()
     rb.wait_for(lambda: len(rb.frames.get("a", [])) >= 5)
     t.join()

@@ -532,7 +532,7 @@ def test_interrupt_wakes_wait_push_completed(service):
     tx, trec = _sender_queued(service, "wake2", "tx")
     assert tx.push_audio_pcm_data(_noise(16000, 17), 16000, 1) == 0
     result = []
-    waiter = threading.Thread(target=lambda: result.append(tx.wait_push_completed(timeout=30)))
+    waiter = threading.Thread(target=lambda: result.append(tx.wait_push_completed(timeout=30)), daemon=True)
     waiter.start()
     wait_until(lambda: tx._drain_cond._waiters, what="waiter blocked")  # noqa: SLF001
     assert tx.interrupt_audio() == 0

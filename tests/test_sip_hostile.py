@@ -169,7 +169,7 @@ def test_reinvite_changes_codec(agent, tmp_path):
     conn.phone.on_call_ended = lambda call: codecs.append(call.codec)
     result = []
     runner = threading.Thread(target=lambda: result.append(
-        sipp(svc, os.path.join(SCENARIOS, "reinvite_codec.xml"), tmp_path)))
+        sipp(svc, os.path.join(SCENARIOS, "reinvite_codec.xml"), tmp_path)), daemon=True)
     runner.start()
     runner.join(timeout=60)
     assert result == [0]

@@ -85,7 +85,7 @@ def test_30ms_packets_heard_in_full_and_answered_in_callers_ptime(tmp_path, ptim
     result = []
     runner = threading.Thread(target=lambda: result.append(sipp(
         svc, str(scenario), tmp_path, timeout=40,
-        extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-trace_msg"))))
+        extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-trace_msg"))), daemon=True)
     runner.start()
     try:
         rec.wait_event("joined", "sipp", timeout=20)

@@ -251,7 +251,7 @@ def test_packets_on_the_wire_are_srtp_and_srtcp(tmp_path):
     result = []
     runner = threading.Thread(target=lambda: result.append(sipp(
         svc, str(scenario), tmp_path, timeout=30,
-        extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-trace_msg"))))
+        extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-trace_msg"))), daemon=True)
     runner.start()
     try:
         rec.wait_event("joined", "sipp", timeout=20)
@@ -321,7 +321,8 @@ def test_forged_packets_cannot_take_the_callers_stream(tmp_path):
                                       sdp_extra=f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{GOOD_KEY}"))
     result = []
     runner = threading.Thread(target=lambda: result.append(sipp(
-        svc, str(scenario), tmp_path, timeout=30, extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port())))))
+        svc, str(scenario), tmp_path, timeout=30, extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port())))),
+        daemon=True)
     runner.start()
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:

@@ -667,7 +667,7 @@ def test_concurrent_pushers_subscribers_and_release(service):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=push, args=(s,)) for s in senders]
+    threads = [threading.Thread(target=push, args=(s,), daemon=True) for s in senders]
     for t in threads:
         t.start()
     lu = b.get_local_user()

@@ -202,7 +202,7 @@ def test_concurrent_configuration_is_safe(service):
         for _ in range(300):
             lu.set_audio_volume_indication_parameters(int(rng.integers(0, 5)) * 10,
                                                       int(rng.integers(0, 11)), int(rng.integers(0, 2)))
-    threads = [threading.Thread(target=churn, args=(i,)) for i in range(3)]
+    threads = [threading.Thread(target=churn, args=(i,), daemon=True) for i in range(3)]
     for t in threads:
         t.start()
     for t in threads:

@@ -6,6 +6,23 @@ the ``agora_rtc`` logger with the event name), never into the engine."""
 from __future__ import annotations
 
 
+def forward_events(cls, interface, skip=()) -> None:
+    """Give ``cls`` a method for every ``on_*`` event of ``interface`` (except
+    ``skip``) that calls the same method of ``self.user_observer`` when that is
+    not None: an SDK observer that sees some events and passes all on."""
+    def forwarder(name):
+        def forward(self, *args):
+            obs = self.user_observer
+            if obs is not None:
+                getattr(obs, name)(*args)
+        forward.__name__ = name
+        return forward
+
+    for name in vars(interface):
+        if name.startswith("on_") and name not in skip:
+            setattr(cls, name, forwarder(name))
+
+
 class IRTCConnectionObserver:
     """Connection events: ``conn`` is the RTCConnection, ``conn_info`` an RTCConnInfo.
 

@@ -23,7 +23,7 @@ from agora_rtc.local_user import LocalUser, RemoteAudioTrack, RemoteVideoTrack
 from agora_rtc.stats import ConnectionStats
 from agora_rtc.observers import (IAudioEncodedFrameObserver, IAudioFrameObserver,
                                  IRTCConnectionObserver, IRTCLocalUserObserver,
-                                 IVideoEncodedFrameObserver, IVideoFrameObserver)
+                                 IVideoEncodedFrameObserver, IVideoFrameObserver, forward_events)
 from agora_rtc.voice_detection import AudioVadConfigV2
 from agora_rtc import _video_validation as _vv
 
@@ -94,6 +94,33 @@ def _check_observer(what, observer, base):
     if not isinstance(observer, base):
         raise TypeError(f"{what}: observer must be an instance of a {base.__name__} subclass, "
                         f"got {type(observer).__name__}")
+
+
+class _ConnectionEvents(IRTCConnectionObserver):
+    """Registered in the engine while the SDK listens for users leaving: calls
+    the connection's user-left listeners, then forwards every event to the
+    application's observer (read at each event, so registering another one
+    takes effect at once)."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    @property
+    def user_observer(self):
+        return self._conn._app_conn_observer
+
+    def on_user_left(self, agora_rtc_conn, user_id, reason):
+        for fn in self._conn._user_left_listeners:
+            try:
+                fn(user_id, reason)
+            except Exception:
+                _log.exception("a user-left listener raised")
+        obs = self.user_observer
+        if obs is not None:
+            obs.on_user_left(agora_rtc_conn, user_id, reason)
+
+
+forward_events(_ConnectionEvents, IRTCConnectionObserver, skip=("on_user_left",))
 
 
 # ---- what the compiled Connection makes for Python (_engine.ConnectionFactories) ----
@@ -193,6 +220,8 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
                             f"got {type(publish_config).__name__}")
         publish_config._validated()
         subs = con_config.audio_subs_options
+        self._app_conn_observer = None     # what register_observer was given
+        self._user_left_listeners = ()     # the SDK's own listeners (copy on write)
         self._drain_cond = threading.Condition()
         self._drain_waiters = []  # (loop, future) of push_completed() awaiters
         transport = getattr(service, "transport", None)
@@ -365,10 +394,32 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
 
     def register_observer(self, observer) -> int:
         _check_observer("register_observer", observer, IRTCConnectionObserver)
-        return self._set_conn_observer(observer)
+        self._app_conn_observer = observer
+        return self._install_conn_observer()
 
     def unregister_observer(self) -> int:
-        return self._set_conn_observer(None)
+        self._app_conn_observer = None
+        return self._install_conn_observer()
+
+    def _add_user_left_listener(self, fn) -> None:
+        """``fn(user_id, reason)`` on every on_user_left, beside the application's
+        observer (the agent toolkit forgets a user who left with it); any thread."""
+        if not callable(fn):
+            raise TypeError(f"a user-left listener must be callable, got {type(fn).__name__}")
+        self._user_left_listeners = self._user_left_listeners + (fn,)
+        self._install_conn_observer()
+
+    def _remove_user_left_listener(self, fn) -> None:
+        self._user_left_listeners = tuple(f for f in self._user_left_listeners if f != fn)
+        if self._native_alive:
+            self._install_conn_observer()
+
+    def _install_conn_observer(self) -> int:
+        """The engine gets the application's observer itself, or, while the SDK
+        listens too, one that calls the listeners and forwards every event."""
+        if self._user_left_listeners:
+            return self._set_conn_observer(_ConnectionEvents(self))
+        return self._set_conn_observer(self._app_conn_observer)
 
     def register_local_user_observer(self, observer) -> int:
         _check_observer("register_local_user_observer", observer, IRTCLocalUserObserver)

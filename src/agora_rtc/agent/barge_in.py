@@ -72,8 +72,12 @@ class BargeInFilter:
     def is_candidate(self, uid) -> bool:
         return uid in self._candidates
 
-    def forget(self) -> None:
-        self._candidates.clear()
+    def forget(self, uid=None) -> None:
+        """Forget every user's speech in progress, or only ``uid``'s."""
+        if uid is None:
+            self._candidates.clear()
+        else:
+            self._candidates.pop(uid, None)
 
     def on_frame(self, uid, state, frame, replying: bool) -> Optional[str]:
         """Feed one frame of ``uid`` (its VAD state); returns a verdict or None.

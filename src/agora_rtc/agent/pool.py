@@ -15,7 +15,8 @@ import time
 from typing import List, Optional
 
 from agora_rtc.agora_base import RTCConnConfig
-from agora_rtc.observers import IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver
+from agora_rtc.observers import (IAudioFrameObserver, IRTCConnectionObserver, IRTCLocalUserObserver,
+                                 forward_events)
 from agora_rtc.voice_detection import AudioVadConfigV2
 
 __all__ = ["ConnectionPool", "PoolExhaustedError"]
@@ -46,17 +47,7 @@ class _Joined(IRTCConnectionObserver):
             self.user_observer.on_connection_failure(conn, info, reason)
 
 
-def _forwarder(name):
-    def forward(self, *args):
-        if self.user_observer is not None:
-            getattr(self.user_observer, name)(*args)
-    forward.__name__ = name
-    return forward
-
-
-for _name in vars(IRTCConnectionObserver):
-    if _name.startswith("on_") and _name not in ("on_connected", "on_connection_failure"):
-        setattr(_Joined, _name, _forwarder(_name))
+forward_events(_Joined, IRTCConnectionObserver, skip=("on_connected", "on_connection_failure"))
 
 
 class ConnectionPool:

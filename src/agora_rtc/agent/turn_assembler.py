@@ -236,6 +236,17 @@ class TurnAssembler:
             n = len(turn.pcm) - turn.utt_start + len(stop_bytes)
             return n / (2 * turn.channels) / turn.rate * 1000.0
 
+    def forget(self, uid) -> float:
+        """``uid`` left: drop their turn (waiting or not) and their recent labels;
+        returns the ms of speech the dropped turn held (0: none)."""
+        with self._lock:
+            self._recent.pop(uid, None)
+            turn = self._turns.pop(uid, None)
+            self._lock.notify_all()
+        if turn is None or turn.utterances == 0:
+            return 0.0
+        return turn.answer_len / (2 * turn.channels) / turn.rate * 1000.0
+
     def waiting(self) -> int:
         """Turns held by the detector right now."""
         with self._lock:

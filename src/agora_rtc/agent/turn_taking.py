@@ -46,7 +46,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Callable, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import numpy as np
 
@@ -263,6 +263,8 @@ class ReplyOnPause(IAudioFrameObserver):
         self._worker: Optional[threading.Thread] = None
         self._next_id = 0
         self._active_id = 0        # reply being generated or played (0: none)
+        self._active_user = None   # whom it answers (None: the startup reply)
+        self._left: Dict[str, int] = {}   # user who left -> last reply id queued before
         self._reply_pushed_ms = 0.0  # ms the active reply pushed (under _push_lock)
         self._cancelled_id = 0     # replies with an id <= this are cancelled (active or queued)
         self._held_by = set()      # users whose barge-in paused the active reply (may be false)
@@ -301,6 +303,9 @@ class ReplyOnPause(IAudioFrameObserver):
         if rc != 0:
             self.stop()
             raise RuntimeError(f"ReplyOnPause.start: register_audio_frame_observer returned {rc}")
+        listen = getattr(conn, "_add_user_left_listener", None)
+        if listen is not None:
+            listen(self._on_user_left)
         if self.startup_fn is not None:
             self._jobs.put(_Job(self._new_reply_id(), None, None))
         return self
@@ -314,6 +319,9 @@ class ReplyOnPause(IAudioFrameObserver):
             conn.unregister_audio_frame_observer()
         except Exception:  # the connection may already be released
             pass
+        unlisten = getattr(conn, "_remove_user_left_listener", None)
+        if unlisten is not None:
+            unlisten(self._on_user_left)
         for uid, ms in self._turns.close():       # turns still waiting for their end
             self._record("ignored", uid, 0, ms, {"reason": "stopped"})
         self._interrupt(conn, None, "stop", True)
@@ -461,6 +469,33 @@ class ReplyOnPause(IAudioFrameObserver):
                 self._held_id = 0
             self._cond.notify_all()
 
+    def user_left(self, user_id: str) -> None:
+        """``user_id`` left the channel: their turn still waiting for its end and
+        their replies not begun yet are dropped ("ignored" and "skipped" events
+        with ``{"reason": "left"}``), a reply to them still playing is
+        interrupted (trigger "left"), and a reply their barge-in held goes on.
+        :meth:`start` calls it from the connection's on_user_left; call it
+        yourself for a user you stop serving."""
+        if not isinstance(user_id, str):
+            raise TypeError(f"user_left: user_id must be a str, got {type(user_id).__name__}")
+        turns, conn = self._turns, self._conn
+        if turns is None or conn is None:
+            return
+        held_ms = turns.forget(user_id)
+        self.barge_in.forget(user_id)
+        if held_ms:
+            self._record("ignored", user_id, 0, held_ms, {"reason": "left"})
+        with self._cond:
+            self._left[user_id] = self._next_id
+            theirs = self._active_id != 0 and self._active_user == user_id
+        if theirs:
+            self._interrupt(conn, user_id, "left", False)
+        else:
+            self._resume(conn, user_id)
+
+    def _on_user_left(self, user_id, reason) -> None:
+        self.user_left(user_id)
+
     def interrupt(self) -> bool:
         """Interrupt the active reply now (e.g. from your own logic); False if
         there was none. Replies already queued still play."""
@@ -577,6 +612,11 @@ class ReplyOnPause(IAudioFrameObserver):
         with self._cond:
             return self._cancelled_id >= rid
 
+    def _gone(self, job: _Job) -> bool:
+        """The user this reply answers left after its turn (under _cond)."""
+        upto = self._left.get(job.user_id) if job.user_id is not None else None
+        return upto is not None and job.reply_id <= upto
+
     def _gate(self, job: _Job):
         """The audio the reply function gets for this turn, or None for no reply
         (ReplyOnStopWords overrides it; runs on the worker thread)."""
@@ -584,7 +624,9 @@ class ReplyOnPause(IAudioFrameObserver):
 
     def _play(self, conn, loop, job: _Job):
         rid = job.reply_id
-        if job.audio is not None and not self._cancelled(rid):
+        with self._cond:
+            gone = self._gone(job)
+        if job.audio is not None and not gone and not self._cancelled(rid):
             try:
                 audio = self._gate(job)
             except Exception as exc:   # e.g. the stop-word model failed: reported, not fatal
@@ -596,15 +638,20 @@ class ReplyOnPause(IAudioFrameObserver):
             job = job._replace(audio=audio)
         with self._push_lock:
             with self._cond:
-                skipped = self._cancelled_id >= rid   # talked over (or stopped) before it began
+                gone = self._gone(job)
+                # talked over (or stopped) before it began, or its user left
+                skipped = self._cancelled_id >= rid or gone
+                # users who left before this reply: nothing queued can answer them any more
+                self._left = {u: upto for u, upto in self._left.items() if upto > rid}
                 if not skipped:
                     self._active_id = rid
+                    self._active_user = job.user_id
                     self._reply_pushed_ms = 0.0
                     self._reply_dropped_ms = 0.0
                     if self._reply_audio is not None:
                         self._reply_audio.clear()
         if skipped:
-            self._record("skipped", job.user_id, rid, 0)
+            self._record("skipped", job.user_id, rid, 0, {"reason": "left"} if gone else None)
             return
         self._record("reply_started", job.user_id, rid, 0, "startup" if job.audio is None else "reply")
         pushed_ms = 0.0
