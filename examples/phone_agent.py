@@ -9,6 +9,9 @@ up when the caller presses '#', and says goodbye on on_user_left.
 Run:   python examples/phone_agent.py --listen 127.0.0.1:5060 --channel agent
 Call:  baresip, account <sip:me@127.0.0.1>;regint=0, then `/dial sip:agent@127.0.0.1:5060`
        (README "Phone calls (SIP)" also shows how to point a SIP trunk at it).
+Encrypted (SRTP + SIP over TLS):
+       --options "srtp=mandatory&tls_port=5061&cert=agent.pem", then baresip with the srtp
+       module, account ...;mediaenc=srtp-mand: `/dial sip:agent@127.0.0.1:5061;transport=tls`
 """
 from __future__ import annotations
 
@@ -57,9 +60,11 @@ def main(argv=None) -> int:
     parser.add_argument("--listen", default="127.0.0.1:5060", help="ip:port SIP listens on")
     parser.add_argument("--channel", default="agent", help="the user part callers dial")
     parser.add_argument("--calls", type=int, default=0, help="exit after this many calls (0: never)")
+    parser.add_argument("--options", default="",
+                        help="more sip:// URL parameters, e.g. srtp=mandatory&tls_port=5061&cert=agent.pem")
     args = parser.parse_args(argv)
     answer = load_wav("agent_answer.wav")
-    url = f"sip://{args.listen}"
+    url = f"sip://{args.listen}" + (f"?{args.options}" if args.options else "")
     with ar.AgoraService(ar.AgoraServiceConfig(appid="phone-agent", transport_url=url)) as service:
         agent = PhoneAgent()
         conn = service.create_rtc_connection(ar.RTCConnConfig())

@@ -78,10 +78,14 @@ def _account_codec(name: str) -> str:
 
 class BaresipPhone:
     """One baresip process. ``codecs``: the account's audio codecs in order ("PCMU", "PCMA", "G722");
-    ``ptime``: the packet length it sends and offers (a=ptime, ms; None: baresip's 20)."""
+    ``ptime``: the packet length it sends and offers (a=ptime, ms; None: baresip's 20);
+    ``mediaenc``: its media encryption (``"srtp"``: RTP/AVP with SDES keys, plain RTP
+    taken too; ``"srtp-mand"``: RTP/SAVP, SRTP only; None: plain RTP); ``tls_cert``: a PEM
+    file (certificate and key) for SIP over TLS, which it then also listens for on
+    ``tls_uri`` (the SIP port + 1) and trusts as a CA when it calls over TLS."""
 
     def __init__(self, workdir: str, source_wav: str, *, codecs=("PCMU",), auto_answer=False,
-                 user="phone", answer_mode=None, ptime=None):
+                 user="phone", answer_mode=None, ptime=None, mediaenc=None, tls_cert=None):
         if BARESIP is None:
             raise RuntimeError("baresip is not installed (Debian package baresip)")
         self.dir = workdir
@@ -92,6 +96,8 @@ class BaresipPhone:
         self._codecs, self._auto_answer, self._source = codecs, auto_answer, source_wav
         self._answer_mode = answer_mode      # "early": 183 with its media, never answers
         self._ptime = ptime
+        self._mediaenc = mediaenc
+        self._tls_cert = tls_cert
         self.log = None
         for attempt in range(5):      # ports are shared with the machine: another may win one
             self.sip_port = free_sip_port()
@@ -124,6 +130,9 @@ module opus.so
 module aufile.so
 module alsa.so
 module sndfile.so
+{"module srtp.so" if self._mediaenc else ""}
+{f"sip_certificate {self._tls_cert}" if self._tls_cert else ""}
+{f"sip_cafile {self._tls_cert}" if self._tls_cert else ""}
 module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
@@ -134,6 +143,8 @@ snd_path {self.dumps}
         answer = f";answermode={mode}" if mode else ""
         if self._ptime is not None:
             answer += f";ptime={int(self._ptime)}"
+        if self._mediaenc:
+            answer += f";mediaenc={self._mediaenc}"
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>;regint=0;audio_codecs={','.join(map(_account_codec, self._codecs))}"
                     f"{answer}\n")
@@ -146,6 +157,11 @@ snd_path {self.dumps}
     @property
     def uri(self) -> str:
         return f"sip:{self.user}@127.0.0.1:{self.sip_port}"
+
+    @property
+    def tls_uri(self) -> str:
+        """Its address over TLS (baresip listens for TLS on the SIP port + 1)."""
+        return f"sip:{self.user}@127.0.0.1:{self.sip_port + 1};transport=tls"
 
     def _connect_ctrl(self) -> socket.socket:
         deadline = time.monotonic() + 20

@@ -1,7 +1,8 @@
 """G.711 packets of any length on a call (a=ptime): SIPp (Debian ``sip-tester``) calls the
 agent offering 30 ms packets and plays the A-law recording it ships (``g711a.pcap``, 30 ms
 packets) at it; the agent must hear the speech in full, and answer in 30 ms packets (20 ms
-when the offer's a=ptime is out of range or not a number)."""
+when the offer's a=ptime is out of range or not a number); its 200 OK's SDP says so
+(a=ptime:30, or no a=ptime for the default 20 ms)."""
 import os
 import shutil
 import socket
@@ -40,12 +41,24 @@ def first_packets(src, dst, n):
         f.write(b"".join(out))
 
 
-@pytest.mark.parametrize("ptime_line,answer_bytes", [
-    ("a=ptime:30", 240),
-    ("a=ptime:100000", 160),     # a length we do not send: our default, 20 ms
-    ("a=ptime:x30", 160),        # not a number: ignored
+def answer_sdp(tmp_path) -> str:
+    """The SDP of the 200 OK to SIPp's INVITE, from its message trace (-trace_msg)."""
+    logs = [f for f in os.listdir(tmp_path) if f.endswith("_messages.log")]
+    assert logs, "SIPp wrote no message trace"
+    text = open(os.path.join(tmp_path, logs[0]), errors="replace").read()
+    head = text.index("SIP/2.0 200 OK")
+    invite_answer = text[head:text.index("\n\n", text.index("\nv=0", head))]
+    assert "CSeq: 1 INVITE" in invite_answer
+    return invite_answer[invite_answer.index("\nv=0") + 1:]
+
+
+@pytest.mark.parametrize("ptime_line,answer_bytes,answer_ptime", [
+    ("a=ptime:30", 240, ["a=ptime:30"]),
+    ("a=ptime:100000", 160, []),     # a length we do not send: our default, 20 ms
+    ("a=ptime:x30", 160, []),        # not a number: ignored
 ], ids=["ptime30", "ptime-huge", "ptime-garbage"])
-def test_30ms_packets_heard_in_full_and_answered_in_callers_ptime(tmp_path, ptime_line, answer_bytes):
+def test_30ms_packets_heard_in_full_and_answered_in_callers_ptime(tmp_path, ptime_line, answer_bytes,
+                                                                  answer_ptime):
     svc = ar.AgoraService(ar.AgoraServiceConfig(appid="sip-ptime", transport_url="sip://127.0.0.1:0"))
     conn, rec = join(svc, "agent", "bot", vad=ar.AudioVadConfigV2())
     # where the agent's RTP goes (the offer's m= port): read here, packet by packet
@@ -72,7 +85,7 @@ def test_30ms_packets_heard_in_full_and_answered_in_callers_ptime(tmp_path, ptim
     result = []
     runner = threading.Thread(target=lambda: result.append(sipp(
         svc, str(scenario), tmp_path, timeout=40,
-        extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port())))), daemon=True)
+        extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-trace_msg"))), daemon=True)
     runner.start()
     try:
         rec.wait_event("joined", "sipp", timeout=20)
@@ -89,6 +102,9 @@ def test_30ms_packets_heard_in_full_and_answered_in_callers_ptime(tmp_path, ptim
         reader.join()
         ours.close()
         runner.join(timeout=60)
+    # the 200 OK's SDP announces the packet length we send (a=ptime:30), none for 20 ms
+    assert [ln.strip() for ln in answer_sdp(tmp_path).splitlines()
+            if ln.startswith("a=ptime")] == answer_ptime
     # heard: every 30 ms packet decoded (no decode error), the speech in full
     stats = conn._rtp_stats()
     assert stats["decode_errors"] == 0

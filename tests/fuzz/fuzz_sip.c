@@ -1,12 +1,14 @@
 /* libFuzzer harness: the SIP agent's network entry points (net/sip/): an input
  * is taken as the SDP offer of an INVITE (libre's decoder, then what
- * sip_offer.c makes of it and the answer it encodes) and as a whole SIP
+ * sip_offer.c makes of it, the SDES keys sip_sdes.c takes from it and the answer
+ * it encodes) and as a whole SIP
  * message (libre's parser, then the parts sip_agent.c reads from it). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <re.h>
 #include "net/sip/sip_offer.h"
+#include "net/sip/sip_sdes.h"
 
 static volatile uint32_t sink;
 
@@ -16,7 +18,7 @@ static void as_offer(struct mbuf *mb)
     struct sdp_session *sess = NULL;
     struct sdp_media *media = NULL;
     sa_set_str(&laddr, "127.0.0.1", 0);
-    if (agora_sip_sdp_new(&sess, &media, &laddr))
+    if (agora_sip_sdp_new(&sess, &media, &laddr, AGORA_SIP_SRTP_OPTIONAL))
         return;
     if (!sdp_decode(sess, mb, true)) {
         agora_sip_event ev;
@@ -25,7 +27,12 @@ static void as_offer(struct mbuf *mb)
             sink += (uint32_t)ev.codec + ev.remote_port + (uint32_t)ev.dtmf_payload_type;
             struct mbuf *answer = NULL;
             sdp_media_set_lport(media, 4000);
-            if (!sdp_encode(&answer, sess, false))
+            agora_sdes_crypto crypto; /* the SDES keys of the offer, and our answer's line */
+            if (agora_sdes_pick(media, 0, &crypto) == 1) {
+                sink += crypto.tag + (uint32_t)crypto.suite + crypto.key[29];
+                (void)agora_sdes_set_local(media, &crypto, 0);
+            }
+            if (!agora_sip_sdp_answer_ptime(media) && !sdp_encode(&answer, sess, false))
                 mem_deref(answer);
         }
     }

@@ -166,6 +166,7 @@ enum io_kind {
     IO_RTP_FEEDBACK, IO_RTP_BYE, IO_RTP_ACTIVITY, /* leaving (RTCP BYE), a remote's liveness */
     IO_RTP_DATA_PUBLISH, IO_RTP_DATA_ADD, IO_RTP_DATA_REMOVE, /* data channels (rtp_data.c) */
     IO_RTP_AUDIO_CODEC, IO_RTP_DTMF, /* the audio codec on the wire, keys sent (SIP calls) */
+    IO_RTP_SEND_SRTP, /* our packets SRTP-protected (a SIP call's SDES keys) */
     IO_TRANSPORT_ITEMS_END,
     IO_AUDIO_STATS = IO_TRANSPORT_ITEMS_END, /* audio_stats.c */
     /* video (video_frames.c) */

@@ -608,6 +608,25 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _rtp_set_send_srtp(self, int srtp_suite, srtp_key_salt=None):
+        """Protect what we send (RTP, RTCP) with SRTP: suite 32 or 80 with the 30-byte
+        master key + salt; 0: plain again."""
+        cdef const uint8_t *key = NULL
+        cdef bytes key_bytes
+        if srtp_suite:
+            key_bytes = bytes(srtp_key_salt or b"")
+            if len(key_bytes) != lib.AGORA_RTP_SRTP_KEY_LEN:
+                raise _errors.InvalidArgumentError(
+                    f"rtp_set_send_srtp: srtp_key_salt must be {lib.AGORA_RTP_SRTP_KEY_LEN} bytes, "
+                    f"got {len(key_bytes)}")
+            key = <const uint8_t *><const char *>key_bytes
+        cdef lib.agora_rtc_conn *c = self._take("rtp_set_send_srtp")
+        cdef int rc
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_send_srtp(c, srtp_suite, key)
+            lib.agora_rtc_conn_unretain(c)
+        return rc
+
     def _rtp_send_dtmf(self, int event, int duration_ms):
         """Queue a key (0-15) as telephone-events on our audio stream."""
         cdef lib.agora_rtc_conn *c = self._take("rtp_send_dtmf")

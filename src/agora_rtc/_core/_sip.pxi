@@ -14,10 +14,12 @@ cdef class SipAgent:
     """A SIP user agent bound to listen_ip:listen_port (0: ephemeral)."""
     cdef lib.agora_sip_agent *agent
     cdef readonly int port
+    cdef readonly int tls_port   # 0: no TLS
     cdef int busy          # calls inside the native agent now (counted under the GIL)
 
     def __cinit__(self, bytes listen_ip, int listen_port=0, bytes user=b"agent", bytes registrar=None,
-                  bytes password=None, int expires=0, int keepalive_s=0):
+                  bytes password=None, int expires=0, int keepalive_s=0, int srtp=0,
+                  bytes tls_cert_pem=None, bytes tls_key_pem=None, int tls_port=0):
         if not 0 <= listen_port < 65536:
             raise ValueError(f"SIP listen port must be 0..65535, got {listen_port}")
         cdef lib.agora_sip_config cfg
@@ -25,6 +27,21 @@ cdef class SipAgent:
         cfg.listen_ip = listen_ip
         cfg.listen_port = <uint16_t>listen_port
         cfg.user = user
+        if not lib.AGORA_SIP_SRTP_OFF <= srtp <= lib.AGORA_SIP_SRTP_MANDATORY:
+            raise ValueError(f"SIP srtp must be 0 (off), 1 (optional) or 2 (mandatory), got {srtp}")
+        cfg.srtp = srtp
+        if (tls_cert_pem is None) != (tls_key_pem is None):
+            raise ValueError("SIP over TLS needs both the certificate and its private key (PEM)")
+        if not 0 <= tls_port < 65536:
+            raise ValueError(f"SIP TLS port must be 0..65535, got {tls_port}")
+        if tls_cert_pem is not None:
+            if b"\0" in tls_cert_pem or b"\0" in tls_key_pem:
+                raise ValueError("SIP TLS certificate / key: PEM text expected (no NUL bytes)")
+            cfg.tls_cert_pem = tls_cert_pem
+            cfg.tls_key_pem = tls_key_pem
+            cfg.tls_port = <uint16_t>tls_port
+        elif tls_port:
+            raise ValueError("SIP TLS port without a certificate")
         if registrar is not None:
             cfg.registrar = registrar
             cfg.password = password if password is not None else b""
@@ -43,9 +60,14 @@ cdef class SipAgent:
                 raise ValueError(f"SIP agent: bad listen address {listen_ip!r} port {listen_port}, "
                                  f"user {user!r} or registrar {registrar!r} (expected an IP literal, "
                                  "a plain user part and host[:port])")
+            if tls_cert_pem is not None:
+                check(rc, f"SIP agent on {listen_ip.decode()}:{listen_port} (TLS port {tls_port}) "
+                          "did not start (is a port taken? is the certificate a PEM certificate "
+                          "whose private key is the PEM key given?)")
             check(rc, f"SIP agent on {listen_ip.decode()}:{listen_port} did not start "
                       "(is the port taken?)")
         self.port = lib.agora_sip_agent_port(self.agent)
+        self.tls_port = lib.agora_sip_agent_tls_port(self.agent)
 
     def __dealloc__(self):
         self.close()
@@ -92,7 +114,12 @@ cdef class SipAgent:
                 "codec": ev.codec, "payload_type": ev.payload_type,
                 "dtmf_payload_type": ev.dtmf_payload_type, "ptime_ms": ev.ptime_ms,
                 "hold": bool(ev.hold),
-                "reason": ev.reason.decode("utf-8", "replace")}
+                "reason": ev.reason.decode("utf-8", "replace"),
+                "srtp_suite": ev.srtp_suite,
+                "srtp_remote_key": (<char *>ev.srtp_remote_key)[:lib.AGORA_SIP_SRTP_KEY_LEN]
+                                   if ev.srtp_suite else b"",
+                "srtp_local_key": (<char *>ev.srtp_local_key)[:lib.AGORA_SIP_SRTP_KEY_LEN]
+                                  if ev.srtp_suite else b""}
 
     def answer(self, unsigned int call, bytes media_ip, int media_port):
         cdef lib.agora_sip_agent *a = self._enter("answer")

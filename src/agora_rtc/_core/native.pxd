@@ -143,6 +143,15 @@ cdef extern from "agora_rtc/sip.h" nogil:
         const char *password
         int expires
         int keepalive_s
+        int srtp
+        const char *tls_cert_pem
+        const char *tls_key_pem
+        uint16_t tls_port
+    int AGORA_SIP_SRTP_KEY_LEN
+    enum agora_sip_srtp:
+        AGORA_SIP_SRTP_OFF
+        AGORA_SIP_SRTP_OPTIONAL
+        AGORA_SIP_SRTP_MANDATORY
     enum agora_sip_event_kind:
         AGORA_SIP_EV_INCOMING
         AGORA_SIP_EV_PROGRESS
@@ -166,6 +175,9 @@ cdef extern from "agora_rtc/sip.h" nogil:
         int ptime_ms
         int hold
         char reason[128]
+        int srtp_suite
+        uint8_t srtp_remote_key[30]
+        uint8_t srtp_local_key[30]
     ctypedef struct agora_sip_stats:
         uint64_t invites
         uint64_t rejected_offers
@@ -177,6 +189,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         int keepalive_status
     int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out)
     uint16_t agora_sip_agent_port(const agora_sip_agent *agent)
+    uint16_t agora_sip_agent_tls_port(const agora_sip_agent *agent)
     int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms)
     int agora_sip_answer(agora_sip_agent *agent, uint32_t call, const char *media_ip,
                          uint16_t media_port)
@@ -502,6 +515,8 @@ cdef extern from "agora_rtc/rtp_transport.h" nogil:
     int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
                                           int dtmf_payload_type, int packet_ms)
     int agora_rtc_conn_rtp_send_dtmf(agora_rtc_conn *conn, int event, int duration_ms)
+    int agora_rtc_conn_rtp_set_send_srtp(agora_rtc_conn *conn, int srtp_suite,
+                                         const uint8_t *srtp_key_salt)
     uint32_t AGORA_RTP_SSRC_ANY
 
     int agora_rtc_conn_rtp_open(agora_rtc_conn *conn, const char *bind_ip, uint16_t *local_port)

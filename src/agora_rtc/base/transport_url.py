@@ -144,12 +144,16 @@ def parse_transport_url(url: str, *,
     return TransportURL(scheme=scheme, host=host, port=port, path=path, params=params)
 
 
+#: sip:// ``srtp=`` values -> agora_rtc/sip.h enum agora_sip_srtp
+SIP_SRTP_MODES = {"off": 0, "optional": 1, "mandatory": 2}
+
 _SIP_USER = re.compile(r"^[A-Za-z0-9+_.\-]{1,63}$")
 
 
 def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
-    """``sip://[user[:password]@]ip[:port][?media_ip=ip&dial=allow&registrar=host:port&expires=S]``:
-    port 5060 by default, 0 = any."""
+    """``sip://[user[:password]@]ip[:port][?media_ip=ip&dial=allow&registrar=host:port&expires=S
+    &srtp=off|optional|mandatory&tls_port=P&cert=FILE&key=FILE]``: port 5060 by default, 0 = any;
+    tls_port: SIP over TLS there too (0 = any) with the PEM certificate and key files."""
     import ipaddress
     host = parts.hostname or ""
     try:
@@ -185,6 +189,18 @@ def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
                              f"got {params['keepalive']!r}")
         if registrar is None:
             raise ValueError(f"{what}: keepalive sends OPTIONS to the registrar: add registrar=host:port")
+    if params.get("srtp", "off") not in SIP_SRTP_MODES:
+        raise ValueError(f"{what}: srtp must be 'off', 'optional' or 'mandatory' (SRTP with SDES keys "
+                         f"on calls), got {params['srtp']!r}")
+    if "tls_port" in params:
+        if not (params["tls_port"].isdigit() and int(params["tls_port"]) <= 65535):
+            raise ValueError(f"{what}: tls_port must be 0..65535 (SIP over TLS; 0 = any), "
+                             f"got {params['tls_port']!r}")
+        if not params.get("cert"):
+            raise ValueError(f"{what}: SIP over TLS (tls_port) needs cert=<PEM certificate file> "
+                             "(and key=<PEM key file> unless the key is in the same file)")
+    elif "cert" in params or "key" in params:
+        raise ValueError(f"{what}: cert= / key= are for SIP over TLS: add tls_port=<port>")
     if params.get("dial", "deny") not in ("allow", "deny"):
         raise ValueError(f"{what}: dial must be 'allow' or 'deny' (outbound calls), got {params['dial']!r}")
     if parts.password is not None:

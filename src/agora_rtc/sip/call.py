@@ -8,6 +8,8 @@ __all__ = ["PhoneCall", "CODEC_NAMES"]
 
 #: agora_rtc/rtp_transport.h AGORA_RTP_AUDIO_* -> SDP encoding name
 CODEC_NAMES = {0: "opus", 1: "PCMU", 2: "PCMA", 3: "G722"}
+#: SRTP suite (tag bits) -> its SDES name
+SRTP_SUITE_NAMES = {80: "AES_CM_128_HMAC_SHA1_80", 32: "AES_CM_128_HMAC_SHA1_32"}
 
 
 @dataclass
@@ -42,6 +44,9 @@ class PhoneCall:
         (on_user_joined), ``state`` still ``"ringing"``.
     transfer_status : int
         The phone's answer to :meth:`PhoneLine.transfer` (202: accepted), 0 before.
+    srtp : str
+        The SRTP suite protecting the call's media (``"AES_CM_128_HMAC_SHA1_80"`` or
+        ``"_32"``, SDES keys), ``""`` for plain RTP.
     """
 
     call_id: int
@@ -55,3 +60,4 @@ class PhoneCall:
     on_hold: bool = False
     transfer_status: int = 0
     early_media: bool = False
+    srtp: str = ""

@@ -15,6 +15,7 @@ import threading
 from typing import TYPE_CHECKING, Dict, Optional
 
 from agora_rtc._core import _engine
+from agora_rtc.base.transport_url import SIP_SRTP_MODES
 
 if TYPE_CHECKING:
     from agora_rtc.base.transport_url import TransportURL
@@ -26,6 +27,18 @@ _log = logging.getLogger("agora_rtc.sip")
 
 STATUS_NOT_FOUND = 404
 STATUS_BUSY_HERE = 486
+
+
+def _read_pem(path: str, what: str) -> bytes:
+    """The PEM text of the URL's cert= / key= file."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(1 << 20)
+    except OSError as e:
+        raise ValueError(f"sip:// {what}={path!r}: cannot read the PEM file ({e.strerror})") from None
+    if b"-----BEGIN " not in text:
+        raise ValueError(f"sip:// {what}={path!r}: not a PEM file (expected -----BEGIN ...)")
+    return text
 
 
 class SipEndpoint:
@@ -42,6 +55,11 @@ class SipEndpoint:
     allow_dial : bool
         Outbound calls are allowed (``dial=allow``): off by default, so that a bug or an
         attacker reaching the application cannot place toll calls through its trunk.
+    srtp : str
+        SRTP with SDES keys on calls (``srtp=``): ``"off"`` (default), ``"optional"`` or
+        ``"mandatory"`` (docs/SIP.md).
+    tls_port : int
+        The bound port of SIP over TLS (``tls_port=``, with ``cert=`` / ``key=``), 0 without.
     """
 
     def __init__(self, transport: "TransportURL"):
@@ -49,16 +67,23 @@ class SipEndpoint:
         params = dict(transport.params)
         self.media_ip = params.get("media_ip", self.host)
         self.allow_dial = params.get("dial", "deny") == "allow"
+        self.srtp = params.get("srtp", "off")
         user = (transport.user or "agent").encode("utf-8")
         registrar = params.get("registrar")
         self.registrar = registrar
         self.registration_status = 0     # the registrar's last final answer (200: registered)
         self._registered = threading.Condition()
+        cert = key = None
+        if "tls_port" in params:
+            cert, key = _read_pem(params["cert"], "cert"), _read_pem(params.get("key") or params["cert"], "key")
         self._agent = _engine.SipAgent(self.host.encode("ascii"), int(transport.port or 0), user,
                                        registrar.encode("ascii") if registrar else None,
                                        params.get("password", "").encode("utf-8"),
-                                       int(params.get("expires", 0)), int(params.get("keepalive", 0)))
+                                       int(params.get("expires", 0)), int(params.get("keepalive", 0)),
+                                       SIP_SRTP_MODES[self.srtp], cert, key,
+                                       int(params.get("tls_port", 0)))
         self.port = self._agent.port
+        self.tls_port = self._agent.tls_port
         self._lock = threading.Lock()
         self._lines: Dict[str, "PhoneLine"] = {}     # channel -> line
         self._calls: Dict[int, "PhoneLine"] = {}     # call id -> line

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from agora_rtc._core import _engine
 from agora_rtc.errors import InvalidStateError
-from agora_rtc.sip.call import CODEC_NAMES, PhoneCall
+from agora_rtc.sip.call import CODEC_NAMES, SRTP_SUITE_NAMES, PhoneCall
 
 if TYPE_CHECKING:
     from agora_rtc.sip.endpoint import SipEndpoint
@@ -50,11 +50,9 @@ _UID_UNSAFE = re.compile(r"[^A-Za-z0-9+_.\-]")
 
 def _packet_ms(ev: dict) -> int:
     """The length of the packets we send: the phone's a=ptime for G.711 / G.722 when it
-    asks for 10..60 ms (RFC 4566: what it prefers to receive), else 20."""
-    ptime = ev.get("ptime_ms", 0)
-    if CODEC_NAMES.get(ev["codec"]) in ("PCMU", "PCMA", "G722") and 10 <= ptime <= 60:
-        return ptime
-    return 20
+    asks for 10..60 ms (RFC 4566: what it prefers to receive; the SIP agent checked it
+    and our SDP answer repeats it), else 20."""
+    return ev.get("ptime_ms", 0) or 20
 
 
 def _codec_key(ev: dict) -> tuple:
@@ -85,6 +83,7 @@ class PhoneLine:
         self._target = ("", 0)   # the phone's RTP address we send to
         self._codec = ("", -1, -1, 0)   # the call's codec, its payload type, telephone-event's,
                                         # our packet length (_codec_key)
+        self._srtp = (0, None)          # the call's SRTP suite and the phone's key (SDES)
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
 
@@ -125,7 +124,8 @@ class PhoneLine:
         return True
 
     def dial(self, uri: str, *, timeout: float = 30.0) -> PhoneCall:
-        """Call ``uri`` (``sip:user@host:port``) and return the :class:`PhoneCall`
+        """Call ``uri`` (``sip:user@host:port``; over TLS ``sip:user@host:port;transport=tls``
+        or ``sips:user@host:port``, with ``tls_port=`` on the URL) and return the :class:`PhoneCall`
         (state ``"ringing"``; ``"up"`` once answered: the callee joins the channel
         as user ``user``; ``"ended"`` with its status when refused).
 
@@ -141,12 +141,12 @@ class PhoneLine:
         if not self.endpoint.allow_dial:
             raise PermissionError("SIP dial: outbound calls are off; allow them with dial=allow in "
                                   "the sip:// transport URL (toll fraud: see SECURITY.md)")
-        if not isinstance(uri, str) or not uri.startswith("sip:") or "@" not in uri:
-            raise ValueError(f"SIP dial: expected a URI sip:user@host[:port], got {uri!r}")
+        if not isinstance(uri, str) or not uri.startswith(("sip:", "sips:")) or "@" not in uri:
+            raise ValueError(f"SIP dial: expected a URI sip:user@host[:port] (or sips:), got {uri!r}")
         with self._lock:
             if self.call is not None and self.call.state != "ended":
                 raise InvalidStateError("SIP dial: this connection has a call already")
-            user = uri[4:].split("@", 1)[0]
+            user = uri.split(":", 1)[1].split("@", 1)[0]
 
             def placed(call_id: int) -> None:
                 self.call = PhoneCall(call_id, "outbound", _user_id_of(user, call_id))
@@ -300,14 +300,19 @@ class PhoneLine:
     def _start_media(self, call: PhoneCall, ev: dict) -> None:
         conn = self.conn
         call.codec = CODEC_NAMES.get(ev["codec"], "")
+        suite = ev["srtp_suite"]
+        call.srtp = SRTP_SUITE_NAMES.get(suite, "")
+        self._srtp = (suite, ev["srtp_remote_key"] if suite else None)
         for rc, what in (
+                (conn._rtp_set_send_srtp(suite, ev["srtp_local_key"] if suite else None), "SRTP"),
                 (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
                                           _packet_ms(ev)),
                  "codec"),
                 (conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
                                               ev["remote_rtcp_port"],
                                               int.from_bytes(os.urandom(4), "big") or 1), "target"),
-                (conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8")), "remote")):
+                (conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"), *self._srtp),
+                 "remote")):
             if rc != 0:
                 raise RuntimeError(f"RTP {what} refused ({rc})")
         self._target = (ev["remote_ip"], ev["remote_port"])
@@ -323,7 +328,7 @@ class PhoneLine:
                                           _packet_ms(ev))
             for ssrc in conn._rtp_remote_activity():
                 conn._rtp_remove_remote(ssrc)
-            conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"))
+            conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"), *self._srtp)
         except Exception:
             _log.exception("SIP call %d: codec change failed", call.call_id)
             return

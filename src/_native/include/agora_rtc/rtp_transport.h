@@ -215,6 +215,14 @@ enum agora_rtp_audio_codec {
 int agora_rtc_conn_rtp_set_audio_codec(agora_rtc_conn *conn, int codec, int payload_type,
                                       int dtmf_payload_type, int packet_ms);
 
+/* Protect what we send from now on (RTP and RTCP) with SRTP: srtp_suite 32 or 80 with
+ * the 30-byte master key + salt (a SIP call's SDES key, RFC 4568); 0 sends plain RTP
+ * again (key ignored). The remote's packets are decrypted by the key given to
+ * agora_rtc_conn_rtp_add_remote. AGORA_ERR_NOT_READY before rtp_open; AGORA_ERR_FAILED
+ * when libsrtp refused the key. */
+int agora_rtc_conn_rtp_set_send_srtp(agora_rtc_conn *conn, int srtp_suite,
+                                     const uint8_t *srtp_key_salt);
+
 /* Queue a key press on our audio stream as telephone-events (RFC 4733):
  * event 0-9, 10 '*', 11 '#', 12-15 'A'-'D', held duration_ms (40..5000),
  * after the keys queued before it (60 ms apart; at most 32 waiting:

@@ -23,6 +23,22 @@ typedef struct agora_sip_agent agora_sip_agent;
 
 #define AGORA_SIP_MAX_TEXT 128   /* user parts, addresses, reason phrases (truncated) */
 #define AGORA_SIP_EVENT_QUEUE 256 /* events waiting for the control plane */
+#define AGORA_SIP_PTIME_MIN 10    /* the a=ptime lengths (ms) we send in */
+#define AGORA_SIP_PTIME_MAX 60
+#define AGORA_SIP_SRTP_KEY_LEN 30 /* SDES master key (16) + salt (14), as AGORA_RTP_SRTP_KEY_LEN */
+
+/* SRTP on calls with SDES keys (RFC 4568 a=crypto, AES_CM_128_HMAC_SHA1_80 / _32). */
+enum agora_sip_srtp {
+    AGORA_SIP_SRTP_OFF = 0,       /* plain RTP/AVP only: an RTP/SAVP offer is answered 488,
+                                     a=crypto lines are ignored */
+    AGORA_SIP_SRTP_OPTIONAL = 1,  /* SRTP when the remote offers a usable a=crypto line
+                                     (RTP/AVP or RTP/SAVP), plain RTP when it offers none;
+                                     a=crypto lines none of which is usable: 488. Our offers:
+                                     RTP/AVP with a=crypto (the remote may answer plain) */
+    AGORA_SIP_SRTP_MANDATORY = 2, /* SRTP or no call: an offer without a usable a=crypto line
+                                     is answered 488; our offers are RTP/SAVP, an answer
+                                     without our key's tag ends the call (BYE) */
+};
 
 typedef struct agora_sip_config {
     const char *listen_ip;    /* IPv4 or IPv6 literal the UDP socket binds to */
@@ -38,6 +54,14 @@ typedef struct agora_sip_config {
     /* With a registrar: an OPTIONS to it every keepalive_s seconds (0: none), keeping
      * NAT bindings open and telling whether the registrar still answers (stats). */
     int keepalive_s;
+    int srtp;                 /* enum agora_sip_srtp (0: off) */
+    /* SIP over TLS (RFC 3261 sips / transport=tls), next to UDP: with tls_cert_pem set,
+     * the agent also listens for TLS on listen_ip:tls_port (0: an ephemeral port,
+     * agora_sip_agent_tls_port) with this certificate (PEM, its chain may follow) and
+     * private key (PEM), and may dial sips: / ;transport=tls URIs. NULL: UDP only. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    uint16_t tls_port;
 } agora_sip_config;
 
 enum agora_sip_event_kind {
@@ -74,17 +98,28 @@ typedef struct agora_sip_event {
                                                  the remote's first choice of these */
     int payload_type;                         /* its payload type */
     int dtmf_payload_type;                    /* telephone-event payload type, -1: none */
-    int ptime_ms;                             /* the remote's a=ptime (packet length it
-                                                 asks for, ms), 0 when none */
+    int ptime_ms;                             /* the packet length we send and our answer
+                                                 announces (a=ptime): the remote's a=ptime
+                                                 for G.711 / G.722 when it is
+                                                 AGORA_SIP_PTIME_MIN..MAX ms; 0: the
+                                                 default, 20 ms */
     int hold;                                 /* MEDIA: 1 when the remote put us on hold
                                                  (sendonly / inactive / port 0) */
     char reason[AGORA_SIP_MAX_TEXT];          /* CLOSED: the reason phrase or what happened */
+    /* INCOMING / PROGRESS with media / ESTABLISHED / MEDIA: the call's SRTP, 0 (plain RTP),
+     * 32 or 80 (AES_CM_128_HMAC_SHA1_32 / _80); the remote's key decrypts what it sends
+     * (agora_rtc_conn_rtp_add_remote), ours protects what we send
+     * (agora_rtc_conn_rtp_set_send_srtp). Our key comes from the kernel's CSPRNG. */
+    int srtp_suite;
+    uint8_t srtp_remote_key[AGORA_SIP_SRTP_KEY_LEN];
+    uint8_t srtp_local_key[AGORA_SIP_SRTP_KEY_LEN];
 } agora_sip_event;
 
 /* Statistics of an agent (since create). */
 typedef struct agora_sip_stats {
     uint64_t invites;          /* INVITEs that started a call (usable or not) */
-    uint64_t rejected_offers;  /* INVITEs answered 488: no offer, bad SDP, no common codec */
+    uint64_t rejected_offers;  /* INVITEs answered 488: no offer, bad SDP, no common codec,
+                                  SRTP refused (see agora_sip_srtp) */
     uint64_t rejected_busy;    /* INVITEs answered 503: the event queue was full */
     uint64_t options;          /* OPTIONS answered 200 */
     int calls;                 /* calls now (ringing or up) */
@@ -98,6 +133,8 @@ typedef struct agora_sip_stats {
 int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out);
 /* The bound UDP port. */
 uint16_t agora_sip_agent_port(const agora_sip_agent *agent);
+/* The bound TLS port, 0 without TLS. */
+uint16_t agora_sip_agent_tls_port(const agora_sip_agent *agent);
 /* Wait up to timeout_ms (-1: forever) for the next event: 1 with *out filled,
  * 0 on timeout, AGORA_ERR_INVALID_STATE once the agent is closing. */
 int agora_sip_next_event(agora_sip_agent *agent, agora_sip_event *out, int timeout_ms);
@@ -113,7 +150,7 @@ int agora_sip_progress(agora_sip_agent *agent, uint32_t call, const char *media_
 /* Reject an INCOMING call with status 300..699 (486 Busy Here, 603 Decline,
  * 404 Not Found ...); a CLOSED event follows. */
 int agora_sip_reject(agora_sip_agent *agent, uint32_t call, int status);
-/* Call uri (sip:user@host:port) from our user, offering PCMU, PCMA, Opus
+/* Call uri (sip:user@host:port; sips:... or ;transport=tls over TLS) from our user, offering PCMU, PCMA, Opus
  * with our media at media_ip:media_port; *call receives the call id. Events
  * PROGRESS, ESTABLISHED or CLOSED follow. AGORA_ERR_INVALID_ARGUMENT: not a
  * SIP URI. */

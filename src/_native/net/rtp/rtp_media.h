@@ -107,6 +107,8 @@ struct agora_rtp_media {
     struct sockaddr_storage dst, rtcp_dst;
     socklen_t dst_len, rtcp_len;
     uint32_t ssrc;
+    agora_srtp_session *srtp_tx;      /* NULL: we send plain RTP / RTCP (a SIP call's SDES
+                                       * keys: agora_rtc_conn_rtp_set_send_srtp) */
 
     /* audio codec on the wire (agora_rtc_conn_rtp_set_audio_codec): sent, and
      * taken by the remotes added after it was set */

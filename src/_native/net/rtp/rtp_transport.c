@@ -124,6 +124,22 @@ int agora_rtp_parse_addr(const char *ip, uint16_t port, int family, struct socka
 int agora_rtp_sendto(agora_rtp_media *m, const uint8_t *buf, size_t len,
                      const struct sockaddr_storage *to, socklen_t tolen, int rtcp)
 {
+    uint32_t sealed[(RECV_BUF + AGORA_SRTP_MAX_TRAILER) / 4]; /* 4-byte aligned for libsrtp */
+    if (m->srtp_tx) { /* SRTP / SRTCP: protected in a copy (the caller's packet is kept) */
+        if (len > RECV_BUF) {
+            m->st.send_errors++;
+            return -1;
+        }
+        memcpy(sealed, buf, len);
+        int n = rtcp ? agora_srtp_protect_rtcp(m->srtp_tx, (uint8_t *)sealed, len, sizeof(sealed))
+                     : agora_srtp_protect(m->srtp_tx, (uint8_t *)sealed, len, sizeof(sealed));
+        if (n <= 0) {
+            m->st.send_errors++;
+            return -1;
+        }
+        buf = (const uint8_t *)sealed;
+        len = (size_t)n;
+    }
     ssize_t sent = sendto(m->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)to, tolen);
     if (sent != (ssize_t)len) {
         m->st.send_errors++;
@@ -641,12 +657,21 @@ static void handle_rtcp(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t no
         m->st.malformed++;
 }
 
+/* The remote added with AGORA_RTP_SSRC_ANY that may still take ssrc, -1 when none. */
+static int latch_candidate(agora_rtp_media *m, uint32_t ssrc)
+{
+    int i = rtp_streams_find_ssrc(&m->remotes, AGORA_RTP_SSRC_ANY);
+    if (i < 0 || !remote_at(m, i)->latch || agora_rtp_video_has_ssrc(m, ssrc))
+        return -1;
+    return i;
+}
+
 /* The remote added with AGORA_RTP_SSRC_ANY and not latched yet takes ssrc
  * (its table entry moves: take and add again, within the table's room). */
 static rtp_remote *latch_remote(agora_rtp_media *m, uint32_t ssrc)
 {
-    int i = rtp_streams_find_ssrc(&m->remotes, AGORA_RTP_SSRC_ANY);
-    if (i < 0 || !remote_at(m, i)->latch || agora_rtp_video_has_ssrc(m, ssrc))
+    int i = latch_candidate(m, ssrc);
+    if (i < 0)
         return NULL;
     rtp_remote *r = rtp_streams_take(&m->remotes, i);
     r->ssrc = ssrc;
@@ -701,8 +726,21 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     /* demultiplex on the clear-text SSRC before any decryption */
     uint32_t ssrc = be32(buf + 8);
     rtp_remote *r = find_remote(m, ssrc);
-    if (!r && ssrc != AGORA_RTP_SSRC_ANY && (r = latch_remote(m, ssrc)) != NULL) {
-        /* a stream added with AGORA_RTP_SSRC_ANY takes the first SSRC heard */
+    int decrypted = 0;
+    if (!r && ssrc != AGORA_RTP_SSRC_ANY) {
+        /* a stream added with AGORA_RTP_SSRC_ANY takes the first SSRC heard; with SRTP the
+         * first whose packet authenticates, so that a forged packet cannot take it */
+        int i = latch_candidate(m, ssrc);
+        if (i >= 0 && remote_at(m, i)->srtp) {
+            int n = agora_srtp_unprotect(remote_at(m, i)->srtp, buf, len);
+            if (n < 0) {
+                m->st.srtp_errors++;
+                return;
+            }
+            len = (size_t)n;
+            decrypted = 1;
+        }
+        r = latch_remote(m, ssrc);
     }
     if (!r) {
         if (len == AGORA_RTP_HEADER_SIZE && ssrc == 0) {
@@ -713,7 +751,7 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
             m->st.unknown_ssrc++;
         return;
     }
-    if (r->srtp) {
+    if (r->srtp && !decrypted) {
         int n = agora_srtp_unprotect(r->srtp, buf, len);
         if (n < 0) {
             m->st.srtp_errors++;
@@ -994,6 +1032,7 @@ static void rtp_free(agora_rtp_media *m)
     agora_resampler_destroy(m->rs);
     agora_opus_encoder_destroy(m->enc);
     agora_g722_encoder_destroy(m->g722);
+    agora_srtp_session_destroy(m->srtp_tx);
     if (m->fd >= 0)
         close(m->fd);
     free(m);
@@ -1080,6 +1119,8 @@ static void rtp_close(agora_service *svc, agora_rtc_conn *c)
     m->acc_len = 0;
     agora_resampler_reset(m->rs);
     m->have_target = m->have_rtcp = 0;
+    agora_srtp_session_destroy(m->srtp_tx);
+    m->srtp_tx = NULL;
     list_remove(svc, c); /* last: may drop the last reference when called at exit */
 }
 
@@ -1139,6 +1180,23 @@ static int do_set_audio_codec(agora_rtp_media *m, int codec, int pt, int dtmf_pt
         m->lookahead = 0;
     m->have_origin = 0; /* a new clock rate: the timestamp origin restarts */
     m->marker = 1;
+    return AGORA_OK;
+}
+
+/* Our packets from now on SRTP-protected with suite and key (suite 0: plain again). */
+static int do_set_send_srtp(agora_rtp_media *m, int suite, const uint8_t *key)
+{
+    if (!m || m->fd < 0)
+        return AGORA_ERR_NOT_READY;
+    agora_srtp_session *s = NULL;
+    if (suite) {
+        pthread_once(&srtp_once, srtp_init_once);
+        s = srtp_ready ? agora_srtp_sender_create(suite, key, AGORA_SRTP_MASTER_LEN) : NULL;
+        if (!s)
+            return AGORA_ERR_FAILED;
+    }
+    agora_srtp_session_destroy(m->srtp_tx);
+    m->srtp_tx = s;
     return AGORA_OK;
 }
 
@@ -1407,6 +1465,9 @@ static void rtp_process(agora_service *svc, io_item *it)
         rc = do_set_audio_codec(agora_rtp_of(c), it->arg, it->arg2, (int)(it->u32 & 0xFF) - 1,
                                 (int)(it->u32 >> 8));
         break;
+    case IO_RTP_SEND_SRTP:
+        rc = do_set_send_srtp(agora_rtp_of(c), it->arg, it->length ? it->data : NULL);
+        break;
     case IO_RTP_DTMF:
         if (!agora_rtp_of(c) || agora_rtp_of(c)->fd < 0 || !agora_rtp_of(c)->have_target)
             rc = AGORA_ERR_NOT_READY;
@@ -1554,6 +1615,14 @@ static int post_remote_add(agora_rtc_conn *c, int kind, uint32_t ssrc, const cha
     return rtp_call(c, kind, valid, &(rtp_request){.uid = user_id, .ssrc = ssrc, .arg = codec,
                                                    .arg2 = srtp_suite,
                                                    .key = srtp_suite ? srtp_key_salt : NULL});
+}
+
+int agora_rtc_conn_rtp_set_send_srtp(agora_rtc_conn *c, int srtp_suite, const uint8_t *srtp_key_salt)
+{
+    int valid = srtp_suite == 0 || ((srtp_suite == AGORA_SRTP_AES128_CM_SHA1_32 ||
+                                     srtp_suite == AGORA_SRTP_AES128_CM_SHA1_80) && srtp_key_salt);
+    return rtp_call(c, IO_RTP_SEND_SRTP, valid,
+                    &(rtp_request){.arg = srtp_suite, .key = srtp_suite ? srtp_key_salt : NULL});
 }
 
 int agora_rtc_conn_rtp_add_remote(agora_rtc_conn *c, uint32_t ssrc, const char *user_id,

@@ -9,6 +9,8 @@
 
 #include "agora_rtc/errors.h"
 
+_Static_assert(AGORA_SRTP_MAX_TRAILER >= SRTP_MAX_TRAILER_LEN + 4, "SRTCP trailer room");
+
 struct agora_srtp_session {
     srtp_t ctx;
 };
@@ -66,7 +68,8 @@ int agora_srtp_library_init(void)
     return srtp_usable() ? AGORA_OK : AGORA_ERR_FAILED;
 }
 
-agora_srtp_session *agora_srtp_session_create(int suite, const uint8_t *master, size_t master_len)
+static agora_srtp_session *session_new(int suite, const uint8_t *master, size_t master_len,
+                                       srtp_ssrc_type_t direction)
 {
     if (!master || master_len != AGORA_SRTP_MASTER_LEN ||
         (suite != AGORA_SRTP_AES128_CM_SHA1_32 && suite != AGORA_SRTP_AES128_CM_SHA1_80))
@@ -85,7 +88,7 @@ agora_srtp_session *agora_srtp_session_create(int suite, const uint8_t *master, 
     else
         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
     srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
-    policy.ssrc.type = ssrc_any_inbound;
+    policy.ssrc.type = direction;
     policy.key = key;
     policy.window_size = 128;
     policy.allow_repeat_tx = 0;
@@ -97,6 +100,34 @@ agora_srtp_session *agora_srtp_session_create(int suite, const uint8_t *master, 
         return NULL;
     }
     return s;
+}
+
+agora_srtp_session *agora_srtp_session_create(int suite, const uint8_t *master, size_t master_len)
+{
+    return session_new(suite, master, master_len, ssrc_any_inbound);
+}
+
+agora_srtp_session *agora_srtp_sender_create(int suite, const uint8_t *master, size_t master_len)
+{
+    return session_new(suite, master, master_len, ssrc_any_outbound);
+}
+
+int agora_srtp_protect(agora_srtp_session *s, uint8_t *pkt, size_t len, size_t cap)
+{
+    if (!s || !pkt || len < 12 || cap < len + AGORA_SRTP_MAX_TRAILER || cap > INT_MAX)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int n = (int)len;
+    srtp_err_status_t e = srtp_protect(s->ctx, pkt, &n);
+    return e == srtp_err_status_ok ? n : map_srtp_error(e);
+}
+
+int agora_srtp_protect_rtcp(agora_srtp_session *s, uint8_t *pkt, size_t len, size_t cap)
+{
+    if (!s || !pkt || len < 8 || cap < len + AGORA_SRTP_MAX_TRAILER || cap > INT_MAX)
+        return AGORA_ERR_INVALID_ARGUMENT;
+    int n = (int)len;
+    srtp_err_status_t e = srtp_protect_rtcp(s->ctx, pkt, &n);
+    return e == srtp_err_status_ok ? n : map_srtp_error(e);
 }
 
 void agora_srtp_session_destroy(agora_srtp_session *s)

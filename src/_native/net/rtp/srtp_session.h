@@ -1,4 +1,6 @@
-/* SRTP receive context over libsrtp2 (internal to the engine). JANUS.md:
+/* SRTP contexts over libsrtp2 (internal to the engine): the receive side of
+ * Janus's encrypted legs and of SIP calls, the send side of SIP calls (SDES keys,
+ * RFC 4568: docs/SIP.md). JANUS.md:
  * Janus's rtp_forward can encrypt the forwarded RTP with `srtp_suite` 80 or
  * 32 and `srtp_crypto` = base64 of the 30-byte master key + salt; this is
  * the receive side of that leg. (The Python layer generates the key and
@@ -43,6 +45,21 @@ int agora_srtp_library_init(void);
 agora_srtp_session *agora_srtp_session_create(int suite, const uint8_t *master, size_t master_len);
 /* NULL is a no-op. */
 void agora_srtp_session_destroy(agora_srtp_session *s);
+
+/* Send session: the same suites and key layout, protecting whatever SSRC we send
+ * (RTP and RTCP). NULL as for agora_srtp_session_create. */
+agora_srtp_session *agora_srtp_sender_create(int suite, const uint8_t *master, size_t master_len);
+
+/* Room a protected packet needs after the plain one: libsrtp may write its largest
+ * trailer (tag + MKI) and the SRTCP index there, though ours add 4..14 bytes. */
+#define AGORA_SRTP_MAX_TRAILER 148
+
+/* Encrypt and authenticate one RTP packet of len bytes in place; the buffer holds
+ * cap >= len + AGORA_SRTP_MAX_TRAILER bytes, 4-byte aligned. Returns the SRTP
+ * length, or AGORA_ERR_INVALID_ARGUMENT / AGORA_ERR_FAILED. */
+int agora_srtp_protect(agora_srtp_session *s, uint8_t *pkt, size_t len, size_t cap);
+/* Same for one RTCP (compound) packet: SRTCP. */
+int agora_srtp_protect_rtcp(agora_srtp_session *s, uint8_t *pkt, size_t len, size_t cap);
 
 /* Verify and decrypt one SRTP packet of len bytes in place. Returns the
  * plain RTP length (len minus tag), or

@@ -17,6 +17,7 @@
 #include "agora_rtc/sip.h"
 #include "core/wait_deadline.h"
 #include "net/sip/sip_offer.h"
+#include "net/sip/sip_sdes.h"
 
 #define SIP_HASH_SIZE 32
 #define INVITE_RING_TIMEOUT_MS 60000 /* an unanswered incoming call is rejected 480 */
@@ -52,6 +53,12 @@ typedef struct sip_call {
     struct sip_request *refer;          /* our REFER in flight (transfer) */
     int incoming, established, ringing; /* ringing: incoming, not answered yet */
     int early_media;                    /* ours: a 183 brought the callee's media */
+    /* SRTP (SDES): srtp_suite 0 while plain. local[0] is our key (and, in our offers, the
+     * tag-1 _80 line; local[1] the tag-2 _32 line); remote_key the remote's. */
+    int srtp_suite;
+    agora_sdes_crypto local[2];
+    uint8_t remote_key[AGORA_SIP_SRTP_KEY_LEN];
+    int srtp_refused;                   /* ours, mandatory: the answer had no key of ours */
 } sip_call;
 
 struct agora_sip_agent {
@@ -64,9 +71,12 @@ struct agora_sip_agent {
     char registrar[128];
     int expires;
     int keepalive_s;            /* 0: no keepalive */
+    int srtp;                   /* enum agora_sip_srtp */
     struct tmr keepalive_timer;
     struct sip_request *keepalive; /* the OPTIONS in flight */
     struct dnsc *dnsc;
+    struct tls *tls;            /* NULL: no TLS transport */
+    char *tls_cert_pem, *tls_key_pem; /* until the loop took them (then wiped, freed) */
     struct mqueue *mq;
     struct list calls;
     struct sa laddr;
@@ -83,6 +93,7 @@ struct agora_sip_agent {
     int ev_head, ev_count;
     char listen_ip[64];
     uint16_t listen_port;
+    uint16_t tls_port;
 };
 
 static pthread_once_t libre_once = PTHREAD_ONCE_INIT;
@@ -116,6 +127,16 @@ static void copy_pl(char *dst, size_t size, const struct pl *pl)
         (void)pl_strcpy(pl, dst, size); /* truncates */
 }
 
+/* The call's SRTP keys into an event with media. */
+static void fill_srtp(const sip_call *c, agora_sip_event *ev)
+{
+    ev->srtp_suite = c->srtp_suite;
+    if (c->srtp_suite) {
+        memcpy(ev->srtp_remote_key, c->remote_key, sizeof(ev->srtp_remote_key));
+        memcpy(ev->srtp_local_key, c->local[0].key, sizeof(ev->srtp_local_key));
+    }
+}
+
 static void emit_call(sip_call *c, int kind, int status, const char *reason)
 {
     agora_sip_event ev;
@@ -124,8 +145,10 @@ static void emit_call(sip_call *c, int kind, int status, const char *reason)
     ev.call = c->id;
     ev.status = status;
     if (kind == AGORA_SIP_EV_ESTABLISHED || kind == AGORA_SIP_EV_MEDIA ||
-        (kind == AGORA_SIP_EV_PROGRESS && c->early_media))
+        (kind == AGORA_SIP_EV_PROGRESS && c->early_media)) {
         (void)agora_sip_sdp_media(c->media, &ev);
+        fill_srtp(c, &ev);
+    }
     if (reason)
         snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
     (void)emit(c->agent, &ev);
@@ -141,6 +164,12 @@ static void call_destructor(void *arg)
     mem_deref(c->refer);
     mem_deref(c->sess);
     mem_deref(c->sdp);
+    volatile uint8_t *keys = (volatile uint8_t *)c->local; /* wiped: not left in freed memory */
+    for (size_t i = 0; i < sizeof(c->local); i++)
+        keys[i] = 0;
+    keys = c->remote_key;
+    for (size_t i = 0; i < sizeof(c->remote_key); i++)
+        keys[i] = 0;
 }
 
 static sip_call *find_call(struct agora_sip_agent *a, uint32_t id)
@@ -162,7 +191,14 @@ static int call_new(struct agora_sip_agent *a, int incoming, sip_call **out)
     c->agent = a;
     c->incoming = incoming;
     tmr_init(&c->ring_timer);
-    int err = agora_sip_sdp_new(&c->sdp, &c->media, &a->laddr);
+    int err = agora_sip_sdp_new(&c->sdp, &c->media, &a->laddr, a->srtp);
+    if (!err && a->srtp != AGORA_SIP_SRTP_OFF) { /* our keys: tag 1 _80, tag 2 _32 */
+        c->local[0] = (agora_sdes_crypto){.tag = 1, .suite = AGORA_SDES_SUITE_80};
+        c->local[1] = (agora_sdes_crypto){.tag = 2, .suite = AGORA_SDES_SUITE_32};
+        err = agora_sdes_random_key(c->local[0].key);
+        if (!err)
+            err = agora_sdes_random_key(c->local[1].key);
+    }
     if (err) {
         mem_deref(c);
         return err;
@@ -194,6 +230,76 @@ static int set_local_media(sip_call *c, const char *ip, uint16_t port)
     return 0;
 }
 
+/* ---- SRTP (SDES) negotiation (loop thread) ---- */
+
+/* The remote's offer (INVITE; reoffer: a re-INVITE): 0 when it may be answered (our
+ * a=crypto line set when SRTP is agreed), -1 when it must be refused (488): SRTP
+ * mandatory here or in the offer's RTP/SAVP profile but no usable key, unusable a=crypto
+ * lines, or a re-INVITE changing the keys of an SRTP call or bringing keys to a plain one
+ * (the media does not switch mid-call: rekeying is not supported). */
+static int srtp_take_offer(sip_call *c, int reoffer)
+{
+    int policy = c->agent->srtp;
+    if (policy == AGORA_SIP_SRTP_OFF)
+        return 0; /* RTP/AVP only (libre refuses RTP/SAVP), a=crypto ignored */
+    agora_sdes_crypto remote;
+    int found = agora_sdes_pick(c->media, 0, &remote);
+    int savp = !str_casecmp(sdp_media_proto(c->media), "RTP/SAVP");
+    if (c->srtp_suite) { /* a re-INVITE of an SRTP call: the same suite and key */
+        if (found != 1 || remote.suite != c->srtp_suite ||
+            memcmp(remote.key, c->remote_key, sizeof(remote.key)))
+            return -1;
+        c->local[0].tag = remote.tag; /* our answer under the re-offer's tag */
+        return agora_sdes_set_local(c->media, &c->local[0], 0) ? -1 : 0;
+    }
+    if (reoffer) /* a plain call stays plain */
+        return found == 0 && !savp ? 0 : -1;
+    if (found < 0 || (found == 0 && (savp || policy == AGORA_SIP_SRTP_MANDATORY)))
+        return -1;
+    if (found == 0)
+        return 0; /* optional: plain RTP */
+    c->local[0].tag = remote.tag; /* our answer: the offer's tag and suite, our key */
+    c->local[0].suite = remote.suite;
+    if (agora_sdes_set_local(c->media, &c->local[0], 0))
+        return -1;
+    c->srtp_suite = remote.suite;
+    memcpy(c->remote_key, remote.key, sizeof(c->remote_key));
+    return 0;
+}
+
+/* Our offer (dial): both our a=crypto lines. */
+static int srtp_make_offer(sip_call *c)
+{
+    if (c->agent->srtp == AGORA_SIP_SRTP_OFF)
+        return 0;
+    int err = agora_sdes_set_local(c->media, &c->local[0], 0);
+    return err ? err : agora_sdes_set_local(c->media, &c->local[1], 1);
+}
+
+/* The answer to our offer: the remote's line with one of our tags and its suite picks
+ * our key; none (or not SRTP) in mandatory mode: the call is refused. */
+static void srtp_take_answer(sip_call *c)
+{
+    if (c->agent->srtp == AGORA_SIP_SRTP_OFF || c->srtp_suite)
+        return;
+    agora_sdes_crypto remote;
+    for (int i = 0; i < 2; i++) {
+        if (agora_sdes_pick(c->media, c->local[i].tag, &remote) == 1 &&
+            remote.suite == c->local[i].suite) {
+            if (i)
+                c->local[0] = c->local[1];
+            (void)agora_sdes_set_local(c->media, &c->local[0], 0); /* re-INVITEs: this key */
+            c->srtp_suite = remote.suite;
+            memcpy(c->remote_key, remote.key, sizeof(c->remote_key));
+            return;
+        }
+    }
+    if (c->agent->srtp == AGORA_SIP_SRTP_MANDATORY)
+        c->srtp_refused = 1;
+    else
+        sdp_media_del_lattr(c->media, "crypto");
+}
+
 /* ---- libre session handlers (loop thread) ---- */
 
 /* A re-INVITE (or an offer in an ACK): answer with the same media. */
@@ -205,9 +311,11 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
         return err;
     agora_sip_event ev;
     memset(&ev, 0, sizeof(ev));
-    if (agora_sip_sdp_media(c->media, &ev))
-        return EPROTO; /* no common codec any more: libre answers 488 */
-    err = sdp_encode(descp, c->sdp, false);
+    if (agora_sip_sdp_media(c->media, &ev) || srtp_take_offer(c, 1))
+        return EPROTO; /* no common codec any more, SRTP refused: libre answers 488 */
+    err = agora_sip_sdp_answer_ptime(c->media);
+    if (!err)
+        err = sdp_encode(descp, c->sdp, false);
     if (!err)
         emit_call(c, AGORA_SIP_EV_MEDIA, 0, NULL);
     return err;
@@ -217,14 +325,22 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 static int on_answer(const struct sip_msg *msg, void *arg)
 {
     sip_call *c = arg;
-    return sdp_decode(c->sdp, msg->mb, false);
+    int err = sdp_decode(c->sdp, msg->mb, false);
+    if (!err)
+        srtp_take_answer(c);
+    return err;
 }
 
 static void on_progress(const struct sip_msg *msg, void *arg)
 {
     sip_call *c = arg;
-    if (msg->scode == 183 && mbuf_get_left(msg->mb) && !c->early_media)
+    if (msg->scode == 183 && mbuf_get_left(msg->mb) && !c->early_media) {
         c->early_media = !sdp_decode(c->sdp, msg->mb, false);
+        if (c->early_media) {
+            srtp_take_answer(c);
+            c->early_media = !c->srtp_refused;
+        }
+    }
     emit_call(c, AGORA_SIP_EV_PROGRESS, msg->scode, NULL);
 }
 
@@ -235,6 +351,10 @@ static void on_established(const struct sip_msg *msg, void *arg)
     c->established = 1;
     c->ringing = 0;
     tmr_cancel(&c->ring_timer);
+    if (c->srtp_refused) { /* ours, SRTP mandatory, answered without our key: BYE */
+        call_end(c, 488, "the callee did not agree to SRTP");
+        return;
+    }
     emit_call(c, AGORA_SIP_EV_ESTABLISHED, 200, NULL);
 }
 
@@ -292,7 +412,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     agora_sip_event ev;
     memset(&ev, 0, sizeof(ev));
     if (sdp_decode(c->sdp, msg->mb, true) || agora_sip_sdp_media(c->media, &ev) || !ev.remote_port ||
-        !ev.remote_ip[0]) {
+        !ev.remote_ip[0] || srtp_take_offer(c, 0)) {
         a->st.rejected_offers++;
         a->st.calls--;
         mem_deref(c);
@@ -311,6 +431,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     c->ringing = 1;
     ev.kind = AGORA_SIP_EV_INCOMING;
     ev.call = c->id;
+    fill_srtp(c, &ev);
     copy_pl(ev.from_user, sizeof(ev.from_user), &msg->from.uri.user);
     copy_pl(ev.to_user, sizeof(ev.to_user), &msg->uri.user);
     if (!emit(a, &ev)) {
@@ -349,7 +470,9 @@ static int cmd_answer(struct agora_sip_agent *a, sip_command *cmd)
     if (set_local_media(c, cmd->text, cmd->port))
         return AGORA_ERR_INVALID_ARGUMENT;
     struct mbuf *desc = NULL;
-    int err = sdp_encode(&desc, c->sdp, false);
+    int err = agora_sip_sdp_answer_ptime(c->media);
+    if (!err)
+        err = sdp_encode(&desc, c->sdp, false);
     if (!err)
         err = cmd->kind == CMD_PROGRESS
                   ? sipsess_progress(c->sess, 183, "Session Progress", desc, NULL)
@@ -369,7 +492,8 @@ static int cmd_dial(struct agora_sip_agent *a, sip_command *cmd)
     struct pl pl;
     struct uri uri;
     pl_set_str(&pl, cmd->uri);
-    if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sip"))
+    if (uri_decode(&uri, &pl) || (pl_strcasecmp(&uri.scheme, "sip") &&
+                                  (pl_strcasecmp(&uri.scheme, "sips") || !a->tls)))
         return AGORA_ERR_INVALID_ARGUMENT;
     sip_call *c;
     if (call_new(a, 0, &c))
@@ -382,7 +506,9 @@ static int cmd_dial(struct agora_sip_agent *a, sip_command *cmd)
     char from[256];
     re_snprintf(from, sizeof(from), "sip:%s@%J", a->user, &a->laddr);
     struct mbuf *desc = NULL;
-    int err = sdp_encode(&desc, c->sdp, true);
+    int err = srtp_make_offer(c);
+    if (!err)
+        err = sdp_encode(&desc, c->sdp, true);
     if (!err)
         err = sipsess_connect(&c->sess, a->sock, cmd->uri, NULL, from, a->user, NULL, 0,
                               "application/sdp", desc, NULL, NULL, false, on_offer, on_answer,
@@ -588,7 +714,39 @@ static void release_stack(struct agora_sip_agent *a)
         sip_close(a->sip, true);
     a->sip = mem_deref(a->sip);
     a->dnsc = mem_deref(a->dnsc);
+    a->tls = mem_deref(a->tls);
     a->mq = mem_deref(a->mq);
+}
+
+/* Free a PEM copy, wiped first (the private key). */
+static void free_secret(char **text)
+{
+    if (!*text)
+        return;
+    volatile char *v = *text;
+    while (*v)
+        *v++ = '\0';
+    free(*text);
+    *text = NULL;
+}
+
+/* The TLS transport on listen_ip:tls_port with the configured certificate. */
+static int start_tls(struct agora_sip_agent *a)
+{
+    struct sa tls_addr;
+    int err = tls_alloc(&a->tls, TLS_METHOD_SSLV23, NULL, NULL);
+    if (!err)
+        err = tls_set_certificate_pem(a->tls, a->tls_cert_pem, strlen(a->tls_cert_pem),
+                                      a->tls_key_pem, strlen(a->tls_key_pem));
+    if (!err)
+        err = sa_set_str(&tls_addr, a->listen_ip, a->tls_port);
+    if (!err)
+        err = sip_transp_add(a->sip, SIP_TRANSP_TLS, &tls_addr, a->tls);
+    if (!err)
+        err = sip_transp_laddr(a->sip, &tls_addr, SIP_TRANSP_TLS, NULL);
+    if (!err)
+        a->tls_port = sa_port(&tls_addr);
+    return err;
 }
 
 static void *agent_thread(void *arg)
@@ -609,16 +767,21 @@ static void *agent_thread(void *arg)
         sa_set_str(&a->laddr, a->listen_ip, a->listen_port) ||
         sip_transp_add(a->sip, SIP_TRANSP_UDP, &a->laddr) ||
         sip_transp_laddr(a->sip, &a->laddr, SIP_TRANSP_UDP, NULL) ||
+        (a->tls_cert_pem && start_tls(a)) ||
         sipsess_listen(&a->sock, a->sip, SIP_HASH_SIZE, on_invite, a) ||
         sip_listen(&a->lsnr, a->sip, true, on_request, a) ||
         mqueue_alloc(&a->mq, on_command, a) ||
         (a->registrar[0] && start_register(a))) {
+        free_secret(&a->tls_cert_pem);
+        free_secret(&a->tls_key_pem);
         release_stack(a);
         re_thread_close();
         started(a, rc);
         return NULL;
     }
     a->listen_port = sa_port(&a->laddr);
+    free_secret(&a->tls_cert_pem); /* libre's TLS context holds its own copy */
+    free_secret(&a->tls_key_pem);
     if (a->keepalive_s > 0)
         tmr_start(&a->keepalive_timer, (uint64_t)a->keepalive_s * 1000, send_keepalive, a);
     started(a, AGORA_OK);
@@ -670,7 +833,12 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
                               (config->password && strlen(config->password) >= 128) ||
                               config->expires < 0))
         return AGORA_ERR_INVALID_ARGUMENT;
-    if (config->keepalive_s < 0 || config->keepalive_s > 86400 ||
+    if ((config->tls_cert_pem && (!config->tls_key_pem || !config->tls_cert_pem[0] ||
+                                  !config->tls_key_pem[0])) ||
+        (!config->tls_cert_pem && (config->tls_key_pem || config->tls_port)))
+        return AGORA_ERR_INVALID_ARGUMENT;
+    if (config->srtp < AGORA_SIP_SRTP_OFF || config->srtp > AGORA_SIP_SRTP_MANDATORY ||
+        config->keepalive_s < 0 || config->keepalive_s > 86400 ||
         (config->keepalive_s > 0 && !config->registrar))
         return AGORA_ERR_INVALID_ARGUMENT;
     pthread_once(&libre_once, libre_init_once);
@@ -688,9 +856,23 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
         a->keepalive_s = config->keepalive_s;
     }
     a->listen_port = config->listen_port;
+    a->srtp = config->srtp;
+    a->tls_port = config->tls_port;
+    if (config->tls_cert_pem) {
+        a->tls_cert_pem = strdup(config->tls_cert_pem);
+        a->tls_key_pem = strdup(config->tls_key_pem);
+        if (!a->tls_cert_pem || !a->tls_key_pem) {
+            free_secret(&a->tls_cert_pem);
+            free_secret(&a->tls_key_pem);
+            free(a);
+            return AGORA_ERR_NO_MEMORY;
+        }
+    }
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
     if (pthread_create(&a->thread, NULL, agent_thread, a)) {
+        free_secret(&a->tls_cert_pem);
+        free_secret(&a->tls_key_pem);
         free(a);
         return AGORA_ERR_FAILED;
     }
@@ -713,6 +895,11 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
 uint16_t agora_sip_agent_port(const agora_sip_agent *a)
 {
     return a ? a->listen_port : 0;
+}
+
+uint16_t agora_sip_agent_tls_port(const agora_sip_agent *a)
+{
+    return a ? a->tls_port : 0;
 }
 
 int agora_sip_next_event(agora_sip_agent *a, agora_sip_event *out, int timeout_ms)

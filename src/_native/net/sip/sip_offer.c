@@ -2,11 +2,17 @@
 #include "agora_rtc/rtp_transport.h"
 #include "net/sip/sip_offer.h"
 
-int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const struct sa *laddr)
+#include <string.h>
+
+int agora_sip_sdp_new(struct sdp_session **sess, struct sdp_media **media, const struct sa *laddr,
+                      int srtp)
 {
     int err = sdp_session_alloc(sess, laddr);
     if (!err)
-        err = sdp_media_add(media, *sess, "audio", 9, "RTP/AVP");
+        err = sdp_media_add(media, *sess, "audio", 9,
+                            srtp == AGORA_SIP_SRTP_MANDATORY ? "RTP/SAVP" : "RTP/AVP");
+    if (!err && srtp != AGORA_SIP_SRTP_OFF) /* offers in either profile are taken */
+        err = sdp_media_set_alt_protos(*media, 2, "RTP/AVP", "RTP/SAVP");
     if (!err) /* wideband first; its RTP clock is 8000 Hz for 16 kHz audio (RFC 3551) */
         err = sdp_format_add(NULL, *media, false, "9", "G722", 8000, 1, NULL, NULL, NULL, false,
                              NULL);
@@ -54,11 +60,11 @@ int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev)
     ev->payload_type = f->pt;
     ev->ptime_ms = 0;
     const char *ptime = sdp_media_rattr(media, "ptime");
-    if (ptime) { /* digits only, a sane length (what the send side takes is the app's choice) */
+    if (ptime && ev->codec != AGORA_RTP_AUDIO_OPUS) { /* digits only, a length we send */
         struct pl pl;
         pl_set_str(&pl, ptime);
         uint32_t ms = pl.l <= 4 ? pl_u32(&pl) : 0;
-        ev->ptime_ms = ms <= 1000 ? (int)ms : 0;
+        ev->ptime_ms = ms >= AGORA_SIP_PTIME_MIN && ms <= AGORA_SIP_PTIME_MAX ? (int)ms : 0;
     }
     const struct sa *ra = sdp_media_raddr(media);
     ev->remote_port = sa_port(ra);
@@ -71,4 +77,15 @@ int agora_sip_sdp_media(const struct sdp_media *media, agora_sip_event *ev)
     ev->hold = ev->remote_port == 0 || !(dir & SDP_SENDONLY) ||
                (sa_isset(ra, SA_ADDR) && sa_is_any(ra));
     return 0;
+}
+
+int agora_sip_sdp_answer_ptime(struct sdp_media *media)
+{
+    agora_sip_event ev;
+    memset(&ev, 0, sizeof(ev));
+    if (agora_sip_sdp_media(media, &ev) || !ev.ptime_ms) {
+        sdp_media_del_lattr(media, "ptime");
+        return 0;
+    }
+    return sdp_media_set_lattr(media, true, "ptime", "%d", ev.ptime_ms);
 }

@@ -1,0 +1,364 @@
+"""SRTP on phone calls with SDES keys (RFC 4568 a=crypto): the transport URL's ``srtp=``
+(off / optional / mandatory). baresip (Debian, its srtp module) calls the agent and is
+called by it with ``mediaenc=srtp-mand`` (RTP/SAVP: it takes SRTP only, a plain packet
+fails its authentication and is dropped), so its recording holds the agent's answer only
+when what the agent sends is SRTP; the agent hears the caller only by decrypting it.
+Refusals: a mandatory side against a plain one is a 488."""
+import base64
+import os
+import shutil
+import socket
+import struct
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import agora_rtc as ar
+from conftest import join, wait_until
+from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav
+from test_sip import ANSWER_HZ, VAD_START, VAD_STOP, dominant_hz, question, tone, vad_states  # noqa: F401
+from test_sip_hostile import SCENARIOS, sipp, still_fine
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+from _sipp import call_scenario, free_udp_port  # noqa: E402  (the benchmarks' SIPp call)
+
+needs_sipp = pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp (Debian sip-tester) is not installed")
+
+pytestmark = pytest.mark.skipif(BARESIP is None or not os.path.exists("/usr/lib/baresip/modules/srtp.so"),
+                                reason="baresip with its srtp module (Debian) is not installed")
+
+
+def service(srtp):
+    return ar.AgoraService(ar.AgoraServiceConfig(
+        appid="sip-srtp", transport_url=f"sip://127.0.0.1:0?dial=allow&srtp={srtp}"))
+
+
+@pytest.fixture
+def phones(tmp_path):
+    started = []
+
+    def start(name="phone", **kw):
+        p = BaresipPhone(str(tmp_path / name), kw.pop("source"), user=name, **kw)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.stop()
+
+
+def assert_heard_answer(phone, rate=8000):
+    answer = phone.heard()
+    assert answer is not None
+    loud = np.abs(answer.astype(np.int32)) > 2000
+    assert loud.sum() > rate * 1.0                   # about 1.5 s of the answer came through
+    seg = answer[np.argmax(loud):][:rate]
+    assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
+
+
+@pytest.mark.parametrize("srtp,mediaenc", [("mandatory", "srtp-mand"), ("optional", "srtp-mand"),
+                                           ("mandatory", "srtp")])
+def test_srtp_caller_heard_and_answered(phones, question, srtp, mediaenc):
+    """mediaenc=srtp: baresip offers its keys in RTP/AVP (best-effort SDES), taken as well."""
+    svc = service(srtp)
+    conn, rec = join(svc, "agent", "bot", vad=ar.AudioVadConfigV2())
+    phone = phones(source=question, codecs=("PCMU",), mediaenc=mediaenc)
+    phone.dial(f"sip:agent@127.0.0.1:{svc.sip.port}")
+    rec.wait_event("joined", "phone", timeout=20)
+    assert conn.phone.call.srtp.startswith("AES_CM_128_HMAC_SHA1_")
+    phone.wait_event("CALL_ESTABLISHED")
+    # heard: the caller's speech decrypted (VAD start and stop)
+    rec.wait_for(lambda: VAD_STOP in vad_states(rec, "phone"), timeout=20)
+    states = vad_states(rec, "phone")
+    assert states.index(VAD_START) < states.index(VAD_STOP)
+    stats = conn._rtp_stats()
+    assert stats["frames_decoded"] > 50 and stats["srtp_errors"] == 0
+    # answered: baresip only plays what authenticates under the call's key
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    phone.hangup()
+    rec.wait_event("left", "phone", 0, timeout=15)
+    phone.wait_event("CALL_CLOSED")
+    assert_heard_answer(phone)
+    conn.release()
+    svc.release()
+
+
+def test_srtp_call_dtmf_hold_and_resume(phones, question, tmp_path):
+    """Keys pressed both ways travel inside SRTP. The phone's re-INVITEs (hold, resume) keep
+    the call's keys: both are answered, and
+    the phone's SRTP is still heard after them (baresip's recording stops at a hold, so
+    the agent's answer is checked before it)."""
+    long_question = str(tmp_path / "long.wav")      # the phone ends its call when its file ends
+    q, _ = read_wav(question)
+    write_wav(long_question, np.concatenate([q, np.zeros(20 * 8000, np.int16)]))
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot")
+    phone = phones(source=long_question, codecs=("PCMU",), mediaenc="srtp-mand")
+    phone.dial(f"sip:agent@127.0.0.1:{svc.sip.port}")
+    rec.wait_event("joined", "phone", timeout=20)
+    phone.wait_event("CALL_ESTABLISHED")
+    # DTMF (RFC 4733 telephone-events) inside SRTP, both ways
+    for key in "1#":
+        phone.command("sndcode", key)
+    rec.wait_for(lambda: len([e for e in rec.events if e[0] == "dtmf"]) == 2, timeout=10)
+    assert [e[1][:2] for e in rec.events if e[0] == "dtmf"] == [("phone", "1"), ("phone", "#")]
+    conn.phone.send_dtmf("42", duration_ms=80)
+    wait_until(lambda: sum(ev.get("type") == "CALL_DTMF_END" for ev in phone.events) == 2,
+               timeout=10, what="keys heard by the phone")
+    assert [ev.get("param") for ev in phone.events if ev.get("type") == "CALL_DTMF_START"] == ["4", "2"]
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    phone.command("hold")
+    wait_until(lambda: conn.phone.call.on_hold, timeout=10, what="on hold")
+    phone.command("resume")
+    wait_until(lambda: not conn.phone.call.on_hold, timeout=10, what="resumed")
+    assert conn.phone.call.state == "up"
+    heard_before = conn._rtp_stats()["rtp_received"]
+    wait_until(lambda: conn._rtp_stats()["rtp_received"] > heard_before + 25, timeout=10,
+               what="the phone's audio after resume")
+    assert conn._rtp_stats()["srtp_errors"] == 0
+    phone.hangup()
+    rec.wait_event("left", "phone", 0, timeout=15)
+    phone.wait_event("CALL_CLOSED")
+    assert_heard_answer(phone)
+    assert svc.sip.stats()["rejected_offers"] == 0
+    conn.release()
+    svc.release()
+
+
+def test_srtp_outbound_call(phones, question):
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot", vad=ar.AudioVadConfigV2())
+    callee = phones("callee", source=question, auto_answer=True, codecs=("PCMA",), mediaenc="srtp-mand")
+    call = conn.phone.dial(callee.uri)
+    assert conn.phone.wait("up", timeout=20), call
+    rec.wait_event("joined", "callee", timeout=10)
+    assert call.srtp.startswith("AES_CM_128_HMAC_SHA1_") and call.codec == "PCMA"
+    rec.wait_for(lambda: VAD_START in vad_states(rec, "callee"), timeout=20)
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    assert conn.phone.hangup() is True
+    callee.wait_event("CALL_CLOSED")
+    assert conn._rtp_stats()["srtp_errors"] == 0
+    assert_heard_answer(callee)
+    conn.release()
+    svc.release()
+
+
+def test_plain_caller_optional_and_mandatory(phones, question):
+    """optional: a plain caller gets a plain call; mandatory: it is refused (488), and so is
+    an SRTP-only caller by an agent without SRTP (its RTP/SAVP offer)."""
+    svc = service("optional")
+    conn, rec = join(svc, "agent", "bot")
+    phone = phones("plain", source=question, codecs=("PCMU",))
+    phone.dial(f"sip:agent@127.0.0.1:{svc.sip.port}")
+    rec.wait_event("joined", "plain", timeout=20)
+    assert conn.phone.call.srtp == ""
+    phone.hangup()
+    rec.wait_event("left", "plain", 0, timeout=15)
+    conn.release()
+    svc.release()
+    for agent_srtp, mediaenc in (("mandatory", None), ("off", "srtp-mand")):
+        svc = service(agent_srtp)
+        conn, rec = join(svc, "agent", "bot")
+        phone = phones(f"refused-{agent_srtp}", source=question, codecs=("PCMU",), mediaenc=mediaenc)
+        phone.dial(f"sip:agent@127.0.0.1:{svc.sip.port}")
+        closed = phone.wait_event("CALL_CLOSED")
+        assert "488" in closed.get("param", ""), closed
+        assert svc.sip.stats()["rejected_offers"] == 1
+        assert conn.phone.call is None
+        conn.release()
+        svc.release()
+
+
+GOOD_KEY = base64.b64encode(bytes(range(30))).decode()
+BAD_CRYPTO = [      # (profile, a=crypto line): none usable, each answered 488
+    ("RTP/SAVP", f"a=crypto:1 F8_128_HMAC_SHA1_80 inline:{GOOD_KEY}"),       # unknown suite
+    ("RTP/SAVP", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAAAAAA"),      # short key
+    ("RTP/AVP", f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{GOOD_KEY[:-1]}!"),  # not base64
+    ("RTP/AVP", f"a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:{GOOD_KEY}|2^20|1:4"),  # an MKI
+    ("RTP/SAVP", ""),                                                         # no key at all
+    ("RTP/SAVP", f"a=crypto:99999999999999 AES_CM_128_HMAC_SHA1_80 inline:{GOOD_KEY}"),  # huge tag
+    ("RTP/AVP", "a=crypto"),                                                  # no value
+    ("RTP/AVP", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + "A" * 5000),   # a huge key
+]
+
+
+@needs_sipp
+@pytest.mark.parametrize("srtp", ["optional", "mandatory"])
+def test_unusable_crypto_gets_488(tmp_path, srtp):
+    svc = service(srtp)
+    conn, rec = join(svc, "agent", "bot", record=False)
+    inf = tmp_path / "crypto.csv"
+    inf.write_text("SEQUENTIAL\n" + "".join(f"{proto};{line}\n" for proto, line in BAD_CRYPTO))
+    assert sipp(svc, os.path.join(SCENARIOS, "srtp_bad_crypto.xml"), tmp_path, calls=len(BAD_CRYPTO),
+                extra=("-inf", str(inf))) == 0
+    stats = svc.sip.stats()
+    assert stats["rejected_offers"] == len(BAD_CRYPTO) and stats["invites"] == len(BAD_CRYPTO)
+    still_fine(svc, tmp_path)            # alive, no call left
+    assert "joined" not in rec.names()
+    conn.release()
+    svc.release()
+
+
+def rtp_socket_pair():
+    """UDP sockets on an even port and the next (RTP, RTCP) on loopback."""
+    for _ in range(50):
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.0.1", 0))
+        port = rtp.getsockname()[1]
+        rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            rtcp.bind(("127.0.0.1", port + 1))
+            return rtp, rtcp
+        except OSError:
+            rtp.close()
+            rtcp.close()
+    raise RuntimeError("no free UDP port pair")
+
+
+@needs_sipp
+def test_packets_on_the_wire_are_srtp_and_srtcp(tmp_path):
+    """SIPp offers RTP/AVP with an a=crypto line (as baresip's ``srtp`` mode); the agent
+    answers with its own key under the offer's tag, and what it sends to the offer's
+    address is SRTP (the 80-bit tag after each packet; 1 s of silence pushed is not the
+    0xFF bytes of G.711 mu-law silence) and its RTCP is SRTCP (E flag + index + tag)."""
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot", record=False)
+    rtp, rtcp = rtp_socket_pair()
+    got = {"rtp": [], "rtcp": []}
+    stop = threading.Event()
+
+    def read(sock, kind):
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                got[kind].append(sock.recv(4096))
+            except socket.timeout:
+                pass
+    readers = [threading.Thread(target=read, args=(s, k), daemon=True) for s, k in ((rtp, "rtp"), (rtcp, "rtcp"))]
+    for t in readers:
+        t.start()
+    scenario = tmp_path / "srtp.xml"
+    scenario.write_text(call_scenario("srtp", media_port=rtp.getsockname()[1], pause_ms=4000, caller="sipp",
+                                      sdp_extra=f"a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:{GOOD_KEY}"))
+    result = []
+    runner = threading.Thread(target=lambda: result.append(sipp(
+        svc, str(scenario), tmp_path, timeout=30,
+        extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-trace_msg"))), daemon=True)
+    runner.start()
+    try:
+        rec.wait_event("joined", "sipp", timeout=20)
+        assert conn.phone.call.srtp == "AES_CM_128_HMAC_SHA1_80"
+        assert conn.push_audio_pcm_data(bytes(32000), 16000, 1) == 0     # 1 s of silence
+        rec.wait_event("left", "sipp", timeout=30)
+        runner.join(timeout=30)
+        assert result == [0]
+        wait_until(lambda: got["rtcp"], timeout=5, what="our RTCP (the BYE at hang-up)")
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+        rtp.close()
+        rtcp.close()
+        runner.join(timeout=30)
+    # the answer: our own key under the offer's tag, in the offer's profile
+    logs = [f for f in os.listdir(tmp_path) if f.endswith("_messages.log")]
+    text = open(os.path.join(tmp_path, logs[0]), errors="replace").read()
+    answer = text[text.index("SIP/2.0 200 OK"):]
+    assert "m=audio" in answer and "RTP/AVP" in answer.split("m=audio", 1)[1].splitlines()[0]
+    crypto = [ln.strip() for ln in answer.splitlines() if ln.startswith("a=crypto:")]
+    assert crypto and crypto[0].startswith("a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:")
+    ours = crypto[0].split("inline:")[1]
+    assert len(base64.b64decode(ours)) == 30 and ours != GOOD_KEY
+    # SRTP: 12-byte header, 160 bytes of 20 ms mu-law, 10-byte tag; encrypted silence
+    audio = [p for p in got["rtp"] if len(p) > 12 and p[1] & 0x7F == 0 and not p[0] & 0x20]
+    assert len(audio) >= 25
+    assert {len(p) for p in audio} == {12 + 160 + 10}
+    assert all(p[12:172].count(0xFF) < 40 for p in audio)
+    # SRTCP: compound RTCP (a multiple of 4) + 4-byte E|index + 10-byte tag
+    for p in got["rtcp"]:
+        assert len(p) % 4 == 2 and struct.unpack_from("!I", p, len(p) - 14)[0] & 0x80000000
+    assert conn._rtp_stats()["srtp_errors"] == 0
+    conn.release()
+    svc.release()
+
+
+@needs_sipp
+def test_rekeying_reinvite_refused_and_call_goes_on(tmp_path):
+    """tests/sipp/srtp_rekey.xml: an SRTP call whose re-INVITE brings a new key gets 488 to
+    it; the call stays up (no leave) until the caller's BYE."""
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot", record=False)
+    assert sipp(svc, os.path.join(SCENARIOS, "srtp_rekey.xml"), tmp_path) == 0
+    rec.wait_event("left", "sipp", timeout=10)
+    assert [e[0] for e in rec.events].count("joined") == 1
+    assert conn.phone.call.srtp == "AES_CM_128_HMAC_SHA1_80" and conn.phone.call.reason == "BYE"
+    still_fine(svc, tmp_path)
+    conn.release()
+    svc.release()
+
+
+@needs_sipp
+def test_forged_packets_cannot_take_the_callers_stream(tmp_path):
+    """An SRTP call's stream takes the SSRC of the first packet that authenticates: packets
+    forged by someone without the key (another SSRC, sent first to the agent's RTP port) are
+    dropped and counted (a flood of 20000 with an SSRC each keeps no memory), and the caller's SRTP (here sent by the test under the key SIPp
+    offered, RFC 3711 in tests/test_rtp_transport.py) is heard."""
+    pytest.importorskip("cryptography")
+    from test_rtp_transport import srtp_protect_80
+    svc = service("mandatory")
+    conn, rec = join(svc, "agent", "bot")
+    key = bytes(range(30))
+    scenario = tmp_path / "srtp.xml"
+    scenario.write_text(call_scenario("srtp-forged", pause_ms=8000, caller="sipp",
+                                      sdp_extra=f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{GOOD_KEY}"))
+    result = []
+    runner = threading.Thread(target=lambda: result.append(sipp(
+        svc, str(scenario), tmp_path, timeout=30, extra=("-mi", "127.0.0.1", "-mp", str(free_udp_port())))),
+        daemon=True)
+    runner.start()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rec.wait_event("joined", "sipp", timeout=20)
+        agent = ("127.0.0.1", conn.phone.local_port)
+        for seq in range(20):        # forged: a made-up key, another SSRC, first on the wire
+            plain = struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0xBAD0BAD) + bytes(160)
+            sender.sendto(srtp_protect_80(os.urandom(16), os.urandom(14), plain), agent)
+        wait_until(lambda: conn._rtp_stats()["srtp_errors"] >= 20, timeout=5, what="forged packets dropped")
+        # a flood of them, each with an SSRC of its own: no state is kept for any (bounded memory)
+        from test_sip_hostile import rss_kb
+        before = rss_kb()
+        forged = bytearray(srtp_protect_80(os.urandom(16), os.urandom(14),
+                                           struct.pack("!BBHII", 0x80, 0, 1, 160, 1) + bytes(160)))
+        for i in range(20000):
+            forged[8:12] = os.urandom(4)
+            sender.sendto(forged, agent)
+            if i % 500 == 0:
+                time.sleep(0.005)            # the socket's receive queue keeps up
+        wait_until(lambda: conn._rtp_stats()["srtp_errors"] >= 15000, timeout=10, what="the flood dropped")
+        if "libasan" not in os.environ.get("LD_PRELOAD", ""):   # ASan's quarantine keeps freed memory
+            assert rss_kb() - before < 16 * 1024
+        loud = bytes([0x00, 0x80]) * 80          # mu-law full scale, alternating sign
+        for seq in range(100):       # the caller: its SSRC, the offered key
+            plain = struct.pack("!BBHII", 0x80, 0x80 if seq == 0 else 0, seq, seq * 160, 0x1234) + loud
+            sender.sendto(srtp_protect_80(key[:16], key[16:], plain), agent)
+            time.sleep(0.02)
+        wait_until(lambda: len(rec.pcm("sipp")) >= 2 * 16000, timeout=10, what="the caller heard")
+        runner.join(timeout=30)
+        assert result == [0]
+    finally:
+        sender.close()
+        runner.join(timeout=30)
+    stats = conn._rtp_stats()
+    assert stats["srtp_errors"] >= 20 and stats["rtp_received"] >= 90, stats
+    heard = np.frombuffer(rec.pcm("sipp"), np.int16).astype(np.float64)
+    assert np.sqrt(np.mean(heard ** 2)) > 1000       # the caller's loud signal, not silence
+    conn.release()
+    svc.release()
