@@ -286,7 +286,8 @@ cdef class Connection:
                 queue = FrameQueue(max_queued, max_backlog_ms)
                 lib.agora_frame_queue_observer(queue._q, &t)
                 self._queued = _QueuedDelivery(queue, method, self._local_user, mode, loop,
-                                               functools.partial(self._make.slow_observer, self, "audio", observer))
+                                               functools.partial(self._make.slow_observer, self, "audio", observer),
+                                               self._service._queued_dispatch_pool() if mode == "queued" else None)
             self._audio_observer = observer
             self._on_frame_method = method
             self._vad_enabled = vad_config is not None
