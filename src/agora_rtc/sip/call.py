@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["PhoneCall", "CODEC_NAMES"]
 
@@ -55,3 +55,4 @@ class PhoneCall:
     on_hold: bool = False
     transfer_status: int = 0
     early_media: bool = False
+    _closing: bool = field(default=False, init=False, repr=False, compare=False)   # PhoneLine._close_call ran

@@ -79,7 +79,8 @@ class PhoneLine:
         self.local_port = 0
         self.call: Optional[PhoneCall] = None
         self.call_filter: Optional[CallFilter] = None
-        #: called (on the dispatch thread) with the PhoneCall when it ends
+        #: called with the PhoneCall when it ends (on the dispatch thread; on the
+        #: releasing thread when the connection's release or disconnect ended it)
         self.on_call_ended: Optional[Callable[[PhoneCall], None]] = None
         self._ringing: Optional[tuple] = None   # (PhoneCall, INCOMING event) in the call filter
         self._target = ("", 0)   # the phone's RTP address we send to
@@ -101,11 +102,15 @@ class PhoneLine:
         self.conn._post_event(EV_CONNECTED, None, REASON_JOIN_SUCCESS)
 
     def stop(self) -> None:
-        """Hang up the call (BYE) and stop taking calls."""
+        """Hang up the call (BYE) and stop taking calls. The call ends here at once
+        (on_user_left, state "ended"): the CLOSED event that follows from the SIP
+        agent's thread finds it over, so releasing many connections never waits
+        for that thread."""
         self.endpoint.detach(self)
         call = self.call
         if call is not None and call.state != "ended":
-            self.hangup()
+            self.endpoint.agent.hangup(call.call_id)   # BYE / CANCEL / 486; no wait
+            self._close_call(call, 0, "hung up")
 
     def refresh_video(self) -> None:
         """The connection's video subscriptions changed: phone calls carry no video."""
@@ -387,17 +392,27 @@ class PhoneLine:
                                                   ev["remote_rtcp_port"],
                                                   int.from_bytes(os.urandom(4), "big") or 1)
         elif kind == _engine.SIP_EV_CLOSED:
-            was_up = call.state == "up" or call.early_media
-            if was_up:
-                self._end_media(call)
-            with self._ended:
-                call.state = "ended"
-                call.status = ev["status"]
-                call.reason = ev["reason"]
-                self._ended.notify_all()
-            callback = self.on_call_ended
-            if callback is not None:
-                try:
-                    callback(call)
-                except Exception:
-                    _log.exception("SIP on_call_ended raised")
+            self._close_call(call, ev["status"], ev["reason"])
+
+    def _close_call(self, call: PhoneCall, status: int, reason: str) -> None:
+        """End the call once (its CLOSED event, or stop() before it): media off,
+        on_user_left, state "ended", on_call_ended. A second caller (stop() racing
+        the dispatch thread's CLOSED) returns once the first has ended it."""
+        with self._ended:
+            if call._closing:
+                self._ended.wait_for(lambda: call.state == "ended")
+                return
+            call._closing = True
+        if call.state == "up" or call.early_media:
+            self._end_media(call)
+        with self._ended:
+            call.state = "ended"
+            call.status = status
+            call.reason = reason
+            self._ended.notify_all()
+        callback = self.on_call_ended
+        if callback is not None:
+            try:
+                callback(call)
+            except Exception:
+                _log.exception("SIP on_call_ended raised")
