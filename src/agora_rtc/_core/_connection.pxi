@@ -609,6 +609,36 @@ cdef class Connection:
             lib.agora_rtc_conn_unretain(c)
         return rc
 
+    def _rtp_start_call(self, int codec, int payload_type, int dtmf_payload_type, int packet_ms,
+                        bytes ip, int port, int rtcp_port, unsigned int ssrc, bytes user_id):
+        """A phone call's media in one step (one GIL release, not four: under load each
+        re-acquisition waits for the other Python threads): the codec (as
+        _rtp_set_audio_codec), our stream's target (as _rtp_set_publish_target), the
+        caller as the remote of any SSRC (_rtp_add_remote), and USER_JOINED for it.
+        Returns (rc, what): 0 and "" or the first step refused."""
+        if not 0 < port < 65536 or not 0 <= rtcp_port < 65536:
+            raise _errors.InvalidArgumentError(f"rtp_start_call: bad port {port} / rtcp_port {rtcp_port}")
+        cdef lib.agora_rtc_conn *c = self._take("rtp_start_call")
+        cdef const char *p = ip
+        cdef const char *uid = user_id
+        cdef uint16_t port16 = <uint16_t>port, rtcp16 = <uint16_t>rtcp_port
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        cdef int step = 0
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type, dtmf_payload_type, packet_ms)
+            if rc == 0:
+                step = 1
+                rc = lib.agora_rtc_conn_rtp_set_publish_target(c, p, port16, rtcp16, ssrc32)
+            if rc == 0:
+                step = 2
+                rc = lib.agora_rtc_conn_rtp_add_remote(c, 0, uid, 0, NULL)
+            if rc == 0:
+                step = 3
+                rc = lib.agora_rtc_conn_post_event(c, lib.AGORA_CONN_EVENT_USER_JOINED, uid, 0)
+            lib.agora_rtc_conn_unretain(c)
+        return rc, ("" if rc == 0 else ("codec", "target", "remote", "joined")[step])
+
     def _rtp_send_dtmf(self, int event, int duration_ms):
         """Queue a key (0-15) as telephone-events on our audio stream."""
         cdef lib.agora_rtc_conn *c = self._take("rtp_send_dtmf")

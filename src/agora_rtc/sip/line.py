@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import threading
 from typing import TYPE_CHECKING, Callable, Optional, Union
@@ -61,6 +62,14 @@ def _codec_key(ev: dict) -> tuple:
     """What a re-INVITE must change for our stream to switch codec."""
     return (CODEC_NAMES.get(ev["codec"], ""), ev["payload_type"], ev["dtmf_payload_type"],
             _packet_ms(ev))
+
+
+_ssrc_source = random.Random(os.urandom(16))   # seeded once: random.Random never gives up the GIL
+
+
+def _random_ssrc() -> int:
+    """A random non-zero SSRC for our stream of a call (RFC 3550 8.1)."""
+    return _ssrc_source.getrandbits(32) or 1
 
 
 def _user_id_of(sip_user: str, call_id: int) -> str:
@@ -303,21 +312,17 @@ class PhoneLine:
             self._ended.notify_all()
 
     def _start_media(self, call: PhoneCall, ev: dict) -> None:
-        conn = self.conn
+        """Codec, our stream's target, the caller as a remote user, on_user_joined: one
+        native step (see RTCConnection._rtp_start_call)."""
         call.codec = CODEC_NAMES.get(ev["codec"], "")
-        for rc, what in (
-                (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
-                                          _packet_ms(ev)),
-                 "codec"),
-                (conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
-                                              ev["remote_rtcp_port"],
-                                              int.from_bytes(os.urandom(4), "big") or 1), "target"),
-                (conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8")), "remote")):
-            if rc != 0:
-                raise RuntimeError(f"RTP {what} refused ({rc})")
+        rc, what = self.conn._rtp_start_call(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
+                                             _packet_ms(ev), ev["remote_ip"].encode("ascii"),
+                                             ev["remote_port"], ev["remote_rtcp_port"],
+                                             _random_ssrc(), call.remote_user.encode("utf-8"))
+        if rc != 0:
+            raise RuntimeError(f"RTP {what} refused ({rc})")
         self._target = (ev["remote_ip"], ev["remote_port"])
         self._codec = _codec_key(ev)
-        conn._post_event(EV_USER_JOINED, call.remote_user.encode("utf-8"), 0)
 
     def _change_codec(self, call: PhoneCall, ev: dict) -> None:
         """The codec changed in a re-INVITE: our stream switches (a new round), and the
