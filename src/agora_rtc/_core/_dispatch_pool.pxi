@@ -58,7 +58,8 @@ class _DispatchThread:
                 except (KeyError, ValueError, OSError):
                     pass
                 if self.deliveries == 0 and not self.closing:
-                    self.pool.threads.remove(self)   # no new delivery comes here
+                    if self in self.pool.threads:    # (not when the pool is closing)
+                        self.pool.threads.remove(self)   # no new delivery comes here
                     self._close_locked()
         if threading.current_thread() is not self.thread:
             with self.cond:
