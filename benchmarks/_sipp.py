@@ -77,15 +77,19 @@ a=rtpmap:{payload_type} {encoding}
 def call_scenario(name: str, *, callee: str = "[service]", payload_type: int = 0,
                   encoding: str = "PCMU/8000", pause_ms: int = 100, play_pcap: str | None = None,
                   repartition: str | None = None, media_port: int | None = None,
-                  sdp_extra: str = "", caller: str = "caller[call_number]") -> str:
+                  sdp_extra: str = "", caller: str = "caller[call_number]", plays: int = 1,
+                  play_ms: int = 0) -> str:
     """One call: ``callee`` the request-URI user (a SIPp keyword such as ``[service]`` or
     ``[field0]``), the offer's one codec, then (``play_pcap``) SIPp plays that pcap's RTP
     while the call pauses ``pause_ms``, then BYE. ``repartition``: SIPp's response-time
     buckets (ms, comma-separated) for its statistics. ``media_port``: the offer's m= port
     (default SIPp's own media port); ``sdp_extra``: more lines in the offer (``a=ptime:30``);
-    ``caller``: the From user (the remote user the agent sees)."""
-    during = ("  <nop>\n    <action>\n      <exec play_pcap_audio=\"%s\"/>\n    </action>\n  </nop>\n"
-              % play_pcap) if play_pcap else ""
+    ``caller``: the From user (the remote user the agent sees); ``plays``: the pcap played
+    that many times in a row, each ``play_ms`` after the previous one (``pause_ms`` then
+    follows the last)."""
+    play = ("  <nop>\n    <action>\n      <exec play_pcap_audio=\"%s\"/>\n    </action>\n  </nop>\n"
+            % play_pcap) if play_pcap else ""
+    during = (play + f'  <pause milliseconds="{play_ms}"/>\n') * (plays - 1) + play if play else ""
     after = f'  <ResponseTimeRepartition value="{repartition}"/>\n' if repartition else ""
     return SCENARIO.format(name=name, callee=callee, payload_type=payload_type, encoding=encoding,
                            pause_ms=pause_ms, during=during, after=after, caller=caller,

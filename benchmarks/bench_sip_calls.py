@@ -3,11 +3,13 @@
 SIPp (Debian ``sip-tester``) places N calls at ``--rate`` calls a second, at most N at a
 time; each call is INVITE with a PCMA offer, 200, ACK, then SIPp plays the RTP of the
 PCMA recording it ships (``g711a.pcap``: 236 packets of 30 ms, 7.05 s) with
-``play_pcap_audio``, pauses until the audio is over plus half a second, and sends BYE.
+``play_pcap_audio`` (``--plays`` times in a row, 7.08 s apart: with 2, a call lasts 14.7 s,
+so at 100 calls a second 500 calls really overlap), pauses until the audio is over plus
+half a second, and sends BYE.
 Ours: one ``sip://`` service, N agent connections in N channels (one call per connection:
 the request-URI user names the channel), each listening with VAD on and every 10 ms frame
 to Python (``dispatch="queued"``). Per call the benchmark counts
-  * missing frames: 708 expected (236 x 30 ms) minus the frames the observer received,
+  * missing frames: 708 per play expected (236 x 30 ms) minus the frames the observer received,
   * late frames: frame k received more than ``--late-ms`` after its slot, where the slots
     are 10 ms apart from the earliest anchor the call's frames allow (the best cadence
     that call had),
@@ -18,7 +20,7 @@ set-up times side by side, the ratio of the means.
 
 Prints a table, saves benchmarks/results/sip_calls.json.
 
-Run:  python benchmarks/bench_sip_calls.py [--calls 50,100] [--rate 50] [--late-ms 20]
+Run:  python benchmarks/bench_sip_calls.py [--calls 50,100] [--rate 50] [--late-ms 20] [--plays 1]
 """
 from __future__ import annotations
 
@@ -100,7 +102,7 @@ def max_concurrent(spans: list) -> int:
 
 
 def run_uac(target_port: int, n: int, rate: int, workdir: str, name: str, pcap: str,
-            packets: int) -> list:
+            packets: int, plays: int) -> list:
     """SIPp places n calls (channels ch0..ch<n-1>) at `rate` a second, all at once at
     most; returns the set-up times in ms."""
     run_dir = os.path.join(workdir, name)
@@ -109,20 +111,21 @@ def run_uac(target_port: int, n: int, rate: int, workdir: str, name: str, pcap: 
     with open(channels, "w") as f:
         f.write("SEQUENTIAL\n" + "".join(f"ch{i}\n" for i in range(n)))
     scenario = call_scenario("g711-call", callee="[field0]", payload_type=8, encoding="PCMA/8000",
-                             play_pcap=pcap, pause_ms=packets * PACKET_MS + 500)
+                             play_pcap=pcap, plays=plays, play_ms=packets * PACKET_MS,
+                             pause_ms=packets * PACKET_MS + 500)
     return run_calls(target_port, scenario, run_dir, name, n,
                      ["-inf", channels, "-mi", "127.0.0.1", "-l", str(n), "-r", str(rate),
                       "-timeout", "120s"], timeout=180)
 
 
-def baseline(n: int, rate: int, work: str, pcap: str, packets: int) -> dict:
+def baseline(n: int, rate: int, work: str, pcap: str, packets: int, plays: int) -> dict:
     port = free_udp_port()
     uas = subprocess.Popen(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-mi", "127.0.0.1",
                             "-p", str(port), "-nostdin"],
                            cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1.0)
-        return summary(run_uac(port, n, rate, work, f"uas{n}", pcap, packets))
+        return summary(run_uac(port, n, rate, work, f"uas{n}", pcap, packets, plays))
     finally:
         uas.send_signal(signal.SIGTERM)
         try:
@@ -132,10 +135,11 @@ def baseline(n: int, rate: int, work: str, pcap: str, packets: int) -> dict:
             uas.wait()
 
 
-def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int) -> dict:
-    expected = packets * PACKET_MS // 10
-    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-calls",
-                                                transport_url="sip://127.0.0.1:0"))
+def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, plays: int,
+         dispatch_threads: int = 0) -> dict:
+    expected = plays * packets * PACKET_MS // 10
+    svc = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-calls", transport_url="sip://127.0.0.1:0",
+                                                dispatch_threads=dispatch_threads))
     obs = CallFrames()
     conns = []
     try:
@@ -150,7 +154,7 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int) 
             c.publish_audio()
             conns.append(c)
         cpu0, t0 = time.process_time(), time.monotonic()
-        setup = summary(run_uac(svc.sip.port, n, rate, work, f"agent{n}", pcap, packets))
+        setup = summary(run_uac(svc.sip.port, n, rate, work, f"agent{n}", pcap, packets, plays))
         cpu_pct = 100.0 * (time.process_time() - cpu0) / (time.monotonic() - t0)
         time.sleep(0.5)  # the dispatcher's last backlog
         with obs.lock:
@@ -159,9 +163,11 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int) 
             states = dict(obs.states)
             peak = obs.peak
     finally:
+        t_release = time.monotonic()
         for c in conns:
             c.release()
         svc.release()
+        release_s = time.monotonic() - t_release
     per_call = []
     for i in range(n):
         t = times.get(f"ch{i}", [])
@@ -173,7 +179,7 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int) 
         c["late"] = int(np.count_nonzero(c["lateness"] > late_ms))
     lateness = np.concatenate([c["lateness"] for c in per_call])
     spans = [c["span"] for c in per_call if c["span"]]
-    return {"setup": setup, "cpu_pct": cpu_pct,
+    return {"setup": setup, "cpu_pct": cpu_pct, "release_s": release_s,
             "calls_with_audio": len(spans), "max_concurrent": max_concurrent(spans),
             "frames_expected": n * expected,
             "frames_received": sum(c["received"] for c in per_call),
@@ -192,6 +198,9 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", default="50,100", help="comma-separated call counts")
     parser.add_argument("--rate", type=int, default=50, help="calls started per second at most")
     parser.add_argument("--late-ms", type=float, default=20.0)
+    parser.add_argument("--plays", type=int, default=1, help="times each call plays the pcap in a row")
+    parser.add_argument("--dispatch-threads", type=int, default=0,
+                        help="AgoraServiceConfig.dispatch_threads (0: the default)")
     args = parser.parse_args(argv)
     if shutil.which("sipp") is None or not os.path.exists(SIPP_PCAP):
         print("SIPp (Debian sip-tester, with its g711a.pcap) is not installed", file=sys.stderr)
@@ -202,8 +211,8 @@ def main(argv=None) -> int:
     rows = []
     try:
         for n in [int(x) for x in args.calls.split(",")]:
-            base = baseline(n, args.rate, work, pcap, packets)
-            r = ours(n, args.rate, work, args.late_ms, pcap, packets)
+            base = baseline(n, args.rate, work, pcap, packets, args.plays)
+            r = ours(n, args.rate, work, args.late_ms, pcap, packets, args.plays, args.dispatch_threads)
             s = r["setup"]
             rows.append({
                 "calls": n, "concurrent": r["max_concurrent"], "with_audio": r["calls_with_audio"],
@@ -215,19 +224,22 @@ def main(argv=None) -> int:
                 "setup_mean_ms": round(s["mean_ms"], 2), "setup_p99_ms": round(s["p99_ms"], 2),
                 "sipp_uas_mean_ms": round(base["mean_ms"], 2), "sipp_uas_p99_ms": round(base["p99_ms"], 2),
                 "setup_ratio": round(s["mean_ms"] / base["mean_ms"], 2) if base["mean_ms"] > 0 else "n/a",
+                "release_s": round(r["release_s"], 2),
                 "detail": r, "baseline": base})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()[0]
-    title = (f"Concurrent G.711 (PCMA) calls from SIPp with RTP, {packets * PACKET_MS // 10} frames per call, "
+    title = (f"Concurrent G.711 (PCMA) calls from SIPp with RTP, {args.plays * packets * PACKET_MS // 10} "
+             f"frames per call, "
              f"every frame to Python with VAD; late = > {args.late_ms:.0f} ms after its slot "
              f"(load average {load:.1f}; SIPp measures whole ms)")
     cols = ["calls", "concurrent", "frames", "missing", "late", "late_p99_ms", "late_max_ms",
             "calls_missing", "calls_late",
             "cpu_pct", "setup_mean_ms", "setup_p99_ms", "sipp_uas_mean_ms", "sipp_uas_p99_ms",
-            "setup_ratio"]
+            "setup_ratio", "release_s"]
     print_table(title, cols, [[r[c] for c in cols] for r in rows])
-    save("sip_calls", {"rate": args.rate, "late_ms": args.late_ms, "load_average_1min": load,
+    save("sip_calls", {"rate": args.rate, "late_ms": args.late_ms, "plays": args.plays,
+                       "dispatch_threads": args.dispatch_threads, "load_average_1min": load,
                             "rows": rows})
     return 0
 

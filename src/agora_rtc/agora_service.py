@@ -64,7 +64,8 @@ class AgoraService(_engine.Service, ReleasedOnExit):
         # the engine itself always runs the local hub and, per connection, the RTP media plane
         self._native_initialize(config.appid.encode("utf-8"), b"",
                                 int(config.audio_scenario), int(config.prefill_ms),
-                                int(bool(config.use_string_uid)), int(config.receive_threads))
+                                int(bool(config.use_string_uid)), int(config.receive_threads),
+                                int(config.dispatch_threads))
         self.config = config
         if transport.scheme in ("janus", "janus+ws"):
             _exit.install_signal_handlers()   # leave Janus on SIGTERM/SIGINT too (see _exit)

@@ -454,7 +454,10 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
             into a native queue without the GIL as they make them, and a
             dispatcher thread calls the observer for the whole backlog per GIL
             acquisition (woken once per 10 ms receive run, or at 64 waiting
-            frames), so a slow observer never stalls the engine. "asyncio": the same queue drained by ``loop`` (the
+            frames), so a slow observer never stalls the engine. The
+            connections of a service share a few dispatcher threads
+            (``AgoraServiceConfig.dispatch_threads``); a connection keeps its
+            thread, so its frames stay in order. "asyncio": the same queue drained by ``loop`` (the
             observer runs in the loop thread) when the queue's eventfd is readable.
         speech_only : bool
             Needs ``enable_vad``. Only frames in VAD states 1, 2 and 3 reach the

@@ -286,7 +286,8 @@ cdef class Connection:
                 queue = FrameQueue(max_queued, max_backlog_ms)
                 lib.agora_frame_queue_observer(queue._q, &t)
                 self._queued = _QueuedDelivery(queue, method, self._local_user, mode, loop,
-                                               functools.partial(self._make.slow_observer, self, "audio", observer))
+                                               functools.partial(self._make.slow_observer, self, "audio", observer),
+                                               self._service._queued_dispatch_pool() if mode == "queued" else None)
             self._audio_observer = observer
             self._on_frame_method = method
             self._vad_enabled = vad_config is not None
@@ -626,6 +627,53 @@ cdef class Connection:
             rc = lib.agora_rtc_conn_rtp_set_send_srtp(c, srtp_suite, key)
             lib.agora_rtc_conn_unretain(c)
         return rc
+
+    def _rtp_start_call(self, int codec, int payload_type, int dtmf_payload_type, int packet_ms,
+                        bytes ip, int port, int rtcp_port, unsigned int ssrc, bytes user_id,
+                        int srtp_suite=0, srtp_local_key=None, srtp_remote_key=None):
+        """A phone call's media in one step (one GIL release, not five: under load each
+        re-acquisition waits for the other Python threads): SRTP on what we send (as
+        _rtp_set_send_srtp), the codec (as _rtp_set_audio_codec), our stream's target (as
+        _rtp_set_publish_target), the caller as the remote of any SSRC (_rtp_add_remote,
+        with the caller's SRTP key), and USER_JOINED for it. Returns (rc, what): 0 and ""
+        or the first step refused."""
+        if not 0 < port < 65536 or not 0 <= rtcp_port < 65536:
+            raise _errors.InvalidArgumentError(f"rtp_start_call: bad port {port} / rtcp_port {rtcp_port}")
+        cdef const uint8_t *local_key = NULL
+        cdef const uint8_t *remote_key = NULL
+        cdef bytes local_bytes, remote_bytes
+        if srtp_suite:
+            local_bytes = bytes(srtp_local_key or b"")
+            remote_bytes = bytes(srtp_remote_key or b"")
+            if len(local_bytes) != lib.AGORA_RTP_SRTP_KEY_LEN or len(remote_bytes) != lib.AGORA_RTP_SRTP_KEY_LEN:
+                raise _errors.InvalidArgumentError(
+                    f"rtp_start_call: the SRTP keys must be {lib.AGORA_RTP_SRTP_KEY_LEN} bytes each, "
+                    f"got {len(local_bytes)} and {len(remote_bytes)}")
+            local_key = <const uint8_t *><const char *>local_bytes
+            remote_key = <const uint8_t *><const char *>remote_bytes
+        cdef lib.agora_rtc_conn *c = self._take("rtp_start_call")
+        cdef const char *p = ip
+        cdef const char *uid = user_id
+        cdef uint16_t port16 = <uint16_t>port, rtcp16 = <uint16_t>rtcp_port
+        cdef uint32_t ssrc32 = ssrc
+        cdef int rc
+        cdef int step = 0
+        with nogil:
+            rc = lib.agora_rtc_conn_rtp_set_send_srtp(c, srtp_suite, local_key)
+            if rc == 0:
+                step = 1
+                rc = lib.agora_rtc_conn_rtp_set_audio_codec(c, codec, payload_type, dtmf_payload_type, packet_ms)
+            if rc == 0:
+                step = 2
+                rc = lib.agora_rtc_conn_rtp_set_publish_target(c, p, port16, rtcp16, ssrc32)
+            if rc == 0:
+                step = 3
+                rc = lib.agora_rtc_conn_rtp_add_remote(c, 0, uid, srtp_suite, remote_key)
+            if rc == 0:
+                step = 4
+                rc = lib.agora_rtc_conn_post_event(c, lib.AGORA_CONN_EVENT_USER_JOINED, uid, 0)
+            lib.agora_rtc_conn_unretain(c)
+        return rc, ("" if rc == 0 else ("SRTP", "codec", "target", "remote", "joined")[step])
 
     def _rtp_send_dtmf(self, int event, int duration_ms):
         """Queue a key (0-15) as telephone-events on our audio stream."""

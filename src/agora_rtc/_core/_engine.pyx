@@ -7,6 +7,7 @@ It links the native engine (src/_native) statically and holds:
   _threadstate.pxi  one kept Python thread state per engine thread (cheap `with gil`)
   _service.pxi      Service: the native service and its lifetime (atexit)
   _queued.pxi       FrameQueue: batched delivery through a dispatcher thread or asyncio
+  _dispatch_pool.pxi the service's dispatcher threads for dispatch="queued"
   _connection.pxi   Connection: the native connection, and the nogil trampolines
   _vad.pxi          labels + the V2 VAD state machine on any 10 ms PCM (standalone)
   _apm.pxi          AudioProcessor: noise suppression + AGC on any 10 ms PCM (standalone)
@@ -40,6 +41,7 @@ include "_frames.pxi"
 include "_threadstate.pxi"
 include "_service.pxi"
 include "_queued.pxi"
+include "_dispatch_pool.pxi"
 include "_connection.pxi"
 include "_vad.pxi"
 include "_apm.pxi"

@@ -112,11 +112,12 @@ ASYNCIO_SLICE_MS = 20
 
 
 class _QueuedDelivery:
-    """Drives one FrameQueue: a dispatcher thread ("queued") or an asyncio
-    loop reader ("asyncio"). stop() returns once no observer call is running
-    (except when called from the dispatcher itself) and discards what is left."""
+    """Drives one FrameQueue: a thread of the service's dispatch pool
+    ("queued", see _dispatch_pool.pxi) or an asyncio loop reader ("asyncio").
+    stop() returns once no observer call of this delivery is running (except
+    when called from inside one) and discards what is left."""
 
-    def __init__(self, FrameQueue queue, method, local_user, str mode, loop, warn=None):
+    def __init__(self, FrameQueue queue, method, local_user, str mode, loop, warn=None, pool=None):
         self.queue = queue
         self.method = method
         self.local_user = local_user
@@ -124,10 +125,11 @@ class _QueuedDelivery:
         self.stopped = False
         self.discarded = 0
         self.loop = None
-        self.thread = None
+        self.worker = None
         if mode == "queued":
-            self.thread = threading.Thread(target=self._run, name="agora_rtc-dispatch", daemon=True)
-            self.thread.start()
+            if pool is None:
+                raise ValueError('dispatch="queued" needs the service\'s dispatch pool')
+            self.worker = pool.attach(self)
         elif mode == "asyncio":
             if loop is None:
                 raise ValueError('dispatch="asyncio" needs the event loop (loop=...)')
@@ -141,21 +143,12 @@ class _QueuedDelivery:
         if not self.stopped:
             self.queue.drain(self.method, self.local_user, self.warn, ASYNCIO_SLICE_MS)
 
-    def _run(self):
-        queue = self.queue
-        while not self.stopped:
-            n = queue.wait(200)
-            if n < 0:
-                break
-            if n > 0:
-                queue.drain(self.method, self.local_user, self.warn)
-
     def stop(self):
         self.stopped = True
         self.queue.stop_draining()
+        if self.worker is not None:
+            self.worker.remove(self)
         self.queue.close()
-        if self.thread is not None and self.thread is not threading.current_thread():
-            self.thread.join()
         if self.loop is not None:
             try:
                 if not self.loop.is_closed():

@@ -20,14 +20,20 @@ cdef class Service:
     cdef readonly set _connections
     cdef readonly bint _forked    # inherited across fork: dead in this process
     cdef object __weakref__
+    cdef object _dispatch_pool      # _DispatchPool, started by the first queued observer
+    cdef int _dispatch_threads
 
     def __cinit__(self, *args, **kwargs):
         self._svc = NULL
         self._connections = set()
 
     def _native_initialize(self, bytes app_id, bytes transport_url, int audio_scenario,
-                           int prefill_ms, int use_string_uid, int receive_threads=0):
+                           int prefill_ms, int use_string_uid, int receive_threads=0,
+                           int dispatch_threads=0):
+        """dispatch_threads: size of the pool of dispatch="queued" (0 = DEFAULT_DISPATCH_THREADS)."""
         cdef lib.agora_service_config cfg
+        if dispatch_threads < 0:
+            raise ValueError(f"dispatch_threads must be >= 0, got {dispatch_threads}")
         if self._forked:
             raise _errors.ForkedProcessError(_FORKED_MESSAGE.format(what="AgoraService.initialize"))
         if self._svc != NULL:
@@ -47,7 +53,14 @@ cdef class Service:
                 lib.agora_service_release(svc)
             check(rc, "AgoraService.initialize")
         self._svc = svc
+        self._dispatch_threads = dispatch_threads or DEFAULT_DISPATCH_THREADS
         _live_services.add(self)
+
+    def _queued_dispatch_pool(self):
+        """The service's dispatcher threads of dispatch="queued" (made on first use)."""
+        if self._dispatch_pool is None:
+            self._dispatch_pool = _DispatchPool(self._dispatch_threads)
+        return self._dispatch_pool
 
     @property
     def _native_alive(self):
@@ -68,6 +81,9 @@ cdef class Service:
         # or their objects would keep pointers the native release frees
         for conn in list(self._connections):
             conn.release()
+        pool, self._dispatch_pool = self._dispatch_pool, None
+        if pool is not None:
+            pool.close()
         with nogil:
             lib.agora_service_release(svc)
 
@@ -85,7 +101,8 @@ cdef class Service:
 
     def _forget_after_fork(self):
         """In a forked child: drop the native pointer without touching it."""
-        _fork_orphans.append(self)
+        _fork_orphans.append((self, self._dispatch_pool))
+        self._dispatch_pool = None   # its threads exist only in the parent
         self._svc = NULL
         self._forked = True
 

@@ -98,8 +98,13 @@ cdef class SipAgent:
         cdef lib.agora_sip_event ev
         cdef int rc
         try:
-            with nogil:
-                rc = lib.agora_sip_next_event(a, &ev, timeout_ms)
+            # an event waiting is taken without giving up the GIL (the queue's mutex is
+            # only ever held briefly, by threads that never need the GIL): under load
+            # each re-acquisition waits behind the other Python threads
+            rc = lib.agora_sip_next_event(a, &ev, 0)
+            if rc == 0 and timeout_ms != 0:
+                with nogil:
+                    rc = lib.agora_sip_next_event(a, &ev, timeout_ms)
         finally:
             self.busy -= 1
         if rc == 0:

@@ -165,6 +165,8 @@ MAX_PREFILL_MS = 500
 _DEFAULT_LOG_FILE_SIZE_KB = 5 * 1024
 #: Upper bound of ``AgoraServiceConfig.receive_threads`` (the engine's limit).
 MAX_RECEIVE_THREADS = 16
+#: Upper bound of ``AgoraServiceConfig.dispatch_threads``.
+MAX_DISPATCH_THREADS = 64
 
 
 @dataclass(kw_only=True)
@@ -243,6 +245,16 @@ class AgoraServiceConfig:
         else happens, so per user the frames keep their order and observers
         see exactly what one thread would produce. Small batches (< 16
         frames) stay on the I/O thread.
+    dispatch_threads : int
+        Python threads that call the audio-frame observers registered with
+        ``dispatch="queued"`` (this SDK's addition): 0 (default) = one per
+        online CPU, at most 4; else 1..64. The connections share them: each
+        is given to one thread for its lifetime (its frames stay in order),
+        and a thread serves its connections in turns of at most 20 ms, so a
+        slow observer delays the others of its thread by one turn at most.
+        Python runs one thread at a time, so more threads than CPUs only add
+        contention; more than one lets the others go on while an observer
+        waits outside Python (I/O).
     """
 
     log_path: str = ""
@@ -268,6 +280,7 @@ class AgoraServiceConfig:
     transport_url: str = ""
     prefill_ms: int = DEFAULT_PREFILL_MS
     receive_threads: int = 0
+    dispatch_threads: int = 0
     # The original's misspelling, accepted as a keyword; also an attribute
     # alias (a property installed after the class body, see below).
     should_callbck_when_muted: InitVar[Optional[int]] = None
@@ -311,6 +324,7 @@ class AgoraServiceConfig:
             parse_transport_url(self.transport_url, what=f"{owner}.transport_url")
         check_field_int(owner, "prefill_ms", self.prefill_ms, lo=0, hi=MAX_PREFILL_MS)
         check_field_int(owner, "receive_threads", self.receive_threads, lo=0, hi=MAX_RECEIVE_THREADS)
+        check_field_int(owner, "dispatch_threads", self.dispatch_threads, lo=0, hi=MAX_DISPATCH_THREADS)
 
 
 def _get_callbck_alias(self: AgoraServiceConfig) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["PhoneCall", "CODEC_NAMES"]
 
@@ -61,3 +61,4 @@ class PhoneCall:
     transfer_status: int = 0
     early_media: bool = False
     srtp: str = ""
+    _closing: bool = field(default=False, init=False, repr=False, compare=False)   # PhoneLine._close_call ran

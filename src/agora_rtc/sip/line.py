@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import threading
 from typing import TYPE_CHECKING, Callable, Optional, Union
@@ -61,6 +62,14 @@ def _codec_key(ev: dict) -> tuple:
             _packet_ms(ev))
 
 
+_ssrc_source = random.Random(os.urandom(16))   # seeded once: random.Random never gives up the GIL
+
+
+def _random_ssrc() -> int:
+    """A random non-zero SSRC for our stream of a call (RFC 3550 8.1)."""
+    return _ssrc_source.getrandbits(32) or 1
+
+
 def _user_id_of(sip_user: str, call_id: int) -> str:
     """The remote user id of a SIP user part: its safe characters, <= 64 bytes."""
     uid = _UID_UNSAFE.sub("", sip_user)[:64]
@@ -77,7 +86,8 @@ class PhoneLine:
         self.local_port = 0
         self.call: Optional[PhoneCall] = None
         self.call_filter: Optional[CallFilter] = None
-        #: called (on the dispatch thread) with the PhoneCall when it ends
+        #: called with the PhoneCall when it ends (on the dispatch thread; on the
+        #: releasing thread when the connection's release or disconnect ended it)
         self.on_call_ended: Optional[Callable[[PhoneCall], None]] = None
         self._ringing: Optional[tuple] = None   # (PhoneCall, INCOMING event) in the call filter
         self._target = ("", 0)   # the phone's RTP address we send to
@@ -100,11 +110,15 @@ class PhoneLine:
         self.conn._post_event(EV_CONNECTED, None, REASON_JOIN_SUCCESS)
 
     def stop(self) -> None:
-        """Hang up the call (BYE) and stop taking calls."""
+        """Hang up the call (BYE) and stop taking calls. The call ends here at once
+        (on_user_left, state "ended"): the CLOSED event that follows from the SIP
+        agent's thread finds it over, so releasing many connections never waits
+        for that thread."""
         self.endpoint.detach(self)
         call = self.call
         if call is not None and call.state != "ended":
-            self.hangup()
+            self.endpoint.agent.hangup(call.call_id)   # BYE / CANCEL / 486; no wait
+            self._close_call(call, 0, "hung up")
 
     def refresh_video(self) -> None:
         """The connection's video subscriptions changed: phone calls carry no video."""
@@ -298,26 +312,22 @@ class PhoneLine:
             self._ended.notify_all()
 
     def _start_media(self, call: PhoneCall, ev: dict) -> None:
-        conn = self.conn
+        """Codec, our stream's target, the caller as a remote user, on_user_joined: one
+        native step (see RTCConnection._rtp_start_call)."""
         call.codec = CODEC_NAMES.get(ev["codec"], "")
         suite = ev["srtp_suite"]
         call.srtp = SRTP_SUITE_NAMES.get(suite, "")
         self._srtp = (suite, ev["srtp_remote_key"] if suite else None)
-        for rc, what in (
-                (conn._rtp_set_send_srtp(suite, ev["srtp_local_key"] if suite else None), "SRTP"),
-                (conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
-                                          _packet_ms(ev)),
-                 "codec"),
-                (conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
-                                              ev["remote_rtcp_port"],
-                                              int.from_bytes(os.urandom(4), "big") or 1), "target"),
-                (conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"), *self._srtp),
-                 "remote")):
-            if rc != 0:
-                raise RuntimeError(f"RTP {what} refused ({rc})")
+        rc, what = self.conn._rtp_start_call(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
+                                             _packet_ms(ev), ev["remote_ip"].encode("ascii"),
+                                             ev["remote_port"], ev["remote_rtcp_port"],
+                                             _random_ssrc(), call.remote_user.encode("utf-8"),
+                                             suite, ev["srtp_local_key"] if suite else None,
+                                             ev["srtp_remote_key"] if suite else None)
+        if rc != 0:
+            raise RuntimeError(f"RTP {what} refused ({rc})")
         self._target = (ev["remote_ip"], ev["remote_port"])
         self._codec = _codec_key(ev)
-        conn._post_event(EV_USER_JOINED, call.remote_user.encode("utf-8"), 0)
 
     def _change_codec(self, call: PhoneCall, ev: dict) -> None:
         """The codec changed in a re-INVITE: our stream switches (a new round), and the
@@ -368,7 +378,7 @@ class PhoneLine:
                     self._target = (ev["remote_ip"], ev["remote_port"])
                     self.conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"),
                                                       ev["remote_port"], ev["remote_rtcp_port"],
-                                                      int.from_bytes(os.urandom(4), "big") or 1)
+                                                      _random_ssrc())
             except Exception:
                 _log.exception("SIP call %d: media setup failed", call.call_id)
                 self.endpoint.agent.hangup(call.call_id)
@@ -390,19 +400,29 @@ class PhoneLine:
                 self._target = (ev["remote_ip"], ev["remote_port"])
                 self.conn._rtp_set_publish_target(ev["remote_ip"].encode("ascii"), ev["remote_port"],
                                                   ev["remote_rtcp_port"],
-                                                  int.from_bytes(os.urandom(4), "big") or 1)
+                                                  _random_ssrc())
         elif kind == _engine.SIP_EV_CLOSED:
-            was_up = call.state == "up" or call.early_media
-            if was_up:
-                self._end_media(call)
-            with self._ended:
-                call.state = "ended"
-                call.status = ev["status"]
-                call.reason = ev["reason"]
-                self._ended.notify_all()
-            callback = self.on_call_ended
-            if callback is not None:
-                try:
-                    callback(call)
-                except Exception:
-                    _log.exception("SIP on_call_ended raised")
+            self._close_call(call, ev["status"], ev["reason"])
+
+    def _close_call(self, call: PhoneCall, status: int, reason: str) -> None:
+        """End the call once (its CLOSED event, or stop() before it): media off,
+        on_user_left, state "ended", on_call_ended. A second caller (stop() racing
+        the dispatch thread's CLOSED) returns once the first has ended it."""
+        with self._ended:
+            if call._closing:
+                self._ended.wait_for(lambda: call.state == "ended")
+                return
+            call._closing = True
+        if call.state == "up" or call.early_media:
+            self._end_media(call)
+        with self._ended:
+            call.state = "ended"
+            call.status = status
+            call.reason = reason
+            self._ended.notify_all()
+        callback = self.on_call_ended
+        if callback is not None:
+            try:
+                callback(call)
+            except Exception:
+                _log.exception("SIP on_call_ended raised")

@@ -8,8 +8,11 @@
  * Threads: each agent runs libre's loop on a thread of its own; every
  * function below may be called from any other thread (it posts to that loop
  * and waits for the answer), never from two threads on the same call id at
- * once. Events come out of a bounded queue (agora_sip_next_event): when it is
- * full, an incoming INVITE is answered 503 and counted, never queued. */
+ * once. Events come out of a queue (agora_sip_next_event): when
+ * AGORA_SIP_EVENT_QUEUE events wait, an incoming INVITE is answered 503 and
+ * counted, never queued, and a PROGRESS / MEDIA / REGISTERED event is not
+ * queued; a call's ESTABLISHED, CLOSED and TRANSFER events (one each per call)
+ * are always queued. */
 #ifndef AGORA_RTC_SIP_H
 #define AGORA_RTC_SIP_H
 
@@ -22,7 +25,7 @@ extern "C" {
 typedef struct agora_sip_agent agora_sip_agent;
 
 #define AGORA_SIP_MAX_TEXT 128   /* user parts, addresses, reason phrases (truncated) */
-#define AGORA_SIP_EVENT_QUEUE 256 /* events waiting for the control plane */
+#define AGORA_SIP_EVENT_QUEUE 256 /* events waiting for the control plane (see above) */
 #define AGORA_SIP_PTIME_MIN 10    /* the a=ptime lengths (ms) we send in */
 #define AGORA_SIP_PTIME_MAX 60
 #define AGORA_SIP_SRTP_KEY_LEN 30 /* SDES master key (16) + salt (14), as AGORA_RTP_SRTP_KEY_LEN */

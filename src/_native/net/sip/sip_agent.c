@@ -4,7 +4,10 @@
  * (re_thread_init) and runs re_main; everything libre is touched there only.
  * Public calls post a command (mqueue) and wait on the command's condition
  * variable until the loop has carried it out. Events go the other way
- * through a bounded ring under a mutex (agent->mu). */
+ * through a ring under a mutex (agent->mu): bounded for what a peer can send
+ * at will (INVITEs, re-INVITEs); a call's ESTABLISHED / CLOSED / TRANSFER,
+ * at most one each per call, are always queued (the ring grows), so the
+ * control plane never loses the end of a call when it falls behind. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,8 +92,8 @@ struct agora_sip_agent {
     pthread_cond_t cond;         /* events queued, start done */
     int started, start_rc;
     int closing;
-    agora_sip_event events[AGORA_SIP_EVENT_QUEUE];
-    int ev_head, ev_count;
+    agora_sip_event *events;     /* a ring of ev_cap */
+    int ev_head, ev_count, ev_cap;
     char listen_ip[64];
     uint16_t listen_port;
     uint16_t tls_port;
@@ -106,13 +109,40 @@ static void libre_init_once(void)
 
 /* ------------------------------------------------------------ events */
 
-/* Queue an event; 0 when the queue is full (the event is not queued). */
+/* Double the ring (its events move to the front, in order); under a->mu. */
+static int grow_events(struct agora_sip_agent *a)
+{
+    int cap = a->ev_cap * 2;
+    agora_sip_event *events = malloc((size_t)cap * sizeof(*events));
+    if (!events)
+        return -1;
+    for (int i = 0; i < a->ev_count; i++)
+        events[i] = a->events[(a->ev_head + i) % a->ev_cap];
+    free(a->events);
+    a->events = events;
+    a->ev_cap = cap;
+    a->ev_head = 0;
+    return 0;
+}
+
+/* Must the control plane see this event (one per call at most)? */
+static int event_is_vital(int kind)
+{
+    return kind == AGORA_SIP_EV_ESTABLISHED || kind == AGORA_SIP_EV_CLOSED ||
+           kind == AGORA_SIP_EV_TRANSFER;
+}
+
+/* Queue an event; 0 when it was not queued: the ring holds
+ * AGORA_SIP_EVENT_QUEUE events already and the event is not vital (or memory
+ * ran out). */
 static int emit(struct agora_sip_agent *a, const agora_sip_event *ev)
 {
     pthread_mutex_lock(&a->mu);
-    int ok = a->ev_count < AGORA_SIP_EVENT_QUEUE;
+    int ok = a->ev_count < AGORA_SIP_EVENT_QUEUE || event_is_vital(ev->kind);
+    if (ok && a->ev_count == a->ev_cap)
+        ok = grow_events(a) == 0;
     if (ok) {
-        a->events[(a->ev_head + a->ev_count) % AGORA_SIP_EVENT_QUEUE] = *ev;
+        a->events[(a->ev_head + a->ev_count) % a->ev_cap] = *ev;
         a->ev_count++;
         pthread_cond_broadcast(&a->cond);
     }
@@ -847,6 +877,12 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
     struct agora_sip_agent *a = calloc(1, sizeof(*a));
     if (!a)
         return AGORA_ERR_NO_MEMORY;
+    a->ev_cap = AGORA_SIP_EVENT_QUEUE;
+    a->events = malloc((size_t)a->ev_cap * sizeof(*a->events));
+    if (!a->events) {
+        free(a);
+        return AGORA_ERR_NO_MEMORY;
+    }
     snprintf(a->listen_ip, sizeof(a->listen_ip), "%s", config->listen_ip);
     snprintf(a->user, sizeof(a->user), "%s", user);
     if (config->registrar) {
@@ -873,6 +909,7 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
     if (pthread_create(&a->thread, NULL, agent_thread, a)) {
         free_secret(&a->tls_cert_pem);
         free_secret(&a->tls_key_pem);
+        free(a->events);
         free(a);
         return AGORA_ERR_FAILED;
     }
@@ -885,6 +922,7 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
         pthread_join(a->thread, NULL);
         pthread_cond_destroy(&a->cond);
         pthread_mutex_destroy(&a->mu);
+        free(a->events);
         free(a);
         return rc;
     }
@@ -912,7 +950,7 @@ int agora_sip_next_event(agora_sip_agent *a, agora_sip_event *out, int timeout_m
     for (;;) {
         if (a->ev_count > 0) {
             *out = a->events[a->ev_head];
-            a->ev_head = (a->ev_head + 1) % AGORA_SIP_EVENT_QUEUE;
+            a->ev_head = (a->ev_head + 1) % a->ev_cap;
             a->ev_count--;
             rc = 1;
             break;
@@ -1011,5 +1049,6 @@ void agora_sip_agent_destroy(agora_sip_agent *a)
     agora_sip_agent_stop(a);
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->mu);
+    free(a->events);
     free(a);
 }
