@@ -237,7 +237,10 @@ def test_loss_is_concealed_without_gaps(service, loss):
         time.sleep(0.4)
         s, _ = assert_counters_add_up(p.b)
         assert relay.counts["lost"] > 0 and s["lost"] >= relay.counts["lost"] * 0.8, (relay.counts, s)
-        assert s["fec_recoveries"] > 0 and s["fec_recoveries"] + s["plc_frames"] >= s["lost"], s
+        # each lost number is concealed (FEC or PLC) but the few skipped to catch up when
+        # the delay was over the target (the talk spurt's end, which its keepalive marks,
+        # no longer adds 5 underrun frames that covered them)
+        assert s["fec_recoveries"] > 0 and s["fec_recoveries"] + s["plc_frames"] >= s["lost"] - 2, s
         silent_ms, hole_ms = longest_gap_ms(p.rb, "alice", x)
         assert silent_ms <= 100 and hole_ms <= 100, (silent_ms, hole_ms)
         median, scores = chunk_ncc(pcm(p.rb, "alice"), x)

@@ -736,6 +736,24 @@ static void test_pause_after_talk_spurt(void)
         CHECK(st.lost == 1 && st.skipped == 1 && st.underruns == 0, "stretch %d: lost %llu underruns %llu",
               stretch, (unsigned long long)st.lost, (unsigned long long)st.underruns);
         agora_jb_destroy(jb);
+
+        /* the same, the pause arriving when everything before the lost packet has
+         * played (before an underrun frame): the lost one is concealed all the same */
+        jb = agora_jb_create(&c);
+        for (int i = 0; i < 9; i++)
+            put(jb, 100, 0, i, now + i * 20);
+        played = 0;
+        int t = 0;
+        for (; t < 30 && played < 9; t++)
+            played += pull(jb, now + t * 20, &f) == AGORA_JB_PACKET;
+        CHECK(agora_jb_skip(jb, SSRC, 110) == 1, "a pause after everything played is taken");
+        int k1 = pull(jb, now + t * 20, &f);
+        int lost1 = f.seq_lost, seq1 = f.seq;
+        int k2 = pull(jb, now + (t + 1) * 20, &f);
+        agora_jb_get_stats(jb, &st);
+        CHECK(k1 == AGORA_JB_LOST && lost1 && seq1 == 109 && k2 == AGORA_JB_EMPTY && st.lost == 1 &&
+              st.skipped == 1 && st.underruns == 0, "stretch %d: %d (seq %d) then %d", stretch, k1, seq1, k2);
+        agora_jb_destroy(jb);
     }
 }
 

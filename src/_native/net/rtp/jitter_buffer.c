@@ -923,13 +923,16 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
         return AGORA_ERR_INVALID_ARGUMENT;
     if (!jb->have_stream || ssrc != jb->ssrc)
         return 0;
-    if (jb->count > 0) {
-        /* right after the newest buffered packet: the sender paused there; consumed
-         * when play reaches it (agora_jb_pull) */
+    /* right after the newest packet, buffered or just played (not yet concealing an
+     * underrun): the sender paused there; consumed when play reaches it, the packets
+     * missing before it (up to MAX_JUMP: lost) concealed first (agora_jb_pull) */
+    const int played_all = jb->count == 0 && jb->state == ST_PLAYING && jb->underrun_run == 0 &&
+                           jb->next_seq == jb->highest + 1;
+    if (jb->count > 0 || played_all) {
         int32_t h = seq_diff(seq, (uint16_t)jb->highest);
-        if (h < 1 || h > MAX_JUMP + 1 || !is_filled(jb, jb->highest) ||
+        if (h < 1 || h > MAX_JUMP + 1 || (jb->count > 0 && !is_filled(jb, jb->highest)) ||
             (jb->pause_valid && jb->pause_seq == jb->highest + h))
-            return 0; /* (up to MAX_JUMP packets before it may have been lost) */
+            return 0;
         jb->pause_valid = 1;
         jb->pause_seq = jb->highest + h;
         return 1;

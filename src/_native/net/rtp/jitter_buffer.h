@@ -226,9 +226,10 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
  * the stream's next keepalive within 31 numbers after it confirms the jump
  * (both are consumed then). Returns 1 when consumed, 0 when ignored (another
  * SSRC, no stream, an old sequence number, a jump not confirmed yet), or
- * AGORA_ERR_INVALID_ARGUMENT (jb NULL). While packets are buffered, only a
- * keepalive right after the newest one (up to 3 numbers missing between:
- * lost packets) is taken (returns 1): the sender's talk spurt ends there, so
+ * AGORA_ERR_INVALID_ARGUMENT (jb NULL). While packets are buffered (or all
+ * have just played, no underrun frame yet), only a keepalive right after the
+ * newest one (up to 3 numbers missing between: lost packets) is taken
+ * (returns 1): the sender's talk spurt ends there, so
  * when play reaches it the buffer conceals the missing ones (given up, as
  * lost), consumes its number and goes back to buffering without underrun
  * frames (a packet of that number arriving after all cancels it); others
