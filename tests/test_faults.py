@@ -348,3 +348,66 @@ def test_spoofed_rtp_with_srtp_on_is_refused(service):
     finally:
         p.release()
         relay.close()
+
+
+def _threads_named(name):
+    out = []
+    for t in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{t}/comm") as f:
+                if f.read().strip() == name:
+                    out.append(int(t))
+        except OSError:
+            pass  # the thread ended
+    return out
+
+
+# Runs on one CPU as a real-time task for ms milliseconds: whatever else is pinned
+# there (the engine's media clock) does not run meanwhile.
+_CPU_HOG = """import os, sys, time
+os.sched_setaffinity(0, {int(sys.argv[1])})
+os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+end = time.monotonic() + float(sys.argv[2]) / 1000
+while time.monotonic() < end:
+    pass
+"""
+
+
+def test_a_late_media_clock_does_not_end_the_sending_round(service):
+    """Only the media clock thread is stalled (80 ms, three times, by a real-time
+    task on its CPU; the I/O thread runs on the other one): the clock is late, the
+    sender did not pause. Its round goes on (no round-end keepalive mid-push, no
+    tail padded with silence, no timestamp restarted at the wall clock): the
+    late frames leave late with their own timestamps."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs: the media clock's and the I/O thread's")
+    import subprocess
+    import sys
+    probe = subprocess.run([sys.executable, "-c", _CPU_HOG, str(min(os.sched_getaffinity(0))), "1"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no real-time scheduling here: {probe.stderr.decode()[-200:]}")
+    p, relay = relayed_pair(service)
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        (clock,), (io,) = _threads_named("agora-clock"), _threads_named("agora-io")
+        os.sched_setaffinity(clock, {cpus[0]})
+        os.sched_setaffinity(io, {cpus[1]})
+        x = np.tile(speech(), 3)  # ~12 s, one round
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        wait_until(lambda: p.rb.frame_count("alice") >= 100, timeout=15, what="1 s heard")
+        k0 = p.a._rtp_stats()["keepalives_sent"]
+        for _ in range(3):
+            subprocess.run([sys.executable, "-c", _CPU_HOG, str(cpus[0]), "80"], check=True)
+            time.sleep(1.0)
+        during = p.a._rtp_stats()["keepalives_sent"] - k0
+        assert not p.a.is_push_to_rtc_completed()  # (still talking: no pause to end a round)
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=30, what="all sent")
+        time.sleep(0.3)
+        assert during == 0, during  # a round's end sends a keepalive: none ended
+        a = p.a._rtp_stats()
+        assert a["keepalives_sent"] - k0 >= 1  # the real end of the talk spurt
+        print(f"\nmedia clock stalled 3 x 80 ms: {during} rounds ended mid-push")
+    finally:
+        p.release()
+        relay.close()
