@@ -28,21 +28,9 @@ from agora_rtc.agora_parameter import AUDIO_PACKET_MS
 from agora_rtc.errors import ERR_INVALID_ARGUMENT
 
 from conftest import wait_until
-from test_faults import StatsRecorder, latencies, relayed_pair
+from impaired_path import TimedStatsRecorder, latencies, relayed_pair
 from test_rtp_transport import (PT_OPUS, SSRC, Pair, Relay, parse_rtp, pcm, speech,
                                 tracked_ncc)
-
-
-class TimedStatsRecorder(StatsRecorder):
-    """Keeps each statistics callback with the time it came."""
-
-    def on_remote_audio_track_statistics(self, lu, track, stats):
-        self._add("remote_stats", (time.monotonic(), stats))
-
-    def stats_since(self, t0):
-        with self.cond:
-            return [s for e in self.events if e[0] == "remote_stats"
-                    for (t, s) in [e[1][0]] if t >= t0]
 
 
 def packet_step(rtp):
