@@ -52,9 +52,7 @@
 #define MAX_CATCH_UP_PULLS 10                 /* a late timer runs at most this many pulls */
 #define RS_CHUNK 480                          /* input frames per resampler call */
 #define RS_FLUSH_FRAMES 16                    /* >= the resampler's delay when upsampling (T/2) */
-#define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over ... */
-#define CLOCK_STALL_US 500000                 /* ... or, while the clock cuts this sender's audio
-                                                 (it ends a round by a gap frame), this long */
+#define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over */
 #define SR_INTERVAL_US 5000000LL              /* RTCP sender report period */
 #define KEEPALIVE_US (AGORA_RTP_KEEPALIVE_MS * 1000LL) /* idle time before (and between) keepalives */
 #define MAX_RECV_PER_WAKE 64                  /* datagrams per socket per loop turn (fairness) */
@@ -451,10 +449,8 @@ static int ensure_resampler(agora_rtp_media *m, int rate, int ch)
 
 static void send_frame(agora_rtp_media *m, const agora_sent_frame *f)
 {
-    /* a pause ends the round by the clock's gap frame, before this one; a frame cut
-     * long after the last one without it: the clock stalled and skipped ahead */
-    if (m->in_round && f->send_time_us - m->last_frame_us > CLOCK_STALL_US)
-        end_round(m);
+    if (m->in_round && f->send_time_us - m->last_frame_us > ROUND_GAP_US)
+        end_round(m); /* the timer did not see the gap yet */
     if (!m->in_round) {
         m->in_round = 1;
         m->marker = 1;
@@ -940,15 +936,8 @@ static void rtp_on_timer(agora_service *svc, uint64_t expirations)
         for (int i = 0; i < rs->count; i++) {
             agora_rtc_conn *c = rs->conns[i];
             agora_rtp_media *m = agora_rtp_of(c);
-            /* the clock no longer cuts the connection's audio (left, unpublished) or
-             * stopped: send the tail. While it cuts, a pause ends the round by its gap
-             * frame; no frame for ROUND_GAP_US then only means the clock is late (a
-             * loaded machine), and ending the round would pad silence into the talk
-             * spurt and restart its timestamps at the wall clock. */
-            if (m->in_round && now - m->last_frame_us >= ROUND_GAP_US &&
-                (!atomic_load(&c->on_air) || !atomic_load(&c->publishing) ||
-                 now - m->last_frame_us >= CLOCK_STALL_US))
-                end_round(m);
+            if (m->in_round && now - m->last_frame_us >= ROUND_GAP_US)
+                end_round(m); /* interrupted clock, paused connection: send the tail */
             for (int j = 0; j < m->remotes.count; j++)
                 play_remote(svc, c, m, remote_at(m, j), play_ms);
             /* while joined: not when the control plane lost Janus (the target may be stale) */
