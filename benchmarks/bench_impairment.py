@@ -25,10 +25,21 @@ counts it (jitter_buffer_delay_sum / played_packets: each packet's time from
 arrival to playout, decoded audio held included), our playout delay (the
 jitter_buffer_delay statistic sampled every 100 ms: since the packet's
 earliest possible arrival, so the packet's own lateness included), the
-concealment ratio (PLC frames / frames played); for Chromium: its jitter
-buffer delay per emitted sample (delta jitterBufferDelay / delta
-jitterBufferEmittedCount over the phase) and its concealment ratio (delta
-concealedSamples / delta totalSamplesReceived). After the stall and the
+concealment ratio; for Chromium: its jitter buffer delay per emitted sample
+(delta jitterBufferDelay / delta jitterBufferEmittedCount over the phase)
+and its concealment ratio (delta concealedSamples / delta
+totalSamplesReceived).
+
+The two concealment ratios count the same thing: audio synthesised because
+no packet was there to decode, over all audio played. libwebrtc's
+concealedSamples are NetEq's expand samples (its StatisticsCalculator:
+expanded voice and noise samples, the silent ones, silentConcealedSamples,
+included; counted from the first decoded output on); accelerate / preemptive
+expand (time-stretching) and FEC-decoded audio are not concealment. Ours:
+frames_concealed (PLC frames: a lost packet without FEC, an underrun) /
+(frames decoded + FEC frames + PLC frames); our accelerate / expand
+operations are not counted either. Ours is in packets (20 ms each here),
+theirs in samples. After the stall and the
 burst: the time until the delay is back within 10 ms of the clean phase's
 (for us: onsets' mouth-to-ear, for Chromium: its per-report jitter buffer
 delay). Ratios us / Chromium are printed per phase.

@@ -39,24 +39,9 @@ from agora_rtc.janus import JANUS_MISSING_REASON, JanusServer, janus_available
 
 from conftest import wait_until
 from impair_relay import ImpairRelay
-from test_rtp_transport import (SSRC, Pair, RtpRecorder, chunk_ncc, garbage_datagrams, pcm,
+from impaired_path import StatsRecorder, latencies, relayed_pair
+from test_rtp_transport import (SSRC, Pair, chunk_ncc, garbage_datagrams, pcm,
                                 speech, srtp_protect_80)
-
-
-class StatsRecorder(RtpRecorder):
-    def on_remote_audio_track_statistics(self, lu, track, stats):
-        self._add("remote_stats", stats)
-
-
-def relayed_pair(service, **relay_args):
-    box = {}
-
-    def via(port):
-        box["relay"] = ImpairRelay(port, **relay_args)
-        return box["relay"].port
-
-    p = Pair(service, via=via)
-    return p, box["relay"]
 
 
 def burst_recovery(rec, uid, base, resumed_ms):
@@ -71,21 +56,6 @@ def burst_recovery(rec, uid, base, resumed_ms):
     at = {s: round(float(np.median(v))) for s in range(5)
           if (v := [d for t, d in after if s * 1000 <= t < (s + 1) * 1000])}
     return recovered, worst_tail, stale_played, at
-
-
-def latencies(rec, uid):
-    """[(render_time_ms, latency up to a constant in ms)] of every frame heard."""
-    with rec.cond:
-        frames = list(rec.frames.get(uid, []))
-    out = []
-    base = None
-    for f in frames:
-        ts = f.rtp_timestamp
-        if base is None:
-            base = ts
-        sent_ms = ((ts - base) % 2 ** 32) / 48.0
-        out.append((f.render_time_ms, f.render_time_ms - sent_ms))
-    return out
 
 
 def assert_counters_add_up(conn, uid="alice"):
@@ -237,7 +207,10 @@ def test_loss_is_concealed_without_gaps(service, loss):
         time.sleep(0.4)
         s, _ = assert_counters_add_up(p.b)
         assert relay.counts["lost"] > 0 and s["lost"] >= relay.counts["lost"] * 0.8, (relay.counts, s)
-        assert s["fec_recoveries"] > 0 and s["fec_recoveries"] + s["plc_frames"] >= s["lost"], s
+        # each lost number is concealed (FEC or PLC) but the few skipped to catch up when
+        # the delay was over the target (the talk spurt's end, which its keepalive marks,
+        # no longer adds 5 underrun frames that covered them)
+        assert s["fec_recoveries"] > 0 and s["fec_recoveries"] + s["plc_frames"] >= s["lost"] - 2, s
         silent_ms, hole_ms = longest_gap_ms(p.rb, "alice", x)
         assert silent_ms <= 100 and hole_ms <= 100, (silent_ms, hole_ms)
         median, scores = chunk_ncc(pcm(p.rb, "alice"), x)

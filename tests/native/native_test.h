@@ -1,10 +1,12 @@
-/* Shared by the C unit tests: a non-fatal CHECK that counts failures, and a
- * small deterministic PRNG (xorshift32) for random-input loops. */
+/* Shared by the C unit tests: a non-fatal CHECK that counts failures, a
+ * small deterministic PRNG (xorshift32) for random-input loops, and the
+ * largest sample step of a signal (clicks). */
 #ifndef AGORA_RTC_NATIVE_TEST_H
 #define AGORA_RTC_NATIVE_TEST_H
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int failures = 0;
 
@@ -17,6 +19,17 @@ static int failures = 0;
             failures++;                                                    \
         }                                                                  \
     } while (0)
+
+/* The largest sample-to-sample step of x[0..n): a click or a discontinuity shows
+ * as a step larger than the signal's own (the time-stretching and playout tests). */
+static inline int max_step(const int16_t *x, int n)
+{
+    int m = 0;
+    for (int i = 1; i < n; i++)
+        if (abs(x[i] - x[i - 1]) > m)
+            m = abs(x[i] - x[i - 1]);
+    return m;
+}
 
 static inline uint32_t rnd(uint32_t *s)
 {

@@ -49,15 +49,6 @@ static void make_speech(void)
     }
 }
 
-static int max_step(const int16_t *x, int n)
-{
-    int m = 0;
-    for (int i = 1; i < n; i++)
-        if (abs(x[i] - x[i - 1]) > m)
-            m = abs(x[i] - x[i - 1]);
-    return m;
-}
-
 /* Best normalised correlation of w[0..len) with ref around position `at`
  * (its position in *where). */
 static double best_ncc(const int16_t *w, int len, const int16_t *ref, int ref_n, int at, int span,

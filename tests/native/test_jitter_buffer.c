@@ -616,7 +616,7 @@ static void test_keepalive_skip(void)
     CHECK(agora_jb_skip(jb, SSRC, 5) == 0, "skip before any stream is ignored");
     for (int i = 0; i < 10; i++)
         put(jb, 100, 0, i, now + i * 20);
-    CHECK(agora_jb_skip(jb, SSRC, 110) == 0, "ignored while packets are buffered");
+    CHECK(agora_jb_skip(jb, SSRC, 115) == 0, "ignored while packets are buffered (not right after them)");
     int played = 0;
     for (int t = 0; t < 30; t++)
         if (pull(jb, now + t * 20, &f) == AGORA_JB_PACKET)
@@ -649,6 +649,112 @@ static void test_keepalive_skip(void)
     CHECK(st.lost == 1 && st.skipped == 4, "lost %llu", (unsigned long long)st.lost);
     CHECK(agora_jb_skip(NULL, SSRC, 1) == AGORA_ERR_INVALID_ARGUMENT, "null jb");
     agora_jb_destroy(jb);
+}
+
+/* A keepalive right after the newest buffered packet (the sender's talk
+ * spurt ended there: rtp_transport.c sends one at the end of each round):
+ * the buffer runs dry at it without an underrun's concealment frames, its
+ * number consumed without a loss; a next spurt already buffered behind it
+ * plays on at once; a real packet of its number cancels it. */
+static void test_pause_after_talk_spurt(void)
+{
+    for (int stretch = 0; stretch <= 1; stretch++) {
+        agora_jb_config c;
+        agora_jb_config_default(&c);
+        c.time_stretch = stretch;
+        agora_jb *jb = agora_jb_create(&c);
+        agora_jb_frame f;
+        int64_t now = 1000;
+        for (int i = 0; i < 10; i++)
+            put(jb, 100, 0, i, now + i * 20);
+        CHECK(agora_jb_skip(jb, SSRC, 110) == 1, "the pause after the last packet is taken");
+        CHECK(agora_jb_skip(jb, SSRC, 110) == 0, "a copy of it is not");
+        int played = 0, concealed = 0, empty_after = 0;
+        for (int t = 0; t < 30; t++) {
+            int k = pull(jb, now + t * 20, &f);
+            played += k == AGORA_JB_PACKET;
+            concealed += k == AGORA_JB_LOST;
+            empty_after += k == AGORA_JB_EMPTY && played == 10;
+        }
+        agora_jb_stats st;
+        agora_jb_get_stats(jb, &st);
+        CHECK(played == 10 && concealed == 0 && empty_after > 0,
+              "stretch %d: played %d, concealed %d at the pause", stretch, played, concealed);
+        CHECK(st.lost == 0 && st.skipped == 1 && st.underruns == 0, "stretch %d: lost %llu skipped %llu",
+              stretch, (unsigned long long)st.lost, (unsigned long long)st.skipped);
+        /* spurt 111..120, pause 121, and the next spurt from 122 already buffered */
+        now += 2000;
+        for (int i = 0; i < 10; i++)
+            put(jb, 111, 48000u * 2, i, now + i * 20);
+        CHECK(agora_jb_skip(jb, SSRC, 121) == 1, "second pause");
+        for (int i = 0; i < 10; i++)
+            put(jb, 122, 48000u * 2 + 10 * 960u, i, now + 200 + i * 20);
+        played = concealed = 0;
+        for (int t = 0; t < 40 && played < 20; t++) { /* (no pause after 131: stop there) */
+            int k = pull(jb, now + t * 20, &f);
+            played += k == AGORA_JB_PACKET;
+            concealed += k == AGORA_JB_LOST;
+        }
+        agora_jb_get_stats(jb, &st);
+        CHECK(played == 20 && concealed == 0 && st.lost == 0 && st.skipped == 2,
+              "stretch %d: back to back spurts: played %d concealed %d lost %llu", stretch, played,
+              concealed, (unsigned long long)st.lost);
+        /* a packet with the pause's number after all (reordered): it plays */
+        now += 2000;
+        for (int i = 0; i < 5; i++)
+            put(jb, 132, 48000u * 4, i, now + i * 20);
+        CHECK(agora_jb_skip(jb, SSRC, 137) == 1, "third pause");
+        put(jb, 132, 48000u * 4, 5, now + 100);
+        played = 0;
+        for (int t = 0; t < 20; t++)
+            played += pull(jb, now + t * 20, &f) == AGORA_JB_PACKET;
+        agora_jb_get_stats(jb, &st);
+        CHECK(played == 6 && st.skipped == 2, "cancelled pause: played %d, skipped %llu", played,
+              (unsigned long long)st.skipped);
+        agora_jb_destroy(jb);
+
+        /* the spurt's last packet lost: the pause after it still counts; the lost
+         * packet is one concealment frame (given up), then silence */
+        jb = agora_jb_create(&c);
+        now = 1000;
+        for (int i = 0; i < 9; i++)
+            put(jb, 100, 0, i, now + i * 20);
+        CHECK(agora_jb_skip(jb, SSRC, 110) == 1, "a pause after a lost packet is taken");
+        played = concealed = 0;
+        int given_up = -1, empty_after_lost = 0;
+        for (int t = 0; t < 30; t++) {
+            int k = pull(jb, now + t * 20, &f);
+            played += k == AGORA_JB_PACKET;
+            concealed += k == AGORA_JB_LOST;
+            if (k == AGORA_JB_LOST && f.seq_lost)
+                given_up = f.seq;
+            empty_after_lost += k == AGORA_JB_EMPTY && concealed > 0;
+        }
+        agora_jb_get_stats(jb, &st);
+        CHECK(played == 9 && concealed == 1 && given_up == 109 && empty_after_lost > 0,
+              "stretch %d: played %d concealed %d (given up %d)", stretch, played, concealed, given_up);
+        CHECK(st.lost == 1 && st.skipped == 1 && st.underruns == 0, "stretch %d: lost %llu underruns %llu",
+              stretch, (unsigned long long)st.lost, (unsigned long long)st.underruns);
+        agora_jb_destroy(jb);
+
+        /* the same, the pause arriving when everything before the lost packet has
+         * played (before an underrun frame): the lost one is concealed all the same */
+        jb = agora_jb_create(&c);
+        for (int i = 0; i < 9; i++)
+            put(jb, 100, 0, i, now + i * 20);
+        played = 0;
+        int t = 0;
+        for (; t < 30 && played < 9; t++)
+            played += pull(jb, now + t * 20, &f) == AGORA_JB_PACKET;
+        CHECK(agora_jb_skip(jb, SSRC, 110) == 1, "a pause after everything played is taken");
+        int k1 = pull(jb, now + t * 20, &f);
+        int lost1 = f.seq_lost, seq1 = f.seq;
+        int k2 = pull(jb, now + (t + 1) * 20, &f);
+        agora_jb_get_stats(jb, &st);
+        CHECK(k1 == AGORA_JB_LOST && lost1 && seq1 == 109 && k2 == AGORA_JB_EMPTY && st.lost == 1 &&
+              st.skipped == 1 && st.underruns == 0, "stretch %d: %d (seq %d) then %d", stretch, k1, seq1, k2);
+        agora_jb_destroy(jb);
+    }
 }
 
 /* A forward jump needs confirmation by the stream's following packets: a
@@ -998,6 +1104,7 @@ int main(void)
 {
     test_args();
     test_keepalive_skip();
+    test_pause_after_talk_spurt();
     test_forward_jump_confirmed();
     test_in_order();
     test_start_delay();

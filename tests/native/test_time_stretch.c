@@ -30,15 +30,6 @@ static void voiced(int16_t *x, int n, int rate, double f0, double phase)
     }
 }
 
-static int max_step(const int16_t *x, int n)
-{
-    int m = 0;
-    for (int i = 1; i < n; i++)
-        if (abs(x[i] - x[i - 1]) > m)
-            m = abs(x[i] - x[i - 1]);
-    return m;
-}
-
 static int max_abs(const int16_t *x, int n)
 {
     int m = 0;

@@ -14,28 +14,21 @@ static int valid_rate(int rate)
     return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
 }
 
-/* Normalised correlation of a[0..len) and b[0..len) (1 for equal shapes). */
-static double ncc_f(const float *a, const float *b, int len)
-{
-    double c = 0, ea = 0, eb = 0;
-    for (int i = 0; i < len; i++) {
-        c += (double)a[i] * b[i];
-        ea += (double)a[i] * a[i];
-        eb += (double)b[i] * b[i];
+/* Normalised correlation of a[0..len) and b[0..len) (1 for equal shapes), for
+ * the float (coarse search) and the int16_t (fine search) samples alike. */
+#define DEFINE_NCC(name, sample_t)                                              \
+    static double name(const sample_t *a, const sample_t *b, int len)          \
+    {                                                                           \
+        double c = 0, ea = 0, eb = 0;                                           \
+        for (int i = 0; i < len; i++) {                                         \
+            c += (double)a[i] * b[i];                                           \
+            ea += (double)a[i] * a[i];                                          \
+            eb += (double)b[i] * b[i];                                          \
+        }                                                                       \
+        return ea > 0 && eb > 0 ? c / sqrt(ea * eb) : 0.0;                      \
     }
-    return ea > 0 && eb > 0 ? c / sqrt(ea * eb) : 0.0;
-}
-
-static double ncc_s(const int16_t *a, const int16_t *b, int len)
-{
-    double c = 0, ea = 0, eb = 0;
-    for (int i = 0; i < len; i++) {
-        c += (double)a[i] * b[i];
-        ea += (double)a[i] * a[i];
-        eb += (double)b[i] * b[i];
-    }
-    return ea > 0 && eb > 0 ? c / sqrt(ea * eb) : 0.0;
-}
+DEFINE_NCC(ncc_f, float)
+DEFINE_NCC(ncc_s, int16_t)
 
 /* The period P (in samples, pmin <= P <= limit, 2P <= n) of x whose x[0..P)
  * and x[P..2P) correlate best; 0 when no period fits. */

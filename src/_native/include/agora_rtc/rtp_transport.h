@@ -337,7 +337,9 @@ int agora_rtc_conn_post_event(agora_rtc_conn *conn, int event, const char *user_
  * RTP left for AGORA_RTP_KEEPALIVE_MS, the engine sends an RTP keepalive
  * (a padding-only packet, RFC 3550 5.1) every AGORA_RTP_KEEPALIVE_MS, so a
  * relay that forwards only RTP (Janus's rtp_forward) still tells receivers
- * that we are there. Receivers consume its sequence number without
+ * that we are there. One also leaves right after the last packet of each
+ * talk spurt: the receivers' jitter buffers then end the stream's audio there
+ * without concealment frames. Receivers consume its sequence number without
  * counting a loss. */
 #define AGORA_RTP_KEEPALIVE_MS 1000
 

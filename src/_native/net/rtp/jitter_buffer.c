@@ -124,6 +124,11 @@ struct agora_jb {
     int pending_skip_valid;
     int64_t pending_skip; /* its extended seq */
 
+    /* a keepalive right after the newest buffered packet: the sender paused there
+     * (its talk spurt ended), so the buffer running dry at it is not an underrun */
+    int pause_valid;
+    int64_t pause_seq; /* its extended seq */
+
     /* packet held as a possible restart */
     int held_valid;
     uint16_t held_seq;
@@ -203,6 +208,7 @@ static void flush_stream(agora_jb *jb)
     jb->over_run = 0;
     jb->held_valid = 0;
     jb->pending_skip_valid = 0;
+    jb->pause_valid = 0;
     jb->spike_active = 0;
 }
 
@@ -434,6 +440,8 @@ static void store_vts(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts, int m
     jb->count++;
     if (ext > jb->highest)
         jb->highest = ext;
+    if (jb->pause_valid && ext == jb->pause_seq)
+        jb->pause_valid = 0; /* a packet of that number after all: it plays */
     jb->st.received++;
     if (timed)
         window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms, 0);
@@ -712,6 +720,17 @@ static int emit_conceal(agora_jb *jb, uint32_t est_ts, agora_jb_frame *out)
     return AGORA_JB_LOST;
 }
 
+/* Consume the pause keepalive's number (next_seq). */
+static void consume_pause(agora_jb *jb)
+{
+    jb_slot *s = slot_of(jb, jb->next_seq);
+    s->seq = jb->next_seq;
+    s->state = SLOT_PLAYED; /* a copy of the keepalive is a duplicate */
+    jb->next_seq++;
+    jb->pause_valid = 0;
+    jb->st.skipped++;
+}
+
 int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
 {
     if (!jb || !out)
@@ -754,6 +773,37 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
     }
 
     /* PLAYING */
+    if (jb->pause_valid && jb->pause_seq < jb->next_seq)
+        jb->pause_valid = 0; /* passed over (a catch-up, a stale burst) */
+    if (jb->pause_valid && jb->pause_seq == jb->next_seq) {
+        /* the sender's pause: its number is consumed without a loss; nothing more
+         * buffered means its talk spurt is over (silence, no concealment), else the
+         * next spurt follows at once */
+        consume_pause(jb);
+        if (jb->count == 0) {
+            jb->state = ST_BUFFERING;
+            jb->underrun_run = 0;
+            jb->over_run = 0;
+            return AGORA_JB_EMPTY;
+        }
+    }
+    if (jb->count == 0 && jb->pause_valid) {
+        /* packets lost right before the sender's pause: given up (concealed) one a
+         * pull, as before any later packet; then the pause itself */
+        int64_t lost_seq = jb->next_seq;
+        uint32_t ts = jb->have_last ? jb->last_ts + (uint32_t)((lost_seq - jb->last_seq) * jb->frame_ticks) : 0;
+        int64_t vts = jb->have_last ? jb->last_vts + (lost_seq - jb->last_seq) * jb->frame_ticks : 0;
+        mark_gone(jb, lost_seq);
+        jb->st.lost++;
+        jb->st.concealed++;
+        consume_note(jb, lost_seq, vts, ts);
+        jb->next_seq++;
+        out->kind = AGORA_JB_LOST;
+        out->seq_lost = 1;
+        out->seq = (uint16_t)lost_seq;
+        out->timestamp = ts;
+        return AGORA_JB_LOST;
+    }
     if (jb->count == 0) {
         uint32_t est = jb->have_last
                            ? jb->last_ts + (uint32_t)((jb->next_seq - jb->last_seq) * jb->frame_ticks)
@@ -871,8 +921,22 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
 {
     if (!jb)
         return AGORA_ERR_INVALID_ARGUMENT;
-    if (!jb->have_stream || ssrc != jb->ssrc || jb->count > 0)
+    if (!jb->have_stream || ssrc != jb->ssrc)
         return 0;
+    /* right after the newest packet, buffered or just played (not yet concealing an
+     * underrun): the sender paused there; consumed when play reaches it, the packets
+     * missing before it (up to MAX_JUMP: lost) concealed first (agora_jb_pull) */
+    const int played_all = jb->count == 0 && jb->state == ST_PLAYING && jb->underrun_run == 0 &&
+                           jb->next_seq == jb->highest + 1;
+    if (jb->count > 0 || played_all) {
+        int32_t h = seq_diff(seq, (uint16_t)jb->highest);
+        if (h < 1 || h > MAX_JUMP + 1 || (jb->count > 0 && !is_filled(jb, jb->highest)) ||
+            (jb->pause_valid && jb->pause_seq == jb->highest + h))
+            return 0;
+        jb->pause_valid = 1;
+        jb->pause_seq = jb->highest + h;
+        return 1;
+    }
     int32_t d = seq_diff(seq, (uint16_t)jb->next_seq);
     if (d < 0)
         return 0; /* reordered, or a copy: its number is behind us already */

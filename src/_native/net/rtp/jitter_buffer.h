@@ -64,7 +64,10 @@
  *   seq_lost = 0 (PLC) without giving the sequence number up, so a merely
  *   delayed packet still plays when it arrives; after 5 such frames in a
  *   row (100 ms) the buffer goes back to buffering (AGORA_JB_EMPTY:
- *   silence, the sender paused, e.g. DTX or mute). Playback starts once the
+ *   silence, the sender paused, e.g. DTX or mute). A sender that says so
+ *   (a keepalive right after its talk spurt's last packet, agora_jb_skip)
+ *   is not concealed at all: the buffer runs dry at that number and goes
+ *   back to buffering at once. Playback starts once the
  *   earliest buffered packet has C >= target (the first start) or
  *   C >= target - 10 (after a pause: the window knows the jitter, and over
  *   the pull grid the delay then averages the target); sequence numbers
@@ -222,9 +225,15 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
  * loss. A keepalive more than 3 numbers ahead is remembered, not consumed:
  * the stream's next keepalive within 31 numbers after it confirms the jump
  * (both are consumed then). Returns 1 when consumed, 0 when ignored (another
- * SSRC, no stream, packets still buffered, an old sequence number, a jump not
- * confirmed yet), or
- * AGORA_ERR_INVALID_ARGUMENT (jb NULL). */
+ * SSRC, no stream, an old sequence number, a jump not confirmed yet), or
+ * AGORA_ERR_INVALID_ARGUMENT (jb NULL). While packets are buffered (or all
+ * have just played, no underrun frame yet), only a keepalive right after the
+ * newest one (up to 3 numbers missing between: lost packets) is taken
+ * (returns 1): the sender's talk spurt ends there, so
+ * when play reaches it the buffer conceals the missing ones (given up, as
+ * lost), consumes its number and goes back to buffering without underrun
+ * frames (a packet of that number arriving after all cancels it); others
+ * are ignored (0). */
 int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq);
 
 /* Call once per frame_ms tick of the playout clock. Fills *out and returns

@@ -420,6 +420,8 @@ static void flush_resampler(agora_rtp_media *m)
         m->acc_len += got;
 }
 
+static void send_keepalive(agora_rtp_media *m, int64_t now);
+
 static void end_round(agora_rtp_media *m)
 {
     if (!m->in_round)
@@ -435,8 +437,12 @@ static void end_round(agora_rtp_media *m)
     if (total > m->acc_len)
         memset(m->acc + m->acc_len, 0, sizeof(int16_t) * (size_t)(total - m->acc_len));
     m->acc_len = total;
-    if (m->have_target && m->fd >= 0)
+    if (m->have_target && m->fd >= 0) {
         drain_acc(m);
+        /* the talk spurt is over: a keepalive right after its last packet tells
+         * the receivers' jitter buffers so (their audio ends there, no underrun) */
+        send_keepalive(m, now_us());
+    }
     m->acc_len = 0;
     m->in_round = 0;
     agora_resampler_reset(m->rs);
