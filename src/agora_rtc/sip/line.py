@@ -413,12 +413,13 @@ class PhoneLine:
                 self._ended.wait_for(lambda: call.state == "ended")
                 return
             call._closing = True
+            # why it ended is known before on_user_left goes out, so an observer can read it
+            call.status = status
+            call.reason = reason
         if call.state == "up" or call.early_media:
             self._end_media(call)
         with self._ended:
             call.state = "ended"
-            call.status = status
-            call.reason = reason
             self._ended.notify_all()
         callback = self.on_call_ended
         if callback is not None:
