@@ -21,6 +21,7 @@ import wave
 from typing import List, Optional
 
 import numpy as np
+import pytest
 
 BARESIP = shutil.which("baresip")
 
@@ -264,3 +265,17 @@ snd_path {self.dumps}
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+# The tests' phones, each started by the test and stopped after it (import it as a fixture).
+@pytest.fixture
+def phones(tmp_path):
+    started = []
+
+    def start(name="phone", **kw):
+        p = BaresipPhone(str(tmp_path / name), kw.pop("source"), user=name, **kw)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.stop()

@@ -11,7 +11,7 @@ import pytest
 import agora_rtc as ar
 from agora_rtc.errors import InvalidStateError
 from conftest import Recorder, join, wait_until
-from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav
+from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav, phones  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
 
@@ -49,19 +49,6 @@ def sip_service():
                                                 transport_url="sip://127.0.0.1:0?dial=allow"))
     yield svc
     svc.release()
-
-
-@pytest.fixture
-def phones(tmp_path):
-    started = []
-
-    def start(name="phone", **kw):
-        p = BaresipPhone(str(tmp_path / name), kw.pop("source"), user=name, **kw)
-        started.append(p)
-        return p
-    yield start
-    for p in started:
-        p.stop()
 
 
 def agent_uri(svc, channel="agent"):

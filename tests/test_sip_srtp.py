@@ -18,7 +18,7 @@ import pytest
 
 import agora_rtc as ar
 from conftest import join, wait_until
-from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav
+from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav, phones  # noqa: F401 (the fixture)
 from test_sip import ANSWER_HZ, VAD_START, VAD_STOP, dominant_hz, question, tone, vad_states  # noqa: F401
 from test_sip_hostile import SCENARIOS, sipp, still_fine
 
@@ -34,19 +34,6 @@ pytestmark = pytest.mark.skipif(BARESIP is None or not os.path.exists("/usr/lib/
 def service(srtp):
     return ar.AgoraService(ar.AgoraServiceConfig(
         appid="sip-srtp", transport_url=f"sip://127.0.0.1:0?dial=allow&srtp={srtp}"))
-
-
-@pytest.fixture
-def phones(tmp_path):
-    started = []
-
-    def start(name="phone", **kw):
-        p = BaresipPhone(str(tmp_path / name), kw.pop("source"), user=name, **kw)
-        started.append(p)
-        return p
-    yield start
-    for p in started:
-        p.stop()
 
 
 def assert_heard_answer(phone, rate=8000):

@@ -13,7 +13,7 @@ import pytest
 
 import agora_rtc as ar
 from conftest import join, wait_until
-from baresip_phone import BARESIP, BaresipPhone
+from baresip_phone import BARESIP, BaresipPhone, phones  # noqa: F401 (the fixture)
 from test_sip import ANSWER_HZ, VAD_START, dominant_hz, question, tone, vad_states  # noqa: F401
 
 pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
@@ -46,19 +46,6 @@ def certificate(tmp_path):
         path.write_bytes(data)
         paths.append(str(path))
     return tuple(paths)
-
-
-@pytest.fixture
-def phones(tmp_path):
-    started = []
-
-    def start(name="phone", **kw):
-        p = BaresipPhone(str(tmp_path / name), kw.pop("source"), user=name, **kw)
-        started.append(p)
-        return p
-    yield start
-    for p in started:
-        p.stop()
 
 
 def tls_service(cert, key, extra=""):
