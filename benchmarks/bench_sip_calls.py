@@ -32,7 +32,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -49,28 +48,40 @@ PACKET_MS = 30                      # g711a.pcap: 30 ms packets, played as they 
 RATE = 16000
 
 class CallFrames(ar.IAudioFrameObserver):
-    """One observer for every connection: receipt times (monotonic ns) and VAD
-    speech frames per channel (one call per channel)."""
+    """One observer for every connection: receipt times (monotonic ns), VAD states and
+    the loudest frame (the engine's rms label) per channel (one call per channel).
+
+    It does as little as an app that hands each frame on would: a channel's frames
+    come from one dispatcher thread, so its record needs no lock, and the level is the
+    label the engine computed, not numpy over the samples (np.frombuffer + abs().max()
+    per 10 ms frame cost ~25 us: at 500 calls, 50,000 frames a second, more than a core
+    of the benchmark's own work on top of what it measures)."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.times = {}
-        self.speech = {}
-        self.states = {}
-        self.peak = 0
+        self.calls = {}            # channel -> [times, {state: frames}, loudest rms]
 
     def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad,
                                               _now=time.monotonic_ns):
         now = _now()
-        pcm = np.frombuffer(frame.buffer, dtype=np.int16)
-        peak = int(np.abs(pcm).max()) if pcm.size else 0
-        with self.lock:
-            self.peak = max(self.peak, peak)
-            self.times.setdefault(channel_id, []).append(now)
-            self.states[state] = self.states.get(state, 0) + 1
-            if state in (1, 2, 3):
-                self.speech[channel_id] = self.speech.get(channel_id, 0) + 1
+        rec = self.calls.get(channel_id)
+        if rec is None:
+            rec = self.calls[channel_id] = [[], {}, 0]
+        rec[0].append(now)
+        rec[1][state] = rec[1].get(state, 0) + 1
+        if frame.rms > rec[2]:
+            rec[2] = frame.rms
         return 1
+
+    def summary(self):
+        """(times per channel, speech frames per channel, frames per VAD state, loudest rms)."""
+        calls = dict(self.calls)
+        times = {ch: list(r[0]) for ch, r in calls.items()}
+        speech = {ch: sum(n for st, n in r[1].items() if st in (1, 2, 3)) for ch, r in calls.items()}
+        states = {}
+        for r in calls.values():
+            for st, n in list(r[1].items()):
+                states[st] = states.get(st, 0) + n
+        return times, speech, states, max((r[2] for r in calls.values()), default=0)
 
 
 def pcap_packets(path: str) -> int:
@@ -157,11 +168,7 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
         setup = summary(run_uac(svc.sip.port, n, rate, work, f"agent{n}", pcap, packets, plays))
         cpu_pct = 100.0 * (time.process_time() - cpu0) / (time.monotonic() - t0)
         time.sleep(0.5)  # the dispatcher's last backlog
-        with obs.lock:
-            times = {k: list(v) for k, v in obs.times.items()}
-            speech = dict(obs.speech)
-            states = dict(obs.states)
-            peak = obs.peak
+        times, speech, states, peak = obs.summary()
     finally:
         t_release = time.monotonic()
         for c in conns:
@@ -190,7 +197,7 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
             "calls_missing_frames": sum(1 for c in per_call if c["missing"]),
             "calls_late_frames": sum(1 for c in per_call if c["late"]),
             "speech_frames": sum(c["speech_frames"] for c in per_call), "vad_states": states,
-            "peak_sample": peak}
+            "peak_rms": peak}
 
 
 def main(argv=None) -> int:
