@@ -1,0 +1,110 @@
+"""Mouth-to-ear through a phone call, against the local transport in the same run.
+
+Two ``sip://`` services in this process on loopback: agent A (``dial=allow``) dials
+agent B's channel; B answers (the codec both offer first: G.722, 20 ms packets). A
+pushes a 100 ms 1 kHz tone after silence (its send queue empty, B heard nothing loud
+for 300 ms); B's observer stamps the first loud frame from the caller. Latency = stamp
+- push call, p50/p99 over ``--onsets`` tones: our pacing, the G.722 encoder, RTP over
+loopback, B's jitter buffer and decoder, and the delivery to Python. Baseline: the same
+tones on the local (in-process) transport (bench_janus.measure_latency): the difference
+is what a call adds. B's jitter buffer target and delay at the end are reported.
+
+Prints a table, saves benchmarks/results/sip_latency.json.
+
+Run:  python benchmarks/bench_sip_latency.py [--onsets 40]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _report  # noqa: E402
+from bench_janus import RATE, TONE, OnsetObserver, measure_latency  # noqa: E402
+
+import agora_rtc as ar  # noqa: E402
+
+
+class CallerEar(OnsetObserver):
+    """B's observer: the caller is whoever joins B's channel first."""
+
+    def __init__(self):
+        super().__init__(talker="")
+        self._first = threading.Lock()
+
+    def on_user_joined(self, conn, uid):
+        with self._first:
+            if not self.talker:
+                self.talker = uid
+        super().on_user_joined(conn, uid)
+
+
+def measure_call(onsets: int) -> dict:
+    lat = []
+    callee = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-b", transport_url="sip://127.0.0.1:0"))
+    caller = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-a",
+                                                   transport_url="sip://talker@127.0.0.1:0?dial=allow"))
+    a = b = None
+    try:
+        b = callee.create_rtc_connection(ar.RTCConnConfig())
+        ear = CallerEar()
+        b.register_observer(ear)
+        b.register_audio_frame_observer(ear)
+        b.connect("", "ear", "bot")
+        b.publish_audio()
+        a = caller.create_rtc_connection(ar.RTCConnConfig())
+        a.connect("", "mouth", "talker")
+        a.publish_audio()
+        call = a.phone.dial(f"sip:ear@127.0.0.1:{callee.sip.port}")
+        if not a.phone.wait("up", timeout=20) or not ear.joined.wait(20):
+            raise RuntimeError(f"the call was not answered: {call}")
+        time.sleep(0.5)
+        for _ in range(onsets):
+            while not a.is_push_to_rtc_completed() or time.monotonic() - ear.last_loud < 0.3:
+                time.sleep(0.01)
+            ear.onset.clear()
+            t0 = time.monotonic()
+            a.push_audio_pcm_data(TONE, RATE, 1)
+            if ear.onset.wait(3):
+                lat.append((ear.t_onset - t0) * 1000)
+        st = b._rtp_stats()
+        jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late")}
+        codec = call.codec
+        a.phone.hangup()
+    finally:
+        for c in (a, b):
+            if c is not None:
+                c.release()
+        caller.release()
+        callee.release()
+    return {"codec": codec, "onsets": onsets, "detected": len(lat), "p50_ms": _report.percentile(lat, 50),
+            "p99_ms": _report.percentile(lat, 99), "max_ms": max(lat) if lat else float("nan"),
+            "jitter_buffer": jb}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--onsets", type=int, default=40)
+    args = p.parse_args(argv)
+    local = measure_latency("", args.onsets, "bench-sip-latency-local")
+    call = measure_call(args.onsets)
+    load = os.getloadavg()[0]
+    rows = [["local (baseline)", "-", local["onsets"], local["detected"], local["p50_ms"], local["p99_ms"],
+             local["max_ms"], "-", "-"],
+            ["SIP call", call["codec"], call["onsets"], call["detected"], call["p50_ms"], call["p99_ms"],
+             call["max_ms"], call["jitter_buffer"]["target_delay_ms"], call["jitter_buffer"]["current_delay_ms"]]]
+    _report.print_table(f"mouth-to-ear (push call -> first loud frame in the callee's observer; "
+                        f"load average {load:.1f})",
+                        ["path", "codec", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms",
+                         "jb delay ms"], rows)
+    _report.save("sip_latency", {"local": local, "call": call, "load_average_1min": load,
+                                 "added_p50_ms": call["p50_ms"] - local["p50_ms"],
+                                 "ratio_p50": call["p50_ms"] / local["p50_ms"] if local["p50_ms"] else None})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
