@@ -162,8 +162,9 @@ def test_stopped_agent_leaves_janus_cleanly(janus, janus_api, tmp_path, how):
         hear_alice(rec)                                 # mid-call: alice is talking
         assert listed(janus_api, channel, "alice")
         proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGINT)
-        # the clean path (reason QUIT: Janus said alice unpublished), not the timeout (DROPPED)
-        rec.wait_for(lambda: left_reasons(rec, "alice"), timeout=10)
+        # the clean path (reason QUIT: Janus said alice unpublished), not the timeout (DROPPED);
+        # generous: once (1 of 1,307 tests in a CI run) the leave had not arrived after 10 s
+        rec.wait_for(lambda: left_reasons(rec, "alice"), timeout=30)
         assert left_reasons(rec, "alice") == [USER_OFFLINE_QUIT]
         assert not listed(janus_api, channel, "alice")
         out, err = finish(proc, lines)
