@@ -103,8 +103,23 @@ class OnsetObserver(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
             self.onset.set()
 
 
-def measure_latency(url: str, onsets: int, channel: str) -> dict:
+def push_tones(talker, ear: OnsetObserver, onsets: int) -> list:
+    """Push TONE `onsets` times from `talker`, each after silence (the talker's queue
+    empty, `ear` heard nothing loud for 300 ms); the ms from each push call to the
+    first loud frame `ear` got (tones never heard within 3 s are left out)."""
     lat = []
+    for _ in range(onsets):
+        while not talker.is_push_to_rtc_completed() or time.monotonic() - ear.last_loud < 0.3:
+            time.sleep(0.01)
+        ear.onset.clear()
+        t0 = time.monotonic()
+        talker.push_audio_pcm_data(TONE, RATE, 1)
+        if ear.onset.wait(3):
+            lat.append((ear.t_onset - t0) * 1000)
+    return lat
+
+
+def measure_latency(url: str, onsets: int, channel: str) -> dict:
     with service(url) as svc:
         a = svc.create_rtc_connection(ar.RTCConnConfig())
         b = svc.create_rtc_connection(ar.RTCConnConfig())
@@ -117,15 +132,7 @@ def measure_latency(url: str, onsets: int, channel: str) -> dict:
         if not obs.joined.wait(20):
             raise RuntimeError(f"{url}: the listener never saw the talker join")
         time.sleep(0.5)
-        for _ in range(onsets):
-            # silence before each onset: the talker's queue is empty and B heard nothing loud for 300 ms
-            while not a.is_push_to_rtc_completed() or time.monotonic() - obs.last_loud < 0.3:
-                time.sleep(0.01)
-            obs.onset.clear()
-            t0 = time.monotonic()
-            a.push_audio_pcm_data(TONE, RATE, 1)
-            if obs.onset.wait(3):
-                lat.append((obs.t_onset - t0) * 1000)
+        lat = push_tones(a, obs, onsets)
         # the listener's jitter buffer at the end (Janus only): what it settled on
         jb = {}
         if url:

@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _report  # noqa: E402
-from bench_janus import RATE, TONE, OnsetObserver, measure_latency  # noqa: E402
+from bench_janus import OnsetObserver, measure_latency, push_tones  # noqa: E402
 
 import agora_rtc as ar  # noqa: E402
 
@@ -43,7 +43,6 @@ class CallerEar(OnsetObserver):
 
 
 def measure_call(onsets: int) -> dict:
-    lat = []
     callee = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-b", transport_url="sip://127.0.0.1:0"))
     caller = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-a",
                                                    transport_url="sip://talker@127.0.0.1:0?dial=allow"))
@@ -62,14 +61,7 @@ def measure_call(onsets: int) -> dict:
         if not a.phone.wait("up", timeout=20) or not ear.joined.wait(20):
             raise RuntimeError(f"the call was not answered: {call}")
         time.sleep(0.5)
-        for _ in range(onsets):
-            while not a.is_push_to_rtc_completed() or time.monotonic() - ear.last_loud < 0.3:
-                time.sleep(0.01)
-            ear.onset.clear()
-            t0 = time.monotonic()
-            a.push_audio_pcm_data(TONE, RATE, 1)
-            if ear.onset.wait(3):
-                lat.append((ear.t_onset - t0) * 1000)
+        lat = push_tones(a, ear, onsets)
         st = b._rtp_stats()
         jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late")}
         codec = call.codec
