@@ -26,6 +26,16 @@ def dominant_hz(pcm, rate):
     return np.fft.rfftfreq(pcm.size, 1.0 / rate)[int(np.argmax(spectrum))]
 
 
+def assert_heard_answer(phone, rate=8000):
+    """The phone's recording holds about a second or more of the agent's ANSWER_HZ tone."""
+    answer = phone.heard()
+    assert answer is not None
+    loud = np.abs(answer.astype(np.int32)) > 2000
+    assert loud.sum() > rate * 1.0
+    seg = answer[np.argmax(loud):][:rate]
+    assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
+
+
 def tone(seconds, rate=16000, hz=ANSWER_HZ, amp=8000):
     t = np.arange(int(seconds * rate)) / rate
     return (np.sin(2 * np.pi * hz * t) * amp).astype(np.int16)

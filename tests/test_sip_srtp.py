@@ -19,7 +19,8 @@ import pytest
 import agora_rtc as ar
 from conftest import join, wait_until
 from baresip_phone import BARESIP, BaresipPhone, read_wav, write_wav, phones  # noqa: F401 (the fixture)
-from test_sip import ANSWER_HZ, VAD_START, VAD_STOP, dominant_hz, question, tone, vad_states  # noqa: F401
+from test_sip import (ANSWER_HZ, VAD_START, VAD_STOP, assert_heard_answer, dominant_hz, question,  # noqa: F401
+                      tone, vad_states)
 from test_sip_hostile import SCENARIOS, sipp, still_fine
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
@@ -34,15 +35,6 @@ pytestmark = pytest.mark.skipif(BARESIP is None or not os.path.exists("/usr/lib/
 def service(srtp):
     return ar.AgoraService(ar.AgoraServiceConfig(
         appid="sip-srtp", transport_url=f"sip://127.0.0.1:0?dial=allow&srtp={srtp}"))
-
-
-def assert_heard_answer(phone, rate=8000):
-    answer = phone.heard()
-    assert answer is not None
-    loud = np.abs(answer.astype(np.int32)) > 2000
-    assert loud.sum() > rate * 1.0                   # about 1.5 s of the answer came through
-    seg = answer[np.argmax(loud):][:rate]
-    assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
 
 
 @pytest.mark.parametrize("srtp,mediaenc", [("mandatory", "srtp-mand"), ("optional", "srtp-mand"),

@@ -14,7 +14,8 @@ import pytest
 import agora_rtc as ar
 from conftest import join, wait_until
 from baresip_phone import BARESIP, BaresipPhone, phones  # noqa: F401 (the fixture)
-from test_sip import ANSWER_HZ, VAD_START, dominant_hz, question, tone, vad_states  # noqa: F401
+from test_sip import (ANSWER_HZ, VAD_START, assert_heard_answer, dominant_hz, question, tone,  # noqa: F401
+                      vad_states)
 
 pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
 
@@ -51,15 +52,6 @@ def certificate(tmp_path):
 def tls_service(cert, key, extra=""):
     return ar.AgoraService(ar.AgoraServiceConfig(
         appid="sip-tls", transport_url=f"sip://127.0.0.1:0?dial=allow&tls_port=0&cert={cert}&key={key}{extra}"))
-
-
-def assert_heard_answer(phone, rate=8000):
-    answer = phone.heard()
-    assert answer is not None
-    loud = np.abs(answer.astype(np.int32)) > 2000
-    assert loud.sum() > rate * 1.0
-    seg = answer[np.argmax(loud):][:rate]
-    assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
 
 
 def test_caller_over_tls(phones, question, certificate):
