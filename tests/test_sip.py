@@ -36,6 +36,20 @@ def assert_heard_answer(phone, rate=8000):
     assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
 
 
+def talk_to_callee_and_hang_up(conn, rec, callee, call, name="callee"):
+    """An outbound call from the agent: wait until it is up and the callee is heard, answer
+    with the tone, hang up, and check the callee's recording holds the answer."""
+    assert conn.phone.wait("up", timeout=20), call
+    rec.wait_event("joined", name, timeout=10)
+    rec.wait_for(lambda: VAD_START in vad_states(rec, name), timeout=20)
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    assert conn.phone.hangup() is True
+    callee.wait_event("CALL_CLOSED")
+    assert_heard_answer(callee)
+
+
 def tone(seconds, rate=16000, hz=ANSWER_HZ, amp=8000):
     t = np.arange(int(seconds * rate)) / rate
     return (np.sin(2 * np.pi * hz * t) * amp).astype(np.int16)

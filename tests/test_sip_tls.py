@@ -15,7 +15,7 @@ import agora_rtc as ar
 from conftest import join, wait_until
 from baresip_phone import BARESIP, BaresipPhone, phones  # noqa: F401 (the fixture)
 from test_sip import (ANSWER_HZ, VAD_START, assert_heard_answer, dominant_hz, question, tone,  # noqa: F401
-                      vad_states)
+                      talk_to_callee_and_hang_up, vad_states)
 
 pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
 
@@ -85,16 +85,8 @@ def test_dial_over_tls_with_srtp(phones, question, certificate):
     callee = phones("callee", source=question, auto_answer=True, codecs=("PCMA",), tls_cert=both,
                     mediaenc="srtp-mand")
     call = conn.phone.dial(callee.tls_uri)
-    assert conn.phone.wait("up", timeout=20), call
-    rec.wait_event("joined", "callee", timeout=10)
+    talk_to_callee_and_hang_up(conn, rec, callee, call)
     assert call.srtp.startswith("AES_CM_128_HMAC_SHA1_")
-    rec.wait_for(lambda: VAD_START in vad_states(rec, "callee"), timeout=20)
-    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
-    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
-    time.sleep(0.5)
-    assert conn.phone.hangup() is True
-    callee.wait_event("CALL_CLOSED")
-    assert_heard_answer(callee)
     conn.release()
     svc.release()
 
