@@ -91,6 +91,43 @@ def test_dial_over_tls_with_srtp(phones, question, certificate):
     svc.release()
 
 
+def test_registers_over_tls_and_takes_calls_through_the_proxy(phones, question, certificate, tmp_path):
+    """registrar_transport=tls: the agent registers with kamailio over TLS (digest
+    authentication; kamailio's own log says the REGISTER came over TLS with a TLS contact),
+    its OPTIONS keepalives go the same way, and a phone's call to the agent's AOR at the
+    proxy is routed to that TLS contact and reaches the agent's channel."""
+    from kamailio_registrar import KAMAILIO, MODULES, Kamailio
+    if KAMAILIO is None or not os.path.exists(os.path.join(MODULES, "tls.so")):
+        pytest.skip("kamailio with its tls module (Debian kamailio-tls-modules) is not installed")
+    cert, key, _ = certificate
+    kam = Kamailio(str(tmp_path / "kamailio"), "s3cret", tls=(cert, key))
+    try:
+        svc = ar.AgoraService(ar.AgoraServiceConfig(
+            appid="sip-tls", transport_url=f"sip://agent:s3cret@127.0.0.1:0?registrar=127.0.0.1:{kam.tls_port}"
+                                           f"&registrar_transport=tls&keepalive=1&tls_port=0&cert={cert}&key={key}"))
+        try:
+            assert svc.sip.wait_registered(timeout=20), (svc.sip.registration_status, kam.log_text()[-2000:])
+            log = kam.log_text()
+            assert "REGISTER over tls, contact <sip:agent@127.0.0.1:" in log, log[-2000:]
+            assert ";transport=tls>" in log.split("REGISTER over tls, contact ")[1].splitlines()[0]
+            wait_until(lambda: svc.sip.stats()["keepalives_answered"] >= 1, timeout=15,
+                       what="an OPTIONS keepalive answered over TLS")
+            conn, rec = join(svc, "agent", "bot")
+            phone = phones(source=question)
+            phone.dial(f"sip:agent@{kam.address}")       # the AOR, at the proxy (UDP to it)
+            rec.wait_event("joined", "phone", timeout=20)
+            phone.wait_event("CALL_ESTABLISHED")
+            relayed = [line for line in kam.log_text().splitlines() if "INVITE relayed to" in line]
+            assert relayed and "transport=tls" in relayed[0], relayed
+            phone.hangup()
+            rec.wait_event("left", "phone", timeout=15)
+            conn.release()
+        finally:
+            svc.release()
+    finally:
+        kam.stop()
+
+
 def test_tls_url_errors(tmp_path, certificate):
     cert, key, _ = certificate
     bad = [
@@ -99,6 +136,9 @@ def test_tls_url_errors(tmp_path, certificate):
         (f"sip://127.0.0.1:0?tls_port=99999&cert={cert}", "tls_port"),
         (f"sip://127.0.0.1:0?tls_port=0&cert={tmp_path}/missing.pem", "cannot read"),
         (f"sip://127.0.0.1:0?tls_port=0&cert={cert}&key={tmp_path}/missing.pem", "cannot read"),
+        (f"sip://a:pw@127.0.0.1:0?registrar=127.0.0.1:5061&registrar_transport=tls", "tls_port"),
+        (f"sip://a:pw@127.0.0.1:0?registrar=127.0.0.1:5061&registrar_transport=tcp", "'udp' or 'tls'"),
+        (f"sip://127.0.0.1:0?registrar_transport=tls&tls_port=0&cert={cert}", "add registrar"),
     ]
     (tmp_path / "junk.pem").write_text("not a certificate")
     bad.append((f"sip://127.0.0.1:0?tls_port=0&cert={tmp_path}/junk.pem&key={key}", "not a PEM"))
