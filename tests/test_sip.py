@@ -496,18 +496,25 @@ def test_registers_with_digest_auth_and_takes_calls_through_the_proxy(phones, qu
             appid="sip-test", transport_url=f"sip://agent:s3cret@127.0.0.1:0?registrar={kam.address}"))
         try:
             assert svc.sip.wait_registered(timeout=15), kam.log_text()[-2000:]
-            conn, rec = join(svc, "agent", "bot")
-            phone = phones(source=question)
-            phone.dial(f"sip:agent@{kam.address}")      # the AOR, at the proxy
-            rec.wait_event("joined", "phone", timeout=20)
-            phone.wait_event("CALL_ESTABLISHED")
-            phone.hangup()                               # the BYE follows the proxy's route
-            rec.wait_event("left", "phone", timeout=15)
-            conn.release()
+            call_through_the_proxy(svc, kam, phones, question)
         finally:
             svc.release()
     finally:
         kam.stop()
+
+
+def call_through_the_proxy(svc, kam, phones, question, while_up=lambda: None):
+    """A phone calls the agent's AOR at kamailio; the call reaches the agent's channel,
+    ``while_up()`` runs, the phone hangs up (the BYE follows the proxy's route)."""
+    conn, rec = join(svc, "agent", "bot")
+    phone = phones(source=question)
+    phone.dial(f"sip:agent@{kam.address}")
+    rec.wait_event("joined", "phone", timeout=20)
+    phone.wait_event("CALL_ESTABLISHED")
+    while_up()
+    phone.hangup()
+    rec.wait_event("left", "phone", timeout=15)
+    conn.release()
 
 
 def test_options_keepalive_to_the_registrar(tmp_path):

@@ -15,7 +15,7 @@ import agora_rtc as ar
 from conftest import join, wait_until
 from baresip_phone import BARESIP, BaresipPhone, phones  # noqa: F401 (the fixture)
 from test_sip import (ANSWER_HZ, VAD_START, assert_heard_answer, dominant_hz, question, tone,  # noqa: F401
-                      talk_to_callee_and_hang_up, vad_states)
+                      call_through_the_proxy, talk_to_callee_and_hang_up, vad_states)
 
 pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
 
@@ -112,16 +112,11 @@ def test_registers_over_tls_and_takes_calls_through_the_proxy(phones, question, 
             assert ";transport=tls>" in log.split("REGISTER over tls, contact ")[1].splitlines()[0]
             wait_until(lambda: svc.sip.stats()["keepalives_answered"] >= 1, timeout=15,
                        what="an OPTIONS keepalive answered over TLS")
-            conn, rec = join(svc, "agent", "bot")
-            phone = phones(source=question)
-            phone.dial(f"sip:agent@{kam.address}")       # the AOR, at the proxy (UDP to it)
-            rec.wait_event("joined", "phone", timeout=20)
-            phone.wait_event("CALL_ESTABLISHED")
-            relayed = [line for line in kam.log_text().splitlines() if "INVITE relayed to" in line]
-            assert relayed and "transport=tls" in relayed[0], relayed
-            phone.hangup()
-            rec.wait_event("left", "phone", timeout=15)
-            conn.release()
+
+            def relayed_over_tls():
+                relayed = [line for line in kam.log_text().splitlines() if "INVITE relayed to" in line]
+                assert relayed and "transport=tls" in relayed[0], relayed
+            call_through_the_proxy(svc, kam, phones, question, relayed_over_tls)   # the phone: UDP to the proxy
         finally:
             svc.release()
     finally:
