@@ -47,6 +47,10 @@
 #define TS_JUMP_MS 1000.0     /* timestamp discontinuity threshold */
 #define SPIKE_MS 120.0        /* transit this far above the window's largest: a delay spike */
 #define SPIKE_MAX_MS 500      /* a spike lasting this long (arrival time) is a new path delay */
+#define LOSS_TAU_MS 1000.0    /* the loss rate forgets with this time constant (of stream time) */
+#define LOSS_RUN_MAX 2        /* a run of missing numbers counts as at most this many losses */
+#define LOSS_ON 0.02          /* fec: above this loss rate the target keeps one packet more ... */
+#define LOSS_OFF 0.01         /* ... until it falls below this */
 
 typedef char jb_capacity_is_power_of_two[(CAP & (CAP - 1)) == 0 && CAP >= 4 ? 1 : -1];
 
@@ -116,6 +120,12 @@ struct agora_jb {
     int spike_active;
     int64_t spike_start_ms; /* arrival time of the spike's first packet */
 
+    /* loss rate: the share of sequence numbers missing on arrival, forgetting */
+    int have_loss_seq;
+    int64_t loss_seq;  /* the newest extended seq that arrived */
+    double loss_rate;
+    int loss_active;   /* fec: the target keeps the packet after a loss buffered */
+
     double pending_ms; /* stretch mode: decoded audio the caller has not played yet */
     int underrun_run; /* consecutive underrun concealments */
     int over_run;     /* consecutive pulls above the high band */
@@ -174,6 +184,12 @@ static int is_filled(const agora_jb *jb, int64_t ext)
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+/* The stream's packet duration (ms) as measured. */
+static double frame_duration_ms(const agora_jb *jb)
+{
+    return (double)jb->frame_ticks / jb->ticks_per_ms;
+}
+
 void agora_jb_config_default(agora_jb_config *cfg)
 {
     if (!cfg)
@@ -184,6 +200,7 @@ void agora_jb_config_default(agora_jb_config *cfg)
     cfg->min_delay_ms = 20;
     cfg->max_delay_ms = 200;
     cfg->time_stretch = 0;
+    cfg->fec = 0;
 }
 
 /* Forget the stream's packets and timing (not the target, not the stats). */
@@ -210,6 +227,7 @@ static void flush_stream(agora_jb *jb)
     jb->pending_skip_valid = 0;
     jb->pause_valid = 0;
     jb->spike_active = 0;
+    jb->have_loss_seq = 0;
 }
 
 /* Begin a stream whose first packet has sequence number seq. */
@@ -286,8 +304,7 @@ static void hist_add(agora_jb *jb, double rel_ms)
     int b = rel_ms <= 0 ? 0 : (int)(rel_ms / HIST_BUCKET_MS);
     if (b >= HIST_BUCKETS)
         b = HIST_BUCKETS - 1;
-    double frame_ms = (double)jb->frame_ticks / jb->ticks_per_ms;
-    jb->hist_weight /= exp(-frame_ms / HIST_TAU_MS);
+    jb->hist_weight /= exp(-frame_duration_ms(jb) / HIST_TAU_MS);
     jb->hist[b] += jb->hist_weight;
     jb->hist_total += jb->hist_weight;
     if (jb->hist_weight > HIST_RENORM) {
@@ -314,6 +331,44 @@ static double hist_quantile(const agora_jb *jb)
 static double clamp_target(const agora_jb *jb, double t)
 {
     return clampd(t, jb->cfg.min_delay_ms, jb->cfg.max_delay_ms);
+}
+
+/* Weight of one sequence number in the forgetting loss rate. */
+static double loss_step(const agora_jb *jb)
+{
+    return 1.0 - exp(-frame_duration_ms(jb) / LOSS_TAU_MS);
+}
+
+/* Packet ext arrived (in time or not): the numbers missing before it since the
+ * newest one count as lost (a run as at most LOSS_RUN_MAX: an outage is not the
+ * random loss FEC repairs); an older one that comes after all takes its loss back. */
+static void loss_note_arrival(agora_jb *jb, int64_t ext)
+{
+    double a = loss_step(jb);
+    if (!jb->have_loss_seq || ext > jb->loss_seq) {
+        int64_t run = jb->have_loss_seq ? ext - jb->loss_seq - 1 : 0;
+        if (run > LOSS_RUN_MAX)
+            run = LOSS_RUN_MAX;
+        for (int64_t i = 0; i < run; i++)
+            jb->loss_rate += a * (1.0 - jb->loss_rate);
+        jb->loss_rate -= a * jb->loss_rate;
+        jb->have_loss_seq = 1;
+        jb->loss_seq = ext;
+    } else {
+        jb->loss_rate = jb->loss_rate > a ? jb->loss_rate - a : 0.0;
+    }
+    if (jb->loss_rate > LOSS_ON)
+        jb->loss_active = 1;
+    else if (jb->loss_rate < LOSS_OFF)
+        jb->loss_active = 0;
+}
+
+/* Delay the target needs beyond the relative delay quantile: the margin, and with
+ * FEC under loss one packet more (the next packet, with the lost one's FEC copy,
+ * must be there when the lost one is due). */
+static double target_headroom(const agora_jb *jb)
+{
+    return MARGIN_MS + (jb->cfg.fec && jb->loss_active ? frame_duration_ms(jb) : 0.0);
 }
 
 /* Account one packet's transit (ms) at arrival_ms; adapt the target: the
@@ -356,7 +411,7 @@ static void window_add(agora_jb *jb, double transit, int64_t arrival_ms, int lat
     window_recompute(jb);
     double rel = transit - jb->min_transit;
     hist_add(jb, rel);
-    double want = clamp_target(jb, hist_quantile(jb) + MARGIN_MS);
+    double want = clamp_target(jb, hist_quantile(jb) + target_headroom(jb));
     if (late && !jb->cfg.time_stretch && clamp_target(jb, rel + MARGIN_MS) > want)
         want = clamp_target(jb, rel + MARGIN_MS);
     if (want >= jb->target_ms) {
@@ -443,6 +498,7 @@ static void store_vts(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts, int m
     if (jb->pause_valid && ext == jb->pause_seq)
         jb->pause_valid = 0; /* a packet of that number after all: it plays */
     jb->st.received++;
+    loss_note_arrival(jb, ext);
     if (timed)
         window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms, 0);
 }
@@ -600,6 +656,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
         /* its turn has passed: widen the timing window so the target grows,
          * unless it belongs to a delay spike (a stall is not jitter) */
         jb->st.late++;
+        loss_note_arrival(jb, ext);
         if (jb->have_ref) {
             int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
             double transit = transit_of(jb, vts, arrival_ms);
@@ -935,6 +992,7 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
             return 0;
         jb->pause_valid = 1;
         jb->pause_seq = jb->highest + h;
+        loss_note_arrival(jb, jb->pause_seq); /* the keepalive arrived */
         return 1;
     }
     int32_t d = seq_diff(seq, (uint16_t)jb->next_seq);
@@ -959,6 +1017,7 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
     jb_slot *s = slot_of(jb, ext);
     s->seq = ext;
     s->state = SLOT_PLAYED; /* a copy of the keepalive is a duplicate */
+    loss_note_arrival(jb, ext); /* the keepalive arrived */
     jb->next_seq = ext + 1;
     if (ext > jb->highest)
         jb->highest = ext;

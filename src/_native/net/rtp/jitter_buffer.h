@@ -21,6 +21,13 @@
  *   histogram, so one outlier costs a concealment, not a higher delay for
  *   seconds) and falls towards the percentile by at most 10 ms per second
  *   (100 with time_stretch, which moves the delay without dropping packets).
+ * - Loss (config fec): the share of sequence numbers missing on arrival is
+ *   tracked (forgetting with a time constant of 1 s of stream time; a run
+ *   of missing numbers counts as at most 2, a reordered packet that comes
+ *   after all takes its loss back). While it is above 2 % (until it falls
+ *   below 1 %) the target is one packet (frame_ms) higher: the packet after
+ *   a lost one, which carries its FEC copy, is then buffered when the lost
+ *   one is due, so it is rebuilt instead of concealed.
  * - Delay spikes: a packet whose transit is more than 120 ms above the
  *   window's largest starts a spike (an upstream stall, e.g. a frozen Janus,
  *   released as a burst of old packets); the spike lasts while transits stay
@@ -123,6 +130,9 @@ typedef struct agora_jb_config {
     int max_delay_ms;     /* upper bound of the target (200) */
     int time_stretch;     /* 1: move the delay by stretch requests (frame.stretch),
                              0: by concealment frames and dropped packets (0) */
+    int fec;              /* 1: the decoder rebuilds a lost packet from the next one
+                             (Opus in-band FEC): under loss the target keeps that
+                             next packet buffered (0) */
 } agora_jb_config;
 
 /* Result kinds of agora_jb_pull (and frame.kind). */
