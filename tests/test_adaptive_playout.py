@@ -356,3 +356,40 @@ def test_fec_recovers_most_losses_under_heavy_loss(service):
     finally:
         p.release()
         relay.close()
+
+
+def test_jitter_onset_costs_next_to_no_concealment(service):
+    """0..40 ms of jitter per packet (reordering included) starting on a clean
+    path where the target sits at the floor: a packet above the target raises
+    it at once (the quantile alone needs a few such packets, each a concealment
+    meanwhile), and the margin grows with the jitter, so the jitter phase
+    conceals next to nothing (the first late packet can't be foreseen) while the
+    target stays near the jitter's span."""
+    assert service.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 250) == 0
+    p, relay = relayed_pair(service, seed=37)
+    rec = TimedStatsRecorder()
+    assert p.b.register_local_user_observer(rec) == 0
+    try:
+        x = np.tile(speech(), 3)  # ~12 s of talk, one round
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        wait_until(lambda: p.rb.frame_count("alice") >= 250, timeout=15, what="2.5 s heard")
+        before = rec.stats_since(0)[-1]
+        t_jitter = time.monotonic()
+        relay.set(jitter_ms=40)
+        time.sleep(6.0)
+        during = rec.stats_since(t_jitter)
+        after = during[-1]
+        relay.set(jitter_ms=0)
+        heard = (after.received_frames + after.fec_frames + after.concealed_frames
+                 - before.received_frames - before.fec_frames - before.concealed_frames)
+        concealed = after.concealed_frames - before.concealed_frames
+        assert heard >= 200, (before, after)
+        # (a loaded machine adds its own scheduling jitter: a few frames of slack)
+        assert concealed <= 3, (concealed, heard, [s.jitter_buffer_target for s in during])
+        targets = [s.jitter_buffer_target for s in during[4:]]
+        assert targets and 40 <= min(targets) and max(targets) <= 120, targets
+        print(f"\n0..40 ms jitter: {concealed} frames concealed of {heard}; target "
+              f"{[s.jitter_buffer_target for s in during]}")
+    finally:
+        p.release()
+        relay.close()
