@@ -218,6 +218,7 @@ def fleet_run(rs, urls, services, packets, rooms_n, n_workers, rate, timeout, ho
                 p.kill()
                 p.wait()
         d.close()
+    stages = job_stages(jobs, infos, got)
     disp = {i["room"]: float(i["dispatched_at"]) for i in infos}
     joined = [1000 * (float(g["joined"]) - disp[r]) for r, g in got.items()]
     heard = [1000 * (float(g["heard"]) - disp[r]) for r, g in got.items()]
@@ -229,7 +230,52 @@ def fleet_run(rs, urls, services, packets, rooms_n, n_workers, rate, timeout, ho
             "jobs_started_per_s": len(started) / span if span > 0 else float("nan"),
             "sessions_per_worker": sorted(int(w["sessions"]) for w in workers),
             "cpu_per_worker": sorted(float(w["cpu"]) for w in workers),
-            "hold_s": hold, "process_cpu": cpu}
+            "heartbeat_round_ms_max": sorted(float(w.get("round_ms_max", "nan")) for w in workers),
+            "hold_s": hold, "process_cpu": cpu, "stages": stages}
+
+
+#: The stages of a job's start, each the time of the mark it ends at minus the previous
+#: mark's: (name, mark). Marks: dispatched_at (the dispatcher), the stream entry's id (the
+#: time Redis added it, ms), got_at (XREADGROUP/claim returned it to the worker), lease_at,
+#: started_at (job recorded running), room_checked_at (session thread: the room exists on
+#: its Janus), entry_at (the worker's service on that Janus ready, entry called), then the
+#: agent's own: connect_at, joined (on_connected), heard (first loud frame of its human).
+STAGES = [("to stream", "stream_at"), ("wait in stream", "got_at"), ("lease", "lease_at"),
+          ("record start", "started_at"), ("room check", "room_checked_at"),
+          ("service + context", "entry_at"), ("entry to connect", "connect_at"),
+          ("connect to joined", "joined"), ("joined to heard", "heard")]
+
+
+def job_stages(jobs, infos, got):
+    """Per job: its worker, how it got there (read / pending / claim) and the ms spent in
+    each of `STAGES`."""
+    out = []
+    for eid, info in zip(jobs, infos):
+        marks = {k: float(v) for k, v in info.items() if k.endswith("_at")}
+        marks["stream_at"] = int(eid.split("-")[0]) / 1000.0
+        agent = got.get(info.get("room"), {})
+        marks.update({k: float(agent[k]) for k in ("connect_at", "joined", "heard") if k in agent})
+        row = {"job": eid, "worker": info.get("worker"), "via": info.get("via")}
+        prev = marks.get("dispatched_at")
+        for name, mark in STAGES:
+            at = marks.get(mark)
+            row[name] = 1000 * (at - prev) if at is not None and prev is not None else None
+            prev = at if at is not None else prev
+        out.append(row)
+    return out
+
+
+def stage_rows(label, stages):
+    """p50 / p99 / max of each stage, and the stage that took longest in the jobs whose
+    join took over 100 ms (``slow``)."""
+    rows = []
+    slow = [s for s in stages if sum(s[n] or 0 for n, _ in STAGES[:-1]) > 100]
+    for name, _mark in STAGES:
+        v = [s[name] for s in stages if s[name] is not None]
+        worst = sum(1 for s in slow if max(STAGES[:-1], key=lambda st: s[st[0]] or 0)[0] == name)
+        rows.append([label, name, _report.percentile(v, 50), _report.percentile(v, 99),
+                     max(v) if v else float("nan"), f"{worst}/{len(slow)}"])
+    return rows
 
 
 def baseline_run(services, packets, d, rooms_n, rate, timeout):
@@ -370,6 +416,8 @@ def main(argv=None) -> int:
     ap.add_argument("--hold", type=float, default=10.0,
                     help="seconds of every room talking over which each process's CPU is "
                          "measured (in the paced runs, or the burst ones without --rate)")
+    ap.add_argument("--save", default=None,
+                    help="name of the results file (results/NAME.json; default fleet / fleet_quick)")
     a = ap.parse_args(argv)
     rooms_n = a.rooms or (20 if a.quick else 200)
     counts = [int(x) for x in (a.workers or ("1,2" if a.quick else "1,2,3")).split(",")]
@@ -411,7 +459,7 @@ def main(argv=None) -> int:
                             [[c["dispatches"], c["kills"], c["sessions"], c["overlaps"],
                               " ".join(f"{k} {v}" for k, v in c["states"].items())]])
     if a.skip_latency:
-        _report.save("fleet_chaos", data)
+        _report.save(a.save or "fleet_chaos", data)
         return 0
     p = _report.percentile
     rows = []
@@ -430,6 +478,10 @@ def main(argv=None) -> int:
         _report.print_table(f"CPU of each process while all {rooms_n} rooms talk "
                             f"({a.hold:.0f} s; 100 % = one core)",
                             ["run", "process", "CPU %", "CPU % per room", "threads"], cpu_rows)
+    _report.print_table("stages of a job's start (ms)",
+                        ["run", "stage", "p50", "p99", "max", "slowest stage of the jobs joined > 100 ms"],
+                        [row for r in data["fleet"] for row in
+                         stage_rows(f"{r['workers']} worker(s), {r['dispatch']}", r["stages"])])
     for b in data["baseline"]:
         rows.append(["direct (baseline)", b["dispatch"], f"{b['heard_rooms']}/{b['rooms']}",
                      p(b["joined_ms"], 50), p(b["joined_ms"], 99), p(b["heard_ms"], 50),
@@ -438,7 +490,7 @@ def main(argv=None) -> int:
                         ["run", "dispatch", "heard", "joined p50 ms", "joined p99 ms", "heard p50 ms",
                          "heard p99 ms", "jobs started/s", "sessions per worker", "CPU % per worker"],
                         rows)
-    _report.save("fleet_quick" if a.quick else "fleet", data)
+    _report.save(a.save or ("fleet_quick" if a.quick else "fleet"), data)
     return 0
 
 

@@ -106,6 +106,7 @@ class Worker:
         self._next_cleanup = 0.0
         self._cpu = (time.monotonic(), sum(os.times()[:2]), 0.0)
         self.started = 0
+        self._round_ms = (0.0, 0.0)     # (last, longest) heartbeat + lease renewal round
 
     # ------------------------------------------------------------ control
     @property
@@ -142,7 +143,7 @@ class Worker:
                                                 block=READ_BLOCK_MS)
                         for _stream, entries in got or []:
                             for eid, fields in entries:
-                                self._take(_text(eid), fields)
+                                self._take(_text(eid), fields, "read")
                     else:
                         time.sleep(0.02)
                 except redis.ResponseError as e:
@@ -203,8 +204,10 @@ class Worker:
         return True
 
     # ------------------------------------------------------------ jobs
-    def _take(self, eid: str, fields: Any) -> None:
-        """Start the session of a job delivered (or claimed, or pending) to us."""
+    def _take(self, eid: str, fields: Any, via: str) -> None:
+        """Start the session of a job delivered (``via`` "read"), claimed from a dead worker
+        ("claim") or pending with us ("pending")."""
+        got_at = time.time()
         with self._lock:
             if eid in self._sessions:
                 return
@@ -230,7 +233,8 @@ class Worker:
                 # else the holder is dead and its lease not yet expired: the job stays
                 # pending with us and is retried at the next reconcile
                 return
-        self._start(job, lease_key, holder)
+        self._start(job, lease_key, holder, {"via": via, "got_at": repr(got_at),
+                                             "lease_at": repr(time.time())})
 
     def _service(self, url: str) -> ar.AgoraService:
         """The worker's service on that Janus (one per URL of a Janus that answered)."""
@@ -241,7 +245,7 @@ class Worker:
                 self._services[url] = svc
             return svc
 
-    def _start(self, job: Job, lease_key: str, holder: str) -> None:
+    def _start(self, job: Job, lease_key: str, holder: str, stages: Dict[str, str]) -> None:
         sess = _Session(job, lease_key, holder)
         with self._lock:
             self._sessions[job.id] = sess
@@ -249,7 +253,7 @@ class Worker:
         try:
             self.r.hset(self.keys.job(job.id), mapping={"state": "running", "worker": self.id,
                                                        "room": job.room, "janus": job.janus,
-                                                       "started_at": repr(time.time())})
+                                                       **stages, "started_at": repr(time.time())})
             self._write_heartbeat()
         except redis.RedisError as e:   # the session runs anyway: its job is pending with us
             log.info("fleet worker %s: recording the start of job %s: %s", self.id, job.id, e)
@@ -270,6 +274,7 @@ class Worker:
         """The session's thread: check the room (off the job loop), run the entry, record."""
         state, reason = "done", ""
         missing = self._room_missing(sess.job)
+        checked_at = time.time()
         if missing is None:
             try:
                 sess.ctx = AgentContext(sess.job, self._service(sess.job.janus_url),
@@ -280,6 +285,11 @@ class Worker:
         if missing is not None:
             state, reason = missing
         else:
+            try:    # the stages of the job's start (README "Running a fleet": the job hash)
+                self.r.hset(self.keys.job(sess.job.id), mapping={
+                    "room_checked_at": repr(checked_at), "entry_at": repr(time.time())})
+            except redis.RedisError:
+                pass
             if sess.handover:           # stopped while the room was being checked
                 sess.ctx.stopping.set()
             try:
@@ -386,7 +396,7 @@ class Worker:
                     continue
             entries = self.r.xrange(self.keys.jobs, eid, eid)
             if entries:
-                self._take(eid, entries[0][1])
+                self._take(eid, entries[0][1], "pending")
             else:                                       # trimmed away: nothing to run
                 self._finish(eid, "failed", "job entry no longer in the stream")
 
@@ -401,7 +411,7 @@ class Worker:
                                               int(RECONCILE_S * 1000), [eid]):
                 log.info("fleet worker %s: took over job %s of dead worker %s", self.id,
                          _text(ceid), dead)
-                self._take(_text(ceid), fields)
+                self._take(_text(ceid), fields, "claim")
 
     # ------------------------------------------------------------ heartbeat
     def _cpu_percent(self) -> float:
@@ -420,13 +430,16 @@ class Worker:
                                 "free": max(0, self.capacity - n), "cpu": f"{self._cpu_percent():.1f}",
                                 "pid": os.getpid(), "host": socket.gethostname(),
                                 "draining": int(self._draining.is_set()),
-                                "started": self.started, "updated": repr(time.time())})
+                                "started": self.started, "updated": repr(time.time()),
+                                "round_ms": f"{self._round_ms[0]:.1f}",
+                                "round_ms_max": f"{self._round_ms[1]:.1f}"})
         pipe.pexpire(key, K.HEARTBEAT_TTL_MS)
         pipe.sadd(self.keys.workers, self.id)
         pipe.execute()
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(K.HEARTBEAT_S):
+            t0 = time.monotonic()
             try:
                 self._write_heartbeat()
                 with self._lock:
@@ -438,6 +451,8 @@ class Worker:
                         self._stop_session(s, "its lease is held by another worker")
             except redis.RedisError as e:
                 log.debug("fleet worker %s: heartbeat: %s", self.id, e)
+            took = 1000 * (time.monotonic() - t0)
+            self._round_ms = (took, max(took, self._round_ms[1]))
 
     # ------------------------------------------------------------ drain
     def _drain_sessions(self) -> None:
