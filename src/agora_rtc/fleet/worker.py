@@ -51,10 +51,7 @@ class _Session:
     def __init__(self, job: Job, lease_key: str, holder: str) -> None:
         self.job, self.lease_key, self.holder = job, lease_key, holder
         self.ctx: Optional[AgentContext] = None     # once the room is known to exist
-        # renewals and the final release of the lease take turns: a renewal must never
-        # take the lease again after the session released it
-        self.lease_lock = threading.Lock()
-        self.ended = False
+        self.ended = False             # set under Worker._lease_lock
         self.handover = False          # stopped by drain or lost lease: leave the job pending
         self.thread: Optional[threading.Thread] = None
 
@@ -100,6 +97,13 @@ class Worker:
         self._services: Dict[str, ar.AgoraService] = {}
         self._sessions: Dict[str, _Session] = {}        # job id -> session
         self._lock = threading.Lock()
+        # renewals and the final release of a lease take turns: a renewal must never take
+        # a lease again after its session released it (sessions are marked ended under it)
+        self._lease_lock = threading.Lock()
+        # heartbeat writes are made one at a time, each counting the sessions when it is
+        # made: a write that counted before a session started must not land after the
+        # write that counted it (the others would see us less loaded than we are)
+        self._heartbeat_lock = threading.Lock()
         self._stop = threading.Event()
         self._draining = threading.Event()
         self._absent_since: Dict[str, float] = {}
@@ -251,10 +255,9 @@ class Worker:
             self._sessions[job.id] = sess
         self.started += 1
         try:
-            self.r.hset(self.keys.job(job.id), mapping={"state": "running", "worker": self.id,
-                                                       "room": job.room, "janus": job.janus,
-                                                       **stages, "started_at": repr(time.time())})
-            self._write_heartbeat()
+            self._write_heartbeat(lambda pipe: pipe.hset(self.keys.job(job.id), mapping={
+                "state": "running", "worker": self.id, "room": job.room, "janus": job.janus,
+                **stages, "started_at": repr(time.time())}))
         except redis.RedisError as e:   # the session runs anyway: its job is pending with us
             log.info("fleet worker %s: recording the start of job %s: %s", self.id, job.id, e)
         sess.thread = threading.Thread(target=self._run_session, args=(sess,), daemon=True,
@@ -300,7 +303,7 @@ class Worker:
             finally:
                 sess.ctx.leave()
         try:
-            with sess.lease_lock:
+            with self._lease_lock:
                 sess.ended = True
             if sess.handover:
                 self.leases.release(sess.lease_key, sess.holder)
@@ -422,33 +425,44 @@ class Worker:
             self._cpu = (t1, c1, last)
         return last
 
-    def _write_heartbeat(self) -> None:
-        n = self.sessions
-        pipe = self.r.pipeline()
-        key = self.keys.worker(self.id)
-        pipe.hset(key, mapping={"sessions": n, "capacity": self.capacity,
-                                "free": max(0, self.capacity - n), "cpu": f"{self._cpu_percent():.1f}",
-                                "pid": os.getpid(), "host": socket.gethostname(),
-                                "draining": int(self._draining.is_set()),
-                                "started": self.started, "updated": repr(time.time()),
-                                "round_ms": f"{self._round_ms[0]:.1f}",
-                                "round_ms_max": f"{self._round_ms[1]:.1f}"})
-        pipe.pexpire(key, K.HEARTBEAT_TTL_MS)
-        pipe.sadd(self.keys.workers, self.id)
-        pipe.execute()
+    def _write_heartbeat(self, also: Optional[Callable[[Any], Any]] = None) -> None:
+        """Write the heartbeat hash (with `also` adding commands to the same round trip)."""
+        with self._heartbeat_lock:
+            n = self.sessions
+            pipe = self.r.pipeline()
+            if also is not None:
+                also(pipe)
+            key = self.keys.worker(self.id)
+            pipe.hset(key, mapping={"sessions": n, "capacity": self.capacity,
+                                    "free": max(0, self.capacity - n),
+                                    "cpu": f"{self._cpu_percent():.1f}",
+                                    "pid": os.getpid(), "host": socket.gethostname(),
+                                    "draining": int(self._draining.is_set()),
+                                    "started": self.started, "updated": repr(time.time()),
+                                    "round_ms": f"{self._round_ms[0]:.1f}",
+                                    "round_ms_max": f"{self._round_ms[1]:.1f}"})
+            pipe.pexpire(key, K.HEARTBEAT_TTL_MS)
+            pipe.sadd(self.keys.workers, self.id)
+            pipe.execute()
+
+    def _renew_leases(self) -> None:
+        """Renew the leases of every live session in one round trip; a session whose
+        lease another worker holds is stopped."""
+        with self._lock:
+            sessions = [s for s in self._sessions.values() if not s.handover]
+        with self._lease_lock:
+            sessions = [s for s in sessions if not s.ended]
+            held = self.leases.renew_all([(s.lease_key, s.holder) for s in sessions])
+        for s, ok in zip(sessions, held):
+            if not ok:
+                self._stop_session(s, "its lease is held by another worker")
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(K.HEARTBEAT_S):
             t0 = time.monotonic()
             try:
                 self._write_heartbeat()
-                with self._lock:
-                    sessions = [s for s in self._sessions.values() if not s.handover]
-                for s in sessions:
-                    with s.lease_lock:
-                        held = s.ended or self.leases.renew(s.lease_key, s.holder)
-                    if not held:
-                        self._stop_session(s, "its lease is held by another worker")
+                self._renew_leases()
             except redis.RedisError as e:
                 log.debug("fleet worker %s: heartbeat: %s", self.id, e)
             took = 1000 * (time.monotonic() - t0)
