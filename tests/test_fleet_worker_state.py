@@ -29,6 +29,14 @@ def redis_url():
         yield rs.url
 
 
+@pytest.fixture(scope="module")
+def janus_url():
+    if not janus_available():
+        pytest.skip(JANUS_MISSING_REASON)
+    with JanusServer() as janus:
+        yield f"{janus.transport_url}?admin_key={janus.admin_key}"
+
+
 def test_a_heartbeat_that_counted_fewer_sessions_never_lands_after_one_that_counted_more(redis_url):
     """The heartbeat thread counts the sessions, then writes; a session started (and
     written by the job loop) in between must not be undone by that older write."""
@@ -109,8 +117,7 @@ def idle_agent(ctx):
     ctx.wait()
 
 
-@pytest.mark.skipif(not janus_available(), reason=JANUS_MISSING_REASON)
-def test_the_leases_of_many_sessions_never_lapse_behind_a_slow_link(redis_url):
+def test_the_leases_of_many_sessions_never_lapse_behind_a_slow_link(redis_url, janus_url):
     """40 sessions, then 50 ms between the worker and Redis: renewing the leases one
     round trip each (2 s a round) let them expire; one round trip for all keeps every
     one held. Checked from a direct connection, every 50 ms for 3 s."""
@@ -118,8 +125,8 @@ def test_the_leases_of_many_sessions_never_lapse_behind_a_slow_link(redis_url):
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
     link = SlowLink(port)
     link.start()
-    with JanusServer() as janus, Dispatcher(redis_url, namespace=ns) as d:
-        d.add_janus("j", f"{janus.transport_url}?admin_key={janus.admin_key}")
+    with Dispatcher(redis_url, namespace=ns) as d:
+        d.add_janus("j", janus_url)
         w = Worker(idle_agent, f"redis://127.0.0.1:{link.port}/0", capacity=n,
                    worker_id="far", namespace=ns, drain_timeout=0)
         run = threading.Thread(target=w.run, name="worker", daemon=True)
@@ -145,3 +152,41 @@ def test_the_leases_of_many_sessions_never_lapse_behind_a_slow_link(redis_url):
             run.join(30)
             link.close()
     assert not run.is_alive()
+
+
+def test_a_least_loaded_worker_that_does_not_read_does_not_hold_the_jobs_up(redis_url, janus_url):
+    """A live heartbeat with no sessions, whose worker never reads the stream (stalled):
+    the job goes to the busier worker once it has waited `OVERDUE_S` (it waited for good)."""
+    ns = "od" + uuid.uuid4().hex[:6]
+    with Dispatcher(redis_url, namespace=ns) as d:
+        d.add_janus("j", janus_url)
+        w = Worker(idle_agent, redis_url, capacity=4, worker_id="busy", namespace=ns,
+                   drain_timeout=0)
+        run = threading.Thread(target=w.run, name="worker", daemon=True)
+        run.start()
+        try:
+            first = d.dispatch(f"{ns}-first")
+            wait_until(lambda: d.serving(f"{ns}-first") == "busy", timeout=30, interval=0.05,
+                       what="the first room served")
+            d.r.hset(d.keys.worker("stalled"), mapping={"sessions": 0, "capacity": 4, "free": 4,
+                                                        "draining": 0})
+            d.r.sadd(d.keys.workers, "stalled")
+            assert {x["id"] for x in d.workers()} == {"busy", "stalled"}
+            # the busy worker looks at the heartbeats (SMEMBERS) before each read of the
+            # stream: two looks more and it has seen the stalled one before reading again
+            looks = smembers_calls(d)
+            wait_until(lambda: smembers_calls(d) >= looks + 2, timeout=30, interval=0.01,
+                       what="the busy worker looking at the heartbeats")
+            second = d.dispatch(f"{ns}-second")
+            wait_until(lambda: d.serving(f"{ns}-second") == "busy", timeout=30, interval=0.05,
+                       what="the second room served by the busy worker")
+            assert d.job(second)["worker"] == "busy" and d.job(first)["state"] == "running"
+            assert int(d.r.hget(d.keys.worker("busy"), "sessions")) == 2
+        finally:
+            w.drain()
+            run.join(30)
+    assert not run.is_alive()
+
+
+def smembers_calls(d):
+    return int(d.r.info("commandstats").get("cmdstat_smembers", {}).get("calls", 0))

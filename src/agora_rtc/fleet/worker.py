@@ -1,7 +1,8 @@
 """A fleet worker: many agent sessions in one process, jobs from a Redis stream.
 
 Threads: the main loop (`run`) reads jobs from the stream's consumer group when
-this worker has free capacity and is among the least loaded live workers, and
+this worker has free capacity and is among the least loaded live workers (or a job
+has waited `OVERDUE_S` in the stream), and
 every `RECONCILE_S` looks at the pending jobs: its own that are not running
 (started again) and those of workers whose heartbeat is gone (claimed: failover).
 The ``fleet-heartbeat`` thread writes the heartbeat hash and renews the room
@@ -41,6 +42,10 @@ RECONCILE_S = 0.25
 #: (longer than a Redis restart takes, so a worker reconnecting is not robbed).
 DEAD_AFTER_S = 0.5
 READ_BLOCK_MS = 100
+#: A job that has waited this long in the stream is taken by any worker with free capacity,
+#: not only by the least loaded: one that is alive but not reading (stalled, starved of
+#: CPU) does not hold the fleet's jobs up.
+OVERDUE_S = 0.1
 CLEANUP_S = 5.0
 FORGET_AFTER_MS = 30_000     # a consumer silent this long, without heartbeat nor pending job
 
@@ -188,7 +193,8 @@ class Worker:
         return sessions / capacity
 
     def _my_turn(self) -> bool:
-        """Free capacity, and no live worker with free capacity is less loaded."""
+        """Free capacity, and no live worker with free capacity is less loaded (or the
+        oldest job waiting in the stream is overdue)."""
         n = self.sessions
         if n >= self.capacity or self._draining.is_set():
             return False
@@ -197,15 +203,36 @@ class Worker:
         pipe = self.r.pipeline(transaction=False)
         for wid in ids:
             pipe.hgetall(self.keys.worker(wid))
-        for wid, h in zip(ids, pipe.execute()):
+        pipe.xinfo_groups(self.keys.jobs)
+        pipe.time()
+        *beats, groups, now = pipe.execute(raise_on_error=False)
+        less_loaded = False
+        for wid, h in zip(ids, beats):
+            if isinstance(h, Exception):
+                raise h
             if not h and wid != self.id:
                 self.r.srem(self.keys.workers, wid)    # gone (it adds itself back if it lives)
             if wid == self.id or not h:
                 continue
             load = self._load(h)
             if load is not None and load < mine - 1e-9:
-                return False
-        return True
+                less_loaded = True
+        return not less_loaded or self._oldest_wait_s(groups, now) >= OVERDUE_S
+
+    def _oldest_wait_s(self, groups: Any, now: Any) -> float:
+        """How long the oldest job not yet delivered to any worker has been in the stream,
+        by Redis's clock (entry ids start with the time Redis added them, in ms)."""
+        if isinstance(groups, Exception) or isinstance(now, Exception):
+            return 0.0
+        last = next((_text(g["last-delivered-id"]) for g in groups
+                     if _text(g["name"]) == K.GROUP), None)
+        if last is None:
+            return 0.0
+        first = self.r.xrange(self.keys.jobs, min="(" + last, max="+", count=1)
+        if not first:
+            return 0.0
+        added_ms = int(_text(first[0][0]).split("-")[0])
+        return (now[0] * 1000 + now[1] / 1000 - added_ms) / 1000.0
 
     # ------------------------------------------------------------ jobs
     def _take(self, eid: str, fields: Any, via: str) -> None:
