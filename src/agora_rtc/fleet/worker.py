@@ -31,6 +31,7 @@ import redis
 import agora_rtc as ar
 from agora_rtc.fleet import keys as K
 from agora_rtc.fleet.janus_rooms import JanusRooms, room_id
+from agora_rtc.janus.link import janus_id
 from agora_rtc.fleet.jobs import Job, JobError, parse_job
 from agora_rtc.fleet.leases import Leases
 from agora_rtc.fleet.session import AgentContext
@@ -94,6 +95,7 @@ class Worker:
         if any(c.isspace() for c in self.id):
             raise ValueError(f"worker id must have no spaces, got {self.id!r}")
         self.keys = K.Keys(namespace)
+        self.user_id = f"agent-{self.id}"       # of its agents in their rooms
         self.drain_timeout = float(drain_timeout)
         self.r = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=1,
                                       health_check_interval=1)
@@ -292,13 +294,29 @@ class Worker:
         sess.thread.start()
 
     def _room_missing(self, job: Job) -> Optional[Tuple[str, str]]:
-        """(state, reason) when the job's room cannot be joined, else None."""
+        """(state, reason) when the job's room cannot be joined, else None.
+
+        A publisher with our agent's id already in the room was left by an earlier
+        process with this worker id, killed while it served the room (we hold the room's
+        lease, so no session of ours is in it): Janus would refuse our join with that
+        id (436), and without peers that time it out (browsers) it stays for good. It
+        is removed first."""
         try:
-            if self.janus.exists(job.janus_url, job.room):
-                return None
-            return "refused", f"no room {job.room} on Janus {job.janus}"
+            listed = self.janus.participants_if_exists(job.janus_url, job.room)
         except Exception as e:
             return "failed", f"Janus {job.janus} did not answer: {e}"
+        if listed is None:
+            return "refused", f"no room {job.room} on Janus {job.janus}"
+        ours = janus_id(self.user_id)
+        if any(p.get("id") == ours for p in listed):
+            log.info("fleet worker %s: removing our publisher left in room %s by a killed "
+                     "process", self.id, job.room)
+            try:
+                self.janus.remove_publisher(job.janus_url, job.room, ours)
+            except Exception as e:
+                return "failed", (f"our publisher left in room {job.room} by a killed process "
+                                  f"could not be removed: {e}")
+        return None
 
     def _run_session(self, sess: _Session) -> None:
         """The session's thread: check the room (off the job loop), run the entry, record."""
@@ -308,7 +326,7 @@ class Worker:
         if missing is None:
             try:
                 sess.ctx = AgentContext(sess.job, self._service(sess.job.janus_url),
-                                        user_id=f"agent-{self.id}", worker_id=self.id,
+                                        user_id=self.user_id, worker_id=self.id,
                                         redis_client=self.r, namespace=self.keys.ns)
             except Exception as e:      # e.g. a transport URL the SDK refuses
                 missing = "failed", f"session could not start: {type(e).__name__}: {e}"
