@@ -190,3 +190,31 @@ def test_a_least_loaded_worker_that_does_not_read_does_not_hold_the_jobs_up(redi
 
 def smembers_calls(d):
     return int(d.r.info("commandstats").get("cmdstat_smembers", {}).get("calls", 0))
+
+
+def test_a_lone_worker_takes_a_queue_of_jobs_with_one_read(redis_url, janus_url):
+    """8 jobs queued before the only worker starts: it reads them together (one
+    XREADGROUP), not one look at the heartbeats and one read per job."""
+    n, ns = 8, "lw" + uuid.uuid4().hex[:6]
+    with Dispatcher(redis_url, namespace=ns) as d:
+        d.add_janus("j", janus_url)
+        rooms = [f"{ns}-{i}" for i in range(n)]
+        for room in rooms:
+            d.dispatch(room)
+        reads = xreadgroup_calls(d)
+        w = Worker(idle_agent, redis_url, capacity=n, worker_id="lone", namespace=ns,
+                   drain_timeout=0)
+        run = threading.Thread(target=w.run, name="worker", daemon=True)
+        run.start()
+        try:
+            wait_until(lambda: all(d.serving(r) == "lone" for r in rooms), timeout=60,
+                       interval=0.05, what="every room served")
+            assert xreadgroup_calls(d) - reads == 1      # full: it reads no more
+        finally:
+            w.drain()
+            run.join(30)
+    assert not run.is_alive()
+
+
+def xreadgroup_calls(d):
+    return int(d.r.info("commandstats").get("cmdstat_xreadgroup", {}).get("calls", 0))

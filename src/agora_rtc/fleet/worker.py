@@ -47,6 +47,7 @@ READ_BLOCK_MS = 100
 #: not only by the least loaded: one that is alive but not reading (stalled, starved of
 #: CPU) does not hold the fleet's jobs up.
 OVERDUE_S = 0.1
+MAX_BATCH = 8                 # most jobs read at once by a worker alone with free capacity
 CLEANUP_S = 5.0
 FORGET_AFTER_MS = 30_000     # a consumer silent this long, without heartbeat nor pending job
 
@@ -149,9 +150,10 @@ class Worker:
                     if now >= next_reconcile:
                         self._reconcile()
                         next_reconcile = now + RECONCILE_S
-                    if self._my_turn():
-                        got = self.r.xreadgroup(K.GROUP, self.id, {self.keys.jobs: ">"}, count=1,
-                                                block=READ_BLOCK_MS)
+                    share = self._my_turn()
+                    if share:
+                        got = self.r.xreadgroup(K.GROUP, self.id, {self.keys.jobs: ">"},
+                                                count=share, block=READ_BLOCK_MS)
                         for _stream, entries in got or []:
                             for eid, fields in entries:
                                 self._take(_text(eid), fields, "read")
@@ -194,12 +196,15 @@ class Worker:
             return None
         return sessions / capacity
 
-    def _my_turn(self) -> bool:
-        """Free capacity, and no live worker with free capacity is less loaded (or the
-        oldest job waiting in the stream is overdue)."""
+    def _my_turn(self) -> int:
+        """How many jobs to read now: none without free capacity, or while a live worker
+        with free capacity is less loaded (unless the oldest job waiting in the stream is
+        overdue: one); one at a time among workers with free capacity; up to `MAX_BATCH`
+        when no other worker has any (a lone worker then takes a queue of jobs with one
+        read, not one look at the heartbeats and one read per job)."""
         n = self.sessions
         if n >= self.capacity or self._draining.is_set():
-            return False
+            return 0
         mine = n / self.capacity
         ids = [_text(i) for i in self.r.smembers(self.keys.workers)]
         pipe = self.r.pipeline(transaction=False)
@@ -208,7 +213,7 @@ class Worker:
         pipe.xinfo_groups(self.keys.jobs)
         pipe.time()
         *beats, groups, now = pipe.execute(raise_on_error=False)
-        less_loaded = False
+        less_loaded = others_free = False
         for wid, h in zip(ids, beats):
             if isinstance(h, Exception):
                 raise h
@@ -217,9 +222,12 @@ class Worker:
             if wid == self.id or not h:
                 continue
             load = self._load(h)
+            others_free = others_free or load is not None
             if load is not None and load < mine - 1e-9:
                 less_loaded = True
-        return not less_loaded or self._oldest_wait_s(groups, now) >= OVERDUE_S
+        if not less_loaded:
+            return 1 if others_free else min(MAX_BATCH, self.capacity - n)
+        return 1 if self._oldest_wait_s(groups, now) >= OVERDUE_S else 0
 
     def _oldest_wait_s(self, groups: Any, now: Any) -> float:
         """How long the oldest job not yet delivered to any worker has been in the stream,
