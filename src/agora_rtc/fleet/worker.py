@@ -31,10 +31,10 @@ import redis
 import agora_rtc as ar
 from agora_rtc.fleet import keys as K
 from agora_rtc.fleet.janus_rooms import JanusRooms, room_id
-from agora_rtc.janus.link import janus_id
 from agora_rtc.fleet.jobs import Job, JobError, parse_job
 from agora_rtc.fleet.leases import Leases
 from agora_rtc.fleet.session import AgentContext
+from agora_rtc.janus.link import janus_id
 
 log = logging.getLogger("agora_rtc.fleet")
 
