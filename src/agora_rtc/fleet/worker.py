@@ -45,8 +45,9 @@ DEAD_AFTER_S = 0.5
 READ_BLOCK_MS = 100
 #: A job that has waited this long in the stream is taken by any worker with free capacity,
 #: not only by the least loaded: one that is alive but not reading (stalled, starved of
-#: CPU) does not hold the fleet's jobs up.
-OVERDUE_S = 0.1
+#: CPU) does not hold the fleet's jobs up. Long enough that a busy machine's slower reads
+#: (100-300 ms under load) still leave each job to the least loaded worker.
+OVERDUE_S = 0.5
 MAX_BATCH = 8                 # most jobs read at once by a worker alone with free capacity
 CLEANUP_S = 5.0
 FORGET_AFTER_MS = 30_000     # a consumer silent this long, without heartbeat nor pending job
