@@ -286,6 +286,12 @@ def stage_rows(label, stages):
     return rows
 
 
+def stage_summary(stages):
+    """`stage_rows` as a dict for the results file: stage -> p50, p99, max, slowest."""
+    return {row[1]: {"p50_ms": row[2], "p99_ms": row[3], "max_ms": row[4], "slowest_of_slow_jobs": row[5]}
+            for row in stage_rows("", stages)}
+
+
 def baseline_run(services, packets, d, rooms_n, rate, timeout):
     """The same agent joined directly from this process: connect call to joined / heard
     (the connect calls all at once, or ``rate`` per second)."""
@@ -578,6 +584,8 @@ def main(argv=None) -> int:
                         ["run", "dispatch", "heard", "joined p50 ms", "joined p99 ms", "heard p50 ms",
                          "heard p99 ms", "jobs started/s", "sessions per worker", "CPU % per worker"],
                         rows)
+    for r in data["fleet"]:     # the file keeps each stage's summary, not every job's row
+        r["stages"] = stage_summary(r["stages"])
     _report.save(a.save or ("fleet_quick" if a.quick else "fleet"), data)
     return 0
 
