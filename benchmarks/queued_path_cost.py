@@ -12,18 +12,25 @@ turns (A B A B ...), B/A pair by pair:
 * cpu: the CPU time of every thread of the process (``/proc/self/task/*/schedstat``) over a
   window, listening minus the same set-up with no observer, per frame delivered. Timing: on
   a shared machine the pairs spread.
+* parts: the Python side of the path split by what it does, instructions per frame (callgrind's
+  call tree, long minus short window as above, VAD on so the VAD labels are built too): what
+  the drain calls (the observer, str for channel and uid, the AudioFrame, the VAD labels,
+  freeing them, the native queue, GIL hand-offs) and the dispatcher thread's own loop around
+  it (waiting for ready queues, locks, one drain call per ready queue). Needs builds with their
+  symbols: ``pip install --config-settings=install.strip=false .`` (the default install strips).
 
-    python benchmarks/queued_path_cost.py --a TREE_A --b TREE_B [--measures instructions,cpu]
-        [--repeat 3] [--streams 200]
+    python benchmarks/queued_path_cost.py --a TREE_A --b TREE_B [--measures instructions,cpu,parts]
+        [--repeat 3] [--streams 200] [--name queued_path_cost]
 
 Each tree needs its own virtual environment in TREE/.venv with agora_rtc installed from it.
-Saved to results/queued_path_cost.json.
+Saved to results/NAME.json (default queued_path_cost.json).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -35,7 +42,7 @@ sys.path.insert(0, HERE)
 import _report  # noqa: E402
 
 
-def probe(n: int, window: float, listen: bool) -> dict:
+def probe(n: int, window: float, listen: bool, vad: bool = False) -> dict:
     """Runs in the build's own interpreter (``--probe``): one measured window."""
     import numpy as np
 
@@ -65,7 +72,7 @@ def probe(n: int, window: float, listen: bool) -> dict:
     agent.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 16000)
     counter = Counter()
     if listen:
-        rc = agent.register_audio_frame_observer(counter, dispatch="queued",
+        rc = agent.register_audio_frame_observer(counter, dispatch="queued", enable_vad=int(vad),
                                                  max_queued_frames=max(3000, 100 * n))
         assert rc == 0, rc
     assert agent.connect("", "ch", "agent") == 0
@@ -118,28 +125,133 @@ def instructions_per_frame(tree: str, streams: int) -> float:
     return (long["instructions"] - short["instructions"]) / max(1, long["frames"] - short["frames"])
 
 
+# parts: callee (regex on the function name) -> what it is, for the calls the drain makes
+DRAIN_PARTS = [
+    ("str for channel / uid", r"PyUnicode_Decode|strlen|_str_cache|_cached_str"),
+    ("AudioFrame", r"adopt_frame|tp_new.*AudioFrame|PyType_GenericAlloc"),
+    ("VAD labels (state int, bytearray)", r"ByteArray|PyLong_From"),
+    ("freeing the objects", r"_Py_Dealloc|tp_dealloc"),
+    ("native queue (pop, batch)", r"agora_frame_queue_|agora_queued_frame"),
+    ("GIL hand-offs", r"PyEval_(Save|Restore)Thread|take_gil|drop_gil"),
+    ("observer call", r"FastCall|Vectorcall|PyObject_Call|method_vectorcall"),
+]
+DRAIN_FN = r"FrameQueue_\d+drain$|FrameQueue__drain|_drain_ready"     # (not stop_draining)
+LOOP_FN = r"_DispatchThread_\d+_run$|_DispatchThread__loop"
+
+
+def call_tree(out_file: str) -> dict:
+    """{function: (inclusive, [(callee, inclusive, calls)])} from callgrind_annotate's calling tree."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=calling", "--threshold=100",
+                           out_file], capture_output=True, text=True, check=True).stdout
+    line_re = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+([*>])\s+(\S+)(?: \(([\d,]+)x\))?")
+    tree, current = {}, None
+    for line in text.splitlines():
+        m = line_re.match(line)
+        if not m:
+            continue
+        cost, kind, fn = int(m.group(1).replace(",", "")), m.group(2), m.group(3).split(":")[-1]
+        if kind == "*":
+            current = tree.setdefault(fn, [0, []])
+            current[0] = max(current[0], cost)
+        elif current is not None:
+            current[1].append((fn, cost, int((m.group(4) or "0").replace(",", ""))))
+    return tree
+
+
+def parts_of(tree: dict) -> dict:
+    """Instructions by part over the whole run, and how many drain passes and frames it had."""
+    drains = [(f, v) for f, v in tree.items() if re.search(DRAIN_FN, f)]
+    loops = [(f, v) for f, v in tree.items() if re.search(LOOP_FN, f)]
+    if not drains or not loops:
+        raise SystemExit("no symbols for the drain / dispatcher loop in this build: install it with "
+                         "pip install --config-settings=install.strip=false .")
+    parts = {name: 0 for name, _ in DRAIN_PARTS}
+    parts["other (the drain's own code)"] = 0
+    drain_total = 0
+    for _, (total, callees) in drains:
+        drain_total += total
+        own = total
+        for callee, cost, _calls in callees:
+            if re.search(DRAIN_FN, callee):
+                continue                       # (a wrapper calling the implementation)
+            own -= cost
+            for name, rx in DRAIN_PARTS:
+                if re.search(rx, callee):
+                    parts[name] += cost
+                    break
+            else:
+                parts["other (the drain's own code)"] += cost
+        parts["other (the drain's own code)"] += own
+    # the outermost drain function (a def wrapper around a cdef one counts once)
+    outer = max(total for _, (total, _) in drains)
+    loop_total = max(total for _, (total, _) in loops)
+    scale = outer / drain_total if drain_total else 1.0
+    parts = {k: v * scale for k, v in parts.items()}
+    parts["dispatcher loop (wait, locks, per ready queue)"] = loop_total - outer
+    return parts
+
+
+def parts_per_frame(tree: str, streams: int) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        runs = {}
+        for name, window in (("short", 3), ("long", 9)):
+            out = os.path.join(d, f"{name}.out")
+            cmd = [os.path.join(tree, ".venv", "bin", "python"), os.path.abspath(__file__), "--probe",
+                   str(streams), str(window), "listen", "vad"]
+            res = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + cmd,
+                                 cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=1800)
+            if res.returncode != 0:
+                raise SystemExit(f"probe failed in {tree}:\n{res.stderr[-2000:]}")
+            runs[name] = (json.loads(res.stdout.strip().splitlines()[-1]), parts_of(call_tree(out)))
+    frames = max(1, runs["long"][0]["frames"] - runs["short"][0]["frames"])
+    per = {k: (runs["long"][1][k] - runs["short"][1][k]) / frames for k in runs["long"][1]}
+    per["total"] = sum(per.values())
+    return per
+
+
 def cpu_us_per_frame(tree: str, streams: int) -> float:
     idle = run_probe(tree, [streams, 6, "idle"])
     busy = run_probe(tree, [streams, 6, "listen"])
     return 1e6 * (busy["cpu_s"] - idle["cpu_s"]) / max(1, busy["frames"])
 
 
+def measure_parts(args, rows: list) -> dict:
+    """A and B alternated; the median of each part over the runs, B/A per part."""
+    runs = {"a": [], "b": []}
+    for i in range(args.repeat):
+        for which in (("a", "b") if i % 2 == 0 else ("b", "a")):
+            per = parts_per_frame(args.a if which == "a" else args.b, min(args.streams, 16))
+            runs[which].append(per)
+            print(f"parts pair {i + 1} {which}: total {per['total']:.0f}", flush=True)
+    med = {w: {k: statistics.median(r[k] for r in runs[w]) for k in runs[w][0]} for w in runs}
+    table = [[k, f"{med['a'][k]:.0f}", f"{med['b'].get(k, 0):.0f}",
+              f"{med['b'].get(k, 0) / med['a'][k]:.2f}" if med["a"][k] > 0 else "n/a"] for k in med["a"]]
+    rows.append(["parts total (instructions/frame, Python side)", f"{med['a']['total']:.0f}",
+                 f"{med['b']['total']:.0f}", f"{med['b']['total'] / med['a']['total']:.3f}"])
+    return {"unit": "instructions/frame", "a": runs["a"], "b": runs["b"], "median_a": med["a"],
+            "median_b": med["b"], "table": table}
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--probe":
         n, window, mode = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-        print(json.dumps(probe(n, window, mode == "listen")))
+        print(json.dumps(probe(n, window, mode == "listen", sys.argv[5:6] == ["vad"])))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--a", required=True, help="source tree of build A (the baseline)")
     ap.add_argument("--b", required=True, help="source tree of build B")
     ap.add_argument("--measures", default="instructions,cpu")
     ap.add_argument("--repeat", type=int, default=3, help="A B pairs per measure")
-    ap.add_argument("--streams", type=int, default=200, help="senders (instructions: 16, valgrind is slow)")
+    ap.add_argument("--streams", type=int, default=200, help="senders (instructions, parts: 16, valgrind is slow)")
+    ap.add_argument("--name", default="queued_path_cost", help="results/NAME.json")
     args = ap.parse_args()
     measures = {"instructions": (lambda t: instructions_per_frame(t, min(args.streams, 16)), "instructions/frame"),
                 "cpu": (lambda t: cpu_us_per_frame(t, args.streams), "CPU us/frame")}
     results, rows = {}, []
     for name in args.measures.split(","):
+        if name == "parts":
+            results["parts"] = measure_parts(args, rows)
+            continue
         fn, unit = measures[name]
         a_vals, b_vals = [], []
         for i in range(args.repeat):
@@ -154,7 +266,10 @@ def main():
         rows.append([f"{name} ({unit})", ", ".join(f"{v:.2f}" for v in a_vals),
                      ", ".join(f"{v:.2f}" for v in b_vals), ", ".join(f"{r:.3f}" for r in ratios)])
     _report.print_table("queued dispatch path, B vs A", ["measure", "A", "B", "B/A pairs"], rows)
-    _report.save("queued_path_cost", {"a": os.path.abspath(args.a), "b": os.path.abspath(args.b),
+    if "parts" in results:
+        _report.print_table("queued dispatch path by part, instructions per frame (median of the runs)",
+                            ["part", "A", "B", "B/A"], results["parts"]["table"])
+    _report.save(args.name, {"a": os.path.abspath(args.a), "b": os.path.abspath(args.b),
                                       "streams": args.streams, "results": results})
 
 
