@@ -20,7 +20,7 @@ turns (A B A B ...), B/A pair by pair:
   symbols: ``pip install --config-settings=install.strip=false .`` (the default install strips).
 
     python benchmarks/queued_path_cost.py --a TREE_A --b TREE_B [--measures instructions,cpu,parts]
-        [--repeat 3] [--streams 200] [--name queued_path_cost]
+        [--repeat 3] [--streams 200] [--layout one|calls] [--name queued_path_cost]
 
 Each tree needs its own virtual environment in TREE/.venv with agora_rtc installed from it.
 Saved to results/NAME.json (default queued_path_cost.json).
@@ -42,7 +42,7 @@ sys.path.insert(0, HERE)
 import _report  # noqa: E402
 
 
-def probe(n: int, window: float, listen: bool, vad: bool = False) -> dict:
+def probe(n: int, window: float, listen: bool, vad: bool = False, layout: str = "one") -> dict:
     """Runs in the build's own interpreter (``--probe``): one measured window."""
     import numpy as np
 
@@ -68,14 +68,19 @@ def probe(n: int, window: float, listen: bool, vad: bool = False) -> dict:
 
     svc = ar.AgoraService()
     svc.initialize(ar.AgoraServiceConfig(appid="queued-path", prefill_ms=0))
-    agent = svc.create_rtc_connection(ar.RTCConnConfig())
-    agent.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 16000)
     counter = Counter()
-    if listen:
-        rc = agent.register_audio_frame_observer(counter, dispatch="queued", enable_vad=int(vad),
-                                                 max_queued_frames=max(3000, 100 * n))
-        assert rc == 0, rc
-    assert agent.connect("", "ch", "agent") == 0
+    # "one": n senders in one channel, one listening connection (one queue, n users);
+    # "calls": n channels of one sender and one listener each (n queues of one user: phone calls)
+    agents = []
+    for i in range(1 if layout == "one" else n):
+        agent = svc.create_rtc_connection(ar.RTCConnConfig())
+        agent.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 16000)
+        if listen:
+            rc = agent.register_audio_frame_observer(counter, dispatch="queued", enable_vad=int(vad),
+                                                     max_queued_frames=max(3000, 100 * n))
+            assert rc == 0, rc
+        assert agent.connect("", "ch" if layout == "one" else f"ch{i}", "agent") == 0
+        agents.append(agent)
     t = np.arange(16000 * int(window + 30)) / 16000
     pcm = (6000 * np.sin(2 * np.pi * 170 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.int16)
     senders = []
@@ -83,7 +88,7 @@ def probe(n: int, window: float, listen: bool, vad: bool = False) -> dict:
         cfg = ar.RTCConnConfig()
         cfg.auto_subscribe_audio = 0
         c = svc.create_rtc_connection(cfg)
-        assert c.connect("", "ch", f"u{i}") == 0 and c.publish_audio() == 0
+        assert c.connect("", "ch" if layout == "one" else f"ch{i}", f"u{i}") == 0 and c.publish_audio() == 0
         senders.append(c)
     time.sleep(1.0)
     for i, c in enumerate(senders):
@@ -93,13 +98,11 @@ def probe(n: int, window: float, listen: bool, vad: bool = False) -> dict:
     cpu0, n0 = thread_cpu_ns(), counter.n
     time.sleep(window)
     cpu1, n1 = thread_cpu_ns(), counter.n
-    stats = agent.get_audio_queue_stats() or {}
-    for c in senders:
+    dropped = sum((a.get_audio_queue_stats() or {}).get("dropped", 0) for a in agents)
+    for c in senders + agents:
         c.release()
-    agent.release()
     svc.release()
-    return {"frames": n1 - n0, "cpu_s": (cpu1 - cpu0) / 1e9, "wall_s": window,
-            "dropped": stats.get("dropped", 0)}
+    return {"frames": n1 - n0, "cpu_s": (cpu1 - cpu0) / 1e9, "wall_s": window, "dropped": dropped}
 
 
 def run_probe(tree: str, args: list, valgrind_out: str | None = None) -> dict:
@@ -118,16 +121,16 @@ def run_probe(tree: str, args: list, valgrind_out: str | None = None) -> dict:
     return result
 
 
-def instructions_per_frame(tree: str, streams: int) -> float:
+def instructions_per_frame(tree: str, streams: int, layout: str = "one") -> float:
     with tempfile.TemporaryDirectory() as d:
-        short = run_probe(tree, [streams, 3, "listen"], os.path.join(d, "short.out"))
-        long = run_probe(tree, [streams, 9, "listen"], os.path.join(d, "long.out"))
+        short = run_probe(tree, [streams, 3, "listen", layout], os.path.join(d, "short.out"))
+        long = run_probe(tree, [streams, 9, "listen", layout], os.path.join(d, "long.out"))
     return (long["instructions"] - short["instructions"]) / max(1, long["frames"] - short["frames"])
 
 
 # parts: callee (regex on the function name) -> what it is, for the calls the drain makes
 DRAIN_PARTS = [
-    ("str for channel / uid", r"PyUnicode_Decode|strlen|_str_cache|_cached_str"),
+    ("str for channel / uid", r"PyUnicode_Decode|strlen|IdStrings"),
     ("AudioFrame", r"adopt_frame|tp_new.*AudioFrame|PyType_GenericAlloc"),
     ("VAD labels (state int, bytearray)", r"ByteArray|PyLong_From"),
     ("freeing the objects", r"_Py_Dealloc|tp_dealloc"),
@@ -167,14 +170,15 @@ def parts_of(tree: dict) -> dict:
                          "pip install --config-settings=install.strip=false .")
     parts = {name: 0 for name, _ in DRAIN_PARTS}
     parts["other (the drain's own code)"] = 0
-    drain_total = 0
+    drain_total = 0                           # inclusive, a drain called by a drain counted once
     for _, (total, callees) in drains:
         drain_total += total
         own = total
         for callee, cost, _calls in callees:
-            if re.search(DRAIN_FN, callee):
-                continue                       # (a wrapper calling the implementation)
             own -= cost
+            if re.search(DRAIN_FN, callee):     # (a def wrapper calling the cdef drain)
+                drain_total -= cost
+                continue
             for name, rx in DRAIN_PARTS:
                 if re.search(rx, callee):
                     parts[name] += cost
@@ -182,22 +186,18 @@ def parts_of(tree: dict) -> dict:
             else:
                 parts["other (the drain's own code)"] += cost
         parts["other (the drain's own code)"] += own
-    # the outermost drain function (a def wrapper around a cdef one counts once)
-    outer = max(total for _, (total, _) in drains)
     loop_total = max(total for _, (total, _) in loops)
-    scale = outer / drain_total if drain_total else 1.0
-    parts = {k: v * scale for k, v in parts.items()}
-    parts["dispatcher loop (wait, locks, per ready queue)"] = loop_total - outer
+    parts["dispatcher loop (wait, locks, per ready queue)"] = loop_total - drain_total
     return parts
 
 
-def parts_per_frame(tree: str, streams: int) -> dict:
+def parts_per_frame(tree: str, streams: int, layout: str = "one") -> dict:
     with tempfile.TemporaryDirectory() as d:
         runs = {}
         for name, window in (("short", 3), ("long", 9)):
             out = os.path.join(d, f"{name}.out")
             cmd = [os.path.join(tree, ".venv", "bin", "python"), os.path.abspath(__file__), "--probe",
-                   str(streams), str(window), "listen", "vad"]
+                   str(streams), str(window), "listen", "vad", layout]
             res = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + cmd,
                                  cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=1800)
             if res.returncode != 0:
@@ -209,9 +209,9 @@ def parts_per_frame(tree: str, streams: int) -> dict:
     return per
 
 
-def cpu_us_per_frame(tree: str, streams: int) -> float:
-    idle = run_probe(tree, [streams, 6, "idle"])
-    busy = run_probe(tree, [streams, 6, "listen"])
+def cpu_us_per_frame(tree: str, streams: int, layout: str = "one") -> float:
+    idle = run_probe(tree, [streams, 6, "idle", layout])
+    busy = run_probe(tree, [streams, 6, "listen", layout])
     return 1e6 * (busy["cpu_s"] - idle["cpu_s"]) / max(1, busy["frames"])
 
 
@@ -220,7 +220,7 @@ def measure_parts(args, rows: list) -> dict:
     runs = {"a": [], "b": []}
     for i in range(args.repeat):
         for which in (("a", "b") if i % 2 == 0 else ("b", "a")):
-            per = parts_per_frame(args.a if which == "a" else args.b, min(args.streams, 16))
+            per = parts_per_frame(args.a if which == "a" else args.b, min(args.streams, 16), args.layout)
             runs[which].append(per)
             print(f"parts pair {i + 1} {which}: total {per['total']:.0f}", flush=True)
     med = {w: {k: statistics.median(r[k] for r in runs[w]) for k in runs[w][0]} for w in runs}
@@ -235,7 +235,8 @@ def measure_parts(args, rows: list) -> dict:
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--probe":
         n, window, mode = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-        print(json.dumps(probe(n, window, mode == "listen", sys.argv[5:6] == ["vad"])))
+        flags = sys.argv[5:]
+        print(json.dumps(probe(n, window, mode == "listen", "vad" in flags, "calls" if "calls" in flags else "one")))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--a", required=True, help="source tree of build A (the baseline)")
@@ -244,9 +245,14 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="A B pairs per measure")
     ap.add_argument("--streams", type=int, default=200, help="senders (instructions, parts: 16, valgrind is slow)")
     ap.add_argument("--name", default="queued_path_cost", help="results/NAME.json")
+    ap.add_argument("--layout", choices=("one", "calls"), default="one",
+                    help="one: the senders in one channel, one listener (one queue of many users); "
+                         "calls: a channel per sender with its own listener (a queue per user, "
+                         "like phone calls)")
     args = ap.parse_args()
-    measures = {"instructions": (lambda t: instructions_per_frame(t, min(args.streams, 16)), "instructions/frame"),
-                "cpu": (lambda t: cpu_us_per_frame(t, args.streams), "CPU us/frame")}
+    measures = {"instructions": (lambda t: instructions_per_frame(t, min(args.streams, 16), args.layout),
+                                 "instructions/frame"),
+                "cpu": (lambda t: cpu_us_per_frame(t, args.streams, args.layout), "CPU us/frame")}
     results, rows = {}, []
     for name in args.measures.split(","):
         if name == "parts":
@@ -270,7 +276,7 @@ def main():
         _report.print_table("queued dispatch path by part, instructions per frame (median of the runs)",
                             ["part", "A", "B", "B/A"], results["parts"]["table"])
     _report.save(args.name, {"a": os.path.abspath(args.a), "b": os.path.abspath(args.b),
-                                      "streams": args.streams, "results": results})
+                             "streams": args.streams, "layout": args.layout, "results": results})
 
 
 if __name__ == "__main__":
