@@ -68,6 +68,10 @@ def figures(bench: str, data: dict) -> dict:
             out[f"{n} calls: missing frames"] = row["missing"]
             out[f"{n} calls: process CPU %"] = row["cpu_pct"]
             out[f"{n} calls: set-up mean ms"] = row["setup_mean_ms"]
+            for key, name in (("pull_late_p99_ms", "playout pull lateness p99 ms"),
+                              ("delay_p99_ms", "pull -> observer delay p99 ms")):
+                if key in row:          # (bench_sip_calls.py before these columns: no figure)
+                    out[f"{n} calls: {name}"] = row[key]
         out["load average (1 min, at the end)"] = data["load_average_1min"]
     elif bench == "janus":
         out["mouth-to-ear via Janus p50 ms"] = data["latency"]["janus"]["p50_ms"]
