@@ -12,36 +12,44 @@ cdef dict _queue_stats_dict(const lib.agora_frame_queue_stats *s):
 
 # The channel and user ids each frame carries become str once per queue, not
 # once per frame: a queue belongs to one connection (one channel) and sees a
-# few users, so a small cache of the last ids met (compared as C strings)
-# hands the observer the same str objects frame after frame (str is immutable:
-# what the observer receives is unchanged). More users than slots only costs
-# a decode for the ones evicted.
-cdef enum:
-    _ID_CACHE_SLOTS = 8
-
+# few users, so a small table of the ids met (direct-mapped by a hash of the C
+# string, two places per hash, checked with strcmp) hands the observer the same str objects frame
+# after frame (str is immutable: what the observer receives is unchanged). Ids
+# that find both their places taken only cost a decode each time they come.
 
 cdef class _IdStrings:
-    """C id -> str for one queue (the dispatcher thread of the queue only)."""
-    cdef char _ids[_ID_CACHE_SLOTS][65]
+    """C id -> str for one queue (used by the queue's dispatcher thread, under the GIL)."""
+    cdef char (*_ids)[65]
     cdef list _strs
-    cdef int _used
-    cdef int _next                      # the slot replaced next once all are used
+    cdef unsigned int _mask
 
-    def __cinit__(self):
-        self._strs = [None] * _ID_CACHE_SLOTS
+    def __cinit__(self, unsigned int slots):
+        # slots: a power of two
+        self._ids = <char (*)[65]>calloc(slots, 65)
+        if self._ids == NULL:
+            raise MemoryError()
+        self._strs = [None] * slots
+        self._mask = slots - 1
+
+    def __dealloc__(self):
+        free(self._ids)
 
     cdef str get(self, const char *cid):
-        cdef int i
-        for i in range(self._used):
-            if strcmp(self._ids[i], cid) == 0:
-                return <str>self._strs[i]
+        cdef uint32_t h = 2166136261u           # FNV-1a
+        cdef const unsigned char *p = <const unsigned char *>cid
+        while p[0]:
+            h = (h ^ p[0]) * 16777619u
+            p += 1
+        cdef unsigned int i = h & self._mask, j = (i + 1) & self._mask
+        cached = self._strs[i]
+        if cached is not None and strcmp(self._ids[i], cid) == 0:
+            return <str>cached
+        other = self._strs[j]
+        if other is not None and strcmp(self._ids[j], cid) == 0:
+            return <str>other
+        if cached is not None and other is None:
+            i = j                               # (two places per hash: fewer ids evicted)
         s = _s(cid)
-        if self._used < _ID_CACHE_SLOTS:
-            i = self._used
-            self._used += 1
-        else:
-            i = self._next
-            self._next = (self._next + 1) % _ID_CACHE_SLOTS
         strncpy(self._ids[i], cid, 64)
         self._ids[i][64] = 0
         self._strs[i] = s
@@ -64,8 +72,8 @@ cdef class FrameQueue:
         if self._q == NULL:
             raise MemoryError("agora_frame_queue_create failed")
         lib.agora_frame_queue_set_backlog_limit(self._q, backlog_ms)
-        self._channels = _IdStrings()
-        self._users = _IdStrings()
+        self._channels = _IdStrings(2)
+        self._users = _IdStrings(64)
 
     def __dealloc__(self):
         lib.agora_frame_queue_destroy(self._q)
