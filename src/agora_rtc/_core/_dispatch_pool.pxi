@@ -15,6 +15,9 @@
 
 import select
 
+cdef extern from "<sched.h>" nogil:
+    int sched_yield()
+
 # A pool thread moves on to its next ready queue after this long.
 POOL_SLICE_MS = 20
 #: Default pool size (AgoraServiceConfig.dispatch_threads = 0).
@@ -27,7 +30,7 @@ class _DispatchThread:
 
     The loop runs in C (_dispatch_loop): epoll (select.epoll, no per-fd Python
     objects) hands it every ready queue at once and it drains them all in one
-    GIL take (the GIL is let go only while waiting). `lock` guards `by_fd`,
+    GIL take (let go while waiting, and every GIL_HOLD_MS between queues). `lock` guards `by_fd`,
     `current` and `closing`; `cond` (on the same lock) wakes a remove() waiting
     for the observer call of its delivery to end, notified only when one waits."""
 
@@ -110,6 +113,14 @@ class _DispatchThread:
                 os.close(self.wake_w)
 
 
+# Draining holds the GIL across ready queues, but lets it go (and yields the CPU,
+# so a waiting thread really gets it: a release alone is usually re-taken at once)
+# once it has held it this long: the SIP signalling thread, the asyncio loop and
+# the other pool threads wait at most about this, not the interpreter's 5 ms
+# switch interval.
+GIL_HOLD_MS = 2
+
+
 cdef _dispatch_loop(t):
     """The body of a pool thread (see _DispatchThread)."""
     poll = t.epoll.poll
@@ -119,11 +130,17 @@ cdef _dispatch_loop(t):
     cdef int fd
     cdef long long budget
     cdef list ready
+    cdef long long held_since, hold_ms = GIL_HOLD_MS
     while True:
         ready = poll(0.5)               # (lets the GIL go while it waits)
         if t.closing:
             return
+        held_since = lib.agora_monotonic_ms()
         for fd, _ in ready:
+            if lib.agora_monotonic_ms() - held_since >= hold_ms:
+                with nogil:
+                    sched_yield()
+                held_since = lib.agora_monotonic_ms()
             if fd == wake_r:
                 try:
                     os.read(wake_r, 64)
