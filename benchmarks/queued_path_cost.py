@@ -13,7 +13,7 @@ turns (A B A B ...), B/A pair by pair:
   window, listening minus the same set-up with no observer, per frame delivered. Timing: on
   a shared machine the pairs spread.
 * parts: the Python side of the path split by what it does, instructions per frame (callgrind's
-  call tree, long minus short window as above, VAD on so the VAD labels are built too): what
+  call tree of one run over the frames drained in it, VAD on so the VAD labels are built too): what
   the drain calls (the observer, str for channel and uid, the AudioFrame, the VAD labels,
   freeing them, the native queue, GIL hand-offs) and the dispatcher thread's own loop around
   it (waiting for ready queues, locks, one drain call per ready queue). Needs builds with their
@@ -162,7 +162,7 @@ def call_tree(out_file: str) -> dict:
 
 
 def parts_of(tree: dict) -> dict:
-    """Instructions by part over the whole run, and how many drain passes and frames it had."""
+    """Instructions by part over the whole run, and how many frames were drained."""
     drains = [(f, v) for f, v in tree.items() if re.search(DRAIN_FN, f)]
     loops = [(f, v) for f, v in tree.items() if re.search(LOOP_FN, f)]
     if not drains or not loops:
@@ -171,11 +171,14 @@ def parts_of(tree: dict) -> dict:
     parts = {name: 0 for name, _ in DRAIN_PARTS}
     parts["other (the drain's own code)"] = 0
     drain_total = 0                           # inclusive, a drain called by a drain counted once
+    frames = 0                                # queue pops: one per frame drained
     for _, (total, callees) in drains:
         drain_total += total
         own = total
-        for callee, cost, _calls in callees:
+        for callee, cost, calls in callees:
             own -= cost
+            if re.search(r"agora_frame_queue_pop$", callee):
+                frames += calls
             if re.search(DRAIN_FN, callee):     # (a def wrapper calling the cdef drain)
                 drain_total -= cost
                 continue
@@ -188,23 +191,22 @@ def parts_of(tree: dict) -> dict:
         parts["other (the drain's own code)"] += own
     loop_total = max(total for _, (total, _) in loops)
     parts["dispatcher loop (wait, locks, per ready queue)"] = loop_total - drain_total
-    return parts
+    return parts, frames
 
 
 def parts_per_frame(tree: str, streams: int, layout: str = "one") -> dict:
+    """One run: the drain and dispatcher-loop functions only run while frames flow, so
+    their whole-run cost over the frames they drained (the native queue pops) is per frame."""
     with tempfile.TemporaryDirectory() as d:
-        runs = {}
-        for name, window in (("short", 3), ("long", 9)):
-            out = os.path.join(d, f"{name}.out")
-            cmd = [os.path.join(tree, ".venv", "bin", "python"), os.path.abspath(__file__), "--probe",
-                   str(streams), str(window), "listen", "vad", layout]
-            res = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + cmd,
-                                 cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=1800)
-            if res.returncode != 0:
-                raise SystemExit(f"probe failed in {tree}:\n{res.stderr[-2000:]}")
-            runs[name] = (json.loads(res.stdout.strip().splitlines()[-1]), parts_of(call_tree(out)))
-    frames = max(1, runs["long"][0]["frames"] - runs["short"][0]["frames"])
-    per = {k: (runs["long"][1][k] - runs["short"][1][k]) / frames for k in runs["long"][1]}
+        out = os.path.join(d, "parts.out")
+        cmd = [os.path.join(tree, ".venv", "bin", "python"), os.path.abspath(__file__), "--probe",
+               str(streams), "6", "listen", "vad", layout]
+        res = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + cmd,
+                             cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=1800)
+        if res.returncode != 0:
+            raise SystemExit(f"probe failed in {tree}:\n{res.stderr[-2000:]}")
+        parts, frames = parts_of(call_tree(out))
+    per = {k: v / max(1, frames) for k, v in parts.items()}
     per["total"] = sum(per.values())
     return per
 
