@@ -161,8 +161,8 @@ def call_tree(out_file: str) -> dict:
     return tree
 
 
-def parts_of(tree: dict) -> dict:
-    """Instructions by part over the whole run, and how many frames were drained."""
+def parts_of(tree: dict) -> tuple:
+    """Instructions by part over the whole run, how many frames were drained, in how many passes."""
     drains = [(f, v) for f, v in tree.items() if re.search(DRAIN_FN, f)]
     loops = [(f, v) for f, v in tree.items() if re.search(LOOP_FN, f)]
     if not drains or not loops:
@@ -172,6 +172,7 @@ def parts_of(tree: dict) -> dict:
     parts["other (the drain's own code)"] = 0
     drain_total = 0                           # inclusive, a drain called by a drain counted once
     frames = 0                                # queue pops: one per frame drained
+    passes = 0                                # batches begun: one per drain pass over a queue
     for _, (total, callees) in drains:
         drain_total += total
         own = total
@@ -179,6 +180,8 @@ def parts_of(tree: dict) -> dict:
             own -= cost
             if re.search(r"agora_frame_queue_pop$", callee):
                 frames += calls
+            elif re.search(r"agora_frame_queue_begin_batch$", callee):
+                passes += calls
             if re.search(DRAIN_FN, callee):     # (a def wrapper calling the cdef drain)
                 drain_total -= cost
                 continue
@@ -191,7 +194,7 @@ def parts_of(tree: dict) -> dict:
         parts["other (the drain's own code)"] += own
     loop_total = max(total for _, (total, _) in loops)
     parts["dispatcher loop (wait, locks, per ready queue)"] = loop_total - drain_total
-    return parts, frames
+    return parts, frames, passes
 
 
 def parts_per_frame(tree: str, streams: int, layout: str = "one") -> dict:
@@ -205,9 +208,14 @@ def parts_per_frame(tree: str, streams: int, layout: str = "one") -> dict:
                              cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=1800)
         if res.returncode != 0:
             raise SystemExit(f"probe failed in {tree}:\n{res.stderr[-2000:]}")
-        parts, frames = parts_of(call_tree(out))
+        parts, frames, passes = parts_of(call_tree(out))
     per = {k: v / max(1, frames) for k, v in parts.items()}
     per["total"] = sum(per.values())
+    # the loop's cost comes per pass: per frame it depends on how many frames a pass finds
+    # (under callgrind's slowdown more than in real time), so both are kept
+    per["frames per pass (not in total)"] = frames / max(1, passes)
+    per["dispatcher loop per pass (not in total)"] = parts["dispatcher loop (wait, locks, per ready queue)"] / max(1, passes)
+    per["drain per frame, loop excluded (not in total)"] = per["total"] - per["dispatcher loop (wait, locks, per ready queue)"]
     return per
 
 
@@ -226,7 +234,10 @@ def measure_parts(args, rows: list) -> dict:
             runs[which].append(per)
             print(f"parts pair {i + 1} {which}: total {per['total']:.0f}", flush=True)
     med = {w: {k: statistics.median(r[k] for r in runs[w]) for k in runs[w][0]} for w in runs}
-    table = [[k, f"{med['a'][k]:.0f}", f"{med['b'].get(k, 0):.0f}",
+    def fmt(v: float) -> str:
+        return f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
+
+    table = [[k, fmt(med['a'][k]), fmt(med['b'].get(k, 0)),
               f"{med['b'].get(k, 0) / med['a'][k]:.2f}" if med["a"][k] > 0 else "n/a"] for k in med["a"]]
     rows.append(["parts total (instructions/frame, Python side)", f"{med['a']['total']:.0f}",
                  f"{med['b']['total']:.0f}", f"{med['b']['total'] / med['a']['total']:.3f}"])
