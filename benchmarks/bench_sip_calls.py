@@ -110,6 +110,14 @@ def lateness_ms(times_ns: list) -> np.ndarray:
     return late - float(np.min(late))
 
 
+def pull_lateness_ms(pulls_ns: list) -> np.ndarray:
+    """lateness_ms on the playout's pull stamps; a frame stamped 0 (no stamp) is left out."""
+    t = np.asarray(pulls_ns, dtype=np.float64) / 1e6
+    late = t - np.arange(t.size) * 10.0
+    late = late[t > 0]
+    return late - float(np.min(late)) if late.size else late
+
+
 def max_concurrent(spans: list) -> int:
     edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
     cur = best = 0
@@ -189,10 +197,12 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
         per_call.append({"received": len(t), "missing": max(0, expected - len(t)),
                          "lateness": lateness_ms(t) if t else np.zeros(0),
                          # the same measure on the playout's pull times: how late the C side was
-                         "pull_lateness": lateness_ms(p) if p else np.zeros(0),
-                         # pull -> observer call: the native queue, the dispatcher, the GIL
-                         "dispatch_delay": (np.asarray(t, dtype=np.float64) - np.asarray(p, dtype=np.float64)) / 1e6
-                         if t else np.zeros(0),
+                         "pull_lateness": pull_lateness_ms(p),
+                         "unstamped": sum(1 for x in p if x == 0),
+                         # pull -> observer call: the receive threads, the native queue, the
+                         # dispatcher, the GIL
+                         "dispatch_delay": ((np.asarray(t, dtype=np.float64) - np.asarray(p, dtype=np.float64)) / 1e6)[
+                             np.asarray(p, dtype=np.float64) > 0] if t else np.zeros(0),
                          "speech_frames": speech.get(f"ch{i}", 0),
                          "span": (t[0], t[-1]) if t else None})
     for c in per_call:
@@ -210,6 +220,7 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
             "lateness_p99_ms": float(np.percentile(lateness, 99)) if lateness.size else None,
             "lateness_max_ms": float(lateness.max()) if lateness.size else None,
             "pull_late": int(np.count_nonzero(pull_lateness > late_ms)),
+            "pull_unstamped": sum(c["unstamped"] for c in per_call),
             "pull_lateness_p99_ms": float(np.percentile(pull_lateness, 99)) if pull_lateness.size else None,
             "dispatch_delay_p50_ms": float(np.percentile(delay, 50)) if delay.size else None,
             "dispatch_delay_p99_ms": float(np.percentile(delay, 99)) if delay.size else None,
