@@ -16,7 +16,8 @@ to Python (``dispatch="queued"``). Per call the benchmark counts
   * where the lateness comes from: the same measure on the times the playout pulled each
     frame (``frame.send_time_us``, stamped by the C receive side: pull_late, pull_late_p99_ms),
     and the delay from that pull to the observer call (the native queue, the dispatcher thread,
-    the GIL: delay_p50/p99/max_ms),
+    the GIL: delay_p50/p99/max_ms), and of that the longest wait in each call's native queue
+    (its ``peak_backlog_ms``: p50 over the calls and the max),
 and SIPp measures each call's set-up time (INVITE sent -> 200 OK received).
 The baseline, in the same run: SIPp's built-in answerer (``-sn uas``) taking the same N
 calls with the same RTP played at it (a SIP answerer that does nothing with the media):
@@ -184,6 +185,8 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
         cpu_pct = 100.0 * (time.process_time() - cpu0) / (time.monotonic() - t0)
         time.sleep(0.5)  # the dispatcher's last backlog
         times, speech, states, peak, pulls = obs.summary()
+        # the longest any frame waited in each call's native queue (taken minus queued)
+        queue_waits = [(c.get_audio_queue_stats() or {}).get("peak_backlog_ms", 0) for c in conns]
     finally:
         t_release = time.monotonic()
         for c in conns:
@@ -221,6 +224,8 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
             "lateness_max_ms": float(lateness.max()) if lateness.size else None,
             "pull_late": int(np.count_nonzero(pull_lateness > late_ms)),
             "pull_unstamped": sum(c["unstamped"] for c in per_call),
+            "queue_wait_peak_p50_ms": float(np.percentile(queue_waits, 50)) if queue_waits else None,
+            "queue_wait_peak_max_ms": float(max(queue_waits)) if queue_waits else None,
             "pull_lateness_p99_ms": float(np.percentile(pull_lateness, 99)) if pull_lateness.size else None,
             "dispatch_delay_p50_ms": float(np.percentile(delay, 50)) if delay.size else None,
             "dispatch_delay_p99_ms": float(np.percentile(delay, 99)) if delay.size else None,
@@ -262,6 +267,7 @@ def main(argv=None) -> int:
                 "delay_p50_ms": round(r["dispatch_delay_p50_ms"], 2),
                 "delay_p99_ms": round(r["dispatch_delay_p99_ms"], 1),
                 "delay_max_ms": round(r["dispatch_delay_max_ms"], 1),
+                "queue_peak_p50_ms": r["queue_wait_peak_p50_ms"], "queue_peak_max_ms": r["queue_wait_peak_max_ms"],
                 "vad_speech_frames": r["speech_frames"], "cpu_pct": round(r["cpu_pct"], 1),
                 "setup_mean_ms": round(s["mean_ms"], 2), "setup_p99_ms": round(s["p99_ms"], 2),
                 "sipp_uas_mean_ms": round(base["mean_ms"], 2), "sipp_uas_p99_ms": round(base["p99_ms"], 2),
@@ -277,7 +283,7 @@ def main(argv=None) -> int:
              f"(load average {load:.1f}; SIPp measures whole ms)")
     cols = ["calls", "concurrent", "frames", "missing", "late", "late_p99_ms", "late_max_ms",
             "calls_missing", "calls_late", "pull_late", "pull_late_p99_ms", "delay_p50_ms", "delay_p99_ms",
-            "delay_max_ms",
+            "delay_max_ms", "queue_peak_p50_ms", "queue_peak_max_ms",
             "cpu_pct", "setup_mean_ms", "setup_p99_ms", "sipp_uas_mean_ms", "sipp_uas_p99_ms",
             "setup_ratio", "release_s"]
     print_table(title, cols, [[r[c] for c in cols] for r in rows])
