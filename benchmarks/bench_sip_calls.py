@@ -13,6 +13,11 @@ to Python (``dispatch="queued"``). Per call the benchmark counts
   * late frames: frame k received more than ``--late-ms`` after its slot, where the slots
     are 10 ms apart from the earliest anchor the call's frames allow (the best cadence
     that call had),
+  * where the lateness comes from: the same measure on the times the playout pulled each
+    frame (``frame.send_time_us``, stamped by the C receive side: pull_late, pull_late_p99_ms),
+    and the delay from that pull to the observer call (the native queue, the dispatcher thread,
+    the GIL: delay_p50/p99/max_ms), and of that the longest wait in each call's native queue
+    (its ``peak_backlog_ms``: p50 over the calls and the max),
 and SIPp measures each call's set-up time (INVITE sent -> 200 OK received).
 The baseline, in the same run: SIPp's built-in answerer (``-sn uas``) taking the same N
 calls with the same RTP played at it (a SIP answerer that does nothing with the media):
@@ -58,30 +63,33 @@ class CallFrames(ar.IAudioFrameObserver):
     of the benchmark's own work on top of what it measures)."""
 
     def __init__(self):
-        self.calls = {}            # channel -> [times, {state: frames}, loudest rms]
+        self.calls = {}            # channel -> [times, {state: frames}, loudest rms, pull times]
 
     def on_playback_audio_frame_before_mixing(self, lu, channel_id, uid, frame, state, vad,
                                               _now=time.monotonic_ns):
         now = _now()
         rec = self.calls.get(channel_id)
         if rec is None:
-            rec = self.calls[channel_id] = [[], {}, 0]
+            rec = self.calls[channel_id] = [[], {}, 0, []]
         rec[0].append(now)
+        rec[3].append(frame.send_time_us)     # when the playout pulled it (the same clock, us)
         rec[1][state] = rec[1].get(state, 0) + 1
         if frame.rms > rec[2]:
             rec[2] = frame.rms
         return 1
 
     def summary(self):
-        """(times per channel, speech frames per channel, frames per VAD state, loudest rms)."""
+        """(times per channel, speech frames per channel, frames per VAD state, loudest rms,
+        playout pull times per channel in ns)."""
         calls = dict(self.calls)
         times = {ch: list(r[0]) for ch, r in calls.items()}
+        pulls = {ch: [us * 1000 for us in r[3]] for ch, r in calls.items()}
         speech = {ch: sum(n for st, n in r[1].items() if st in (1, 2, 3)) for ch, r in calls.items()}
         states = {}
         for r in calls.values():
             for st, n in list(r[1].items()):
                 states[st] = states.get(st, 0) + n
-        return times, speech, states, max((r[2] for r in calls.values()), default=0)
+        return times, speech, states, max((r[2] for r in calls.values()), default=0), pulls
 
 
 def pcap_packets(path: str) -> int:
@@ -101,6 +109,14 @@ def lateness_ms(times_ns: list) -> np.ndarray:
     t = np.asarray(times_ns, dtype=np.float64) / 1e6
     late = t - np.arange(t.size) * 10.0
     return late - float(np.min(late))
+
+
+def pull_lateness_ms(pulls_ns: list) -> np.ndarray:
+    """lateness_ms on the playout's pull stamps; a frame stamped 0 (no stamp) is left out."""
+    t = np.asarray(pulls_ns, dtype=np.float64) / 1e6
+    late = t - np.arange(t.size) * 10.0
+    late = late[t > 0]
+    return late - float(np.min(late)) if late.size else late
 
 
 def max_concurrent(spans: list) -> int:
@@ -168,7 +184,9 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
         setup = summary(run_uac(svc.sip.port, n, rate, work, f"agent{n}", pcap, packets, plays))
         cpu_pct = 100.0 * (time.process_time() - cpu0) / (time.monotonic() - t0)
         time.sleep(0.5)  # the dispatcher's last backlog
-        times, speech, states, peak = obs.summary()
+        times, speech, states, peak, pulls = obs.summary()
+        # the longest any frame waited in each call's native queue (taken minus queued)
+        queue_waits = [(c.get_audio_queue_stats() or {}).get("peak_backlog_ms", 0) for c in conns]
     finally:
         t_release = time.monotonic()
         for c in conns:
@@ -178,13 +196,23 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
     per_call = []
     for i in range(n):
         t = times.get(f"ch{i}", [])
+        p = pulls.get(f"ch{i}", [])
         per_call.append({"received": len(t), "missing": max(0, expected - len(t)),
                          "lateness": lateness_ms(t) if t else np.zeros(0),
+                         # the same measure on the playout's pull times: how late the C side was
+                         "pull_lateness": pull_lateness_ms(p),
+                         "unstamped": sum(1 for x in p if x == 0),
+                         # pull -> observer call: the receive threads, the native queue, the
+                         # dispatcher, the GIL
+                         "dispatch_delay": ((np.asarray(t, dtype=np.float64) - np.asarray(p, dtype=np.float64)) / 1e6)[
+                             np.asarray(p, dtype=np.float64) > 0] if t else np.zeros(0),
                          "speech_frames": speech.get(f"ch{i}", 0),
                          "span": (t[0], t[-1]) if t else None})
     for c in per_call:
         c["late"] = int(np.count_nonzero(c["lateness"] > late_ms))
     lateness = np.concatenate([c["lateness"] for c in per_call])
+    pull_lateness = np.concatenate([c["pull_lateness"] for c in per_call])
+    delay = np.concatenate([c["dispatch_delay"] for c in per_call])
     spans = [c["span"] for c in per_call if c["span"]]
     return {"setup": setup, "cpu_pct": cpu_pct, "release_s": release_s,
             "calls_with_audio": len(spans), "max_concurrent": max_concurrent(spans),
@@ -194,6 +222,14 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
             "late": sum(c["late"] for c in per_call),
             "lateness_p99_ms": float(np.percentile(lateness, 99)) if lateness.size else None,
             "lateness_max_ms": float(lateness.max()) if lateness.size else None,
+            "pull_late": int(np.count_nonzero(pull_lateness > late_ms)),
+            "pull_unstamped": sum(c["unstamped"] for c in per_call),
+            "queue_wait_peak_p50_ms": float(np.percentile(queue_waits, 50)) if queue_waits else None,
+            "queue_wait_peak_max_ms": float(max(queue_waits)) if queue_waits else None,
+            "pull_lateness_p99_ms": float(np.percentile(pull_lateness, 99)) if pull_lateness.size else None,
+            "dispatch_delay_p50_ms": float(np.percentile(delay, 50)) if delay.size else None,
+            "dispatch_delay_p99_ms": float(np.percentile(delay, 99)) if delay.size else None,
+            "dispatch_delay_max_ms": float(delay.max()) if delay.size else None,
             "calls_missing_frames": sum(1 for c in per_call if c["missing"]),
             "calls_late_frames": sum(1 for c in per_call if c["late"]),
             "speech_frames": sum(c["speech_frames"] for c in per_call), "vad_states": states,
@@ -227,6 +263,11 @@ def main(argv=None) -> int:
                 "missing": r["missing"], "late": r["late"],
                 "late_p99_ms": round(r["lateness_p99_ms"], 1), "late_max_ms": round(r["lateness_max_ms"], 1),
                 "calls_missing": r["calls_missing_frames"], "calls_late": r["calls_late_frames"],
+                "pull_late": r["pull_late"], "pull_late_p99_ms": round(r["pull_lateness_p99_ms"], 1),
+                "delay_p50_ms": round(r["dispatch_delay_p50_ms"], 2),
+                "delay_p99_ms": round(r["dispatch_delay_p99_ms"], 1),
+                "delay_max_ms": round(r["dispatch_delay_max_ms"], 1),
+                "queue_peak_p50_ms": r["queue_wait_peak_p50_ms"], "queue_peak_max_ms": r["queue_wait_peak_max_ms"],
                 "vad_speech_frames": r["speech_frames"], "cpu_pct": round(r["cpu_pct"], 1),
                 "setup_mean_ms": round(s["mean_ms"], 2), "setup_p99_ms": round(s["p99_ms"], 2),
                 "sipp_uas_mean_ms": round(base["mean_ms"], 2), "sipp_uas_p99_ms": round(base["p99_ms"], 2),
@@ -241,7 +282,8 @@ def main(argv=None) -> int:
              f"every frame to Python with VAD; late = > {args.late_ms:.0f} ms after its slot "
              f"(load average {load:.1f}; SIPp measures whole ms)")
     cols = ["calls", "concurrent", "frames", "missing", "late", "late_p99_ms", "late_max_ms",
-            "calls_missing", "calls_late",
+            "calls_missing", "calls_late", "pull_late", "pull_late_p99_ms", "delay_p50_ms", "delay_p99_ms",
+            "delay_max_ms", "queue_peak_p50_ms", "queue_peak_max_ms",
             "cpu_pct", "setup_mean_ms", "setup_p99_ms", "sipp_uas_mean_ms", "sipp_uas_p99_ms",
             "setup_ratio", "release_s"]
     print_table(title, cols, [[r[c] for c in cols] for r in rows])

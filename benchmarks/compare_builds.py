@@ -7,11 +7,11 @@ pair by pair, with the median of the pairs. Each tree's benchmark writes its own
 results/*.json, which is read back after each run.
 
     python benchmarks/compare_builds.py --a /path/to/tree-A --b /path/to/tree-B [--repeat 3]
-        [--benches dispatch,scale,janus,janus-latency]
+        [--benches dispatch,scale,janus,janus-latency,sip-calls] [--name compare_builds]
 
 Each tree needs a virtual environment in TREE/.venv with the package and its test
 extras installed from that tree (pip install 'TREE[test]'). Printed as a table and
-saved to results/compare_builds.json (of the tree this script runs from).
+saved to results/NAME.json (default compare_builds.json, of the tree this script runs from).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ BENCHES = {
                                  "--window", "6", "--warm", "2"], "scale.json"),
     "janus": ("bench_janus.py", ["--quick"], "janus.json"),
     "janus-latency": ("bench_janus.py", ["--no-scale", "--onsets", "30"], "janus_latency.json"),
+    "sip-calls": ("bench_sip_calls.py", ["--calls", "200,500", "--rate", "100", "--plays", "2"], "sip_calls.json"),
 }
 
 
@@ -58,6 +59,20 @@ def figures(bench: str, data: dict) -> dict:
             out[f"mouth-to-ear via Janus {k[:3]} ms"] = data["latency"]["janus"][k]
             out[f"mouth-to-ear local {k[:3]} ms"] = data["latency"]["local"][k]
         out["listener jitter buffer target ms"] = data["latency"]["janus"]["jitter_buffer"]["target_delay_ms"]
+    elif bench == "sip-calls":
+        for row in data["rows"]:
+            n = row["calls"]
+            out[f"{n} calls: late frames"] = row["late"]
+            out[f"{n} calls: late p99 ms"] = row["late_p99_ms"]
+            out[f"{n} calls: late max ms"] = row["late_max_ms"]
+            out[f"{n} calls: missing frames"] = row["missing"]
+            out[f"{n} calls: process CPU %"] = row["cpu_pct"]
+            out[f"{n} calls: set-up mean ms"] = row["setup_mean_ms"]
+            for key, name in (("pull_late_p99_ms", "playout pull lateness p99 ms"),
+                              ("delay_p99_ms", "pull -> observer delay p99 ms")):
+                if key in row:          # (bench_sip_calls.py before these columns: no figure)
+                    out[f"{n} calls: {name}"] = row[key]
+        out["load average (1 min, at the end)"] = data["load_average_1min"]
     elif bench == "janus":
         out["mouth-to-ear via Janus p50 ms"] = data["latency"]["janus"]["p50_ms"]
         out["mouth-to-ear local p50 ms"] = data["latency"]["local"]["p50_ms"]
@@ -87,7 +102,9 @@ def main() -> None:
     ap.add_argument("--a", required=True, help="source tree of build A (the baseline)")
     ap.add_argument("--b", required=True, help="source tree of build B")
     ap.add_argument("--repeat", type=int, default=3, help="A B pairs per benchmark")
-    ap.add_argument("--benches", default=",".join(BENCHES))
+    ap.add_argument("--benches", default=",".join(b for b in BENCHES if b != "sip-calls"),
+                    help="comma-separated, of: " + ", ".join(BENCHES) + " (sip-calls: needs SIPp)")
+    ap.add_argument("--name", default="compare_builds", help="results/NAME.json")
     args = ap.parse_args()
     for tree in (args.a, args.b):
         if not os.path.exists(os.path.join(tree, ".venv", "bin", "python")):
@@ -125,7 +142,7 @@ def main() -> None:
                   f"{statistics.median(r['b']):10.2f} {pairs_txt:>20s} ({med:.2f})" if med else
                   f"{bench + ': ' + name:58s} (no value)")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "compare_builds.json"), "w") as fh:
+    with open(os.path.join(HERE, "results", f"{args.name}.json"), "w") as fh:
         json.dump(report, fh, indent=1)
 
 

@@ -17,13 +17,14 @@ It links the native engine (src/_native) statically and holds:
   _sip.pxi          SipAgent: the SIP user agent (libre) the telephony control plane drives
 The pure-Python API (agora_rtc.*) subclasses Service and Connection.
 """
+cimport cython
 cimport native as lib
 
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
-from libc.string cimport memcpy, memset
+from libc.string cimport memcpy, memset, strcmp, strncpy
 
 import atexit
 import functools

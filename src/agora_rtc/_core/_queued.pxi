@@ -10,10 +10,58 @@ cdef dict _queue_stats_dict(const lib.agora_frame_queue_stats *s):
             "peak_backlog_ms": s.peak_backlog_ms, "user_backlog_ms": s.user_backlog_ms,
             "backlog_limit_ms": s.backlog_limit_ms, "max_queued_frames": s.max_frames}
 
+# The channel and user ids each frame carries become str once per queue, not
+# once per frame: a queue belongs to one connection (one channel) and sees a
+# few users, so a small table of the ids met (direct-mapped by a hash of the C
+# string, two places per hash, checked with strcmp) hands the observer the same str objects frame
+# after frame (str is immutable: what the observer receives is unchanged). Ids
+# that find both their places taken only cost a decode each time they come.
+
+cdef class _IdStrings:
+    """C id -> str for one queue (used by the queue's dispatcher thread, under the GIL)."""
+    cdef char (*_ids)[65]
+    cdef list _strs
+    cdef unsigned int _mask
+
+    def __cinit__(self, unsigned int slots):
+        # slots: a power of two
+        self._ids = <char (*)[65]>calloc(slots, 65)
+        if self._ids == NULL:
+            raise MemoryError()
+        self._strs = [None] * slots
+        self._mask = slots - 1
+
+    def __dealloc__(self):
+        free(self._ids)
+
+    cdef str get(self, const char *cid):
+        cdef uint32_t h = 2166136261u           # FNV-1a
+        cdef const unsigned char *p = <const unsigned char *>cid
+        while p[0]:
+            h = (h ^ p[0]) * 16777619u
+            p += 1
+        cdef unsigned int i = h & self._mask, j = (i + 1) & self._mask
+        cached = self._strs[i]
+        if cached is not None and strcmp(self._ids[i], cid) == 0:
+            return <str>cached
+        other = self._strs[j]
+        if other is not None and strcmp(self._ids[j], cid) == 0:
+            return <str>other
+        if cached is not None and other is None:
+            i = j                               # (two places per hash: fewer ids evicted)
+        s = _s(cid)
+        strncpy(self._ids[i], cid, 64)
+        self._ids[i][64] = 0
+        self._strs[i] = s
+        return s
+
+
 cdef class FrameQueue:
     """A bounded native queue of received frames (see agora_rtc/frame_queue.h)."""
     cdef lib.agora_frame_queue *_q
     cdef bint _stopping                 # set by stop_draining(): drain frees instead of calling
+    cdef _IdStrings _channels
+    cdef _IdStrings _users
 
     def __cinit__(self, Py_ssize_t max_frames, int backlog_ms=lib.AGORA_FRAME_QUEUE_DEFAULT_BACKLOG_MS):
         if max_frames < 1:
@@ -24,6 +72,8 @@ cdef class FrameQueue:
         if self._q == NULL:
             raise MemoryError("agora_frame_queue_create failed")
         lib.agora_frame_queue_set_backlog_limit(self._q, backlog_ms)
+        self._channels = _IdStrings(2)
+        self._users = _IdStrings(64)
 
     def __dealloc__(self):
         lib.agora_frame_queue_destroy(self._q)
@@ -66,13 +116,18 @@ cdef class FrameQueue:
         return once the pass has run that long (what is left waits, the eventfd
         stays readable: an event loop runs its other callbacks in between).
         Returns the number of calls made."""
+        return self._drain(method, local_user, warn, budget_ms)
+
+    cdef Py_ssize_t _drain(self, object method, object local_user, object warn, long long budget_ms):
+        # With the GIL throughout: taking the batch only holds the queue's mutex
+        # a moment (the receive threads never wait for the GIL while holding it),
+        # so a dispatcher drains all its ready queues in one GIL take.
         cdef lib.agora_queued_frame *f
         cdef Py_ssize_t calls = 0
         cdef long budget
         cdef AudioFrame frame
         cdef long long deadline = lib.agora_monotonic_ms() + budget_ms if budget_ms >= 0 else -1
-        with nogil:
-            budget = lib.agora_frame_queue_begin_batch(self._q)
+        budget = lib.agora_frame_queue_begin_batch(self._q)
         while budget > 0 and (deadline < 0 or calls == 0 or lib.agora_monotonic_ms() < deadline):
             budget -= 1
             f = lib.agora_frame_queue_pop(self._q)
@@ -95,7 +150,8 @@ cdef class FrameQueue:
                 state = f.vad_state
                 vad_bytes = bytearray((<const char *>f.vad_bytes)[:f.vad_length]) if f.vad_length else bytearray()
             try:
-                method(local_user, _s(f.channel_id), _s(f.user_id), frame, state, vad_bytes)
+                method(local_user, self._channels.get(f.channel_id), self._users.get(f.user_id),
+                       frame, state, vad_bytes)
             except BaseException:
                 _report_observer_error("on_playback_audio_frame_before_mixing", getattr(method, "__self__", method))
             calls += 1
