@@ -53,6 +53,7 @@ import _report  # noqa: E402
 import bench_dispatch as bd  # noqa: E402
 
 import agora_rtc as ar  # noqa: E402
+from agora_rtc.agora_parameter import AUDIO_PACKET_MS  # noqa: E402
 from agora_rtc.janus import JanusClient, JanusServer  # noqa: E402
 from agora_rtc.janus.link import janus_id  # noqa: E402
 
@@ -119,9 +120,11 @@ def push_tones(talker, ear: OnsetObserver, onsets: int) -> list:
     return lat
 
 
-def measure_latency(url: str, onsets: int, channel: str) -> dict:
+def measure_latency(url: str, onsets: int, channel: str, packet_ms: int = 20) -> dict:
     with service(url) as svc:
         a = svc.create_rtc_connection(ar.RTCConnConfig())
+        if a.get_agora_parameter().set_int(AUDIO_PACKET_MS, packet_ms) != 0:
+            raise ValueError(f"packet_ms: 10 or 20 expected, got {packet_ms}")
         b = svc.create_rtc_connection(ar.RTCConnConfig())
         obs = OnsetObserver("talker")
         b.register_observer(obs)
@@ -371,16 +374,23 @@ def local_point(n: int, warm: float, window: float) -> dict:
 
 # --------------------------------------------------------------------------- main
 
-def latency_part(janus: JanusServer, onsets: int) -> dict:
-    """Part 1: mouth-to-ear latency on both transports, printed as a table."""
-    lat_local = measure_latency("", onsets, "bench-latency-local")
-    lat_janus = measure_latency(janus_url(janus), onsets, "bench-latency-janus")
+def latency_part(janus: JanusServer, onsets: int, packet_ms=(20,)) -> dict:
+    """Part 1: mouth-to-ear latency on both transports (Janus with each Opus
+    packet length of packet_ms), printed as a table."""
+    rows = {"local": measure_latency("", onsets, "bench-latency-local")}
+    for ms in packet_ms:
+        key = "janus" if ms == 20 else f"janus_{ms}ms"
+        rows[key] = measure_latency(janus_url(janus), onsets, f"bench-latency-janus-{ms}", ms)
     _report.print_table("mouth-to-ear latency (push call -> first loud frame in the listener's observer)",
                         ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms", "jb delay ms"],
                         [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"],
                           v["jitter_buffer"].get("target_delay_ms", "-"), v["jitter_buffer"].get("current_delay_ms", "-")]
-                         for k, v in (("local", lat_local), ("janus", lat_janus))])
-    return {"local": lat_local, "janus": lat_janus, "added_p50_ms": lat_janus["p50_ms"] - lat_local["p50_ms"]}
+                         for k, v in rows.items()])
+    out = dict(rows)
+    for k, v in rows.items():
+        if k != "local":
+            out["added_p50_ms" + k[5:]] = v["p50_ms"] - rows["local"]["p50_ms"]
+    return out
 
 
 def main() -> int:
@@ -392,6 +402,9 @@ def main() -> int:
     p.add_argument("--onsets", type=int, default=40)
     p.add_argument("--no-latency", action="store_true", help="skip part 1 (latency): the scale ramp only")
     p.add_argument("--no-scale", action="store_true", help="skip parts 2 and 3 (the scale ramp): latency only")
+    p.add_argument("--packet-ms", default="20",
+                   help="latency part: the talker's Opus packet lengths on Janus, e.g. 20,10")
+    p.add_argument("--out", default="janus_latency", help="latency-only results file name (--no-scale)")
     p.add_argument("--keep-going", action="store_true", help="measure every N of the ramp, even after a failure")
     p.add_argument("--_sender", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--_listener", action="store_true", help=argparse.SUPPRESS)
@@ -407,9 +420,10 @@ def main() -> int:
                           "onsets": args.onsets, "p99_limit_ms": P99_LIMIT_MS}}
     with JanusServer(debug_level=2) as janus:
         if not args.no_latency:
-            results["latency"] = latency_part(janus, args.onsets)
+            results["latency"] = latency_part(janus, args.onsets,
+                                              [int(x) for x in args.packet_ms.split(",")])
         if args.no_scale:
-            _report.save("janus_latency", results)
+            _report.save(args.out, results)
             return 0
 
         payloads = capture_opus(janus, 4.0)

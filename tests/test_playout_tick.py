@@ -1,0 +1,110 @@
+"""The RTP receive side's 10 ms playout tick, through the public API: alice
+publishes to bob over loopback, bob's audio frame observer and his remote
+audio statistics are what is checked.
+
+* Each 10 ms frame reaches the observer in its own playout tick, whatever the
+  packet length (10 or 20 ms Opus packets, 30 ms G.711 packets): frames are
+  handed on one per tick as soon as they are due, not two (or three) at once.
+  Checked by cadence, not by clock: the frames' render_time_ms (the tick that
+  played them) are counted, a 20 ms tick would stamp pairs of frames alike.
+* With 10 ms packets the jitter buffer holds a packet for less time at steady
+  state on a clean path than with 20 ms packets (its jitterBufferDelay /
+  emitted count: jitter_buffer_delay_sum / played_packets)."""
+import time
+
+import numpy as np
+import pytest
+
+from agora_rtc.agora_parameter import AUDIO_PACKET_MS
+
+from conftest import wait_until
+from impaired_path import TimedStatsRecorder
+from test_rtp_transport import SSRC, Pair, speech
+
+
+def render_times(rec, uid):
+    with rec.cond:
+        return [f.render_time_ms for f in rec.frames.get(uid, [])]
+
+
+def heard(p, packet_ms, seconds, codec=None):
+    """alice sends `seconds` of speech in packets of packet_ms; bob's frames
+    from her, after the stream settled (the first 0.5 s left out)."""
+    if codec is not None:  # on the wire both ways; bob's stream of alice takes it when re-added
+        for conn in (p.a, p.b):
+            assert conn._rtp_set_audio_codec(*codec, packet_ms) == 0
+        assert p.b._rtp_remove_remote(SSRC) == 0
+        assert p.b._rtp_add_remote(SSRC, b"alice") == 0
+    else:
+        assert p.a.get_agora_parameter().set_int(AUDIO_PACKET_MS, packet_ms) == 0
+    x = np.tile(speech(), 2)[:int(seconds * 16000)]
+    assert p.a.push_audio_pcm_data(x, 16000) == 0
+    wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=seconds + 20)
+    time.sleep(0.5)
+    return render_times(p.rb, "alice")[50:]
+
+
+@pytest.mark.parametrize("packet_ms", [10, 20])
+def test_each_10_ms_frame_is_played_in_its_own_tick(service, packet_ms):
+    p = Pair(service)
+    try:
+        times = heard(p, packet_ms, 3.0)
+        assert len(times) >= 200, len(times)
+        # one frame per tick: consecutive frames stamped by different ticks (a
+        # scheduling stall's catch-up ticks may run within one ms: a few alike)
+        same = sum(a == b for a, b in zip(times, times[1:]))
+        assert same <= 0.1 * len(times), (same, len(times))
+        # and each tick 10 ms of audio: as many frames as 10 ms ticks over the span
+        span_ticks = (times[-1] - times[0]) / 10
+        assert 0.8 * span_ticks <= len(times) - 1 <= 1.2 * span_ticks, (len(times), span_ticks)
+    finally:
+        p.release()
+
+
+def test_30_ms_call_packets_are_played_10_ms_a_tick(service):
+    """G.711 in 30 ms packets (a phone's ptime): each packet's three 10 ms
+    frames go to the observer in three ticks."""
+    p = Pair(service)
+    try:
+        times = heard(p, 30, 3.0, codec=(1, 0, -1))
+        assert len(times) >= 200, len(times)
+        same = sum(a == b for a, b in zip(times, times[1:]))
+        assert same <= 0.1 * len(times), (same, len(times))
+    finally:
+        p.release()
+
+
+def steady_wait_ms(service, packet_ms):
+    """Mean ms a packet waited in bob's jitter buffer (arrival to play, plus the
+    audio held ahead of it) over the last 3 s of a 5 s talk on a clean path."""
+    p = Pair(service)
+    rec = TimedStatsRecorder()
+    assert p.b.register_local_user_observer(rec) == 0
+    try:
+        assert p.a.get_agora_parameter().set_int(AUDIO_PACKET_MS, packet_ms) == 0
+        x = np.tile(speech(), 2)[:5 * 16000]
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        wait_until(lambda: p.rb.frame_count("alice") >= 200, timeout=15, what="2 s heard")
+        wait_until(lambda: rec.stats_since(0), timeout=10, what="a statistics callback")
+        first = rec.stats_since(0)[-1]
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=20)
+        time.sleep(0.5)
+        last = rec.stats_since(0)[-1]
+        played = last.played_packets - first.played_packets
+        assert played >= 100, (first, last)
+        return (last.jitter_buffer_delay_sum - first.jitter_buffer_delay_sum) / played, last
+    finally:
+        p.release()
+
+
+def test_10_ms_packets_wait_less_in_the_jitter_buffer(service):
+    assert service.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 250) == 0
+    wait10, s10 = steady_wait_ms(service, 10)
+    wait20, s20 = steady_wait_ms(service, 20)
+    print(f"\nmean jitter buffer wait: {wait10:.1f} ms with 10 ms packets (target "
+          f"{s10.jitter_buffer_target}), {wait20:.1f} ms with 20 ms packets (target "
+          f"{s20.jitter_buffer_target})")
+    assert wait10 < wait20, (wait10, wait20)
+    # a clean path: nothing lost or concealed to get there
+    for s in (s10, s20):
+        assert s.lost_packets == 0 and s.late_packets == 0, s
