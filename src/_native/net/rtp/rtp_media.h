@@ -52,6 +52,7 @@ typedef struct rtp_remote {
     int have_ts;
     uint32_t last_ts;
     int64_t last_ext, last_dur, first_ext_ts; /* first_ext_ts: presentation_ms 0 */
+    int64_t frame_ext;                /* the last frame's stamp (they never go back) */
     uint64_t packets, keepalives;     /* RTP of this stream accepted (keepalives included) */
     uint64_t not_decoded;             /* packets played while nobody listened */
     int64_t last_heard_us;            /* last RTP / RTCP of it (or when it was added) */

@@ -895,7 +895,10 @@ static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, 
  * A tick that only plays held audio would otherwise advance the stamp by its
  * length and the next packet's step once more: that drift ran the stamps
  * seconds ahead of the audio while accelerate requests were refused on speech
- * (ACCELERATE_QUIET, two packets pulled, 20 ms held every other tick). */
+ * (ACCELERATE_QUIET, two packets pulled, 20 ms held every other tick).
+ * An expand lengthens a packet's audio by up to a pitch period (15 ms), more
+ * than a 10 ms tick: the tick after it would go back by up to 5 ms; the stamp
+ * stays where it was instead (that audio repeats what was heard). */
 static void stamp_frame(rtp_remote *r, int restarted)
 {
     const agora_audio_playout *po = &r->po;
@@ -913,11 +916,14 @@ static void stamp_frame(rtp_remote *r, int restarted)
     } else {
         first_ext = r->last_ext + r->last_dur; /* only held audio: it ends there */
     }
-    const int64_t ext = first_ext - held;
+    int64_t ext = first_ext - held;
     if (!r->have_ts || (restarted && po->npulls > 0)) {
         r->have_ts = 1;
         r->first_ext_ts = ext;
+    } else if (ext < r->frame_ext) {
+        ext = r->frame_ext;
     }
+    r->frame_ext = ext;
     r->frame->rtp_timestamp = (uint32_t)ext;
     r->frame->presentation_ms = ext > r->first_ext_ts ? (ext - r->first_ext_ts) / (r->rate / 1000) : 0;
 }
