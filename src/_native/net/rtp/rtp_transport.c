@@ -716,6 +716,20 @@ static void skip_packet(rtp_remote *r, uint16_t seq)
         agora_jb_skip(r->jb, r->ssrc, seq);
 }
 
+/* A keepalive: the sender has nothing to say (after a talk spurt: its pause
+ * marker). G.711 / G.722: the pause takes the piece number after the newest
+ * (rtp_reframe.h), so the buffer ends the spurt there without concealment and
+ * the silence up to the next spurt is not counted lost. */
+static void pause_packet(rtp_remote *r, uint16_t seq, int64_t now)
+{
+    if (r->codec == AGORA_RTP_AUDIO_OPUS) {
+        agora_jb_skip(r->jb, r->ssrc, seq);
+    } else if (r->reframe.started) {
+        jb_piece_target t = {r, now / 1000};
+        agora_jb_skip(r->jb, r->ssrc, agora_reframe_pause(&r->reframe, insert_piece, &t));
+    }
+}
+
 static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
 {
     int kind = agora_rtp_is_rtcp(buf, len);
@@ -788,7 +802,7 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
         m->st.keepalives_received++;
         r->keepalives++;
-        skip_packet(r, p.seq);
+        pause_packet(r, p.seq, now);
         return;
     }
     /* the buffer copies the payload; late, duplicate, oversize are counted there */
