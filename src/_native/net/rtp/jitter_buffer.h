@@ -14,8 +14,10 @@
  *   jitter_ms). Each packet's relative delay (transit - smallest transit)
  *   goes into a histogram that forgets exponentially (time constant 1 s of
  *   stream time, NetEq-like); the target delay is its 97th percentile +
- *   10 ms, clamped to [min_delay, max_delay] (defaults 20..200 ms, starting
- *   at 20 ms: one packet, the floor on a clean network). It grows at once
+ *   10 ms, clamped to [floor, max_delay] (defaults 20..200 ms, starting
+ *   at 20 ms: one packet, the floor on a clean network; the floor is one
+ *   packet of the stream within [min_delay, initial_delay]: 10 ms for 10 ms
+ *   packets when min_delay is 10). It grows at once
  *   (without time_stretch, a packet that came after its turn raises it at
  *   once to cover that packet; with it, such a packet only counts in the
  *   histogram, so one outlier costs a concealment, not a higher delay for
@@ -119,7 +121,8 @@ typedef struct agora_jb_config {
     int clock_rate;       /* RTP clock, Hz (48000 for Opus) */
     int frame_ms;         /* packet duration = pull period (20) */
     int initial_delay_ms; /* starting target (20) */
-    int min_delay_ms;     /* lower bound of the target (20) */
+    int min_delay_ms;     /* lower bound of the target (20); the floor is one packet
+                             of the stream within [min_delay_ms, initial_delay_ms] */
     int max_delay_ms;     /* upper bound of the target (200) */
     int time_stretch;     /* 1: move the delay by stretch requests (frame.stretch),
                              0: by concealment frames and dropped packets (0) */
