@@ -7,8 +7,10 @@ on this machine. Three parts, each with its baseline in the same run:
    (its send queue empty); agent B's observer stamps the first frame from A
    whose rms exceeds a threshold. Latency = stamp - push call, p50/p99 over
    --onsets tones. Same measurement on the local (in-process) transport:
-   the difference is what RTP/Opus (20 ms packets), Janus and the jitter
-   buffer add.
+   the difference is what RTP/Opus (20 ms packets; --packet-ms 20,10 adds a
+   row with 10 ms ones), Janus and the jitter buffer add; the listener's mean
+   jitter-buffer wait per packet (its counters) says how much of it is the
+   buffer's.
 2. streams per agent process. N remote publishers send Opus RTP into Janus
    (one sender process replays Opus packets captured from our own encoder
    through Janus: no encoding cost in the measured processes); one listening
@@ -32,7 +34,8 @@ meanwhile, and a point that fails while they used more than half a core is
 measured once more.
 
 Run: python benchmarks/bench_janus.py [--quick] [--ramp 100,200,300,500] [--window 5]
-     [--no-scale]  (part 1 only; saved to results/janus_latency.json)
+     [--no-scale]  (part 1 only; saved to results/janus_latency.json, or --out NAME)
+     [--packet-ms 20,10]  (part 1: the talker's Opus packet lengths through Janus)
 """
 from __future__ import annotations
 
@@ -141,6 +144,12 @@ def measure_latency(url: str, onsets: int, channel: str, packet_ms: int = 20) ->
         if url:
             st = b._rtp_stats()
             jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late")}
+            # where the time went: each packet's mean wait in the jitter buffer (arrival to
+            # play, plus the audio held ahead of it: WebRTC's jitterBufferDelay / emitted)
+            remotes, _ = b._remote_audio_stats()
+            played = sum(r["packets_played"] for r in remotes)
+            jb["mean_wait_ms"] = (sum(r["jitter_buffer_delay_sum_ms"] for r in remotes) / played
+                                  if played else float("nan"))
         a.release()
         b.release()
     return {"onsets": onsets, "detected": len(lat), "p50_ms": _report.percentile(lat, 50),
@@ -382,9 +391,11 @@ def latency_part(janus: JanusServer, onsets: int, packet_ms=(20,)) -> dict:
         key = "janus" if ms == 20 else f"janus_{ms}ms"
         rows[key] = measure_latency(janus_url(janus), onsets, f"bench-latency-janus-{ms}", ms)
     _report.print_table("mouth-to-ear latency (push call -> first loud frame in the listener's observer)",
-                        ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms", "jb delay ms"],
+                        ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms", "jb delay ms",
+                         "jb mean wait ms"],
                         [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"],
-                          v["jitter_buffer"].get("target_delay_ms", "-"), v["jitter_buffer"].get("current_delay_ms", "-")]
+                          v["jitter_buffer"].get("target_delay_ms", "-"), v["jitter_buffer"].get("current_delay_ms", "-"),
+                          v["jitter_buffer"].get("mean_wait_ms", "-")]
                          for k, v in rows.items()])
     out = dict(rows)
     for k, v in rows.items():
