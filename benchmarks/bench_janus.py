@@ -385,7 +385,9 @@ def local_point(n: int, warm: float, window: float) -> dict:
 
 def latency_part(janus: JanusServer, onsets: int, packet_ms=(20,)) -> dict:
     """Part 1: mouth-to-ear latency on both transports (Janus with each Opus
-    packet length of packet_ms), printed as a table."""
+    packet length of packet_ms), printed as a table (with the load average
+    before and after: the machine is shared)."""
+    load_before = os.getloadavg()[0]
     rows = {"local": measure_latency("", onsets, "bench-latency-local")}
     for ms in packet_ms:
         key = "janus" if ms == 20 else f"janus_{ms}ms"
@@ -397,7 +399,8 @@ def latency_part(janus: JanusServer, onsets: int, packet_ms=(20,)) -> dict:
                           v["jitter_buffer"].get("target_delay_ms", "-"), v["jitter_buffer"].get("current_delay_ms", "-"),
                           v["jitter_buffer"].get("mean_wait_ms", "-")]
                          for k, v in rows.items()])
-    out = dict(rows)
+    out = dict(rows, load_average_1min=[load_before, os.getloadavg()[0]])
+    print(f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
     for k, v in rows.items():
         if k != "local":
             out["added_p50_ms" + k[5:]] = v["p50_ms"] - rows["local"]["p50_ms"]

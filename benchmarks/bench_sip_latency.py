@@ -65,11 +65,11 @@ def measure_call(onsets: int) -> dict:
         lat = push_tones(a, ear, onsets)
         st = b._rtp_stats()
         jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late",
-                             "keepalives_received")}
-    remotes, _ = b._remote_audio_stats()
-    played = sum(r["packets_played"] for r in remotes)
-    jb["mean_wait_ms"] = (sum(r["jitter_buffer_delay_sum_ms"] for r in remotes) / played
-                          if played else float("nan"))
+                                 "keepalives_received")}
+        remotes, _ = b._remote_audio_stats()
+        played = sum(r["packets_played"] for r in remotes)
+        jb["mean_wait_ms"] = (sum(r["jitter_buffer_delay_sum_ms"] for r in remotes) / played
+                              if played else float("nan"))
         codec = call.codec
         a.phone.hangup()
     finally:
