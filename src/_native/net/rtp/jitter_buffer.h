@@ -1,6 +1,7 @@
 /* Adaptive jitter buffer for one remote Opus stream (internal to the
  * engine; the Janus receive path of JANUS.md: one instance per forwarded
- * SSRC, fed by the I/O thread, drained every 20 ms by the playout clock).
+ * SSRC, fed by the I/O thread, drained by the 10 ms playout tick whenever
+ * the audio it holds does not cover the tick: audio_playout.h).
  *
  * Model
  * -----
