@@ -50,13 +50,14 @@ def test_each_10_ms_frame_is_played_in_its_own_tick(service, packet_ms):
     try:
         times = heard(p, packet_ms, 3.0)
         assert len(times) >= 200, len(times)
-        # one frame per tick: consecutive frames stamped by different ticks (a
-        # scheduling stall's catch-up ticks may run within one ms: a few alike)
+        # one frame per tick: consecutive frames stamped by different ticks (a 20 ms
+        # tick stamps half of them alike; a scheduling stall's catch-up ticks may run
+        # within one ms: a few alike)
         same = sum(a == b for a, b in zip(times, times[1:]))
-        assert same <= 0.1 * len(times), (same, len(times))
+        assert same <= 0.25 * len(times), (same, len(times))
         # and each tick 10 ms of audio: as many frames as 10 ms ticks over the span
         span_ticks = (times[-1] - times[0]) / 10
-        assert 0.8 * span_ticks <= len(times) - 1 <= 1.2 * span_ticks, (len(times), span_ticks)
+        assert 0.7 * span_ticks <= len(times) - 1 <= 1.3 * span_ticks, (len(times), span_ticks)
     finally:
         p.release()
 
@@ -69,7 +70,7 @@ def test_30_ms_call_packets_are_played_10_ms_a_tick(service):
         times = heard(p, 30, 3.0, codec=(1, 0, -1))
         assert len(times) >= 200, len(times)
         same = sum(a == b for a, b in zip(times, times[1:]))
-        assert same <= 0.1 * len(times), (same, len(times))
+        assert same <= 0.25 * len(times), (same, len(times))  # (a 20 ms tick: every other one)
     finally:
         p.release()
 
