@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -22,7 +23,7 @@ children=2
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
 alias="127.0.0.1:{port}"
-mpath="{modules}"
+{tls_listen}mpath="{modules}"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -35,7 +36,7 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
 modparam("usrloc", "db_mode", 0)
-
+{tls_module}
 request_route {{
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
     if (has_totag()) {{
@@ -49,25 +50,69 @@ request_route {{
     if (is_method("REGISTER")) {{
         # digest authentication against one static password; the user must be the From user
         if (!pv_auth_check("$fd", "{password}", "0", "1")) {{ auth_challenge("$fd", "0"); exit; }}
+        xlog("L_INFO", "REGISTER over $pr, contact $ct\\n");
         save("location");
         exit;
     }}
     if (is_method("INVITE")) {{ record_route(); }}
     if (!lookup("location")) {{ sl_send_reply("404", "Not Found"); exit; }}
+    xlog("L_INFO", "$rm relayed to $ru\\n");
     t_relay();
 }}
 """
 
 
+TLS_LISTEN = """enable_tls=yes
+listen=tls:127.0.0.1:{tls_port}
+"""
+TLS_MODULE = """loadmodule "tls.so"
+modparam("tls", "config", "{tls_config}")
+"""
+# the tls module's own file: our test certificate; peers' certificates are not checked
+TLS_CONFIG = """[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+certificate = {cert}
+private_key = {key}
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+"""
+
+
+def free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Kamailio:
-    def __init__(self, workdir: str, password: str):
+    """``tls=(cert_file, key_file)`` also listens for SIP over TLS on ``tls_port`` (needs
+    Debian's kamailio-tls-modules)."""
+
+    def __init__(self, workdir: str, password: str, tls=None):
         if KAMAILIO is None:
             raise RuntimeError("kamailio is not installed (Debian package kamailio)")
         os.makedirs(workdir, exist_ok=True)
         self.port = free_udp_port()
+        self.tls_port = 0
+        tls_listen = tls_module = ""
+        if tls is not None:
+            if not os.path.exists(os.path.join(MODULES, "tls.so")):
+                raise RuntimeError("kamailio's tls module is not installed (Debian package kamailio-tls-modules)")
+            self.tls_port = free_tcp_port()
+            tls_config = os.path.join(workdir, "tls.cfg")
+            with open(tls_config, "w") as f:
+                f.write(TLS_CONFIG.format(cert=tls[0], key=tls[1]))
+            tls_listen = TLS_LISTEN.format(tls_port=self.tls_port)
+            tls_module = TLS_MODULE.format(tls_config=tls_config)
         cfg = os.path.join(workdir, "kamailio.cfg")
         with open(cfg, "w") as f:
-            f.write(CONFIG.format(port=self.port, modules=MODULES, password=password))
+            f.write(CONFIG.format(port=self.port, modules=MODULES, password=password,
+                                  tls_listen=tls_listen, tls_module=tls_module))
         self.log_path = os.path.join(workdir, "kamailio.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([KAMAILIO, "-f", cfg, "-DD", "-E", "-Y", workdir, "-m", "32",

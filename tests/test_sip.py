@@ -36,6 +36,20 @@ def assert_heard_answer(phone, rate=8000):
     assert abs(dominant_hz(seg, rate) - ANSWER_HZ) < 10
 
 
+def talk_to_callee_and_hang_up(conn, rec, callee, call, name="callee"):
+    """An outbound call from the agent: wait until it is up and the callee is heard, answer
+    with the tone, hang up, and check the callee's recording holds the answer."""
+    assert conn.phone.wait("up", timeout=20), call
+    rec.wait_event("joined", name, timeout=10)
+    rec.wait_for(lambda: VAD_START in vad_states(rec, name), timeout=20)
+    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
+    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
+    time.sleep(0.5)
+    assert conn.phone.hangup() is True
+    callee.wait_event("CALL_CLOSED")
+    assert_heard_answer(callee)
+
+
 def tone(seconds, rate=16000, hz=ANSWER_HZ, amp=8000):
     t = np.arange(int(seconds * rate)) / rate
     return (np.sin(2 * np.pi * hz * t) * amp).astype(np.int16)
@@ -482,18 +496,25 @@ def test_registers_with_digest_auth_and_takes_calls_through_the_proxy(phones, qu
             appid="sip-test", transport_url=f"sip://agent:s3cret@127.0.0.1:0?registrar={kam.address}"))
         try:
             assert svc.sip.wait_registered(timeout=15), kam.log_text()[-2000:]
-            conn, rec = join(svc, "agent", "bot")
-            phone = phones(source=question)
-            phone.dial(f"sip:agent@{kam.address}")      # the AOR, at the proxy
-            rec.wait_event("joined", "phone", timeout=20)
-            phone.wait_event("CALL_ESTABLISHED")
-            phone.hangup()                               # the BYE follows the proxy's route
-            rec.wait_event("left", "phone", timeout=15)
-            conn.release()
+            call_through_the_proxy(svc, kam, phones, question)
         finally:
             svc.release()
     finally:
         kam.stop()
+
+
+def call_through_the_proxy(svc, kam, phones, question, while_up=lambda: None):
+    """A phone calls the agent's AOR at kamailio; the call reaches the agent's channel,
+    ``while_up()`` runs, the phone hangs up (the BYE follows the proxy's route)."""
+    conn, rec = join(svc, "agent", "bot")
+    phone = phones(source=question)
+    phone.dial(f"sip:agent@{kam.address}")
+    rec.wait_event("joined", "phone", timeout=20)
+    phone.wait_event("CALL_ESTABLISHED")
+    while_up()
+    phone.hangup()
+    rec.wait_event("left", "phone", timeout=15)
+    conn.release()
 
 
 def test_options_keepalive_to_the_registrar(tmp_path):

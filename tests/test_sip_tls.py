@@ -15,7 +15,7 @@ import agora_rtc as ar
 from conftest import join, wait_until
 from baresip_phone import BARESIP, BaresipPhone, phones  # noqa: F401 (the fixture)
 from test_sip import (ANSWER_HZ, VAD_START, assert_heard_answer, dominant_hz, question, tone,  # noqa: F401
-                      vad_states)
+                      call_through_the_proxy, talk_to_callee_and_hang_up, vad_states)
 
 pytestmark = pytest.mark.skipif(BARESIP is None, reason="baresip (Debian) is not installed")
 
@@ -85,18 +85,42 @@ def test_dial_over_tls_with_srtp(phones, question, certificate):
     callee = phones("callee", source=question, auto_answer=True, codecs=("PCMA",), tls_cert=both,
                     mediaenc="srtp-mand")
     call = conn.phone.dial(callee.tls_uri)
-    assert conn.phone.wait("up", timeout=20), call
-    rec.wait_event("joined", "callee", timeout=10)
+    talk_to_callee_and_hang_up(conn, rec, callee, call)
     assert call.srtp.startswith("AES_CM_128_HMAC_SHA1_")
-    rec.wait_for(lambda: VAD_START in vad_states(rec, "callee"), timeout=20)
-    assert conn.push_audio_pcm_data(tone(1.5).tobytes(), 16000, 1) == 0
-    wait_until(conn.is_push_to_rtc_completed, timeout=10, what="answer sent")
-    time.sleep(0.5)
-    assert conn.phone.hangup() is True
-    callee.wait_event("CALL_CLOSED")
-    assert_heard_answer(callee)
     conn.release()
     svc.release()
+
+
+def test_registers_over_tls_and_takes_calls_through_the_proxy(phones, question, certificate, tmp_path):
+    """registrar_transport=tls: the agent registers with kamailio over TLS (digest
+    authentication; kamailio's own log says the REGISTER came over TLS with a TLS contact),
+    its OPTIONS keepalives go the same way, and a phone's call to the agent's AOR at the
+    proxy is routed to that TLS contact and reaches the agent's channel."""
+    from kamailio_registrar import KAMAILIO, MODULES, Kamailio
+    if KAMAILIO is None or not os.path.exists(os.path.join(MODULES, "tls.so")):
+        pytest.skip("kamailio with its tls module (Debian kamailio-tls-modules) is not installed")
+    cert, key, _ = certificate
+    kam = Kamailio(str(tmp_path / "kamailio"), "s3cret", tls=(cert, key))
+    try:
+        svc = ar.AgoraService(ar.AgoraServiceConfig(
+            appid="sip-tls", transport_url=f"sip://agent:s3cret@127.0.0.1:0?registrar=127.0.0.1:{kam.tls_port}"
+                                           f"&registrar_transport=tls&keepalive=1&tls_port=0&cert={cert}&key={key}"))
+        try:
+            assert svc.sip.wait_registered(timeout=20), (svc.sip.registration_status, kam.log_text()[-2000:])
+            log = kam.log_text()
+            assert "REGISTER over tls, contact <sip:agent@127.0.0.1:" in log, log[-2000:]
+            assert ";transport=tls>" in log.split("REGISTER over tls, contact ")[1].splitlines()[0]
+            wait_until(lambda: svc.sip.stats()["keepalives_answered"] >= 1, timeout=15,
+                       what="an OPTIONS keepalive answered over TLS")
+
+            def relayed_over_tls():
+                relayed = [line for line in kam.log_text().splitlines() if "INVITE relayed to" in line]
+                assert relayed and "transport=tls" in relayed[0], relayed
+            call_through_the_proxy(svc, kam, phones, question, relayed_over_tls)   # the phone: UDP to the proxy
+        finally:
+            svc.release()
+    finally:
+        kam.stop()
 
 
 def test_tls_url_errors(tmp_path, certificate):
@@ -107,6 +131,9 @@ def test_tls_url_errors(tmp_path, certificate):
         (f"sip://127.0.0.1:0?tls_port=99999&cert={cert}", "tls_port"),
         (f"sip://127.0.0.1:0?tls_port=0&cert={tmp_path}/missing.pem", "cannot read"),
         (f"sip://127.0.0.1:0?tls_port=0&cert={cert}&key={tmp_path}/missing.pem", "cannot read"),
+        (f"sip://a:pw@127.0.0.1:0?registrar=127.0.0.1:5061&registrar_transport=tls", "tls_port"),
+        (f"sip://a:pw@127.0.0.1:0?registrar=127.0.0.1:5061&registrar_transport=tcp", "'udp' or 'tls'"),
+        (f"sip://127.0.0.1:0?registrar_transport=tls&tls_port=0&cert={cert}", "add registrar"),
     ]
     (tmp_path / "junk.pem").write_text("not a certificate")
     bad.append((f"sip://127.0.0.1:0?tls_port=0&cert={tmp_path}/junk.pem&key={key}", "not a PEM"))

@@ -19,7 +19,8 @@ cdef class SipAgent:
 
     def __cinit__(self, bytes listen_ip, int listen_port=0, bytes user=b"agent", bytes registrar=None,
                   bytes password=None, int expires=0, int keepalive_s=0, int srtp=0,
-                  bytes tls_cert_pem=None, bytes tls_key_pem=None, int tls_port=0):
+                  bytes tls_cert_pem=None, bytes tls_key_pem=None, int tls_port=0,
+                  bint registrar_tls=False):
         if not 0 <= listen_port < 65536:
             raise ValueError(f"SIP listen port must be 0..65535, got {listen_port}")
         cdef lib.agora_sip_config cfg
@@ -47,6 +48,11 @@ cdef class SipAgent:
             cfg.password = password if password is not None else b""
             cfg.expires = expires
             cfg.keepalive_s = keepalive_s
+            if registrar_tls and tls_cert_pem is None:
+                raise ValueError("SIP registration over TLS needs the TLS transport (a certificate)")
+            cfg.registrar_tls = registrar_tls
+        elif registrar_tls:
+            raise ValueError("SIP registration over TLS needs a registrar")
         elif keepalive_s:
             raise ValueError("SIP keepalive needs a registrar (the OPTIONS go to it)")
         if not 0 <= keepalive_s <= 86400:

@@ -143,6 +143,7 @@ cdef extern from "agora_rtc/sip.h" nogil:
         const char *password
         int expires
         int keepalive_s
+        int registrar_tls
         int srtp
         const char *tls_cert_pem
         const char *tls_key_pem

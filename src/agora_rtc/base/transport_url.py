@@ -152,8 +152,9 @@ _SIP_USER = re.compile(r"^[A-Za-z0-9+_.\-]{1,63}$")
 
 def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
     """``sip://[user[:password]@]ip[:port][?media_ip=ip&dial=allow&registrar=host:port&expires=S
-    &srtp=off|optional|mandatory&tls_port=P&cert=FILE&key=FILE]``: port 5060 by default, 0 = any;
-    tls_port: SIP over TLS there too (0 = any) with the PEM certificate and key files."""
+    &registrar_transport=udp|tls&srtp=off|optional|mandatory&tls_port=P&cert=FILE&key=FILE]``:
+    port 5060 by default, 0 = any; tls_port: SIP over TLS there too (0 = any) with the PEM
+    certificate and key files; registrar_transport=tls registers over it."""
     import ipaddress
     host = parts.hostname or ""
     try:
@@ -201,6 +202,15 @@ def _parse_sip(parts, params: dict, url: str, what: str) -> TransportURL:
                              "(and key=<PEM key file> unless the key is in the same file)")
     elif "cert" in params or "key" in params:
         raise ValueError(f"{what}: cert= / key= are for SIP over TLS: add tls_port=<port>")
+    if "registrar_transport" in params:
+        if params["registrar_transport"] not in ("udp", "tls"):
+            raise ValueError(f"{what}: registrar_transport must be 'udp' or 'tls', "
+                             f"got {params['registrar_transport']!r}")
+        if registrar is None:
+            raise ValueError(f"{what}: registrar_transport is for a registrar: add registrar=host:port")
+        if params["registrar_transport"] == "tls" and "tls_port" not in params:
+            raise ValueError(f"{what}: registering over TLS needs SIP over TLS: add "
+                             "tls_port=<port>&cert=<PEM file>")
     if params.get("dial", "deny") not in ("allow", "deny"):
         raise ValueError(f"{what}: dial must be 'allow' or 'deny' (outbound calls), got {params['dial']!r}")
     if parts.password is not None:

@@ -81,7 +81,8 @@ class SipEndpoint:
                                        params.get("password", "").encode("utf-8"),
                                        int(params.get("expires", 0)), int(params.get("keepalive", 0)),
                                        SIP_SRTP_MODES[self.srtp], cert, key,
-                                       int(params.get("tls_port", 0)))
+                                       int(params.get("tls_port", 0)),
+                                       params.get("registrar_transport", "udp") == "tls")
         self.port = self._agent.port
         self.tls_port = self._agent.tls_port
         self._lock = threading.Lock()

@@ -57,6 +57,10 @@ typedef struct agora_sip_config {
     /* With a registrar: an OPTIONS to it every keepalive_s seconds (0: none), keeping
      * NAT bindings open and telling whether the registrar still answers (stats). */
     int keepalive_s;
+    /* 1: REGISTER and the keepalives go to the registrar over TLS (its URI gets
+     * ;transport=tls, so our Contact says TLS too and the calls it routes to us come
+     * over TLS); needs tls_cert_pem. 0: UDP. */
+    int registrar_tls;
     int srtp;                 /* enum agora_sip_srtp (0: off) */
     /* SIP over TLS (RFC 3261 sips / transport=tls), next to UDP: with tls_cert_pem set,
      * the agent also listens for TLS on listen_ip:tls_port (0: an ephemeral port,

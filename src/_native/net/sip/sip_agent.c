@@ -72,6 +72,7 @@ struct agora_sip_agent {
     struct sipreg *reg;         /* NULL: no registrar */
     char password[128];
     char registrar[128];
+    int registrar_tls;          /* REGISTER / keepalives over TLS */
     int expires;
     int keepalive_s;            /* 0: no keepalive */
     int srtp;                   /* enum agora_sip_srtp */
@@ -687,10 +688,16 @@ static void on_register_response(int err, const struct sip_msg *msg, void *arg)
         (void)emit(a, &ev);
 }
 
+/* The registrar's request URI: libre picks the transport from it. */
+static void registrar_uri(const struct agora_sip_agent *a, char *uri, size_t size)
+{
+    re_snprintf(uri, size, "sip:%s%s", a->registrar, a->registrar_tls ? ";transport=tls" : "");
+}
+
 static int start_register(struct agora_sip_agent *a)
 {
     char reg_uri[160], aor[256];
-    re_snprintf(reg_uri, sizeof(reg_uri), "sip:%s", a->registrar);
+    registrar_uri(a, reg_uri, sizeof(reg_uri));
     /* the AOR's domain: the registrar without its port */
     char domain[128];
     snprintf(domain, sizeof(domain), "%s", a->registrar);
@@ -721,7 +728,7 @@ static void send_keepalive(void *arg)
     if (a->keepalive)
         return; /* the last one still waits for its answer (libre times it out in 32 s) */
     char uri[160];
-    re_snprintf(uri, sizeof(uri), "sip:%s", a->registrar);
+    registrar_uri(a, uri, sizeof(uri));
     if (!sip_requestf(&a->keepalive, a->sip, true, "OPTIONS", uri, NULL, NULL, NULL,
                       on_keepalive_response, a,
                       "From: <sip:%s@%J>;tag=%x%x\r\n"
@@ -869,7 +876,8 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
         return AGORA_ERR_INVALID_ARGUMENT;
     if (config->srtp < AGORA_SIP_SRTP_OFF || config->srtp > AGORA_SIP_SRTP_MANDATORY ||
         config->keepalive_s < 0 || config->keepalive_s > 86400 ||
-        (config->keepalive_s > 0 && !config->registrar))
+        (config->keepalive_s > 0 && !config->registrar) ||
+        (config->registrar_tls && (!config->registrar || !config->tls_cert_pem)))
         return AGORA_ERR_INVALID_ARGUMENT;
     pthread_once(&libre_once, libre_init_once);
     if (libre_rc)
@@ -890,6 +898,7 @@ int agora_sip_agent_create(const agora_sip_config *config, agora_sip_agent **out
         snprintf(a->password, sizeof(a->password), "%s", config->password ? config->password : "");
         a->expires = config->expires > 0 ? config->expires : 600;
         a->keepalive_s = config->keepalive_s;
+        a->registrar_tls = config->registrar_tls != 0;
     }
     a->listen_port = config->listen_port;
     a->srtp = config->srtp;
