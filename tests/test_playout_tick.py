@@ -7,9 +7,8 @@ audio statistics are what is checked.
   handed on one per tick as soon as they are due, not two (or three) at once.
   Checked by cadence, not by clock: the frames' render_time_ms (the tick that
   played them) are counted, a 20 ms tick would stamp pairs of frames alike.
-* With 10 ms packets the jitter buffer holds a packet for less time at steady
-  state on a clean path than with 20 ms packets (its jitterBufferDelay /
-  emitted count: jitter_buffer_delay_sum / played_packets)."""
+* With 10 ms packets the jitter buffer's target on a clean path is below the
+  20 ms of 20 ms packets: its floor is one packet."""
 import time
 
 import numpy as np
@@ -18,7 +17,6 @@ import pytest
 from agora_rtc.agora_parameter import AUDIO_PACKET_MS
 
 from conftest import wait_until
-from impaired_path import TimedStatsRecorder
 from test_rtp_transport import SSRC, Pair, speech
 
 
@@ -75,37 +73,36 @@ def test_30_ms_call_packets_are_played_10_ms_a_tick(service):
         p.release()
 
 
-def steady_wait_ms(service, packet_ms):
-    """Mean ms a packet waited in bob's jitter buffer (arrival to play, plus the
-    audio held ahead of it) over the last 3 s of a 5 s talk on a clean path."""
-    p = Pair(service)
-    rec = TimedStatsRecorder()
-    assert p.b.register_local_user_observer(rec) == 0
-    try:
-        assert p.a.get_agora_parameter().set_int(AUDIO_PACKET_MS, packet_ms) == 0
-        x = np.tile(speech(), 2)[:5 * 16000]
-        assert p.a.push_audio_pcm_data(x, 16000) == 0
-        wait_until(lambda: p.rb.frame_count("alice") >= 200, timeout=15, what="2 s heard")
-        wait_until(lambda: rec.stats_since(0), timeout=10, what="a statistics callback")
-        first = rec.stats_since(0)[-1]
-        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=20)
-        time.sleep(0.5)
-        last = rec.stats_since(0)[-1]
-        played = last.played_packets - first.played_packets
-        assert played >= 100, (first, last)
-        return (last.jitter_buffer_delay_sum - first.jitter_buffer_delay_sum) / played, last
-    finally:
-        p.release()
-
-
-def test_10_ms_packets_wait_less_in_the_jitter_buffer(service):
+def test_10_ms_packets_have_a_lower_jitter_buffer_target(service):
+    """alice talks to bob in 10 ms packets and carol to dave in 20 ms ones, at the
+    same time (both see the same machine), in spurts with pauses between on a
+    clean path. The target's floor is one packet: 10 ms packets settle below the
+    20 ms packets' 20 ms (each spurt after a pause starts within 10 ms of it). The
+    mean wait per packet is printed, not judged: the delay moves within a band
+    around the target (time-stretching only outside it), so on a clean path both
+    average about 11 ms (benchmarks/README.md, "10 ms playout tick")."""
     assert service.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 250) == 0
-    wait10, s10 = steady_wait_ms(service, 10)
-    wait20, s20 = steady_wait_ms(service, 20)
-    print(f"\nmean jitter buffer wait: {wait10:.1f} ms with 10 ms packets (target "
-          f"{s10.jitter_buffer_target}), {wait20:.1f} ms with 20 ms packets (target "
-          f"{s20.jitter_buffer_target})")
-    assert wait10 < wait20, (wait10, wait20)
-    # a clean path: nothing lost or concealed to get there
-    for s in (s10, s20):
-        assert s.lost_packets == 0 and s.late_packets == 0, s
+    pairs = {ms: Pair(service) for ms in (10, 20)}
+    try:
+        for ms, p in pairs.items():
+            assert p.a.get_agora_parameter().set_int(AUDIO_PACKET_MS, ms) == 0
+        spurt = speech(0.6)
+        for _ in range(8):
+            for p in pairs.values():
+                assert p.a.push_audio_pcm_data(spurt, 16000) == 0
+            for p in pairs.values():
+                wait_until(p.a.is_push_to_rtc_completed, timeout=10)
+            time.sleep(0.3)  # the pause
+        time.sleep(0.3)
+        stats = {ms: p.b._remote_audio_stats()[0][0] for ms, p in pairs.items()}
+    finally:
+        for p in pairs.values():
+            p.release()
+    wait = {ms: s["jitter_buffer_delay_sum_ms"] / s["packets_played"] for ms, s in stats.items()}
+    target = {ms: s["jitter_buffer_target_ms"] for ms, s in stats.items()}
+    print(f"\nmean jitter buffer wait: {wait[10]:.1f} ms with 10 ms packets (target {target[10]}), "
+          f"{wait[20]:.1f} ms with 20 ms packets (target {target[20]})")
+    assert target[10] < min(20, target[20]), (wait, target)  # below a 20 ms floor
+    # a clean path: nothing lost or late to get there
+    for s in stats.values():
+        assert s["packets_lost"] == 0 and s["packets_late"] == 0, s

@@ -723,7 +723,7 @@ static void skip_packet(rtp_remote *r, uint16_t seq)
 static void pause_packet(rtp_remote *r, uint16_t seq, int64_t now)
 {
     if (r->codec == AGORA_RTP_AUDIO_OPUS) {
-        agora_jb_skip(r->jb, r->ssrc, seq);
+        skip_packet(r, seq);
     } else if (r->reframe.started) {
         jb_piece_target t = {r, now / 1000};
         agora_jb_skip(r->jb, r->ssrc, agora_reframe_pause(&r->reframe, insert_piece, &t));
