@@ -26,6 +26,13 @@ makes to keep the PCM); the agents receive exactly what they would from real peo
     python benchmarks/bench_fleet.py            # 200 rooms on 1, 2, 3 workers
     python benchmarks/bench_fleet.py --quick    # 20 rooms on 1 and 2 workers
     python benchmarks/bench_fleet.py --rooms 100 --chaos 0   # a size a busy machine holds
+    python benchmarks/bench_fleet.py --skip-latency --failover 5 --chaos 1000 --save fleet_faults
+
+With ``--failover N`` (quick: 2, else 5) it kills (SIGKILL) the worker serving a room of 12
+talking rooms on 3 workers, N times, and measures from the kill to each of that worker's rooms
+heard again by another worker's agent. The stages of each job's start (from the job hash and
+the agent's records: wait in the stream, lease, room check, connect, joined, heard) are
+printed and saved per run (``stages``), with each worker's longest heartbeat round.
 
 With ``--chaos N`` (quick: 100, else 1000) it also makes N dispatches of short sessions
 (0.3 to 1.5 s; one in five a duplicate for a room already asked for) over 20 rooms and 3
@@ -49,6 +56,7 @@ import numpy as np
 
 import agora_rtc as ar
 from agora_rtc.fleet import Dispatcher, RedisServer
+from agora_rtc.fleet import keys as K
 from agora_rtc.janus import JanusServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -218,6 +226,7 @@ def fleet_run(rs, urls, services, packets, rooms_n, n_workers, rate, timeout, ho
                 p.kill()
                 p.wait()
         d.close()
+    stages = job_stages(jobs, infos, got)
     disp = {i["room"]: float(i["dispatched_at"]) for i in infos}
     joined = [1000 * (float(g["joined"]) - disp[r]) for r, g in got.items()]
     heard = [1000 * (float(g["heard"]) - disp[r]) for r, g in got.items()]
@@ -229,7 +238,58 @@ def fleet_run(rs, urls, services, packets, rooms_n, n_workers, rate, timeout, ho
             "jobs_started_per_s": len(started) / span if span > 0 else float("nan"),
             "sessions_per_worker": sorted(int(w["sessions"]) for w in workers),
             "cpu_per_worker": sorted(float(w["cpu"]) for w in workers),
-            "hold_s": hold, "process_cpu": cpu}
+            "heartbeat_round_ms_max": sorted(float(w.get("round_ms_max", "nan")) for w in workers),
+            "hold_s": hold, "process_cpu": cpu, "stages": stages}
+
+
+#: The stages of a job's start, each the time of the mark it ends at minus the previous
+#: mark's: (name, mark). Marks: dispatched_at (the dispatcher), the stream entry's id (the
+#: time Redis added it, ms), got_at (XREADGROUP/claim returned it to the worker), lease_at,
+#: started_at (job recorded running), room_checked_at (session thread: the room exists on
+#: its Janus), entry_at (the worker's service on that Janus ready, entry called), then the
+#: agent's own: connect_at, joined (on_connected), heard (first loud frame of its human).
+STAGES = [("to stream", "stream_at"), ("wait in stream", "got_at"), ("lease", "lease_at"),
+          ("record start", "started_at"), ("room check", "room_checked_at"),
+          ("service + context", "entry_at"), ("entry to connect", "connect_at"),
+          ("connect to joined", "joined"), ("joined to heard", "heard")]
+
+
+def job_stages(jobs, infos, got):
+    """Per job: its worker, how it got there (read / pending / claim) and the ms spent in
+    each of `STAGES`."""
+    out = []
+    for eid, info in zip(jobs, infos):
+        marks = {k: float(v) for k, v in info.items() if k.endswith("_at")}
+        marks["stream_at"] = int(eid.split("-")[0]) / 1000.0
+        agent = got.get(info.get("room"), {})
+        marks.update({k: float(agent[k]) for k in ("connect_at", "joined", "heard") if k in agent})
+        row = {"job": eid, "worker": info.get("worker"), "via": info.get("via")}
+        prev = marks.get("dispatched_at")
+        for name, mark in STAGES:
+            at = marks.get(mark)
+            row[name] = 1000 * (at - prev) if at is not None and prev is not None else None
+            prev = at if at is not None else prev
+        out.append(row)
+    return out
+
+
+def stage_rows(label, stages):
+    """p50 / p99 / max of each stage, and the stage that took longest in the jobs whose
+    join took over 100 ms (``slow``)."""
+    rows = []
+    slow = [s for s in stages if sum(s[n] or 0 for n, _ in STAGES[:-1]) > 100]
+    for name, _mark in STAGES:
+        v = [s[name] for s in stages if s[name] is not None]
+        worst = sum(1 for s in slow if max(STAGES[:-1], key=lambda st: s[st[0]] or 0)[0] == name)
+        rows.append([label, name, _report.percentile(v, 50), _report.percentile(v, 99),
+                     max(v) if v else float("nan"), f"{worst}/{len(slow)}"])
+    return rows
+
+
+def stage_summary(stages):
+    """`stage_rows` as a dict for the results file: stage -> p50, p99, max, slowest."""
+    return {row[1]: {"p50_ms": row[2], "p99_ms": row[3], "max_ms": row[4], "slowest_of_slow_jobs": row[5]}
+            for row in stage_rows("", stages)}
 
 
 def baseline_run(services, packets, d, rooms_n, rate, timeout):
@@ -270,6 +330,72 @@ def baseline_run(services, packets, d, rooms_n, rate, timeout):
     people.leave()
     return {"rooms": rooms_n, "dispatch": f"{rate:g}/s" if rate else "burst",
             "heard_rooms": len(heard), "joined_ms": joined, "heard_ms": heard}
+
+
+def failover_run(rs, urls, services, packets, rounds, timeout, n_workers=3, n_rooms=12):
+    """kill -9 the worker serving a room while every room talks, ``rounds`` times (the killed
+    worker is started again once its rooms are served): seconds from the kill to each of its
+    rooms heard again by another worker's agent (the agents' own records)."""
+    ns = "f" + uuid.uuid4().hex[:8]
+    d = Dispatcher(rs.url, namespace=ns)
+    for name, url in urls.items():
+        d.add_janus(name, url)
+    procs = {}
+
+    def start_worker(wid):
+        procs[wid] = subprocess.Popen(
+            [sys.executable, "-m", "agora_rtc.fleet", "--redis", rs.url, "--namespace", ns,
+             "--log-level", "ERROR", "worker", "fleet_bench_agent:entry", "--capacity",
+             str(n_rooms), "--id", wid, "--drain-timeout", "0"], cwd=HERE, stdout=subprocess.DEVNULL)
+
+    def wait_workers(n):
+        deadline = time.monotonic() + timeout
+        while len(d.workers()) < n:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{n} workers did not come up")
+            time.sleep(0.05)
+    for i in range(n_workers):
+        start_worker(f"w{i}")
+    people, out = None, []
+    try:
+        wait_workers(n_workers)
+        rooms = [f"{ns}-{i}" for i in range(n_rooms)]
+        people = Humans(services, d, rooms, packets)
+        jobs = {room: d.dispatch(room) for room in rooms}
+        if len(wait_heard(d, ns, rooms, timeout)) < n_rooms:
+            raise RuntimeError("not every room heard its human before the kills")
+        for k in range(rounds):
+            victim = d.serving(rooms[k % n_rooms])
+            theirs = [r for r in rooms if d.serving(r) == victim]
+            procs[victim].kill()
+            t_kill = time.time()
+            procs[victim].wait()
+            again, deadline = {}, time.monotonic() + timeout
+            while len(again) < len(theirs) and time.monotonic() < deadline:
+                for room in theirs:
+                    h = d.r.hgetall(f"{ns}:bench:{room}")
+                    if h.get(b"worker", b"").decode() not in ("", victim) and \
+                            float(h.get(b"heard", 0)) > t_kill:
+                        again[room] = float(h[b"heard"]) - t_kill
+                time.sleep(0.02)
+            out.append({"killed": victim, "rooms": len(theirs), "served_again": len(again),
+                        "failover_s": sorted(again.values()),
+                        "not_served_again": [{"room": r, "lease": d.serving(r),
+                                              "agent": {k.decode(): v.decode() for k, v in
+                                                        d.r.hgetall(f"{ns}:bench:{r}").items()},
+                                              "job": d.job(jobs[r])}
+                                             for r in theirs if r not in again]})
+            start_worker(victim)
+            wait_workers(n_workers)
+    finally:
+        if people is not None:
+            people.leave()
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        d.close()
+    return out
 
 
 def chaos_run(rs, urls, n_dispatch, timeout, n_workers=3, n_rooms=20, kill_every=2.0, seed=1):
@@ -363,6 +489,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--chaos", type=int, default=None, help="dispatches with random kills")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--failover", type=int, default=None,
+                    help="rounds of kill -9 of a worker serving talking rooms (default 5, quick 2)")
     ap.add_argument("--rate", type=float, default=20.0,
                     help="rooms dispatched per second in the paced runs (0: burst runs only)")
     ap.add_argument("--no-burst", action="store_true", help="paced runs only")
@@ -370,14 +498,17 @@ def main(argv=None) -> int:
     ap.add_argument("--hold", type=float, default=10.0,
                     help="seconds of every room talking over which each process's CPU is "
                          "measured (in the paced runs, or the burst ones without --rate)")
+    ap.add_argument("--save", default=None,
+                    help="name of the results file (results/NAME.json; default fleet / fleet_quick)")
     a = ap.parse_args(argv)
     rooms_n = a.rooms or (20 if a.quick else 200)
     counts = [int(x) for x in (a.workers or ("1,2" if a.quick else "1,2,3")).split(",")]
     chaos_n = a.chaos if a.chaos is not None else (100 if a.quick else 1000)
+    failover_n = a.failover if a.failover is not None else (2 if a.quick else 5)
     rates = ([a.rate] if a.rate else []) + ([] if a.no_burst else [None])
     if not rates:
         raise SystemExit("--rate 0 with --no-burst: nothing to run")
-    data = {"rooms": rooms_n, "fleet": [], "baseline": [], "chaos": None}
+    data = {"rooms": rooms_n, "fleet": [], "baseline": [], "chaos": None, "failover": []}
     with RedisServer() as rs, JanusServer() as j1, JanusServer() as j2:
         urls = {"j1": f"{j1.transport_url}?admin_key={j1.admin_key}",
                 "j2": f"{j2.transport_url}?admin_key={j2.admin_key}"}
@@ -399,6 +530,8 @@ def main(argv=None) -> int:
                     data["baseline"].append(baseline_run(services, packets, d, rooms_n, rate,
                                                          a.timeout))
                 d.close()
+            if failover_n:
+                data["failover"] = failover_run(rs, urls, services, packets, failover_n, a.timeout)
             if chaos_n:
                 data["chaos"] = chaos_run(rs, urls, chaos_n, max(a.timeout, chaos_n * 0.5))
         finally:
@@ -410,8 +543,17 @@ def main(argv=None) -> int:
                             "rooms served twice at once", "job states"],
                             [[c["dispatches"], c["kills"], c["sessions"], c["overlaps"],
                               " ".join(f"{k} {v}" for k, v in c["states"].items())]])
+    if data["failover"]:
+        f = data["failover"]
+        times = [t for r in f for t in r["failover_s"]]
+        _report.print_table("kill -9 of a worker serving talking rooms (3 workers, 12 rooms): "
+                            "kill to each of its rooms heard again by another worker's agent "
+                            f"(for scale: a dead worker's leases expire after {K.LEASE_TTL_MS / 1000:g} s)",
+                            ["kills", "rooms taken over", "rooms served again", "p50 s", "max s"],
+                            [[len(f), sum(r["rooms"] for r in f), sum(r["served_again"] for r in f),
+                              _report.percentile(times, 50), max(times) if times else float("nan")]])
     if a.skip_latency:
-        _report.save("fleet_chaos", data)
+        _report.save(a.save or "fleet_chaos", data)
         return 0
     p = _report.percentile
     rows = []
@@ -430,6 +572,10 @@ def main(argv=None) -> int:
         _report.print_table(f"CPU of each process while all {rooms_n} rooms talk "
                             f"({a.hold:.0f} s; 100 % = one core)",
                             ["run", "process", "CPU %", "CPU % per room", "threads"], cpu_rows)
+    _report.print_table("stages of a job's start (ms)",
+                        ["run", "stage", "p50", "p99", "max", "slowest stage of the jobs joined > 100 ms"],
+                        [row for r in data["fleet"] for row in
+                         stage_rows(f"{r['workers']} worker(s), {r['dispatch']}", r["stages"])])
     for b in data["baseline"]:
         rows.append(["direct (baseline)", b["dispatch"], f"{b['heard_rooms']}/{b['rooms']}",
                      p(b["joined_ms"], 50), p(b["joined_ms"], 99), p(b["heard_ms"], 50),
@@ -438,7 +584,9 @@ def main(argv=None) -> int:
                         ["run", "dispatch", "heard", "joined p50 ms", "joined p99 ms", "heard p50 ms",
                          "heard p99 ms", "jobs started/s", "sessions per worker", "CPU % per worker"],
                         rows)
-    _report.save("fleet_quick" if a.quick else "fleet", data)
+    for r in data["fleet"]:     # the file keeps each stage's summary, not every job's row
+        r["stages"] = stage_summary(r["stages"])
+    _report.save(a.save or ("fleet_quick" if a.quick else "fleet"), data)
     return 0
 
 

@@ -1,5 +1,6 @@
 """The agent of bench_fleet.py: joins its room and records in Redis (hash
-``<namespace>:bench:<room>``) when it joined and when it first heard the room's human."""
+``<namespace>:bench:<room>``) when it called connect, when that call returned, when it
+joined and when it first heard the room's human."""
 import time
 
 import agora_rtc as ar
@@ -24,7 +25,9 @@ class Ears(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
 
 def entry(ctx):
     ears = Ears(ctx)
+    ctx.redis.hset(ears.key, "connect_at", repr(time.time()))
     ctx.connect(ears, audio_frame_observer=ears)
+    ctx.redis.hset(ears.key, "connected_call_at", repr(time.time()))
     ctx.wait()
 
 

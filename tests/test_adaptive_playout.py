@@ -314,3 +314,82 @@ def test_concealment_only_for_what_the_network_lost(service, loss):
     finally:
         p.release()
         relay.close()
+
+
+def test_fec_recovers_most_losses_under_heavy_loss(service):
+    """20 % random loss of a continuous Opus stream: when packets are being lost
+    the buffer keeps one packet more than the jitter needs, so that the packet
+    after a lost one (which carries its in-band FEC copy) is there when the lost
+    one is due. Most lost packets are then rebuilt from FEC, far fewer frames
+    are concealed than packets lost (with the target at the floor the next
+    packet was rarely there: most losses were concealed), and the target comes
+    back down once the loss stops."""
+    assert service.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 250) == 0
+    p, relay = relayed_pair(service, seed=31, loss=0.2)
+    rec = TimedStatsRecorder()
+    assert p.b.register_local_user_observer(rec) == 0
+    try:
+        x = np.tile(speech(), 3)  # ~12 s of talk, one round
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        wait_until(lambda: p.rb.frame_count("alice") >= 800, timeout=30, what="8 s heard")
+        lossy = rec.stats_since(0)[-1]
+        lost = relay.counts["lost"]
+        t_clean = time.monotonic()
+        relay.set(loss=0.0)
+        wait_until(lambda: p.a.is_push_to_rtc_completed(), timeout=30)
+        time.sleep(0.5)
+        clean = rec.stats_since(t_clean + 2.0)
+        total = lossy.received_frames + lossy.fec_frames + lossy.concealed_frames
+        assert lost >= 0.15 * total, (relay.counts, lossy)
+        # about a fifth of the losses come in runs (the packet after is lost too):
+        # only the last of a run has its FEC copy; the others are concealed
+        assert lossy.fec_frames >= 0.6 * lost, (lossy, relay.counts)
+        assert lossy.concealed_frames <= 0.45 * lost, (lossy, relay.counts)
+        # loss gone: the target falls back (the floor plus what the machine's
+        # scheduling adds as jitter)
+        assert clean and clean[-1].jitter_buffer_target <= 35, [s.jitter_buffer_target for s in clean]
+        print(f"\n20 % loss: {lost} packets lost by the relay, {lossy.fec_frames} recovered "
+              f"by FEC, {lossy.concealed_frames} frames concealed of {total} "
+              f"({concealment(lossy):.1%}); target under loss "
+              f"{[s.jitter_buffer_target for s in rec.stats_since(0)][:40]}, after "
+              f"{[s.jitter_buffer_target for s in clean]}")
+    finally:
+        p.release()
+        relay.close()
+
+
+def test_jitter_onset_costs_next_to_no_concealment(service):
+    """0..40 ms of jitter per packet (reordering included) starting on a clean
+    path where the target sits at the floor: a packet above the target raises
+    it at once (the quantile alone needs a few such packets, each a concealment
+    meanwhile), and the margin grows with the jitter, so the jitter phase
+    conceals next to nothing (the first late packet can't be foreseen) while the
+    target stays near the jitter's span."""
+    assert service.get_agora_parameter().set_int("agora_rtc.stats_interval_ms", 250) == 0
+    p, relay = relayed_pair(service, seed=37)
+    rec = TimedStatsRecorder()
+    assert p.b.register_local_user_observer(rec) == 0
+    try:
+        x = np.tile(speech(), 3)  # ~12 s of talk, one round
+        assert p.a.push_audio_pcm_data(x, 16000) == 0
+        wait_until(lambda: p.rb.frame_count("alice") >= 250, timeout=15, what="2.5 s heard")
+        before = rec.stats_since(0)[-1]
+        t_jitter = time.monotonic()
+        relay.set(jitter_ms=40)
+        time.sleep(6.0)
+        during = rec.stats_since(t_jitter)
+        after = during[-1]
+        relay.set(jitter_ms=0)
+        heard = (after.received_frames + after.fec_frames + after.concealed_frames
+                 - before.received_frames - before.fec_frames - before.concealed_frames)
+        concealed = after.concealed_frames - before.concealed_frames
+        assert heard >= 200, (before, after)
+        # (a loaded machine adds its own scheduling jitter: a few frames of slack)
+        assert concealed <= 3, (concealed, heard, [s.jitter_buffer_target for s in during])
+        targets = [s.jitter_buffer_target for s in during[4:]]
+        assert targets and 40 <= min(targets) and max(targets) <= 120, targets
+        print(f"\n0..40 ms jitter: {concealed} frames concealed of {heard}; target "
+              f"{[s.jitter_buffer_target for s in during]}")
+    finally:
+        p.release()
+        relay.close()

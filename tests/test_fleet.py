@@ -190,6 +190,42 @@ def test_a_killed_worker_rooms_are_taken_over_and_redis_restart_serves_nothing_t
     assert {r: len(fleet.heard(r)) for r in rooms} == heard_before
 
 
+def test_a_worker_restarted_with_its_id_serves_again_the_room_its_killed_process_held(fleet):
+    """The killed process's publisher (the same agent user id) stays in the room: Janus
+    refused the new agent's join with that id (436), and with no peer that times it out
+    (the human here has peer_timeout=0, as a browser) it stayed for good. The worker
+    removes it before the entry runs."""
+    room = "same-id-0"
+    service = ar.AgoraService(ar.AgoraServiceConfig(
+        appid="humans", transport_url=fleet.urls["j1"] + "&peer_timeout=0"))
+    conn = service.create_rtc_connection(ar.RTCConnConfig())
+    try:
+        rec = Recorder()
+        conn.register_observer(rec)
+        assert conn.connect("", room, "human-" + room) == 0
+        rec.wait_event("connected", timeout=30)
+        conn.publish_audio()
+        conn.push_audio_pcm_data(tone(40.0, amp=8000), 16000, 1)
+        fleet.start_worker("same")
+        fleet.wait_workers(1)
+        job = fleet.d.dispatch(room, janus="j1")
+        wait_until(lambda: len(fleet.heard(room)) == 1, timeout=60, interval=0.05)
+        fleet.workers["same"].kill()
+        fleet.workers["same"].wait()
+        fleet.start_worker("same")          # its job is pending with "same": taken again
+        wait_until(lambda: len(fleet.heard(room)) == 2, timeout=60, interval=0.05,
+                   what="the restarted worker's agent hearing the room")
+        assert [w for w, _ in fleet.heard(room)] == ["same", "same"]
+        assert fleet.d.job(job)["via"] == "pending" and fleet.d.serving(room, "j1") == "same"
+        listed = fleet.janus.participants(fleet.urls["j1"], room_id(room))
+        assert sorted(str(p.get("display")) for p in listed
+                      if str(p.get("display")).startswith("agent-")) == ["agent-same"]
+    finally:
+        conn.disconnect()
+        conn.release()
+        service.release()
+
+
 def test_sigterm_drains_a_worker_its_rooms_handed_over(fleet):
     fleet.start_worker("d0")
     fleet.wait_workers(1)

@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.min_delay_ms = (int)take(&r, 2) % 1100;
         cfg.initial_delay_ms = (int)take(&r, 2) % 1100;
         cfg.max_delay_ms = (int)take(&r, 2) % 1100;
-        cfg.time_stretch = (int)(take(&r, 1) & 1);
+        uint32_t mode = take(&r, 1);
+        cfg.time_stretch = (int)(mode & 1);
+        cfg.fec = (int)(mode >> 1 & 1);
     }
     agora_jb *jb = agora_jb_create(&cfg);
     if (!jb)

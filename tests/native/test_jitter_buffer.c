@@ -935,7 +935,7 @@ typedef struct stretch_caller {
     agora_jb *jb;
     int left_ms;
     int delay_ms;   /* mouth-to-ear of the audio started this tick: C + left (-1: none) */
-    int packets, lost, empty, second_not_packet, accelerate_failed;
+    int packets, lost, fec, empty, second_not_packet, accelerate_failed;
 } stretch_caller;
 
 static void caller_tick(stretch_caller *c, int64_t now)
@@ -960,6 +960,7 @@ static void caller_tick(stretch_caller *c, int64_t now)
         c->delay_ms = st.current_delay_ms; /* left_ms included */
     } else {
         c->lost++;
+        c->fec += f.fec_payload != NULL;
     }
     c->left_ms += 20;
     if (k == AGORA_JB_PACKET && f.stretch == AGORA_JB_EXPAND)
@@ -986,6 +987,7 @@ static agora_jb *create_stretching(void)
     agora_jb_config c;
     agora_jb_config_default(&c);
     c.time_stretch = 1;
+    c.fec = 1; /* as the RTP transport for Opus */
     return agora_jb_create(&c);
 }
 
@@ -1139,6 +1141,79 @@ static void test_floor_is_one_packet(void)
     }
 }
 
+/* 20 s of 20 % random loss (0..4 ms of jitter), then 10 s without: with fec
+ * the target keeps one packet more while packets are lost, so the packet
+ * after a lost one is there to rebuild it from (fec_payload) when it is due;
+ * without fec it stays at the floor, where a lost packet's turn comes before
+ * the next packet (an underrun concealment first). Once the loss stops the
+ * target is back at the floor within 4 s. */
+static int loss_run(int fec, stretch_caller *c, int *loss_target, int *back_at)
+{
+    int inserted = 0;
+    agora_jb_config cfg;
+    agora_jb_config_default(&cfg);
+    cfg.time_stretch = 1;
+    cfg.fec = fec;
+    c->jb = agora_jb_create(&cfg);
+    uint32_t seed = 77;
+    enum { N = 1500, LOSSY = 1000 };
+    *loss_target = 1000;
+    *back_at = -1;
+    agora_jb_stats st;
+    for (int t = 0; t < N + 10; t++) {
+        int64_t now = (int64_t)t * 20;
+        if (t < N) {
+            int lose = t >= 50 && t < LOSSY && rnd(&seed) % 100 < 20;
+            if (!lose) {
+                put(c->jb, 0, 0, t, now + (int64_t)(rnd(&seed) % 5));
+                inserted++;
+            }
+        }
+        caller_tick(c, now);
+        agora_jb_get_stats(c->jb, &st);
+        if (t >= 300 && t < LOSSY && st.target_delay_ms < *loss_target)
+            *loss_target = st.target_delay_ms;
+        if (t >= LOSSY && *back_at < 0 && st.target_delay_ms <= 20)
+            *back_at = t;
+    }
+    return inserted;
+}
+
+static void test_stretch_loss_keeps_fec_packet(void)
+{
+    stretch_caller with = {0}, without = {0};
+    int target_with, target_without, back_with, back_without;
+    int inserted = loss_run(1, &with, &target_with, &back_with);
+    loss_run(0, &without, &target_without, &back_without);
+    agora_jb_stats sw, so;
+    agora_jb_get_stats(with.jb, &sw);
+    agora_jb_get_stats(without.jb, &so);
+    CHECK(target_with >= 30 && target_with >= target_without + 15 && target_without == 20,
+          "target under loss: %d with fec, %d without", target_with, target_without);
+    /* (a fifth of the losses are followed by another: no FEC copy for them) */
+    CHECK(sw.lost >= 150 && sw.fec_offered >= 0.7 * (double)sw.lost,
+          "fec offered for %llu of %llu lost", (unsigned long long)sw.fec_offered,
+          (unsigned long long)sw.lost);
+    /* at the floor the lost packet's turn comes before the next packet: an underrun
+     * concealment first (the FEC copy, if offered at all, one pull late) */
+    CHECK(sw.underruns <= 0.08 * (double)sw.lost && so.underruns >= 0.15 * (double)so.lost,
+          "underruns for %llu lost: %llu with fec, %llu without", (unsigned long long)sw.lost,
+          (unsigned long long)sw.underruns, (unsigned long long)so.underruns);
+    CHECK(back_with >= 1000 && back_with <= 1200, "back at the floor %d ms after the loss",
+          (back_with - 1000) * 20);
+    CHECK(sw.shrunk == 0 && sw.stretched == 0, "moved by stretching only");
+    CHECK(accounted(&sw) == (uint64_t)inserted, "accounted %llu of %d",
+          (unsigned long long)accounted(&sw), inserted);
+    printf("stretch/loss 20 %%: target %d with fec, %d without; fec offered %llu of %llu lost "
+           "(without: %llu of %llu), underruns %llu (%llu); back at the floor %d ms after\n",
+           target_with, target_without, (unsigned long long)sw.fec_offered,
+           (unsigned long long)sw.lost, (unsigned long long)so.fec_offered,
+           (unsigned long long)so.lost, (unsigned long long)sw.underruns,
+           (unsigned long long)so.underruns, (back_with - 1000) * 20);
+    agora_jb_destroy(with.jb);
+    agora_jb_destroy(without.jb);
+}
+
 int main(void)
 {
     test_args();
@@ -1164,6 +1239,7 @@ int main(void)
     test_stretch_follows_jitter();
     test_stretch_after_stall_and_burst();
     test_floor_is_one_packet();
+    test_stretch_loss_keeps_fec_packet();
     if (failures) {
         printf("test_jitter_buffer: %d FAILED\n", failures);
         return 1;

@@ -1,5 +1,6 @@
 """The few VideoRoom requests the fleet makes to its Janus servers: does a room
-exist, create a room, list rooms and their participants, is the server answering.
+exist, create a room, list rooms and their participants, remove a publisher a
+killed worker left, is the server answering.
 
 One Janus session per server URL, opened at first use and opened again after
 any failure (a restarted Janus has forgotten the old one).
@@ -10,7 +11,8 @@ import threading
 import urllib.parse
 from typing import Dict, List, Optional, Tuple
 
-from agora_rtc.janus.client import JanusClient, JanusError, VideoRoom
+from agora_rtc.janus.client import (ERR_NO_SUCH_FEED, ERR_NO_SUCH_ROOM, JanusClient, JanusError,
+                                    JanusPluginError, VideoRoom)
 from agora_rtc.janus.link import H264_PROFILE, ROOM_VIDEO_CODECS, janus_id
 from agora_rtc.janus.ws_client import JanusWsClient
 
@@ -58,9 +60,6 @@ class JanusRooms:
                 self._rooms.pop(transport_url, None)
             raise
 
-    def exists(self, transport_url: str, room: str) -> bool:
-        return self._call(transport_url, lambda vr: vr.exists(room_id(room)))
-
     def ensure(self, transport_url: str, room: str) -> bool:
         """Create the room as the SDK would when joining it; True if this call created it."""
         return self._call(transport_url, lambda vr: vr.ensure(
@@ -77,6 +76,27 @@ class JanusRooms:
 
     def participants(self, transport_url: str, room: int) -> List[dict]:
         return self._call(transport_url, lambda vr: vr.listparticipants(room))
+
+    def participants_if_exists(self, transport_url: str, room: str) -> Optional[List[dict]]:
+        """The participants of the room (channel id), or None when it does not exist."""
+        def ask(vr: VideoRoom):
+            try:
+                return vr.listparticipants(room_id(room))
+            except JanusPluginError as e:
+                if e.code == ERR_NO_SUCH_ROOM:
+                    return None
+                raise
+        return self._call(transport_url, ask)
+
+    def remove_publisher(self, transport_url: str, room: str, publisher_id: int) -> None:
+        """Remove a remote publisher from the room (gone already is fine)."""
+        def remove(vr: VideoRoom):
+            try:
+                vr.remove_remote_publisher(room_id(room), publisher_id)
+            except JanusPluginError as e:
+                if e.code != ERR_NO_SUCH_FEED:
+                    raise
+        self._call(transport_url, remove)
 
     def answering(self, transport_url: str) -> bool:
         try:

@@ -9,10 +9,13 @@ can share one Redis.
                              fails or is refused, so a dead worker's rooms are its pending
                              entries. Trimmed to about `JOBS_MAXLEN` entries.
 ``<ns>:job:<job id>``        hash: state (queued / running / done / failed / refused),
-                             room, janus, worker, reason, times. TTL `JOB_TTL_S`.
+                             room, janus, worker, reason, times (dispatched_at, then the
+                             stages of the start: got_at and via, lease_at, started_at,
+                             room_checked_at, entry_at; ended_at). TTL `JOB_TTL_S`.
 ``<ns>:lease:<janus>:<room id>`` string "<worker id> <job id>", TTL `LEASE_TTL_MS`, renewed
                              while the session lives: the one agent serving that room.
-``<ns>:worker:<worker id>``  hash: sessions, capacity, cpu, pid, host, draining, updated;
+``<ns>:worker:<worker id>``  hash: sessions, capacity, cpu, pid, host, draining, updated,
+                             round_ms / round_ms_max (heartbeat + lease renewal round);
                              TTL `HEARTBEAT_TTL_MS`, rewritten every `HEARTBEAT_S`.
 ``<ns>:workers``             set of worker ids seen (entries without a heartbeat are dead).
 ``<ns>:janus``               hash: Janus name -> transport URL (janus://host:port?admin_key=..).

@@ -1,7 +1,8 @@
 """A fleet worker: many agent sessions in one process, jobs from a Redis stream.
 
 Threads: the main loop (`run`) reads jobs from the stream's consumer group when
-this worker has free capacity and is among the least loaded live workers, and
+this worker has free capacity and is among the least loaded live workers (or a job
+has waited `OVERDUE_S` in the stream), and
 every `RECONCILE_S` looks at the pending jobs: its own that are not running
 (started again) and those of workers whose heartbeat is gone (claimed: failover).
 The ``fleet-heartbeat`` thread writes the heartbeat hash and renews the room
@@ -33,6 +34,7 @@ from agora_rtc.fleet.janus_rooms import JanusRooms, room_id
 from agora_rtc.fleet.jobs import Job, JobError, parse_job
 from agora_rtc.fleet.leases import Leases
 from agora_rtc.fleet.session import AgentContext
+from agora_rtc.janus.link import janus_id
 
 log = logging.getLogger("agora_rtc.fleet")
 
@@ -41,6 +43,12 @@ RECONCILE_S = 0.25
 #: (longer than a Redis restart takes, so a worker reconnecting is not robbed).
 DEAD_AFTER_S = 0.5
 READ_BLOCK_MS = 100
+#: A job that has waited this long in the stream is taken by any worker with free capacity,
+#: not only by the least loaded: one that is alive but not reading (stalled, starved of
+#: CPU) does not hold the fleet's jobs up. Long enough that a busy machine's slower reads
+#: (100-300 ms under load) still leave each job to the least loaded worker.
+OVERDUE_S = 0.5
+MAX_BATCH = 8                 # most jobs read at once by a worker alone with free capacity
 CLEANUP_S = 5.0
 FORGET_AFTER_MS = 30_000     # a consumer silent this long, without heartbeat nor pending job
 
@@ -51,10 +59,7 @@ class _Session:
     def __init__(self, job: Job, lease_key: str, holder: str) -> None:
         self.job, self.lease_key, self.holder = job, lease_key, holder
         self.ctx: Optional[AgentContext] = None     # once the room is known to exist
-        # renewals and the final release of the lease take turns: a renewal must never
-        # take the lease again after the session released it
-        self.lease_lock = threading.Lock()
-        self.ended = False
+        self.ended = False             # set under Worker._lease_lock
         self.handover = False          # stopped by drain or lost lease: leave the job pending
         self.thread: Optional[threading.Thread] = None
 
@@ -92,6 +97,7 @@ class Worker:
         if any(c.isspace() for c in self.id):
             raise ValueError(f"worker id must have no spaces, got {self.id!r}")
         self.keys = K.Keys(namespace)
+        self.user_id = f"agent-{self.id}"       # of its agents in their rooms
         self.drain_timeout = float(drain_timeout)
         self.r = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=1,
                                       health_check_interval=1)
@@ -100,12 +106,20 @@ class Worker:
         self._services: Dict[str, ar.AgoraService] = {}
         self._sessions: Dict[str, _Session] = {}        # job id -> session
         self._lock = threading.Lock()
+        # renewals and the final release of a lease take turns: a renewal must never take
+        # a lease again after its session released it (sessions are marked ended under it)
+        self._lease_lock = threading.Lock()
+        # heartbeat writes are made one at a time, each counting the sessions when it is
+        # made: a write that counted before a session started must not land after the
+        # write that counted it (the others would see us less loaded than we are)
+        self._heartbeat_lock = threading.Lock()
         self._stop = threading.Event()
         self._draining = threading.Event()
         self._absent_since: Dict[str, float] = {}
         self._next_cleanup = 0.0
         self._cpu = (time.monotonic(), sum(os.times()[:2]), 0.0)
         self.started = 0
+        self._round_ms = (0.0, 0.0)     # (last, longest) heartbeat + lease renewal round
 
     # ------------------------------------------------------------ control
     @property
@@ -137,12 +151,13 @@ class Worker:
                     if now >= next_reconcile:
                         self._reconcile()
                         next_reconcile = now + RECONCILE_S
-                    if self._my_turn():
-                        got = self.r.xreadgroup(K.GROUP, self.id, {self.keys.jobs: ">"}, count=1,
-                                                block=READ_BLOCK_MS)
+                    share = self._my_turn()
+                    if share:
+                        got = self.r.xreadgroup(K.GROUP, self.id, {self.keys.jobs: ">"},
+                                                count=share, block=READ_BLOCK_MS)
                         for _stream, entries in got or []:
                             for eid, fields in entries:
-                                self._take(_text(eid), fields)
+                                self._take(_text(eid), fields, "read")
                     else:
                         time.sleep(0.02)
                 except redis.ResponseError as e:
@@ -182,29 +197,59 @@ class Worker:
             return None
         return sessions / capacity
 
-    def _my_turn(self) -> bool:
-        """Free capacity, and no live worker with free capacity is less loaded."""
+    def _my_turn(self) -> int:
+        """How many jobs to read now: none without free capacity, or while a live worker
+        with free capacity is less loaded (unless the oldest job waiting in the stream is
+        overdue: one); one at a time among workers with free capacity; up to `MAX_BATCH`
+        when no other worker has any (a lone worker then takes a queue of jobs with one
+        read, not one look at the heartbeats and one read per job)."""
         n = self.sessions
         if n >= self.capacity or self._draining.is_set():
-            return False
+            return 0
         mine = n / self.capacity
         ids = [_text(i) for i in self.r.smembers(self.keys.workers)]
         pipe = self.r.pipeline(transaction=False)
         for wid in ids:
             pipe.hgetall(self.keys.worker(wid))
-        for wid, h in zip(ids, pipe.execute()):
+        pipe.xinfo_groups(self.keys.jobs)
+        pipe.time()
+        *beats, groups, now = pipe.execute(raise_on_error=False)
+        less_loaded = others_free = False
+        for wid, h in zip(ids, beats):
+            if isinstance(h, Exception):
+                raise h
             if not h and wid != self.id:
                 self.r.srem(self.keys.workers, wid)    # gone (it adds itself back if it lives)
             if wid == self.id or not h:
                 continue
             load = self._load(h)
+            others_free = others_free or load is not None
             if load is not None and load < mine - 1e-9:
-                return False
-        return True
+                less_loaded = True
+        if not less_loaded:
+            return 1 if others_free else min(MAX_BATCH, self.capacity - n)
+        return 1 if self._oldest_wait_s(groups, now) >= OVERDUE_S else 0
+
+    def _oldest_wait_s(self, groups: Any, now: Any) -> float:
+        """How long the oldest job not yet delivered to any worker has been in the stream,
+        by Redis's clock (entry ids start with the time Redis added them, in ms)."""
+        if isinstance(groups, Exception) or isinstance(now, Exception):
+            return 0.0
+        last = next((_text(g["last-delivered-id"]) for g in groups
+                     if _text(g["name"]) == K.GROUP), None)
+        if last is None:
+            return 0.0
+        first = self.r.xrange(self.keys.jobs, min="(" + last, max="+", count=1)
+        if not first:
+            return 0.0
+        added_ms = int(_text(first[0][0]).split("-")[0])
+        return (now[0] * 1000 + now[1] / 1000 - added_ms) / 1000.0
 
     # ------------------------------------------------------------ jobs
-    def _take(self, eid: str, fields: Any) -> None:
-        """Start the session of a job delivered (or claimed, or pending) to us."""
+    def _take(self, eid: str, fields: Any, via: str) -> None:
+        """Start the session of a job delivered (``via`` "read"), claimed from a dead worker
+        ("claim") or pending with us ("pending")."""
+        got_at = time.time()
         with self._lock:
             if eid in self._sessions:
                 return
@@ -230,7 +275,8 @@ class Worker:
                 # else the holder is dead and its lease not yet expired: the job stays
                 # pending with us and is retried at the next reconcile
                 return
-        self._start(job, lease_key, holder)
+        self._start(job, lease_key, holder, {"via": via, "got_at": repr(got_at),
+                                             "lease_at": repr(time.time())})
 
     def _service(self, url: str) -> ar.AgoraService:
         """The worker's service on that Janus (one per URL of a Janus that answered)."""
@@ -241,16 +287,15 @@ class Worker:
                 self._services[url] = svc
             return svc
 
-    def _start(self, job: Job, lease_key: str, holder: str) -> None:
+    def _start(self, job: Job, lease_key: str, holder: str, stages: Dict[str, str]) -> None:
         sess = _Session(job, lease_key, holder)
         with self._lock:
             self._sessions[job.id] = sess
         self.started += 1
         try:
-            self.r.hset(self.keys.job(job.id), mapping={"state": "running", "worker": self.id,
-                                                       "room": job.room, "janus": job.janus,
-                                                       "started_at": repr(time.time())})
-            self._write_heartbeat()
+            self._write_heartbeat(lambda pipe: pipe.hset(self.keys.job(job.id), mapping={
+                "state": "running", "worker": self.id, "room": job.room, "janus": job.janus,
+                **stages, "started_at": repr(time.time())}))
         except redis.RedisError as e:   # the session runs anyway: its job is pending with us
             log.info("fleet worker %s: recording the start of job %s: %s", self.id, job.id, e)
         sess.thread = threading.Thread(target=self._run_session, args=(sess,), daemon=True,
@@ -258,28 +303,50 @@ class Worker:
         sess.thread.start()
 
     def _room_missing(self, job: Job) -> Optional[Tuple[str, str]]:
-        """(state, reason) when the job's room cannot be joined, else None."""
+        """(state, reason) when the job's room cannot be joined, else None.
+
+        A publisher with our agent's id already in the room was left by an earlier
+        process with this worker id, killed while it served the room (we hold the room's
+        lease, so no session of ours is in it): Janus would refuse our join with that
+        id (436), and without peers that time it out (browsers) it stays for good. It
+        is removed first."""
         try:
-            if self.janus.exists(job.janus_url, job.room):
-                return None
-            return "refused", f"no room {job.room} on Janus {job.janus}"
+            listed = self.janus.participants_if_exists(job.janus_url, job.room)
         except Exception as e:
             return "failed", f"Janus {job.janus} did not answer: {e}"
+        if listed is None:
+            return "refused", f"no room {job.room} on Janus {job.janus}"
+        ours = janus_id(self.user_id)
+        if any(p.get("id") == ours for p in listed):
+            log.info("fleet worker %s: removing our publisher left in room %s by a killed "
+                     "process", self.id, job.room)
+            try:
+                self.janus.remove_publisher(job.janus_url, job.room, ours)
+            except Exception as e:
+                return "failed", (f"our publisher left in room {job.room} by a killed process "
+                                  f"could not be removed: {e}")
+        return None
 
     def _run_session(self, sess: _Session) -> None:
         """The session's thread: check the room (off the job loop), run the entry, record."""
         state, reason = "done", ""
         missing = self._room_missing(sess.job)
+        checked_at = time.time()
         if missing is None:
             try:
                 sess.ctx = AgentContext(sess.job, self._service(sess.job.janus_url),
-                                        user_id=f"agent-{self.id}", worker_id=self.id,
+                                        user_id=self.user_id, worker_id=self.id,
                                         redis_client=self.r, namespace=self.keys.ns)
             except Exception as e:      # e.g. a transport URL the SDK refuses
                 missing = "failed", f"session could not start: {type(e).__name__}: {e}"
         if missing is not None:
             state, reason = missing
         else:
+            try:    # the stages of the job's start (README "Running a fleet": the job hash)
+                self.r.hset(self.keys.job(sess.job.id), mapping={
+                    "room_checked_at": repr(checked_at), "entry_at": repr(time.time())})
+            except redis.RedisError:
+                pass
             if sess.handover:           # stopped while the room was being checked
                 sess.ctx.stopping.set()
             try:
@@ -290,7 +357,7 @@ class Worker:
             finally:
                 sess.ctx.leave()
         try:
-            with sess.lease_lock:
+            with self._lease_lock:
                 sess.ended = True
             if sess.handover:
                 self.leases.release(sess.lease_key, sess.holder)
@@ -386,7 +453,7 @@ class Worker:
                     continue
             entries = self.r.xrange(self.keys.jobs, eid, eid)
             if entries:
-                self._take(eid, entries[0][1])
+                self._take(eid, entries[0][1], "pending")
             else:                                       # trimmed away: nothing to run
                 self._finish(eid, "failed", "job entry no longer in the stream")
 
@@ -401,7 +468,7 @@ class Worker:
                                               int(RECONCILE_S * 1000), [eid]):
                 log.info("fleet worker %s: took over job %s of dead worker %s", self.id,
                          _text(ceid), dead)
-                self._take(_text(ceid), fields)
+                self._take(_text(ceid), fields, "claim")
 
     # ------------------------------------------------------------ heartbeat
     def _cpu_percent(self) -> float:
@@ -412,32 +479,48 @@ class Worker:
             self._cpu = (t1, c1, last)
         return last
 
-    def _write_heartbeat(self) -> None:
-        n = self.sessions
-        pipe = self.r.pipeline()
-        key = self.keys.worker(self.id)
-        pipe.hset(key, mapping={"sessions": n, "capacity": self.capacity,
-                                "free": max(0, self.capacity - n), "cpu": f"{self._cpu_percent():.1f}",
-                                "pid": os.getpid(), "host": socket.gethostname(),
-                                "draining": int(self._draining.is_set()),
-                                "started": self.started, "updated": repr(time.time())})
-        pipe.pexpire(key, K.HEARTBEAT_TTL_MS)
-        pipe.sadd(self.keys.workers, self.id)
-        pipe.execute()
+    def _write_heartbeat(self, also: Optional[Callable[[Any], Any]] = None) -> None:
+        """Write the heartbeat hash (with `also` adding commands to the same round trip)."""
+        with self._heartbeat_lock:
+            n = self.sessions
+            pipe = self.r.pipeline()
+            if also is not None:
+                also(pipe)
+            key = self.keys.worker(self.id)
+            pipe.hset(key, mapping={"sessions": n, "capacity": self.capacity,
+                                    "free": max(0, self.capacity - n),
+                                    "cpu": f"{self._cpu_percent():.1f}",
+                                    "pid": os.getpid(), "host": socket.gethostname(),
+                                    "draining": int(self._draining.is_set()),
+                                    "started": self.started, "updated": repr(time.time()),
+                                    "round_ms": f"{self._round_ms[0]:.1f}",
+                                    "round_ms_max": f"{self._round_ms[1]:.1f}"})
+            pipe.pexpire(key, K.HEARTBEAT_TTL_MS)
+            pipe.sadd(self.keys.workers, self.id)
+            pipe.execute()
+
+    def _renew_leases(self) -> None:
+        """Renew the leases of every live session in one round trip; a session whose
+        lease another worker holds is stopped."""
+        with self._lock:
+            sessions = [s for s in self._sessions.values() if not s.handover]
+        with self._lease_lock:
+            sessions = [s for s in sessions if not s.ended]
+            held = self.leases.renew_all([(s.lease_key, s.holder) for s in sessions])
+        for s, ok in zip(sessions, held):
+            if not ok:
+                self._stop_session(s, "its lease is held by another worker")
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(K.HEARTBEAT_S):
+            t0 = time.monotonic()
             try:
                 self._write_heartbeat()
-                with self._lock:
-                    sessions = [s for s in self._sessions.values() if not s.handover]
-                for s in sessions:
-                    with s.lease_lock:
-                        held = s.ended or self.leases.renew(s.lease_key, s.holder)
-                    if not held:
-                        self._stop_session(s, "its lease is held by another worker")
+                self._renew_leases()
             except redis.RedisError as e:
                 log.debug("fleet worker %s: heartbeat: %s", self.id, e)
+            took = 1000 * (time.monotonic() - t0)
+            self._round_ms = (took, max(took, self._round_ms[1]))
 
     # ------------------------------------------------------------ drain
     def _drain_sessions(self) -> None:

@@ -23,7 +23,9 @@
 #define MASK (AGORA_JB_CAPACITY - 1)
 #define WINDOW_BLOCKS 8       /* transit window: 8 blocks ... */
 #define BLOCK_MS 1000         /* ... of 1 s of arrivals */
-#define MARGIN_MS 10.0        /* target = delay quantile + margin */
+#define MARGIN_MS 10.0        /* target = delay quantile + margin ... */
+#define JITTER_MARGIN 0.25    /* ... + this share of the quantile (a pull runs up to a frame
+                                 ahead of the audio it starts, eating into the margin) */
 #define HIST_BUCKET_MS 2.0    /* relative delay histogram: buckets of 2 ms ... */
 #define HIST_BUCKETS 500      /* ... up to 1 s (larger delays count in the last one) */
 #define HIST_QUANTILE 0.97    /* the target covers this share of the packets */
@@ -47,6 +49,10 @@
 #define TS_JUMP_MS 1000.0     /* timestamp discontinuity threshold */
 #define SPIKE_MS 120.0        /* transit this far above the window's largest: a delay spike */
 #define SPIKE_MAX_MS 500      /* a spike lasting this long (arrival time) is a new path delay */
+#define LOSS_TAU_MS 1000.0    /* the loss rate forgets with this time constant (of stream time) */
+#define LOSS_RUN_MAX 3        /* a longer run of missing numbers is an outage, not loss */
+#define LOSS_ON 0.02          /* fec: above this loss rate the target keeps one packet more ... */
+#define LOSS_OFF 0.01         /* ... until it falls below this */
 
 typedef char jb_capacity_is_power_of_two[(CAP & (CAP - 1)) == 0 && CAP >= 4 ? 1 : -1];
 
@@ -116,6 +122,13 @@ struct agora_jb {
     int spike_active;
     int64_t spike_start_ms; /* arrival time of the spike's first packet */
 
+    /* loss rate: the share of sequence numbers missing on arrival, forgetting */
+    int have_loss_seq;
+    int64_t loss_seq;  /* the newest extended seq that arrived */
+    int64_t loss_ms;   /* the latest arrival time the rate was updated at */
+    double loss_rate;
+    int loss_active;   /* fec: the target keeps the packet after a loss buffered */
+
     double pending_ms; /* stretch mode: decoded audio the caller has not played yet */
     int underrun_run; /* consecutive underrun concealments */
     int over_run;     /* consecutive pulls above the high band */
@@ -174,6 +187,12 @@ static int is_filled(const agora_jb *jb, int64_t ext)
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+/* The stream's packet duration (ms) as measured. */
+static double frame_duration_ms(const agora_jb *jb)
+{
+    return (double)jb->frame_ticks / jb->ticks_per_ms;
+}
+
 void agora_jb_config_default(agora_jb_config *cfg)
 {
     if (!cfg)
@@ -184,6 +203,7 @@ void agora_jb_config_default(agora_jb_config *cfg)
     cfg->min_delay_ms = 20;
     cfg->max_delay_ms = 200;
     cfg->time_stretch = 0;
+    cfg->fec = 0;
 }
 
 /* Forget the stream's packets and timing (not the target, not the stats). */
@@ -210,6 +230,7 @@ static void flush_stream(agora_jb *jb)
     jb->pending_skip_valid = 0;
     jb->pause_valid = 0;
     jb->spike_active = 0;
+    jb->have_loss_seq = 0;
 }
 
 /* Begin a stream whose first packet has sequence number seq. */
@@ -286,8 +307,7 @@ static void hist_add(agora_jb *jb, double rel_ms)
     int b = rel_ms <= 0 ? 0 : (int)(rel_ms / HIST_BUCKET_MS);
     if (b >= HIST_BUCKETS)
         b = HIST_BUCKETS - 1;
-    double frame_ms = (double)jb->frame_ticks / jb->ticks_per_ms;
-    jb->hist_weight /= exp(-frame_ms / HIST_TAU_MS);
+    jb->hist_weight /= exp(-frame_duration_ms(jb) / HIST_TAU_MS);
     jb->hist[b] += jb->hist_weight;
     jb->hist_total += jb->hist_weight;
     if (jb->hist_weight > HIST_RENORM) {
@@ -324,10 +344,53 @@ static double clamp_target(const agora_jb *jb, double t)
     return clampd(t, target_floor(jb), jb->cfg.max_delay_ms);
 }
 
+/* Packet ext arrived at arrival_ms (in time or not): the loss rate forgets with
+ * the time since the last arrival (LOSS_TAU_MS: a steady stream's packet weighs
+ * one frame's share, and a stall, which loses nothing, lets it fall too); the
+ * numbers missing before ext since the newest one count as lost (not a run of more
+ * than LOSS_RUN_MAX: an outage is not the random loss FEC repairs); an older one
+ * that comes after all takes its loss back. */
+static void loss_note_arrival(agora_jb *jb, int64_t ext, int64_t arrival_ms)
+{
+    double a = 1.0 - exp(-frame_duration_ms(jb) / LOSS_TAU_MS); /* one number's weight */
+    if (jb->have_loss_seq && arrival_ms > jb->loss_ms)
+        jb->loss_rate *= exp(-(double)(arrival_ms - jb->loss_ms) / LOSS_TAU_MS);
+    if (!jb->have_loss_seq || arrival_ms > jb->loss_ms)
+        jb->loss_ms = arrival_ms;
+    if (!jb->have_loss_seq || ext > jb->loss_seq) {
+        int64_t run = jb->have_loss_seq ? ext - jb->loss_seq - 1 : 0;
+        if (run > LOSS_RUN_MAX)
+            run = 0;
+        for (int64_t i = 0; i < run; i++)
+            jb->loss_rate += a * (1.0 - jb->loss_rate);
+        jb->have_loss_seq = 1;
+        jb->loss_seq = ext;
+    } else {
+        jb->loss_rate = jb->loss_rate > a ? jb->loss_rate - a : 0.0;
+    }
+    if (jb->loss_rate > LOSS_ON)
+        jb->loss_active = 1;
+    else if (jb->loss_rate < LOSS_OFF)
+        jb->loss_active = 0;
+}
+
+/* The target for relative delay quantile q: q and a margin that grows with it; with
+ * FEC under loss at least a packet more than q (the next packet, with the lost one's
+ * FEC copy, must be there when the lost one is due). */
+static double target_for(const agora_jb *jb, double q)
+{
+    double t = q * (1.0 + JITTER_MARGIN) + MARGIN_MS;
+    if (jb->cfg.fec && jb->loss_active && t < q + frame_duration_ms(jb) + MARGIN_MS)
+        t = q + frame_duration_ms(jb) + MARGIN_MS;
+    return t;
+}
+
 /* Account one packet's transit (ms) at arrival_ms; adapt the target: the
- * HIST_QUANTILE of the forgetting histogram of relative delays plus a margin.
- * It grows at once (without time_stretch: at once to cover a packet that came
- * after its turn, too); it falls towards the quantile at most DECAY_MS_PER_S. */
+ * HIST_QUANTILE of the forgetting histogram of relative delays plus a margin
+ * (and a packet more under loss with FEC). It grows at once (and at once to
+ * cover a packet that came after its turn, or with time_stretch any packet
+ * above it); it falls towards the quantile at most DECAY_MS_PER_S
+ * (STRETCH_DECAY_MS_PER_S with time_stretch). */
 static void window_add(agora_jb *jb, double transit, int64_t arrival_ms, int late)
 {
     if (!jb->have_window) {
@@ -364,8 +427,11 @@ static void window_add(agora_jb *jb, double transit, int64_t arrival_ms, int lat
     window_recompute(jb);
     double rel = transit - jb->min_transit;
     hist_add(jb, rel);
-    double want = clamp_target(jb, hist_quantile(jb) + MARGIN_MS);
-    if (late && !jb->cfg.time_stretch && clamp_target(jb, rel + MARGIN_MS) > want)
+    double want = clamp_target(jb, target_for(jb, hist_quantile(jb)));
+    /* a packet the target did not cover raises it at once (a late one always; in stretch
+     * mode any: the quantile needs a few such packets to move, and at a jitter onset each
+     * packet late meanwhile is a concealment; the decay takes a one-off back within 0.5 s) */
+    if ((late || jb->cfg.time_stretch) && clamp_target(jb, rel + MARGIN_MS) > want)
         want = clamp_target(jb, rel + MARGIN_MS);
     if (want >= jb->target_ms) {
         jb->target_ms = want; /* grow at once */
@@ -451,6 +517,7 @@ static void store_vts(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts, int m
     if (jb->pause_valid && ext == jb->pause_seq)
         jb->pause_valid = 0; /* a packet of that number after all: it plays */
     jb->st.received++;
+    loss_note_arrival(jb, ext, arrival_ms);
     if (timed)
         window_add(jb, transit_of(jb, vts, arrival_ms), arrival_ms, 0);
 }
@@ -572,6 +639,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
         double transit = transit_of(jb, vts, arrival_ms);
         int spike = spike_packet(jb, transit, arrival_ms);
         if (spike && transit - jb->min_transit > jb->target_ms + HIGH_BAND_MS) {
+            loss_note_arrival(jb, ext, arrival_ms); /* too old to play, but not lost */
             drop_stale(jb, ext, vts, timestamp);
             return AGORA_JB_STALE;
         }
@@ -591,6 +659,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
         if (spike && transit - jb->min_transit > jb->target_ms + HIGH_BAND_MS) {
             jb->st.late++; /* older than the next one to play, and stale */
             jb->st.stale++;
+            loss_note_arrival(jb, ext, arrival_ms);
             return AGORA_JB_STALE;
         }
         jb->next_seq = ext;
@@ -608,6 +677,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
         /* its turn has passed: widen the timing window so the target grows,
          * unless it belongs to a delay spike (a stall is not jitter) */
         jb->st.late++;
+        loss_note_arrival(jb, ext, arrival_ms);
         if (jb->have_ref) {
             int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
             double transit = transit_of(jb, vts, arrival_ms);
@@ -943,6 +1013,7 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
             return 0;
         jb->pause_valid = 1;
         jb->pause_seq = jb->highest + h;
+        loss_note_arrival(jb, jb->pause_seq, jb->loss_ms); /* the keepalive arrived */
         return 1;
     }
     int32_t d = seq_diff(seq, (uint16_t)jb->next_seq);
@@ -967,6 +1038,7 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
     jb_slot *s = slot_of(jb, ext);
     s->seq = ext;
     s->state = SLOT_PLAYED; /* a copy of the keepalive is a duplicate */
+    loss_note_arrival(jb, ext, jb->loss_ms); /* the keepalive arrived */
     jb->next_seq = ext + 1;
     if (ext > jb->highest)
         jb->highest = ext;

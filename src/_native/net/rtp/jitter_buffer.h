@@ -14,16 +14,27 @@
  *   smallest and largest transit (their difference is the jitter span,
  *   jitter_ms). Each packet's relative delay (transit - smallest transit)
  *   goes into a histogram that forgets exponentially (time constant 1 s of
- *   stream time, NetEq-like); the target delay is its 97th percentile +
- *   10 ms, clamped to [floor, max_delay] (defaults 20..200 ms, starting
- *   at 20 ms: one packet, the floor on a clean network; the floor is one
+ *   stream time, NetEq-like); the target delay is its 97th percentile q
+ *   + q / 4 + 10 ms (a pull runs up to a frame ahead of the audio it
+ *   starts, which eats into a fixed margin when packets come late),
+ *   clamped to [floor, max_delay] (defaults 20..200 ms, starting at
+ *   20 ms: one packet, the floor on a clean network; the floor is one
  *   packet of the stream within [min_delay, initial_delay]: 10 ms for 10 ms
- *   packets when min_delay is 10). It grows at once
- *   (without time_stretch, a packet that came after its turn raises it at
- *   once to cover that packet; with it, such a packet only counts in the
- *   histogram, so one outlier costs a concealment, not a higher delay for
- *   seconds) and falls towards the percentile by at most 10 ms per second
- *   (100 with time_stretch, which moves the delay without dropping packets).
+ *   packets when min_delay is 10). It grows at once: a
+ *   packet that came after its turn raises it at once to cover that packet
+ *   + 10 ms, and with time_stretch so does any packet above it (at a jitter
+ *   onset the percentile needs a few such packets to move, each late one a
+ *   concealment meanwhile). It falls towards the percentile by at most
+ *   10 ms per second (100 with time_stretch, which moves the delay without
+ *   dropping packets: a one-off outlier costs a few tenths of a second).
+ * - Loss (config fec): the share of sequence numbers missing on arrival is
+ *   tracked, forgetting with a time constant of 1 s of arrival time (so a
+ *   stall lets it fall); a run of more than 3 missing numbers is an outage,
+ *   not counted; a reordered, late or stale packet that comes after all
+ *   takes its loss back. While it is above 2 % (until it falls below 1 %)
+ *   the target is at least q + frame_ms + 10 ms: the packet after a lost
+ *   one, which carries its FEC copy, is then buffered when the lost one is
+ *   due, so it is rebuilt instead of concealed.
  * - Delay spikes: a packet whose transit is more than 120 ms above the
  *   window's largest starts a spike (an upstream stall, e.g. a frozen Janus,
  *   released as a burst of old packets); the spike lasts while transits stay
@@ -127,6 +138,9 @@ typedef struct agora_jb_config {
     int max_delay_ms;     /* upper bound of the target (200) */
     int time_stretch;     /* 1: move the delay by stretch requests (frame.stretch),
                              0: by concealment frames and dropped packets (0) */
+    int fec;              /* 1: the decoder rebuilds a lost packet from the next one
+                             (Opus in-band FEC): under loss the target keeps that
+                             next packet buffered (0) */
 } agora_jb_config;
 
 /* Result kinds of agora_jb_pull (and frame.kind). */

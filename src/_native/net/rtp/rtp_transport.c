@@ -1256,6 +1256,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     jc.clock_rate = r->rate;
     jc.time_stretch = 1; /* the playout time-stretches (audio_playout.h) */
     jc.min_delay_ms = AGORA_PLAYOUT_TICK_MS; /* the floor: one packet, 10 ms for 10 ms packets */
+    jc.fec = r->codec == AGORA_RTP_AUDIO_OPUS; /* in-band FEC in the next packet */
     r->jb = agora_jb_create(&jc);
     r->dec = r->codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_decoder_create(1) : NULL;
     r->g722 = r->codec == AGORA_RTP_AUDIO_G722 ? agora_g722_decoder_create() : NULL;
