@@ -7,8 +7,10 @@ on this machine. Three parts, each with its baseline in the same run:
    (its send queue empty); agent B's observer stamps the first frame from A
    whose rms exceeds a threshold. Latency = stamp - push call, p50/p99 over
    --onsets tones. Same measurement on the local (in-process) transport:
-   the difference is what RTP/Opus (20 ms packets), Janus and the jitter
-   buffer add.
+   the difference is what RTP/Opus (20 ms packets; --packet-ms 20,10 adds a
+   row with 10 ms ones), Janus and the jitter buffer add; the listener's mean
+   jitter-buffer wait per packet (its counters) says how much of it is the
+   buffer's.
 2. streams per agent process. N remote publishers send Opus RTP into Janus
    (one sender process replays Opus packets captured from our own encoder
    through Janus: no encoding cost in the measured processes); one listening
@@ -32,7 +34,8 @@ meanwhile, and a point that fails while they used more than half a core is
 measured once more.
 
 Run: python benchmarks/bench_janus.py [--quick] [--ramp 100,200,300,500] [--window 5]
-     [--no-scale]  (part 1 only; saved to results/janus_latency.json)
+     [--no-scale]  (part 1 only; saved to results/janus_latency.json, or --out NAME)
+     [--packet-ms 20,10]  (part 1: the talker's Opus packet lengths through Janus)
 """
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ import _report  # noqa: E402
 import bench_dispatch as bd  # noqa: E402
 
 import agora_rtc as ar  # noqa: E402
+from agora_rtc.agora_parameter import AUDIO_PACKET_MS  # noqa: E402
 from agora_rtc.janus import JanusClient, JanusServer  # noqa: E402
 from agora_rtc.janus.link import janus_id  # noqa: E402
 
@@ -119,9 +123,11 @@ def push_tones(talker, ear: OnsetObserver, onsets: int) -> list:
     return lat
 
 
-def measure_latency(url: str, onsets: int, channel: str) -> dict:
+def measure_latency(url: str, onsets: int, channel: str, packet_ms: int = 20) -> dict:
     with service(url) as svc:
         a = svc.create_rtc_connection(ar.RTCConnConfig())
+        if a.get_agora_parameter().set_int(AUDIO_PACKET_MS, packet_ms) != 0:
+            raise ValueError(f"packet_ms: 10 or 20 expected, got {packet_ms}")
         b = svc.create_rtc_connection(ar.RTCConnConfig())
         obs = OnsetObserver("talker")
         b.register_observer(obs)
@@ -138,6 +144,12 @@ def measure_latency(url: str, onsets: int, channel: str) -> dict:
         if url:
             st = b._rtp_stats()
             jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late")}
+            # where the time went: each packet's mean wait in the jitter buffer (arrival to
+            # play, plus the audio held ahead of it: WebRTC's jitterBufferDelay / emitted)
+            remotes, _ = b._remote_audio_stats()
+            played = sum(r["packets_played"] for r in remotes)
+            jb["mean_wait_ms"] = (sum(r["jitter_buffer_delay_sum_ms"] for r in remotes) / played
+                                  if played else float("nan"))
         a.release()
         b.release()
     return {"onsets": onsets, "detected": len(lat), "p50_ms": _report.percentile(lat, 50),
@@ -371,16 +383,28 @@ def local_point(n: int, warm: float, window: float) -> dict:
 
 # --------------------------------------------------------------------------- main
 
-def latency_part(janus: JanusServer, onsets: int) -> dict:
-    """Part 1: mouth-to-ear latency on both transports, printed as a table."""
-    lat_local = measure_latency("", onsets, "bench-latency-local")
-    lat_janus = measure_latency(janus_url(janus), onsets, "bench-latency-janus")
+def latency_part(janus: JanusServer, onsets: int, packet_ms=(20,)) -> dict:
+    """Part 1: mouth-to-ear latency on both transports (Janus with each Opus
+    packet length of packet_ms), printed as a table (with the load average
+    before and after: the machine is shared)."""
+    load_before = os.getloadavg()[0]
+    rows = {"local": measure_latency("", onsets, "bench-latency-local")}
+    for ms in packet_ms:
+        key = "janus" if ms == 20 else f"janus_{ms}ms"
+        rows[key] = measure_latency(janus_url(janus), onsets, f"bench-latency-janus-{ms}", ms)
     _report.print_table("mouth-to-ear latency (push call -> first loud frame in the listener's observer)",
-                        ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms", "jb delay ms"],
+                        ["transport", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms", "jb delay ms",
+                         "jb mean wait ms"],
                         [[k, v["onsets"], v["detected"], v["p50_ms"], v["p99_ms"], v["max_ms"],
-                          v["jitter_buffer"].get("target_delay_ms", "-"), v["jitter_buffer"].get("current_delay_ms", "-")]
-                         for k, v in (("local", lat_local), ("janus", lat_janus))])
-    return {"local": lat_local, "janus": lat_janus, "added_p50_ms": lat_janus["p50_ms"] - lat_local["p50_ms"]}
+                          v["jitter_buffer"].get("target_delay_ms", "-"), v["jitter_buffer"].get("current_delay_ms", "-"),
+                          v["jitter_buffer"].get("mean_wait_ms", "-")]
+                         for k, v in rows.items()])
+    out = dict(rows, load_average_1min=[load_before, os.getloadavg()[0]])
+    print(f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
+    for k, v in rows.items():
+        if k != "local":
+            out["added_p50_ms" + k[5:]] = v["p50_ms"] - rows["local"]["p50_ms"]
+    return out
 
 
 def main() -> int:
@@ -392,6 +416,9 @@ def main() -> int:
     p.add_argument("--onsets", type=int, default=40)
     p.add_argument("--no-latency", action="store_true", help="skip part 1 (latency): the scale ramp only")
     p.add_argument("--no-scale", action="store_true", help="skip parts 2 and 3 (the scale ramp): latency only")
+    p.add_argument("--packet-ms", default="20",
+                   help="latency part: the talker's Opus packet lengths on Janus, e.g. 20,10")
+    p.add_argument("--out", default="janus_latency", help="latency-only results file name (--no-scale)")
     p.add_argument("--keep-going", action="store_true", help="measure every N of the ramp, even after a failure")
     p.add_argument("--_sender", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--_listener", action="store_true", help=argparse.SUPPRESS)
@@ -407,9 +434,10 @@ def main() -> int:
                           "onsets": args.onsets, "p99_limit_ms": P99_LIMIT_MS}}
     with JanusServer(debug_level=2) as janus:
         if not args.no_latency:
-            results["latency"] = latency_part(janus, args.onsets)
+            results["latency"] = latency_part(janus, args.onsets,
+                                              [int(x) for x in args.packet_ms.split(",")])
         if args.no_scale:
-            _report.save("janus_latency", results)
+            _report.save(args.out, results)
             return 0
 
         payloads = capture_opus(janus, 4.0)

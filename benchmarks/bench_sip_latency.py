@@ -9,9 +9,10 @@ loopback, B's jitter buffer and decoder, and the delivery to Python. Baseline: t
 tones on the local (in-process) transport (bench_janus.measure_latency): the difference
 is what a call adds. B's jitter buffer target and delay at the end are reported.
 
-Prints a table, saves benchmarks/results/sip_latency.json.
+Prints a table (with B's lost and concealed counts: a clean path loses nothing), saves
+benchmarks/results/sip_latency.json (or --out NAME).
 
-Run:  python benchmarks/bench_sip_latency.py [--onsets 40]
+Run:  python benchmarks/bench_sip_latency.py [--onsets 40] [--out NAME]
 """
 from __future__ import annotations
 
@@ -63,7 +64,12 @@ def measure_call(onsets: int) -> dict:
         time.sleep(0.5)
         lat = push_tones(a, ear, onsets)
         st = b._rtp_stats()
-        jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late")}
+        jb = {k: st[k] for k in ("target_delay_ms", "current_delay_ms", "plc_frames", "lost", "late",
+                                 "keepalives_received")}
+        remotes, _ = b._remote_audio_stats()
+        played = sum(r["packets_played"] for r in remotes)
+        jb["mean_wait_ms"] = (sum(r["jitter_buffer_delay_sum_ms"] for r in remotes) / played
+                              if played else float("nan"))
         codec = call.codec
         a.phone.hangup()
     finally:
@@ -80,19 +86,21 @@ def measure_call(onsets: int) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--onsets", type=int, default=40)
+    p.add_argument("--out", default="sip_latency", help="results file name (benchmarks/results/NAME.json)")
     args = p.parse_args(argv)
     local = measure_latency("", args.onsets, "bench-sip-latency-local")
     call = measure_call(args.onsets)
     load = os.getloadavg()[0]
     rows = [["local (baseline)", "-", local["onsets"], local["detected"], local["p50_ms"], local["p99_ms"],
-             local["max_ms"], "-", "-"],
+             local["max_ms"], "-", "-", "-", "-"],
             ["SIP call", call["codec"], call["onsets"], call["detected"], call["p50_ms"], call["p99_ms"],
-             call["max_ms"], call["jitter_buffer"]["target_delay_ms"], call["jitter_buffer"]["current_delay_ms"]]]
+             call["max_ms"], call["jitter_buffer"]["target_delay_ms"], call["jitter_buffer"]["current_delay_ms"],
+             call["jitter_buffer"]["lost"], call["jitter_buffer"]["plc_frames"]]]
     _report.print_table(f"mouth-to-ear (push call -> first loud frame in the callee's observer; "
                         f"load average {load:.1f})",
                         ["path", "codec", "tones", "detected", "p50 ms", "p99 ms", "max ms", "jb target ms",
-                         "jb delay ms"], rows)
-    _report.save("sip_latency", {"local": local, "call": call, "load_average_1min": load,
+                         "jb delay ms", "lost", "plc"], rows)
+    _report.save(args.out, {"local": local, "call": call, "load_average_1min": load,
                                  "added_p50_ms": call["p50_ms"] - local["p50_ms"],
                                  "ratio_p50": call["p50_ms"] / local["p50_ms"] if local["p50_ms"] else None})
     return 0

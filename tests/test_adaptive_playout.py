@@ -175,7 +175,7 @@ def test_delay_back_at_its_level_within_2_s_after_a_stall(service):
 
 def test_10_ms_packets_are_sent_and_played(service):
     """agora_rtc.audio_packet_ms = 10 on the sender: its Opus packets carry
-    10 ms (RTP timestamps 480 apart); the receiver plays them (two per 20 ms
+    10 ms (RTP timestamps 480 apart); the receiver plays them (one per 10 ms
     tick) and hears the same speech."""
     relay = None
 

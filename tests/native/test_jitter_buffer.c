@@ -1102,6 +1102,45 @@ static void test_stretch_after_stall_and_burst(void)
     agora_jb_destroy(c.jb);
 }
 
+/* The floor is one packet (min_delay_ms 10, as the RTP transport sets it):
+ * on a clean path a stream of 10 ms packets settles at a target below 20 ms
+ * (its floor 10 + nothing the histogram saw beyond its first bucket), one of
+ * 20 ms packets at 20 ms; neither loses or conceals a packet. */
+static void test_floor_is_one_packet(void)
+{
+    for (int packet_ms = 10; packet_ms <= 20; packet_ms += 10) {
+        agora_jb_config c;
+        agora_jb_config_default(&c);
+        c.time_stretch = 1;
+        c.min_delay_ms = 10;
+        agora_jb *jb = agora_jb_create(&c);
+        const uint32_t step = (uint32_t)(48 * packet_ms);
+        uint8_t pay[40] = {0};
+        int next = 0;
+        for (int64_t now = 0; now < 5000; now += 10) {
+            for (; (int64_t)next * packet_ms + 3 <= now; next++)
+                agora_jb_insert(jb, SSRC, (uint16_t)next, (uint32_t)next * step, next == 0, pay,
+                                sizeof(pay), (int64_t)next * packet_ms + 3);
+            agora_jb_frame f;
+            if (now % packet_ms == 0)
+                agora_jb_pull(jb, now, &f);
+        }
+        agora_jb_stats st;
+        agora_jb_get_stats(jb, &st);
+        if (packet_ms == 10)
+            CHECK(st.target_delay_ms < 20, "10 ms packets: target %d", st.target_delay_ms);
+        else
+            CHECK(st.target_delay_ms == 20, "20 ms packets: target %d", st.target_delay_ms);
+        CHECK(st.lost == 0 && st.concealed == 0 && st.played > 5000 / (uint64_t)packet_ms - 10,
+              "%d ms packets: lost %llu concealed %llu played %llu", packet_ms,
+              (unsigned long long)st.lost, (unsigned long long)st.concealed,
+              (unsigned long long)st.played);
+        printf("floor: %d ms packets on a clean path, target %d ms, delay %d ms\n", packet_ms,
+               st.target_delay_ms, st.current_delay_ms);
+        agora_jb_destroy(jb);
+    }
+}
+
 /* 20 s of 20 % random loss (0..4 ms of jitter), then 10 s without: with fec
  * the target keeps one packet more while packets are lost, so the packet
  * after a lost one is there to rebuild it from (fec_payload) when it is due;
@@ -1199,6 +1238,7 @@ int main(void)
     test_garbage();
     test_stretch_follows_jitter();
     test_stretch_after_stall_and_burst();
+    test_floor_is_one_packet();
     test_stretch_loss_keeps_fec_packet();
     if (failures) {
         printf("test_jitter_buffer: %d FAILED\n", failures);

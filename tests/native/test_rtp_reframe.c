@@ -166,6 +166,38 @@ static void test_rebase(void)
     CHECK(g.n == 3 && (uint16_t)(g.seq[2] - g.seq[1]) == 1 && g.ts[2] == 90000000u, "rebase");
 }
 
+/* A talk spurt, its sender's pause (two keepalives), a spurt 5 s later: the
+ * pause's numbers follow the newest piece (the half piece it ends with is
+ * emitted), the next spurt is numbered right after them whatever its
+ * timestamp; a late packet of the first spurt still goes on its old grid. */
+static void test_pause(void)
+{
+    agora_reframe f;
+    static got g;
+    memset(&g, 0, sizeof(g));
+    agora_reframe_reset(&f, SILENCE);
+    push(&f, &g, 0, 1, 240);
+    push(&f, &g, 480, 0, 240); /* [240,480) lost; piece 1 half, piece 3, carry [640,720) */
+    CHECK(g.n == 3, "before the pause: %d pieces", g.n);
+    uint16_t p1 = agora_reframe_pause(&f, on_piece, &g);
+    CHECK(g.n == 4 && g.ts[3] == 640 && g.real[3] == 80, "the carry at the pause");
+    CHECK(p1 == (uint16_t)(g.seq[3] + 1), "the pause takes the number after the newest piece");
+    push(&f, &g, 240, 0, 240); /* late, of the first spurt: piece 2 [320,480) whole */
+    int found = 0;
+    for (int i = 4; i < g.n; i++)
+        found |= g.ts[i] == 320 && g.real[i] == 160 && (uint16_t)(g.seq[i] - g.seq[0]) == 2;
+    CHECK(found && numbered_by_time(&g), "a late packet of the first spurt");
+    uint16_t p2 = agora_reframe_pause(&f, on_piece, &g);
+    CHECK(p2 == (uint16_t)(p1 + 1), "a second keepalive takes the next number");
+    int before = g.n;
+    push(&f, &g, 40000, 1, 160);
+    push(&f, &g, 40160, 0, 160);
+    CHECK(g.n == before + 2 && g.seq[before] == (uint16_t)(p2 + 1) &&
+              g.seq[before + 1] == (uint16_t)(p2 + 2) && g.ts[before] == 40000 && g.marker[before],
+          "the next spurt numbered after the pause");
+    CHECK(g.wrong == 0, "%d wrong bytes", g.wrong);
+}
+
 /* Random lengths, losses, reordering and copies (and garbage lengths): only
  * the stream's bytes or silence come out, numbered by time, never a crash. */
 static void test_random(void)
@@ -195,6 +227,7 @@ int main(void)
     test_loss();
     test_reorder_and_duplicate();
     test_rebase();
+    test_pause();
     test_random();
     if (failures)
         printf("%d check(s) failed\n", failures);

@@ -11,7 +11,7 @@
  *                  (sockets, Opus encoders/decoders, jitter buffers, SRTP);
  *                  turns what arrives into events for the delivery thread.
  *                  Waits in epoll on the work queue's eventfd, the RTP sockets
- *                  and a 20 ms playout timerfd. Never waits on delivery.
+ *                  and a 10 ms playout timerfd. Never waits on delivery.
  *   delivery     - calls observer functions, one at a time: connection and
  *                  local-user events first, then video/encoded media, then
  *                  "direct" audio frames from each connection's bounded

@@ -38,8 +38,8 @@
  * nothing pushed is lost. An RTCP SR goes to rtcp_port about every 5 s.
  * Receive: every datagram on the socket is bounds-checked; RTP is
  * demultiplexed by SSRC (unknown SSRCs are counted and dropped), optionally
- * SRTP-decrypted, and fed to that remote's jitter buffer. A 20 ms playout
- * timer pulls every jitter buffer, decodes (FEC or PLC on loss) and feeds
+ * SRTP-decrypted, and fed to that remote's jitter buffer. A 10 ms playout
+ * timer pulls every jitter buffer (when the audio held does not cover the tick), decodes (FEC or PLC on loss) and feeds
  * the remote user's receive path: resample to the observer format, 10 ms
  * frames, labels, VAD, delivery - exactly as on the local transport.
  * Video: VP8 / H.264 (raw pushes encoded first) with PLI keyframe requests, see

@@ -8,7 +8,7 @@
 #include "audio/codec/g711.h"
 #include "audio/dsp/time_stretch.h"
 
-#define TICK_US 20000          /* the playout tick */
+#define TICK_US (AGORA_PLAYOUT_TICK_MS * 1000)
 #define RATE48 AGORA_OPUS_SAMPLE_RATE
 #define QUIET_RMS 330.0        /* -40 dBFS: quiet enough to shorten for a small excess */
 
@@ -166,7 +166,7 @@ int agora_audio_playout_decode(agora_audio_playout *po, agora_opus_decoder **dec
         po->fifo_len += decode_one(po, d, g722, rate, &po->pulls[i]);
     po->npulls = 0;
 
-    const int frame = rate / 50;
+    const int frame = rate * AGORA_PLAYOUT_TICK_MS / 1000;
     const int max_period = AGORA_STRETCH_MAX_PERIOD_MS * rate / 1000;
     int before = po->fifo_len, after = before;
     if (po->stretch == AGORA_JB_ACCELERATE_QUIET && before > frame && !quiet(po->fifo, before))

@@ -1,19 +1,21 @@
 /* The playout of one remote audio stream of the RTP transport, between its
- * jitter buffer and the 20 ms frame its receive path hears each playout
- * tick:
+ * jitter buffer and the 10 ms frame its receive path hears each playout
+ * tick (AGORA_PLAYOUT_TICK_MS: each 10 ms of audio goes on as soon as it is
+ * due, whatever the packet length):
  *
  * - agora_audio_playout_pull (I/O thread, once per tick): unless the audio
  *   decoded but not played yet covers the tick, pulls the jitter buffer
- *   (in time_stretch mode) until the tick is covered: one 20 ms packet, two
- *   10 ms ones, and on an ACCELERATE request the next packet as well when it
- *   is buffered. The pulled packets / concealment requests are copied in.
+ *   (in time_stretch mode) until the tick is covered: one 10 or 20 ms
+ *   packet every tick or every other tick (the second half of a 20 ms one
+ *   is held for the next tick), and on an ACCELERATE request the next
+ *   packet as well when it is buffered. The pulled packets / concealment requests are copied in.
  * - agora_audio_playout_decode (the receive job of this remote, or the I/O
  *   thread when nobody hears it): decodes them (packet, Opus FEC from the
  *   next packet, or PLC, each as long as the stream's packets; G.711 /
  *   G.722: their codes, silence for a lost packet) into a FIFO,
  *   time-stretches the FIFO by a pitch period on an ACCELERATE / EXPAND
  *   request (audio/dsp/time_stretch.h; ACCELERATE_QUIET only when the FIFO
- *   is quieter than -40 dBFS), and moves 20 ms out into the frame.
+ *   is quieter than -40 dBFS), and moves 10 ms out into the frame.
  *
  * Threading: the fork-join of the playout tick (rtp_media.h, rtp_remote):
  * pull writes what decode reads, decode writes pending_us that the next
@@ -28,6 +30,7 @@
 #include "audio/codec/opus_codec.h"
 #include "net/rtp/jitter_buffer.h"
 
+#define AGORA_PLAYOUT_TICK_MS 10    /* the playout tick: the frame each tick plays */
 #define AGORA_PLAYOUT_MAX_PULLS 4   /* jitter buffer pulls in one tick */
 /* decoded audio held, 48 kHz samples: one packet of up to 120 ms and two frames */
 #define AGORA_PLAYOUT_FIFO_CAP (AGORA_OPUS_MAX_FRAME_SAMPLES + 2 * AGORA_OPUS_FRAME_SAMPLES)
@@ -70,8 +73,8 @@ void agora_audio_playout_clear(agora_audio_playout *po);
  * paused (nothing pulled, nothing held). */
 int agora_audio_playout_pull(agora_audio_playout *po, agora_jb *jb, int64_t play_ms);
 
-/* Decode this tick's pulls and write 20 ms into out (room for rate / 50
- * samples). Opus: at `rate` with *dec, re-created when its rate differs
+/* Decode this tick's pulls and write one tick (AGORA_PLAYOUT_TICK_MS) into
+ * out (room for rate * AGORA_PLAYOUT_TICK_MS / 1000 samples). Opus: at `rate` with *dec, re-created when its rate differs
  * (NULL when out of memory). G.722: with g722 (reset on a new stream), at
  * 16 kHz whatever `rate` says; G.711: at its clock rate, neither decoder is
  * used. A lost G.711 / G.722 packet is silence. Returns the samples written,

@@ -331,9 +331,17 @@ static double hist_quantile(const agora_jb *jb)
     return HIST_BUCKETS * HIST_BUCKET_MS;
 }
 
+/* The target's floor: one packet of the stream (its measured duration), no
+ * lower than min_delay_ms and no higher than initial_delay_ms. */
+static double target_floor(const agora_jb *jb)
+{
+    double packet_ms = (double)jb->frame_ticks / jb->ticks_per_ms;
+    return clampd(packet_ms, jb->cfg.min_delay_ms, jb->cfg.initial_delay_ms);
+}
+
 static double clamp_target(const agora_jb *jb, double t)
 {
-    return clampd(t, jb->cfg.min_delay_ms, jb->cfg.max_delay_ms);
+    return clampd(t, target_floor(jb), jb->cfg.max_delay_ms);
 }
 
 /* Packet ext arrived at arrival_ms (in time or not): the loss rate forgets with

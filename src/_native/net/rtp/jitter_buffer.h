@@ -1,6 +1,7 @@
 /* Adaptive jitter buffer for one remote Opus stream (internal to the
  * engine; the Janus receive path of JANUS.md: one instance per forwarded
- * SSRC, fed by the I/O thread, drained every 20 ms by the playout clock).
+ * SSRC, fed by the I/O thread, drained by the 10 ms playout tick whenever
+ * the audio it holds does not cover the tick: audio_playout.h).
  *
  * Model
  * -----
@@ -16,8 +17,10 @@
  *   stream time, NetEq-like); the target delay is its 97th percentile q
  *   + q / 4 + 10 ms (a pull runs up to a frame ahead of the audio it
  *   starts, which eats into a fixed margin when packets come late),
- *   clamped to [min_delay, max_delay] (defaults 20..200 ms, starting at
- *   20 ms: one packet, the floor on a clean network). It grows at once: a
+ *   clamped to [floor, max_delay] (defaults 20..200 ms, starting at
+ *   20 ms: one packet, the floor on a clean network; the floor is one
+ *   packet of the stream within [min_delay, initial_delay]: 10 ms for 10 ms
+ *   packets when min_delay is 10). It grows at once: a
  *   packet that came after its turn raises it at once to cover that packet
  *   + 10 ms, and with time_stretch so does any packet above it (at a jitter
  *   onset the percentile needs a few such packets to move, each late one a
@@ -130,7 +133,8 @@ typedef struct agora_jb_config {
     int clock_rate;       /* RTP clock, Hz (48000 for Opus) */
     int frame_ms;         /* packet duration = pull period (20) */
     int initial_delay_ms; /* starting target (20) */
-    int min_delay_ms;     /* lower bound of the target (20) */
+    int min_delay_ms;     /* lower bound of the target (20); the floor is one packet
+                             of the stream within [min_delay_ms, initial_delay_ms] */
     int max_delay_ms;     /* upper bound of the target (200) */
     int time_stretch;     /* 1: move the delay by stretch requests (frame.stretch),
                              0: by concealment frames and dropped packets (0) */

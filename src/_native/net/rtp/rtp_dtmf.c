@@ -51,7 +51,7 @@ static void send_event(agora_rtp_media *m, rtp_dtmf_send *d, int end, int marker
     agora_rtp_send_on_audio_stream(m, m->dtmf_pt, marker, d->ts, pl, sizeof(pl));
 }
 
-/* Every playout tick (20 ms): the key being sent grows by 20 ms; when it is
+/* Every other playout tick (20 ms, rtp_transport.c HOUSEKEEPING_TICKS): the key being sent grows by 20 ms; when it is
  * long enough its end packets leave, then a short gap, then the next key. */
 void agora_rtp_dtmf_tick(agora_rtp_media *m, int64_t now_us)
 {

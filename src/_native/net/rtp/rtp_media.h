@@ -38,7 +38,7 @@ typedef struct rtp_remote {
     uint32_t dtmf_ts;
     agora_srtp_session *srtp;         /* NULL: plain RTP */
     agora_rtp_rx_stats rx;            /* RFC 3550 receiver statistics */
-    agora_sent_frame *frame;          /* reused 20 ms PCM buffer handed to the receive path */
+    agora_sent_frame *frame;          /* reused one-tick PCM buffer handed to the receive path */
     int need_reset;                   /* decoder state is stale (frames were skipped) */
     int gap_pulls_left;               /* pulls that still make gap frames (play_gap) */
     /* What a playout tick pulled, decoded later by the receive job that
@@ -52,6 +52,7 @@ typedef struct rtp_remote {
     int have_ts;
     uint32_t last_ts;
     int64_t last_ext, last_dur, first_ext_ts; /* first_ext_ts: presentation_ms 0 */
+    int64_t frame_ext;                /* the last frame's stamp (they never go back) */
     uint64_t packets, keepalives;     /* RTP of this stream accepted (keepalives included) */
     uint64_t not_decoded;             /* packets played while nobody listened */
     int64_t last_heard_us;            /* last RTP / RTCP of it (or when it was added) */

@@ -41,7 +41,13 @@ void agora_reframe_push(agora_reframe *f, uint32_t timestamp, int marker, const 
         f->grid_ts = timestamp;
     }
     int32_t d = (int32_t)(timestamp - f->grid_ts);
-    if (d > REANCHOR_TICKS || d < -REANCHOR_TICKS) {
+    if (f->paused && piece_index(d) > 0) { /* the first packet after a pause */
+        flush_carry(f, emit, arg);
+        f->grid_ts = timestamp;
+        f->grid_seq = (uint16_t)(f->pause_seq + 1);
+        f->paused = 0;
+        d = 0;
+    } else if (d > REANCHOR_TICKS || d < -REANCHOR_TICKS) {
         flush_carry(f, emit, arg);
         f->grid_ts = timestamp;
         f->grid_seq++;
@@ -83,4 +89,14 @@ void agora_reframe_push(agora_reframe *f, uint32_t timestamp, int marker, const 
         f->grid_ts += (uint32_t)(last * PIECE);
         f->grid_seq = (uint16_t)(f->grid_seq + last);
     }
+}
+
+uint16_t agora_reframe_pause(agora_reframe *f, agora_reframe_emit emit, void *arg)
+{
+    flush_carry(f, emit, arg);
+    if (!f->paused) {
+        f->paused = 1;
+        f->pause_seq = f->grid_seq; /* the newest piece's */
+    }
+    return ++f->pause_seq;
 }

@@ -13,6 +13,10 @@
  * away from the stream's (a sender that rebased its clock) re-anchors the
  * grid, numbering on from the last piece (the jitter buffer then sees a
  * timestamp jump on consecutive numbers, which it re-anchors too).
+ * A sender's pause (its keepalive after a talk spurt, agora_reframe_pause)
+ * takes one number; the next talk spurt anchors the grid anew at its first
+ * packet and is numbered on from it, so the silence between two spurts is
+ * no run of missing pieces (not counted lost, as with Opus's own numbers).
  *
  * One owner thread (the I/O thread), no allocation. */
 #ifndef AGORA_RTC_RTP_REFRAME_H
@@ -36,6 +40,8 @@ typedef struct agora_reframe {
     int carry_fill;       /* bytes of the carry piece received (0: no carry) */
     uint32_t carry_ts;    /* the carry piece's start */
     int carry_marker;     /* it starts a talk spurt */
+    int paused;           /* a pause since the newest piece: the next spurt re-anchors */
+    uint16_t pause_seq;   /* the number the last pause took */
     uint8_t carry[AGORA_REFRAME_PIECE];
 } agora_reframe;
 
@@ -47,5 +53,13 @@ void agora_reframe_reset(agora_reframe *f, uint8_t silence);
  * pieces it completes, keeps the rest as the carry. */
 void agora_reframe_push(agora_reframe *f, uint32_t timestamp, int marker, const uint8_t *payload,
                         size_t len, agora_reframe_emit emit, void *arg);
+
+/* The sender paused after its newest packet (a keepalive, RFC 3550 5.1):
+ * emits the carry as it is and returns the number the pause takes (for
+ * agora_jb_skip): the one after the newest piece, one more for each further
+ * keepalive of the same pause. The next packet past the newest piece starts
+ * a new grid at its timestamp, numbered after the pause's; an older
+ * (reordered) packet of the spurt before still goes on the old grid. */
+uint16_t agora_reframe_pause(agora_reframe *f, agora_reframe_emit emit, void *arg);
 
 #endif

@@ -48,8 +48,9 @@
 
 #define OPUS_RATE AGORA_OPUS_SAMPLE_RATE
 #define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono (the longest we send) */
-#define PLAYOUT_NS 20000000LL                 /* playout timer period */
-#define MAX_CATCH_UP_PULLS 10                 /* a late timer runs at most this many pulls */
+#define PLAYOUT_NS (AGORA_PLAYOUT_TICK_MS * 1000000LL) /* playout timer period (10 ms) */
+#define HOUSEKEEPING_TICKS 2                  /* DTMF, keepalives, SR, video: every 20 ms */
+#define MAX_CATCH_UP_PULLS 20                 /* a late timer runs at most this many pulls */
 #define RS_CHUNK 480                          /* input frames per resampler call */
 #define RS_FLUSH_FRAMES 16                    /* >= the resampler's delay when upsampling (T/2) */
 #define ROUND_GAP_US 40000                    /* no frame cut for this long: the round is over */
@@ -171,6 +172,7 @@ typedef struct rtp_service {
     agora_rtc_conn **conns;
     int count, cap;
     int64_t play_deadline_ns;  /* the playout tick being run */
+    uint64_t ticks;            /* playout ticks run (housekeeping runs every HOUSEKEEPING_TICKS) */
 } rtp_service;
 
 static rtp_service *rtp_service_of(agora_service *svc, int create)
@@ -191,7 +193,7 @@ static void arm_timer(agora_service *svc, int on)
         its.it_interval.tv_nsec = (long)PLAYOUT_NS;
         rtp_service_of(svc, 0)->play_deadline_ns = first;
     }
-    /* absolute deadlines: the kernel keeps the 20 ms grid, read() counts misses */
+    /* absolute deadlines: the kernel keeps the 10 ms grid, read() counts misses */
     timerfd_settime(svc->io_timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
@@ -714,6 +716,20 @@ static void skip_packet(rtp_remote *r, uint16_t seq)
         agora_jb_skip(r->jb, r->ssrc, seq);
 }
 
+/* A keepalive: the sender has nothing to say (after a talk spurt: its pause
+ * marker). G.711 / G.722: the pause takes the piece number after the newest
+ * (rtp_reframe.h), so the buffer ends the spurt there without concealment and
+ * the silence up to the next spurt is not counted lost. */
+static void pause_packet(rtp_remote *r, uint16_t seq, int64_t now)
+{
+    if (r->codec == AGORA_RTP_AUDIO_OPUS) {
+        skip_packet(r, seq);
+    } else if (r->reframe.started) {
+        jb_piece_target t = {r, now / 1000};
+        agora_jb_skip(r->jb, r->ssrc, agora_reframe_pause(&r->reframe, insert_piece, &t));
+    }
+}
+
 static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_t now)
 {
     int kind = agora_rtp_is_rtcp(buf, len);
@@ -786,7 +802,7 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
     if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
         m->st.keepalives_received++;
         r->keepalives++;
-        skip_packet(r, p.seq);
+        pause_packet(r, p.seq, now);
         return;
     }
     /* the buffer copies the payload; late, duplicate, oversize are counted there */
@@ -850,14 +866,14 @@ static int decode_for_job(const agora_rx_job *job, void *arg)
 }
 
 /* Gap frames after a talk spurt, as on the local network (sent_frame.h): for
- * up to 3 s a sender that stopped is 20 ms of silence per pull to a VAD in
+ * up to 3 s a sender that stopped is a tick of silence per tick to a VAD in
  * speech, so an utterance cut off by the end of the stream gets its stop. */
-#define GAP_PULLS (AGORA_GAP_FRAMES / 2)
+#define GAP_PULLS (AGORA_GAP_FRAMES * 10 / AGORA_PLAYOUT_TICK_MS)
 
 static int gap_for_job(const agora_rx_job *job, void *arg)
 {
     rtp_remote *r = arg;
-    const int rate = decode_rate_for(r, job->rate), samples = rate / 50;
+    const int rate = decode_rate_for(r, job->rate), samples = rate * AGORA_PLAYOUT_TICK_MS / 1000;
     memset(r->frame->pcm, 0, sizeof(int16_t) * (size_t)samples);
     r->frame->sample_rate = rate;
     r->frame->samples_per_channel = samples;
@@ -891,9 +907,12 @@ static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, 
  * accelerate or expand changes how much audio a packet makes, not where the
  * next packet is on the sender's clock), and nothing adds up over the stream.
  * A tick that only plays held audio would otherwise advance the stamp by its
- * 20 ms and the next packet's step once more: that drift ran the stamps
+ * length and the next packet's step once more: that drift ran the stamps
  * seconds ahead of the audio while accelerate requests were refused on speech
- * (ACCELERATE_QUIET, two packets pulled, 20 ms held every other tick). */
+ * (ACCELERATE_QUIET, two packets pulled, 20 ms held every other tick).
+ * An expand lengthens a packet's audio by up to a pitch period (15 ms), more
+ * than a 10 ms tick: the tick after it would go back by up to 5 ms; the stamp
+ * stays where it was instead (that audio repeats what was heard). */
 static void stamp_frame(rtp_remote *r, int restarted)
 {
     const agora_audio_playout *po = &r->po;
@@ -911,16 +930,19 @@ static void stamp_frame(rtp_remote *r, int restarted)
     } else {
         first_ext = r->last_ext + r->last_dur; /* only held audio: it ends there */
     }
-    const int64_t ext = first_ext - held;
+    int64_t ext = first_ext - held;
     if (!r->have_ts || (restarted && po->npulls > 0)) {
         r->have_ts = 1;
         r->first_ext_ts = ext;
+    } else if (ext < r->frame_ext) {
+        ext = r->frame_ext;
     }
+    r->frame_ext = ext;
     r->frame->rtp_timestamp = (uint32_t)ext;
     r->frame->presentation_ms = ext > r->first_ext_ts ? (ext - r->first_ext_ts) / (r->rate / 1000) : 0;
 }
 
-/* One 20 ms pull of one remote stream at play_ms. The pulled packet is kept
+/* One playout tick (10 ms) of one remote stream at play_ms. The pulled packet is kept
  * in the remote; the Opus decode runs in the receive job (agora_rx_pool_run,
  * after every remote was pulled), so the pool's threads share it. */
 static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
@@ -975,6 +997,7 @@ static void rtp_on_timer(agora_service *svc, uint64_t expirations)
         int64_t play_ms = rs->play_deadline_ns / 1000000;
         rs->play_deadline_ns += PLAYOUT_NS;
         int64_t now = now_us();
+        const int housekeeping = rs->ticks++ % HOUSEKEEPING_TICKS == 0;
         for (int i = 0; i < rs->count; i++) {
             agora_rtc_conn *c = rs->conns[i];
             agora_rtp_media *m = agora_rtp_of(c);
@@ -982,6 +1005,8 @@ static void rtp_on_timer(agora_service *svc, uint64_t expirations)
                 end_round(m); /* interrupted clock, paused connection: send the tail */
             for (int j = 0; j < m->remotes.count; j++)
                 play_remote(svc, c, m, remote_at(m, j), play_ms);
+            if (!housekeeping)
+                continue;
             /* while joined: not when the control plane lost Janus (the target may be stale) */
             if (m->have_target && !m->in_round && atomic_load(&c->on_air) &&
                 now - m->last_pkt_us >= KEEPALIVE_US)
@@ -1230,6 +1255,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     agora_jb_config_default(&jc);
     jc.clock_rate = r->rate;
     jc.time_stretch = 1; /* the playout time-stretches (audio_playout.h) */
+    jc.min_delay_ms = AGORA_PLAYOUT_TICK_MS; /* the floor: one packet, 10 ms for 10 ms packets */
     jc.fec = r->codec == AGORA_RTP_AUDIO_OPUS; /* in-band FEC in the next packet */
     r->jb = agora_jb_create(&jc);
     r->dec = r->codec == AGORA_RTP_AUDIO_OPUS ? agora_opus_decoder_create(1) : NULL;
@@ -1237,7 +1263,7 @@ static int do_add_remote(agora_service *svc, agora_rtc_conn *c, uint32_t ssrc, c
     agora_reframe_reset(&r->reframe, r->codec == AGORA_RTP_AUDIO_PCMA   ? 0xD5
                                      : r->codec == AGORA_RTP_AUDIO_G722 ? agora_g722_silence_byte()
                                                                         : 0xFF);
-    r->frame = agora_sent_frame_new(r->pcm_rate, 1, r->pcm_rate / 50);
+    r->frame = agora_sent_frame_new(r->pcm_rate, 1, r->pcm_rate * AGORA_PLAYOUT_TICK_MS / 1000);
     agora_audio_playout_init(&r->po, r->codec, r->rate);
     agora_rtp_rx_init(&r->rx, ssrc, r->rate);
     if (suite) {
