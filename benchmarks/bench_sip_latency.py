@@ -24,9 +24,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _report  # noqa: E402
+from _agent_call import agent_to_agent_call  # noqa: E402
 from bench_janus import OnsetObserver, measure_latency, push_tones  # noqa: E402
 
-import agora_rtc as ar  # noqa: E402
 
 
 class CallerEar(OnsetObserver):
@@ -44,23 +44,8 @@ class CallerEar(OnsetObserver):
 
 
 def measure_call(onsets: int) -> dict:
-    callee = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-b", transport_url="sip://127.0.0.1:0"))
-    caller = ar.AgoraService(ar.AgoraServiceConfig(appid="bench-sip-a",
-                                                   transport_url="sip://talker@127.0.0.1:0?dial=allow"))
-    a = b = None
-    try:
-        b = callee.create_rtc_connection(ar.RTCConnConfig())
-        ear = CallerEar()
-        b.register_observer(ear)
-        b.register_audio_frame_observer(ear)
-        b.connect("", "ear", "bot")
-        b.publish_audio()
-        a = caller.create_rtc_connection(ar.RTCConnConfig())
-        a.connect("", "mouth", "talker")
-        a.publish_audio()
-        call = a.phone.dial(f"sip:ear@127.0.0.1:{callee.sip.port}")
-        if not a.phone.wait("up", timeout=20) or not ear.joined.wait(20):
-            raise RuntimeError(f"the call was not answered: {call}")
+    ear = CallerEar()
+    with agent_to_agent_call(ear) as (a, b, call):
         time.sleep(0.5)
         lat = push_tones(a, ear, onsets)
         st = b._rtp_stats()
@@ -72,12 +57,6 @@ def measure_call(onsets: int) -> dict:
                               if played else float("nan"))
         codec = call.codec
         a.phone.hangup()
-    finally:
-        for c in (a, b):
-            if c is not None:
-                c.release()
-        caller.release()
-        callee.release()
     return {"codec": codec, "onsets": onsets, "detected": len(lat), "p50_ms": _report.percentile(lat, 50),
             "p99_ms": _report.percentile(lat, 99), "max_ms": max(lat) if lat else float("nan"),
             "jitter_buffer": jb}

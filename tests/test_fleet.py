@@ -35,6 +35,18 @@ def infra():
             s.release()
 
 
+def talk_in_room(service, room):
+    """A human joins `room` on `service`'s Janus and talks (a long tone): (conn, Recorder)."""
+    conn = service.create_rtc_connection(ar.RTCConnConfig())
+    rec = Recorder()
+    conn.register_observer(rec)
+    assert conn.connect("", room, "human-" + room) == 0
+    rec.wait_event("connected", timeout=30)
+    conn.publish_audio()
+    conn.push_audio_pcm_data(tone(40.0, amp=8000), 16000, 1)
+    return conn, rec
+
+
 class Fleet:
     """One test's fleet: its namespace, dispatcher, worker processes and humans."""
 
@@ -73,13 +85,7 @@ class Fleet:
     def human(self, room):
         """A human joins `room` on the Janus it was placed on and talks (a long tone)."""
         janus = self.d.place(room)
-        conn = self.services[janus].create_rtc_connection(ar.RTCConnConfig())
-        rec = Recorder()
-        conn.register_observer(rec)
-        assert conn.connect("", room, "human-" + room) == 0
-        rec.wait_event("connected", timeout=30)
-        conn.publish_audio()
-        conn.push_audio_pcm_data(tone(40.0, amp=8000), 16000, 1)
+        conn, rec = talk_in_room(self.services[janus], room)
         self.humans[room] = (janus, conn, rec)
         return janus
 
@@ -198,14 +204,8 @@ def test_a_worker_restarted_with_its_id_serves_again_the_room_its_killed_process
     room = "same-id-0"
     service = ar.AgoraService(ar.AgoraServiceConfig(
         appid="humans", transport_url=fleet.urls["j1"] + "&peer_timeout=0"))
-    conn = service.create_rtc_connection(ar.RTCConnConfig())
+    conn, _rec = talk_in_room(service, room)
     try:
-        rec = Recorder()
-        conn.register_observer(rec)
-        assert conn.connect("", room, "human-" + room) == 0
-        rec.wait_event("connected", timeout=30)
-        conn.publish_audio()
-        conn.push_audio_pcm_data(tone(40.0, amp=8000), 16000, 1)
         fleet.start_worker("same")
         fleet.wait_workers(1)
         job = fleet.d.dispatch(room, janus="j1")

@@ -5,6 +5,8 @@ short spurts with silence between. A ends each spurt with its pause marker
 spurt there, and the silence up to the next spurt takes no piece numbers
 (tests/native/test_rtp_reframe.c): on a clean path B counts no packet lost
 and conceals nothing for the pauses, and hears every spurt."""
+import os
+import sys
 import threading
 import time
 
@@ -13,6 +15,9 @@ import numpy as np
 import agora_rtc as ar
 
 from conftest import wait_until
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+from _agent_call import agent_to_agent_call  # noqa: E402  (one agent calls another over SIP)
 
 RATE = 16000
 SPURT = (8000 * np.sin(2 * np.pi * 440 * np.arange(RATE * 3 // 10) / RATE)).astype(np.int16)
@@ -37,22 +42,8 @@ class Ear(ar.IRTCConnectionObserver, ar.IAudioFrameObserver):
 
 
 def test_pauses_between_spurts_are_not_counted_lost():
-    callee = ar.AgoraService(ar.AgoraServiceConfig(appid="pause-b", transport_url="sip://127.0.0.1:0"))
-    caller = ar.AgoraService(ar.AgoraServiceConfig(appid="pause-a",
-                                                   transport_url="sip://talker@127.0.0.1:0?dial=allow"))
-    a = b = None
-    try:
-        b = callee.create_rtc_connection(ar.RTCConnConfig())
-        ear = Ear()
-        b.register_observer(ear)
-        b.register_audio_frame_observer(ear)
-        b.connect("", "ear", "bot")
-        b.publish_audio()
-        a = caller.create_rtc_connection(ar.RTCConnConfig())
-        a.connect("", "mouth", "talker")
-        a.publish_audio()
-        call = a.phone.dial(f"sip:ear@127.0.0.1:{callee.sip.port}")
-        assert a.phone.wait("up", timeout=20) and ear.joined.wait(20), call
+    ear = Ear()
+    with agent_to_agent_call(ear) as (a, b, call):
         assert call.codec.upper().startswith("G722"), call.codec
         time.sleep(0.3)
         for _ in range(SPURTS):
@@ -71,9 +62,3 @@ def test_pauses_between_spurts_are_not_counted_lost():
         assert st["lost"] <= 1 and st["late"] == 0, st
         # and nothing is concealed for them (no underrun frames at a spurt's end)
         assert st["plc_frames"] <= 2, st
-    finally:
-        for c in (a, b):
-            if c is not None:
-                c.release()
-        caller.release()
-        callee.release()
