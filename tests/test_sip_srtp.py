@@ -261,16 +261,127 @@ def test_packets_on_the_wire_are_srtp_and_srtcp(tmp_path):
     svc.release()
 
 
+REKEY_KEYS = {"A": bytes(range(30)),                 # the first INVITE's key (tag 1, _80)
+              "B": bytes(range(30, 60)),            # the first re-INVITE's (tag 1, _80)
+              "C": bytes(range(60, 90))}            # the second re-INVITE's (tag 3, _32)
+REKEY_TONES = {"A": 400.0, "B": 1000.0, "C": 1600.0}
+
+
+def srtp_tag_ok(master, packet, tag_len):
+    """RFC 3711: the packet's authentication tag (HMAC-SHA1 truncated to tag_len) under
+    the master key + salt (key derivation rate 0), for a rollover count of 0 or 1."""
+    import hashlib
+    import hmac
+    from test_rtp_transport import _aes_cm_keystream
+    salt = bytearray(master[16:])
+    salt[7] ^= 1                                     # label 1: the authentication key
+    k_a = _aes_cm_keystream(master[:16], bytes(salt) + b"\0\0", 20)
+    return any(hmac.compare_digest(hmac.new(k_a, packet[:-tag_len] + struct.pack("!I", roc),
+                                            hashlib.sha1).digest()[:tag_len], packet[-tag_len:])
+               for roc in (0, 1))
+
+
+def answers_crypto(tmp_path):
+    """The a=crypto line of each of the agent's 200 OK answers with SDP in SIPp's trace."""
+    logs = [f for f in os.listdir(tmp_path) if f.endswith("_messages.log")]
+    text = open(os.path.join(tmp_path, logs[0]), errors="replace").read()
+    out = []
+    for message in text.split("SIP/2.0 200 OK")[1:]:
+        lines = [ln.strip() for ln in message.split("-----")[0].splitlines()]
+        crypto = [ln for ln in lines if ln.startswith("a=crypto:")]
+        if crypto:
+            out.append(crypto[0])
+    return out
+
+
 @needs_sipp
-def test_rekeying_reinvite_refused_and_call_goes_on(tmp_path):
-    """tests/sipp/srtp_rekey.xml: an SRTP call whose re-INVITE brings a new key gets 488 to
-    it; the call stays up (no leave) until the caller's BYE."""
+def test_phone_rekeys_mid_call_and_is_heard_under_each_key(tmp_path):
+    """tests/sipp/srtp_rekey.xml: the phone re-keys twice in re-INVITEs (a new key, then a new
+    suite, _32). The test sends the phone's RTP under all three keys at once (a tone each, its
+    own SSRC): the agent hears the first key's tone, then the second's, then the third's, in
+    that order and in one stream (no leave / join); what it sends is SRTP under the key of its
+    answer: the same key after a re-key of the same suite, a new one (32-bit tags) for the
+    new suite. A re-INVITE without a key is refused (488) and the call goes on to its BYE."""
+    pytest.importorskip("cryptography")
+    from test_rtp_transport import srtp_protect_80
+    from twilio_client import lin2ulaw
     svc = service("mandatory")
-    conn, rec = join(svc, "agent", "bot", record=False)
-    assert sipp(svc, os.path.join(SCENARIOS, "srtp_rekey.xml"), tmp_path) == 0
-    rec.wait_event("left", "sipp", timeout=10)
+    conn, rec = join(svc, "agent", "bot")
+    rtp, rtcp = rtp_socket_pair()
+    sent_by_agent = []
+    stop = threading.Event()
+
+    def read_agent():
+        rtp.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                sent_by_agent.append(rtp.recv(4096))
+            except socket.timeout:
+                pass
+    scenario = tmp_path / "rekey.xml"
+    scenario.write_text(open(os.path.join(SCENARIOS, "srtp_rekey.xml")).read()
+                        .replace("MEDIA_PORT", str(rtp.getsockname()[1])).replace("PHASE_MS", "2500"))
+    result = []
+    runner = threading.Thread(target=lambda: result.append(sipp(
+        svc, str(scenario), tmp_path, timeout=60, extra=("-trace_msg",))), daemon=True)
+    reader = threading.Thread(target=read_agent, daemon=True)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t = np.arange(160) / 8000.0
+    try:
+        reader.start()
+        runner.start()
+        rec.wait_event("joined", "sipp", timeout=20)
+        agent = ("127.0.0.1", conn.phone.local_port)
+        assert conn.push_audio_pcm_data(bytes(2 * 16000 * 14), 16000, 1) == 0   # 14 s of our stream
+        n = 0
+        while runner.is_alive() and n < 1500:             # every 20 ms, a packet under each key
+            for i, (name, key) in enumerate(REKEY_KEYS.items()):
+                tone = 8000 * np.sin(2 * np.pi * REKEY_TONES[name] * (t + n * 0.02))
+                plain = struct.pack("!BBHII", 0x80, 0, n, n * 160, 0xA000 + i) + \
+                    lin2ulaw(tone.astype(np.int16).tobytes())
+                packet = srtp_protect_80(key[:16], key[16:], plain)
+                sender.sendto(packet if name != "C" else packet[:-6], agent)   # C: 32-bit tag
+            n += 1
+            time.sleep(0.02)
+        runner.join(timeout=30)
+        assert result == [0]
+        rec.wait_event("left", "sipp", timeout=10)
+    finally:
+        stop.set()
+        sender.close()
+        reader.join()
+        rtp.close()
+        rtcp.close()
+        runner.join(timeout=30)
     assert [e[0] for e in rec.events].count("joined") == 1
-    assert conn.phone.call.srtp == "AES_CM_128_HMAC_SHA1_80" and conn.phone.call.reason == "BYE"
+    assert conn.phone.call.srtp == "AES_CM_128_HMAC_SHA1_32" and conn.phone.call.reason == "BYE"
+    # heard: each key's tone in turn (100 ms windows; runs of at least 300 ms)
+    heard = np.frombuffer(rec.pcm("sipp"), np.int16)
+    order = []
+    for w in range(len(heard) // 1600):
+        win = heard[w * 1600:(w + 1) * 1600]
+        if np.sqrt(np.mean(win.astype(np.float64) ** 2)) > 1000:
+            name = min(REKEY_TONES, key=lambda k: abs(REKEY_TONES[k] - dominant_hz(win, 16000)))
+            order.append(name)
+    runs = [k for i, k in enumerate(order) if (i == 0 or order[i - 1] != k)
+            and order[i:i + 3] == [k] * 3]
+    assert [k for i, k in enumerate(runs) if i == 0 or runs[i - 1] != k] == ["A", "B", "C"], order
+    # our answers: our key kept on a re-key of the same suite, a new one for the new suite
+    crypto = answers_crypto(tmp_path)
+    assert len(crypto) == 3, crypto
+    assert crypto[0].startswith("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:")
+    assert crypto[1].startswith("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:")
+    assert crypto[2].startswith("a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:")
+    ours = [base64.b64decode(c.split("inline:")[1].split("|")[0]) for c in crypto]
+    assert ours[0] == ours[1] and ours[2] != ours[0]
+    # what we sent: SRTP under our first key (80-bit tags), then under the new one (32-bit)
+    audio = [p for p in sent_by_agent if len(p) > 12 and p[1] & 0x7F == 0 and not p[0] & 0x20]
+    first = [p for p in audio if len(p) == 12 + 160 + 10]
+    last = [p for p in audio if len(p) == 12 + 160 + 4]
+    assert len(first) >= 100 and len(last) >= 50, (len(first), len(last))
+    assert all(srtp_tag_ok(ours[0], p, 10) for p in first)
+    assert all(srtp_tag_ok(ours[2], p, 4) for p in last)
+    assert audio.index(last[0]) > audio.index(first[-1])   # switched once, not back
     still_fine(svc, tmp_path)
     conn.release()
     svc.release()

@@ -94,6 +94,7 @@ class PhoneLine:
         self._codec = ("", -1, -1, 0)   # the call's codec, its payload type, telephone-event's,
                                         # our packet length (_codec_key)
         self._srtp = (0, None)          # the call's SRTP suite and the phone's key (SDES)
+        self._send_key = None           # our SDES key the phone decrypts with (its last answer)
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
 
@@ -318,6 +319,7 @@ class PhoneLine:
         suite = ev["srtp_suite"]
         call.srtp = SRTP_SUITE_NAMES.get(suite, "")
         self._srtp = (suite, ev["srtp_remote_key"] if suite else None)
+        self._send_key = ev["srtp_local_key"] if suite else None
         rc, what = self.conn._rtp_start_call(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
                                              _packet_ms(ev), ev["remote_ip"].encode("ascii"),
                                              ev["remote_port"], ev["remote_rtcp_port"],
@@ -329,21 +331,32 @@ class PhoneLine:
         self._target = (ev["remote_ip"], ev["remote_port"])
         self._codec = _codec_key(ev)
 
-    def _change_codec(self, call: PhoneCall, ev: dict) -> None:
-        """The codec changed in a re-INVITE: our stream switches (a new round), and the
-        phone's stream is heard in the new codec (same user: no leave / join)."""
+    def _change_media(self, call: PhoneCall, ev: dict) -> None:
+        """A re-INVITE changed the codec or the SRTP keys (the phone re-keyed: RFC 4568
+        7.1.4): our stream switches to the new codec / our key of the answer, and the
+        phone's stream is heard again in the new codec under its new key (the first
+        packet that authenticates under it is the caller's; same user: no leave / join).
+        Packets still in flight under the old key fail and are counted in srtp_errors."""
         conn = self.conn
+        suite = ev["srtp_suite"]
+        keys = (suite, ev["srtp_remote_key"] if suite else None)
+        send_key = ev["srtp_local_key"] if suite else None
         try:
-            conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
+            if _codec_key(ev) != self._codec:
+                conn._rtp_set_audio_codec(ev["codec"], ev["payload_type"], ev["dtmf_payload_type"],
                                           _packet_ms(ev))
+            if suite and (suite, send_key) != (self._srtp[0], self._send_key):
+                conn._rtp_set_send_srtp(suite, send_key)
             for ssrc in conn._rtp_remote_activity():
                 conn._rtp_remove_remote(ssrc)
-            conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"), *self._srtp)
+            conn._rtp_add_remote(SSRC_ANY, call.remote_user.encode("utf-8"), *keys)
         except Exception:
-            _log.exception("SIP call %d: codec change failed", call.call_id)
+            _log.exception("SIP call %d: media change failed", call.call_id)
             return
         call.codec = CODEC_NAMES.get(ev["codec"], "")
+        call.srtp = SRTP_SUITE_NAMES.get(suite, "")
         self._codec = _codec_key(ev)
+        self._srtp, self._send_key = keys, send_key
 
     def _end_media(self, call: PhoneCall) -> None:
         conn = self.conn
@@ -393,8 +406,10 @@ class PhoneLine:
         elif kind == _engine.SIP_EV_MEDIA and call.state == "up":
             # a re-INVITE: hold / unhold, a codec change, or the phone's media moved
             call.on_hold = ev["hold"]
-            if _codec_key(ev) != self._codec:
-                self._change_codec(call, ev)
+            suite = ev["srtp_suite"]
+            if _codec_key(ev) != self._codec or \
+                    (suite, ev["srtp_remote_key"] if suite else None) != self._srtp:
+                self._change_media(call, ev)
             if not ev["hold"] and ev["remote_port"] and \
                     (ev["remote_ip"], ev["remote_port"]) != self._target:
                 self._target = (ev["remote_ip"], ev["remote_port"])

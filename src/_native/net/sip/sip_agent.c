@@ -263,11 +263,34 @@ static int set_local_media(sip_call *c, const char *ip, uint16_t port)
 
 /* ---- SRTP (SDES) negotiation (loop thread) ---- */
 
+/* A re-INVITE of an SRTP call (found, remote: its first usable a=crypto line). The phone
+ * may re-key (RFC 4568 7.1.4: a new key, or a new suite): the call takes its new key (the
+ * MEDIA event carries it; the line re-opens the receive side under it). Our key stays
+ * unless the suite changes: a key is never used under two suites, so a new one is drawn. */
+static int srtp_take_reoffer(sip_call *c, int found, const agora_sdes_crypto *remote)
+{
+    if (found != 1)
+        return -1;
+    agora_sdes_crypto ours = c->local[0]; /* taken only when the answer can carry it */
+    ours.tag = remote->tag;               /* our answer under the re-offer's tag */
+    if (remote->suite != c->srtp_suite) {
+        ours.suite = remote->suite;
+        if (agora_sdes_random_key(ours.key))
+            return -1;
+    }
+    if (agora_sdes_set_local(c->media, &ours, 0))
+        return -1;
+    c->local[0] = ours;
+    c->srtp_suite = remote->suite;
+    memcpy(c->remote_key, remote->key, sizeof(c->remote_key));
+    return 0;
+}
+
 /* The remote's offer (INVITE; reoffer: a re-INVITE): 0 when it may be answered (our
  * a=crypto line set when SRTP is agreed), -1 when it must be refused (488): SRTP
  * mandatory here or in the offer's RTP/SAVP profile but no usable key, unusable a=crypto
- * lines, or a re-INVITE changing the keys of an SRTP call or bringing keys to a plain one
- * (the media does not switch mid-call: rekeying is not supported). */
+ * lines, a re-INVITE of an SRTP call without a usable key (SRTP never falls back to plain
+ * mid-call) or one bringing keys to a plain call (a plain call stays plain). */
 static int srtp_take_offer(sip_call *c, int reoffer)
 {
     int policy = c->agent->srtp;
@@ -276,13 +299,8 @@ static int srtp_take_offer(sip_call *c, int reoffer)
     agora_sdes_crypto remote;
     int found = agora_sdes_pick(c->media, 0, &remote);
     int savp = !str_casecmp(sdp_media_proto(c->media), "RTP/SAVP");
-    if (c->srtp_suite) { /* a re-INVITE of an SRTP call: the same suite and key */
-        if (found != 1 || remote.suite != c->srtp_suite ||
-            memcmp(remote.key, c->remote_key, sizeof(remote.key)))
-            return -1;
-        c->local[0].tag = remote.tag; /* our answer under the re-offer's tag */
-        return agora_sdes_set_local(c->media, &c->local[0], 0) ? -1 : 0;
-    }
+    if (c->srtp_suite)
+        return srtp_take_reoffer(c, found, &remote);
     if (reoffer) /* a plain call stays plain */
         return found == 0 && !savp ? 0 : -1;
     if (found < 0 || (found == 0 && (savp || policy == AGORA_SIP_SRTP_MANDATORY)))
