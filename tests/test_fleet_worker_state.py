@@ -218,3 +218,45 @@ def test_a_lone_worker_takes_a_queue_of_jobs_with_one_read(redis_url, janus_url)
 
 def xreadgroup_calls(d):
     return int(d.r.info("commandstats").get("cmdstat_xreadgroup", {}).get("calls", 0))
+
+
+def test_a_session_whose_join_fails_ends_and_gives_the_room_back(redis_url, janus_url):
+    """Janus refuses the agent's join (the room has a secret the agent was not given):
+    the session stops at once instead of holding the room's lease while not in it; the
+    job is recorded failed with why, the lease is released and the worker's count drops."""
+    import agora_rtc as ar
+    from agora_rtc.fleet.janus_rooms import JanusRooms
+    ns = "jf" + uuid.uuid4().hex[:6]
+    room = f"{ns}-locked"
+    rooms = JanusRooms()
+    rooms._call(janus_url, lambda vr: vr.create(room_id(room), secret="s3cret", audiocodec="opus"))
+    human_service = ar.AgoraService(ar.AgoraServiceConfig(appid="human", transport_url=janus_url))
+    human = human_service.create_rtc_connection(ar.RTCConnConfig())
+    entered = []
+
+    def agent(ctx):
+        entered.append(ctx.connect())
+        ctx.wait()                       # an entry that would wait for good
+    with Dispatcher(redis_url, namespace=ns) as d:
+        d.add_janus("j", janus_url)
+        w = Worker(agent, redis_url, capacity=4, worker_id="jf", namespace=ns, drain_timeout=0)
+        run = threading.Thread(target=w.run, name="worker", daemon=True)
+        try:
+            assert human.connect("s3cret", room, "human") == 0
+            human.publish_audio()
+            wait_until(lambda: len(rooms.participants(janus_url, room_id(room))) >= 1, timeout=30,
+                       what="the human publishing")
+            run.start()
+            job = d.dispatch(room)
+            wait_until(lambda: d.job(job).get("state") == "failed", timeout=30, interval=0.05,
+                       what="the job recorded failed")
+            assert entered and "join" in d.job(job)["reason"], d.job(job)
+            assert d.r.get(d.keys.lease("j", str(room_id(room)))) is None
+            wait_until(lambda: d.r.hget(d.keys.worker("jf"), "sessions") == b"0", timeout=10,
+                       what="the worker's session count back to 0")
+        finally:
+            w.drain()
+            run.join(30)
+            human.release()
+            human_service.release()
+    assert not run.is_alive()

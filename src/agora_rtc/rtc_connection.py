@@ -98,10 +98,10 @@ def _check_observer(what, observer, base):
 
 
 class _ConnectionEvents(IRTCConnectionObserver):
-    """Registered in the engine while the SDK listens for users leaving: calls
-    the connection's user-left listeners, then forwards every event to the
-    application's observer (read at each event, so registering another one
-    takes effect at once)."""
+    """Registered in the engine while the SDK listens to the connection (users leaving,
+    the connection failing): calls the connection's listeners of the event, then
+    forwards every event to the application's observer (read at each event, so
+    registering another one takes effect at once)."""
 
     def __init__(self, conn):
         self._conn = conn
@@ -110,18 +110,27 @@ class _ConnectionEvents(IRTCConnectionObserver):
     def user_observer(self):
         return self._conn._app_conn_observer
 
-    def on_user_left(self, agora_rtc_conn, user_id, reason):
-        for fn in self._conn._user_left_listeners:
+    def _tell_listeners(self, event, *args):
+        for fn in self._conn._listeners.get(event, ()):
             try:
-                fn(user_id, reason)
+                fn(*args)
             except Exception:
-                _log.exception("a user-left listener raised")
+                _log.exception("a %s listener raised", event)
+
+    def on_user_left(self, agora_rtc_conn, user_id, reason):
+        self._tell_listeners("on_user_left", user_id, reason)
         obs = self.user_observer
         if obs is not None:
             obs.on_user_left(agora_rtc_conn, user_id, reason)
 
+    def on_connection_failure(self, agora_rtc_conn, conn_info, reason):
+        self._tell_listeners("on_connection_failure", reason)
+        obs = self.user_observer
+        if obs is not None:
+            obs.on_connection_failure(agora_rtc_conn, conn_info, reason)
 
-forward_events(_ConnectionEvents, IRTCConnectionObserver, skip=("on_user_left",))
+
+forward_events(_ConnectionEvents, IRTCConnectionObserver, skip=("on_user_left", "on_connection_failure"))
 
 
 # ---- what the compiled Connection makes for Python (_engine.ConnectionFactories) ----
@@ -222,7 +231,7 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         publish_config._validated()
         subs = con_config.audio_subs_options
         self._app_conn_observer = None     # what register_observer was given
-        self._user_left_listeners = ()     # the SDK's own listeners (copy on write)
+        self._listeners = {}               # the SDK's own listeners: event -> tuple (copy on write)
         self._drain_cond = threading.Condition()
         self._drain_waiters = []  # (loop, future) of push_completed() awaiters
         transport = getattr(service, "transport", None)
@@ -405,23 +414,35 @@ class RTCConnection(_engine.Connection, ReleasedOnExit):
         self._app_conn_observer = None
         return self._install_conn_observer()
 
+    def _add_listener(self, event: str, fn) -> None:
+        if not callable(fn):
+            raise TypeError(f"a {event} listener must be callable, got {type(fn).__name__}")
+        self._listeners = {**self._listeners, event: self._listeners.get(event, ()) + (fn,)}
+        self._install_conn_observer()
+
+    def _remove_listener(self, event: str, fn) -> None:
+        left = tuple(f for f in self._listeners.get(event, ()) if f != fn)
+        self._listeners = {k: v for k, v in {**self._listeners, event: left}.items() if v}
+        if self._native_alive:
+            self._install_conn_observer()
+
     def _add_user_left_listener(self, fn) -> None:
         """``fn(user_id, reason)`` on every on_user_left, beside the application's
         observer (the agent toolkit forgets a user who left with it); any thread."""
-        if not callable(fn):
-            raise TypeError(f"a user-left listener must be callable, got {type(fn).__name__}")
-        self._user_left_listeners = self._user_left_listeners + (fn,)
-        self._install_conn_observer()
+        self._add_listener("on_user_left", fn)
 
     def _remove_user_left_listener(self, fn) -> None:
-        self._user_left_listeners = tuple(f for f in self._user_left_listeners if f != fn)
-        if self._native_alive:
-            self._install_conn_observer()
+        self._remove_listener("on_user_left", fn)
+
+    def _add_connection_failure_listener(self, fn) -> None:
+        """``fn(reason)`` on on_connection_failure (the join was refused or never
+        answered), beside the application's observer (a fleet session ends with it)."""
+        self._add_listener("on_connection_failure", fn)
 
     def _install_conn_observer(self) -> int:
         """The engine gets the application's observer itself, or, while the SDK
         listens too, one that calls the listeners and forwards every event."""
-        if self._user_left_listeners:
+        if self._listeners:
             return self._set_conn_observer(_ConnectionEvents(self))
         return self._set_conn_observer(self._app_conn_observer)
 

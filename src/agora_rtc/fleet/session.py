@@ -39,6 +39,9 @@ class AgentContext:
         self.redis = redis_client
         self.namespace = namespace
         self.stopping = threading.Event()
+        #: why a connection of the session failed to join (None while none did): the
+        #: session then stops (`stopping` is set) and the job is recorded failed
+        self.failure: Optional[str] = None
         self._conns: List[ar.RTCConnection] = []
         self._lock = threading.Lock()
         self._left = False
@@ -47,8 +50,11 @@ class AgentContext:
                 audio_frame_observer: Optional[ar.IAudioFrameObserver] = None,
                 vad: Optional[ar.AudioVadConfigV2] = None, token: str = "",
                 publish: bool = True) -> ar.RTCConnection:
-        """Join the job's room as `user_id` (connect is asynchronous: on_connected follows)."""
+        """Join the job's room as `user_id` (connect is asynchronous: on_connected follows;
+        when the join fails instead, on_connection_failure goes to `observer` and the
+        session stops: `failure` says why, `stopping` is set)."""
         conn = self.service.create_rtc_connection(ar.RTCConnConfig())
+        conn._add_connection_failure_listener(self._connection_failed)
         if observer is not None:
             conn.register_observer(observer)
         if audio_frame_observer is not None:
@@ -67,6 +73,14 @@ class AgentContext:
         if publish:
             conn.publish_audio()
         return conn
+
+    def _connection_failed(self, reason: int) -> None:
+        """A connection's join was refused or never answered (the engine's thread): the
+        session is not in its room, so it must not keep the room's lease."""
+        log.warning("fleet: the agent's join of room %s failed (reason %d)", self.room, reason)
+        if self.failure is None:
+            self.failure = f"the agent's join of room {self.room!r} failed (reason {reason})"
+        self.stopping.set()
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Block until the session must stop (True) or `timeout` seconds passed (False)."""

@@ -10,8 +10,8 @@ leases of live sessions; a lease that cannot be renewed (someone else holds it)
 stops that session at once. Each session runs the entry on a thread of its own.
 
 Job outcomes, recorded on the job's hash and acknowledged in the stream:
-``done`` (the entry returned), ``failed`` (the entry raised, or Janus did not
-answer), ``refused`` (malformed job, no such room on that Janus, room already
+``done`` (the entry returned), ``failed`` (the entry raised, Janus did not
+answer, or the agent's join of the room failed: the session stops at once), ``refused`` (malformed job, no such room on that Janus, room already
 served by another live worker). A session stopped by a drain or a lost lease is
 not acknowledged: its job stays pending and another worker takes it.
 """
@@ -356,6 +356,8 @@ class Worker:
                 state, reason = "failed", f"entry raised {type(e).__name__}: {e}"
             finally:
                 sess.ctx.leave()
+            if state == "done" and sess.ctx.failure is not None:
+                state, reason = "failed", sess.ctx.failure
         try:
             with self._lease_lock:
                 sess.ended = True
