@@ -52,6 +52,14 @@ def test_agoras_defaults_have_it_off():
     assert AudioVadConfigV2()._native()[11] == 0
 
 
+def test_the_agent_preset_uses_it():
+    agent = AudioVadConfigV2.for_agents()
+    assert agent.startRunCount > 0
+    labels = [QUIET] * 30 + clicks(40) + [QUIET] * 100
+    assert run(agent, labels).count(1) == 0
+    assert run(agent, [QUIET] * 30 + [VOICE] * 50 + [QUIET] * 100).count(1) == 1
+
+
 @pytest.mark.parametrize("bad", [-1, 21, 1.5, True])
 def test_out_of_range_run_count_raises(bad):
     with pytest.raises((ValueError, TypeError), match="startRunCount"):

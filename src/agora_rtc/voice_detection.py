@@ -106,14 +106,16 @@ class AudioVadConfigV2:
 
         Agora's defaults stop once 25 of the last 50 frames are not voice, so a 300-500 ms pause
         inside a sentence ends the utterance and an agent answers into it. This preset starts
-        once 12 of the last 20 frames are voice (about 120 ms instead of 210), stops once 48 of
-        the last 60 are not (about half a second of non-speech), counts a frame as still voice
-        down to voice_prob 50, keeps 300 ms of pre-roll for ASR and a -55 dBFS floor:
-        ``AudioVadConfigV2(30, 20, 60, 0.6, 0.8, 70, 50, -55.0)``. Chosen by
-        ``benchmarks/bench_vad_loso.py --select`` on leave-one-source-out labels (README,
-        "VAD for agents").
+        once 6 of the last 10 frames are voice at voice_prob 80 AND the last 10 frames are voice
+        one after another (``startRunCount``: about 100 ms of unbroken voice, so keyboard clicks
+        and other scattered bursts do not start an utterance; Agora's defaults have no such
+        rule), stops once 45 of the last 50 are not voice (about 450 ms of non-speech), counts a
+        frame as still voice down to voice_prob 50, keeps 300 ms of pre-roll for ASR and a -55
+        dBFS floor: ``AudioVadConfigV2(30, 10, 50, 0.6, 0.9, 80, 50, -55.0, startRunCount=10)``.
+        Chosen by ``benchmarks/bench_vad_loso.py --select`` on leave-one-source-out labels
+        (README, "VAD for agents").
         """
-        return cls(30, 20, 60, 0.6, 0.8, 70, 50, -55.0)
+        return cls(30, 10, 50, 0.6, 0.9, 80, 50, -55.0, startRunCount=10)
 
     @property
     def rmsThreshold(self):
