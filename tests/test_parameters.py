@@ -192,6 +192,15 @@ def test_unknown_keys_and_bad_values_are_refused_and_change_nothing(service, cap
     assert p.get_object("che.audio") is None
 
 
+def test_vad_start_run_count_through_parameters(service):
+    p = service.get_agora_parameter()
+    assert p.get_int("agora_rtc.vad.startRunCount") == 0          # off: Agora's behaviour
+    assert p.set_int("agora_rtc.vad.startRunCount", 31) == ERR_INVALID_ARGUMENT  # > startRecognizeCount
+    assert p.set_int("agora_rtc.vad.startRunCount", -1) == ERR_INVALID_ARGUMENT
+    assert p.get_int("agora_rtc.vad.startRunCount") == 0
+    assert p.set_int("agora_rtc.vad.startRunCount", 8) == 0 and p.get_int("agora_rtc.vad.startRunCount") == 8
+
+
 def test_extreme_values_are_refused_not_crashes(service):
     p = service.get_agora_parameter()
     from agora_rtc.agora_parameter import SERVICE_KEYS

@@ -62,7 +62,8 @@ probs = st.one_of(st.sampled_from([0, 1, 50, 69, 70, 71, 99, 100]), st.integers(
 def configs(draw, adaptive=None, max_count=8):
     kw = dict(
         preStartRecognizeCount=draw(st.integers(0, max_count)),
-        startRecognizeCount=draw(st.integers(1, max_count)),
+        startRecognizeCount=(S := draw(st.integers(1, max_count))),
+        startRunCount=draw(st.one_of(st.just(0), st.integers(0, S))),
         stopRecognizeCount=draw(st.integers(1, max_count)),
         activePercent=draw(shares),
         inactivePercent=draw(shares),
@@ -314,6 +315,7 @@ BAD_VALUES = {
     "preStartRecognizeCount": st.one_of(st.integers(max_value=-1), st.integers(min_value=100001)),
     "startRecognizeCount": st.one_of(st.integers(max_value=0), st.integers(min_value=100001)),
     "stopRecognizeCount": st.one_of(st.integers(max_value=0), st.integers(min_value=100001)),
+    "startRunCount": st.one_of(st.integers(max_value=-1), st.integers(min_value=31)),  # > S (30)
     # (0, 7e-46] is positive in double but 0.0 in float32, which is what the engine stores
     "activePercent": st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0, exclude_min=True),
                                st.floats(0.0, 7e-46, exclude_min=True),
@@ -353,6 +355,7 @@ C_BAD = {  # the engine's own validation (the C ranges), bypassing the Python la
     0: [-1, -(2**31)], 1: [0, -5], 2: [0, -1], 3: [0.0, -0.5, 1.0001, math.nan, math.inf],
     4: [0.0, 1.5, math.nan, -math.inf], 5: [-1, 101], 6: [-1, 1000], 7: [-100.5, 0.5, math.nan],
     8: [-101.0, 1.0, math.inf], 9: [2, -1], 10: [-0.5, 100.5, math.nan],
+    11: [-1, 31],  # start_run_count: 0..start_recognize_count (30 by default)
 }
 
 

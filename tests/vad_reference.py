@@ -35,6 +35,8 @@ shares):
   least T frames followed the start frame and at least need_stop of the last
   T of them are inactive, emit 3 and go back to not speaking with nothing
   seen; otherwise emit 2.
+* Start run (start_run_count R, 0 = off by default): a start also needs the
+  last R frames seen since the last stop to be active, one after another.
 * Adaptive loudness (off by default): at each stop, mean = the plain mean (in
   double, summed in frame order) of the levels of the start frame through the
   stop frame; the start and stop floors become
@@ -51,12 +53,13 @@ import numpy as np
 
 FIELDS = ("pre_start_recognize_count", "start_recognize_count", "stop_recognize_count",
           "active_percent", "inactive_percent", "start_voice_prob", "stop_voice_prob",
-          "start_rms_threshold", "stop_rms_threshold", "adaptive_rms", "adaptive_rms_factor")
+          "start_rms_threshold", "stop_rms_threshold", "adaptive_rms", "adaptive_rms_factor",
+          "start_run_count")
 
 DEFAULTS = dict(pre_start_recognize_count=16, start_recognize_count=30, stop_recognize_count=50,
                 active_percent=0.7, inactive_percent=0.5, start_voice_prob=70, stop_voice_prob=70,
                 start_rms_threshold=-50.0, stop_rms_threshold=-50.0, adaptive_rms=0,
-                adaptive_rms_factor=20.0)
+                adaptive_rms_factor=20.0, start_run_count=0)
 
 
 def f32(x: float) -> float:
@@ -99,6 +102,8 @@ class ReferenceVadV2:
         self.cfg_stop_floor = f32(c["stop_rms_threshold"])
         self.adaptive = bool(c["adaptive_rms"])
         self.factor = f32(c["adaptive_rms_factor"])
+        self.run = int(c["start_run_count"])
+        assert 0 <= self.run <= self.S
         self.reset()
 
     def reset(self) -> None:
@@ -128,7 +133,8 @@ class ReferenceVadV2:
             if len(self.kept) > self.P + self.S:
                 self.kept.pop(0)
             window = self.kept[-self.S:]
-            if self.seen >= self.S and sum(a for a, _ in window) >= self.need_start:
+            run_ok = self.run == 0 or (self.seen >= self.run and all(a for a, _ in self.kept[-self.run:]))
+            if self.seen >= self.S and sum(a for a, _ in window) >= self.need_start and run_ok:
                 out = b"".join(d for _, d in self.kept)
                 self._forget()
                 self.speaking = True

@@ -22,7 +22,7 @@ Keys
     The VAD configuration used by ``register_audio_frame_observer(observer, 1)``
     when no ``vad_configure`` is passed. Types: ``preStartRecognizeCount``,
     ``startRecognizeCount``, ``stopRecognizeCount``, ``startVoiceProb``,
-    ``stopVoiceProb`` int; ``activePercent``, ``inactivePercent``,
+    ``stopVoiceProb``, ``startRunCount`` int; ``activePercent``, ``inactivePercent``,
     ``startRmsThreshold``, ``stopRmsThreshold``, ``adaptiveRmsFactor`` number;
     ``adaptiveRms`` bool. Ranges as in AudioVadConfigV2.
 ``agora_rtc.audio_frame_dispatch`` (string, ``"direct"`` or ``"queued"``)
@@ -90,7 +90,7 @@ _VAD_TYPES = {
     "preStartRecognizeCount": int, "startRecognizeCount": int, "stopRecognizeCount": int,
     "activePercent": float, "inactivePercent": float, "startVoiceProb": int,
     "stopVoiceProb": int, "startRmsThreshold": float, "stopRmsThreshold": float,
-    "adaptiveRms": bool, "adaptiveRmsFactor": float,
+    "adaptiveRms": bool, "adaptiveRmsFactor": float, "startRunCount": int,
 }
 _DEFAULT_VAD = AudioVadConfigV2()
 

@@ -67,6 +67,11 @@ class AudioVadConfigV2:
     adaptiveRms : bool, default False
         When on, after each utterance the rms floor follows the utterance's
         mean level minus ``adaptiveRmsFactor`` dB (never below the configured floor).
+    startRunCount : int, default 0
+        Not in Agora's SDK (0 = off, Agora's behaviour): a start also needs the last
+        ``startRunCount`` frames to be active one after another (0..startRecognizeCount), so
+        scattered bursts such as keyboard clicks that fill the start window do not start an
+        utterance. ``for_agents()`` sets it.
 
     Configs are copied wherever they are used, never shared or mutated (the
     original added 127 to the threshold of a shared config per instance).
@@ -74,12 +79,13 @@ class AudioVadConfigV2:
 
     __slots__ = ("preStartRecognizeCount", "startRecognizeCount", "stopRecognizeCount",
                  "activePercent", "inactivePercent", "startVoiceProb", "stopVoiceProb",
-                 "startRmsThreshold", "stopRmsThreshold", "adaptiveRms", "adaptiveRmsFactor")
+                 "startRmsThreshold", "stopRmsThreshold", "adaptiveRms", "adaptiveRmsFactor",
+                 "startRunCount")
 
     def __init__(self, preStartRecognizeCount=16, startRecognizeCount=30, stopRecognizeCount=50,
                  activePercent=0.7, inactivePercent=0.5, startVoiceProb=70, stopVoiceProb=70,
                  rmsThreshold=-50.0, *, startRmsThreshold=None, stopRmsThreshold=None,
-                 adaptiveRms=False, adaptiveRmsFactor=20.0):
+                 adaptiveRms=False, adaptiveRmsFactor=20.0, startRunCount=0):
         self.preStartRecognizeCount = preStartRecognizeCount
         self.startRecognizeCount = startRecognizeCount
         self.stopRecognizeCount = stopRecognizeCount
@@ -91,6 +97,7 @@ class AudioVadConfigV2:
         self.stopRmsThreshold = rmsThreshold if stopRmsThreshold is None else stopRmsThreshold
         self.adaptiveRms = adaptiveRms
         self.adaptiveRmsFactor = adaptiveRmsFactor
+        self.startRunCount = startRunCount
         self._native()  # validate now: a bad config fails where it is written
 
     @classmethod
@@ -99,14 +106,16 @@ class AudioVadConfigV2:
 
         Agora's defaults stop once 25 of the last 50 frames are not voice, so a 300-500 ms pause
         inside a sentence ends the utterance and an agent answers into it. This preset starts
-        once 12 of the last 20 frames are voice (about 120 ms instead of 210), stops once 48 of
-        the last 60 are not (about half a second of non-speech), counts a frame as still voice
-        down to voice_prob 50, keeps 300 ms of pre-roll for ASR and a -55 dBFS floor:
-        ``AudioVadConfigV2(30, 20, 60, 0.6, 0.8, 70, 50, -55.0)``. Chosen by
-        ``benchmarks/bench_vad_loso.py --select`` on leave-one-source-out labels (README,
-        "VAD for agents").
+        once 6 of the last 10 frames are voice at voice_prob 80 AND the last 10 frames are voice
+        one after another (``startRunCount``: about 100 ms of unbroken voice, so keyboard clicks
+        and other scattered bursts do not start an utterance; Agora's defaults have no such
+        rule), stops once 45 of the last 50 are not voice (about 450 ms of non-speech), counts a
+        frame as still voice down to voice_prob 50, keeps 300 ms of pre-roll for ASR and a -55
+        dBFS floor: ``AudioVadConfigV2(30, 10, 50, 0.6, 0.9, 80, 50, -55.0, startRunCount=10)``.
+        Chosen by ``benchmarks/bench_vad_loso.py --select`` on leave-one-source-out labels
+        (README, "VAD for agents").
         """
-        return cls(30, 20, 60, 0.6, 0.8, 70, 50, -55.0)
+        return cls(30, 10, 50, 0.6, 0.9, 80, 50, -55.0, startRunCount=10)
 
     @property
     def rmsThreshold(self):
@@ -131,6 +140,8 @@ class AudioVadConfigV2:
             _float_field("stopRmsThreshold", self.stopRmsThreshold, -100.0, 0.0),
             1 if self.adaptiveRms else 0,
             _float_field("adaptiveRmsFactor", self.adaptiveRmsFactor, 0.0, 100.0),
+            # (startRecognizeCount is validated above, before it bounds startRunCount)
+            _int_field("startRunCount", self.startRunCount, 0, self.startRecognizeCount),
         )
 
     def __repr__(self):

@@ -200,7 +200,7 @@ def metadata(fdp):
 _VAD_FIELDS = ["preStartRecognizeCount", "startRecognizeCount", "stopRecognizeCount",
                "activePercent", "inactivePercent", "start_voiceprob", "stop_voiceprob",
                "start_rms", "stop_rms", "rmsThreshold", "enableAdaptiveRmsThreshold",
-               "adaptiveRmsThresholdFactor"]
+               "adaptiveRmsThresholdFactor", "startRunCount"]
 
 
 def vad_config(fdp):

@@ -54,7 +54,8 @@ static void test_config_validation(void)
     CHECK(c.pre_start_recognize_count == 16 && c.start_recognize_count == 30 &&
           c.stop_recognize_count == 50 && c.start_voice_prob == 70 && c.stop_voice_prob == 70 &&
           c.active_percent == 0.7f && c.inactive_percent == 0.5f &&
-          c.start_rms_threshold == -50.0f && c.stop_rms_threshold == -50.0f && c.adaptive_rms == 0);
+          c.start_rms_threshold == -50.0f && c.stop_rms_threshold == -50.0f && c.adaptive_rms == 0 &&
+          c.start_run_count == 0);
     CHECK(agora_vad_config_validate(NULL) == AGORA_ERR_INVALID_ARGUMENT);
 
 #define BAD(field, value)                                                     \
@@ -78,6 +79,9 @@ static void test_config_validation(void)
     GOOD(start_recognize_count, 1);
     BAD(stop_recognize_count, 0);
     GOOD(stop_recognize_count, 1);
+    BAD(start_run_count, -1);
+    BAD(start_run_count, 31); /* more than start_recognize_count (30) */
+    GOOD(start_run_count, 30);
     BAD(active_percent, 0.0f);
     BAD(active_percent, -0.1f);
     BAD(active_percent, 1.0001f);

@@ -3,7 +3,8 @@
 
 VAD_CONFIG_FIELDS = ("pre_start_recognize_count", "start_recognize_count", "stop_recognize_count",
                      "active_percent", "inactive_percent", "start_voice_prob", "stop_voice_prob",
-                     "start_rms_threshold", "stop_rms_threshold", "adaptive_rms", "adaptive_rms_factor")
+                     "start_rms_threshold", "stop_rms_threshold", "adaptive_rms", "adaptive_rms_factor",
+                     "start_run_count")
 
 
 cdef int _fill_vad_config(lib.agora_vad_config *cfg, tuple t) except -1:
@@ -20,6 +21,7 @@ cdef int _fill_vad_config(lib.agora_vad_config *cfg, tuple t) except -1:
     cfg.stop_rms_threshold = t[8]
     cfg.adaptive_rms = t[9]
     cfg.adaptive_rms_factor = t[10]
+    cfg.start_run_count = t[11]
     if lib.agora_vad_config_validate(cfg) != 0:
         raise _errors.InvalidArgumentError(f"VAD config out of range: {dict(zip(VAD_CONFIG_FIELDS, t))}")
     return 0
@@ -31,7 +33,8 @@ def default_vad_config():
     lib.agora_vad_config_default(&c)
     return (c.pre_start_recognize_count, c.start_recognize_count, c.stop_recognize_count,
             c.active_percent, c.inactive_percent, c.start_voice_prob, c.stop_voice_prob,
-            c.start_rms_threshold, c.stop_rms_threshold, c.adaptive_rms, c.adaptive_rms_factor)
+            c.start_rms_threshold, c.stop_rms_threshold, c.adaptive_rms, c.adaptive_rms_factor,
+            c.start_run_count)
 
 
 cdef class LabelAnalyzer:

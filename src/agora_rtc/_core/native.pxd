@@ -61,6 +61,7 @@ cdef extern from "agora_rtc/vad.h" nogil:
         float stop_rms_threshold
         int adaptive_rms
         float adaptive_rms_factor
+        int start_run_count
 
     void agora_vad_config_default(agora_vad_config *cfg)
     int agora_vad_config_validate(const agora_vad_config *cfg)

@@ -47,6 +47,11 @@
  *   So the earliest possible stop is the T-th frame after the start frame,
  *   and after a stop at least S new frames are needed before the next start.
  *
+ * Start run (cfg.start_run_count = R >= 1, off by default; R <= S): the start
+ * condition above also needs the current frame and the R-1 frames before it to
+ * be active (a run of R active frames, every one seen since the last stop).
+ * With R = 0 nothing changes.
+ *
  * Adaptive loudness (cfg.adaptive_rms = 1, off by default): while speaking the
  * machine sums, in double and in frame order, the level of the start frame
  * and of every frame after it up to and including the stop frame. At the stop,
@@ -86,6 +91,7 @@ struct agora_vad {
     int start_pos;
     int start_active;
     long long seen;
+    int active_run;     /* active frames in a row, ending at the last frame (start run rule) */
 
     /* stop window inactivity bits (last T frames after the start frame) */
     uint8_t *stop_bits;
@@ -120,6 +126,7 @@ void agora_vad_config_default(agora_vad_config *cfg)
     cfg->stop_rms_threshold = -50.0f;
     cfg->adaptive_rms = 0;
     cfg->adaptive_rms_factor = 20.0f;
+    cfg->start_run_count = 0;
 }
 
 static int in_unit_open_closed(float x)
@@ -154,6 +161,8 @@ int agora_vad_config_validate(const agora_vad_config *cfg)
     if (!isfinite(cfg->adaptive_rms_factor) || cfg->adaptive_rms_factor < 0.0f ||
         cfg->adaptive_rms_factor > 100.0f)
         return AGORA_ERR_INVALID_ARGUMENT;
+    if (cfg->start_run_count < 0 || cfg->start_run_count > cfg->start_recognize_count)
+        return AGORA_ERR_INVALID_ARGUMENT;
     return AGORA_OK;
 }
 
@@ -177,6 +186,7 @@ static void vad_clear_not_speaking(agora_vad *v)
     v->start_pos = 0;
     v->start_active = 0;
     v->seen = 0;
+    v->active_run = 0;
 }
 
 static void vad_clear_speaking(agora_vad *v)
@@ -296,8 +306,10 @@ int agora_vad_process(agora_vad *v, const agora_audio_labels *labels,
         v->start_bits[v->start_pos] = (uint8_t)active;
         if (++v->start_pos == S)
             v->start_pos = 0;
+        v->active_run = active ? v->active_run + 1 : 0;
 
-        if (v->seen >= S && v->start_active >= v->need_start) {
+        if (v->seen >= S && v->start_active >= v->need_start &&
+            v->active_run >= v->cfg.start_run_count) {
             out->state = AGORA_VAD_START_SPEAKING;
             out->length = ring_linearize(v);
             out->bytes = v->out;

@@ -30,6 +30,8 @@ typedef struct agora_vad_config {
     float stop_rms_threshold;      /* -100..0 dBFS */
     int adaptive_rms;              /* 0 off (default); 1: floor follows utterance level */
     float adaptive_rms_factor;     /* dB below the last utterance's mean level, 0..100 (default 20) */
+    int start_run_count;           /* 0 off (default); R >= 1: a start also needs the last R frames
+                                      active without a gap, 0..S (agent preset; Agora has no such rule) */
 } agora_vad_config;
 /* Semantics in short (full, reference-model-exact rules at the top of vad.c):
  * - need_start = ceil(A*S) and need_stop = ceil(I*T), with A and I read at 1e-6 resolution
@@ -42,7 +44,10 @@ typedef struct agora_vad_config {
  *   and >= need_stop of them are inactive, that frame is state 3.
  * - Adaptive loudness (adaptive_rms = 1): at each stop, with mean = the mean dBFS of the
  *   start frame through the stop frame, the effective start/stop floors become
- *   max(configured floor, mean - adaptive_rms_factor); reset() restores the configured ones. */
+ *   max(configured floor, mean - adaptive_rms_factor); reset() restores the configured ones.
+ * - Start run (start_run_count = R >= 1, off by default): a start also needs the last R
+ *   frames (all after the last stop) to be active, so scattered bursts (keyboard clicks) that
+ *   fill the window without a run of voice do not start an utterance. */
 
 void agora_vad_config_default(agora_vad_config *cfg);
 /* 0 when every field is in range, else AGORA_ERR_INVALID_ARGUMENT. */
