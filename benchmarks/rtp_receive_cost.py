@@ -186,6 +186,9 @@ def probe(n: int, window: float, packet_ms: int, payload_file: str) -> dict:
         sender.kill()
         sender.wait()
     q = conn._queue_stats() or {}
+    remotes = conn._remote_audio_stats()[0]   # (time-stretching is the jitter buffer's policy, not the tick's)
+    stretches = {k: sum(r[k] for r in remotes) for k in ("stretch_accelerations", "stretch_expansions")}
+    stretches["target_ms_mean"] = sum(r["jitter_buffer_target_ms"] for r in remotes) / max(1, len(remotes))
     conn.release()
     svc.release()
     d = {k: s1[k] - s0[k] for k in ("packets_received", "frames_decoded", "plc_frames", "late", "lost")}
@@ -193,7 +196,7 @@ def probe(n: int, window: float, packet_ms: int, payload_file: str) -> dict:
             "cpu_s": (cpu1 - cpu0) / 1e9, "context_switches": sw1 - sw0,
             "switches_by_thread": {k: v - by0.get(k, 0) for k, v in by1.items()},
             "cpu_s_by_thread": {k: (v - cb0.get(k, 0)) / 1e9 for k, v in cb1.items()}, "queue_dropped": q.get("dropped", 0),
-            "rtp": d}
+            "rtp": d, "stretches": stretches}
 
 
 def run_probe(tree: str, n: int, window: float, packet_ms: int, payload_file: str,
