@@ -106,3 +106,56 @@ def test_10_ms_packets_have_a_lower_jitter_buffer_target(service):
     # a clean path: nothing lost or late to get there
     for s in stats.values():
         assert s["packets_lost"] == 0 and s["packets_late"] == 0, s
+
+
+def test_listener_settings_change_reaches_every_stream_of_a_tick(service):
+    """bob hears three talkers (three remote streams, pulled in the same ticks);
+    his settings are read once per tick for all of them (not once per stream):
+    a switch of his frame rate mid-talk reaches every stream, each switches once
+    and never goes back, and a registration after a stretch with no observer
+    (ticks that made no receive job) gets frames again."""
+    from test_rtp_transport import EV_CONNECTED, RtpConnection, RtpRecorder
+    import agora_rtc as ar
+
+    bob = RtpConnection(service, ar.RTCConnConfig())
+    rec = RtpRecorder()
+    bob.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 16000)
+    assert bob.register_audio_frame_observer(rec, 1, ar.AudioVadConfigV2()) == 0
+    rc, port = bob._rtp_open(b"127.0.0.1")
+    assert rc == 0
+    assert bob.connect("", "room", "bob") == 0
+    talkers = []
+    try:
+        for i in range(3):
+            t = RtpConnection(service, ar.RTCConnConfig())
+            talkers.append(t)
+            assert t._rtp_open(b"127.0.0.1")[0] == 0
+            assert t.connect("", "room", f"t{i}") == 0
+            assert t._rtp_set_publish_target(b"127.0.0.1", port, 0, 2000 + i) == 0
+            assert bob._rtp_add_remote(2000 + i, f"t{i}".encode()) == 0
+            assert t.publish_audio() == 0
+            assert t._post_event(EV_CONNECTED, None, 1) == 0
+        assert bob._post_event(EV_CONNECTED, None, 1) == 0
+        x = np.tile(speech(), 2)
+        for t in talkers:
+            assert t.push_audio_pcm_data(x, 16000) == 0
+        users = [f"t{i}" for i in range(3)]
+        wait_until(lambda: all(rec.frame_count(u) >= 50 for u in users), timeout=10, what="frames of all three")
+        assert bob.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 8000) == 0
+        wait_until(lambda: all(rec.frame_count(u) >= 150 for u in users), timeout=10, what="a second more")
+        for u in users:
+            with rec.cond:
+                rates = [f.samples_per_sec for f in rec.frames[u]]
+            k = rates.index(8000)
+            assert k >= 50 and set(rates[:k]) == {16000} and set(rates[k:]) == {8000}, (u, rates)
+        # no observer for a while: the ticks make no job; registered again, frames come
+        assert bob.unregister_audio_frame_observer() == 0
+        time.sleep(0.3)
+        rec2 = RtpRecorder()
+        assert bob.register_audio_frame_observer(rec2, 1, ar.AudioVadConfigV2()) == 0
+        wait_until(lambda: all(rec2.frame_count(u) >= 20 for u in users), timeout=10,
+                   what="frames after registering again")
+    finally:
+        for t in talkers:
+            t.release()
+        bob.release()

@@ -85,6 +85,16 @@ struct agora_rtc_conn {
     unsigned audio_hold_batch; /* I/O thread only: the pool batch that holds this conn */
     int pb_rate, pb_channels;  /* observer frame format */
     int apm_flags;             /* AGORA_APM_* on received audio (receive_processing.c) */
+    /* I/O thread only: the settings above as the receive pool's current batch
+     * first read them (receive_fanout.c): one lock of mu per listener and
+     * playout tick, not one per remote stream; a change lands with the next batch */
+    struct agora_rx_settings {
+        unsigned batch;        /* the pool batch they were read for (0: never) */
+        int has_obs, vad_on, flags, rate, chans, apm_flags;
+        unsigned gen;
+        agora_vad_config vad_cfg;
+        agora_audio_frame_observer direct; /* any_thread observer (held), else zeroed */
+    } rx_settings;
 
     atomic_int publishing;     /* read by the media clock */
     atomic_int on_air;         /* joined on the hub: the clock may send */

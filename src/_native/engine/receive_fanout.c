@@ -2,34 +2,44 @@
  * receive path (found or made), first-frame events, encoded delivery, the
  * volume meter, and a job for the receive pool (receive_pool.c). Used by
  * every transport on the I/O thread (the hub's fan-out, the RTP playout). */
+#include <string.h>
 #include "engine/engine.h"
+
+/* m's audio settings for the pool's current batch: read under m->mu by the
+ * batch's first frame for m (which also takes the batch's hold of an
+ * any_thread observer), reused by the rest (every remote stream of a tick). */
+static const struct agora_rx_settings *settings_of(agora_service *svc, agora_rtc_conn *m)
+{
+    struct agora_rx_settings *s = &m->rx_settings;
+    if (s->batch == svc->rx_pool.batch)
+        return s;
+    pthread_mutex_lock(&m->mu);
+    s->has_obs = m->obs_set[OBS_AUDIO] && !m->destroyed;
+    s->vad_on = m->vad_enabled;
+    s->flags = m->audio_flags;
+    s->vad_cfg = m->vad_cfg;
+    s->gen = m->audio_obs_gen;
+    s->rate = m->pb_rate;
+    s->chans = m->pb_channels;
+    s->apm_flags = m->apm_flags;
+    memset(&s->direct, 0, sizeof(s->direct));
+    /* an any_thread observer is called by the job itself; one hold per run keeps it registered */
+    if (s->has_obs && m->audio_obs.any_thread &&
+        (m->audio_hold_batch == svc->rx_pool.batch || agora_rx_pool_hold(&svc->rx_pool, m) == 0))
+        s->direct = m->audio_obs;
+    s->batch = svc->rx_pool.batch;
+    pthread_mutex_unlock(&m->mu);
+    return s;
+}
 
 int agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *uid,
                            const char *channel_id, const agora_sent_frame *f, agora_rx_hint *hint,
                            int (*prepare)(const agora_rx_job *job, void *arg), void *prepare_arg)
 {
-    agora_vad_config vad_cfg;
-    int has_obs, vad_on, rate, chans, flags;
-    unsigned gen;
-    pthread_mutex_lock(&m->mu);
-    has_obs = m->obs_set[OBS_AUDIO] && !m->destroyed;
-    vad_on = m->vad_enabled;
-    flags = m->audio_flags;
-    vad_cfg = m->vad_cfg;
-    gen = m->audio_obs_gen;
-    rate = m->pb_rate;
-    chans = m->pb_channels;
-    int apm_flags = m->apm_flags;
-    if (f->gap && !(has_obs && vad_on)) {
-        pthread_mutex_unlock(&m->mu);
+    const struct agora_rx_settings *s = settings_of(svc, m);
+    const int has_obs = s->has_obs;
+    if (f->gap && !(has_obs && s->vad_on))
         return 0; /* only a VAD in speech hears a gap (receive_path.c) */
-    }
-    agora_audio_frame_observer direct = {0};
-    /* an any_thread observer is called by the job itself; one hold per run keeps it registered */
-    if (has_obs && m->audio_obs.any_thread &&
-        (m->audio_hold_batch == svc->rx_pool.batch || agora_rx_pool_hold(&svc->rx_pool, m) == 0))
-        direct = m->audio_obs;
-    pthread_mutex_unlock(&m->mu);
     agora_rx_path *rx = agora_rx_table_get_hinted(&m->rx, uid, hint);
     if (!rx)
         return 0;
@@ -54,15 +64,15 @@ int agora_io_deliver_audio(agora_service *svc, agora_rtc_conn *m, const char *ui
     job->to = m;
     job->frame = f;
     job->channel_id = channel_id;
-    job->vad_cfg = vad_cfg;
-    job->vad_on = has_obs && vad_on; /* volume indication alone: resample + labels, no VAD */
-    job->rate = rate;
-    job->channels = chans;
-    job->speech_only = flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY;
-    job->gen = gen;
-    job->apm_flags = apm_flags;
+    job->vad_cfg = s->vad_cfg;
+    job->vad_on = has_obs && s->vad_on; /* volume indication alone: resample + labels, no VAD */
+    job->rate = s->rate;
+    job->channels = s->chans;
+    job->speech_only = s->flags == AGORA_AUDIO_DELIVER_SPEECH_ONLY;
+    job->gen = s->gen;
+    job->apm_flags = s->apm_flags;
     job->deliver = has_obs;
-    job->direct = direct;
+    job->direct = s->direct;
     job->volume = volume;
     job->prepare = prepare;
     job->prepare_arg = prepare_arg;

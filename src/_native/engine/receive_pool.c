@@ -238,10 +238,9 @@ agora_rx_job *agora_rx_pool_add(agora_rx_pool *p, agora_rx_path *rx)
 void agora_rx_pool_run(agora_rx_pool *p)
 {
     if (p->njobs == 0) {
-        if (p->nholds > 0) { /* held, then no job was made (out of memory) */
+        if (p->nholds > 0) /* held, then no job was made (gaps, out of memory) */
             release_holds(p);
-            next_batch(p);
-        }
+        next_batch(p); /* listeners' settings read for this batch are read again next time */
         return;
     }
     int parallel = p->parts > 1 && p->njobs >= AGORA_RX_PARALLEL_MIN;

@@ -880,23 +880,23 @@ static int gap_for_job(const agora_rx_job *job, void *arg)
     return samples;
 }
 
-/* Hand r->frame (stamped now) to c's receive path; the job fills its samples
- * first with prepare (the decode, or a gap's silence). 0 when nobody receives
- * the audio frames. */
+/* Hand r->frame (stamped with the tick's time t, one clock read per tick for
+ * all streams) to c's receive path; the job fills its samples first with
+ * prepare (the decode, or a gap's silence). 0 when nobody receives the audio frames. */
 static int deliver_pull(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
-                        int (*prepare)(const agora_rx_job *, void *))
+                        int (*prepare)(const agora_rx_job *, void *), int64_t t)
 {
-    int64_t t = now_us();
     r->frame->render_time_ms = t / 1000;
     r->frame->send_time_us = t;
     return agora_io_deliver_audio(svc, c, r->uid, m->channel_id, r->frame, NULL, prepare, r);
 }
 
-static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r)
+static void play_gap(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
+                     int64_t now)
 {
     r->gap_pulls_left--;
     r->frame->gap = 1;
-    deliver_pull(svc, c, m, r, gap_for_job);
+    deliver_pull(svc, c, m, r, gap_for_job, now);
 }
 
 /* Stamp r->frame with the RTP timestamp of its first sample, before this
@@ -942,11 +942,12 @@ static void stamp_frame(rtp_remote *r, int restarted)
     r->frame->presentation_ms = ext > r->first_ext_ts ? (ext - r->first_ext_ts) / (r->rate / 1000) : 0;
 }
 
-/* One playout tick (10 ms) of one remote stream at play_ms. The pulled packet is kept
- * in the remote; the Opus decode runs in the receive job (agora_rx_pool_run,
- * after every remote was pulled), so the pool's threads share it. */
+/* One playout tick (10 ms) of one remote stream at play_ms (now: the tick's
+ * clock reading, us). The pulled packet is kept in the remote; the Opus decode
+ * runs in the receive job (agora_rx_pool_run, after every remote was pulled),
+ * so the pool's threads share it. */
 static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *m, rtp_remote *r,
-                        int64_t play_ms)
+                        int64_t play_ms, int64_t now)
 {
     agora_audio_playout *po = &r->po;
     const int heard = c->hub_listening && agora_io_subscribed(c, r->uid);
@@ -955,7 +956,7 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     if (!played) {
         /* the sender paused; nothing is produced but gap frames */
         if (r->gap_pulls_left > 0 && heard)
-            play_gap(svc, c, m, r);
+            play_gap(svc, c, m, r, now);
         return;
     }
     r->gap_pulls_left = GAP_PULLS;
@@ -974,11 +975,11 @@ static void play_remote(agora_service *svc, agora_rtc_conn *c, agora_rtp_media *
     for (int i = 0; i < po->npulls; i++)
         if (po->pulls[i].kind == AGORA_JB_PACKET)
             agora_encoded_audio_deliver_payload(svc, c, r->uid, po->pulls[i].data, po->pulls[i].len,
-                                                now_us() / 1000);
+                                                now / 1000);
     stamp_frame(r, restarted);
     /* sample_rate and samples_per_channel: set by the decode */
     /* a job that hears this remote decodes first */
-    if (!deliver_pull(svc, c, m, r, decode_for_job)) {
+    if (!deliver_pull(svc, c, m, r, decode_for_job, now)) {
         /* nobody receives the audio frames: decode anyway (decoder state, counters) */
         decode_pending(r, r->dec ? agora_opus_decoder_rate(r->dec) : decode_rate_for(r, OPUS_RATE));
     }
@@ -1004,7 +1005,7 @@ static void rtp_on_timer(agora_service *svc, uint64_t expirations)
             if (m->in_round && now - m->last_frame_us >= ROUND_GAP_US)
                 end_round(m); /* interrupted clock, paused connection: send the tail */
             for (int j = 0; j < m->remotes.count; j++)
-                play_remote(svc, c, m, remote_at(m, j), play_ms);
+                play_remote(svc, c, m, remote_at(m, j), play_ms, now);
             if (!housekeeping)
                 continue;
             /* while joined: not when the control plane lost Janus (the target may be stale) */
