@@ -46,6 +46,7 @@ int agora_audio_playout_pull(agora_audio_playout *po, agora_jb *jb, int64_t play
     po->npulls = 0;
     po->stretch = AGORA_JB_STRETCH_NONE;
     int have_us = po->pending_us, need_us = TICK_US;
+    agora_jb_set_quiet_tail(jb, po->tail_quiet);
     while (have_us < need_us && po->npulls < AGORA_PLAYOUT_MAX_PULLS) {
         agora_jb_set_pending_audio(jb, have_us / 1000.0);
         agora_jb_frame fr;
@@ -125,6 +126,8 @@ static int decode_one(agora_audio_playout *po, agora_opus_decoder *dec, agora_g7
 
 static int quiet(const int16_t *x, int n)
 {
+    if (n <= 0)
+        return 0;
     double e = 0;
     for (int i = 0; i < n; i++)
         e += (double)x[i] * x[i];
@@ -162,8 +165,12 @@ int agora_audio_playout_decode(agora_audio_playout *po, agora_opus_decoder **dec
         po->reset = 0;
     }
     agora_opus_decoder *d = *dec;
-    for (int i = 0; i < po->npulls; i++)
+    for (int i = 0; i < po->npulls; i++) {
+        const int at = po->fifo_len;
         po->fifo_len += decode_one(po, d, g722, rate, &po->pulls[i]);
+        if (po->pulls[i].kind == AGORA_JB_PACKET) /* what the sender said last */
+            po->tail_quiet = quiet(po->fifo + at, po->fifo_len - at);
+    }
     po->npulls = 0;
 
     const int frame = rate * AGORA_PLAYOUT_TICK_MS / 1000;
