@@ -1214,11 +1214,101 @@ static void test_stretch_loss_keeps_fec_packet(void)
     agora_jb_destroy(without.jb);
 }
 
+/* A sender that pauses without a word (silence suppression / DTX, no keepalive:
+ * RFC 3551 4.1): its spurts go on by one sequence number, the next with the
+ * marker bit and a timestamp jump. After quiet audio (agora_jb_set_quiet_tail)
+ * running dry is its pause: no concealment, no loss, the next spurt at the
+ * floor. A packet merely late after quiet audio (no timestamp jump: a delay
+ * step) plays when it comes, the silence before it counted as underrun
+ * concealment; a sequence number that never comes is lost and concealed as
+ * ever; after loud audio running dry is an underrun (concealed) as before. */
+typedef struct timed_packet {
+    uint16_t seq;
+    uint32_t ts;
+    int marker;
+    int64_t arrival;
+} timed_packet;
+
+static void test_silent_pause(void)
+{
+    agora_jb_config c;
+    agora_jb_config_default(&c);
+    c.time_stretch = 1;
+    agora_jb *jb = agora_jb_create(&c);
+    timed_packet pk[64];
+    int n = 0;
+    for (int i = 0; i < 10; i++) /* spurt 1: 100..109, transit 1000 ms */
+        pk[n++] = (timed_packet){(uint16_t)(100 + i), (uint32_t)i * 960u, i == 0, 1000 + i * 20};
+    for (int i = 0; i < 30; i++) { /* 1 s pause, then 110..139; from 120 on 60 ms later */
+        if (i == 25)
+            continue; /* 135: lost */
+        pk[n++] = (timed_packet){(uint16_t)(110 + i), 57600u + (uint32_t)i * 960u, i == 0,
+                                 2200 + i * 20 + (i >= 10 ? 60 : 0)};
+    }
+    int k_at_pause = 0, lost_frames = 0, underrun_frames = 0, played = 0, next = 0;
+    int first_delay = -1;
+    agora_jb_stats st;
+    for (int64_t now = 1000; now <= 3200; now += 10) {
+        for (; next < n && pk[next].arrival <= now; next++) {
+            uint8_t pay[40] = {(uint8_t)(pk[next].seq >> 8), (uint8_t)pk[next].seq};
+            agora_jb_insert(jb, SSRC, pk[next].seq, pk[next].ts, pk[next].marker, pay, 20, now);
+        }
+        if (now % 20)
+            continue;
+        /* quiet audio, the last packet (139, the 39th played) loud */
+        agora_jb_set_quiet_tail(jb, played < 39);
+        agora_jb_frame f;
+        int k = pull(jb, now, &f);
+        played += k == AGORA_JB_PACKET;
+        if (k == AGORA_JB_PACKET && f.seq == 110) {
+            agora_jb_get_stats(jb, &st);
+            first_delay = st.current_delay_ms;
+            k_at_pause = (int)(st.concealed + st.lost);
+        }
+        lost_frames += k == AGORA_JB_LOST && f.seq_lost;
+        underrun_frames += k == AGORA_JB_LOST && !f.seq_lost;
+    }
+    agora_jb_get_stats(jb, &st);
+    /* the pause: nothing concealed or lost, the next spurt at the floor (started within
+     * the low band of the 20 ms target) */
+    CHECK(k_at_pause == 0 && first_delay >= 10 && first_delay <= 20 && st.quiet_pauses >= 2,
+          "pause: concealed + lost %d, next spurt at %d ms, %llu quiet pauses", k_at_pause, first_delay,
+          (unsigned long long)st.quiet_pauses);
+    /* the delay step: 120 came 60 ms late after quiet audio: the silence is its
+     * concealment (3 frames: 2400 -> 2460), not a LOST result; the target grew */
+    CHECK(st.silent_underruns == 3 && st.target_delay_ms >= 60, "delay step: %llu silent, target %d",
+          (unsigned long long)st.silent_underruns, st.target_delay_ms);
+    /* 135 never came: lost and concealed; after loud audio the end is an underrun */
+    CHECK(played == 39 && lost_frames == 1 && st.lost == 1, "played %d, %d lost frames, lost %llu",
+          played, lost_frames, (unsigned long long)st.lost);
+    CHECK(underrun_frames == 5 && st.underruns == 5 + st.silent_underruns &&
+              st.concealed == st.lost + st.underruns,
+          "underrun frames %d, underruns %llu, concealed %llu", underrun_frames,
+          (unsigned long long)st.underruns, (unsigned long long)st.concealed);
+    agora_jb_destroy(jb);
+
+    /* a talk spurt's first packet (marker) after a 30 ms pause: its timestamp step is
+     * not the packet duration (10 ms packets, floor 10 ms) */
+    agora_jb_config_default(&c);
+    c.time_stretch = 1;
+    c.min_delay_ms = 10;
+    jb = agora_jb_create(&c);
+    uint8_t pay[40] = {0};
+    for (int i = 0; i < 10; i++)
+        agora_jb_insert(jb, SSRC, (uint16_t)i, (uint32_t)i * 480u, i == 0, pay, 20, 1000 + i * 10);
+    agora_jb_insert(jb, SSRC, 10, 13 * 480u, 1, pay, 20, 1130);
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.target_delay_ms < 20, "10 ms packets after a marked spurt: target %d (the step taken as the packet: 20)",
+          st.target_delay_ms);
+    agora_jb_destroy(jb);
+}
+
 int main(void)
 {
     test_args();
     test_keepalive_skip();
     test_pause_after_talk_spurt();
+    test_silent_pause();
     test_forward_jump_confirmed();
     test_in_order();
     test_start_delay();
