@@ -16,8 +16,8 @@
  *   time-stretches the FIFO by a pitch period on an ACCELERATE / EXPAND
  *   request (audio/dsp/time_stretch.h; ACCELERATE_QUIET only when the FIFO
  *   is quieter than -40 dBFS), and moves 10 ms out into the frame. Whether
- *   the last packet decoded was that quiet goes to the jitter buffer at the
- *   next pull (a sender with silence suppression stops after quiet audio:
+ *   the last packet decoded was quieter than -35 dBFS goes to the jitter
+ *   buffer at the next pull (a sender with silence suppression stops after quiet audio:
  *   running dry then is its pause, agora_jb_set_quiet_tail).
  *
  * Threading: the fork-join of the playout tick (rtp_media.h, rtp_remote):
