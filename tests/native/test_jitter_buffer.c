@@ -1287,6 +1287,26 @@ static void test_silent_pause(void)
           (unsigned long long)st.underruns, (unsigned long long)st.concealed);
     agora_jb_destroy(jb);
 
+    /* quiet audio, then a 1 s outage (the packets held upstream, then sent): the silence
+     * counts as the underrun it replaced, at most 5 frames, as a loud one's PLC would */
+    jb = agora_jb_create(&c);
+    for (int64_t now = 1000; now <= 3000; now += 20) {
+        int i = (int)((now - 1000) / 20);
+        if (now < 1400 || now >= 2400)
+            put(jb, 500, 0, i, now < 2400 ? now : 2400);
+        if (now == 2400)
+            for (int j = (1400 - 1000) / 20; j <= i; j++)
+                put(jb, 500, 0, j, 2400);
+        agora_jb_set_quiet_tail(jb, 1);
+        agora_jb_frame f;
+        pull(jb, now, &f);
+    }
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.silent_underruns == 5 && st.underruns == 5 && st.lost == 0,
+          "outage after quiet audio: %llu silent underruns, lost %llu",
+          (unsigned long long)st.silent_underruns, (unsigned long long)st.lost);
+    agora_jb_destroy(jb);
+
     /* a talk spurt's first packet (marker) after a 30 ms pause: its timestamp step is
      * not the packet duration (10 ms packets, floor 10 ms) */
     agora_jb_config_default(&c);

@@ -809,7 +809,9 @@ static int emit_conceal(agora_jb *jb, uint32_t est_ts, agora_jb_frame *out)
  * sender that paused resumes with a timestamp past where e would be had it gone
  * on (RFC 3551 4.1; the marker bit too, not relied on): the silence was its pause.
  * Otherwise the packets were merely late, and the silence stood in for them: it
- * counts as underrun concealment, a frame per packet duration it lasted. */
+ * counts as the underrun concealment it replaced, a frame per packet duration it
+ * lasted, at most MAX_UNDERRUN (after which an underrun goes back to buffering,
+ * uncounted: a stall's silence is not concealment of one late packet). */
 static void settle_quiet_pause(agora_jb *jb, int64_t e, int64_t now_ms)
 {
     jb->quiet_pause = 0;
@@ -819,7 +821,7 @@ static void settle_quiet_pause(agora_jb *jb, int64_t e, int64_t now_ms)
     if (cslot_of(jb, e)->vts - due > jb->frame_ticks / 2)
         return; /* the sender's pause */
     double frames = ceil((double)(now_ms - jb->quiet_pause_ms) / frame_duration_ms(jb));
-    uint64_t n = frames >= 1 ? (uint64_t)frames : 1;
+    uint64_t n = frames <= 1 ? 1 : frames >= MAX_UNDERRUN ? MAX_UNDERRUN : (uint64_t)frames;
     jb->st.underruns += n;
     jb->st.concealed += n;
     jb->st.silent_underruns += n;
