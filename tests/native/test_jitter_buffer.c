@@ -1307,6 +1307,32 @@ static void test_silent_pause(void)
           (unsigned long long)st.silent_underruns, (unsigned long long)st.lost);
     agora_jb_destroy(jb);
 
+    /* quiet audio at the floor, one packet lost (fec): the buffer runs dry at its turn,
+     * and when the packet after it comes the lost one is given up with that packet's
+     * FEC copy, as in play (not skipped at a restart of play) */
+    c.fec = 1;
+    jb = agora_jb_create(&c);
+    int lost_results = 0, fec_results = 0;
+    for (int64_t now = 1000; now <= 1620; now += 20) {
+        /* each packet comes right after the pull before its turn: a delay of one packet */
+        agora_jb_set_quiet_tail(jb, 1);
+        agora_jb_frame f;
+        int k = pull(jb, now, &f);
+        lost_results += k == AGORA_JB_LOST && f.seq_lost;
+        fec_results += k == AGORA_JB_LOST && f.fec_payload != NULL;
+        int i = (int)((now - 1000) / 20);
+        if (i != 15 && i < 30)
+            put(jb, 700, 0, i, now);
+    }
+    agora_jb_get_stats(jb, &st);
+    CHECK(lost_results == 1 && fec_results == 1 && st.lost == 1 && st.fec_offered == 1 &&
+              st.silent_underruns <= 1 && st.played == 29,
+          "loss after quiet audio: %d lost results (%d with fec), lost %llu, %llu silent, played %llu",
+          lost_results, fec_results, (unsigned long long)st.lost,
+          (unsigned long long)st.silent_underruns, (unsigned long long)st.played);
+    agora_jb_destroy(jb);
+    c.fec = 0;
+
     /* a talk spurt's first packet (marker) after a 30 ms pause: its timestamp step is
      * not the packet duration (10 ms packets, floor 10 ms) */
     agora_jb_config_default(&c);

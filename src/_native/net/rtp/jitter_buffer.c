@@ -856,6 +856,15 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         int64_t e = first_filled(jb, &found);
         if (!found) /* not expected: count > 0 means a slot in the window */
             return AGORA_JB_EMPTY;
+        if (jb->quiet_pause && jb->started && e > jb->next_seq && e - jb->next_seq <= MAX_JUMP) {
+            /* dry after quiet audio, and the next packet shows numbers missing before
+             * it: they are lost (a pause or not), given up one a pull as in play, the
+             * first with FEC from the packet after it when that is buffered */
+            settle_quiet_pause(jb, e, now_ms);
+            jb->state = ST_PLAYING;
+            jb->over_run = 0;
+            return agora_jb_pull(jb, now_ms, out);
+        }
         /* a talk spurt after a pause starts at the first pull within LOW_BAND of
          * the target (over the pull grid its delay then averages the target, not
          * target + half a pull): the window knows the jitter, and a packet before
