@@ -812,13 +812,16 @@ static int emit_conceal(agora_jb *jb, uint32_t est_ts, agora_jb_frame *out)
  * counts as the underrun concealment it replaced, a frame per packet duration it
  * lasted, at most MAX_UNDERRUN (after which an underrun goes back to buffering,
  * uncounted: a stall's silence is not concealment of one late packet). */
+static int paused_before(const agora_jb *jb, int64_t e)
+{
+    int64_t due = jb->last_vts + (e - jb->last_seq) * jb->frame_ticks;
+    return !jb->have_last || cslot_of(jb, e)->vts - due > jb->frame_ticks / 2;
+}
+
 static void settle_quiet_pause(agora_jb *jb, int64_t e, int64_t now_ms)
 {
     jb->quiet_pause = 0;
-    if (!jb->have_last)
-        return;
-    int64_t due = jb->last_vts + (e - jb->last_seq) * jb->frame_ticks;
-    if (cslot_of(jb, e)->vts - due > jb->frame_ticks / 2)
+    if (paused_before(jb, e))
         return; /* the sender's pause */
     double frames = ceil((double)(now_ms - jb->quiet_pause_ms) / frame_duration_ms(jb));
     uint64_t n = frames <= 1 ? 1 : frames >= MAX_UNDERRUN ? MAX_UNDERRUN : (uint64_t)frames;
@@ -856,10 +859,11 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         int64_t e = first_filled(jb, &found);
         if (!found) /* not expected: count > 0 means a slot in the window */
             return AGORA_JB_EMPTY;
-        if (jb->quiet_pause && jb->started && e > jb->next_seq && e - jb->next_seq <= MAX_JUMP) {
-            /* dry after quiet audio, and the next packet shows numbers missing before
-             * it: they are lost (a pause or not), given up one a pull as in play, the
-             * first with FEC from the packet after it when that is buffered */
+        if (jb->quiet_pause && jb->started && e - jb->next_seq <= MAX_JUMP && !paused_before(jb, e)) {
+            /* dry after quiet audio, and the sender did not pause: the packets were late
+             * (or lost); play goes on at once as if it had not run dry (numbers missing
+             * given up one a pull, the first with FEC from the packet after it), the
+             * silence counted as the underrun it replaced */
             settle_quiet_pause(jb, e, now_ms);
             jb->state = ST_PLAYING;
             jb->over_run = 0;
