@@ -89,9 +89,10 @@
  *   silence for a while): running dry then is silence, no number is given
  *   up, and play starts again as after a pause. When the next packet comes,
  *   its timestamp tells: past where it would be had the sender gone on, a
- *   pause; else it was only late, and the silence counts as the underrun
- *   concealment it replaced (silent_underruns: a frame per packet duration,
- *   at most 5). A packet that starts a talk spurt
+ *   pause; else it was only late (or lost: up to 3 numbers missing before it
+ *   are given up one a pull, with FEC, as in play), play goes on at once, and
+ *   the silence counts as the underrun concealment it replaced
+ *   (silent_underruns: a frame per packet duration, at most 5). A packet that starts a talk spurt
  *   (marker) is not taken as the packet duration. Playback starts once the
  *   earliest buffered packet has C >= target (the first start) or
  *   C >= target - 10 (after a pause: the window knows the jitter, and over
