@@ -1349,12 +1349,97 @@ static void test_silent_pause(void)
     agora_jb_destroy(jb);
 }
 
+/* A 10 ms playout tick over 20 ms packets (the RTP transport's caller: it pulls
+ * when the audio it holds does not cover the tick), 20 % random loss, 0..4 ms of
+ * jitter, fec: the concealment (PLC frames and silence for late packets) and the
+ * FEC frames, with quiet audio (agora_jb_set_quiet_tail) or loud. */
+typedef struct tick_run {
+    int played, plc, fec;
+    uint64_t silent, lost;
+    double mean_delay;
+} tick_run;
+
+static tick_run lossy_tick_run(int quiet)
+{
+    agora_jb_config c;
+    agora_jb_config_default(&c);
+    c.time_stretch = 1;
+    c.fec = 1;
+    c.min_delay_ms = 10;
+    agora_jb *jb = agora_jb_create(&c);
+    uint32_t seed = 99;
+    enum { N = 3000 };
+    static int64_t arrival[N];
+    static int sent[N];
+    for (int i = 0; i < N; i++) {
+        sent[i] = rnd(&seed) % 100 >= 20;
+        arrival[i] = 1000 + i * 20 + (int64_t)(rnd(&seed) % 5);
+    }
+    tick_run r = {0};
+    int held = 0, next = 0, n_delay = 0;
+    double delay_sum = 0;
+    for (int64_t now = 1000; now < 1000 + N * 20 + 200; now += 10) {
+        for (; next < N && arrival[next] <= now; next++)
+            if (sent[next])
+                put(jb, 0, 0, next, arrival[next]);
+        agora_jb_set_quiet_tail(jb, quiet);
+        for (int pulls = 0; held < 10 && pulls < 4; pulls++) {
+            agora_jb_set_pending_audio(jb, held);
+            agora_jb_frame f;
+            int k = pull(jb, now, &f);
+            if (k == AGORA_JB_EMPTY)
+                break;
+            held += 20;
+            if (k == AGORA_JB_PACKET) {
+                agora_jb_stats st;
+                agora_jb_get_stats(jb, &st);
+                r.played++;
+                delay_sum += st.current_delay_ms;
+                n_delay++;
+                held += f.stretch == AGORA_JB_EXPAND ? 8 : f.stretch != AGORA_JB_STRETCH_NONE ? -8 : 0;
+            } else if (f.fec_payload) {
+                r.fec++;
+            } else {
+                r.plc++;
+            }
+        }
+        held = held > 10 ? held - 10 : 0;
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    r.silent = st.silent_underruns;
+    r.lost = st.lost;
+    r.mean_delay = n_delay ? delay_sum / n_delay : 0;
+    agora_jb_destroy(jb);
+    return r;
+}
+
+/* Quiet audio under loss: the silence of a dry run takes the place of what an
+ * underrun's PLC frame did (the first missing numbers given up behind it, the one
+ * before the next packet still rebuilt from its FEC copy), so it costs no more
+ * concealment and no fewer FEC frames than loud audio, at no more delay. */
+static void test_quiet_loss_costs_no_more(void)
+{
+    tick_run loud = lossy_tick_run(0), q = lossy_tick_run(1);
+    double c_loud = (double)loud.plc / (loud.played + loud.fec + loud.plc);
+    double c_quiet = (double)(q.plc + (int)q.silent) / (q.played + q.fec + q.plc + (int)q.silent);
+    CHECK(q.lost == loud.lost && q.played == loud.played, "lost %llu / %llu, played %d / %d",
+          (unsigned long long)q.lost, (unsigned long long)loud.lost, q.played, loud.played);
+    CHECK(c_quiet <= c_loud + 0.002 && q.fec >= loud.fec - 10 && q.mean_delay <= loud.mean_delay + 2,
+          "concealment %.4f (quiet) vs %.4f (loud), fec %d vs %d, delay %.1f vs %.1f", c_quiet, c_loud,
+          q.fec, loud.fec, q.mean_delay, loud.mean_delay);
+    printf("tick/loss 20 %%: concealment %.4f quiet (%d plc + %llu silent), %.4f loud; fec %d / %d; "
+           "delay %.1f / %.1f ms\n", c_quiet, q.plc, (unsigned long long)q.silent, c_loud, q.fec,
+           loud.fec, q.mean_delay, loud.mean_delay);
+}
+
 int main(void)
 {
     test_args();
     test_keepalive_skip();
     test_pause_after_talk_spurt();
     test_silent_pause();
+    test_quiet_loss_costs_no_more();
     test_forward_jump_confirmed();
     test_in_order();
     test_start_delay();

@@ -818,16 +818,17 @@ static int paused_before(const agora_jb *jb, int64_t e)
     return !jb->have_last || cslot_of(jb, e)->vts - due > jb->frame_ticks / 2;
 }
 
-static void settle_quiet_pause(agora_jb *jb, int64_t e, int64_t now_ms)
+static uint64_t settle_quiet_pause(agora_jb *jb, int64_t e, int64_t now_ms)
 {
     jb->quiet_pause = 0;
     if (paused_before(jb, e))
-        return; /* the sender's pause */
+        return 0; /* the sender's pause */
     double frames = ceil((double)(now_ms - jb->quiet_pause_ms) / frame_duration_ms(jb));
     uint64_t n = frames <= 1 ? 1 : frames >= MAX_UNDERRUN ? MAX_UNDERRUN : (uint64_t)frames;
     jb->st.underruns += n;
     jb->st.concealed += n;
     jb->st.silent_underruns += n;
+    return n;
 }
 
 /* Consume the pause keepalive's number (next_seq). */
@@ -864,7 +865,19 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
              * (or lost); play goes on at once as if it had not run dry (numbers missing
              * given up one a pull, the first with FEC from the packet after it), the
              * silence counted as the underrun it replaced */
-            settle_quiet_pause(jb, e, now_ms);
+            uint64_t n = settle_quiet_pause(jb, e, now_ms);
+            /* the silence took the place of the first missing ones: given up without more
+             * concealment (as a catch-up after an underrun's frames), but for the one
+             * right before e, which e's FEC copy may rebuild */
+            const jb_slot *es = cslot_of(jb, e);
+            for (; n > 0 && jb->next_seq < e - 1; n--) {
+                int64_t back = e - jb->next_seq;
+                mark_gone(jb, jb->next_seq);
+                jb->st.lost++;
+                consume_note(jb, jb->next_seq, es->vts - back * jb->frame_ticks,
+                             es->ts - (uint32_t)(back * jb->frame_ticks));
+                jb->next_seq++;
+            }
             jb->state = ST_PLAYING;
             jb->over_run = 0;
             return agora_jb_pull(jb, now_ms, out);
@@ -880,7 +893,7 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         if (jb->started && e - jb->next_seq > MAX_JUMP && !confirmed_by_next(jb, e))
             return AGORA_JB_EMPTY; /* a jump over missing numbers waits for the packet after it */
         if (jb->quiet_pause)
-            settle_quiet_pause(jb, e, now_ms);
+            (void)settle_quiet_pause(jb, e, now_ms);
         if (jb->started) {
             for (int64_t g = jb->next_seq; g < e; g++) {
                 mark_gone(jb, g);
