@@ -805,30 +805,53 @@ static int emit_conceal(agora_jb *jb, uint32_t est_ts, agora_jb_frame *out)
     return AGORA_JB_LOST;
 }
 
-/* Play (re)starts at e after the buffer ran dry on quiet audio (quiet_pause). A
- * sender that paused resumes with a timestamp past where e would be had it gone
- * on (RFC 3551 4.1; the marker bit too, not relied on): the silence was its pause.
- * Otherwise the packets were merely late, and the silence stood in for them: it
- * counts as the underrun concealment it replaced, a frame per packet duration it
- * lasted, at most MAX_UNDERRUN (after which an underrun goes back to buffering,
- * uncounted: a stall's silence is not concealment of one late packet). */
+/* Whether the sender paused before e (buffered): e's timestamp is past where it
+ * would be had the sender gone on from the last number consumed (RFC 3551 4.1;
+ * the marker bit says so too, but is not relied on). */
 static int paused_before(const agora_jb *jb, int64_t e)
 {
     int64_t due = jb->last_vts + (e - jb->last_seq) * jb->frame_ticks;
     return !jb->have_last || cslot_of(jb, e)->vts - due > jb->frame_ticks / 2;
 }
 
+/* Play (re)starts at e after the buffer ran dry on quiet audio (quiet_pause). When
+ * the sender paused, the silence was its pause. Otherwise the packets were merely
+ * late (or lost), and the silence stood in for them: it counts as the underrun
+ * concealment it replaced, a frame per packet duration it lasted, at most
+ * MAX_UNDERRUN (after which an underrun goes back to buffering, uncounted: a
+ * stall's silence is not concealment of one late packet). Returns those frames. */
 static uint64_t settle_quiet_pause(agora_jb *jb, int64_t e, int64_t now_ms)
 {
     jb->quiet_pause = 0;
     if (paused_before(jb, e))
-        return 0; /* the sender's pause */
+        return 0;
     double frames = ceil((double)(now_ms - jb->quiet_pause_ms) / frame_duration_ms(jb));
     uint64_t n = frames <= 1 ? 1 : frames >= MAX_UNDERRUN ? MAX_UNDERRUN : (uint64_t)frames;
     jb->st.underruns += n;
     jb->st.concealed += n;
     jb->st.silent_underruns += n;
     return n;
+}
+
+/* Dry after quiet audio, and e (at most MAX_JUMP numbers ahead) shows the sender
+ * did not pause: play goes on as if it had not run dry. The silence took the
+ * place of the first numbers missing before e: given up without more concealment
+ * (as a catch-up after an underrun's frames), but for the one right before e,
+ * which e's FEC copy may rebuild; the pulls give up the rest as in play. */
+static void resume_after_late(agora_jb *jb, int64_t e, int64_t now_ms)
+{
+    uint64_t n = settle_quiet_pause(jb, e, now_ms);
+    const jb_slot *es = cslot_of(jb, e);
+    for (; n > 0 && jb->next_seq < e - 1; n--) {
+        int64_t back = e - jb->next_seq;
+        mark_gone(jb, jb->next_seq);
+        jb->st.lost++;
+        consume_note(jb, jb->next_seq, es->vts - back * jb->frame_ticks,
+                     es->ts - (uint32_t)(back * jb->frame_ticks));
+        jb->next_seq++;
+    }
+    jb->state = ST_PLAYING;
+    jb->over_run = 0;
 }
 
 /* Consume the pause keepalive's number (next_seq). */
@@ -861,26 +884,8 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         if (!found) /* not expected: count > 0 means a slot in the window */
             return AGORA_JB_EMPTY;
         if (jb->quiet_pause && jb->started && e - jb->next_seq <= MAX_JUMP && !paused_before(jb, e)) {
-            /* dry after quiet audio, and the sender did not pause: the packets were late
-             * (or lost); play goes on at once as if it had not run dry (numbers missing
-             * given up one a pull, the first with FEC from the packet after it), the
-             * silence counted as the underrun it replaced */
-            uint64_t n = settle_quiet_pause(jb, e, now_ms);
-            /* the silence took the place of the first missing ones: given up without more
-             * concealment (as a catch-up after an underrun's frames), but for the one
-             * right before e, which e's FEC copy may rebuild */
-            const jb_slot *es = cslot_of(jb, e);
-            for (; n > 0 && jb->next_seq < e - 1; n--) {
-                int64_t back = e - jb->next_seq;
-                mark_gone(jb, jb->next_seq);
-                jb->st.lost++;
-                consume_note(jb, jb->next_seq, es->vts - back * jb->frame_ticks,
-                             es->ts - (uint32_t)(back * jb->frame_ticks));
-                jb->next_seq++;
-            }
-            jb->state = ST_PLAYING;
-            jb->over_run = 0;
-            return agora_jb_pull(jb, now_ms, out);
+            resume_after_late(jb, e, now_ms);
+            return agora_jb_pull(jb, now_ms, out); /* once: playing now */
         }
         /* a talk spurt after a pause starts at the first pull within LOW_BAND of
          * the target (over the pull grid its delay then averages the target, not
