@@ -36,7 +36,8 @@ concealedSamples are NetEq's expand samples (its StatisticsCalculator:
 expanded voice and noise samples, the silent ones, silentConcealedSamples,
 included; counted from the first decoded output on); accelerate / preemptive
 expand (time-stretching) and FEC-decoded audio are not concealment. Ours:
-frames_concealed (PLC frames: a lost packet without FEC, an underrun) /
+frames_concealed (PLC frames: a lost packet without FEC, an underrun; the
+silence that stood in for a late packet after quiet audio) /
 (frames decoded + FEC frames + PLC frames); our accelerate / expand
 operations are not counted either. Ours is in packets (20 ms each here),
 theirs in samples. After the stall and the

@@ -1,7 +1,7 @@
 /* libFuzzer harness: the jitter buffer (src/_native/net/rtp/jitter_buffer.c) driven
  * by an arbitrary sequence of inserts (ssrc, seq, timestamp, marker, payload,
- * arrival jitter), keepalive skips, pulls on the playout clock, peeks and resets, with the
- * buffer's invariants checked after every step. */
+ * arrival jitter), keepalive skips, pulls on the playout clock (after quiet audio or not),
+ * peeks and resets, with the buffer's invariants checked after every step. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,8 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* oversize must be refused */
             break;
         }
-        case 3: case 4: case 5: { /* playout ticks */
+        case 3: case 4: case 5: { /* playout ticks, after quiet audio or not */
             int ticks = 1 + (int)(take(&r, 1) % 16);
+            agora_jb_set_quiet_tail(jb, op & 0x40);
             for (int i = 0; i < ticks; i++) {
                 agora_jb_frame f;
                 now += cfg.frame_ms;

@@ -1214,11 +1214,232 @@ static void test_stretch_loss_keeps_fec_packet(void)
     agora_jb_destroy(without.jb);
 }
 
+/* A sender that pauses without a word (silence suppression / DTX, no keepalive:
+ * RFC 3551 4.1): its spurts go on by one sequence number, the next with the
+ * marker bit and a timestamp jump. After quiet audio (agora_jb_set_quiet_tail)
+ * running dry is its pause: no concealment, no loss, the next spurt at the
+ * floor. A packet merely late after quiet audio (no timestamp jump: a delay
+ * step) plays when it comes, the silence before it counted as underrun
+ * concealment; a sequence number that never comes is lost and concealed as
+ * ever; after loud audio running dry is an underrun (concealed) as before. */
+typedef struct timed_packet {
+    uint16_t seq;
+    uint32_t ts;
+    int marker;
+    int64_t arrival;
+} timed_packet;
+
+static void test_silent_pause(void)
+{
+    agora_jb_config c;
+    agora_jb_config_default(&c);
+    c.time_stretch = 1;
+    agora_jb *jb = agora_jb_create(&c);
+    timed_packet pk[64];
+    int n = 0;
+    for (int i = 0; i < 10; i++) /* spurt 1: 100..109, transit 1000 ms */
+        pk[n++] = (timed_packet){(uint16_t)(100 + i), (uint32_t)i * 960u, i == 0, 1000 + i * 20};
+    for (int i = 0; i < 30; i++) { /* 1 s pause, then 110..139; from 120 on 60 ms later */
+        if (i == 25)
+            continue; /* 135: lost */
+        pk[n++] = (timed_packet){(uint16_t)(110 + i), 57600u + (uint32_t)i * 960u, i == 0,
+                                 2200 + i * 20 + (i >= 10 ? 60 : 0)};
+    }
+    int k_at_pause = 0, lost_frames = 0, underrun_frames = 0, played = 0, next = 0;
+    int first_delay = -1;
+    agora_jb_stats st;
+    for (int64_t now = 1000; now <= 3200; now += 10) {
+        for (; next < n && pk[next].arrival <= now; next++) {
+            uint8_t pay[40] = {(uint8_t)(pk[next].seq >> 8), (uint8_t)pk[next].seq};
+            agora_jb_insert(jb, SSRC, pk[next].seq, pk[next].ts, pk[next].marker, pay, 20, now);
+        }
+        if (now % 20)
+            continue;
+        /* quiet audio, the last packet (139, the 39th played) loud */
+        agora_jb_set_quiet_tail(jb, played < 39);
+        agora_jb_frame f;
+        int k = pull(jb, now, &f);
+        played += k == AGORA_JB_PACKET;
+        if (k == AGORA_JB_PACKET && f.seq == 110) {
+            agora_jb_get_stats(jb, &st);
+            first_delay = st.current_delay_ms;
+            k_at_pause = (int)(st.concealed + st.lost);
+        }
+        lost_frames += k == AGORA_JB_LOST && f.seq_lost;
+        underrun_frames += k == AGORA_JB_LOST && !f.seq_lost;
+    }
+    agora_jb_get_stats(jb, &st);
+    /* the pause: nothing concealed or lost, the next spurt at the floor (started within
+     * the low band of the 20 ms target) */
+    CHECK(k_at_pause == 0 && first_delay >= 10 && first_delay <= 20 && st.quiet_pauses >= 2,
+          "pause: concealed + lost %d, next spurt at %d ms, %llu quiet pauses", k_at_pause, first_delay,
+          (unsigned long long)st.quiet_pauses);
+    /* the delay step: 120 came 60 ms late after quiet audio: the silence is its
+     * concealment (3 frames: 2400 -> 2460), not a LOST result; the target grew */
+    CHECK(st.silent_underruns == 3 && st.target_delay_ms >= 60, "delay step: %llu silent, target %d",
+          (unsigned long long)st.silent_underruns, st.target_delay_ms);
+    /* 135 never came: lost and concealed; after loud audio the end is an underrun */
+    CHECK(played == 39 && lost_frames == 1 && st.lost == 1, "played %d, %d lost frames, lost %llu",
+          played, lost_frames, (unsigned long long)st.lost);
+    CHECK(underrun_frames == 5 && st.underruns == 5 + st.silent_underruns &&
+              st.concealed == st.lost + st.underruns,
+          "underrun frames %d, underruns %llu, concealed %llu", underrun_frames,
+          (unsigned long long)st.underruns, (unsigned long long)st.concealed);
+    agora_jb_destroy(jb);
+
+    /* quiet audio, then a 1 s outage (the packets held upstream, then sent): the silence
+     * counts as the underrun it replaced, at most 5 frames, as a loud one's PLC would */
+    jb = agora_jb_create(&c);
+    for (int64_t now = 1000; now <= 3000; now += 20) {
+        int i = (int)((now - 1000) / 20);
+        if (now < 1400 || now >= 2400)
+            put(jb, 500, 0, i, now < 2400 ? now : 2400);
+        if (now == 2400)
+            for (int j = (1400 - 1000) / 20; j <= i; j++)
+                put(jb, 500, 0, j, 2400);
+        agora_jb_set_quiet_tail(jb, 1);
+        agora_jb_frame f;
+        pull(jb, now, &f);
+    }
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.silent_underruns == 5 && st.underruns == 5 && st.lost == 0,
+          "outage after quiet audio: %llu silent underruns, lost %llu",
+          (unsigned long long)st.silent_underruns, (unsigned long long)st.lost);
+    agora_jb_destroy(jb);
+
+    /* quiet audio at the floor, one packet lost (fec): the buffer runs dry at its turn,
+     * and when the packet after it comes the lost one is given up with that packet's
+     * FEC copy, as in play (not skipped at a restart of play) */
+    c.fec = 1;
+    jb = agora_jb_create(&c);
+    int lost_results = 0, fec_results = 0;
+    for (int64_t now = 1000; now <= 1620; now += 20) {
+        /* each packet comes right after the pull before its turn: a delay of one packet */
+        agora_jb_set_quiet_tail(jb, 1);
+        agora_jb_frame f;
+        int k = pull(jb, now, &f);
+        lost_results += k == AGORA_JB_LOST && f.seq_lost;
+        fec_results += k == AGORA_JB_LOST && f.fec_payload != NULL;
+        int i = (int)((now - 1000) / 20);
+        if (i != 15 && i < 30)
+            put(jb, 700, 0, i, now);
+    }
+    agora_jb_get_stats(jb, &st);
+    CHECK(lost_results == 1 && fec_results == 1 && st.lost == 1 && st.fec_offered == 1 &&
+              st.silent_underruns <= 1 && st.played == 29,
+          "loss after quiet audio: %d lost results (%d with fec), lost %llu, %llu silent, played %llu",
+          lost_results, fec_results, (unsigned long long)st.lost,
+          (unsigned long long)st.silent_underruns, (unsigned long long)st.played);
+    agora_jb_destroy(jb);
+    c.fec = 0;
+
+    /* a talk spurt's first packet (marker) after a 30 ms pause: its timestamp step is
+     * not the packet duration (10 ms packets, floor 10 ms) */
+    agora_jb_config_default(&c);
+    c.time_stretch = 1;
+    c.min_delay_ms = 10;
+    jb = agora_jb_create(&c);
+    uint8_t pay[40] = {0};
+    for (int i = 0; i < 10; i++)
+        agora_jb_insert(jb, SSRC, (uint16_t)i, (uint32_t)i * 480u, i == 0, pay, 20, 1000 + i * 10);
+    agora_jb_insert(jb, SSRC, 10, 13 * 480u, 1, pay, 20, 1130);
+    agora_jb_get_stats(jb, &st);
+    CHECK(st.target_delay_ms < 20, "10 ms packets after a marked spurt: target %d (the step taken as the packet: 20)",
+          st.target_delay_ms);
+    agora_jb_destroy(jb);
+}
+
+/* A 10 ms playout tick over 20 ms packets (the RTP transport's caller: it pulls
+ * when the audio it holds does not cover the tick), 20 % random loss, 0..4 ms of
+ * jitter, fec: the concealment (PLC frames and silence for late packets) and the
+ * FEC frames, with quiet audio (agora_jb_set_quiet_tail) or loud. */
+typedef struct tick_run {
+    int played, plc, fec;
+    uint64_t silent, lost;
+    double mean_delay;
+} tick_run;
+
+static tick_run lossy_tick_run(int quiet)
+{
+    agora_jb_config c;
+    agora_jb_config_default(&c);
+    c.time_stretch = 1;
+    c.fec = 1;
+    c.min_delay_ms = 10;
+    agora_jb *jb = agora_jb_create(&c);
+    uint32_t seed = 99;
+    enum { N = 3000 };
+    static int64_t arrival[N];
+    static int sent[N];
+    for (int i = 0; i < N; i++) {
+        sent[i] = rnd(&seed) % 100 >= 20;
+        arrival[i] = 1000 + i * 20 + (int64_t)(rnd(&seed) % 5);
+    }
+    tick_run r = {0};
+    int held = 0, next = 0, n_delay = 0;
+    double delay_sum = 0;
+    for (int64_t now = 1000; now < 1000 + N * 20 + 200; now += 10) {
+        for (; next < N && arrival[next] <= now; next++)
+            if (sent[next])
+                put(jb, 0, 0, next, arrival[next]);
+        agora_jb_set_quiet_tail(jb, quiet);
+        for (int pulls = 0; held < 10 && pulls < 4; pulls++) {
+            agora_jb_set_pending_audio(jb, held);
+            agora_jb_frame f;
+            int k = pull(jb, now, &f);
+            if (k == AGORA_JB_EMPTY)
+                break;
+            held += 20;
+            if (k == AGORA_JB_PACKET) {
+                agora_jb_stats st;
+                agora_jb_get_stats(jb, &st);
+                r.played++;
+                delay_sum += st.current_delay_ms;
+                n_delay++;
+                held += f.stretch == AGORA_JB_EXPAND ? 8 : f.stretch != AGORA_JB_STRETCH_NONE ? -8 : 0;
+            } else if (f.fec_payload) {
+                r.fec++;
+            } else {
+                r.plc++;
+            }
+        }
+        held = held > 10 ? held - 10 : 0;
+    }
+    agora_jb_stats st;
+    agora_jb_get_stats(jb, &st);
+    r.silent = st.silent_underruns;
+    r.lost = st.lost;
+    r.mean_delay = n_delay ? delay_sum / n_delay : 0;
+    agora_jb_destroy(jb);
+    return r;
+}
+
+/* Quiet audio under loss: the silence of a dry run takes the place of what an
+ * underrun's PLC frame did (the first missing numbers given up behind it, the one
+ * before the next packet still rebuilt from its FEC copy), so it costs no more
+ * concealment and no fewer FEC frames than loud audio, at no more delay. */
+static void test_quiet_loss_costs_no_more(void)
+{
+    tick_run loud = lossy_tick_run(0), q = lossy_tick_run(1);
+    double c_loud = (double)loud.plc / (loud.played + loud.fec + loud.plc);
+    double c_quiet = (double)(q.plc + (int)q.silent) / (q.played + q.fec + q.plc + (int)q.silent);
+    CHECK(q.lost == loud.lost && q.played == loud.played, "lost %llu / %llu, played %d / %d",
+          (unsigned long long)q.lost, (unsigned long long)loud.lost, q.played, loud.played);
+    CHECK(c_quiet <= c_loud + 0.002 && q.fec >= loud.fec - 10 && q.mean_delay <= loud.mean_delay + 2,
+          "concealment %.4f (quiet) vs %.4f (loud), fec %d vs %d, delay %.1f vs %.1f", c_quiet, c_loud,
+          q.fec, loud.fec, q.mean_delay, loud.mean_delay);
+    printf("tick/loss 20 %%: concealment %.4f quiet (%d plc + %llu silent), %.4f loud; fec %d / %d; "
+           "delay %.1f / %.1f ms\n", c_quiet, q.plc, (unsigned long long)q.silent, c_loud, q.fec,
+           loud.fec, q.mean_delay, loud.mean_delay);
+}
+
 int main(void)
 {
     test_args();
     test_keepalive_skip();
     test_pause_after_talk_spurt();
+    test_silent_pause();
+    test_quiet_loss_costs_no_more();
     test_forward_jump_confirmed();
     test_in_order();
     test_start_delay();

@@ -53,12 +53,20 @@ static void on_piece(void *arg, uint16_t seq, uint32_t ts, int marker, const uin
     g->n++;
 }
 
-static void push(agora_reframe *f, got *g, uint32_t ts, int marker, int len)
+static void push_seq(agora_reframe *f, got *g, uint16_t rtp_seq, uint32_t ts, int marker, int len)
 {
     uint8_t pay[2048];
     for (int i = 0; i < len; i++)
         pay[i] = tick_byte(ts + (uint32_t)i);
-    agora_reframe_push(f, ts, marker, pay, (size_t)len, on_piece, g);
+    agora_reframe_push(f, rtp_seq, ts, marker, pay, (size_t)len, on_piece, g);
+}
+
+/* A packet whose RTP sequence number comes from its timestamp (ts / 2): never
+ * one more than the packet before across a timestamp jump, so the gaps of the
+ * tests using it are losses, never a silent pause (test_silent_pause). */
+static void push(agora_reframe *f, got *g, uint32_t ts, int marker, int len)
+{
+    push_seq(f, g, (uint16_t)(ts / 2), ts, marker, len);
 }
 
 /* Every piece is numbered from its timestamp: seq - seq[0] == (ts - ts[0]) / 160. */
@@ -198,6 +206,47 @@ static void test_pause(void)
     CHECK(g.wrong == 0, "%d wrong bytes", g.wrong);
 }
 
+/* A pause the sender does not announce (no keepalive; RFC 3551 4.1): the next
+ * packet's RTP number follows on by one, its timestamp jumps 1 s. The half
+ * piece the spurt ended with is emitted, the next spurt numbered right after it
+ * (no missing numbers for the silence). Within the new spurt, a lost packet (an
+ * RTP number skipped) is still a run of missing pieces, numbered by time; so is
+ * a timestamp jump with a skipped number (loss, not a pause). */
+static void test_silent_pause(void)
+{
+    agora_reframe f;
+    static got g;
+    memset(&g, 0, sizeof(g));
+    agora_reframe_reset(&f, SILENCE);
+    push_seq(&f, &g, 100, 0, 1, 240);
+    push_seq(&f, &g, 101, 240, 0, 240);
+    push_seq(&f, &g, 102, 480, 0, 240); /* pieces 0..3, carry [640,720) */
+    CHECK(g.n == 4, "first spurt: %d pieces", g.n);
+    push_seq(&f, &g, 103, 8000, 1, 240); /* 1 s later, nothing lost */
+    CHECK(g.n == 6 && g.ts[4] == 640 && g.real[4] == 80, "the carry at the pause");
+    CHECK(g.n == 6 && g.seq[5] == (uint16_t)(g.seq[4] + 1) && g.ts[5] == 8000 && g.marker[5],
+          "the next spurt numbered right after the newest piece");
+    push_seq(&f, &g, 104, 8240, 0, 240);
+    int before = g.n;
+    push_seq(&f, &g, 106, 8720, 0, 240); /* 105 lost: [8480,8720) */
+    push_seq(&f, &g, 107, 8960, 0, 240);
+    uint16_t first = g.seq[5];
+    for (int i = 5; i < g.n; i++)
+        CHECK((uint16_t)(g.seq[i] - first) == (g.ts[i] - 8000) / AGORA_REFRAME_PIECE,
+              "piece at %u numbered %u", (unsigned)g.ts[i], (unsigned)g.seq[i]);
+    int missing = 1; /* piece [8480,8640) was all in the lost packet */
+    for (int i = before; i < g.n; i++)
+        missing &= g.ts[i] != 8480;
+    CHECK(missing, "the lost packet's piece is missing");
+    int n_loss = g.n;
+    uint16_t newest = g.seq[g.n - 1];
+    uint32_t newest_ts = g.ts[g.n - 1];
+    push_seq(&f, &g, 109, 16000, 1, 240); /* 108 lost and a pause: loss, by time */
+    CHECK(g.n > n_loss && (uint16_t)(g.seq[g.n - 1] - newest) == (g.ts[g.n - 1] - newest_ts) / AGORA_REFRAME_PIECE,
+          "a jump with a skipped number is numbered by time");
+    CHECK(g.wrong == 0 && distinct_seqs(&g), "%d wrong bytes / numbering", g.wrong);
+}
+
 /* Random lengths, losses, reordering and copies (and garbage lengths): only
  * the stream's bytes or silence come out, numbered by time, never a crash. */
 static void test_random(void)
@@ -228,6 +277,7 @@ int main(void)
     test_reorder_and_duplicate();
     test_rebase();
     test_pause();
+    test_silent_pause();
     test_random();
     if (failures)
         printf("%d check(s) failed\n", failures);

@@ -105,7 +105,8 @@ typedef struct agora_rtp_transport_stats {
                                   restarted or was removed */
     uint64_t frames_decoded;   /* 20 ms packets decoded */
     uint64_t fec_recoveries;   /* lost packets rebuilt from the next packet's FEC */
-    uint64_t plc_frames;       /* concealment frames (loss without FEC, underruns) */
+    uint64_t plc_frames;       /* concealment frames (loss without FEC, underruns; silence that
+                                  stood in for a late packet after quiet audio included) */
     uint64_t decode_errors;    /* packets Opus refused (concealed instead) */
     int current_delay_ms;      /* jitter buffer delay, max over remotes (0 if none) */
     int target_delay_ms;       /* jitter buffer target delay, max over remotes */

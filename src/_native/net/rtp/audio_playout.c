@@ -11,6 +11,8 @@
 #define TICK_US (AGORA_PLAYOUT_TICK_MS * 1000)
 #define RATE48 AGORA_OPUS_SAMPLE_RATE
 #define QUIET_RMS 330.0        /* -40 dBFS: quiet enough to shorten for a small excess */
+#define PAUSE_RMS 580.0        /* -35 dBFS: a packet this quiet may be a sender's last before
+                                  its pause (a phone line's noise floor is about -40 dBFS) */
 
 void agora_audio_playout_init(agora_audio_playout *po, int codec, int clock_rate)
 {
@@ -46,6 +48,7 @@ int agora_audio_playout_pull(agora_audio_playout *po, agora_jb *jb, int64_t play
     po->npulls = 0;
     po->stretch = AGORA_JB_STRETCH_NONE;
     int have_us = po->pending_us, need_us = TICK_US;
+    agora_jb_set_quiet_tail(jb, po->tail_quiet);
     while (have_us < need_us && po->npulls < AGORA_PLAYOUT_MAX_PULLS) {
         agora_jb_set_pending_audio(jb, have_us / 1000.0);
         agora_jb_frame fr;
@@ -123,12 +126,15 @@ static int decode_one(agora_audio_playout *po, agora_opus_decoder *dec, agora_g7
     return n > 0 ? n : 0;
 }
 
-static int quiet(const int16_t *x, int n)
+/* Whether x[0..n) is quieter than rms_limit (RMS); never when empty. */
+static int quieter(const int16_t *x, int n, double rms_limit)
 {
+    if (n <= 0)
+        return 0;
     double e = 0;
     for (int i = 0; i < n; i++)
         e += (double)x[i] * x[i];
-    return e < QUIET_RMS * QUIET_RMS * n;
+    return e < rms_limit * rms_limit * n;
 }
 
 int agora_audio_playout_decode(agora_audio_playout *po, agora_opus_decoder **dec,
@@ -162,14 +168,18 @@ int agora_audio_playout_decode(agora_audio_playout *po, agora_opus_decoder **dec
         po->reset = 0;
     }
     agora_opus_decoder *d = *dec;
-    for (int i = 0; i < po->npulls; i++)
+    for (int i = 0; i < po->npulls; i++) {
+        const int at = po->fifo_len;
         po->fifo_len += decode_one(po, d, g722, rate, &po->pulls[i]);
+        if (po->pulls[i].kind == AGORA_JB_PACKET) /* what the sender said last */
+            po->tail_quiet = quieter(po->fifo + at, po->fifo_len - at, PAUSE_RMS);
+    }
     po->npulls = 0;
 
     const int frame = rate * AGORA_PLAYOUT_TICK_MS / 1000;
     const int max_period = AGORA_STRETCH_MAX_PERIOD_MS * rate / 1000;
     int before = po->fifo_len, after = before;
-    if (po->stretch == AGORA_JB_ACCELERATE_QUIET && before > frame && !quiet(po->fifo, before))
+    if (po->stretch == AGORA_JB_ACCELERATE_QUIET && before > frame && !quieter(po->fifo, before, QUIET_RMS))
         po->stretch = AGORA_JB_STRETCH_NONE; /* speech: keep its timing for a small excess */
     if ((po->stretch == AGORA_JB_ACCELERATE || po->stretch == AGORA_JB_ACCELERATE_QUIET) &&
         before > frame) {

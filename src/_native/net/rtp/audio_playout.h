@@ -15,7 +15,10 @@
  *   G.722: their codes, silence for a lost packet) into a FIFO,
  *   time-stretches the FIFO by a pitch period on an ACCELERATE / EXPAND
  *   request (audio/dsp/time_stretch.h; ACCELERATE_QUIET only when the FIFO
- *   is quieter than -40 dBFS), and moves 10 ms out into the frame.
+ *   is quieter than -40 dBFS), and moves 10 ms out into the frame. Whether
+ *   the last packet decoded was quieter than -35 dBFS goes to the jitter
+ *   buffer at the next pull (a sender with silence suppression stops after quiet audio:
+ *   running dry then is its pause, agora_jb_set_quiet_tail).
  *
  * Threading: the fork-join of the playout tick (rtp_media.h, rtp_remote):
  * pull writes what decode reads, decode writes pending_us that the next
@@ -52,6 +55,8 @@ typedef struct agora_audio_playout {
     int reset;       /* reset the decoder first (a new stream) */
     int stretch;     /* enum agora_jb_stretch of this tick's first packet */
     int last_samples48; /* the stream's packet duration (of the last packet) */
+    int tail_quiet;  /* the last packet decoded to quiet audio (decode -> the next pull, which
+                        tells the jitter buffer: agora_jb_set_quiet_tail) */
     /* decoded, not played yet (decode only; pending_us is read by pull) */
     int16_t fifo[AGORA_PLAYOUT_FIFO_CAP];
     int fifo_len, fifo_rate;

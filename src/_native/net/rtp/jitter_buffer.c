@@ -130,6 +130,11 @@ struct agora_jb {
     int loss_active;   /* fec: the target keeps the packet after a loss buffered */
 
     double pending_ms; /* stretch mode: decoded audio the caller has not played yet */
+    /* the caller's last packet decoded to quiet audio (agora_jb_set_quiet_tail): running
+     * dry after it is taken for the sender's pause (silence suppression, DTX) */
+    int quiet_tail;
+    int quiet_pause;        /* ran dry after quiet audio: silence until the next packet */
+    int64_t quiet_pause_ms; /* when it ran dry */
     int underrun_run; /* consecutive underrun concealments */
     int over_run;     /* consecutive pulls above the high band */
 
@@ -229,6 +234,7 @@ static void flush_stream(agora_jb *jb)
     jb->held_valid = 0;
     jb->pending_skip_valid = 0;
     jb->pause_valid = 0;
+    jb->quiet_pause = 0;
     jb->spike_active = 0;
     jb->have_loss_seq = 0;
 }
@@ -335,8 +341,7 @@ static double hist_quantile(const agora_jb *jb)
  * lower than min_delay_ms and no higher than initial_delay_ms. */
 static double target_floor(const agora_jb *jb)
 {
-    double packet_ms = (double)jb->frame_ticks / jb->ticks_per_ms;
-    return clampd(packet_ms, jb->cfg.min_delay_ms, jb->cfg.initial_delay_ms);
+    return clampd(frame_duration_ms(jb), jb->cfg.min_delay_ms, jb->cfg.initial_delay_ms);
 }
 
 static double clamp_target(const agora_jb *jb, double t)
@@ -445,7 +450,7 @@ static void window_add(agora_jb *jb, double transit, int64_t arrival_ms, int lat
 
 /* Virtual timestamp of a packet (ext seq, wire ts) arriving at arrival_ms;
  * moves the reference forward when the packet is the newest. */
-static int64_t compute_vts(agora_jb *jb, int64_t ext, uint32_t ts, int64_t arrival_ms)
+static int64_t compute_vts(agora_jb *jb, int64_t ext, uint32_t ts, int marker, int64_t arrival_ms)
 {
     if (!jb->have_ref) {
         jb->have_ref = 1;
@@ -469,7 +474,9 @@ static int64_t compute_vts(agora_jb *jb, int64_t ext, uint32_t ts, int64_t arriv
             jb->st.ts_jumps++;
         } else {
             vts = jb->ref_vts + dts;
-            if (dseq == 1 && dts > 0 && dts <= (int64_t)(120 * tpm))
+            /* the step to the next packet is its duration, unless it starts a talk spurt
+             * (marker: the step holds the sender's pause too) */
+            if (dseq == 1 && !marker && dts > 0 && dts <= (int64_t)(120 * tpm))
                 jb->frame_ticks = dts;
         }
         jb->ref_seq = ext;
@@ -525,7 +532,7 @@ static void store_vts(agora_jb *jb, int64_t ext, int64_t vts, uint32_t ts, int m
 static void store(agora_jb *jb, int64_t ext, uint32_t ts, int marker, const uint8_t *payload,
                   size_t len, int64_t arrival_ms)
 {
-    int64_t vts = compute_vts(jb, ext, ts, arrival_ms);
+    int64_t vts = compute_vts(jb, ext, ts, marker, arrival_ms);
     store_vts(jb, ext, vts, ts, marker, payload, len, arrival_ms, 1);
 }
 
@@ -635,7 +642,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
             jb->st.duplicates++;
             return AGORA_JB_DUPLICATE;
         }
-        int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
+        int64_t vts = compute_vts(jb, ext, timestamp, marker, arrival_ms);
         double transit = transit_of(jb, vts, arrival_ms);
         int spike = spike_packet(jb, transit, arrival_ms);
         if (spike && transit - jb->min_transit > jb->target_ms + HIGH_BAND_MS) {
@@ -653,7 +660,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
             jb->st.duplicates++;
             return AGORA_JB_DUPLICATE;
         }
-        int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
+        int64_t vts = compute_vts(jb, ext, timestamp, marker, arrival_ms);
         double transit = transit_of(jb, vts, arrival_ms);
         int spike = spike_packet(jb, transit, arrival_ms);
         if (spike && transit - jb->min_transit > jb->target_ms + HIGH_BAND_MS) {
@@ -679,7 +686,7 @@ int agora_jb_insert(agora_jb *jb, uint32_t ssrc, uint16_t seq, uint32_t timestam
         jb->st.late++;
         loss_note_arrival(jb, ext, arrival_ms);
         if (jb->have_ref) {
-            int64_t vts = compute_vts(jb, ext, timestamp, arrival_ms);
+            int64_t vts = compute_vts(jb, ext, timestamp, marker, arrival_ms);
             double transit = transit_of(jb, vts, arrival_ms);
             if (spike_packet(jb, transit, arrival_ms))
                 jb->st.stale++;
@@ -798,6 +805,55 @@ static int emit_conceal(agora_jb *jb, uint32_t est_ts, agora_jb_frame *out)
     return AGORA_JB_LOST;
 }
 
+/* Whether the sender paused before e (buffered): e's timestamp is past where it
+ * would be had the sender gone on from the last number consumed (RFC 3551 4.1;
+ * the marker bit says so too, but is not relied on). */
+static int paused_before(const agora_jb *jb, int64_t e)
+{
+    int64_t due = jb->last_vts + (e - jb->last_seq) * jb->frame_ticks;
+    return !jb->have_last || cslot_of(jb, e)->vts - due > jb->frame_ticks / 2;
+}
+
+/* Play (re)starts at e after the buffer ran dry on quiet audio (quiet_pause). When
+ * the sender paused, the silence was its pause. Otherwise the packets were merely
+ * late (or lost), and the silence stood in for them: it counts as the underrun
+ * concealment it replaced, a frame per packet duration it lasted, at most
+ * MAX_UNDERRUN (after which an underrun goes back to buffering, uncounted: a
+ * stall's silence is not concealment of one late packet). Returns those frames. */
+static uint64_t settle_quiet_pause(agora_jb *jb, int64_t e, int64_t now_ms)
+{
+    jb->quiet_pause = 0;
+    if (paused_before(jb, e))
+        return 0;
+    double frames = ceil((double)(now_ms - jb->quiet_pause_ms) / frame_duration_ms(jb));
+    uint64_t n = frames <= 1 ? 1 : frames >= MAX_UNDERRUN ? MAX_UNDERRUN : (uint64_t)frames;
+    jb->st.underruns += n;
+    jb->st.concealed += n;
+    jb->st.silent_underruns += n;
+    return n;
+}
+
+/* Dry after quiet audio, and e (at most MAX_JUMP numbers ahead) shows the sender
+ * did not pause: play goes on as if it had not run dry. The silence took the
+ * place of the first numbers missing before e: given up without more concealment
+ * (as a catch-up after an underrun's frames), but for the one right before e,
+ * which e's FEC copy may rebuild; the pulls give up the rest as in play. */
+static void resume_after_late(agora_jb *jb, int64_t e, int64_t now_ms)
+{
+    uint64_t n = settle_quiet_pause(jb, e, now_ms);
+    const jb_slot *es = cslot_of(jb, e);
+    for (; n > 0 && jb->next_seq < e - 1; n--) {
+        int64_t back = e - jb->next_seq;
+        mark_gone(jb, jb->next_seq);
+        jb->st.lost++;
+        consume_note(jb, jb->next_seq, es->vts - back * jb->frame_ticks,
+                     es->ts - (uint32_t)(back * jb->frame_ticks));
+        jb->next_seq++;
+    }
+    jb->state = ST_PLAYING;
+    jb->over_run = 0;
+}
+
 /* Consume the pause keepalive's number (next_seq). */
 static void consume_pause(agora_jb *jb)
 {
@@ -818,7 +874,7 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
     if (!jb->have_stream)
         return AGORA_JB_EMPTY;
     double target = jb->target_ms;
-    double frame_ms = (double)jb->frame_ticks / jb->ticks_per_ms;
+    double frame_ms = frame_duration_ms(jb);
 
     if (jb->state == ST_BUFFERING) {
         if (jb->count == 0)
@@ -827,6 +883,10 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         int64_t e = first_filled(jb, &found);
         if (!found) /* not expected: count > 0 means a slot in the window */
             return AGORA_JB_EMPTY;
+        if (jb->quiet_pause && jb->started && e - jb->next_seq <= MAX_JUMP && !paused_before(jb, e)) {
+            resume_after_late(jb, e, now_ms);
+            return agora_jb_pull(jb, now_ms, out); /* once: playing now */
+        }
         /* a talk spurt after a pause starts at the first pull within LOW_BAND of
          * the target (over the pull grid its delay then averages the target, not
          * target + half a pull): the window knows the jitter, and a packet before
@@ -837,6 +897,8 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
             return AGORA_JB_EMPTY;
         if (jb->started && e - jb->next_seq > MAX_JUMP && !confirmed_by_next(jb, e))
             return AGORA_JB_EMPTY; /* a jump over missing numbers waits for the packet after it */
+        if (jb->quiet_pause)
+            (void)settle_quiet_pause(jb, e, now_ms);
         if (jb->started) {
             for (int64_t g = jb->next_seq; g < e; g++) {
                 mark_gone(jb, g);
@@ -881,6 +943,18 @@ int agora_jb_pull(agora_jb *jb, int64_t now_ms, agora_jb_frame *out)
         out->seq = (uint16_t)lost_seq;
         out->timestamp = ts;
         return AGORA_JB_LOST;
+    }
+    if (jb->count == 0 && jb->underrun_run == 0 && jb->quiet_tail) {
+        /* dry right after quiet audio: a sender with silence suppression or DTX stops
+         * there without a word (no keepalive, no comfort noise): silence, not
+         * concealment, and play starts again as after a pause (no number is given up:
+         * a packet merely late still plays, its wait counted then: settle_quiet_pause) */
+        jb->state = ST_BUFFERING;
+        jb->over_run = 0;
+        jb->quiet_pause = 1;
+        jb->quiet_pause_ms = now_ms;
+        jb->st.quiet_pauses++;
+        return AGORA_JB_EMPTY;
     }
     if (jb->count == 0) {
         uint32_t est = jb->have_last
@@ -1045,6 +1119,7 @@ int agora_jb_skip(agora_jb *jb, uint32_t ssrc, uint16_t seq)
     jb->state = ST_BUFFERING;
     jb->underrun_run = 0;
     jb->over_run = 0;
+    jb->quiet_pause = 0; /* the sender says it paused */
     if (jb->held_valid)
         jb->st.invalid++; /* a held packet the keepalive did not confirm */
     jb->held_valid = 0;
@@ -1056,6 +1131,12 @@ void agora_jb_set_pending_audio(agora_jb *jb, double ms)
 {
     if (jb && jb->cfg.time_stretch)
         jb->pending_ms = ms > 0 && ms < 1000 ? ms : 0;
+}
+
+void agora_jb_set_quiet_tail(agora_jb *jb, int quiet)
+{
+    if (jb)
+        jb->quiet_tail = quiet != 0;
 }
 
 void agora_jb_get_stats(const agora_jb *jb, agora_jb_stats *out)

@@ -81,7 +81,19 @@
  *   silence, the sender paused, e.g. DTX or mute). A sender that says so
  *   (a keepalive right after its talk spurt's last packet, agora_jb_skip)
  *   is not concealed at all: the buffer runs dry at that number and goes
- *   back to buffering at once. Playback starts once the
+ *   back to buffering at once. So is a sender that stops without a word
+ *   (silence suppression, DTX; RFC 3551 4.1: its next talk spurt starts with
+ *   the marker bit and a timestamp jump, the sequence number going on by
+ *   one), when the caller says its last packet decoded to quiet audio
+ *   (agora_jb_set_quiet_tail: such senders stop after their VAD heard
+ *   silence for a while): running dry then is silence, no number is given
+ *   up, and play starts again as after a pause. When the next packet comes,
+ *   its timestamp tells: past where it would be had the sender gone on, a
+ *   pause; else it was only late (or lost: up to 3 numbers missing before it
+ *   are given up one a pull, with FEC, as in play), play goes on at once, and
+ *   the silence counts as the underrun concealment it replaced
+ *   (silent_underruns: a frame per packet duration, at most 5). A packet that starts a talk spurt
+ *   (marker) is not taken as the packet duration. Playback starts once the
  *   earliest buffered packet has C >= target (the first start) or
  *   C >= target - 10 (after a pause: the window knows the jitter, and over
  *   the pull grid the delay then averages the target); sequence numbers
@@ -192,11 +204,16 @@ typedef struct agora_jb_stats {
     uint64_t late;       /* dropped, arrived after their turn */
     uint64_t lost;       /* sequence numbers given up (LOST with seq_lost,
                             or skipped in a catch-up / at a restart of play) */
-    uint64_t concealed;  /* LOST results (= lost frames + underruns + stretched) */
+    uint64_t concealed;  /* LOST results and silent_underruns (= lost frames + underruns
+                            + stretched) */
     uint64_t fec_offered;/* LOST results with a fec_payload */
     uint64_t played;     /* PACKET results */
     uint64_t dropped;    /* packets discarded to shrink the delay (buffered ones, stale ones) */
     uint64_t underruns;  /* concealment frames because nothing was buffered */
+    uint64_t silent_underruns; /* of underruns (and concealed): frames of silence that stood
+                                  in for late packets, taken for a pause (quiet_pauses) at
+                                  first; not LOST results */
+    uint64_t quiet_pauses; /* runs dry after quiet audio, taken for the sender's pause */
     uint64_t stretched;  /* concealment frames inserted to grow the delay */
     uint64_t shrunk;     /* of dropped: buffered packets dropped to shrink the delay */
     uint64_t resyncs;    /* stream restarts (SSRC change, confirmed jump) */
@@ -269,6 +286,11 @@ int agora_jb_peek_next(const agora_jb *jb, const uint8_t **payload, size_t *len)
  * (counted in the current delay of the next pulls). Ignored otherwise, and
  * outside 0..1000 ms (taken as 0). */
 void agora_jb_set_pending_audio(agora_jb *jb, double ms);
+
+/* Whether the caller's last packet decoded to quiet audio (1) or not (0, the
+ * default). Running dry right after quiet audio is then the sender's pause
+ * (silence suppression, DTX: RFC 3551 4.1), not an underrun; see the model. */
+void agora_jb_set_quiet_tail(agora_jb *jb, int quiet);
 
 void agora_jb_get_stats(const agora_jb *jb, agora_jb_stats *out);
 

@@ -31,8 +31,17 @@ static void flush_carry(agora_reframe *f, agora_reframe_emit emit, void *arg)
     f->carry_fill = 0;
 }
 
-void agora_reframe_push(agora_reframe *f, uint32_t timestamp, int marker, const uint8_t *payload,
-                        size_t len, agora_reframe_emit emit, void *arg)
+/* Whether the packet (rtp_seq, timestamp) starts a talk spurt after a pause the
+ * sender did not announce: the RTP sequence number goes on by one (nothing was
+ * lost) while the timestamp jumps a piece or more past the newest packet's end. */
+static int silent_pause_before(const agora_reframe *f, uint16_t rtp_seq, uint32_t timestamp)
+{
+    return f->have_rtp_seq && rtp_seq == (uint16_t)(f->rtp_seq + 1) &&
+           (int32_t)(timestamp - f->rtp_end_ts) >= PIECE;
+}
+
+void agora_reframe_push(agora_reframe *f, uint16_t rtp_seq, uint32_t timestamp, int marker,
+                        const uint8_t *payload, size_t len, agora_reframe_emit emit, void *arg)
 {
     if (len == 0 || len > INT32_MAX / 2)
         return;
@@ -46,6 +55,12 @@ void agora_reframe_push(agora_reframe *f, uint32_t timestamp, int marker, const 
         f->grid_ts = timestamp;
         f->grid_seq = (uint16_t)(f->pause_seq + 1);
         f->paused = 0;
+        d = 0;
+    } else if (silent_pause_before(f, rtp_seq, timestamp)) {
+        /* numbered on from the newest piece (the grid's), the silence taking none */
+        flush_carry(f, emit, arg);
+        f->grid_ts = timestamp;
+        f->grid_seq++;
         d = 0;
     } else if (d > REANCHOR_TICKS || d < -REANCHOR_TICKS) {
         flush_carry(f, emit, arg);
@@ -88,6 +103,11 @@ void agora_reframe_push(agora_reframe *f, uint32_t timestamp, int marker, const 
     if (last > 0) { /* the grid follows the newest piece: differences stay small */
         f->grid_ts += (uint32_t)(last * PIECE);
         f->grid_seq = (uint16_t)(f->grid_seq + last);
+    }
+    if (!f->have_rtp_seq || (int16_t)(uint16_t)(rtp_seq - f->rtp_seq) > 0) { /* the newest packet */
+        f->have_rtp_seq = 1;
+        f->rtp_seq = rtp_seq;
+        f->rtp_end_ts = timestamp + (uint32_t)n;
     }
 }
 

@@ -17,6 +17,11 @@
  * takes one number; the next talk spurt anchors the grid anew at its first
  * packet and is numbered on from it, so the silence between two spurts is
  * no run of missing pieces (not counted lost, as with Opus's own numbers).
+ * So is a pause the sender does not announce (silence suppression without
+ * keepalive or comfort noise, RFC 3551 4.1): the next packet's RTP sequence
+ * number follows the newest one's by one while its timestamp jumps a piece or
+ * more past that packet's end; it anchors a new grid, numbered on from the
+ * newest piece. A timestamp jump with a sequence gap is loss: missing pieces.
  *
  * One owner thread (the I/O thread), no allocation. */
 #ifndef AGORA_RTC_RTP_REFRAME_H
@@ -42,6 +47,9 @@ typedef struct agora_reframe {
     int carry_marker;     /* it starts a talk spurt */
     int paused;           /* a pause since the newest piece: the next spurt re-anchors */
     uint16_t pause_seq;   /* the number the last pause took */
+    int have_rtp_seq;     /* the newest packet's RTP sequence number ... */
+    uint16_t rtp_seq;
+    uint32_t rtp_end_ts;  /* ... and the timestamp right after its payload */
     uint8_t carry[AGORA_REFRAME_PIECE];
 } agora_reframe;
 
@@ -49,10 +57,11 @@ typedef struct agora_reframe {
  * mu-law, 0xD5 for A-law). */
 void agora_reframe_reset(agora_reframe *f, uint8_t silence);
 
-/* One packet's payload (len > 0 bytes from `timestamp` on): emits the whole
- * pieces it completes, keeps the rest as the carry. */
-void agora_reframe_push(agora_reframe *f, uint32_t timestamp, int marker, const uint8_t *payload,
-                        size_t len, agora_reframe_emit emit, void *arg);
+/* One packet's payload (RTP sequence number rtp_seq, len > 0 bytes from
+ * `timestamp` on): emits the whole pieces it completes, keeps the rest as the
+ * carry. */
+void agora_reframe_push(agora_reframe *f, uint16_t rtp_seq, uint32_t timestamp, int marker,
+                        const uint8_t *payload, size_t len, agora_reframe_emit emit, void *arg);
 
 /* The sender paused after its newest packet (a keepalive, RFC 3550 5.1):
  * emits the carry as it is and returns the number the pause takes (for

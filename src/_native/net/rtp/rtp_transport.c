@@ -46,6 +46,7 @@
 #include "net/transports.h"
 #include "core/growable.h"
 
+#define RTP_PT_COMFORT_NOISE 13 /* RFC 3389's static payload type (RFC 3551) */
 #define OPUS_RATE AGORA_OPUS_SAMPLE_RATE
 #define PKT_SAMPLES AGORA_OPUS_FRAME_SAMPLES  /* 960: 20 ms at 48 kHz, mono (the longest we send) */
 #define PLAYOUT_NS (AGORA_PLAYOUT_TICK_MS * 1000000LL) /* playout timer period (10 ms) */
@@ -274,7 +275,7 @@ static void add_remote_stats(agora_rtp_transport_stats *out, const rtp_remote *r
     out->packets_not_decoded += r->not_decoded;
     out->frames_decoded += r->po.decoded;
     out->fec_recoveries += r->po.fec;
-    out->plc_frames += r->po.plc;
+    out->plc_frames += r->po.plc + js.silent_underruns;
     out->decode_errors += r->po.decode_errors;
 }
 
@@ -716,8 +717,9 @@ static void skip_packet(rtp_remote *r, uint16_t seq)
         agora_jb_skip(r->jb, r->ssrc, seq);
 }
 
-/* A keepalive: the sender has nothing to say (after a talk spurt: its pause
- * marker). G.711 / G.722: the pause takes the piece number after the newest
+/* A keepalive, or comfort noise (RFC 3389: a sender with silence suppression
+ * sends it when its talk spurt ends, and now and then in the pause): the sender
+ * has nothing to say (after a talk spurt: its pause marker). G.711 / G.722: the pause takes the piece number after the newest
  * (rtp_reframe.h), so the buffer ends the spurt there without concealment and
  * the silence up to the next spurt is not counted lost. */
 static void pause_packet(rtp_remote *r, uint16_t seq, int64_t now)
@@ -796,7 +798,10 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
         if (r->dtmf_pt >= 0 && p.payload_type == r->dtmf_pt)
             agora_rtp_dtmf_on_packet(m, r, &p);
         m->st.other_payload++;
-        skip_packet(r, p.seq);
+        if (p.payload_type == RTP_PT_COMFORT_NOISE)
+            pause_packet(r, p.seq, now); /* the sender's pause, as a keepalive */
+        else
+            skip_packet(r, p.seq);
         return;
     }
     if (p.payload_len == 0) { /* a keepalive: the sender is there, with nothing to say */
@@ -811,7 +816,7 @@ static void handle_datagram(agora_rtp_media *m, uint8_t *buf, size_t len, int64_
                         now / 1000);
     } else { /* G.711 / G.722 of any packet length: 20 ms pieces (rtp_reframe.h) */
         jb_piece_target t = {r, now / 1000};
-        agora_reframe_push(&r->reframe, p.timestamp, p.marker, p.payload, p.payload_len,
+        agora_reframe_push(&r->reframe, p.seq, p.timestamp, p.marker, p.payload, p.payload_len,
                            insert_piece, &t);
     }
 }
@@ -1355,7 +1360,7 @@ static int rtp_remote_audio_stats(const agora_rtc_conn *c, agora_remote_audio_st
         agora_jb_get_stats(r->jb, &js);
         s->rtp = 1;
         s->packets_lost = js.lost;
-        s->frames_concealed = r->po.plc;
+        s->frames_concealed = r->po.plc + js.silent_underruns; /* with silence for late packets */
         s->jitter_buffer_delay_ms = js.current_delay_ms;
         s->frames_received = r->po.decoded; /* packets decoded */
         s->packets_received = r->packets;
