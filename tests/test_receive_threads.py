@@ -3,15 +3,13 @@ frames of a batch are resampled, labelled and run through VAD on several
 threads, and observers must see exactly what a single thread produces: per
 remote user the same frames, in the same order, with the same VAD results."""
 import os
-import resource
-import threading
 import wave
 
 import numpy as np
 import pytest
 
 import agora_rtc as ar
-from conftest import Recorder, join, thread_names, wait_until
+from conftest import Recorder, join, thread_names
 
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "examples", "assets")
 SENDERS = 24          # above the engine's 16-job threshold for going parallel
@@ -96,67 +94,3 @@ def test_receive_threads_start_and_stop_with_the_service(threads, helpers):
     assert len(rx_threads()) - len(before) == helpers   # 0 = auto: one per CPU, at most 4
     svc.release()
     assert rx_threads() == before
-
-
-def engine_thread_nices():
-    """{thread name: nice} of the engine's threads in this process (nice is per thread on Linux)."""
-    out = {}
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                name = f.read().strip()
-            if name.startswith("agora-"):
-                out.setdefault(name, []).append(os.getpriority(os.PRIO_PROCESS, int(tid)))
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return out
-
-
-def may_lower_nice(base):
-    """Whether a thread of this process may go below nice `base`, and how far (the
-    engine's receive threads ask for base - 10: CAP_SYS_NICE, or RLIMIT_NICE)."""
-    result = []
-
-    def probe():
-        tid = threading.get_native_id()
-        try:
-            os.setpriority(os.PRIO_PROCESS, tid, max(-20, base - 10))
-            result.append(max(-20, base - 10))
-        except PermissionError:
-            soft = resource.getrlimit(resource.RLIMIT_NICE)[0]
-            floor = -20 if soft == resource.RLIM_INFINITY or soft > 40 else 20 - soft
-            result.append(floor if base - 10 <= floor < base else base)
-
-    t = threading.Thread(target=probe)
-    t.start()
-    t.join()
-    return result[0]
-
-
-def test_receive_threads_are_preferred_over_python():
-    """The threads that keep the 10 ms receive tick (the I/O thread, the receive
-    helpers, the local media clock) run at a lower nice than the process's Python
-    threads where the system allows it, so a dispatcher busy with observers does not
-    make the tick late; the Python threads keep their nice."""
-    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    want = may_lower_nice(base)
-    svc = ar.AgoraService()
-    svc.initialize(ar.AgoraServiceConfig(appid="t", receive_threads=3))
-    try:
-        names = ("agora-io", "agora-clock", "agora-rx-1", "agora-rx-2")
-
-        def preferred():
-            nices = engine_thread_nices()
-            return all(name in nices and all(n == want for n in nices[name]) for name in names)
-
-        wait_until(preferred, timeout=10, what=f"receive threads at nice {want}: {engine_thread_nices()}")
-        nices = engine_thread_nices()
-        assert all(n == base for n in nices.get("agora-delivery", [base])), nices  # the Python side
-        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
-        started = []
-        t = threading.Thread(target=lambda: started.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
-        t.start()
-        t.join()
-        assert started == [base]          # new Python threads keep the process's nice
-    finally:
-        svc.release()

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
-#include "core/thread_priority.h"
 #include "engine/engine.h"
 
 /* ---- work items ---- */
@@ -268,8 +267,6 @@ static int run_queue(agora_service *svc)
 void *agora_io_main(void *arg)
 {
     agora_service *svc = arg;
-    /* it runs the playout tick and its share of the receive jobs: ahead of Python */
-    agora_thread_prefer(AGORA_RECEIVE_NICE_BOOST);
     /* epoll tags: the work queue and the timer are told apart from the
      * transports' sockets (whose tag is their agora_io_watch) by these addresses */
     void *queue_tag = &svc->io_q, *timer_tag = &svc->io_timerfd;

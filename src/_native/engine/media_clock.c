@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include "core/growable.h"
-#include "core/thread_priority.h"
 #include "engine/engine.h"
 
 #define TICK_NS 10000000LL
@@ -157,7 +156,6 @@ static void run_tick(agora_service *svc, tick_batch *b)
 void *agora_clock_main(void *arg)
 {
     agora_service *svc = arg;
-    agora_thread_prefer(AGORA_RECEIVE_NICE_BOOST); /* the local hub's 10 ms tick: ahead of Python */
     tick_batch batch = {0};
     int64_t next = agora_monotonic_ns() + TICK_NS;
     while (!atomic_load(&svc->stop_clock)) {

@@ -6,7 +6,6 @@
 #include "engine/engine.h"
 #include "engine/receive_pool.h"
 #include "core/growable.h"
-#include "core/thread_priority.h"
 
 int agora_rx_pool_auto_threads(void)
 {
@@ -106,7 +105,6 @@ static void run_claims(agora_rx_pool *p, int part)
 static void *helper_main(void *arg)
 {
     agora_rx_pool *p = arg;
-    agora_thread_prefer(AGORA_RECEIVE_NICE_BOOST); /* the tick's receive jobs: ahead of Python */
     pthread_mutex_lock(&p->mu);
     int part = ++p->started; /* 1..parts-1; part 0 is the I/O thread */
     unsigned seen = p->run_gen;
