@@ -18,14 +18,16 @@ to Python (``dispatch="queued"``). Per call the benchmark counts
     and the delay from that pull to the observer call (the native queue, the dispatcher thread,
     the GIL: delay_p50/p99/max_ms), and of that the longest wait in each call's native queue
     (its ``peak_backlog_ms``: p50 over the calls and the max),
-and SIPp measures each call's set-up time (INVITE sent -> 200 OK received).
+and SIPp measures each call's set-up time (INVITE sent -> 200 OK received). To tell a start-up
+cost from a busy machine it also prints the late frames and late pulls per second of the run and
+this process's page faults while the calls ran (major: read from disk, minor: memory touched first).
 The baseline, in the same run: SIPp's built-in answerer (``-sn uas``) taking the same N
 calls with the same RTP played at it (a SIP answerer that does nothing with the media):
 set-up times side by side, the ratio of the means.
 
-Prints a table, saves benchmarks/results/sip_calls.json.
+Prints a table, saves benchmarks/results/NAME.json (default sip_calls.json).
 
-Run:  python benchmarks/bench_sip_calls.py [--calls 50,100] [--rate 50] [--late-ms 20] [--plays 1]
+Run:  python benchmarks/bench_sip_calls.py [--calls 50,100] [--rate 50] [--late-ms 20] [--plays 1] [--name sip_calls]
 """
 from __future__ import annotations
 
