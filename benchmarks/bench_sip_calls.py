@@ -18,19 +18,22 @@ to Python (``dispatch="queued"``). Per call the benchmark counts
     and the delay from that pull to the observer call (the native queue, the dispatcher thread,
     the GIL: delay_p50/p99/max_ms), and of that the longest wait in each call's native queue
     (its ``peak_backlog_ms``: p50 over the calls and the max),
-and SIPp measures each call's set-up time (INVITE sent -> 200 OK received).
+and SIPp measures each call's set-up time (INVITE sent -> 200 OK received). To tell a start-up
+cost from a busy machine it also prints the late frames and late pulls per second of the run and
+this process's page faults while the calls ran (major: read from disk, minor: memory touched first).
 The baseline, in the same run: SIPp's built-in answerer (``-sn uas``) taking the same N
 calls with the same RTP played at it (a SIP answerer that does nothing with the media):
 set-up times side by side, the ratio of the means.
 
-Prints a table, saves benchmarks/results/sip_calls.json.
+Prints a table, saves benchmarks/results/NAME.json (default sip_calls.json).
 
-Run:  python benchmarks/bench_sip_calls.py [--calls 50,100] [--rate 50] [--late-ms 20] [--plays 1]
+Run:  python benchmarks/bench_sip_calls.py [--calls 50,100] [--rate 50] [--late-ms 20] [--plays 1] [--name sip_calls]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import struct
@@ -119,6 +122,31 @@ def pull_lateness_ms(pulls_ns: list) -> np.ndarray:
     return late - float(np.min(late)) if late.size else late
 
 
+def late_by_second(times: dict, pulls: dict, late_ms: float, n: int, which: str) -> list:
+    """Late frames per second of the run (from the first frame received): when in the run
+    the lateness happened (a start-up cost shows at the start, a busy machine anywhere).
+    which: "receipt" (the observer call) or "pull" (the playout's pull)."""
+    starts = [v[0] for v in times.values() if v]
+    if not starts:
+        return []
+    t0 = min(starts)
+    counts = {}
+    for i in range(n):
+        t = times.get(f"ch{i}", [])
+        if not t:
+            continue
+        if which == "pull":
+            p = np.asarray(pulls.get(f"ch{i}", []), dtype=np.float64)
+            stamped = p > 0
+            late = pull_lateness_ms(list(p)) > late_ms
+            at = np.asarray(t, dtype=np.float64)[stamped][late]
+        else:
+            at = np.asarray(t, dtype=np.float64)[lateness_ms(t) > late_ms]
+        for sec in ((at - t0) // 1e9).astype(int):
+            counts[int(sec)] = counts.get(int(sec), 0) + 1
+    return [counts.get(k, 0) for k in range(max(counts) + 1)] if counts else []
+
+
 def max_concurrent(spans: list) -> int:
     edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
     cur = best = 0
@@ -181,8 +209,14 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
             c.publish_audio()
             conns.append(c)
         cpu0, t0 = time.process_time(), time.monotonic()
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
         setup = summary(run_uac(svc.sip.port, n, rate, work, f"agent{n}", pcap, packets, plays))
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu_pct = 100.0 * (time.process_time() - cpu0) / (time.monotonic() - t0)
+        # page faults of this process while the calls ran: major ones read from disk
+        # (code or files evicted from the page cache), minor ones map memory first touched
+        faults = {"major": ru1.ru_majflt - ru0.ru_majflt, "minor": ru1.ru_minflt - ru0.ru_minflt,
+                  "involuntary_switches": ru1.ru_nivcsw - ru0.ru_nivcsw}
         time.sleep(0.5)  # the dispatcher's last backlog
         times, speech, states, peak, pulls = obs.summary()
         # the longest any frame waited in each call's native queue (taken minus queued)
@@ -214,7 +248,9 @@ def ours(n: int, rate: int, work: str, late_ms: float, pcap: str, packets: int, 
     pull_lateness = np.concatenate([c["pull_lateness"] for c in per_call])
     delay = np.concatenate([c["dispatch_delay"] for c in per_call])
     spans = [c["span"] for c in per_call if c["span"]]
-    return {"setup": setup, "cpu_pct": cpu_pct, "release_s": release_s,
+    return {"setup": setup, "faults": faults,
+            "late_by_second": late_by_second(times, pulls, late_ms, n, "receipt"),
+            "pull_late_by_second": late_by_second(times, pulls, late_ms, n, "pull"), "cpu_pct": cpu_pct, "release_s": release_s,
             "calls_with_audio": len(spans), "max_concurrent": max_concurrent(spans),
             "frames_expected": n * expected,
             "frames_received": sum(c["received"] for c in per_call),
@@ -242,6 +278,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=int, default=50, help="calls started per second at most")
     parser.add_argument("--late-ms", type=float, default=20.0)
     parser.add_argument("--plays", type=int, default=1, help="times each call plays the pcap in a row")
+    parser.add_argument("--name", default="sip_calls", help="results/NAME.json")
     parser.add_argument("--dispatch-threads", type=int, default=0,
                         help="AgoraServiceConfig.dispatch_threads (0: the default)")
     args = parser.parse_args(argv)
@@ -273,6 +310,7 @@ def main(argv=None) -> int:
                 "sipp_uas_mean_ms": round(base["mean_ms"], 2), "sipp_uas_p99_ms": round(base["p99_ms"], 2),
                 "setup_ratio": round(s["mean_ms"] / base["mean_ms"], 2) if base["mean_ms"] > 0 else "n/a",
                 "release_s": round(r["release_s"], 2),
+                "major_faults": r["faults"]["major"], "minor_faults": r["faults"]["minor"],
                 "detail": r, "baseline": base})
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -285,9 +323,12 @@ def main(argv=None) -> int:
             "calls_missing", "calls_late", "pull_late", "pull_late_p99_ms", "delay_p50_ms", "delay_p99_ms",
             "delay_max_ms", "queue_peak_p50_ms", "queue_peak_max_ms",
             "cpu_pct", "setup_mean_ms", "setup_p99_ms", "sipp_uas_mean_ms", "sipp_uas_p99_ms",
-            "setup_ratio", "release_s"]
+            "setup_ratio", "release_s", "major_faults", "minor_faults"]
     print_table(title, cols, [[r[c] for c in cols] for r in rows])
-    save("sip_calls", {"rate": args.rate, "late_ms": args.late_ms, "plays": args.plays,
+    for r in rows:
+        print(f"{r['calls']} calls, late frames per second of the run (receipt): {r['detail']['late_by_second']}")
+        print(f"{r['calls']} calls, late pulls per second of the run: {r['detail']['pull_late_by_second']}")
+    save(args.name, {"rate": args.rate, "late_ms": args.late_ms, "plays": args.plays,
                        "dispatch_threads": args.dispatch_threads, "load_average_1min": load,
                             "rows": rows})
     return 0

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agora_rtc/agora_rtc.h"
@@ -55,6 +56,25 @@ static void *wait_thread(void *arg)
     return NULL;
 }
 
+typedef struct pusher {
+    int frames;
+} pusher;
+
+/* A receive thread: runs of one to three frames, each ended by frames_done. */
+static void *push_thread(void *arg)
+{
+    pusher *p = arg;
+    for (int i = 0; i < p->frames;) {
+        int run = 1 + i % 3;
+        for (int k = 0; k < run && i < p->frames; k++, i++)
+            push("a", (int16_t)i, -1);
+        obs.on_frames_done(obs.user_data);
+        if (i % 64 == 0)
+            sched_yield();
+    }
+    return NULL;
+}
+
 /* A consumer that takes exactly begin_batch's count (never pops an empty
  * queue) is still woken by the next push: an event loop's eventfd goes quiet
  * once nothing waits (no busy loop), and a waiting dispatcher thread wakes
@@ -71,6 +91,8 @@ static void check_rearm_after_a_full_pass(void)
     CHECK(n == 3, "pass of %ld", n);
     while (n-- > 0)
         agora_queued_frame_free(agora_frame_queue_pop(q));
+    /* the pass that took the last frame leaves the eventfd quiet: no empty pass follows */
+    CHECK(!readable(q), "eventfd quiet once the pass emptied the queue (an empty pass would follow)");
     CHECK(agora_frame_queue_begin_batch(q) == 0, "empty");
     CHECK(!readable(q), "eventfd quiet once nothing waits (an event loop would spin)");
     push("a", 4, -1);
@@ -89,6 +111,66 @@ static void check_rearm_after_a_full_pass(void)
     pthread_join(t, NULL);
     CHECK(w.n == 1 && !w.timed_out, "the waiting thread was woken by the push (wait returned %ld%s)",
           w.n, w.timed_out ? " at its timeout" : "");
+    agora_frame_queue_destroy(q);
+}
+
+/* The race of a pass that empties the queue: a frame pushed while the pass
+ * runs (after its begin_batch, before or after its last pop) must still wake
+ * the consumer, whichever order the two threads take; a pass that leaves
+ * frames keeps the eventfd readable. */
+enum { RACE_FRAMES = 20000 };
+
+static void check_push_during_a_pass(void)
+{
+    /* room for every frame of the threaded part below: nothing dropped, every frame counts */
+    agora_frame_queue *q = agora_frame_queue_create(2 * RACE_FRAMES);
+    agora_frame_queue_set_backlog_limit(q, 1000 * RACE_FRAMES);
+    agora_frame_queue_observer(q, &obs);
+    /* pushed before the pass's last pop: the queue never empties, stays readable */
+    push("a", 1, -1);
+    push("a", 2, -1);
+    obs.on_frames_done(obs.user_data);
+    long n = agora_frame_queue_begin_batch(q);
+    CHECK(n == 2, "pass of %ld", n);
+    agora_queued_frame_free(agora_frame_queue_pop(q));
+    push("a", 3, -1);
+    obs.on_frames_done(obs.user_data);
+    agora_queued_frame_free(agora_frame_queue_pop(q));
+    CHECK(readable(q), "a frame pushed during the pass keeps the consumer woken");
+    n = agora_frame_queue_begin_batch(q);
+    CHECK(n == 1, "the next pass takes it (%ld)", n);
+    agora_queued_frame *f = agora_frame_queue_pop(q);
+    CHECK(f && f->frame.buffer[0] == 3, "frame 3");
+    agora_queued_frame_free(f);
+    CHECK(!readable(q), "quiet after it");
+    /* pushed right after the pass's last pop (the queue was just emptied and rearmed) */
+    push("a", 4, -1);
+    CHECK(!readable(q), "one frame of a run: the wake-up waits for the run's end");
+    obs.on_frames_done(obs.user_data);
+    CHECK(readable(q), "a frame pushed after the emptying pop wakes the consumer");
+    /* many times, from another thread, racing the consumer's passes: every frame
+     * is taken and the consumer never waits for a wake-up that does not come */
+    agora_queued_frame_free(agora_frame_queue_pop(q));
+    pusher pu = {RACE_FRAMES};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, push_thread, &pu) == 0, "thread");
+    long taken = 0, empty_passes = 0;
+    while (taken < RACE_FRAMES) {
+        struct pollfd p = {.fd = agora_frame_queue_fd(q), .events = POLLIN};
+        if (poll(&p, 1, 10000) != 1)
+            break; /* a lost wake-up */
+        n = agora_frame_queue_begin_batch(q);
+        if (n == 0)
+            empty_passes++;
+        while (n-- > 0) {
+            agora_queued_frame *g = agora_frame_queue_pop(q);
+            taken += g != NULL;
+            agora_queued_frame_free(g);
+        }
+    }
+    pthread_join(t, NULL);
+    CHECK(taken == RACE_FRAMES, "took %ld of %d frames (a wake-up was lost)", taken, (int)RACE_FRAMES);
+    CHECK(empty_passes == 0, "%ld empty passes", empty_passes);
     agora_frame_queue_destroy(q);
 }
 
@@ -215,6 +297,7 @@ int main(void)
     agora_frame_queue_destroy(q);
 
     check_rearm_after_a_full_pass();
+    check_push_during_a_pass();
 
     if (failures)
         printf("%d failure(s)\n", failures);

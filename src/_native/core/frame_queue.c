@@ -548,6 +548,8 @@ static agora_queued_frame *take_head_locked(agora_frame_queue *q, fq_node *n)
     }
     user_maybe_free(q, u);
     n->user = NULL;
+    if (!q->head)
+        rearm_locked(q); /* emptied: quiet now, so the consumer makes no empty pass; the next push wakes it */
     if (q->warn_pending) {
         n->f.warn = 1;
         q->warn_pending = 0;
