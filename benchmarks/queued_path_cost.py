@@ -39,7 +39,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import _probe  # noqa: E402
 import _report  # noqa: E402
+from _probe import frame_counter  # noqa: E402
 
 
 def probe(n: int, window: float, listen: bool, vad: bool = False, layout: str = "one") -> dict:
@@ -58,17 +60,9 @@ def probe(n: int, window: float, listen: bool, vad: bool = False, layout: str = 
                 pass
         return total
 
-    class Counter(ar.IAudioFrameObserver):
-        def __init__(self):
-            self.n = 0
-
-        def on_playback_audio_frame_before_mixing(self, lu, channel, uid, frame, state, vad):
-            self.n += 1
-            return 1
-
     svc = ar.AgoraService()
     svc.initialize(ar.AgoraServiceConfig(appid="queued-path", prefill_ms=0))
-    counter = Counter()
+    counter = frame_counter()
     # "one": n senders in one channel, one listening connection (one queue, n users);
     # "calls": n channels of one sender and one listener each (n queues of one user: phone calls)
     agents = []
@@ -106,19 +100,7 @@ def probe(n: int, window: float, listen: bool, vad: bool = False, layout: str = 
 
 
 def run_probe(tree: str, args: list, valgrind_out: str | None = None) -> dict:
-    python = os.path.join(tree, ".venv", "bin", "python")
-    cmd = [python, os.path.abspath(__file__), "--probe", *map(str, args)]
-    if valgrind_out:
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={valgrind_out}"] + cmd
-    out = subprocess.run(cmd, cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=1800)
-    if out.returncode != 0:
-        raise SystemExit(f"probe failed in {tree}:\n{out.stderr[-2000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    if valgrind_out:
-        with open(valgrind_out) as f:
-            result["instructions"] = next(int(line.split()[1]) for line in f if line.startswith("totals:"))
-        os.unlink(valgrind_out)
-    return result
+    return _probe.run_probe(tree, __file__, args, valgrind_out)
 
 
 def instructions_per_frame(tree: str, streams: int, layout: str = "one") -> float:

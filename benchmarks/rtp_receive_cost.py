@@ -44,7 +44,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import _probe  # noqa: E402
 import _report  # noqa: E402
+from _probe import frame_counter  # noqa: E402
 
 PT_OPUS = 111
 EV_CONNECTED = 0
@@ -154,19 +156,11 @@ def probe(n: int, window: float, packet_ms: int, payload_file: str) -> dict:
             cpu_by_name[name] = cpu_by_name.get(name, 0) + ns
         return cpu, switches, by_name, cpu_by_name
 
-    class Counter(ar.IAudioFrameObserver):
-        def __init__(self):
-            self.n = 0
-
-        def on_playback_audio_frame_before_mixing(self, lu, channel, uid, frame, state, vad):
-            self.n += 1
-            return 1
-
     svc = ar.AgoraService()
     svc.initialize(ar.AgoraServiceConfig(appid="rtp-receive-cost"))
     conn = RtpConnection(svc, ar.RTCConnConfig())
     conn.get_local_user().set_playback_audio_frame_before_mixing_parameters(1, 16000)
-    counter = Counter()
+    counter = frame_counter()
     assert conn.register_audio_frame_observer(counter, 1, ar.AudioVadConfigV2(), dispatch="queued",
                                               max_queued_frames=max(3000, 100 * n)) == 0
     rc, port = conn._rtp_open(b"127.0.0.1")
@@ -201,18 +195,8 @@ def probe(n: int, window: float, packet_ms: int, payload_file: str) -> dict:
 
 def run_probe(tree: str, n: int, window: float, packet_ms: int, payload_file: str,
               valgrind_out: str | None = None) -> dict:
-    python = os.path.join(tree, ".venv", "bin", "python")
-    cmd = [python, os.path.abspath(__file__), "--probe", str(n), str(window), str(packet_ms), payload_file]
-    if valgrind_out:
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={valgrind_out}"] + cmd
-    out = subprocess.run(cmd, cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=1800)
-    if out.returncode != 0:
-        raise SystemExit(f"probe failed in {tree}:\n{out.stderr[-2000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    if valgrind_out:
-        with open(valgrind_out) as f:
-            result["instructions"] = next(int(line.split()[1]) for line in f if line.startswith("totals:"))
-    return result
+    return _probe.run_probe(tree, __file__, [n, window, packet_ms, payload_file], valgrind_out,
+                            keep_out=True)
 
 
 def inclusive(out_file: str) -> dict:
